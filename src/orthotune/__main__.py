@@ -1,0 +1,4 @@
+from orthotune.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""orthotune.analysis — see DESIGN.md's package map."""

@@ -1,0 +1,1 @@
+"""orthotune.autopilot — see DESIGN.md's package map."""

@@ -1,0 +1,36 @@
+"""Options every command shares, and the one way results reach stdout.
+
+Every command takes ``--json`` (the typed result as JSON on stdout, nothing else there),
+``--seed`` and ``--debug``. Results are pydantic models; rendering them is the CLI's job.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Print the result as JSON on stdout and nothing else.")
+]
+SeedOpt = Annotated[
+    int, typer.Option("--seed", help="Random seed: splits, initialization, batches.")
+]
+DebugFlag = Annotated[
+    bool, typer.Option("--debug", help="Show the traceback when an internal error occurs.")
+]
+
+
+def emit(result: Any, *, as_json: bool, render: Callable[[Any], None]) -> None:
+    """Write a result: its JSON (pydantic ``model_dump_json``) or its rich rendering."""
+    if as_json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        render(result)
+
+
+def show_progress(as_json: bool) -> bool:
+    """Progress bars only on a terminal, never under --json."""
+    return not as_json and sys.stdout.isatty()

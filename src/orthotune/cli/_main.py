@@ -1,0 +1,52 @@
+"""Entry point: run the typer app and map outcomes to exit codes.
+
+0 done · 2 bad input or usage (one line on stderr: value, what is accepted, the fix) ·
+1 internal error (one line; the traceback only with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    import typer
+
+    from orthotune._errors import InvalidInputError
+    from orthotune.cli._app import build_app
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    app = build_app()
+    try:
+        app(args=args, prog_name="orthotune", standalone_mode=False)
+    except typer.Exit as stop:
+        sys.exit(stop.exit_code)
+    except typer.Abort:
+        print("orthotune: aborted", file=sys.stderr)
+        sys.exit(130)
+    except typer.TyperException as err:  # usage errors of the (vendored) click layer
+        ctx = getattr(err, "ctx", None)
+        if type(err).__name__ == "NoArgsIsHelpError":  # a group called bare: show its help
+            print(err.format_message())
+            sys.exit(0)
+        where = ctx.command_path if ctx is not None else "orthotune"
+        message = " ".join(err.format_message().split())
+        print(f"orthotune: error: {message} (see '{where} --help')", file=sys.stderr)
+        sys.exit(err.exit_code if err.exit_code else 2)
+    except InvalidInputError as err:
+        print(f"orthotune: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("orthotune: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as err:  # the last line of defence: never a bare traceback
+        if debug:
+            raise
+        print(
+            f"orthotune: internal error: {type(err).__name__}: {err} "
+            "(rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    sys.exit(0)

@@ -1,0 +1,1 @@
+"""orthotune.diagnose — see DESIGN.md's package map."""

@@ -1,0 +1,1 @@
+"""orthotune.metrics — see DESIGN.md's package map."""

@@ -1,0 +1,130 @@
+"""``ModelSpec``: the architecture vocabulary shared by the single trainer and the population.
+
+A spec is plain data (pydantic, YAML-friendly). ``orthotune.models.build_model(spec)`` turns it
+into a ``torch.nn.Module``; ``orthotune.population`` builds N stacked members from the same spec.
+Two specs with equal ``shape_key()`` can share one population (their weights have the same
+shapes; dropout rates may differ per member).
+
+Layout of each kind (input shape is one example's shape, without the batch dimension):
+- ``mlp``:   flatten → [Linear → (BatchNorm) → act → (Dropout)] per width in ``hidden`` → Linear
+- ``cnn1d``: input [C, L];    per ConvBlock: Conv1d → (BN) → act → (Dropout) → (pool);
+             a residual block adds a second conv and a skip (1×1 conv when channels change);
+             then global pooling (or flatten) → the ``hidden`` MLP head → Linear
+- ``cnn2d``: the same with Conv2d on input [C, H, W]
+The output layer emits logits; softmax + cross-entropy is applied by the loss.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Activation = Literal["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "silu"]
+Init = Literal[
+    "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "lecun_normal", "default"
+]
+ACTIVATIONS: tuple[str, ...] = ("relu", "leaky_relu", "tanh", "sigmoid", "gelu", "silu")
+INITS: tuple[str, ...] = (
+    "xavier_uniform",
+    "xavier_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_normal",
+    "default",
+)
+
+
+class ConvBlock(BaseModel):
+    """One convolution block of a CNN."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channels: int = Field(gt=0)
+    kernel: int = Field(default=3, gt=0)
+    stride: int = Field(default=1, gt=0)
+    padding: int | Literal["same"] = "same"
+    pool: Literal["none", "max", "avg"] = "none"
+    pool_size: int = Field(default=2, gt=0)
+    residual: bool = False
+
+
+class ModelSpec(BaseModel):
+    """An architecture: kind, layer sizes, activation, batch norm, dropout, initialization."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["mlp", "cnn1d", "cnn2d"] = "mlp"
+    input_shape: tuple[int, ...]
+    num_classes: int = Field(ge=2)
+    hidden: tuple[int, ...] = (100, 100)
+    conv: tuple[ConvBlock, ...] = ()
+    activation: Activation | tuple[Activation, ...] = "relu"
+    batch_norm: bool = False
+    dropout: float | tuple[float, ...] = 0.0
+    global_pool: Literal["avg", "max", "none"] = "avg"
+    init: Init = "he_normal"
+
+    @field_validator("hidden")
+    @classmethod
+    def _positive_widths(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if any(w <= 0 for w in v):
+            raise ValueError(f"hidden widths must be positive integers, got {list(v)}")
+        return v
+
+    @field_validator("dropout")
+    @classmethod
+    def _dropout_range(cls, v: float | tuple[float, ...]) -> float | tuple[float, ...]:
+        rates = v if isinstance(v, tuple) else (v,)
+        if any(not 0.0 <= r < 1.0 for r in rates):
+            raise ValueError(f"dropout rate must be in [0, 1), got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelSpec:
+        n = self.num_layers
+        for name in ("activation", "dropout"):
+            value = getattr(self, name)
+            if isinstance(value, tuple) and len(value) != n:
+                raise ValueError(
+                    f"{name} has {len(value)} entries but the model has {n} hidden layers "
+                    f"({len(self.conv)} conv blocks + {len(self.hidden)} dense layers): give one "
+                    "value or one per layer"
+                )
+        if self.kind == "mlp" and self.conv:
+            raise ValueError("conv blocks need kind cnn1d or cnn2d, not mlp")
+        if self.kind != "mlp" and not self.conv:
+            raise ValueError(f"kind {self.kind} needs at least one conv block")
+        want = {"cnn1d": 2, "cnn2d": 3}.get(self.kind)
+        if want is not None and len(self.input_shape) != want:
+            raise ValueError(
+                f"kind {self.kind} needs input_shape of {want} dims (channels first), "
+                f"got {self.input_shape}"
+            )
+        return self
+
+    @property
+    def num_layers(self) -> int:
+        """Hidden layers that take an activation and a dropout rate: conv blocks, then dense."""
+        return len(self.conv) + len(self.hidden)
+
+    def activation_of(self, layer: int) -> str:
+        return self.activation[layer] if isinstance(self.activation, tuple) else self.activation
+
+    def dropout_of(self, layer: int) -> float:
+        return self.dropout[layer] if isinstance(self.dropout, tuple) else self.dropout
+
+    def shape_key(self) -> tuple:
+        """What must match for two specs to share one population: everything but dropout rates
+        and initialization (per-member values)."""
+        return (
+            self.kind,
+            self.input_shape,
+            self.num_classes,
+            self.hidden,
+            self.conv,
+            self.activation,
+            self.batch_norm,
+            self.global_pool,
+            tuple(self.dropout_of(i) > 0 for i in range(self.num_layers)),
+        )

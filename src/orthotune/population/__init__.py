@@ -1,0 +1,1 @@
+"""orthotune.population — see DESIGN.md's package map."""

@@ -1,0 +1,1 @@
+"""orthotune.report — see DESIGN.md's package map."""

@@ -1,0 +1,1 @@
+"""orthotune.search — see DESIGN.md's package map."""

@@ -1,0 +1,1 @@
+"""orthotune.select — see DESIGN.md's package map."""

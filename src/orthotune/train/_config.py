@@ -1,0 +1,70 @@
+"""``TrainConfig``: how one model is trained — the lecture's optimization knobs as plain data.
+
+Shared by the single ``Trainer`` and the population (which takes one TrainConfig per member; the
+members of one population share ``group_key()``).
+
+Conventions (DESIGN.md):
+- epochs are counted t = 0, 1, 2 …; the schedule is a multiplier of ``lr`` per epoch t:
+  ``inverse_time`` 1/(1+decay·t) · ``exponential`` e^(−decay·t) · ``inverse_sqrt`` k/√(t+1)
+  (the lecture's k·α0/√epoch, shifted so that t = 0 is defined) · ``staircase`` factor^⌊t/step⌋ ·
+  ``cosine`` ½(1+cos(π·t/epochs)) · ``one_cycle`` (torch's OneCycleLR shape, per step) ·
+  ``constant`` 1
+- L2: J + λ/(2m)·Σ‖W‖²_F with m the number of training examples; biases and batch-norm
+  parameters are not decayed; for SGD this equals torch ``weight_decay = λ/m``.
+- example weights: each mini-batch loss is Σ s(i)·L(i) / Σ s(i) over that batch.
+- ``batch_size`` 1 is stochastic gradient descent, ``None`` (= m) batch gradient descent,
+  anything else mini-batch gradient descent (the lecture's terms).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Optimizer = Literal["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]
+Schedule = Literal[
+    "constant", "inverse_time", "exponential", "inverse_sqrt", "staircase", "cosine", "one_cycle"
+]
+OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+SCHEDULES: tuple[str, ...] = (
+    "constant",
+    "inverse_time",
+    "exponential",
+    "inverse_sqrt",
+    "staircase",
+    "cosine",
+    "one_cycle",
+)
+
+
+class TrainConfig(BaseModel):
+    """Optimizer, learning rate and its decay, regularization, batches, epochs, early stopping."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    optimizer: Optimizer = "adam"
+    lr: float = Field(default=1e-3, gt=0)
+    beta: float = Field(default=0.9, ge=0, lt=1, description="momentum β; RMSprop's β (alpha)")
+    beta1: float = Field(default=0.9, ge=0, lt=1)
+    beta2: float = Field(default=0.999, ge=0, lt=1)
+    eps: float = Field(default=1e-8, gt=0)
+    l2: float = Field(default=0.0, ge=0, description="the lecture's λ in λ/(2m)·Σ‖W‖²")
+    schedule: Schedule = "constant"
+    decay: float = Field(default=0.0, ge=0, description="decay rate of inverse_time/exponential")
+    k: float = Field(default=1.0, gt=0, description="k of inverse_sqrt")
+    step_epochs: int = Field(default=10, gt=0, description="staircase: epochs per step")
+    step_factor: float = Field(default=0.5, gt=0, le=1, description="staircase: factor per step")
+    batch_size: int | None = Field(default=64, gt=0, description="None = m (batch GD)")
+    epochs: int = Field(default=20, gt=0)
+    patience: int | None = Field(default=None, gt=0, description="early stopping on dev error")
+    min_delta: float = Field(default=0.0, ge=0)
+    grad_clip: float | None = Field(default=None, gt=0, description="max global gradient norm")
+    augment: str | None = Field(default=None, description="augmentation policy name or None")
+    class_balance: bool = False
+
+    def group_key(self) -> tuple:
+        """What members of one population must share (DESIGN.md's grouping key, with the
+        model's ``shape_key``): the optimizer family and the mini-batch size."""
+        family = {"momentum": "sgd", "nesterov": "sgd"}.get(self.optimizer, self.optimizer)
+        return (family, self.batch_size)

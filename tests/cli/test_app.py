@@ -1,0 +1,42 @@
+import json
+import subprocess
+import sys
+
+from tests.conftest import SRC
+
+
+def test_help_lists_commands_and_does_not_import_torch():
+    code = (
+        "import sys; sys.argv=['orthotune','--help']\n"
+        "from orthotune.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+        "heavy = [m for m in ('torch','optuna','pandas') if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy)); sys.exit(code)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(SRC)}
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Commands" in out.stdout
+    assert "HEAVY=\n" in out.stdout + "\n"
+
+
+def test_unknown_command_is_one_line_exit_2(run_cli):
+    out = run_cli("no-such-command")
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0
+    assert "No such command" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_unknown_option_is_one_line_exit_2(run_cli):
+    out = run_cli("version", "--no-such-flag")
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0
+    assert "--no-such-flag" in out.stderr
+
+
+def test_version_json_is_only_json(run_cli):
+    out = run_cli("version", "--json")
+    assert out.returncode == 0
+    assert json.loads(out.stdout)["orthotune"]
