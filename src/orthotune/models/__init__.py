@@ -1,5 +1,24 @@
 """Architectures: ``ModelSpec`` (plain data) → ``torch.nn.Module``."""
 
+from orthotune.models._build import (
+    Net,
+    activation_module,
+    build_model,
+    count_parameters,
+    flops_per_example,
+    initialize,
+)
 from orthotune.models._spec import ACTIVATIONS, INITS, ConvBlock, ModelSpec
 
-__all__ = ["ACTIVATIONS", "INITS", "ConvBlock", "ModelSpec"]
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "ConvBlock",
+    "ModelSpec",
+    "Net",
+    "activation_module",
+    "build_model",
+    "count_parameters",
+    "flops_per_example",
+    "initialize",
+]

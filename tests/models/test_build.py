@@ -1,0 +1,58 @@
+import pytest
+import torch
+from pydantic import ValidationError
+
+from orthotune.models import (
+    ConvBlock,
+    ModelSpec,
+    build_model,
+    count_parameters,
+    flops_per_example,
+)
+
+
+def test_mlp_parameters_and_flops_match_hand_count():
+    spec = ModelSpec(input_shape=(40,), num_classes=10, hidden=(100, 100))
+    model = build_model(spec)
+    # 40·100+100 + 100·100+100 + 100·10+10
+    assert count_parameters(model) == 4100 + 10100 + 1010
+    assert flops_per_example(model, (40,)) == 2 * (40 * 100 + 100 * 100 + 100 * 10)
+
+
+@pytest.mark.parametrize(
+    ("kind", "shape", "block"),
+    [
+        ("cnn1d", (1, 40), ConvBlock(channels=8, kernel=5, stride=2)),
+        ("cnn1d", (2, 40), ConvBlock(channels=8, residual=True, pool="max")),
+        ("cnn2d", (1, 8, 8), ConvBlock(channels=4, residual=True, pool="avg")),
+    ],
+)
+def test_cnn_outputs_logits_for_each_example(kind, shape, block):
+    spec = ModelSpec(kind=kind, input_shape=shape, num_classes=3, conv=(block,), hidden=(16,))
+    logits = build_model(spec)(torch.randn(5, *shape))
+    assert logits.shape == (5, 3)
+
+
+@pytest.mark.parametrize(
+    ("init", "variance"),
+    [("he_normal", 2 / 400), ("xavier_normal", 2 / (400 + 300)), ("lecun_normal", 1 / 400)],
+)
+def test_initialization_follows_the_variance_rules(init, variance):
+    torch.manual_seed(0)
+    spec = ModelSpec(input_shape=(400,), num_classes=2, hidden=(300,), init=init)
+    w = build_model(spec).head[0].linear.weight
+    assert w.var().item() == pytest.approx(variance, rel=0.05)
+
+
+def test_batch_norm_layers_have_no_bias_and_shape_key_ignores_dropout_rate():
+    a = ModelSpec(input_shape=(4,), num_classes=2, hidden=(8,), batch_norm=True, dropout=0.1)
+    b = a.model_copy(update={"dropout": 0.3})
+    assert build_model(a).head[0].linear.bias is None
+    assert a.shape_key() == b.shape_key()
+
+
+def test_spec_rejects_inconsistent_layers():
+    with pytest.raises(ValidationError, match="activation has 1 entries"):
+        ModelSpec(input_shape=(4,), num_classes=2, hidden=(8, 8), activation=("relu",))
+    with pytest.raises(ValidationError, match="dropout rate must be in"):
+        ModelSpec(input_shape=(4,), num_classes=2, dropout=1.0)
