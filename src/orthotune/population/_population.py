@@ -30,6 +30,7 @@ from orthotune._errors import InvalidInputError
 from orthotune.data import Dataset
 from orthotune.models import ModelSpec, Net, build_model
 from orthotune.population._callbacks import PopulationCallback
+from orthotune.population._dense_step import DenseStep
 from orthotune.population._hparams import HyperParameters, optimizer_family, perturbed_config
 from orthotune.population._layout import ParamLayout
 from orthotune.population._network import StackedNet
@@ -96,7 +97,8 @@ class Population:
     and initialization may differ). configs: one ``TrainConfig`` per member (equal
     ``group_key()``: optimizer family and batch size). seeds: member i is initialized exactly
     as ``torch.manual_seed(seeds[i]); build_model(specs[i])``. num_examples: m, the training
-    set size (L2 is λ/(2m)·Σ‖W‖²).
+    set size (L2 is λ/(2m)·Σ‖W‖²). backward: ``auto`` (MLPs use the hand-written backward
+    of ``DenseStep``, other kinds autograd), ``manual`` or ``autograd``.
     """
 
     def __init__(
@@ -108,6 +110,7 @@ class Population:
         seeds: Sequence[int] | None = None,
         dtype: torch.dtype = torch.float32,
         device: str | torch.device = "cpu",
+        backward: str = "auto",
     ):
         configs = list(configs)
         n = len(configs)
@@ -134,6 +137,17 @@ class Population:
         self.batch_size = configs[0].batch_size
         self.spec = spec_list[0]
         self.net = StackedNet(self.spec)
+        if backward not in ("auto", "manual", "autograd"):
+            raise InvalidInputError(
+                f"backward={backward!r} is not a backward engine: accepted are auto, manual "
+                "(hand-written, MLPs only) and autograd"
+            )
+        if backward == "manual" and self.spec.kind != "mlp":
+            raise InvalidInputError(
+                f"backward='manual' covers MLPs, not {self.spec.kind}: use auto or autograd"
+            )
+        use_manual = self.spec.kind == "mlp" and backward != "autograd"
+        self._dense_step = DenseStep(self.spec) if use_manual else None
         self._members = [
             _Member(i, s, sp, c)
             for i, (s, sp, c) in enumerate(zip(seed_list, spec_list, configs, strict=True))
@@ -210,7 +224,7 @@ class Population:
             [m.config for m in active], num_examples=self.num_examples, device=self.device
         )
         self._views = {s.name: s.view(self.theta) for s in self.layout.slots}  # [N, *shape]
-        self._grad_views = [s.view(self.grad) for s in self.layout.slots]
+        self._grad_map = {s.name: s.view(self.grad) for s in self.layout.slots}
         # autograd leaves sharing storage with theta: the optimizer's in-place update of theta
         # is what the next forward sees.
         self._leaves = {k: v.detach().requires_grad_(True) for k, v in self._views.items()}
@@ -227,7 +241,7 @@ class Population:
         """Compact every [N, …] tensor down to ``rows`` of the stack."""
         index = torch.tensor(rows, dtype=torch.long, device=self.device)
         self.theta = self.theta.index_select(0, index)
-        self.grad = torch.zeros_like(self.theta)
+        self.grad = self.grad.index_select(0, index)
         self.buffers = {k: v.index_select(0, index) for k, v in self.buffers.items()}
         self.optimizer.select(index)
         self._ids = [self._ids[r] for r in rows]
@@ -318,28 +332,40 @@ class Population:
         member's batch loss ``[N]`` (detached, in ``active_ids`` order).
         """
         shared = x.dim() == len(self.spec.input_shape) + 1
-        while True:
-            if not self._ids:
-                return torch.empty(0, dtype=self.dtype, device=self.device)
+        if not self._ids:
+            return torch.empty(0, dtype=self.dtype, device=self.device)
+        x = x.to(device=self.device, dtype=self.dtype)
+        y = y.to(self.device)
+        if weights is not None:
+            weights = weights.to(device=self.device, dtype=self.dtype)
+        if self._dense_step is not None:  # MLP: hand-written backward into self.grad
+            loss = self._dense_step(
+                x,
+                y,
+                weights,
+                self._views,
+                self._grad_map,
+                self.buffers,
+                self._drop_rates,
+                shared=shared,
+                generator=self.generator,
+            )
+        else:
             loss = self._loss(x, y, weights, shared=shared, train=True)  # [N]
-            finite = torch.isfinite(loss.detach())
-            if bool(finite.all()):
-                break
-            bad_rows = (~finite).nonzero().flatten().tolist()
-            self._fail(bad_rows, loss.detach(), epoch, step)
-            if not shared:  # keep the rows of the surviving members' batches
-                keep = torch.tensor(
-                    [r for r in range(finite.numel()) if r not in bad_rows], device=x.device
-                )
-                x, y = x.index_select(0, keep), y.index_select(0, keep)
-                weights = None if weights is None else weights.index_select(0, keep)
-        leaves = list(self._leaves.values())
-        grads = torch.autograd.grad(loss.sum(), leaves, allow_unused=True)
-        for g_view, g in zip(self._grad_views, grads, strict=True):
-            if g is None:
-                g_view.zero_()
-            else:
-                g_view.copy_(g)
+            leaves = list(self._leaves.values())
+            grads = torch.autograd.grad(loss.sum(), leaves, allow_unused=True)
+            for g_view, g in zip(self._grad_map.values(), grads, strict=True):
+                if g is None:
+                    g_view.zero_()
+                else:
+                    g_view.copy_(g)
+            loss = loss.detach()
+        finite = torch.isfinite(loss)
+        if not bool(finite.all()):  # failed members leave before the update
+            self._fail((~finite).nonzero().flatten().tolist(), loss, epoch, step)
+            loss = loss[finite]
+            if not self._ids:
+                return loss
         if self.hp.any_clip:
             self._clip_gradients()
         lr = self.hp.lr_at(epoch, step, steps_per_epoch)
@@ -348,11 +374,10 @@ class Population:
             m = self._members[mid]
             m.steps += 1
             m.batches_tracked += 1
-        return loss.detach()
+        return loss
 
     def _loss(self, x, y, weights, *, shared: bool, train: bool) -> torch.Tensor:
         """Each member's mean (or Σs·L/Σs) cross-entropy on its batch: [N]."""
-        x = x.to(device=self.device, dtype=self.dtype)
         params = self._leaves if train else self._views
         with contextlib.nullcontext() if train else torch.no_grad():
             logits = self.net.forward(
@@ -365,13 +390,11 @@ class Population:
                 generator=self.generator,
             )  # [N, C, B]
             n, _, b = logits.shape
-            y = y.to(self.device)
             targets = y.expand(n, b) if y.dim() == 1 else y  # [N, B]
             per_example = F.cross_entropy(logits, targets, reduction="none")  # [N, B]
             if weights is None:
                 return per_example.mean(1)
-            w = weights.to(device=self.device, dtype=self.dtype)
-            w = w.expand(n, b) if w.dim() == 1 else w  # [N, B]
+            w = weights.expand(n, b) if weights.dim() == 1 else weights  # [N, B]
             return (per_example * w).sum(1) / w.sum(1)
 
     def _fail(self, rows: list[int], loss: torch.Tensor, epoch: int, step: int) -> None:
