@@ -22,6 +22,8 @@ import torch
 
 from orthotune.population._hparams import HyperParameters
 
+FUSED_MIN_PARAMETERS = 2048  # below this a per-member call costs more than it saves
+
 _STATE_NAMES = {
     "sgd": ("momentum_buffer",),
     "rmsprop": ("square_avg",),
@@ -49,14 +51,35 @@ class StackedOptimizer:
         self.state = {name: torch.zeros(n, p, dtype=dtype, device=device) for name in names}
         # steps taken by each member (Adam's bias correction); float64 [N] on the host.
         self.steps = [0] * n
-        self._tmp = torch.empty(n, p, dtype=dtype, device=device)
+        # Adam on CPU: torch's fused single-pass kernel, called once per member row (or per
+        # group of rows with equal hyperparameters) — a row's four [P] tensors stay in cache,
+        # where the vectorized update streams the whole [N, P] state 8 times per step.
+        self.fused = (
+            family in ("adam", "adamw")
+            and torch.device(device).type == "cpu"
+            and p >= FUSED_MIN_PARAMETERS
+            and hasattr(torch, "_fused_adam_")
+        )
+        self._tmp = torch.empty(
+            n if family in ("rmsprop", "adam", "adamw") else 0, p, dtype=dtype, device=device
+        )
+        self._rows()
 
     # ---------------------------------------------------------------- bookkeeping
     def select(self, slots: torch.Tensor) -> None:
         """Keep only the members at ``slots`` (compaction)."""
         self.state = {k: v.index_select(0, slots) for k, v in self.state.items()}
         self.steps = [self.steps[i] for i in slots.tolist()]
-        self._tmp = self._tmp.new_empty(len(self.steps), self._tmp.shape[1])
+        if self._tmp.shape[0]:
+            self._tmp = self._tmp.new_empty(len(self.steps), self._tmp.shape[1])
+        self._rows()
+
+    def _rows(self) -> None:
+        """Per-member [P] views of the Adam state (for the fused per-row kernel)."""
+        if not self.fused:
+            return
+        self._m_rows = list(self.state["exp_avg"].unbind(0))
+        self._v_rows = list(self.state["exp_avg_sq"].unbind(0))
 
     def copy_member(self, src: int, dst: int) -> None:
         for v in self.state.values():
@@ -95,8 +118,48 @@ class StackedOptimizer:
             self._sgd(theta, grad, hp, neg_lr)
         elif self.family == "rmsprop":
             self._rmsprop(theta, grad, hp, neg_lr)
+        elif self.fused:
+            self._adam_fused(theta, grad, hp, lr)
         else:
             self._adam(theta, grad, hp, lr)
+
+    def _adam_fused(self, theta, grad, hp: HyperParameters, lr) -> None:
+        """torch._fused_adam_ per group of members with equal scalars (lr, β1, β2, ε, step).
+
+        L2 (coupled) or the AdamW decay was already applied to all rows at once above."""
+        groups: dict[tuple, list[int]] = {}
+        for i, key in enumerate(
+            zip(
+                lr.flatten().tolist(),
+                hp.beta1.flatten().tolist(),
+                hp.beta2.flatten().tolist(),
+                hp.eps.flatten().tolist(),
+                self.steps,
+                strict=True,
+            )
+        ):
+            groups.setdefault(key, []).append(i)
+        theta_rows, grad_rows = theta.unbind(0), grad.unbind(0)
+        step_tensors: dict[int, torch.Tensor] = {}  # the kernel reads the step from a tensor
+        for (lr_i, beta1, beta2, eps, step), rows in groups.items():
+            step_t = step_tensors.get(step)
+            if step_t is None:
+                step_t = step_tensors[step] = torch.tensor(float(step))
+            torch._fused_adam_(
+                [theta_rows[i] for i in rows],
+                [grad_rows[i] for i in rows],
+                [self._m_rows[i] for i in rows],
+                [self._v_rows[i] for i in rows],
+                [],
+                [step_t] * len(rows),
+                lr=lr_i,
+                beta1=beta1,
+                beta2=beta2,
+                weight_decay=0.0,
+                eps=eps,
+                amsgrad=False,
+                maximize=False,
+            )
 
     def _sgd(self, theta, grad, hp: HyperParameters, neg_lr) -> None:
         if not hp.any_momentum:
