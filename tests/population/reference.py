@@ -33,9 +33,7 @@ def make_optimizer(model: nn.Module, config: TrainConfig, num_examples: int):
     if o == "sgd":
         return torch.optim.SGD(groups, lr=config.lr)
     if o in ("momentum", "nesterov"):
-        return torch.optim.SGD(
-            groups, lr=config.lr, momentum=config.beta, nesterov=o == "nesterov"
-        )
+        return torch.optim.SGD(groups, lr=config.lr, momentum=config.beta, nesterov=o == "nesterov")
     if o == "rmsprop":
         return torch.optim.RMSprop(groups, lr=config.lr, alpha=config.beta, eps=config.eps)
     cls = torch.optim.AdamW if o == "adamw" else torch.optim.Adam
@@ -68,3 +66,38 @@ def train_reference(
         opt.step()
         losses.append(loss.item())
     return losses
+
+
+def tiny_data(m: int, input_shape: tuple[int, ...], classes: int, *, dtype, seed: int = 0):
+    """Random features x [m, *input_shape], labels y [m] and example weights s [m]."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(m, *input_shape, generator=g).to(dtype)
+    y = torch.randint(0, classes, (m,), generator=g)
+    s = (torch.rand(m, generator=g) + 0.5).to(dtype)
+    return x, y, s
+
+
+def shuffled_batches(m: int, batch: int, epochs: int, *, seed: int) -> list[torch.Tensor]:
+    """Index batches of ``epochs`` shuffled passes over m examples (last batch smaller)."""
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(epochs):
+        perm = torch.randperm(m, generator=g)
+        out.extend(perm[i : i + batch] for i in range(0, m, batch))
+    return out
+
+
+def assert_members_match(population, models, *, rtol: float, atol: float) -> None:
+    """Every member's parameters and BN statistics equal its reference model's."""
+    for member_id, model in models.items():
+        state = population.state_dict(member_id)
+        for name, ref in model.state_dict().items():
+            if not ref.is_floating_point():
+                continue
+            torch.testing.assert_close(
+                state[name],
+                ref,
+                rtol=rtol,
+                atol=atol,
+                msg=lambda s, n=name, i=member_id: f"member {i} {n}: {s}",
+            )
