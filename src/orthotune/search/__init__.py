@@ -46,6 +46,7 @@ from orthotune.search._space import (
 from orthotune.search._storage import (
     Heartbeat,
     Owner,
+    ask_owned,
     claim,
     default_storage_url,
     fail_stale_trials,
@@ -91,6 +92,7 @@ __all__ = [
     "StopReason",
     "Strategy",
     "TrialRow",
+    "ask_owned",
     "best_trial",
     "check_vocabulary",
     "claim",

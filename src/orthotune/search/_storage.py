@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orthotune._errors import InvalidInputError
+from orthotune.search._faults import install_storage_fault
 
 if TYPE_CHECKING:
     import optuna
@@ -85,6 +86,7 @@ def open_storage(
         ) from None
     if sqlite:
         _immediate_transactions(storage.engine)
+    install_storage_fault(storage)
     return storage
 
 
@@ -155,6 +157,31 @@ class Owner:
             OWNER_PID_ATTR: self.pid,
             HEARTBEAT_ATTR: time.time() if now is None else now,
         }
+
+
+def ask_owned(
+    study: optuna.Study,
+    *,
+    params: dict[str, Any] | None = None,
+    user_attrs: dict[str, Any] | None = None,
+    owner: Owner | None = None,
+) -> optuna.trial.Trial:
+    """``study.ask()`` whose trial carries its owner from the moment it exists.
+
+    The trial is enqueued WAITING with the owner attributes (and ``params`` fixed, if given) in
+    one transaction, then popped RUNNING: a process killed in between leaves no RUNNING trial
+    without an owner, so a resumed run recognizes its orphans at once instead of waiting for a
+    heartbeat grace period. Should another worker's waiting trial be popped instead, it is
+    claimed for this process.
+    """
+    owner = owner or Owner.me()
+    study.enqueue_trial(params or {}, user_attrs={**(user_attrs or {}), **owner.attrs()})
+    trial = study.ask()
+    if trial.user_attrs.get(OWNER_PID_ATTR) != owner.pid or (
+        trial.user_attrs.get(OWNER_HOST_ATTR) != owner.host
+    ):
+        claim(trial, owner)
+    return trial
 
 
 def claim(trial: optuna.trial.Trial, owner: Owner | None = None) -> None:

@@ -2,7 +2,8 @@
 promising areas, random on a log scale, evolutionary, plus Hyperband and PBT).
 
 Every strategy has one method to implement, ``ask(study, space, n)``: start up to ``n`` new
-trials in ``study`` with every active parameter of ``space`` suggested, and return them (an empty
+trials in ``study`` (through ``ask_owned``, so each carries its worker's pid and a heartbeat)
+with every active parameter of ``space`` suggested, and return them (an empty
 list means nothing is left to ask right now). Two hooks with defaults say what the study is
 opened with: ``sampler(seed=…)`` (random) and ``pruner(space)`` (none). The executor trains the
 asked trials and tells their results; it never needs to know which strategy asked them.
@@ -26,6 +27,7 @@ from orthotune.search._space import (
     SearchSpace,
     optuna_name,
 )
+from orthotune.search._storage import ask_owned
 
 if TYPE_CHECKING:
     import optuna
@@ -74,7 +76,7 @@ class Strategy(abc.ABC):
     def _sampled(study: optuna.Study, space: SearchSpace, n: int) -> list[optuna.trial.Trial]:
         trials = []
         for _ in range(max(0, n)):
-            trial = study.ask()
+            trial = ask_owned(study)
             space.suggest(trial)
             trials.append(trial)
         return trials
@@ -372,10 +374,9 @@ class GridZoom(Strategy):
             asked = {int(t.user_attrs[GRID_INDEX_ATTR]) for t in this_level}
             pending = [i for i in range(len(points)) if i not in asked]
             for i in pending[: n - len(out)]:
-                study.enqueue_trial(
-                    points[i], user_attrs={GRID_LEVEL_ATTR: level, GRID_INDEX_ATTR: i}
+                trial = ask_owned(
+                    study, params=points[i], user_attrs={GRID_LEVEL_ATTR: level, GRID_INDEX_ATTR: i}
                 )
-                trial = study.ask()
                 space.suggest(trial)
                 out.append(trial)
             if out:
