@@ -295,7 +295,15 @@ def write_run_folder(
     return root
 
 
-@pytest.fixture
-def run_folder(tmp_path: Path) -> Path:
-    """A complete run folder (every section has data)."""
-    return write_run_folder(tmp_path / "run")
+@pytest.fixture(scope="session")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A complete run folder (every section has data); shared, so tests must not modify it."""
+    return write_run_folder(tmp_path_factory.mktemp("report") / "run")
+
+
+@pytest.fixture(scope="session")
+def run_info(run_folder: Path):
+    """The run folder read once (reading asks Optuna for importance, which takes a second)."""
+    from orthotune.report import read_run_folder
+
+    return read_run_folder(run_folder)
