@@ -188,45 +188,102 @@ def write_run_folder(
             "sha256": "0" * 64,
             "metrics": {
                 "dev": {"confusion_matrix": dev_matrix, "per_class": _per_class(dev_matrix, names)},
+                # as orthotune.metrics' ClassificationReport dumps it
                 "test": {
-                    "confusion_matrix": matrix,
-                    "per_class": _per_class(matrix, names),
-                    "average": {"precision": 0.91, "recall": 0.9, "f1": 0.905},
-                    "harmonic_mean": {"precision": 0.909, "recall": 0.899, "f1": 0.904},
+                    "schema_version": 1,
+                    "labels": names,
+                    "beta": 1.0,
+                    "accuracy": 0.9125,
+                    "error": 0.0875,
+                    "per_class": [
+                        {
+                            "label": r["class"],
+                            "precision": r["precision"],
+                            "recall": r["recall"],
+                            "fbeta": r["f1"],
+                            "support": r["support"],
+                        }
+                        for r in _per_class(matrix, names)
+                    ],
+                    "macro": {"precision": 0.91, "recall": 0.9, "fbeta": 0.905},
+                    "micro": {"precision": 0.9125, "recall": 0.9125, "fbeta": 0.9125},
+                    "harmonic": {"precision": 0.909, "recall": 0.899, "fbeta": 0.904},
+                    "confusion": matrix,
                 },
             },
         },
     )
     (root / "models" / "best").write_text("trial-3\n", encoding="utf-8")
 
-    def level(value: float, half: float) -> dict:
-        return {"value": value, "low": value - half, "high": value + half}
+    # diagnosis.json as orthotune.diagnose's Diagnosis dumps it (levels with example counts;
+    # the decomposition's levels and gaps with 95 % intervals; a verdict; knobs).
+    def level(name: str, error: float, n: int, half: float) -> dict:
+        return {"name": name, "error": error, "n": n, "low": error - half, "high": error + half}
+
+    def gap(name: str, value: float, low: float, high: float, upper: str, lower: str) -> dict:
+        return {
+            "name": name,
+            "value": value,
+            "low": low,
+            "high": high,
+            "upper": upper,
+            "lower": lower,
+        }
 
     _dump(
         root / "diagnosis.json",
         {
             "schema_version": 1,
+            "tolerance": 0.01,
             "levels": {
-                "human_error": level(0.042, 0.0),
-                "train_error": level(0.061, 0.012),
-                "train_dev_error": level(0.072, 0.02),
-                "dev_error": level(0.098, 0.024),
-                "test_error": level(0.0875, 0.025),
+                "schema_version": 1,
+                "human_error": 0.042,
+                "bayes_error": None,
+                "train": {"error": 0.061, "n": 240},
+                "train_dev": {"error": 0.072, "n": 40},
+                "dev": {"error": 0.098, "n": 60},
+                "test": {"error": 0.0875, "n": 60},
+                "dev_sources": {},
             },
             "decomposition": {
-                "avoidable_bias": {"value": 0.019, "interval": [0.007, 0.031], "is_high": False},
-                "variance": {"value": 0.011, "interval": [-0.01, 0.032], "is_high": False},
-                "data_mismatch": {"value": 0.026, "interval": [0.004, 0.048], "is_high": True},
-                "dev_overfitting": {"value": -0.0105, "interval": [-0.04, 0.02], "is_high": False},
+                "schema_version": 1,
+                "levels": [
+                    level("train", 0.061, 240, 0.012),
+                    level("train-dev", 0.072, 40, 0.02),
+                    level("dev", 0.098, 60, 0.024),
+                    level("test", 0.0875, 60, 0.025),
+                ],
+                "sources": [],
+                "avoidable_bias": gap("avoidable_bias", 0.019, 0.007, 0.031, "train", "human"),
+                "bias": None,
+                "variance": gap("variance", 0.011, -0.01, 0.032, "train-dev", "train"),
+                "data_mismatch": gap("data_mismatch", 0.026, 0.004, 0.048, "dev", "train-dev"),
+                "dev_overfitting": gap("dev_overfitting", -0.0105, -0.04, 0.02, "test", "dev"),
             },
             "verdict": {
                 "problem": "data_mismatch",
-                "sentence": "Data mismatch: dev error exceeds train-dev error by 2.6 points.",
+                "headline": "Data mismatch: dev error exceeds train-dev error by 2.6 points.",
+                "findings": ["Data mismatch"],
+                "focus": "reduce data mismatch",
+                "surpassed_human": False,
+                "judgements": [],
+                "notes": ["the dev set (60 examples) is too small to resolve a 1-point gap"],
+            },
+            "problem": "data_mismatch",
+            "is_high": {
+                "avoidable_bias": False,
+                "variance": False,
+                "data_mismatch": True,
+                "dev_overfitting": False,
             },
             "knobs": [
-                "make training data more like dev (augmentation toward dev)",
-                "collect more data like the dev set",
-                "reweight examples",
+                {
+                    "id": "synthesize",
+                    "words": "make training data more like dev (augmentation toward dev)",
+                    "source": "Guidelines for Minimizing Errors",
+                },
+                {"id": "collect", "words": "collect more data like the dev set", "source": "x"},
+                {"id": "reweight", "words": "reweight examples", "source": "x"},
             ],
         },
     )

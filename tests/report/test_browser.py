@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from orthotune.report import render_report
+from orthotune.report import ReportInfo, write_report
 from tests.report._browser import visit
 
 pytestmark = pytest.mark.slow
@@ -40,8 +40,8 @@ def test_detector_catches_errors(tmp_path: Path) -> None:
     assert any(u.endswith("missing.png") for u in seen.requests)
 
 
-def test_report_loads_cleanly_and_is_not_blank(run_folder: Path, tmp_path: Path) -> None:
-    path = render_report(run_folder, out=tmp_path / "report.html")
+def test_report_loads_cleanly_and_is_not_blank(run_info: ReportInfo, tmp_path: Path) -> None:
+    path = write_report(run_info, tmp_path / "report.html")
     seen = visit(path.as_uri(), width=1280, height=2000)
     assert seen.loaded
     assert seen.errors == []

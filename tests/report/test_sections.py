@@ -52,6 +52,9 @@ def test_ladder_levels_gaps_and_intervals(run_info: ReportInfo) -> None:
     assert gaps["data_mismatch"].estimate.is_high is True
     assert gaps["avoidable_bias"].estimate.low == pytest.approx(0.007)
     assert ladder.knobs[0].startswith("make training data more like dev")
+    assert ladder.notes == ["the dev set (60 examples) is too small to resolve a 1-point gap"]
+    train = ladder.levels[1][2]  # the interval comes from the decomposition's level list
+    assert (train.value, train.low, train.high) == pytest.approx((0.061, 0.049, 0.073))
 
 
 def test_curves_chosen_model_then_best_others_and_trials(run_info: ReportInfo) -> None:

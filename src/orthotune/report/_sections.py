@@ -61,6 +61,8 @@ RUN_MARKERS = (
     "analysis",
 )
 MAX_TABLE_ROWS = 25
+# Keys of a stored metrics object that are settings or counts, not scores to headline.
+NOT_METRICS = {"schema_version", "beta", "zero_division", "n", "sample_weighted", "split"}
 BEST_FEW = 4
 
 # The ladder, bottom to top: (key in diagnosis.json, label on the chart).
@@ -125,6 +127,7 @@ class LadderInfo:
     gaps: list[GapInfo]
     verdict: str | None
     knobs: list[str]
+    notes: list[str] = field(default_factory=list)  # the verdict's caveats (noise, set sizes)
 
 
 @dataclass(frozen=True)
@@ -311,7 +314,7 @@ def _number(value: Any) -> float | None:
 def _estimate(value: Any) -> Estimate | None:
     """A bare number, or a dict with value/estimate and an interval in any common spelling."""
     if isinstance(value, Mapping):
-        centre = _number(_first(value, "value", "estimate", "point", "rate", "mean"))
+        centre = _number(_first(value, "value", "error", "estimate", "point", "rate", "mean"))
         if centre is None:
             return None
         low = _number(_first(value, "low", "lo", "lower", "ci_low"))
@@ -335,7 +338,18 @@ def _text(value: Any) -> str | None:
     if isinstance(value, str):
         return value.strip() or None
     if isinstance(value, Mapping):
-        inner = _first(value, "sentence", "message", "summary", "text", "reason", "name", "kind")
+        inner = _first(
+            value,
+            "headline",
+            "sentence",
+            "message",
+            "summary",
+            "text",
+            "words",
+            "reason",
+            "name",
+            "kind",
+        )
         return _text(inner) if inner is not None else None
     if isinstance(value, list | tuple):
         parts = [p for p in (_text(v) for v in value) if p]
@@ -498,6 +512,8 @@ def _summary(
     test_metrics = []
     if isinstance(metrics, Mapping):
         for name, value in metrics.items():
+            if name in NOT_METRICS:
+                continue
             estimate = _estimate(value)
             if estimate is not None:
                 test_metrics.append((str(name), format_value(estimate.value, rate=_is_rate(name))))
@@ -517,37 +533,60 @@ def _is_rate(name: str) -> bool:
     return _is_rate_name(str(name)) and "loss" not in str(name).lower()
 
 
+LEVEL_NAMES = {  # names in a decomposition's level list → ladder keys
+    "train": "train_error",
+    "train-dev": "train_dev_error",
+    "train_dev": "train_dev_error",
+    "dev": "dev_error",
+    "test": "test_error",
+}
+
+
 def _ladder(diagnosis: Any) -> LadderInfo | None:
     if not isinstance(diagnosis, Mapping):
         return None
     levels_src = _first(diagnosis, "levels", "error_levels") or diagnosis
+    gaps_src = _first(diagnosis, "decomposition", "gaps") or diagnosis
+    # A decomposition may list the measured levels with their intervals: prefer those.
+    listed: dict[str, Estimate] = {}
+    level_list = _first(gaps_src, "levels")
+    if isinstance(level_list, list):
+        for item in level_list:
+            key = LEVEL_NAMES.get(str(_first(item, "name")))
+            estimate = _estimate(item)
+            if key and estimate is not None:
+                listed[key] = estimate
     levels: list[tuple[str, str, Estimate]] = []
     for key, label in LEVELS:
         aliases = (key, key.replace("_error", ""), key.replace("train_dev", "train-dev"))
-        estimate = _estimate(_first(levels_src, *aliases))
+        estimate = listed.get(key) or _estimate(_first(levels_src, *aliases))
         if estimate is not None:
             levels.append((key, label, estimate))
     if not levels:
         return None
-    gaps_src = _first(diagnosis, "decomposition", "gaps") or diagnosis
+    flags = _first(diagnosis, "is_high")
+    flags = flags if isinstance(flags, Mapping) else {}
     present = {key for key, _, _ in levels}
     gaps = []
     for key, aliases, label, lower, upper in GAPS:
         estimate = _estimate(_first(gaps_src, key, *aliases))
         if estimate is None:
             continue
+        if estimate.is_high is None and isinstance(flags.get(key), bool):
+            estimate = Estimate(estimate.value, estimate.low, estimate.high, flags[key])
         if key == "variance" and upper not in present:
             upper = "dev_error"  # no train-dev set: variance is dev − train
         if lower == "human_error" and lower not in present and "bayes_error" in present:
             lower = "bayes_error"
         if lower in present and upper in present:
             gaps.append(GapInfo(key, label, lower, upper, estimate))
-    verdict = _text(_first(diagnosis, "verdict", "headline", "summary"))
-    sentence = _first(_first(diagnosis, "verdict") or {}, "sentence", "message")
-    verdict = _text(sentence) or verdict
+    verdict_src = _first(diagnosis, "verdict")
+    verdict = _text(verdict_src) or _text(_first(diagnosis, "headline", "summary"))
     knobs_src = _first(diagnosis, "knobs", "recommendations") or []
     knobs = [k for k in (_text(k) for k in knobs_src) if k] if isinstance(knobs_src, list) else []
-    return LadderInfo(levels=levels, gaps=gaps, verdict=verdict, knobs=knobs)
+    notes_src = _first(verdict_src, "notes") if isinstance(verdict_src, Mapping) else None
+    notes = [n for n in (_text(v) for v in notes_src) if n] if isinstance(notes_src, list) else []
+    return LadderInfo(levels=levels, gaps=gaps, verdict=verdict, knobs=knobs, notes=notes)
 
 
 def _columns(records: Any) -> dict[str, list[Any]] | None:
@@ -740,7 +779,7 @@ def _confusion(run: Any, manifest: Any, class_names: list[str]) -> ConfusionInfo
                 matrix = _first(matrix, "matrix", "counts", "values")
             if not _is_square(matrix):
                 continue
-            names = _first(m, "class_names", "classes") or class_names
+            names = _first(m, "class_names", "classes", "labels") or class_names
             names = [str(n) for n in names]
             if len(names) != len(matrix):
                 names = [str(i) for i in range(len(matrix))]
