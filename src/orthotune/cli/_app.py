@@ -10,6 +10,7 @@ import typer
 COMMANDS: list[tuple[str | None, str, str, str]] = [
     # (group, name, module, function)
     (None, "version", "orthotune.cli.version", "version"),
+    ("data", "inspect", "orthotune.cli.data_inspect", "inspect"),
 ]
 
 
