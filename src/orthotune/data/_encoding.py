@@ -260,9 +260,7 @@ def encode_table(
                     missing = np.zeros(n, dtype=bool)
                 else:
                     unfilled[col.name] = int(missing.sum())
-            codes = np.asarray(
-                pd.Categorical(texts.astype(str), categories=col.categories).codes, dtype=np.int64
-            )
+            codes = pd.Index(col.categories).get_indexer(texts.astype(str)).astype(np.int64)
             codes[missing] = -1
             unknown = np.flatnonzero((codes < 0) & ~missing)
             check_categories_known(
