@@ -26,6 +26,7 @@ from orthotune.data._options import Impute
 from orthotune.data._validate import (
     Origin,
     check_categories_known,
+    check_duplicate_columns,
     check_finite,
     mixed_column,
     too_many_categories,
@@ -191,8 +192,6 @@ def fit_table_encoding(
 
 def _check_frame_columns(frame: pd.DataFrame, encoding: TableEncoding, origin: Origin) -> None:
     names = [str(c) for c in frame.columns]
-    from orthotune.data._validate import check_duplicate_columns
-
     check_duplicate_columns(names, origin)
     expected = [c.name for c in encoding.columns]
     missing = [c for c in expected if c not in names]

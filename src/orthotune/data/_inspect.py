@@ -139,16 +139,15 @@ def find_duplicates(ds: Dataset, where: np.ndarray) -> tuple[DuplicateReport, Co
 
     ``where`` is each example's part name (``""`` when there is no split).
     """
-    n = len(ds)
     y = ds.y.numpy().astype(np.int64)
-    if n == 0:
-        return DuplicateReport(groups=0, redundant_examples=0, within_one_part=0, across_parts=0), (
-            ConflictReport(groups=0, examples=0)
-        )
+    k = max(1, ds.num_classes)
+    if len(ds) == 0:
+        empty = DuplicateReport(groups=0, redundant_examples=0, within_one_part=0, across_parts=0)
+        return empty, ConflictReport(groups=0, examples=0)
     _, inputs = np.unique(_rows_as_keys(ds.x.numpy()), return_inverse=True)
-    inputs = inputs.ravel()
-    _, same = np.unique(inputs * max(1, ds.num_classes) + y, return_inverse=True)
-    same = same.ravel()
+    inputs = inputs.ravel()  # one id per distinct input
+    _, same = np.unique(inputs * k + y, return_inverse=True)
+    same = same.ravel()  # one id per distinct (input, label)
 
     # duplicates: groups of (input, label) with ≥ 2 members
     sizes = np.bincount(same)
@@ -183,9 +182,7 @@ def find_duplicates(ds: Dataset, where: np.ndarray) -> tuple[DuplicateReport, Co
     )
 
     # conflicts: one input, several labels
-    labels_per_input = np.bincount(
-        np.unique(inputs * max(1, ds.num_classes) + y) // max(1, ds.num_classes)
-    )
+    labels_per_input = np.bincount(np.unique(inputs * k + y) // k)
     conflict_inputs = np.flatnonzero(labels_per_input >= 2)
     in_conflict = np.isin(inputs, conflict_inputs)
     shown = [

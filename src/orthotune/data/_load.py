@@ -13,6 +13,8 @@ NPZ: arrays ``x`` (``[n, …]``, shape kept), ``y``, and optionally ``weights``,
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -111,72 +113,92 @@ def _label_names(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     """
     import pandas as pd
 
-    text = pd.Series(values, dtype="object").map(lambda v: str(v).strip())
-    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    if len(text) and np.isfinite(numbers).all():
+    text = np.array([str(v).strip() for v in np.asarray(values, dtype=object)], dtype=str)
+    uniques, inverse = np.unique(text, return_inverse=True)
+    numbers = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
+    names = uniques.astype(object)
+    if len(uniques) and np.isfinite(numbers).all():
         if np.all(numbers == np.round(numbers)):
-            names_per_row = np.array([str(int(v)) for v in numbers], dtype=object)
-        else:
-            names_per_row = text.to_numpy(dtype=object)
-        order: dict[str, float] = {}
-        for name, number in zip(names_per_row, numbers, strict=True):
-            order.setdefault(name, number)
-        class_names = tuple(sorted(order, key=lambda k: (order[k], k)))
+            names = np.array([str(int(v)) for v in numbers], dtype=object)
+        number_of = dict(zip(names.tolist(), numbers.tolist(), strict=True))
+        class_names = tuple(sorted(number_of, key=lambda k: (number_of[k], k)))
     else:
-        names_per_row = text.to_numpy(dtype=object)
-        class_names = tuple(sorted(set(names_per_row)))
+        class_names = tuple(str(u) for u in uniques)  # np.unique sorted them
     index = {name: i for i, name in enumerate(class_names)}
-    y = np.array([index[name] for name in names_per_row], dtype=np.int64)
+    y = np.array([index[name] for name in names], dtype=np.int64)[inverse.ravel()]
     return y, class_names
 
 
 # --- tables ------------------------------------------------------------------------------------
 
 
-def _read_table(path: Path, kind: str, origin: Origin) -> pd.DataFrame:
-    """Read a CSV (every cell as text, so that stray values are ours to judge) or Parquet."""
+@contextmanager
+def _reading(origin: Origin, kind: str) -> Iterator[None]:
+    """Turn a reader's exception into one InvalidInputError line."""
+    import pandas as pd
+
+    try:
+        yield
+    except InvalidInputError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InvalidInputError(
+            f"{origin.file}: holds no columns: give a CSV with a header line and data rows"
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as err:
+        fix = "save it as UTF-8 CSV with one header line"
+        if kind != "CSV":
+            fix = "check that it is a valid Parquet file"
+        raise unreadable(origin, kind, err, fix) from None
+    except Exception as err:  # pyarrow raises many types for a damaged file
+        if kind == "CSV":
+            raise
+        raise unreadable(origin, kind, err, "check that it is a valid Parquet file") from None
+
+
+def _read_header(path: Path, kind: str, origin: Origin) -> list[str]:
+    """The column names exactly as written (pandas would rename duplicates ``a.1``)."""
     import pandas as pd
 
     if kind == "csv":
-        try:
-            header = pd.read_csv(path, header=None, nrows=1, dtype=str)
-            check_duplicate_columns([str(v) for v in header.iloc[0].tolist()], origin)
-            return pd.read_csv(path, dtype=str)
-        except InvalidInputError:
-            raise
-        except pd.errors.EmptyDataError:
-            raise InvalidInputError(
-                f"{origin.file}: holds no columns: give a CSV with a header line and data rows"
-            ) from None
-        except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as err:
-            raise unreadable(
-                origin, "CSV", err, "save it as UTF-8 CSV with one header line"
-            ) from None
-    try:
+        with _reading(origin, "CSV"):
+            first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
+        return [str(v) for v in first.iloc[0].tolist()]
+    with _reading(origin, "Parquet"):
         import pyarrow.parquet as pq
 
-        names = [str(n) for n in pq.read_schema(path).names]
-        check_duplicate_columns(names, origin)
-        return pd.read_parquet(path)
-    except InvalidInputError:
-        raise
-    except Exception as err:  # pyarrow raises many types for a damaged file
-        raise unreadable(origin, "Parquet", err, "check that it is a valid Parquet file") from None
+        return [str(n) for n in pq.read_schema(path).names]
+
+
+def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd.DataFrame:
+    """Read the table; CSV ``text`` columns (labels, ids, sources, split) stay strings (``007``
+    keeps its zeros); the parser's numbers are numbers; everything else is ours to judge."""
+    import pandas as pd
+
+    if kind == "csv":
+        with _reading(origin, "CSV"):
+            frame = pd.read_csv(path, dtype=dict.fromkeys(text, str))
+    else:
+        with _reading(origin, "Parquet"):
+            frame = pd.read_parquet(path)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
 
 
 def _text_column(frame: pd.DataFrame, column: str, flag: str, origin: Origin) -> np.ndarray:
     """A role column as stripped strings (integral numbers without ``.0``); no missing values."""
+    from pandas.api import types
+
     series = frame[column]
     missing = series.isna().to_numpy()
-    values = series.to_numpy(dtype=object)
-    out = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):
-        if missing[i]:
-            out[i] = ""
-        elif isinstance(v, float) and v.is_integer():
-            out[i] = str(int(v))
-        else:
-            out[i] = str(v).strip()
+    if types.is_float_dtype(series.dtype):
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        if np.all(values[~missing] == np.round(values[~missing])):
+            series = series.astype("Int64")
+    text = series.astype("string").str.strip()
+    out = text.to_numpy(dtype=object, na_value="")
     if flag != "--split-col":
         check_column_complete(column, flag, np.flatnonzero(missing | (out == "")), origin)
     return out
@@ -186,9 +208,8 @@ def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite:
     import pandas as pd
 
     origin = Origin(str(path), header_lines=1 if kind == "csv" else None)
-    frame = _read_table(path, kind, origin)
-    frame.columns = [str(c) for c in frame.columns]
-    columns = list(frame.columns)
+    columns = _read_header(path, kind, origin)
+    check_duplicate_columns(columns, origin)
     target = options.target
     if target is None:
         lower = {c.lower(): c for c in columns}
@@ -197,6 +218,8 @@ def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite:
             missing_target(columns, DEFAULT_TARGETS, origin)
     roles = {**options.role_columns(), "--target": target}
     check_columns_exist(roles, options.drop, columns, origin)
+    text = [col for flag, col in roles.items() if flag != "--weight"]
+    frame = _read_table(path, kind, origin, text=text)
     check_has_rows(len(frame), origin)
 
     labels = _text_column(frame, target, "--target", origin)

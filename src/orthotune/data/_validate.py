@@ -7,6 +7,7 @@ so every message has the same shape: ``FILE: what is wrong (where): fix``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,11 +97,10 @@ def check_has_rows(n: int, origin: Origin) -> None:
 
 def check_duplicate_columns(names: Sequence[str], origin: Origin) -> None:
     """Two columns with one name would make every column option ambiguous."""
-    seen: set[str] = set()
-    dups = [n for n in names if n in seen or seen.add(n)]  # type: ignore[func-returns-value]
+    dups = sorted(name for name, count in Counter(names).items() if count > 1)
     if dups:
         raise InvalidInputError(
-            f"{origin.file}: duplicate column names {_names(sorted(set(dups)))}: "
+            f"{origin.file}: duplicate column names {_names(dups)}: "
             "rename the columns so that each name is unique"
         )
 
