@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -164,7 +165,7 @@ def test_large_sources_are_stratified_by_class_and_source():
 def test_preset_test_is_kept_and_dev_comes_from_the_rest():
     ds = make_data([500] * 10)  # like MNIST-1D: 5000 examples, the last 1000 are test
     preset = np.array([""] * 4000 + ["test"] * 1000, dtype=object)
-    ds = Dataset(**{**ds.__dict__, "preset_split": preset})
+    ds = dataclasses.replace(ds, preset_split=preset)
     split = make_split(ds, seed=0)
     assert np.array_equal(split.test, np.arange(4000, 5000))
     assert split.sizes() == {"train": 3000, "train-dev": 0, "dev": 1000, "test": 1000}

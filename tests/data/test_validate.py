@@ -180,6 +180,10 @@ NPZ_CASES = [
         r"weight column 'weights' is zero for every row",
     ),
     ({"x": np.zeros((2, 1)), "y": np.zeros(2)}, r"needs at least 2 classes"),
+    (
+        {"x": np.zeros((3, 1)), "y": np.array([0.0, np.nan, 1.0])},
+        r"label column 'y' is empty in 1 row\(s\), first at row 1",
+    ),
 ]
 
 

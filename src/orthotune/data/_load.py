@@ -325,7 +325,15 @@ def _load_npz(path: Path, options: LoadOptions, *, allow_nonfinite: bool) -> Loa
                     f"give {key!r} shape ({n},)"
                 )
             per_example[key] = value
-    y, class_names = _label_names(per_example["y"].astype(object))
+    raw_y = per_example["y"]
+    if raw_y.dtype.kind not in "biufUS":
+        raise InvalidInputError(
+            f"{path}: array 'y' has dtype {raw_y.dtype}: give integer or string labels"
+        )
+    text_y = raw_y.astype(str)
+    empty = (np.char.strip(text_y) == "") | (np.char.lower(text_y) == "nan")
+    check_column_complete("y", "label", np.flatnonzero(empty), origin)
+    y, class_names = _label_names(raw_y.astype(object))
     weights = None
     if "weights" in per_example:
         w = per_example["weights"]
