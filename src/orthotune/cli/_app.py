@@ -11,6 +11,7 @@ COMMANDS: list[tuple[str | None, str, str, str]] = [
     # (group, name, module, function)
     (None, "version", "orthotune.cli.version", "version"),
     (None, "report", "orthotune.cli.report", "report"),
+    ("data", "inspect", "orthotune.cli.data_inspect", "inspect"),
 ]
 
 
