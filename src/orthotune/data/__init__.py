@@ -5,6 +5,7 @@
 ``inspect_data(DATA)`` → ``InspectReport`` (``orthotune data inspect``).
 """
 
+from orthotune.data._augment import AUGMENT_PRESETS, Augmenter, AugmentPolicy, parse_policy
 from orthotune.data._builtin import BUILTINS, cache_dir, make_synthetic
 from orthotune.data._dataset import SPLIT_PARTS, Dataset, ReferenceLevels
 from orthotune.data._encoding import (
@@ -30,10 +31,13 @@ from orthotune.data._split import (
 from orthotune.data._weights import class_balance_weights, weighted_mean_loss
 
 __all__ = [
+    "AUGMENT_PRESETS",
     "BUILTINS",
     "IMPUTE_METHODS",
     "SPLIT_PARTS",
     "ArrayEncoding",
+    "AugmentPolicy",
+    "Augmenter",
     "ColumnEncoding",
     "Dataset",
     "InspectReport",
@@ -54,6 +58,7 @@ __all__ = [
     "load_with_report",
     "make_split",
     "make_synthetic",
+    "parse_policy",
     "parse_ratios",
     "policy_dev_size",
     "policy_sizes",
