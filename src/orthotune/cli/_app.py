@@ -10,6 +10,9 @@ import typer
 COMMANDS: list[tuple[str | None, str, str, str]] = [
     # (group, name, module, function)
     (None, "version", "orthotune.cli.version", "version"),
+    (None, "evaluate", "orthotune.cli.evaluate", "evaluate"),
+    (None, "diagnose", "orthotune.cli.diagnose", "diagnose"),
+    (None, "compare", "orthotune.cli.compare", "compare"),
 ]
 
 

@@ -17,6 +17,7 @@ from orthotune.diagnose._decompose import (
     wilson_interval,
 )
 from orthotune.diagnose._diagnosis import Diagnosis, diagnose
+from orthotune.diagnose._evaluate import SPLITS, Evaluation, SplitEvaluation, evaluate_predictions
 from orthotune.diagnose._knobs import HUMAN_LEVEL_KNOBS, KNOBS, Knob, Problem, knobs_for
 from orthotune.diagnose._levels import ErrorLevels, Level
 from orthotune.diagnose._verdict import DEFAULT_TOLERANCE, GapJudgement, Verdict, judge
@@ -25,10 +26,12 @@ __all__ = [
     "DEFAULT_TOLERANCE",
     "HUMAN_LEVEL_KNOBS",
     "KNOBS",
+    "SPLITS",
     "Z95",
     "Decomposition",
     "Diagnosis",
     "ErrorLevels",
+    "Evaluation",
     "Gap",
     "GapJudgement",
     "GapName",
@@ -36,9 +39,11 @@ __all__ = [
     "Level",
     "LevelEstimate",
     "Problem",
+    "SplitEvaluation",
     "Verdict",
     "decompose",
     "diagnose",
+    "evaluate_predictions",
     "judge",
     "knobs_for",
     "newcombe_interval",

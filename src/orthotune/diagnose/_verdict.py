@@ -77,7 +77,7 @@ class Verdict(BaseModel):
 
 
 def _pct(x: float) -> str:
-    return f"{x * 100:.2f} %"
+    return f"{x * 100:.2f}%"
 
 
 def _clipped_variance(p: float, tol: float) -> float:
@@ -129,7 +129,7 @@ def _noise_note(j: GapJudgement, decomposition: Decomposition, tol: float) -> st
     looks = "looks high" if j.above_tolerance else "looks low"
     return (
         f"the {j.set_to_grow} set ({n_now}) is too small to resolve {_WORDS[j.gap]}: "
-        f"{_pct(j.value)} {looks} but its 95 % interval is {_pct(j.low)} to {_pct(j.high)} "
+        f"{_pct(j.value)} {looks} but its 95% interval is {_pct(j.low)} to {_pct(j.high)} "
         f"against the {_pct(tol)} tolerance; about {j.needed_n:,} {j.set_to_grow} examples "
         + (f"(and as many {j.also_grow} examples) " if j.also_grow else "")
         + f"would give ±{_pct(tol / 2)} (the lecture: big enough to give high confidence)"

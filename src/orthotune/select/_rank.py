@@ -76,6 +76,8 @@ def format_value(name: str, value: float | None) -> str:
 def _sort_key(value: float | None, direction: Direction) -> tuple[int, float]:
     if value is None or not math.isfinite(value):
         return (1, 0.0)  # missing values last
+    # 12 significant digits: equal averages summed in another order tie (input order kept).
+    value = float(f"{value:.12g}")
     return (0, -value if direction == Direction.MAXIMIZE else value)
 
 
