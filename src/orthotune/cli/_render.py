@@ -37,20 +37,31 @@ def render_diagnosis(diagnosis: Any, out: Console | None = None) -> None:
     if levels.human_error is not None:
         table.add_row("human-level error", pct(levels.human_error), "", "")
     for lv in [*dec.levels, *dec.sources]:
-        table.add_row(f"{lv.name} error", pct(lv.error), interval(lv.low, lv.high),
-                      "" if lv.n is None else f"{lv.n:,}")
+        table.add_row(
+            f"{lv.name} error",
+            pct(lv.error),
+            interval(lv.low, lv.high),
+            "" if lv.n is None else f"{lv.n:,}",
+        )
     out.print(table)
 
-    gaps = Table(title=f"Gaps (high = above {pct(diagnosis.tolerance)} and outside the noise)",
-                 title_justify="left")
+    gaps = Table(
+        title=f"Gaps (high = above {pct(diagnosis.tolerance)} and outside the noise)",
+        title_justify="left",
+    )
     for col in ("gap", "formula", "value", "95% interval", "high"):
         gaps.add_column(col, justify="left" if col in ("gap", "formula") else "right")
     judged = {j.gap: j for j in diagnosis.verdict.judgements}
     for gap in dec.gaps():
         j = judged[gap.name]
         flag = "unresolved" if j.resolved is False else "HIGH" if j.is_high else "low"
-        gaps.add_row(gap.name.value.replace("_", " "), f"{gap.upper} − {gap.lower}",
-                     pct(gap.value), interval(gap.low, gap.high), flag)
+        gaps.add_row(
+            gap.name.value.replace("_", " "),
+            f"{gap.upper} − {gap.lower}",
+            pct(gap.value),
+            interval(gap.low, gap.high),
+            flag,
+        )
     out.print(gaps)
     out.print(f"Verdict: {diagnosis.verdict.headline}")
     out.print(f"Problem to work on: {diagnosis.problem.value}")
@@ -78,8 +89,10 @@ def render_report(title: str, report: Any, conf: Any, out: Console) -> None:
     line = f"accuracy {pct(report.accuracy)}  error {pct(report.error)}  n {report.n:,.0f}"
     if report.binary is not None:
         b = report.binary
-        line += (f"  positive class {report.positive_class}: precision {pct(b.precision)} "
-                 f"recall {pct(b.recall)} {f} {pct(b.fbeta)}")
+        line += (
+            f"  positive class {report.positive_class}: precision {pct(b.precision)} "
+            f"recall {pct(b.recall)} {f} {pct(b.fbeta)}"
+        )
     out.print(line)
     if conf is not None:
         out.print(
@@ -96,8 +109,12 @@ def render_evaluation(evaluation: Any, out: Console | None = None) -> None:
     for s in evaluation.splits:
         render_report(f"{s.split} ({s.n:,} examples)", s.report, s.confidence, out)
         if s.sources:
-            out.print("error per source: " + ", ".join(
-                f"{name} {pct(lv.error)} (n {lv.n:,})" for name, lv in s.sources.items()))
+            out.print(
+                "error per source: "
+                + ", ".join(
+                    f"{name} {pct(lv.error)} (n {lv.n:,})" for name, lv in s.sources.items()
+                )
+            )
         out.print()
     if evaluation.diagnosis is not None:
         render_diagnosis(evaluation.diagnosis, out)
@@ -111,8 +128,10 @@ def render_comparison(comparison: Any, out: Console | None = None) -> None:
     out = out or console()
     ranking = comparison.ranking
     shown = [*comparison.class_columns, *comparison.derived, *comparison.metric_columns]
-    table = Table(title=f"Classifiers ranked by {ranking.metric} ({ranking.direction.value})",
-                  title_justify="left")
+    table = Table(
+        title=f"Classifiers ranked by {ranking.metric} ({ranking.direction.value})",
+        title_justify="left",
+    )
     table.add_column("rank", justify="right")
     table.add_column("classifier")
     for col in shown:
@@ -132,10 +151,15 @@ def render_comparison(comparison: Any, out: Console | None = None) -> None:
         table.add_row(*cells)
     out.print(table)
     if ranking.constraints:
-        out.print("Optimizing " + ranking.metric + ", satisficing "
-                  + " and ".join(c.text for c in ranking.constraints))
+        out.print(
+            "Optimizing "
+            + ranking.metric
+            + ", satisficing "
+            + " and ".join(c.text for c in ranking.constraints)
+        )
     out.print(f"Choice: {ranking.message}")
-    out.print(f"Pareto front over {', '.join(ranking.pareto_metrics)}: "
-              f"{', '.join(ranking.pareto_front)}")
+    out.print(
+        f"Pareto front over {', '.join(ranking.pareto_metrics)}: {', '.join(ranking.pareto_front)}"
+    )
     for note in comparison.notes:
         out.print(f"Note: {note}")

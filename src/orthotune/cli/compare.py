@@ -20,13 +20,15 @@ def compare(
     ],
     metric: Annotated[
         str | None,
-        typer.Option("--metric", help="The optimizing metric (default: F-score, accuracy or "
-                     "harmonic_mean)."),
+        typer.Option(
+            "--metric", help="The optimizing metric (default: F-score, accuracy or harmonic_mean)."
+        ),
     ] = None,
     constraint: Annotated[
         list[str] | None,
-        typer.Option("--constraint", help='Satisficing constraint, e.g. "latency_ms<100"; '
-                     "repeatable."),
+        typer.Option(
+            "--constraint", help='Satisficing constraint, e.g. "latency_ms<100"; repeatable.'
+        ),
     ] = None,
     beta: Annotated[float, typer.Option("--beta", help="F-beta from precision and recall.")] = 1.0,
     as_json: JsonFlag = False,
@@ -36,11 +38,10 @@ def compare(
     """Averages and harmonic means across classes, F-beta, the satisficing choice and the
     Pareto front."""
     from orthotune.cli._common import emit
-    from orthotune.cli._files import read_table
+    from orthotune.cli._files import read_columns
     from orthotune.cli._render import render_comparison
     from orthotune.select import compare_table
 
-    frame = read_table(table, what="table", as_text=True)
-    columns = {str(c): frame[c].tolist() for c in frame.columns}
+    columns = read_columns(table, what="table")
     result = compare_table(columns, metric=metric, constraints=constraint or (), beta=beta)
     emit(result, as_json=as_json, render=render_comparison)

@@ -123,8 +123,13 @@ class Decomposition(BaseModel):
 
     def gaps(self) -> list[Gap]:
         """The gaps that could be computed, in the lecture's order."""
-        found = (self.avoidable_bias, self.bias, self.variance, self.data_mismatch,
-                 self.dev_overfitting)
+        found = (
+            self.avoidable_bias,
+            self.bias,
+            self.variance,
+            self.data_mismatch,
+            self.dev_overfitting,
+        )
         return [g for g in found if g is not None]
 
     def level(self, name: str) -> LevelEstimate | None:
@@ -140,8 +145,9 @@ def _estimate(name: str, level: Level) -> LevelEstimate:
 def _gap_to_reference(name: GapName, upper: LevelEstimate, ref: float, ref_name: str) -> Gap:
     low = None if upper.low is None else upper.low - ref
     high = None if upper.high is None else upper.high - ref
-    return Gap(name=name, value=upper.error - ref, low=low, high=high, upper=upper.name,
-               lower=ref_name)
+    return Gap(
+        name=name, value=upper.error - ref, low=low, high=high, upper=upper.name, lower=ref_name
+    )
 
 
 def _gap(name: GapName, upper: LevelEstimate, lower: LevelEstimate) -> Gap:
@@ -149,8 +155,14 @@ def _gap(name: GapName, upper: LevelEstimate, lower: LevelEstimate) -> Gap:
         low = high = None
     else:
         low, high = newcombe_interval(upper.error, upper.n, lower.error, lower.n)
-    return Gap(name=name, value=upper.error - lower.error, low=low, high=high,
-               upper=upper.name, lower=lower.name)
+    return Gap(
+        name=name,
+        value=upper.error - lower.error,
+        low=low,
+        high=high,
+        upper=upper.name,
+        lower=lower.name,
+    )
 
 
 def decompose(levels: ErrorLevels) -> Decomposition:

@@ -35,8 +35,13 @@ __all__ = ["SPLITS", "Evaluation", "SplitEvaluation", "evaluate_predictions"]
 SCHEMA_VERSION = 1
 #: Accepted values of the ``split`` column, in the lecture's order.
 SPLITS = ("train", "train-dev", "dev", "test")
-_SPLIT_ALIASES = {"train_dev": "train-dev", "traindev": "train-dev", "validation": "dev",
-                  "val": "dev", "valid": "dev"}
+_SPLIT_ALIASES = {
+    "train_dev": "train-dev",
+    "traindev": "train-dev",
+    "validation": "dev",
+    "val": "dev",
+    "valid": "dev",
+}
 
 
 class SplitEvaluation(BaseModel):
@@ -146,8 +151,11 @@ def evaluate_predictions(
             for s in np.unique(src).tolist():
                 m = src == s
                 sources[s] = Level(error=float(wrong[m].mean()), n=int(m.sum()))
-        splits.append(SplitEvaluation(split=split, n=int(t.shape[0]), report=report,
-                                      confidence=conf, sources=sources))
+        splits.append(
+            SplitEvaluation(
+                split=split, n=int(t.shape[0]), report=report, confidence=conf, sources=sources
+            )
+        )
 
     by_split = {s.split: s for s in splits}
     notes: list[str] = []

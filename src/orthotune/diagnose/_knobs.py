@@ -42,58 +42,97 @@ _GUIDE = "Guidelines for Minimizing Errors"
 
 KNOBS: dict[Problem, tuple[Knob, ...]] = {
     Problem.AVOIDABLE_BIAS: (
-        Knob(id="bigger_network", source=_GUIDE,
-             words="Better or bigger network architecture (more parameters to enrich the too "
-                   "simple model)"),
+        Knob(
+            id="bigger_network",
+            source=_GUIDE,
+            words="Better or bigger network architecture (more parameters to enrich the too "
+            "simple model)",
+        ),
         Knob(id="xavier_init", source=_GUIDE, words="Xavier initialization"),
-        Knob(id="better_optimizer", source=_GUIDE,
-             words="Use better optimization algorithms (e.g. Adam, RMSprop, momentum)"),
+        Knob(
+            id="better_optimizer",
+            source=_GUIDE,
+            words="Use better optimization algorithms (e.g. Adam, RMSprop, momentum)",
+        ),
         Knob(id="train_longer", source=_GUIDE, words="Train longer (more epochs)"),
         Knob(id="transfer_learning", source=_GUIDE, words="Transfer learning"),
-        Knob(id="hyperparameter_search", source=_GUIDE,
-             words="Better hyperparameter (network structure) search"),
+        Knob(
+            id="hyperparameter_search",
+            source=_GUIDE,
+            words="Better hyperparameter (network structure) search",
+        ),
     ),
     Problem.VARIANCE: (
-        Knob(id="smaller_network", source=_GUIDE,
-             words="Better or smaller network architecture (less parameters avoiding "
-                   "overshooting)"),
+        Knob(
+            id="smaller_network",
+            source=_GUIDE,
+            words="Better or smaller network architecture (less parameters avoiding overshooting)",
+        ),
         Knob(id="regularization", source=_GUIDE, words="Regularization (L2, dropout)"),
-        Knob(id="more_training_data", source=_GUIDE,
-             words="Bigger training set of the same distributions as the dev set"),
+        Knob(
+            id="more_training_data",
+            source=_GUIDE,
+            words="Bigger training set of the same distributions as the dev set",
+        ),
         Knob(id="early_stopping", source=_GUIDE, words="Early stopping"),
         Knob(id="transfer_learning", source=_GUIDE, words="Transfer learning"),
-        Knob(id="hyperparameter_search", source=_GUIDE,
-             words="Better hyperparameter (network structure) search"),
+        Knob(
+            id="hyperparameter_search",
+            source=_GUIDE,
+            words="Better hyperparameter (network structure) search",
+        ),
         Knob(id="data_augmentation", source=_GUIDE, words="Data augmentation"),
     ),
     Problem.DATA_MISMATCH: (
-        Knob(id="noise_augmentation", source="Overcome the Data Mismatch Problem",
-             words="Add typical noise to training data (synthesize training data more similar "
-                   "to real-world data)"),
-        Knob(id="blur_augmentation", source="Overcome the Data Mismatch Problem",
-             words="Blur training data"),
-        Knob(id="distortion_augmentation", source="Overcome the Data Mismatch Problem",
-             words="Add some distortions to training data"),
-        Knob(id="more_dev_like_training_data", source=_GUIDE,
-             words="Bigger training set of the same distributions as the dev set"),
-        Knob(id="mix_distributions", source="Combining Data from Different Distributions",
-             words="Take the data from all distributions together and shuffle them, then split "
-                   "them into training, dev and test sets"),
+        Knob(
+            id="noise_augmentation",
+            source="Overcome the Data Mismatch Problem",
+            words="Add typical noise to training data (synthesize training data more similar "
+            "to real-world data)",
+        ),
+        Knob(
+            id="blur_augmentation",
+            source="Overcome the Data Mismatch Problem",
+            words="Blur training data",
+        ),
+        Knob(
+            id="distortion_augmentation",
+            source="Overcome the Data Mismatch Problem",
+            words="Add some distortions to training data",
+        ),
+        Knob(
+            id="more_dev_like_training_data",
+            source=_GUIDE,
+            words="Bigger training set of the same distributions as the dev set",
+        ),
+        Knob(
+            id="mix_distributions",
+            source="Combining Data from Different Distributions",
+            words="Take the data from all distributions together and shuffle them, then split "
+            "them into training, dev and test sets",
+        ),
     ),
     Problem.DEV_OVERFITTING: (
-        Knob(id="bigger_dev_set", source="Knobs for Tuning the Training Process",
-             words="Bigger dev set"),
+        Knob(
+            id="bigger_dev_set",
+            source="Knobs for Tuning the Training Process",
+            words="Bigger dev set",
+        ),
     ),
     Problem.NONE: (),
 }
 
 #: The "Bayes error or Human-level error is high" column: the data itself limits the model.
 HUMAN_LEVEL_KNOBS: tuple[Knob, ...] = (
-    Knob(id="clean_data", source=_GUIDE,
-         words="Clean data (remove possible bugs, inaccuracy, blurred data, outliers etc.)"),
+    Knob(
+        id="clean_data",
+        source=_GUIDE,
+        words="Clean data (remove possible bugs, inaccuracy, blurred data, outliers etc.)",
+    ),
     Knob(id="add_attributes", source=_GUIDE, words="Add discriminating attributes"),
-    Knob(id="remove_ambiguity", source=_GUIDE,
-         words="Remove ambiguity (contradictory training data)"),
+    Knob(
+        id="remove_ambiguity", source=_GUIDE, words="Remove ambiguity (contradictory training data)"
+    ),
     Knob(id="reconstruct_data", source=_GUIDE, words="Reconstruct training data"),
 )
 

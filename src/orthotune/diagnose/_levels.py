@@ -76,7 +76,7 @@ class ErrorLevels(BaseModel):
         test_size: int | None = None,
         dev_sources: dict[str, tuple[str | float, int | None]] | None = None,
     ) -> ErrorLevels:
-        """Build from rates as users write them (``"3.5%"`` or ``0.035``), checked at the boundary."""
+        """Build from rates as users write them (``"3.5%"`` or ``0.035``), checked here."""
 
         def rate(value: Any, name: str) -> float | None:
             return None if value is None else parse_rate(value, name=name)

@@ -86,7 +86,9 @@ def _clipped_variance(p: float, tol: float) -> float:
     return q * (1 - q)
 
 
-def _needed(p_upper: float, n_lower: int | None, p_lower: float | None, tol: float) -> tuple[int, bool]:
+def _needed(
+    p_upper: float, n_lower: int | None, p_lower: float | None, tol: float
+) -> tuple[int, bool]:
     """Examples for a ±tol/2 interval on the gap; True when the other set must grow too."""
     target = (tol / 2 / Z95) ** 2  # the variance a ±tol/2 interval allows
     var_upper = _clipped_variance(p_upper, tol)
@@ -103,9 +105,16 @@ def _judge_gap(
 ) -> GapJudgement:
     above = gap.value > tol
     if gap.low is None or gap.high is None:
-        return GapJudgement(gap=gap.name, value=gap.value, low=None, high=None,
-                            above_tolerance=above, outside_noise=None, is_high=above,
-                            resolved=None)
+        return GapJudgement(
+            gap=gap.name,
+            value=gap.value,
+            low=None,
+            high=None,
+            above_tolerance=above,
+            outside_noise=None,
+            is_high=above,
+            resolved=None,
+        )
     outside = gap.low > 0
     resolved = (above and outside) or (not above and gap.high <= tol)
     set_to_grow = needed = also = None
@@ -117,10 +126,19 @@ def _judge_gap(
         p_other = None if lower is None else lower.error
         needed, other_too = _needed(upper.error, n_other, p_other, tol)
         also = gap.lower if other_too else None
-    return GapJudgement(gap=gap.name, value=gap.value, low=gap.low, high=gap.high,
-                        above_tolerance=above, outside_noise=outside, is_high=above and outside,
-                        resolved=resolved, set_to_grow=set_to_grow, needed_n=needed,
-                        also_grow=also)
+    return GapJudgement(
+        gap=gap.name,
+        value=gap.value,
+        low=gap.low,
+        high=gap.high,
+        above_tolerance=above,
+        outside_noise=outside,
+        is_high=above and outside,
+        resolved=resolved,
+        set_to_grow=set_to_grow,
+        needed_n=needed,
+        also_grow=also,
+    )
 
 
 def _noise_note(j: GapJudgement, decomposition: Decomposition, tol: float) -> str:
@@ -146,15 +164,20 @@ def judge(decomposition: Decomposition, levels: ErrorLevels, *, tolerance: float
     surpassed = levels.human_error is not None and train < levels.human_error
     bias_known = True
     if levels.human_error is None:
-        notes.append("no human-level error given: the avoidable bias is unknown "
-                     "(give the human-level error, e.g. --human-error 1%)")
+        notes.append(
+            "no human-level error given: the avoidable bias is unknown "
+            "(give the human-level error, e.g. --human-error 1%)"
+        )
     if surpassed:
         notes.append(
             f"surpassing human-level performance: the training error {_pct(train)} is below the "
             f"human-level error {_pct(levels.human_error)}, so the avoidable bias is unknown — "
             "it is hard to tell how far human level can be passed"
-            + ("; the bias against the Bayes error stands in for it" if GapName.BIAS in by_name
-               else "")
+            + (
+                "; the bias against the Bayes error stands in for it"
+                if GapName.BIAS in by_name
+                else ""
+            )
         )
     if (levels.human_error is None or surpassed) and GapName.BIAS in by_name:
         bias_high = by_name[GapName.BIAS].is_high
@@ -165,8 +188,10 @@ def judge(decomposition: Decomposition, levels: ErrorLevels, *, tolerance: float
     variance_high = by_name[GapName.VARIANCE].is_high
 
     if any(j.outside_noise is None for j in judgements):
-        notes.append("example counts missing: the noise is unknown, so the tolerance alone "
-                     "decides what is high (give the set sizes, e.g. --dev-size 10000)")
+        notes.append(
+            "example counts missing: the noise is unknown, so the tolerance alone "
+            "decides what is high (give the set sizes, e.g. --dev-size 10000)"
+        )
     for j in judgements:
         if j.resolved is False:
             notes.append(_noise_note(j, decomposition, tolerance))
@@ -189,8 +214,11 @@ def judge(decomposition: Decomposition, levels: ErrorLevels, *, tolerance: float
     if bias_high:
         problem = Problem.AVOIDABLE_BIAS
     else:
-        rest = [by_name[g] for g in (GapName.VARIANCE, GapName.DATA_MISMATCH,
-                                     GapName.DEV_OVERFITTING) if g in by_name]
+        rest = [
+            by_name[g]
+            for g in (GapName.VARIANCE, GapName.DATA_MISMATCH, GapName.DEV_OVERFITTING)
+            if g in by_name
+        ]
         high = [j for j in rest if j.is_high]
         problem = Problem(max(high, key=lambda j: j.value).gap.value) if high else Problem.NONE
 
@@ -200,8 +228,10 @@ def judge(decomposition: Decomposition, levels: ErrorLevels, *, tolerance: float
     elif bias_known:
         findings.append("High bias" if bias_high else "Low bias")
     findings.append("High variance" if variance_high else "Low variance")
-    for name, words in ((GapName.DATA_MISMATCH, "Data mismatch"),
-                        (GapName.DEV_OVERFITTING, "Overfitting the dev set")):
+    for name, words in (
+        (GapName.DATA_MISMATCH, "Data mismatch"),
+        (GapName.DEV_OVERFITTING, "Overfitting the dev set"),
+    ):
         if name in by_name and by_name[name].is_high:
             findings.append(words)
     focus = {

@@ -191,7 +191,9 @@ def report_from_confusion(
 
     undefined = [f"precision of {names[c]!r} (never predicted)" for c in np.flatnonzero(p_zero)]
     undefined += [f"recall of {names[c]!r} (no true examples)" for c in np.flatnonzero(r_zero)]
-    undefined += [f"fbeta of {names[c]!r} (neither true nor predicted)" for c in np.flatnonzero(f_zero)]
+    undefined += [
+        f"fbeta of {names[c]!r} (neither true nor predicted)" for c in np.flatnonzero(f_zero)
+    ]
 
     total = cm.sum()
     correct = tp.sum()
@@ -203,9 +205,7 @@ def report_from_confusion(
     micro_p = pooled(correct, pred_sum.sum())
     micro_r = pooled(correct, true_sum.sum())
     micro_den = b2 * true_sum.sum() + pred_sum.sum()
-    micro = Averages(
-        precision=micro_p, recall=micro_r, fbeta=pooled((1 + b2) * correct, micro_den)
-    )
+    micro = Averages(precision=micro_p, recall=micro_r, fbeta=pooled((1 + b2) * correct, micro_den))
     support_total = true_sum.sum()
 
     def weighted_mean(s: np.ndarray) -> float:
@@ -277,7 +277,7 @@ def classification_report(
     largest code + 1; ``labels`` then only names the codes). Other labels (strings, floats)
     are encoded over the sorted union of ``y_true`` and ``y_pred`` — or over ``labels`` when given.
     """
-    if _is_torch(y_true) or _is_torch(y_pred) or _is_integer(y_true) and _is_integer(y_pred):
+    if _is_torch(y_true) or _is_torch(y_pred) or (_is_integer(y_true) and _is_integer(y_pred)):
         k = len(labels) if labels is not None else n_classes
         cm = confusion_matrix(y_true, y_pred, n_classes=k, sample_weight=sample_weight)
         names = labels

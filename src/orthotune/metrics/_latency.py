@@ -53,8 +53,11 @@ def measure_latency(
     """
     import torch
 
-    for name, value, least in (("batch_size", batch_size, 1), ("warmup", warmup, 0),
-                               ("repeats", repeats, 1)):
+    for name, value, least in (
+        ("batch_size", batch_size, 1),
+        ("warmup", warmup, 0),
+        ("repeats", repeats, 1),
+    ):
         if not isinstance(value, int) or value < least:
             raise InvalidInputError(f"{name} {value!r} is not an integer >= {least}: give one")
     if device is None:

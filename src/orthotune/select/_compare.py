@@ -77,8 +77,10 @@ def fbeta_name(beta: float) -> str:
 
 
 def _is_metric(key: str) -> bool:
-    return key in _KNOWN or bool(_METRIC_SUFFIX.search(key)) or (
-        direction_of(key) == Direction.MINIMIZE
+    return (
+        key in _KNOWN
+        or bool(_METRIC_SUFFIX.search(key))
+        or (direction_of(key) == Direction.MINIMIZE)
     )
 
 
@@ -138,7 +140,9 @@ def compare_table(
     data_keys = [k for k in keys if k != name_key]
     class_cols = [k for k in data_keys if not _is_metric(k)]
     given_averages = [k for k in data_keys if k in ("average", "harmonic_mean")]
-    metric_cols = [k for k in data_keys if _is_metric(k) and (k not in given_averages or not class_cols)]
+    metric_cols = [
+        k for k in data_keys if _is_metric(k) and (k not in given_averages or not class_cols)
+    ]
     notes = [
         f"column {keys[k]!r} is recomputed from the per-class scores"
         for k in given_averages
@@ -178,8 +182,11 @@ def compare_table(
         )
     if metric is None:
         metric = next(
-            (m for m in (f_name if f_name in derived else None, "accuracy", "harmonic_mean")
-             if m in available),
+            (
+                m
+                for m in (f_name if f_name in derived else None, "accuracy", "harmonic_mean")
+                if m in available
+            ),
             available[0],
         )
     metric = resolve_metric(metric, available)

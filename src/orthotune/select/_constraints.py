@@ -62,13 +62,13 @@ def parse_constraint(text: str) -> Constraint:
     name, op, raw = match.groups()
     op = {"≤": "<=", "≥": ">="}.get(op, op)
     metric = canonical_name(name)
+    try:
+        threshold = float(raw.removesuffix("%"))
+    except ValueError:
+        raise InvalidInputError(f"constraint {text!r} does not parse: {GRAMMAR}") from None
     if raw.endswith("%") or is_rate(metric):
         threshold = parse_rate(raw, name=f"constraint {metric}{op}")
     else:
-        try:
-            threshold = float(raw)
-        except ValueError:
-            raise InvalidInputError(f"constraint {text!r} does not parse: {GRAMMAR}") from None
         if not math.isfinite(threshold):
             raise InvalidInputError(
                 f"constraint {text!r} has a non-finite value: give a number; {GRAMMAR}"

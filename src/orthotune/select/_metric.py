@@ -1,9 +1,9 @@
 """A single-number metric, chosen by name, and which way is better.
 
 Names say direction (STYLE.md): ``*_error``, ``*_loss``, ``*_ms``, ``*_seconds``, ``*_time``,
-``*_latency``, ``params``, ``*_bytes``, ``flops`` are lower-better; scores (``accuracy``, precision, recall, F, averages,
-``*_score``) are higher-better. Rates (scores and errors) are fractions; quantities such as
-``latency_ms`` or ``params`` are plain numbers.
+``*_latency``, ``params``, ``*_bytes``, ``flops`` are lower-better; scores (``accuracy``,
+precision, recall, F, averages, ``*_score``) are higher-better. Rates (scores and errors) are
+fractions; quantities such as ``latency_ms`` or ``params`` are plain numbers.
 
 The metrics of a :class:`~orthotune.metrics.ClassificationReport` by name:
 ``accuracy``, ``error``, ``balanced_accuracy`` (= macro recall) and
@@ -40,7 +40,9 @@ class Direction(StrEnum):
 _LOWER_BETTER = re.compile(
     r"(^|_)(error|loss|ms|us|seconds|time|latency|params|parameters|bytes|flops)$"
 )
-_NOT_RATE = re.compile(r"(^|_)(loss|ms|us|seconds|time|latency|params|parameters|bytes|flops|count)$")
+_NOT_RATE = re.compile(
+    r"(^|_)(loss|ms|us|seconds|time|latency|params|parameters|bytes|flops|count)$"
+)
 
 _AVERAGES = ("macro", "micro", "weighted", "harmonic")
 _SCORES = ("precision", "recall", "fbeta", "f1")

@@ -36,6 +36,7 @@ def pareto_front(
         values = [p.get(m) for m in metrics]
         if all(v is not None and math.isfinite(v) for v in values):
             rows.append((i, tuple(s * v for s, v in zip(signs, values, strict=True))))
+
     def tol(x: float, y: float) -> float:
         return 1e-12 * max(1.0, abs(x), abs(y))
 

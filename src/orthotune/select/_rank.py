@@ -98,9 +98,7 @@ def rank(
     accepted = list(dict.fromkeys(k for c in candidates for k in c.values))
     metric = resolve_metric(metric, accepted)
     parsed = [parse_constraint(c) if isinstance(c, str) else c for c in constraints]
-    parsed = [
-        c.model_copy(update={"metric": resolve_metric(c.metric, accepted)}) for c in parsed
-    ]
+    parsed = [c.model_copy(update={"metric": resolve_metric(c.metric, accepted)}) for c in parsed]
     direction = (directions or {}).get(metric) or direction_of(metric)
 
     rows = []
