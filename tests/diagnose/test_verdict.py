@@ -126,3 +126,10 @@ def test_bad_tolerance(tolerance):
 
     with pytest.raises(InvalidInputError, match="tolerance"):
         _diagnose(tolerance=tolerance, human_error="1%", train_error="2%", dev_error="3%")
+
+
+def test_without_human_error_the_avoidable_bias_is_unknown_but_variance_is_judged():
+    d = diagnose(ErrorLevels.from_rates(human_error=None, train_error="2%", dev_error="9%"))
+    assert d.problem == Problem.VARIANCE and "avoidable_bias" not in d.is_high
+    assert d.verdict.findings == ["High variance"]
+    assert any("no human-level error given" in n for n in d.verdict.notes)

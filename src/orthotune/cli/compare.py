@@ -35,8 +35,11 @@ def compare(
     seed: SeedOpt = 0,
     debug: DebugFlag = False,
 ) -> None:
-    """Averages and harmonic means across classes, F-beta, the satisficing choice and the
-    Pareto front."""
+    """Choose among classifiers from a table of their scores.
+
+    Average and harmonic mean across per-class scores, F-beta from precision and recall, the
+    best on --metric among rows meeting every --constraint, and the Pareto front.
+    """
     from orthotune.cli._common import emit
     from orthotune.cli._files import read_columns
     from orthotune.cli._render import render_comparison

@@ -41,9 +41,12 @@ def diagnose(
     seed: SeedOpt = 0,
     debug: DebugFlag = False,
 ) -> None:
-    """Decompose the error (avoidable bias, variance, data mismatch, dev overfitting) and say
-    which knob to turn. Example (the lecture's Model A):
-    orthotune diagnose --human-error 0.7% --train-error 3.5% --dev-error 7.8%"""
+    """Diagnose bias, variance and data mismatch from error levels.
+
+    Decomposes the error into avoidable bias, variance, data mismatch and dev overfitting (each
+    with a 95% interval when set sizes are given) and names the knobs to turn. The lecture's
+    Model A: orthotune diagnose --human-error 0.7% --train-error 3.5% --dev-error 7.8%
+    """
     from orthotune.cli._common import emit
     from orthotune.cli._render import render_diagnosis
     from orthotune.diagnose import ErrorLevels

@@ -35,8 +35,12 @@ def evaluate(
     seed: SeedOpt = 0,
     debug: DebugFlag = False,
 ) -> None:
-    """Precision, recall, F-beta, accuracy, confidence per split; the diagnosis when the file
-    has train and dev rows."""
+    """Score a predictions file per split, then diagnose it.
+
+    Precision, recall, F-beta, support, accuracy and their averages (macro, micro, weighted,
+    harmonic) per split; confidence, top-2 margin and calibration from p_ columns; the bias /
+    variance diagnosis when the file has train and dev rows.
+    """
     from orthotune.cli._common import emit
     from orthotune.cli._files import read_table
     from orthotune.cli._render import render_evaluation

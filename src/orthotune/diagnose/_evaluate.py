@@ -68,6 +68,19 @@ class Evaluation(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class _IdNames:
+    """Row names made only when an error names a row (no 10 M strings up front)."""
+
+    def __init__(self, ids: np.ndarray) -> None:
+        self._ids = ids
+
+    def __getitem__(self, i: int) -> str:
+        return f"id {self._ids[i]}"
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
 def _column(table: Any, name: str) -> np.ndarray:
     return np.asarray(table[name])
 
@@ -114,7 +127,7 @@ def evaluate_predictions(
     if p_cols:
         proba = check_probabilities(
             np.column_stack([_column(table, c).astype(np.float64) for c in p_cols]),
-            row_names=None if ids is None else [f"id {i}" for i in ids],
+            row_names=None if ids is None else _IdNames(ids),
         )
         classes = [c[2:] for c in p_cols]
     y_true = _column(table, "y_true")

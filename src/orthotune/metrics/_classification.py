@@ -135,7 +135,11 @@ def fbeta_from_precision_recall(precision: float, recall: float, *, beta: float 
 
 
 def _check_beta(beta: float) -> None:
-    if not (isinstance(beta, int | float) and math.isfinite(beta) and beta > 0):
+    try:
+        ok = math.isfinite(float(beta)) and float(beta) > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
         raise InvalidInputError(
             f"beta {beta!r} is not a positive finite number: give e.g. 1 (F1), 2 (recall "
             "counts twice as much) or 0.5"
