@@ -28,7 +28,9 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The report's browser test needs Debian's chromium: installed here when missing (CI runs as root).
 test: lint
+	./scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest --durations=15
 
 format: venv

@@ -10,6 +10,11 @@ import typer
 COMMANDS: list[tuple[str | None, str, str, str]] = [
     # (group, name, module, function)
     (None, "version", "orthotune.cli.version", "version"),
+    (None, "report", "orthotune.cli.report", "report"),
+    ("data", "inspect", "orthotune.cli.data_inspect", "inspect"),
+    (None, "evaluate", "orthotune.cli.evaluate", "evaluate"),
+    (None, "diagnose", "orthotune.cli.diagnose", "diagnose"),
+    (None, "compare", "orthotune.cli.compare", "compare"),
 ]
 
 
