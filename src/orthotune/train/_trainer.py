@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from orthotune._errors import InvalidInputError
+from orthotune.data._weights import class_balance_weights, weighted_mean_loss
 from orthotune.train._callbacks import Callback, EarlyStopping, NonFiniteGuard, TrainState
 from orthotune.train._config import TrainConfig
 from orthotune.train._optim import decay_groups, make_optimizer
@@ -115,14 +116,6 @@ def _as_examples(data: Any, *, what: str) -> Examples:
             f"got shape {tuple(w.shape)}"
         )
     return Examples(x, y.long(), w)
-
-
-def _class_balance_weights(y: torch.Tensor) -> torch.Tensor:
-    """s(i) = m / (K·n_{y(i)}): each present class carries the same total weight."""
-    counts = torch.bincount(y).float()
-    present = int((counts > 0).sum())
-    per_class = torch.where(counts > 0, y.numel() / (present * counts.clamp_min(1)), 0.0)
-    return per_class[y]
 
 
 class Trainer:
@@ -212,7 +205,7 @@ class Trainer:
         x, y = tr.x.to(device), tr.y.to(device)
         w = tr.weights
         if cfg.class_balance:
-            cb = _class_balance_weights(tr.y)
+            cb = class_balance_weights(tr.y, int(tr.y.max()) + 1)
             w = cb if w is None else w * cb
         w = None if w is None else w.to(device)
         dx = dy = dw = None
@@ -285,9 +278,8 @@ class Trainer:
                     if w is None:
                         loss = F.cross_entropy(logits, yb)
                     else:
-                        wb = w.index_select(0, idx)
                         per = F.cross_entropy(logits, yb, reduction="none")
-                        loss = (per * wb).sum() / wb.sum().clamp_min(1e-12)
+                        loss = weighted_mean_loss(per, w.index_select(0, idx))
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     if cfg.grad_clip is not None:
