@@ -76,7 +76,7 @@ def test_config_file_sections(tmp_path):
     (tmp_path / "c.json").write_text(json.dumps({"train": {"epochs": 3}}))
     assert read_config_file(tmp_path / "c.json") == {"model": {}, "train": {"epochs": 3}}
     (tmp_path / "bad.yaml").write_text("optimizer: adam\n")
-    with pytest.raises(InvalidInputError, match="unknown section.*'optimizer'; accepted: model"):
+    with pytest.raises(InvalidInputError, match=r"unknown section.*'optimizer'; accepted: model"):
         read_config_file(tmp_path / "bad.yaml")
     with pytest.raises(InvalidInputError, match="does not exist"):
         read_config_file(tmp_path / "none.yaml")
