@@ -308,9 +308,13 @@ def render(summary: Any) -> None:
     table = Table(title=f"{summary.model} on {summary.data}", title_justify="left")
     for col in ("part", "examples", "error", "accuracy", "loss"):
         table.add_column(col, justify="left" if col == "part" else "right")
+    if summary.bayes_error is not None:
+        table.add_row("Bayes error", "", pct(summary.bayes_error), "", "")
     if summary.human_error is not None:
         table.add_row("human level", "", pct(summary.human_error), "", "")
     for part, n in summary.sizes.items():
+        if n == 0:
+            continue
         err = summary.errors.get(part)
         loss = summary.losses.get(part)
         table.add_row(

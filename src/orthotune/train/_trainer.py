@@ -186,7 +186,8 @@ class Trainer:
     def fit(self, model: nn.Module, train: Any, dev: Any = None) -> TrainResult:
         """Train ``model`` in place on ``train`` (Examples, a Dataset or (x, y[, w])); ``dev``
         is evaluated each epoch (early stopping needs it). The returned weights are the best
-        epoch's under early stopping, else the last finite epoch's."""
+        epoch's under early stopping, else the last finite epoch's; the model is left in eval
+        mode on the trainer's device."""
         cfg = self.config
         device = self.device
         started = time.perf_counter()
