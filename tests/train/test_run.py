@@ -113,3 +113,10 @@ def test_train_on_split_normalizes_on_train_and_measures_every_part(tmp_path):
     with torch.no_grad():
         error = (model(x).argmax(1) != dataset.y[test]).float().mean().item()
     assert error == pytest.approx(summary.errors["test"])
+
+
+def test_values_from_the_config_file_are_named_by_section_and_key():
+    with pytest.raises(InvalidInputError, match=r"^train.step_epochs 0 is not accepted"):
+        build_config({"step_epochs": 0, "lr": 0.1}, from_flags=["lr"])
+    with pytest.raises(InvalidInputError, match=r"^model.dropout 2 is not accepted"):
+        build_spec({"dropout": 2}, data_shape=(4,), num_classes=2, from_flags=[])

@@ -224,7 +224,11 @@ def train(
     train_settings.update({k: v for k, v in flags_train.items() if v is not None})
     if batch_size is not None:
         train_settings["batch_size"] = size
-    train_config = build_config(train_settings)
+    train_config = build_config(
+        train_settings,
+        from_flags=[k for k, v in flags_train.items() if v is not None]
+        + (["batch_size"] if batch_size is not None else []),
+    )
     budget = None if time_budget is None else parse_duration(time_budget, name="--time-budget")
     resolve_device(device)
 
@@ -242,7 +246,10 @@ def train(
     dataset = load_dataset(data, options)
     split = make_split(dataset, seed=seed, policy=policy)
     spec = build_spec(
-        model_settings, data_shape=tuple(dataset.input_shape), num_classes=dataset.num_classes
+        model_settings,
+        data_shape=tuple(dataset.input_shape),
+        num_classes=dataset.num_classes,
+        from_flags=[k for k, v in flags_model.items() if v is not None],
     )
     model_name = name or spec.kind
 

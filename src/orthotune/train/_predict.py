@@ -150,6 +150,15 @@ def _array_rows(data: str, manifest: Manifest, options: dict[str, Any]) -> _Rows
     return _Rows(dataset.x, dataset.ids, names[dataset.y.numpy()], dataset.source)
 
 
+def _same_data(a: str | None, b: str) -> bool:
+    """The same DATA: equal built-in specs, or paths to the same file."""
+    if not a:
+        return False
+    if a.startswith("builtin:") or b.startswith("builtin:"):
+        return a == b
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+
 def _split_of(
     predictor: Predictor, data: str, ids: np.ndarray
 ) -> tuple[np.ndarray | None, str | None]:
@@ -161,7 +170,7 @@ def _split_of(
         split = json.loads((run / "split.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None, None
-    if recorded != data or predictor.manifest.data != data:
+    if not (_same_data(recorded, data) and _same_data(predictor.manifest.data, data)):
         return None, None
     part_of = {str(i): part for part, members in split.get("ids", {}).items() for i in members}
     parts = np.array([part_of.get(str(i), "") for i in ids], dtype=object)

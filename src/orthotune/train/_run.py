@@ -11,7 +11,7 @@ with ``dev`` watched each epoch, and measures every part — the test set once, 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,11 +142,22 @@ _MODEL_FLAGS = {
 _TRAIN_FLAGS = {name: "--" + name.replace("_", "-") for name in TrainConfig.model_fields}
 
 
+def _flags(names: Mapping[str, str], given: Collection[str] | None) -> dict[str, str]:
+    return dict(names) if given is None else {k: v for k, v in names.items() if k in given}
+
+
 def build_spec(
-    settings: Mapping[str, Any], *, data_shape: tuple[int, ...], num_classes: int
+    settings: Mapping[str, Any],
+    *,
+    data_shape: tuple[int, ...],
+    num_classes: int,
+    from_flags: Collection[str] | None = None,
 ) -> ModelSpec:
     """A ``ModelSpec`` from ``settings`` (the ``model:`` section merged with flags) fitted to the
-    data: ``input_shape`` and ``num_classes`` come from the data (given ones must agree)."""
+    data: ``input_shape`` and ``num_classes`` come from the data (given ones must agree).
+
+    ``from_flags``: the keys set by flags (errors name the flag, others ``model.KEY``); None
+    means all keys came from flags."""
     values = dict(settings)
     kind = values.get("kind", "mlp")
     if kind not in ("mlp", "cnn1d", "cnn2d"):
@@ -173,17 +184,20 @@ def build_spec(
         return ModelSpec.model_validate(values)
     except ValidationError as err:
         raise one_line_validation_error(
-            err, ModelSpec, section="model", flags=_MODEL_FLAGS
+            err, ModelSpec, section="model", flags=_flags(_MODEL_FLAGS, from_flags)
         ) from None
 
 
-def build_config(settings: Mapping[str, Any]) -> TrainConfig:
-    """A ``TrainConfig`` from the ``train:`` section merged with flags (one-line errors)."""
+def build_config(
+    settings: Mapping[str, Any], *, from_flags: Collection[str] | None = None
+) -> TrainConfig:
+    """A ``TrainConfig`` from the ``train:`` section merged with flags (one-line errors;
+    ``from_flags`` as in ``build_spec``)."""
     try:
         return TrainConfig.model_validate(dict(settings))
     except ValidationError as err:
         raise one_line_validation_error(
-            err, TrainConfig, section="train", flags=_TRAIN_FLAGS
+            err, TrainConfig, section="train", flags=_flags(_TRAIN_FLAGS, from_flags)
         ) from None
 
 
