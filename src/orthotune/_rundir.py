@@ -69,25 +69,32 @@ class RunDir:
         self.path = Path(path)
 
     # ------------------------------------------------------------ opening
+    @staticmethod
+    def refuse_existing(path: str | os.PathLike) -> None:
+        """Raise unless ``path`` is missing or an empty folder (checked before any work)."""
+        folder = Path(path)
+        if not folder.exists():
+            return
+        if not folder.is_dir():
+            raise InvalidInputError(
+                f"--out {folder} is a file, not a folder; give a new folder path"
+            )
+        if (folder / "run.json").exists():
+            raise InvalidInputError(
+                f"--out {folder} already holds a run (run.json); orthotune never overwrites "
+                "a run: give a new --out folder, or move that one away"
+            )
+        if any(folder.iterdir()):
+            raise InvalidInputError(
+                f"--out {folder} is not empty and not an orthotune run; give a new or empty "
+                "--out folder"
+            )
+
     @classmethod
     def create(cls, path: str | os.PathLike) -> RunDir:
         """A new run folder at ``path``: missing or empty is fine; anything else is refused."""
+        cls.refuse_existing(path)
         folder = Path(path)
-        if folder.exists():
-            if not folder.is_dir():
-                raise InvalidInputError(
-                    f"--out {folder} is a file, not a folder; give a new folder path"
-                )
-            if (folder / "run.json").exists():
-                raise InvalidInputError(
-                    f"--out {folder} already holds a run (run.json); orthotune never overwrites "
-                    "a run: give a new --out folder, or move that one away"
-                )
-            if any(folder.iterdir()):
-                raise InvalidInputError(
-                    f"--out {folder} is not empty and not an orthotune run; give a new or empty "
-                    "--out folder"
-                )
         folder.mkdir(parents=True, exist_ok=True)
         return cls(folder)
 

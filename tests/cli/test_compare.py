@@ -36,3 +36,17 @@ def test_unknown_metric_lists_accepted_exit_2(run_cli):
     out = run_cli("compare", EXAMPLES / "lecture_classifiers.csv", "--metric", "speed")
     assert out.returncode == 2
     assert "accepted are latency_ms, average, harmonic_mean, class_a" in out.stderr
+
+
+def test_accuracy_subject_to_time_chooses_b(run_cli):
+    out = run_cli(
+        "compare",
+        EXAMPLES / "lecture_accuracy_time.csv",
+        "--constraint",
+        "latency_ms<100",
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    ranking = json.loads(out.stdout)["ranking"]
+    assert ranking["metric"] == "accuracy" and ranking["choice"] == "B"
+    assert ranking["satisfied"] == 4

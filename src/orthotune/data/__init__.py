@@ -2,7 +2,8 @@
 
 ``load_dataset(DATA, LoadOptions(...))`` → ``Dataset``; ``make_split(ds, seed=…)`` → ``Split``;
 ``Normalizer.fit(ds.x[split.train])``; ``weighted_mean_loss(loss, weights)``;
-``inspect_data(DATA)`` → ``InspectReport`` (``orthotune data inspect``).
+``inspect_data(DATA)`` → ``InspectReport`` (``orthotune data inspect``);
+``Augmenter.from_policy("standard")(x, generator=g)`` augments a training batch.
 """
 
 from orthotune.data._augment import AUGMENT_PRESETS, Augmenter, AugmentPolicy, parse_policy

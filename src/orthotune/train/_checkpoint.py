@@ -105,8 +105,11 @@ class Manifest(BaseModel):
     weights_sha256: str = ""  # filled in by save_checkpoint
     class_names: tuple[str, ...] = ()
     feature_names: tuple[str, ...] = ()
+    data: str = ""  # the DATA the model was trained on (path or builtin:NAME)
+    data_shape: tuple[int, ...] | None = None  # one example's shape as loaded (before reshape)
+    data_options: dict[str, Any] | None = None  # the LoadOptions of training (roles of columns)
     normalization: dict[str, Any] | None = None  # the data Normalizer's state_dict (JSON-able)
-    encoding: dict[str, Any] | None = None  # how raw columns became features
+    encoding: dict[str, Any] | None = None  # how raw columns became features (data encoding)
     train_config: TrainConfig | None = None
     metrics: dict[str, float | None] = Field(default_factory=dict)
     versions: dict[str, str] = Field(default_factory=dict)  # filled in by save_checkpoint

@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from orthotune._errors import InvalidInputError
+from orthotune.data._weights import class_balance_weights, weighted_mean_loss
 from orthotune.train._callbacks import Callback, EarlyStopping, NonFiniteGuard, TrainState
 from orthotune.train._config import TrainConfig
 from orthotune.train._optim import decay_groups, make_optimizer
@@ -117,14 +118,6 @@ def _as_examples(data: Any, *, what: str) -> Examples:
     return Examples(x, y.long(), w)
 
 
-def _class_balance_weights(y: torch.Tensor) -> torch.Tensor:
-    """s(i) = m / (K·n_{y(i)}): each present class carries the same total weight."""
-    counts = torch.bincount(y).float()
-    present = int((counts > 0).sum())
-    per_class = torch.where(counts > 0, y.numel() / (present * counts.clamp_min(1)), 0.0)
-    return per_class[y]
-
-
 class Trainer:
     """Trains one model with a ``TrainConfig``; ``fit`` returns a ``TrainResult``.
 
@@ -193,7 +186,8 @@ class Trainer:
     def fit(self, model: nn.Module, train: Any, dev: Any = None) -> TrainResult:
         """Train ``model`` in place on ``train`` (Examples, a Dataset or (x, y[, w])); ``dev``
         is evaluated each epoch (early stopping needs it). The returned weights are the best
-        epoch's under early stopping, else the last finite epoch's."""
+        epoch's under early stopping, else the last finite epoch's; the model is left in eval
+        mode on the trainer's device."""
         cfg = self.config
         device = self.device
         started = time.perf_counter()
@@ -212,7 +206,7 @@ class Trainer:
         x, y = tr.x.to(device), tr.y.to(device)
         w = tr.weights
         if cfg.class_balance:
-            cb = _class_balance_weights(tr.y)
+            cb = class_balance_weights(tr.y, int(tr.y.max()) + 1)
             w = cb if w is None else w * cb
         w = None if w is None else w.to(device)
         dx = dy = dw = None
@@ -285,9 +279,8 @@ class Trainer:
                     if w is None:
                         loss = F.cross_entropy(logits, yb)
                     else:
-                        wb = w.index_select(0, idx)
                         per = F.cross_entropy(logits, yb, reduction="none")
-                        loss = (per * wb).sum() / wb.sum().clamp_min(1e-12)
+                        loss = weighted_mean_loss(per, w.index_select(0, idx))
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     if cfg.grad_clip is not None:
