@@ -68,6 +68,9 @@ def tune_autopilot(
     from orthotune.search._storage import open_storage, open_study
     from orthotune.train._checkpoint import Manifest, save_checkpoint
 
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the CLI renders what matters
     started = time.monotonic()
     run = RunDir.create(out)
     ds = load_dataset(data_spec, load_options)
@@ -135,7 +138,7 @@ def tune_autopilot(
     )
     save_checkpoint(run.model_dir(name), chosen.model, manifest)
     run.set_best(name)
-    run.write_history(name, chosen.history)
+    run.write_history(name, [r.model_dump(mode="json") for r in chosen.history])
     run.write_diagnosis(result.diagnosis)
     run.write_decisions(result.log)
     seconds = time.monotonic() - started

@@ -45,7 +45,14 @@ from orthotune.models import ModelSpec
 from orthotune.search._executor import Candidate, Trained, score_parts, train_candidates
 from orthotune.train import TrainConfig
 
-__all__ = ["AutopilotResult", "AutopilotSettings", "levels_of", "run_autopilot"]
+__all__ = [
+    "AutopilotResult",
+    "AutopilotSettings",
+    "FirstChoice",
+    "first_choices",
+    "levels_of",
+    "run_autopilot",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +142,7 @@ def _judge(
 ) -> tuple[bool, str, object]:
     change = paired_change(current.wrong[target_part], cand.wrong[target_part])
     if not cand.complete:
-        return False, "cut short by the time budget", change
+        return False, "cut short by the time budget: not comparable", change
     if not change.better_beyond_noise:
         return (
             False,
@@ -149,6 +156,33 @@ def _judge(
         if before is not None and after is not None and after - before > tolerance:
             return False, f"{guard.replace('_', ' ')} grew by {after - before:.2%} (> tolerance)", change
     return True, f"{target_part} error {change.change:+.2%} (95% {change.low:+.2%} … {change.high:+.2%})", change
+
+
+@dataclass(frozen=True)
+class FirstChoice:
+    """What the autopilot would do first after training the start model with one seed."""
+
+    seed: int
+    problem: str
+    knob: str
+    diagnosis: Diagnosis
+
+
+def first_choices(
+    data: PreparedData, settings: AutopilotSettings, *, seeds: int = 5
+) -> list[FirstChoice]:
+    """Train the start model with ``seeds`` seeds at once and return each seed's first problem
+    and knob — the ground-truth scenarios check that the seeds agree on the right one."""
+    ds = data.dataset
+    spec, config = settings.start or baseline(ds.input_shape, ds.num_classes)
+    cands = [Candidate(f"seed{s}", spec, config, settings.seed + s) for s in range(seeds)]
+    out = []
+    for trained in train_candidates(cands, data, executor=settings.executor, device=settings.device):
+        diag = diagnose(levels_of(trained, data, settings), tolerance=settings.tolerance)
+        problem = _choose_problem(diag, set())
+        knob = KNOB_MENU[problem][0] if problem else "none"
+        out.append(FirstChoice(trained.candidate.seed, problem or "none", knob, diag))
+    return out
 
 
 def run_autopilot(

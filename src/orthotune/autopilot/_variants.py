@@ -147,8 +147,8 @@ def variants(knob: str, spec: ModelSpec, config: TrainConfig) -> list[Variant]:
                 out.append((f"{init} init", _spec_with(spec, init=init), config))
     elif knob == "regularization":
         # the lecture's λ (J + λ/(2m)·Σ‖W‖²): λ/m of 1e-4 … 1e-2 per example is the useful range
-        out += [(f"L2 λ={lam:g}", spec, _with(config, l2=lam)) for lam in (1.0, 10.0)]
-        out += [(f"dropout {p}", _spec_with(spec, dropout=p), config) for p in (0.1, 0.3)]
+        out.append(("L2 λ=3", spec, _with(config, l2=3.0)))
+        out.append(("dropout 0.2", _spec_with(spec, dropout=0.2), config))
     elif knob == "data_augmentation":
         out += [(f"augment {name}", spec, _with(config, augment=name)) for name in ("light", "standard")]
     elif knob == "early_stopping":

@@ -53,21 +53,46 @@ def render_autopilot(summary: Any) -> None:
 
     console = Console()
     log = summary.decisions
-    table = Table(title="Decision log (one knob at a time)")
-    for col in ("step", "problem", "knob", "variant", "train", "dev", "target change", "kept", "why"):
-        table.add_column(col)
+    table = Table(title="Decision log: one knob at a time", title_justify="left")
+    for col, just in (
+        ("step", "right"),
+        ("problem → knob", "left"),
+        ("variant", "left"),
+        ("train", "right"),
+        ("dev", "right"),
+        ("target Δ (95 %)", "right"),
+        ("", "left"),
+    ):
+        table.add_column(col, justify=just)
     for step in log.steps:
-        for v in step.variants:
-            change = "" if v.target_change is None else (
-                f"{v.target_change * 100:+.2f} ({v.target_low * 100:+.2f} … {v.target_high * 100:+.2f})"
+        knob = (
+            "baseline"
+            if step.problem == "baseline"
+            else (f"{step.problem.replace('_', ' ')} → {step.knob.replace('_', ' ')}")
+        )
+        for i, v in enumerate(step.variants):
+            change = (
+                ""
+                if v.target_change is None
+                else (
+                    f"{v.target_change * 100:+.2f} ({v.target_low * 100:+.2f}…{v.target_high * 100:+.2f})"
+                )
             )
+            mark = "[green]kept[/]" if v.accepted else ("[red]failed[/]" if v.failed else "")
             table.add_row(
-                str(step.index), step.problem, step.knob, v.label,
-                _pct(v.errors.get("train")), _pct(v.errors.get("dev")), change,
-                "✓" if v.accepted else "", v.failed or v.why,
+                str(step.index) if i == 0 else "",
+                knob if i == 0 else "",
+                v.label,
+                _pct(v.errors.get("train")),
+                _pct(v.errors.get("dev")),
+                change,
+                mark,
             )
+        table.add_row("", "", f"[dim]{step.why}[/]", "", "", "", "", end_section=True)
     console.print(table)
-    console.print(f"stopped: {log.stop_message} ({summary.models_trained} models, {summary.seconds:.0f} s)")
+    console.print(
+        f"stopped: {log.stop_message} ({summary.models_trained} models, {summary.seconds:.0f} s)"
+    )
     render_diagnosis_table(summary.diagnosis, console)
     if summary.test_metrics:
         tm = summary.test_metrics

@@ -129,8 +129,12 @@ def train_candidates(
 
     dev = resolve_device(device)
     results: list[Trained] = []
-    for cand in candidates:
-        trained = _train_one(cand, data, device=dev, deadline=deadline)
+    for i, cand in enumerate(candidates):
+        # one after another: each candidate gets an equal share of the time that is left
+        share = None
+        if deadline is not None:
+            share = time.monotonic() + (deadline - time.monotonic()) / (len(candidates) - i)
+        trained = _train_one(cand, data, device=dev, deadline=share)
         if on_trained is not None:
             on_trained(trained)
         results.append(trained)
