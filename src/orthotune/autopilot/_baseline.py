@@ -18,12 +18,13 @@ from orthotune.train import TrainConfig
 
 def baseline(input_shape: tuple[int, ...], num_classes: int) -> tuple[ModelSpec, TrainConfig]:
     """The default first model and its training for examples of ``input_shape``."""
-    config = TrainConfig(
-        optimizer="adam", lr=3e-3, schedule="one_cycle", batch_size=128, epochs=30
-    )
+    config = TrainConfig(optimizer="adam", lr=3e-3, schedule="one_cycle", batch_size=128, epochs=30)
     if len(input_shape) == 1:
         spec = ModelSpec(
-            kind="mlp", input_shape=input_shape, num_classes=num_classes, hidden=(128, 128),
+            kind="mlp",
+            input_shape=input_shape,
+            num_classes=num_classes,
+            hidden=(128, 128),
             batch_norm=True,
         )
         return spec, config

@@ -19,7 +19,7 @@ Z95 = 1.959963984540054
 
 
 class PairedChange(BaseModel):
-    """Change in error rate from ``before`` to ``after`` on the same examples (negative = better)."""
+    """Change in error rate from ``before`` to ``after`` on the same examples (< 0: better)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -46,6 +46,10 @@ def paired_change(before_wrong: torch.Tensor, after_wrong: torch.Tensor) -> Pair
     change = (broken - fixed) / n
     se = math.sqrt(max(fixed + broken - (broken - fixed) ** 2 / n, 0.0)) / n
     return PairedChange(
-        change=change, low=change - Z95 * se, high=change + Z95 * se,
-        fixed=fixed, broken=broken, n=n,
+        change=change,
+        low=change - Z95 * se,
+        high=change + Z95 * se,
+        fixed=fixed,
+        broken=broken,
+        n=n,
     )

@@ -61,14 +61,14 @@ def tune_autopilot(
     import dataclasses
     from datetime import UTC, datetime
 
+    import optuna
+
     from orthotune._rundir import RunDir, RunRecord
     from orthotune.data import load_dataset, make_split
     from orthotune.data._prepare import prepare
     from orthotune.metrics import classification_report
     from orthotune.search._storage import open_storage, open_study
     from orthotune.train._checkpoint import Manifest, save_checkpoint
-
-    import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the CLI renders what matters
     started = time.monotonic()
@@ -133,8 +133,10 @@ def tune_autopilot(
         normalization=data.normalizer.state_dict(),
         encoding=None if ds.encoding is None else ds.encoding.model_dump(mode="json"),
         train_config=chosen.candidate.config,
-        metrics={**{f"{k}_error": v for k, v in chosen.errors.items()},
-                 **{f"test_{k}": v for k, v in test_metrics.items()}},
+        metrics={
+            **{f"{k}_error": v for k, v in chosen.errors.items()},
+            **{f"test_{k}": v for k, v in test_metrics.items()},
+        },
     )
     save_checkpoint(run.model_dir(name), chosen.model, manifest)
     run.set_best(name)
@@ -155,7 +157,11 @@ def tune_autopilot(
         seconds=seconds,
         models_trained=len(result.trained),
     )
-    run.write_run(record.model_copy(update={"summary": summary.model_dump(mode="json", exclude={"decisions", "diagnosis"})}))
+    run.write_run(
+        record.model_copy(
+            update={"summary": summary.model_dump(mode="json", exclude={"decisions", "diagnosis"})}
+        )
+    )
     if write_report:
         from orthotune.report import render_report
 

@@ -93,7 +93,11 @@ class AutopilotResult:
 
 
 def levels_of(
-    trained: Trained, data: PreparedData, settings: AutopilotSettings, *, test_error: float | None = None
+    trained: Trained,
+    data: PreparedData,
+    settings: AutopilotSettings,
+    *,
+    test_error: float | None = None,
 ) -> ErrorLevels:
     """Error levels of a trained candidate, each with the number of examples behind it."""
     parts = data.parts()
@@ -137,8 +141,13 @@ def _choose_problem(diag: Diagnosis, exhausted: set[str]) -> str | None:
 
 
 def _judge(
-    problem: str, current: Trained, cand: Trained, cur_diag: Diagnosis, new_diag: Diagnosis,
-    target_part: str, tolerance: float,
+    problem: str,
+    current: Trained,
+    cand: Trained,
+    cur_diag: Diagnosis,
+    new_diag: Diagnosis,
+    target_part: str,
+    tolerance: float,
 ) -> tuple[bool, str, object]:
     change = paired_change(current.wrong[target_part], cand.wrong[target_part])
     if not cand.complete:
@@ -154,8 +163,16 @@ def _judge(
     if guard is not None:
         before, after = _gap(cur_diag, guard), _gap(new_diag, guard)
         if before is not None and after is not None and after - before > tolerance:
-            return False, f"{guard.replace('_', ' ')} grew by {after - before:.2%} (> tolerance)", change
-    return True, f"{target_part} error {change.change:+.2%} (95% {change.low:+.2%} … {change.high:+.2%})", change
+            return (
+                False,
+                f"{guard.replace('_', ' ')} grew by {after - before:.2%} (> tolerance)",
+                change,
+            )
+    return (
+        True,
+        f"{target_part} error {change.change:+.2%} (95% {change.low:+.2%} … {change.high:+.2%})",
+        change,
+    )
 
 
 @dataclass(frozen=True)
@@ -177,7 +194,9 @@ def first_choices(
     spec, config = settings.start or baseline(ds.input_shape, ds.num_classes)
     cands = [Candidate(f"seed{s}", spec, config, settings.seed + s) for s in range(seeds)]
     out = []
-    for trained in train_candidates(cands, data, executor=settings.executor, device=settings.device):
+    for trained in train_candidates(
+        cands, data, executor=settings.executor, device=settings.device
+    ):
         diag = diagnose(levels_of(trained, data, settings), tolerance=settings.tolerance)
         problem = _choose_problem(diag, set())
         knob = KNOB_MENU[problem][0] if problem else "none"
@@ -215,12 +234,24 @@ def run_autopilot(
         raise InvalidInputError(f"the baseline model could not be trained: {current.failed}")
     diag = diagnose(levels_of(current, data, settings), tolerance=settings.tolerance)
     base_step = Step(
-        index=0, problem="baseline", knob="baseline", target="",
+        index=0,
+        problem="baseline",
+        knob="baseline",
+        target="",
         before=diag.model_dump(mode="json"),
-        variants=[VariantScore(name="baseline", label=f"{spec.kind} baseline",
-                               errors=current.errors, accepted=True, seconds=current.seconds)],
-        kept="baseline", why=diag.verdict.headline,
-        seconds=time.monotonic() - t0, elapsed=time.monotonic() - started,
+        variants=[
+            VariantScore(
+                name="baseline",
+                label=f"{spec.kind} baseline",
+                errors=current.errors,
+                accepted=True,
+                seconds=current.seconds,
+            )
+        ],
+        kept="baseline",
+        why=diag.verdict.headline,
+        seconds=time.monotonic() - t0,
+        elapsed=time.monotonic() - started,
     )
     log.steps.append(base_step)
     if on_trained:
@@ -235,7 +266,10 @@ def run_autopilot(
     while stop is None:
         dev_acc = 1.0 - (current.error("dev") or 0.0)
         if settings.goal is not None and dev_acc >= settings.goal:
-            stop = (StopReason.GOAL_REACHED, f"dev accuracy {dev_acc:.2%} reached the goal {settings.goal:.2%}")
+            stop = (
+                StopReason.GOAL_REACHED,
+                f"dev accuracy {dev_acc:.2%} reached the goal {settings.goal:.2%}",
+            )
             break
         if time.monotonic() >= deadline:
             stop = (StopReason.BUDGET_SPENT, f"the {settings.budget_s:.0f} s budget is spent")
@@ -245,7 +279,10 @@ def run_autopilot(
             break
         problem = _choose_problem(diag, exhausted)
         if problem is None:
-            stop = (StopReason.NO_KNOB_HELPS, "no tunable knob lowered any remaining error beyond the noise")
+            stop = (
+                StopReason.NO_KNOB_HELPS,
+                "no tunable knob lowered any remaining error beyond the noise",
+            )
             break
         knob = next((k for k in KNOB_MENU[problem] if (problem, k) not in tried), None)
         if knob is None:
@@ -269,22 +306,42 @@ def run_autopilot(
         best: tuple[float, Trained, Diagnosis] | None = None
         for v, r in zip(options, results, strict=True):
             if r.failed:
-                scores.append(VariantScore(name=r.candidate.name, label=v.label, failed=r.failed,
-                                           why=f"failed: {r.failed}", seconds=r.seconds))
+                scores.append(
+                    VariantScore(
+                        name=r.candidate.name,
+                        label=v.label,
+                        failed=r.failed,
+                        why=f"failed: {r.failed}",
+                        seconds=r.seconds,
+                    )
+                )
                 continue
             new_diag = diagnose(levels_of(r, data, settings), tolerance=settings.tolerance)
-            ok, why, change = _judge(problem, current, r, diag, new_diag, target_part, settings.tolerance)
+            ok, why, change = _judge(
+                problem, current, r, diag, new_diag, target_part, settings.tolerance
+            )
             others = {
                 g.name.value: g.value - (_gap(diag, g.name.value) or 0.0)
                 for g in new_diag.decomposition.gaps()
                 if _gap(diag, g.name.value) is not None
             }
-            scores.append(VariantScore(
-                name=r.candidate.name, label=v.label, errors=r.errors,
-                target_change=change.change, target_low=change.low, target_high=change.high,
-                other_changes=others, accepted=ok, why=why, seconds=r.seconds,
-            ))
-            if ok and (best is None or (change.change, r.error("dev")) < (best[0], best[1].error("dev"))):
+            scores.append(
+                VariantScore(
+                    name=r.candidate.name,
+                    label=v.label,
+                    errors=r.errors,
+                    target_change=change.change,
+                    target_low=change.low,
+                    target_high=change.high,
+                    other_changes=others,
+                    accepted=ok,
+                    why=why,
+                    seconds=r.seconds,
+                )
+            )
+            if ok and (
+                best is None or (change.change, r.error("dev")) < (best[0], best[1].error("dev"))
+            ):
                 best = (change.change, r, new_diag)
         kept = None
         after = {}
@@ -296,12 +353,20 @@ def run_autopilot(
             exhausted.clear()
             why = f"kept {kept}: it lowered the {target_words} beyond the noise"
         else:
-            why = f"no variant of {knob.replace('_', ' ')} lowered the {target_words} beyond the noise"
+            words = knob.replace("_", " ")
+            why = f"no variant of {words} lowered the {target_words} beyond the noise"
         step = Step(
-            index=len(log.steps), problem=problem, knob=knob, target=target_words,
+            index=len(log.steps),
+            problem=problem,
+            knob=knob,
+            target=target_words,
             before=before,
-            after=after, variants=[s.model_copy(update={"accepted": s.name == kept}) for s in scores],
-            kept=kept, why=why, seconds=time.monotonic() - t0, elapsed=time.monotonic() - started,
+            after=after,
+            variants=[s.model_copy(update={"accepted": s.name == kept}) for s in scores],
+            kept=kept,
+            why=why,
+            seconds=time.monotonic() - t0,
+            elapsed=time.monotonic() - started,
         )
         log.steps.append(step)
         if on_trained:
@@ -317,13 +382,23 @@ def run_autopilot(
     if data.test is not None:
         from orthotune.train._trainer import resolve_device
 
-        test_wrong = score_parts(current.model, {"test": data.test}, device=resolve_device(settings.device))["test"]
+        test_wrong = score_parts(
+            current.model, {"test": data.test}, device=resolve_device(settings.device)
+        )["test"]
         test_error = float(test_wrong.float().mean())
-    final = diagnose(levels_of(current, data, settings, test_error=test_error), tolerance=settings.tolerance)
+    final = diagnose(
+        levels_of(current, data, settings, test_error=test_error), tolerance=settings.tolerance
+    )
     remaining = final.problem.value
     log.remaining_problem = None if remaining == "none" else remaining
     if log.stop_reason in (StopReason.NO_KNOB_HELPS, StopReason.BUDGET_SPENT):
         log.beyond_tuning = list(BEYOND_TUNING)
     if final.is_high.get("dev_overfitting"):
-        log.beyond_tuning.insert(0, "get a bigger dev set: the test error is well above the dev error (dev-set overfitting)")
-    return AutopilotResult(chosen=current, diagnosis=final, log=log, test_wrong=test_wrong, trained=all_trained)
+        log.beyond_tuning.insert(
+            0,
+            "get a bigger dev set: the test error is well above the dev error "
+            "(dev-set overfitting)",
+        )
+    return AutopilotResult(
+        chosen=current, diagnosis=final, log=log, test_wrong=test_wrong, trained=all_trained
+    )

@@ -39,7 +39,9 @@ def trial_params(trained: Trained) -> dict:
         "width": max(widths) if widths else 1,
         "depth": max(spec.num_layers, 1),
         "batch_norm": spec.batch_norm,
-        "dropout": max(spec.dropout_of(i) for i in range(spec.num_layers)) if spec.num_layers else 0.0,
+        "dropout": max(spec.dropout_of(i) for i in range(spec.num_layers))
+        if spec.num_layers
+        else 0.0,
         "optimizer": cfg.optimizer,
         "lr": cfg.lr,
         "l2": cfg.l2,
@@ -47,7 +49,9 @@ def trial_params(trained: Trained) -> dict:
     }
 
 
-def record_trial(study: optuna.Study, trained: Trained, *, step: int, problem: str, knob: str, label: str) -> int:
+def record_trial(
+    study: optuna.Study, trained: Trained, *, step: int, problem: str, knob: str, label: str
+) -> int:
     """Add ``trained`` to ``study`` as a finished (or failed) trial; returns its number."""
     attrs = {
         "source": "autopilot",
@@ -65,14 +69,14 @@ def record_trial(study: optuna.Study, trained: Trained, *, step: int, problem: s
     if trained.failed:
         attrs["fail_reason"] = trained.failed
     dev = trained.error("dev")
-    intermediate = {
-        r.epoch: 1.0 - r.dev_error for r in trained.history if r.dev_error is not None
-    }
+    intermediate = {r.epoch: 1.0 - r.dev_error for r in trained.history if r.dev_error is not None}
     trial = optuna.trial.create_trial(
         params=trial_params(trained),
         distributions=DISTRIBUTIONS,
         value=None if trained.failed or dev is None else 1.0 - dev,
-        state=optuna.trial.TrialState.FAIL if trained.failed or dev is None else optuna.trial.TrialState.COMPLETE,
+        state=optuna.trial.TrialState.FAIL
+        if trained.failed or dev is None
+        else optuna.trial.TrialState.COMPLETE,
         user_attrs=attrs,
         intermediate_values=intermediate,
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orthotune.models import ConvBlock, ModelSpec
+from orthotune.models import ModelSpec
 from orthotune.train import TrainConfig
 
 #: problem → knobs the autopilot tries, in order (the lecture's guideline table, tunable ones).
@@ -103,8 +103,12 @@ def _spec_with(spec: ModelSpec, **update) -> ModelSpec:
 
 def _mlp_of(spec: ModelSpec) -> ModelSpec:
     return ModelSpec(
-        kind="mlp", input_shape=spec.input_shape, num_classes=spec.num_classes,
-        hidden=(256, 256), batch_norm=spec.batch_norm, init=spec.init,
+        kind="mlp",
+        input_shape=spec.input_shape,
+        num_classes=spec.num_classes,
+        hidden=(256, 256),
+        batch_norm=spec.batch_norm,
+        init=spec.init,
     )
 
 
@@ -118,13 +122,17 @@ def variants(knob: str, spec: ModelSpec, config: TrainConfig) -> list[Variant]:
     """A few versions of (spec, config) that turn ``knob`` only; [] when it cannot be turned."""
     out: list[tuple[str, ModelSpec, TrainConfig]] = []
     if knob == "bigger_network":
-        out += [("2× wider", _scale_channels(spec, 2.0), config),
-                ("one layer deeper", _deeper(spec), config)]
+        out += [
+            ("2× wider", _scale_channels(spec, 2.0), config),
+            ("one layer deeper", _deeper(spec), config),
+        ]
     elif knob == "smaller_network":
         out += [("½ as wide", _scale_channels(spec, 0.5), config)]
     elif knob == "train_longer":
-        out += [(f"{f}× epochs ({config.epochs * f})", spec, _with(config, epochs=config.epochs * f))
-                for f in (2, 3)]
+        out += [
+            (f"{f}× epochs ({config.epochs * f})", spec, _with(config, epochs=config.epochs * f))
+            for f in (2, 3)
+        ]
     elif knob == "better_optimizer":
         out += [
             ("learning rate ×3", spec, _with(config, lr=config.lr * 3)),
@@ -150,7 +158,9 @@ def variants(knob: str, spec: ModelSpec, config: TrainConfig) -> list[Variant]:
         out.append(("L2 λ=3", spec, _with(config, l2=3.0)))
         out.append(("dropout 0.2", _spec_with(spec, dropout=0.2), config))
     elif knob == "data_augmentation":
-        out += [(f"augment {name}", spec, _with(config, augment=name)) for name in ("light", "standard")]
+        out += [
+            (f"augment {name}", spec, _with(config, augment=name)) for name in ("light", "standard")
+        ]
     elif knob == "early_stopping":
         if config.patience is None:
             out.append(("early stopping, patience 5", spec, _with(config, patience=5)))
@@ -159,8 +169,9 @@ def variants(knob: str, spec: ModelSpec, config: TrainConfig) -> list[Variant]:
     elif knob == "blur_augmentation":
         if len(spec.input_shape) > 1:
             out += [(f"blur σ≤{s}", spec, _with(config, augment=f"blur={s}")) for s in (1.0, 2.0)]
-    elif knob == "distortion_augmentation":
-        if len(spec.input_shape) > 1:
-            out += [(f"shift/scale {s}", spec, _with(config, augment=f"shift={s},scale={s}"))
-                    for s in (0.05, 0.15)]
+    elif knob == "distortion_augmentation" and len(spec.input_shape) > 1:
+        out += [
+            (f"shift/scale {s}", spec, _with(config, augment=f"shift={s},scale={s}"))
+            for s in (0.05, 0.15)
+        ]
     return [Variant(knob, label, s, c) for label, s, c in out if (s, c) != (spec, config)]

@@ -75,7 +75,8 @@ def render_autopilot(summary: Any) -> None:
                 ""
                 if v.target_change is None
                 else (
-                    f"{v.target_change * 100:+.2f} ({v.target_low * 100:+.2f}…{v.target_high * 100:+.2f})"
+                    f"{v.target_change * 100:+.2f} "
+                    f"({v.target_low * 100:+.2f}…{v.target_high * 100:+.2f})"
                 )
             )
             mark = "[green]kept[/]" if v.accepted else ("[red]failed[/]" if v.failed else "")
@@ -98,7 +99,8 @@ def render_autopilot(summary: Any) -> None:
         tm = summary.test_metrics
         console.print(
             f"[bold]chosen model {summary.chosen}[/]: test accuracy {_pct(tm['accuracy'])}, "
-            f"test error {_pct(tm['error'])}, macro F1 {_pct(tm['macro_f1'])} (test set scored once)"
+            f"test error {_pct(tm['error'])}, macro F1 {_pct(tm['macro_f1'])} "
+            "(test set scored once)"
         )
     if log.remaining_problem:
         console.print(f"remaining problem: {log.remaining_problem.replace('_', ' ')}")

@@ -35,9 +35,7 @@ def tune(
         str,
         typer.Argument(metavar="[DATA]", help="A .csv/.parquet/.npz file or builtin:NAME."),
     ] = "builtin:mnist1d",
-    strategy: Annotated[
-        str, typer.Option(help=f"One of: {', '.join(STRATEGIES)}.")
-    ] = "autopilot",
+    strategy: Annotated[str, typer.Option(help=f"One of: {', '.join(STRATEGIES)}.")] = "autopilot",
     executor: Annotated[
         str, typer.Option(help="population (many models at once) or sequential (one by one).")
     ] = "population",
@@ -47,19 +45,21 @@ def tune(
     constraint: Annotated[
         list[str] | None, typer.Option(help="Satisficing constraint, e.g. 'latency_ms<100'.")
     ] = None,
-    goal: Annotated[str | None, typer.Option(help="Stop when --metric reaches it (99% or 0.99).")] = None,
+    goal: Annotated[
+        str | None, typer.Option(help="Stop when --metric reaches it (99% or 0.99).")
+    ] = None,
     human_error: Annotated[
         str | None, typer.Option(help="Human-level error (4.2% or 0.042); built-ins carry theirs.")
     ] = None,
     bayes_error: Annotated[str | None, typer.Option(help="Bayes error, when known.")] = None,
-    tolerance: Annotated[str, typer.Option(help="A gap above this (and the noise) is high.")] = "1%",
+    tolerance: Annotated[
+        str, typer.Option(help="A gap above this (and the noise) is high.")
+    ] = "1%",
     study: Annotated[str | None, typer.Option(help="Study name (re-run to resume).")] = None,
     storage: Annotated[
         str | None, typer.Option(help="Optuna storage URL (default: RUN_DIR/study.db).")
     ] = None,
-    out: Annotated[
-        str | None, typer.Option(help="Run folder (default: runs/tune-<time>).")
-    ] = None,
+    out: Annotated[str | None, typer.Option(help="Run folder (default: runs/tune-<time>).")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     target: TargetOpt = None,
     weight: WeightOpt = None,
@@ -90,8 +90,14 @@ def tune(
         )
     seconds = parse_duration(budget)
     options = load_options(
-        target=target, weight=weight, source=source, id=id, drop=drop,
-        split_col=split_col, dev_source=dev_source, impute=impute,
+        target=target,
+        weight=weight,
+        source=source,
+        id=id,
+        drop=drop,
+        split_col=split_col,
+        dev_source=dev_source,
+        impute=impute,
     )
     policy = split_policy(ratios=split_ratios, train_dev=train_dev, dev_source=dev_source)
     if out is None:
@@ -105,10 +111,23 @@ def tune(
         from orthotune.search._job import tune_search
 
         summary = tune_search(
-            data, load_options=options, split_policy=policy, out=out, strategy=strategy,
-            executor=executor, budget_s=seconds, trials=trials, metric=metric,
-            constraints=list(constraint or ()), goal=goal_value, human_error=human,
-            bayes_error=bayes, study_name=study, storage=storage, seed=seed, device=device,
+            data,
+            load_options=options,
+            split_policy=policy,
+            out=out,
+            strategy=strategy,
+            executor=executor,
+            budget_s=seconds,
+            trials=trials,
+            metric=metric,
+            constraints=list(constraint or ()),
+            goal=goal_value,
+            human_error=human,
+            bayes_error=bayes,
+            study_name=study,
+            storage=storage,
+            seed=seed,
+            device=device,
             progress=show_progress(as_json),
         )
         from orthotune.cli._render_tune import render_search
@@ -124,13 +143,24 @@ def tune(
     from orthotune.cli._render_tune import render_autopilot, render_step
 
     settings = AutopilotSettings(
-        budget_s=seconds, human_error=human, bayes_error=bayes,
-        tolerance=parse_rate(tolerance, name="--tolerance"), goal=goal_value,
-        executor=executor, device=device, seed=seed,
+        budget_s=seconds,
+        human_error=human,
+        bayes_error=bayes,
+        tolerance=parse_rate(tolerance, name="--tolerance"),
+        goal=goal_value,
+        executor=executor,
+        device=device,
+        seed=seed,
     )
     live = show_progress(as_json)
     summary = tune_autopilot(
-        data, load_options=options, split_policy=policy, out=out, settings=settings,
-        study_name=study, storage=storage, on_step=render_step if live else None,
+        data,
+        load_options=options,
+        split_policy=policy,
+        out=out,
+        settings=settings,
+        study_name=study,
+        storage=storage,
+        on_step=render_step if live else None,
     )
     emit(summary, as_json=as_json, render=render_autopilot)

@@ -71,12 +71,17 @@ class Trained:
 
 
 @torch.no_grad()
-def score_parts(model: nn.Module, parts: dict[str, Part], *, device: torch.device) -> dict[str, torch.Tensor]:
+def score_parts(
+    model: nn.Module, parts: dict[str, Part], *, device: torch.device
+) -> dict[str, torch.Tensor]:
     """Per-example mistakes of ``model`` (eval mode) on each part: {part: bool [n]}."""
     model.eval()
     out = {}
     for name, part in parts.items():
-        preds = [model(part.x[a : a + 8192].to(device)).argmax(1).cpu() for a in range(0, len(part), 8192)]
+        preds = [
+            model(part.x[a : a + 8192].to(device)).argmax(1).cpu()
+            for a in range(0, len(part), 8192)
+        ]
         out[name] = torch.cat(preds) != part.y
     return out
 
@@ -97,12 +102,19 @@ def _train_one(
         result = trainer.fit(model, (tr.x, tr.y, tr.weights), (dv.x, dv.y, dv.weights))
     except Exception as err:  # one candidate's failure never stops the others
         logger.warning("candidate %s failed: %s", cand.name, err)
-        return Trained(cand, None, failed=f"{type(err).__name__}: {err}",
-                       seconds=time.perf_counter() - started)
+        return Trained(
+            cand, None, failed=f"{type(err).__name__}: {err}", seconds=time.perf_counter() - started
+        )
     if result.stop_reason == StopReason.NON_FINITE:
-        return Trained(cand, None, history=result.history, stop_reason=result.stop_reason.value,
-                       stop_message=result.stop_message, failed=result.stop_message,
-                       seconds=time.perf_counter() - started)
+        return Trained(
+            cand,
+            None,
+            history=result.history,
+            stop_reason=result.stop_reason.value,
+            stop_message=result.stop_message,
+            failed=result.stop_message,
+            seconds=time.perf_counter() - started,
+        )
     return Trained(
         cand,
         model,
