@@ -9,6 +9,7 @@ import typer
 # (group, command name, module, function). A group ("data") nests the command under it.
 COMMANDS: list[tuple[str | None, str, str, str]] = [
     # (group, name, module, function)
+    (None, "tune", "orthotune.cli.tune", "tune"),
     (None, "version", "orthotune.cli.version", "version"),
     (None, "report", "orthotune.cli.report", "report"),
     ("data", "inspect", "orthotune.cli.data_inspect", "inspect"),

@@ -266,10 +266,13 @@ def make_synthetic(
     r ≤ (K − 1)/K, so predicting teacher(x) is Bayes-optimal and errs with probability r. (A
     finite sample's observed flip rate scatters binomially around r.)
 
-    ``shift > 0`` draws a fraction ``shifted`` of the examples from a second source
-    ``"shifted"`` whose inputs are moved by ``shift`` along a fixed unit vector (mean shift of
-    norm ``shift``), labelled by the same teacher: covariate shift, same Bayes error r; the rest
-    are source ``"base"``.
+    ``shift > 0`` makes a fraction ``shifted`` of the examples a second source ``"shifted"``:
+    the same kind of scenes, labelled by the same teacher, but *observed* moved by ``shift``
+    along a fixed unit vector (a sensor offset — the lecture's "car noise" on the dev
+    distribution). A model trained on the base source misreads shifted inputs: a real data
+    mismatch, which training on dev-like data (or synthesizing it) removes. Within each source
+    the label is still a deterministic function of the observed input flipped at rate r, so the
+    Bayes error stays r; the rest are source ``"base"``.
     """
     where = "builtin:synthetic"
     if n < 10:
@@ -293,12 +296,12 @@ def make_synthetic(
     )
     rng = np.random.default_rng([seed, 2])
     x = rng.normal(size=(n, features))
+    y = teacher.label(x)  # labels of the scene itself …
     source = None
-    if shift > 0:
+    if shift > 0:  # … observed through a shifted sensor in the second source
         n_shifted = max(1, round(shifted * n))
         x[n - n_shifted :] += shift * teacher.direction
         source = np.array(["base"] * (n - n_shifted) + ["shifted"] * n_shifted, dtype=object)
-    y = teacher.label(x)
     flip = rng.random(n) < noise
     y[flip] = (y[flip] + rng.integers(1, classes, size=int(flip.sum()))) % classes
     spec = f"builtin:synthetic?n={n}&classes={classes}&features={features}&noise={noise:g}"
