@@ -12,6 +12,9 @@ COMMANDS: list[tuple[str | None, str, str, str]] = [
     (None, "version", "orthotune.cli.version", "version"),
     (None, "report", "orthotune.cli.report", "report"),
     ("data", "inspect", "orthotune.cli.data_inspect", "inspect"),
+    (None, "evaluate", "orthotune.cli.evaluate", "evaluate"),
+    (None, "diagnose", "orthotune.cli.diagnose", "diagnose"),
+    (None, "compare", "orthotune.cli.compare", "compare"),
     (None, "errors", "orthotune.cli.errors", "errors"),
     (None, "clean", "orthotune.cli.clean", "clean"),
 ]
