@@ -51,8 +51,15 @@ def predictions_frame(seed: int = 0) -> pd.DataFrame:
             p = np.full(3, 0.05)
             p[names.index(pred)] = 0.9
             p = p / p.sum()
-            rows.append({"split": split, "source": source, "y_true": true, "y_pred": pred,
-                         **{f"p_{c}": p[i] for i, c in enumerate(names)}})
+            rows.append(
+                {
+                    "split": split,
+                    "source": source,
+                    "y_true": true,
+                    "y_pred": pred,
+                    **{f"p_{c}": p[i] for i, c in enumerate(names)},
+                }
+            )
 
     # dev: 100 rows, 12 errors: 8 of class b (6 predicted as c), 3 of a, 1 of c
     add("dev", "s1", "a", "a", 30)

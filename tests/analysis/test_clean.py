@@ -77,7 +77,9 @@ def test_npz_copy_loads_back(tmp_path):
 
 
 def test_apply_without_out_is_refused():
-    with pytest.raises(InvalidInputError, match="--apply remove writes a cleaned copy and needs --out"):
+    with pytest.raises(
+        InvalidInputError, match="--apply remove writes a cleaned copy and needs --out"
+    ):
         check_out_dir("data.csv", None, apply="remove")
 
 

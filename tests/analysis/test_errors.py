@@ -71,9 +71,7 @@ def test_tags_one_column_per_tag(tmp_path, preds_file):
 
 def test_tags_with_unknown_ids_name_a_few(tmp_path, preds_file):
     path = tmp_path / "tags.csv"
-    pd.DataFrame({"id": ["e0", "nope1", "nope2"], "tags": ["blurry"] * 3}).to_csv(
-        path, index=False
-    )
+    pd.DataFrame({"id": ["e0", "nope1", "nope2"], "tags": ["blurry"] * 3}).to_csv(path, index=False)
     with pytest.raises(InvalidInputError, match=r"2 id\(s\) not in the predictions: nope1, nope2"):
         read_tags(path, known_ids=read_predictions(preds_file).ids)
 
@@ -86,7 +84,7 @@ def test_predictions_without_y_true_is_refused(tmp_path):
 
 
 def test_run_folder_without_predictions_is_refused(tmp_path):
-    with pytest.raises(InvalidInputError, match="without predictions.parquet"):
+    with pytest.raises(InvalidInputError, match=r"without predictions\.parquet"):
         read_predictions(tmp_path)
 
 

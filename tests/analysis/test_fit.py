@@ -21,7 +21,7 @@ def test_fold_jobs_predict_every_row_once_and_respect_exclude():
 
 
 def test_out_of_fold_probabilities_learn_the_blobs():
-    data, flipped, clean = blobs(n=150, flip=0.0, seed=1)
+    data, _, clean = blobs(n=150, flip=0.0, seed=1)
     proba, emb = out_of_fold(
         data.x, data.y, num_classes=3, folds=3, recipe=FitRecipe(steps=80, batch_size=32)
     )

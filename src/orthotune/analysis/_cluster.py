@@ -31,10 +31,12 @@ def cluster_disagreement(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """k-means on ``features`` [n, d]; returns (flagged mask, suggested class, score) [n] each."""
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
     n = len(labels)
     k = int(max(2, min(clusters_per_class * num_classes, n // 5)))
-    km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(features)
+    with threadpool_limits(limits=1):
+        km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(features)
     assign = km.labels_
     flagged = np.zeros(n, dtype=bool)
     suggested = labels.copy()

@@ -33,9 +33,10 @@ class ConfidentLearning(LabelIssueMethod):
         self.folds = folds
         self.recipe = recipe or FitRecipe()
         self.proba: np.ndarray | None = None  # the out-of-fold probabilities of the last find
+        self.embedding: np.ndarray | None = None  # and the out-of-fold representation
 
     def find(self, data: Dataset, *, seed: int = 0) -> LabelIssues:
-        proba, _ = out_of_fold(
+        proba, embedding = out_of_fold(
             data.x,
             data.y,
             num_classes=data.num_classes,
@@ -44,7 +45,7 @@ class ConfidentLearning(LabelIssueMethod):
             weights=data.weights,
             seed=seed,
         )
-        self.proba = proba
+        self.proba, self.embedding = proba, embedding
         y = data.y.numpy()
         flagged = cleanlab_issues(y, proba)
         score = 1.0 - proba[np.arange(len(y)), y]

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from orthotune._errors import InvalidInputError
 from orthotune.analysis._predictions import Predictions
+from orthotune.metrics import confusion_matrix, top2_margin
 
 SCHEMA_VERSION = 1
 _TRUE = {"1", "1.0", "true", "yes", "y", "x"}
@@ -178,7 +179,7 @@ def analyze_errors(
     n = len(rows)
     wrong = rows.y_true != rows.y_pred
     errors = int(wrong.sum())
-    cm = np.bincount(rows.y_true * k + rows.y_pred, minlength=k * k).reshape(k, k)
+    cm = confusion_matrix(rows.y_true, rows.y_pred, n_classes=k)  # [true, predicted]
     per_class_n = cm.sum(axis=1)
     per_class_err = per_class_n - np.diag(cm)
     classes = [
@@ -209,9 +210,8 @@ def analyze_errors(
     idx = np.flatnonzero(wrong)
     conf = margin = None
     if rows.proba is not None:
-        top2 = np.sort(rows.proba, axis=1)[:, -2:] if k > 1 else np.ones((n, 2))
-        conf = top2[:, 1]
-        margin = top2[:, 1] - top2[:, 0]
+        conf = rows.proba.max(axis=1)
+        margin = top2_margin(rows.proba)
         idx = idx[np.argsort(-conf[idx], kind="stable")]
     misclassified = [
         Misclassified(

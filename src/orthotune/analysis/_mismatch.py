@@ -156,6 +156,7 @@ def domain_classifier(
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from threadpoolctl import threadpool_limits
 
     a, b = _as_table(train_x), _as_table(dev_x)
     if a.shape[1] != b.shape[1]:
@@ -174,9 +175,10 @@ def domain_classifier(
     b = b[rng.choice(len(b), m, replace=False)]
     features = np.concatenate([a, b])
     is_dev = np.r_[np.zeros(m, dtype=bool), np.ones(m, dtype=bool)]
-    clf = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, random_state=seed)
+    clf = HistGradientBoostingClassifier(max_iter=60, learning_rate=0.1, random_state=seed)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    score = cross_val_predict(clf, features, is_dev, cv=cv, method="predict_proba")[:, 1]
+    with threadpool_limits(limits=1):  # small fits: threads only contend on a busy machine
+        score = cross_val_predict(clf, features, is_dev, cv=cv, method="predict_proba")[:, 1]
     auc = float(roc_auc_score(is_dev, score))
     shift = DomainShift(auc=auc, n_train=m, n_dev=m, same_distribution=auc < SAME_DISTRIBUTION_AUC)
     tabular = (
