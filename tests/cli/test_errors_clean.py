@@ -22,9 +22,13 @@ def test_errors_json_on_a_run_folder_saves_analysis(run_cli, tmp_path):
     assert result["mismatch"]["worst_source"] == "s2"
     assert result["imbalance"]["minority_classes"] == ["c"]
     saved = json.loads((run / "analysis" / "errors.json").read_text())
-    assert saved["errors"]["errors"] == 12
+    assert saved["errors"] == 12
+    assert saved["classes"][0]["ceiling_error"] == pytest.approx(0.04)
+    assert json.loads((run / "analysis" / "mismatch.json").read_text())["worst_source"] == "s2"
+    assert (run / "analysis" / "imbalance.json").is_file()
 
 
+@pytest.mark.slow
 def test_errors_renders_tables(run_cli, tmp_path):
     path = tmp_path / "p.csv"
     predictions_frame().to_csv(path, index=False)

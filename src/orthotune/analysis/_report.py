@@ -2,7 +2,8 @@
 
 The error analysis of the dev rows (classes, confusions, ceilings, tags), the mismatch levels by
 split and source, and the class balance of the training rows (or of every row when the file has
-no split column). Persisted as ``RUN_DIR/analysis/errors.json``.
+no split column). Persisted by part: ``RUN_DIR/analysis/errors.json``,
+``imbalance.json`` and ``mismatch.json``.
 """
 
 from __future__ import annotations

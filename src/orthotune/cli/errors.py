@@ -3,7 +3,8 @@
 Per-class error rates and share of all errors with the ceiling of fixing each class, the top
 confusion pairs, the misclassified examples (most confident first), the lecture's tag table with
 "% of total" when a tags file is given, error levels by split and source, and class balance.
-For a run folder the result is also saved as ``RUN_DIR/analysis/errors.json``.
+For a run folder the parts are also saved as ``RUN_DIR/analysis/errors.json``,
+``imbalance.json`` and ``mismatch.json``.
 """
 
 from __future__ import annotations
@@ -51,8 +52,12 @@ def errors(
     preds = read_predictions(target)
     tag_map = None if tags is None else read_tags(tags, known_ids=preds.ids)
     report = error_report(preds, source=str(target), tags=tag_map, split=split)
-    if Path(target).is_dir():
-        save_result(report, Path(target) / "analysis", "errors")
+    if Path(target).is_dir():  # one file per part: the report renders each as its own table
+        folder = Path(target) / "analysis"
+        save_result(report.errors, folder, "errors")
+        save_result(report.imbalance, folder, "imbalance")
+        if report.mismatch is not None:
+            save_result(report.mismatch, folder, "mismatch")
     emit(report, as_json=as_json, render=render)
 
 
