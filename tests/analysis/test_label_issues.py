@@ -60,6 +60,16 @@ def test_iterative_records_its_rounds(planted):
     assert all(0.0 <= r.dev_error <= 1.0 for r in issues.rounds)
 
 
+def test_iterative_relabel_mode_finds_the_flips_too(planted):
+    from orthotune.analysis import IterativeCleaning
+
+    data, flipped, _ = planted
+    issues = IterativeCleaning(mode="relabel", recipe=FAST, max_rounds=2).find(data)
+    mask = issues.mask()
+    assert (mask & flipped).sum() / flipped.sum() >= 0.75
+    assert (mask & flipped).sum() / max(mask.sum(), 1) >= 0.75
+
+
 def test_find_issues_never_judges_the_test_set(planted):
     from dataclasses import replace
 

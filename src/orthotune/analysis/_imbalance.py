@@ -96,7 +96,7 @@ def detect_imbalance(
         Remedy(
             kind="augment_minority",
             description="add augmented copies of the minority classes (the trainer's policy)",
-            train_config={"augment": "default"},
+            train_config={"augment": "standard"},
             per_class={name: max(f - 1.0, 0.0) for name, f in factors.items()},
         ),
     ]
