@@ -68,12 +68,13 @@ def _pct(x: float | None) -> str:
 def render(report: Any) -> None:
     """Rich tables of an ``ErrorReport``."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
     ea = report.errors
     console.print(
-        f"[bold]{report.source}[/bold] — {ea.split}: {ea.errors} errors in {ea.n} examples "
+        f"[bold]{escape(report.source)}[/bold] — {ea.split}: {ea.errors} errors in {ea.n} examples "
         f"({_pct(ea.error_rate)})"
     )
     classes = Table(title="errors by true class (ceiling: error if this class's errors are fixed)")
