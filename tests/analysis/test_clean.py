@@ -95,3 +95,10 @@ def test_out_equal_to_input_directory_or_file_is_refused(tmp_path):
 def test_unknown_apply_mode_is_refused():
     with pytest.raises(InvalidInputError, match="--apply 'fix' is not accepted"):
         check_out_dir("d.csv", "o", apply="fix")
+
+
+def test_out_holding_an_earlier_clean_is_refused(tmp_path):
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "audit.csv").write_text("id\n")
+    with pytest.raises(InvalidInputError, match=r"already holds audit\.csv from an earlier clean"):
+        check_out_dir("in/d.csv", tmp_path / "o", apply="remove")

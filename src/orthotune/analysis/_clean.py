@@ -70,7 +70,18 @@ def check_out_dir(data: str, out: str | Path | None, *, apply: str) -> Path | No
         raise InvalidInputError(
             f"--out {out} is an existing file; accepted: a directory; fix: give a new directory"
         )
+    earlier = [p.name for p in _outputs(out_path) if p.exists()]
+    if earlier:
+        raise InvalidInputError(
+            f"--out {out} already holds {', '.join(earlier)} from an earlier clean; accepted: a "
+            "new or empty directory (results are never overwritten); fix: give a new directory"
+        )
     return out_path
+
+
+def _outputs(folder: Path) -> list[Path]:
+    names = ("label_issues.json", "audit.csv", "cleaned.csv", "cleaned.parquet", "cleaned.npz")
+    return [folder / name for name in names]
 
 
 def _audit_rows(issues: LabelIssues, apply: str) -> list[str]:
