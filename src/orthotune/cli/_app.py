@@ -15,6 +15,8 @@ COMMANDS: list[tuple[str | None, str, str, str]] = [
     (None, "evaluate", "orthotune.cli.evaluate", "evaluate"),
     (None, "diagnose", "orthotune.cli.diagnose", "diagnose"),
     (None, "compare", "orthotune.cli.compare", "compare"),
+    (None, "train", "orthotune.cli.train", "train"),
+    (None, "predict", "orthotune.cli.predict", "predict"),
     (None, "errors", "orthotune.cli.errors", "errors"),
     (None, "clean", "orthotune.cli.clean", "clean"),
 ]

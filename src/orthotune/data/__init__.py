@@ -2,9 +2,11 @@
 
 ``load_dataset(DATA, LoadOptions(...))`` → ``Dataset``; ``make_split(ds, seed=…)`` → ``Split``;
 ``Normalizer.fit(ds.x[split.train])``; ``weighted_mean_loss(loss, weights)``;
-``inspect_data(DATA)`` → ``InspectReport`` (``orthotune data inspect``).
+``inspect_data(DATA)`` → ``InspectReport`` (``orthotune data inspect``);
+``Augmenter.from_policy("standard")(x, generator=g)`` augments a training batch.
 """
 
+from orthotune.data._augment import AUGMENT_PRESETS, Augmenter, AugmentPolicy, parse_policy
 from orthotune.data._builtin import BUILTINS, cache_dir, make_synthetic
 from orthotune.data._dataset import SPLIT_PARTS, Dataset, ReferenceLevels
 from orthotune.data._encoding import (
@@ -30,10 +32,13 @@ from orthotune.data._split import (
 from orthotune.data._weights import class_balance_weights, weighted_mean_loss
 
 __all__ = [
+    "AUGMENT_PRESETS",
     "BUILTINS",
     "IMPUTE_METHODS",
     "SPLIT_PARTS",
     "ArrayEncoding",
+    "AugmentPolicy",
+    "Augmenter",
     "ColumnEncoding",
     "Dataset",
     "InspectReport",
@@ -54,6 +59,7 @@ __all__ = [
     "load_with_report",
     "make_split",
     "make_synthetic",
+    "parse_policy",
     "parse_ratios",
     "policy_dev_size",
     "policy_sizes",
