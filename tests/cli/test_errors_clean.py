@@ -94,3 +94,18 @@ def test_clean_remove_end_to_end(run_cli, tmp_path):
     assert path.read_bytes() == before
     assert len(pd.read_csv(out / "cleaned.csv")) == 120 - result["removed"]
     assert (out / "audit.csv").is_file()
+
+
+@pytest.mark.slow
+def test_errors_on_a_fresh_train_run_predicts_its_own_data(run_cli, tmp_path):
+    path = _noisy_csv(tmp_path / "in")
+    run = tmp_path / "run"
+    trained = run_cli("train", path, "--out", run, "--epochs", "3", "--json")
+    assert trained.returncode == 0, trained.stderr
+    done = run_cli("errors", run, "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["errors"]["split"] == "dev"
+    assert result["errors"]["n"] > 0
+    assert (run / "analysis" / "predictions.csv").is_file()
+    assert (run / "analysis" / "errors.json").is_file()

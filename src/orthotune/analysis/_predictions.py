@@ -2,7 +2,9 @@
 
 Columns: ``id``, ``y_pred``, one ``p_<class>`` per class, and when known ``y_true``, ``split`` and
 ``source``. A run folder is read through its ``predictions.parquet`` or ``predictions.csv``
-(written by ``orthotune predict RUN_DIR DATA --out RUN_DIR/predictions.csv``).
+(written by ``orthotune predict RUN_DIR DATA --out RUN_DIR/predictions.csv``); a run folder
+without one gets ``analysis/predictions.csv``: its chosen model's predictions on the data it was
+trained on (run.json's ``data``), with the split column from its split.json.
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ import numpy as np
 
 from orthotune._errors import InvalidInputError
 
-RUN_PREDICTIONS: tuple[str, ...] = ("predictions.parquet", "predictions.csv")
+RUN_PREDICTIONS: tuple[str, ...] = (
+    "predictions.parquet",
+    "predictions.csv",
+    "analysis/predictions.csv",
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ def predictions_path(target: str | Path) -> Path:
         for name in RUN_PREDICTIONS:
             if (path / name).is_file():
                 return path / name
+        if (path / "run.json").is_file() and (path / "models").is_dir():
+            return run_predictions(path)
         raise InvalidInputError(
             f"{target} is a folder without predictions.parquet or predictions.csv; accepted: a "
             "predictions file or a run folder holding one; fix: orthotune predict "
@@ -154,3 +162,23 @@ def read_predictions(target: str | Path) -> Predictions:
         split=_text(frame["split"].to_numpy()).astype(str) if "split" in columns else None,
         source=_text(frame["source"].to_numpy()).astype(str) if "source" in columns else None,
     )
+
+
+def run_predictions(run_dir: Path) -> Path:
+    """Predict the run's own data with its chosen model into ``analysis/predictions.csv``."""
+    import json
+
+    from orthotune.analysis._store import atomic_write_text
+    from orthotune.train._predict import load_predictor, predict
+
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    data = record.get("data")
+    if not data:
+        raise InvalidInputError(
+            f"{run_dir}/run.json names no data set, so its predictions cannot be made; fix: "
+            f"orthotune predict {run_dir} DATA --out {run_dir / 'predictions.csv'}"
+        )
+    frame = predict(load_predictor(run_dir), str(data))
+    target = run_dir / "analysis" / "predictions.csv"
+    atomic_write_text(target, frame.to_csv(index=False))
+    return target
