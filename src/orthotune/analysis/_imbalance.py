@@ -90,7 +90,10 @@ def detect_imbalance(
         ),
         Remedy(
             kind="oversample",
-            description=f"repeat minority examples up to the largest class's {top} examples",
+            description=(
+                f"repeat minority examples up to the largest class's {top} examples "
+                "(train on dataset.subset(oversample_index(y)))"
+            ),
             per_class=factors,
         ),
         Remedy(
