@@ -9,7 +9,17 @@ import typer
 # (group, command name, module, function). A group ("data") nests the command under it.
 COMMANDS: list[tuple[str | None, str, str, str]] = [
     # (group, name, module, function)
+    (None, "tune", "orthotune.cli.tune", "tune"),
     (None, "version", "orthotune.cli.version", "version"),
+    (None, "report", "orthotune.cli.report", "report"),
+    ("data", "inspect", "orthotune.cli.data_inspect", "inspect"),
+    (None, "evaluate", "orthotune.cli.evaluate", "evaluate"),
+    (None, "diagnose", "orthotune.cli.diagnose", "diagnose"),
+    (None, "compare", "orthotune.cli.compare", "compare"),
+    (None, "train", "orthotune.cli.train", "train"),
+    (None, "predict", "orthotune.cli.predict", "predict"),
+    (None, "errors", "orthotune.cli.errors", "errors"),
+    (None, "clean", "orthotune.cli.clean", "clean"),
 ]
 
 

@@ -1,5 +1,67 @@
-"""Data layer: load, validate, split, normalize, weight and augment classification data."""
+"""Data layer: load, validate, split, normalize and weight classification data.
 
+``load_dataset(DATA, LoadOptions(...))`` → ``Dataset``; ``make_split(ds, seed=…)`` → ``Split``;
+``Normalizer.fit(ds.x[split.train])``; ``weighted_mean_loss(loss, weights)``;
+``inspect_data(DATA)`` → ``InspectReport`` (``orthotune data inspect``);
+``Augmenter.from_policy("standard")(x, generator=g)`` augments a training batch.
+"""
+
+from orthotune.data._augment import AUGMENT_PRESETS, Augmenter, AugmentPolicy, parse_policy
+from orthotune.data._builtin import BUILTINS, cache_dir, make_synthetic
 from orthotune.data._dataset import SPLIT_PARTS, Dataset, ReferenceLevels
+from orthotune.data._encoding import (
+    ArrayEncoding,
+    ColumnEncoding,
+    TableEncoding,
+    encode_array,
+    encode_frame,
+)
+from orthotune.data._inspect import InspectReport, find_duplicates, inspect_data
+from orthotune.data._load import load_dataset, load_with_report
+from orthotune.data._normalize import Normalizer
+from orthotune.data._options import IMPUTE_METHODS, LoadOptions
+from orthotune.data._split import (
+    Split,
+    SplitPolicy,
+    controlled_round,
+    make_split,
+    parse_ratios,
+    policy_dev_size,
+    policy_sizes,
+)
+from orthotune.data._weights import class_balance_weights, weighted_mean_loss
 
-__all__ = ["SPLIT_PARTS", "Dataset", "ReferenceLevels"]
+__all__ = [
+    "AUGMENT_PRESETS",
+    "BUILTINS",
+    "IMPUTE_METHODS",
+    "SPLIT_PARTS",
+    "ArrayEncoding",
+    "AugmentPolicy",
+    "Augmenter",
+    "ColumnEncoding",
+    "Dataset",
+    "InspectReport",
+    "LoadOptions",
+    "Normalizer",
+    "ReferenceLevels",
+    "Split",
+    "SplitPolicy",
+    "TableEncoding",
+    "cache_dir",
+    "class_balance_weights",
+    "controlled_round",
+    "encode_array",
+    "encode_frame",
+    "find_duplicates",
+    "inspect_data",
+    "load_dataset",
+    "load_with_report",
+    "make_split",
+    "make_synthetic",
+    "parse_policy",
+    "parse_ratios",
+    "policy_dev_size",
+    "policy_sizes",
+    "weighted_mean_loss",
+]

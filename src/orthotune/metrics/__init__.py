@@ -1,1 +1,53 @@
-"""orthotune.metrics — see DESIGN.md's package map."""
+"""orthotune.metrics — every score from one confusion matrix, plus confidence and latency.
+
+The confusion matrix is one ``bincount``; precision, recall, F_beta, accuracy and their
+macro / micro / weighted / harmonic averages are closed forms of it (scikit-learn is the test
+oracle, not the implementation). Probabilities give confidence, the top-2 margin (hesitation)
+and the expected calibration error; ``measure_latency`` times a torch model (torch is imported
+only there).
+"""
+
+from orthotune.metrics._classification import (
+    Averages,
+    ClassificationReport,
+    ClassScores,
+    class_average,
+    classification_report,
+    fbeta_from_precision_recall,
+    harmonic_mean,
+    report_from_confusion,
+)
+from orthotune.metrics._confidence import (
+    ConfidenceSummary,
+    check_probabilities,
+    confidence,
+    confidence_summary,
+    expected_calibration_error,
+    top2_margin,
+)
+from orthotune.metrics._confusion import MAX_CLASSES, confusion_matrix
+from orthotune.metrics._labels import EncodedLabels, encode_labels
+from orthotune.metrics._latency import Latency, measure_latency
+
+__all__ = [
+    "MAX_CLASSES",
+    "Averages",
+    "ClassScores",
+    "ClassificationReport",
+    "ConfidenceSummary",
+    "EncodedLabels",
+    "Latency",
+    "check_probabilities",
+    "class_average",
+    "classification_report",
+    "confidence",
+    "confidence_summary",
+    "confusion_matrix",
+    "encode_labels",
+    "expected_calibration_error",
+    "fbeta_from_precision_recall",
+    "harmonic_mean",
+    "measure_latency",
+    "report_from_confusion",
+    "top2_margin",
+]

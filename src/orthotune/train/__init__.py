@@ -1,6 +1,56 @@
 """Training one model: ``Trainer``, optimizers, LR schedules, callbacks, checkpoints."""
 
+from orthotune.train._callbacks import (
+    Callback,
+    CheckpointCallback,
+    EarlyStopping,
+    NonFiniteGuard,
+    ProgressCallback,
+    TrainState,
+)
+from orthotune.train._checkpoint import (
+    MANIFEST_FILE,
+    WEIGHTS_FILE,
+    Manifest,
+    library_versions,
+    load_checkpoint,
+    read_manifest,
+    save_checkpoint,
+)
 from orthotune.train._config import OPTIMIZERS, SCHEDULES, TrainConfig
+from orthotune.train._optim import decay_groups, l2_weight_decay, make_optimizer
+from orthotune.train._result import EpochRecord, GradientNorms, StopReason, TrainResult
 from orthotune.train._schedule import lr_factor
+from orthotune.train._trainer import DEVICES, Examples, Trainer, batch_bounds, resolve_device
 
-__all__ = ["OPTIMIZERS", "SCHEDULES", "TrainConfig", "lr_factor"]
+__all__ = [
+    "DEVICES",
+    "MANIFEST_FILE",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "WEIGHTS_FILE",
+    "Callback",
+    "CheckpointCallback",
+    "EarlyStopping",
+    "EpochRecord",
+    "Examples",
+    "GradientNorms",
+    "Manifest",
+    "NonFiniteGuard",
+    "ProgressCallback",
+    "StopReason",
+    "TrainConfig",
+    "TrainResult",
+    "TrainState",
+    "Trainer",
+    "batch_bounds",
+    "decay_groups",
+    "l2_weight_decay",
+    "library_versions",
+    "load_checkpoint",
+    "lr_factor",
+    "make_optimizer",
+    "read_manifest",
+    "resolve_device",
+    "save_checkpoint",
+]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Optimizer = Literal["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]
 Schedule = Literal[
@@ -62,6 +62,16 @@ class TrainConfig(BaseModel):
     grad_clip: float | None = Field(default=None, gt=0, description="max global gradient norm")
     augment: str | None = Field(default=None, description="augmentation policy name or None")
     class_balance: bool = False
+
+    @field_validator("augment")
+    @classmethod
+    def _known_policy(cls, v: str | None) -> str | None:
+        if v is None or v.strip() in ("", "none"):
+            return None
+        from orthotune.data._augment import parse_policy
+
+        parse_policy(v)  # raises InvalidInputError (a ValueError) naming the accepted policies
+        return v.strip()
 
     def group_key(self) -> tuple:
         """What members of one population must share (DESIGN.md's grouping key, with the

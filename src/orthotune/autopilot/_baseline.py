@@ -1,0 +1,48 @@
+"""The one documented starting point per data shape (never a branch on a data set's name).
+
+- vectors ``[d]``            → MLP 128-128, batch norm, ReLU, He init
+- 1-D signals ``[c, L]``     → CNN-1D: conv 32·k5 → conv 32·k5 + max-pool → conv 64·k5 + max-pool
+                               → conv 64·k5, batch norm, ReLU, global average pooling
+- images ``[c, h, w]``       → CNN-2D: the same blocks with 3×3 kernels
+
+Trained with Adam (α0 = 3·10⁻³, one-cycle schedule), mini-batches of 128, 30 epochs. These are
+small models that train in seconds on a laptop CPU and leave room for the bias knobs (bigger,
+longer, better optimizer) as well as the variance knobs (L2, dropout, augmentation).
+"""
+
+from __future__ import annotations
+
+from orthotune.models import ConvBlock, ModelSpec
+from orthotune.train import TrainConfig
+
+
+def baseline(input_shape: tuple[int, ...], num_classes: int) -> tuple[ModelSpec, TrainConfig]:
+    """The default first model and its training for examples of ``input_shape``."""
+    config = TrainConfig(optimizer="adam", lr=3e-3, schedule="one_cycle", batch_size=128, epochs=30)
+    if len(input_shape) == 1:
+        spec = ModelSpec(
+            kind="mlp",
+            input_shape=input_shape,
+            num_classes=num_classes,
+            hidden=(128, 128),
+            batch_norm=True,
+        )
+        return spec, config
+    kernel = 5 if len(input_shape) == 2 else 3
+    pool = "max" if min(input_shape[1:]) >= 8 else "none"  # two halvings must leave ≥ 2
+    blocks = (
+        ConvBlock(channels=32, kernel=kernel),
+        ConvBlock(channels=32, kernel=kernel, pool=pool),
+        ConvBlock(channels=64, kernel=kernel, pool=pool),
+        ConvBlock(channels=64, kernel=kernel),
+    )
+    spec = ModelSpec(
+        kind="cnn1d" if len(input_shape) == 2 else "cnn2d",
+        input_shape=input_shape,
+        num_classes=num_classes,
+        conv=blocks,
+        hidden=(),
+        batch_norm=True,
+        global_pool="avg",
+    )
+    return spec, config

@@ -1,0 +1,169 @@
+"""``orthotune tune --strategy autopilot``: data → run folder → autopilot → chosen model,
+its test metrics (measured once), the final diagnosis, the decision log and the report.
+
+Everything is written into the run folder (DESIGN.md): run.json, split.json, study.db (one
+trial per model trained), models/<chosen>/ + models/best, history/<chosen>.json,
+diagnosis.json, decisions.json and report.html.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from orthotune.autopilot._decisions import DecisionLog, Step
+from orthotune.autopilot._loop import AutopilotSettings, run_autopilot
+from orthotune.autopilot._study import record_trial
+from orthotune.diagnose import Diagnosis
+
+__all__ = ["TuneSummary", "tune_autopilot"]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+class TuneSummary(BaseModel):
+    """What ``orthotune tune`` hands back (``--json`` prints it)."""
+
+    schema_version: int = SCHEMA_VERSION
+    run_dir: str
+    data: str
+    strategy: str = "autopilot"
+    chosen: str
+    chosen_model_dir: str
+    report: str | None = None
+    test_metrics: dict[str, float] = Field(default_factory=dict)
+    errors: dict[str, float] = Field(default_factory=dict)
+    diagnosis: Diagnosis
+    decisions: DecisionLog
+    seconds: float
+    models_trained: int
+
+
+def tune_autopilot(
+    data_spec: str,
+    *,
+    load_options=None,
+    split_policy=None,
+    out: str | Path,
+    settings: AutopilotSettings,
+    study_name: str | None = None,
+    storage: str | None = None,
+    on_step: Callable[[Step], None] | None = None,
+    write_report: bool = True,
+) -> TuneSummary:
+    """Run the autopilot on ``data_spec`` and leave everything in the run folder ``out``."""
+    import dataclasses
+    from datetime import UTC, datetime
+
+    import optuna
+
+    from orthotune._rundir import RunDir, RunRecord
+    from orthotune.data import load_dataset, make_split
+    from orthotune.data._prepare import prepare
+    from orthotune.metrics import classification_report
+    from orthotune.search._storage import open_storage, open_study
+    from orthotune.train._checkpoint import Manifest, save_checkpoint
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the CLI renders what matters
+    started = time.monotonic()
+    run = RunDir.create(out)
+    ds = load_dataset(data_spec, load_options)
+    if settings.human_error is None and ds.reference.human_error is not None:
+        settings = dataclasses.replace(settings, human_error=ds.reference.human_error)
+    if settings.bayes_error is None and ds.reference.bayes_error is not None:
+        settings = dataclasses.replace(settings, bayes_error=ds.reference.bayes_error)
+    split = make_split(ds, seed=settings.seed, policy=split_policy)
+    data = prepare(ds, split)
+    record = RunRecord(
+        command="tune",
+        data=data_spec,
+        seed=settings.seed,
+        config={
+            "strategy": "autopilot",
+            "budget_s": settings.budget_s,
+            "human_error": settings.human_error,
+            "bayes_error": settings.bayes_error,
+            "tolerance": settings.tolerance,
+            "goal": settings.goal,
+            "executor": settings.executor,
+        },
+    )
+    run.write_run(record)
+    run.write_split(split.to_json(ds))
+    study = open_study(
+        open_storage(storage, run_dir=run.path),
+        study_name=study_name or "autopilot",
+        maximize=True,
+    )
+
+    def on_trained(trained, step, problem) -> None:
+        label = next((v.label for v in step.variants if v.name == trained.candidate.name), "")
+        record_trial(study, trained, step=step.index, problem=problem, knob=step.knob, label=label)
+
+    result = run_autopilot(data, settings, on_step=on_step, on_trained=on_trained)
+    chosen = result.chosen
+    name = chosen.candidate.name
+
+    test_metrics: dict[str, float] = {}
+    if result.test_wrong is not None:
+        import torch
+
+        with torch.no_grad():
+            preds = chosen.model(data.test.x).argmax(1)
+        report = classification_report(
+            data.test.y.numpy(), preds.numpy(), labels=list(range(ds.num_classes))
+        )
+        test_metrics = {
+            "accuracy": report.accuracy,
+            "error": report.error,
+            "macro_f1": report.macro.fbeta,
+            "harmonic_f1": report.harmonic.fbeta,
+        }
+    manifest = Manifest(
+        name=name,
+        spec=chosen.candidate.spec,
+        class_names=ds.class_names,
+        feature_names=ds.feature_names,
+        normalization=data.normalizer.state_dict(),
+        encoding=None if ds.encoding is None else ds.encoding.model_dump(mode="json"),
+        train_config=chosen.candidate.config,
+        metrics={
+            **{f"{k}_error": v for k, v in chosen.errors.items()},
+            **{f"test_{k}": v for k, v in test_metrics.items()},
+        },
+    )
+    save_checkpoint(run.model_dir(name), chosen.model, manifest)
+    run.set_best(name)
+    run.write_history(name, [r.model_dump(mode="json") for r in chosen.history])
+    run.write_diagnosis(result.diagnosis)
+    run.write_decisions(result.log)
+    seconds = time.monotonic() - started
+    record = record.model_copy(update={"finished": datetime.now(UTC).isoformat(timespec="seconds")})
+    summary = TuneSummary(
+        run_dir=str(run.path),
+        data=data_spec,
+        chosen=name,
+        chosen_model_dir=str(run.model_dir(name)),
+        test_metrics=test_metrics,
+        errors=chosen.errors,
+        diagnosis=result.diagnosis,
+        decisions=result.log,
+        seconds=seconds,
+        models_trained=len(result.trained),
+    )
+    run.write_run(
+        record.model_copy(
+            update={"summary": summary.model_dump(mode="json", exclude={"decisions", "diagnosis"})}
+        )
+    )
+    if write_report:
+        from orthotune.report import render_report
+
+        summary.report = str(render_report(run.path))
+    return summary

@@ -1,0 +1,404 @@
+"""The orthogonal loop: diagnose → pick the problem → turn that problem's knob only → verify.
+
+1. Train the baseline (``_baseline``) and measure train, train-dev (when present) and dev error.
+2. Diagnose against human-level (and Bayes) error (``orthotune.diagnose``): the problem is the
+   avoidable bias while it is high (above tolerance and outside the noise), then the largest
+   remaining high gap (the lecture: "first focus on bias"). When no gap is high — well-trained,
+   or past human level where the avoidable bias is unknown — keep lowering the dev error.
+3. Take that problem's next knob (``KNOB_MENU``) and train its variants together (other settings
+   held) through the executor.
+4. Keep the best variant only if it lowers the problem's *targeted error* beyond the noise —
+   a paired 95 % interval on the same examples (``_compare``) entirely below zero — and no other
+   gap grows by more than the tolerance:
+
+   ============== ======================== ==========================================
+   problem        targeted error           must not grow beyond tolerance
+   ============== ======================== ==========================================
+   avoidable bias train                    variance
+   variance       train-dev (else dev)     avoidable bias (train error)
+   data mismatch  dev                      variance (train-dev − train)
+   dev error      dev                      —
+   ============== ======================== ==========================================
+
+   The targeted error stands for the gap: lowering the gap by making the other side worse
+   (train error up) is not progress, and the guard column rules it out.
+5. Log the step; when every knob of a problem has failed for the current model, that problem is
+   exhausted and the next one is taken; a kept variant makes every knob worth trying again.
+6. Stop at the goal, at the end of the budget, or when no knob helps; then measure the test error
+   once, for the chosen model, and diagnose dev-set overfitting (test − dev).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from orthotune.autopilot._baseline import baseline
+from orthotune.autopilot._compare import paired_change
+from orthotune.autopilot._decisions import DecisionLog, Step, StopReason, VariantScore
+from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, variants
+from orthotune.data._prepare import PreparedData
+from orthotune.diagnose import Diagnosis, ErrorLevels, Level, diagnose
+from orthotune.models import ModelSpec
+from orthotune.search._executor import Candidate, Trained, score_parts, train_candidates
+from orthotune.train import TrainConfig
+
+__all__ = [
+    "AutopilotResult",
+    "AutopilotSettings",
+    "FirstChoice",
+    "first_choices",
+    "levels_of",
+    "run_autopilot",
+]
+
+logger = logging.getLogger(__name__)
+
+_TARGET = {
+    "avoidable_bias": ("train", "train error"),
+    "variance": ("train-dev", "train-dev error"),  # dev when the split has no train-dev
+    "data_mismatch": ("dev", "dev error"),
+    "dev_error": ("dev", "dev error"),
+}
+_GUARD = {"avoidable_bias": "variance", "variance": "avoidable_bias", "data_mismatch": "variance"}
+
+
+@dataclass(frozen=True)
+class AutopilotSettings:
+    """Knobs of the autopilot itself."""
+
+    budget_s: float = 300.0
+    human_error: float | None = None
+    bayes_error: float | None = None
+    tolerance: float = 0.01
+    goal: float | None = None  # dev accuracy at which to stop
+    executor: str = "population"
+    device: str = "auto"
+    seed: int = 0
+    max_steps: int = 50
+    start: tuple[ModelSpec, TrainConfig] | None = None  # default: baseline() of the data shape
+
+
+@dataclass
+class AutopilotResult:
+    """The chosen model, its final diagnosis (with test error) and the decision log."""
+
+    chosen: Trained
+    diagnosis: Diagnosis
+    log: DecisionLog
+    test_wrong: object = None  # bool tensor over the test part, when there is one
+    trained: list[Trained] = field(default_factory=list)
+
+
+def levels_of(
+    trained: Trained,
+    data: PreparedData,
+    settings: AutopilotSettings,
+    *,
+    test_error: float | None = None,
+) -> ErrorLevels:
+    """Error levels of a trained candidate, each with the number of examples behind it."""
+    parts = data.parts()
+
+    def level(name: str) -> Level | None:
+        err = trained.error(name)
+        return None if err is None else Level(error=err, n=len(parts[name]))
+
+    return ErrorLevels(
+        human_error=settings.human_error,
+        bayes_error=settings.bayes_error,
+        train=level("train"),
+        train_dev=level("train-dev"),
+        dev=level("dev"),
+        test=None if test_error is None else Level(error=test_error, n=len(data.test)),
+    )
+
+
+def _gap(diag: Diagnosis, name: str) -> float | None:
+    for g in diag.decomposition.gaps():
+        if g.name.value == name:
+            return g.value
+    return None
+
+
+def _choose_problem(diag: Diagnosis, exhausted: set[str]) -> str | None:
+    first = diag.problem.value
+    if first in KNOB_MENU and KNOB_MENU[first] and first not in exhausted:
+        return first
+    high = sorted(
+        (
+            (_gap(diag, name) or 0.0, name)
+            for name, is_high in diag.is_high.items()
+            if is_high and name in ("variance", "data_mismatch") and name not in exhausted
+        ),
+        reverse=True,
+    )
+    if high:
+        return high[0][1]
+    return None if "dev_error" in exhausted else "dev_error"
+
+
+def _judge(
+    problem: str,
+    current: Trained,
+    cand: Trained,
+    cur_diag: Diagnosis,
+    new_diag: Diagnosis,
+    target_part: str,
+    tolerance: float,
+) -> tuple[bool, str, object]:
+    change = paired_change(current.wrong[target_part], cand.wrong[target_part])
+    if not cand.complete:
+        return False, "cut short by the time budget: not comparable", change
+    if not change.better_beyond_noise:
+        return (
+            False,
+            f"{target_part} error {change.change:+.2%} (95% {change.low:+.2%} … {change.high:+.2%})"
+            " does not beat the noise",
+            change,
+        )
+    guard = _GUARD.get(problem)
+    if guard is not None:
+        before, after = _gap(cur_diag, guard), _gap(new_diag, guard)
+        if before is not None and after is not None and after - before > tolerance:
+            return (
+                False,
+                f"{guard.replace('_', ' ')} grew by {after - before:.2%} (> tolerance)",
+                change,
+            )
+    return (
+        True,
+        f"{target_part} error {change.change:+.2%} (95% {change.low:+.2%} … {change.high:+.2%})",
+        change,
+    )
+
+
+@dataclass(frozen=True)
+class FirstChoice:
+    """What the autopilot would do first after training the start model with one seed."""
+
+    seed: int
+    problem: str
+    knob: str
+    diagnosis: Diagnosis
+
+
+def first_choices(
+    data: PreparedData, settings: AutopilotSettings, *, seeds: int = 5
+) -> list[FirstChoice]:
+    """Train the start model with ``seeds`` seeds at once and return each seed's first problem
+    and knob — the ground-truth scenarios check that the seeds agree on the right one."""
+    ds = data.dataset
+    spec, config = settings.start or baseline(ds.input_shape, ds.num_classes)
+    cands = [Candidate(f"seed{s}", spec, config, settings.seed + s) for s in range(seeds)]
+    out = []
+    for trained in train_candidates(
+        cands, data, executor=settings.executor, device=settings.device
+    ):
+        diag = diagnose(levels_of(trained, data, settings), tolerance=settings.tolerance)
+        problem = _choose_problem(diag, set())
+        knob = KNOB_MENU[problem][0] if problem else "none"
+        out.append(FirstChoice(trained.candidate.seed, problem or "none", knob, diag))
+    return out
+
+
+def run_autopilot(
+    data: PreparedData,
+    settings: AutopilotSettings,
+    *,
+    on_step: Callable[[Step], None] | None = None,
+    on_trained: Callable[[Trained, Step | None, str], None] | None = None,
+) -> AutopilotResult:
+    """Run the loop of the module docstring within ``settings.budget_s`` seconds."""
+    started = time.monotonic()
+    deadline = started + settings.budget_s
+    ds = data.dataset
+    spec, config = settings.start or baseline(ds.input_shape, ds.num_classes)
+    log = DecisionLog()
+    all_trained: list[Trained] = []
+
+    def train(cands: list[Candidate]) -> list[Trained]:
+        out = train_candidates(
+            cands, data, executor=settings.executor, device=settings.device, deadline=deadline
+        )
+        all_trained.extend(out)
+        return out
+
+    t0 = time.monotonic()
+    current = train([Candidate("baseline", spec, config, settings.seed)])[0]
+    if current.failed:
+        from orthotune._errors import InvalidInputError
+
+        raise InvalidInputError(f"the baseline model could not be trained: {current.failed}")
+    diag = diagnose(levels_of(current, data, settings), tolerance=settings.tolerance)
+    base_step = Step(
+        index=0,
+        problem="baseline",
+        knob="baseline",
+        target="",
+        before=diag.model_dump(mode="json"),
+        variants=[
+            VariantScore(
+                name="baseline",
+                label=f"{spec.kind} baseline",
+                errors=current.errors,
+                accepted=True,
+                seconds=current.seconds,
+            )
+        ],
+        kept="baseline",
+        why=diag.verdict.headline,
+        seconds=time.monotonic() - t0,
+        elapsed=time.monotonic() - started,
+    )
+    log.steps.append(base_step)
+    if on_trained:
+        on_trained(current, base_step, "baseline")
+    if on_step:
+        on_step(base_step)
+
+    exhausted: set[str] = set()
+    tried: set[tuple[str, str]] = set()
+    counter = 0
+    stop: tuple[StopReason, str] | None = None
+    while stop is None:
+        dev_acc = 1.0 - (current.error("dev") or 0.0)
+        if settings.goal is not None and dev_acc >= settings.goal:
+            stop = (
+                StopReason.GOAL_REACHED,
+                f"dev accuracy {dev_acc:.2%} reached the goal {settings.goal:.2%}",
+            )
+            break
+        if time.monotonic() >= deadline:
+            stop = (StopReason.BUDGET_SPENT, f"the {settings.budget_s:.0f} s budget is spent")
+            break
+        if len(log.steps) > settings.max_steps:
+            stop = (StopReason.MAX_STEPS, f"{settings.max_steps} steps taken")
+            break
+        problem = _choose_problem(diag, exhausted)
+        if problem is None:
+            stop = (
+                StopReason.NO_KNOB_HELPS,
+                "no tunable knob lowered any remaining error beyond the noise",
+            )
+            break
+        knob = next((k for k in KNOB_MENU[problem] if (problem, k) not in tried), None)
+        if knob is None:
+            exhausted.add(problem)
+            continue
+        tried.add((problem, knob))
+        options = variants(knob, current.candidate.spec, current.candidate.config)
+        if not options:
+            continue
+        target_part, target_words = _TARGET[problem]
+        if target_part not in current.wrong:
+            target_part, target_words = "dev", "dev error"
+        t0 = time.monotonic()
+        before = diag.model_dump(mode="json")
+        cands = []
+        for v in options:
+            counter += 1
+            cands.append(Candidate(f"v{counter}", v.spec, v.config, settings.seed))
+        results = train(cands)
+        scores: list[VariantScore] = []
+        best: tuple[float, Trained, Diagnosis] | None = None
+        for v, r in zip(options, results, strict=True):
+            if r.failed:
+                scores.append(
+                    VariantScore(
+                        name=r.candidate.name,
+                        label=v.label,
+                        failed=r.failed,
+                        why=f"failed: {r.failed}",
+                        seconds=r.seconds,
+                    )
+                )
+                continue
+            new_diag = diagnose(levels_of(r, data, settings), tolerance=settings.tolerance)
+            ok, why, change = _judge(
+                problem, current, r, diag, new_diag, target_part, settings.tolerance
+            )
+            others = {
+                g.name.value: g.value - (_gap(diag, g.name.value) or 0.0)
+                for g in new_diag.decomposition.gaps()
+                if _gap(diag, g.name.value) is not None
+            }
+            scores.append(
+                VariantScore(
+                    name=r.candidate.name,
+                    label=v.label,
+                    errors=r.errors,
+                    target_change=change.change,
+                    target_low=change.low,
+                    target_high=change.high,
+                    other_changes=others,
+                    accepted=ok,
+                    why=why,
+                    seconds=r.seconds,
+                )
+            )
+            if ok and (
+                best is None or (change.change, r.error("dev")) < (best[0], best[1].error("dev"))
+            ):
+                best = (change.change, r, new_diag)
+        kept = None
+        after = {}
+        if best is not None:
+            _, current, diag = best
+            kept = current.candidate.name
+            after = diag.model_dump(mode="json")
+            tried.clear()
+            exhausted.clear()
+            why = f"kept {kept}: it lowered the {target_words} beyond the noise"
+        else:
+            words = knob.replace("_", " ")
+            why = f"no variant of {words} lowered the {target_words} beyond the noise"
+        step = Step(
+            index=len(log.steps),
+            problem=problem,
+            knob=knob,
+            target=target_words,
+            before=before,
+            after=after,
+            variants=[s.model_copy(update={"accepted": s.name == kept}) for s in scores],
+            kept=kept,
+            why=why,
+            seconds=time.monotonic() - t0,
+            elapsed=time.monotonic() - started,
+        )
+        log.steps.append(step)
+        if on_trained:
+            for r in results:
+                on_trained(r, step, problem)
+        if on_step:
+            on_step(step)
+
+    log.stop_reason, log.stop_message = stop
+    log.chosen = current.candidate.name
+    test_wrong = None
+    test_error = None
+    if data.test is not None:
+        from orthotune.train._trainer import resolve_device
+
+        test_wrong = score_parts(
+            current.model, {"test": data.test}, device=resolve_device(settings.device)
+        )["test"]
+        test_error = float(test_wrong.float().mean())
+    final = diagnose(
+        levels_of(current, data, settings, test_error=test_error), tolerance=settings.tolerance
+    )
+    remaining = final.problem.value
+    log.remaining_problem = None if remaining == "none" else remaining
+    if log.stop_reason in (StopReason.NO_KNOB_HELPS, StopReason.BUDGET_SPENT):
+        log.beyond_tuning = list(BEYOND_TUNING)
+    if final.is_high.get("dev_overfitting"):
+        log.beyond_tuning.insert(
+            0,
+            "get a bigger dev set: the test error is well above the dev error "
+            "(dev-set overfitting)",
+        )
+    return AutopilotResult(
+        chosen=current, diagnosis=final, log=log, test_wrong=test_wrong, trained=all_trained
+    )

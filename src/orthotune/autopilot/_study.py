@@ -1,0 +1,84 @@
+"""Every model the autopilot trains is a trial of the run's Optuna study (DESIGN.md's run
+folder), so resume, optuna-dashboard and the report work as for any search.
+
+A trial's params are the candidate's main settings on fixed, study-wide distributions (so the
+report's hyperparameter importance can compare them); its user attributes say which step,
+problem and knob produced it, every error measured, and the full ModelSpec / TrainConfig.
+"""
+
+from __future__ import annotations
+
+import optuna
+from optuna.distributions import (
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+
+from orthotune.search._executor import Trained
+from orthotune.train import OPTIMIZERS
+
+DISTRIBUTIONS = {
+    "architecture": CategoricalDistribution(("mlp", "cnn1d", "cnn2d")),
+    "width": IntDistribution(1, 1_000_000, log=True),
+    "depth": IntDistribution(1, 1000),
+    "batch_norm": CategoricalDistribution((False, True)),
+    "dropout": FloatDistribution(0.0, 1.0),
+    "optimizer": CategoricalDistribution(OPTIMIZERS),
+    "lr": FloatDistribution(1e-7, 10.0, log=True),
+    "l2": FloatDistribution(0.0, 1e6),
+    "epochs": IntDistribution(1, 100_000, log=True),
+}
+
+
+def trial_params(trained: Trained) -> dict:
+    spec, cfg = trained.candidate.spec, trained.candidate.config
+    widths = [b.channels for b in spec.conv] + list(spec.hidden)
+    return {
+        "architecture": spec.kind,
+        "width": max(widths) if widths else 1,
+        "depth": max(spec.num_layers, 1),
+        "batch_norm": spec.batch_norm,
+        "dropout": max(spec.dropout_of(i) for i in range(spec.num_layers))
+        if spec.num_layers
+        else 0.0,
+        "optimizer": cfg.optimizer,
+        "lr": cfg.lr,
+        "l2": cfg.l2,
+        "epochs": cfg.epochs,
+    }
+
+
+def record_trial(
+    study: optuna.Study, trained: Trained, *, step: int, problem: str, knob: str, label: str
+) -> int:
+    """Add ``trained`` to ``study`` as a finished (or failed) trial; returns its number."""
+    attrs = {
+        "source": "autopilot",
+        "step": step,
+        "problem": problem,
+        "knob": knob,
+        "label": label,
+        "model_name": trained.candidate.name,
+        "errors": trained.errors,
+        "seconds": trained.seconds,
+        "spec": trained.candidate.spec.model_dump(mode="json"),
+        "config": trained.candidate.config.model_dump(mode="json"),
+        "intermediate": [r.dev_error for r in trained.history if r.dev_error is not None],
+    }
+    if trained.failed:
+        attrs["fail_reason"] = trained.failed
+    dev = trained.error("dev")
+    intermediate = {r.epoch: 1.0 - r.dev_error for r in trained.history if r.dev_error is not None}
+    trial = optuna.trial.create_trial(
+        params=trial_params(trained),
+        distributions=DISTRIBUTIONS,
+        value=None if trained.failed or dev is None else 1.0 - dev,
+        state=optuna.trial.TrialState.FAIL
+        if trained.failed or dev is None
+        else optuna.trial.TrialState.COMPLETE,
+        user_attrs=attrs,
+        intermediate_values=intermediate,
+    )
+    study.add_trial(trial)
+    return study.trials[-1].number

@@ -1,0 +1,177 @@
+"""Variants of ONE knob at a time (orthogonalization: a drone's separate controls).
+
+``KNOB_MENU`` lists, per problem, the knobs the autopilot can turn by itself, in the order it
+tries them; ``variants(knob, spec, config)`` returns a few (label, ModelSpec, TrainConfig)
+versions of the current model that differ from it in that knob only — every other setting is
+held. Knob ids are the diagnosis's ids (``orthotune.diagnose.KNOBS``) where the lecture names
+the knob, plus ``architecture_family`` and ``batch_norm`` (the issue's bias knobs).
+
+Knobs that tuning cannot turn (more or cleaner data, new attributes, transfer learning …) are
+not here: the final report names them when the tunable ones are exhausted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orthotune.models import ModelSpec
+from orthotune.train import TrainConfig
+
+#: problem → knobs the autopilot tries, in order (the lecture's guideline table, tunable ones).
+KNOB_MENU: dict[str, tuple[str, ...]] = {
+    "avoidable_bias": (
+        "bigger_network",
+        "train_longer",
+        "better_optimizer",
+        "batch_norm",
+        "architecture_family",
+        "xavier_init",
+    ),
+    "variance": (
+        "regularization",
+        "data_augmentation",
+        "bigger_network",  # past human level a wider model often lowers dev error too
+        "early_stopping",
+        "smaller_network",
+    ),
+    "data_mismatch": ("noise_augmentation", "blur_augmentation", "distortion_augmentation"),
+    "dev_overfitting": (),
+    # nothing high (well-trained, or past human level where avoidable bias is unknown):
+    # keep lowering the dev error with the knobs that most often do so
+    "dev_error": (
+        "bigger_network",
+        "data_augmentation",
+        "regularization",
+        "train_longer",
+        "better_optimizer",
+    ),
+}
+
+#: What tuning cannot do, in the lecture's words (said when the tunable knobs are exhausted).
+BEYOND_TUNING: tuple[str, ...] = (
+    "get more training data of the dev distribution",
+    "clean mislabeled data (orthotune clean)",
+    "add discriminating attributes",
+    "transfer learning from a related task",
+    "weight hard examples higher",
+    "check whether the model looks at the object or at its surroundings",
+)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One version of the current model, differing in ``knob`` only."""
+
+    knob: str
+    label: str
+    spec: ModelSpec
+    config: TrainConfig
+
+
+def _scale_channels(spec: ModelSpec, factor: float) -> ModelSpec:
+    conv = tuple(
+        b.model_copy(update={"channels": max(4, round(b.channels * factor))}) for b in spec.conv
+    )
+    hidden = tuple(max(4, round(w * factor)) for w in spec.hidden)
+    return spec.model_copy(update={"conv": conv, "hidden": hidden})
+
+
+def _deeper(spec: ModelSpec) -> ModelSpec:
+    """One more layer of the last kind: a conv block (no pooling) or a dense layer."""
+    data = spec.model_dump()
+    if spec.conv:
+        at = len(spec.conv)
+        last = spec.conv[-1]
+        data["conv"] = [*data["conv"], {"channels": last.channels, "kernel": last.kernel}]
+    else:
+        at = len(spec.hidden)
+        data["hidden"] = [*spec.hidden, spec.hidden[-1] if spec.hidden else 64]
+    for name in ("activation", "dropout"):  # per-layer values: the new layer repeats its neighbour
+        value = getattr(spec, name)
+        if isinstance(value, tuple):
+            data[name] = [*value[:at], value[at - 1] if at else value[0], *value[at:]]
+    return ModelSpec.model_validate(data)
+
+
+def _with(config: TrainConfig, **update) -> TrainConfig:
+    return TrainConfig.model_validate({**config.model_dump(), **update})
+
+
+def _spec_with(spec: ModelSpec, **update) -> ModelSpec:
+    return ModelSpec.model_validate({**spec.model_dump(), **update})
+
+
+def _mlp_of(spec: ModelSpec) -> ModelSpec:
+    return ModelSpec(
+        kind="mlp",
+        input_shape=spec.input_shape,
+        num_classes=spec.num_classes,
+        hidden=(256, 256),
+        batch_norm=spec.batch_norm,
+        init=spec.init,
+    )
+
+
+def _cnn_of(spec: ModelSpec) -> ModelSpec:
+    from orthotune.autopilot._baseline import baseline
+
+    return baseline(spec.input_shape, spec.num_classes)[0]
+
+
+def variants(knob: str, spec: ModelSpec, config: TrainConfig) -> list[Variant]:
+    """A few versions of (spec, config) that turn ``knob`` only; [] when it cannot be turned."""
+    out: list[tuple[str, ModelSpec, TrainConfig]] = []
+    if knob == "bigger_network":
+        out += [
+            ("2× wider", _scale_channels(spec, 2.0), config),
+            ("one layer deeper", _deeper(spec), config),
+        ]
+    elif knob == "smaller_network":
+        out += [("½ as wide", _scale_channels(spec, 0.5), config)]
+    elif knob == "train_longer":
+        out += [
+            (f"{f}× epochs ({config.epochs * f})", spec, _with(config, epochs=config.epochs * f))
+            for f in (2, 3)
+        ]
+    elif knob == "better_optimizer":
+        out += [
+            ("learning rate ×3", spec, _with(config, lr=config.lr * 3)),
+            ("learning rate ÷3", spec, _with(config, lr=config.lr / 3)),
+        ]
+        if config.optimizer != "adam":
+            out.append(("Adam", spec, _with(config, optimizer="adam", lr=3e-3)))
+        else:
+            out.append(("RMSprop", spec, _with(config, optimizer="rmsprop", lr=config.lr / 3)))
+    elif knob == "batch_norm":
+        if not spec.batch_norm:
+            out.append(("batch norm on", _spec_with(spec, batch_norm=True), config))
+    elif knob == "architecture_family":
+        if len(spec.input_shape) > 1:
+            other = _mlp_of(spec) if spec.kind != "mlp" else _cnn_of(spec)
+            out.append((f"{other.kind} instead of {spec.kind}", other, config))
+    elif knob == "xavier_init":
+        for init in ("xavier_normal", "he_normal"):
+            if spec.init != init:
+                out.append((f"{init} init", _spec_with(spec, init=init), config))
+    elif knob == "regularization":
+        # the lecture's λ (J + λ/(2m)·Σ‖W‖²): λ/m of 1e-4 … 1e-2 per example is the useful range
+        out.append(("L2 λ=3", spec, _with(config, l2=3.0)))
+        out.append(("dropout 0.2", _spec_with(spec, dropout=0.2), config))
+    elif knob == "data_augmentation":
+        out += [
+            (f"augment {name}", spec, _with(config, augment=name)) for name in ("light", "standard")
+        ]
+    elif knob == "early_stopping":
+        if config.patience is None:
+            out.append(("early stopping, patience 5", spec, _with(config, patience=5)))
+    elif knob == "noise_augmentation":
+        out += [(f"noise σ={s}", spec, _with(config, augment=f"noise={s}")) for s in (0.05, 0.2)]
+    elif knob == "blur_augmentation":
+        if len(spec.input_shape) > 1:
+            out += [(f"blur σ≤{s}", spec, _with(config, augment=f"blur={s}")) for s in (1.0, 2.0)]
+    elif knob == "distortion_augmentation" and len(spec.input_shape) > 1:
+        out += [
+            (f"shift/scale {s}", spec, _with(config, augment=f"shift={s},scale={s}"))
+            for s in (0.05, 0.15)
+        ]
+    return [Variant(knob, label, s, c) for label, s, c in out if (s, c) != (spec, config)]

@@ -1,0 +1,137 @@
+"""The data options every command that takes DATA shares (DESIGN.md), as typer aliases.
+
+Use them as parameter types and pass the values to ``load_options`` / ``split_policy``::
+
+    def train(data: DataArg, target: TargetOpt = None, ..., impute: ImputeOpt = "none"):
+        options = load_options(target=target, ..., impute=impute)
+
+This module imports only typer (the option objects are built at ``--help`` time); pydantic and
+the data layer are imported inside the helpers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from orthotune.data import LoadOptions, SplitPolicy
+
+DATA_HELP = (
+    "A .csv, .parquet or .npz file, or builtin:NAME (mnist1d, digits, breast-cancer, "
+    "synthetic; e.g. builtin:synthetic?n=2000&classes=3&noise=0.1&shift=0.5)."
+)
+
+DataArg = Annotated[str, typer.Argument(metavar="DATA", help=DATA_HELP, show_default=False)]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--target", metavar="COL", help="Label column (default: label, target, y or class)."
+    ),
+]
+WeightOpt = Annotated[
+    str | None,
+    typer.Option("--weight", metavar="COL", help="Per-example weight column s(i) ≥ 0."),
+]
+SourceOpt = Annotated[
+    str | None,
+    typer.Option("--source", metavar="COL", help="Column naming the distribution of each row."),
+]
+IdOpt = Annotated[
+    str | None,
+    typer.Option("--id", metavar="COL", help="Example id column (default: the 0-based row)."),
+]
+DropOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--drop",
+        metavar="COL",
+        help="Leave this column out of the features (repeatable), e.g. a sensitive attribute.",
+    ),
+]
+SplitColOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--split-col",
+        metavar="COL",
+        help="Your own split: train, train-dev, dev, test, or empty to let the policy decide.",
+    ),
+]
+DevSourceOpt = Annotated[
+    str | None,
+    typer.Option("--dev-source", metavar="NAME", help="Build dev and test from this source only."),
+]
+ImputeOpt = Annotated[
+    str,
+    typer.Option(
+        "--impute",
+        metavar="none|mean|median",
+        help="Fill NaN with the column mean or median (none: NaN is an error).",
+    ),
+]
+SplitRatiosOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--split-ratios",
+        metavar="TRAIN/DEV/TEST",
+        help="Override the size policy, e.g. 70/15/15 or 80/10/10.",
+    ),
+]
+TrainDevOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--train-dev/--no-train-dev",
+        help="Carve a train-dev set out of train (default: when there are several sources "
+        "or a --dev-source).",
+        show_default=False,
+    ),
+]
+
+
+def load_options(
+    *,
+    target: str | None = None,
+    weight: str | None = None,
+    source: str | None = None,
+    id: str | None = None,
+    drop: list[str] | None = None,
+    split_col: str | None = None,
+    dev_source: str | None = None,
+    impute: str = "none",
+) -> LoadOptions:
+    """The ``LoadOptions`` of the flags; ``InvalidInputError`` (exit 2) for a bad ``--impute``."""
+    from orthotune._errors import InvalidInputError
+    from orthotune.data import IMPUTE_METHODS, LoadOptions
+
+    method = impute.strip().lower()
+    if method not in IMPUTE_METHODS:
+        raise InvalidInputError(
+            f"--impute {impute!r} is not accepted; accepted: {', '.join(IMPUTE_METHODS)}"
+        )
+    return LoadOptions(
+        target=target,
+        weight=weight,
+        source=source,
+        id=id,
+        drop=tuple(drop or ()),
+        split_col=split_col,
+        dev_source=dev_source,
+        impute=method,
+    )
+
+
+def split_policy(
+    *,
+    ratios: str | None = None,
+    train_dev: bool | None = None,
+    dev_source: str | None = None,
+) -> SplitPolicy:
+    """The ``SplitPolicy`` of ``--split-ratios``, ``--train-dev`` and ``--dev-source``."""
+    from orthotune.data import SplitPolicy, parse_ratios
+
+    return SplitPolicy(
+        ratios=None if ratios is None else parse_ratios(ratios),
+        train_dev=train_dev,
+        dev_source=dev_source,
+    )

@@ -1,0 +1,117 @@
+"""Rendering of ``orthotune tune`` results with rich (computes nothing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.2f} %"
+
+
+def render_step(step: Any) -> None:
+    """One line per autopilot step, live on a terminal."""
+    from rich.console import Console
+
+    kept = f"[green]kept {step.kept}[/]" if step.kept else "[yellow]nothing kept[/]"
+    tried = ", ".join(
+        f"{v.label}: dev {_pct(v.errors.get('dev'))}" for v in step.variants if not v.failed
+    )
+    Console().print(
+        f"[bold]step {step.index}[/] {step.problem} → {step.knob} ({step.seconds:.0f} s): "
+        f"{tried} — {kept}"
+    )
+
+
+def render_diagnosis_table(diagnosis: Any, console: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title="Diagnosis of the chosen model")
+    table.add_column("level / gap")
+    table.add_column("error", justify="right")
+    table.add_column("95 % interval", justify="right")
+    table.add_column("")
+    d = diagnosis.decomposition
+    for name in ("train", "train-dev", "dev", "test"):
+        lvl = d.level(name)
+        if lvl is not None:
+            table.add_row(name, _pct(lvl.error), f"{_pct(lvl.low)} – {_pct(lvl.high)}", "")
+    if diagnosis.levels.human_error is not None:
+        table.add_row("human-level", _pct(diagnosis.levels.human_error), "", "")
+    for gap in d.gaps():
+        high = diagnosis.is_high.get(gap.name.value)
+        flag = "[red]high[/]" if high else "not high"
+        interval = "" if gap.low is None else f"{_pct(gap.low)} – {_pct(gap.high)}"
+        table.add_row(gap.name.value.replace("_", " "), _pct(gap.value), interval, flag)
+    console.print(table)
+    console.print(f"[bold]{diagnosis.verdict.headline}[/]")
+
+
+def render_autopilot(summary: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    log = summary.decisions
+    table = Table(title="Decision log: one knob at a time", title_justify="left")
+    for col, just in (
+        ("step", "right"),
+        ("problem → knob", "left"),
+        ("variant", "left"),
+        ("train", "right"),
+        ("dev", "right"),
+        ("target Δ (95 %)", "right"),
+        ("", "left"),
+    ):
+        table.add_column(col, justify=just)
+    for step in log.steps:
+        knob = (
+            "baseline"
+            if step.problem == "baseline"
+            else (f"{step.problem.replace('_', ' ')} → {step.knob.replace('_', ' ')}")
+        )
+        for i, v in enumerate(step.variants):
+            change = (
+                ""
+                if v.target_change is None
+                else (
+                    f"{v.target_change * 100:+.2f} "
+                    f"({v.target_low * 100:+.2f}…{v.target_high * 100:+.2f})"
+                )
+            )
+            mark = "[green]kept[/]" if v.accepted else ("[red]failed[/]" if v.failed else "")
+            table.add_row(
+                str(step.index) if i == 0 else "",
+                knob if i == 0 else "",
+                v.label,
+                _pct(v.errors.get("train")),
+                _pct(v.errors.get("dev")),
+                change,
+                mark,
+            )
+        table.add_row("", "", f"[dim]{step.why}[/]", "", "", "", "", end_section=True)
+    console.print(table)
+    console.print(
+        f"stopped: {log.stop_message} ({summary.models_trained} models, {summary.seconds:.0f} s)"
+    )
+    render_diagnosis_table(summary.diagnosis, console)
+    if summary.test_metrics:
+        tm = summary.test_metrics
+        console.print(
+            f"[bold]chosen model {summary.chosen}[/]: test accuracy {_pct(tm['accuracy'])}, "
+            f"test error {_pct(tm['error'])}, macro F1 {_pct(tm['macro_f1'])} "
+            "(test set scored once)"
+        )
+    if log.remaining_problem:
+        console.print(f"remaining problem: {log.remaining_problem.replace('_', ' ')}")
+    if log.beyond_tuning:
+        console.print("what tuning cannot do: " + "; ".join(log.beyond_tuning))
+    console.print(f"checkpoint: {summary.chosen_model_dir}")
+    if summary.report:
+        console.print(f"report:     {summary.report}")
+
+
+def render_search(summary: Any) -> None:
+    from rich.console import Console
+
+    Console().print(summary)

@@ -1,0 +1,153 @@
+"""``orthotune data inspect DATA``: size, shape, classes, NaN, sources, the split the policy
+would make, duplicates (leakage) and conflicting labels — before any training."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orthotune.cli._common import DebugFlag, JsonFlag, SeedOpt, emit
+from orthotune.cli._data_options import (
+    DataArg,
+    DevSourceOpt,
+    DropOpt,
+    IdOpt,
+    ImputeOpt,
+    SourceOpt,
+    SplitColOpt,
+    SplitRatiosOpt,
+    TargetOpt,
+    TrainDevOpt,
+    WeightOpt,
+    load_options,
+    split_policy,
+)
+
+
+def inspect(
+    data: DataArg,
+    target: TargetOpt = None,
+    weight: WeightOpt = None,
+    source: SourceOpt = None,
+    id: IdOpt = None,
+    drop: DropOpt = None,
+    split_col: SplitColOpt = None,
+    dev_source: DevSourceOpt = None,
+    impute: ImputeOpt = "none",
+    split_ratios: SplitRatiosOpt = None,
+    train_dev: TrainDevOpt = None,
+    as_json: JsonFlag = False,
+    seed: SeedOpt = 0,
+    debug: DebugFlag = False,
+) -> None:
+    """Describe DATA and the train/train-dev/dev/test split the policy would make."""
+    from orthotune.data import inspect_data
+
+    options = load_options(
+        target=target,
+        weight=weight,
+        source=source,
+        id=id,
+        drop=drop,
+        split_col=split_col,
+        dev_source=dev_source,
+        impute=impute,
+    )
+    policy = split_policy(ratios=split_ratios, train_dev=train_dev, dev_source=dev_source)
+    report = inspect_data(data, options, seed=seed, policy=policy)
+    emit(report, as_json=as_json, render=render)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def render(report: Any) -> None:
+    """Rich tables of an ``InspectReport``."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    overview = Table(title=f"data: {report.data}", show_header=False, title_justify="left")
+    overview.add_column(style="bold")
+    overview.add_column()
+    overview.add_row("examples", f"{report.n:,}")
+    overview.add_row("input shape", f"{tuple(report.input_shape)} ({report.num_features} values)")
+    overview.add_row(
+        "classes", f"{len(report.classes)}, imbalance ratio {report.imbalance_ratio:.2f}"
+    )
+    if report.weights:
+        w = report.weights
+        overview.add_row("weights", f"min {w['min']:g}, mean {w['mean']:g}, max {w['max']:g}")
+    if report.sources:
+        overview.add_row(
+            "sources",
+            ", ".join(f"{s.name} {s.count:,} ({_pct(s.fraction)})" for s in report.sources),
+        )
+    if report.human_error is not None:
+        overview.add_row("human-level error", _pct(report.human_error))
+    if report.bayes_error is not None:
+        overview.add_row("Bayes error", _pct(report.bayes_error))
+    if report.reference_note:
+        overview.add_row("reference", report.reference_note)
+    nan = sum(c.nan for c in report.nonfinite)
+    inf = sum(c.inf for c in report.nonfinite)
+    overview.add_row(
+        "NaN / inf",
+        f"{nan:,} / {inf:,}" + (f" (--impute {report.impute})" if report.impute != "none" else ""),
+    )
+    d, c = report.duplicates, report.conflicts
+    overview.add_row(
+        "duplicates",
+        f"{d.groups:,} groups ({d.redundant_examples:,} extra copies): {d.within_one_part:,} "
+        f"within one part, {d.across_parts:,} across parts",
+    )
+    overview.add_row("conflicting labels", f"{c.groups:,} inputs ({c.examples:,} examples)")
+    console.print(overview)
+
+    parts = [p for p in report.split.parts if p.size] if report.split is not None else []
+    classes = Table(title="classes" + (" per part" if parts else ""), title_justify="left")
+    classes.add_column("class")
+    for col in ("count", "share", *(p.name for p in parts)):
+        classes.add_column(col, justify="right")
+    for k in report.classes:
+        row = [k.name, f"{k.count:,}", _pct(k.fraction)]
+        classes.add_row(*row, *(f"{p.classes.get(k.name, 0):,}" for p in parts))
+    console.print(classes)
+
+    if report.nonfinite:
+        table = Table(title="non-finite values per column", title_justify="left")
+        for col in ("column", "NaN", "inf"):
+            table.add_column(col, justify="left" if col == "column" else "right")
+        for col in report.nonfinite[:20]:
+            table.add_row(col.column, f"{col.nan:,}", f"{col.inf:,}")
+        console.print(table)
+
+    if report.split is not None:
+        s = report.split
+        table = Table(title=f"split (seed {s.seed})", title_justify="left")
+        table.add_column("part")
+        table.add_column("size", justify="right")
+        table.add_column("share", justify="right")
+        sources = [x.name for x in report.sources] if report.sources else []
+        for name in sources:
+            table.add_column(f"source {name}", justify="right")
+        for part in parts:
+            row = [part.name, f"{part.size:,}", _pct(part.fraction)]
+            table.add_row(*row, *(f"{part.sources.get(k, 0):,}" for k in sources))
+        console.print(table)
+        console.print(f"  rule: {s.rule}")
+        if s.dev_source:
+            console.print(f"  dev and test come from source {s.dev_source!r} only")
+        for note in s.notes:
+            console.print(f"  note: {note}")
+
+    groups = report.duplicates.examples + report.conflicts.shown
+    if groups:
+        table = Table(title="identical inputs (first groups)", title_justify="left")
+        for col in ("ids", "size", "labels", "parts"):
+            table.add_column(col)
+        for g in groups:
+            table.add_row(", ".join(g.ids), str(g.size), ", ".join(g.labels), ", ".join(g.parts))
+        console.print(table)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")

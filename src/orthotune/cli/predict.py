@@ -1,0 +1,74 @@
+"""``orthotune predict RUN_DIR|MODEL_DIR DATA --out FILE``: a saved model's predictions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from orthotune.cli._common import DebugFlag, JsonFlag, SeedOpt
+from orthotune.cli._data_options import (
+    DataArg,
+    IdOpt,
+    ImputeOpt,
+    SourceOpt,
+    TargetOpt,
+)
+
+
+def predict(
+    model: Annotated[
+        Path,
+        typer.Argument(
+            metavar="RUN_DIR|MODEL_DIR",
+            help="A run folder (its chosen model, models/best) or a model folder.",
+        ),
+    ],
+    data: DataArg,
+    out: Annotated[
+        Path, typer.Option("--out", help="Predictions file to write: .csv or .parquet.")
+    ],
+    target: TargetOpt = None,
+    source: SourceOpt = None,
+    id: IdOpt = None,
+    impute: ImputeOpt = "none",
+    as_json: JsonFlag = False,
+    seed: SeedOpt = 0,
+    debug: DebugFlag = False,
+) -> None:
+    """Write id, y_pred, confidence, p_<class>… (and y_true, split, source when known).
+
+    DATA must have the model's training features: a file with other columns, another shape or
+    unseen categories is refused, naming what differs.
+    """
+    from orthotune._errors import InvalidInputError
+    from orthotune.cli._common import emit
+    from orthotune.train._predict import load_predictor, predict, summarize, write_predictions
+
+    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise InvalidInputError(
+            f"--out {out} has extension {out.suffix or '(none)'!r}; accepted: .csv, .parquet; "
+            "e.g. --out predictions.csv"
+        )
+    predictor = load_predictor(model)
+    given = {"target": target, "source": source, "id": id}
+    options: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if impute != "none":
+        options["impute"] = impute
+    frame = predict(predictor, data, options=options)
+    written = write_predictions(frame, out)
+    emit(summarize(predictor, data, frame, written), as_json=as_json, render=render)
+
+
+def render(summary: Any) -> None:
+    from orthotune.cli._render import console, pct
+
+    out = console()
+    out.print(
+        f"wrote {summary.rows:,} predictions to {summary.out} ({', '.join(summary.columns[:4])}…)"
+    )
+    if summary.error is not None:
+        out.print(f"error on the {summary.labelled:,} labelled rows: {pct(summary.error)}")
+    if summary.split_from:
+        out.print(f"split column from {summary.split_from}")

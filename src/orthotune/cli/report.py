@@ -1,0 +1,96 @@
+"""``orthotune report RUN_DIR|--study NAME [--storage URL]``: the self-contained HTML report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from orthotune.cli._common import DebugFlag, JsonFlag, SeedOpt, emit
+
+
+def report(
+    run_dir: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A run folder written by train or tune; the report goes to RUN_DIR/report.html.",
+            show_default=False,
+        ),
+    ] = None,
+    study: Annotated[
+        str | None,
+        typer.Option("--study", help="Report on one Optuna study instead of a run folder."),
+    ] = None,
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            "--storage",
+            help="Optuna storage URL of --study (default: sqlite:///study.db in this folder).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Where to write the HTML (default: RUN_DIR/report.html, or "
+            "report-STUDY.html here for --study).",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+    seed: SeedOpt = 0,
+    debug: DebugFlag = False,
+) -> None:
+    """Render the HTML report of a run folder (or of one study): figures embedded, offline."""
+    from orthotune._errors import InvalidInputError
+    from orthotune.report import (
+        ReportResult,
+        read_run_folder,
+        study_report_info,
+        write_report,
+    )
+
+    if run_dir is not None and study is not None:
+        raise InvalidInputError(
+            f"both RUN_DIR {str(run_dir)!r} and --study {study!r} were given: give one of them"
+        )
+    if run_dir is None and study is None:
+        raise InvalidInputError(
+            "no RUN_DIR and no --study given: give a run folder (orthotune report RUN_DIR) "
+            "or a study (orthotune report --study NAME --storage URL)"
+        )
+    if storage is not None and study is None:
+        raise InvalidInputError(
+            f"--storage {storage!r} needs --study NAME: give the study to report on"
+        )
+    if run_dir is not None:
+        info = read_run_folder(run_dir)
+        target = out if out is not None else run_dir / "report.html"
+    else:
+        assert study is not None
+        url = storage or "sqlite:///study.db"
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+            raise InvalidInputError(
+                f"--storage {url!r} names no existing SQLite file: give the study's storage URL, "
+                "e.g. --storage sqlite:///RUN_DIR/study.db"
+            )
+        info = study_report_info(url, study)
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in study)
+        target = out if out is not None else Path(f"report-{safe}.html")
+    path = write_report(info, target)
+    result = ReportResult(
+        path=str(path), source=info.source, sections=info.section_ids(), notes=info.notes
+    )
+    emit(result, as_json=as_json, render=_render)
+
+
+def _render(result: object) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console()
+    path, sections = escape(result.path), ", ".join(result.sections) or "none"  # type: ignore[attr-defined]
+    console.print(f"Report written to [bold]{path}[/bold]", highlight=False)
+    console.print(f"Sections: {sections}", highlight=False, markup=False)
+    for note in result.notes:  # type: ignore[attr-defined]
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)

@@ -1,0 +1,344 @@
+"""``orthotune train DATA --out RUN_DIR``: train one model with the lecture's knobs.
+
+Settings come from ``--config FILE`` (YAML or JSON with ``model:`` and ``train:`` sections) and
+flags, flags winning. The run folder gets run.json, split.json, models/<name>/ (checkpoint),
+models/best and history/<name>.json; the test error is measured once, at the end.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from orthotune.cli._common import DebugFlag, JsonFlag, SeedOpt
+from orthotune.cli._data_options import (
+    DataArg,
+    DevSourceOpt,
+    DropOpt,
+    IdOpt,
+    ImputeOpt,
+    SourceOpt,
+    SplitColOpt,
+    SplitRatiosOpt,
+    TargetOpt,
+    TrainDevOpt,
+    WeightOpt,
+)
+
+_M = "Model"
+_O = "Optimization"
+
+
+def _opt(*names: str, help: str, metavar: str | None = None, panel: str = _O) -> Any:
+    return typer.Option(*names, help=help, metavar=metavar, rich_help_panel=panel)
+
+
+def _csv_ints(text: str, flag: str) -> tuple[int, ...]:
+    from orthotune._errors import InvalidInputError
+
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    try:
+        return tuple(int(p) for p in parts)
+    except ValueError:
+        raise InvalidInputError(
+            f"{flag} {text!r} is not a list of integers; e.g. {flag} 100,100 "
+            f"(or {flag} '' for none)"
+        ) from None
+
+
+def _conv_blocks(text: str) -> list[dict[str, Any]]:
+    """``32:5,64:5:max`` → conv blocks (channels[:kernel[:pool]])."""
+    from orthotune._errors import InvalidInputError
+
+    blocks = []
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        fields = item.split(":")
+        try:
+            block: dict[str, Any] = {"channels": int(fields[0])}
+            if len(fields) > 1:
+                block["kernel"] = int(fields[1])
+            if len(fields) > 2:
+                block["pool"] = fields[2]
+            if len(fields) > 3:
+                raise ValueError
+        except ValueError:
+            raise InvalidInputError(
+                f"--conv {text!r}: {item!r} is not CHANNELS[:KERNEL[:POOL]]; e.g. "
+                "--conv 32:5,64:5:max,64:3:max"
+            ) from None
+        blocks.append(block)
+    return blocks
+
+
+def train(
+    data: DataArg,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Run folder to create (must not hold a run).", metavar="RUN_DIR"
+        ),
+    ],
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="YAML/JSON file with model: and train: sections."),
+    ] = None,
+    arch: Annotated[str | None, _opt("--arch", help="mlp, cnn1d or cnn2d.", panel=_M)] = None,
+    hidden: Annotated[
+        str | None, _opt("--hidden", help="Dense widths, e.g. 100,100.", panel=_M)
+    ] = None,
+    conv: Annotated[
+        str | None,
+        _opt("--conv", help="Conv blocks CH[:K[:POOL]], e.g. 32:5,64:5:max.", panel=_M),
+    ] = None,
+    activation: Annotated[
+        str | None,
+        _opt("--activation", help="relu, leaky_relu, tanh, sigmoid, gelu, silu.", panel=_M),
+    ] = None,
+    batch_norm: Annotated[
+        bool | None,
+        _opt("--batch-norm/--no-batch-norm", help="Batch normalization.", panel=_M),
+    ] = None,
+    dropout: Annotated[
+        float | None, _opt("--dropout", help="Dropout rate in [0, 1).", panel=_M)
+    ] = None,
+    init: Annotated[
+        str | None,
+        _opt(
+            "--init",
+            help="xavier_uniform, xavier_normal, he_uniform, he_normal, lecun_normal, default.",
+            panel=_M,
+        ),
+    ] = None,
+    optimizer: Annotated[
+        str | None,
+        _opt("--optimizer", help="sgd, momentum, nesterov, rmsprop, adam, adamw."),
+    ] = None,
+    lr: Annotated[float | None, _opt("--lr", help="Learning rate α0 > 0.")] = None,
+    beta: Annotated[float | None, _opt("--beta", help="Momentum / RMSprop β in [0, 1).")] = None,
+    beta1: Annotated[float | None, _opt("--beta1", help="Adam β1 in [0, 1).")] = None,
+    beta2: Annotated[float | None, _opt("--beta2", help="Adam β2 in [0, 1).")] = None,
+    l2: Annotated[float | None, _opt("--l2", help="L2 λ of λ/(2m)·Σ‖W‖² (≥ 0).")] = None,
+    schedule: Annotated[
+        str | None,
+        _opt(
+            "--schedule",
+            help="constant, inverse_time, exponential, inverse_sqrt, staircase, cosine, one_cycle.",
+        ),
+    ] = None,
+    decay: Annotated[float | None, _opt("--decay", help="Decay rate of the schedule.")] = None,
+    batch_size: Annotated[
+        str | None,
+        _opt("--batch-size", help="Mini-batch size; 1 = stochastic, m = batch GD.", metavar="N|m"),
+    ] = None,
+    epochs: Annotated[int | None, _opt("--epochs", help="Epochs to train.")] = None,
+    patience: Annotated[
+        int | None, _opt("--patience", help="Early stopping: epochs without dev gain.")
+    ] = None,
+    grad_clip: Annotated[
+        float | None, _opt("--grad-clip", help="Clip the global gradient norm.")
+    ] = None,
+    augment: Annotated[
+        str | None,
+        _opt("--augment", help="Augmentation: light, standard, strong, or noise=0.05,shift=0.1."),
+    ] = None,
+    class_balance: Annotated[
+        bool | None,
+        _opt("--class-balance/--no-class-balance", help="Weight classes equally."),
+    ] = None,
+    device: Annotated[str, _opt("--device", help="auto, cpu or cuda.")] = "auto",
+    time_budget: Annotated[
+        str | None, _opt("--time-budget", help="Stop training after this long, e.g. 5m.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Model name in the run folder (default: arch).")
+    ] = None,
+    target: TargetOpt = None,
+    weight: WeightOpt = None,
+    source: SourceOpt = None,
+    id: IdOpt = None,
+    drop: DropOpt = None,
+    split_col: SplitColOpt = None,
+    dev_source: DevSourceOpt = None,
+    impute: ImputeOpt = "none",
+    split_ratios: SplitRatiosOpt = None,
+    train_dev: TrainDevOpt = None,
+    as_json: JsonFlag = False,
+    seed: SeedOpt = 0,
+    debug: DebugFlag = False,
+) -> None:
+    """Train one model on DATA and keep it in a run folder.
+
+    The split is train / (train-dev) / dev / test; normalization uses train statistics only;
+    dev is watched each epoch (early stopping with --patience); the test error is measured
+    once, at the end.
+    """
+    from orthotune._rundir import RunDir, RunRecord
+    from orthotune.cli._common import emit, show_progress
+    from orthotune.cli._data_options import load_options, split_policy
+    from orthotune.data import load_dataset, make_split
+    from orthotune.search import parse_duration
+    from orthotune.train import ProgressCallback, library_versions
+    from orthotune.train._run import (
+        build_config,
+        build_spec,
+        read_config_file,
+        save_trained,
+        train_on_split,
+    )
+    from orthotune.train._trainer import resolve_device
+
+    RunDir.refuse_existing(out)
+    sections = read_config_file(config) if config is not None else {"model": {}, "train": {}}
+    model_settings = dict(sections["model"])
+    flags_model = {
+        "kind": arch,
+        "hidden": None if hidden is None else _csv_ints(hidden, "--hidden"),
+        "conv": None if conv is None else _conv_blocks(conv),
+        "activation": activation,
+        "batch_norm": batch_norm,
+        "dropout": dropout,
+        "init": init,
+    }
+    model_settings.update({k: v for k, v in flags_model.items() if v is not None})
+    train_settings = dict(sections["train"])
+    size: Any = batch_size
+    if batch_size is not None:
+        size = None if batch_size.strip().lower() in ("m", "full", "batch") else batch_size
+    flags_train = {
+        "optimizer": optimizer,
+        "lr": lr,
+        "beta": beta,
+        "beta1": beta1,
+        "beta2": beta2,
+        "l2": l2,
+        "schedule": schedule,
+        "decay": decay,
+        "epochs": epochs,
+        "patience": patience,
+        "grad_clip": grad_clip,
+        "augment": augment,
+        "class_balance": class_balance,
+    }
+    train_settings.update({k: v for k, v in flags_train.items() if v is not None})
+    if batch_size is not None:
+        train_settings["batch_size"] = size
+    train_config = build_config(
+        train_settings,
+        from_flags=[k for k, v in flags_train.items() if v is not None]
+        + (["batch_size"] if batch_size is not None else []),
+    )
+    budget = None if time_budget is None else parse_duration(time_budget, name="--time-budget")
+    resolve_device(device)
+
+    options = load_options(
+        target=target,
+        weight=weight,
+        source=source,
+        id=id,
+        drop=drop,
+        split_col=split_col,
+        dev_source=dev_source,
+        impute=impute,
+    )
+    policy = split_policy(ratios=split_ratios, train_dev=train_dev, dev_source=dev_source)
+    dataset = load_dataset(data, options)
+    split = make_split(dataset, seed=seed, policy=policy)
+    spec = build_spec(
+        model_settings,
+        data_shape=tuple(dataset.input_shape),
+        num_classes=dataset.num_classes,
+        from_flags=[k for k, v in flags_model.items() if v is not None],
+    )
+    model_name = name or spec.kind
+
+    run = RunDir.create(out)
+    record = RunRecord(
+        command="train",
+        data=data,
+        seed=seed,
+        config={
+            "model": spec.model_dump(mode="json"),
+            "train": train_config.model_dump(mode="json"),
+            "data_options": options.model_dump(mode="json"),
+            "device": device,
+        },
+        versions=library_versions(),
+    )
+    run.write_run(record)
+    progress = ProgressCallback(enabled=show_progress(as_json), console=_console())
+    trained = train_on_split(
+        dataset,
+        split,
+        spec,
+        train_config,
+        seed=seed,
+        device=device,
+        callbacks=[progress],
+        time_budget_s=budget,
+    )
+    summary = save_trained(
+        run,
+        model_name,
+        trained,
+        dataset,
+        split,
+        data=data,
+        data_options=options.model_dump(mode="json"),
+    )
+    from datetime import UTC, datetime
+
+    record = record.model_copy(
+        update={
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "summary": summary.model_dump(mode="json"),
+        }
+    )
+    run.write_run(record)
+    emit(summary, as_json=as_json, render=render)
+
+
+def _console() -> Any:
+    from orthotune.cli._render import console
+
+    return console()
+
+
+def render(summary: Any) -> None:
+    """The final table: examples and error per part, then how training ended."""
+    from rich.table import Table
+
+    from orthotune.cli._render import console, pct
+
+    out = console()
+    table = Table(title=f"{summary.model} on {summary.data}", title_justify="left")
+    for col in ("part", "examples", "error", "accuracy", "loss"):
+        table.add_column(col, justify="left" if col == "part" else "right")
+    if summary.bayes_error is not None:
+        table.add_row("Bayes error", "", pct(summary.bayes_error), "", "")
+    if summary.human_error is not None:
+        table.add_row("human level", "", pct(summary.human_error), "", "")
+    for part, n in summary.sizes.items():
+        if n == 0:
+            continue
+        err = summary.errors.get(part)
+        loss = summary.losses.get(part)
+        table.add_row(
+            part,
+            f"{n:,}",
+            pct(err),
+            "" if err is None else pct(1 - err),
+            "" if loss is None else f"{loss:.4f}",
+        )
+    out.print(table)
+    best = "" if summary.best_epoch is None else f"; best dev epoch {summary.best_epoch}"
+    out.print(
+        f"stopped: {summary.stop_reason.value} — {summary.stop_message} "
+        f"({summary.epochs_run} epochs, {summary.seconds:.1f} s on {summary.device}{best})"
+    )
+    out.print(
+        f"model: {summary.spec.kind}, {summary.parameters:,} parameters, "
+        f"{summary.flops_per_example:,} FLOPs per example"
+    )
+    out.print(f"run folder: {summary.run_dir} (model in {summary.model_dir})")

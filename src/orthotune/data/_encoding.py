@@ -1,0 +1,344 @@
+"""Turning raw columns into features, and doing it again the same way at prediction time.
+
+A column whose non-missing values are all numbers is a numeric feature; a column whose values are
+all non-numeric text is categorical and one-hot encoded (categories sorted); anything in between is
+an error that names the first stray value. ``--impute mean|median`` fills NaN in numeric columns
+(with the column's mean or median) and in categorical ones (with the most frequent category).
+The fitted ``TableEncoding`` is plain JSON (pydantic) and is saved with a model, so that
+``encode_frame`` turns a prediction file into the same features, refusing missing or unexpected
+columns by name. NPZ arrays get an ``ArrayEncoding`` (input shape and fill values).
+
+The fill values come from all rows of the file, before the split (a NaN-filling statistic, not
+a learned one); normalization, which is learned, uses train statistics only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from orthotune._errors import InvalidInputError
+from orthotune.data._options import Impute
+from orthotune.data._validate import (
+    Origin,
+    check_categories_known,
+    check_duplicate_columns,
+    check_finite,
+    mixed_column,
+    too_many_categories,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MAX_CATEGORIES = 100
+_MISSING_WORDS = ("", "nan", "na", "n/a", "null", "none", "<na>")
+
+
+class ColumnEncoding(BaseModel):
+    """How one raw column becomes features: as one number, or one-hot over ``categories``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: Literal["numeric", "categorical"]
+    categories: list[str] = Field(default_factory=list)
+    fill: float | str | None = Field(default=None, description="what NaN becomes (--impute)")
+
+    def feature_names(self) -> list[str]:
+        if self.kind == "numeric":
+            return [self.name]
+        return [f"{self.name}={c}" for c in self.categories]
+
+
+class TableEncoding(BaseModel):
+    """The fitted encoding of a CSV/Parquet table (saved with a model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = 1
+    kind: Literal["table"] = "table"
+    target: str
+    class_names: list[str]
+    columns: list[ColumnEncoding]
+    ignored: list[str] = Field(
+        default_factory=list,
+        description="columns that are no features: target, id, weight, source, split, dropped",
+    )
+    impute: Impute = "none"
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [name for col in self.columns for name in col.feature_names()]
+
+
+class ArrayEncoding(BaseModel):
+    """The fitted encoding of NPZ features: their shape and the NaN fill per feature."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = 1
+    kind: Literal["array"] = "array"
+    input_shape: list[int]
+    impute: Impute = "none"
+    fill: list[float] | None = None
+
+
+@dataclass
+class NonFinite:
+    """NaN and ±inf counts per feature column (before any filling), with the first inf row."""
+
+    nan: dict[str, int] = field(default_factory=dict)
+    inf: dict[str, int] = field(default_factory=dict)
+    first_inf: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Scan:
+    numbers: np.ndarray  # float64 [n], NaN where not a number
+    texts: np.ndarray | None  # object [n] stripped strings (None for numeric dtypes)
+    missing: np.ndarray  # bool [n]
+
+
+def _scan(series: pd.Series) -> _Scan:
+    import pandas as pd
+    from pandas.api import types
+
+    if types.is_bool_dtype(series.dtype):
+        missing = series.isna().to_numpy()
+        numbers = series.astype("float64").to_numpy(dtype="float64", na_value=np.nan)
+        return _Scan(numbers, None, missing)
+    if types.is_numeric_dtype(series.dtype):
+        numbers = series.to_numpy(dtype="float64", na_value=np.nan)
+        return _Scan(numbers, None, np.isnan(numbers))
+    text = series.astype("string").str.strip()
+    missing = (text.isna() | text.str.lower().isin(_MISSING_WORDS)).to_numpy(dtype=bool)
+    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    numbers[missing] = np.nan
+    texts = text.to_numpy(dtype=object, na_value=None)
+    return _Scan(numbers, texts, missing)
+
+
+def _is_number(scan: _Scan) -> np.ndarray:
+    """Rows that hold a number (NaN from a non-missing string is text, ±inf is a number)."""
+    return ~scan.missing & ~np.isnan(scan.numbers)
+
+
+def _fit_column(
+    name: str, series: pd.Series, origin: Origin, *, impute: str, n_rows: int
+) -> ColumnEncoding:
+    scan = _scan(series)
+    present = ~scan.missing
+    if not present.any():
+        raise InvalidInputError(
+            f"{origin.file}: column {name!r} is empty in every row: --drop {name} or fill it"
+        )
+    is_number = _is_number(scan)
+    is_text = present & ~is_number
+    if not is_text.any():  # numeric
+        fill = None
+        if impute != "none":
+            finite = scan.numbers[np.isfinite(scan.numbers)]
+            fill = float(np.mean(finite) if impute == "mean" else np.median(finite))
+        return ColumnEncoding(name=name, kind="numeric", fill=fill)
+    if is_number.any():  # mixed: name the first value of the minority kind
+        if is_number.sum() >= is_text.sum():
+            row = int(np.flatnonzero(is_text)[0])
+            raise mixed_column(name, row, scan.texts[row], origin)
+        row = int(np.flatnonzero(is_number)[0])
+        raise InvalidInputError(
+            f"{origin.file}: column {name!r} is text but {origin.row(row)} holds the number "
+            f"{scan.texts[row]!r}: write it as a category name, or --drop {name}"
+        )
+    values = scan.texts[present]
+    categories, counts = np.unique(values.astype(str), return_counts=True)
+    if len(categories) > MAX_CATEGORIES or (len(categories) == n_rows and n_rows >= 20):
+        raise too_many_categories(name, len(categories), n_rows, origin)
+    fill = None
+    if impute != "none":
+        fill = str(categories[int(np.argmax(counts))])  # most frequent; ties: first in order
+    return ColumnEncoding(
+        name=name, kind="categorical", categories=[str(c) for c in categories], fill=fill
+    )
+
+
+def fit_table_encoding(
+    frame: pd.DataFrame,
+    features: Sequence[str],
+    *,
+    target: str,
+    class_names: Sequence[str],
+    ignored: Sequence[str],
+    impute: Impute,
+    origin: Origin,
+) -> TableEncoding:
+    """Decide, per feature column, numeric or categorical (and fill values under --impute)."""
+    columns = [
+        _fit_column(name, frame[name], origin, impute=impute, n_rows=len(frame))
+        for name in features
+    ]
+    return TableEncoding(
+        target=target,
+        class_names=list(class_names),
+        columns=columns,
+        ignored=list(ignored),
+        impute=impute,
+    )
+
+
+def _check_frame_columns(frame: pd.DataFrame, encoding: TableEncoding, origin: Origin) -> None:
+    names = [str(c) for c in frame.columns]
+    check_duplicate_columns(names, origin)
+    expected = [c.name for c in encoding.columns]
+    missing = [c for c in expected if c not in names]
+    if missing:
+        raise InvalidInputError(
+            f"{origin.file}: feature column(s) {', '.join(map(repr, missing))} used in training "
+            "are missing: add them (the model needs every training feature)"
+        )
+    known = set(expected) | set(encoding.ignored)
+    extra = [c for c in names if c not in known]
+    if extra:
+        raise InvalidInputError(
+            f"{origin.file}: column(s) {', '.join(map(repr, extra))} were not in the training "
+            f"data (features: {', '.join(expected)}): remove them from the file"
+        )
+
+
+def encode_table(
+    frame: pd.DataFrame,
+    encoding: TableEncoding,
+    origin: Origin,
+    *,
+    allow_nonfinite: bool = False,
+) -> tuple[np.ndarray, NonFinite]:
+    """Features ``float32 [n, d]`` of ``frame`` under ``encoding`` and the NaN/inf counts seen.
+
+    Without ``allow_nonfinite`` (training, prediction) ±inf, and NaN that no fill covers, are
+    errors; with it (``data inspect``) they stay in the features (a missing category: all zeros).
+    """
+    import pandas as pd
+
+    n = len(frame)
+    blocks: list[np.ndarray] = []
+    report = NonFinite()
+    unfilled: dict[str, int] = {}
+    for col in encoding.columns:
+        scan = _scan(frame[col.name])
+        if col.kind == "numeric":
+            is_text = ~scan.missing & np.isnan(scan.numbers)
+            if is_text.any():
+                row = int(np.flatnonzero(is_text)[0])
+                raise mixed_column(col.name, row, scan.texts[row], origin)
+            values = scan.numbers.copy()
+            nan = np.isnan(values)
+            inf = np.isinf(values)
+            if inf.any():
+                report.inf[col.name] = int(inf.sum())
+                report.first_inf[col.name] = int(np.flatnonzero(inf)[0])
+            if nan.any():
+                report.nan[col.name] = int(nan.sum())
+                if col.fill is not None:
+                    values[nan] = float(col.fill)
+                else:
+                    unfilled[col.name] = int(nan.sum())
+            blocks.append(values[:, None])
+        else:
+            texts = scan.texts if scan.texts is not None else frame[col.name].astype(str)
+            texts = np.asarray(texts, dtype=object)
+            missing = scan.missing
+            if missing.any():
+                report.nan[col.name] = int(missing.sum())
+                if col.fill is not None:
+                    texts = texts.copy()
+                    texts[missing] = col.fill
+                    missing = np.zeros(n, dtype=bool)
+                else:
+                    unfilled[col.name] = int(missing.sum())
+            codes = pd.Index(col.categories).get_indexer(texts.astype(str)).astype(np.int64)
+            codes[missing] = -1
+            unknown = np.flatnonzero((codes < 0) & ~missing)
+            check_categories_known(
+                col.name,
+                {int(unknown[0]): str(texts[unknown[0]])} if unknown.size else {},
+                col.categories,
+                origin,
+            )
+            onehot = np.zeros((n, len(col.categories)), dtype=np.float64)
+            rows = np.flatnonzero(codes >= 0)
+            onehot[rows, codes[rows]] = 1.0
+            if missing.any() and allow_nonfinite:
+                onehot[missing] = np.nan  # keep "missing" visible to the NaN report
+            blocks.append(onehot)
+    if not allow_nonfinite:
+        check_finite(unfilled, report.inf, report.first_inf, origin, impute="none")
+    x = np.concatenate(blocks, axis=1) if blocks else np.zeros((n, 0))
+    return x.astype(np.float32), report
+
+
+def encode_frame(frame: pd.DataFrame, encoding: TableEncoding, *, file: str = "data") -> np.ndarray:
+    """Apply a saved encoding to new data (prediction time): ``float32 [n, d]`` features.
+
+    Refuses, by name, training feature columns that are missing, columns training never saw,
+    numeric columns holding text, unseen categories and NaN that no ``--impute`` fill covers.
+    Columns that were not features in training (target, id, weight, source, split, dropped) may
+    be present and are ignored.
+    """
+    origin = Origin(file)
+    _check_frame_columns(frame, encoding, origin)
+    x, _ = encode_table(frame, encoding, origin)
+    return x
+
+
+def fit_array_encoding(x: np.ndarray, *, impute: Impute) -> ArrayEncoding:
+    """Fill values per (flattened) feature from the finite values of ``x`` under --impute."""
+    fill = None
+    if impute != "none":
+        flat = x.reshape(len(x), -1).astype(np.float64)
+        flat = np.where(np.isfinite(flat), flat, np.nan)
+        with np.errstate(all="ignore"):
+            stat = np.nanmean(flat, axis=0) if impute == "mean" else np.nanmedian(flat, axis=0)
+        fill = np.nan_to_num(stat, nan=0.0).tolist()
+    return ArrayEncoding(input_shape=list(x.shape[1:]), impute=impute, fill=fill)
+
+
+def array_feature_name(j: int, shape: Sequence[int]) -> str:
+    """``x[0,5]`` for flattened feature ``j`` of examples shaped ``shape``."""
+    return "x[" + ",".join(str(int(i)) for i in np.unravel_index(j, tuple(shape))) + "]"
+
+
+def encode_array(
+    x: np.ndarray,
+    encoding: ArrayEncoding,
+    origin: Origin | None = None,
+    *,
+    allow_nonfinite: bool = False,
+) -> tuple[np.ndarray, NonFinite]:
+    """``x`` as float32 with NaN filled per feature; errors for ±inf and unfilled NaN."""
+    origin = origin or Origin("data")
+    shape = tuple(x.shape[1:])
+    if list(shape) != list(encoding.input_shape):
+        raise InvalidInputError(
+            f"{origin.file}: examples have shape {shape} but {tuple(encoding.input_shape)} was "
+            "expected: give data shaped like the training data"
+        )
+    flat = x.reshape(len(x), -1).astype(np.float64)
+    report = NonFinite()
+    nan = np.isnan(flat)
+    inf = np.isinf(flat)
+    for j in np.flatnonzero(nan.any(axis=0)):
+        report.nan[array_feature_name(j, shape)] = int(nan[:, j].sum())
+    for j in np.flatnonzero(inf.any(axis=0)):
+        name = array_feature_name(j, shape)
+        report.inf[name] = int(inf[:, j].sum())
+        report.first_inf[name] = int(np.flatnonzero(inf[:, j])[0])
+    if encoding.fill is not None and nan.any():
+        flat = np.where(nan, np.asarray(encoding.fill)[None, :], flat)
+    if not allow_nonfinite:
+        unfilled = report.nan if encoding.fill is None else {}
+        check_finite(unfilled, report.inf, report.first_inf, origin, impute="none")
+    return flat.reshape(x.shape).astype(np.float32), report

@@ -1,0 +1,320 @@
+"""``inspect_data``: what ``orthotune data inspect`` reports, as a typed object.
+
+Size, input shape, classes with counts and the imbalance ratio, NaN/inf per column, sources,
+reference levels, the split the policy would make (sizes, classes and sources per part), exact
+duplicate examples (same input and label; within one part, and across parts — leakage into
+train-dev/dev/test) and identical inputs with conflicting labels (the lecture's "contradictory
+training data"). NaN and inf are reported here rather than refused; training refuses them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from orthotune._errors import InvalidInputError
+from orthotune.data._dataset import SPLIT_PARTS, Dataset
+from orthotune.data._encoding import NonFinite
+from orthotune.data._load import load_with_report
+from orthotune.data._options import LoadOptions
+from orthotune.data._split import Split, SplitPolicy, make_split
+
+INSPECT_SCHEMA_VERSION = 1
+MAX_GROUPS_SHOWN = 5
+MAX_IDS_SHOWN = 10
+
+
+class Count(BaseModel):
+    name: str
+    count: int
+    fraction: float
+
+
+class NonFiniteColumn(BaseModel):
+    column: str
+    nan: int
+    inf: int
+
+
+class PartSummary(BaseModel):
+    name: str
+    size: int
+    fraction: float
+    classes: dict[str, int]
+    sources: dict[str, int] = Field(default_factory=dict)
+
+
+class SplitSummary(BaseModel):
+    seed: int
+    rule: str = Field(description="how dev/test sizes were chosen")
+    train_dev: bool
+    dev_source: str | None = None
+    preset: int = Field(description="examples whose part was fixed beforehand")
+    parts: list[PartSummary]
+    notes: list[str] = Field(default_factory=list)
+
+
+class ExampleGroup(BaseModel):
+    ids: list[str] = Field(description=f"ids of the group (first {MAX_IDS_SHOWN})")
+    size: int
+    labels: list[str]
+    parts: list[str]
+
+
+class DuplicateReport(BaseModel):
+    """Groups of ≥ 2 examples with identical input and label."""
+
+    groups: int
+    redundant_examples: int = Field(description="examples beyond the first of each group")
+    within_one_part: int = Field(description="groups whose members all lie in one part")
+    across_parts: int = Field(description="groups spanning parts: leakage")
+    held_out_copies_of_train: dict[str, int] = Field(
+        default_factory=dict,
+        description="per held-out part, its examples that duplicate a train example",
+    )
+    examples: list[ExampleGroup] = Field(default_factory=list)
+
+
+class ConflictReport(BaseModel):
+    """Groups of identical inputs that carry different labels (contradictory data)."""
+
+    groups: int
+    examples: int = Field(description="examples in such groups")
+    shown: list[ExampleGroup] = Field(default_factory=list)
+
+
+class InspectReport(BaseModel):
+    schema_version: int = INSPECT_SCHEMA_VERSION
+    data: str
+    n: int
+    input_shape: list[int]
+    num_features: int
+    classes: list[Count]
+    imbalance_ratio: float = Field(description="largest class count / smallest class count")
+    weights: dict[str, float] | None = Field(default=None, description="min, mean, max of s(i)")
+    nonfinite: list[NonFiniteColumn] = Field(default_factory=list)
+    impute: str = "none"
+    sources: list[Count] | None = None
+    human_error: float | None = None
+    bayes_error: float | None = None
+    reference_note: str = ""
+    split: SplitSummary | None = None
+    split_error: str | None = Field(default=None, description="why the policy cannot split")
+    duplicates: DuplicateReport
+    conflicts: ConflictReport
+    warnings: list[str] = Field(default_factory=list)
+
+
+def _counts(values: Sequence[str] | np.ndarray, order: Sequence[str] | None = None) -> list[Count]:
+    names, counts = np.unique(np.asarray(values, dtype=object).astype(str), return_counts=True)
+    found = dict(zip(names.tolist(), counts.tolist(), strict=True))
+    order = list(order) if order is not None else sorted(found)
+    total = max(1, sum(found.values()))
+    return [Count(name=k, count=found.get(k, 0), fraction=found.get(k, 0) / total) for k in order]
+
+
+def _rows_as_keys(x: np.ndarray) -> np.ndarray:
+    """One hashable key per example: its bytes (−0 → +0, every NaN the same)."""
+    flat = np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
+    flat = np.where(np.isnan(flat), np.float32(np.nan), flat + np.float32(0.0))
+    flat = np.ascontiguousarray(flat)
+    width = flat.dtype.itemsize * flat.shape[1]
+    return flat.view(np.dtype((np.void, max(width, 1)))).ravel()
+
+
+def _group(ds: Dataset, members: np.ndarray, where: np.ndarray) -> ExampleGroup:
+    y = ds.y.numpy()
+    return ExampleGroup(
+        ids=[str(i) for i in ds.ids[members[:MAX_IDS_SHOWN]]],
+        size=len(members),
+        labels=sorted({ds.class_names[k] for k in y[members]}),
+        parts=[p for p in SPLIT_PARTS if p in set(where[members])],
+    )
+
+
+def find_duplicates(ds: Dataset, where: np.ndarray) -> tuple[DuplicateReport, ConflictReport]:
+    """Exact duplicates (input and label) and conflicting labels on identical inputs.
+
+    ``where`` is each example's part name (``""`` when there is no split).
+    """
+    y = ds.y.numpy().astype(np.int64)
+    k = max(1, ds.num_classes)
+    if len(ds) == 0:
+        empty = DuplicateReport(groups=0, redundant_examples=0, within_one_part=0, across_parts=0)
+        return empty, ConflictReport(groups=0, examples=0)
+    _, inputs = np.unique(_rows_as_keys(ds.x.numpy()), return_inverse=True)
+    inputs = inputs.ravel()  # one id per distinct input
+    _, same = np.unique(inputs * k + y, return_inverse=True)
+    same = same.ravel()  # one id per distinct (input, label)
+
+    # duplicates: groups of (input, label) with ≥ 2 members
+    sizes = np.bincount(same)
+    dup_groups = np.flatnonzero(sizes >= 2)
+    order = np.argsort(same, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    within = across = 0
+    shown_across: list[ExampleGroup] = []
+    shown_within: list[ExampleGroup] = []
+    held_out: dict[str, int] = {}
+    for g in dup_groups:
+        members = order[starts[g] : starts[g + 1]]
+        parts = set(where[members])
+        if len(parts) > 1:
+            across += 1
+            if len(shown_across) < MAX_GROUPS_SHOWN:
+                shown_across.append(_group(ds, members, where))
+            if "train" in parts:
+                for p in parts - {"train", ""}:
+                    held_out[p] = held_out.get(p, 0) + int((where[members] == p).sum())
+        else:
+            within += 1
+            if len(shown_within) < MAX_GROUPS_SHOWN:
+                shown_within.append(_group(ds, members, where))
+    duplicates = DuplicateReport(
+        groups=len(dup_groups),
+        redundant_examples=int((sizes[dup_groups] - 1).sum()),
+        within_one_part=within,
+        across_parts=across,
+        held_out_copies_of_train={p: held_out[p] for p in SPLIT_PARTS if p in held_out},
+        examples=(shown_across + shown_within)[:MAX_GROUPS_SHOWN],
+    )
+
+    # conflicts: one input, several labels
+    labels_per_input = np.bincount(np.unique(inputs * k + y) // k)
+    conflict_inputs = np.flatnonzero(labels_per_input >= 2)
+    in_conflict = np.isin(inputs, conflict_inputs)
+    shown = [
+        _group(ds, np.flatnonzero(inputs == g), where) for g in conflict_inputs[:MAX_GROUPS_SHOWN]
+    ]
+    conflicts = ConflictReport(
+        groups=len(conflict_inputs), examples=int(in_conflict.sum()), shown=shown
+    )
+    return duplicates, conflicts
+
+
+def _split_summary(ds: Dataset, split: Split, policy: SplitPolicy, seed: int) -> SplitSummary:
+    y = ds.y.numpy()
+    parts = []
+    for name, idx in split.parts().items():
+        classes = np.bincount(y[idx], minlength=ds.num_classes)
+        sources = {}
+        if ds.source is not None:
+            sources = {c.name: c.count for c in _counts(ds.source[idx]) if c.count}
+        parts.append(
+            PartSummary(
+                name=name,
+                size=len(idx),
+                fraction=len(idx) / max(1, len(ds)),
+                classes={c: int(k) for c, k in zip(ds.class_names, classes, strict=True)},
+                sources=sources,
+            )
+        )
+    if policy.ratios is not None:
+        rule = "ratios " + "/".join(f"{100 * r:g}" for r in policy.ratios)
+    else:
+        rule = "dev = test = min(20 % of n, max(10,000, 1 % of n))"
+    preset = 0 if ds.preset_split is None else int((ds.preset_split != "").sum())
+    return SplitSummary(
+        seed=seed,
+        rule=rule,
+        train_dev=len(split.train_dev) > 0,
+        dev_source=policy.dev_source,
+        preset=preset,
+        parts=parts,
+        notes=list(split.notes),
+    )
+
+
+def _nonfinite_columns(report: NonFinite) -> list[NonFiniteColumn]:
+    names = list(dict.fromkeys([*report.nan, *report.inf]))
+    return [
+        NonFiniteColumn(column=c, nan=report.nan.get(c, 0), inf=report.inf.get(c, 0)) for c in names
+    ]
+
+
+def inspect_data(
+    spec: str,
+    options: LoadOptions | None = None,
+    *,
+    seed: int = 0,
+    policy: SplitPolicy | None = None,
+) -> InspectReport:
+    """Load DATA leniently (NaN/inf reported, not refused) and describe it (see module doc)."""
+    options = options or LoadOptions()
+    if policy is None:
+        policy = SplitPolicy(dev_source=options.dev_source)
+    loaded = load_with_report(spec, options, allow_nonfinite=True)
+    ds = loaded.dataset
+    n = len(ds)
+    y = ds.y.numpy()
+    class_counts = np.bincount(y, minlength=ds.num_classes)
+    present = class_counts[class_counts > 0]
+    imbalance = float(present.max() / present.min()) if present.size else 1.0
+    warnings: list[str] = []
+
+    split_summary, split_error = None, None
+    where = np.full(n, "", dtype=object)
+    try:
+        split = make_split(ds, seed=seed, policy=policy)
+        where = split.assignment(n)
+        split_summary = _split_summary(ds, split, policy, seed)
+    except InvalidInputError as err:
+        split_error = str(err)
+        warnings.append(f"no split: {err}")
+
+    duplicates, conflicts = find_duplicates(ds, where)
+    nonfinite = _nonfinite_columns(loaded.nonfinite)
+    weights = None
+    if ds.weights is not None:
+        w = ds.weights.double()
+        weights = {"min": float(w.min()), "mean": float(w.mean()), "max": float(w.max())}
+
+    if nonfinite and options.impute == "none":
+        total = sum(c.nan for c in nonfinite)
+        if total:
+            warnings.append(
+                f"{total} missing (NaN) values: training refuses them; use --impute mean|median"
+            )
+        if any(c.inf for c in nonfinite):
+            warnings.append("infinite values: training refuses them; fix or --drop the columns")
+    if imbalance >= 10:
+        warnings.append(
+            f"class imbalance ratio {imbalance:.1f}: consider class-balancing weights and a "
+            "per-class metric (F1) rather than accuracy"
+        )
+    if duplicates.across_parts:
+        warnings.append(
+            f"{duplicates.across_parts} duplicate group(s) span parts: the same example is "
+            "trained on and evaluated (leakage); remove the copies"
+        )
+    if conflicts.groups:
+        warnings.append(
+            f"{conflicts.groups} input(s) carry conflicting labels ({conflicts.examples} "
+            "examples): contradictory training data; check their labels"
+        )
+
+    return InspectReport(
+        data=str(spec),
+        n=n,
+        input_shape=list(ds.input_shape),
+        num_features=int(np.prod(ds.input_shape)) if ds.input_shape else 0,
+        classes=[
+            Count(name=c, count=int(k), fraction=float(k) / max(1, n))
+            for c, k in zip(ds.class_names, class_counts, strict=True)
+        ],
+        imbalance_ratio=imbalance,
+        weights=weights,
+        nonfinite=nonfinite,
+        impute=options.impute,
+        sources=None if ds.source is None else _counts(ds.source),
+        human_error=ds.reference.human_error,
+        bayes_error=ds.reference.bayes_error,
+        reference_note=ds.reference.note,
+        split=split_summary,
+        split_error=split_error,
+        duplicates=duplicates,
+        conflicts=conflicts,
+        warnings=warnings,
+    )

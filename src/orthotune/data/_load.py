@@ -1,0 +1,370 @@
+"""``load_dataset``: DATA (a ``.csv``, ``.parquet`` or ``.npz`` path, or ``builtin:NAME``) →
+a validated ``Dataset``.
+
+Tables (CSV via pandas, Parquet via pyarrow): the ``--target`` column holds the labels (strings
+or integers; ``class_names`` are sorted — numerically when every label is a number — and kept as
+strings); ``--id``, ``--weight``, ``--source`` and ``--split-col`` columns play their roles,
+``--drop`` columns are left out, and every other column is a feature (numeric, or one-hot when
+all its values are text; see ``_encoding``). Example ids default to the 0-based row index.
+NPZ: arrays ``x`` (``[n, …]``, shape kept), ``y``, and optionally ``weights``, ``source``,
+``ids`` and ``split``. Every problem is one ``InvalidInputError`` line (see ``_validate``).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from orthotune._errors import InvalidInputError
+from orthotune.data._builtin import load_builtin
+from orthotune.data._dataset import SPLIT_PARTS, Dataset
+from orthotune.data._encoding import (
+    NonFinite,
+    encode_array,
+    encode_table,
+    fit_array_encoding,
+    fit_table_encoding,
+)
+from orthotune.data._options import DEFAULT_TARGETS, LoadOptions
+from orthotune.data._validate import (
+    Origin,
+    check_classes,
+    check_column_complete,
+    check_columns_exist,
+    check_dev_source,
+    check_duplicate_columns,
+    check_file,
+    check_has_rows,
+    check_some_features,
+    check_split_values,
+    check_unique_ids,
+    check_weights,
+    missing_target,
+    unreadable,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+NPZ_KEYS: tuple[str, ...] = ("x", "y", "weights", "source", "ids", "split")
+
+
+@dataclass
+class Loaded:
+    """A data set and the NaN/inf counts seen while loading it (for ``data inspect``)."""
+
+    dataset: Dataset
+    nonfinite: NonFinite
+
+
+def load_dataset(spec: str, options: LoadOptions | None = None) -> Dataset:
+    """Load and validate DATA: ``path.csv``, ``path.parquet``, ``path.npz`` or ``builtin:NAME``.
+
+    Raises ``InvalidInputError`` (one line naming file, column, row and fix) for anything that
+    would make training wrong or fail: see ``orthotune.data._validate``.
+    """
+    return load_with_report(spec, options).dataset
+
+
+def load_with_report(
+    spec: str, options: LoadOptions | None = None, *, allow_nonfinite: bool = False
+) -> Loaded:
+    """``load_dataset`` that also returns NaN/inf counts; with ``allow_nonfinite`` NaN and inf
+    stay in the features instead of being errors (``data inspect`` reports them)."""
+    options = options or LoadOptions()
+    spec = str(spec).strip()
+    if spec.startswith("builtin:"):
+        origin = Origin(spec)
+        given = options.column_flags_given()
+        if given:
+            raise InvalidInputError(
+                f"{spec}: {', '.join(given)} only apply to CSV and Parquet files: "
+                "leave them out for a built-in data set"
+            )
+        loaded = Loaded(load_builtin(spec.removeprefix("builtin:")), NonFinite())
+    else:
+        path = Path(spec).expanduser()
+        kind = check_file(path)
+        if kind == "npz":
+            loaded = _load_npz(path, options, allow_nonfinite=allow_nonfinite)
+        else:
+            loaded = _load_table(path, kind, options, allow_nonfinite=allow_nonfinite)
+        origin = Origin(spec)
+    check_classes(loaded.dataset.class_names, origin)
+    check_dev_source(options.dev_source, loaded.dataset.source, origin)
+    return loaded
+
+
+# --- labels ------------------------------------------------------------------------------------
+
+
+def _label_names(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Class indices and sorted class names from raw labels (strings or numbers).
+
+    Numbers sort numerically and integral ones are written without a decimal point (``2``, not
+    ``2.0``), so ``"2"`` < ``"10"``; text sorts as text.
+    """
+    import pandas as pd
+
+    text = np.array([str(v).strip() for v in np.asarray(values, dtype=object)], dtype=str)
+    uniques, inverse = np.unique(text, return_inverse=True)
+    numbers = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
+    names = uniques.astype(object)
+    if len(uniques) and np.isfinite(numbers).all():
+        if np.all(numbers == np.round(numbers)):
+            names = np.array([str(int(v)) for v in numbers], dtype=object)
+        number_of = dict(zip(names.tolist(), numbers.tolist(), strict=True))
+        class_names = tuple(sorted(number_of, key=lambda k: (number_of[k], k)))
+    else:
+        class_names = tuple(str(u) for u in uniques)  # np.unique sorted them
+    index = {name: i for i, name in enumerate(class_names)}
+    y = np.array([index[name] for name in names], dtype=np.int64)[inverse.ravel()]
+    return y, class_names
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _reading(origin: Origin, kind: str) -> Iterator[None]:
+    """Turn a reader's exception into one InvalidInputError line."""
+    import pandas as pd
+
+    try:
+        yield
+    except InvalidInputError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InvalidInputError(
+            f"{origin.file}: holds no columns: give a CSV with a header line and data rows"
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as err:
+        fix = "save it as UTF-8 CSV with one header line"
+        if kind != "CSV":
+            fix = "check that it is a valid Parquet file"
+        raise unreadable(origin, kind, err, fix) from None
+    except Exception as err:  # pyarrow raises many types for a damaged file
+        if kind == "CSV":
+            raise
+        raise unreadable(origin, kind, err, "check that it is a valid Parquet file") from None
+
+
+def _read_header(path: Path, kind: str, origin: Origin) -> list[str]:
+    """The column names exactly as written (pandas would rename duplicates ``a.1``)."""
+    import pandas as pd
+
+    if kind == "csv":
+        with _reading(origin, "CSV"):
+            first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
+        return [str(v) for v in first.iloc[0].tolist()]
+    with _reading(origin, "Parquet"):
+        import pyarrow.parquet as pq
+
+        return [str(n) for n in pq.read_schema(path).names]
+
+
+def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd.DataFrame:
+    """Read the table; CSV ``text`` columns (labels, ids, sources, split) stay strings (``007``
+    keeps its zeros); the parser's numbers are numbers; everything else is ours to judge."""
+    import pandas as pd
+
+    if kind == "csv":
+        with _reading(origin, "CSV"):
+            frame = pd.read_csv(path, dtype=dict.fromkeys(text, str))
+    else:
+        with _reading(origin, "Parquet"):
+            frame = pd.read_parquet(path)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _text_column(frame: pd.DataFrame, column: str, flag: str, origin: Origin) -> np.ndarray:
+    """A role column as stripped strings (integral numbers without ``.0``); no missing values."""
+    from pandas.api import types
+
+    series = frame[column]
+    missing = series.isna().to_numpy()
+    if types.is_float_dtype(series.dtype):
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        if np.all(values[~missing] == np.round(values[~missing])):
+            series = series.astype("Int64")
+    text = series.astype("string").str.strip()
+    out = text.to_numpy(dtype=object, na_value="")
+    if flag != "--split-col":
+        check_column_complete(column, flag, np.flatnonzero(missing | (out == "")), origin)
+    return out
+
+
+def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite: bool) -> Loaded:
+    import pandas as pd
+
+    origin = Origin(str(path), header_lines=1 if kind == "csv" else None)
+    columns = _read_header(path, kind, origin)
+    check_duplicate_columns(columns, origin)
+    target = options.target
+    if target is None:
+        lower = {c.lower(): c for c in columns}
+        target = next((lower[t] for t in DEFAULT_TARGETS if t in lower), None)
+        if target is None:
+            missing_target(columns, DEFAULT_TARGETS, origin)
+    roles = {**options.role_columns(), "--target": target}
+    check_columns_exist(roles, options.drop, columns, origin)
+    text = [col for flag, col in roles.items() if flag != "--weight"]
+    frame = _read_table(path, kind, origin, text=text)
+    check_has_rows(len(frame), origin)
+
+    labels = _text_column(frame, target, "--target", origin)
+    y, class_names = _label_names(labels)
+    ids = np.array([str(i) for i in range(len(frame))], dtype=object)
+    if options.id is not None:
+        ids = _text_column(frame, options.id, "--id", origin)
+        check_unique_ids(ids, options.id, origin)
+    weights = None
+    if options.weight is not None:
+        raw = frame[options.weight]
+        numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        check_weights(numbers, options.weight, origin)
+        weights = torch.from_numpy(numbers.astype(np.float32))
+    source = None
+    if options.source is not None:
+        source = _text_column(frame, options.source, "--source", origin)
+    preset = None
+    if options.split_col is not None:
+        preset = _text_column(frame, options.split_col, "--split-col", origin)
+        preset = np.array([v.lower() for v in preset], dtype=object)
+        check_split_values(preset, options.split_col, SPLIT_PARTS, origin)
+
+    ignored = [*roles.values(), *options.drop]
+    features = [c for c in columns if c not in set(ignored)]
+    check_some_features(features, origin)
+    encoding = fit_table_encoding(
+        frame,
+        features,
+        target=target,
+        class_names=class_names,
+        ignored=ignored,
+        impute=options.impute,
+        origin=origin,
+    )
+    x, nonfinite = encode_table(frame, encoding, origin, allow_nonfinite=allow_nonfinite)
+    dataset = Dataset(
+        x=torch.from_numpy(x),
+        y=torch.from_numpy(y),
+        class_names=class_names,
+        ids=ids,
+        feature_names=tuple(encoding.feature_names),
+        weights=weights,
+        source=source,
+        preset_split=preset,
+        name=str(path),
+        encoding=encoding,
+    )
+    return Loaded(dataset, nonfinite)
+
+
+# --- npz ---------------------------------------------------------------------------------------
+
+
+def _load_npz(path: Path, options: LoadOptions, *, allow_nonfinite: bool) -> Loaded:
+    origin = Origin(str(path))
+    given = options.column_flags_given()
+    if given:
+        raise InvalidInputError(
+            f"{path}: {', '.join(given)} only apply to CSV and Parquet files; an NPZ file names "
+            f"its parts by array ({', '.join(NPZ_KEYS)}): leave them out"
+        )
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except ValueError as err:
+        raise unreadable(
+            origin, "NPZ", err, "save plain numeric/string arrays (no Python objects)"
+        ) from None
+    except (OSError, zipfile.BadZipFile, EOFError) as err:
+        raise unreadable(origin, "NPZ", err, "save it with numpy.savez") from None
+    unknown = [k for k in arrays if k not in NPZ_KEYS]
+    if unknown:
+        raise InvalidInputError(
+            f"{path}: unknown array(s) {', '.join(map(repr, unknown))}; accepted: "
+            f"{', '.join(NPZ_KEYS)}: rename or remove them"
+        )
+    for key in ("x", "y"):
+        if key not in arrays:
+            raise InvalidInputError(
+                f"{path}: has no array {key!r} (found: {', '.join(arrays) or 'none'}): save the "
+                f"{'features' if key == 'x' else 'labels'} as {key!r}"
+            )
+    x = arrays["x"]
+    if x.dtype.kind not in "biuf":
+        raise InvalidInputError(
+            f"{path}: array 'x' has dtype {x.dtype}, not numeric: encode the features as numbers"
+        )
+    if x.ndim < 2:
+        raise InvalidInputError(
+            f"{path}: array 'x' has shape {x.shape}; accepted: [n, features], [n, channels, "
+            "length] or [n, channels, height, width]: reshape it (one row per example)"
+        )
+    n = len(x)
+    check_has_rows(n, origin)
+    per_example: dict[str, np.ndarray] = {}
+    for key in ("y", "weights", "source", "ids", "split"):
+        if key in arrays:
+            value = arrays[key]
+            if value.shape != (n,):
+                raise InvalidInputError(
+                    f"{path}: array {key!r} has shape {value.shape} but 'x' has {n} examples: "
+                    f"give {key!r} shape ({n},)"
+                )
+            per_example[key] = value
+    raw_y = per_example["y"]
+    if raw_y.dtype.kind not in "biufUS":
+        raise InvalidInputError(
+            f"{path}: array 'y' has dtype {raw_y.dtype}: give integer or string labels"
+        )
+    text_y = raw_y.astype(str)
+    empty = (np.char.strip(text_y) == "") | (np.char.lower(text_y) == "nan")
+    check_column_complete("y", "label", np.flatnonzero(empty), origin)
+    y, class_names = _label_names(raw_y.astype(object))
+    weights = None
+    if "weights" in per_example:
+        w = per_example["weights"]
+        if w.dtype.kind not in "biuf":
+            raise InvalidInputError(f"{path}: array 'weights' is not numeric: give numbers ≥ 0")
+        check_weights(w.astype(np.float64), "weights", origin)
+        weights = torch.from_numpy(w.astype(np.float32))
+    ids = np.array([str(i) for i in range(n)], dtype=object)
+    if "ids" in per_example:
+        ids = np.array([str(v) for v in per_example["ids"]], dtype=object)
+        check_unique_ids(ids, "ids", origin)
+    source = None
+    if "source" in per_example:
+        source = np.array([str(v) for v in per_example["source"]], dtype=object)
+    preset = None
+    if "split" in per_example:
+        preset = np.array([str(v).strip().lower() for v in per_example["split"]], dtype=object)
+        check_split_values(preset, "split", SPLIT_PARTS, origin)
+    encoding = fit_array_encoding(x, impute=options.impute)
+    features, nonfinite = encode_array(x, encoding, origin, allow_nonfinite=allow_nonfinite)
+    names = tuple(f"x{j}" for j in range(x.shape[1])) if x.ndim == 2 else ()
+    dataset = Dataset(
+        x=torch.from_numpy(features),
+        y=torch.from_numpy(y),
+        class_names=class_names,
+        ids=ids,
+        feature_names=names,
+        weights=weights,
+        source=source,
+        preset_split=preset,
+        name=str(path),
+        encoding=encoding,
+    )
+    return Loaded(dataset, nonfinite)

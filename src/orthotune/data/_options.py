@@ -1,0 +1,58 @@
+"""``LoadOptions``: the data options every command that takes DATA shares (DESIGN.md).
+
+``--target COL``, ``--weight COL``, ``--source COL``, ``--id COL``, ``--drop COL…``,
+``--split-col COL``, ``--dev-source NAME``, ``--impute none|mean|median``. Column options apply to
+CSV and Parquet files; ``--dev-source`` and ``--impute`` apply to every kind of DATA.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Impute = Literal["none", "mean", "median"]
+IMPUTE_METHODS: tuple[str, ...] = ("none", "mean", "median")
+
+# Column names tried, in order, when no --target is given.
+DEFAULT_TARGETS: tuple[str, ...] = ("label", "target", "y", "class")
+
+
+class LoadOptions(BaseModel):
+    """How to read a data file: which columns play which role, what to drop, how to fill NaN."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target: str | None = Field(
+        default=None, description="label column; default: the first of label, target, y, class"
+    )
+    weight: str | None = Field(default=None, description="per-example weight column s(i)")
+    source: str | None = Field(default=None, description="which distribution a row came from")
+    id: str | None = Field(default=None, description="example id column (default: row index)")
+    drop: tuple[str, ...] = Field(default=(), description="columns excluded from the features")
+    split_col: str | None = Field(
+        default=None, description="the user's own split: train, train-dev, dev, test or empty"
+    )
+    dev_source: str | None = Field(default=None, description="build dev and test from this source")
+    impute: Impute = Field(
+        default="none",
+        description="fill NaN with the column mean or median (none: NaN is an error)",
+    )
+
+    def role_columns(self) -> dict[str, str]:
+        """The columns given a role, as ``{flag: column}`` (e.g. ``{"--weight": "w"}``)."""
+        roles = {
+            "--target": self.target,
+            "--weight": self.weight,
+            "--source": self.source,
+            "--id": self.id,
+            "--split-col": self.split_col,
+        }
+        return {flag: col for flag, col in roles.items() if col is not None}
+
+    def column_flags_given(self) -> list[str]:
+        """The column options that were set (they only make sense for CSV and Parquet)."""
+        flags = list(self.role_columns())
+        if self.drop:
+            flags.append("--drop")
+        return flags

@@ -1,0 +1,292 @@
+"""Validation before any training: each problem is one ``InvalidInputError`` line that names the
+file, the column, the row and the fix.
+
+The loaders compute (counts, first offending rows); the functions here decide and word the error,
+so every message has the same shape: ``FILE: what is wrong (where): fix``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from orthotune._errors import InvalidInputError
+
+SUFFIXES: dict[str, str] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".npz": "npz"}
+ACCEPTED_DATA = (
+    "a .csv, .parquet or .npz file, or builtin:NAME (mnist1d, digits, breast-cancer, synthetic)"
+)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where values came from, to word messages: the file and how rows map to its lines."""
+
+    file: str
+    header_lines: int | None = None  # CSV: lines before the first data row (1 = a header line)
+
+    def row(self, i: int) -> str:
+        """``row 5 (file line 7)`` for CSV (0-based data rows = default ids), ``row 5`` else."""
+        if self.header_lines is None:
+            return f"row {i}"
+        return f"row {i} (file line {i + self.header_lines + 1})"
+
+
+def _names(values: Iterable[str], limit: int = 12) -> str:
+    values = [str(v) for v in values]
+    shown = ", ".join(values[:limit])
+    return shown + (f", … ({len(values)} in all)" if len(values) > limit else "")
+
+
+def _preview(value: object, limit: int = 40) -> str:
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+# --- the file itself ---------------------------------------------------------------------------
+
+
+def check_file(path: Path) -> str:
+    """The file exists, is a non-empty regular file with a supported extension; returns its
+    format (``csv``, ``parquet`` or ``npz``)."""
+    name = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InvalidInputError(
+            f"{name}: unsupported data file extension {suffix or '(none)'!r}; accepted: "
+            f"{ACCEPTED_DATA}: convert the file or rename it with the right extension"
+        )
+    if not path.exists():
+        raise InvalidInputError(
+            f"{name}: file does not exist: check the path (accepted: {ACCEPTED_DATA})"
+        )
+    if not path.is_file():
+        raise InvalidInputError(f"{name}: is not a regular file: give the path of a data file")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as err:
+        raise InvalidInputError(
+            f"{name}: file is unreadable ({err.strerror or err}): check its permissions"
+        ) from None
+    if size == 0:
+        raise InvalidInputError(f"{name}: file is empty (0 bytes): give a file with data rows")
+    return SUFFIXES[suffix]
+
+
+def unreadable(origin: Origin, kind: str, err: BaseException, fix: str) -> InvalidInputError:
+    """The error for a file its reader could not parse."""
+    reason = " ".join(str(err).split()) or type(err).__name__
+    if len(reason) > 200:
+        reason = reason[:200] + "…"
+    return InvalidInputError(f"{origin.file}: cannot be read as {kind} ({reason}): {fix}")
+
+
+def check_has_rows(n: int, origin: Origin) -> None:
+    if n == 0:
+        raise InvalidInputError(f"{origin.file}: has no data rows: give a file with examples")
+
+
+# --- columns -----------------------------------------------------------------------------------
+
+
+def check_duplicate_columns(names: Sequence[str], origin: Origin) -> None:
+    """Two columns with one name would make every column option ambiguous."""
+    dups = sorted(name for name, count in Counter(names).items() if count > 1)
+    if dups:
+        raise InvalidInputError(
+            f"{origin.file}: duplicate column names {_names(dups)}: "
+            "rename the columns so that each name is unique"
+        )
+
+
+def check_columns_exist(
+    roles: Mapping[str, str], drop: Sequence[str], columns: Sequence[str], origin: Origin
+) -> None:
+    """Every column named by --target/--weight/--source/--id/--split-col/--drop exists, and no
+    column plays two roles."""
+    present = set(columns)
+    named = [(flag, col) for flag, col in roles.items()] + [("--drop", col) for col in drop]
+    for flag, col in named:
+        if col not in present:
+            raise InvalidInputError(
+                f"{origin.file}: {flag} {col!r} names a column that does not exist; "
+                f"columns: {_names(columns)}: give one of these"
+            )
+    used: dict[str, str] = {}
+    for flag, col in named:
+        if col in used and used[col] != flag:
+            raise InvalidInputError(
+                f"{origin.file}: column {col!r} is given to both {used[col]} and {flag}: "
+                "give each column one role"
+            )
+        used[col] = flag
+
+
+def missing_target(columns: Sequence[str], candidates: Sequence[str], origin: Origin) -> None:
+    raise InvalidInputError(
+        f"{origin.file}: no --target given and no column named {'/'.join(candidates)}; "
+        f"columns: {_names(columns)}: give --target COL"
+    )
+
+
+def check_some_features(features: Sequence[str], origin: Origin) -> None:
+    if not features:
+        raise InvalidInputError(
+            f"{origin.file}: no feature columns are left after the target, id, weight, source, "
+            "split and dropped columns: keep at least one feature column"
+        )
+
+
+def mixed_column(column: str, row: int, value: object, origin: Origin) -> InvalidInputError:
+    """A numeric column with a stray text value is an error, not a category."""
+    return InvalidInputError(
+        f"{origin.file}: column {column!r} is numeric but {origin.row(row)} holds the text "
+        f"{_preview(value)}: fix that value (leave it empty for missing and use --impute), "
+        f"or --drop {column}"
+    )
+
+
+def too_many_categories(column: str, count: int, n: int, origin: Origin) -> InvalidInputError:
+    return InvalidInputError(
+        f"{origin.file}: text column {column!r} has {count} distinct values in {n} rows, too many "
+        f"to one-hot encode (identifier or free text?): --drop {column}, --id {column}, "
+        "or encode it as numbers yourself"
+    )
+
+
+def check_categories_known(
+    column: str, unknown: Mapping[int, str], known: Sequence[str], origin: Origin
+) -> None:
+    """At prediction time every category must have been seen in training."""
+    if unknown:
+        row, value = next(iter(unknown.items()))
+        raise InvalidInputError(
+            f"{origin.file}: column {column!r} {origin.row(row)} holds {_preview(value)}, a "
+            f"category not seen in training (known: {_names(known)}): map it to a known "
+            f"category or drop those rows"
+        )
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def check_finite(
+    nan: Mapping[str, int],
+    inf: Mapping[str, int],
+    first_inf: Mapping[str, int],
+    origin: Origin,
+    *,
+    impute: str,
+) -> None:
+    """No infinite values anywhere; no NaN unless --impute fills them."""
+    inf = {k: v for k, v in inf.items() if v}
+    nan = {k: v for k, v in nan.items() if v}
+    if inf:
+        col = next(iter(inf))
+        per = _names(f"{c} ({k})" for c, k in inf.items())
+        raise InvalidInputError(
+            f"{origin.file}: infinite values in {len(inf)} column(s): {per}; first in {col!r} at "
+            f"{origin.row(first_inf[col])}: replace them with finite numbers or --drop {col}"
+        )
+    if nan and impute == "none":
+        col = next(iter(nan))
+        per = _names(f"{c} ({k})" for c, k in nan.items())
+        raise InvalidInputError(
+            f"{origin.file}: missing (NaN) values in {len(nan)} column(s): {per}: "
+            f"use --impute mean or --impute median, fill them in the file, or --drop {col}"
+        )
+
+
+def check_column_complete(column: str, flag: str, missing_rows: np.ndarray, origin: Origin) -> None:
+    """Labels, ids, weights, sources and split values may not be missing."""
+    if missing_rows.size:
+        raise InvalidInputError(
+            f"{origin.file}: {flag} column {column!r} is empty in {missing_rows.size} row(s), "
+            f"first at {origin.row(int(missing_rows[0]))}: fill those values or remove the rows"
+        )
+
+
+def check_unique_ids(ids: np.ndarray, column: str, origin: Origin) -> None:
+    _, first, counts = np.unique(ids, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        dup = int(np.flatnonzero(counts > 1)[0])
+        raise InvalidInputError(
+            f"{origin.file}: --id column {column!r} repeats the id {ids[first[dup]]!r} "
+            f"({int(counts[dup])} times, first at {origin.row(int(first[dup]))}): ids must be "
+            "unique; fix them or leave out --id to use row numbers"
+        )
+
+
+def check_weights(weights: np.ndarray, column: str, origin: Origin) -> None:
+    """Weights s(i) must be finite, non-negative and not all zero (J = Σ s·L / Σ s)."""
+    bad = np.flatnonzero(~np.isfinite(weights))
+    if bad.size:
+        raise InvalidInputError(
+            f"{origin.file}: weight column {column!r} has {bad.size} non-finite value(s), first "
+            f"at {origin.row(int(bad[0]))}: give finite weights ≥ 0"
+        )
+    neg = np.flatnonzero(weights < 0)
+    if neg.size:
+        raise InvalidInputError(
+            f"{origin.file}: weight column {column!r} has {neg.size} negative value(s), first "
+            f"{weights[neg[0]]:g} at {origin.row(int(neg[0]))}: weights must be ≥ 0"
+        )
+    if weights.size and not (weights > 0).any():
+        raise InvalidInputError(
+            f"{origin.file}: weight column {column!r} is zero for every row: "
+            "give some positive weights or leave out --weight"
+        )
+
+
+def check_split_values(values: np.ndarray, column: str, parts: Sequence[str], origin: Origin):
+    """--split-col holds train, train-dev, dev, test or nothing (let the policy decide)."""
+    bad = np.flatnonzero(~np.isin(values, [*parts, ""]))
+    if bad.size:
+        raise InvalidInputError(
+            f"{origin.file}: --split-col {column!r} holds {values[bad[0]]!r} at "
+            f"{origin.row(int(bad[0]))}; accepted: {', '.join(parts)} or empty: fix those values"
+        )
+
+
+def check_classes(class_names: Sequence[str], origin: Origin) -> None:
+    if len(class_names) < 2:
+        found = _names(class_names) if class_names else "none"
+        raise InvalidInputError(
+            f"{origin.file}: needs at least 2 classes to classify, found {len(class_names)} "
+            f"({found}): check the --target column"
+        )
+
+
+def check_dev_source(dev_source: str | None, sources: np.ndarray | None, origin: Origin) -> None:
+    if dev_source is None:
+        return
+    if sources is None:
+        raise InvalidInputError(
+            f"{origin.file}: --dev-source {dev_source!r} needs a source per example: "
+            "give --source COL (or data that has sources)"
+        )
+    names = sorted(set(sources.tolist()))
+    if dev_source not in names:
+        raise InvalidInputError(
+            f"{origin.file}: --dev-source {dev_source!r} is not a source of this data; "
+            f"sources: {_names(names)}: give one of these"
+        )
+
+
+def check_class_sizes(counts: Mapping[str, int], parts: Sequence[str], data: str = "data") -> None:
+    """A stratified split puts every class in every part: each needs ≥ one example per part."""
+    small = {name: k for name, k in counts.items() if 0 < k < len(parts)}
+    if small:
+        name, k = min(small.items(), key=lambda kv: kv[1])
+        more = f" (and {len(small) - 1} more small classes)" if len(small) > 1 else ""
+        raise InvalidInputError(
+            f"{data}: class {name!r} has {k} example(s), too few for a stratified split into "
+            f"{len(parts)} parts ({', '.join(parts)}){more}: collect more examples of it, merge "
+            "it into another class, or remove it"
+        )

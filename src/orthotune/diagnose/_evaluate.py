@@ -1,0 +1,206 @@
+"""Evaluate a predictions table (any framework's) per split, then diagnose it.
+
+The table follows DESIGN.md's predictions format: ``y_true`` (required), ``y_pred`` and/or one
+``p_<class>`` probability column per class (rows summing to 1), optional ``split`` (train,
+train-dev, dev, test), optional ``source`` and ``id``. Classes are the ``p_`` columns' names when
+present, else the labels seen in ``y_true``; a predicted label that is not a class is refused.
+Each split gets a classification report (one confusion matrix) and, with probabilities, a
+confidence summary; with a train and a dev split the error levels are diagnosed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from orthotune._errors import InvalidInputError
+from orthotune.diagnose._diagnosis import Diagnosis, diagnose
+from orthotune.diagnose._levels import ErrorLevels, Level
+from orthotune.diagnose._verdict import DEFAULT_TOLERANCE
+from orthotune.metrics import (
+    ClassificationReport,
+    ConfidenceSummary,
+    check_probabilities,
+    confidence_summary,
+    confusion_matrix,
+    encode_labels,
+    report_from_confusion,
+)
+
+__all__ = ["SPLITS", "Evaluation", "SplitEvaluation", "evaluate_predictions"]
+
+SCHEMA_VERSION = 1
+#: Accepted values of the ``split`` column, in the lecture's order.
+SPLITS = ("train", "train-dev", "dev", "test")
+_SPLIT_ALIASES = {
+    "train_dev": "train-dev",
+    "traindev": "train-dev",
+    "validation": "dev",
+    "val": "dev",
+    "valid": "dev",
+}
+
+
+class SplitEvaluation(BaseModel):
+    """Scores of one split (``all`` when the table has no split column)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    split: str
+    n: int
+    report: ClassificationReport
+    confidence: ConfidenceSummary | None = None
+    sources: dict[str, Level] = Field(default_factory=dict, description="error per source")
+
+
+class Evaluation(BaseModel):
+    """Per-split metrics of a predictions table and, with train and dev splits, a diagnosis."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: int = SCHEMA_VERSION
+    classes: list[str]
+    splits: list[SplitEvaluation]
+    diagnosis: Diagnosis | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class _IdNames:
+    """Row names made only when an error names a row (no 10 M strings up front)."""
+
+    def __init__(self, ids: np.ndarray) -> None:
+        self._ids = ids
+
+    def __getitem__(self, i: int) -> str:
+        return f"id {self._ids[i]}"
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def _column(table: Any, name: str) -> np.ndarray:
+    return np.asarray(table[name])
+
+
+def _splits(values: np.ndarray) -> np.ndarray:
+    text = np.char.lower(np.char.strip(values.astype(str)))
+    for alias, split in _SPLIT_ALIASES.items():
+        text[text == alias] = split
+    unknown = sorted(set(np.unique(text).tolist()) - set(SPLITS))
+    if unknown:
+        raise InvalidInputError(
+            f"split column holds {unknown}: accepted values are {', '.join(SPLITS)}; "
+            "rename those splits"
+        )
+    return text
+
+
+def evaluate_predictions(
+    table: Mapping[str, Any] | Any,
+    *,
+    human_error: float | str | None = None,
+    bayes_error: float | str | None = None,
+    beta: float = 1.0,
+    positive_class: Any = None,
+    tolerance: float | str = DEFAULT_TOLERANCE,
+    zero_division: float = 0.0,
+) -> Evaluation:
+    """Evaluate a predictions table given as columns (a pandas DataFrame or ``{name: values}``)."""
+    columns = [str(c) for c in table]
+    if "y_true" not in columns:
+        raise InvalidInputError(
+            f"the predictions have no y_true column (columns: {', '.join(columns)}): evaluate "
+            "needs the true labels; add a y_true column"
+        )
+    p_cols = [c for c in columns if c.startswith("p_")]
+    if "y_pred" not in columns and not p_cols:
+        raise InvalidInputError(
+            f"the predictions have neither y_pred nor p_<class> columns (columns: "
+            f"{', '.join(columns)}): add the predicted labels or one probability column per class"
+        )
+    ids = _column(table, "id") if "id" in columns else None
+    proba = None
+    classes = None
+    if p_cols:
+        proba = check_probabilities(
+            np.column_stack([_column(table, c).astype(np.float64) for c in p_cols]),
+            row_names=None if ids is None else _IdNames(ids),
+        )
+        classes = [c[2:] for c in p_cols]
+    y_true = _column(table, "y_true")
+    if "y_pred" in columns:
+        y_pred = _column(table, "y_pred")
+    else:
+        y_pred = np.asarray(classes)[proba.argmax(axis=1)]
+    enc = encode_labels(y_true, y_pred, classes=classes)
+    k = len(enc.classes)
+
+    if "split" in columns:
+        split_of = _splits(_column(table, "split"))
+        order = [s for s in SPLITS if np.any(split_of == s)]
+    else:
+        split_of, order = None, ["all"]
+    source_of = _column(table, "source").astype(str) if "source" in columns else None
+
+    splits: list[SplitEvaluation] = []
+    for split in order:
+        mask = slice(None) if split_of is None else split_of == split
+        t, p = enc.y_true[mask], enc.y_pred[mask]
+        report = report_from_confusion(
+            confusion_matrix(t, p, n_classes=k),
+            labels=enc.classes,
+            beta=beta,
+            positive_class=positive_class,
+            zero_division=zero_division,
+        )
+        conf = None if proba is None else confidence_summary(proba[mask], t)
+        sources = {}
+        if source_of is not None:
+            src = source_of[mask]
+            wrong = t != p
+            for s in np.unique(src).tolist():
+                m = src == s
+                sources[s] = Level(error=float(wrong[m].mean()), n=int(m.sum()))
+        splits.append(
+            SplitEvaluation(
+                split=split, n=int(t.shape[0]), report=report, confidence=conf, sources=sources
+            )
+        )
+
+    by_split = {s.split: s for s in splits}
+    notes: list[str] = []
+    diagnosis = None
+    if "train" in by_split and "dev" in by_split:
+
+        def error(name: str) -> float | None:
+            return by_split[name].report.error if name in by_split else None
+
+        def size(name: str) -> int | None:
+            return by_split[name].n if name in by_split else None
+
+        dev_sources = by_split["dev"].sources
+        levels = ErrorLevels.from_rates(
+            human_error=human_error,
+            bayes_error=bayes_error,
+            train_error=error("train"),
+            train_dev_error=error("train-dev"),
+            dev_error=error("dev"),
+            test_error=error("test"),
+            train_size=size("train"),
+            train_dev_size=size("train-dev"),
+            dev_size=size("dev"),
+            test_size=size("test"),
+            dev_sources={s: (lv.error, lv.n) for s, lv in dev_sources.items()}
+            if len(dev_sources) > 1
+            else None,
+        )
+        diagnosis = diagnose(levels, tolerance=tolerance)
+    else:
+        notes.append(
+            "no diagnosis: it needs a split column with train and dev rows "
+            f"(found: {', '.join(order)})"
+        )
+    return Evaluation(classes=enc.classes, splits=splits, diagnosis=diagnosis, notes=notes)

@@ -1,0 +1,254 @@
+"""The verdict, in the lecture's words, and the one problem to work on next.
+
+A gap is **high** when it is above the tolerance *and* outside the noise: its value exceeds
+``tolerance`` (default 1 percentage point — the lecture calls Model B's 0.5 % variance low and
+Models A/B's 2.8 % avoidable bias high) and its 95 % interval lies above 0. Without example
+counts the noise is unknown and the tolerance alone decides (the verdict says so).
+
+A gap is **unresolved** when the interval leaves the decision open: it looks high but its
+interval reaches 0, or it looks low but its interval reaches above the tolerance. The verdict
+then says which set is too small and about how many examples would resolve it: the size at which
+the gap's 95 % interval is ±tolerance/2 (normal approximation, the other set held fixed — or both
+sets that size when the other one alone is already too noisy).
+
+The problem to work on (``Problem``): avoidable bias while it is high ("we should not try to
+decrease variance if the avoidable bias is still high"), else the largest remaining high gap
+(variance, data mismatch, dev overfitting), else none. When the training error is below
+human-level error the model surpasses human-level performance and the avoidable bias is unknown;
+the bias against the Bayes error stands in for it when the Bayes error is known.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orthotune.diagnose._decompose import Z95, Decomposition, Gap, GapName, newcombe_interval
+from orthotune.diagnose._knobs import Problem
+from orthotune.diagnose._levels import ErrorLevels
+
+__all__ = ["DEFAULT_TOLERANCE", "GapJudgement", "Verdict", "judge"]
+
+#: Default tolerance for "high": one percentage point.
+DEFAULT_TOLERANCE = 0.01
+
+_WORDS = {
+    GapName.AVOIDABLE_BIAS: "avoidable bias",
+    GapName.BIAS: "bias",
+    GapName.VARIANCE: "variance",
+    GapName.DATA_MISMATCH: "data mismatch",
+    GapName.DEV_OVERFITTING: "dev-set overfitting",
+}
+
+
+class GapJudgement(BaseModel):
+    """Whether one gap is high, and whether the example counts can tell."""
+
+    model_config = ConfigDict(frozen=True)
+
+    gap: GapName
+    value: float
+    low: float | None
+    high: float | None
+    above_tolerance: bool
+    outside_noise: bool | None = Field(description="interval above 0; None: noise unknown")
+    is_high: bool
+    resolved: bool | None = Field(description="the interval settles high vs low; None: unknown")
+    set_to_grow: str | None = Field(default=None, description="set too small to resolve it")
+    needed_n: int | None = Field(default=None, description="about this many examples would")
+    also_grow: str | None = Field(
+        default=None, description="the other set, when it needs that many examples too"
+    )
+
+
+class Verdict(BaseModel):
+    """What is wrong, in the lecture's words, and where to focus."""
+
+    model_config = ConfigDict(frozen=True)
+
+    problem: Problem
+    headline: str
+    findings: list[str] = Field(description="e.g. High bias, High variance")
+    focus: str = Field(description="e.g. first focus on bias")
+    surpassed_human: bool
+    judgements: list[GapJudgement]
+    notes: list[str] = Field(default_factory=list, description="caveats, noise, set sizes")
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.2f}%"
+
+
+def _clipped_variance(p: float, tol: float) -> float:
+    """``p(1 − p)`` with ``p`` kept off 0 and 1 (an observed 0 % still has noise)."""
+    q = min(max(p, tol), 1 - tol) if tol < 0.5 else 0.5
+    return q * (1 - q)
+
+
+def _needed(
+    p_upper: float, n_lower: int | None, p_lower: float | None, tol: float
+) -> tuple[int, bool]:
+    """Examples for a ±tol/2 interval on the gap; True when the other set must grow too."""
+    target = (tol / 2 / Z95) ** 2  # the variance a ±tol/2 interval allows
+    var_upper = _clipped_variance(p_upper, tol)
+    if n_lower is None or p_lower is None:  # a reference level: no noise on the other side
+        return math.ceil(var_upper / target), False
+    var_lower = _clipped_variance(p_lower, tol)
+    if var_lower / n_lower < target / 2:
+        return math.ceil(var_upper / (target - var_lower / n_lower)), False
+    return math.ceil((var_upper + var_lower) / target), True
+
+
+def _judge_gap(
+    gap: Gap, decomposition: Decomposition, levels: ErrorLevels, tol: float
+) -> GapJudgement:
+    above = gap.value > tol
+    if gap.low is None or gap.high is None:
+        return GapJudgement(
+            gap=gap.name,
+            value=gap.value,
+            low=None,
+            high=None,
+            above_tolerance=above,
+            outside_noise=None,
+            is_high=above,
+            resolved=None,
+        )
+    outside = gap.low > 0
+    resolved = (above and outside) or (not above and gap.high <= tol)
+    set_to_grow = needed = also = None
+    if not resolved:
+        upper = decomposition.level(gap.upper)
+        lower = decomposition.level(gap.lower)  # None for the human / Bayes references
+        set_to_grow = gap.upper
+        n_other = None if lower is None else lower.n
+        p_other = None if lower is None else lower.error
+        needed, other_too = _needed(upper.error, n_other, p_other, tol)
+        also = gap.lower if other_too else None
+    return GapJudgement(
+        gap=gap.name,
+        value=gap.value,
+        low=gap.low,
+        high=gap.high,
+        above_tolerance=above,
+        outside_noise=outside,
+        is_high=above and outside,
+        resolved=resolved,
+        set_to_grow=set_to_grow,
+        needed_n=needed,
+        also_grow=also,
+    )
+
+
+def _noise_note(j: GapJudgement, decomposition: Decomposition, tol: float) -> str:
+    level = decomposition.level(j.set_to_grow) if j.set_to_grow else None
+    n_now = f"{level.n:,} examples" if level is not None and level.n else "its examples"
+    looks = "looks high" if j.above_tolerance else "looks low"
+    return (
+        f"the {j.set_to_grow} set ({n_now}) is too small to resolve {_WORDS[j.gap]}: "
+        f"{_pct(j.value)} {looks} but its 95% interval is {_pct(j.low)} to {_pct(j.high)} "
+        f"against the {_pct(tol)} tolerance; about {j.needed_n:,} {j.set_to_grow} examples "
+        + (f"(and as many {j.also_grow} examples) " if j.also_grow else "")
+        + f"would give ±{_pct(tol / 2)} (the lecture: big enough to give high confidence)"
+    )
+
+
+def judge(decomposition: Decomposition, levels: ErrorLevels, *, tolerance: float) -> Verdict:
+    """Judge every gap and name the problem to work on (see the module doc)."""
+    judgements = [_judge_gap(g, decomposition, levels, tolerance) for g in decomposition.gaps()]
+    by_name = {j.gap: j for j in judgements}
+    notes: list[str] = []
+
+    train = levels.train.error
+    surpassed = levels.human_error is not None and train < levels.human_error
+    bias_known = True
+    if levels.human_error is None:
+        notes.append(
+            "no human-level error given: the avoidable bias is unknown "
+            "(give the human-level error, e.g. --human-error 1%)"
+        )
+    if surpassed:
+        notes.append(
+            f"surpassing human-level performance: the training error {_pct(train)} is below the "
+            f"human-level error {_pct(levels.human_error)}, so the avoidable bias is unknown — "
+            "it is hard to tell how far human level can be passed"
+            + (
+                "; the bias against the Bayes error stands in for it"
+                if GapName.BIAS in by_name
+                else ""
+            )
+        )
+    if (levels.human_error is None or surpassed) and GapName.BIAS in by_name:
+        bias_high = by_name[GapName.BIAS].is_high
+    elif levels.human_error is not None and not surpassed:
+        bias_high = by_name[GapName.AVOIDABLE_BIAS].is_high
+    else:
+        bias_high, bias_known = False, False
+    variance_high = by_name[GapName.VARIANCE].is_high
+
+    if any(j.outside_noise is None for j in judgements):
+        notes.append(
+            "example counts missing: the noise is unknown, so the tolerance alone "
+            "decides what is high (give the set sizes, e.g. --dev-size 10000)"
+        )
+    for j in judgements:
+        if j.resolved is False:
+            notes.append(_noise_note(j, decomposition, tolerance))
+
+    if len(decomposition.sources) >= 2:
+        ranked = sorted(decomposition.sources, key=lambda s: s.error)
+        lo, hi = ranked[0], ranked[-1]
+        spread = hi.error - lo.error
+        sure = True
+        if lo.n is not None and hi.n is not None:
+            sure = newcombe_interval(hi.error, hi.n, lo.error, lo.n)[0] > 0
+        if spread > tolerance and sure:
+            notes.append(
+                f"dev error differs across sources: {hi.name} {_pct(hi.error)} vs {lo.name} "
+                f"{_pct(lo.error)} — a sign of data mismatch (the lecture's dev1 / dev2): the "
+                "model was trained on a limited subset of the distributions"
+            )
+
+    # The problem: avoidable bias while high, else the largest remaining high gap.
+    if bias_high:
+        problem = Problem.AVOIDABLE_BIAS
+    else:
+        rest = [
+            by_name[g]
+            for g in (GapName.VARIANCE, GapName.DATA_MISMATCH, GapName.DEV_OVERFITTING)
+            if g in by_name
+        ]
+        high = [j for j in rest if j.is_high]
+        problem = Problem(max(high, key=lambda j: j.value).gap.value) if high else Problem.NONE
+
+    findings = []
+    if surpassed and not bias_high:
+        findings.append("Surpassing human-level performance")
+    elif bias_known:
+        findings.append("High bias" if bias_high else "Low bias")
+    findings.append("High variance" if variance_high else "Low variance")
+    for name, words in (
+        (GapName.DATA_MISMATCH, "Data mismatch"),
+        (GapName.DEV_OVERFITTING, "Overfitting the dev set"),
+    ):
+        if name in by_name and by_name[name].is_high:
+            findings.append(words)
+    focus = {
+        Problem.AVOIDABLE_BIAS: "first focus on bias" if variance_high else "focus on bias",
+        Problem.VARIANCE: "focus on variance",
+        Problem.DATA_MISMATCH: "focus on data mismatch",
+        Problem.DEV_OVERFITTING: "focus on dev-set overfitting (get a bigger dev set)",
+        Problem.NONE: "quite well-trained model",
+    }[problem]
+    if problem == Problem.NONE and not bias_known:
+        focus = "no high gap found (the avoidable bias is unknown)"
+    return Verdict(
+        problem=problem,
+        headline=f"{', '.join(findings)} — {focus}",
+        findings=findings,
+        focus=focus,
+        surpassed_human=surpassed,
+        judgements=judgements,
+        notes=notes,
+    )

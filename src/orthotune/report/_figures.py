@@ -1,0 +1,431 @@
+"""matplotlib figures of the report's sections, returned as ``data:`` URIs (no file, no network).
+
+Each function takes one section object of ``_sections`` and returns an SVG data URI (text kept
+as paths, so the page needs no fonts and user strings cannot become markup). The only numbers
+computed here are for display: the exponentially weighted average of a curve with its bias
+correction (the lecture's v_t = β·v_{t−1} + (1−β)·θ_t, shown as v_t / (1 − β^t)) and the
+best-so-far line of the search.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from orthotune.report._sections import (
+    ConfusionInfo,
+    Curve,
+    CurvesInfo,
+    LadderInfo,
+    StudyInfo,
+)
+
+__all__ = [
+    "EWA_BETA",
+    "confusion_figure",
+    "curve_figure",
+    "ewa",
+    "ewa_beta",
+    "importance_figure",
+    "ladder_figure",
+    "pareto_figure",
+    "progress_figure",
+    "schedule_figure",
+    "trials_figure",
+]
+
+EWA_BETA = 0.9  # the lecture's β (≈ 10 points of memory), for curves of 60 epochs and more
+PALETTE = ("#1f6feb", "#d1495b", "#2a9d8f", "#e9a23b", "#7a5195", "#6c757d")
+LEVEL_COLOURS = {
+    "bayes_error": "#9aa5b1",
+    "human_error": "#6c757d",
+    "train_error": "#1f6feb",
+    "train_dev_error": "#7a5195",
+    "dev_error": "#e9a23b",
+    "test_error": "#2a9d8f",
+}
+STYLE = {
+    "svg.fonttype": "path",
+    "svg.hashsalt": "orthotune",
+    "text.parse_math": False,  # a class named "$x$" stays text, an odd "$" cannot break a plot
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "legend.frameon": False,
+    "figure.dpi": 100,
+}
+
+
+def ewa_beta(n_points: int) -> float:
+    """β for a curve of ``n_points`` epochs: about n/6 points of memory, between 0.5 and the
+    lecture's 0.9, so a short curve is smoothed without lagging behind its own points."""
+    return min(EWA_BETA, max(0.5, 1 - 6 / max(n_points, 1)))
+
+
+def ewa(values: Sequence[float | None], *, beta: float = EWA_BETA) -> list[float | None]:
+    """Bias-corrected exponentially weighted average; missing points keep the running state."""
+    out: list[float | None] = []
+    v, t = 0.0, 0
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        t += 1
+        v = beta * v + (1 - beta) * value
+        out.append(v / (1 - beta**t))
+    return out
+
+
+def _figure(width: float, height: float, **kwargs: Any) -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(width, height), **kwargs)
+
+
+def _uri(fig: Any) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _style() -> Any:
+    import matplotlib
+
+    return matplotlib.rc_context(STYLE)
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.2f} %"
+
+
+def _points(xs: Sequence[float], ys: Sequence[float | None]) -> tuple[list[float], list[float]]:
+    pairs = [(x, y) for x, y in zip(xs, ys, strict=False) if y is not None]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+# ----------------------------------------------------------------------------- error ladder
+def ladder_figure(ladder: LadderInfo) -> str:
+    """Bars for human-level / Bayes, train, train-dev, dev and test error with 95 % intervals;
+    each gap drawn as a bracket between its two bars and labelled with its name and size."""
+    with _style():
+        fig, ax = _figure(7.6, 3.9)
+        keys = [key for key, _, _ in ladder.levels]
+        xs = list(range(len(keys)))
+        values = [e.value for _, _, e in ladder.levels]
+        lows = [e.value - e.low if e.low is not None else 0.0 for _, _, e in ladder.levels]
+        highs = [e.high - e.value if e.high is not None else 0.0 for _, _, e in ladder.levels]
+        colours = [LEVEL_COLOURS.get(k, PALETTE[0]) for k in keys]
+        ax.bar(xs, values, width=0.55, color=colours, alpha=0.9, zorder=2)
+        if any(lows) or any(highs):
+            ax.errorbar(
+                xs,
+                values,
+                yerr=[lows, highs],
+                fmt="none",
+                ecolor="#222",
+                capsize=4,
+                lw=1,
+                zorder=3,
+            )
+        tops = [v + h for v, h in zip(values, highs, strict=True)]
+        top = max(tops) or 0.01
+        # Each level's value sits inside its bar's foot, so gap labels above never hide it.
+        for x, value in zip(xs, values, strict=True):
+            inside = value >= top * 0.12
+            ax.text(
+                x,
+                value / 2 if inside else value + top * 0.02,
+                _pct(value),
+                ha="center",
+                va="center" if inside else "bottom",
+                fontsize=8.5,
+                fontweight="bold",
+                color="white" if inside else "#222",
+                zorder=4,
+            )
+        # Gaps: a vertical arrow between the two bars, from the lower level to the upper one,
+        # labelled above the taller of the two bars' interval tops.
+        position = {key: i for i, key in enumerate(keys)}
+        by_key = {key: e for key, _, e in ladder.levels}
+        label_top = top
+        for gap in ladder.gaps:
+            i, j = position[gap.lower], position[gap.upper]
+            x = (i + j) / 2
+            y0, y1 = by_key[gap.lower].value, by_key[gap.upper].value
+            high = gap.estimate.is_high
+            colour = "#c62828" if high else ("#2e7d32" if high is False else "#444")
+            ax.annotate(
+                "",
+                xy=(x, y1),
+                xytext=(x, y0),
+                arrowprops={
+                    "arrowstyle": "<->",
+                    "color": colour,
+                    "lw": 1.3,
+                    "shrinkA": 0,
+                    "shrinkB": 0,
+                },
+                zorder=4,
+            )
+            text = f"{gap.label}\n{_pct(gap.estimate.value)}"
+            if gap.estimate.low is not None and gap.estimate.high is not None:
+                text += f"\n[{_pct(gap.estimate.low)}, {_pct(gap.estimate.high)}]"
+            y_text = max(tops[i], tops[j], max(y0, y1)) + top * 0.06
+            label_top = max(label_top, y_text + top * 0.3)
+            ax.text(
+                x,
+                y_text,
+                text,
+                ha="center",
+                va="bottom",
+                fontsize=7.5,
+                color=colour,
+                zorder=5,
+                bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": colour, "lw": 0.6},
+            )
+        ax.set_xticks(xs, [label for _, label, _ in ladder.levels])
+        ax.set_ylabel("error")
+        ax.set_ylim(0, max(top * 1.15, label_top))
+        ax.yaxis.set_major_formatter(_percent_formatter())
+        ax.grid(axis="x", visible=False)
+        ax.set_axisbelow(True)
+        return _uri(fig)
+
+
+def _percent_formatter() -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda y, _: f"{100 * y:.3g} %")
+
+
+# ----------------------------------------------------------------------------- curves
+def curve_figure(curve: Curve, *, beta: float | None = None) -> str:
+    """Loss and error per epoch, train and dev: raw (thin) and EWA-smoothed (thick)."""
+    panels = [
+        (title, [(k, lbl) for k, lbl in pairs if curve.has(k)])
+        for title, pairs in (
+            ("loss", (("train_loss", "train"), ("dev_loss", "dev"))),
+            ("error", (("train_error", "train"), ("dev_error", "dev"))),
+        )
+    ]
+    panels = [p for p in panels if p[1]]
+    beta = ewa_beta(len(curve.epochs)) if beta is None else beta
+    if not panels:
+        panels = [
+            (
+                "accuracy",
+                [(k, k.split("_")[0]) for k in ("train_accuracy", "dev_accuracy") if curve.has(k)],
+            )
+        ]
+    with _style():
+        fig, axes = _figure(3.9 * len(panels), 3.0, ncols=len(panels), squeeze=False)
+        for ax, (title, pairs) in zip(axes[0], panels, strict=True):
+            for n, (key, label) in enumerate(pairs):
+                colour = PALETTE[n]
+                xs, ys = _points(curve.epochs, curve.series[key])
+                ax.plot(xs, ys, color=colour, lw=0.9, alpha=0.35, marker="o", ms=2.2)
+                sx, sy = _points(curve.epochs, ewa(curve.series[key], beta=beta))
+                ax.plot(sx, sy, color=colour, lw=2.0, label=f"{label} (EWA)")
+            ax.set_title(title)
+            ax.set_xlabel("epoch")
+            if title == "error":
+                ax.yaxis.set_major_formatter(_percent_formatter())
+            ax.legend(fontsize=8)
+        fig.tight_layout()
+        return _uri(fig)
+
+
+def trials_figure(curves: CurvesInfo, *, beta: float | None = None) -> str:
+    """Dev curves of the best few other models, and the best trials' reported values."""
+    groups = []
+    if curves.others:
+        groups.append(("other kept models: dev", curves.others, None))
+    if curves.trials:
+        groups.append((f"best trials: {curves.trial_metric} per epoch", curves.trials, "value"))
+    with _style():
+        fig, axes = _figure(3.9 * len(groups), 3.0, ncols=len(groups), squeeze=False)
+        for ax, (title, group, fixed) in zip(axes[0], groups, strict=True):
+            for n, curve in enumerate(group):
+                key = fixed or next(
+                    (k for k in ("dev_error", "dev_loss", "dev_accuracy") if curve.has(k)), None
+                )
+                if key is None:
+                    continue
+                colour = PALETTE[n % len(PALETTE)]
+                xs, ys = _points(curve.epochs, curve.series[key])
+                ax.plot(xs, ys, color=colour, lw=0.9, alpha=0.35)
+                b = ewa_beta(len(curve.epochs)) if beta is None else beta
+                sx, sy = _points(curve.epochs, ewa(curve.series[key], beta=b))
+                label = curve.name if fixed else f"{curve.name} ({key.replace('_', ' ')})"
+                ax.plot(sx, sy, color=colour, lw=1.8, label=label)
+            ax.set_title(title)
+            ax.set_xlabel("epoch")
+            ax.legend(fontsize=7.5)
+        fig.tight_layout()
+        return _uri(fig)
+
+
+def schedule_figure(curve: Curve) -> str:
+    """The learning rate the chosen model used per epoch (log scale when it spans a decade)."""
+    with _style():
+        fig, ax = _figure(5.2, 2.6)
+        xs, ys = _points(curve.epochs, curve.series["lr"])
+        ax.plot(xs, ys, color=PALETTE[0], lw=1.8, marker="o", ms=2.5)
+        positive = [y for y in ys if y > 0]
+        if positive and max(positive) / min(positive) >= 10:
+            ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("learning rate α")
+        return _uri(fig)
+
+
+# ----------------------------------------------------------------------------- confusion
+def confusion_figure(confusion: ConfusionInfo) -> str:
+    """Heatmap of counts (rows: true class, columns: predicted), colour by row share."""
+    import numpy as np
+
+    matrix = np.asarray(confusion.matrix, dtype=float)
+    k = matrix.shape[0]
+    totals = matrix.sum(axis=1, keepdims=True)
+    share = np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
+    names = [_short(n) for n in confusion.class_names]
+    size = min(9.0, max(3.6, 0.42 * k + 1.8))
+    with _style():
+        fig, ax = _figure(size + 0.9, size)
+        image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+        ax.grid(False)
+        if k <= 20:
+            for i in range(k):
+                for j in range(k):
+                    count = matrix[i, j]
+                    text = f"{count:.0f}" if count == int(count) else f"{count:.1f}"
+                    ax.text(
+                        j,
+                        i,
+                        text,
+                        ha="center",
+                        va="center",
+                        fontsize=7.5 if k > 10 else 8.5,
+                        color="white" if share[i, j] > 0.55 else "#222",
+                    )
+        ticks = list(range(k))
+        ax.set_xticks(ticks, names, rotation=45 if k > 4 else 0, ha="right" if k > 4 else "center")
+        ax.set_yticks(ticks, names)
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
+        return _uri(fig)
+
+
+def _short(name: str, width: int = 18) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+# ----------------------------------------------------------------------------- search
+def progress_figure(study: StudyInfo) -> str:
+    """Every complete trial's first objective against the time it finished, and the best so far
+    among trials that met the satisficing constraints."""
+    maximize = study.directions[0] == "maximize"
+    trials = sorted(
+        (t for t in study.complete if t.end_s is not None), key=lambda t: t.end_s or 0.0
+    )
+    with _style():
+        fig, ax = _figure(6.2, 3.0)
+        feasible = [t for t in trials if t.feasible]
+        infeasible = [t for t in trials if not t.feasible]
+        ax.scatter(
+            [t.end_s for t in feasible],
+            [t.values[0] for t in feasible],
+            s=14,
+            color=PALETTE[0],
+            alpha=0.55,
+            label="trial",
+            zorder=3,
+        )
+        if infeasible:
+            ax.scatter(
+                [t.end_s for t in infeasible],
+                [t.values[0] for t in infeasible],
+                s=14,
+                marker="x",
+                color=PALETTE[5],
+                label="misses a constraint",
+                zorder=3,
+            )
+        xs, ys, best = [], [], None
+        for t in feasible:
+            value = t.values[0]
+            if best is None or (value > best if maximize else value < best):
+                best = value
+            xs.append(t.end_s)
+            ys.append(best)
+        if xs:
+            ax.step(xs, ys, where="post", color=PALETTE[1], lw=2, label="best so far", zorder=4)
+        ax.set_xlabel("seconds since the search started")
+        ax.set_ylabel(study.metric_names[0])
+        ax.legend(fontsize=8)
+        return _uri(fig)
+
+
+def importance_figure(study: StudyInfo) -> str:
+    """Optuna's hyperparameter importance (fANOVA), largest on top."""
+    items = sorted(study.importances.items(), key=lambda kv: kv[1])
+    with _style():
+        fig, ax = _figure(5.6, 0.32 * len(items) + 1.0)
+        ax.barh([_short(k, 28) for k, _ in items], [v for _, v in items], color=PALETTE[2])
+        for y, (_, value) in enumerate(items):
+            ax.text(value, y, f" {value:.2f}", va="center", fontsize=8)
+        ax.set_xlabel("importance (share of the objective's variance)")
+        ax.set_xlim(0, max(v for _, v in items) * 1.18 or 1)
+        ax.grid(axis="y", visible=False)
+        return _uri(fig)
+
+
+def pareto_figure(study: StudyInfo) -> str:
+    """All complete trials on two criteria, the non-dominated ones joined as the front."""
+    assert study.pareto_axes is not None  # internal: only called when the section exists
+    x_name, y_name = study.pareto_axes
+    points = study.pareto_points
+    front = sorted((p for p in points if p[3]), key=lambda p: p[1])
+    rest = [p for p in points if not p[3]]
+    with _style():
+        fig, ax = _figure(5.6, 3.2)
+        ax.scatter(
+            [p[1] for p in rest],
+            [p[2] for p in rest],
+            s=16,
+            color=PALETTE[5],
+            alpha=0.5,
+            label="dominated",
+        )
+        ax.plot(
+            [p[1] for p in front],
+            [p[2] for p in front],
+            color=PALETTE[1],
+            lw=1.5,
+            marker="o",
+            ms=5,
+            label="Pareto front",
+        )
+        for number, x, y, _ in front:
+            ax.annotate(f"#{number}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        if x_name in ("params", "flops") and all(p[1] > 0 for p in points):
+            spread = max(p[1] for p in points) / min(p[1] for p in points)
+            if math.isfinite(spread) and spread > 50:
+                ax.set_xscale("log")
+        ax.set_xlabel(x_name)
+        ax.set_ylabel(y_name)
+        ax.legend(fontsize=8)
+        return _uri(fig)

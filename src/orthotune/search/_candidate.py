@@ -1,0 +1,185 @@
+"""From sampled values to something trainable: the parameter vocabulary, the default space per
+data shape, and ``params_to_candidate`` → (``ModelSpec``, ``TrainConfig``).
+
+Vocabulary (a search space for training may use only these names):
+- model: ``architecture`` (mlp, cnn1d, cnn2d, or cnn = the one that fits the input), ``width``
+  and ``depth`` (the dense hidden layers: ``depth`` × ``width``), ``conv_blocks``,
+  ``conv_channels``, ``kernel``, ``pool``, ``residual``, ``global_pool``, ``activation``,
+  ``batch_norm``, ``dropout``, ``init``
+- training: every field of ``TrainConfig`` (``optimizer``, ``lr``, ``beta``, ``beta1``,
+  ``beta2``, ``l2``, ``schedule``, ``decay``, ``batch_size``, ``epochs``, …)
+Parameters a space leaves out keep the defaults of ``ModelSpec`` and ``TrainConfig``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from orthotune._errors import InvalidInputError
+from orthotune.models import ConvBlock, ModelSpec
+from orthotune.search._space import (
+    CategoricalParam,
+    FloatParam,
+    IntParam,
+    Param,
+    SearchSpace,
+)
+from orthotune.train import TrainConfig
+
+MODEL_PARAMETERS: tuple[str, ...] = (
+    "architecture",
+    "width",
+    "depth",
+    "conv_blocks",
+    "conv_channels",
+    "kernel",
+    "pool",
+    "residual",
+    "global_pool",
+    "activation",
+    "batch_norm",
+    "dropout",
+    "init",
+)
+TRAIN_PARAMETERS: tuple[str, ...] = tuple(TrainConfig.model_fields)
+PARAMETERS: tuple[str, ...] = MODEL_PARAMETERS + TRAIN_PARAMETERS
+
+
+def check_vocabulary(space: SearchSpace) -> SearchSpace:
+    """Refuse a parameter name that ``params_to_candidate`` would not understand."""
+    for name in space:
+        if name not in PARAMETERS:
+            raise InvalidInputError(
+                f"search space parameter {name!r} is unknown: accepted are "
+                f"{', '.join(PARAMETERS)}; fix: rename or remove it"
+            )
+    return space
+
+
+def load_space(source: str) -> SearchSpace:
+    """A training search space from a YAML file (or YAML text), vocabulary checked."""
+    return check_vocabulary(SearchSpace.from_yaml(source))
+
+
+def _cnn_kind(input_shape: tuple[int, ...]) -> str | None:
+    return {2: "cnn1d", 3: "cnn2d"}.get(len(input_shape))
+
+
+def default_space(input_shape: tuple[int, ...], num_classes: int) -> SearchSpace:
+    """A sensible space for one data shape: vectors [d] → MLPs; 1-D signals [c, L] and images
+    [c, h, w] → MLPs and CNNs (CNN parameters conditional on the architecture).
+
+    Scales follow the lecture: learning rate, L2 and decay log-uniform (α = 10^r), momentum and
+    Adam βs reverse-log (1 − β log-uniform), widths on a doubling ladder.
+    """
+    if num_classes < 2:
+        raise InvalidInputError(
+            f"num_classes={num_classes}: accepted is 2 or more; fix: check the target column"
+        )
+    cnn = _cnn_kind(tuple(input_shape))
+    p: dict[str, Param] = {}
+    p["architecture"] = CategoricalParam(choices=("mlp", cnn) if cnn else ("mlp",))
+    if cnn:
+        on_cnn = {"architecture": (cnn,)}
+        smallest = min(input_shape[1:])
+        max_blocks = max(1, min(3, int(math.log2(max(smallest, 2)))))  # pooling halves the size
+        p["conv_blocks"] = (
+            IntParam(low=1, high=max_blocks, when=on_cnn)
+            if max_blocks > 1
+            else CategoricalParam(choices=(1,), when=on_cnn)
+        )
+        p["conv_channels"] = CategoricalParam(choices=(16, 32, 64), when=on_cnn)
+        kernels = (3, 5, 7) if cnn == "cnn1d" else (3, 5)
+        p["kernel"] = CategoricalParam(choices=kernels, when=on_cnn)
+        p["pool"] = CategoricalParam(choices=("max", "none"), when=on_cnn)
+    # Widths on a coarse log ladder rather than every integer: trials that share a shape train
+    # together as one population, and a ladder makes shared shapes common.
+    p["width"] = CategoricalParam(choices=(32, 64, 128, 256, 512))
+    p["depth"] = IntParam(low=1, high=3)
+    p["activation"] = CategoricalParam(choices=("relu", "leaky_relu", "tanh", "gelu"))
+    p["batch_norm"] = CategoricalParam(choices=(False, True))
+    p["dropout"] = FloatParam(low=0.0, high=0.5)
+    p["init"] = CategoricalParam(choices=("he_normal", "xavier_uniform", "lecun_normal"))
+    p["optimizer"] = CategoricalParam(choices=("adam", "momentum", "rmsprop"))
+    p["beta"] = FloatParam(
+        low=0.8, high=0.99, scale="reverse_log", when={"optimizer": ("momentum", "rmsprop")}
+    )
+    p["beta1"] = FloatParam(low=0.8, high=0.95, scale="reverse_log", when={"optimizer": ("adam",)})
+    p["beta2"] = FloatParam(
+        low=0.99, high=0.9999, scale="reverse_log", when={"optimizer": ("adam",)}
+    )
+    p["lr"] = FloatParam(low=1e-4, high=1e-1, scale="log")
+    p["schedule"] = CategoricalParam(choices=("constant", "inverse_time", "exponential", "cosine"))
+    p["decay"] = FloatParam(
+        low=1e-3, high=0.5, scale="log", when={"schedule": ("inverse_time", "exponential")}
+    )
+    p["l2"] = FloatParam(low=1e-3, high=10.0, scale="log")
+    p["batch_size"] = CategoricalParam(choices=(32, 64, 128, 256))
+    p["epochs"] = IntParam(low=5, high=40)
+    return SearchSpace(p)
+
+
+def params_to_candidate(
+    params: Mapping[str, Any], *, input_shape: tuple[int, ...], num_classes: int
+) -> tuple[ModelSpec, TrainConfig]:
+    """Sampled values (user-facing, as ``SearchSpace.suggest`` returns them) → a model
+    architecture and its training configuration. Unknown names are refused with the list."""
+    for name in params:
+        if name not in PARAMETERS:
+            raise InvalidInputError(
+                f"parameter {name!r} is unknown: accepted are {', '.join(PARAMETERS)}; fix: "
+                "rename or remove it"
+            )
+    input_shape = tuple(int(d) for d in input_shape)
+    kind = params.get("architecture", "mlp")
+    if kind == "cnn":
+        kind = _cnn_kind(input_shape) or "cnn"
+    if kind not in ("mlp", _cnn_kind(input_shape)):
+        raise InvalidInputError(
+            f"architecture {kind!r} for input shape {input_shape}: accepted are mlp, "
+            f"{_cnn_kind(input_shape) or 'mlp only for vectors'}; fix: pick one of them"
+        )
+    model: dict[str, Any] = {
+        "kind": kind,
+        "input_shape": input_shape,
+        "num_classes": num_classes,
+    }
+    if "width" in params or "depth" in params:
+        width = int(params.get("width", 100))
+        depth = int(params.get("depth", 2))
+        model["hidden"] = (width,) * depth
+    if kind != "mlp":
+        block = ConvBlock(
+            channels=int(params.get("conv_channels", 32)),
+            kernel=int(params.get("kernel", 3)),
+            pool=params.get("pool", "max"),
+            residual=bool(params.get("residual", False)),
+        )
+        model["conv"] = (block,) * int(params.get("conv_blocks", 2))
+    for name in ("activation", "batch_norm", "dropout", "init", "global_pool"):
+        if name in params:
+            model[name] = params[name]
+    train = {k: v for k, v in params.items() if k in TRAIN_PARAMETERS}
+    try:
+        spec = ModelSpec(**model)
+    except ValidationError as exc:
+        raise InvalidInputError(_first_error("model", exc)) from None
+    try:
+        config = TrainConfig(**train)
+    except ValidationError as exc:
+        raise InvalidInputError(_first_error("training", exc)) from None
+    return spec, config
+
+
+def _first_error(what: str, exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(x) for x in err.get("loc", ()))
+    where = f"{what} parameter {loc}={err.get('input')!r}" if loc else f"{what} parameters"
+    return (
+        f"{where} not valid ({err.get('msg')}): accepted are values the {what} allows; fix: "
+        "change that parameter's range in the search space"
+    )

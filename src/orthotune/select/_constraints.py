@@ -1,0 +1,76 @@
+"""Satisficing constraints: ``latency_ms<100``, ``params<1e6``, ``recall>=0.9``, ``error<=3.5%``.
+
+Grammar (one constraint)::
+
+    NAME OP VALUE      OP: <  <=  >  >=   (also ≤ ≥)
+                       VALUE: a number (100, 1e6) or, for a rate, 3.5% or 0.035
+
+A rate (scores and errors; see :func:`orthotune.select.is_rate`) follows ``parse_rate``: a bare
+value above 1 is refused with a hint to add ``%``. The lecture's example — "the accuracy is
+optimized, while the classification time must be satisfied" — is ``--metric accuracy
+--constraint "latency_ms<100"``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from orthotune._errors import InvalidInputError
+from orthotune._rates import parse_rate
+from orthotune.select._metric import canonical_name, is_rate
+
+__all__ = ["GRAMMAR", "Constraint", "parse_constraint"]
+
+GRAMMAR = (
+    "write NAME OP VALUE with OP one of <, <=, >, >= and VALUE a number or a rate, "
+    "e.g. latency_ms<100, params<1e6, recall>=0.9 or error<=3.5%"
+)
+
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_PATTERN = re.compile(r"^\s*([A-Za-z_][\w .\-]*?)\s*(<=|>=|<|>|≤|≥)\s*([^<>=≤≥]+?)\s*$")
+
+
+class Constraint(BaseModel):
+    """``metric op threshold``; a missing or NaN value never satisfies it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    metric: str
+    op: Literal["<", "<=", ">", ">="]
+    threshold: float
+    text: str
+
+    def satisfied_by(self, value: float | None) -> bool:
+        if value is None or not math.isfinite(value):
+            return False
+        return bool(_OPS[self.op](value, self.threshold))
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_constraint(text: str) -> Constraint:
+    """Parse one constraint expression (see the module grammar)."""
+    match = _PATTERN.match(str(text))
+    if match is None:
+        raise InvalidInputError(f"constraint {text!r} does not parse: {GRAMMAR}")
+    name, op, raw = match.groups()
+    op = {"≤": "<=", "≥": ">="}.get(op, op)
+    metric = canonical_name(name)
+    try:
+        threshold = float(raw.removesuffix("%"))
+    except ValueError:
+        raise InvalidInputError(f"constraint {text!r} does not parse: {GRAMMAR}") from None
+    if raw.endswith("%") or is_rate(metric):
+        threshold = parse_rate(raw, name=f"constraint {metric}{op}")
+    else:
+        if not math.isfinite(threshold):
+            raise InvalidInputError(
+                f"constraint {text!r} has a non-finite value: give a number; {GRAMMAR}"
+            )
+    return Constraint(metric=metric, op=op, threshold=threshold, text=f"{metric}{op}{raw}")

@@ -1,0 +1,286 @@
+"""Checkpoints: a folder with ``weights.safetensors`` and ``manifest.json`` — never pickle.
+
+``manifest.json`` (``Manifest``) holds everything needed to use the weights on new data: the
+``ModelSpec``, normalization statistics, class and feature names, the data encoding, the
+training config, metrics, library versions and the sha256 of the weights file.
+
+Writing (``save_checkpoint``) is crash-safe. Each file is written atomically (temp file in the
+same folder, fsync, ``os.replace``; ``orthotune._io``), weights first, manifest last:
+
+1. the committed weights file (the one the current manifest names), if any, is kept as
+   ``weights.previous.safetensors`` (a hard link);
+2. the new weights replace ``weights.safetensors``;
+3. the new manifest replaces ``manifest.json``;
+4. ``weights.previous.safetensors`` is removed.
+
+A reader (``load_checkpoint``) trusts only weights whose sha256 equals the manifest's: after a
+crash between 2 and 3 the manifest still describes the previous weights, which it finds in
+``weights.previous.safetensors``. So a process killed at any point leaves the previous
+checkpoint loadable. Fault points for tests (``ORTHOTUNE_FAULT``, see ``orthotune._io``):
+``checkpoint_write`` (half of the new weights written to the temp file) and
+``checkpoint_commit`` (new weights in place, manifest not yet).
+
+Loading refuses anything else — a pickle or ``torch.save`` file, a folder without a manifest,
+a hash mismatch — with a one-line ``InvalidInputError`` naming the file and the accepted format.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import shutil
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from torch import nn
+
+from orthotune._errors import InvalidInputError
+from orthotune._io import atomic_write_bytes, atomic_write_json, fault_point
+from orthotune.models import ModelSpec, Net, build_model
+from orthotune.train._config import TrainConfig
+
+__all__ = [
+    "MANIFEST_FILE",
+    "WEIGHTS_FILE",
+    "Manifest",
+    "library_versions",
+    "load_checkpoint",
+    "read_manifest",
+    "save_checkpoint",
+]
+
+SCHEMA_VERSION = 1
+FORMAT = "orthotune.checkpoint"
+MANIFEST_FILE = "manifest.json"
+WEIGHTS_FILE = "weights.safetensors"
+PREVIOUS_FILE = "weights.previous.safetensors"
+_ACCEPTED = (
+    f"accepted: an orthotune checkpoint folder ({MANIFEST_FILE} + {WEIGHTS_FILE}, written by "
+    "save_checkpoint or `orthotune train`); pickle and torch.save files are never loaded"
+)
+_VERSIONED = ("orthotune", "torch", "safetensors", "numpy", "pydantic")
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and the libraries a checkpoint depends on."""
+    found = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _jsonable(value: Any) -> Any:
+    """Tensors and arrays to lists, recursively, so normalization stats fit in JSON."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().tolist()
+    if hasattr(value, "tolist") and not isinstance(value, str | bytes):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class Manifest(BaseModel):
+    """What a checkpoint's weights mean and where they came from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    format: Literal["orthotune.checkpoint"] = FORMAT
+    name: str = "model"
+    spec: ModelSpec
+    weights_file: Literal["weights.safetensors"] = WEIGHTS_FILE
+    weights_sha256: str = ""  # filled in by save_checkpoint
+    class_names: tuple[str, ...] = ()
+    feature_names: tuple[str, ...] = ()
+    data: str = ""  # the DATA the model was trained on (path or builtin:NAME)
+    data_shape: tuple[int, ...] | None = None  # one example's shape as loaded (before reshape)
+    data_options: dict[str, Any] | None = None  # the LoadOptions of training (roles of columns)
+    normalization: dict[str, Any] | None = None  # the data Normalizer's state_dict (JSON-able)
+    encoding: dict[str, Any] | None = None  # how raw columns became features (data encoding)
+    train_config: TrainConfig | None = None
+    metrics: dict[str, float | None] = Field(default_factory=dict)
+    versions: dict[str, str] = Field(default_factory=dict)  # filled in by save_checkpoint
+    created: str = ""  # ISO time, filled in by save_checkpoint
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _committed_hash(folder: Path) -> str | None:
+    try:
+        raw = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return raw.get("weights_sha256") if isinstance(raw, dict) else None
+
+
+def _keep_previous(folder: Path) -> None:
+    """Keep the committed weights (the ones the manifest names) as weights.previous.safetensors.
+
+    If weights.safetensors is not the committed file (an earlier save died between its steps 2
+    and 3), the committed copy already is weights.previous.safetensors: leave it alone.
+    """
+    current = folder / WEIGHTS_FILE
+    if not current.is_file():
+        return
+    committed = _committed_hash(folder)
+    if committed is None or _sha256(current.read_bytes()) != committed:
+        return
+    tmp = folder / f".{PREVIOUS_FILE}.{os.getpid()}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    try:
+        os.link(current, tmp)
+    except OSError:  # file systems without hard links: a copy does the same job
+        shutil.copyfile(current, tmp)
+    os.replace(tmp, folder / PREVIOUS_FILE)
+
+
+def save_checkpoint(directory: str | os.PathLike, model: nn.Module, manifest: Manifest) -> Manifest:
+    """Write ``model``'s weights and ``manifest`` into ``directory`` (created if needed).
+
+    Returns the manifest as written (hash, versions and time filled in). Crash-safe: see the
+    module doc.
+    """
+    from safetensors.torch import save as st_save
+
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    data = st_save(state, metadata={"format": "pt", "orthotune": FORMAT})
+    written = manifest.model_copy(
+        update={
+            "weights_sha256": _sha256(data),
+            "versions": library_versions(),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "metrics": {k: _jsonable(v) for k, v in manifest.metrics.items()},
+            "normalization": _jsonable(manifest.normalization),
+            "encoding": _jsonable(manifest.encoding),
+        }
+    )
+    _keep_previous(folder)
+    atomic_write_bytes(folder / WEIGHTS_FILE, data, fault="checkpoint_write")
+    fault_point("checkpoint_commit")
+    atomic_write_json(folder / MANIFEST_FILE, written, fault="manifest_write")
+    with contextlib.suppress(FileNotFoundError):
+        (folder / PREVIOUS_FILE).unlink()
+    return written
+
+
+def _looks_pickled(head: bytes) -> str | None:
+    if head[:1] == b"\x80":
+        return "a pickle file"
+    if head[:4] == b"PK\x03\x04":
+        return "a zip archive (torch.save writes these; they hold pickles)"
+    return None
+
+
+def _refuse_file(path: Path) -> InvalidInputError:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError as err:
+        return InvalidInputError(f"cannot read checkpoint {path}: {err.strerror}; {_ACCEPTED}")
+    kind = _looks_pickled(head)
+    what = f"{path} looks like {kind}" if kind else f"{path} is not an orthotune checkpoint"
+    return InvalidInputError(f"{what}; {_ACCEPTED}")
+
+
+def read_manifest(directory: str | os.PathLike) -> Manifest:
+    """The validated manifest of a checkpoint folder (weights not read)."""
+    folder = Path(directory)
+    path = folder / MANIFEST_FILE
+    if not path.is_file():
+        if folder.is_file():
+            raise _refuse_file(folder)
+        if not folder.exists():
+            raise InvalidInputError(f"checkpoint {folder} does not exist; {_ACCEPTED}")
+        strays = sorted(
+            p.name
+            for p in folder.iterdir()
+            if p.suffix in (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin")
+        )
+        hint = f" (found {', '.join(strays)}: pickle-based formats are refused)" if strays else ""
+        raise InvalidInputError(f"{folder} has no {MANIFEST_FILE}{hint}; {_ACCEPTED}")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _refuse_file(path) from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise InvalidInputError(f"{path} is not an orthotune manifest; {_ACCEPTED}")
+    if raw.get("schema_version", 0) > SCHEMA_VERSION:
+        raise InvalidInputError(
+            f"{path} has schema_version {raw['schema_version']}, newer than this orthotune "
+            f"reads ({SCHEMA_VERSION}); upgrade orthotune"
+        )
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InvalidInputError(
+            f"{path}: field {where} is invalid ({first['msg']}); the manifest is damaged, "
+            "re-save the checkpoint"
+        ) from None
+
+
+def load_checkpoint(directory: str | os.PathLike) -> tuple[Net, Manifest]:
+    """The model (eval mode, on CPU) and manifest of a checkpoint folder, hash verified.
+
+    ``directory`` may also be the folder's ``manifest.json``. Anything else is refused.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load as st_load
+
+    folder = Path(directory)
+    if folder.is_file() and folder.name == MANIFEST_FILE:
+        folder = folder.parent
+    manifest = read_manifest(folder)
+    data = None
+    for name in (WEIGHTS_FILE, PREVIOUS_FILE):
+        path = folder / name
+        if path.is_file():
+            candidate = path.read_bytes()
+            if _sha256(candidate) == manifest.weights_sha256:
+                data = candidate
+                break
+    weights = folder / WEIGHTS_FILE
+    if data is None:
+        if not weights.is_file():
+            raise InvalidInputError(f"{weights} is missing; {_ACCEPTED}")
+        kind = _looks_pickled(weights.read_bytes()[:8])
+        detail = f" and looks like {kind}" if kind else ""
+        raise InvalidInputError(
+            f"{weights} does not match the sha256 in {folder / MANIFEST_FILE}{detail}; the "
+            f"checkpoint is damaged or was edited — re-save it; {_ACCEPTED}"
+        )
+    try:
+        state = st_load(data)
+    except (SafetensorError, ValueError, RuntimeError) as err:
+        raise InvalidInputError(
+            f"{weights} is not a safetensors file ({err}); {_ACCEPTED}"
+        ) from None
+    model = build_model(manifest.spec)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        summary = " ".join(str(err).split())[:300]
+        raise InvalidInputError(
+            f"{weights} does not fit the model in its manifest ({summary}); re-save the checkpoint"
+        ) from None
+    model.eval()
+    return model, manifest

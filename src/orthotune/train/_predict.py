@@ -1,0 +1,262 @@
+"""Predictions of a saved model on new data (``orthotune predict``).
+
+The data is turned into the model's features exactly as in training: a CSV/Parquet file through
+the saved column encoding (missing or unknown columns and unseen categories are refused by
+name), an NPZ file or a built-in by its array shape and feature names; then the saved
+normalization (train μ, σ²) and the network's input shape. The table has DESIGN.md's columns:
+``id``, ``y_pred``, ``confidence`` (the probability of ``y_pred``), one ``p_<class>`` per class
+(summing to 1), and ``y_true``, ``split``, ``source`` when known — ``split`` comes from the run
+folder's split.json when DATA is the data the run was trained on.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from pydantic import BaseModel
+
+from orthotune._errors import InvalidInputError
+from orthotune._io import atomic_write_bytes, atomic_write_text
+from orthotune._rundir import resolve_model_dir
+from orthotune.train._checkpoint import Manifest, load_checkpoint
+
+__all__ = ["PredictSummary", "Predictor", "load_predictor", "predict", "write_predictions"]
+
+SCHEMA_VERSION = 1
+_TABLES = (".csv", ".parquet", ".pq")
+
+
+class PredictSummary(BaseModel):
+    """What ``orthotune predict`` wrote."""
+
+    schema_version: int = SCHEMA_VERSION
+    model_dir: str
+    data: str
+    out: str
+    rows: int
+    columns: list[str]
+    labelled: int  # rows whose y_true is a class of the model
+    error: float | None  # error rate on those rows
+    split_from: str | None  # the split.json used for the split column
+
+
+@dataclass
+class Predictor:
+    """A loaded checkpoint and what turns data into its inputs."""
+
+    model: torch.nn.Module
+    manifest: Manifest
+    model_dir: Path
+
+    @property
+    def run_dir(self) -> Path | None:
+        """The run folder holding this model, if it is models/<name> of one."""
+        candidate = self.model_dir.parent.parent
+        return candidate if (candidate / "run.json").is_file() else None
+
+
+def load_predictor(path: str | Path) -> Predictor:
+    """``RUN_DIR`` (its chosen model) or ``MODEL_DIR`` → a ``Predictor``."""
+    model_dir = resolve_model_dir(path)
+    model, manifest = load_checkpoint(model_dir)
+    return Predictor(model=model, manifest=manifest, model_dir=Path(model_dir))
+
+
+def _read_frame(path: Path, text: list[str]) -> Any:
+    """The file as a DataFrame; ``text`` columns (labels, ids, sources) are read as strings."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise InvalidInputError(f"DATA {path} does not exist; give a CSV or Parquet file")
+    try:
+        if path.suffix.lower() == ".csv":
+            return pd.read_csv(path, skipinitialspace=True, dtype=dict.fromkeys(text, str))
+        return pd.read_parquet(path)
+    except (ValueError, OSError) as err:
+        summary = " ".join(str(err).split())[:200]
+        raise InvalidInputError(
+            f"DATA {path} cannot be read ({summary}); give a valid file"
+        ) from None
+
+
+@dataclass
+class _Rows:
+    x: torch.Tensor
+    ids: np.ndarray
+    y_true: np.ndarray | None  # class names (strings)
+    source: np.ndarray | None
+
+
+def _table_rows(path: Path, manifest: Manifest, options: dict[str, Any]) -> _Rows:
+    from orthotune.data import TableEncoding, encode_frame
+
+    encoding = TableEncoding.model_validate(manifest.encoding)
+    roles = [encoding.target, options.get("id"), options.get("source")]
+    frame = _read_frame(path, [c for c in roles if c])
+    x = encode_frame(frame, encoding, file=str(path))
+    n = len(frame)
+    id_col = options.get("id")
+    ids = (
+        frame[id_col].astype(str).to_numpy(dtype=object)
+        if id_col and id_col in frame.columns
+        else np.array([str(i) for i in range(n)], dtype=object)
+    )
+    target = encoding.target
+    y_true = (
+        frame[target].astype(str).str.strip().to_numpy(dtype=object)
+        if target in frame.columns
+        else None
+    )
+    src_col = options.get("source")
+    source = (
+        frame[src_col].astype(str).to_numpy(dtype=object)
+        if src_col and src_col in frame.columns
+        else None
+    )
+    return _Rows(torch.from_numpy(x), ids, y_true, source)
+
+
+def _array_rows(data: str, manifest: Manifest, options: dict[str, Any]) -> _Rows:
+    from orthotune.data import LoadOptions, load_dataset
+
+    dataset = load_dataset(data, LoadOptions.model_validate(options))
+    want = tuple(manifest.data_shape or ())
+    have = tuple(dataset.input_shape)
+    if want and have != want:
+        raise InvalidInputError(
+            f"DATA {data} has examples of shape {have} but the model was trained on shape "
+            f"{want} ({manifest.data or 'its training data'}): give data with the training "
+            "features"
+        )
+    if manifest.feature_names and dataset.feature_names:
+        wrong = [
+            (a, b)
+            for a, b in zip(manifest.feature_names, dataset.feature_names, strict=False)
+            if a != b
+        ]
+        if wrong:
+            shown = ", ".join(f"{b!r} where training had {a!r}" for a, b in wrong[:3])
+            raise InvalidInputError(
+                f"DATA {data} has different features than the model's training data: {shown}; "
+                "give data with the training features in the training order"
+            )
+    names = np.asarray(dataset.class_names, dtype=object)
+    return _Rows(dataset.x, dataset.ids, names[dataset.y.numpy()], dataset.source)
+
+
+def _same_data(a: str | None, b: str) -> bool:
+    """The same DATA: equal built-in specs, or paths to the same file."""
+    if not a:
+        return False
+    if a.startswith("builtin:") or b.startswith("builtin:"):
+        return a == b
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+
+def _split_of(
+    predictor: Predictor, data: str, ids: np.ndarray
+) -> tuple[np.ndarray | None, str | None]:
+    run = predictor.run_dir
+    if run is None or not (run / "split.json").is_file():
+        return None, None
+    try:
+        recorded = json.loads((run / "run.json").read_text(encoding="utf-8")).get("data")
+        split = json.loads((run / "split.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, None
+    if not (_same_data(recorded, data) and _same_data(predictor.manifest.data, data)):
+        return None, None
+    part_of = {str(i): part for part, members in split.get("ids", {}).items() for i in members}
+    parts = np.array([part_of.get(str(i), "") for i in ids], dtype=object)
+    return parts, str(run / "split.json")
+
+
+def predict(predictor: Predictor, data: str, *, options: dict[str, Any] | None = None) -> Any:
+    """The predictions table (pandas DataFrame) of ``predictor`` on DATA."""
+    import pandas as pd
+
+    from orthotune.data import Normalizer
+
+    manifest = predictor.manifest
+    opts = {**(manifest.data_options or {}), **(options or {})}
+    path = Path(str(data))
+    is_table = not str(data).startswith("builtin:") and path.suffix.lower() in _TABLES
+    table_model = (manifest.encoding or {}).get("kind") == "table"
+    if table_model and not is_table:
+        raise InvalidInputError(
+            f"DATA {data} is not a CSV/Parquet file but the model was trained on table columns "
+            f"({', '.join(manifest.feature_names[:5])}…): give a CSV or Parquet file with them"
+        )
+    rows = _table_rows(path, manifest, opts) if table_model else _array_rows(data, manifest, opts)
+    if manifest.normalization is not None:
+        x = Normalizer.from_state_dict(manifest.normalization).apply(rows.x)
+    else:
+        x = rows.x
+    spec = manifest.spec
+    x = x.reshape(x.shape[0], *spec.input_shape)
+    model = predictor.model.eval()
+    probs = []
+    with torch.no_grad():
+        for a in range(0, x.shape[0], 8192):
+            probs.append(torch.softmax(model(x[a : a + 8192]), dim=1).double())
+    p = torch.cat(probs).numpy() if probs else np.zeros((0, spec.num_classes))
+    classes = np.asarray(manifest.class_names, dtype=object)
+    pred = p.argmax(1) if len(p) else np.zeros(0, dtype=np.int64)
+    columns: dict[str, Any] = {"id": rows.ids, "y_pred": classes[pred]}
+    columns["confidence"] = p[np.arange(len(p)), pred] if len(p) else np.zeros(0)
+    for k, name in enumerate(classes):
+        columns[f"p_{name}"] = p[:, k]
+    if rows.y_true is not None:
+        columns["y_true"] = rows.y_true
+    split, _ = _split_of(predictor, data, rows.ids)
+    if split is not None:
+        columns["split"] = split
+    if rows.source is not None:
+        columns["source"] = rows.source
+    return pd.DataFrame(columns)
+
+
+def write_predictions(frame: Any, out: str | Path) -> Path:
+    """Write the table atomically as CSV or Parquet, chosen by the extension of ``out``."""
+    target = Path(out)
+    suffix = target.suffix.lower()
+    if suffix == ".csv":
+        return atomic_write_text(target, frame.to_csv(index=False))
+    if suffix in (".parquet", ".pq"):
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return atomic_write_bytes(target, buffer.getvalue())
+    raise InvalidInputError(
+        f"--out {target} has extension {suffix or '(none)'!r}; accepted: .csv, .parquet; "
+        "e.g. --out predictions.csv"
+    )
+
+
+def summarize(predictor: Predictor, data: str, frame: Any, out: Path) -> PredictSummary:
+    """Counts and the error rate on rows whose y_true is a known class."""
+    labelled = 0
+    error = None
+    if "y_true" in frame.columns:
+        known = frame["y_true"].isin(list(predictor.manifest.class_names))
+        labelled = int(known.sum())
+        if labelled:
+            error = float((frame.loc[known, "y_true"] != frame.loc[known, "y_pred"]).mean())
+    split_from = None
+    if "split" in frame.columns:
+        split_from = str(predictor.run_dir / "split.json") if predictor.run_dir else None
+    return PredictSummary(
+        model_dir=str(predictor.model_dir),
+        data=data,
+        out=str(out),
+        rows=len(frame),
+        columns=[str(c) for c in frame.columns],
+        labelled=labelled,
+        error=error,
+        split_from=split_from,
+    )

@@ -1,0 +1,398 @@
+"""Train one model on a data set's split and keep it in a run folder (``orthotune train``).
+
+``build_spec`` turns the architecture settings (a config file's ``model:`` section and flags)
+into a ``ModelSpec`` fitted to the data (input shape, number of classes; a default convolution
+stack when a CNN gets none). ``train_on_split`` normalizes with statistics of the training part
+only (the lecture: "scale testing (dev) data using the same μ and σ²"), trains on ``train``
+with ``dev`` watched each epoch, and measures every part — the test set once, at the end.
+``save_trained`` writes the checkpoint, the history and the split into a ``RunDir``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from pydantic import BaseModel, ValidationError
+
+from orthotune._errors import InvalidInputError
+from orthotune._rundir import RunDir
+from orthotune.models import ConvBlock, ModelSpec, build_model, count_parameters, flops_per_example
+from orthotune.train._callbacks import Callback
+from orthotune.train._checkpoint import Manifest, save_checkpoint
+from orthotune.train._config import TrainConfig
+from orthotune.train._result import StopReason, TrainResult
+from orthotune.train._trainer import Examples, Trainer
+
+__all__ = [
+    "TrainSummary",
+    "TrainedModel",
+    "build_config",
+    "build_spec",
+    "model_inputs",
+    "one_line_validation_error",
+    "read_config_file",
+    "save_trained",
+    "train_on_split",
+]
+
+SCHEMA_VERSION = 1
+PARTS = ("train", "train-dev", "dev", "test")
+
+
+def _range_of(model: type[BaseModel], field: str) -> str:
+    """'[0, 1)' from a field's ge/gt/le/lt constraints, '' when it has none."""
+    info = model.model_fields.get(field)
+    if info is None:
+        return ""
+    low = high = None
+    for m in info.metadata:
+        for attr, side, bracket in (("ge", "low", "["), ("gt", "low", "("), ("le", "high", "]")):
+            if getattr(m, attr, None) is not None:
+                if side == "low":
+                    low = f"{bracket}{getattr(m, attr):g}"
+                else:
+                    high = f"{getattr(m, attr):g}{bracket}"
+        if getattr(m, "lt", None) is not None:
+            high = f"{m.lt:g})"
+    if low is None and high is None:
+        return ""
+    return f"{low or '(-inf'}, {high or 'inf)'}"
+
+
+def one_line_validation_error(
+    err: ValidationError, model: type[BaseModel], *, section: str, flags: Mapping[str, str]
+) -> InvalidInputError:
+    """A pydantic error as one line: the flag (or config key), the value, what is accepted."""
+    first = err.errors()[0]
+    loc = [str(p) for p in first.get("loc", ())]
+    field = loc[0] if loc else ""
+    where = flags.get(field, f"{section}.{'.'.join(loc)}" if loc else section)
+    value = first.get("input")
+    shown = "" if isinstance(value, dict) else f" {value!r}"
+    accepted = first["msg"].removeprefix("Value error, ")
+    span = _range_of(model, field)
+    if span and "should be" in accepted:
+        accepted += f" (accepted range {span})"
+    return InvalidInputError(
+        f"{where}{shown} is not accepted: {accepted}; fix the flag or the config file"
+    )
+
+
+# --------------------------------------------------------------------------- spec and config
+def _default_conv(kind: str, shape: Sequence[int]) -> tuple[ConvBlock, ...]:
+    """Three conv blocks (32·k5, 64·k5, 64·k3) pooling by 2 while the signal/image is ≥ 8."""
+    size = min(shape[1:])
+    blocks = []
+    for channels, kernel in (
+        (32, 5 if kind == "cnn1d" else 3),
+        (64, 5 if kind == "cnn1d" else 3),
+        (64, 3),
+    ):
+        pool = "max" if size >= 8 and blocks else "none"
+        if pool == "max":
+            size //= 2
+        blocks.append(ConvBlock(channels=channels, kernel=kernel, pool=pool))
+    return tuple(blocks)
+
+
+def model_input_shape(kind: str, data_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The network's input shape for data examples of ``data_shape``.
+
+    mlp: as loaded (it flattens); cnn1d: [C, L], or [1, d] for vectors; cnn2d: [C, H, W].
+    """
+    if kind == "mlp":
+        return data_shape
+    if kind == "cnn1d":
+        if len(data_shape) == 1:
+            return (1, data_shape[0])
+        if len(data_shape) == 2:
+            return data_shape
+    if kind == "cnn2d" and len(data_shape) == 3:
+        return data_shape
+    want = {
+        "cnn1d": "vectors [n, d] or signals [n, channels, length]",
+        "cnn2d": "images [n, channels, height, width]",
+    }[kind]
+    other = "cnn2d" if len(data_shape) == 3 else "cnn1d" if len(data_shape) <= 2 else "mlp"
+    raise InvalidInputError(
+        f"--arch {kind} needs {want}, but the data's examples have shape {data_shape}; "
+        f"use --arch mlp or --arch {other}"
+    )
+
+
+def model_inputs(x: torch.Tensor, spec: ModelSpec) -> torch.Tensor:
+    """``x`` [n, …as loaded] reshaped to [n, *spec.input_shape] (a view)."""
+    return x.reshape(x.shape[0], *spec.input_shape)
+
+
+_MODEL_FLAGS = {
+    "kind": "--arch",
+    "hidden": "--hidden",
+    "activation": "--activation",
+    "batch_norm": "--batch-norm",
+    "dropout": "--dropout",
+    "init": "--init",
+    "conv": "--conv",
+}
+_TRAIN_FLAGS = {name: "--" + name.replace("_", "-") for name in TrainConfig.model_fields}
+
+
+def _flags(names: Mapping[str, str], given: Collection[str] | None) -> dict[str, str]:
+    return dict(names) if given is None else {k: v for k, v in names.items() if k in given}
+
+
+def build_spec(
+    settings: Mapping[str, Any],
+    *,
+    data_shape: tuple[int, ...],
+    num_classes: int,
+    from_flags: Collection[str] | None = None,
+) -> ModelSpec:
+    """A ``ModelSpec`` from ``settings`` (the ``model:`` section merged with flags) fitted to the
+    data: ``input_shape`` and ``num_classes`` come from the data (given ones must agree).
+
+    ``from_flags``: the keys set by flags (errors name the flag, others ``model.KEY``); None
+    means all keys came from flags."""
+    values = dict(settings)
+    kind = values.get("kind", "mlp")
+    if kind not in ("mlp", "cnn1d", "cnn2d"):
+        raise InvalidInputError(
+            f"--arch {kind!r} is not accepted: accepted are mlp, cnn1d, cnn2d; e.g. --arch cnn1d"
+        )
+    shape = model_input_shape(kind, tuple(data_shape))
+    for key, have, given in (
+        ("input_shape", shape, values.get("input_shape")),
+        ("num_classes", num_classes, values.get("num_classes")),
+    ):
+        if given is not None and (tuple(given) if key == "input_shape" else given) != have:
+            raise InvalidInputError(
+                f"model.{key} {given!r} does not match the data ({have!r}); remove it from "
+                "the config: it is taken from the data"
+            )
+    values["input_shape"] = shape
+    values["num_classes"] = num_classes
+    if kind != "mlp" and not values.get("conv"):
+        values["conv"] = _default_conv(kind, shape)
+        values.setdefault("hidden", (128,))
+        values.setdefault("global_pool", "none" if kind == "cnn1d" else "avg")
+    try:
+        return ModelSpec.model_validate(values)
+    except ValidationError as err:
+        raise one_line_validation_error(
+            err, ModelSpec, section="model", flags=_flags(_MODEL_FLAGS, from_flags)
+        ) from None
+
+
+def build_config(
+    settings: Mapping[str, Any], *, from_flags: Collection[str] | None = None
+) -> TrainConfig:
+    """A ``TrainConfig`` from the ``train:`` section merged with flags (one-line errors;
+    ``from_flags`` as in ``build_spec``)."""
+    try:
+        return TrainConfig.model_validate(dict(settings))
+    except ValidationError as err:
+        raise one_line_validation_error(
+            err, TrainConfig, section="train", flags=_flags(_TRAIN_FLAGS, from_flags)
+        ) from None
+
+
+# --------------------------------------------------------------------------- training
+class TrainSummary(BaseModel):
+    """What ``orthotune train`` reports: errors per part, why training stopped, where it is."""
+
+    schema_version: int = SCHEMA_VERSION
+    data: str
+    run_dir: str
+    model: str
+    model_dir: str
+    spec: ModelSpec
+    config: TrainConfig
+    parameters: int
+    flops_per_example: int
+    sizes: dict[str, int]
+    errors: dict[str, float | None]  # per part (eval mode, after training); None when empty
+    losses: dict[str, float | None]
+    human_error: float | None = None
+    bayes_error: float | None = None
+    stop_reason: StopReason
+    stop_message: str
+    best_epoch: int | None
+    epochs_run: int
+    seconds: float
+    device: str
+    seed: int
+
+
+@dataclass
+class TrainedModel:
+    """A trained network with everything needed to save it and to report on it."""
+
+    model: torch.nn.Module
+    spec: ModelSpec
+    config: TrainConfig
+    normalizer: Any  # orthotune.data.Normalizer
+    result: TrainResult
+    sizes: dict[str, int]
+    errors: dict[str, float | None]
+    losses: dict[str, float | None]
+
+
+def _examples(dataset: Any, index: Any, normalizer: Any, spec: ModelSpec) -> Examples:
+    idx = torch.as_tensor(index, dtype=torch.long)
+    x = model_inputs(normalizer.apply(dataset.x[idx]), spec)
+    w = None if dataset.weights is None else dataset.weights[idx]
+    return Examples(x, dataset.y[idx], w)
+
+
+def train_on_split(
+    dataset: Any,
+    split: Any,
+    spec: ModelSpec,
+    config: TrainConfig,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    callbacks: Sequence[Callback] = (),
+    time_budget_s: float | None = None,
+) -> TrainedModel:
+    """Normalize on train, train on train (dev watched), then measure every part once."""
+    from orthotune.data import Normalizer
+
+    parts = split.parts()
+    if len(parts["train"]) == 0:
+        raise InvalidInputError(
+            f"{dataset.name}: the split has no training examples; give more data"
+        )
+    normalizer = Normalizer.fit(dataset.x[torch.as_tensor(parts["train"], dtype=torch.long)])
+    data = {
+        name: _examples(dataset, idx, normalizer, spec) for name, idx in parts.items() if len(idx)
+    }
+    torch.manual_seed(seed)
+    model = build_model(spec)
+    trainer = Trainer(
+        config, device=device, seed=seed, callbacks=callbacks, time_budget_s=time_budget_s
+    )
+    result = trainer.fit(model, data["train"], data.get("dev"))
+    errors: dict[str, float | None] = {}
+    losses: dict[str, float | None] = {}
+    for name in PARTS:
+        if name in data:
+            loss, error = trainer.evaluate(model, data[name])
+            losses[name] = loss if math.isfinite(loss) else None
+            errors[name] = error
+        else:
+            losses[name] = errors[name] = None
+    model.to("cpu").eval()
+    return TrainedModel(
+        model=model,
+        spec=spec,
+        config=config,
+        normalizer=normalizer,
+        result=result,
+        sizes={name: len(idx) for name, idx in parts.items()},
+        errors=errors,
+        losses=losses,
+    )
+
+
+def save_trained(
+    run: RunDir,
+    name: str,
+    trained: TrainedModel,
+    dataset: Any,
+    split: Any,
+    *,
+    data: str,
+    data_options: Mapping[str, Any] | None = None,
+) -> TrainSummary:
+    """Checkpoint (models/NAME), history/NAME.json, split.json and models/best; the summary."""
+    encoding = dataset.encoding
+    manifest = Manifest(
+        name=name,
+        spec=trained.spec,
+        class_names=tuple(dataset.class_names),
+        feature_names=tuple(dataset.feature_names),
+        data=data,
+        data_shape=tuple(dataset.input_shape),
+        data_options=dict(data_options) if data_options is not None else None,
+        normalization=trained.normalizer.state_dict(),
+        encoding=None if encoding is None else encoding.model_dump(mode="json"),
+        train_config=trained.config,
+        metrics={f"{part}_error": err for part, err in trained.errors.items()},
+    )
+    model_dir = run.model_dir(name)
+    save_checkpoint(model_dir, trained.model, manifest)
+    run.set_best(name)
+    run.write_history(name, trained.result)
+    run.write_split(split.to_json(dataset))
+    result = trained.result
+    ref = dataset.reference
+    return TrainSummary(
+        data=data,
+        run_dir=str(run.path),
+        model=name,
+        model_dir=str(model_dir),
+        spec=trained.spec,
+        config=trained.config,
+        parameters=count_parameters(trained.model),
+        flops_per_example=flops_per_example(trained.model, trained.spec.input_shape),
+        sizes=trained.sizes,
+        errors=trained.errors,
+        losses=trained.losses,
+        human_error=ref.human_error,
+        bayes_error=ref.bayes_error,
+        stop_reason=result.stop_reason,
+        stop_message=result.stop_message,
+        best_epoch=result.best_epoch,
+        epochs_run=result.epochs_run,
+        seconds=result.seconds,
+        device=result.device,
+        seed=result.seed,
+    )
+
+
+def read_config_file(path: str | Path) -> dict[str, dict[str, Any]]:
+    """A YAML or JSON file with ``model:`` and/or ``train:`` sections → the two dicts."""
+    import json
+
+    import yaml
+
+    file = Path(path)
+    if not file.is_file():
+        raise InvalidInputError(f"--config {file} does not exist; give a YAML or JSON file")
+    text = file.read_text(encoding="utf-8")
+    try:
+        raw = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as err:
+        summary = " ".join(str(err).split())[:200]
+        raise InvalidInputError(
+            f"--config {file} does not parse ({summary}); give YAML or JSON with model: and "
+            "train: sections"
+        ) from None
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise InvalidInputError(
+            f"--config {file} holds a {type(raw).__name__}, not sections; give a mapping with "
+            "model: and train: sections"
+        )
+    unknown = [k for k in raw if k not in ("model", "train")]
+    if unknown:
+        raise InvalidInputError(
+            f"--config {file}: unknown section(s) {', '.join(map(repr, unknown))}; accepted: "
+            "model, train"
+        )
+    out: dict[str, dict[str, Any]] = {}
+    for key in ("model", "train"):
+        section = raw.get(key) or {}
+        if not isinstance(section, dict):
+            raise InvalidInputError(
+                f"--config {file}: section {key}: must be a mapping of settings, got "
+                f"{type(section).__name__}"
+            )
+        out[key] = dict(section)
+    return out

@@ -1,0 +1,76 @@
+import pytest
+import torch
+
+from orthotune.autopilot import KNOB_MENU, baseline, paired_change, variants
+from orthotune.models import build_model
+
+
+@pytest.mark.parametrize("shape", [(12,), (1, 40), (3, 16, 16), (1, 6, 6)])
+def test_baseline_per_data_shape_builds_and_runs(shape):
+    spec, config = baseline(shape, 4)
+    assert spec.kind == {1: "mlp", 2: "cnn1d", 3: "cnn2d"}[len(shape)]
+    assert build_model(spec)(torch.randn(2, *shape)).shape == (2, 4)
+    assert config.epochs > 0
+
+
+@pytest.mark.parametrize("shape", [(12,), (1, 40)])
+def test_each_variant_turns_one_knob_only(shape):
+    spec, config = baseline(shape, 3)
+    seen = 0
+    for problem, knobs in KNOB_MENU.items():
+        for knob in knobs:
+            for v in variants(knob, spec, config):
+                seen += 1
+                assert v.knob == knob
+                changed_spec = v.spec != spec
+                changed_config = v.config != config
+                assert changed_spec or changed_config, (problem, knob, v.label)
+                # architecture knobs never touch the training, training knobs never the model
+                if knob in (
+                    "bigger_network",
+                    "smaller_network",
+                    "batch_norm",
+                    "xavier_init",
+                    "architecture_family",
+                ):
+                    assert v.config == config, v.label
+                if knob in (
+                    "train_longer",
+                    "better_optimizer",
+                    "data_augmentation",
+                    "early_stopping",
+                    "noise_augmentation",
+                ):
+                    assert v.spec == spec, v.label
+                build_model(v.spec)  # every variant is a valid model
+    assert seen > 10
+
+
+def test_bigger_network_is_bigger():
+    spec, config = baseline((1, 40), 10)
+    params = lambda s: sum(p.numel() for p in build_model(s).parameters())  # noqa: E731
+    for v in variants("bigger_network", spec, config):
+        assert params(v.spec) > params(spec), v.label
+    for v in variants("smaller_network", spec, config):
+        assert params(v.spec) < params(spec), v.label
+
+
+def test_paired_change_counts_fixed_and_broken_examples():
+    before = torch.tensor([1, 1, 1, 0, 0, 0, 0, 0, 0, 0], dtype=torch.bool)
+    after = torch.tensor([0, 0, 1, 1, 0, 0, 0, 0, 0, 0], dtype=torch.bool)
+    ch = paired_change(before, after)
+    assert (ch.fixed, ch.broken, ch.n) == (2, 1, 10)
+    assert ch.change == pytest.approx(-0.1)
+    assert ch.low < ch.change < ch.high
+    assert not ch.better_beyond_noise  # 2 fixed vs 1 broken is within the noise
+
+
+def test_paired_change_beats_noise_when_many_more_are_fixed():
+    n = 1000
+    before = torch.zeros(n, dtype=torch.bool)
+    before[:30] = True  # 3.0 % error
+    after = torch.zeros(n, dtype=torch.bool)
+    after[25:35] = True  # fixes 25, breaks 5 → 1.0 % error
+    ch = paired_change(before, after)
+    assert ch.change == pytest.approx(-0.02)
+    assert ch.better_beyond_noise

@@ -1,0 +1,59 @@
+import json
+
+import pytest
+
+
+def test_inspect_mnist1d_json(run_cli):
+    out = run_cli("data", "inspect", "builtin:mnist1d", "--json", "--seed", "1")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)  # nothing but JSON on stdout
+    assert report["n"] == 5000 and report["input_shape"] == [1, 40]
+    assert report["human_error"] == 0.042
+    sizes = {p["name"]: p["size"] for p in report["split"]["parts"]}
+    assert sizes == {"train": 3000, "train-dev": 0, "dev": 1000, "test": 1000}
+    assert report["split"]["seed"] == 1 and report["split"]["preset"] == 1000
+
+
+def test_inspect_csv_renders_tables(run_cli, tmp_path):
+    rows = "\n".join(f"{i % 9},{'ab'[i % 2]},{'pq'[i % 3 == 0]}" for i in range(40))
+    path = tmp_path / "d.csv"
+    path.write_text("size,kind,outcome\n" + rows + "\n")
+    out = run_cli(
+        "data", "inspect", path, "--target", "outcome", "--split-ratios", "70/15/15", "--train-dev"
+    )
+    assert out.returncode == 0, out.stderr
+    for text in (
+        "classes per part",
+        "split (seed 0)",
+        "ratios 70/15/15",
+        "train-dev",
+        "duplicates",
+    ):
+        assert text in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (None, [], "file does not exist"),
+        (
+            "a,label\n1,x\n?,y\n",
+            [],
+            "column 'a' is numeric but row 1 (file line 3) holds the text '?'",
+        ),
+        (
+            "a,label\n1,x\n2,y\n",
+            ["--target", "klass"],
+            "--target 'klass' names a column that does not exist; columns: a, label",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(run_cli, tmp_path, content, args, message):
+    path = tmp_path / "d.csv"
+    if content is not None:
+        path.write_text(content)
+    out = run_cli("data", "inspect", path, *args)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().count("\n") == 0 and "Traceback" not in out.stderr
+    assert message in out.stderr
+    assert out.stdout == ""

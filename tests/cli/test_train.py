@@ -1,0 +1,122 @@
+import json
+
+import pandas as pd
+import pytest
+
+# one thread per test process: these tiny models are fastest that way on a shared machine
+ENV = {"OMP_NUM_THREADS": "1"}
+
+
+@pytest.mark.slow
+def test_train_then_predict_builtin_mnist1d_end_to_end(run_cli, tmp_path):
+    run = tmp_path / "run"
+    done = run_cli(
+        "train",
+        "builtin:mnist1d",
+        "--arch",
+        "cnn1d",
+        "--batch-norm",
+        "--epochs",
+        "2",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.003",
+        "--out",
+        run,
+        "--json",
+        "--seed",
+        "1",
+        env=ENV,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["schema_version"] == 1 and summary["model"] == "cnn1d"
+    assert summary["sizes"] == {"train": 3000, "train-dev": 0, "dev": 1000, "test": 1000}
+    assert summary["stop_reason"] == "completed" and summary["epochs_run"] == 2
+    assert summary["human_error"] == pytest.approx(0.042)
+    assert 0 < summary["errors"]["test"] < 0.9
+    names = sorted(p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file())
+    assert names == [
+        "history/cnn1d.json",
+        "models/best",
+        "models/cnn1d/manifest.json",
+        "models/cnn1d/weights.safetensors",
+        "run.json",
+        "split.json",
+    ]
+    record = json.loads((run / "run.json").read_text())
+    assert record["command"] == "train" and record["summary"]["errors"] == summary["errors"]
+
+    out = tmp_path / "pred.csv"
+    done = run_cli("predict", run, "builtin:mnist1d", "--out", out, "--json", env=ENV)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rows"] == 5000
+    frame = pd.read_csv(out, dtype={"y_true": str, "y_pred": str})
+    assert list(frame.columns[:3]) == ["id", "y_pred", "confidence"]
+    test = frame[frame["split"] == "test"]
+    assert len(test) == 1000
+    assert (test["y_true"] != test["y_pred"]).mean() == pytest.approx(summary["errors"]["test"])
+
+    # the same RUN_DIR again is refused, and nothing there is touched
+    before = (run / "run.json").read_bytes()
+    again = run_cli("train", "builtin:mnist1d", "--epochs", "1", "--out", run, env=ENV)
+    assert again.returncode == 2
+    assert "already holds a run" in again.stderr and "Traceback" not in again.stderr
+    assert (run / "run.json").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--optimizer", "adamx"], "--optimizer 'adamx' is not accepted: Input should be 'sgd'"),
+        (["--dropout", "1.5"], "--dropout 1.5 is not accepted: dropout rate must be in [0, 1)"),
+        (
+            ["--beta", "1"],
+            "--beta 1.0 is not accepted: Input should be less than 1 (accepted range [0, 1))",
+        ),
+    ],
+)
+def test_bad_flags_exit_2_with_one_line(run_cli, tmp_path, args, message):
+    done = run_cli(
+        "train",
+        "builtin:synthetic?n=100",
+        "--epochs",
+        "1",
+        *args,
+        "--out",
+        tmp_path / "run",
+        env=ENV,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_config_file_with_flags_on_top(run_cli, tmp_path):
+    config = tmp_path / "cfg.yaml"
+    config.write_text(
+        "model:\n  hidden: [8]\n  dropout: 0.1\ntrain:\n  epochs: 2\n"
+        "  optimizer: momentum\n  lr: 0.05\n"
+    )
+    done = run_cli(
+        "train",
+        "builtin:synthetic?n=200",
+        "--config",
+        config,
+        "--lr",
+        "0.02",
+        "--batch-size",
+        "m",
+        "--out",
+        tmp_path / "run",
+        "--json",
+        env=ENV,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["spec"]["hidden"] == [8] and summary["spec"]["dropout"] == 0.1
+    assert summary["config"]["optimizer"] == "momentum" and summary["config"]["lr"] == 0.02
+    assert summary["config"]["batch_size"] is None and summary["epochs_run"] == 2

@@ -1,0 +1,59 @@
+import json
+
+import pytest
+
+DATA = "builtin:synthetic?n=600&classes=3&features=6&noise=0.05&seed=7"
+
+
+@pytest.mark.slow
+def test_tune_autopilot_leaves_a_complete_run_folder(run_cli, tmp_path):
+    out = tmp_path / "run"
+    res = run_cli(
+        "tune", DATA, "--budget", "25s", "--out", out, "--json", env={"OMP_NUM_THREADS": "1"}
+    )
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout)
+    assert summary["strategy"] == "autopilot"
+    for name in (
+        "run.json",
+        "split.json",
+        "study.db",
+        "diagnosis.json",
+        "decisions.json",
+        "report.html",
+    ):
+        assert (out / name).is_file(), name
+    chosen = summary["chosen"]
+    assert (out / "models" / "best").read_text().strip() == chosen
+    assert (out / "models" / chosen / "manifest.json").is_file()
+    steps = summary["decisions"]["steps"]
+    assert steps[0]["problem"] == "baseline"
+    assert summary["decisions"]["stop_reason"] in ("budget_spent", "no_knob_helps", "goal_reached")
+    assert 0.0 <= summary["test_metrics"]["error"] <= 1.0
+    # every model trained is a trial of the study
+    import optuna
+
+    study = optuna.load_study(study_name="autopilot", storage=f"sqlite:///{out / 'study.db'}")
+    assert len(study.trials) == summary["models_trained"]
+    assert {t.user_attrs["step"] for t in study.trials} == {s["index"] for s in steps}
+    # the same --out is refused, nothing overwritten
+    again = run_cli("tune", DATA, "--budget", "5s", "--out", out)
+    assert again.returncode == 2 and "already holds a run" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--strategy", "magic"], "--strategy 'magic' is unknown; accepted: autopilot"),
+        (["--budget", "5"], "5"),
+        (["--human-error", "4.2"], "write 4.2%"),
+        (["--executor", "gpu"], "--executor 'gpu' is unknown"),
+        (["--constraint", "latency_ms<100"], "belong to the search strategies"),
+    ],
+)
+def test_tune_bad_input_is_one_line_exit_2(run_cli, tmp_path, args, message):
+    res = run_cli("tune", DATA, "--out", tmp_path / "r", *args)
+    assert res.returncode == 2, res.stderr
+    assert message in res.stderr
+    assert res.stderr.strip().count("\n") == 0
+    assert not (tmp_path / "r").exists()

@@ -1,0 +1,54 @@
+import json
+
+import numpy as np
+import torch
+
+from orthotune.data import Dataset, InspectReport, LoadOptions, find_duplicates, inspect_data
+
+
+def test_duplicates_within_and_across_parts_and_conflicts():
+    x = torch.tensor(
+        [[1.0, 2], [1.0, 2], [3.0, 4], [3.0, 4], [5.0, 6], [5.0, 6], [7.0, -0.0], [7.0, 0.0]]
+    )
+    y = torch.tensor([0, 0, 1, 1, 0, 1, 0, 0])
+    ds = Dataset(x=x, y=y, class_names=("a", "b"), ids=np.array(list("abcdefgh"), dtype=object))
+    where = np.array(
+        ["train", "train", "train", "dev", "test", "test", "train", "test"], dtype=object
+    )
+    dup, conflicts = find_duplicates(ds, where)
+    assert dup.groups == 3 and dup.redundant_examples == 3  # (a,b), (c,d), (g,h): -0 == +0
+    assert dup.within_one_part == 1 and dup.across_parts == 2
+    assert dup.held_out_copies_of_train == {"dev": 1, "test": 1}
+    assert conflicts.groups == 1 and conflicts.examples == 2
+    assert conflicts.shown[0].ids == ["e", "f"] and conflicts.shown[0].labels == ["a", "b"]
+
+
+def test_inspect_csv_reports_nan_sources_split_and_warnings(write_csv):
+    rows = ["f,g,site,label"]
+    for i in range(60):
+        f = "" if i in (3, 9) else str(i % 7)
+        rows.append(f"{f},{i % 5},{'ab'[i % 2]},{'xyz'[i % 3] if i < 57 else 'x'}")
+    rows.append("1,1,a,y")
+    rows.append("1,1,a,z")  # the same input as the previous row with another label
+    path = write_csv("\n".join(rows) + "\n")
+    report = inspect_data(str(path), LoadOptions(source="site"), seed=3)
+    assert report.n == 62 and report.input_shape == [2]
+    assert [(c.name, c.count) for c in report.classes] == [("x", 22), ("y", 20), ("z", 20)]
+    assert report.imbalance_ratio == 22 / 20
+    assert [(c.column, c.nan) for c in report.nonfinite] == [("f", 2)]
+    assert {s.name: s.count for s in report.sources} == {"a": 32, "b": 30}
+    assert report.split is not None and report.split.train_dev  # two sources → train-dev
+    sizes = {p.name: p.size for p in report.split.parts}
+    assert sizes == {"train": 26, "train-dev": 12, "dev": 12, "test": 12}
+    assert all(set(p.sources) == {"a", "b"} for p in report.split.parts)
+    assert report.conflicts.groups >= 1
+    assert any("--impute" in w for w in report.warnings)
+    parsed = InspectReport.model_validate_json(report.model_dump_json())
+    assert parsed == report and json.loads(report.model_dump_json())["schema_version"] == 1
+
+
+def test_inspect_reports_a_split_it_cannot_make(write_csv):
+    path = write_csv("f,label\n1,a\n2,a\n3,a\n4,b\n5,a\n6,a\n")
+    report = inspect_data(str(path))
+    assert report.split is None
+    assert "class 'b' has 1 example(s)" in report.split_error

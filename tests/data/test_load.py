@@ -1,0 +1,99 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from orthotune.data import LoadOptions, TableEncoding, load_dataset
+from orthotune.data._load import load_with_report
+
+
+def test_csv_roles_categorical_and_string_labels(table_csv):
+    ds = load_dataset(str(table_csv), LoadOptions(id="id", weight="weight", source="site"))
+    assert ds.class_names == ("bird", "cat", "dog")  # sorted strings
+    assert ds.y.tolist() == [1, 2, 1, 0, 2, 0]
+    assert ds.ids.tolist() == ["a", "b", "c", "d", "e", "f"]
+    assert ds.weights.tolist() == [1.0, 2.0, 0.5, 1.0, 1.0, 3.0]
+    assert ds.source.tolist() == ["north", "south"] * 3
+    assert ds.feature_names == ("age", "color=blue", "color=green", "color=red")
+    assert ds.x.dtype == torch.float32 and ds.x.shape == (6, 4)
+    assert ds.x[0].tolist() == [31.0, 0.0, 0.0, 1.0]  # age, then one-hot red
+    assert ds.x[1].tolist() == [45.0, 1.0, 0.0, 0.0]
+    assert isinstance(ds.encoding, TableEncoding)
+    assert ds.encoding.target == "label" and ds.encoding.class_names == ["bird", "cat", "dog"]
+    assert [c.kind for c in ds.encoding.columns] == ["numeric", "categorical"]
+
+
+def test_default_ids_are_row_indices_and_drop_removes_a_column(table_csv):
+    ds = load_dataset(str(table_csv), LoadOptions(drop=["id", "weight", "site", "color"]))
+    assert ds.ids.tolist() == ["0", "1", "2", "3", "4", "5"]
+    assert ds.feature_names == ("age",)
+    assert ds.weights is None and ds.source is None and ds.preset_split is None
+
+
+def test_integer_labels_sort_numerically(write_csv):
+    path = write_csv("f,y\n1,10\n2,2\n3,10\n4,2\n5,1\n")
+    ds = load_dataset(str(path))  # the target defaults to a column named y
+    assert ds.class_names == ("1", "2", "10")
+    assert ds.y.tolist() == [2, 1, 2, 1, 0]
+
+
+def test_split_col_becomes_preset_split(write_csv):
+    path = write_csv("f,label,part\n1,a,train\n2,b,TEST\n3,a,\n4,b,dev\n5,a,train-dev\n")
+    ds = load_dataset(str(path), LoadOptions(split_col="part"))
+    assert ds.preset_split.tolist() == ["train", "test", "", "dev", "train-dev"]
+    assert ds.feature_names == ("f",)
+
+
+def test_parquet_keeps_types(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "x1": [0.5, 1.5, 2.5, 3.5],
+            "flag": [True, False, True, False],
+            "kind": ["u", "v", "u", "v"],
+            "label": [1, 0, 1, 0],
+        }
+    )
+    path = tmp_path / "d.parquet"
+    frame.to_parquet(path)
+    ds = load_dataset(str(path))
+    assert ds.class_names == ("0", "1")
+    assert ds.feature_names == ("x1", "flag", "kind=u", "kind=v")
+    assert ds.x[0].tolist() == [0.5, 1.0, 1.0, 0.0]
+
+
+def test_npz_with_optional_arrays(tmp_path):
+    x = np.arange(24, dtype=np.float64).reshape(4, 2, 3)
+    path = tmp_path / "d.npz"
+    np.savez(
+        path,
+        x=x,
+        y=np.array(["b", "a", "b", "a"]),
+        weights=np.array([1.0, 2.0, 1.0, 2.0]),
+        source=np.array(["s", "t", "s", "t"]),
+        ids=np.array([10, 11, 12, 13]),
+    )
+    ds = load_dataset(str(path))
+    assert ds.input_shape == (2, 3)  # shape kept
+    assert ds.x.dtype == torch.float32 and torch.equal(
+        ds.x, torch.as_tensor(x, dtype=torch.float32)
+    )
+    assert ds.class_names == ("a", "b") and ds.y.tolist() == [1, 0, 1, 0]
+    assert ds.ids.tolist() == ["10", "11", "12", "13"]
+    assert ds.weights.tolist() == [1.0, 2.0, 1.0, 2.0]
+    assert ds.source.tolist() == ["s", "t", "s", "t"]
+
+
+def test_impute_mean_and_median(write_csv):
+    path = write_csv("a,b,label\n1,x,p\n,x,q\n3,,p\n10,y,q\n")
+    mean = load_dataset(str(path), LoadOptions(impute="mean"))
+    assert mean.x[1, 0].item() == pytest.approx((1 + 3 + 10) / 3)
+    assert mean.x[2, 1:].tolist() == [1.0, 0.0]  # missing category → most frequent ("x")
+    median = load_dataset(str(path), LoadOptions(impute="median"))
+    assert median.x[1, 0].item() == 3.0
+
+
+def test_lenient_load_reports_nonfinite(write_csv):
+    path = write_csv("a,b,label\n1,inf,p\n,2,q\n,3,p\n")
+    loaded = load_with_report(str(path), allow_nonfinite=True)
+    assert loaded.nonfinite.nan == {"a": 2} and loaded.nonfinite.inf == {"b": 1}
+    assert torch.isnan(loaded.dataset.x[1, 0]) and torch.isinf(loaded.dataset.x[0, 1])

@@ -1,0 +1,244 @@
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from orthotune import InvalidInputError
+from orthotune.data import (
+    Dataset,
+    Split,
+    SplitPolicy,
+    controlled_round,
+    make_split,
+    policy_sizes,
+)
+
+PROPERTY = settings(max_examples=40, deadline=None)
+
+
+def make_data(class_counts, sources=None, preset=None, name="toy"):
+    y = np.repeat(np.arange(len(class_counts)), class_counts)
+    rng = np.random.default_rng(len(y))
+    order = rng.permutation(len(y))  # classes interleaved, as in a real file
+    y = y[order]
+    n = len(y)
+    return Dataset(
+        x=torch.zeros(n, 1),
+        y=torch.from_numpy(y.astype(np.int64)),
+        class_names=tuple(f"c{k}" for k in range(len(class_counts))),
+        ids=np.array([f"id{i}" for i in range(n)], dtype=object),
+        source=sources,
+        preset_split=preset,
+        name=name,
+    )
+
+
+def check_partition(split: Split, n: int):
+    parts = [idx for idx in split.parts().values()]
+    everything = np.concatenate(parts)
+    assert len(everything) == n and len(np.unique(everything)) == n  # disjoint and covering
+    assert all(idx.dtype == np.int64 for idx in parts)
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [
+        (1000, {"train": 600, "train-dev": 0, "dev": 200, "test": 200}),  # 60/20/20
+        (50_000, {"train": 30_000, "train-dev": 0, "dev": 10_000, "test": 10_000}),
+        (100_000, {"train": 80_000, "train-dev": 0, "dev": 10_000, "test": 10_000}),
+        (1_000_000, {"train": 980_000, "train-dev": 0, "dev": 10_000, "test": 10_000}),  # 98/1/1
+        (2_000_000, {"train": 1_960_000, "train-dev": 0, "dev": 20_000, "test": 20_000}),
+    ],
+)
+def test_policy_sizes_follow_the_lecture(n, expected):
+    assert policy_sizes(n) == expected
+
+
+def test_policy_sizes_with_ratios_and_train_dev():
+    assert policy_sizes(1000, ratios=(0.7, 0.15, 0.15)) == {
+        "train": 700,
+        "train-dev": 0,
+        "dev": 150,
+        "test": 150,
+    }
+    assert policy_sizes(1000, train_dev=True) == {
+        "train": 400,
+        "train-dev": 200,
+        "dev": 200,
+        "test": 200,
+    }
+    assert policy_sizes(100_000, ratios=(0.8, 0.1, 0.1), train_dev=True)["train-dev"] == 10_000
+
+
+@given(
+    rows=st.lists(st.integers(0, 40), min_size=1, max_size=6),
+    shares=st.lists(st.integers(1, 10), min_size=1, max_size=4),
+    seed=st.integers(0, 2**16),
+)
+@PROPERTY
+def test_controlled_round_keeps_sums_within_one(rows, shares, seed):
+    total = sum(rows)
+    shares = np.array(shares)
+    cols = (shares * total) // shares.sum()
+    cols[0] += total - cols.sum()
+    m = controlled_round(np.array(rows), cols, np.random.default_rng(seed))
+    assert (m.sum(1) == rows).all() and (m.sum(0) == cols).all()
+    if total:
+        quota = np.outer(rows, cols) / total
+        assert (np.abs(m - quota) < 1).all()
+
+
+@given(
+    class_counts=st.lists(st.integers(3, 60), min_size=2, max_size=5),
+    seed=st.integers(0, 2**16),
+    ratios=st.sampled_from([None, (0.7, 0.15, 0.15), (0.8, 0.1, 0.1)]),
+)
+@PROPERTY
+def test_split_is_exact_stratified_and_reproducible(class_counts, seed, ratios):
+    ds = make_data(class_counts)
+    n = len(ds)
+    sizes = policy_sizes(n, ratios=ratios)
+    assume(min(sizes["dev"], sizes["test"]) > 0)
+    policy = SplitPolicy(ratios=ratios)
+    split = make_split(ds, seed=seed, policy=policy)
+    check_partition(split, n)
+    assert split.sizes() == sizes
+    y = ds.y.numpy()
+    for name, idx in split.parts().items():
+        got = np.bincount(y[idx], minlength=len(class_counts))
+        expected = np.array(class_counts) * sizes[name] / n
+        assert (np.abs(got - expected) <= 1).all(), (name, got, expected)  # within one example
+    again = make_split(ds, seed=seed, policy=policy)
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(split.parts().values(), again.parts().values(), strict=True)
+    )
+
+
+@given(
+    class_counts=st.lists(st.integers(4, 50), min_size=2, max_size=4),
+    extra_sizes=st.lists(st.integers(1, 25), min_size=1, max_size=2),
+    seed=st.integers(0, 2**16),
+)
+@PROPERTY
+def test_every_source_is_in_every_part(class_counts, extra_sizes, seed):
+    n = sum(class_counts)
+    assume(sum(extra_sizes) < n // 2)
+    rng = np.random.default_rng(seed)
+    sources = np.array(["main"] * n, dtype=object)
+    chosen = rng.permutation(n)
+    start = 0
+    for k, size in enumerate(extra_sizes):
+        sources[chosen[start : start + size]] = f"s{k}"
+        start += size
+    ds = make_data(class_counts, sources=sources)
+    split = make_split(ds, seed=seed)
+    check_partition(split, n)
+    assert len(split.train_dev) == len(split.dev) > 0  # several sources: train-dev by default
+    names, counts = np.unique(sources, return_counts=True)
+    parts = split.parts()
+    assume(min(len(idx) for idx in parts.values()) >= len(names))
+    for name, count in zip(names, counts, strict=True):
+        if count >= len(parts):
+            for part, idx in parts.items():
+                assert (sources[idx] == name).any(), (name, count, part)
+
+
+def test_large_sources_are_stratified_by_class_and_source():
+    counts = [300, 200, 100]
+    n = sum(counts)
+    sources = np.array(["a", "b", "c"] * (n // 3), dtype=object)
+    ds = make_data(counts, sources=sources)
+    split = make_split(ds, seed=7)
+    y = ds.y.numpy()
+    for idx in split.parts().values():
+        expected = np.array(counts) * len(idx) / n
+        assert (np.abs(np.bincount(y[idx], minlength=3) - expected) <= 1).all()
+        for s in "abc":
+            assert abs((sources[idx] == s).sum() - len(idx) / 3) <= 3  # 1 per class
+
+
+def test_preset_test_is_kept_and_dev_comes_from_the_rest():
+    ds = make_data([500] * 10)  # like MNIST-1D: 5000 examples, the last 1000 are test
+    preset = np.array([""] * 4000 + ["test"] * 1000, dtype=object)
+    ds = dataclasses.replace(ds, preset_split=preset)
+    split = make_split(ds, seed=0)
+    assert np.array_equal(split.test, np.arange(4000, 5000))
+    assert split.sizes() == {"train": 3000, "train-dev": 0, "dev": 1000, "test": 1000}
+    assert split.dev.max() < 4000
+
+
+def test_dev_source_builds_dev_and_test_from_that_source():
+    n = 1200
+    sources = np.array(["web"] * 1000 + ["phone"] * 200, dtype=object)
+    ds = make_data([600, 600], sources=sources)
+    split = make_split(ds, seed=1, policy=SplitPolicy(dev_source="phone"))
+    check_partition(split, n)
+    assert (sources[split.dev] == "phone").all() and (sources[split.test] == "phone").all()
+    assert len(split.dev) == len(split.test) == 50  # a quarter of the source each at most
+    assert len(split.train_dev) == len(split.dev)  # train-dev: same distribution as train
+    kept = np.concatenate([split.train, split.train_dev])
+    assert (sources[kept] == "phone").sum() == 100  # half of it stays on the training side
+    assert {"web", "phone"} <= set(sources[split.train_dev])
+
+
+def test_train_dev_on_request_and_off_on_request():
+    ds = make_data([50, 50])
+    assert len(make_split(ds, seed=0).train_dev) == 0
+    assert len(make_split(ds, seed=0, policy=SplitPolicy(train_dev=True)).train_dev) == 20
+    multi = make_data([50, 50], sources=np.array(["a", "b"] * 50, dtype=object))
+    assert len(make_split(multi, seed=0, policy=SplitPolicy(train_dev=False)).train_dev) == 0
+
+
+def test_same_seed_same_split_other_seed_other_split():
+    ds = make_data([40, 40, 40])
+    a, b, c = (make_split(ds, seed=s) for s in (5, 5, 6))
+    assert np.array_equal(a.dev, b.dev) and not np.array_equal(a.dev, c.dev)
+
+
+def test_refusals():
+    with pytest.raises(
+        InvalidInputError,
+        match=r"toy: class 'c1' has 2 example\(s\), too few "
+        r"for a stratified split into 3 parts \(train, dev, test\)",
+    ):
+        make_split(make_data([30, 2]), seed=0)
+    with pytest.raises(
+        InvalidInputError,
+        match=r"too few: under ratios 98/1/1 the dev, test "
+        r"set\(s\) would be empty",
+    ):
+        make_split(make_data([20, 20]), seed=0, policy=SplitPolicy(ratios=(0.98, 0.01, 0.01)))
+    with pytest.raises(InvalidInputError, match=r"split ratios .* summing to 100"):
+        SplitPolicy(ratios=(0.5, 0.2, 0.2))
+    sources = np.array(["web"] * 57 + ["phone"] * 3, dtype=object)
+    with pytest.raises(
+        InvalidInputError,
+        match=r"--dev-source 'phone' has 3 example\(s\) to "
+        r"split, too few",
+    ):
+        make_split(
+            make_data([30, 30], sources=sources), seed=0, policy=SplitPolicy(dev_source="phone")
+        )
+
+
+def test_split_json_round_trip_by_ids():
+    ds = make_data([30, 30], sources=np.array(["a", "b"] * 30, dtype=object))
+    split = make_split(ds, seed=2)
+    saved = json.loads(json.dumps(split.to_json(ds)))
+    assert saved["sizes"] == split.sizes() and saved["ids"]["dev"][0].startswith("id")
+    back = Split.from_json(ds, saved)
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(split.parts().values(), back.parts().values(), strict=True)
+    )
+    with pytest.raises(InvalidInputError, match=r"puts id 'nope' in dev but toy has no example"):
+        Split.from_ids(ds, {"dev": ["nope"]})
+    with pytest.raises(InvalidInputError, match=r"puts id 'id1' in both train and dev"):
+        Split.from_ids(ds, {"train": ["id1"], "dev": ["id1"]})
+    with pytest.raises(InvalidInputError, match=r"split part 'val' is unknown"):
+        Split.from_ids(ds, {"val": ["id1"]})

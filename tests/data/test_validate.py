@@ -1,0 +1,226 @@
+"""Every validation case: one InvalidInputError line naming file, column, row and the fix."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from orthotune import InvalidInputError
+from orthotune.data import LoadOptions, load_dataset
+
+GOOD = "a,b,label\n1,2,x\n3,4,y\n5,6,x\n"
+
+CSV_CASES = [
+    # (file text, options, message pattern)
+    (
+        "a,b,label\n1,2,x\n3,oops,y\n",
+        {},
+        r"column 'b' is numeric but row 1 \(file line 3\) "
+        r"holds the text 'oops'.*--drop b",
+    ),
+    (
+        "a,b,label\nu,2,x\n7,3,y\nv,4,x\n",
+        {},
+        r"column 'a' is text but row 1 \(file line 3\) holds "
+        r"the number '7'.*--drop a",
+    ),
+    (
+        "a,b,label\n1,2,x\n,4,y\n,6,x\n3,,y\n",
+        {},
+        r"missing \(NaN\) values in 2 column\(s\): "
+        r"a \(2\), b \(1\): use --impute mean or --impute median",
+    ),
+    (
+        "a,b,label\n1,inf,x\n3,-inf,y\n",
+        {},
+        r"infinite values in 1 column\(s\): b \(2\); first "
+        r"in 'b' at row 0 \(file line 2\).*--drop b",
+    ),
+    ("a,b,label\n1,2,x\n3,4,x\n", {}, r"needs at least 2 classes to classify, found 1 \(x\)"),
+    (
+        "a,b,label\n1,2,x\n3,4,\n",
+        {},
+        r"--target column 'label' is empty in 1 row\(s\), first at "
+        r"row 1 \(file line 3\)",
+    ),
+    (
+        GOOD,
+        {"target": "klass"},
+        r"--target 'klass' names a column that does not exist; "
+        r"columns: a, b, label",
+    ),
+    (
+        "a,b,outcome\n1,2,x\n3,4,y\n",
+        {},
+        r"no --target given and no column named "
+        r"label/target/y/class; columns: a, b, outcome: give --target COL",
+    ),
+    (GOOD, {"drop": ["c"]}, r"--drop 'c' names a column that does not exist"),
+    (GOOD, {"id": "key"}, r"--id 'key' names a column that does not exist"),
+    (GOOD, {"weight": "w"}, r"--weight 'w' names a column that does not exist"),
+    (GOOD, {"source": "site"}, r"--source 'site' names a column that does not exist"),
+    (GOOD, {"split_col": "part"}, r"--split-col 'part' names a column that does not exist"),
+    (GOOD, {"weight": "a", "drop": ["a"]}, r"column 'a' is given to both --weight and --drop"),
+    (
+        "a,w,label\n1,2,x\n3,-1,y\n",
+        {"weight": "w"},
+        r"weight column 'w' has 1 negative value"
+        r"\(s\), first -1 at row 1 \(file line 3\): weights must be ≥ 0",
+    ),
+    ("a,w,label\n1,0,x\n3,0,y\n", {"weight": "w"}, r"weight column 'w' is zero for every row"),
+    ("a,w,label\n1,1,x\n3,heavy,y\n", {"weight": "w"}, r"weight column 'w' has 1 non-finite"),
+    ("a,a,label\n1,2,x\n3,4,y\n", {}, r"duplicate column names a: rename the columns"),
+    ("k,a,label\n1,2,x\n1,4,y\n", {"id": "k"}, r"--id column 'k' repeats the id '1' \(2 times"),
+    (
+        "a,p,label\n1,train,x\n3,valid,y\n",
+        {"split_col": "p"},
+        r"--split-col 'p' holds 'valid' "
+        r"at row 1 \(file line 3\); accepted: train, train-dev, dev, test or empty",
+    ),
+    ("a,label\n", {}, r"has no data rows"),
+    ("a,n,label\n1,,x\n2,,y\n", {}, r"column 'n' is empty in every row: --drop n"),
+    ("k,label\n1,x\n2,y\n", {"id": "k"}, r"no feature columns are left"),
+    (GOOD, {"dev_source": "web"}, r"--dev-source 'web' needs a source per example: give --source"),
+    (
+        "a,s,label\n1,u,x\n2,v,y\n",
+        {"source": "s", "dev_source": "w"},
+        r"--dev-source 'w' is not "
+        r"a source of this data; sources: u, v",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "options", "match"), CSV_CASES)
+def test_csv_problems_are_one_line_errors(write_csv, text, options, match):
+    path = write_csv(text)
+    with pytest.raises(InvalidInputError, match=match) as err:
+        load_dataset(str(path), LoadOptions(**options))
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(str(path))  # names the file
+
+
+def test_too_many_categories(write_csv):
+    rows = "\n".join(f"{i},name{i},{'xy'[i % 2]}" for i in range(30))
+    path = write_csv("a,who,label\n" + rows + "\n")
+    with pytest.raises(
+        InvalidInputError,
+        match=r"text column 'who' has 30 distinct values in 30 "
+        r"rows.*--drop who, --id who",
+    ):
+        load_dataset(str(path))
+
+
+def test_file_problems(tmp_path):
+    with pytest.raises(
+        InvalidInputError,
+        match=r"missing.csv: file does not exist: check the "
+        r"path",
+    ):
+        load_dataset(str(tmp_path / "missing.csv"))
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(InvalidInputError, match=r"empty.csv: file is empty \(0 bytes\)"):
+        load_dataset(str(tmp_path / "empty.csv"))
+    (tmp_path / "data.xlsx").write_text("x")
+    with pytest.raises(
+        InvalidInputError,
+        match=r"unsupported data file extension '.xlsx'; "
+        r"accepted: a .csv, .parquet or .npz",
+    ):
+        load_dataset(str(tmp_path / "data.xlsx"))
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(InvalidInputError, match=r"dir.csv: is not a regular file"):
+        load_dataset(str(tmp_path / "dir.csv"))
+    (tmp_path / "bad.parquet").write_bytes(b"this is not parquet at all")
+    with pytest.raises(InvalidInputError, match=r"bad.parquet: cannot be read as Parquet"):
+        load_dataset(str(tmp_path / "bad.parquet"))
+    (tmp_path / "bad.npz").write_bytes(b"PK not a zip")
+    with pytest.raises(InvalidInputError, match=r"bad.npz: cannot be read as NPZ"):
+        load_dataset(str(tmp_path / "bad.npz"))
+    (tmp_path / "latin.csv").write_bytes("a,label\n1,caf\xe9\n2,x\n".encode("latin-1"))
+    with pytest.raises(InvalidInputError, match=r"latin.csv: cannot be read as CSV.*UTF-8"):
+        load_dataset(str(tmp_path / "latin.csv"))
+
+
+def test_parquet_duplicate_columns(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_arrays(
+        [pa.array([1, 2]), pa.array([3, 4]), pa.array(["x", "y"])], names=["a", "a", "label"]
+    )
+    pq.write_table(table, tmp_path / "dup.parquet")
+    with pytest.raises(InvalidInputError, match=r"dup.parquet: duplicate column names a"):
+        load_dataset(str(tmp_path / "dup.parquet"))
+
+
+NPZ_CASES = [
+    ({"x": np.zeros((3, 2))}, r"has no array 'y' \(found: x\): save the labels as 'y'"),
+    (
+        {"x": np.zeros((3, 2)), "y": np.arange(3), "labels": np.arange(3)},
+        r"unknown array\(s\) 'labels'; accepted: x, y, weights, source, ids, split",
+    ),
+    ({"x": np.array([["a"], ["b"]]), "y": np.arange(2)}, r"array 'x' has dtype <U1, not numeric"),
+    (
+        {"x": np.zeros(3), "y": np.arange(3)},
+        r"array 'x' has shape \(3,\); accepted: \[n, "
+        r"features\]",
+    ),
+    (
+        {"x": np.zeros((3, 2)), "y": np.arange(4)},
+        r"array 'y' has shape \(4,\) but 'x' has 3 "
+        r"examples",
+    ),
+    (
+        {"x": np.array([[1.0], [np.nan], [np.nan]]), "y": np.arange(3)},
+        r"missing \(NaN\) values "
+        r"in 1 column\(s\): x\[0\] \(2\)",
+    ),
+    (
+        {"x": np.zeros((2, 1)), "y": np.arange(2), "weights": np.array([0.0, 0.0])},
+        r"weight column 'weights' is zero for every row",
+    ),
+    ({"x": np.zeros((2, 1)), "y": np.zeros(2)}, r"needs at least 2 classes"),
+    (
+        {"x": np.zeros((3, 1)), "y": np.array([0.0, np.nan, 1.0])},
+        r"label column 'y' is empty in 1 row\(s\), first at row 1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("arrays", "match"), NPZ_CASES)
+def test_npz_problems(tmp_path, arrays, match):
+    path = tmp_path / "d.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(InvalidInputError, match=match):
+        load_dataset(str(path))
+
+
+def test_npz_with_python_objects_is_refused(tmp_path):
+    path = tmp_path / "obj.npz"
+    np.savez(path, x=np.array([{"a": 1}, {"b": 2}], dtype=object), y=np.arange(2))
+    with pytest.raises(
+        InvalidInputError,
+        match=r"obj.npz: cannot be read as NPZ.*no Python "
+        r"objects",
+    ):
+        load_dataset(str(path))
+
+
+def test_column_options_do_not_apply_to_npz_or_builtins(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, x=np.zeros((4, 1)), y=np.arange(4) % 2)
+    with pytest.raises(InvalidInputError, match=r"--target only apply to CSV and Parquet"):
+        load_dataset(str(path), LoadOptions(target="y"))
+    with pytest.raises(InvalidInputError, match=r"builtin:digits: --drop only apply to CSV"):
+        load_dataset("builtin:digits", LoadOptions(drop=["a"]))
+
+
+def test_parquet_stray_text_in_numeric_object_column(tmp_path):
+    frame = pd.DataFrame({"a": ["1", "2", "n.a.", "4"], "label": ["x", "y", "x", "y"]})
+    frame.to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(
+        InvalidInputError,
+        match=r"column 'a' is numeric but row 2 holds the text "
+        r"'n.a.'",
+    ):
+        load_dataset(str(tmp_path / "t.parquet"))

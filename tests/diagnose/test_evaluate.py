@@ -1,0 +1,84 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import precision_recall_fscore_support
+
+from orthotune import InvalidInputError
+from orthotune.diagnose import Problem, evaluate_predictions
+
+CLASSES = ["cat", "dog", "bird"]
+
+
+def _predictions(seed=0, splits=(("train", 3000, 0.97), ("dev", 1000, 0.90))):
+    rng = np.random.default_rng(seed)
+    frames = []
+    for split, n, acc in splits:
+        y = rng.integers(0, 3, n)
+        logits = rng.normal(size=(n, 3))
+        logits[np.arange(n), y] += np.where(rng.random(n) < acc, 5.0, -5.0)
+        p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+        frame = pd.DataFrame(
+            {
+                "id": np.arange(n),
+                "y_true": np.array(CLASSES)[y],
+                "split": split,
+                "source": rng.choice(["web", "phone"], n),
+            }
+        )
+        for i, c in enumerate(CLASSES):
+            frame[f"p_{c}"] = p[:, i]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_per_split_reports_equal_sklearn_and_diagnosis_runs():
+    table = _predictions()
+    result = evaluate_predictions(table, human_error="1%")
+    assert result.classes == CLASSES  # the p_ columns' order
+    assert [s.split for s in result.splits] == ["train", "dev"]
+    dev = table[table.split == "dev"]
+    y_pred = np.array(CLASSES)[dev[[f"p_{c}" for c in CLASSES]].to_numpy().argmax(1)]
+    _, r, _, _ = precision_recall_fscore_support(dev.y_true, y_pred, labels=CLASSES)
+    np.testing.assert_allclose(result.splits[1].report.scores("recall"), r)
+    assert result.splits[1].n == 1000 and result.splits[1].confidence.ece is not None
+    d = result.diagnosis
+    assert d.levels.dev.n == 1000 and d.levels.train.n == 3000
+    assert d.levels.dev.error == pytest.approx(result.splits[1].report.error)
+    assert d.problem == Problem.AVOIDABLE_BIAS  # ~3 % train error vs 1 % human
+    assert set(d.levels.dev_sources) == {"web", "phone"}
+
+
+def test_without_split_there_is_one_table_and_no_diagnosis():
+    table = pd.DataFrame({"y_true": [0, 1, 1, 2], "y_pred": [0, 1, 2, 2]})
+    result = evaluate_predictions(table)
+    assert [s.split for s in result.splits] == ["all"]
+    assert result.diagnosis is None and "no diagnosis" in result.notes[0]
+    assert result.splits[0].report.accuracy == 0.75
+
+
+def test_y_pred_wins_over_probabilities_for_labels_and_positive_class_is_reported():
+    table = pd.DataFrame({"y_true": [0, 1], "y_pred": [1, 1], "p_0": [0.6, 0.2], "p_1": [0.4, 0.8]})
+    result = evaluate_predictions(table, positive_class="1")
+    assert result.splits[0].report.accuracy == 0.5
+    assert result.splits[0].report.binary.precision == 0.5
+
+
+@pytest.mark.parametrize(
+    ("table", "match"),
+    [
+        ({"y_pred": [0, 1]}, "no y_true column \\(columns: y_pred\\)"),
+        ({"y_true": [0, 1]}, "neither y_pred nor p_<class> columns"),
+        ({"y_true": ["a", "b"], "y_pred": ["a", "z"]}, "never seen in the true labels: 'z'"),
+        (
+            {"id": [5, 6], "y_true": [0, 1], "p_0": [0.5, 0.3], "p_1": [0.5, 0.3]},
+            "row 1 \\(id 6\\) sum to 0.6",
+        ),
+        (
+            {"y_true": [0, 1], "y_pred": [0, 1], "split": ["train", "holdout"]},
+            "split column holds \\['holdout'\\]: accepted values are train, train-dev, dev, test",
+        ),
+    ],
+)
+def test_bad_predictions_are_one_line_errors(table, match):
+    with pytest.raises(InvalidInputError, match=match):
+        evaluate_predictions(pd.DataFrame(table))

@@ -1,0 +1,135 @@
+import pytest
+
+from orthotune.diagnose import ErrorLevels, Problem, diagnose
+
+
+def _diagnose(tolerance="1%", **rates):
+    return diagnose(ErrorLevels.from_rates(**rates), tolerance=tolerance)
+
+
+LECTURE = dict(human_error="0.7%", bayes_error="0.5%")
+
+
+def test_model_a_high_bias_and_high_variance_first_focus_on_bias():
+    d = _diagnose(**LECTURE, train_error="3.5%", dev_error="7.8%")
+    assert d.verdict.findings == ["High bias", "High variance"]
+    assert d.verdict.focus == "first focus on bias"
+    assert d.problem == Problem.AVOIDABLE_BIAS
+    assert d.is_high == {"avoidable_bias": True, "bias": True, "variance": True}
+
+
+def test_model_b_high_bias_low_variance():
+    d = _diagnose(**LECTURE, train_error="3.5%", dev_error="4.0%")
+    assert d.verdict.headline == "High bias, Low variance — focus on bias"
+    assert d.problem == Problem.AVOIDABLE_BIAS and not d.is_high["variance"]
+
+
+def test_model_c_low_bias_high_variance():
+    d = _diagnose(**LECTURE, train_error="1.0%", dev_error="5.0%")
+    assert d.verdict.headline == "Low bias, High variance — focus on variance"
+    assert d.problem == Problem.VARIANCE
+
+
+def test_model_d_well_trained():
+    d = _diagnose(**LECTURE, train_error="0.8%", dev_error="1.0%")
+    assert d.verdict.headline == "Low bias, Low variance — quite well-trained model"
+    assert d.problem == Problem.NONE and d.knobs == []
+
+
+def test_tolerance_is_configurable():
+    d = _diagnose(**LECTURE, train_error="3.5%", dev_error="4.0%", tolerance="0.25%")
+    assert d.is_high["variance"]  # 0.5 % is above a 0.25 % tolerance
+
+
+def test_data_mismatch_is_the_largest_remaining_gap():
+    d = _diagnose(human_error="1%", train_error="1.5%", train_dev_error="2%", dev_error="9%")
+    assert d.is_high == {"avoidable_bias": False, "variance": False, "data_mismatch": True}
+    assert d.problem == Problem.DATA_MISMATCH
+    assert "Data mismatch" in d.verdict.findings
+    assert d.knobs[0].id == "noise_augmentation"
+
+
+def test_dev_overfitting():
+    d = _diagnose(human_error="1%", train_error="1.5%", dev_error="2%", test_error="6%")
+    assert d.problem == Problem.DEV_OVERFITTING
+    assert "Overfitting the dev set" in d.verdict.findings
+    assert [k.id for k in d.knobs] == ["bigger_dev_set"]
+
+
+def test_bias_wins_over_a_larger_variance():
+    d = _diagnose(human_error="1%", train_error="3%", dev_error="20%")
+    assert d.problem == Problem.AVOIDABLE_BIAS
+
+
+def test_surpassing_human_level_says_avoidable_bias_is_unknown():
+    d = _diagnose(human_error="0.5%", train_error="0.3%", dev_error="0.6%")
+    assert d.verdict.surpassed_human
+    assert d.verdict.findings[0] == "Surpassing human-level performance"
+    assert any("avoidable bias is unknown" in n for n in d.verdict.notes)
+    assert d.problem == Problem.NONE
+
+
+def test_surpassing_human_with_known_bayes_uses_the_bias():
+    d = _diagnose(human_error="5%", bayes_error="0.5%", train_error="3%", dev_error="3.2%")
+    assert d.verdict.surpassed_human and d.is_high["bias"]
+    assert d.problem == Problem.AVOIDABLE_BIAS
+
+
+def test_a_gap_inside_the_noise_is_not_high_and_the_dev_size_needed_is_given():
+    d = _diagnose(
+        human_error="0.7%", train_error="1%", dev_error="2.5%", train_size=50_000, dev_size=80
+    )
+    j = next(j for j in d.verdict.judgements if j.gap == "variance")
+    assert j.above_tolerance and j.low < 0 and not j.is_high and j.resolved is False
+    assert j.set_to_grow == "dev" and j.needed_n > 80
+    note = next(n for n in d.verdict.notes if n.startswith("the dev set (80 examples)"))
+    assert f"about {j.needed_n:,} dev examples would give ±0.50%" in note
+    # At the advised size the same rates resolve the gap.
+    bigger = _diagnose(
+        human_error="0.7%",
+        train_error="1%",
+        dev_error="2.5%",
+        train_size=50_000,
+        dev_size=j.needed_n,
+    )
+    assert bigger.is_high["variance"]
+
+
+def test_low_gap_with_wide_interval_is_unresolved():
+    d = _diagnose(
+        human_error="0.7%", train_error="0.8%", dev_error="1.0%", train_size=50_000, dev_size=1_000
+    )
+    j = next(j for j in d.verdict.judgements if j.gap == "variance")
+    assert not j.is_high and j.resolved is False and j.high > 0.01
+
+
+def test_missing_counts_are_noted():
+    d = _diagnose(human_error="0.7%", train_error="3.5%", dev_error="7.8%")
+    assert any("example counts missing" in n for n in d.verdict.notes)
+
+
+def test_sources_that_differ_point_at_mismatch():
+    d = _diagnose(
+        human_error="1%",
+        train_error="2%",
+        dev_error="6%",
+        train_size=20_000,
+        dev_size=4_000,
+        dev_sources={"web": ("2.5%", 2000), "phone": ("9.5%", 2000)},
+    )
+    assert any("dev error differs across sources" in n for n in d.verdict.notes)
+
+
+@pytest.mark.parametrize("tolerance", ["0", "-1%"])
+def test_bad_tolerance(tolerance):
+    from orthotune import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="tolerance"):
+        _diagnose(tolerance=tolerance, human_error="1%", train_error="2%", dev_error="3%")
+
+
+def test_without_human_error_the_avoidable_bias_is_unknown_but_variance_is_judged():
+    d = diagnose(ErrorLevels.from_rates(human_error=None, train_error="2%", dev_error="9%"))
+    assert d.problem == Problem.VARIANCE and "avoidable_bias" not in d.is_high
+    assert d.verdict.findings == ["High variance"]
+    assert any("no human-level error given" in n for n in d.verdict.notes)

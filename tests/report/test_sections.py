@@ -1,0 +1,177 @@
+"""Reading a run folder into section objects: what is present, in which shape, and tolerance."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from orthotune._errors import InvalidInputError
+from orthotune.report import ReportInfo, read_run_folder, read_study
+
+ALL_SECTIONS = [
+    "summary",
+    "diagnosis",
+    "learning-curves",
+    "lr-schedule",
+    "confusion",
+    "decisions",
+    "search-progress",
+    "importance",
+    "pareto",
+    "error-analysis",
+    "label-issues",
+]
+
+
+def test_full_run_folder_has_every_section(run_info: ReportInfo) -> None:
+    info = run_info
+    assert info.section_ids() == ALL_SECTIONS
+    assert info.notes == []
+    facts = dict(info.summary.facts)
+    assert facts["Data"] == "builtin:synthetic"
+    assert facts["Chosen model"] == "trial-3"
+    assert facts["Split"] == "train 240 · train-dev 40 · dev 60 · test 60"
+    assert dict(info.summary.test_metrics)["accuracy"] == "91.25 %"
+    assert info.summary.headline.startswith("Data mismatch")
+
+
+def test_ladder_levels_gaps_and_intervals(run_info: ReportInfo) -> None:
+    ladder = run_info.ladder
+    assert [k for k, _, _ in ladder.levels] == [
+        "human_error",
+        "train_error",
+        "train_dev_error",
+        "dev_error",
+        "test_error",
+    ]
+    gaps = {g.key: g for g in ladder.gaps}
+    assert list(gaps) == ["avoidable_bias", "variance", "data_mismatch", "dev_overfitting"]
+    assert (gaps["variance"].lower, gaps["variance"].upper) == ("train_error", "train_dev_error")
+    assert gaps["data_mismatch"].estimate.is_high is True
+    assert gaps["avoidable_bias"].estimate.low == pytest.approx(0.007)
+    assert ladder.knobs[0].startswith("make training data more like dev")
+    assert ladder.notes == ["the dev set (60 examples) is too small to resolve a 1-point gap"]
+    train = ladder.levels[1][2]  # the interval comes from the decomposition's level list
+    assert (train.value, train.low, train.high) == pytest.approx((0.061, 0.049, 0.073))
+
+
+def test_curves_chosen_model_then_best_others_and_trials(run_info: ReportInfo) -> None:
+    info = run_info
+    curves = info.curves
+    assert curves.chosen.name == "trial-3"
+    assert curves.chosen.stop_reason.startswith("PATIENCE_EXHAUSTED")
+    assert [c.name for c in curves.others] == ["trial-5", "trial-0"]  # best dev error first
+    # The best trials by the maximized objective, each with its per-epoch reports.
+    finals = [info.study.trials[int(c.name.split()[1])].values[0] for c in curves.trials]
+    assert len(curves.trials) == 4 and finals == sorted(finals, reverse=True)
+    assert info.schedule is curves.chosen and curves.chosen.has("lr")
+
+
+def test_confusion_prefers_test_split_and_stored_averages(run_info: ReportInfo) -> None:
+    confusion = run_info.confusion
+    assert confusion.split == "test"
+    assert confusion.class_names == ["zero", "one", "two", "three"]
+    assert sum(map(sum, confusion.matrix)) == 240
+    assert confusion.scores.stored_summary is True
+    assert confusion.scores.harmonic == (0.909, 0.899, 0.904)
+
+
+def test_decisions_timeline(run_info: ReportInfo) -> None:
+    decisions = run_info.decisions
+    assert [(s.index, s.kept) for s in decisions.steps] == [(1, True), (2, False)]
+    first = decisions.steps[0]
+    assert first.knob == "bigger network" and first.seconds == 41.5
+    assert dict(first.before)["avoidable bias"].value == 0.08
+    assert first.variants.columns == ["name", "params.width", "dev_error"]
+    assert decisions.final.startswith("Stopped at the budget")
+
+
+def test_study_best_respects_satisficing_and_has_importance(run_info: ReportInfo) -> None:
+    study = run_info.study
+    assert study.directions == ["maximize"] and study.metric_names == ["dev_accuracy"]
+    ranked = study.ranked(20)
+    feasible = [t.feasible for t in ranked]
+    assert feasible == sorted(feasible, reverse=True)  # constraint-meeting trials first
+    assert set(study.importances) <= {"lr", "width", "activation", "dropout"}
+    assert study.importances and abs(sum(study.importances.values()) - 1) < 1e-6
+    assert study.pareto_axes == ("latency_ms", "dev_accuracy")
+    front = [p for p in study.pareto_points if p[3]]
+    # No front point is beaten on both criteria by any trial.
+    for _, x, y, _ in front:
+        assert not any(px < x and py > y for _, px, py, _ in study.pareto_points)
+
+
+def test_analysis_files_become_tables(run_info: ReportInfo) -> None:
+    analyses = {a.file_name: a for a in run_info.analyses}
+    errors = analyses["analysis/errors.json"]
+    assert errors.kind == "error_analysis"
+    misclassified = next(t for t in errors.tables if t.title == "misclassified")
+    assert misclassified.total_rows == 60 and len(misclassified.rows) == 25
+    issues = analyses["analysis/label_issues.json"]
+    assert issues.kind == "label_issues"
+    assert ("suspected label issues", "2") in issues.facts
+
+
+def _write(path: Path, content: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content), encoding="utf-8")
+
+
+def test_diagnosis_alone_with_bare_numbers_and_no_train_dev(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "diagnosis.json",
+        {
+            "human_error": 0.007,
+            "train_error": 0.035,
+            "dev_error": 0.078,
+            "avoidable_bias": 0.028,
+            "variance": 0.043,
+            "verdict": "High bias and high variance: first focus on bias.",
+        },
+    )
+    info = read_run_folder(tmp_path)
+    assert info.section_ids() == ["summary", "diagnosis"]
+    variance = next(g for g in info.ladder.gaps if g.key == "variance")
+    assert (variance.lower, variance.upper) == ("train_error", "dev_error")
+    assert info.ladder.levels[0][2].low is None
+
+
+def test_columnar_history_symlinked_best_and_unreadable_file(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "history" / "m1.json",
+        {"train_loss": [1.0, 0.5, 0.25], "dev_loss": [1.1, 0.7, 0.6], "lr": [0.1, 0.05, 0.025]},
+    )
+    (tmp_path / "models" / "m1").mkdir(parents=True)
+    (tmp_path / "models" / "best").symlink_to("m1")
+    (tmp_path / "run.json").write_text("{not json", encoding="utf-8")
+    info = read_run_folder(tmp_path)
+    assert info.curves.chosen.name == "m1"
+    assert info.curves.chosen.epochs == [0.0, 1.0, 2.0]
+    assert info.schedule.series["lr"] == [0.1, 0.05, 0.025]
+    assert any(note.startswith("run.json could not be read") for note in info.notes)
+    assert "notes" in info.section_ids()
+
+
+def test_missing_run_dir_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match=r"RUN_DIR .*does not exist"):
+        read_run_folder(tmp_path / "nope")
+
+
+def test_file_instead_of_run_dir_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "report.csv").write_text("a,b\n", encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="is a file, not a run folder"):
+        read_run_folder(tmp_path / "report.csv")
+
+
+def test_folder_without_run_files_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
+    with pytest.raises(InvalidInputError, match=r"not a run folder: it holds none of run\.json"):
+        read_run_folder(tmp_path)
+
+
+def test_unknown_study_name_lists_the_studies(run_folder: Path) -> None:
+    storage = f"sqlite:///{run_folder / 'study.db'}"
+    with pytest.raises(InvalidInputError, match=r"--study 'other' is not in storage .*: run"):
+        read_study(storage, "other")

@@ -1,0 +1,80 @@
+"""Default spaces per data shape and params → (ModelSpec, TrainConfig)."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+import torch
+
+from orthotune._errors import InvalidInputError
+from orthotune.models import build_model
+from orthotune.search import (
+    FloatParam,
+    SearchSpace,
+    check_vocabulary,
+    default_space,
+    load_space,
+    params_to_candidate,
+)
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+@pytest.mark.parametrize(
+    ("shape", "archs"),
+    [((20,), ("mlp",)), ((1, 40), ("mlp", "cnn1d")), ((1, 8, 8), ("mlp", "cnn2d"))],
+)
+def test_default_space_builds_trainable_models(shape, archs):
+    space = default_space(shape, 3)
+    assert space["architecture"].choices == archs
+    for name in ("lr", "l2", "batch_size", "epochs", "optimizer", "dropout", "init", "width"):
+        assert name in space
+    assert space["lr"].scale == "log" and space["beta"].scale == "reverse_log"
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    kinds = set()
+    for _ in range(12):
+        trial = study.ask()
+        values = space.suggest(trial)
+        spec, config = params_to_candidate(values, input_shape=shape, num_classes=3)
+        kinds.add(spec.kind)
+        out = build_model(spec)(torch.zeros(2, *shape))
+        assert out.shape == (2, 3)
+        assert config.lr == values["lr"] and config.epochs == values["epochs"]
+        if values["optimizer"] == "adam":
+            assert config.beta1 == values["beta1"]
+        study.tell(trial, 0.0)
+    assert kinds == set(archs)
+
+
+def test_params_to_candidate_mapping_and_defaults():
+    spec, config = params_to_candidate(
+        {"architecture": "cnn", "width": 64, "depth": 2, "conv_blocks": 3, "lr": 0.01},
+        input_shape=(1, 40),
+        num_classes=10,
+    )
+    assert spec.kind == "cnn1d" and spec.hidden == (64, 64) and len(spec.conv) == 3
+    assert config.lr == 0.01 and config.optimizer == "adam"  # TrainConfig default kept
+
+
+def test_unknown_names_are_refused_with_the_list():
+    with pytest.raises(InvalidInputError, match=r"'learning_rate' is unknown: accepted are .*lr"):
+        params_to_candidate({"learning_rate": 0.1}, input_shape=(4,), num_classes=2)
+    space = SearchSpace({"momentum": FloatParam(low=0.5, high=0.9)})
+    with pytest.raises(InvalidInputError, match="'momentum' is unknown"):
+        check_vocabulary(space)
+
+
+def test_invalid_combination_is_one_line():
+    with pytest.raises(InvalidInputError, match="architecture 'cnn2d'"):
+        params_to_candidate({"architecture": "cnn2d"}, input_shape=(4,), num_classes=2)
+    with pytest.raises(InvalidInputError, match="dropout"):
+        params_to_candidate({"dropout": 1.5}, input_shape=(4,), num_classes=2)
+
+
+def test_load_space_checks_vocabulary(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "lr: {type: float, low: 1.0e-4, high: 0.1, scale: log}\nfoo: {type: int, low: 1, high: 2}\n"
+    )
+    with pytest.raises(InvalidInputError, match="'foo' is unknown"):
+        load_space(str(path))

@@ -1,0 +1,171 @@
+"""Study storage: SQLite in the run folder, resume, stale trials, concurrent workers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from orthotune._errors import InvalidInputError
+from orthotune.search import (
+    Heartbeat,
+    Owner,
+    claim,
+    default_storage_url,
+    fail_stale_trials,
+    open_storage,
+    open_study,
+    stale_reason,
+)
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_default_storage_in_run_folder_and_resume(tmp_path):
+    run = tmp_path / "run"
+    storage = open_storage(None, run_dir=run)
+    assert (run / "study.db").is_file()
+    assert default_storage_url(run).endswith("run/study.db")
+    study = open_study(storage, study_name="s")
+    study.tell(study.ask(), 1.0)
+    again = open_study(open_storage(default_storage_url(run)), study_name="s")
+    assert [t.state for t in again.trials] == [TrialState.COMPLETE]
+    with pytest.raises(InvalidInputError, match="maximizes its metric"):
+        open_study(storage, study_name="s", maximize=False)
+
+
+def test_bad_storage_urls(tmp_path):
+    with pytest.raises(InvalidInputError, match="could not be opened"):
+        open_storage("nosuchdb://x")
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        open_storage(f"sqlite:///{tmp_path}/missing/study.db")
+    with pytest.raises(InvalidInputError, match="--storage URL or --out"):
+        open_storage(None)
+
+
+def test_only_stale_trials_are_failed(tmp_path):
+    storage = open_storage(None, run_dir=tmp_path)
+    study = open_study(storage, study_name="s")
+    me = Owner.me()
+    done = study.ask()
+    claim(done)
+    study.tell(done, 0.5)
+    mine = study.ask()
+    claim(mine, me)  # a live worker (this process), fresh heartbeat
+    dead = study.ask()
+    claim(dead, Owner(host=me.host, pid=dead_pid()))  # its process is gone
+    far_fresh = study.ask()
+    claim(far_fresh, Owner(host="elsewhere", pid=1))
+    far_old = study.ask()
+    for k, v in Owner(host="elsewhere", pid=1).attrs(now=time.time() - 1000).items():
+        far_old.set_user_attr(k, v)
+    failed = fail_stale_trials(study, grace=120)
+    assert sorted(failed) == [dead.number, far_old.number]
+    by_number = {t.number: t for t in study.trials}
+    assert by_number[done.number].state == TrialState.COMPLETE
+    assert by_number[mine.number].state == TrialState.RUNNING
+    assert by_number[far_fresh.number].state == TrialState.RUNNING
+    assert "is gone" in by_number[dead.number].user_attrs["fail_reason"]
+    assert "no heartbeat" in by_number[far_old.number].user_attrs["fail_reason"]
+    assert by_number[dead.number].user_attrs["stale"] is True
+    # the live worker can still finish its trial
+    study.tell(mine, 0.7)
+    assert fail_stale_trials(study, grace=120) == []
+
+
+def test_heartbeat_thread_keeps_a_trial_fresh(tmp_path):
+    storage = open_storage(None, run_dir=tmp_path)
+    study = open_study(storage, study_name="s")
+    trial = study.ask()
+    claim(trial, Owner(host="elsewhere", pid=1))
+    first = storage.get_trial(trial._trial_id).user_attrs["heartbeat"]
+    with Heartbeat(storage, interval=0.05) as hb:
+        hb.track([trial])
+        time.sleep(0.3)
+    later = storage.get_trial(trial._trial_id)
+    assert later.user_attrs["heartbeat"] > first
+    assert stale_reason(later, grace=1.0, now=later.user_attrs["heartbeat"] + 0.5) is None
+    assert stale_reason(later, grace=1.0, now=later.user_attrs["heartbeat"] + 5) is not None
+
+
+WORKER = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    import optuna
+    from orthotune.search import ask_owned, open_storage, open_study, fail_stale_trials
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    url, n, kill_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    study = open_study(open_storage(url), study_name="shared",
+                       sampler=optuna.samplers.RandomSampler())
+    fail_stale_trials(study)
+    for i in range(n):
+        trial = ask_owned(study)
+        x = trial.suggest_float("x", -1, 1)
+        if i == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)  # dies with a RUNNING trial
+        study.tell(trial, x * x)
+    """
+)
+
+
+def run_workers(url: str, specs: list[tuple[int, int]]) -> list[int]:
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WORKER, url, str(n), str(k)], env=env)
+        for n, k in specs
+    ]
+    return [p.wait(timeout=120) for p in procs]
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_sqlite_study(tmp_path):
+    url = default_storage_url(tmp_path)
+    assert run_workers(url, [(15, -1), (15, -1)]) == [0, 0]
+    trials = optuna.load_study(study_name="shared", storage=url).trials
+    assert len(trials) == 30
+    assert sorted(t.number for t in trials) == list(range(30))
+    assert all(t.state == TrialState.COMPLETE for t in trials)
+    assert len({t.user_attrs["owner_pid"] for t in trials}) == 2
+
+
+@pytest.mark.slow
+def test_killed_worker_resumes_without_loss_or_duplicates(tmp_path):
+    url = default_storage_url(tmp_path)
+    assert run_workers(url, [(10, 4)]) == [-9]  # SIGKILLed while its 5th trial runs
+    assert run_workers(url, [(3, -1)]) == [0]  # the same command again
+    trials = optuna.load_study(study_name="shared", storage=url).trials
+    states = [t.state for t in trials]
+    assert states.count(TrialState.COMPLETE) == 4 + 3  # every finished trial kept
+    assert states.count(TrialState.FAIL) == 1  # the orphan, failed as stale with its reason
+    assert (
+        "is gone" in next(t for t in trials if t.state == TrialState.FAIL).user_attrs["fail_reason"]
+    )
+    assert sorted(t.number for t in trials) == list(range(len(trials)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["storage_write:12", "random:7"])
+def test_kill_inside_a_storage_write_leaves_a_valid_study(tmp_path, fault):
+    url = default_storage_url(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(SRC), "ORTHOTUNE_FAULT": fault}
+    proc = subprocess.run([sys.executable, "-c", WORKER, url, "8", "-1"], env=env, timeout=120)
+    assert proc.returncode == -9  # killed mid-transaction
+    assert run_workers(url, [(3, -1)]) == [0]  # the same command again, no fault
+    trials = optuna.load_study(study_name="shared", storage=url).trials
+    assert sorted(t.number for t in trials) == list(range(len(trials)))
+    assert sum(t.state == TrialState.COMPLETE for t in trials) >= 3
+    assert not any(t.state == TrialState.RUNNING for t in trials)  # orphans failed as stale

@@ -1,0 +1,65 @@
+import pytest
+
+from orthotune import InvalidInputError
+from orthotune.select import compare_table
+
+CLASS_TABLE = {
+    "Classifier": list("ABCDEF"),
+    "Class A": ["95%", "96%", "92%", "94%", "97%", "99%"],
+    "Class B": ["90%", "93%", "93%", "95%", "98%", "91%"],
+    "Class C": ["94%", "97%", "95%", "99%", "95%", "96%"],
+    "Class D": ["99%", "94%", "97%", "94%", "97%", "92%"],
+    "Average": ["94.5%", "95.0%", "94.3%", "95.5%", "96.8%", "94.5%"],
+    "latency_ms": ["70", "95", "35", "240", "980", "60"],
+}
+EXPECTED = {
+    "A": (94.5, 94.39),
+    "B": (95.0, 94.97),
+    "C": (94.25, 94.21),
+    "D": (95.5, 95.46),
+    "E": (96.75, 96.74),
+    "F": (94.5, 94.39),
+}
+
+
+def test_lecture_class_table_average_and_harmonic_mean():
+    result = compare_table(CLASS_TABLE)
+    assert result.class_columns == ["class_a", "class_b", "class_c", "class_d"]
+    assert result.metric_columns == ["latency_ms"]
+    assert "column 'Average' is recomputed from the per-class scores" in result.notes
+    values = {r.name: r.values for r in result.ranking.rows}
+    for name, (average, harmonic) in EXPECTED.items():
+        assert values[name]["average"] * 100 == pytest.approx(average, abs=5e-3)
+        assert values[name]["harmonic_mean"] * 100 == pytest.approx(harmonic, abs=5e-3)
+    assert result.ranking.metric == "harmonic_mean" and result.ranking.choice == "E"
+
+
+def test_average_subject_to_latency_chooses_b():
+    result = compare_table(CLASS_TABLE, metric="average", constraints=["latency_ms<100"])
+    assert result.ranking.choice == "B"
+    assert result.ranking.pareto_front == ["B", "C", "D", "E", "F"]
+
+
+def test_precision_recall_table_gets_f1_and_chooses_c():
+    table = {"name": ["A", "B", "C"], "precision": [0.96, 0.98, 0.94], "recall": [0.9, 0.88, 0.93]}
+    result = compare_table(table)
+    assert result.derived == ["f1"]
+    assert result.ranking.metric == "f1" and result.ranking.choice == "C"
+    f1 = {r.name: r.values["f1"] for r in result.ranking.rows}
+    assert f1 == pytest.approx({"A": 0.9290, "B": 0.9273, "C": 0.9350}, abs=5e-5)
+    assert compare_table(table, beta=2).ranking.metric == "f2"
+
+
+def test_bare_percent_numbers_in_rate_columns_are_refused_with_a_hint():
+    with pytest.raises(InvalidInputError, match="write 95% if you meant percent"):
+        compare_table({"name": ["A"], "accuracy": ["95"]})
+
+
+def test_non_numbers_are_named():
+    with pytest.raises(InvalidInputError, match="latency_ms of A is 'fast'"):
+        compare_table({"name": ["A"], "accuracy": ["0.9"], "latency_ms": ["fast"]})
+
+
+def test_unknown_metric_lists_columns():
+    with pytest.raises(InvalidInputError, match="accepted are latency_ms, average, harmonic_mean"):
+        compare_table(CLASS_TABLE, metric="speed")

@@ -1,0 +1,52 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orthotune._io import atomic_write_bytes, atomic_write_json, atomic_write_text
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def test_atomic_writes_replace_and_leave_no_temp_files(tmp_path):
+    target = tmp_path / "deep" / "file.json"
+    atomic_write_json(target, {"a": 1})
+    atomic_write_json(target, {"a": 2})
+    assert json.loads(target.read_text()) == {"a": 2}
+    atomic_write_text(tmp_path / "t.txt", "héllo")
+    assert (tmp_path / "t.txt").read_text(encoding="utf-8") == "héllo"
+    atomic_write_bytes(tmp_path / "b.bin", b"\x00\x01")
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [
+        "b.bin",
+        "file.json",
+        "t.txt",
+    ]
+
+
+def test_json_refuses_nan_rather_than_writing_invalid_json(tmp_path):
+    with pytest.raises(ValueError):
+        atomic_write_json(tmp_path / "x.json", {"a": float("nan")})
+    assert not (tmp_path / "x.json").exists()
+    assert list(tmp_path.iterdir()) == []  # the temp file was removed
+
+
+@pytest.mark.slow
+def test_sigkill_mid_write_keeps_the_old_file(tmp_path):
+    target = tmp_path / "data.txt"
+    target.write_text("old")
+    code = (
+        "import sys; from orthotune._io import atomic_write_text; "
+        "atomic_write_text(sys.argv[1], 'new' * 1000)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC), "ORTHOTUNE_FAULT": "atomic_write"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(target)], stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stderr.readline().strip() == "orthotune-fault: atomic_write"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert target.read_text() == "old"

@@ -1,0 +1,55 @@
+import pytest
+import torch
+
+from orthotune._errors import InvalidInputError
+from orthotune._rundir import RunDir, RunRecord, resolve_model_dir
+from orthotune.models import ModelSpec, build_model
+from orthotune.train import Manifest, save_checkpoint
+
+SPEC = ModelSpec(input_shape=(3,), num_classes=2, hidden=(4,))
+
+
+def test_create_refuses_an_existing_run_and_foreign_folders(tmp_path):
+    run = RunDir.create(tmp_path / "run")
+    run.write_run(RunRecord(command="train", data="x.csv", seed=1))
+    with pytest.raises(InvalidInputError, match=r"already holds a run.*never overwrites"):
+        RunDir.create(tmp_path / "run")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(InvalidInputError, match="is not empty and not an orthotune run"):
+        RunDir.create(tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(InvalidInputError, match="is a file, not a folder"):
+        RunDir.create(tmp_path / "afile")
+    (tmp_path / "empty").mkdir()
+    assert RunDir.create(tmp_path / "empty").path == tmp_path / "empty"
+
+
+def test_best_model_pointer_and_resolution(tmp_path):
+    run = RunDir.create(tmp_path / "run")
+    run.write_run(RunRecord(command="train"))
+    assert RunDir.open(run.path).read_run().command == "train"
+    for name in ("a", "b"):
+        save_checkpoint(run.model_dir(name), build_model(SPEC), Manifest(spec=SPEC, name=name))
+    with pytest.raises(InvalidInputError, match="names no chosen model"):
+        resolve_model_dir(run.path)
+    run.set_best("b")
+    assert (run.models_dir / "best").read_text() == "b\n"
+    assert not (run.models_dir / "best").is_symlink()
+    assert resolve_model_dir(run.path) == run.model_dir("b")
+    assert resolve_model_dir(run.model_dir("a")) == run.model_dir("a")
+    assert run.model_names() == ["a", "b"]
+    run.write_history("a", {"epochs": [1, 2]})
+    assert run.history_path("a").is_file()
+
+
+def test_names_and_missing_runs_are_refused(tmp_path):
+    run = RunDir(tmp_path)
+    with pytest.raises(InvalidInputError, match=r"model name '\.\./x' is not allowed"):
+        run.model_dir("../x")
+    with pytest.raises(InvalidInputError, match="not an orthotune run folder"):
+        RunDir.open(tmp_path)
+    with pytest.raises(ValueError, match="no checkpoint"):
+        run.set_best("ghost")
+    assert torch.__version__  # torch imported: checkpoints above were real

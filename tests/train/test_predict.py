@@ -1,0 +1,106 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from orthotune._errors import InvalidInputError
+from orthotune._rundir import RunDir, RunRecord
+from orthotune.data import LoadOptions, load_dataset, make_split
+from orthotune.train._predict import load_predictor, predict, summarize, write_predictions
+from orthotune.train._run import build_config, build_spec, save_trained, train_on_split
+
+
+def _table(n=240, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=n)
+    colour = rng.choice(["red", "green", "blue"], size=n)
+    label = np.where(a + (colour == "red") > 0.5, "yes", "no")
+    return pd.DataFrame(
+        {"key": [f"k{i}" for i in range(n)], "a": a, "colour": colour, "label": label}
+    )
+
+
+def _train(tmp_path, data, options=None):
+    options = options or LoadOptions()
+    dataset = load_dataset(data, options)
+    split = make_split(dataset, seed=0)
+    spec = build_spec(
+        {"hidden": (16,)}, data_shape=dataset.input_shape, num_classes=dataset.num_classes
+    )
+    config = build_config({"epochs": 20, "lr": 0.02, "batch_size": 32})
+    trained = train_on_split(dataset, split, spec, config, seed=0, device="cpu")
+    run = RunDir.create(tmp_path / "run")
+    run.write_run(RunRecord(command="train", data=data))
+    summary = save_trained(
+        run, "mlp", trained, dataset, split, data=data, data_options=options.model_dump(mode="json")
+    )
+    return run, summary
+
+
+@pytest.fixture(scope="module")
+def table_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("table")
+    path = tmp / "train.csv"
+    _table().to_csv(path, index=False)
+    run, summary = _train(tmp, str(path), LoadOptions(id="key"))
+    return tmp, path, run, summary
+
+
+def test_predictions_on_the_training_file_carry_ids_labels_and_split(table_run):
+    _, path, run, summary = table_run
+    predictor = load_predictor(run.path)
+    frame = predict(predictor, str(path))
+    assert list(frame.columns) == ["id", "y_pred", "confidence", "p_no", "p_yes", "y_true", "split"]
+    assert frame["id"].iloc[3] == "k3"
+    np.testing.assert_allclose(frame[["p_no", "p_yes"]].sum(axis=1), 1.0, atol=1e-9)
+    np.testing.assert_allclose(frame["confidence"], frame[["p_no", "p_yes"]].max(axis=1))
+    for part in ("train", "dev", "test"):
+        rows = frame[frame["split"] == part]
+        error = (rows["y_true"] != rows["y_pred"]).mean()
+        assert error == pytest.approx(summary.errors[part]), part
+
+
+def test_unlabelled_rows_get_predictions_without_y_true(table_run, tmp_path):
+    _, _, run, _ = table_run
+    new = _table(n=10, seed=5).drop(columns=["label"])
+    new.to_csv(tmp_path / "new.csv", index=False)
+    predictor = load_predictor(run.model_dir("mlp"))
+    frame = predict(predictor, str(tmp_path / "new.csv"))
+    assert "y_true" not in frame and "split" not in frame and len(frame) == 10
+    out = write_predictions(frame, tmp_path / "p.parquet")
+    assert pd.read_parquet(out)["y_pred"].isin(["yes", "no"]).all()
+    assert summarize(predictor, "new.csv", frame, out).labelled == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f.drop(columns=["colour"]), r"feature column\(s\) 'colour' used in training"),
+        (lambda f: f.assign(extra=1.0), r"column\(s\) 'extra' were not in the training data"),
+        (lambda f: f.assign(colour="purple"), r"purple"),
+    ],
+)
+def test_data_whose_features_differ_is_refused_by_name(table_run, tmp_path, change, message):
+    _, _, run, _ = table_run
+    change(_table(n=20, seed=1)).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(InvalidInputError, match=message):
+        predict(load_predictor(run.path), str(tmp_path / "bad.csv"))
+
+
+def test_a_table_model_refuses_arrays_and_an_array_model_refuses_other_shapes(table_run, tmp_path):
+    _, _, run, _ = table_run
+    with pytest.raises(InvalidInputError, match="trained on table columns"):
+        predict(load_predictor(run.path), "builtin:digits")
+    array_run, _ = _train(tmp_path, "builtin:synthetic?n=200&features=6")
+    with pytest.raises(
+        InvalidInputError,
+        match=r"shape \(1, 8, 8\) but the model was trained on "
+        r"shape \(6,\)",
+    ):
+        predict(load_predictor(array_run.path), "builtin:digits")
+    frame = predict(load_predictor(array_run.path), "builtin:synthetic?n=200&features=6")
+    assert frame["split"].isin(["train", "dev", "test"]).all()
+
+
+def test_output_extension_is_checked(table_run, tmp_path):
+    with pytest.raises(InvalidInputError, match=r"accepted: \.csv, \.parquet"):
+        write_predictions(pd.DataFrame({"id": [1]}), tmp_path / "p.xlsx")
