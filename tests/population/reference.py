@@ -1,9 +1,10 @@
-"""The peer the population must equal: one model trained with plain torch.nn + torch.optim.
+"""The peer the population must equal: one model, torch.nn + the trainer's torch.optim optimizer.
 
-Conventions (DESIGN.md): L2 λ/(2m)·Σ‖W‖² → weight_decay = λ/m on Linear/Conv weights only
-(AdamW: decoupled, the same coefficient); the learning rate of each step is
+A step-level loop on given batches (the trainer's own ``make_optimizer``: L2 as λ/m weight
+decay on weights only, AdamW decoupled): the learning rate of each step is
 α0 · lr_factor(config, epoch, step=…); gradient clipping by global norm; the batch loss is
-Σ s·L / Σ s with example weights, else the mean.
+Σ s·L / Σ s with example weights, else the mean. ``Trainer.fit`` itself is the peer of
+``Population.fit`` (tests/population/test_fit.py).
 """
 
 from __future__ import annotations
@@ -13,31 +14,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from orthotune.models import ModelSpec, build_model
-from orthotune.train import TrainConfig, lr_factor
+from orthotune.train import TrainConfig, lr_factor, make_optimizer
 
 
 def seeded_model(spec: ModelSpec, seed: int, dtype: torch.dtype) -> nn.Module:
     torch.manual_seed(seed)
     return build_model(spec).to(dtype)
-
-
-def make_optimizer(model: nn.Module, config: TrainConfig, num_examples: int):
-    decayed = [
-        m.weight for m in model.modules() if isinstance(m, nn.Linear | nn.Conv1d | nn.Conv2d)
-    ]
-    ids = {id(p) for p in decayed}
-    rest = [p for p in model.parameters() if id(p) not in ids]
-    wd = config.l2 / num_examples
-    groups = [{"params": decayed, "weight_decay": wd}, {"params": rest, "weight_decay": 0.0}]
-    o = config.optimizer
-    if o == "sgd":
-        return torch.optim.SGD(groups, lr=config.lr)
-    if o in ("momentum", "nesterov"):
-        return torch.optim.SGD(groups, lr=config.lr, momentum=config.beta, nesterov=o == "nesterov")
-    if o == "rmsprop":
-        return torch.optim.RMSprop(groups, lr=config.lr, alpha=config.beta, eps=config.eps)
-    cls = torch.optim.AdamW if o == "adamw" else torch.optim.Adam
-    return cls(groups, lr=config.lr, betas=(config.beta1, config.beta2), eps=config.eps)
 
 
 def train_reference(
@@ -49,7 +31,7 @@ def train_reference(
     steps_per_epoch: int,
 ) -> list[float]:
     """Train ``model`` on ``batches`` [(x, y, w | None), …]; returns each step's loss."""
-    opt = make_optimizer(model, config, num_examples)
+    opt = make_optimizer(model, config, num_train=num_examples)
     model.train()
     losses = []
     for k, (x, y, w) in enumerate(batches):

@@ -1,4 +1,4 @@
-"""``Population.fit``: epochs, shared or own mini-batches, early stopping, pruning, failures."""
+"""``Population.fit`` equals ``Trainer.fit`` member by member; stopping, pruning, failures."""
 
 from __future__ import annotations
 
@@ -10,25 +10,23 @@ import torch
 
 from orthotune import InvalidInputError
 from orthotune.data import Dataset
-from orthotune.models import ModelSpec
+from orthotune.models import ConvBlock, ModelSpec
 from orthotune.population import (
     MemberStatus,
     Population,
     PopulationCallback,
     PruneWith,
     StopReason,
-    epoch_permutation,
-    member_batch_seed,
 )
-from orthotune.train import TrainConfig
-from tests.population.reference import seeded_model, tiny_data, train_reference
+from orthotune.train import TrainConfig, Trainer
+from tests.population.reference import seeded_model, tiny_data
 
-SPEC = ModelSpec(input_shape=(5,), num_classes=3, hidden=(10,))
-M, BATCH = 20, 8  # 3 steps per epoch, the last one of 4 examples
+SPEC = ModelSpec(input_shape=(5,), num_classes=3, hidden=(10,), batch_norm=True)
+M, BATCH = 21, 8  # batches of 8, 8, 5; a batch of 1 would join the previous one
 
 
-def dataset(m: int, seed: int, *, dtype=torch.float64, weighted: bool = False) -> Dataset:
-    x, y, s = tiny_data(m, SPEC.input_shape, SPEC.num_classes, dtype=dtype, seed=seed)
+def dataset(m: int, seed: int, *, weighted: bool = False) -> Dataset:
+    x, y, s = tiny_data(m, SPEC.input_shape, SPEC.num_classes, dtype=torch.float64, seed=seed)
     return Dataset(
         x=x,
         y=y,
@@ -39,42 +37,64 @@ def dataset(m: int, seed: int, *, dtype=torch.float64, weighted: bool = False) -
 
 
 @pytest.mark.parametrize("shared", [True, False], ids=["shared", "own"])
-def test_fit_equals_torch_runs_on_the_same_shuffled_batches(shared):
+def test_each_member_equals_its_trainer_run(shared):
     train, dev = dataset(M, 0, weighted=True), dataset(12, 1)
     configs = [
         TrainConfig(optimizer="adam", lr=0.01, batch_size=BATCH, epochs=4, schedule="cosine"),
-        TrainConfig(optimizer="adam", lr=0.03, batch_size=BATCH, epochs=2, l2=1.0),
+        TrainConfig(optimizer="adam", lr=0.03, batch_size=BATCH, epochs=3, l2=1.0, patience=1),
     ]
-    population = Population(SPEC, configs, num_examples=M, seeds=[4, 5], dtype=torch.float64)
+    seeds = [4, 5]
+    population = Population(SPEC, configs, num_examples=M, seeds=seeds, dtype=torch.float64)
     result = population.fit(train, dev, shared_batches=shared, seed=9)
 
-    assert [m.epochs for m in result.members] == [4, 2]
-    assert all(m.status is MemberStatus.COMPLETED for m in result.members)
-    assert result.members[1].reason is StopReason.EPOCHS_DONE
-    assert result.steps == 4 * 3
     for i, config in enumerate(configs):
-        seed = 9 if shared else member_batch_seed(9, [4, 5][i])
-        batches = []
-        for epoch in range(config.epochs):
-            order = epoch_permutation(M, seed=seed, epoch=epoch)
-            for s in range(3):
-                idx = order[s * BATCH : (s + 1) * BATCH]
-                batches.append((train.x[idx], train.y[idx], train.weights[idx]))
-        model = seeded_model(SPEC, [4, 5][i], torch.float64)
-        losses = train_reference(model, config, batches, num_examples=M, steps_per_epoch=3)
+        model = seeded_model(SPEC, seeds[i], torch.float64)
+        trainer = Trainer(config, device="cpu", seed=9 if shared else seeds[i])
+        expected = trainer.fit(model, train, dev)
+        member = result.members[i]
+        assert member.reason == expected.stop_reason
+        assert member.epochs == expected.epochs_run
+        assert member.best_epoch == expected.best_epoch
+        assert member.restored_best == expected.restored_best
+        for got, want in zip(member.history, expected.history, strict=True):
+            assert got.steps == want.steps
+            assert got.lr == pytest.approx(want.lr, rel=1e-12)
+            assert got.train_error == pytest.approx(want.train_error, abs=1e-6)
+            assert got.dev_error == pytest.approx(want.dev_error, abs=1e-6)
+            for name in ("train_loss", "smoothed_loss", "dev_loss"):
+                assert getattr(got, name) == pytest.approx(getattr(want, name), rel=1e-5)
+            assert got.gradients.norms == pytest.approx(want.gradients.norms, rel=1e-6)
         for name, value in model.state_dict().items():
             torch.testing.assert_close(population.state_dict(i)[name], value, rtol=1e-9, atol=1e-12)
-        history = result.members[i].history
-        assert [r.epoch for r in history] == list(range(config.epochs))
-        assert history[-1].train_loss == pytest.approx(np.mean(losses[-3:]), rel=1e-9)
-        model.eval()
-        with torch.no_grad():
-            wrong = (model(dev.x).argmax(1) != dev.y).double().mean().item()
-        assert history[-1].dev_error == pytest.approx(wrong)
+    assert result.members[0].status is MemberStatus.COMPLETED
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared", "own"])
+def test_augmentation_and_class_balance_per_member_equal_their_trainer_runs(shared):
+    spec = ModelSpec(
+        input_shape=(1, 12), kind="cnn1d", num_classes=3, conv=(ConvBlock(channels=3),)
+    )
+    x, y, s = tiny_data(M, spec.input_shape, 3, dtype=torch.float64, seed=2)
+    train = (x, y, s)
+    configs = [
+        TrainConfig(lr=0.01, batch_size=BATCH, epochs=2, augment="standard"),
+        TrainConfig(lr=0.02, batch_size=BATCH, epochs=2, class_balance=True),
+        TrainConfig(lr=0.03, batch_size=BATCH, epochs=2, augment="light", class_balance=True),
+        TrainConfig(lr=0.04, batch_size=BATCH, epochs=2, augment="standard"),
+    ]
+    seeds = [1, 2, 3, 4]
+    population = Population(spec, configs, num_examples=M, seeds=seeds, dtype=torch.float64)
+    population.fit(train, shared_batches=shared, seed=6)
+    for i, config in enumerate(configs):
+        model = seeded_model(spec, seeds[i], torch.float64)
+        Trainer(config, device="cpu", seed=6 if shared else seeds[i]).fit(model, train)
+        for name, value in model.state_dict().items():
+            torch.testing.assert_close(population.state_dict(i)[name], value, rtol=1e-9, atol=1e-12)
 
 
 def test_early_stopping_pruning_and_failure_each_leave_with_their_reason(caplog):
     train, dev = dataset(M, 0), dataset(12, 1)
+    spec = SPEC.model_copy(update={"batch_norm": False})
     configs = [
         TrainConfig(optimizer="sgd", lr=1e-9, batch_size=BATCH, epochs=30, patience=2),
         TrainConfig(optimizer="sgd", lr=0.1, batch_size=BATCH, epochs=30),
@@ -87,7 +107,7 @@ def test_early_stopping_pruning_and_failure_each_leave_with_their_reason(caplog)
         seen.append((member_id, epoch))
         return member_id == 1 and epoch == 4
 
-    population = Population(SPEC, configs, num_examples=M, dtype=torch.float64)
+    population = Population(spec, configs, num_examples=M, dtype=torch.float64)
     with caplog.at_level(logging.WARNING):
         result = population.fit(train, dev, callbacks=[PruneWith(should_prune)])
 
@@ -95,9 +115,9 @@ def test_early_stopping_pruning_and_failure_each_leave_with_their_reason(caplog)
     assert early.status is MemberStatus.EARLY_STOPPED
     assert early.reason is StopReason.PATIENCE_EXHAUSTED
     assert "did not improve" in early.message and "in the last 2 epochs" in early.message
-    assert early.epochs == 3  # lr 1e-9 never moves the dev error
-    assert pruned.status is MemberStatus.PRUNED and pruned.epochs == 5
-    assert "PruneWith after epoch 4" in pruned.message
+    assert early.epochs == 3 and early.best_epoch == 0 and early.restored_best
+    assert pruned.status is MemberStatus.PRUNED and pruned.reason is StopReason.CALLBACK
+    assert pruned.epochs == 5 and "PruneWith after epoch 4" in pruned.message
     assert failed.status is MemberStatus.FAILED and failed.history == []
     assert done.status is MemberStatus.COMPLETED and done.epochs == 3
     assert (1, 5) not in seen  # a pruned member is not asked again
@@ -110,14 +130,26 @@ def test_early_stopping_pruning_and_failure_each_leave_with_their_reason(caplog)
 
 def test_a_failed_member_is_never_reported_best():
     train, dev = dataset(M, 0), dataset(12, 1)
+    spec = SPEC.model_copy(update={"batch_norm": False})
     configs = [
         TrainConfig(optimizer="sgd", lr=lr, batch_size=BATCH, epochs=2) for lr in (0.1, 1e200)
     ]
-    result = Population(SPEC, configs, num_examples=M, dtype=torch.float64).fit(train, dev)
+    result = Population(spec, configs, num_examples=M, dtype=torch.float64).fit(train, dev)
     assert result.best().member_id == 0
     assert result.best("best_dev_error").member_id == 0
-    only_failed = Population(SPEC, configs[1:], num_examples=M, dtype=torch.float64).fit(train, dev)
-    assert only_failed.best() is None
+    alone = Population(spec, configs[1:], num_examples=M, dtype=torch.float64).fit(train, dev)
+    assert alone.best() is None
+
+
+def test_a_time_budget_stops_every_member_with_its_reason():
+    configs = [TrainConfig(batch_size=1, epochs=1000)] * 2
+    population = Population(SPEC, configs, num_examples=M, dtype=torch.float64)
+    result = population.fit(dataset(M, 0), time_budget_s=0.05)
+    for member in result.members:
+        assert member.status is MemberStatus.OUT_OF_TIME
+        assert member.reason is StopReason.TIME_BUDGET
+        assert "time budget of 0.05 s used up" in member.message
+        assert 0 < member.epochs < 1000
 
 
 def test_callbacks_see_every_active_member_each_epoch_and_may_act_on_the_population():
@@ -147,6 +179,10 @@ def test_fit_refuses_inputs_that_do_not_fit_the_population():
         population.fit(dataset(30, 0))
     with pytest.raises(InvalidInputError, match="patience"):
         population.fit(dataset(M, 0))
+    with pytest.raises(InvalidInputError, match="not accepted: give a Dataset"):
+        population.fit("train.csv")
+    with pytest.raises(InvalidInputError, match="time budget -1"):
+        population.fit(dataset(M, 0), dataset(4, 1), time_budget_s=-1)
     other = Population(
         SPEC.model_copy(update={"input_shape": (4,)}), [TrainConfig()], num_examples=M
     )

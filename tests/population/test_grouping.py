@@ -1,4 +1,5 @@
-"""``group_trials``: trials share a population when shape, optimizer family and batch size match."""
+"""``group_trials``: trials share a population when shape, optimizer family and batch size match
+(augmentation and class balancing vary per member)."""
 
 import pytest
 
@@ -18,18 +19,17 @@ def test_trials_group_by_shape_family_and_batch_size_and_misfits_go_sequential()
         (MLP, TrainConfig(optimizer="adam")),  # 2
         (CNN, TrainConfig(optimizer="adam")),  # 3
         (MLP, TrainConfig(optimizer="momentum", batch_size=128)),  # 4
-        (MLP, TrainConfig(optimizer="adam", augment="noise")),  # 5
+        (MLP.model_construct(**{**dict(MLP), "kind": "rnn"}), TrainConfig()),  # 5
         (MLP.model_copy(update={"dropout": 0.2}), TrainConfig(optimizer="adam")),  # 6
         (MLP.model_copy(update={"dropout": 0.3}), TrainConfig(optimizer="adam")),  # 7
-        (MLP, TrainConfig(optimizer="adam", class_balance=True)),  # 8
+        (MLP, TrainConfig(optimizer="adam", class_balance=True, augment="light")),  # 8
     ]
     groups = group_trials(trials)
     vectorized = [g.indices for g in groups if g.vectorized]
-    assert vectorized == [[0, 1], [2], [3], [4], [6, 7]]
+    assert vectorized == [[0, 1], [2, 8], [3], [4], [6, 7]]
     sequential = [g for g in groups if not g.vectorized]
-    assert [g.indices for g in sequential] == [[5], [8]]
-    assert "augmentation" in sequential[0].reason
-    assert "class-balanced" in sequential[1].reason
+    assert [g.indices for g in sequential] == [[5]]
+    assert "no stacked implementation" in sequential[0].reason
 
 
 def test_large_groups_split_into_chunks():

@@ -42,7 +42,7 @@ def test_a_diverging_member_fails_and_the_others_continue_unchanged(backward):
 
     record = failing.member(1)
     assert record.status is MemberStatus.FAILED
-    assert record.reason is StopReason.NON_FINITE_LOSS
+    assert record.reason is StopReason.NON_FINITE
     assert "lower the learning rate" in record.message and "lr 1e+200" in record.message
     assert failing.active_ids == [0, 2]
     assert failing.member(0).steps == healthy.member(0).steps == len(batches)
@@ -64,7 +64,7 @@ def test_stopping_members_compacts_every_stacked_tensor():
     before = population.memory_bytes()
     kept_rows = {mid: population.state_dict(mid) for mid in (0, 2, 4)}
 
-    population.stop([1, 3], status=MemberStatus.PRUNED, reason=StopReason.PRUNED, message="test")
+    population.stop([1, 3], message="test")
 
     assert population.active_ids == [0, 2, 4]
     assert population.theta.shape == (3, p)
@@ -162,7 +162,7 @@ def test_parameter_gradient_and_optimizer_bytes_are_n_times_one_model():
     n = 4
     population = Population(SPEC, [TrainConfig(optimizer="adam")] * n, num_examples=M)
     model = build_model(SPEC)
-    opt = make_optimizer(model, TrainConfig(optimizer="adam"), M)
+    opt = make_optimizer(model, TrainConfig(optimizer="adam"), num_train=M)
     loss = model(torch.randn(8, 6)).sum()
     loss.backward()
     opt.step()
@@ -187,8 +187,9 @@ def test_inputs_a_population_cannot_take_are_refused_with_the_fix():
         Population([SPEC, other], [TrainConfig()] * 2, num_examples=M)
     with pytest.raises(InvalidInputError, match="optimizer family/batch size"):
         Population(SPEC, [TrainConfig(), TrainConfig(optimizer="sgd")], num_examples=M)
+    odd = SPEC.model_construct(**{**dict(SPEC), "kind": "rnn"})
     with pytest.raises(InvalidInputError, match="sequential trainer"):
-        Population(SPEC, [TrainConfig(augment="noise")], num_examples=M)
+        Population([odd], [TrainConfig()], num_examples=M)
     with pytest.raises(InvalidInputError, match="at least one TrainConfig"):
         Population(SPEC, [], num_examples=M)
     with pytest.raises(InvalidInputError, match="num_examples=0"):

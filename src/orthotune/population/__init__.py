@@ -6,7 +6,6 @@ trials share one; ``fit`` runs epochs with early stopping, pruning and failure i
 
 from orthotune.population._callbacks import EpochMetrics, PopulationCallback, PruneWith
 from orthotune.population._checkpoint import save_member
-from orthotune.population._fit import epoch_permutation, member_batch_seed
 from orthotune.population._grouping import TrialGroup, group_trials
 from orthotune.population._hparams import PERTURBABLE
 from orthotune.population._population import MemberScores, Population, vectorization_problem
@@ -31,9 +30,7 @@ __all__ = [
     "PruneWith",
     "StopReason",
     "TrialGroup",
-    "epoch_permutation",
     "group_trials",
-    "member_batch_seed",
     "save_member",
     "vectorization_problem",
 ]

@@ -74,9 +74,9 @@ class DenseStep:
         *,
         shared: bool,
         generator: torch.Generator | None,
-    ) -> torch.Tensor:
-        """Each member's loss ``[N]``; gradients written into ``grads`` (views ``[N, *shape]``)
-        and batch-norm running statistics updated in place.
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each member's loss ``[N]`` and misclassified count ``[N]``; gradients written into
+        ``grads`` (views ``[N, *shape]``) and batch-norm running statistics updated in place.
 
         x: ``[B, *input_shape]`` (shared) or ``[N, B, *input_shape]``; y: ``[B]`` / ``[N, B]``;
         weights: example weights shaped like y, or None.
@@ -128,6 +128,7 @@ class DenseStep:
         # ---- loss: Σ s·ℓ / Σ s per member (mean without weights)
         log_p = torch.log_softmax(logits, dim=1)  # [N, C, B]
         y_idx = (y.view(1, 1, batch) if y.dim() == 1 else y.unsqueeze(1)).expand(n, 1, batch)
+        wrong = (logits.argmax(1, keepdim=True) != y_idx).sum((1, 2))  # [N]
         nll = -log_p.gather(1, y_idx).squeeze(1)  # [N, B]
         if weights is None:
             scale = torch.full((1, 1, batch), 1.0 / batch, dtype=logits.dtype, device=x.device)
@@ -144,7 +145,7 @@ class DenseStep:
         _weight_grad(dz, inputs[-1], grads["out.weight"], out_shared)  # [N, C, w]
         torch.sum(dz, 2, out=grads["out.bias"])  # [N, C]
         if self.depth == 0:
-            return loss
+            return loss, wrong
         da = torch.bmm(w_out.transpose(1, 2), dz)  # [N, w, B]
         for j in reversed(range(self.depth)):
             p = f"head.{j}."
@@ -174,7 +175,7 @@ class DenseStep:
                 torch.sum(dz, 2, out=grads[p + "linear.bias"])
             if j > 0:
                 da = torch.bmm(params[p + "linear.weight"].transpose(1, 2), dz)  # [N, in, B]
-        return loss
+        return loss, wrong
 
 
 def _weight_grad(dz: torch.Tensor, h: torch.Tensor, out: torch.Tensor, shared: bool) -> None:

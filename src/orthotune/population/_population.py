@@ -35,14 +35,8 @@ from orthotune.population._hparams import HyperParameters, optimizer_family, per
 from orthotune.population._layout import ParamLayout
 from orthotune.population._network import StackedNet
 from orthotune.population._optim import StackedOptimizer
-from orthotune.population._status import (
-    EpochRecord,
-    MemberResult,
-    MemberStatus,
-    PopulationResult,
-    StopReason,
-)
-from orthotune.train import TrainConfig
+from orthotune.population._status import MemberResult, MemberStatus, PopulationResult
+from orthotune.train import EpochRecord, Examples, StopReason, TrainConfig
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +56,8 @@ class _Member:
     steps: int = 0
     batches_tracked: int = 0
     history: list[EpochRecord] = field(default_factory=list)
+    best_epoch: int | None = None
+    restored_best: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,12 +77,22 @@ class MemberScores:
         return dict(zip(self.member_ids, values, strict=True))
 
 
+@dataclass(frozen=True)
+class _StepOutcome:
+    loss: torch.Tensor  # [N] batch loss of each member still training
+    wrong: torch.Tensor  # [N] misclassified examples of the batch
+    gradient_norms: torch.Tensor | None  # [L, N] weight-gradient norm per layer, or None
+
+
 def vectorization_problem(spec: ModelSpec, config: TrainConfig) -> str | None:
-    """Why a (spec, config) cannot train inside a population, or None when it can."""
-    if config.augment is not None:
-        return f"augmentation {config.augment!r} runs per model in the sequential trainer"
-    if config.class_balance:
-        return "class-balanced example weights run in the sequential trainer"
+    """Why a (spec, config) cannot train inside a population, or None when it can.
+
+    Every ModelSpec kind and every TrainConfig knob vectorizes today (augmentation and class
+    balancing included, see ``Population.fit``); what remains is a device a member's tensors
+    cannot live on together, which the caller decides (``group_trials(max_members=…)``).
+    This is the one place a future knob that cannot be stacked is declared."""
+    if spec.kind not in ("mlp", "cnn1d", "cnn2d"):
+        return f"model kind {spec.kind!r} has no stacked implementation"
     return None
 
 
@@ -197,6 +203,8 @@ class Population:
             epochs=m.epochs,
             steps=m.steps,
             history=list(m.history),
+            best_epoch=m.best_epoch,
+            restored_best=m.restored_best,
         )
 
     def _member(self, member_id: int) -> _Member:
@@ -252,7 +260,7 @@ class Population:
         member_ids: Iterable[int],
         *,
         status: MemberStatus = MemberStatus.PRUNED,
-        reason: StopReason = StopReason.PRUNED,
+        reason: StopReason = StopReason.CALLBACK,
         message: str | Mapping[int, str] = "",
     ) -> None:
         """Take members out of training: record why, keep their final state for export (not
@@ -269,14 +277,27 @@ class Population:
             ]
         )
 
-    def _retire(self, entries: list[tuple[int, MemberStatus, StopReason, str]]) -> None:
-        """Stop several members (each with its own status) with one compaction."""
+    def _retire(
+        self,
+        entries: list[tuple[int, MemberStatus, StopReason, str]],
+        kept_states: Mapping[int, dict[str, torch.Tensor]] | None = None,
+    ) -> None:
+        """Stop several members (each with its own status) with one compaction.
+
+        ``kept_states[id]``: the state to keep for export instead of the current one (the best
+        epoch's under early stopping)."""
+        kept_states = kept_states or {}
         for mid, *_ in entries:
             self._row(mid)  # validates: active members only
         for mid, status, reason, message in entries:
             m = self._members[mid]
             m.status, m.reason, m.message = status, reason, message
-            if status is not MemberStatus.FAILED:
+            if status is MemberStatus.FAILED:
+                continue
+            if mid in kept_states:
+                self._archive[mid] = kept_states[mid]
+                m.restored_best = True
+            else:
                 self._archive[mid] = self._state_dict_of_row(self._ids.index(mid))
         if entries:
             gone = {e[0] for e in entries}
@@ -295,22 +316,36 @@ class Population:
     # ------------------------------------------------------------------ training
     def fit(
         self,
-        train: Dataset,
-        dev: Dataset | None = None,
+        train: Dataset | Examples | tuple,
+        dev: Dataset | Examples | tuple | None = None,
         *,
         shared_batches: bool = True,
         seed: int = 0,
         callbacks: Sequence[PopulationCallback] = (),
+        time_budget_s: float | None = None,
     ) -> PopulationResult:
-        """Train every member for its ``config.epochs`` on ``train`` (m examples, mini-batches
-        of the shared batch size, the last one smaller), evaluating all members on ``dev`` after
-        each epoch. ``shared_batches``: every member sees the same mini-batches (one shuffle per
-        epoch, the first layer reads each batch once) or its own (a shuffle per member).
-        Members stop at their epochs, on ``patience`` (dev error), when a callback prunes them
-        or when their loss turns NaN/inf (failed; the others continue unchanged)."""
+        """Train every member as ``Trainer(config, seed=…).fit`` trains one model: each epoch a
+        ``torch.randperm`` of the m examples from a seeded generator, the trainer's
+        ``batch_bounds``, the dev set evaluated for all members at once after each epoch.
+
+        shared_batches: every member sees the same mini-batches, shuffled by a generator seeded
+        with ``seed`` (the first layer reads each batch once); else member i shuffles with its
+        own seed, exactly as its sequential ``Trainer(seed=seeds[i])`` run would.
+        Members stop at their epochs, on ``patience`` (dev error; the best epoch's weights are
+        kept, as the trainer's EarlyStopping restores them), when a callback prunes them, when
+        ``time_budget_s`` runs out, or when their loss turns NaN/inf (failed; the others
+        continue unchanged)."""
         from orthotune.population._fit import fit
 
-        return fit(self, train, dev, shared_batches=shared_batches, seed=seed, callbacks=callbacks)
+        return fit(
+            self,
+            train,
+            dev,
+            shared_batches=shared_batches,
+            seed=seed,
+            callbacks=callbacks,
+            time_budget_s=time_budget_s,
+        )
 
     def train_step(
         self,
@@ -331,15 +366,33 @@ class Population:
         removed before the update; the others step unchanged. Returns each remaining active
         member's batch loss ``[N]`` (detached, in ``active_ids`` order).
         """
+        return self._step(
+            x, y, weights, epoch=epoch, step=step, steps_per_epoch=steps_per_epoch
+        ).loss
+
+    def _step(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        weights: torch.Tensor | None,
+        *,
+        epoch: int,
+        step: int,
+        steps_per_epoch: int,
+        gradient_norms: bool = False,
+    ) -> _StepOutcome:
+        """``train_step`` with what ``fit`` records: misclassified counts ``[N]`` and, when
+        asked, each layer's weight-gradient norm ``[L, N]`` (before clipping and L2)."""
         shared = x.dim() == len(self.spec.input_shape) + 1
+        empty = torch.empty(0, dtype=self.dtype, device=self.device)
         if not self._ids:
-            return torch.empty(0, dtype=self.dtype, device=self.device)
+            return _StepOutcome(empty, empty, None)
         x = x.to(device=self.device, dtype=self.dtype)
         y = y.to(self.device)
         if weights is not None:
             weights = weights.to(device=self.device, dtype=self.dtype)
         if self._dense_step is not None:  # MLP: hand-written backward into self.grad
-            loss = self._dense_step(
+            loss, wrong = self._dense_step(
                 x,
                 y,
                 weights,
@@ -351,7 +404,7 @@ class Population:
                 generator=self.generator,
             )
         else:
-            loss = self._loss(x, y, weights, shared=shared, train=True)  # [N]
+            loss, logits = self._loss(x, y, weights, shared=shared, train=True)  # [N]
             leaves = list(self._leaves.values())
             grads = torch.autograd.grad(loss.sum(), leaves, allow_unused=True)
             for g_view, g in zip(self._grad_map.values(), grads, strict=True):
@@ -360,12 +413,22 @@ class Population:
                 else:
                     g_view.copy_(g)
             loss = loss.detach()
+            wrong = (logits.detach().argmax(1) != y).sum(-1)  # [N]
         finite = torch.isfinite(loss)
         if not bool(finite.all()):  # failed members leave before the update
             self._fail((~finite).nonzero().flatten().tolist(), loss, epoch, step)
-            loss = loss[finite]
+            loss, wrong = loss[finite], wrong[finite]
             if not self._ids:
-                return loss
+                return _StepOutcome(loss, wrong, None)
+        norms = None
+        if gradient_norms:
+            norms = torch.stack(
+                [
+                    torch.linalg.vector_norm(self._grad_map[s.name].flatten(1), dim=1)
+                    for s in self.layout.slots
+                    if s.decayed
+                ]
+            )  # [L, N]
         if self.hp.any_clip:
             self._clip_gradients()
         lr = self.hp.lr_at(epoch, step, steps_per_epoch)
@@ -374,10 +437,11 @@ class Population:
             m = self._members[mid]
             m.steps += 1
             m.batches_tracked += 1
-        return loss
+        return _StepOutcome(loss, wrong, norms)
 
-    def _loss(self, x, y, weights, *, shared: bool, train: bool) -> torch.Tensor:
-        """Each member's mean (or Σs·L/Σs) cross-entropy on its batch: [N]."""
+    def _loss(self, x, y, weights, *, shared: bool, train: bool):
+        """Each member's mean (or Σs·L/Σs) cross-entropy on its batch ``[N]``, and the logits
+        ``[N, C, B]``."""
         params = self._leaves if train else self._views
         with contextlib.nullcontext() if train else torch.no_grad():
             logits = self.net.forward(
@@ -393,9 +457,9 @@ class Population:
             targets = y.expand(n, b) if y.dim() == 1 else y  # [N, B]
             per_example = F.cross_entropy(logits, targets, reduction="none")  # [N, B]
             if weights is None:
-                return per_example.mean(1)
+                return per_example.mean(1), logits
             w = weights.expand(n, b) if weights.dim() == 1 else weights  # [N, B]
-            return (per_example * w).sum(1) / w.sum(1)
+            return (per_example * w).sum(1) / w.sum(1), logits
 
     def _fail(self, rows: list[int], loss: torch.Tensor, epoch: int, step: int) -> None:
         ids = [self._ids[r] for r in rows]
@@ -408,9 +472,7 @@ class Population:
                 "lower the learning rate or add gradient clipping"
             )
         logger.info("members %s failed: non-finite loss", ids)
-        self.stop(
-            ids, status=MemberStatus.FAILED, reason=StopReason.NON_FINITE_LOSS, message=messages
-        )
+        self.stop(ids, status=MemberStatus.FAILED, reason=StopReason.NON_FINITE, message=messages)
 
     def _clip_gradients(self) -> None:
         """Per member, as torch.nn.utils.clip_grad_norm_: g ← g·min(1, max/(‖g‖ + 1e-6))."""

@@ -1,7 +1,9 @@
-"""What happened to each member: status, the reason it stopped, and its per-epoch record.
+"""What happened to each member: its status, why it stopped, and its per-epoch history.
 
-A stopped member explains itself like Lightning's EarlyStopping: an enum plus a sentence with the
-numbers ("dev error did not improve by 0 in the last 3 epochs; best 0.212 at epoch 4").
+A member's history uses the single trainer's ``EpochRecord`` and its stop reasons are the
+trainer's ``StopReason`` (``CALLBACK`` = pruned by a search's hook), so a member's record reads
+like a ``TrainResult``. A stopped member explains itself like Lightning's EarlyStopping: an enum
+plus a sentence with the numbers.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from orthotune.models import ModelSpec
-from orthotune.train import TrainConfig
+from orthotune.train import EpochRecord, StopReason, TrainConfig
+
+__all__ = ["MemberResult", "MemberStatus", "PopulationResult", "StopReason"]
 
 
 class MemberStatus(StrEnum):
@@ -22,31 +26,12 @@ class MemberStatus(StrEnum):
     COMPLETED = "completed"  # trained all its epochs
     EARLY_STOPPED = "early_stopped"  # dev error stopped improving (TrainConfig.patience)
     PRUNED = "pruned"  # a search's pruner or the caller stopped it
+    OUT_OF_TIME = "out_of_time"  # the time budget ran out before its last epoch
     FAILED = "failed"  # its loss turned NaN/inf; never reported best
 
 
-class StopReason(StrEnum):
-    """Why a member left the stack."""
-
-    EPOCHS_DONE = "epochs_done"
-    PATIENCE_EXHAUSTED = "patience_exhausted"
-    PRUNED = "pruned"
-    NON_FINITE_LOSS = "non_finite_loss"
-
-
-class EpochRecord(BaseModel):
-    """One member's figures after one epoch (rates as fractions; None where not measured)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    epoch: int
-    train_loss: float
-    dev_error: float | None = None
-    dev_loss: float | None = None
-
-
 class MemberResult(BaseModel):
-    """The outcome of one member of a population."""
+    """The outcome of one member of a population (the population's ``TrainResult``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -60,6 +45,10 @@ class MemberResult(BaseModel):
     epochs: int = Field(0, description="epochs trained")
     steps: int = Field(0, description="optimizer steps taken")
     history: list[EpochRecord] = Field(default_factory=list)
+    best_epoch: int | None = Field(
+        None, description="epoch of the lowest dev error (the kept weights under early stopping)"
+    )
+    restored_best: bool = Field(False, description="the kept weights are best_epoch's")
 
     @property
     def failed(self) -> bool:
@@ -72,7 +61,12 @@ class MemberResult(BaseModel):
 
     @property
     def final_dev_error(self) -> float | None:
-        return self.history[-1].dev_error if self.history else None
+        """Dev error of the weights the member keeps (its best epoch's when restored)."""
+        if not self.history:
+            return None
+        if self.restored_best and self.best_epoch is not None:
+            return self.history[self.best_epoch].dev_error
+        return self.history[-1].dev_error
 
 
 class PopulationResult(BaseModel):
