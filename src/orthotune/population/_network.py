@@ -119,69 +119,147 @@ class StackedNet:
         train: bool,
         generator: torch.Generator | None,
     ) -> torch.Tensor:
-        """Conv blocks and global pooling: ``[N, B, features]``."""
+        """Conv blocks and global pooling: ``[N, features, B]``.
+
+        Activations are channel-major with the batch innermost, ``h: [N, C, *S, B]``
+        (``[C, *S, B]`` for a batch every member shares): a convolution is one batched matmul
+        over im2col columns whose rows are contiguous runs of B values, batch norm sees each
+        member's channel as one channel of ``[1, N·C, S·B]``, and flattening a member's
+        ``[C, *S]`` is a view.
+        """
         spec = self.spec
-        # shared x: [B, C0, *S] (one plain convolution serves every member);
-        # own x: [N, B, C0, *S] → [B, N·C0, *S]
-        h = x if shared else x.transpose(0, 1).flatten(1, 2)
+        # shared x: [B, C0, *S] → [C0, *S, B]; own x: [N, B, C0, *S] → [N, C0, *S, B]
+        h = x.movedim(0, -1) if shared else x.movedim(1, -1)
         for i, block in enumerate(spec.conv):
             p = f"features.{i}."
             pad = conv_padding(block)
-            inp, inp_shared = h, shared
-            h = self._conv(h, params, p + "conv", n, block.stride, pad, shared=shared)
-            shared = False
+            inp = h
+            h = self._conv(h, params, p + "conv", block.stride, pad)
             if spec.batch_norm:
                 h = _batch_norm(h, params, buffers, p + "norm", train)
             act = _ACTIVATIONS[spec.activation_of(i)]
             h = act(h)
             if block.residual:
-                h = self._conv(h, params, p + "conv2", n, 1, pad, shared=False)
+                h = self._conv(h, params, p + "conv2", 1, pad)
                 if spec.batch_norm:
                     h = _batch_norm(h, params, buffers, p + "norm2", train)
                 if p + "skip.weight" in params:
-                    skip = self._conv(
-                        inp, params, p + "skip", n, block.stride, 0, shared=inp_shared
-                    )
-                elif inp_shared:  # identity skip of a shared input: every member adds it
-                    skip = inp.repeat(1, n, *([1] * self.dims))
-                else:
+                    skip = self._conv(inp, params, p + "skip", block.stride, 0)
+                else:  # identity ([C, *S, B] of a shared input broadcasts over the members)
                     skip = inp
                 h = act(h + skip)
-            h = _dropout(h, drop_rates[i], train, generator, conv=True)
+            h = _dropout(h, drop_rates[i], train, generator)
             if block.pool != "none":
-                pool = {
-                    ("max", 1): F.max_pool1d,
-                    ("avg", 1): F.avg_pool1d,
-                    ("max", 2): F.max_pool2d,
-                    ("avg", 2): F.avg_pool2d,
-                }[(block.pool, self.dims)]
-                h = pool(h, block.pool_size)
-        # h: [B, N·C, *S] → [N, features, B]
-        batch = h.shape[0]
+                h = self._pool(h, block.pool, block.pool_size)
+        # h: [N, C, *S, B] → [N, features, B]
         if spec.global_pool == "none":  # each member's [C, *S] flattened, as Net.pool does
-            return h.reshape(batch, n, -1).permute(1, 2, 0)
-        axes = tuple(range(2, h.dim()))
-        h = h.mean(axes) if spec.global_pool == "avg" else h.amax(axes)  # [B, N·C]
-        return h.t().view(n, -1, batch)
+            return h.reshape(n, -1, h.shape[-1])
+        axes = tuple(range(2, h.dim() - 1))
+        return h.mean(axes) if spec.global_pool == "avg" else h.amax(axes)  # [N, C, B]
 
     def _conv(
-        self,
-        h: torch.Tensor,
-        params: Params,
-        name: str,
-        n: int,
-        stride: int,
-        padding: int,
-        *,
-        shared: bool,
+        self, h: torch.Tensor, params: Params, name: str, stride: int, padding: int
     ) -> torch.Tensor:
-        """Grouped convolution of every member. h: [B, N·C_in, *S] (or [B, C_in, *S] shared)."""
+        """Convolution of every member as one matmul over im2col columns.
+
+        h: [N, C_in, *S, B], or [C_in, *S, B] when every member reads the same batch →
+        [N, C_out, *S_out, B]. Columns ``[N, C_in·K, S_out·B]`` (K = kernel size) meet
+        ``W: [N, C_out, C_in·K]`` in one bmm; a shared input is unfolded once and meets all
+        members' kernels in one ``[N·C_out, C_in·K]`` matmul.
+        """
         w = params[name + ".weight"]  # [N, C_out, C_in, *k]
         b = params.get(name + ".bias")  # [N, C_out] or None
-        weight = w.flatten(0, 1)  # [N·C_out, C_in, *k]
-        bias = None if b is None else b.flatten()  # [N·C_out]
-        conv = F.conv1d if self.dims == 1 else F.conv2d
-        return conv(h, weight, bias, stride, padding, 1, 1 if shared else n)
+        n, c_out = w.shape[:2]
+        kernel = tuple(w.shape[3:])
+        cols, spatial_out = _Im2Col.apply(h, kernel, stride, padding)  # [.., C·K, S_out·B]
+        batch = h.shape[-1]
+        if cols.dim() == 2:  # shared input
+            w2 = w.reshape(n * c_out, -1)  # [N·C_out, C·K]
+            z = torch.mm(w2, cols) if b is None else torch.addmm(b.reshape(-1, 1), w2, cols)
+        else:
+            w3 = w.flatten(2)  # [N, C_out, C·K]
+            z = torch.bmm(w3, cols) if b is None else torch.baddbmm(b.unsqueeze(-1), w3, cols)
+        return z.view(n, c_out, *spatial_out, batch)
+
+    def _pool(self, h: torch.Tensor, mode: str, size: int) -> torch.Tensor:
+        """Max/avg pooling (window = stride = size, floor), as nn.MaxPool/AvgPool, over the
+        spatial dims of h [N, C, *S, B]."""
+        for axis in range(2, 2 + self.dims):
+            keep = (h.shape[axis] // size) * size
+            h = h.narrow(axis, 0, keep)
+            shape = list(h.shape)
+            h = h.reshape(*shape[:axis], keep // size, size, *shape[axis + 1 :])
+            h = h.amax(axis + 1) if mode == "max" else h.mean(axis + 1)
+        return h
+
+
+class _Im2Col(torch.autograd.Function):
+    """im2col for channel-major, batch-innermost activations ``[.., C, *S, B]``.
+
+    Column (c, taps) holds, for every output position and example, the input at that tap: one
+    strided slice of the padded input per kernel tap, each a run of contiguous B-rows, stacked
+    (no gather). Backward (col2im) adds each tap's gradient back into its strided slice.
+    """
+
+    @staticmethod
+    def forward(ctx, h, kernel, stride, padding):
+        d = len(kernel)
+        lead = h.dim() - d - 1  # dims before the spatial ones: [N, C] or [C]
+        spatial = h.shape[lead : lead + d]
+        if padding:
+            pads = [0, 0] + [padding, padding] * d  # the batch dim is last: not padded
+            h = F.pad(h, pads)
+        padded = h.shape[lead : lead + d]
+        out = tuple((p - k) // stride + 1 for p, k in zip(padded, kernel, strict=True))
+        taps = []
+        for offsets in _taps(kernel):
+            view = h
+            for axis, (o, so) in enumerate(zip(offsets, out, strict=True)):
+                view = view.narrow(lead + axis, o, (so - 1) * stride + 1)
+                if stride > 1:
+                    view = view.unfold(lead + axis, 1, stride).squeeze(-1)
+            taps.append(view)
+        cols = torch.stack(taps, dim=lead)  # [.., C, K, *S_out, B]
+        ctx.meta = (h.shape, lead, kernel, stride, padding, spatial, out)
+        ctx.set_materialize_grads(True)
+        flat = cols.reshape(*h.shape[: lead - 1], -1, _prod(out) * h.shape[-1])
+        return flat, out
+
+    @staticmethod
+    def backward(ctx, grad, _grad_shape):
+        padded_shape, lead, kernel, stride, padding, spatial, out = ctx.meta
+        d = len(kernel)
+        k = _prod(kernel)
+        g = grad.reshape(
+            *padded_shape[: lead - 1], padded_shape[lead - 1], k, *out, padded_shape[-1]
+        )
+        gx = grad.new_zeros(padded_shape)
+        for t, offsets in enumerate(_taps(kernel)):
+            view = gx
+            for axis, (o, so) in enumerate(zip(offsets, out, strict=True)):
+                view = view.narrow(lead + axis, o, (so - 1) * stride + 1)
+                if stride > 1:
+                    view = view.unfold(lead + axis, 1, stride).squeeze(-1)
+            view.add_(g.select(lead, t))
+        if padding:
+            for axis in range(d):
+                gx = gx.narrow(lead + axis, padding, spatial[axis])
+        return gx, None, None, None
+
+
+def _taps(kernel: tuple[int, ...]):
+    """Every kernel offset, in torch's weight order (row-major over the kernel dims)."""
+    offsets: list[tuple[int, ...]] = [()]
+    for k in kernel:
+        offsets = [(*o, j) for o in offsets for j in range(k)]
+    return offsets
+
+
+def _prod(values) -> int:
+    out = 1
+    for v in values:
+        out *= int(v)
+    return out
 
 
 def _batch_norm(
@@ -193,14 +271,12 @@ def _batch_norm(
 ) -> torch.Tensor:
     """torch's batch norm with every member's channel (or feature) as one channel.
 
-    h: [B, N·C, *S] (conv) or [N, F, B] (dense, seen as [1, N·F, B]): either way the
-    statistics of one channel are taken over one member's examples only.
+    h: [N, C, B, *S] (conv) or [N, F, B] (dense), seen as [1, N·C, B·S]: the statistics of one
+    channel are taken over one member's examples only.
     """
     shape = h.shape
-    if h.shape[1] != buffers[name + ".running_mean"].numel():  # dense [N, F, B]
-        h = h.reshape(1, -1, shape[-1])
     out = F.batch_norm(
-        h,
+        h.reshape(1, shape[0] * shape[1], -1),
         buffers[name + ".running_mean"].view(-1),  # [N·C], updated in place
         buffers[name + ".running_var"].view(-1),
         params[name + ".weight"].flatten(),
@@ -217,21 +293,14 @@ def _dropout(
     rates: torch.Tensor | None,
     train: bool,
     generator: torch.Generator | None,
-    *,
-    conv: bool = False,
 ) -> torch.Tensor:
     """Inverted dropout with one rate per member (``rates: [N]``), as ``nn.Dropout``.
 
-    h: [N, F, B] (dense) or, when ``conv``, [B, N·C, *S] (each member owns C channels).
+    h: [N, …] (dense [N, F, B] or conv [N, C, B, *S]).
     """
     if rates is None or not train:
         return h
-    n = rates.shape[0]
-    if not conv:
-        p = rates.view(n, 1, 1)  # [N, 1, 1]
-    else:
-        per_channel = rates.repeat_interleave(h.shape[1] // n)  # [N·C]
-        p = per_channel.view(1, -1, *([1] * (h.dim() - 2)))  # [1, N·C, 1…]
+    p = rates.view(-1, *([1] * (h.dim() - 1)))  # [N, 1, …]
     u = torch.rand(h.shape, generator=generator, dtype=h.dtype, device=h.device)
     keep = (u >= p).to(h.dtype)
     return h * keep / (1.0 - p)
