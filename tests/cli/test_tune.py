@@ -8,13 +8,20 @@ DATA = "builtin:synthetic?n=600&classes=3&features=6&noise=0.05&seed=7"
 @pytest.mark.slow
 def test_tune_autopilot_leaves_a_complete_run_folder(run_cli, tmp_path):
     out = tmp_path / "run"
-    res = run_cli("tune", DATA, "--budget", "25s", "--out", out, "--json",
-                  env={"OMP_NUM_THREADS": "1"})
+    res = run_cli(
+        "tune", DATA, "--budget", "25s", "--out", out, "--json", env={"OMP_NUM_THREADS": "1"}
+    )
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
     assert summary["strategy"] == "autopilot"
-    for name in ("run.json", "split.json", "study.db", "diagnosis.json", "decisions.json",
-                 "report.html"):
+    for name in (
+        "run.json",
+        "split.json",
+        "study.db",
+        "diagnosis.json",
+        "decisions.json",
+        "report.html",
+    ):
         assert (out / name).is_file(), name
     chosen = summary["chosen"]
     assert (out / "models" / "best").read_text().strip() == chosen
