@@ -19,7 +19,7 @@ depth: {type: int, low: 1, high: 2}
 lr: {type: float, low: 0.003, high: 0.1, scale: log}
 epochs: {type: int, low: 1, high: 3}
 """
-TRIALS = 10
+TRIALS = 8
 
 
 def _env(**extra):
