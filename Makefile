@@ -29,9 +29,11 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 # The report's browser test needs Debian's chromium: installed here when missing (CI runs as root).
+# Two pytest workers with one torch thread each use both cores without oversubscribing them
+# (two workers × two torch threads each run the small models several times slower).
 test: lint
 	./scripts/ensure-chromium.sh
-	$(BIN)/python -m pytest --durations=15
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --durations=15
 
 format: venv
 	$(BIN)/ruff format .

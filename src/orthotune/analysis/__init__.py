@@ -1,1 +1,99 @@
-"""orthotune.analysis — see DESIGN.md's package map."""
+"""orthotune.analysis — error analysis, ceilings and tags; class imbalance; label issues
+(confident learning, the iterative loop, cluster disagreement) and cleaning; data mismatch.
+
+``analyze_errors(read_predictions(PATH), tags=read_tags(FILE))`` → ``ErrorAnalysis``;
+``make_method("confident").find(dataset)`` → ``LabelIssues``; ``apply_cleaning(...)`` writes a
+cleaned copy and an audit log; ``detect_imbalance(y, names)`` → ``ImbalanceReport``;
+``domain_classifier(train_x, dev_x)`` → ``DomainShift``; ``synthesize_toward(train_x, dev_x)``.
+"""
+
+from orthotune.analysis._clean import APPLY_MODES, CleaningOutcome, apply_cleaning, check_out_dir
+from orthotune.analysis._cluster import ClusterDisagreement, cluster_disagreement
+from orthotune.analysis._confident import ConfidentLearning, cleanlab_issues
+from orthotune.analysis._errors import (
+    ClassErrors,
+    ConfusionPair,
+    ErrorAnalysis,
+    Misclassified,
+    TagRow,
+    analyze_errors,
+    read_tags,
+)
+from orthotune.analysis._fit import FitRecipe, default_spec, fit_predict, out_of_fold
+from orthotune.analysis._imbalance import (
+    ImbalanceReport,
+    Remedy,
+    detect_imbalance,
+    oversample_index,
+)
+from orthotune.analysis._iterative import IterativeCleaning, strongly_rejected
+from orthotune.analysis._label_issues import (
+    CleaningRound,
+    LabelIssueMethod,
+    LabelIssues,
+    Suspect,
+)
+from orthotune.analysis._methods import METHODS, find_issues, make_method
+from orthotune.analysis._mismatch import (
+    DomainShift,
+    FeatureShift,
+    MismatchReport,
+    SourceError,
+    SynthesisChoice,
+    candidate_policies,
+    domain_classifier,
+    mismatch_from_predictions,
+    synthesize_toward,
+)
+from orthotune.analysis._predictions import Predictions, read_predictions
+from orthotune.analysis._report import ErrorReport, error_report
+from orthotune.analysis._store import save_result
+
+__all__ = [
+    "APPLY_MODES",
+    "METHODS",
+    "ClassErrors",
+    "CleaningOutcome",
+    "CleaningRound",
+    "ClusterDisagreement",
+    "ConfidentLearning",
+    "ConfusionPair",
+    "DomainShift",
+    "ErrorAnalysis",
+    "ErrorReport",
+    "FeatureShift",
+    "FitRecipe",
+    "ImbalanceReport",
+    "IterativeCleaning",
+    "LabelIssueMethod",
+    "LabelIssues",
+    "Misclassified",
+    "MismatchReport",
+    "Predictions",
+    "Remedy",
+    "SourceError",
+    "Suspect",
+    "SynthesisChoice",
+    "TagRow",
+    "analyze_errors",
+    "apply_cleaning",
+    "candidate_policies",
+    "check_out_dir",
+    "cleanlab_issues",
+    "cluster_disagreement",
+    "default_spec",
+    "detect_imbalance",
+    "domain_classifier",
+    "error_report",
+    "find_issues",
+    "fit_predict",
+    "make_method",
+    "mismatch_from_predictions",
+    "out_of_fold",
+    "oversample_index",
+    "read_predictions",
+    "read_tags",
+    "save_result",
+    "strongly_rejected",
+    "synthesize_toward",
+]

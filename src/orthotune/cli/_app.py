@@ -18,6 +18,8 @@ COMMANDS: list[tuple[str | None, str, str, str]] = [
     (None, "compare", "orthotune.cli.compare", "compare"),
     (None, "train", "orthotune.cli.train", "train"),
     (None, "predict", "orthotune.cli.predict", "predict"),
+    (None, "errors", "orthotune.cli.errors", "errors"),
+    (None, "clean", "orthotune.cli.clean", "clean"),
 ]
 
 

@@ -46,6 +46,25 @@ def default_storage_url(run_dir: str | Path) -> str:
     return f"sqlite:///{Path(run_dir).resolve() / STUDY_FILE}"
 
 
+def _rdb_storage(url: str, engine_kwargs: dict[str, Any]) -> optuna.storages.RDBStorage:
+    """``RDBStorage(url)``, tolerating a worker that creates the same new database at the same
+    moment: Optuna writes the schema version row once, and the loser of that race gets an
+    IntegrityError — by then the schema exists, so opening again succeeds."""
+    import time
+
+    import optuna
+    import sqlalchemy.exc
+
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def open_storage(
     url: str | None = None,
     *,
@@ -53,7 +72,6 @@ def open_storage(
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT_S,
 ) -> optuna.storages.BaseStorage:
     """An Optuna storage for ``url`` (any Optuna RDB URL), or the run folder's SQLite file."""
-    import optuna
 
     if url is None:
         if run_dir is None:
@@ -72,7 +90,7 @@ def open_storage(
             )
     kwargs: dict[str, Any] = {"connect_args": {"timeout": busy_timeout}} if sqlite else {}
     try:
-        storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        storage = _rdb_storage(url, kwargs)
     except ImportError:
         raise InvalidInputError(
             f"--storage {url!r} needs a database driver that is not installed: accepted are "

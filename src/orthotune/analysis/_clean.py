@@ -1,0 +1,223 @@
+"""Apply label issues: a cleaned copy of the data set plus an audit log, never the input itself.
+
+``apply="remove"`` drops every suspect, ``"relabel"`` gives it the suggested label, ``"none"``
+writes only the findings. Into ``out`` go ``label_issues.json`` (the ``LabelIssues``),
+``audit.csv`` (id, old_label, new_label, action, method, score — one row per suspect) and, when
+something was applied, ``cleaned.<ext>``: for a CSV or Parquet input the same table with the
+suspects' rows dropped or their label column rewritten; for an NPZ or built-in data set an NPZ
+(``x``, ``y``, ``ids`` and the optional per-example arrays) that ``orthotune`` loads back as is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel
+
+from orthotune._errors import InvalidInputError
+from orthotune.analysis._label_issues import LabelIssues
+from orthotune.analysis._store import atomic_write_text
+from orthotune.data import Dataset
+
+Apply = Literal["none", "remove", "relabel"]
+APPLY_MODES: tuple[str, ...] = ("none", "remove", "relabel")
+SCHEMA_VERSION = 1
+
+
+class CleaningOutcome(BaseModel):
+    """What ``clean`` did: where the files are and how many examples changed."""
+
+    schema_version: int = SCHEMA_VERSION
+    apply: Apply
+    issues: LabelIssues
+    removed: int = 0
+    relabeled: int = 0
+    out: str | None = None
+    cleaned_path: str | None = None
+    audit_path: str | None = None
+
+
+def check_out_dir(data: str, out: str | Path | None, *, apply: str) -> Path | None:
+    """Refuse an output that would touch the input: ``--out`` equal to the input file or to the
+    directory holding it; ``--apply remove|relabel`` needs ``--out``."""
+    if apply not in APPLY_MODES:
+        raise InvalidInputError(
+            f"--apply {apply!r} is not accepted; accepted: {', '.join(APPLY_MODES)}"
+        )
+    if out is None:
+        if apply != "none":
+            raise InvalidInputError(
+                f"--apply {apply} writes a cleaned copy and needs --out DIR: add --out "
+                "a new directory (the input file is never modified)"
+            )
+        return None
+    out_path = Path(out).expanduser().resolve()
+    if not data.startswith("builtin:"):
+        source = Path(data).expanduser().resolve()
+        if out_path == source:
+            raise InvalidInputError(
+                f"--out {out} is the input file itself; accepted: a directory other than the "
+                "input's; fix: give a new directory such as --out cleaned/"
+            )
+        if out_path == source.parent:
+            raise InvalidInputError(
+                f"--out {out} is the directory of the input {data}; accepted: a directory other "
+                "than the input's, so the input is never overwritten; fix: --out cleaned/"
+            )
+    if out_path.exists() and not out_path.is_dir():
+        raise InvalidInputError(
+            f"--out {out} is an existing file; accepted: a directory; fix: give a new directory"
+        )
+    earlier = [p.name for p in _outputs(out_path) if p.exists()]
+    if earlier:
+        raise InvalidInputError(
+            f"--out {out} already holds {', '.join(earlier)} from an earlier clean; accepted: a "
+            "new or empty directory (results are never overwritten); fix: give a new directory"
+        )
+    return out_path
+
+
+def _outputs(folder: Path) -> list[Path]:
+    names = ("label_issues.json", "audit.csv", "cleaned.csv", "cleaned.parquet", "cleaned.npz")
+    return [folder / name for name in names]
+
+
+def _audit_rows(issues: LabelIssues, apply: str) -> list[str]:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["id", "old_label", "new_label", "action", "method", "score"])
+    action = {"none": "flagged", "remove": "removed", "relabel": "relabeled"}[apply]
+    for s in issues.suspects:
+        new = "" if apply == "remove" else s.suggested_label
+        if apply == "none":
+            new = s.suggested_label
+        writer.writerow([s.id, s.given_label, new, action, issues.method, f"{s.score:.6f}"])
+    return [buf.getvalue()]
+
+
+def _write_table(
+    data: str, issues: LabelIssues, apply: str, target: str, out: Path
+) -> tuple[Path, int, int]:
+    import pandas as pd
+
+    source = Path(data).expanduser()
+    kind = source.suffix.lower()
+    frame = pd.read_parquet(source) if kind == ".parquet" else pd.read_csv(source)
+    rows = [s.index for s in issues.suspects]
+    removed = relabeled = 0
+    if apply == "remove":
+        frame = frame.drop(index=frame.index[rows]).reset_index(drop=True)
+        removed = len(rows)
+    else:
+        column = frame[target]
+        new = pd.Series([s.suggested_label for s in issues.suspects], dtype=object)
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            new = pd.to_numeric(new).astype(column.dtype)
+        frame[target] = (
+            column.astype(object) if not pd.api.types.is_numeric_dtype(column) else column
+        )
+        frame.loc[frame.index[rows], target] = new.to_numpy()
+        relabeled = len(rows)
+    path = out / f"cleaned{kind}"
+    tmp = out / f".cleaned{kind}.tmp"
+    if kind == ".parquet":
+        frame.to_parquet(tmp, index=False)
+    else:
+        frame.to_csv(tmp, index=False)
+    tmp.replace(path)
+    return path, removed, relabeled
+
+
+def _write_npz(
+    dataset: Dataset, issues: LabelIssues, apply: str, out: Path
+) -> tuple[Path, int, int]:
+    names = np.array(dataset.class_names, dtype=object)
+    y = dataset.y.numpy().copy()
+    keep = np.ones(len(dataset), dtype=bool)
+    index = {name: i for i, name in enumerate(dataset.class_names)}
+    rows = np.array([s.index for s in issues.suspects], dtype=np.int64)
+    removed = relabeled = 0
+    if apply == "remove":
+        keep[rows] = False
+        removed = len(rows)
+    else:
+        y[rows] = [index[s.suggested_label] for s in issues.suspects]
+        relabeled = len(rows)
+    arrays: dict[str, np.ndarray] = {
+        "x": dataset.x.numpy()[keep],
+        "y": names[y][keep].astype(str),
+        "ids": dataset.ids[keep].astype(str),
+    }
+    if dataset.weights is not None:
+        arrays["weights"] = dataset.weights.numpy()[keep]
+    if dataset.source is not None:
+        arrays["source"] = dataset.source[keep].astype(str)
+    if dataset.preset_split is not None:
+        arrays["split"] = dataset.preset_split[keep].astype(str)
+    path = out / "cleaned.npz"
+    tmp = out / ".cleaned.tmp.npz"
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
+    return path, removed, relabeled
+
+
+def apply_cleaning(
+    dataset: Dataset,
+    issues: LabelIssues,
+    *,
+    data: str,
+    apply: str,
+    out: str | Path | None,
+    target: str | None = None,
+) -> CleaningOutcome:
+    """Write the findings (and, unless ``apply="none"``, a cleaned copy) into ``out``.
+
+    ``data`` is the DATA the set came from (its file is read again, never written); ``target``
+    the label column of a table (found by the loader's defaults when None).
+    """
+    out_path = check_out_dir(data, out, apply=apply)
+    outcome = CleaningOutcome(apply=apply, issues=issues)
+    if out_path is None:
+        return outcome
+    out_path.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_path / "label_issues.json", issues.model_dump_json(indent=2))
+    audit = out_path / "audit.csv"
+    atomic_write_text(audit, "".join(_audit_rows(issues, apply)))
+    outcome.out = str(out_path)
+    outcome.audit_path = str(audit)
+    if apply == "none":
+        return outcome
+    suffix = Path(data).suffix.lower()
+    if not data.startswith("builtin:") and suffix in (".csv", ".parquet"):
+        column = target or _default_target(data)
+        path, removed, relabeled = _write_table(data, issues, apply, column, out_path)
+    else:
+        path, removed, relabeled = _write_npz(dataset, issues, apply, out_path)
+    outcome.cleaned_path = str(path)
+    outcome.removed = removed
+    outcome.relabeled = relabeled
+    return outcome
+
+
+def _default_target(data: str) -> str:
+    import pandas as pd
+
+    from orthotune.data._options import DEFAULT_TARGETS
+
+    path = Path(data).expanduser()
+    columns = (
+        pd.read_parquet(path).columns
+        if path.suffix.lower() == ".parquet"
+        else pd.read_csv(path, nrows=0).columns
+    )
+    for name in DEFAULT_TARGETS:
+        if name in columns:
+            return name
+    raise InvalidInputError(
+        f"{data}: no label column among {', '.join(DEFAULT_TARGETS)}; fix: pass --target COL"
+    )

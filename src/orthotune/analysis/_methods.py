@@ -1,0 +1,56 @@
+"""The label-issue methods by name (``--method``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from orthotune._errors import InvalidInputError
+from orthotune.analysis._cluster import ClusterDisagreement
+from orthotune.analysis._confident import ConfidentLearning
+from orthotune.analysis._fit import FitRecipe
+from orthotune.analysis._iterative import IterativeCleaning
+from orthotune.analysis._label_issues import LabelIssueMethod, LabelIssues
+from orthotune.data import Dataset
+
+METHODS: dict[str, type[LabelIssueMethod]] = {
+    ConfidentLearning.name: ConfidentLearning,
+    IterativeCleaning.name: IterativeCleaning,
+    ClusterDisagreement.name: ClusterDisagreement,
+}
+
+
+def make_method(name: str, *, recipe: FitRecipe | None = None) -> LabelIssueMethod:
+    """A method with its defaults (the same for every data set); ``recipe`` sets the models."""
+    key = name.strip().lower()
+    if key not in METHODS:
+        raise InvalidInputError(
+            f"--method {name!r} is not accepted; accepted: {', '.join(METHODS)}"
+        )
+    return METHODS[key](recipe=recipe)
+
+
+def find_issues(
+    data: Dataset,
+    *,
+    method: str = "confident",
+    recipe: FitRecipe | None = None,
+    seed: int = 0,
+) -> LabelIssues:
+    """Run ``method`` on every example outside a fixed test set (a built-in's canonical test
+    split or ``--split-col`` test rows are never judged nor changed); suspects' ``index`` is the
+    row in ``data``."""
+    finder = make_method(method, recipe=recipe)
+    rows = np.arange(len(data))
+    if data.preset_split is not None:
+        rows = np.flatnonzero(np.asarray(data.preset_split).astype(str) != "test")
+    if len(rows) < 10:
+        raise InvalidInputError(
+            f"{data.name} has {len(rows)} examples outside the test set; label-issue methods "
+            "need at least 10"
+        )
+    part = data if len(rows) == len(data) else data.subset(rows)
+    issues = finder.find(part, seed=seed)
+    for s in issues.suspects:
+        s.index = int(rows[s.index])
+    issues.num_examples = len(data)
+    return issues

@@ -1,0 +1,184 @@
+"""Predictions as the analysis tools read them (DESIGN.md's predictions file).
+
+Columns: ``id``, ``y_pred``, one ``p_<class>`` per class, and when known ``y_true``, ``split`` and
+``source``. A run folder is read through its ``predictions.parquet`` or ``predictions.csv``
+(written by ``orthotune predict RUN_DIR DATA --out RUN_DIR/predictions.csv``); a run folder
+without one gets ``analysis/predictions.csv``: its chosen model's predictions on the data it was
+trained on (run.json's ``data``), with the split column from its split.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from orthotune._errors import InvalidInputError
+
+RUN_PREDICTIONS: tuple[str, ...] = (
+    "predictions.parquet",
+    "predictions.csv",
+    "analysis/predictions.csv",
+)
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Aligned per-example arrays of a predictions file (labels as codes into ``class_names``).
+
+    proba: float64 [n, classes] or None (no ``p_`` columns) · split/source: str [n] or None
+    """
+
+    ids: np.ndarray
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    class_names: tuple[str, ...]
+    proba: np.ndarray | None = None
+    split: np.ndarray | None = None
+    source: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.y_true)
+
+    def select(self, mask: np.ndarray) -> Predictions:
+        """The rows where ``mask`` is True."""
+
+        def pick(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[mask]
+
+        return Predictions(
+            ids=self.ids[mask],
+            y_true=self.y_true[mask],
+            y_pred=self.y_pred[mask],
+            class_names=self.class_names,
+            proba=pick(self.proba),
+            split=pick(self.split),
+            source=pick(self.source),
+        )
+
+
+def predictions_path(target: str | Path) -> Path:
+    """The predictions file of ``target``: the file itself, or a run folder's predictions."""
+    path = Path(target).expanduser()
+    if path.is_dir():
+        for name in RUN_PREDICTIONS:
+            if (path / name).is_file():
+                return path / name
+        if (path / "run.json").is_file() and (path / "models").is_dir():
+            return run_predictions(path)
+        raise InvalidInputError(
+            f"{target} is a folder without predictions.parquet or predictions.csv; accepted: a "
+            "predictions file or a run folder holding one; fix: orthotune predict "
+            f"{target} DATA --out {path / 'predictions.csv'}"
+        )
+    if not path.is_file():
+        raise InvalidInputError(
+            f"{target} does not exist; accepted: a predictions .csv/.parquet file or a run "
+            "folder; fix: check the path"
+        )
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise InvalidInputError(
+            f"{target} is not a .csv or .parquet file; accepted: predictions as CSV or Parquet"
+        )
+    return path
+
+
+def _text(values: np.ndarray) -> np.ndarray:
+    import pandas as pd
+
+    out = []
+    for v in values:
+        if isinstance(v, float) and float(v).is_integer():
+            out.append(str(int(v)))
+        elif pd.isna(v):
+            out.append("")
+        else:
+            out.append(str(v).strip())
+    return np.array(out, dtype=object)
+
+
+def read_predictions(target: str | Path) -> Predictions:
+    """Read a predictions file or a run folder's predictions; one-line errors for bad files."""
+    import pandas as pd
+
+    path = predictions_path(target)
+    try:
+        frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    except Exception as err:  # a reader's error becomes one line naming the file
+        raise InvalidInputError(
+            f"{path} could not be read ({type(err).__name__}: {err}); fix: give a valid file"
+        ) from None
+    columns = [str(c) for c in frame.columns]
+    if "y_true" not in columns:
+        raise InvalidInputError(
+            f"{path} has no y_true column (columns: {', '.join(columns[:8])}); error analysis "
+            "needs the true labels: add a y_true column"
+        )
+    p_cols = [c for c in columns if c.startswith("p_")]
+    if "y_pred" not in columns and not p_cols:
+        raise InvalidInputError(
+            f"{path} has neither y_pred nor p_<class> columns; add the predicted labels"
+        )
+    y_true_text = _text(frame["y_true"].to_numpy())
+    proba = None
+    if p_cols:
+        class_names = tuple(c[2:] for c in p_cols)
+        proba = frame[p_cols].to_numpy(dtype=np.float64)
+        if not np.all(np.isfinite(proba)) or np.any(proba < 0):
+            raise InvalidInputError(
+                f"{path}: p_ columns hold negative or non-finite values; accepted: "
+                "probabilities in [0, 1] summing to 1 per row"
+            )
+    else:
+        seen = set(y_true_text.tolist()) | set(_text(frame["y_pred"].to_numpy()).tolist())
+        numeric = all(s.lstrip("-").isdigit() for s in seen)
+        class_names = tuple(sorted(seen, key=(lambda s: (int(s), s)) if numeric else None))
+    index = {name: i for i, name in enumerate(class_names)}
+    y_pred_text = (
+        _text(frame["y_pred"].to_numpy())
+        if "y_pred" in columns
+        else np.array(class_names, dtype=object)[proba.argmax(axis=1)]
+    )
+    for label_col, values in (("y_true", y_true_text), ("y_pred", y_pred_text)):
+        unknown = sorted(set(values.tolist()) - set(class_names))
+        if unknown:
+            raise InvalidInputError(
+                f"{path}: {label_col} holds {unknown[:5]} which are not among the classes "
+                f"{list(class_names)[:10]} (from the p_ columns); fix: name every class with a "
+                "p_<class> column"
+            )
+    ids = (
+        _text(frame["id"].to_numpy()).astype(str)
+        if "id" in columns
+        else np.array([str(i) for i in range(len(frame))])
+    )
+    return Predictions(
+        ids=ids,
+        y_true=np.array([index[v] for v in y_true_text], dtype=np.int64),
+        y_pred=np.array([index[v] for v in y_pred_text], dtype=np.int64),
+        class_names=class_names,
+        proba=proba,
+        split=_text(frame["split"].to_numpy()).astype(str) if "split" in columns else None,
+        source=_text(frame["source"].to_numpy()).astype(str) if "source" in columns else None,
+    )
+
+
+def run_predictions(run_dir: Path) -> Path:
+    """Predict the run's own data with its chosen model into ``analysis/predictions.csv``."""
+    import json
+
+    from orthotune.analysis._store import atomic_write_text
+    from orthotune.train._predict import load_predictor, predict
+
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    data = record.get("data")
+    if not data:
+        raise InvalidInputError(
+            f"{run_dir}/run.json names no data set, so its predictions cannot be made; fix: "
+            f"orthotune predict {run_dir} DATA --out {run_dir / 'predictions.csv'}"
+        )
+    frame = predict(load_predictor(run_dir), str(data))
+    target = run_dir / "analysis" / "predictions.csv"
+    atomic_write_text(target, frame.to_csv(index=False))
+    return target

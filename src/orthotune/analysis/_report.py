@@ -1,0 +1,47 @@
+"""``error_report``: everything ``orthotune errors`` finds in one predictions file.
+
+The error analysis of the dev rows (classes, confusions, ceilings, tags), the mismatch levels by
+split and source, and the class balance of the training rows (or of every row when the file has
+no split column). Persisted by part: ``RUN_DIR/analysis/errors.json``,
+``imbalance.json`` and ``mismatch.json``.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from orthotune.analysis._errors import ErrorAnalysis, analyze_errors
+from orthotune.analysis._imbalance import ImbalanceReport, detect_imbalance
+from orthotune.analysis._mismatch import MismatchReport, mismatch_from_predictions
+from orthotune.analysis._predictions import Predictions
+
+SCHEMA_VERSION = 1
+
+
+class ErrorReport(BaseModel):
+    """The result of ``orthotune errors``."""
+
+    schema_version: int = SCHEMA_VERSION
+    source: str
+    errors: ErrorAnalysis
+    mismatch: MismatchReport | None = None
+    imbalance: ImbalanceReport
+
+
+def error_report(
+    preds: Predictions,
+    *,
+    source: str = "",
+    tags: dict[str, list[str]] | None = None,
+    split: str | None = None,
+) -> ErrorReport:
+    """Error analysis, mismatch levels and class balance of ``preds``."""
+    train = preds.select(preds.split == "train") if preds.split is not None else preds
+    if len(train) == 0:
+        train = preds
+    return ErrorReport(
+        source=source,
+        errors=analyze_errors(preds, tags=tags, split=split),
+        mismatch=mismatch_from_predictions(preds),
+        imbalance=detect_imbalance(train.y_true, preds.class_names),
+    )

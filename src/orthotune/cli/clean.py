@@ -1,0 +1,119 @@
+"""``orthotune clean DATA --method confident|iterative|cluster --apply none|remove|relabel
+--out DIR``: find examples whose label looks wrong and write a cleaned copy plus an audit log.
+
+The input file is never modified. Into ``--out`` go ``label_issues.json``, ``audit.csv`` (id,
+old label, new label or removed, method, score) and, with ``--apply remove|relabel``,
+``cleaned.csv``/``.parquet``/``.npz``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from orthotune.cli._common import DebugFlag, JsonFlag, SeedOpt, emit
+from orthotune.cli._data_options import (
+    DataArg,
+    DevSourceOpt,
+    DropOpt,
+    IdOpt,
+    ImputeOpt,
+    SourceOpt,
+    SplitColOpt,
+    TargetOpt,
+    WeightOpt,
+    load_options,
+)
+
+MethodOpt = Annotated[
+    str,
+    typer.Option(
+        "--method",
+        metavar="confident|iterative|cluster",
+        help="confident: K-fold out-of-fold probabilities + cleanlab; iterative: the lecture's "
+        "train-flag-retrain loop; cluster: disagreement with the cluster's majority label.",
+    ),
+]
+ApplyOpt = Annotated[
+    str,
+    typer.Option(
+        "--apply",
+        metavar="none|remove|relabel",
+        help="What to do with the suspects in the cleaned copy (none: only report them).",
+    ),
+]
+OutOpt = Annotated[
+    str | None,
+    typer.Option("--out", metavar="DIR", help="New folder for the findings and cleaned copy."),
+]
+
+
+def clean(
+    data: DataArg,
+    target: TargetOpt = None,
+    weight: WeightOpt = None,
+    source: SourceOpt = None,
+    id: IdOpt = None,
+    drop: DropOpt = None,
+    split_col: SplitColOpt = None,
+    dev_source: DevSourceOpt = None,
+    impute: ImputeOpt = "none",
+    method: MethodOpt = "confident",
+    apply: ApplyOpt = "none",
+    out: OutOpt = None,
+    as_json: JsonFlag = False,
+    seed: SeedOpt = 0,
+    debug: DebugFlag = False,
+) -> None:
+    """Find mislabeled examples; write a cleaned copy and an audit log into --out."""
+    from orthotune.analysis import METHODS, apply_cleaning, check_out_dir, find_issues
+    from orthotune.data import load_dataset
+
+    if method.strip().lower() not in METHODS:
+        from orthotune._errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"--method {method!r} is not accepted; accepted: {', '.join(METHODS)}"
+        )
+    check_out_dir(data, out, apply=apply)  # refuse before any training
+    options = load_options(
+        target=target,
+        weight=weight,
+        source=source,
+        id=id,
+        drop=drop,
+        split_col=split_col,
+        dev_source=dev_source,
+        impute=impute,
+    )
+    dataset = load_dataset(data, options)
+    issues = find_issues(dataset, method=method, seed=seed)
+    outcome = apply_cleaning(dataset, issues, data=data, apply=apply, out=out, target=target)
+    emit(outcome, as_json=as_json, render=render)
+
+
+def render(outcome: Any) -> None:
+    """A summary line and the most suspect examples."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    issues = outcome.issues
+    console.print(
+        f"[bold]{issues.method}[/bold]: {len(issues.suspects)} suspect label(s) in "
+        f"{issues.num_examples} examples ({100 * issues.suspect_rate:.1f} %)"
+    )
+    table = Table(title="most suspect (first 15)")
+    for col in ("id", "given", "suggested", "score"):
+        table.add_column(col)
+    for s in issues.suspects[:15]:
+        table.add_row(s.id, s.given_label, s.suggested_label, f"{s.score:.3f}")
+    console.print(table)
+    if outcome.out:
+        did = {"none": "nothing applied", "remove": f"{outcome.removed} removed"}.get(
+            outcome.apply, f"{outcome.relabeled} relabeled"
+        )
+        console.print(f"{did}; findings and audit log in {outcome.out}")
+        if outcome.cleaned_path:
+            console.print(f"cleaned copy: {outcome.cleaned_path}")

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from orthotune._errors import InvalidInputError
+from orthotune.analysis import FitRecipe, apply_cleaning, check_out_dir, find_issues
+from orthotune.data import LoadOptions, load_dataset
+from tests.analysis.conftest import blobs
+
+FAST = FitRecipe(steps=100, batch_size=32)
+
+
+@pytest.fixture(scope="module")
+def noisy_csv(tmp_path_factory):
+    data, flipped, _ = blobs(n=180, flip=0.1, seed=5)
+    folder = tmp_path_factory.mktemp("in")
+    frame = pd.DataFrame(data.x.numpy(), columns=list(data.feature_names))
+    frame["label"] = [data.class_names[int(k)] for k in data.y]
+    path = folder / "noisy.csv"
+    frame.to_csv(path, index=False)
+    loaded = load_dataset(str(path), LoadOptions())
+    issues = find_issues(loaded, method="confident", recipe=FAST)
+    return path, loaded, issues, flipped
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_remove_writes_cleaned_copy_and_audit_never_the_input(noisy_csv, tmp_path):
+    path, data, issues, flipped = noisy_csv
+    before = _digest(path)
+    outcome = apply_cleaning(data, issues, data=str(path), apply="remove", out=tmp_path / "o")
+    assert _digest(path) == before
+    cleaned = pd.read_csv(outcome.cleaned_path)
+    assert len(cleaned) == len(data) - len(issues.suspects)
+    assert outcome.removed == len(issues.suspects) > 0
+    audit = pd.read_csv(outcome.audit_path, dtype=str, keep_default_na=False)
+    assert list(audit.columns) == ["id", "old_label", "new_label", "action", "method", "score"]
+    assert (audit.action == "removed").all() and (audit.new_label == "").all()
+    assert set(audit.id) == {s.id for s in issues.suspects}
+    assert (tmp_path / "o" / "label_issues.json").is_file()
+    # most removed rows were planted flips
+    removed_rows = [s.index for s in issues.suspects]
+    assert flipped[removed_rows].mean() >= 0.8
+
+
+def test_relabel_rewrites_only_the_suspects_labels(noisy_csv, tmp_path):
+    path, data, issues, _ = noisy_csv
+    outcome = apply_cleaning(data, issues, data=str(path), apply="relabel", out=tmp_path / "o")
+    original = pd.read_csv(path)
+    cleaned = pd.read_csv(outcome.cleaned_path)
+    assert len(cleaned) == len(original)
+    changed = np.flatnonzero(cleaned.label.to_numpy() != original.label.to_numpy())
+    assert sorted(changed.tolist()) == sorted(s.index for s in issues.suspects)
+    for s in issues.suspects:
+        assert cleaned.label[s.index] == s.suggested_label
+    assert outcome.relabeled == len(issues.suspects)
+
+
+def test_npz_copy_loads_back(tmp_path):
+    data, _, _ = blobs(n=120, flip=0.1, seed=2)
+    src = tmp_path / "in" / "d.npz"
+    src.parent.mkdir()
+    np.savez(src, x=data.x.numpy(), y=np.array(data.class_names)[data.y.numpy()])
+    loaded = load_dataset(str(src))
+    issues = find_issues(loaded, method="cluster", recipe=FAST)
+    outcome = apply_cleaning(loaded, issues, data=str(src), apply="remove", out=tmp_path / "o")
+    back = load_dataset(outcome.cleaned_path)
+    assert len(back) == len(loaded) - len(issues.suspects)
+    kept = sorted(set(range(len(loaded))) - {s.index for s in issues.suspects})
+    assert back.ids.tolist() == loaded.ids[kept].tolist()
+
+
+def test_apply_without_out_is_refused():
+    with pytest.raises(
+        InvalidInputError, match="--apply remove writes a cleaned copy and needs --out"
+    ):
+        check_out_dir("data.csv", None, apply="remove")
+
+
+def test_out_equal_to_input_directory_or_file_is_refused(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("a,label\n1,x\n")
+    with pytest.raises(InvalidInputError, match="is the directory of the input"):
+        check_out_dir(str(data), tmp_path, apply="remove")
+    with pytest.raises(InvalidInputError, match="is the input file itself"):
+        check_out_dir(str(data), data, apply="relabel")
+
+
+def test_unknown_apply_mode_is_refused():
+    with pytest.raises(InvalidInputError, match="--apply 'fix' is not accepted"):
+        check_out_dir("d.csv", "o", apply="fix")
+
+
+def test_out_holding_an_earlier_clean_is_refused(tmp_path):
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "audit.csv").write_text("id\n")
+    with pytest.raises(InvalidInputError, match=r"already holds audit\.csv from an earlier clean"):
+        check_out_dir("in/d.csv", tmp_path / "o", apply="remove")

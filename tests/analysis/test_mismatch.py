@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from orthotune._errors import InvalidInputError
+from orthotune.analysis import domain_classifier, mismatch_from_predictions, read_predictions
+from tests.analysis.conftest import predictions_frame
+
+
+def test_per_source_dev_errors_and_gaps(tmp_path):
+    path = tmp_path / "p.csv"
+    predictions_frame().to_csv(path, index=False)
+    report = mismatch_from_predictions(read_predictions(path))
+    assert report.train_error == pytest.approx(2 / 220)
+    assert report.train_dev_error == pytest.approx(0.05)
+    assert report.dev_error == pytest.approx(0.12)
+    assert report.data_mismatch == pytest.approx(0.07)
+    assert report.variance == pytest.approx(0.05 - 2 / 220)
+    by_source = {s.source: s for s in report.dev_sources}
+    assert by_source["s1"].error_rate == pytest.approx(4 / 92)
+    assert by_source["s2"].error_rate == pytest.approx(1.0)
+    assert report.worst_source == "s2"
+
+
+def test_domain_classifier_finds_the_shifted_feature():
+    rng = np.random.default_rng(0)
+    train = rng.normal(0, 1, (400, 5))
+    dev = rng.normal(0, 1, (400, 5))
+    dev[:, 3] += 1.5  # planted shift in feature 3
+    shift = domain_classifier(train, dev, feature_names=["a", "b", "c", "d", "e"])
+    assert shift.auc > 0.8
+    assert not shift.same_distribution
+    assert shift.top_features[0].name == "d"
+
+
+def test_domain_classifier_same_distribution_near_half():
+    rng = np.random.default_rng(1)
+    shift = domain_classifier(rng.normal(0, 1, (400, 5)), rng.normal(0, 1, (400, 5)))
+    assert shift.auc < 0.6
+    assert shift.same_distribution
+
+
+def test_domain_classifier_refuses_mismatched_features():
+    with pytest.raises(InvalidInputError, match="same features on both sides"):
+        domain_classifier(np.zeros((20, 3)), np.zeros((20, 4)))

@@ -1,0 +1,111 @@
+"""``orthotune errors`` and ``orthotune clean`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from tests.analysis.conftest import blobs, predictions_frame
+
+
+def test_errors_json_on_a_run_folder_saves_analysis(run_cli, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    predictions_frame().to_csv(run / "predictions.csv", index=False)
+    done = run_cli("errors", run, "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["schema_version"] == 1
+    assert result["errors"]["classes"][0]["label"] == "b"
+    assert result["mismatch"]["worst_source"] == "s2"
+    assert result["imbalance"]["minority_classes"] == ["c"]
+    saved = json.loads((run / "analysis" / "errors.json").read_text())
+    assert saved["errors"] == 12
+    assert saved["classes"][0]["ceiling_error"] == pytest.approx(0.04)
+    assert json.loads((run / "analysis" / "mismatch.json").read_text())["worst_source"] == "s2"
+    assert (run / "analysis" / "imbalance.json").is_file()
+
+
+@pytest.mark.slow
+def test_errors_renders_tables(run_cli, tmp_path):
+    path = tmp_path / "p.csv"
+    predictions_frame().to_csv(path, index=False)
+    done = run_cli("errors", path)
+    assert done.returncode == 0, done.stderr
+    assert "ceiling" in done.stdout and "top confusions" in done.stdout
+
+
+def test_errors_tags_with_unknown_ids_exit_2(run_cli, tmp_path):
+    path = tmp_path / "p.csv"
+    predictions_frame().to_csv(path, index=False)
+    tags = tmp_path / "tags.csv"
+    pd.DataFrame({"id": ["e1", "ghost7", "ghost8"], "tags": ["blurry"] * 3}).to_csv(
+        tags, index=False
+    )
+    done = run_cli("errors", path, "--tags", tags)
+    assert done.returncode == 2
+    assert "ghost7, ghost8" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def _noisy_csv(folder):
+    data, _, _ = blobs(n=120, flip=0.1, seed=4)
+    frame = pd.DataFrame(data.x.numpy(), columns=list(data.feature_names))
+    frame["label"] = [data.class_names[int(k)] for k in data.y]
+    folder.mkdir(exist_ok=True)
+    path = folder / "noisy.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--apply", "remove"], "needs --out"),
+        (["--apply", "relabel", "--out", "{dir}"], "is the directory of the input"),
+        (["--apply", "remove", "--out", "{file}"], "is the input file itself"),
+        (["--method", "magic"], "--method 'magic' is not accepted"),
+    ],
+)
+def test_clean_bad_input_exit_2(run_cli, tmp_path, extra, message):
+    path = _noisy_csv(tmp_path / "in")
+    args = [a.format(dir=path.parent, file=path) for a in extra]
+    done = run_cli("clean", path, *args)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_clean_remove_end_to_end(run_cli, tmp_path):
+    path = _noisy_csv(tmp_path / "in")
+    before = path.read_bytes()
+    out = tmp_path / "out"
+    done = run_cli(
+        "clean", path, "--method", "cluster", "--apply", "remove", "--out", out, "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["apply"] == "remove"
+    assert result["removed"] == len(result["issues"]["suspects"]) > 0
+    assert path.read_bytes() == before
+    assert len(pd.read_csv(out / "cleaned.csv")) == 120 - result["removed"]
+    assert (out / "audit.csv").is_file()
+
+
+@pytest.mark.slow
+def test_errors_on_a_fresh_train_run_predicts_its_own_data(run_cli, tmp_path):
+    path = _noisy_csv(tmp_path / "in")
+    run = tmp_path / "run"
+    trained = run_cli("train", path, "--out", run, "--epochs", "3", "--json")
+    assert trained.returncode == 0, trained.stderr
+    done = run_cli("errors", run, "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["errors"]["split"] == "dev"
+    assert result["errors"]["n"] > 0
+    assert (run / "analysis" / "predictions.csv").is_file()
+    assert (run / "analysis" / "errors.json").is_file()
