@@ -150,3 +150,41 @@ def test_tune_search_bad_input_is_one_line_exit_2(run_cli, tmp_path, args, messa
     assert res.returncode == 2, res.stderr
     assert message in res.stderr and res.stderr.strip().count("\n") == 0
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_two_workers_on_one_sqlite_study_share_it_without_duplicates_or_losses(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    procs = []
+    for name in ("a", "b"):
+        cmd = _command(tmp_path)
+        cmd[cmd.index("--out") + 1] = str(tmp_path / name)
+        cmd[cmd.index("--trials") + 1] = "12"
+        procs.append(
+            subprocess.Popen(
+                [*cmd, "--storage", storage],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=_env(),
+            )
+        )
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (_, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err.decode()[-2000:]
+    study = optuna.load_study(study_name="crash", storage=storage)
+    trials = study.get_trials(deepcopy=False)
+    numbers = [t.number for t in trials]
+    assert sorted(numbers) == list(range(len(numbers)))
+    # neither worker failed the other's live trials as stale; each told only its own
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    assert 12 <= len(trials) <= 13  # each stops once the study holds 12 (one may be in flight)
+    told = [json.loads(out)["trials_this_run"] for out, _ in outs]
+    assert sum(told) == len(trials) and min(told) >= 1
+    owners = {t.user_attrs["owner_pid"] for t in trials}
+    assert owners == {p.pid for p in procs}
+    # both run folders end with the study's best model (re-trained where the other worker won)
+    bests = [json.loads(out)["best_trial"] for out, _ in outs]
+    for name, best in zip(("a", "b"), bests, strict=True):
+        assert (tmp_path / name / "models" / "best").read_text().strip() == f"trial-{best}"
+    top = max(trials, key=lambda t: (t.value, -t.number)).number
+    assert top in bests  # the worker that finished last saw every trial
