@@ -149,3 +149,16 @@ def test_hyperband_prunes_members_from_their_per_epoch_values(tmp_path):
     for t in study.trials:
         if t.state == optuna.trial.TrialState.PRUNED:
             assert len(t.intermediate_values) < 9  # stopped early
+
+
+@pytest.mark.parametrize("strategy", ["grid", "tpe", "evolution", "pbt"])
+def test_every_strategy_runs_a_search_to_a_best(tmp_path, strategy):
+    s = _search(tmp_path, strategy=strategy, trials=2, study_name=strategy)
+    assert s.chosen == f"trial-{s.best_trial}" and s.stop_reason == "trials"
+    assert s.leaderboard.counts == {"complete": 2}
+
+
+def test_the_goal_stops_the_search_once_the_best_reaches_it(tmp_path):
+    s = _search(tmp_path, trials=20, goal=0.05)  # any model beats 5 % dev accuracy
+    assert s.stop_reason == "goal" and s.trials_this_run == 1
+    assert s.best_value >= 0.05 and "reached the goal" in s.stop_message
