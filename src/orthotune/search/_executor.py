@@ -24,11 +24,15 @@ from orthotune.data._prepare import Part, PreparedData
 from orthotune.models import ModelSpec, build_model
 from orthotune.train import TrainConfig
 
-__all__ = ["EXECUTORS", "Candidate", "Trained", "score_parts", "train_candidates"]
+__all__ = ["EXECUTORS", "Candidate", "EpochHook", "Trained", "score_parts", "train_candidates"]
 
 logger = logging.getLogger(__name__)
 
 EXECUTORS = ("population", "sequential")
+
+# Called after every epoch of every candidate with (candidate, epoch, dev error); returning True
+# prunes it (stops its training; the ``Trained`` record says ``pruned``).
+EpochHook = Callable[["Candidate", int, float | None], bool]
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class Trained:
     seconds: float = 0.0
     failed: str | None = None
     complete: bool = True  # False when the time budget cut the training short
+    pruned: bool = False  # True when ``on_epoch`` asked to stop it early (Hyperband & co.)
 
     def error(self, part: str) -> float | None:
         w = self.wrong.get(part)
@@ -86,8 +91,34 @@ def score_parts(
     return out
 
 
+PRUNED_MESSAGE = "pruned: its per-epoch value fell behind (the search's pruner)"
+
+
+def _epoch_callback(cand: Candidate, on_epoch: EpochHook | None):
+    """A Trainer callback: the ``during_trial`` fault point and the search's pruning hook."""
+    from orthotune.search._faults import fault_point
+    from orthotune.train import Callback
+    from orthotune.train._result import StopReason
+
+    class _Epochs(Callback):
+        pruned = False
+
+        def on_epoch_end(self, state, record) -> None:
+            fault_point("during_trial")
+            if on_epoch is not None and on_epoch(cand, record.epoch, record.dev_error):
+                self.pruned = True
+                state.request_stop(StopReason.CALLBACK, PRUNED_MESSAGE)
+
+    return _Epochs()
+
+
 def _train_one(
-    cand: Candidate, data: PreparedData, *, device: torch.device, deadline: float | None
+    cand: Candidate,
+    data: PreparedData,
+    *,
+    device: torch.device,
+    deadline: float | None,
+    on_epoch: EpochHook | None = None,
 ) -> Trained:
     from orthotune.train import Trainer
     from orthotune.train._result import StopReason
@@ -96,7 +127,10 @@ def _train_one(
     torch.manual_seed(cand.seed)
     model = build_model(cand.spec)
     left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
-    trainer = Trainer(cand.config, device=device, seed=cand.seed, time_budget_s=left)
+    hook = _epoch_callback(cand, on_epoch)
+    trainer = Trainer(
+        cand.config, device=device, seed=cand.seed, time_budget_s=left, callbacks=[hook]
+    )
     tr, dv = data.train, data.dev
     try:
         result = trainer.fit(model, (tr.x, tr.y, tr.weights), (dv.x, dv.y, dv.weights))
@@ -124,6 +158,7 @@ def _train_one(
         wrong=score_parts(model, data.parts(), device=trainer.device),
         seconds=time.perf_counter() - started,
         complete=result.stop_reason != StopReason.TIME_BUDGET,
+        pruned=hook.pruned,
     )
 
 
@@ -135,8 +170,13 @@ def train_candidates(
     device: str = "auto",
     deadline: float | None = None,
     on_trained: Callable[[Trained], None] | None = None,
+    on_epoch: EpochHook | None = None,
 ) -> list[Trained]:
-    """Train every candidate (``deadline`` on ``time.monotonic()``); results in input order."""
+    """Train every candidate (``deadline`` on ``time.monotonic()``); results in input order.
+
+    ``on_epoch(candidate, epoch, dev_error)`` runs after each epoch (report intermediate values
+    there); returning True prunes that candidate. ``on_trained`` runs as each one finishes.
+    """
     from orthotune.train._trainer import resolve_device
 
     dev = resolve_device(device)
@@ -146,7 +186,7 @@ def train_candidates(
         share = None
         if deadline is not None:
             share = time.monotonic() + (deadline - time.monotonic()) / (len(candidates) - i)
-        trained = _train_one(cand, data, device=dev, deadline=share)
+        trained = _train_one(cand, data, device=dev, deadline=share, on_epoch=on_epoch)
         if on_trained is not None:
             on_trained(trained)
         results.append(trained)
