@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from orthotune._errors import InvalidInputError
 from orthotune.data._prepare import Part, PreparedData
 from orthotune.models import ModelSpec, build_model
 from orthotune.train import TrainConfig
@@ -162,6 +163,88 @@ def _train_one(
     )
 
 
+def _train_group(
+    cands: Sequence[Candidate],
+    data: PreparedData,
+    *,
+    device: torch.device,
+    deadline: float | None,
+    on_epoch: EpochHook | None = None,
+) -> list[Trained]:
+    """Train candidates of one shape and optimizer family as one ``Population``.
+
+    Members see the same mini-batches when they share a seed (then each member trains exactly
+    as its own sequential ``Trainer`` would); otherwise each shuffles with its own seed.
+    """
+    from orthotune.population import MemberStatus, Population, PopulationCallback
+    from orthotune.search._faults import fault_point
+
+    started = time.perf_counter()
+    seeds = [c.seed for c in cands]
+
+    class _Epochs(PopulationCallback):
+        def on_epoch_end(self, population, epoch, metrics):
+            fault_point("during_trial")
+            if on_epoch is None or metrics.dev_error is None:
+                return None
+            return [m for m in metrics.member_ids if on_epoch(cands[m], epoch, metrics.value(m))]
+
+    tr, dv = data.train, data.dev
+    left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
+    try:
+        pop = Population(
+            [c.spec for c in cands],
+            [c.config for c in cands],
+            num_examples=len(tr),
+            seeds=seeds,
+            device=device,
+        )
+        result = pop.fit(
+            (tr.x, tr.y, tr.weights),
+            (dv.x, dv.y, dv.weights),
+            shared_batches=len(set(seeds)) == 1,
+            seed=seeds[0],
+            callbacks=[_Epochs()],
+            time_budget_s=left,
+        )
+    except Exception as err:  # the whole group failed to build or train: say so per member
+        logger.warning("population of %d failed: %s", len(cands), err)
+        why = f"{type(err).__name__}: {err}"
+        return [Trained(c, None, failed=why, seconds=time.perf_counter() - started) for c in cands]
+    seconds = (time.perf_counter() - started) / len(cands)  # the members shared the time
+    out = []
+    for cand, member in zip(cands, result.members, strict=True):
+        reason = member.reason.value if member.reason is not None else member.status.value
+        if member.failed:
+            out.append(
+                Trained(
+                    cand,
+                    None,
+                    history=member.history,
+                    stop_reason=reason,
+                    stop_message=member.message,
+                    failed=member.message,
+                    seconds=seconds,
+                )
+            )
+            continue
+        model = pop.export(member.member_id)
+        out.append(
+            Trained(
+                cand,
+                model,
+                history=member.history,
+                stop_reason=reason,
+                stop_message=member.message,
+                wrong=score_parts(model, data.parts(), device=device),
+                seconds=seconds,
+                complete=member.status is not MemberStatus.OUT_OF_TIME,
+                pruned=member.status is MemberStatus.PRUNED,
+            )
+        )
+    return out
+
+
 def train_candidates(
     candidates: Sequence[Candidate],
     data: PreparedData,
@@ -179,7 +262,20 @@ def train_candidates(
     """
     from orthotune.train._trainer import resolve_device
 
+    if executor not in EXECUTORS:
+        raise InvalidInputError(
+            f"executor {executor!r} is unknown; accepted: {', '.join(EXECUTORS)}"
+        )
     dev = resolve_device(device)
+    if executor == "population" and len(candidates) > 1:
+        return _train_populations(
+            candidates,
+            data,
+            device=dev,
+            deadline=deadline,
+            on_trained=on_trained,
+            on_epoch=on_epoch,
+        )
     results: list[Trained] = []
     for i, cand in enumerate(candidates):
         # one after another: each candidate gets an equal share of the time that is left
@@ -191,3 +287,38 @@ def train_candidates(
             on_trained(trained)
         results.append(trained)
     return results
+
+
+def _train_populations(
+    candidates: Sequence[Candidate],
+    data: PreparedData,
+    *,
+    device: torch.device,
+    deadline: float | None,
+    on_trained: Callable[[Trained], None] | None,
+    on_epoch: EpochHook | None,
+) -> list[Trained]:
+    """Group by DESIGN.md's key and train each group at once; a group of one, or anything a
+    population cannot vectorize, trains through the Trainer. Groups run one after another,
+    each with an equal share of the time left."""
+    from orthotune.population import group_trials
+
+    groups = group_trials([(c.spec, c.config) for c in candidates])
+    results: dict[int, Trained] = {}
+    for g, group in enumerate(groups):
+        share = None
+        if deadline is not None:
+            share = time.monotonic() + (deadline - time.monotonic()) / (len(groups) - g)
+        members = [candidates[i] for i in group.indices]
+        if group.vectorized and len(members) > 1:
+            trained = _train_group(members, data, device=device, deadline=share, on_epoch=on_epoch)
+        else:
+            trained = [
+                _train_one(c, data, device=device, deadline=share, on_epoch=on_epoch)
+                for c in members
+            ]
+        for i, t in zip(group.indices, trained, strict=True):
+            results[i] = t
+            if on_trained is not None:
+                on_trained(t)
+    return [results[i] for i in range(len(candidates))]
