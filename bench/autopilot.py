@@ -81,10 +81,12 @@ def run_one(seed: int, budget_s: float) -> dict:
 
 def run_optuna(seed: int, budget_s: float) -> dict:
     sys.path.insert(0, str(Path(__file__).parent))
+    import optuna
     from search_vs_optuna import run_baseline
 
     from orthotune.search import default_space
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     ds = load_dataset("builtin:mnist1d")
     data = prepare(ds, make_split(ds, seed=seed))
     trace = run_baseline(seed, budget_s, data, default_space(ds.input_shape, ds.num_classes))
