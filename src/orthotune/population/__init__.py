@@ -1,1 +1,36 @@
-"""orthotune.population — see DESIGN.md's package map."""
+"""Population engine: N models of one architecture trained at once as stacked tensors.
+
+See DESIGN.md's package map. ``Population`` holds the members; ``group_trials`` decides which
+trials share one; ``fit`` runs epochs with early stopping, pruning and failure isolation.
+"""
+
+from orthotune.population._callbacks import EpochMetrics, PopulationCallback, PruneWith
+from orthotune.population._checkpoint import save_member
+from orthotune.population._grouping import TrialGroup, group_trials
+from orthotune.population._hparams import PERTURBABLE
+from orthotune.population._population import MemberScores, Population, vectorization_problem
+from orthotune.population._status import (
+    EpochRecord,
+    MemberResult,
+    MemberStatus,
+    PopulationResult,
+    StopReason,
+)
+
+__all__ = [
+    "PERTURBABLE",
+    "EpochMetrics",
+    "EpochRecord",
+    "MemberResult",
+    "MemberScores",
+    "MemberStatus",
+    "Population",
+    "PopulationCallback",
+    "PopulationResult",
+    "PruneWith",
+    "StopReason",
+    "TrialGroup",
+    "group_trials",
+    "save_member",
+    "vectorization_problem",
+]

@@ -1,0 +1,617 @@
+"""``Population``: N models of one architecture trained at once as stacked tensors.
+
+Storage (P = parameters per member, N = members still training):
+
+    theta:     [N, P]  every member's parameters, one row each (``ParamLayout``)
+    grad:      [N, P]  their gradients
+    optimizer: [N, P]  per state tensor (Adam: exp_avg, exp_avg_sq)
+    buffers:   [N, C]  batch-norm running statistics, per BN layer
+    hp:        [N, 1]  per-member hyperparameters (``HyperParameters``)
+
+A training step runs the forward of every member as batched ops (``StackedNet``), sums the
+members' own mean losses (so each member's gradient is its own: nothing mixes members), and
+updates all rows with one vectorized optimizer step. A member that stops (completed, early
+stopped, pruned, failed) leaves the stack: every [N, …] tensor is compacted to the members still
+training, so it stops costing compute; its final state is kept for export.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from orthotune._errors import InvalidInputError
+from orthotune.data import Dataset
+from orthotune.models import ModelSpec, Net, build_model
+from orthotune.population._callbacks import PopulationCallback
+from orthotune.population._dense_step import DenseStep
+from orthotune.population._hparams import HyperParameters, optimizer_family, perturbed_config
+from orthotune.population._layout import ParamLayout
+from orthotune.population._network import StackedNet
+from orthotune.population._optim import StackedOptimizer
+from orthotune.population._status import MemberResult, MemberStatus, PopulationResult
+from orthotune.train import EpochRecord, Examples, StopReason, TrainConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Member:
+    """Mutable bookkeeping of one member (public view: ``MemberResult``)."""
+
+    member_id: int
+    seed: int
+    spec: ModelSpec
+    config: TrainConfig
+    status: MemberStatus = MemberStatus.RUNNING
+    reason: StopReason | None = None
+    message: str = ""
+    epochs: int = 0
+    steps: int = 0
+    batches_tracked: int = 0
+    history: list[EpochRecord] = field(default_factory=list)
+    best_epoch: int | None = None
+    restored_best: bool = False
+
+
+@dataclass(frozen=True)
+class MemberScores:
+    """Per-member figures of one evaluation, aligned with ``member_ids``.
+
+    error: [N] fraction misclassified · loss: [N] mean cross-entropy (weighted Σs·L/Σs when
+    example weights are given).
+    """
+
+    member_ids: list[int]
+    error: torch.Tensor
+    loss: torch.Tensor
+
+    def as_dict(self, name: str = "error") -> dict[int, float]:
+        values = getattr(self, name).tolist()
+        return dict(zip(self.member_ids, values, strict=True))
+
+
+@dataclass(frozen=True)
+class _StepOutcome:
+    loss: torch.Tensor  # [N] batch loss of each member still training
+    wrong: torch.Tensor  # [N] misclassified examples of the batch
+    gradient_norms: torch.Tensor | None  # [L, N] weight-gradient norm per layer, or None
+
+
+def vectorization_problem(spec: ModelSpec, config: TrainConfig) -> str | None:
+    """Why a (spec, config) cannot train inside a population, or None when it can.
+
+    Every ModelSpec kind and every TrainConfig knob vectorizes today (augmentation and class
+    balancing included, see ``Population.fit``); what remains is a device a member's tensors
+    cannot live on together, which the caller decides (``group_trials(max_members=…)``).
+    This is the one place a future knob that cannot be stacked is declared."""
+    if spec.kind not in ("mlp", "cnn1d", "cnn2d"):
+        return f"model kind {spec.kind!r} has no stacked implementation"
+    return None
+
+
+class Population:
+    """N members of one ``ModelSpec`` shape trained at once.
+
+    specs: one spec for every member, or one per member (equal ``shape_key()``; dropout rates
+    and initialization may differ). configs: one ``TrainConfig`` per member (equal
+    ``group_key()``: optimizer family and batch size). seeds: member i is initialized exactly
+    as ``torch.manual_seed(seeds[i]); build_model(specs[i])``. num_examples: m, the training
+    set size (L2 is λ/(2m)·Σ‖W‖²). backward: ``auto`` (MLPs use the hand-written backward
+    of ``DenseStep``, other kinds autograd), ``manual`` or ``autograd``.
+    """
+
+    def __init__(
+        self,
+        specs: ModelSpec | Sequence[ModelSpec],
+        configs: Sequence[TrainConfig],
+        *,
+        num_examples: int,
+        seeds: Sequence[int] | None = None,
+        dtype: torch.dtype = torch.float32,
+        device: str | torch.device = "cpu",
+        backward: str = "auto",
+    ):
+        configs = list(configs)
+        n = len(configs)
+        if n == 0:
+            raise InvalidInputError(
+                "a population needs at least one TrainConfig, got none: pass one per member"
+            )
+        spec_list = [specs] * n if isinstance(specs, ModelSpec) else list(specs)
+        seed_list = list(range(n)) if seeds is None else [int(s) for s in seeds]
+        if len(spec_list) != n or len(seed_list) != n:
+            raise InvalidInputError(
+                f"got {len(spec_list)} specs, {n} configs and {len(seed_list)} seeds: "
+                "give one spec (or one per member) and one config and seed per member"
+            )
+        if num_examples < 1:
+            raise InvalidInputError(
+                f"num_examples={num_examples} is not a training set size: give m ≥ 1"
+            )
+        _check_groupable(spec_list, configs)
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.num_examples = num_examples
+        self.family = optimizer_family(configs[0])
+        self.batch_size = configs[0].batch_size
+        self.spec = spec_list[0]
+        self.net = StackedNet(self.spec)
+        if backward not in ("auto", "manual", "autograd"):
+            raise InvalidInputError(
+                f"backward={backward!r} is not a backward engine: accepted are auto, manual "
+                "(hand-written, MLPs only) and autograd"
+            )
+        if backward == "manual" and self.spec.kind != "mlp":
+            raise InvalidInputError(
+                f"backward='manual' covers MLPs, not {self.spec.kind}: use auto or autograd"
+            )
+        use_manual = self.spec.kind == "mlp" and backward != "autograd"
+        self._dense_step = DenseStep(self.spec) if use_manual else None
+        self._members = [
+            _Member(i, s, sp, c)
+            for i, (s, sp, c) in enumerate(zip(seed_list, spec_list, configs, strict=True))
+        ]
+        models = [_build(sp, s) for sp, s in zip(spec_list, seed_list, strict=True)]
+        self.layout = ParamLayout.of(models[0])
+        self.theta, self.buffers = self.layout.stack(models, dtype=dtype, device=self.device)
+        self.grad = torch.zeros_like(self.theta)
+        self.optimizer = StackedOptimizer(
+            self.family,
+            n,
+            self.layout.size,
+            dtype=dtype,
+            device=self.device,
+            momentum=any(c.optimizer in ("momentum", "nesterov") for c in configs),
+        )
+        self._ids = list(range(n))  # member id of each row of the stack
+        self._archive: dict[int, dict[str, torch.Tensor]] = {}
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(seed_list[0] * 1_000_003 + n)
+        self._rebuild()
+
+    # ------------------------------------------------------------------ members
+    @property
+    def active_ids(self) -> list[int]:
+        """Member ids still training, in stack order (row i of every [N, …] tensor)."""
+        return list(self._ids)
+
+    @property
+    def num_active(self) -> int:
+        return len(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def member(self, member_id: int) -> MemberResult:
+        """The current record of one member."""
+        m = self._member(member_id)
+        return MemberResult(
+            member_id=m.member_id,
+            seed=m.seed,
+            spec=m.spec,
+            config=m.config,
+            status=m.status,
+            reason=m.reason,
+            message=m.message,
+            epochs=m.epochs,
+            steps=m.steps,
+            history=list(m.history),
+            best_epoch=m.best_epoch,
+            restored_best=m.restored_best,
+        )
+
+    def _member(self, member_id: int) -> _Member:
+        if not isinstance(member_id, int) or not 0 <= member_id < len(self._members):
+            raise InvalidInputError(
+                f"member {member_id!r} is not in this population: accepted ids are "
+                f"0…{len(self._members) - 1}"
+            )
+        return self._members[member_id]
+
+    def _row(self, member_id: int) -> int:
+        m = self._member(member_id)
+        if member_id not in self._ids:
+            raise InvalidInputError(
+                f"member {member_id} is no longer training ({m.status.value}): accepted are "
+                f"the active members {self._ids}"
+            )
+        return self._ids.index(member_id)
+
+    # ------------------------------------------------------------------ stacked state
+    def _rebuild(self) -> None:
+        """Views, leaves and per-member columns for the current stack (after compaction)."""
+        active = [self._members[i] for i in self._ids]
+        self.hp = HyperParameters(
+            [m.config for m in active], num_examples=self.num_examples, device=self.device
+        )
+        self._views = {s.name: s.view(self.theta) for s in self.layout.slots}  # [N, *shape]
+        self._grad_map = {s.name: s.view(self.grad) for s in self.layout.slots}
+        # autograd leaves sharing storage with theta: the optimizer's in-place update of theta
+        # is what the next forward sees.
+        self._leaves = {k: v.detach().requires_grad_(True) for k, v in self._views.items()}
+        self._drop_rates: list[torch.Tensor | None] = []
+        for layer in range(self.spec.num_layers):
+            rates = [m.spec.dropout_of(layer) for m in active]
+            self._drop_rates.append(
+                torch.tensor(rates, dtype=self.dtype, device=self.device)
+                if any(r > 0 for r in rates)
+                else None
+            )
+
+    def _select(self, rows: list[int]) -> None:
+        """Compact every [N, …] tensor down to ``rows`` of the stack."""
+        index = torch.tensor(rows, dtype=torch.long, device=self.device)
+        self.theta = self.theta.index_select(0, index)
+        self.grad = self.grad.index_select(0, index)
+        self.buffers = {k: v.index_select(0, index) for k, v in self.buffers.items()}
+        self.optimizer.select(index)
+        self._ids = [self._ids[r] for r in rows]
+        self._rebuild()
+
+    def stop(
+        self,
+        member_ids: Iterable[int],
+        *,
+        status: MemberStatus = MemberStatus.PRUNED,
+        reason: StopReason = StopReason.CALLBACK,
+        message: str | Mapping[int, str] = "",
+    ) -> None:
+        """Take members out of training: record why, keep their final state for export (not
+        for failed members), and compact the stack to the members still training."""
+        self._retire(
+            [
+                (
+                    mid,
+                    status,
+                    reason,
+                    message.get(mid, "") if isinstance(message, Mapping) else message,
+                )
+                for mid in dict.fromkeys(member_ids)
+            ]
+        )
+
+    def _retire(
+        self,
+        entries: list[tuple[int, MemberStatus, StopReason, str]],
+        kept_states: Mapping[int, dict[str, torch.Tensor]] | None = None,
+    ) -> None:
+        """Stop several members (each with its own status) with one compaction.
+
+        ``kept_states[id]``: the state to keep for export instead of the current one (the best
+        epoch's under early stopping)."""
+        kept_states = kept_states or {}
+        for mid, *_ in entries:
+            self._row(mid)  # validates: active members only
+        for mid, status, reason, message in entries:
+            m = self._members[mid]
+            m.status, m.reason, m.message = status, reason, message
+            if status is MemberStatus.FAILED:
+                continue
+            if mid in kept_states:
+                self._archive[mid] = kept_states[mid]
+                m.restored_best = True
+            else:
+                self._archive[mid] = self._state_dict_of_row(self._ids.index(mid))
+        if entries:
+            gone = {e[0] for e in entries}
+            self._select([r for r, mid in enumerate(self._ids) if mid not in gone])
+            logger.debug("stopped members %s; %d still training", sorted(gone), len(self._ids))
+
+    def memory_bytes(self) -> dict[str, int]:
+        """Bytes of parameters, gradients and optimizer state of the members still training."""
+        size = self.theta.element_size()
+        return {
+            "parameters": self.theta.numel() * size,
+            "gradients": self.grad.numel() * size,
+            "optimizer_state": self.optimizer.state_bytes(),
+        }
+
+    # ------------------------------------------------------------------ training
+    def fit(
+        self,
+        train: Dataset | Examples | tuple,
+        dev: Dataset | Examples | tuple | None = None,
+        *,
+        shared_batches: bool = True,
+        seed: int = 0,
+        callbacks: Sequence[PopulationCallback] = (),
+        time_budget_s: float | None = None,
+    ) -> PopulationResult:
+        """Train every member as ``Trainer(config, seed=…).fit`` trains one model: each epoch a
+        ``torch.randperm`` of the m examples from a seeded generator, the trainer's
+        ``batch_bounds``, the dev set evaluated for all members at once after each epoch.
+
+        shared_batches: every member sees the same mini-batches, shuffled by a generator seeded
+        with ``seed`` (the first layer reads each batch once); else member i shuffles with its
+        own seed, exactly as its sequential ``Trainer(seed=seeds[i])`` run would.
+        Members stop at their epochs, on ``patience`` (dev error; the best epoch's weights are
+        kept, as the trainer's EarlyStopping restores them), when a callback prunes them, when
+        ``time_budget_s`` runs out, or when their loss turns NaN/inf (failed; the others
+        continue unchanged)."""
+        from orthotune.population._fit import fit
+
+        return fit(
+            self,
+            train,
+            dev,
+            shared_batches=shared_batches,
+            seed=seed,
+            callbacks=callbacks,
+            time_budget_s=time_budget_s,
+        )
+
+    def train_step(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        weights: torch.Tensor | None = None,
+        *,
+        epoch: int = 0,
+        step: int = 0,
+        steps_per_epoch: int = 1,
+    ) -> torch.Tensor:
+        """One optimizer step of every active member on one mini-batch.
+
+        x: ``[B, *input_shape]`` (every member sees this batch) or ``[N, B, *input_shape]``
+        (member i sees row i); y: ``[B]`` or ``[N, B]`` class indices; weights: example weights
+        s(i) shaped like y (loss Σ s·L / Σ s), or None. (epoch, step) place the step in each
+        member's learning-rate schedule. A member whose loss is NaN/inf is marked failed and
+        removed before the update; the others step unchanged. Returns each remaining active
+        member's batch loss ``[N]`` (detached, in ``active_ids`` order).
+        """
+        return self._step(
+            x, y, weights, epoch=epoch, step=step, steps_per_epoch=steps_per_epoch
+        ).loss
+
+    def _step(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        weights: torch.Tensor | None,
+        *,
+        epoch: int,
+        step: int,
+        steps_per_epoch: int,
+        gradient_norms: bool = False,
+    ) -> _StepOutcome:
+        """``train_step`` with what ``fit`` records: misclassified counts ``[N]`` and, when
+        asked, each layer's weight-gradient norm ``[L, N]`` (before clipping and L2)."""
+        shared = x.dim() == len(self.spec.input_shape) + 1
+        empty = torch.empty(0, dtype=self.dtype, device=self.device)
+        if not self._ids:
+            return _StepOutcome(empty, empty, None)
+        x = x.to(device=self.device, dtype=self.dtype)
+        y = y.to(self.device)
+        if weights is not None:
+            weights = weights.to(device=self.device, dtype=self.dtype)
+        if self._dense_step is not None:  # MLP: hand-written backward into self.grad
+            loss, wrong = self._dense_step(
+                x,
+                y,
+                weights,
+                self._views,
+                self._grad_map,
+                self.buffers,
+                self._drop_rates,
+                shared=shared,
+                generator=self.generator,
+            )
+        else:
+            loss, logits = self._loss(x, y, weights, shared=shared, train=True)  # [N]
+            leaves = list(self._leaves.values())
+            grads = torch.autograd.grad(loss.sum(), leaves, allow_unused=True)
+            for g_view, g in zip(self._grad_map.values(), grads, strict=True):
+                if g is None:
+                    g_view.zero_()
+                else:
+                    g_view.copy_(g)
+            loss = loss.detach()
+            wrong = (logits.detach().argmax(1) != y).sum(-1)  # [N]
+        finite = torch.isfinite(loss)
+        if not bool(finite.all()):  # failed members leave before the update
+            self._fail((~finite).nonzero().flatten().tolist(), loss, epoch, step)
+            loss, wrong = loss[finite], wrong[finite]
+            if not self._ids:
+                return _StepOutcome(loss, wrong, None)
+        norms = None
+        if gradient_norms:
+            norms = torch.stack(
+                [
+                    torch.linalg.vector_norm(self._grad_map[s.name].flatten(1), dim=1)
+                    for s in self.layout.slots
+                    if s.decayed
+                ]
+            )  # [L, N]
+        if self.hp.any_clip:
+            self._clip_gradients()
+        lr = self.hp.lr_at(epoch, step, steps_per_epoch)
+        self.optimizer.step(self.theta, self.grad, self.hp, lr, num_decayed=self.layout.num_decayed)
+        for mid in self._ids:
+            m = self._members[mid]
+            m.steps += 1
+            m.batches_tracked += 1
+        return _StepOutcome(loss, wrong, norms)
+
+    def _loss(self, x, y, weights, *, shared: bool, train: bool):
+        """Each member's mean (or Σs·L/Σs) cross-entropy on its batch ``[N]``, and the logits
+        ``[N, C, B]``."""
+        params = self._leaves if train else self._views
+        with contextlib.nullcontext() if train else torch.no_grad():
+            logits = self.net.forward(
+                x,
+                params,
+                self.buffers,
+                self._drop_rates,
+                shared=shared,
+                train=train,
+                generator=self.generator,
+            )  # [N, C, B]
+            n, _, b = logits.shape
+            targets = y.expand(n, b) if y.dim() == 1 else y  # [N, B]
+            per_example = F.cross_entropy(logits, targets, reduction="none")  # [N, B]
+            if weights is None:
+                return per_example.mean(1), logits
+            w = weights.expand(n, b) if weights.dim() == 1 else weights  # [N, B]
+            return (per_example * w).sum(1) / w.sum(1), logits
+
+    def _fail(self, rows: list[int], loss: torch.Tensor, epoch: int, step: int) -> None:
+        ids = [self._ids[r] for r in rows]
+        messages = {}
+        for r, mid in zip(rows, ids, strict=True):
+            cfg = self._members[mid].config
+            messages[mid] = (
+                f"loss became {loss[r].item()} at epoch {epoch} step {step} "
+                f"({self._members[mid].steps} steps taken; {cfg.optimizer} lr {cfg.lr:g}): "
+                "lower the learning rate or add gradient clipping"
+            )
+        logger.info("members %s failed: non-finite loss", ids)
+        self.stop(ids, status=MemberStatus.FAILED, reason=StopReason.NON_FINITE, message=messages)
+
+    def _clip_gradients(self) -> None:
+        """Per member, as torch.nn.utils.clip_grad_norm_: g ← g·min(1, max/(‖g‖ + 1e-6))."""
+        norm = torch.linalg.vector_norm(self.grad, dim=1, keepdim=True)  # [N, 1]
+        coef = (self.hp.max_norm.to(self.dtype) / (norm + 1e-6)).clamp(max=1.0)
+        self.grad.mul_(coef)
+
+    # ------------------------------------------------------------------ evaluation
+    @torch.no_grad()
+    def predict_logits(self, x: torch.Tensor, *, batch_size: int = 1024) -> torch.Tensor:
+        """Logits of every active member on the same examples, in eval mode (running BN
+        statistics, no dropout): ``[N, M, classes]`` for x ``[M, *input_shape]``."""
+        return torch.cat(
+            [logits.transpose(1, 2) for logits in self._eval_chunks(x, batch_size)], dim=1
+        )
+
+    def _eval_chunks(self, x: torch.Tensor, batch_size: int):
+        """Eval-mode logits ``[N, C, b]`` of consecutive chunks of x."""
+        for start in range(0, x.shape[0], batch_size):
+            xb = x[start : start + batch_size].to(device=self.device, dtype=self.dtype)
+            yield self.net.forward(
+                xb, self._views, self.buffers, self._drop_rates, shared=True, train=False
+            )
+
+    @torch.no_grad()
+    def evaluate(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        weights: torch.Tensor | None = None,
+        *,
+        batch_size: int = 1024,
+    ) -> MemberScores:
+        """Error rate and loss of every active member on one set (eval mode), all at once."""
+        n = self.num_active
+        wrong = torch.zeros(n, dtype=torch.float64, device=self.device)
+        loss_sum = torch.zeros(n, dtype=torch.float64, device=self.device)
+        y = y.to(self.device)
+        w = None if weights is None else weights.to(device=self.device, dtype=torch.float64)
+        for k, logits in enumerate(self._eval_chunks(x, batch_size)):  # [N, C, b]
+            yb = y[k * batch_size : (k + 1) * batch_size].expand(n, -1)  # [N, b]
+            wrong += (logits.argmax(1) != yb).sum(1).double()
+            per_example = F.cross_entropy(logits, yb, reduction="none").double()  # [N, b]
+            if w is not None:
+                per_example = per_example * w[k * batch_size : (k + 1) * batch_size]
+            loss_sum += per_example.sum(1)
+        total = x.shape[0]
+        denominator = float(w.sum()) if w is not None else float(max(total, 1))
+        return MemberScores(list(self._ids), wrong / max(total, 1), loss_sum / denominator)
+
+    # ------------------------------------------------------------------ export
+    def _state_dict_of_row(self, row: int) -> dict[str, torch.Tensor]:
+        mid = self._ids[row]
+        buffers = {k: v[row] for k, v in self.buffers.items()}
+        return self.layout.state_dict(self.theta[row], buffers, self._members[mid].batches_tracked)
+
+    def state_dict(self, member_id: int) -> dict[str, torch.Tensor]:
+        """Member ``member_id``'s weights as the ``state_dict`` of ``build_model(spec)``."""
+        m = self._member(member_id)
+        if m.status is MemberStatus.FAILED:
+            raise InvalidInputError(
+                f"member {member_id} failed ({m.message}): its weights are not finite; "
+                "export a member that did not fail"
+            )
+        if member_id in self._ids:
+            return self._state_dict_of_row(self._ids.index(member_id))
+        return {k: v.clone() for k, v in self._archive[member_id].items()}
+
+    def export(self, member_id: int) -> Net:
+        """Member ``member_id`` as a plain ``Net`` (``build_model(spec)`` with its weights), in
+        eval mode, in the population's dtype: it predicts what the member predicts here."""
+        m = self._member(member_id)
+        state = self.state_dict(member_id)
+        net = _build(m.spec, m.seed).to(device=self.device, dtype=self.dtype)
+        net.load_state_dict(state)
+        return net.eval()
+
+    # ------------------------------------------------------------------ PBT hooks
+    @torch.no_grad()
+    def copy_member(self, src: int, dst: int, *, hyperparameters: bool = False) -> None:
+        """Exploit: member ``dst`` takes ``src``'s weights, batch-norm statistics and optimizer
+        state (and its hyperparameters when ``hyperparameters``). Both must be training."""
+        rs, rd = self._row(src), self._row(dst)
+        self.theta[rd].copy_(self.theta[rs])
+        for v in self.buffers.values():
+            v[rd].copy_(v[rs])
+        self.optimizer.copy_member(rs, rd)
+        ms, md = self._members[src], self._members[dst]
+        md.batches_tracked = ms.batches_tracked
+        if hyperparameters:
+            md.config = ms.config
+            md.spec = md.spec.model_copy(update={"dropout": ms.spec.dropout})
+            self._rebuild_hyperparameters()
+
+    def perturb(self, member_id: int, factors: Mapping[str, float]) -> TrainConfig:
+        """Explore: multiply member ``member_id``'s knobs by ``factors`` (e.g. ``{"lr": 1.2}``;
+        names in ``PERTURBABLE``; results clipped into their valid ranges). Returns its new
+        config."""
+        self._row(member_id)
+        m = self._members[member_id]
+        rates = tuple(m.spec.dropout_of(i) for i in range(m.spec.num_layers))
+        config, rates = perturbed_config(m.config, rates, dict(factors))
+        m.config = config
+        m.spec = m.spec.model_copy(update={"dropout": rates})
+        self._rebuild_hyperparameters()
+        return config
+
+    def _rebuild_hyperparameters(self) -> None:
+        self._rebuild()
+
+
+def _build(spec: ModelSpec, seed: int) -> Net:
+    """``build_model(spec)`` seeded with ``seed``, leaving the global RNG as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build_model(spec)
+
+
+def _check_groupable(specs: list[ModelSpec], configs: list[TrainConfig]) -> None:
+    key = specs[0].shape_key()
+    for i, s in enumerate(specs):
+        if s.shape_key() != key:
+            raise InvalidInputError(
+                f"member {i}'s architecture differs from member 0's (shape_key {s.shape_key()} "
+                f"vs {key}): accepted are equal shapes; split the trials with group_trials"
+            )
+    group = configs[0].group_key()
+    for i, c in enumerate(configs):
+        if c.group_key() != group:
+            raise InvalidInputError(
+                f"member {i} uses optimizer family/batch size {c.group_key()} but member 0 uses "
+                f"{group}: accepted is one family and batch size; split the trials with "
+                "group_trials"
+            )
+        problem = vectorization_problem(specs[i], c)
+        if problem:
+            raise InvalidInputError(
+                f"member {i} cannot train in a population: {problem}; run it with the "
+                "sequential trainer (group_trials flags it)"
+            )
+    if math.prod(specs[0].input_shape) <= 0:
+        raise InvalidInputError(f"input_shape {specs[0].input_shape} is empty: give a real shape")
