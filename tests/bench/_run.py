@@ -8,10 +8,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_quick(script: str) -> str:
-    """The last line of ``bench/SCRIPT --quick``; fails the test on a non-zero exit."""
+def run_quick(script: str, *args: str) -> str:
+    """The last line of ``bench/SCRIPT --quick [ARGS]``; fails the test on a non-zero exit."""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / script), "--quick"],
+        [sys.executable, str(ROOT / "bench" / script), "--quick", *args],
         capture_output=True,
         text=True,
         timeout=300,

@@ -38,13 +38,20 @@ def test_train_then_predict_builtin_mnist1d_end_to_end(run_cli, tmp_path):
     assert 0 < summary["errors"]["test"] < 0.9
     names = sorted(p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file())
     assert names == [
+        "diagnosis.json",
         "history/cnn1d.json",
         "models/best",
         "models/cnn1d/manifest.json",
         "models/cnn1d/weights.safetensors",
+        "report.html",
         "run.json",
         "split.json",
     ]
+    # the report of this real run: its sections are there, rendered from the run folder alone
+    html = (run / "report.html").read_text()
+    assert summary["report"] == str(run / "report.html")
+    for section in ('id="summary"', 'id="diagnosis"', 'id="learning-curves"'):
+        assert section in html, section
     record = json.loads((run / "run.json").read_text())
     assert record["command"] == "train" and record["summary"]["errors"] == summary["errors"]
 

@@ -261,6 +261,7 @@ def run_autopilot(
 
     exhausted: set[str] = set()
     tried: set[tuple[str, str]] = set()
+    seen = {(spec, config)}
     counter = 0
     stop: tuple[StopReason, str] | None = None
     while stop is None:
@@ -289,9 +290,16 @@ def run_autopilot(
             exhausted.add(problem)
             continue
         tried.add((problem, knob))
-        options = variants(knob, current.candidate.spec, current.candidate.config)
+        # a variant trained before (same model, same training, same seed) would only repeat
+        # its result: try the new ones
+        options = [
+            v
+            for v in variants(knob, current.candidate.spec, current.candidate.config)
+            if (v.spec, v.config) not in seen
+        ]
         if not options:
             continue
+        seen.update((v.spec, v.config) for v in options)
         target_part, target_words = _TARGET[problem]
         if target_part not in current.wrong:
             target_part, target_words = "dev", "dev error"

@@ -155,7 +155,8 @@ def variants(knob: str, spec: ModelSpec, config: TrainConfig) -> list[Variant]:
                 out.append((f"{init} init", _spec_with(spec, init=init), config))
     elif knob == "regularization":
         # the lecture's λ (J + λ/(2m)·Σ‖W‖²): λ/m of 1e-4 … 1e-2 per example is the useful range
-        out.append(("L2 λ=3", spec, _with(config, l2=3.0)))
+        lam = max(3.0 * config.l2, 3.0)
+        out.append((f"L2 λ={lam:g}", spec, _with(config, l2=lam)))
         out.append(("dropout 0.2", _spec_with(spec, dropout=0.2), config))
     elif knob == "data_augmentation":
         out += [

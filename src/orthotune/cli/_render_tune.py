@@ -111,7 +111,120 @@ def render_autopilot(summary: Any) -> None:
         console.print(f"report:     {summary.report}")
 
 
-def render_search(summary: Any) -> None:
+def _fmt_value(x: float | None, metric: str) -> str:
+    if x is None:
+        return "—"
+    return _pct(x) if metric.endswith(("_accuracy", "_error")) else f"{x:.4g}"
+
+
+def render_trial(row: Any) -> None:
+    """One line per finished trial, live on a terminal (stderr: stdout is the result's)."""
     from rich.console import Console
 
-    Console().print(summary)
+    if row.state == "complete":
+        m = row.metrics
+        mark = "" if row.feasible else " [yellow](violates a constraint)[/]"
+        text = (
+            f"dev error {_pct(m.get('dev_error'))}, train error {_pct(m.get('train_error'))}{mark}"
+        )
+    elif row.state == "fail":
+        text = f"[red]failed[/]: {row.fail_reason}"
+    else:
+        text = row.state
+    Console(stderr=True).print(f"[bold]trial {row.number}[/] {text}")
+
+
+def render_search(summary: Any) -> None:
+    """The leaderboard (feasible first, best marked), why the search stopped, the chosen model."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    board = summary.leaderboard
+    rule = f" subject to {', '.join(summary.constraints)}" if summary.constraints else ""
+    table = Table(
+        title=f"Study {summary.study_name}: {summary.strategy} search, {summary.metric}{rule}",
+        title_justify="left",
+    )
+    for col, just in (
+        ("trial", "right"),
+        ("state", "left"),
+        (summary.metric, "right"),
+        ("train err", "right"),
+        ("dev err", "right"),
+        ("params", "right"),
+        ("latency", "right"),
+        ("hyperparameters / reason", "left"),
+    ):
+        wide = col == "hyperparameters / reason"
+        table.add_column(
+            col,
+            justify=just,
+            no_wrap=not wide,
+            min_width=24 if wide else None,
+            ratio=1 if wide else None,
+        )
+    shown = 15
+    for row in board.rows[:shown]:
+        m = row.metrics
+        best = row.number == board.best
+        state = "[green]best[/]" if best else row.state
+        if row.state == "complete" and not row.feasible:
+            state = "[yellow]infeasible[/]"
+        what = (
+            f"[red]{row.fail_reason}[/]"
+            if row.fail_reason
+            else " ".join(f"{k}={_short(row.params[k])}" for k in _KEY_PARAMS if k in row.params)
+        )
+        table.add_row(
+            str(row.number),
+            state,
+            _fmt_value(row.value, summary.metric),
+            _pct(m.get("train_error")),
+            _pct(m.get("dev_error")),
+            "—" if "params" not in m else f"{m['params']:,.0f}",
+            "—" if "latency_ms" not in m else f"{m['latency_ms']:.3f} ms",
+            what,
+        )
+    console.print(table)
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(board.counts.items()))
+    more = len(board.rows) - shown
+    console.print(
+        f"trials: {counts}" + (f" ({more} more not shown; --json lists all)" if more > 0 else "")
+    )
+    if summary.resumed:
+        stale = (
+            f", {len(summary.stale_failed)} stale trial(s) failed" if summary.stale_failed else ""
+        )
+        console.print(f"resumed study {summary.study_name}{stale}")
+    console.print(
+        f"stopped: {summary.stop_message} ({summary.trials_this_run} trials this run, "
+        f"{summary.seconds:.0f} s)"
+    )
+    for note in summary.notes:
+        console.print(f"[dim]note: {note}[/]")
+    if summary.chosen is None:
+        console.print("[red]no model chosen[/]: " + (board.note or "no eligible trial"))
+        return
+    if summary.diagnosis is not None:
+        render_diagnosis_table(summary.diagnosis, console)
+    tm = summary.test_metrics
+    if tm:
+        console.print(
+            f"[bold]chosen model {summary.chosen}[/] (trial {summary.best_trial}): test accuracy "
+            f"{_pct(tm['accuracy'])}, test error {_pct(tm['error'])}, macro F1 "
+            f"{_pct(tm['macro_f1'])} (test set scored once)"
+        )
+    console.print(f"checkpoint: {summary.chosen_model_dir}")
+    if summary.report:
+        console.print(f"report:     {summary.report}")
+    console.print(f"dashboard:  optuna-dashboard {summary.storage}")
+
+
+_KEY_PARAMS = ("architecture", "width", "depth", "optimizer", "lr", "batch_size", "epochs")
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)

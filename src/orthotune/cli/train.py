@@ -296,7 +296,39 @@ def train(
         }
     )
     run.write_run(record)
+    diagnosis = _diagnosis(summary)
+    if diagnosis is not None:
+        run.write_diagnosis(diagnosis)
+    from orthotune.report import render_report
+
+    summary = summary.model_copy(update={"report": str(render_report(run.path))})
     emit(summary, as_json=as_json, render=render)
+
+
+def _diagnosis(summary: Any) -> Any:
+    """The bias / variance / mismatch diagnosis of the trained model (test included: it was
+    measured once, at the end), or None without train and dev errors."""
+    from orthotune.diagnose import ErrorLevels, Level, diagnose
+
+    def level(part: str) -> Level | None:
+        error, n = summary.errors.get(part), summary.sizes.get(part, 0)
+        return None if error is None or n == 0 else Level(error=error, n=n)
+
+    if level("train") is None or level("dev") is None:
+        return None
+    human, bayes = summary.human_error, summary.bayes_error
+    if human is not None and bayes is not None and bayes > human:
+        bayes = None
+    return diagnose(
+        ErrorLevels(
+            human_error=human,
+            bayes_error=bayes,
+            train=level("train"),
+            train_dev=level("train-dev"),
+            dev=level("dev"),
+            test=level("test"),
+        )
+    )
 
 
 def _console() -> Any:
@@ -342,3 +374,5 @@ def render(summary: Any) -> None:
         f"{summary.flops_per_example:,} FLOPs per example"
     )
     out.print(f"run folder: {summary.run_dir} (model in {summary.model_dir})")
+    if summary.report:
+        out.print(f"report: {summary.report}")

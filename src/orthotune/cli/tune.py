@@ -59,7 +59,13 @@ def tune(
     storage: Annotated[
         str | None, typer.Option(help="Optuna storage URL (default: RUN_DIR/study.db).")
     ] = None,
-    out: Annotated[str | None, typer.Option(help="Run folder (default: runs/tune-<time>).")] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(help="Run folder (default: runs/tune-<time>); re-run with --study to resume."),
+    ] = None,
+    space: Annotated[
+        str | None, typer.Option(help="Search space YAML (default: one fitted to the data).")
+    ] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     target: TargetOpt = None,
     weight: WeightOpt = None,
@@ -108,6 +114,7 @@ def tune(
     bayes = None if bayes_error is None else parse_rate(bayes_error, name="--bayes-error")
     goal_value = None if goal is None else parse_rate(goal, name="--goal")
     if strategy != "autopilot":
+        from orthotune.cli._render_tune import render_search, render_trial
         from orthotune.search._job import tune_search
 
         summary = tune_search(
@@ -128,16 +135,15 @@ def tune(
             storage=storage,
             seed=seed,
             device=device,
-            progress=show_progress(as_json),
+            progress=render_trial if show_progress(as_json) else None,
+            space=space,
         )
-        from orthotune.cli._render_tune import render_search
-
         emit(summary, as_json=as_json, render=render_search)
         return
-    if constraint or metric != "dev_accuracy" or trials is not None:
+    if constraint or metric != "dev_accuracy" or trials is not None or space is not None:
         raise InvalidInputError(
-            "--metric, --constraint and --trials belong to the search strategies; the autopilot "
-            "lowers the dev error: drop them or pick e.g. --strategy tpe"
+            "--metric, --constraint, --trials and --space belong to the search strategies; the "
+            "autopilot lowers the dev error: drop them or pick e.g. --strategy tpe"
         )
     from orthotune.autopilot import AutopilotSettings, tune_autopilot
     from orthotune.cli._render_tune import render_autopilot, render_step

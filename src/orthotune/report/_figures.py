@@ -277,6 +277,16 @@ def trials_figure(curves: CurvesInfo, *, beta: float | None = None) -> str:
         return _uri(fig)
 
 
+def _log_axis(axis: Any, set_scale: Any) -> None:
+    """A log scale whose ticks read as plain numbers (mathtext is off, so matplotlib's
+    default ``$10^{-3}$`` labels would show as raw text)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    set_scale("log")
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def schedule_figure(curve: Curve) -> str:
     """The learning rate the chosen model used per epoch (log scale when it spans a decade)."""
     with _style():
@@ -285,7 +295,7 @@ def schedule_figure(curve: Curve) -> str:
         ax.plot(xs, ys, color=PALETTE[0], lw=1.8, marker="o", ms=2.5)
         positive = [y for y in ys if y > 0]
         if positive and max(positive) / min(positive) >= 10:
-            ax.set_yscale("log")
+            _log_axis(ax.yaxis, ax.set_yscale)
         ax.set_xlabel("epoch")
         ax.set_ylabel("learning rate α")
         return _uri(fig)
@@ -424,7 +434,7 @@ def pareto_figure(study: StudyInfo) -> str:
         if x_name in ("params", "flops") and all(p[1] > 0 for p in points):
             spread = max(p[1] for p in points) / min(p[1] for p in points)
             if math.isfinite(spread) and spread > 50:
-                ax.set_xscale("log")
+                _log_axis(ax.xaxis, ax.set_xscale)
         ax.set_xlabel(x_name)
         ax.set_ylabel(y_name)
         ax.legend(fontsize=8)

@@ -852,7 +852,7 @@ def _decisions(decisions: Any) -> DecisionsInfo | None:
         variants_src = _first(step, "variants", "tried", "candidates")
         variants = None
         if isinstance(variants_src, list):
-            flat = [_flatten(v) if isinstance(v, Mapping) else v for v in variants_src]
+            flat = [_variant_row(v) if isinstance(v, Mapping) else v for v in variants_src]
             variants = _table("variants tried", flat)
         kept = _first(step, "kept", "accepted", "improved")
         index = _number(_first(step, "step", "index", "iteration"))
@@ -878,6 +878,25 @@ def _decisions(decisions: Any) -> DecisionsInfo | None:
             _first(decisions, "final", "stop_reason", "remaining", "conclusion", "advice")
         )
     return DecisionsInfo(steps=steps, final=final)
+
+
+def _variant_row(variant: Mapping[str, Any]) -> dict[str, Any]:
+    """A variant of an autopilot step as the columns a reader compares (the autopilot's
+    ``VariantScore``: label, errors per part, paired change of the targeted error); other
+    shapes are flattened as they come."""
+    if "label" not in variant or not isinstance(variant.get("errors"), Mapping):
+        return _flatten(variant)
+    row: dict[str, Any] = {"variant": variant["label"]}
+    for part, error in variant["errors"].items():
+        row[f"{part} error"] = error
+    change, low, high = (variant.get(k) for k in ("target_change", "target_low", "target_high"))
+    if isinstance(change, float) and isinstance(low, float) and isinstance(high, float):
+        row["targeted error Δ (95 %)"] = (
+            f"{100 * change:+.2f} ({100 * low:+.2f} … {100 * high:+.2f}) points"
+        )
+    row["kept"] = bool(variant.get("accepted"))
+    row["why"] = variant.get("failed") or variant.get("why") or ""
+    return row
 
 
 def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

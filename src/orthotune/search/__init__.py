@@ -8,6 +8,8 @@
 - storage: ``open_storage`` / ``open_study`` (SQLite in the run folder by default), trial owners
   and heartbeats, ``fail_stale_trials`` on resume
 - ``best_trial`` / ``leaderboard``: the best that respects satisficing constraints
+- ``tune_search``: the whole job behind ``orthotune tune --strategy …`` (run folder, resumable
+  study, incumbent checkpoint, test metrics once, report) → ``SearchSummary``
 """
 
 from orthotune.search._best import (
@@ -35,6 +37,7 @@ from orthotune.search._candidate import (
     load_space,
     params_to_candidate,
 )
+from orthotune.search._job import SearchSummary, accepted_metrics, tune_search
 from orthotune.search._space import (
     CategoricalParam,
     FloatParam,
@@ -88,10 +91,12 @@ __all__ = [
     "Param",
     "RandomSearch",
     "SearchSpace",
+    "SearchSummary",
     "Stop",
     "StopReason",
     "Strategy",
     "TrialRow",
+    "accepted_metrics",
     "ask_owned",
     "best_trial",
     "check_vocabulary",
@@ -112,4 +117,5 @@ __all__ = [
     "parse_duration",
     "stale_reason",
     "trial_metrics",
+    "tune_search",
 ]

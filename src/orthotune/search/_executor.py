@@ -20,15 +20,20 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from orthotune._errors import InvalidInputError
 from orthotune.data._prepare import Part, PreparedData
 from orthotune.models import ModelSpec, build_model
 from orthotune.train import TrainConfig
 
-__all__ = ["EXECUTORS", "Candidate", "Trained", "score_parts", "train_candidates"]
+__all__ = ["EXECUTORS", "Candidate", "EpochHook", "Trained", "score_parts", "train_candidates"]
 
 logger = logging.getLogger(__name__)
 
 EXECUTORS = ("population", "sequential")
+
+# Called after every epoch of every candidate with (candidate, epoch, dev error); returning True
+# prunes it (stops its training; the ``Trained`` record says ``pruned``).
+EpochHook = Callable[["Candidate", int, float | None], bool]
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class Trained:
     seconds: float = 0.0
     failed: str | None = None
     complete: bool = True  # False when the time budget cut the training short
+    pruned: bool = False  # True when ``on_epoch`` asked to stop it early (Hyperband & co.)
 
     def error(self, part: str) -> float | None:
         w = self.wrong.get(part)
@@ -86,8 +92,34 @@ def score_parts(
     return out
 
 
+PRUNED_MESSAGE = "pruned: its per-epoch value fell behind (the search's pruner)"
+
+
+def _epoch_callback(cand: Candidate, on_epoch: EpochHook | None):
+    """A Trainer callback: the ``during_trial`` fault point and the search's pruning hook."""
+    from orthotune.search._faults import fault_point
+    from orthotune.train import Callback
+    from orthotune.train._result import StopReason
+
+    class _Epochs(Callback):
+        pruned = False
+
+        def on_epoch_end(self, state, record) -> None:
+            fault_point("during_trial")
+            if on_epoch is not None and on_epoch(cand, record.epoch, record.dev_error):
+                self.pruned = True
+                state.request_stop(StopReason.CALLBACK, PRUNED_MESSAGE)
+
+    return _Epochs()
+
+
 def _train_one(
-    cand: Candidate, data: PreparedData, *, device: torch.device, deadline: float | None
+    cand: Candidate,
+    data: PreparedData,
+    *,
+    device: torch.device,
+    deadline: float | None,
+    on_epoch: EpochHook | None = None,
 ) -> Trained:
     from orthotune.train import Trainer
     from orthotune.train._result import StopReason
@@ -96,7 +128,10 @@ def _train_one(
     torch.manual_seed(cand.seed)
     model = build_model(cand.spec)
     left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
-    trainer = Trainer(cand.config, device=device, seed=cand.seed, time_budget_s=left)
+    hook = _epoch_callback(cand, on_epoch)
+    trainer = Trainer(
+        cand.config, device=device, seed=cand.seed, time_budget_s=left, callbacks=[hook]
+    )
     tr, dv = data.train, data.dev
     try:
         result = trainer.fit(model, (tr.x, tr.y, tr.weights), (dv.x, dv.y, dv.weights))
@@ -124,7 +159,90 @@ def _train_one(
         wrong=score_parts(model, data.parts(), device=trainer.device),
         seconds=time.perf_counter() - started,
         complete=result.stop_reason != StopReason.TIME_BUDGET,
+        pruned=hook.pruned,
     )
+
+
+def _train_group(
+    cands: Sequence[Candidate],
+    data: PreparedData,
+    *,
+    device: torch.device,
+    deadline: float | None,
+    on_epoch: EpochHook | None = None,
+) -> list[Trained]:
+    """Train candidates of one shape and optimizer family as one ``Population``.
+
+    Members see the same mini-batches when they share a seed (then each member trains exactly
+    as its own sequential ``Trainer`` would); otherwise each shuffles with its own seed.
+    """
+    from orthotune.population import MemberStatus, Population, PopulationCallback
+    from orthotune.search._faults import fault_point
+
+    started = time.perf_counter()
+    seeds = [c.seed for c in cands]
+
+    class _Epochs(PopulationCallback):
+        def on_epoch_end(self, population, epoch, metrics):
+            fault_point("during_trial")
+            if on_epoch is None or metrics.dev_error is None:
+                return None
+            return [m for m in metrics.member_ids if on_epoch(cands[m], epoch, metrics.value(m))]
+
+    tr, dv = data.train, data.dev
+    left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
+    try:
+        pop = Population(
+            [c.spec for c in cands],
+            [c.config for c in cands],
+            num_examples=len(tr),
+            seeds=seeds,
+            device=device,
+        )
+        result = pop.fit(
+            (tr.x, tr.y, tr.weights),
+            (dv.x, dv.y, dv.weights),
+            shared_batches=len(set(seeds)) == 1,
+            seed=seeds[0],
+            callbacks=[_Epochs()],
+            time_budget_s=left,
+        )
+    except Exception as err:  # the whole group failed to build or train: say so per member
+        logger.warning("population of %d failed: %s", len(cands), err)
+        why = f"{type(err).__name__}: {err}"
+        return [Trained(c, None, failed=why, seconds=time.perf_counter() - started) for c in cands]
+    seconds = (time.perf_counter() - started) / len(cands)  # the members shared the time
+    out = []
+    for cand, member in zip(cands, result.members, strict=True):
+        reason = member.reason.value if member.reason is not None else member.status.value
+        if member.failed:
+            out.append(
+                Trained(
+                    cand,
+                    None,
+                    history=member.history,
+                    stop_reason=reason,
+                    stop_message=member.message,
+                    failed=member.message,
+                    seconds=seconds,
+                )
+            )
+            continue
+        model = pop.export(member.member_id)
+        out.append(
+            Trained(
+                cand,
+                model,
+                history=member.history,
+                stop_reason=reason,
+                stop_message=member.message,
+                wrong=score_parts(model, data.parts(), device=device),
+                seconds=seconds,
+                complete=member.status is not MemberStatus.OUT_OF_TIME,
+                pruned=member.status is MemberStatus.PRUNED,
+            )
+        )
+    return out
 
 
 def train_candidates(
@@ -135,19 +253,72 @@ def train_candidates(
     device: str = "auto",
     deadline: float | None = None,
     on_trained: Callable[[Trained], None] | None = None,
+    on_epoch: EpochHook | None = None,
 ) -> list[Trained]:
-    """Train every candidate (``deadline`` on ``time.monotonic()``); results in input order."""
+    """Train every candidate (``deadline`` on ``time.monotonic()``); results in input order.
+
+    ``on_epoch(candidate, epoch, dev_error)`` runs after each epoch (report intermediate values
+    there); returning True prunes that candidate. ``on_trained`` runs as each one finishes.
+    """
     from orthotune.train._trainer import resolve_device
 
+    if executor not in EXECUTORS:
+        raise InvalidInputError(
+            f"executor {executor!r} is unknown; accepted: {', '.join(EXECUTORS)}"
+        )
     dev = resolve_device(device)
+    if executor == "population" and len(candidates) > 1:
+        return _train_populations(
+            candidates,
+            data,
+            device=dev,
+            deadline=deadline,
+            on_trained=on_trained,
+            on_epoch=on_epoch,
+        )
     results: list[Trained] = []
     for i, cand in enumerate(candidates):
         # one after another: each candidate gets an equal share of the time that is left
         share = None
         if deadline is not None:
             share = time.monotonic() + (deadline - time.monotonic()) / (len(candidates) - i)
-        trained = _train_one(cand, data, device=dev, deadline=share)
+        trained = _train_one(cand, data, device=dev, deadline=share, on_epoch=on_epoch)
         if on_trained is not None:
             on_trained(trained)
         results.append(trained)
     return results
+
+
+def _train_populations(
+    candidates: Sequence[Candidate],
+    data: PreparedData,
+    *,
+    device: torch.device,
+    deadline: float | None,
+    on_trained: Callable[[Trained], None] | None,
+    on_epoch: EpochHook | None,
+) -> list[Trained]:
+    """Group by DESIGN.md's key and train each group at once; a group of one, or anything a
+    population cannot vectorize, trains through the Trainer. Groups run one after another,
+    each with an equal share of the time left."""
+    from orthotune.population import group_trials
+
+    groups = group_trials([(c.spec, c.config) for c in candidates])
+    results: dict[int, Trained] = {}
+    for g, group in enumerate(groups):
+        share = None
+        if deadline is not None:
+            share = time.monotonic() + (deadline - time.monotonic()) / (len(groups) - g)
+        members = [candidates[i] for i in group.indices]
+        if group.vectorized and len(members) > 1:
+            trained = _train_group(members, data, device=device, deadline=share, on_epoch=on_epoch)
+        else:
+            trained = [
+                _train_one(c, data, device=device, deadline=share, on_epoch=on_epoch)
+                for c in members
+            ]
+        for i, t in zip(group.indices, trained, strict=True):
+            results[i] = t
+            if on_trained is not None:
+                on_trained(t)
+    return [results[i] for i in range(len(candidates))]

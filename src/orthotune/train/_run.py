@@ -226,6 +226,7 @@ class TrainSummary(BaseModel):
     seconds: float
     device: str
     seed: int
+    report: str | None = None  # the run's report.html
 
 
 @dataclass

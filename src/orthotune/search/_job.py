@@ -1,0 +1,716 @@
+"""``orthotune tune --strategy grid|random|tpe|evolution|hyperband|pbt``: a search on Optuna.
+
+data → split → prepared parts → run folder → study (SQLite in the run folder by default) →
+loop { the strategy asks a batch of trials → ``params_to_candidate`` → ``train_candidates``
+(intermediate dev values reported per epoch, so pruners prune) → tell each result with its
+metrics, errors, diagnosis, parameter count and latency } → the satisficing best → its test
+metrics (the only time test is touched) → diagnosis.json, run.json and report.html.
+
+Resume: re-running the same command on the same ``--out`` with the same ``--study`` continues
+the study. Finished trials are kept and never re-run (``--trials N`` counts them), trials left
+RUNNING by a killed process are failed as stale (a live worker's are not touched), and the run
+folder is reopened instead of refused. Without ``--study`` an existing run folder is refused.
+
+Only the incumbent (the best feasible trial so far) keeps a checkpoint, ``models/trial-N``: it is
+saved before its trial is told COMPLETE, so a told incumbent always has one; at the end the
+chosen trial's checkpoint (re-trained from its parameters and seed if it is missing) becomes
+``models/best`` and every other model folder is removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import shutil
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from orthotune._errors import InvalidInputError
+from orthotune.diagnose import Diagnosis
+from orthotune.search._best import METRICS_ATTR, Leaderboard, TrialRow
+from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR
+
+if TYPE_CHECKING:
+    import optuna
+
+    from orthotune.data._prepare import PreparedData
+    from orthotune.search._executor import Trained
+
+__all__ = ["MAX_SAME_FAILURES", "SearchSummary", "accepted_metrics", "tune_search"]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+MAX_SAME_FAILURES = 5  # identical failures in a row that stop the search
+BATCH = {"population": 8, "sequential": 1}
+CHECKPOINT_ATTR = "checkpoint"
+FEASIBLE_ATTR = "feasible"  # read by the report's progress figure
+SEED_ATTR = "seed"
+
+
+class SearchSummary(BaseModel):
+    """What ``orthotune tune --strategy …`` hands back (``--json`` prints it)."""
+
+    schema_version: int = SCHEMA_VERSION
+    run_dir: str
+    data: str
+    strategy: str
+    executor: str
+    study_name: str
+    storage: str
+    metric: str
+    maximize: bool
+    constraints: list[str] = Field(default_factory=list)
+    resumed: bool = False
+    stale_failed: list[int] = Field(default_factory=list, description="trials failed as stale")
+    trials_this_run: int = 0
+    stop_reason: str
+    stop_message: str
+    best_trial: int | None = None
+    chosen: str | None = None
+    chosen_model_dir: str | None = None
+    best_value: float | None = None
+    errors: dict[str, float] = Field(default_factory=dict)
+    test_metrics: dict[str, float] = Field(default_factory=dict)
+    diagnosis: Diagnosis | None = None
+    leaderboard: Leaderboard
+    seconds: float
+    report: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------ metrics
+_PARTS = {"train": "train", "train_dev": "train-dev", "dev": "dev"}
+
+
+def accepted_metrics(has_train_dev: bool) -> list[str]:
+    """Names ``--metric`` accepts (scores of the parts a search may see; never test)."""
+    parts = [p for p in _PARTS if p != "train_dev" or has_train_dev]
+    return [f"{p}_{k}" for p in parts for k in ("accuracy", "error")]
+
+
+def constraint_metrics(has_train_dev: bool) -> list[str]:
+    """Names a ``--constraint`` may test."""
+    return [*accepted_metrics(has_train_dev), "latency_ms", "params", "seconds"]
+
+
+def _resolve_metric(metric: str, has_train_dev: bool) -> str:
+    from orthotune.select._metric import canonical_name
+
+    name = canonical_name(metric).replace("-", "_")
+    name = {"accuracy": "dev_accuracy", "error": "dev_error"}.get(name, name)
+    accepted = accepted_metrics(has_train_dev)
+    if name not in accepted:
+        raise InvalidInputError(
+            f"--metric {metric!r} is unknown: accepted are {', '.join(accepted)}; fix: pick one "
+            "of them (the test set is never searched on)"
+        )
+    return name
+
+
+class _Satisficing:
+    """A parsed ``--constraint`` as the predicate ``best_trial`` wants."""
+
+    def __init__(self, constraint: Any) -> None:
+        self.c = constraint
+
+    def __call__(self, metrics: Mapping[str, float]) -> bool:
+        return self.c.satisfied_by(metrics.get(self.c.metric))
+
+    def __str__(self) -> str:
+        return str(self.c)
+
+
+def _parse_constraints(texts: list[str], has_train_dev: bool) -> list[_Satisficing]:
+    from orthotune.select import parse_constraint
+
+    out = []
+    names = constraint_metrics(has_train_dev)
+    for text in texts:
+        c = parse_constraint(text)
+        if c.metric not in names:
+            raise InvalidInputError(
+                f"--constraint {text!r} tests {c.metric!r}: accepted are {', '.join(names)}; "
+                "fix: constrain one of them, e.g. latency_ms<100"
+            )
+        out.append(_Satisficing(c))
+    return out
+
+
+def _trial_metrics(trained: Trained, latency_ms: float | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part, err in trained.errors.items():
+        key = part.replace("-", "_")
+        out[f"{key}_error"] = err
+        out[f"{key}_accuracy"] = 1.0 - err
+    if trained.model is not None:
+        out["params"] = float(sum(p.numel() for p in trained.model.parameters()))
+    if latency_ms is not None:
+        out["latency_ms"] = latency_ms
+    out["seconds"] = trained.seconds
+    return out
+
+
+def _levels(
+    trained: Trained,
+    data: PreparedData,
+    human: float | None,
+    bayes: float | None,
+    test_error: float | None = None,
+) -> Any:
+    from orthotune.diagnose import ErrorLevels, Level
+
+    parts = data.parts()
+
+    def level(name: str) -> Level | None:
+        err = trained.error(name)
+        return None if err is None else Level(error=err, n=len(parts[name]))
+
+    return ErrorLevels(
+        human_error=human,
+        bayes_error=bayes,
+        train=level("train"),
+        train_dev=level("train-dev"),
+        dev=level("dev"),
+        test=None if test_error is None else Level(error=test_error, n=len(data.test)),
+    )
+
+
+def _failure_kind(reason: str) -> str:
+    """A failure reason with its numbers blanked, so 'the same failure' can be counted."""
+    return re.sub(r"\d+(\.\d+)?(e[-+]?\d+)?", "#", reason)[:200]
+
+
+# ------------------------------------------------------------------------------ run folder
+def _open_run(
+    out: str | Path, *, study_name: str | None, data_spec: str, record_factory: Callable[[], Any]
+) -> tuple[Any, Any, bool]:
+    """Create the run folder, or reopen it to resume the same ``--study`` (else refuse)."""
+    from orthotune._rundir import RunDir
+
+    folder = Path(out)
+    if (folder / "run.json").is_file() and study_name is not None:
+        run = RunDir.open(folder)
+        record = run.read_run()
+        earlier = record.config.get("study")
+        if record.command != "tune" or earlier != study_name:
+            raise InvalidInputError(
+                f"--out {folder} holds another run (study {earlier!r}), not --study "
+                f"{study_name!r}: accepted is the same --study to resume it; fix: give that "
+                "--study or a new --out folder"
+            )
+        if record.data != data_spec:
+            raise InvalidInputError(
+                f"--out {folder} searched {record.data!r}, not {data_spec!r}: accepted is the "
+                "same data to resume; fix: give the same DATA or a new --out folder"
+            )
+        return run, record, True
+    run = RunDir.create(folder)
+    return run, record_factory(), False
+
+
+# ------------------------------------------------------------------------------ the job
+def tune_search(
+    data_spec: str,
+    *,
+    load_options: Any = None,
+    split_policy: Any = None,
+    out: str | Path,
+    strategy: str,
+    executor: str = "population",
+    budget_s: float | None = None,
+    trials: int | None = None,
+    metric: str = "dev_accuracy",
+    constraints: list[str] | None = None,
+    goal: float | None = None,
+    human_error: float | None = None,
+    bayes_error: float | None = None,
+    study_name: str | None = None,
+    storage: str | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    progress: bool | Callable[[TrialRow], None] | None = None,
+    space: Any = None,
+    write_report: bool = True,
+) -> SearchSummary:
+    """Search ``space`` (default: ``default_space`` for the data's shape) with ``strategy`` and
+    leave everything in the run folder ``out``; see the module doc for resume."""
+    from datetime import UTC, datetime
+
+    import optuna
+
+    from orthotune._rundir import RunRecord
+    from orthotune.data import load_dataset, make_split
+    from orthotune.data._prepare import prepare
+    from orthotune.search._best import best_trial, leaderboard
+    from orthotune.search._budget import Budget, Stop, StopReason
+    from orthotune.search._candidate import check_vocabulary, default_space, load_space
+    from orthotune.search._executor import EXECUTORS
+    from orthotune.search._space import SearchSpace
+    from orthotune.search._storage import (
+        Heartbeat,
+        fail_stale_trials,
+        open_storage,
+        open_study,
+    )
+    from orthotune.search._strategies import make_strategy
+    from orthotune.select._metric import Direction, direction_of
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    started = time.monotonic()
+    if executor not in EXECUTORS:
+        raise InvalidInputError(
+            f"--executor {executor!r} is unknown: accepted are {', '.join(EXECUTORS)}; fix: "
+            "pick one of them"
+        )
+    strat = make_strategy(strategy, seed=seed)  # refuses an unknown name before any work
+    budget = Budget(seconds=budget_s, trials=trials, goal=goal)
+    if isinstance(space, str | Path):
+        space = load_space(str(space))
+    elif isinstance(space, SearchSpace):
+        space = check_vocabulary(space)
+
+    ds = load_dataset(data_spec, load_options)
+    human = human_error if human_error is not None else ds.reference.human_error
+    bayes = bayes_error if bayes_error is not None else ds.reference.bayes_error
+    split = make_split(ds, seed=seed, policy=split_policy)
+    data = prepare(ds, split)
+    has_td = data.train_dev is not None
+    metric = _resolve_metric(metric, has_td)
+    maximize = direction_of(metric) == Direction.MAXIMIZE
+    budget.maximize = maximize
+    satisficing = _parse_constraints(list(constraints or ()), has_td)
+    if space is None:
+        space = default_space(tuple(ds.x.shape[1:]), ds.num_classes)
+    name = study_name or strategy
+
+    def new_record() -> RunRecord:
+        return RunRecord(
+            command="tune",
+            data=data_spec,
+            seed=seed,
+            config={
+                "strategy": strategy,
+                "executor": executor,
+                "budget_s": budget_s,
+                "trials": trials,
+                "metric": metric,
+                "constraints": [str(c) for c in satisficing],
+                "goal": goal,
+                "human_error": human,
+                "bayes_error": bayes,
+                "study": name,
+                "storage": storage,
+                "space": space.to_dict(),
+            },
+        )
+
+    run, record, resumed = _open_run(
+        out, study_name=study_name, data_spec=data_spec, record_factory=new_record
+    )
+    if not resumed:
+        run.write_run(record)
+        run.write_split(split.to_json(ds))
+    store = open_storage(storage, run_dir=run.path)
+    study = open_study(
+        store,
+        study_name=name,
+        sampler=strat.sampler(),
+        pruner=strat.pruner(space),
+        maximize=maximize,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names([metric])
+    stale = fail_stale_trials(study)
+    budget.start()
+
+    def finished_count() -> int:
+        from optuna.trial import TrialState
+
+        done = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+        return sum(
+            1
+            for t in study.get_trials(deepcopy=False, states=done)
+            if not t.user_attrs.get(STALE_ATTR)
+        )
+
+    def current_best() -> optuna.trial.FrozenTrial | None:
+        return best_trial(
+            study.get_trials(deepcopy=False), maximize=maximize, constraints=satisficing
+        )
+
+    on_row = progress if callable(progress) else None
+    batch = BATCH[executor]
+    state = {"same": 0, "kind": "", "told": 0}
+    stop: Stop | None = None
+    sign = 1.0 if maximize else -1.0
+
+    def tell(trial: optuna.trial.Trial, trained: Trained | None, reason: str | None) -> None:
+        """Record one trial's result (COMPLETE, PRUNED or FAIL with its reason)."""
+        from optuna.trial import TrialState
+
+        from orthotune.diagnose import diagnose
+
+        state["told"] += 1
+        if trained is not None and trained.failed is None and trained.model is not None:
+            latency = _latency_ms(trained, data)
+            metrics = _trial_metrics(trained, latency)
+            diag = diagnose(_levels(trained, data, human, bayes))
+            trial.set_user_attr(METRICS_ATTR, metrics)
+            trial.set_user_attr("errors", trained.errors)
+            trial.set_user_attr(
+                "diagnosis", {"problem": str(diag.problem), "headline": diag.verdict.headline}
+            )
+            trial.set_user_attr("complete", trained.complete)
+            trial.set_user_attr("epochs_trained", len(trained.history))
+            feasible = all(c(metrics) for c in satisficing)
+            trial.set_user_attr(FEASIBLE_ATTR, feasible)
+            value = metrics[metric]
+            state["same"] = 0
+            if trained.pruned:
+                study.tell(trial, state=TrialState.PRUNED)
+                return
+            if feasible and math.isfinite(value):
+                best = current_best()
+                if best is None or sign * value > sign * float(best.value):
+                    path = _save_incumbent(run, trial.number, trained, data)
+                    trial.set_user_attr(CHECKPOINT_ATTR, str(path))
+            study.tell(trial, value)
+            return
+        why = reason or (trained.failed if trained is not None else None) or "unknown failure"
+        trial.set_user_attr(FAIL_REASON_ATTR, why)
+        study.tell(trial, state=TrialState.FAIL)
+        kind = _failure_kind(why)
+        state["same"] = state["same"] + 1 if kind == state["kind"] else 1
+        state["kind"] = kind
+
+    def report_row(number: int) -> None:
+        if on_row is None:
+            return
+        board = leaderboard(study, metric=metric, maximize=maximize, constraints=satisficing)
+        row = next((r for r in board.rows if r.number == number), None)
+        if row is not None:
+            on_row(row)
+
+    with Heartbeat(store) as heartbeat:
+        while True:
+            best = current_best()
+            stop = budget.stop(
+                finished=finished_count(), best=None if best is None else float(best.value)
+            )
+            if stop is not None:
+                break
+            if state["same"] >= MAX_SAME_FAILURES:
+                stop = Stop(
+                    StopReason.FAILURES,
+                    f"{state['same']} trials in a row failed the same way: {state['kind']}",
+                )
+                break
+            left = budget.trials_left(finished_count())
+            n = batch if left is None else max(1, min(batch, left))
+            asked = strat.ask(study, space, n)
+            if not asked:
+                stop = Stop(StopReason.EXHAUSTED, f"the {strategy} strategy has nothing left")
+                break
+            heartbeat.track(asked)
+            try:
+                _run_batch(
+                    asked,
+                    study=study,
+                    space=space,
+                    data=data,
+                    executor=executor,
+                    device=device,
+                    seed=seed,
+                    deadline=None
+                    if budget_s is None
+                    else time.monotonic() + max(budget.remaining(), 1e-3),
+                    maximize=maximize,
+                    tell=tell,
+                    on_told=report_row,
+                )
+            except KeyboardInterrupt:
+                for trial in asked:
+                    try:
+                        tell(trial, None, "interrupted by the user")
+                    except Exception:  # already told
+                        continue
+                stop = Stop(StopReason.INTERRUPTED, "interrupted by the user (Ctrl-C)")
+                break
+            finally:
+                heartbeat.untrack(asked)
+
+    best = current_best()
+    board = leaderboard(study, metric=metric, maximize=maximize, constraints=satisficing)
+    summary = SearchSummary(
+        run_dir=str(run.path),
+        data=data_spec,
+        strategy=strategy,
+        executor=executor,
+        study_name=name,
+        storage=storage or f"sqlite:///{run.study_db.resolve()}",
+        metric=metric,
+        maximize=maximize,
+        constraints=[str(c) for c in satisficing],
+        resumed=resumed,
+        stale_failed=stale,
+        trials_this_run=state["told"],
+        stop_reason=str(stop.reason) if stop else "",
+        stop_message=stop.message if stop else "",
+        leaderboard=board,
+        seconds=0.0,
+    )
+    if executor == "population":
+        summary.notes.append(
+            "executor population: candidates were trained one after another (the population "
+            "engine is not wired in yet)"
+        )
+    if best is not None:
+        _finish_best(summary, run, best, data, ds, space, human, bayes, device, seed)
+    else:
+        summary.notes.append(board.note or "no trial is eligible as best")
+        _remove_models(run, keep=None)
+    summary.seconds = time.monotonic() - started
+    record = record.model_copy(
+        update={
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "summary": summary.model_dump(mode="json", exclude={"leaderboard", "diagnosis"}),
+        }
+    )
+    run.write_run(record)
+    if write_report and best is not None:
+        from orthotune.report import render_report
+
+        try:
+            summary.report = str(render_report(run.path))
+        except Exception:  # the report must never lose a finished search
+            logger.warning("report rendering failed", exc_info=True)
+            summary.notes.append("report.html could not be rendered (see the log)")
+    return summary
+
+
+def _run_batch(
+    asked: list,
+    *,
+    study: optuna.Study,
+    space: Any,
+    data: PreparedData,
+    executor: str,
+    device: str,
+    seed: int,
+    deadline: float | None,
+    maximize: bool,
+    tell: Callable,
+    on_told: Callable[[int], None],
+) -> None:
+    """Turn asked trials into candidates, train them, report per-epoch values, tell results."""
+    from orthotune.search._executor import Candidate, train_candidates
+    from orthotune.search._space import PARAMS_ATTR
+
+    by_name: dict[str, Any] = {}
+    candidates = []
+    for trial in asked:
+        params = trial.user_attrs.get(PARAMS_ATTR) or space.values_of(trial)
+        try:
+            from orthotune.search._candidate import params_to_candidate
+
+            spec, config = params_to_candidate(
+                params,
+                input_shape=tuple(data.train.x.shape[1:]),
+                num_classes=data.dataset.num_classes,
+            )
+        except InvalidInputError as err:
+            tell(trial, None, f"invalid parameters: {err}")
+            on_told(trial.number)
+            continue
+        trial.set_user_attr(SEED_ATTR, seed + trial.number)
+        name = f"trial-{trial.number}"
+        by_name[name] = trial
+        candidates.append(Candidate(name, spec, config, seed=seed + trial.number))
+    if not candidates:
+        return
+
+    def on_epoch(cand: Candidate, epoch: int, dev_error: float | None) -> bool:
+        if dev_error is None or not math.isfinite(dev_error):
+            return False
+        trial = by_name[cand.name]
+        trial.report(1.0 - dev_error if maximize else dev_error, step=epoch)
+        return trial.should_prune()
+
+    def on_trained(trained: Trained) -> None:
+        trial = by_name[trained.candidate.name]
+        tell(trial, trained, None)
+        on_told(trial.number)
+
+    train_candidates(
+        candidates,
+        data,
+        executor=executor,
+        device=device,
+        deadline=deadline,
+        on_trained=on_trained,
+        on_epoch=on_epoch,
+    )
+
+
+def _latency_ms(trained: Trained, data: PreparedData) -> float | None:
+    from orthotune.metrics import measure_latency
+
+    try:
+        lat = measure_latency(trained.model, data.dev.x[0], batch_size=1, warmup=2, repeats=10)
+    except Exception:  # a latency that cannot be measured is missing, not fatal
+        logger.warning("latency of %s not measured", trained.candidate.name, exc_info=True)
+        return None
+    return lat.per_example_ms
+
+
+def _manifest(trained: Trained, data: PreparedData, metrics: dict[str, float]) -> Any:
+    from orthotune.train._checkpoint import Manifest
+
+    ds = data.dataset
+    return Manifest(
+        name=trained.candidate.name,
+        spec=trained.candidate.spec,
+        class_names=ds.class_names,
+        feature_names=ds.feature_names,
+        normalization=data.normalizer.state_dict(),
+        encoding=None if ds.encoding is None else ds.encoding.model_dump(mode="json"),
+        train_config=trained.candidate.config,
+        metrics=metrics,
+    )
+
+
+def _save_incumbent(run: Any, number: int, trained: Trained, data: PreparedData) -> Path:
+    """Checkpoint + history of a new incumbent; the previous incumbents' folders go."""
+    from orthotune.train._checkpoint import save_checkpoint
+
+    name = f"trial-{number}"
+    metrics = {f"{k.replace('-', '_')}_error": v for k, v in trained.errors.items()}
+    save_checkpoint(run.model_dir(name), trained.model, _manifest(trained, data, metrics))
+    run.write_history(name, [_dump(r) for r in trained.history])
+    _remove_models(run, keep=name)
+    return run.model_dir(name)
+
+
+def _remove_models(run: Any, *, keep: str | None) -> None:
+    """Remove every model folder and history file but ``keep``'s (only the best is kept)."""
+    if run.models_dir.is_dir():
+        for p in run.models_dir.iterdir():
+            if p.is_dir() and p.name != keep:
+                shutil.rmtree(p, ignore_errors=True)
+    history = run.path / "history"
+    if history.is_dir():
+        for p in history.glob("*.json"):
+            if p.stem != keep:
+                p.unlink(missing_ok=True)
+
+
+def _finish_best(
+    summary: SearchSummary,
+    run: Any,
+    best: optuna.trial.FrozenTrial,
+    data: PreparedData,
+    ds: Any,
+    space: Any,
+    human: float | None,
+    bayes: float | None,
+    device: str,
+    seed: int,
+) -> None:
+    """Load (or re-train) the chosen trial's model, score test once, diagnose, name it best."""
+    import torch
+
+    from orthotune.diagnose import diagnose
+    from orthotune.metrics import classification_report
+    from orthotune.search._executor import Candidate, Trained, score_parts, train_candidates
+    from orthotune.search._space import PARAMS_ATTR
+    from orthotune.train._checkpoint import load_checkpoint, save_checkpoint
+
+    name = f"trial-{best.number}"
+    params = best.user_attrs.get(PARAMS_ATTR) or space.values_of(best)
+    from orthotune.search._candidate import params_to_candidate
+
+    spec, config = params_to_candidate(
+        params, input_shape=tuple(data.train.x.shape[1:]), num_classes=ds.num_classes
+    )
+    cand = Candidate(name, spec, config, seed=int(best.user_attrs.get(SEED_ATTR, seed)))
+    try:
+        model, _ = load_checkpoint(run.model_dir(name))
+        wrong = score_parts(model, data.parts(), device=torch.device("cpu"))
+        history = _read_history(run, name)
+        chosen = Trained(cand, model, history=history, wrong=wrong)
+    except Exception as err:  # missing (killed before it was written) or damaged: re-train
+        logger.info("checkpoint of %s unusable (%s): re-training it", name, err)
+        chosen = train_candidates([cand], data, executor="sequential", device=device)[0]
+        if chosen.failed or chosen.model is None:
+            summary.notes.append(f"the best trial {best.number} could not be re-trained")
+            return
+        summary.notes.append(f"trial {best.number}'s checkpoint was missing: re-trained it")
+        chosen.model.cpu()
+
+    test_metrics: dict[str, float] = {}
+    test_error = None
+    if data.test is not None:
+        with torch.no_grad():
+            chosen.model.eval()
+            preds = chosen.model(data.test.x).argmax(1)
+        rep = classification_report(
+            data.test.y.numpy(), preds.numpy(), labels=list(range(ds.num_classes))
+        )
+        test_metrics = {
+            "accuracy": rep.accuracy,
+            "error": rep.error,
+            "macro_f1": rep.macro.fbeta,
+            "harmonic_f1": rep.harmonic.fbeta,
+        }
+        test_error = rep.error
+    metrics = {
+        **{f"{k.replace('-', '_')}_error": v for k, v in chosen.errors.items()},
+        **{f"test_{k}": v for k, v in test_metrics.items()},
+    }
+    save_checkpoint(run.model_dir(name), chosen.model, _manifest(chosen, data, metrics))
+    if chosen.history:
+        run.write_history(name, [_dump(r) for r in chosen.history])
+    run.set_best(name)
+    _remove_models(run, keep=name)
+    diagnosis = diagnose(_levels(chosen, data, human, bayes, test_error))
+    run.write_diagnosis(diagnosis)
+    summary.best_trial = best.number
+    summary.best_value = float(best.value)
+    summary.chosen = name
+    summary.chosen_model_dir = str(run.model_dir(name))
+    summary.errors = chosen.errors
+    summary.test_metrics = test_metrics
+    summary.diagnosis = diagnosis
+
+
+def _dump(record: Any) -> Any:
+    """An epoch record as JSON-safe data (a non-finite number becomes null)."""
+    raw = record.model_dump(mode="json") if hasattr(record, "model_dump") else record
+    return _finite(raw)
+
+
+def _finite(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    return x
+
+
+def _read_history(run: Any, name: str) -> list:
+    import json
+
+    path = run.history_path(name)
+    if not path.is_file():
+        return []
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,164 @@
+"""tune_search: a real search on tiny data — run folder, satisficing best, failures, resume."""
+
+import json
+
+import optuna
+import pytest
+
+from orthotune._errors import InvalidInputError
+from orthotune.search import SearchSpace
+from orthotune.search._job import MAX_SAME_FAILURES, tune_search
+
+DATA = "builtin:synthetic?n=300&features=5"
+
+TINY = """
+width: {type: categorical, choices: [8, 16]}
+depth: {type: int, low: 1, high: 2}
+lr: {type: float, low: 0.003, high: 0.1, scale: log}
+epochs: {type: int, low: 1, high: 3}
+"""
+
+
+def _search(tmp_path, name="run", **kw):
+    args = dict(
+        out=tmp_path / name,
+        strategy="random",
+        executor="sequential",
+        budget_s=120,
+        trials=3,
+        space=SearchSpace.from_yaml(TINY),
+        write_report=False,
+        device="cpu",
+    )
+    args.update(kw)
+    return tune_search(DATA, **args)
+
+
+def _study(out, name):
+    return optuna.load_study(study_name=name, storage=f"sqlite:///{out / 'study.db'}")
+
+
+@pytest.mark.slow
+def test_search_fills_the_run_folder_and_keeps_only_the_best(tmp_path):
+    s = _search(tmp_path, study_name="s", trials=4)
+    out = tmp_path / "run"
+    assert s.stop_reason == "trials" and s.trials_this_run == 4
+    assert len(s.leaderboard.rows) == 4 and s.leaderboard.best == s.best_trial
+    best = s.leaderboard.rows[0]
+    assert best.number == s.best_trial and best.value == pytest.approx(s.best_value)
+    assert s.best_value == max(r.value for r in s.leaderboard.rows if r.value is not None)
+    # only the chosen model is kept, named best, with its history
+    assert (out / "models" / "best").read_text().strip() == s.chosen == f"trial-{s.best_trial}"
+    assert sorted(p.name for p in (out / "models").iterdir()) == ["best", s.chosen]
+    assert [p.stem for p in (out / "history").iterdir()] == [s.chosen]
+    manifest = json.loads((out / "models" / s.chosen / "manifest.json").read_text())
+    assert "test_accuracy" in manifest["metrics"]
+    assert 0 <= s.test_metrics["error"] <= 1 and s.diagnosis is not None
+    assert json.loads((out / "diagnosis.json").read_text())["levels"]["test"] is not None
+    run = json.loads((out / "run.json").read_text())
+    assert run["summary"]["best_trial"] == s.best_trial and run["finished"]
+    # every trial records what the issue asks for
+    study = _study(out, "s")
+    for t in study.trials:
+        assert t.state == optuna.trial.TrialState.COMPLETE
+        m = t.user_attrs["metrics"]
+        assert {"dev_error", "train_error", "params", "latency_ms"} <= set(m)
+        assert set(t.user_attrs["errors"]) >= {"train", "dev"}
+        assert t.user_attrs["diagnosis"]["headline"]
+        assert t.intermediate_values  # per-epoch dev accuracy
+        assert 1 <= t.user_attrs["params"]["epochs"] <= 3
+    assert study.trials[s.best_trial].user_attrs["checkpoint"].endswith(s.chosen)
+    # resume: the same --study on the same folder continues; nothing is re-run
+    again = _search(tmp_path, study_name="s", trials=5)
+    assert again.resumed and again.trials_this_run == 1
+    numbers = [t.number for t in _study(out, "s").trials]
+    assert numbers == list(range(5))
+
+
+def test_a_satisficing_constraint_nobody_meets_leaves_no_best(tmp_path):
+    s = _search(tmp_path, trials=2, constraints=["params<5"])
+    assert s.chosen is None and s.best_trial is None
+    assert "constraint" in s.notes[-1]
+    assert all(not r.feasible for r in s.leaderboard.rows)
+    assert not (tmp_path / "run" / "models").exists() or not any(
+        (tmp_path / "run" / "models").iterdir()
+    )
+
+
+def test_diverging_and_raising_trials_fail_with_a_reason_and_the_search_goes_on(tmp_path):
+    # lr 1e6 with plain SGD diverges; width 0 is not a model (params_to_candidate raises)
+    space = SearchSpace.from_yaml(
+        """
+        optimizer: {type: categorical, choices: [sgd]}
+        lr: {type: categorical, choices: [1000000.0, 0.05]}
+        width: {type: categorical, choices: [0, 16]}
+        epochs: {type: int, low: 1, high: 2}
+        """
+    )
+    s = _search(tmp_path, space=space, trials=12, study_name="bad")
+    rows = sorted(s.leaderboard.rows, key=lambda r: r.number)
+    failed = [r for r in rows if r.state == "fail"]
+    assert any("invalid parameters" in r.fail_reason for r in failed)
+    assert any("nan" in r.fail_reason or "infinite" in r.fail_reason for r in failed)
+    assert all(r.fail_reason for r in failed)
+    first_fail = failed[0].number
+    assert any(r.state == "complete" for r in rows if r.number > first_fail)  # it went on
+    assert s.chosen is not None and s.stop_reason == "trials"
+
+
+def test_identical_failures_in_a_row_stop_the_search_and_say_why(tmp_path):
+    space = SearchSpace.from_yaml("width: {type: categorical, choices: [0]}")
+    s = _search(tmp_path, space=space, trials=40)
+    assert s.stop_reason == "failures" and s.trials_this_run == MAX_SAME_FAILURES
+    assert "in a row failed the same way: invalid parameters" in s.stop_message
+    assert s.chosen is None
+
+
+def test_bad_input_is_refused_before_any_work(tmp_path):
+    with pytest.raises(InvalidInputError, match="--metric 'test_accuracy' is unknown"):
+        _search(tmp_path, metric="test_accuracy")
+    with pytest.raises(InvalidInputError, match="tests 'flops'"):
+        _search(tmp_path, constraints=["flops<10"])
+    with pytest.raises(InvalidInputError, match="--strategy 'magic' is unknown"):
+        _search(tmp_path, strategy="magic")
+    with pytest.raises(InvalidInputError, match="--executor 'gpu' is unknown"):
+        _search(tmp_path, executor="gpu")
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_existing_run_is_resumed_only_with_its_own_study(tmp_path):
+    _search(tmp_path, trials=1, study_name="mine")
+    with pytest.raises(InvalidInputError, match="holds another run"):
+        _search(tmp_path, trials=1, study_name="other")
+    with pytest.raises(InvalidInputError, match="already holds a run"):
+        _search(tmp_path, trials=1)  # no --study: never writes into an existing run
+
+
+@pytest.mark.slow
+def test_hyperband_prunes_members_from_their_per_epoch_values(tmp_path):
+    space = SearchSpace.from_yaml(
+        """
+        width: {type: categorical, choices: [4, 32]}
+        lr: {type: float, low: 0.00001, high: 0.1, scale: log}
+        epochs: {type: categorical, choices: [9]}
+        """
+    )
+    s = _search(tmp_path, strategy="hyperband", space=space, trials=14, study_name="hb")
+    assert s.leaderboard.counts.get("pruned", 0) >= 1
+    study = _study(tmp_path / "run", "hb")
+    for t in study.trials:
+        if t.state == optuna.trial.TrialState.PRUNED:
+            assert len(t.intermediate_values) < 9  # stopped early
+
+
+@pytest.mark.parametrize("strategy", ["grid", "tpe", "evolution", "pbt"])
+def test_every_strategy_runs_a_search_to_a_best(tmp_path, strategy):
+    s = _search(tmp_path, strategy=strategy, trials=2, study_name=strategy)
+    assert s.chosen == f"trial-{s.best_trial}" and s.stop_reason == "trials"
+    assert s.leaderboard.counts == {"complete": 2}
+
+
+def test_the_goal_stops_the_search_once_the_best_reaches_it(tmp_path):
+    s = _search(tmp_path, trials=20, goal=0.05)  # any model beats 5 % dev accuracy
+    assert s.stop_reason == "goal" and s.trials_this_run == 1
+    assert s.best_value >= 0.05 and "reached the goal" in s.stop_message
