@@ -37,6 +37,9 @@ _FORWARD = {
 }
 
 
+_IN_PLACE = {"relu": torch.relu_, "tanh": torch.tanh_, "sigmoid": torch.sigmoid_}
+
+
 def _act_backward(name: str, grad: torch.Tensor, z: torch.Tensor, a: torch.Tensor):
     """dL/dz from dL/da for a = act(z) (torch's own backward kernels)."""
     aten = torch.ops.aten
@@ -60,6 +63,18 @@ class DenseStep:
         self.spec = spec
         self.depth = len(spec.hidden)
         self.acts = [spec.activation_of(j) for j in range(self.depth)]
+        self._workspace: dict[tuple, dict[str, torch.Tensor]] = {}
+
+    def _buffer(self, name: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+        """A scratch tensor reused from step to step (same shapes → the same memory, still warm
+        in cache, and no allocation per step). Keyed by shape, dtype and device."""
+        key = (name, shape, like.dtype, like.device)
+        buf = self._workspace.get(key)
+        if buf is None:
+            if len(self._workspace) > 64:  # shapes changed (compaction): drop the old ones
+                self._workspace.clear()
+            buf = self._workspace[key] = torch.empty(shape, dtype=like.dtype, device=like.device)
+        return buf
 
     @torch.no_grad()
     def __call__(
@@ -93,7 +108,9 @@ class DenseStep:
             p = f"head.{j}."
             inputs.append(h)
             first = shared and j == 0  # h: [F, B], the same batch for every member
-            z = _linear(h, params[p + "linear.weight"], params.get(p + "linear.bias"), first)
+            w = params[p + "linear.weight"]
+            z = self._buffer(f"z{j}", (n, w.shape[1], batch), w)
+            _linear(h, w, params.get(p + "linear.bias"), first, out=z)
             if spec.batch_norm:
                 width = z.shape[1]
                 flat = z.view(1, n * width, batch)  # each member's feature is one channel
@@ -109,7 +126,10 @@ class DenseStep:
                 )
                 bn_saved.append((flat, save_mean, save_invstd))
                 z = out.view(n, width, batch)
-            a = _FORWARD[self.acts[j]](z)
+            if self.acts[j] in _IN_PLACE:  # backward needs only the output: overwrite z
+                a = _IN_PLACE[self.acts[j]](z)
+            else:
+                a = _FORWARD[self.acts[j]](z)
             pre.append(z)
             post.append(a)
             rates = drop_rates[spec.num_layers - self.depth + j]
@@ -124,12 +144,16 @@ class DenseStep:
             h = a
         inputs.append(h)
         out_shared = shared and self.depth == 0
-        logits = _linear(h, w_out, params["out.bias"], out_shared)  # [N, C, B]
+        logits = self._buffer("logits", (n, w_out.shape[1], batch), w_out)
+        _linear(h, w_out, params["out.bias"], out_shared, out=logits)  # [N, C, B]
         # ---- loss: Σ s·ℓ / Σ s per member (mean without weights)
         log_p = torch.log_softmax(logits, dim=1)  # [N, C, B]
         y_idx = (y.view(1, 1, batch) if y.dim() == 1 else y.unsqueeze(1)).expand(n, 1, batch)
-        wrong = (logits.argmax(1, keepdim=True) != y_idx).sum((1, 2))  # [N]
+
         nll = -log_p.gather(1, y_idx).squeeze(1)  # [N, B]
+        # misclassified: some class beats the true one (amax along C is vectorized over B,
+        # where argmax is not)
+        wrong = (log_p.amax(1) > -nll).sum(1)  # [N]
         if weights is None:
             scale = torch.full((1, 1, batch), 1.0 / batch, dtype=logits.dtype, device=x.device)
             loss = nll.mean(1)
@@ -142,16 +166,20 @@ class DenseStep:
         dz = log_p.exp_()  # [N, C, B] (log_p no longer needed)
         dz.scatter_add_(1, y_idx, torch.full_like(nll, -1.0).unsqueeze(1))
         dz.mul_(scale)
-        _weight_grad(dz, inputs[-1], grads["out.weight"], out_shared)  # [N, C, w]
+        self._weight_grad(dz, inputs[-1], grads["out.weight"], out_shared)  # [N, C, w]
         torch.sum(dz, 2, out=grads["out.bias"])  # [N, C]
         if self.depth == 0:
             return loss, wrong
-        da = torch.bmm(w_out.transpose(1, 2), dz)  # [N, w, B]
+        da = self._buffer(f"da{self.depth - 1}", (n, w_out.shape[2], batch), w_out)
+        torch.bmm(w_out.transpose(1, 2), dz, out=da)  # [N, w, B]
         for j in reversed(range(self.depth)):
             p = f"head.{j}."
             if masks[j] is not None:
                 da.mul_(masks[j])
-            dz = _act_backward(self.acts[j], da, pre[j], post[j])
+            if self.acts[j] == "relu":  # in place: da ← da ⊙ [a > 0]
+                dz = torch.ops.aten.threshold_backward.grad_input(da, post[j], 0, grad_input=da)
+            else:
+                dz = _act_backward(self.acts[j], da, pre[j], post[j])
             if spec.batch_norm:
                 flat, save_mean, save_invstd = bn_saved[j]
                 width = dz.shape[1]
@@ -170,29 +198,43 @@ class DenseStep:
                 grads[p + "norm.weight"].copy_(d_gamma.view(n, width))
                 grads[p + "norm.bias"].copy_(d_beta.view(n, width))
                 dz = d_flat.view(n, width, batch)
-            _weight_grad(dz, inputs[j], grads[p + "linear.weight"], shared and j == 0)
+            self._weight_grad(dz, inputs[j], grads[p + "linear.weight"], shared and j == 0)
             if p + "linear.bias" in grads:
                 torch.sum(dz, 2, out=grads[p + "linear.bias"])
             if j > 0:
-                da = torch.bmm(params[p + "linear.weight"].transpose(1, 2), dz)  # [N, in, B]
+                w = params[p + "linear.weight"]
+                da = self._buffer(f"da{j - 1}", (n, w.shape[2], batch), w)
+                torch.bmm(w.transpose(1, 2), dz, out=da)  # [N, in, B]
         return loss, wrong
 
+    def _weight_grad(
+        self, dz: torch.Tensor, h: torch.Tensor, out: torch.Tensor, shared: bool
+    ) -> None:
+        """dW = dz · hᵀ into ``out: [N, out, in]``; dz: [N, out, B]; h: [in, B] when shared.
 
-def _weight_grad(dz: torch.Tensor, h: torch.Tensor, out: torch.Tensor, shared: bool) -> None:
-    """dW = dz · hᵀ into ``out: [N, out, in]``; dz: [N, out, B]; h: [in, B] when shared."""
-    if shared:  # one [N·out, B] @ [B, in] matmul
-        out.copy_(torch.mm(dz.reshape(-1, dz.shape[2]), h.t()).view_as(out))
-    else:
-        torch.bmm(dz, h.transpose(1, 2), out=out)
+        ``out`` is a strided view of the flat gradient buffer: the matmul writes a contiguous
+        scratch result that is copied in (faster than a matmul writing to strided memory)."""
+        scratch = self._buffer("dW", tuple(out.shape), out)
+        if shared:  # one [N·out, B] @ [B, in] matmul
+            torch.mm(dz.reshape(-1, dz.shape[2]), h.t(), out=scratch.view(-1, out.shape[2]))
+        else:
+            torch.bmm(dz, h.transpose(1, 2), out=scratch)
+        out.copy_(scratch)
 
 
-def _linear(h: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, shared: bool):
-    """z = W·h + b: [N, out, B]; h [in, B] when shared (one big matmul) else [N, in, B]."""
-    n, out, _ = w.shape
+def _linear(
+    h: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, shared: bool, *, out: torch.Tensor
+) -> None:
+    """out = W·h + b: [N, out, B]; h [in, B] when shared (one big matmul) else [N, in, B]."""
+    n, width, _ = w.shape
     if shared:
-        w2 = w.reshape(n * out, -1)  # [N·out, in]
-        z = torch.mm(w2, h) if b is None else torch.addmm(b.reshape(n * out, 1), w2, h)
-        return z.view(n, out, -1)
-    if b is None:
-        return torch.bmm(w, h)
-    return torch.baddbmm(b.unsqueeze(-1), w, h)
+        w2 = w.reshape(n * width, -1)  # [N·out, in]
+        flat = out.view(n * width, -1)
+        if b is None:
+            torch.mm(w2, h, out=flat)
+        else:
+            torch.addmm(b.reshape(n * width, 1), w2, h, out=flat)
+    elif b is None:
+        torch.bmm(w, h, out=out)
+    else:
+        torch.baddbmm(b.unsqueeze(-1), w, h, out=out)

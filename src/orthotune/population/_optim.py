@@ -51,9 +51,8 @@ class StackedOptimizer:
         self.state = {name: torch.zeros(n, p, dtype=dtype, device=device) for name in names}
         # steps taken by each member (Adam's bias correction); float64 [N] on the host.
         self.steps = [0] * n
-        # Adam on CPU: torch's fused single-pass kernel, called once per member row (or per
-        # group of rows with equal hyperparameters) — a row's four [P] tensors stay in cache,
-        # where the vectorized update streams the whole [N, P] state 8 times per step.
+        # Adam on CPU: torch's fused single-pass kernel over all members at once (see
+        # _adam_fused), where the plain vectorized update streams the [N, P] state 8 times.
         self.fused = (
             family in ("adam", "adamw")
             and torch.device(device).type == "cpu"
@@ -124,13 +123,18 @@ class StackedOptimizer:
             self._adam(theta, grad, hp, lr)
 
     def _adam_fused(self, theta, grad, hp: HyperParameters, lr) -> None:
-        """torch._fused_adam_ per group of members with equal scalars (lr, β1, β2, ε, step).
+        """Adam through torch's fused single-pass kernel, with each member's own α.
 
-        L2 (coupled) or the AdamW decay was already applied to all rows at once above."""
+        The kernel takes one learning rate per call, so it runs with α = 1 on a zeroed scratch
+        ``delta`` (its "parameters": with no weight decay the update never reads them), which
+        leaves ``delta = −m̂/(√v̂ + ε)`` and the moments updated; then one pass applies every
+        member's α: ``W ← W + α·delta``. One call covers all members that share (β1, β2, ε,
+        step) — all of them unless PBT copied state across or perturbed a β. L2 (coupled) or
+        the AdamW decay was already applied to all rows at once above.
+        """
         groups: dict[tuple, list[int]] = {}
         for i, key in enumerate(
             zip(
-                lr.flatten().tolist(),
                 hp.beta1.flatten().tolist(),
                 hp.beta2.flatten().tolist(),
                 hp.eps.flatten().tolist(),
@@ -139,20 +143,24 @@ class StackedOptimizer:
             )
         ):
             groups.setdefault(key, []).append(i)
-        theta_rows, grad_rows = theta.unbind(0), grad.unbind(0)
-        step_tensors: dict[int, torch.Tensor] = {}  # the kernel reads the step from a tensor
-        for (lr_i, beta1, beta2, eps, step), rows in groups.items():
-            step_t = step_tensors.get(step)
-            if step_t is None:
-                step_t = step_tensors[step] = torch.tensor(float(step))
+        delta = self._tmp.zero_()  # [N, P]
+        m, v = self.state["exp_avg"], self.state["exp_avg_sq"]
+        for (beta1, beta2, eps, step), rows in groups.items():
+            if len(rows) == theta.shape[0]:  # every member: the whole [N, P] tensors at once
+                tensors = [delta], [grad], [m], [v]
+            else:
+                tensors = (
+                    [delta[i] for i in rows],
+                    [grad[i] for i in rows],
+                    [self._m_rows[i] for i in rows],
+                    [self._v_rows[i] for i in rows],
+                )
+            step_t = torch.tensor(float(step))  # the kernel reads the step from a tensor
             torch._fused_adam_(
-                [theta_rows[i] for i in rows],
-                [grad_rows[i] for i in rows],
-                [self._m_rows[i] for i in rows],
-                [self._v_rows[i] for i in rows],
+                *tensors,
                 [],
-                [step_t] * len(rows),
-                lr=lr_i,
+                [step_t] * len(tensors[0]),
+                lr=1.0,
                 beta1=beta1,
                 beta2=beta2,
                 weight_decay=0.0,
@@ -160,6 +168,7 @@ class StackedOptimizer:
                 amsgrad=False,
                 maximize=False,
             )
+        theta.addcmul_(delta, lr.to(theta.dtype))  # W ← W + α·delta, α per member [N, 1]
 
     def _sgd(self, theta, grad, hp: HyperParameters, neg_lr) -> None:
         if not hp.any_momentum:
