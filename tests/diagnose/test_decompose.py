@@ -86,3 +86,13 @@ def test_level_and_gap_intervals_from_counts():
     v = d.variance
     assert v.low < v.value < v.high and v.low > 0
     assert [s.name for s in d.sources] == ["dev[web]", "dev[phone]"]
+
+
+def test_wilson_interval_always_holds_the_observed_rate():
+    from orthotune.diagnose._decompose import wilson_interval
+
+    for n in (1, 7, 359, 1079, 10_000):
+        for errors in {0, 1, n // 2, n - 1, n}:
+            rate = errors / n
+            low, high = wilson_interval(rate, n)
+            assert 0.0 <= low <= rate <= high <= 1.0, (n, errors, low, high)

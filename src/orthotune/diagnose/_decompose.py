@@ -65,7 +65,8 @@ def wilson_interval(rate: float, n: int, *, z: float = Z95) -> tuple[float, floa
     z2n = z * z / n
     center = (rate + z2n / 2) / (1 + z2n)
     half = z / (1 + z2n) * math.sqrt(rate * (1 - rate) / n + z2n / (4 * n))
-    return max(0.0, center - half), min(1.0, center + half)
+    # the interval always holds the observed rate (rounding can put 0 just outside it)
+    return min(max(0.0, center - half), rate), max(min(1.0, center + half), rate)
 
 
 def newcombe_interval(

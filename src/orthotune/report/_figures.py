@@ -124,8 +124,13 @@ def ladder_figure(ladder: LadderInfo) -> str:
         keys = [key for key, _, _ in ladder.levels]
         xs = list(range(len(keys)))
         values = [e.value for _, _, e in ladder.levels]
-        lows = [e.value - e.low if e.low is not None else 0.0 for _, _, e in ladder.levels]
-        highs = [e.high - e.value if e.high is not None else 0.0 for _, _, e in ladder.levels]
+        # clipped at 0: an interval read from a file may miss its own value by a rounding error
+        lows = [
+            max(e.value - e.low, 0.0) if e.low is not None else 0.0 for _, _, e in ladder.levels
+        ]
+        highs = [
+            max(e.high - e.value, 0.0) if e.high is not None else 0.0 for _, _, e in ladder.levels
+        ]
         colours = [LEVEL_COLOURS.get(k, PALETTE[0]) for k in keys]
         ax.bar(xs, values, width=0.55, color=colours, alpha=0.9, zorder=2)
         if any(lows) or any(highs):
