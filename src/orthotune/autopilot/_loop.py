@@ -175,6 +175,16 @@ def _judge(
     )
 
 
+def _synthesis(data: PreparedData, seed: int) -> str | None:
+    """The augmentation that makes training inputs hardest to tell from dev inputs (a domain
+    classifier's AUC closest to 0.5), when one gets closer than the raw training data."""
+    from orthotune.analysis._mismatch import synthesize_toward
+
+    choice = synthesize_toward(data.train.x, data.dev.x, seed=seed)
+    logger.info("data synthesis toward dev: %s", choice)
+    return choice.best_policy
+
+
 @dataclass(frozen=True)
 class FirstChoice:
     """What the autopilot would do first after training the start model with one seed."""
@@ -292,9 +302,12 @@ def run_autopilot(
         tried.add((problem, knob))
         # a variant trained before (same model, same training, same seed) would only repeat
         # its result: try the new ones
+        synthesis = _synthesis(data, settings.seed) if knob == "data_synthesis" else None
         options = [
             v
-            for v in variants(knob, current.candidate.spec, current.candidate.config)
+            for v in variants(
+                knob, current.candidate.spec, current.candidate.config, synthesis=synthesis
+            )
             if (v.spec, v.config) not in seen
         ]
         if not options:

@@ -34,7 +34,12 @@ KNOB_MENU: dict[str, tuple[str, ...]] = {
         "early_stopping",
         "smaller_network",
     ),
-    "data_mismatch": ("noise_augmentation", "blur_augmentation", "distortion_augmentation"),
+    "data_mismatch": (
+        "data_synthesis",  # the augmentation a domain classifier finds most dev-like
+        "noise_augmentation",
+        "blur_augmentation",
+        "distortion_augmentation",
+    ),
     "dev_overfitting": (),
     # nothing high (well-trained, or past human level where avoidable bias is unknown):
     # keep lowering the dev error with the knobs that most often do so
@@ -118,8 +123,14 @@ def _cnn_of(spec: ModelSpec) -> ModelSpec:
     return baseline(spec.input_shape, spec.num_classes)[0]
 
 
-def variants(knob: str, spec: ModelSpec, config: TrainConfig) -> list[Variant]:
-    """A few versions of (spec, config) that turn ``knob`` only; [] when it cannot be turned."""
+def variants(
+    knob: str, spec: ModelSpec, config: TrainConfig, *, synthesis: str | None = None
+) -> list[Variant]:
+    """A few versions of (spec, config) that turn ``knob`` only; [] when it cannot be turned.
+
+    ``synthesis``: for ``data_synthesis``, the augmentation policy that makes the training data
+    look most like dev data (``orthotune.analysis.synthesize_toward``); None when none does.
+    """
     out: list[tuple[str, ModelSpec, TrainConfig]] = []
     if knob == "bigger_network":
         out += [
@@ -165,6 +176,11 @@ def variants(knob: str, spec: ModelSpec, config: TrainConfig) -> list[Variant]:
     elif knob == "early_stopping":
         if config.patience is None:
             out.append(("early stopping, patience 5", spec, _with(config, patience=5)))
+    elif knob == "data_synthesis":
+        if synthesis:
+            out.append(
+                (f"synthesize toward dev: {synthesis}", spec, _with(config, augment=synthesis))
+            )
     elif knob == "noise_augmentation":
         out += [(f"noise σ={s}", spec, _with(config, augment=f"noise={s}")) for s in (0.05, 0.2)]
     elif knob == "blur_augmentation":
