@@ -65,6 +65,9 @@ class DenseStep:
         self.acts = [spec.activation_of(j) for j in range(self.depth)]
         self._workspace: dict[tuple, dict[str, torch.Tensor]] = {}
 
+    def scratch_bytes(self) -> int:
+        return sum(b.numel() * b.element_size() for b in self._workspace.values())
+
     def _buffer(self, name: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
         """A scratch tensor reused from step to step (same shapes → the same memory, still warm
         in cache, and no allocation per step). Keyed by shape, dtype and device."""

@@ -313,6 +313,14 @@ class Population:
             "optimizer_state": self.optimizer.state_bytes(),
         }
 
+    def scratch_bytes(self) -> int:
+        """Bytes of the reusable work buffers (the optimizer's update buffer, the hand-written
+        backward's activations): the counterpart of the temporaries torch allocates per step."""
+        total = self.optimizer.scratch_bytes()
+        if self._dense_step is not None:
+            total += self._dense_step.scratch_bytes()
+        return total
+
     # ------------------------------------------------------------------ training
     def fit(
         self,
