@@ -252,6 +252,8 @@ class Population:
         self.grad = self.grad.index_select(0, index)
         self.buffers = {k: v.index_select(0, index) for k, v in self.buffers.items()}
         self.optimizer.select(index)
+        if self._dense_step is not None:
+            self._dense_step.reset()  # its work buffers had the old N
         self._ids = [self._ids[r] for r in rows]
         self._rebuild()
 
