@@ -225,7 +225,10 @@ def profile_step(population: Population, x, y, order) -> list[str]:
                 break
         else:
             totals["other ops"] += us
-    lines = [f"  profile of one N={population.num_active} step ({wall * 1e6:.0f} us wall):"]
+    lines = [
+        f"  profile of one N={population.num_active} step ({wall * 1e6:.0f} us wall under the "
+        "profiler, which adds its own per-op cost to 'python + dispatch'):"
+    ]
     for kind, us in totals.items():
         lines.append(f"    {kind:<24} {us:8.0f} us  {us / (wall * 1e6):6.1%}")
     overhead = wall * 1e6 - op_total
@@ -315,10 +318,11 @@ def main() -> None:
     n_mem = sizes[1]
     got = sum(populations[n_mem].memory_bytes().values())
     one = single_model_state_bytes(MLP, len(y))
+    scratch = populations[n_mem].scratch_bytes()
     print(
         f"  memory N={n_mem}: parameters+gradients+Adam state {got / 2**20:.2f} MiB = "
-        f"{got / (n_mem * one):.3f} x (N x one torch model's {one / 2**10:.1f} KiB); "
-        f"scratch buffer of the update: none (fused per-member kernel); "
+        f"{got / (n_mem * one):.3f} x (N x one torch model's {one / 2**10:.1f} KiB); reused "
+        f"work buffers (update delta, activations) {scratch / 2**20:.2f} MiB; "
         f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB"
     )
     for line in profile_step(populations[sizes[1]], x, y, order):

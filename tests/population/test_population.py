@@ -62,6 +62,7 @@ def test_stopping_members_compacts_every_stacked_tensor():
     train(population, x, y, shuffled_batches(M, BATCH, 2, seed=0))
     p = population.layout.size
     before = population.memory_bytes()
+    scratch_before = population.scratch_bytes()
     kept_rows = {mid: population.state_dict(mid) for mid in (0, 2, 4)}
 
     population.stop([1, 3], message="test")
@@ -79,6 +80,7 @@ def test_stopping_members_compacts_every_stacked_tensor():
             assert torch.equal(population.state_dict(mid)[name], value)
     assert population.member(1).status is MemberStatus.PRUNED
     train(population, x, y, shuffled_batches(M, BATCH, 1, seed=1))  # still trains
+    assert 0 < population.scratch_bytes() <= scratch_before * 3 / 5
     exported = population.export(3)  # a stopped member is kept for export
     assert isinstance(exported, Net)
 

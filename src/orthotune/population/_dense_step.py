@@ -65,13 +65,20 @@ class DenseStep:
         self.acts = [spec.activation_of(j) for j in range(self.depth)]
         self._workspace: dict[tuple, dict[str, torch.Tensor]] = {}
 
+    def reset(self) -> None:
+        """Drop the work buffers (the population's size changed)."""
+        self._workspace.clear()
+
+    def scratch_bytes(self) -> int:
+        return sum(b.numel() * b.element_size() for b in self._workspace.values())
+
     def _buffer(self, name: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
         """A scratch tensor reused from step to step (same shapes → the same memory, still warm
         in cache, and no allocation per step). Keyed by shape, dtype and device."""
         key = (name, shape, like.dtype, like.device)
         buf = self._workspace.get(key)
         if buf is None:
-            if len(self._workspace) > 64:  # shapes changed (compaction): drop the old ones
+            if len(self._workspace) > 64:  # many batch sizes seen: start afresh
                 self._workspace.clear()
             buf = self._workspace[key] = torch.empty(shape, dtype=like.dtype, device=like.device)
         return buf

@@ -9,16 +9,19 @@ in one op:
   and the batch-norm statistics run along contiguous memory, and a weight gradient
   ``dz @ hᵀ`` lands directly in torch's ``[out, in]`` layout. A first layer that every member
   reads from the same batch is ONE matmul ``[N·out, in] @ [in, B]`` (the batch read once);
-- conv layers as grouped convolution: the members' channels side by side,
-  ``h: [B, N·C, *spatial]`` and ``groups=N``; a first layer fed the same batch by every member is
-  one plain convolution with ``N·C_out`` output channels;
-- batch norm per member: torch's own kernel over ``N·C`` channels (one channel = one member's
-  channel or feature), so statistics never mix members;
+- conv layers as one batched matmul over im2col columns, ``[N, C_out, C_in·K] @
+  [N, C_in·K, S·B]``, with activations channel-major and batch-innermost (``[N, C, *S, B]``).
+  Measured on the 2-core CPU for the MNIST-1D CNN (16 members), this runs about twice as fast as
+  a grouped convolution (members' channels side by side, ``groups=N``), whose CPU kernel is slow
+  for many small groups; a shared first layer is one plain matmul for all members;
+- batch norm per member: torch's own kernel with every member's channel (or feature) as one
+  channel of ``[1, N·C, S·B]``, so statistics never mix members;
 - dropout per member, each with its own rate (``rates: [N]``);
 - every activation of ``activation_module``.
 
 The members' parameters arrive as ``[N, *shape]`` tensors (views of the population's flat
-buffer), so autograd differentiates all members at once; nothing mixes members.
+buffer), so autograd differentiates all members at once; nothing mixes members. (MLPs train
+through ``DenseStep``'s hand-written backward; this forward serves their evaluation.)
 """
 
 from __future__ import annotations

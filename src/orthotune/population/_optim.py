@@ -85,6 +85,9 @@ class StackedOptimizer:
             v[dst].copy_(v[src])
         self.steps[dst] = self.steps[src]
 
+    def scratch_bytes(self) -> int:
+        return self._tmp.numel() * self._tmp.element_size()
+
     def state_bytes(self) -> int:
         return sum(v.numel() * v.element_size() for v in self.state.values())
 

@@ -252,6 +252,8 @@ class Population:
         self.grad = self.grad.index_select(0, index)
         self.buffers = {k: v.index_select(0, index) for k, v in self.buffers.items()}
         self.optimizer.select(index)
+        if self._dense_step is not None:
+            self._dense_step.reset()  # its work buffers had the old N
         self._ids = [self._ids[r] for r in rows]
         self._rebuild()
 
@@ -312,6 +314,14 @@ class Population:
             "gradients": self.grad.numel() * size,
             "optimizer_state": self.optimizer.state_bytes(),
         }
+
+    def scratch_bytes(self) -> int:
+        """Bytes of the reusable work buffers (the optimizer's update buffer, the hand-written
+        backward's activations): the counterpart of the temporaries torch allocates per step."""
+        total = self.optimizer.scratch_bytes()
+        if self._dense_step is not None:
+            total += self._dense_step.scratch_bytes()
+        return total
 
     # ------------------------------------------------------------------ training
     def fit(
