@@ -186,20 +186,24 @@ def ask_owned(
 ) -> optuna.trial.Trial:
     """``study.ask()`` whose trial carries its owner from the moment it exists.
 
-    The trial is enqueued WAITING with the owner attributes (and ``params`` fixed, if given) in
-    one transaction, then popped RUNNING: a process killed in between leaves no RUNNING trial
-    without an owner, so a resumed run recognizes its orphans at once instead of waiting for a
-    heartbeat grace period. Should another worker's waiting trial be popped instead, it is
-    claimed for this process.
+    The trial is created RUNNING with the owner attributes (and ``params`` fixed, as
+    ``enqueue_trial`` would fix them) in one transaction: a process killed at any point leaves
+    no RUNNING trial without an owner, so a resumed run recognizes its orphans at once instead
+    of waiting for a heartbeat grace period. It does not go through Optuna's queue of WAITING
+    trials: two workers racing for the queue can leave an enqueued trial behind while one of
+    them creates a fresh one (seen with two workers on one SQLite study).
     """
+    import optuna
+    from optuna.trial import TrialState
+
     owner = owner or Owner.me()
-    study.enqueue_trial(params or {}, user_attrs={**(user_attrs or {}), **owner.attrs()})
-    trial = study.ask()
-    if trial.user_attrs.get(OWNER_PID_ATTR) != owner.pid or (
-        trial.user_attrs.get(OWNER_HOST_ATTR) != owner.host
-    ):
-        claim(trial, owner)
-    return trial
+    template = optuna.trial.create_trial(
+        state=TrialState.RUNNING,
+        system_attrs={"fixed_params": params} if params else {},
+        user_attrs={**(user_attrs or {}), **owner.attrs()},
+    )
+    trial_id = study._storage.create_new_trial(study._study_id, template_trial=template)
+    return optuna.trial.Trial(study, trial_id)
 
 
 def claim(trial: optuna.trial.Trial, owner: Owner | None = None) -> None:
