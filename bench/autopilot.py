@@ -90,8 +90,9 @@ def run_optuna(seed: int, budget_s: float) -> dict:
     ds = load_dataset("builtin:mnist1d")
     data = prepare(ds, make_split(ds, seed=seed))
     trace = run_baseline(seed, budget_s, data, default_space(ds.input_shape, ds.num_classes))
+    reach = trace.time_to(TARGET)
     return {
-        "reach": trace.time_to(TARGET),
+        "reach": None if reach is None else round(reach, 1),
         "trials": trace.trials,
         "best_dev": trace.best_dev,
         "best_test": trace.points[-1][2] if trace.points else 0.0,
