@@ -66,7 +66,7 @@ def tune_autopilot(
     from orthotune._rundir import RunDir, RunRecord
     from orthotune.data import load_dataset, make_split
     from orthotune.data._prepare import prepare
-    from orthotune.metrics import classification_report
+    from orthotune.search._executor import test_metrics as score_test
     from orthotune.search._storage import open_storage, open_study
     from orthotune.train._checkpoint import Manifest, save_checkpoint
 
@@ -111,20 +111,8 @@ def tune_autopilot(
     name = chosen.candidate.name
 
     test_metrics: dict[str, float] = {}
-    if result.test_wrong is not None:
-        import torch
-
-        with torch.no_grad():
-            preds = chosen.model(data.test.x).argmax(1)
-        report = classification_report(
-            data.test.y.numpy(), preds.numpy(), labels=list(range(ds.num_classes))
-        )
-        test_metrics = {
-            "accuracy": report.accuracy,
-            "error": report.error,
-            "macro_f1": report.macro.fbeta,
-            "harmonic_f1": report.harmonic.fbeta,
-        }
+    if data.test is not None:
+        test_metrics = score_test(chosen.model, data)
     manifest = Manifest(
         name=name,
         spec=chosen.candidate.spec,

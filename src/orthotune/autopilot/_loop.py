@@ -40,9 +40,15 @@ from orthotune.autopilot._compare import paired_change
 from orthotune.autopilot._decisions import DecisionLog, Step, StopReason, VariantScore
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, variants
 from orthotune.data._prepare import PreparedData
-from orthotune.diagnose import Diagnosis, ErrorLevels, Level, diagnose
+from orthotune.diagnose import Diagnosis, ErrorLevels, diagnose
 from orthotune.models import ModelSpec
-from orthotune.search._executor import Candidate, Trained, score_parts, train_candidates
+from orthotune.search._executor import (
+    Candidate,
+    Trained,
+    error_levels,
+    score_parts,
+    train_candidates,
+)
 from orthotune.train import TrainConfig
 
 __all__ = [
@@ -99,20 +105,13 @@ def levels_of(
     *,
     test_error: float | None = None,
 ) -> ErrorLevels:
-    """Error levels of a trained candidate, each with the number of examples behind it."""
-    parts = data.parts()
-
-    def level(name: str) -> Level | None:
-        err = trained.error(name)
-        return None if err is None else Level(error=err, n=len(parts[name]))
-
-    return ErrorLevels(
+    """Error levels of a trained candidate against the settings' human-level / Bayes error."""
+    return error_levels(
+        trained,
+        data,
         human_error=settings.human_error,
         bayes_error=settings.bayes_error,
-        train=level("train"),
-        train_dev=level("train-dev"),
-        dev=level("dev"),
-        test=None if test_error is None else Level(error=test_error, n=len(data.test)),
+        test_error=test_error,
     )
 
 

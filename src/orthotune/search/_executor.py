@@ -92,6 +92,52 @@ def score_parts(
     return out
 
 
+def error_levels(
+    trained: Trained,
+    data: PreparedData,
+    *,
+    human_error: float | None,
+    bayes_error: float | None,
+    test_error: float | None = None,
+):
+    """The ``ErrorLevels`` of a trained candidate, each with the number of examples behind it
+    (test only when the caller scored it, once, at the end)."""
+    from orthotune.diagnose import ErrorLevels, Level
+
+    parts = data.parts()
+
+    def level(name: str) -> Level | None:
+        err = trained.error(name)
+        return None if err is None else Level(error=err, n=len(parts[name]))
+
+    return ErrorLevels(
+        human_error=human_error,
+        bayes_error=bayes_error,
+        train=level("train"),
+        train_dev=level("train-dev"),
+        dev=level("dev"),
+        test=None if test_error is None else Level(error=test_error, n=len(data.test)),
+    )
+
+
+@torch.no_grad()
+def test_metrics(model: nn.Module, data: PreparedData) -> dict[str, float]:
+    """The chosen model's scores on the test part — call it once, at the end."""
+    from orthotune.metrics import classification_report
+
+    model.eval()
+    preds = model(data.test.x).argmax(1)
+    report = classification_report(
+        data.test.y.numpy(), preds.numpy(), labels=list(range(data.dataset.num_classes))
+    )
+    return {
+        "accuracy": report.accuracy,
+        "error": report.error,
+        "macro_f1": report.macro.fbeta,
+        "harmonic_f1": report.harmonic.fbeta,
+    }
+
+
 PRUNED_MESSAGE = "pruned: its per-epoch value fell behind (the search's pruner)"
 
 

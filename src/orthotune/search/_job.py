@@ -157,31 +157,6 @@ def _trial_metrics(trained: Trained, latency_ms: float | None) -> dict[str, floa
     return out
 
 
-def _levels(
-    trained: Trained,
-    data: PreparedData,
-    human: float | None,
-    bayes: float | None,
-    test_error: float | None = None,
-) -> Any:
-    from orthotune.diagnose import ErrorLevels, Level
-
-    parts = data.parts()
-
-    def level(name: str) -> Level | None:
-        err = trained.error(name)
-        return None if err is None else Level(error=err, n=len(parts[name]))
-
-    return ErrorLevels(
-        human_error=human,
-        bayes_error=bayes,
-        train=level("train"),
-        train_dev=level("train-dev"),
-        dev=level("dev"),
-        test=None if test_error is None else Level(error=test_error, n=len(data.test)),
-    )
-
-
 def _failure_kind(reason: str) -> str:
     """A failure reason with its numbers blanked, so 'the same failure' can be counted."""
     return re.sub(r"\d+(\.\d+)?(e[-+]?\d+)?", "#", reason)[:200]
@@ -357,12 +332,13 @@ def tune_search(
         from optuna.trial import TrialState
 
         from orthotune.diagnose import diagnose
+        from orthotune.search._executor import error_levels
 
         state["told"] += 1
         if trained is not None and trained.failed is None and trained.model is not None:
             latency = _latency_ms(trained, data)
             metrics = _trial_metrics(trained, latency)
-            diag = diagnose(_levels(trained, data, human, bayes))
+            diag = diagnose(error_levels(trained, data, human_error=human, bayes_error=bayes))
             trial.set_user_attr(METRICS_ATTR, metrics)
             trial.set_user_attr("errors", trained.errors)
             trial.set_user_attr(
@@ -628,8 +604,14 @@ def _finish_best(
     import torch
 
     from orthotune.diagnose import diagnose
-    from orthotune.metrics import classification_report
-    from orthotune.search._executor import Candidate, Trained, score_parts, train_candidates
+    from orthotune.search._executor import (
+        Candidate,
+        Trained,
+        error_levels,
+        score_parts,
+        train_candidates,
+    )
+    from orthotune.search._executor import test_metrics as score_test
     from orthotune.search._space import PARAMS_ATTR
     from orthotune.train._checkpoint import load_checkpoint, save_checkpoint
 
@@ -658,19 +640,8 @@ def _finish_best(
     test_metrics: dict[str, float] = {}
     test_error = None
     if data.test is not None:
-        with torch.no_grad():
-            chosen.model.eval()
-            preds = chosen.model(data.test.x).argmax(1)
-        rep = classification_report(
-            data.test.y.numpy(), preds.numpy(), labels=list(range(ds.num_classes))
-        )
-        test_metrics = {
-            "accuracy": rep.accuracy,
-            "error": rep.error,
-            "macro_f1": rep.macro.fbeta,
-            "harmonic_f1": rep.harmonic.fbeta,
-        }
-        test_error = rep.error
+        test_metrics = score_test(chosen.model, data)
+        test_error = test_metrics["error"]
     metrics = {
         **{f"{k.replace('-', '_')}_error": v for k, v in chosen.errors.items()},
         **{f"test_{k}": v for k, v in test_metrics.items()},
@@ -680,7 +651,9 @@ def _finish_best(
         run.write_history(name, [_dump(r) for r in chosen.history])
     run.set_best(name)
     _remove_models(run, keep=name)
-    diagnosis = diagnose(_levels(chosen, data, human, bayes, test_error))
+    diagnosis = diagnose(
+        error_levels(chosen, data, human_error=human, bayes_error=bayes, test_error=test_error)
+    )
     run.write_diagnosis(diagnosis)
     summary.best_trial = best.number
     summary.best_value = float(best.value)
