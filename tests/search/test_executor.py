@@ -51,3 +51,42 @@ def test_unknown_executor_is_refused(data):
 
     with pytest.raises(InvalidInputError, match="executor 'gpu' is unknown"):
         train_candidates(_candidates(data)[:1], data, executor="gpu")
+
+
+def test_pbt_exploit_copies_a_winner_into_a_loser_and_perturbs_it(data):
+    from orthotune.search._space import FloatParam, SearchSpace
+    from orthotune.search._strategies import PBT
+
+    space = SearchSpace({"lr": FloatParam(low=1e-7, high=1.0, scale="log")})
+    spec = ModelSpec(input_shape=data.dataset.input_shape, num_classes=3, hidden=(16,))
+    cands = [
+        Candidate("good", spec, _sgd(0.1), seed=3),
+        Candidate("ok", spec, _sgd(0.05), seed=4),
+        Candidate("stuck", spec, _sgd(1e-6), seed=5),  # learns nothing in 4 epochs
+        Candidate("slow", spec, _sgd(1e-5), seed=6),
+    ]
+    pbt = PBT(seed=0, exploit_every=1, fraction=0.25)
+    out = train_candidates(
+        cands, data, executor="population", device="cpu", exploit=pbt.exploit_hook(space)
+    )
+    stuck = out[2]
+    assert stuck.lineage and stuck.lineage[0]["epoch"] == 0
+    assert stuck.lineage[0]["from"] in ("good", "ok")
+    # it took a winner's learning rate, ×0.8 or ×1.2, and records the knobs it ended with
+    assert stuck.candidate.config.lr >= 0.8 * 0.05 * 0.8
+    assert stuck.lineage[-1]["values"]["lr"] == pytest.approx(stuck.candidate.config.lr)
+    assert stuck.error("dev") <= out[0].error("dev") + 0.1  # it learned through the copy
+    events = [e for t in out for e in t.lineage]
+    assert all(e["epoch"] < 3 for e in events)  # none after the last epoch: nothing left to train
+    for epoch in range(3):  # a quarter of 4 members: one loser per epoch
+        assert sum(e["epoch"] == epoch for e in events) == 1
+
+
+def test_pbt_needs_the_population_executor(data):
+    from orthotune import InvalidInputError
+    from orthotune.search._space import FloatParam, SearchSpace
+    from orthotune.search._strategies import PBT
+
+    hook = PBT().exploit_hook(SearchSpace({"lr": FloatParam(low=1e-4, high=1.0, scale="log")}))
+    with pytest.raises(InvalidInputError, match="use --executor population"):
+        train_candidates(_candidates(data), data, executor="sequential", exploit=hook)

@@ -153,7 +153,8 @@ def test_hyperband_prunes_members_from_their_per_epoch_values(tmp_path):
 
 @pytest.mark.parametrize("strategy", ["grid", "tpe", "evolution", "pbt"])
 def test_every_strategy_runs_a_search_to_a_best(tmp_path, strategy):
-    s = _search(tmp_path, strategy=strategy, trials=2, study_name=strategy)
+    executor = "population" if strategy == "pbt" else "sequential"
+    s = _search(tmp_path, strategy=strategy, executor=executor, trials=2, study_name=strategy)
     assert s.chosen == f"trial-{s.best_trial}" and s.stop_reason == "trials"
     assert s.leaderboard.counts == {"complete": 2}
 
@@ -162,3 +163,31 @@ def test_the_goal_stops_the_search_once_the_best_reaches_it(tmp_path):
     s = _search(tmp_path, trials=20, goal=0.05)  # any model beats 5 % dev accuracy
     assert s.stop_reason == "goal" and s.trials_this_run == 1
     assert s.best_value >= 0.05 and "reached the goal" in s.stop_message
+
+
+def test_pbt_asks_one_population_and_records_its_exploits(tmp_path):
+    space = SearchSpace.from_yaml(
+        """
+        width: {type: categorical, choices: [8, 16, 32]}
+        depth: {type: int, low: 1, high: 3}
+        lr: {type: float, low: 0.000001, high: 0.3, scale: log}
+        epochs: {type: categorical, choices: [6]}
+        """
+    )
+    s = _search(
+        tmp_path, strategy="pbt", executor="population", space=space, trials=8, study_name="p"
+    )
+    assert s.leaderboard.counts == {"complete": 8}
+    study = _study(tmp_path / "run", "p")
+    # one population: every member shares the shape parameters, the learning rates differ
+    assert len({(t.params["width"], t.params["depth"]) for t in study.trials}) == 1
+    assert len({t.params["lr"] for t in study.trials}) == 8
+    exploited = [t for t in study.trials if t.user_attrs.get("pbt_exploits")]
+    assert exploited, "the bottom quarter copies the top quarter every 2 epochs"
+    for t in exploited:
+        assert all(e["from"].startswith("trial-") for e in t.user_attrs["pbt_exploits"])
+
+
+def test_pbt_refuses_the_sequential_executor(tmp_path):
+    with pytest.raises(InvalidInputError, match="--strategy pbt with --executor sequential"):
+        _search(tmp_path, strategy="pbt", executor="sequential")

@@ -25,7 +25,15 @@ from orthotune.data._prepare import Part, PreparedData
 from orthotune.models import ModelSpec, build_model
 from orthotune.train import TrainConfig
 
-__all__ = ["EXECUTORS", "Candidate", "EpochHook", "Trained", "score_parts", "train_candidates"]
+__all__ = [
+    "EXECUTORS",
+    "Candidate",
+    "EpochHook",
+    "ExploitHook",
+    "Trained",
+    "score_parts",
+    "train_candidates",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +42,12 @@ EXECUTORS = ("population", "sequential")
 # Called after every epoch of every candidate with (candidate, epoch, dev error); returning True
 # prunes it (stops its training; the ``Trained`` record says ``pruned``).
 EpochHook = Callable[["Candidate", int, float | None], bool]
+
+# PBT's exploit/explore between epochs of one population: called with (epoch, each training
+# member's dev accuracy, each one's current knob values — the names of ``PERTURBABLE``), in the
+# same order; returns (loser, winner, loser's new values) positions. The loser takes the
+# winner's weights, optimizer state and hyperparameters, then the new values (explore).
+ExploitHook = Callable[[int, list[float], list[dict[str, float]]], list[tuple[int, int, dict]]]
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,8 @@ class Trained:
     failed: str | None = None
     complete: bool = True  # False when the time budget cut the training short
     pruned: bool = False  # True when ``on_epoch`` asked to stop it early (Hyperband & co.)
+    # PBT: each exploit this member underwent — {"epoch", "from" (the winner's name), "values"}
+    lineage: list[dict] = field(default_factory=list)
 
     def error(self, part: str) -> float | None:
         w = self.wrong.get(part)
@@ -216,24 +232,61 @@ def _train_group(
     device: torch.device,
     deadline: float | None,
     on_epoch: EpochHook | None = None,
+    exploit: ExploitHook | None = None,
 ) -> list[Trained]:
     """Train candidates of one shape and optimizer family as one ``Population``.
 
     Members see the same mini-batches when they share a seed (then each member trains exactly
     as its own sequential ``Trainer`` would); otherwise each shuffles with its own seed.
+    ``exploit`` (PBT) runs after each epoch's pruning, among the members with epochs left.
     """
     from orthotune.population import MemberStatus, Population, PopulationCallback
     from orthotune.search._faults import fault_point
 
     started = time.perf_counter()
     seeds = [c.seed for c in cands]
+    lineage: dict[int, list[dict]] = {i: [] for i in range(len(cands))}
 
     class _Epochs(PopulationCallback):
         def on_epoch_end(self, population, epoch, metrics):
             fault_point("during_trial")
-            if on_epoch is None or metrics.dev_error is None:
+            if metrics.dev_error is None:
                 return None
-            return [m for m in metrics.member_ids if on_epoch(cands[m], epoch, metrics.value(m))]
+            pruned = [
+                m
+                for m in metrics.member_ids
+                if on_epoch is not None and on_epoch(cands[m], epoch, metrics.value(m))
+            ]
+            if exploit is not None:
+                _exploit(population, epoch, metrics, pruned)
+            return pruned
+
+    def _exploit(population, epoch, metrics, pruned) -> None:
+        ids = [
+            m
+            for m in metrics.member_ids
+            if m not in pruned and population.member(m).epochs < population.member(m).config.epochs
+        ]
+        if len(ids) < 2:
+            return
+        scores = [1.0 - metrics.value(m) for m in ids]
+        values = [_knob_values(population.member(m)) for m in ids]
+        for loser, winner, new in exploit(epoch, scores, values):
+            src, dst = ids[winner], ids[loser]
+            population.copy_member(src, dst, hyperparameters=True)
+            old = values[winner]
+            factors = {
+                k: v / old[k] for k, v in new.items() if k in old and old[k] > 0 and v != old[k]
+            }
+            if factors:
+                population.perturb(dst, factors)
+            lineage[dst].append(
+                {
+                    "epoch": epoch,
+                    "from": cands[src].name,
+                    "values": _knob_values(population.member(dst)),
+                }
+            )
 
     tr, dv = data.train, data.dev
     left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
@@ -275,6 +328,8 @@ def _train_group(
             )
             continue
         model = pop.export(member.member_id)
+        if lineage[member.member_id]:  # PBT changed its knobs: record what it ended with
+            cand = Candidate(cand.name, member.spec, member.config, seed=cand.seed)
         out.append(
             Trained(
                 cand,
@@ -286,9 +341,22 @@ def _train_group(
                 seconds=seconds,
                 complete=member.status is not MemberStatus.OUT_OF_TIME,
                 pruned=member.status is MemberStatus.PRUNED,
+                lineage=lineage[member.member_id],
             )
         )
     return out
+
+
+def _knob_values(member) -> dict[str, float]:
+    """The knobs PBT may perturb in place, as one member holds them now."""
+    from orthotune.population._hparams import PERTURBABLE
+
+    cfg, spec = member.config, member.spec
+    values = {
+        k: float(getattr(cfg, k)) for k in PERTURBABLE if k not in ("dropout", "grad_clip", "eps")
+    }
+    values["dropout"] = max(spec.dropout_of(i) for i in range(spec.num_layers))
+    return values
 
 
 def train_candidates(
@@ -300,17 +368,24 @@ def train_candidates(
     deadline: float | None = None,
     on_trained: Callable[[Trained], None] | None = None,
     on_epoch: EpochHook | None = None,
+    exploit: ExploitHook | None = None,
 ) -> list[Trained]:
     """Train every candidate (``deadline`` on ``time.monotonic()``); results in input order.
 
     ``on_epoch(candidate, epoch, dev_error)`` runs after each epoch (report intermediate values
     there); returning True prunes that candidate. ``on_trained`` runs as each one finishes.
+    ``exploit`` (PBT) acts within each population only; the sequential executor refuses it.
     """
     from orthotune.train._trainer import resolve_device
 
     if executor not in EXECUTORS:
         raise InvalidInputError(
             f"executor {executor!r} is unknown; accepted: {', '.join(EXECUTORS)}"
+        )
+    if exploit is not None and executor != "population":
+        raise InvalidInputError(
+            f"PBT exploits within a population, but the executor is {executor!r}: use "
+            "--executor population, or another strategy"
         )
     dev = resolve_device(device)
     if executor == "population" and len(candidates) > 1:
@@ -321,6 +396,7 @@ def train_candidates(
             deadline=deadline,
             on_trained=on_trained,
             on_epoch=on_epoch,
+            exploit=exploit,
         )
     results: list[Trained] = []
     for i, cand in enumerate(candidates):
@@ -343,6 +419,7 @@ def _train_populations(
     deadline: float | None,
     on_trained: Callable[[Trained], None] | None,
     on_epoch: EpochHook | None,
+    exploit: ExploitHook | None = None,
 ) -> list[Trained]:
     """Group by DESIGN.md's key and train each group at once; a group of one, or anything a
     population cannot vectorize, trains through the Trainer. Groups run one after another,
@@ -357,7 +434,9 @@ def _train_populations(
             share = time.monotonic() + (deadline - time.monotonic()) / (len(groups) - g)
         members = [candidates[i] for i in group.indices]
         if group.vectorized and len(members) > 1:
-            trained = _train_group(members, data, device=device, deadline=share, on_epoch=on_epoch)
+            trained = _train_group(
+                members, data, device=device, deadline=share, on_epoch=on_epoch, exploit=exploit
+            )
         else:
             trained = [
                 _train_one(c, data, device=device, deadline=share, on_epoch=on_epoch)

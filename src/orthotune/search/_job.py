@@ -52,6 +52,7 @@ BATCH = {"population": 8, "sequential": 1}
 CHECKPOINT_ATTR = "checkpoint"
 FEASIBLE_ATTR = "feasible"  # read by the report's progress figure
 SEED_ATTR = "seed"
+PBT_ATTR = "pbt_exploits"  # [{"epoch", "from", "values"}] of a PBT member
 
 
 class SearchSummary(BaseModel):
@@ -245,6 +246,11 @@ def tune_search(
             "pick one of them"
         )
     strat = make_strategy(strategy, seed=seed)  # refuses an unknown name before any work
+    if strategy == "pbt" and executor != "population":
+        raise InvalidInputError(
+            f"--strategy pbt with --executor {executor}: PBT exploits and explores among "
+            "members trained together; fix: use --executor population"
+        )
     budget = Budget(seconds=budget_s, trials=trials, goal=goal)
     if isinstance(space, str | Path):
         space = load_space(str(space))
@@ -346,6 +352,8 @@ def tune_search(
             )
             trial.set_user_attr("complete", trained.complete)
             trial.set_user_attr("epochs_trained", len(trained.history))
+            if trained.lineage:  # PBT: the knobs it ended with are not its sampled params
+                trial.set_user_attr(PBT_ATTR, trained.lineage)
             feasible = all(c(metrics) for c in satisficing)
             trial.set_user_attr(FEASIBLE_ATTR, feasible)
             value = metrics[metric]
@@ -409,6 +417,7 @@ def tune_search(
                     if budget_s is None
                     else time.monotonic() + max(budget.remaining(), 1e-3),
                     maximize=maximize,
+                    exploit=strat.exploit_hook(space) if hasattr(strat, "exploit_hook") else None,
                     tell=tell,
                     on_told=report_row,
                 )
@@ -443,11 +452,6 @@ def tune_search(
         leaderboard=board,
         seconds=0.0,
     )
-    if executor == "population":
-        summary.notes.append(
-            "executor population: candidates were trained one after another (the population "
-            "engine is not wired in yet)"
-        )
     if best is not None:
         _finish_best(summary, run, best, data, ds, space, human, bayes, device, seed)
     else:
@@ -485,6 +489,7 @@ def _run_batch(
     maximize: bool,
     tell: Callable,
     on_told: Callable[[int], None],
+    exploit: Any = None,
 ) -> None:
     """Turn asked trials into candidates, train them, report per-epoch values, tell results."""
     from orthotune.search._executor import Candidate, train_candidates
@@ -533,6 +538,7 @@ def _run_batch(
         deadline=deadline,
         on_trained=on_trained,
         on_epoch=on_epoch,
+        exploit=exploit,
     )
 
 
@@ -624,9 +630,11 @@ def _finish_best(
     )
     cand = Candidate(name, spec, config, seed=int(best.user_attrs.get(SEED_ATTR, seed)))
     try:
-        model, _ = load_checkpoint(run.model_dir(name))
+        model, saved = load_checkpoint(run.model_dir(name))
         wrong = score_parts(model, data.parts(), device=torch.device("cpu"))
         history = _read_history(run, name)
+        # the checkpoint's own spec and config: a PBT member ends with knobs of its own
+        cand = Candidate(name, saved.spec, saved.train_config or config, seed=cand.seed)
         chosen = Trained(cand, model, history=history, wrong=wrong)
     except Exception as err:  # missing (killed before it was written) or damaged: re-train
         logger.info("checkpoint of %s unusable (%s): re-training it", name, err)
@@ -635,6 +643,11 @@ def _finish_best(
             summary.notes.append(f"the best trial {best.number} could not be re-trained")
             return
         summary.notes.append(f"trial {best.number}'s checkpoint was missing: re-trained it")
+        if best.user_attrs.get(PBT_ATTR):
+            summary.notes.append(
+                "it was a PBT member: the re-trained model used its sampled knobs, without the "
+                "exploits it underwent"
+            )
         chosen.model.cpu()
 
     test_metrics: dict[str, float] = {}

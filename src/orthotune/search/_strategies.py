@@ -163,8 +163,9 @@ class Hyperband(Strategy):
         return self._sampled(study, space, n)
 
 
-# Parameters a population member can change in place during PBT (no change of shapes).
-PBT_MUTABLE: tuple[str, ...] = ("lr", "l2", "dropout", "beta", "beta1", "beta2", "decay")
+# Parameters a population member can change in place during PBT (no change of shapes): the
+# continuous knobs ``Population.perturb`` multiplies.
+PBT_MUTABLE: tuple[str, ...] = ("lr", "l2", "dropout", "beta", "beta1", "beta2")
 
 
 class PBT(Strategy):
@@ -172,8 +173,11 @@ class PBT(Strategy):
     the worst ``fraction`` of members copy the weights and hyperparameters of a member from the
     best ``fraction`` (exploit) and perturb the continuous ones by ×0.8 or ×1.2 (explore).
 
-    ``ask`` draws the initial members; the executor calls ``exploit`` and ``explore`` between
-    epochs through the population's copy hooks.
+    ``ask`` draws one population: the first trial samples every parameter, the others share its
+    categorical and integer ones (architecture, widths, optimizer, batch size, epochs — what
+    decides whether members can train, and exploit each other, as one population) and sample
+    the continuous ones. The executor calls ``exploit_hook(space)`` between epochs; it moves
+    weights and knobs through the population's ``copy_member`` and ``perturb``.
     """
 
     name = "pbt"
@@ -202,7 +206,36 @@ class PBT(Strategy):
         self._rng = random.Random(seed)
 
     def ask(self, study: optuna.Study, space: SearchSpace, n: int) -> list[optuna.trial.Trial]:
-        return self._sampled(study, space, n)
+        import optuna
+
+        first = self._sampled(study, space, min(n, 1))
+        if n <= 1:
+            return first
+        shared = {
+            optuna_name(k, space[k]): v
+            for k, v in first[0].params.items()
+            if k in space and not isinstance(space[k], FloatParam)
+        }
+        base = study.sampler
+        study.sampler = optuna.samplers.PartialFixedSampler(shared, base)
+        try:
+            return first + self._sampled(study, space, n - 1)
+        finally:
+            study.sampler = base
+
+    def exploit_hook(self, space: SearchSpace):
+        """The executor's ``ExploitHook``: every ``exploit_every`` epochs, each loser's new
+        values are ``explore`` of its winner's."""
+
+        def hook(epoch: int, scores: list[float], values: list[dict[str, float]]):
+            if (epoch + 1) % self.exploit_every:
+                return []
+            return [
+                (loser, winner, self.explore(values[winner], space))
+                for loser, winner in self.exploit(scores)
+            ]
+
+        return hook
 
     def exploit(self, scores: Sequence[float]) -> list[tuple[int, int]]:
         """(loser, winner) pairs: each member of the bottom ``fraction`` (by score, higher is
