@@ -92,6 +92,29 @@ def test_augmentation_and_class_balance_per_member_equal_their_trainer_runs(shar
             torch.testing.assert_close(population.state_dict(i)[name], value, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["mlp", "cnn1d"])  # hand-written backward, autograd
+def test_label_smoothing_per_member_equals_its_trainer_run(kind):
+    spec = SPEC
+    if kind == "cnn1d":
+        spec = ModelSpec(input_shape=(1, 12), kind="cnn1d", num_classes=3, conv=(ConvBlock(channels=3),))
+    x, y, s = tiny_data(M, spec.input_shape, 3, dtype=torch.float64, seed=3)
+    configs = [
+        TrainConfig(lr=0.05, batch_size=BATCH, epochs=2, label_smoothing=0.2),
+        TrainConfig(lr=0.05, batch_size=BATCH, epochs=2),
+        TrainConfig(lr=0.05, batch_size=BATCH, epochs=2, label_smoothing=0.05),
+    ]
+    seeds = [1, 2, 3]
+    population = Population(spec, configs, num_examples=M, seeds=seeds, dtype=torch.float64)
+    result = population.fit((x, y, s), shared_batches=True, seed=6)
+    for i, config in enumerate(configs):
+        model = seeded_model(spec, seeds[i], torch.float64)
+        expected = Trainer(config, device="cpu", seed=6).fit(model, (x, y, s))
+        got = result.members[i].history[-1].train_loss
+        assert got == pytest.approx(expected.history[-1].train_loss, rel=1e-5)
+        for name, value in model.state_dict().items():
+            torch.testing.assert_close(population.state_dict(i)[name], value, rtol=1e-9, atol=1e-12)
+
+
 def test_early_stopping_pruning_and_failure_each_leave_with_their_reason(caplog):
     train, dev = dataset(M, 0), dataset(12, 1)
     spec = SPEC.model_copy(update={"batch_norm": False})

@@ -96,12 +96,14 @@ class DenseStep:
         *,
         shared: bool,
         generator: torch.Generator | None,
+        smoothing: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Each member's loss ``[N]`` and misclassified count ``[N]``; gradients written into
         ``grads`` (views ``[N, *shape]``) and batch-norm running statistics updated in place.
 
         x: ``[B, *input_shape]`` (shared) or ``[N, B, *input_shape]``; y: ``[B]`` / ``[N, B]``;
-        weights: example weights shaped like y, or None.
+        weights: example weights shaped like y, or None. smoothing: each member's label
+        smoothing ε ``[N, 1]``, or None.
         """
         spec = self.spec
         w_out = params["out.weight"]  # [N, C, w]
@@ -161,6 +163,8 @@ class DenseStep:
         # misclassified: some class beats the true one (amax along C is vectorized over B,
         # where argmax is not)
         wrong = (log_p.amax(1) > -nll).sum(1)  # [N]
+        if smoothing is not None:  # ℓ = (1 − ε)·nll + ε·mean over classes of −log p
+            nll = (1 - smoothing) * nll - smoothing * log_p.mean(1)
         if weights is None:
             scale = torch.full((1, 1, batch), 1.0 / batch, dtype=logits.dtype, device=x.device)
             loss = nll.mean(1)
@@ -169,9 +173,15 @@ class DenseStep:
             s = s.view(1, batch) if s.dim() == 1 else s  # [1 or N, B]
             scale = (s / s.sum(1, keepdim=True)).unsqueeze(1)  # [1 or N, 1, B]
             loss = (nll * scale.squeeze(1)).sum(1)
-        # ---- backward: dℓ/dlogits = softmax − onehot, times s/Σs
+        # ---- backward: dℓ/dlogits = softmax − target, times s/Σs; the target is the one-hot,
+        # or (1 − ε)·one-hot + ε/C when smoothing
         dz = log_p.exp_()  # [N, C, B] (log_p no longer needed)
-        dz.scatter_add_(1, y_idx, torch.full_like(nll, -1.0).unsqueeze(1))
+        if smoothing is None:
+            dz.scatter_add_(1, y_idx, torch.full_like(nll, -1.0).unsqueeze(1))
+        else:
+            hit = (smoothing - 1).expand(n, batch).unsqueeze(1)  # [N, 1, B]
+            dz.scatter_add_(1, y_idx, hit.contiguous())
+            dz.sub_((smoothing / dz.shape[1]).unsqueeze(2))
         dz.mul_(scale)
         self._weight_grad(dz, inputs[-1], grads["out.weight"], out_shared)  # [N, C, w]
         torch.sum(dz, 2, out=grads["out.bias"])  # [N, C]

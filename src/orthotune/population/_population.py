@@ -236,6 +236,12 @@ class Population:
         # autograd leaves sharing storage with theta: the optimizer's in-place update of theta
         # is what the next forward sees.
         self._leaves = {k: v.detach().requires_grad_(True) for k, v in self._views.items()}
+        smoothing = [m.config.label_smoothing for m in active]
+        self._smoothing = (  # ε per member [N, 1], None when no member smooths its targets
+            torch.tensor(smoothing, dtype=self.dtype, device=self.device).view(-1, 1)
+            if any(e > 0 for e in smoothing)
+            else None
+        )
         self._drop_rates: list[torch.Tensor | None] = []
         for layer in range(self.spec.num_layers):
             rates = [m.spec.dropout_of(layer) for m in active]
@@ -412,6 +418,7 @@ class Population:
                 self._drop_rates,
                 shared=shared,
                 generator=self.generator,
+                smoothing=self._smoothing,
             )
         else:
             loss, logits = self._loss(x, y, weights, shared=shared, train=True)  # [N]
@@ -466,6 +473,9 @@ class Population:
             n, _, b = logits.shape
             targets = y.expand(n, b) if y.dim() == 1 else y  # [N, B]
             per_example = F.cross_entropy(logits, targets, reduction="none")  # [N, B]
+            if train and self._smoothing is not None:  # (1 − ε)·ℓ + ε·mean over classes of −log p
+                spread = -torch.log_softmax(logits, dim=1).mean(1)  # [N, B]
+                per_example = (1 - self._smoothing) * per_example + self._smoothing * spread
             if weights is None:
                 return per_example.mean(1), logits
             w = weights.expand(n, b) if weights.dim() == 1 else weights  # [N, B]

@@ -62,6 +62,13 @@ class TrainConfig(BaseModel):
     grad_clip: float | None = Field(default=None, gt=0, description="max global gradient norm")
     augment: str | None = Field(default=None, description="augmentation policy name or None")
     class_balance: bool = False
+    label_smoothing: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="ε: train on targets (1 − ε)·one-hot + ε/C (a model memorizes wrong labels "
+        "less); evaluation losses are plain cross-entropy",
+    )
 
     @field_validator("augment")
     @classmethod

@@ -276,10 +276,11 @@ class Trainer:
                     if augment is not None:
                         xb = augment(xb, generator=augment_gen)
                     logits = model(xb)
+                    eps = cfg.label_smoothing
                     if w is None:
-                        loss = F.cross_entropy(logits, yb)
+                        loss = F.cross_entropy(logits, yb, label_smoothing=eps)
                     else:
-                        per = F.cross_entropy(logits, yb, reduction="none")
+                        per = F.cross_entropy(logits, yb, reduction="none", label_smoothing=eps)
                         loss = weighted_mean_loss(per, w.index_select(0, idx))
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
