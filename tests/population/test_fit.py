@@ -96,7 +96,9 @@ def test_augmentation_and_class_balance_per_member_equal_their_trainer_runs(shar
 def test_label_smoothing_per_member_equals_its_trainer_run(kind):
     spec = SPEC
     if kind == "cnn1d":
-        spec = ModelSpec(input_shape=(1, 12), kind="cnn1d", num_classes=3, conv=(ConvBlock(channels=3),))
+        spec = ModelSpec(
+            input_shape=(1, 12), kind="cnn1d", num_classes=3, conv=(ConvBlock(channels=3),)
+        )
     x, y, s = tiny_data(M, spec.input_shape, 3, dtype=torch.float64, seed=3)
     configs = [
         TrainConfig(lr=0.05, batch_size=BATCH, epochs=2, label_smoothing=0.2),
@@ -113,6 +115,36 @@ def test_label_smoothing_per_member_equals_its_trainer_run(kind):
         assert got == pytest.approx(expected.history[-1].train_loss, rel=1e-5)
         for name, value in model.state_dict().items():
             torch.testing.assert_close(population.state_dict(i)[name], value, rtol=1e-9, atol=1e-12)
+
+
+def test_members_on_their_own_training_subsets_equal_trainer_runs_on_those_rows():
+    x, y, s = tiny_data(M, SPEC.input_shape, 3, dtype=torch.float64, seed=4)
+    folds = [torch.arange(M)[torch.arange(M) % 3 != k] for k in range(3)]  # 14 rows each
+    configs = [TrainConfig(lr=0.05, batch_size=BATCH, epochs=3, l2=0.5)] * 3
+    seeds = [7, 8, 9]
+    population = Population(SPEC, configs, num_examples=14, seeds=seeds, dtype=torch.float64)
+    population.fit((x, y, s), subsets=folds)
+    for i, rows in enumerate(folds):
+        model = seeded_model(SPEC, seeds[i], torch.float64)
+        Trainer(configs[i], device="cpu", seed=seeds[i]).fit(model, (x[rows], y[rows], s[rows]))
+        for name, value in model.state_dict().items():
+            torch.testing.assert_close(population.state_dict(i)[name], value, rtol=1e-9, atol=1e-12)
+
+
+def test_uneven_subsets_train_on_the_smallest_size_and_bad_subsets_are_refused():
+    x, y, _ = tiny_data(M, SPEC.input_shape, 3, dtype=torch.float64, seed=4)
+    folds = [torch.arange(0, 10), torch.arange(10, 21)]  # 10 and 11 rows
+    configs = [TrainConfig(lr=0.05, batch_size=5, epochs=2)] * 2
+    population = Population(SPEC, configs, num_examples=10, dtype=torch.float64)
+    result = population.fit((x, y), subsets=folds)
+    assert [r.steps for r in result.members[0].history] == [2, 2]
+    assert [r.steps for r in result.members[1].history] == [2, 2]
+    with pytest.raises(InvalidInputError, match="got 1 training subsets for 2 members"):
+        Population(SPEC, configs, num_examples=10).fit((x, y), subsets=folds[:1])
+    with pytest.raises(InvalidInputError, match="rows outside 0…20"):
+        Population(SPEC, configs, num_examples=10).fit((x, y), subsets=[folds[0], [3, 99]])
+    with pytest.raises(InvalidInputError, match="smallest training subset has 10 examples"):
+        Population(SPEC, configs, num_examples=21).fit((x, y), subsets=folds)
 
 
 def test_early_stopping_pruning_and_failure_each_leave_with_their_reason(caplog):

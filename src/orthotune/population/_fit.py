@@ -57,13 +57,24 @@ class _Batches:
     tensor, else stacked per member (``[N, B, …]``).
     """
 
-    def __init__(self, population: Population, tr: Examples, *, shared: bool, seed: int):
+    def __init__(
+        self,
+        population: Population,
+        tr: Examples,
+        *,
+        shared: bool,
+        seed: int,
+        subsets: dict[int, torch.Tensor] | None = None,
+    ):
         device, dtype = population.device, population.dtype
-        self.shared = shared
+        self.shared = shared and subsets is None
         self.x = tr.x.to(device=device, dtype=dtype)
         self.y = tr.y.to(device)
-        m = int(self.y.shape[0])
-        self.m = m
+        self.subsets = subsets
+        # examples per member and epoch: all m, or the smallest subset (a member with one
+        # more row skips a different one of them each epoch)
+        self.m = int(self.y.shape[0]) if subsets is None else min(len(v) for v in subsets.values())
+        shared = self.shared
         ids = population.active_ids
         configs = {i: population._members[i].config for i in ids}
         seeds = {i: population._members[i].seed for i in ids}
@@ -99,6 +110,13 @@ class _Batches:
         """This epoch's permutation: one ``[m]`` (shared) or one per member."""
         if self.shared:
             return torch.randperm(self.m, generator=self.shuffle, device=self.x.device)
+        if self.subsets is not None:
+            return {
+                i: self.subsets[i][
+                    torch.randperm(len(self.subsets[i]), generator=self.shuffles[i])[: self.m]
+                ]
+                for i in ids
+            }
         return {
             i: torch.randperm(self.m, generator=self.shuffles[i], device=self.x.device) for i in ids
         }
@@ -163,15 +181,18 @@ def fit(
     seed: int = 0,
     callbacks: Sequence[PopulationCallback] = (),
     time_budget_s: float | None = None,
+    subsets: Sequence[Any] | None = None,
 ) -> PopulationResult:
     """Train every member for its ``config.epochs`` (see ``Population.fit``)."""
     started = time.perf_counter()
     tr = _examples(train, what="training data")
     dv = None if dev is None else _examples(dev, what="dev data")
-    m = int(tr.y.shape[0])
+    rows = None if subsets is None else _subsets(subsets, population, int(tr.y.shape[0]))
+    m = int(tr.y.shape[0]) if rows is None else min(len(v) for v in rows.values())
     if m != population.num_examples:
+        what = "the training set has" if rows is None else "the smallest training subset has"
         raise InvalidInputError(
-            f"the training set has {m} examples but the population was built with "
+            f"{what} {m} examples but the population was built with "
             f"num_examples={population.num_examples} (L2 divides by m): build it with "
             f"num_examples={m}"
         )
@@ -191,7 +212,7 @@ def fit(
             "early stopping (patience) watches the dev error but fit got no dev set: "
             "pass dev=, or set patience=None"
         )
-    batches = _Batches(population, tr, shared=shared_batches, seed=seed)
+    batches = _Batches(population, tr, shared=shared_batches, seed=seed, subsets=rows)
     bounds = batch_bounds(m, population.batch_size)
     steps_per_epoch = len(bounds)
     layer_names = [s.name.removesuffix(".weight") for s in population.layout.slots if s.decayed]
@@ -343,6 +364,25 @@ def fit(
             "; ".join(f"member {f.member_id}: {f.message}" for f in failures),
         )
     return result
+
+
+def _subsets(subsets: Sequence[Any], population: Population, n: int) -> dict[int, torch.Tensor]:
+    """Each member's training rows as a long tensor on the population's device, checked."""
+    if len(subsets) != len(population):
+        raise InvalidInputError(
+            f"got {len(subsets)} training subsets for {len(population)} members: give one "
+            "index array per member, in member order"
+        )
+    out = {}
+    for i, rows in enumerate(subsets):
+        t = torch.as_tensor(rows, dtype=torch.long).flatten()
+        if len(t) == 0 or int(t.min()) < 0 or int(t.max()) >= n:
+            raise InvalidInputError(
+                f"training subset of member {i} is empty or has rows outside 0…{n - 1}: give "
+                "row indices of the training set"
+            )
+        out[i] = t.to(population.device)
+    return out
 
 
 def _epoch_records(step_log, ids, ewa, global_steps) -> dict[int, tuple[float, float, int, float]]:

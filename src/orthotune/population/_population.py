@@ -22,6 +22,7 @@ import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -339,6 +340,7 @@ class Population:
         seed: int = 0,
         callbacks: Sequence[PopulationCallback] = (),
         time_budget_s: float | None = None,
+        subsets: Sequence[Any] | None = None,
     ) -> PopulationResult:
         """Train every member as ``Trainer(config, seed=…).fit`` trains one model: each epoch a
         ``torch.randperm`` of the m examples from a seeded generator, the trainer's
@@ -350,7 +352,12 @@ class Population:
         Members stop at their epochs, on ``patience`` (dev error; the best epoch's weights are
         kept, as the trainer's EarlyStopping restores them), when a callback prunes them, when
         ``time_budget_s`` runs out, or when their loss turns NaN/inf (failed; the others
-        continue unchanged)."""
+        continue unchanged).
+
+        subsets: one array of training-row indices per member (member order) — member i
+        learns from those rows only, with its own batches (K-fold: each fold model on the
+        other folds, all trained at once). Each epoch a member shuffles its rows and uses the
+        first ``num_examples`` of them, which must be the smallest subset's size."""
         from orthotune.population._fit import fit
 
         return fit(
@@ -361,6 +368,7 @@ class Population:
             seed=seed,
             callbacks=callbacks,
             time_budget_s=time_budget_s,
+            subsets=subsets,
         )
 
     def train_step(
