@@ -128,3 +128,26 @@ def test_image_shift_scale_cutout_blur_and_noise_change_the_batch():
 def test_image_kind_refuses_other_shapes():
     with pytest.raises(InvalidInputError, match=r"kind image needs batches \[B, C, H, W\]"):
         _aug(kind="image", rotate=5)(torch.zeros(2, 5), generator=_gen())
+
+
+@pytest.mark.parametrize("shape", [(400, 1, 40), (400, 2, 8, 8)], ids=["signal", "image"])
+def test_roll_wraps_each_example_around_by_up_to_the_fraction(shape):
+    x = torch.randn(shape)
+    out = _aug(roll=0.25)(x, generator=_gen())
+    assert not torch.equal(out, x)
+    n = shape[-1]
+    for i in range(0, shape[0], 37):  # every example is a circular shift of itself
+        shifts = [
+            s for s in range(-n // 4, n // 4 + 1) if torch.equal(torch.roll(x[i], s, -1), out[i])
+        ]
+        if len(shape) == 3:
+            assert shifts, "a signal example is a roll of the original, within ±roll·L"
+        else:  # images roll along both axes
+            assert any(
+                torch.equal(torch.roll(x[i], (a, b), (-2, -1)), out[i])
+                for a in range(-2, 3)
+                for b in range(-2, 3)
+            )
+    full = _aug(roll=1.0)(torch.arange(40.0).repeat(400, 1, 1), generator=_gen())
+    assert len(set(full[:, 0, 0].tolist())) > 30  # any offset of the 40 is reached
+    assert "roll" in parse_policy("roll=0.5,noise=0.1").model_dump()

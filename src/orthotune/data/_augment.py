@@ -16,7 +16,9 @@ optionally followed by overrides, ``standard:noise=0.1,rotate=0``, or only overr
 (normalized) features; ``shift`` the largest move as a fraction of the length/side; ``scale``
 the largest relative size change (factor in [1−scale, 1+scale]); ``blur`` the largest Gaussian
 σ in samples/pixels; ``rotate`` the largest angle in degrees; ``cutout`` the erased square's
-side as a fraction of the image side; ``p`` the probability that an example is augmented.
+side as a fraction of the image side; ``roll`` the largest circular shift (wrapping around
+the ends, for signals and images) as a fraction of the length/side — 1 allows any offset, for
+data whose pattern may sit anywhere; ``p`` the probability that an example is augmented.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class AugmentPolicy(BaseModel):
     blur: float = Field(default=0.0, ge=0, le=10)
     rotate: float = Field(default=0.0, ge=0, le=180)
     cutout: float = Field(default=0.0, ge=0, lt=1)
+    roll: float = Field(default=0.0, ge=0, le=1)
 
 
 AUGMENT_PRESETS: dict[str, AugmentPolicy] = {
@@ -120,6 +123,21 @@ def _gaussian_kernels(sigma: torch.Tensor, radius: int) -> torch.Tensor:
     return k / k.sum(1, keepdim=True)
 
 
+def _roll(x: torch.Tensor, roll: float, gen: torch.Generator) -> torch.Tensor:
+    """Each example rolled (circularly) by its own offset in [−roll·n, roll·n] along every
+    spatial axis (axes 2…; a ``[B, L]`` signal along axis 1)."""
+    out = x
+    for axis in range(1 if x.dim() == 2 else 2, x.dim()):
+        n = x.shape[axis]
+        k = round(roll * n)
+        offsets = torch.randint(-k, k + 1, (x.shape[0],), generator=gen, device=x.device)  # [B]
+        pos = (torch.arange(n, device=x.device)[None, :] - offsets[:, None]) % n  # [B, n]
+        shape = [x.shape[0]] + [1] * (x.dim() - 1)
+        shape[axis] = n
+        out = torch.gather(out, axis, pos.reshape(shape).expand_as(out))
+    return out
+
+
 class Augmenter:
     """Applies an ``AugmentPolicy`` to batches: ``augmenter(x, generator=g)`` → new tensor."""
 
@@ -141,6 +159,9 @@ class Augmenter:
         if pol.p == 0.0 or x.shape[0] == 0:
             return x
         kind = self.kind_of(x)
+        original = x
+        if pol.roll > 0 and kind in ("signal", "image"):
+            x = _roll(x, pol.roll, generator)
         if kind == "image":
             if x.dim() != 4:
                 raise InvalidInputError(
@@ -159,7 +180,7 @@ class Augmenter:
             out = out + pol.noise * noise
         if pol.p < 1.0:
             keep = torch.rand(x.shape[0], generator=generator, device=x.device) >= pol.p
-            out = torch.where(keep.view(-1, *([1] * (x.dim() - 1))), x, out)
+            out = torch.where(keep.view(-1, *([1] * (x.dim() - 1))), original, out)
         return out
 
     # ------------------------------------------------------------------ 1-D signals
