@@ -84,3 +84,14 @@ def test_find_issues_never_judges_the_test_set(planted):
 def test_unknown_method_is_refused():
     with pytest.raises(InvalidInputError, match="--method 'magic' is not accepted"):
         make_method("magic")
+
+
+def test_strong_rejection_reads_through_label_smoothing():
+    from orthotune.analysis import strongly_rejected
+
+    # 3 classes: a smoothed model (ε = 0.1) gives a ruled-out class about ε/C = 0.033
+    proba = np.array([[0.104, 0.8, 0.096], [0.3, 0.6, 0.1], [0.9, 0.05, 0.05]])
+    labels = np.array([0, 0, 0])
+    assert strongly_rejected(proba, labels, reject_below=0.1).tolist() == [False] * 3
+    smoothed = strongly_rejected(proba, labels, reject_below=0.1, smoothing=0.1)
+    assert smoothed.tolist() == [True, False, False]  # (0.104 − 0.033)/0.9 = 0.079 < 0.1

@@ -1,16 +1,17 @@
-"""The small fit-and-predict engine the label-issue methods share.
+"""The fit-and-predict step the label-issue methods share.
 
-Every method needs the same thing many times: train a model on some examples and predict
-probabilities (and the learned representation) for others. ``fit_predict`` does that with a plain
-torch loop — Adam, one-cycle learning rate, a fixed number of steps — so that one set of defaults
-(``FitRecipe``) serves every data set. ``fit_predict_many`` trains several such models (the K fold
-models of a cross-validation) and returns their predictions in one call: the single place where
-the population engine plugs in to train them at once.
+Every method needs the same thing many times: train models on some examples and predict
+probabilities (and the learned representation) for others. ``fit_predict_many`` trains all of
+them — the K fold models of a cross-validation — at once with the population engine, each member
+on its own rows (``Population.fit(subsets=…)``), with one recipe (``FitRecipe``: AdamW, one-cycle
+learning rate, label smoothing, a circular shift for signals and images, a fixed number of
+steps) so that one set of defaults serves every data set.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from orthotune.models import ConvBlock, ModelSpec, build_model
+from orthotune.models import ConvBlock, ModelSpec
+from orthotune.train import TrainConfig, batch_bounds
 
 log = logging.getLogger(__name__)
 
@@ -105,33 +107,37 @@ def default_spec(input_shape: tuple[int, ...], num_classes: int) -> ModelSpec:
     )
 
 
-def _standardize(x: torch.Tensor, train_index: np.ndarray) -> torch.Tensor:
-    """Per-feature z-score with statistics of the training rows only (flat features) or one
-    scalar per channel (signals and images)."""
-    ref = x[torch.as_tensor(train_index)]
+def _standardize(x: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
+    """Per-feature z-score with statistics of ``rows`` (flat features) or one scalar per
+    channel (signals and images). Features only: no label enters it."""
+    ref = x[torch.as_tensor(rows)]
     dims = (0,) if x.dim() == 2 else (0, *range(2, x.dim()))
     mean = ref.mean(dim=dims, keepdim=True)
     std = ref.std(dim=dims, keepdim=True).clamp_min(1e-6)
     return (x - mean) / std
 
 
-def _random_shift(xb: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Roll each example by its own random offset along every spatial axis."""
-    out = xb
-    for axis in range(2, xb.dim()):
-        size = xb.shape[axis]
-        offsets = torch.randint(0, size, (xb.shape[0],), generator=gen)  # [B]
-        pos = (torch.arange(size)[None, :] - offsets[:, None]) % size  # [B, size]
-        shape = [xb.shape[0]] + [1] * (xb.dim() - 1)
-        shape[axis] = size
-        index = pos.reshape(shape).expand_as(out)
-        out = torch.gather(out, axis, index)
-    return out
-
-
 def _embed(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The learned representation: the input of the output layer."""
     return model.head(model.pool(model.features(x)))
+
+
+def recipe_config(recipe: FitRecipe, *, num_examples: int, input_dims: int) -> TrainConfig:
+    """The recipe as the ``TrainConfig`` of each model: AdamW (decoupled decay λ/m, so
+    λ = weight_decay·m), a one-cycle schedule, label smoothing, and a circular shift of any
+    offset for signals and images; ``steps`` becomes the epochs that cover them."""
+    batch = min(recipe.batch_size, num_examples)
+    steps_per_epoch = len(batch_bounds(num_examples, batch))
+    return TrainConfig(
+        optimizer="adamw",
+        lr=recipe.lr,
+        l2=recipe.weight_decay * num_examples,
+        schedule="one_cycle",
+        batch_size=batch,
+        epochs=max(1, math.ceil(recipe.steps / steps_per_epoch)),
+        label_smoothing=recipe.label_smoothing,
+        augment="roll=1" if recipe.shift and input_dims > 1 else None,
+    )
 
 
 def fit_predict(
@@ -149,11 +155,9 @@ def fit_predict(
 
     x: [n, *input_shape] float32 · y: [n] int64 (labels of the predicted rows are not used).
     """
-    recipe = recipe or FitRecipe()
-    with _threads(recipe.threads):
-        return _fit_predict(
-            x, y, job, num_classes=num_classes, recipe=recipe, spec=spec, weights=weights, seed=seed
-        )
+    return fit_predict_many(
+        x, y, [job], num_classes=num_classes, recipe=recipe, spec=spec, weights=weights, seed=seed
+    )[0]
 
 
 @contextmanager
@@ -164,59 +168,6 @@ def _threads(n: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def _fit_predict(
-    x: torch.Tensor,
-    y: torch.Tensor,
-    job: FitJob,
-    *,
-    num_classes: int,
-    recipe: FitRecipe,
-    spec: ModelSpec | None,
-    weights: torch.Tensor | None,
-    seed: int,
-) -> FitOutput:
-    spec = spec or default_spec(tuple(x.shape[1:]), num_classes)
-    gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    xs = _standardize(x.float(), job.train_index)
-    train_idx = torch.as_tensor(job.train_index, dtype=torch.long)
-    model = build_model(spec)
-    opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=recipe.lr, total_steps=recipe.steps)
-    loss_fn = nn.CrossEntropyLoss(reduction="none", label_smoothing=recipe.label_smoothing)
-    m = len(train_idx)
-    batch = min(recipe.batch_size, m)
-    model.train()
-    perm = train_idx[torch.randperm(m, generator=gen)]
-    cursor = 0
-    for _ in range(recipe.steps):
-        if cursor + batch > m:  # a new epoch: reshuffle
-            perm = train_idx[torch.randperm(m, generator=gen)]
-            cursor = 0
-        rows = perm[cursor : cursor + batch]
-        cursor += batch
-        xb = xs[rows]
-        if recipe.shift and xb.dim() > 2:
-            xb = _random_shift(xb, gen)
-        per_example = loss_fn(model(xb), y[rows])  # [B]
-        if weights is None:
-            loss = per_example.mean()
-        else:  # Σ s(i)·L(i) / Σ s(i) over the batch (DESIGN.md)
-            s = weights[rows]
-            loss = (s * per_example).sum() / s.sum().clamp_min(1e-12)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-    model.eval()
-    pred_idx = torch.as_tensor(job.predict_index, dtype=torch.long)
-    with torch.no_grad():
-        xp = xs[pred_idx]
-        proba = torch.softmax(model(xp), dim=1).numpy().astype(np.float64)
-        embedding = _embed(model, xp).numpy()
-    return FitOutput(proba=proba, embedding=embedding)
 
 
 def fit_predict_many(
@@ -230,26 +181,45 @@ def fit_predict_many(
     weights: torch.Tensor | None = None,
     seed: int = 0,
 ) -> list[FitOutput]:
-    """Train one model per job (e.g. the K fold models) and return their predictions in order.
+    """Train one model per job (e.g. the K fold models) at once, as one ``Population`` whose
+    member k learns from job k's rows only, and return their predictions in order.
 
-    Members get seeds ``seed, seed+1, …``. The models are independent, so this is where several
-    are trained at once; today they run one after another through ``fit_predict``.
+    Members get seeds ``seed, seed+1, …`` and each draws its own mini-batches. Jobs whose
+    training sets differ in size by a few rows train on the smallest size per epoch (a larger
+    one skips different rows each epoch).
     """
-    outputs = []
-    for k, job in enumerate(jobs):
-        log.debug("fitting model %d/%d on %d examples", k + 1, len(jobs), len(job.train_index))
-        outputs.append(
-            fit_predict(
-                x,
-                y,
-                job,
-                num_classes=num_classes,
-                recipe=recipe,
-                spec=spec,
-                weights=weights,
-                seed=seed + k,
-            )
+    from orthotune.population import Population
+    from orthotune.train._trainer import resolve_device
+
+    recipe = recipe or FitRecipe()
+    spec = spec or default_spec(tuple(x.shape[1:]), num_classes)
+    used = np.unique(np.concatenate([job.train_index for job in jobs]))
+    xs = _standardize(x.float(), used)
+    m = min(len(job.train_index) for job in jobs)
+    config = recipe_config(recipe, num_examples=m, input_dims=x.dim() - 1)
+    device = resolve_device("auto")
+    log.debug("fitting %d models at once on %d+ examples each", len(jobs), m)
+    with _threads(recipe.threads):
+        pop = Population(
+            spec,
+            [config] * len(jobs),
+            num_examples=m,
+            seeds=[seed + k for k in range(len(jobs))],
+            device=device,
         )
+        pop.fit(
+            (xs, y, weights),
+            subsets=[job.train_index for job in jobs],
+            shared_batches=False,
+        )
+        outputs = []
+        for k, job in enumerate(jobs):
+            model = pop.export(k)
+            xp = xs[torch.as_tensor(job.predict_index, dtype=torch.long)].to(device)
+            with torch.no_grad():
+                proba = torch.softmax(model(xp), dim=1).cpu().numpy().astype(np.float64)
+                embedding = _embed(model, xp).cpu().numpy()
+            outputs.append(FitOutput(proba=proba, embedding=embedding))
     return outputs
 
 

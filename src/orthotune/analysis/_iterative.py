@@ -33,9 +33,17 @@ from orthotune.data import Dataset
 log = logging.getLogger(__name__)
 
 
-def strongly_rejected(proba: np.ndarray, labels: np.ndarray, *, reject_below: float) -> np.ndarray:
-    """Misclassified and the given label's probability below ``reject_below`` (mask [n])."""
+def strongly_rejected(
+    proba: np.ndarray, labels: np.ndarray, *, reject_below: float, smoothing: float = 0.0
+) -> np.ndarray:
+    """Misclassified and the given label's probability below ``reject_below`` (mask [n]).
+
+    A model trained with label smoothing ε predicts at best q = (1 − ε)·p + ε/C, so a class it
+    rules out still gets about ε/C; the given label's probability is read back as
+    p = (q − ε/C)/(1 − ε) before the comparison (with 3 classes and ε = 0.1 the floor is 0.033,
+    a third of the default threshold)."""
     given = proba[np.arange(len(labels)), labels]
+    given = (given - smoothing / proba.shape[1]) / (1.0 - smoothing)
     return (proba.argmax(axis=1) != labels) & (given < reject_below)
 
 
@@ -87,8 +95,11 @@ class IterativeCleaning(LabelIssueMethod):
                     seed=seed + 1000 * (r - 1),
                 )
             dev_error = float((proba.argmax(axis=1) != y).mean())
-            improved = best is None or dev_error < best[0]
-            new_flags = strongly_rejected(proba, y, reject_below=self.reject_below)
+            # a tie keeps the later round: its models learned from cleaner labels
+            improved = best is None or dev_error <= best[0]
+            new_flags = strongly_rejected(
+                proba, y, reject_below=self.reject_below, smoothing=self.recipe.label_smoothing
+            )
             rounds.append(
                 CleaningRound(
                     round=r, dev_error=dev_error, flagged=int(new_flags.sum()), kept=improved
