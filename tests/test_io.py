@@ -50,3 +50,16 @@ def test_sigkill_mid_write_keeps_the_old_file(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert target.read_text() == "old"
+
+
+def test_written_files_follow_the_umask_not_mkstemps_0600(tmp_path):
+    import os
+
+    from orthotune._io import atomic_write_text
+
+    before = os.umask(0o022)
+    try:
+        path = atomic_write_text(tmp_path / "result.json", "{}")
+    finally:
+        os.umask(before)
+    assert path.stat().st_mode & 0o777 == 0o644

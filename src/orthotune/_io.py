@@ -70,6 +70,9 @@ def atomic_write_bytes(
             handle.write(data[half:])
             handle.flush()
             os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide results from other users
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

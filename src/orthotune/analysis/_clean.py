@@ -17,8 +17,8 @@ import numpy as np
 from pydantic import BaseModel
 
 from orthotune._errors import InvalidInputError
+from orthotune._io import atomic_write_text
 from orthotune.analysis._label_issues import LabelIssues
-from orthotune.analysis._store import atomic_write_text
 from orthotune.data import Dataset
 
 Apply = Literal["none", "remove", "relabel"]

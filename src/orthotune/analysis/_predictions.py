@@ -168,7 +168,7 @@ def run_predictions(run_dir: Path) -> Path:
     """Predict the run's own data with its chosen model into ``analysis/predictions.csv``."""
     import json
 
-    from orthotune.analysis._store import atomic_write_text
+    from orthotune._io import atomic_write_text
     from orthotune.train._predict import load_predictor, predict
 
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
