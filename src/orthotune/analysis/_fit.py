@@ -232,13 +232,10 @@ def fold_jobs(
 ) -> list[FitJob]:
     """Stratified K-fold jobs: each fold is predicted by a model trained on the other folds,
     leaving out of training the rows flagged in ``exclude`` (a boolean mask)."""
-    rng = np.random.default_rng(seed)
+    from orthotune.data import stratified_folds
+
     n = len(y)
-    fold_of = np.empty(n, dtype=np.int64)
-    for c in np.unique(y):  # deal each class's rows round-robin after a shuffle
-        rows = np.flatnonzero(y == c)
-        rng.shuffle(rows)
-        fold_of[rows] = (np.arange(len(rows)) + rng.integers(folds)) % folds
+    fold_of = stratified_folds(y, folds=folds, seed=seed)
     keep = np.ones(n, dtype=bool) if exclude is None else ~exclude
     return [
         FitJob(

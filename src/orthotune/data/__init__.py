@@ -28,6 +28,7 @@ from orthotune.data._split import (
     parse_ratios,
     policy_dev_size,
     policy_sizes,
+    stratified_folds,
 )
 from orthotune.data._weights import class_balance_weights, weighted_mean_loss
 
@@ -63,5 +64,6 @@ __all__ = [
     "parse_ratios",
     "policy_dev_size",
     "policy_sizes",
+    "stratified_folds",
     "weighted_mean_loss",
 ]

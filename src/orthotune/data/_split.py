@@ -482,3 +482,21 @@ def _dev_source_split(
 
 def _ratio_text(ratios: tuple[float, float, float]) -> str:
     return "/".join(f"{100 * r:g}" for r in ratios)
+
+
+def stratified_folds(y: np.ndarray, *, folds: int, seed: int) -> np.ndarray:
+    """The fold (0 … folds−1) of each example for K-fold cross-validation: each class's rows
+    are shuffled and dealt round-robin from a random first fold, so every fold holds each class
+    in proportion (± 1 example)."""
+    y = np.asarray(y)
+    if folds < 2 or folds > len(y):
+        raise InvalidInputError(
+            f"folds={folds} for {len(y)} examples: accepted is 2 … {len(y)}; fix: use e.g. 5"
+        )
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(y), dtype=np.int64)
+    for c in np.unique(y):
+        rows = np.flatnonzero(y == c)
+        rng.shuffle(rows)
+        fold_of[rows] = (np.arange(len(rows)) + rng.integers(folds)) % folds
+    return fold_of

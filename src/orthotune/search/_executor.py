@@ -120,11 +120,9 @@ def error_levels(
     (test only when the caller scored it, once, at the end)."""
     from orthotune.diagnose import ErrorLevels, Level
 
-    parts = data.parts()
-
     def level(name: str) -> Level | None:
-        err = trained.error(name)
-        return None if err is None else Level(error=err, n=len(parts[name]))
+        wrong = trained.wrong.get(name)
+        return None if wrong is None else Level(error=float(wrong.float().mean()), n=len(wrong))
 
     return ErrorLevels(
         human_error=human_error,
@@ -369,8 +367,15 @@ def train_candidates(
     on_trained: Callable[[Trained], None] | None = None,
     on_epoch: EpochHook | None = None,
     exploit: ExploitHook | None = None,
+    folds: int | None = None,
+    fold_seed: int = 0,
 ) -> list[Trained]:
     """Train every candidate (``deadline`` on ``time.monotonic()``); results in input order.
+
+    ``folds``: cross-validate each candidate on ``data.train`` instead (``_folds``: K fold
+    models and a full one, trained at once; the dev error is the out-of-fold error). The folds
+    depend on ``fold_seed`` only, so candidates of different calls are compared on the same
+    folds.
 
     ``on_epoch(candidate, epoch, dev_error)`` runs after each epoch (report intermediate values
     there); returning True prunes that candidate. ``on_trained`` runs as each one finishes.
@@ -388,6 +393,19 @@ def train_candidates(
             "--executor population, or another strategy"
         )
     dev = resolve_device(device)
+    if folds is not None:
+        from orthotune.search._folds import train_folds
+
+        return train_folds(
+            candidates,
+            data,
+            folds=folds,
+            vectorize=executor == "population",
+            device=dev,
+            deadline=deadline,
+            on_trained=on_trained,
+            seed=fold_seed,
+        )
     if executor == "population" and len(candidates) > 1:
         return _train_populations(
             candidates,

@@ -1,0 +1,213 @@
+"""K-fold cross-validation of candidates, the folds trained at once: decisions on small data.
+
+With a few hundred training examples, a dev set is a few dozen examples and its error moves by
+several points from one model to the next by chance alone. ``train_folds`` estimates instead
+the error on unseen examples from *every* training example: each candidate becomes K fold
+models (model k learns from every fold but k) plus one model that learns from all of them, and
+the K + 1 models of every candidate of one shape train at once as one ``Population``, each
+member on its own rows (``Population.fit(subsets=…)``).
+
+Each candidate's ``Trained`` record then holds:
+
+- ``wrong["train"]``: the full model's mistakes on the training examples (its training error);
+- ``wrong["dev"]``: the out-of-fold mistakes — example i judged by the fold model that never
+  saw it — so the cross-validated dev error rests on all m examples;
+- ``model``: the full model (the one to hand back), with its history.
+
+No dev set is watched while training (the fold models' dev is their own held-out fold), so
+early stopping (``patience``) and per-epoch pruning do not apply; a config with patience is
+refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from orthotune._errors import InvalidInputError
+from orthotune.data._prepare import PreparedData
+from orthotune.models import build_model
+
+__all__ = ["train_folds"]
+
+logger = logging.getLogger(__name__)
+
+
+def train_folds(
+    candidates: Sequence,
+    data: PreparedData,
+    *,
+    folds: int,
+    vectorize: bool,
+    device: torch.device,
+    deadline: float | None,
+    on_trained: Callable | None = None,
+    seed: int = 0,
+) -> list:
+    """Cross-validate every candidate on ``data.train`` (see the module doc); results in input
+    order. ``vectorize``: train each group of one shape as one population (else one model at a
+    time through the ``Trainer``)."""
+    from orthotune.data import stratified_folds
+    from orthotune.population import group_trials
+
+    for c in candidates:
+        if c.config.patience is not None:
+            raise InvalidInputError(
+                f"candidate {c.name} uses early stopping (patience={c.config.patience}), which "
+                "watches a dev set; with cross-validation there is none: set patience=None"
+            )
+    tr = data.train
+    m = len(tr)
+    fold_of = stratified_folds(tr.y.numpy(), folds=folds, seed=seed)
+    rows = [np.arange(m)] + [np.flatnonzero(fold_of != k) for k in range(folds)]  # full, folds
+    groups = group_trials([(c.spec, c.config) for c in candidates])
+    results: dict[int, object] = {}
+    for g, group in enumerate(groups):
+        share = None
+        if deadline is not None:
+            share = time.monotonic() + (deadline - time.monotonic()) / (len(groups) - g)
+        members = [candidates[i] for i in group.indices]
+        if vectorize and group.vectorized:
+            trained = _population(members, data, rows, fold_of, device=device, deadline=share)
+        else:
+            trained = [
+                _sequential(c, data, rows, fold_of, device=device, deadline=share) for c in members
+            ]
+        for i, t in zip(group.indices, trained, strict=True):
+            results[i] = t
+            if on_trained is not None:
+                on_trained(t)
+    return [results[i] for i in range(len(candidates))]
+
+
+def _population(cands, data, rows, fold_of, *, device, deadline) -> list:
+    from orthotune.population import MemberStatus, Population, PopulationCallback
+    from orthotune.search._executor import Trained
+    from orthotune.search._faults import fault_point
+
+    class _Faults(PopulationCallback):
+        def on_epoch_end(self, population, epoch, metrics):
+            fault_point("during_trial")
+
+    started = time.perf_counter()
+    per = len(rows)  # members per candidate: the full model, then one per fold
+    tr = data.train
+    left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
+    try:
+        pop = Population(
+            [c.spec for c in cands for _ in rows],
+            [c.config for c in cands for _ in rows],
+            num_examples=min(len(r) for r in rows),
+            seeds=[c.seed + j for c in cands for j in range(per)],
+            device=device,
+        )
+        result = pop.fit(
+            (tr.x, tr.y, tr.weights),
+            subsets=[r for _ in cands for r in rows],
+            shared_batches=False,
+            callbacks=[_Faults()],
+            time_budget_s=left,
+        )
+    except Exception as err:  # the whole group failed to build or train: say so per candidate
+        logger.warning("cross-validation population of %d failed: %s", len(cands), err)
+        why = f"{type(err).__name__}: {err}"
+        return [Trained(c, None, failed=why, seconds=time.perf_counter() - started) for c in cands]
+    seconds = (time.perf_counter() - started) / len(cands)
+    out = []
+    for ci, cand in enumerate(cands):
+        members = result.members[ci * per : (ci + 1) * per]
+        full = members[0]
+        failed = next((mm.message for mm in members if mm.failed), None)
+        if failed is not None:
+            out.append(Trained(cand, None, history=full.history, failed=failed, seconds=seconds))
+            continue
+        models = [pop.export(mm.member_id) for mm in members]
+        out.append(
+            _record(
+                cand,
+                models,
+                data,
+                fold_of,
+                device=device,
+                history=full.history,
+                stop=(full.reason.value if full.reason else full.status.value, full.message),
+                seconds=seconds,
+                complete=all(mm.status is not MemberStatus.OUT_OF_TIME for mm in members),
+            )
+        )
+    return out
+
+
+def _sequential(cand, data, rows, fold_of, *, device, deadline):
+    from orthotune.search._executor import Trained
+    from orthotune.train import Trainer
+    from orthotune.train._result import StopReason
+
+    started = time.perf_counter()
+    tr = data.train
+    models, results = [], []
+    for j, r in enumerate(rows):
+        left = None
+        if deadline is not None:  # an equal share of what is left for each of the models
+            left = max((deadline - time.monotonic()) / (len(rows) - j), 1e-3)
+        torch.manual_seed(cand.seed + j)
+        model = build_model(cand.spec)
+        idx = torch.as_tensor(r)
+        part = (tr.x[idx], tr.y[idx], None if tr.weights is None else tr.weights[idx])
+        try:
+            res = Trainer(cand.config, device=device, seed=cand.seed + j, time_budget_s=left).fit(
+                model, part
+            )
+        except Exception as err:  # one candidate's failure never stops the others
+            why = f"{type(err).__name__}: {err}"
+            return Trained(cand, None, failed=why, seconds=time.perf_counter() - started)
+        if res.stop_reason == StopReason.NON_FINITE:
+            return Trained(
+                cand, None, failed=res.stop_message, seconds=time.perf_counter() - started
+            )
+        models.append(model)
+        results.append(res)
+    full = results[0]
+    return _record(
+        cand,
+        models,
+        data,
+        fold_of,
+        device=device,
+        history=full.history,
+        stop=(full.stop_reason.value, full.stop_message),
+        seconds=time.perf_counter() - started,
+        complete=all(r.stop_reason != StopReason.TIME_BUDGET for r in results),
+    )
+
+
+@torch.no_grad()
+def _record(
+    cand, models: list[nn.Module], data, fold_of, *, device, history, stop, seconds, complete
+):
+    """The candidate's ``Trained``: the full model's training mistakes, the out-of-fold ones."""
+    from orthotune.search._executor import Trained, score_parts
+
+    tr = data.train
+    full, fold_models = models[0], models[1:]
+    train_wrong = score_parts(full, {"train": tr}, device=device)["train"]
+    oof = torch.zeros(len(tr), dtype=torch.bool)
+    for k, model in enumerate(fold_models):
+        held = torch.as_tensor(np.flatnonzero(fold_of == k))
+        model.eval()
+        oof[held] = model(tr.x[held].to(device)).argmax(1).cpu() != tr.y[held]
+    return Trained(
+        cand,
+        full,
+        history=history,
+        stop_reason=stop[0],
+        stop_message=stop[1],
+        wrong={"train": train_wrong, "dev": oof},
+        seconds=seconds,
+        complete=complete,
+    )
