@@ -86,3 +86,24 @@ def test_flipped_labels_are_measured_against_the_bayes_error_not_a_fake_bias():
         assert gaps["bias"] == pytest.approx(train - r)
         # … so the r that no model can remove is not reported as bias
         assert train > r - 0.03 and gaps["bias"] < 0.25 * train
+
+
+def test_small_data_is_cross_validated_on_train_and_dev_pooled():
+    from orthotune.autopilot._loop import run_autopilot
+
+    data = _data("builtin:synthetic?n=300&classes=3&features=6&noise=0&seed=4")
+    pool = len(data.train) + len(data.dev)
+    start = (_mlp(data, (32,)), TrainConfig(lr=1e-2, epochs=10, batch_size=32, patience=3))
+    settings = AutopilotSettings(start=start, budget_s=60, max_steps=1)
+    result = run_autopilot(data, settings)
+    assert result.log.validation.startswith(f"5-fold cross-validation over the {pool} train + dev")
+    levels = result.log.steps[0].before["levels"]
+    assert levels["dev"]["n"] == pool and levels["train"]["n"] == pool  # not the small dev set
+    assert result.chosen.candidate.config.patience is None  # no dev set to watch
+    assert result.diagnosis.levels.test is not None  # the test set still judges it once
+    # the same data above the small-data threshold keeps its hold-out dev set
+    held = run_autopilot(
+        data, AutopilotSettings(start=start, budget_s=60, max_steps=0, small_data=10)
+    )
+    assert held.log.validation == f"hold-out dev set of {len(data.dev)} examples"
+    assert held.log.steps[0].before["levels"]["dev"]["n"] == len(data.dev)

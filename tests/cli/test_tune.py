@@ -30,6 +30,9 @@ def test_tune_autopilot_leaves_a_complete_run_folder(run_cli, tmp_path):
     assert steps[0]["problem"] == "baseline"
     assert summary["decisions"]["stop_reason"] in ("budget_spent", "no_knob_helps", "goal_reached")
     assert 0.0 <= summary["test_metrics"]["error"] <= 1.0
+    # 600 examples: decisions rest on 5-fold cross-validation, said in the log and the report
+    assert summary["decisions"]["validation"].startswith("5-fold cross-validation")
+    assert "Errors estimated by 5-fold cross-validation" in (out / "report.html").read_text()
     # every model trained is a trial of the study
     import optuna
 

@@ -69,3 +69,4 @@ class DecisionLog(BaseModel):
     remaining_problem: str | None = None
     beyond_tuning: list[str] = Field(default_factory=list)
     chosen: str | None = None
+    validation: str = ""  # how the errors were estimated: a hold-out dev set or k-fold

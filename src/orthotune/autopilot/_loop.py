@@ -26,6 +26,13 @@
    exhausted and the next one is taken; a kept variant makes every knob worth trying again.
 6. Stop at the goal, at the end of the budget, or when no knob helps; then measure the test error
    once, for the chosen model, and diagnose dev-set overfitting (test − dev).
+
+Small data (fewer than ``small_data`` training examples, one source): a dev set of a few dozen
+examples cannot tell two models apart, so train and dev are pooled and every model is
+cross-validated on the pool (``folds`` fold models and a full one, trained at once): the dev
+error is the out-of-fold error over all pooled examples, the model kept is the full one, and
+the test set still judges it once at the end. Early stopping, which watches a dev set, is not
+tried then.
 """
 
 from __future__ import annotations
@@ -85,6 +92,58 @@ class AutopilotSettings:
     seed: int = 0
     max_steps: int = 50
     start: tuple[ModelSpec, TrainConfig] | None = None  # default: baseline() of the data shape
+    folds: int = 5  # k of the cross-validation on small data
+    small_data: int = 2000  # fewer training examples than this (one source): cross-validate
+
+
+def cross_validation(data: PreparedData, settings: AutopilotSettings) -> PreparedData | None:
+    """The pooled data to cross-validate on (train + dev, both as its train and dev part), or
+    None when the hold-out dev set is used: enough training examples, or a train-dev part (dev
+    from another source, where pooling would hide the data mismatch)."""
+    import dataclasses
+
+    if data.train_dev is not None or len(data.train) >= settings.small_data:
+        return None
+    pool = _concat(data.train, data.dev)
+    return dataclasses.replace(data, train=pool, dev=pool)
+
+
+def _validation(data: PreparedData, settings: AutopilotSettings, config: TrainConfig):
+    """(data to train on, folds or None, config, how errors are estimated — in words)."""
+    pooled = cross_validation(data, settings)
+    if pooled is None:
+        return data, None, config, f"hold-out dev set of {len(data.dev)} examples"
+    words = (
+        f"{settings.folds}-fold cross-validation over the {len(pooled.train)} train + dev "
+        f"examples (fewer than {settings.small_data} training examples): the dev error is out "
+        "of fold, the model kept is trained on all of them"
+    )
+    if config.patience is not None:  # no dev set to watch
+        config = config.model_copy(update={"patience": None})
+    return pooled, settings.folds, config, words
+
+
+def _concat(a, b):
+    import numpy as np
+    import torch
+
+    from orthotune.data._prepare import Part
+
+    weights = None
+    if a.weights is not None or b.weights is not None:
+        weights = torch.cat(
+            [p.weights if p.weights is not None else torch.ones(len(p)) for p in (a, b)]
+        )
+    source = None
+    if a.source is not None and b.source is not None:
+        source = np.concatenate([a.source, b.source])
+    return Part(
+        torch.cat([a.x, b.x]),
+        torch.cat([a.y, b.y]),
+        weights,
+        np.concatenate([a.ids, b.ids]),
+        source,
+    )
 
 
 @dataclass
@@ -201,10 +260,16 @@ def first_choices(
     and knob — the ground-truth scenarios check that the seeds agree on the right one."""
     ds = data.dataset
     spec, config = settings.start or baseline(ds.input_shape, ds.num_classes)
+    data, folds, config, _ = _validation(data, settings, config)
     cands = [Candidate(f"seed{s}", spec, config, settings.seed + s) for s in range(seeds)]
     out = []
     for trained in train_candidates(
-        cands, data, executor=settings.executor, device=settings.device
+        cands,
+        data,
+        executor=settings.executor,
+        device=settings.device,
+        folds=folds,
+        fold_seed=settings.seed,
     ):
         diag = diagnose(levels_of(trained, data, settings), tolerance=settings.tolerance)
         problem = _choose_problem(diag, set())
@@ -227,10 +292,17 @@ def run_autopilot(
     spec, config = settings.start or baseline(ds.input_shape, ds.num_classes)
     log = DecisionLog()
     all_trained: list[Trained] = []
+    data, folds, config, log.validation = _validation(data, settings, config)
 
     def train(cands: list[Candidate]) -> list[Trained]:
         out = train_candidates(
-            cands, data, executor=settings.executor, device=settings.device, deadline=deadline
+            cands,
+            data,
+            executor=settings.executor,
+            device=settings.device,
+            deadline=deadline,
+            folds=folds,
+            fold_seed=settings.seed,
         )
         all_trained.extend(out)
         return out
@@ -308,6 +380,7 @@ def run_autopilot(
                 knob, current.candidate.spec, current.candidate.config, synthesis=synthesis
             )
             if (v.spec, v.config) not in seen
+            and (folds is None or v.config.patience is None)  # no dev set to watch under k-fold
         ]
         if not options:
             continue

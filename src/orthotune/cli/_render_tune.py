@@ -91,6 +91,8 @@ def render_autopilot(summary: Any) -> None:
             )
         table.add_row("", "", f"[dim]{step.why}[/]", "", "", "", "", end_section=True)
     console.print(table)
+    if log.validation:
+        console.print(f"[dim]errors estimated by {log.validation}[/]")
     console.print(
         f"stopped: {log.stop_message} ({summary.models_trained} models, {summary.seconds:.0f} s)"
     )

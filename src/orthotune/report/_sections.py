@@ -194,6 +194,7 @@ class DecisionStep:
 class DecisionsInfo:
     steps: list[DecisionStep]
     final: str | None
+    validation: str | None = None  # how the errors were estimated (hold-out dev or k-fold)
 
 
 @dataclass(frozen=True)
@@ -872,12 +873,13 @@ def _decisions(decisions: Any) -> DecisionsInfo | None:
         )
     if not steps:
         return None
-    final = None
+    final = validation = None
     if isinstance(decisions, Mapping):
         final = _text(
             _first(decisions, "final", "stop_reason", "remaining", "conclusion", "advice")
         )
-    return DecisionsInfo(steps=steps, final=final)
+        validation = _text(decisions.get("validation"))
+    return DecisionsInfo(steps=steps, final=final, validation=validation)
 
 
 def _variant_row(variant: Mapping[str, Any]) -> dict[str, Any]:
