@@ -44,3 +44,19 @@ def test_domain_classifier_same_distribution_near_half():
 def test_domain_classifier_refuses_mismatched_features():
     with pytest.raises(InvalidInputError, match="same features on both sides"):
         domain_classifier(np.zeros((20, 3)), np.zeros((20, 4)))
+
+
+def test_dev_likeness_weights_lift_the_training_examples_that_look_like_dev():
+    from orthotune.analysis import dev_likeness_weights
+
+    rng = np.random.default_rng(2)
+    common = rng.normal(0, 1, (540, 4))
+    rare = rng.normal(0, 1, (60, 4)) + np.array([3.0, 0, 0, 0])  # 10 % of training
+    train = np.concatenate([common, rare])
+    dev = rng.normal(0, 1, (300, 4)) + np.array([3.0, 0, 0, 0])  # dev is all of that kind
+    w = dev_likeness_weights(train, dev)
+    assert w.shape == (600,) and w.mean() == pytest.approx(1.0)
+    assert w[540:].mean() > 5 * w[:540].mean()  # the dev-like tenth counts far more
+    assert w.max() / w.min() <= 100 + 1e-9  # clipped to [1/10, 10] before normalizing
+    with pytest.raises(InvalidInputError, match="reweighting needs the same features"):
+        dev_likeness_weights(np.zeros((20, 3)), np.zeros((20, 4)))

@@ -74,3 +74,14 @@ def test_paired_change_beats_noise_when_many_more_are_fixed():
     ch = paired_change(before, after)
     assert ch.change == pytest.approx(-0.02)
     assert ch.better_beyond_noise
+
+
+def test_reweighting_holds_model_and_training_and_changes_only_the_example_weights():
+    spec, config = baseline((12,), 3)
+    assert variants("reweighting", spec, config) == []  # no weights computed: nothing to turn
+    w = torch.tensor([0.2, 0.2, 2.6])  # mean 1, as dev_likeness_weights gives them
+    out = variants("reweighting", spec, config, dev_weights=w)
+    assert [v.label for v in out] == ["weights toward dev", "weights toward dev, tempered (√w)"]
+    for v in out:
+        assert (v.spec, v.config) == (spec, config) and v.weights.mean() == pytest.approx(1.0)
+    assert out[1].weights.max() < out[0].weights.max()  # tempered: closer to uniform

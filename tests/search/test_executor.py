@@ -90,3 +90,20 @@ def test_pbt_needs_the_population_executor(data):
     hook = PBT().exploit_hook(SearchSpace({"lr": FloatParam(low=1e-4, high=1.0, scale="log")}))
     with pytest.raises(InvalidInputError, match="use --executor population"):
         train_candidates(_candidates(data), data, executor="sequential", exploit=hook)
+
+
+@pytest.mark.parametrize("executor", ["population", "sequential"])
+def test_a_candidate_trains_with_its_own_example_weights(data, executor):
+    spec = ModelSpec(input_shape=data.dataset.input_shape, num_classes=3, hidden=(16,))
+    ignore_class_0 = (data.train.y != 0).float() * 1.5  # class 0 weighs nothing
+    cands = [
+        Candidate("plain", spec, _sgd(0.1), seed=3),
+        Candidate("weighted", spec, _sgd(0.1), seed=3, weights=ignore_class_0),
+        Candidate("plain2", spec, _sgd(0.05), seed=3),
+    ]
+    out = train_candidates(cands, data, executor=executor, device="cpu")
+    on_0 = data.dev.y == 0
+    never_learned = out[1].wrong["dev"][on_0].float().mean()
+    assert never_learned > 0.9  # it never saw a class-0 example count
+    assert out[0].wrong["dev"][on_0].float().mean() < 0.5
+    assert out[2].wrong["dev"][on_0].float().mean() < 0.5  # its group-mate trains as usual

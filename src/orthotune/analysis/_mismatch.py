@@ -12,7 +12,10 @@ distortions. Here:
   separate them most (univariate AUC) are listed;
 - ``synthesize_toward``: tries augmentation policies of the data layer (noise, blur, distortion)
   on the training examples and keeps the one that makes them hardest to tell from dev — the
-  policy text is a ``TrainConfig.augment`` value, a knob the autopilot can turn.
+  policy text is a ``TrainConfig.augment`` value, a knob the autopilot can turn;
+- ``dev_likeness_weights``: example weights that make the training set count like the dev set
+  (importance weights p(dev|x)/p(train|x) from the same kind of domain classifier) — the other
+  data-mismatch knob, reweighting examples.
 """
 
 from __future__ import annotations
@@ -235,3 +238,51 @@ def synthesize_toward(
         best_auc=best.auc if helps else base.auc,
         candidates=tried,
     )
+
+
+def dev_likeness_weights(
+    train_x: torch.Tensor | np.ndarray,
+    dev_x: torch.Tensor | np.ndarray,
+    *,
+    folds: int = 5,
+    max_dev: int = 4000,
+    clip: float = 10.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """One weight per training example, mean 1: p(dev | x) / p(train | x) from a domain
+    classifier (gradient boosting, classes balanced) that never saw that example — each fold
+    of the training examples is scored by a classifier fit on the other folds and the dev
+    examples. Weights are clipped to [1/clip, clip] before normalizing, so a few examples that
+    look like nothing in training cannot take the whole loss."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_limits
+
+    a, b = _as_table(train_x), _as_table(dev_x)
+    if a.shape[1] != b.shape[1]:
+        raise InvalidInputError(
+            f"train examples have {a.shape[1]} features and dev examples {b.shape[1]}; "
+            "reweighting needs the same features on both sides"
+        )
+    if len(a) < folds or len(b) < 2:
+        raise InvalidInputError(
+            f"reweighting toward dev needs at least {folds} train and 2 dev examples, got "
+            f"{len(a)} and {len(b)}"
+        )
+    rng = np.random.default_rng(seed)
+    if len(b) > max_dev:
+        b = b[rng.choice(len(b), max_dev, replace=False)]
+    fold_of = rng.permutation(len(a)) % folds
+    p_dev = np.empty(len(a))
+    with threadpool_limits(limits=1):
+        for k in range(folds):
+            held = fold_of == k
+            x = np.concatenate([a[~held], b])
+            is_dev = np.r_[np.zeros(int((~held).sum()), dtype=int), np.ones(len(b), dtype=int)]
+            clf = HistGradientBoostingClassifier(
+                max_iter=60, learning_rate=0.1, class_weight="balanced", random_state=seed
+            )
+            clf.fit(x, is_dev)
+            p_dev[held] = clf.predict_proba(a[held])[:, 1]
+    p_dev = np.clip(p_dev, 1e-6, 1 - 1e-6)
+    weights = np.clip(p_dev / (1.0 - p_dev), 1.0 / clip, clip)
+    return weights / weights.mean()

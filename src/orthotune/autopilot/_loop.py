@@ -233,6 +233,24 @@ def _judge(
     )
 
 
+def _key(v) -> tuple:
+    """What makes two variants the same training: model, config and — for reweighting — the
+    weights they train with (named by their label)."""
+    return (v.spec, v.config, v.label if v.weights is not None else None)
+
+
+def _dev_weights(data: PreparedData, seed: int):
+    """Each training example's dev-likeness weight (``dev_likeness_weights``), as a tensor."""
+    import torch
+
+    from orthotune.analysis._mismatch import dev_likeness_weights
+
+    w = dev_likeness_weights(data.train.x, data.dev.x, seed=seed)
+    if data.train.weights is not None:  # on top of the data's own weights
+        w = w * data.train.weights.numpy()
+    return torch.as_tensor(w, dtype=torch.float32)
+
+
 def _synthesis(data: PreparedData, seed: int) -> str | None:
     """The augmentation that makes training inputs hardest to tell from dev inputs (a domain
     classifier's AUC closest to 0.5), when one gets closer than the raw training data."""
@@ -342,7 +360,7 @@ def run_autopilot(
 
     exhausted: set[str] = set()
     tried: set[tuple[str, str]] = set()
-    seen = {(spec, config)}
+    seen = {(spec, config, None)}
     counter = 0
     stop: tuple[StopReason, str] | None = None
     while stop is None:
@@ -374,17 +392,22 @@ def run_autopilot(
         # a variant trained before (same model, same training, same seed) would only repeat
         # its result: try the new ones
         synthesis = _synthesis(data, settings.seed) if knob == "data_synthesis" else None
+        dev_weights = _dev_weights(data, settings.seed) if knob == "reweighting" else None
         options = [
             v
             for v in variants(
-                knob, current.candidate.spec, current.candidate.config, synthesis=synthesis
+                knob,
+                current.candidate.spec,
+                current.candidate.config,
+                synthesis=synthesis,
+                dev_weights=dev_weights,
             )
-            if (v.spec, v.config) not in seen
+            if _key(v) not in seen
             and (folds is None or v.config.patience is None)  # no dev set to watch under k-fold
         ]
         if not options:
             continue
-        seen.update((v.spec, v.config) for v in options)
+        seen.update(_key(v) for v in options)
         target_part, target_words = _TARGET[problem]
         if target_part not in current.wrong:
             target_part, target_words = "dev", "dev error"
@@ -393,7 +416,9 @@ def run_autopilot(
         cands = []
         for v in options:
             counter += 1
-            cands.append(Candidate(f"v{counter}", v.spec, v.config, settings.seed))
+            # every other setting held: a kept reweighting stays with the later variants
+            weights = current.candidate.weights if v.weights is None else v.weights
+            cands.append(Candidate(f"v{counter}", v.spec, v.config, settings.seed, weights))
         results = train(cands)
         scores: list[VariantScore] = []
         best: tuple[float, Trained, Diagnosis] | None = None

@@ -12,7 +12,9 @@ not here: the final report names them when the tunable ones are exhausted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import torch
 
 from orthotune.models import ModelSpec
 from orthotune.train import TrainConfig
@@ -36,6 +38,7 @@ KNOB_MENU: dict[str, tuple[str, ...]] = {
     ),
     "data_mismatch": (
         "data_synthesis",  # the augmentation a domain classifier finds most dev-like
+        "reweighting",  # training examples weighted by how dev-like they look
         "noise_augmentation",
         "blur_augmentation",
         "distortion_augmentation",
@@ -65,12 +68,14 @@ BEYOND_TUNING: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Variant:
-    """One version of the current model, differing in ``knob`` only."""
+    """One version of the current model, differing in ``knob`` only; ``weights``: example
+    weights of the training set it trains with (reweighting), None to keep the current ones."""
 
     knob: str
     label: str
     spec: ModelSpec
     config: TrainConfig
+    weights: torch.Tensor | None = field(default=None, compare=False, repr=False)
 
 
 def _scale_channels(spec: ModelSpec, factor: float) -> ModelSpec:
@@ -124,13 +129,31 @@ def _cnn_of(spec: ModelSpec) -> ModelSpec:
 
 
 def variants(
-    knob: str, spec: ModelSpec, config: TrainConfig, *, synthesis: str | None = None
+    knob: str,
+    spec: ModelSpec,
+    config: TrainConfig,
+    *,
+    synthesis: str | None = None,
+    dev_weights: torch.Tensor | None = None,
 ) -> list[Variant]:
     """A few versions of (spec, config) that turn ``knob`` only; [] when it cannot be turned.
 
     ``synthesis``: for ``data_synthesis``, the augmentation policy that makes the training data
     look most like dev data (``orthotune.analysis.synthesize_toward``); None when none does.
+    ``dev_weights``: for ``reweighting``, each training example's dev-likeness weight
+    (``orthotune.analysis.dev_likeness_weights``); the variants train with it and with its
+    square root (a tempered version: reweighting trades effective sample size for relevance).
     """
+    if knob == "reweighting":
+        if dev_weights is None:
+            return []
+        tempered = dev_weights.sqrt()
+        return [
+            Variant(knob, "weights toward dev", spec, config, weights=dev_weights),
+            Variant(
+                knob, "weights toward dev, tempered (√w)", spec, config, tempered / tempered.mean()
+            ),
+        ]
     out: list[tuple[str, ModelSpec, TrainConfig]] = []
     if knob == "bigger_network":
         out += [

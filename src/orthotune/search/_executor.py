@@ -12,6 +12,7 @@ The test part is never touched here: it is scored once, for the chosen model, by
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -52,12 +53,14 @@ ExploitHook = Callable[[int, list[float], list[dict[str, float]]], list[tuple[in
 
 @dataclass(frozen=True)
 class Candidate:
-    """A model to train: its architecture, its training and its seed."""
+    """A model to train: its architecture, its training and its seed; ``weights``: example
+    weights of ``data.train`` to train with instead of the data's own (the reweighting knob)."""
 
     name: str
     spec: ModelSpec
     config: TrainConfig
     seed: int = 0
+    weights: torch.Tensor | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -193,8 +196,9 @@ def _train_one(
         cand.config, device=device, seed=cand.seed, time_budget_s=left, callbacks=[hook]
     )
     tr, dv = data.train, data.dev
+    w = tr.weights if cand.weights is None else cand.weights
     try:
-        result = trainer.fit(model, (tr.x, tr.y, tr.weights), (dv.x, dv.y, dv.weights))
+        result = trainer.fit(model, (tr.x, tr.y, w), (dv.x, dv.y, dv.weights))
     except Exception as err:  # one candidate's failure never stops the others
         logger.warning("candidate %s failed: %s", cand.name, err)
         return Trained(
@@ -235,7 +239,8 @@ def _train_group(
     """Train candidates of one shape and optimizer family as one ``Population``.
 
     Members see the same mini-batches when they share a seed (then each member trains exactly
-    as its own sequential ``Trainer`` would); otherwise each shuffles with its own seed.
+    as its own sequential ``Trainer`` would); otherwise each shuffles with its own seed. They
+    share their example weights (the first candidate's, else the data's).
     ``exploit`` (PBT) runs after each epoch's pruning, among the members with epochs left.
     """
     from orthotune.population import MemberStatus, Population, PopulationCallback
@@ -287,6 +292,7 @@ def _train_group(
             )
 
     tr, dv = data.train, data.dev
+    w = tr.weights if cands[0].weights is None else cands[0].weights
     left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
     try:
         pop = Population(
@@ -297,7 +303,7 @@ def _train_group(
             device=device,
         )
         result = pop.fit(
-            (tr.x, tr.y, tr.weights),
+            (tr.x, tr.y, w),
             (dv.x, dv.y, dv.weights),
             shared_batches=len(set(seeds)) == 1,
             seed=seeds[0],
@@ -444,7 +450,12 @@ def _train_populations(
     each with an equal share of the time left."""
     from orthotune.population import group_trials
 
-    groups = group_trials([(c.spec, c.config) for c in candidates])
+    groups = []  # DESIGN.md's groups, split further by the example weights they train with
+    for group in group_trials([(c.spec, c.config) for c in candidates]):
+        by_weights: dict[int, list[int]] = {}
+        for i in group.indices:
+            by_weights.setdefault(id(candidates[i].weights), []).append(i)
+        groups += [dataclasses.replace(group, indices=ix) for ix in by_weights.values()]
     results: dict[int, Trained] = {}
     for g, group in enumerate(groups):
         share = None

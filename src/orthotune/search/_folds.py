@@ -56,6 +56,11 @@ def train_folds(
     from orthotune.population import group_trials
 
     for c in candidates:
+        if c.weights is not None:
+            raise InvalidInputError(
+                f"candidate {c.name} brings its own example weights; cross-validation trains on "
+                "the pooled data's weights: leave Candidate.weights None"
+            )
         if c.config.patience is not None:
             raise InvalidInputError(
                 f"candidate {c.name} uses early stopping (patience={c.config.patience}), which "
