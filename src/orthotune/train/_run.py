@@ -243,13 +243,6 @@ class TrainedModel:
     losses: dict[str, float | None]
 
 
-def _examples(dataset: Any, index: Any, normalizer: Any, spec: ModelSpec) -> Examples:
-    idx = torch.as_tensor(index, dtype=torch.long)
-    x = model_inputs(normalizer.apply(dataset.x[idx]), spec)
-    w = None if dataset.weights is None else dataset.weights[idx]
-    return Examples(x, dataset.y[idx], w)
-
-
 def train_on_split(
     dataset: Any,
     split: Any,
@@ -262,16 +255,25 @@ def train_on_split(
     time_budget_s: float | None = None,
 ) -> TrainedModel:
     """Normalize on train, train on train (dev watched), then measure every part once."""
-    from orthotune.data import Normalizer
+    from orthotune.data._prepare import prepare
 
     parts = split.parts()
     if len(parts["train"]) == 0:
         raise InvalidInputError(
             f"{dataset.name}: the split has no training examples; give more data"
         )
-    normalizer = Normalizer.fit(dataset.x[torch.as_tensor(parts["train"], dtype=torch.long)])
+    prepared = prepare(dataset, split)
+    normalizer = prepared.normalizer
+    by_name = {
+        "train": prepared.train,
+        "train-dev": prepared.train_dev,
+        "dev": prepared.dev,
+        "test": prepared.test,
+    }
     data = {
-        name: _examples(dataset, idx, normalizer, spec) for name, idx in parts.items() if len(idx)
+        name: Examples(model_inputs(p.x, spec), p.y, p.weights)
+        for name, p in by_name.items()
+        if p is not None
     }
     torch.manual_seed(seed)
     model = build_model(spec)
