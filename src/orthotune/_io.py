@@ -5,12 +5,7 @@ flushed and fsync'ed, then moved over the destination with ``os.replace`` (atomi
 Windows); the folder is fsync'ed afterwards so that the rename itself survives a power cut.
 A process killed at any moment leaves at most a stray ``.NAME.*.tmp`` file beside the old one.
 
-Fault injection (for tests of the guarantee above): when the environment variable
-``ORTHOTUNE_FAULT`` names a fault point that the code passes through (``fault_point(name)``),
-the process writes ``orthotune-fault: NAME`` on stderr and sleeps for
-``ORTHOTUNE_FAULT_SLEEP`` seconds (default 60) so that a test can SIGKILL it right there.
-Points: ``atomic_write`` (half of the bytes are in the temporary file, before fsync/replace) and
-the checkpoint's own points (see ``orthotune.train._checkpoint``). Unset, it costs one dict lookup.
+A test kills a writer half-way with ``ORTHOTUNE_FAULT=atomic_write`` (``orthotune._faults``).
 """
 
 from __future__ import annotations
@@ -18,25 +13,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "fault_point"]
+from orthotune._faults import fault_point
 
-FAULT_ENV = "ORTHOTUNE_FAULT"
-
-
-def fault_point(name: str) -> None:
-    """Pause here (to be killed by a test) when ``ORTHOTUNE_FAULT`` names this point."""
-    wanted = os.environ.get(FAULT_ENV)
-    if not wanted or name not in wanted.split(","):
-        return
-    sys.stderr.write(f"orthotune-fault: {name}\n")
-    sys.stderr.flush()
-    time.sleep(float(os.environ.get("ORTHOTUNE_FAULT_SLEEP", "60")))
+__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text"]
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -160,7 +160,7 @@ PRUNED_MESSAGE = "pruned: its per-epoch value fell behind (the search's pruner)"
 
 def _epoch_callback(cand: Candidate, on_epoch: EpochHook | None):
     """A Trainer callback: the ``during_trial`` fault point and the search's pruning hook."""
-    from orthotune.search._faults import fault_point
+    from orthotune._faults import fault_point
     from orthotune.train import Callback
     from orthotune.train._result import StopReason
 
@@ -243,8 +243,8 @@ def _train_group(
     share their example weights (the first candidate's, else the data's).
     ``exploit`` (PBT) runs after each epoch's pruning, among the members with epochs left.
     """
+    from orthotune._faults import fault_point
     from orthotune.population import MemberStatus, Population, PopulationCallback
-    from orthotune.search._faults import fault_point
 
     started = time.perf_counter()
     seeds = [c.seed for c in cands]

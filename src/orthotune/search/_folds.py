@@ -91,9 +91,9 @@ def train_folds(
 
 
 def _population(cands, data, rows, fold_of, *, device, deadline) -> list:
+    from orthotune._faults import fault_point
     from orthotune.population import MemberStatus, Population, PopulationCallback
     from orthotune.search._executor import Trained
-    from orthotune.search._faults import fault_point
 
     class _Faults(PopulationCallback):
         def on_epoch_end(self, population, epoch, metrics):

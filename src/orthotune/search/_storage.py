@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orthotune._errors import InvalidInputError
-from orthotune.search._faults import install_storage_fault
 
 if TYPE_CHECKING:
     import optuna
@@ -327,3 +326,20 @@ class Heartbeat:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self._interval + 5)
+
+
+def install_storage_fault(storage: Any) -> None:
+    """Route the ``storage_write`` fault point (``orthotune._faults``) through every COMMIT of
+    an RDB storage's engine — only when fault injection is asked for."""
+    from orthotune._faults import FAULT_ENV, fault_point
+
+    if not os.environ.get(FAULT_ENV):
+        return
+    engine = getattr(storage, "engine", None)
+    if engine is None:
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "commit")
+    def _before_commit(_connection: Any) -> None:
+        fault_point("storage_write")

@@ -16,7 +16,7 @@ same folder, fsync, ``os.replace``; ``orthotune._io``), weights first, manifest 
 A reader (``load_checkpoint``) trusts only weights whose sha256 equals the manifest's: after a
 crash between 2 and 3 the manifest still describes the previous weights, which it finds in
 ``weights.previous.safetensors``. So a process killed at any point leaves the previous
-checkpoint loadable. Fault points for tests (``ORTHOTUNE_FAULT``, see ``orthotune._io``):
+checkpoint loadable. Fault points for tests (``ORTHOTUNE_FAULT``, see ``orthotune._faults``):
 ``checkpoint_write`` (half of the new weights written to the temp file) and
 ``checkpoint_commit`` (new weights in place, manifest not yet).
 
@@ -42,7 +42,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from torch import nn
 
 from orthotune._errors import InvalidInputError
-from orthotune._io import atomic_write_bytes, atomic_write_json, fault_point
+from orthotune._faults import fault_point
+from orthotune._io import atomic_write_bytes, atomic_write_json
 from orthotune.models import ModelSpec, Net, build_model
 from orthotune.train._config import TrainConfig
 
