@@ -47,12 +47,21 @@ def max_epochs(space: SearchSpace, *, default: int = 20) -> int:
 
 
 class Strategy(abc.ABC):
-    """A way of choosing the next trials; subclasses implement ``ask``."""
+    """A way of choosing the next trials; subclasses implement ``ask``.
+
+    ``coherent`` (set by the search when the executor is ``population``): a batch asked at once
+    shares its structure — the first trial samples every parameter, the others take its
+    categorical and integer ones (architecture, widths, optimizer, batch size, epochs …) and
+    sample only the continuous ones (learning rate, L2, dropout, βs …). Then the whole batch
+    is one population trained at once (the lecture's Caviar) instead of as many groups of one
+    as there are shapes; the sampler still chooses each batch's structure from what it learned.
+    """
 
     name: ClassVar[str] = ""
 
     def __init__(self, *, seed: int | None = 0) -> None:
         self.seed = seed
+        self.coherent = False
 
     def sampler(self) -> optuna.samplers.BaseSampler:
         """The Optuna sampler the study is opened with (default: random)."""
@@ -72,8 +81,26 @@ class Strategy(abc.ABC):
         """Start up to ``n`` trials with their parameters suggested; [] when nothing is left."""
 
     # A helper for the strategies whose choice lies entirely in the sampler.
+    def _sampled(self, study: optuna.Study, space: SearchSpace, n: int) -> list[optuna.trial.Trial]:
+        if not self.coherent or n <= 1:
+            return self._independent(study, space, n)
+        import optuna
+
+        first = self._independent(study, space, 1)
+        shared = {
+            optuna_name(k, space[k]): v
+            for k, v in first[0].params.items()
+            if k in space and not isinstance(space[k], FloatParam)
+        }
+        base = study.sampler
+        study.sampler = optuna.samplers.PartialFixedSampler(shared, base)
+        try:
+            return first + self._independent(study, space, n - 1)
+        finally:
+            study.sampler = base
+
     @staticmethod
-    def _sampled(study: optuna.Study, space: SearchSpace, n: int) -> list[optuna.trial.Trial]:
+    def _independent(study: optuna.Study, space: SearchSpace, n: int) -> list[optuna.trial.Trial]:
         trials = []
         for _ in range(max(0, n)):
             trial = ask_owned(study)
@@ -173,11 +200,10 @@ class PBT(Strategy):
     the worst ``fraction`` of members copy the weights and hyperparameters of a member from the
     best ``fraction`` (exploit) and perturb the continuous ones by ×0.8 or ×1.2 (explore).
 
-    ``ask`` draws one population: the first trial samples every parameter, the others share its
-    categorical and integer ones (architecture, widths, optimizer, batch size, epochs — what
-    decides whether members can train, and exploit each other, as one population) and sample
-    the continuous ones. The executor calls ``exploit_hook(space)`` between epochs; it moves
-    weights and knobs through the population's ``copy_member`` and ``perturb``.
+    ``ask`` always draws one coherent population (see ``Strategy``): members that share their
+    structure can exploit each other. The executor calls ``exploit_hook(space)`` between
+    epochs; it moves weights and knobs through the population's ``copy_member`` and
+    ``perturb``.
     """
 
     name = "pbt"
@@ -206,22 +232,8 @@ class PBT(Strategy):
         self._rng = random.Random(seed)
 
     def ask(self, study: optuna.Study, space: SearchSpace, n: int) -> list[optuna.trial.Trial]:
-        import optuna
-
-        first = self._sampled(study, space, min(n, 1))
-        if n <= 1:
-            return first
-        shared = {
-            optuna_name(k, space[k]): v
-            for k, v in first[0].params.items()
-            if k in space and not isinstance(space[k], FloatParam)
-        }
-        base = study.sampler
-        study.sampler = optuna.samplers.PartialFixedSampler(shared, base)
-        try:
-            return first + self._sampled(study, space, n - 1)
-        finally:
-            study.sampler = base
+        self.coherent = True
+        return self._sampled(study, space, n)
 
     def exploit_hook(self, space: SearchSpace):
         """The executor's ``ExploitHook``: every ``exploit_every`` epochs, each loser's new
