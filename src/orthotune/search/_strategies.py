@@ -93,7 +93,9 @@ class Strategy(abc.ABC):
             if k in space and not isinstance(space[k], FloatParam)
         }
         base = study.sampler
-        study.sampler = optuna.samplers.PartialFixedSampler(shared, base)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.sampler = optuna.samplers.PartialFixedSampler(shared, base)
         try:
             return first + self._independent(study, space, n - 1)
         finally:
