@@ -32,6 +32,11 @@ from orthotune.search._storage import ask_owned
 if TYPE_CHECKING:
     import optuna
 
+# Discrete parameters that members of one population may still differ in (DESIGN.md's group key
+# leaves them out: ModelSpec.shape_key without init, TrainConfig.group_key without epochs and
+# schedule): a coherent batch samples them per trial.
+PER_MEMBER: tuple[str, ...] = ("epochs", "schedule", "init")
+
 GRID_LEVEL_ATTR = "grid_level"
 GRID_INDEX_ATTR = "grid_index"
 
@@ -51,8 +56,9 @@ class Strategy(abc.ABC):
 
     ``coherent`` (set by the search when the executor is ``population``): a batch asked at once
     shares its structure — the first trial samples every parameter, the others take its
-    categorical and integer ones (architecture, widths, optimizer, batch size, epochs …) and
-    sample only the continuous ones (learning rate, L2, dropout, βs …). Then the whole batch
+    categorical and integer ones (architecture, widths, optimizer family, batch size …) but
+    ``PER_MEMBER``, and sample the rest (learning rate, L2, dropout, βs, epochs, schedule,
+    initialization). Then the whole batch
     is one population trained at once (the lecture's Caviar) instead of as many groups of one
     as there are shapes; the sampler still chooses each batch's structure from what it learned.
     """
@@ -90,7 +96,7 @@ class Strategy(abc.ABC):
         shared = {
             optuna_name(k, space[k]): v
             for k, v in first[0].params.items()
-            if k in space and not isinstance(space[k], FloatParam)
+            if k in space and not isinstance(space[k], FloatParam) and k not in PER_MEMBER
         }
         base = study.sampler
         with warnings.catch_warnings():
