@@ -191,26 +191,3 @@ def test_pbt_asks_one_population_and_records_its_exploits(tmp_path):
 def test_pbt_refuses_the_sequential_executor(tmp_path):
     with pytest.raises(InvalidInputError, match="--strategy pbt with --executor sequential"):
         _search(tmp_path, strategy="pbt", executor="sequential")
-
-
-def test_population_executor_asks_batches_of_one_structure(tmp_path):
-    space = SearchSpace.from_yaml(
-        """
-        width: {type: categorical, choices: [8, 16, 32]}
-        depth: {type: int, low: 1, high: 3}
-        lr: {type: float, low: 0.001, high: 0.1, scale: log}
-        epochs: {type: categorical, choices: [2]}
-        """
-    )
-    s = _search(tmp_path, executor="population", space=space, trials=8, study_name="c")
-    assert s.leaderboard.counts == {"complete": 8}
-    study = _study(tmp_path / "run", "c")
-    # one batch of 8: one structure (so one population), eight learning rates
-    assert len({(t.params["width"], t.params["depth"]) for t in study.trials}) == 1
-    assert len({t.params["lr"] for t in study.trials}) == 8
-    seq = _search(tmp_path, name="seq", space=space, trials=8, study_name="q")
-    assert seq.leaderboard.counts == {"complete": 8}
-    structures = {
-        (t.params["width"], t.params["depth"]) for t in _study(tmp_path / "seq", "q").trials
-    }
-    assert len(structures) > 1  # one model at a time: every trial samples everything

@@ -179,3 +179,18 @@ def test_pbt_exploit_and_explore():
     assert SPACE["dropout"].low <= out["dropout"] <= SPACE["dropout"].high
     with pytest.raises(InvalidInputError, match="exploit_every=0"):
         PBT(exploit_every=0)
+
+
+@pytest.mark.parametrize("coherent", [False, True])
+def test_a_coherent_batch_shares_its_structure(tmp_path, coherent):
+    strategy = make_strategy("random", seed=5)
+    strategy.coherent = coherent
+    study = open_study(
+        open_storage(None, run_dir=tmp_path), study_name="c", sampler=strategy.sampler()
+    )
+    trials = strategy.ask(study, SPACE, 8)
+    values = [t.user_attrs["params"] for t in trials]
+    structures = {(v["architecture"], v.get("conv_blocks")) for v in values}
+    assert (len(structures) == 1) == coherent
+    assert len({v["lr"] for v in values}) == 8  # the continuous knobs are sampled per trial
+    assert len({v["epochs"] for v in values}) > 1  # a population holds epochs per member

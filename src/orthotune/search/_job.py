@@ -246,7 +246,6 @@ def tune_search(
             "pick one of them"
         )
     strat = make_strategy(strategy, seed=seed)  # refuses an unknown name before any work
-    strat.coherent = executor == "population"  # a batch of one structure trains as one population
     if strategy == "pbt" and executor != "population":
         raise InvalidInputError(
             f"--strategy pbt with --executor {executor}: PBT exploits and explores among "

@@ -54,13 +54,14 @@ def max_epochs(space: SearchSpace, *, default: int = 20) -> int:
 class Strategy(abc.ABC):
     """A way of choosing the next trials; subclasses implement ``ask``.
 
-    ``coherent`` (set by the search when the executor is ``population``): a batch asked at once
-    shares its structure — the first trial samples every parameter, the others take its
-    categorical and integer ones (architecture, widths, optimizer family, batch size …) but
-    ``PER_MEMBER``, and sample the rest (learning rate, L2, dropout, βs, epochs, schedule,
-    initialization). Then the whole batch
-    is one population trained at once (the lecture's Caviar) instead of as many groups of one
-    as there are shapes; the sampler still chooses each batch's structure from what it learned.
+    ``coherent`` (PBT sets it): a batch asked at once shares its structure — the first trial
+    samples every parameter, the others take its categorical and integer ones (architecture,
+    widths, optimizer family, batch size …) but ``PER_MEMBER``, and sample the rest (learning
+    rate, L2, dropout, βs, epochs, schedule, initialization), so the whole batch is one
+    population. The other strategies sample every trial independently: on MNIST-1D a coherent
+    TPE trained more trials in 10 minutes (80 vs 56) but explored 10 structures instead of 56
+    and never reached 97.5 % test accuracy, which independent sampling reached at 150 s
+    (``bench/search_vs_optuna.py``, seed 0, this machine).
     """
 
     name: ClassVar[str] = ""
