@@ -96,54 +96,25 @@ class AutopilotSettings:
     small_data: int = 2000  # fewer training examples than this (one source): cross-validate
 
 
-def cross_validation(data: PreparedData, settings: AutopilotSettings) -> PreparedData | None:
-    """The pooled data to cross-validate on (train + dev, both as its train and dev part), or
-    None when the hold-out dev set is used: enough training examples, or a train-dev part (dev
-    from another source, where pooling would hide the data mismatch)."""
+def _validation(data: PreparedData, settings: AutopilotSettings, config: TrainConfig):
+    """(data to train on, folds or None, config, how errors are estimated — in words).
+
+    Cross-validation (train + dev pooled, as both the train and the dev part) unless there are
+    enough training examples, or a train-dev part (dev from another source, where pooling would
+    hide the data mismatch)."""
     import dataclasses
 
     if data.train_dev is not None or len(data.train) >= settings.small_data:
-        return None
-    pool = _concat(data.train, data.dev)
-    return dataclasses.replace(data, train=pool, dev=pool)
-
-
-def _validation(data: PreparedData, settings: AutopilotSettings, config: TrainConfig):
-    """(data to train on, folds or None, config, how errors are estimated — in words)."""
-    pooled = cross_validation(data, settings)
-    if pooled is None:
         return data, None, config, f"hold-out dev set of {len(data.dev)} examples"
+    pool = data.train.join(data.dev)
     words = (
-        f"{settings.folds}-fold cross-validation over the {len(pooled.train)} train + dev "
+        f"{settings.folds}-fold cross-validation over the {len(pool)} train + dev "
         f"examples (fewer than {settings.small_data} training examples): the dev error is out "
         "of fold, the model kept is trained on all of them"
     )
     if config.patience is not None:  # no dev set to watch
         config = config.model_copy(update={"patience": None})
-    return pooled, settings.folds, config, words
-
-
-def _concat(a, b):
-    import numpy as np
-    import torch
-
-    from orthotune.data._prepare import Part
-
-    weights = None
-    if a.weights is not None or b.weights is not None:
-        weights = torch.cat(
-            [p.weights if p.weights is not None else torch.ones(len(p)) for p in (a, b)]
-        )
-    source = None
-    if a.source is not None and b.source is not None:
-        source = np.concatenate([a.source, b.source])
-    return Part(
-        torch.cat([a.x, b.x]),
-        torch.cat([a.y, b.y]),
-        weights,
-        np.concatenate([a.ids, b.ids]),
-        source,
-    )
+    return dataclasses.replace(data, train=pool, dev=pool), settings.folds, config, words
 
 
 @dataclass

@@ -31,6 +31,24 @@ class Part:
     def __len__(self) -> int:
         return int(self.y.shape[0])
 
+    def join(self, other: Part) -> Part:
+        """This part's examples followed by ``other``'s (weights 1 where a side has none)."""
+        weights = None
+        if self.weights is not None or other.weights is not None:
+            weights = torch.cat(
+                [p.weights if p.weights is not None else torch.ones(len(p)) for p in (self, other)]
+            )
+        source = None
+        if self.source is not None and other.source is not None:
+            source = np.concatenate([self.source, other.source])
+        return Part(
+            torch.cat([self.x, other.x]),
+            torch.cat([self.y, other.y]),
+            weights,
+            np.concatenate([self.ids, other.ids]),
+            source,
+        )
+
 
 @dataclass(frozen=True)
 class PreparedData:
