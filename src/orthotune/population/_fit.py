@@ -113,7 +113,9 @@ class _Batches:
         if self.subsets is not None:
             return {
                 i: self.subsets[i][
-                    torch.randperm(len(self.subsets[i]), generator=self.shuffles[i])[: self.m]
+                    torch.randperm(
+                        len(self.subsets[i]), generator=self.shuffles[i], device=self.x.device
+                    )[: self.m]
                 ]
                 for i in ids
             }
