@@ -65,10 +65,10 @@ class Strategy(abc.ABC):
     """
 
     name: ClassVar[str] = ""
+    coherent: bool = False
 
     def __init__(self, *, seed: int | None = 0) -> None:
         self.seed = seed
-        self.coherent = False
 
     def sampler(self) -> optuna.samplers.BaseSampler:
         """The Optuna sampler the study is opened with (default: random)."""
@@ -216,6 +216,7 @@ class PBT(Strategy):
     """
 
     name = "pbt"
+    coherent = True
 
     def __init__(
         self,
@@ -241,7 +242,6 @@ class PBT(Strategy):
         self._rng = random.Random(seed)
 
     def ask(self, study: optuna.Study, space: SearchSpace, n: int) -> list[optuna.trial.Trial]:
-        self.coherent = True
         return self._sampled(study, space, n)
 
     def exploit_hook(self, space: SearchSpace):
