@@ -311,9 +311,7 @@ def _train_group(
             time_budget_s=left,
         )
     except Exception as err:  # the whole group failed to build or train: say so per member
-        logger.warning("population of %d failed: %s", len(cands), err)
-        why = f"{type(err).__name__}: {err}"
-        return [Trained(c, None, failed=why, seconds=time.perf_counter() - started) for c in cands]
+        return group_failed(cands, err, started)
     seconds = (time.perf_counter() - started) / len(cands)  # the members shared the time
     out = []
     for cand, member in zip(cands, result.members, strict=True):
@@ -349,6 +347,14 @@ def _train_group(
             )
         )
     return out
+
+
+def group_failed(cands: Sequence[Candidate], err: Exception, started: float) -> list[Trained]:
+    """A failed ``Trained`` for every candidate of a population that could not be built or
+    trained (``started``: its ``time.perf_counter()`` start)."""
+    logger.warning("population of %d candidates failed: %s", len(cands), err)
+    why = f"{type(err).__name__}: {err}"
+    return [Trained(c, None, failed=why, seconds=time.perf_counter() - started) for c in cands]
 
 
 def _knob_values(member) -> dict[str, float]:

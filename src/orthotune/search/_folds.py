@@ -93,7 +93,7 @@ def train_folds(
 def _population(cands, data, rows, fold_of, *, device, deadline) -> list:
     from orthotune._faults import fault_point
     from orthotune.population import MemberStatus, Population, PopulationCallback
-    from orthotune.search._executor import Trained
+    from orthotune.search._executor import Trained, group_failed
 
     class _Faults(PopulationCallback):
         def on_epoch_end(self, population, epoch, metrics):
@@ -119,9 +119,7 @@ def _population(cands, data, rows, fold_of, *, device, deadline) -> list:
             time_budget_s=left,
         )
     except Exception as err:  # the whole group failed to build or train: say so per candidate
-        logger.warning("cross-validation population of %d failed: %s", len(cands), err)
-        why = f"{type(err).__name__}: {err}"
-        return [Trained(c, None, failed=why, seconds=time.perf_counter() - started) for c in cands]
+        return group_failed(cands, err, started)
     seconds = (time.perf_counter() - started) / len(cands)
     out = []
     for ci, cand in enumerate(cands):
