@@ -21,7 +21,6 @@ refused.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
 
@@ -34,8 +33,6 @@ from orthotune.data._prepare import PreparedData
 from orthotune.models import build_model
 
 __all__ = ["train_folds"]
-
-logger = logging.getLogger(__name__)
 
 
 def train_folds(
