@@ -6,7 +6,8 @@ split and normalization for both. Both search ``default_space`` for the data (th
 ``SearchSpace`` object: orthotune asks it through its strategy, the baseline renders it into
 Optuna ``suggest_*`` calls with ``space.suggest(trial)``). The baseline trains each sampled model
 with a plain ``torch.optim`` loop (same optimizers, L2 as ``weight_decay = λ/m``, the same
-learning-rate schedules), reports the dev accuracy per epoch and is pruned by Hyperband.
+learning-rate schedules, one-cycle's per step), reports the dev accuracy per epoch and is
+pruned by Hyperband.
 
 What is measured: the *incumbent* over time — the best trial so far by dev accuracy — and the
 **test** accuracy of that incumbent. Neither method sees test: the benchmark only observes it
@@ -141,12 +142,15 @@ def run_baseline(seed: int, budget_s: float, data, space) -> Trace:
         opt = OPTIMIZERS[cfg.optimizer](model.parameters(), cfg, cfg.l2 / len(tr))
         gen = torch.Generator().manual_seed(seed * 1000 + trial.number)
         dev_acc = 0.0
+        steps = math.ceil(len(tr) / cfg.batch_size)
         for epoch in range(cfg.epochs):
-            for group in opt.param_groups:
-                group["lr"] = cfg.lr * lr_factor(cfg, epoch)
             model.train()
             order = torch.randperm(len(tr), generator=gen)
-            for a in range(0, len(tr), cfg.batch_size):
+            for step, a in enumerate(range(0, len(tr), cfg.batch_size)):
+                if step == 0 or cfg.schedule == "one_cycle":  # one-cycle moves every step
+                    factor = lr_factor(cfg, epoch, step=step, steps_per_epoch=steps)
+                    for group in opt.param_groups:
+                        group["lr"] = cfg.lr * factor
                 idx = order[a : a + cfg.batch_size]
                 loss = nn.functional.cross_entropy(model(tr.x[idx]), tr.y[idx])
                 opt.zero_grad()

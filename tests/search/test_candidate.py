@@ -16,6 +16,7 @@ from orthotune.search import (
     load_space,
     params_to_candidate,
 )
+from orthotune.search._start import baseline, starting_point
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -44,6 +45,19 @@ def test_default_space_builds_trainable_models(shape, archs):
             assert config.beta1 == values["beta1"]
         study.tell(trial, 0.0)
     assert kinds == set(archs)
+
+
+@pytest.mark.parametrize("shape", [(20,), (1, 40), (1, 8, 8)])
+def test_default_space_holds_the_starting_point(shape):
+    space = default_space(shape, 3)
+    point = space.project(starting_point(shape, 3))
+    assert space.contains({"width": 32, **point})  # complete but the width a CNN does not use
+    spec, config = params_to_candidate(point, input_shape=shape, num_classes=3)
+    recipe_spec, recipe = baseline(shape, 3)
+    for name in ("optimizer", "lr", "l2", "schedule", "batch_size", "epochs", "beta1", "beta2"):
+        assert getattr(config, name) == pytest.approx(getattr(recipe, name)), name
+    assert spec.kind == recipe_spec.kind and spec.batch_norm and spec.hidden == recipe_spec.hidden
+    assert build_model(spec)(torch.zeros(2, *shape)).shape == (2, 3)
 
 
 def test_params_to_candidate_mapping_and_defaults():

@@ -90,6 +90,83 @@ def test_hyperband_prunes_over_epochs():
     assert max_epochs(SPACE) == 9
 
 
+def test_tpe_stops_members_below_the_median():
+    pruner = make_strategy("tpe").pruner(SPACE)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    for value in (0.8, 0.85, 0.9, 0.95):  # four finished references
+        t = study.ask()
+        for epoch in range(4):
+            t.report(value, epoch)
+        study.tell(t, value)
+    weak, strong = study.ask(), study.ask()
+    for epoch in range(3):
+        weak.report(0.5, epoch)
+        strong.report(0.99, epoch)
+    assert weak.should_prune() and not strong.should_prune()
+
+
+START = {
+    "architecture": "cnn1d",
+    "conv_blocks": 7,
+    "lr": 0.5,
+    "beta": 0.9,
+    "dropout": 0.1,
+    "epochs": 4,
+    "optimizer": "adamw",
+}
+
+
+@pytest.mark.parametrize("name", ["tpe", "hyperband"])
+def test_model_based_search_starts_from_the_starting_point(name, tmp_path):
+    strategy = make_strategy(name, seed=0)
+    strategy.start = START
+    study = optuna.create_study(direction="maximize", sampler=strategy.sampler())
+    first, *rest = strategy.ask(study, SPACE, 3)
+    # projected: conv_blocks and lr clipped into range, the unknown optimizer left out
+    assert first.user_attrs["params"] == {
+        "architecture": "cnn1d",
+        "conv_blocks": 3,
+        "lr": 0.1,
+        "beta": pytest.approx(0.9),
+        "dropout": 0.1,
+        "epochs": 4,
+    }
+    assert len(rest) == 2
+    assert all(t.user_attrs["params"] != first.user_attrs["params"] for t in rest)
+    for t in (first, *rest):
+        study.tell(t, 0.5)
+    # a study that has trials (a resumed one) is not started again
+    again = make_strategy(name, seed=0)
+    again.start = START
+    assert all(t.user_attrs["params"]["lr"] != 0.1 for t in again.ask(study, SPACE, 4))
+
+
+def test_random_search_ignores_the_starting_point():
+    strategy = make_strategy("random", seed=0)
+    strategy.start = START
+    study = optuna.create_study(direction="maximize", sampler=strategy.sampler())
+    assert all(t.user_attrs["params"]["lr"] != 0.1 for t in strategy.ask(study, SPACE, 4))
+
+
+def test_project_keeps_what_the_space_can_take():
+    values = {
+        "architecture": "mlp",
+        "conv_blocks": 2,
+        "lr": 1e-9,
+        "beta": 0.95,
+        "dropout": 0.7,
+        "epochs": 4.6,
+    }
+    assert SPACE.project(values) == {
+        "architecture": "mlp",
+        "lr": 1e-4,
+        "beta": 0.95,
+        "dropout": 0.5,
+        "epochs": 5,
+    }  # conv_blocks inactive
+    assert SPACE.project({"architecture": "gru", "lr": float("nan")}) == {}
+
+
 def _run_grid(space, strategy, f):
     study = optuna.create_study(direction="maximize", sampler=strategy.sampler())
     levels = {}

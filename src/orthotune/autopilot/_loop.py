@@ -42,7 +42,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from orthotune.autopilot._baseline import baseline
 from orthotune.autopilot._compare import paired_change
 from orthotune.autopilot._decisions import DecisionLog, Step, StopReason, VariantScore
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, variants
@@ -56,6 +55,7 @@ from orthotune.search._executor import (
     score_parts,
     train_candidates,
 )
+from orthotune.search._start import baseline
 from orthotune.train import TrainConfig
 
 __all__ = [

@@ -74,7 +74,9 @@ def default_space(input_shape: tuple[int, ...], num_classes: int) -> SearchSpace
     [c, h, w] → MLPs and CNNs (CNN parameters conditional on the architecture).
 
     Scales follow the lecture: learning rate, L2 and decay log-uniform (α = 10^r), momentum and
-    Adam βs reverse-log (1 − β log-uniform), widths on a doubling ladder.
+    Adam βs reverse-log (1 − β log-uniform), widths on a doubling ladder. The space contains the
+    data shape's starting point (``_start.starting_point``: AdamW, one-cycle, λ = 30, a CNN
+    without a dense hidden layer), which TPE and Hyperband try first.
     """
     if num_classes < 2:
         raise InvalidInputError(
@@ -99,25 +101,26 @@ def default_space(input_shape: tuple[int, ...], num_classes: int) -> SearchSpace
     # Widths on a coarse log ladder rather than every integer: trials that share a shape train
     # together as one population, and a ladder makes shared shapes common.
     p["width"] = CategoricalParam(choices=(32, 64, 128, 256, 512))
-    p["depth"] = IntParam(low=1, high=3)
+    p["depth"] = IntParam(low=0, high=3)  # 0: no dense hidden layer (a linear read-out)
     p["activation"] = CategoricalParam(choices=("relu", "leaky_relu", "tanh", "gelu"))
     p["batch_norm"] = CategoricalParam(choices=(False, True))
     p["dropout"] = FloatParam(low=0.0, high=0.5)
     p["init"] = CategoricalParam(choices=("he_normal", "xavier_uniform", "lecun_normal"))
-    p["optimizer"] = CategoricalParam(choices=("adam", "momentum", "rmsprop"))
+    p["optimizer"] = CategoricalParam(choices=("adam", "adamw", "momentum", "rmsprop"))
     p["beta"] = FloatParam(
         low=0.8, high=0.99, scale="reverse_log", when={"optimizer": ("momentum", "rmsprop")}
     )
-    p["beta1"] = FloatParam(low=0.8, high=0.95, scale="reverse_log", when={"optimizer": ("adam",)})
-    p["beta2"] = FloatParam(
-        low=0.99, high=0.9999, scale="reverse_log", when={"optimizer": ("adam",)}
-    )
+    on_adam = {"optimizer": ("adam", "adamw")}
+    p["beta1"] = FloatParam(low=0.8, high=0.95, scale="reverse_log", when=on_adam)
+    p["beta2"] = FloatParam(low=0.99, high=0.9999, scale="reverse_log", when=on_adam)
     p["lr"] = FloatParam(low=1e-4, high=1e-1, scale="log")
-    p["schedule"] = CategoricalParam(choices=("constant", "inverse_time", "exponential", "cosine"))
+    p["schedule"] = CategoricalParam(
+        choices=("constant", "inverse_time", "exponential", "cosine", "one_cycle")
+    )
     p["decay"] = FloatParam(
         low=1e-3, high=0.5, scale="log", when={"schedule": ("inverse_time", "exponential")}
     )
-    p["l2"] = FloatParam(low=1e-3, high=10.0, scale="log")
+    p["l2"] = FloatParam(low=1e-3, high=100.0, scale="log")
     p["batch_size"] = CategoricalParam(choices=(32, 64, 128, 256))
     p["epochs"] = IntParam(low=5, high=40)
     return SearchSpace(p)

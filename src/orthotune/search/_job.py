@@ -229,6 +229,7 @@ def tune_search(
     from orthotune.search._candidate import check_vocabulary, default_space, load_space
     from orthotune.search._executor import EXECUTORS
     from orthotune.search._space import SearchSpace
+    from orthotune.search._start import starting_point
     from orthotune.search._storage import (
         Heartbeat,
         fail_stale_trials,
@@ -269,6 +270,7 @@ def tune_search(
     satisficing = _parse_constraints(list(constraints or ()), has_td)
     if space is None:
         space = default_space(tuple(ds.x.shape[1:]), ds.num_classes)
+    strat.start = starting_point(tuple(ds.x.shape[1:]), ds.num_classes)
     name = study_name or strategy
 
     def new_record() -> RunRecord:

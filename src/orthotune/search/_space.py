@@ -232,6 +232,23 @@ class SearchSpace:
             seen[name] = v
         return set(values) == set(seen)
 
+    def project(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The part of ``values`` this space can take, as close as it allows: active parameters
+        only, numbers clipped into their range (integers rounded), categorical values kept only
+        when they are among the choices. Whatever is left out is for a sampler to choose."""
+        out: dict[str, Any] = {}
+        for name, p in self._params.items():
+            if name not in values or not self.is_active(name, out):
+                continue
+            v = values[name]
+            if isinstance(p, CategoricalParam):
+                if v in p.choices:
+                    out[name] = v
+            elif isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+                v = min(max(v, p.low), p.high)
+                out[name] = round(v) if isinstance(p, IntParam) else float(v)
+        return out
+
     # -- Optuna rendering -------------------------------------------------------------------
     def distribution(self, name: str) -> optuna.distributions.BaseDistribution:
         """The Optuna distribution of ``name`` under its Optuna name (see ``optuna_name``)."""

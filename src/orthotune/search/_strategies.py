@@ -66,9 +66,11 @@ class Strategy(abc.ABC):
 
     name: ClassVar[str] = ""
     coherent: bool = False
+    warm_start: ClassVar[bool] = False
 
     def __init__(self, *, seed: int | None = 0) -> None:
         self.seed = seed
+        self.start: Mapping[str, Any] | None = None  # user-facing values; see the module doc
 
     def sampler(self) -> optuna.samplers.BaseSampler:
         """The Optuna sampler the study is opened with (default: random)."""
@@ -89,6 +91,10 @@ class Strategy(abc.ABC):
 
     # A helper for the strategies whose choice lies entirely in the sampler.
     def _sampled(self, study: optuna.Study, space: SearchSpace, n: int) -> list[optuna.trial.Trial]:
+        if self.warm_start and self.start and n >= 1 and not study.get_trials(deepcopy=False):
+            first = ask_owned(study, params=space.internal_params(space.project(self.start)))
+            space.suggest(first)
+            return [first, *self._sampled(study, space, n - 1)]
         if not self.coherent or n <= 1:
             return self._independent(study, space, n)
         import optuna
@@ -129,9 +135,17 @@ class RandomSearch(Strategy):
 
 class TPE(Strategy):
     """Optuna's Tree-structured Parzen Estimator (grouped for conditional spaces; constant liar
-    so that a batch asked at once spreads out)."""
+    so that a batch asked at once spreads out), with median stopping: from the fifth finished
+    trial on, a member whose dev score after an epoch (from the third) is below the median of
+    the earlier trials at that epoch stops there.
+
+    Without a pruner every sampled model trains all its epochs: on MNIST-1D (default space)
+    TPE reached 97.5 % test accuracy 2× later than Optuna's TPE + Hyperband one model at a time
+    (``bench/search_vs_optuna.py``, 3 seeds, before this pruner and the warm start).
+    """
 
     name = "tpe"
+    warm_start = True
 
     def __init__(self, *, seed: int | None = 0, n_startup_trials: int = 10) -> None:
         super().__init__(seed=seed)
@@ -149,6 +163,11 @@ class TPE(Strategy):
                 group=True,
                 constant_liar=True,
             )
+
+    def pruner(self, space: SearchSpace) -> optuna.pruners.BasePruner:
+        import optuna
+
+        return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=2)
 
     def ask(self, study: optuna.Study, space: SearchSpace, n: int) -> list[optuna.trial.Trial]:
         return self._sampled(study, space, n)
@@ -178,6 +197,7 @@ class Hyperband(Strategy):
     proposing the configurations."""
 
     name = "hyperband"
+    warm_start = True
 
     def __init__(self, *, seed: int | None = 0, reduction_factor: int = 3) -> None:
         super().__init__(seed=seed)

@@ -1,4 +1,5 @@
-"""The one documented starting point per data shape (never a branch on a data set's name).
+"""The one documented starting point per data shape (never a branch on a data set's name): the
+autopilot's first model, and the first trial of a model-based search (``starting_point``).
 
 - vectors ``[d]``            → MLP 128-128, batch norm, ReLU, He init
 - 1-D signals ``[c, L]``     → CNN-1D: conv 32·k5 → conv 32·k5 + max-pool → conv 64·k5 + max-pool
@@ -14,6 +15,8 @@ measured 97.1 % dev / 97.9 % test accuracy against 96.8 % / 97.2 % for plain Ada
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from orthotune.models import ConvBlock, ModelSpec
 from orthotune.train import TrainConfig
@@ -51,3 +54,30 @@ def baseline(input_shape: tuple[int, ...], num_classes: int) -> tuple[ModelSpec,
         global_pool="avg",
     )
     return spec, config
+
+
+def starting_point(input_shape: tuple[int, ...], num_classes: int) -> dict[str, Any]:
+    """``baseline`` in the search vocabulary (``_candidate``), for a search to try first.
+
+    The vocabulary has one channel count for every conv block, so the CNN is read as its widest
+    blocks (64 channels), pooling, no dense hidden layer (``depth`` 0: the global pool feeds the
+    classifier). A search projects this onto its space (``SearchSpace.project``).
+    """
+    spec, config = baseline(input_shape, num_classes)
+    point: dict[str, Any] = {
+        "architecture": spec.kind,
+        "activation": spec.activation,
+        "batch_norm": spec.batch_norm,
+        "dropout": spec.dropout,
+        "init": spec.init,
+        "depth": len(spec.hidden),
+        **config.model_dump(),
+    }
+    if spec.hidden:
+        point["width"] = spec.hidden[0]
+    if spec.conv:
+        point["conv_blocks"] = len(spec.conv)
+        point["conv_channels"] = max(b.channels for b in spec.conv)
+        point["kernel"] = spec.conv[0].kernel
+        point["pool"] = "max" if any(b.pool == "max" for b in spec.conv) else "none"
+    return point
