@@ -7,7 +7,10 @@ split and normalization for both. Both search ``default_space`` for the data (th
 Optuna ``suggest_*`` calls with ``space.suggest(trial)``). The baseline trains each sampled model
 with a plain ``torch.optim`` loop (same optimizers, L2 as ``weight_decay = λ/m``, the same
 learning-rate schedules, one-cycle's per step), reports the dev accuracy per epoch and is
-pruned by Hyperband.
+pruned by Hyperband. orthotune's ``tpe`` is what the tool does, not a re-implementation of
+the baseline: its first trial is the data shape's documented starting point and it stops
+members below the median (``TPE`` in ``search/_strategies.py``); the baseline is a plain Optuna
+loop as a user would write it, without a starting point.
 
 What is measured: the *incumbent* over time — the best trial so far by dev accuracy — and the
 **test** accuracy of that incumbent. Neither method sees test: the benchmark only observes it
