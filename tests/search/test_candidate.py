@@ -50,7 +50,7 @@ def test_default_space_builds_trainable_models(shape, archs):
 @pytest.mark.parametrize("shape", [(20,), (1, 40), (1, 8, 8)])
 def test_default_space_holds_the_starting_point(shape):
     space = default_space(shape, 3)
-    point = space.project(starting_point(shape, 3))
+    point = space.project(starting_point(shape, 3, architectures=space["architecture"].choices))
     assert space.contains({"width": 32, **point})  # complete but the width a CNN does not use
     spec, config = params_to_candidate(point, input_shape=shape, num_classes=3)
     recipe_spec, recipe = baseline(shape, 3)
@@ -58,6 +58,11 @@ def test_default_space_holds_the_starting_point(shape):
         assert getattr(config, name) == pytest.approx(getattr(recipe, name)), name
     assert spec.kind == recipe_spec.kind and spec.batch_norm and spec.hidden == recipe_spec.hidden
     assert build_model(spec)(torch.zeros(2, *shape)).shape == (2, 3)
+
+
+def test_a_space_without_cnns_starts_from_the_mlp():
+    point = starting_point((1, 40), 10, architectures=("mlp",))
+    assert point["architecture"] == "mlp" and point["depth"] == 2 and "conv_blocks" not in point
 
 
 def test_params_to_candidate_mapping_and_defaults():

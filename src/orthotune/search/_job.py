@@ -270,7 +270,13 @@ def tune_search(
     satisficing = _parse_constraints(list(constraints or ()), has_td)
     if space is None:
         space = default_space(tuple(ds.x.shape[1:]), ds.num_classes)
-    strat.start = starting_point(tuple(ds.x.shape[1:]), ds.num_classes)
+    strat.start = starting_point(
+        tuple(ds.x.shape[1:]),
+        ds.num_classes,
+        architectures=tuple(getattr(space["architecture"], "choices", ()))
+        if "architecture" in space
+        else (),
+    )
     name = study_name or strategy
 
     def new_record() -> RunRecord:

@@ -16,6 +16,7 @@ measured 97.1 % dev / 97.9 % test accuracy against 96.8 % / 97.2 % for plain Ada
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from orthotune.models import ConvBlock, ModelSpec
@@ -56,14 +57,22 @@ def baseline(input_shape: tuple[int, ...], num_classes: int) -> tuple[ModelSpec,
     return spec, config
 
 
-def starting_point(input_shape: tuple[int, ...], num_classes: int) -> dict[str, Any]:
+def starting_point(
+    input_shape: tuple[int, ...], num_classes: int, *, architectures: tuple = ()
+) -> dict[str, Any]:
     """``baseline`` in the search vocabulary (``_candidate``), for a search to try first.
 
-    The vocabulary has one channel count for every conv block, so the CNN is read as its widest
-    blocks (64 channels), pooling, no dense hidden layer (``depth`` 0: the global pool feeds the
-    classifier). A search projects this onto its space (``SearchSpace.project``).
+    ``architectures``: the choices the search space gives ``architecture``; when they do not
+    include the baseline's CNN (or ``cnn``), the start is the vectors' MLP on the flattened
+    input, so a space without CNNs never starts from a CNN's settings (``depth`` 0 would make
+    its MLP linear). The vocabulary has one channel count for every conv block, so the CNN is
+    read as its widest blocks (64 channels), pooling, no dense hidden layer (``depth`` 0: the
+    global pool feeds the classifier). A search projects this onto its space
+    (``SearchSpace.project``).
     """
     spec, config = baseline(input_shape, num_classes)
+    if spec.kind != "mlp" and not {spec.kind, "cnn"} & set(architectures):
+        spec, config = baseline((math.prod(input_shape),), num_classes)
     point: dict[str, Any] = {
         "architecture": spec.kind,
         "activation": spec.activation,
