@@ -1,6 +1,7 @@
 """The orthogonal loop: diagnose → pick the problem → turn that problem's knob only → verify.
 
-1. Train the baseline (``_baseline``) and measure train, train-dev (when present) and dev error.
+1. Train the baseline (``search._start.baseline``) and measure train, train-dev (when present)
+   and dev error.
 2. Diagnose against human-level (and Bayes) error (``orthotune.diagnose``): the problem is the
    avoidable bias while it is high (above tolerance and outside the noise), then the largest
    remaining high gap (the lecture: "first focus on bias"). When no gap is high — well-trained,
