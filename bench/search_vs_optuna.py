@@ -213,7 +213,8 @@ def main() -> None:
             print(
                 f"seed {seed} {method:9s} trials={trace.trials} best_dev={trace.best_dev:.4f} "
                 f"incumbents={len(trace.points)} best_incumbent_test={best_test:.4f} | "
-                + ", ".join(reached)
+                + ", ".join(reached),
+                flush=True,  # a seed's line as soon as it is known (the full run takes an hour)
             )
     ratios = []
     for target in TARGETS:
