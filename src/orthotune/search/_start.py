@@ -2,16 +2,24 @@
 autopilot's first model, and the first trial of a model-based search (``starting_point``).
 
 - vectors ``[d]``            → MLP 128-128, batch norm, ReLU, He init
-- 1-D signals ``[c, L]``     → CNN-1D: conv 32·k5 → conv 32·k5 + max-pool → conv 64·k5 + max-pool
-                               → conv 64·k5, batch norm, ReLU, global average pooling
+- 1-D signals ``[c, L]``     → CNN-1D: conv 32·k5 → conv 32·k5 → conv 64·k5 → conv 64·k5, batch
+                               norm, ReLU, global average pooling; the second and third blocks
+                               max-pool only when the input has more than 64 positions
 - images ``[c, h, w]``       → CNN-2D: the same blocks with 3×3 kernels
+
+Small inputs (up to 64 positions: an 8×8 image, a 64-sample signal) keep their full resolution:
+they cost little without pooling, and pooling throws away where things are. On MNIST-1D
+(40 samples, the default split of seeds 0–2, 1 CPU thread) this baseline measured 99.5 / 98.8 /
+99.0 % test accuracy (dev 97.5 / 98.0 / 98.2 %) in 15–18 s; the search's version of it (3 conv
+blocks of 64 channels) 98.8 / 98.9 / 99.0 % without pooling and 97.5 / 98.0 / 97.1 % with
+max-pooling after every block.
 
 Trained with AdamW (peak α0 = 6·10⁻³ on a one-cycle schedule, decoupled weight decay with the
 lecture's λ = 30, i.e. λ/m per step), mini-batches of 128, 30 epochs. These are small models
 that train in seconds on a laptop CPU and leave room for the bias knobs (bigger, longer, better
-optimizer) as well as the variance knobs (L2, dropout, augmentation). On MNIST-1D this start
-measured 97.1 % dev / 97.9 % test accuracy against 96.8 % / 97.2 % for plain Adam at 3·10⁻³
-(one seed each; 1 CPU thread, about 11 s).
+optimizer) as well as the variance knobs (L2, dropout, augmentation). With pooling, on
+MNIST-1D, this training measured 97.1 % dev / 97.9 % test accuracy against 96.8 % / 97.2 % for
+plain Adam at 3·10⁻³ (one seed each; 1 CPU thread, about 11 s).
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ from typing import Any
 
 from orthotune.models import ConvBlock, ModelSpec
 from orthotune.train import TrainConfig
+
+POOL_ABOVE = 64  # positions (L, or h·w) above which the baseline CNN pools twice
 
 
 def baseline(input_shape: tuple[int, ...], num_classes: int) -> tuple[ModelSpec, TrainConfig]:
@@ -38,7 +48,9 @@ def baseline(input_shape: tuple[int, ...], num_classes: int) -> tuple[ModelSpec,
         )
         return spec, config
     kernel = 5 if len(input_shape) == 2 else 3
-    pool = "max" if min(input_shape[1:]) >= 8 else "none"  # two halvings must leave ≥ 2
+    pool = "none"
+    if math.prod(input_shape[1:]) > POOL_ABOVE and min(input_shape[1:]) >= 8:
+        pool = "max"  # two halvings must leave ≥ 2
     blocks = (
         ConvBlock(channels=32, kernel=kernel),
         ConvBlock(channels=32, kernel=kernel, pool=pool),
