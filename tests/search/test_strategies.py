@@ -117,7 +117,7 @@ START = {
 
 
 @pytest.mark.parametrize("name", ["tpe", "hyperband"])
-def test_model_based_search_starts_from_the_starting_point(name, tmp_path):
+def test_model_based_search_starts_from_the_starting_point(name):
     strategy = make_strategy(name, seed=0)
     strategy.start = START
     study = optuna.create_study(direction="maximize", sampler=strategy.sampler())

@@ -78,9 +78,9 @@ def starting_point(
     include the baseline's CNN (or ``cnn``), the start is the vectors' MLP on the flattened
     input, so a space without CNNs never starts from a CNN's settings (``depth`` 0 would make
     its MLP linear). The vocabulary has one channel count for every conv block, so the CNN is
-    read as its widest blocks (64 channels), pooling, no dense hidden layer (``depth`` 0: the
-    global pool feeds the classifier). A search projects this onto its space
-    (``SearchSpace.project``).
+    read as its widest blocks (64 channels), pooling after each when the baseline pools, and no
+    dense hidden layer (``depth`` 0: the global pool feeds the classifier). A search projects
+    this onto its space (``SearchSpace.project``).
     """
     spec, config = baseline(input_shape, num_classes)
     if spec.kind != "mlp" and not {spec.kind, "cnn"} & set(architectures):
