@@ -17,7 +17,6 @@ training, so it stops costing compute; its final state is kept for export.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,6 +37,7 @@ from orthotune.population._network import StackedNet
 from orthotune.population._optim import StackedOptimizer
 from orthotune.population._status import MemberResult, MemberStatus, PopulationResult
 from orthotune.train import EpochRecord, Examples, StopReason, TrainConfig
+from orthotune.train._precision import training_autocast
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +102,12 @@ class Population:
 
     specs: one spec for every member, or one per member (equal ``shape_key()``; dropout rates
     and initialization may differ). configs: one ``TrainConfig`` per member (equal
-    ``group_key()``: optimizer family and batch size). seeds: member i is initialized exactly
-    as ``torch.manual_seed(seeds[i]); build_model(specs[i])``. num_examples: m, the training
-    set size (L2 is λ/(2m)·Σ‖W‖²). backward: ``auto`` (MLPs use the hand-written backward
-    of ``DenseStep``, other kinds autograd), ``manual`` or ``autograd``.
+    ``group_key()``: optimizer family, batch size and precision). seeds: member i is
+    initialized exactly as ``torch.manual_seed(seeds[i]); build_model(specs[i])``.
+    num_examples: m, the training set size (L2 is λ/(2m)·Σ‖W‖²). backward: ``auto`` (float32
+    MLPs use the hand-written backward of ``DenseStep``, everything else autograd; ``bf16``
+    members run their training forward under autocast, see ``train/_precision.py``),
+    ``manual`` or ``autograd``.
     """
 
     def __init__(
@@ -153,7 +155,13 @@ class Population:
             raise InvalidInputError(
                 f"backward='manual' covers MLPs, not {self.spec.kind}: use auto or autograd"
             )
-        use_manual = self.spec.kind == "mlp" and backward != "autograd"
+        self.precision = configs[0].precision
+        if backward == "manual" and self.precision != "fp32":
+            raise InvalidInputError(
+                f"backward='manual' is float32 only, but the members train in "
+                f"{self.precision}: use auto or autograd, or precision fp32"
+            )
+        use_manual = self.spec.kind == "mlp" and backward != "autograd" and self.precision == "fp32"
         self._dense_step = DenseStep(self.spec) if use_manual else None
         self._members = [
             _Member(i, s, sp, c)
@@ -468,7 +476,8 @@ class Population:
         """Each member's mean (or Σs·L/Σs) cross-entropy on its batch ``[N]``, and the logits
         ``[N, C, B]``."""
         params = self._leaves if train else self._views
-        with contextlib.nullcontext() if train else torch.no_grad():
+        context = training_autocast(self.precision, self.device) if train else torch.no_grad()
+        with context:
             logits = self.net.forward(
                 x,
                 params,
@@ -482,7 +491,7 @@ class Population:
             targets = y.expand(n, b) if y.dim() == 1 else y  # [N, B]
             per_example = F.cross_entropy(logits, targets, reduction="none")  # [N, B]
             if train and self._smoothing is not None:  # (1 − ε)·ℓ + ε·mean over classes of −log p
-                spread = -torch.log_softmax(logits, dim=1).mean(1)  # [N, B]
+                spread = -torch.log_softmax(logits.to(per_example.dtype), dim=1).mean(1)  # [N, B]
                 per_example = (1 - self._smoothing) * per_example + self._smoothing * spread
             if weights is None:
                 return per_example.mean(1), logits
@@ -631,9 +640,9 @@ def _check_groupable(specs: list[ModelSpec], configs: list[TrainConfig]) -> None
     for i, c in enumerate(configs):
         if c.group_key() != group:
             raise InvalidInputError(
-                f"member {i} uses optimizer family/batch size {c.group_key()} but member 0 uses "
-                f"{group}: accepted is one family and batch size; split the trials with "
-                "group_trials"
+                f"member {i} uses optimizer family/batch size/precision {c.group_key()} but "
+                f"member 0 uses {group}: accepted is one family, batch size and precision; "
+                "split the trials with group_trials"
             )
         problem = vectorization_problem(specs[i], c)
         if problem:

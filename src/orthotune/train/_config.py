@@ -62,6 +62,11 @@ class TrainConfig(BaseModel):
     grad_clip: float | None = Field(default=None, gt=0, description="max global gradient norm")
     augment: str | None = Field(default=None, description="augmentation policy name or None")
     class_balance: bool = False
+    precision: Literal["fp32", "bf16"] = Field(
+        default="fp32",
+        description="bf16: the training forward pass under bfloat16 autocast (float32 weights, "
+        "optimizer and evaluation); see train/_precision.py",
+    )
     label_smoothing: float = Field(
         default=0.0,
         ge=0,
@@ -82,6 +87,10 @@ class TrainConfig(BaseModel):
 
     def group_key(self) -> tuple:
         """What members of one population must share (DESIGN.md's grouping key, with the
-        model's ``shape_key``): the optimizer family and the mini-batch size."""
+        model's ``shape_key``): the optimizer family, the mini-batch size and the precision.
+
+        DESIGN.md's key is (shape, optimizer family, batch size); precision joins it because
+        one population runs one arithmetic (``train/_precision.py``). A search gives all its
+        trials the same precision, so this never splits one of its batches."""
         family = {"momentum": "sgd", "nesterov": "sgd"}.get(self.optimizer, self.optimizer)
-        return (family, self.batch_size)
+        return (family, self.batch_size, self.precision)

@@ -41,6 +41,7 @@ from orthotune.data._weights import class_balance_weights, weighted_mean_loss
 from orthotune.train._callbacks import Callback, EarlyStopping, NonFiniteGuard, TrainState
 from orthotune.train._config import TrainConfig
 from orthotune.train._optim import decay_groups, make_optimizer
+from orthotune.train._precision import training_autocast
 from orthotune.train._result import EpochRecord, GradientNorms, StopReason, TrainResult
 from orthotune.train._schedule import lr_factor
 
@@ -275,13 +276,14 @@ class Trainer:
                     yb = y.index_select(0, idx)
                     if augment is not None:
                         xb = augment(xb, generator=augment_gen)
-                    logits = model(xb)
                     eps = cfg.label_smoothing
-                    if w is None:
-                        loss = F.cross_entropy(logits, yb, label_smoothing=eps)
-                    else:
-                        per = F.cross_entropy(logits, yb, reduction="none", label_smoothing=eps)
-                        loss = weighted_mean_loss(per, w.index_select(0, idx))
+                    with training_autocast(cfg.precision, device):
+                        logits = model(xb)
+                        if w is None:
+                            loss = F.cross_entropy(logits, yb, label_smoothing=eps)
+                        else:
+                            per = F.cross_entropy(logits, yb, reduction="none", label_smoothing=eps)
+                            loss = weighted_mean_loss(per, w.index_select(0, idx))
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     if cfg.grad_clip is not None:
