@@ -51,6 +51,8 @@ def test_tune_autopilot_leaves_a_complete_run_folder(run_cli, tmp_path):
         (["--budget", "5"], "5"),
         (["--human-error", "4.2"], "write 4.2%"),
         (["--executor", "gpu"], "--executor 'gpu' is unknown"),
+        (["--precision", "fp16"], "--precision 'fp16' is not a precision; accepted: auto"),
+        (["--strategy", "tpe", "--precision", "half"], "--precision 'half' is not a precision"),
         (["--constraint", "latency_ms<100"], "belong to the search strategies"),
     ],
 )

@@ -46,6 +46,17 @@ def test_population_and_sequential_executors_agree(data):
     assert pop[3].failed and pop[3].model is None  # the diverged member is failed, not best
 
 
+def test_the_precision_is_chosen_per_candidate_and_carried_by_its_result(data):
+    cands = _candidates(data)[:1]
+    [auto] = train_candidates(cands, data, executor="sequential", device="cpu", precision="auto")
+    assert auto.candidate.config.precision == "fp32"  # an MLP keeps float32
+    [bf16] = train_candidates(cands, data, executor="sequential", device="cpu", precision="bf16")
+    assert bf16.candidate.config.precision == "bf16" and bf16.failed is None
+    assert bf16.history[-1].train_error < bf16.history[0].train_error
+    [kept] = train_candidates([bf16.candidate], data, executor="sequential", device="cpu")
+    assert kept.candidate.config.precision == "bf16"  # None keeps the config's own
+
+
 def test_unknown_executor_is_refused(data):
     from orthotune import InvalidInputError
 

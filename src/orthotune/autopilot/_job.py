@@ -69,9 +69,11 @@ def tune_autopilot(
     from orthotune.search._executor import test_metrics as score_test
     from orthotune.search._storage import open_storage, open_study
     from orthotune.train._checkpoint import Manifest, save_checkpoint
+    from orthotune.train._precision import check_precision
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the CLI renders what matters
     started = time.monotonic()
+    check_precision(settings.precision)  # before the run folder exists
     run = RunDir.create(out)
     ds = load_dataset(data_spec, load_options)
     if settings.human_error is None and ds.reference.human_error is not None:
@@ -92,6 +94,7 @@ def tune_autopilot(
             "tolerance": settings.tolerance,
             "goal": settings.goal,
             "executor": settings.executor,
+            "precision": settings.precision,
         },
     )
     run.write_run(record)

@@ -90,6 +90,7 @@ class AutopilotSettings:
     goal: float | None = None  # dev accuracy at which to stop
     executor: str = "population"
     device: str = "auto"
+    precision: str = "auto"  # train/_precision.py
     seed: int = 0
     max_steps: int = 50
     start: tuple[ModelSpec, TrainConfig] | None = None  # default: baseline() of the data shape
@@ -258,6 +259,7 @@ def first_choices(
         data,
         executor=settings.executor,
         device=settings.device,
+        precision=settings.precision,
         folds=folds,
         fold_seed=settings.seed,
     ):
@@ -290,6 +292,7 @@ def run_autopilot(
             data,
             executor=settings.executor,
             device=settings.device,
+            precision=settings.precision,
             deadline=deadline,
             folds=folds,
             fold_seed=settings.seed,

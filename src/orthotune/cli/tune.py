@@ -67,6 +67,12 @@ def tune(
         str | None, typer.Option(help="Search space YAML (default: one fitted to the data).")
     ] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[
+        str,
+        typer.Option(
+            help="auto (bfloat16 for CNNs where the hardware has it, else float32), fp32 or bf16."
+        ),
+    ] = "auto",
     target: TargetOpt = None,
     weight: WeightOpt = None,
     source: SourceOpt = None,
@@ -85,6 +91,7 @@ def tune(
     from orthotune._errors import InvalidInputError
     from orthotune._rates import parse_rate
     from orthotune.search._budget import parse_duration
+    from orthotune.train._precision import check_precision
 
     if strategy not in STRATEGIES:
         raise InvalidInputError(
@@ -94,6 +101,7 @@ def tune(
         raise InvalidInputError(
             f"--executor {executor!r} is unknown; accepted: population, sequential"
         )
+    check_precision(precision)
     seconds = parse_duration(budget)
     options = load_options(
         target=target,
@@ -135,6 +143,7 @@ def tune(
             storage=storage,
             seed=seed,
             device=device,
+            precision=precision,
             progress=render_trial if show_progress(as_json) else None,
             space=space,
         )
@@ -156,6 +165,7 @@ def tune(
         goal=goal_value,
         executor=executor,
         device=device,
+        precision=precision,
         seed=seed,
     )
     live = show_progress(as_json)

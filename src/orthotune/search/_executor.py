@@ -369,6 +369,13 @@ def _knob_values(member) -> dict[str, float]:
     return values
 
 
+def _at_precision(cand: Candidate, choice: str, device: torch.device) -> Candidate:
+    from orthotune.train._precision import resolve_precision
+
+    chosen = resolve_precision(choice, cand.spec, device)
+    return dataclasses.replace(cand, config=cand.config.model_copy(update={"precision": chosen}))
+
+
 def train_candidates(
     candidates: Sequence[Candidate],
     data: PreparedData,
@@ -381,8 +388,13 @@ def train_candidates(
     exploit: ExploitHook | None = None,
     folds: int | None = None,
     fold_seed: int = 0,
+    precision: str | None = None,
 ) -> list[Trained]:
     """Train every candidate (``deadline`` on ``time.monotonic()``); results in input order.
+
+    ``precision`` (``auto``, ``fp32``, ``bf16``; ``train/_precision.py``) sets every
+    candidate's ``TrainConfig.precision``, ``auto`` choosing per candidate for this device; the
+    ``Trained`` results carry the precision each was trained in. None keeps the configs' own.
 
     ``folds``: cross-validate each candidate on ``data.train`` instead (``_folds``: K fold
     models and a full one, trained at once; the dev error is the out-of-fold error). The folds
@@ -405,6 +417,8 @@ def train_candidates(
             "--executor population, or another strategy"
         )
     dev = resolve_device(device)
+    if precision is not None:
+        candidates = [_at_precision(c, precision, dev) for c in candidates]
     if folds is not None:
         from orthotune.search._folds import train_folds
 

@@ -211,6 +211,7 @@ def tune_search(
     storage: str | None = None,
     seed: int = 0,
     device: str = "auto",
+    precision: str = "auto",
     progress: bool | Callable[[TrialRow], None] | None = None,
     space: Any = None,
     write_report: bool = True,
@@ -238,6 +239,7 @@ def tune_search(
     )
     from orthotune.search._strategies import make_strategy
     from orthotune.select._metric import Direction, direction_of
+    from orthotune.train._precision import check_precision
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.monotonic()
@@ -247,6 +249,7 @@ def tune_search(
             "pick one of them"
         )
     strat = make_strategy(strategy, seed=seed)  # refuses an unknown name before any work
+    check_precision(precision)
     if strategy == "pbt" and executor != "population":
         raise InvalidInputError(
             f"--strategy pbt with --executor {executor}: PBT exploits and explores among "
@@ -296,6 +299,7 @@ def tune_search(
                 "bayes_error": bayes,
                 "study": name,
                 "storage": storage,
+                "precision": precision,
                 "space": space.to_dict(),
             },
         )
@@ -420,6 +424,7 @@ def tune_search(
                     data=data,
                     executor=executor,
                     device=device,
+                    precision=precision,
                     seed=seed,
                     deadline=None
                     if budget_s is None
@@ -461,7 +466,7 @@ def tune_search(
         seconds=0.0,
     )
     if best is not None:
-        _finish_best(summary, run, best, data, ds, space, human, bayes, device, seed)
+        _finish_best(summary, run, best, data, ds, space, human, bayes, device, precision, seed)
     else:
         summary.notes.append(board.note or "no trial is eligible as best")
         _remove_models(run, keep=None)
@@ -492,6 +497,7 @@ def _run_batch(
     data: PreparedData,
     executor: str,
     device: str,
+    precision: str,
     seed: int,
     deadline: float | None,
     maximize: bool,
@@ -543,6 +549,7 @@ def _run_batch(
         data,
         executor=executor,
         device=device,
+        precision=precision,
         deadline=deadline,
         on_trained=on_trained,
         on_epoch=on_epoch,
@@ -612,6 +619,7 @@ def _finish_best(
     human: float | None,
     bayes: float | None,
     device: str,
+    precision: str,
     seed: int,
 ) -> None:
     """Load (or re-train) the chosen trial's model, score test once, diagnose, name it best."""
@@ -646,7 +654,9 @@ def _finish_best(
         chosen = Trained(cand, model, history=history, wrong=wrong)
     except Exception as err:  # missing (killed before it was written) or damaged: re-train
         logger.info("checkpoint of %s unusable (%s): re-training it", name, err)
-        chosen = train_candidates([cand], data, executor="sequential", device=device)[0]
+        chosen = train_candidates(
+            [cand], data, executor="sequential", device=device, precision=precision
+        )[0]
         if chosen.failed or chosen.model is None:
             summary.notes.append(f"the best trial {best.number} could not be re-trained")
             return
