@@ -20,10 +20,16 @@ the bare matmuls of one population step (the same shapes, nothing else) reach. A
 one N = 32 step says where the remaining time goes. Memory: parameter + gradient + optimizer
 state bytes of the population vs N × one torch model's, and the peak RSS.
 
-    python bench/population.py           # the README figures (~5–10 min on 2 cores)
-    python bench/population.py --quick   # seconds
+    python bench/population.py                 # the README figures (~5–10 min on 2 cores)
+    python bench/population.py --quick         # seconds
+    python bench/population.py --device cuda   # on a GPU: N = 64 joins the sizes
 
-Last line: ``speedup_n8=… speedup_n32=… speedup_n128=… mfu_n32=… speedup_cnn16=…``
+On a GPU every arm's clock stops only after ``torch.cuda.synchronize()``, the peak is the fp32
+``torch.mm`` of the GPU (TF32 off, torch's default), and the step profile is left out (it
+times CPU ops).
+
+Last line: ``speedup_n8=… speedup_n32=… speedup_n128=… mfu_n32=… speedup_cnn16=…`` (on a
+GPU also ``speedup_n64=… mfu_n64=…``)
 """
 
 from __future__ import annotations
@@ -57,6 +63,13 @@ CNN = ModelSpec(
     global_pool="none",
 )
 BATCH = 100
+DEVICE = torch.device("cpu")  # main() sets it from --device
+
+
+def sync() -> None:
+    """Wait for the GPU's queued work, so that a clock read after it is honest."""
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
 
 
 def mnist1d(quick: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -79,7 +92,7 @@ def batch_order(m: int, steps: int, seed: int = 0) -> list[torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     out: list[torch.Tensor] = []
     while len(out) < steps:
-        perm = torch.randperm(m, generator=g)
+        perm = torch.randperm(m, generator=g).to(DEVICE)
         out.extend(perm[a : a + BATCH] for a in range(0, m - BATCH + 1, BATCH))
     return out[:steps]
 
@@ -92,7 +105,7 @@ def peer_arm(spec, x, y, order, members: int, chunk: int, threads: int) -> Chunk
     """``members`` models trained one after another with torch.nn + torch.optim.Adam."""
     for i, lr in enumerate(lrs(members)):
         torch.manual_seed(i)
-        model = build_model(spec)
+        model = build_model(spec).to(DEVICE)
         opt = make_optimizer(model, TrainConfig(optimizer="adam", lr=lr), num_train=len(y))
         for start in range(0, len(order), chunk):
             torch.set_num_threads(threads)
@@ -102,6 +115,7 @@ def peer_arm(spec, x, y, order, members: int, chunk: int, threads: int) -> Chunk
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
+            sync()
             yield len(order[start : start + chunk]), time.perf_counter() - t
 
 
@@ -111,6 +125,7 @@ def population_arm(population: Population, x, y, order, chunk: int, threads: int
         t = time.perf_counter()
         for idx in order[start : start + chunk]:
             population.train_step(x[idx], y[idx])
+        sync()
         yield len(order[start : start + chunk]), time.perf_counter() - t
 
 
@@ -137,8 +152,10 @@ def best_time(fn: Callable[[], object], repeat: int) -> float:
     fn()
     best = math.inf
     for _ in range(repeat):
+        sync()
         t = time.perf_counter()
         fn()
+        sync()
         best = min(best, time.perf_counter() - t)
     return best
 
@@ -147,25 +164,31 @@ def peak_arm(size: int, rounds: int, threads: int, every: int = 4) -> Chunks:
     """A large torch.mm, timed every ``every``-th round of the interleaving over the whole run:
     its best rate is the fp32 matmul peak (on a shared machine one measurement may land in a
     busy moment). Rounds without a measurement yield (0, 0)."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
+    a, b = torch.randn(size, size, device=DEVICE), torch.randn(size, size, device=DEVICE)
     torch.mm(a, b)
     for r in range(rounds):
         if r % every:
             yield 0, 0.0
             continue
         torch.set_num_threads(threads)
+        sync()
         t = time.perf_counter()
         torch.mm(a, b)
+        sync()
         yield 2 * size**3, time.perf_counter() - t
 
 
 def bmm_ceiling_seconds(n: int, repeat: int) -> float:
     """Time of the bare matmuls of one population step of the MLP (same shapes, same ops)."""
     f, h, c = 40, 100, 10
-    w1, w2, w3 = torch.randn(n * h, f), torch.randn(n, h, h), torch.randn(n, c, h)
-    xt = torch.randn(f, BATCH)
-    a1, a2 = torch.randn(n, h, BATCH), torch.randn(n, h, BATCH)
-    d3, d2, d1 = torch.randn(n, c, BATCH), torch.randn(n, h, BATCH), torch.randn(n * h, BATCH)
+
+    def r(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, device=DEVICE)
+
+    w1, w2, w3 = r(n * h, f), r(n, h, h), r(n, c, h)
+    xt = r(f, BATCH)
+    a1, a2 = r(n, h, BATCH), r(n, h, BATCH)
+    d3, d2, d1 = r(n, c, BATCH), r(n, h, BATCH), r(n * h, BATCH)
 
     def step():
         torch.mm(w1, xt)  # forward, layer 1 (one matmul: shared batch)
@@ -242,9 +265,15 @@ def profile_step(population: Population, x, y, order) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small run (seconds)")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda (N = 64 joins the sizes)")
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    gpu = DEVICE.type == "cuda"
     quick = args.quick
     sizes = (2, 3, 4) if quick else (8, 32, 128)
+    if gpu:
+        sizes = (2, 3, 4, 5) if quick else (8, 32, 64, 128)
     steps = 30 if quick else 2000
     cnn_steps = 10 if quick else 300
     cnn_members = 2 if quick else 16
@@ -252,19 +281,21 @@ def main() -> None:
     chunk = 10 if quick else 50
     threads = torch.get_num_threads()
 
-    x, y = mnist1d(quick)
+    x, y = (t.to(DEVICE) for t in mnist1d(quick))
     order = batch_order(len(y), steps)
+    where = torch.cuda.get_device_name(DEVICE) if gpu else f"{os.cpu_count()} CPUs"
     print(
-        f"torch {torch.__version__}, {threads} threads, {os.cpu_count()} CPUs, load "
+        f"torch {torch.__version__}, {threads} threads, {where}, load "
         f"{os.getloadavg()[0]:.2f}; MNIST-1D {tuple(x.shape)}"
     )
-    peak_size = 512 if quick else 2048
+    peak_size = 512 if quick else (8192 if gpu else 2048)
 
     populations = {
         n: Population(
             MLP,
             [TrainConfig(optimizer="adam", lr=lr, batch_size=BATCH) for lr in lrs(n)],
             num_examples=len(y),
+            device=DEVICE,
         )
         for n in sizes
     }
@@ -325,7 +356,7 @@ def main() -> None:
         f"work buffers (update delta, activations) {scratch / 2**20:.2f} MiB; "
         f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB"
     )
-    for line in profile_step(populations[sizes[1]], x, y, order):
+    for line in [] if gpu else profile_step(populations[sizes[1]], x, y, order):
         print(line)
 
     # CNN: 16 small CNNs, grouped convolution vs one after another
@@ -334,6 +365,7 @@ def main() -> None:
         CNN,
         [TrainConfig(optimizer="adam", lr=lr, batch_size=BATCH) for lr in lrs(cnn_members)],
         num_examples=len(y),
+        device=DEVICE,
     )
     xc = x.unsqueeze(1)  # [m, 1, 40]
     cnn = interleave(
@@ -355,11 +387,17 @@ def main() -> None:
     )
     print(f"load at the end {os.getloadavg()[0]:.2f}")
 
-    n0, n1, n2 = sizes
+    n0, n1, n2 = sizes[0], sizes[1], sizes[-1]
+    gpu_figures = ""
+    if gpu:
+        n3 = sizes[2]
+        gpu_figures = (
+            f" speedup_n64={figures[f'speedup_n{n3}']:.2f} mfu_n64={figures[f'mfu_n{n3}']:.3f}"
+        )
     print(
         f"speedup_n8={figures[f'speedup_n{n0}']:.2f} speedup_n32={figures[f'speedup_n{n1}']:.2f} "
         f"speedup_n128={figures[f'speedup_n{n2}']:.2f} mfu_n32={figures[f'mfu_n{n1}']:.3f} "
-        f"speedup_cnn16={figures['speedup_cnn16']:.2f}"
+        f"speedup_cnn16={figures['speedup_cnn16']:.2f}{gpu_figures}"
     )
 
 
