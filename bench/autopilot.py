@@ -11,6 +11,10 @@ the test accuracy of the incumbent (the kept model) each time it changes, and re
   torch model at a time over orthotune's default space) run in the same benchmark with the same
   budget (goal ≤ 1/5). A method that never reaches 97.5 % is charged its budget.
 
+The autopilot runs with its defaults, ``--precision auto`` included: on a machine with native
+bfloat16 arithmetic its CNNs train in bfloat16 mixed precision (``train/_precision.py``); the
+baseline is a plain float32 loop.
+
     python bench/autopilot.py                    # 3 seeds × (5 min autopilot + 5 min Optuna)
     python bench/autopilot.py --seeds 1 --no-baseline
     python bench/autopilot.py --quick            # 1 seed × 20 s (plumbing only)
