@@ -11,9 +11,8 @@ the test accuracy of the incumbent (the kept model) each time it changes, and re
   torch model at a time over orthotune's default space) run in the same benchmark with the same
   budget (goal ≤ 1/5). A method that never reaches 97.5 % is charged its budget.
 
-The autopilot runs with its defaults, ``--precision auto`` included: on a machine with native
-bfloat16 arithmetic its CNNs train in bfloat16 mixed precision (``train/_precision.py``); the
-baseline is a plain float32 loop.
+The autopilot runs with its defaults, float32 included (``AutopilotSettings.precision`` says
+why); ``--precision auto`` measures it in bfloat16 mixed precision where the hardware has it.
 
     python bench/autopilot.py                    # 3 seeds × (5 min autopilot + 5 min Optuna)
     python bench/autopilot.py --seeds 1 --no-baseline
@@ -45,7 +44,7 @@ def _accuracy(model, x, y) -> float:
     return float((model(x).argmax(1) == y).float().mean())
 
 
-def run_one(seed: int, budget_s: float) -> dict:
+def run_one(seed: int, budget_s: float, precision: str = "fp32") -> dict:
     ds = load_dataset("builtin:mnist1d")
     data = prepare(ds, make_split(ds, seed=seed))
     te = data.test
@@ -68,7 +67,11 @@ def run_one(seed: int, budget_s: float) -> dict:
         trace.append((t0 - start - observing, acc, f"{label}: {step.kept}"))
 
     settings = AutopilotSettings(
-        budget_s=budget_s, human_error=ds.reference.human_error, seed=seed, device="cpu"
+        budget_s=budget_s,
+        human_error=ds.reference.human_error,
+        seed=seed,
+        device="cpu",
+        precision=precision,
     )
     result = run_autopilot(data, settings, on_step=on_step, on_trained=on_trained)
     final = 1.0 - float(result.test_wrong.float().mean())
@@ -109,15 +112,21 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=300.0)
     parser.add_argument("--no-baseline", action="store_true", help="skip the Optuna baseline")
     parser.add_argument("--quick", action="store_true", help="1 seed × 20 s, plumbing only")
+    parser.add_argument(
+        "--precision", default="fp32", help="auto, fp32 or bf16 (default: the autopilot's, fp32)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.budget_s = 1, 20.0
     torch.set_num_threads(1)  # small models: one thread each is faster on a shared 2-core box
-    print(f"torch threads: {torch.get_num_threads()}, budget {args.budget_s:.0f} s per run")
+    print(
+        f"torch threads: {torch.get_num_threads()}, budget {args.budget_s:.0f} s per run, "
+        f"autopilot precision {args.precision}"
+    )
 
     finals, reaches, base_reaches = [], [], []
     for seed in range(args.seeds):
-        run = run_one(seed, args.budget_s)
+        run = run_one(seed, args.budget_s, args.precision)
         print(f"seed {seed}: {run['models']} models; stopped: {run['stop']}")
         previous = None
         for t, acc, what in run["trace"]:

@@ -82,6 +82,7 @@ def test_train_then_predict_builtin_mnist1d_end_to_end(run_cli, tmp_path):
             ["--beta", "1"],
             "--beta 1.0 is not accepted: Input should be less than 1 (accepted range [0, 1))",
         ),
+        (["--precision", "half"], "--precision 'half' is not a precision; accepted: auto, fp32"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(run_cli, tmp_path, args, message):
@@ -127,3 +128,19 @@ def test_config_file_with_flags_on_top(run_cli, tmp_path):
     assert summary["spec"]["hidden"] == [8] and summary["spec"]["dropout"] == 0.1
     assert summary["config"]["optimizer"] == "momentum" and summary["config"]["lr"] == 0.02
     assert summary["config"]["batch_size"] is None and summary["epochs_run"] == 2
+    assert summary["config"]["precision"] == "fp32"  # auto: an MLP keeps float32
+
+
+@pytest.mark.slow
+def test_precision_from_the_config_file_or_the_flag(run_cli, tmp_path):
+    config = tmp_path / "cfg.yaml"
+    config.write_text("train:\n  epochs: 1\n  precision: bf16\n")
+    runs = {}
+    for name, extra in (("file", []), ("flag", ["--precision", "fp32"])):
+        done = run_cli(
+            "train", "builtin:synthetic?n=200", "--config", config, *extra,
+            "--out", tmp_path / name, "--json", env=ENV,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        runs[name] = json.loads(done.stdout)["config"]["precision"]
+    assert runs == {"file": "bf16", "flag": "fp32"}

@@ -14,6 +14,7 @@ def test_tune_autopilot_leaves_a_complete_run_folder(run_cli, tmp_path):
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
     assert summary["strategy"] == "autopilot"
+    assert json.loads((out / "run.json").read_text())["config"]["precision"] == "fp32"
     for name in (
         "run.json",
         "split.json",

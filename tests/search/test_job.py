@@ -53,10 +53,12 @@ def test_search_fills_the_run_folder_and_keeps_only_the_best(tmp_path):
     assert [p.stem for p in (out / "history").iterdir()] == [s.chosen]
     manifest = json.loads((out / "models" / s.chosen / "manifest.json").read_text())
     assert "test_accuracy" in manifest["metrics"]
+    assert manifest["train_config"]["precision"] == "fp32"  # auto: an MLP keeps float32
     assert 0 <= s.test_metrics["error"] <= 1 and s.diagnosis is not None
     assert json.loads((out / "diagnosis.json").read_text())["levels"]["test"] is not None
     run = json.loads((out / "run.json").read_text())
     assert run["summary"]["best_trial"] == s.best_trial and run["finished"]
+    assert run["config"]["precision"] == "auto"
     # every trial records what the issue asks for
     study = _study(out, "s")
     for t in study.trials:

@@ -6,7 +6,7 @@ import torch
 from orthotune import InvalidInputError
 from orthotune.models import ConvBlock, ModelSpec, build_model
 from orthotune.population import Population
-from orthotune.train import Trainer, TrainConfig
+from orthotune.train import TrainConfig, Trainer
 from orthotune.train._precision import check_precision, resolve_precision
 
 CNN = ModelSpec(

@@ -148,6 +148,14 @@ def train(
         _opt("--class-balance/--no-class-balance", help="Weight classes equally."),
     ] = None,
     device: Annotated[str, _opt("--device", help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[
+        str | None,
+        _opt(
+            "--precision",
+            help="auto (bfloat16 for CNNs where the hardware has it, else float32), fp32 or "
+            "bf16; default: the config file's, else auto.",
+        ),
+    ] = None,
     time_budget: Annotated[
         str | None, _opt("--time-budget", help="Stop training after this long, e.g. 5m.")
     ] = None,
@@ -180,6 +188,7 @@ def train(
     from orthotune.data import load_dataset, make_split
     from orthotune.search import parse_duration
     from orthotune.train import ProgressCallback, library_versions
+    from orthotune.train._precision import check_precision, resolve_precision
     from orthotune.train._run import (
         build_config,
         build_spec,
@@ -190,6 +199,8 @@ def train(
     from orthotune.train._trainer import resolve_device
 
     RunDir.refuse_existing(out)
+    if precision is not None:
+        check_precision(precision)
     sections = read_config_file(config) if config is not None else {"model": {}, "train": {}}
     model_settings = dict(sections["model"])
     flags_model = {
@@ -251,6 +262,9 @@ def train(
         num_classes=dataset.num_classes,
         from_flags=[k for k, v in flags_model.items() if v is not None],
     )
+    choice = precision or train_settings.get("precision") or "auto"
+    chosen = resolve_precision(choice, spec, resolve_device(device))
+    train_config = train_config.model_copy(update={"precision": chosen})
     model_name = name or spec.kind
 
     run = RunDir.create(out)

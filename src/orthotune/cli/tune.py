@@ -68,11 +68,12 @@ def tune(
     ] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     precision: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="auto (bfloat16 for CNNs where the hardware has it, else float32), fp32 or bf16."
+            help="auto (bfloat16 for CNNs where the hardware has it, else float32), fp32 or "
+            "bf16; default: auto for the search strategies, fp32 for the autopilot."
         ),
-    ] = "auto",
+    ] = None,
     target: TargetOpt = None,
     weight: WeightOpt = None,
     source: SourceOpt = None,
@@ -101,7 +102,9 @@ def tune(
         raise InvalidInputError(
             f"--executor {executor!r} is unknown; accepted: population, sequential"
         )
-    check_precision(precision)
+    if precision is not None:
+        check_precision(precision)
+    asked = {} if precision is None else {"precision": precision}  # else the mode's default
     seconds = parse_duration(budget)
     options = load_options(
         target=target,
@@ -143,9 +146,9 @@ def tune(
             storage=storage,
             seed=seed,
             device=device,
-            precision=precision,
             progress=render_trial if show_progress(as_json) else None,
             space=space,
+            **asked,
         )
         emit(summary, as_json=as_json, render=render_search)
         return
@@ -165,8 +168,8 @@ def tune(
         goal=goal_value,
         executor=executor,
         device=device,
-        precision=precision,
         seed=seed,
+        **asked,
     )
     live = show_progress(as_json)
     summary = tune_autopilot(
