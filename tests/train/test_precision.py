@@ -59,16 +59,16 @@ def test_bf16_trains_the_forward_in_bfloat16_and_evaluates_in_float32():
 def test_a_bf16_population_member_trains_like_a_bf16_trainer():
     x, y = _signals()
     cfg = TrainConfig(optimizer="adam", lr=1e-2, epochs=3, batch_size=32, precision="bf16")
-    errors = {}
+    losses = {}
     for precision in ("bf16", "fp32"):
         c = cfg.model_copy(update={"precision": precision})
         pop = Population(CNN, [c, c], num_examples=len(y), seeds=[5, 5])
-        errors[precision] = [m.history[-1].train_loss for m in pop.fit((x, y)).members]
+        losses[precision] = [m.history[-1].train_loss for m in pop.fit((x, y)).members]
     torch.manual_seed(5)
     model = build_model(CNN)
     alone = Trainer(cfg, seed=0).fit(model, (x, y)).history[-1].train_loss
-    assert errors["bf16"][0] == pytest.approx(alone, rel=0.05)
-    assert errors["bf16"][0] != pytest.approx(errors["fp32"][0], rel=1e-4)  # autocast is on
+    assert losses["bf16"][0] == pytest.approx(alone, rel=0.05)
+    assert losses["bf16"][0] != pytest.approx(losses["fp32"][0], rel=1e-4)  # autocast is on
 
 
 def test_a_bf16_mlp_population_uses_autograd_and_manual_backward_is_refused():

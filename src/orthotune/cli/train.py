@@ -241,7 +241,7 @@ def train(
         + (["batch_size"] if batch_size is not None else []),
     )
     budget = None if time_budget is None else parse_duration(time_budget, name="--time-budget")
-    resolve_device(device)
+    torch_device = resolve_device(device)
 
     options = load_options(
         target=target,
@@ -263,7 +263,7 @@ def train(
         from_flags=[k for k, v in flags_model.items() if v is not None],
     )
     choice = precision or train_settings.get("precision") or "auto"
-    chosen = resolve_precision(choice, spec, resolve_device(device))
+    chosen = resolve_precision(choice, spec, torch_device)
     train_config = train_config.model_copy(update={"precision": chosen})
     model_name = name or spec.kind
 
