@@ -402,13 +402,13 @@ def run_autopilot(
         scores: list[VariantScore] = []
         best: tuple[float, Trained, Diagnosis] | None = None
         for v, r in zip(options, results, strict=True):
-            if r.failed:
+            if r.failed or r.model is None:  # failed, or its turn came after the deadline
                 scores.append(
                     VariantScore(
                         name=r.candidate.name,
                         label=v.label,
                         failed=r.failed,
-                        why=f"failed: {r.failed}",
+                        why=f"failed: {r.failed}" if r.failed else r.stop_message,
                         seconds=r.seconds,
                     )
                 )

@@ -70,13 +70,18 @@ def record_trial(
         attrs["fail_reason"] = trained.failed
     dev = trained.error("dev")
     intermediate = {r.epoch: 1.0 - r.dev_error for r in trained.history if r.dev_error is not None}
+    if not trained.complete:  # the budget cut it short: no measurement of its configuration
+        attrs["truncated"] = trained.stop_message
+        state = optuna.trial.TrialState.PRUNED
+    elif trained.failed or dev is None:
+        state = optuna.trial.TrialState.FAIL
+    else:
+        state = optuna.trial.TrialState.COMPLETE
     trial = optuna.trial.create_trial(
         params=trial_params(trained),
         distributions=DISTRIBUTIONS,
-        value=None if trained.failed or dev is None else 1.0 - dev,
-        state=optuna.trial.TrialState.FAIL
-        if trained.failed or dev is None
-        else optuna.trial.TrialState.COMPLETE,
+        value=1.0 - dev if state == optuna.trial.TrialState.COMPLETE else None,
+        state=state,
         user_attrs=attrs,
         intermediate_values=intermediate,
     )

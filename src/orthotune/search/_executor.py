@@ -443,16 +443,28 @@ def train_candidates(
             exploit=exploit,
         )
     results: list[Trained] = []
-    for i, cand in enumerate(candidates):
-        # one after another: each candidate gets an equal share of the time that is left
-        share = None
-        if deadline is not None:
-            share = time.monotonic() + (deadline - time.monotonic()) / (len(candidates) - i)
-        trained = _train_one(cand, data, device=dev, deadline=share, on_epoch=on_epoch)
+    for cand in candidates:  # one after another, each with all the time that is left
+        if out_of_time(deadline):
+            trained = not_started(cand)
+        else:
+            trained = _train_one(cand, data, device=dev, deadline=deadline, on_epoch=on_epoch)
         if on_trained is not None:
             on_trained(trained)
         results.append(trained)
     return results
+
+
+NOT_STARTED = "not trained: the time budget ran out before its turn"
+
+
+def out_of_time(deadline: float | None) -> bool:
+    """Whether ``deadline`` (on ``time.monotonic()``) has passed."""
+    return deadline is not None and time.monotonic() >= deadline
+
+
+def not_started(cand: Candidate) -> Trained:
+    """The result of a candidate whose turn came after the deadline: no model, not complete."""
+    return Trained(cand, None, stop_reason="time_budget", stop_message=NOT_STARTED, complete=False)
 
 
 def _train_populations(
@@ -467,7 +479,9 @@ def _train_populations(
 ) -> list[Trained]:
     """Group by DESIGN.md's key and train each group at once; a group of one, or anything a
     population cannot vectorize, trains through the Trainer. Groups run one after another,
-    each with an equal share of the time left."""
+    in order, each with all the time that is left (an equal share would cut every group short
+    when the time cannot fit them all; a group whose turn comes after the deadline is not
+    started)."""
     from orthotune.population import group_trials
 
     groups = []  # DESIGN.md's groups, split further by the example weights they train with
@@ -477,18 +491,19 @@ def _train_populations(
             by_weights.setdefault(id(candidates[i].weights), []).append(i)
         groups += [dataclasses.replace(group, indices=ix) for ix in by_weights.values()]
     results: dict[int, Trained] = {}
-    for g, group in enumerate(groups):
-        share = None
-        if deadline is not None:
-            share = time.monotonic() + (deadline - time.monotonic()) / (len(groups) - g)
+    for group in groups:
         members = [candidates[i] for i in group.indices]
-        if group.vectorized and len(members) > 1:
+        if out_of_time(deadline):
+            trained = [not_started(c) for c in members]
+        elif group.vectorized and len(members) > 1:
             trained = _train_group(
-                members, data, device=device, deadline=share, on_epoch=on_epoch, exploit=exploit
+                members, data, device=device, deadline=deadline, on_epoch=on_epoch, exploit=exploit
             )
         else:
             trained = [
-                _train_one(c, data, device=device, deadline=share, on_epoch=on_epoch)
+                not_started(c)
+                if out_of_time(deadline)
+                else _train_one(c, data, device=device, deadline=deadline, on_epoch=on_epoch)
                 for c in members
             ]
         for i, t in zip(group.indices, trained, strict=True):

@@ -51,6 +51,7 @@ def train_folds(
     time through the ``Trainer``)."""
     from orthotune.data import stratified_folds
     from orthotune.population import group_trials
+    from orthotune.search._executor import not_started, out_of_time
 
     for c in candidates:
         if c.weights is not None:
@@ -69,16 +70,18 @@ def train_folds(
     rows = [np.arange(m)] + [np.flatnonzero(fold_of != k) for k in range(folds)]  # full, folds
     groups = group_trials([(c.spec, c.config) for c in candidates])
     results: dict[int, object] = {}
-    for g, group in enumerate(groups):
-        share = None
-        if deadline is not None:
-            share = time.monotonic() + (deadline - time.monotonic()) / (len(groups) - g)
+    for group in groups:  # in order, each with all the time that is left (as the executor)
         members = [candidates[i] for i in group.indices]
-        if vectorize and group.vectorized:
-            trained = _population(members, data, rows, fold_of, device=device, deadline=share)
+        if out_of_time(deadline):
+            trained = [not_started(c) for c in members]
+        elif vectorize and group.vectorized:
+            trained = _population(members, data, rows, fold_of, device=device, deadline=deadline)
         else:
             trained = [
-                _sequential(c, data, rows, fold_of, device=device, deadline=share) for c in members
+                not_started(c)
+                if out_of_time(deadline)
+                else _sequential(c, data, rows, fold_of, device=device, deadline=deadline)
+                for c in members
             ]
         for i, t in zip(group.indices, trained, strict=True):
             results[i] = t

@@ -53,6 +53,7 @@ CHECKPOINT_ATTR = "checkpoint"
 FEASIBLE_ATTR = "feasible"  # read by the report's progress figure
 SEED_ATTR = "seed"
 PBT_ATTR = "pbt_exploits"  # [{"epoch", "from", "values"}] of a PBT member
+TRUNCATED_ATTR = "truncated"  # why the budget cut a trial short (it is then PRUNED)
 
 
 class SearchSummary(BaseModel):
@@ -353,6 +354,13 @@ def tune_search(
         from orthotune.search._executor import error_levels
 
         state["told"] += 1
+        if trained is not None and trained.failed is None and trained.model is None:
+            # its turn came after the deadline: nothing was measured, nothing failed
+            trial.set_user_attr("complete", False)
+            trial.set_user_attr("epochs_trained", 0)
+            trial.set_user_attr(TRUNCATED_ATTR, trained.stop_message)
+            study.tell(trial, state=TrialState.PRUNED)
+            return
         if trained is not None and trained.failed is None and trained.model is not None:
             latency = _latency_ms(trained, data)
             metrics = _trial_metrics(trained, latency)
@@ -371,6 +379,14 @@ def tune_search(
             value = metrics[metric]
             state["same"] = 0
             if trained.pruned:
+                study.tell(trial, state=TrialState.PRUNED)
+                return
+            if not trained.complete:
+                # cut short by the budget: it did not train as configured (a one-cycle schedule
+                # cut at its peak says nothing of its configuration), so it is no measurement
+                # for the sampler and never the incumbent; Optuna keeps its last intermediate
+                # value as the PRUNED trial's value
+                trial.set_user_attr(TRUNCATED_ATTR, trained.stop_message)
                 study.tell(trial, state=TrialState.PRUNED)
                 return
             if feasible and math.isfinite(value):
