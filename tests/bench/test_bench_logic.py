@@ -1,0 +1,132 @@
+"""The benchmarks' logic on inputs whose answer is known: incumbents, time to target,
+censoring, ratios, the suite's split, its ``.ts`` reader, its summary line and its table."""
+
+import csv
+import importlib
+import math
+import sys
+
+import numpy as np
+import pytest
+
+from tests.bench._run import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+common = importlib.import_module("_common")
+suite = importlib.import_module("suite")
+
+
+def test_a_trace_keeps_only_trials_that_beat_the_incumbent_on_dev():
+    t = common.Trace()
+    t.add(1.0, 0.90, 0.80)
+    t.add(2.0, 0.89, 0.99)  # better on test but worse on dev: the method never sees test
+    t.add(3.0, 0.95, 0.85)
+    t.add(4.0, 0.95, 0.97)  # a tie on dev is no new incumbent
+    assert t.points == [(1.0, 0.90, 0.80), (3.0, 0.95, 0.85)]
+    assert t.best_dev == 0.95 and t.final_test == 0.85
+    assert t.time_to(0.85) == 3.0 and t.time_to(0.80) == 1.0 and t.time_to(0.9) is None
+
+
+def test_time_to_target_is_censored_at_the_budget_when_never_reached():
+    t = common.Trace(points=[(5.0, 0.9, 0.91), (30.0, 0.92, 0.95)])
+    assert common.time_to_target(t, 0.95, 60) == common.Timed(30.0, False)
+    assert common.time_to_target(t, 0.96, 60) == common.Timed(60, True)
+    assert common.time_to_target(common.Trace(), 0.5, 60) == common.Timed(60, True)
+
+
+def test_the_target_is_the_best_start_plus_half_a_point():
+    a = common.Trace(points=[(3.0, 0.90, 0.970), (9.0, 0.93, 0.99)])
+    b = common.Trace(points=[(4.0, 0.90, 0.972)])
+    assert common.start_target([a, b]) == pytest.approx(0.977)
+    assert common.start_target([common.Trace()]) is None
+
+
+def test_time_ratio_takes_medians_and_says_which_bound_censoring_makes():
+    T = common.Timed
+    fine = common.time_ratio([T(10, False), T(20, False), T(90, False)], [T(40, False)] * 3)
+    assert fine.value == pytest.approx(0.5) and fine.bound == ""
+    upper = common.time_ratio([T(10, False)], [T(100, True)])
+    assert upper.value == pytest.approx(0.1) and upper.bound == "upper"
+    lower = common.time_ratio([T(100, True)], [T(50, False)])
+    assert lower.value == pytest.approx(2.0) and lower.bound == "lower"
+    assert common.time_ratio([T(100, True)], [T(100, True)]).bound == "uninformative"
+    assert "≤" in upper.describe() and "≥" in lower.describe()
+
+
+def test_the_machine_header_names_cpu_isa_and_threads():
+    line = common.machine_header()
+    assert line.startswith("# machine: ") and "ISA" in line and "torch thread" in line
+
+
+def test_the_split_is_stratified_60_20_20_and_seeded():
+    y = np.array(["a"] * 50 + ["b"] * 10 + ["c"] * 3)
+    s = suite.stratified_split(y, seed=0)
+    for label, n in (("a", 50), ("b", 10), ("c", 3)):
+        part = s[y == label]
+        assert (part == "test").sum() == max(1, round(0.2 * n))
+        assert (part == "dev").sum() == max(1, round(0.2 * n))
+    assert (suite.stratified_split(y, seed=0) == s).all()
+    assert not (suite.stratified_split(y, seed=1) == s).all()
+
+
+def test_the_ts_reader_parses_a_univariate_ucr_file(tmp_path):
+    path = tmp_path / "X_TRAIN.ts"
+    path.write_text(
+        "# a comment\n@problemName X\n@univariate true\n@classLabel true 1 2\n@data\n"
+        "1.0,2.0,3.5:1\n-1,0,1:2\n"
+    )
+    x, y = suite.read_ts(path)
+    assert x.shape == (2, 1, 3) and x.dtype == np.float32
+    assert x[0, 0].tolist() == [1.0, 2.0, 3.5] and y.tolist() == ["1", "2"]
+
+
+def test_the_committed_list_has_both_groups_and_what_each_set_covers():
+    sets = suite.read_datasets()
+    dev = [d for d in sets if d.group == "development"]
+    held = [d for d in sets if d.group == "held_out"]
+    assert len(held) >= 6 and {d.name for d in dev} >= {"mnist1d", "digits"}
+    assert all(d.covers for d in sets) and len({d.name for d in sets}) == len(sets)
+    covered = " ".join(" ".join(d.covers) for d in held)
+    for prop in ("categorical", "missing", "imbalance", "classes", "signals"):
+        assert prop in covered
+
+
+def _row(name, group, method, acc, **kw):
+    return suite.Row(name, group, 0, method, test_acc=acc, **kw)
+
+
+def test_the_summary_of_a_known_table(tmp_path):
+    rows = [
+        _row("a", "development", "hgb", 0.90),
+        _row("a", "development", "autopilot", 0.92, budget_used=0.95),
+        _row("b", "development", "hgb", 0.80),
+        _row("b", "development", "autopilot", 0.79, budget_used=0.91),
+        _row("mnist1d", "development", "autopilot", 0.99, fresh_test_acc=0.98, budget_used=1.0),
+        _row("mnist1d", "development", "hgb", 0.70),  # images and signals are not in the delta
+        _row("mnist1d", "development", "tpe", 0.98, time_to_target_s=10.0),
+        _row("mnist1d", "development", "optuna", 0.98, time_to_target_s=40.0),
+        _row("digits", "development", "tpe", 0.97, time_to_target_s=60.0, censored=True),
+        _row("digits", "development", "optuna", 0.97, time_to_target_s=30.0),
+        _row("h", "held_out", "hgb", 0.70),
+        _row("h", "held_out", "autopilot", 0.75, budget_used=0.5),
+        _row("h", "held_out", "rf", math.nan, note="ValueError: boom"),
+    ]
+    s = suite.summarize(rows, budget_s=60)
+    assert s["dev_sets"] == 4 and s["heldout_sets"] == 1
+    assert s["dev_mean_delta_vs_hgb"] == pytest.approx((0.02 - 0.01) / 2)
+    assert s["dev_min_delta_vs_hgb"] == pytest.approx(-0.01)
+    assert s["heldout_mean_delta_vs_hgb"] == pytest.approx(0.05)
+    assert s["min_budget_used"] == pytest.approx(0.5)
+    assert s["mnist1d_median_test"] == 0.99 and s["mnist1d_median_fresh_test"] == 0.98
+    assert s["search_fair_time_ratio_mnist1d"] == pytest.approx(0.25)
+    assert s["search_fair_time_ratio_second"] == pytest.approx(2.0)  # a lower bound, censored
+    line = suite.last_line(s)
+    assert line.startswith("dev_sets=4 ") and "search_fair_time_ratio_second=2.0000" in line
+
+    suite.write_table(rows, tmp_path, s, "# machine: test")
+    with open(tmp_path / "suite.csv") as handle:
+        read = list(csv.DictReader(handle))
+    assert len(read) == len(rows) and read[-1]["note"] == "ValueError: boom"
+    md = (tmp_path / "suite.md").read_text()
+    assert md.startswith("# machine: test") and md.rstrip().endswith(line)
+    assert (tmp_path / "suite.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
