@@ -47,6 +47,9 @@ class RunRecord(BaseModel):
     data: str = ""
     seed: int | None = None
     config: dict[str, Any] = Field(default_factory=dict)
+    filled: list[str] = Field(
+        default_factory=list, description="what --impute did to each column with missing values"
+    )
     versions: dict[str, str] = Field(default_factory=dict)
     started: str = Field(default_factory=_now)
     finished: str | None = None

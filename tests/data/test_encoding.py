@@ -37,8 +37,10 @@ def test_encode_frame_refuses_missing_extra_and_unknown(table_csv):
         encode_frame(pd.DataFrame({"age": [1, 2], "color": ["red", "purple"]}), enc, file="p.csv")
     with pytest.raises(InvalidInputError, match=r"column 'age' is numeric but row 1 holds.*'old'"):
         encode_frame(pd.DataFrame({"age": ["1", "old"], "color": ["red", "red"]}), enc)
+    none = LoadOptions(id="id", weight="weight", source="site", impute="none")
+    strict = load_dataset(str(table_csv), none)
     with pytest.raises(InvalidInputError, match=r"missing \(NaN\).*age \(1\).*--impute"):
-        encode_frame(pd.DataFrame({"age": [None, 2.0], "color": ["red", "red"]}), enc)
+        encode_frame(pd.DataFrame({"age": [None, 2.0], "color": ["red", "red"]}), strict.encoding)
 
 
 def test_imputed_encoding_fills_new_data_with_training_values(write_csv):
@@ -61,3 +63,86 @@ def test_array_encoding_round_trip(tmp_path):
     assert out.tolist() == [[3.0, 6.0]]
     with pytest.raises(InvalidInputError, match=r"shape \(3,\) but \(2,\) was expected"):
         encode_array(np.zeros((1, 3)), enc)
+
+
+def test_impute_auto_adds_indicators_and_a_missing_category_and_fills_with_the_train_median(
+    write_csv,
+):
+    import torch
+
+    from orthotune.data import Normalizer, make_split
+    from orthotune.data._prepare import prepare
+
+    path = write_csv(
+        "a,b,c,label,split\n1,7,x,p,train\n,8,x,q,train\n5,9,,p,train\n3,6,y,q,train\n"
+        "100,,y,p,dev\n,5,x,q,test\n"
+    )
+    ds = load_dataset(str(path), LoadOptions(split_col="split"))  # auto is the default
+    enc = ds.encoding
+    assert enc.impute == "auto"
+    assert enc.feature_names == [
+        "a",
+        "a (missing)",
+        "b",
+        "b (missing)",
+        "c=x",
+        "c=y",
+        "c=(missing)",
+    ]
+    assert enc.filled() == [
+        "a: 2 missing → the train median, plus a 0/1 'was missing' column",
+        "b: 1 missing → the train median, plus a 0/1 'was missing' column",
+        "c: 1 missing → the category '(missing)'",
+    ]
+    x = ds.x.numpy()
+    assert np.isnan(x[1, 0]) and x[1, 1] == 1.0 and x[0, 1] == 0.0  # NaN left for the normalizer
+    assert x[2, 4:].tolist() == [0.0, 0.0, 1.0]
+    data = prepare(ds, make_split(ds, seed=0))
+    norm = data.normalizer
+    # the train median of a is median(1, 5, 3) = 3 — the dev row's 100 takes no part
+    assert norm.fill[0] == 3.0 and norm.fill[2] == 7.5
+    raw = torch.tensor([[np.nan, 1.0, np.nan, 1.0, 1.0, 0.0, 0.0]])
+    expected = (
+        torch.tensor([[3.0, 1.0, 7.5, 1.0, 1.0, 0.0, 0.0]], dtype=torch.float64)
+        - torch.as_tensor(norm.mean)
+    ) / torch.as_tensor(norm._scale)
+    assert torch.allclose(norm(raw).double(), expected, atol=1e-6)
+    assert not torch.isnan(data.train.x).any() and not torch.isnan(data.test.x).any()
+    again = Normalizer.from_state_dict(json.loads(json.dumps(norm.state_dict())))
+    assert again.fill.tolist() == norm.fill.tolist()
+    # prediction rows: NaN where training had none (a → the median, no indicator), columns in
+    # another order, ignored role columns
+    new = pd.DataFrame({"c": [None, "y"], "b": [None, 1.0], "a": [2.0, None], "label": ["p", "q"]})
+    out = encode_frame(new, enc)
+    assert np.isnan(out[0, 2]) and out[0, 3] == 1.0 and out[0, 4:].tolist() == [0.0, 0.0, 1.0]
+    assert out[1, 1] == 1.0 and out[1, 5] == 1.0
+
+
+def test_impute_none_still_refuses_missing_values_in_one_line(write_csv):
+    path = write_csv("a,label\n1,p\n,q\n3,p\n")
+    with pytest.raises(
+        InvalidInputError, match=r"missing \(NaN\) values in 1 column\(s\): a \(1\).*--impute auto"
+    ):
+        load_dataset(str(path), LoadOptions(impute="none"))
+
+
+def test_a_nan_in_a_column_complete_in_training_gets_the_train_median(write_csv):
+    from orthotune.data import make_split
+    from orthotune.data._prepare import prepare
+
+    path = write_csv("a,c,label\n1,x,p\n2,y,q\n3,x,p\n4,y,q\n5,x,p\n6,y,q\n")
+    ds = load_dataset(str(path))
+    assert ds.encoding.filled() == [] and ds.encoding.feature_names == ["a", "c=x", "c=y"]
+    data = prepare(ds, make_split(ds, seed=0))
+    train_a = ds.x[data.split.train, 0].numpy()
+    out = encode_frame(pd.DataFrame({"a": [None], "c": [None]}), ds.encoding)
+    assert out[0, 1:].tolist() == [0.0, 0.0]  # no category: all zeros
+    filled = data.normalizer(torch_tensor(out))[0, 0].item()
+    expected = (np.median(train_a) - data.normalizer.mean[0]) / data.normalizer._scale[0]
+    assert filled == pytest.approx(expected, abs=1e-5)
+
+
+def torch_tensor(x):
+    import torch
+
+    return torch.from_numpy(x)

@@ -32,7 +32,7 @@ def test_inspect_csv_reports_nan_sources_split_and_warnings(write_csv):
     rows.append("1,1,a,z")  # the same input as the previous row with another label
     path = write_csv("\n".join(rows) + "\n")
     report = inspect_data(str(path), LoadOptions(source="site"), seed=3)
-    assert report.n == 62 and report.input_shape == [2]
+    assert report.n == 62 and report.input_shape == [3]  # f, "f (missing)", g
     assert [(c.name, c.count) for c in report.classes] == [("x", 22), ("y", 20), ("z", 20)]
     assert report.imbalance_ratio == 22 / 20
     assert [(c.column, c.nan) for c in report.nonfinite] == [("f", 2)]
@@ -42,7 +42,10 @@ def test_inspect_csv_reports_nan_sources_split_and_warnings(write_csv):
     assert sizes == {"train": 26, "train-dev": 12, "dev": 12, "test": 12}
     assert all(set(p.sources) == {"a", "b"} for p in report.split.parts)
     assert report.conflicts.groups >= 1
-    assert any("--impute" in w for w in report.warnings)
+    assert report.impute == "auto" and not any("--impute" in w for w in report.warnings)
+    assert report.filled == ["f: 2 missing → the train median, plus a 0/1 'was missing' column"]
+    strict = inspect_data(str(path), LoadOptions(source="site", impute="none"), seed=3)
+    assert any("--impute" in w for w in strict.warnings) and strict.filled == []
     parsed = InspectReport.model_validate_json(report.model_dump_json())
     assert parsed == report and json.loads(report.model_dump_json())["schema_version"] == 1
 

@@ -96,4 +96,7 @@ def test_lenient_load_reports_nonfinite(write_csv):
     path = write_csv("a,b,label\n1,inf,p\n,2,q\n,3,p\n")
     loaded = load_with_report(str(path), allow_nonfinite=True)
     assert loaded.nonfinite.nan == {"a": 2} and loaded.nonfinite.inf == {"b": 1}
-    assert torch.isnan(loaded.dataset.x[1, 0]) and torch.isinf(loaded.dataset.x[0, 1])
+    # auto: a's NaN stay for the normalizer, a 0/1 "was missing" column follows a
+    assert loaded.dataset.encoding.feature_names == ["a", "a (missing)", "b"]
+    assert torch.isnan(loaded.dataset.x[1, 0]) and loaded.dataset.x[1, 1] == 1.0
+    assert torch.isinf(loaded.dataset.x[0, 2])

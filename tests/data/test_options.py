@@ -8,7 +8,7 @@ from orthotune.data import LoadOptions
 
 def test_defaults_and_roles():
     options = LoadOptions()
-    assert options.impute == "none" and options.drop == () and options.role_columns() == {}
+    assert options.impute == "auto" and options.drop == () and options.role_columns() == {}
     options = LoadOptions(target="y", weight="w", drop=["a", "b"], split_col="part")
     assert options.role_columns() == {"--target": "y", "--weight": "w", "--split-col": "part"}
     assert options.column_flags_given() == ["--target", "--weight", "--split-col", "--drop"]

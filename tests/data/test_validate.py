@@ -25,9 +25,9 @@ CSV_CASES = [
     ),
     (
         "a,b,label\n1,2,x\n,4,y\n,6,x\n3,,y\n",
-        {},
+        {"impute": "none"},
         r"missing \(NaN\) values in 2 column\(s\): "
-        r"a \(2\), b \(1\): use --impute mean or --impute median",
+        r"a \(2\), b \(1\): use --impute auto \(the default\), mean or median",
     ),
     (
         "a,b,label\n1,inf,x\n3,-inf,y\n",
@@ -192,7 +192,7 @@ def test_npz_problems(tmp_path, arrays, match):
     path = tmp_path / "d.npz"
     np.savez(path, **arrays)
     with pytest.raises(InvalidInputError, match=match):
-        load_dataset(str(path))
+        load_dataset(str(path), LoadOptions(impute="none"))
 
 
 def test_npz_with_python_objects_is_refused(tmp_path):

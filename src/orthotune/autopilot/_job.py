@@ -43,6 +43,7 @@ class TuneSummary(BaseModel):
     decisions: DecisionLog
     seconds: float
     models_trained: int
+    filled: list[str] = Field(default_factory=list)  # what --impute filled, per column
 
 
 def tune_autopilot(
@@ -64,7 +65,7 @@ def tune_autopilot(
     import optuna
 
     from orthotune._rundir import RunDir, RunRecord
-    from orthotune.data import load_dataset, make_split
+    from orthotune.data import describe_filled, load_dataset, make_split
     from orthotune.data._prepare import prepare
     from orthotune.search._executor import test_metrics as score_test
     from orthotune.search._storage import open_storage, open_study
@@ -86,6 +87,7 @@ def tune_autopilot(
         command="tune",
         data=data_spec,
         seed=settings.seed,
+        filled=describe_filled(ds),
         config={
             "strategy": "autopilot",
             "budget_s": settings.budget_s,
@@ -147,6 +149,7 @@ def tune_autopilot(
         decisions=result.log,
         seconds=seconds,
         models_trained=len(result.trained),
+        filled=record.filled,
     )
     run.write_run(
         record.model_copy(

@@ -2,7 +2,7 @@
 
 Use them as parameter types and pass the values to ``load_options`` / ``split_policy``::
 
-    def train(data: DataArg, target: TargetOpt = None, ..., impute: ImputeOpt = "none"):
+    def train(data: DataArg, target: TargetOpt = None, ..., impute: ImputeOpt = "auto"):
         options = load_options(target=target, ..., impute=impute)
 
 This module imports only typer (the option objects are built at ``--help`` time); pydantic and
@@ -66,8 +66,10 @@ ImputeOpt = Annotated[
     str,
     typer.Option(
         "--impute",
-        metavar="none|mean|median",
-        help="Fill NaN with the column mean or median (none: NaN is an error).",
+        metavar="auto|none|mean|median",
+        help="auto (default): numeric NaN → the train median plus a 0/1 'was missing' column, "
+        "categorical NaN → a 'missing' category; mean|median: fill with that statistic; "
+        "none: NaN is an error.",
     ),
 ]
 SplitRatiosOpt = Annotated[
@@ -98,7 +100,7 @@ def load_options(
     drop: list[str] | None = None,
     split_col: str | None = None,
     dev_source: str | None = None,
-    impute: str = "none",
+    impute: str = "auto",
 ) -> LoadOptions:
     """The ``LoadOptions`` of the flags; ``InvalidInputError`` (exit 2) for a bad ``--impute``."""
     from orthotune._errors import InvalidInputError
@@ -107,7 +109,8 @@ def load_options(
     method = impute.strip().lower()
     if method not in IMPUTE_METHODS:
         raise InvalidInputError(
-            f"--impute {impute!r} is not accepted; accepted: {', '.join(IMPUTE_METHODS)}"
+            f"--impute {impute!r} is not accepted; accepted: {', '.join(IMPUTE_METHODS)}; fix: "
+            "leave it out for auto"
         )
     return LoadOptions(
         target=target,

@@ -52,6 +52,8 @@ def render_autopilot(summary: Any) -> None:
     from rich.table import Table
 
     console = Console()
+    for line in summary.filled:
+        console.print(f"[dim]filled: {line}[/]")
     log = summary.decisions
     table = Table(title="Decision log: one knob at a time", title_justify="left")
     for col, just in (
@@ -205,6 +207,8 @@ def render_search(summary: Any) -> None:
     )
     for note in summary.notes:
         console.print(f"[dim]note: {note}[/]")
+    for line in summary.filled:
+        console.print(f"[dim]filled: {line}[/]")
     if summary.chosen is None:
         console.print("[red]no model chosen[/]: " + (board.note or "no eligible trial"))
         return

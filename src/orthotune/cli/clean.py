@@ -58,7 +58,7 @@ def clean(
     drop: DropOpt = None,
     split_col: SplitColOpt = None,
     dev_source: DevSourceOpt = None,
-    impute: ImputeOpt = "none",
+    impute: ImputeOpt = "auto",
     method: MethodOpt = "confident",
     apply: ApplyOpt = "none",
     out: OutOpt = None,

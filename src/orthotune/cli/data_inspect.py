@@ -32,7 +32,7 @@ def inspect(
     drop: DropOpt = None,
     split_col: SplitColOpt = None,
     dev_source: DevSourceOpt = None,
-    impute: ImputeOpt = "none",
+    impute: ImputeOpt = "auto",
     split_ratios: SplitRatiosOpt = None,
     train_dev: TrainDevOpt = None,
     as_json: JsonFlag = False,
@@ -95,6 +95,8 @@ def render(report: Any) -> None:
         "NaN / inf",
         f"{nan:,} / {inf:,}" + (f" (--impute {report.impute})" if report.impute != "none" else ""),
     )
+    for line in report.filled:
+        overview.add_row("filled", line)
     d, c = report.duplicates, report.conflicts
     overview.add_row(
         "duplicates",

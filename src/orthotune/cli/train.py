@@ -169,7 +169,7 @@ def train(
     drop: DropOpt = None,
     split_col: SplitColOpt = None,
     dev_source: DevSourceOpt = None,
-    impute: ImputeOpt = "none",
+    impute: ImputeOpt = "auto",
     split_ratios: SplitRatiosOpt = None,
     train_dev: TrainDevOpt = None,
     as_json: JsonFlag = False,
@@ -185,7 +185,7 @@ def train(
     from orthotune._rundir import RunDir, RunRecord
     from orthotune.cli._common import emit, show_progress
     from orthotune.cli._data_options import load_options, split_policy
-    from orthotune.data import load_dataset, make_split
+    from orthotune.data import describe_filled, load_dataset, make_split
     from orthotune.search import parse_duration
     from orthotune.train import ProgressCallback, library_versions
     from orthotune.train._precision import check_precision, resolve_precision
@@ -272,6 +272,7 @@ def train(
         command="train",
         data=data,
         seed=seed,
+        filled=describe_filled(dataset),
         config={
             "model": spec.model_dump(mode="json"),
             "train": train_config.model_dump(mode="json"),
@@ -315,7 +316,9 @@ def train(
         run.write_diagnosis(diagnosis)
     from orthotune.report import render_report
 
-    summary = summary.model_copy(update={"report": str(render_report(run.path))})
+    summary = summary.model_copy(
+        update={"report": str(render_report(run.path)), "filled": record.filled}
+    )
     emit(summary, as_json=as_json, render=render)
 
 
@@ -387,6 +390,8 @@ def render(summary: Any) -> None:
         f"model: {summary.spec.kind}, {summary.parameters:,} parameters, "
         f"{summary.flops_per_example:,} FLOPs per example"
     )
+    for line in summary.filled:
+        out.print(f"filled: {line}")
     out.print(f"run folder: {summary.run_dir} (model in {summary.model_dir})")
     if summary.report:
         out.print(f"report: {summary.report}")

@@ -81,7 +81,7 @@ def tune(
     drop: DropOpt = None,
     split_col: SplitColOpt = None,
     dev_source: DevSourceOpt = None,
-    impute: ImputeOpt = "none",
+    impute: ImputeOpt = "auto",
     split_ratios: SplitRatiosOpt = None,
     train_dev: TrainDevOpt = None,
     as_json: JsonFlag = False,

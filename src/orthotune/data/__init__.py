@@ -13,6 +13,7 @@ from orthotune.data._encoding import (
     ArrayEncoding,
     ColumnEncoding,
     TableEncoding,
+    describe_filled,
     encode_array,
     encode_frame,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "cache_dir",
     "class_balance_weights",
     "controlled_round",
+    "describe_filled",
     "encode_array",
     "encode_frame",
     "find_duplicates",

@@ -2,14 +2,21 @@
 
 A column whose non-missing values are all numbers is a numeric feature; a column whose values are
 all non-numeric text is categorical and one-hot encoded (categories sorted); anything in between is
-an error that names the first stray value. ``--impute mean|median`` fills NaN in numeric columns
-(with the column's mean or median) and in categorical ones (with the most frequent category).
+an error that names the first stray value. ``--impute auto`` (the default) gives each numeric
+column that had missing values a 0/1 "was missing" feature beside it and leaves its NaN for the
+``Normalizer``, which fills them with the **train** median (a learned statistic, like μ and σ²);
+a categorical column that had missing values gets a ``(missing)`` category. At prediction time a
+NaN in a column that was complete in training is handled the same way (the train median; no
+category, i.e. all zeros, for a categorical column). ``--impute mean|median`` fills NaN in numeric
+columns (with the column's mean or median) and in categorical ones (with the most frequent
+category).
 The fitted ``TableEncoding`` is plain JSON (pydantic) and is saved with a model, so that
 ``encode_frame`` turns a prediction file into the same features, refusing missing or unexpected
 columns by name. NPZ arrays get an ``ArrayEncoding`` (input shape and fill values).
 
-The fill values come from all rows of the file, before the split (a NaN-filling statistic, not
-a learned one); normalization, which is learned, uses train statistics only.
+Under mean|median the fill values come from all rows of the file, before the split; under auto
+the median is the training part's, and normalization, which is learned, uses train statistics
+only. NPZ arrays under auto are filled like median (per feature, all rows), without indicators.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MAX_CATEGORIES = 100
+MISSING_CATEGORY = "(missing)"  # the category --impute auto gives missing categorical values
 _MISSING_WORDS = ("", "nan", "na", "n/a", "null", "none", "<na>")
 
 
@@ -48,11 +56,27 @@ class ColumnEncoding(BaseModel):
     kind: Literal["numeric", "categorical"]
     categories: list[str] = Field(default_factory=list)
     fill: float | str | None = Field(default=None, description="what NaN becomes (--impute)")
+    indicator: bool = Field(
+        default=False, description="a 0/1 'was missing' feature follows (--impute auto)"
+    )
+    missing: int = Field(default=0, description="missing values in the data it was fitted on")
 
     def feature_names(self) -> list[str]:
         if self.kind == "numeric":
-            return [self.name]
+            return [self.name] + ([f"{self.name} (missing)"] if self.indicator else [])
         return [f"{self.name}={c}" for c in self.categories]
+
+    def filled(self) -> str | None:
+        """What happened to this column's missing values, in words (None: it had none)."""
+        if not self.missing or (self.fill is None and not self.indicator):
+            return None
+        if self.indicator:
+            how = "the train median, plus a 0/1 'was missing' column"
+        elif self.fill == MISSING_CATEGORY:
+            how = f"the category {MISSING_CATEGORY!r}"
+        else:
+            how = repr(self.fill)
+        return f"{self.name}: {self.missing} missing → {how}"
 
 
 class TableEncoding(BaseModel):
@@ -75,6 +99,10 @@ class TableEncoding(BaseModel):
     def feature_names(self) -> list[str]:
         return [name for col in self.columns for name in col.feature_names()]
 
+    def filled(self) -> list[str]:
+        """One line per column whose missing values were filled, saying with what."""
+        return [line for col in self.columns if (line := col.filled()) is not None]
+
 
 class ArrayEncoding(BaseModel):
     """The fitted encoding of NPZ features: their shape and the NaN fill per feature."""
@@ -86,6 +114,14 @@ class ArrayEncoding(BaseModel):
     input_shape: list[int]
     impute: Impute = "none"
     fill: list[float] | None = None
+    missing: int = 0  # missing values in the data it was fitted on
+
+    def filled(self) -> list[str]:
+        """What happened to the missing values, in words ([] when there were none)."""
+        if not self.missing or self.fill is None:
+            return []
+        how = "the mean" if self.impute == "mean" else "the median"
+        return [f"x: {self.missing} missing → {how} of their feature (over all examples)"]
 
 
 @dataclass
@@ -139,12 +175,15 @@ def _fit_column(
         )
     is_number = _is_number(scan)
     is_text = present & ~is_number
+    missing = int(scan.missing.sum())
     if not is_text.any():  # numeric
+        if impute == "auto":  # the Normalizer fills NaN with the train median
+            return ColumnEncoding(name=name, kind="numeric", indicator=missing > 0, missing=missing)
         fill = None
         if impute != "none":
             finite = scan.numbers[np.isfinite(scan.numbers)]
             fill = float(np.mean(finite) if impute == "mean" else np.median(finite))
-        return ColumnEncoding(name=name, kind="numeric", fill=fill)
+        return ColumnEncoding(name=name, kind="numeric", fill=fill, missing=missing)
     if is_number.any():  # mixed: name the first value of the minority kind
         if is_number.sum() >= is_text.sum():
             row = int(np.flatnonzero(is_text)[0])
@@ -158,11 +197,16 @@ def _fit_column(
     categories, counts = np.unique(values.astype(str), return_counts=True)
     if len(categories) > MAX_CATEGORIES or (len(categories) == n_rows and n_rows >= 20):
         raise too_many_categories(name, len(categories), n_rows, origin)
+    names = [str(c) for c in categories]
     fill = None
-    if impute != "none":
+    if impute == "auto":
+        if missing:
+            names.append(MISSING_CATEGORY)
+            fill = MISSING_CATEGORY
+    elif impute != "none":
         fill = str(categories[int(np.argmax(counts))])  # most frequent; ties: first in order
     return ColumnEncoding(
-        name=name, kind="categorical", categories=[str(c) for c in categories], fill=fill
+        name=name, kind="categorical", categories=names, fill=fill, missing=missing
     )
 
 
@@ -244,9 +288,11 @@ def encode_table(
                 report.nan[col.name] = int(nan.sum())
                 if col.fill is not None:
                     values[nan] = float(col.fill)
-                else:
+                elif encoding.impute != "auto":  # auto: the Normalizer's train median
                     unfilled[col.name] = int(nan.sum())
             blocks.append(values[:, None])
+            if col.indicator:
+                blocks.append(nan[:, None].astype(np.float64))
         else:
             texts = scan.texts if scan.texts is not None else frame[col.name].astype(str)
             texts = np.asarray(texts, dtype=object)
@@ -257,7 +303,7 @@ def encode_table(
                     texts = texts.copy()
                     texts[missing] = col.fill
                     missing = np.zeros(n, dtype=bool)
-                else:
+                elif encoding.impute != "auto":  # auto: no category, all zeros
                     unfilled[col.name] = int(missing.sum())
             codes = pd.Index(col.categories).get_indexer(texts.astype(str)).astype(np.int64)
             codes[missing] = -1
@@ -297,13 +343,14 @@ def encode_frame(frame: pd.DataFrame, encoding: TableEncoding, *, file: str = "d
 def fit_array_encoding(x: np.ndarray, *, impute: Impute) -> ArrayEncoding:
     """Fill values per (flattened) feature from the finite values of ``x`` under --impute."""
     fill = None
-    if impute != "none":
+    missing = int(np.isnan(x).sum()) if np.issubdtype(x.dtype, np.floating) else 0
+    if impute != "none":  # auto fills arrays like median (no indicators)
         flat = x.reshape(len(x), -1).astype(np.float64)
         flat = np.where(np.isfinite(flat), flat, np.nan)
         with np.errstate(all="ignore"):
             stat = np.nanmean(flat, axis=0) if impute == "mean" else np.nanmedian(flat, axis=0)
         fill = np.nan_to_num(stat, nan=0.0).tolist()
-    return ArrayEncoding(input_shape=list(x.shape[1:]), impute=impute, fill=fill)
+    return ArrayEncoding(input_shape=list(x.shape[1:]), impute=impute, fill=fill, missing=missing)
 
 
 def array_feature_name(j: int, shape: Sequence[int]) -> str:
@@ -342,3 +389,10 @@ def encode_array(
         unfilled = report.nan if encoding.fill is None else {}
         check_finite(unfilled, report.inf, report.first_inf, origin, impute="none")
     return flat.reshape(x.shape).astype(np.float32), report
+
+
+def describe_filled(dataset) -> list[str]:
+    """One line per column whose missing values ``dataset``'s encoding filled, saying with what
+    (what the terminal, ``data inspect`` and ``run.json`` show); [] for built-ins."""
+    encoding = getattr(dataset, "encoding", None)
+    return [] if encoding is None else encoding.filled()

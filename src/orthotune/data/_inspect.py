@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from orthotune._errors import InvalidInputError
 from orthotune.data._dataset import SPLIT_PARTS, Dataset
-from orthotune.data._encoding import NonFinite
+from orthotune.data._encoding import NonFinite, describe_filled
 from orthotune.data._load import load_with_report
 from orthotune.data._options import LoadOptions
 from orthotune.data._split import Split, SplitPolicy, make_split
@@ -96,6 +96,9 @@ class InspectReport(BaseModel):
     weights: dict[str, float] | None = Field(default=None, description="min, mean, max of s(i)")
     nonfinite: list[NonFiniteColumn] = Field(default_factory=list)
     impute: str = "none"
+    filled: list[str] = Field(
+        default_factory=list, description="what --impute does to each column with missing values"
+    )
     sources: list[Count] | None = None
     human_error: float | None = None
     bayes_error: float | None = None
@@ -275,7 +278,8 @@ def inspect_data(
         total = sum(c.nan for c in nonfinite)
         if total:
             warnings.append(
-                f"{total} missing (NaN) values: training refuses them; use --impute mean|median"
+                f"{total} missing (NaN) values: training refuses them under --impute none; "
+                "leave --impute at auto, or use mean|median"
             )
         if any(c.inf for c in nonfinite):
             warnings.append("infinite values: training refuses them; fix or --drop the columns")
@@ -308,6 +312,7 @@ def inspect_data(
         weights=weights,
         nonfinite=nonfinite,
         impute=options.impute,
+        filled=describe_filled(ds),
         sources=None if ds.source is None else _counts(ds.source),
         human_error=ds.reference.human_error,
         bayes_error=ds.reference.bayes_error,

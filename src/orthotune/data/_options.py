@@ -1,8 +1,8 @@
 """``LoadOptions``: the data options every command that takes DATA shares (DESIGN.md).
 
 ``--target COL``, ``--weight COL``, ``--source COL``, ``--id COL``, ``--drop COL…``,
-``--split-col COL``, ``--dev-source NAME``, ``--impute none|mean|median``. Column options apply to
-CSV and Parquet files; ``--dev-source`` and ``--impute`` apply to every kind of DATA.
+``--split-col COL``, ``--dev-source NAME``, ``--impute auto|none|mean|median``. Column options
+apply to CSV and Parquet files; ``--dev-source`` and ``--impute`` apply to every kind of DATA.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Impute = Literal["none", "mean", "median"]
-IMPUTE_METHODS: tuple[str, ...] = ("none", "mean", "median")
+Impute = Literal["auto", "none", "mean", "median"]
+IMPUTE_METHODS: tuple[str, ...] = ("auto", "none", "mean", "median")
 
 # Column names tried, in order, when no --target is given.
 DEFAULT_TARGETS: tuple[str, ...] = ("label", "target", "y", "class")
@@ -35,8 +35,10 @@ class LoadOptions(BaseModel):
     )
     dev_source: str | None = Field(default=None, description="build dev and test from this source")
     impute: Impute = Field(
-        default="none",
-        description="fill NaN with the column mean or median (none: NaN is an error)",
+        default="auto",
+        description="auto: numeric NaN → the train median plus a 0/1 'was missing' column, "
+        "categorical NaN → a 'missing' category; mean|median: fill with that statistic of the "
+        "column; none: NaN is an error",
     )
 
     def role_columns(self) -> dict[str, str]:

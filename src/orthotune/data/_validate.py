@@ -199,7 +199,8 @@ def check_finite(
         per = _names(f"{c} ({k})" for c, k in nan.items())
         raise InvalidInputError(
             f"{origin.file}: missing (NaN) values in {len(nan)} column(s): {per}: "
-            f"use --impute mean or --impute median, fill them in the file, or --drop {col}"
+            f"use --impute auto (the default), mean or median, fill them in the file, or --drop "
+            f"{col}"
         )
 
 

@@ -84,6 +84,7 @@ class SearchSummary(BaseModel):
     leaderboard: Leaderboard
     seconds: float
     report: str | None = None
+    filled: list[str] = Field(default_factory=list)  # what --impute filled, per column
     notes: list[str] = Field(default_factory=list)
 
 
@@ -224,7 +225,7 @@ def tune_search(
     import optuna
 
     from orthotune._rundir import RunRecord
-    from orthotune.data import load_dataset, make_split
+    from orthotune.data import describe_filled, load_dataset, make_split
     from orthotune.data._prepare import prepare
     from orthotune.search._best import best_trial, leaderboard
     from orthotune.search._budget import Budget, Stop, StopReason
@@ -288,6 +289,7 @@ def tune_search(
             command="tune",
             data=data_spec,
             seed=seed,
+            filled=describe_filled(ds),
             config={
                 "strategy": strategy,
                 "executor": executor,
@@ -480,6 +482,7 @@ def tune_search(
         stop_message=stop.message if stop else "",
         leaderboard=board,
         seconds=0.0,
+        filled=describe_filled(ds),
     )
     if best is not None:
         _finish_best(summary, run, best, data, ds, space, human, bayes, device, precision, seed)

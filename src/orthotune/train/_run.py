@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from orthotune._errors import InvalidInputError
 from orthotune._rundir import RunDir
@@ -227,6 +227,7 @@ class TrainSummary(BaseModel):
     device: str
     seed: int
     report: str | None = None  # the run's report.html
+    filled: list[str] = Field(default_factory=list)  # what --impute filled, per column
 
 
 @dataclass
