@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -57,6 +58,13 @@ def test_render_report_writes_run_dir_report_atomically(tmp_path: Path) -> None:
     assert path == run / "report.html"
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == []  # no temp left
+    # the umask's mode, like every other file of the run (mkstemp alone would leave 0600)
+    assert path.stat().st_mode & 0o777 == (run / "run.json").stat().st_mode & 0o777
+    old = os.umask(0o022)
+    try:
+        assert render_report(run).stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)
 
 
 def test_user_strings_are_escaped(tmp_path: Path) -> None:

@@ -8,11 +8,10 @@ and file names, tags, model names) reaches the page through jinja2's autoescapin
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from orthotune._io import atomic_write_text
 from orthotune.report import _figures as figures
 from orthotune.report._sections import (
     ReportInfo,
@@ -95,20 +94,9 @@ def render_html(info: ReportInfo) -> str:
 
 
 def write_report(info: ReportInfo, out: str | Path) -> Path:
-    """Render and write atomically (temp file in the same folder, fsync, ``os.replace``)."""
-    path = Path(out)
-    html = render_html(info)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Render and write atomically (``_io.atomic_write_text``: the umask's mode, like every
+    other file of a run)."""
+    path = atomic_write_text(out, render_html(info))
     logger.info("report written to %s", path)
     return path
 
