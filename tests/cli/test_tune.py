@@ -21,9 +21,15 @@ def test_tune_autopilot_leaves_a_complete_run_folder(run_cli, tmp_path):
         "study.db",
         "diagnosis.json",
         "decisions.json",
+        "calibration.json",
         "report.html",
     ):
         assert (out / name).is_file(), name
+    # small data: the temperature is fitted on the fold models' out-of-fold logits
+    assert "out-of-fold logits" in summary["calibration"]
+    ids = json.loads((out / "split.json").read_text())["ids"]
+    pooled = len(ids["train"]) + len(ids["dev"])
+    assert json.loads((out / "calibration.json").read_text())["n"] == pooled
     chosen = summary["chosen"]
     assert (out / "models" / "best").read_text().strip() == chosen
     assert (out / "models" / chosen / "manifest.json").is_file()

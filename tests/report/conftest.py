@@ -349,6 +349,16 @@ def write_run_folder(
             ],
         },
     )
+    # calibration.json as train / tune write it: temperature scaling of over-confident logits
+    from orthotune.metrics import calibrate_temperature
+
+    logits = rng.normal(scale=2.0, size=(300, len(names)))
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = (rng.random(300)[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
+    _dump(
+        root / "calibration.json",
+        calibrate_temperature(logits * 3, y, seed=0).model_dump(mode="json"),
+    )
     return root
 
 

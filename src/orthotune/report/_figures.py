@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from orthotune.metrics import ReliabilityBin, TemperatureScaling
 from orthotune.report._sections import (
     ConfusionInfo,
     Curve,
@@ -33,6 +34,7 @@ __all__ = [
     "ladder_figure",
     "pareto_figure",
     "progress_figure",
+    "reliability_figure",
     "schedule_figure",
     "trials_figure",
 ]
@@ -443,4 +445,37 @@ def pareto_figure(study: StudyInfo) -> str:
         ax.set_xlabel(x_name)
         ax.set_ylabel(y_name)
         ax.legend(fontsize=8)
+        return _uri(fig)
+
+
+# ----------------------------------------------------------------------------- calibration
+def _xy(bins: list[ReliabilityBin]) -> tuple[list[float], list[float], list[int]]:
+    full = [b for b in bins if b.count and b.confidence is not None and b.accuracy is not None]
+    return [b.confidence for b in full], [b.accuracy for b in full], [b.count for b in full]
+
+
+def reliability_figure(calibration: TemperatureScaling) -> str:
+    """Accuracy against mean confidence per confidence bin: before (T = 1) and after the
+    temperature (out-of-fold probabilities); the diagonal is perfect calibration. Point areas
+    follow the number of examples in each bin."""
+    with _style():
+        fig, ax = _figure(4.4, 3.6)
+        ax.plot([0, 1], [0, 1], color="#9aa5b1", lw=1.0, ls="--", label="perfectly calibrated")
+        series = [("T = 1", calibration.reliability_before, calibration.ece_before, PALETTE[1])]
+        if calibration.reliability_after and calibration.fitted_temperature is not None:
+            label = f"T = {calibration.fitted_temperature:.3g} (out of fold)"
+            series.append((label, calibration.reliability_after, calibration.ece_after, PALETTE[0]))
+        biggest = max((b.count for _, bins, _, _ in series for b in bins), default=1) or 1
+        for label, bins, ece, colour in series:
+            xs, ys, counts = _xy(bins)
+            ax.plot(xs, ys, color=colour, lw=1.4, label=f"{label}: ECE {100 * (ece or 0):.2f} %")
+            ax.scatter(xs, ys, s=[12 + 120 * c / biggest for c in counts], color=colour, alpha=0.7)
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("confidence (mean of the bin)")
+        ax.set_ylabel("accuracy of the bin")
+        ax.xaxis.set_major_formatter(_percent_formatter())
+        ax.yaxis.set_major_formatter(_percent_formatter())
+        ax.legend(fontsize=8, loc="lower right")
+        fig.tight_layout()
         return _uri(fig)

@@ -31,6 +31,7 @@ SECTION_TITLES = {
     "learning-curves": "Learning curves",
     "lr-schedule": "Learning-rate schedule",
     "confusion": "Confusion matrix and per-class scores",
+    "calibration": "Calibration (temperature scaling)",
     "decisions": "Autopilot decisions",
     "search-progress": "Search progress",
     "importance": "Hyperparameter importance",
@@ -71,6 +72,8 @@ def _figures_for(info: ReportInfo) -> dict[str, Any]:
         out["schedule"] = figures.schedule_figure(info.schedule)
     if info.confusion is not None:
         out["confusion"] = figures.confusion_figure(info.confusion)
+    if info.calibration is not None:
+        out["reliability"] = figures.reliability_figure(info.calibration)
     if info.study is not None:
         if "search-progress" in sections:
             out["progress"] = figures.progress_figure(info.study)

@@ -2,7 +2,8 @@
 
 The report reads only what the other parts left in the run folder (DESIGN.md "The run folder"):
 ``run.json``, ``split.json``, ``study.db``, ``models/<name>/manifest.json`` with ``models/best``,
-``history/<name>.json``, ``diagnosis.json``, ``decisions.json`` and ``analysis/``. It computes
+``history/<name>.json``, ``diagnosis.json``, ``decisions.json``, ``calibration.json`` and
+``analysis/``. It computes
 nothing that those parts compute; it only shapes their results for display (and asks Optuna for
 hyperparameter importance on the stored study).
 
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from orthotune._errors import InvalidInputError
+from orthotune.metrics import TemperatureScaling
+from orthotune.report._calibration import read_calibration
 
 logger = logging.getLogger(__name__)
 
@@ -270,6 +273,7 @@ class ReportInfo:
     study: StudyInfo | None = None
     analyses: list[AnalysisInfo] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    calibration: TemperatureScaling | None = None  # calibration.json (temperature scaling)
 
     def section_ids(self) -> list[str]:
         """The sections this report contains, in page order."""
@@ -280,6 +284,7 @@ class ReportInfo:
             "learning-curves": self.curves is not None,
             "lr-schedule": self.schedule is not None,
             "confusion": self.confusion is not None,
+            "calibration": self.calibration is not None,
             "decisions": self.decisions is not None,
             "search-progress": study is not None and bool(study.complete),
             "importance": study is not None and bool(study.importances),
@@ -1182,6 +1187,7 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         )
     schedule = chosen_curve if chosen_curve is not None and chosen_curve.has("lr") else None
 
+    calibration = read_calibration(root, reader.notes)
     title = "orthotune report"
     data_name = next((v for k, v in (summary.facts if summary else []) if k == "Data"), None)
     if data_name:
@@ -1198,6 +1204,7 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         study=study,
         analyses=_analysis(reader),
         notes=reader.notes,
+        calibration=calibration,
     )
 
 

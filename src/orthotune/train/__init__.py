@@ -19,6 +19,7 @@ from orthotune.train._checkpoint import (
 )
 from orthotune.train._config import OPTIMIZERS, SCHEDULES, TrainConfig
 from orthotune.train._optim import decay_groups, l2_weight_decay, make_optimizer
+from orthotune.train._predict import predict_logits
 from orthotune.train._result import EpochRecord, GradientNorms, StopReason, TrainResult
 from orthotune.train._schedule import lr_factor
 from orthotune.train._trainer import DEVICES, Examples, Trainer, batch_bounds, resolve_device
@@ -50,6 +51,7 @@ __all__ = [
     "load_checkpoint",
     "lr_factor",
     "make_optimizer",
+    "predict_logits",
     "read_manifest",
     "resolve_device",
     "save_checkpoint",

@@ -7,6 +7,10 @@ normalization (train μ, σ²) and the network's input shape. The table has DESI
 ``id``, ``y_pred``, ``confidence`` (the probability of ``y_pred``), one ``p_<class>`` per class
 (summing to 1), and ``y_true``, ``split``, ``source`` when known — ``split`` comes from the run
 folder's split.json when DATA is the data the run was trained on.
+
+The probabilities are calibrated: ``softmax(logits / T)`` with the checkpoint's temperature T
+(temperature scaling fitted on dev when the model was trained; T = 1 for checkpoints written
+before, or when scaling did not lower the dev ECE). ``PredictSummary.temperature`` says which.
 """
 
 from __future__ import annotations
@@ -26,7 +30,14 @@ from orthotune._io import atomic_write_bytes, atomic_write_text
 from orthotune._rundir import resolve_model_dir
 from orthotune.train._checkpoint import Manifest, load_checkpoint
 
-__all__ = ["PredictSummary", "Predictor", "load_predictor", "predict", "write_predictions"]
+__all__ = [
+    "PredictSummary",
+    "Predictor",
+    "load_predictor",
+    "predict",
+    "predict_logits",
+    "write_predictions",
+]
 
 SCHEMA_VERSION = 1
 _TABLES = (".csv", ".parquet", ".pq")
@@ -44,6 +55,8 @@ class PredictSummary(BaseModel):
     labelled: int  # rows whose y_true is a class of the model
     error: float | None  # error rate on those rows
     split_from: str | None  # the split.json used for the split column
+    temperature: float = 1.0  # the p_ columns are softmax(logits / temperature)
+    calibrated: bool = False  # True when temperature ≠ 1 (temperature scaling fitted on dev)
 
 
 @dataclass
@@ -177,6 +190,20 @@ def _split_of(
     return parts, str(run / "split.json")
 
 
+@torch.no_grad()
+def predict_logits(
+    model: torch.nn.Module, x: torch.Tensor, *, batch_size: int = 8192
+) -> torch.Tensor:
+    """``model``'s logits [n, classes] on ``x`` [n, …] in eval mode, in batches, on CPU."""
+    model.eval()
+    device = next(model.parameters()).device
+    out = [
+        model(x[a : a + batch_size].to(device)).float().cpu()
+        for a in range(0, x.shape[0], batch_size)
+    ]
+    return torch.cat(out) if out else torch.zeros(0, 0)
+
+
 def predict(predictor: Predictor, data: str, *, options: dict[str, Any] | None = None) -> Any:
     """The predictions table (pandas DataFrame) of ``predictor`` on DATA."""
     import pandas as pd
@@ -200,12 +227,12 @@ def predict(predictor: Predictor, data: str, *, options: dict[str, Any] | None =
         x = rows.x
     spec = manifest.spec
     x = x.reshape(x.shape[0], *spec.input_shape)
-    model = predictor.model.eval()
-    probs = []
-    with torch.no_grad():
-        for a in range(0, x.shape[0], 8192):
-            probs.append(torch.softmax(model(x[a : a + 8192]), dim=1).double())
-    p = torch.cat(probs).numpy() if probs else np.zeros((0, spec.num_classes))
+    logits = predict_logits(predictor.model, x).double()
+    p = (
+        torch.softmax(logits / manifest.temperature, dim=1).numpy()
+        if len(logits)
+        else np.zeros((0, spec.num_classes))
+    )
     classes = np.asarray(manifest.class_names, dtype=object)
     pred = p.argmax(1) if len(p) else np.zeros(0, dtype=np.int64)
     columns: dict[str, Any] = {"id": rows.ids, "y_pred": classes[pred]}
@@ -259,4 +286,6 @@ def summarize(predictor: Predictor, data: str, frame: Any, out: Path) -> Predict
         labelled=labelled,
         error=error,
         split_from=split_from,
+        temperature=predictor.manifest.temperature,
+        calibrated=predictor.manifest.temperature != 1.0,
     )
