@@ -32,7 +32,8 @@ def test_tune_autopilot_leaves_a_complete_run_folder(run_cli, tmp_path):
     assert json.loads((out / "calibration.json").read_text())["n"] == pooled
     chosen = summary["chosen"]
     assert (out / "models" / "best").read_text().strip() == chosen
-    assert (out / "models" / chosen / "manifest.json").is_file()
+    manifest = json.loads((out / "models" / chosen / "manifest.json").read_text())
+    assert manifest["data"] == DATA and manifest["data_shape"] == [6]  # found again by errors
     steps = summary["decisions"]["steps"]
     assert steps[0]["problem"] == "baseline"
     assert summary["decisions"]["stop_reason"] in ("budget_spent", "no_knob_helps", "goal_reached")

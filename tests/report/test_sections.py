@@ -23,6 +23,7 @@ ALL_SECTIONS = [
     "pareto",
     "error-analysis",
     "label-issues",
+    "saliency",
 ]
 
 
@@ -192,3 +193,11 @@ def test_calibration_section_reads_the_typed_record(run_info: ReportInfo, tmp_pa
     info = read_run_folder(tmp_path)
     assert info.calibration is None and "calibration" not in info.section_ids()
     assert any(n.startswith("calibration.json could not be read") for n in info.notes)
+
+
+def test_saliency_section_reads_the_typed_record_not_a_generic_table(run_info: ReportInfo) -> None:
+    sal = run_info.saliency
+    assert sal.misclassified > 0 and sal.examples and sal.input_shape == [1, 12]
+    assert sal.mask == "object.npz" and 0 <= sal.mean_outside_share <= 1
+    assert sal.deletion.winner in sal.deletion.area
+    assert all(a.file_name != "analysis/saliency.json" for a in run_info.analyses)

@@ -127,6 +127,9 @@ def tune_autopilot(
         spec=chosen.candidate.spec,
         class_names=ds.class_names,
         feature_names=ds.feature_names,
+        data=data_spec,  # predict and errors --saliency find the run's split by it
+        data_shape=tuple(ds.input_shape),
+        data_options=None if load_options is None else load_options.model_dump(mode="json"),
         normalization=data.normalizer.state_dict(),
         encoding=None if ds.encoding is None else ds.encoding.model_dump(mode="json"),
         train_config=chosen.candidate.config,

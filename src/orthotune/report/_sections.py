@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from orthotune._errors import InvalidInputError
+from orthotune.analysis import SaliencyReport
 from orthotune.metrics import TemperatureScaling
-from orthotune.report._calibration import read_calibration
+from orthotune.report._records import CALIBRATION_FILE, SALIENCY_FILE, read_record
 
 logger = logging.getLogger(__name__)
 
@@ -274,6 +275,7 @@ class ReportInfo:
     analyses: list[AnalysisInfo] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     calibration: TemperatureScaling | None = None  # calibration.json (temperature scaling)
+    saliency: SaliencyReport | None = None  # analysis/saliency.json (errors --saliency)
 
     def section_ids(self) -> list[str]:
         """The sections this report contains, in page order."""
@@ -291,6 +293,7 @@ class ReportInfo:
             "pareto": study is not None and bool(study.pareto_points),
             "error-analysis": any(a.kind != "label_issues" for a in self.analyses),
             "label-issues": any(a.kind == "label_issues" for a in self.analyses),
+            "saliency": self.saliency is not None,
             "notes": bool(self.notes),
         }
         return [name for name, ok in present.items() if ok]
@@ -928,6 +931,8 @@ def _analysis(reader: _Reader) -> list[AnalysisInfo]:
         if not path.is_file():
             continue
         relative = path.relative_to(reader.root)
+        if relative.as_posix() == SALIENCY_FILE:  # its own section
+            continue
         if path.suffix == ".json":
             info = _analysis_json(relative.as_posix(), reader.json(relative))
         elif path.suffix == ".csv":
@@ -1187,7 +1192,8 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         )
     schedule = chosen_curve if chosen_curve is not None and chosen_curve.has("lr") else None
 
-    calibration = read_calibration(root, reader.notes)
+    calibration = read_record(root, CALIBRATION_FILE, TemperatureScaling, reader.notes)
+    saliency = read_record(root, SALIENCY_FILE, SaliencyReport, reader.notes)
     title = "orthotune report"
     data_name = next((v for k, v in (summary.facts if summary else []) if k == "Data"), None)
     if data_name:
@@ -1205,6 +1211,7 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         analyses=_analysis(reader),
         notes=reader.notes,
         calibration=calibration,
+        saliency=saliency,
     )
 
 

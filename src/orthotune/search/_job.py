@@ -684,7 +684,11 @@ def _finish_best(
     }
     calibration = calibrate_trained(chosen, data, seed=seed)
     manifest = _manifest(chosen, data, metrics).model_copy(
-        update={"temperature": calibration.temperature}
+        update={
+            "temperature": calibration.temperature,
+            "data": summary.data,  # predict and errors --saliency find the run's split by it
+            "data_shape": tuple(ds.input_shape),
+        }
     )
     save_checkpoint(run.model_dir(name), chosen.model, manifest)
     run.write_calibration(calibration)

@@ -31,11 +31,13 @@ from orthotune._rundir import resolve_model_dir
 from orthotune.train._checkpoint import Manifest, load_checkpoint
 
 __all__ = [
+    "ModelInputs",
     "PredictSummary",
     "Predictor",
     "load_predictor",
     "predict",
     "predict_logits",
+    "prepare_inputs",
     "write_predictions",
 ]
 
@@ -204,10 +206,22 @@ def predict_logits(
     return torch.cat(out) if out else torch.zeros(0, 0)
 
 
-def predict(predictor: Predictor, data: str, *, options: dict[str, Any] | None = None) -> Any:
-    """The predictions table (pandas DataFrame) of ``predictor`` on DATA."""
-    import pandas as pd
+@dataclass
+class ModelInputs:
+    """DATA as the model sees it, row by row, with what is known about each row."""
 
+    x: torch.Tensor  # [n, *spec.input_shape]: encoded, normalized with the training μ, σ²
+    raw: torch.Tensor  # [n, …] the examples as loaded (before normalization)
+    ids: np.ndarray
+    y_true: np.ndarray | None  # class names (strings)
+    split: np.ndarray | None  # train / train-dev / dev / test, when DATA is the run's data
+    source: np.ndarray | None
+
+
+def prepare_inputs(
+    predictor: Predictor, data: str, *, options: dict[str, Any] | None = None
+) -> ModelInputs:
+    """DATA turned into ``predictor``'s inputs exactly as in training (see the module doc)."""
     from orthotune.data import Normalizer
 
     manifest = predictor.manifest
@@ -225,27 +239,41 @@ def predict(predictor: Predictor, data: str, *, options: dict[str, Any] | None =
         x = Normalizer.from_state_dict(manifest.normalization).apply(rows.x)
     else:
         x = rows.x
-    spec = manifest.spec
-    x = x.reshape(x.shape[0], *spec.input_shape)
-    logits = predict_logits(predictor.model, x).double()
+    split, _ = _split_of(predictor, data, rows.ids)
+    return ModelInputs(
+        x=x.reshape(x.shape[0], *manifest.spec.input_shape),
+        raw=rows.x,
+        ids=rows.ids,
+        y_true=rows.y_true,
+        split=split,
+        source=rows.source,
+    )
+
+
+def predict(predictor: Predictor, data: str, *, options: dict[str, Any] | None = None) -> Any:
+    """The predictions table (pandas DataFrame) of ``predictor`` on DATA."""
+    import pandas as pd
+
+    manifest = predictor.manifest
+    inputs = prepare_inputs(predictor, data, options=options)
+    logits = predict_logits(predictor.model, inputs.x).double()
     p = (
         torch.softmax(logits / manifest.temperature, dim=1).numpy()
         if len(logits)
-        else np.zeros((0, spec.num_classes))
+        else np.zeros((0, manifest.spec.num_classes))
     )
     classes = np.asarray(manifest.class_names, dtype=object)
     pred = p.argmax(1) if len(p) else np.zeros(0, dtype=np.int64)
-    columns: dict[str, Any] = {"id": rows.ids, "y_pred": classes[pred]}
+    columns: dict[str, Any] = {"id": inputs.ids, "y_pred": classes[pred]}
     columns["confidence"] = p[np.arange(len(p)), pred] if len(p) else np.zeros(0)
     for k, name in enumerate(classes):
         columns[f"p_{name}"] = p[:, k]
-    if rows.y_true is not None:
-        columns["y_true"] = rows.y_true
-    split, _ = _split_of(predictor, data, rows.ids)
-    if split is not None:
-        columns["split"] = split
-    if rows.source is not None:
-        columns["source"] = rows.source
+    if inputs.y_true is not None:
+        columns["y_true"] = inputs.y_true
+    if inputs.split is not None:
+        columns["split"] = inputs.split
+    if inputs.source is not None:
+        columns["source"] = inputs.source
     return pd.DataFrame(columns)
 
 
