@@ -74,7 +74,10 @@ def _calibration_line(summary: Any) -> str:
             f"orthotune: probabilities calibrated by temperature scaling: softmax(logits / T), "
             f"T = {summary.temperature:.4g} (fitted on dev when the model was trained)"
         )
-    return "orthotune: probabilities are the plain softmax (T = 1: the model is not calibrated)"
+    return (
+        "orthotune: probabilities are the plain softmax (T = 1: temperature scaling did not "
+        "lower the dev ECE when the model was trained, or the checkpoint predates it)"
+    )
 
 
 def render(summary: Any) -> None:
