@@ -7,6 +7,7 @@
       models/<name>/        checkpoints (weights.safetensors + manifest.json)
       models/best           a text file holding the chosen model's name (not a symlink)
       history/<name>.json   per-epoch curves of each kept model
+      calibration.json      temperature scaling of the chosen model on dev: ECE before/after
       diagnosis.json · decisions.json · analysis/ · report.html
 
 Every write is atomic (``orthotune._io``). ``RunDir.create`` refuses a folder that already
@@ -130,6 +131,10 @@ class RunDir:
         return self.path / "diagnosis.json"
 
     @property
+    def calibration_json(self) -> Path:
+        return self.path / "calibration.json"
+
+    @property
     def decisions_json(self) -> Path:
         return self.path / "decisions.json"
 
@@ -166,6 +171,9 @@ class RunDir:
 
     def write_diagnosis(self, diagnosis: Any) -> Path:
         return atomic_write_json(self.diagnosis_json, diagnosis)
+
+    def write_calibration(self, calibration: Any) -> Path:
+        return atomic_write_json(self.calibration_json, calibration)
 
     def write_decisions(self, decisions: Any) -> Path:
         return atomic_write_json(self.decisions_json, decisions)

@@ -38,6 +38,7 @@ def test_train_then_predict_builtin_mnist1d_end_to_end(run_cli, tmp_path):
     assert 0 < summary["errors"]["test"] < 0.9
     names = sorted(p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file())
     assert names == [
+        "calibration.json",
         "diagnosis.json",
         "history/cnn1d.json",
         "models/best",
@@ -50,15 +51,32 @@ def test_train_then_predict_builtin_mnist1d_end_to_end(run_cli, tmp_path):
     # the report of this real run: its sections are there, rendered from the run folder alone
     html = (run / "report.html").read_text()
     assert summary["report"] == str(run / "report.html")
-    for section in ('id="summary"', 'id="diagnosis"', 'id="learning-curves"'):
+    for section in (
+        'id="summary"',
+        'id="diagnosis"',
+        'id="learning-curves"',
+        'id="calibration"',
+    ):
         assert section in html, section
     record = json.loads((run / "run.json").read_text())
     assert record["command"] == "train" and record["summary"]["errors"] == summary["errors"]
 
+    # temperature scaling on dev: the record, the summary and the checkpoint agree
+    calibration = json.loads((run / "calibration.json").read_text())
+    assert calibration["n"] == 1000 and calibration["ece_after"] is not None
+    manifest = json.loads((run / "models" / "cnn1d" / "manifest.json").read_text())
+    assert summary["temperature"] == manifest["temperature"] == calibration["temperature"]
+    assert summary["ece_before"] == calibration["ece_before"]
+
     out = tmp_path / "pred.csv"
     done = run_cli("predict", run, "builtin:mnist1d", "--out", out, "--json", env=ENV)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["rows"] == 5000
+    predicted = json.loads(done.stdout)
+    assert predicted["rows"] == 5000
+    assert predicted["temperature"] == summary["temperature"]
+    assert predicted["calibrated"] == (summary["temperature"] != 1.0)
+    said = "calibrated by temperature scaling" if predicted["calibrated"] else "plain softmax"
+    assert said in done.stderr
     frame = pd.read_csv(out, dtype={"y_true": str, "y_pred": str})
     assert list(frame.columns[:3]) == ["id", "y_pred", "confidence"]
     test = frame[frame["split"] == "test"]

@@ -21,12 +21,19 @@ def test_tune_autopilot_leaves_a_complete_run_folder(run_cli, tmp_path):
         "study.db",
         "diagnosis.json",
         "decisions.json",
+        "calibration.json",
         "report.html",
     ):
         assert (out / name).is_file(), name
+    # small data: the temperature is fitted on the fold models' out-of-fold logits
+    assert "out-of-fold logits" in summary["calibration"]
+    ids = json.loads((out / "split.json").read_text())["ids"]
+    pooled = len(ids["train"]) + len(ids["dev"])
+    assert json.loads((out / "calibration.json").read_text())["n"] == pooled
     chosen = summary["chosen"]
     assert (out / "models" / "best").read_text().strip() == chosen
-    assert (out / "models" / chosen / "manifest.json").is_file()
+    manifest = json.loads((out / "models" / chosen / "manifest.json").read_text())
+    assert manifest["data"] == DATA and manifest["data_shape"] == [6]  # found again by errors
     steps = summary["decisions"]["steps"]
     assert steps[0]["problem"] == "baseline"
     assert summary["decisions"]["stop_reason"] in ("budget_spent", "no_knob_helps", "goal_reached")

@@ -349,6 +349,33 @@ def write_run_folder(
             ],
         },
     )
+    # calibration.json as train / tune write it: temperature scaling of over-confident logits
+    from orthotune.metrics import calibrate_temperature
+
+    logits = rng.normal(scale=2.0, size=(300, len(names)))
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = (rng.random(300)[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
+    _dump(
+        root / "calibration.json",
+        calibrate_temperature(logits * 3, y, seed=0).model_dump(mode="json"),
+    )
+    # analysis/saliency.json as `orthotune errors --saliency` writes it: a linear model on
+    # 1-D signals of 12 values that looks at positions 8-11 while the mask marks 0-7
+    import torch
+
+    from orthotune.analysis import saliency_report
+
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, len(names)))
+    x = torch.randn(40, 1, 12)
+    mask = np.zeros((1, 12), dtype=bool)
+    mask[0, :8] = True
+    ids = np.array([f"s{i}" for i in range(40)])
+    y = rng.integers(0, len(names), 40)
+    report = saliency_report(
+        model, x, x * 2 + 1, y, ids, names, source=str(root), mask=mask, mask_name="object.npz"
+    )
+    _dump(root / "analysis" / "saliency.json", report.model_dump(mode="json"))
     return root
 
 

@@ -41,7 +41,7 @@ def test_report_renders_every_section(run_info) -> None:
     for section in run_info.section_ids():
         assert f'<section class="card" id="{section}">' in html
         assert f'<a href="#{section}">{SECTION_TITLES[section]}</a>' in html
-    assert html.count('<img src="data:image/svg+xml;base64,') == 8
+    assert html.count('<img src="data:image/svg+xml;base64,') == 11
     assert "Data mismatch: dev error exceeds train-dev error by 2.6 points." in html
     assert "harmonic mean" in html and "90.40 %" in html  # stored harmonic F1
     assert "PATIENCE_EXHAUSTED" in html  # the chosen model's stop reason

@@ -16,12 +16,14 @@ ALL_SECTIONS = [
     "learning-curves",
     "lr-schedule",
     "confusion",
+    "calibration",
     "decisions",
     "search-progress",
     "importance",
     "pareto",
     "error-analysis",
     "label-issues",
+    "saliency",
 ]
 
 
@@ -175,3 +177,27 @@ def test_unknown_study_name_lists_the_studies(run_folder: Path) -> None:
     storage = f"sqlite:///{run_folder / 'study.db'}"
     with pytest.raises(InvalidInputError, match=r"--study 'other' is not in storage .*: run"):
         read_study(storage, "other")
+
+
+def test_calibration_section_reads_the_typed_record(run_info: ReportInfo, tmp_path: Path) -> None:
+    from orthotune.report import render_html
+
+    cal = run_info.calibration
+    assert cal.applied and cal.ece_after < cal.ece_before  # logits ×3 in the fixture
+    assert cal.temperature == pytest.approx(3, rel=0.3)
+    html = render_html(run_info)
+    assert "Calibration (temperature scaling)" in html and cal.message in html
+    # a damaged calibration.json drops the section with a note, never the report
+    (tmp_path / "diagnosis.json").write_text('{"tolerance": 0.01}', encoding="utf-8")
+    (tmp_path / "calibration.json").write_text('{"temperature": "hot"}', encoding="utf-8")
+    info = read_run_folder(tmp_path)
+    assert info.calibration is None and "calibration" not in info.section_ids()
+    assert any(n.startswith("calibration.json could not be read") for n in info.notes)
+
+
+def test_saliency_section_reads_the_typed_record_not_a_generic_table(run_info: ReportInfo) -> None:
+    sal = run_info.saliency
+    assert sal.misclassified > 0 and sal.examples and sal.input_shape == [1, 12]
+    assert sal.mask == "object.npz" and 0 <= sal.mean_outside_share <= 1
+    assert sal.deletion.winner in sal.deletion.area
+    assert all(a.file_name != "analysis/saliency.json" for a in run_info.analyses)

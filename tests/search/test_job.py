@@ -54,6 +54,10 @@ def test_search_fills_the_run_folder_and_keeps_only_the_best(tmp_path):
     manifest = json.loads((out / "models" / s.chosen / "manifest.json").read_text())
     assert "test_accuracy" in manifest["metrics"]
     assert manifest["train_config"]["precision"] == "fp32"  # auto: an MLP keeps float32
+    # the chosen model is calibrated on dev; its checkpoint carries the temperature
+    calibration = json.loads((out / "calibration.json").read_text())
+    assert manifest["temperature"] == calibration["temperature"] == s.temperature
+    assert s.calibration == calibration["message"] and s.ece_before == calibration["ece_before"]
     assert 0 <= s.test_metrics["error"] <= 1 and s.diagnosis is not None
     assert json.loads((out / "diagnosis.json").read_text())["levels"]["test"] is not None
     run = json.loads((out / "run.json").read_text())

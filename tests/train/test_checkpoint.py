@@ -168,3 +168,18 @@ def test_sigkill_while_writing_leaves_the_previous_checkpoint_loadable(tmp_path,
     other = _trained(5).eval()
     save_checkpoint(tmp_path, other, _manifest())
     assert torch.equal(load_checkpoint(tmp_path)[0](x), other(x))
+
+
+def test_the_temperature_round_trips_and_an_older_manifest_without_one_reads_as_1(tmp_path):
+    save_checkpoint(tmp_path / "m", _trained(), _manifest(temperature=2.5))
+    assert load_checkpoint(tmp_path / "m")[1].temperature == 2.5
+    # a checkpoint written before temperature scaling existed: no such key in its manifest
+    path = tmp_path / "m" / "manifest.json"
+    raw = json.loads(path.read_text())
+    del raw["temperature"]
+    path.write_text(json.dumps(raw))
+    assert load_checkpoint(tmp_path / "m")[1].temperature == 1.0
+    raw["temperature"] = 0
+    path.write_text(json.dumps(raw))
+    with pytest.raises(InvalidInputError, match="field temperature is invalid"):
+        load_checkpoint(tmp_path / "m")

@@ -104,3 +104,24 @@ def test_a_table_model_refuses_arrays_and_an_array_model_refuses_other_shapes(ta
 def test_output_extension_is_checked(table_run, tmp_path):
     with pytest.raises(InvalidInputError, match=r"accepted: \.csv, \.parquet"):
         write_predictions(pd.DataFrame({"id": [1]}), tmp_path / "p.xlsx")
+
+
+def test_probabilities_are_softmax_of_logits_over_the_checkpoints_temperature(table_run, tmp_path):
+    from scipy.special import softmax
+
+    from orthotune.train import load_checkpoint, save_checkpoint
+
+    _, path, run, _ = table_run
+    plain = load_predictor(run.path)
+    assert plain.manifest.temperature == 1.0
+    model, manifest = load_checkpoint(run.model_dir("mlp"))
+    save_checkpoint(tmp_path / "hot", model, manifest.model_copy(update={"temperature": 2.5}))
+    hot = load_predictor(tmp_path / "hot")
+    p1 = predict(plain, str(path))[["p_no", "p_yes"]].to_numpy()
+    p2 = predict(hot, str(path))[["p_no", "p_yes"]].to_numpy()
+    # log p1 = logits − logsumexp(logits) per row, so softmax(log p1 / T) = softmax(logits / T)
+    np.testing.assert_allclose(p2, softmax(np.log(p1) / 2.5, axis=1), atol=1e-9)
+    frame = predict(hot, str(path))
+    summary = summarize(hot, str(path), frame, tmp_path / "p.csv")
+    assert summary.calibrated and summary.temperature == 2.5
+    assert not summarize(plain, str(path), frame, tmp_path / "p.csv").calibrated

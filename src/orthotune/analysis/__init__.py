@@ -4,9 +4,24 @@
 ``analyze_errors(read_predictions(PATH), tags=read_tags(FILE))`` → ``ErrorAnalysis``;
 ``make_method("confident").find(dataset)`` → ``LabelIssues``; ``apply_cleaning(...)`` writes a
 cleaned copy and an audit log; ``detect_imbalance(y, names)`` → ``ImbalanceReport``;
-``domain_classifier(train_x, dev_x)`` → ``DomainShift``; ``synthesize_toward(train_x, dev_x)``.
+``domain_classifier(train_x, dev_x)`` → ``DomainShift``; ``synthesize_toward(train_x, dev_x)``;
+``run_saliency(RUN_DIR, mask_path=…)`` → ``SaliencyReport`` (attributions of misclassified
+examples, the deletion test, the share of attribution outside the object).
 """
 
+from orthotune.analysis._attribution import (
+    ATTRIBUTION_METHODS,
+    DEFAULT_METHOD,
+    DeletionTest,
+    Saliency,
+    SaliencyReport,
+    attribute,
+    deletion_curves,
+    deletion_test,
+    read_mask,
+    run_saliency,
+    saliency_report,
+)
 from orthotune.analysis._clean import APPLY_MODES, CleaningOutcome, apply_cleaning, check_out_dir
 from orthotune.analysis._cluster import ClusterDisagreement, cluster_disagreement
 from orthotune.analysis._confident import ConfidentLearning, cleanlab_issues
@@ -52,6 +67,8 @@ from orthotune.analysis._store import save_result
 
 __all__ = [
     "APPLY_MODES",
+    "ATTRIBUTION_METHODS",
+    "DEFAULT_METHOD",
     "METHODS",
     "ClassErrors",
     "CleaningOutcome",
@@ -59,6 +76,7 @@ __all__ = [
     "ClusterDisagreement",
     "ConfidentLearning",
     "ConfusionPair",
+    "DeletionTest",
     "DomainShift",
     "ErrorAnalysis",
     "ErrorReport",
@@ -72,17 +90,22 @@ __all__ = [
     "MismatchReport",
     "Predictions",
     "Remedy",
+    "Saliency",
+    "SaliencyReport",
     "SourceError",
     "Suspect",
     "SynthesisChoice",
     "TagRow",
     "analyze_errors",
     "apply_cleaning",
+    "attribute",
     "candidate_policies",
     "check_out_dir",
     "cleanlab_issues",
     "cluster_disagreement",
     "default_spec",
+    "deletion_curves",
+    "deletion_test",
     "detect_imbalance",
     "dev_likeness_weights",
     "domain_classifier",
@@ -93,8 +116,11 @@ __all__ = [
     "mismatch_from_predictions",
     "out_of_fold",
     "oversample_index",
+    "read_mask",
     "read_predictions",
     "read_tags",
+    "run_saliency",
+    "saliency_report",
     "save_result",
     "strongly_rejected",
     "synthesize_toward",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from orthotune.analysis._attribution import SaliencyReport
 from orthotune.analysis._errors import ErrorAnalysis, analyze_errors
 from orthotune.analysis._imbalance import ImbalanceReport, detect_imbalance
 from orthotune.analysis._mismatch import MismatchReport, mismatch_from_predictions
@@ -26,6 +27,7 @@ class ErrorReport(BaseModel):
     errors: ErrorAnalysis
     mismatch: MismatchReport | None = None
     imbalance: ImbalanceReport
+    saliency: SaliencyReport | None = None  # with --saliency: where the model looks
 
 
 def error_report(

@@ -3,7 +3,7 @@ its test metrics (measured once), the final diagnosis, the decision log and the 
 
 Everything is written into the run folder (DESIGN.md): run.json, split.json, study.db (one
 trial per model trained), models/<chosen>/ + models/best, history/<chosen>.json,
-diagnosis.json, decisions.json and report.html.
+calibration.json (temperature scaling on dev), diagnosis.json, decisions.json and report.html.
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ class TuneSummary(BaseModel):
     seconds: float
     models_trained: int
     filled: list[str] = Field(default_factory=list)  # what --impute filled, per column
+    temperature: float = 1.0  # the chosen checkpoint's softmax temperature (temperature scaling)
+    ece_before: float | None = None  # dev ECE without it
+    ece_after: float | None = None  # dev ECE with it, out of fold (cross-fitted)
+    calibration: str | None = None  # what temperature scaling did, in words
 
 
 def tune_autopilot(
@@ -67,6 +71,7 @@ def tune_autopilot(
     from orthotune._rundir import RunDir, RunRecord
     from orthotune.data import describe_filled, load_dataset, make_split
     from orthotune.data._prepare import prepare
+    from orthotune.search import calibrate_trained
     from orthotune.search._executor import test_metrics as score_test
     from orthotune.search._storage import open_storage, open_study
     from orthotune.train._checkpoint import Manifest, save_checkpoint
@@ -118,11 +123,15 @@ def tune_autopilot(
     test_metrics: dict[str, float] = {}
     if data.test is not None:
         test_metrics = score_test(chosen.model, data)
+    calibration = calibrate_trained(chosen, data, seed=settings.seed)
     manifest = Manifest(
         name=name,
         spec=chosen.candidate.spec,
         class_names=ds.class_names,
         feature_names=ds.feature_names,
+        data=data_spec,  # predict and errors --saliency find the run's split by it
+        data_shape=tuple(ds.input_shape),
+        data_options=None if load_options is None else load_options.model_dump(mode="json"),
         normalization=data.normalizer.state_dict(),
         encoding=None if ds.encoding is None else ds.encoding.model_dump(mode="json"),
         train_config=chosen.candidate.config,
@@ -130,9 +139,11 @@ def tune_autopilot(
             **{f"{k}_error": v for k, v in chosen.errors.items()},
             **{f"test_{k}": v for k, v in test_metrics.items()},
         },
+        temperature=calibration.temperature,
     )
     save_checkpoint(run.model_dir(name), chosen.model, manifest)
     run.set_best(name)
+    run.write_calibration(calibration)
     run.write_history(name, [r.model_dump(mode="json") for r in chosen.history])
     run.write_diagnosis(result.diagnosis)
     run.write_decisions(result.log)
@@ -150,6 +161,10 @@ def tune_autopilot(
         seconds=seconds,
         models_trained=len(result.trained),
         filled=record.filled,
+        temperature=calibration.temperature,
+        ece_before=calibration.ece_before,
+        ece_after=calibration.ece_after,
+        calibration=calibration.message,
     )
     run.write_run(
         record.model_copy(

@@ -111,6 +111,8 @@ def render_autopilot(summary: Any) -> None:
     if log.beyond_tuning:
         console.print("what tuning cannot do: " + "; ".join(log.beyond_tuning))
     console.print(f"checkpoint: {summary.chosen_model_dir}")
+    if summary.calibration:
+        console.print(f"calibration: {summary.calibration}")
     if summary.report:
         console.print(f"report:     {summary.report}")
 
@@ -222,6 +224,8 @@ def render_search(summary: Any) -> None:
             f"{_pct(tm['macro_f1'])} (test set scored once)"
         )
     console.print(f"checkpoint: {summary.chosen_model_dir}")
+    if summary.calibration:
+        console.print(f"calibration: {summary.calibration}")
     if summary.report:
         console.print(f"report:     {summary.report}")
     console.print(f"dashboard:  optuna-dashboard {summary.storage}")

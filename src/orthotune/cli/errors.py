@@ -5,6 +5,12 @@ confusion pairs, the misclassified examples (most confident first), the lecture'
 "% of total" when a tags file is given, error levels by split and source, and class balance.
 For a run folder the parts are also saved as ``RUN_DIR/analysis/errors.json``,
 ``imbalance.json`` and ``mismatch.json``.
+
+``--saliency`` (a run folder only) attributes the misclassified examples of the split to their
+inputs — where the model looks — with integrated gradients (the deletion test's winner; see
+``orthotune.analysis``), saves ``analysis/saliency.json`` and ``analysis/saliency.svg`` (a 1-D
+signal drawn with its attribution, an image beside its heat map) and re-renders the report.
+``--mask FILE`` adds the share of the attribution outside the object.
 """
 
 from __future__ import annotations
@@ -32,6 +38,22 @@ TagsOpt = Annotated[
         help="CSV of id and tags (e.g. blurry;mislabeled), or id plus one 0/1 column per tag.",
     ),
 ]
+SaliencyFlag = Annotated[
+    bool,
+    typer.Option(
+        "--saliency",
+        help="Where the model looks: attributions of the misclassified examples (a run folder).",
+    ),
+]
+MaskOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--mask",
+        metavar="FILE",
+        help=".npz with an array 'mask' of one example's shape, 1 on the object: the share of "
+        "attribution outside it (implies --saliency).",
+    ),
+]
 SplitOpt = Annotated[
     str | None,
     typer.Option("--split", metavar="NAME", help="Rows to analyse (default: dev if present)."),
@@ -42,13 +64,19 @@ def errors(
     target: TargetArg,
     tags: TagsOpt = None,
     split: SplitOpt = None,
+    saliency: SaliencyFlag = False,
+    mask: MaskOpt = None,
     as_json: JsonFlag = False,
     seed: SeedOpt = 0,
     debug: DebugFlag = False,
 ) -> None:
-    """Error analysis: which classes are wrong, what fixing each would gain, tags, mismatch."""
+    """Error analysis: which classes are wrong, what fixing each would gain, tags, mismatch;
+    with --saliency, where the model looks on its mistakes."""
     from orthotune.analysis import error_report, read_predictions, read_tags, save_result
 
+    attributions = None
+    if saliency or mask is not None:  # first: a bad --mask is refused before anything is saved
+        attributions = _saliency(target, mask=mask, split=split or "dev")
     preds = read_predictions(target)
     tag_map = None if tags is None else read_tags(tags, known_ids=preds.ids)
     report = error_report(preds, source=str(target), tags=tag_map, split=split)
@@ -58,7 +86,39 @@ def errors(
         save_result(report.imbalance, folder, "imbalance")
         if report.mismatch is not None:
             save_result(report.mismatch, folder, "mismatch")
+    if attributions is not None:
+        report = report.model_copy(update={"saliency": attributions})
+        _save_saliency(Path(target), attributions)
     emit(report, as_json=as_json, render=render)
+
+
+def _saliency(target: str, *, mask: Path | None, split: str) -> Any:
+    """The ``SaliencyReport`` of a run folder (one-line refusal for anything else)."""
+    from orthotune._errors import InvalidInputError
+    from orthotune.analysis import run_saliency
+
+    if not (Path(target) / "run.json").is_file():
+        raise InvalidInputError(
+            f"--saliency needs a run folder (RUN_DIR with run.json and its model), not "
+            f"{target}; give the --out folder of orthotune train or tune"
+        )
+    return run_saliency(target, mask_path=mask, split=split)
+
+
+def _save_saliency(run_dir: Path, attributions: Any) -> None:
+    """analysis/saliency.json, analysis/saliency.svg (the drawings) and the re-rendered report."""
+    import base64
+
+    from orthotune._io import atomic_write_bytes
+    from orthotune.analysis import save_result
+    from orthotune.report import render_report, saliency_figure
+
+    folder = run_dir / "analysis"
+    save_result(attributions, folder, "saliency")
+    if attributions.examples:
+        uri = saliency_figure(attributions)
+        atomic_write_bytes(folder / "saliency.svg", base64.b64decode(uri.split(",", 1)[1]))
+    render_report(run_dir)
 
 
 def _pct(x: float | None) -> str:
@@ -134,6 +194,28 @@ def render(report: Any) -> None:
         )
         for s in mm.dev_sources:
             console.print(f"  dev source {s.source}: {_pct(s.error_rate)} of {s.n}")
+    sal = report.saliency
+    if sal is not None:
+        console.print(
+            f"[bold]where the model looks[/bold] ({escape(sal.method)}): {escape(sal.message)}"
+        )
+        if sal.examples:
+            table = Table(title=f"most confident mistakes ({sal.split})")
+            columns = ["id", "true", "predicted", "confidence", "top inputs (index)"]
+            if sal.mask is not None:
+                columns.append("outside object")
+            for col in columns:
+                table.add_column(col)
+            for e in sal.examples:
+                top = sorted(range(len(e.attribution)), key=lambda i: -e.attribution[i])[:3]
+                row = [e.id, e.true_label, e.predicted_label, f"{e.confidence:.3f}"]
+                row.append(", ".join(str(i) for i in top))
+                if sal.mask is not None:
+                    row.append(_pct(e.outside_share))
+                table.add_row(*map(escape, row))
+            console.print(table)
+            folder = Path(sal.source) / "analysis"
+            console.print(f"drawn in {folder / 'saliency.svg'} and the report")
     imb = report.imbalance
     if imb.imbalanced:
         console.print(

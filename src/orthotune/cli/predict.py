@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,6 +40,9 @@ def predict(
 ) -> None:
     """Write id, y_pred, confidence, p_<class>… (and y_true, split, source when known).
 
+    The probabilities are calibrated by the checkpoint's temperature (softmax(logits / T),
+    fitted on dev when the model was trained; stderr and --json say which T).
+
     DATA must have the model's training features: a file with other columns, another shape or
     unseen categories is refused, naming what differs.
     """
@@ -58,7 +62,22 @@ def predict(
         options["impute"] = impute
     frame = predict(predictor, data, options=options)
     written = write_predictions(frame, out)
-    emit(summarize(predictor, data, frame, written), as_json=as_json, render=render)
+    summary = summarize(predictor, data, frame, written)
+    print(_calibration_line(summary), file=sys.stderr)
+    emit(summary, as_json=as_json, render=render)
+
+
+def _calibration_line(summary: Any) -> str:
+    """What the p_ columns are: calibrated by the checkpoint's temperature, or raw softmax."""
+    if summary.calibrated:
+        return (
+            f"orthotune: probabilities calibrated by temperature scaling: softmax(logits / T), "
+            f"T = {summary.temperature:.4g} (fitted on dev when the model was trained)"
+        )
+    return (
+        "orthotune: probabilities are the plain softmax (T = 1: temperature scaling did not "
+        "lower the dev ECE when the model was trained, or the checkpoint predates it)"
+    )
 
 
 def render(summary: Any) -> None:

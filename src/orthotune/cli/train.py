@@ -293,6 +293,7 @@ def train(
         callbacks=[progress],
         time_budget_s=budget,
     )
+    calibration = _calibrate(trained, seed=seed)
     summary = save_trained(
         run,
         model_name,
@@ -301,7 +302,18 @@ def train(
         split,
         data=data,
         data_options=options.model_dump(mode="json"),
+        temperature=1.0 if calibration is None else calibration.temperature,
     )
+    if calibration is not None:
+        run.write_calibration(calibration)
+        summary = summary.model_copy(
+            update={
+                "temperature": calibration.temperature,
+                "ece_before": calibration.ece_before,
+                "ece_after": calibration.ece_after,
+                "calibration": calibration.message,
+            }
+        )
     from datetime import UTC, datetime
 
     record = record.model_copy(
@@ -320,6 +332,15 @@ def train(
         update={"report": str(render_report(run.path)), "filled": record.filled}
     )
     emit(summary, as_json=as_json, render=render)
+
+
+def _calibrate(trained: Any, *, seed: int) -> Any:
+    """Temperature scaling of the trained model on its dev logits (None without a dev part)."""
+    from orthotune.metrics import calibrate_temperature
+
+    if trained.dev_logits is None or len(trained.dev_logits) == 0:
+        return None
+    return calibrate_temperature(trained.dev_logits.numpy(), trained.dev_y.numpy(), seed=seed)
 
 
 def _diagnosis(summary: Any) -> Any:
@@ -392,6 +413,8 @@ def render(summary: Any) -> None:
     )
     for line in summary.filled:
         out.print(f"filled: {line}")
+    if summary.calibration:
+        out.print(f"calibration: {summary.calibration}")
     out.print(f"run folder: {summary.run_dir} (model in {summary.model_dir})")
     if summary.report:
         out.print(f"report: {summary.report}")

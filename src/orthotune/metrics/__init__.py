@@ -3,8 +3,9 @@
 The confusion matrix is one ``bincount``; precision, recall, F_beta, accuracy and their
 macro / micro / weighted / harmonic averages are closed forms of it (scikit-learn is the test
 oracle, not the implementation). Probabilities give confidence, the top-2 margin (hesitation)
-and the expected calibration error; ``measure_latency`` times a torch model (torch is imported
-only there).
+and the expected calibration error with its reliability bins; ``calibrate_temperature``
+fits temperature scaling on dev logits (cross-fitted); ``measure_latency`` times a torch model
+(torch is imported only there).
 """
 
 from orthotune.metrics._classification import (
@@ -19,15 +20,23 @@ from orthotune.metrics._classification import (
 )
 from orthotune.metrics._confidence import (
     ConfidenceSummary,
+    ReliabilityBin,
     check_probabilities,
     confidence,
     confidence_summary,
     expected_calibration_error,
+    reliability_bins,
     top2_margin,
 )
 from orthotune.metrics._confusion import MAX_CLASSES, confusion_matrix
 from orthotune.metrics._labels import EncodedLabels, encode_labels
 from orthotune.metrics._latency import Latency, measure_latency
+from orthotune.metrics._temperature import (
+    TemperatureScaling,
+    calibrate_temperature,
+    fit_temperature,
+    softmax,
+)
 
 __all__ = [
     "MAX_CLASSES",
@@ -37,6 +46,9 @@ __all__ = [
     "ConfidenceSummary",
     "EncodedLabels",
     "Latency",
+    "ReliabilityBin",
+    "TemperatureScaling",
+    "calibrate_temperature",
     "check_probabilities",
     "class_average",
     "classification_report",
@@ -46,8 +58,11 @@ __all__ = [
     "encode_labels",
     "expected_calibration_error",
     "fbeta_from_precision_recall",
+    "fit_temperature",
     "harmonic_mean",
     "measure_latency",
+    "reliability_bins",
     "report_from_confusion",
+    "softmax",
     "top2_margin",
 ]

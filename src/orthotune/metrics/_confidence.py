@@ -5,6 +5,8 @@
   network whose two highest outputs are close hesitates between two classes.
 - ``expected_calibration_error``: ``Σ_b (n_b / n) · |accuracy_b − confidence_b|`` over
   ``n_bins`` equal-width confidence bins (the usual ECE; 0 for a perfectly calibrated model).
+- ``reliability_bins``: those bins themselves (count, mean confidence, accuracy) — the points of
+  a reliability diagram.
 
 Probabilities are an ``[n, k]`` array whose rows sum to 1 (within ``atol``); a row that does not
 is refused by :func:`check_probabilities`, naming it.
@@ -22,10 +24,12 @@ from orthotune._errors import InvalidInputError
 
 __all__ = [
     "ConfidenceSummary",
+    "ReliabilityBin",
     "check_probabilities",
     "confidence",
     "confidence_summary",
     "expected_calibration_error",
+    "reliability_bins",
     "top2_margin",
 ]
 
@@ -98,8 +102,20 @@ def top2_margin(proba: Any) -> np.ndarray:
     return top2[:, 1] - top2[:, 0]
 
 
-def expected_calibration_error(proba: Any, y_true: Any, *, n_bins: int = 15) -> float:
-    """ECE over ``n_bins`` equal-width confidence bins; ``y_true`` holds class codes."""
+class ReliabilityBin(BaseModel):
+    """One confidence bin (low, high] of a reliability diagram (empty bins: count 0, None)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    low: float
+    high: float
+    count: int
+    confidence: float | None = Field(default=None, description="mean confidence in the bin")
+    accuracy: float | None = Field(default=None, description="share of correct predictions")
+
+
+def _binned(proba: Any, y_true: Any, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per bin: (count, Σ confidence, Σ correct) over ``n_bins`` equal-width confidence bins."""
     p = _proba(proba)
     y = np.asarray(y_true)
     if y.shape != (p.shape[0],):
@@ -113,8 +129,34 @@ def expected_calibration_error(proba: Any, y_true: Any, *, n_bins: int = 15) -> 
     # Bin b holds confidences in (b/B, (b+1)/B]; a confidence of exactly 0 joins bin 0.
     bins = np.clip(np.ceil(conf * n_bins).astype(np.intp) - 1, 0, n_bins - 1)
     count = np.bincount(bins, minlength=n_bins)
-    gap = np.bincount(bins, weights=correct - conf, minlength=n_bins)
-    return float(np.abs(gap).sum() / max(len(conf), 1)) if count.sum() else 0.0
+    return (
+        count,
+        np.bincount(bins, weights=conf, minlength=n_bins),
+        np.bincount(bins, weights=correct, minlength=n_bins),
+    )
+
+
+def expected_calibration_error(proba: Any, y_true: Any, *, n_bins: int = 15) -> float:
+    """ECE over ``n_bins`` equal-width confidence bins; ``y_true`` holds class codes."""
+    count, conf_sum, correct_sum = _binned(proba, y_true, n_bins)
+    n = int(count.sum())
+    return float(np.abs(correct_sum - conf_sum).sum() / n) if n else 0.0
+
+
+def reliability_bins(proba: Any, y_true: Any, *, n_bins: int = 15) -> list[ReliabilityBin]:
+    """The ``n_bins`` bins of the ECE: a reliability diagram plots accuracy against confidence
+    per bin (on the diagonal when calibrated, below it when over-confident)."""
+    count, conf_sum, correct_sum = _binned(proba, y_true, n_bins)
+    return [
+        ReliabilityBin(
+            low=b / n_bins,
+            high=(b + 1) / n_bins,
+            count=int(count[b]),
+            confidence=float(conf_sum[b] / count[b]) if count[b] else None,
+            accuracy=float(correct_sum[b] / count[b]) if count[b] else None,
+        )
+        for b in range(n_bins)
+    ]
 
 
 def confidence_summary(

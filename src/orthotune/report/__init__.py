@@ -6,6 +6,7 @@ self-contained ``RUN_DIR/report.html`` (jinja2, autoescape on, images as data UR
 no network request).
 """
 
+from orthotune.report._figures import deletion_figure, reliability_figure, saliency_figure
 from orthotune.report._render import (
     render_html,
     render_report,
@@ -23,11 +24,14 @@ from orthotune.report._sections import (
 __all__ = [
     "ReportInfo",
     "ReportResult",
+    "deletion_figure",
     "read_run_folder",
     "read_study",
+    "reliability_figure",
     "render_html",
     "render_report",
     "render_study_report",
+    "saliency_figure",
     "study_report_info",
     "write_report",
 ]

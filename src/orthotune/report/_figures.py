@@ -15,6 +15,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from orthotune.analysis import DeletionTest, SaliencyReport
+from orthotune.metrics import ReliabilityBin, TemperatureScaling
 from orthotune.report._sections import (
     ConfusionInfo,
     Curve,
@@ -27,12 +29,15 @@ __all__ = [
     "EWA_BETA",
     "confusion_figure",
     "curve_figure",
+    "deletion_figure",
     "ewa",
     "ewa_beta",
     "importance_figure",
     "ladder_figure",
     "pareto_figure",
     "progress_figure",
+    "reliability_figure",
+    "saliency_figure",
     "schedule_figure",
     "trials_figure",
 ]
@@ -443,4 +448,146 @@ def pareto_figure(study: StudyInfo) -> str:
         ax.set_xlabel(x_name)
         ax.set_ylabel(y_name)
         ax.legend(fontsize=8)
+        return _uri(fig)
+
+
+# ----------------------------------------------------------------------------- calibration
+def _xy(bins: list[ReliabilityBin]) -> tuple[list[float], list[float], list[int]]:
+    full = [b for b in bins if b.count and b.confidence is not None and b.accuracy is not None]
+    return [b.confidence for b in full], [b.accuracy for b in full], [b.count for b in full]
+
+
+def reliability_figure(calibration: TemperatureScaling) -> str:
+    """Accuracy against mean confidence per confidence bin: before (T = 1) and after the
+    temperature (out-of-fold probabilities); the diagonal is perfect calibration. Point areas
+    follow the number of examples in each bin."""
+    with _style():
+        fig, ax = _figure(4.4, 3.6)
+        ax.plot([0, 1], [0, 1], color="#9aa5b1", lw=1.0, ls="--", label="perfectly calibrated")
+        series = [("T = 1", calibration.reliability_before, calibration.ece_before, PALETTE[1])]
+        if calibration.reliability_after and calibration.fitted_temperature is not None:
+            label = f"T = {calibration.fitted_temperature:.3g} (out of fold)"
+            series.append((label, calibration.reliability_after, calibration.ece_after, PALETTE[0]))
+        biggest = max((b.count for _, bins, _, _ in series for b in bins), default=1) or 1
+        for label, bins, ece, colour in series:
+            xs, ys, counts = _xy(bins)
+            ax.plot(xs, ys, color=colour, lw=1.4, label=f"{label}: ECE {100 * (ece or 0):.2f} %")
+            ax.scatter(xs, ys, s=[12 + 120 * c / biggest for c in counts], color=colour, alpha=0.7)
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("confidence (mean of the bin)")
+        ax.set_ylabel("accuracy of the bin")
+        ax.xaxis.set_major_formatter(_percent_formatter())
+        ax.yaxis.set_major_formatter(_percent_formatter())
+        ax.legend(fontsize=8, loc="lower right")
+        fig.tight_layout()
+        return _uri(fig)
+
+
+# ----------------------------------------------------------------------------- saliency
+SALIENCY_COLUMNS = 3
+
+
+def _signal_panel(ax: Any, values: Any, attribution: Any, scale: float) -> None:
+    """A 1-D signal (each channel a line) over its attribution drawn as a heat strip."""
+    import numpy as np
+
+    channels = values.reshape(-1, values.shape[-1])
+    heat = attribution.reshape(-1, values.shape[-1]).sum(axis=0)
+    low, high = float(channels.min()), float(channels.max())
+    pad = 0.05 * (high - low or 1.0)
+    ax.imshow(
+        heat[None, :],
+        aspect="auto",
+        cmap="RdBu_r",
+        vmin=-scale,
+        vmax=scale,
+        extent=(-0.5, len(heat) - 0.5, low - pad, high + pad),
+        alpha=0.85,
+    )
+    for channel in channels:
+        ax.plot(np.arange(len(channel)), channel, color="#1d2330", lw=1.1)
+    ax.set_xlim(-0.5, len(heat) - 0.5)
+    ax.grid(False)
+
+
+def _image_panels(axes: Any, values: Any, attribution: Any, scale: float) -> None:
+    """An image (grey, or RGB for 3 channels) and beside it its heat map (summed channels)."""
+    image = values if values.ndim == 2 else values.transpose(1, 2, 0)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    low, high = float(image.min()), float(image.max())
+    shown = (image - low) / (high - low or 1.0)
+    heat = attribution if attribution.ndim == 2 else attribution.sum(axis=0)
+    axes[0].imshow(shown, cmap="gray" if shown.ndim == 2 else None)
+    axes[1].imshow(heat, cmap="RdBu_r", vmin=-scale, vmax=scale)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+
+
+def saliency_figure(report: SaliencyReport) -> str:
+    """The misclassified examples with their attributions: a 1-D signal (or a vector) drawn
+    over a heat strip of its attribution, an image beside its heat map. Red pushed toward the
+    predicted class, blue against it; one colour scale per example."""
+    import numpy as np
+
+    shape = tuple(report.input_shape)
+    is_image = len(shape) == 3 or (len(shape) == 2 and shape[0] > 4)
+    examples = report.examples
+    cols = min(SALIENCY_COLUMNS, len(examples))
+    rows = math.ceil(len(examples) / cols)
+    per = 2 if is_image else 1
+    with _style():
+        fig, axes = _figure(
+            cols * (3.6 if not is_image else 3.4),
+            rows * (1.9 if not is_image else 2.0),
+            nrows=rows,
+            ncols=cols * per,
+            squeeze=False,
+        )
+        for ax in axes.flat:
+            ax.set_visible(False)
+        for k, example in enumerate(examples):
+            r, c = divmod(k, cols)
+            panel = axes[r][c * per : (c + 1) * per]
+            for ax in panel:
+                ax.set_visible(True)
+            values = np.asarray(example.values).reshape(shape)
+            attribution = np.asarray(example.attribution).reshape(shape)
+            scale = float(np.abs(attribution).max()) or 1.0
+            if is_image:
+                _image_panels(panel, values, attribution, scale)
+            else:
+                _signal_panel(panel[0], values, attribution, scale)
+            where = (
+                ""
+                if example.outside_share is None
+                else f", {100 * example.outside_share:.0f} % outside"
+            )
+            panel[0].set_title(
+                f"{_short(example.id, 10)}: {_short(example.true_label, 10)} → "
+                f"{_short(example.predicted_label, 10)} ({100 * example.confidence:.0f} %{where})",
+                fontsize=8,
+                loc="left",
+            )
+        fig.tight_layout()
+        return _uri(fig)
+
+
+def deletion_figure(deletion: DeletionTest) -> str:
+    """The deletion test: mean probability of the predicted class as the most attributed
+    inputs are set to the baseline, per method (the smaller the area, the better)."""
+    with _style():
+        fig, ax = _figure(4.4, 3.2)
+        for n, (name, curve) in enumerate(deletion.curves.items()):
+            label = f"{name.replace('_', ' ')}: area {deletion.area[name]:.3f}"
+            ax.plot(deletion.fractions, curve, color=PALETTE[n % len(PALETTE)], lw=1.8, label=label)
+        ax.set_xlabel("share of the inputs deleted (most attributed first)")
+        ax.set_ylabel("probability of the predicted class")
+        ax.xaxis.set_major_formatter(_percent_formatter())
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
         return _uri(fig)

@@ -30,11 +30,13 @@ SECTION_TITLES = {
     "learning-curves": "Learning curves",
     "lr-schedule": "Learning-rate schedule",
     "confusion": "Confusion matrix and per-class scores",
+    "calibration": "Calibration (temperature scaling)",
     "decisions": "Autopilot decisions",
     "search-progress": "Search progress",
     "importance": "Hyperparameter importance",
     "pareto": "Pareto front",
     "error-analysis": "Error analysis",
+    "saliency": "Where the model looks",
     "label-issues": "Label issues",
     "notes": "Notes",
 }
@@ -70,6 +72,12 @@ def _figures_for(info: ReportInfo) -> dict[str, Any]:
         out["schedule"] = figures.schedule_figure(info.schedule)
     if info.confusion is not None:
         out["confusion"] = figures.confusion_figure(info.confusion)
+    if info.calibration is not None:
+        out["reliability"] = figures.reliability_figure(info.calibration)
+    if info.saliency is not None and info.saliency.examples:
+        out["saliency"] = figures.saliency_figure(info.saliency)
+    if info.saliency is not None and info.saliency.deletion is not None:
+        out["deletion"] = figures.deletion_figure(info.saliency.deletion)
     if info.study is not None:
         if "search-progress" in sections:
             out["progress"] = figures.progress_figure(info.study)

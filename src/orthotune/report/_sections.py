@@ -2,7 +2,8 @@
 
 The report reads only what the other parts left in the run folder (DESIGN.md "The run folder"):
 ``run.json``, ``split.json``, ``study.db``, ``models/<name>/manifest.json`` with ``models/best``,
-``history/<name>.json``, ``diagnosis.json``, ``decisions.json`` and ``analysis/``. It computes
+``history/<name>.json``, ``diagnosis.json``, ``decisions.json``, ``calibration.json`` and
+``analysis/``. It computes
 nothing that those parts compute; it only shapes their results for display (and asks Optuna for
 hyperparameter importance on the stored study).
 
@@ -26,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from orthotune._errors import InvalidInputError
+from orthotune.analysis import SaliencyReport
+from orthotune.metrics import TemperatureScaling
+from orthotune.report._records import CALIBRATION_FILE, SALIENCY_FILE, read_record
 
 logger = logging.getLogger(__name__)
 
@@ -270,6 +274,8 @@ class ReportInfo:
     study: StudyInfo | None = None
     analyses: list[AnalysisInfo] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    calibration: TemperatureScaling | None = None  # calibration.json (temperature scaling)
+    saliency: SaliencyReport | None = None  # analysis/saliency.json (errors --saliency)
 
     def section_ids(self) -> list[str]:
         """The sections this report contains, in page order."""
@@ -280,12 +286,14 @@ class ReportInfo:
             "learning-curves": self.curves is not None,
             "lr-schedule": self.schedule is not None,
             "confusion": self.confusion is not None,
+            "calibration": self.calibration is not None,
             "decisions": self.decisions is not None,
             "search-progress": study is not None and bool(study.complete),
             "importance": study is not None and bool(study.importances),
             "pareto": study is not None and bool(study.pareto_points),
             "error-analysis": any(a.kind != "label_issues" for a in self.analyses),
             "label-issues": any(a.kind == "label_issues" for a in self.analyses),
+            "saliency": self.saliency is not None,
             "notes": bool(self.notes),
         }
         return [name for name, ok in present.items() if ok]
@@ -923,6 +931,8 @@ def _analysis(reader: _Reader) -> list[AnalysisInfo]:
         if not path.is_file():
             continue
         relative = path.relative_to(reader.root)
+        if relative.as_posix() == SALIENCY_FILE:  # its own section
+            continue
         if path.suffix == ".json":
             info = _analysis_json(relative.as_posix(), reader.json(relative))
         elif path.suffix == ".csv":
@@ -1182,6 +1192,8 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         )
     schedule = chosen_curve if chosen_curve is not None and chosen_curve.has("lr") else None
 
+    calibration = read_record(root, CALIBRATION_FILE, TemperatureScaling, reader.notes)
+    saliency = read_record(root, SALIENCY_FILE, SaliencyReport, reader.notes)
     title = "orthotune report"
     data_name = next((v for k, v in (summary.facts if summary else []) if k == "Data"), None)
     if data_name:
@@ -1198,6 +1210,8 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         study=study,
         analyses=_analysis(reader),
         notes=reader.notes,
+        calibration=calibration,
+        saliency=saliency,
     )
 
 

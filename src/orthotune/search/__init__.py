@@ -37,6 +37,7 @@ from orthotune.search._candidate import (
     load_space,
     params_to_candidate,
 )
+from orthotune.search._executor import calibrate_trained
 from orthotune.search._job import SearchSummary, accepted_metrics, tune_search
 from orthotune.search._space import (
     CategoricalParam,
@@ -99,6 +100,7 @@ __all__ = [
     "accepted_metrics",
     "ask_owned",
     "best_trial",
+    "calibrate_trained",
     "check_vocabulary",
     "claim",
     "default_space",

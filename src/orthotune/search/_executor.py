@@ -32,6 +32,7 @@ __all__ = [
     "EpochHook",
     "ExploitHook",
     "Trained",
+    "calibrate_trained",
     "score_parts",
     "train_candidates",
 ]
@@ -85,6 +86,10 @@ class Trained:
     pruned: bool = False  # True when ``on_epoch`` asked to stop it early (Hyperband & co.)
     # PBT: each exploit this member underwent — {"epoch", "from" (the winner's name), "values"}
     lineage: list[dict] = field(default_factory=list)
+    # k-fold only: out-of-fold logits [m, classes] of the pooled examples (row i from the fold
+    # model that never saw example i) and their labels — what temperature scaling is fitted on
+    dev_logits: torch.Tensor | None = field(default=None, repr=False)
+    dev_y: torch.Tensor | None = field(default=None, repr=False)
 
     def error(self, part: str) -> float | None:
         w = self.wrong.get(part)
@@ -153,6 +158,21 @@ def test_metrics(model: nn.Module, data: PreparedData) -> dict[str, float]:
         "macro_f1": report.macro.fbeta,
         "harmonic_f1": report.harmonic.fbeta,
     }
+
+
+def calibrate_trained(trained: Trained, data: PreparedData, *, seed: int = 0):
+    """Temperature scaling of a trained candidate (``TemperatureScaling``), cross-fitted on dev:
+    on its out-of-fold logits after k-fold (its dev part is its training data), else on the
+    dev part's logits."""
+    from orthotune.metrics import calibrate_temperature
+    from orthotune.train import predict_logits
+
+    if trained.dev_logits is not None and trained.dev_y is not None:
+        fitted = calibrate_temperature(trained.dev_logits.numpy(), trained.dev_y.numpy(), seed=seed)
+        where = "the fold models' out-of-fold logits (the kept model learned from every example)"
+        return fitted.model_copy(update={"message": f"{fitted.message}; fitted on {where}"})
+    logits = predict_logits(trained.model, data.dev.x)
+    return calibrate_temperature(logits.numpy(), data.dev.y.numpy(), seed=seed)
 
 
 PRUNED_MESSAGE = "pruned: its per-epoch value fell behind (the search's pruner)"

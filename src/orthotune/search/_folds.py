@@ -11,7 +11,8 @@ Each candidate's ``Trained`` record then holds:
 
 - ``wrong["train"]``: the full model's mistakes on the training examples (its training error);
 - ``wrong["dev"]``: the out-of-fold mistakes — example i judged by the fold model that never
-  saw it — so the cross-validated dev error rests on all m examples;
+  saw it — so the cross-validated dev error rests on all m examples; ``dev_logits``: those
+  out-of-fold logits (temperature scaling is fitted on them);
 - ``model``: the full model (the one to hand back), with its history.
 
 No dev set is watched while training (the fold models' dev is their own held-out fold), so
@@ -199,18 +200,20 @@ def _record(
     tr = data.train
     full, fold_models = models[0], models[1:]
     train_wrong = score_parts(full, {"train": tr}, device=device)["train"]
-    oof = torch.zeros(len(tr), dtype=torch.bool)
+    oof_logits = torch.zeros(len(tr), data.dataset.num_classes)
     for k, model in enumerate(fold_models):
         held = torch.as_tensor(np.flatnonzero(fold_of == k))
         model.eval()
-        oof[held] = model(tr.x[held].to(device)).argmax(1).cpu() != tr.y[held]
+        oof_logits[held] = model(tr.x[held].to(device)).float().cpu()
     return Trained(
         cand,
         full,
         history=history,
         stop_reason=stop[0],
         stop_message=stop[1],
-        wrong={"train": train_wrong, "dev": oof},
+        wrong={"train": train_wrong, "dev": oof_logits.argmax(1) != tr.y},
         seconds=seconds,
         complete=complete,
+        dev_logits=oof_logits,
+        dev_y=tr.y,
     )

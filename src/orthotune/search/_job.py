@@ -83,6 +83,10 @@ class SearchSummary(BaseModel):
     diagnosis: Diagnosis | None = None
     leaderboard: Leaderboard
     seconds: float
+    temperature: float = 1.0  # the chosen checkpoint's softmax temperature (temperature scaling)
+    ece_before: float | None = None  # dev ECE without it
+    ece_after: float | None = None  # dev ECE with it, out of fold (cross-fitted)
+    calibration: str | None = None  # what temperature scaling did, in words
     report: str | None = None
     filled: list[str] = Field(default_factory=list)  # what --impute filled, per column
     notes: list[str] = Field(default_factory=list)
@@ -648,6 +652,7 @@ def _finish_best(
     from orthotune.search._executor import (
         Candidate,
         Trained,
+        calibrate_trained,
         error_levels,
         score_parts,
         train_candidates,
@@ -696,7 +701,16 @@ def _finish_best(
         **{f"{k.replace('-', '_')}_error": v for k, v in chosen.errors.items()},
         **{f"test_{k}": v for k, v in test_metrics.items()},
     }
-    save_checkpoint(run.model_dir(name), chosen.model, _manifest(chosen, data, metrics))
+    calibration = calibrate_trained(chosen, data, seed=seed)
+    manifest = _manifest(chosen, data, metrics).model_copy(
+        update={
+            "temperature": calibration.temperature,
+            "data": summary.data,  # predict and errors --saliency find the run's split by it
+            "data_shape": tuple(ds.input_shape),
+        }
+    )
+    save_checkpoint(run.model_dir(name), chosen.model, manifest)
+    run.write_calibration(calibration)
     if chosen.history:
         run.write_history(name, [_dump(r) for r in chosen.history])
     run.set_best(name)
@@ -712,6 +726,10 @@ def _finish_best(
     summary.errors = chosen.errors
     summary.test_metrics = test_metrics
     summary.diagnosis = diagnosis
+    summary.temperature = calibration.temperature
+    summary.ece_before = calibration.ece_before
+    summary.ece_after = calibration.ece_after
+    summary.calibration = calibration.message
 
 
 def _dump(record: Any) -> Any:

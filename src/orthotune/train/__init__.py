@@ -19,6 +19,13 @@ from orthotune.train._checkpoint import (
 )
 from orthotune.train._config import OPTIMIZERS, SCHEDULES, TrainConfig
 from orthotune.train._optim import decay_groups, l2_weight_decay, make_optimizer
+from orthotune.train._predict import (
+    ModelInputs,
+    Predictor,
+    load_predictor,
+    predict_logits,
+    prepare_inputs,
+)
 from orthotune.train._result import EpochRecord, GradientNorms, StopReason, TrainResult
 from orthotune.train._schedule import lr_factor
 from orthotune.train._trainer import DEVICES, Examples, Trainer, batch_bounds, resolve_device
@@ -36,7 +43,9 @@ __all__ = [
     "Examples",
     "GradientNorms",
     "Manifest",
+    "ModelInputs",
     "NonFiniteGuard",
+    "Predictor",
     "ProgressCallback",
     "StopReason",
     "TrainConfig",
@@ -48,8 +57,11 @@ __all__ = [
     "l2_weight_decay",
     "library_versions",
     "load_checkpoint",
+    "load_predictor",
     "lr_factor",
     "make_optimizer",
+    "predict_logits",
+    "prepare_inputs",
     "read_manifest",
     "resolve_device",
     "save_checkpoint",

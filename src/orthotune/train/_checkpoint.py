@@ -2,7 +2,9 @@
 
 ``manifest.json`` (``Manifest``) holds everything needed to use the weights on new data: the
 ``ModelSpec``, normalization statistics, class and feature names, the data encoding, the
-training config, metrics, library versions and the sha256 of the weights file.
+training config, metrics, the softmax temperature (probabilities are ``softmax(logits / T)``;
+T is fitted on dev by temperature scaling, and a manifest written before it existed reads as
+T = 1), library versions and the sha256 of the weights file.
 
 Writing (``save_checkpoint``) is crash-safe. Each file is written atomically (temp file in the
 same folder, fsync, ``os.replace``; ``orthotune._io``), weights first, manifest last:
@@ -113,6 +115,9 @@ class Manifest(BaseModel):
     encoding: dict[str, Any] | None = None  # how raw columns became features (data encoding)
     train_config: TrainConfig | None = None
     metrics: dict[str, float | None] = Field(default_factory=dict)
+    # probabilities are softmax(logits / temperature): temperature scaling fitted on dev
+    # (orthotune.metrics.calibrate_temperature); 1 = uncalibrated, and older manifests
+    temperature: float = Field(default=1.0, gt=0)
     versions: dict[str, str] = Field(default_factory=dict)  # filled in by save_checkpoint
     created: str = ""  # ISO time, filled in by save_checkpoint
 

@@ -7,6 +7,10 @@ normalization (train μ, σ²) and the network's input shape. The table has DESI
 ``id``, ``y_pred``, ``confidence`` (the probability of ``y_pred``), one ``p_<class>`` per class
 (summing to 1), and ``y_true``, ``split``, ``source`` when known — ``split`` comes from the run
 folder's split.json when DATA is the data the run was trained on.
+
+The probabilities are calibrated: ``softmax(logits / T)`` with the checkpoint's temperature T
+(temperature scaling fitted on dev when the model was trained; T = 1 for checkpoints written
+before, or when scaling did not lower the dev ECE). ``PredictSummary.temperature`` says which.
 """
 
 from __future__ import annotations
@@ -26,7 +30,16 @@ from orthotune._io import atomic_write_bytes, atomic_write_text
 from orthotune._rundir import resolve_model_dir
 from orthotune.train._checkpoint import Manifest, load_checkpoint
 
-__all__ = ["PredictSummary", "Predictor", "load_predictor", "predict", "write_predictions"]
+__all__ = [
+    "ModelInputs",
+    "PredictSummary",
+    "Predictor",
+    "load_predictor",
+    "predict",
+    "predict_logits",
+    "prepare_inputs",
+    "write_predictions",
+]
 
 SCHEMA_VERSION = 1
 _TABLES = (".csv", ".parquet", ".pq")
@@ -44,6 +57,8 @@ class PredictSummary(BaseModel):
     labelled: int  # rows whose y_true is a class of the model
     error: float | None  # error rate on those rows
     split_from: str | None  # the split.json used for the split column
+    temperature: float = 1.0  # the p_ columns are softmax(logits / temperature)
+    calibrated: bool = False  # True when temperature ≠ 1 (temperature scaling fitted on dev)
 
 
 @dataclass
@@ -177,10 +192,36 @@ def _split_of(
     return parts, str(run / "split.json")
 
 
-def predict(predictor: Predictor, data: str, *, options: dict[str, Any] | None = None) -> Any:
-    """The predictions table (pandas DataFrame) of ``predictor`` on DATA."""
-    import pandas as pd
+@torch.no_grad()
+def predict_logits(
+    model: torch.nn.Module, x: torch.Tensor, *, batch_size: int = 8192
+) -> torch.Tensor:
+    """``model``'s logits [n, classes] on ``x`` [n, …] in eval mode, in batches, on CPU."""
+    model.eval()
+    device = next(model.parameters()).device
+    out = [
+        model(x[a : a + batch_size].to(device)).float().cpu()
+        for a in range(0, x.shape[0], batch_size)
+    ]
+    return torch.cat(out) if out else torch.zeros(0, 0)
 
+
+@dataclass
+class ModelInputs:
+    """DATA as the model sees it, row by row, with what is known about each row."""
+
+    x: torch.Tensor  # [n, *spec.input_shape]: encoded, normalized with the training μ, σ²
+    raw: torch.Tensor  # [n, …] the examples as loaded (before normalization)
+    ids: np.ndarray
+    y_true: np.ndarray | None  # class names (strings)
+    split: np.ndarray | None  # train / train-dev / dev / test, when DATA is the run's data
+    source: np.ndarray | None
+
+
+def prepare_inputs(
+    predictor: Predictor, data: str, *, options: dict[str, Any] | None = None
+) -> ModelInputs:
+    """DATA turned into ``predictor``'s inputs exactly as in training (see the module doc)."""
     from orthotune.data import Normalizer
 
     manifest = predictor.manifest
@@ -198,27 +239,41 @@ def predict(predictor: Predictor, data: str, *, options: dict[str, Any] | None =
         x = Normalizer.from_state_dict(manifest.normalization).apply(rows.x)
     else:
         x = rows.x
-    spec = manifest.spec
-    x = x.reshape(x.shape[0], *spec.input_shape)
-    model = predictor.model.eval()
-    probs = []
-    with torch.no_grad():
-        for a in range(0, x.shape[0], 8192):
-            probs.append(torch.softmax(model(x[a : a + 8192]), dim=1).double())
-    p = torch.cat(probs).numpy() if probs else np.zeros((0, spec.num_classes))
+    split, _ = _split_of(predictor, data, rows.ids)
+    return ModelInputs(
+        x=x.reshape(x.shape[0], *manifest.spec.input_shape),
+        raw=rows.x,
+        ids=rows.ids,
+        y_true=rows.y_true,
+        split=split,
+        source=rows.source,
+    )
+
+
+def predict(predictor: Predictor, data: str, *, options: dict[str, Any] | None = None) -> Any:
+    """The predictions table (pandas DataFrame) of ``predictor`` on DATA."""
+    import pandas as pd
+
+    manifest = predictor.manifest
+    inputs = prepare_inputs(predictor, data, options=options)
+    logits = predict_logits(predictor.model, inputs.x).double()
+    p = (
+        torch.softmax(logits / manifest.temperature, dim=1).numpy()
+        if len(logits)
+        else np.zeros((0, manifest.spec.num_classes))
+    )
     classes = np.asarray(manifest.class_names, dtype=object)
     pred = p.argmax(1) if len(p) else np.zeros(0, dtype=np.int64)
-    columns: dict[str, Any] = {"id": rows.ids, "y_pred": classes[pred]}
+    columns: dict[str, Any] = {"id": inputs.ids, "y_pred": classes[pred]}
     columns["confidence"] = p[np.arange(len(p)), pred] if len(p) else np.zeros(0)
     for k, name in enumerate(classes):
         columns[f"p_{name}"] = p[:, k]
-    if rows.y_true is not None:
-        columns["y_true"] = rows.y_true
-    split, _ = _split_of(predictor, data, rows.ids)
-    if split is not None:
-        columns["split"] = split
-    if rows.source is not None:
-        columns["source"] = rows.source
+    if inputs.y_true is not None:
+        columns["y_true"] = inputs.y_true
+    if inputs.split is not None:
+        columns["split"] = inputs.split
+    if inputs.source is not None:
+        columns["source"] = inputs.source
     return pd.DataFrame(columns)
 
 
@@ -259,4 +314,6 @@ def summarize(predictor: Predictor, data: str, frame: Any, out: Path) -> Predict
         labelled=labelled,
         error=error,
         split_from=split_from,
+        temperature=predictor.manifest.temperature,
+        calibrated=predictor.manifest.temperature != 1.0,
     )

@@ -25,6 +25,7 @@ from orthotune.models import ConvBlock, ModelSpec, build_model, count_parameters
 from orthotune.train._callbacks import Callback
 from orthotune.train._checkpoint import Manifest, save_checkpoint
 from orthotune.train._config import TrainConfig
+from orthotune.train._predict import predict_logits
 from orthotune.train._result import StopReason, TrainResult
 from orthotune.train._trainer import Examples, Trainer
 
@@ -226,6 +227,10 @@ class TrainSummary(BaseModel):
     seconds: float
     device: str
     seed: int
+    temperature: float = 1.0  # the checkpoint's softmax temperature (temperature scaling)
+    ece_before: float | None = None  # dev ECE without it
+    ece_after: float | None = None  # dev ECE with it, out of fold (cross-fitted)
+    calibration: str | None = None  # what temperature scaling did, in words
     report: str | None = None  # the run's report.html
     filled: list[str] = Field(default_factory=list)  # what --impute filled, per column
 
@@ -242,6 +247,8 @@ class TrainedModel:
     sizes: dict[str, int]
     errors: dict[str, float | None]
     losses: dict[str, float | None]
+    dev_logits: torch.Tensor | None = None  # [n_dev, classes], for temperature scaling
+    dev_y: torch.Tensor | None = None
 
 
 def train_on_split(
@@ -291,6 +298,8 @@ def train_on_split(
             errors[name] = error
         else:
             losses[name] = errors[name] = None
+    dev = data.get("dev")
+    dev_logits = None if dev is None else predict_logits(model, dev.x)
     model.to("cpu").eval()
     return TrainedModel(
         model=model,
@@ -301,6 +310,8 @@ def train_on_split(
         sizes={name: len(idx) for name, idx in parts.items()},
         errors=errors,
         losses=losses,
+        dev_logits=dev_logits,
+        dev_y=None if dev is None else dev.y,
     )
 
 
@@ -313,8 +324,11 @@ def save_trained(
     *,
     data: str,
     data_options: Mapping[str, Any] | None = None,
+    temperature: float = 1.0,
 ) -> TrainSummary:
-    """Checkpoint (models/NAME), history/NAME.json, split.json and models/best; the summary."""
+    """Checkpoint (models/NAME), history/NAME.json, split.json and models/best; the summary.
+
+    ``temperature``: the softmax temperature the checkpoint carries (fitted on dev)."""
     encoding = dataset.encoding
     manifest = Manifest(
         name=name,
@@ -328,6 +342,7 @@ def save_trained(
         encoding=None if encoding is None else encoding.model_dump(mode="json"),
         train_config=trained.config,
         metrics={f"{part}_error": err for part, err in trained.errors.items()},
+        temperature=temperature,
     )
     model_dir = run.model_dir(name)
     save_checkpoint(model_dir, trained.model, manifest)
