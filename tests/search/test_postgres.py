@@ -72,7 +72,11 @@ def _start(cmd: list, **env: str) -> subprocess.Popen:
 
 
 def _trials(url: str, study: str = "shared") -> list:
-    return optuna.load_study(study_name=study, storage=open_storage(url)).get_trials(deepcopy=False)
+    try:
+        loaded = optuna.load_study(study_name=study, storage=open_storage(url))
+    except KeyError:  # not created yet
+        return []
+    return loaded.get_trials(deepcopy=False)
 
 
 def _wait_for(predicate, timeout: float = 120.0) -> None:
@@ -102,7 +106,7 @@ def test_four_workers_share_one_study_and_the_report_finds_the_true_best(
     postgres, tmp_path, run_cli
 ):
     url = postgres.create_database("four")
-    cmd = _tune(tmp_path, url, trials=16)
+    cmd = _tune(tmp_path, url, trials=12)
     procs = [_start(cmd) for _ in range(4)]
     outs = [p.communicate(timeout=300) for p in procs]
     for p, (_, err) in zip(procs, outs, strict=True):
@@ -110,7 +114,7 @@ def test_four_workers_share_one_study_and_the_report_finds_the_true_best(
     trials = _trials(url)
     _assert_whole(trials)
     assert all(t.state == TrialState.COMPLETE for t in trials)  # none lost, none failed
-    assert 16 <= len(trials) <= 19  # each stops once the study holds 16 (3 may be in flight)
+    assert 12 <= len(trials) <= 15  # each stops once the study holds 12 (3 may be in flight)
     told = [json.loads(out)["trials_this_run"] for out, _ in outs]
     assert sum(told) == len(trials)
     workers = sorted((tmp_path / "run" / "workers").iterdir())
@@ -140,37 +144,36 @@ def test_four_workers_share_one_study_and_the_report_finds_the_true_best(
 
 def test_a_killed_worker_fails_through_its_heartbeat_and_its_command_continues(postgres, tmp_path):
     url = postgres.create_database("killed")
-    cmd = _tune(tmp_path, url, trials=14)
+    cmd = _tune(tmp_path, url, trials=20)
     # the doomed worker calls itself another machine: only its heartbeat can tell it died
     doomed = _start(cmd, ORTHOTUNE_HOST="far-away", ORTHOTUNE_FAULT="during_trial:6")
-    survivor = _start(cmd)
+    survivor = _start(_tune(tmp_path, url, trials=12))  # stops when the study holds 12
     assert doomed.wait(timeout=300) == -signal.SIGKILL
-    doomed_running = [
-        t.number
-        for t in _trials(url)
-        if t.state == TrialState.RUNNING and t.user_attrs["owner_pid"] == doomed.pid
-    ]
-    assert len(doomed_running) == 1  # it died mid-trial
-    again = _start(cmd, ORTHOTUNE_HOST="far-away")  # the killed command, once more
-    for proc in (survivor, again):
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err[-3000:]
+    _, err = survivor.communicate(timeout=300)
+    assert survivor.returncode == 0, err[-3000:]
+    again = _start(cmd, ORTHOTUNE_HOST="far-away")  # the killed command, once more: on to 20
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err[-3000:]
     trials = _trials(url)
     _assert_whole(trials)
-    dead = next(t for t in trials if t.number == doomed_running[0])
-    assert dead.state == TrialState.FAIL
-    assert dead.user_attrs["fail_reason"].startswith(
-        f"stale: no heartbeat from pid {doomed.pid} on far-away"
+    doomed_trials = [t for t in trials if t.user_attrs["owner_pid"] == doomed.pid]
+    dead = [t for t in doomed_trials if t.state != TrialState.COMPLETE]
+    assert len(dead) == 1 and dead[0].state == TrialState.FAIL  # it died mid-trial
+    assert (
+        dead[0]
+        .user_attrs["fail_reason"]
+        .startswith(f"stale: no heartbeat from pid {doomed.pid} on far-away")
     )
+    assert dead[0].number == max(t.number for t in doomed_trials)
     owners = {t.user_attrs["owner_pid"] for t in trials if t.state == TrialState.COMPLETE}
     assert {survivor.pid, again.pid} <= owners  # the others went on; the re-run continued
     counted = [t for t in trials if not t.user_attrs.get("stale")]
-    assert len(counted) >= 14
+    assert len(counted) == 20
 
 
 def test_a_ten_second_outage_is_survived_and_a_longer_one_stops_with_exit_75(postgres, tmp_path):
     url = postgres.create_database("outage")
-    cmd = _tune(tmp_path, url, trials=40)
+    cmd = _tune(tmp_path, url, trials=24)
     patient = [_start(cmd, ORTHOTUNE_DB_RETRY_S="60") for _ in range(2)]
     hasty = _start(cmd, ORTHOTUNE_DB_RETRY_S="3")
 
@@ -207,7 +210,7 @@ def test_a_ten_second_outage_is_survived_and_a_longer_one_stops_with_exit_75(pos
     _assert_whole(trials)
     survivors = {t.user_attrs["owner_pid"] for t in trials if t.number in after} - {hasty.pid}
     assert survivors == {p.pid for p in patient}
-    assert len([t for t in trials if not t.user_attrs.get("stale")]) >= 40
+    assert len([t for t in trials if not t.user_attrs.get("stale")]) >= 24
 
 
 @pytest.mark.parametrize(
