@@ -31,6 +31,7 @@ import re
 import shutil
 import time
 import warnings
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -293,9 +294,11 @@ def tune_search(
     )
     name = study_name or strategy
     shared = is_server_url(storage)
-    if shared:  # many workers, one --out: each its own folder
+    if shared:  # many workers, one --out: each its own folder and its own stream of samples
         out = Path(out) / WORKERS_DIR / Owner.me().folder
         write_report = False
+        if strat.seed is not None:  # (workers with one --seed must not sample the same points)
+            strat.seed = zlib.crc32(f"{strat.seed}/{Owner.me().folder}".encode())
 
     def new_record() -> RunRecord:
         return RunRecord(
