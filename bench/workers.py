@@ -22,7 +22,7 @@ What is measured, from the trials' own start and end times in the database:
 process on the cores slows the workers unevenly.
 
     python bench/workers.py             # MNIST-1D MLPs, 150 s per worker count (~9 min in all)
-    python bench/workers.py --quick     # tiny synthetic data, 8 s per worker count (plumbing)
+    python bench/workers.py --quick     # tiny synthetic data, 12 s per worker count (plumbing)
 
 Last line: ``trials_per_min_1=… trials_per_min_2=… trials_per_min_4=… scaling_2=…
 lost_trials_4=…``.
@@ -174,11 +174,11 @@ def run(server, k: int, *, data: str, space: Path, budget_s: float, out: Path) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny data, 8 s per worker count")
+    parser.add_argument("--quick", action="store_true", help="tiny data, 12 s per worker count")
     parser.add_argument("--budget-s", type=float, default=None, help="per worker count")
     parser.add_argument("--target", type=float, default=None, help="dev accuracy to reach")
     args = parser.parse_args()
-    budget = args.budget_s or (8.0 if args.quick else 150.0)
+    budget = args.budget_s or (12.0 if args.quick else 150.0)
     data, space_text = (QUICK_DATA, QUICK_SPACE) if args.quick else (DATA, SPACE)
     target = args.target if args.target is not None else (0.8 if args.quick else 0.7)
 

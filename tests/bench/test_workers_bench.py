@@ -52,9 +52,11 @@ def test_the_figures_on_known_trials():
 
 @pytest.mark.slow
 def test_quick_run_prints_the_figures_last_and_loses_no_trial():
+    # nothing about speed: on a busy machine a 12-second run may finish no trial (nan)
     last = run_quick("workers.py")
+    figure = r"([\d.]+|nan)"
     assert re.fullmatch(
-        r"trials_per_min_1=[\d.]+ trials_per_min_2=[\d.]+ trials_per_min_4=[\d.]+ "
-        r"scaling_2=[\d.]+ lost_trials_4=0",
+        rf"trials_per_min_1={figure} trials_per_min_2={figure} trials_per_min_4={figure} "
+        rf"scaling_2={figure} lost_trials_4=0",
         last,
     ), last

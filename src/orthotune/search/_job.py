@@ -295,7 +295,7 @@ def tune_search(
     name = study_name or strategy
     shared = is_server_url(storage)
     if shared:  # many workers, one --out: each its own folder and its own stream of samples
-        out = Path(out) / WORKERS_DIR / Owner.me().folder
+        out = (Path(out) / WORKERS_DIR / Owner.me().folder).resolve()  # recorded in the study
         write_report = False
         if strat.seed is not None:  # (workers with one --seed must not sample the same points)
             strat.seed = zlib.crc32(f"{strat.seed}/{Owner.me().folder}".encode())
