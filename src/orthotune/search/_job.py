@@ -572,8 +572,14 @@ def _run_batch(
         return trial.should_prune()
 
     def on_trained(trained: Trained) -> None:
+        import optuna
+
         trial = by_name[trained.candidate.name]
-        tell(trial, trained, None)
+        try:
+            tell(trial, trained, None)
+        except optuna.exceptions.UpdateFinishedTrialError:  # failed as stale by another worker
+            logger.warning("trial %d was finished by another worker; result dropped", trial.number)
+            return
         on_told(trial.number)
 
     train_candidates(
