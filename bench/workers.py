@@ -180,7 +180,9 @@ def main() -> None:
     args = parser.parse_args()
     budget = args.budget_s or (12.0 if args.quick else 150.0)
     data, space_text = (QUICK_DATA, QUICK_SPACE) if args.quick else (DATA, SPACE)
-    target = args.target if args.target is not None else (0.8 if args.quick else 0.7)
+    # MNIST-1D: the paper's MLP ends near 66 % test accuracy (bench/mnist1d_sanity.py); 55 % dev
+    # is a level these short MLP trials should pass early (not measured in this setting yet)
+    target = args.target if args.target is not None else (0.8 if args.quick else 0.55)
 
     sys.path.insert(0, str(ROOT))  # tests/pg_server.py: the throw-away cluster
     from tests.pg_server import PostgresServer
