@@ -50,7 +50,13 @@ def report(
         study_report_info,
         write_report,
     )
-    from orthotune.search import is_server_url, study_record, write_study_record
+    from orthotune.search import (
+        is_server_url,
+        open_storage,
+        redact,
+        study_record,
+        write_study_record,
+    )
 
     if run_dir is not None and study is not None:
         raise InvalidInputError(
@@ -76,15 +82,16 @@ def report(
                 f"--storage {url!r} names no existing SQLite file: give the study's storage URL, "
                 "e.g. --storage sqlite:///RUN_DIR/study.db"
             )
-        workers = None
+        store, workers = url, None
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in study)
         target = out if out is not None else Path(f"report-{safe}.html")
         if is_server_url(url):  # a study shared by workers: its record, in their RUN_DIR
-            workers = study_record(load_study(url, study), storage=url)
+            store = open_storage(url)  # psycopg 3, retried through outages
+            workers = study_record(load_study(store, study), storage=url)
             if workers.run_dir is not None:
                 write_study_record(workers.run_dir, workers)
                 target = out if out is not None else Path(workers.run_dir) / "report.html"
-        info = study_report_info(url, study, workers)
+        info = study_report_info(store, study, workers, source=redact(url))
     path = write_report(info, target)
     result = ReportResult(
         path=str(path), source=info.source, sections=info.section_ids(), notes=info.notes
@@ -104,14 +111,12 @@ def _render(result: object) -> None:
         console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
 
 
-def load_study(url: str, name: str):
-    """The study ``name`` in the server storage ``url``, refused in one line when absent."""
+def load_study(storage: object, name: str):  # -> optuna.Study (imported lazily)
+    """The study ``name`` in an opened ``storage``, refused in one line when absent."""
     import optuna
 
     from orthotune._errors import InvalidInputError
-    from orthotune.search import open_storage
 
-    storage = open_storage(url)
     try:
         return optuna.load_study(study_name=name, storage=storage)
     except KeyError:

@@ -1233,20 +1233,21 @@ def _intermediate_curves(storage: Any, study: StudyInfo) -> tuple[list[Curve], s
     return curves, study.metric_names[0]
 
 
-def study_report_info(storage: str, study_name: str, workers: Any = None) -> ReportInfo:
-    """A report of one study alone (``orthotune report --study NAME --storage URL``);
-    ``workers``: the ``StudyRecord`` of a study shared by many workers."""
-    from orthotune.search import is_server_url, open_storage, redact
+def study_report_info(
+    storage: Any, study_name: str, workers: Any = None, *, source: str | None = None
+) -> ReportInfo:
+    """A report of one study alone (``orthotune report --study NAME --storage URL``).
 
-    url = storage
-    if is_server_url(storage):  # psycopg 3, retried through outages
-        storage = open_storage(storage)
+    ``storage``: a URL or an opened Optuna storage, which ``source`` then names (a server's
+    URL with its password hidden); ``workers``: the ``StudyRecord`` of a study shared by many
+    workers."""
+    url = source or str(storage)
     study = read_study(storage, study_name)
     trial_curves, metric = _intermediate_curves(storage, study)
     curves = CurvesInfo(None, [], trial_curves, metric) if trial_curves else None
     facts = [
         ("Study", study.name),
-        ("Storage", redact(url)),
+        ("Storage", url),
         ("Trials", f"{len(study.trials)} ({len(study.complete)} complete)"),
         (
             "Objective",
@@ -1273,7 +1274,7 @@ def study_report_info(storage: str, study_name: str, workers: Any = None) -> Rep
             )
     return ReportInfo(
         title=f"orthotune report — study {study.name}",
-        source=redact(url),
+        source=url,
         summary=SummaryInfo(facts=facts, headline=None, test_metrics=[]),
         curves=curves,
         study=study,
