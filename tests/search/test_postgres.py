@@ -31,16 +31,10 @@ from orthotune.search import (
     study_fingerprint,
 )
 from orthotune.search._storage import SOLE_WORKER_ATTR
+from tests.cli.test_tune_search import DATA, SPACE  # tiny data, 1–3 epochs
 from tests.pg_server import free_port
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-DATA = "builtin:synthetic?n=300&features=5"
-SPACE = """
-width: {type: categorical, choices: [8, 16]}
-depth: {type: int, low: 1, high: 2}
-lr: {type: float, low: 0.003, high: 0.1, scale: log}
-epochs: {type: int, low: 1, high: 3}
-"""
 FAST_BEATS = {"ORTHOTUNE_HEARTBEAT_S": "0.5", "ORTHOTUNE_GRACE_S": "3"}
 
 pytestmark = pytest.mark.slow
