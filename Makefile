@@ -28,11 +28,13 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The report's browser test needs Debian's chromium: installed here when missing (CI runs as root).
+# The report's browser test needs Debian's chromium, the shared-study fault tests Debian's
+# PostgreSQL server: installed here when missing (CI runs as root).
 # Two pytest workers with one torch thread each use both cores without oversubscribing them
 # (two workers × two torch threads each run the small models several times slower).
 test: lint
 	./scripts/ensure-chromium.sh
+	./scripts/ensure-postgres.sh
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --durations=15
 
 format: venv

@@ -28,3 +28,16 @@ def run_cli():
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (``tests/pg_server.py``): a throw-away cluster
+    on 127.0.0.1 and a free port, stopped and removed at the end."""
+    from tests.pg_server import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -12,3 +12,17 @@ class InvalidInputError(ValueError):
     def __init__(self, message: str) -> None:
         # One line, always: a multi-line message would read like a traceback.
         super().__init__(" ".join(str(message).split()))
+
+
+class StorageUnavailableError(RuntimeError):
+    """The study database stayed unreachable longer than the worker's retry limit.
+
+    Not bad input: the worker retried with backoff and gave up. The CLI prints the one-line
+    message and exits with ``EXIT_STORAGE_UNAVAILABLE`` (75, sysexits' EX_TEMPFAIL: "try again
+    later"); every trial told before the outage stays in the study and its checkpoint on disk.
+    """
+
+    exit_code = 75
+
+
+EXIT_STORAGE_UNAVAILABLE = StorageUnavailableError.exit_code

@@ -169,3 +169,23 @@ def test_kill_inside_a_storage_write_leaves_a_valid_study(tmp_path, fault):
     assert sorted(t.number for t in trials) == list(range(len(trials)))
     assert sum(t.state == TrialState.COMPLETE for t in trials) >= 3
     assert not any(t.state == TrialState.RUNNING for t in trials)  # orphans failed as stale
+
+
+def test_heartbeat_and_grace_come_from_the_environment_and_are_checked(monkeypatch):
+    from orthotune.search import grace_period, heartbeat_interval, is_server_url, redact
+
+    monkeypatch.setenv("ORTHOTUNE_HEARTBEAT_S", "0.5")
+    monkeypatch.delenv("ORTHOTUNE_GRACE_S", raising=False)
+    assert heartbeat_interval() == 0.5 and grace_period() == 120.0
+    monkeypatch.setenv("ORTHOTUNE_GRACE_S", "1.5")
+    assert grace_period() == 1.5
+    monkeypatch.setenv("ORTHOTUNE_GRACE_S", "1.4")  # a starved beat or two must not fail a trial
+    with pytest.raises(InvalidInputError, match="under three heartbeat intervals"):
+        grace_period()
+    monkeypatch.setenv("ORTHOTUNE_HEARTBEAT_S", "soon")
+    with pytest.raises(InvalidInputError, match="ORTHOTUNE_HEARTBEAT_S='soon' is not a duration"):
+        heartbeat_interval()
+    assert is_server_url("postgresql://u@h/db") and is_server_url("postgres://u@h/db")
+    assert not is_server_url("sqlite:///x.db") and not is_server_url(None)
+    assert redact("postgresql://u:secret@h:5432/db") == "postgresql://u:***@h:5432/db"
+    assert redact("postgresql://u@h/db") == "postgresql://u@h/db"

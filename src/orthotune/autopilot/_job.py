@@ -71,7 +71,7 @@ def tune_autopilot(
     from orthotune._rundir import RunDir, RunRecord
     from orthotune.data import describe_filled, load_dataset, make_split
     from orthotune.data._prepare import prepare
-    from orthotune.search import calibrate_trained
+    from orthotune.search import calibrate_trained, join_study, study_fingerprint
     from orthotune.search._executor import test_metrics as score_test
     from orthotune.search._storage import open_storage, open_study
     from orthotune.train._checkpoint import Manifest, save_checkpoint
@@ -116,7 +116,22 @@ def tune_autopilot(
         label = next((v.label for v in step.variants if v.name == trained.candidate.name), "")
         record_trial(study, trained, step=step.index, problem=problem, knob=step.knob, label=label)
 
-    result = run_autopilot(data, settings, on_step=on_step, on_trained=on_trained)
+    lease = join_study(  # the orthogonal loop cannot be shared: one worker holds the study
+        study,
+        fingerprint=study_fingerprint(
+            data=(ds.x.numpy().tobytes(), ds.y.numpy().tobytes()),
+            split=split.to_json(ds),
+            space={"strategy": "autopilot"},
+        ),
+        strategy="autopilot",
+        shareable=False,
+        why_not="the autopilot's orthogonal loop is sequential: each step decides from the last",
+    )
+    try:
+        result = run_autopilot(data, settings, on_step=on_step, on_trained=on_trained)
+    finally:
+        if lease is not None:
+            lease.release()
     chosen = result.chosen
     name = chosen.candidate.name
 

@@ -1,7 +1,9 @@
 """Entry point: run the typer app and map outcomes to exit codes.
 
 0 done · 2 bad input or usage (one line on stderr: value, what is accepted, the fix) ·
-1 internal error (one line; the traceback only with ``--debug``).
+1 internal error (one line; the traceback only with ``--debug``) · 75 the study database
+stayed unreachable longer than the retry limit (``ORTHOTUNE_DB_RETRY_S``; one line, finished
+work kept: run the same command again once the database is back).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     import typer
 
-    from orthotune._errors import InvalidInputError
+    from orthotune._errors import InvalidInputError, StorageUnavailableError
     from orthotune.cli._app import build_app
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -37,6 +39,9 @@ def main(argv: list[str] | None = None) -> None:
     except InvalidInputError as err:
         print(f"orthotune: error: {err}", file=sys.stderr)
         sys.exit(2)
+    except StorageUnavailableError as err:
+        print(f"orthotune: error: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)
     except KeyboardInterrupt:
         print("orthotune: interrupted", file=sys.stderr)
         sys.exit(130)

@@ -33,8 +33,9 @@ def report(
         Path | None,
         typer.Option(
             "--out",
-            help="Where to write the HTML (default: RUN_DIR/report.html, or "
-            "report-STUDY.html here for --study).",
+            help="Where to write the HTML (default: RUN_DIR/report.html, or for --study "
+            "report-STUDY.html here; a study shared by workers: their RUN_DIR/report.html, "
+            "beside its study.json).",
         ),
     ] = None,
     as_json: JsonFlag = False,
@@ -48,6 +49,13 @@ def report(
         read_run_folder,
         study_report_info,
         write_report,
+    )
+    from orthotune.search import (
+        is_server_url,
+        open_storage,
+        redact,
+        study_record,
+        write_study_record,
     )
 
     if run_dir is not None and study is not None:
@@ -74,9 +82,16 @@ def report(
                 f"--storage {url!r} names no existing SQLite file: give the study's storage URL, "
                 "e.g. --storage sqlite:///RUN_DIR/study.db"
             )
-        info = study_report_info(url, study)
+        store, workers = url, None
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in study)
         target = out if out is not None else Path(f"report-{safe}.html")
+        if is_server_url(url):  # a study shared by workers: its record, in their RUN_DIR
+            store = open_storage(url)  # psycopg 3, retried through outages
+            workers = study_record(load_study(store, study), storage=url)
+            if workers.run_dir is not None:
+                write_study_record(workers.run_dir, workers)
+                target = out if out is not None else Path(workers.run_dir) / "report.html"
+        info = study_report_info(store, study, workers, source=redact(url))
     path = write_report(info, target)
     result = ReportResult(
         path=str(path), source=info.source, sections=info.section_ids(), notes=info.notes
@@ -94,3 +109,18 @@ def _render(result: object) -> None:
     console.print(f"Sections: {sections}", highlight=False, markup=False)
     for note in result.notes:  # type: ignore[attr-defined]
         console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
+
+
+def load_study(storage: object, name: str):  # -> optuna.Study (imported lazily)
+    """The study ``name`` in an opened ``storage``, refused in one line when absent."""
+    import optuna
+
+    from orthotune._errors import InvalidInputError
+
+    try:
+        return optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        raise InvalidInputError(
+            f"--study {name!r} is not in the storage: accepted is the name given to tune "
+            "--study; fix: check the name (optuna-dashboard lists the studies)"
+        ) from None

@@ -1014,7 +1014,7 @@ def _analysis_csv(reader: _Reader, relative: Path) -> AnalysisInfo | None:
 
 
 # ----------------------------------------------------------------------------- study
-def read_study(storage: str, study_name: str | None = None) -> StudyInfo:
+def read_study(storage: Any, study_name: str | None = None) -> StudyInfo:
     """Trials, importance and Pareto points of one Optuna study (the one with most trials when
     ``study_name`` is None and the storage holds several)."""
     import optuna
@@ -1223,7 +1223,7 @@ def _class_names(run: Any, manifest: Any) -> list[str]:
     return []
 
 
-def _intermediate_curves(storage: str, study: StudyInfo) -> tuple[list[Curve], str]:
+def _intermediate_curves(storage: Any, study: StudyInfo) -> tuple[list[Curve], str]:
     """Per-epoch intermediate values of the best few complete trials (Optuna's reports)."""
     import optuna
 
@@ -1247,14 +1247,21 @@ def _intermediate_curves(storage: str, study: StudyInfo) -> tuple[list[Curve], s
     return curves, study.metric_names[0]
 
 
-def study_report_info(storage: str, study_name: str) -> ReportInfo:
-    """A report of one study alone (``orthotune report --study NAME --storage URL``)."""
+def study_report_info(
+    storage: Any, study_name: str, workers: Any = None, *, source: str | None = None
+) -> ReportInfo:
+    """A report of one study alone (``orthotune report --study NAME --storage URL``).
+
+    ``storage``: a URL or an opened Optuna storage, which ``source`` then names (a server's
+    URL with its password hidden); ``workers``: the ``StudyRecord`` of a study shared by many
+    workers."""
+    url = source or str(storage)
     study = read_study(storage, study_name)
     trial_curves, metric = _intermediate_curves(storage, study)
     curves = CurvesInfo(None, [], trial_curves, metric) if trial_curves else None
     facts = [
         ("Study", study.name),
-        ("Storage", storage),
+        ("Storage", url),
         ("Trials", f"{len(study.trials)} ({len(study.complete)} complete)"),
         (
             "Objective",
@@ -1263,9 +1270,25 @@ def study_report_info(storage: str, study_name: str) -> ReportInfo:
             ),
         ),
     ]
+    if workers is not None and workers.workers:
+        facts.append(
+            (
+                "Workers",
+                f"{len(workers.workers)}: "
+                + ", ".join(
+                    f"{w.folder} ({w.complete}/{w.trials} complete)" for w in workers.workers
+                ),
+            )
+        )
+        if workers.best_trial is not None:
+            facts.append(("Best model", f"trial {workers.best_trial}: {workers.best_model_dir}"))
+        if workers.missing_checkpoints:
+            facts.append(
+                ("Checkpoints not on this disk", ", ".join(map(str, workers.missing_checkpoints)))
+            )
     return ReportInfo(
         title=f"orthotune report — study {study.name}",
-        source=storage,
+        source=url,
         summary=SummaryInfo(facts=facts, headline=None, test_metrics=[]),
         curves=curves,
         study=study,

@@ -5,9 +5,11 @@
 - strategies (``make_strategy``): grid with coarse-to-fine zoom, random, tpe, evolution,
   hyperband, pbt — each a ``Strategy`` with one method, ``ask``
 - ``Budget`` (``parse_duration("5m")``, trials, goal) and ``StopReason``
-- storage: ``open_storage`` / ``open_study`` (SQLite in the run folder by default), trial owners
-  and heartbeats, ``fail_stale_trials`` on resume
+- storage: ``open_storage`` / ``open_study`` (SQLite in the run folder by default; PostgreSQL
+  shared by many workers, retried through outages), trial owners and heartbeats,
+  ``fail_stale_trials``, ``join_study`` (fingerprint of data/split/space; unshared strategies)
 - ``best_trial`` / ``leaderboard``: the best that respects satisficing constraints
+- ``study_record``: a shared study as a whole (workers, best, checkpoints) → ``study.json``
 - ``tune_search``: the whole job behind ``orthotune tune --strategy …`` (run folder, resumable
   study, incumbent checkpoint, test metrics once, report) → ``SearchSummary``
 """
@@ -48,15 +50,24 @@ from orthotune.search._space import (
     optuna_name,
 )
 from orthotune.search._storage import (
+    WORKERS_DIR,
     Heartbeat,
+    Lease,
     Owner,
+    RetryingStorage,
     ask_owned,
     claim,
     default_storage_url,
     fail_stale_trials,
+    grace_period,
+    heartbeat_interval,
+    is_server_url,
+    join_study,
     open_storage,
     open_study,
+    redact,
     stale_reason,
+    study_fingerprint,
 )
 from orthotune.search._strategies import (
     PBT,
@@ -70,6 +81,7 @@ from orthotune.search._strategies import (
     make_strategy,
     max_epochs,
 )
+from orthotune.search._workers import StudyRecord, WorkerRow, study_record, write_study_record
 
 __all__ = [
     "MODEL_PARAMETERS",
@@ -78,6 +90,7 @@ __all__ = [
     "STRATEGIES",
     "TPE",
     "TRAIN_PARAMETERS",
+    "WORKERS_DIR",
     "Budget",
     "CategoricalParam",
     "Constraint",
@@ -88,15 +101,19 @@ __all__ = [
     "Hyperband",
     "IntParam",
     "Leaderboard",
+    "Lease",
     "Owner",
     "Param",
     "RandomSearch",
+    "RetryingStorage",
     "SearchSpace",
     "SearchSummary",
     "Stop",
     "StopReason",
     "Strategy",
+    "StudyRecord",
     "TrialRow",
+    "WorkerRow",
     "accepted_metrics",
     "ask_owned",
     "best_trial",
@@ -107,7 +124,11 @@ __all__ = [
     "default_storage_url",
     "fail_stale_trials",
     "format_duration",
+    "grace_period",
+    "heartbeat_interval",
     "is_feasible",
+    "is_server_url",
+    "join_study",
     "leaderboard",
     "load_space",
     "make_strategy",
@@ -117,7 +138,11 @@ __all__ = [
     "optuna_name",
     "params_to_candidate",
     "parse_duration",
+    "redact",
     "stale_reason",
+    "study_fingerprint",
+    "study_record",
     "trial_metrics",
     "tune_search",
+    "write_study_record",
 ]

@@ -11,6 +11,12 @@ the study. Finished trials are kept and never re-run (``--trials N`` counts them
 RUNNING by a killed process are failed as stale (a live worker's are not touched), and the run
 folder is reopened instead of refused. Without ``--study`` an existing run folder is refused.
 
+A server study (``--storage postgresql://…``) is shared by workers on many machines: each
+writes ``--out/workers/<host>-<pid>/``, keeps the checkpoint of every COMPLETE trial it told
+(``models/trial-N``: trial numbers are unique in the study, so no two workers write one
+folder), and renders no report of its own (``orthotune report --study`` builds the study's).
+A worker joins only with the study's data, split and space (``join_study``).
+
 Only the incumbent (the best feasible trial so far) keeps a checkpoint, ``models/trial-N``: it is
 saved before its trial is told COMPLETE, so a told incumbent always has one; at the end the
 chosen trial's checkpoint (re-trained from its parameters and seed if it is missing) becomes
@@ -25,6 +31,7 @@ import re
 import shutil
 import time
 import warnings
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +41,7 @@ from pydantic import BaseModel, Field
 from orthotune._errors import InvalidInputError
 from orthotune.diagnose import Diagnosis
 from orthotune.search._best import METRICS_ATTR, Leaderboard, TrialRow
-from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR
+from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR, WORKERS_DIR
 
 if TYPE_CHECKING:
     import optuna
@@ -239,9 +246,14 @@ def tune_search(
     from orthotune.search._start import starting_point
     from orthotune.search._storage import (
         Heartbeat,
+        Owner,
         fail_stale_trials,
+        is_server_url,
+        join_study,
         open_storage,
         open_study,
+        redact,
+        study_fingerprint,
     )
     from orthotune.search._strategies import make_strategy
     from orthotune.select._metric import Direction, direction_of
@@ -287,6 +299,12 @@ def tune_search(
         else (),
     )
     name = study_name or strategy
+    shared = is_server_url(storage)
+    if shared:  # many workers, one --out: each its own folder and its own stream of samples
+        out = (Path(out) / WORKERS_DIR / Owner.me().folder).resolve()  # recorded in the study
+        write_report = False
+        if strat.seed is not None:  # (workers with one --seed must not sample the same points)
+            strat.seed = zlib.crc32(f"{strat.seed}/{Owner.me().folder}".encode())
 
     def new_record() -> RunRecord:
         return RunRecord(
@@ -305,7 +323,7 @@ def tune_search(
                 "human_error": human,
                 "bayes_error": bayes,
                 "study": name,
-                "storage": storage,
+                "storage": storage and redact(storage),
                 "precision": precision,
                 "space": space.to_dict(),
             },
@@ -328,6 +346,17 @@ def tune_search(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names([metric])
+    lease = join_study(
+        study,
+        fingerprint=study_fingerprint(
+            data=(ds.x.numpy().tobytes(), ds.y.numpy().tobytes()),
+            split=split.to_json(ds),
+            space=space.to_dict(),
+        ),
+        strategy=strategy,
+        shareable=strat.shareable,
+        why_not=strat.unshared_reason,
+    )
     stale = fail_stale_trials(study)
     budget.start()
 
@@ -397,7 +426,7 @@ def tune_search(
                 return
             if feasible and math.isfinite(value):
                 best = current_best()
-                if best is None or sign * value > sign * float(best.value):
+                if shared or best is None or sign * value > sign * float(best.value):
                     path = _save_incumbent(run, trial.number, trained, data)
                     trial.set_user_attr(CHECKPOINT_ATTR, str(path))
             study.tell(trial, value)
@@ -431,6 +460,7 @@ def tune_search(
                     f"{state['same']} trials in a row failed the same way: {state['kind']}",
                 )
                 break
+            stale += fail_stale_trials(study)  # whichever worker sees a stale trial first
             left = budget.trials_left(finished_count())
             n = batch if left is None else max(1, min(batch, left))
             asked = strat.ask(study, space, n)
@@ -466,6 +496,8 @@ def tune_search(
                 break
             finally:
                 heartbeat.untrack(asked)
+    if lease is not None:
+        lease.release()
 
     best = current_best()
     board = leaderboard(study, metric=metric, maximize=maximize, constraints=satisficing)
@@ -475,7 +507,7 @@ def tune_search(
         strategy=strategy,
         executor=executor,
         study_name=name,
-        storage=storage or f"sqlite:///{run.study_db.resolve()}",
+        storage=redact(storage) if storage else f"sqlite:///{run.study_db.resolve()}",
         metric=metric,
         maximize=maximize,
         constraints=[str(c) for c in satisficing],
@@ -563,8 +595,14 @@ def _run_batch(
         return trial.should_prune()
 
     def on_trained(trained: Trained) -> None:
+        import optuna
+
         trial = by_name[trained.candidate.name]
-        tell(trial, trained, None)
+        try:
+            tell(trial, trained, None)
+        except optuna.exceptions.UpdateFinishedTrialError:  # failed as stale by another worker
+            logger.warning("trial %d was finished by another worker; result dropped", trial.number)
+            return
         on_told(trial.number)
 
     train_candidates(
@@ -620,7 +658,10 @@ def _save_incumbent(run: Any, number: int, trained: Trained, data: PreparedData)
 
 
 def _remove_models(run: Any, *, keep: str | None) -> None:
-    """Remove every model folder and history file but ``keep``'s (only the best is kept)."""
+    """Remove every model folder and history file but ``keep``'s (only the best is kept); a
+    worker of a shared study (``workers/<host>-<pid>``) keeps them all."""
+    if run.path.parent.name == WORKERS_DIR:
+        return
     if run.models_dir.is_dir():
         for p in run.models_dir.iterdir():
             if p.is_dir() and p.name != keep:
@@ -669,8 +710,9 @@ def _finish_best(
         params, input_shape=tuple(data.train.x.shape[1:]), num_classes=ds.num_classes
     )
     cand = Candidate(name, spec, config, seed=int(best.user_attrs.get(SEED_ATTR, seed)))
-    try:
-        model, saved = load_checkpoint(run.model_dir(name))
+    try:  # its own checkpoint, or (a shared study) the one its worker saved
+        saved_at = Path(best.user_attrs.get(CHECKPOINT_ATTR) or run.model_dir(name))
+        model, saved = load_checkpoint(saved_at if saved_at.is_dir() else run.model_dir(name))
         wrong = score_parts(model, data.parts(), device=torch.device("cpu"))
         history = _read_history(run, name)
         # the checkpoint's own spec and config: a PBT member ends with knobs of its own

@@ -8,21 +8,35 @@ shared safely by several worker processes, and cleaned of trials whose worker di
   ``Heartbeat`` thread refreshes them while the trial trains. On start (resume), RUNNING trials
   are failed only when stale: the owner's pid is gone on this host, or the heartbeat is older
   than a grace period (another host, or a pid reused). A live worker's trials are never touched.
+  Every worker sweeps for stale trials before each batch, so whichever sees one first fails it.
+  ``ORTHOTUNE_HEARTBEAT_S`` (default 10) and ``ORTHOTUNE_GRACE_S`` (default 120, at least three
+  intervals, so that a starved CPU that delays a beat or two never fails a live trial) set them.
+- A server database (``postgresql://USER[:PASSWORD]@HOST:PORT/DB``, driver psycopg 3 from the
+  extra ``orthotune[postgres]``) is shared by workers on many machines. Its storage retries
+  every call that lost the connection, with exponential backoff, for ``ORTHOTUNE_DB_RETRY_S``
+  seconds (default 300), then raises ``StorageUnavailableError`` (CLI exit 75). After an outage
+  a worker waits one grace period before failing others' trials as stale (their beats resume).
+- ``join_study``: the study keeps a fingerprint of its data, split and search space; a worker
+  whose fingerprint differs is refused. A strategy that cannot be shared holds the study alone
+  (a lease refreshed like a heartbeat); a second worker is refused while the holder lives.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
+import re
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orthotune._errors import InvalidInputError
+from orthotune._errors import InvalidInputError, StorageUnavailableError
 
 if TYPE_CHECKING:
     import optuna
@@ -35,9 +49,68 @@ OWNER_PID_ATTR = "owner_pid"
 HEARTBEAT_ATTR = "heartbeat"
 FAIL_REASON_ATTR = "fail_reason"
 STALE_ATTR = "stale"  # True on trials failed because their worker died (not counted as tried)
+WORKERS_DIR = "workers"  # RUN_DIR/workers/<host>-<pid>/: one folder per worker of a shared study
+FINGERPRINT_ATTR = "orthotune_fingerprint"  # study user attr: {"data", "split", "space"}
+SOLE_WORKER_ATTR = "orthotune_sole_worker"  # study user attr: the lease of an unshared strategy
 DEFAULT_BUSY_TIMEOUT_S = 60.0
 DEFAULT_HEARTBEAT_S = 10.0
 DEFAULT_GRACE_S = 120.0
+DEFAULT_DB_RETRY_S = 300.0
+HEARTBEAT_ENV = "ORTHOTUNE_HEARTBEAT_S"
+GRACE_ENV = "ORTHOTUNE_GRACE_S"
+DB_RETRY_ENV = "ORTHOTUNE_DB_RETRY_S"
+HOST_ENV = "ORTHOTUNE_HOST"  # the name a worker gives its machine (default: the host name)
+
+
+def _env_seconds(name: str, default: float) -> float:
+    text = os.environ.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise InvalidInputError(
+            f"{name}={text!r} is not a duration: accepted are seconds > 0 such as 10 or 0.5; "
+            f"fix: set {name} to a positive number or unset it"
+        )
+    return value
+
+
+def heartbeat_interval() -> float:
+    """Seconds between two heartbeats of a running trial (``ORTHOTUNE_HEARTBEAT_S``)."""
+    return _env_seconds(HEARTBEAT_ENV, DEFAULT_HEARTBEAT_S)
+
+
+def grace_period() -> float:
+    """Seconds without a heartbeat after which a trial is stale (``ORTHOTUNE_GRACE_S``; at
+    least three heartbeat intervals, so a starved CPU that delays a beat does not fail it)."""
+    interval = heartbeat_interval()
+    grace = _env_seconds(GRACE_ENV, max(DEFAULT_GRACE_S, 3 * interval))
+    if grace < 3 * interval:
+        raise InvalidInputError(
+            f"{GRACE_ENV}={grace:g} is under three heartbeat intervals ({HEARTBEAT_ENV}="
+            f"{interval:g}): accepted is a grace of at least {3 * interval:g} s; fix: raise "
+            f"{GRACE_ENV} or lower {HEARTBEAT_ENV}"
+        )
+    return grace
+
+
+def is_server_url(url: str | None) -> bool:
+    """Whether ``url`` names a database server (shared by machines), not a SQLite file."""
+    return url is not None and re.match(r"postgres(ql)?(\+\w+)?://", url) is not None
+
+
+def redact(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for messages and records)."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def _driver_url(url: str) -> str:
+    """``postgresql://`` / ``postgres://`` → ``postgresql+psycopg://`` (psycopg 3, the extra
+    ``orthotune[postgres]``); a URL naming its driver is kept."""
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
 
 
 def default_storage_url(run_dir: str | Path) -> str:
@@ -45,20 +118,24 @@ def default_storage_url(run_dir: str | Path) -> str:
     return f"sqlite:///{Path(run_dir).resolve() / STUDY_FILE}"
 
 
-def _rdb_storage(url: str, engine_kwargs: dict[str, Any]) -> optuna.storages.RDBStorage:
+def _rdb_storage(
+    url: str, engine_kwargs: dict[str, Any], *, connection_errors: re.Pattern | None = None
+) -> optuna.storages.RDBStorage:
     """``RDBStorage(url)``, tolerating a worker that creates the same new database at the same
     moment: Optuna writes the schema version row once, and the loser of that race gets an
-    IntegrityError — by then the schema exists, so opening again succeeds."""
-    import time
-
+    IntegrityError (PostgreSQL: also a duplicate table or type) — by then the schema exists, so
+    opening again succeeds. An error matching ``connection_errors`` is raised at once."""
     import optuna
     import sqlalchemy.exc
 
-    for attempt in range(5):
+    for attempt in range(6):
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
-        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
-            if attempt == 4:
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError,
+                sqlalchemy.exc.ProgrammingError) as exc:  # fmt: skip
+            if attempt == 5 or (connection_errors and connection_errors.search(str(exc))):
+                raise
+            if "password" in str(exc) or re.search(r'database ".*" does not exist', str(exc)):
                 raise
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")
@@ -87,13 +164,15 @@ def open_storage(
                 f"--storage {url!r}: the folder {str(Path(path).parent)!r} does not exist; fix: "
                 "create it or point at an existing folder"
             )
+    if is_server_url(url):
+        return _open_server(url)
     kwargs: dict[str, Any] = {"connect_args": {"timeout": busy_timeout}} if sqlite else {}
     try:
         storage = _rdb_storage(url, kwargs)
     except ImportError:
         raise InvalidInputError(
             f"--storage {url!r} needs a database driver that is not installed: accepted are "
-            "sqlite:///FILE or an installed driver; fix: install the driver (e.g. psycopg2)"
+            "sqlite:///FILE or an installed driver; fix: install the driver"
         ) from None
     except Exception as exc:  # sqlalchemy.exc.ArgumentError and friends: a URL that is not one
         first = " ".join(str(exc).split())[:160]
@@ -105,6 +184,175 @@ def open_storage(
         _immediate_transactions(storage.engine)
     install_storage_fault(storage)
     return storage
+
+
+_UNREACHABLE = re.compile(
+    r"connection refused|could not translate host name|timeout expired|no route to host|"
+    r"network is unreachable|connection timed out|server closed the connection|"
+    r"the database system is (starting up|shutting down)",
+    re.IGNORECASE,
+)
+
+
+def _open_server(url: str) -> RetryingStorage:
+    """A PostgreSQL study storage (psycopg 3), wrapped so that lost connections are retried;
+    a URL that cannot work (no driver, wrong password, unknown database, no server) is refused
+    in one line, at once."""
+    import sqlalchemy.engine
+
+    shown = redact(url)
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise InvalidInputError(
+            f"--storage {shown!r} needs the PostgreSQL driver psycopg 3, which is not installed: "
+            "accepted are sqlite:///FILE, or postgresql://… with the driver; fix: pip install "
+            "'orthotune[postgres]'"
+        ) from None
+    try:
+        parsed = sqlalchemy.engine.make_url(_driver_url(url))
+    except Exception:
+        raise InvalidInputError(
+            f"--storage {shown!r} is not a database URL: accepted is "
+            "postgresql://USER[:PASSWORD]@HOST[:PORT]/DB; fix: check the URL"
+        ) from None
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    # pool_pre_ping: a pooled connection that died with a server restart is replaced, not used
+    kwargs = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
+    try:
+        rdb = _rdb_storage(_driver_url(url), kwargs, connection_errors=_UNREACHABLE)
+    except Exception as exc:
+        text = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        if "password authentication failed" in text or "no password supplied" in text:
+            raise InvalidInputError(
+                f"--storage {shown!r}: the server at {where} refused user "
+                f"{parsed.username!r} (wrong or missing password): accepted is the user and "
+                "password the database was set up with; fix: correct them in the URL, "
+                "postgresql://USER:PASSWORD@HOST:PORT/DB"
+            ) from None
+        if re.search(r'database ".*" does not exist', text):
+            raise InvalidInputError(
+                f"--storage {shown!r}: the server at {where} has no database "
+                f"{parsed.database!r}: accepted is an existing database; fix: create it "
+                f"(createdb -h {parsed.host} -p {parsed.port or 5432} {parsed.database}) or "
+                "name another"
+            ) from None
+        if _UNREACHABLE.search(text):
+            raise InvalidInputError(
+                f"--storage {shown!r}: no PostgreSQL server answers at {where} "
+                f"({text[:100]}): accepted is the host and port of a running server; fix: "
+                "start the server or correct HOST:PORT"
+            ) from None
+        raise InvalidInputError(
+            f"--storage {shown!r} could not be opened ({text[:160]}): accepted is "
+            "postgresql://USER[:PASSWORD]@HOST[:PORT]/DB of a running server; fix: check it"
+        ) from None
+    install_storage_fault(rdb)
+    return RetryingStorage(rdb, name=shown, limit_s=_env_seconds(DB_RETRY_ENV, DEFAULT_DB_RETRY_S))
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the database connection is gone."""
+    import sqlalchemy.exc
+
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, sqlalchemy.exc.DBAPIError) and (
+            exc.connection_invalidated
+            or isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError)
+        ):
+            return True
+        if type(exc).__module__.startswith("psycopg") and type(exc).__name__ in (
+            "OperationalError",
+            "InterfaceError",
+        ):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+        seen += 1
+    return False
+
+
+def _storage_methods() -> list[str]:
+    import optuna
+
+    base = optuna.storages.BaseStorage
+    return [n for n, v in vars(base).items() if callable(v) and not n.startswith("_")]
+
+
+class RetryingStorage:
+    """An Optuna storage (the study's usual cached RDB storage) whose every call is retried
+    while the database connection is lost: backoff 0.5 s doubling to 5 s, for ``limit_s`` of
+    continuous outage, then ``StorageUnavailableError``. Other errors pass through at once.
+
+    ``trouble_age()``: seconds since this worker last saw the database fail (inf when never);
+    ``fail_stale_trials`` waits a grace period after an outage, until every live worker's
+    heartbeat has resumed.
+    """
+
+    def __init__(self, rdb: Any, *, name: str, limit_s: float) -> None:
+        import optuna
+
+        if not isinstance(self, optuna.storages.BaseStorage):
+            _make_retrying_a_storage()
+        self.rdb = rdb  # the heartbeat writes through it directly (no retries, no cache)
+        self._inner = optuna.storages.get_storage(rdb)  # optuna's cached RDB storage
+        self.name = name
+        self.limit_s = limit_s
+        self._trouble_at = -float("inf")
+
+    def note_trouble(self) -> None:
+        self._trouble_at = time.monotonic()
+
+    def trouble_age(self) -> float:
+        return time.monotonic() - self._trouble_at
+
+    def _call(self, method: str, args: tuple, kwargs: dict) -> Any:
+        first = None
+        delay = 0.5
+        while True:
+            try:
+                result = getattr(self._inner, method)(*args, **kwargs)
+            except Exception as exc:
+                if not _connection_lost(exc):
+                    raise
+                now = time.monotonic()
+                first = now if first is None else first
+                self.note_trouble()
+                if now - first > self.limit_s:
+                    raise StorageUnavailableError(
+                        f"the study database {self.name} has been unreachable for "
+                        f"{now - first:.0f}s (limit {DB_RETRY_ENV}={self.limit_s:g}s); every "
+                        "trial told before stays in the study: run the same command again when "
+                        "the database is back"
+                    ) from None
+                logger.info("study database unreachable (%s); retrying in %.1fs", method, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if first is not None:
+                self.note_trouble()
+                logger.info("study database back after %.1fs", time.monotonic() - first)
+            return result
+
+    def __getattr__(self, name: str) -> Any:  # anything else optuna asks of its storage
+        return getattr(self._inner, name)
+
+
+def _retrying(name: str) -> Callable[..., Any]:
+    def method(self: RetryingStorage, *args: Any, **kwargs: Any) -> Any:
+        return self._call(name, args, kwargs)
+
+    method.__name__ = name
+    return method
+
+
+def _make_retrying_a_storage() -> None:
+    """Give ``RetryingStorage`` every ``BaseStorage`` method and make it one (optuna checks)."""
+    import optuna
+
+    for name in _storage_methods():
+        setattr(RetryingStorage, name, _retrying(name))
+    optuna.storages.BaseStorage.register(RetryingStorage)
 
 
 def _immediate_transactions(engine: Any) -> None:
@@ -166,7 +414,13 @@ class Owner:
 
     @classmethod
     def me(cls) -> Owner:
-        return cls(host=socket.gethostname(), pid=os.getpid())
+        return cls(host=os.environ.get(HOST_ENV) or socket.gethostname(), pid=os.getpid())
+
+    @property
+    def folder(self) -> str:
+        """``<host>-<pid>``: this worker's folder name under ``RUN_DIR/workers/``."""
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.host)
+        return f"{safe}-{self.pid}"
 
     def attrs(self, now: float | None = None) -> dict[str, Any]:
         return {
@@ -231,7 +485,7 @@ def stale_reason(
 ) -> str | None:
     """Why a RUNNING trial's worker is gone, or None when it may still be alive."""
     now = time.time() if now is None else now
-    host = socket.gethostname() if host is None else host
+    host = Owner.me().host if host is None else host
     attrs = trial.user_attrs
     pid = attrs.get(OWNER_PID_ATTR)
     owner_host = attrs.get(OWNER_HOST_ATTR)
@@ -250,13 +504,19 @@ def stale_reason(
 
 
 def fail_stale_trials(
-    study: optuna.Study, *, grace: float = DEFAULT_GRACE_S, now: float | None = None
+    study: optuna.Study, *, grace: float | None = None, now: float | None = None
 ) -> list[int]:
-    """Fail the RUNNING trials whose worker is gone (with the reason); return their numbers."""
+    """Fail the RUNNING trials whose worker is gone (with the reason); return their numbers.
+
+    ``grace`` defaults to ``grace_period()``. Right after this worker saw the database fail, it
+    fails nothing for one grace period: the other workers' beats were lost too and resume."""
     import optuna
     from optuna.trial import TrialState
 
+    grace = grace_period() if grace is None else grace
     storage = study._storage
+    if getattr(storage, "trouble_age", lambda: float("inf"))() < grace:
+        return []
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         reason = stale_reason(trial, grace=grace, now=now)
@@ -280,10 +540,11 @@ class Heartbeat:
     """
 
     def __init__(
-        self, storage: optuna.storages.BaseStorage, *, interval: float = DEFAULT_HEARTBEAT_S
+        self, storage: optuna.storages.BaseStorage, *, interval: float | None = None
     ) -> None:
-        self._storage = storage
-        self._interval = interval
+        self._outer = storage
+        self._storage = getattr(storage, "rdb", storage)  # a server's: directly, no retries
+        self._interval = heartbeat_interval() if interval is None else interval
         self._ids: set[int] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -310,8 +571,9 @@ class Heartbeat:
             except optuna.exceptions.UpdateFinishedTrialError:
                 with self._lock:
                     self._ids.discard(trial_id)
-            except Exception:  # a busy database must not kill training; the next beat retries
-                logger.warning("heartbeat of trial id %d failed", trial_id, exc_info=True)
+            except Exception:  # a busy or lost database must not kill training: beat again next
+                logger.info("heartbeat of trial id %d failed", trial_id, exc_info=True)
+                getattr(self._outer, "note_trouble", lambda: None)()
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
@@ -343,3 +605,133 @@ def install_storage_fault(storage: Any) -> None:
     @event.listens_for(engine, "commit")
     def _before_commit(_connection: Any) -> None:
         fault_point("storage_write")
+
+
+# ------------------------------------------------------------------------------ joining a study
+def study_fingerprint(
+    *, data: Iterable[bytes], split: Mapping[str, Any], space: Mapping[str, Any]
+) -> dict[str, str]:
+    """Short hashes of what makes two workers' trials comparable: the data (its arrays'
+    bytes), the split (example ids per part) and the search space."""
+
+    def digest(chunks: Iterable[bytes]) -> str:
+        h = hashlib.sha256()
+        for chunk in chunks:
+            h.update(chunk)
+        return h.hexdigest()[:16]
+
+    def canonical(obj: Any) -> bytes:
+        return json.dumps(obj, sort_keys=True, default=str).encode()
+
+    return {
+        "data": digest(data),
+        "split": digest([canonical(split)]),
+        "space": digest([canonical(space)]),
+    }
+
+
+class Lease:
+    """A strategy that cannot be shared holds its study alone: the study's ``SOLE_WORKER_ATTR``
+    names the holder and a heartbeat that a daemon thread refreshes; ``release`` ends it."""
+
+    def __init__(self, study: optuna.Study, value: dict[str, Any]) -> None:
+        self._study = study
+        self._value = value
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="orthotune-lease", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        storage = getattr(self._study._storage, "rdb", self._study._storage)
+        while not self._stop.wait(heartbeat_interval()):
+            try:
+                self._value[HEARTBEAT_ATTR] = time.time()
+                storage.set_study_user_attr(self._study._study_id, SOLE_WORKER_ATTR, self._value)
+            except Exception:  # the next beat retries
+                logger.info("lease heartbeat failed", exc_info=True)
+
+    def release(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        try:
+            self._study.set_user_attr(SOLE_WORKER_ATTR, {**self._value, "released": True})
+        except Exception:  # a lease that is not released goes stale after the grace period
+            logger.info("lease release failed", exc_info=True)
+
+
+def _live_holder(value: Any, me: Owner, grace: float) -> str | None:
+    """``pid P on HOST`` when ``value`` is a lease still held by another live worker."""
+    if not isinstance(value, dict) or value.get("released"):
+        return None
+    host, pid = value.get(OWNER_HOST_ATTR), value.get(OWNER_PID_ATTR)
+    if (host, pid) == (me.host, me.pid):
+        return None
+    if host == me.host and pid is not None and not pid_alive(int(pid)):
+        return None
+    if time.time() - float(value.get(HEARTBEAT_ATTR, 0.0)) > grace:
+        return None
+    return f"pid {pid} on {host}"
+
+
+def join_study(
+    study: optuna.Study,
+    *,
+    fingerprint: Mapping[str, str],
+    strategy: str,
+    shareable: bool = True,
+    why_not: str = "",
+) -> Lease | None:
+    """Check that this worker may join ``study``, and record what it joins with.
+
+    Refused (``InvalidInputError``): a fingerprint (data, split, search space) that differs
+    from the study's; any worker while an unshared strategy's live holder has the study; an
+    unshared strategy while another live worker has trials RUNNING. An unshared strategy gets
+    the study's lease (release it at the end); a shareable one gets None.
+    """
+    from optuna.trial import TrialState
+
+    name = study.study_name
+    for _ in range(2):  # set it when new, then read it back: of two racing writers one wins
+        recorded = study.user_attrs.get(FINGERPRINT_ATTR)
+        if recorded is None:
+            study.set_user_attr(FINGERPRINT_ATTR, dict(fingerprint))
+            continue
+        differs = [k for k in fingerprint if recorded.get(k) != fingerprint[k]]
+        if differs:
+            raise InvalidInputError(
+                f"--study {name!r} was started on another {' and '.join(differs)} (fingerprint "
+                f"{', '.join(f'{k} {recorded.get(k)}' for k in differs)}; this worker's "
+                f"{', '.join(f'{k} {fingerprint[k]}' for k in differs)}): accepted are "
+                "workers with the same DATA, data options, --seed and --space; fix: run the "
+                "study's own command, or give a new --study"
+            )
+        break
+    me, grace = Owner.me(), grace_period()
+    holder = _live_holder(study.user_attrs.get(SOLE_WORKER_ATTR), me, grace)
+    if holder is not None:
+        held = study.user_attrs[SOLE_WORKER_ATTR]
+        raise InvalidInputError(
+            f"--study {name!r} is held by {holder} running --strategy {held.get('strategy')}, "
+            f"which cannot be shared ({held.get('why', '')}): accepted is one worker on this "
+            "study; fix: wait for it to finish, or give another --study"
+        )
+    if shareable:
+        return None
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        attrs = trial.user_attrs
+        other = Owner(str(attrs.get(OWNER_HOST_ATTR)), int(attrs.get(OWNER_PID_ATTR, -1)))
+        if other != me and stale_reason(trial, grace=grace) is None:
+            raise InvalidInputError(
+                f"--strategy {strategy} cannot share --study {name!r} ({why_not}), and pid "
+                f"{other.pid} on {other.host} is running its trial {trial.number}: accepted is "
+                "one worker on this study; fix: wait for it to finish, use a strategy that "
+                "shares (random, tpe, evolution, hyperband, grid), or give another --study"
+            )
+    value = {**me.attrs(), "strategy": strategy, "why": why_not}
+    study.set_user_attr(SOLE_WORKER_ATTR, value)
+    time.sleep(0.05)
+    if _live_holder(study.user_attrs.get(SOLE_WORKER_ATTR), me, grace) is not None:
+        return join_study(  # another worker's claim landed after ours: it holds the study
+            study, fingerprint=fingerprint, strategy=strategy, shareable=False, why_not=why_not
+        )
+    return Lease(study, value)

@@ -67,6 +67,10 @@ class Strategy(abc.ABC):
     name: ClassVar[str] = ""
     coherent: bool = False
     warm_start: ClassVar[bool] = False
+    # Whether several workers may run this strategy on one study (``join_study``); when not,
+    # ``unshared_reason`` says why, in the message that refuses a second worker.
+    shareable: ClassVar[bool] = True
+    unshared_reason: ClassVar[str] = ""
 
     def __init__(self, *, seed: int | None = 0) -> None:
         self.seed = seed
@@ -237,6 +241,10 @@ class PBT(Strategy):
 
     name = "pbt"
     coherent = True
+    shareable: ClassVar[bool] = False
+    unshared_reason: ClassVar[str] = (
+        "PBT's exploit step copies weights between members trained together in one process"
+    )
 
     def __init__(
         self,
