@@ -4,7 +4,8 @@
 ``analyze_errors(read_predictions(PATH), tags=read_tags(FILE))`` → ``ErrorAnalysis``;
 ``make_method("confident").find(dataset)`` → ``LabelIssues``; ``apply_cleaning(...)`` writes a
 cleaned copy and an audit log; ``detect_imbalance(y, names)`` → ``ImbalanceReport``;
-``domain_classifier(train_x, dev_x)`` → ``DomainShift``; ``synthesize_toward(train_x, dev_x)``.
+``domain_classifier(train_x, dev_x)`` → ``DomainShift``; ``synthesize_toward(train_x, dev_x)``;
+``learning_curve(train, dev, spec, config)`` → ``LearningCurve`` (would more data help?).
 """
 
 from orthotune.analysis._clean import APPLY_MODES, CleaningOutcome, apply_cleaning, check_out_dir
@@ -33,6 +34,16 @@ from orthotune.analysis._label_issues import (
     LabelIssues,
     Suspect,
 )
+from orthotune.analysis._learning_curve import (
+    DEFAULT_FRACTIONS,
+    CurvePoint,
+    LearningCurve,
+    PowerLaw,
+    fit_power_law,
+    learning_curve,
+    minimum_train_examples,
+    nested_order,
+)
 from orthotune.analysis._methods import METHODS, find_issues, make_method
 from orthotune.analysis._mismatch import (
     DomainShift,
@@ -52,6 +63,7 @@ from orthotune.analysis._store import save_result
 
 __all__ = [
     "APPLY_MODES",
+    "DEFAULT_FRACTIONS",
     "METHODS",
     "ClassErrors",
     "CleaningOutcome",
@@ -59,6 +71,7 @@ __all__ = [
     "ClusterDisagreement",
     "ConfidentLearning",
     "ConfusionPair",
+    "CurvePoint",
     "DomainShift",
     "ErrorAnalysis",
     "ErrorReport",
@@ -68,8 +81,10 @@ __all__ = [
     "IterativeCleaning",
     "LabelIssueMethod",
     "LabelIssues",
+    "LearningCurve",
     "Misclassified",
     "MismatchReport",
+    "PowerLaw",
     "Predictions",
     "Remedy",
     "SourceError",
@@ -88,9 +103,13 @@ __all__ = [
     "domain_classifier",
     "error_report",
     "find_issues",
+    "fit_power_law",
     "fit_predict",
+    "learning_curve",
     "make_method",
+    "minimum_train_examples",
     "mismatch_from_predictions",
+    "nested_order",
     "out_of_fold",
     "oversample_index",
     "read_predictions",
