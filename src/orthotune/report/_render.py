@@ -32,6 +32,7 @@ SECTION_TITLES = {
     "lr-schedule": "Learning-rate schedule",
     "confusion": "Confusion matrix and per-class scores",
     "decisions": "Autopilot decisions",
+    "more-data": "Would more data help? (learning curve)",
     "search-progress": "Search progress",
     "importance": "Hyperparameter importance",
     "pareto": "Pareto front",
@@ -71,6 +72,8 @@ def _figures_for(info: ReportInfo) -> dict[str, Any]:
         out["schedule"] = figures.schedule_figure(info.schedule)
     if info.confusion is not None:
         out["confusion"] = figures.confusion_figure(info.confusion)
+    if info.more_data is not None:
+        out["more_data"] = figures.more_data_figure(info.more_data)
     if info.study is not None:
         if "search-progress" in sections:
             out["progress"] = figures.progress_figure(info.study)

@@ -270,6 +270,7 @@ class ReportInfo:
     study: StudyInfo | None = None
     analyses: list[AnalysisInfo] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    more_data: Any = None  # analysis.LearningCurve: would more data help?
 
     def section_ids(self) -> list[str]:
         """The sections this report contains, in page order."""
@@ -281,6 +282,7 @@ class ReportInfo:
             "lr-schedule": self.schedule is not None,
             "confusion": self.confusion is not None,
             "decisions": self.decisions is not None,
+            "more-data": self.more_data is not None,
             "search-progress": study is not None and bool(study.complete),
             "importance": study is not None and bool(study.importances),
             "pareto": study is not None and bool(study.pareto_points),
@@ -923,6 +925,8 @@ def _analysis(reader: _Reader) -> list[AnalysisInfo]:
         if not path.is_file():
             continue
         relative = path.relative_to(reader.root)
+        if relative.as_posix() == LEARNING_CURVE_FILE:
+            continue  # its own section (``_more_data``)
         if path.suffix == ".json":
             info = _analysis_json(relative.as_posix(), reader.json(relative))
         elif path.suffix == ".csv":
@@ -935,6 +939,26 @@ def _analysis(reader: _Reader) -> list[AnalysisInfo]:
 
 
 LABEL_ISSUE_KEYS = ("suspects", "label_issues", "issues")
+LEARNING_CURVE_FILE = "analysis/learning_curve.json"
+
+
+def _more_data(reader: _Reader) -> Any:
+    """``analysis/learning_curve.json`` as the typed ``LearningCurve`` (None when absent or
+    unreadable; a note says why)."""
+    from pydantic import ValidationError
+
+    from orthotune.analysis import LearningCurve
+
+    content = reader.json(LEARNING_CURVE_FILE)
+    if content is None:
+        return None
+    try:
+        return LearningCurve.model_validate(content)
+    except ValidationError as err:
+        reader.notes.append(
+            f"{LEARNING_CURVE_FILE} is not a learning curve ({err.error_count()} errors)."
+        )
+        return None
 
 
 def _analysis_json(name: str, content: Any) -> AnalysisInfo | None:
@@ -1197,6 +1221,7 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         decisions=_decisions(reader.json("decisions.json")),
         study=study,
         analyses=_analysis(reader),
+        more_data=_more_data(reader),
         notes=reader.notes,
     )
 
