@@ -44,7 +44,7 @@ from orthotune.analysis._learning_curve import (
     minimum_train_examples,
     nested_order,
 )
-from orthotune.analysis._methods import METHODS, find_issues, make_method
+from orthotune.analysis._methods import DEFAULT_METHOD, METHODS, find_issues, make_method
 from orthotune.analysis._mismatch import (
     DomainShift,
     FeatureShift,
@@ -64,6 +64,7 @@ from orthotune.analysis._store import save_result
 __all__ = [
     "APPLY_MODES",
     "DEFAULT_FRACTIONS",
+    "DEFAULT_METHOD",
     "METHODS",
     "ClassErrors",
     "CleaningOutcome",
