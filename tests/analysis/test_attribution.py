@@ -9,7 +9,7 @@ from torch import nn
 
 from orthotune import InvalidInputError
 from orthotune.analysis import (
-    DEFAULT_METHOD,
+    DEFAULT_ATTRIBUTION,
     attribute,
     deletion_curves,
     deletion_test,
@@ -89,7 +89,7 @@ def test_the_deletion_test_prefers_the_attribution_the_prediction_rests_on():
     np.testing.assert_allclose(found["integrated_gradients"][0, :2], [5.0, 1.0], atol=0.05)
     np.testing.assert_allclose(found["input_x_gradient"][0, :2], [0.0, 1.0], atol=1e-6)
     real = deletion_test(model, x, target, found, steps=4)
-    assert real.winner == "integrated_gradients" == DEFAULT_METHOD
+    assert real.winner == "integrated_gradients" == DEFAULT_ATTRIBUTION
 
 
 def test_a_model_that_looks_only_around_the_object_has_all_of_its_attribution_outside():

@@ -107,3 +107,25 @@ def test_small_data_is_cross_validated_on_train_and_dev_pooled():
     )
     assert held.log.validation == f"hold-out dev set of {len(data.dev)} examples"
     assert held.log.steps[0].before["levels"]["dev"]["n"] == len(data.dev)
+
+
+def test_more_data_advice_is_measured_when_the_budget_left_fits_it():
+    import time
+
+    from orthotune.autopilot._loop import _more_data, run_autopilot
+
+    data = _data("builtin:synthetic?n=1200&classes=3&features=4&noise=0&seed=2")
+    start = (_mlp(data, (32,)), TrainConfig(lr=1e-2, epochs=4, batch_size=64))
+    settings = AutopilotSettings(start=start, budget_s=60, max_steps=0)
+    chosen = run_autopilot(data, settings).chosen
+    assert chosen.seconds > 0
+    curve = _more_data(data, chosen, settings, time.monotonic() + 120)
+    assert curve is not None and curve.complete
+    assert curve.points[-1].train_examples == len(data.train)
+    assert curve.sentence.startswith(("doubling the training data", "it is flat"))
+    # no time left for the fractions' training, or switched off, or too little data: nothing
+    assert _more_data(data, chosen, settings, time.monotonic()) is None
+    off = AutopilotSettings(start=start, learning_curve=False)
+    assert _more_data(data, chosen, off, time.monotonic() + 120) is None
+    tiny = _data("builtin:synthetic?n=150&classes=3&features=4&noise=0&seed=2")
+    assert _more_data(tiny, chosen, settings, time.monotonic() + 120) is None

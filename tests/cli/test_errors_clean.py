@@ -93,7 +93,9 @@ def test_clean_remove_end_to_end(run_cli, tmp_path):
     assert result["removed"] == len(result["issues"]["suspects"]) > 0
     assert path.read_bytes() == before
     assert len(pd.read_csv(out / "cleaned.csv")) == 120 - result["removed"]
-    assert (out / "audit.csv").is_file()
+    audit = pd.read_csv(out / "audit.csv", dtype=str)
+    assert audit.columns[0] == "id"  # the audit log names every suspect by its id
+    assert sorted(audit["id"]) == sorted(s["id"] for s in result["issues"]["suspects"])
 
 
 @pytest.mark.slow
@@ -109,3 +111,14 @@ def test_errors_on_a_fresh_train_run_predicts_its_own_data(run_cli, tmp_path):
     assert result["errors"]["n"] > 0
     assert (run / "analysis" / "predictions.csv").is_file()
     assert (run / "analysis" / "errors.json").is_file()
+
+
+def test_clean_cli_default_is_the_measured_best_method():
+    import inspect
+
+    from orthotune.analysis import DEFAULT_METHOD, find_issues
+    from orthotune.cli.clean import clean
+
+    assert DEFAULT_METHOD == "iterative"  # bench/clean_default.py: the highest worst cell
+    assert inspect.signature(clean).parameters["method"].default == DEFAULT_METHOD
+    assert inspect.signature(find_issues).parameters["method"].default == DEFAULT_METHOD

@@ -7,11 +7,12 @@ cleaned copy and an audit log; ``detect_imbalance(y, names)`` → ``ImbalanceRep
 ``domain_classifier(train_x, dev_x)`` → ``DomainShift``; ``synthesize_toward(train_x, dev_x)``;
 ``run_saliency(RUN_DIR, mask_path=…)`` → ``SaliencyReport`` (attributions of misclassified
 examples, the deletion test, the share of attribution outside the object).
+``learning_curve(train, dev, spec, config)`` → ``LearningCurve`` (would more data help?).
 """
 
 from orthotune.analysis._attribution import (
     ATTRIBUTION_METHODS,
-    DEFAULT_METHOD,
+    DEFAULT_ATTRIBUTION,
     DeletionTest,
     Saliency,
     SaliencyReport,
@@ -48,7 +49,17 @@ from orthotune.analysis._label_issues import (
     LabelIssues,
     Suspect,
 )
-from orthotune.analysis._methods import METHODS, find_issues, make_method
+from orthotune.analysis._learning_curve import (
+    DEFAULT_FRACTIONS,
+    CurvePoint,
+    LearningCurve,
+    PowerLaw,
+    fit_power_law,
+    learning_curve,
+    minimum_train_examples,
+    nested_order,
+)
+from orthotune.analysis._methods import DEFAULT_METHOD, METHODS, find_issues, make_method
 from orthotune.analysis._mismatch import (
     DomainShift,
     FeatureShift,
@@ -68,6 +79,8 @@ from orthotune.analysis._store import save_result
 __all__ = [
     "APPLY_MODES",
     "ATTRIBUTION_METHODS",
+    "DEFAULT_ATTRIBUTION",
+    "DEFAULT_FRACTIONS",
     "DEFAULT_METHOD",
     "METHODS",
     "ClassErrors",
@@ -76,6 +89,7 @@ __all__ = [
     "ClusterDisagreement",
     "ConfidentLearning",
     "ConfusionPair",
+    "CurvePoint",
     "DeletionTest",
     "DomainShift",
     "ErrorAnalysis",
@@ -86,8 +100,10 @@ __all__ = [
     "IterativeCleaning",
     "LabelIssueMethod",
     "LabelIssues",
+    "LearningCurve",
     "Misclassified",
     "MismatchReport",
+    "PowerLaw",
     "Predictions",
     "Remedy",
     "Saliency",
@@ -111,9 +127,13 @@ __all__ = [
     "domain_classifier",
     "error_report",
     "find_issues",
+    "fit_power_law",
     "fit_predict",
+    "learning_curve",
     "make_method",
+    "minimum_train_examples",
     "mismatch_from_predictions",
+    "nested_order",
     "out_of_fold",
     "oversample_index",
     "read_mask",

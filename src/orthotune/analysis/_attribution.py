@@ -13,7 +13,7 @@ of the predicted class's logit. Two methods, both from Captum:
 **Deletion test** (which one to trust): remove the most attributed inputs first — set them to
 the baseline — and follow the predicted class's probability (softmax of the logits); the method
 whose curve falls fastest, with the smallest area under it over the deleted fraction 0 … 1,
-names the inputs the prediction rests on. ``DEFAULT_METHOD`` is the winner on a development
+names the inputs the prediction rests on. ``DEFAULT_ATTRIBUTION`` is the winner on a development
 set: the batch-norm CNN of ``orthotune train builtin:mnist1d --arch cnn1d --batch-norm
 --optimizer adam --lr 0.003 --epochs 10``, attributing the predicted class on its 1000 dev
 examples (``python bench/attribution.py --seed S``): area 0.138 for integrated gradients
@@ -43,7 +43,7 @@ from orthotune._errors import InvalidInputError
 
 __all__ = [
     "ATTRIBUTION_METHODS",
-    "DEFAULT_METHOD",
+    "DEFAULT_ATTRIBUTION",
     "DeletionTest",
     "Saliency",
     "SaliencyReport",
@@ -57,7 +57,7 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 ATTRIBUTION_METHODS = ("integrated_gradients", "input_x_gradient")
-DEFAULT_METHOD = "integrated_gradients"  # the deletion test's winner (module doc)
+DEFAULT_ATTRIBUTION = "integrated_gradients"  # the deletion test's winner (module doc)
 IG_STEPS = 64  # Gauss–Legendre points of the path integral (completeness within 1e-3 here)
 DELETION_STEPS = 20  # deleted fractions 0, 1/20, …, 1
 MAX_SHOWN = 12  # misclassified examples drawn (most confident first)
@@ -121,7 +121,7 @@ def _check_method(method: str) -> str:
     if method not in ATTRIBUTION_METHODS:
         raise InvalidInputError(
             f"attribution method {method!r} is not accepted: accepted are "
-            f"{', '.join(ATTRIBUTION_METHODS)}; e.g. {DEFAULT_METHOD}"
+            f"{', '.join(ATTRIBUTION_METHODS)}; e.g. {DEFAULT_ATTRIBUTION}"
         )
     return method
 
@@ -131,7 +131,7 @@ def attribute(
     x: torch.Tensor,
     target: torch.Tensor,
     *,
-    method: str = DEFAULT_METHOD,
+    method: str = DEFAULT_ATTRIBUTION,
     steps: int = IG_STEPS,
 ) -> torch.Tensor:
     """Attributions [n, …] of ``model``'s ``target`` logit to each value of ``x`` [n, …]
@@ -262,7 +262,7 @@ def saliency_report(
     *,
     source: str,
     split: str = "dev",
-    method: str = DEFAULT_METHOD,
+    method: str = DEFAULT_ATTRIBUTION,
     mask: np.ndarray | None = None,
     mask_name: str | None = None,
     temperature: float = 1.0,
@@ -329,7 +329,7 @@ def run_saliency(
     *,
     mask_path: str | Path | None = None,
     split: str = "dev",
-    method: str = DEFAULT_METHOD,
+    method: str = DEFAULT_ATTRIBUTION,
 ) -> SaliencyReport:
     """``saliency_report`` of a run folder's chosen model on its own data's ``split``."""
     from orthotune._rundir import RunDir

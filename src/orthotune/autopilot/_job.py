@@ -3,7 +3,9 @@ its test metrics (measured once), the final diagnosis, the decision log and the 
 
 Everything is written into the run folder (DESIGN.md): run.json, split.json, study.db (one
 trial per model trained), models/<chosen>/ + models/best, history/<chosen>.json,
-calibration.json (temperature scaling on dev), diagnosis.json, decisions.json and report.html.
+calibration.json (temperature scaling on dev), diagnosis.json, decisions.json,
+analysis/learning_curve.json (when the autopilot measured whether more data would help) and
+report.html.
 """
 
 from __future__ import annotations
@@ -162,6 +164,10 @@ def tune_autopilot(
     run.write_history(name, [r.model_dump(mode="json") for r in chosen.history])
     run.write_diagnosis(result.diagnosis)
     run.write_decisions(result.log)
+    if result.learning_curve is not None:  # would more data help? (the report draws it)
+        from orthotune.analysis import save_result
+
+        save_result(result.learning_curve, run.analysis_dir, "learning_curve")
     seconds = time.monotonic() - started
     record = record.model_copy(update={"finished": datetime.now(UTC).isoformat(timespec="seconds")})
     summary = TuneSummary(

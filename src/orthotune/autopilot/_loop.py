@@ -43,6 +43,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from orthotune.analysis import (
+    DEFAULT_FRACTIONS,
+    LearningCurve,
+    learning_curve,
+    minimum_train_examples,
+)
 from orthotune.autopilot._compare import paired_change
 from orthotune.autopilot._decisions import DecisionLog, Step, StopReason, VariantScore
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, variants
@@ -100,6 +106,9 @@ class AutopilotSettings:
     start: tuple[ModelSpec, TrainConfig] | None = None  # default: baseline() of the data shape
     folds: int = 5  # k of the cross-validation on small data
     small_data: int = 2000  # fewer training examples than this (one source): cross-validate
+    # when no knob helps and the budget left fits it, measure whether more data would
+    # (``analysis.learning_curve`` on the hold-out split, the chosen configuration)
+    learning_curve: bool = True
 
 
 def _validation(data: PreparedData, settings: AutopilotSettings, config: TrainConfig):
@@ -132,6 +141,7 @@ class AutopilotResult:
     log: DecisionLog
     test_wrong: object = None  # bool tensor over the test part, when there is one
     trained: list[Trained] = field(default_factory=list)
+    learning_curve: LearningCurve | None = None  # would more data help? (when measured)
 
 
 def levels_of(
@@ -288,6 +298,7 @@ def run_autopilot(
     spec, config = settings.start or baseline(ds.input_shape, ds.num_classes)
     log = DecisionLog()
     all_trained: list[Trained] = []
+    held = data  # the hold-out split, even when the decisions cross-validate
     data, folds, config, log.validation = _validation(data, settings, config)
 
     def train(cands: list[Candidate]) -> list[Trained]:
@@ -488,8 +499,12 @@ def run_autopilot(
     )
     remaining = final.problem.value
     log.remaining_problem = None if remaining == "none" else remaining
+    curve = None
     if log.stop_reason in (StopReason.NO_KNOB_HELPS, StopReason.BUDGET_SPENT):
         log.beyond_tuning = list(BEYOND_TUNING)
+        curve = _more_data(held, current, settings, deadline)
+        if curve is not None:
+            log.beyond_tuning[0] = f"{BEYOND_TUNING[0]} (learning curve: {curve.sentence})"
     if final.is_high.get("dev_overfitting"):
         log.beyond_tuning.insert(
             0,
@@ -497,5 +512,43 @@ def run_autopilot(
             "(dev-set overfitting)",
         )
     return AutopilotResult(
-        chosen=current, diagnosis=final, log=log, test_wrong=test_wrong, trained=all_trained
+        chosen=current,
+        diagnosis=final,
+        log=log,
+        test_wrong=test_wrong,
+        trained=all_trained,
+        learning_curve=curve,
     )
+
+
+def _more_data(
+    data: PreparedData, current: Trained, settings: AutopilotSettings, deadline: float
+) -> LearningCurve | None:
+    """The chosen configuration's learning curve on the hold-out split (train fractions, dev),
+    when the data is big enough and the budget left fits it: the fractions train as one
+    population taking as many steps each as the chosen model took, so their cost is estimated
+    as that many times its training time. None otherwise, or when the budget cut it short."""
+    if not settings.learning_curve:
+        return None
+    if len(data.train) < minimum_train_examples(data.dataset.num_classes):
+        return None
+    left = deadline - time.monotonic()
+    if left < len(DEFAULT_FRACTIONS) * current.seconds:
+        logger.info("no learning curve: %.0f s left, about %.0f s needed", left, current.seconds)
+        return None
+    from orthotune._errors import InvalidInputError
+
+    try:
+        curve = learning_curve(
+            data.train,
+            data.dev,
+            current.candidate.spec,
+            current.candidate.config,
+            seed=settings.seed,
+            device=settings.device,
+            time_budget_s=left,
+        )
+    except InvalidInputError as err:  # a fraction failed to train: say nothing measured
+        logger.warning("no learning curve: %s", err)
+        return None
+    return curve if curve.complete else None

@@ -20,6 +20,7 @@ COMMANDS: list[tuple[str | None, str, str, str]] = [
     (None, "predict", "orthotune.cli.predict", "predict"),
     (None, "errors", "orthotune.cli.errors", "errors"),
     (None, "clean", "orthotune.cli.clean", "clean"),
+    (None, "learning-curve", "orthotune.cli.learning_curve", "learning_curve"),
 ]
 
 

@@ -1,5 +1,8 @@
-"""``orthotune clean DATA --method confident|iterative|cluster --apply none|remove|relabel
+"""``orthotune clean DATA --method iterative|confident|cluster --apply none|remove|relabel
 --out DIR``: find examples whose label looks wrong and write a cleaned copy plus an audit log.
+
+The default method, ``iterative``, is the one that measured best on the development sets with
+planted label noise (``bench/clean_default.py``; figures in ``--method``'s help and the README).
 
 The input file is never modified. Into ``--out`` go ``label_issues.json``, ``audit.csv`` (id,
 old label, new label or removed, method, score) and, with ``--apply remove|relabel``,
@@ -30,9 +33,15 @@ MethodOpt = Annotated[
     str,
     typer.Option(
         "--method",
-        metavar="confident|iterative|cluster",
-        help="confident: K-fold out-of-fold probabilities + cleanlab; iterative: the lecture's "
-        "train-flag-retrain loop; cluster: disagreement with the cluster's majority label.",
+        metavar="iterative|confident|cluster",
+        help="iterative (default): the lecture's train-flag-retrain loop; confident: K-fold "
+        "out-of-fold probabilities + cleanlab; cluster: disagreement with the cluster's majority "
+        "label. The default measured best on the development sets with 10 % / 20 % of labels "
+        "flipped (bench/clean_default.py; precision / recall of the suspects): with clean's "
+        "800 steps, iterative's worst cell 0.54 (breast-cancer 20 %: 0.77 / 0.54) against "
+        "confident's 0.36 and cluster's 0.00 (synthetic); with 400 steps, iterative 0.93 / 0.98 "
+        "and 0.96 / 0.98 on MNIST-1D, 0.96 / 0.97 and 0.97 / 0.93 on digits. None reaches "
+        "0.95 / 0.95 on breast-cancer or synthetic.",
     ),
 ]
 ApplyOpt = Annotated[
@@ -59,7 +68,7 @@ def clean(
     split_col: SplitColOpt = None,
     dev_source: DevSourceOpt = None,
     impute: ImputeOpt = "auto",
-    method: MethodOpt = "confident",
+    method: MethodOpt = "iterative",
     apply: ApplyOpt = "none",
     out: OutOpt = None,
     as_json: JsonFlag = False,

@@ -1,7 +1,8 @@
 """Data layer: load, validate, split, normalize and weight classification data.
 
 ``load_dataset(DATA, LoadOptions(...))`` → ``Dataset``; ``make_split(ds, seed=…)`` → ``Split``;
-``Normalizer.fit(ds.x[split.train])``; ``weighted_mean_loss(loss, weights)``;
+``Normalizer.fit(ds.x[split.train])``; ``prepare(ds, split)`` → ``PreparedData``;
+``weighted_mean_loss(loss, weights)``;
 ``inspect_data(DATA)`` → ``InspectReport`` (``orthotune data inspect``);
 ``Augmenter.from_policy("standard")(x, generator=g)`` augments a training batch.
 """
@@ -21,6 +22,7 @@ from orthotune.data._inspect import InspectReport, find_duplicates, inspect_data
 from orthotune.data._load import load_dataset, load_with_report
 from orthotune.data._normalize import Normalizer
 from orthotune.data._options import IMPUTE_METHODS, LoadOptions
+from orthotune.data._prepare import Part, PreparedData, prepare
 from orthotune.data._split import (
     Split,
     SplitPolicy,
@@ -46,6 +48,8 @@ __all__ = [
     "InspectReport",
     "LoadOptions",
     "Normalizer",
+    "Part",
+    "PreparedData",
     "ReferenceLevels",
     "Split",
     "SplitPolicy",
@@ -66,6 +70,7 @@ __all__ = [
     "parse_ratios",
     "policy_dev_size",
     "policy_sizes",
+    "prepare",
     "stratified_folds",
     "weighted_mean_loss",
 ]

@@ -34,6 +34,7 @@ __all__ = [
     "ewa_beta",
     "importance_figure",
     "ladder_figure",
+    "more_data_figure",
     "pareto_figure",
     "progress_figure",
     "reliability_figure",
@@ -308,6 +309,51 @@ def schedule_figure(curve: Curve) -> str:
             _log_axis(ax.yaxis, ax.set_yscale)
         ax.set_xlabel("epoch")
         ax.set_ylabel("learning rate α")
+        return _uri(fig)
+
+
+# ----------------------------------------------------------------------------- more data
+def more_data_figure(curve: Any) -> str:
+    """A ``LearningCurve``: dev error (95 % intervals) and train error against the training
+    examples (log₂ axis), the fitted power law continued to twice the data (dashed), the
+    expected error there with its interval, and the fit's floor c (dotted)."""
+    import numpy as np
+
+    with _style():
+        fig, ax = _figure(5.6, 3.0)
+        ns = [p.train_examples for p in curve.points]
+        dev = [p.dev_error for p in curve.points]
+        below = [(p.dev_error - p.dev_low) for p in curve.points]
+        above = [(p.dev_high - p.dev_error) for p in curve.points]
+        ax.errorbar(
+            ns, dev, yerr=[below, above], color=PALETTE[1], marker="o", ms=4, lw=0,
+            elinewidth=1.2, capsize=3, label="dev error (95 %)",
+        )  # fmt: skip
+        train = [p.train_error for p in curve.points]
+        ax.plot(ns, train, color=PALETTE[0], marker="s", ms=3, lw=1, label="train error")
+        m = ns[-1]
+        if curve.fit is not None:
+            seen = np.geomspace(ns[0], m, 60)
+            ahead = np.geomspace(m, 2 * m, 20)
+            ax.plot(seen, curve.fit.predict(seen), color=PALETTE[3], lw=1.5, label="fit")
+            ax.plot(ahead, curve.fit.predict(ahead), color=PALETTE[3], lw=1.5, ls="--")
+            ax.axhline(curve.fit.c, color=PALETTE[5], lw=0.8, ls=":", label="fit's floor c")
+        if curve.error_doubled is not None:
+            low = curve.doubled_low if curve.doubled_low is not None else curve.error_doubled
+            high = curve.doubled_high if curve.doubled_high is not None else curve.error_doubled
+            ax.errorbar(
+                [2 * m], [curve.error_doubled],
+                yerr=[[(curve.error_doubled - low)], [(high - curve.error_doubled)]],
+                color=PALETTE[2], marker="D", ms=5, capsize=3, label="twice the data (expected)",
+            )  # fmt: skip
+        ax.set_xscale("log", base=2)
+        ax.set_xticks([*ns, 2 * m])
+        ax.set_xticklabels([f"{n:,}" for n in [*ns, 2 * m]])
+        ax.yaxis.set_major_formatter(_percent_formatter())
+        ax.set_xlabel("training examples")
+        ax.set_ylabel("error")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=7, frameon=False)
         return _uri(fig)
 
 

@@ -32,6 +32,7 @@ SECTION_TITLES = {
     "confusion": "Confusion matrix and per-class scores",
     "calibration": "Calibration (temperature scaling)",
     "decisions": "Autopilot decisions",
+    "more-data": "Would more data help? (learning curve)",
     "search-progress": "Search progress",
     "importance": "Hyperparameter importance",
     "pareto": "Pareto front",
@@ -78,6 +79,8 @@ def _figures_for(info: ReportInfo) -> dict[str, Any]:
         out["saliency"] = figures.saliency_figure(info.saliency)
     if info.saliency is not None and info.saliency.deletion is not None:
         out["deletion"] = figures.deletion_figure(info.saliency.deletion)
+    if info.more_data is not None:
+        out["more_data"] = figures.more_data_figure(info.more_data)
     if info.study is not None:
         if "search-progress" in sections:
             out["progress"] = figures.progress_figure(info.study)

@@ -276,6 +276,7 @@ class ReportInfo:
     notes: list[str] = field(default_factory=list)
     calibration: TemperatureScaling | None = None  # calibration.json (temperature scaling)
     saliency: SaliencyReport | None = None  # analysis/saliency.json (errors --saliency)
+    more_data: Any = None  # analysis.LearningCurve: would more data help?
 
     def section_ids(self) -> list[str]:
         """The sections this report contains, in page order."""
@@ -288,6 +289,7 @@ class ReportInfo:
             "confusion": self.confusion is not None,
             "calibration": self.calibration is not None,
             "decisions": self.decisions is not None,
+            "more-data": self.more_data is not None,
             "search-progress": study is not None and bool(study.complete),
             "importance": study is not None and bool(study.importances),
             "pareto": study is not None and bool(study.pareto_points),
@@ -933,6 +935,8 @@ def _analysis(reader: _Reader) -> list[AnalysisInfo]:
         relative = path.relative_to(reader.root)
         if relative.as_posix() == SALIENCY_FILE:  # its own section
             continue
+        if relative.as_posix() == LEARNING_CURVE_FILE:
+            continue  # its own section (``_more_data``)
         if path.suffix == ".json":
             info = _analysis_json(relative.as_posix(), reader.json(relative))
         elif path.suffix == ".csv":
@@ -945,6 +949,26 @@ def _analysis(reader: _Reader) -> list[AnalysisInfo]:
 
 
 LABEL_ISSUE_KEYS = ("suspects", "label_issues", "issues")
+LEARNING_CURVE_FILE = "analysis/learning_curve.json"
+
+
+def _more_data(reader: _Reader) -> Any:
+    """``analysis/learning_curve.json`` as the typed ``LearningCurve`` (None when absent or
+    unreadable; a note says why)."""
+    from pydantic import ValidationError
+
+    from orthotune.analysis import LearningCurve
+
+    content = reader.json(LEARNING_CURVE_FILE)
+    if content is None:
+        return None
+    try:
+        return LearningCurve.model_validate(content)
+    except ValidationError as err:
+        reader.notes.append(
+            f"{LEARNING_CURVE_FILE} is not a learning curve ({err.error_count()} errors)."
+        )
+        return None
 
 
 def _analysis_json(name: str, content: Any) -> AnalysisInfo | None:
@@ -1209,6 +1233,7 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         decisions=_decisions(reader.json("decisions.json")),
         study=study,
         analyses=_analysis(reader),
+        more_data=_more_data(reader),
         notes=reader.notes,
         calibration=calibration,
         saliency=saliency,

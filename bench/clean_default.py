@@ -1,0 +1,165 @@
+"""Which label-issue method should ``orthotune clean`` use by default? Measured on planted noise.
+
+Set-up: the development data sets — ``builtin:digits``, ``builtin:breast-cancer``,
+``builtin:synthetic?noise=0`` (the teacher's labels without the built-in's own flips, so that
+the planted flips are the only wrong labels) and ``builtin:mnist1d`` (its 4000 training
+examples; the canonical test set is never judged, as ``clean`` leaves it alone) — each with 10 %
+and then 20 % of the labels flipped at random to another class (seed fixed, ids known). Every
+method runs with the defaults ``clean`` gives it (none is told the noise rate): ``confident``
+(5-fold out-of-fold probabilities + cleanlab), ``iterative`` (the lecture's loop; its round 1 is
+the same out-of-fold probabilities, shared to save time) and ``cluster`` (k-means; signals and
+images in the out-of-fold models' representation). Each method's suspects are scored against the
+flipped ids: precision (share of suspects that were flipped) and recall (share of flipped ones
+found).
+
+The method that measures best is the one whose *worst* cell — the lowest of precision and
+recall over every set and rate — is highest (a default must hold everywhere); ties go to the
+higher mean of all its cells.
+
+    python bench/clean_default.py            # full: clean's 800 steps per fold model (~25 min CPU)
+    python bench/clean_default.py --steps 400 --sets builtin:digits,builtin:breast-cancer
+    python bench/clean_default.py --quick    # small subsets, short training, a minute
+
+Last line: ``best=… best_worst=… best_mean=…`` then ``<method>_worst=… <method>_mean=…`` for
+every method (worst = the lowest precision or recall over all cells; mean = the mean of all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from label_noise import flip_labels, precision_recall
+
+from orthotune.analysis import (
+    ClusterDisagreement,
+    ConfidentLearning,
+    FitRecipe,
+    IterativeCleaning,
+)
+from orthotune.data import Dataset, load_dataset
+
+DATASETS = (
+    "builtin:digits",
+    "builtin:breast-cancer",
+    "builtin:synthetic?noise=0",
+    "builtin:mnist1d",
+)
+RATES = (0.1, 0.2)
+METHOD_NAMES = ("confident", "iterative", "cluster")
+
+Cell = tuple[float, float]  # (precision, recall)
+
+
+def judged_part(data: Dataset) -> Dataset:
+    """The rows ``clean`` judges: everything outside a fixed test split."""
+    if data.preset_split is None:
+        return data
+    rows = np.flatnonzero(np.asarray(data.preset_split).astype(str) != "test")
+    return replace(data.subset(rows), preset_split=None)
+
+
+def with_noise(data: Dataset, *, rate: float, seed: int) -> tuple[Dataset, np.ndarray]:
+    """``data`` with ``rate`` of its labels flipped, and the mask of the flipped rows."""
+    clean = data.y.numpy()
+    noisy = flip_labels(clean, rate=rate, classes=data.num_classes, seed=seed)
+    return replace(data, y=torch.as_tensor(noisy)), noisy != clean
+
+
+def run_methods(
+    data: Dataset, flipped: np.ndarray, *, recipe: FitRecipe, folds: int, rounds: int, seed: int
+) -> dict[str, Cell]:
+    """Precision and recall of each method's suspects against the flipped rows."""
+    confident = ConfidentLearning(folds=folds, recipe=recipe)
+    out = {"confident": precision_recall(confident.find(data, seed=seed).mask(), flipped)}
+    iterative = IterativeCleaning(folds=folds, recipe=recipe, max_rounds=rounds)
+    iterative.first_proba = confident.proba  # round 1 = the same out-of-fold probabilities
+    out["iterative"] = precision_recall(iterative.find(data, seed=seed).mask(), flipped)
+    cluster = ClusterDisagreement(folds=folds, recipe=recipe)
+    cluster.embedding = confident.embedding
+    out["cluster"] = precision_recall(cluster.find(data, seed=seed).mask(), flipped)
+    return out
+
+
+def summarize(cells: dict[str, list[Cell]]) -> dict[str, tuple[float, float]]:
+    """Per method: (worst, mean) over its cells — worst = the lowest precision or recall."""
+    return {
+        name: (min(min(c) for c in row), float(np.mean([v for c in row for v in c])))
+        for name, row in cells.items()
+    }
+
+
+def best_method(summary: dict[str, tuple[float, float]]) -> str:
+    """The method with the highest worst cell; ties broken by the higher mean."""
+    return max(summary, key=lambda name: summary[name])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small version (seconds)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--steps", type=int, default=None, help="optimizer steps per fold model (default: clean's)"
+    )
+    parser.add_argument(
+        "--sets", default=",".join(DATASETS), help="comma-separated DATA specs (default: all four)"
+    )
+    args = parser.parse_args()
+    started = time.perf_counter()
+    recipe, folds, rates, rounds = FitRecipe(), 5, RATES, 3
+    if args.quick:
+        recipe, folds, rates, rounds = FitRecipe(steps=20), 3, RATES[-1:], 2
+    if args.steps is not None:
+        recipe = FitRecipe(steps=args.steps)
+
+    cells: dict[str, list[Cell]] = {name: [] for name in METHOD_NAMES}
+    rows = []
+    for spec in args.sets.split(","):
+        data = judged_part(load_dataset(spec))
+        if args.quick:
+            data = data.subset(np.arange(min(len(data), 200)))
+        for rate in rates:
+            noisy, flipped = with_noise(data, rate=rate, seed=args.seed)
+            result = run_methods(
+                noisy, flipped, recipe=recipe, folds=folds, rounds=rounds, seed=args.seed
+            )
+            for name, cell in result.items():
+                cells[name].append(cell)
+            rows.append((spec, rate, result))
+            print(
+                f"  {spec} {rate:.0%} ({len(noisy)} examples, {flipped.sum()} flipped): "
+                + ", ".join(f"{k} {p:.3f}/{r:.3f}" for k, (p, r) in result.items())
+                + f" ({time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
+
+    header = f"{'data set':<28}{'noise':>6}" + "".join(f"{m:>20}" for m in METHOD_NAMES)
+    print(header + "\n" + " " * 34 + "".join(f"{'precision / recall':>20}" for _ in METHOD_NAMES))
+    for spec, rate, result in rows:
+        print(
+            f"{spec:<28}{rate:>6.0%}"
+            + "".join(f"{f'{p:.3f} / {r:.3f}':>20}" for p, r in result.values())
+        )
+    summary = summarize(cells)
+    best = best_method(summary)
+    seconds = time.perf_counter() - started
+    print(f"best: {best} · {folds} folds × {recipe.steps} steps · {seconds:.0f} s")
+    figures = [
+        f"best={best}",
+        f"best_worst={summary[best][0]:.3f}",
+        f"best_mean={summary[best][1]:.3f}",
+    ]
+    for name, (worst, mean) in summary.items():
+        figures += [f"{name}_worst={worst:.3f}", f"{name}_mean={mean:.3f}"]
+    print(" ".join(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+"""Would more data help? The learning curve: one configuration on nested fractions of the
+training set, trained at once as one population, and a power law fitted to its dev errors.
+
+Member k of the population learns from the first ``fractions[k]·m`` examples of one stratified
+random order of the m training examples (so the subsets are nested and keep the class
+proportions). Every member takes the same number of optimizer steps as the configuration takes
+on all m examples — a small subset is repeated to fill the epoch, and its L2 penalty is scaled to
+its own size (λ/(2·m_k), the lecture's form) — so a small fraction is short of data only, not of
+training. Each member is scored on the whole dev set.
+
+The dev errors are fitted with ``err(n) = a·n^(−b) + c`` (a, b, c ≥ 0; c is the error more data
+of this kind would not remove). "Doubling the training data" is read off the fit as a change,
+``err(2m) − err(m)``, added to the measured dev error at m, and its 95 % interval comes from a
+bootstrap over the dev examples: the dev set is resampled (the same rows for every fraction), the
+errors recomputed and the curve refitted, 200 times; the percentiles of the refitted change give
+the interval. It covers the dev set's sampling noise, not the training's randomness (one seed
+per fraction). When the expected drop is less than one dev example's worth (and less than 0.1
+point), the curve is *flat*: more data of this kind will not help; when only the interval
+reaches no gain, the sentence says that the gain is not certain.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from pydantic import BaseModel, Field
+
+from orthotune._errors import InvalidInputError
+from orthotune.models import ModelSpec
+from orthotune.train import TrainConfig
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_FRACTIONS",
+    "CurvePoint",
+    "LearningCurve",
+    "PowerLaw",
+    "fit_power_law",
+    "learning_curve",
+    "minimum_train_examples",
+    "nested_order",
+]
+
+SCHEMA_VERSION = 1
+DEFAULT_FRACTIONS: tuple[float, ...] = (0.125, 0.25, 0.5, 0.75, 1.0)
+MIN_SMALLEST = 30  # examples the smallest fraction must hold (and 3 per class)
+BOOTSTRAP = 200
+B_MAX = 2.0  # steeper exponents fit a step, not a learning curve
+_B_GRID = np.geomspace(1e-3, B_MAX, 160)
+
+
+class PowerLaw(BaseModel):
+    """``err(n) = a·n^(−b) + c`` with its residual sum of squares on the points it was fitted to."""
+
+    a: float
+    b: float
+    c: float
+    rss: float = 0.0
+
+    def predict(self, n: float | np.ndarray) -> Any:
+        return self.a * np.power(np.asarray(n, dtype=np.float64), -self.b) + self.c
+
+
+class CurvePoint(BaseModel):
+    """One fraction of the training set: its size, training error on its own examples and dev
+    error with a 95 % (Wilson) interval."""
+
+    fraction: float
+    train_examples: int
+    train_error: float
+    dev_error: float
+    dev_low: float
+    dev_high: float
+
+
+class LearningCurve(BaseModel):
+    """The learning curve, its fit and what doubling the training data would do."""
+
+    schema_version: int = SCHEMA_VERSION
+    points: list[CurvePoint]
+    dev_examples: int
+    fit: PowerLaw | None = None
+    error_now: float = Field(description="measured dev error with all training examples")
+    error_doubled: float | None = Field(
+        default=None, description="expected dev error with twice the training examples"
+    )
+    doubled_low: float | None = None
+    doubled_high: float | None = None
+    flat: bool = True
+    complete: bool = Field(
+        default=True, description="every fraction trained its epochs (no time budget cut)"
+    )
+    interval: str = (
+        f"bootstrap over the dev examples ({BOOTSTRAP} resamples, the same rows for every "
+        "fraction; training randomness not included)"
+    )
+    configuration: str = ""
+    sentence: str = ""
+
+
+# ----------------------------------------------------------------------------- the fit
+def _fit_fixed_b(n: np.ndarray, err: np.ndarray, b: float) -> tuple[float, float, float]:
+    """Least squares of (a, c) ≥ 0 for a fixed exponent b: (a, c, rss)."""
+    from scipy.optimize import nnls
+
+    design = np.stack([np.power(n, -b), np.ones_like(n)], axis=1)
+    (a, c), norm = nnls(design, err)
+    return float(a), float(c), float(norm**2)
+
+
+def fit_power_law(n: Sequence[float], err: Sequence[float]) -> PowerLaw:
+    """Fit ``err(n) = a·n^(−b) + c`` (a, c ≥ 0, 0.001 ≤ b ≤ 2) by least squares.
+
+    For a fixed b the model is linear in (a, c): a non-negative least squares solves it exactly;
+    b is searched on a log grid and refined by a bounded scalar search around the best cell.
+    Needs at least 3 points.
+    """
+    from scipy.optimize import minimize_scalar
+
+    ns = np.asarray(n, dtype=np.float64)
+    es = np.asarray(err, dtype=np.float64)
+    if len(ns) < 3 or len(ns) != len(es):
+        raise ValueError(f"a power law needs ≥ 3 (n, error) points, got {len(ns)}")
+    rss = np.array([_fit_fixed_b(ns, es, b)[2] for b in _B_GRID])
+    i = int(np.argmin(rss))
+    lo, hi = _B_GRID[max(i - 1, 0)], _B_GRID[min(i + 1, len(_B_GRID) - 1)]
+    best_b = float(_B_GRID[i])
+    if hi > lo:
+        found = minimize_scalar(
+            lambda b: _fit_fixed_b(ns, es, b)[2],
+            bounds=(lo, hi),
+            method="bounded",
+            options={"xatol": 1e-10},
+        )
+        if found.fun <= rss[i]:
+            best_b = float(found.x)
+    a, c, r = _fit_fixed_b(ns, es, best_b)
+    return PowerLaw(a=a, b=best_b, c=c, rss=r)
+
+
+# ----------------------------------------------------------------------------- the subsets
+def nested_order(y: np.ndarray, *, seed: int) -> np.ndarray:
+    """A random order of the rows whose every prefix keeps the class proportions: rows are
+    shuffled within their class and ranked by (position in class + ½) / class size."""
+    rng = np.random.default_rng(seed)
+    key = np.empty(len(y))
+    for label in np.unique(y):
+        rows = np.flatnonzero(y == label)
+        rows = rows[rng.permutation(len(rows))]
+        key[rows] = (np.arange(len(rows)) + rng.random()) / len(rows)
+    return np.argsort(key, kind="stable")
+
+
+def minimum_train_examples(num_classes: int, fractions: Sequence[float] = DEFAULT_FRACTIONS) -> int:
+    """Training examples needed so that the smallest fraction holds ``max(30, 3·classes)``."""
+    need = max(MIN_SMALLEST, 3 * num_classes)
+    return math.ceil(need / min(fractions) - 1e-9)
+
+
+def _check(fractions: Sequence[float], m: int, num_classes: int, dev: int) -> tuple[float, ...]:
+    fr = tuple(sorted(float(f) for f in fractions))
+    if len(fr) < 3 or len(set(fr)) != len(fr) or fr[0] <= 0 or fr[-1] != 1.0:
+        raise InvalidInputError(
+            f"fractions {list(fractions)} are not accepted: give at least 3 different fractions "
+            "in (0, 1], the largest 1 (e.g. 1/8, 1/4, 1/2, 1)"
+        )
+    need = minimum_train_examples(num_classes, fr)
+    if m < need:
+        raise InvalidInputError(
+            f"the training set has {m} examples; a learning curve down to {fr[0]:g} of it needs "
+            f"at least {need} (the smallest fraction must hold "
+            f"{max(MIN_SMALLEST, 3 * num_classes)}): give more data or larger fractions"
+        )
+    if dev < 1:
+        raise InvalidInputError("the dev set is empty: a learning curve needs dev examples")
+    return fr
+
+
+# ----------------------------------------------------------------------------- the curve
+def _doubling(
+    fit: PowerLaw, m: int, wrong: np.ndarray, sizes: np.ndarray, seed: int
+) -> tuple[float, float, float, float, bool]:
+    """(measured error now, expected error at 2m, 95 % low, high, flat) — see the module doc.
+
+    The change ``err(2m) − err(m)`` of the fit is added to the measured error; its interval is
+    the 2.5–97.5 percentiles of the same change refitted on bootstrap resamples of the dev rows.
+    Flat: the expected drop is less than one dev example's worth (and at least 0.1 point).
+    """
+    now = float(wrong[-1].mean())
+    change = float(fit.predict(2 * m) - fit.predict(m))
+    rng = np.random.default_rng(seed)
+    n_dev = wrong.shape[1]
+    changes = []
+    for _ in range(BOOTSTRAP):
+        rows = rng.integers(0, n_dev, n_dev)
+        f = fit_power_law(sizes, wrong[:, rows].mean(axis=1))
+        changes.append(float(f.predict(2 * m) - f.predict(m)))
+    low, high = (float(v) for v in np.percentile(changes, [2.5, 97.5]))
+    flat = change > -max(1.0 / n_dev, 0.001)
+    return now, max(now + change, 0.0), max(now + low, 0.0), max(now + high, 0.0), flat
+
+
+def _sentence(curve: LearningCurve) -> str:
+    m = curve.points[-1].train_examples
+    if curve.error_doubled is None:
+        return f"the learning curve could not be fitted; dev error {curve.error_now:.1%} at {m}"
+    if curve.flat:
+        return (
+            f"it is flat — more data of this kind will not help: doubling the {m} training "
+            f"examples would leave the dev error at about {curve.error_doubled:.1%} "
+            f"[{curve.doubled_low:.1%}, {curve.doubled_high:.1%}] (now {curve.error_now:.1%})"
+        )
+    sentence = (
+        f"doubling the training data ({m} → {2 * m} examples) would lower the dev error from "
+        f"{curve.error_now:.1%} to about {curve.error_doubled:.1%} "
+        f"[{curve.doubled_low:.1%}, {curve.doubled_high:.1%}]"
+    )
+    if curve.doubled_high is not None and curve.doubled_high >= curve.error_now:
+        sentence += " — the interval reaches no gain, so the gain is not certain"
+    return sentence
+
+
+def learning_curve(
+    train: Any,
+    dev: Any,
+    spec: ModelSpec,
+    config: TrainConfig,
+    *,
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    seed: int = 0,
+    device: str = "auto",
+    time_budget_s: float | None = None,
+) -> LearningCurve:
+    """Train ``spec`` with ``config`` on nested fractions of ``train`` at once and measure each
+    on ``dev`` (see the module doc).
+
+    train, dev: normalized parts with ``x`` [n, …], ``y`` [n] and ``weights`` ([n] or None).
+    """
+    from orthotune.diagnose import wilson_interval
+    from orthotune.population import Population
+    from orthotune.train import resolve_device
+
+    y = train.y.numpy()
+    m = len(y)
+    num_classes = spec.num_classes
+    fr = _check(fractions, m, num_classes, len(dev.y))
+    order = nested_order(y, seed=seed)
+    sizes = np.array([max(1, round(f * m)) for f in fr])
+    subsets, configs = [], []
+    for size in sizes:
+        rows = order[:size]
+        subsets.append(np.tile(rows, math.ceil(m / size))[: max(m, size)])  # ≥ m rows: same steps
+        configs.append(config.model_copy(update={"l2": config.l2 * m / size}))  # λ/m_k
+    dev_device = resolve_device(device)
+    pop = Population(
+        spec,
+        configs,
+        num_examples=m,
+        seeds=[seed + k for k in range(len(fr))],
+        device=dev_device,
+    )
+    result = pop.fit(
+        (train.x, train.y, train.weights),
+        (dev.x, dev.y, dev.weights),
+        subsets=subsets,
+        shared_batches=False,
+        time_budget_s=time_budget_s,
+    )
+    from orthotune.population import MemberStatus
+
+    complete = all(mm.status is not MemberStatus.OUT_OF_TIME for mm in result.members)
+    wrong = np.zeros((len(fr), len(dev.y)), dtype=bool)
+    train_errors = []
+    for k, member in enumerate(result.members):
+        if member.failed:
+            raise InvalidInputError(
+                f"the member on {sizes[k]} examples failed ({member.message}); the configuration "
+                "does not train on this data: fix its learning rate"
+            )
+        model = pop.export(k).eval()
+        with torch.no_grad():
+            pred = model(dev.x.to(dev_device)).argmax(1).cpu().numpy()
+            rows = torch.as_tensor(order[: sizes[k]])
+            own = model(train.x[rows].to(dev_device)).argmax(1).cpu().numpy()
+        wrong[k] = pred != dev.y.numpy()
+        train_errors.append(float((own != y[order[: sizes[k]]]).mean()))
+    points = []
+    for k, f in enumerate(fr):
+        low, high = wilson_interval(float(wrong[k].mean()), len(dev.y))
+        points.append(
+            CurvePoint(
+                fraction=f,
+                train_examples=int(sizes[k]),
+                train_error=train_errors[k],
+                dev_error=float(wrong[k].mean()),
+                dev_low=low,
+                dev_high=high,
+            )
+        )
+    fit = fit_power_law(sizes, wrong.mean(axis=1))
+    now, doubled, low, high, flat = _doubling(fit, m, wrong, sizes, seed)
+    curve = LearningCurve(
+        points=points,
+        dev_examples=len(dev.y),
+        fit=fit,
+        error_now=now,
+        error_doubled=doubled,
+        doubled_low=low,
+        doubled_high=high,
+        flat=flat,
+        complete=complete,
+        configuration=f"{spec.kind}, {config.epochs} epochs, batch {config.batch_size}",
+    )
+    return curve.model_copy(update={"sentence": _sentence(curve)})

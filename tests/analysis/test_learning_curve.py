@@ -1,0 +1,115 @@
+"""The learning curve: the power-law fit against known curves, nested subsets, a real run."""
+
+import numpy as np
+import pytest
+
+from orthotune._errors import InvalidInputError
+from orthotune.analysis import (
+    DEFAULT_FRACTIONS,
+    LearningCurve,
+    fit_power_law,
+    learning_curve,
+    minimum_train_examples,
+    nested_order,
+)
+
+A, B, C = 2.0, 0.5, 0.03
+N = np.array([125, 250, 500, 1000, 2000, 4000, 8000, 16000], dtype=float)
+
+
+def _curve(n):
+    return A * n ** (-B) + C
+
+
+def test_power_law_fit_recovers_a_known_curve_from_exact_points():
+    fit = fit_power_law(N[:5], _curve(N[:5]))
+    assert fit.a == pytest.approx(A, rel=1e-4)
+    assert fit.b == pytest.approx(B, rel=1e-4)
+    assert fit.c == pytest.approx(C, abs=1e-6)
+    assert fit.rss < 1e-12
+
+
+def test_power_law_fit_recovers_a_known_curve_from_noisy_points():
+    rng = np.random.default_rng(0)
+    found = []
+    for _ in range(20):
+        noisy = _curve(N) + rng.normal(0.0, 0.001, len(N))
+        found.append(fit_power_law(N, noisy))
+    # each fit predicts the true curve within a few noise widths, also one doubling ahead
+    for fit in found:
+        assert np.abs(fit.predict(N) - _curve(N)).max() < 0.003
+        assert fit.predict(2 * N[-1]) == pytest.approx(_curve(2 * N[-1]), abs=0.004)
+    # and the parameters, averaged over the noise draws, sit at the truth
+    assert np.median([f.b for f in found]) == pytest.approx(B, abs=0.1)
+    assert np.median([f.c for f in found]) == pytest.approx(C, abs=0.005)
+
+
+def test_power_law_fit_of_a_flat_curve_has_no_slope_left():
+    fit = fit_power_law(N[:4], np.full(4, 0.1))
+    assert fit.predict(2 * N[3]) - fit.predict(N[3]) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_power_law_needs_three_points():
+    with pytest.raises(ValueError, match="≥ 3"):
+        fit_power_law([100, 200], [0.2, 0.1])
+
+
+def test_nested_order_prefixes_keep_the_class_proportions():
+    y = np.repeat([0, 1, 2], [600, 300, 100])
+    order = nested_order(y, seed=3)
+    assert sorted(order.tolist()) == list(range(len(y)))
+    for size in (125, 250, 500):
+        counts = np.bincount(y[order[:size]], minlength=3)
+        assert np.abs(counts / size - [0.6, 0.3, 0.1]).max() <= 1.5 / size + 1e-9
+
+
+def test_minimum_names_what_the_smallest_fraction_needs():
+    assert minimum_train_examples(2) == 240  # 30 examples at 1/8
+    assert minimum_train_examples(20) == 480  # 3 per class at 1/8
+    assert minimum_train_examples(2, (0.25, 0.5, 1.0)) == 120
+
+
+def _parts(spec: str, seed: int = 0):
+    from orthotune.data import load_dataset, make_split, prepare
+
+    ds = load_dataset(spec)
+    return prepare(ds, make_split(ds, seed=seed)), ds
+
+
+def test_too_small_training_set_is_refused_with_the_minimum():
+    from orthotune.autopilot import baseline
+
+    data, ds = _parts("builtin:synthetic?n=200&noise=0")
+    spec, config = baseline(ds.input_shape, ds.num_classes)
+    with pytest.raises(InvalidInputError, match="needs at least 240"):
+        learning_curve(data.train, data.dev, spec, config)
+    with pytest.raises(InvalidInputError, match="at least 3 different fractions"):
+        learning_curve(data.train, data.dev, spec, config, fractions=(0.5, 1.0))
+
+
+@pytest.mark.slow
+def test_a_real_learning_curve_falls_with_more_data():
+    from orthotune.autopilot import baseline
+
+    data, ds = _parts("builtin:synthetic?n=2000&classes=3&features=10&noise=0&seed=1")
+    spec, config = baseline(ds.input_shape, ds.num_classes)
+    config = config.model_copy(update={"epochs": 8})
+    curve = learning_curve(data.train, data.dev, spec, config, seed=0)
+    assert isinstance(curve, LearningCurve) and curve.complete
+    sizes = [p.train_examples for p in curve.points]
+    m = len(data.train)
+    assert sizes == [round(f * m) for f in DEFAULT_FRACTIONS]
+    dev = [p.dev_error for p in curve.points]
+    # a noiseless teacher: the model on all the data beats the one on an eighth of it
+    assert dev[-1] < dev[0] - 0.03, dev
+    assert all(p.dev_low <= p.dev_error <= p.dev_high for p in curve.points)
+    assert curve.error_now == pytest.approx(dev[-1])
+    assert curve.doubled_low <= curve.error_doubled <= curve.doubled_high <= curve.error_now
+    assert curve.fit is not None and curve.fit.predict(sizes[-1]) <= curve.fit.predict(sizes[0])
+    if curve.flat:
+        assert curve.sentence.startswith("it is flat — more data of this kind will not help")
+    else:
+        assert curve.sentence.startswith(
+            f"doubling the training data ({m} → {2 * m} examples) would lower the dev error "
+            f"from {curve.error_now:.1%} to about {curve.error_doubled:.1%}"
+        )
