@@ -117,6 +117,41 @@ def test_label_smoothing_per_member_equals_its_trainer_run(kind):
             torch.testing.assert_close(population.state_dict(i)[name], value, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("kind", "backward"), [("mlp", "manual"), ("mlp", "autograd"), ("cnn1d", "autograd")]
+)
+def test_focal_gamma_per_member_equals_its_trainer_run(kind, backward):
+    """Members with different γ (with and without label smoothing, with example weights) in
+    one population, each equal to its own Trainer run, in both backward engines."""
+    spec = SPEC
+    if kind == "cnn1d":
+        spec = ModelSpec(
+            input_shape=(1, 12), kind="cnn1d", num_classes=3, conv=(ConvBlock(channels=3),)
+        )
+    x, y, s = tiny_data(M, spec.input_shape, 3, dtype=torch.float64, seed=5)
+    configs = [
+        TrainConfig(lr=0.05, batch_size=BATCH, epochs=2, focal_gamma=2.0),
+        TrainConfig(lr=0.05, batch_size=BATCH, epochs=2),
+        TrainConfig(lr=0.05, batch_size=BATCH, epochs=2, focal_gamma=0.5, label_smoothing=0.1),
+        TrainConfig(lr=0.05, batch_size=BATCH, epochs=2, focal_gamma=5.0),
+    ]
+    seeds = [1, 2, 3, 4]
+    population = Population(
+        spec, configs, num_examples=M, seeds=seeds, dtype=torch.float64, backward=backward
+    )
+    result = population.fit((x, y, s), shared_batches=True, seed=6)
+    losses = []
+    for i, config in enumerate(configs):
+        model = seeded_model(spec, seeds[i], torch.float64)
+        expected = Trainer(config, device="cpu", seed=6).fit(model, (x, y, s))
+        got = result.members[i].history[-1].train_loss
+        assert got == pytest.approx(expected.history[-1].train_loss, rel=1e-6)  # float32 record
+        losses.append(got)
+        for name, value in model.state_dict().items():
+            torch.testing.assert_close(population.state_dict(i)[name], value, rtol=1e-9, atol=1e-12)
+    assert len(set(losses)) == len(losses)  # the members really trained on different losses
+
+
 def test_members_on_their_own_training_subsets_equal_trainer_runs_on_those_rows():
     x, y, s = tiny_data(M, SPEC.input_shape, 3, dtype=torch.float64, seed=4)
     folds = [torch.arange(M)[torch.arange(M) % 3 != k] for k in range(3)]  # 14 rows each

@@ -23,10 +23,11 @@ from orthotune._errors import InvalidInputError
 from orthotune._rundir import RunDir
 from orthotune.models import ConvBlock, ModelSpec, build_model, count_parameters, flops_per_example
 from orthotune.train._callbacks import Callback
-from orthotune.train._checkpoint import Manifest, save_checkpoint
+from orthotune.train._checkpoint import InitRecord, Manifest, save_checkpoint
 from orthotune.train._config import TrainConfig
 from orthotune.train._result import StopReason, TrainResult
 from orthotune.train._trainer import Examples, Trainer
+from orthotune.train._transfer import WarmStart
 
 __all__ = [
     "TrainSummary",
@@ -227,6 +228,7 @@ class TrainSummary(BaseModel):
     device: str
     seed: int
     report: str | None = None  # the run's report.html
+    init_from: InitRecord | None = None  # transfer learning: the weights it started from
 
 
 @dataclass
@@ -241,6 +243,7 @@ class TrainedModel:
     sizes: dict[str, int]
     errors: dict[str, float | None]
     losses: dict[str, float | None]
+    init_from: InitRecord | None = None
 
 
 def train_on_split(
@@ -253,8 +256,11 @@ def train_on_split(
     device: str = "auto",
     callbacks: Sequence[Callback] = (),
     time_budget_s: float | None = None,
+    init: WarmStart | None = None,
 ) -> TrainedModel:
-    """Normalize on train, train on train (dev watched), then measure every part once."""
+    """Normalize on train, train on train (dev watched), then measure every part once.
+
+    ``init``: start from a checkpoint's weights (transfer learning; ``spec`` is ``init.spec``)."""
     from orthotune.data._prepare import prepare
 
     parts = split.parts()
@@ -277,6 +283,8 @@ def train_on_split(
     }
     torch.manual_seed(seed)
     model = build_model(spec)
+    if init is not None:
+        init.initialize(model)
     trainer = Trainer(
         config, device=device, seed=seed, callbacks=callbacks, time_budget_s=time_budget_s
     )
@@ -300,6 +308,7 @@ def train_on_split(
         sizes={name: len(idx) for name, idx in parts.items()},
         errors=errors,
         losses=losses,
+        init_from=None if init is None else init.record,
     )
 
 
@@ -326,6 +335,7 @@ def save_trained(
         normalization=trained.normalizer.state_dict(),
         encoding=None if encoding is None else encoding.model_dump(mode="json"),
         train_config=trained.config,
+        init_from=trained.init_from,
         metrics={f"{part}_error": err for part, err in trained.errors.items()},
     )
     model_dir = run.model_dir(name)
@@ -356,6 +366,7 @@ def save_trained(
         seconds=result.seconds,
         device=result.device,
         seed=result.seed,
+        init_from=trained.init_from,
     )
 
 
