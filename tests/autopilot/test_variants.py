@@ -91,7 +91,7 @@ def test_reweighting_holds_model_and_training_and_changes_only_the_example_weigh
 def test_hard_examples_turns_the_focal_gamma_only():
     spec, config = baseline((12,), 3)
     found = variants("hard_examples", spec, config)
-    assert [v.config.focal_gamma for v in found] == [1.0, 2.0]
+    assert [v.config.focal_gamma for v in found] == [0.5, 1.0]
     for v in found:
         assert v.spec == spec
         assert v.config.model_copy(update={"focal_gamma": 0.0}) == config
