@@ -40,6 +40,7 @@ def test_each_variant_turns_one_knob_only(shape):
                     "data_augmentation",
                     "early_stopping",
                     "noise_augmentation",
+                    "hard_examples",
                 ):
                     assert v.spec == spec, v.label
                 build_model(v.spec)  # every variant is a valid model
@@ -85,3 +86,13 @@ def test_reweighting_holds_model_and_training_and_changes_only_the_example_weigh
     for v in out:
         assert (v.spec, v.config) == (spec, config) and v.weights.mean() == pytest.approx(1.0)
     assert out[1].weights.max() < out[0].weights.max()  # tempered: closer to uniform
+
+
+def test_hard_examples_turns_the_focal_gamma_only():
+    spec, config = baseline((12,), 3)
+    found = variants("hard_examples", spec, config)
+    assert [v.config.focal_gamma for v in found] == [0.5, 1.0]
+    for v in found:
+        assert v.spec == spec
+        assert v.config.model_copy(update={"focal_gamma": 0.0}) == config
+    assert "hard_examples" in KNOB_MENU["avoidable_bias"]

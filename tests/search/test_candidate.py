@@ -97,3 +97,18 @@ def test_load_space_checks_vocabulary(tmp_path):
     )
     with pytest.raises(InvalidInputError, match="'foo' is unknown"):
         load_space(str(path))
+
+
+def test_a_space_may_search_the_focal_gamma_and_each_trial_trains_with_its_own(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("focal_gamma: {type: categorical, choices: [0.0, 2.0]}\n")
+    space = load_space(str(path))
+    study = optuna.create_study(sampler=optuna.samplers.GridSampler({"focal_gamma": [0.0, 2.0]}))
+    seen = set()
+    for _ in range(2):
+        values = space.suggest(study.ask())
+        _, config = params_to_candidate(values, input_shape=(4,), num_classes=2)
+        seen.add(config.focal_gamma)
+    assert seen == {0.0, 2.0}
+    with pytest.raises(InvalidInputError, match="focal_gamma"):
+        params_to_candidate({"focal_gamma": -1.0}, input_shape=(4,), num_classes=2)

@@ -63,8 +63,13 @@ def tune_autopilot(
     storage: str | None = None,
     on_step: Callable[[Step], None] | None = None,
     write_report: bool = True,
+    init_from: str | Path | None = None,
+    freeze: str | int | None = None,
 ) -> TuneSummary:
-    """Run the autopilot on ``data_spec`` and leave everything in the run folder ``out``."""
+    """Run the autopilot on ``data_spec`` and leave everything in the run folder ``out``.
+
+    ``init_from`` (a run or model folder) gives the ``transfer_learning`` knob its checkpoint,
+    ``freeze`` the layers it keeps (``orthotune.train.load_warm_start``)."""
     import dataclasses
     from datetime import UTC, datetime
 
@@ -76,14 +81,28 @@ def tune_autopilot(
     from orthotune.search import calibrate_trained, join_study, study_fingerprint
     from orthotune.search._executor import test_metrics as score_test
     from orthotune.search._storage import open_storage, open_study
+    from orthotune.train import load_warm_start, parse_freeze
     from orthotune.train._checkpoint import Manifest, save_checkpoint
     from orthotune.train._precision import check_precision
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the CLI renders what matters
     started = time.monotonic()
     check_precision(settings.precision)  # before the run folder exists
+    if freeze is not None and init_from is None:
+        from orthotune._errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"--freeze {freeze} keeps layers of initial weights, but no --init-from gives "
+            "them; add --init-from RUN_DIR|MODEL_DIR or drop --freeze"
+        )
+    parse_freeze(freeze)
     run = RunDir.create(out)
     ds = load_dataset(data_spec, load_options)
+    if init_from is not None:  # before run.json: a refused checkpoint leaves no run behind
+        warm = load_warm_start(
+            init_from, data_shape=tuple(ds.input_shape), class_names=ds.class_names, freeze=freeze
+        )
+        settings = dataclasses.replace(settings, warm_start=warm)
     if settings.human_error is None and ds.reference.human_error is not None:
         settings = dataclasses.replace(settings, human_error=ds.reference.human_error)
     if settings.bayes_error is None and ds.reference.bayes_error is not None:
@@ -104,6 +123,9 @@ def tune_autopilot(
             "goal": settings.goal,
             "executor": settings.executor,
             "precision": settings.precision,
+            "init_from": None
+            if settings.warm_start is None
+            else settings.warm_start.record.model_dump(mode="json"),
         },
     )
     run.write_run(record)
@@ -152,6 +174,7 @@ def tune_autopilot(
         normalization=data.normalizer.state_dict(),
         encoding=None if ds.encoding is None else ds.encoding.model_dump(mode="json"),
         train_config=chosen.candidate.config,
+        init_from=None if chosen.candidate.init is None else chosen.candidate.init.record,
         metrics={
             **{f"{k}_error": v for k, v in chosen.errors.items()},
             **{f"test_{k}": v for k, v in test_metrics.items()},

@@ -63,7 +63,7 @@ from orthotune.search._executor import (
     train_candidates,
 )
 from orthotune.search._start import baseline
-from orthotune.train import TrainConfig
+from orthotune.train import TrainConfig, WarmStart
 
 __all__ = [
     "AutopilotResult",
@@ -109,6 +109,8 @@ class AutopilotSettings:
     # when no knob helps and the budget left fits it, measure whether more data would
     # (``analysis.learning_curve`` on the hold-out split, the chosen configuration)
     learning_curve: bool = True
+    # transfer learning (tune --init-from): the checkpoint the transfer_learning knob starts from
+    warm_start: WarmStart | None = None
 
 
 def _validation(data: PreparedData, settings: AutopilotSettings, config: TrainConfig):
@@ -158,6 +160,13 @@ def levels_of(
         human_error=settings.human_error,
         bayes_error=settings.bayes_error,
         test_error=test_error,
+    )
+
+
+def _menu(problem: str, settings: AutopilotSettings) -> tuple[str, ...]:
+    """The knobs of ``problem`` in order; transfer learning only with the user's checkpoint."""
+    return tuple(
+        k for k in KNOB_MENU[problem] if k != "transfer_learning" or settings.warm_start is not None
     )
 
 
@@ -220,10 +229,19 @@ def _judge(
     )
 
 
-def _key(v) -> tuple:
-    """What makes two variants the same training: model, config and — for reweighting — the
-    weights they train with (named by their label)."""
-    return (v.spec, v.config, v.label if v.weights is not None else None)
+def _key(v, init) -> tuple:
+    """What makes two variants the same training: model, config, — for reweighting — the
+    weights they train with (named by their label) and the weights they start from."""
+    return (v.spec, v.config, v.label if v.weights is not None else None, init)
+
+
+def _init_of(v, current: Trained):
+    """The weights a variant starts from: its own (transfer learning), else the current
+    model's while the architecture still fits them (a bigger network starts afresh)."""
+    if v.init is not None:
+        return v.init
+    init = current.candidate.init
+    return init if init is not None and init.spec.shape_key() == v.spec.shape_key() else None
 
 
 def _dev_weights(data: PreparedData, seed: int):
@@ -279,7 +297,7 @@ def first_choices(
     ):
         diag = diagnose(levels_of(trained, data, settings), tolerance=settings.tolerance)
         problem = _choose_problem(diag, set())
-        knob = KNOB_MENU[problem][0] if problem else "none"
+        knob = _menu(problem, settings)[0] if problem else "none"
         out.append(FirstChoice(trained.candidate.seed, problem or "none", knob, diag))
     return out
 
@@ -350,7 +368,7 @@ def run_autopilot(
 
     exhausted: set[str] = set()
     tried: set[tuple[str, str]] = set()
-    seen = {(spec, config, None)}
+    seen = {(spec, config, None, None)}
     counter = 0
     stop: tuple[StopReason, str] | None = None
     while stop is None:
@@ -374,7 +392,7 @@ def run_autopilot(
                 "no tunable knob lowered any remaining error beyond the noise",
             )
             break
-        knob = next((k for k in KNOB_MENU[problem] if (problem, k) not in tried), None)
+        knob = next((k for k in _menu(problem, settings) if (problem, k) not in tried), None)
         if knob is None:
             exhausted.add(problem)
             continue
@@ -391,13 +409,14 @@ def run_autopilot(
                 current.candidate.config,
                 synthesis=synthesis,
                 dev_weights=dev_weights,
+                warm_start=settings.warm_start,
             )
-            if _key(v) not in seen
+            if _key(v, _init_of(v, current)) not in seen
             and (folds is None or v.config.patience is None)  # no dev set to watch under k-fold
         ]
         if not options:
             continue
-        seen.update(_key(v) for v in options)
+        seen.update(_key(v, _init_of(v, current)) for v in options)
         target_part, target_words = _TARGET[problem]
         if target_part not in current.wrong:
             target_part, target_words = "dev", "dev error"
@@ -408,7 +427,8 @@ def run_autopilot(
             counter += 1
             # every other setting held: a kept reweighting stays with the later variants
             weights = current.candidate.weights if v.weights is None else v.weights
-            cands.append(Candidate(f"v{counter}", v.spec, v.config, settings.seed, weights))
+            init = _init_of(v, current)
+            cands.append(Candidate(f"v{counter}", v.spec, v.config, settings.seed, weights, init))
         results = train(cands)
         scores: list[VariantScore] = []
         best: tuple[float, Trained, Diagnosis] | None = None

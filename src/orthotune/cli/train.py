@@ -29,6 +29,7 @@ from orthotune.cli._data_options import (
 
 _M = "Model"
 _O = "Optimization"
+_T = "Transfer learning"
 
 
 def _opt(*names: str, help: str, metavar: str | None = None, panel: str = _O) -> Any:
@@ -147,6 +148,34 @@ def train(
         bool | None,
         _opt("--class-balance/--no-class-balance", help="Weight classes equally."),
     ] = None,
+    focal_gamma: Annotated[
+        float | None,
+        _opt(
+            "--focal-gamma",
+            help="Focal loss γ ≥ 0: (1 − p_t)^γ·cross-entropy weighs hard examples higher "
+            "(0 = plain cross-entropy).",
+        ),
+    ] = None,
+    init_from: Annotated[
+        Path | None,
+        _opt(
+            "--init-from",
+            help="Transfer learning: start from this run's chosen model (or a model folder); "
+            "its architecture, a new output layer when the classes differ.",
+            metavar="RUN_DIR|MODEL_DIR",
+            panel=_T,
+        ),
+    ] = None,
+    freeze: Annotated[
+        str | None,
+        _opt(
+            "--freeze",
+            help="With --init-from: keep 'features' (every layer but the output layer) or the "
+            "first N layers as they are.",
+            metavar="features|N",
+            panel=_T,
+        ),
+    ] = None,
     device: Annotated[str, _opt("--device", help="auto, cpu or cuda.")] = "auto",
     precision: Annotated[
         str | None,
@@ -182,12 +211,18 @@ def train(
     dev is watched each epoch (early stopping with --patience); the test error is measured
     once, at the end.
     """
+    from orthotune._errors import InvalidInputError
     from orthotune._rundir import RunDir, RunRecord
     from orthotune.cli._common import emit, show_progress
     from orthotune.cli._data_options import load_options, split_policy
     from orthotune.data import describe_filled, load_dataset, make_split
     from orthotune.search import parse_duration
-    from orthotune.train import ProgressCallback, library_versions
+    from orthotune.train import (
+        ProgressCallback,
+        library_versions,
+        load_warm_start,
+        parse_freeze,
+    )
     from orthotune.train._precision import check_precision, resolve_precision
     from orthotune.train._run import (
         build_config,
@@ -231,6 +266,7 @@ def train(
         "grad_clip": grad_clip,
         "augment": augment,
         "class_balance": class_balance,
+        "focal_gamma": focal_gamma,
     }
     train_settings.update({k: v for k, v in flags_train.items() if v is not None})
     if batch_size is not None:
@@ -254,14 +290,42 @@ def train(
         impute=impute,
     )
     policy = split_policy(ratios=split_ratios, train_dev=train_dev, dev_source=dev_source)
+    given_model = [
+        "--arch" if k == "kind" else "--" + k.replace("_", "-")
+        for k, v in flags_model.items()
+        if v is not None
+    ]
+    if init_from is not None and (given_model or sections["model"]):
+        shown = ", ".join(given_model) or f"the model: section of {config}"
+        raise InvalidInputError(
+            f"--init-from {init_from} takes the checkpoint's architecture, but {shown} sets "
+            "one too; drop it (or train from scratch without --init-from)"
+        )
+    if freeze is not None and init_from is None:
+        raise InvalidInputError(
+            f"--freeze {freeze} keeps layers of initial weights, but no --init-from gives "
+            "them; add --init-from RUN_DIR|MODEL_DIR or drop --freeze"
+        )
+    if freeze is not None:
+        parse_freeze(freeze)  # a bad value is refused before the data loads
     dataset = load_dataset(data, options)
     split = make_split(dataset, seed=seed, policy=policy)
-    spec = build_spec(
-        model_settings,
-        data_shape=tuple(dataset.input_shape),
-        num_classes=dataset.num_classes,
-        from_flags=[k for k, v in flags_model.items() if v is not None],
-    )
+    warm = None
+    if init_from is not None:
+        warm = load_warm_start(
+            init_from,
+            data_shape=tuple(dataset.input_shape),
+            class_names=dataset.class_names,
+            freeze=freeze,
+        )
+        spec = warm.spec
+    else:
+        spec = build_spec(
+            model_settings,
+            data_shape=tuple(dataset.input_shape),
+            num_classes=dataset.num_classes,
+            from_flags=[k for k, v in flags_model.items() if v is not None],
+        )
     choice = precision or train_settings.get("precision") or "auto"
     chosen = resolve_precision(choice, spec, torch_device)
     train_config = train_config.model_copy(update={"precision": chosen})
@@ -278,6 +342,7 @@ def train(
             "train": train_config.model_dump(mode="json"),
             "data_options": options.model_dump(mode="json"),
             "device": device,
+            "init_from": None if warm is None else warm.record.model_dump(mode="json"),
         },
         versions=library_versions(),
     )
@@ -292,6 +357,7 @@ def train(
         device=device,
         callbacks=[progress],
         time_budget_s=budget,
+        init=warm,
     )
     calibration = _calibrate(trained, seed=seed)
     summary = save_trained(

@@ -74,6 +74,23 @@ def tune(
             "bf16; default: auto for the search strategies, fp32 for the autopilot."
         ),
     ] = None,
+    init_from: Annotated[
+        str | None,
+        typer.Option(
+            "--init-from",
+            help="Transfer learning (autopilot): a run folder (its chosen model) or model folder "
+            "whose weights the transfer_learning knob starts from.",
+            metavar="RUN_DIR|MODEL_DIR",
+        ),
+    ] = None,
+    freeze: Annotated[
+        str | None,
+        typer.Option(
+            help="With --init-from: keep 'features' (every layer but the output layer) or the "
+            "first N layers frozen (default: try all trained, then features frozen).",
+            metavar="features|N",
+        ),
+    ] = None,
     target: TargetOpt = None,
     weight: WeightOpt = None,
     source: SourceOpt = None,
@@ -124,6 +141,12 @@ def tune(
     human = None if human_error is None else parse_rate(human_error, name="--human-error")
     bayes = None if bayes_error is None else parse_rate(bayes_error, name="--bayes-error")
     goal_value = None if goal is None else parse_rate(goal, name="--goal")
+    if strategy != "autopilot" and (init_from is not None or freeze is not None):
+        raise InvalidInputError(
+            f"--init-from and --freeze turn the autopilot's transfer-learning knob, but "
+            f"--strategy is {strategy}: use --strategy autopilot (the default), or train one "
+            "model with orthotune train --init-from"
+        )
     if strategy != "autopilot":
         from orthotune.cli._render_tune import render_search, render_trial
         from orthotune.search._job import tune_search
@@ -181,5 +204,7 @@ def tune(
         study_name=study,
         storage=storage,
         on_step=render_step if live else None,
+        init_from=init_from,
+        freeze=freeze,
     )
     emit(summary, as_json=as_json, render=render_autopilot)

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 from orthotune.models import ModelSpec
 from orthotune.population._network import BN_EPS, BN_MOMENTUM
+from orthotune.train import FOCAL_FLOOR
 
 _FORWARD = {
     "relu": torch.relu,
@@ -97,13 +98,14 @@ class DenseStep:
         shared: bool,
         generator: torch.Generator | None,
         smoothing: torch.Tensor | None = None,
+        focal: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Each member's loss ``[N]`` and misclassified count ``[N]``; gradients written into
         ``grads`` (views ``[N, *shape]``) and batch-norm running statistics updated in place.
 
         x: ``[B, *input_shape]`` (shared) or ``[N, B, *input_shape]``; y: ``[B]`` / ``[N, B]``;
         weights: example weights shaped like y, or None. smoothing: each member's label
-        smoothing ε ``[N, 1]``, or None.
+        smoothing ε ``[N, 1]``, or None. focal: each member's focal γ ``[N, 1]``, or None.
         """
         spec = self.spec
         w_out = params["out.weight"]  # [N, C, w]
@@ -163,8 +165,16 @@ class DenseStep:
         # misclassified: some class beats the true one (amax along C is vectorized over B,
         # where argmax is not)
         wrong = (log_p.amax(1) > -nll).sum(1)  # [N]
+        log_pt = -nll  # [N, B] log p_t
         if smoothing is not None:  # ℓ = (1 − ε)·nll + ε·mean over classes of −log p
             nll = (1 - smoothing) * nll - smoothing * log_p.mean(1)
+        if focal is not None:  # L = f·ℓ, f = (1 − p_t)^γ (train/_loss.py)
+            miss = -torch.expm1(log_pt)  # 1 − p_t
+            floored = miss.clamp(min=FOCAL_FLOOR)
+            f = floored**focal  # [N, B]
+            # ℓ·df/dz = g·(p − onehot), g = γ·(1 − p_t)^(γ−1)·p_t·ℓ (0 where the floor holds)
+            g = focal * (f / floored) * log_pt.exp() * nll * (miss >= FOCAL_FLOOR)
+            nll = f * nll
         if weights is None:
             scale = torch.full((1, 1, batch), 1.0 / batch, dtype=logits.dtype, device=x.device)
             loss = nll.mean(1)
@@ -174,9 +184,15 @@ class DenseStep:
             scale = (s / s.sum(1, keepdim=True)).unsqueeze(1)  # [1 or N, 1, B]
             loss = (nll * scale.squeeze(1)).sum(1)
         # ---- backward: dℓ/dlogits = softmax − target, times s/Σs; the target is the one-hot,
-        # or (1 − ε)·one-hot + ε/C when smoothing
+        # or (1 − ε)·one-hot + ε/C when smoothing. Focal: dL/dz = f·(p − target) + g·(p − onehot)
         dz = log_p.exp_()  # [N, C, B] (log_p no longer needed)
-        if smoothing is None:
+        if focal is not None:
+            eps = 0.0 if smoothing is None else smoothing  # [N, 1]
+            dz.mul_((f + g).unsqueeze(1))
+            dz.scatter_add_(1, y_idx, (-(f * (1 - eps) + g)).unsqueeze(1))
+            if smoothing is not None:
+                dz.sub_((f * smoothing / dz.shape[1]).unsqueeze(1))
+        elif smoothing is None:
             dz.scatter_add_(1, y_idx, torch.full_like(nll, -1.0).unsqueeze(1))
         else:
             hit = (smoothing - 1).expand(n, batch).unsqueeze(1)  # [N, 1, B]

@@ -6,7 +6,8 @@ Storage (P = parameters per member, N = members still training):
     grad:      [N, P]  their gradients
     optimizer: [N, P]  per state tensor (Adam: exp_avg, exp_avg_sq)
     buffers:   [N, C]  batch-norm running statistics, per BN layer
-    hp:        [N, 1]  per-member hyperparameters (``HyperParameters``)
+    hp:        [N, 1]  per-member hyperparameters (``HyperParameters``); label smoothing ε and
+                       focal γ of the loss likewise ([N, 1] each, ``train/_loss.py``)
 
 A training step runs the forward of every member as batched ops (``StackedNet``), sums the
 members' own mean losses (so each member's gradient is its own: nothing mixes members), and
@@ -36,7 +37,14 @@ from orthotune.population._layout import ParamLayout
 from orthotune.population._network import StackedNet
 from orthotune.population._optim import StackedOptimizer
 from orthotune.population._status import MemberResult, MemberStatus, PopulationResult
-from orthotune.train import EpochRecord, Examples, StopReason, TrainConfig
+from orthotune.train import (
+    EpochRecord,
+    Examples,
+    StopReason,
+    TrainConfig,
+    WarmStart,
+    focal_factor,
+)
 from orthotune.train._precision import training_autocast
 
 logger = logging.getLogger(__name__)
@@ -103,7 +111,8 @@ class Population:
     specs: one spec for every member, or one per member (equal ``shape_key()``; dropout rates
     and initialization may differ). configs: one ``TrainConfig`` per member (equal
     ``group_key()``: optimizer family, batch size and precision). seeds: member i is
-    initialized exactly as ``torch.manual_seed(seeds[i]); build_model(specs[i])``.
+    initialized exactly as ``torch.manual_seed(seeds[i]); build_model(specs[i])``, then from
+    ``init[i]`` when given (a ``WarmStart``: transfer learning; frozen layers are refused).
     num_examples: m, the training set size (L2 is λ/(2m)·Σ‖W‖²). backward: ``auto`` (float32
     MLPs use the hand-written backward of ``DenseStep``, everything else autograd; ``bf16``
     members run their training forward under autocast, see ``train/_precision.py``),
@@ -120,6 +129,7 @@ class Population:
         dtype: torch.dtype = torch.float32,
         device: str | torch.device = "cpu",
         backward: str = "auto",
+        init: Sequence[WarmStart | None] | None = None,
     ):
         configs = list(configs)
         n = len(configs)
@@ -168,6 +178,11 @@ class Population:
             for i, (s, sp, c) in enumerate(zip(seed_list, spec_list, configs, strict=True))
         ]
         models = [_build(sp, s) for sp, s in zip(spec_list, seed_list, strict=True)]
+        for i, start in enumerate(_warm_starts(init, spec_list)):
+            if start is not None:
+                start.initialize(models[i])
+                counts = [v for k, v in models[i].state_dict().items() if k.endswith("_tracked")]
+                self._members[i].batches_tracked = int(counts[0]) if counts else 0
         self.layout = ParamLayout.of(models[0])
         self.theta, self.buffers = self.layout.stack(models, dtype=dtype, device=self.device)
         self.grad = torch.zeros_like(self.theta)
@@ -249,6 +264,12 @@ class Population:
         self._smoothing = (  # ε per member [N, 1], None when no member smooths its targets
             torch.tensor(smoothing, dtype=self.dtype, device=self.device).view(-1, 1)
             if any(e > 0 for e in smoothing)
+            else None
+        )
+        gammas = [m.config.focal_gamma for m in active]
+        self._focal = (  # focal γ per member [N, 1], None when every member trains on plain ℓ
+            torch.tensor(gammas, dtype=self.dtype, device=self.device).view(-1, 1)
+            if any(g > 0 for g in gammas)
             else None
         )
         self._drop_rates: list[torch.Tensor | None] = []
@@ -435,6 +456,7 @@ class Population:
                 shared=shared,
                 generator=self.generator,
                 smoothing=self._smoothing,
+                focal=self._focal,
             )
         else:
             loss, logits = self._loss(x, y, weights, shared=shared, train=True)  # [N]
@@ -493,6 +515,8 @@ class Population:
             if train and self._smoothing is not None:  # (1 − ε)·ℓ + ε·mean over classes of −log p
                 spread = -torch.log_softmax(logits.to(per_example.dtype), dim=1).mean(1)  # [N, B]
                 per_example = (1 - self._smoothing) * per_example + self._smoothing * spread
+            if train and self._focal is not None:  # (1 − p_t)^γ·ℓ, γ per member (train/_loss.py)
+                per_example = per_example * focal_factor(logits, targets, self._focal)
             if weights is None:
                 return per_example.mean(1), logits
             w = weights.expand(n, b) if weights.dim() == 1 else weights  # [N, B]
@@ -626,6 +650,34 @@ def _build(spec: ModelSpec, seed: int) -> Net:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return build_model(spec)
+
+
+def _warm_starts(
+    init: Sequence[WarmStart | None] | None, specs: list[ModelSpec]
+) -> list[WarmStart | None]:
+    """One ``WarmStart`` or None per member, checked: same architecture, no frozen layers."""
+    if init is None:
+        return [None] * len(specs)
+    starts = list(init)
+    if len(starts) != len(specs):
+        raise InvalidInputError(
+            f"got {len(starts)} initial weights for {len(specs)} members: give one WarmStart "
+            "(or None) per member"
+        )
+    for i, (start, spec) in enumerate(zip(starts, specs, strict=True)):
+        if start is None:
+            continue
+        if start.spec.shape_key() != spec.shape_key():
+            raise InvalidInputError(
+                f"member {i} starts from {start.source}, whose architecture differs from its "
+                "spec: accepted is the WarmStart's own spec; build the member from start.spec"
+            )
+        if start.freeze:
+            raise InvalidInputError(
+                f"member {i} freezes its first {start.freeze} layers, which a population does "
+                "not vectorize: train it with the sequential Trainer (the executors do)"
+            )
+    return starts
 
 
 def _check_groupable(specs: list[ModelSpec], configs: list[TrainConfig]) -> None:

@@ -7,7 +7,9 @@ Vocabulary (a search space for training may use only these names):
   ``conv_channels``, ``kernel``, ``pool``, ``residual``, ``global_pool``, ``activation``,
   ``batch_norm``, ``dropout``, ``init``
 - training: every field of ``TrainConfig`` (``optimizer``, ``lr``, ``beta``, ``beta1``,
-  ``beta2``, ``l2``, ``schedule``, ``decay``, ``batch_size``, ``epochs``, …)
+  ``beta2``, ``l2``, ``schedule``, ``decay``, ``batch_size``, ``epochs``, ``label_smoothing``,
+  ``focal_gamma`` (hard examples weighted higher), …; members of one population may differ in
+  every one but the optimizer family, the batch size and the precision)
 Parameters a space leaves out keep the defaults of ``ModelSpec`` and ``TrainConfig``.
 """
 

@@ -24,7 +24,7 @@ from torch import nn
 from orthotune._errors import InvalidInputError
 from orthotune.data._prepare import Part, PreparedData
 from orthotune.models import ModelSpec, build_model
-from orthotune.train import TrainConfig
+from orthotune.train import TrainConfig, WarmStart
 
 __all__ = [
     "EXECUTORS",
@@ -55,13 +55,15 @@ ExploitHook = Callable[[int, list[float], list[dict[str, float]]], list[tuple[in
 @dataclass(frozen=True)
 class Candidate:
     """A model to train: its architecture, its training and its seed; ``weights``: example
-    weights of ``data.train`` to train with instead of the data's own (the reweighting knob)."""
+    weights of ``data.train`` to train with instead of the data's own (the reweighting knob);
+    ``init``: the weights it starts from (transfer learning; ``spec`` is then ``init.spec``)."""
 
     name: str
     spec: ModelSpec
     config: TrainConfig
     seed: int = 0
     weights: torch.Tensor | None = field(default=None, compare=False, repr=False)
+    init: WarmStart | None = None
 
 
 @dataclass
@@ -210,6 +212,8 @@ def _train_one(
     started = time.perf_counter()
     torch.manual_seed(cand.seed)
     model = build_model(cand.spec)
+    if cand.init is not None:
+        cand.init.initialize(model)
     left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
     hook = _epoch_callback(cand, on_epoch)
     trainer = Trainer(
@@ -321,6 +325,7 @@ def _train_group(
             num_examples=len(tr),
             seeds=seeds,
             device=device,
+            init=[c.init for c in cands],
         )
         result = pop.fit(
             (tr.x, tr.y, w),
@@ -487,6 +492,26 @@ def not_started(cand: Candidate) -> Trained:
     return Trained(cand, None, stop_reason="time_budget", stop_message=NOT_STARTED, complete=False)
 
 
+def candidate_groups(candidates: Sequence[Candidate]) -> list:
+    """DESIGN.md's groups (``group_trials``), split further by the example weights their
+    candidates train with; a candidate that freezes layers of its initial weights gets a group
+    of its own for the sequential ``Trainer`` (a population trains every layer)."""
+    from orthotune.population import TrialGroup, group_trials
+
+    groups = []
+    for group in group_trials([(c.spec, c.config) for c in candidates]):
+        by_weights: dict[int, list[int]] = {}
+        for i in group.indices:
+            init = candidates[i].init
+            if group.vectorized and init is not None and init.freeze:
+                why = f"it keeps its first {init.freeze} layers frozen"
+                groups.append(TrialGroup([i], group.key, False, why))
+                continue
+            by_weights.setdefault(id(candidates[i].weights), []).append(i)
+        groups += [dataclasses.replace(group, indices=ix) for ix in by_weights.values()]
+    return groups
+
+
 def _train_populations(
     candidates: Sequence[Candidate],
     data: PreparedData,
@@ -502,14 +527,7 @@ def _train_populations(
     in order, each with all the time that is left (an equal share would cut every group short
     when the time cannot fit them all; a group whose turn comes after the deadline is not
     started)."""
-    from orthotune.population import group_trials
-
-    groups = []  # DESIGN.md's groups, split further by the example weights they train with
-    for group in group_trials([(c.spec, c.config) for c in candidates]):
-        by_weights: dict[int, list[int]] = {}
-        for i in group.indices:
-            by_weights.setdefault(id(candidates[i].weights), []).append(i)
-        groups += [dataclasses.replace(group, indices=ix) for ix in by_weights.values()]
+    groups = candidate_groups(candidates)
     results: dict[int, Trained] = {}
     for group in groups:
         members = [candidates[i] for i in group.indices]

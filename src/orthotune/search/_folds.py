@@ -51,8 +51,7 @@ def train_folds(
     order. ``vectorize``: train each group of one shape as one population (else one model at a
     time through the ``Trainer``)."""
     from orthotune.data import stratified_folds
-    from orthotune.population import group_trials
-    from orthotune.search._executor import not_started, out_of_time
+    from orthotune.search._executor import candidate_groups, not_started, out_of_time
 
     for c in candidates:
         if c.weights is not None:
@@ -69,7 +68,7 @@ def train_folds(
     m = len(tr)
     fold_of = stratified_folds(tr.y.numpy(), folds=folds, seed=seed)
     rows = [np.arange(m)] + [np.flatnonzero(fold_of != k) for k in range(folds)]  # full, folds
-    groups = group_trials([(c.spec, c.config) for c in candidates])
+    groups = candidate_groups(candidates)
     results: dict[int, object] = {}
     for group in groups:  # in order, each with all the time that is left (as the executor)
         members = [candidates[i] for i in group.indices]
@@ -111,6 +110,7 @@ def _population(cands, data, rows, fold_of, *, device, deadline) -> list:
             num_examples=min(len(r) for r in rows),
             seeds=[c.seed + j for c in cands for j in range(per)],
             device=device,
+            init=[c.init for c in cands for _ in rows],
         )
         result = pop.fit(
             (tr.x, tr.y, tr.weights),
@@ -161,6 +161,8 @@ def _sequential(cand, data, rows, fold_of, *, device, deadline):
             left = max((deadline - time.monotonic()) / (len(rows) - j), 1e-3)
         torch.manual_seed(cand.seed + j)
         model = build_model(cand.spec)
+        if cand.init is not None:
+            cand.init.initialize(model)
         idx = torch.as_tensor(r)
         part = (tr.x[idx], tr.y[idx], None if tr.weights is None else tr.weights[idx])
         try:

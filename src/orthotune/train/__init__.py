@@ -11,6 +11,7 @@ from orthotune.train._callbacks import (
 from orthotune.train._checkpoint import (
     MANIFEST_FILE,
     WEIGHTS_FILE,
+    InitRecord,
     Manifest,
     library_versions,
     load_checkpoint,
@@ -18,6 +19,7 @@ from orthotune.train._checkpoint import (
     save_checkpoint,
 )
 from orthotune.train._config import OPTIMIZERS, SCHEDULES, TrainConfig
+from orthotune.train._loss import FOCAL_FLOOR, focal_factor
 from orthotune.train._optim import decay_groups, l2_weight_decay, make_optimizer
 from orthotune.train._predict import (
     ModelInputs,
@@ -29,9 +31,18 @@ from orthotune.train._predict import (
 from orthotune.train._result import EpochRecord, GradientNorms, StopReason, TrainResult
 from orthotune.train._schedule import lr_factor
 from orthotune.train._trainer import DEVICES, Examples, Trainer, batch_bounds, resolve_device
+from orthotune.train._transfer import (
+    FREEZE_FEATURES,
+    WarmStart,
+    frozen_modules,
+    load_warm_start,
+    parse_freeze,
+)
 
 __all__ = [
     "DEVICES",
+    "FOCAL_FLOOR",
+    "FREEZE_FEATURES",
     "MANIFEST_FILE",
     "OPTIMIZERS",
     "SCHEDULES",
@@ -42,6 +53,7 @@ __all__ = [
     "EpochRecord",
     "Examples",
     "GradientNorms",
+    "InitRecord",
     "Manifest",
     "ModelInputs",
     "NonFiniteGuard",
@@ -52,14 +64,19 @@ __all__ = [
     "TrainResult",
     "TrainState",
     "Trainer",
+    "WarmStart",
     "batch_bounds",
     "decay_groups",
+    "focal_factor",
+    "frozen_modules",
     "l2_weight_decay",
     "library_versions",
     "load_checkpoint",
     "load_predictor",
+    "load_warm_start",
     "lr_factor",
     "make_optimizer",
+    "parse_freeze",
     "predict_logits",
     "prepare_inputs",
     "read_manifest",

@@ -52,6 +52,7 @@ from orthotune.train._config import TrainConfig
 __all__ = [
     "MANIFEST_FILE",
     "WEIGHTS_FILE",
+    "InitRecord",
     "Manifest",
     "library_versions",
     "load_checkpoint",
@@ -95,6 +96,17 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+class InitRecord(BaseModel):
+    """Where a fine-tuned model's starting weights came from (``--init-from``, ``_transfer``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str  # the run or model folder given
+    weights_sha256: str  # of the weights it started from
+    freeze: int = 0  # the first layers kept as they were
+    replaced_output: bool = False  # a new output layer (the classes differ)
+
+
 class Manifest(BaseModel):
     """What a checkpoint's weights mean and where they came from."""
 
@@ -114,6 +126,7 @@ class Manifest(BaseModel):
     normalization: dict[str, Any] | None = None  # the data Normalizer's state_dict (JSON-able)
     encoding: dict[str, Any] | None = None  # how raw columns became features (data encoding)
     train_config: TrainConfig | None = None
+    init_from: InitRecord | None = None  # transfer learning: the weights it started from
     metrics: dict[str, float | None] = Field(default_factory=dict)
     # probabilities are softmax(logits / temperature): temperature scaling fitted on dev
     # (orthotune.metrics.calibrate_temperature); 1 = uncalibrated, and older manifests

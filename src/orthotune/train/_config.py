@@ -11,7 +11,9 @@ Conventions (DESIGN.md):
   ``constant`` 1
 - L2: J + λ/(2m)·Σ‖W‖²_F with m the number of training examples; biases and batch-norm
   parameters are not decayed; for SGD this equals torch ``weight_decay = λ/m``.
-- example weights: each mini-batch loss is Σ s(i)·L(i) / Σ s(i) over that batch.
+- example weights: each mini-batch loss is Σ s(i)·L(i) / Σ s(i) over that batch, L(i) the
+  example's training loss: cross-entropy, label-smoothed by ε and times the focal factor
+  (1 − p_t)^γ when those are set (``train/_loss.py``).
 - ``batch_size`` 1 is stochastic gradient descent, ``None`` (= m) batch gradient descent,
   anything else mini-batch gradient descent (the lecture's terms).
 """
@@ -73,6 +75,12 @@ class TrainConfig(BaseModel):
         lt=1,
         description="ε: train on targets (1 − ε)·one-hot + ε/C (a model memorizes wrong labels "
         "less); evaluation losses are plain cross-entropy",
+    )
+    focal_gamma: float = Field(
+        default=0.0,
+        ge=0,
+        description="γ of the focal loss (1 − p_t)^γ·ℓ: well-classified examples weigh less, "
+        "hard ones relatively more (0 = cross-entropy; see train/_loss.py)",
     )
 
     @field_validator("augment")

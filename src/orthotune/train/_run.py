@@ -23,11 +23,12 @@ from orthotune._errors import InvalidInputError
 from orthotune._rundir import RunDir
 from orthotune.models import ConvBlock, ModelSpec, build_model, count_parameters, flops_per_example
 from orthotune.train._callbacks import Callback
-from orthotune.train._checkpoint import Manifest, save_checkpoint
+from orthotune.train._checkpoint import InitRecord, Manifest, save_checkpoint
 from orthotune.train._config import TrainConfig
 from orthotune.train._predict import predict_logits
 from orthotune.train._result import StopReason, TrainResult
 from orthotune.train._trainer import Examples, Trainer
+from orthotune.train._transfer import WarmStart
 
 __all__ = [
     "TrainSummary",
@@ -233,6 +234,7 @@ class TrainSummary(BaseModel):
     calibration: str | None = None  # what temperature scaling did, in words
     report: str | None = None  # the run's report.html
     filled: list[str] = Field(default_factory=list)  # what --impute filled, per column
+    init_from: InitRecord | None = None  # transfer learning: the weights it started from
 
 
 @dataclass
@@ -249,6 +251,7 @@ class TrainedModel:
     losses: dict[str, float | None]
     dev_logits: torch.Tensor | None = None  # [n_dev, classes], for temperature scaling
     dev_y: torch.Tensor | None = None
+    init_from: InitRecord | None = None
 
 
 def train_on_split(
@@ -261,8 +264,11 @@ def train_on_split(
     device: str = "auto",
     callbacks: Sequence[Callback] = (),
     time_budget_s: float | None = None,
+    init: WarmStart | None = None,
 ) -> TrainedModel:
-    """Normalize on train, train on train (dev watched), then measure every part once."""
+    """Normalize on train, train on train (dev watched), then measure every part once.
+
+    ``init``: start from a checkpoint's weights (transfer learning; ``spec`` is ``init.spec``)."""
     from orthotune.data._prepare import prepare
 
     parts = split.parts()
@@ -285,6 +291,8 @@ def train_on_split(
     }
     torch.manual_seed(seed)
     model = build_model(spec)
+    if init is not None:
+        init.initialize(model)
     trainer = Trainer(
         config, device=device, seed=seed, callbacks=callbacks, time_budget_s=time_budget_s
     )
@@ -312,6 +320,7 @@ def train_on_split(
         losses=losses,
         dev_logits=dev_logits,
         dev_y=None if dev is None else dev.y,
+        init_from=None if init is None else init.record,
     )
 
 
@@ -341,6 +350,7 @@ def save_trained(
         normalization=trained.normalizer.state_dict(),
         encoding=None if encoding is None else encoding.model_dump(mode="json"),
         train_config=trained.config,
+        init_from=trained.init_from,
         metrics={f"{part}_error": err for part, err in trained.errors.items()},
         temperature=temperature,
     )
@@ -372,6 +382,7 @@ def save_trained(
         seconds=result.seconds,
         device=result.device,
         seed=result.seed,
+        init_from=trained.init_from,
     )
 
 

@@ -8,9 +8,10 @@ The loop, per epoch t = 0, 1, … (DESIGN.md's conventions):
    trailing batch of a single example joins the previous batch (batch norm needs two);
 2. per step: the learning rate α0·``lr_factor`` is written into every param group, the batch is
    gathered from the tensors already on the device (no DataLoader), augmented when
-   ``config.augment`` names a policy, and the loss is the cross-entropy on logits averaged as
-   Σ s(i)·L(i) / Σ s(i) over the batch (s = example weights, times class-balance weights when
-   ``config.class_balance``; plain mean without weights); then backward, optional clipping of
+   ``config.augment`` names a policy, and the loss is the cross-entropy on logits (label-smoothed
+   and focal when the config says so, ``_loss``) averaged as Σ s(i)·L(i) / Σ s(i) over the
+   batch (s = example weights, times class-balance weights when ``config.class_balance``;
+   plain mean without weights); then backward, optional clipping of
    the global gradient norm, ``optimizer.step()`` (L2 as λ/m weight decay, see ``_optim``);
 3. at the epoch's end, one device→host transfer: the per-step losses (for the running train
    loss and the lecture's exponentially weighted average with bias correction), the running
@@ -40,12 +41,13 @@ from orthotune._errors import InvalidInputError
 from orthotune.data._weights import class_balance_weights, weighted_mean_loss
 from orthotune.train._callbacks import Callback, EarlyStopping, NonFiniteGuard, TrainState
 from orthotune.train._config import TrainConfig
+from orthotune.train._loss import focal_factor
 from orthotune.train._optim import decay_groups, make_optimizer
 from orthotune.train._precision import training_autocast
 from orthotune.train._result import EpochRecord, GradientNorms, StopReason, TrainResult
 from orthotune.train._schedule import lr_factor
 
-__all__ = ["DEVICES", "Examples", "Trainer", "batch_bounds", "resolve_device"]
+__all__ = ["DEVICES", "Examples", "Trainer", "batch_bounds", "resolve_device", "train_mode"]
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +90,19 @@ def batch_bounds(m: int, batch_size: int | None) -> list[tuple[int, int]]:
         last = bounds.pop()
         bounds[-1] = (bounds[-1][0], last[1])
     return bounds
+
+
+def train_mode(model: nn.Module) -> nn.Module:
+    """``model.train()``, except batch-norm layers whose parameters are all frozen
+    (``requires_grad`` False, ``_transfer``): they stay in inference mode, so a frozen layer
+    keeps its running statistics too (Keras's rule for ``trainable = False``)."""
+    model.train()
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            params = list(module.parameters(recurse=False))
+            if params and not any(p.requires_grad for p in params):
+                module.eval()
+    return model
 
 
 def _as_examples(data: Any, *, what: str) -> Examples:
@@ -179,7 +194,8 @@ class Trainer:
                 per = per * w[a : a + self.eval_batch_size].to(x.device)
             loss_sum += per.sum()
             wrong += (logits.argmax(1) != yb).sum()
-        model.train(was_training)
+        if was_training:
+            train_mode(model)
         total = w.sum().to(x.device) if w is not None else torch.tensor(float(y.numel()))
         return loss_sum / total.to(x.device), wrong.float() / y.numel()
 
@@ -203,7 +219,7 @@ class Trainer:
             )
         torch.manual_seed(self.seed)
         model.to(device)
-        model.train()
+        train_mode(model)
         x, y = tr.x.to(device), tr.y.to(device)
         w = tr.weights
         if cfg.class_balance:
@@ -276,14 +292,17 @@ class Trainer:
                     yb = y.index_select(0, idx)
                     if augment is not None:
                         xb = augment(xb, generator=augment_gen)
-                    eps = cfg.label_smoothing
+                    eps, gamma = cfg.label_smoothing, cfg.focal_gamma
                     with training_autocast(cfg.precision, device):
                         logits = model(xb)
-                        if w is None:
+                        if w is None and gamma == 0:
                             loss = F.cross_entropy(logits, yb, label_smoothing=eps)
                         else:
                             per = F.cross_entropy(logits, yb, reduction="none", label_smoothing=eps)
-                            loss = weighted_mean_loss(per, w.index_select(0, idx))
+                            if gamma != 0:  # focal: (1 − p_t)^γ·ℓ (train/_loss.py)
+                                per = per * focal_factor(logits, yb, gamma)
+                            sw = None if w is None else w.index_select(0, idx)
+                            loss = weighted_mean_loss(per, sw)
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     if cfg.grad_clip is not None:
