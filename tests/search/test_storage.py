@@ -189,3 +189,28 @@ def test_heartbeat_and_grace_come_from_the_environment_and_are_checked(monkeypat
     assert not is_server_url("sqlite:///x.db") and not is_server_url(None)
     assert redact("postgresql://u:secret@h:5432/db") == "postgresql://u:***@h:5432/db"
     assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_a_worker_fails_its_own_orphans_as_it_stops_and_a_dead_pid_counts_even_after_trouble(
+    tmp_path,
+):
+    from optuna.trial import TrialState
+
+    from orthotune.search import Owner, ask_owned, fail_stale_trials
+    from orthotune.search._storage import ORPHAN_REASON, fail_own_orphans
+
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}")
+    study = optuna.create_study(study_name="o", storage=storage)
+    me = Owner.me()
+    mine = ask_owned(study, owner=me)
+    other = ask_owned(study, owner=Owner(me.host, 2**22 + 12345))  # a pid that does not exist
+    alive = ask_owned(study, owner=Owner("elsewhere", 1))  # fresh heartbeat: left alone
+    # right after an outage, only a pid gone on this host counts, not an old heartbeat
+    storage.trouble_age = lambda: 0.0
+    assert fail_stale_trials(study, grace=3600) == [other.number]
+    assert fail_own_orphans(study, me) == [mine.number]
+    states = {t.number: t for t in study.get_trials()}
+    assert states[mine.number].state == TrialState.FAIL
+    assert states[mine.number].user_attrs["fail_reason"] == ORPHAN_REASON
+    assert states[other.number].user_attrs["fail_reason"].startswith("stale: its worker (pid")
+    assert states[alive.number].state == TrialState.RUNNING

@@ -247,6 +247,7 @@ def tune_search(
     from orthotune.search._storage import (
         Heartbeat,
         Owner,
+        fail_own_orphans,
         fail_stale_trials,
         is_server_url,
         join_study,
@@ -496,6 +497,9 @@ def tune_search(
                 break
             finally:
                 heartbeat.untrack(asked)
+    # as it stops: no trial of its own left RUNNING, and one more sweep for dead workers' trials
+    fail_own_orphans(study)
+    stale += fail_stale_trials(study)
     if lease is not None:
         lease.release()
 

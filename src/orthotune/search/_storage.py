@@ -490,7 +490,7 @@ def stale_reason(
     pid = attrs.get(OWNER_PID_ATTR)
     owner_host = attrs.get(OWNER_HOST_ATTR)
     if pid is not None and owner_host == host and not pid_alive(int(pid)):
-        return f"its worker (pid {pid} on {host}) is gone"
+        return f"{GONE} (pid {pid} on {host}) is gone"
     beat = attrs.get(HEARTBEAT_ATTR)
     if beat is None and trial.datetime_start is not None:
         beat = trial.datetime_start.timestamp()
@@ -501,6 +501,37 @@ def stale_reason(
         who = f"pid {pid} on {owner_host}" if pid is not None else "an unknown worker"
         return f"no heartbeat from {who} for {age:.0f}s (grace {grace:.0f}s)"
     return None
+
+
+GONE = "its worker"  # how a stale reason starts when the worker's pid is gone on this host
+ORPHAN_REASON = (
+    "orphaned: created by a database call that was retried after the connection dropped (the "
+    "first attempt had committed); no worker trained it"
+)
+
+
+def fail_own_orphans(study: optuna.Study, owner: Owner | None = None) -> list[int]:
+    """Fail this worker's RUNNING trials once it trains none (call it as it stops): a trial
+    created twice by a retried call is one nobody trains, and left RUNNING it would wait for
+    another worker to find it stale."""
+    import optuna
+    from optuna.trial import TrialState
+
+    me = owner or Owner.me()
+    storage = study._storage
+    failed = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        attrs = trial.user_attrs
+        if attrs.get(OWNER_HOST_ATTR) != me.host or attrs.get(OWNER_PID_ATTR) != me.pid:
+            continue
+        try:
+            storage.set_trial_user_attr(trial._trial_id, FAIL_REASON_ATTR, ORPHAN_REASON)
+            storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue
+        logger.info("trial %d failed: %s", trial.number, ORPHAN_REASON)
+        failed.append(trial.number)
+    return failed
 
 
 def fail_stale_trials(
@@ -515,12 +546,13 @@ def fail_stale_trials(
 
     grace = grace_period() if grace is None else grace
     storage = study._storage
-    if getattr(storage, "trouble_age", lambda: float("inf"))() < grace:
-        return []
+    # right after an outage only a certain death counts (a pid gone on this host): heartbeats
+    # were lost with the database, so an old one proves nothing for one grace period
+    certain_only = getattr(storage, "trouble_age", lambda: float("inf"))() < grace
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         reason = stale_reason(trial, grace=grace, now=now)
-        if reason is None:
+        if reason is None or (certain_only and not reason.startswith(GONE)):
             continue
         try:
             storage.set_trial_user_attr(trial._trial_id, FAIL_REASON_ATTR, f"stale: {reason}")
