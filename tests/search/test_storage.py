@@ -214,3 +214,22 @@ def test_a_worker_fails_its_own_orphans_as_it_stops_and_a_dead_pid_counts_even_a
     assert states[mine.number].user_attrs["fail_reason"] == ORPHAN_REASON
     assert states[other.number].user_attrs["fail_reason"].startswith("stale: its worker (pid")
     assert states[alive.number].state == TrialState.RUNNING
+
+
+def test_optuna_warnings_about_a_lost_connection_are_dropped_and_others_kept(tmp_path, caplog):
+    import logging
+
+    from orthotune.search._storage import _quiet_lost_connections
+
+    _quiet_lost_connections()
+    rdb = logging.getLogger("optuna.storages._rdb.storage")
+    with caplog.at_level(logging.WARNING, logger="optuna.storages._rdb.storage"):
+        rdb.warning(
+            "Caught an error from sqlalchemy: (psycopg.errors.AdminShutdown) terminating "
+            "connection due to administrator command. Falling back to a slower alternative."
+        )
+        rdb.warning(
+            "Caught an error from sqlalchemy: (sqlite3.OperationalError) too many SQL variables"
+        )
+    kept = [r.getMessage() for r in caplog.records]
+    assert len(kept) == 1 and "(sqlite3.OperationalError) too many SQL variables" in kept[0]

@@ -299,6 +299,7 @@ class RetryingStorage:
         self.name = name
         self.limit_s = limit_s
         self._trouble_at = -float("inf")
+        _quiet_lost_connections()
 
     def note_trouble(self) -> None:
         self._trouble_at = time.monotonic()
@@ -336,6 +337,30 @@ class RetryingStorage:
 
     def __getattr__(self, name: str) -> Any:  # anything else optuna asks of its storage
         return getattr(self._inner, name)
+
+
+class _LostConnectionNoise(logging.Filter):
+    """Drops optuna's own warning about an SQLAlchemy error when it is a lost connection: the
+    retrying storage handles those (and logs them at info), so a worker's stderr keeps one line
+    for what the user must know."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not (
+            text.startswith("Caught an error from sqlalchemy")
+            and any(word in text for word in _LOST_WORDS)
+        )
+
+
+_LOST_WORDS = ("AdminShutdown", "connection", "server closed")
+_QUIET = _LostConnectionNoise()
+
+
+def _quiet_lost_connections() -> None:
+    """Install the filter on optuna's RDB storage logger (once)."""
+    rdb_logger = logging.getLogger("optuna.storages._rdb.storage")
+    if _QUIET not in rdb_logger.filters:
+        rdb_logger.addFilter(_QUIET)
 
 
 def _retrying(name: str) -> Callable[..., Any]:
