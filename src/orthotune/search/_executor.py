@@ -16,15 +16,22 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from orthotune._errors import InvalidInputError
-from orthotune.data._prepare import Part, PreparedData
-from orthotune.models import ModelSpec, build_model
-from orthotune.train import TrainConfig, WarmStart
+from orthotune.data._prepare import PreparedData
+from orthotune.models import build_model
+from orthotune.search._trained import (
+    Candidate,
+    Trained,
+    candidate_groups,
+    group_failed,
+    not_started,
+    out_of_time,
+    score_parts,
+)
 
 __all__ = [
     "EXECUTORS",
@@ -50,72 +57,6 @@ EpochHook = Callable[["Candidate", int, float | None], bool]
 # same order; returns (loser, winner, loser's new values) positions. The loser takes the
 # winner's weights, optimizer state and hyperparameters, then the new values (explore).
 ExploitHook = Callable[[int, list[float], list[dict[str, float]]], list[tuple[int, int, dict]]]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A model to train: its architecture, its training and its seed; ``weights``: example
-    weights of ``data.train`` to train with instead of the data's own (the reweighting knob);
-    ``init``: the weights it starts from (transfer learning; ``spec`` is then ``init.spec``)."""
-
-    name: str
-    spec: ModelSpec
-    config: TrainConfig
-    seed: int = 0
-    weights: torch.Tensor | None = field(default=None, compare=False, repr=False)
-    init: WarmStart | None = None
-
-
-@dataclass
-class Trained:
-    """A trained candidate: the model, its history and its per-example mistakes per part.
-
-    ``wrong[part]`` is a bool vector over that part's examples (True = misclassified), so two
-    candidates can be compared example by example (paired). ``failed`` holds the reason a
-    candidate could not be trained (non-finite loss, an exception); a failed candidate has no
-    errors and can never be chosen.
-    """
-
-    candidate: Candidate
-    model: nn.Module | None
-    history: list = field(default_factory=list)
-    stop_reason: str = ""
-    stop_message: str = ""
-    wrong: dict[str, torch.Tensor] = field(default_factory=dict)
-    seconds: float = 0.0
-    failed: str | None = None
-    complete: bool = True  # False when the time budget cut the training short
-    pruned: bool = False  # True when ``on_epoch`` asked to stop it early (Hyperband & co.)
-    # PBT: each exploit this member underwent — {"epoch", "from" (the winner's name), "values"}
-    lineage: list[dict] = field(default_factory=list)
-    # k-fold only: out-of-fold logits [m, classes] of the pooled examples (row i from the fold
-    # model that never saw example i) and their labels — what temperature scaling is fitted on
-    dev_logits: torch.Tensor | None = field(default=None, repr=False)
-    dev_y: torch.Tensor | None = field(default=None, repr=False)
-
-    def error(self, part: str) -> float | None:
-        w = self.wrong.get(part)
-        return None if w is None else float(w.float().mean())
-
-    @property
-    def errors(self) -> dict[str, float]:
-        return {p: float(w.float().mean()) for p, w in self.wrong.items()}
-
-
-@torch.no_grad()
-def score_parts(
-    model: nn.Module, parts: dict[str, Part], *, device: torch.device
-) -> dict[str, torch.Tensor]:
-    """Per-example mistakes of ``model`` (eval mode) on each part: {part: bool [n]}."""
-    model.eval()
-    out = {}
-    for name, part in parts.items():
-        preds = [
-            model(part.x[a : a + 8192].to(device)).argmax(1).cpu()
-            for a in range(0, len(part), 8192)
-        ]
-        out[name] = torch.cat(preds) != part.y
-    return out
 
 
 def error_levels(
@@ -374,14 +315,6 @@ def _train_group(
     return out
 
 
-def group_failed(cands: Sequence[Candidate], err: Exception, started: float) -> list[Trained]:
-    """A failed ``Trained`` for every candidate of a population that could not be built or
-    trained (``started``: its ``time.perf_counter()`` start)."""
-    logger.warning("population of %d candidates failed: %s", len(cands), err)
-    why = f"{type(err).__name__}: {err}"
-    return [Trained(c, None, failed=why, seconds=time.perf_counter() - started) for c in cands]
-
-
 def _knob_values(member) -> dict[str, float]:
     """The knobs PBT may perturb in place, as one member holds them now."""
     from orthotune.population._hparams import PERTURBABLE
@@ -477,39 +410,6 @@ def train_candidates(
             on_trained(trained)
         results.append(trained)
     return results
-
-
-NOT_STARTED = "not trained: the time budget ran out before its turn"
-
-
-def out_of_time(deadline: float | None) -> bool:
-    """Whether ``deadline`` (on ``time.monotonic()``) has passed."""
-    return deadline is not None and time.monotonic() >= deadline
-
-
-def not_started(cand: Candidate) -> Trained:
-    """The result of a candidate whose turn came after the deadline: no model, not complete."""
-    return Trained(cand, None, stop_reason="time_budget", stop_message=NOT_STARTED, complete=False)
-
-
-def candidate_groups(candidates: Sequence[Candidate]) -> list:
-    """DESIGN.md's groups (``group_trials``), split further by the example weights their
-    candidates train with; a candidate that freezes layers of its initial weights gets a group
-    of its own for the sequential ``Trainer`` (a population trains every layer)."""
-    from orthotune.population import TrialGroup, group_trials
-
-    groups = []
-    for group in group_trials([(c.spec, c.config) for c in candidates]):
-        by_weights: dict[int, list[int]] = {}
-        for i in group.indices:
-            init = candidates[i].init
-            if group.vectorized and init is not None and init.freeze:
-                why = f"it keeps its first {init.freeze} layers frozen"
-                groups.append(TrialGroup([i], group.key, False, why))
-                continue
-            by_weights.setdefault(id(candidates[i].weights), []).append(i)
-        groups += [dataclasses.replace(group, indices=ix) for ix in by_weights.values()]
-    return groups
 
 
 def _train_populations(

@@ -51,7 +51,7 @@ def train_folds(
     order. ``vectorize``: train each group of one shape as one population (else one model at a
     time through the ``Trainer``)."""
     from orthotune.data import stratified_folds
-    from orthotune.search._executor import candidate_groups, not_started, out_of_time
+    from orthotune.search._trained import candidate_groups, not_started, out_of_time
 
     for c in candidates:
         if c.weights is not None:
@@ -93,7 +93,7 @@ def train_folds(
 def _population(cands, data, rows, fold_of, *, device, deadline) -> list:
     from orthotune._faults import fault_point
     from orthotune.population import MemberStatus, Population, PopulationCallback
-    from orthotune.search._executor import Trained, group_failed
+    from orthotune.search._trained import Trained, group_failed
 
     class _Faults(PopulationCallback):
         def on_epoch_end(self, population, epoch, metrics):
@@ -148,7 +148,7 @@ def _population(cands, data, rows, fold_of, *, device, deadline) -> list:
 
 
 def _sequential(cand, data, rows, fold_of, *, device, deadline):
-    from orthotune.search._executor import Trained
+    from orthotune.search._trained import Trained
     from orthotune.train import Trainer
     from orthotune.train._result import StopReason
 
@@ -197,7 +197,7 @@ def _record(
     cand, models: list[nn.Module], data, fold_of, *, device, history, stop, seconds, complete
 ):
     """The candidate's ``Trained``: the full model's training mistakes, the out-of-fold ones."""
-    from orthotune.search._executor import Trained, score_parts
+    from orthotune.search._trained import Trained, score_parts
 
     tr = data.train
     full, fold_models = models[0], models[1:]
