@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from orthotune._errors import InvalidInputError
+from orthotune._errors import InvalidInputError, StorageUnavailableError
 from orthotune.data._prepare import PreparedData
 from orthotune.models import build_model
 from orthotune.search._trained import (
@@ -164,6 +164,8 @@ def _train_one(
     w = tr.weights if cand.weights is None else cand.weights
     try:
         result = trainer.fit(model, (tr.x, tr.y, w), (dv.x, dv.y, dv.weights))
+    except StorageUnavailableError:  # the study is gone: the job stops (exit 75)
+        raise
     except Exception as err:  # one candidate's failure never stops the others
         logger.warning("candidate %s failed: %s", cand.name, err)
         return Trained(
@@ -276,6 +278,8 @@ def _train_group(
             callbacks=[_Epochs()],
             time_budget_s=left,
         )
+    except StorageUnavailableError:  # the study is gone: the job stops (exit 75)
+        raise
     except Exception as err:  # the whole group failed to build or train: say so per member
         return group_failed(cands, err, started)
     seconds = (time.perf_counter() - started) / len(cands)  # the members shared the time

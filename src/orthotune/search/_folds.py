@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from orthotune._errors import InvalidInputError
+from orthotune._errors import InvalidInputError, StorageUnavailableError
 from orthotune.data._prepare import PreparedData
 from orthotune.models import build_model
 
@@ -119,6 +119,8 @@ def _population(cands, data, rows, fold_of, *, device, deadline) -> list:
             callbacks=[_Faults()],
             time_budget_s=left,
         )
+    except StorageUnavailableError:  # the study is gone: the job stops (exit 75)
+        raise
     except Exception as err:  # the whole group failed to build or train: say so per candidate
         return group_failed(cands, err, started)
     seconds = (time.perf_counter() - started) / len(cands)
@@ -169,6 +171,8 @@ def _sequential(cand, data, rows, fold_of, *, device, deadline):
             res = Trainer(cand.config, device=device, seed=cand.seed + j, time_budget_s=left).fit(
                 model, part
             )
+        except StorageUnavailableError:  # the study is gone: the job stops (exit 75)
+            raise
         except Exception as err:  # one candidate's failure never stops the others
             why = f"{type(err).__name__}: {err}"
             return Trained(cand, None, failed=why, seconds=time.perf_counter() - started)
