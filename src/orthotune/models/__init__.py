@@ -8,12 +8,14 @@ from orthotune.models._build import (
     flops_per_example,
     initialize,
 )
+from orthotune.models._ensemble import Ensemble
 from orthotune.models._spec import ACTIVATIONS, INITS, ConvBlock, ModelSpec
 
 __all__ = [
     "ACTIVATIONS",
     "INITS",
     "ConvBlock",
+    "Ensemble",
     "ModelSpec",
     "Net",
     "activation_module",
