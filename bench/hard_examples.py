@@ -25,7 +25,7 @@ import torch
 from orthotune.autopilot import baseline
 from orthotune.data import load_dataset, make_split
 from orthotune.data._prepare import prepare
-from orthotune.population import Population
+from orthotune.population import Population, fit_population
 
 GAMMAS = (0.0, 0.5, 1.0, 2.0, 5.0)
 
@@ -60,7 +60,7 @@ def main() -> None:
             configs = [config.model_copy(update={"focal_gamma": g}) for g in GAMMAS]
             tr, dv = data.train, data.dev
             population = Population(spec, configs, num_examples=len(tr), seeds=[seed] * len(GAMMAS))
-            population.fit((tr.x, tr.y, tr.weights), shared_batches=True, seed=seed)
+            fit_population(population, (tr.x, tr.y, tr.weights), shared_batches=True, seed=seed)
             for i, g in enumerate(GAMMAS):
                 model = population.export(i)
                 with torch.no_grad():

@@ -17,6 +17,7 @@ from orthotune.population import (
     PopulationCallback,
     PruneWith,
     StopReason,
+    fit_population,
 )
 from orthotune.train import TrainConfig, Trainer
 from tests.population.reference import seeded_model, tiny_data
@@ -45,7 +46,7 @@ def test_each_member_equals_its_trainer_run(shared):
     ]
     seeds = [4, 5]
     population = Population(SPEC, configs, num_examples=M, seeds=seeds, dtype=torch.float64)
-    result = population.fit(train, dev, shared_batches=shared, seed=9)
+    result = fit_population(population, train, dev, shared_batches=shared, seed=9)
 
     for i, config in enumerate(configs):
         model = seeded_model(SPEC, seeds[i], torch.float64)
@@ -84,7 +85,7 @@ def test_augmentation_and_class_balance_per_member_equal_their_trainer_runs(shar
     ]
     seeds = [1, 2, 3, 4]
     population = Population(spec, configs, num_examples=M, seeds=seeds, dtype=torch.float64)
-    population.fit(train, shared_batches=shared, seed=6)
+    fit_population(population, train, shared_batches=shared, seed=6)
     for i, config in enumerate(configs):
         model = seeded_model(spec, seeds[i], torch.float64)
         Trainer(config, device="cpu", seed=6 if shared else seeds[i]).fit(model, train)
@@ -103,7 +104,7 @@ def _losses_equal_trainer_runs(spec, configs, *, seed, backward="auto") -> list[
     population = Population(
         spec, configs, num_examples=M, seeds=seeds, dtype=torch.float64, backward=backward
     )
-    result = population.fit((x, y, s), shared_batches=True, seed=6)
+    result = fit_population(population, (x, y, s), shared_batches=True, seed=6)
     losses = []
     for i, config in enumerate(configs):
         model = seeded_model(spec, seeds[i], torch.float64)
@@ -149,7 +150,7 @@ def test_members_on_their_own_training_subsets_equal_trainer_runs_on_those_rows(
     configs = [TrainConfig(lr=0.05, batch_size=BATCH, epochs=3, l2=0.5)] * 3
     seeds = [7, 8, 9]
     population = Population(SPEC, configs, num_examples=14, seeds=seeds, dtype=torch.float64)
-    population.fit((x, y, s), subsets=folds)
+    fit_population(population, (x, y, s), subsets=folds)
     for i, rows in enumerate(folds):
         model = seeded_model(SPEC, seeds[i], torch.float64)
         Trainer(configs[i], device="cpu", seed=seeds[i]).fit(model, (x[rows], y[rows], s[rows]))
@@ -162,15 +163,17 @@ def test_uneven_subsets_train_on_the_smallest_size_and_bad_subsets_are_refused()
     folds = [torch.arange(0, 10), torch.arange(10, 21)]  # 10 and 11 rows
     configs = [TrainConfig(lr=0.05, batch_size=5, epochs=2)] * 2
     population = Population(SPEC, configs, num_examples=10, dtype=torch.float64)
-    result = population.fit((x, y), subsets=folds)
+    result = fit_population(population, (x, y), subsets=folds)
     assert [r.steps for r in result.members[0].history] == [2, 2]
     assert [r.steps for r in result.members[1].history] == [2, 2]
     with pytest.raises(InvalidInputError, match="got 1 training subsets for 2 members"):
-        Population(SPEC, configs, num_examples=10).fit((x, y), subsets=folds[:1])
+        fit_population(Population(SPEC, configs, num_examples=10), (x, y), subsets=folds[:1])
     with pytest.raises(InvalidInputError, match="rows outside 0…20"):
-        Population(SPEC, configs, num_examples=10).fit((x, y), subsets=[folds[0], [3, 99]])
+        fit_population(
+            Population(SPEC, configs, num_examples=10), (x, y), subsets=[folds[0], [3, 99]]
+        )
     with pytest.raises(InvalidInputError, match="smallest training subset has 10 examples"):
-        Population(SPEC, configs, num_examples=21).fit((x, y), subsets=folds)
+        fit_population(Population(SPEC, configs, num_examples=21), (x, y), subsets=folds)
 
 
 def test_early_stopping_pruning_and_failure_each_leave_with_their_reason(caplog):
@@ -190,7 +193,7 @@ def test_early_stopping_pruning_and_failure_each_leave_with_their_reason(caplog)
 
     population = Population(spec, configs, num_examples=M, dtype=torch.float64)
     with caplog.at_level(logging.WARNING):
-        result = population.fit(train, dev, callbacks=[PruneWith(should_prune)])
+        result = fit_population(population, train, dev, callbacks=[PruneWith(should_prune)])
 
     early, pruned, failed, done = result.members
     assert early.status is MemberStatus.EARLY_STOPPED
@@ -215,17 +218,21 @@ def test_a_failed_member_is_never_reported_best():
     configs = [
         TrainConfig(optimizer="sgd", lr=lr, batch_size=BATCH, epochs=2) for lr in (0.1, 1e200)
     ]
-    result = Population(spec, configs, num_examples=M, dtype=torch.float64).fit(train, dev)
+    result = fit_population(
+        Population(spec, configs, num_examples=M, dtype=torch.float64), train, dev
+    )
     assert result.best().member_id == 0
     assert result.best("best_dev_error").member_id == 0
-    alone = Population(spec, configs[1:], num_examples=M, dtype=torch.float64).fit(train, dev)
+    alone = fit_population(
+        Population(spec, configs[1:], num_examples=M, dtype=torch.float64), train, dev
+    )
     assert alone.best() is None
 
 
 def test_a_time_budget_stops_every_member_with_its_reason():
     configs = [TrainConfig(batch_size=1, epochs=1000)] * 2
     population = Population(SPEC, configs, num_examples=M, dtype=torch.float64)
-    result = population.fit(dataset(M, 0), time_budget_s=0.05)
+    result = fit_population(population, dataset(M, 0), time_budget_s=0.05)
     for member in result.members:
         assert member.status is MemberStatus.OUT_OF_TIME
         assert member.reason is StopReason.TIME_BUDGET
@@ -248,7 +255,7 @@ def test_callbacks_see_every_active_member_each_epoch_and_may_act_on_the_populat
     configs = [TrainConfig(optimizer="adam", lr=0.01, batch_size=BATCH, epochs=2)] * 2
     population = Population(SPEC, configs, num_examples=M, dtype=torch.float64)
     callback = Exploit()
-    result = population.fit(dataset(M, 0), callbacks=[callback])
+    result = fit_population(population, dataset(M, 0), callbacks=[callback])
     assert [c[:2] for c in callback.calls] == [(0, [0, 1]), (1, [0, 1])]
     assert result.members[1].config.lr == pytest.approx(0.005)
     assert result.members[0].history[0].dev_error is None
@@ -257,17 +264,17 @@ def test_callbacks_see_every_active_member_each_epoch_and_may_act_on_the_populat
 def test_fit_refuses_inputs_that_do_not_fit_the_population():
     population = Population(SPEC, [TrainConfig(patience=2)], num_examples=M)
     with pytest.raises(InvalidInputError, match="num_examples=30"):
-        population.fit(dataset(30, 0))
+        fit_population(population, dataset(30, 0))
     with pytest.raises(InvalidInputError, match="patience"):
-        population.fit(dataset(M, 0))
+        fit_population(population, dataset(M, 0))
     with pytest.raises(InvalidInputError, match="not accepted: give a Dataset"):
-        population.fit("train.csv")
+        fit_population(population, "train.csv")
     with pytest.raises(InvalidInputError, match="time budget -1"):
-        population.fit(dataset(M, 0), dataset(4, 1), time_budget_s=-1)
+        fit_population(population, dataset(M, 0), dataset(4, 1), time_budget_s=-1)
     other = Population(
         SPEC.model_copy(update={"input_shape": (4,)}), [TrainConfig()], num_examples=M
     )
     with pytest.raises(InvalidInputError, match="expects"):
-        other.fit(dataset(M, 0))
+        fit_population(other, dataset(M, 0))
     with pytest.raises(InvalidInputError, match="dev_loss"):
         PruneWith(lambda *a: False, metric="accuracy")

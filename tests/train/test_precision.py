@@ -5,7 +5,7 @@ import torch
 
 from orthotune import InvalidInputError
 from orthotune.models import ConvBlock, ModelSpec, build_model
-from orthotune.population import Population
+from orthotune.population import Population, fit_population
 from orthotune.train import TrainConfig, Trainer
 from orthotune.train._precision import check_precision, resolve_precision
 
@@ -63,7 +63,7 @@ def test_a_bf16_population_member_trains_like_a_bf16_trainer():
     for precision in ("bf16", "fp32"):
         c = cfg.model_copy(update={"precision": precision})
         pop = Population(CNN, [c, c], num_examples=len(y), seeds=[5, 5])
-        losses[precision] = [m.history[-1].train_loss for m in pop.fit((x, y)).members]
+        losses[precision] = [m.history[-1].train_loss for m in fit_population(pop, (x, y)).members]
     torch.manual_seed(5)
     model = build_model(CNN)
     alone = Trainer(cfg, seed=0).fit(model, (x, y)).history[-1].train_loss

@@ -9,7 +9,7 @@ import torch
 from orthotune import InvalidInputError
 from orthotune.data import make_synthetic
 from orthotune.models import ModelSpec, build_model
-from orthotune.population import Population
+from orthotune.population import Population, fit_population
 from orthotune.train import (
     WEIGHTS_FILE,
     Manifest,
@@ -92,7 +92,7 @@ def test_a_population_member_from_a_checkpoint_equals_its_trainer_run(checkpoint
     population = Population(
         warm.spec, configs, num_examples=21, seeds=[3, 4], dtype=torch.float64, init=[warm, None]
     )
-    population.fit((x, y), shared_batches=True, seed=6)
+    fit_population(population, (x, y), shared_batches=True, seed=6)
     for i, init in enumerate([warm, None]):
         model = _seeded(warm.spec, seed=3 + i, dtype=torch.float64)
         if init is not None:

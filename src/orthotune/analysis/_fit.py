@@ -3,7 +3,7 @@
 Every method needs the same thing many times: train models on some examples and predict
 probabilities (and the learned representation) for others. ``fit_predict_many`` trains all of
 them — the K fold models of a cross-validation — at once with the population engine, each member
-on its own rows (``Population.fit(subsets=…)``), with one recipe (``FitRecipe``: AdamW, one-cycle
+on its own rows (``fit_population(subsets=…)``), with one recipe (``FitRecipe``: AdamW, one-cycle
 learning rate, label smoothing, a circular shift for signals and images, a fixed number of
 steps) so that one set of defaults serves every data set.
 """
@@ -188,7 +188,7 @@ def fit_predict_many(
     training sets differ in size by a few rows train on the smallest size per epoch (a larger
     one skips different rows each epoch).
     """
-    from orthotune.population import Population
+    from orthotune.population import Population, fit_population
     from orthotune.train._trainer import resolve_device
 
     recipe = recipe or FitRecipe()
@@ -207,7 +207,8 @@ def fit_predict_many(
             seeds=[seed + k for k in range(len(jobs))],
             device=device,
         )
-        pop.fit(
+        fit_population(
+            pop,
             (xs, y, weights),
             subsets=[job.train_index for job in jobs],
             shared_batches=False,

@@ -243,7 +243,7 @@ def learning_curve(
     train, dev: normalized parts with ``x`` [n, …], ``y`` [n] and ``weights`` ([n] or None).
     """
     from orthotune.diagnose import wilson_interval
-    from orthotune.population import Population
+    from orthotune.population import Population, fit_population
     from orthotune.train import resolve_device
 
     y = train.y.numpy()
@@ -265,7 +265,8 @@ def learning_curve(
         seeds=[seed + k for k in range(len(fr))],
         device=dev_device,
     )
-    result = pop.fit(
+    result = fit_population(
+        pop,
         (train.x, train.y, train.weights),
         (dev.x, dev.y, dev.weights),
         subsets=subsets,

@@ -1,11 +1,12 @@
 """Population engine: N models of one architecture trained at once as stacked tensors.
 
 See DESIGN.md's package map. ``Population`` holds the members; ``group_trials`` decides which
-trials share one; ``fit`` runs epochs with early stopping, pruning and failure isolation.
+trials share one; ``fit_population`` runs epochs with early stopping, pruning and failure isolation.
 """
 
 from orthotune.population._callbacks import EpochMetrics, PopulationCallback, PruneWith
 from orthotune.population._checkpoint import save_member
+from orthotune.population._fit import fit_population
 from orthotune.population._grouping import TrialGroup, group_trials
 from orthotune.population._hparams import PERTURBABLE
 from orthotune.population._population import MemberScores, Population, vectorization_problem
@@ -30,6 +31,7 @@ __all__ = [
     "PruneWith",
     "StopReason",
     "TrialGroup",
+    "fit_population",
     "group_trials",
     "save_member",
     "vectorization_problem",

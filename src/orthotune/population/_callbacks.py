@@ -1,4 +1,4 @@
-"""Hooks a search plugs into ``Population.fit``: see each epoch's figures, prune members.
+"""Hooks a search plugs into ``fit_population``: see each epoch's figures, prune members.
 
 ``PopulationCallback`` is a class of no-op hooks (Lightning-style); override what you need.
 ``PruneWith`` adapts the one-function form a pruner offers, e.g. Optuna's
@@ -43,7 +43,7 @@ class EpochMetrics:
 
 
 class PopulationCallback:
-    """Hooks called by ``Population.fit``; every method is optional."""
+    """Hooks called by ``fit_population``; every method is optional."""
 
     def on_epoch_end(self, population, epoch: int, metrics: EpochMetrics) -> Iterable[int] | None:
         """After each epoch's evaluation: return the member ids to prune (None prunes none)."""

@@ -1,4 +1,4 @@
-"""``fit``: train every member of a population the way ``Trainer.fit`` trains one model.
+"""``fit_population``: train every member of a population the way ``Trainer.fit`` trains one model.
 
 Per epoch t: a ``torch.randperm`` of the m examples (one generator for all members, or one per
 member), the trainer's ``batch_bounds``, one vectorized step per mini-batch; then every member
@@ -174,7 +174,7 @@ class _Watch:
         self.state: dict[str, torch.Tensor] | None = None
 
 
-def fit(
+def fit_population(
     population: Population,
     train: Any,
     dev: Any = None,
@@ -185,7 +185,22 @@ def fit(
     time_budget_s: float | None = None,
     subsets: Sequence[Any] | None = None,
 ) -> PopulationResult:
-    """Train every member for its ``config.epochs`` (see ``Population.fit``)."""
+    """Train every member of ``population`` as ``Trainer(config, seed=…).fit`` trains one
+    model: each epoch a ``torch.randperm`` of the m examples from a seeded generator, the trainer's
+    ``batch_bounds``, the dev set evaluated for all members at once after each epoch.
+
+    shared_batches: every member sees the same mini-batches, shuffled by a generator seeded
+    with ``seed`` (the first layer reads each batch once); else member i shuffles with its
+    own seed, exactly as its sequential ``Trainer(seed=seeds[i])`` run would.
+    Members stop at their epochs, on ``patience`` (dev error; the best epoch's weights are
+    kept, as the trainer's EarlyStopping restores them), when a callback prunes them, when
+    ``time_budget_s`` runs out, or when their loss turns NaN/inf (failed; the others
+    continue unchanged).
+
+    subsets: one array of training-row indices per member (member order) — member i
+    learns from those rows only, with its own batches (K-fold: each fold model on the
+    other folds, all trained at once). Each epoch a member shuffles its rows and uses the
+    first ``num_examples`` of them, which must be the smallest subset's size."""
     started = time.perf_counter()
     tr = _examples(train, what="training data")
     dv = None if dev is None else _examples(dev, what="dev data")

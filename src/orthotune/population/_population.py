@@ -22,24 +22,20 @@ import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from orthotune._errors import InvalidInputError
-from orthotune.data import Dataset
 from orthotune.models import ModelSpec, Net, build_model
-from orthotune.population._callbacks import PopulationCallback
 from orthotune.population._dense_step import DenseStep
 from orthotune.population._hparams import HyperParameters, optimizer_family, perturbed_config
 from orthotune.population._layout import ParamLayout
 from orthotune.population._network import StackedNet
 from orthotune.population._optim import StackedOptimizer
-from orthotune.population._status import MemberResult, MemberStatus, PopulationResult
+from orthotune.population._status import MemberResult, MemberStatus
 from orthotune.train import (
     EpochRecord,
-    Examples,
     StopReason,
     TrainConfig,
     WarmStart,
@@ -97,7 +93,7 @@ def vectorization_problem(spec: ModelSpec, config: TrainConfig) -> str | None:
     """Why a (spec, config) cannot train inside a population, or None when it can.
 
     Every ModelSpec kind and every TrainConfig knob vectorizes today (augmentation and class
-    balancing included, see ``Population.fit``); what remains is a device a member's tensors
+    balancing included, see ``fit_population``); what remains is a device a member's tensors
     cannot live on together, which the caller decides (``group_trials(max_members=…)``).
     This is the one place a future knob that cannot be stacked is declared."""
     if spec.kind not in ("mlp", "cnn1d", "cnn2d"):
@@ -358,47 +354,6 @@ class Population:
         if self._dense_step is not None:
             total += self._dense_step.scratch_bytes()
         return total
-
-    # ------------------------------------------------------------------ training
-    def fit(
-        self,
-        train: Dataset | Examples | tuple,
-        dev: Dataset | Examples | tuple | None = None,
-        *,
-        shared_batches: bool = True,
-        seed: int = 0,
-        callbacks: Sequence[PopulationCallback] = (),
-        time_budget_s: float | None = None,
-        subsets: Sequence[Any] | None = None,
-    ) -> PopulationResult:
-        """Train every member as ``Trainer(config, seed=…).fit`` trains one model: each epoch a
-        ``torch.randperm`` of the m examples from a seeded generator, the trainer's
-        ``batch_bounds``, the dev set evaluated for all members at once after each epoch.
-
-        shared_batches: every member sees the same mini-batches, shuffled by a generator seeded
-        with ``seed`` (the first layer reads each batch once); else member i shuffles with its
-        own seed, exactly as its sequential ``Trainer(seed=seeds[i])`` run would.
-        Members stop at their epochs, on ``patience`` (dev error; the best epoch's weights are
-        kept, as the trainer's EarlyStopping restores them), when a callback prunes them, when
-        ``time_budget_s`` runs out, or when their loss turns NaN/inf (failed; the others
-        continue unchanged).
-
-        subsets: one array of training-row indices per member (member order) — member i
-        learns from those rows only, with its own batches (K-fold: each fold model on the
-        other folds, all trained at once). Each epoch a member shuffles its rows and uses the
-        first ``num_examples`` of them, which must be the smallest subset's size."""
-        from orthotune.population._fit import fit
-
-        return fit(
-            self,
-            train,
-            dev,
-            shared_batches=shared_batches,
-            seed=seed,
-            callbacks=callbacks,
-            time_budget_s=time_budget_s,
-            subsets=subsets,
-        )
 
     def train_step(
         self,

@@ -70,7 +70,7 @@ class MemberResult(BaseModel):
 
 
 class PopulationResult(BaseModel):
-    """Every member's outcome after ``Population.fit``."""
+    """Every member's outcome after ``fit_population``."""
 
     model_config = ConfigDict(extra="forbid")
 

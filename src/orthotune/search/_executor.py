@@ -211,7 +211,7 @@ def _train_group(
     ``exploit`` (PBT) runs after each epoch's pruning, among the members with epochs left.
     """
     from orthotune._faults import fault_point
-    from orthotune.population import MemberStatus, Population, PopulationCallback
+    from orthotune.population import MemberStatus, Population, PopulationCallback, fit_population
 
     started = time.perf_counter()
     seeds = [c.seed for c in cands]
@@ -270,7 +270,8 @@ def _train_group(
             device=device,
             init=[c.init for c in cands],
         )
-        result = pop.fit(
+        result = fit_population(
+            pop,
             (tr.x, tr.y, w),
             (dv.x, dv.y, dv.weights),
             shared_batches=len(set(seeds)) == 1,
@@ -321,7 +322,7 @@ def _train_group(
 
 def _knob_values(member) -> dict[str, float]:
     """The knobs PBT may perturb in place, as one member holds them now."""
-    from orthotune.population._hparams import PERTURBABLE
+    from orthotune.population import PERTURBABLE
 
     cfg, spec = member.config, member.spec
     values = {

@@ -5,7 +5,7 @@ several points from one model to the next by chance alone. ``train_folds`` estim
 the error on unseen examples from *every* training example: each candidate becomes K fold
 models (model k learns from every fold but k) plus one model that learns from all of them, and
 the K + 1 models of every candidate of one shape train at once as one ``Population``, each
-member on its own rows (``Population.fit(subsets=…)``).
+member on its own rows (``fit_population(subsets=…)``).
 
 Each candidate's ``Trained`` record then holds:
 
@@ -92,7 +92,7 @@ def train_folds(
 
 def _population(cands, data, rows, fold_of, *, device, deadline) -> list:
     from orthotune._faults import fault_point
-    from orthotune.population import MemberStatus, Population, PopulationCallback
+    from orthotune.population import MemberStatus, Population, PopulationCallback, fit_population
     from orthotune.search._trained import Trained, group_failed
 
     class _Faults(PopulationCallback):
@@ -112,7 +112,8 @@ def _population(cands, data, rows, fold_of, *, device, deadline) -> list:
             device=device,
             init=[c.init for c in cands for _ in rows],
         )
-        result = pop.fit(
+        result = fit_population(
+            pop,
             (tr.x, tr.y, tr.weights),
             subsets=[r for _ in cands for r in rows],
             shared_batches=False,
