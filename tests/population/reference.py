@@ -4,7 +4,7 @@ A step-level loop on given batches (the trainer's own ``make_optimizer``: L2 as 
 decay on weights only, AdamW decoupled): the learning rate of each step is
 α0 · lr_factor(config, epoch, step=…); gradient clipping by global norm; the batch loss is
 Σ s·L / Σ s with example weights, else the mean. ``Trainer.fit`` itself is the peer of
-``Population.fit`` (tests/population/test_fit.py).
+``fit_population`` (tests/population/test_fit.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``Population.fit`` equals ``Trainer.fit`` member by member; stopping, pruning, failures."""
+"""``fit_population`` equals ``Trainer.fit`` member by member; stopping, pruning, failures."""
 
 from __future__ import annotations
 
