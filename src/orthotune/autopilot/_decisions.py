@@ -34,6 +34,8 @@ class VariantScore(BaseModel):
     target_change: float | None = None  # change of the targeted error (negative = better)
     target_low: float | None = None  # its paired 95 % interval
     target_high: float | None = None
+    p_value: float | None = None  # one-sided p-value of "not better" (``_compare``)
+    p_adjusted: float | None = None  # after Holm over the step's variants
     other_changes: dict[str, float] = Field(default_factory=dict)  # gap -> change
     accepted: bool = False
     why: str = ""
@@ -69,4 +71,5 @@ class DecisionLog(BaseModel):
     remaining_problem: str | None = None
     beyond_tuning: list[str] = Field(default_factory=list)
     chosen: str | None = None
+    polish: str = ""  # why the polish phase (steps with problem "polish") ended, in words
     validation: str = ""  # how the errors were estimated: a hold-out dev set or k-fold

@@ -76,14 +76,22 @@ def tune_autopilot(
     import optuna
 
     from orthotune._rundir import RunDir, RunRecord
-    from orthotune.data import describe_filled, load_dataset, make_split
-    from orthotune.data._prepare import prepare
-    from orthotune.search import calibrate_trained, join_study, study_fingerprint
-    from orthotune.search._executor import test_metrics as score_test
-    from orthotune.search._storage import open_storage, open_study
-    from orthotune.train import load_warm_start, parse_freeze
-    from orthotune.train._checkpoint import Manifest, save_checkpoint
-    from orthotune.train._precision import check_precision
+    from orthotune.data import describe_filled, load_dataset, make_split, prepare
+    from orthotune.search import (
+        calibrate_trained,
+        join_study,
+        open_storage,
+        open_study,
+        study_fingerprint,
+    )
+    from orthotune.search import test_metrics as score_test
+    from orthotune.train import (
+        Manifest,
+        check_precision,
+        load_warm_start,
+        parse_freeze,
+        save_checkpoint,
+    )
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the CLI renders what matters
     started = time.monotonic()

@@ -49,20 +49,21 @@ from orthotune.analysis import (
     learning_curve,
     minimum_train_examples,
 )
-from orthotune.autopilot._compare import paired_change
+from orthotune.autopilot._compare import PairedChange, adjust, describe, paired_change
 from orthotune.autopilot._decisions import DecisionLog, Step, StopReason, VariantScore
+from orthotune.autopilot._polish import Contender, polish
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, variants
-from orthotune.data._prepare import PreparedData
+from orthotune.data import PreparedData
 from orthotune.diagnose import Diagnosis, ErrorLevels, diagnose
 from orthotune.models import ModelSpec
-from orthotune.search._executor import (
+from orthotune.search import (
     Candidate,
     Trained,
+    baseline,
     error_levels,
     score_parts,
     train_candidates,
 )
-from orthotune.search._start import baseline
 from orthotune.train import TrainConfig, WarmStart
 
 __all__ = [
@@ -196,37 +197,25 @@ def _choose_problem(diag: Diagnosis, exhausted: set[str]) -> str | None:
 
 def _judge(
     problem: str,
-    current: Trained,
     cand: Trained,
+    change: PairedChange,
     cur_diag: Diagnosis,
     new_diag: Diagnosis,
     target_part: str,
     tolerance: float,
-) -> tuple[bool, str, object]:
-    change = paired_change(current.wrong[target_part], cand.wrong[target_part])
+) -> tuple[bool, str]:
+    """Is ``cand`` kept? ``change``: its targeted error against the current model's, with the
+    p-value Holm-adjusted over the step's variants (``_compare``)."""
     if not cand.complete:
-        return False, "cut short by the time budget: not comparable", change
+        return False, "cut short by the time budget: not comparable"
     if not change.better_beyond_noise:
-        return (
-            False,
-            f"{target_part} error {change.change:+.2%} (95% {change.low:+.2%} … {change.high:+.2%})"
-            " does not beat the noise",
-            change,
-        )
+        return False, f"{target_part} error {describe(change)} does not beat the noise"
     guard = _GUARD.get(problem)
     if guard is not None:
         before, after = _gap(cur_diag, guard), _gap(new_diag, guard)
         if before is not None and after is not None and after - before > tolerance:
-            return (
-                False,
-                f"{guard.replace('_', ' ')} grew by {after - before:.2%} (> tolerance)",
-                change,
-            )
-    return (
-        True,
-        f"{target_part} error {change.change:+.2%} (95% {change.low:+.2%} … {change.high:+.2%})",
-        change,
-    )
+            return False, f"{guard.replace('_', ' ')} grew by {after - before:.2%} (> tolerance)"
+    return True, f"{target_part} error {describe(change)}"
 
 
 def _key(v, init) -> tuple:
@@ -248,7 +237,7 @@ def _dev_weights(data: PreparedData, seed: int):
     """Each training example's dev-likeness weight (``dev_likeness_weights``), as a tensor."""
     import torch
 
-    from orthotune.analysis._mismatch import dev_likeness_weights
+    from orthotune.analysis import dev_likeness_weights
 
     w = dev_likeness_weights(data.train.x, data.dev.x, seed=seed)
     if data.train.weights is not None:  # on top of the data's own weights
@@ -259,7 +248,7 @@ def _dev_weights(data: PreparedData, seed: int):
 def _synthesis(data: PreparedData, seed: int) -> str | None:
     """The augmentation that makes training inputs hardest to tell from dev inputs (a domain
     classifier's AUC closest to 0.5), when one gets closer than the raw training data."""
-    from orthotune.analysis._mismatch import synthesize_toward
+    from orthotune.analysis import synthesize_toward
 
     choice = synthesize_toward(data.train.x, data.dev.x, seed=seed)
     logger.info("data synthesis toward dev: %s", choice)
@@ -319,14 +308,14 @@ def run_autopilot(
     held = data  # the hold-out split, even when the decisions cross-validate
     data, folds, config, log.validation = _validation(data, settings, config)
 
-    def train(cands: list[Candidate]) -> list[Trained]:
+    def train(cands: list[Candidate], until: float = deadline) -> list[Trained]:
         out = train_candidates(
             cands,
             data,
             executor=settings.executor,
             device=settings.device,
             precision=settings.precision,
-            deadline=deadline,
+            deadline=until,
             folds=folds,
             fold_seed=settings.seed,
         )
@@ -367,6 +356,7 @@ def run_autopilot(
         on_step(base_step)
 
     exhausted: set[str] = set()
+    contenders: list[Contender] = []
     tried: set[tuple[str, str]] = set()
     seen = {(spec, config, None, None)}
     counter = 0
@@ -432,6 +422,15 @@ def run_autopilot(
         results = train(cands)
         scores: list[VariantScore] = []
         best: tuple[float, Trained, Diagnosis] | None = None
+        changes = iter(
+            adjust(
+                [
+                    paired_change(current.wrong[target_part], r.wrong[target_part])
+                    for r in results
+                    if not (r.failed or r.model is None)
+                ]
+            )
+        )
         for v, r in zip(options, results, strict=True):
             if r.failed or r.model is None:  # failed, or its turn came after the deadline
                 scores.append(
@@ -445,9 +444,10 @@ def run_autopilot(
                 )
                 continue
             new_diag = diagnose(levels_of(r, data, settings), tolerance=settings.tolerance)
-            ok, why, change = _judge(
-                problem, current, r, diag, new_diag, target_part, settings.tolerance
-            )
+            change = next(changes)
+            ok, why = _judge(problem, r, change, diag, new_diag, target_part, settings.tolerance)
+            if r.complete and change.change < 0:  # helped in its point estimate: polish material
+                contenders.append(Contender(v.label, r, current.candidate))
             others = {
                 g.name.value: g.value - (_gap(diag, g.name.value) or 0.0)
                 for g in new_diag.decomposition.gaps()
@@ -461,6 +461,8 @@ def run_autopilot(
                     target_change=change.change,
                     target_low=change.low,
                     target_high=change.high,
+                    p_value=change.p,
+                    p_adjusted=change.p_adjusted,
                     other_changes=others,
                     accepted=ok,
                     why=why,
@@ -504,15 +506,33 @@ def run_autopilot(
             on_step(step)
 
     log.stop_reason, log.stop_message = stop
+    from orthotune.train import resolve_device
+
+    device = resolve_device(settings.device)
+    if stop[0] in (StopReason.NO_KNOB_HELPS, StopReason.MAX_STEPS):
+        # the learning curve's share is kept aside; the rest of the budget is polished away
+        polish_deadline = deadline - _curve_cost(held, current, settings)
+        current, log.polish = polish(
+            current,
+            contenders,
+            train=lambda cands: train(cands, polish_deadline),
+            data=data,
+            deadline=polish_deadline,
+            started=started,
+            device=device,
+            seed=settings.seed,
+            steps=log.steps,
+            goal=lambda t: (
+                settings.goal is not None and 1.0 - (t.error("dev") or 0.0) >= settings.goal
+            ),
+            on_step=on_step,
+            on_trained=on_trained,
+        )
     log.chosen = current.candidate.name
     test_wrong = None
     test_error = None
     if data.test is not None:
-        from orthotune.train._trainer import resolve_device
-
-        test_wrong = score_parts(
-            current.model, {"test": data.test}, device=resolve_device(settings.device)
-        )["test"]
+        test_wrong = score_parts(current.model, {"test": data.test}, device=device)["test"]
         test_error = float(test_wrong.float().mean())
     final = diagnose(
         levels_of(current, data, settings, test_error=test_error), tolerance=settings.tolerance
@@ -541,6 +561,15 @@ def run_autopilot(
     )
 
 
+def _curve_cost(data: PreparedData, current: Trained, settings: AutopilotSettings) -> float:
+    """Seconds ``_more_data`` is estimated to need (0 when it will not run)."""
+    if not settings.learning_curve:
+        return 0.0
+    if len(data.train) < minimum_train_examples(data.dataset.num_classes):
+        return 0.0
+    return len(DEFAULT_FRACTIONS) * current.seconds
+
+
 def _more_data(
     data: PreparedData, current: Trained, settings: AutopilotSettings, deadline: float
 ) -> LearningCurve | None:
@@ -548,12 +577,11 @@ def _more_data(
     when the data is big enough and the budget left fits it: the fractions train as one
     population taking as many steps each as the chosen model took, so their cost is estimated
     as that many times its training time. None otherwise, or when the budget cut it short."""
-    if not settings.learning_curve:
-        return None
-    if len(data.train) < minimum_train_examples(data.dataset.num_classes):
+    needed = _curve_cost(data, current, settings)
+    if needed == 0.0:
         return None
     left = deadline - time.monotonic()
-    if left < len(DEFAULT_FRACTIONS) * current.seconds:
+    if left < needed:
         logger.info("no learning curve: %.0f s left, about %.0f s needed", left, current.seconds)
         return None
     from orthotune._errors import InvalidInputError

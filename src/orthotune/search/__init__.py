@@ -39,7 +39,12 @@ from orthotune.search._candidate import (
     load_space,
     params_to_candidate,
 )
-from orthotune.search._executor import calibrate_trained
+from orthotune.search._executor import (
+    calibrate_trained,
+    error_levels,
+    test_metrics,
+    train_candidates,
+)
 from orthotune.search._job import SearchSummary, accepted_metrics, tune_search
 from orthotune.search._space import (
     CategoricalParam,
@@ -49,6 +54,7 @@ from orthotune.search._space import (
     SearchSpace,
     optuna_name,
 )
+from orthotune.search._start import baseline, starting_point
 from orthotune.search._storage import (
     WORKERS_DIR,
     Heartbeat,
@@ -81,6 +87,7 @@ from orthotune.search._strategies import (
     make_strategy,
     max_epochs,
 )
+from orthotune.search._trained import Candidate, Trained, score_parts
 from orthotune.search._workers import StudyRecord, WorkerRow, study_record, write_study_record
 
 __all__ = [
@@ -92,6 +99,7 @@ __all__ = [
     "TRAIN_PARAMETERS",
     "WORKERS_DIR",
     "Budget",
+    "Candidate",
     "CategoricalParam",
     "Constraint",
     "Evolution",
@@ -112,16 +120,19 @@ __all__ = [
     "StopReason",
     "Strategy",
     "StudyRecord",
+    "Trained",
     "TrialRow",
     "WorkerRow",
     "accepted_metrics",
     "ask_owned",
+    "baseline",
     "best_trial",
     "calibrate_trained",
     "check_vocabulary",
     "claim",
     "default_space",
     "default_storage_url",
+    "error_levels",
     "fail_stale_trials",
     "format_duration",
     "grace_period",
@@ -139,9 +150,13 @@ __all__ = [
     "params_to_candidate",
     "parse_duration",
     "redact",
+    "score_parts",
     "stale_reason",
+    "starting_point",
     "study_fingerprint",
     "study_record",
+    "test_metrics",
+    "train_candidates",
     "trial_metrics",
     "tune_search",
     "write_study_record",

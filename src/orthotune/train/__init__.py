@@ -21,6 +21,7 @@ from orthotune.train._checkpoint import (
 from orthotune.train._config import OPTIMIZERS, SCHEDULES, TrainConfig
 from orthotune.train._loss import FOCAL_FLOOR, focal_factor
 from orthotune.train._optim import decay_groups, l2_weight_decay, make_optimizer
+from orthotune.train._precision import check_precision
 from orthotune.train._predict import (
     ModelInputs,
     Predictor,
@@ -66,6 +67,7 @@ __all__ = [
     "Trainer",
     "WarmStart",
     "batch_bounds",
+    "check_precision",
     "decay_groups",
     "focal_factor",
     "frozen_modules",

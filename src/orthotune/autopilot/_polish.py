@@ -1,0 +1,439 @@
+"""The polish phase: after the orthogonal loop, the rest of the budget goes to moves that
+reliably help, each decided on dev (or out of fold) with a comparison that accounts for the
+noise and for having picked the best of several.
+
+1. **Re-measure** the closest contenders — the loop's variants whose point estimate beat the
+   model they were compared with, best dev error first — and the **combination** of the knobs
+   that helped the current model: every one of them, and the current model, trained with
+   ``SEEDS`` more seeds at once (one population per shape). Each contender's change against
+   the current model is ``seeded_change`` over the seeds they share (dev-sampling plus
+   training-seed noise), Holm-adjusted over the contenders; the best one beyond the noise is
+   kept.
+2. **Local search** around the model kept (Optuna TPE, ``multivariate``, the model itself
+   entered as trial 0 with its measured value): learning rate ×¼…×4, L2 ×⅒…×10, epochs
+   ×½…×2, label smoothing 0…0.1; batches of up to ``BATCH`` trials trained at once, while the
+   budget left fits two more models besides the ensemble's share. The best trial is kept only
+   when it beats the model kept beyond the noise after Holm over every trial of the search.
+3. **Ensemble** of the configuration kept: its seeds trained at once (those already trained
+   reused), as many as the budget left fits up to ``MAX_MEMBERS``; probabilities averaged
+   (``models.Ensemble``). Kept only when it beats the single model on dev beyond the noise.
+
+The phase stops at the goal, when the budget left cannot fit one more model, or when the
+ensemble is built — and the log says which. Never past the deadline: the executor starts
+nothing after it and cuts what runs at it (a cut model is not comparable and is dropped).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from orthotune.autopilot._compare import (
+    PairedChange,
+    adjust,
+    describe,
+    paired_change,
+    seeded_change,
+)
+from orthotune.autopilot._decisions import Step, VariantScore
+from orthotune.data import PreparedData
+from orthotune.models import Ensemble, ModelSpec
+from orthotune.search import Candidate, Trained, score_parts
+from orthotune.train import TrainConfig
+
+__all__ = ["BATCH", "MAX_MEMBERS", "SEEDS", "Contender", "combine", "polish"]
+
+logger = logging.getLogger(__name__)
+
+SEEDS = 2  # more seeds per re-measured configuration (3 with the first one)
+CONTENDERS = 3  # closest contenders re-measured
+BATCH = 8  # local-search trials trained at once
+MAX_MEMBERS = 8  # an ensemble's members at most (its latency is that of all of them)
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A variant of the loop whose point estimate helped: its result (first seed) and the
+    candidate it varied (the combination applies its difference from that one)."""
+
+    label: str
+    trained: Trained
+    base: Candidate
+
+
+def _diff(new, old) -> dict:
+    a, b = new.model_dump(), old.model_dump()
+    return {k: v for k, v in a.items() if b.get(k) != v}
+
+
+def combine(current: Candidate, contenders: list[Contender]) -> Candidate | None:
+    """The current candidate with the changes of every contender that varied it (at least two,
+    or the combination is one of them); None when there are fewer or they do not fit together
+    (one sets what another sets differently)."""
+    own = [c for c in contenders if c.base == current and c.trained.candidate.init is None]
+    if len(own) < 2:
+        return None
+    spec_changes: dict = {}
+    config_changes: dict = {}
+    for c in own:
+        for changes, diff in (
+            (spec_changes, _diff(c.trained.candidate.spec, current.spec)),
+            (config_changes, _diff(c.trained.candidate.config, current.config)),
+        ):
+            for k, v in diff.items():
+                if k in changes and changes[k] != v:
+                    return None
+                changes[k] = v
+    try:
+        spec = ModelSpec.model_validate({**current.spec.model_dump(), **spec_changes})
+        config = TrainConfig.model_validate({**current.config.model_dump(), **config_changes})
+    except ValueError:
+        return None
+    return Candidate("combination", spec, config, current.seed, current.weights, current.init)
+
+
+@dataclass
+class _Phase:
+    """What the polish moves share: how to train, the data, the clock."""
+
+    train: Callable[[list[Candidate]], list[Trained]]
+    data: PreparedData
+    deadline: float
+    started: float
+    device: torch.device
+    per_model_s: float  # estimated seconds per model in a population
+    steps: list[Step]
+    on_step: Callable[[Step], None] | None
+    on_trained: Callable[[Trained, Step | None, str], None] | None
+    counter: int = 0
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def affordable(self) -> int:
+        """How many more models the budget left fits, at the latest measured cost."""
+        return max(0, int(self.left() / self.per_model_s))
+
+    def fits(self, models: int) -> bool:
+        return self.affordable() >= models
+
+    def name(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def run(self, cands: list[Candidate]) -> list[Trained]:
+        t0 = time.monotonic()
+        out = self.train(cands)
+        done = [r for r in out if r.complete and r.model is not None]
+        if done:  # what a model costs when trained with others (the next move's estimate)
+            self.per_model_s = max(self.per_model_s * 0.5, (time.monotonic() - t0) / len(done))
+        return out
+
+    def log(self, knob: str, target: str, scores, kept, why, results, t0) -> None:
+        step = Step(
+            index=len(self.steps),
+            problem="polish",
+            knob=knob,
+            target=target,
+            variants=scores,
+            kept=kept,
+            why=why,
+            seconds=time.monotonic() - t0,
+            elapsed=time.monotonic() - self.started,
+        )
+        self.steps.append(step)
+        if self.on_trained:
+            for r in results:
+                self.on_trained(r, step, "polish")
+        if self.on_step:
+            self.on_step(step)
+
+
+def _ok(r: Trained) -> bool:
+    return r.complete and not r.failed and r.model is not None
+
+
+def _score(name, label, runs: list[Trained], change: PairedChange | None, why, accepted=False):
+    first = runs[0]
+    errors = {p: sum(r.error(p) or 0.0 for r in runs) / len(runs) for p in first.wrong if runs}
+    return VariantScore(
+        name=name,
+        label=label,
+        errors=errors,
+        target_change=None if change is None else change.change,
+        target_low=None if change is None else change.low,
+        target_high=None if change is None else change.high,
+        p_value=None if change is None else change.p,
+        p_adjusted=None if change is None else change.p_adjusted,
+        accepted=accepted,
+        why=why,
+        seconds=sum(r.seconds for r in runs),
+    )
+
+
+def _seeded(cand: Candidate, seeds: list[int], phase: _Phase) -> list[Candidate]:
+    return [
+        Candidate(phase.name("p"), cand.spec, cand.config, s, cand.weights, cand.init)
+        for s in seeds
+    ]
+
+
+def _remeasure(
+    current: Trained, contenders: list[Contender], phase: _Phase, seed: int
+) -> tuple[Trained, list[Trained]]:
+    """Move 1. Returns the model kept and every seed of its configuration."""
+    t0 = time.monotonic()
+    base = current.candidate
+    seen = {(base.spec, base.config)}
+    picked: list[tuple[str, Candidate, list[Trained]]] = []
+    for c in sorted(contenders, key=lambda c: c.trained.error("dev") or 1.0):
+        cand = c.trained.candidate
+        if (cand.spec, cand.config) in seen or len(picked) == CONTENDERS:
+            continue
+        seen.add((cand.spec, cand.config))
+        picked.append((c.label, cand, [c.trained]))
+    combo = combine(base, contenders)
+    if combo is not None and (combo.spec, combo.config) not in seen:
+        picked.append(("combination of the knobs that helped", combo, []))
+    extra = [seed + 1 + s for s in range(SEEDS)]
+    if not picked:
+        return current, [current]
+    cands = _seeded(base, extra, phase)
+    plan = [len(cands)]
+    for _, cand, runs in picked:
+        todo = _seeded(cand, ([seed] if not runs else []) + extra, phase)
+        cands += todo
+        plan.append(len(todo))
+    if not phase.fits(len(cands)):
+        return current, [current]
+    results = phase.run(cands)
+    groups, at = [], 0
+    for k in plan:
+        groups.append(results[at : at + k])
+        at += k
+    mine = [current] + groups[0]
+    scores, compared = [], []
+    for (label, cand, runs), new in zip(picked, groups[1:], strict=True):
+        theirs = runs + list(new)
+        pairs = [(a, b) for a, b in zip(mine, theirs, strict=True) if _ok(a) and _ok(b)]
+        if len(pairs) < 2:
+            scores.append(_score(cand.name, label, theirs, None, "cut short by the time budget"))
+            continue
+        change = seeded_change(
+            [a.wrong["dev"] for a, _ in pairs], [b.wrong["dev"] for _, b in pairs]
+        )
+        compared.append((label, cand, [b for _, b in pairs], change))
+    adjusted = adjust([c[3] for c in compared])
+    best = None
+    for (label, _, runs, _), change in zip(compared, adjusted, strict=True):
+        ok = change.better_beyond_noise
+        word = "beats" if ok else "does not beat"
+        scores.append(
+            _score(
+                runs[0].candidate.name,
+                label,
+                runs,
+                change,
+                f"dev error {describe(change)} {word} the noise",
+            )
+        )
+        if ok and (best is None or change.change < best[1].change):
+            best = (runs, change, label)
+    if best is None:
+        kept, why = None, "no contender beat the current model beyond the noise (Holm over them)"
+        runs_kept = [r for r in mine if _ok(r)]
+    else:
+        runs_kept, _, label = best
+        current = runs_kept[0]
+        kept, why = (
+            current.candidate.name,
+            f"kept {label}: it beat the model on dev beyond the noise",
+        )
+    scores = [s.model_copy(update={"accepted": s.name == kept}) for s in scores]
+    phase.log("re-measure", "dev error", scores, kept, why, results, t0)
+    return current, runs_kept
+
+
+def _local_search(
+    current: Trained, runs: list[Trained], phase: _Phase, seed: int, reserve: int, goal
+) -> tuple[Trained, list[Trained]]:
+    """Move 2 (module docstring). ``reserve``: models the ensemble still needs time for."""
+    import optuna
+    from optuna.distributions import FloatDistribution
+
+    t0 = time.monotonic()
+    base = current.candidate
+    dists = {
+        "lr_factor": FloatDistribution(0.25, 4.0, log=True),
+        "epochs_factor": FloatDistribution(0.5, 2.0, log=True),
+        "label_smoothing": FloatDistribution(0.0, 0.1),
+    }
+    start = {"lr_factor": 1.0, "epochs_factor": 1.0, "label_smoothing": 0.0}
+    if base.config.l2 > 0:
+        dists["l2_factor"] = FloatDistribution(0.1, 10.0, log=True)
+        start["l2_factor"] = 1.0
+    start["label_smoothing"] = min(base.config.label_smoothing, 0.1)
+    sampler = optuna.samplers.TPESampler(
+        seed=seed, multivariate=True, constant_liar=True, n_startup_trials=BATCH
+    )
+    study = optuna.create_study(direction="minimize", sampler=sampler)
+    study.add_trial(
+        optuna.trial.create_trial(
+            params=start, distributions=dists, value=current.error("dev") or 0.0
+        )
+    )
+    tried: list[tuple[dict, Trained]] = []
+    results: list[Trained] = []
+    while (size := min(BATCH, phase.affordable() - reserve)) >= 2 and not goal(current):
+        trials = [study.ask(dists) for _ in range(size)]
+        cands = []
+        for t in trials:
+            p = t.params
+            config = base.config.model_copy(
+                update={
+                    "lr": base.config.lr * p["lr_factor"],
+                    "epochs": max(1, round(base.config.epochs * p["epochs_factor"])),
+                    "label_smoothing": p["label_smoothing"],
+                    "l2": base.config.l2 * p.get("l2_factor", 1.0),
+                }
+            )
+            cands.append(
+                Candidate(phase.name("s"), base.spec, config, seed, base.weights, base.init)
+            )
+        out = phase.run(cands)
+        results += out
+        for t, r in zip(trials, out, strict=True):
+            if _ok(r):
+                study.tell(t, r.error("dev"))
+                tried.append((t.params, r))
+            else:
+                study.tell(t, state=optuna.trial.TrialState.FAIL)
+    if not tried:
+        return current, runs
+    changes = adjust([paired_change(current.wrong["dev"], r.wrong["dev"]) for _, r in tried])
+    scores, best = [], None
+    for (params, r), change in zip(tried, changes, strict=True):
+        label = ", ".join(f"{k} {v:.3g}" for k, v in params.items())
+        ok = change.better_beyond_noise
+        word = "beats" if ok else "does not beat"
+        why = f"dev error {describe(change)} {word} the noise"
+        scores.append(_score(r.candidate.name, label, [r], change, why))
+        if ok and (best is None or change.change < best[1].change):
+            best = (r, change)
+    m = len(tried)
+    if best is None:
+        kept, why = None, f"none of {m} trials beat the model beyond the noise (Holm over {m})"
+    else:
+        current, runs = best[0], [best[0]]
+        kept = current.candidate.name
+        why = f"kept {kept}: best of {m} trials, beyond the noise after Holm over {m}"
+    scores = [s.model_copy(update={"accepted": s.name == kept}) for s in scores]
+    phase.log("local search", "dev error", scores, kept, why, results, t0)
+    return current, runs
+
+
+def _ensemble_of(members: list[Trained], data: PreparedData, device) -> Trained:
+    """The members (one configuration, several seeds) as one ``Trained``: the ensemble model,
+    its mistakes per part (out of fold under k-fold: the members' out-of-fold probabilities
+    averaged) and, under k-fold, those averaged out-of-fold log-probabilities."""
+    first = members[0]
+    model = Ensemble([m.model for m in members])
+    dev_logits = dev_y = None
+    if first.dev_logits is not None:
+        logp = torch.stack([m.dev_logits.float().log_softmax(-1) for m in members])
+        dev_logits = torch.logsumexp(logp, 0) - math.log(len(members))
+        dev_y = first.dev_y
+        wrong = score_parts(model, {"train": data.train}, device=device)
+        wrong["dev"] = dev_logits.argmax(1) != dev_y
+    else:
+        wrong = score_parts(model, data.parts(), device=device)
+    c = first.candidate
+    return Trained(
+        Candidate("ensemble", c.spec, c.config, c.seed, c.weights, c.init),
+        model,
+        history=first.history,
+        stop_reason=first.stop_reason,
+        stop_message=f"an ensemble of {len(members)} seeds (probabilities averaged)",
+        wrong=wrong,
+        seconds=sum(m.seconds for m in members),
+        dev_logits=dev_logits,
+        dev_y=dev_y,
+    )
+
+
+def _ensemble(
+    current: Trained, runs: list[Trained], phase: _Phase, seed: int
+) -> tuple[Trained, str]:
+    """Move 3. Returns the model kept and why the phase ended."""
+    t0 = time.monotonic()
+    members = [r for r in runs if _ok(r)]
+    more = min(MAX_MEMBERS - len(members), phase.affordable())
+    if len(members) + more < 2:
+        return current, "the budget left cannot fit one more model"
+    used = {r.candidate.seed for r in members}
+    seeds = [s for s in range(seed, seed + 4 * MAX_MEMBERS) if s not in used][:more]
+    results = phase.run(_seeded(current.candidate, seeds, phase)) if more > 0 else []
+    members += [r for r in results if _ok(r)]
+    if len(members) < 2:
+        return current, "the budget cut the ensemble's members short"
+    ens = _ensemble_of(members, phase.data, phase.device)
+    change = paired_change(current.wrong["dev"], ens.wrong["dev"])
+    ok = change.better_beyond_noise
+    label = f"ensemble of {len(members)} seeds (probabilities averaged)"
+    why = f"dev error {describe(change)} {'beats' if ok else 'does not beat'} the noise"
+    score = _score("ensemble", label, [ens], change, why, accepted=ok)
+    kept = "ensemble" if ok else None
+    words = (
+        f"kept the {label}: it beat the single model on dev beyond the noise"
+        if ok
+        else "the ensemble did not beat the single model beyond the noise: the single model stays"
+    )
+    phase.log("ensemble", "dev error", [score], kept, words, results, t0)
+    return (ens if ok else current), f"the ensemble is built ({len(members)} members)"
+
+
+def polish(
+    current: Trained,
+    contenders: list[Contender],
+    *,
+    train: Callable[[list[Candidate]], list[Trained]],
+    data: PreparedData,
+    deadline: float,
+    started: float,
+    device: torch.device,
+    seed: int,
+    steps: list[Step],
+    goal: Callable[[Trained], bool],
+    on_step: Callable[[Step], None] | None = None,
+    on_trained: Callable[[Trained, Step | None, str], None] | None = None,
+) -> tuple[Trained, str]:
+    """Run the three moves of the module docstring; returns the model kept and, in words, why
+    the phase ended. Steps are appended to ``steps`` (problem ``polish``)."""
+    phase = _Phase(
+        train,
+        data,
+        deadline,
+        started,
+        device,
+        max(current.seconds, 1e-3),
+        steps,
+        on_step,
+        on_trained,
+    )
+    if goal(current):
+        return current, "the goal is reached"
+    if not phase.fits(1):
+        return current, "the budget left cannot fit one more model"
+    current, runs = _remeasure(current, contenders, phase, seed)
+    if goal(current):
+        return current, "the goal is reached"
+    reserve = max(0, MAX_MEMBERS - len([r for r in runs if _ok(r)]))
+    current, runs = _local_search(current, runs, phase, seed, reserve, goal)
+    if goal(current):
+        return current, "the goal is reached"
+    return _ensemble(current, runs, phase, seed)
