@@ -50,6 +50,9 @@ class TuneSummary(BaseModel):
     ece_before: float | None = None  # dev ECE without it
     ece_after: float | None = None  # dev ECE with it, out of fold (cross-fitted)
     calibration: str | None = None  # what temperature scaling did, in words
+    parameters: int = 0  # the chosen model's (an ensemble's: all its members')
+    latency_ms: float | None = None  # median time of one example, batch of 1 (all members)
+    members: int = 1  # networks in the chosen model (> 1: an ensemble, probabilities averaged)
 
 
 def tune_autopilot(
@@ -77,6 +80,8 @@ def tune_autopilot(
 
     from orthotune._rundir import RunDir, RunRecord
     from orthotune.data import describe_filled, load_dataset, make_split, prepare
+    from orthotune.metrics import measure_latency
+    from orthotune.models import count_parameters
     from orthotune.search import (
         calibrate_trained,
         join_study,
@@ -171,6 +176,7 @@ def tune_autopilot(
     if data.test is not None:
         test_metrics = score_test(chosen.model, data)
     calibration = calibrate_trained(chosen, data, seed=settings.seed)
+    latency = measure_latency(chosen.model, data.dev.x[0], device=str(data.dev.x.device))
     manifest = Manifest(
         name=name,
         spec=chosen.candidate.spec,
@@ -217,6 +223,9 @@ def tune_autopilot(
         ece_before=calibration.ece_before,
         ece_after=calibration.ece_after,
         calibration=calibration.message,
+        parameters=count_parameters(chosen.model),
+        latency_ms=latency.per_example_ms,
+        members=len(getattr(chosen.model, "members", [chosen.model])),
     )
     run.write_run(
         record.model_copy(

@@ -9,14 +9,29 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.2f} %"
 
 
+SHOWN = 3  # a polish step's variants shown besides the kept one (a local search has dozens)
+
+
+def _shown(step: Any) -> tuple[list, int]:
+    """The variants of ``step`` to show and how many are left out: every one of a loop step;
+    of a polish step the kept one and the ``SHOWN`` best on dev."""
+    ok = [v for v in step.variants if not v.failed]
+    if step.problem != "polish" or len(ok) <= SHOWN + 1:
+        return list(step.variants), 0
+    best = sorted(ok, key=lambda v: v.errors.get("dev", 1.0))[:SHOWN]
+    shown = [v for v in step.variants if v.accepted or v in best]
+    return shown, len(step.variants) - len(shown)
+
+
 def render_step(step: Any) -> None:
     """One line per autopilot step, live on a terminal."""
     from rich.console import Console
 
     kept = f"[green]kept {step.kept}[/]" if step.kept else "[yellow]nothing kept[/]"
-    tried = ", ".join(
-        f"{v.label}: dev {_pct(v.errors.get('dev'))}" for v in step.variants if not v.failed
-    )
+    shown, more = _shown(step)
+    tried = ", ".join(f"{v.label}: dev {_pct(v.errors.get('dev'))}" for v in shown if not v.failed)
+    if more:
+        tried += f" (+{more} more)"
     Console().print(
         f"[bold]step {step.index}[/] {step.problem} → {step.knob} ({step.seconds:.0f} s): "
         f"{tried} — {kept}"
@@ -72,7 +87,8 @@ def render_autopilot(summary: Any) -> None:
             if step.problem == "baseline"
             else (f"{step.problem.replace('_', ' ')} → {step.knob.replace('_', ' ')}")
         )
-        for i, v in enumerate(step.variants):
+        shown, more = _shown(step)
+        for i, v in enumerate(shown):
             change = (
                 ""
                 if v.target_change is None
@@ -91,6 +107,8 @@ def render_autopilot(summary: Any) -> None:
                 change,
                 mark,
             )
+        if more:
+            table.add_row("", "", f"[dim]… {more} more (decisions.json)[/]", "", "", "", "")
         table.add_row("", "", f"[dim]{step.why}[/]", "", "", "", "", end_section=True)
     console.print(table)
     if log.validation:
@@ -98,6 +116,8 @@ def render_autopilot(summary: Any) -> None:
     console.print(
         f"stopped: {log.stop_message} ({summary.models_trained} models, {summary.seconds:.0f} s)"
     )
+    if log.polish:
+        console.print(f"polish: {log.polish}")
     render_diagnosis_table(summary.diagnosis, console)
     if summary.test_metrics:
         tm = summary.test_metrics
@@ -106,6 +126,9 @@ def render_autopilot(summary: Any) -> None:
             f"test error {_pct(tm['error'])}, macro F1 {_pct(tm['macro_f1'])} "
             "(test set scored once)"
         )
+    what = f"an ensemble of {summary.members} networks" if summary.members > 1 else "one network"
+    latency = "" if summary.latency_ms is None else f", {summary.latency_ms:.3g} ms per example"
+    console.print(f"chosen model: {what}, {summary.parameters:,} parameters{latency}")
     if log.remaining_problem:
         console.print(f"remaining problem: {log.remaining_problem.replace('_', ' ')}")
     if log.beyond_tuning:

@@ -862,6 +862,8 @@ def _decisions(decisions: Any) -> DecisionsInfo | None:
             continue
         variants_src = _first(step, "variants", "tried", "candidates")
         variants = None
+        if isinstance(variants_src, list) and step.get("problem") == "polish":
+            variants_src = _polish_rows(variants_src)
         if isinstance(variants_src, list):
             flat = [_variant_row(v) if isinstance(v, Mapping) else v for v in variants_src]
             variants = _table("variants tried", flat)
@@ -889,7 +891,25 @@ def _decisions(decisions: Any) -> DecisionsInfo | None:
             _first(decisions, "final", "stop_reason", "remaining", "conclusion", "advice")
         )
         validation = _text(decisions.get("validation"))
+        polish = _text(decisions.get("polish"))
+        if polish:
+            final = f"{final}; polish: {polish}" if final else f"polish: {polish}"
     return DecisionsInfo(steps=steps, final=final, validation=validation)
+
+
+POLISH_ROWS = 10  # a polish step's variants in the report besides the kept one
+
+
+def _polish_rows(variants: list) -> list:
+    """A polish step's kept variant and its ``POLISH_ROWS`` best on dev (a local search tries
+    dozens; decisions.json keeps them all)."""
+
+    def dev(v: Any) -> float:
+        errors = v.get("errors") if isinstance(v, Mapping) else None
+        return errors.get("dev", 1.0) if isinstance(errors, Mapping) else 1.0
+
+    best = sorted(variants, key=dev)[:POLISH_ROWS]
+    return [v for v in variants if v in best or (isinstance(v, Mapping) and v.get("accepted"))]
 
 
 def _variant_row(variant: Mapping[str, Any]) -> dict[str, Any]:
