@@ -71,5 +71,7 @@ class DecisionLog(BaseModel):
     remaining_problem: str | None = None
     beyond_tuning: list[str] = Field(default_factory=list)
     chosen: str | None = None
+    # a gradient-boosting model's dev error on the same data (vector data; ``_yardstick``)
+    yardstick: dict | None = None
     polish: str = ""  # why the polish phase (steps with problem "polish") ended, in words
     validation: str = ""  # how the errors were estimated: a hold-out dev set or k-fold

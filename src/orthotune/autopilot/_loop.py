@@ -53,6 +53,7 @@ from orthotune.autopilot._compare import PairedChange, adjust, describe, paired_
 from orthotune.autopilot._decisions import DecisionLog, Step, StopReason, VariantScore
 from orthotune.autopilot._polish import Contender, polish
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, variants
+from orthotune.autopilot._yardstick import yardstick
 from orthotune.data import PreparedData
 from orthotune.diagnose import Diagnosis, ErrorLevels, diagnose
 from orthotune.models import ModelSpec
@@ -110,6 +111,8 @@ class AutopilotSettings:
     # when no knob helps and the budget left fits it, measure whether more data would
     # (``analysis.learning_curve`` on the hold-out split, the chosen configuration)
     learning_curve: bool = True
+    # vector data: a gradient-boosting model's dev error beside the network's (``_yardstick``)
+    yardstick: bool = True
     # transfer learning (tune --init-from): the checkpoint the transfer_learning knob starts from
     warm_start: WarmStart | None = None
 
@@ -322,6 +325,10 @@ def run_autopilot(
         all_trained.extend(out)
         return out
 
+    stick = yardstick(data, folds=folds, seed=settings.seed) if settings.yardstick else None
+    if stick is not None:
+        log.yardstick = stick.model_dump(mode="json")
+        logger.info("yardstick: %s dev error %.2f%%", stick.model, 100 * stick.dev_error)
     t0 = time.monotonic()
     current = train([Candidate("baseline", spec, config, settings.seed)])[0]
     if current.failed:

@@ -118,6 +118,13 @@ def render_autopilot(summary: Any) -> None:
     )
     if log.polish:
         console.print(f"polish: {log.polish}")
+    if log.yardstick:
+        y = log.yardstick
+        console.print(
+            f"yardstick: a gradient-boosting model ({y['model']}, {y['how']}, "
+            f"{y['seconds']:.1f} s) reaches {_pct(y['dev_error'])} dev error; the chosen "
+            f"model {_pct(summary.errors.get('dev'))}"
+        )
     render_diagnosis_table(summary.diagnosis, console)
     if summary.test_metrics:
         tm = summary.test_metrics

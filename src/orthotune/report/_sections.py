@@ -891,6 +891,13 @@ def _decisions(decisions: Any) -> DecisionsInfo | None:
             _first(decisions, "final", "stop_reason", "remaining", "conclusion", "advice")
         )
         validation = _text(decisions.get("validation"))
+        stick = decisions.get("yardstick")
+        if isinstance(stick, Mapping) and _number(stick.get("dev_error")) is not None:
+            words = (
+                f"a gradient-boosting model ({stick.get('model')}, {stick.get('how')}) reaches "
+                f"{100 * _number(stick.get('dev_error')):.2f} % dev error"
+            )
+            final = f"{final}; {words}" if final else words
         polish = _text(decisions.get("polish"))
         if polish:
             final = f"{final}; polish: {polish}" if final else f"polish: {polish}"
