@@ -107,3 +107,36 @@ def test_a_generous_budget_keeps_training_and_logs_the_polish():
     assert "ensemble" in knobs or "cannot fit" in result.log.polish, result.log.polish
     assert spent >= 0.9 * budget, (spent, result.log.polish)
     assert result.log.polish
+
+
+def _tiny_run(small_data: int, **kw):
+    ds = load_dataset("builtin:synthetic?n=500&classes=3&features=6&seed=4")
+    data = prepare(ds, make_split(ds, seed=0))
+    start = (
+        ModelSpec(input_shape=ds.input_shape, num_classes=3, hidden=(16,)),
+        TrainConfig(lr=1e-2, epochs=3, batch_size=64),
+    )
+    settings = AutopilotSettings(
+        budget_s=120.0,  # the loop stops after the baseline; without polish nothing fills it
+        start=start,
+        learning_curve=False,
+        max_steps=0,
+        polish=False,
+        small_data=small_data,
+        **kw,
+    )
+    return data, run_autopilot(data, settings)
+
+
+@pytest.mark.slow
+def test_refit_trains_the_chosen_configuration_on_train_and_dev():
+    data, result = _tiny_run(small_data=10, refit=True)  # a hold-out dev set
+    n = len(data.train) + len(data.dev)
+    assert result.log.refit == f"refit on the {n} train + dev examples for 3 epochs"
+    # the run's figures stay those of the configuration as chosen on dev; the test set judges
+    # the refit model, whose temperature is fitted on the chosen model's dev logits
+    assert result.chosen.error("dev") is not None and result.chosen.dev_logits is not None
+    assert result.test_wrong is not None
+    assert not [s for s in result.log.steps if s.problem == "polish"] and not result.log.polish
+    _, kfold = _tiny_run(small_data=10_000, refit=True)
+    assert kfold.log.refit.startswith("nothing to refit")

@@ -74,4 +74,5 @@ class DecisionLog(BaseModel):
     # a gradient-boosting model's dev error on the same data (vector data; ``_yardstick``)
     yardstick: dict | None = None
     polish: str = ""  # why the polish phase (steps with problem "polish") ended, in words
+    refit: str = ""  # what --refit did (``_refit``), when asked
     validation: str = ""  # how the errors were estimated: a hold-out dev set or k-fold

@@ -136,6 +136,7 @@ def tune_autopilot(
             "goal": settings.goal,
             "executor": settings.executor,
             "precision": settings.precision,
+            "refit": settings.refit,
             "init_from": None
             if settings.warm_start is None
             else settings.warm_start.record.model_dump(mode="json"),

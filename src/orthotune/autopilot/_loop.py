@@ -52,6 +52,7 @@ from orthotune.analysis import (
 from orthotune.autopilot._compare import PairedChange, adjust, describe, paired_change
 from orthotune.autopilot._decisions import DecisionLog, Step, StopReason, VariantScore
 from orthotune.autopilot._polish import Contender, polish
+from orthotune.autopilot._refit import refit, refit_cost
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, variants
 from orthotune.autopilot._yardstick import yardstick
 from orthotune.data import PreparedData
@@ -111,6 +112,10 @@ class AutopilotSettings:
     # when no knob helps and the budget left fits it, measure whether more data would
     # (``analysis.learning_curve`` on the hold-out split, the chosen configuration)
     learning_curve: bool = True
+    # spend the budget left when no knob helps on the polish phase (``_polish``)
+    polish: bool = True
+    # train the chosen configuration again on train + dev at the end (``_refit``)
+    refit: bool = False
     # vector data: a gradient-boosting model's dev error beside the network's (``_yardstick``)
     yardstick: bool = True
     # transfer learning (tune --init-from): the checkpoint the transfer_learning knob starts from
@@ -516,9 +521,10 @@ def run_autopilot(
     from orthotune.train import resolve_device
 
     device = resolve_device(settings.device)
-    if stop[0] in (StopReason.NO_KNOB_HELPS, StopReason.MAX_STEPS):
+    if settings.polish and stop[0] in (StopReason.NO_KNOB_HELPS, StopReason.MAX_STEPS):
         # the learning curve's share is kept aside; the rest of the budget is polished away
-        polish_deadline = deadline - _curve_cost(held, current, settings)
+        refit_share = refit_cost(current, data) if settings.refit and folds is None else 0.0
+        polish_deadline = deadline - _curve_cost(held, current, settings) - refit_share
         current, log.polish = polish(
             current,
             contenders,
@@ -535,6 +541,23 @@ def run_autopilot(
             on_step=on_step,
             on_trained=on_trained,
         )
+    if settings.refit and folds is not None:
+        log.refit = "nothing to refit: under k-fold the chosen model learned from train + dev"
+    elif settings.refit:
+        refitted, log.refit = refit(
+            current,
+            data,
+            lambda cands, pooled: train_candidates(
+                cands,
+                pooled,
+                executor=settings.executor,
+                device=settings.device,
+                precision=settings.precision,
+                deadline=deadline,
+            ),
+        )
+        if refitted is not None:
+            current = refitted
     log.chosen = current.candidate.name
     test_wrong = None
     test_error = None

@@ -118,6 +118,8 @@ def render_autopilot(summary: Any) -> None:
     )
     if log.polish:
         console.print(f"polish: {log.polish}")
+    if log.refit:
+        console.print(f"refit: {log.refit}")
     if log.yardstick:
         y = log.yardstick
         console.print(

@@ -101,6 +101,14 @@ def tune(
     impute: ImputeOpt = "auto",
     split_ratios: SplitRatiosOpt = None,
     train_dev: TrainDevOpt = None,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            "--refit/--no-refit",
+            help="Autopilot: train the chosen configuration again on train + dev at the end "
+            "(the test set then judges that model).",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
     seed: SeedOpt = 0,
     debug: DebugFlag = False,
@@ -147,6 +155,11 @@ def tune(
             f"--strategy is {strategy}: use --strategy autopilot (the default), or train one "
             "model with orthotune train --init-from"
         )
+    if strategy != "autopilot" and refit:
+        raise InvalidInputError(
+            f"--refit retrains the autopilot's chosen configuration, but --strategy is "
+            f"{strategy}: use --strategy autopilot (the default), or drop --refit"
+        )
     if strategy != "autopilot":
         from orthotune.cli._render_tune import render_search, render_trial
         from orthotune.search._job import tune_search
@@ -192,6 +205,7 @@ def tune(
         executor=executor,
         device=device,
         seed=seed,
+        refit=refit,
         **asked,
     )
     live = show_progress(as_json)
