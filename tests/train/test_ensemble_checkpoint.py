@@ -52,7 +52,7 @@ def test_round_trip_gives_the_same_ensemble_and_hashes_every_member(tmp_path):
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == sorted(
         ["manifest.json", *(m.file for m in manifest.members)]
     )
-    for k, member in enumerate(manifest.members):
+    for k, member in enumerate(manifest.members, start=1):
         data = (tmp_path / "m" / member.file).read_bytes()
         assert member.sha256 == hashlib.sha256(data).hexdigest()
         assert member.file.startswith(f"member-{k}-{member.sha256[:12]}")

@@ -27,17 +27,17 @@ a hash mismatch — with a one-line ``InvalidInputError`` naming the file and th
 
 **An ensemble is one checkpoint.** ``save_checkpoint(folder, Ensemble(models), manifest)`` writes
 each member's weights to its own safetensors file, ``member-<k>-<first 12 hex of its
-sha256>.safetensors``, and one manifest whose ``members`` list each file with its sha256 (in
-member order; ``spec`` is the members' architecture; ``weights_sha256`` is the sha256 of the
-members' hashes, one per line, so it still names the weights as a whole). ``load_checkpoint``
+sha256>.safetensors`` (k = 1 … K), and one manifest whose ``members`` list each file with its
+sha256 (in member order; ``spec`` is the members' architecture; ``weights_sha256`` is the sha256 of
+the members' hashes, one per line, so it still names the weights as a whole). ``load_checkpoint``
 gives the ``Ensemble`` back — its output is the log of the members' averaged probabilities, so
-``predict`` (temperature included), ``errors``, latency and parameter counts treat it as one
-model — and refuses a member file that is missing or whose sha256 differs, naming the file, the
-expected hash and the fix. Member files are named by their content, so a new save writes new
-files beside the committed ones, commits by replacing the manifest, and only then removes the
-files the new manifest does not name: a crash at any point leaves the previous checkpoint
-loadable. A manifest with members has ``schema_version`` 2 (an older orthotune says "upgrade"
-instead of misreading it); a one-model manifest keeps version 1, its layout unchanged.
+``predict`` (temperature included), ``errors``, latency and parameter counts treat it as one model
+— and refuses a member file that is missing or whose sha256 differs, naming the file, the expected
+hash and the fix. Member files are named by their content, so a new save writes new files beside
+the committed ones, commits by replacing the manifest, and only then removes the files the new
+manifest does not name: a crash at any point leaves the previous checkpoint loadable. A manifest
+with members has ``schema_version`` 2 (an older orthotune says "upgrade" instead of misreading it);
+a one-model manifest keeps version 1, its layout unchanged.
 """
 
 from __future__ import annotations
@@ -258,7 +258,7 @@ def _save_ensemble(folder: Path, ensemble: Ensemble, manifest: Manifest) -> Mani
     for k, member in enumerate(ensemble.members):
         data = _weights_bytes(member)
         digest = _sha256(data)
-        entry = MemberFile(file=f"member-{k}-{digest[:12]}.safetensors", sha256=digest)
+        entry = MemberFile(file=f"member-{k + 1}-{digest[:12]}.safetensors", sha256=digest)
         path = folder / entry.file
         if not (path.is_file() and _sha256(path.read_bytes()) == digest):
             atomic_write_bytes(path, data, fault="checkpoint_write")
