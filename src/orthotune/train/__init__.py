@@ -30,6 +30,7 @@ from orthotune.train._predict import (
     prepare_inputs,
 )
 from orthotune.train._result import EpochRecord, GradientNorms, StopReason, TrainResult
+from orthotune.train._run import TrainedModel, measure_trained, prepare_split
 from orthotune.train._schedule import lr_factor
 from orthotune.train._trainer import DEVICES, Examples, Trainer, batch_bounds, resolve_device
 from orthotune.train._transfer import (
@@ -65,6 +66,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainState",
+    "TrainedModel",
     "Trainer",
     "WarmStart",
     "batch_bounds",
@@ -78,9 +80,11 @@ __all__ = [
     "load_warm_start",
     "lr_factor",
     "make_optimizer",
+    "measure_trained",
     "parse_freeze",
     "predict_logits",
     "prepare_inputs",
+    "prepare_split",
     "read_manifest",
     "resolve_device",
     "save_checkpoint",
