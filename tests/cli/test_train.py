@@ -101,6 +101,7 @@ def test_train_then_predict_builtin_mnist1d_end_to_end(run_cli, tmp_path):
             "--beta 1.0 is not accepted: Input should be less than 1 (accepted range [0, 1))",
         ),
         (["--precision", "half"], "--precision 'half' is not a precision; accepted: auto, fp32"),
+        (["--ensemble", "0"], "--ensemble 0 is not accepted: give the number of models to average"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(run_cli, tmp_path, args, message):

@@ -3,6 +3,10 @@
 Settings come from ``--config FILE`` (YAML or JSON with ``model:`` and ``train:`` sections) and
 flags, flags winning. The run folder gets run.json, split.json, models/<name>/ (checkpoint),
 models/best and history/<name>.json; the test error is measured once, at the end.
+
+``--ensemble K`` trains K seeds of the configuration at once (one population) and keeps them as
+one model: one checkpoint folder with K hashed members, probabilities averaged; the errors,
+diagnosis and calibration are the ensemble's, and history/<name>.member-<k>.json the members'.
 """
 
 from __future__ import annotations
@@ -191,6 +195,15 @@ def train(
     name: Annotated[
         str | None, typer.Option("--name", help="Model name in the run folder (default: arch).")
     ] = None,
+    ensemble: Annotated[
+        int,
+        _opt(
+            "--ensemble",
+            help="Train K seeds at once and keep them as one model (probabilities averaged).",
+            metavar="K",
+            panel=_M,
+        ),
+    ] = 1,
     target: TargetOpt = None,
     weight: WeightOpt = None,
     source: SourceOpt = None,
@@ -216,7 +229,7 @@ def train(
     from orthotune.cli._common import emit, show_progress
     from orthotune.cli._data_options import load_options, split_policy
     from orthotune.data import describe_filled, load_dataset, make_split
-    from orthotune.search import parse_duration
+    from orthotune.search import check_ensemble_size, parse_duration, train_ensemble
     from orthotune.train import (
         ProgressCallback,
         library_versions,
@@ -234,6 +247,7 @@ def train(
     from orthotune.train._trainer import resolve_device
 
     RunDir.refuse_existing(out)
+    check_ensemble_size(ensemble)
     if precision is not None:
         check_precision(precision)
     sections = read_config_file(config) if config is not None else {"model": {}, "train": {}}
@@ -343,22 +357,37 @@ def train(
             "data_options": options.model_dump(mode="json"),
             "device": device,
             "init_from": None if warm is None else warm.record.model_dump(mode="json"),
+            "ensemble": ensemble,
         },
         versions=library_versions(),
     )
     run.write_run(record)
-    progress = ProgressCallback(enabled=show_progress(as_json), console=_console())
-    trained = train_on_split(
-        dataset,
-        split,
-        spec,
-        train_config,
-        seed=seed,
-        device=device,
-        callbacks=[progress],
-        time_budget_s=budget,
-        init=warm,
-    )
+    if ensemble > 1:
+        trained = train_ensemble(
+            dataset,
+            split,
+            spec,
+            train_config,
+            size=ensemble,
+            seed=seed,
+            device=device,
+            time_budget_s=budget,
+            init=warm,
+            on_member=_member_line(ensemble) if show_progress(as_json) else None,
+        )
+    else:
+        progress = ProgressCallback(enabled=show_progress(as_json), console=_console())
+        trained = train_on_split(
+            dataset,
+            split,
+            spec,
+            train_config,
+            seed=seed,
+            device=device,
+            callbacks=[progress],
+            time_budget_s=budget,
+            init=warm,
+        )
     calibration = _calibrate(trained, seed=seed)
     summary = save_trained(
         run,
@@ -370,6 +399,7 @@ def train(
         data_options=options.model_dump(mode="json"),
         temperature=1.0 if calibration is None else calibration.temperature,
     )
+    summary = summary.model_copy(update={"latency_ms": _latency_ms(trained)})
     if calibration is not None:
         run.write_calibration(calibration)
         summary = summary.model_copy(
@@ -398,6 +428,29 @@ def train(
         update={"report": str(render_report(run.path)), "filled": record.filled}
     )
     emit(summary, as_json=as_json, render=render)
+
+
+def _member_line(size: int) -> Any:
+    """On a terminal: one line per ensemble member as it finishes."""
+
+    def line(k: int, trained: Any) -> None:
+        from orthotune.cli._render import pct
+
+        dev = trained.error("dev")
+        what = trained.failed or f"dev error {pct(dev)}; {trained.stop_message}"
+        _console().print(f"member {k + 1} of {size}: {what}")
+
+    return line
+
+
+def _latency_ms(trained: Any) -> float | None:
+    """Median inference time per example at batch size 1 (an ensemble: all its members)."""
+    import torch
+
+    from orthotune.metrics import measure_latency
+
+    example = torch.zeros(trained.spec.input_shape)
+    return measure_latency(trained.model, example, warmup=2, repeats=10).per_example_ms
 
 
 def _calibrate(trained: Any, *, seed: int) -> Any:
@@ -473,9 +526,13 @@ def render(summary: Any) -> None:
         f"stopped: {summary.stop_reason.value} — {summary.stop_message} "
         f"({summary.epochs_run} epochs, {summary.seconds:.1f} s on {summary.device}{best})"
     )
+    kind = summary.spec.kind
+    if summary.ensemble > 1:
+        kind = f"ensemble of {summary.ensemble} {kind}s (probabilities averaged)"
+    latency = "" if summary.latency_ms is None else f", {summary.latency_ms:.3g} ms per example"
     out.print(
-        f"model: {summary.spec.kind}, {summary.parameters:,} parameters, "
-        f"{summary.flops_per_example:,} FLOPs per example"
+        f"model: {kind}, {summary.parameters:,} parameters, "
+        f"{summary.flops_per_example:,} FLOPs per example{latency}"
     )
     for line in summary.filled:
         out.print(f"filled: {line}")

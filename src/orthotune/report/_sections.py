@@ -511,7 +511,13 @@ def _summary(
     result = _first(run, "summary", "result") or {}
     chosen = chosen or _text(_first(result, "chosen_model", "best_model", "model", "best"))
     if chosen:
+        members = _first(result, "ensemble")
+        if isinstance(members, int) and members > 1:
+            chosen = f"{chosen} (an ensemble of {members}, probabilities averaged)"
         facts.append(("Chosen model", chosen))
+    for key, label in (("parameters", "Parameters"), ("latency_ms", "Latency (ms per example)")):
+        if _first(result, key) is not None:
+            facts.append((label, format_value(_first(result, key))))
     for key, label in (("started", "Started"), ("finished", "Finished"), ("created", "Created")):
         if _first(run, key) is not None:
             facts.append((label, format_value(run[key])))

@@ -10,6 +10,8 @@
   ``fail_stale_trials``, ``join_study`` (fingerprint of data/split/space; unshared strategies)
 - ``best_trial`` / ``leaderboard``: the best that respects satisficing constraints
 - ``study_record``: a shared study as a whole (workers, best, checkpoints) → ``study.json``
+- ``train_ensemble``: K seeds of one configuration trained at once (one population), kept as
+  one ``Ensemble`` (``orthotune train --ensemble K``)
 - ``tune_search``: the whole job behind ``orthotune tune --strategy …`` (run folder, resumable
   study, incumbent checkpoint, test metrics once, report) → ``SearchSummary``
 """
@@ -39,6 +41,7 @@ from orthotune.search._candidate import (
     load_space,
     params_to_candidate,
 )
+from orthotune.search._ensemble import check_ensemble_size, train_ensemble
 from orthotune.search._executor import (
     calibrate_trained,
     error_levels,
@@ -128,6 +131,7 @@ __all__ = [
     "baseline",
     "best_trial",
     "calibrate_trained",
+    "check_ensemble_size",
     "check_vocabulary",
     "claim",
     "default_space",
@@ -157,6 +161,7 @@ __all__ = [
     "study_record",
     "test_metrics",
     "train_candidates",
+    "train_ensemble",
     "trial_metrics",
     "tune_search",
     "write_study_record",

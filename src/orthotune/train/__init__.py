@@ -13,6 +13,7 @@ from orthotune.train._checkpoint import (
     WEIGHTS_FILE,
     InitRecord,
     Manifest,
+    MemberFile,
     library_versions,
     load_checkpoint,
     read_manifest,
@@ -30,6 +31,7 @@ from orthotune.train._predict import (
     prepare_inputs,
 )
 from orthotune.train._result import EpochRecord, GradientNorms, StopReason, TrainResult
+from orthotune.train._run import TrainedModel, measure_trained, prepare_split
 from orthotune.train._schedule import lr_factor
 from orthotune.train._trainer import DEVICES, Examples, Trainer, batch_bounds, resolve_device
 from orthotune.train._transfer import (
@@ -56,6 +58,7 @@ __all__ = [
     "GradientNorms",
     "InitRecord",
     "Manifest",
+    "MemberFile",
     "ModelInputs",
     "NonFiniteGuard",
     "Predictor",
@@ -64,6 +67,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainState",
+    "TrainedModel",
     "Trainer",
     "WarmStart",
     "batch_bounds",
@@ -78,9 +82,11 @@ __all__ = [
     "load_warm_start",
     "lr_factor",
     "make_optimizer",
+    "measure_trained",
     "parse_freeze",
     "predict_logits",
     "prepare_inputs",
+    "prepare_split",
     "read_manifest",
     "resolve_device",
     "save_checkpoint",

@@ -24,6 +24,20 @@ checkpoint loadable. Fault points for tests (``ORTHOTUNE_FAULT``, see ``orthotun
 
 Loading refuses anything else — a pickle or ``torch.save`` file, a folder without a manifest,
 a hash mismatch — with a one-line ``InvalidInputError`` naming the file and the accepted format.
+
+**An ensemble is one checkpoint.** ``save_checkpoint(folder, Ensemble(models), manifest)`` writes
+each member's weights to its own safetensors file, ``member-<k>-<first 12 hex of its
+sha256>.safetensors`` (k = 1 … K), and one manifest whose ``members`` list each file with its
+sha256 (in member order; ``spec`` is the members' architecture; ``weights_sha256`` is the sha256 of
+the members' hashes, one per line, so it still names the weights as a whole). ``load_checkpoint``
+gives the ``Ensemble`` back — its output is the log of the members' averaged probabilities, so
+``predict`` (temperature included), ``errors``, latency and parameter counts treat it as one model
+— and refuses a member file that is missing or whose sha256 differs, naming the file, the expected
+hash and the fix. Member files are named by their content, so a new save writes new files beside
+the committed ones, commits by replacing the manifest, and only then removes the files the new
+manifest does not name: a crash at any point leaves the previous checkpoint loadable. A manifest
+with members has ``schema_version`` 2 (an older orthotune says "upgrade" instead of misreading it);
+a one-model manifest keeps version 1, its layout unchanged.
 """
 
 from __future__ import annotations
@@ -33,7 +47,9 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
+from collections.abc import Collection
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -46,7 +62,7 @@ from torch import nn
 from orthotune._errors import InvalidInputError
 from orthotune._faults import fault_point
 from orthotune._io import atomic_write_bytes, atomic_write_json
-from orthotune.models import ModelSpec, Net, build_model
+from orthotune.models import Ensemble, ModelSpec, Net, build_model
 from orthotune.train._config import TrainConfig
 
 __all__ = [
@@ -54,17 +70,20 @@ __all__ = [
     "WEIGHTS_FILE",
     "InitRecord",
     "Manifest",
+    "MemberFile",
     "library_versions",
     "load_checkpoint",
     "read_manifest",
     "save_checkpoint",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # the newest manifest this reads (2: an ensemble's ``members``)
+SINGLE_SCHEMA_VERSION = 1  # what a one-model manifest is written as (its layout is version 1's)
 FORMAT = "orthotune.checkpoint"
 MANIFEST_FILE = "manifest.json"
 WEIGHTS_FILE = "weights.safetensors"
 PREVIOUS_FILE = "weights.previous.safetensors"
+MEMBER_FILE = re.compile(r"^member-\d+-[0-9a-f]{12}\.safetensors$")
 _ACCEPTED = (
     f"accepted: an orthotune checkpoint folder ({MANIFEST_FILE} + {WEIGHTS_FILE}, written by "
     "save_checkpoint or `orthotune train`); pickle and torch.save files are never loaded"
@@ -107,6 +126,16 @@ class InitRecord(BaseModel):
     replaced_output: bool = False  # a new output layer (the classes differ)
 
 
+class MemberFile(BaseModel):
+    """One ensemble member's weights file (a plain name inside the checkpoint folder) and its
+    sha256."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str = Field(pattern=MEMBER_FILE.pattern)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class Manifest(BaseModel):
     """What a checkpoint's weights mean and where they came from."""
 
@@ -116,8 +145,10 @@ class Manifest(BaseModel):
     format: Literal["orthotune.checkpoint"] = FORMAT
     name: str = "model"
     spec: ModelSpec
-    weights_file: Literal["weights.safetensors"] = WEIGHTS_FILE
-    weights_sha256: str = ""  # filled in by save_checkpoint
+    weights_file: Literal["weights.safetensors"] | None = WEIGHTS_FILE  # None: an ensemble
+    weights_sha256: str = ""  # filled in by save_checkpoint (an ensemble: of its members')
+    # an ensemble's members in order (filled in by save_checkpoint); empty: one model
+    members: tuple[MemberFile, ...] = ()
     class_names: tuple[str, ...] = ()
     feature_names: tuple[str, ...] = ()
     data: str = ""  # the DATA the model was trained on (path or builtin:NAME)
@@ -137,6 +168,19 @@ class Manifest(BaseModel):
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _members_sha256(members: tuple[MemberFile, ...]) -> str:
+    """An ensemble's ``weights_sha256``: the sha256 of its members' hashes, one per line."""
+    return _sha256("".join(f"{m.sha256}\n" for m in members).encode("ascii"))
+
+
+def _weights_bytes(model: nn.Module) -> bytes:
+    """``model``'s state_dict as safetensors bytes (CPU, contiguous)."""
+    from safetensors.torch import save as st_save
+
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    return st_save(state, metadata={"format": "pt", "orthotune": FORMAT})
 
 
 def _committed_hash(folder: Path) -> str | None:
@@ -172,23 +216,30 @@ def _keep_previous(folder: Path) -> None:
 def save_checkpoint(directory: str | os.PathLike, model: nn.Module, manifest: Manifest) -> Manifest:
     """Write ``model``'s weights and ``manifest`` into ``directory`` (created if needed).
 
-    Returns the manifest as written (hash, versions and time filled in). Crash-safe: see the
-    module doc.
+    ``model`` is one network or an ``Ensemble`` (each member its own hashed file; ``manifest``
+    describes one member: its ``spec``). Returns the manifest as written (hashes, members,
+    versions and time filled in). Crash-safe: see the module doc.
     """
-    from safetensors.torch import save as st_save
-
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    data = st_save(state, metadata={"format": "pt", "orthotune": FORMAT})
-    written = manifest.model_copy(
+    stamped = manifest.model_copy(
         update={
-            "weights_sha256": _sha256(data),
             "versions": library_versions(),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "metrics": {k: _jsonable(v) for k, v in manifest.metrics.items()},
             "normalization": _jsonable(manifest.normalization),
             "encoding": _jsonable(manifest.encoding),
+        }
+    )
+    if isinstance(model, Ensemble):
+        return _save_ensemble(folder, model, stamped)
+    data = _weights_bytes(model)
+    written = stamped.model_copy(
+        update={
+            "schema_version": SINGLE_SCHEMA_VERSION,
+            "weights_file": WEIGHTS_FILE,
+            "weights_sha256": _sha256(data),
+            "members": (),
         }
     )
     _keep_previous(folder)
@@ -197,7 +248,44 @@ def save_checkpoint(directory: str | os.PathLike, model: nn.Module, manifest: Ma
     atomic_write_json(folder / MANIFEST_FILE, written, fault="manifest_write")
     with contextlib.suppress(FileNotFoundError):
         (folder / PREVIOUS_FILE).unlink()
+    _remove_stale(folder, keep=())
     return written
+
+
+def _save_ensemble(folder: Path, ensemble: Ensemble, manifest: Manifest) -> Manifest:
+    """Each member to its own content-named file, then the manifest, then the stale files."""
+    members = []
+    for k, member in enumerate(ensemble.members):
+        data = _weights_bytes(member)
+        digest = _sha256(data)
+        entry = MemberFile(file=f"member-{k + 1}-{digest[:12]}.safetensors", sha256=digest)
+        path = folder / entry.file
+        if not (path.is_file() and _sha256(path.read_bytes()) == digest):
+            atomic_write_bytes(path, data, fault="checkpoint_write")
+        members.append(entry)
+    written = manifest.model_copy(
+        update={
+            "schema_version": SCHEMA_VERSION,
+            "weights_file": None,
+            "weights_sha256": _members_sha256(tuple(members)),
+            "members": tuple(members),
+        }
+    )
+    fault_point("checkpoint_commit")
+    atomic_write_json(folder / MANIFEST_FILE, written, fault="manifest_write")
+    _remove_stale(folder, keep={m.file for m in members})
+    return written
+
+
+def _remove_stale(folder: Path, *, keep: Collection[str]) -> None:
+    """After a commit: remove weights files the new manifest does not name (an ensemble's
+    earlier members; a one-model checkpoint's weights once the folder holds an ensemble)."""
+    stale = [p for p in folder.glob("member-*.safetensors") if p.name not in keep]
+    if keep:
+        stale += [folder / WEIGHTS_FILE, folder / PREVIOUS_FILE]
+    for path in stale:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def _looks_pickled(head: bytes) -> str | None:
@@ -257,49 +345,90 @@ def read_manifest(directory: str | os.PathLike) -> Manifest:
         ) from None
 
 
-def load_checkpoint(directory: str | os.PathLike) -> tuple[Net, Manifest]:
-    """The model (eval mode, on CPU) and manifest of a checkpoint folder, hash verified.
+def load_checkpoint(directory: str | os.PathLike) -> tuple[Net | Ensemble, Manifest]:
+    """The model (eval mode, on CPU) and manifest of a checkpoint folder, hashes verified: the
+    ``Net``, or the ``Ensemble`` of a folder whose manifest lists members.
 
     ``directory`` may also be the folder's ``manifest.json``. Anything else is refused.
     """
-    from safetensors import SafetensorError
-    from safetensors.torch import load as st_load
-
     folder = Path(directory)
     if folder.is_file() and folder.name == MANIFEST_FILE:
         folder = folder.parent
     manifest = read_manifest(folder)
-    data = None
+    if manifest.members:
+        if _members_sha256(manifest.members) != manifest.weights_sha256:
+            raise InvalidInputError(
+                f"{folder / MANIFEST_FILE}: its members' hashes do not give its weights_sha256 "
+                f"{manifest.weights_sha256} (the manifest was edited); {_REFIT}"
+            )
+        members = [
+            _build(folder / m.file, _member_bytes(folder, manifest, k), manifest)
+            for k, m in enumerate(manifest.members)
+        ]
+        model: Net | Ensemble = Ensemble(members)
+    else:
+        model = _build(folder / WEIGHTS_FILE, _single_bytes(folder, manifest), manifest)
+    model.eval()
+    return model, manifest
+
+
+def _single_bytes(folder: Path, manifest: Manifest) -> bytes:
+    """The committed weights of a one-model folder (weights.safetensors, or after a crash
+    between its save's steps 2 and 3, weights.previous.safetensors)."""
     for name in (WEIGHTS_FILE, PREVIOUS_FILE):
         path = folder / name
         if path.is_file():
             candidate = path.read_bytes()
             if _sha256(candidate) == manifest.weights_sha256:
-                data = candidate
-                break
+                return candidate
     weights = folder / WEIGHTS_FILE
-    if data is None:
-        if not weights.is_file():
-            raise InvalidInputError(f"{weights} is missing; {_ACCEPTED}")
-        kind = _looks_pickled(weights.read_bytes()[:8])
-        detail = f" and looks like {kind}" if kind else ""
+    if not weights.is_file():
+        raise InvalidInputError(f"{weights} is missing; {_ACCEPTED}")
+    kind = _looks_pickled(weights.read_bytes()[:8])
+    detail = f" and looks like {kind}" if kind else ""
+    raise InvalidInputError(
+        f"{weights} does not match the sha256 in {folder / MANIFEST_FILE}{detail}; the "
+        f"checkpoint is damaged or was edited — re-save it; {_ACCEPTED}"
+    )
+
+
+_REFIT = "restore the file, or re-save the ensemble (e.g. orthotune train --ensemble K again)"
+
+
+def _member_bytes(folder: Path, manifest: Manifest, k: int) -> bytes:
+    """Member ``k``'s weights, refused by name when missing or not matching their sha256."""
+    entry = manifest.members[k]
+    path = folder / entry.file
+    where = f"member {k + 1} of {len(manifest.members)} in {folder / MANIFEST_FILE}"
+    if not path.is_file():
+        raise InvalidInputError(f"ensemble member {path} is missing ({where}); {_REFIT}")
+    data = path.read_bytes()
+    found = _sha256(data)
+    if found != entry.sha256:
+        kind = _looks_pickled(data[:8])
+        detail = f", and it looks like {kind}" if kind else ""
         raise InvalidInputError(
-            f"{weights} does not match the sha256 in {folder / MANIFEST_FILE}{detail}; the "
-            f"checkpoint is damaged or was edited — re-save it; {_ACCEPTED}"
+            f"ensemble member {path} does not match its sha256 ({where}): expected "
+            f"{entry.sha256}, found {found}{detail}; the member was edited or damaged — {_REFIT}"
         )
+    return data
+
+
+def _build(path: Path, data: bytes, manifest: Manifest) -> Net:
+    """A ``Net`` of the manifest's spec holding the safetensors ``data`` read from ``path``."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load as st_load
+
     try:
         state = st_load(data)
     except (SafetensorError, ValueError, RuntimeError) as err:
-        raise InvalidInputError(
-            f"{weights} is not a safetensors file ({err}); {_ACCEPTED}"
-        ) from None
+        raise InvalidInputError(f"{path} is not a safetensors file ({err}); {_ACCEPTED}") from None
     model = build_model(manifest.spec)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
         summary = " ".join(str(err).split())[:300]
         raise InvalidInputError(
-            f"{weights} does not fit the model in its manifest ({summary}); re-save the checkpoint"
+            f"{path} does not fit the model in its manifest ({summary}); re-save the checkpoint"
         ) from None
-    model.eval()
-    return model, manifest
+    return model

@@ -6,13 +6,19 @@ stack when a CNN gets none). ``train_on_split`` normalizes with statistics of th
 only (the lecture: "scale testing (dev) data using the same μ and σ²"), trains on ``train``
 with ``dev`` watched each epoch, and measures every part — the test set once, at the end.
 ``save_trained`` writes the checkpoint, the history and the split into a ``RunDir``.
+
+An ensemble (``orthotune train --ensemble K``; its members trained at once a layer up, by the
+search's executors) goes through the same two steps: ``prepare_split`` gives the members their
+data, ``measure_trained`` scores the ``Ensemble`` on every part as one model, and
+``save_trained`` writes it as one checkpoint with one history file per member
+(``history/<name>.member-<k>.json``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +32,7 @@ from orthotune.train._callbacks import Callback
 from orthotune.train._checkpoint import InitRecord, Manifest, save_checkpoint
 from orthotune.train._config import TrainConfig
 from orthotune.train._predict import predict_logits
-from orthotune.train._result import StopReason, TrainResult
+from orthotune.train._result import EpochRecord, StopReason, TrainResult
 from orthotune.train._trainer import Examples, Trainer
 from orthotune.train._transfer import WarmStart
 
@@ -35,8 +41,10 @@ __all__ = [
     "TrainedModel",
     "build_config",
     "build_spec",
+    "measure_trained",
     "model_inputs",
     "one_line_validation_error",
+    "prepare_split",
     "read_config_file",
     "save_trained",
     "train_on_split",
@@ -216,11 +224,13 @@ class TrainSummary(BaseModel):
     config: TrainConfig
     parameters: int
     flops_per_example: int
+    latency_ms: float | None = None  # per example, batch of 1, median (every member's forward)
     sizes: dict[str, int]
     errors: dict[str, float | None]  # per part (eval mode, after training); None when empty
     losses: dict[str, float | None]
     human_error: float | None = None
     bayes_error: float | None = None
+    ensemble: int = 1  # members whose probabilities are averaged (1: one model)
     stop_reason: StopReason
     stop_message: str
     best_epoch: int | None
@@ -252,6 +262,74 @@ class TrainedModel:
     dev_logits: torch.Tensor | None = None  # [n_dev, classes], for temperature scaling
     dev_y: torch.Tensor | None = None
     init_from: InitRecord | None = None
+    # an ensemble: each member's per-epoch history (``result.history`` is then empty)
+    member_histories: list[list[EpochRecord]] = field(default_factory=list)
+
+
+def prepare_split(dataset: Any, split: Any, spec: ModelSpec) -> Any:
+    """``orthotune.data.prepare`` (normalized with train statistics) with every part's examples
+    reshaped to ``spec.input_shape``; refuses a split without training examples."""
+    from orthotune.data import prepare
+
+    if len(split.train) == 0:
+        raise InvalidInputError(
+            f"{dataset.name}: the split has no training examples; give more data"
+        )
+    prepared = prepare(dataset, split)
+    parts = {
+        name: None if part is None else replace(part, x=model_inputs(part.x, spec))
+        for name, part in (
+            ("train", prepared.train),
+            ("train_dev", prepared.train_dev),
+            ("dev", prepared.dev),
+            ("test", prepared.test),
+        )
+    }
+    return replace(prepared, **parts)
+
+
+def measure_trained(
+    model: torch.nn.Module,
+    prepared: Any,
+    *,
+    spec: ModelSpec,
+    config: TrainConfig,
+    result: TrainResult,
+    device: str | torch.device = "auto",
+    init_from: InitRecord | None = None,
+    member_histories: Sequence[list[EpochRecord]] = (),
+) -> TrainedModel:
+    """Score ``model`` (one network or an ``Ensemble``) once on every part of ``prepared``
+    (``prepare_split``'s; the test part too: this is the end of training) → ``TrainedModel``."""
+    trainer = Trainer(config, device=device)
+    model.to(trainer.device)
+    errors: dict[str, float | None] = {}
+    losses: dict[str, float | None] = {}
+    for name in PARTS:
+        part = getattr(prepared, name.replace("-", "_"))
+        if part is None:
+            losses[name] = errors[name] = None
+            continue
+        loss, error = trainer.evaluate(model, Examples(part.x, part.y, part.weights))
+        losses[name] = loss if math.isfinite(loss) else None
+        errors[name] = error
+    dev = prepared.dev
+    dev_logits = None if dev is None else predict_logits(model, dev.x)
+    model.to("cpu").eval()
+    return TrainedModel(
+        model=model,
+        spec=spec,
+        config=config,
+        normalizer=prepared.normalizer,
+        result=result,
+        sizes={name: len(idx) for name, idx in prepared.split.parts().items()},
+        errors=errors,
+        losses=losses,
+        dev_logits=dev_logits,
+        dev_y=None if dev is None else dev.y,
+        init_from=init_from,
+        member_histories=list(member_histories),
+    )
 
 
 def train_on_split(
@@ -269,26 +347,8 @@ def train_on_split(
     """Normalize on train, train on train (dev watched), then measure every part once.
 
     ``init``: start from a checkpoint's weights (transfer learning; ``spec`` is ``init.spec``)."""
-    from orthotune.data._prepare import prepare
-
-    parts = split.parts()
-    if len(parts["train"]) == 0:
-        raise InvalidInputError(
-            f"{dataset.name}: the split has no training examples; give more data"
-        )
-    prepared = prepare(dataset, split)
-    normalizer = prepared.normalizer
-    by_name = {
-        "train": prepared.train,
-        "train-dev": prepared.train_dev,
-        "dev": prepared.dev,
-        "test": prepared.test,
-    }
-    data = {
-        name: Examples(model_inputs(p.x, spec), p.y, p.weights)
-        for name, p in by_name.items()
-        if p is not None
-    }
+    prepared = prepare_split(dataset, split, spec)
+    dev = prepared.dev
     torch.manual_seed(seed)
     model = build_model(spec)
     if init is not None:
@@ -296,30 +356,19 @@ def train_on_split(
     trainer = Trainer(
         config, device=device, seed=seed, callbacks=callbacks, time_budget_s=time_budget_s
     )
-    result = trainer.fit(model, data["train"], data.get("dev"))
-    errors: dict[str, float | None] = {}
-    losses: dict[str, float | None] = {}
-    for name in PARTS:
-        if name in data:
-            loss, error = trainer.evaluate(model, data[name])
-            losses[name] = loss if math.isfinite(loss) else None
-            errors[name] = error
-        else:
-            losses[name] = errors[name] = None
-    dev = data.get("dev")
-    dev_logits = None if dev is None else predict_logits(model, dev.x)
-    model.to("cpu").eval()
-    return TrainedModel(
-        model=model,
+    train = prepared.train
+    result = trainer.fit(
+        model,
+        Examples(train.x, train.y, train.weights),
+        None if dev is None else Examples(dev.x, dev.y, dev.weights),
+    )
+    return measure_trained(
+        model,
+        prepared,
         spec=spec,
         config=config,
-        normalizer=normalizer,
         result=result,
-        sizes={name: len(idx) for name, idx in parts.items()},
-        errors=errors,
-        losses=losses,
-        dev_logits=dev_logits,
-        dev_y=None if dev is None else dev.y,
+        device=trainer.device,
         init_from=None if init is None else init.record,
     )
 
@@ -357,7 +406,11 @@ def save_trained(
     model_dir = run.model_dir(name)
     save_checkpoint(model_dir, trained.model, manifest)
     run.set_best(name)
-    run.write_history(name, trained.result)
+    if trained.member_histories:
+        for k, history in enumerate(trained.member_histories, start=1):
+            run.write_history(f"{name}.member-{k}", [r.model_dump(mode="json") for r in history])
+    else:
+        run.write_history(name, trained.result)
     run.write_split(split.to_json(dataset))
     result = trained.result
     ref = dataset.reference
@@ -370,6 +423,7 @@ def save_trained(
         config=trained.config,
         parameters=count_parameters(trained.model),
         flops_per_example=flops_per_example(trained.model, trained.spec.input_shape),
+        ensemble=max(1, len(trained.member_histories)),
         sizes=trained.sizes,
         errors=trained.errors,
         losses=trained.losses,

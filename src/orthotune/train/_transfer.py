@@ -18,6 +18,7 @@ returns a ``WarmStart``:
 
 The fine-tuned model normalizes its inputs with the new training set's μ and σ² like any model
 (``orthotune.data.Normalizer``): the checkpoint's statistics belong to its own data.
+An ensemble checkpoint is refused (which of its members would the new model start from?).
 The population trains warm-started members too (``Population(init=…)``); frozen layers it does
 not vectorize, so such a candidate trains through the sequential ``Trainer``.
 """
@@ -124,6 +125,12 @@ def load_warm_start(
         model, manifest = load_checkpoint(resolve_model_dir(given))
     except InvalidInputError as err:
         raise InvalidInputError(f"--init-from {given}: {err}") from None
+    if manifest.members:
+        raise InvalidInputError(
+            f"--init-from {given} is an ensemble of {len(manifest.members)} models; transfer "
+            "starts from one network: give a one-model run or model folder (trained without "
+            "--ensemble)"
+        )
     spec = manifest.spec
     shape = tuple(int(d) for d in data_shape)
     trained_on = tuple(manifest.data_shape or spec.input_shape)
