@@ -140,3 +140,34 @@ def test_refit_trains_the_chosen_configuration_on_train_and_dev():
     assert not [s for s in result.log.steps if s.problem == "polish"] and not result.log.polish
     _, kfold = _tiny_run(small_data=10_000, refit=True)
     assert kfold.log.refit.startswith("nothing to refit")
+
+
+@pytest.mark.parametrize("folds", [None, 3])
+def test_the_polish_ensemble_is_scored_as_one_model_and_saved_as_one(tmp_path, folds):
+    from orthotune.autopilot._polish import _ensemble_of
+    from orthotune.search import train_candidates
+    from orthotune.train import Manifest, load_checkpoint, predict_logits, save_checkpoint
+
+    ds = load_dataset("builtin:synthetic?n=300&classes=3&features=6&seed=4")
+    data = prepare(ds, make_split(ds, seed=0))
+    config = TrainConfig(lr=1e-2, epochs=3, batch_size=64)
+    cands = [
+        Candidate(f"s{k}", SPEC.model_copy(update={"input_shape": (6,)}), config, k)
+        for k in range(3)
+    ]
+    members = train_candidates(cands, data, folds=folds, device="cpu")
+    ens = _ensemble_of(members, data, torch.device("cpu"))
+    probs = torch.stack([m.model(data.train.x).softmax(-1) for m in members]).mean(0)
+    assert torch.equal(ens.wrong["train"], probs.argmax(1) != data.train.y)
+    if folds is None:  # dev: the ensemble's own predictions
+        dev = torch.stack([m.model(data.dev.x).softmax(-1) for m in members]).mean(0)
+        assert torch.equal(ens.wrong["dev"], dev.argmax(1) != data.dev.y)
+    else:  # out of fold: the members' out-of-fold probabilities averaged
+        oof = torch.stack([m.dev_logits.softmax(-1) for m in members]).mean(0)
+        assert torch.equal(ens.wrong["dev"], oof.argmax(1) != ens.dev_y)
+    manifest = Manifest(name="ensemble", spec=members[0].candidate.spec, class_names=ds.class_names)
+    save_checkpoint(tmp_path / "ensemble", ens.model, manifest)
+    loaded, _ = load_checkpoint(tmp_path / "ensemble")
+    torch.testing.assert_close(
+        predict_logits(loaded, data.dev.x), predict_logits(ens.model, data.dev.x)
+    )
