@@ -130,3 +130,18 @@ def test_the_summary_of_a_known_table(tmp_path):
     md = (tmp_path / "suite.md").read_text()
     assert md.startswith("# machine: test") and md.rstrip().endswith(line)
     assert (tmp_path / "suite.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_defaults_bench_compares_the_default_with_what_it_was_chosen_over():
+    defaults = importlib.import_module("defaults")
+    from orthotune.search import baseline
+
+    vec = defaults.alternatives(*baseline((30,), 2))
+    assert set(vec) == {"default", "adam_3e-3", "no_l2", "mlp_256"}
+    assert vec["default"] == baseline((30,), 2)
+    assert vec["no_l2"][1].l2 == 0 and vec["no_l2"][1].lr == vec["default"][1].lr
+    sig = defaults.alternatives(*baseline((1, 40), 10))  # 40 positions: the default never pools
+    assert {b.pool for b in sig["pool"][0].conv} == {"max", "none"}
+    # the default holds within 0.3 points of the best median, and not beyond
+    assert defaults.holds({"default": [0.90, 0.95, 0.96], "other": [0.952, 0.953, 0.2]})
+    assert not defaults.holds({"default": [0.90, 0.94, 0.96], "other": [0.95, 0.95, 0.95]})

@@ -1,0 +1,115 @@
+"""Are the starting models' defaults the best choice? Measured on dev data only.
+
+The autopilot's step 0 (``orthotune.search.baseline``: per data shape, an MLP or a small CNN
+trained with AdamW at a peak α0 = 6·10⁻³ on a one-cycle schedule, the lecture's L2 λ = 30,
+batches of 128, 30 epochs; CNNs pool only inputs of more than 64 positions) against the
+alternatives it was chosen over, on the built-in sets of the benchmark suite's development
+group (``bench/datasets.yaml``). Every configuration is trained with 3 seeds on the same split
+(seed 0) and scored the way the autopilot scores it: on the dev set, or out of fold (5 folds
+over train + dev) when there are fewer than 2,000 training examples. **The test set is never
+scored.** Budgets are epochs, so the figures do not depend on the machine's load.
+
+    python bench/defaults.py                 # 4 sets × 3-4 configurations × 3 seeds
+    python bench/defaults.py --sets builtin:breast-cancer --seeds 1
+
+Prints one row per set and configuration (median dev accuracy over the seeds, and each seed),
+then ``defaults_hold=K/N``: on how many sets the default's median is within ``TIE`` of the
+best configuration's (a tie within the noise of a few hundred dev examples keeps the default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_header
+
+from orthotune.data import load_dataset, make_split, prepare
+from orthotune.models import ModelSpec
+from orthotune.search import Candidate, baseline, train_candidates
+from orthotune.train import TrainConfig
+
+SETS = (
+    "builtin:mnist1d",
+    "builtin:digits",
+    "builtin:breast-cancer",
+    "builtin:synthetic?n=6000&classes=4&features=20&noise=0.05",
+)
+TIE = 0.003  # 0.3 points
+SMALL = 2000  # the autopilot's small_data: fewer training examples → 5-fold out of fold
+
+
+def alternatives(spec: ModelSpec, config: TrainConfig) -> dict[str, tuple[ModelSpec, TrainConfig]]:
+    """The default and what it was chosen over (module docstring)."""
+    out = {
+        "default": (spec, config),
+        "adam_3e-3": (
+            spec,
+            config.model_copy(update={"optimizer": "adam", "lr": 3e-3, "l2": 0.0}),
+        ),
+        "no_l2": (spec, config.model_copy(update={"l2": 0.0})),
+    }
+    if spec.kind == "mlp":
+        out["mlp_256"] = (spec.model_copy(update={"hidden": (256, 256)}), config)
+    elif not any(b.pool == "max" for b in spec.conv):  # the default does not pool this input
+        pooled = tuple(
+            b.model_copy(update={"pool": "max"}) if i in (1, 2) else b
+            for i, b in enumerate(spec.conv)
+        )
+        out["pool"] = (spec.model_copy(update={"conv": pooled}), config)
+    return out
+
+
+def measure(name: str, seeds: int) -> dict[str, list[float]]:
+    ds = load_dataset(name)
+    data = prepare(ds, make_split(ds, seed=0))
+    folds = None
+    if data.train_dev is None and len(data.train) < SMALL:
+        pool = data.train.join(data.dev)
+        data, folds = replace(data, train=pool, dev=pool), 5
+    spec, config = baseline(ds.input_shape, ds.num_classes)
+    configs = alternatives(spec, config)
+    cands = [
+        Candidate(f"{label}/{s}", sp, cf, seed=s)
+        for label, (sp, cf) in configs.items()
+        for s in range(seeds)
+    ]
+    results = train_candidates(cands, data, folds=folds, fold_seed=0, precision="fp32")
+    out: dict[str, list[float]] = {label: [] for label in configs}
+    for r in results:
+        if r.failed or r.model is None:
+            continue
+        out[r.candidate.name.split("/")[0]].append(1.0 - r.error("dev"))
+    return out
+
+
+def holds(scores: dict[str, list[float]]) -> bool:
+    """The default's median dev accuracy is within ``TIE`` of the best configuration's."""
+    med = {k: statistics.median(v) for k, v in scores.items() if v}
+    return "default" in med and med["default"] >= max(med.values()) - TIE
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--seeds", type=int, default=3)
+    args = ap.parse_args()
+    print(machine_header())
+    kept = 0
+    sets = args.sets.split(",")
+    for name in sets:
+        scores = measure(name, args.seeds)
+        for label, accs in scores.items():
+            each = " / ".join(f"{100 * a:.2f}" for a in accs)
+            med = 100 * statistics.median(accs) if accs else float("nan")
+            print(f"{name}  {label:<10} dev accuracy {med:.2f} % ({each})", flush=True)
+        kept += holds(scores)
+    print(f"defaults_hold={kept}/{len(sets)}")
+
+
+if __name__ == "__main__":
+    main()
