@@ -36,7 +36,7 @@ def _command(tmp_path):
         sys.executable, "-m", "orthotune", "tune", DATA, "--strategy", "random",
         "--executor", "sequential", "--trials", str(TRIALS), "--budget", "5m",
         "--space", str(space), "--out", str(tmp_path / "run"), "--study", "crash",
-        "--device", "cpu", "--json",
+        "--device", "cpu", "--json", "--keep", "1",
     ]  # fmt: skip
 
 

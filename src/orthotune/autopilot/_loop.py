@@ -57,6 +57,7 @@ from orthotune.diagnose import Diagnosis, ErrorLevels, diagnose
 from orthotune.models import ModelSpec
 from orthotune.search._executor import (
     Candidate,
+    EpochHook,
     Trained,
     error_levels,
     score_parts,
@@ -308,8 +309,13 @@ def run_autopilot(
     *,
     on_step: Callable[[Step], None] | None = None,
     on_trained: Callable[[Trained, Step | None, str], None] | None = None,
+    on_epoch: EpochHook | None = None,
 ) -> AutopilotResult:
-    """Run the loop of the module docstring within ``settings.budget_s`` seconds."""
+    """Run the loop of the module docstring within ``settings.budget_s`` seconds.
+
+    ``on_epoch`` sees every epoch of every model (live progress: return None). Ctrl-C
+    (KeyboardInterrupt) while models train ends the loop with ``StopReason.INTERRUPTED`` and
+    the model kept so far, or is raised again while the baseline trains (nothing to keep)."""
     started = time.monotonic()
     deadline = started + settings.budget_s
     ds = data.dataset
@@ -319,22 +325,31 @@ def run_autopilot(
     held = data  # the hold-out split, even when the decisions cross-validate
     data, folds, config, log.validation = _validation(data, settings, config)
 
-    def train(cands: list[Candidate]) -> list[Trained]:
-        out = train_candidates(
-            cands,
-            data,
-            executor=settings.executor,
-            device=settings.device,
-            precision=settings.precision,
-            deadline=deadline,
-            folds=folds,
-            fold_seed=settings.seed,
-        )
+    def train(cands: list[Candidate]) -> list[Trained] | None:
+        try:
+            out = train_candidates(
+                cands,
+                data,
+                executor=settings.executor,
+                device=settings.device,
+                precision=settings.precision,
+                deadline=deadline,
+                folds=folds,
+                fold_seed=settings.seed,
+                on_epoch=on_epoch,
+            )
+        except KeyboardInterrupt:  # Ctrl-C: None, and the loop stops with what it kept
+            return None
         all_trained.extend(out)
         return out
 
     t0 = time.monotonic()
-    current = train([Candidate("baseline", spec, config, settings.seed)])[0]
+    first = train(
+        [Candidate("baseline", spec, config, settings.seed, label=f"{spec.kind} baseline")]
+    )
+    if first is None:  # interrupted before any model was trained: nothing to keep
+        raise KeyboardInterrupt
+    current = first[0]
     if current.failed:
         from orthotune._errors import InvalidInputError
 
@@ -428,8 +443,16 @@ def run_autopilot(
             # every other setting held: a kept reweighting stays with the later variants
             weights = current.candidate.weights if v.weights is None else v.weights
             init = _init_of(v, current)
-            cands.append(Candidate(f"v{counter}", v.spec, v.config, settings.seed, weights, init))
+            cands.append(
+                Candidate(f"v{counter}", v.spec, v.config, settings.seed, weights, init, v.label)
+            )
         results = train(cands)
+        if results is None:
+            stop = (
+                StopReason.INTERRUPTED,
+                f"interrupted by the user (Ctrl-C) in step {len(log.steps)}",
+            )
+            break
         scores: list[VariantScore] = []
         best: tuple[float, Trained, Diagnosis] | None = None
         for v, r in zip(options, results, strict=True):

@@ -9,20 +9,6 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.2f} %"
 
 
-def render_step(step: Any) -> None:
-    """One line per autopilot step, live on a terminal."""
-    from rich.console import Console
-
-    kept = f"[green]kept {step.kept}[/]" if step.kept else "[yellow]nothing kept[/]"
-    tried = ", ".join(
-        f"{v.label}: dev {_pct(v.errors.get('dev'))}" for v in step.variants if not v.failed
-    )
-    Console().print(
-        f"[bold]step {step.index}[/] {step.problem} → {step.knob} ({step.seconds:.0f} s): "
-        f"{tried} — {kept}"
-    )
-
-
 def render_diagnosis_table(diagnosis: Any, console: Any) -> None:
     from rich.table import Table
 
@@ -121,23 +107,6 @@ def _fmt_value(x: float | None, metric: str) -> str:
     if x is None:
         return "—"
     return _pct(x) if metric.endswith(("_accuracy", "_error")) else f"{x:.4g}"
-
-
-def render_trial(row: Any) -> None:
-    """One line per finished trial, live on a terminal (stderr: stdout is the result's)."""
-    from rich.console import Console
-
-    if row.state == "complete":
-        m = row.metrics
-        mark = "" if row.feasible else " [yellow](violates a constraint)[/]"
-        text = (
-            f"dev error {_pct(m.get('dev_error'))}, train error {_pct(m.get('train_error'))}{mark}"
-        )
-    elif row.state == "fail":
-        text = f"[red]failed[/]: {row.fail_reason}"
-    else:
-        text = row.state
-    Console(stderr=True).print(f"[bold]trial {row.number}[/] {text}")
 
 
 def render_search(summary: Any) -> None:

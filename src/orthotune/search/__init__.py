@@ -39,7 +39,7 @@ from orthotune.search._candidate import (
     load_space,
     params_to_candidate,
 )
-from orthotune.search._executor import calibrate_trained
+from orthotune.search._executor import EpochHook, calibrate_trained
 from orthotune.search._job import SearchSummary, accepted_metrics, tune_search
 from orthotune.search._space import (
     CategoricalParam,
@@ -94,6 +94,7 @@ __all__ = [
     "Budget",
     "CategoricalParam",
     "Constraint",
+    "EpochHook",
     "Evolution",
     "FloatParam",
     "GridZoom",
