@@ -83,7 +83,8 @@ def test_prune_models_keeps_the_chosen_one_and_the_newest_incumbents(tmp_path):
     for name in [*names, "stray"]:
         save_checkpoint(run.model_dir(name), build_model(SPEC), Manifest(spec=SPEC, name=name))
         run.write_history(name, [])
-    assert run.prune_models(names, keep=None) == ["stray"]  # default: every incumbent
+    (run.models_dir / "half").mkdir()  # a checkpoint a killed job left half-written
+    assert run.prune_models(names, keep=None) == ["half", "stray"]  # default: every incumbent
     assert not run.history_path("stray").exists()
     run.set_best("v4")  # the chosen model is kept whatever its age
     assert run.prune_models(names, keep=2) == ["baseline", "v1"]

@@ -221,7 +221,8 @@ class RunDir:
     def prune_models(self, incumbents: Sequence[str], *, keep: int | None) -> list[str]:
         """Bound the checkpoints kept: the chosen model (models/best) and, of ``incumbents``
         (oldest first), the newest ones — all with ``keep`` None, else ``keep`` in all with the
-        chosen one. Every other model folder goes, with its history. Returns the names removed."""
+        chosen one. Every other folder under models/ goes (a half-written checkpoint too), with
+        its history. Returns the names removed."""
         check_keep(keep)
         chosen = self.best_name()
         others = [n for n in incumbents if n != chosen]
@@ -229,10 +230,13 @@ class RunDir:
             n = keep - (chosen is not None)  # room left beside the chosen model
             others = others[-n:] if n > 0 else []
         kept = {*others, *([chosen] if chosen else [])}
-        removed = [n for n in self.model_names() if n not in kept]
+        folders = sorted(self.models_dir.iterdir()) if self.models_dir.is_dir() else []
+        # every other folder, checkpoints half-written by a killed job included
+        removed = [p.name for p in folders if p.is_dir() and p.name not in kept]
         for name in removed:
-            shutil.rmtree(self.model_dir(name), ignore_errors=True)
-            self.history_path(name).unlink(missing_ok=True)
+            shutil.rmtree(self.models_dir / name, ignore_errors=True)
+            if _NAME.match(name):
+                (self.path / "history" / f"{name}.json").unlink(missing_ok=True)
         return removed
 
     # ------------------------------------------------------------ readers

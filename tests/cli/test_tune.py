@@ -67,6 +67,7 @@ def test_tune_autopilot_leaves_a_complete_run_folder(run_cli, tmp_path):
     ("args", "message"),
     [
         (["--strategy", "magic"], "--strategy 'magic' is unknown; accepted: autopilot"),
+        (["--keep", "0"], "--keep 0: accepted is an integer ≥ 1"),
         (["--budget", "5"], "5"),
         (["--human-error", "4.2"], "write 4.2%"),
         (["--executor", "gpu"], "--executor 'gpu' is unknown"),

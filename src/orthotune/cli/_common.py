@@ -30,7 +30,6 @@ KeepOpt = Annotated[
     int | None,
     typer.Option(
         "--keep",
-        min=1,
         help="Keep at most N model checkpoints: the chosen one and the newest incumbents "
         "(default: every incumbent).",
         metavar="N",

@@ -188,10 +188,10 @@ class _ClockColumn(ProgressColumn):
         if budget is None:
             return Text(_clock(spent))
         grid = Table.grid(padding=(0, 1))
-        grid.add_row(
-            ProgressBar(total=budget, completed=min(spent, budget), width=20),
-            Text(f"{_clock(spent)} / {_clock(budget)}"),
-        )
+        clock = f"{_clock(spent)} / {_clock(budget)}"
+        if spent > budget:  # the test score, calibration and report come after the budget
+            clock = f"{_clock(spent)}: budget of {_clock(budget)} spent, finishing"
+        grid.add_row(ProgressBar(total=budget, completed=min(spent, budget), width=20), clock)
         return grid
 
 
