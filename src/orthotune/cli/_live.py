@@ -57,6 +57,7 @@ class Live:
         self._t0 = time.monotonic()
         self._flight: dict[str, str] = {}  # models in flight: name → label
         self._epoch: tuple[int, int] | None = None  # (epochs done, epochs) of the latest
+        self._status = ""  # train on a terminal: the last epoch's figures
         self._display: Any = None
         self._task: Any = None
 
@@ -122,6 +123,8 @@ class Live:
         else:
             text = row.state + ("" if dev is None else f" at dev error {_pct(dev)}")
         self._flight.pop(f"trial-{row.number}", None)
+        if not self._flight:
+            self._epoch = None
         self._finish(f"trial {row.number} {text}")
 
     def train_epoch(self, record: Any, epochs: int) -> None:
@@ -130,10 +133,12 @@ class Live:
         if record.dev_error is not None and (self.best is None or record.dev_error < self.best[0]):
             self.best = (record.dev_error, f"epoch {record.epoch + 1}")
         dev = "" if record.dev_error is None else f", dev error {_pct(record.dev_error)}"
-        self._finish(
-            f"epoch {record.epoch + 1}/{epochs}: train error {_pct(record.train_error)}{dev}, "
-            f"lr {record.lr:.3g}"
-        )
+        self._status = f"train error {_pct(record.train_error)}{dev}"
+        if self._display is not None:  # a terminal: the display alone, no line per epoch
+            self.finished += 1
+            self._refresh()
+            return
+        self._finish(f"epoch {record.epoch + 1}/{epochs}: {self._status}, lr {record.lr:.3g}")
 
     # ------------------------------------------------------------ output
     def _best_text(self) -> str:
@@ -150,6 +155,8 @@ class Live:
             parts.append(f"step {self.finished}: {shown}" if self.unit == "step" else shown)
         if self._epoch is not None:
             parts.append(f"epoch {self._epoch[0]}/{self._epoch[1]}")
+        if self._status and self._display is not None:
+            parts.append(self._status)
         if self.best is not None:
             parts.append(self._best_text())
         return " · ".join(parts) or "starting"
