@@ -30,6 +30,40 @@ def run_cli():
     return run
 
 
+@pytest.fixture
+def interrupt_cli():
+    """Start ``orthotune ARGS…``, send it SIGINT (Ctrl-C) once a stderr line matches
+    ``pattern``; returns (exit code, stdout, the stderr lines)."""
+    import re
+    import signal
+    import time
+
+    def run(*args: str, pattern: str, timeout: float = 300, env: dict | None = None):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "orthotune", *map(str, args)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(SRC), **(env or {})},
+            # Python turns SIGINT into KeyboardInterrupt only where SIGINT is not ignored
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        lines, deadline = [], time.monotonic() + timeout
+        try:
+            for line in proc.stderr:
+                lines.append(line.rstrip("\n"))
+                if re.search(pattern, line):
+                    proc.send_signal(signal.SIGINT)
+                    break
+                assert time.monotonic() < deadline, lines
+            out, err = proc.communicate(timeout=timeout)
+        finally:
+            proc.kill()
+        return proc.returncode, out, lines + err.splitlines()
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A real PostgreSQL server for the session (``tests/pg_server.py``): a throw-away cluster

@@ -53,3 +53,45 @@ def test_names_and_missing_runs_are_refused(tmp_path):
     with pytest.raises(ValueError, match="no checkpoint"):
         run.set_best("ghost")
     assert torch.__version__  # torch imported: checkpoints above were real
+
+
+def test_run_json_without_a_schema_version_is_migrated_and_a_bad_one_refused(tmp_path):
+    import json
+
+    run = RunDir.create(tmp_path / "run")
+    run.write_run(RunRecord(command="tune", data="builtin:digits"))
+    assert json.loads(run.run_json.read_text())["schema_version"] == 1
+    old = {"data": "builtin:digits", "seed": 3, "config": {"study": "s"}}  # version 0
+    run.run_json.write_text(json.dumps(old))
+    record = run.read_run()
+    assert (record.schema_version, record.command, record.seed) == (1, "unknown", 3)
+    assert record.config == {"study": "s"}
+    for text, message in (
+        ("{not json", r"run\.json is unreadable \(JSONDecodeError"),
+        ("[1, 2]", "holds a JSON list, not a run record"),
+        ('{"schema_version": 99, "command": "tune"}', r"schema_version 99.*upgrade orthotune"),
+        ('{"schema_version": 1, "seed": "x"}', r"\(schema_version 1\) is not a run record"),
+    ):
+        run.run_json.write_text(text)
+        with pytest.raises(InvalidInputError, match=message):
+            run.read_run()
+
+
+def test_prune_models_keeps_the_chosen_one_and_the_newest_incumbents(tmp_path):
+    run = RunDir.create(tmp_path / "run")
+    names = ["baseline", "v1", "v4", "v9"]  # incumbents, oldest first
+    for name in [*names, "stray"]:
+        save_checkpoint(run.model_dir(name), build_model(SPEC), Manifest(spec=SPEC, name=name))
+        run.write_history(name, [])
+    (run.models_dir / "half").mkdir()  # a checkpoint a killed job left half-written
+    assert run.prune_models(names, keep=None) == ["half", "stray"]  # default: every incumbent
+    assert not run.history_path("stray").exists()
+    run.set_best("v4")  # the chosen model is kept whatever its age
+    assert run.prune_models(names, keep=2) == ["baseline", "v1"]
+    assert run.model_names() == ["v4", "v9"]
+    assert run.prune_models(names, keep=1) == ["v9"]
+    assert run.model_names() == ["v4"] and run.history_path("v4").is_file()
+    assert run.best_name() == "v4"
+    for bad in (0, -1, True):
+        with pytest.raises(InvalidInputError, match=rf"--keep {bad!r}: accepted is an integer"):
+            run.prune_models(names, keep=bad)

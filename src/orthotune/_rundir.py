@@ -13,13 +13,20 @@
 Every write is atomic (``orthotune._io``). ``RunDir.create`` refuses a folder that already
 holds a run or anything else (it never writes into, or deletes from, what another command
 left); ``RunDir.open`` reads an existing run.
+
+run.json carries ``schema_version`` (``SCHEMA_VERSION``). ``read_run`` reads a file without
+one as version 0 (written before the field was read) through ``_migrate``, and refuses in one
+line a file that is not JSON, not an object, or from a newer orthotune.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +36,7 @@ from pydantic import BaseModel, Field
 from orthotune._errors import InvalidInputError
 from orthotune._io import atomic_write_json, atomic_write_text
 
-__all__ = ["RunDir", "RunRecord", "resolve_model_dir"]
+__all__ = ["RunDir", "RunRecord", "check_keep", "resolve_model_dir"]
 
 SCHEMA_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -161,7 +168,34 @@ class RunDir:
         return atomic_write_json(self.run_json, record)
 
     def read_run(self) -> RunRecord:
-        return RunRecord.model_validate_json(self.run_json.read_text(encoding="utf-8"))
+        """run.json as a ``RunRecord``, migrated from an older schema (see the module doc)."""
+        where = self.run_json
+        try:
+            raw = json.loads(where.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise InvalidInputError(
+                f"{where} is unreadable ({type(err).__name__}: {err}); accepted is a run.json "
+                "written by orthotune: give another run folder, or run the command again"
+            ) from None
+        if not isinstance(raw, dict):
+            raise InvalidInputError(
+                f"{where} holds a JSON {type(raw).__name__}, not a run record; accepted is a "
+                "run.json written by orthotune: give another run folder"
+            )
+        version = raw.get("schema_version", 0)
+        if not isinstance(version, int) or not 0 <= version <= SCHEMA_VERSION:
+            raise InvalidInputError(
+                f"{where} has schema_version {version!r}; this orthotune reads versions 0 to "
+                f"{SCHEMA_VERSION}: upgrade orthotune to read it"
+            )
+        try:
+            return RunRecord.model_validate(_migrate(raw, version))
+        except ValueError as err:  # pydantic's ValidationError
+            first = str(err).splitlines()
+            raise InvalidInputError(
+                f"{where} (schema_version {version}) is not a run record: "
+                f"{' '.join(first[1:3]).strip() or first[0]}; give another run folder"
+            ) from None
 
     def write_split(self, split: Any) -> Path:
         return atomic_write_json(self.split_json, split)
@@ -183,6 +217,27 @@ class RunDir:
         if not (self.model_dir(name) / "manifest.json").is_file():
             raise ValueError(f"no checkpoint at {self.model_dir(name)} to name as best")
         return atomic_write_text(self.models_dir / "best", name + "\n")
+
+    def prune_models(self, incumbents: Sequence[str], *, keep: int | None) -> list[str]:
+        """Bound the checkpoints kept: the chosen model (models/best) and, of ``incumbents``
+        (oldest first), the newest ones — all with ``keep`` None, else ``keep`` in all with the
+        chosen one. Every other folder under models/ goes (a half-written checkpoint too), with
+        its history. Returns the names removed."""
+        check_keep(keep)
+        chosen = self.best_name()
+        others = [n for n in incumbents if n != chosen]
+        if keep is not None:
+            n = keep - (chosen is not None)  # room left beside the chosen model
+            others = others[-n:] if n > 0 else []
+        kept = {*others, *([chosen] if chosen else [])}
+        folders = sorted(self.models_dir.iterdir()) if self.models_dir.is_dir() else []
+        # every other folder, checkpoints half-written by a killed job included
+        removed = [p.name for p in folders if p.is_dir() and p.name not in kept]
+        for name in removed:
+            shutil.rmtree(self.models_dir / name, ignore_errors=True)
+            if _NAME.match(name):
+                (self.path / "history" / f"{name}.json").unlink(missing_ok=True)
+        return removed
 
     # ------------------------------------------------------------ readers
     def model_names(self) -> list[str]:
@@ -208,6 +263,23 @@ class RunDir:
                 f"{names or 'no models'}; give a model folder such as {self.models_dir}/<name>"
             )
         return self.model_dir(name)
+
+
+def check_keep(keep: int | None) -> None:
+    """Refuse a ``--keep`` below 1 (None: keep every incumbent)."""
+    if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
+        raise InvalidInputError(
+            f"--keep {keep!r}: accepted is an integer ≥ 1 (the chosen model and the newest "
+            "incumbents); fix: give e.g. --keep 1, or leave it out to keep every incumbent"
+        )
+
+
+def _migrate(raw: dict[str, Any], version: int) -> dict[str, Any]:
+    """A run.json of ``version`` in today's form. Version 0 (no ``schema_version``) had the
+    fields of version 1, only ``command`` could be missing (read as ``unknown``)."""
+    if version == 0:
+        raw = {**raw, "schema_version": SCHEMA_VERSION, "command": raw.get("command", "unknown")}
+    return raw
 
 
 def resolve_model_dir(path: str | os.PathLike) -> Path:

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -34,6 +35,9 @@ def test_train_then_predict_builtin_mnist1d_end_to_end(run_cli, tmp_path):
     assert summary["schema_version"] == 1 and summary["model"] == "cnn1d"
     assert summary["sizes"] == {"train": 3000, "train-dev": 0, "dev": 1000, "test": 1000}
     assert summary["stop_reason"] == "completed" and summary["epochs_run"] == 2
+    # stderr is no terminal: one progress line per epoch, stdout the JSON alone
+    epochs = [line for line in done.stderr.splitlines() if re.match(r"\[\d+:\d\d\] epoch ", line)]
+    assert [line.split()[2] for line in epochs] == ["1/2:", "2/2:"]
     assert summary["human_error"] == pytest.approx(0.042)
     assert 0 < summary["errors"]["test"] < 0.9
     names = sorted(p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file())

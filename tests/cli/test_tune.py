@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -41,6 +42,16 @@ def test_tune_autopilot_leaves_a_complete_run_folder(run_cli, tmp_path):
     # 600 examples: decisions rest on 5-fold cross-validation, said in the log and the report
     assert summary["decisions"]["validation"].startswith("5-fold cross-validation")
     assert "Errors estimated by 5-fold cross-validation" in (out / "report.html").read_text()
+    # stderr is no terminal here: one plain line per finished step, each with the clock
+    lines = [
+        line for line in res.stderr.splitlines() if re.match(r"\[\d+:\d\d / 0:25\] step ", line)
+    ]
+    assert [int(line.split()[4]) for line in lines] == [s["index"] for s in steps]
+    # every incumbent (the baseline and each kept variant) keeps its checkpoint (no --keep)
+    kept = {s["kept"] for s in steps if s["kept"]}
+    assert chosen in kept and sorted(p.name for p in (out / "models").iterdir()) == sorted(
+        {"best", *kept}
+    )
     # every model trained is a trial of the study
     import optuna
 
@@ -56,6 +67,7 @@ def test_tune_autopilot_leaves_a_complete_run_folder(run_cli, tmp_path):
     ("args", "message"),
     [
         (["--strategy", "magic"], "--strategy 'magic' is unknown; accepted: autopilot"),
+        (["--keep", "0"], "--keep 0: accepted is an integer ≥ 1"),
         (["--budget", "5"], "5"),
         (["--human-error", "4.2"], "write 4.2%"),
         (["--executor", "gpu"], "--executor 'gpu' is unknown"),

@@ -36,7 +36,7 @@ def _command(tmp_path):
         sys.executable, "-m", "orthotune", "tune", DATA, "--strategy", "random",
         "--executor", "sequential", "--trials", str(TRIALS), "--budget", "5m",
         "--space", str(space), "--out", str(tmp_path / "run"), "--study", "crash",
-        "--device", "cpu", "--json",
+        "--device", "cpu", "--json", "--keep", "1",
     ]  # fmt: skip
 
 
@@ -51,7 +51,9 @@ def _finished(tmp_path):
 
 
 @pytest.mark.slow
-def test_killed_at_every_fault_point_then_resumed_keeps_every_finished_trial(tmp_path):
+def test_killed_at_every_fault_point_then_resumed_keeps_every_finished_trial(
+    tmp_path, interrupt_cli
+):
     cmd = _command(tmp_path)
     seen: dict[int, float] = {}
 
@@ -69,14 +71,27 @@ def test_killed_at_every_fault_point_then_resumed_keeps_every_finished_trial(tmp
         assert res.returncode == -signal.SIGKILL, (fault, res.stderr[-2000:])
         assert f"orthotune-fault: {fault.partition(':')[0]}" in res.stderr
         check_kept()
+    # Ctrl-C once a trial finished (stderr is no terminal: one plain line per trial): the best
+    # so far is saved, exit 130, one line saying how to resume
+    code, out, err = interrupt_cli(*cmd[3:], pattern=r"^\[\d+:\d\d / 5:00\] trial \d+ ", env=_env())
+    assert code == 130, err[-5:]
+    interrupted = json.loads(out)
+    assert interrupted["stop_reason"] == "interrupted" and interrupted["resumed"]
+    assert err[-1] == (
+        "orthotune: interrupted (Ctrl-C): the best model so far is saved in "
+        f"{interrupted['chosen_model_dir']}; resume with the same command and --study crash "
+        f"--out {tmp_path / 'run'}"
+    )
+    assert (tmp_path / "run" / "models" / "best").read_text().strip() == interrupted["chosen"]
+    check_kept()
     # 4. a seeded random moment (any fault point may fire; the process may also finish)
     res = subprocess.run(cmd, capture_output=True, text=True, env=_env(ORTHOTUNE_FAULT="random:3"))
     assert res.returncode in (0, -signal.SIGKILL), res.stderr[-2000:]
     assert "random kill points, seed 3" in res.stderr or res.returncode == 0
     check_kept()
-    # 5. the same command once more, undisturbed, finishes the study
-    res = subprocess.run(cmd, capture_output=True, text=True, env=_env())
-    assert res.returncode == 0, res.stderr[-3000:]
+    # 5. the same command once more, undisturbed, finishes the study (--quiet: no progress)
+    res = subprocess.run([*cmd, "--quiet"], capture_output=True, text=True, env=_env())
+    assert res.returncode == 0 and res.stderr == "", res.stderr[-3000:]
     summary = json.loads(res.stdout)
     check_kept()
     done, _, trials = _finished(tmp_path)

@@ -40,14 +40,14 @@ def _study(out, name):
 
 @pytest.mark.slow
 def test_search_fills_the_run_folder_and_keeps_only_the_best(tmp_path):
-    s = _search(tmp_path, study_name="s", trials=4)
+    s = _search(tmp_path, study_name="s", trials=4, keep=1)
     out = tmp_path / "run"
     assert s.stop_reason == "trials" and s.trials_this_run == 4
     assert len(s.leaderboard.rows) == 4 and s.leaderboard.best == s.best_trial
     best = s.leaderboard.rows[0]
     assert best.number == s.best_trial and best.value == pytest.approx(s.best_value)
     assert s.best_value == max(r.value for r in s.leaderboard.rows if r.value is not None)
-    # only the chosen model is kept, named best, with its history
+    # --keep 1: only the chosen model is kept, named best, with its history
     assert (out / "models" / "best").read_text().strip() == s.chosen == f"trial-{s.best_trial}"
     assert sorted(p.name for p in (out / "models").iterdir()) == ["best", s.chosen]
     assert [p.stem for p in (out / "history").iterdir()] == [s.chosen]
@@ -79,6 +79,21 @@ def test_search_fills_the_run_folder_and_keeps_only_the_best(tmp_path):
     assert again.resumed and again.trials_this_run == 1
     numbers = [t.number for t in _study(out, "s").trials]
     assert numbers == list(range(5))
+
+
+def test_every_incumbent_keeps_its_checkpoint_unless_keep_bounds_them(tmp_path):
+    s = _search(tmp_path, trials=4, seed=1)
+    out = tmp_path / "run"
+    incumbents = [t for t in _study(out, "random").trials if "checkpoint" in t.user_attrs]
+    assert len(incumbents) >= 2  # so keeping them all differs from keeping the best
+    values = [t.value for t in incumbents]
+    assert values == sorted(values) and len(set(values)) == len(values)  # each beat the last
+    assert f"trial-{s.best_trial}" == s.chosen == f"trial-{incumbents[-1].number}"
+    models = sorted(p.name for p in (out / "models").iterdir())
+    assert models == sorted(["best", *(f"trial-{t.number}" for t in incumbents)])
+    with pytest.raises(InvalidInputError, match="--keep 0: accepted is an integer ≥ 1"):
+        _search(tmp_path, name="other", keep=0)
+    assert not (tmp_path / "other").exists()  # refused before any work
 
 
 def test_a_satisficing_constraint_nobody_meets_leaves_no_best(tmp_path):

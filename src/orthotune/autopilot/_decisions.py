@@ -20,6 +20,7 @@ class StopReason(StrEnum):
     NO_KNOB_HELPS = "no_knob_helps"
     NOTHING_TO_FIX = "nothing_to_fix"
     MAX_STEPS = "max_steps"
+    INTERRUPTED = "interrupted"  # Ctrl-C: the model kept so far is chosen
 
 
 class VariantScore(BaseModel):

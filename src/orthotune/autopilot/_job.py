@@ -2,10 +2,16 @@
 its test metrics (measured once), the final diagnosis, the decision log and the report.
 
 Everything is written into the run folder (DESIGN.md): run.json, split.json, study.db (one
-trial per model trained), models/<chosen>/ + models/best, history/<chosen>.json,
+trial per model trained), models/<name>/ for every incumbent (the baseline and each kept
+variant, saved as it is kept, so that a killed job leaves its best model so far; ``keep`` bounds
+them: the chosen one and the newest ``keep − 1``) + models/best, history/<name>.json,
 calibration.json (temperature scaling on dev), diagnosis.json, decisions.json,
 analysis/learning_curve.json (when the autopilot measured whether more data would help) and
 report.html.
+
+Ctrl-C while models train stops the loop (``StopReason.INTERRUPTED``) and the job finishes as
+usual with the model kept so far: test score, calibration, report. The autopilot does not
+resume: the same ``--out`` is refused.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from orthotune.autopilot._decisions import DecisionLog, Step
 from orthotune.autopilot._loop import AutopilotSettings, run_autopilot
 from orthotune.autopilot._study import record_trial
 from orthotune.diagnose import Diagnosis
+from orthotune.search import EpochHook
 
 __all__ = ["TuneSummary", "tune_autopilot"]
 
@@ -68,17 +75,20 @@ def tune_autopilot(
     write_report: bool = True,
     init_from: str | Path | None = None,
     freeze: str | int | None = None,
+    on_epoch: EpochHook | None = None,
+    keep: int | None = None,
 ) -> TuneSummary:
     """Run the autopilot on ``data_spec`` and leave everything in the run folder ``out``.
 
     ``init_from`` (a run or model folder) gives the ``transfer_learning`` knob its checkpoint,
-    ``freeze`` the layers it keeps (``orthotune.train.load_warm_start``)."""
+    ``freeze`` the layers it keeps (``orthotune.train.load_warm_start``). ``on_step`` and
+    ``on_epoch`` report progress; ``keep`` bounds the checkpoints kept (module doc)."""
     import dataclasses
     from datetime import UTC, datetime
 
     import optuna
 
-    from orthotune._rundir import RunDir, RunRecord
+    from orthotune._rundir import RunDir, RunRecord, check_keep
     from orthotune.data import describe_filled, load_dataset, make_split, prepare
     from orthotune.metrics import measure_latency
     from orthotune.models import count_parameters
@@ -109,6 +119,7 @@ def tune_autopilot(
             "them; add --init-from RUN_DIR|MODEL_DIR or drop --freeze"
         )
     parse_freeze(freeze)
+    check_keep(keep)
     run = RunDir.create(out)
     ds = load_dataset(data_spec, load_options)
     if init_from is not None:  # before run.json: a refused checkpoint leaves no run behind
@@ -150,9 +161,41 @@ def tune_autopilot(
         maximize=True,
     )
 
+    def save(trained, *, test_metrics: dict[str, float] | None = None, temperature=1.0):
+        """The checkpoint and history of ``trained``, named as models/best."""
+        name = trained.candidate.name
+        manifest = Manifest(
+            name=name,
+            spec=trained.candidate.spec,
+            class_names=ds.class_names,
+            feature_names=ds.feature_names,
+            data=data_spec,  # predict and errors --saliency find the run's split by it
+            data_shape=tuple(ds.input_shape),
+            data_options=None if load_options is None else load_options.model_dump(mode="json"),
+            normalization=data.normalizer.state_dict(),
+            encoding=None if ds.encoding is None else ds.encoding.model_dump(mode="json"),
+            train_config=trained.candidate.config,
+            init_from=None if trained.candidate.init is None else trained.candidate.init.record,
+            metrics={
+                **{f"{k}_error": v for k, v in trained.errors.items()},
+                **{f"test_{k}": v for k, v in (test_metrics or {}).items()},
+            },
+            temperature=temperature,
+        )
+        save_checkpoint(run.model_dir(name), trained.model, manifest)
+        run.write_history(name, [r.model_dump(mode="json") for r in trained.history])
+        run.set_best(name)
+        if name not in incumbents:
+            incumbents.append(name)
+        run.prune_models(incumbents, keep=keep)
+
+    incumbents: list[str] = []  # the baseline and each kept variant, in order
+
     def on_trained(trained, step, problem) -> None:
         label = next((v.label for v in step.variants if v.name == trained.candidate.name), "")
         record_trial(study, trained, step=step.index, problem=problem, knob=step.knob, label=label)
+        if trained.candidate.name == step.kept:  # a new incumbent: on disk before it is used
+            save(trained)
 
     lease = join_study(  # the orthogonal loop cannot be shared: one worker holds the study
         study,
@@ -166,7 +209,13 @@ def tune_autopilot(
         why_not="the autopilot's orthogonal loop is sequential: each step decides from the last",
     )
     try:
-        result = run_autopilot(data, settings, on_step=on_step, on_trained=on_trained)
+        result = run_autopilot(
+            data, settings, on_step=on_step, on_trained=on_trained, on_epoch=on_epoch
+        )
+    except KeyboardInterrupt:  # before the baseline was trained, or between two steps
+        summary = {"stop_reason": "interrupted", "incumbents": incumbents}
+        run.write_run(record.model_copy(update={"summary": summary}))
+        raise
     finally:
         if lease is not None:
             lease.release()
@@ -178,28 +227,8 @@ def tune_autopilot(
         test_metrics = score_test(chosen.model, data)
     calibration = calibrate_trained(chosen, data, seed=settings.seed)
     latency = measure_latency(chosen.model, data.dev.x[0], device=str(data.dev.x.device))
-    manifest = Manifest(
-        name=name,
-        spec=chosen.candidate.spec,
-        class_names=ds.class_names,
-        feature_names=ds.feature_names,
-        data=data_spec,  # predict and errors --saliency find the run's split by it
-        data_shape=tuple(ds.input_shape),
-        data_options=None if load_options is None else load_options.model_dump(mode="json"),
-        normalization=data.normalizer.state_dict(),
-        encoding=None if ds.encoding is None else ds.encoding.model_dump(mode="json"),
-        train_config=chosen.candidate.config,
-        init_from=None if chosen.candidate.init is None else chosen.candidate.init.record,
-        metrics={
-            **{f"{k}_error": v for k, v in chosen.errors.items()},
-            **{f"test_{k}": v for k, v in test_metrics.items()},
-        },
-        temperature=calibration.temperature,
-    )
-    save_checkpoint(run.model_dir(name), chosen.model, manifest)
-    run.set_best(name)
+    save(chosen, test_metrics=test_metrics, temperature=calibration.temperature)
     run.write_calibration(calibration)
-    run.write_history(name, [r.model_dump(mode="json") for r in chosen.history])
     run.write_diagnosis(result.diagnosis)
     run.write_decisions(result.log)
     if result.learning_curve is not None:  # would more data help? (the report draws it)

@@ -51,7 +51,7 @@ from orthotune.analysis import (
 )
 from orthotune.autopilot._compare import PairedChange, adjust, describe, paired_change
 from orthotune.autopilot._decisions import DecisionLog, Step, StopReason, VariantScore
-from orthotune.autopilot._polish import Contender, polish
+from orthotune.autopilot._polish import INTERRUPTED, Contender, polish
 from orthotune.autopilot._refit import refit, refit_cost
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, variants
 from orthotune.autopilot._yardstick import yardstick
@@ -60,6 +60,7 @@ from orthotune.diagnose import Diagnosis, ErrorLevels, diagnose
 from orthotune.models import ModelSpec
 from orthotune.search import (
     Candidate,
+    EpochHook,
     Trained,
     baseline,
     error_levels,
@@ -305,8 +306,13 @@ def run_autopilot(
     *,
     on_step: Callable[[Step], None] | None = None,
     on_trained: Callable[[Trained, Step | None, str], None] | None = None,
+    on_epoch: EpochHook | None = None,
 ) -> AutopilotResult:
-    """Run the loop of the module docstring within ``settings.budget_s`` seconds."""
+    """Run the loop of the module docstring within ``settings.budget_s`` seconds.
+
+    ``on_epoch`` sees every epoch of every model (live progress: return None). Ctrl-C
+    (KeyboardInterrupt) while models train ends the loop with ``StopReason.INTERRUPTED`` and
+    the model kept so far, or is raised again while the baseline trains (nothing to keep)."""
     started = time.monotonic()
     deadline = started + settings.budget_s
     ds = data.dataset
@@ -316,17 +322,21 @@ def run_autopilot(
     held = data  # the hold-out split, even when the decisions cross-validate
     data, folds, config, log.validation = _validation(data, settings, config)
 
-    def train(cands: list[Candidate], until: float = deadline) -> list[Trained]:
-        out = train_candidates(
-            cands,
-            data,
-            executor=settings.executor,
-            device=settings.device,
-            precision=settings.precision,
-            deadline=until,
-            folds=folds,
-            fold_seed=settings.seed,
-        )
+    def train(cands: list[Candidate], until: float = deadline) -> list[Trained] | None:
+        try:
+            out = train_candidates(
+                cands,
+                data,
+                executor=settings.executor,
+                device=settings.device,
+                precision=settings.precision,
+                deadline=until,
+                folds=folds,
+                fold_seed=settings.seed,
+                on_epoch=on_epoch,
+            )
+        except KeyboardInterrupt:  # Ctrl-C: None, and the loop stops with what it kept
+            return None
         all_trained.extend(out)
         return out
 
@@ -335,7 +345,12 @@ def run_autopilot(
         log.yardstick = stick.model_dump(mode="json")
         logger.info("yardstick: %s dev error %.2f%%", stick.model, 100 * stick.dev_error)
     t0 = time.monotonic()
-    current = train([Candidate("baseline", spec, config, settings.seed)])[0]
+    first = train(
+        [Candidate("baseline", spec, config, settings.seed, label=f"{spec.kind} baseline")]
+    )
+    if first is None:  # interrupted before any model was trained: nothing to keep
+        raise KeyboardInterrupt
+    current = first[0]
     if current.failed:
         from orthotune._errors import InvalidInputError
 
@@ -430,8 +445,16 @@ def run_autopilot(
             # every other setting held: a kept reweighting stays with the later variants
             weights = current.candidate.weights if v.weights is None else v.weights
             init = _init_of(v, current)
-            cands.append(Candidate(f"v{counter}", v.spec, v.config, settings.seed, weights, init))
+            cands.append(
+                Candidate(f"v{counter}", v.spec, v.config, settings.seed, weights, init, v.label)
+            )
         results = train(cands)
+        if results is None:
+            stop = (
+                StopReason.INTERRUPTED,
+                f"interrupted by the user (Ctrl-C) in step {len(log.steps)}",
+            )
+            break
         scores: list[VariantScore] = []
         best: tuple[float, Trained, Diagnosis] | None = None
         changes = iter(
@@ -525,10 +548,17 @@ def run_autopilot(
         # the learning curve's share is kept aside; the rest of the budget is polished away
         refit_share = refit_cost(current, data) if settings.refit and folds is None else 0.0
         polish_deadline = deadline - _curve_cost(held, current, settings) - refit_share
+
+        def polish_train(cands: list[Candidate]) -> list[Trained]:
+            out = train(cands, polish_deadline)
+            if out is None:  # Ctrl-C: the polish keeps what it has
+                raise KeyboardInterrupt
+            return out
+
         current, log.polish = polish(
             current,
             contenders,
-            train=lambda cands: train(cands, polish_deadline),
+            train=polish_train,
             data=data,
             deadline=polish_deadline,
             started=started,
@@ -541,7 +571,12 @@ def run_autopilot(
             on_step=on_step,
             on_trained=on_trained,
         )
-    if settings.refit and folds is not None:
+        if log.polish == INTERRUPTED:
+            log.stop_reason = StopReason.INTERRUPTED
+            log.stop_message = f"interrupted by the user (Ctrl-C) in step {len(log.steps)}"
+    if log.stop_reason == StopReason.INTERRUPTED:
+        pass  # no refit: the user asked to stop
+    elif settings.refit and folds is not None:
         log.refit = "nothing to refit: under k-fold the chosen model learned from train + dev"
     elif settings.refit:
         refitted, log.refit = refit(

@@ -46,7 +46,7 @@ from orthotune.models import Ensemble, ModelSpec
 from orthotune.search import Candidate, Trained, score_parts
 from orthotune.train import TrainConfig
 
-__all__ = ["BATCH", "MAX_MEMBERS", "SEEDS", "Contender", "combine", "polish"]
+__all__ = ["BATCH", "INTERRUPTED", "MAX_MEMBERS", "SEEDS", "Contender", "combine", "polish"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ SEEDS = 2  # more seeds per re-measured configuration (3 with the first one)
 CONTENDERS = 3  # closest contenders re-measured
 BATCH = 8  # local-search trials trained at once
 MAX_MEMBERS = 8  # an ensemble's members at most (its latency is that of all of them)
+INTERRUPTED = "interrupted by the user (Ctrl-C): the model kept so far stays"
 
 
 @dataclass(frozen=True)
@@ -429,11 +430,14 @@ def polish(
         return current, "the goal is reached"
     if not phase.fits(1):
         return current, "the budget left cannot fit one more model"
-    current, runs = _remeasure(current, contenders, phase, seed)
-    if goal(current):
-        return current, "the goal is reached"
-    reserve = max(0, MAX_MEMBERS - len([r for r in runs if _ok(r)]))
-    current, runs = _local_search(current, runs, phase, seed, reserve, goal)
-    if goal(current):
-        return current, "the goal is reached"
-    return _ensemble(current, runs, phase, seed)
+    try:
+        current, runs = _remeasure(current, contenders, phase, seed)
+        if goal(current):
+            return current, "the goal is reached"
+        reserve = max(0, MAX_MEMBERS - len([r for r in runs if _ok(r)]))
+        current, runs = _local_search(current, runs, phase, seed, reserve, goal)
+        if goal(current):
+            return current, "the goal is reached"
+        return _ensemble(current, runs, phase, seed)
+    except KeyboardInterrupt:  # ``train`` raises it on Ctrl-C: what was kept stays
+        return current, INTERRUPTED

@@ -1,14 +1,15 @@
 """Options every command shares, and the one way results reach stdout.
 
 Every command takes ``--json`` (the typed result as JSON on stdout, nothing else there),
-``--seed`` and ``--debug``. Results are pydantic models; rendering them is the CLI's job.
+``--seed`` and ``--debug``; long ones ``--quiet`` (no live progress, ``_live``). Results are
+pydantic models; rendering them is the CLI's job.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -21,6 +22,19 @@ SeedOpt = Annotated[
 DebugFlag = Annotated[
     bool, typer.Option("--debug", help="Show the traceback when an internal error occurs.")
 ]
+QuietFlag = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No progress on stderr (errors and the result still show)."),
+]
+KeepOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--keep",
+        help="Keep at most N model checkpoints: the chosen one and the newest incumbents "
+        "(default: every incumbent).",
+        metavar="N",
+    ),
+]
 
 
 def emit(result: Any, *, as_json: bool, render: Callable[[Any], None]) -> None:
@@ -31,6 +45,7 @@ def emit(result: Any, *, as_json: bool, render: Callable[[Any], None]) -> None:
         render(result)
 
 
-def show_progress(as_json: bool) -> bool:
-    """Progress bars only on a terminal, never under --json."""
-    return not as_json and sys.stdout.isatty()
+def exit_interrupted(outcome: str) -> NoReturn:
+    """After Ctrl-C stopped a job that saved what it had: one line, exit code 130."""
+    print(f"orthotune: interrupted (Ctrl-C): {outcome}", file=sys.stderr)
+    raise typer.Exit(130)

@@ -20,8 +20,8 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     app = build_app()
-    try:
-        app(args=args, prog_name="orthotune", standalone_mode=False)
+    try:  # without standalone mode, click hands back typer.Exit's code (e.g. 130) instead
+        code = app(args=args, prog_name="orthotune", standalone_mode=False)
     except typer.Exit as stop:
         sys.exit(stop.exit_code)
     except typer.Abort:
@@ -54,4 +54,4 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

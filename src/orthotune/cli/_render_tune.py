@@ -12,7 +12,7 @@ def _pct(x: float | None) -> str:
 SHOWN = 3  # a polish step's variants shown besides the kept one (a local search has dozens)
 
 
-def _shown(step: Any) -> tuple[list, int]:
+def shown_variants(step: Any) -> tuple[list, int]:
     """The variants of ``step`` to show and how many are left out: every one of a loop step;
     of a polish step the kept one and the ``SHOWN`` best on dev."""
     ok = [v for v in step.variants if not v.failed]
@@ -21,21 +21,6 @@ def _shown(step: Any) -> tuple[list, int]:
     best = sorted(ok, key=lambda v: v.errors.get("dev", 1.0))[:SHOWN]
     shown = [v for v in step.variants if v.accepted or v in best]
     return shown, len(step.variants) - len(shown)
-
-
-def render_step(step: Any) -> None:
-    """One line per autopilot step, live on a terminal."""
-    from rich.console import Console
-
-    kept = f"[green]kept {step.kept}[/]" if step.kept else "[yellow]nothing kept[/]"
-    shown, more = _shown(step)
-    tried = ", ".join(f"{v.label}: dev {_pct(v.errors.get('dev'))}" for v in shown if not v.failed)
-    if more:
-        tried += f" (+{more} more)"
-    Console().print(
-        f"[bold]step {step.index}[/] {step.problem} → {step.knob} ({step.seconds:.0f} s): "
-        f"{tried} — {kept}"
-    )
 
 
 def render_diagnosis_table(diagnosis: Any, console: Any) -> None:
@@ -87,7 +72,7 @@ def render_autopilot(summary: Any) -> None:
             if step.problem == "baseline"
             else (f"{step.problem.replace('_', ' ')} → {step.knob.replace('_', ' ')}")
         )
-        shown, more = _shown(step)
+        shown, more = shown_variants(step)
         for i, v in enumerate(shown):
             change = (
                 ""
@@ -153,23 +138,6 @@ def _fmt_value(x: float | None, metric: str) -> str:
     if x is None:
         return "—"
     return _pct(x) if metric.endswith(("_accuracy", "_error")) else f"{x:.4g}"
-
-
-def render_trial(row: Any) -> None:
-    """One line per finished trial, live on a terminal (stderr: stdout is the result's)."""
-    from rich.console import Console
-
-    if row.state == "complete":
-        m = row.metrics
-        mark = "" if row.feasible else " [yellow](violates a constraint)[/]"
-        text = (
-            f"dev error {_pct(m.get('dev_error'))}, train error {_pct(m.get('train_error'))}{mark}"
-        )
-    elif row.state == "fail":
-        text = f"[red]failed[/]: {row.fail_reason}"
-    else:
-        text = row.state
-    Console(stderr=True).print(f"[bold]trial {row.number}[/] {text}")
 
 
 def render_search(summary: Any) -> None:

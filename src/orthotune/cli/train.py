@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from orthotune.cli._common import DebugFlag, JsonFlag, SeedOpt
+from orthotune.cli._common import DebugFlag, JsonFlag, QuietFlag, SeedOpt
 from orthotune.cli._data_options import (
     DataArg,
     DevSourceOpt,
@@ -214,6 +214,7 @@ def train(
     impute: ImputeOpt = "auto",
     split_ratios: SplitRatiosOpt = None,
     train_dev: TrainDevOpt = None,
+    quiet: QuietFlag = False,
     as_json: JsonFlag = False,
     seed: SeedOpt = 0,
     debug: DebugFlag = False,
@@ -226,16 +227,12 @@ def train(
     """
     from orthotune._errors import InvalidInputError
     from orthotune._rundir import RunDir, RunRecord
-    from orthotune.cli._common import emit, show_progress
+    from orthotune.cli._common import emit, exit_interrupted
     from orthotune.cli._data_options import load_options, split_policy
+    from orthotune.cli._live import Live, TrainProgress
     from orthotune.data import describe_filled, load_dataset, make_split
     from orthotune.search import check_ensemble_size, parse_duration, train_ensemble
-    from orthotune.train import (
-        ProgressCallback,
-        library_versions,
-        load_warm_start,
-        parse_freeze,
-    )
+    from orthotune.train import StopReason, library_versions, load_warm_start, parse_freeze
     from orthotune.train._precision import check_precision, resolve_precision
     from orthotune.train._run import (
         build_config,
@@ -362,32 +359,32 @@ def train(
         versions=library_versions(),
     )
     run.write_run(record)
-    if ensemble > 1:
-        trained = train_ensemble(
-            dataset,
-            split,
-            spec,
-            train_config,
-            size=ensemble,
-            seed=seed,
-            device=device,
-            time_budget_s=budget,
-            init=warm,
-            on_member=_member_line(ensemble) if show_progress(as_json) else None,
-        )
-    else:
-        progress = ProgressCallback(enabled=show_progress(as_json), console=_console())
-        trained = train_on_split(
-            dataset,
-            split,
-            spec,
-            train_config,
-            seed=seed,
-            device=device,
-            callbacks=[progress],
-            time_budget_s=budget,
-            init=warm,
-        )
+    with Live(model_name, unit="epoch", budget_s=budget, quiet=quiet) as live:
+        if ensemble > 1:
+            trained = train_ensemble(
+                dataset,
+                split,
+                spec,
+                train_config,
+                size=ensemble,
+                seed=seed,
+                device=device,
+                time_budget_s=budget,
+                init=warm,
+                on_member=_member_line(live, ensemble),
+            )
+        else:
+            trained = train_on_split(
+                dataset,
+                split,
+                spec,
+                train_config,
+                seed=seed,
+                device=device,
+                callbacks=[TrainProgress(live)],
+                time_budget_s=budget,
+                init=warm,
+            )
     calibration = _calibrate(trained, seed=seed)
     summary = save_trained(
         run,
@@ -428,17 +425,23 @@ def train(
         update={"report": str(render_report(run.path)), "filled": record.filled}
     )
     emit(summary, as_json=as_json, render=render)
+    if summary.stop_reason == StopReason.INTERRUPTED:
+        exit_interrupted(
+            f"the model trained so far ({summary.epochs_run} epochs) is saved in "
+            f"{summary.model_dir}; train does not resume: run it again with a new --out, or "
+            f"continue from it with --init-from {summary.run_dir}"
+        )
 
 
-def _member_line(size: int) -> Any:
-    """On a terminal: one line per ensemble member as it finishes."""
+def _member_line(live: Any, size: int) -> Any:
+    """One progress line per ensemble member as it finishes."""
 
     def line(k: int, trained: Any) -> None:
         from orthotune.cli._render import pct
 
         dev = trained.error("dev")
         what = trained.failed or f"dev error {pct(dev)}; {trained.stop_message}"
-        _console().print(f"member {k + 1} of {size}: {what}")
+        live.line(f"member {k + 1} of {size}: {what}")
 
     return line
 
@@ -486,12 +489,6 @@ def _diagnosis(summary: Any) -> Any:
             test=level("test"),
         )
     )
-
-
-def _console() -> Any:
-    from orthotune.cli._render import console
-
-    return console()
 
 
 def render(summary: Any) -> None:

@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from orthotune.cli._common import DebugFlag, JsonFlag, SeedOpt, emit, show_progress
+from orthotune.cli._common import (
+    DebugFlag,
+    JsonFlag,
+    KeepOpt,
+    QuietFlag,
+    SeedOpt,
+    emit,
+    exit_interrupted,
+)
 from orthotune.cli._data_options import (
     DevSourceOpt,
     DropOpt,
@@ -109,13 +117,19 @@ def tune(
             "(the test set then judges that model).",
         ),
     ] = False,
+    keep: KeepOpt = None,
+    quiet: QuietFlag = False,
     as_json: JsonFlag = False,
     seed: SeedOpt = 0,
     debug: DebugFlag = False,
 ) -> None:
-    """Tune a classifier within a budget (default: the orthogonal autopilot)."""
+    """Tune a classifier within a budget (default: the orthogonal autopilot).
+
+    Progress goes to stderr (a live display on a terminal, else one line per finished step or
+    trial; --quiet: none). Ctrl-C saves the best model so far and exits with 130."""
     from orthotune._errors import InvalidInputError
     from orthotune._rates import parse_rate
+    from orthotune.cli._live import Live
     from orthotune.search._budget import parse_duration
     from orthotune.train._precision import check_precision
 
@@ -161,32 +175,45 @@ def tune(
             f"{strategy}: use --strategy autopilot (the default), or drop --refit"
         )
     if strategy != "autopilot":
-        from orthotune.cli._render_tune import render_search, render_trial
+        from orthotune.cli._render_tune import render_search
         from orthotune.search._job import tune_search
 
-        summary = tune_search(
-            data,
-            load_options=options,
-            split_policy=policy,
-            out=out,
-            strategy=strategy,
-            executor=executor,
-            budget_s=seconds,
-            trials=trials,
-            metric=metric,
-            constraints=list(constraint or ()),
-            goal=goal_value,
-            human_error=human,
-            bayes_error=bayes,
-            study_name=study,
-            storage=storage,
-            seed=seed,
-            device=device,
-            progress=render_trial if show_progress(as_json) else None,
-            space=space,
-            **asked,
-        )
+        with Live(strategy, unit="trial", budget_s=seconds, quiet=quiet) as live:
+            summary = tune_search(
+                data,
+                load_options=options,
+                split_policy=policy,
+                out=out,
+                strategy=strategy,
+                executor=executor,
+                budget_s=seconds,
+                trials=trials,
+                metric=metric,
+                constraints=list(constraint or ()),
+                goal=goal_value,
+                human_error=human,
+                bayes_error=bayes,
+                study_name=study,
+                storage=storage,
+                seed=seed,
+                device=device,
+                progress=None if live.mode == "off" else live.trial,
+                on_epoch=live.epoch,
+                keep=keep,
+                space=space,
+                **asked,
+            )
         emit(summary, as_json=as_json, render=render_search)
+        if summary.stop_reason == "interrupted":
+            saved = (
+                f"the best model so far is saved in {summary.chosen_model_dir}"
+                if summary.chosen_model_dir
+                else "no trial had finished"
+            )
+            exit_interrupted(
+                f"{saved}; resume with the same command and --study {summary.study_name} "
+                f"--out {summary.run_dir}"
+            )
         return
     if constraint or metric != "dev_accuracy" or trials is not None or space is not None:
         raise InvalidInputError(
@@ -194,7 +221,7 @@ def tune(
             "autopilot lowers the dev error: drop them or pick e.g. --strategy tpe"
         )
     from orthotune.autopilot import AutopilotSettings, tune_autopilot
-    from orthotune.cli._render_tune import render_autopilot, render_step
+    from orthotune.cli._render_tune import render_autopilot
 
     settings = AutopilotSettings(
         budget_s=seconds,
@@ -208,17 +235,24 @@ def tune(
         refit=refit,
         **asked,
     )
-    live = show_progress(as_json)
-    summary = tune_autopilot(
-        data,
-        load_options=options,
-        split_policy=policy,
-        out=out,
-        settings=settings,
-        study_name=study,
-        storage=storage,
-        on_step=render_step if live else None,
-        init_from=init_from,
-        freeze=freeze,
-    )
+    with Live("autopilot", unit="step", budget_s=seconds, quiet=quiet) as live:
+        summary = tune_autopilot(
+            data,
+            load_options=options,
+            split_policy=policy,
+            out=out,
+            settings=settings,
+            study_name=study,
+            storage=storage,
+            on_step=live.step,
+            on_epoch=live.epoch,
+            keep=keep,
+            init_from=init_from,
+            freeze=freeze,
+        )
     emit(summary, as_json=as_json, render=render_autopilot)
+    if summary.decisions.stop_reason == "interrupted":
+        exit_interrupted(
+            f"the model kept so far is saved in {summary.chosen_model_dir}; the autopilot does "
+            f"not resume a run: run it again with a new --out ({summary.run_dir} is kept)"
+        )

@@ -43,6 +43,7 @@ from orthotune.search._candidate import (
 )
 from orthotune.search._ensemble import check_ensemble_size, train_ensemble
 from orthotune.search._executor import (
+    EpochHook,
     calibrate_trained,
     error_levels,
     test_metrics,
@@ -105,6 +106,7 @@ __all__ = [
     "Candidate",
     "CategoricalParam",
     "Constraint",
+    "EpochHook",
     "Evolution",
     "FloatParam",
     "GridZoom",

@@ -171,6 +171,8 @@ def _train_one(
         return Trained(
             cand, None, failed=f"{type(err).__name__}: {err}", seconds=time.perf_counter() - started
         )
+    if result.stop_reason == StopReason.INTERRUPTED:  # Ctrl-C stops the job, not one model
+        raise KeyboardInterrupt
     if result.stop_reason == StopReason.NON_FINITE:
         return Trained(
             cand,
@@ -365,7 +367,8 @@ def train_candidates(
     folds.
 
     ``on_epoch(candidate, epoch, dev_error)`` runs after each epoch (report intermediate values
-    there); returning True prunes that candidate. ``on_trained`` runs as each one finishes.
+    there); returning True prunes that candidate (not under ``folds``, where it only reports
+    progress, with no dev error). ``on_trained`` runs as each one finishes.
     ``exploit`` (PBT) acts within each population only; the sequential executor refuses it.
     """
     from orthotune.train._trainer import resolve_device
@@ -393,6 +396,7 @@ def train_candidates(
             device=dev,
             deadline=deadline,
             on_trained=on_trained,
+            on_epoch=on_epoch,
             seed=fold_seed,
         )
     if executor == "population" and len(candidates) > 1:

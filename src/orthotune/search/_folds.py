@@ -45,11 +45,13 @@ def train_folds(
     device: torch.device,
     deadline: float | None,
     on_trained: Callable | None = None,
+    on_epoch: Callable | None = None,
     seed: int = 0,
 ) -> list:
     """Cross-validate every candidate on ``data.train`` (see the module doc); results in input
     order. ``vectorize``: train each group of one shape as one population (else one model at a
-    time through the ``Trainer``)."""
+    time through the ``Trainer``). ``on_epoch(candidate, epoch, None)`` reports each epoch of
+    a population (live progress; it prunes nothing)."""
     from orthotune.data import stratified_folds
     from orthotune.search._trained import candidate_groups, not_started, out_of_time
 
@@ -75,7 +77,9 @@ def train_folds(
         if out_of_time(deadline):
             trained = [not_started(c) for c in members]
         elif vectorize and group.vectorized:
-            trained = _population(members, data, rows, fold_of, device=device, deadline=deadline)
+            trained = _population(
+                members, data, rows, fold_of, device=device, deadline=deadline, on_epoch=on_epoch
+            )
         else:
             trained = [
                 not_started(c)
@@ -90,7 +94,7 @@ def train_folds(
     return [results[i] for i in range(len(candidates))]
 
 
-def _population(cands, data, rows, fold_of, *, device, deadline) -> list:
+def _population(cands, data, rows, fold_of, *, device, deadline, on_epoch=None) -> list:
     from orthotune._faults import fault_point
     from orthotune.population import MemberStatus, Population, PopulationCallback, fit_population
     from orthotune.search._trained import Trained, group_failed
@@ -98,6 +102,8 @@ def _population(cands, data, rows, fold_of, *, device, deadline) -> list:
     class _Faults(PopulationCallback):
         def on_epoch_end(self, population, epoch, metrics):
             fault_point("during_trial")
+            for cand in cands if on_epoch is not None else ():
+                on_epoch(cand, epoch, None)
 
     started = time.perf_counter()
     per = len(rows)  # members per candidate: the full model, then one per fold
@@ -177,6 +183,8 @@ def _sequential(cand, data, rows, fold_of, *, device, deadline):
         except Exception as err:  # one candidate's failure never stops the others
             why = f"{type(err).__name__}: {err}"
             return Trained(cand, None, failed=why, seconds=time.perf_counter() - started)
+        if res.stop_reason == StopReason.INTERRUPTED:  # Ctrl-C stops the job
+            raise KeyboardInterrupt
         if res.stop_reason == StopReason.NON_FINITE:
             return Trained(
                 cand, None, failed=res.stop_message, seconds=time.perf_counter() - started

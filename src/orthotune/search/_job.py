@@ -17,10 +17,15 @@ writes ``--out/workers/<host>-<pid>/``, keeps the checkpoint of every COMPLETE t
 folder), and renders no report of its own (``orthotune report --study`` builds the study's).
 A worker joins only with the study's data, split and space (``join_study``).
 
-Only the incumbent (the best feasible trial so far) keeps a checkpoint, ``models/trial-N``: it is
-saved before its trial is told COMPLETE, so a told incumbent always has one; at the end the
-chosen trial's checkpoint (re-trained from its parameters and seed if it is missing) becomes
-``models/best`` and every other model folder is removed.
+Only incumbents (each trial that was the best feasible one when it finished) keep a
+checkpoint, ``models/trial-N``: it is saved before its trial is told COMPLETE, so a told
+incumbent always has one; at the end the chosen trial's checkpoint (re-trained from its
+parameters and seed if it is missing) becomes ``models/best``. ``keep`` bounds them
+(``RunDir.prune_models``): the chosen one and the newest ``keep − 1`` incumbents.
+
+Ctrl-C fails the trials in flight ("interrupted by the user"), and the job finishes as usual
+with the best trial so far (``StopReason.INTERRUPTED``); the same command with ``--study``
+resumes.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-import shutil
 import time
 import warnings
 import zlib
@@ -47,7 +51,7 @@ if TYPE_CHECKING:
     import optuna
 
     from orthotune.data._prepare import PreparedData
-    from orthotune.search._executor import Trained
+    from orthotune.search._executor import EpochHook, Trained
 
 __all__ = ["MAX_SAME_FAILURES", "SearchSummary", "accepted_metrics", "tune_search"]
 
@@ -228,14 +232,17 @@ def tune_search(
     progress: bool | Callable[[TrialRow], None] | None = None,
     space: Any = None,
     write_report: bool = True,
+    on_epoch: EpochHook | None = None,
+    keep: int | None = None,
 ) -> SearchSummary:
     """Search ``space`` (default: ``default_space`` for the data's shape) with ``strategy`` and
-    leave everything in the run folder ``out``; see the module doc for resume."""
+    leave everything in the run folder ``out``; see the module doc for resume and ``keep``.
+    ``progress`` sees each finished trial's row, ``on_epoch`` every epoch (live progress)."""
     from datetime import UTC, datetime
 
     import optuna
 
-    from orthotune._rundir import RunRecord
+    from orthotune._rundir import RunRecord, check_keep
     from orthotune.data import describe_filled, load_dataset, make_split
     from orthotune.data._prepare import prepare
     from orthotune.search._best import best_trial, leaderboard
@@ -275,6 +282,7 @@ def tune_search(
             "members trained together; fix: use --executor population"
         )
     budget = Budget(seconds=budget_s, trials=trials, goal=goal)
+    check_keep(keep)
     if isinstance(space, str | Path):
         space = load_space(str(space))
     elif isinstance(space, SearchSpace):
@@ -430,6 +438,9 @@ def tune_search(
                 if shared or best is None or sign * value > sign * float(best.value):
                     path = _save_incumbent(run, trial.number, trained, data)
                     trial.set_user_attr(CHECKPOINT_ATTR, str(path))
+                    study.tell(trial, value)
+                    _prune(run, study, keep=keep, maximize=maximize)
+                    return
             study.tell(trial, value)
             return
         why = reason or (trained.failed if trained is not None else None) or "unknown failure"
@@ -448,55 +459,61 @@ def tune_search(
             on_row(row)
 
     with Heartbeat(store) as heartbeat:
-        while True:
-            best = current_best()
-            stop = budget.stop(
-                finished=finished_count(), best=None if best is None else float(best.value)
-            )
-            if stop is not None:
-                break
-            if state["same"] >= MAX_SAME_FAILURES:
-                stop = Stop(
-                    StopReason.FAILURES,
-                    f"{state['same']} trials in a row failed the same way: {state['kind']}",
+        try:
+            while True:
+                best = current_best()
+                stop = budget.stop(
+                    finished=finished_count(), best=None if best is None else float(best.value)
                 )
-                break
-            stale += fail_stale_trials(study)  # whichever worker sees a stale trial first
-            left = budget.trials_left(finished_count())
-            n = batch if left is None else max(1, min(batch, left))
-            asked = strat.ask(study, space, n)
-            if not asked:
-                stop = Stop(StopReason.EXHAUSTED, f"the {strategy} strategy has nothing left")
-                break
-            heartbeat.track(asked)
-            try:
-                _run_batch(
-                    asked,
-                    study=study,
-                    space=space,
-                    data=data,
-                    executor=executor,
-                    device=device,
-                    precision=precision,
-                    seed=seed,
-                    deadline=None
-                    if budget_s is None
-                    else time.monotonic() + max(budget.remaining(), 1e-3),
-                    maximize=maximize,
-                    exploit=strat.exploit_hook(space) if hasattr(strat, "exploit_hook") else None,
-                    tell=tell,
-                    on_told=report_row,
-                )
-            except KeyboardInterrupt:
-                for trial in asked:
-                    try:
-                        tell(trial, None, "interrupted by the user")
-                    except Exception:  # already told
-                        continue
-                stop = Stop(StopReason.INTERRUPTED, "interrupted by the user (Ctrl-C)")
-                break
-            finally:
-                heartbeat.untrack(asked)
+                if stop is not None:
+                    break
+                if state["same"] >= MAX_SAME_FAILURES:
+                    stop = Stop(
+                        StopReason.FAILURES,
+                        f"{state['same']} trials in a row failed the same way: {state['kind']}",
+                    )
+                    break
+                stale += fail_stale_trials(study)  # whichever worker sees a stale trial first
+                left = budget.trials_left(finished_count())
+                n = batch if left is None else max(1, min(batch, left))
+                asked = strat.ask(study, space, n)
+                if not asked:
+                    stop = Stop(StopReason.EXHAUSTED, f"the {strategy} strategy has nothing left")
+                    break
+                heartbeat.track(asked)
+                try:
+                    _run_batch(
+                        asked,
+                        study=study,
+                        space=space,
+                        data=data,
+                        executor=executor,
+                        device=device,
+                        precision=precision,
+                        seed=seed,
+                        deadline=None
+                        if budget_s is None
+                        else time.monotonic() + max(budget.remaining(), 1e-3),
+                        maximize=maximize,
+                        exploit=strat.exploit_hook(space)
+                        if hasattr(strat, "exploit_hook")
+                        else None,
+                        tell=tell,
+                        on_told=report_row,
+                        on_progress=on_epoch,
+                    )
+                except KeyboardInterrupt:
+                    for trial in asked:
+                        try:
+                            tell(trial, None, "interrupted by the user")
+                        except Exception:  # already told
+                            continue
+                    stop = Stop(StopReason.INTERRUPTED, "interrupted by the user (Ctrl-C)")
+                    break
+                finally:
+                    heartbeat.untrack(asked)
+        except KeyboardInterrupt:  # between batches: asking, the budget's checks
+            stop = Stop(StopReason.INTERRUPTED, "interrupted by the user (Ctrl-C)")
     # as it stops: no trial of its own left RUNNING, and one more sweep for dead workers' trials
     fail_own_orphans(study)
     stale += fail_stale_trials(study)
@@ -528,7 +545,7 @@ def tune_search(
         _finish_best(summary, run, best, data, ds, space, human, bayes, device, precision, seed)
     else:
         summary.notes.append(board.note or "no trial is eligible as best")
-        _remove_models(run, keep=None)
+    _prune(run, study, keep=keep, maximize=maximize)
     summary.seconds = time.monotonic() - started
     record = record.model_copy(
         update={
@@ -563,6 +580,7 @@ def _run_batch(
     tell: Callable,
     on_told: Callable[[int], None],
     exploit: Any = None,
+    on_progress: EpochHook | None = None,
 ) -> None:
     """Turn asked trials into candidates, train them, report per-epoch values, tell results."""
     from orthotune.search._executor import Candidate, train_candidates
@@ -592,6 +610,8 @@ def _run_batch(
         return
 
     def on_epoch(cand: Candidate, epoch: int, dev_error: float | None) -> bool:
+        if on_progress is not None:
+            on_progress(cand, epoch, dev_error)
         if dev_error is None or not math.isfinite(dev_error):
             return False
         trial = by_name[cand.name]
@@ -650,31 +670,31 @@ def _manifest(trained: Trained, data: PreparedData, metrics: dict[str, float]) -
 
 
 def _save_incumbent(run: Any, number: int, trained: Trained, data: PreparedData) -> Path:
-    """Checkpoint + history of a new incumbent; the previous incumbents' folders go."""
+    """Checkpoint + history of a new incumbent."""
     from orthotune.train._checkpoint import save_checkpoint
 
     name = f"trial-{number}"
     metrics = {f"{k.replace('-', '_')}_error": v for k, v in trained.errors.items()}
     save_checkpoint(run.model_dir(name), trained.model, _manifest(trained, data, metrics))
     run.write_history(name, [_dump(r) for r in trained.history])
-    _remove_models(run, keep=name)
     return run.model_dir(name)
 
 
-def _remove_models(run: Any, *, keep: str | None) -> None:
-    """Remove every model folder and history file but ``keep``'s (only the best is kept); a
-    worker of a shared study (``workers/<host>-<pid>``) keeps them all."""
+def _prune(run: Any, study: optuna.Study, *, keep: int | None, maximize: bool) -> None:
+    """Bound the checkpoints (``RunDir.prune_models``): the chosen model and the incumbents,
+    oldest first — each beat the one before, so the worst first. A worker of a shared study
+    (``workers/<host>-<pid>``) keeps them all."""
+    from optuna.trial import TrialState
+
     if run.path.parent.name == WORKERS_DIR:
         return
-    if run.models_dir.is_dir():
-        for p in run.models_dir.iterdir():
-            if p.is_dir() and p.name != keep:
-                shutil.rmtree(p, ignore_errors=True)
-    history = run.path / "history"
-    if history.is_dir():
-        for p in history.glob("*.json"):
-            if p.stem != keep:
-                p.unlink(missing_ok=True)
+    saved = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if t.user_attrs.get(CHECKPOINT_ATTR) and t.value is not None
+    ]
+    saved.sort(key=lambda t: (float(t.value) if maximize else -float(t.value), -t.number))
+    run.prune_models([f"trial-{t.number}" for t in saved], keep=keep)
 
 
 def _finish_best(
@@ -760,7 +780,6 @@ def _finish_best(
     if chosen.history:
         run.write_history(name, [_dump(r) for r in chosen.history])
     run.set_best(name)
-    _remove_models(run, keep=name)
     diagnosis = diagnose(
         error_levels(chosen, data, human_error=human, bayes_error=bayes, test_error=test_error)
     )

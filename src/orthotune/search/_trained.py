@@ -39,7 +39,8 @@ logger = logging.getLogger(__name__)
 class Candidate:
     """A model to train: its architecture, its training and its seed; ``weights``: example
     weights of ``data.train`` to train with instead of the data's own (the reweighting knob);
-    ``init``: the weights it starts from (transfer learning; ``spec`` is then ``init.spec``)."""
+    ``init``: the weights it starts from (transfer learning; ``spec`` is then ``init.spec``);
+    ``label``: what a person calls it in live progress (an autopilot variant's label)."""
 
     name: str
     spec: ModelSpec
@@ -47,6 +48,7 @@ class Candidate:
     seed: int = 0
     weights: torch.Tensor | None = field(default=None, compare=False, repr=False)
     init: WarmStart | None = None
+    label: str = field(default="", compare=False)
 
 
 @dataclass

@@ -1,0 +1,35 @@
+"""Ctrl-C: a real ``orthotune tune`` process gets SIGINT while the autopilot trains; it saves
+the model kept so far, leaves a valid run folder and exits 130 with one line (a search
+interrupted and resumed: ``test_tune_search.py``)."""
+
+import json
+import re
+
+import pytest
+
+CLOCK = r"^\[\d+:\d\d / \d+:\d\d\] "
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_the_autopilot_saves_the_kept_model(interrupt_cli, tmp_path):
+    out = tmp_path / "run"
+    cmd = ["tune", "builtin:synthetic?n=600&classes=3&features=6&noise=0.05&seed=7",
+           "--budget", "10m", "--out", str(out), "--json"]  # fmt: skip
+    code, stdout, err = interrupt_cli(
+        *cmd, pattern=CLOCK + r"step 0 baseline", env={"OMP_NUM_THREADS": "1"}
+    )
+    assert code == 130, err[-5:]
+    assert re.match(
+        rf"orthotune: interrupted \(Ctrl-C\): the model kept so far is saved in {out}/models/"
+        r"baseline; the autopilot does not resume a run: run it again with a new --out",
+        err[-1],
+    )
+    summary = json.loads(stdout)  # stdout: the result alone
+    log = summary["decisions"]
+    assert log["stop_reason"] == "interrupted" and "Ctrl-C" in log["stop_message"]
+    assert summary["chosen"] == "baseline" and [s["index"] for s in log["steps"]] == [0]
+    assert (out / "models" / "best").read_text().strip() == "baseline"
+    assert json.loads((out / "run.json").read_text())["finished"]
+    assert json.loads((out / "decisions.json").read_text())["stop_reason"] == "interrupted"
+    assert (out / "report.html").is_file() and summary["test_metrics"]["accuracy"] > 0.5
+    # (test_tune.py: the same --out is then refused in one line, nothing overwritten)

@@ -1,0 +1,78 @@
+"""The live progress (``cli/_live.py``) fed the objects the jobs hand it: one plain line per
+finished step or trial when stderr is no terminal, the in-flight summary, nothing with --quiet."""
+
+import re
+
+from orthotune.autopilot import Step, VariantScore
+from orthotune.cli._live import Live
+from orthotune.models import ModelSpec
+from orthotune.search import TrialRow
+from orthotune.search._trained import Candidate
+from orthotune.train import TrainConfig
+
+SPEC = ModelSpec(input_shape=(4,), num_classes=2, hidden=(6,))
+
+
+def _feed_autopilot(live: Live) -> list[str]:
+    """A baseline step and a step that keeps nothing; the in-flight summaries in between."""
+    infos = []
+    with live:
+        live.epoch(
+            Candidate("baseline", SPEC, TrainConfig(epochs=30), label="mlp baseline"), 4, 0.3
+        )
+        infos.append(live._info())
+        base = VariantScore(name="baseline", label="mlp baseline", errors={"dev": 0.2})
+        live.step(Step(index=0, problem="baseline", knob="baseline", kept="baseline",
+                       variants=[base]))  # fmt: skip
+        for name, label in (("v1", "L2 λ=90"), ("v2", "dropout 0.2")):
+            live.epoch(Candidate(name, SPEC, TrainConfig(epochs=10), label=label), 2, 0.25)
+        infos.append(live._info())
+        tried = [VariantScore(name="v1", label="L2 λ=90", errors={"dev": 0.25}),
+                 VariantScore(name="v2", label="dropout 0.2", failed="NaN loss")]  # fmt: skip
+        live.step(Step(index=1, problem="variance", knob="regularization", variants=tried))
+    return infos
+
+
+def test_one_plain_line_per_finished_step_with_the_clock_and_the_kept_dev_error(capsys):
+    live = Live("autopilot", unit="step", budget_s=300)
+    assert live.mode == "plain"  # pytest's stderr is no terminal
+    infos = _feed_autopilot(live)
+    assert infos == [
+        "step 0: mlp baseline · epoch 5/30",
+        "step 1: L2 λ=90, dropout 0.2 · epoch 3/10 · kept model's dev error 20.00 % (mlp baseline)",
+    ]
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2
+    assert re.fullmatch(
+        r"\[0:0\d / 5:00\] step 0 baseline \(0 s\): mlp baseline: dev 20\.00 % — kept mlp "
+        r"baseline · kept model's dev error 20\.00 % \(mlp baseline\)",
+        lines[0],
+    )
+    assert re.fullmatch(
+        r"\[0:0\d / 5:00\] step 1 variance → regularization \(0 s\): L2 λ=90: dev 25\.00 % — "
+        r"nothing kept · kept model's dev error 20\.00 % \(mlp baseline\)",
+        lines[1],
+    )
+
+
+def test_quiet_writes_nothing_and_trials_track_the_best_feasible_dev_error(capsys):
+    _feed_autopilot(Live("autopilot", unit="step", budget_s=300, quiet=True))
+    assert capsys.readouterr().err == ""
+    live = Live("tpe", unit="trial", budget_s=None)
+    with live:
+        for row in (
+            TrialRow(number=0, state="complete", feasible=True, metrics={"dev_error": 0.3}),
+            TrialRow(number=1, state="complete", feasible=False, metrics={"dev_error": 0.1}),
+            TrialRow(number=2, state="pruned", metrics={"dev_error": 0.5}),
+            TrialRow(number=3, state="fail", fail_reason="NaN loss"),
+        ):
+            live.trial(row)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("] ", 1)[1] for line in lines] == [
+        "trial 0 dev error 30.00 %, train error — · best dev error 30.00 % (trial 0)",
+        "trial 1 dev error 10.00 %, train error — (violates a constraint) · best dev error "
+        "30.00 % (trial 0)",
+        "trial 2 pruned at dev error 50.00 % · best dev error 30.00 % (trial 0)",
+        "trial 3 failed: NaN loss · best dev error 30.00 % (trial 0)",
+    ]
+    assert all(re.match(r"\[0:0\d\] ", line) for line in lines)  # no budget: the clock alone
