@@ -14,13 +14,18 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from orthotune._result import Result
 from orthotune.autopilot._decisions import DecisionLog, Step
 from orthotune.autopilot._loop import AutopilotSettings, run_autopilot
 from orthotune.autopilot._study import record_trial
 from orthotune.diagnose import Diagnosis
+
+if TYPE_CHECKING:
+    from orthotune.data import Dataset
 
 __all__ = ["TuneSummary", "tune_autopilot"]
 
@@ -29,7 +34,7 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 
 
-class TuneSummary(BaseModel):
+class TuneSummary(Result):
     """What ``orthotune tune`` hands back (``--json`` prints it)."""
 
     schema_version: int = SCHEMA_VERSION
@@ -53,7 +58,7 @@ class TuneSummary(BaseModel):
 
 
 def tune_autopilot(
-    data_spec: str,
+    data_spec: str | Dataset,
     *,
     load_options=None,
     split_policy=None,
@@ -66,7 +71,8 @@ def tune_autopilot(
     init_from: str | Path | None = None,
     freeze: str | int | None = None,
 ) -> TuneSummary:
-    """Run the autopilot on ``data_spec`` and leave everything in the run folder ``out``.
+    """Run the autopilot on ``data_spec`` (DATA, or a ``Dataset`` in memory: its ``name``
+    stands for DATA) and leave everything in the run folder ``out``.
 
     ``init_from`` (a run or model folder) gives the ``transfer_learning`` knob its checkpoint,
     ``freeze`` the layers it keeps (``orthotune.train.load_warm_start``)."""
@@ -76,7 +82,7 @@ def tune_autopilot(
     import optuna
 
     from orthotune._rundir import RunDir, RunRecord
-    from orthotune.data import describe_filled, load_dataset, make_split
+    from orthotune.data import Dataset, describe_filled, load_dataset, make_split
     from orthotune.data._prepare import prepare
     from orthotune.search import calibrate_trained, join_study, study_fingerprint
     from orthotune.search._executor import test_metrics as score_test
@@ -97,7 +103,10 @@ def tune_autopilot(
         )
     parse_freeze(freeze)
     run = RunDir.create(out)
-    ds = load_dataset(data_spec, load_options)
+    if isinstance(data_spec, Dataset):
+        ds, data_spec = data_spec, data_spec.name
+    else:
+        ds = load_dataset(data_spec, load_options)
     if init_from is not None:  # before run.json: a refused checkpoint leaves no run behind
         warm = load_warm_start(
             init_from, data_shape=tuple(ds.input_shape), class_names=ds.class_names, freeze=freeze

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from orthotune._api import STRATEGIES
 from orthotune.cli._common import DebugFlag, JsonFlag, SeedOpt, emit, show_progress
 from orthotune.cli._data_options import (
     DevSourceOpt,
@@ -23,11 +24,7 @@ from orthotune.cli._data_options import (
     TargetOpt,
     TrainDevOpt,
     WeightOpt,
-    load_options,
-    split_policy,
 )
-
-STRATEGIES = ("autopilot", "grid", "random", "tpe", "evolution", "hyperband", "pbt")
 
 
 def tune(
@@ -39,8 +36,20 @@ def tune(
     executor: Annotated[
         str, typer.Option(help="population (many models at once) or sequential (one by one).")
     ] = "population",
-    budget: Annotated[str, typer.Option(help="Wall-clock budget, e.g. 90s, 5m, 2h.")] = "5m",
-    trials: Annotated[int | None, typer.Option(help="Stop after this many trials.")] = None,
+    budget: Annotated[
+        str | None,
+        typer.Option(
+            help="Wall-clock budget, e.g. 90s, 5m, 2h (default 5m; none when only --trials "
+            "is given)."
+        ),
+    ] = None,
+    trials: Annotated[
+        int | None,
+        typer.Option(
+            help="A count budget: models the autopilot trains, trials a search runs; alone it "
+            "sets no time limit, so a seeded run is reproducible."
+        ),
+    ] = None,
     metric: Annotated[str, typer.Option(help="The optimizing metric.")] = "dev_accuracy",
     constraint: Annotated[
         list[str] | None, typer.Option(help="Satisficing constraint, e.g. 'latency_ms<100'.")
@@ -106,105 +115,51 @@ def tune(
     debug: DebugFlag = False,
 ) -> None:
     """Tune a classifier within a budget (default: the orthogonal autopilot)."""
-    from orthotune._errors import InvalidInputError
-    from orthotune._rates import parse_rate
-    from orthotune.search._budget import parse_duration
-    from orthotune.train._precision import check_precision
+    from orthotune._api import tune as run_tune
+    from orthotune.cli._render_tune import (
+        render_autopilot,
+        render_search,
+        render_step,
+        render_trial,
+    )
 
-    if strategy not in STRATEGIES:
-        raise InvalidInputError(
-            f"--strategy {strategy!r} is unknown; accepted: {', '.join(STRATEGIES)}"
-        )
-    if executor not in ("population", "sequential"):
-        raise InvalidInputError(
-            f"--executor {executor!r} is unknown; accepted: population, sequential"
-        )
-    if precision is not None:
-        check_precision(precision)
-    asked = {} if precision is None else {"precision": precision}  # else the mode's default
-    seconds = parse_duration(budget)
-    options = load_options(
+    live = show_progress(as_json)
+    summary = run_tune(
+        data,
+        strategy=strategy,
+        budget=budget,
+        trials=trials,
+        out=out,
+        seed=seed,
+        executor=executor,
+        metric=metric,
+        constraints=list(constraint or ()),
+        goal=goal,
+        human_error=human_error,
+        bayes_error=bayes_error,
+        tolerance=tolerance,
+        study=study,
+        storage=storage,
+        space=space,
+        device=device,
+        precision=precision,
+        init_from=init_from,
+        freeze=freeze,
         target=target,
         weight=weight,
         source=source,
         id=id,
-        drop=drop,
+        drop=list(drop or ()),
         split_col=split_col,
         dev_source=dev_source,
         impute=impute,
-    )
-    policy = split_policy(ratios=split_ratios, train_dev=train_dev, dev_source=dev_source)
-    if out is None:
-        import time
-
-        out = f"runs/tune-{time.strftime('%Y%m%d-%H%M%S')}"
-    human = None if human_error is None else parse_rate(human_error, name="--human-error")
-    bayes = None if bayes_error is None else parse_rate(bayes_error, name="--bayes-error")
-    goal_value = None if goal is None else parse_rate(goal, name="--goal")
-    if strategy != "autopilot" and (init_from is not None or freeze is not None):
-        raise InvalidInputError(
-            f"--init-from and --freeze turn the autopilot's transfer-learning knob, but "
-            f"--strategy is {strategy}: use --strategy autopilot (the default), or train one "
-            "model with orthotune train --init-from"
-        )
-    if strategy != "autopilot":
-        from orthotune.cli._render_tune import render_search, render_trial
-        from orthotune.search._job import tune_search
-
-        summary = tune_search(
-            data,
-            load_options=options,
-            split_policy=policy,
-            out=out,
-            strategy=strategy,
-            executor=executor,
-            budget_s=seconds,
-            trials=trials,
-            metric=metric,
-            constraints=list(constraint or ()),
-            goal=goal_value,
-            human_error=human,
-            bayes_error=bayes,
-            study_name=study,
-            storage=storage,
-            seed=seed,
-            device=device,
-            progress=render_trial if show_progress(as_json) else None,
-            space=space,
-            **asked,
-        )
-        emit(summary, as_json=as_json, render=render_search)
-        return
-    if constraint or metric != "dev_accuracy" or trials is not None or space is not None:
-        raise InvalidInputError(
-            "--metric, --constraint, --trials and --space belong to the search strategies; the "
-            "autopilot lowers the dev error: drop them or pick e.g. --strategy tpe"
-        )
-    from orthotune.autopilot import AutopilotSettings, tune_autopilot
-    from orthotune.cli._render_tune import render_autopilot, render_step
-
-    settings = AutopilotSettings(
-        budget_s=seconds,
-        human_error=human,
-        bayes_error=bayes,
-        tolerance=parse_rate(tolerance, name="--tolerance"),
-        goal=goal_value,
-        executor=executor,
-        device=device,
-        seed=seed,
-        **asked,
-    )
-    live = show_progress(as_json)
-    summary = tune_autopilot(
-        data,
-        load_options=options,
-        split_policy=policy,
-        out=out,
-        settings=settings,
-        study_name=study,
-        storage=storage,
+        split_ratios=split_ratios,
+        train_dev=train_dev,
         on_step=render_step if live else None,
-        init_from=init_from,
-        freeze=freeze,
+        on_trial=render_trial if live else None,
     )
-    emit(summary, as_json=as_json, render=render_autopilot)
+    emit(
+        summary,
+        as_json=as_json,
+        render=render_autopilot if strategy == "autopilot" else render_search,
+    )

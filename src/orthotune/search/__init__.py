@@ -50,6 +50,7 @@ from orthotune.search._space import (
     optuna_name,
 )
 from orthotune.search._storage import (
+    MEMORY_STORAGE,
     WORKERS_DIR,
     Heartbeat,
     Lease,
@@ -84,6 +85,7 @@ from orthotune.search._strategies import (
 from orthotune.search._workers import StudyRecord, WorkerRow, study_record, write_study_record
 
 __all__ = [
+    "MEMORY_STORAGE",
     "MODEL_PARAMETERS",
     "PARAMETERS",
     "PBT",

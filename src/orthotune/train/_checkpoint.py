@@ -56,8 +56,10 @@ __all__ = [
     "Manifest",
     "library_versions",
     "load_checkpoint",
+    "model_from_bytes",
     "read_manifest",
     "save_checkpoint",
+    "weights_to_bytes",
 ]
 
 SCHEMA_VERSION = 1
@@ -169,18 +171,45 @@ def _keep_previous(folder: Path) -> None:
     os.replace(tmp, folder / PREVIOUS_FILE)
 
 
+def weights_to_bytes(model: nn.Module) -> bytes:
+    """``model``'s weights as the bytes of a safetensors file (what ``save_checkpoint`` writes)."""
+    from safetensors.torch import save as st_save
+
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    return st_save(state, metadata={"format": "pt", "orthotune": FORMAT})
+
+
+def model_from_bytes(data: bytes, spec: ModelSpec, *, where: str = "weights") -> Net:
+    """The model of ``spec`` (eval mode, on CPU) with the safetensors ``data`` as its weights;
+    ``where`` names them in the one-line error when they are not safetensors or do not fit."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load as st_load
+
+    try:
+        state = st_load(data)
+    except (SafetensorError, ValueError, RuntimeError) as err:
+        raise InvalidInputError(f"{where} is not a safetensors file ({err}); {_ACCEPTED}") from None
+    model = build_model(spec)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        summary = " ".join(str(err).split())[:300]
+        raise InvalidInputError(
+            f"{where} does not fit the model in its manifest ({summary}); re-save the checkpoint"
+        ) from None
+    model.eval()
+    return model
+
+
 def save_checkpoint(directory: str | os.PathLike, model: nn.Module, manifest: Manifest) -> Manifest:
     """Write ``model``'s weights and ``manifest`` into ``directory`` (created if needed).
 
     Returns the manifest as written (hash, versions and time filled in). Crash-safe: see the
     module doc.
     """
-    from safetensors.torch import save as st_save
-
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    data = st_save(state, metadata={"format": "pt", "orthotune": FORMAT})
+    data = weights_to_bytes(model)
     written = manifest.model_copy(
         update={
             "weights_sha256": _sha256(data),
@@ -262,9 +291,6 @@ def load_checkpoint(directory: str | os.PathLike) -> tuple[Net, Manifest]:
 
     ``directory`` may also be the folder's ``manifest.json``. Anything else is refused.
     """
-    from safetensors import SafetensorError
-    from safetensors.torch import load as st_load
-
     folder = Path(directory)
     if folder.is_file() and folder.name == MANIFEST_FILE:
         folder = folder.parent
@@ -287,19 +313,4 @@ def load_checkpoint(directory: str | os.PathLike) -> tuple[Net, Manifest]:
             f"{weights} does not match the sha256 in {folder / MANIFEST_FILE}{detail}; the "
             f"checkpoint is damaged or was edited — re-save it; {_ACCEPTED}"
         )
-    try:
-        state = st_load(data)
-    except (SafetensorError, ValueError, RuntimeError) as err:
-        raise InvalidInputError(
-            f"{weights} is not a safetensors file ({err}); {_ACCEPTED}"
-        ) from None
-    model = build_model(manifest.spec)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        summary = " ".join(str(err).split())[:300]
-        raise InvalidInputError(
-            f"{weights} does not fit the model in its manifest ({summary}); re-save the checkpoint"
-        ) from None
-    model.eval()
-    return model, manifest
+    return model_from_bytes(data, manifest.spec, where=str(weights)), manifest
