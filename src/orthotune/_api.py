@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from orthotune._model import Model
     from orthotune.autopilot import Step, TuneSummary
-    from orthotune.data import Dataset
+    from orthotune.data import Dataset, LoadOptions, SplitPolicy
     from orthotune.diagnose import Diagnosis, Evaluation
     from orthotune.search import SearchSummary
     from orthotune.select import Comparison
@@ -66,6 +66,20 @@ def _check_trials(trials: int | None) -> None:
         raise InvalidInputError(
             f"--trials {trials!r}: accepted is an integer ≥ 1; fix: give e.g. --trials 20"
         )
+
+
+def _data_options(
+    *, drop: Sequence[str], split_ratios: str | None, train_dev: bool | None, **columns: Any
+) -> tuple[LoadOptions, SplitPolicy]:
+    """The data options every call that takes DATA shares (``LoadOptions``, ``SplitPolicy``);
+    ``columns``: target, weight, source, id, split_col, dev_source, impute."""
+    from orthotune.data import load_options, split_policy
+
+    options = load_options(drop=list(drop), **columns)
+    policy = split_policy(
+        ratios=split_ratios, train_dev=train_dev, dev_source=columns.get("dev_source")
+    )
+    return options, policy
 
 
 def tune(
@@ -117,7 +131,6 @@ def tune(
     """
     from orthotune._errors import InvalidInputError
     from orthotune._rates import parse_rate
-    from orthotune.data import load_options, split_policy
     from orthotune.train import check_precision
 
     if strategy not in STRATEGIES:
@@ -133,17 +146,18 @@ def tune(
     asked = {} if precision is None else {"precision": precision}  # else the mode's default
     _check_trials(trials)
     seconds = _seconds(budget, trials)
-    options = load_options(
+    options, policy = _data_options(
         target=target,
         weight=weight,
         source=source,
         id=id,
-        drop=list(drop),
+        drop=drop,
         split_col=split_col,
         dev_source=dev_source,
         impute=impute,
+        split_ratios=split_ratios,
+        train_dev=train_dev,
     )
-    policy = split_policy(ratios=split_ratios, train_dev=train_dev, dev_source=dev_source)
     if out is None:
         import time
 
@@ -266,13 +280,7 @@ def train(
 
     from orthotune._errors import InvalidInputError
     from orthotune._rundir import RunDir, RunRecord
-    from orthotune.data import (
-        describe_filled,
-        load_dataset,
-        load_options,
-        make_split,
-        split_policy,
-    )
+    from orthotune.data import describe_filled, load_dataset, make_split
     from orthotune.report import render_report
     from orthotune.search import parse_duration
     from orthotune.train import (
@@ -306,17 +314,18 @@ def train(
     budget = None if time_budget is None else parse_duration(time_budget, name="--time-budget")
     torch_device = resolve_device(device)
 
-    options = load_options(
+    options, policy = _data_options(
         target=target,
         weight=weight,
         source=source,
         id=id,
-        drop=list(drop),
+        drop=drop,
         split_col=split_col,
         dev_source=dev_source,
         impute=impute,
+        split_ratios=split_ratios,
+        train_dev=train_dev,
     )
-    policy = split_policy(ratios=split_ratios, train_dev=train_dev, dev_source=dev_source)
     if init_from is not None and (given_model or sections["model"]):
         shown = ", ".join(map(_flag, given_model)) or f"the model: section of {config}"
         raise InvalidInputError(

@@ -125,7 +125,8 @@ def tune_autopilot(
         filled=describe_filled(ds),
         config={
             "strategy": "autopilot",
-            "budget_s": settings.budget_s,
+            "budget_s": settings.budget_s,  # null: no time limit (a count budget)
+            "trials": settings.trials,
             "human_error": settings.human_error,
             "bayes_error": settings.bayes_error,
             "tolerance": settings.tolerance,
