@@ -46,8 +46,8 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
     budget : int or str, default=4
         Models the autopilot may train (an int ≥ 1; the first is the data shape's baseline),
         or a wall-clock duration such as ``"30s"``. A count makes a seeded fit reproducible.
-        4 is the notebook-sized default: the baseline and one knob's variants, a few seconds
-        on small vector data (not a tuned figure — raise it for better models).
+        The default 4 is the baseline and up to three variants of the first knob it turns: a
+        small, reproducible fit, not a figure tuned on data (raise it for better models).
     human_error, bayes_error : float or str, default=None
         Human-level and Bayes error (``0.05`` or ``"5%"``), for the bias / variance diagnosis.
     tolerance : float or str, default="1%"
