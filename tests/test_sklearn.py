@@ -64,13 +64,13 @@ def test_in_a_pipeline_with_cross_val_score_and_pickled_without_torch(tmp_path):
     scores = cross_val_score(pipe, x, labels, cv=3)
     assert scores.shape == (3,) and scores.mean() > 0.8  # iris: a small MLP gets ~0.95
 
-    clf = OrthoClassifier(budget=2, random_state=0, out=tmp_path / "run").fit(x, labels)
+    clf = OrthoClassifier(budget=1, random_state=0, out=tmp_path / "run").fit(x, labels)
     assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
     assert set(clf.predict(x)) <= set(clf.classes_)
-    assert clf.summary_.models_trained == 2
+    assert clf.summary_.models_trained == 1
     # out= keeps the run folder: its chosen model is the one in memory
     config = json.loads((tmp_path / "run" / "run.json").read_text())["config"]
-    assert config["trials"] == 2 and config["budget_s"] is None  # a count, no time limit
+    assert config["trials"] == 1 and config["budget_s"] is None  # a count, no time limit
     assert (tmp_path / "run" / "report.html").is_file()
     restored = _NoTorch(io.BytesIO(pickle.dumps(clf))).load()
     assert np.array_equal(restored.predict_proba(x), clf.predict_proba(x))
