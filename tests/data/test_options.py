@@ -2,8 +2,7 @@ import pytest
 from pydantic import ValidationError
 
 from orthotune import InvalidInputError
-from orthotune.cli._data_options import load_options, split_policy
-from orthotune.data import LoadOptions
+from orthotune.data import LoadOptions, load_options, split_policy
 
 
 def test_defaults_and_roles():
@@ -22,14 +21,14 @@ def test_unknown_field_and_bad_impute_are_refused():
         LoadOptions(impute="mode")
 
 
-def test_cli_helper_builds_options_and_words_bad_impute():
+def test_load_options_builds_options_and_words_bad_impute():
     options = load_options(target="y", drop=["x"], impute="MEDIAN")
     assert options == LoadOptions(target="y", drop=("x",), impute="median")
     with pytest.raises(InvalidInputError, match=r"--impute 'mode' is not accepted.*mean, median"):
         load_options(impute="mode")
 
 
-def test_cli_helper_builds_split_policy():
+def test_split_policy_of_the_flags():
     policy = split_policy(ratios="70/15/15", train_dev=True, dev_source="b")
     assert policy.ratios == pytest.approx((0.7, 0.15, 0.15))
     assert policy.train_dev is True and policy.dev_source == "b"

@@ -20,14 +20,19 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from orthotune._result import Result
 from orthotune.autopilot._decisions import DecisionLog, Step
 from orthotune.autopilot._loop import AutopilotSettings, run_autopilot
 from orthotune.autopilot._study import record_trial
 from orthotune.diagnose import Diagnosis
 from orthotune.search import EpochHook
+
+if TYPE_CHECKING:
+    from orthotune.data import Dataset
 
 __all__ = ["TuneSummary", "tune_autopilot"]
 
@@ -36,7 +41,7 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 
 
-class TuneSummary(BaseModel):
+class TuneSummary(Result):
     """What ``orthotune tune`` hands back (``--json`` prints it)."""
 
     schema_version: int = SCHEMA_VERSION
@@ -63,7 +68,7 @@ class TuneSummary(BaseModel):
 
 
 def tune_autopilot(
-    data_spec: str,
+    data_spec: str | Dataset,
     *,
     load_options=None,
     split_policy=None,
@@ -78,7 +83,8 @@ def tune_autopilot(
     on_epoch: EpochHook | None = None,
     keep: int | None = None,
 ) -> TuneSummary:
-    """Run the autopilot on ``data_spec`` and leave everything in the run folder ``out``.
+    """Run the autopilot on ``data_spec`` (DATA, or a ``Dataset`` in memory: its ``name``
+    stands for DATA) and leave everything in the run folder ``out``.
 
     ``init_from`` (a run or model folder) gives the ``transfer_learning`` knob its checkpoint,
     ``freeze`` the layers it keeps (``orthotune.train.load_warm_start``). ``on_step`` and
@@ -89,7 +95,7 @@ def tune_autopilot(
     import optuna
 
     from orthotune._rundir import RunDir, RunRecord, check_keep
-    from orthotune.data import describe_filled, load_dataset, make_split, prepare
+    from orthotune.data import Dataset, describe_filled, load_dataset, make_split, prepare
     from orthotune.metrics import measure_latency
     from orthotune.models import count_parameters
     from orthotune.search import (
@@ -121,7 +127,10 @@ def tune_autopilot(
     parse_freeze(freeze)
     check_keep(keep)
     run = RunDir.create(out)
-    ds = load_dataset(data_spec, load_options)
+    if isinstance(data_spec, Dataset):
+        ds, data_spec = data_spec, data_spec.name
+    else:
+        ds = load_dataset(data_spec, load_options)
     if init_from is not None:  # before run.json: a refused checkpoint leaves no run behind
         warm = load_warm_start(
             init_from, data_shape=tuple(ds.input_shape), class_names=ds.class_names, freeze=freeze
@@ -140,7 +149,8 @@ def tune_autopilot(
         filled=describe_filled(ds),
         config={
             "strategy": "autopilot",
-            "budget_s": settings.budget_s,
+            "budget_s": settings.budget_s,  # null: no time limit (a count budget)
+            "trials": settings.trials,
             "human_error": settings.human_error,
             "bayes_error": settings.bayes_error,
             "tolerance": settings.tolerance,

@@ -93,7 +93,10 @@ _GUARD = {"avoidable_bias": "variance", "variance": "avoidable_bias", "data_mism
 class AutopilotSettings:
     """Knobs of the autopilot itself."""
 
-    budget_s: float = 300.0
+    budget_s: float = 300.0  # math.inf: no wall-clock limit (a count budget, ``trials``)
+    # a count budget: stop after this many models (trials; the baseline is the first), so a
+    # seeded run is reproducible whatever the machine's speed
+    trials: int | None = None
     human_error: float | None = None
     bayes_error: float | None = None
     tolerance: float = 0.01
@@ -399,6 +402,9 @@ def run_autopilot(
         if time.monotonic() >= deadline:
             stop = (StopReason.BUDGET_SPENT, f"the {settings.budget_s:.0f} s budget is spent")
             break
+        if settings.trials is not None and len(all_trained) >= settings.trials:
+            stop = (StopReason.BUDGET_SPENT, f"the budget of {settings.trials} models is spent")
+            break
         if len(log.steps) > settings.max_steps:
             stop = (StopReason.MAX_STEPS, f"{settings.max_steps} steps taken")
             break
@@ -431,6 +437,8 @@ def run_autopilot(
             if _key(v, _init_of(v, current)) not in seen
             and (folds is None or v.config.patience is None)  # no dev set to watch under k-fold
         ]
+        if settings.trials is not None:  # the count budget: no more models than it has left
+            options = options[: settings.trials - len(all_trained)]
         if not options:
             continue
         seen.update(_key(v, _init_of(v, current)) for v in options)
@@ -570,6 +578,7 @@ def run_autopilot(
             ),
             on_step=on_step,
             on_trained=on_trained,
+            models_left=None if settings.trials is None else settings.trials - len(all_trained),
         )
         if log.polish == INTERRUPTED:
             log.stop_reason = StopReason.INTERRUPTED
@@ -607,7 +616,7 @@ def run_autopilot(
     curve = None
     if log.stop_reason in (StopReason.NO_KNOB_HELPS, StopReason.BUDGET_SPENT):
         log.beyond_tuning = list(BEYOND_TUNING)
-        curve = _more_data(held, current, settings, deadline)
+        curve = _more_data(held, current, settings, deadline, trained=len(all_trained))
         if curve is not None:
             log.beyond_tuning[0] = f"{BEYOND_TUNING[0]} (learning curve: {curve.sentence})"
     if final.is_high.get("dev_overfitting"):
@@ -636,12 +645,20 @@ def _curve_cost(data: PreparedData, current: Trained, settings: AutopilotSetting
 
 
 def _more_data(
-    data: PreparedData, current: Trained, settings: AutopilotSettings, deadline: float
+    data: PreparedData,
+    current: Trained,
+    settings: AutopilotSettings,
+    deadline: float,
+    *,
+    trained: int = 0,
 ) -> LearningCurve | None:
     """The chosen configuration's learning curve on the hold-out split (train fractions, dev),
     when the data is big enough and the budget left fits it: the fractions train as one
     population taking as many steps each as the chosen model took, so their cost is estimated
-    as that many times its training time. None otherwise, or when the budget cut it short."""
+    as that many times its training time (under a count budget: one model per fraction, out of
+    the ``trained`` models spent). None otherwise, or when the budget cut it short."""
+    if settings.trials is not None and settings.trials - trained < len(DEFAULT_FRACTIONS):
+        return None
     needed = _curve_cost(data, current, settings)
     if needed == 0.0:
         return None

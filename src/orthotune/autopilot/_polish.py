@@ -111,14 +111,18 @@ class _Phase:
     steps: list[Step]
     on_step: Callable[[Step], None] | None
     on_trained: Callable[[Trained, Step | None, str], None] | None
+    models_left: int | None = None  # a count budget's models left (``AutopilotSettings.trials``)
     counter: int = 0
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
     def affordable(self) -> int:
-        """How many more models the budget left fits, at the latest measured cost."""
-        return max(0, int(self.left() / self.per_model_s))
+        """How many more models the budget left fits: at the latest measured cost, and no more
+        than a count budget has left."""
+        left = self.left()
+        by_time = 1 << 30 if math.isinf(left) else max(0, int(left / self.per_model_s))
+        return by_time if self.models_left is None else max(0, min(by_time, self.models_left))
 
     def fits(self, models: int) -> bool:
         return self.affordable() >= models
@@ -130,6 +134,8 @@ class _Phase:
     def run(self, cands: list[Candidate]) -> list[Trained]:
         t0 = time.monotonic()
         out = self.train(cands)
+        if self.models_left is not None:
+            self.models_left -= len(cands)
         done = [r for r in out if r.complete and r.model is not None]
         if done:  # what a model costs when trained with others (the next move's estimate)
             self.per_model_s = max(self.per_model_s * 0.5, (time.monotonic() - t0) / len(done))
@@ -412,9 +418,11 @@ def polish(
     goal: Callable[[Trained], bool],
     on_step: Callable[[Step], None] | None = None,
     on_trained: Callable[[Trained, Step | None, str], None] | None = None,
+    models_left: int | None = None,
 ) -> tuple[Trained, str]:
     """Run the three moves of the module docstring; returns the model kept and, in words, why
-    the phase ended. Steps are appended to ``steps`` (problem ``polish``)."""
+    the phase ended. Steps are appended to ``steps`` (problem ``polish``). ``models_left``: a
+    count budget's models left (None: the deadline alone bounds it)."""
     phase = _Phase(
         train,
         data,
@@ -425,6 +433,7 @@ def polish(
         steps,
         on_step,
         on_trained,
+        models_left,
     )
     if goal(current):
         return current, "the goal is reached"

@@ -38,9 +38,12 @@ KeepOpt = Annotated[
 
 
 def emit(result: Any, *, as_json: bool, render: Callable[[Any], None]) -> None:
-    """Write a result: its JSON (pydantic ``model_dump_json``) or its rich rendering."""
+    """Write a result: its JSON (``orthotune._result.to_json``, what the Python API's
+    ``to_json()`` returns) or its rich rendering."""
     if as_json:
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        from orthotune._result import to_json
+
+        sys.stdout.write(to_json(result) + "\n")
     else:
         render(result)
 

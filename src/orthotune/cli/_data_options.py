@@ -11,7 +11,7 @@ the data layer are imported inside the helpers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -91,50 +91,15 @@ TrainDevOpt = Annotated[
 ]
 
 
-def load_options(
-    *,
-    target: str | None = None,
-    weight: str | None = None,
-    source: str | None = None,
-    id: str | None = None,
-    drop: list[str] | None = None,
-    split_col: str | None = None,
-    dev_source: str | None = None,
-    impute: str = "auto",
-) -> LoadOptions:
-    """The ``LoadOptions`` of the flags; ``InvalidInputError`` (exit 2) for a bad ``--impute``."""
-    from orthotune._errors import InvalidInputError
-    from orthotune.data import IMPUTE_METHODS, LoadOptions
+def load_options(**given: Any) -> LoadOptions:
+    """``orthotune.data.load_options``: the flags' ``LoadOptions`` (bad ``--impute``: exit 2)."""
+    from orthotune.data import load_options as build
 
-    method = impute.strip().lower()
-    if method not in IMPUTE_METHODS:
-        raise InvalidInputError(
-            f"--impute {impute!r} is not accepted; accepted: {', '.join(IMPUTE_METHODS)}; fix: "
-            "leave it out for auto"
-        )
-    return LoadOptions(
-        target=target,
-        weight=weight,
-        source=source,
-        id=id,
-        drop=tuple(drop or ()),
-        split_col=split_col,
-        dev_source=dev_source,
-        impute=method,
-    )
+    return build(**given)
 
 
-def split_policy(
-    *,
-    ratios: str | None = None,
-    train_dev: bool | None = None,
-    dev_source: str | None = None,
-) -> SplitPolicy:
-    """The ``SplitPolicy`` of ``--split-ratios``, ``--train-dev`` and ``--dev-source``."""
-    from orthotune.data import SplitPolicy, parse_ratios
+def split_policy(**given: Any) -> SplitPolicy:
+    """``orthotune.data.split_policy`` (``--split-ratios``, ``--train-dev``, ``--dev-source``)."""
+    from orthotune.data import split_policy as build
 
-    return SplitPolicy(
-        ratios=None if ratios is None else parse_ratios(ratios),
-        train_dev=train_dev,
-        dev_source=dev_source,
-    )
+    return build(**given)

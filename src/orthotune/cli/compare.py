@@ -40,11 +40,9 @@ def compare(
     Average and harmonic mean across per-class scores, F-beta from precision and recall, the
     best on --metric among rows meeting every --constraint, and the Pareto front.
     """
+    from orthotune._api import compare as run_compare
     from orthotune.cli._common import emit
-    from orthotune.cli._files import read_columns
     from orthotune.cli._render import render_comparison
-    from orthotune.select import compare_table
 
-    columns = read_columns(table, what="table")
-    result = compare_table(columns, metric=metric, constraints=constraint or (), beta=beta)
+    result = run_compare(table, metric=metric, constraints=constraint or (), beta=beta)
     emit(result, as_json=as_json, render=render_comparison)

@@ -47,12 +47,11 @@ def diagnose(
     with a 95% interval when set sizes are given) and names the knobs to turn. The lecture's
     Model A: orthotune diagnose --human-error 0.7% --train-error 3.5% --dev-error 7.8%
     """
+    from orthotune._api import diagnose as run_diagnose
     from orthotune.cli._common import emit
     from orthotune.cli._render import render_diagnosis
-    from orthotune.diagnose import ErrorLevels
-    from orthotune.diagnose import diagnose as run_diagnosis
 
-    levels = ErrorLevels.from_rates(
+    result = run_diagnose(
         human_error=human_error,
         bayes_error=bayes_error,
         train_error=train_error,
@@ -63,5 +62,6 @@ def diagnose(
         train_dev_size=train_dev_size,
         dev_size=dev_size,
         test_size=test_size,
+        tolerance=tolerance,
     )
-    emit(run_diagnosis(levels, tolerance=tolerance), as_json=as_json, render=render_diagnosis)
+    emit(result, as_json=as_json, render=render_diagnosis)

@@ -41,14 +41,12 @@ def evaluate(
     harmonic) per split; confidence, top-2 margin and calibration from p_ columns; the bias /
     variance diagnosis when the file has train and dev rows.
     """
+    from orthotune._api import evaluate as run_evaluate
     from orthotune.cli._common import emit
-    from orthotune.cli._files import read_table
     from orthotune.cli._render import render_evaluation
-    from orthotune.diagnose import evaluate_predictions
 
-    table = read_table(predictions, what="predictions file")
-    result = evaluate_predictions(
-        table,
+    result = run_evaluate(
+        predictions,
         human_error=human_error,
         bayes_error=bayes_error,
         beta=beta,

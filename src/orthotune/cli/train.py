@@ -225,30 +225,11 @@ def train(
     dev is watched each epoch (early stopping with --patience); the test error is measured
     once, at the end.
     """
-    from orthotune._errors import InvalidInputError
-    from orthotune._rundir import RunDir, RunRecord
+    from orthotune._api import train as run_train
     from orthotune.cli._common import emit, exit_interrupted
-    from orthotune.cli._data_options import load_options, split_policy
     from orthotune.cli._live import Live, TrainProgress
-    from orthotune.data import describe_filled, load_dataset, make_split
-    from orthotune.search import check_ensemble_size, parse_duration, train_ensemble
-    from orthotune.train import StopReason, library_versions, load_warm_start, parse_freeze
-    from orthotune.train._precision import check_precision, resolve_precision
-    from orthotune.train._run import (
-        build_config,
-        build_spec,
-        read_config_file,
-        save_trained,
-        train_on_split,
-    )
-    from orthotune.train._trainer import resolve_device
+    from orthotune.train import StopReason
 
-    RunDir.refuse_existing(out)
-    check_ensemble_size(ensemble)
-    if precision is not None:
-        check_precision(precision)
-    sections = read_config_file(config) if config is not None else {"model": {}, "train": {}}
-    model_settings = dict(sections["model"])
     flags_model = {
         "kind": arch,
         "hidden": None if hidden is None else _csv_ints(hidden, "--hidden"),
@@ -258,11 +239,6 @@ def train(
         "dropout": dropout,
         "init": init,
     }
-    model_settings.update({k: v for k, v in flags_model.items() if v is not None})
-    train_settings = dict(sections["train"])
-    size: Any = batch_size
-    if batch_size is not None:
-        size = None if batch_size.strip().lower() in ("m", "full", "batch") else batch_size
     flags_train = {
         "optimizer": optimizer,
         "lr": lr,
@@ -272,6 +248,7 @@ def train(
         "l2": l2,
         "schedule": schedule,
         "decay": decay,
+        "batch_size": batch_size,
         "epochs": epochs,
         "patience": patience,
         "grad_clip": grad_clip,
@@ -279,151 +256,37 @@ def train(
         "class_balance": class_balance,
         "focal_gamma": focal_gamma,
     }
-    train_settings.update({k: v for k, v in flags_train.items() if v is not None})
-    if batch_size is not None:
-        train_settings["batch_size"] = size
-    train_config = build_config(
-        train_settings,
-        from_flags=[k for k, v in flags_train.items() if v is not None]
-        + (["batch_size"] if batch_size is not None else []),
-    )
+    from orthotune.search import parse_duration
+
     budget = None if time_budget is None else parse_duration(time_budget, name="--time-budget")
-    torch_device = resolve_device(device)
-
-    options = load_options(
-        target=target,
-        weight=weight,
-        source=source,
-        id=id,
-        drop=drop,
-        split_col=split_col,
-        dev_source=dev_source,
-        impute=impute,
-    )
-    policy = split_policy(ratios=split_ratios, train_dev=train_dev, dev_source=dev_source)
-    given_model = [
-        "--arch" if k == "kind" else "--" + k.replace("_", "-")
-        for k, v in flags_model.items()
-        if v is not None
-    ]
-    if init_from is not None and (given_model or sections["model"]):
-        shown = ", ".join(given_model) or f"the model: section of {config}"
-        raise InvalidInputError(
-            f"--init-from {init_from} takes the checkpoint's architecture, but {shown} sets "
-            "one too; drop it (or train from scratch without --init-from)"
-        )
-    if freeze is not None and init_from is None:
-        raise InvalidInputError(
-            f"--freeze {freeze} keeps layers of initial weights, but no --init-from gives "
-            "them; add --init-from RUN_DIR|MODEL_DIR or drop --freeze"
-        )
-    if freeze is not None:
-        parse_freeze(freeze)  # a bad value is refused before the data loads
-    dataset = load_dataset(data, options)
-    split = make_split(dataset, seed=seed, policy=policy)
-    warm = None
-    if init_from is not None:
-        warm = load_warm_start(
-            init_from,
-            data_shape=tuple(dataset.input_shape),
-            class_names=dataset.class_names,
+    with Live(name or arch or "model", unit="epoch", budget_s=budget, quiet=quiet) as live:
+        summary = run_train(
+            data,
+            out=out,
+            config=config,
+            model=flags_model,
+            training=flags_train,
+            init_from=init_from,
             freeze=freeze,
+            device=device,
+            precision=precision,
+            time_budget=time_budget,
+            name=name,
+            seed=seed,
+            target=target,
+            weight=weight,
+            source=source,
+            id=id,
+            drop=list(drop or ()),
+            split_col=split_col,
+            dev_source=dev_source,
+            impute=impute,
+            split_ratios=split_ratios,
+            train_dev=train_dev,
+            callbacks=[TrainProgress(live)],
+            ensemble=ensemble,
+            on_member=_member_line(live, ensemble),
         )
-        spec = warm.spec
-    else:
-        spec = build_spec(
-            model_settings,
-            data_shape=tuple(dataset.input_shape),
-            num_classes=dataset.num_classes,
-            from_flags=[k for k, v in flags_model.items() if v is not None],
-        )
-    choice = precision or train_settings.get("precision") or "auto"
-    chosen = resolve_precision(choice, spec, torch_device)
-    train_config = train_config.model_copy(update={"precision": chosen})
-    model_name = name or spec.kind
-
-    run = RunDir.create(out)
-    record = RunRecord(
-        command="train",
-        data=data,
-        seed=seed,
-        filled=describe_filled(dataset),
-        config={
-            "model": spec.model_dump(mode="json"),
-            "train": train_config.model_dump(mode="json"),
-            "data_options": options.model_dump(mode="json"),
-            "device": device,
-            "init_from": None if warm is None else warm.record.model_dump(mode="json"),
-            "ensemble": ensemble,
-        },
-        versions=library_versions(),
-    )
-    run.write_run(record)
-    with Live(model_name, unit="epoch", budget_s=budget, quiet=quiet) as live:
-        if ensemble > 1:
-            trained = train_ensemble(
-                dataset,
-                split,
-                spec,
-                train_config,
-                size=ensemble,
-                seed=seed,
-                device=device,
-                time_budget_s=budget,
-                init=warm,
-                on_member=_member_line(live, ensemble),
-            )
-        else:
-            trained = train_on_split(
-                dataset,
-                split,
-                spec,
-                train_config,
-                seed=seed,
-                device=device,
-                callbacks=[TrainProgress(live)],
-                time_budget_s=budget,
-                init=warm,
-            )
-    calibration = _calibrate(trained, seed=seed)
-    summary = save_trained(
-        run,
-        model_name,
-        trained,
-        dataset,
-        split,
-        data=data,
-        data_options=options.model_dump(mode="json"),
-        temperature=1.0 if calibration is None else calibration.temperature,
-    )
-    summary = summary.model_copy(update={"latency_ms": _latency_ms(trained)})
-    if calibration is not None:
-        run.write_calibration(calibration)
-        summary = summary.model_copy(
-            update={
-                "temperature": calibration.temperature,
-                "ece_before": calibration.ece_before,
-                "ece_after": calibration.ece_after,
-                "calibration": calibration.message,
-            }
-        )
-    from datetime import UTC, datetime
-
-    record = record.model_copy(
-        update={
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "summary": summary.model_dump(mode="json"),
-        }
-    )
-    run.write_run(record)
-    diagnosis = _diagnosis(summary)
-    if diagnosis is not None:
-        run.write_diagnosis(diagnosis)
-    from orthotune.report import render_report
-
-    summary = summary.model_copy(
-        update={"report": str(render_report(run.path)), "filled": record.filled}
-    )
     emit(summary, as_json=as_json, render=render)
     if summary.stop_reason == StopReason.INTERRUPTED:
         exit_interrupted(
@@ -444,51 +307,6 @@ def _member_line(live: Any, size: int) -> Any:
         live.line(f"member {k + 1} of {size}: {what}")
 
     return line
-
-
-def _latency_ms(trained: Any) -> float | None:
-    """Median inference time per example at batch size 1 (an ensemble: all its members)."""
-    import torch
-
-    from orthotune.metrics import measure_latency
-
-    example = torch.zeros(trained.spec.input_shape)
-    return measure_latency(trained.model, example, warmup=2, repeats=10).per_example_ms
-
-
-def _calibrate(trained: Any, *, seed: int) -> Any:
-    """Temperature scaling of the trained model on its dev logits (None without a dev part)."""
-    from orthotune.metrics import calibrate_temperature
-
-    if trained.dev_logits is None or len(trained.dev_logits) == 0:
-        return None
-    return calibrate_temperature(trained.dev_logits.numpy(), trained.dev_y.numpy(), seed=seed)
-
-
-def _diagnosis(summary: Any) -> Any:
-    """The bias / variance / mismatch diagnosis of the trained model (test included: it was
-    measured once, at the end), or None without train and dev errors."""
-    from orthotune.diagnose import ErrorLevels, Level, diagnose
-
-    def level(part: str) -> Level | None:
-        error, n = summary.errors.get(part), summary.sizes.get(part, 0)
-        return None if error is None or n == 0 else Level(error=error, n=n)
-
-    if level("train") is None or level("dev") is None:
-        return None
-    human, bayes = summary.human_error, summary.bayes_error
-    if human is not None and bayes is not None and bayes > human:
-        bayes = None
-    return diagnose(
-        ErrorLevels(
-            human_error=human,
-            bayes_error=bayes,
-            train=level("train"),
-            train_dev=level("train-dev"),
-            dev=level("dev"),
-            test=level("test"),
-        )
-    )
 
 
 def render(summary: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from orthotune._api import STRATEGIES
 from orthotune.cli._common import (
     DebugFlag,
     JsonFlag,
@@ -31,11 +32,7 @@ from orthotune.cli._data_options import (
     TargetOpt,
     TrainDevOpt,
     WeightOpt,
-    load_options,
-    split_policy,
 )
-
-STRATEGIES = ("autopilot", "grid", "random", "tpe", "evolution", "hyperband", "pbt")
 
 
 def tune(
@@ -47,8 +44,20 @@ def tune(
     executor: Annotated[
         str, typer.Option(help="population (many models at once) or sequential (one by one).")
     ] = "population",
-    budget: Annotated[str, typer.Option(help="Wall-clock budget, e.g. 90s, 5m, 2h.")] = "5m",
-    trials: Annotated[int | None, typer.Option(help="Stop after this many trials.")] = None,
+    budget: Annotated[
+        str | None,
+        typer.Option(
+            help="Wall-clock budget, e.g. 90s, 5m, 2h (default 5m; none when only --trials "
+            "is given)."
+        ),
+    ] = None,
+    trials: Annotated[
+        int | None,
+        typer.Option(
+            help="A count budget: models the autopilot trains, trials a search runs; alone it "
+            "sets no time limit, so a seeded run is reproducible."
+        ),
+    ] = None,
     metric: Annotated[str, typer.Option(help="The optimizing metric.")] = "dev_accuracy",
     constraint: Annotated[
         list[str] | None, typer.Option(help="Satisficing constraint, e.g. 'latency_ms<100'.")
@@ -127,132 +136,67 @@ def tune(
 
     Progress goes to stderr (a live display on a terminal, else one line per finished step or
     trial; --quiet: none). Ctrl-C saves the best model so far and exits with 130."""
-    from orthotune._errors import InvalidInputError
-    from orthotune._rates import parse_rate
+    from orthotune._api import tune as run_tune
     from orthotune.cli._live import Live
-    from orthotune.search._budget import parse_duration
-    from orthotune.train._precision import check_precision
+    from orthotune.cli._render_tune import render_autopilot, render_search
+    from orthotune.search import parse_duration
 
-    if strategy not in STRATEGIES:
-        raise InvalidInputError(
-            f"--strategy {strategy!r} is unknown; accepted: {', '.join(STRATEGIES)}"
-        )
-    if executor not in ("population", "sequential"):
-        raise InvalidInputError(
-            f"--executor {executor!r} is unknown; accepted: population, sequential"
-        )
-    if precision is not None:
-        check_precision(precision)
-    asked = {} if precision is None else {"precision": precision}  # else the mode's default
-    seconds = parse_duration(budget)
-    options = load_options(
-        target=target,
-        weight=weight,
-        source=source,
-        id=id,
-        drop=drop,
-        split_col=split_col,
-        dev_source=dev_source,
-        impute=impute,
-    )
-    policy = split_policy(ratios=split_ratios, train_dev=train_dev, dev_source=dev_source)
-    if out is None:
-        import time
-
-        out = f"runs/tune-{time.strftime('%Y%m%d-%H%M%S')}"
-    human = None if human_error is None else parse_rate(human_error, name="--human-error")
-    bayes = None if bayes_error is None else parse_rate(bayes_error, name="--bayes-error")
-    goal_value = None if goal is None else parse_rate(goal, name="--goal")
-    if strategy != "autopilot" and (init_from is not None or freeze is not None):
-        raise InvalidInputError(
-            f"--init-from and --freeze turn the autopilot's transfer-learning knob, but "
-            f"--strategy is {strategy}: use --strategy autopilot (the default), or train one "
-            "model with orthotune train --init-from"
-        )
-    if strategy != "autopilot" and refit:
-        raise InvalidInputError(
-            f"--refit retrains the autopilot's chosen configuration, but --strategy is "
-            f"{strategy}: use --strategy autopilot (the default), or drop --refit"
-        )
-    if strategy != "autopilot":
-        from orthotune.cli._render_tune import render_search
-        from orthotune.search._job import tune_search
-
-        with Live(strategy, unit="trial", budget_s=seconds, quiet=quiet) as live:
-            summary = tune_search(
-                data,
-                load_options=options,
-                split_policy=policy,
-                out=out,
-                strategy=strategy,
-                executor=executor,
-                budget_s=seconds,
-                trials=trials,
-                metric=metric,
-                constraints=list(constraint or ()),
-                goal=goal_value,
-                human_error=human,
-                bayes_error=bayes,
-                study_name=study,
-                storage=storage,
-                seed=seed,
-                device=device,
-                progress=None if live.mode == "off" else live.trial,
-                on_epoch=live.epoch,
-                keep=keep,
-                space=space,
-                **asked,
-            )
-        emit(summary, as_json=as_json, render=render_search)
-        if summary.stop_reason == "interrupted":
-            saved = (
-                f"the best model so far is saved in {summary.chosen_model_dir}"
-                if summary.chosen_model_dir
-                else "no trial had finished"
-            )
-            exit_interrupted(
-                f"{saved}; resume with the same command and --study {summary.study_name} "
-                f"--out {summary.run_dir}"
-            )
-        return
-    if constraint or metric != "dev_accuracy" or trials is not None or space is not None:
-        raise InvalidInputError(
-            "--metric, --constraint, --trials and --space belong to the search strategies; the "
-            "autopilot lowers the dev error: drop them or pick e.g. --strategy tpe"
-        )
-    from orthotune.autopilot import AutopilotSettings, tune_autopilot
-    from orthotune.cli._render_tune import render_autopilot
-
-    settings = AutopilotSettings(
-        budget_s=seconds,
-        human_error=human,
-        bayes_error=bayes,
-        tolerance=parse_rate(tolerance, name="--tolerance"),
-        goal=goal_value,
-        executor=executor,
-        device=device,
-        seed=seed,
-        refit=refit,
-        **asked,
-    )
-    with Live("autopilot", unit="step", budget_s=seconds, quiet=quiet) as live:
-        summary = tune_autopilot(
+    seconds = None if budget is None else parse_duration(budget)
+    if seconds is None and trials is None:
+        seconds = 300.0
+    autopilot = strategy == "autopilot"
+    unit = "step" if autopilot else "trial"
+    with Live(strategy, unit=unit, budget_s=seconds, quiet=quiet) as live:
+        summary = run_tune(
             data,
-            load_options=options,
-            split_policy=policy,
+            strategy=strategy,
+            budget=budget,
+            trials=trials,
             out=out,
-            settings=settings,
-            study_name=study,
+            seed=seed,
+            executor=executor,
+            metric=metric,
+            constraints=list(constraint or ()),
+            goal=goal,
+            human_error=human_error,
+            bayes_error=bayes_error,
+            tolerance=tolerance,
+            study=study,
             storage=storage,
-            on_step=live.step,
-            on_epoch=live.epoch,
-            keep=keep,
+            space=space,
+            device=device,
+            precision=precision,
             init_from=init_from,
             freeze=freeze,
+            target=target,
+            weight=weight,
+            source=source,
+            id=id,
+            drop=list(drop or ()),
+            split_col=split_col,
+            dev_source=dev_source,
+            impute=impute,
+            split_ratios=split_ratios,
+            train_dev=train_dev,
+            refit=refit,
+            keep=keep,
+            on_step=live.step,
+            on_trial=None if live.mode == "off" else live.trial,
+            on_epoch=live.epoch,
         )
-    emit(summary, as_json=as_json, render=render_autopilot)
-    if summary.decisions.stop_reason == "interrupted":
+    emit(summary, as_json=as_json, render=render_autopilot if autopilot else render_search)
+    if autopilot and summary.decisions.stop_reason == "interrupted":
         exit_interrupted(
             f"the model kept so far is saved in {summary.chosen_model_dir}; the autopilot does "
             f"not resume a run: run it again with a new --out ({summary.run_dir} is kept)"
+        )
+    if not autopilot and summary.stop_reason == "interrupted":
+        saved = (
+            f"the best model so far is saved in {summary.chosen_model_dir}"
+            if summary.chosen_model_dir
+            else "no trial had finished"
+        )
+        exit_interrupted(
+            f"{saved}; resume with the same command and --study {summary.study_name} "
+            f"--out {summary.run_dir}"
         )

@@ -1,6 +1,8 @@
 """Data layer: load, validate, split, normalize and weight classification data.
 
-``load_dataset(DATA, LoadOptions(...))`` → ``Dataset``; ``make_split(ds, seed=…)`` → ``Split``;
+``load_dataset(DATA, LoadOptions(...))`` → ``Dataset``;
+``dataset_from_arrays(x, y)`` → ``Dataset`` (arrays in memory, checked like an NPZ file);
+``make_split(ds, seed=…)`` → ``Split``;
 ``Normalizer.fit(ds.x[split.train])``; ``prepare(ds, split)`` → ``PreparedData``;
 ``weighted_mean_loss(loss, weights)``;
 ``inspect_data(DATA)`` → ``InspectReport`` (``orthotune data inspect``);
@@ -19,9 +21,9 @@ from orthotune.data._encoding import (
     encode_frame,
 )
 from orthotune.data._inspect import InspectReport, find_duplicates, inspect_data
-from orthotune.data._load import load_dataset, load_with_report
+from orthotune.data._load import dataset_from_arrays, load_dataset, load_with_report
 from orthotune.data._normalize import Normalizer
-from orthotune.data._options import IMPUTE_METHODS, LoadOptions
+from orthotune.data._options import IMPUTE_METHODS, LoadOptions, load_options
 from orthotune.data._prepare import Part, PreparedData, prepare
 from orthotune.data._split import (
     Split,
@@ -31,6 +33,7 @@ from orthotune.data._split import (
     parse_ratios,
     policy_dev_size,
     policy_sizes,
+    split_policy,
     stratified_folds,
 )
 from orthotune.data._weights import class_balance_weights, weighted_mean_loss
@@ -57,12 +60,14 @@ __all__ = [
     "cache_dir",
     "class_balance_weights",
     "controlled_round",
+    "dataset_from_arrays",
     "describe_filled",
     "encode_array",
     "encode_frame",
     "find_duplicates",
     "inspect_data",
     "load_dataset",
+    "load_options",
     "load_with_report",
     "make_split",
     "make_synthetic",
@@ -71,6 +76,7 @@ __all__ = [
     "policy_dev_size",
     "policy_sizes",
     "prepare",
+    "split_policy",
     "stratified_folds",
     "weighted_mean_loss",
 ]

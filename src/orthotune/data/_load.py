@@ -303,14 +303,44 @@ def _load_npz(path: Path, options: LoadOptions, *, allow_nonfinite: bool) -> Loa
                 f"{path}: has no array {key!r} (found: {', '.join(arrays) or 'none'}): save the "
                 f"{'features' if key == 'x' else 'labels'} as {key!r}"
             )
+    return _from_arrays(arrays, str(path), impute=options.impute, allow_nonfinite=allow_nonfinite)
+
+
+def dataset_from_arrays(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    weights: np.ndarray | None = None,
+    ids: np.ndarray | None = None,
+    source: np.ndarray | None = None,
+    split: np.ndarray | None = None,
+    name: str = "arrays",
+    impute: str = "none",
+) -> Dataset:
+    """A ``Dataset`` from in-memory arrays, checked like an NPZ file with the same arrays
+    (``x`` [n, …] numeric, ``y`` [n] labels; the optional ones per example); ``name`` stands
+    for the file in error messages and becomes ``Dataset.name``."""
+    given = {"weights": weights, "ids": ids, "source": source, "split": split}
+    arrays = {"x": np.asarray(x), "y": np.asarray(y)}
+    arrays.update({k: np.asarray(v) for k, v in given.items() if v is not None})
+    dataset = _from_arrays(arrays, name, impute=impute, allow_nonfinite=False).dataset
+    check_classes(dataset.class_names, Origin(name))
+    return dataset
+
+
+def _from_arrays(
+    arrays: dict[str, np.ndarray], name: str, *, impute: str, allow_nonfinite: bool
+) -> Loaded:
+    """NPZ-style arrays (``NPZ_KEYS``, ``x`` and ``y`` present) → a checked ``Dataset``."""
+    origin = Origin(name)
     x = arrays["x"]
     if x.dtype.kind not in "biuf":
         raise InvalidInputError(
-            f"{path}: array 'x' has dtype {x.dtype}, not numeric: encode the features as numbers"
+            f"{name}: array 'x' has dtype {x.dtype}, not numeric: encode the features as numbers"
         )
     if x.ndim < 2:
         raise InvalidInputError(
-            f"{path}: array 'x' has shape {x.shape}; accepted: [n, features], [n, channels, "
+            f"{name}: array 'x' has shape {x.shape}; accepted: [n, features], [n, channels, "
             "length] or [n, channels, height, width]: reshape it (one row per example)"
         )
     n = len(x)
@@ -321,14 +351,14 @@ def _load_npz(path: Path, options: LoadOptions, *, allow_nonfinite: bool) -> Loa
             value = arrays[key]
             if value.shape != (n,):
                 raise InvalidInputError(
-                    f"{path}: array {key!r} has shape {value.shape} but 'x' has {n} examples: "
+                    f"{name}: array {key!r} has shape {value.shape} but 'x' has {n} examples: "
                     f"give {key!r} shape ({n},)"
                 )
             per_example[key] = value
     raw_y = per_example["y"]
     if raw_y.dtype.kind not in "biufUS":
         raise InvalidInputError(
-            f"{path}: array 'y' has dtype {raw_y.dtype}: give integer or string labels"
+            f"{name}: array 'y' has dtype {raw_y.dtype}: give integer or string labels"
         )
     text_y = raw_y.astype(str)
     empty = (np.char.strip(text_y) == "") | (np.char.lower(text_y) == "nan")
@@ -338,7 +368,7 @@ def _load_npz(path: Path, options: LoadOptions, *, allow_nonfinite: bool) -> Loa
     if "weights" in per_example:
         w = per_example["weights"]
         if w.dtype.kind not in "biuf":
-            raise InvalidInputError(f"{path}: array 'weights' is not numeric: give numbers ≥ 0")
+            raise InvalidInputError(f"{name}: array 'weights' is not numeric: give numbers ≥ 0")
         check_weights(w.astype(np.float64), "weights", origin)
         weights = torch.from_numpy(w.astype(np.float32))
     ids = np.array([str(i) for i in range(n)], dtype=object)
@@ -352,7 +382,7 @@ def _load_npz(path: Path, options: LoadOptions, *, allow_nonfinite: bool) -> Loa
     if "split" in per_example:
         preset = np.array([str(v).strip().lower() for v in per_example["split"]], dtype=object)
         check_split_values(preset, "split", SPLIT_PARTS, origin)
-    encoding = fit_array_encoding(x, impute=options.impute)
+    encoding = fit_array_encoding(x, impute=impute)
     features, nonfinite = encode_array(x, encoding, origin, allow_nonfinite=allow_nonfinite)
     names = tuple(f"x{j}" for j in range(x.shape[1])) if x.ndim == 2 else ()
     dataset = Dataset(
@@ -364,7 +394,7 @@ def _load_npz(path: Path, options: LoadOptions, *, allow_nonfinite: bool) -> Loa
         weights=weights,
         source=source,
         preset_split=preset,
-        name=str(path),
+        name=name,
         encoding=encoding,
     )
     return Loaded(dataset, nonfinite)

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orthotune._errors import InvalidInputError
+
 Impute = Literal["auto", "none", "mean", "median"]
 IMPUTE_METHODS: tuple[str, ...] = ("auto", "none", "mean", "median")
 
@@ -58,3 +60,33 @@ class LoadOptions(BaseModel):
         if self.drop:
             flags.append("--drop")
         return flags
+
+
+def load_options(
+    *,
+    target: str | None = None,
+    weight: str | None = None,
+    source: str | None = None,
+    id: str | None = None,
+    drop: list[str] | None = None,
+    split_col: str | None = None,
+    dev_source: str | None = None,
+    impute: str = "auto",
+) -> LoadOptions:
+    """The ``LoadOptions`` of the flags; ``InvalidInputError`` (exit 2) for a bad ``--impute``."""
+    method = impute.strip().lower()
+    if method not in IMPUTE_METHODS:
+        raise InvalidInputError(
+            f"--impute {impute!r} is not accepted; accepted: {', '.join(IMPUTE_METHODS)}; fix: "
+            "leave it out for auto"
+        )
+    return LoadOptions(
+        target=target,
+        weight=weight,
+        source=source,
+        id=id,
+        drop=tuple(drop or ()),
+        split_col=split_col,
+        dev_source=dev_source,
+        impute=method,
+    )

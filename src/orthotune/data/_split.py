@@ -500,3 +500,17 @@ def stratified_folds(y: np.ndarray, *, folds: int, seed: int) -> np.ndarray:
         rng.shuffle(rows)
         fold_of[rows] = (np.arange(len(rows)) + rng.integers(folds)) % folds
     return fold_of
+
+
+def split_policy(
+    *,
+    ratios: str | None = None,
+    train_dev: bool | None = None,
+    dev_source: str | None = None,
+) -> SplitPolicy:
+    """The ``SplitPolicy`` of ``--split-ratios``, ``--train-dev`` and ``--dev-source``."""
+    return SplitPolicy(
+        ratios=None if ratios is None else parse_ratios(ratios),
+        train_dev=train_dev,
+        dev_source=dev_source,
+    )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from orthotune._errors import InvalidInputError
 from orthotune._rates import parse_rate
+from orthotune._result import Result
 from orthotune.diagnose._decompose import Decomposition, decompose
 from orthotune.diagnose._knobs import Knob, Problem, knobs_for
 from orthotune.diagnose._levels import ErrorLevels
@@ -16,7 +17,7 @@ __all__ = ["Diagnosis", "diagnose"]
 SCHEMA_VERSION = 1
 
 
-class Diagnosis(BaseModel):
+class Diagnosis(Result):
     """What is wrong with the model and which knobs to turn (rates as fractions).
 
     ``problem`` is the one to work on next (avoidable bias while it is high, else the largest

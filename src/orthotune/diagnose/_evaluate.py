@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from orthotune._errors import InvalidInputError
+from orthotune._result import Result
 from orthotune.diagnose._diagnosis import Diagnosis, diagnose
 from orthotune.diagnose._levels import ErrorLevels, Level
 from orthotune.diagnose._verdict import DEFAULT_TOLERANCE
@@ -56,7 +57,7 @@ class SplitEvaluation(BaseModel):
     sources: dict[str, Level] = Field(default_factory=dict, description="error per source")
 
 
-class Evaluation(BaseModel):
+class Evaluation(Result):
     """Per-split metrics of a predictions table and, with train and dev splits, a diagnosis."""
 
     model_config = ConfigDict(frozen=True)

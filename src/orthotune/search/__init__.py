@@ -60,6 +60,7 @@ from orthotune.search._space import (
 )
 from orthotune.search._start import baseline, starting_point
 from orthotune.search._storage import (
+    MEMORY_STORAGE,
     WORKERS_DIR,
     Heartbeat,
     Lease,
@@ -95,6 +96,7 @@ from orthotune.search._trained import Candidate, Trained, score_parts
 from orthotune.search._workers import StudyRecord, WorkerRow, study_record, write_study_record
 
 __all__ = [
+    "MEMORY_STORAGE",
     "MODEL_PARAMETERS",
     "PARAMETERS",
     "PBT",

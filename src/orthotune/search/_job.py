@@ -40,9 +40,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from orthotune._errors import InvalidInputError
+from orthotune._result import Result
 from orthotune.diagnose import Diagnosis
 from orthotune.search._best import METRICS_ATTR, Leaderboard, TrialRow
 from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR, WORKERS_DIR
@@ -67,7 +68,7 @@ PBT_ATTR = "pbt_exploits"  # [{"epoch", "from", "values"}] of a PBT member
 TRUNCATED_ATTR = "truncated"  # why the budget cut a trial short (it is then PRUNED)
 
 
-class SearchSummary(BaseModel):
+class SearchSummary(Result):
     """What ``orthotune tune --strategy …`` hands back (``--json`` prints it)."""
 
     schema_version: int = SCHEMA_VERSION

@@ -97,6 +97,9 @@ def grace_period() -> float:
     return grace
 
 
+MEMORY_STORAGE = "memory:"
+
+
 def is_server_url(url: str | None) -> bool:
     """Whether ``url`` names a database server (shared by machines), not a SQLite file."""
     return url is not None and re.match(r"postgres(ql)?(\+\w+)?://", url) is not None
@@ -147,7 +150,12 @@ def open_storage(
     run_dir: str | Path | None = None,
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT_S,
 ) -> optuna.storages.BaseStorage:
-    """An Optuna storage for ``url`` (any Optuna RDB URL), or the run folder's SQLite file."""
+    """An Optuna storage for ``url`` (any Optuna RDB URL, or ``MEMORY_STORAGE``: a study
+    that lives as long as the process), or the run folder's SQLite file."""
+    if url == MEMORY_STORAGE:  # OrthoClassifier.fit's throw-away run: no database to create
+        import optuna
+
+        return optuna.storages.InMemoryStorage()
 
     if url is None:
         if run_dir is None:

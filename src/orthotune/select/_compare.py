@@ -22,10 +22,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from orthotune._errors import InvalidInputError
 from orthotune._rates import parse_rate
+from orthotune._result import Result
 from orthotune.metrics import class_average, fbeta_from_precision_recall, harmonic_mean
 from orthotune.select._constraints import Constraint, parse_constraint
 from orthotune.select._metric import (
@@ -57,7 +58,7 @@ _KNOWN = {
 _METRIC_SUFFIX = re.compile(r"_(score|accuracy|precision|recall|f1|fbeta)$|^f\d+(\.\d+)?$")
 
 
-class Comparison(BaseModel):
+class Comparison(Result):
     """Per-class averages, F-score, satisficing choice and Pareto front of a table."""
 
     model_config = ConfigDict(frozen=True)

@@ -16,22 +16,36 @@ from orthotune.train._checkpoint import (
     MemberFile,
     library_versions,
     load_checkpoint,
+    model_from_bytes,
     read_manifest,
     save_checkpoint,
+    weights_to_bytes,
 )
 from orthotune.train._config import OPTIMIZERS, SCHEDULES, TrainConfig
 from orthotune.train._loss import FOCAL_FLOOR, focal_factor
 from orthotune.train._optim import decay_groups, l2_weight_decay, make_optimizer
-from orthotune.train._precision import check_precision
+from orthotune.train._precision import check_precision, resolve_precision
 from orthotune.train._predict import (
     ModelInputs,
     Predictor,
+    encode_inputs,
     load_predictor,
     predict_logits,
     prepare_inputs,
+    probabilities,
 )
 from orthotune.train._result import EpochRecord, GradientNorms, StopReason, TrainResult
-from orthotune.train._run import TrainedModel, measure_trained, prepare_split
+from orthotune.train._run import (
+    TrainedModel,
+    TrainSummary,
+    build_config,
+    build_spec,
+    measure_trained,
+    prepare_split,
+    read_config_file,
+    save_trained,
+    train_on_split,
+)
 from orthotune.train._schedule import lr_factor
 from orthotune.train._trainer import DEVICES, Examples, Trainer, batch_bounds, resolve_device
 from orthotune.train._transfer import (
@@ -67,12 +81,16 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainState",
+    "TrainSummary",
     "TrainedModel",
     "Trainer",
     "WarmStart",
     "batch_bounds",
+    "build_config",
+    "build_spec",
     "check_precision",
     "decay_groups",
+    "encode_inputs",
     "focal_factor",
     "frozen_modules",
     "l2_weight_decay",
@@ -83,11 +101,18 @@ __all__ = [
     "lr_factor",
     "make_optimizer",
     "measure_trained",
+    "model_from_bytes",
     "parse_freeze",
     "predict_logits",
     "prepare_inputs",
     "prepare_split",
+    "probabilities",
+    "read_config_file",
     "read_manifest",
     "resolve_device",
+    "resolve_precision",
     "save_checkpoint",
+    "save_trained",
+    "train_on_split",
+    "weights_to_bytes",
 ]

@@ -73,8 +73,10 @@ __all__ = [
     "MemberFile",
     "library_versions",
     "load_checkpoint",
+    "model_from_bytes",
     "read_manifest",
     "save_checkpoint",
+    "weights_to_bytes",
 ]
 
 SCHEMA_VERSION = 2  # the newest manifest this reads (2: an ensemble's ``members``)
@@ -175,14 +177,6 @@ def _members_sha256(members: tuple[MemberFile, ...]) -> str:
     return _sha256("".join(f"{m.sha256}\n" for m in members).encode("ascii"))
 
 
-def _weights_bytes(model: nn.Module) -> bytes:
-    """``model``'s state_dict as safetensors bytes (CPU, contiguous)."""
-    from safetensors.torch import save as st_save
-
-    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    return st_save(state, metadata={"format": "pt", "orthotune": FORMAT})
-
-
 def _committed_hash(folder: Path) -> str | None:
     try:
         raw = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
@@ -213,6 +207,42 @@ def _keep_previous(folder: Path) -> None:
     os.replace(tmp, folder / PREVIOUS_FILE)
 
 
+def weights_to_bytes(model: nn.Module) -> bytes:
+    """``model``'s weights as the bytes of a safetensors file (what ``save_checkpoint`` writes)."""
+    from safetensors.torch import save as st_save
+
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    return st_save(state, metadata={"format": "pt", "orthotune": FORMAT})
+
+
+def model_from_bytes(data: bytes, spec: ModelSpec, *, where: str = "weights") -> Net | Ensemble:
+    """The model of ``spec`` (eval mode, on CPU) with the safetensors ``data`` as its weights;
+    ``where`` names them in the one-line error when they are not safetensors or do not fit.
+    The bytes of an ``Ensemble`` (``weights_to_bytes`` of one: keys ``members.<k>.…``) give
+    back an ensemble of as many networks of ``spec``."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load as st_load
+
+    try:
+        state = st_load(data)
+    except (SafetensorError, ValueError, RuntimeError) as err:
+        raise InvalidInputError(f"{where} is not a safetensors file ({err}); {_ACCEPTED}") from None
+    if state and all(k.startswith("members.") for k in state):
+        count = 1 + max(int(k.split(".")[1]) for k in state)
+        model: Net | Ensemble = Ensemble([build_model(spec) for _ in range(count)])
+    else:
+        model = build_model(spec)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        summary = " ".join(str(err).split())[:300]
+        raise InvalidInputError(
+            f"{where} does not fit the model in its manifest ({summary}); re-save the checkpoint"
+        ) from None
+    model.eval()
+    return model
+
+
 def save_checkpoint(directory: str | os.PathLike, model: nn.Module, manifest: Manifest) -> Manifest:
     """Write ``model``'s weights and ``manifest`` into ``directory`` (created if needed).
 
@@ -233,7 +263,7 @@ def save_checkpoint(directory: str | os.PathLike, model: nn.Module, manifest: Ma
     )
     if isinstance(model, Ensemble):
         return _save_ensemble(folder, model, stamped)
-    data = _weights_bytes(model)
+    data = weights_to_bytes(model)
     written = stamped.model_copy(
         update={
             "schema_version": SINGLE_SCHEMA_VERSION,
@@ -256,7 +286,7 @@ def _save_ensemble(folder: Path, ensemble: Ensemble, manifest: Manifest) -> Mani
     """Each member to its own content-named file, then the manifest, then the stale files."""
     members = []
     for k, member in enumerate(ensemble.members):
-        data = _weights_bytes(member)
+        data = weights_to_bytes(member)
         digest = _sha256(data)
         entry = MemberFile(file=f"member-{k + 1}-{digest[:12]}.safetensors", sha256=digest)
         path = folder / entry.file
@@ -362,12 +392,16 @@ def load_checkpoint(directory: str | os.PathLike) -> tuple[Net | Ensemble, Manif
                 f"{manifest.weights_sha256} (the manifest was edited); {_REFIT}"
             )
         members = [
-            _build(folder / m.file, _member_bytes(folder, manifest, k), manifest)
+            model_from_bytes(
+                _member_bytes(folder, manifest, k), manifest.spec, where=str(folder / m.file)
+            )
             for k, m in enumerate(manifest.members)
         ]
         model: Net | Ensemble = Ensemble(members)
     else:
-        model = _build(folder / WEIGHTS_FILE, _single_bytes(folder, manifest), manifest)
+        model = model_from_bytes(
+            _single_bytes(folder, manifest), manifest.spec, where=str(folder / WEIGHTS_FILE)
+        )
     model.eval()
     return model, manifest
 
@@ -412,23 +446,3 @@ def _member_bytes(folder: Path, manifest: Manifest, k: int) -> bytes:
             f"{entry.sha256}, found {found}{detail}; the member was edited or damaged — {_REFIT}"
         )
     return data
-
-
-def _build(path: Path, data: bytes, manifest: Manifest) -> Net:
-    """A ``Net`` of the manifest's spec holding the safetensors ``data`` read from ``path``."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load as st_load
-
-    try:
-        state = st_load(data)
-    except (SafetensorError, ValueError, RuntimeError) as err:
-        raise InvalidInputError(f"{path} is not a safetensors file ({err}); {_ACCEPTED}") from None
-    model = build_model(manifest.spec)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        summary = " ".join(str(err).split())[:300]
-        raise InvalidInputError(
-            f"{path} does not fit the model in its manifest ({summary}); re-save the checkpoint"
-        ) from None
-    return model

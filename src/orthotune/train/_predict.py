@@ -34,10 +34,12 @@ __all__ = [
     "ModelInputs",
     "PredictSummary",
     "Predictor",
+    "encode_inputs",
     "load_predictor",
     "predict",
     "predict_logits",
     "prepare_inputs",
+    "probabilities",
     "write_predictions",
 ]
 
@@ -222,8 +224,6 @@ def prepare_inputs(
     predictor: Predictor, data: str, *, options: dict[str, Any] | None = None
 ) -> ModelInputs:
     """DATA turned into ``predictor``'s inputs exactly as in training (see the module doc)."""
-    from orthotune.data import Normalizer
-
     manifest = predictor.manifest
     opts = {**(manifest.data_options or {}), **(options or {})}
     path = Path(str(data))
@@ -235,13 +235,9 @@ def prepare_inputs(
             f"({', '.join(manifest.feature_names[:5])}…): give a CSV or Parquet file with them"
         )
     rows = _table_rows(path, manifest, opts) if table_model else _array_rows(data, manifest, opts)
-    if manifest.normalization is not None:
-        x = Normalizer.from_state_dict(manifest.normalization).apply(rows.x)
-    else:
-        x = rows.x
     split, _ = _split_of(predictor, data, rows.ids)
     return ModelInputs(
-        x=x.reshape(x.shape[0], *manifest.spec.input_shape),
+        x=_as_model_inputs(manifest, rows.x),
         raw=rows.x,
         ids=rows.ids,
         y_true=rows.y_true,
@@ -250,18 +246,61 @@ def prepare_inputs(
     )
 
 
+def _as_model_inputs(manifest: Manifest, x: torch.Tensor) -> torch.Tensor:
+    """Encoded examples [n, …] → the network's inputs: the training μ, σ², then its shape."""
+    from orthotune.data import Normalizer
+
+    if manifest.normalization is not None:
+        x = Normalizer.from_state_dict(manifest.normalization).apply(x)
+    return x.reshape(x.shape[0], *manifest.spec.input_shape)
+
+
+def encode_inputs(manifest: Manifest, x: Any) -> torch.Tensor:
+    """Examples in memory → the network's inputs, as ``prepare_inputs`` turns DATA: a pandas
+    DataFrame with the training columns (a model trained on a table), or an array [n, …]
+    shaped like the training examples (missing values filled as in training)."""
+    from orthotune.data import ArrayEncoding, TableEncoding, encode_array, encode_frame
+
+    encoding = manifest.encoding or {}
+    if encoding.get("kind") == "table":
+        if not hasattr(x, "columns"):
+            raise InvalidInputError(
+                f"X is a {type(x).__name__}, but the model was trained on table columns "
+                f"({', '.join(manifest.feature_names[:5])}…): give a pandas DataFrame with them"
+            )
+        raw = encode_frame(x, TableEncoding.model_validate(encoding), file="X")
+        return _as_model_inputs(manifest, torch.from_numpy(raw))
+    array = np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x)
+    want = tuple(manifest.data_shape or manifest.spec.input_shape)
+    if array.dtype.kind not in "biuf" or tuple(array.shape[1:]) != want or array.ndim < 2:
+        raise InvalidInputError(
+            f"X has shape {array.shape} and dtype {array.dtype}, but the model takes numbers "
+            f"shaped (n, {', '.join(map(str, want))}): give examples shaped like the training data"
+        )
+    if encoding.get("kind") == "array":
+        raw, _ = encode_array(array, ArrayEncoding.model_validate(encoding))
+    else:
+        raw = array.astype(np.float32)
+    return _as_model_inputs(manifest, torch.from_numpy(raw))
+
+
+def probabilities(predictor: Predictor, x: torch.Tensor) -> np.ndarray:
+    """Calibrated class probabilities [n, classes] of the network's inputs ``x``:
+    ``softmax(logits / T)`` with the checkpoint's temperature."""
+    manifest = predictor.manifest
+    logits = predict_logits(predictor.model, x).double()
+    if not len(logits):
+        return np.zeros((0, manifest.spec.num_classes))
+    return torch.softmax(logits / manifest.temperature, dim=1).numpy()
+
+
 def predict(predictor: Predictor, data: str, *, options: dict[str, Any] | None = None) -> Any:
     """The predictions table (pandas DataFrame) of ``predictor`` on DATA."""
     import pandas as pd
 
     manifest = predictor.manifest
     inputs = prepare_inputs(predictor, data, options=options)
-    logits = predict_logits(predictor.model, inputs.x).double()
-    p = (
-        torch.softmax(logits / manifest.temperature, dim=1).numpy()
-        if len(logits)
-        else np.zeros((0, manifest.spec.num_classes))
-    )
+    p = probabilities(predictor, inputs.x)
     classes = np.asarray(manifest.class_names, dtype=object)
     pred = p.argmax(1) if len(p) else np.zeros(0, dtype=np.int64)
     columns: dict[str, Any] = {"id": inputs.ids, "y_pred": classes[pred]}

@@ -26,6 +26,7 @@ import torch
 from pydantic import BaseModel, Field, ValidationError
 
 from orthotune._errors import InvalidInputError
+from orthotune._result import Result
 from orthotune._rundir import RunDir
 from orthotune.models import ConvBlock, ModelSpec, build_model, count_parameters, flops_per_example
 from orthotune.train._callbacks import Callback
@@ -212,7 +213,7 @@ def build_config(
 
 
 # --------------------------------------------------------------------------- training
-class TrainSummary(BaseModel):
+class TrainSummary(Result):
     """What ``orthotune train`` reports: errors per part, why training stopped, where it is."""
 
     schema_version: int = SCHEMA_VERSION

@@ -1,4 +1,4 @@
-"""Read the tables the CLI takes (CSV or Parquet, chosen by extension), with one error shape."""
+"""Read the tables users give (CSV or Parquet, chosen by extension), with one error shape."""
 
 from __future__ import annotations
 

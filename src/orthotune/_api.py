@@ -1,0 +1,606 @@
+"""The public Python API: ``tune``, ``train``, ``evaluate``, ``diagnose``, ``compare``, ``load``.
+
+The CLI is a thin layer over these functions: it turns flags into their arguments, calls them
+and renders what they return. Each returns a typed result (a pydantic model) whose
+``to_json()`` is the text ``--json`` prints for the same call. Bad input raises
+``InvalidInputError`` (a ``ValueError``) with one line naming the value, what is accepted and
+the fix.
+
+A budget is wall-clock (``budget="5m"``) or a count (``trials=4``: models the autopilot trains,
+trials a search runs). A count alone sets no wall-clock limit, so a seeded run does the same
+work on any machine::
+
+    import orthotune
+    result = orthotune.tune("builtin:digits", trials=4, seed=0, out="runs/digits")
+    model = orthotune.load(result.run_dir)      # predict / predict_proba / classes_
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orthotune._model import Model
+    from orthotune.autopilot import Step, TuneSummary
+    from orthotune.data import Dataset, LoadOptions, SplitPolicy
+    from orthotune.diagnose import Diagnosis, Evaluation
+    from orthotune.search import SearchSummary
+    from orthotune.select import Comparison
+    from orthotune.train import Callback, TrainSummary
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "STRATEGIES",
+    "compare",
+    "diagnose",
+    "evaluate",
+    "load",
+    "train",
+    "tune",
+]
+
+STRATEGIES = ("autopilot", "grid", "random", "tpe", "evolution", "hyperband", "pbt")
+DEFAULT_BUDGET = "5m"  # the wall-clock budget when neither a budget nor a count is given
+
+
+def _seconds(budget: str | float | None, trials: int | None) -> float | None:
+    """The wall-clock budget in seconds: ``budget`` (a duration such as ``"5m"``, or seconds),
+    else 5 minutes unless ``trials`` counts the budget instead (then None: no time limit)."""
+    from orthotune.search import parse_duration
+
+    if budget is None:
+        return None if trials is not None else parse_duration(DEFAULT_BUDGET)
+    if isinstance(budget, int | float) and not isinstance(budget, bool):
+        budget = f"{budget}s"
+    return parse_duration(budget)
+
+
+def _check_trials(trials: int | None) -> None:
+    from orthotune._errors import InvalidInputError
+
+    counted = isinstance(trials, int) and not isinstance(trials, bool)
+    if trials is not None and (not counted or trials < 1):
+        raise InvalidInputError(
+            f"--trials {trials!r}: accepted is an integer ≥ 1; fix: give e.g. --trials 20"
+        )
+
+
+def _data_options(
+    *, drop: Sequence[str], split_ratios: str | None, train_dev: bool | None, **columns: Any
+) -> tuple[LoadOptions, SplitPolicy]:
+    """The data options every call that takes DATA shares (``LoadOptions``, ``SplitPolicy``);
+    ``columns``: target, weight, source, id, split_col, dev_source, impute."""
+    from orthotune.data import load_options, split_policy
+
+    options = load_options(drop=list(drop), **columns)
+    policy = split_policy(
+        ratios=split_ratios, train_dev=train_dev, dev_source=columns.get("dev_source")
+    )
+    return options, policy
+
+
+def tune(
+    data: str | Dataset = "builtin:mnist1d",
+    *,
+    strategy: str = "autopilot",
+    budget: str | float | None = None,
+    trials: int | None = None,
+    out: str | Path | None = None,
+    seed: int = 0,
+    executor: str = "population",
+    metric: str = "dev_accuracy",
+    constraints: Sequence[str] = (),
+    goal: str | float | None = None,
+    human_error: str | float | None = None,
+    bayes_error: str | float | None = None,
+    tolerance: str | float = "1%",
+    study: str | None = None,
+    storage: str | None = None,
+    space: str | None = None,
+    device: str = "auto",
+    precision: str | None = None,
+    init_from: str | Path | None = None,
+    freeze: str | int | None = None,
+    target: str | None = None,
+    weight: str | None = None,
+    source: str | None = None,
+    id: str | None = None,
+    drop: Sequence[str] = (),
+    split_col: str | None = None,
+    dev_source: str | None = None,
+    impute: str = "auto",
+    split_ratios: str | None = None,
+    train_dev: bool | None = None,
+    refit: bool = False,
+    keep: int | None = None,
+    on_step: Callable[[Step], None] | None = None,
+    on_trial: Callable[..., None] | None = None,
+    on_epoch: Callable[..., object] | None = None,
+    write_report: bool = True,
+) -> TuneSummary | SearchSummary:
+    """``orthotune tune``: the autopilot (default) or a search on Optuna, into the run folder
+    ``out`` (default ``runs/tune-<time>``).
+
+    ``data`` is DATA (a file or ``builtin:NAME``) or, for the autopilot, a ``Dataset`` in
+    memory (``orthotune.data.dataset_from_arrays``). ``budget`` is wall-clock (``"90s"``,
+    ``"5m"``, or seconds); ``trials`` counts models (autopilot) or trials (search); with
+    ``trials`` alone there is no time limit, else the default budget is 5 minutes. Rates
+    (``human_error``, ``goal``…) are fractions or percent strings (``"4.2%"``). ``on_step``
+    (autopilot) and ``on_trial`` (search) see each finished step or trial, ``on_epoch`` each
+    epoch of a model in flight. ``refit`` (autopilot) trains the chosen configuration again
+    on train + dev at the end; ``keep`` bounds the checkpoints kept. Returns a
+    ``TuneSummary`` (autopilot) or ``SearchSummary`` (search).
+    """
+    from orthotune._errors import InvalidInputError
+    from orthotune._rates import parse_rate
+    from orthotune.train import check_precision
+
+    if strategy not in STRATEGIES:
+        raise InvalidInputError(
+            f"--strategy {strategy!r} is unknown; accepted: {', '.join(STRATEGIES)}"
+        )
+    if executor not in ("population", "sequential"):
+        raise InvalidInputError(
+            f"--executor {executor!r} is unknown; accepted: population, sequential"
+        )
+    if precision is not None:
+        check_precision(precision)
+    asked = {} if precision is None else {"precision": precision}  # else the mode's default
+    _check_trials(trials)
+    seconds = _seconds(budget, trials)
+    options, policy = _data_options(
+        target=target,
+        weight=weight,
+        source=source,
+        id=id,
+        drop=drop,
+        split_col=split_col,
+        dev_source=dev_source,
+        impute=impute,
+        split_ratios=split_ratios,
+        train_dev=train_dev,
+    )
+    if out is None:
+        import time
+
+        out = f"runs/tune-{time.strftime('%Y%m%d-%H%M%S')}"
+    human = None if human_error is None else parse_rate(human_error, name="--human-error")
+    bayes = None if bayes_error is None else parse_rate(bayes_error, name="--bayes-error")
+    goal_value = None if goal is None else parse_rate(goal, name="--goal")
+    if strategy != "autopilot" and (init_from is not None or freeze is not None):
+        raise InvalidInputError(
+            f"--init-from and --freeze turn the autopilot's transfer-learning knob, but "
+            f"--strategy is {strategy}: use --strategy autopilot (the default), or train one "
+            "model with orthotune train --init-from"
+        )
+    if strategy != "autopilot" and refit:
+        raise InvalidInputError(
+            f"--refit retrains the autopilot's chosen configuration, but --strategy is "
+            f"{strategy}: use --strategy autopilot (the default), or drop --refit"
+        )
+    if strategy != "autopilot":
+        from orthotune.search import tune_search
+
+        if not isinstance(data, str):
+            raise InvalidInputError(
+                f"--strategy {strategy} reads DATA from a file or builtin:NAME, not a "
+                f"{type(data).__name__} in memory: save it (e.g. numpy.savez) or use the autopilot"
+            )
+        return tune_search(
+            data,
+            load_options=options,
+            split_policy=policy,
+            out=out,
+            strategy=strategy,
+            executor=executor,
+            budget_s=seconds,
+            trials=trials,
+            metric=metric,
+            constraints=list(constraints),
+            goal=goal_value,
+            human_error=human,
+            bayes_error=bayes,
+            study_name=study,
+            storage=storage,
+            seed=seed,
+            device=device,
+            progress=on_trial,
+            on_epoch=on_epoch,
+            keep=keep,
+            space=space,
+            write_report=write_report,
+            **asked,
+        )
+    if constraints or metric != "dev_accuracy" or space is not None:
+        raise InvalidInputError(
+            "--metric, --constraint and --space belong to the search strategies; the "
+            "autopilot lowers the dev error: drop them or pick e.g. --strategy tpe"
+        )
+    from orthotune.autopilot import AutopilotSettings, tune_autopilot
+
+    settings = AutopilotSettings(
+        budget_s=math.inf if seconds is None else seconds,
+        trials=trials,
+        human_error=human,
+        bayes_error=bayes,
+        tolerance=parse_rate(tolerance, name="--tolerance"),
+        goal=goal_value,
+        executor=executor,
+        device=device,
+        seed=seed,
+        refit=refit,
+        **asked,
+    )
+    return tune_autopilot(
+        data,
+        load_options=options,
+        split_policy=policy,
+        out=out,
+        settings=settings,
+        study_name=study,
+        storage=storage,
+        on_step=on_step,
+        on_epoch=on_epoch,
+        keep=keep,
+        write_report=write_report,
+        init_from=init_from,
+        freeze=freeze,
+    )
+
+
+def _flag(key: str) -> str:
+    """The CLI flag of a model setting (``kind`` is ``--arch``)."""
+    return "--arch" if key == "kind" else "--" + key.replace("_", "-")
+
+
+def train(
+    data: str,
+    *,
+    out: str | Path,
+    config: str | Path | None = None,
+    model: Mapping[str, Any] | None = None,
+    training: Mapping[str, Any] | None = None,
+    init_from: str | Path | None = None,
+    freeze: str | int | None = None,
+    device: str = "auto",
+    precision: str | None = None,
+    time_budget: str | float | None = None,
+    name: str | None = None,
+    seed: int = 0,
+    target: str | None = None,
+    weight: str | None = None,
+    source: str | None = None,
+    id: str | None = None,
+    drop: Sequence[str] = (),
+    split_col: str | None = None,
+    dev_source: str | None = None,
+    impute: str = "auto",
+    split_ratios: str | None = None,
+    train_dev: bool | None = None,
+    callbacks: Sequence[Callback] = (),
+    ensemble: int = 1,
+    on_member: Callable[[int, Any], None] | None = None,
+) -> TrainSummary:
+    """``orthotune train``: one model on DATA, kept in the new run folder ``out``.
+
+    Settings come from ``config`` (a YAML/JSON file with ``model:`` and ``train:`` sections),
+    then ``model`` (``ModelSpec`` fields: ``kind`` (mlp, cnn1d, cnn2d), ``hidden``, ``conv``,
+    ``activation``, ``batch_norm``, ``dropout``, ``init``) and ``training`` (``TrainConfig``
+    fields: ``optimizer``, ``lr``, ``l2``, ``schedule``, ``epochs``, ``batch_size`` (``"m"``
+    for batch gradient descent), …), the later winning. The test error is measured once, at
+    the end; the run folder gets the checkpoint, history, diagnosis and report. ``ensemble``
+    K > 1 trains K seeds at once and keeps them as one model (``on_member(k, trained)`` as
+    each finishes; ``callbacks`` then see nothing: members train as one population).
+    """
+    from datetime import UTC, datetime
+
+    from orthotune._errors import InvalidInputError
+    from orthotune._rundir import RunDir, RunRecord
+    from orthotune.data import describe_filled, load_dataset, make_split
+    from orthotune.report import render_report
+    from orthotune.search import check_ensemble_size, parse_duration, train_ensemble
+    from orthotune.train import (
+        build_config,
+        build_spec,
+        check_precision,
+        library_versions,
+        load_warm_start,
+        parse_freeze,
+        read_config_file,
+        resolve_device,
+        resolve_precision,
+        save_trained,
+        train_on_split,
+    )
+
+    RunDir.refuse_existing(out)
+    check_ensemble_size(ensemble)
+    if precision is not None:
+        check_precision(precision)
+    sections = read_config_file(config) if config is not None else {"model": {}, "train": {}}
+    given_model = {k: v for k, v in (model or {}).items() if v is not None}
+    given_train = {k: v for k, v in (training or {}).items() if v is not None}
+    model_settings = {**sections["model"], **given_model}
+    train_settings = {**sections["train"], **given_train}
+    size = train_settings.get("batch_size")
+    if isinstance(size, str) and size.strip().lower() in ("m", "full", "batch"):
+        train_settings["batch_size"] = None  # batch gradient descent: all m examples
+    train_config = build_config(train_settings, from_flags=list(given_train))
+    if isinstance(time_budget, int | float):
+        time_budget = f"{time_budget}s"
+    budget = None if time_budget is None else parse_duration(time_budget, name="--time-budget")
+    torch_device = resolve_device(device)
+
+    options, policy = _data_options(
+        target=target,
+        weight=weight,
+        source=source,
+        id=id,
+        drop=drop,
+        split_col=split_col,
+        dev_source=dev_source,
+        impute=impute,
+        split_ratios=split_ratios,
+        train_dev=train_dev,
+    )
+    if init_from is not None and (given_model or sections["model"]):
+        shown = ", ".join(map(_flag, given_model)) or f"the model: section of {config}"
+        raise InvalidInputError(
+            f"--init-from {init_from} takes the checkpoint's architecture, but {shown} sets "
+            "one too; drop it (or train from scratch without --init-from)"
+        )
+    if freeze is not None and init_from is None:
+        raise InvalidInputError(
+            f"--freeze {freeze} keeps layers of initial weights, but no --init-from gives "
+            "them; add --init-from RUN_DIR|MODEL_DIR or drop --freeze"
+        )
+    if freeze is not None:
+        parse_freeze(freeze)  # a bad value is refused before the data loads
+    dataset = load_dataset(data, options)
+    split = make_split(dataset, seed=seed, policy=policy)
+    warm = None
+    if init_from is not None:
+        warm = load_warm_start(
+            init_from,
+            data_shape=tuple(dataset.input_shape),
+            class_names=dataset.class_names,
+            freeze=freeze,
+        )
+        spec = warm.spec
+    else:
+        spec = build_spec(
+            model_settings,
+            data_shape=tuple(dataset.input_shape),
+            num_classes=dataset.num_classes,
+            from_flags=list(given_model),
+        )
+    choice = precision or train_settings.get("precision") or "auto"
+    chosen = resolve_precision(choice, spec, torch_device)
+    train_config = train_config.model_copy(update={"precision": chosen})
+    model_name = name or spec.kind
+
+    run = RunDir.create(out)
+    record = RunRecord(
+        command="train",
+        data=data,
+        seed=seed,
+        filled=describe_filled(dataset),
+        config={
+            "model": spec.model_dump(mode="json"),
+            "train": train_config.model_dump(mode="json"),
+            "data_options": options.model_dump(mode="json"),
+            "device": device,
+            "init_from": None if warm is None else warm.record.model_dump(mode="json"),
+            "ensemble": ensemble,
+        },
+        versions=library_versions(),
+    )
+    run.write_run(record)
+    if ensemble > 1:
+        trained = train_ensemble(
+            dataset,
+            split,
+            spec,
+            train_config,
+            size=ensemble,
+            seed=seed,
+            device=device,
+            time_budget_s=budget,
+            init=warm,
+            on_member=on_member,
+        )
+    else:
+        trained = train_on_split(
+            dataset,
+            split,
+            spec,
+            train_config,
+            seed=seed,
+            device=device,
+            callbacks=list(callbacks),
+            time_budget_s=budget,
+            init=warm,
+        )
+    calibration = _calibrate(trained, seed=seed)
+    summary = save_trained(
+        run,
+        model_name,
+        trained,
+        dataset,
+        split,
+        data=data,
+        data_options=options.model_dump(mode="json"),
+        temperature=1.0 if calibration is None else calibration.temperature,
+    )
+    summary = summary.model_copy(update={"latency_ms": _latency_ms(trained)})
+    if calibration is not None:
+        run.write_calibration(calibration)
+        summary = summary.model_copy(
+            update={
+                "temperature": calibration.temperature,
+                "ece_before": calibration.ece_before,
+                "ece_after": calibration.ece_after,
+                "calibration": calibration.message,
+            }
+        )
+    record = record.model_copy(
+        update={
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "summary": summary.model_dump(mode="json"),
+        }
+    )
+    run.write_run(record)
+    diagnosis = _train_diagnosis(summary)
+    if diagnosis is not None:
+        run.write_diagnosis(diagnosis)
+    return summary.model_copy(
+        update={"report": str(render_report(run.path)), "filled": record.filled}
+    )
+
+
+def _latency_ms(trained: Any) -> float | None:
+    """Median inference time per example at batch size 1 (an ensemble: all its members)."""
+    import torch
+
+    from orthotune.metrics import measure_latency
+
+    example = torch.zeros(trained.spec.input_shape)
+    return measure_latency(trained.model, example, warmup=2, repeats=10).per_example_ms
+
+
+def _calibrate(trained: Any, *, seed: int) -> Any:
+    """Temperature scaling of the trained model on its dev logits (None without a dev part)."""
+    from orthotune.metrics import calibrate_temperature
+
+    if trained.dev_logits is None or len(trained.dev_logits) == 0:
+        return None
+    return calibrate_temperature(trained.dev_logits.numpy(), trained.dev_y.numpy(), seed=seed)
+
+
+def _train_diagnosis(summary: Any) -> Any:
+    """The bias / variance / mismatch diagnosis of the trained model (test included: it was
+    measured once, at the end), or None without train and dev errors."""
+    from orthotune.diagnose import ErrorLevels, Level
+    from orthotune.diagnose import diagnose as run_diagnosis
+
+    def level(part: str) -> Level | None:
+        error, n = summary.errors.get(part), summary.sizes.get(part, 0)
+        return None if error is None or n == 0 else Level(error=error, n=n)
+
+    if level("train") is None or level("dev") is None:
+        return None
+    human, bayes = summary.human_error, summary.bayes_error
+    if human is not None and bayes is not None and bayes > human:
+        bayes = None
+    return run_diagnosis(
+        ErrorLevels(
+            human_error=human,
+            bayes_error=bayes,
+            train=level("train"),
+            train_dev=level("train-dev"),
+            dev=level("dev"),
+            test=level("test"),
+        )
+    )
+
+
+def evaluate(
+    predictions: str | Path | Any,
+    *,
+    human_error: str | float | None = None,
+    bayes_error: str | float | None = None,
+    beta: float = 1.0,
+    positive_class: Any = None,
+    tolerance: str | float = "1%",
+) -> Evaluation:
+    """``orthotune evaluate``: per-split scores of a predictions table (a CSV/Parquet path, a
+    pandas DataFrame or ``{column: values}``; ``y_true`` with ``y_pred`` or ``p_<class>``
+    columns, optional ``split``, ``source``, ``id``) and, with train and dev rows, a diagnosis."""
+    from orthotune._tables import read_table
+    from orthotune.diagnose import evaluate_predictions
+
+    table = (
+        read_table(predictions, what="predictions file")
+        if isinstance(predictions, str | Path)
+        else predictions
+    )
+    return evaluate_predictions(
+        table,
+        human_error=human_error,
+        bayes_error=bayes_error,
+        beta=beta,
+        positive_class=positive_class,
+        tolerance=tolerance,
+    )
+
+
+def diagnose(
+    *,
+    human_error: str | float | None,
+    train_error: str | float,
+    dev_error: str | float,
+    train_dev_error: str | float | None = None,
+    test_error: str | float | None = None,
+    bayes_error: str | float | None = None,
+    train_size: int | None = None,
+    train_dev_size: int | None = None,
+    dev_size: int | None = None,
+    test_size: int | None = None,
+    tolerance: str | float = "1%",
+) -> Diagnosis:
+    """``orthotune diagnose``: avoidable bias, variance, data mismatch and dev overfitting
+    from error levels (rates as fractions or ``"3.5%"``; set sizes give 95 % intervals), the
+    verdict and the knobs to turn. The lecture's Model A::
+
+        orthotune.diagnose(human_error="0.7%", train_error="3.5%", dev_error="7.8%")
+    """
+    from orthotune.diagnose import ErrorLevels
+    from orthotune.diagnose import diagnose as run_diagnosis
+
+    levels = ErrorLevels.from_rates(
+        human_error=human_error,
+        bayes_error=bayes_error,
+        train_error=train_error,
+        train_dev_error=train_dev_error,
+        dev_error=dev_error,
+        test_error=test_error,
+        train_size=train_size,
+        train_dev_size=train_dev_size,
+        dev_size=dev_size,
+        test_size=test_size,
+    )
+    return run_diagnosis(levels, tolerance=tolerance)
+
+
+def compare(
+    table: str | Path | Mapping[str, Sequence[Any]] | Any,
+    *,
+    metric: str | None = None,
+    constraints: Sequence[str] = (),
+    beta: float = 1.0,
+) -> Comparison:
+    """``orthotune compare``: choose among classifiers from a table of their scores (a
+    CSV/Parquet path, ``{column: values}`` or a pandas DataFrame; one row per classifier):
+    the best on ``metric`` among the rows meeting every satisficing constraint
+    (``"latency_ms<100"``), and the Pareto front."""
+    from orthotune._tables import read_columns
+    from orthotune.select import compare_table
+
+    if isinstance(table, str | Path):
+        columns = read_columns(table, what="table")
+    elif isinstance(table, Mapping):
+        columns = {str(k): list(v) for k, v in table.items()}
+    else:  # a DataFrame
+        columns = {str(c): table[c].tolist() for c in table.columns}
+    return compare_table(columns, metric=metric, constraints=constraints, beta=beta)
+
+
+def load(path: str | Path) -> Model:
+    """A saved model: ``RUN_DIR`` (its chosen model) or ``MODEL_DIR`` → a ``Model`` with
+    ``predict``, ``predict_proba`` and ``classes_`` (safetensors weights, hash verified)."""
+    from orthotune._model import Model
+
+    return Model.load(path)

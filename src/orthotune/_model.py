@@ -1,0 +1,92 @@
+"""``Model``: a saved orthotune model in memory, with ``predict`` and ``predict_proba``.
+
+``orthotune.load(RUN_DIR | MODEL_DIR)`` returns one; ``OrthoClassifier`` keeps one after
+``fit``. Pickling it stores the weights as safetensors bytes and the manifest as JSON — never
+a torch pickle — and unpickling rebuilds the network from them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Model"]
+
+
+class Model:
+    """A trained network and its manifest (classes, normalization, data encoding, temperature).
+
+    ``predict_proba(X)`` gives the calibrated probabilities ``softmax(logits / T)``, one column
+    per class in ``classes_`` order; ``predict(X)`` the most probable class name. ``X`` is an
+    array shaped like the training examples, a pandas DataFrame (a model trained on a table:
+    its columns), or DATA — a file or ``builtin:NAME`` — read as ``orthotune predict`` reads it.
+    """
+
+    def __init__(self, predictor: Any) -> None:
+        self._predictor = predictor  # orthotune.train.Predictor
+
+    @classmethod
+    def load(cls, path: str | Path) -> Model:
+        """``RUN_DIR`` (its chosen model) or ``MODEL_DIR``, hash verified."""
+        from orthotune.train import load_predictor
+
+        return cls(load_predictor(path))
+
+    @property
+    def manifest(self) -> Any:
+        """The checkpoint's ``orthotune.train.Manifest``."""
+        return self._predictor.manifest
+
+    @property
+    def network(self) -> Any:
+        """The ``torch.nn.Module`` (eval mode, on CPU)."""
+        return self._predictor.model
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """Class names in the order of ``predict_proba``'s columns."""
+        return np.asarray(self.manifest.class_names, dtype=object)
+
+    def _inputs(self, x: Any) -> Any:
+        from orthotune.train import encode_inputs, prepare_inputs
+
+        if isinstance(x, str | Path):
+            return prepare_inputs(self._predictor, str(x)).x
+        return encode_inputs(self.manifest, x)
+
+    def predict_proba(self, x: Any) -> np.ndarray:
+        """Probabilities [n, classes] (rows sum to 1), calibrated by the checkpoint's T."""
+        from orthotune.train import probabilities
+
+        return probabilities(self._predictor, self._inputs(x))
+
+    def predict(self, x: Any) -> np.ndarray:
+        """The most probable class name of each example."""
+        p = self.predict_proba(x)
+        return self.classes_[p.argmax(axis=1)] if len(p) else self.classes_[:0]
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        return f"Model({m.name!r}, {m.spec.kind}, classes={list(m.class_names)!r})"
+
+    # pickling: safetensors bytes + the manifest's JSON, never a torch pickle
+    def __getstate__(self) -> dict[str, Any]:
+        from orthotune.train import weights_to_bytes
+
+        p = self._predictor
+        return {
+            "manifest": p.manifest.model_dump_json(),
+            "weights": weights_to_bytes(p.model),
+            "model_dir": str(p.model_dir),
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from orthotune.train import Manifest, Predictor, model_from_bytes
+
+        manifest = Manifest.model_validate_json(state["manifest"])
+        model = model_from_bytes(state["weights"], manifest.spec, where="pickled weights")
+        self._predictor = Predictor(
+            model=model, manifest=manifest, model_dir=Path(state["model_dir"])
+        )

@@ -1,0 +1,151 @@
+"""``OrthoClassifier``: the orthogonal autopilot as a scikit-learn classifier.
+
+``fit(X, y)`` runs ``orthotune.tune`` (the autopilot) on the arrays — baseline, diagnosis,
+one knob at a time — and keeps the chosen network in memory; ``predict`` /
+``predict_proba`` use it. It works inside ``Pipeline``, ``cross_val_score`` and
+``GridSearchCV``::
+
+    from orthotune.sklearn import OrthoClassifier
+    clf = OrthoClassifier(budget=4, random_state=0).fit(X_train, y_train)
+    clf.predict_proba(X_test)
+
+``budget`` is a count of models (an ``int``: reproducible on any machine) or a wall-clock
+duration (``"30s"``, ``"5m"``). Without ``out`` the run folder is a temporary one, removed
+when ``fit`` returns; with ``out`` it stays (run.json, study.db, decisions.json, the chosen
+checkpoint, report.html). A pickled classifier holds its network as safetensors bytes and
+its manifest as JSON (``orthotune._model.Model``), never as a torch pickle.
+
+X is numeric, ``[n, features]`` (or ``[n, channels, length]`` / ``[n, channels, h, w]`` for
+signals and images); NaN and inf are refused, as scikit-learn's own estimators refuse them.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from orthotune._api import tune
+from orthotune._errors import InvalidInputError
+from orthotune._model import Model
+
+__all__ = ["OrthoClassifier"]
+
+
+class OrthoClassifier(ClassifierMixin, BaseEstimator):
+    """The orthotune autopilot behind scikit-learn's classifier interface.
+
+    Parameters
+    ----------
+    budget : int or str, default=4
+        Models the autopilot may train (an int ≥ 1; the first is the data shape's baseline),
+        or a wall-clock duration such as ``"30s"``. A count makes a seeded fit reproducible.
+        The default 4 is the baseline and up to three variants of the first knob it turns: a
+        small, reproducible fit, not a figure tuned on data (raise it for better models).
+    human_error, bayes_error : float or str, default=None
+        Human-level and Bayes error (``0.05`` or ``"5%"``), for the bias / variance diagnosis.
+    tolerance : float or str, default="1%"
+        A gap above this (and outside the noise) is high.
+    executor : {"population", "sequential"}, default="population"
+    device : {"auto", "cpu", "cuda"}, default="auto"
+    out : str or path, default=None
+        Keep the run folder here (a new or empty folder); None: a temporary one, removed.
+    random_state : int, RandomState or None, default=None
+        Seed of the split, initialization and batches (``np.random`` when None).
+
+    Attributes
+    ----------
+    classes_ : ndarray of the labels, sorted
+    n_features_in_ : int
+    model_ : orthotune's ``Model`` (the chosen network and its manifest)
+    summary_ : the autopilot's ``TuneSummary`` (errors, diagnosis, decisions)
+    """
+
+    def __init__(
+        self,
+        budget: int | str = 4,
+        *,
+        human_error: float | str | None = None,
+        bayes_error: float | str | None = None,
+        tolerance: float | str = "1%",
+        executor: str = "population",
+        device: str = "auto",
+        out: str | Path | None = None,
+        random_state: Any = None,
+    ) -> None:
+        self.budget = budget
+        self.human_error = human_error
+        self.bayes_error = bayes_error
+        self.tolerance = tolerance
+        self.executor = executor
+        self.device = device
+        self.out = out
+        self.random_state = random_state
+
+    def _budget(self) -> dict[str, Any]:
+        """``budget`` as ``tune``'s ``trials`` (a count) or ``budget`` (a duration)."""
+        b = self.budget
+        if isinstance(b, int | np.integer) and not isinstance(b, bool) and b >= 1:
+            return {"trials": int(b)}
+        if isinstance(b, str):
+            return {"budget": b}
+        raise InvalidInputError(
+            f"OrthoClassifier budget={b!r} is not accepted: give a count of models (an int "
+            "≥ 1, e.g. 4) or a duration string such as '30s'"
+        )
+
+    def fit(self, X: Any, y: Any) -> OrthoClassifier:
+        """Run the autopilot on (X, y) and keep the chosen model."""
+        from orthotune.data import dataset_from_arrays
+        from orthotune.search import MEMORY_STORAGE
+
+        budget = self._budget()
+        X, y = validate_data(self, X, y, allow_nd=True)
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise InvalidInputError(
+                f"OrthoClassifier needs at least 2 classes in y, got 1 class "
+                f"({self.classes_[0]!r}): give examples of every class"
+            )
+        rs = self.random_state
+        seed = (
+            int(rs)
+            if isinstance(rs, int | np.integer)
+            else int(check_random_state(rs).randint(np.iinfo(np.int32).max))
+        )
+        data = dataset_from_arrays(X, y_index, name="OrthoClassifier.fit(X, y)")
+        with tempfile.TemporaryDirectory(prefix="orthotune-fit-") as tmp:
+            summary = tune(
+                data,
+                out=Path(tmp) / "run" if self.out is None else self.out,
+                seed=seed,
+                human_error=self.human_error,
+                bayes_error=self.bayes_error,
+                tolerance=self.tolerance,
+                executor=self.executor,
+                device=self.device,
+                write_report=self.out is not None,
+                storage=None if self.out is not None else MEMORY_STORAGE,  # no study.db to make
+                **budget,
+            )
+            self.model_ = Model.load(summary.chosen_model_dir)  # read before tmp goes
+        self.summary_ = summary
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities [n, classes] in ``classes_`` order (temperature-calibrated)."""
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, allow_nd=True)
+        return self.model_.predict_proba(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable label of each row of X."""
+        proba = self.predict_proba(X)  # first: an unfitted classifier has no classes_
+        return self.classes_[proba.argmax(axis=1)]

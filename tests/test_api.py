@@ -1,0 +1,164 @@
+"""The public Python API (``orthotune.tune`` …): typed results whose ``to_json()`` is the CLI's
+``--json`` for the same call, a count budget that makes a seeded run reproducible, ``load``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import orthotune
+from orthotune import InvalidInputError
+from orthotune.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = "builtin:synthetic?n=240&classes=3&features=5&noise=0.05&seed=3"
+
+
+def cli_json(capsys: pytest.CaptureFixture[str], *args: object) -> str:
+    """``orthotune ARGS… --json`` in this process: its stdout (exit code 0 asserted)."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        main([*map(str, args), "--json"])
+    out = capsys.readouterr()
+    assert stop.value.code == 0, out.err
+    return out.out
+
+
+def _clock_and_paths_blanked(text: str, run_dir: Path) -> dict:
+    """The --json of a tune run with what differs between two identical seeded runs blanked:
+    wall-clock durations (``seconds``, ``elapsed``) and paths inside the run folder."""
+
+    def blank(value):
+        if isinstance(value, dict):
+            return {k: None if k in ("seconds", "elapsed") else blank(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [blank(v) for v in value]
+        if isinstance(value, str):
+            return value.replace(str(run_dir), "RUN_DIR")
+        return value
+
+    return blank(json.loads(text))
+
+
+@pytest.mark.slow
+def test_tune_with_a_count_budget_is_the_clis_json_and_loads_as_a_model(tmp_path, capsys):
+    api_dir, cli_dir = tmp_path / "api", tmp_path / "cli"
+    result = orthotune.tune(DATA, trials=2, seed=0, out=api_dir)
+    assert result.models_trained == 2  # the count budget, with no time limit
+    assert result.decisions.stop_reason == "budget_spent"
+    assert "budget of 2 models" in result.decisions.stop_message
+    text = cli_json(capsys, "tune", DATA, "--trials", "2", "--seed", "0", "--out", cli_dir)
+    assert result.to_json() + "\n" != text  # the run folders differ …
+    # … and nothing else: same errors, diagnosis, decisions, test metrics, calibration
+    assert _clock_and_paths_blanked(result.to_json(), api_dir) == _clock_and_paths_blanked(
+        text, cli_dir
+    )
+    # the chosen model, loaded, scores the test part as the run did
+    from orthotune.data import load_dataset
+
+    model = orthotune.load(result.run_dir)
+    ds = load_dataset(DATA)
+    test = np.isin(ds.ids, json.loads((api_dir / "split.json").read_text())["ids"]["test"])
+    proba = model.predict_proba(DATA)
+    assert proba.shape == (240, 3) and np.allclose(proba.sum(axis=1), 1)
+    truth = np.asarray(ds.class_names, dtype=object)[ds.y.numpy()]
+    accuracy = float((model.predict(DATA)[test] == truth[test]).mean())
+    assert accuracy == pytest.approx(result.test_metrics["accuracy"])
+
+
+def test_diagnose_evaluate_compare_return_what_the_cli_prints(tmp_path, capsys):
+    rates = {"human_error": "0.7%", "train_error": "3.5%", "dev_error": "7.8%"}
+    diagnosis = orthotune.diagnose(**rates, dev_size=1000)
+    assert diagnosis.problem.value == "avoidable_bias"
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in rates.items()]
+    assert diagnosis.to_json() + "\n" == cli_json(capsys, "diagnose", *flags, "--dev-size", 1000)
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300).astype(str)
+    wrong = rng.random(300) < np.r_[np.full(200, 0.02), np.full(100, 0.2)]
+    pred = np.where(wrong, ((y.astype(int) + 1) % 3).astype(str), y)
+    split = ["train"] * 200 + ["dev"] * 100
+    path = tmp_path / "pred.csv"
+    pd.DataFrame({"y_true": y, "y_pred": pred, "split": split}).to_csv(path, index=False)
+    evaluation = orthotune.evaluate(path, human_error="1%")
+    assert [s.split for s in evaluation.splits] == ["train", "dev"]
+    assert evaluation.to_json() + "\n" == cli_json(capsys, "evaluate", path, "--human-error", "1%")
+    # the same table as a DataFrame
+    frame = pd.read_csv(path, dtype=str)
+    assert orthotune.evaluate(frame, human_error=0.01).to_json() == evaluation.to_json()
+
+    table = ROOT / "examples" / "lecture_classifiers.csv"
+    comparison = orthotune.compare(table, constraints=["latency_ms<100"])
+    assert comparison.ranking.choice == "B"  # the lecture's answer
+    expected = cli_json(capsys, "compare", table, "--constraint", "latency_ms<100")
+    assert comparison.to_json() + "\n" == expected
+    columns = pd.read_csv(table).to_dict(orient="list")
+    assert orthotune.compare(columns, constraints=["latency_ms<100"]).ranking.choice == "B"
+
+
+@pytest.mark.slow
+def test_train_then_load_predicts_arrays_as_it_predicts_data(tmp_path):
+    out = tmp_path / "run"
+    summary = orthotune.train(DATA, out=out, model={"hidden": [16]}, training={"epochs": 3}, seed=1)
+    assert summary.epochs_run == 3 and summary.spec.hidden == (16,)
+    assert json.loads(summary.to_json())["model_dir"] == summary.model_dir
+    model = orthotune.load(out)
+    from orthotune.data import load_dataset
+
+    x = load_dataset(DATA).x.numpy()  # raw features: the model normalizes them itself
+    from_array = model.predict_proba(x)
+    assert np.allclose(from_array, model.predict_proba(DATA), atol=1e-6)
+    assert list(model.classes_) == ["0", "1", "2"]
+    assert model.predict(x[:5]).tolist() == model.classes_[from_array[:5].argmax(1)].tolist()
+    with pytest.raises(InvalidInputError, match=r"X has shape \(5, 4\)"):
+        model.predict_proba(x[:5, :4])
+
+
+def test_train_and_diagnose_are_both_functions_and_subpackages():
+    import orthotune.diagnose
+    import orthotune.train
+
+    assert orthotune.diagnose.Diagnosis.__name__ == "Diagnosis"
+    assert orthotune.train.Trainer.__name__ == "Trainer"
+    result = orthotune.diagnose(human_error=0.01, train_error=0.02, dev_error=0.021)
+    assert isinstance(result, orthotune.diagnose.Diagnosis)
+    # a fresh interpreter: the names are functions first, cheap to import, callable after too
+    code = (
+        "import sys, orthotune; assert 'torch' not in sys.modules; "
+        "assert orthotune.diagnose.__name__ == 'diagnose'; "
+        "from orthotune.diagnose import Diagnosis; "
+        "d = orthotune.diagnose(human_error=0.01, train_error=0.05, dev_error=0.06); "
+        "print(type(d) is Diagnosis, d.problem.value)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.split() == ["True", "avoidable_bias"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"trials": 0}, r"--trials 0: accepted is an integer ≥ 1"),
+        ({"trials": 2.5}, r"--trials 2.5: accepted is an integer"),
+        ({"budget": "5"}, r"--budget '5' does not parse.*write 5m or 5s"),
+        ({"strategy": "magic"}, r"--strategy 'magic' is unknown; accepted: autopilot"),
+        ({"human_error": 4.2}, r"write 4.2%"),
+        ({"metric": "dev_error"}, r"belong to the search strategies"),
+    ],
+)
+def test_tune_refuses_bad_arguments_before_any_work(tmp_path, kwargs, message):
+    with pytest.raises(InvalidInputError, match=message):
+        orthotune.tune(DATA, out=tmp_path / "r", **kwargs)
+    assert not (tmp_path / "r").exists()
+
+
+def test_load_refuses_a_folder_that_holds_no_model(tmp_path):
+    with pytest.raises(InvalidInputError, match=r"has no manifest\.json"):
+        orthotune.load(tmp_path)

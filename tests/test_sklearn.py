@@ -1,0 +1,86 @@
+"""``orthotune.sklearn.OrthoClassifier``: scikit-learn's estimator checks, Pipeline and
+cross_val_score, pickling through safetensors bytes, a kept run folder with ``out``."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import estimator_checks_generator
+
+from orthotune import InvalidInputError
+from orthotune.sklearn import OrthoClassifier
+
+# Every check of ``check_estimator`` passes with ``budget=1`` (54 passed, 1 skipped: array-API
+# input needs SCIPY_ARRAY_API), measured with ``check_estimator(OrthoClassifier(budget=1,
+# random_state=0), on_fail=None)``; that takes about a minute of CPU, more than this suite's
+# share. The suite runs every check but these, which fit many models (seconds on a laptop):
+LEFT_OUT = {
+    "check_classifiers_train",  # 3 runs of 3 to 4 fits on 300 examples
+    "check_classifiers_classes",  # a fit per label encoding
+    "check_estimators_dtypes",  # a fit per dtype
+    "check_classifier_data_not_an_array",  # fits on arrays, then on lists
+    "check_fit_idempotent",  # fits twice
+    "check_positive_only_tag_during_fit",  # a fit that repeats check_fit2d_*
+}
+CHECKS = [
+    (estimator, check)
+    for estimator, check in estimator_checks_generator(
+        OrthoClassifier(budget=1, random_state=0), mark="skip"
+    )
+    if getattr(check, "func", check).__name__ not in LEFT_OUT
+]
+
+
+@pytest.mark.parametrize(
+    ("estimator", "check"),
+    CHECKS,
+    ids=[getattr(c, "func", c).__name__ for _, c in CHECKS],
+)
+def test_scikit_learn_estimator_check(estimator, check):
+    check(estimator)
+
+
+class _NoTorch(pickle.Unpickler):
+    """Refuses to rebuild any torch object: the weights must travel as safetensors bytes."""
+
+    def find_class(self, module: str, name: str):
+        assert not module.startswith("torch"), f"pickled torch object {module}.{name}"
+        return super().find_class(module, name)
+
+
+@pytest.mark.slow
+def test_in_a_pipeline_with_cross_val_score_and_pickled_without_torch(tmp_path):
+    x, y = load_iris(return_X_y=True)
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    pipe = make_pipeline(StandardScaler(), OrthoClassifier(budget=1, random_state=0))
+    scores = cross_val_score(pipe, x, labels, cv=3)
+    assert scores.shape == (3,) and scores.mean() > 0.8  # iris: a small MLP gets ~0.95
+
+    clf = OrthoClassifier(budget=1, random_state=0, out=tmp_path / "run").fit(x, labels)
+    assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
+    assert set(clf.predict(x)) <= set(clf.classes_)
+    assert clf.summary_.models_trained == 1
+    # out= keeps the run folder: its chosen model is the one in memory
+    config = json.loads((tmp_path / "run" / "run.json").read_text())["config"]
+    assert config["trials"] == 1 and config["budget_s"] is None  # a count, no time limit
+    assert (tmp_path / "run" / "report.html").is_file()
+    restored = _NoTorch(io.BytesIO(pickle.dumps(clf))).load()
+    assert np.array_equal(restored.predict_proba(x), clf.predict_proba(x))
+    assert restored.get_params() == clf.get_params()
+
+
+def test_budget_must_be_a_count_or_a_duration():
+    x, y = load_iris(return_X_y=True)
+    for bad in (0, 2.5, True):
+        with pytest.raises(InvalidInputError, match=rf"budget={bad!r} is not accepted"):
+            OrthoClassifier(budget=bad).fit(x, y)
+    with pytest.raises(InvalidInputError, match="'5' does not parse"):
+        OrthoClassifier(budget="5").fit(x, y)
