@@ -111,6 +111,9 @@ def main() -> None:
     parser.add_argument(
         "--sets", default=",".join(DATASETS), help="comma-separated DATA specs (default: all four)"
     )
+    parser.add_argument(
+        "--rates", default=None, help="comma-separated flip rates (default: 0.1,0.2)"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     recipe, folds, rates, rounds = FitRecipe(), 5, RATES, 3
@@ -118,6 +121,8 @@ def main() -> None:
         recipe, folds, rates, rounds = FitRecipe(steps=20), 3, RATES[-1:], 2
     if args.steps is not None:
         recipe = FitRecipe(steps=args.steps)
+    if args.rates is not None:
+        rates = tuple(float(rate) for rate in args.rates.split(","))
 
     cells: dict[str, list[Cell]] = {name: [] for name in METHOD_NAMES}
     rows = []
