@@ -118,7 +118,6 @@ def test_flags_adapt_to_a_calibrated_model_that_never_goes_below_the_noise_rate(
     assert not flagged[20:].any()
 
 
-@pytest.mark.slow
 def test_iterative_shortens_training_when_the_out_of_fold_loss_says_so():
     """30 % flipped blobs and a long recipe: the fold models memorize the flips, so a shorter
     training has the lower out-of-fold log loss on the given labels and round 1 keeps it."""
