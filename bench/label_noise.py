@@ -7,8 +7,9 @@ test examples (clean) measure accuracy. Every method runs with its defaults (non
 noise rate):
 - ``confident``: 5-fold out-of-fold probabilities (batch-norm CNN, 800 steps per fold) and
   cleanlab's default ``find_label_issues``;
-- ``iterative``: the lecture's loop; round 1 reuses the same out-of-fold probabilities, later
-  rounds retrain the folds without the flagged examples;
+- ``iterative``: the lecture's loop; round 1 starts from the same out-of-fold probabilities
+  (and keeps a shorter training if its out-of-fold log loss is lower), later rounds retrain the
+  folds without the flagged examples;
 - ``cluster``: k-means in the out-of-fold models' representation, label vs cluster majority.
 Precision and recall of each method's suspects against the flipped ids; cleanlab's default on
 the best method's final probabilities side by side (the peer on the same probabilities). Then one

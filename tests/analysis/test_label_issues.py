@@ -86,12 +86,47 @@ def test_unknown_method_is_refused():
         make_method("magic")
 
 
-def test_strong_rejection_reads_through_label_smoothing():
-    from orthotune.analysis import strongly_rejected
+def test_flags_as_many_as_the_confident_joint_counts_lowest_given_probability_first():
+    from orthotune.analysis import flag_label_issues
 
-    # 3 classes: a smoothed model (ε = 0.1) gives a ruled-out class about ε/C = 0.033
-    proba = np.array([[0.104, 0.8, 0.096], [0.3, 0.6, 0.1], [0.9, 0.05, 0.05]])
-    labels = np.array([0, 0, 0])
-    assert strongly_rejected(proba, labels, reject_below=0.1).tolist() == [False] * 3
-    smoothed = strongly_rejected(proba, labels, reject_below=0.1, smoothing=0.1)
-    assert smoothed.tolist() == [True, False, False]  # (0.104 − 0.033)/0.9 = 0.079 < 0.1
+    # 3 classes, 30 examples, a sure model; rows 0, 1 and 2 carry a flipped label
+    labels = np.arange(30) % 3
+    proba = np.full((30, 3), 0.05)
+    proba[np.arange(30), labels] = 0.9
+    true = labels.copy()
+    labels[:3] = (labels[:3] + 1) % 3
+    assert flag_label_issues(proba, labels).tolist() == [True] * 3 + [False] * 27
+    # a doubtful example (given label 0.45, another class 0.55) is misclassified but the
+    # confident joint does not count it: only the 3 flips, not 4
+    proba[3] = [0.45, 0.55, 0.0]
+    assert flag_label_issues(proba, labels).tolist() == [True] * 3 + [False] * 27
+    assert (true != labels).sum() == 3
+
+
+def test_flags_adapt_to_a_calibrated_model_that_never_goes_below_the_noise_rate():
+    from orthotune.analysis import flag_label_issues
+
+    # 2 classes, 20 % of 100 labels flipped, a calibrated model: it gives each given label at
+    # least the flip rate (0.2), so a fixed threshold like 0.1 would flag nothing
+    true = np.arange(100) % 2
+    labels = true.copy()
+    labels[:20] = 1 - labels[:20]
+    proba = np.where(true[:, None] == np.arange(2), 0.78, 0.22)
+    proba[20:22] = [[0.4, 0.6], [0.6, 0.4]]  # doubtful clean rows (given labels 0 and 1)
+    flagged = flag_label_issues(proba, labels)
+    assert flagged[:20].all()
+    assert not flagged[20:].any()
+
+
+def test_iterative_shortens_training_when_the_out_of_fold_loss_says_so():
+    """30 % flipped blobs and a long recipe: the fold models memorize the flips, so a shorter
+    training has the lower out-of-fold log loss on the given labels and round 1 keeps it."""
+    from orthotune.analysis import IterativeCleaning
+
+    data, flipped, _ = blobs(n=150, flip=0.3, seed=5)
+    method = IterativeCleaning(recipe=FitRecipe(steps=400, batch_size=32), max_rounds=1)
+    issues = method.find(data)
+    assert method.steps is not None and method.steps < 400
+    assert f"{method.steps} steps per model" in issues.note
+    mask = issues.mask()
+    assert (mask & flipped).sum() / flipped.sum() >= 0.8

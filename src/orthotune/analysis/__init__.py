@@ -42,7 +42,7 @@ from orthotune.analysis._imbalance import (
     detect_imbalance,
     oversample_index,
 )
-from orthotune.analysis._iterative import IterativeCleaning, strongly_rejected
+from orthotune.analysis._iterative import IterativeCleaning, flag_label_issues
 from orthotune.analysis._label_issues import (
     CleaningRound,
     LabelIssueMethod,
@@ -129,6 +129,7 @@ __all__ = [
     "find_issues",
     "fit_power_law",
     "fit_predict",
+    "flag_label_issues",
     "learning_curve",
     "make_method",
     "minimum_train_examples",
@@ -142,6 +143,5 @@ __all__ = [
     "run_saliency",
     "saliency_report",
     "save_result",
-    "strongly_rejected",
     "synthesize_toward",
 ]

@@ -4,18 +4,32 @@
 misclassified examples and correct or remove those which are mislabeled, next, continue or start
 the training process from scratch again and again": each round trains K fold models on the
 examples not yet flagged (``mode="remove"``; ``"relabel"`` trains on the flagged examples with
-their suggested labels instead) and predicts every example out of fold; an example is flagged
-when the model misclassifies it *and* strongly rejects its given label (out-of-fold probability
-of the given label below ``reject_below``). Flagged examples leave the training folds of the next
-round, whose models — trained on cleaner labels — judge every example again. The loop goes on
-while the cross-validated dev error (out-of-fold error against the given labels) improves, for at
-most ``max_rounds`` rounds; the flags of the best round are returned.
+their suggested labels instead) and predicts every example out of fold. The loop goes on while
+the cross-validated dev error (out-of-fold error against the given labels) improves, for at most
+``max_rounds`` rounds; the flags of the best round are returned.
+
+How many steps the fold models train is chosen in round 1 from the data: starting at the
+recipe's ``steps``, the length is halved while the out-of-fold log loss against the given labels
+falls (down to ``min_steps``). A network fed flipped labels first learns the pattern and then
+memorizes the flips; the out-of-fold loss on the given labels sees that turn, because a model
+that memorized its own flips predicts the held-out ones worse. (With 20 % of labels flipped,
+``python bench/clean_default.py --sets builtin:breast-cancer``: round 1 keeps 100 of the 800
+steps; the flags' precision / recall went from 0.77 / 0.54 with 800 steps and a fixed threshold
+to 0.93 / 0.93.)
+
+Which examples are flagged (``flag_label_issues``): as many as the calibrated confident joint
+estimates to be mislabeled (cleanlab's ``num_label_issues``, ``off_diagonal_calibrated``),
+taking those whose given label gets the lowest out-of-fold probability, and only among the
+examples the model misclassifies. The count adapts to the data's noise rate and the model's
+calibration, where a fixed probability threshold does not (a calibrated model of two classes
+with 20 % of labels flipped never gives a given label less than about 0.2).
 Suggested label: the out-of-fold argmax. Score: one minus the probability of the given label.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
@@ -33,22 +47,28 @@ from orthotune.data import Dataset
 log = logging.getLogger(__name__)
 
 
-def strongly_rejected(
-    proba: np.ndarray, labels: np.ndarray, *, reject_below: float, smoothing: float = 0.0
-) -> np.ndarray:
-    """Misclassified and the given label's probability below ``reject_below`` (mask [n]).
+def flag_label_issues(proba: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Mask [n] of the estimated label errors: the ``num_label_issues`` examples (calibrated
+    confident joint) with the lowest probability of their given label, misclassified ones only.
 
-    A model trained with label smoothing ε predicts at best q = (1 − ε)·p + ε/C, so a class it
-    rules out still gets about ε/C; the given label's probability is read back as
-    p = (q − ε/C)/(1 − ε) before the comparison (with 3 classes and ε = 0.1 the floor is 0.033,
-    a third of the default threshold)."""
+    proba: [n, classes] out-of-fold probabilities · labels: [n] given labels."""
+    from cleanlab.count import num_label_issues
+
+    count = int(num_label_issues(labels, proba, estimation_method="off_diagonal_calibrated"))
     given = proba[np.arange(len(labels)), labels]
-    given = (given - smoothing / proba.shape[1]) / (1.0 - smoothing)
-    return (proba.argmax(axis=1) != labels) & (given < reject_below)
+    flagged = np.zeros(len(labels), dtype=bool)
+    flagged[np.argsort(given, kind="stable")[:count]] = True
+    return flagged & (proba.argmax(axis=1) != labels)
+
+
+def given_log_loss(proba: np.ndarray, labels: np.ndarray) -> float:
+    """Mean negative log probability of the given labels (lower is better)."""
+    given = proba[np.arange(len(labels)), labels]
+    return float(-np.log(np.clip(given, 1e-12, 1.0)).mean())
 
 
 class IterativeCleaning(LabelIssueMethod):
-    """Train, flag what the model strongly rejects, drop it from training, retrain, repeat."""
+    """Train, flag the estimated label errors, drop them from training, retrain, repeat."""
 
     name: ClassVar[str] = "iterative"
 
@@ -57,7 +77,7 @@ class IterativeCleaning(LabelIssueMethod):
         *,
         folds: int = 5,
         max_rounds: int = 3,
-        reject_below: float = 0.1,
+        min_steps: int = 25,
         mode: str = "remove",
         recipe: FitRecipe | None = None,
     ) -> None:
@@ -66,10 +86,49 @@ class IterativeCleaning(LabelIssueMethod):
         self.mode = mode
         self.folds = folds
         self.max_rounds = max_rounds
-        self.reject_below = reject_below
+        self.min_steps = min_steps
         self.recipe = recipe or FitRecipe()
         self.proba: np.ndarray | None = None  # out-of-fold probabilities of the kept round
-        self.first_proba: np.ndarray | None = None  # may be given: round 1's probabilities
+        self.first_proba: np.ndarray | None = None  # may be given: the recipe's out-of-fold ones
+        self.steps: int | None = None  # the training length round 1 chose
+
+    def _out_of_fold(
+        self,
+        data: Dataset,
+        labels: np.ndarray,
+        *,
+        steps: int,
+        exclude: np.ndarray | None,
+        seed: int,
+    ) -> np.ndarray:
+        proba, _ = out_of_fold(
+            data.x,
+            torch.as_tensor(labels),
+            num_classes=data.num_classes,
+            folds=self.folds,
+            recipe=replace(self.recipe, steps=steps),
+            exclude=exclude,
+            weights=data.weights,
+            seed=seed,
+        )
+        return proba
+
+    def _first_round(self, data: Dataset, y: np.ndarray, *, seed: int) -> np.ndarray:
+        """Round 1's probabilities at the training length the out-of-fold log loss prefers."""
+        steps = self.recipe.steps
+        proba = self.first_proba
+        if proba is None:
+            proba = self._out_of_fold(data, y, steps=steps, exclude=None, seed=seed)
+        loss = given_log_loss(proba, y)
+        while steps // 2 >= self.min_steps:
+            shorter = self._out_of_fold(data, y, steps=steps // 2, exclude=None, seed=seed)
+            shorter_loss = given_log_loss(shorter, y)
+            log.info("%d steps: out-of-fold log loss %.4f", steps // 2, shorter_loss)
+            if shorter_loss >= loss:
+                break
+            steps, proba, loss = steps // 2, shorter, shorter_loss
+        self.steps = steps
+        return proba
 
     def find(self, data: Dataset, *, seed: int = 0) -> LabelIssues:
         y = data.y.numpy()
@@ -79,27 +138,21 @@ class IterativeCleaning(LabelIssueMethod):
         rounds: list[CleaningRound] = []
         best: tuple[float, np.ndarray, np.ndarray] | None = None
         for r in range(1, self.max_rounds + 1):
-            if r == 1 and self.first_proba is not None:
-                proba = self.first_proba
+            if r == 1:
+                proba = self._first_round(data, y, seed=seed)
             else:
                 relabel = self.mode == "relabel"
-                train_y = np.where(flagged, suggested, y) if relabel else y
-                proba, _ = out_of_fold(
-                    data.x,
-                    torch.as_tensor(train_y),
-                    num_classes=data.num_classes,
-                    folds=self.folds,
-                    recipe=self.recipe,
+                proba = self._out_of_fold(
+                    data,
+                    np.where(flagged, suggested, y) if relabel else y,
+                    steps=self.steps or self.recipe.steps,
                     exclude=None if relabel or not flagged.any() else flagged,
-                    weights=data.weights,
                     seed=seed + 1000 * (r - 1),
                 )
             dev_error = float((proba.argmax(axis=1) != y).mean())
             # a tie keeps the later round: its models learned from cleaner labels
             improved = best is None or dev_error <= best[0]
-            new_flags = strongly_rejected(
-                proba, y, reject_below=self.reject_below, smoothing=self.recipe.label_smoothing
-            )
+            new_flags = flag_label_issues(proba, y)
             rounds.append(
                 CleaningRound(
                     round=r, dev_error=dev_error, flagged=int(new_flags.sum()), kept=improved
@@ -124,7 +177,9 @@ class IterativeCleaning(LabelIssueMethod):
             score=1.0 - proba[np.arange(n), y],
             rounds=rounds,
             note=(
-                f"{len(rounds)} round(s) of {self.folds}-fold training; flagged: misclassified "
-                f"with the given label's probability below {self.reject_below}"
+                f"{len(rounds)} round(s) of {self.folds}-fold training, {self.steps} steps per "
+                "model (the length with the lowest out-of-fold log loss); flagged: the estimated "
+                "number of label errors (calibrated confident joint), lowest given-label "
+                "probability first, misclassified only"
             ),
         )
