@@ -95,7 +95,7 @@ def test_small_data_is_cross_validated_on_train_and_dev_pooled():
     data = _data("builtin:synthetic?n=300&classes=3&features=6&noise=0&seed=4")
     pool = len(data.train) + len(data.dev)
     start = (_mlp(data, (32,)), TrainConfig(lr=1e-2, epochs=10, batch_size=32, patience=3))
-    settings = AutopilotSettings(start=start, budget_s=60, max_steps=1)
+    settings = AutopilotSettings(start=start, budget_s=60, max_steps=1, polish=False)
     result = run_autopilot(data, settings)
     assert result.log.validation.startswith(f"5-fold cross-validation over the {pool} train + dev")
     levels = result.log.steps[0].before["levels"]
@@ -104,7 +104,7 @@ def test_small_data_is_cross_validated_on_train_and_dev_pooled():
     assert result.diagnosis.levels.test is not None  # the test set still judges it once
     # the same data above the small-data threshold keeps its hold-out dev set
     held = run_autopilot(
-        data, AutopilotSettings(start=start, budget_s=60, max_steps=0, small_data=10)
+        data, AutopilotSettings(start=start, budget_s=60, max_steps=0, small_data=10, polish=False)
     )
     assert held.log.validation == f"hold-out dev set of {len(data.dev)} examples"
     assert held.log.steps[0].before["levels"]["dev"]["n"] == len(data.dev)
@@ -117,7 +117,7 @@ def test_more_data_advice_is_measured_when_the_budget_left_fits_it():
 
     data = _data("builtin:synthetic?n=1200&classes=3&features=4&noise=0&seed=2")
     start = (_mlp(data, (32,)), TrainConfig(lr=1e-2, epochs=4, batch_size=64))
-    settings = AutopilotSettings(start=start, budget_s=60, max_steps=0)
+    settings = AutopilotSettings(start=start, budget_s=60, max_steps=0, polish=False)
     chosen = run_autopilot(data, settings).chosen
     assert chosen.seconds > 0
     curve = _more_data(data, chosen, settings, time.monotonic() + 120)

@@ -19,10 +19,13 @@ def test_the_seeds_train_as_one_population_and_the_errors_are_the_ensembles(monk
     ds = load_dataset(DATA)
     split = make_split(ds, seed=0)
     fits = []
-    real_fit = Population.fit
-    monkeypatch.setattr(
-        Population, "fit", lambda self, *a, **k: fits.append(len(self)) or real_fit(self, *a, **k)
-    )
+    real_init = Population.__init__
+
+    def counting_init(self, *a, **k):  # every population built to train members
+        real_init(self, *a, **k)
+        fits.append(len(self))
+
+    monkeypatch.setattr(Population, "__init__", counting_init)
     trained = train_ensemble(ds, split, SPEC, CONFIG, size=3, seed=4, device="cpu")
     assert fits == [3]  # one population of the three seeds
     model = trained.model

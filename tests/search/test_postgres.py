@@ -51,11 +51,12 @@ def _env(**extra: str) -> dict[str, str]:
 def _tune(tmp_path: Path, url: str, *, trials: int, study: str = "shared", extra=()) -> list:
     space = tmp_path / "space.yaml"
     space.write_text(SPACE)
+    # --quiet: no progress lines, so stderr holds the errors alone (what the fault tests read)
     return [
         sys.executable, "-m", "orthotune", "tune", DATA, "--strategy", "random",
         "--executor", "sequential", "--trials", str(trials), "--budget", "5m",
         "--space", str(space), "--out", str(tmp_path / "run"), "--study", study,
-        "--storage", url, "--device", "cpu", "--json", *extra,
+        "--storage", url, "--device", "cpu", "--json", "--quiet", *extra,
     ]  # fmt: skip
 
 
