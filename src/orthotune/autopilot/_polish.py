@@ -112,16 +112,19 @@ class _Phase:
     on_step: Callable[[Step], None] | None
     on_trained: Callable[[Trained, Step | None, str], None] | None
     models_left: int | None = None  # a count budget's models left (``AutopilotSettings.trials``)
+    record_s: float = 0.0  # seconds ``on_trained`` takes per model (a study trial each)
     counter: int = 0
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
-    def affordable(self) -> int:
-        """How many more models the budget left fits: at the latest measured cost, and no more
-        than a count budget has left."""
-        left = self.left()
-        by_time = 1 << 30 if math.isinf(left) else max(0, int(left / self.per_model_s))
+    def affordable(self, pending: int = 0) -> int:
+        """How many more models the budget left fits: at the latest measured cost (training and
+        recording), after recording the ``pending`` models trained but not yet logged, and no
+        more than a count budget has left."""
+        left = self.left() - pending * self.record_s
+        cost = self.per_model_s + self.record_s
+        by_time = 1 << 30 if math.isinf(left) else max(0, int(left / cost))
         return by_time if self.models_left is None else max(0, min(by_time, self.models_left))
 
     def fits(self, models: int) -> bool:
@@ -154,9 +157,11 @@ class _Phase:
             elapsed=time.monotonic() - self.started,
         )
         self.steps.append(step)
-        if self.on_trained:
+        if self.on_trained and results:
+            t1 = time.monotonic()
             for r in results:
                 self.on_trained(r, step, "polish")
+            self.record_s = (time.monotonic() - t1) / len(results)
         if self.on_step:
             self.on_step(step)
 
@@ -296,7 +301,7 @@ def _local_search(
     )
     tried: list[tuple[dict, Trained]] = []
     results: list[Trained] = []
-    while (size := min(BATCH, phase.affordable() - reserve)) >= 2 and not goal(current):
+    while (size := min(BATCH, phase.affordable(len(results)) - reserve)) >= 2 and not goal(current):
         trials = [study.ask(dists) for _ in range(size)]
         cands = []
         for t in trials:
