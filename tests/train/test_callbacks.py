@@ -1,9 +1,7 @@
-import io
 import math
 
 import pytest
 import torch
-from rich.console import Console
 
 from orthotune.models import ModelSpec, build_model
 from orthotune.train import (
@@ -14,7 +12,6 @@ from orthotune.train import (
     GradientNorms,
     Manifest,
     NonFiniteGuard,
-    ProgressCallback,
     StopReason,
     TrainConfig,
     Trainer,
@@ -52,14 +49,11 @@ def _record(epoch, dev_error, train_loss=1.0):
     )
 
 
-@pytest.mark.parametrize(
-    "cls", [Callback, EarlyStopping, NonFiniteGuard, ProgressCallback, CheckpointCallback]
-)
+@pytest.mark.parametrize("cls", [Callback, EarlyStopping, NonFiniteGuard, CheckpointCallback])
 def test_every_callback_honours_the_hook_contract(cls, tmp_path):
     """Each hook takes (state[, …]) and returns None; a quiet run changes nothing."""
     kwargs = {
         EarlyStopping: {"patience": 2},
-        ProgressCallback: {"enabled": False},
         CheckpointCallback: {"directory": tmp_path, "manifest": Manifest(spec=SPEC)},
     }.get(cls, {})
     cb = cls(**kwargs)
@@ -117,24 +111,6 @@ def test_checkpoint_callback_keeps_the_best_dev_epoch(tmp_path):
     assert manifest.metrics["epoch"] == cb.saved_epoch == result.best_epoch
     assert manifest.metrics["dev_error"] == pytest.approx(min(r.dev_error for r in result.history))
     assert manifest.class_names == ("n", "p")
-
-
-def test_progress_bar_only_on_a_terminal():
-    x, y = _data()
-    quiet = io.StringIO()
-    Trainer(
-        TrainConfig(epochs=2),
-        device="cpu",
-        callbacks=[ProgressCallback(console=Console(file=quiet))],
-    ).fit(build_model(SPEC), (x, y))
-    assert quiet.getvalue() == ""  # a StringIO is not a terminal
-    tty = io.StringIO()
-    console = Console(file=tty, force_terminal=True, width=120)
-    Trainer(TrainConfig(epochs=2), device="cpu", callbacks=[ProgressCallback(console=console)]).fit(
-        build_model(SPEC), (x, y), (x, y)
-    )
-    text = tty.getvalue()
-    assert "2/2" in text and "dev err" in text and "lr 0.001" in text
 
 
 def test_gradient_norm_flags():

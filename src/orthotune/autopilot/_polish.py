@@ -172,7 +172,7 @@ def _ok(r: Trained) -> bool:
 
 def _score(name, label, runs: list[Trained], change: PairedChange | None, why, accepted=False):
     first = runs[0]
-    errors = {p: sum(r.error(p) or 0.0 for r in runs) / len(runs) for p in first.wrong if runs}
+    errors = {p: sum(r.error(p) or 0.0 for r in runs) / len(runs) for p in first.wrong}
     return VariantScore(
         name=name,
         label=label,

@@ -5,7 +5,6 @@ from orthotune.train._callbacks import (
     CheckpointCallback,
     EarlyStopping,
     NonFiniteGuard,
-    ProgressCallback,
     TrainState,
 )
 from orthotune.train._checkpoint import (
@@ -76,7 +75,6 @@ __all__ = [
     "ModelInputs",
     "NonFiniteGuard",
     "Predictor",
-    "ProgressCallback",
     "StopReason",
     "TrainConfig",
     "TrainResult",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,6 @@ __all__ = [
     "CheckpointCallback",
     "EarlyStopping",
     "NonFiniteGuard",
-    "ProgressCallback",
     "TrainState",
 ]
 
@@ -239,59 +237,3 @@ class CheckpointCallback(Callback):
         manifest = self.manifest.model_copy(update={"metrics": metrics})
         save_checkpoint(self.directory, state.model, manifest)
         self.saved_epoch = record.epoch
-
-
-class ProgressCallback(Callback):
-    """A rich progress bar: epoch, train/dev error, lr and ETA — only on a terminal.
-
-    ``console`` defaults to stderr; ``enabled=None`` means "when that console is a terminal".
-    """
-
-    def __init__(self, *, console: Any = None, enabled: bool | None = None) -> None:
-        self.console = console
-        self.enabled = enabled
-        self._progress: Any = None
-        self._task: Any = None
-
-    def on_fit_start(self, state: TrainState) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        console = self.console or Console(file=sys.stderr)
-        enabled = console.is_terminal if self.enabled is None else self.enabled
-        if not enabled:
-            return
-        self._progress = Progress(
-            TextColumn("epoch"),
-            MofNCompleteColumn(),
-            BarColumn(),
-            TextColumn("{task.fields[info]}"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=console,
-            transient=False,
-        )
-        self._progress.start()
-        self._task = self._progress.add_task("train", total=state.max_epochs, info="")
-
-    def on_epoch_end(self, state: TrainState, record: EpochRecord) -> None:
-        if self._progress is None:
-            return
-        info = f"train err {record.train_error:.2%}"
-        if record.dev_error is not None:
-            info += f"  dev err {record.dev_error:.2%}"
-        info += f"  lr {record.lr:.3g}"
-        self._progress.update(self._task, advance=1, info=info)
-
-    def on_fit_end(self, state: TrainState) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
