@@ -8,7 +8,7 @@ import pytest
 import torch
 from statsmodels.stats.multitest import multipletests
 
-from orthotune.autopilot import AutopilotSettings, run_autopilot
+from orthotune.autopilot import AutopilotSettings, StopReason, run_autopilot
 from orthotune.autopilot._compare import adjust, holm, paired_change, seeded_change
 from orthotune.autopilot._polish import Contender, combine
 from orthotune.data import load_dataset, make_split
@@ -171,3 +171,20 @@ def test_the_polish_ensemble_is_scored_as_one_model_and_saved_as_one(tmp_path, f
     torch.testing.assert_close(
         predict_logits(loaded, data.dev.x), predict_logits(ens.model, data.dev.x)
     )
+
+
+def test_the_budget_clock_starts_when_the_job_started():
+    """Time the job spent before the loop (loading, preparing the data) counts: a clock that
+    started a whole budget ago leaves the baseline only — no step, no polish."""
+    ds = load_dataset("builtin:synthetic?n=500&classes=3&features=6&seed=4")
+    data = prepare(ds, make_split(ds, seed=0))
+    start = (
+        ModelSpec(input_shape=ds.input_shape, num_classes=3, hidden=(16,)),
+        TrainConfig(lr=1e-2, epochs=2, batch_size=64),
+    )
+    budget = 600.0
+    settings = AutopilotSettings(budget_s=budget, start=start, learning_curve=False)
+    result = run_autopilot(data, settings, started=time.monotonic() - budget)
+    assert result.log.stop_reason == StopReason.BUDGET_SPENT, result.log.stop_message
+    assert [s.problem for s in result.log.steps if s.problem == "polish"] == []
+    assert len(result.trained) == 1

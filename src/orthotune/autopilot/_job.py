@@ -220,7 +220,12 @@ def tune_autopilot(
     )
     try:
         result = run_autopilot(
-            data, settings, on_step=on_step, on_trained=on_trained, on_epoch=on_epoch
+            data,
+            settings,
+            on_step=on_step,
+            on_trained=on_trained,
+            on_epoch=on_epoch,
+            started=started,  # loading, preparing and opening the study count in the budget
         )
     except KeyboardInterrupt:  # before the baseline was trained, or between two steps
         summary = {"stop_reason": "interrupted", "incumbents": incumbents}

@@ -310,13 +310,18 @@ def run_autopilot(
     on_step: Callable[[Step], None] | None = None,
     on_trained: Callable[[Trained, Step | None, str], None] | None = None,
     on_epoch: EpochHook | None = None,
+    started: float | None = None,
 ) -> AutopilotResult:
     """Run the loop of the module docstring within ``settings.budget_s`` seconds.
+
+    The budget's clock starts at ``started`` (a ``time.monotonic()`` reading; default: now):
+    the job passes its own start, so that loading and preparing the data count, and only the
+    scoring and saving of the chosen model come after the budget.
 
     ``on_epoch`` sees every epoch of every model (live progress: return None). Ctrl-C
     (KeyboardInterrupt) while models train ends the loop with ``StopReason.INTERRUPTED`` and
     the model kept so far, or is raised again while the baseline trains (nothing to keep)."""
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     deadline = started + settings.budget_s
     ds = data.dataset
     spec, config = settings.start or baseline(ds.input_shape, ds.num_classes)
@@ -348,8 +353,11 @@ def run_autopilot(
         log.yardstick = stick.model_dump(mode="json")
         logger.info("yardstick: %s dev error %.2f%%", stick.model, 100 * stick.dev_error)
     t0 = time.monotonic()
+    # the baseline always gets its turn (a second at least), even when loading the data spent
+    # the budget: the run returns a model (perhaps cut short) rather than none
     first = train(
-        [Candidate("baseline", spec, config, settings.seed, label=f"{spec.kind} baseline")]
+        [Candidate("baseline", spec, config, settings.seed, label=f"{spec.kind} baseline")],
+        max(deadline, time.monotonic() + 1.0),
     )
     if first is None:  # interrupted before any model was trained: nothing to keep
         raise KeyboardInterrupt
