@@ -3,7 +3,8 @@
 The autopilot's step 0 (``orthotune.search.baseline``: per data shape, an MLP or a small CNN
 trained with AdamW at a peak α0 = 6·10⁻³ on a one-cycle schedule, the lecture's L2 λ = 30,
 batches of 128, 30 epochs; CNNs pool only inputs of more than 64 positions) against the
-alternatives it was chosen over, on the built-in sets of the benchmark suite's development
+alternatives it was chosen over (and, for CNNs, the same model trained in bfloat16: the
+autopilot trains in float32 unless asked), on the built-in sets of the benchmark suite's development
 group (``bench/datasets.yaml``). Every configuration is trained with 3 seeds on the same split
 (seed 0) and scored the way the autopilot scores it: on the dev set, or out of fold (5 folds
 over train + dev) when there are fewer than 2,000 training examples. **The test set is never
@@ -61,6 +62,8 @@ def alternatives(spec: ModelSpec, config: TrainConfig) -> dict[str, tuple[ModelS
             for i, b in enumerate(spec.conv)
         )
         out["pool"] = (spec.model_copy(update={"conv": pooled}), config)
+    if spec.kind != "mlp":  # the autopilot's float32 (``AutopilotSettings.precision``)
+        out["bf16"] = (spec, config.model_copy(update={"precision": "bf16"}))
     return out
 
 
@@ -78,7 +81,7 @@ def measure(name: str, seeds: int) -> dict[str, list[float]]:
         for label, (sp, cf) in configs.items()
         for s in range(seeds)
     ]
-    results = train_candidates(cands, data, folds=folds, fold_seed=0, precision="fp32")
+    results = train_candidates(cands, data, folds=folds, fold_seed=0)  # each its own precision
     out: dict[str, list[float]] = {label: [] for label in configs}
     for r in results:
         if r.failed or r.model is None:

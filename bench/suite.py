@@ -222,8 +222,7 @@ def materialize(ds: DataSet, seed: int, cache: Path) -> Materialized:
     for c in features.columns:
         if features[c].dtype == object or str(features[c].dtype) in ("string", "str"):
             features[c] = features[c].astype("category")
-    impute = "median" if features.isna().any().any() else "none"
-    options = LoadOptions(target=ds.target, split_col="split", impute=impute)
+    options = LoadOptions(target=ds.target, split_col="split")  # --impute auto, the default
     parts = {p: (split == p) for p in ("train", "dev", "test")}
     return Materialized(
         str(path),
