@@ -25,43 +25,29 @@ import json
 import os
 import re
 import shutil
-import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ValidationError
 
 from orthotune._errors import InvalidInputError
 from orthotune._io import atomic_write_json, atomic_write_text
+from orthotune._records import (
+    DECISIONS_SCHEMA_VERSION,
+    HISTORY_SCHEMA_VERSION,
+    RUN_SCHEMA_VERSION,
+    DecisionLog,
+    History,
+    RunRecord,
+)
+from orthotune.diagnose import Diagnosis
 
 __all__ = ["RunDir", "RunRecord", "check_keep", "resolve_model_dir"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = RUN_SCHEMA_VERSION
+Record = TypeVar("Record", bound=BaseModel)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-class RunRecord(BaseModel):
-    """run.json: what was asked (command, data, config, seed, versions) and the summary."""
-
-    schema_version: int = SCHEMA_VERSION
-    command: str
-    argv: list[str] = Field(default_factory=lambda: list(sys.argv[1:]))
-    data: str = ""
-    seed: int | None = None
-    config: dict[str, Any] = Field(default_factory=dict)
-    filled: list[str] = Field(
-        default_factory=list, description="what --impute did to each column with missing values"
-    )
-    versions: dict[str, str] = Field(default_factory=dict)
-    started: str = Field(default_factory=_now)
-    finished: str | None = None
-    summary: dict[str, Any] | None = None
 
 
 def _check_name(name: str) -> str:
@@ -169,48 +155,97 @@ class RunDir:
 
     def read_run(self) -> RunRecord:
         """run.json as a ``RunRecord``, migrated from an older schema (see the module doc)."""
-        where = self.run_json
-        try:
-            raw = json.loads(where.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise InvalidInputError(
-                f"{where} is unreadable ({type(err).__name__}: {err}); accepted is a run.json "
-                "written by orthotune: give another run folder, or run the command again"
-            ) from None
-        if not isinstance(raw, dict):
-            raise InvalidInputError(
-                f"{where} holds a JSON {type(raw).__name__}, not a run record; accepted is a "
-                "run.json written by orthotune: give another run folder"
-            )
-        version = raw.get("schema_version", 0)
-        if not isinstance(version, int) or not 0 <= version <= SCHEMA_VERSION:
+        return self._read(self.run_json, RunRecord, RUN_SCHEMA_VERSION, _migrate, "run record")
+
+    def _read(
+        self, where: Path, record: type[Record], newest: int, migrate: Any, what: str
+    ) -> Record:
+        """``where`` as a ``record``: JSON, a version this reads, migrated, validated — or
+        refused in one line (InvalidInputError) naming the file, what is accepted and the fix."""
+        raw = _load_json(where, what)
+        version = raw.get("schema_version", 0) if isinstance(raw, dict) else 0
+        if not isinstance(version, int) or not 0 <= version <= newest:
             raise InvalidInputError(
                 f"{where} has schema_version {version!r}; this orthotune reads versions 0 to "
-                f"{SCHEMA_VERSION}: upgrade orthotune to read it"
+                f"{newest}: upgrade orthotune to read it"
+            )
+        raw = migrate(raw, version)
+        if not isinstance(raw, dict):
+            raise InvalidInputError(
+                f"{where} holds a JSON {type(raw).__name__}, not a {what}; accepted is a "
+                f"{where.name} written by orthotune: give another run folder"
             )
         try:
-            return RunRecord.model_validate(_migrate(raw, version))
-        except ValueError as err:  # pydantic's ValidationError
+            return record.model_validate(raw)
+        except ValidationError as err:
             first = str(err).splitlines()
             raise InvalidInputError(
-                f"{where} (schema_version {version}) is not a run record: "
+                f"{where} (schema_version {version}) is not a {what}: "
                 f"{' '.join(first[1:3]).strip() or first[0]}; give another run folder"
             ) from None
 
     def write_split(self, split: Any) -> Path:
         return atomic_write_json(self.split_json, split)
 
-    def write_history(self, name: str, history: Any) -> Path:
-        return atomic_write_json(self.history_path(name), history)
+    def write_history(self, name: str, history: History) -> Path:
+        return atomic_write_json(self.history_path(name), History.model_validate(history))
 
-    def write_diagnosis(self, diagnosis: Any) -> Path:
-        return atomic_write_json(self.diagnosis_json, diagnosis)
+    def read_history(self, name: str) -> History:
+        """history/NAME.json as a ``History``; the shapes written before version 2 (train's
+        TrainResult, tune's bare list of epochs) are migrated (``_migrate_history``)."""
+        return self._read(
+            self.history_path(name), History, HISTORY_SCHEMA_VERSION, _migrate_history, "history"
+        )
+
+    def history_names(self) -> list[str]:
+        """The models (and ensemble members) with a history/NAME.json, sorted."""
+        folder = self.path / "history"
+        if not folder.is_dir():
+            return []
+        return sorted(p.stem for p in folder.glob("*.json") if _NAME.match(p.stem))
+
+    def write_diagnosis(self, diagnosis: Diagnosis) -> Path:
+        return atomic_write_json(self.diagnosis_json, Diagnosis.model_validate(diagnosis))
+
+    def read_diagnosis(self) -> Diagnosis | None:
+        """diagnosis.json as a ``Diagnosis`` (None when the run has none)."""
+        if not self.diagnosis_json.is_file():
+            return None
+        newest = Diagnosis.model_fields["schema_version"].default
+        return self._read(self.diagnosis_json, Diagnosis, newest, _same, "diagnosis")
 
     def write_calibration(self, calibration: Any) -> Path:
         return atomic_write_json(self.calibration_json, calibration)
 
-    def write_decisions(self, decisions: Any) -> Path:
-        return atomic_write_json(self.decisions_json, decisions)
+    def write_decisions(self, decisions: DecisionLog) -> Path:
+        return atomic_write_json(self.decisions_json, DecisionLog.model_validate(decisions))
+
+    def read_decisions(self) -> DecisionLog | None:
+        """decisions.json as a ``DecisionLog`` (None when no autopilot ran)."""
+        if not self.decisions_json.is_file():
+            return None
+        return self._read(
+            self.decisions_json, DecisionLog, DECISIONS_SCHEMA_VERSION, _same, "decision log"
+        )
+
+    def read_split(self) -> dict[str, Any] | None:
+        """split.json (``orthotune.data.Split.to_json``) as a dict; None when missing."""
+        if not self.split_json.is_file():
+            return None
+        return self._read_object(self.split_json, "split")
+
+    def read_analysis(self, relative: str) -> Any:
+        """A JSON file under analysis/ as parsed JSON: the analysis results are not typed
+        records yet (the report shows them as generic tables)."""
+        return _load_json(self.analysis_dir / relative, "analysis result")
+
+    def _read_object(self, where: Path, what: str) -> dict[str, Any]:
+        raw = _load_json(where, what)
+        if not isinstance(raw, dict):
+            raise InvalidInputError(
+                f"{where} holds a JSON {type(raw).__name__}, not a {what}; give another run folder"
+            )
+        return raw
 
     def set_best(self, name: str) -> Path:
         """Name the chosen model (models/best, a one-line text file)."""
@@ -274,11 +309,38 @@ def check_keep(keep: int | None) -> None:
         )
 
 
-def _migrate(raw: dict[str, Any], version: int) -> dict[str, Any]:
+def _load_json(where: Path, what: str) -> Any:
+    try:
+        return json.loads(where.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InvalidInputError(
+            f"{where} is unreadable ({type(err).__name__}: {err}); accepted is a {what} "
+            "written by orthotune: give another run folder, or run the command again"
+        ) from None
+
+
+def _migrate(raw: Any, version: int) -> Any:
     """A run.json of ``version`` in today's form. Version 0 (no ``schema_version``) had the
     fields of version 1, only ``command`` could be missing (read as ``unknown``)."""
-    if version == 0:
+    if version == 0 and isinstance(raw, dict):
         raw = {**raw, "schema_version": SCHEMA_VERSION, "command": raw.get("command", "unknown")}
+    return raw
+
+
+def _migrate_history(raw: Any, version: int) -> Any:
+    """A history file in version 2's form. ``tune`` wrote a bare list of epochs (version 0);
+    ``train`` wrote its whole ``TrainResult`` (version 1: epochs under ``history``, with its
+    stop reason, message and best epoch); anything else is left for validation to refuse."""
+    if isinstance(raw, list):
+        return {"schema_version": HISTORY_SCHEMA_VERSION, "epochs": raw}
+    if version == 1 and isinstance(raw, dict) and "history" in raw:
+        kept = {k: raw[k] for k in ("stop_reason", "stop_message", "best_epoch") if k in raw}
+        return {"schema_version": HISTORY_SCHEMA_VERSION, "epochs": raw["history"], **kept}
+    return raw
+
+
+def _same(raw: Any, version: int) -> Any:
+    """No older spelling to migrate (the file's first version is still the newest)."""
     return raw
 
 

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from orthotune._records import DecisionLog, History, Step
 from orthotune._result import Result
-from orthotune.autopilot._decisions import DecisionLog, Step
 from orthotune.autopilot._loop import AutopilotSettings, run_autopilot
 from orthotune.autopilot._study import record_trial
 from orthotune.diagnose import Diagnosis
@@ -193,7 +193,14 @@ def tune_autopilot(
             temperature=temperature,
         )
         save_checkpoint(run.model_dir(name), trained.model, manifest)
-        run.write_history(name, [r.model_dump(mode="json") for r in trained.history])
+        run.write_history(
+            name,
+            History(
+                epochs=trained.history,
+                stop_reason=trained.stop_reason or None,
+                stop_message=trained.stop_message,
+            ),
+        )
         run.set_best(name)
         if name not in incumbents:
             incumbents.append(name)
