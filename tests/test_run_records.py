@@ -10,8 +10,9 @@ import pytest
 import orthotune
 from orthotune._errors import InvalidInputError
 from orthotune._records import History
-from orthotune._rundir import RunDir
+from orthotune._rundir import TEST_SCORES_FILE, RunDir
 from orthotune.diagnose import Diagnosis
+from orthotune.metrics import ClassificationReport
 from orthotune.train import Manifest, read_manifest
 
 EPOCH = {
@@ -53,7 +54,10 @@ def test_train_and_tune_run_folders_validate_against_the_same_records(tmp_path):
         assert isinstance(run.read_diagnosis(), Diagnosis)
     assert len(keys["history"]) == 1  # the same fields whichever job wrote the file
     assert RunDir.open(tmp_path / "train").read_decisions() is None
-    assert RunDir.open(tmp_path / "tune").read_decisions().steps
+    tune = RunDir.open(tmp_path / "tune")
+    assert tune.read_decisions().steps
+    scores = tune.read_record(TEST_SCORES_FILE, ClassificationReport)  # the confusion section's
+    assert scores.labels == ["malignant", "benign"] and sum(map(sum, scores.confusion)) > 0
 
 
 def test_histories_written_before_the_records_are_migrated(tmp_path):
@@ -114,8 +118,8 @@ def test_a_damaged_diagnosis_or_decision_log_is_refused(tmp_path):
     run = RunDir.create(tmp_path / "run")
     assert run.read_diagnosis() is None and run.read_decisions() is None
     run.diagnosis_json.write_text('{"tolerance": 0.01}')
-    with pytest.raises(InvalidInputError, match=r"diagnosis\.json \(schema_version 0\) is not"):
+    with pytest.raises(InvalidInputError, match=r"diagnosis\.json .* is not a Diagnosis"):
         run.read_diagnosis()
     run.decisions_json.write_text('{"schema_version": 1, "steps": [{"index": "first"}]}')
-    with pytest.raises(InvalidInputError, match=r"decisions\.json .* is not a decision log"):
+    with pytest.raises(InvalidInputError, match=r"decisions\.json .* is not a DecisionLog"):
         run.read_decisions()

@@ -8,15 +8,21 @@
       models/best           a text file holding the chosen model's name (not a symlink)
       history/<name>.json   per-epoch curves of each kept model
       calibration.json      temperature scaling of the chosen model on dev: ECE before/after
+      test_scores.json      the chosen model's ClassificationReport on test (confusion matrix)
       diagnosis.json · decisions.json · analysis/ · report.html
 
 Every write is atomic (``orthotune._io``). ``RunDir.create`` refuses a folder that already
 holds a run or anything else (it never writes into, or deletes from, what another command
 left); ``RunDir.open`` reads an existing run.
 
-run.json carries ``schema_version`` (``SCHEMA_VERSION``). ``read_run`` reads a file without
-one as version 0 (written before the field was read) through ``_migrate``, and refuses in one
-line a file that is not JSON, not an object, or from a newer orthotune.
+Every JSON file is a typed record with a ``schema_version`` (``orthotune._records``), written
+and read here only: ``write_history`` / ``read_history``, ``write_diagnosis`` /
+``read_diagnosis``, ``write_decisions`` / ``read_decisions``, ``read_record`` for the others.
+A reader migrates what an older orthotune wrote — run.json without a version (``_migrate``),
+history files in train's or tune's old shape (``_migrate_history``) — and refuses in one line
+(``InvalidInputError``) a file that is not JSON, not the record, or from a newer orthotune.
+The checkpoint's manifest.json has its own writer and reader, which verify its hashes
+(``orthotune.train.save_checkpoint`` / ``read_manifest``; train sits above this module).
 """
 
 from __future__ import annotations
@@ -34,7 +40,6 @@ from pydantic import BaseModel, ValidationError
 from orthotune._errors import InvalidInputError
 from orthotune._io import atomic_write_json, atomic_write_text
 from orthotune._records import (
-    DECISIONS_SCHEMA_VERSION,
     HISTORY_SCHEMA_VERSION,
     RUN_SCHEMA_VERSION,
     DecisionLog,
@@ -43,9 +48,20 @@ from orthotune._records import (
 )
 from orthotune.diagnose import Diagnosis
 
-__all__ = ["RunDir", "RunRecord", "check_keep", "resolve_model_dir"]
+__all__ = [
+    "CALIBRATION_FILE",
+    "TEST_SCORES_FILE",
+    "RunDir",
+    "RunRecord",
+    "check_keep",
+    "resolve_model_dir",
+]
 
 SCHEMA_VERSION = RUN_SCHEMA_VERSION
+DIAGNOSIS_FILE = "diagnosis.json"
+DECISIONS_FILE = "decisions.json"
+CALIBRATION_FILE = "calibration.json"
+TEST_SCORES_FILE = "test_scores.json"  # the chosen model's ClassificationReport on test
 Record = TypeVar("Record", bound=BaseModel)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -121,15 +137,19 @@ class RunDir:
 
     @property
     def diagnosis_json(self) -> Path:
-        return self.path / "diagnosis.json"
+        return self.path / DIAGNOSIS_FILE
 
     @property
     def calibration_json(self) -> Path:
-        return self.path / "calibration.json"
+        return self.path / CALIBRATION_FILE
+
+    @property
+    def test_scores_json(self) -> Path:
+        return self.path / TEST_SCORES_FILE
 
     @property
     def decisions_json(self) -> Path:
-        return self.path / "decisions.json"
+        return self.path / DECISIONS_FILE
 
     @property
     def analysis_dir(self) -> Path:
@@ -209,24 +229,32 @@ class RunDir:
 
     def read_diagnosis(self) -> Diagnosis | None:
         """diagnosis.json as a ``Diagnosis`` (None when the run has none)."""
-        if not self.diagnosis_json.is_file():
+        return self.read_record(DIAGNOSIS_FILE, Diagnosis)
+
+    def read_record(self, relative: str, record: type[Record]) -> Record | None:
+        """``RUN_DIR/relative`` as ``record``, a pydantic record whose ``schema_version`` is
+        its first (nothing to migrate): diagnosis.json, calibration.json
+        (``TemperatureScaling``), analysis/learning_curve.json … None when the file is
+        missing; a damaged or newer file is refused in one line (InvalidInputError)."""
+        where = self.path / relative
+        if not where.is_file():
             return None
-        newest = Diagnosis.model_fields["schema_version"].default
-        return self._read(self.diagnosis_json, Diagnosis, newest, _same, "diagnosis")
+        newest = record.model_fields["schema_version"].default
+        return self._read(where, record, newest, _same, record.__name__)
 
     def write_calibration(self, calibration: Any) -> Path:
         return atomic_write_json(self.calibration_json, calibration)
+
+    def write_test_scores(self, scores: BaseModel) -> Path:
+        """The chosen model's ``ClassificationReport`` on test (measured once, at the end)."""
+        return atomic_write_json(self.test_scores_json, scores)
 
     def write_decisions(self, decisions: DecisionLog) -> Path:
         return atomic_write_json(self.decisions_json, DecisionLog.model_validate(decisions))
 
     def read_decisions(self) -> DecisionLog | None:
         """decisions.json as a ``DecisionLog`` (None when no autopilot ran)."""
-        if not self.decisions_json.is_file():
-            return None
-        return self._read(
-            self.decisions_json, DecisionLog, DECISIONS_SCHEMA_VERSION, _same, "decision log"
-        )
+        return self.read_record(DECISIONS_FILE, DecisionLog)
 
     def read_split(self) -> dict[str, Any] | None:
         """split.json (``orthotune.data.Split.to_json``) as a dict; None when missing."""

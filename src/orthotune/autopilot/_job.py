@@ -104,8 +104,9 @@ def tune_autopilot(
         open_storage,
         open_study,
         study_fingerprint,
+        test_scores,
     )
-    from orthotune.search import test_metrics as score_test
+    from orthotune.search import test_metrics as headline
     from orthotune.train import (
         Manifest,
         check_precision,
@@ -241,7 +242,9 @@ def tune_autopilot(
 
     test_metrics: dict[str, float] = {}
     if data.test is not None:
-        test_metrics = score_test(chosen.model, data)
+        scores = test_scores(chosen.model, data)
+        run.write_test_scores(scores)
+        test_metrics = headline(scores)
     calibration = calibrate_trained(chosen, data, seed=settings.seed)
     latency = measure_latency(chosen.model, data.dev.x[0], device=str(data.dev.x.device))
     save(chosen, test_metrics=test_metrics, temperature=calibration.temperature)

@@ -743,9 +743,10 @@ def _finish_best(
         calibrate_trained,
         error_levels,
         score_parts,
+        test_scores,
         train_candidates,
     )
-    from orthotune.search._executor import test_metrics as score_test
+    from orthotune.search._executor import test_metrics as headline
     from orthotune.search._space import PARAMS_ATTR
     from orthotune.train._checkpoint import load_checkpoint, save_checkpoint
 
@@ -784,7 +785,9 @@ def _finish_best(
     test_metrics: dict[str, float] = {}
     test_error = None
     if data.test is not None:
-        test_metrics = score_test(chosen.model, data)
+        scores = test_scores(chosen.model, data)
+        run.write_test_scores(scores)
+        test_metrics = headline(scores)
         test_error = test_metrics["error"]
     metrics = {
         **{f"{k}_error": v for k, v in chosen.errors.items()},
