@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from orthotune._errors import InvalidInputError
+from orthotune._records import History
 from orthotune._rundir import RunDir, RunRecord, resolve_model_dir
 from orthotune.models import ModelSpec, build_model
 from orthotune.train import Manifest, save_checkpoint
@@ -40,7 +41,7 @@ def test_best_model_pointer_and_resolution(tmp_path):
     assert resolve_model_dir(run.path) == run.model_dir("b")
     assert resolve_model_dir(run.model_dir("a")) == run.model_dir("a")
     assert run.model_names() == ["a", "b"]
-    run.write_history("a", {"epochs": [1, 2]})
+    run.write_history("a", History())
     assert run.history_path("a").is_file()
 
 
@@ -82,7 +83,7 @@ def test_prune_models_keeps_the_chosen_one_and_the_newest_incumbents(tmp_path):
     names = ["baseline", "v1", "v4", "v9"]  # incumbents, oldest first
     for name in [*names, "stray"]:
         save_checkpoint(run.model_dir(name), build_model(SPEC), Manifest(spec=SPEC, name=name))
-        run.write_history(name, [])
+        run.write_history(name, History())
     (run.models_dir / "half").mkdir()  # a checkpoint a killed job left half-written
     assert run.prune_models(names, keep=None) == ["half", "stray"]  # default: every incumbent
     assert not run.history_path("stray").exists()

@@ -8,15 +8,21 @@
       models/best           a text file holding the chosen model's name (not a symlink)
       history/<name>.json   per-epoch curves of each kept model
       calibration.json      temperature scaling of the chosen model on dev: ECE before/after
+      test_scores.json      the chosen model's ClassificationReport on test (confusion matrix)
       diagnosis.json · decisions.json · analysis/ · report.html
 
 Every write is atomic (``orthotune._io``). ``RunDir.create`` refuses a folder that already
 holds a run or anything else (it never writes into, or deletes from, what another command
 left); ``RunDir.open`` reads an existing run.
 
-run.json carries ``schema_version`` (``SCHEMA_VERSION``). ``read_run`` reads a file without
-one as version 0 (written before the field was read) through ``_migrate``, and refuses in one
-line a file that is not JSON, not an object, or from a newer orthotune.
+Every JSON file is a typed record with a ``schema_version`` (``orthotune._records``), written
+and read here only: ``write_history`` / ``read_history``, ``write_diagnosis`` /
+``read_diagnosis``, ``write_decisions`` / ``read_decisions``, ``read_record`` for the others.
+A reader migrates what an older orthotune wrote — run.json without a version (``_migrate``),
+history files in train's or tune's old shape (``_migrate_history``) — and refuses in one line
+(``InvalidInputError``) a file that is not JSON, not the record, or from a newer orthotune.
+The checkpoint's manifest.json has its own writer and reader, which verify its hashes
+(``orthotune.train.save_checkpoint`` / ``read_manifest``; train sits above this module).
 """
 
 from __future__ import annotations
@@ -25,43 +31,39 @@ import json
 import os
 import re
 import shutil
-import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ValidationError
 
 from orthotune._errors import InvalidInputError
 from orthotune._io import atomic_write_json, atomic_write_text
+from orthotune._records import (
+    HISTORY_SCHEMA_VERSION,
+    RUN_SCHEMA_VERSION,
+    DecisionLog,
+    History,
+    RunRecord,
+)
+from orthotune.diagnose import Diagnosis
 
-__all__ = ["RunDir", "RunRecord", "check_keep", "resolve_model_dir"]
+__all__ = [
+    "CALIBRATION_FILE",
+    "TEST_SCORES_FILE",
+    "RunDir",
+    "RunRecord",
+    "check_keep",
+    "resolve_model_dir",
+]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = RUN_SCHEMA_VERSION
+DIAGNOSIS_FILE = "diagnosis.json"
+DECISIONS_FILE = "decisions.json"
+CALIBRATION_FILE = "calibration.json"
+TEST_SCORES_FILE = "test_scores.json"  # the chosen model's ClassificationReport on test
+Record = TypeVar("Record", bound=BaseModel)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-class RunRecord(BaseModel):
-    """run.json: what was asked (command, data, config, seed, versions) and the summary."""
-
-    schema_version: int = SCHEMA_VERSION
-    command: str
-    argv: list[str] = Field(default_factory=lambda: list(sys.argv[1:]))
-    data: str = ""
-    seed: int | None = None
-    config: dict[str, Any] = Field(default_factory=dict)
-    filled: list[str] = Field(
-        default_factory=list, description="what --impute did to each column with missing values"
-    )
-    versions: dict[str, str] = Field(default_factory=dict)
-    started: str = Field(default_factory=_now)
-    finished: str | None = None
-    summary: dict[str, Any] | None = None
 
 
 def _check_name(name: str) -> str:
@@ -135,15 +137,19 @@ class RunDir:
 
     @property
     def diagnosis_json(self) -> Path:
-        return self.path / "diagnosis.json"
+        return self.path / DIAGNOSIS_FILE
 
     @property
     def calibration_json(self) -> Path:
-        return self.path / "calibration.json"
+        return self.path / CALIBRATION_FILE
+
+    @property
+    def test_scores_json(self) -> Path:
+        return self.path / TEST_SCORES_FILE
 
     @property
     def decisions_json(self) -> Path:
-        return self.path / "decisions.json"
+        return self.path / DECISIONS_FILE
 
     @property
     def analysis_dir(self) -> Path:
@@ -169,48 +175,105 @@ class RunDir:
 
     def read_run(self) -> RunRecord:
         """run.json as a ``RunRecord``, migrated from an older schema (see the module doc)."""
-        where = self.run_json
-        try:
-            raw = json.loads(where.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise InvalidInputError(
-                f"{where} is unreadable ({type(err).__name__}: {err}); accepted is a run.json "
-                "written by orthotune: give another run folder, or run the command again"
-            ) from None
-        if not isinstance(raw, dict):
-            raise InvalidInputError(
-                f"{where} holds a JSON {type(raw).__name__}, not a run record; accepted is a "
-                "run.json written by orthotune: give another run folder"
-            )
-        version = raw.get("schema_version", 0)
-        if not isinstance(version, int) or not 0 <= version <= SCHEMA_VERSION:
+        return self._read(self.run_json, RunRecord, RUN_SCHEMA_VERSION, _migrate, "run record")
+
+    def _read(
+        self, where: Path, record: type[Record], newest: int, migrate: Any, what: str
+    ) -> Record:
+        """``where`` as a ``record``: JSON, a version this reads, migrated, validated — or
+        refused in one line (InvalidInputError) naming the file, what is accepted and the fix."""
+        raw = _load_json(where, what)
+        version = raw.get("schema_version", 0) if isinstance(raw, dict) else 0
+        if not isinstance(version, int) or not 0 <= version <= newest:
             raise InvalidInputError(
                 f"{where} has schema_version {version!r}; this orthotune reads versions 0 to "
-                f"{SCHEMA_VERSION}: upgrade orthotune to read it"
+                f"{newest}: upgrade orthotune to read it"
+            )
+        raw = migrate(raw, version)
+        if not isinstance(raw, dict):
+            raise InvalidInputError(
+                f"{where} holds a JSON {type(raw).__name__}, not a {what}; accepted is a "
+                f"{where.name} written by orthotune: give another run folder"
             )
         try:
-            return RunRecord.model_validate(_migrate(raw, version))
-        except ValueError as err:  # pydantic's ValidationError
+            return record.model_validate(raw)
+        except ValidationError as err:
             first = str(err).splitlines()
             raise InvalidInputError(
-                f"{where} (schema_version {version}) is not a run record: "
+                f"{where} (schema_version {version}) is not a {what}: "
                 f"{' '.join(first[1:3]).strip() or first[0]}; give another run folder"
             ) from None
 
     def write_split(self, split: Any) -> Path:
         return atomic_write_json(self.split_json, split)
 
-    def write_history(self, name: str, history: Any) -> Path:
-        return atomic_write_json(self.history_path(name), history)
+    def write_history(self, name: str, history: History) -> Path:
+        return atomic_write_json(self.history_path(name), History.model_validate(history))
 
-    def write_diagnosis(self, diagnosis: Any) -> Path:
-        return atomic_write_json(self.diagnosis_json, diagnosis)
+    def read_history(self, name: str) -> History:
+        """history/NAME.json as a ``History``; the shapes written before version 2 (train's
+        TrainResult, tune's bare list of epochs) are migrated (``_migrate_history``)."""
+        return self._read(
+            self.history_path(name), History, HISTORY_SCHEMA_VERSION, _migrate_history, "history"
+        )
+
+    def history_names(self) -> list[str]:
+        """The models (and ensemble members) with a history/NAME.json, sorted."""
+        folder = self.path / "history"
+        if not folder.is_dir():
+            return []
+        return sorted(p.stem for p in folder.glob("*.json") if _NAME.match(p.stem))
+
+    def write_diagnosis(self, diagnosis: Diagnosis) -> Path:
+        return atomic_write_json(self.diagnosis_json, Diagnosis.model_validate(diagnosis))
+
+    def read_diagnosis(self) -> Diagnosis | None:
+        """diagnosis.json as a ``Diagnosis`` (None when the run has none)."""
+        return self.read_record(DIAGNOSIS_FILE, Diagnosis)
+
+    def read_record(self, relative: str, record: type[Record]) -> Record | None:
+        """``RUN_DIR/relative`` as ``record``, a pydantic record whose ``schema_version`` is
+        its first (nothing to migrate): diagnosis.json, calibration.json
+        (``TemperatureScaling``), analysis/learning_curve.json … None when the file is
+        missing; a damaged or newer file is refused in one line (InvalidInputError)."""
+        where = self.path / relative
+        if not where.is_file():
+            return None
+        newest = record.model_fields["schema_version"].default
+        return self._read(where, record, newest, _same, record.__name__)
 
     def write_calibration(self, calibration: Any) -> Path:
         return atomic_write_json(self.calibration_json, calibration)
 
-    def write_decisions(self, decisions: Any) -> Path:
-        return atomic_write_json(self.decisions_json, decisions)
+    def write_test_scores(self, scores: BaseModel) -> Path:
+        """The chosen model's ``ClassificationReport`` on test (measured once, at the end)."""
+        return atomic_write_json(self.test_scores_json, scores)
+
+    def write_decisions(self, decisions: DecisionLog) -> Path:
+        return atomic_write_json(self.decisions_json, DecisionLog.model_validate(decisions))
+
+    def read_decisions(self) -> DecisionLog | None:
+        """decisions.json as a ``DecisionLog`` (None when no autopilot ran)."""
+        return self.read_record(DECISIONS_FILE, DecisionLog)
+
+    def read_split(self) -> dict[str, Any] | None:
+        """split.json (``orthotune.data.Split.to_json``) as a dict; None when missing."""
+        if not self.split_json.is_file():
+            return None
+        return self._read_object(self.split_json, "split")
+
+    def read_analysis(self, relative: str) -> Any:
+        """A JSON file under analysis/ as parsed JSON: the analysis results are not typed
+        records yet (the report shows them as generic tables)."""
+        return _load_json(self.analysis_dir / relative, "analysis result")
+
+    def _read_object(self, where: Path, what: str) -> dict[str, Any]:
+        raw = _load_json(where, what)
+        if not isinstance(raw, dict):
+            raise InvalidInputError(
+                f"{where} holds a JSON {type(raw).__name__}, not a {what}; give another run folder"
+            )
+        return raw
 
     def set_best(self, name: str) -> Path:
         """Name the chosen model (models/best, a one-line text file)."""
@@ -274,11 +337,38 @@ def check_keep(keep: int | None) -> None:
         )
 
 
-def _migrate(raw: dict[str, Any], version: int) -> dict[str, Any]:
+def _load_json(where: Path, what: str) -> Any:
+    try:
+        return json.loads(where.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InvalidInputError(
+            f"{where} is unreadable ({type(err).__name__}: {err}); accepted is a {what} "
+            "written by orthotune: give another run folder, or run the command again"
+        ) from None
+
+
+def _migrate(raw: Any, version: int) -> Any:
     """A run.json of ``version`` in today's form. Version 0 (no ``schema_version``) had the
     fields of version 1, only ``command`` could be missing (read as ``unknown``)."""
-    if version == 0:
+    if version == 0 and isinstance(raw, dict):
         raw = {**raw, "schema_version": SCHEMA_VERSION, "command": raw.get("command", "unknown")}
+    return raw
+
+
+def _migrate_history(raw: Any, version: int) -> Any:
+    """A history file in version 2's form. ``tune`` wrote a bare list of epochs (version 0);
+    ``train`` wrote its whole ``TrainResult`` (version 1: epochs under ``history``, with its
+    stop reason, message and best epoch); anything else is left for validation to refuse."""
+    if isinstance(raw, list):
+        return {"schema_version": HISTORY_SCHEMA_VERSION, "epochs": raw}
+    if version == 1 and isinstance(raw, dict) and "history" in raw:
+        kept = {k: raw[k] for k in ("stop_reason", "stop_message", "best_epoch") if k in raw}
+        return {"schema_version": HISTORY_SCHEMA_VERSION, "epochs": raw["history"], **kept}
+    return raw
+
+
+def _same(raw: Any, version: int) -> Any:
+    """No older spelling to migrate (the file's first version is still the newest)."""
     return raw
 
 

@@ -1,8 +1,9 @@
 """A small but realistic run folder, written the way train / tune / autopilot / errors write it.
 
-The shapes follow DESIGN.md's run folder: run.json, split.json, a real Optuna SQLite study with
-timed trials (intermediate values, params, satisficing attributes), models/<name>/manifest.json
-with ``models/best``, history/<name>.json, diagnosis.json, decisions.json and analysis/ files.
+The records follow DESIGN.md's run folder and are written through ``RunDir``: run.json, split.json,
+a real Optuna SQLite study with timed trials (intermediate values, params, satisficing
+attributes), a real checkpoint models/<name>/ with ``models/best``, history/<name>.json,
+test_scores.json, diagnosis.json, decisions.json, calibration.json; and analysis/ files.
 """
 
 from __future__ import annotations
@@ -15,6 +16,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from orthotune._records import (
+    DecisionLog,
+    EpochRecord,
+    History,
+    RunRecord,
+    Step,
+    StopReason,
+    VariantScore,
+)
+from orthotune._rundir import RunDir
+from orthotune.diagnose import Diagnosis, ErrorLevels, Level, diagnose
+from orthotune.metrics import report_from_confusion
+from orthotune.models import ModelSpec, build_model
+from orthotune.train import Manifest, save_checkpoint
+
 DEFAULT_CLASSES = ("zero", "one", "two", "three")
 
 
@@ -23,31 +39,31 @@ def _dump(path: Path, content: object) -> None:
     path.write_text(json.dumps(content, indent=2), encoding="utf-8")
 
 
-def _history(rng: np.random.Generator, epochs: int, floor: float, lr0: float) -> dict:
+def _history(rng: np.random.Generator, epochs: int, floor: float, lr0: float) -> History:
     records = []
     for t in range(epochs):
         decay = math.exp(-t / 4)
         train_error = floor * 0.6 + 0.5 * decay + rng.normal(0, 0.01)
         dev_error = floor + 0.5 * decay + abs(rng.normal(0, 0.02))
+        train_loss = 2.0 * decay + 0.1 + rng.normal(0, 0.03)
         records.append(
-            {
-                "epoch": t,
-                "train_loss": 2.0 * decay + 0.1 + rng.normal(0, 0.03),
-                "dev_loss": 2.0 * decay + 0.25 + abs(rng.normal(0, 0.06)),
-                "train_error": max(train_error, 0.0),
-                "dev_error": max(dev_error, 0.0),
-                "lr": lr0 / (1 + 0.3 * t),
-                "seconds": 0.4 + rng.random() * 0.1,
-            }
+            EpochRecord(
+                epoch=t,
+                steps=10,
+                lr=lr0 / (1 + 0.3 * t),
+                train_loss=train_loss,
+                train_error=max(train_error, 0.0),
+                smoothed_loss=train_loss,
+                dev_loss=2.0 * decay + 0.25 + abs(rng.normal(0, 0.06)),
+                dev_error=max(dev_error, 0.0),
+                seconds=0.4 + rng.random() * 0.1,
+            )
         )
-    return {
-        "schema_version": 1,
-        "epochs": records,
-        "stop_reason": {
-            "reason": "PATIENCE_EXHAUSTED",
-            "message": f"dev error did not improve in the last 3 epochs. Best: {floor:.3f}",
-        },
-    }
+    return History(
+        epochs=records,
+        stop_reason="patience_exhausted",
+        stop_message=f"dev error did not improve in the last 3 epochs. Best: {floor:.3f}",
+    )
 
 
 def _confusion(rng: np.random.Generator, k: int, n: int) -> list[list[int]]:
@@ -56,24 +72,6 @@ def _confusion(rng: np.random.Generator, k: int, n: int) -> list[list[int]]:
         row = rng.multinomial(n, [0.85 if j == i else 0.15 / (k - 1) for j in range(k)])
         matrix[i] = row
     return matrix.tolist()
-
-
-def _per_class(matrix: list[list[int]], names: list[str]) -> list[dict]:
-    cm = np.asarray(matrix, dtype=float)
-    rows = []
-    for i, name in enumerate(names):
-        precision = cm[i, i] / cm[:, i].sum()
-        recall = cm[i, i] / cm[i].sum()
-        rows.append(
-            {
-                "class": name,
-                "precision": precision,
-                "recall": recall,
-                "f1": 2 * precision * recall / (precision + recall),
-                "support": int(cm[i].sum()),
-            }
-        )
-    return rows
 
 
 def _study(path: Path, *, n_trials: int, seed: int) -> None:
@@ -139,84 +137,33 @@ def write_run_folder(
     """Write a run folder with every section's data; returns ``root``."""
     rng = np.random.default_rng(seed)
     names = list(class_names)
-    root.mkdir(parents=True, exist_ok=True)
-    ids = [str(i) for i in range(400)]
-    _dump(
-        root / "run.json",
-        {
-            "schema_version": 1,
-            "command": "tune",
-            "data": {
-                "name": data_name,
-                "n_examples": 400,
-                "input_shape": [16],
-                "class_names": names,
-                "feature_names": [f"x{i}" for i in range(16)],
-            },
-            "config": {"strategy": "autopilot", "budget": "5m"},
-            "seed": 0,
-            "versions": {"orthotune": "0.1.0", "torch": "2.13.0", "optuna": "4.x"},
-            "summary": {
-                "chosen_model": "trial-3",
-                "test_metrics": {"accuracy": 0.9125, "macro_f1": 0.9071, "test_error": 0.0875},
-            },
-        },
+    run = RunDir.create(root)
+    run.write_run(
+        RunRecord(
+            command="tune",
+            data=data_name,
+            config={"strategy": "autopilot", "budget_s": 300.0},
+            seed=0,
+            versions={"orthotune": "0.1.0", "torch": "2.13.0", "optuna": "4.x"},
+            summary={"test_metrics": {"accuracy": 0.9125, "macro_f1": 0.9071, "error": 0.0875}},
+        )
     )
-    _dump(
-        root / "split.json",
-        {
-            "schema_version": 1,
-            "train": ids[:240],
-            "train-dev": ids[240:280],
-            "dev": ids[280:340],
-            "test": ids[340:],
-        },
-    )
-    _study(root / "study.db", n_trials=n_trials, seed=seed)
+    sizes = {"train": 240, "train-dev": 40, "dev": 60, "test": 60}
+    run.write_split({"schema_version": 1, "seed": 0, "sizes": sizes, "ids": {}})
+    _study(run.study_db, n_trials=n_trials, seed=seed)
 
     for name, floor in (("trial-3", 0.08), ("trial-5", 0.11), ("trial-0", 0.16)):
-        _dump(root / "history" / f"{name}.json", _history(rng, 12, floor, 0.01))
-    matrix = _confusion(rng, len(names), 60)
-    dev_matrix = _confusion(rng, len(names), 60)
-    _dump(
-        root / "models" / "trial-3" / "manifest.json",
-        {
-            "schema_version": 1,
-            "format": "orthotune-checkpoint",
-            "class_names": names,
-            "spec": {"kind": "mlp", "widths": [64, 64], "activation": "relu"},
-            "sha256": "0" * 64,
-            "metrics": {
-                "dev": {"confusion_matrix": dev_matrix, "per_class": _per_class(dev_matrix, names)},
-                # as orthotune.metrics' ClassificationReport dumps it
-                "test": {
-                    "schema_version": 1,
-                    "labels": names,
-                    "beta": 1.0,
-                    "accuracy": 0.9125,
-                    "error": 0.0875,
-                    "per_class": [
-                        {
-                            "label": r["class"],
-                            "precision": r["precision"],
-                            "recall": r["recall"],
-                            "fbeta": r["f1"],
-                            "support": r["support"],
-                        }
-                        for r in _per_class(matrix, names)
-                    ],
-                    "macro": {"precision": 0.91, "recall": 0.9, "fbeta": 0.905},
-                    "micro": {"precision": 0.9125, "recall": 0.9125, "fbeta": 0.9125},
-                    "harmonic": {"precision": 0.909, "recall": 0.899, "fbeta": 0.904},
-                    "confusion": matrix,
-                },
-            },
-        },
+        run.write_history(name, _history(rng, 12, floor, 0.01))
+    spec = ModelSpec(kind="mlp", input_shape=(16,), num_classes=len(names), hidden=(8,))
+    manifest = Manifest(
+        name="trial-3", spec=spec, class_names=tuple(names), data=data_name, data_shape=(16,)
     )
-    (root / "models" / "best").write_text("trial-3\n", encoding="utf-8")
+    save_checkpoint(run.model_dir("trial-3"), build_model(spec), manifest)
+    run.set_best("trial-3")
+    run.write_test_scores(report_from_confusion(_confusion(rng, len(names), 60), labels=names))
 
-    # diagnosis.json as orthotune.diagnose's Diagnosis dumps it (levels with example counts;
-    # the decomposition's levels and gaps with 95 % intervals; a verdict; knobs).
+    # a Diagnosis as orthotune.diagnose writes it (the decomposition's levels and gaps with
+    # 95 % intervals; a verdict; knobs), with round numbers the tests can name
     def level(name: str, error: float, n: int, half: float) -> dict:
         return {"name": name, "error": error, "n": n, "low": error - half, "high": error + half}
 
@@ -230,30 +177,23 @@ def write_run_folder(
             "lower": lower,
         }
 
-    _dump(
-        root / "diagnosis.json",
+    diagnosis = Diagnosis.model_validate(
         {
-            "schema_version": 1,
             "tolerance": 0.01,
             "levels": {
-                "schema_version": 1,
                 "human_error": 0.042,
-                "bayes_error": None,
                 "train": {"error": 0.061, "n": 240},
                 "train_dev": {"error": 0.072, "n": 40},
                 "dev": {"error": 0.098, "n": 60},
                 "test": {"error": 0.0875, "n": 60},
-                "dev_sources": {},
             },
             "decomposition": {
-                "schema_version": 1,
                 "levels": [
                     level("train", 0.061, 240, 0.012),
                     level("train-dev", 0.072, 40, 0.02),
                     level("dev", 0.098, 60, 0.024),
                     level("test", 0.0875, 60, 0.025),
                 ],
-                "sources": [],
                 "avoidable_bias": gap("avoidable_bias", 0.019, 0.007, 0.031, "train", "human"),
                 "bias": None,
                 "variance": gap("variance", 0.011, -0.01, 0.032, "train-dev", "train"),
@@ -285,41 +225,47 @@ def write_run_folder(
                 {"id": "collect", "words": "collect more data like the dev set", "source": "x"},
                 {"id": "reweight", "words": "reweight examples", "source": "x"},
             ],
-        },
+        }
     )
-    _dump(
-        root / "decisions.json",
-        {
-            "schema_version": 1,
-            "steps": [
-                {
-                    "step": 1,
-                    "problem": "avoidable bias",
-                    "knob": "bigger network",
-                    "before": {"avoidable_bias": 0.08, "variance": 0.01, "data_mismatch": 0.02},
-                    "after": {"avoidable_bias": 0.019, "variance": 0.011, "data_mismatch": 0.026},
-                    "variants": [
-                        {"name": "width 128", "params": {"width": 128}, "dev_error": 0.11},
-                        {"name": "width 256", "params": {"width": 256}, "dev_error": 0.098},
+    run.write_diagnosis(diagnosis)
+
+    def measured(train: float) -> dict:  # a step's before / after: what diagnose() said
+        levels = ErrorLevels(
+            human_error=0.042, train=Level(error=train, n=240), dev=Level(error=0.098, n=60)
+        )
+        return diagnose(levels).model_dump(mode="json")
+
+    run.write_decisions(
+        DecisionLog(
+            steps=[
+                Step(
+                    index=1,
+                    problem="avoidable_bias",
+                    knob="bigger network",
+                    before=measured(0.122),
+                    after=measured(0.061),
+                    variants=[
+                        VariantScore(name="w128", label="width 128", errors={"dev": 0.11}),
+                        VariantScore(
+                            name="w256", label="width 256", errors={"dev": 0.098}, accepted=True
+                        ),
                     ],
-                    "choice": "width 256",
-                    "kept": True,
-                    "reason": "avoidable bias fell 8.0 → 1.9 points, beyond the noise (±1.2)",
-                    "seconds": 41.5,
-                },
-                {
-                    "step": 2,
-                    "problem": "data mismatch",
-                    "knob": "augmentation toward dev",
-                    "variants": [{"name": "noise 0.1", "dev_error": 0.1}],
-                    "choice": "none",
-                    "kept": False,
-                    "reason": "gain 0.2 points is inside the noise (±2.4)",
-                    "seconds": 30.2,
-                },
+                    kept="w256",
+                    why="avoidable bias fell 8.0 → 1.9 points, beyond the noise (±1.2)",
+                    seconds=41.5,
+                ),
+                Step(
+                    index=2,
+                    problem="data_mismatch",
+                    knob="augmentation toward dev",
+                    variants=[VariantScore(name="n01", label="noise 0.1", errors={"dev": 0.1})],
+                    why="gain 0.2 points is inside the noise (±2.4)",
+                    seconds=30.2,
+                ),
             ],
-            "final": "Stopped at the budget; data mismatch remains: collect dev-like data.",
-        },
+            stop_reason=StopReason.BUDGET_SPENT,
+            stop_message="Stopped at the budget; data mismatch remains: collect dev-like data.",
+        )
     )
     _dump(
         root / "analysis" / analysis_file,
@@ -355,10 +301,7 @@ def write_run_folder(
     logits = rng.normal(scale=2.0, size=(300, len(names)))
     p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     y = (rng.random(300)[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
-    _dump(
-        root / "calibration.json",
-        calibrate_temperature(logits * 3, y, seed=0).model_dump(mode="json"),
-    )
+    run.write_calibration(calibrate_temperature(logits * 3, y, seed=0))
     # analysis/saliency.json as `orthotune errors --saliency` writes it: a linear model on
     # 1-D signals of 12 values that looks at positions 8-11 while the mask marks 0-7
     import torch

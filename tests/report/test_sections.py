@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from orthotune._errors import InvalidInputError
+from orthotune._rundir import TEST_SCORES_FILE, RunDir
+from orthotune.diagnose import ErrorLevels, Level, diagnose
+from orthotune.metrics import ClassificationReport
 from orthotune.report import ReportInfo, read_run_folder, read_study
 
 ALL_SECTIONS = [
@@ -63,7 +66,7 @@ def test_curves_chosen_model_then_best_others_and_trials(run_info: ReportInfo) -
     info = run_info
     curves = info.curves
     assert curves.chosen.name == "trial-3"
-    assert curves.chosen.stop_reason.startswith("PATIENCE_EXHAUSTED")
+    assert curves.chosen.stop_reason.startswith("patience_exhausted — dev error did not improve")
     assert [c.name for c in curves.others] == ["trial-5", "trial-0"]  # best dev error first
     # The best trials by the maximized objective, each with its per-epoch reports.
     finals = [info.study.trials[int(c.name.split()[1])].values[0] for c in curves.trials]
@@ -71,13 +74,15 @@ def test_curves_chosen_model_then_best_others_and_trials(run_info: ReportInfo) -
     assert info.schedule is curves.chosen and curves.chosen.has("lr")
 
 
-def test_confusion_prefers_test_split_and_stored_averages(run_info: ReportInfo) -> None:
+def test_confusion_is_the_test_scores_record(run_info: ReportInfo, run_folder: Path) -> None:
     confusion = run_info.confusion
     assert confusion.split == "test"
     assert confusion.class_names == ["zero", "one", "two", "three"]
     assert sum(map(sum, confusion.matrix)) == 240
-    assert confusion.scores.stored_summary is True
-    assert confusion.scores.harmonic == (0.909, 0.899, 0.904)
+    stored = RunDir(run_folder).read_record(TEST_SCORES_FILE, ClassificationReport)
+    h = stored.harmonic  # shown as stored, never re-derived
+    assert confusion.scores.harmonic == (h.precision, h.recall, h.fbeta)
+    assert [r.f1 for r in confusion.scores.rows] == stored.scores("fbeta")
 
 
 def test_decisions_timeline(run_info: ReportInfo) -> None:
@@ -85,8 +90,11 @@ def test_decisions_timeline(run_info: ReportInfo) -> None:
     assert [(s.index, s.kept) for s in decisions.steps] == [(1, True), (2, False)]
     first = decisions.steps[0]
     assert first.knob == "bigger network" and first.seconds == 41.5
-    assert dict(first.before)["avoidable bias"].value == 0.08
-    assert first.variants.columns == ["name", "params.width", "dev_error"]
+    assert first.choice == "width 256"
+    assert dict(first.before)["avoidable bias"].value == pytest.approx(0.08)
+    assert dict(first.after)["avoidable bias"].value == pytest.approx(0.019)
+    assert first.variants.columns == ["variant", "dev error", "kept", "why"]
+    assert first.variants.rows[1][:3] == ["width 256", "9.80 %", "yes"]
     assert decisions.final.startswith("Stopped at the budget")
 
 
@@ -116,43 +124,35 @@ def test_analysis_files_become_tables(run_info: ReportInfo) -> None:
     assert ("suspected label issues", "2") in issues.facts
 
 
-def _write(path: Path, content: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(content), encoding="utf-8")
-
-
-def test_diagnosis_alone_with_bare_numbers_and_no_train_dev(tmp_path: Path) -> None:
-    _write(
-        tmp_path / "diagnosis.json",
-        {
-            "human_error": 0.007,
-            "train_error": 0.035,
-            "dev_error": 0.078,
-            "avoidable_bias": 0.028,
-            "variance": 0.043,
-            "verdict": "High bias and high variance: first focus on bias.",
-        },
+def test_diagnosis_alone_and_no_train_dev(tmp_path: Path) -> None:
+    levels = ErrorLevels(  # the lecture's model A: high bias and high variance
+        human_error=0.007, train=Level(error=0.035, n=2000), dev=Level(error=0.078, n=2000)
     )
+    RunDir(tmp_path).write_diagnosis(diagnose(levels))
     info = read_run_folder(tmp_path)
     assert info.section_ids() == ["summary", "diagnosis"]
     variance = next(g for g in info.ladder.gaps if g.key == "variance")
     assert (variance.lower, variance.upper) == ("train_error", "dev_error")
-    assert info.ladder.levels[0][2].low is None
+    bias = next(g for g in info.ladder.gaps if g.key == "avoidable_bias")
+    assert (bias.lower, bias.upper) == ("human_error", "train_error")
+    assert info.ladder.levels[0][0] == "human_error" and info.ladder.levels[0][2].low is None
 
 
-def test_columnar_history_symlinked_best_and_unreadable_file(tmp_path: Path) -> None:
-    _write(
-        tmp_path / "history" / "m1.json",
-        {"train_loss": [1.0, 0.5, 0.25], "dev_loss": [1.1, 0.7, 0.6], "lr": [0.1, 0.05, 0.025]},
-    )
-    (tmp_path / "models" / "m1").mkdir(parents=True)
-    (tmp_path / "models" / "best").symlink_to("m1")
+def test_old_spellings_migrate_and_damaged_records_become_notes(tmp_path: Path) -> None:
+    epoch = {"epoch": 0, "steps": 1, "lr": 0.1, "train_loss": 1.0, "train_error": 0.5}
+    epoch |= {"smoothed_loss": 1.0, "dev_loss": 1.1, "seconds": 0.1}
+    folder = tmp_path / "history"
+    folder.mkdir()
+    # tune's bare list (before the History record): migrated by RunDir
+    (folder / "m1.json").write_text(json.dumps([epoch, {**epoch, "epoch": 1, "lr": 0.05}]))
+    # columns instead of epochs: no orthotune wrote it, refused in one line
+    (folder / "m2.json").write_text(json.dumps({"train_loss": [1.0, 0.5], "lr": [0.1, 0.05]}))
     (tmp_path / "run.json").write_text("{not json", encoding="utf-8")
     info = read_run_folder(tmp_path)
-    assert info.curves.chosen.name == "m1"
-    assert info.curves.chosen.epochs == [0.0, 1.0, 2.0]
-    assert info.schedule.series["lr"] == [0.1, 0.05, 0.025]
+    assert info.curves.chosen.name == "m1" and info.curves.others == []
+    assert info.schedule.series["lr"] == [0.1, 0.05]
     assert any(note.startswith("run.json could not be read") for note in info.notes)
+    assert any(note.startswith("history/m2.json could not be read") for note in info.notes)
     assert "notes" in info.section_ids()
 
 

@@ -102,8 +102,9 @@ def test_train_on_split_normalizes_on_train_and_measures_every_part(tmp_path):
     assert manifest.normalization["mean"] == pytest.approx(mean.tolist())
     assert manifest.data == data and manifest.data_shape == (20,)
     assert manifest.metrics["test_error"] == summary.errors["test"]
-    history = json.loads(run.history_path("mlp").read_text())
-    assert history["epochs_run"] == summary.epochs_run == len(history["history"])
+    history = run.read_history("mlp")
+    assert summary.epochs_run == len(history.epochs)
+    assert (history.stop_reason, history.best_epoch) == (summary.stop_reason, summary.best_epoch)
     assert json.loads(run.split_json.read_text())["sizes"]["train"] == len(split.train)
     # the saved model reproduces the measured test error
     from orthotune.data import Normalizer

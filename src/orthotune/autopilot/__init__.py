@@ -1,7 +1,7 @@
 """The orthogonal autopilot: diagnose → turn one knob → verify → repeat (the main job)."""
 
+from orthotune._records import DecisionLog, Step, StopReason, VariantScore
 from orthotune.autopilot._compare import PairedChange, paired_change
-from orthotune.autopilot._decisions import DecisionLog, Step, StopReason, VariantScore
 from orthotune.autopilot._job import TuneSummary, tune_autopilot
 from orthotune.autopilot._loop import AutopilotResult, AutopilotSettings, levels_of, run_autopilot
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, Variant, variants

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from orthotune._records import DecisionLog, History, Step
 from orthotune._result import Result
-from orthotune.autopilot._decisions import DecisionLog, Step
 from orthotune.autopilot._loop import AutopilotSettings, run_autopilot
 from orthotune.autopilot._study import record_trial
 from orthotune.diagnose import Diagnosis
@@ -104,8 +104,9 @@ def tune_autopilot(
         open_storage,
         open_study,
         study_fingerprint,
+        test_scores,
     )
-    from orthotune.search import test_metrics as score_test
+    from orthotune.search import test_metrics as headline
     from orthotune.train import (
         Manifest,
         check_precision,
@@ -193,7 +194,14 @@ def tune_autopilot(
             temperature=temperature,
         )
         save_checkpoint(run.model_dir(name), trained.model, manifest)
-        run.write_history(name, [r.model_dump(mode="json") for r in trained.history])
+        run.write_history(
+            name,
+            History(
+                epochs=trained.history,
+                stop_reason=trained.stop_reason or None,
+                stop_message=trained.stop_message,
+            ),
+        )
         run.set_best(name)
         if name not in incumbents:
             incumbents.append(name)
@@ -239,7 +247,9 @@ def tune_autopilot(
 
     test_metrics: dict[str, float] = {}
     if data.test is not None:
-        test_metrics = score_test(chosen.model, data)
+        scores = test_scores(chosen.model, data)
+        run.write_test_scores(scores)
+        test_metrics = headline(scores)
     calibration = calibrate_trained(chosen, data, seed=settings.seed)
     latency = measure_latency(chosen.model, data.dev.x[0], device=str(data.dev.x.device))
     save(chosen, test_metrics=test_metrics, temperature=calibration.temperature)

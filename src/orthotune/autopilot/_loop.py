@@ -43,6 +43,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from orthotune._records import DecisionLog, Step, StopReason, VariantScore
 from orthotune.analysis import (
     DEFAULT_FRACTIONS,
     LearningCurve,
@@ -50,7 +51,6 @@ from orthotune.analysis import (
     minimum_train_examples,
 )
 from orthotune.autopilot._compare import PairedChange, adjust, describe, paired_change
-from orthotune.autopilot._decisions import DecisionLog, Step, StopReason, VariantScore
 from orthotune.autopilot._polish import INTERRUPTED, Contender, polish
 from orthotune.autopilot._refit import refit, refit_cost
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, variants

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import torch
 
+from orthotune._records import Step, VariantScore
 from orthotune.autopilot._compare import (
     PairedChange,
     adjust,
@@ -40,7 +41,6 @@ from orthotune.autopilot._compare import (
     paired_change,
     seeded_change,
 )
-from orthotune.autopilot._decisions import Step, VariantScore
 from orthotune.data import PreparedData
 from orthotune.models import Ensemble, ModelSpec
 from orthotune.search import Candidate, Trained, score_parts

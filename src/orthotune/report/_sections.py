@@ -1,35 +1,39 @@
 """Read a run folder into backend-neutral section objects (compute; ``_render`` renders).
 
-The report reads only what the other parts left in the run folder (DESIGN.md "The run folder"):
-``run.json``, ``split.json``, ``study.db``, ``models/<name>/manifest.json`` with ``models/best``,
-``history/<name>.json``, ``diagnosis.json``, ``decisions.json``, ``calibration.json`` and
-``analysis/``. It computes
-nothing that those parts compute; it only shapes their results for display (and asks Optuna for
-hyperparameter importance on the stored study).
+The report reads only the typed records the other parts left in the run folder (DESIGN.md
+"The run folder"), each through its one reader: ``RunDir`` (``orthotune._rundir``) for
+run.json (``RunRecord``), split.json, history/<name>.json (``History``), diagnosis.json
+(``Diagnosis``), decisions.json (``DecisionLog``), calibration.json (``TemperatureScaling``),
+test_scores.json (``ClassificationReport``) and analysis/; the checkpoint reader
+(``orthotune.train.read_manifest``) for the chosen model's manifest; Optuna for study.db
+(and hyperparameter importance on it). It computes nothing that those parts compute; it only
+shapes their results for display.
 
-Every section is present only when its data exists. Files are read tolerantly: a missing file
-drops its section, an unreadable one adds a note, and the accepted shapes are deliberately
-loose (a level may be a bare fraction or ``{"value", "low", "high"}`` / ``{"value", "interval"}``;
-a history may be a list of per-epoch records or a dict of columns), so that older or newer
-writers still render.
+Every section is present only when its record exists: a missing file drops its section, and a
+file its reader refuses (damaged, or from a newer orthotune) becomes a note. The records have
+one spelling each, so there is no alias table here; files written before the typed records are
+migrated by ``RunDir`` or refused there in one line. The analysis/ results are not typed records
+yet: they are shown as generic tables.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from orthotune._errors import InvalidInputError
-from orthotune.analysis import SaliencyReport
-from orthotune.metrics import TemperatureScaling
-from orthotune.report._records import CALIBRATION_FILE, SALIENCY_FILE, read_record
+from orthotune._records import DecisionLog, History, RunRecord, VariantScore
+from orthotune._rundir import CALIBRATION_FILE, TEST_SCORES_FILE, RunDir
+from orthotune.analysis import LearningCurve, SaliencyReport
+from orthotune.diagnose import Diagnosis
+from orthotune.metrics import ClassificationReport, TemperatureScaling
+from orthotune.train import Manifest, read_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +69,6 @@ RUN_MARKERS = (
     "analysis",
 )
 MAX_TABLE_ROWS = 25
-# Keys of a stored metrics object that are settings or counts, not scores to headline.
-NOT_METRICS = {"schema_version", "beta", "zero_division", "n", "sample_weighted", "split"}
 BEST_FEW = 4
 
 # The ladder, bottom to top: (key in diagnosis.json, label on the chart).
@@ -78,19 +80,13 @@ LEVELS = (
     ("dev_error", "dev"),
     ("test_error", "test"),
 )
-# The gaps: (key, accepted aliases, label, lower level, upper level). The variance gap spans
-# train → dev when there is no train-dev set (DESIGN.md / issue 4).
+# The gaps shown: (``Decomposition`` field, label); each spans the levels its ``Gap`` names
+# (the variance gap spans train → dev when there is no train-dev set).
 GAPS = (
-    ("avoidable_bias", (), "avoidable bias", "human_error", "train_error"),
-    ("variance", (), "variance", "train_error", "train_dev_error"),
-    ("data_mismatch", ("mismatch",), "data mismatch", "train_dev_error", "dev_error"),
-    (
-        "dev_overfitting",
-        ("dev_overfit", "overfitting_dev", "dev_set_overfitting"),
-        "dev overfitting",
-        "dev_error",
-        "test_error",
-    ),
+    ("avoidable_bias", "avoidable bias"),
+    ("variance", "variance"),
+    ("data_mismatch", "data mismatch"),
+    ("dev_overfitting", "dev overfitting"),
 )
 
 
@@ -169,7 +165,6 @@ class ClassScores:
     rows: list[ClassRow]
     average: tuple[float | None, float | None, float | None]
     harmonic: tuple[float | None, float | None, float | None]
-    stored_summary: bool  # True when the writer stored the average / harmonic mean itself
 
 
 @dataclass(frozen=True)
@@ -302,16 +297,6 @@ class ReportInfo:
 
 
 # ----------------------------------------------------------------------------- small readers
-def _first(mapping: Any, *keys: str) -> Any:
-    """The value of the first key present (and not None) in ``mapping``."""
-    if not isinstance(mapping, Mapping):
-        return None
-    for key in keys:
-        if mapping.get(key) is not None:
-            return mapping[key]
-    return None
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -320,52 +305,6 @@ def _number(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
-
-
-def _estimate(value: Any) -> Estimate | None:
-    """A bare number, or a dict with value/estimate and an interval in any common spelling."""
-    if isinstance(value, Mapping):
-        centre = _number(_first(value, "value", "error", "estimate", "point", "rate", "mean"))
-        if centre is None:
-            return None
-        low = _number(_first(value, "low", "lo", "lower", "ci_low"))
-        high = _number(_first(value, "high", "hi", "upper", "ci_high"))
-        interval = _first(value, "interval", "ci", "ci95", "confidence_interval")
-        if isinstance(interval, Mapping):
-            low = _number(_first(interval, "low", "lo", "lower"))
-            high = _number(_first(interval, "high", "hi", "upper"))
-        elif isinstance(interval, list | tuple) and len(interval) == 2:
-            low, high = _number(interval[0]), _number(interval[1])
-        flag = _first(value, "is_high", "high_flag", "significant", "flagged")
-        return Estimate(centre, low, high, flag if isinstance(flag, bool) else None)
-    number = _number(value)
-    return None if number is None else Estimate(number)
-
-
-def _text(value: Any) -> str | None:
-    """A readable one-liner of a scalar, a dict with a message, or a list of those."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, Mapping):
-        inner = _first(
-            value,
-            "headline",
-            "sentence",
-            "message",
-            "summary",
-            "text",
-            "words",
-            "reason",
-            "name",
-            "kind",
-        )
-        return _text(inner) if inner is not None else None
-    if isinstance(value, list | tuple):
-        parts = [p for p in (_text(v) for v in value) if p]
-        return "; ".join(parts) or None
-    return str(value)
 
 
 def format_value(value: Any, *, rate: bool = False) -> str:
@@ -410,137 +349,74 @@ def _is_rate_name(name: str) -> bool:
     )
 
 
-class _Reader:
-    """Reads JSON files under one folder, turning failures into report notes."""
+Read = TypeVar("Read")
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.notes: list[str] = []
 
-    def json(self, relative: str | Path) -> Any:
-        path = self.root / relative
-        if not path.is_file():
-            return None
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            self.notes.append(f"{relative} could not be read ({type(err).__name__}: {err}).")
-            logger.warning("report: skipping %s: %s", path, err)
-            return None
+def _read(notes: list[str], where: str, read: Callable[[], Read]) -> Read | None:
+    """``read()`` (a ``RunDir`` reader), or None with a note when the file is refused."""
+    try:
+        return read()
+    except InvalidInputError as err:
+        notes.append(f"{where} could not be read ({err}).")
+        logger.warning("report: skipping %s: %s", where, err)
+        return None
 
 
 # ----------------------------------------------------------------------------- sections
-def _model_names(root: Path) -> tuple[list[str], str | None]:
-    """Model folders under ``models/`` and the chosen one (``models/best``: link or file)."""
-    models = root / "models"
-    if not models.is_dir():
-        return [], None
-    names = sorted(p.name for p in models.iterdir() if p.is_dir() and p.name != "best")
-    best_path = models / "best"
-    best: str | None = None
-    if best_path.is_symlink():
-        best = Path(best_path.readlink()).name
-    elif best_path.is_file():
-        try:
-            best = best_path.read_text(encoding="utf-8").strip().splitlines()[0].strip() or None
-        except (OSError, UnicodeDecodeError, IndexError):
-            best = None
-        if best is not None:
-            best = Path(best).name
-    return names, best
-
-
-def _data_facts(run: Mapping[str, Any]) -> list[tuple[str, str]]:
-    data = _first(run, "data", "dataset")
-    facts: list[tuple[str, str]] = []
-    if isinstance(data, str):
-        facts.append(("Data", data))
-    elif isinstance(data, Mapping):
-        name = _first(data, "name", "source", "path", "spec")
-        if name is not None:
-            facts.append(("Data", str(name)))
-        size = _first(data, "n_examples", "examples", "size", "rows", "n")
-        if size is not None:
-            facts.append(("Examples", format_value(size)))
-        shape = _first(data, "input_shape", "shape")
-        if shape is not None:
-            facts.append(("Input shape", format_value(list(shape) if shape else shape)))
-        classes = _first(data, "class_names", "classes")
-        if isinstance(classes, list):
-            shown = ", ".join(map(str, classes[:12])) + (" …" if len(classes) > 12 else "")
-            facts.append(("Classes", f"{len(classes)} ({shown})"))
-        target = _first(data, "target")
-        if target is not None:
-            facts.append(("Target column", str(target)))
-    return facts
-
-
-def _split_facts(split: Any) -> list[tuple[str, str]]:
-    parts = _first(split, "parts", "splits", "ids") if isinstance(split, Mapping) else None
-    parts = parts if isinstance(parts, Mapping) else split
-    if not isinstance(parts, Mapping):
-        return []
-    sizes = []
-    for part in ("train", "train-dev", "train_dev", "dev", "test"):
-        ids = parts.get(part)
-        if isinstance(ids, list):
-            sizes.append(f"{part} {len(ids):,}")
-    return [("Split", " · ".join(sizes))] if sizes else []
-
-
 def _summary(
-    run: Any, split: Any, chosen: str | None, ladder: LadderInfo | None
+    run: RunRecord | None,
+    split: Mapping[str, Any] | None,
+    chosen: str | None,
+    manifest: Manifest | None,
+    ladder: LadderInfo | None,
 ) -> SummaryInfo | None:
-    run = run if isinstance(run, Mapping) else {}
     facts: list[tuple[str, str]] = []
-    command = _first(run, "command")
-    if command is not None:
-        facts.append(("Command", format_value(command)))
-    facts += _data_facts(run)
-    facts += _split_facts(split)
-    config = _first(run, "config") or {}
-    budget = _first(run, "budget") or _first(config, "budget")
-    if budget is not None:
-        facts.append(("Budget", format_value(budget)))
-    strategy = _first(run, "strategy") or _first(config, "strategy")
-    if strategy is not None:
-        facts.append(("Strategy", format_value(strategy)))
-    seed = _first(run, "seed") if "seed" in run else _first(config, "seed")
-    if seed is not None:
-        facts.append(("Seed", format_value(seed)))
-    result = _first(run, "summary", "result") or {}
-    chosen = chosen or _text(_first(result, "chosen_model", "best_model", "model", "best"))
+    result: Mapping[str, Any] = (run.summary if run is not None else None) or {}
+    if run is not None:
+        facts.append(("Command", run.command))
+        if run.data:
+            facts.append(("Data", run.data))
+    if manifest is not None and manifest.data_shape:
+        facts.append(("Input shape", format_value(list(manifest.data_shape))))
+    if manifest is not None and manifest.class_names:
+        names = manifest.class_names
+        shown = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
+        facts.append(("Classes", f"{len(names)} ({shown})"))
+    sizes = split.get("sizes") if split is not None else None
+    if isinstance(sizes, Mapping) and sizes:
+        facts.append(("Split", " · ".join(f"{part} {n:,}" for part, n in sizes.items())))
+    config = run.config if run is not None else {}
+    if config.get("budget_s") is not None:
+        facts.append(("Budget", f"{format_value(config['budget_s'])} s"))
+    if config.get("strategy") is not None:
+        facts.append(("Strategy", format_value(config["strategy"])))
+    if run is not None and run.seed is not None:
+        facts.append(("Seed", format_value(run.seed)))
     if chosen:
-        members = _first(result, "ensemble")
-        if isinstance(members, int) and members > 1:
+        members = len(manifest.members) if manifest is not None else 0
+        if members > 1:
             chosen = f"{chosen} (an ensemble of {members}, probabilities averaged)"
         facts.append(("Chosen model", chosen))
     for key, label in (("parameters", "Parameters"), ("latency_ms", "Latency (ms per example)")):
-        if _first(result, key) is not None:
-            facts.append((label, format_value(_first(result, key))))
-    for key, label in (("started", "Started"), ("finished", "Finished"), ("created", "Created")):
-        if _first(run, key) is not None:
-            facts.append((label, format_value(run[key])))
-    versions = _first(run, "versions")
-    if isinstance(versions, Mapping) and versions:
-        facts.append(("Versions", format_value(dict(versions))))
+        if result.get(key) is not None:
+            facts.append((label, format_value(result[key])))
+    if run is not None:
+        facts.append(("Started", run.started))
+        if run.finished:
+            facts.append(("Finished", run.finished))
+        if run.versions:
+            facts.append(("Versions", format_value(run.versions)))
 
-    metrics = _first(result, "test_metrics", "test", "metrics") or {}
-    test_metrics = []
-    if isinstance(metrics, Mapping):
-        for name, value in metrics.items():
-            if name in NOT_METRICS:
-                continue
-            estimate = _estimate(value)
-            if estimate is not None:
-                test_metrics.append((str(name), format_value(estimate.value, rate=_is_rate(name))))
+    test_metrics = [
+        (str(name), format_value(value, rate=_is_rate(name)))
+        for name, value in (result.get("test_metrics") or {}).items()
+        if _number(value) is not None
+    ]
     if not test_metrics and ladder is not None:
         for key, label, estimate in ladder.levels:
             if key == "test_error":
                 test_metrics.append((f"{label} error", format_value(estimate.value, rate=True)))
-    headline = (ladder.verdict if ladder else None) or _text(
-        _first(result, "headline", "verdict", "diagnosis")
-    )
+    headline = ladder.verdict if ladder else None
     if not facts and not test_metrics and not headline:
         return None
     return SummaryInfo(facts=facts, headline=headline, test_metrics=test_metrics)
@@ -550,125 +426,53 @@ def _is_rate(name: str) -> bool:
     return _is_rate_name(str(name)) and "loss" not in str(name).lower()
 
 
-LEVEL_NAMES = {  # names in a decomposition's level list → ladder keys
-    "train": "train_error",
-    "train-dev": "train_dev_error",
-    "train_dev": "train_dev_error",
-    "dev": "dev_error",
-    "test": "test_error",
-}
+def _level_key(name: str) -> str:
+    """A level's name in a ``Decomposition`` (``train-dev``, ``human`` …) → its ladder key."""
+    return f"{name.replace('-', '_')}_error"
 
 
-def _ladder(diagnosis: Any) -> LadderInfo | None:
-    if not isinstance(diagnosis, Mapping):
+def _ladder(diagnosis: Diagnosis | None) -> LadderInfo | None:
+    if diagnosis is None:
         return None
-    levels_src = _first(diagnosis, "levels", "error_levels") or diagnosis
-    gaps_src = _first(diagnosis, "decomposition", "gaps") or diagnosis
-    # A decomposition may list the measured levels with their intervals: prefer those.
-    listed: dict[str, Estimate] = {}
-    level_list = _first(gaps_src, "levels")
-    if isinstance(level_list, list):
-        for item in level_list:
-            key = LEVEL_NAMES.get(str(_first(item, "name")))
-            estimate = _estimate(item)
-            if key and estimate is not None:
-                listed[key] = estimate
-    levels: list[tuple[str, str, Estimate]] = []
-    for key, label in LEVELS:
-        aliases = (key, key.replace("_error", ""), key.replace("train_dev", "train-dev"))
-        estimate = listed.get(key) or _estimate(_first(levels_src, *aliases))
-        if estimate is not None:
-            levels.append((key, label, estimate))
-    if not levels:
-        return None
-    flags = _first(diagnosis, "is_high")
-    flags = flags if isinstance(flags, Mapping) else {}
-    present = {key for key, _, _ in levels}
+    found = {
+        _level_key(lv.name): Estimate(lv.error, lv.low, lv.high)
+        for lv in diagnosis.decomposition.levels
+    }
+    for key in ("human_error", "bayes_error"):
+        reference = getattr(diagnosis.levels, key)
+        if reference is not None:
+            found[key] = Estimate(reference)
+    levels = [(key, label, found[key]) for key, label in LEVELS if key in found]
     gaps = []
-    for key, aliases, label, lower, upper in GAPS:
-        estimate = _estimate(_first(gaps_src, key, *aliases))
-        if estimate is None:
+    for key, label in GAPS:
+        gap = getattr(diagnosis.decomposition, key)
+        if gap is None:
             continue
-        if estimate.is_high is None and isinstance(flags.get(key), bool):
-            estimate = Estimate(estimate.value, estimate.low, estimate.high, flags[key])
-        if key == "variance" and upper not in present:
-            upper = "dev_error"  # no train-dev set: variance is dev − train
-        if lower == "human_error" and lower not in present and "bayes_error" in present:
-            lower = "bayes_error"
-        if lower in present and upper in present:
-            gaps.append(GapInfo(key, label, lower, upper, estimate))
-    verdict_src = _first(diagnosis, "verdict")
-    verdict = _text(verdict_src) or _text(_first(diagnosis, "headline", "summary"))
-    knobs_src = _first(diagnosis, "knobs", "recommendations") or []
-    knobs = [k for k in (_text(k) for k in knobs_src) if k] if isinstance(knobs_src, list) else []
-    notes_src = _first(verdict_src, "notes") if isinstance(verdict_src, Mapping) else None
-    notes = [n for n in (_text(v) for v in notes_src) if n] if isinstance(notes_src, list) else []
-    return LadderInfo(levels=levels, gaps=gaps, verdict=verdict, knobs=knobs, notes=notes)
-
-
-def _columns(records: Any) -> dict[str, list[Any]] | None:
-    """Per-epoch records (list of dicts) or columns (dict of lists) → columns."""
-    if isinstance(records, list) and records and all(isinstance(r, Mapping) for r in records):
-        keys: list[str] = []
-        for record in records:
-            keys += [k for k in record if k not in keys]
-        return {k: [r.get(k) for r in records] for k in keys}
-    if isinstance(records, Mapping):
-        lists = {k: v for k, v in records.items() if isinstance(v, list)}
-        return lists or None
-    return None
-
-
-SERIES_ALIASES = {
-    "train_loss": ("train_loss", "loss"),
-    "dev_loss": ("dev_loss", "val_loss"),
-    "train_error": ("train_error",),
-    "dev_error": ("dev_error", "val_error"),
-    "train_accuracy": ("train_accuracy", "train_acc"),
-    "dev_accuracy": ("dev_accuracy", "dev_acc", "val_accuracy"),
-    "lr": ("lr", "learning_rate"),
-    "seconds": ("seconds", "time_s", "epoch_seconds"),
-}
-
-
-def _curve(name: str, history: Any) -> Curve | None:
-    records = (
-        _first(history, "epochs", "history", "records", "curves")
-        if isinstance(history, Mapping)
-        else history
+        estimate = Estimate(gap.value, gap.low, gap.high, diagnosis.is_high.get(key))
+        gaps.append(GapInfo(key, label, _level_key(gap.lower), _level_key(gap.upper), estimate))
+    return LadderInfo(
+        levels=levels,
+        gaps=gaps,
+        verdict=diagnosis.verdict.headline,
+        knobs=[knob.words for knob in diagnosis.knobs],
+        notes=list(diagnosis.verdict.notes),
     )
-    columns = _columns(records)
-    if columns is None and isinstance(history, Mapping):
-        columns = _columns({k: v for k, v in history.items() if k in _all_aliases()})
-    if not columns:
+
+
+def _curve(name: str, history: History) -> Curve | None:
+    if not history.epochs:
         return None
-    series: dict[str, list[float | None]] = {}
-    length = max(len(v) for v in columns.values())
-    for key, aliases in SERIES_ALIASES.items():
-        for alias in aliases:
-            if alias in columns:
-                series[key] = [_number(v) for v in columns[alias]]
-                break
-    if not any(any(v is not None for v in values) for values in series.values()):
-        return None
-    epoch_col = columns.get("epoch") or columns.get("t")
-    epochs = [_number(e) for e in epoch_col] if epoch_col else []
-    if len(epochs) != length or any(e is None for e in epochs):
-        epochs = [float(i) for i in range(length)]
-    stop = (
-        _first(history, "stop_reason", "stopped", "early_stopping")
-        if isinstance(history, Mapping)
-        else None
+    series = {
+        key: [_number(getattr(e, key)) for e in history.epochs]
+        for key in ("train_loss", "dev_loss", "train_error", "dev_error", "lr", "seconds")
+    }
+    stop = " — ".join(p for p in (history.stop_reason, history.stop_message) if p) or None
+    return Curve(
+        name=name,
+        epochs=[float(e.epoch) for e in history.epochs],
+        series=series,
+        stop_reason=stop,
     )
-    stop_text = _text(stop)
-    if isinstance(stop, Mapping):
-        reason, message = _text(_first(stop, "reason", "kind")), _text(_first(stop, "message"))
-        stop_text = " — ".join(p for p in (reason, message) if p) or stop_text
-    return Curve(name=name, epochs=epochs, series=series, stop_reason=stop_text)  # type: ignore[arg-type]
-
-
-def _all_aliases() -> set[str]:
-    return {a for aliases in SERIES_ALIASES.values() for a in aliases} | {"epoch"}
 
 
 def _final_dev(curve: Curve) -> float:
@@ -676,20 +480,16 @@ def _final_dev(curve: Curve) -> float:
         values = [v for v in curve.series.get(key, []) if v is not None]
         if values:
             return min(values)
-    for key in ("dev_accuracy",):
-        values = [v for v in curve.series.get(key, []) if v is not None]
-        if values:
-            return -max(values)
     return math.inf
 
 
-def _histories(reader: _Reader, chosen: str | None) -> tuple[Curve | None, list[Curve]]:
-    folder = reader.root / "history"
-    if not folder.is_dir():
-        return None, []
+def _histories(
+    run: RunDir, chosen: str | None, notes: list[str]
+) -> tuple[Curve | None, list[Curve]]:
     curves = []
-    for path in sorted(folder.glob("*.json")):
-        curve = _curve(path.stem, reader.json(Path("history") / path.name))
+    for name in run.history_names():
+        history = _read(notes, f"history/{name}.json", lambda n=name: run.read_history(n))
+        curve = None if history is None else _curve(name, history)
         if curve is not None:
             curves.append(curve)
     if not curves:
@@ -701,135 +501,36 @@ def _histories(reader: _Reader, chosen: str | None) -> tuple[Curve | None, list[
     return chosen_curve, others
 
 
-def _class_scores(metrics: Mapping[str, Any], class_names: list[str]) -> ClassScores | None:
-    per_class = _first(metrics, "per_class", "classes", "class_scores", "report")
-    rows: list[ClassRow] = []
-    if isinstance(per_class, list):
-        for i, row in enumerate(per_class):
-            if not isinstance(row, Mapping):
-                continue
-            name = _first(row, "class", "name", "label", "class_name")
-            if name is None:
-                name = class_names[i] if i < len(class_names) else str(i)
-            rows.append(_class_row(str(name), row))
-    elif isinstance(per_class, Mapping):
-        if all(isinstance(v, Mapping) for v in per_class.values()):
-            rows = [_class_row(str(k), v) for k, v in per_class.items()]
-        else:  # columns: {"precision": [...], "recall": [...], ...}
-            cols = _columns(per_class) or {}
-            n = max((len(v) for v in cols.values()), default=0)
-            names = cols.get("class") or cols.get("name") or class_names
-            for i in range(n):
-                cells = {k: (v[i] if i < len(v) else None) for k, v in cols.items()}
-                label = str(names[i]) if i < len(names) else str(i)
-                rows.append(_class_row(label, cells))
-    if not rows:
+def _confusion(scores: ClassificationReport | None) -> ConfusionInfo | None:
+    """The chosen model's confusion matrix and per-class scores on test (test_scores.json)."""
+    if scores is None:
         return None
-    average = _triple(_first(metrics, "average", "mean", "macro", "arithmetic_mean"))
-    harmonic = _triple(_first(metrics, "harmonic", "harmonic_mean"))
-    averages = _first(metrics, "averages")
-    if isinstance(averages, Mapping):
-        average = average or _triple(_first(averages, "average", "mean", "macro", "arithmetic"))
-        harmonic = harmonic or _triple(_first(averages, "harmonic", "harmonic_mean"))
-    stored = average is not None and harmonic is not None
-    if average is None:
-        average = tuple(_mean([_attr(r, i) for r in rows]) for i in range(3))  # type: ignore[assignment]
-    if harmonic is None:
-        harmonic = tuple(_harmonic([_attr(r, i) for r in rows]) for i in range(3))  # type: ignore[assignment]
-    return ClassScores(rows=rows, average=average, harmonic=harmonic, stored_summary=stored)  # type: ignore[arg-type]
-
-
-def _attr(row: ClassRow, i: int) -> float | None:
-    return (row.precision, row.recall, row.f1)[i]
-
-
-def _mean(values: list[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return sum(present) / len(present) if present else None
-
-
-def _harmonic(values: list[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    if not present:
-        return None
-    if any(v <= 0 for v in present):
-        return 0.0
-    return len(present) / sum(1 / v for v in present)
-
-
-def _triple(value: Any) -> tuple[float | None, float | None, float | None] | None:
-    if not isinstance(value, Mapping):
-        return None
-    triple = (
-        _number(_first(value, "precision")),
-        _number(_first(value, "recall")),
-        _number(_first(value, "f1", "f1_score", "fbeta", "f")),
-    )
-    return triple if any(v is not None for v in triple) else None
-
-
-def _class_row(name: str, row: Mapping[str, Any]) -> ClassRow:
-    return ClassRow(
-        name=name,
-        precision=_number(_first(row, "precision", "p")),
-        recall=_number(_first(row, "recall", "r")),
-        f1=_number(_first(row, "f1", "f1_score", "fbeta", "f")),
-        support=_number(_first(row, "support", "n", "count")),
+    rows = [ClassRow(c.label, c.precision, c.recall, c.fbeta, c.support) for c in scores.per_class]
+    triple = lambda a: (a.precision, a.recall, a.fbeta)  # noqa: E731
+    return ConfusionInfo(
+        split="test",
+        class_names=list(scores.labels),
+        matrix=[[float(v) for v in row] for row in scores.confusion],
+        scores=ClassScores(
+            rows=rows, average=triple(scores.macro), harmonic=triple(scores.harmonic)
+        ),
     )
 
 
-def _confusion(run: Any, manifest: Any, class_names: list[str]) -> ConfusionInfo | None:
-    """The chosen model's confusion matrix: the test split when measured, else dev."""
-    candidates: list[Any] = []
-    for holder in (manifest, _first(run, "summary", "result")):
-        metrics = _first(holder, "metrics")
-        if isinstance(metrics, Mapping):
-            candidates.append(metrics)
-    for metrics in candidates:
-        by_split = [(s, _first(metrics, s)) for s in ("test", "dev", "train-dev", "train")]
-        by_split = [(s, m) for s, m in by_split if isinstance(m, Mapping)]
-        if not by_split and _first(metrics, "confusion_matrix") is not None:
-            by_split = [(_text(_first(metrics, "split")) or "dev", metrics)]
-        for split, m in by_split:
-            matrix = _first(m, "confusion_matrix", "confusion", "cm")
-            if isinstance(matrix, Mapping):
-                matrix = _first(matrix, "matrix", "counts", "values")
-            if not _is_square(matrix):
-                continue
-            names = _first(m, "class_names", "classes", "labels") or class_names
-            names = [str(n) for n in names]
-            if len(names) != len(matrix):
-                names = [str(i) for i in range(len(matrix))]
-            rows = [[float(_number(v) or 0.0) for v in row] for row in matrix]
-            return ConfusionInfo(
-                split=split, class_names=names, matrix=rows, scores=_class_scores(m, names)
-            )
-    return None
-
-
-def _is_square(matrix: Any) -> bool:
-    return (
-        isinstance(matrix, list)
-        and len(matrix) > 0
-        and all(isinstance(row, list) and len(row) == len(matrix) for row in matrix)
-    )
-
-
-def _gap_list(value: Any) -> list[tuple[str, Estimate]]:
-    if not isinstance(value, Mapping):
+def _gap_list(dumped: dict[str, Any]) -> list[tuple[str, Estimate]]:
+    """A decision step's ``before`` / ``after`` (a ``Diagnosis`` dump): its gaps, then its
+    measured error levels."""
+    if not dumped:
         return []
-    source = _first(value, "decomposition", "gaps") or value
-    out = []
-    for key, aliases, label, _, _ in GAPS:
-        estimate = _estimate(_first(source, key, *aliases))
-        if estimate is not None:
-            out.append((label, estimate))
-    levels = _first(value, "levels") or value
-    for key, label in LEVELS[2:]:
-        estimate = _estimate(_first(levels, key))
-        if estimate is not None:
-            out.append((f"{label} error", estimate))
-    return out
+    ladder = _ladder(Diagnosis.model_validate(dumped))
+    if ladder is None:
+        return []
+    listed = [(gap.label, gap.estimate) for gap in ladder.gaps]
+    return listed + [
+        (f"{label} error", estimate)
+        for key, label, estimate in ladder.levels
+        if key not in ("human_error", "bayes_error")
+    ]
 
 
 def _table(title: str, records: list[Any], *, limit: int = MAX_TABLE_ROWS) -> TableInfo | None:
@@ -854,93 +555,63 @@ def _is_fraction(value: Any) -> bool:
     return isinstance(value, float) and 0.0 <= value <= 1.0
 
 
-def _decisions(decisions: Any) -> DecisionsInfo | None:
-    steps_src = (
-        _first(decisions, "steps", "decisions", "log")
-        if isinstance(decisions, Mapping)
-        else decisions
-    )
-    if not isinstance(steps_src, list) or not steps_src:
+def _decisions(log: DecisionLog | None) -> DecisionsInfo | None:
+    if log is None or not log.steps:
         return None
     steps = []
-    for i, step in enumerate(steps_src):
-        if not isinstance(step, Mapping):
-            continue
-        variants_src = _first(step, "variants", "tried", "candidates")
-        variants = None
-        if isinstance(variants_src, list) and step.get("problem") == "polish":
-            variants_src = _polish_rows(variants_src)
-        if isinstance(variants_src, list):
-            flat = [_variant_row(v) if isinstance(v, Mapping) else v for v in variants_src]
-            variants = _table("variants tried", flat)
-        kept = _first(step, "kept", "accepted", "improved")
-        index = _number(_first(step, "step", "index", "iteration"))
+    for step in log.steps:
+        variants = _polish_rows(step.variants) if step.problem == "polish" else step.variants
+        kept = next((v for v in step.variants if v.name == step.kept), None)
         steps.append(
             DecisionStep(
-                index=int(index) if index is not None else i + 1,
-                problem=_text(_first(step, "problem", "target", "gap")),
-                knob=_text(_first(step, "knob", "knob_family", "action")),
-                choice=_text(_first(step, "choice", "chosen", "winner", "decision")),
-                kept=kept if isinstance(kept, bool) else None,
-                reason=_text(_first(step, "reason", "why", "message", "explanation")),
-                seconds=_number(_first(step, "seconds", "time_s", "elapsed_s", "duration_s")),
-                before=_gap_list(_first(step, "before")),
-                after=_gap_list(_first(step, "after")),
-                variants=variants,
+                index=step.index,
+                problem=step.problem,
+                knob=step.knob,
+                choice=None if kept is None else kept.label,
+                kept=step.kept is not None,
+                reason=step.why or None,
+                seconds=step.seconds,
+                before=_gap_list(step.before),
+                after=_gap_list(step.after),
+                variants=_table("variants tried", [_variant_row(v) for v in variants]),
             )
         )
-    if not steps:
-        return None
-    final = validation = None
-    if isinstance(decisions, Mapping):
-        final = _text(
-            _first(decisions, "final", "stop_reason", "remaining", "conclusion", "advice")
+    final = log.stop_message or (None if log.stop_reason is None else str(log.stop_reason))
+    stick = log.yardstick or {}
+    if _number(stick.get("dev_error")) is not None:
+        words = (
+            f"a gradient-boosting model ({stick.get('model')}, {stick.get('how')}) reaches "
+            f"{100 * stick['dev_error']:.2f} % dev error"
         )
-        validation = _text(decisions.get("validation"))
-        stick = decisions.get("yardstick")
-        if isinstance(stick, Mapping) and _number(stick.get("dev_error")) is not None:
-            words = (
-                f"a gradient-boosting model ({stick.get('model')}, {stick.get('how')}) reaches "
-                f"{100 * _number(stick.get('dev_error')):.2f} % dev error"
-            )
-            final = f"{final}; {words}" if final else words
-        polish = _text(decisions.get("polish"))
-        if polish:
-            final = f"{final}; polish: {polish}" if final else f"polish: {polish}"
-    return DecisionsInfo(steps=steps, final=final, validation=validation)
+        final = f"{final}; {words}" if final else words
+    if log.polish:
+        final = f"{final}; polish: {log.polish}" if final else f"polish: {log.polish}"
+    return DecisionsInfo(steps=steps, final=final, validation=log.validation or None)
 
 
 POLISH_ROWS = 10  # a polish step's variants in the report besides the kept one
 
 
-def _polish_rows(variants: list) -> list:
+def _polish_rows(variants: list[VariantScore]) -> list[VariantScore]:
     """A polish step's kept variant and its ``POLISH_ROWS`` best on dev (a local search tries
     dozens; decisions.json keeps them all)."""
-
-    def dev(v: Any) -> float:
-        errors = v.get("errors") if isinstance(v, Mapping) else None
-        return errors.get("dev", 1.0) if isinstance(errors, Mapping) else 1.0
-
-    best = sorted(variants, key=dev)[:POLISH_ROWS]
-    return [v for v in variants if v in best or (isinstance(v, Mapping) and v.get("accepted"))]
+    best = sorted(variants, key=lambda v: v.errors.get("dev", 1.0))[:POLISH_ROWS]
+    return [v for v in variants if v in best or v.accepted]
 
 
-def _variant_row(variant: Mapping[str, Any]) -> dict[str, Any]:
-    """A variant of an autopilot step as the columns a reader compares (the autopilot's
-    ``VariantScore``: label, errors per part, paired change of the targeted error); other
-    shapes are flattened as they come."""
-    if "label" not in variant or not isinstance(variant.get("errors"), Mapping):
-        return _flatten(variant)
-    row: dict[str, Any] = {"variant": variant["label"]}
-    for part, error in variant["errors"].items():
+def _variant_row(variant: VariantScore) -> dict[str, Any]:
+    """A variant of an autopilot step as the columns a reader compares: label, errors per
+    part, paired change of the targeted error."""
+    row: dict[str, Any] = {"variant": variant.label}
+    for part, error in variant.errors.items():
         row[f"{part} error"] = error
-    change, low, high = (variant.get(k) for k in ("target_change", "target_low", "target_high"))
-    if isinstance(change, float) and isinstance(low, float) and isinstance(high, float):
+    change, low, high = variant.target_change, variant.target_low, variant.target_high
+    if change is not None and low is not None and high is not None:
         row["targeted error Δ (95 %)"] = (
             f"{100 * change:+.2f} ({100 * low:+.2f} … {100 * high:+.2f}) points"
         )
-    row["kept"] = bool(variant.get("accepted"))
-    row["why"] = variant.get("failed") or variant.get("why") or ""
+    row["kept"] = variant.accepted
+    row["why"] = variant.failed or variant.why
     return row
 
 
@@ -957,23 +628,23 @@ def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- analysis/
-def _analysis(reader: _Reader) -> list[AnalysisInfo]:
-    folder = reader.root / "analysis"
+def _analysis(run: RunDir, notes: list[str]) -> list[AnalysisInfo]:
+    folder = run.analysis_dir
     if not folder.is_dir():
         return []
     infos = []
     for path in sorted(folder.rglob("*")):
         if not path.is_file():
             continue
-        relative = path.relative_to(reader.root)
-        if relative.as_posix() == SALIENCY_FILE:  # its own section
+        relative = path.relative_to(run.path).as_posix()
+        if relative in (SALIENCY_FILE, LEARNING_CURVE_FILE):  # sections of their own
             continue
-        if relative.as_posix() == LEARNING_CURVE_FILE:
-            continue  # its own section (``_more_data``)
         if path.suffix == ".json":
-            info = _analysis_json(relative.as_posix(), reader.json(relative))
+            inner = path.relative_to(folder).as_posix()
+            content = _read(notes, relative, lambda i=inner: run.read_analysis(i))
+            info = _analysis_json(relative, content)
         elif path.suffix == ".csv":
-            info = _analysis_csv(reader, relative)
+            info = _analysis_csv(run.path, Path(relative), notes)
         else:
             continue
         if info is not None:
@@ -983,25 +654,7 @@ def _analysis(reader: _Reader) -> list[AnalysisInfo]:
 
 LABEL_ISSUE_KEYS = ("suspects", "label_issues", "issues")
 LEARNING_CURVE_FILE = "analysis/learning_curve.json"
-
-
-def _more_data(reader: _Reader) -> Any:
-    """``analysis/learning_curve.json`` as the typed ``LearningCurve`` (None when absent or
-    unreadable; a note says why)."""
-    from pydantic import ValidationError
-
-    from orthotune.analysis import LearningCurve
-
-    content = reader.json(LEARNING_CURVE_FILE)
-    if content is None:
-        return None
-    try:
-        return LearningCurve.model_validate(content)
-    except ValidationError as err:
-        reader.notes.append(
-            f"{LEARNING_CURVE_FILE} is not a learning curve ({err.error_count()} errors)."
-        )
-        return None
+SALIENCY_FILE = "analysis/saliency.json"
 
 
 def _analysis_json(name: str, content: Any) -> AnalysisInfo | None:
@@ -1055,12 +708,12 @@ def _kind(name: str, content: Mapping[str, Any]) -> str:
     return "other"
 
 
-def _analysis_csv(reader: _Reader, relative: Path) -> AnalysisInfo | None:
+def _analysis_csv(root: Path, relative: Path, notes: list[str]) -> AnalysisInfo | None:
     try:
-        with (reader.root / relative).open(newline="", encoding="utf-8") as handle:
+        with (root / relative).open(newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
     except (OSError, UnicodeDecodeError, csv.Error) as err:
-        reader.notes.append(f"{relative.as_posix()} could not be read ({err}).")
+        notes.append(f"{relative.as_posix()} could not be read ({err}).")
         return None
     title = relative.stem.replace("_", " ").replace("-", " ")
     table = _table(title, rows)
@@ -1223,25 +876,27 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
             f"{', '.join(RUN_MARKERS)}; give the folder that `orthotune train --out` or "
             "`orthotune tune --out` wrote"
         )
-    reader = _Reader(root)
-    run = reader.json("run.json")
-    split = reader.json("split.json")
-    _, chosen = _model_names(root)
-    manifest = reader.json(Path("models") / chosen / "manifest.json") if chosen else None
-    class_names = _class_names(run, manifest)
+    run, notes = RunDir(root), []
+    record = _read(notes, "run.json", run.read_run) if run.run_json.is_file() else None
+    split = _read(notes, "split.json", run.read_split)
+    chosen = run.best_name()
+    manifest = None
+    if chosen is not None and chosen in run.model_names():
+        where = f"models/{chosen}/manifest.json"
+        manifest = _read(notes, where, lambda: read_manifest(run.model_dir(chosen)))
 
-    ladder = _ladder(reader.json("diagnosis.json"))
-    summary = _summary(run, split, chosen, ladder)
-    chosen_curve, others = _histories(reader, chosen)
+    ladder = _ladder(_read(notes, "diagnosis.json", run.read_diagnosis))
+    summary = _summary(record, split, chosen, manifest, ladder)
+    chosen_curve, others = _histories(run, chosen, notes)
 
     study, trial_curves, metric = None, [], "objective"
-    if (root / "study.db").is_file():
-        storage = f"sqlite:///{(root / 'study.db').resolve()}"
+    if run.study_db.is_file():
+        storage = f"sqlite:///{run.study_db.resolve()}"
         try:
             study = read_study(storage)
             trial_curves, metric = _intermediate_curves(storage, study)
         except InvalidInputError as err:
-            reader.notes.append(f"study.db: {err}")
+            notes.append(f"study.db: {err}")
     curves = None
     if chosen_curve is not None or others or trial_curves:
         curves = CurvesInfo(
@@ -1249,12 +904,12 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         )
     schedule = chosen_curve if chosen_curve is not None and chosen_curve.has("lr") else None
 
-    calibration = read_record(root, CALIBRATION_FILE, TemperatureScaling, reader.notes)
-    saliency = read_record(root, SALIENCY_FILE, SaliencyReport, reader.notes)
+    def typed(relative: str, record_type: type[Read]) -> Read | None:
+        return _read(notes, relative, lambda: run.read_record(relative, record_type))
+
     title = "orthotune report"
-    data_name = next((v for k, v in (summary.facts if summary else []) if k == "Data"), None)
-    if data_name:
-        title = f"orthotune report — {data_name}"
+    if record is not None and record.data:
+        title = f"orthotune report — {record.data}"
     return ReportInfo(
         title=title,
         source=str(root.resolve()),
@@ -1262,23 +917,15 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         ladder=ladder,
         curves=curves,
         schedule=schedule,
-        confusion=_confusion(run, manifest, class_names),
-        decisions=_decisions(reader.json("decisions.json")),
+        confusion=_confusion(typed(TEST_SCORES_FILE, ClassificationReport)),
+        decisions=_decisions(_read(notes, "decisions.json", run.read_decisions)),
         study=study,
-        analyses=_analysis(reader),
-        more_data=_more_data(reader),
-        notes=reader.notes,
-        calibration=calibration,
-        saliency=saliency,
+        analyses=_analysis(run, notes),
+        more_data=typed(LEARNING_CURVE_FILE, LearningCurve),
+        notes=notes,
+        calibration=typed(CALIBRATION_FILE, TemperatureScaling),
+        saliency=typed(SALIENCY_FILE, SaliencyReport),
     )
-
-
-def _class_names(run: Any, manifest: Any) -> list[str]:
-    for holder in (manifest, _first(run, "data")):
-        names = _first(holder, "class_names", "classes")
-        if isinstance(names, list):
-            return [str(n) for n in names]
-    return []
 
 
 def _intermediate_curves(storage: Any, study: StudyInfo) -> tuple[list[Curve], str]:

@@ -47,6 +47,7 @@ from orthotune.search._executor import (
     calibrate_trained,
     error_levels,
     test_metrics,
+    test_scores,
     train_candidates,
 )
 from orthotune.search._job import SearchSummary, accepted_metrics, tune_search
@@ -164,6 +165,7 @@ __all__ = [
     "study_fingerprint",
     "study_record",
     "test_metrics",
+    "test_scores",
     "train_candidates",
     "train_ensemble",
     "trial_metrics",

@@ -22,6 +22,7 @@ from torch import nn
 
 from orthotune._errors import InvalidInputError, StorageUnavailableError
 from orthotune.data._prepare import PreparedData
+from orthotune.metrics import ClassificationReport, classification_report
 from orthotune.models import build_model
 from orthotune.search._trained import (
     Candidate,
@@ -86,20 +87,22 @@ def error_levels(
 
 
 @torch.no_grad()
-def test_metrics(model: nn.Module, data: PreparedData) -> dict[str, float]:
-    """The chosen model's scores on the test part — call it once, at the end."""
-    from orthotune.metrics import classification_report
-
+def test_scores(model: nn.Module, data: PreparedData) -> ClassificationReport:
+    """The chosen model's ``ClassificationReport`` on the test part (its confusion matrix and
+    per-class scores, classes by name) — call it once, at the end."""
     model.eval()
     preds = model(data.test.x).argmax(1)
-    report = classification_report(
-        data.test.y.numpy(), preds.numpy(), labels=list(range(data.dataset.num_classes))
-    )
+    names = list(data.dataset.class_names)
+    return classification_report(data.test.y.numpy(), preds.numpy(), labels=names)
+
+
+def test_metrics(scores: ClassificationReport) -> dict[str, float]:
+    """The headline numbers of ``test_scores`` (what summaries and manifests carry)."""
     return {
-        "accuracy": report.accuracy,
-        "error": report.error,
-        "macro_f1": report.macro.fbeta,
-        "harmonic_f1": report.harmonic.fbeta,
+        "accuracy": scores.accuracy,
+        "error": scores.error,
+        "macro_f1": scores.macro.fbeta,
+        "harmonic_f1": scores.harmonic.fbeta,
     }
 
 

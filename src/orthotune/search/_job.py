@@ -294,6 +294,11 @@ def tune_search(
     bayes = bayes_error if bayes_error is not None else ds.reference.bayes_error
     split = make_split(ds, seed=seed, policy=split_policy)
     data = prepare(ds, split)
+    source = {  # what each checkpoint's manifest says of its data (as train writes it)
+        "data": data_spec,
+        "data_shape": tuple(ds.input_shape),
+        "data_options": None if load_options is None else load_options.model_dump(mode="json"),
+    }
     has_td = data.train_dev is not None
     metric = _resolve_metric(metric, has_td)
     maximize = direction_of(metric) == Direction.MAXIMIZE
@@ -437,7 +442,7 @@ def tune_search(
             if feasible and math.isfinite(value):
                 best = current_best()
                 if shared or best is None or sign * value > sign * float(best.value):
-                    path = _save_incumbent(run, trial.number, trained, data)
+                    path = _save_incumbent(run, trial.number, trained, data, source)
                     trial.set_user_attr(CHECKPOINT_ATTR, str(path))
                     study.tell(trial, value)
                     _prune(run, study, keep=keep, maximize=maximize)
@@ -543,7 +548,7 @@ def tune_search(
         filled=describe_filled(ds),
     )
     if best is not None:
-        _finish_best(summary, run, best, data, ds, space, human, bayes, device, precision, seed)
+        _finish_best(summary, run, best, data, source, space, human, bayes, device, precision, seed)
     else:
         summary.notes.append(board.note or "no trial is eligible as best")
     _prune(run, study, keep=keep, maximize=maximize)
@@ -654,8 +659,12 @@ def _latency_ms(trained: Trained, data: PreparedData) -> float | None:
     return lat.per_example_ms
 
 
-def _manifest(trained: Trained, data: PreparedData, metrics: dict[str, float]) -> Any:
-    from orthotune.train._checkpoint import Manifest
+def _manifest(
+    trained: Trained, data: PreparedData, metrics: dict[str, float], source: dict[str, Any]
+) -> Any:
+    """The checkpoint's manifest; ``source``: its ``data``, ``data_shape`` and ``data_options``
+    (predict and errors --saliency find the run's split by them)."""
+    from orthotune.train import Manifest
 
     ds = data.dataset
     return Manifest(
@@ -663,6 +672,7 @@ def _manifest(trained: Trained, data: PreparedData, metrics: dict[str, float]) -
         spec=trained.candidate.spec,
         class_names=ds.class_names,
         feature_names=ds.feature_names,
+        **source,
         normalization=data.normalizer.state_dict(),
         encoding=None if ds.encoding is None else ds.encoding.model_dump(mode="json"),
         train_config=trained.candidate.config,
@@ -670,14 +680,26 @@ def _manifest(trained: Trained, data: PreparedData, metrics: dict[str, float]) -
     )
 
 
-def _save_incumbent(run: Any, number: int, trained: Trained, data: PreparedData) -> Path:
+def _history(trained: Trained) -> Any:
+    from orthotune._records import History
+
+    return History(
+        epochs=trained.history,
+        stop_reason=trained.stop_reason or None,
+        stop_message=trained.stop_message,
+    )
+
+
+def _save_incumbent(
+    run: Any, number: int, trained: Trained, data: PreparedData, source: dict[str, Any]
+) -> Path:
     """Checkpoint + history of a new incumbent."""
-    from orthotune.train._checkpoint import save_checkpoint
+    from orthotune.train import save_checkpoint
 
     name = f"trial-{number}"
-    metrics = {f"{k.replace('-', '_')}_error": v for k, v in trained.errors.items()}
-    save_checkpoint(run.model_dir(name), trained.model, _manifest(trained, data, metrics))
-    run.write_history(name, [_dump(r) for r in trained.history])
+    metrics = {f"{k}_error": v for k, v in trained.errors.items()}
+    save_checkpoint(run.model_dir(name), trained.model, _manifest(trained, data, metrics, source))
+    run.write_history(name, _history(trained))
     return run.model_dir(name)
 
 
@@ -703,7 +725,7 @@ def _finish_best(
     run: Any,
     best: optuna.trial.FrozenTrial,
     data: PreparedData,
-    ds: Any,
+    source: dict[str, Any],
     space: Any,
     human: float | None,
     bayes: float | None,
@@ -721,9 +743,10 @@ def _finish_best(
         calibrate_trained,
         error_levels,
         score_parts,
+        test_scores,
         train_candidates,
     )
-    from orthotune.search._executor import test_metrics as score_test
+    from orthotune.search._executor import test_metrics as headline
     from orthotune.search._space import PARAMS_ATTR
     from orthotune.train._checkpoint import load_checkpoint, save_checkpoint
 
@@ -732,14 +755,14 @@ def _finish_best(
     from orthotune.search._candidate import params_to_candidate
 
     spec, config = params_to_candidate(
-        params, input_shape=tuple(data.train.x.shape[1:]), num_classes=ds.num_classes
+        params, input_shape=tuple(data.train.x.shape[1:]), num_classes=data.dataset.num_classes
     )
     cand = Candidate(name, spec, config, seed=int(best.user_attrs.get(SEED_ATTR, seed)))
     try:  # its own checkpoint, or (a shared study) the one its worker saved
         saved_at = Path(best.user_attrs.get(CHECKPOINT_ATTR) or run.model_dir(name))
         model, saved = load_checkpoint(saved_at if saved_at.is_dir() else run.model_dir(name))
         wrong = score_parts(model, data.parts(), device=torch.device("cpu"))
-        history = _read_history(run, name)
+        history = run.read_history(name).epochs if run.history_path(name).is_file() else []
         # the checkpoint's own spec and config: a PBT member ends with knobs of its own
         cand = Candidate(name, saved.spec, saved.train_config or config, seed=cand.seed)
         chosen = Trained(cand, model, history=history, wrong=wrong)
@@ -762,24 +785,22 @@ def _finish_best(
     test_metrics: dict[str, float] = {}
     test_error = None
     if data.test is not None:
-        test_metrics = score_test(chosen.model, data)
+        scores = test_scores(chosen.model, data)
+        run.write_test_scores(scores)
+        test_metrics = headline(scores)
         test_error = test_metrics["error"]
     metrics = {
-        **{f"{k.replace('-', '_')}_error": v for k, v in chosen.errors.items()},
+        **{f"{k}_error": v for k, v in chosen.errors.items()},
         **{f"test_{k}": v for k, v in test_metrics.items()},
     }
     calibration = calibrate_trained(chosen, data, seed=seed)
-    manifest = _manifest(chosen, data, metrics).model_copy(
-        update={
-            "temperature": calibration.temperature,
-            "data": summary.data,  # predict and errors --saliency find the run's split by it
-            "data_shape": tuple(ds.input_shape),
-        }
+    manifest = _manifest(chosen, data, metrics, source).model_copy(
+        update={"temperature": calibration.temperature}
     )
     save_checkpoint(run.model_dir(name), chosen.model, manifest)
     run.write_calibration(calibration)
     if chosen.history:
-        run.write_history(name, [_dump(r) for r in chosen.history])
+        run.write_history(name, _history(chosen))
     run.set_best(name)
     diagnosis = diagnose(
         error_levels(chosen, data, human_error=human, bayes_error=bayes, test_error=test_error)
@@ -796,28 +817,3 @@ def _finish_best(
     summary.ece_before = calibration.ece_before
     summary.ece_after = calibration.ece_after
     summary.calibration = calibration.message
-
-
-def _dump(record: Any) -> Any:
-    """An epoch record as JSON-safe data (a non-finite number becomes null)."""
-    raw = record.model_dump(mode="json") if hasattr(record, "model_dump") else record
-    return _finite(raw)
-
-
-def _finite(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_finite(v) for v in x]
-    return x
-
-
-def _read_history(run: Any, name: str) -> list:
-    import json
-
-    path = run.history_path(name)
-    if not path.is_file():
-        return []
-    return json.loads(path.read_text(encoding="utf-8"))

@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from torch import nn
 
 from orthotune._errors import InvalidInputError
@@ -160,12 +160,22 @@ class Manifest(BaseModel):
     encoding: dict[str, Any] | None = None  # how raw columns became features (data encoding)
     train_config: TrainConfig | None = None
     init_from: InitRecord | None = None  # transfer learning: the weights it started from
+    # one spelling: ``train_dev_error``, never ``train-dev_error`` (``_one_spelling``)
     metrics: dict[str, float | None] = Field(default_factory=dict)
     # probabilities are softmax(logits / temperature): temperature scaling fitted on dev
     # (orthotune.metrics.calibrate_temperature); 1 = uncalibrated, and older manifests
     temperature: float = Field(default=1.0, gt=0)
     versions: dict[str, str] = Field(default_factory=dict)  # filled in by save_checkpoint
     created: str = ""  # ISO time, filled in by save_checkpoint
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _one_spelling(cls, metrics: Any) -> Any:
+        """A metric's name as an identifier: a split's name ``train-dev`` is spelled
+        ``train_dev`` in it, whoever wrote it (manifests written before read the same)."""
+        if not isinstance(metrics, dict):
+            return metrics
+        return {str(k).replace("-", "_"): v for k, v in metrics.items()}
 
 
 def _sha256(data: bytes) -> str:

@@ -16,7 +16,6 @@ before, or when scaling did not lower the dev ECE). ``PredictSummary.temperature
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from pydantic import BaseModel
 
 from orthotune._errors import InvalidInputError
 from orthotune._io import atomic_write_bytes, atomic_write_text
-from orthotune._rundir import resolve_model_dir
+from orthotune._rundir import RunDir, resolve_model_dir
 from orthotune.train._checkpoint import Manifest, load_checkpoint
 
 __all__ = [
@@ -183,9 +182,9 @@ def _split_of(
     if run is None or not (run / "split.json").is_file():
         return None, None
     try:
-        recorded = json.loads((run / "run.json").read_text(encoding="utf-8")).get("data")
-        split = json.loads((run / "split.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        recorded = RunDir(run).read_run().data
+        split = RunDir(run).read_split() or {}
+    except InvalidInputError:  # a damaged run.json or split.json: no split column
         return None, None
     if not (_same_data(recorded, data) and _same_data(predictor.manifest.data, data)):
         return None, None

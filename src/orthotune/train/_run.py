@@ -26,6 +26,7 @@ import torch
 from pydantic import BaseModel, Field, ValidationError
 
 from orthotune._errors import InvalidInputError
+from orthotune._records import History
 from orthotune._result import Result
 from orthotune._rundir import RunDir
 from orthotune.models import ConvBlock, ModelSpec, build_model, count_parameters, flops_per_example
@@ -409,9 +410,18 @@ def save_trained(
     run.set_best(name)
     if trained.member_histories:
         for k, history in enumerate(trained.member_histories, start=1):
-            run.write_history(f"{name}.member-{k}", [r.model_dump(mode="json") for r in history])
+            run.write_history(f"{name}.member-{k}", History(epochs=history))
     else:
-        run.write_history(name, trained.result)
+        result = trained.result
+        run.write_history(
+            name,
+            History(
+                epochs=result.history,
+                stop_reason=result.stop_reason,
+                stop_message=result.stop_message,
+                best_epoch=result.best_epoch,
+            ),
+        )
     run.write_split(split.to_json(dataset))
     result = trained.result
     ref = dataset.reference

@@ -1,0 +1,200 @@
+"""The typed records of the run folder (DESIGN.md "The run folder"): one spelling each.
+
+    run.json               ``RunRecord``     what was asked and the summary result
+    history/<name>.json    ``History``       per-epoch curves (``EpochRecord``) of one model
+    decisions.json         ``DecisionLog``   the autopilot's decisions (``Step``, ``VariantScore``)
+
+and, typed where they are computed: diagnosis.json (``orthotune.diagnose.Diagnosis``),
+models/<name>/manifest.json (``orthotune.train.Manifest``, written and hash-checked by the
+checkpoint code), calibration.json (``orthotune.metrics.TemperatureScaling``).
+
+Why here, beside ``_rundir`` and not in a package: the records are written by train (a lower
+layer: ``Trainer`` builds ``EpochRecord``), by search and by the autopilot, and read by the
+report, so they sit below all of them and import nothing of orthotune. ``RunDir`` is the one
+module that writes and reads these files (``write_history`` / ``read_history`` …) and migrates
+the spellings written before (``_rundir._migrate_history``). Rates are fractions.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "DECISIONS_SCHEMA_VERSION",
+    "HISTORY_SCHEMA_VERSION",
+    "RUN_SCHEMA_VERSION",
+    "DecisionLog",
+    "EpochRecord",
+    "GradientNorms",
+    "History",
+    "RunRecord",
+    "Step",
+    "StopReason",
+    "VariantScore",
+]
+
+RUN_SCHEMA_VERSION = 1
+# 2: one object {epochs, stop_reason, …}; before it ``train`` wrote its TrainResult (version 1,
+# the epochs under "history") and ``tune`` a bare list of epochs (no version)
+HISTORY_SCHEMA_VERSION = 2
+DECISIONS_SCHEMA_VERSION = 1
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class RunRecord(BaseModel):
+    """run.json: what was asked (command, data, config, seed, versions) and the summary."""
+
+    schema_version: int = RUN_SCHEMA_VERSION
+    command: str
+    argv: list[str] = Field(default_factory=lambda: list(sys.argv[1:]))
+    data: str = ""
+    seed: int | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+    filled: list[str] = Field(
+        default_factory=list, description="what --impute did to each column with missing values"
+    )
+    versions: dict[str, str] = Field(default_factory=dict)
+    started: str = Field(default_factory=_now)
+    finished: str | None = None
+    summary: dict[str, Any] | None = None
+
+
+# ----------------------------------------------------------------------------- history
+class GradientNorms(BaseModel):
+    """L2 norms of each layer's weight gradient at the last step of an epoch.
+
+    The lecture's vanishing / exploding gradients: a layer is flagged ``vanishing`` when its norm
+    is below ``VANISHING_ABS`` or below ``VANISHING_REL`` times the largest layer norm, and
+    ``exploding`` when it is above ``EXPLODING_ABS`` or not finite.
+    """
+
+    # a non-finite norm or loss is written as NaN / Infinity and read back as such
+    model_config = ConfigDict(frozen=True, ser_json_inf_nan="constants")
+
+    VANISHING_ABS: ClassVar[float] = 1e-7
+    VANISHING_REL: ClassVar[float] = 1e-4
+    EXPLODING_ABS: ClassVar[float] = 1e3
+
+    norms: dict[str, float] = Field(default_factory=dict)
+    vanishing: list[str] = Field(default_factory=list)
+    exploding: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_norms(cls, norms: dict[str, float]) -> GradientNorms:
+        finite = [v for v in norms.values() if math.isfinite(v)]
+        top = max(finite, default=0.0)
+        vanishing = [
+            k
+            for k, v in norms.items()
+            if math.isfinite(v) and v < max(cls.VANISHING_ABS, cls.VANISHING_REL * top)
+        ]
+        exploding = [k for k, v in norms.items() if not math.isfinite(v) or v > cls.EXPLODING_ABS]
+        return cls(norms=norms, vanishing=vanishing, exploding=exploding)
+
+
+class EpochRecord(BaseModel):
+    """One epoch t (0-based) of the history."""
+
+    model_config = ConfigDict(frozen=True, ser_json_inf_nan="constants")
+
+    epoch: int
+    steps: int  # optimizer steps taken in this epoch (fewer than usual if the budget ran out)
+    lr: float  # learning rate at the epoch's first step
+    train_loss: float  # running mean of the (weighted) mini-batch losses
+    train_error: float  # running error rate over the epoch's mini-batches
+    smoothed_loss: float  # EWA of the per-step losses with bias correction, at the epoch's end
+    dev_loss: float | None = None
+    dev_error: float | None = None
+    seconds: float  # wall time of the epoch, dev evaluation included
+    gradients: GradientNorms = Field(default_factory=GradientNorms)
+
+
+class History(BaseModel):
+    """history/<name>.json: the per-epoch curves of one model (an ensemble: one per member),
+    the same shape whichever job trained it. ``stop_reason`` is ``orthotune.train.StopReason``'s
+    value when the job knows it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = HISTORY_SCHEMA_VERSION
+    epochs: list[EpochRecord] = Field(default_factory=list)
+    stop_reason: str | None = None
+    stop_message: str = ""
+    best_epoch: int | None = None  # the epoch of the lowest dev error, when known
+
+
+# ----------------------------------------------------------------------------- decision log
+class StopReason(StrEnum):
+    """Why the autopilot stopped (not ``orthotune.train.StopReason``: why one training ended)."""
+
+    GOAL_REACHED = "goal_reached"
+    BUDGET_SPENT = "budget_spent"
+    NO_KNOB_HELPS = "no_knob_helps"
+    NOTHING_TO_FIX = "nothing_to_fix"
+    MAX_STEPS = "max_steps"
+    INTERRUPTED = "interrupted"  # Ctrl-C: the model kept so far is chosen
+
+
+class VariantScore(BaseModel):
+    """One variant tried in a step."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    label: str
+    trial: int | None = None  # its trial number in the run's Optuna study
+    errors: dict[str, float] = Field(default_factory=dict)  # part -> error rate
+    target_change: float | None = None  # change of the targeted error (negative = better)
+    target_low: float | None = None  # its paired 95 % interval
+    target_high: float | None = None
+    p_value: float | None = None  # one-sided p-value of "not better" (``_compare``)
+    p_adjusted: float | None = None  # after Holm over the step's variants
+    other_changes: dict[str, float] = Field(default_factory=dict)  # gap -> change
+    accepted: bool = False
+    why: str = ""
+    failed: str | None = None
+    seconds: float = 0.0
+
+
+class Step(BaseModel):
+    """One turn of one knob (or the baseline)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    problem: str  # avoidable_bias | variance | data_mismatch | dev_error | baseline
+    knob: str
+    target: str = ""  # which error the step tries to lower, e.g. "train error"
+    before: dict = Field(default_factory=dict)  # decomposition before (Diagnosis dump)
+    after: dict = Field(default_factory=dict)  # decomposition after (when a variant was kept)
+    variants: list[VariantScore] = Field(default_factory=list)
+    kept: str | None = None  # name of the kept variant, None when nothing beat the noise
+    why: str = ""
+    seconds: float = 0.0
+    elapsed: float = 0.0  # since the autopilot started
+
+
+class DecisionLog(BaseModel):
+    """Everything the autopilot decided, in order."""
+
+    schema_version: int = DECISIONS_SCHEMA_VERSION
+    steps: list[Step] = Field(default_factory=list)
+    stop_reason: StopReason | None = None
+    stop_message: str = ""
+    remaining_problem: str | None = None
+    beyond_tuning: list[str] = Field(default_factory=list)
+    chosen: str | None = None
+    # a gradient-boosting model's dev error on the same data (vector data; ``_yardstick``)
+    yardstick: dict | None = None
+    polish: str = ""  # why the polish phase (steps with problem "polish") ended, in words
+    refit: str = ""  # what --refit did (``_refit``), when asked
+    validation: str = ""  # how the errors were estimated: a hold-out dev set or k-fold
