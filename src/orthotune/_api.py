@@ -300,8 +300,9 @@ def train(
     from orthotune._errors import InvalidInputError
     from orthotune._rundir import RunDir, RunRecord
     from orthotune.data import describe_filled, load_dataset, make_split
+    from orthotune.fit import check_ensemble_size, train_ensemble
     from orthotune.report import render_report
-    from orthotune.search import check_ensemble_size, parse_duration, train_ensemble
+    from orthotune.search import parse_duration
     from orthotune.train import (
         build_config,
         build_spec,

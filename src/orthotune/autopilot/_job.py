@@ -29,7 +29,7 @@ from orthotune.autopilot._decisions import DecisionLog, Step
 from orthotune.autopilot._loop import AutopilotSettings, run_autopilot
 from orthotune.autopilot._study import record_trial
 from orthotune.diagnose import Diagnosis
-from orthotune.search import EpochHook
+from orthotune.fit import EpochHook
 
 if TYPE_CHECKING:
     from orthotune.data import Dataset
@@ -96,16 +96,16 @@ def tune_autopilot(
 
     from orthotune._rundir import RunDir, RunRecord, check_keep
     from orthotune.data import Dataset, describe_filled, load_dataset, make_split, prepare
+    from orthotune.fit import calibrate_trained
+    from orthotune.fit import test_metrics as score_test
     from orthotune.metrics import measure_latency
     from orthotune.models import count_parameters
     from orthotune.search import (
-        calibrate_trained,
         join_study,
         open_storage,
         open_study,
         study_fingerprint,
     )
-    from orthotune.search import test_metrics as score_test
     from orthotune.train import (
         Manifest,
         check_precision,

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     import optuna
 
     from orthotune.data._prepare import PreparedData
-    from orthotune.search._executor import EpochHook, Trained
+    from orthotune.fit import EpochHook, Trained
 
 __all__ = ["MAX_SAME_FAILURES", "SearchSummary", "accepted_metrics", "tune_search"]
 
@@ -246,10 +246,10 @@ def tune_search(
     from orthotune._rundir import RunRecord, check_keep
     from orthotune.data import describe_filled, load_dataset, make_split
     from orthotune.data._prepare import prepare
+    from orthotune.fit import EXECUTORS
     from orthotune.search._best import best_trial, leaderboard
     from orthotune.search._budget import Budget, Stop, StopReason
     from orthotune.search._candidate import check_vocabulary, default_space, load_space
-    from orthotune.search._executor import EXECUTORS
     from orthotune.search._space import SearchSpace
     from orthotune.search._start import starting_point
     from orthotune.search._storage import (
@@ -396,7 +396,7 @@ def tune_search(
         from optuna.trial import TrialState
 
         from orthotune.diagnose import diagnose
-        from orthotune.search._executor import error_levels
+        from orthotune.fit import error_levels
 
         state["told"] += 1
         if trained is not None and trained.failed is None and trained.model is None:
@@ -584,7 +584,7 @@ def _run_batch(
     on_progress: EpochHook | None = None,
 ) -> None:
     """Turn asked trials into candidates, train them, report per-epoch values, tell results."""
-    from orthotune.search._executor import Candidate, train_candidates
+    from orthotune.fit import Candidate, train_candidates
     from orthotune.search._space import PARAMS_ATTR
 
     by_name: dict[str, Any] = {}
@@ -715,7 +715,7 @@ def _finish_best(
     import torch
 
     from orthotune.diagnose import diagnose
-    from orthotune.search._executor import (
+    from orthotune.fit import (
         Candidate,
         Trained,
         calibrate_trained,
@@ -723,7 +723,7 @@ def _finish_best(
         score_parts,
         train_candidates,
     )
-    from orthotune.search._executor import test_metrics as score_test
+    from orthotune.fit import test_metrics as score_test
     from orthotune.search._space import PARAMS_ATTR
     from orthotune.train._checkpoint import load_checkpoint, save_checkpoint
 

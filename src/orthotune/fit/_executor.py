@@ -22,8 +22,8 @@ from torch import nn
 
 from orthotune._errors import InvalidInputError, StorageUnavailableError
 from orthotune.data._prepare import PreparedData
-from orthotune.models import build_model
-from orthotune.search._trained import (
+from orthotune.fit._folds import train_folds
+from orthotune.fit._trained import (
     Candidate,
     Trained,
     candidate_groups,
@@ -32,6 +32,7 @@ from orthotune.search._trained import (
     out_of_time,
     score_parts,
 )
+from orthotune.models import build_model
 
 __all__ = [
     "EXECUTORS",
@@ -386,8 +387,6 @@ def train_candidates(
     if precision is not None:
         candidates = [_at_precision(c, precision, dev) for c in candidates]
     if folds is not None:
-        from orthotune.search._folds import train_folds
-
         return train_folds(
             candidates,
             data,
