@@ -183,7 +183,6 @@ def run_orthotune_search(
             seed=seed,
             device="cpu",
             precision=precision,
-            write_report=False,
         )
     finally:
         job._save_incumbent = original

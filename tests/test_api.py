@@ -74,6 +74,7 @@ def test_tune_with_a_count_budget_is_the_clis_json_and_loads_as_a_model(tmp_path
     truth = np.asarray(ds.class_names, dtype=object)[ds.y.numpy()]
     accuracy = float((model.predict(DATA)[test] == truth[test]).mean())
     assert accuracy == pytest.approx(result.test_metrics["accuracy"])
+    assert result.report == str(api_dir / "report.html") and Path(result.report).is_file()
 
 
 def test_diagnose_evaluate_compare_return_what_the_cli_prints(tmp_path, capsys):
@@ -166,3 +167,23 @@ def test_tune_refuses_bad_arguments_before_any_work(tmp_path, kwargs, message):
 def test_load_refuses_a_folder_that_holds_no_model(tmp_path):
     with pytest.raises(InvalidInputError, match=r"has no manifest\.json"):
         orthotune.load(tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["autopilot", "random"])
+def test_a_report_that_cannot_be_written_is_a_note_not_a_lost_run(tmp_path, strategy):
+    """Jobs return; ``tune`` renders the report, and a rendering failure (here a folder where
+    report.html should go) is a note in both modes — the finished run and its model are kept."""
+    out = tmp_path / "run"
+
+    def block_the_report(*_):
+        (out / "report.html").mkdir(exist_ok=True)
+
+    hook = {"on_step": block_the_report} if strategy == "autopilot" else {}
+    hook = hook or {"on_trial": block_the_report}
+    result = orthotune.tune(DATA, strategy=strategy, trials=1, seed=0, out=out, **hook)
+    assert result.report is None
+    assert result.notes == ["report.html could not be rendered (see the log)"]
+    assert Path(result.chosen_model_dir, "manifest.json").is_file()
+    if strategy == "autopilot":  # the run folder's records are what they were before
+        assert "notes" not in json.loads((out / "run.json").read_text())["summary"]

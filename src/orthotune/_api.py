@@ -17,6 +17,7 @@ work on any machine::
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -41,6 +42,8 @@ __all__ = [
     "train",
     "tune",
 ]
+
+logger = logging.getLogger(__name__)
 
 STRATEGIES = ("autopilot", "grid", "random", "tpe", "evolution", "hyperband", "pbt")
 DEFAULT_BUDGET = "5m"  # the wall-clock budget when neither a budget nor a count is given
@@ -182,14 +185,14 @@ def tune(
             f"{strategy}: use --strategy autopilot (the default), or drop --refit"
         )
     if strategy != "autopilot":
-        from orthotune.search import tune_search
+        from orthotune.search import is_server_url, tune_search
 
         if not isinstance(data, str):
             raise InvalidInputError(
                 f"--strategy {strategy} reads DATA from a file or builtin:NAME, not a "
                 f"{type(data).__name__} in memory: save it (e.g. numpy.savez) or use the autopilot"
             )
-        return tune_search(
+        found = tune_search(
             data,
             load_options=options,
             split_policy=policy,
@@ -211,9 +214,10 @@ def tune(
             on_epoch=on_epoch,
             keep=keep,
             space=space,
-            write_report=write_report,
             **asked,
         )
+        # a worker of a shared study gets no report of its own (``report --study`` builds it)
+        return _with_report(found) if write_report and not is_server_url(storage) else found
     if constraints or metric != "dev_accuracy" or space is not None:
         raise InvalidInputError(
             "--metric, --constraint and --space belong to the search strategies; the "
@@ -234,7 +238,7 @@ def tune(
         refit=refit,
         **asked,
     )
-    return tune_autopilot(
+    summary = tune_autopilot(
         data,
         load_options=options,
         split_policy=policy,
@@ -245,10 +249,26 @@ def tune(
         on_step=on_step,
         on_epoch=on_epoch,
         keep=keep,
-        write_report=write_report,
         init_from=init_from,
         freeze=freeze,
     )
+    return _with_report(summary) if write_report else summary
+
+
+def _with_report(summary: TuneSummary | SearchSummary) -> TuneSummary | SearchSummary:
+    """``summary`` with its run folder's report.html rendered (``summary.report``) when the job
+    chose a model. The report never loses a finished job: a rendering failure is logged and
+    becomes a note."""
+    from orthotune.report import render_report
+
+    if summary.chosen is None:
+        return summary
+    try:
+        summary.report = str(render_report(summary.run_dir))
+    except Exception:
+        logger.warning("report rendering failed", exc_info=True)
+        summary.notes.append("report.html could not be rendered (see the log)")
+    return summary
 
 
 def _flag(key: str) -> str:

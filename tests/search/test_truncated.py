@@ -34,7 +34,6 @@ def test_a_trial_the_budget_cuts_is_pruned_with_its_epochs_and_never_the_incumbe
         executor="sequential",
         budget_s=3,
         space=SearchSpace.from_yaml(LONG),
-        write_report=False,
         device="cpu",
         study_name="cut",
     )

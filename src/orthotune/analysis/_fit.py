@@ -149,7 +149,7 @@ def fit_predict_many(
     one skips different rows each epoch).
     """
     from orthotune.population import Population, fit_population
-    from orthotune.train._trainer import resolve_device
+    from orthotune.train import resolve_device
 
     recipe = recipe or FitRecipe()
     spec = spec or label_issue_spec(tuple(x.shape[1:]), num_classes)

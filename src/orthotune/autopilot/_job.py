@@ -1,17 +1,17 @@
 """``orthotune tune --strategy autopilot``: data → run folder → autopilot → chosen model,
-its test metrics (measured once), the final diagnosis, the decision log and the report.
+its test metrics (measured once), the final diagnosis and the decision log.
 
 Everything is written into the run folder (DESIGN.md): run.json, split.json, study.db (one
 trial per model trained), models/<name>/ for every incumbent (the baseline and each kept
 variant, saved as it is kept, so that a killed job leaves its best model so far; ``keep`` bounds
 them: the chosen one and the newest ``keep − 1``) + models/best, history/<name>.json,
-calibration.json (temperature scaling on dev), diagnosis.json, decisions.json,
-analysis/learning_curve.json (when the autopilot measured whether more data would help) and
-report.html.
+calibration.json (temperature scaling on dev), diagnosis.json, decisions.json and
+analysis/learning_curve.json (when the autopilot measured whether more data would help). The job
+returns; its caller (``orthotune.tune``, the CLI) renders report.html from the run folder.
 
 Ctrl-C while models train stops the loop (``StopReason.INTERRUPTED``) and the job finishes as
-usual with the model kept so far: test score, calibration, report. The autopilot does not
-resume: the same ``--out`` is refused.
+usual with the model kept so far: test score, calibration (the caller renders the report). The
+autopilot does not resume: the same ``--out`` is refused.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ class TuneSummary(Result):
     parameters: int = 0  # the chosen model's (an ensemble's: all its members')
     latency_ms: float | None = None  # median time of one example, batch of 1 (all members)
     members: int = 1  # networks in the chosen model (> 1: an ensemble, probabilities averaged)
+    notes: list[str] = Field(default_factory=list)  # what went wrong around the run (the report)
 
 
 def tune_autopilot(
@@ -77,7 +78,6 @@ def tune_autopilot(
     study_name: str | None = None,
     storage: str | None = None,
     on_step: Callable[[Step], None] | None = None,
-    write_report: bool = True,
     init_from: str | Path | None = None,
     freeze: str | int | None = None,
     on_epoch: EpochHook | None = None,
@@ -269,11 +269,11 @@ def tune_autopilot(
     )
     run.write_run(
         record.model_copy(
-            update={"summary": summary.model_dump(mode="json", exclude={"decisions", "diagnosis"})}
+            update={
+                "summary": summary.model_dump(
+                    mode="json", exclude={"decisions", "diagnosis", "notes"}
+                )
+            }
         )
     )
-    if write_report:
-        from orthotune.report import render_report
-
-        summary.report = str(render_report(run.path))
     return summary

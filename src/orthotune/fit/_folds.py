@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from orthotune._errors import InvalidInputError, StorageUnavailableError
-from orthotune.data._prepare import PreparedData
+from orthotune.data import PreparedData
 from orthotune.fit._trained import (
     Trained,
     candidate_groups,
@@ -178,8 +178,7 @@ def _population(cands, data, rows, fold_of, *, device, deadline, on_epoch=None) 
 
 
 def _sequential(cand, data, rows, fold_of, *, device, deadline):
-    from orthotune.train import Trainer
-    from orthotune.train._result import StopReason
+    from orthotune.train import StopReason, Trainer
 
     started = time.perf_counter()
     tr = data.train

@@ -11,7 +11,8 @@
 - ``best_trial`` / ``leaderboard``: the best that respects satisficing constraints
 - ``study_record``: a shared study as a whole (workers, best, checkpoints) → ``study.json``
 - ``tune_search``: the whole job behind ``orthotune tune --strategy …`` (run folder, resumable
-  study, incumbent checkpoint, test metrics once, report) → ``SearchSummary``
+  study, incumbent checkpoint, test metrics once) → ``SearchSummary``; the caller renders the
+  report
 """
 
 from orthotune.search._best import (

@@ -4,7 +4,8 @@ data → split → prepared parts → run folder → study (SQLite in the run fo
 loop { the strategy asks a batch of trials → ``params_to_candidate`` → ``train_candidates``
 (intermediate dev values reported per epoch, so pruners prune) → tell each result with its
 metrics, errors, diagnosis, parameter count and latency } → the satisficing best → its test
-metrics (the only time test is touched) → diagnosis.json, run.json and report.html.
+metrics (the only time test is touched) → diagnosis.json and run.json. The job returns; its
+caller (``orthotune.tune``, the CLI) renders report.html from the run folder.
 
 Resume: re-running the same command on the same ``--out`` with the same ``--study`` continues
 the study. Finished trials are kept and never re-run (``--trials N`` counts them), trials left
@@ -14,7 +15,7 @@ folder is reopened instead of refused. Without ``--study`` an existing run folde
 A server study (``--storage postgresql://…``) is shared by workers on many machines: each
 writes ``--out/workers/<host>-<pid>/``, keeps the checkpoint of every COMPLETE trial it told
 (``models/trial-N``: trial numbers are unique in the study, so no two workers write one
-folder), and renders no report of its own (``orthotune report --study`` builds the study's).
+folder), and gets no report of its own (``orthotune report --study`` builds the study's).
 A worker joins only with the study's data, split and space (``join_study``).
 
 Only incumbents (each trial that was the best feasible one when it finished) keep a
@@ -51,7 +52,7 @@ from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR, WORKERS_DIR
 if TYPE_CHECKING:
     import optuna
 
-    from orthotune.data._prepare import PreparedData
+    from orthotune.data import PreparedData
     from orthotune.fit import EpochHook, Trained
 
 __all__ = ["MAX_SAME_FAILURES", "SearchSummary", "accepted_metrics", "tune_search"]
@@ -120,7 +121,7 @@ def constraint_metrics(has_train_dev: bool) -> list[str]:
 
 
 def _resolve_metric(metric: str, has_train_dev: bool) -> str:
-    from orthotune.select._metric import canonical_name
+    from orthotune.select import canonical_name
 
     name = canonical_name(metric).replace("-", "_")
     name = {"accuracy": "dev_accuracy", "error": "dev_error"}.get(name, name)
@@ -232,7 +233,6 @@ def tune_search(
     precision: str = "auto",
     progress: bool | Callable[[TrialRow], None] | None = None,
     space: Any = None,
-    write_report: bool = True,
     on_epoch: EpochHook | None = None,
     keep: int | None = None,
 ) -> SearchSummary:
@@ -244,8 +244,7 @@ def tune_search(
     import optuna
 
     from orthotune._rundir import RunRecord, check_keep
-    from orthotune.data import describe_filled, load_dataset, make_split
-    from orthotune.data._prepare import prepare
+    from orthotune.data import describe_filled, load_dataset, make_split, prepare
     from orthotune.fit import EXECUTORS
     from orthotune.search._best import best_trial, leaderboard
     from orthotune.search._budget import Budget, Stop, StopReason
@@ -265,8 +264,8 @@ def tune_search(
         study_fingerprint,
     )
     from orthotune.search._strategies import make_strategy
-    from orthotune.select._metric import Direction, direction_of
-    from orthotune.train._precision import check_precision
+    from orthotune.select import Direction, direction_of
+    from orthotune.train import check_precision
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.monotonic()
@@ -312,7 +311,6 @@ def tune_search(
     shared = is_server_url(storage)
     if shared:  # many workers, one --out: each its own folder and its own stream of samples
         out = (Path(out) / WORKERS_DIR / Owner.me().folder).resolve()  # recorded in the study
-        write_report = False
         if strat.seed is not None:  # (workers with one --seed must not sample the same points)
             strat.seed = zlib.crc32(f"{strat.seed}/{Owner.me().folder}".encode())
 
@@ -496,9 +494,7 @@ def tune_search(
                         if budget_s is None
                         else time.monotonic() + max(budget.remaining(), 1e-3),
                         maximize=maximize,
-                        exploit=strat.exploit_hook(space)
-                        if hasattr(strat, "exploit_hook")
-                        else None,
+                        exploit=strat.exploit_hook(space),
                         tell=tell,
                         on_told=report_row,
                         on_progress=on_epoch,
@@ -555,14 +551,6 @@ def tune_search(
         }
     )
     run.write_run(record)
-    if write_report and best is not None:
-        from orthotune.report import render_report
-
-        try:
-            summary.report = str(render_report(run.path))
-        except Exception:  # the report must never lose a finished search
-            logger.warning("report rendering failed", exc_info=True)
-            summary.notes.append("report.html could not be rendered (see the log)")
     return summary
 
 
@@ -655,7 +643,7 @@ def _latency_ms(trained: Trained, data: PreparedData) -> float | None:
 
 
 def _manifest(trained: Trained, data: PreparedData, metrics: dict[str, float]) -> Any:
-    from orthotune.train._checkpoint import Manifest
+    from orthotune.train import Manifest
 
     ds = data.dataset
     return Manifest(
@@ -672,7 +660,7 @@ def _manifest(trained: Trained, data: PreparedData, metrics: dict[str, float]) -
 
 def _save_incumbent(run: Any, number: int, trained: Trained, data: PreparedData) -> Path:
     """Checkpoint + history of a new incumbent."""
-    from orthotune.train._checkpoint import save_checkpoint
+    from orthotune.train import save_checkpoint
 
     name = f"trial-{number}"
     metrics = {f"{k.replace('-', '_')}_error": v for k, v in trained.errors.items()}
@@ -725,7 +713,7 @@ def _finish_best(
     )
     from orthotune.fit import test_metrics as score_test
     from orthotune.search._space import PARAMS_ATTR
-    from orthotune.train._checkpoint import load_checkpoint, save_checkpoint
+    from orthotune.train import load_checkpoint, save_checkpoint
 
     name = f"trial-{best.number}"
     params = best.user_attrs.get(PARAMS_ATTR) or space.values_of(best)
