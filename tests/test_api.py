@@ -156,6 +156,14 @@ def test_train_and_diagnose_are_both_functions_and_subpackages():
         ({"strategy": "magic"}, r"--strategy 'magic' is unknown; accepted: autopilot"),
         ({"human_error": 4.2}, r"write 4.2%"),
         ({"metric": "dev_error"}, r"belong to the search strategies"),
+        ({"precision": "fp16"}, r"--precision 'fp16' is not a precision; accepted: auto, fp32"),
+        ({"strategy": "tpe", "tolerance": "2%"}, r"--tolerance 2% sets how large a gap the auto"),
+        # DATA is a built-in with a known Bayes error (its 5 % flip rate): human-level below it
+        ({"human_error": "1%"}, r"--bayes-error 5.0000% is above --human-error 1.0000%.*swap"),
+        (
+            {"strategy": "random", "human_error": "1%", "bayes_error": "2%"},
+            r"--bayes-error 2.0000% is above --human-error 1.0000%: accepted is a Bayes error at",
+        ),
     ],
 )
 def test_tune_refuses_bad_arguments_before_any_work(tmp_path, kwargs, message):

@@ -99,7 +99,7 @@ def tune(
     goal: str | float | None = None,
     human_error: str | float | None = None,
     bayes_error: str | float | None = None,
-    tolerance: str | float = "1%",
+    tolerance: str | float | None = None,
     study: str | None = None,
     storage: str | None = None,
     space: str | None = None,
@@ -139,7 +139,6 @@ def tune(
     """
     from orthotune._errors import InvalidInputError
     from orthotune._rates import parse_rate
-    from orthotune.train import check_precision
 
     if strategy not in STRATEGIES:
         raise InvalidInputError(
@@ -149,8 +148,7 @@ def tune(
         raise InvalidInputError(
             f"--executor {executor!r} is unknown; accepted: population, sequential"
         )
-    if precision is not None:
-        check_precision(precision)
+    # precision, and Bayes ≤ human (with a built-in's own levels), are checked by the job
     asked = {} if precision is None else {"precision": precision}  # else the mode's default
     _check_trials(trials)
     seconds = _seconds(budget, trials)
@@ -178,6 +176,12 @@ def tune(
             f"--init-from and --freeze turn the autopilot's transfer-learning knob, but "
             f"--strategy is {strategy}: use --strategy autopilot (the default), or train one "
             "model with orthotune train --init-from"
+        )
+    if strategy != "autopilot" and tolerance is not None:
+        raise InvalidInputError(
+            f"--tolerance {tolerance} sets how large a gap the autopilot acts on, but --strategy "
+            f"is {strategy}: a search ranks trials by --metric (its diagnosis uses the default "
+            "1%); drop --tolerance, or use --strategy autopilot"
         )
     if strategy != "autopilot" and refit:
         raise InvalidInputError(
@@ -224,13 +228,16 @@ def tune(
             "autopilot lowers the dev error: drop them or pick e.g. --strategy tpe"
         )
     from orthotune.autopilot import AutopilotSettings, tune_autopilot
+    from orthotune.diagnose import DEFAULT_TOLERANCE
 
     settings = AutopilotSettings(
         budget_s=math.inf if seconds is None else seconds,
         trials=trials,
         human_error=human,
         bayes_error=bayes,
-        tolerance=parse_rate(tolerance, name="--tolerance"),
+        tolerance=DEFAULT_TOLERANCE
+        if tolerance is None
+        else parse_rate(tolerance, name="--tolerance"),
         goal=goal_value,
         executor=executor,
         device=device,
@@ -339,13 +346,13 @@ def train(
 
     RunDir.refuse_existing(out)
     check_ensemble_size(ensemble)
-    if precision is not None:
-        check_precision(precision)
     sections = read_config_file(config) if config is not None else {"model": {}, "train": {}}
     given_model = {k: v for k, v in (model or {}).items() if v is not None}
     given_train = {k: v for k, v in (training or {}).items() if v is not None}
     model_settings = {**sections["model"], **given_model}
     train_settings = {**sections["train"], **given_train}
+    # the one check of the precision (a flag or the config file's), before the data loads
+    choice = check_precision(precision or train_settings.get("precision") or "auto")
     size = train_settings.get("batch_size")
     if isinstance(size, str) and size.strip().lower() in ("m", "full", "batch"):
         train_settings["batch_size"] = None  # batch gradient descent: all m examples
@@ -398,7 +405,6 @@ def train(
             num_classes=dataset.num_classes,
             from_flags=list(given_model),
         )
-    choice = precision or train_settings.get("precision") or "auto"
     chosen = resolve_precision(choice, spec, torch_device)
     train_config = train_config.model_copy(update={"precision": chosen})
     model_name = name or spec.kind
@@ -513,13 +519,10 @@ def _train_diagnosis(summary: Any) -> Any:
 
     if level("train") is None or level("dev") is None:
         return None
-    human, bayes = summary.human_error, summary.bayes_error
-    if human is not None and bayes is not None and bayes > human:
-        bayes = None
     return run_diagnosis(
         ErrorLevels(
-            human_error=human,
-            bayes_error=bayes,
+            human_error=summary.human_error,
+            bayes_error=summary.bayes_error,
             train=level("train"),
             train_dev=level("train-dev"),
             dev=level("dev"),

@@ -28,7 +28,7 @@ from orthotune._result import Result
 from orthotune.autopilot._decisions import DecisionLog, Step
 from orthotune.autopilot._loop import AutopilotSettings, run_autopilot
 from orthotune.autopilot._study import record_trial
-from orthotune.diagnose import Diagnosis
+from orthotune.diagnose import Diagnosis, check_bayes_error
 from orthotune.fit import EpochHook
 
 if TYPE_CHECKING:
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["TuneSummary", "tune_autopilot"]
 
 logger = logging.getLogger(__name__)
+
+FLAGS = ("--human-error", "--bayes-error")  # how a refusal names the two levels
 
 SCHEMA_VERSION = 1
 
@@ -126,20 +128,22 @@ def tune_autopilot(
         )
     parse_freeze(freeze)
     check_keep(keep)
-    run = RunDir.create(out)
+    RunDir.refuse_existing(out)
     if isinstance(data_spec, Dataset):
         ds, data_spec = data_spec, data_spec.name
     else:
         ds = load_dataset(data_spec, load_options)
+    human = ds.reference.human_error if settings.human_error is None else settings.human_error
+    bayes = ds.reference.bayes_error if settings.bayes_error is None else settings.bayes_error
+    # the levels as the run uses them (a built-in's own included), before the run folder
+    check_bayes_error(human, bayes, names=FLAGS)
+    settings = dataclasses.replace(settings, human_error=human, bayes_error=bayes)
+    run = RunDir.create(out)
     if init_from is not None:  # before run.json: a refused checkpoint leaves no run behind
         warm = load_warm_start(
             init_from, data_shape=tuple(ds.input_shape), class_names=ds.class_names, freeze=freeze
         )
         settings = dataclasses.replace(settings, warm_start=warm)
-    if settings.human_error is None and ds.reference.human_error is not None:
-        settings = dataclasses.replace(settings, human_error=ds.reference.human_error)
-    if settings.bayes_error is None and ds.reference.bayes_error is not None:
-        settings = dataclasses.replace(settings, bayes_error=ds.reference.bayes_error)
     split = make_split(ds, seed=settings.seed, policy=split_policy)
     data = prepare(ds, split)
     record = RunRecord(

@@ -45,7 +45,7 @@ from pydantic import Field
 
 from orthotune._errors import InvalidInputError
 from orthotune._result import Result
-from orthotune.diagnose import Diagnosis
+from orthotune.diagnose import Diagnosis, check_bayes_error
 from orthotune.search._best import METRICS_ATTR, Leaderboard, TrialRow
 from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR, WORKERS_DIR
 
@@ -291,6 +291,7 @@ def tune_search(
     ds = load_dataset(data_spec, load_options)
     human = human_error if human_error is not None else ds.reference.human_error
     bayes = bayes_error if bayes_error is not None else ds.reference.bayes_error
+    check_bayes_error(human, bayes, names=("--human-error", "--bayes-error"))  # a built-in's too
     split = make_split(ds, seed=seed, policy=split_policy)
     data = prepare(ds, split)
     has_td = data.train_dev is not None
