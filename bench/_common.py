@@ -183,7 +183,6 @@ def run_orthotune_search(
             seed=seed,
             device="cpu",
             precision=precision,
-            write_report=False,
         )
     finally:
         job._save_incumbent = original
@@ -198,8 +197,7 @@ def run_optuna(data, space, *, seed: int, budget_s: float, precision: str = "fp3
     import optuna
 
     from orthotune.models import build_model
-    from orthotune.search import params_to_candidate
-    from orthotune.search._start import starting_point
+    from orthotune.search import params_to_candidate, starting_point
     from orthotune.search._strategies import max_epochs
     from orthotune.train import lr_factor, make_optimizer
 

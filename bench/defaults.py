@@ -1,6 +1,6 @@
 """Are the starting models' defaults the best choice? Measured on dev data only.
 
-The autopilot's step 0 (``orthotune.search.baseline``: per data shape, an MLP or a small CNN
+The autopilot's step 0 (``orthotune.fit.baseline``: per data shape, an MLP or a small CNN
 trained with AdamW at a peak α0 = 6·10⁻³ on a one-cycle schedule, the lecture's L2 λ = 30,
 batches of 128, 30 epochs; CNNs pool only inputs of more than 64 positions) against the
 alternatives it was chosen over (and, for CNNs, the same model trained in bfloat16: the
@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_header
 
 from orthotune.data import load_dataset, make_split, prepare
+from orthotune.fit import Candidate, baseline, train_candidates
 from orthotune.models import ModelSpec
-from orthotune.search import Candidate, baseline, train_candidates
 from orthotune.train import TrainConfig
 
 SETS = (

@@ -22,9 +22,9 @@ import statistics
 
 import torch
 
-from orthotune.autopilot import baseline
 from orthotune.data import load_dataset, make_split
 from orthotune.data._prepare import prepare
+from orthotune.fit import baseline
 from orthotune.population import Population, fit_population
 
 GAMMAS = (0.0, 0.5, 1.0, 2.0, 5.0)

@@ -359,7 +359,6 @@ def run_autopilot(m: Materialized, ds: DataSet, seed: int, budget_s: float, out:
         load_options=m.options,
         out=out,
         settings=AutopilotSettings(budget_s=budget_s, seed=seed, device="cpu"),
-        write_report=False,
     )
     used = time.monotonic() - t0
     latency, params, fresh = _network_stats(Path(s.chosen_model_dir), m)

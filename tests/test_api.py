@@ -74,6 +74,7 @@ def test_tune_with_a_count_budget_is_the_clis_json_and_loads_as_a_model(tmp_path
     truth = np.asarray(ds.class_names, dtype=object)[ds.y.numpy()]
     accuracy = float((model.predict(DATA)[test] == truth[test]).mean())
     assert accuracy == pytest.approx(result.test_metrics["accuracy"])
+    assert result.report == str(api_dir / "report.html") and Path(result.report).is_file()
 
 
 def test_diagnose_evaluate_compare_return_what_the_cli_prints(tmp_path, capsys):
@@ -155,6 +156,14 @@ def test_train_and_diagnose_are_both_functions_and_subpackages():
         ({"strategy": "magic"}, r"--strategy 'magic' is unknown; accepted: autopilot"),
         ({"human_error": 4.2}, r"write 4.2%"),
         ({"metric": "dev_error"}, r"belong to the search strategies"),
+        ({"precision": "fp16"}, r"--precision 'fp16' is not a precision; accepted: auto, fp32"),
+        ({"strategy": "tpe", "tolerance": "2%"}, r"--tolerance 2% sets how large a gap the auto"),
+        # DATA is a built-in with a known Bayes error (its 5 % flip rate): human-level below it
+        ({"human_error": "1%"}, r"--bayes-error 5.0000% is above --human-error 1.0000%.*swap"),
+        (
+            {"strategy": "random", "human_error": "1%", "bayes_error": "2%"},
+            r"--bayes-error 2.0000% is above --human-error 1.0000%: accepted is a Bayes error at",
+        ),
     ],
 )
 def test_tune_refuses_bad_arguments_before_any_work(tmp_path, kwargs, message):
@@ -166,3 +175,23 @@ def test_tune_refuses_bad_arguments_before_any_work(tmp_path, kwargs, message):
 def test_load_refuses_a_folder_that_holds_no_model(tmp_path):
     with pytest.raises(InvalidInputError, match=r"has no manifest\.json"):
         orthotune.load(tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["autopilot", "random"])
+def test_a_report_that_cannot_be_written_is_a_note_not_a_lost_run(tmp_path, strategy):
+    """Jobs return; ``tune`` renders the report, and a rendering failure (here a folder where
+    report.html should go) is a note in both modes — the finished run and its model are kept."""
+    out = tmp_path / "run"
+
+    def block_the_report(*_):
+        (out / "report.html").mkdir(exist_ok=True)
+
+    hook = {"on_step": block_the_report} if strategy == "autopilot" else {}
+    hook = hook or {"on_trial": block_the_report}
+    result = orthotune.tune(DATA, strategy=strategy, trials=1, seed=0, out=out, **hook)
+    assert result.report is None
+    assert result.notes == ["report.html could not be rendered (see the log)"]
+    assert Path(result.chosen_model_dir, "manifest.json").is_file()
+    if strategy == "autopilot":  # the run folder's records are what they were before
+        assert "notes" not in json.loads((out / "run.json").read_text())["summary"]

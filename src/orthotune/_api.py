@@ -17,6 +17,7 @@ work on any machine::
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -41,6 +42,8 @@ __all__ = [
     "train",
     "tune",
 ]
+
+logger = logging.getLogger(__name__)
 
 STRATEGIES = ("autopilot", "grid", "random", "tpe", "evolution", "hyperband", "pbt")
 DEFAULT_BUDGET = "5m"  # the wall-clock budget when neither a budget nor a count is given
@@ -96,7 +99,7 @@ def tune(
     goal: str | float | None = None,
     human_error: str | float | None = None,
     bayes_error: str | float | None = None,
-    tolerance: str | float = "1%",
+    tolerance: str | float | None = None,
     study: str | None = None,
     storage: str | None = None,
     space: str | None = None,
@@ -136,7 +139,6 @@ def tune(
     """
     from orthotune._errors import InvalidInputError
     from orthotune._rates import parse_rate
-    from orthotune.train import check_precision
 
     if strategy not in STRATEGIES:
         raise InvalidInputError(
@@ -146,8 +148,7 @@ def tune(
         raise InvalidInputError(
             f"--executor {executor!r} is unknown; accepted: population, sequential"
         )
-    if precision is not None:
-        check_precision(precision)
+    # precision, and Bayes ≤ human (with a built-in's own levels), are checked by the job
     asked = {} if precision is None else {"precision": precision}  # else the mode's default
     _check_trials(trials)
     seconds = _seconds(budget, trials)
@@ -176,20 +177,26 @@ def tune(
             f"--strategy is {strategy}: use --strategy autopilot (the default), or train one "
             "model with orthotune train --init-from"
         )
+    if strategy != "autopilot" and tolerance is not None:
+        raise InvalidInputError(
+            f"--tolerance {tolerance} sets how large a gap the autopilot acts on, but --strategy "
+            f"is {strategy}: a search ranks trials by --metric (its diagnosis uses the default "
+            "1%); drop --tolerance, or use --strategy autopilot"
+        )
     if strategy != "autopilot" and refit:
         raise InvalidInputError(
             f"--refit retrains the autopilot's chosen configuration, but --strategy is "
             f"{strategy}: use --strategy autopilot (the default), or drop --refit"
         )
     if strategy != "autopilot":
-        from orthotune.search import tune_search
+        from orthotune.search import is_server_url, tune_search
 
         if not isinstance(data, str):
             raise InvalidInputError(
                 f"--strategy {strategy} reads DATA from a file or builtin:NAME, not a "
                 f"{type(data).__name__} in memory: save it (e.g. numpy.savez) or use the autopilot"
             )
-        return tune_search(
+        found = tune_search(
             data,
             load_options=options,
             split_policy=policy,
@@ -211,22 +218,26 @@ def tune(
             on_epoch=on_epoch,
             keep=keep,
             space=space,
-            write_report=write_report,
             **asked,
         )
+        # a worker of a shared study gets no report of its own (``report --study`` builds it)
+        return _with_report(found) if write_report and not is_server_url(storage) else found
     if constraints or metric != "dev_accuracy" or space is not None:
         raise InvalidInputError(
             "--metric, --constraint and --space belong to the search strategies; the "
             "autopilot lowers the dev error: drop them or pick e.g. --strategy tpe"
         )
     from orthotune.autopilot import AutopilotSettings, tune_autopilot
+    from orthotune.diagnose import DEFAULT_TOLERANCE
 
     settings = AutopilotSettings(
         budget_s=math.inf if seconds is None else seconds,
         trials=trials,
         human_error=human,
         bayes_error=bayes,
-        tolerance=parse_rate(tolerance, name="--tolerance"),
+        tolerance=DEFAULT_TOLERANCE
+        if tolerance is None
+        else parse_rate(tolerance, name="--tolerance"),
         goal=goal_value,
         executor=executor,
         device=device,
@@ -234,7 +245,7 @@ def tune(
         refit=refit,
         **asked,
     )
-    return tune_autopilot(
+    summary = tune_autopilot(
         data,
         load_options=options,
         split_policy=policy,
@@ -245,10 +256,26 @@ def tune(
         on_step=on_step,
         on_epoch=on_epoch,
         keep=keep,
-        write_report=write_report,
         init_from=init_from,
         freeze=freeze,
     )
+    return _with_report(summary) if write_report else summary
+
+
+def _with_report(summary: TuneSummary | SearchSummary) -> TuneSummary | SearchSummary:
+    """``summary`` with its run folder's report.html rendered (``summary.report``) when the job
+    chose a model. The report never loses a finished job: a rendering failure is logged and
+    becomes a note."""
+    from orthotune.report import render_report
+
+    if summary.chosen is None:
+        return summary
+    try:
+        summary.report = str(render_report(summary.run_dir))
+    except Exception:
+        logger.warning("report rendering failed", exc_info=True)
+        summary.notes.append("report.html could not be rendered (see the log)")
+    return summary
 
 
 def _flag(key: str) -> str:
@@ -300,8 +327,9 @@ def train(
     from orthotune._errors import InvalidInputError
     from orthotune._rundir import RunDir, RunRecord
     from orthotune.data import describe_filled, load_dataset, make_split
+    from orthotune.fit import check_ensemble_size, train_ensemble
     from orthotune.report import render_report
-    from orthotune.search import check_ensemble_size, parse_duration, train_ensemble
+    from orthotune.search import parse_duration
     from orthotune.train import (
         build_config,
         build_spec,
@@ -318,13 +346,13 @@ def train(
 
     RunDir.refuse_existing(out)
     check_ensemble_size(ensemble)
-    if precision is not None:
-        check_precision(precision)
     sections = read_config_file(config) if config is not None else {"model": {}, "train": {}}
     given_model = {k: v for k, v in (model or {}).items() if v is not None}
     given_train = {k: v for k, v in (training or {}).items() if v is not None}
     model_settings = {**sections["model"], **given_model}
     train_settings = {**sections["train"], **given_train}
+    # the one check of the precision (a flag or the config file's), before the data loads
+    choice = check_precision(precision or train_settings.get("precision") or "auto")
     size = train_settings.get("batch_size")
     if isinstance(size, str) and size.strip().lower() in ("m", "full", "batch"):
         train_settings["batch_size"] = None  # batch gradient descent: all m examples
@@ -377,7 +405,6 @@ def train(
             num_classes=dataset.num_classes,
             from_flags=list(given_model),
         )
-    choice = precision or train_settings.get("precision") or "auto"
     chosen = resolve_precision(choice, spec, torch_device)
     train_config = train_config.model_copy(update={"precision": chosen})
     model_name = name or spec.kind
@@ -492,13 +519,10 @@ def _train_diagnosis(summary: Any) -> Any:
 
     if level("train") is None or level("dev") is None:
         return None
-    human, bayes = summary.human_error, summary.bayes_error
-    if human is not None and bayes is not None and bayes > human:
-        bayes = None
     return run_diagnosis(
         ErrorLevels(
-            human_error=human,
-            bayes_error=bayes,
+            human_error=summary.human_error,
+            bayes_error=summary.bayes_error,
             train=level("train"),
             train_dev=level("train-dev"),
             dev=level("dev"),

@@ -3,8 +3,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from orthotune.analysis import FitRecipe, default_spec, out_of_fold
+from orthotune.analysis import FitRecipe, out_of_fold
 from orthotune.analysis._fit import fold_jobs
+from orthotune.fit import fold_rows, label_issue_spec
 from tests.analysis.conftest import blobs
 
 
@@ -20,6 +21,16 @@ def test_fold_jobs_predict_every_row_once_and_respect_exclude():
         assert not set(j.train_index) & set(range(10))
 
 
+def test_fold_jobs_are_the_fit_layers_folds():
+    """The label-issue methods and cross-validated candidates split by one k-fold."""
+    y = np.arange(90) % 3
+    fold_of, pairs = fold_rows(y, folds=3, seed=7)
+    jobs = fold_jobs(y, folds=3, seed=7)
+    for k, (job, (learn, held)) in enumerate(zip(jobs, pairs, strict=True)):
+        assert np.array_equal(job.predict_index, np.flatnonzero(fold_of == k))
+        assert np.array_equal(job.train_index, learn) and np.array_equal(held, job.predict_index)
+
+
 def test_out_of_fold_probabilities_learn_the_blobs():
     data, _, clean = blobs(n=150, flip=0.0, seed=1)
     proba, emb = out_of_fold(
@@ -32,7 +43,7 @@ def test_out_of_fold_probabilities_learn_the_blobs():
 
 
 def test_default_spec_per_input_kind():
-    assert default_spec((4,), 3).kind == "mlp"
-    assert default_spec((1, 40), 10).kind == "cnn1d"
-    assert default_spec((1, 8, 8), 10).kind == "cnn2d"
+    assert label_issue_spec((4,), 3).kind == "mlp"
+    assert label_issue_spec((1, 40), 10).kind == "cnn1d"
+    assert label_issue_spec((1, 8, 8), 10).kind == "cnn2d"
     assert torch.is_tensor(torch.zeros(1))

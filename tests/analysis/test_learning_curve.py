@@ -77,7 +77,7 @@ def _parts(spec: str, seed: int = 0):
 
 
 def test_too_small_training_set_is_refused_with_the_minimum():
-    from orthotune.autopilot import baseline
+    from orthotune.fit import baseline
 
     data, ds = _parts("builtin:synthetic?n=200&noise=0")
     spec, config = baseline(ds.input_shape, ds.num_classes)
@@ -89,7 +89,7 @@ def test_too_small_training_set_is_refused_with_the_minimum():
 
 @pytest.mark.slow
 def test_a_real_learning_curve_falls_with_more_data():
-    from orthotune.autopilot import baseline
+    from orthotune.fit import baseline
 
     data, ds = _parts("builtin:synthetic?n=2000&classes=3&features=10&noise=0&seed=1")
     spec, config = baseline(ds.input_shape, ds.num_classes)

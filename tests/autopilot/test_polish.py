@@ -13,8 +13,8 @@ from orthotune.autopilot._compare import adjust, holm, paired_change, seeded_cha
 from orthotune.autopilot._polish import Contender, combine
 from orthotune.data import load_dataset, make_split
 from orthotune.data._prepare import prepare
+from orthotune.fit import Candidate, Trained
 from orthotune.models import ModelSpec
-from orthotune.search import Candidate, Trained
 from orthotune.train import TrainConfig
 
 
@@ -145,7 +145,7 @@ def test_refit_trains_the_chosen_configuration_on_train_and_dev():
 @pytest.mark.parametrize("folds", [None, 3])
 def test_the_polish_ensemble_is_scored_as_one_model_and_saved_as_one(tmp_path, folds):
     from orthotune.autopilot._polish import _ensemble_of
-    from orthotune.search import train_candidates
+    from orthotune.fit import train_candidates
     from orthotune.train import Manifest, load_checkpoint, predict_logits, save_checkpoint
 
     ds = load_dataset("builtin:synthetic?n=300&classes=3&features=6&seed=4")

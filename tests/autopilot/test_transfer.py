@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from orthotune.autopilot import AutopilotSettings, baseline, run_autopilot, variants
+from orthotune.autopilot import AutopilotSettings, run_autopilot, variants
 from orthotune.data import make_split, make_synthetic
 from orthotune.data._prepare import prepare
+from orthotune.fit import baseline
 from orthotune.models import ModelSpec, build_model
 from orthotune.train import Manifest, TrainConfig, Trainer, load_warm_start, save_checkpoint
 

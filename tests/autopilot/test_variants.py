@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from orthotune.autopilot import KNOB_MENU, baseline, paired_change, variants
+from orthotune.autopilot import KNOB_MENU, paired_change, variants
+from orthotune.fit import baseline
 from orthotune.models import build_model
 
 

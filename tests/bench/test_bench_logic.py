@@ -134,7 +134,7 @@ def test_the_summary_of_a_known_table(tmp_path):
 
 def test_defaults_bench_compares_the_default_with_what_it_was_chosen_over():
     defaults = importlib.import_module("defaults")
-    from orthotune.search import baseline
+    from orthotune.fit import baseline
 
     vec = defaults.alternatives(*baseline((30,), 2))
     assert set(vec) == {"default", "adam_3e-3", "no_l2", "mlp_256"}

@@ -5,9 +5,9 @@ import re
 
 from orthotune.autopilot import Step, VariantScore
 from orthotune.cli._live import Live
+from orthotune.fit import Candidate
 from orthotune.models import ModelSpec
 from orthotune.search import TrialRow
-from orthotune.search._trained import Candidate
 from orthotune.train import TrainConfig
 
 SPEC = ModelSpec(input_shape=(4,), num_classes=2, hidden=(6,))

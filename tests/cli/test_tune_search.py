@@ -123,7 +123,7 @@ def test_the_leaderboard_renders_best_first_with_the_chosen_model(tmp_path, caps
     monkeypatch.setenv("COLUMNS", "160")
     summary = tune_search(
         DATA, out=tmp_path / "run", strategy="random", executor="sequential", budget_s=60,
-        trials=2, space=SearchSpace.from_yaml(SPACE), write_report=False, device="cpu",
+        trials=2, space=SearchSpace.from_yaml(SPACE), device="cpu",
     )  # fmt: skip
     render_search(summary)
     out = capsys.readouterr().out

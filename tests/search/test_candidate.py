@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from orthotune._errors import InvalidInputError
+from orthotune.fit import baseline
 from orthotune.models import build_model
 from orthotune.search import (
     FloatParam,
@@ -15,8 +16,8 @@ from orthotune.search import (
     default_space,
     load_space,
     params_to_candidate,
+    starting_point,
 )
-from orthotune.search._start import baseline, starting_point
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

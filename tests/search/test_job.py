@@ -27,7 +27,6 @@ def _search(tmp_path, name="run", **kw):
         budget_s=120,
         trials=3,
         space=SearchSpace.from_yaml(TINY),
-        write_report=False,
         device="cpu",
     )
     args.update(kw)

@@ -49,6 +49,11 @@ def objective(values):
 def test_strategy_contract(name, tmp_path):
     strategy = make_strategy(name, seed=3)
     assert isinstance(strategy, Strategy) and strategy.name == name
+    # between epochs only PBT acts (exploit/explore); the others leave the members as sampled
+    hook = strategy.exploit_hook(SPACE)
+    assert (hook is not None) == (name == "pbt")
+    if hook is not None:
+        assert hook(1, [0.9, 0.1, 0.5, 0.4], [{"lr": 0.01}] * 4)[0][:2] == (1, 0)
     storage = open_storage(None, run_dir=tmp_path)
     study = open_study(
         storage, study_name="s", sampler=strategy.sampler(), pruner=strategy.pruner(SPACE)

@@ -7,9 +7,9 @@ import pytest
 
 from orthotune.data import load_dataset, make_split
 from orthotune.data._prepare import prepare
+from orthotune.fit import Candidate, train_candidates
 from orthotune.models import ModelSpec
 from orthotune.search import SearchSpace
-from orthotune.search._executor import Candidate, train_candidates
 from orthotune.search._job import tune_search
 from orthotune.train import TrainConfig
 
@@ -34,7 +34,6 @@ def test_a_trial_the_budget_cuts_is_pruned_with_its_epochs_and_never_the_incumbe
         executor="sequential",
         budget_s=3,
         space=SearchSpace.from_yaml(LONG),
-        write_report=False,
         device="cpu",
         study_name="cut",
     )
@@ -67,7 +66,7 @@ def test_the_time_goes_to_the_trials_in_order_not_in_equal_slices(executor, data
     """Each model (or population) trains toward the whole deadline: an equal slice of what is
     left would cut every one of them short when the time cannot fit them all. Two shapes are
     two groups for the population executor too."""
-    from orthotune.search import _executor
+    from orthotune.fit import _executor
 
     seen = []
     real = _executor._train_one

@@ -35,7 +35,7 @@ from orthotune.analysis._errors import (
     analyze_errors,
     read_tags,
 )
-from orthotune.analysis._fit import FitRecipe, default_spec, fit_predict, out_of_fold
+from orthotune.analysis._fit import FitRecipe, fit_predict, out_of_fold
 from orthotune.analysis._imbalance import (
     ImbalanceReport,
     Remedy,
@@ -119,7 +119,6 @@ __all__ = [
     "check_out_dir",
     "cleanlab_issues",
     "cluster_disagreement",
-    "default_spec",
     "deletion_curves",
     "deletion_test",
     "detect_imbalance",

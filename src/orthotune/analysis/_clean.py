@@ -207,7 +207,7 @@ def apply_cleaning(
 def _default_target(data: str) -> str:
     import pandas as pd
 
-    from orthotune.data._options import DEFAULT_TARGETS
+    from orthotune.data import DEFAULT_TARGETS
 
     path = Path(data).expanduser()
     columns = (

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from orthotune.models import ConvBlock, ModelSpec
+from orthotune.fit import fold_rows, label_issue_spec
+from orthotune.models import ModelSpec
 from orthotune.train import TrainConfig, batch_bounds
 
 log = logging.getLogger(__name__)
@@ -64,47 +65,6 @@ class FitOutput:
 
     proba: np.ndarray
     embedding: np.ndarray
-
-
-def default_spec(input_shape: tuple[int, ...], num_classes: int) -> ModelSpec:
-    """The model behind the label-issue methods: a batch-norm CNN for signals and images, an MLP
-    with batch norm for feature vectors."""
-    if len(input_shape) == 2:  # [C, L] signals
-        conv = (
-            ConvBlock(channels=32, kernel=5, pool="max"),
-            ConvBlock(channels=64, kernel=3, pool="max"),
-            ConvBlock(channels=128, kernel=3, pool="max"),
-            ConvBlock(channels=128, kernel=3),
-        )
-        return ModelSpec(
-            kind="cnn1d",
-            input_shape=input_shape,
-            num_classes=num_classes,
-            conv=conv,
-            hidden=(64,),
-            batch_norm=True,
-        )
-    if len(input_shape) == 3:  # [C, H, W] images
-        conv = (
-            ConvBlock(channels=32, kernel=3),
-            ConvBlock(channels=64, kernel=3, pool="max"),
-            ConvBlock(channels=64, kernel=3),
-        )
-        return ModelSpec(
-            kind="cnn2d",
-            input_shape=input_shape,
-            num_classes=num_classes,
-            conv=conv,
-            hidden=(64,),
-            batch_norm=True,
-        )
-    return ModelSpec(
-        kind="mlp",
-        input_shape=input_shape,
-        num_classes=num_classes,
-        hidden=(128, 64),
-        batch_norm=True,
-    )
 
 
 def _standardize(x: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
@@ -189,10 +149,10 @@ def fit_predict_many(
     one skips different rows each epoch).
     """
     from orthotune.population import Population, fit_population
-    from orthotune.train._trainer import resolve_device
+    from orthotune.train import resolve_device
 
     recipe = recipe or FitRecipe()
-    spec = spec or default_spec(tuple(x.shape[1:]), num_classes)
+    spec = spec or label_issue_spec(tuple(x.shape[1:]), num_classes)
     used = np.unique(np.concatenate([job.train_index for job in jobs]))
     xs = _standardize(x.float(), used)
     m = min(len(job.train_index) for job in jobs)
@@ -233,18 +193,8 @@ def fold_jobs(
 ) -> list[FitJob]:
     """Stratified K-fold jobs: each fold is predicted by a model trained on the other folds,
     leaving out of training the rows flagged in ``exclude`` (a boolean mask)."""
-    from orthotune.data import stratified_folds
-
-    n = len(y)
-    fold_of = stratified_folds(y, folds=folds, seed=seed)
-    keep = np.ones(n, dtype=bool) if exclude is None else ~exclude
-    return [
-        FitJob(
-            train_index=np.flatnonzero((fold_of != k) & keep),
-            predict_index=np.flatnonzero(fold_of == k),
-        )
-        for k in range(folds)
-    ]
+    _, rows = fold_rows(y, folds=folds, seed=seed, exclude=exclude)
+    return [FitJob(train_index=r, predict_index=p) for r, p in rows]
 
 
 def out_of_fold(

@@ -220,7 +220,7 @@ def synthesize_toward(
 ) -> SynthesisChoice:
     """Augment the training examples with each candidate policy and keep the one whose output
     the domain classifier tells from dev least well (AUC closest to 0.5)."""
-    from orthotune.data._augment import Augmenter
+    from orthotune.data import Augmenter
 
     policies = candidates or candidate_policies(train_x.dim() - 1)
     base = domain_classifier(train_x, dev_x, seed=seed, max_examples=max_examples)

@@ -169,7 +169,7 @@ def run_predictions(run_dir: Path) -> Path:
     import json
 
     from orthotune._io import atomic_write_text
-    from orthotune.train._predict import load_predictor, predict
+    from orthotune.train import load_predictor, predict
 
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     data = record.get("data")

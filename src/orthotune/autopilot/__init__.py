@@ -5,7 +5,6 @@ from orthotune.autopilot._compare import PairedChange, paired_change
 from orthotune.autopilot._job import TuneSummary, tune_autopilot
 from orthotune.autopilot._loop import AutopilotResult, AutopilotSettings, levels_of, run_autopilot
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, Variant, variants
-from orthotune.search import baseline
 
 __all__ = [
     "BEYOND_TUNING",
@@ -19,7 +18,6 @@ __all__ = [
     "TuneSummary",
     "Variant",
     "VariantScore",
-    "baseline",
     "levels_of",
     "paired_change",
     "run_autopilot",

@@ -1,17 +1,17 @@
 """``orthotune tune --strategy autopilot``: data → run folder → autopilot → chosen model,
-its test metrics (measured once), the final diagnosis, the decision log and the report.
+its test metrics (measured once), the final diagnosis and the decision log.
 
 Everything is written into the run folder (DESIGN.md): run.json, split.json, study.db (one
 trial per model trained), models/<name>/ for every incumbent (the baseline and each kept
 variant, saved as it is kept, so that a killed job leaves its best model so far; ``keep`` bounds
 them: the chosen one and the newest ``keep − 1``) + models/best, history/<name>.json,
-calibration.json (temperature scaling on dev), diagnosis.json, decisions.json,
-analysis/learning_curve.json (when the autopilot measured whether more data would help) and
-report.html.
+calibration.json (temperature scaling on dev), diagnosis.json, decisions.json and
+analysis/learning_curve.json (when the autopilot measured whether more data would help). The job
+returns; its caller (``orthotune.tune``, the CLI) renders report.html from the run folder.
 
 Ctrl-C while models train stops the loop (``StopReason.INTERRUPTED``) and the job finishes as
-usual with the model kept so far: test score, calibration, report. The autopilot does not
-resume: the same ``--out`` is refused.
+usual with the model kept so far: test score, calibration (the caller renders the report). The
+autopilot does not resume: the same ``--out`` is refused.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from orthotune._records import DecisionLog, History, Step
 from orthotune._result import Result
 from orthotune.autopilot._loop import AutopilotSettings, run_autopilot
 from orthotune.autopilot._study import record_trial
-from orthotune.diagnose import Diagnosis
-from orthotune.search import EpochHook
+from orthotune.diagnose import Diagnosis, check_bayes_error
+from orthotune.fit import EpochHook
 
 if TYPE_CHECKING:
     from orthotune.data import Dataset
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["TuneSummary", "tune_autopilot"]
 
 logger = logging.getLogger(__name__)
+
+FLAGS = ("--human-error", "--bayes-error")  # how a refusal names the two levels
 
 SCHEMA_VERSION = 1
 
@@ -65,6 +67,7 @@ class TuneSummary(Result):
     parameters: int = 0  # the chosen model's (an ensemble's: all its members')
     latency_ms: float | None = None  # median time of one example, batch of 1 (all members)
     members: int = 1  # networks in the chosen model (> 1: an ensemble, probabilities averaged)
+    notes: list[str] = Field(default_factory=list)  # what went wrong around the run (the report)
 
 
 def tune_autopilot(
@@ -77,7 +80,6 @@ def tune_autopilot(
     study_name: str | None = None,
     storage: str | None = None,
     on_step: Callable[[Step], None] | None = None,
-    write_report: bool = True,
     init_from: str | Path | None = None,
     freeze: str | int | None = None,
     on_epoch: EpochHook | None = None,
@@ -96,17 +98,16 @@ def tune_autopilot(
 
     from orthotune._rundir import RunDir, RunRecord, check_keep
     from orthotune.data import Dataset, describe_filled, load_dataset, make_split, prepare
+    from orthotune.fit import calibrate_trained, test_scores
+    from orthotune.fit import test_metrics as headline
     from orthotune.metrics import measure_latency
     from orthotune.models import count_parameters
     from orthotune.search import (
-        calibrate_trained,
         join_study,
         open_storage,
         open_study,
         study_fingerprint,
-        test_scores,
     )
-    from orthotune.search import test_metrics as headline
     from orthotune.train import (
         Manifest,
         check_precision,
@@ -127,20 +128,22 @@ def tune_autopilot(
         )
     parse_freeze(freeze)
     check_keep(keep)
-    run = RunDir.create(out)
+    RunDir.refuse_existing(out)
     if isinstance(data_spec, Dataset):
         ds, data_spec = data_spec, data_spec.name
     else:
         ds = load_dataset(data_spec, load_options)
+    human = ds.reference.human_error if settings.human_error is None else settings.human_error
+    bayes = ds.reference.bayes_error if settings.bayes_error is None else settings.bayes_error
+    # the levels as the run uses them (a built-in's own included), before the run folder
+    check_bayes_error(human, bayes, names=FLAGS)
+    settings = dataclasses.replace(settings, human_error=human, bayes_error=bayes)
+    run = RunDir.create(out)
     if init_from is not None:  # before run.json: a refused checkpoint leaves no run behind
         warm = load_warm_start(
             init_from, data_shape=tuple(ds.input_shape), class_names=ds.class_names, freeze=freeze
         )
         settings = dataclasses.replace(settings, warm_start=warm)
-    if settings.human_error is None and ds.reference.human_error is not None:
-        settings = dataclasses.replace(settings, human_error=ds.reference.human_error)
-    if settings.bayes_error is None and ds.reference.bayes_error is not None:
-        settings = dataclasses.replace(settings, bayes_error=ds.reference.bayes_error)
     split = make_split(ds, seed=settings.seed, policy=split_policy)
     data = prepare(ds, split)
     record = RunRecord(
@@ -284,11 +287,11 @@ def tune_autopilot(
     )
     run.write_run(
         record.model_copy(
-            update={"summary": summary.model_dump(mode="json", exclude={"decisions", "diagnosis"})}
+            update={
+                "summary": summary.model_dump(
+                    mode="json", exclude={"decisions", "diagnosis", "notes"}
+                )
+            }
         )
     )
-    if write_report:
-        from orthotune.report import render_report
-
-        summary.report = str(render_report(run.path))
     return summary

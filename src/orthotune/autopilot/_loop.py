@@ -1,6 +1,6 @@
 """The orthogonal loop: diagnose → pick the problem → turn that problem's knob only → verify.
 
-1. Train the baseline (``search._start.baseline``) and measure train, train-dev (when present)
+1. Train the baseline (``fit.baseline``) and measure train, train-dev (when present)
    and dev error.
 2. Diagnose against human-level (and Bayes) error (``orthotune.diagnose``): the problem is the
    avoidable bias while it is high (above tolerance and outside the noise), then the largest
@@ -57,8 +57,7 @@ from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, variants
 from orthotune.autopilot._yardstick import yardstick
 from orthotune.data import PreparedData
 from orthotune.diagnose import Diagnosis, ErrorLevels, diagnose
-from orthotune.models import ModelSpec
-from orthotune.search import (
+from orthotune.fit import (
     Candidate,
     EpochHook,
     Trained,
@@ -67,6 +66,7 @@ from orthotune.search import (
     score_parts,
     train_candidates,
 )
+from orthotune.models import ModelSpec
 from orthotune.train import TrainConfig, WarmStart
 
 __all__ = [

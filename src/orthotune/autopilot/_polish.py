@@ -42,8 +42,8 @@ from orthotune.autopilot._compare import (
     seeded_change,
 )
 from orthotune.data import PreparedData
+from orthotune.fit import Candidate, Trained, score_parts
 from orthotune.models import Ensemble, ModelSpec
-from orthotune.search import Candidate, Trained, score_parts
 from orthotune.train import TrainConfig
 
 __all__ = ["BATCH", "INTERRUPTED", "MAX_MEMBERS", "SEEDS", "Contender", "combine", "polish"]

@@ -19,8 +19,8 @@ from collections.abc import Callable
 import torch
 
 from orthotune.data import PreparedData
+from orthotune.fit import Candidate, Trained
 from orthotune.models import Ensemble
-from orthotune.search import Candidate, Trained
 
 __all__ = ["refit", "refit_cost"]
 

@@ -15,7 +15,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from orthotune.search import Trained
+from orthotune.fit import Trained
 from orthotune.train import OPTIMIZERS
 
 DISTRIBUTIONS = {

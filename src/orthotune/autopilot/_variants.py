@@ -154,7 +154,7 @@ def _mlp_of(spec: ModelSpec) -> ModelSpec:
 
 
 def _cnn_of(spec: ModelSpec) -> ModelSpec:
-    from orthotune.search import baseline
+    from orthotune.fit import baseline
 
     return baseline(spec.input_shape, spec.num_classes)[0]
 

@@ -80,7 +80,7 @@ def _configuration(source: Path | None, ds: Any, epochs: int | None) -> tuple[An
     """(spec, config, where it came from)."""
     from orthotune._errors import InvalidInputError
     from orthotune._rundir import resolve_model_dir
-    from orthotune.autopilot import baseline
+    from orthotune.fit import baseline
     from orthotune.train import read_manifest
 
     if source is None:

@@ -48,7 +48,7 @@ def predict(
     """
     from orthotune._errors import InvalidInputError
     from orthotune.cli._common import emit
-    from orthotune.train._predict import load_predictor, predict, summarize, write_predictions
+    from orthotune.train import load_predictor, predict, summarize, write_predictions
 
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InvalidInputError(

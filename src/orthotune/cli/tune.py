@@ -70,8 +70,9 @@ def tune(
     ] = None,
     bayes_error: Annotated[str | None, typer.Option(help="Bayes error, when known.")] = None,
     tolerance: Annotated[
-        str, typer.Option(help="A gap above this (and the noise) is high.")
-    ] = "1%",
+        str | None,
+        typer.Option(help="Autopilot: a gap above this (and the noise) is high (default 1%)."),
+    ] = None,
     study: Annotated[str | None, typer.Option(help="Study name (re-run to resume).")] = None,
     storage: Annotated[
         str | None, typer.Option(help="Optuna storage URL (default: RUN_DIR/study.db).")

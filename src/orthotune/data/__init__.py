@@ -23,7 +23,7 @@ from orthotune.data._encoding import (
 from orthotune.data._inspect import InspectReport, find_duplicates, inspect_data
 from orthotune.data._load import dataset_from_arrays, load_dataset, load_with_report
 from orthotune.data._normalize import Normalizer
-from orthotune.data._options import IMPUTE_METHODS, LoadOptions, load_options
+from orthotune.data._options import DEFAULT_TARGETS, IMPUTE_METHODS, LoadOptions, load_options
 from orthotune.data._prepare import Part, PreparedData, prepare
 from orthotune.data._split import (
     Split,
@@ -41,6 +41,7 @@ from orthotune.data._weights import class_balance_weights, weighted_mean_loss
 __all__ = [
     "AUGMENT_PRESETS",
     "BUILTINS",
+    "DEFAULT_TARGETS",
     "IMPUTE_METHODS",
     "SPLIT_PARTS",
     "ArrayEncoding",

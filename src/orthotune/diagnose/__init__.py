@@ -19,7 +19,7 @@ from orthotune.diagnose._decompose import (
 from orthotune.diagnose._diagnosis import Diagnosis, diagnose
 from orthotune.diagnose._evaluate import SPLITS, Evaluation, SplitEvaluation, evaluate_predictions
 from orthotune.diagnose._knobs import HUMAN_LEVEL_KNOBS, KNOBS, Knob, Problem, knobs_for
-from orthotune.diagnose._levels import ErrorLevels, Level
+from orthotune.diagnose._levels import ErrorLevels, Level, check_bayes_error
 from orthotune.diagnose._verdict import DEFAULT_TOLERANCE, GapJudgement, Verdict, judge
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "Problem",
     "SplitEvaluation",
     "Verdict",
+    "check_bayes_error",
     "decompose",
     "diagnose",
     "evaluate_predictions",

@@ -22,6 +22,23 @@ __all__ = ["ErrorLevels", "Level"]
 SCHEMA_VERSION = 1
 
 
+def check_bayes_error(
+    human_error: float | None,
+    bayes_error: float | None,
+    *,
+    names: tuple[str, str] = ("human_error", "bayes_error"),
+) -> None:
+    """Refuse a Bayes error above human-level error — the one check of that rule, at every
+    boundary (``names``: how the caller spells the two, e.g. the flags ``--human-error``)."""
+    if bayes_error is not None and human_error is not None and bayes_error > human_error:
+        human, bayes = names
+        raise InvalidInputError(
+            f"{bayes} {bayes_error:.4%} is above {human} {human_error:.4%}: accepted is a Bayes "
+            "error at most human-level (the Bayes error is the lowest possible error); fix: swap "
+            "or correct the two values"
+        )
+
+
 class Level(BaseModel):
     """A measured error rate and the number of examples it was measured on."""
 
@@ -49,15 +66,7 @@ class ErrorLevels(BaseModel):
 
     @model_validator(mode="after")
     def _bayes_below_human(self) -> ErrorLevels:
-        if (
-            self.bayes_error is not None
-            and self.human_error is not None
-            and self.bayes_error > self.human_error
-        ):
-            raise ValueError(
-                f"bayes_error {self.bayes_error:.4g} is above human_error {self.human_error:.4g}"
-                ": the Bayes error is the lowest possible error, so it is at most human-level"
-            )
+        check_bayes_error(self.human_error, self.bayes_error)
         return self
 
     @classmethod
@@ -97,11 +106,7 @@ class ErrorLevels(BaseModel):
 
         human = rate(human_error, "human_error")
         bayes = rate(bayes_error, "bayes_error")
-        if bayes is not None and human is not None and bayes > human:
-            raise InvalidInputError(
-                f"bayes_error {bayes:.4%} is above human_error {human:.4%}: the Bayes error is "
-                "the lowest possible error (at most human-level); swap or fix the two values"
-            )
+        check_bayes_error(human, bayes)
         train = rate(train_error, "train_error")
         train_dev = rate(train_dev_error, "train_dev_error")
         dev = rate(dev_error, "dev_error")

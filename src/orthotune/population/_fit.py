@@ -19,9 +19,7 @@ from typing import Any
 import torch
 
 from orthotune._errors import InvalidInputError
-from orthotune.data import Dataset
-from orthotune.data._augment import Augmenter
-from orthotune.data._weights import class_balance_weights
+from orthotune.data import Augmenter, Dataset, class_balance_weights
 from orthotune.population._callbacks import EpochMetrics, PopulationCallback
 from orthotune.population._population import Population
 from orthotune.population._status import MemberStatus, PopulationResult

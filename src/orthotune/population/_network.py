@@ -31,8 +31,7 @@ from collections.abc import Mapping
 import torch
 import torch.nn.functional as F
 
-from orthotune.models import ModelSpec
-from orthotune.models._build import conv_padding
+from orthotune.models import ModelSpec, conv_padding
 
 BN_MOMENTUM = 0.1  # torch's BatchNorm defaults, which build_model uses
 BN_EPS = 1e-5

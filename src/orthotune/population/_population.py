@@ -40,8 +40,8 @@ from orthotune.train import (
     TrainConfig,
     WarmStart,
     focal_factor,
+    training_autocast,
 )
-from orthotune.train._precision import training_autocast
 
 logger = logging.getLogger(__name__)
 

@@ -10,10 +10,9 @@
   ``fail_stale_trials``, ``join_study`` (fingerprint of data/split/space; unshared strategies)
 - ``best_trial`` / ``leaderboard``: the best that respects satisficing constraints
 - ``study_record``: a shared study as a whole (workers, best, checkpoints) → ``study.json``
-- ``train_ensemble``: K seeds of one configuration trained at once (one population), kept as
-  one ``Ensemble`` (``orthotune train --ensemble K``)
 - ``tune_search``: the whole job behind ``orthotune tune --strategy …`` (run folder, resumable
-  study, incumbent checkpoint, test metrics once, report) → ``SearchSummary``
+  study, incumbent checkpoint, test metrics once) → ``SearchSummary``; the caller renders the
+  report
 """
 
 from orthotune.search._best import (
@@ -41,15 +40,6 @@ from orthotune.search._candidate import (
     load_space,
     params_to_candidate,
 )
-from orthotune.search._ensemble import check_ensemble_size, train_ensemble
-from orthotune.search._executor import (
-    EpochHook,
-    calibrate_trained,
-    error_levels,
-    test_metrics,
-    test_scores,
-    train_candidates,
-)
 from orthotune.search._job import SearchSummary, accepted_metrics, tune_search
 from orthotune.search._space import (
     CategoricalParam,
@@ -59,7 +49,7 @@ from orthotune.search._space import (
     SearchSpace,
     optuna_name,
 )
-from orthotune.search._start import baseline, starting_point
+from orthotune.search._start import starting_point
 from orthotune.search._storage import (
     MEMORY_STORAGE,
     WORKERS_DIR,
@@ -93,7 +83,6 @@ from orthotune.search._strategies import (
     make_strategy,
     max_epochs,
 )
-from orthotune.search._trained import Candidate, Trained, score_parts
 from orthotune.search._workers import StudyRecord, WorkerRow, study_record, write_study_record
 
 __all__ = [
@@ -106,10 +95,8 @@ __all__ = [
     "TRAIN_PARAMETERS",
     "WORKERS_DIR",
     "Budget",
-    "Candidate",
     "CategoricalParam",
     "Constraint",
-    "EpochHook",
     "Evolution",
     "FloatParam",
     "GridZoom",
@@ -128,20 +115,15 @@ __all__ = [
     "StopReason",
     "Strategy",
     "StudyRecord",
-    "Trained",
     "TrialRow",
     "WorkerRow",
     "accepted_metrics",
     "ask_owned",
-    "baseline",
     "best_trial",
-    "calibrate_trained",
-    "check_ensemble_size",
     "check_vocabulary",
     "claim",
     "default_space",
     "default_storage_url",
-    "error_levels",
     "fail_stale_trials",
     "format_duration",
     "grace_period",
@@ -159,15 +141,10 @@ __all__ = [
     "params_to_candidate",
     "parse_duration",
     "redact",
-    "score_parts",
     "stale_reason",
     "starting_point",
     "study_fingerprint",
     "study_record",
-    "test_metrics",
-    "test_scores",
-    "train_candidates",
-    "train_ensemble",
     "trial_metrics",
     "tune_search",
     "write_study_record",

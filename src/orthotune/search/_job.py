@@ -4,7 +4,8 @@ data → split → prepared parts → run folder → study (SQLite in the run fo
 loop { the strategy asks a batch of trials → ``params_to_candidate`` → ``train_candidates``
 (intermediate dev values reported per epoch, so pruners prune) → tell each result with its
 metrics, errors, diagnosis, parameter count and latency } → the satisficing best → its test
-metrics (the only time test is touched) → diagnosis.json, run.json and report.html.
+metrics (the only time test is touched) → diagnosis.json and run.json. The job returns; its
+caller (``orthotune.tune``, the CLI) renders report.html from the run folder.
 
 Resume: re-running the same command on the same ``--out`` with the same ``--study`` continues
 the study. Finished trials are kept and never re-run (``--trials N`` counts them), trials left
@@ -14,7 +15,7 @@ folder is reopened instead of refused. Without ``--study`` an existing run folde
 A server study (``--storage postgresql://…``) is shared by workers on many machines: each
 writes ``--out/workers/<host>-<pid>/``, keeps the checkpoint of every COMPLETE trial it told
 (``models/trial-N``: trial numbers are unique in the study, so no two workers write one
-folder), and renders no report of its own (``orthotune report --study`` builds the study's).
+folder), and gets no report of its own (``orthotune report --study`` builds the study's).
 A worker joins only with the study's data, split and space (``join_study``).
 
 Only incumbents (each trial that was the best feasible one when it finished) keep a
@@ -44,15 +45,15 @@ from pydantic import Field
 
 from orthotune._errors import InvalidInputError
 from orthotune._result import Result
-from orthotune.diagnose import Diagnosis
+from orthotune.diagnose import Diagnosis, check_bayes_error
 from orthotune.search._best import METRICS_ATTR, Leaderboard, TrialRow
 from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR, WORKERS_DIR
 
 if TYPE_CHECKING:
     import optuna
 
-    from orthotune.data._prepare import PreparedData
-    from orthotune.search._executor import EpochHook, Trained
+    from orthotune.data import PreparedData
+    from orthotune.fit import EpochHook, Trained
 
 __all__ = ["MAX_SAME_FAILURES", "SearchSummary", "accepted_metrics", "tune_search"]
 
@@ -120,7 +121,7 @@ def constraint_metrics(has_train_dev: bool) -> list[str]:
 
 
 def _resolve_metric(metric: str, has_train_dev: bool) -> str:
-    from orthotune.select._metric import canonical_name
+    from orthotune.select import canonical_name
 
     name = canonical_name(metric).replace("-", "_")
     name = {"accuracy": "dev_accuracy", "error": "dev_error"}.get(name, name)
@@ -232,7 +233,6 @@ def tune_search(
     precision: str = "auto",
     progress: bool | Callable[[TrialRow], None] | None = None,
     space: Any = None,
-    write_report: bool = True,
     on_epoch: EpochHook | None = None,
     keep: int | None = None,
 ) -> SearchSummary:
@@ -244,12 +244,11 @@ def tune_search(
     import optuna
 
     from orthotune._rundir import RunRecord, check_keep
-    from orthotune.data import describe_filled, load_dataset, make_split
-    from orthotune.data._prepare import prepare
+    from orthotune.data import describe_filled, load_dataset, make_split, prepare
+    from orthotune.fit import EXECUTORS
     from orthotune.search._best import best_trial, leaderboard
     from orthotune.search._budget import Budget, Stop, StopReason
     from orthotune.search._candidate import check_vocabulary, default_space, load_space
-    from orthotune.search._executor import EXECUTORS
     from orthotune.search._space import SearchSpace
     from orthotune.search._start import starting_point
     from orthotune.search._storage import (
@@ -265,8 +264,8 @@ def tune_search(
         study_fingerprint,
     )
     from orthotune.search._strategies import make_strategy
-    from orthotune.select._metric import Direction, direction_of
-    from orthotune.train._precision import check_precision
+    from orthotune.select import Direction, direction_of
+    from orthotune.train import check_precision
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.monotonic()
@@ -292,6 +291,7 @@ def tune_search(
     ds = load_dataset(data_spec, load_options)
     human = human_error if human_error is not None else ds.reference.human_error
     bayes = bayes_error if bayes_error is not None else ds.reference.bayes_error
+    check_bayes_error(human, bayes, names=("--human-error", "--bayes-error"))  # a built-in's too
     split = make_split(ds, seed=seed, policy=split_policy)
     data = prepare(ds, split)
     source = {  # what each checkpoint's manifest says of its data (as train writes it)
@@ -317,7 +317,6 @@ def tune_search(
     shared = is_server_url(storage)
     if shared:  # many workers, one --out: each its own folder and its own stream of samples
         out = (Path(out) / WORKERS_DIR / Owner.me().folder).resolve()  # recorded in the study
-        write_report = False
         if strat.seed is not None:  # (workers with one --seed must not sample the same points)
             strat.seed = zlib.crc32(f"{strat.seed}/{Owner.me().folder}".encode())
 
@@ -401,7 +400,7 @@ def tune_search(
         from optuna.trial import TrialState
 
         from orthotune.diagnose import diagnose
-        from orthotune.search._executor import error_levels
+        from orthotune.fit import error_levels
 
         state["told"] += 1
         if trained is not None and trained.failed is None and trained.model is None:
@@ -501,9 +500,7 @@ def tune_search(
                         if budget_s is None
                         else time.monotonic() + max(budget.remaining(), 1e-3),
                         maximize=maximize,
-                        exploit=strat.exploit_hook(space)
-                        if hasattr(strat, "exploit_hook")
-                        else None,
+                        exploit=strat.exploit_hook(space),
                         tell=tell,
                         on_told=report_row,
                         on_progress=on_epoch,
@@ -560,14 +557,6 @@ def tune_search(
         }
     )
     run.write_run(record)
-    if write_report and best is not None:
-        from orthotune.report import render_report
-
-        try:
-            summary.report = str(render_report(run.path))
-        except Exception:  # the report must never lose a finished search
-            logger.warning("report rendering failed", exc_info=True)
-            summary.notes.append("report.html could not be rendered (see the log)")
     return summary
 
 
@@ -589,7 +578,7 @@ def _run_batch(
     on_progress: EpochHook | None = None,
 ) -> None:
     """Turn asked trials into candidates, train them, report per-epoch values, tell results."""
-    from orthotune.search._executor import Candidate, train_candidates
+    from orthotune.fit import Candidate, train_candidates
     from orthotune.search._space import PARAMS_ATTR
 
     by_name: dict[str, Any] = {}
@@ -737,7 +726,7 @@ def _finish_best(
     import torch
 
     from orthotune.diagnose import diagnose
-    from orthotune.search._executor import (
+    from orthotune.fit import (
         Candidate,
         Trained,
         calibrate_trained,
@@ -746,9 +735,9 @@ def _finish_best(
         test_scores,
         train_candidates,
     )
-    from orthotune.search._executor import test_metrics as headline
+    from orthotune.fit import test_metrics as headline
     from orthotune.search._space import PARAMS_ATTR
-    from orthotune.train._checkpoint import load_checkpoint, save_checkpoint
+    from orthotune.train import load_checkpoint, save_checkpoint
 
     name = f"trial-{best.number}"
     params = best.user_attrs.get(PARAMS_ATTR) or space.values_of(best)

@@ -1,80 +1,12 @@
-"""The one documented starting point per data shape (never a branch on a data set's name): the
-autopilot's first model, and the first trial of a model-based search (``starting_point``).
-
-- vectors ``[d]``            → MLP 128-128, batch norm, ReLU, He init
-- 1-D signals ``[c, L]``     → CNN-1D: conv 32·k5 → conv 32·k5 → conv 64·k5 → conv 64·k5, batch
-                               norm, ReLU, global average pooling; the second and third blocks
-                               max-pool only when the input has more than 64 positions
-- images ``[c, h, w]``       → CNN-2D: the same blocks with 3×3 kernels
-
-Small inputs (up to 64 positions: an 8×8 image, a 64-sample signal) keep their full resolution:
-they cost little without pooling, and pooling throws away where things are.
-
-Trained with AdamW (peak α0 = 6·10⁻³ on a one-cycle schedule, decoupled weight decay with the
-lecture's λ = 30, i.e. λ/m per step), mini-batches of 128, 30 epochs. These are small models
-that train in seconds on a laptop CPU and leave room for the bias knobs (bigger, longer, better
-optimizer) as well as the variance knobs (L2, dropout, augmentation). A search trains it in
-bfloat16 where the hardware has it (``--precision auto``, ``train/_precision.py``).
-
-Justified on dev data only (``python bench/defaults.py``: the development group's built-in
-sets, split seed 0, training seeds 0–2, dev accuracy — out of fold under 5-fold
-cross-validation for fewer than 2,000 training examples —, the test sets never scored; one CPU
-thread, 2026-11-30). On MNIST-1D the default reached a median 97.50 % dev accuracy (97.50 /
-97.40 / 97.60) against 97.00 % for plain Adam at 3·10⁻³ without L2, 97.30 % without L2, and
-96.90 % for the same CNN max-pooling after its second and third blocks. On breast-cancer (out
-of fold) the default and "no L2" tie at 97.15 % against 96.93 % for Adam and for a 256-256 MLP.
-On ``synthetic?n=6000&classes=4&features=20&noise=0.05`` plain Adam at 3·10⁻³ did better
-(74.83 % against the default's 74.08 %; 256-256: 74.50 %; no L2: 73.25 %): the defaults hold
-on 2 of the 3 sets measured (``defaults_hold``), so they stay, and the autopilot's optimizer
-and size knobs are there for a set like that one. (Earlier work had compared these on
-MNIST-1D's test set; those figures no longer justify anything here.)
-"""
+"""``starting_point``: the data shape's documented default model (``fit.baseline``, whose
+docstring justifies it) in the search vocabulary, the first trial of a model-based search."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from orthotune.models import ConvBlock, ModelSpec
-from orthotune.train import TrainConfig
-
-POOL_ABOVE = 64  # positions (L, or h·w) above which the baseline CNN pools twice
-
-
-def baseline(input_shape: tuple[int, ...], num_classes: int) -> tuple[ModelSpec, TrainConfig]:
-    """The default first model and its training for examples of ``input_shape``."""
-    config = TrainConfig(
-        optimizer="adamw", lr=6e-3, l2=30.0, schedule="one_cycle", batch_size=128, epochs=30
-    )
-    if len(input_shape) == 1:
-        spec = ModelSpec(
-            kind="mlp",
-            input_shape=input_shape,
-            num_classes=num_classes,
-            hidden=(128, 128),
-            batch_norm=True,
-        )
-        return spec, config
-    kernel = 5 if len(input_shape) == 2 else 3
-    pool = "none"
-    if math.prod(input_shape[1:]) > POOL_ABOVE and min(input_shape[1:]) >= 8:
-        pool = "max"  # two halvings must leave ≥ 2
-    blocks = (
-        ConvBlock(channels=32, kernel=kernel),
-        ConvBlock(channels=32, kernel=kernel, pool=pool),
-        ConvBlock(channels=64, kernel=kernel, pool=pool),
-        ConvBlock(channels=64, kernel=kernel),
-    )
-    spec = ModelSpec(
-        kind="cnn1d" if len(input_shape) == 2 else "cnn2d",
-        input_shape=input_shape,
-        num_classes=num_classes,
-        conv=blocks,
-        hidden=(),
-        batch_norm=True,
-        global_pool="avg",
-    )
-    return spec, config
+from orthotune.fit import baseline
 
 
 def starting_point(

@@ -4,9 +4,11 @@ promising areas, random on a log scale, evolutionary, plus Hyperband and PBT).
 Every strategy has one method to implement, ``ask(study, space, n)``: start up to ``n`` new
 trials in ``study`` (through ``ask_owned``, so each carries its worker's pid and a heartbeat)
 with every active parameter of ``space`` suggested, and return them (an empty
-list means nothing is left to ask right now). Two hooks with defaults say what the study is
-opened with: ``sampler(seed=…)`` (random) and ``pruner(space)`` (none). The executor trains the
-asked trials and tells their results; it never needs to know which strategy asked them.
+list means nothing is left to ask right now). Three hooks with defaults: ``sampler(seed=…)``
+(random) and ``pruner(space)`` (none) say what the study is opened with, ``exploit_hook(space)``
+(none; PBT's exploit/explore) what runs between epochs of the asked trials trained together.
+The executor trains the asked trials and tells their results; it never needs to know which
+strategy asked them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from orthotune.search._storage import ask_owned
 
 if TYPE_CHECKING:
     import optuna
+
+    from orthotune.fit import ExploitHook
 
 # Discrete parameters that members of one population may still differ in (DESIGN.md's group key
 # leaves them out: ModelSpec.shape_key without init, TrainConfig.group_key without epochs and
@@ -88,6 +92,11 @@ class Strategy(abc.ABC):
         import optuna
 
         return optuna.pruners.NopPruner()
+
+    def exploit_hook(self, space: SearchSpace) -> ExploitHook | None:
+        """What the population executor runs between epochs of the members it trains together
+        (``fit.ExploitHook``; default: none, members train as sampled)."""
+        return None
 
     @abc.abstractmethod
     def ask(self, study: optuna.Study, space: SearchSpace, n: int) -> list[optuna.trial.Trial]:
@@ -272,7 +281,7 @@ class PBT(Strategy):
     def ask(self, study: optuna.Study, space: SearchSpace, n: int) -> list[optuna.trial.Trial]:
         return self._sampled(study, space, n)
 
-    def exploit_hook(self, space: SearchSpace):
+    def exploit_hook(self, space: SearchSpace) -> ExploitHook:
         """The executor's ``ExploitHook``: every ``exploit_every`` epochs, each loser's new
         values are ``explore`` of its winner's."""
 

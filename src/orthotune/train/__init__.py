@@ -23,15 +23,18 @@ from orthotune.train._checkpoint import (
 from orthotune.train._config import OPTIMIZERS, SCHEDULES, TrainConfig
 from orthotune.train._loss import FOCAL_FLOOR, focal_factor
 from orthotune.train._optim import decay_groups, l2_weight_decay, make_optimizer
-from orthotune.train._precision import check_precision, resolve_precision
+from orthotune.train._precision import check_precision, resolve_precision, training_autocast
 from orthotune.train._predict import (
     ModelInputs,
     Predictor,
     encode_inputs,
     load_predictor,
+    predict,
     predict_logits,
     prepare_inputs,
     probabilities,
+    summarize,
+    write_predictions,
 )
 from orthotune.train._result import EpochRecord, GradientNorms, StopReason, TrainResult
 from orthotune.train._run import (
@@ -101,6 +104,7 @@ __all__ = [
     "measure_trained",
     "model_from_bytes",
     "parse_freeze",
+    "predict",
     "predict_logits",
     "prepare_inputs",
     "prepare_split",
@@ -111,6 +115,9 @@ __all__ = [
     "resolve_precision",
     "save_checkpoint",
     "save_trained",
+    "summarize",
     "train_on_split",
+    "training_autocast",
     "weights_to_bytes",
+    "write_predictions",
 ]

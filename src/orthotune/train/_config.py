@@ -88,7 +88,7 @@ class TrainConfig(BaseModel):
     def _known_policy(cls, v: str | None) -> str | None:
         if v is None or v.strip() in ("", "none"):
             return None
-        from orthotune.data._augment import parse_policy
+        from orthotune.data import parse_policy
 
         parse_policy(v)  # raises InvalidInputError (a ValueError) naming the accepted policies
         return v.strip()

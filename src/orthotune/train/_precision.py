@@ -53,8 +53,9 @@ def check_precision(choice: str) -> str:
 
 
 def resolve_precision(choice: str, spec: ModelSpec, device: torch.device) -> str:
-    """``fp32`` or ``bf16`` for a model of ``spec`` on ``device`` (``auto``: see the module)."""
-    if check_precision(choice) != "auto":
+    """``fp32`` or ``bf16`` for a model of ``spec`` on ``device`` (``auto``: see the module).
+    ``choice`` was checked once, at the job's boundary (``check_precision``)."""
+    if choice != "auto":
         return choice
     return "bf16" if spec.kind != "mlp" and native_bf16(device) else "fp32"
 

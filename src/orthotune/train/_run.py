@@ -8,7 +8,7 @@ with ``dev`` watched each epoch, and measures every part — the test set once, 
 ``save_trained`` writes the checkpoint, the history and the split into a ``RunDir``.
 
 An ensemble (``orthotune train --ensemble K``; its members trained at once a layer up, by the
-search's executors) goes through the same two steps: ``prepare_split`` gives the members their
+fit layer's executors) goes through the same two steps: ``prepare_split`` gives the members their
 data, ``measure_trained`` scores the ``Ensemble`` on every part as one model, and
 ``save_trained`` writes it as one checkpoint with one history file per member
 (``history/<name>.member-<k>.json``).

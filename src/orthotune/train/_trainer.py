@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from orthotune._errors import InvalidInputError
-from orthotune.data._weights import class_balance_weights, weighted_mean_loss
+from orthotune.data import class_balance_weights, weighted_mean_loss
 from orthotune.train._callbacks import Callback, EarlyStopping, NonFiniteGuard, TrainState
 from orthotune.train._config import TrainConfig
 from orthotune.train._loss import focal_factor
@@ -245,7 +245,7 @@ class Trainer:
 
         augment = None
         if cfg.augment:
-            from orthotune.data._augment import Augmenter
+            from orthotune.data import Augmenter
 
             augment = Augmenter.from_policy(cfg.augment)
         shuffle_gen = torch.Generator(device=device).manual_seed(self.seed)

@@ -4,8 +4,8 @@ import pytest
 
 from orthotune.data import load_dataset, make_split
 from orthotune.data._prepare import prepare
+from orthotune.fit import Candidate, train_candidates
 from orthotune.models import ModelSpec
-from orthotune.search._executor import Candidate, train_candidates
 from orthotune.train import TrainConfig
 
 

@@ -21,10 +21,9 @@ import torch
 from torch import nn
 
 from orthotune._errors import InvalidInputError, StorageUnavailableError
-from orthotune.data._prepare import PreparedData
-from orthotune.metrics import ClassificationReport, classification_report
-from orthotune.models import build_model
-from orthotune.search._trained import (
+from orthotune.data import PreparedData
+from orthotune.fit._folds import train_folds
+from orthotune.fit._trained import (
     Candidate,
     Trained,
     candidate_groups,
@@ -33,6 +32,8 @@ from orthotune.search._trained import (
     out_of_time,
     score_parts,
 )
+from orthotune.metrics import ClassificationReport, classification_report
+from orthotune.models import build_model
 
 __all__ = [
     "EXECUTORS",
@@ -127,8 +128,7 @@ PRUNED_MESSAGE = "pruned: its per-epoch value fell behind (the search's pruner)"
 def _epoch_callback(cand: Candidate, on_epoch: EpochHook | None):
     """A Trainer callback: the ``during_trial`` fault point and the search's pruning hook."""
     from orthotune._faults import fault_point
-    from orthotune.train import Callback
-    from orthotune.train._result import StopReason
+    from orthotune.train import Callback, StopReason
 
     class _Epochs(Callback):
         pruned = False
@@ -150,8 +150,7 @@ def _train_one(
     deadline: float | None,
     on_epoch: EpochHook | None = None,
 ) -> Trained:
-    from orthotune.train import Trainer
-    from orthotune.train._result import StopReason
+    from orthotune.train import StopReason, Trainer
 
     started = time.perf_counter()
     torch.manual_seed(cand.seed)
@@ -338,7 +337,7 @@ def _knob_values(member) -> dict[str, float]:
 
 
 def _at_precision(cand: Candidate, choice: str, device: torch.device) -> Candidate:
-    from orthotune.train._precision import resolve_precision
+    from orthotune.train import resolve_precision
 
     chosen = resolve_precision(choice, cand.spec, device)
     return dataclasses.replace(cand, config=cand.config.model_copy(update={"precision": chosen}))
@@ -374,7 +373,7 @@ def train_candidates(
     progress, with no dev error). ``on_trained`` runs as each one finishes.
     ``exploit`` (PBT) acts within each population only; the sequential executor refuses it.
     """
-    from orthotune.train._trainer import resolve_device
+    from orthotune.train import resolve_device
 
     if executor not in EXECUTORS:
         raise InvalidInputError(
@@ -389,8 +388,6 @@ def train_candidates(
     if precision is not None:
         candidates = [_at_precision(c, precision, dev) for c in candidates]
     if folds is not None:
-        from orthotune.search._folds import train_folds
-
         return train_folds(
             candidates,
             data,

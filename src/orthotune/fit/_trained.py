@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from orthotune.data._prepare import Part
+from orthotune.data import Part
 from orthotune.models import ModelSpec
 from orthotune.train import TrainConfig, WarmStart
 

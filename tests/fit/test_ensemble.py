@@ -5,9 +5,9 @@ import torch
 
 from orthotune._errors import InvalidInputError
 from orthotune.data import load_dataset, make_split
+from orthotune.fit import check_ensemble_size, train_ensemble
 from orthotune.models import Ensemble, ModelSpec
 from orthotune.population import Population
-from orthotune.search import check_ensemble_size, train_ensemble
 from orthotune.train import TrainConfig, prepare_split
 
 DATA = "builtin:synthetic?n=240&classes=3&features=5&seed=3"

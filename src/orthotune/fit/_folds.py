@@ -30,10 +30,34 @@ import torch
 from torch import nn
 
 from orthotune._errors import InvalidInputError, StorageUnavailableError
-from orthotune.data._prepare import PreparedData
+from orthotune.data import PreparedData
+from orthotune.fit._trained import (
+    Trained,
+    candidate_groups,
+    group_failed,
+    not_started,
+    out_of_time,
+    score_parts,
+)
 from orthotune.models import build_model
 
-__all__ = ["train_folds"]
+__all__ = ["fold_rows", "train_folds"]
+
+
+def fold_rows(
+    y: np.ndarray, *, folds: int, seed: int, exclude: np.ndarray | None = None
+) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Stratified K folds of the labels ``y`` [m]: the fold of each example ([m], from
+    ``data.stratified_folds``) and, per fold k, (the rows fold model k learns from — every fold
+    but k, less the rows flagged in the boolean mask ``exclude`` —, the rows it predicts)."""
+    from orthotune.data import stratified_folds
+
+    fold_of = stratified_folds(y, folds=folds, seed=seed)
+    keep = np.ones(len(y), dtype=bool) if exclude is None else ~exclude
+    pairs = [
+        (np.flatnonzero((fold_of != k) & keep), np.flatnonzero(fold_of == k)) for k in range(folds)
+    ]
+    return fold_of, pairs
 
 
 def train_folds(
@@ -52,8 +76,6 @@ def train_folds(
     order. ``vectorize``: train each group of one shape as one population (else one model at a
     time through the ``Trainer``). ``on_epoch(candidate, epoch, None)`` reports each epoch of
     a population (live progress; it prunes nothing)."""
-    from orthotune.data import stratified_folds
-    from orthotune.search._trained import candidate_groups, not_started, out_of_time
 
     for c in candidates:
         if c.weights is not None:
@@ -68,8 +90,8 @@ def train_folds(
             )
     tr = data.train
     m = len(tr)
-    fold_of = stratified_folds(tr.y.numpy(), folds=folds, seed=seed)
-    rows = [np.arange(m)] + [np.flatnonzero(fold_of != k) for k in range(folds)]  # full, folds
+    fold_of, pairs = fold_rows(tr.y.numpy(), folds=folds, seed=seed)
+    rows = [np.arange(m)] + [learn for learn, _ in pairs]  # the full model, then the folds
     groups = candidate_groups(candidates)
     results: dict[int, object] = {}
     for group in groups:  # in order, each with all the time that is left (as the executor)
@@ -97,7 +119,6 @@ def train_folds(
 def _population(cands, data, rows, fold_of, *, device, deadline, on_epoch=None) -> list:
     from orthotune._faults import fault_point
     from orthotune.population import MemberStatus, Population, PopulationCallback, fit_population
-    from orthotune.search._trained import Trained, group_failed
 
     class _Faults(PopulationCallback):
         def on_epoch_end(self, population, epoch, metrics):
@@ -157,9 +178,7 @@ def _population(cands, data, rows, fold_of, *, device, deadline, on_epoch=None) 
 
 
 def _sequential(cand, data, rows, fold_of, *, device, deadline):
-    from orthotune.search._trained import Trained
-    from orthotune.train import Trainer
-    from orthotune.train._result import StopReason
+    from orthotune.train import StopReason, Trainer
 
     started = time.perf_counter()
     tr = data.train
@@ -210,7 +229,6 @@ def _record(
     cand, models: list[nn.Module], data, fold_of, *, device, history, stop, seconds, complete
 ):
     """The candidate's ``Trained``: the full model's training mistakes, the out-of-fold ones."""
-    from orthotune.search._trained import Trained, score_parts
 
     tr = data.train
     full, fold_models = models[0], models[1:]

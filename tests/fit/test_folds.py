@@ -6,8 +6,8 @@ import torch
 from orthotune import InvalidInputError
 from orthotune.data import load_dataset, make_split, stratified_folds
 from orthotune.data._prepare import prepare
+from orthotune.fit import Candidate, train_candidates
 from orthotune.models import ModelSpec
-from orthotune.search._executor import Candidate, train_candidates
 from orthotune.train import TrainConfig
 
 

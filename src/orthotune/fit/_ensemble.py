@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 from orthotune._errors import InvalidInputError
+from orthotune.fit._executor import train_candidates
+from orthotune.fit._trained import Candidate, Trained
 from orthotune.models import Ensemble, ModelSpec
-from orthotune.search._executor import train_candidates
-from orthotune.search._trained import Candidate, Trained
 from orthotune.train import (
     StopReason,
     TrainConfig,

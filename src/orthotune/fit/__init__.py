@@ -1,0 +1,49 @@
+"""Training many candidates — what the search, the autopilot and the analysis share.
+
+- ``Candidate`` (a model to train) → ``Trained`` (model, history, per-example mistakes per
+  part); ``train_candidates(candidates, data, executor=…)``: the ``population`` executor
+  (candidates grouped by DESIGN.md's key, each group one ``Population``) or ``sequential`` (one
+  ``Trainer`` after another); ``folds=K`` cross-validates instead (``train_folds``)
+- ``fold_rows``: stratified K folds, the rows each fold model learns from and predicts (k-fold
+  here and in the label-issue methods)
+- ``error_levels``, ``calibrate_trained``; ``test_scores`` (the test part, once) and its
+  headline numbers ``test_metrics``
+- ``train_ensemble``: K seeds of one configuration trained at once, kept as one ``Ensemble``
+- the documented default model per data shape: ``baseline`` (the autopilot's first model, a
+  search's first trial) and ``label_issue_spec`` (the label-issue methods' model)
+"""
+
+from orthotune.fit._default import baseline, label_issue_spec
+from orthotune.fit._ensemble import check_ensemble_size, train_ensemble
+from orthotune.fit._executor import (
+    EXECUTORS,
+    EpochHook,
+    ExploitHook,
+    calibrate_trained,
+    error_levels,
+    test_metrics,
+    test_scores,
+    train_candidates,
+)
+from orthotune.fit._folds import fold_rows, train_folds
+from orthotune.fit._trained import Candidate, Trained, score_parts
+
+__all__ = [
+    "EXECUTORS",
+    "Candidate",
+    "EpochHook",
+    "ExploitHook",
+    "Trained",
+    "baseline",
+    "calibrate_trained",
+    "check_ensemble_size",
+    "error_levels",
+    "fold_rows",
+    "label_issue_spec",
+    "score_parts",
+    "test_metrics",
+    "test_scores",
+    "train_candidates",
+    "train_ensemble",
+    "train_folds",
+]
