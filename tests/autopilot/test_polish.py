@@ -188,3 +188,23 @@ def test_the_budget_clock_starts_when_the_job_started():
     assert result.log.stop_reason == StopReason.BUDGET_SPENT, result.log.stop_message
     assert [s.problem for s in result.log.steps if s.problem == "polish"] == []
     assert len(result.trained) == 1
+
+
+def test_ctrl_c_between_two_trainings_keeps_the_model_so_far():
+    """Ctrl-C that lands outside training (here in the step hook, right after the baseline's
+    line was shown) stops the loop as one during training does: interrupted, baseline kept."""
+    ds = load_dataset("builtin:synthetic?n=400&classes=3&features=6&seed=4")
+    data = prepare(ds, make_split(ds, seed=0))
+    start = (
+        ModelSpec(input_shape=ds.input_shape, num_classes=3, hidden=(16,)),
+        TrainConfig(lr=1e-2, epochs=2, batch_size=64),
+    )
+    settings = AutopilotSettings(budget_s=600.0, start=start, learning_curve=False)
+
+    def on_step(step):
+        raise KeyboardInterrupt
+
+    result = run_autopilot(data, settings, on_step=on_step)
+    assert result.log.stop_reason == StopReason.INTERRUPTED, result.log.stop_message
+    assert "Ctrl-C" in result.log.stop_message
+    assert result.chosen.candidate.name == "baseline" and len(result.log.steps) == 1

@@ -388,173 +388,188 @@ def run_autopilot(
         elapsed=time.monotonic() - started,
     )
     log.steps.append(base_step)
-    if on_trained:
-        on_trained(current, base_step, "baseline")
-    if on_step:
-        on_step(base_step)
-
     exhausted: set[str] = set()
     contenders: list[Contender] = []
     tried: set[tuple[str, str]] = set()
     seen = {(spec, config, None, None)}
     counter = 0
     stop: tuple[StopReason, str] | None = None
-    while stop is None:
-        dev_acc = 1.0 - (current.error("dev") or 0.0)
-        if settings.goal is not None and dev_acc >= settings.goal:
-            stop = (
-                StopReason.GOAL_REACHED,
-                f"dev accuracy {dev_acc:.2%} reached the goal {settings.goal:.2%}",
+    # Ctrl-C between two trainings (in a hook, a diagnosis, a step's bookkeeping) stops the
+    # loop as one during training does: the kept model stays (``train`` catches its own)
+    try:
+        if on_trained:
+            on_trained(current, base_step, "baseline")
+        if on_step:
+            on_step(base_step)
+
+        while stop is None:
+            dev_acc = 1.0 - (current.error("dev") or 0.0)
+            if settings.goal is not None and dev_acc >= settings.goal:
+                stop = (
+                    StopReason.GOAL_REACHED,
+                    f"dev accuracy {dev_acc:.2%} reached the goal {settings.goal:.2%}",
+                )
+                break
+            if time.monotonic() >= deadline:
+                stop = (StopReason.BUDGET_SPENT, f"the {settings.budget_s:.0f} s budget is spent")
+                break
+            if settings.trials is not None and len(all_trained) >= settings.trials:
+                stop = (StopReason.BUDGET_SPENT, f"the budget of {settings.trials} models is spent")
+                break
+            if len(log.steps) > settings.max_steps:
+                stop = (StopReason.MAX_STEPS, f"{settings.max_steps} steps taken")
+                break
+            problem = _choose_problem(diag, exhausted)
+            if problem is None:
+                stop = (
+                    StopReason.NO_KNOB_HELPS,
+                    "no tunable knob lowered any remaining error beyond the noise",
+                )
+                break
+            knob = next((k for k in _menu(problem, settings) if (problem, k) not in tried), None)
+            if knob is None:
+                exhausted.add(problem)
+                continue
+            tried.add((problem, knob))
+            # a variant trained before (same model, same training, same seed) would only repeat
+            # its result: try the new ones
+            synthesis = _synthesis(data, settings.seed) if knob == "data_synthesis" else None
+            dev_weights = _dev_weights(data, settings.seed) if knob == "reweighting" else None
+            options = [
+                v
+                for v in variants(
+                    knob,
+                    current.candidate.spec,
+                    current.candidate.config,
+                    synthesis=synthesis,
+                    dev_weights=dev_weights,
+                    warm_start=settings.warm_start,
+                )
+                if _key(v, _init_of(v, current)) not in seen
+                and (folds is None or v.config.patience is None)  # no dev set to watch under k-fold
+            ]
+            if settings.trials is not None:  # the count budget: no more models than it has left
+                options = options[: settings.trials - len(all_trained)]
+            if not options:
+                continue
+            seen.update(_key(v, _init_of(v, current)) for v in options)
+            target_part, target_words = _TARGET[problem]
+            if target_part not in current.wrong:
+                target_part, target_words = "dev", "dev error"
+            t0 = time.monotonic()
+            before = diag.model_dump(mode="json")
+            cands = []
+            for v in options:
+                counter += 1
+                # every other setting held: a kept reweighting stays with the later variants
+                weights = current.candidate.weights if v.weights is None else v.weights
+                init = _init_of(v, current)
+                cands.append(
+                    Candidate(
+                        f"v{counter}", v.spec, v.config, settings.seed, weights, init, v.label
+                    )
+                )
+            results = train(cands)
+            if results is None:
+                stop = (
+                    StopReason.INTERRUPTED,
+                    f"interrupted by the user (Ctrl-C) in step {len(log.steps)}",
+                )
+                break
+            scores: list[VariantScore] = []
+            best: tuple[float, Trained, Diagnosis] | None = None
+            changes = iter(
+                adjust(
+                    [
+                        paired_change(current.wrong[target_part], r.wrong[target_part])
+                        for r in results
+                        if not (r.failed or r.model is None)
+                    ]
+                )
             )
-            break
-        if time.monotonic() >= deadline:
-            stop = (StopReason.BUDGET_SPENT, f"the {settings.budget_s:.0f} s budget is spent")
-            break
-        if settings.trials is not None and len(all_trained) >= settings.trials:
-            stop = (StopReason.BUDGET_SPENT, f"the budget of {settings.trials} models is spent")
-            break
-        if len(log.steps) > settings.max_steps:
-            stop = (StopReason.MAX_STEPS, f"{settings.max_steps} steps taken")
-            break
-        problem = _choose_problem(diag, exhausted)
-        if problem is None:
-            stop = (
-                StopReason.NO_KNOB_HELPS,
-                "no tunable knob lowered any remaining error beyond the noise",
-            )
-            break
-        knob = next((k for k in _menu(problem, settings) if (problem, k) not in tried), None)
-        if knob is None:
-            exhausted.add(problem)
-            continue
-        tried.add((problem, knob))
-        # a variant trained before (same model, same training, same seed) would only repeat
-        # its result: try the new ones
-        synthesis = _synthesis(data, settings.seed) if knob == "data_synthesis" else None
-        dev_weights = _dev_weights(data, settings.seed) if knob == "reweighting" else None
-        options = [
-            v
-            for v in variants(
-                knob,
-                current.candidate.spec,
-                current.candidate.config,
-                synthesis=synthesis,
-                dev_weights=dev_weights,
-                warm_start=settings.warm_start,
-            )
-            if _key(v, _init_of(v, current)) not in seen
-            and (folds is None or v.config.patience is None)  # no dev set to watch under k-fold
-        ]
-        if settings.trials is not None:  # the count budget: no more models than it has left
-            options = options[: settings.trials - len(all_trained)]
-        if not options:
-            continue
-        seen.update(_key(v, _init_of(v, current)) for v in options)
-        target_part, target_words = _TARGET[problem]
-        if target_part not in current.wrong:
-            target_part, target_words = "dev", "dev error"
-        t0 = time.monotonic()
-        before = diag.model_dump(mode="json")
-        cands = []
-        for v in options:
-            counter += 1
-            # every other setting held: a kept reweighting stays with the later variants
-            weights = current.candidate.weights if v.weights is None else v.weights
-            init = _init_of(v, current)
-            cands.append(
-                Candidate(f"v{counter}", v.spec, v.config, settings.seed, weights, init, v.label)
-            )
-        results = train(cands)
-        if results is None:
-            stop = (
-                StopReason.INTERRUPTED,
-                f"interrupted by the user (Ctrl-C) in step {len(log.steps)}",
-            )
-            break
-        scores: list[VariantScore] = []
-        best: tuple[float, Trained, Diagnosis] | None = None
-        changes = iter(
-            adjust(
-                [
-                    paired_change(current.wrong[target_part], r.wrong[target_part])
-                    for r in results
-                    if not (r.failed or r.model is None)
-                ]
-            )
-        )
-        for v, r in zip(options, results, strict=True):
-            if r.failed or r.model is None:  # failed, or its turn came after the deadline
+            for v, r in zip(options, results, strict=True):
+                if r.failed or r.model is None:  # failed, or its turn came after the deadline
+                    scores.append(
+                        VariantScore(
+                            name=r.candidate.name,
+                            label=v.label,
+                            failed=r.failed,
+                            why=f"failed: {r.failed}" if r.failed else r.stop_message,
+                            seconds=r.seconds,
+                        )
+                    )
+                    continue
+                new_diag = diagnose(levels_of(r, data, settings), tolerance=settings.tolerance)
+                change = next(changes)
+                ok, why = _judge(
+                    problem, r, change, diag, new_diag, target_part, settings.tolerance
+                )
+                if (
+                    r.complete and change.change < 0
+                ):  # helped in its point estimate: polish material
+                    contenders.append(Contender(v.label, r, current.candidate))
+                others = {
+                    g.name.value: g.value - (_gap(diag, g.name.value) or 0.0)
+                    for g in new_diag.decomposition.gaps()
+                    if _gap(diag, g.name.value) is not None
+                }
                 scores.append(
                     VariantScore(
                         name=r.candidate.name,
                         label=v.label,
-                        failed=r.failed,
-                        why=f"failed: {r.failed}" if r.failed else r.stop_message,
+                        errors=r.errors,
+                        target_change=change.change,
+                        target_low=change.low,
+                        target_high=change.high,
+                        p_value=change.p,
+                        p_adjusted=change.p_adjusted,
+                        other_changes=others,
+                        accepted=ok,
+                        why=why,
                         seconds=r.seconds,
                     )
                 )
-                continue
-            new_diag = diagnose(levels_of(r, data, settings), tolerance=settings.tolerance)
-            change = next(changes)
-            ok, why = _judge(problem, r, change, diag, new_diag, target_part, settings.tolerance)
-            if r.complete and change.change < 0:  # helped in its point estimate: polish material
-                contenders.append(Contender(v.label, r, current.candidate))
-            others = {
-                g.name.value: g.value - (_gap(diag, g.name.value) or 0.0)
-                for g in new_diag.decomposition.gaps()
-                if _gap(diag, g.name.value) is not None
-            }
-            scores.append(
-                VariantScore(
-                    name=r.candidate.name,
-                    label=v.label,
-                    errors=r.errors,
-                    target_change=change.change,
-                    target_low=change.low,
-                    target_high=change.high,
-                    p_value=change.p,
-                    p_adjusted=change.p_adjusted,
-                    other_changes=others,
-                    accepted=ok,
-                    why=why,
-                    seconds=r.seconds,
-                )
+                if ok and (
+                    best is None
+                    or (change.change, r.error("dev")) < (best[0], best[1].error("dev"))
+                ):
+                    best = (change.change, r, new_diag)
+            kept = None
+            after = {}
+            if best is not None:
+                _, current, diag = best
+                kept = current.candidate.name
+                after = diag.model_dump(mode="json")
+                tried.clear()
+                exhausted.clear()
+                why = f"kept {kept}: it lowered the {target_words} beyond the noise"
+            else:
+                words = knob.replace("_", " ")
+                why = f"no variant of {words} lowered the {target_words} beyond the noise"
+            step = Step(
+                index=len(log.steps),
+                problem=problem,
+                knob=knob,
+                target=target_words,
+                before=before,
+                after=after,
+                variants=[s.model_copy(update={"accepted": s.name == kept}) for s in scores],
+                kept=kept,
+                why=why,
+                seconds=time.monotonic() - t0,
+                elapsed=time.monotonic() - started,
             )
-            if ok and (
-                best is None or (change.change, r.error("dev")) < (best[0], best[1].error("dev"))
-            ):
-                best = (change.change, r, new_diag)
-        kept = None
-        after = {}
-        if best is not None:
-            _, current, diag = best
-            kept = current.candidate.name
-            after = diag.model_dump(mode="json")
-            tried.clear()
-            exhausted.clear()
-            why = f"kept {kept}: it lowered the {target_words} beyond the noise"
-        else:
-            words = knob.replace("_", " ")
-            why = f"no variant of {words} lowered the {target_words} beyond the noise"
-        step = Step(
-            index=len(log.steps),
-            problem=problem,
-            knob=knob,
-            target=target_words,
-            before=before,
-            after=after,
-            variants=[s.model_copy(update={"accepted": s.name == kept}) for s in scores],
-            kept=kept,
-            why=why,
-            seconds=time.monotonic() - t0,
-            elapsed=time.monotonic() - started,
+            log.steps.append(step)
+            if on_trained:
+                for r in results:
+                    on_trained(r, step, problem)
+            if on_step:
+                on_step(step)
+    except KeyboardInterrupt:
+        stop = (
+            StopReason.INTERRUPTED,
+            f"interrupted by the user (Ctrl-C) in step {len(log.steps)}",
         )
-        log.steps.append(step)
-        if on_trained:
-            for r in results:
-                on_trained(r, step, problem)
-        if on_step:
-            on_step(step)
 
     log.stop_reason, log.stop_message = stop
     from orthotune.train import resolve_device

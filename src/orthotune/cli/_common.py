@@ -48,7 +48,10 @@ def emit(result: Any, *, as_json: bool, render: Callable[[Any], None]) -> None:
         render(result)
 
 
+class Interrupted(Exception):
+    """Ctrl-C stopped a job that saved what it had; its text says what (``_main`` prints it)."""
+
+
 def exit_interrupted(outcome: str) -> NoReturn:
     """After Ctrl-C stopped a job that saved what it had: one line, exit code 130."""
-    print(f"orthotune: interrupted (Ctrl-C): {outcome}", file=sys.stderr)
-    raise typer.Exit(130)
+    raise Interrupted(outcome)

@@ -1,7 +1,8 @@
 """Entry point: run the typer app and map outcomes to exit codes.
 
 0 done · 2 bad input or usage (one line on stderr: value, what is accepted, the fix) ·
-1 internal error (one line; the traceback only with ``--debug``) · 75 the study database
+1 internal error (one line; the traceback only with ``--debug``) · 130 Ctrl-C (one line: what
+was saved, where a job saved anything) · 75 the study database
 stayed unreachable longer than the retry limit (``ORTHOTUNE_DB_RETRY_S``; one line, finished
 work kept: run the same command again once the database is back).
 """
@@ -16,6 +17,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from orthotune._errors import InvalidInputError, StorageUnavailableError
     from orthotune.cli._app import build_app
+    from orthotune.cli._common import Interrupted
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
@@ -42,8 +44,11 @@ def main(argv: list[str] | None = None) -> None:
     except StorageUnavailableError as err:
         print(f"orthotune: error: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
+    except Interrupted as err:
+        print(f"orthotune: interrupted (Ctrl-C): {err}", file=sys.stderr)
+        sys.exit(130)
     except KeyboardInterrupt:
-        print("orthotune: interrupted", file=sys.stderr)
+        print("orthotune: interrupted (Ctrl-C)", file=sys.stderr)
         sys.exit(130)
     except Exception as err:  # the last line of defence: never a bare traceback
         if debug:
@@ -54,4 +59,6 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(1)
+    if code == 130:  # typer turns a Ctrl-C that no job caught into a silent exit code 130
+        print("orthotune: interrupted (Ctrl-C)", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)
