@@ -161,14 +161,14 @@ def run_orthotune_search(
     original = job._save_incumbent
     clock = {"start": 0.0, "observing": 0.0}
 
-    def observed(run, number, trained, data):
+    def observed(run, number, trained, data, *rest):
         t0 = time.monotonic()
         dev = 1.0 - trained.error("dev")
         test = accuracy(trained.model.cpu(), data.test.x, data.test.y)
         clock["observing"] += time.monotonic() - t0
         trace.add(t0 - clock["start"] - clock["observing"], dev, test)
         trace.precision = trained.candidate.config.precision
-        return original(run, number, trained, data)
+        return original(run, number, trained, data, *rest)
 
     job._save_incumbent = observed
     try:

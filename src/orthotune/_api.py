@@ -117,7 +117,7 @@ def tune(
     impute: str = "auto",
     split_ratios: str | None = None,
     train_dev: bool | None = None,
-    refit: bool = False,
+    refit: bool | None = None,
     keep: int | None = None,
     on_step: Callable[[Step], None] | None = None,
     on_trial: Callable[..., None] | None = None,
@@ -133,8 +133,8 @@ def tune(
     ``trials`` alone there is no time limit, else the default budget is 5 minutes. Rates
     (``human_error``, ``goal``…) are fractions or percent strings (``"4.2%"``). ``on_step``
     (autopilot) and ``on_trial`` (search) see each finished step or trial, ``on_epoch`` each
-    epoch of a model in flight. ``refit`` (autopilot) trains the chosen configuration again
-    on train + dev at the end; ``keep`` bounds the checkpoints kept. Returns a
+    epoch of a model in flight. ``refit`` (autopilot; on unless False) trains the chosen
+    configuration again on train + dev at the end; ``keep`` bounds the checkpoints kept. Returns a
     ``TuneSummary`` (autopilot) or ``SearchSummary`` (search).
     """
     from orthotune._errors import InvalidInputError
@@ -183,10 +183,10 @@ def tune(
             f"is {strategy}: a search ranks trials by --metric (its diagnosis uses the default "
             "1%); drop --tolerance, or use --strategy autopilot"
         )
-    if strategy != "autopilot" and refit:
+    if strategy != "autopilot" and refit is not None:
         raise InvalidInputError(
-            f"--refit retrains the autopilot's chosen configuration, but --strategy is "
-            f"{strategy}: use --strategy autopilot (the default), or drop --refit"
+            f"--refit/--no-refit is the autopilot's (it retrains the chosen configuration), but "
+            f"--strategy is {strategy}: use --strategy autopilot (the default), or drop it"
         )
     if strategy != "autopilot":
         from orthotune.search import is_server_url, tune_search
@@ -242,7 +242,7 @@ def tune(
         executor=executor,
         device=device,
         seed=seed,
-        refit=refit,
+        refit=refit is not False,
         **asked,
     )
     summary = tune_autopilot(

@@ -78,7 +78,8 @@ def test_tune_autopilot_leaves_a_complete_run_folder(run_cli, tmp_path):
         (["--precision", "fp16"], "--precision 'fp16' is not a precision; accepted: auto"),
         (["--strategy", "tpe", "--precision", "half"], "--precision 'half' is not a precision"),
         (["--constraint", "latency_ms<100"], "belong to the search strategies"),
-        (["--strategy", "tpe", "--refit"], "--refit retrains the autopilot's chosen configuration"),
+        (["--strategy", "tpe", "--refit"], "--refit/--no-refit is the autopilot's (it retrains"),
+        (["--strategy", "tpe", "--no-refit"], "but --strategy is tpe: use --strategy autopilot"),
     ],
 )
 def test_tune_bad_input_is_one_line_exit_2(run_cli, tmp_path, args, message):

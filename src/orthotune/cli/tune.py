@@ -120,13 +120,14 @@ def tune(
     split_ratios: SplitRatiosOpt = None,
     train_dev: TrainDevOpt = None,
     refit: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--refit/--no-refit",
-            help="Autopilot: train the chosen configuration again on train + dev at the end "
-            "(the test set then judges that model).",
+            help="Autopilot: train the chosen configuration again on train + dev at the end, "
+            "the test set then judging that model (default: on; nothing to refit under k-fold).",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     keep: KeepOpt = None,
     quiet: QuietFlag = False,
     as_json: JsonFlag = False,
