@@ -173,15 +173,20 @@ def test_the_polish_ensemble_is_scored_as_one_model_and_saved_as_one(tmp_path, f
     )
 
 
-def test_the_budget_clock_starts_when_the_job_started():
-    """Time the job spent before the loop (loading, preparing the data) counts: a clock that
-    started a whole budget ago leaves the baseline only — no step, no polish."""
+def _small_start():
+    """A small 3-class set and a tiny MLP start that trains in a second."""
     ds = load_dataset("builtin:synthetic?n=500&classes=3&features=6&seed=4")
-    data = prepare(ds, make_split(ds, seed=0))
     start = (
         ModelSpec(input_shape=ds.input_shape, num_classes=3, hidden=(16,)),
         TrainConfig(lr=1e-2, epochs=2, batch_size=64),
     )
+    return prepare(ds, make_split(ds, seed=0)), start
+
+
+def test_the_budget_clock_starts_when_the_job_started():
+    """Time the job spent before the loop (loading, preparing the data) counts: a clock that
+    started a whole budget ago leaves the baseline only — no step, no polish."""
+    data, start = _small_start()
     budget = 600.0
     settings = AutopilotSettings(budget_s=budget, start=start, learning_curve=False)
     result = run_autopilot(data, settings, started=time.monotonic() - budget)
@@ -193,12 +198,7 @@ def test_the_budget_clock_starts_when_the_job_started():
 def test_ctrl_c_between_two_trainings_keeps_the_model_so_far():
     """Ctrl-C that lands outside training (here in the step hook, right after the baseline's
     line was shown) stops the loop as one during training does: interrupted, baseline kept."""
-    ds = load_dataset("builtin:synthetic?n=400&classes=3&features=6&seed=4")
-    data = prepare(ds, make_split(ds, seed=0))
-    start = (
-        ModelSpec(input_shape=ds.input_shape, num_classes=3, hidden=(16,)),
-        TrainConfig(lr=1e-2, epochs=2, batch_size=64),
-    )
+    data, start = _small_start()
     settings = AutopilotSettings(budget_s=600.0, start=start, learning_curve=False)
 
     def on_step(step):

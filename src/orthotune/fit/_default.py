@@ -83,32 +83,23 @@ def label_issue_spec(input_shape: tuple[int, ...], num_classes: int) -> ModelSpe
     images, an MLP 128-64 with batch norm for feature vectors. Its out-of-fold probabilities
     feed confident learning; ``python bench/clean_default.py`` measures the cleaning defaults
     with it."""
-    if len(input_shape) == 2:  # [C, L] signals
-        conv = (
-            ConvBlock(channels=32, kernel=5, pool="max"),
-            ConvBlock(channels=64, kernel=3, pool="max"),
-            ConvBlock(channels=128, kernel=3, pool="max"),
-            ConvBlock(channels=128, kernel=3),
-        )
+    signals = (  # [C, L]
+        ConvBlock(channels=32, kernel=5, pool="max"),
+        ConvBlock(channels=64, kernel=3, pool="max"),
+        ConvBlock(channels=128, kernel=3, pool="max"),
+        ConvBlock(channels=128, kernel=3),
+    )
+    images = (  # [C, H, W]
+        ConvBlock(channels=32, kernel=3),
+        ConvBlock(channels=64, kernel=3, pool="max"),
+        ConvBlock(channels=64, kernel=3),
+    )
+    if len(input_shape) in (2, 3):
         return ModelSpec(
-            kind="cnn1d",
+            kind="cnn1d" if len(input_shape) == 2 else "cnn2d",
             input_shape=input_shape,
             num_classes=num_classes,
-            conv=conv,
-            hidden=(64,),
-            batch_norm=True,
-        )
-    if len(input_shape) == 3:  # [C, H, W] images
-        conv = (
-            ConvBlock(channels=32, kernel=3),
-            ConvBlock(channels=64, kernel=3, pool="max"),
-            ConvBlock(channels=64, kernel=3),
-        )
-        return ModelSpec(
-            kind="cnn2d",
-            input_shape=input_shape,
-            num_classes=num_classes,
-            conv=conv,
+            conv=signals if len(input_shape) == 2 else images,
             hidden=(64,),
             batch_norm=True,
         )
