@@ -11,8 +11,8 @@ The **fair Optuna peer** (``run_optuna``) is what a user who knows Optuna writes
 orthotune's ``tune --strategy tpe`` gets: the same split and normalization, the same search
 space (rendered into ``suggest_*`` calls by ``SearchSpace.suggest``), the same first trial
 enqueued (the data shape's starting point, ``search/_start.py``), the same ``TPESampler``
-settings as ``TPE`` in ``search/_strategies.py`` (multivariate, group, constant liar, 10 startup
-trials) with Optuna's ``HyperbandPruner`` on epochs, the same optimizer construction (the
+settings as ``TPE`` in ``search/_strategies/_tpe.py`` (multivariate, group, constant liar, 10
+startup trials) with Optuna's ``HyperbandPruner`` on epochs, the same optimizer construction (the
 lecture's L2 on weights only, ``orthotune.train.make_optimizer``), the same learning-rate
 schedule per step, and the same precision (bfloat16 autocast of the training forward when
 asked). It trains one plain ``torch.nn`` model at a time.

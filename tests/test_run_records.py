@@ -56,8 +56,11 @@ def test_train_and_tune_run_folders_validate_against_the_same_records(tmp_path):
     assert RunDir.open(tmp_path / "train").read_decisions() is None
     tune = RunDir.open(tmp_path / "tune")
     assert tune.read_decisions().steps
-    scores = tune.read_record(TEST_SCORES_FILE, ClassificationReport)  # the confusion section's
-    assert scores.labels == ["malignant", "benign"] and sum(map(sum, scores.confusion)) > 0
+    for job in ("train", "tune"):  # the confusion section's record, whichever job wrote it
+        run = RunDir.open(tmp_path / job)
+        scores = run.read_record(TEST_SCORES_FILE, ClassificationReport)
+        assert scores.labels == ["malignant", "benign"]
+        assert sum(map(sum, scores.confusion)) == run.read_split().sizes["test"]
 
 
 def test_histories_written_before_the_records_are_migrated(tmp_path):
@@ -114,9 +117,13 @@ def test_a_history_that_is_no_record_is_refused_in_one_line(tmp_path, text, mess
         run.read_history("m")
 
 
-def test_a_damaged_diagnosis_or_decision_log_is_refused(tmp_path):
+def test_a_damaged_diagnosis_decision_log_or_split_is_refused(tmp_path):
     run = RunDir.create(tmp_path / "run")
     assert run.read_diagnosis() is None and run.read_decisions() is None
+    assert run.read_split() is None
+    run.split_json.write_text('{"schema_version": 1, "sizes": {"train": "many"}}')
+    with pytest.raises(InvalidInputError, match=r"split\.json .* is not a SplitRecord"):
+        run.read_split()
     run.diagnosis_json.write_text('{"tolerance": 0.01}')
     with pytest.raises(InvalidInputError, match=r"diagnosis\.json .* is not a Diagnosis"):
         run.read_diagnosis()

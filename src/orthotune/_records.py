@@ -29,11 +29,13 @@ __all__ = [
     "DECISIONS_SCHEMA_VERSION",
     "HISTORY_SCHEMA_VERSION",
     "RUN_SCHEMA_VERSION",
+    "SPLIT_SCHEMA_VERSION",
     "DecisionLog",
     "EpochRecord",
     "GradientNorms",
     "History",
     "RunRecord",
+    "SplitRecord",
     "Step",
     "StopReason",
     "VariantScore",
@@ -44,6 +46,7 @@ RUN_SCHEMA_VERSION = 1
 # the epochs under "history") and ``tune`` a bare list of epochs (no version)
 HISTORY_SCHEMA_VERSION = 2
 DECISIONS_SCHEMA_VERSION = 1
+SPLIT_SCHEMA_VERSION = 1  # what orthotune.data's Split.to_json writes
 
 
 def _now() -> str:
@@ -69,6 +72,18 @@ class RunRecord(BaseModel):
 
 
 # ----------------------------------------------------------------------------- history
+class SplitRecord(BaseModel):
+    """split.json: which examples, by id, went to which part (``orthotune.data.Split.to_json``);
+    ``predict`` finds each row's part by it, the report shows the sizes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SPLIT_SCHEMA_VERSION
+    seed: int | None = None
+    sizes: dict[str, int]
+    ids: dict[str, list[str]] = Field(default_factory=dict)
+
+
 class GradientNorms(BaseModel):
     """L2 norms of each layer's weight gradient at the last step of an epoch.
 

@@ -45,6 +45,7 @@ from orthotune._records import (
     DecisionLog,
     History,
     RunRecord,
+    SplitRecord,
 )
 from orthotune.diagnose import Diagnosis
 
@@ -62,6 +63,7 @@ DIAGNOSIS_FILE = "diagnosis.json"
 DECISIONS_FILE = "decisions.json"
 CALIBRATION_FILE = "calibration.json"
 TEST_SCORES_FILE = "test_scores.json"  # the chosen model's ClassificationReport on test
+SPLIT_FILE = "split.json"  # which example went to which part (SplitRecord)
 Record = TypeVar("Record", bound=BaseModel)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -129,7 +131,7 @@ class RunDir:
 
     @property
     def split_json(self) -> Path:
-        return self.path / "split.json"
+        return self.path / SPLIT_FILE
 
     @property
     def study_db(self) -> Path:
@@ -205,7 +207,8 @@ class RunDir:
             ) from None
 
     def write_split(self, split: Any) -> Path:
-        return atomic_write_json(self.split_json, split)
+        """split.json: ``Split.to_json``'s object, validated as a ``SplitRecord``."""
+        return atomic_write_json(self.split_json, SplitRecord.model_validate(split))
 
     def write_history(self, name: str, history: History) -> Path:
         return atomic_write_json(self.history_path(name), History.model_validate(history))
@@ -256,24 +259,14 @@ class RunDir:
         """decisions.json as a ``DecisionLog`` (None when no autopilot ran)."""
         return self.read_record(DECISIONS_FILE, DecisionLog)
 
-    def read_split(self) -> dict[str, Any] | None:
-        """split.json (``orthotune.data.Split.to_json``) as a dict; None when missing."""
-        if not self.split_json.is_file():
-            return None
-        return self._read_object(self.split_json, "split")
+    def read_split(self) -> SplitRecord | None:
+        """split.json as a ``SplitRecord``; None when missing."""
+        return self.read_record(SPLIT_FILE, SplitRecord)
 
     def read_analysis(self, relative: str) -> Any:
         """A JSON file under analysis/ as parsed JSON: the analysis results are not typed
         records yet (the report shows them as generic tables)."""
         return _load_json(self.analysis_dir / relative, "analysis result")
-
-    def _read_object(self, where: Path, what: str) -> dict[str, Any]:
-        raw = _load_json(where, what)
-        if not isinstance(raw, dict):
-            raise InvalidInputError(
-                f"{where} holds a JSON {type(raw).__name__}, not a {what}; give another run folder"
-            )
-        return raw
 
     def set_best(self, name: str) -> Path:
         """Name the chosen model (models/best, a one-line text file)."""

@@ -51,6 +51,7 @@ def test_train_then_predict_builtin_mnist1d_end_to_end(run_cli, tmp_path):
         "report.html",
         "run.json",
         "split.json",
+        "test_scores.json",
     ]
     # the report of this real run: its sections are there, rendered from the run folder alone
     html = (run / "report.html").read_text()
@@ -60,6 +61,7 @@ def test_train_then_predict_builtin_mnist1d_end_to_end(run_cli, tmp_path):
         'id="diagnosis"',
         'id="learning-curves"',
         'id="calibration"',
+        'id="confusion"',  # test_scores.json, as tune writes it
     ):
         assert section in html, section
     record = json.loads((run / "run.json").read_text())

@@ -32,12 +32,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from orthotune._errors import InvalidInputError
+from orthotune._records import SPLIT_SCHEMA_VERSION
 from orthotune.data._dataset import SPLIT_PARTS, Dataset
 from orthotune.data._validate import Origin, check_class_sizes, check_dev_source
 
 log = logging.getLogger(__name__)
-
-SPLIT_SCHEMA_VERSION = 1
 
 
 def policy_dev_size(n: int) -> int:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from orthotune._errors import InvalidInputError
-from orthotune._records import DecisionLog, History, RunRecord, VariantScore
+from orthotune._records import DecisionLog, History, RunRecord, SplitRecord, VariantScore
 from orthotune._rundir import CALIBRATION_FILE, TEST_SCORES_FILE, RunDir
 from orthotune.analysis import LearningCurve, SaliencyReport
 from orthotune.diagnose import Diagnosis
@@ -365,7 +365,7 @@ def _read(notes: list[str], where: str, read: Callable[[], Read]) -> Read | None
 # ----------------------------------------------------------------------------- sections
 def _summary(
     run: RunRecord | None,
-    split: Mapping[str, Any] | None,
+    split: SplitRecord | None,
     chosen: str | None,
     manifest: Manifest | None,
     ladder: LadderInfo | None,
@@ -382,8 +382,8 @@ def _summary(
         names = manifest.class_names
         shown = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
         facts.append(("Classes", f"{len(names)} ({shown})"))
-    sizes = split.get("sizes") if split is not None else None
-    if isinstance(sizes, Mapping) and sizes:
+    sizes = split.sizes if split is not None else None
+    if sizes:
         facts.append(("Split", " · ".join(f"{part} {n:,}" for part, n in sizes.items())))
     config = run.config if run is not None else {}
     if config.get("budget_s") is not None:

@@ -183,12 +183,13 @@ def _split_of(
         return None, None
     try:
         recorded = RunDir(run).read_run().data
-        split = RunDir(run).read_split() or {}
+        split = RunDir(run).read_split()
     except InvalidInputError:  # a damaged run.json or split.json: no split column
         return None, None
     if not (_same_data(recorded, data) and _same_data(predictor.manifest.data, data)):
         return None, None
-    part_of = {str(i): part for part, members in split.get("ids", {}).items() for i in members}
+    ids_of = {} if split is None else split.ids
+    part_of = {str(i): part for part, members in ids_of.items() for i in members}
     parts = np.array([part_of.get(str(i), "") for i in ids], dtype=object)
     return parts, str(run / "split.json")
 

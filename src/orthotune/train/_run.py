@@ -5,7 +5,8 @@ into a ``ModelSpec`` fitted to the data (input shape, number of classes; a defau
 stack when a CNN gets none). ``train_on_split`` normalizes with statistics of the training part
 only (the lecture: "scale testing (dev) data using the same μ and σ²"), trains on ``train``
 with ``dev`` watched each epoch, and measures every part — the test set once, at the end.
-``save_trained`` writes the checkpoint, the history and the split into a ``RunDir``.
+``save_trained`` writes the checkpoint, the history, the split and the test scores into a
+``RunDir``.
 
 An ensemble (``orthotune train --ensemble K``; its members trained at once a layer up, by the
 fit layer's executors) goes through the same two steps: ``prepare_split`` gives the members their
@@ -29,6 +30,7 @@ from orthotune._errors import InvalidInputError
 from orthotune._records import History
 from orthotune._result import Result
 from orthotune._rundir import RunDir
+from orthotune.metrics import classification_report
 from orthotune.models import ConvBlock, ModelSpec, build_model, count_parameters, flops_per_example
 from orthotune.train._callbacks import Callback
 from orthotune.train._checkpoint import InitRecord, Manifest, save_checkpoint
@@ -266,6 +268,9 @@ class TrainedModel:
     init_from: InitRecord | None = None
     # an ensemble: each member's per-epoch history (``result.history`` is then empty)
     member_histories: list[list[EpochRecord]] = field(default_factory=list)
+    # the test part's ``ClassificationReport`` (confusion matrix, per-class scores; measured
+    # once, here at the end of training); None without a test part
+    test_scores: Any = None
 
 
 def prepare_split(dataset: Any, split: Any, spec: ModelSpec) -> Any:
@@ -317,6 +322,13 @@ def measure_trained(
         errors[name] = error
     dev = prepared.dev
     dev_logits = None if dev is None else predict_logits(model, dev.x)
+    test_scores = None
+    if prepared.test is not None and len(prepared.test.y):
+        predicted = predict_logits(model, prepared.test.x).argmax(1)
+        labels = list(prepared.dataset.class_names)
+        test_scores = classification_report(
+            prepared.test.y.cpu().numpy(), predicted.cpu().numpy(), labels=labels
+        )
     model.to("cpu").eval()
     return TrainedModel(
         model=model,
@@ -331,6 +343,7 @@ def measure_trained(
         dev_y=None if dev is None else dev.y,
         init_from=init_from,
         member_histories=list(member_histories),
+        test_scores=test_scores,
     )
 
 
@@ -408,6 +421,8 @@ def save_trained(
     model_dir = run.model_dir(name)
     save_checkpoint(model_dir, trained.model, manifest)
     run.set_best(name)
+    if trained.test_scores is not None:  # the report's confusion section, as tune writes it
+        run.write_test_scores(trained.test_scores)
     if trained.member_histories:
         for k, history in enumerate(trained.member_histories, start=1):
             run.write_history(f"{name}.member-{k}", History(epochs=history))
