@@ -98,7 +98,7 @@ def tune_autopilot(
 
     from orthotune._rundir import RunDir, RunRecord, check_keep
     from orthotune.data import Dataset, describe_filled, load_dataset, make_split, prepare
-    from orthotune.fit import calibrate_trained, test_scores
+    from orthotune.fit import calibrate_trained
     from orthotune.fit import test_metrics as headline
     from orthotune.metrics import measure_latency
     from orthotune.models import count_parameters
@@ -114,6 +114,7 @@ def tune_autopilot(
         load_warm_start,
         parse_freeze,
         save_checkpoint,
+        test_scores,
     )
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the CLI renders what matters

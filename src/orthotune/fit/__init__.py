@@ -6,8 +6,8 @@
   ``Trainer`` after another); ``folds=K`` cross-validates instead (``train_folds``)
 - ``fold_rows``: stratified K folds, the rows each fold model learns from and predicts (k-fold
   here and in the label-issue methods)
-- ``error_levels``, ``calibrate_trained``; ``test_scores`` (the test part, once) and its
-  headline numbers ``test_metrics``
+- ``error_levels``, ``calibrate_trained``; ``test_metrics``, the headline numbers of
+  ``orthotune.train.test_scores`` (the test part, once)
 - ``train_ensemble``: K seeds of one configuration trained at once, kept as one ``Ensemble``
 - the documented default model per data shape: ``baseline`` (the autopilot's first model, a
   search's first trial) and ``label_issue_spec`` (the label-issue methods' model)
@@ -22,7 +22,6 @@ from orthotune.fit._executor import (
     calibrate_trained,
     error_levels,
     test_metrics,
-    test_scores,
     train_candidates,
 )
 from orthotune.fit._folds import fold_rows, train_folds
@@ -42,7 +41,6 @@ __all__ = [
     "label_issue_spec",
     "score_parts",
     "test_metrics",
-    "test_scores",
     "train_candidates",
     "train_ensemble",
     "train_folds",

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Sequence
 
 import torch
-from torch import nn
 
 from orthotune._errors import InvalidInputError, StorageUnavailableError
 from orthotune.data import PreparedData
@@ -32,7 +31,7 @@ from orthotune.fit._trained import (
     out_of_time,
     score_parts,
 )
-from orthotune.metrics import ClassificationReport, classification_report
+from orthotune.metrics import ClassificationReport
 from orthotune.models import build_model
 
 __all__ = [
@@ -85,16 +84,6 @@ def error_levels(
         dev=level("dev"),
         test=None if test_error is None else Level(error=test_error, n=len(data.test)),
     )
-
-
-@torch.no_grad()
-def test_scores(model: nn.Module, data: PreparedData) -> ClassificationReport:
-    """The chosen model's ``ClassificationReport`` on the test part (its confusion matrix and
-    per-class scores, classes by name) — call it once, at the end."""
-    model.eval()
-    preds = model(data.test.x).argmax(1)
-    names = list(data.dataset.class_names)
-    return classification_report(data.test.y.numpy(), preds.numpy(), labels=names)
 
 
 def test_metrics(scores: ClassificationReport) -> dict[str, float]:

@@ -732,12 +732,11 @@ def _finish_best(
         calibrate_trained,
         error_levels,
         score_parts,
-        test_scores,
         train_candidates,
     )
     from orthotune.fit import test_metrics as headline
     from orthotune.search._space import PARAMS_ATTR
-    from orthotune.train import load_checkpoint, save_checkpoint
+    from orthotune.train import load_checkpoint, save_checkpoint, test_scores
 
     name = f"trial-{best.number}"
     params = best.user_attrs.get(PARAMS_ATTR) or space.values_of(best)

@@ -46,6 +46,7 @@ from orthotune.train._run import (
     prepare_split,
     read_config_file,
     save_trained,
+    test_scores,
     train_on_split,
 )
 from orthotune.train._schedule import lr_factor
@@ -116,6 +117,7 @@ __all__ = [
     "save_checkpoint",
     "save_trained",
     "summarize",
+    "test_scores",
     "train_on_split",
     "training_autocast",
     "weights_to_bytes",

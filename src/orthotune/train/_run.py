@@ -30,7 +30,7 @@ from orthotune._errors import InvalidInputError
 from orthotune._records import History
 from orthotune._result import Result
 from orthotune._rundir import RunDir
-from orthotune.metrics import classification_report
+from orthotune.metrics import ClassificationReport, classification_report
 from orthotune.models import ConvBlock, ModelSpec, build_model, count_parameters, flops_per_example
 from orthotune.train._callbacks import Callback
 from orthotune.train._checkpoint import InitRecord, Manifest, save_checkpoint
@@ -51,6 +51,7 @@ __all__ = [
     "prepare_split",
     "read_config_file",
     "save_trained",
+    "test_scores",
     "train_on_split",
 ]
 
@@ -268,9 +269,18 @@ class TrainedModel:
     init_from: InitRecord | None = None
     # an ensemble: each member's per-epoch history (``result.history`` is then empty)
     member_histories: list[list[EpochRecord]] = field(default_factory=list)
-    # the test part's ``ClassificationReport`` (confusion matrix, per-class scores; measured
-    # once, here at the end of training); None without a test part
-    test_scores: Any = None
+    # the test part's scores (``test_scores``, measured once, here at the end of training);
+    # None without a test part
+    test_scores: ClassificationReport | None = None
+
+
+def test_scores(model: torch.nn.Module, prepared: Any) -> ClassificationReport:
+    """``model``'s ``ClassificationReport`` on the test part of ``prepared`` (confusion matrix and
+    per-class scores, classes by name): what a run's test_scores.json holds. The jobs call it
+    once, at the end, for the model they return."""
+    predicted = predict_logits(model, prepared.test.x).argmax(1)
+    labels = list(prepared.dataset.class_names)
+    return classification_report(prepared.test.y.numpy(), predicted.numpy(), labels=labels)
 
 
 def prepare_split(dataset: Any, split: Any, spec: ModelSpec) -> Any:
@@ -322,13 +332,8 @@ def measure_trained(
         errors[name] = error
     dev = prepared.dev
     dev_logits = None if dev is None else predict_logits(model, dev.x)
-    test_scores = None
-    if prepared.test is not None and len(prepared.test.y):
-        predicted = predict_logits(model, prepared.test.x).argmax(1)
-        labels = list(prepared.dataset.class_names)
-        test_scores = classification_report(
-            prepared.test.y.cpu().numpy(), predicted.cpu().numpy(), labels=labels
-        )
+    test = prepared.test
+    scores = None if test is None or not len(test.y) else test_scores(model, prepared)
     model.to("cpu").eval()
     return TrainedModel(
         model=model,
@@ -343,7 +348,7 @@ def measure_trained(
         dev_y=None if dev is None else dev.y,
         init_from=init_from,
         member_histories=list(member_histories),
-        test_scores=test_scores,
+        test_scores=scores,
     )
 
 
