@@ -52,7 +52,15 @@ def test_train_and_tune_run_folders_validate_against_the_same_records(tmp_path):
             assert {"train_error", "dev_error"} <= set(manifest.metrics)
             assert not [k for k in manifest.metrics if "-" in k]
         assert isinstance(run.read_diagnosis(), Diagnosis)
+        # one pipeline (orthotune.pipeline): the same run record, the chosen model finished
+        # the same way (test scored once, temperature on dev), whichever job ran
+        record = run.read_run()
+        assert record.versions.get("torch") and record.finished and record.summary
+        best = read_manifest(run.best_model_dir())
+        keys.setdefault("test", set()).add(tuple(sorted(k for k in best.metrics if "test" in k)))
+        assert run.calibration_json.is_file() and best.temperature > 0
     assert len(keys["history"]) == 1  # the same fields whichever job wrote the file
+    assert keys["test"] == {("test_accuracy", "test_error", "test_harmonic_f1", "test_macro_f1")}
     assert RunDir.open(tmp_path / "train").read_decisions() is None
     tune = RunDir.open(tmp_path / "tune")
     assert tune.read_decisions().steps

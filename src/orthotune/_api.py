@@ -262,13 +262,13 @@ def tune(
     return _with_report(summary) if write_report else summary
 
 
-def _with_report(summary: TuneSummary | SearchSummary) -> TuneSummary | SearchSummary:
-    """``summary`` with its run folder's report.html rendered (``summary.report``) when the job
-    chose a model. The report never loses a finished job: a rendering failure is logged and
-    becomes a note."""
+def _with_report(summary: Any) -> Any:
+    """``summary`` (any job's) with its run folder's report.html rendered (``summary.report``)
+    when the job kept a model. The report never loses a finished job: a rendering failure is
+    logged and becomes a note."""
     from orthotune.report import render_report
 
-    if summary.chosen is None:
+    if getattr(summary, "chosen", "") is None:
         return summary
     try:
         summary.report = str(render_report(summary.run_dir))
@@ -322,26 +322,24 @@ def train(
     K > 1 trains K seeds at once and keeps them as one model (``on_member(k, trained)`` as
     each finishes; ``callbacks`` then see nothing: members train as one population).
     """
-    from datetime import UTC, datetime
-
     from orthotune._errors import InvalidInputError
-    from orthotune._rundir import RunDir, RunRecord
-    from orthotune.data import describe_filled, load_dataset, make_split
+    from orthotune._rundir import RunDir
+    from orthotune.data import make_split
     from orthotune.fit import check_ensemble_size, train_ensemble
-    from orthotune.report import render_report
+    from orthotune.pipeline import Job, check_levels, load
     from orthotune.search import parse_duration
     from orthotune.train import (
         build_config,
         build_spec,
         check_precision,
-        library_versions,
         load_warm_start,
         parse_freeze,
         read_config_file,
         resolve_device,
         resolve_precision,
-        save_trained,
+        train_history,
         train_on_split,
+        train_summary,
     )
 
     RunDir.refuse_existing(out)
@@ -387,7 +385,8 @@ def train(
         )
     if freeze is not None:
         parse_freeze(freeze)  # a bad value is refused before the data loads
-    dataset = load_dataset(data, options)
+    dataset, data = load(data, options)
+    check_levels(dataset, None, None)  # the data's own (a built-in's): train takes no flags
     split = make_split(dataset, seed=seed, policy=policy)
     warm = None
     if init_from is not None:
@@ -409,12 +408,14 @@ def train(
     train_config = train_config.model_copy(update={"precision": chosen})
     model_name = name or spec.kind
 
-    run = RunDir.create(out)
-    record = RunRecord(
+    job = Job.start(
+        RunDir.create(out),
         command="train",
+        dataset=dataset,
         data=data,
+        load_options=options,
+        split=split,
         seed=seed,
-        filled=describe_filled(dataset),
         config={
             "model": spec.model_dump(mode="json"),
             "train": train_config.model_dump(mode="json"),
@@ -423,9 +424,7 @@ def train(
             "init_from": None if warm is None else warm.record.model_dump(mode="json"),
             "ensemble": ensemble,
         },
-        versions=library_versions(),
     )
-    run.write_run(record)
     if ensemble > 1:
         trained = train_ensemble(
             dataset,
@@ -451,60 +450,33 @@ def train(
             time_budget_s=budget,
             init=warm,
         )
-    calibration = _calibrate(trained, seed=seed)
-    summary = save_trained(
-        run,
+    done = job.finish(trained.model, trained.prepared, seed=seed)
+    manifest = job.manifest(
         model_name,
-        trained,
-        dataset,
-        split,
-        data=data,
-        data_options=options.model_dump(mode="json"),
-        temperature=1.0 if calibration is None else calibration.temperature,
+        spec=trained.spec,
+        config=trained.config,
+        normalizer=trained.normalizer,
+        errors={part: e for part, e in trained.errors.items() if part != "test"},
+        test=done.test_metrics,
+        init_from=trained.init_from,
+        temperature=done.temperature,
     )
-    summary = summary.model_copy(update={"latency_ms": _latency_ms(trained)})
-    if calibration is not None:
-        run.write_calibration(calibration)
-        summary = summary.model_copy(
-            update={
-                "temperature": calibration.temperature,
-                "ece_before": calibration.ece_before,
-                "ece_after": calibration.ece_after,
-                "calibration": calibration.message,
-            }
-        )
-    record = record.model_copy(
+    model_dir = job.save_model(trained.model, manifest, train_history(trained))
+    job.set_best(model_name)
+    summary = train_summary(
+        trained, dataset, name=model_name, data=data, run_dir=job.run.path, model_dir=model_dir
+    ).model_copy(
         update={
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "summary": summary.model_dump(mode="json"),
+            "latency_ms": done.latency_ms,
+            "filled": job.record.filled,
+            **done.calibration_fields(),
         }
     )
-    run.write_run(record)
+    job.close(summary)
     diagnosis = _train_diagnosis(summary)
     if diagnosis is not None:
-        run.write_diagnosis(diagnosis)
-    return summary.model_copy(
-        update={"report": str(render_report(run.path)), "filled": record.filled}
-    )
-
-
-def _latency_ms(trained: Any) -> float | None:
-    """Median inference time per example at batch size 1 (an ensemble: all its members)."""
-    import torch
-
-    from orthotune.metrics import measure_latency
-
-    example = torch.zeros(trained.spec.input_shape)
-    return measure_latency(trained.model, example, warmup=2, repeats=10).per_example_ms
-
-
-def _calibrate(trained: Any, *, seed: int) -> Any:
-    """Temperature scaling of the trained model on its dev logits (None without a dev part)."""
-    from orthotune.metrics import calibrate_temperature
-
-    if trained.dev_logits is None or len(trained.dev_logits) == 0:
-        return None
-    return calibrate_temperature(trained.dev_logits.numpy(), trained.dev_y.numpy(), seed=seed)
+        job.run.write_diagnosis(diagnosis)
+    return _with_report(summary)
 
 
 def _train_diagnosis(summary: Any) -> Any:

@@ -3,10 +3,9 @@ import pandas as pd
 import pytest
 
 from orthotune._errors import InvalidInputError
-from orthotune._rundir import RunDir, RunRecord
-from orthotune.data import LoadOptions, load_dataset, make_split
+from orthotune._rundir import RunDir
+from orthotune.data import LoadOptions
 from orthotune.train._predict import load_predictor, predict, summarize, write_predictions
-from orthotune.train._run import build_config, build_spec, save_trained, train_on_split
 
 
 def _table(n=240, seed=0):
@@ -20,20 +19,19 @@ def _table(n=240, seed=0):
 
 
 def _train(tmp_path, data, options=None):
-    options = options or LoadOptions()
-    dataset = load_dataset(data, options)
-    split = make_split(dataset, seed=0)
-    spec = build_spec(
-        {"hidden": (16,)}, data_shape=dataset.input_shape, num_classes=dataset.num_classes
+    """``orthotune train`` (the API: the train job over the shared pipeline), an MLP 16."""
+    import orthotune
+
+    summary = orthotune.train(
+        data,
+        out=tmp_path / "run",
+        model={"hidden": (16,)},
+        training={"epochs": 20, "lr": 0.02, "batch_size": 32},
+        seed=0,
+        device="cpu",
+        id=(options or LoadOptions()).id,
     )
-    config = build_config({"epochs": 20, "lr": 0.02, "batch_size": 32})
-    trained = train_on_split(dataset, split, spec, config, seed=0, device="cpu")
-    run = RunDir.create(tmp_path / "run")
-    run.write_run(RunRecord(command="train", data=data))
-    summary = save_trained(
-        run, "mlp", trained, dataset, split, data=data, data_options=options.model_dump(mode="json")
-    )
-    return run, summary
+    return RunDir.open(summary.run_dir), summary
 
 
 @pytest.fixture(scope="module")

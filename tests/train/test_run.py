@@ -7,12 +7,12 @@ import torch
 from orthotune._errors import InvalidInputError
 from orthotune._rundir import RunDir
 from orthotune.data import load_dataset, make_split
-from orthotune.train import StopReason, load_checkpoint
+from orthotune.pipeline import Job
+from orthotune.train import StopReason, load_checkpoint, train_history, train_summary
 from orthotune.train._run import (
     build_config,
     build_spec,
     read_config_file,
-    save_trained,
     train_on_split,
 )
 
@@ -96,12 +96,40 @@ def test_train_on_split_normalizes_on_train_and_measures_every_part(tmp_path):
     assert trained.errors["train-dev"] is None and trained.sizes["train-dev"] == 0
     assert trained.errors["test"] is not None and trained.errors["train"] < 0.5
 
-    run = RunDir.create(tmp_path / "run")
-    summary = save_trained(run, "mlp", trained, dataset, split, data=data)
+    # what the train job keeps of it, through the pipeline the three jobs share
+    job = Job.start(
+        RunDir.create(tmp_path / "run"),
+        command="train",
+        dataset=dataset,
+        data=data,
+        load_options=None,
+        split=split,
+        seed=0,
+        config={},
+    )
+    run = job.run
+    done = job.finish(trained.model, trained.prepared, seed=0)
+    manifest = job.manifest(
+        "mlp",
+        spec=spec,
+        config=config,
+        normalizer=trained.normalizer,
+        errors=trained.errors,
+        test=done.test_metrics,
+    )
+    job.save_model(trained.model, manifest, train_history(trained))
+    job.set_best("mlp")
+    summary = train_summary(
+        trained, dataset, name="mlp", data=data, run_dir=run.path, model_dir=run.model_dir("mlp")
+    )
     model, manifest = load_checkpoint(run.best_model_dir())
     assert manifest.normalization["mean"] == pytest.approx(mean.tolist())
     assert manifest.data == data and manifest.data_shape == (20,)
-    assert manifest.metrics["test_error"] == summary.errors["test"]
+    assert manifest.metrics["test_error"] == done.test_metrics["error"]
+    assert done.test_metrics["error"] == pytest.approx(summary.errors["test"])
+    assert json.loads(run.test_scores_json.read_text())["accuracy"] == pytest.approx(
+        1 - summary.errors["test"]
+    )
     history = run.read_history("mlp")
     assert summary.epochs_run == len(history.epochs)
     assert (history.stop_reason, history.best_epoch) == (summary.stop_reason, summary.best_epoch)

@@ -28,7 +28,7 @@ from orthotune._records import DecisionLog, History, Step
 from orthotune._result import Result
 from orthotune.autopilot._loop import AutopilotSettings, run_autopilot
 from orthotune.autopilot._study import record_trial
-from orthotune.diagnose import Diagnosis, check_bayes_error
+from orthotune.diagnose import Diagnosis
 from orthotune.fit import EpochHook
 
 if TYPE_CHECKING:
@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["TuneSummary", "tune_autopilot"]
 
 logger = logging.getLogger(__name__)
-
-FLAGS = ("--human-error", "--bayes-error")  # how a refusal names the two levels
 
 SCHEMA_VERSION = 1
 
@@ -92,30 +90,19 @@ def tune_autopilot(
     ``freeze`` the layers it keeps (``orthotune.train.load_warm_start``). ``on_step`` and
     ``on_epoch`` report progress; ``keep`` bounds the checkpoints kept (module doc)."""
     import dataclasses
-    from datetime import UTC, datetime
 
     import optuna
 
-    from orthotune._rundir import RunDir, RunRecord, check_keep
-    from orthotune.data import Dataset, describe_filled, load_dataset, make_split, prepare
-    from orthotune.fit import calibrate_trained
-    from orthotune.fit import test_metrics as headline
-    from orthotune.metrics import measure_latency
-    from orthotune.models import count_parameters
+    from orthotune._rundir import RunDir, check_keep
+    from orthotune.data import make_split, prepare
+    from orthotune.pipeline import Job, check_levels, load
     from orthotune.search import (
         join_study,
         open_storage,
         open_study,
         study_fingerprint,
     )
-    from orthotune.train import (
-        Manifest,
-        check_precision,
-        load_warm_start,
-        parse_freeze,
-        save_checkpoint,
-        test_scores,
-    )
+    from orthotune.train import check_precision, load_warm_start, parse_freeze
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the CLI renders what matters
     started = time.monotonic()
@@ -130,14 +117,9 @@ def tune_autopilot(
     parse_freeze(freeze)
     check_keep(keep)
     RunDir.refuse_existing(out)
-    if isinstance(data_spec, Dataset):
-        ds, data_spec = data_spec, data_spec.name
-    else:
-        ds = load_dataset(data_spec, load_options)
-    human = ds.reference.human_error if settings.human_error is None else settings.human_error
-    bayes = ds.reference.bayes_error if settings.bayes_error is None else settings.bayes_error
+    ds, data_spec = load(data_spec, load_options)
     # the levels as the run uses them (a built-in's own included), before the run folder
-    check_bayes_error(human, bayes, names=FLAGS)
+    human, bayes = check_levels(ds, settings.human_error, settings.bayes_error)
     settings = dataclasses.replace(settings, human_error=human, bayes_error=bayes)
     run = RunDir.create(out)
     if init_from is not None:  # before run.json: a refused checkpoint leaves no run behind
@@ -147,11 +129,14 @@ def tune_autopilot(
         settings = dataclasses.replace(settings, warm_start=warm)
     split = make_split(ds, seed=settings.seed, policy=split_policy)
     data = prepare(ds, split)
-    record = RunRecord(
+    job = Job.start(
+        run,
         command="tune",
+        dataset=ds,
         data=data_spec,
+        load_options=load_options,
+        split=split,
         seed=settings.seed,
-        filled=describe_filled(ds),
         config={
             "strategy": "autopilot",
             "budget_s": settings.budget_s,  # null: no time limit (a count budget)
@@ -167,9 +152,8 @@ def tune_autopilot(
             if settings.warm_start is None
             else settings.warm_start.record.model_dump(mode="json"),
         },
+        started=started,
     )
-    run.write_run(record)
-    run.write_split(split.to_json(ds))
     study = open_study(
         open_storage(storage, run_dir=run.path),
         study_name=study_name or "autopilot",
@@ -178,37 +162,26 @@ def tune_autopilot(
 
     def save(trained, *, test_metrics: dict[str, float] | None = None, temperature=1.0):
         """The checkpoint and history of ``trained``, named as models/best."""
-        name = trained.candidate.name
-        manifest = Manifest(
-            name=name,
-            spec=trained.candidate.spec,
-            class_names=ds.class_names,
-            feature_names=ds.feature_names,
-            data=data_spec,  # predict and errors --saliency find the run's split by it
-            data_shape=tuple(ds.input_shape),
-            data_options=None if load_options is None else load_options.model_dump(mode="json"),
-            normalization=data.normalizer.state_dict(),
-            encoding=None if ds.encoding is None else ds.encoding.model_dump(mode="json"),
-            train_config=trained.candidate.config,
-            init_from=None if trained.candidate.init is None else trained.candidate.init.record,
-            metrics={
-                **{f"{k}_error": v for k, v in trained.errors.items()},
-                **{f"test_{k}": v for k, v in (test_metrics or {}).items()},
-            },
+        cand = trained.candidate
+        manifest = job.manifest(
+            cand.name,
+            spec=cand.spec,
+            config=cand.config,
+            normalizer=data.normalizer,
+            errors=trained.errors,
+            test=test_metrics or {},
+            init_from=None if cand.init is None else cand.init.record,
             temperature=temperature,
         )
-        save_checkpoint(run.model_dir(name), trained.model, manifest)
-        run.write_history(
-            name,
-            History(
-                epochs=trained.history,
-                stop_reason=trained.stop_reason or None,
-                stop_message=trained.stop_message,
-            ),
+        history = History(
+            epochs=trained.history,
+            stop_reason=trained.stop_reason or None,
+            stop_message=trained.stop_message,
         )
-        run.set_best(name)
-        if name not in incumbents:
-            incumbents.append(name)
+        job.save_model(trained.model, manifest, history)
+        job.set_best(cand.name)
+        if cand.name not in incumbents:
+            incumbents.append(cand.name)
         run.prune_models(incumbents, keep=keep)
 
     incumbents: list[str] = []  # the baseline and each kept variant, in order
@@ -241,58 +214,38 @@ def tune_autopilot(
         )
     except KeyboardInterrupt:  # before the baseline was trained, or between two steps
         summary = {"stop_reason": "interrupted", "incumbents": incumbents}
-        run.write_run(record.model_copy(update={"summary": summary}))
+        run.write_run(job.record.model_copy(update={"summary": summary}))
         raise
     finally:
         if lease is not None:
             lease.release()
     chosen = result.chosen
     name = chosen.candidate.name
-
-    test_metrics: dict[str, float] = {}
-    if data.test is not None:
-        scores = test_scores(chosen.model, data)
-        run.write_test_scores(scores)
-        test_metrics = headline(scores)
-    calibration = calibrate_trained(chosen, data, seed=settings.seed)
-    latency = measure_latency(chosen.model, data.dev.x[0], device=str(data.dev.x.device))
-    save(chosen, test_metrics=test_metrics, temperature=calibration.temperature)
-    run.write_calibration(calibration)
+    out_of_fold = None if chosen.dev_logits is None else (chosen.dev_logits, chosen.dev_y)
+    done = job.finish(chosen.model, data, seed=settings.seed, out_of_fold=out_of_fold)
+    save(chosen, test_metrics=done.test_metrics, temperature=done.temperature)
     run.write_diagnosis(result.diagnosis)
     run.write_decisions(result.log)
     if result.learning_curve is not None:  # would more data help? (the report draws it)
         from orthotune.analysis import save_result
 
         save_result(result.learning_curve, run.analysis_dir, "learning_curve")
-    seconds = time.monotonic() - started
-    record = record.model_copy(update={"finished": datetime.now(UTC).isoformat(timespec="seconds")})
     summary = TuneSummary(
         run_dir=str(run.path),
         data=data_spec,
         chosen=name,
         chosen_model_dir=str(run.model_dir(name)),
-        test_metrics=test_metrics,
+        test_metrics=done.test_metrics,
         errors=chosen.errors,
         diagnosis=result.diagnosis,
         decisions=result.log,
-        seconds=seconds,
+        seconds=job.seconds(),
         models_trained=len(result.trained),
-        filled=record.filled,
-        temperature=calibration.temperature,
-        ece_before=calibration.ece_before,
-        ece_after=calibration.ece_after,
-        calibration=calibration.message,
-        parameters=count_parameters(chosen.model),
-        latency_ms=latency.per_example_ms,
+        filled=job.record.filled,
+        **done.calibration_fields(),
+        parameters=done.parameters,
+        latency_ms=done.latency_ms,
         members=len(getattr(chosen.model, "members", [chosen.model])),
     )
-    run.write_run(
-        record.model_copy(
-            update={
-                "summary": summary.model_dump(
-                    mode="json", exclude={"decisions", "diagnosis", "notes"}
-                )
-            }
-        )
-    )
+    job.close(summary, exclude={"decisions", "diagnosis", "notes"})
     return summary

@@ -6,8 +6,7 @@
   ``Trainer`` after another); ``folds=K`` cross-validates instead (``train_folds``)
 - ``fold_rows``: stratified K folds, the rows each fold model learns from and predicts (k-fold
   here and in the label-issue methods)
-- ``error_levels``, ``calibrate_trained``; ``test_metrics``, the headline numbers of
-  ``orthotune.train.test_scores`` (the test part, once)
+- ``error_levels``: a trained candidate's error per part, each with its number of examples
 - ``train_ensemble``: K seeds of one configuration trained at once, kept as one ``Ensemble``
 - the documented default model per data shape: ``baseline`` (the autopilot's first model, a
   search's first trial) and ``label_issue_spec`` (the label-issue methods' model)
@@ -19,9 +18,7 @@ from orthotune.fit._executor import (
     EXECUTORS,
     EpochHook,
     ExploitHook,
-    calibrate_trained,
     error_levels,
-    test_metrics,
     train_candidates,
 )
 from orthotune.fit._folds import fold_rows, train_folds
@@ -34,13 +31,11 @@ __all__ = [
     "ExploitHook",
     "Trained",
     "baseline",
-    "calibrate_trained",
     "check_ensemble_size",
     "error_levels",
     "fold_rows",
     "label_issue_spec",
     "score_parts",
-    "test_metrics",
     "train_candidates",
     "train_ensemble",
     "train_folds",

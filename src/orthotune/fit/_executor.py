@@ -31,7 +31,6 @@ from orthotune.fit._trained import (
     out_of_time,
     score_parts,
 )
-from orthotune.metrics import ClassificationReport
 from orthotune.models import build_model
 
 __all__ = [
@@ -40,7 +39,6 @@ __all__ = [
     "EpochHook",
     "ExploitHook",
     "Trained",
-    "calibrate_trained",
     "score_parts",
     "train_candidates",
 ]
@@ -84,31 +82,6 @@ def error_levels(
         dev=level("dev"),
         test=None if test_error is None else Level(error=test_error, n=len(data.test)),
     )
-
-
-def test_metrics(scores: ClassificationReport) -> dict[str, float]:
-    """The headline numbers of ``test_scores`` (what summaries and manifests carry)."""
-    return {
-        "accuracy": scores.accuracy,
-        "error": scores.error,
-        "macro_f1": scores.macro.fbeta,
-        "harmonic_f1": scores.harmonic.fbeta,
-    }
-
-
-def calibrate_trained(trained: Trained, data: PreparedData, *, seed: int = 0):
-    """Temperature scaling of a trained candidate (``TemperatureScaling``), cross-fitted on dev:
-    on its out-of-fold logits after k-fold (its dev part is its training data), else on the
-    dev part's logits."""
-    from orthotune.metrics import calibrate_temperature
-    from orthotune.train import predict_logits
-
-    if trained.dev_logits is not None and trained.dev_y is not None:
-        fitted = calibrate_temperature(trained.dev_logits.numpy(), trained.dev_y.numpy(), seed=seed)
-        where = "the fold models' out-of-fold logits (the kept model learned from every example)"
-        return fitted.model_copy(update={"message": f"{fitted.message}; fitted on {where}"})
-    logits = predict_logits(trained.model, data.dev.x)
-    return calibrate_temperature(logits.numpy(), data.dev.y.numpy(), seed=seed)
 
 
 PRUNED_MESSAGE = "pruned: its per-epoch value fell behind (the search's pruner)"

@@ -45,7 +45,7 @@ from pydantic import Field
 
 from orthotune._errors import InvalidInputError
 from orthotune._result import Result
-from orthotune.diagnose import Diagnosis, check_bayes_error
+from orthotune.diagnose import Diagnosis
 from orthotune.search._best import METRICS_ATTR, Leaderboard, TrialRow
 from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR, WORKERS_DIR
 
@@ -183,10 +183,9 @@ def _failure_kind(reason: str) -> str:
 
 
 # ------------------------------------------------------------------------------ run folder
-def _open_run(
-    out: str | Path, *, study_name: str | None, data_spec: str, record_factory: Callable[[], Any]
-) -> tuple[Any, Any, bool]:
-    """Create the run folder, or reopen it to resume the same ``--study`` (else refuse)."""
+def _open_run(out: str | Path, *, study_name: str | None, data_spec: str) -> tuple[Any, bool]:
+    """Create the run folder, or reopen it to resume the same ``--study`` (else refuse);
+    whether it resumes."""
     from orthotune._rundir import RunDir
 
     folder = Path(out)
@@ -205,9 +204,8 @@ def _open_run(
                 f"--out {folder} searched {record.data!r}, not {data_spec!r}: accepted is the "
                 "same data to resume; fix: give the same DATA or a new --out folder"
             )
-        return run, record, True
-    run = RunDir.create(folder)
-    return run, record_factory(), False
+        return run, True
+    return RunDir.create(folder), False
 
 
 # ------------------------------------------------------------------------------ the job
@@ -239,13 +237,12 @@ def tune_search(
     """Search ``space`` (default: ``default_space`` for the data's shape) with ``strategy`` and
     leave everything in the run folder ``out``; see the module doc for resume and ``keep``.
     ``progress`` sees each finished trial's row, ``on_epoch`` every epoch (live progress)."""
-    from datetime import UTC, datetime
-
     import optuna
 
-    from orthotune._rundir import RunRecord, check_keep
-    from orthotune.data import describe_filled, load_dataset, make_split, prepare
+    from orthotune._rundir import check_keep
+    from orthotune.data import make_split, prepare
     from orthotune.fit import EXECUTORS
+    from orthotune.pipeline import Job, check_levels, load
     from orthotune.search._best import best_trial, leaderboard
     from orthotune.search._budget import Budget, Stop, StopReason
     from orthotune.search._candidate import check_vocabulary, default_space, load_space
@@ -288,17 +285,10 @@ def tune_search(
     elif isinstance(space, SearchSpace):
         space = check_vocabulary(space)
 
-    ds = load_dataset(data_spec, load_options)
-    human = human_error if human_error is not None else ds.reference.human_error
-    bayes = bayes_error if bayes_error is not None else ds.reference.bayes_error
-    check_bayes_error(human, bayes, names=("--human-error", "--bayes-error"))  # a built-in's too
+    ds, data_spec = load(data_spec, load_options)
+    human, bayes = check_levels(ds, human_error, bayes_error)  # a built-in's own too
     split = make_split(ds, seed=seed, policy=split_policy)
     data = prepare(ds, split)
-    source = {  # what each checkpoint's manifest says of its data (as train writes it)
-        "data": data_spec,
-        "data_shape": tuple(ds.input_shape),
-        "data_options": None if load_options is None else load_options.model_dump(mode="json"),
-    }
     has_td = data.train_dev is not None
     metric = _resolve_metric(metric, has_td)
     maximize = direction_of(metric) == Direction.MAXIMIZE
@@ -320,12 +310,21 @@ def tune_search(
         if strat.seed is not None:  # (workers with one --seed must not sample the same points)
             strat.seed = zlib.crc32(f"{strat.seed}/{Owner.me().folder}".encode())
 
-    def new_record() -> RunRecord:
-        return RunRecord(
+    run, resumed = _open_run(out, study_name=study_name, data_spec=data_spec)
+    if resumed:
+        job = Job.resume(
+            run, dataset=ds, data=data_spec, load_options=load_options, started=started
+        )
+    else:
+        job = Job.start(
+            run,
             command="tune",
+            dataset=ds,
             data=data_spec,
+            load_options=load_options,
+            split=split,
             seed=seed,
-            filled=describe_filled(ds),
+            started=started,
             config={
                 "strategy": strategy,
                 "executor": executor,
@@ -342,13 +341,6 @@ def tune_search(
                 "space": space.to_dict(),
             },
         )
-
-    run, record, resumed = _open_run(
-        out, study_name=study_name, data_spec=data_spec, record_factory=new_record
-    )
-    if not resumed:
-        run.write_run(record)
-        run.write_split(split.to_json(ds))
     store = open_storage(storage, run_dir=run.path)
     study = open_study(
         store,
@@ -441,7 +433,7 @@ def tune_search(
             if feasible and math.isfinite(value):
                 best = current_best()
                 if shared or best is None or sign * value > sign * float(best.value):
-                    path = _save_incumbent(run, trial.number, trained, data, source)
+                    path = _save_incumbent(job, trial.number, trained, data)
                     trial.set_user_attr(CHECKPOINT_ATTR, str(path))
                     study.tell(trial, value)
                     _prune(run, study, keep=keep, maximize=maximize)
@@ -542,21 +534,15 @@ def tune_search(
         stop_message=stop.message if stop else "",
         leaderboard=board,
         seconds=0.0,
-        filled=describe_filled(ds),
+        filled=job.record.filled,
     )
     if best is not None:
-        _finish_best(summary, run, best, data, source, space, human, bayes, device, precision, seed)
+        _finish_best(summary, job, best, data, space, human, bayes, device, precision, seed)
     else:
         summary.notes.append(board.note or "no trial is eligible as best")
     _prune(run, study, keep=keep, maximize=maximize)
-    summary.seconds = time.monotonic() - started
-    record = record.model_copy(
-        update={
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "summary": summary.model_dump(mode="json", exclude={"leaderboard", "diagnosis"}),
-        }
-    )
-    run.write_run(record)
+    summary.seconds = job.seconds()
+    job.close(summary, exclude={"leaderboard", "diagnosis"})
     return summary
 
 
@@ -648,27 +634,6 @@ def _latency_ms(trained: Trained, data: PreparedData) -> float | None:
     return lat.per_example_ms
 
 
-def _manifest(
-    trained: Trained, data: PreparedData, metrics: dict[str, float], source: dict[str, Any]
-) -> Any:
-    """The checkpoint's manifest; ``source``: its ``data``, ``data_shape`` and ``data_options``
-    (predict and errors --saliency find the run's split by them)."""
-    from orthotune.train import Manifest
-
-    ds = data.dataset
-    return Manifest(
-        name=trained.candidate.name,
-        spec=trained.candidate.spec,
-        class_names=ds.class_names,
-        feature_names=ds.feature_names,
-        **source,
-        normalization=data.normalizer.state_dict(),
-        encoding=None if ds.encoding is None else ds.encoding.model_dump(mode="json"),
-        train_config=trained.candidate.config,
-        metrics=metrics,
-    )
-
-
 def _history(trained: Trained) -> Any:
     from orthotune._records import History
 
@@ -679,17 +644,23 @@ def _history(trained: Trained) -> Any:
     )
 
 
-def _save_incumbent(
-    run: Any, number: int, trained: Trained, data: PreparedData, source: dict[str, Any]
-) -> Path:
-    """Checkpoint + history of a new incumbent."""
-    from orthotune.train import save_checkpoint
+def _manifest(job: Any, name: str, trained: Trained, data: PreparedData, **metrics: Any) -> Any:
+    """The checkpoint's manifest of ``trained`` (``metrics``: ``test``, ``temperature``)."""
+    cand = trained.candidate
+    return job.manifest(
+        name,
+        spec=cand.spec,
+        config=cand.config,
+        normalizer=data.normalizer,
+        errors=trained.errors,
+        **metrics,
+    )
 
+
+def _save_incumbent(job: Any, number: int, trained: Trained, data: PreparedData) -> Path:
+    """Checkpoint + history of a new incumbent."""
     name = f"trial-{number}"
-    metrics = {f"{k}_error": v for k, v in trained.errors.items()}
-    save_checkpoint(run.model_dir(name), trained.model, _manifest(trained, data, metrics, source))
-    run.write_history(name, _history(trained))
-    return run.model_dir(name)
+    return job.save_model(trained.model, _manifest(job, name, trained, data), _history(trained))
 
 
 def _prune(run: Any, study: optuna.Study, *, keep: int | None, maximize: bool) -> None:
@@ -711,10 +682,9 @@ def _prune(run: Any, study: optuna.Study, *, keep: int | None, maximize: bool) -
 
 def _finish_best(
     summary: SearchSummary,
-    run: Any,
+    job: Any,
     best: optuna.trial.FrozenTrial,
     data: PreparedData,
-    source: dict[str, Any],
     space: Any,
     human: float | None,
     bayes: float | None,
@@ -726,18 +696,11 @@ def _finish_best(
     import torch
 
     from orthotune.diagnose import diagnose
-    from orthotune.fit import (
-        Candidate,
-        Trained,
-        calibrate_trained,
-        error_levels,
-        score_parts,
-        train_candidates,
-    )
-    from orthotune.fit import test_metrics as headline
+    from orthotune.fit import Candidate, Trained, error_levels, score_parts, train_candidates
     from orthotune.search._space import PARAMS_ATTR
-    from orthotune.train import load_checkpoint, save_checkpoint, test_scores
+    from orthotune.train import load_checkpoint
 
+    run = job.run
     name = f"trial-{best.number}"
     params = best.user_attrs.get(PARAMS_ATTR) or space.values_of(best)
     from orthotune.search._candidate import params_to_candidate
@@ -770,26 +733,13 @@ def _finish_best(
             )
         chosen.model.cpu()
 
-    test_metrics: dict[str, float] = {}
-    test_error = None
-    if data.test is not None:
-        scores = test_scores(chosen.model, data)
-        run.write_test_scores(scores)
-        test_metrics = headline(scores)
-        test_error = test_metrics["error"]
-    metrics = {
-        **{f"{k}_error": v for k, v in chosen.errors.items()},
-        **{f"test_{k}": v for k, v in test_metrics.items()},
-    }
-    calibration = calibrate_trained(chosen, data, seed=seed)
-    manifest = _manifest(chosen, data, metrics, source).model_copy(
-        update={"temperature": calibration.temperature}
+    done = job.finish(chosen.model, data, seed=seed)
+    test_error = done.test_metrics.get("error")
+    manifest = _manifest(
+        job, name, chosen, data, test=done.test_metrics, temperature=done.temperature
     )
-    save_checkpoint(run.model_dir(name), chosen.model, manifest)
-    run.write_calibration(calibration)
-    if chosen.history:
-        run.write_history(name, _history(chosen))
-    run.set_best(name)
+    job.save_model(chosen.model, manifest, _history(chosen) if chosen.history else [])
+    job.set_best(name)
     diagnosis = diagnose(
         error_levels(chosen, data, human_error=human, bayes_error=bayes, test_error=test_error)
     )
@@ -799,9 +749,7 @@ def _finish_best(
     summary.chosen = name
     summary.chosen_model_dir = str(run.model_dir(name))
     summary.errors = chosen.errors
-    summary.test_metrics = test_metrics
+    summary.test_metrics = done.test_metrics
     summary.diagnosis = diagnosis
-    summary.temperature = calibration.temperature
-    summary.ece_before = calibration.ece_before
-    summary.ece_after = calibration.ece_after
-    summary.calibration = calibration.message
+    for key, value in done.calibration_fields().items():
+        setattr(summary, key, value)

@@ -45,9 +45,10 @@ from orthotune.train._run import (
     measure_trained,
     prepare_split,
     read_config_file,
-    save_trained,
     test_scores,
+    train_history,
     train_on_split,
+    train_summary,
 )
 from orthotune.train._schedule import lr_factor
 from orthotune.train._trainer import DEVICES, Examples, Trainer, batch_bounds, resolve_device
@@ -115,10 +116,11 @@ __all__ = [
     "resolve_device",
     "resolve_precision",
     "save_checkpoint",
-    "save_trained",
     "summarize",
     "test_scores",
+    "train_history",
     "train_on_split",
+    "train_summary",
     "training_autocast",
     "weights_to_bytes",
     "write_predictions",

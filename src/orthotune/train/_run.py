@@ -5,13 +5,13 @@ into a ``ModelSpec`` fitted to the data (input shape, number of classes; a defau
 stack when a CNN gets none). ``train_on_split`` normalizes with statistics of the training part
 only (the lecture: "scale testing (dev) data using the same μ and σ²"), trains on ``train``
 with ``dev`` watched each epoch, and measures every part — the test set once, at the end.
-``save_trained`` writes the checkpoint, the history, the split and the test scores into a
-``RunDir``.
+``train_summary`` and ``train_history`` are what the train job (``orthotune.train``, over
+``orthotune.pipeline``) reports and writes of it.
 
 An ensemble (``orthotune train --ensemble K``; its members trained at once a layer up, by the
 fit layer's executors) goes through the same two steps: ``prepare_split`` gives the members their
-data, ``measure_trained`` scores the ``Ensemble`` on every part as one model, and
-``save_trained`` writes it as one checkpoint with one history file per member
+data, ``measure_trained`` scores the ``Ensemble`` on every part as one model, and the job
+writes it as one checkpoint with one history file per member
 (``history/<name>.member-<k>.json``).
 """
 
@@ -29,11 +29,10 @@ from pydantic import BaseModel, Field, ValidationError
 from orthotune._errors import InvalidInputError
 from orthotune._records import History
 from orthotune._result import Result
-from orthotune._rundir import RunDir
 from orthotune.metrics import ClassificationReport, classification_report
 from orthotune.models import ConvBlock, ModelSpec, build_model, count_parameters, flops_per_example
 from orthotune.train._callbacks import Callback
-from orthotune.train._checkpoint import InitRecord, Manifest, save_checkpoint
+from orthotune.train._checkpoint import InitRecord
 from orthotune.train._config import TrainConfig
 from orthotune.train._predict import predict_logits
 from orthotune.train._result import EpochRecord, StopReason, TrainResult
@@ -50,9 +49,10 @@ __all__ = [
     "one_line_validation_error",
     "prepare_split",
     "read_config_file",
-    "save_trained",
     "test_scores",
+    "train_history",
     "train_on_split",
+    "train_summary",
 ]
 
 SCHEMA_VERSION = 1
@@ -250,6 +250,7 @@ class TrainSummary(Result):
     report: str | None = None  # the run's report.html
     filled: list[str] = Field(default_factory=list)  # what --impute filled, per column
     init_from: InitRecord | None = None  # transfer learning: the weights it started from
+    notes: list[str] = Field(default_factory=list)  # what went wrong around the run (the report)
 
 
 @dataclass
@@ -269,9 +270,8 @@ class TrainedModel:
     init_from: InitRecord | None = None
     # an ensemble: each member's per-epoch history (``result.history`` is then empty)
     member_histories: list[list[EpochRecord]] = field(default_factory=list)
-    # the test part's scores (``test_scores``, measured once, here at the end of training);
-    # None without a test part
-    test_scores: ClassificationReport | None = None
+    # the parts it was trained and measured on (``prepare_split``'s): the job scores test on it
+    prepared: Any = None
 
 
 def test_scores(model: torch.nn.Module, prepared: Any) -> ClassificationReport:
@@ -332,8 +332,6 @@ def measure_trained(
         errors[name] = error
     dev = prepared.dev
     dev_logits = None if dev is None else predict_logits(model, dev.x)
-    test = prepared.test
-    scores = None if test is None or not len(test.y) else test_scores(model, prepared)
     model.to("cpu").eval()
     return TrainedModel(
         model=model,
@@ -348,7 +346,7 @@ def measure_trained(
         dev_y=None if dev is None else dev.y,
         init_from=init_from,
         member_histories=list(member_histories),
-        test_scores=scores,
+        prepared=prepared,
     )
 
 
@@ -393,61 +391,29 @@ def train_on_split(
     )
 
 
-def save_trained(
-    run: RunDir,
-    name: str,
-    trained: TrainedModel,
-    dataset: Any,
-    split: Any,
-    *,
-    data: str,
-    data_options: Mapping[str, Any] | None = None,
-    temperature: float = 1.0,
-) -> TrainSummary:
-    """Checkpoint (models/NAME), history/NAME.json, split.json and models/best; the summary.
-
-    ``temperature``: the softmax temperature the checkpoint carries (fitted on dev)."""
-    encoding = dataset.encoding
-    manifest = Manifest(
-        name=name,
-        spec=trained.spec,
-        class_names=tuple(dataset.class_names),
-        feature_names=tuple(dataset.feature_names),
-        data=data,
-        data_shape=tuple(dataset.input_shape),
-        data_options=dict(data_options) if data_options is not None else None,
-        normalization=trained.normalizer.state_dict(),
-        encoding=None if encoding is None else encoding.model_dump(mode="json"),
-        train_config=trained.config,
-        init_from=trained.init_from,
-        metrics={f"{part}_error": err for part, err in trained.errors.items()},
-        temperature=temperature,
-    )
-    model_dir = run.model_dir(name)
-    save_checkpoint(model_dir, trained.model, manifest)
-    run.set_best(name)
-    if trained.test_scores is not None:  # the report's confusion section, as tune writes it
-        run.write_test_scores(trained.test_scores)
+def train_history(trained: TrainedModel) -> History | list[History]:
+    """What history/NAME.json holds: the epochs and how training ended, or one per member of
+    an ensemble (history/NAME.member-K.json)."""
     if trained.member_histories:
-        for k, history in enumerate(trained.member_histories, start=1):
-            run.write_history(f"{name}.member-{k}", History(epochs=history))
-    else:
-        result = trained.result
-        run.write_history(
-            name,
-            History(
-                epochs=result.history,
-                stop_reason=result.stop_reason,
-                stop_message=result.stop_message,
-                best_epoch=result.best_epoch,
-            ),
-        )
-    run.write_split(split.to_json(dataset))
+        return [History(epochs=h) for h in trained.member_histories]
+    result = trained.result
+    return History(
+        epochs=result.history,
+        stop_reason=result.stop_reason,
+        stop_message=result.stop_message,
+        best_epoch=result.best_epoch,
+    )
+
+
+def train_summary(
+    trained: TrainedModel, dataset: Any, *, name: str, data: str, run_dir: Path, model_dir: Path
+) -> TrainSummary:
+    """What ``orthotune train`` reports of ``trained``, kept as ``name`` in ``model_dir``."""
     result = trained.result
     ref = dataset.reference
     return TrainSummary(
         data=data,
-        run_dir=str(run.path),
+        run_dir=str(run_dir),
         model=name,
         model_dir=str(model_dir),
         spec=trained.spec,
