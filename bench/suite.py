@@ -26,9 +26,13 @@ the budget when never reached.
 Output goes to ``--out`` (default ``bench/results``): ``suite.csv``, ``suite.md``,
 ``suite.png``. The last line: ``dev_sets=… heldout_sets=… dev_mean_delta_vs_hgb=…
 dev_min_delta_vs_hgb=… heldout_mean_delta_vs_hgb=… heldout_min_delta_vs_hgb=… min_budget_used=…
-mnist1d_median_test=… mnist1d_median_fresh_test=… search_fair_time_ratio_mnist1d=…
-search_fair_time_ratio_second=…`` (accuracies as fractions; deltas are the autopilot's test
-accuracy minus HGB's on the group's vector/table sets; ``nan`` where nothing was measured).
+min_training_share=… mnist1d_median_test=… mnist1d_median_fresh_test=…
+search_fair_time_ratio_mnist1d=… search_fair_time_ratio_second=…`` (accuracies as fractions;
+deltas are the autopilot's test accuracy minus HGB's on the group's vector/table sets;
+``training_share`` is the part of the budget spent inside the autopilot's steps — training
+their models, comparing and recording them (the steps' wall time, ``Step.seconds``); loading,
+the yardstick, the refit and the final scoring are the rest; ``nan`` where nothing was
+measured).
 """
 
 from __future__ import annotations
@@ -264,6 +268,7 @@ class Row:
     test_acc: float = math.nan
     fresh_test_acc: float = math.nan
     budget_used: float = math.nan  # seconds used ÷ budget
+    training_share: float = math.nan  # the autopilot's steps' wall seconds ÷ budget
     trials: int = 0
     latency_ms: float = math.nan
     params: float = math.nan
@@ -370,6 +375,7 @@ def run_autopilot(m: Materialized, ds: DataSet, seed: int, budget_s: float, out:
         test_acc=s.test_metrics["accuracy"],
         fresh_test_acc=fresh,
         budget_used=used / budget_s,
+        training_share=sum(step.seconds for step in s.decisions.steps) / budget_s,
         trials=s.models_trained,
         latency_ms=latency,
         params=params,
@@ -456,7 +462,8 @@ def run_set(ds: DataSet, *, seed, budget_s, methods, cache, precision) -> list[R
 def _line(row: Row) -> str:
     return (
         f"{row.set:18s} seed {row.seed} {row.method:9s} test={row.test_acc:.4f} "
-        f"fresh={row.fresh_test_acc:.4f} used={row.budget_used:.2f} trials={row.trials} "
+        f"fresh={row.fresh_test_acc:.4f} used={row.budget_used:.2f} "
+        f"training={row.training_share:.2f} trials={row.trials} "
         f"latency_ms={row.latency_ms:.3f} params={row.params:.0f} {row.note}"
     )
 
@@ -485,6 +492,12 @@ def summarize(rows: list[Row], *, budget_s: float) -> dict[str, float]:
         r.budget_used for r in rows if r.method == "autopilot" and not math.isnan(r.budget_used)
     ]
     out["min_budget_used"] = min(used) if used else math.nan
+    share = [
+        r.training_share
+        for r in rows
+        if r.method == "autopilot" and not math.isnan(r.training_share)
+    ]
+    out["min_training_share"] = min(share) if share else math.nan
     for field, key in (
         ("test_acc", "mnist1d_median_test"),
         ("fresh_test_acc", "mnist1d_median_fresh_test"),

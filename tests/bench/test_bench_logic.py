@@ -98,7 +98,7 @@ def _row(name, group, method, acc, **kw):
 def test_the_summary_of_a_known_table(tmp_path):
     rows = [
         _row("a", "development", "hgb", 0.90),
-        _row("a", "development", "autopilot", 0.92, budget_used=0.95),
+        _row("a", "development", "autopilot", 0.92, budget_used=0.95, training_share=0.93),
         _row("b", "development", "hgb", 0.80),
         _row("b", "development", "autopilot", 0.79, budget_used=0.91),
         _row("mnist1d", "development", "autopilot", 0.99, fresh_test_acc=0.98, budget_used=1.0),
@@ -108,7 +108,7 @@ def test_the_summary_of_a_known_table(tmp_path):
         _row("digits", "development", "tpe", 0.97, time_to_target_s=60.0, censored=True),
         _row("digits", "development", "optuna", 0.97, time_to_target_s=30.0),
         _row("h", "held_out", "hgb", 0.70),
-        _row("h", "held_out", "autopilot", 0.75, budget_used=0.5),
+        _row("h", "held_out", "autopilot", 0.75, budget_used=0.5, training_share=0.4),
         _row("h", "held_out", "rf", math.nan, note="ValueError: boom"),
     ]
     s = suite.summarize(rows, budget_s=60)
@@ -117,6 +117,7 @@ def test_the_summary_of_a_known_table(tmp_path):
     assert s["dev_min_delta_vs_hgb"] == pytest.approx(-0.01)
     assert s["heldout_mean_delta_vs_hgb"] == pytest.approx(0.05)
     assert s["min_budget_used"] == pytest.approx(0.5)
+    assert s["min_training_share"] == pytest.approx(0.4)  # rows without one do not count
     assert s["mnist1d_median_test"] == 0.99 and s["mnist1d_median_fresh_test"] == 0.98
     assert s["search_fair_time_ratio_mnist1d"] == pytest.approx(0.25)
     assert s["search_fair_time_ratio_second"] == pytest.approx(2.0)  # a lower bound, censored

@@ -12,6 +12,7 @@ KEYS = [
     "heldout_mean_delta_vs_hgb",
     "heldout_min_delta_vs_hgb",
     "min_budget_used",
+    "min_training_share",
     "mnist1d_median_test",
     "mnist1d_median_fresh_test",
     "search_fair_time_ratio_mnist1d",
