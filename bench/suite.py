@@ -631,6 +631,8 @@ def main() -> None:
                 cache=args.cache,
                 precision=args.precision,
             )
+            # the table so far, after every set and seed: a run that dies keeps what it measured
+            write_table(rows, args.out, summarize(rows, budget_s=args.budget_s), header)
     summary = summarize(rows, budget_s=args.budget_s)
     write_table(rows, args.out, summary, header)
     print(f"table: {args.out / 'suite.md'}", flush=True)
