@@ -589,6 +589,9 @@ def main() -> None:
     parser.add_argument("--sets", help="comma-separated set names (default: the group's)")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds FIRST … FIRST+SEEDS−1 (to rerun one)"
+    )
     parser.add_argument("--budget-s", type=float, default=300.0, help="per method, set and seed")
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
     parser.add_argument("--out", type=Path, default=HERE / "results")
@@ -622,7 +625,7 @@ def main() -> None:
     torch.optim.AdamW([torch.zeros(1, requires_grad=True)])  # one-time imports, off the clocks
     rows: list[Row] = []
     for ds in chosen:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             rows += run_set(
                 ds,
                 seed=seed,
