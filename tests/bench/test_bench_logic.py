@@ -146,3 +146,19 @@ def test_defaults_bench_compares_the_default_with_what_it_was_chosen_over():
     # the default holds within 0.3 points of the best median, and not beyond
     assert defaults.holds({"default": [0.90, 0.95, 0.96], "other": [0.952, 0.953, 0.2]})
     assert not defaults.holds({"default": [0.90, 0.94, 0.96], "other": [0.95, 0.95, 0.95]})
+
+
+def test_impute_bench_plants_the_rate_and_fills_the_median_arm_from_train_rows_only():
+    import torch
+
+    impute = importlib.import_module("impute")
+    ds = impute.planted("wine@0.3")
+    assert (ds.source, ds.target, ds.plant_nan, ds.group) == (
+        "sklearn:wine",
+        "target",
+        0.3,
+        "development",
+    )
+    x = torch.tensor([[1.0, np.nan], [3.0, 4.0], [np.nan, 6.0], [100.0, np.nan]])
+    filled = impute.median_filled(x, np.array([0, 1, 2]))  # row 3 (not train) takes no part
+    assert filled.tolist() == [[1.0, 5.0], [3.0, 4.0], [2.0, 6.0], [100.0, 5.0]]

@@ -43,7 +43,9 @@ def test_inspect_csv_reports_nan_sources_split_and_warnings(write_csv):
     assert all(set(p.sources) == {"a", "b"} for p in report.split.parts)
     assert report.conflicts.groups >= 1
     assert report.impute == "auto" and not any("--impute" in w for w in report.warnings)
-    assert report.filled == ["f: 2 missing → the train median, plus a 0/1 'was missing' column"]
+    assert report.filled == [
+        "f: 2 missing → filled from the row's other values, plus a 0/1 'was missing' column"
+    ]
     strict = inspect_data(str(path), LoadOptions(source="site", impute="none"), seed=3)
     assert any("--impute" in w for w in strict.warnings) and strict.filled == []
     parsed = InspectReport.model_validate_json(report.model_dump_json())

@@ -67,7 +67,8 @@ ImputeOpt = Annotated[
     typer.Option(
         "--impute",
         metavar="auto|none|mean|median",
-        help="auto (default): numeric NaN → the train median plus a 0/1 'was missing' column, "
+        help="auto (default): numeric NaN → filled from the row's other values "
+        "(fitted on train) plus a 0/1 'was missing' column, "
         "categorical NaN → a 'missing' category; mean|median: fill with that statistic; "
         "none: NaN is an error.",
     ),

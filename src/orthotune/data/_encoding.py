@@ -4,10 +4,12 @@ A column whose non-missing values are all numbers is a numeric feature; a column
 all non-numeric text is categorical and one-hot encoded (categories sorted); anything in between is
 an error that names the first stray value. ``--impute auto`` (the default) gives each numeric
 column that had missing values a 0/1 "was missing" feature beside it and leaves its NaN for the
-``Normalizer``, which fills them with the **train** median (a learned statistic, like μ and σ²);
-a categorical column that had missing values gets a ``(missing)`` category. At prediction time a
-NaN in a column that was complete in training is handled the same way (the train median; no
-category, i.e. all zeros, for a categorical column). ``--impute mean|median`` fills NaN in numeric
+``Normalizer``, which fills them from statistics of the **train** part (learned, like μ and σ²):
+each gap becomes its conditional mean given the row's other values, fitted on train (the train
+median for a table wider than the normalizer's limit); a categorical column that had missing
+values gets a ``(missing)`` category. At prediction time a NaN is handled the same way (the
+train median when training had no gap at all; no category, i.e. all zeros, for a categorical
+column). ``--impute mean|median`` fills NaN in numeric
 columns (with the column's mean or median) and in categorical ones (with the most frequent
 category).
 The fitted ``TableEncoding`` is plain JSON (pydantic) and is saved with a model, so that
@@ -15,7 +17,7 @@ The fitted ``TableEncoding`` is plain JSON (pydantic) and is saved with a model,
 columns by name. NPZ arrays get an ``ArrayEncoding`` (input shape and fill values).
 
 Under mean|median the fill values come from all rows of the file, before the split; under auto
-the median is the training part's, and normalization, which is learned, uses train statistics
+the fill is fitted on the training part, and normalization, which is learned, uses train statistics
 only. NPZ arrays under auto are filled like median (per feature, all rows), without indicators.
 """
 
@@ -71,7 +73,7 @@ class ColumnEncoding(BaseModel):
         if not self.missing or (self.fill is None and not self.indicator):
             return None
         if self.indicator:
-            how = "the train median, plus a 0/1 'was missing' column"
+            how = "filled from the row's other values, plus a 0/1 'was missing' column"
         elif self.fill == MISSING_CATEGORY:
             how = f"the category {MISSING_CATEGORY!r}"
         else:
@@ -177,7 +179,7 @@ def _fit_column(
     is_text = present & ~is_number
     missing = int(scan.missing.sum())
     if not is_text.any():  # numeric
-        if impute == "auto":  # the Normalizer fills NaN with the train median
+        if impute == "auto":  # the Normalizer fills NaN (fitted on train)
             return ColumnEncoding(name=name, kind="numeric", indicator=missing > 0, missing=missing)
         fill = None
         if impute != "none":
@@ -288,7 +290,7 @@ def encode_table(
                 report.nan[col.name] = int(nan.sum())
                 if col.fill is not None:
                     values[nan] = float(col.fill)
-                elif encoding.impute != "auto":  # auto: the Normalizer's train median
+                elif encoding.impute != "auto":  # auto: the Normalizer fills it
                     unfilled[col.name] = int(nan.sum())
             blocks.append(values[:, None])
             if col.indicator:

@@ -38,7 +38,8 @@ class LoadOptions(BaseModel):
     dev_source: str | None = Field(default=None, description="build dev and test from this source")
     impute: Impute = Field(
         default="auto",
-        description="auto: numeric NaN → the train median plus a 0/1 'was missing' column, "
+        description="auto: numeric NaN → filled from the row's other values "
+        "(fitted on train) plus a 0/1 'was missing' column, "
         "categorical NaN → a 'missing' category; mean|median: fill with that statistic of the "
         "column; none: NaN is an error",
     )
