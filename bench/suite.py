@@ -27,12 +27,22 @@ Output goes to ``--out`` (default ``bench/results``): ``suite.csv``, ``suite.md`
 ``suite.png``. The last line: ``dev_sets=… heldout_sets=… dev_mean_delta_vs_hgb=…
 dev_min_delta_vs_hgb=… heldout_mean_delta_vs_hgb=… heldout_min_delta_vs_hgb=… min_budget_used=…
 min_training_share=… mnist1d_median_test=… mnist1d_median_fresh_test=…
-search_fair_time_ratio_mnist1d=… search_fair_time_ratio_second=…`` (accuracies as fractions;
-deltas are the autopilot's test accuracy minus HGB's on the group's vector/table sets;
+search_fair_time_ratio_mnist1d=… search_fair_time_ratio_second=… dev_sets_worse_than_hgb=…
+dev_worst_upper_vs_hgb=… heldout_sets_worse_than_hgb=… heldout_worst_upper_vs_hgb=…``
+(accuracies as fractions; deltas are the medians over seeds of the autopilot's test accuracy
+minus HGB's on the group's vector/table sets;
 ``training_share`` is the part of the budget spent inside the autopilot's steps — training
 their models, comparing and recording them (the steps' wall time, ``Step.seconds``); loading,
 the yardstick, the refit and the final scoring are the rest; ``nan`` where nothing was
 measured).
+
+**Worse beyond the noise** is judged on the same test rows: each row of the table keeps which
+test examples its method got right (``correct``, in the data's order), and per set the paired
+difference autopilot − HGB gets a 95 % interval — per seed the mean of the per-example
+differences d with variance var(d)/n, the seeds averaged (their variances added, ÷ seeds²),
+mean ± 1.96·SE. A set is worse beyond the noise when the interval's upper end is below 0;
+``*_worst_upper_vs_hgb`` is the lowest upper end over the group's vector/table sets. The
+Markdown table lists each set's interval.
 """
 
 from __future__ import annotations
@@ -187,7 +197,7 @@ def materialize(ds: DataSet, seed: int, cache: Path) -> Materialized:
         split = make_split(loaded, seed=seed)
         flat = loaded.x.reshape(len(loaded.y), -1).numpy()
         y = loaded.y.numpy()
-        parts = {"train": split.train, "dev": split.dev, "test": split.test}
+        parts = {p: np.sort(getattr(split, p)) for p in ("train", "dev", "test")}  # data order
         fresh = fresh_mnist1d(cache) if ds.source == "builtin:mnist1d" else None
         return Materialized(
             ds.source,
@@ -275,6 +285,7 @@ class Row:
     time_to_target_s: float = math.nan
     censored: bool = False
     note: str = ""
+    correct: str = ""  # "0"/"1" per test example, in the data's order (the paired interval)
 
 
 def _latency_ms(predict_one) -> float:
@@ -308,7 +319,8 @@ def run_tree(kind: str, m: Materialized, ds: DataSet, seed: int, budget_s: float
     x_test = m.x["test"]
     if kind == "rf" and isinstance(x_test, pd.DataFrame):
         x_test = _codes(x_test)
-    acc = float((model.predict(x_test) == m.y["test"].astype(str)).mean())
+    hits = model.predict(x_test) == m.y["test"].astype(str)
+    acc = float(hits.mean())
     one = x_test.iloc[:1] if isinstance(x_test, pd.DataFrame) else x_test[:1]
     if kind == "hgb":
         nodes = sum(len(p.nodes) for stage in model._predictors for p in stage)
@@ -324,6 +336,7 @@ def run_tree(kind: str, m: Materialized, ds: DataSet, seed: int, budget_s: float
         trials=1,
         latency_ms=_latency_ms(lambda: model.predict(one)),
         params=float(nodes),
+        correct=_bits(hits),
     )
 
 
@@ -333,6 +346,19 @@ def _codes(frame):
         if str(out[c].dtype) == "category":
             out[c] = out[c].cat.codes.replace(-1, np.nan).astype("float64")
     return out
+
+
+def _bits(hits) -> str:
+    return "".join("1" if h else "0" for h in np.asarray(hits, dtype=bool))
+
+
+def _test_bits(model_dir: Path, m: Materialized) -> str:
+    """Which of the run's test examples (the data's order) a saved model gets right."""
+    from orthotune.train._predict import load_predictor, predict
+
+    frame = predict(load_predictor(model_dir), m.spec)  # the run's own data options
+    test = frame[frame["split"] == "test"]
+    return _bits(test["y_pred"].astype(str).to_numpy() == test["y_true"].astype(str).to_numpy())
 
 
 def _network_stats(model_dir: Path, m: Materialized) -> tuple[float, float, float]:
@@ -367,6 +393,7 @@ def run_autopilot(m: Materialized, ds: DataSet, seed: int, budget_s: float, out:
     )
     used = time.monotonic() - t0
     latency, params, fresh = _network_stats(Path(s.chosen_model_dir), m)
+    correct = _test_bits(Path(s.chosen_model_dir), m)
     return Row(
         ds.name,
         ds.group,
@@ -379,6 +406,7 @@ def run_autopilot(m: Materialized, ds: DataSet, seed: int, budget_s: float, out:
         trials=s.models_trained,
         latency_ms=latency,
         params=params,
+        correct=correct,
     )
 
 
@@ -507,7 +535,39 @@ def summarize(rows: list[Row], *, budget_s: float) -> dict[str, float]:
         out[key] = statistics.median(vals) if vals else math.nan
     for name, key in (("mnist1d", "mnist1d"), (SECOND_SEARCH_SET, "second")):
         out[f"search_fair_time_ratio_{key}"] = _search_ratio(rows, name, budget_s)
+    for group, key in (("development", "dev"), ("held_out", "heldout")):
+        intervals = [v for v in paired_intervals(rows, group).values() if v is not None]
+        out[f"{key}_sets_worse_than_hgb"] = float(sum(hi < 0 for _, _, hi in intervals))
+        out[f"{key}_worst_upper_vs_hgb"] = min((hi for _, _, hi in intervals), default=math.nan)
     return out
+
+
+def paired_interval(rows: list[Row], name: str) -> tuple[float, float, float] | None:
+    """(mean, low, high): the 95 % interval of autopilot − HGB test accuracy on set ``name``,
+    paired on the same test examples per seed (module doc); None without a paired seed."""
+    means, variances = [], []
+    for seed in sorted({r.seed for r in rows if r.set == name}):
+        bits = {
+            r.method: np.frombuffer(r.correct.encode(), dtype=np.uint8) - ord("0")
+            for r in rows
+            if r.set == name and r.seed == seed and r.method in ("autopilot", "hgb") and r.correct
+        }
+        if len(bits) < 2 or len(bits["autopilot"]) != len(bits["hgb"]):
+            continue
+        d = bits["autopilot"].astype(float) - bits["hgb"].astype(float)
+        means.append(float(d.mean()))
+        variances.append(float(d.var(ddof=1)) / len(d) if len(d) > 1 else 0.0)
+    if not means:
+        return None
+    mean = statistics.mean(means)
+    half = 1.96 * math.sqrt(sum(variances)) / len(means)
+    return mean, mean - half, mean + half
+
+
+def paired_intervals(rows: list[Row], group: str) -> dict[str, tuple[float, float, float] | None]:
+    """``paired_interval`` of each of the group's vector/table sets."""
+    sets = dict.fromkeys(r.set for r in rows if r.group == group)
+    return {s: paired_interval(rows, s) for s in sets if s not in ("mnist1d", "digits")}
 
 
 def _search_ratio(rows: list[Row], name: str, budget_s: float) -> float:
@@ -530,11 +590,12 @@ def _search_ratio(rows: list[Row], name: str, budget_s: float) -> float:
 def write_table(rows: list[Row], out: Path, summary: dict[str, float], header: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     names = [f.name for f in fields(Row)]
-    with open(out / "suite.csv", "w", newline="") as handle:
+    with open(out / "suite.csv", "w", newline="") as handle:  # with ``correct``
         writer = csv.DictWriter(handle, fieldnames=names)
         writer.writeheader()
         for r in rows:
             writer.writerow(asdict(r))
+    names.remove("correct")  # one character per test example: the CSV keeps it
     lines = [header, "", "| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     for r in rows:
         cells = []
@@ -546,6 +607,19 @@ def write_table(rows: list[Row], out: Path, summary: dict[str, float], header: s
                 else ("" if isinstance(v, float) else str(v))
             )
         lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "autopilot − HGB test accuracy, paired on the same test rows (95 % interval):",
+        "",
+    ]
+    for group in ("development", "held_out"):
+        for name, iv in paired_intervals(rows, group).items():
+            if iv is not None:
+                worse = " — worse beyond the noise" if iv[2] < 0 else ""
+                lines.append(
+                    f"- {name}: {100 * iv[0]:+.2f} points [{100 * iv[1]:+.2f}, "
+                    f"{100 * iv[2]:+.2f}]{worse}"
+                )
     lines += ["", last_line(summary)]
     (out / "suite.md").write_text("\n".join(lines) + "\n")
     plot(rows, out / "suite.png")

@@ -91,8 +91,8 @@ def test_the_committed_list_has_both_groups_and_what_each_set_covers():
         assert prop in covered
 
 
-def _row(name, group, method, acc, **kw):
-    return suite.Row(name, group, 0, method, test_acc=acc, **kw)
+def _row(name, group, method, acc, seed=0, **kw):
+    return suite.Row(name, group, seed, method, test_acc=acc, **kw)
 
 
 def test_the_summary_of_a_known_table(tmp_path):
@@ -162,3 +162,30 @@ def test_impute_bench_plants_the_rate_and_fills_the_median_arm_from_train_rows_o
     x = torch.tensor([[1.0, np.nan], [3.0, 4.0], [np.nan, 6.0], [100.0, np.nan]])
     filled = impute.median_filled(x, np.array([0, 1, 2]))  # row 3 (not train) takes no part
     assert filled.tolist() == [[1.0, 5.0], [3.0, 4.0], [2.0, 6.0], [100.0, 5.0]]
+
+
+def test_the_paired_interval_against_a_hand_computation(tmp_path):
+    rows = [
+        _row("a", "development", "autopilot", 0.75, correct="1101"),
+        _row("a", "development", "hgb", 0.50, correct="1001"),
+        _row("a", "development", "autopilot", 1.0, correct="1111", seed=1),
+        _row("a", "development", "hgb", 1.0, correct="1111", seed=1),
+        _row("b", "development", "autopilot", 0.0, correct="0000"),
+        _row("b", "development", "hgb", 1.0, correct="1111"),
+        _row("c", "development", "hgb", 1.0, correct="11"),  # no autopilot row: no interval
+    ]
+    # set a: seed 0 d = (0, 1, 0, 0): mean 1/4, var 1/4 (n − 1), SE² 1/16; seed 1 d = 0
+    # → mean 1/8, SE √(1/16) / 2 = 1/8, half 1.96 / 8
+    mean, lo, hi = suite.paired_interval(rows, "a")
+    assert mean == pytest.approx(0.125)
+    assert (lo, hi) == (pytest.approx(0.125 - 0.245), pytest.approx(0.125 + 0.245))
+    assert suite.paired_interval(rows, "b") == (-1.0, -1.0, -1.0)
+    assert suite.paired_interval(rows, "c") is None
+    s = suite.summarize(rows, budget_s=60)
+    assert s["dev_sets_worse_than_hgb"] == 1 and s["dev_worst_upper_vs_hgb"] == -1.0
+    suite.write_table(rows, tmp_path, s, "# machine: test")
+    md = (tmp_path / "suite.md").read_text()
+    assert "- b: -100.00 points [-100.00, -100.00] — worse beyond the noise" in md
+    assert "- a: +12.50 points [-12.00, +37.00]\n" in md and "1101" not in md
+    with open(tmp_path / "suite.csv") as handle:
+        assert [r["correct"] for r in csv.DictReader(handle)][:2] == ["1101", "1001"]

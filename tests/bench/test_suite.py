@@ -1,3 +1,4 @@
+import csv
 import re
 
 import pytest
@@ -17,6 +18,10 @@ KEYS = [
     "mnist1d_median_fresh_test",
     "search_fair_time_ratio_mnist1d",
     "search_fair_time_ratio_second",
+    "dev_sets_worse_than_hgb",
+    "dev_worst_upper_vs_hgb",
+    "heldout_sets_worse_than_hgb",
+    "heldout_worst_upper_vs_hgb",
 ]
 
 
@@ -30,3 +35,17 @@ def test_quick_suite_runs_every_method_and_prints_the_figures_last(tmp_path):
     table = (tmp_path / "suite.csv").read_text().splitlines()
     assert len(table) == 1 + 2 * 5  # two sets × five methods
     assert not any("Error" in line for line in table[1:]), table
+    with open(tmp_path / "suite.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    for name in ("wine", "breast_cancer"):  # the paired interval's inputs: same test rows
+        bits = {r["method"]: r["correct"] for r in rows if r["set"] == name}
+        assert len(bits["autopilot"]) == len(bits["hgb"]) > 20 and set(bits["autopilot"]) <= {
+            "0",
+            "1",
+        }
+        for method in ("hgb", "autopilot"):  # the bits agree with the method's own accuracy
+            acc = next(
+                float(r["test_acc"]) for r in rows if r["set"] == name and r["method"] == method
+            )
+            assert bits[method].count("1") / len(bits[method]) == pytest.approx(acc)
+    assert "- wine: " in (tmp_path / "suite.md").read_text()
