@@ -462,7 +462,7 @@ def train(
         temperature=done.temperature,
     )
     model_dir = job.save_model(trained.model, manifest, train_history(trained))
-    job.set_best(model_name)
+    job.run.set_best(model_name)
     summary = train_summary(
         trained, dataset, name=model_name, data=data, run_dir=job.run.path, model_dir=model_dir
     ).model_copy(

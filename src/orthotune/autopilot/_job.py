@@ -179,7 +179,7 @@ def tune_autopilot(
             stop_message=trained.stop_message,
         )
         job.save_model(trained.model, manifest, history)
-        job.set_best(cand.name)
+        job.run.set_best(cand.name)
         if cand.name not in incumbents:
             incumbents.append(cand.name)
         run.prune_models(incumbents, keep=keep)

@@ -245,9 +245,6 @@ class Job:
         done.latency_ms = measure_latency(model, example, warmup=2, repeats=10).per_example_ms
         return done
 
-    def set_best(self, name: str) -> None:
-        self.run.set_best(name)
-
     def close(self, summary: BaseModel, *, exclude: set[str] | None = None) -> None:
         """run.json gets the time the job finished and its summary (``exclude``: fields kept
         in their own files, such as the diagnosis)."""

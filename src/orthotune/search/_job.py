@@ -739,7 +739,7 @@ def _finish_best(
         job, name, chosen, data, test=done.test_metrics, temperature=done.temperature
     )
     job.save_model(chosen.model, manifest, _history(chosen) if chosen.history else [])
-    job.set_best(name)
+    job.run.set_best(name)
     diagnosis = diagnose(
         error_levels(chosen, data, human_error=human, bayes_error=bayes, test_error=test_error)
     )
