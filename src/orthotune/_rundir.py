@@ -263,10 +263,6 @@ class RunDir:
         """split.json as a ``SplitRecord``; None when missing."""
         return self.read_record(SPLIT_FILE, SplitRecord)
 
-    def read_analysis(self, relative: str) -> Any:
-        """A JSON file under analysis/ as parsed JSON: the analysis results are not typed
-        records yet (the report shows them as generic tables)."""
-        return _load_json(self.analysis_dir / relative, "analysis result")
 
     def set_best(self, name: str) -> Path:
         """Name the chosen model (models/best, a one-line text file)."""

@@ -267,34 +267,53 @@ def write_run_folder(
             stop_message="Stopped at the budget; data mismatch remains: collect dev-like data.",
         )
     )
-    _dump(
-        root / "analysis" / analysis_file,
-        {
-            "schema_version": 1,
-            "split": "dev",
-            "dev_error": 0.098,
-            "per_class": [
-                {"class": n, "errors": 3 + i, "error_rate": 0.05 * (i + 1), "share": 0.25}
-                for i, n in enumerate(names)
-            ],
-            "tags": [{"tag": column_name, "count": 4, "share": 0.4, "ceiling": 0.06}],
-            "misclassified": [
-                {"id": str(i), "y_true": names[i % len(names)], "y_pred": names[0], "p": 0.6}
-                for i in range(60)
-            ],
-        },
+    # analysis/ as `orthotune errors` and `clean --out RUN_DIR/analysis` write it (typed records)
+    from orthotune.analysis import (
+        ClassErrors,
+        ErrorAnalysis,
+        LabelIssues,
+        Misclassified,
+        Suspect,
+        TagRow,
     )
-    _dump(
-        root / "analysis" / "label_issues.json",
-        {
-            "schema_version": 1,
-            "method": "confident",
-            "suspects": [
-                {"id": "7", "given": names[1], "suggested": names[0], "score": 0.93},
-                {"id": "19", "given": names[0], "suggested": names[-1], "score": 0.88},
-            ],
-        },
+
+    errors = ErrorAnalysis(
+        split="dev",
+        n=200,
+        errors=20,
+        error_rate=0.1,
+        classes=[
+            ClassErrors(
+                label=n,
+                n=50,
+                errors=5,
+                error_rate=0.1,
+                share_of_errors=0.25,
+                ceiling_error=0.075,
+            )
+            for n in names
+        ],
+        confusions=[],
+        misclassified=[
+            Misclassified(id=str(i), true_label=names[i % len(names)], predicted_label=names[0])
+            for i in range(60)
+        ],
+        misclassified_total=60,
+        tags=[TagRow(tag=column_name, count=4, share_of_errors=0.4, ceiling_error=0.06)],
     )
+    _dump(root / "analysis" / "errors.json", errors.model_dump(mode="json"))
+    if analysis_file != "errors.json":  # a file no part of orthotune writes: named in a note
+        _dump(root / "analysis" / analysis_file, errors.model_dump(mode="json"))
+    issues = LabelIssues(
+        method="confident",
+        num_examples=200,
+        class_names=names,
+        suspects=[
+            Suspect(id="7", index=7, given_label=names[1], suggested_label=names[0], score=0.93),
+            Suspect(id="19", index=19, given_label=names[0], suggested_label=names[-1], score=0.88),
+        ],
+    )
+    _dump(root / "analysis" / "label_issues.json", issues.model_dump(mode="json"))
     # calibration.json as train / tune write it: temperature scaling of over-confident logits
     from orthotune.metrics import calibrate_temperature
 

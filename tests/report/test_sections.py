@@ -124,6 +124,23 @@ def test_analysis_files_become_tables(run_info: ReportInfo) -> None:
     assert ("suspected label issues", "2") in issues.facts
 
 
+def test_analysis_results_are_read_as_their_records_or_named_in_a_note(tmp_path: Path) -> None:
+    from tests.report.conftest import write_run_folder
+
+    run = write_run_folder(tmp_path / "run", analysis_file="notes_of_mine.json")
+    errors = json.loads((run / "analysis" / "errors.json").read_text())
+    errors["classes"][0].pop("ceiling_error")  # a field the record requires
+    (run / "analysis" / "errors.json").write_text(json.dumps(errors))
+    info = read_run_folder(run)
+    shown = {a.file_name for a in info.analyses}
+    assert "analysis/errors.json" not in shown and "analysis/label_issues.json" in shown
+    assert any(n.startswith("analysis/errors.json could not be read") for n in info.notes)
+    assert any(
+        n.startswith("analysis/notes_of_mine.json is not a result orthotune writes")
+        for n in info.notes
+    )
+
+
 def test_diagnosis_alone_and_no_train_dev(tmp_path: Path) -> None:
     levels = ErrorLevels(  # the lecture's model A: high bias and high variance
         human_error=0.007, train=Level(error=0.035, n=2000), dev=Level(error=0.078, n=2000)

@@ -4,7 +4,9 @@ The report reads only the typed records the other parts left in the run folder (
 "The run folder"), each through its one reader: ``RunDir`` (``orthotune._rundir``) for
 run.json (``RunRecord``), split.json, history/<name>.json (``History``), diagnosis.json
 (``Diagnosis``), decisions.json (``DecisionLog``), calibration.json (``TemperatureScaling``),
-test_scores.json (``ClassificationReport``) and analysis/; the checkpoint reader
+test_scores.json (``ClassificationReport``) and the analysis results under analysis/ (errors,
+imbalance, mismatch, label_issues, learning_curve and saliency, each its ``orthotune.analysis``
+record; CSV files there are shown as tables); the checkpoint reader
 (``orthotune.train.read_manifest``) for the chosen model's manifest; Optuna for study.db
 (and hyperparameter importance on it). It computes nothing that those parts compute; it only
 shapes their results for display.
@@ -12,8 +14,8 @@ shapes their results for display.
 Every section is present only when its record exists: a missing file drops its section, and a
 file its reader refuses (damaged, or from a newer orthotune) becomes a note. The records have
 one spelling each, so there is no alias table here; files written before the typed records are
-migrated by ``RunDir`` or refused there in one line. The analysis/ results are not typed records
-yet: they are shown as generic tables.
+migrated by ``RunDir`` or refused there in one line. A JSON file under analysis/ that is none of
+those records is named in a note and not shown.
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ from typing import Any, TypeVar
 from orthotune._errors import InvalidInputError
 from orthotune._records import DecisionLog, History, RunRecord, SplitRecord, VariantScore
 from orthotune._rundir import CALIBRATION_FILE, TEST_SCORES_FILE, RunDir
-from orthotune.analysis import LearningCurve, SaliencyReport
+from orthotune.analysis import (
+    ErrorAnalysis,
+    ImbalanceReport,
+    LabelIssues,
+    LearningCurve,
+    MismatchReport,
+    SaliencyReport,
+)
 from orthotune.diagnose import Diagnosis
 from orthotune.metrics import ClassificationReport, TemperatureScaling
 from orthotune.train import Manifest, read_manifest
@@ -640,9 +649,15 @@ def _analysis(run: RunDir, notes: list[str]) -> list[AnalysisInfo]:
         if relative in (SALIENCY_FILE, LEARNING_CURVE_FILE):  # sections of their own
             continue
         if path.suffix == ".json":
-            inner = path.relative_to(folder).as_posix()
-            content = _read(notes, relative, lambda i=inner: run.read_analysis(i))
-            info = _analysis_json(relative, content)
+            if relative not in ANALYSIS_RECORDS:
+                notes.append(
+                    f"{relative} is not a result orthotune writes ({', '.join(ANALYSIS_RECORDS)} "
+                    "are): not shown."
+                )
+                continue
+            record_type, kind = ANALYSIS_RECORDS[relative]
+            record = _read(notes, relative, lambda r=relative, t=record_type: run.read_record(r, t))
+            info = None if record is None else _analysis_record(relative, record, kind)
         elif path.suffix == ".csv":
             info = _analysis_csv(run.path, Path(relative), notes)
         else:
@@ -652,28 +667,31 @@ def _analysis(run: RunDir, notes: list[str]) -> list[AnalysisInfo]:
     return infos
 
 
-LABEL_ISSUE_KEYS = ("suspects", "label_issues", "issues")
 LEARNING_CURVE_FILE = "analysis/learning_curve.json"
 SALIENCY_FILE = "analysis/saliency.json"
+# the analysis results shown as tables: file → (record, section); ``errors`` writes the first
+# three into a run folder, ``clean --out RUN_DIR/analysis`` the last
+ANALYSIS_RECORDS: dict[str, tuple[type[Any], str]] = {
+    "analysis/errors.json": (ErrorAnalysis, "error_analysis"),
+    "analysis/imbalance.json": (ImbalanceReport, "error_analysis"),
+    "analysis/mismatch.json": (MismatchReport, "error_analysis"),
+    "analysis/label_issues.json": (LabelIssues, "label_issues"),
+}
 
 
-def _analysis_json(name: str, content: Any) -> AnalysisInfo | None:
-    if content is None:
-        return None
-    title = Path(name).stem.replace("_", " ").replace("-", " ")
-    if isinstance(content, list):
-        table = _table(title, content)
-        return AnalysisInfo(name, title, _kind(name, {}), [], [table] if table else [])
-    if not isinstance(content, Mapping):
-        return None
+def _analysis_record(name: str, record: Any, kind: str) -> AnalysisInfo | None:
+    """A typed analysis result as facts (its scalar fields) and tables (its lists of records)."""
+    title = Path(name).stem.replace("_", " ")
     facts: list[tuple[str, str]] = []
+    if isinstance(record, LabelIssues):
+        facts.append(("suspected label issues", f"{len(record.suspects):,}"))
     tables: list[TableInfo] = []
-    for key, value in content.items():
+    for key, value in record.model_dump(mode="json").items():
         if key == "schema_version":
             continue
         label = str(key).replace("_", " ")
         if isinstance(value, list) and value and isinstance(value[0], Mapping):
-            table = _table(label, [_flatten(v) if isinstance(v, Mapping) else v for v in value])
+            table = _table(label, [_flatten(v) for v in value])
             if table:
                 tables.append(table)
         elif (
@@ -681,31 +699,16 @@ def _analysis_json(name: str, content: Any) -> AnalysisInfo | None:
             and value
             and all(isinstance(v, Mapping) for v in value.values())
         ):
-            records = [{"name": k, **_flatten(v)} for k, v in value.items()]
-            table = _table(label, records)
+            table = _table(label, [{"name": k, **_flatten(v)} for k, v in value.items()])
             if table:
                 tables.append(table)
         elif isinstance(value, list) and len(value) > 20:
             facts.append((label, f"{len(value):,} entries"))
-        else:
+        elif value is not None and value != [] and value != {}:
             facts.append((label, format_value(value, rate=_is_rate(key) and _is_fraction(value))))
-    if isinstance(content, Mapping):
-        for key in LABEL_ISSUE_KEYS:
-            if isinstance(content.get(key), list):
-                facts.insert(0, ("suspected label issues", f"{len(content[key]):,}"))
-                break
     if not facts and not tables:
         return None
-    return AnalysisInfo(name, title, _kind(name, content), facts, tables)
-
-
-def _kind(name: str, content: Mapping[str, Any]) -> str:
-    lowered = name.lower()
-    if any(k in content for k in LABEL_ISSUE_KEYS) or "label" in lowered or "clean" in lowered:
-        return "label_issues"
-    if "error" in lowered or any(k in content for k in ("per_class", "ceiling", "confusions")):
-        return "error_analysis"
-    return "other"
+    return AnalysisInfo(name, title, kind, facts, tables)
 
 
 def _analysis_csv(root: Path, relative: Path, notes: list[str]) -> AnalysisInfo | None:
@@ -720,7 +723,8 @@ def _analysis_csv(root: Path, relative: Path, notes: list[str]) -> AnalysisInfo 
     if table is None:
         return None
     facts = [("rows", f"{len(rows):,}")]
-    return AnalysisInfo(relative.as_posix(), title, _kind(relative.name, {}), facts, [table])
+    kind = "label_issues" if relative.name == "audit.csv" else "other"  # clean's audit log
+    return AnalysisInfo(relative.as_posix(), title, kind, facts, [table])
 
 
 # ----------------------------------------------------------------------------- study
