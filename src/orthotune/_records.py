@@ -34,6 +34,7 @@ __all__ = [
     "EpochRecord",
     "GradientNorms",
     "History",
+    "JobSummary",
     "RunRecord",
     "SplitRecord",
     "Step",
@@ -53,6 +54,18 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+class JobSummary(BaseModel):
+    """run.json's ``summary``: the job's own typed summary (``TrainSummary``, ``TuneSummary``,
+    ``SearchSummary``, each dumped) — this record names the fields the jobs share and the report
+    shows; the others are kept as the job wrote them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    parameters: int | None = None  # the chosen model's (an ensemble's: all its members')
+    latency_ms: float | None = None  # per example, batch of 1, median
+    test_metrics: dict[str, float] = Field(default_factory=dict)  # the chosen model's, once
+
+
 class RunRecord(BaseModel):
     """run.json: what was asked (command, data, config, seed, versions) and the summary."""
 
@@ -68,7 +81,7 @@ class RunRecord(BaseModel):
     versions: dict[str, str] = Field(default_factory=dict)
     started: str = Field(default_factory=_now)
     finished: str | None = None
-    summary: dict[str, Any] | None = None
+    summary: JobSummary | None = None
 
 
 # ----------------------------------------------------------------------------- history

@@ -263,7 +263,6 @@ class RunDir:
         """split.json as a ``SplitRecord``; None when missing."""
         return self.read_record(SPLIT_FILE, SplitRecord)
 
-
     def set_best(self, name: str) -> Path:
         """Name the chosen model (models/best, a one-line text file)."""
         if not (self.model_dir(name) / "manifest.json").is_file():

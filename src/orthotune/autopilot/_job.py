@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from orthotune._records import DecisionLog, History, Step
+from orthotune._records import DecisionLog, History, JobSummary, Step
 from orthotune._result import Result
 from orthotune.autopilot._loop import AutopilotSettings, run_autopilot
 from orthotune.autopilot._study import record_trial
@@ -213,7 +213,7 @@ def tune_autopilot(
             started=started,  # loading, preparing and opening the study count in the budget
         )
     except KeyboardInterrupt:  # before the baseline was trained, or between two steps
-        summary = {"stop_reason": "interrupted", "incumbents": incumbents}
+        summary = JobSummary(stop_reason="interrupted", incumbents=incumbents)
         run.write_run(job.record.model_copy(update={"summary": summary}))
         raise
     finally:

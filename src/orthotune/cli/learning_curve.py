@@ -134,7 +134,8 @@ def learning_curve(
 ) -> None:
     """Would more data help? Dev error on nested fractions of the training set, a power law
     through them, and what doubling the data would give."""
-    from orthotune._rundir import RunDir, RunRecord
+    from orthotune._records import JobSummary, RunRecord
+    from orthotune._rundir import RunDir
     from orthotune.analysis import learning_curve as measure
     from orthotune.analysis import save_result
     from orthotune.data import load_dataset, make_split, prepare
@@ -172,7 +173,7 @@ def learning_curve(
                     "fractions": list(wanted),
                     "from": None if from_run is None else str(from_run),
                 },
-                summary={"sentence": curve.sentence},
+                summary=JobSummary(sentence=curve.sentence),
             )
         )
         run.write_split(split.to_json(ds))

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from pydantic import BaseModel
 
-from orthotune._records import History
+from orthotune._records import History, JobSummary
 from orthotune._rundir import RunDir, RunRecord
 
 __all__ = ["FLAGS", "Finished", "Job", "check_levels", "load", "test_metrics"]
@@ -251,7 +251,9 @@ class Job:
         self.record = self.record.model_copy(
             update={
                 "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-                "summary": summary.model_dump(mode="json", exclude=exclude),
+                "summary": JobSummary.model_validate(
+                    summary.model_dump(mode="json", exclude=exclude)
+                ),
             }
         )
         self.run.write_run(self.record)

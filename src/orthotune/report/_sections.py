@@ -30,7 +30,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from orthotune._errors import InvalidInputError
-from orthotune._records import DecisionLog, History, RunRecord, SplitRecord, VariantScore
+from orthotune._records import (
+    DecisionLog,
+    History,
+    JobSummary,
+    RunRecord,
+    SplitRecord,
+    VariantScore,
+)
 from orthotune._rundir import CALIBRATION_FILE, TEST_SCORES_FILE, RunDir
 from orthotune.analysis import (
     ErrorAnalysis,
@@ -380,7 +387,7 @@ def _summary(
     ladder: LadderInfo | None,
 ) -> SummaryInfo | None:
     facts: list[tuple[str, str]] = []
-    result: Mapping[str, Any] = (run.summary if run is not None else None) or {}
+    result = run.summary if run is not None and run.summary is not None else JobSummary()
     if run is not None:
         facts.append(("Command", run.command))
         if run.data:
@@ -406,9 +413,12 @@ def _summary(
         if members > 1:
             chosen = f"{chosen} (an ensemble of {members}, probabilities averaged)"
         facts.append(("Chosen model", chosen))
-    for key, label in (("parameters", "Parameters"), ("latency_ms", "Latency (ms per example)")):
-        if result.get(key) is not None:
-            facts.append((label, format_value(result[key])))
+    for value, label in (
+        (result.parameters, "Parameters"),
+        (result.latency_ms, "Latency (ms per example)"),
+    ):
+        if value is not None:
+            facts.append((label, format_value(value)))
     if run is not None:
         facts.append(("Started", run.started))
         if run.finished:
@@ -418,7 +428,7 @@ def _summary(
 
     test_metrics = [
         (str(name), format_value(value, rate=_is_rate(name)))
-        for name, value in (result.get("test_metrics") or {}).items()
+        for name, value in result.test_metrics.items()
         if _number(value) is not None
     ]
     if not test_metrics and ladder is not None:
