@@ -74,7 +74,10 @@ HERE = Path(__file__).resolve().parent
 DATASETS = HERE / "datasets.yaml"
 METHODS = ("hgb", "rf", "autopilot", "tpe", "optuna")
 QUICK_SETS = ("wine", "breast_cancer")
-SECOND_SEARCH_SET = "digits"  # the second development set of search_fair_time_ratio_second
+# the second development set of search_fair_time_ratio_second: synthetic, whose start leaves room
+# above it (on digits the start scored 99.44 %, so "start + 0.5 points" sat at the ceiling and
+# neither search reached it in 5 minutes: the ratio measured nothing)
+SECOND_SEARCH_SET = "synthetic"
 
 
 # --------------------------------------------------------------------------- the data sets

@@ -105,8 +105,8 @@ def test_the_summary_of_a_known_table(tmp_path):
         _row("mnist1d", "development", "hgb", 0.70),  # images and signals are not in the delta
         _row("mnist1d", "development", "tpe", 0.98, time_to_target_s=10.0),
         _row("mnist1d", "development", "optuna", 0.98, time_to_target_s=40.0),
-        _row("digits", "development", "tpe", 0.97, time_to_target_s=60.0, censored=True),
-        _row("digits", "development", "optuna", 0.97, time_to_target_s=30.0),
+        _row("synthetic", "development", "tpe", 0.77, time_to_target_s=60.0, censored=True),
+        _row("synthetic", "development", "optuna", 0.77, time_to_target_s=30.0),
         _row("h", "held_out", "hgb", 0.70),
         _row("h", "held_out", "autopilot", 0.75, budget_used=0.5, training_share=0.4),
         _row("h", "held_out", "rf", math.nan, note="ValueError: boom"),
