@@ -31,9 +31,9 @@ search_fair_time_ratio_mnist1d=… search_fair_time_ratio_second=… dev_sets_wo
 dev_worst_upper_vs_hgb=… heldout_sets_worse_than_hgb=… heldout_worst_upper_vs_hgb=…``
 (accuracies as fractions; deltas are the medians over seeds of the autopilot's test accuracy
 minus HGB's on the group's vector/table sets;
-``training_share`` is the part of the budget spent inside the autopilot's steps — training
-their models, comparing and recording them (the steps' wall time, ``Step.seconds``); loading,
-the yardstick, the refit and the final scoring are the rest; ``nan`` where nothing was
+``training_share`` is the part of the budget spent training — inside the autopilot's steps
+(training their models, comparing and recording them: ``Step.seconds``), the refit and the
+learning curve; loading, the yardstick and the final scoring are the rest; ``nan`` where nothing was
 measured).
 
 **Worse beyond the noise** is judged on the same test rows: each row of the table keeps which
@@ -384,6 +384,12 @@ def _network_stats(model_dir: Path, m: Materialized) -> tuple[float, float, floa
     return latency, params, fresh
 
 
+def training_seconds(log) -> float:
+    """Wall seconds the autopilot spent training: its steps (step 0, the knobs, the polish),
+    the refit and the learning curve (``DecisionLog``)."""
+    return sum(step.seconds for step in log.steps) + log.refit_seconds + log.curve_seconds
+
+
 def run_autopilot(m: Materialized, ds: DataSet, seed: int, budget_s: float, out: Path) -> Row:
     from orthotune.autopilot import AutopilotSettings, tune_autopilot
 
@@ -405,7 +411,7 @@ def run_autopilot(m: Materialized, ds: DataSet, seed: int, budget_s: float, out:
         test_acc=s.test_metrics["accuracy"],
         fresh_test_acc=fresh,
         budget_used=used / budget_s,
-        training_share=sum(step.seconds for step in s.decisions.steps) / budget_s,
+        training_share=training_seconds(s.decisions) / budget_s,
         trials=s.models_trained,
         latency_ms=latency,
         params=params,

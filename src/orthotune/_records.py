@@ -225,4 +225,8 @@ class DecisionLog(BaseModel):
     yardstick: dict | None = None
     polish: str = ""  # why the polish phase (steps with problem "polish") ended, in words
     refit: str = ""  # what --refit did (``_refit``), when asked
+    # wall seconds spent training outside the steps: the refit's models and the learning
+    # curve's (the steps keep their own ``seconds``)
+    refit_seconds: float = 0.0
+    curve_seconds: float = 0.0
     validation: str = ""  # how the errors were estimated: a hold-out dev set or k-fold

@@ -133,13 +133,14 @@ def test_refit_trains_the_chosen_configuration_on_train_and_dev():
     data, result = _tiny_run(small_data=10, refit=True)  # a hold-out dev set
     n = len(data.train) + len(data.dev)
     assert result.log.refit == f"refit on the {n} train + dev examples for 3 epochs"
+    assert result.log.refit_seconds > 0 and result.log.curve_seconds == 0.0  # no curve asked
     # the run's figures stay those of the configuration as chosen on dev; the test set judges
     # the refit model, whose temperature is fitted on the chosen model's dev logits
     assert result.chosen.error("dev") is not None and result.chosen.dev_logits is not None
     assert result.test_wrong is not None
     assert not [s for s in result.log.steps if s.problem == "polish"] and not result.log.polish
     _, kfold = _tiny_run(small_data=10_000, refit=True)
-    assert kfold.log.refit.startswith("nothing to refit")
+    assert kfold.log.refit.startswith("nothing to refit") and kfold.log.refit_seconds == 0.0
 
 
 @pytest.mark.parametrize("folds", [None, 3])

@@ -189,3 +189,17 @@ def test_the_paired_interval_against_a_hand_computation(tmp_path):
     assert "- a: +12.50 points [-12.00, +37.00]\n" in md and "1101" not in md
     with open(tmp_path / "suite.csv") as handle:
         assert [r["correct"] for r in csv.DictReader(handle)][:2] == ["1101", "1001"]
+
+
+def test_training_seconds_add_the_steps_the_refit_and_the_learning_curve():
+    from orthotune._records import DecisionLog, Step
+
+    log = DecisionLog(
+        steps=[
+            Step(index=0, problem="baseline", knob="", seconds=40.0),
+            Step(index=1, problem="polish", knob="ensemble", seconds=200.0),
+        ],
+        refit_seconds=30.0,
+        curve_seconds=20.0,
+    )
+    assert suite.training_seconds(log) == 290.0

@@ -616,6 +616,7 @@ def run_autopilot(
     elif settings.refit and folds is not None:
         log.refit = "nothing to refit: under k-fold the chosen model learned from train + dev"
     elif settings.refit:
+        t0 = time.monotonic()
         refitted, log.refit = refit(
             current,
             data,
@@ -628,6 +629,7 @@ def run_autopilot(
                 deadline=deadline,
             ),
         )
+        log.refit_seconds = time.monotonic() - t0
         if refitted is not None:
             current = refitted
     log.chosen = current.candidate.name
@@ -644,7 +646,9 @@ def run_autopilot(
     curve = None
     if log.stop_reason in (StopReason.NO_KNOB_HELPS, StopReason.BUDGET_SPENT):
         log.beyond_tuning = list(BEYOND_TUNING)
+        t0 = time.monotonic()
         curve = _more_data(held, current, settings, deadline, trained=len(all_trained))
+        log.curve_seconds = time.monotonic() - t0 if curve is not None else 0.0
         if curve is not None:
             log.beyond_tuning[0] = f"{BEYOND_TUNING[0]} (learning curve: {curve.sentence})"
     if final.is_high.get("dev_overfitting"):
