@@ -63,7 +63,7 @@ class JobSummary(BaseModel):
 
     parameters: int | None = None  # the chosen model's (an ensemble's: all its members')
     latency_ms: float | None = None  # per example, batch of 1, median
-    test_metrics: dict[str, float] = Field(default_factory=dict)  # the chosen model's, once
+    test_metrics: dict[str, float] | None = None  # the chosen model's, once (None: not here)
 
 
 class RunRecord(BaseModel):

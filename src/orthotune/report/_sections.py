@@ -428,7 +428,7 @@ def _summary(
 
     test_metrics = [
         (str(name), format_value(value, rate=_is_rate(name)))
-        for name, value in result.test_metrics.items()
+        for name, value in (result.test_metrics or {}).items()
         if _number(value) is not None
     ]
     if not test_metrics and ladder is not None:
