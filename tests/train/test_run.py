@@ -118,7 +118,7 @@ def test_train_on_split_normalizes_on_train_and_measures_every_part(tmp_path):
         test=done.test_metrics,
     )
     job.save_model(trained.model, manifest, train_history(trained))
-    job.set_best("mlp")
+    job.run.set_best("mlp")
     summary = train_summary(
         trained, dataset, name="mlp", data=data, run_dir=run.path, model_dir=run.model_dir("mlp")
     )
