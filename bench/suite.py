@@ -78,6 +78,7 @@ QUICK_SETS = ("wine", "breast_cancer")
 # above it (on digits the start scored 99.44 %, so "start + 0.5 points" sat at the ceiling and
 # neither search reached it in 5 minutes: the ratio measured nothing)
 SECOND_SEARCH_SET = "synthetic"
+NOT_VECTOR_SETS = ("mnist1d", "digits")  # signals and images: not in the HGB comparisons
 
 
 # --------------------------------------------------------------------------- the data sets
@@ -522,7 +523,7 @@ def summarize(rows: list[Row], *, budget_s: float) -> dict[str, float]:
         out[f"{key}_sets"] = float(len({r.set for r in rows if r.group == group}))
     for group, key in (("development", "dev"), ("held_out", "heldout")):
         auto, hgb = per_set("autopilot", group), per_set("hgb", group)
-        deltas = [auto[s] - hgb[s] for s in auto if s in hgb and s not in ("mnist1d", "digits")]
+        deltas = [auto[s] - hgb[s] for s in auto if s in hgb and s not in NOT_VECTOR_SETS]
         out[f"{key}_mean_delta_vs_hgb"] = statistics.mean(deltas) if deltas else math.nan
         out[f"{key}_min_delta_vs_hgb"] = min(deltas) if deltas else math.nan
     used = [
@@ -576,7 +577,7 @@ def paired_interval(rows: list[Row], name: str) -> tuple[float, float, float] | 
 def paired_intervals(rows: list[Row], group: str) -> dict[str, tuple[float, float, float] | None]:
     """``paired_interval`` of each of the group's vector/table sets."""
     sets = dict.fromkeys(r.set for r in rows if r.group == group)
-    return {s: paired_interval(rows, s) for s in sets if s not in ("mnist1d", "digits")}
+    return {s: paired_interval(rows, s) for s in sets if s not in NOT_VECTOR_SETS}
 
 
 def _search_ratio(rows: list[Row], name: str, budget_s: float) -> float:

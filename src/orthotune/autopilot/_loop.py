@@ -648,7 +648,7 @@ def run_autopilot(
         log.beyond_tuning = list(BEYOND_TUNING)
         t0 = time.monotonic()
         curve = _more_data(held, current, settings, deadline, trained=len(all_trained))
-        log.curve_seconds = time.monotonic() - t0 if curve is not None else 0.0
+        log.curve_seconds = time.monotonic() - t0  # a curve the budget cut short counts too
         if curve is not None:
             log.beyond_tuning[0] = f"{BEYOND_TUNING[0]} (learning curve: {curve.sentence})"
     if final.is_high.get("dev_overfitting"):
