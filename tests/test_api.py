@@ -32,15 +32,15 @@ def cli_json(capsys: pytest.CaptureFixture[str], *args: object) -> str:
 
 def _clock_and_paths_blanked(text: str, run_dir: Path) -> dict:
     """The --json of a tune run with what differs between two identical seeded runs blanked:
-    wall-clock durations (``seconds``, ``elapsed``, ``latency_ms``) and paths inside the run
-    folder."""
+    wall-clock durations (``seconds``, ``*_seconds``, ``elapsed``, ``latency_ms``) and paths
+    inside the run folder."""
+
+    def clock(key: str) -> bool:
+        return key in ("seconds", "elapsed", "latency_ms") or key.endswith("_seconds")
 
     def blank(value):
         if isinstance(value, dict):
-            return {
-                k: None if k in ("seconds", "elapsed", "latency_ms") else blank(v)
-                for k, v in value.items()
-            }
+            return {k: None if clock(k) else blank(v) for k, v in value.items()}
         if isinstance(value, list):
             return [blank(v) for v in value]
         if isinstance(value, str):
