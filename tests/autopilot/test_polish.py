@@ -109,6 +109,32 @@ def test_a_generous_budget_keeps_training_and_logs_the_polish():
     assert result.log.polish
 
 
+@pytest.mark.slow
+def test_the_polish_keeps_to_the_budget_when_recording_a_model_costs_more_than_training_it():
+    """A move records its models when it ends; a slow store (here 0.05 s a model, more than a
+    one-epoch model trains in) must be paid for within the budget, not after it. With no knob
+    step, the polish's first move knows that cost only from the baseline's record."""
+    ds = load_dataset("builtin:synthetic?n=300&classes=3&features=6&seed=4")
+    data = prepare(ds, make_split(ds, seed=0))
+    start = (
+        ModelSpec(input_shape=ds.input_shape, num_classes=3, hidden=(8,)),
+        TrainConfig(lr=1e-2, epochs=1, batch_size=64),
+    )
+    budget = 12.0
+    settings = AutopilotSettings(budget_s=budget, start=start, learning_curve=False, max_steps=0)
+    recorded = []
+
+    def slow_store(trained, step, problem):
+        time.sleep(0.05)
+        recorded.append(problem)
+
+    t0 = time.monotonic()
+    result = run_autopilot(data, settings, on_trained=slow_store)
+    spent = time.monotonic() - t0
+    assert "polish" in recorded and len(recorded) == len(result.trained) > 40
+    assert spent <= budget + 1.0, (spent, len(recorded), result.log.polish)
+
+
 def _tiny_run(small_data: int, **kw):
     ds = load_dataset("builtin:synthetic?n=500&classes=3&features=6&seed=4")
     data = prepare(ds, make_split(ds, seed=0))

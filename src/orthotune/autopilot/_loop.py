@@ -328,6 +328,16 @@ def run_autopilot(
     the model kept so far, or is raised again while the baseline trains (nothing to keep)."""
     started = time.monotonic() if started is None else started
     deadline = started + settings.budget_s
+    recorded = [0.0, 0]  # seconds ``on_trained`` took, models it recorded (the polish's estimate)
+    if on_trained is not None:
+        hook = on_trained
+
+        def on_trained(r: Trained, step: Step | None, problem: str) -> None:
+            t = time.monotonic()
+            hook(r, step, problem)
+            recorded[0] += time.monotonic() - t
+            recorded[1] += 1
+
     ds = data.dataset
     spec, config = settings.start or baseline(ds.input_shape, ds.num_classes)
     log = DecisionLog()
@@ -607,6 +617,7 @@ def run_autopilot(
             on_step=on_step,
             on_trained=on_trained,
             models_left=None if settings.trials is None else settings.trials - len(all_trained),
+            record_s=recorded[0] / max(recorded[1], 1),
         )
         if log.polish == INTERRUPTED:
             log.stop_reason = StopReason.INTERRUPTED

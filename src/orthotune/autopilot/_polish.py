@@ -424,10 +424,14 @@ def polish(
     on_step: Callable[[Step], None] | None = None,
     on_trained: Callable[[Trained, Step | None, str], None] | None = None,
     models_left: int | None = None,
+    record_s: float = 0.0,
 ) -> tuple[Trained, str]:
     """Run the three moves of the module docstring; returns the model kept and, in words, why
     the phase ended. Steps are appended to ``steps`` (problem ``polish``). ``models_left``: a
-    count budget's models left (None: the deadline alone bounds it)."""
+    count budget's models left (None: the deadline alone bounds it). ``record_s``: seconds
+    ``on_trained`` took per model so far — a move records its models when it ends, so the
+    first move must know that cost before it starts (wine, 300 s: a local search of ~2,000
+    tiny models trained to its deadline, then spent 60 s recording them)."""
     phase = _Phase(
         train,
         data,
@@ -439,6 +443,7 @@ def polish(
         on_step,
         on_trained,
         models_left,
+        record_s,
     )
     if goal(current):
         return current, "the goal is reached"
