@@ -7,6 +7,7 @@ import torch
 from orthotune._errors import InvalidInputError
 from orthotune._rundir import RunDir
 from orthotune.data import load_dataset, make_split
+from orthotune.fit import baseline
 from orthotune.pipeline import Job
 from orthotune.train import StopReason, load_checkpoint, train_history, train_summary
 from orthotune.train._run import (
@@ -21,10 +22,19 @@ def test_spec_takes_shape_and_classes_from_the_data():
     spec = build_spec({"hidden": (8,)}, data_shape=(20,), num_classes=3)
     assert (spec.kind, spec.input_shape, spec.num_classes) == ("mlp", (20,), 3)
     cnn = build_spec({"kind": "cnn1d"}, data_shape=(40,), num_classes=10)
-    assert cnn.input_shape == (1, 40) and len(cnn.conv) == 3  # vectors become 1-channel signals
-    assert [b.pool for b in cnn.conv] == ["none", "max", "max"]
+    assert cnn.input_shape == (1, 40)  # vectors become 1-channel signals
+    long = build_spec({"kind": "cnn1d"}, data_shape=(2, 200), num_classes=10)
+    assert [b.pool for b in long.conv] == ["none", "max", "max", "none"]
     tiny = build_spec({"kind": "cnn2d"}, data_shape=(1, 4, 4), num_classes=2)
     assert all(b.pool == "none" for b in tiny.conv)  # too small to pool
+    # the one default per shape: a CNN without conv blocks is the autopilot's first CNN
+    for spec, shape in ((cnn, (1, 40)), (long, (2, 200)), (tiny, (1, 4, 4))):
+        first = baseline(shape, spec.num_classes)[0]
+        assert (spec.conv, spec.hidden, spec.global_pool) == (
+            first.conv,
+            first.hidden,
+            first.global_pool,
+        )
 
 
 @pytest.mark.parametrize(

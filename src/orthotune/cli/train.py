@@ -95,7 +95,14 @@ def train(
     ] = None,
     conv: Annotated[
         str | None,
-        _opt("--conv", help="Conv blocks CH[:K[:POOL]], e.g. 32:5,64:5:max.", panel=_M),
+        _opt(
+            "--conv",
+            help=(
+                "Conv blocks CH[:K[:POOL]], e.g. 32:5,64:5:max; a CNN without it gets the "
+                "autopilot's first CNN (32,32,64,64 channels, kernel 5 or 3×3, average pooling)."
+            ),
+            panel=_M,
+        ),
     ] = None,
     activation: Annotated[
         str | None,

@@ -33,12 +33,8 @@ MNIST-1D's test set; those figures no longer justify anything here.)
 
 from __future__ import annotations
 
-import math
-
-from orthotune.models import ConvBlock, ModelSpec
+from orthotune.models import ConvBlock, ModelSpec, default_conv
 from orthotune.train import TrainConfig
-
-POOL_ABOVE = 64  # positions (L, or h·w) above which the baseline CNN pools twice
 
 
 def baseline(input_shape: tuple[int, ...], num_classes: int) -> tuple[ModelSpec, TrainConfig]:
@@ -55,21 +51,11 @@ def baseline(input_shape: tuple[int, ...], num_classes: int) -> tuple[ModelSpec,
             batch_norm=True,
         )
         return spec, config
-    kernel = 5 if len(input_shape) == 2 else 3
-    pool = "none"
-    if math.prod(input_shape[1:]) > POOL_ABOVE and min(input_shape[1:]) >= 8:
-        pool = "max"  # two halvings must leave ≥ 2
-    blocks = (
-        ConvBlock(channels=32, kernel=kernel),
-        ConvBlock(channels=32, kernel=kernel, pool=pool),
-        ConvBlock(channels=64, kernel=kernel, pool=pool),
-        ConvBlock(channels=64, kernel=kernel),
-    )
     spec = ModelSpec(
         kind="cnn1d" if len(input_shape) == 2 else "cnn2d",
         input_shape=input_shape,
         num_classes=num_classes,
-        conv=blocks,
+        conv=default_conv(input_shape),
         hidden=(),
         batch_norm=True,
         global_pool="avg",

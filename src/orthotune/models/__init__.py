@@ -10,7 +10,13 @@ from orthotune.models._build import (
     initialize,
 )
 from orthotune.models._ensemble import Ensemble
-from orthotune.models._spec import ACTIVATIONS, INITS, ConvBlock, ModelSpec
+from orthotune.models._spec import (
+    ACTIVATIONS,
+    INITS,
+    ConvBlock,
+    ModelSpec,
+    default_conv,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -23,6 +29,7 @@ __all__ = [
     "build_model",
     "conv_padding",
     "count_parameters",
+    "default_conv",
     "flops_per_example",
     "initialize",
 ]

@@ -128,3 +128,24 @@ class ModelSpec(BaseModel):
             self.global_pool,
             tuple(self.dropout_of(i) > 0 for i in range(self.num_layers)),
         )
+
+
+POOL_ABOVE = 64  # positions (L, or h·w) above which the default conv blocks pool twice
+
+
+def default_conv(input_shape: tuple[int, ...]) -> tuple[ConvBlock, ...]:
+    """The one default stack of conv blocks for signals ``[c, L]`` (kernel 5) and images
+    ``[c, h, w]`` (3×3): 32 → 32 → 64 → 64 channels, the second and third blocks max-pooling
+    only when the input has more than ``POOL_ABOVE`` positions and its smallest side survives
+    two halvings (≥ 8). Why these: ``orthotune.fit``'s ``baseline`` (dev figures there)."""
+    kernel = 5 if len(input_shape) == 2 else 3
+    positions = 1
+    for side in input_shape[1:]:
+        positions *= side
+    pool = "max" if positions > POOL_ABOVE and min(input_shape[1:]) >= 8 else "none"
+    return (
+        ConvBlock(channels=32, kernel=kernel),
+        ConvBlock(channels=32, kernel=kernel, pool=pool),
+        ConvBlock(channels=64, kernel=kernel, pool=pool),
+        ConvBlock(channels=64, kernel=kernel),
+    )

@@ -30,7 +30,13 @@ from orthotune._errors import InvalidInputError
 from orthotune._records import History
 from orthotune._result import Result
 from orthotune.metrics import ClassificationReport, classification_report
-from orthotune.models import ConvBlock, ModelSpec, build_model, count_parameters, flops_per_example
+from orthotune.models import (
+    ModelSpec,
+    build_model,
+    count_parameters,
+    default_conv,
+    flops_per_example,
+)
 from orthotune.train._callbacks import Callback
 from orthotune.train._checkpoint import InitRecord
 from orthotune.train._config import TrainConfig
@@ -99,22 +105,6 @@ def one_line_validation_error(
 
 
 # --------------------------------------------------------------------------- spec and config
-def _default_conv(kind: str, shape: Sequence[int]) -> tuple[ConvBlock, ...]:
-    """Three conv blocks (32·k5, 64·k5, 64·k3) pooling by 2 while the signal/image is ≥ 8."""
-    size = min(shape[1:])
-    blocks = []
-    for channels, kernel in (
-        (32, 5 if kind == "cnn1d" else 3),
-        (64, 5 if kind == "cnn1d" else 3),
-        (64, 3),
-    ):
-        pool = "max" if size >= 8 and blocks else "none"
-        if pool == "max":
-            size //= 2
-        blocks.append(ConvBlock(channels=channels, kernel=kernel, pool=pool))
-    return tuple(blocks)
-
-
 def model_input_shape(kind: str, data_shape: tuple[int, ...]) -> tuple[int, ...]:
     """The network's input shape for data examples of ``data_shape``.
 
@@ -191,10 +181,10 @@ def build_spec(
             )
     values["input_shape"] = shape
     values["num_classes"] = num_classes
-    if kind != "mlp" and not values.get("conv"):
-        values["conv"] = _default_conv(kind, shape)
-        values.setdefault("hidden", (128,))
-        values.setdefault("global_pool", "none" if kind == "cnn1d" else "avg")
+    if kind != "mlp" and not values.get("conv"):  # the autopilot's first CNN (one default)
+        values["conv"] = default_conv(shape)
+        values.setdefault("hidden", ())
+        values.setdefault("global_pool", "avg")
     try:
         return ModelSpec.model_validate(values)
     except ValidationError as err:
