@@ -88,14 +88,19 @@ def test_combination_takes_every_change_that_helped():
     assert combine(Candidate("base", SPEC, CONFIG), [wider, other]) is None
 
 
+def _synthetic(n: int, width: int, epochs: int):
+    """A small synthetic set, prepared, and a tiny MLP to start from."""
+    ds = load_dataset(f"builtin:synthetic?n={n}&classes=3&features=6&seed=4")
+    start = (
+        ModelSpec(input_shape=ds.input_shape, num_classes=3, hidden=(width,)),
+        TrainConfig(lr=1e-2, epochs=epochs, batch_size=64),
+    )
+    return prepare(ds, make_split(ds, seed=0)), start
+
+
 @pytest.mark.slow
 def test_a_generous_budget_keeps_training_and_logs_the_polish():
-    ds = load_dataset("builtin:synthetic?n=600&classes=3&features=6&seed=4")
-    data = prepare(ds, make_split(ds, seed=0))
-    start = (
-        ModelSpec(input_shape=ds.input_shape, num_classes=3, hidden=(16,)),
-        TrainConfig(lr=1e-2, epochs=4, batch_size=64),
-    )
+    data, start = _synthetic(600, 16, 4)
     budget = 25.0
     settings = AutopilotSettings(budget_s=budget, start=start, learning_curve=False, max_steps=3)
     t0 = time.monotonic()
@@ -114,12 +119,7 @@ def test_the_polish_keeps_to_the_budget_when_recording_a_model_costs_more_than_t
     """A move records its models when it ends; a slow store (here 0.05 s a model, more than a
     one-epoch model trains in) must be paid for within the budget, not after it. With no knob
     step, the polish's first move knows that cost only from the baseline's record."""
-    ds = load_dataset("builtin:synthetic?n=300&classes=3&features=6&seed=4")
-    data = prepare(ds, make_split(ds, seed=0))
-    start = (
-        ModelSpec(input_shape=ds.input_shape, num_classes=3, hidden=(8,)),
-        TrainConfig(lr=1e-2, epochs=1, batch_size=64),
-    )
+    data, start = _synthetic(300, 8, 1)
     budget = 12.0
     settings = AutopilotSettings(budget_s=budget, start=start, learning_curve=False, max_steps=0)
     recorded = []
@@ -136,12 +136,7 @@ def test_the_polish_keeps_to_the_budget_when_recording_a_model_costs_more_than_t
 
 
 def _tiny_run(small_data: int, **kw):
-    ds = load_dataset("builtin:synthetic?n=500&classes=3&features=6&seed=4")
-    data = prepare(ds, make_split(ds, seed=0))
-    start = (
-        ModelSpec(input_shape=ds.input_shape, num_classes=3, hidden=(16,)),
-        TrainConfig(lr=1e-2, epochs=3, batch_size=64),
-    )
+    data, start = _synthetic(500, 16, 3)
     settings = AutopilotSettings(
         budget_s=120.0,  # the loop stops after the baseline; without polish nothing fills it
         start=start,
