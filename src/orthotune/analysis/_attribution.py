@@ -16,11 +16,12 @@ whose curve falls fastest, with the smallest area under it over the deleted frac
 names the inputs the prediction rests on. ``DEFAULT_ATTRIBUTION`` is the winner on a development
 set: the batch-norm CNN of ``orthotune train builtin:mnist1d --arch cnn1d --batch-norm
 --optimizer adam --lr 0.003 --epochs 10``, attributing the predicted class on its 1000 dev
-examples (``python bench/attribution.py --seed S``): area 0.138 for integrated gradients
-against 0.152 for input × gradient (seed 0; a random ranking 0.374), 0.144 against 0.160
-(seed 1; random 0.383). On the misclassified dev examples alone — far fewer — input ×
-gradient's area was the lower one: 0.130 against 0.133 (86 examples, seed 0), 0.079 against
-0.093 (40, seed 1). The default follows the 1000-example figure; ``orthotune errors
+examples (``python bench/attribution.py --seed S``, the CNN being ``--arch cnn1d``'s default,
+the autopilot's first CNN): area 0.140 for integrated gradients against 0.157 for input ×
+gradient (seed 0; a random ranking 0.367), 0.140 against 0.149 (seed 1; random 0.357). On the
+misclassified dev examples alone — far fewer — the two were level or input × gradient's area
+was the lower one: 0.101 against 0.102 (31 examples, seed 0), 0.195 against 0.173 (49, seed
+1). The default follows the 1000-example figure; ``orthotune errors
 --saliency`` runs the deletion test of both methods on the run's own mistakes and reports it
 beside the drawings, so a user sees which one wins there.
 
