@@ -431,7 +431,7 @@ def polish(
     count budget's models left (None: the deadline alone bounds it). ``record_s``: seconds
     ``on_trained`` took per model so far — a move records its models when it ends, so the
     first move must know that cost before it starts (wine, 300 s: a local search of ~2,000
-    tiny models trained to its deadline, then spent 60 s recording them)."""
+    tiny models trained to its deadline, then spent 51 s recording them)."""
     phase = _Phase(
         train,
         data,

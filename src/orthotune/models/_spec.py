@@ -16,6 +16,7 @@ The output layer emits logits; softmax + cross-entropy is applied by the loss.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -139,10 +140,9 @@ def default_conv(input_shape: tuple[int, ...]) -> tuple[ConvBlock, ...]:
     only when the input has more than ``POOL_ABOVE`` positions and its smallest side survives
     two halvings (≥ 8). Why these: ``orthotune.fit``'s ``baseline`` (dev figures there)."""
     kernel = 5 if len(input_shape) == 2 else 3
-    positions = 1
-    for side in input_shape[1:]:
-        positions *= side
-    pool = "max" if positions > POOL_ABOVE and min(input_shape[1:]) >= 8 else "none"
+    pool = (
+        "max" if math.prod(input_shape[1:]) > POOL_ABOVE and min(input_shape[1:]) >= 8 else "none"
+    )
     return (
         ConvBlock(channels=32, kernel=kernel),
         ConvBlock(channels=32, kernel=kernel, pool=pool),

@@ -811,7 +811,6 @@ def _study_info(study: Any) -> StudyInfo:
     importances, note = _importances(study, optuna)
     axes, points, pareto_dirs = _pareto(study, trials, directions, metric_names)
     return StudyInfo(
-        trial_curves=_best_curves(frozen, directions),
         name=study.study_name,
         directions=directions,
         metric_names=metric_names,
@@ -821,6 +820,7 @@ def _study_info(study: Any) -> StudyInfo:
         pareto_axes=axes,
         pareto_points=points,
         pareto_directions=pareto_dirs,
+        trial_curves=_best_curves(frozen, directions),
     )
 
 
