@@ -27,6 +27,10 @@ and applied the same way wherever NaN appears later (dev, test, prediction):
   each other; the largest, the most stable for few rows, is kept.
 - Otherwise (no missing value in train, or a wider table) each feature's training median; a
   feature with no value at all in train is filled with 0.
+
+Vectors may also be binned (``fit(x, bins=T)``): after standardizing, each numeric feature gets
+T quantile-bin components beside itself (``Bins``), so the output is wider than the input. The
+bins are fitted on the training examples too and saved in the same state.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import numpy as np
 import torch
 
 from orthotune._errors import InvalidInputError
+from orthotune.data._bins import Bins
 
 NORMALIZER_SCHEMA_VERSION = 1
 CONDITIONAL_MAX_FEATURES = 512  # the precision matrix (d² numbers) is saved with the model
@@ -54,12 +59,14 @@ class Normalizer:
         input_shape: tuple[int, ...],
         fill: np.ndarray | None = None,
         precision: np.ndarray | None = None,
+        bins: Bins | None = None,
     ) -> None:
         self.mean = np.asarray(mean, dtype=np.float64)
         self.var = np.asarray(var, dtype=np.float64)
         self.fill = None if fill is None else np.asarray(fill, dtype=np.float64)
         self.precision = None if precision is None else np.asarray(precision, dtype=np.float64)
         self.input_shape = tuple(int(s) for s in input_shape)
+        self.bins = bins
         std = np.sqrt(self.var)
         self._scale = np.where(std > 0, std, 1.0)
 
@@ -68,9 +75,9 @@ class Normalizer:
         return len(self.input_shape) >= 2
 
     @classmethod
-    def fit(cls, x_train: torch.Tensor | np.ndarray) -> Normalizer:
+    def fit(cls, x_train: torch.Tensor | np.ndarray, *, bins: int = 0) -> Normalizer:
         """μ and σ² of the training examples ``x_train`` (``[m, …]``), and for vectors what fills
-        their missing values (module docstring)."""
+        their missing values and, with ``bins`` ≥ 2, their quantile bins (module docstring)."""
         x = torch.as_tensor(x_train).detach().to(torch.float64)
         if x.ndim < 2 or x.shape[0] == 0:
             raise InvalidInputError(
@@ -78,7 +85,11 @@ class Normalizer:
                 "training example shaped [m, features] (or [m, channels, …])"
             )
         if x.ndim == 2:
-            return cls._fit_vectors(x.numpy())
+            norm = cls._fit_vectors(x.numpy())
+            if bins:
+                z = norm.apply(torch.as_tensor(x.numpy())).numpy()
+                norm.bins = Bins.fit(z, bins)
+            return norm
         dims = (0, *range(2, x.ndim))
         mean = x.mean(dim=dims)
         var = ((x - _expand(mean, x.ndim)) ** 2).mean(dim=dims)  # 1/m, the lecture's σ²
@@ -103,7 +114,19 @@ class Normalizer:
         return norm
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
-        """(x − μ) / σ, in x's dtype and on x's device (missing values filled first)."""
+        """(x − μ) / σ, in x's dtype and on x's device (missing values filled first), followed
+        by the bins' components when there are bins."""
+        z = self._standardize(x)
+        return z if self.bins is None else self.bins.apply(z)
+
+    __call__ = apply
+
+    def fold(self, attribution: np.ndarray) -> np.ndarray:
+        """Attributions of the normalized inputs ``[n, …]`` → of the features as loaded (each
+        feature's bins added to it; unchanged without bins)."""
+        return attribution if self.bins is None else self.bins.fold(attribution)
+
+    def _standardize(self, x: torch.Tensor) -> torch.Tensor:
         shape = tuple(x.shape[1:])
         if shape != self.input_shape:
             raise InvalidInputError(
@@ -122,12 +145,10 @@ class Normalizer:
             x = torch.where(torch.isnan(x), torch.as_tensor(fill, dtype=x.dtype), x)
         return (x - _expand(mean, x.ndim)) / _expand(scale, x.ndim)
 
-    __call__ = apply
-
     def state_dict(self) -> dict:
         """Plain, JSON-able state: ``{"schema_version", "input_shape", "mean", "var"}`` and, for
-        vectors, ``"fill"`` (the train medians) and, when missing values are filled by their
-        conditional mean, ``"precision"`` (the d × d matrix P)."""
+        vectors, ``"fill"`` (the train medians), when missing values are filled by their
+        conditional mean, ``"precision"`` (the d × d matrix P), and ``"bins"`` when binned."""
         state = {
             "schema_version": NORMALIZER_SCHEMA_VERSION,
             "input_shape": list(self.input_shape),
@@ -138,6 +159,8 @@ class Normalizer:
             state["fill"] = self.fill.tolist()
         if self.precision is not None:
             state["precision"] = self.precision.tolist()
+        if self.bins is not None:
+            state["bins"] = self.bins.state_dict()
         return state
 
     @classmethod
@@ -167,7 +190,9 @@ class Normalizer:
                 f"normalizer state does not fit input shape {shape}: expected {width} fill "
                 f"values (and a {width} × {width} precision); use the state saved with the model"
             )
-        return cls(mean, var, shape, fill, precision)
+        bins = state.get("bins")
+        bins = None if bins is None else Bins.from_state_dict(bins, width)
+        return cls(mean, var, shape, fill, precision, bins)
 
 
 def _conditional_fill(z: np.ndarray, precision: np.ndarray) -> np.ndarray:

@@ -70,9 +70,10 @@ class PreparedData:
         return out
 
 
-def prepare(dataset: Dataset, split: Split) -> PreparedData:
-    """Normalize every part of ``split`` with statistics of its training part."""
-    normalizer = Normalizer.fit(dataset.x[torch.as_tensor(split.train)])
+def prepare(dataset: Dataset, split: Split, *, bins: int = 0) -> PreparedData:
+    """Normalize every part of ``split`` with statistics of its training part (feature vectors
+    with ``bins`` quantile bins per numeric feature beside it, when ``bins`` ≥ 2)."""
+    normalizer = Normalizer.fit(dataset.x[torch.as_tensor(split.train)], bins=bins)
 
     def part(index: np.ndarray) -> Part | None:
         if len(index) == 0:

@@ -1,0 +1,114 @@
+"""``Bins``: a piecewise-linear encoding of numeric features, fitted on the training vectors.
+
+A feature vector's numeric feature z (already standardized) gets, beside itself, one component
+per quantile bin of its training values, edges b₀ < b₁ < … < b_T:
+
+    e_t(z) = clip((z − b_{t−1}) / (b_t − b_{t−1}), 0, 1),   t = 1 … T
+
+(0 below the bin, 1 above it, linear inside), each component standardized with its training
+mean and standard deviation. A threshold on the feature ("more than 3 service calls", "spent
+anything at all") is then one weight of the first layer instead of a shape a ReLU network has to
+find by training, which is where gradient-boosted trees beat a plain MLP on tables. Features
+with at most two distinct training values (0/1 flags, one-hot columns, the "was missing"
+indicators) get no bins: they are thresholds already.
+
+Fitted on the **training** examples only, like μ and σ² (``Normalizer``, which owns one when
+asked and saves its state with the model); ``fold`` maps attributions of the encoded inputs back
+onto the features (each feature's own plus its components').
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+
+from orthotune._errors import InvalidInputError
+
+
+class Bins:
+    """Quantile bins per feature (``edges[j]``: T_j + 1 increasing edges, or empty: no bins)."""
+
+    def __init__(self, edges: list[np.ndarray], mean: np.ndarray, scale: np.ndarray) -> None:
+        self.edges = [np.asarray(e, dtype=np.float64) for e in edges]
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.scale = np.asarray(scale, dtype=np.float64)
+        self._owner = np.concatenate(  # the feature each component belongs to
+            [np.full(max(len(e) - 1, 0), j) for j, e in enumerate(self.edges)]
+        ).astype(np.int64)
+
+    @property
+    def width(self) -> int:
+        """Components added (Σ T_j)."""
+        return len(self._owner)
+
+    @classmethod
+    def fit(cls, z: np.ndarray, count: int) -> Bins:
+        """``count`` quantile bins per feature of the standardized training vectors ``z``."""
+        if count < 2:
+            raise InvalidInputError(
+                f"input bins = {count}: accepted is 0 (no bins) or at least 2; fix: pick 0 or 2+"
+            )
+        edges = []
+        for col in z.T:
+            edge = np.unique(np.quantile(col, np.linspace(0.0, 1.0, count + 1)))
+            few = len(np.unique(col)) <= 2 or len(edge) < 3
+            edges.append(np.empty(0) if few else edge)
+        raw = cls(edges, np.zeros(0), np.ones(0))._components(z)
+        std = raw.std(axis=0)
+        return cls(edges, raw.mean(axis=0), np.where(std > 0, std, 1.0))
+
+    def _components(self, z: np.ndarray) -> np.ndarray:
+        parts = [
+            np.clip((z[:, [j]] - e[:-1]) / (e[1:] - e[:-1]), 0.0, 1.0)
+            for j, e in enumerate(self.edges)
+            if len(e)
+        ]
+        return np.concatenate(parts, axis=1) if parts else np.zeros((len(z), 0))
+
+    def apply(self, z: torch.Tensor) -> torch.Tensor:
+        """[n, d] standardized → [n, d + width]: the features, then their standardized bins."""
+        raw = self._components(z.detach().cpu().to(torch.float64).numpy())
+        comp = torch.as_tensor((raw - self.mean) / self.scale, dtype=z.dtype, device=z.device)
+        return torch.cat([z, comp], dim=1)
+
+    def fold(self, attribution: np.ndarray) -> np.ndarray:
+        """[n, d + width] attributions of encoded inputs → [n, d]: each feature's own plus the
+        sum over its components (their total is kept, so integrated gradients still add up)."""
+        d = len(self.edges)
+        out = np.array(attribution[:, :d], dtype=np.float64)
+        np.add.at(out.T, self._owner, attribution[:, d:].T)
+        return out
+
+    def state_dict(self) -> dict:
+        return {
+            "edges": [e.tolist() for e in self.edges],
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping, width: int) -> Bins:
+        """The state ``state_dict`` wrote, for vectors of ``width`` features."""
+        try:
+            edges = [np.asarray(e, dtype=np.float64) for e in state["edges"]]
+            mean = np.asarray(state["mean"], dtype=np.float64)
+            scale = np.asarray(state["scale"], dtype=np.float64)
+        except (KeyError, TypeError, ValueError) as err:
+            raise InvalidInputError(
+                f"input bins state is incomplete ({err}): expected edges, mean and scale as "
+                "written by Normalizer.state_dict(); use the state saved with the model"
+            ) from None
+        bins = cls(edges, mean, scale)
+        ok = len(edges) == width and all(
+            e.ndim == 1 and (len(e) == 0 or (len(e) >= 3 and (np.diff(e) > 0).all())) for e in edges
+        )
+        fits = mean.shape == scale.shape == (bins.width,) and bool((scale > 0).all())
+        if not ok or not fits:
+            raise InvalidInputError(
+                f"input bins state does not fit {width} features: expected one increasing "
+                "edge list per feature and one mean and scale per bin; use the state saved "
+                "with the model"
+            )
+        return bins
