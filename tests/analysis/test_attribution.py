@@ -110,6 +110,17 @@ def test_a_model_that_looks_only_around_the_object_has_all_of_its_attribution_ou
     assert "100.0 % of the attribution lies outside the object" in report.message
 
 
+def test_a_model_without_mistakes_has_nothing_to_attribute():
+    model = nn.Linear(2, 2, bias=False)
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(2))
+    x = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    report = saliency_report(
+        model, x, x, np.array([0, 1]), np.array(["a", "b"]), ["p", "q"], source="test"
+    )
+    assert report.misclassified == 0 and report.examples == [] and report.deletion is None
+
+
 def test_read_mask_accepts_the_shape_with_or_without_singleton_axes(tmp_path):
     np.savez(tmp_path / "m.npz", mask=np.eye(8))
     assert read_mask(tmp_path / "m.npz", (1, 8, 8)).shape == (1, 8, 8)

@@ -33,7 +33,8 @@ absolute attribution that falls outside the object.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -268,9 +269,12 @@ def saliency_report(
     mask_name: str | None = None,
     temperature: float = 1.0,
     max_shown: int = MAX_SHOWN,
+    fold: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> SaliencyReport:
     """Attributions of the misclassified examples among ``x`` (model inputs) / ``raw`` (as
-    loaded), toward the class predicted; the deletion test of both methods on them."""
+    loaded), toward the class predicted; the deletion test of both methods on them. ``fold``
+    maps attributions of model inputs onto the features as loaded where the two differ (binned
+    inputs: ``Normalizer.fold``)."""
     from orthotune.train import predict_logits
 
     _check_method(method)
@@ -285,7 +289,9 @@ def saliency_report(
     target = torch.as_tensor(pred[wrong])
     found = {m: attribute(model, x[wrong], target, method=m) for m in ATTRIBUTION_METHODS}
     deletion = deletion_test(model, x[wrong], target, found) if len(wrong) else None
-    chosen = found[method].reshape(len(wrong), -1).numpy()
+    chosen = found[method].reshape(len(wrong), math.prod(x.shape[1:])).numpy()  # 0 rows too
+    if fold is not None:
+        chosen = fold(chosen)
     shares = None if mask is None else _outside_share(chosen, mask)
     names = list(class_names)
     examples = [
@@ -334,6 +340,7 @@ def run_saliency(
 ) -> SaliencyReport:
     """``saliency_report`` of a run folder's chosen model on its own data's ``split``."""
     from orthotune._rundir import RunDir
+    from orthotune.data import Normalizer
     from orthotune.train import load_predictor, prepare_inputs
 
     _check_method(method)
@@ -345,6 +352,7 @@ def run_saliency(
             "give a run folder written by orthotune train or tune"
         )
     predictor = load_predictor(run.path)
+    norm = predictor.manifest.normalization
     inputs = prepare_inputs(predictor, data)
     mask = None if mask_path is None else read_mask(mask_path, tuple(inputs.raw.shape[1:]))
     if inputs.split is None or inputs.y_true is None:
@@ -375,4 +383,5 @@ def run_saliency(
         mask=mask,
         mask_name=None if mask_path is None else str(mask_path),
         temperature=predictor.manifest.temperature,
+        fold=None if not norm else Normalizer.from_state_dict(norm).fold,
     )
