@@ -192,6 +192,10 @@ def tune_autopilot(
         if trained.candidate.name == step.kept:  # a new incumbent: on disk before it is used
             save(trained)
 
+    def on_inputs(chosen) -> None:  # step 0 kept binned inputs: their normalizer goes along
+        nonlocal data
+        data = chosen
+
     lease = join_study(  # the orthogonal loop cannot be shared: one worker holds the study
         study,
         fingerprint=study_fingerprint(
@@ -210,6 +214,7 @@ def tune_autopilot(
             on_step=on_step,
             on_trained=on_trained,
             on_epoch=on_epoch,
+            on_inputs=on_inputs,
             started=started,  # loading, preparing and opening the study count in the budget
         )
     except KeyboardInterrupt:  # before the baseline was trained, or between two steps

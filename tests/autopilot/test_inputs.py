@@ -1,0 +1,86 @@
+"""Step 0's input encoding: on feature vectors the baseline is also trained on binned inputs,
+and the encoding with the lower dev error is kept — and travels with the saved model."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import orthotune
+from orthotune.analysis import run_saliency
+from orthotune.autopilot import AutopilotSettings, run_autopilot
+from orthotune.data import dataset_from_arrays, load_dataset, make_split, prepare
+
+pytestmark = pytest.mark.slow
+
+
+def _stripes(seed=0, n=1200, flipped=0.0):
+    """Class = parity of x₀'s eighth (x₀ uniform): seven thresholds on one feature, which 8
+    quantile bins give the first layer at once and a plain MLP has to find by training
+    (``flipped``: that share of labels flipped, so that even a good model errs)."""
+    g = np.random.default_rng(seed)
+    x = g.uniform(size=(n, 3)).astype(np.float32)
+    y = (np.floor(x[:, 0] * 8) % 2).astype(np.int64)
+    return x, np.where(g.random(n) < flipped, 1 - y, y)
+
+
+def _settings(trials=2, **kw):
+    return AutopilotSettings(
+        trials=trials,
+        budget_s=float("inf"),
+        polish=False,
+        refit=False,
+        learning_curve=False,
+        yardstick=False,
+        **kw,
+    )
+
+
+def test_step_0_keeps_binned_inputs_where_thresholds_rule():
+    ds = dataset_from_arrays(*_stripes())
+    data = prepare(ds, make_split(ds, seed=0))
+    heard = []
+    result = run_autopilot(data, _settings(), on_inputs=heard.append)
+    step = result.log.steps[0]
+    errors = {v.name: v.errors["dev"] for v in step.variants}
+    assert step.kept == "baseline-bins" and errors["baseline-bins"] < errors["baseline"] - 0.1
+    assert [v.accepted for v in step.variants] == [False, True]
+    assert "against" in step.variants[1].why
+    assert heard == [result.data] and result.data.normalizer.bins is not None
+    width = 3 + result.data.normalizer.bins.width
+    assert result.chosen.candidate.spec.input_shape == (width,)
+    assert result.data.test.x.shape[1] == width and len(result.trained) == 2
+
+
+def test_no_second_encoding_when_turned_off_or_for_signals():
+    ds = dataset_from_arrays(*_stripes())
+    data = prepare(ds, make_split(ds, seed=0))
+    result = run_autopilot(data, _settings(input_bins=0))
+    assert [v.name for v in result.log.steps[0].variants] == ["baseline"]
+    assert result.data is data and result.data.normalizer.bins is None
+    g = np.random.default_rng(0)
+    signals = dataset_from_arrays(
+        g.normal(size=(300, 1, 16)).astype(np.float32), g.integers(0, 2, 300)
+    )
+    data = prepare(signals, make_split(signals, seed=0))
+    result = run_autopilot(data, _settings(trials=1))
+    assert [v.name for v in result.log.steps[0].variants] == ["baseline"]
+
+
+def test_a_binned_model_is_saved_with_its_bins_and_predicts_as_the_run_scored(tmp_path):
+    x, y = _stripes(seed=1, flipped=0.05)
+    frame = pd.DataFrame(x, columns=["a", "b", "c"]).assign(label=np.array(["even", "odd"])[y])
+    frame.to_csv(tmp_path / "stripes.csv", index=False)
+    data = str(tmp_path / "stripes.csv")
+    result = orthotune.tune(data, trials=2, seed=0, out=tmp_path / "run")
+    assert result.chosen == "baseline-bins"
+    model = orthotune.load(result.run_dir)
+    ds = load_dataset(data)
+    split = json.loads((tmp_path / "run" / "split.json").read_text())["ids"]
+    test = np.isin(ds.ids, split["test"])
+    accuracy = float((model.predict(data)[test] == frame["label"].to_numpy()[test]).mean())
+    assert accuracy == pytest.approx(result.test_metrics["accuracy"])
+    # where it looks: attributions of the binned inputs folded back onto the 3 columns
+    report = run_saliency(result.run_dir)
+    assert report.examples and all(len(e.attribution) == 3 for e in report.examples)
