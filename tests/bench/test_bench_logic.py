@@ -164,6 +164,26 @@ def test_impute_bench_plants_the_rate_and_fills_the_median_arm_from_train_rows_o
     assert filled.tolist() == [[1.0, 5.0], [3.0, 4.0], [2.0, 6.0], [100.0, 5.0]]
 
 
+def test_encoding_bench_summary_of_known_medians():
+    encoding = importlib.import_module("encoding")
+    medians = {
+        "a": {"hgb": 0.90, "standard": 0.80, "bins8": 0.88},  # bins win by 8 points
+        "b": {"hgb": 0.70, "standard": 0.76, "bins8": 0.74},  # standardized win by 2
+    }
+    s = encoding.summarize(medians, "bins8")
+    assert s["sets"] == 2 and s["binned_better"] == 1
+    assert s["mean_binned_minus_standard"] == pytest.approx((0.08 - 0.02) / 2)
+    assert s["mean_chosen_minus_hgb"] == pytest.approx((-0.02 + 0.06) / 2)
+
+
+def test_encoding_bench_quick_run_prints_its_figures_last():
+    from tests.bench._run import run_quick
+
+    fields = dict(pair.split("=") for pair in run_quick("encoding.py").split())
+    assert fields["sets"] == "1" and fields["binned_better"] in ("0", "1")
+    assert abs(float(fields["mean_chosen_minus_hgb"])) < 0.2
+
+
 def test_the_paired_interval_against_a_hand_computation(tmp_path):
     rows = [
         _row("a", "development", "autopilot", 0.75, correct="1101"),
