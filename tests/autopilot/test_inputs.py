@@ -10,6 +10,7 @@ import pytest
 import orthotune
 from orthotune.analysis import run_saliency
 from orthotune.autopilot import AutopilotSettings, run_autopilot
+from orthotune.autopilot._loop import _binned
 from orthotune.data import dataset_from_arrays, load_dataset, make_split, prepare
 
 pytestmark = pytest.mark.slow
@@ -66,6 +67,15 @@ def test_no_second_encoding_when_turned_off_or_for_signals():
     data = prepare(signals, make_split(signals, seed=0))
     result = run_autopilot(data, _settings(trials=1))
     assert [v.name for v in result.log.steps[0].variants] == ["baseline"]
+    narrow = dataset_from_arrays(
+        g.normal(size=(300, 256)).astype(np.float32), g.integers(0, 2, 300)
+    )
+    data = prepare(narrow, make_split(narrow, seed=0))
+    assert _binned(data, _settings(), 1).train.x.shape[1] == 256 * 9
+    assert _binned(data, _settings(trials=1), 1) is None  # no model left for it
+    wide = dataset_from_arrays(g.normal(size=(300, 257)).astype(np.float32), g.integers(0, 2, 300))
+    data = prepare(wide, make_split(wide, seed=0))
+    assert _binned(data, _settings(), 1) is None  # wider than INPUT_BINS_MAX_FEATURES
 
 
 def test_a_binned_model_is_saved_with_its_bins_and_predicts_as_the_run_scored(tmp_path):

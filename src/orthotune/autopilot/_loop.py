@@ -101,6 +101,9 @@ _GUARD = {"avoidable_bias": "variance", "variance": "avoidable_bias", "data_mism
 # (the same model, seed and folds) and keeps the one with the lower dev error. Where bins won,
 # 8 per feature did best on average (mean 90.39 % against 90.20 % for 4 and 90.24 % for 16).
 INPUT_BINS = 8
+# wider vectors (pixels or samples flattened, not a table's columns) are not binned: T + 1 times
+# their width would cost memory and first-layer weights for little (the tables above have 9–30)
+INPUT_BINS_MAX_FEATURES = 256
 
 
 @dataclass(frozen=True)
@@ -729,13 +732,15 @@ def run_autopilot(
 
 
 def _binned(held: PreparedData, settings: AutopilotSettings, trained: int) -> PreparedData | None:
-    """The hold-out parts with binned inputs, when step 0 should try them: feature vectors with
-    a numeric feature to bin, the default start (no ``start``, no ``--init-from``, whose input
-    width is fixed) and a count budget, if any, with a model left for it."""
+    """The hold-out parts with binned inputs, when step 0 should try them: feature vectors (at
+    most ``INPUT_BINS_MAX_FEATURES``) with a numeric feature to bin, the default start (no
+    ``start``, no ``--init-from``, whose input width is fixed) and a count budget, if any, with
+    a model left for it."""
     ds = held.dataset
     if (
         settings.input_bins == 0
         or len(ds.input_shape) != 1
+        or ds.input_shape[0] > INPUT_BINS_MAX_FEATURES
         or settings.start is not None
         or settings.warm_start is not None
         or (settings.trials is not None and settings.trials - trained < 1)

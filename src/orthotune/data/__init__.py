@@ -3,13 +3,15 @@
 ``load_dataset(DATA, LoadOptions(...))`` → ``Dataset``;
 ``dataset_from_arrays(x, y)`` → ``Dataset`` (arrays in memory, checked like an NPZ file);
 ``make_split(ds, seed=…)`` → ``Split``;
-``Normalizer.fit(ds.x[split.train])``; ``prepare(ds, split)`` → ``PreparedData``;
+``Normalizer.fit(ds.x[split.train])``; ``prepare(ds, split)`` → ``PreparedData``
+(``bins=T``: feature vectors with T quantile-bin components per numeric feature, ``Bins``);
 ``weighted_mean_loss(loss, weights)``;
 ``inspect_data(DATA)`` → ``InspectReport`` (``orthotune data inspect``);
 ``Augmenter.from_policy("standard")(x, generator=g)`` augments a training batch.
 """
 
 from orthotune.data._augment import AUGMENT_PRESETS, Augmenter, AugmentPolicy, parse_policy
+from orthotune.data._bins import Bins
 from orthotune.data._builtin import BUILTINS, cache_dir, make_synthetic
 from orthotune.data._dataset import SPLIT_PARTS, Dataset, ReferenceLevels
 from orthotune.data._encoding import (
@@ -47,6 +49,7 @@ __all__ = [
     "ArrayEncoding",
     "AugmentPolicy",
     "Augmenter",
+    "Bins",
     "ColumnEncoding",
     "Dataset",
     "InspectReport",
