@@ -278,6 +278,41 @@ def _with_report(summary: Any) -> Any:
     return summary
 
 
+def _check_input_bins(bins: Any, init_from: Any) -> None:
+    """``--input-bins T``: 0 (none) or an integer ≥ 2, and not with ``--init-from`` (whose
+    checkpoint fixes the inputs); else one line saying so."""
+    from orthotune._errors import InvalidInputError
+
+    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 0 or bins == 1:
+        raise InvalidInputError(
+            f"--input-bins {bins!r} is not accepted: give 0 (no bins) or the number of quantile "
+            "bins per numeric feature, an integer >= 2; e.g. --input-bins 8"
+        )
+    if bins and init_from is not None:
+        raise InvalidInputError(
+            f"--input-bins {bins} with --init-from {init_from}: the checkpoint fixes the "
+            "model's inputs; drop --input-bins (the checkpoint's own encoding is used)"
+        )
+
+
+def _binned_shape(dataset: Any, split: Any, bins: int) -> tuple[int, ...]:
+    """The shape of one example as the model reads it: the data's, or with ``bins`` the vector
+    widened by its bins (fitted on the training part, as ``prepare`` will)."""
+    from orthotune._errors import InvalidInputError
+    from orthotune.data import Normalizer
+
+    shape = tuple(dataset.input_shape)
+    if not bins:
+        return shape
+    if len(shape) != 1:
+        raise InvalidInputError(
+            f"--input-bins {bins}: {dataset.name} holds examples of shape {shape}, but bins "
+            "apply to feature vectors only; drop --input-bins"
+        )
+    norm = Normalizer.fit(dataset.x[split.train], bins=bins)
+    return (shape[0] + norm.bins.width,)
+
+
 def _flag(key: str) -> str:
     """The CLI flag of a model setting (``kind`` is ``--arch``)."""
     return "--arch" if key == "kind" else "--" + key.replace("_", "-")
@@ -310,6 +345,7 @@ def train(
     callbacks: Sequence[Callback] = (),
     ensemble: int = 1,
     on_member: Callable[[int, Any], None] | None = None,
+    input_bins: int = 0,
 ) -> TrainSummary:
     """``orthotune train``: one model on DATA, kept in the new run folder ``out``.
 
@@ -321,6 +357,8 @@ def train(
     the end; the run folder gets the checkpoint, history, diagnosis and report. ``ensemble``
     K > 1 trains K seeds at once and keeps them as one model (``on_member(k, trained)`` as
     each finishes; ``callbacks`` then see nothing: members train as one population).
+    ``input_bins`` T ≥ 2 gives feature vectors T quantile-bin components per numeric feature
+    beside it (``data.Bins``, saved with the model; the autopilot's step 0 may choose 8).
     """
     from orthotune._errors import InvalidInputError
     from orthotune._rundir import RunDir
@@ -344,6 +382,7 @@ def train(
 
     RunDir.refuse_existing(out)
     check_ensemble_size(ensemble)
+    _check_input_bins(input_bins, init_from)
     sections = read_config_file(config) if config is not None else {"model": {}, "train": {}}
     given_model = {k: v for k, v in (model or {}).items() if v is not None}
     given_train = {k: v for k, v in (training or {}).items() if v is not None}
@@ -400,7 +439,7 @@ def train(
     else:
         spec = build_spec(
             model_settings,
-            data_shape=tuple(dataset.input_shape),
+            data_shape=_binned_shape(dataset, split, input_bins),
             num_classes=dataset.num_classes,
             from_flags=list(given_model),
         )
@@ -423,6 +462,7 @@ def train(
             "device": device,
             "init_from": None if warm is None else warm.record.model_dump(mode="json"),
             "ensemble": ensemble,
+            "input_bins": input_bins,
         },
     )
     if ensemble > 1:
@@ -437,6 +477,7 @@ def train(
             time_budget_s=budget,
             init=warm,
             on_member=on_member,
+            bins=input_bins,
         )
     else:
         trained = train_on_split(
@@ -449,6 +490,7 @@ def train(
             callbacks=list(callbacks),
             time_budget_s=budget,
             init=warm,
+            bins=input_bins,
         )
     done = job.finish(trained.model, trained.prepared, seed=seed)
     manifest = job.manifest(

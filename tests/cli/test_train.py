@@ -108,6 +108,11 @@ def test_train_then_predict_builtin_mnist1d_end_to_end(run_cli, tmp_path):
         ),
         (["--precision", "half"], "--precision 'half' is not a precision; accepted: auto, fp32"),
         (["--ensemble", "0"], "--ensemble 0 is not accepted: give the number of models to average"),
+        (["--input-bins", "1"], "--input-bins 1 is not accepted: give 0 (no bins) or the number"),
+        (
+            ["--input-bins", "8", "--init-from", "elsewhere"],
+            "--input-bins 8 with --init-from elsewhere: the checkpoint fixes the model's inputs",
+        ),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(run_cli, tmp_path, args, message):
@@ -125,6 +130,34 @@ def test_bad_flags_exit_2_with_one_line(run_cli, tmp_path, args, message):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
     assert not (tmp_path / "run").exists()
+
+
+def test_input_bins_on_signals_is_refused_in_one_line(run_cli, tmp_path):
+    done = run_cli("train", "builtin:mnist1d", "--input-bins", "8", "--epochs", "1",
+                   "--out", tmp_path / "run", env=ENV)  # fmt: skip
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "bins apply to feature vectors only; drop --input-bins" in done.stderr
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_train_with_input_bins_saves_them_and_predict_uses_them(run_cli, tmp_path):
+    run = tmp_path / "run"
+    done = run_cli("train", "builtin:breast-cancer", "--input-bins", "8", "--epochs", "3",
+                   "--out", run, "--json", env=ENV)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    width = summary["spec"]["input_shape"][0]
+    manifest = json.loads((run / "models" / "mlp" / "manifest.json").read_text())
+    bins = manifest["normalization"]["bins"]
+    assert len(bins["edges"]) == 30 and width == 30 + len(bins["mean"]) > 30
+    out = tmp_path / "pred.csv"
+    pred = run_cli("predict", run, "builtin:breast-cancer", "--out", out, env=ENV)
+    assert pred.returncode == 0, pred.stderr
+    rows = pd.read_csv(out)
+    dev = rows[rows["split"] == "dev"]
+    dev_error = float((dev["y_pred"].astype(str) != dev["y_true"].astype(str)).mean())
+    assert dev_error == pytest.approx(summary["errors"]["dev"], abs=1e-6)
 
 
 @pytest.mark.slow

@@ -167,6 +167,17 @@ def train(
             "(0 = plain cross-entropy).",
         ),
     ] = None,
+    input_bins: Annotated[
+        int,
+        _opt(
+            "--input-bins",
+            help="Feature vectors: T quantile-bin components beside each numeric feature (a "
+            "piecewise-linear encoding, saved with the model; tune's step 0 may choose 8); "
+            "0 = none.",
+            metavar="T",
+            panel=_M,
+        ),
+    ] = 0,
     init_from: Annotated[
         Path | None,
         _opt(
@@ -293,6 +304,7 @@ def train(
             callbacks=[TrainProgress(live)],
             ensemble=ensemble,
             on_member=_member_line(live, ensemble),
+            input_bins=input_bins,
         )
     emit(summary, as_json=as_json, render=render)
     if summary.stop_reason == StopReason.INTERRUPTED:

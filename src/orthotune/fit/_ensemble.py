@@ -62,13 +62,15 @@ def train_ensemble(
     init: WarmStart | None = None,
     executor: str = "population",
     on_member: Callable[[int, Trained], None] | None = None,
+    bins: int = 0,
 ) -> TrainedModel:
     """Train ``size`` seeds of (``spec``, ``config``) on ``split``'s training part (dev watched)
     and return their ``Ensemble`` measured on every part, test included (module doc).
 
-    ``on_member(k, trained)`` runs as member k (0-based) finishes."""
+    ``on_member(k, trained)`` runs as member k (0-based) finishes; ``bins``: binned inputs
+    (``train.prepare_split``)."""
     check_ensemble_size(size)
-    prepared = prepare_split(dataset, split, spec)
+    prepared = prepare_split(dataset, split, spec, bins=bins)
     dev = resolve_device(device)
     started = time.perf_counter()
     deadline = None if time_budget_s is None else time.monotonic() + time_budget_s

@@ -273,16 +273,17 @@ def test_scores(model: torch.nn.Module, prepared: Any) -> ClassificationReport:
     return classification_report(prepared.test.y.numpy(), predicted.numpy(), labels=labels)
 
 
-def prepare_split(dataset: Any, split: Any, spec: ModelSpec) -> Any:
-    """``orthotune.data.prepare`` (normalized with train statistics) with every part's examples
-    reshaped to ``spec.input_shape``; refuses a split without training examples."""
+def prepare_split(dataset: Any, split: Any, spec: ModelSpec, *, bins: int = 0) -> Any:
+    """``orthotune.data.prepare`` (normalized with train statistics; feature vectors with
+    ``bins`` quantile bins per numeric feature) with every part's examples reshaped to
+    ``spec.input_shape``; refuses a split without training examples."""
     from orthotune.data import prepare
 
     if len(split.train) == 0:
         raise InvalidInputError(
             f"{dataset.name}: the split has no training examples; give more data"
         )
-    prepared = prepare(dataset, split)
+    prepared = prepare(dataset, split, bins=bins)
     parts = {
         name: None if part is None else replace(part, x=model_inputs(part.x, spec))
         for name, part in (
@@ -351,11 +352,13 @@ def train_on_split(
     callbacks: Sequence[Callback] = (),
     time_budget_s: float | None = None,
     init: WarmStart | None = None,
+    bins: int = 0,
 ) -> TrainedModel:
     """Normalize on train, train on train (dev watched), then measure every part once.
 
-    ``init``: start from a checkpoint's weights (transfer learning; ``spec`` is ``init.spec``)."""
-    prepared = prepare_split(dataset, split, spec)
+    ``init``: start from a checkpoint's weights (transfer learning; ``spec`` is ``init.spec``);
+    ``bins``: binned inputs (``prepare_split``; ``spec`` then takes the binned width)."""
+    prepared = prepare_split(dataset, split, spec, bins=bins)
     dev = prepared.dev
     torch.manual_seed(seed)
     model = build_model(spec)
