@@ -78,6 +78,16 @@ def test_no_second_encoding_when_turned_off_or_for_signals():
     assert _binned(data, _settings(), 1) is None  # wider than INPUT_BINS_MAX_FEATURES
 
 
+def test_no_binned_copy_larger_than_the_cap(monkeypatch):
+    from orthotune.autopilot import _loop
+
+    ds = dataset_from_arrays(*_stripes(n=400))
+    data = prepare(ds, make_split(ds, seed=0))
+    assert _binned(data, _settings(), 1) is not None
+    monkeypatch.setattr(_loop, "INPUT_BINS_MAX_CELLS", 400 * 3 * 9 - 1)  # one number short
+    assert _binned(data, _settings(), 1) is None
+
+
 def test_a_binned_model_is_saved_with_its_bins_and_predicts_as_the_run_scored(tmp_path):
     x, y = _stripes(seed=1, flipped=0.05)
     frame = pd.DataFrame(x, columns=["a", "b", "c"]).assign(label=np.array(["even", "odd"])[y])

@@ -79,3 +79,14 @@ def test_fold_adds_each_feature_its_bins_and_keeps_the_total():
     assert np.allclose(folded.sum(axis=1), attribution.sum(axis=1))
     plain = Normalizer.fit(_table())
     assert plain.fold(attribution[:, :2]) is not None and plain.bins is None
+
+
+def test_blocks_of_rows_give_what_one_block_gives(monkeypatch):
+    from orthotune.data import _bins
+
+    g = np.random.default_rng(1)
+    x = torch.as_tensor(g.normal(size=(1000, 3)))
+    norm = Normalizer.fit(x, bins=8)
+    whole = norm.apply(x)
+    monkeypatch.setattr(_bins, "_ROWS", 7)  # 143 blocks, the last one short
+    assert torch.equal(norm.apply(x), whole)

@@ -104,6 +104,8 @@ INPUT_BINS = 8
 # wider vectors (pixels or samples flattened, not a table's columns) are not binned: T + 1 times
 # their width would cost memory and first-layer weights for little (the tables above have 9–30)
 INPUT_BINS_MAX_FEATURES = 256
+# nor are tables whose binned copy would exceed this many numbers (2²⁸ float32: 1 GiB in memory)
+INPUT_BINS_MAX_CELLS = 1 << 28
 
 
 @dataclass(frozen=True)
@@ -733,7 +735,8 @@ def run_autopilot(
 
 def _binned(held: PreparedData, settings: AutopilotSettings, trained: int) -> PreparedData | None:
     """The hold-out parts with binned inputs, when step 0 should try them: feature vectors (at
-    most ``INPUT_BINS_MAX_FEATURES``) with a numeric feature to bin, the default start (no
+    most ``INPUT_BINS_MAX_FEATURES``, a binned copy of at most ``INPUT_BINS_MAX_CELLS``
+    numbers) with a numeric feature to bin, the default start (no
     ``start``, no ``--init-from``, whose input width is fixed) and a count budget, if any, with
     a model left for it."""
     ds = held.dataset
@@ -741,6 +744,7 @@ def _binned(held: PreparedData, settings: AutopilotSettings, trained: int) -> Pr
         settings.input_bins == 0
         or len(ds.input_shape) != 1
         or ds.input_shape[0] > INPUT_BINS_MAX_FEATURES
+        or len(ds) * ds.input_shape[0] * (settings.input_bins + 1) > INPUT_BINS_MAX_CELLS
         or settings.start is not None
         or settings.warm_start is not None
         or (settings.trials is not None and settings.trials - trained < 1)

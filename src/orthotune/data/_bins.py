@@ -26,6 +26,8 @@ import torch
 
 from orthotune._errors import InvalidInputError
 
+_ROWS = 1 << 14  # rows per block in ``apply``
+
 
 class Bins:
     """Quantile bins per feature (``edges[j]``: T_j + 1 increasing edges, or empty: no bins)."""
@@ -68,10 +70,15 @@ class Bins:
         return np.concatenate(parts, axis=1) if parts else np.zeros((len(z), 0))
 
     def apply(self, z: torch.Tensor) -> torch.Tensor:
-        """[n, d] standardized → [n, d + width]: the features, then their standardized bins."""
-        raw = self._components(z.detach().cpu().to(torch.float64).numpy())
-        comp = torch.as_tensor((raw - self.mean) / self.scale, dtype=z.dtype, device=z.device)
-        return torch.cat([z, comp], dim=1)
+        """[n, d] standardized → [n, d + width]: the features, then their standardized bins
+        (computed in float64 a block of rows at a time, so a large table's temporaries stay
+        small)."""
+        values = z.detach().cpu().to(torch.float64).numpy()
+        out = torch.empty((len(values), self.width), dtype=z.dtype)
+        for start in range(0, len(values), _ROWS):
+            raw = self._components(values[start : start + _ROWS])
+            out[start : start + _ROWS] = torch.as_tensor((raw - self.mean) / self.scale)
+        return torch.cat([z, out.to(z.device)], dim=1)
 
     def fold(self, attribution: np.ndarray) -> np.ndarray:
         """[n, d + width] attributions of encoded inputs → [n, d]: each feature's own plus the
