@@ -410,6 +410,7 @@ def run_autopilot(
 
         raise InvalidInputError(f"the baseline model could not be trained: {current.failed}")
     baselines = [current]
+    interrupted = False  # Ctrl-C while the binned baseline trained
     binned = _binned(held, settings, len(all_trained))
     if binned is not None:
         b_data = _validation(binned, settings, config)[0]
@@ -418,9 +419,10 @@ def run_autopilot(
         alt = train(
             [Candidate("baseline-bins", b_spec, config, settings.seed, label=label)], on=b_data
         )
-        if alt is not None:  # Ctrl-C: the standardized baseline stays, and the loop stops
+        interrupted = alt is None  # the standardized baseline stays, and the loop stops
+        if not interrupted:
             baselines.append(alt[0])
-        if alt is not None and _better_inputs(alt[0], current):
+        if not interrupted and _better_inputs(alt[0], current):
             data, held, spec, current = b_data, binned, b_spec, alt[0]
             if on_inputs is not None:
                 on_inputs(held)
@@ -455,7 +457,7 @@ def run_autopilot(
     seen = {(spec, config, None, None)}
     counter = 0
     stop: tuple[StopReason, str] | None = None
-    if binned is not None and alt is None:
+    if interrupted:
         stop = (StopReason.INTERRUPTED, "interrupted by the user (Ctrl-C) in step 0")
     # Ctrl-C between two trainings (in a hook, a diagnosis, a step's bookkeeping) stops the
     # loop as one during training does: the kept model stays (``train`` catches its own)
