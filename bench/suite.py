@@ -48,9 +48,11 @@ Markdown table lists each set's interval.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import math
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -470,12 +472,19 @@ def run_search(
     return row, trace
 
 
-def run_set(ds: DataSet, *, seed, budget_s, methods, cache, precision) -> list[Row]:
+def run_set(ds: DataSet, *, seed, budget_s, methods, cache, precision, keep=None) -> list[Row]:
+    """``keep``: a folder that keeps each method's run folder (its decision log) as
+    ``SET-SEED-METHOD/run``; None: they are deleted."""
     m = materialize(ds, seed, cache)
     rows, traces = [], {}
     for method in methods:
         try:
-            with tempfile.TemporaryDirectory() as tmp:
+            with contextlib.ExitStack() as stack:
+                if keep is None:
+                    tmp = stack.enter_context(tempfile.TemporaryDirectory())
+                else:
+                    tmp = keep / f"{ds.name}-{seed}-{method}"
+                    shutil.rmtree(tmp, ignore_errors=True)
                 if method in ("hgb", "rf"):  # images and signals flattened
                     row = run_tree(method, m, ds, seed, budget_s)
                 elif method == "autopilot":
@@ -679,6 +688,7 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=300.0, help="per method, set and seed")
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--keep-runs", type=Path, help="keep the run folders here (diagnosis)")
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "orthotune-suite"
     )
@@ -717,6 +727,7 @@ def main() -> None:
                 methods=methods,
                 cache=args.cache,
                 precision=args.precision,
+                keep=args.keep_runs,
             )
             # the table so far, after every set and seed: a run that dies keeps what it measured
             write_table(rows, args.out, summarize(rows, budget_s=args.budget_s), header)

@@ -230,3 +230,57 @@ def test_ctrl_c_between_two_trainings_keeps_the_model_so_far():
     assert result.log.stop_reason == StopReason.INTERRUPTED, result.log.stop_message
     assert "Ctrl-C" in result.log.stop_message
     assert result.chosen.candidate.name == "baseline" and len(result.log.steps) == 1
+
+
+def _fixed_runs(rows_wrong: dict[tuple[float, int], int], n: int = 400):
+    """A ``train`` whose model of learning rate lr and seed s gets the first
+    ``rows_wrong[(lr, s)]`` (else ``rows_wrong[(lr, -1)]``) of n dev rows wrong: known answers
+    for the decision, not for training."""
+
+    def train(cands):
+        out = []
+        for c in cands:
+            k = rows_wrong.get((c.config.lr, c.seed), rows_wrong.get((c.config.lr, -1)))
+            wrong = torch.zeros(n, dtype=torch.bool)
+            wrong[:k] = True
+            out.append(Trained(c, torch.nn.Identity(), wrong={"train": wrong, "dev": wrong}))
+        return out
+
+    return train
+
+
+def test_the_search_keeps_a_trial_that_beats_the_model_on_fresh_seeds_not_a_lucky_one():
+    from orthotune.autopilot._polish import _confirm, _Phase
+
+    model, lucky, real, worse = 1e-2, 2e-2, 3e-2, 4e-2
+    # the model: 80 of 400 wrong; "lucky": 20 on the seed it was picked on (0), 80 on any
+    # other; "real": 40 on every seed; "worse": 120
+    train = _fixed_runs(
+        {(model, -1): 80, (lucky, 0): 20, (lucky, -1): 80, (real, -1): 40, (worse, -1): 120}
+    )
+    steps = []
+    phase = _Phase(train, None, float("inf"), time.monotonic(), "cpu", 1e-3, steps, None, None)
+
+    def trial(lr):
+        (r,) = train([Candidate(f"t{lr}", SPEC, CONFIG.model_copy(update={"lr": lr}), 0)])
+        return {"lr_factor": lr / model}, r
+
+    (current,) = train([Candidate("m", SPEC, CONFIG, 0)])
+    tried = [trial(lr) for lr in (lucky, real, worse)]
+    kept, runs = _confirm(current, [current], tried, phase, seed=0)
+    assert kept.candidate.config.lr == real
+    assert sorted(r.candidate.seed for r in runs) == [0, 1, 2]  # the ensemble reuses them
+    (step,) = steps
+    assert step.knob == "confirm search" and step.kept == kept.candidate.name
+    scores = {v.label.split(":")[0]: v for v in step.variants}
+    assert set(scores) == {f"t{lucky}", f"t{real}"}  # "worse" was not below the model
+    # compared on the fresh seeds 1 and 2 only: the lucky trial's 20 wrong rows do not count
+    assert scores[f"t{lucky}"].target_change == pytest.approx(0.0)
+    assert scores[f"t{real}"].target_change == pytest.approx(-0.10)
+    assert scores[f"t{real}"].p_adjusted is not None and scores[f"t{real}"].accepted
+    # nothing better: the model stays, and its fresh seeds join its runs
+    steps.clear()
+    tried = [trial(lucky)]
+    kept, runs = _confirm(current, [current], tried, phase, seed=0)
+    assert kept is current and sorted(r.candidate.seed for r in runs) == [0, 1, 2]
+    assert steps[0].kept is None and "none of the 1 best trials" in steps[0].why
