@@ -152,8 +152,9 @@ class _Phase:
             self.per_model_s = max(self.per_model_s * 0.5, (time.monotonic() - t0) / len(done))
         return out
 
-    def log(self, knob: str, target: str, scores, kept, why, results, t0) -> None:
-        step = Step(
+    def step(self, knob: str, target: str, scores, kept, why, t0) -> Step:
+        """The next step of the log, as it stands now."""
+        return Step(
             index=len(self.steps),
             problem="polish",
             knob=knob,
@@ -164,14 +165,21 @@ class _Phase:
             seconds=time.monotonic() - t0,
             elapsed=time.monotonic() - self.started,
         )
+
+    def log(self, knob: str, target: str, scores, kept, why, results, t0) -> None:
+        step = self.step(knob, target, scores, kept, why, t0)
         self.steps.append(step)
+        self.record(results, step)
+        if self.on_step:
+            self.on_step(step)
+
+    def record(self, results: list[Trained], step: Step) -> None:
+        """Hand ``results`` to ``on_trained`` as models of ``step``; learn what that costs."""
         if self.on_trained and results:
             t1 = time.monotonic()
             for r in results:
                 self.on_trained(r, step, "polish")
             self.record_s = (time.monotonic() - t1) / len(results)
-        if self.on_step:
-            self.on_step(step)
 
 
 def _ok(r: Trained) -> bool:
@@ -309,8 +317,8 @@ def _search(
         )
     )
     tried: list[tuple[dict, Trained]] = []
-    results: list[Trained] = []
-    while (size := min(BATCH, phase.affordable(len(results)) - reserve)) >= 2 and not goal(current):
+    scores: list[VariantScore] = []
+    while (size := min(BATCH, phase.affordable() - reserve)) >= 2 and not goal(current):
         trials = [study.ask(dists) for _ in range(size)]
         cands = []
         for t in trials:
@@ -327,25 +335,28 @@ def _search(
                 Candidate(phase.name("s"), base.spec, config, seed, base.weights, base.init)
             )
         out = phase.run(cands)
-        results += out
+        batch = []
         for t, r in zip(trials, out, strict=True):
             if _ok(r):
                 study.tell(t, r.error("dev"))
                 tried.append((t.params, r))
+                label = ", ".join(f"{k} {v:.3g}" for k, v in t.params.items())
+                change = paired_change(current.wrong["dev"], r.wrong["dev"])
+                why = f"dev error {describe(change)}"
+                batch.append(_score(r.candidate.name, label, [r], change, why))
             else:
                 study.tell(t, state=optuna.trial.TrialState.FAIL)
+        scores += batch
+        # recorded batch by batch, so that the loop pays for it as it goes (a few hundred
+        # trials recorded at the end took 27 s on hpc_data, more than the loop had kept)
+        phase.record(out, phase.step("local search", "dev error", batch, None, "", t0))
     if not tried:
         return tried
-    scores = []
-    for params, r in tried:
-        label = ", ".join(f"{k} {v:.3g}" for k, v in params.items())
-        change = paired_change(current.wrong["dev"], r.wrong["dev"])
-        scores.append(_score(r.candidate.name, label, [r], change, f"dev error {describe(change)}"))
     better = sum(1 for _, r in tried if r.error("dev") < current.error("dev"))
     why = f"{len(tried)} trials, {better} below the model's dev error; " + (
         "the best are re-measured with fresh seeds (next step)" if better else "none kept"
     )
-    phase.log("local search", "dev error", scores, None, why, results, t0)
+    phase.log("local search", "dev error", scores, None, why, [], t0)
     return tried
 
 
