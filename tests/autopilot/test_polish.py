@@ -284,3 +284,32 @@ def test_the_search_keeps_a_trial_that_beats_the_model_on_fresh_seeds_not_a_luck
     kept, runs = _confirm(current, [current], tried, phase, seed=0)
     assert kept is current and sorted(r.candidate.seed for r in runs) == [0, 1, 2]
     assert steps[0].kept is None and "none of the 1 best trials" in steps[0].why
+
+
+def test_the_ensemble_is_compared_with_each_of_its_members():
+    """Its change is its dev error minus its members' mean dev error (not one member's), and
+    the interval counts the members' spread."""
+    from orthotune.autopilot._polish import MAX_MEMBERS, _ensemble, _Phase
+    from orthotune.fit import train_candidates
+
+    data, (spec, config) = _small_start()
+    steps = []
+
+    def train(cands):
+        return train_candidates(cands, data, device="cpu")
+
+    more = []
+    phase = _Phase(
+        train, data, float("inf"), time.monotonic(), "cpu", 1e-3, steps, None,
+        lambda r, step, problem: more.append(r),
+    )  # fmt: skip
+    (current,) = train([Candidate("m", spec, config, 0)])
+    _, why = _ensemble(current, [current], phase, seed=0)
+    assert why == f"the ensemble is built ({MAX_MEMBERS} members)"
+    (score,) = steps[0].variants
+    members = [current, *more]
+    assert len(members) == MAX_MEMBERS
+    mean = sum(m.error("dev") for m in members) / len(members)
+    assert score.target_change == pytest.approx(score.errors["dev"] - mean)
+    assert mean != pytest.approx(current.error("dev"))  # so the test tells the two apart
+    assert f"{MAX_MEMBERS} seeds" in score.why
