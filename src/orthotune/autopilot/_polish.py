@@ -64,6 +64,7 @@ logger = logging.getLogger(__name__)
 SEEDS = 2  # more seeds per re-measured configuration (3 with the first one)
 CONTENDERS = 3  # closest contenders re-measured
 BATCH = 8  # local-search trials trained at once
+EPOCHS_FACTOR = (0.5, 2.0)  # a local-search trial's epochs, relative to the model's
 MAX_MEMBERS = 8  # an ensemble's members at most (its latency is that of all of them)
 # the moves after the search get this many times the models they need: their populations are
 # smaller than the search's batches, so a model costs more there (hpc_data, 300 s: with no
@@ -122,7 +123,7 @@ class _Phase:
     deadline: float
     started: float
     device: torch.device
-    per_model_s: float  # estimated seconds per model in a population
+    per_epoch_s: float  # estimated seconds per model and epoch in a population
     steps: list[Step]
     on_step: Callable[[Step], None] | None
     on_trained: Callable[[Trained, Step | None, str], None] | None
@@ -133,17 +134,21 @@ class _Phase:
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
-    def affordable(self, pending: int = 0) -> int:
-        """How many more models the budget left fits: at the latest measured cost (training and
-        recording), after recording the ``pending`` models trained but not yet logged, and no
-        more than a count budget has left."""
-        left = self.left() - pending * self.record_s
-        cost = self.per_model_s + self.record_s
-        by_time = 1 << 30 if math.isinf(left) else max(0, int(left / cost))
+    def seconds(self, models: int, epochs: int) -> float:
+        """What ``models`` models of ``epochs`` epochs cost to train and record, at the latest
+        measured cost. Counted per epoch: a local search's trials of half the model's epochs
+        made a per-model estimate too low for the ensemble after it (synthetic, 300 s)."""
+        return models * (self.per_epoch_s * epochs + self.record_s)
+
+    def affordable(self, epochs: int, reserve: float = 0.0) -> int:
+        """How many more models of ``epochs`` epochs the budget left fits, ``reserve`` seconds
+        kept aside for later moves, and no more than a count budget has left."""
+        left = self.left() - reserve
+        by_time = 1 << 30 if math.isinf(left) else max(0, int(left / self.seconds(1, epochs)))
         return by_time if self.models_left is None else max(0, min(by_time, self.models_left))
 
-    def fits(self, models: int) -> bool:
-        return self.affordable() >= models
+    def fits(self, models: int, epochs: int) -> bool:
+        return self.affordable(epochs) >= models
 
     def name(self, prefix: str) -> str:
         self.counter += 1
@@ -155,8 +160,9 @@ class _Phase:
         if self.models_left is not None:
             self.models_left -= len(cands)
         done = [r for r in out if r.complete and r.model is not None]
-        if done:  # what a model costs when trained with others (the next move's estimate)
-            self.per_model_s = max(self.per_model_s * 0.5, (time.monotonic() - t0) / len(done))
+        if done:  # what an epoch costs when trained with others (the next move's estimate)
+            epochs = sum(len(r.history) or r.candidate.config.epochs for r in done)
+            self.per_epoch_s = max(self.per_epoch_s * 0.5, (time.monotonic() - t0) / epochs)
         return out
 
     def step(self, knob: str, target: str, scores, kept, why, t0) -> Step:
@@ -236,6 +242,13 @@ def _remeasure(
     if combo is not None and (combo.spec, combo.config) not in seen:
         picked.append(("combination of the knobs that helped", combo, []))
     extra = [seed + 1 + s for s in range(SEEDS)]
+    # a budget that cannot fit them all (large models) drops the last: the combination, then
+    # the contenders farthest from the model
+    while picked and not phase.fits(
+        SEEDS + sum(SEEDS + (not r) for _, _, r in picked),
+        max(c.config.epochs for c in [base] + [c for _, c, _ in picked]),
+    ):
+        picked.pop()
     if not picked:
         return current, [current]
     cands = _seeded(base, extra, phase)
@@ -244,8 +257,6 @@ def _remeasure(
         todo = _seeded(cand, ([seed] if not runs else []) + extra, phase)
         cands += todo
         plan.append(len(todo))
-    if not phase.fits(len(cands)):
-        return current, [current]
     results = phase.run(cands)
     groups, at = [], 0
     for k in plan:
@@ -295,10 +306,10 @@ def _remeasure(
 
 
 def _search(
-    current: Trained, phase: _Phase, seed: int, reserve: int, goal
+    current: Trained, phase: _Phase, seed: int, reserve: Callable[[], float], goal
 ) -> list[tuple[dict, Trained]]:
-    """Move 2 (module docstring): the trials and their models. ``reserve``: models the moves
-    after it still need time for."""
+    """Move 2 (module docstring): the trials and their models. ``reserve()``: seconds the
+    moves after it still need, at the latest measured cost."""
     import optuna
     from optuna.distributions import FloatDistribution
 
@@ -306,7 +317,7 @@ def _search(
     base = current.candidate
     dists = {
         "lr_factor": FloatDistribution(0.25, 4.0, log=True),
-        "epochs_factor": FloatDistribution(0.5, 2.0, log=True),
+        "epochs_factor": FloatDistribution(*EPOCHS_FACTOR, log=True),
         "label_smoothing": FloatDistribution(0.0, 0.1),
     }
     start = {"lr_factor": 1.0, "epochs_factor": 1.0, "label_smoothing": 0.0}
@@ -325,7 +336,8 @@ def _search(
     )
     tried: list[tuple[dict, Trained]] = []
     scores: list[VariantScore] = []
-    while (size := min(BATCH, phase.affordable() - reserve)) >= 2 and not goal(current):
+    longest = round(base.config.epochs * EPOCHS_FACTOR[1])
+    while (size := min(BATCH, phase.affordable(longest, reserve()))) >= 2 and not goal(current):
         trials = [study.ask(dists) for _ in range(size)]
         cands = []
         for t in trials:
@@ -388,7 +400,10 @@ def _confirm(
     fresh = _fresh(seed)
     mine = {r.candidate.seed: r for r in runs if _ok(r)}
     missing = [s for s in fresh if s not in mine]
-    while top and not phase.fits(len(missing) + SEEDS * len(top)):
+    while top and not phase.fits(
+        len(missing) + SEEDS * len(top),
+        max(r.candidate.config.epochs for r in [current, *top]),
+    ):
         top.pop()
     if not top:
         return current, runs
@@ -477,7 +492,7 @@ def _ensemble(
     """Move 3. Returns the model kept and why the phase ended."""
     t0 = time.monotonic()
     members = [r for r in runs if _ok(r)]
-    more = min(MAX_MEMBERS - len(members), phase.affordable())
+    more = min(MAX_MEMBERS - len(members), phase.affordable(current.candidate.config.epochs))
     if len(members) + more < 2:
         return current, "the budget left cannot fit one more model"
     used = {r.candidate.seed for r in members}
@@ -534,7 +549,7 @@ def polish(
         deadline,
         started,
         device,
-        max(current.seconds, 1e-3),
+        max(current.seconds, 1e-3) / max(len(current.history), 1),
         steps,
         on_step,
         on_trained,
@@ -543,16 +558,22 @@ def polish(
     )
     if goal(current):
         return current, "the goal is reached"
-    if not phase.fits(1):
+    if not phase.fits(1, current.candidate.config.epochs):
         return current, "the budget left cannot fit one more model"
     try:
         current, runs = _remeasure(current, contenders, phase, seed)
         if goal(current):
             return current, "the goal is reached"
-        reserve = max(0, MAX_MEMBERS - len([r for r in runs if _ok(r)]))
-        have = {r.candidate.seed for r in runs if _ok(r)}
-        confirm = CONTENDERS * SEEDS + len(set(_fresh(seed)) - have)
-        tried = _search(current, phase, seed, math.ceil(SLACK * (reserve + confirm)), goal)
+        epochs = current.candidate.config.epochs
+        members = max(0, MAX_MEMBERS - len([r for r in runs if _ok(r)]))
+        missing = len(set(_fresh(seed)) - {r.candidate.seed for r in runs if _ok(r)})
+
+        def reserve() -> float:  # the ensemble's members and the confirmation's models
+            later = phase.seconds(members + missing, epochs)
+            longest = round(epochs * EPOCHS_FACTOR[1])
+            return SLACK * (later + phase.seconds(CONTENDERS * SEEDS, longest))
+
+        tried = _search(current, phase, seed, reserve, goal)
         current, runs = _confirm(current, runs, tried, phase, seed)
         if goal(current):
             return current, "the goal is reached"
