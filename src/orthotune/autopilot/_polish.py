@@ -306,10 +306,10 @@ def _remeasure(
 
 
 def _search(
-    current: Trained, phase: _Phase, seed: int, reserve: Callable[[], float], goal
+    current: Trained, phase: _Phase, seed: int, reserve: Callable[[list], float], goal
 ) -> list[tuple[dict, Trained]]:
-    """Move 2 (module docstring): the trials and their models. ``reserve()``: seconds the
-    moves after it still need, at the latest measured cost."""
+    """Move 2 (module docstring): the trials and their models. ``reserve(tried)``: seconds the
+    moves after it still need, given the trials so far, at the latest measured cost."""
     import optuna
     from optuna.distributions import FloatDistribution
 
@@ -337,7 +337,9 @@ def _search(
     tried: list[tuple[dict, Trained]] = []
     scores: list[VariantScore] = []
     longest = round(base.config.epochs * EPOCHS_FACTOR[1])
-    while (size := min(BATCH, phase.affordable(longest, reserve()))) >= 2 and not goal(current):
+    while (size := min(BATCH, phase.affordable(longest, reserve(tried)))) >= 2 and not goal(
+        current
+    ):
         trials = [study.ask(dists) for _ in range(size)]
         cands = []
         for t in trials:
@@ -384,6 +386,13 @@ def _fresh(seed: int) -> list[int]:
     return [seed + 1 + s for s in range(SEEDS)]
 
 
+def _top(current: Trained, tried: list[tuple[dict, Trained]]) -> list[Trained]:
+    """The ``CONTENDERS`` trials with the lowest dev error below the model's, best first."""
+    own = current.error("dev") or 0.0
+    below = [r for _, r in tried if (r.error("dev") or 1.0) < own]
+    return sorted(below, key=lambda r: r.error("dev"))[:CONTENDERS]
+
+
 def _confirm(
     current: Trained, runs: list[Trained], tried: list[tuple[dict, Trained]], phase: _Phase, seed
 ) -> tuple[Trained, list[Trained]]:
@@ -392,11 +401,7 @@ def _confirm(
     reused). Only the fresh seeds are compared: the trials were picked as the best of many on
     their first seed, so that seed's luck would flatter them. Holm over the contenders."""
     t0 = time.monotonic()
-    own = current.error("dev") or 0.0
-    top = sorted(
-        (r for _, r in tried if (r.error("dev") or 1.0) < own), key=lambda r: r.error("dev")
-    )
-    top = top[:CONTENDERS]
+    top = _top(current, tried)
     fresh = _fresh(seed)
     mine = {r.candidate.seed: r for r in runs if _ok(r)}
     missing = [s for s in fresh if s not in mine]
@@ -568,10 +573,11 @@ def polish(
         members = max(0, MAX_MEMBERS - len([r for r in runs if _ok(r)]))
         missing = len(set(_fresh(seed)) - {r.candidate.seed for r in runs if _ok(r)})
 
-        def reserve() -> float:  # the ensemble's members and the confirmation's models
+        def reserve(tried) -> float:  # the ensemble's members, the confirmation's models
             later = phase.seconds(members + missing, epochs)
-            longest = round(epochs * EPOCHS_FACTOR[1])
-            return SLACK * (later + phase.seconds(CONTENDERS * SEEDS, longest))
+            for r in _top(current, tried):  # those the confirmation would train so far
+                later += phase.seconds(SEEDS, r.candidate.config.epochs)
+            return SLACK * later
 
         tried = _search(current, phase, seed, reserve, goal)
         current, runs = _confirm(current, runs, tried, phase, seed)
