@@ -313,3 +313,18 @@ def test_the_ensemble_is_compared_with_each_of_its_members():
     assert score.target_change == pytest.approx(score.errors["dev"] - mean)
     assert mean != pytest.approx(current.error("dev"))  # so the test tells the two apart
     assert f"{MAX_MEMBERS} seeds" in score.why
+
+
+def test_the_polish_counts_its_costs_per_model_epoch():
+    """A model of twice the epochs costs twice the time; a reserve is kept aside."""
+    from orthotune.autopilot._polish import _Phase
+
+    phase = _Phase(None, None, time.monotonic() + 100.0, time.monotonic(), "cpu", 0.1, [], None,
+                   None, record_s=0.5)  # fmt: skip
+    assert phase.seconds(3, 10) == pytest.approx(3 * (0.1 * 10 + 0.5))
+    assert phase.affordable(10) == 66  # 99.9… s / 1.5 s
+    assert phase.affordable(20) == 39  # 99.9… s / 2.5 s
+    assert phase.affordable(10, reserve=49.0) == 33  # 50.9… s / 1.5 s
+    assert phase.fits(39, 20) and not phase.fits(40, 20)
+    phase.models_left = 5  # a count budget caps it
+    assert phase.affordable(1) == 5
