@@ -19,8 +19,10 @@ noise and for having picked the best of several.
    noise is kept. A trial picked as the best of hundreds on one seed carries that seed's
    luck, which fresh seeds do not share. Holm over every trial instead asked a p-value below
    0.0035 % of a single-seed comparison after 728 trials, and kept nothing on hpc_data while
-   the search's best trials stood 1.7–1.9 points below the model on its 866 dev rows (dev
-   figures, seed 0, 300 s). The dev rows stay those the trials were picked on: what that costs
+   the search's best trials stood 1.7–1.9 points below the model on its 866 dev rows; with
+   fresh seeds they came back to 17.6–18.4 %, the model's level, and on the 8 development
+   tables the best trial's luck on its seed was worth 0–2.3 points (dev figures, seed 0, 300 s,
+   README). The dev rows stay those the trials were picked on: what that costs
    shows as the test − dev gap (dev overfitting) in the diagnosis.
 3. **Ensemble** of the configuration kept: its seeds trained at once (those already trained
    reused), as many as the budget left fits up to ``MAX_MEMBERS``; probabilities averaged
