@@ -219,6 +219,11 @@ def _score(name, label, runs: list[Trained], change: PairedChange | None, why, a
     )
 
 
+def _fresh(seed: int) -> list[int]:
+    """The seeds a configuration is re-measured with (not the one it was picked on)."""
+    return [seed + 1 + s for s in range(SEEDS)]
+
+
 def _seeded(cand: Candidate, seeds: list[int], phase: _Phase) -> list[Candidate]:
     return [
         Candidate(phase.name("p"), cand.spec, cand.config, s, cand.weights, cand.init)
@@ -243,7 +248,7 @@ def _remeasure(
     combo = combine(base, contenders)
     if combo is not None and (combo.spec, combo.config) not in seen:
         picked.append(("combination of the knobs that helped", combo, []))
-    extra = [seed + 1 + s for s in range(SEEDS)]
+    extra = _fresh(seed)
     # a budget that cannot fit them all (large models) drops the last: the combination, then
     # the contenders farthest from the model
     while picked and not phase.fits(
@@ -339,9 +344,10 @@ def _search(
     tried: list[tuple[dict, Trained]] = []
     scores: list[VariantScore] = []
     longest = round(base.config.epochs * EPOCHS_FACTOR[1])
-    while (size := min(BATCH, phase.affordable(longest, reserve(tried)))) >= 2 and not goal(
-        current
-    ):
+    while not goal(current):
+        size = min(BATCH, phase.affordable(longest, reserve(tried)))
+        if size < 2:
+            break
         trials = [study.ask(dists) for _ in range(size)]
         cands = []
         for t in trials:
@@ -381,11 +387,6 @@ def _search(
     )
     phase.log("local search", "dev error", scores, None, why, [], t0)
     return tried
-
-
-def _fresh(seed: int) -> list[int]:
-    """The seeds a search's best trials are re-measured with (not the one they were picked on)."""
-    return [seed + 1 + s for s in range(SEEDS)]
 
 
 def _top(current: Trained, tried: list[tuple[dict, Trained]]) -> list[Trained]:
@@ -511,8 +512,7 @@ def _ensemble(
     ens = _ensemble_of(members, phase.data, phase.device)
     # against each of its members, not one of them: the single model a user gets is one seed,
     # and the one kept so far may be the best of a step's variants on its seed's luck
-    k = len(members)
-    change = seeded_change([m.wrong["dev"] for m in members], [ens.wrong["dev"]] * k)
+    change = seeded_change([m.wrong["dev"] for m in members], [ens.wrong["dev"]] * len(members))
     ok = change.better_beyond_noise
     label = f"ensemble of {len(members)} seeds (probabilities averaged)"
     why = f"dev error {describe(change)} {'beats' if ok else 'does not beat'} the noise"
