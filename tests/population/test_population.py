@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from orthotune import InvalidInputError
 from orthotune.models import ConvBlock, ModelSpec, Net, build_model
-from orthotune.population import MemberStatus, Population, StopReason
+from orthotune.population import CHECK_EVERY, MemberStatus, Population, StopReason
 from orthotune.train import TrainConfig
 from tests.population.reference import (
     make_optimizer,
@@ -53,6 +54,53 @@ def test_a_diverging_member_fails_and_the_others_continue_unchanged(backward):
             )
     with pytest.raises(InvalidInputError, match="member 1 failed"):
         failing.export(1)
+
+
+class _HostReads(TorchDispatchMode):
+    """Counts the ops that copy a tensor's value to the host (``item``, ``bool``, ``float``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += func is torch.ops.aten._local_scalar_dense.default
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("backward", ["manual", "autograd"])
+def test_steps_read_nothing_back_between_checks_and_a_failure_keeps_its_first_step(
+    backward, monkeypatch
+):
+    x, y, _ = tiny_data(M, SPEC.input_shape, SPEC.num_classes, dtype=torch.float64)
+    spec = SPEC.model_copy(update={"batch_norm": False})
+    configs = [
+        TrainConfig(optimizer="adam", lr=lr, batch_size=BATCH, grad_clip=1.0, schedule=schedule)
+        for lr, schedule in ((0.01, "one_cycle"), (0.01, "constant"), (0.02, "cosine"))
+    ]
+    configs[1] = TrainConfig(optimizer="adam", lr=1e200, batch_size=BATCH, epochs=10)
+    population = Population(spec, configs, num_examples=M, dtype=torch.float64, backward=backward)
+    lists = []
+    monkeypatch.setattr(torch.Tensor, "tolist", lambda t: lists.append(t) or [])
+    spe = 10 * CHECK_EVERY  # no epoch ends within these steps
+    batches = shuffled_batches(M, BATCH, CHECK_EVERY, seed=0)[: CHECK_EVERY - 1]
+    with _HostReads() as reads:
+        for k, idx in enumerate(batches):
+            population.train_step(x[idx], y[idx], step=k, steps_per_epoch=spe)
+    assert reads.count == 0 and lists == []
+    assert population.active_ids == [0, 1, 2]  # the failure is marked, not yet read
+    monkeypatch.undo()
+
+    idx = batches[0]
+    loss = population.train_step(x[idx], y[idx], step=CHECK_EVERY - 1, steps_per_epoch=spe)
+    assert population.active_ids == [0, 2] and loss.shape == (2,)
+    assert bool(torch.isfinite(loss).all())
+    failed = population.member(1)
+    assert failed.status is MemberStatus.FAILED and failed.reason is StopReason.NON_FINITE
+    first = failed.steps  # the steps before its first non-finite loss
+    assert 0 < first < CHECK_EVERY - 1
+    assert f"at epoch 0 step {first} ({first} steps taken; adam lr 1e+200)" in failed.message
+    assert population.member(0).steps == CHECK_EVERY
 
 
 def test_stopping_members_compacts_every_stacked_tensor():

@@ -9,7 +9,12 @@ from orthotune.population._checkpoint import save_member
 from orthotune.population._fit import fit_population
 from orthotune.population._grouping import TrialGroup, group_trials
 from orthotune.population._hparams import PERTURBABLE
-from orthotune.population._population import MemberScores, Population, vectorization_problem
+from orthotune.population._population import (
+    CHECK_EVERY,
+    MemberScores,
+    Population,
+    vectorization_problem,
+)
 from orthotune.population._status import (
     EpochRecord,
     MemberResult,
@@ -19,6 +24,7 @@ from orthotune.population._status import (
 )
 
 __all__ = [
+    "CHECK_EVERY",
     "PERTURBABLE",
     "EpochMetrics",
     "EpochRecord",

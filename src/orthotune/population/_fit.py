@@ -271,6 +271,7 @@ def fit_population(
             if deadline is not None and time.perf_counter() > deadline:
                 out_of_time = True
                 break
+        population._settle()  # an epoch cut short ends with the check its last step makes
         ids = population.active_ids
         if not ids:
             break

@@ -71,13 +71,15 @@ class HyperParameters:
         self.all_nesterov = all(c.optimizer == "nesterov" for c in cs)
         self.any_decay = any(c.l2 > 0 for c in cs)
         self.any_clip = any(c.grad_clip is not None for c in cs)
-        # per-step schedule multipliers: only members whose schedule changes within an epoch
-        # (one_cycle) are recomputed every step; the others once per epoch.
+        self.adam_keys = [(c.beta1, c.beta2, c.eps) for c in cs]  # on the host: no read back
+        # schedule multipliers: members whose schedule changes within an epoch (one_cycle) get
+        # the whole epoch's steps at its first step, as one [S, N, 1] table on the device, so
+        # that no step copies a host value to the device (on a GPU that copy waits for the
+        # queue); the others once per epoch.
         self._per_step = [c.schedule == "one_cycle" for c in cs]
         self._constant = all(c.schedule == "constant" for c in cs)
-        self._epoch_factors: list[float] = []
-        self._epoch: int | None = None
-        self._lr_now: torch.Tensor | None = None
+        self._epoch: tuple[int, int] | None = None  # (epoch, steps per epoch) of the table
+        self._table: torch.Tensor | None = None  # [S, N, 1] or [1, N, 1]
 
     def _column(self, values: list[float]) -> torch.Tensor:
         return torch.tensor(values, dtype=torch.float64, device=self.device).view(-1, 1)
@@ -86,22 +88,24 @@ class HyperParameters:
         """α0 · schedule multiplier of every member at (epoch, step): ``[N, 1]`` float64."""
         if self._constant:
             return self.lr
-        if self._epoch != epoch or self._lr_now is None:
-            self._epoch = epoch
-            self._epoch_factors = [
-                lr_factor(c, epoch, step=step, steps_per_epoch=steps_per_epoch)
-                for c in self.configs
-            ]
-        elif not any(self._per_step):
-            return self._lr_now
-        factors = [
-            lr_factor(c, epoch, step=step, steps_per_epoch=steps_per_epoch) if per_step else f
-            for c, f, per_step in zip(
-                self.configs, self._epoch_factors, self._per_step, strict=True
-            )
-        ]
-        self._lr_now = self._column([c.lr * f for c, f in zip(self.configs, factors, strict=True)])
-        return self._lr_now
+        if self._epoch != (epoch, steps_per_epoch) or self._table is None:
+            self._epoch = (epoch, steps_per_epoch)
+            steps = range(steps_per_epoch) if any(self._per_step) else range(1)
+            self._table = torch.tensor(
+                [
+                    [
+                        c.lr
+                        * lr_factor(
+                            c, epoch, step=s if per_step else 0, steps_per_epoch=steps_per_epoch
+                        )
+                        for c, per_step in zip(self.configs, self._per_step, strict=True)
+                    ]
+                    for s in steps
+                ],
+                dtype=torch.float64,
+                device=self.device,
+            ).unsqueeze(-1)
+        return self._table[min(step, self._table.shape[0] - 1)]
 
 
 def perturbed_config(config: TrainConfig, dropout: tuple[float, ...], factors: dict[str, float]):

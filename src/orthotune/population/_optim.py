@@ -136,16 +136,8 @@ class StackedOptimizer:
         the AdamW decay was already applied to all rows at once above.
         """
         groups: dict[tuple, list[int]] = {}
-        for i, key in enumerate(
-            zip(
-                hp.beta1.flatten().tolist(),
-                hp.beta2.flatten().tolist(),
-                hp.eps.flatten().tolist(),
-                self.steps,
-                strict=True,
-            )
-        ):
-            groups.setdefault(key, []).append(i)
+        for i, (key, step) in enumerate(zip(hp.adam_keys, self.steps, strict=True)):
+            groups.setdefault((*key, step), []).append(i)
         delta = self._tmp.zero_()  # [N, P]
         m, v = self.state["exp_avg"], self.state["exp_avg_sq"]
         for (beta1, beta2, eps, step), rows in groups.items():

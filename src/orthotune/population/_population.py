@@ -11,9 +11,13 @@ Storage (P = parameters per member, N = members still training):
 
 A training step runs the forward of every member as batched ops (``StackedNet``), sums the
 members' own mean losses (so each member's gradient is its own: nothing mixes members), and
-updates all rows with one vectorized optimizer step. A member that stops (completed, early
-stopped, pruned, failed) leaves the stack: every [N, …] tensor is compacted to the members still
-training, so it stops costing compute; its final state is kept for export.
+updates all rows with one vectorized optimizer step. No step reads a value back to the host:
+a member whose loss turns NaN/inf is marked on the device (its first such step and loss) and
+failed at the next check — every ``CHECK_EVERY`` steps, at an epoch's last step, and before
+anything reads or changes the stack — since a host read waits for every queued kernel on a GPU.
+Until then its row steps on non-finite numbers, which reach no other row. A member that stops
+(completed, early stopped, pruned, failed) leaves the stack: every [N, …] tensor is compacted to
+the members still training, so it stops costing compute; its final state is kept for export.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ from orthotune.train import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Steps between two host reads of the members' finiteness (an epoch's last step reads too).
+CHECK_EVERY = 32
 
 
 @dataclass
@@ -191,6 +198,7 @@ class Population:
             momentum=any(c.optimizer in ("momentum", "nesterov") for c in configs),
         )
         self._ids = list(range(n))  # member id of each row of the stack
+        self._marks: list[tuple[int, int]] = []  # (epoch, step) of each step since the check
         self._archive: dict[int, dict[str, torch.Tensor]] = {}
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(seed_list[0] * 1_000_003 + n)
@@ -210,8 +218,9 @@ class Population:
         return len(self._members)
 
     def member(self, member_id: int) -> MemberResult:
-        """The current record of one member."""
+        """The current record of one member (after the check: a pending failure shows)."""
         m = self._member(member_id)
+        self._settle()
         return MemberResult(
             member_id=m.member_id,
             seed=m.seed,
@@ -268,6 +277,10 @@ class Population:
             if any(g > 0 for g in gammas)
             else None
         )
+        # per row: index into _marks of the first step with a non-finite loss (−1: none), and
+        # that loss; read at the next check (_settle)
+        self._bad_at = torch.full((len(active),), -1, dtype=torch.long, device=self.device)
+        self._bad_loss = torch.zeros(len(active), dtype=self.dtype, device=self.device)
         self._drop_rates: list[torch.Tensor | None] = []
         for layer in range(self.spec.num_layers):
             rates = [m.spec.dropout_of(layer) for m in active]
@@ -321,6 +334,8 @@ class Population:
         ``kept_states[id]``: the state to keep for export instead of the current one (the best
         epoch's under early stopping)."""
         kept_states = kept_states or {}
+        self._settle()
+        entries = [e for e in entries if e[0] in self._ids or not self._failed(e[0])]
         for mid, *_ in entries:
             self._row(mid)  # validates: active members only
         for mid, status, reason, message in entries:
@@ -370,9 +385,11 @@ class Population:
         x: ``[B, *input_shape]`` (every member sees this batch) or ``[N, B, *input_shape]``
         (member i sees row i); y: ``[B]`` or ``[N, B]`` class indices; weights: example weights
         s(i) shaped like y (loss Σ s·L / Σ s), or None. (epoch, step) place the step in each
-        member's learning-rate schedule. A member whose loss is NaN/inf is marked failed and
-        removed before the update; the others step unchanged. Returns each remaining active
-        member's batch loss ``[N]`` (detached, in ``active_ids`` order).
+        member's learning-rate schedule. A member whose loss is NaN/inf fails at the next check
+        (see the module's doc: every ``CHECK_EVERY`` steps, at the epoch's last step, or when
+        its state or status is read), recorded at its first non-finite step; the others step
+        unchanged. Returns the batch loss ``[N]`` of the members active after the step
+        (detached, in ``active_ids`` order).
         """
         return self._step(
             x, y, weights, epoch=epoch, step=step, steps_per_epoch=steps_per_epoch
@@ -424,12 +441,10 @@ class Population:
                     g_view.copy_(g)
             loss = loss.detach()
             wrong = (logits.detach().argmax(1) != y).sum(-1)  # [N]
-        finite = torch.isfinite(loss)
-        if not bool(finite.all()):  # failed members leave before the update
-            self._fail((~finite).nonzero().flatten().tolist(), loss, epoch, step)
-            loss, wrong = loss[finite], wrong[finite]
-            if not self._ids:
-                return _StepOutcome(loss, wrong, None)
+        newly = ~torch.isfinite(loss) & (self._bad_at < 0)  # marked on the device, no read
+        self._bad_at.masked_fill_(newly, len(self._marks))
+        self._bad_loss = torch.where(newly, loss.to(self.dtype), self._bad_loss)
+        self._marks.append((epoch, step))
         norms = None
         if gradient_norms:
             norms = torch.stack(
@@ -447,6 +462,11 @@ class Population:
             m = self._members[mid]
             m.steps += 1
             m.batches_tracked += 1
+        if len(self._marks) >= CHECK_EVERY or step == steps_per_epoch - 1:
+            kept = self._settle()
+            if kept is not None:  # rows of the members still training, in the old stack
+                loss, wrong = loss[kept], wrong[kept]
+                norms = None if norms is None else norms[:, kept]
         return _StepOutcome(loss, wrong, norms)
 
     def _loss(self, x, y, weights, *, shared: bool, train: bool):
@@ -477,18 +497,39 @@ class Population:
             w = weights.expand(n, b) if weights.dim() == 1 else weights  # [N, B]
             return (per_example * w).sum(1) / w.sum(1), logits
 
-    def _fail(self, rows: list[int], loss: torch.Tensor, epoch: int, step: int) -> None:
-        ids = [self._ids[r] for r in rows]
+    def _settle(self) -> torch.Tensor | None:
+        """The check: one host read of the marks; members whose loss turned non-finite since the
+        last check fail, with the epoch, step and loss of their first such step (their steps
+        taken count up to it). Returns the rows kept (a long tensor over the stack before), or
+        None when nobody failed."""
+        if not self._marks:
+            return None
+        marks, self._marks = self._marks, []
+        bad_at = self._bad_at.tolist()  # the host read
+        rows = [r for r, at in enumerate(bad_at) if at >= 0]
+        if not rows:
+            return None
+        loss = self._bad_loss.tolist()
         messages = {}
-        for r, mid in zip(rows, ids, strict=True):
-            cfg = self._members[mid].config
-            messages[mid] = (
-                f"loss became {loss[r].item()} at epoch {epoch} step {step} "
-                f"({self._members[mid].steps} steps taken; {cfg.optimizer} lr {cfg.lr:g}): "
-                "lower the learning rate or add gradient clipping"
+        for r in rows:
+            m = self._members[self._ids[r]]
+            m.steps -= len(marks) - bad_at[r]  # the steps before the first non-finite one
+            m.batches_tracked -= len(marks) - bad_at[r]
+            epoch, step = marks[bad_at[r]]
+            messages[m.member_id] = (
+                f"loss became {loss[r]} at epoch {epoch} step {step} ({m.steps} steps taken; "
+                f"{m.config.optimizer} lr {m.config.lr:g}): lower the learning rate or add "
+                "gradient clipping"
             )
-        logger.info("members %s failed: non-finite loss", ids)
-        self.stop(ids, status=MemberStatus.FAILED, reason=StopReason.NON_FINITE, message=messages)
+        logger.info("members %s failed: non-finite loss", sorted(messages))
+        kept = [r for r in range(len(self._ids)) if r not in rows]
+        self.stop(
+            messages, status=MemberStatus.FAILED, reason=StopReason.NON_FINITE, message=messages
+        )
+        return torch.tensor(kept, dtype=torch.long, device=self.device)
+
+    def _failed(self, member_id: int) -> bool:
+        return self._members[member_id].status is MemberStatus.FAILED
 
     def _clip_gradients(self) -> None:
         """Per member, as torch.nn.utils.clip_grad_norm_: g ← g·min(1, max/(‖g‖ + 1e-6))."""
@@ -501,6 +542,7 @@ class Population:
     def predict_logits(self, x: torch.Tensor, *, batch_size: int = 1024) -> torch.Tensor:
         """Logits of every active member on the same examples, in eval mode (running BN
         statistics, no dropout): ``[N, M, classes]`` for x ``[M, *input_shape]``."""
+        self._settle()
         return torch.cat(
             [logits.transpose(1, 2) for logits in self._eval_chunks(x, batch_size)], dim=1
         )
@@ -523,6 +565,7 @@ class Population:
         batch_size: int = 1024,
     ) -> MemberScores:
         """Error rate and loss of every active member on one set (eval mode), all at once."""
+        self._settle()
         n = self.num_active
         wrong = torch.zeros(n, dtype=torch.float64, device=self.device)
         loss_sum = torch.zeros(n, dtype=torch.float64, device=self.device)
@@ -548,6 +591,7 @@ class Population:
     def state_dict(self, member_id: int) -> dict[str, torch.Tensor]:
         """Member ``member_id``'s weights as the ``state_dict`` of ``build_model(spec)``."""
         m = self._member(member_id)
+        self._settle()
         if m.status is MemberStatus.FAILED:
             raise InvalidInputError(
                 f"member {member_id} failed ({m.message}): its weights are not finite; "
@@ -571,6 +615,7 @@ class Population:
     def copy_member(self, src: int, dst: int, *, hyperparameters: bool = False) -> None:
         """Exploit: member ``dst`` takes ``src``'s weights, batch-norm statistics and optimizer
         state (and its hyperparameters when ``hyperparameters``). Both must be training."""
+        self._settle()
         rs, rd = self._row(src), self._row(dst)
         self.theta[rd].copy_(self.theta[rs])
         for v in self.buffers.values():
@@ -587,6 +632,7 @@ class Population:
         """Explore: multiply member ``member_id``'s knobs by ``factors`` (e.g. ``{"lr": 1.2}``;
         names in ``PERTURBABLE``; results clipped into their valid ranges). Returns its new
         config."""
+        self._settle()
         self._row(member_id)
         m = self._members[member_id]
         rates = tuple(m.spec.dropout_of(i) for i in range(m.spec.num_layers))
