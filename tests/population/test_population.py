@@ -103,6 +103,32 @@ def test_steps_read_nothing_back_between_checks_and_a_failure_keeps_its_first_st
     assert population.member(0).steps == CHECK_EVERY
 
 
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA device here: the GPU path of the step is not run"
+)
+@pytest.mark.parametrize("backward", ["manual", "autograd"])
+def test_on_a_gpu_no_step_between_checks_waits_for_the_device(backward):
+    x, y, _ = tiny_data(M, SPEC.input_shape, SPEC.num_classes, dtype=torch.float32)
+    x, y = x.cuda(), y.cuda()
+    spec = SPEC.model_copy(update={"dropout": 0.1})
+    configs = [
+        TrainConfig(optimizer="adam", lr=0.01, batch_size=BATCH, grad_clip=1.0, schedule=s)
+        for s in ("one_cycle", "constant", "cosine")
+    ]
+    population = Population(spec, configs, num_examples=M, device="cuda", backward=backward)
+    batches = [idx.cuda() for idx in shuffled_batches(M, BATCH, CHECK_EVERY, seed=0)]
+    spe = 10 * CHECK_EVERY
+    population.train_step(x[batches[0]], y[batches[0]], step=0, steps_per_epoch=spe)  # the
+    # epoch's first step copies its learning-rate table to the device
+    torch.cuda.set_sync_debug_mode("error")  # a step that waits for the GPU raises
+    try:
+        for k, idx in enumerate(batches[1 : CHECK_EVERY - 1], start=1):
+            population.train_step(x[idx], y[idx], step=k, steps_per_epoch=spe)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert population.member(0).steps == CHECK_EVERY - 1
+
+
 def test_stopping_members_compacts_every_stacked_tensor():
     configs = [TrainConfig(optimizer="adam", lr=0.01 * (i + 1), batch_size=BATCH) for i in range(5)]
     population = Population(SPEC, configs, num_examples=M)

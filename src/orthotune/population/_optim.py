@@ -51,6 +51,9 @@ class StackedOptimizer:
         self.state = {name: torch.zeros(n, p, dtype=dtype, device=device) for name in names}
         # steps taken by each member (Adam's bias correction); float64 [N] on the host.
         self.steps = [0] * n
+        # the same counts on the device, [N, 1] float64, for the unfused Adam's bias correction
+        # (a copy from the host every step would wait for the GPU's queue)
+        self._steps = torch.zeros(n, 1, dtype=torch.float64, device=device)
         # Adam on CPU: torch's fused single-pass kernel over all members at once (see
         # _adam_fused), where the plain vectorized update streams the [N, P] state 8 times.
         self.fused = (
@@ -69,6 +72,7 @@ class StackedOptimizer:
         """Keep only the members at ``slots`` (compaction)."""
         self.state = {k: v.index_select(0, slots) for k, v in self.state.items()}
         self.steps = [self.steps[i] for i in slots.tolist()]
+        self._steps = self._steps.index_select(0, slots)
         if self._tmp.shape[0]:
             self._tmp = self._tmp.new_empty(len(self.steps), self._tmp.shape[1])
         self._rows()
@@ -84,6 +88,7 @@ class StackedOptimizer:
         for v in self.state.values():
             v[dst].copy_(v[src])
         self.steps[dst] = self.steps[src]
+        self._steps[dst] = self._steps[src]
 
     def scratch_bytes(self) -> int:
         return self._tmp.numel() * self._tmp.element_size()
@@ -108,6 +113,7 @@ class StackedOptimizer:
         """
         dtype = theta.dtype
         self.steps = [s + 1 for s in self.steps]
+        self._steps.add_(1)
         neg_lr = (-lr).to(dtype)  # [N, 1]
         decayed_w = theta[:, :num_decayed]  # [N, D]
         if hp.any_decay:
@@ -196,7 +202,7 @@ class StackedOptimizer:
         dtype = theta.dtype
         m, v, tmp = self.state["exp_avg"], self.state["exp_avg_sq"], self._tmp
         # per-member scalars in double precision, as torch computes them in Python
-        steps = torch.tensor(self.steps, dtype=torch.float64, device=lr.device).view(-1, 1)
+        steps = self._steps
         bias_correction1 = 1 - hp.beta1**steps  # [N, 1]
         bias_correction2_sqrt = (1 - hp.beta2**steps).sqrt()
         neg_step_size = (-lr / bias_correction1).to(dtype)
