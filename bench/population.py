@@ -5,24 +5,30 @@ The workload (issue 5): N ∈ {8, 32, 128} MLPs 40-100-100-10 on MNIST-1D, mini-
 
 - population: ``Population.train_step`` on shared mini-batches (one shuffle per epoch for all);
 - peer: the same N models trained one after another with plain torch.nn + torch.optim.Adam on
-  the same batches — the way Optuna, Ray Tune and Keras Tuner run trials. The peer is timed on
-  ``PEER_MEMBERS`` (8) members in full (2000 steps each) and its per-member time is scaled to N
-  (sequential trials cost N times one trial; the output says so). It runs at torch's default
-  thread count and at one thread; the faster is the peer.
+  the same batches — the way Optuna, Ray Tune and Keras Tuner run trials — once with the
+  per-tensor Adam and once with ``Adam(fused=True)`` (one kernel, as the population's update);
+  the faster of the two is the peer. It is timed on ``PEER_MEMBERS`` (8) members in full (2000
+  steps each) and its per-member time is scaled to N (sequential trials cost N times one trial;
+  the output says so). Both sides run at ``--threads`` torch threads (1 by default).
 - CNN case: 16 small CNNs (the MNIST-1D paper's: three stride-2 convolutions of 25 channels,
   grouped convolution in the population) against the same 16 trained one after another.
 
 The arms run interleaved in chunks of ``CHUNK`` steps (round robin), so that a burst of load
 from other processes on a shared machine hits every arm alike; each figure is the MEDIAN
-chunk rate (the total wall times are printed too). MFU = 6 · params · batch · steps · N / time /
-the fp32 matmul peak measured here with a large ``torch.mm``; beside it, the ceiling: the MFU
-the bare matmuls of one population step (the same shapes, nothing else) reach. A profile of
+chunk rate (the total wall times are printed too). MFU = the FLOPs a step executes / time / the
+fp32 matmul peak measured here with a large ``torch.mm``. The executed FLOPs are the bench's own
+list of one member-step's matmuls (``mlp_matmuls``: every layer's forward and weight gradient,
+the input gradient of every layer but the first — the data needs none; 8.20 MFLOP, where the
+usual 6 · params · batch credits 9.13), checked against torch's ``FlopCounterMode`` in a test.
+Beside it, the ceiling: the MFU the bare matmuls of one population step (the same shapes,
+nothing else) reach. A profile of
 one N = 32 step says where the remaining time goes. Memory: parameter + gradient + optimizer
 state bytes of the population vs N × one torch model's, and the peak RSS.
 
     python bench/population.py                 # the README figures (~5–10 min on 2 cores)
     python bench/population.py --quick         # seconds
     python bench/population.py --device cuda   # on a GPU: N = 64 joins the sizes
+    python bench/population.py --threads 2     # both sides at 2 torch threads
 
 On a GPU every arm's clock stops only after ``torch.cuda.synchronize()``, the peak is the fp32
 ``torch.mm`` of the GPU (TF32 off, torch's default), and the step profile is left out (it
@@ -35,6 +41,7 @@ GPU also ``speedup_n64=… mfu_n64=…``)
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import os
 import resource
@@ -44,12 +51,14 @@ from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
+from _common import machine_header
 
 from orthotune.models import ConvBlock, ModelSpec, build_model, count_parameters
 from orthotune.population import Population
 from orthotune.train import TrainConfig, make_optimizer
 
 MLP = ModelSpec(input_shape=(40,), num_classes=10, hidden=(100, 100))
+MLP_DIMS = (40, 100, 100, 10)
 CNN = ModelSpec(
     kind="cnn1d",
     input_shape=(1, 40),
@@ -83,6 +92,25 @@ def mnist1d(quick: bool) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.tensor(data["x"], dtype=torch.float32), torch.tensor(data["y"], dtype=torch.long)
 
 
+def mlp_matmuls(dims: tuple[int, ...], batch: int) -> list[tuple[str, int, int, int]]:
+    """The matmuls one member executes in one training step of an MLP with layer widths
+    ``dims`` (input first): (name, m, n, k), each 2·m·n·k FLOPs. Every layer's forward
+    ``[batch, in] @ [in, out]`` and weight gradient ``[out, batch] @ [batch, in]``; the input
+    gradient ``[batch, out] @ [out, in]`` of every layer but the first (the data needs none)."""
+    out = []
+    for i, (a, b) in enumerate(itertools.pairwise(dims), start=1):
+        out.append((f"forward {i}", batch, b, a))
+        out.append((f"dW{i}", b, a, batch))
+        if i > 1:
+            out.append((f"dx{i}", batch, a, b))
+    return out
+
+
+def executed_flops(dims: tuple[int, ...], batch: int) -> int:
+    """FLOPs of one member's training step (``mlp_matmuls``)."""
+    return sum(2 * m * n * k for _, m, n, k in mlp_matmuls(dims, batch))
+
+
 def lrs(n: int) -> list[float]:
     return [10 ** (-4 + 2 * i / max(n - 1, 1)) for i in range(n)]
 
@@ -101,12 +129,16 @@ def batch_order(m: int, steps: int, seed: int = 0) -> list[torch.Tensor]:
 Chunks = Iterator[tuple[int, float]]  # (member-steps or steps, seconds) per chunk
 
 
-def peer_arm(spec, x, y, order, members: int, chunk: int, threads: int) -> Chunks:
-    """``members`` models trained one after another with torch.nn + torch.optim.Adam."""
+def peer_arm(spec, x, y, order, members: int, chunk: int, threads: int, fused: bool) -> Chunks:
+    """``members`` models trained one after another with torch.nn + torch.optim.Adam (the
+    trainer's per-tensor one, or ``fused=True``: one kernel over all of a model's tensors)."""
     for i, lr in enumerate(lrs(members)):
         torch.manual_seed(i)
         model = build_model(spec).to(DEVICE)
-        opt = make_optimizer(model, TrainConfig(optimizer="adam", lr=lr), num_train=len(y))
+        if fused:
+            opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+        else:
+            opt = make_optimizer(model, TrainConfig(optimizer="adam", lr=lr), num_train=len(y))
         for start in range(0, len(order), chunk):
             torch.set_num_threads(threads)
             t = time.perf_counter()
@@ -266,6 +298,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small run (seconds)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda (N = 64 joins the sizes)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads of both sides (default 1)"
+    )
     args = parser.parse_args()
     global DEVICE
     DEVICE = torch.device(args.device)
@@ -279,15 +314,14 @@ def main() -> None:
     cnn_members = 2 if quick else 16
     peer_members = 2 if quick else 8
     chunk = 10 if quick else 50
-    threads = torch.get_num_threads()
+    threads = args.threads
+    torch.set_num_threads(threads)
 
     x, y = (t.to(DEVICE) for t in mnist1d(quick))
     order = batch_order(len(y), steps)
-    where = torch.cuda.get_device_name(DEVICE) if gpu else f"{os.cpu_count()} CPUs"
-    print(
-        f"torch {torch.__version__}, {threads} threads, {where}, load "
-        f"{os.getloadavg()[0]:.2f}; MNIST-1D {tuple(x.shape)}"
-    )
+    print(machine_header())
+    where = f"GPU {torch.cuda.get_device_name(DEVICE)}; " if gpu else ""
+    print(f"# {where}load {os.getloadavg()[0]:.2f}; MNIST-1D {tuple(x.shape)}")
     peak_size = 512 if quick else (8192 if gpu else 2048)
 
     populations = {
@@ -301,8 +335,8 @@ def main() -> None:
     }
     arms: dict[str, Chunks] = {
         "peak": peak_arm(peak_size, peer_members * len(order) // chunk, threads),
-        "peer": peer_arm(MLP, x, y, order, peer_members, chunk, threads),
-        "peer_1thread": peer_arm(MLP, x, y, order, peer_members, chunk, 1),
+        "peer": peer_arm(MLP, x, y, order, peer_members, chunk, threads, fused=False),
+        "peer_fused": peer_arm(MLP, x, y, order, peer_members, chunk, threads, fused=True),
     }
     for n, pop in populations.items():
         arms[f"pop{n}"] = population_arm(pop, x, y, order, chunk, threads)
@@ -311,11 +345,16 @@ def main() -> None:
     peak = max(f / s for f, s in timed["peak"] if f)
     print(f"fp32 matmul peak (best torch.mm {peak_size}² over the run): {peak / 1e9:.1f} GFLOP/s")
 
-    peer_rates = {k: rate(timed[k]) for k in ("peer", "peer_1thread")}
+    peer_rates = {k: rate(timed[k]) for k in ("peer", "peer_fused")}
     peer_name = min(peer_rates, key=lambda k: peer_rates[k][0])
     peer_step, _ = peer_rates[peer_name]
     params = count_parameters(build_model(MLP))
-    print(f"\nMLP 40-100-100-10 ({params} parameters), batch {BATCH}, {steps} steps, Adam")
+    executed = executed_flops(MLP_DIMS, BATCH)
+    print(
+        f"\nMLP 40-100-100-10 ({params} parameters), batch {BATCH}, {steps} steps, Adam; "
+        f"{executed / 1e6:.2f} MFLOP executed per member-step (6 · params · batch would "
+        f"credit {6 * params * BATCH / 1e6:.2f})"
+    )
     for k, (r, total) in peer_rates.items():
         print(
             f"  {k:<13} {r * 1e6:8.1f} us per member-step (median chunk); "
@@ -333,7 +372,7 @@ def main() -> None:
         speedup_total = (
             n * peer_rates[peer_name][1] / peer_members / len(order) / (total / len(order))
         )
-        flops = 6 * params * BATCH * n
+        flops = executed * n
         mfu = flops / r / peak
         ceiling = flops / bmm_ceiling_seconds(n, 3 if quick else 20) / peak
         ceiling_mfu[n] = ceiling
@@ -370,13 +409,13 @@ def main() -> None:
     xc = x.unsqueeze(1)  # [m, 1, 40]
     cnn = interleave(
         {
-            "peer": peer_arm(CNN, xc, y, cnn_order, cnn_members, chunk, threads),
-            "peer_1thread": peer_arm(CNN, xc, y, cnn_order, cnn_members, chunk, 1),
+            "peer": peer_arm(CNN, xc, y, cnn_order, cnn_members, chunk, threads, fused=False),
+            "peer_fused": peer_arm(CNN, xc, y, cnn_order, cnn_members, chunk, threads, fused=True),
             "pop": population_arm(cnn_pop, xc, y, cnn_order, chunk, threads),
         }
     )
     torch.set_num_threads(threads)
-    cnn_peer = min(rate(cnn["peer"])[0], rate(cnn["peer_1thread"])[0])
+    cnn_peer = min(rate(cnn["peer"])[0], rate(cnn["peer_fused"])[0])
     cnn_rate, cnn_total = rate(cnn["pop"])
     figures["speedup_cnn16"] = cnn_members * cnn_peer / cnn_rate
     print(
