@@ -24,7 +24,12 @@
    ============== ======================== ==========================================
 
    The targeted error stands for the gap: lowering the gap by making the other side worse
-   (train error up) is not progress, and the guard column rules it out.
+   (train error up) is not progress, and the guard column rules it out. One exception: a bias
+   variant that lowers the dev error too, beyond the noise (Holm over the step's variants), is
+   kept though the variance grew — the bias fix reached what the user measures, and the
+   variance is the next step's problem. On a 50,000-row synthetic table (dev data) a 2× wider
+   network lowered train error 12.2 → 8.9 % and dev error 15.6 → 14.7 % on 10,000 dev rows,
+   and was refused for the variance it added.
 5. Log the step; when every knob of a problem has failed for the current model, that problem is
    exhausted and the next one is taken; a kept variant makes every knob worth trying again —
    except a knob the guard refused, which waits until a kept step lowers the gap that refused
@@ -277,9 +282,12 @@ def _judge(
     new_diag: Diagnosis,
     target_part: str,
     tolerance: float,
+    dev_change: PairedChange | None = None,
 ) -> tuple[bool, str]:
     """Is ``cand`` kept? ``change``: its targeted error against the current model's, with the
-    p-value Holm-adjusted over the step's variants (``_compare``)."""
+    p-value Holm-adjusted over the step's variants (``_compare``); ``dev_change``: its dev
+    error's, likewise (bias steps: a variant that lowers it beyond the noise passes the
+    guard)."""
     if not cand.complete:
         return False, "cut short by the time budget: not comparable"
     if not change.better_beyond_noise:
@@ -288,7 +296,13 @@ def _judge(
     if guard is not None:
         before, after = _gap(cur_diag, guard), _gap(new_diag, guard)
         if before is not None and after is not None and after - before > tolerance:
-            return False, f"{guard.replace('_', ' ')} grew by {after - before:.2%} (> tolerance)"
+            grew = f"{guard.replace('_', ' ')} grew by {after - before:.2%}"
+            if problem == "avoidable_bias" and dev_change and dev_change.better_beyond_noise:
+                return True, (
+                    f"{target_part} error {describe(change)}; {grew}, but the dev error fell "
+                    f"too: {describe(dev_change)}"
+                )
+            return False, f"{grew} (> tolerance)"
     return True, f"{target_part} error {describe(change)}"
 
 
@@ -580,14 +594,19 @@ def run_autopilot(
             scores: list[VariantScore] = []
             best: tuple[float, Trained, Diagnosis] | None = None
             guard_refused = False  # a variant beat the noise but grew the guarded gap
+            trained = [r for r in results if not (r.failed or r.model is None)]
             changes = iter(
                 adjust(
                     [
                         paired_change(current.wrong[target_part], r.wrong[target_part])
-                        for r in results
-                        if not (r.failed or r.model is None)
+                        for r in trained
                     ]
                 )
+            )
+            dev_changes = iter(
+                adjust([paired_change(current.wrong["dev"], r.wrong["dev"]) for r in trained])
+                if problem == "avoidable_bias" and "dev" in current.wrong
+                else [None] * len(trained)
             )
             for v, r in zip(options, results, strict=True):
                 if r.failed or r.model is None:  # failed, or its turn came after the deadline
@@ -602,9 +621,9 @@ def run_autopilot(
                     )
                     continue
                 new_diag = diagnose(levels_of(r, data, settings), tolerance=settings.tolerance)
-                change = next(changes)
+                change, dev_change = next(changes), next(dev_changes)
                 ok, why = _judge(
-                    problem, r, change, diag, new_diag, target_part, settings.tolerance
+                    problem, r, change, diag, new_diag, target_part, settings.tolerance, dev_change
                 )
                 guard_refused |= not ok and r.complete and change.better_beyond_noise
                 if (

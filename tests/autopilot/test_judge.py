@@ -1,0 +1,47 @@
+"""When a variant is kept: its targeted error beyond the noise, and the guard (``_judge``)."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from orthotune.autopilot._compare import PairedChange
+from orthotune.autopilot._loop import _judge
+from orthotune.diagnose import ErrorLevels, diagnose
+
+DONE = SimpleNamespace(complete=True)
+
+
+def _diag(train: float, dev: float):
+    levels = ErrorLevels.from_rates(
+        human_error=0.05, train_error=train, dev_error=dev, train_size=30000, dev_size=10000
+    )
+    return diagnose(levels, tolerance=0.01)
+
+
+def _change(change: float, p: float, n: int) -> PairedChange:
+    return PairedChange(change=change, low=change, high=change, fixed=0, broken=0, n=n, p=p)
+
+
+# synthetic_large (dev data): a 2× wider network lowered the train error 12.23 → 8.87 % and the
+# dev error 15.65 → 14.74 %; the variance grew from 3.42 to 5.87 points
+NARROW, WIDE = _diag(0.1223, 0.1565), _diag(0.0887, 0.1474)
+TRAIN = _change(-0.0336, 1e-100, 30000)
+
+
+def test_a_bias_variant_that_lowers_the_dev_error_too_passes_the_variance_guard():
+    ok, why = _judge(
+        "avoidable_bias", DONE, TRAIN, NARROW, WIDE, "train", 0.01, _change(-0.0091, 1e-4, 10000)
+    )
+    assert ok and "variance grew by 2.45%, but the dev error fell too" in why
+
+
+@pytest.mark.parametrize("dev", [_change(-0.0091, 0.2, 10000), None])
+def test_a_bias_variant_that_grows_the_variance_is_refused_when_the_dev_error_did_not_fall(dev):
+    ok, why = _judge("avoidable_bias", DONE, TRAIN, NARROW, WIDE, "train", 0.01, dev)
+    assert not ok and why == "variance grew by 2.45% (> tolerance)"
+
+
+def test_a_variance_variant_that_grows_the_bias_is_refused_even_when_the_dev_error_fell():
+    dev = _change(-0.0091, 1e-4, 10000)
+    ok, why = _judge("variance", DONE, dev, WIDE, NARROW, "dev", 0.01, dev)
+    assert not ok and why.startswith("avoidable bias grew by 3.36%")
