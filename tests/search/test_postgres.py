@@ -211,7 +211,7 @@ def test_a_ten_second_outage_is_survived_and_a_longer_one_stops_with_exit_75(pos
         t.user_attrs["owner_pid"] == hasty.pid and t.user_attrs["stale"]
         for t in failed
         if t not in orphans
-    )
+    ), [(t.number, hasty.pid, t.user_attrs) for t in failed if t not in orphans]
     _assert_whole(trials)
     survivors = {t.user_attrs["owner_pid"] for t in trials if t.number in after} - {hasty.pid}
     assert survivors == {p.pid for p in patient}
