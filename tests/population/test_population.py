@@ -103,6 +103,22 @@ def test_steps_read_nothing_back_between_checks_and_a_failure_keeps_its_first_st
     assert population.member(0).steps == CHECK_EVERY
 
 
+def test_stopping_a_member_whose_failure_is_pending_fails_it_and_a_failed_one_cannot_stop():
+    x, y, _ = tiny_data(M, SPEC.input_shape, SPEC.num_classes, dtype=torch.float64)
+    spec = SPEC.model_copy(update={"batch_norm": False})
+    configs = [TrainConfig(optimizer="adam", lr=lr, batch_size=BATCH) for lr in (0.01, 1e200)]
+    population = Population(spec, configs, num_examples=M, dtype=torch.float64)
+    for k, idx in enumerate(shuffled_batches(M, BATCH, 2, seed=0)[:4]):
+        population.train_step(x[idx], y[idx], step=k, steps_per_epoch=10 * CHECK_EVERY)
+    assert population.active_ids == [0, 1]  # not checked yet
+
+    population.stop([1], message="a callback's")
+    assert population.member(1).status is MemberStatus.FAILED  # its failure, not the stop
+    assert population.active_ids == [0]
+    with pytest.raises(InvalidInputError, match="member 1 is no longer training"):
+        population.stop([1])
+
+
 @pytest.mark.skipif(
     not torch.cuda.is_available(), reason="no CUDA device here: the GPU path of the step is not run"
 )

@@ -334,8 +334,10 @@ class Population:
         ``kept_states[id]``: the state to keep for export instead of the current one (the best
         epoch's under early stopping)."""
         kept_states = kept_states or {}
-        self._settle()
-        entries = [e for e in entries if e[0] in self._ids or not self._failed(e[0])]
+        before = set(self._ids)
+        self._settle()  # members it fails now leave; asking to stop them again is no error
+        just_failed = before - set(self._ids)
+        entries = [e for e in entries if e[0] not in just_failed]
         for mid, *_ in entries:
             self._row(mid)  # validates: active members only
         for mid, status, reason, message in entries:
@@ -527,9 +529,6 @@ class Population:
             messages, status=MemberStatus.FAILED, reason=StopReason.NON_FINITE, message=messages
         )
         return torch.tensor(kept, dtype=torch.long, device=self.device)
-
-    def _failed(self, member_id: int) -> bool:
-        return self._members[member_id].status is MemberStatus.FAILED
 
     def _clip_gradients(self) -> None:
         """Per member, as torch.nn.utils.clip_grad_norm_: g ← g·min(1, max/(‖g‖ + 1e-6))."""
