@@ -164,6 +164,42 @@ def test_refit_trains_the_chosen_configuration_on_train_and_dev():
     assert kfold.log.refit.startswith("nothing to refit") and kfold.log.refit_seconds == 0.0
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("refit", [True, False])
+def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit):
+    """Where models are dear the loop would spend the whole budget and the refit never ran.
+    Here step 0's hook waits until the time left is the refit's estimated cost (the kept
+    baseline's seconds × (train + dev) / train): the loop stops there and the refit runs. With
+    the refit off the same wait leaves the loop a step to train."""
+    data, start = _synthetic(500, 16, 3)
+    budget = 8.0
+    t0 = time.monotonic()
+    settings = AutopilotSettings(
+        budget_s=budget, start=start, learning_curve=False, polish=False, small_data=10,
+        refit=refit,
+    )  # fmt: skip
+    share = []
+
+    def on_step(step):
+        if step.index == 0:
+            (kept,) = [v for v in step.variants if v.accepted]
+            share.append(kept.seconds * (len(data.train) + len(data.dev)) / len(data.train))
+            time.sleep(max(0.0, t0 + budget - share[0] - time.monotonic()) + 0.01)
+
+    result = run_autopilot(data, settings, on_step=on_step, started=t0)
+    assert share[0] < budget / 2  # the wait happened within the budget
+    steps = [s.problem for s in result.log.steps]
+    if refit:
+        assert result.log.stop_reason == StopReason.BUDGET_SPENT
+        assert result.log.stop_message == (
+            f"the 8 s budget is spent, but for the {share[0]:.0f} s kept for the refit"
+        )
+        assert steps == ["baseline"], steps  # no variant started in the refit's time
+        assert result.log.refit_seconds > 0, result.log.refit
+    else:
+        assert len(steps) > 1 and not result.log.refit, (steps, result.log.refit)
+
+
 @pytest.mark.parametrize("folds", [None, 3])
 def test_the_polish_ensemble_is_scored_as_one_model_and_saved_as_one(tmp_path, folds):
     from orthotune.autopilot._polish import _ensemble_of
