@@ -10,6 +10,7 @@ from statsmodels.stats.multitest import multipletests
 
 from orthotune.autopilot import AutopilotSettings, StopReason, run_autopilot
 from orthotune.autopilot._compare import adjust, holm, paired_change, seeded_change
+from orthotune.autopilot._loop import REFIT_MARGIN
 from orthotune.autopilot._polish import Contender, combine
 from orthotune.data import load_dataset, make_split
 from orthotune.data._prepare import prepare
@@ -168,8 +169,8 @@ def test_refit_trains_the_chosen_configuration_on_train_and_dev():
 @pytest.mark.parametrize("refit", [True, False])
 def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit):
     """Where models are dear the loop would spend the whole budget and the refit never ran.
-    Here step 0's hook waits until the time left is the refit's estimated cost (the kept
-    baseline's seconds × (train + dev) / train): the loop stops there and the refit runs. With
+    Here step 0's hook waits until the time left is the refit's share (``REFIT_MARGIN`` × the
+    kept baseline's seconds × (train + dev) / train): the loop stops there and the refit runs. With
     the refit off the same wait leaves the loop a step to train."""
     data, start = _synthetic(500, 16, 3)
     budget = 8.0
@@ -183,7 +184,8 @@ def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit):
     def on_step(step):
         if step.index == 0:
             (kept,) = [v for v in step.variants if v.accepted]
-            share.append(kept.seconds * (len(data.train) + len(data.dev)) / len(data.train))
+            cost = kept.seconds * (len(data.train) + len(data.dev)) / len(data.train)
+            share.append(REFIT_MARGIN * cost)
             time.sleep(max(0.0, t0 + budget - share[0] - time.monotonic()) + 0.01)
 
     result = run_autopilot(data, settings, on_step=on_step, started=t0)
