@@ -45,3 +45,35 @@ def test_a_variance_variant_that_grows_the_bias_is_refused_even_when_the_dev_err
     dev = _change(-0.0091, 1e-4, 10000)
     ok, why = _judge("variance", DONE, dev, WIDE, NARROW, "dev", 0.01, dev)
     assert not ok and why.startswith("avoidable bias grew by 3.36%")
+
+
+def test_a_variant_the_budget_cut_short_is_no_hypothesis_of_the_step_family():
+    """Holm runs over the variants that trained to the end (statsmodels as the reference); the
+    cut one keeps its unadjusted p-value and is refused as not comparable."""
+    import torch
+    from statsmodels.stats.multitest import multipletests
+
+    from orthotune.autopilot._compare import paired_change
+    from orthotune.autopilot._loop import _step_changes
+
+    n = 1000
+    current = torch.zeros(n, dtype=torch.bool)
+    current[:100] = True  # 10 % wrong
+
+    def run(fixed: int, complete: bool = True):
+        wrong = current.clone()
+        wrong[:fixed] = False
+        return SimpleNamespace(wrong={"dev": wrong}, complete=complete)
+
+    base = SimpleNamespace(wrong={"dev": current})
+    variants = [run(25), run(5, complete=False), run(12)]
+    changes = _step_changes(base, variants, "dev")
+    p = [paired_change(current, v.wrong["dev"]).p for v in variants]
+    _, expected, _, _ = multipletests([p[0], p[2]], method="holm")
+    assert [changes[0].p_adjusted, changes[2].p_adjusted] == pytest.approx(list(expected))
+    assert changes[1].p_adjusted is None and changes[1].p == pytest.approx(p[1])
+    # with the cut variant in the family the others' adjusted p-values would be larger
+    _, three, _, _ = multipletests(p, method="holm")
+    assert three[0] > expected[0]
+    ok, why = _judge("dev_error", variants[1], changes[1], NARROW, NARROW, "dev", 0.01)
+    assert not ok and why == "cut short by the time budget: not comparable"

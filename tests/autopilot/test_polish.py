@@ -202,6 +202,30 @@ def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit):
         assert len(steps) > 1 and not result.log.refit, (steps, result.log.refit)
 
 
+@pytest.mark.slow
+def test_a_step_whose_variants_the_budget_cut_says_so():
+    """Step 0's hook leaves 0.3 s of the budget, less than a 200-epoch model needs: the next
+    step's variants are cut short, and its line says that none was compared (not that none
+    beat the noise)."""
+    data, start = _synthetic(500, 16, 200)
+    budget = 30.0
+    t0 = time.monotonic()
+    settings = AutopilotSettings(
+        budget_s=budget, start=start, learning_curve=False, polish=False, small_data=10,
+        refit=False,
+    )  # fmt: skip
+
+    def on_step(step):
+        if step.index == 0:
+            time.sleep(max(0.0, t0 + budget - 0.3 - time.monotonic()))
+
+    result = run_autopilot(data, settings, on_step=on_step, started=t0)
+    _, step = result.log.steps
+    assert step.kept is None and all(not v.accepted for v in step.variants)
+    words = step.knob.replace("_", " ")
+    assert step.why == f"the time budget cut every variant of {words} short: none compared"
+
+
 @pytest.mark.parametrize("folds", [None, 3])
 def test_the_polish_ensemble_is_scored_as_one_model_and_saved_as_one(tmp_path, folds):
     from orthotune.autopilot._polish import _ensemble_of

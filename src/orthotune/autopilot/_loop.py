@@ -611,16 +611,9 @@ def run_autopilot(
             best: tuple[float, Trained, Diagnosis] | None = None
             guard_refused = False  # a variant beat the noise but grew the guarded gap
             trained = [r for r in results if not (r.failed or r.model is None)]
-            changes = iter(
-                adjust(
-                    [
-                        paired_change(current.wrong[target_part], r.wrong[target_part])
-                        for r in trained
-                    ]
-                )
-            )
+            changes = iter(_step_changes(current, trained, target_part))
             dev_changes = iter(
-                adjust([paired_change(current.wrong["dev"], r.wrong["dev"]) for r in trained])
+                _step_changes(current, trained, "dev")
                 if problem == "avoidable_bias" and "dev" in current.wrong
                 else [None] * len(trained)
             )
@@ -685,6 +678,10 @@ def run_autopilot(
             else:
                 words = knob.replace("_", " ")
                 why = f"no variant of {words} lowered the {target_words} beyond the noise"
+                if all(r.failed or not r.complete for r in results) and not all(
+                    r.failed for r in results
+                ):
+                    why = f"the time budget cut every variant of {words} short: none compared"
                 if guard_refused:
                     tried.add(problem, knob, refused_by=_GUARD.get(problem))
             step = Step(
@@ -851,6 +848,16 @@ def _inputs_why(b: Trained, baselines: list[Trained]) -> str:
     other = baselines[1] if b is baselines[0] else baselines[0]
     mine, theirs = b.error("dev") or 0.0, other.error("dev") or 0.0
     return f"dev error {mine:.2%} against {theirs:.2%} with the other input encoding"
+
+
+def _step_changes(current: Trained, trained: list[Trained], part: str) -> list[PairedChange]:
+    """Each trained variant's change of the ``part`` error against ``current`` (paired, same
+    examples), Holm-adjusted over the variants that trained to the end: one the budget cut
+    short is not comparable, so it is no hypothesis of the family (its p-value stays
+    unadjusted, and ``_judge`` refuses it)."""
+    raw = [paired_change(current.wrong[part], r.wrong[part]) for r in trained]
+    adjusted = iter(adjust([c for c, r in zip(raw, trained, strict=True) if r.complete]))
+    return [next(adjusted) if r.complete else c for c, r in zip(raw, trained, strict=True)]
 
 
 def _refit_share(
