@@ -203,16 +203,22 @@ def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit):
 
 
 @pytest.mark.slow
-def test_a_step_whose_variants_the_budget_cut_says_so():
-    """Step 0's hook leaves 0.3 s of the budget, less than a 200-epoch model needs: the next
-    step's variants are cut short, and its line says that none was compared (not that none
-    beat the noise)."""
+@pytest.mark.parametrize("estimate", ["measured", "none"])
+def test_a_step_that_cannot_finish_is_not_started_or_says_it_was_cut(estimate, monkeypatch):
+    """Step 0's hook leaves 0.3 s of the budget, less than a 200-epoch model needs. The next
+    step is not started: its line gives the seconds its variants need and those left. With no
+    estimate (one that says it fits), its variants are cut short, and its line says that none
+    was compared (not that none beat the noise)."""
+    import orthotune.autopilot._loop as loop
+
+    if estimate == "none":
+        monkeypatch.setattr(loop, "_step_cost", lambda options, current: 0.0)
     data, start = _synthetic(500, 16, 200)
     budget = 30.0
     t0 = time.monotonic()
     settings = AutopilotSettings(
         budget_s=budget, start=start, learning_curve=False, polish=False, small_data=10,
-        refit=False,
+        refit=False, max_steps=1,
     )  # fmt: skip
 
     def on_step(step):
@@ -221,9 +227,18 @@ def test_a_step_whose_variants_the_budget_cut_says_so():
 
     result = run_autopilot(data, settings, on_step=on_step, started=t0)
     _, step = result.log.steps
-    assert step.kept is None and all(not v.accepted for v in step.variants)
     words = step.knob.replace("_", " ")
-    assert step.why == f"the time budget cut every variant of {words} short: none compared"
+    assert step.kept is None and all(not v.accepted for v in step.variants)
+    if estimate == "none":
+        assert step.why == f"the time budget cut every variant of {words} short: none compared"
+        assert step.variants
+    else:
+        assert not step.variants and step.why.startswith(f"{words} not tried: its variants need")
+        need = float(step.why.split("about ")[1].split(" s")[0])
+        left = float(step.why.split(", and ")[1].split(" s")[0])
+        base = result.log.steps[0]
+        (kept,) = [v for v in base.variants if v.accepted]
+        assert need >= kept.seconds * 0.9 and left <= 0.3  # ≥ one model of the baseline's cost
 
 
 @pytest.mark.parametrize("folds", [None, 3])
