@@ -41,6 +41,8 @@
    the loop would otherwise spend all of it, and the refit — which beat the chosen model on
    dev in 6 of 6 runs (``AutopilotSettings.refit``) — never ran: on MNIST-1D (about 30 s a
    model, 300 s) and on a 50,000-row synthetic table it was cut at the deadline every time.
+   A step whose variants would not finish before the loop's end (``_step_cost``) is not
+   started — cut short, it would be lost — and the next knob is tried.
 
 Small data (fewer than ``small_data`` training examples, one source): a dev set of a few dozen
 examples cannot tell two models apart, so train and dev are pooled and every model is
@@ -517,7 +519,7 @@ def run_autopilot(
     seen = {(spec, config, None, None)}
     counter = 0
     stop: tuple[StopReason, str] | None = None
-    kept_at = time.monotonic()  # when ``current`` was kept (the refit's reserve is its)
+    kept_at = time.monotonic()  # when ``current`` was kept: its refit must fit in what was left
     if interrupted:
         stop = (StopReason.INTERRUPTED, "interrupted by the user (Ctrl-C) in step 0")
     # Ctrl-C between two trainings (in a hook, a diagnosis, a step's bookkeeping) stops the
@@ -874,9 +876,10 @@ def _step_cost(options: list, current: Trained) -> float:
     budget (the refit's share kept): cut short, all of it would be lost. On MNIST-1D's
     CNN (dev data, 300 s, seed 0) the bigger-network step's two variants, 3.99 and 1.57 times
     the baseline's FLOPs, took 87 s and 35 s where the baseline took 30.5 s (estimate 170 s,
-    122 s measured); then its variants, started with about 100 s left, were cut short in every
-    seed, and the time was lost. Same-shaped variants train at once, for less than their sum:
-    the estimate leans towards not starting what would not finish."""
+    122 s measured). Started with about 100 s left before the refit's share, at least one of
+    them was cut short or never started in each of 4 runs, the step's time lost. Same-shaped
+    variants train at once, for less than their sum: the estimate leans towards not starting
+    what would not finish."""
     spec, config = current.candidate.spec, current.candidate.config
     base = flops_per_example(build_model(spec), spec.input_shape)
     total = 0.0
