@@ -41,8 +41,9 @@
    the loop would otherwise spend all of it, and the refit — which beat the chosen model on
    dev in 6 of 6 runs (``AutopilotSettings.refit``) — never ran: on MNIST-1D (about 30 s a
    model, 300 s) and on a 50,000-row synthetic table it was cut at the deadline every time.
-   A step whose variants would not finish before the loop's end (``_step_cost``) is not
-   started — cut short, it would be lost — and the next knob is tried.
+   A variant that would not finish before the loop's end (``_variant_costs``) is not started —
+   cut short, it would be lost; a step none of whose variants fits is skipped, and the next
+   knob is tried.
 
 Small data (fewer than ``small_data`` training examples, one source): a dev set of a few dozen
 examples cannot tell two models apart, so train and dev are pooled and every model is
@@ -588,8 +589,10 @@ def run_autopilot(
             target_part, target_words = _TARGET[problem]
             if target_part not in current.wrong:
                 target_part, target_words = "dev", "dev error"
-            need, left = _step_cost(options, current), until - time.monotonic()
-            if need > left:  # it would be cut short, all of it lost: the next knob may fit
+            # a variant that would not finish is not started (cut short, it would be lost)
+            costs, left = _variant_costs(options, current), until - time.monotonic()
+            fit = _fitting(costs, left)
+            if not fit:  # the next knob may fit
                 words = knob.replace("_", " ")
                 step = Step(
                     index=len(log.steps),
@@ -597,14 +600,16 @@ def run_autopilot(
                     knob=knob,
                     target=target_words,
                     before=diag.model_dump(mode="json"),
-                    why=f"{words} not tried: its variants need about {need:.0f} s, and "
-                    f"{max(left, 0.0):.0f} s are left",
+                    why=f"{words} not tried: its cheapest variant needs about {min(costs):.0f} s, "
+                    f"and {max(left, 0.0):.0f} s are left",
                     elapsed=time.monotonic() - started,
                 )
                 log.steps.append(step)
                 if on_step:
                     on_step(step)
                 continue
+            unfit = len(options) - len(fit)
+            options = [options[i] for i in fit]
             seen.update(_key(v, _init_of(v, current)) for v in options)
             t0 = time.monotonic()
             before = diag.model_dump(mode="json")
@@ -703,6 +708,8 @@ def run_autopilot(
                     why = f"the time budget cut every variant of {words} short: none compared"
                 if guard_refused:
                     tried.add(problem, knob, refused_by=_GUARD.get(problem))
+            if unfit:
+                why += f" ({unfit} more variant{'s' * (unfit > 1)} would not have finished)"
             step = Step(
                 index=len(log.steps),
                 problem=problem,
@@ -869,26 +876,33 @@ def _inputs_why(b: Trained, baselines: list[Trained]) -> str:
     return f"dev error {mine:.2%} against {theirs:.2%} with the other input encoding"
 
 
-def _step_cost(options: list, current: Trained) -> float:
-    """Seconds a step's variants are estimated to take, one after another: each the current
-    model's seconds × its forward FLOPs per example over the current model's × its epochs over
-    the current model's. The loop skips a step that would not fit before its end of the
-    budget (the refit's share kept): cut short, all of it would be lost. On MNIST-1D's
-    CNN (dev data, 300 s, seed 0) the bigger-network step's two variants, 3.99 and 1.57 times
-    the baseline's FLOPs, took 87 s and 35 s where the baseline took 30.5 s (estimate 170 s,
-    122 s measured). Started with about 100 s left before the refit's share, at least one of
-    them was cut short or never started in each of 4 runs, the step's time lost. Same-shaped
-    variants train at once, for less than their sum: the estimate leans towards not starting
-    what would not finish."""
+def _variant_costs(options: list, current: Trained) -> list[float]:
+    """Seconds each variant of a step is estimated to take: the current model's seconds × its
+    forward FLOPs per example over the current model's × its epochs over the current model's.
+    On MNIST-1D's CNN (dev data, 300 s, seed 0) the bigger-network variants, 3.99 and 1.57
+    times the baseline's FLOPs, took 87 s and 35 s where the baseline took 30.5 s (estimates
+    122 s and 48 s). Started with about 100 s left before the refit's share, at least one of
+    them was cut short or never started in each of 4 runs, its time lost."""
     spec, config = current.candidate.spec, current.candidate.config
     base = flops_per_example(build_model(spec), spec.input_shape)
-    total = 0.0
+    costs = []
     for v in options:
         flops = (
             base if v.spec == spec else flops_per_example(build_model(v.spec), v.spec.input_shape)
         )
-        total += current.seconds * flops / max(base, 1) * v.config.epochs / config.epochs
-    return total
+        costs.append(current.seconds * flops / max(base, 1) * v.config.epochs / config.epochs)
+    return costs
+
+
+def _fitting(costs: list[float], left: float) -> list[int]:
+    """The variants (positions, in the menu's order) that the loop starts with ``left``
+    seconds: each that still fits after those before it, the rest not started."""
+    chosen, spent = [], 0.0
+    for i, c in enumerate(costs):
+        if spent + c <= left:
+            chosen.append(i)
+            spent += c
+    return chosen
 
 
 def _step_changes(current: Trained, trained: list[Trained], part: str) -> list[PairedChange]:
