@@ -218,7 +218,7 @@ def test_a_step_that_cannot_finish_is_not_started_or_says_it_was_cut(estimate, m
     t0 = time.monotonic()
     settings = AutopilotSettings(
         budget_s=budget, start=start, learning_curve=False, polish=False, small_data=10,
-        refit=False, max_steps=1,
+        refit=False, max_steps=1,  # a forced estimate would otherwise go on knob after knob
     )  # fmt: skip
 
     def on_step(step):
@@ -239,6 +239,9 @@ def test_a_step_that_cannot_finish_is_not_started_or_says_it_was_cut(estimate, m
         base = result.log.steps[0]
         (kept,) = [v for v in base.variants if v.accepted]
         assert need + 0.5 >= 0.9 * kept.seconds and left <= 0.3  # ≥ the baseline, to 1 s
+        # not even a model as dear as the baseline fits: the loop ends there, not knob by knob
+        assert result.log.stop_reason == StopReason.BUDGET_SPENT
+        assert result.log.stop_message == "the 0 s left cannot fit one more model"
 
 
 def test_a_step_starts_the_variants_that_fit_in_the_menus_order():

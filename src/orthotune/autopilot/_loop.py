@@ -43,7 +43,7 @@
    model, 300 s) and on a 50,000-row synthetic table it was cut at the deadline every time.
    A variant that would not finish before the loop's end (``_variant_costs``) is not started —
    cut short, it would be lost; a step none of whose variants fits is skipped, and the next
-   knob is tried.
+   knob is tried, unless not even a model as dear as the current one fits: the loop ends.
 
 Small data (fewer than ``small_data`` training examples, one source): a dev set of a few dozen
 examples cannot tell two models apart, so train and dev are pooled and every model is
@@ -607,6 +607,13 @@ def run_autopilot(
                 log.steps.append(step)
                 if on_step:
                     on_step(step)
+                if left < current.seconds:  # not even the current model fits: the loop ends
+                    share = (
+                        f" (the refit keeps {deadline - until:.0f} s)" if until < deadline else ""
+                    )
+                    words = f"the {max(left, 0.0):.0f} s left cannot fit one more model{share}"
+                    stop = (StopReason.BUDGET_SPENT, words)
+                    break
                 continue
             unfit = len(options) - len(fit)
             options = [options[i] for i in fit]
