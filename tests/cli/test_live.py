@@ -76,3 +76,11 @@ def test_quiet_writes_nothing_and_trials_track_the_best_feasible_dev_error(capsy
         "trial 3 failed: NaN loss · best dev error 30.00 % (trial 0)",
     ]
     assert all(re.match(r"\[0:0\d\] ", line) for line in lines)  # no budget: the clock alone
+
+
+def test_a_step_not_tried_is_one_line_with_its_reason(capsys):
+    why = "bigger network not tried: its cheapest variant needs about 125 s, and 14 s are left"
+    with Live("autopilot", unit="step", budget_s=300) as live:
+        live.step(Step(index=6, problem="dev_error", knob="bigger_network", why=why))
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.split("] ", 1)[1] == f"step 6 dev error → bigger network: {why}"

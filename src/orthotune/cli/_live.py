@@ -111,6 +111,9 @@ class Live:
             if step.problem == "baseline"
             else f"{step.problem.replace('_', ' ')} → {step.knob.replace('_', ' ')}"
         )
+        if not step.variants:  # not tried (it would not have finished): the line says why
+            self._finish(f"step {step.index} {what}: {step.why}")
+            return
         outcome = f"kept {kept.label}" if kept is not None else "nothing kept"
         self._finish(f"step {step.index} {what} ({step.seconds:.0f} s): {tried} — {outcome}")
 

@@ -73,6 +73,9 @@ def render_autopilot(summary: Any) -> None:
             else (f"{step.problem.replace('_', ' ')} → {step.knob.replace('_', ' ')}")
         )
         shown, more = shown_variants(step)
+        if not shown:  # a step not tried: its number, knob and why on one row
+            table.add_row(str(step.index), knob, f"[dim]{step.why}[/]", *[""] * 4, end_section=True)
+            continue
         for i, v in enumerate(shown):
             change = (
                 ""
