@@ -173,7 +173,7 @@ def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit):
     kept baseline's seconds × (train + dev) / train): the loop stops there and the refit runs. With
     the refit off the same wait leaves the loop a step to train."""
     data, start = _synthetic(500, 16, 3)
-    budget = 8.0
+    budget = 16.0  # the share (about 3 s here) must fit in what is left after step 0
     t0 = time.monotonic()
     settings = AutopilotSettings(
         budget_s=budget, start=start, learning_curve=False, polish=False, small_data=10,
@@ -194,7 +194,7 @@ def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit):
     if refit:
         assert result.log.stop_reason == StopReason.BUDGET_SPENT
         assert result.log.stop_message == (
-            f"the 8 s budget is spent, but for the {share[0]:.0f} s kept for the refit"
+            f"the 16 s budget is spent, but for the {share[0]:.0f} s kept for the refit"
         )
         assert steps == ["baseline"], steps  # no variant started in the refit's time
         assert result.log.refit_seconds > 0, result.log.refit
