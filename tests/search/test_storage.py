@@ -233,3 +233,44 @@ def test_optuna_warnings_about_a_lost_connection_are_dropped_and_others_kept(tmp
         )
     kept = [r.getMessage() for r in caplog.records]
     assert len(kept) == 1 and "(sqlite3.OperationalError) too many SQL variables" in kept[0]
+
+
+@pytest.mark.parametrize("finished_by", ["this tell", "another worker"])
+def test_a_result_written_as_the_connection_died_is_not_told_twice(tmp_path, finished_by):
+    """The server commits a trial's result and the connection dies before the reply: the
+    retried write finds the trial finished. That is the same result (done), unless another
+    worker finished the trial otherwise (a real error, raised)."""
+    import sqlalchemy.exc
+    from optuna.exceptions import UpdateFinishedTrialError
+
+    from orthotune.search import RetryingStorage
+
+    rdb = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 's.db'}")
+    storage = RetryingStorage(rdb, name="s.db", limit_s=30)
+    study = optuna.create_study(study_name="lost", storage=storage)
+    trial = study.ask()
+    write = storage._inner.set_trial_state_values
+    calls = []
+
+    def commit_then_lose_the_reply(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            if finished_by == "this tell":
+                write(*args, **kwargs)
+            else:  # another worker failed it meanwhile; this write never reached the server
+                rdb.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            raise sqlalchemy.exc.OperationalError(
+                "COMMIT", None, Exception("server closed the connection unexpectedly")
+            )
+        return write(*args, **kwargs)
+
+    storage._inner.set_trial_state_values = commit_then_lose_the_reply
+    if finished_by == "this tell":
+        study.tell(trial, 0.25)
+        stored = study.get_trials()[0]
+        assert (stored.state, stored.value) == (TrialState.COMPLETE, 0.25)
+    else:
+        with pytest.raises(UpdateFinishedTrialError, match="has already finished"):
+            study.tell(trial, 0.25)
+        assert study.get_trials()[0].state == TrialState.FAIL
+    assert len(calls) == 2  # one retry, after the lost reply

@@ -14,8 +14,10 @@ shared safely by several worker processes, and cleaned of trials whose worker di
 - A server database (``postgresql://USER[:PASSWORD]@HOST:PORT/DB``, driver psycopg 3 from the
   extra ``orthotune[postgres]``) is shared by workers on many machines. Its storage retries
   every call that lost the connection, with exponential backoff, for ``ORTHOTUNE_DB_RETRY_S``
-  seconds (default 300), then raises ``StorageUnavailableError`` (CLI exit 75). After an outage
-  a worker waits one grace period before failing others' trials as stale (their beats resume).
+  seconds (default 300), then raises ``StorageUnavailableError`` (CLI exit 75). A result whose
+  write reached the server as the connection died is not an error when the retry finds it
+  there. After an outage a worker waits one grace period before failing others' trials as stale
+  (their beats resume).
 - ``join_study``: the study keeps a fingerprint of its data, split and search space; a worker
   whose fingerprint differs is refused. A strategy that cannot be shared holds the study alone
   (a lease refreshed like a heartbeat); a second worker is refused while the holder lives.
@@ -322,6 +324,8 @@ class RetryingStorage:
             try:
                 result = getattr(self._inner, method)(*args, **kwargs)
             except Exception as exc:
+                if first is not None and _landed_before(self._inner, method, args, kwargs, exc):
+                    return True  # the lost reply's write had reached the server
                 if not _connection_lost(exc):
                     raise
                 now = time.monotonic()
@@ -345,6 +349,24 @@ class RetryingStorage:
 
     def __getattr__(self, name: str) -> Any:  # anything else optuna asks of its storage
         return getattr(self._inner, name)
+
+
+def _landed_before(inner: Any, method: str, args: tuple, kwargs: dict, exc: Exception) -> bool:
+    """Whether a retried ``set_trial_state_values`` failed only because its first attempt was
+    written: the connection died after the server committed the trial's result but before its
+    reply came, so the retry finds the trial finished (``UpdateFinishedTrialError``). It is
+    done when the stored trial has the state and values the call asked for; a trial finished
+    otherwise (failed as stale by another worker, say) is a real error."""
+    from optuna.exceptions import UpdateFinishedTrialError
+
+    if method != "set_trial_state_values" or not isinstance(exc, UpdateFinishedTrialError):
+        return False
+    named = dict(zip(("trial_id", "state", "values"), args, strict=False)) | kwargs
+    stored = inner.get_trial(named["trial_id"])
+    values = named.get("values")
+    return stored.state == named["state"] and (
+        values is None or list(stored.values or []) == [float(v) for v in values]
+    )
 
 
 class _LostConnectionNoise(logging.Filter):
