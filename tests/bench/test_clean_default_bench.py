@@ -78,3 +78,27 @@ def test_quick_run_reports_every_method():
     for name in ("confident", "iterative", "cluster"):
         assert 0.0 <= float(fields[f"{name}_worst"]) <= float(fields[f"{name}_mean"]) <= 1.0
     assert fields["best_worst"] == fields[f"{fields['best']}_worst"]
+
+
+def test_the_ceilings_flip_posterior_follows_bayes_rule(bench):
+    proba = np.array([[0.9, 0.05, 0.05], [0.2, 0.8, 0.0], [1.0, 0.0, 0.0]])
+    labels = np.array([0, 0, 1])
+    post = bench.flip_posterior(proba, labels, rate=0.2)
+    # row 0: flip 0.1·0.1 = 0.01 against kept 0.8·0.9 = 0.72; row 1: 0.1·0.8 against 0.8·0.2;
+    # row 2: its label has probability 0, so it was flipped for certain
+    assert post == pytest.approx([0.01 / 0.73, 0.08 / 0.24, 1.0])
+
+
+def test_precision_at_recall_takes_the_best_cut_that_finds_enough(bench):
+    truth = np.array([1, 0, 1, 1, 0, 1, 0, 0], dtype=bool)
+    score = np.array([8, 7, 6, 5, 4, 3, 2, 1], dtype=float)
+    # 75 %: the top 4 hold 3 flips (0.75); 100 %: the top 6 hold all 4 (0.667)
+    assert bench.precision_at_recall(score, truth, recall=0.75) == pytest.approx(0.75)
+    assert bench.precision_at_recall(score, truth, recall=1.0) == pytest.approx(4 / 6)
+    # a later cut can be more precise than the first one that finds enough
+    assert bench.precision_at_recall(score, truth, recall=0.5) == pytest.approx(0.75)
+    # tied scores enter together: no cut between the two 5s
+    tied = np.array([9, 5, 5, 1], dtype=float)
+    assert bench.precision_at_recall(tied, np.array([1, 1, 0, 0], bool), recall=1.0) == 2 / 3
+    perfect = bench.flip_posterior(np.eye(4)[[0, 1, 2, 3]], np.array([0, 2, 2, 3]), rate=0.1)
+    assert bench.precision_at_recall(perfect, np.array([0, 1, 0, 0], bool), recall=0.95) == 1.0
