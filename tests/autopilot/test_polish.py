@@ -172,8 +172,8 @@ def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit):
     Here step 0's hook waits until the time left is the refit's share (``REFIT_MARGIN`` × the
     kept baseline's seconds × (train + dev) / train): the loop stops there and the refit runs. With
     the refit off the same wait leaves the loop a step to train."""
-    data, start = _synthetic(500, 16, 3)
-    budget = 16.0  # the share (about 3 s here) must fit in what is left after step 0
+    data, start = _synthetic(500, 16, 15)  # a refit of seconds: fixed overheads stay small
+    budget = 16.0  # the share must fit in what is left after step 0
     t0 = time.monotonic()
     settings = AutopilotSettings(
         budget_s=budget, start=start, learning_curve=False, polish=False, small_data=10,
@@ -200,6 +200,30 @@ def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit):
         assert result.log.refit_seconds > 0, result.log.refit
     else:
         assert len(steps) > 1 and not result.log.refit, (steps, result.log.refit)
+
+
+@pytest.mark.slow
+def test_a_refit_that_cannot_finish_is_not_started():
+    """Step 0's hook leaves 0.3 s of the budget, less than the refit of a 200-epoch model needs:
+    the refit is not started (cut at the deadline it would be lost) and the log says why."""
+    data, start = _synthetic(500, 16, 200)
+    budget = 30.0
+    t0 = time.monotonic()
+    settings = AutopilotSettings(
+        budget_s=budget, start=start, learning_curve=False, polish=False, small_data=10,
+        refit=True,
+    )  # fmt: skip
+
+    def on_step(step):
+        if step.index == 0:
+            time.sleep(max(0.0, t0 + budget - 0.3 - time.monotonic()))
+
+    result = run_autopilot(data, settings, on_step=on_step, started=t0)
+    spent = time.monotonic() - t0
+    assert result.log.refit.startswith("the refit was not started: it needs about ")
+    assert result.log.refit.endswith(", and 0 s are left: the chosen model stays")
+    assert result.log.refit_seconds == 0.0
+    assert spent < budget + 1.0, spent
 
 
 @pytest.mark.slow
