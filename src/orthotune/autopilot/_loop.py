@@ -44,6 +44,7 @@
    A variant that would not finish before the loop's end (``_variant_costs``) is not started —
    cut short, it would be lost; a step none of whose variants fits is skipped, and the next
    knob is tried, unless not even a model as dear as the current one fits: the loop ends.
+   A refit estimated at more than twice the time left is not started (the log says so).
 
 Small data (fewer than ``small_data`` training examples, one source): a dev set of a few dozen
 examples cannot tell two models apart, so train and dev are pooled and every model is
