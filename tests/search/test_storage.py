@@ -235,11 +235,14 @@ def test_optuna_warnings_about_a_lost_connection_are_dropped_and_others_kept(tmp
     assert len(kept) == 1 and "(sqlite3.OperationalError) too many SQL variables" in kept[0]
 
 
-@pytest.mark.parametrize("finished_by", ["this tell", "another worker"])
+@pytest.mark.parametrize(
+    "finished_by", ["this tell", "this tell, read back lost", "another worker"]
+)
 def test_a_result_written_as_the_connection_died_is_not_told_twice(tmp_path, finished_by):
     """The server commits a trial's result and the connection dies before the reply: the
     retried write finds the trial finished. That is the same result (done), unless another
-    worker finished the trial otherwise (a real error, raised)."""
+    worker finished the trial otherwise (a real error, raised). Reading the trial back may lose
+    the connection too: then the write is retried again."""
     import sqlalchemy.exc
     from optuna.exceptions import UpdateFinishedTrialError
 
@@ -255,7 +258,7 @@ def test_a_result_written_as_the_connection_died_is_not_told_twice(tmp_path, fin
     def commit_then_lose_the_reply(*args, **kwargs):
         calls.append(args)
         if len(calls) == 1:
-            if finished_by == "this tell":
+            if finished_by.startswith("this tell"):
                 write(*args, **kwargs)
             else:  # another worker failed it meanwhile; this write never reached the server
                 rdb.set_trial_state_values(trial._trial_id, TrialState.FAIL)
@@ -265,7 +268,18 @@ def test_a_result_written_as_the_connection_died_is_not_told_twice(tmp_path, fin
         return write(*args, **kwargs)
 
     storage._inner.set_trial_state_values = commit_then_lose_the_reply
-    if finished_by == "this tell":
+    if finished_by == "this tell, read back lost":
+        read = storage._inner.get_trial
+        lost = []
+
+        def lose_the_first_read(trial_id):
+            if len(calls) == 2 and not lost:  # the read back after the retried write
+                lost.append(trial_id)
+                raise sqlalchemy.exc.OperationalError("SELECT", None, Exception("connection"))
+            return read(trial_id)
+
+        storage._inner.get_trial = lose_the_first_read
+    if finished_by.startswith("this tell"):
         study.tell(trial, 0.25)
         stored = study.get_trials()[0]
         assert (stored.state, stored.value) == (TrialState.COMPLETE, 0.25)
@@ -273,4 +287,7 @@ def test_a_result_written_as_the_connection_died_is_not_told_twice(tmp_path, fin
         with pytest.raises(UpdateFinishedTrialError, match="has already finished"):
             study.tell(trial, 0.25)
         assert study.get_trials()[0].state == TrialState.FAIL
-    assert len(calls) == 2  # one retry, after the lost reply
+    # one retry after the lost reply (two when reading the trial back lost the connection)
+    assert len(calls) == (3 if finished_by == "this tell, read back lost" else 2)
+    if finished_by == "this tell, read back lost":
+        assert lost == [trial._trial_id]

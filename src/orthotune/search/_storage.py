@@ -324,9 +324,16 @@ class RetryingStorage:
             try:
                 result = getattr(self._inner, method)(*args, **kwargs)
             except Exception as exc:
-                if first is not None and _landed_before(self._inner, method, args, kwargs, exc):
-                    return True  # the lost reply's write had reached the server
-                if not _connection_lost(exc):
+                lost = _connection_lost(exc)
+                if first is not None and not lost:
+                    try:
+                        if _landed_before(self._inner, method, args, kwargs, exc):
+                            return True  # the lost reply's write had reached the server
+                    except Exception as read:  # reading it back lost the connection: retry
+                        if not _connection_lost(read):
+                            raise
+                        lost = True
+                if not lost:
                     raise
                 now = time.monotonic()
                 first = now if first is None else first
