@@ -20,7 +20,8 @@ P(flipped | x, ỹ) = ρ/(K−1)·(1 − p(ỹ|x)) / (ρ/(K−1)·(1 − p(ỹ|x
 column is the highest precision that ranking reaches at a recall of at least 0.95. It knows what
 no method knows (the clean labels' probabilities, the rate), so where it stays below 0.95 the
 goal of 0.95 / 0.95 is out of reach of any method built on this model: an example the model
-misreads on clean labels looks flipped whatever the method.
+misreads on clean labels looks flipped whatever the method. (The posterior falls as p(ỹ|x)
+rises, so the ranking is that of 1 − p(ỹ|x): the noise process rescales it, reorders nothing.)
 
 The method that measures best is the one whose *worst* cell — the lowest of precision and
 recall over every set and rate — is highest (a default must hold everywhere); ties go to the
