@@ -782,17 +782,18 @@ def run_autopilot(
     # the curve trains the chosen configuration on train fractions: its cost is that of the model
     # as chosen, not of its refit on train + dev (which learns from more examples, so takes longer)
     curve_s = _curve_cost(held, current, settings)
+    refit_s, left = refit_cost(current, data), max(deadline - time.monotonic(), 0.0)
     if log.stop_reason == StopReason.INTERRUPTED:
         pass  # no refit: the user asked to stop
     elif settings.refit and folds is not None:
         log.refit = "nothing to refit: under k-fold the chosen model learned from train + dev"
-    elif settings.refit and refit_cost(current, data) > 2.0 * (deadline - time.monotonic()):
+    elif settings.refit and refit_s > 2.0 * left:
         # cut at the deadline it would be lost: on a 50,000-row synthetic table (dev data) the
         # refit started with 8 s left of an estimated 31 s, and ran past the budget. Twice the
         # time left: an estimate that is off by less than half still gets its chance
         log.refit = (
-            f"the refit was not started: it needs about {refit_cost(current, data):.0f} s, and "
-            f"{max(deadline - time.monotonic(), 0.0):.0f} s are left: the chosen model stays"
+            f"the refit was not started: it needs about {refit_s:.0f} s, and {left:.0f} s are "
+            "left: the chosen model stays"
         )
     elif settings.refit:
         t0 = time.monotonic()
@@ -950,8 +951,8 @@ def _refit_reserve(
 ) -> float:
     """Seconds before the deadline the loop leaves to the refit of ``current``: its share
     (``_refit_share``) when that fits in the ``left`` seconds the budget had when ``current``
-    was kept; 0 otherwise (the loop spends what is left, and the refit, cut at the deadline,
-    leaves the model as it is)."""
+    was kept; 0 otherwise (the loop spends what is left; a refit that cannot finish then is
+    not started, and the model stays as it is)."""
     share = _refit_share(current, data, settings, folds)
     return share if share <= left else 0.0
 
