@@ -358,7 +358,7 @@ def train(
     K > 1 trains K seeds at once and keeps them as one model (``on_member(k, trained)`` as
     each finishes; ``callbacks`` then see nothing: members train as one population).
     ``input_bins`` T ≥ 2 gives feature vectors T quantile-bin components per numeric feature
-    beside it (``data.Bins``, saved with the model; the autopilot's step 0 may choose 8).
+    beside it (``data.Bins``, saved with the model; the autopilot's step 0 may choose 32).
     """
     from orthotune._errors import InvalidInputError
     from orthotune._rundir import RunDir

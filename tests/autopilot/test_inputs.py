@@ -10,7 +10,7 @@ import pytest
 import orthotune
 from orthotune.analysis import run_saliency
 from orthotune.autopilot import AutopilotSettings, run_autopilot
-from orthotune.autopilot._loop import _binned
+from orthotune.autopilot._loop import INPUT_BINS, _binned
 from orthotune.data import dataset_from_arrays, load_dataset, make_split, prepare
 
 pytestmark = pytest.mark.slow
@@ -71,7 +71,7 @@ def test_no_second_encoding_when_turned_off_or_for_signals():
         g.normal(size=(300, 256)).astype(np.float32), g.integers(0, 2, 300)
     )
     data = prepare(narrow, make_split(narrow, seed=0))
-    assert _binned(data, _settings(), 1).train.x.shape[1] == 256 * 9
+    assert _binned(data, _settings(), 1).train.x.shape[1] == 256 * (INPUT_BINS + 1)
     assert _binned(data, _settings(trials=1), 1) is None  # no model left for it
     wide = dataset_from_arrays(g.normal(size=(300, 257)).astype(np.float32), g.integers(0, 2, 300))
     data = prepare(wide, make_split(wide, seed=0))
@@ -84,7 +84,7 @@ def test_no_binned_copy_larger_than_the_cap(monkeypatch):
     ds = dataset_from_arrays(*_stripes(n=400))
     data = prepare(ds, make_split(ds, seed=0))
     assert _binned(data, _settings(), 1) is not None
-    monkeypatch.setattr(_loop, "INPUT_BINS_MAX_CELLS", 400 * 3 * 9 - 1)  # one number short
+    monkeypatch.setattr(_loop, "INPUT_BINS_MAX_CELLS", 400 * 3 * (INPUT_BINS + 1) - 1)  # one number short
     assert _binned(data, _settings(), 1) is None
 
 

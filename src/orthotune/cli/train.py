@@ -172,7 +172,7 @@ def train(
         _opt(
             "--input-bins",
             help="Feature vectors: T quantile-bin components beside each numeric feature (a "
-            "piecewise-linear encoding, saved with the model; tune's step 0 may choose 8); "
+            "piecewise-linear encoding, saved with the model; tune's step 0 may choose 32); "
             "0 = none.",
             metavar="T",
             panel=_M,
