@@ -72,7 +72,11 @@ from orthotune.analysis._mismatch import (
     mismatch_from_predictions,
     synthesize_toward,
 )
-from orthotune.analysis._predictions import Predictions, read_predictions
+from orthotune.analysis._predictions import (
+    Predictions,
+    read_predictions,
+    write_held_out_predictions,
+)
 from orthotune.analysis._report import ErrorReport, error_report
 from orthotune.analysis._store import save_result
 
@@ -143,4 +147,5 @@ __all__ = [
     "saliency_report",
     "save_result",
     "synthesize_toward",
+    "write_held_out_predictions",
 ]

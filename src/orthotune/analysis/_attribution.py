@@ -270,16 +270,23 @@ def saliency_report(
     temperature: float = 1.0,
     max_shown: int = MAX_SHOWN,
     fold: Callable[[np.ndarray], np.ndarray] | None = None,
+    held_out: np.ndarray | None = None,
 ) -> SaliencyReport:
     """Attributions of the misclassified examples among ``x`` (model inputs) / ``raw`` (as
     loaded), toward the class predicted; the deletion test of both methods on them. ``fold``
     maps attributions of model inputs onto the features as loaded where the two differ (binned
-    inputs: ``Normalizer.fold``)."""
+    inputs: ``Normalizer.fold``). ``held_out`` ``[n, classes]``: probabilities from models that
+    had not learned from these examples, which then say which are misclassified (the model
+    learned from them: a refit on train + dev, or k-fold; its own mistakes there are training
+    mistakes); a row of NaN falls back to the model's own."""
     from orthotune.train import predict_logits
 
     _check_method(method)
     logits = predict_logits(model, x).double()
     proba = torch.softmax(logits / temperature, dim=1).numpy()
+    if held_out is not None:
+        known = ~np.isnan(held_out).any(axis=1)
+        proba[known] = held_out[known]
     pred = proba.argmax(axis=1)
     wrong = np.flatnonzero(pred != np.asarray(y_true))
     wrong = wrong[np.argsort(-proba[wrong, pred[wrong]], kind="stable")]  # most confident first
@@ -307,6 +314,8 @@ def saliency_report(
         for r, i in enumerate(wrong[:max_shown])
     ]
     words = [f"{misclassified} of {len(x)} {split} examples misclassified"]
+    if held_out is not None:
+        words[-1] += " by models that had not learned from them"
     if misclassified > len(wrong):
         words.append(f"the {len(wrong)} most confident attributed")
     words[-1] += f"; attributions by {method}"
@@ -384,4 +393,28 @@ def run_saliency(
         mask_name=None if mask_path is None else str(mask_path),
         temperature=predictor.manifest.temperature,
         fold=None if not norm else Normalizer.from_state_dict(norm).fold,
+        held_out=_held_out(run.path, inputs.ids[rows], classes),
     )
+
+
+def _held_out(run_dir: Path, ids: np.ndarray, classes: list[str]) -> np.ndarray | None:
+    """The probabilities ``tune`` wrote for ``ids`` when its chosen model learned from the dev
+    examples (``write_held_out_predictions``: its rows marked ``held_out``; NaN rows for the
+    others), else None."""
+    import pandas as pd
+
+    from orthotune.analysis._predictions import HELD_OUT_COLUMN
+
+    path = run_dir / "analysis" / "predictions.csv"
+    if not path.is_file():
+        return None
+    frame = pd.read_csv(path, dtype={"id": str})
+    columns = [f"p_{c}" for c in classes]
+    if HELD_OUT_COLUMN not in frame.columns or not set(columns) <= set(frame.columns):
+        return None  # the model's own predictions
+    frame = frame[frame[HELD_OUT_COLUMN].astype(bool)]
+    at = {i: k for k, i in enumerate(frame["id"])}
+    rows = np.array([at.get(str(i), -1) for i in ids], dtype=np.int64)
+    out = np.full((len(ids), len(classes)), np.nan)
+    out[rows >= 0] = frame[columns].to_numpy(dtype=np.float64)[rows[rows >= 0]]
+    return out if (rows >= 0).any() else None

@@ -4,7 +4,10 @@ Columns: ``id``, ``y_pred``, one ``p_<class>`` per class, and when known ``y_tru
 ``source``. A run folder is read through its ``predictions.parquet`` or ``predictions.csv``
 (written by ``orthotune predict RUN_DIR DATA --out RUN_DIR/predictions.csv``); a run folder
 without one gets ``analysis/predictions.csv``: its chosen model's predictions on the data it was
-trained on (run.json's ``data``), with the split column from its split.json.
+trained on (run.json's ``data``), with the split column from its split.json. When that model
+learned from the dev examples (the autopilot's refit on train + dev, or k-fold), ``tune`` writes
+the file itself, the dev rows predicted by models that had not seen them
+(``write_held_out_predictions``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 
 from orthotune._errors import InvalidInputError
 
+HELD_OUT_COLUMN = "held_out"  # True on the rows ``write_held_out_predictions`` replaced
 RUN_PREDICTIONS: tuple[str, ...] = (
     "predictions.parquet",
     "predictions.csv",
@@ -166,6 +170,25 @@ def read_predictions(target: str | Path) -> Predictions:
 
 def run_predictions(run_dir: Path) -> Path:
     """Predict the run's own data with its chosen model into ``analysis/predictions.csv``."""
+    return _write_run_predictions(run_dir)
+
+
+def write_held_out_predictions(run_dir: Path, ids: np.ndarray, logits: np.ndarray) -> Path:
+    """``analysis/predictions.csv`` of a run whose chosen model learned from its dev examples (a
+    refit on train + dev, or k-fold): the chosen model's predictions on the run's data, as
+    ``run_predictions`` makes them, except the rows ``ids`` — the dev examples — whose
+    probabilities are those of ``logits`` ``[len(ids), classes]`` from models that had not
+    learned from them (the configuration's before its refit, or the fold models' out of fold),
+    scaled by the chosen model's temperature like the rest, and marked in a ``held_out`` column.
+    Error analysis then reads the dev mistakes of a model that had not seen those examples, not
+    the chosen model's training mistakes (``errors --saliency`` attributes, with the chosen
+    model, the examples those held-out predictions got wrong)."""
+    return _write_run_predictions(run_dir, (np.asarray(ids).astype(str), np.asarray(logits)))
+
+
+def _write_run_predictions(
+    run_dir: Path, held_out: tuple[np.ndarray, np.ndarray] | None = None
+) -> Path:
     import json
 
     from orthotune._io import atomic_write_text
@@ -178,7 +201,22 @@ def run_predictions(run_dir: Path) -> Path:
             f"{run_dir}/run.json names no data set, so its predictions cannot be made; fix: "
             f"orthotune predict {run_dir} DATA --out {run_dir / 'predictions.csv'}"
         )
-    frame = predict(load_predictor(run_dir), str(data))
+    predictor = load_predictor(run_dir)
+    frame = predict(predictor, str(data))
+    if held_out is not None:
+        ids, logits = held_out
+        at = {i: k for k, i in enumerate(ids)}
+        rows = np.array([at.get(str(i), -1) for i in frame["id"]], dtype=np.int64)
+        mine = rows >= 0
+        z = logits[rows[mine]] / predictor.manifest.temperature
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        classes = np.asarray(predictor.manifest.class_names, dtype=object)
+        frame.loc[mine, "y_pred"] = classes[p.argmax(1)]
+        frame.loc[mine, "confidence"] = p.max(axis=1)
+        for k, name in enumerate(classes):
+            frame.loc[mine, f"p_{name}"] = p[:, k]
+        frame[HELD_OUT_COLUMN] = mine
     target = run_dir / "analysis" / "predictions.csv"
     atomic_write_text(target, frame.to_csv(index=False))
     return target

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pydantic import Field
 
 from orthotune._records import DecisionLog, History, JobSummary, Step
@@ -235,6 +236,15 @@ def tune_autopilot(
         from orthotune.analysis import save_result
 
         save_result(result.learning_curve, run.analysis_dir, "learning_curve")
+    if out_of_fold is not None and result.held_out_ids is not None:
+        # the chosen model learned from dev (refit or k-fold): error analysis reads the dev
+        # rows' predictions of models that had not seen them (k-fold's cover train too: only
+        # the dev rows are replaced, the train rows stay the model's own)
+        from orthotune.analysis import write_held_out_predictions
+
+        dev = np.isin(result.held_out_ids, data.dev.ids)
+        logits = out_of_fold[0].numpy()[dev]
+        write_held_out_predictions(run.path, result.held_out_ids[dev], logits)
     summary = TuneSummary(
         run_dir=str(run.path),
         data=data_spec,

@@ -61,6 +61,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from orthotune._records import DecisionLog, Step, StopReason, VariantScore
 from orthotune.analysis import (
     DEFAULT_FRACTIONS,
@@ -241,6 +243,10 @@ class AutopilotResult:
     trained: list[Trained] = field(default_factory=list)
     learning_curve: LearningCurve | None = None  # would more data help? (when measured)
     data: PreparedData | None = None  # the parts as the chosen model reads them (step 0's choice)
+    # the example ids of ``chosen.dev_logits``' rows, when it has them: logits of models that had
+    # not learned from those examples (k-fold's out of fold, or the configuration's before its
+    # refit), so that error analysis reads honest dev mistakes of a model that learned from dev
+    held_out_ids: np.ndarray | None = None
 
 
 def levels_of(
@@ -849,6 +855,7 @@ def run_autopilot(
         trained=all_trained,
         learning_curve=curve,
         data=held,
+        held_out_ids=None if current.dev_logits is None else data.dev.ids,
     )
 
 

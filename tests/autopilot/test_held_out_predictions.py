@@ -1,0 +1,61 @@
+"""After a refit on train + dev, error analysis reads dev mistakes of a model that had not seen
+those examples (``analysis/predictions.csv``, ``write_held_out_predictions``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import orthotune
+from orthotune.analysis import read_predictions, write_held_out_predictions
+
+
+def _noisy_table(path, n, flipped=0.15, seed=0):
+    """Two classes split by x₀ > 0.5, ``flipped`` of the labels swapped: a model that learns
+    a row's label by heart errs less on it than one that had not seen it."""
+    g = np.random.default_rng(seed)
+    x = g.uniform(size=(n, 4))
+    y = (x[:, 0] > 0.5).astype(int)
+    y = np.where(g.random(n) < flipped, 1 - y, y)
+    frame = pd.DataFrame(x, columns=["a", "b", "c", "d"]).assign(label=np.array(["no", "yes"])[y])
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def test_after_a_refit_the_dev_rows_are_predicted_by_the_model_before_it(tmp_path):
+    data = _noisy_table(tmp_path / "noisy.csv", n=3500)  # 2,100 training rows: no k-fold
+    result = orthotune.tune(data, trials=2, seed=0, out=tmp_path / "run")
+    assert result.decisions.refit.startswith("refit on")
+    preds = read_predictions(tmp_path / "run")  # the file tune wrote, not one made later
+    assert (tmp_path / "run" / "analysis" / "predictions.csv").is_file()
+    dev = preds.select(preds.split == "dev")
+    # the chosen configuration's dev error before its refit, as the run reports it
+    assert float((dev.y_pred != dev.y_true).mean()) == pytest.approx(result.errors["dev"])
+    # the refit model itself, which learned the dev rows, errs less on them
+    own = orthotune.load(tmp_path / "run").predict(data)
+    ids = pd.read_csv(tmp_path / "run" / "analysis" / "predictions.csv", dtype={"id": str})["id"]
+    labels = pd.read_csv(data)["label"].to_numpy()
+    rows = np.asarray(ids, dtype=int)[preds.split == "dev"]
+    assert (own[rows] != labels[rows]).mean() < result.errors["dev"]
+    # the other rows are the saved model's predictions
+    train = np.asarray(ids, dtype=int)[preds.split == "train"]
+    names = np.asarray(preds.class_names)
+    assert (names[preds.y_pred[preds.split == "train"]] == own[train]).all()
+
+
+def test_held_out_logits_replace_only_their_rows(tmp_path):
+    data = _noisy_table(tmp_path / "noisy.csv", n=300)
+    orthotune.tune(data, trials=1, seed=0, out=tmp_path / "run", refit=False)
+    run = tmp_path / "run"
+    before = pd.read_csv(write_held_out_predictions(run, np.array([]), np.zeros((0, 2))))
+    logits = np.array([[3.0, 0.0], [0.0, 1.0]])  # rows "4" and "7": certain "no", then "yes"
+    after = pd.read_csv(write_held_out_predictions(tmp_path / "run", np.array(["4", "7"]), logits))
+    t = orthotune.load(tmp_path / "run").manifest.temperature
+    p = np.exp(logits / t) / np.exp(logits / t).sum(axis=1, keepdims=True)
+    assert after.loc[[4, 7], ["p_no", "p_yes"]].to_numpy() == pytest.approx(p)
+    assert list(after.loc[[4, 7], "y_pred"]) == ["no", "yes"]
+    assert after.loc[[4, 7], "confidence"].to_numpy() == pytest.approx(p.max(axis=1))
+    rest = ~after.index.isin([4, 7])
+    assert after["held_out"].to_numpy().tolist() == (~rest).tolist()
+    pd.testing.assert_frame_equal(after[rest], before[rest])
