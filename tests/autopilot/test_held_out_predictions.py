@@ -59,3 +59,12 @@ def test_held_out_logits_replace_only_their_rows(tmp_path):
     rest = ~after.index.isin([4, 7])
     assert after["held_out"].to_numpy().tolist() == (~rest).tolist()
     pd.testing.assert_frame_equal(after[rest], before[rest])
+
+
+def test_a_dataset_in_memory_leaves_no_file_to_predict_again(tmp_path):
+    from orthotune.data import load_dataset
+
+    ds = load_dataset(_noisy_table(tmp_path / "noisy.csv", n=3500), None)
+    result = orthotune.tune(ds, trials=1, seed=0, out=tmp_path / "run")
+    assert result.decisions.refit.startswith("refit on")  # the model learned from dev
+    assert not (tmp_path / "run" / "analysis" / "predictions.csv").exists()

@@ -118,6 +118,7 @@ def tune_autopilot(
     parse_freeze(freeze)
     check_keep(keep)
     RunDir.refuse_existing(out)
+    in_memory = not isinstance(data_spec, str | Path)  # a Dataset: no file to predict again
     ds, data_spec = load(data_spec, load_options)
     # the levels as the run uses them (a built-in's own included), before the run folder
     human, bayes = check_levels(ds, settings.human_error, settings.bayes_error)
@@ -236,7 +237,7 @@ def tune_autopilot(
         from orthotune.analysis import save_result
 
         save_result(result.learning_curve, run.analysis_dir, "learning_curve")
-    if out_of_fold is not None and result.held_out_ids is not None:
+    if out_of_fold is not None and result.held_out_ids is not None and not in_memory:
         # the chosen model learned from dev (refit or k-fold): error analysis reads the dev
         # rows' predictions of models that had not seen them (k-fold's cover train too: only
         # the dev rows are replaced, the train rows stay the model's own)
