@@ -428,6 +428,38 @@ def test_the_ensemble_is_compared_with_each_of_its_members():
     assert f"{MAX_MEMBERS} seeds" in score.why
 
 
+@pytest.mark.parametrize("models_left", [None, 5])
+def test_the_ensemble_grows_batch_after_batch_while_members_fit(models_left):
+    """Sized at first by a cost estimate four times too high, the ensemble does not stop at
+    the members that estimate fitted: each batch's measured cost (the estimate halves at most
+    per batch) sizes the next, up to ``MAX_MEMBERS`` or what a count budget has left."""
+    from orthotune.autopilot._polish import MAX_MEMBERS, _ensemble, _Phase
+    from orthotune.fit import train_candidates
+
+    data, (spec, config) = _small_start()
+    batches = []
+
+    def train(cands):
+        batches.append(len(cands))
+        return train_candidates(cands, data, device="cpu")
+
+    (current,) = train([Candidate("m", spec, config, 0)])
+    batches.clear()
+    # 40 s per model with 100 s left: 2 members fit by the first estimate
+    per_epoch = 40.0 / config.epochs
+    phase = _Phase(train, data, time.monotonic() + 100.0, time.monotonic(), "cpu", per_epoch,
+                   [], None, None, models_left)  # fmt: skip
+    _, why = _ensemble(current, [current], phase, seed=0)
+    if models_left is None:  # then 20 s per model: 4 more; then 10 s: the last one
+        assert batches == [2, 4, 1]
+        assert why == f"the ensemble is built ({MAX_MEMBERS} members)"
+    else:  # the count budget's 5 models: 2, then 3
+        assert batches == [2, 3] and phase.models_left == 0
+        assert why == "the ensemble is built (6 members)"
+    (score,) = phase.steps[0].variants
+    assert f"ensemble of {1 + sum(batches)} seeds" in score.label
+
+
 def test_the_polish_counts_its_costs_per_model_epoch():
     """A model of twice the epochs costs twice the time; a reserve is kept aside."""
     from orthotune.autopilot._polish import _Phase

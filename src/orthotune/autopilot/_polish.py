@@ -25,7 +25,9 @@ noise and for having picked the best of several.
    README). The dev rows stay those the trials were picked on: what that costs
    shows as the test − dev gap (dev overfitting) in the diagnosis.
 3. **Ensemble** of the configuration kept: its seeds trained at once (those already trained
-   reused), as many as the budget left fits up to ``MAX_MEMBERS``; probabilities averaged
+   reused), as many as the budget left fits up to ``MAX_MEMBERS`` — batch after batch, since
+   a population costs less per member than the single model its first batch was sized by,
+   so the time that batch leaves may fit more; probabilities averaged
    (``models.Ensemble``). Kept only when it beats the single model on dev beyond the noise:
    its change is ``seeded_change`` against each of its members (the per-example mistakes of
    the ensemble against those of the members, plus the spread over members), since the single
@@ -43,6 +45,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 
 import torch
 
@@ -500,13 +503,22 @@ def _ensemble(
     """Move 3. Returns the model kept and why the phase ended."""
     t0 = time.monotonic()
     members = [r for r in runs if _ok(r)]
-    more = min(MAX_MEMBERS - len(members), phase.affordable(current.candidate.config.epochs))
+    epochs = current.candidate.config.epochs
+    more = min(MAX_MEMBERS - len(members), phase.affordable(epochs))
     if len(members) + more < 2:
         return current, "the budget left cannot fit one more model"
     used = {r.candidate.seed for r in members}
-    seeds = [s for s in range(seed, seed + 4 * MAX_MEMBERS) if s not in used][:more]
-    results = phase.run(_seeded(current.candidate, seeds, phase)) if more > 0 else []
-    members += [r for r in results if _ok(r)]
+    seeds = iter([s for s in range(seed, seed + 4 * MAX_MEMBERS) if s not in used])
+    results: list[Trained] = []
+    # batch after batch while one more member fits: a batch trained as one population costs
+    # less per member than the estimate that sized it, so the time it leaves may fit more
+    while more > 0:
+        batch = phase.run(_seeded(current.candidate, list(islice(seeds, more)), phase))
+        results += batch
+        members += [r for r in batch if _ok(r)]
+        if not all(_ok(r) for r in batch):  # cut at the deadline, or failed: no more
+            break
+        more = min(MAX_MEMBERS - len(members), phase.affordable(epochs))
     if len(members) < 2:
         return current, "the budget cut the ensemble's members short"
     ens = _ensemble_of(members, phase.data, phase.device)
