@@ -10,7 +10,7 @@ from statsmodels.stats.multitest import multipletests
 
 from orthotune.autopilot import AutopilotSettings, StopReason, run_autopilot
 from orthotune.autopilot._compare import adjust, holm, paired_change, seeded_change
-from orthotune.autopilot._loop import REFIT_MARGIN
+from orthotune.autopilot._loop import REFIT_MARGIN, _polish_deadline
 from orthotune.autopilot._polish import Contender, combine
 from orthotune.data import load_dataset, make_split
 from orthotune.data._prepare import prepare
@@ -200,6 +200,17 @@ def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit):
         assert result.log.refit_seconds > 0, result.log.refit
     else:
         assert len(steps) > 1 and not result.log.refit, (steps, result.log.refit)
+
+
+def test_the_polish_keeps_the_curves_share_only_when_the_curve_can_still_run():
+    """MNIST-1D seed 2's figures (300 s budget, the loop's end at 239.8 s, the refit's share
+    17.3 s, the curve's 52.0 s): 42.9 s are left after the refit's share, too few for the
+    curve, so the polish gets them all; earlier in the run it keeps the curve's share too."""
+    assert _polish_deadline(300.0, 239.8, 17.3, 52.0) == pytest.approx(300.0 - 17.3)
+    assert _polish_deadline(300.0, 100.0, 17.3, 52.0) == pytest.approx(300.0 - 17.3 - 52.0)
+    # a curve that just fits keeps its share; no refit, no curve: the deadline itself
+    assert _polish_deadline(300.0, 230.0, 17.3, 52.0) == pytest.approx(230.7)
+    assert _polish_deadline(300.0, 250.0, 0.0, 0.0) == 300.0
 
 
 @pytest.mark.slow
