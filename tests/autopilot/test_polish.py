@@ -443,9 +443,10 @@ def test_the_ensemble_is_compared_with_each_of_its_members():
 
 @pytest.mark.parametrize("models_left", [None, 5])
 def test_the_ensemble_grows_batch_after_batch_while_members_fit(models_left):
-    """Sized at first by a cost estimate four times too high, the ensemble does not stop at
-    the members that estimate fitted: each batch's measured cost (the estimate halves at most
-    per batch) sizes the next, up to ``MAX_MEMBERS`` or what a count budget has left."""
+    """Sized at first by a cost estimate far above what its tiny models take, the ensemble
+    does not stop at the members that estimate fitted: each batch's measured cost (the
+    estimate halves at most per batch) sizes the next, up to ``MAX_MEMBERS`` or what a count
+    budget has left."""
     from orthotune.autopilot._polish import MAX_MEMBERS, _ensemble, _Phase
     from orthotune.fit import train_candidates
 
