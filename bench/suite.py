@@ -27,10 +27,13 @@ Output goes to ``--out`` (default ``bench/results``): ``suite.csv``, ``suite.md`
 ``suite.png``. The last line: ``dev_sets=… heldout_sets=… dev_mean_delta_vs_hgb=…
 dev_min_delta_vs_hgb=… heldout_mean_delta_vs_hgb=… heldout_min_delta_vs_hgb=… min_budget_used=…
 min_training_share=… mnist1d_median_test=… mnist1d_median_fresh_test=…
+mnist1d_median_gain_over_step0=… mnist1d_median_fresh_gain_over_step0=…
 search_fair_time_ratio_mnist1d=… search_fair_time_ratio_second=… dev_sets_worse_than_hgb=…
 dev_worst_upper_vs_hgb=… heldout_sets_worse_than_hgb=… heldout_worst_upper_vs_hgb=…``
 (accuracies as fractions; deltas are the medians over seeds of the autopilot's test accuracy
-minus HGB's on the group's vector/table sets;
+minus HGB's on the group's vector/table sets; ``*_gain_over_step0`` the medians over seeds of
+the chosen model's test accuracy minus that of the run's own step-0 model, scored from its
+checkpoint, which the run folder keeps as an incumbent;
 ``training_share`` is the part of the budget spent training — inside the autopilot's steps
 (training their models, comparing and recording them: ``Step.seconds``), the refit and the
 learning curve; loading, the yardstick and the final scoring are the rest; ``nan`` where nothing was
@@ -283,6 +286,8 @@ class Row:
     method: str
     test_acc: float = math.nan
     fresh_test_acc: float = math.nan
+    step0_test_acc: float = math.nan  # the autopilot's own step-0 model (issue 15's gain)
+    step0_fresh_test_acc: float = math.nan
     budget_used: float = math.nan  # seconds used ÷ budget
     training_share: float = math.nan  # the autopilot's steps' wall seconds ÷ budget
     trials: int = 0
@@ -404,8 +409,14 @@ def run_autopilot(m: Materialized, ds: DataSet, seed: int, budget_s: float, out:
         settings=AutopilotSettings(budget_s=budget_s, seed=seed, device="cpu"),
     )
     used = time.monotonic() - t0
-    latency, params, fresh = _network_stats(Path(s.chosen_model_dir), m)
-    correct = _test_bits(Path(s.chosen_model_dir), m)
+    chosen = Path(s.chosen_model_dir)
+    latency, params, fresh = _network_stats(chosen, m)
+    correct = _test_bits(chosen, m)
+    step0 = chosen.parent / (s.decisions.steps[0].kept or "")  # kept on disk: every incumbent
+    step0_test = step0_fresh = math.nan
+    if s.decisions.steps[0].kept and step0.is_dir():
+        bits = _test_bits(step0, m)
+        step0_test, step0_fresh = bits.count("1") / len(bits), _network_stats(step0, m)[2]
     return Row(
         ds.name,
         ds.group,
@@ -413,6 +424,8 @@ def run_autopilot(m: Materialized, ds: DataSet, seed: int, budget_s: float, out:
         "autopilot",
         test_acc=s.test_metrics["accuracy"],
         fresh_test_acc=fresh,
+        step0_test_acc=step0_test,
+        step0_fresh_test_acc=step0_fresh,
         budget_used=used / budget_s,
         training_share=training_seconds(s.decisions) / budget_s,
         trials=s.models_trained,
@@ -552,6 +565,17 @@ def summarize(rows: list[Row], *, budget_s: float) -> dict[str, float]:
         vals = [getattr(r, field) for r in rows if r.set == "mnist1d" and r.method == "autopilot"]
         vals = [v for v in vals if not math.isnan(v)]
         out[key] = statistics.median(vals) if vals else math.nan
+    for final, start, key in (
+        ("test_acc", "step0_test_acc", "mnist1d_median_gain_over_step0"),
+        ("fresh_test_acc", "step0_fresh_test_acc", "mnist1d_median_fresh_gain_over_step0"),
+    ):  # per seed: the chosen model's accuracy minus its own run's step-0 model's
+        gains = [
+            getattr(r, final) - getattr(r, start)
+            for r in rows
+            if r.set == "mnist1d" and r.method == "autopilot"
+        ]
+        gains = [g for g in gains if not math.isnan(g)]
+        out[key] = statistics.median(gains) if gains else math.nan
     for name, key in (("mnist1d", "mnist1d"), (SECOND_SEARCH_SET, "second")):
         out[f"search_fair_time_ratio_{key}"] = _search_ratio(rows, name, budget_s)
     for group, key in (("development", "dev"), ("held_out", "heldout")):

@@ -101,7 +101,27 @@ def test_the_summary_of_a_known_table(tmp_path):
         _row("a", "development", "autopilot", 0.92, budget_used=0.95, training_share=0.93),
         _row("b", "development", "hgb", 0.80),
         _row("b", "development", "autopilot", 0.79, budget_used=0.91),
-        _row("mnist1d", "development", "autopilot", 0.99, fresh_test_acc=0.98, budget_used=1.0),
+        _row(
+            "mnist1d",
+            "development",
+            "autopilot",
+            0.99,
+            fresh_test_acc=0.98,
+            budget_used=1.0,
+            step0_test_acc=0.985,
+            step0_fresh_test_acc=0.972,
+        ),
+        _row(
+            "mnist1d",
+            "development",
+            "autopilot",
+            0.99,
+            seed=1,
+            fresh_test_acc=0.98,
+            step0_test_acc=0.992,
+            step0_fresh_test_acc=0.98,
+        ),
+        _row("mnist1d", "development", "autopilot", 0.99, seed=2, fresh_test_acc=0.98),
         _row("mnist1d", "development", "hgb", 0.70),  # images and signals are not in the delta
         _row("mnist1d", "development", "tpe", 0.98, time_to_target_s=10.0),
         _row("mnist1d", "development", "optuna", 0.98, time_to_target_s=40.0),
@@ -119,6 +139,9 @@ def test_the_summary_of_a_known_table(tmp_path):
     assert s["min_budget_used"] == pytest.approx(0.5)
     assert s["min_training_share"] == pytest.approx(0.4)  # rows without one do not count
     assert s["mnist1d_median_test"] == 0.99 and s["mnist1d_median_fresh_test"] == 0.98
+    # per seed, against the run's own step 0 (seed 2 kept none on disk: not counted)
+    assert s["mnist1d_median_gain_over_step0"] == pytest.approx((0.005 - 0.002) / 2)
+    assert s["mnist1d_median_fresh_gain_over_step0"] == pytest.approx(0.004)
     assert s["search_fair_time_ratio_mnist1d"] == pytest.approx(0.25)
     assert s["search_fair_time_ratio_second"] == pytest.approx(2.0)  # a lower bound, censored
     line = suite.last_line(s)

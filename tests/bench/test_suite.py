@@ -16,6 +16,8 @@ KEYS = [
     "min_training_share",
     "mnist1d_median_test",
     "mnist1d_median_fresh_test",
+    "mnist1d_median_gain_over_step0",
+    "mnist1d_median_fresh_gain_over_step0",
     "search_fair_time_ratio_mnist1d",
     "search_fair_time_ratio_second",
     "dev_sets_worse_than_hgb",
