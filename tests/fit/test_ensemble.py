@@ -3,11 +3,11 @@
 import pytest
 import torch
 
+from orthotune import population
 from orthotune._errors import InvalidInputError
 from orthotune.data import load_dataset, make_split
 from orthotune.fit import check_ensemble_size, train_ensemble
 from orthotune.models import Ensemble, ModelSpec
-from orthotune.population import Population
 from orthotune.train import TrainConfig, prepare_split
 
 DATA = "builtin:synthetic?n=240&classes=3&features=5&seed=3"
@@ -19,13 +19,13 @@ def test_the_seeds_train_as_one_population_and_the_errors_are_the_ensembles(monk
     ds = load_dataset(DATA)
     split = make_split(ds, seed=0)
     fits = []
-    real_init = Population.__init__
+    real_fit = population.fit_population
 
-    def counting_init(self, *a, **k):  # every population built to train members
-        real_init(self, *a, **k)
-        fits.append(len(self))
+    def counting_fit(pop, *a, **k):  # every population trained (the executor's probe only steps)
+        fits.append(len(pop))
+        return real_fit(pop, *a, **k)
 
-    monkeypatch.setattr(Population, "__init__", counting_init)
+    monkeypatch.setattr(population, "fit_population", counting_fit)
     trained = train_ensemble(ds, split, SPEC, CONFIG, size=3, seed=4, device="cpu")
     assert fits == [3]  # one population of the three seeds
     model = trained.model

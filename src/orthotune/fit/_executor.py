@@ -3,9 +3,10 @@
 ``train_candidates(candidates, data, executor=…)`` is what both the search and the autopilot
 call. ``population`` (the default, the lecture's Caviar) groups candidates by DESIGN.md's key —
 (``ModelSpec.shape_key()``, ``TrainConfig.group_key()``) — and trains each group as one
-``Population``; ``sequential`` (Panda) trains one model after another through the ``Trainer``
-and is the fallback for anything a population cannot vectorize. Both return the same
-``Trained`` records, so callers never care which ran.
+``Population`` — unless a few timed steps say that its members one after another are faster
+on this machine (``_probe``: MNIST-1D's CNN on an AVX-512 EPYC); ``sequential`` (Panda) trains
+one model after another through the ``Trainer`` and is the fallback for anything a population
+cannot vectorize. Both return the same ``Trained`` records, so callers never care which ran.
 
 The test part is never touched here: it is scored once, for the chosen model, by the caller.
 """
@@ -22,6 +23,7 @@ import torch
 from orthotune._errors import InvalidInputError, StorageUnavailableError
 from orthotune.data import PreparedData
 from orthotune.fit._folds import train_folds
+from orthotune.fit._probe import population_pays
 from orthotune.fit._trained import (
     Candidate,
     Trained,
@@ -393,8 +395,10 @@ def _train_populations(
     on_epoch: EpochHook | None,
     exploit: ExploitHook | None = None,
 ) -> list[Trained]:
-    """Group by DESIGN.md's key and train each group at once; a group of one, or anything a
-    population cannot vectorize, trains through the Trainer. Groups run one after another,
+    """Group by DESIGN.md's key and train each group at once; a group of one, anything a
+    population cannot vectorize, or a group whose population is slower on this machine than
+    its members one after another (``population_pays``; PBT's groups always train at once),
+    trains through the Trainer. Groups run one after another,
     in order, each with all the time that is left (an equal share would cut every group short
     when the time cannot fit them all; a group whose turn comes after the deadline is not
     started)."""
@@ -404,7 +408,11 @@ def _train_populations(
         members = [candidates[i] for i in group.indices]
         if out_of_time(deadline):
             trained = [not_started(c) for c in members]
-        elif group.vectorized and len(members) > 1:
+        elif (
+            group.vectorized
+            and len(members) > 1
+            and (exploit is not None or population_pays(members, data, device))
+        ):
             trained = _train_group(
                 members, data, device=device, deadline=deadline, on_epoch=on_epoch, exploit=exploit
             )

@@ -31,6 +31,7 @@ from torch import nn
 
 from orthotune._errors import InvalidInputError, StorageUnavailableError
 from orthotune.data import PreparedData
+from orthotune.fit._probe import population_pays
 from orthotune.fit._trained import (
     Trained,
     candidate_groups,
@@ -73,9 +74,10 @@ def train_folds(
     seed: int = 0,
 ) -> list:
     """Cross-validate every candidate on ``data.train`` (see the module doc); results in input
-    order. ``vectorize``: train each group of one shape as one population (else one model at a
-    time through the ``Trainer``). ``on_epoch(candidate, epoch, None)`` reports each epoch of
-    a population (live progress; it prunes nothing)."""
+    order. ``vectorize``: train each group of one shape as one population where that pays on
+    this machine (``population_pays``; else one model at a time through the ``Trainer``).
+    ``on_epoch(candidate, epoch, None)`` reports each epoch of a population (live progress; it
+    prunes nothing)."""
 
     for c in candidates:
         if c.weights is not None:
@@ -98,7 +100,11 @@ def train_folds(
         members = [candidates[i] for i in group.indices]
         if out_of_time(deadline):
             trained = [not_started(c) for c in members]
-        elif vectorize and group.vectorized:
+        elif (
+            vectorize
+            and group.vectorized
+            and population_pays([c for c in members for _ in rows], data, device)
+        ):
             trained = _population(
                 members, data, rows, fold_of, device=device, deadline=deadline, on_epoch=on_epoch
             )

@@ -1,0 +1,103 @@
+"""Does a population pay? A few optimizer steps of each way, timed on this machine.
+
+A ``Population`` trains N members of one shape as batched operations; for small networks that
+is several times faster than N models one after another (``bench/population.py``), but not for
+every network on every CPU. On a 2-core AMD EPYC with AVX-512 (1 torch thread), MNIST-1D's
+default CNN (4 conv layers of 32–64 channels, 37,034 parameters, batch 128) trained 2 members
+of 30 epochs in 39.0 s as one population against 10.3 s for one of them alone, and 8 members of
+6 epochs in 50.9 s against 3.8 s for one: the population's im2col columns (``[N, C·K, S·B]``)
+outgrow the caches where torch's own convolution kernel does not. The autopilot's steps there
+took about twice the time they needed. Which way wins depends on the network, the batch and the
+machine, so it is measured, not guessed: ``PROBE_STEPS`` optimizer steps of the group as one
+population and of one of its members as a plain torch model, on the group's first mini-batch,
+after one warm-up step each. The answer is kept for the process (``_decided``), per shape,
+optimizer family, batch size, precision, member count and device.
+
+Only the CPU is probed: on a GPU one model's steps are launch-bound and a population is the
+point (issue 18).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from orthotune.data import PreparedData
+from orthotune.fit._trained import Candidate
+from orthotune.models import build_model
+
+__all__ = ["PROBE_STEPS", "population_pays"]
+
+PROBE_STEPS = 3  # timed optimizer steps of each way, after one warm-up step
+_decided: dict[tuple, bool] = {}
+
+
+def population_pays(cands: Sequence[Candidate], data: PreparedData, device: torch.device) -> bool:
+    """True when one population step of ``cands`` (one shape and optimizer family) takes less
+    than ``len(cands)`` steps of one of them alone (module doc); always True off the CPU."""
+    if device.type != "cpu" or len(cands) < 2:
+        return True
+    first = cands[0]
+    key = (first.spec.shape_key(), first.config.group_key(), len(cands), device.type)
+    if key not in _decided:
+        one = _one_model_step_s(first, data, device)
+        _decided[key] = _population_is_faster(cands, data, device, within=len(cands) * one)
+    return _decided[key]
+
+
+def _batch(data: PreparedData, config, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    m = len(data.train)
+    size = m if config.batch_size is None else min(config.batch_size, m)
+    return data.train.x[:size].to(device), data.train.y[:size].to(device)
+
+
+def _timed(step: Callable[[], object], within: float = float("inf")) -> float:
+    """Seconds per call of ``step``, after one warm-up call; ``inf`` as soon as the calls
+    have taken more than ``within`` seconds each on average (the answer is known: no faster)."""
+    step()
+    started = time.perf_counter()
+    for _ in range(PROBE_STEPS):
+        step()
+        if time.perf_counter() - started > within * PROBE_STEPS:
+            return float("inf")
+    return (time.perf_counter() - started) / PROBE_STEPS
+
+
+def _population_is_faster(
+    cands: Sequence[Candidate], data: PreparedData, device: torch.device, *, within: float
+) -> bool:
+    """Does one step of ``cands`` as one population take less than ``within`` seconds?"""
+    from orthotune.population import Population
+
+    x, y = _batch(data, cands[0].config, device)
+    population = Population(
+        [c.spec for c in cands],
+        [c.config for c in cands],
+        num_examples=len(data.train),
+        seeds=[c.seed for c in cands],
+        device=device,
+    )
+    return _timed(lambda: population.train_step(x, y), within) < within
+
+
+def _one_model_step_s(cand: Candidate, data: PreparedData, device: torch.device) -> float:
+    """One member's optimizer step as the ``Trainer`` takes it (forward, loss, backward,
+    optimizer step), without the bookkeeping both ways share."""
+    from orthotune.train import make_optimizer, training_autocast
+
+    x, y = _batch(data, cand.config, device)
+    torch.manual_seed(cand.seed)
+    model = build_model(cand.spec).to(device).train()
+    optimizer = make_optimizer(model, cand.config, num_train=len(data.train))
+
+    def step() -> None:
+        with training_autocast(cand.config.precision, device):
+            loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    return _timed(step)

@@ -1,0 +1,115 @@
+"""``population_pays``: the executor trains a group as one population only where a few timed
+steps say that beats its members one after another (``fit/_probe.py``)."""
+
+import time
+
+import pytest
+import torch
+
+from orthotune import population
+from orthotune.data import load_dataset, make_split, prepare
+from orthotune.fit import Candidate, train_candidates
+from orthotune.fit import _probe as probe
+from orthotune.models import ModelSpec
+from orthotune.train import TrainConfig
+
+SPEC = ModelSpec(input_shape=(5,), num_classes=3, hidden=(8,))
+CONFIG = TrainConfig(optimizer="adam", lr=0.01, epochs=2, batch_size=32)
+
+
+@pytest.fixture
+def data():
+    ds = load_dataset("builtin:synthetic?n=240&classes=3&features=5&seed=3")
+    return prepare(ds, make_split(ds, seed=0))
+
+
+@pytest.fixture(autouse=True)
+def fresh_answers(monkeypatch):
+    monkeypatch.setattr(probe, "_decided", {})
+
+
+def _timings(monkeypatch, one_s: float, population_s: float) -> list[str]:
+    """Make one model's step take ``one_s`` and a population's ``population_s`` (as measured),
+    and record which was measured."""
+    measured = []
+
+    def one(cand, data, device):
+        measured.append("one")
+        return one_s
+
+    def pop(cands, data, device, *, within):
+        measured.append(f"population of {len(cands)} within {within:g}")
+        return population_s < within
+
+    monkeypatch.setattr(probe, "_one_model_step_s", one)
+    monkeypatch.setattr(probe, "_population_is_faster", pop)
+    return measured
+
+
+def test_the_answer_is_the_faster_way_and_is_measured_once(monkeypatch, data):
+    cands = [Candidate(f"m{i}", SPEC, CONFIG, seed=i) for i in range(4)]
+    cpu = torch.device("cpu")
+    measured = _timings(monkeypatch, one_s=0.010, population_s=0.030)  # 30 ms < 4 × 10 ms
+    assert probe.population_pays(cands, data, cpu)
+    assert probe.population_pays(cands, data, cpu)  # kept: not measured again
+    assert measured == ["one", "population of 4 within 0.04"]
+    probe._decided.clear()
+    measured = _timings(monkeypatch, one_s=0.010, population_s=0.050)  # 50 ms > 4 × 10 ms
+    assert not probe.population_pays(cands, data, cpu)
+    assert not probe.population_pays(cands[:3] + cands[:1], data, cpu)  # same shape and count
+    assert probe.population_pays(cands[:2], data, cpu) is False  # two members: measured anew
+    assert measured == ["one", "population of 4 within 0.04", "one", "population of 2 within 0.02"]
+
+
+def test_a_gpu_or_a_single_member_is_not_probed(monkeypatch, data):
+    measured = _timings(monkeypatch, one_s=1.0, population_s=100.0)
+    cands = [Candidate(f"m{i}", SPEC, CONFIG, seed=i) for i in range(4)]
+    assert probe.population_pays(cands, data, torch.device("cuda"))
+    assert probe.population_pays(cands[:1], data, torch.device("cpu"))
+    assert measured == []
+
+
+def test_the_timing_gives_up_once_the_population_cannot_be_faster():
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.02)
+
+    assert probe._timed(slow, within=0.002) == float("inf")
+    assert len(calls) == 2  # the warm-up and one timed step: the answer was known
+    calls.clear()
+    assert 0.015 < probe._timed(slow) < 1.0
+    assert len(calls) == 1 + probe.PROBE_STEPS
+
+
+def test_the_real_probe_measures_both_ways(data):
+    cands = [Candidate(f"m{i}", SPEC, CONFIG, seed=i) for i in range(3)]
+    assert probe._one_model_step_s(cands[0], data, torch.device("cpu")) > 0
+    assert probe._population_is_faster(cands, data, torch.device("cpu"), within=1e9)
+    assert not probe._population_is_faster(cands, data, torch.device("cpu"), within=0.0)
+
+
+def test_a_group_the_probe_turns_down_trains_one_model_after_another_with_the_same_results(
+    monkeypatch, data
+):
+    cands = [Candidate(f"m{i}", SPEC, CONFIG, seed=0) for i in range(3)]
+    trained_populations = []
+    real_fit = population.fit_population
+
+    def counting_fit(pop, *a, **k):
+        trained_populations.append(len(pop))
+        return real_fit(pop, *a, **k)
+
+    monkeypatch.setattr(population, "fit_population", counting_fit)
+    _timings(monkeypatch, one_s=0.001, population_s=1.0)
+    turned_down = train_candidates(cands, data, executor="population", device="cpu")
+    assert trained_populations == []
+    sequential = train_candidates(cands, data, executor="sequential", device="cpu")
+    for a, b in zip(turned_down, sequential, strict=True):
+        assert a.complete and a.errors == b.errors
+    _timings(monkeypatch, one_s=1.0, population_s=0.001)
+    probe._decided.clear()
+    together = train_candidates(cands, data, executor="population", device="cpu")
+    assert trained_populations == [3]
+    assert len({t.seconds for t in together}) == 1  # the members shared the population's time
