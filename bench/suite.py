@@ -33,7 +33,8 @@ dev_worst_upper_vs_hgb=… heldout_sets_worse_than_hgb=… heldout_worst_upper_v
 (accuracies as fractions; deltas are the medians over seeds of the autopilot's test accuracy
 minus HGB's on the group's vector/table sets; ``*_gain_over_step0`` the medians over seeds of
 the chosen model's test accuracy minus that of the run's own step-0 model, scored from its
-checkpoint, which the run folder keeps as an incumbent;
+checkpoint, which the run folder keeps as an incumbent (not counted when step 0's own
+model was chosen and refitted: its folder then holds the refit);
 ``training_share`` is the part of the budget spent training — inside the autopilot's steps
 (training their models, comparing and recording them: ``Step.seconds``), the refit and the
 learning curve; loading, the yardstick and the final scoring are the rest; ``nan`` where nothing was
@@ -414,7 +415,9 @@ def run_autopilot(m: Materialized, ds: DataSet, seed: int, budget_s: float, out:
     correct = _test_bits(chosen, m)
     step0 = chosen.parent / (s.decisions.steps[0].kept or "")  # kept on disk: every incumbent
     step0_test = step0_fresh = math.nan
-    if s.decisions.steps[0].kept and step0.is_dir():
+    if step0 == chosen and s.decisions.refit.startswith("refit on"):
+        pass  # step 0's model was chosen and refitted in its own folder: the original is gone
+    elif s.decisions.steps[0].kept and step0.is_dir():
         bits = _test_bits(step0, m)
         step0_test, step0_fresh = bits.count("1") / len(bits), _network_stats(step0, m)[2]
     return Row(
