@@ -61,6 +61,16 @@ def test_the_answer_is_the_faster_way_and_is_measured_once(monkeypatch, data):
     assert measured == ["one", "population of 4 within 0.04", "one", "population of 2 within 0.02"]
 
 
+def test_a_probe_that_fails_leaves_the_group_to_the_population(monkeypatch, data):
+    def broken(cand, data, device):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(probe, "_one_model_step_s", broken)
+    cands = [Candidate(f"m{i}", SPEC, CONFIG, seed=i) for i in range(2)]
+    assert probe.population_pays(cands, data, torch.device("cpu"))
+    assert probe._decided == {}  # not kept: a later group measures again
+
+
 def test_a_gpu_or_a_single_member_is_not_probed(monkeypatch, data):
     measured = _timings(monkeypatch, one_s=1.0, population_s=100.0)
     cands = [Candidate(f"m{i}", SPEC, CONFIG, seed=i) for i in range(4)]

@@ -43,8 +43,13 @@ def population_pays(cands: Sequence[Candidate], data: PreparedData, device: torc
     first = cands[0]
     key = (first.spec.shape_key(), first.config.group_key(), len(cands), device.type)
     if key not in _decided:
-        one = _one_model_step_s(first, data, device)
-        _decided[key] = _population_is_faster(cands, data, device, within=len(cands) * one)
+        try:
+            with torch.random.fork_rng():  # the probe leaves the random streams as they were
+                one = _one_model_step_s(first, data, device)
+                faster = _population_is_faster(cands, data, device, within=len(cands) * one)
+        except Exception:  # the population's own training reports what fails, member by member
+            return True
+        _decided[key] = faster
     return _decided[key]
 
 
