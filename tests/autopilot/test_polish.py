@@ -474,6 +474,31 @@ def test_the_ensemble_grows_batch_after_batch_while_members_fit(models_left):
     assert f"ensemble of {1 + sum(batches)} seeds" in score.label
 
 
+def test_every_member_of_the_ensemble_brings_its_refit_share():
+    """The loop keeps the final refit's share for one model; an ensemble of k seeds is refitted
+    as k models, so each member beyond the first needs its share too (MNIST-1D seed 1, dev
+    data: a 6-seed ensemble's refit, sized for one model, was cut at the deadline after 67 s).
+    Same start as above, each refit 30 s: 1 member fits (40 + 30 s of 100), then, the estimate
+    halved, 1 more (20 + 30 s of the 70 s beside one member's refit), then none (10 + 30 s do
+    not fit in the 40 s left beside two) — 8 members without the refit."""
+    from orthotune.autopilot._polish import _ensemble, _Phase
+    from orthotune.fit import train_candidates
+
+    data, (spec, config) = _small_start()
+    batches = []
+
+    def train(cands):
+        batches.append(len(cands))
+        return train_candidates(cands, data, device="cpu")
+
+    (current,) = train([Candidate("m", spec, config, 0)])
+    batches.clear()
+    phase = _Phase(train, data, time.monotonic() + 100.0, time.monotonic(), "cpu",
+                   40.0 / config.epochs, [], None, None, refit_s=30.0)  # fmt: skip
+    _, why = _ensemble(current, [current], phase, seed=0)
+    assert batches == [1, 1] and why == "the ensemble is built (3 members)"
+
+
 def test_the_polish_counts_its_costs_per_model_epoch():
     """A model of twice the epochs costs twice the time; a reserve is kept aside."""
     from orthotune.autopilot._polish import _Phase
@@ -484,6 +509,7 @@ def test_the_polish_counts_its_costs_per_model_epoch():
     assert phase.affordable(10) == 66  # 99.9… s / 1.5 s
     assert phase.affordable(20) == 39  # 99.9… s / 2.5 s
     assert phase.affordable(10, reserve=49.0) == 33  # 50.9… s / 1.5 s
+    assert phase.affordable(10, reserve=49.0, each=1.5) == 16  # 50.9… s / 3 s
     assert phase.fits(39, 20) and not phase.fits(40, 20)
     phase.models_left = 5  # a count budget caps it
     assert phase.affordable(1) == 5

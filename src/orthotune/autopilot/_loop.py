@@ -785,6 +785,7 @@ def run_autopilot(
             on_trained=on_trained,
             models_left=None if settings.trials is None else settings.trials - len(all_trained),
             record_s=recorded[0] / max(recorded[1], 1),
+            refit_s=refit_share,
         )
         if log.polish == INTERRUPTED:
             log.stop_reason = StopReason.INTERRUPTED

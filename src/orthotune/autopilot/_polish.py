@@ -25,7 +25,8 @@ noise and for having picked the best of several.
    README). The dev rows stay those the trials were picked on: what that costs
    shows as the test − dev gap (dev overfitting) in the diagnosis.
 3. **Ensemble** of the configuration kept: its seeds trained at once (those already trained
-   reused), as many as the budget left fits up to ``MAX_MEMBERS`` — batch after batch, since
+   reused), as many as the budget left fits up to ``MAX_MEMBERS``, each member with its share
+   of the final refit on train + dev (the loop keeps one model's) — batch after batch, since
    a population costs less per member than the single model its first batch was sized by,
    so the time that batch leaves may fit more; probabilities averaged
    (``models.Ensemble``). Kept only when it beats the single model on dev beyond the noise:
@@ -134,6 +135,7 @@ class _Phase:
     on_trained: Callable[[Trained, Step | None, str], None] | None
     models_left: int | None = None  # a count budget's models left (``AutopilotSettings.trials``)
     record_s: float = 0.0  # seconds ``on_trained`` takes per model (a study trial each)
+    refit_s: float = 0.0  # seconds the final refit keeps per model (one is kept by the loop)
     counter: int = 0
 
     def left(self) -> float:
@@ -145,11 +147,13 @@ class _Phase:
         made a per-model estimate too low for the ensemble after it (synthetic, 300 s)."""
         return models * (self.per_epoch_s * epochs + self.record_s)
 
-    def affordable(self, epochs: int, reserve: float = 0.0) -> int:
+    def affordable(self, epochs: int, reserve: float = 0.0, each: float = 0.0) -> int:
         """How many more models of ``epochs`` epochs the budget left fits, ``reserve`` seconds
-        kept aside for later moves, and no more than a count budget has left."""
+        kept aside for later moves, ``each`` more seconds per model (an ensemble member's
+        refit), and no more than a count budget has left."""
         left = self.left() - reserve
-        by_time = 1 << 30 if math.isinf(left) else max(0, int(left / self.seconds(1, epochs)))
+        per = self.seconds(1, epochs) + each
+        by_time = 1 << 30 if math.isinf(left) else max(0, int(left / per))
         return by_time if self.models_left is None else max(0, min(by_time, self.models_left))
 
     def fits(self, models: int, epochs: int) -> bool:
@@ -504,7 +508,13 @@ def _ensemble(
     t0 = time.monotonic()
     members = [r for r in runs if _ok(r)]
     epochs = current.candidate.config.epochs
-    more = min(MAX_MEMBERS - len(members), phase.affordable(epochs))
+
+    def affordable() -> int:  # every member beyond the first is refitted too, at the end
+        kept_aside = max(len(members) - 1, 0) * phase.refit_s
+        each = phase.refit_s
+        return min(MAX_MEMBERS - len(members), phase.affordable(epochs, kept_aside, each))
+
+    more = affordable()
     if len(members) + more < 2:
         return current, "the budget left cannot fit one more model"
     used = {r.candidate.seed for r in members}
@@ -518,7 +528,7 @@ def _ensemble(
         members += [r for r in batch if _ok(r)]
         if not all(_ok(r) for r in batch):  # cut at the deadline, or failed: no more
             break
-        more = min(MAX_MEMBERS - len(members), phase.affordable(epochs))
+        more = affordable()
     if len(members) < 2:
         return current, "the budget cut the ensemble's members short"
     ens = _ensemble_of(members, phase.data, phase.device)
@@ -555,13 +565,18 @@ def polish(
     on_trained: Callable[[Trained, Step | None, str], None] | None = None,
     models_left: int | None = None,
     record_s: float = 0.0,
+    refit_s: float = 0.0,
 ) -> tuple[Trained, str]:
     """Run the three moves of the module docstring; returns the model kept and, in words, why
     the phase ended. Steps are appended to ``steps`` (problem ``polish``). ``models_left``: a
     count budget's models left (None: the deadline alone bounds it). ``record_s``: seconds
     ``on_trained`` took per model so far — a move records its models when it ends, so the
     first move must know that cost before it starts (wine, 300 s: a local search of ~2,000
-    tiny models trained to its deadline, then spent 51 s recording them)."""
+    tiny models trained to its deadline, then spent 51 s recording them). ``refit_s``: the
+    seconds the final refit on train + dev keeps for one model — the caller's ``deadline``
+    already leaves them for one; an ensemble's every other member needs as many (MNIST-1D seed 1,
+    dev data: an ensemble of 6 seeds was kept, and its refit, sized for one model, was cut at the
+    deadline after 67 s)."""
     phase = _Phase(
         train,
         data,
@@ -574,6 +589,7 @@ def polish(
         on_trained,
         models_left,
         record_s,
+        refit_s,
     )
     if goal(current):
         return current, "the goal is reached"
@@ -588,7 +604,7 @@ def polish(
         missing = len(set(_fresh(seed)) - {r.candidate.seed for r in runs if _ok(r)})
 
         def reserve(tried) -> float:  # the ensemble's members, the confirmation's models
-            later = phase.seconds(members + missing, epochs)
+            later = phase.seconds(members + missing, epochs) + members * phase.refit_s
             for r in _top(current, tried):  # those the confirmation would train so far
                 later += phase.seconds(SEEDS, r.candidate.config.epochs)
             return SLACK * later
