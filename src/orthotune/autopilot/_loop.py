@@ -1015,7 +1015,7 @@ def _more_data(
         return None
     left = deadline - time.monotonic()
     if left < needed:
-        logger.info("no learning curve: %.0f s left, about %.0f s needed", left, current.seconds)
+        logger.info("no learning curve: %.0f s left, about %.0f s needed", left, needed)
         return None
     from orthotune._errors import InvalidInputError
 
