@@ -441,13 +441,10 @@ def test_the_ensemble_is_compared_with_each_of_its_members():
     assert f"{MAX_MEMBERS} seeds" in score.why
 
 
-@pytest.mark.parametrize("models_left", [None, 5])
-def test_the_ensemble_grows_batch_after_batch_while_members_fit(models_left):
-    """Sized at first by a cost estimate far above what its tiny models take, the ensemble
-    does not stop at the members that estimate fitted: each batch's measured cost (the
-    estimate halves at most per batch) sizes the next, up to ``MAX_MEMBERS`` or what a count
-    budget has left."""
-    from orthotune.autopilot._polish import MAX_MEMBERS, _ensemble, _Phase
+def _ensemble_of_tiny_models(**phase_kw):
+    """The ensemble move on tiny models, sized at first by an estimate of 40 s per model with
+    100 s left; returns the batches it trained, its phase and why it ended."""
+    from orthotune.autopilot._polish import _ensemble, _Phase
     from orthotune.fit import train_candidates
 
     data, (spec, config) = _small_start()
@@ -459,11 +456,22 @@ def test_the_ensemble_grows_batch_after_batch_while_members_fit(models_left):
 
     (current,) = train([Candidate("m", spec, config, 0)])
     batches.clear()
-    # 40 s per model with 100 s left: 2 members fit by the first estimate
-    per_epoch = 40.0 / config.epochs
-    phase = _Phase(train, data, time.monotonic() + 100.0, time.monotonic(), "cpu", per_epoch,
-                   [], None, None, models_left)  # fmt: skip
+    phase = _Phase(train, data, time.monotonic() + 100.0, time.monotonic(), "cpu",
+                   40.0 / config.epochs, [], None, None, **phase_kw)  # fmt: skip
     _, why = _ensemble(current, [current], phase, seed=0)
+    return batches, phase, why
+
+
+@pytest.mark.parametrize("models_left", [None, 5])
+def test_the_ensemble_grows_batch_after_batch_while_members_fit(models_left):
+    """Sized at first by a cost estimate far above what its tiny models take, the ensemble
+    does not stop at the members that estimate fitted: each batch's measured cost (the
+    estimate halves at most per batch) sizes the next, up to ``MAX_MEMBERS`` or what a count
+    budget has left."""
+    from orthotune.autopilot._polish import MAX_MEMBERS
+
+    # 40 s per model with 100 s left: 2 members fit by the first estimate
+    batches, phase, why = _ensemble_of_tiny_models(models_left=models_left)
     if models_left is None:  # then 20 s per model: 4 more; then 10 s: the last one
         assert batches == [2, 4, 1]
         assert why == f"the ensemble is built ({MAX_MEMBERS} members)"
@@ -481,21 +489,7 @@ def test_every_member_of_the_ensemble_brings_its_refit_share():
     Same start as above, each refit 30 s: 1 member fits (40 + 30 s of 100), then, the estimate
     halved, 1 more (20 + 30 s of the 70 s beside one member's refit), then none (10 + 30 s do
     not fit in the 40 s left beside two) — 8 members without the refit."""
-    from orthotune.autopilot._polish import _ensemble, _Phase
-    from orthotune.fit import train_candidates
-
-    data, (spec, config) = _small_start()
-    batches = []
-
-    def train(cands):
-        batches.append(len(cands))
-        return train_candidates(cands, data, device="cpu")
-
-    (current,) = train([Candidate("m", spec, config, 0)])
-    batches.clear()
-    phase = _Phase(train, data, time.monotonic() + 100.0, time.monotonic(), "cpu",
-                   40.0 / config.epochs, [], None, None, refit_s=30.0)  # fmt: skip
-    _, why = _ensemble(current, [current], phase, seed=0)
+    batches, _, why = _ensemble_of_tiny_models(refit_s=30.0)
     assert batches == [1, 1] and why == "the ensemble is built (3 members)"
 
 
