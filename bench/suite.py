@@ -413,11 +413,13 @@ def run_autopilot(m: Materialized, ds: DataSet, seed: int, budget_s: float, out:
     chosen = Path(s.chosen_model_dir)
     latency, params, fresh = _network_stats(chosen, m)
     correct = _test_bits(chosen, m)
-    step0 = chosen.parent / (s.decisions.steps[0].kept or "")  # kept on disk: every incumbent
+    # step 0's model, on disk as every incumbent is — unless it was chosen and refitted, which
+    # writes the refit into its folder ("refit on …" is the log's word for a finished refit)
+    first = s.decisions.steps[0].kept
+    refitted = s.decisions.refit.startswith("refit on")
+    step0 = chosen.parent / (first or "")
     step0_test = step0_fresh = math.nan
-    if step0 == chosen and s.decisions.refit.startswith("refit on"):
-        pass  # step 0's model was chosen and refitted in its own folder: the original is gone
-    elif s.decisions.steps[0].kept and step0.is_dir():
+    if first and step0.is_dir() and not (step0 == chosen and refitted):
         bits = _test_bits(step0, m)
         step0_test, step0_fresh = bits.count("1") / len(bits), _network_stats(step0, m)[2]
     return Row(

@@ -511,8 +511,7 @@ def _ensemble(
 
     def affordable() -> int:  # every member beyond the first is refitted too, at the end
         kept_aside = max(len(members) - 1, 0) * phase.refit_s
-        each = phase.refit_s
-        return min(MAX_MEMBERS - len(members), phase.affordable(epochs, kept_aside, each))
+        return min(MAX_MEMBERS - len(members), phase.affordable(epochs, kept_aside, phase.refit_s))
 
     more = affordable()
     if len(members) + more < 2:
