@@ -113,3 +113,51 @@ def test_a_real_learning_curve_falls_with_more_data():
             f"doubling the training data ({m} → {2 * m} examples) would lower the dev error "
             f"from {curve.error_now:.1%} to about {curve.error_doubled:.1%}"
         )
+
+
+def _forced(monkeypatch, pays: bool) -> list[int]:
+    """Make the probe answer ``pays`` and record the size of each population that trains."""
+    import orthotune.fit
+    import orthotune.population
+
+    trained = []
+    real_fit = orthotune.population.fit_population
+
+    def counting_fit(pop, *a, **k):
+        trained.append(len(pop))
+        return real_fit(pop, *a, **k)
+
+    monkeypatch.setattr(orthotune.fit, "population_pays", lambda *a: pays)
+    monkeypatch.setattr(orthotune.population, "fit_population", counting_fit)
+    return trained
+
+
+@pytest.mark.slow
+def test_where_a_population_does_not_pay_the_fractions_train_one_after_another(monkeypatch):
+    from orthotune.fit import baseline
+
+    data, ds = _parts("builtin:synthetic?n=1200&classes=3&features=10&noise=0&seed=1")
+    spec, config = baseline(ds.input_shape, ds.num_classes)
+    config = config.model_copy(update={"epochs": 6})
+    trained = _forced(monkeypatch, pays=True)
+    together = learning_curve(data.train, data.dev, spec, config, seed=0)
+    assert trained == [len(DEFAULT_FRACTIONS)]
+    trained = _forced(monkeypatch, pays=False)
+    apart = learning_curve(data.train, data.dev, spec, config, seed=0)
+    assert trained == [] and apart.complete
+    assert [p.train_examples for p in apart.points] == [p.train_examples for p in together.points]
+    # the same seeds, mini-batches, steps and λ/m_k each way: the same models
+    for a, b in zip(apart.points, together.points, strict=True):
+        assert (a.dev_error, a.train_error) == (b.dev_error, b.train_error)
+    assert apart.points[-1].dev_error < apart.points[0].dev_error - 0.03
+
+
+def test_a_fraction_that_fails_one_after_another_names_its_size(monkeypatch):
+    from orthotune.fit import baseline
+
+    data, ds = _parts("builtin:synthetic?n=400&classes=3&features=5&seed=2")
+    spec, config = baseline(ds.input_shape, ds.num_classes)
+    config = config.model_copy(update={"epochs": 2, "lr": 1e30, "optimizer": "sgd"})
+    _forced(monkeypatch, pays=False)
+    with pytest.raises(InvalidInputError, match=r"the member on \d+ examples failed .*learning rate"):
+        learning_curve(data.train, data.dev, spec, config, seed=0)

@@ -1,5 +1,6 @@
 """Would more data help? The learning curve: one configuration on nested fractions of the
-training set, trained at once as one population, and a power law fitted to its dev errors.
+training set, trained as one population (or one after another, where that is faster on this
+machine), and a power law fitted to its dev errors.
 
 Member k of the population learns from the first ``fractions[k]·m`` examples of one stratified
 random order of the m training examples (so the subsets are nested and keep the class
@@ -237,13 +238,12 @@ def learning_curve(
     device: str = "auto",
     time_budget_s: float | None = None,
 ) -> LearningCurve:
-    """Train ``spec`` with ``config`` on nested fractions of ``train`` at once and measure each
-    on ``dev`` (see the module doc).
+    """Train ``spec`` with ``config`` on nested fractions of ``train`` and measure each on
+    ``dev`` (see the module doc).
 
     train, dev: normalized parts with ``x`` [n, …], ``y`` [n] and ``weights`` ([n] or None).
     """
     from orthotune.diagnose import wilson_interval
-    from orthotune.population import Population, fit_population
     from orthotune.train import resolve_device
 
     y = train.y.numpy()
@@ -258,33 +258,18 @@ def learning_curve(
         subsets.append(np.tile(rows, math.ceil(m / size))[: max(m, size)])  # ≥ m rows: same steps
         configs.append(config.model_copy(update={"l2": config.l2 * m / size}))  # λ/m_k
     dev_device = resolve_device(device)
-    pop = Population(
-        spec,
-        configs,
-        num_examples=m,
-        seeds=[seed + k for k in range(len(fr))],
-        device=dev_device,
+    models, complete = _train_fractions(
+        spec, configs, subsets, train, dev, device=dev_device, seed=seed, budget_s=time_budget_s
     )
-    result = fit_population(
-        pop,
-        (train.x, train.y, train.weights),
-        (dev.x, dev.y, dev.weights),
-        subsets=subsets,
-        shared_batches=False,
-        time_budget_s=time_budget_s,
-    )
-    from orthotune.population import MemberStatus
-
-    complete = all(mm.status is not MemberStatus.OUT_OF_TIME for mm in result.members)
     wrong = np.zeros((len(fr), len(dev.y)), dtype=bool)
     train_errors = []
-    for k, member in enumerate(result.members):
-        if member.failed:
+    for k, model in enumerate(models):
+        if isinstance(model, str):
             raise InvalidInputError(
-                f"the member on {sizes[k]} examples failed ({member.message}); the configuration "
+                f"the member on {sizes[k]} examples failed ({model}); the configuration "
                 "does not train on this data: fix its learning rate"
             )
-        model = pop.export(k).eval()
+        model.eval()
         with torch.no_grad():
             pred = model(dev.x.to(dev_device)).argmax(1).cpu().numpy()
             rows = torch.as_tensor(order[: sizes[k]])
@@ -319,3 +304,86 @@ def learning_curve(
         configuration=f"{spec.kind}, {config.epochs} epochs, batch {config.batch_size}",
     )
     return curve.model_copy(update={"sentence": _sentence(curve)})
+
+
+def _train_fractions(
+    spec: ModelSpec,
+    configs: list[TrainConfig],
+    subsets: list[np.ndarray],
+    train: Any,
+    dev: Any,
+    *,
+    device: torch.device,
+    seed: int,
+    budget_s: float | None,
+) -> tuple[list[Any], bool]:
+    """Train one model per fraction (member k on the rows ``subsets[k]``, with ``configs[k]``
+    and seed ``seed + k``): as one population where that is faster on this machine
+    (``fit.population_pays``), else one after another. On a 2-core AMD EPYC with AVX-512, the
+    population of MNIST-1D's default CNN takes several times longer than its members one after
+    another (``fit/_probe.py``): the autopilot, which keeps 5 models' time for the curve (dev
+    data), saw it cut short. Returns each member's model — or the reason it failed — and
+    whether every member trained its epochs (no time budget cut)."""
+    from orthotune.fit import Candidate, population_pays
+    from orthotune.population import MemberStatus, Population, fit_population
+
+    members = [Candidate(f"fraction {k}", spec, c, seed=seed + k) for k, c in enumerate(configs)]
+    if not population_pays(members, train, device):
+        return _one_after_another(members, subsets, train, dev, device=device, budget_s=budget_s)
+    pop = Population(
+        spec,
+        configs,
+        num_examples=len(train.y),
+        seeds=[c.seed for c in members],
+        device=device,
+    )
+    result = fit_population(
+        pop,
+        (train.x, train.y, train.weights),
+        (dev.x, dev.y, dev.weights),
+        subsets=subsets,
+        shared_batches=False,
+        time_budget_s=budget_s,
+    )
+    models = [mm.message if mm.failed else pop.export(k) for k, mm in enumerate(result.members)]
+    return models, all(mm.status is not MemberStatus.OUT_OF_TIME for mm in result.members)
+
+
+def _one_after_another(
+    members: list[Any],
+    subsets: list[np.ndarray],
+    train: Any,
+    dev: Any,
+    *,
+    device: torch.device,
+    budget_s: float | None,
+) -> tuple[list[Any], bool]:
+    """``_train_fractions`` with one ``Trainer`` per member, each given an equal share of the
+    time that is left."""
+    import time
+
+    from orthotune.models import build_model
+    from orthotune.train import StopReason, Trainer
+
+    deadline = None if budget_s is None else time.monotonic() + budget_s
+    models: list[Any] = []
+    complete = True
+    for k, (member, rows) in enumerate(zip(members, subsets, strict=True)):
+        left = None
+        if deadline is not None:
+            left = max((deadline - time.monotonic()) / (len(members) - k), 1e-3)
+        torch.manual_seed(member.seed)
+        model = build_model(member.spec)
+        idx = torch.as_tensor(rows)
+        part = (train.x[idx], train.y[idx], None if train.weights is None else train.weights[idx])
+        trainer = Trainer(member.config, device=device, seed=member.seed, time_budget_s=left)
+        try:
+            res = trainer.fit(model, part, (dev.x, dev.y, dev.weights))
+        except Exception as err:  # the member's failure: the caller says it in one line
+            models.append(f"{type(err).__name__}: {err}")
+            continue
+        if res.stop_reason == StopReason.INTERRUPTED:  # Ctrl-C stops the job
+            raise KeyboardInterrupt
+        complete = complete and res.stop_reason != StopReason.TIME_BUDGET
+        models.append(res.stop_message if res.stop_reason == StopReason.NON_FINITE else model)
+    return models, complete

@@ -7,6 +7,9 @@
 - ``fold_rows``: stratified K folds, the rows each fold model learns from and predicts (k-fold
   here and in the label-issue methods)
 - ``error_levels``: a trained candidate's error per part, each with its number of examples
+- ``population_pays``: whether N models of one shape train faster as one population than one
+  after another on this machine (a few timed steps; the executors, k-fold and the learning curve
+  ask it)
 - ``train_ensemble``: K seeds of one configuration trained at once, kept as one ``Ensemble``
 - the documented default model per data shape: ``baseline`` (the autopilot's first model, a
   search's first trial) and ``label_issue_spec`` (the label-issue methods' model)
@@ -22,6 +25,7 @@ from orthotune.fit._executor import (
     train_candidates,
 )
 from orthotune.fit._folds import fold_rows, train_folds
+from orthotune.fit._probe import population_pays
 from orthotune.fit._trained import Candidate, Trained, score_parts
 
 __all__ = [
@@ -35,6 +39,7 @@ __all__ = [
     "error_levels",
     "fold_rows",
     "label_issue_spec",
+    "population_pays",
     "score_parts",
     "train_candidates",
     "train_ensemble",

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from orthotune.data import PreparedData
+from orthotune.data import Part
 from orthotune.fit._trained import Candidate
 from orthotune.models import build_model
 
@@ -35,9 +35,10 @@ PROBE_STEPS = 3  # timed optimizer steps of each way, after one warm-up step
 _decided: dict[tuple, bool] = {}
 
 
-def population_pays(cands: Sequence[Candidate], data: PreparedData, device: torch.device) -> bool:
+def population_pays(cands: Sequence[Candidate], train: Part, device: torch.device) -> bool:
     """True when one population step of ``cands`` (one shape and optimizer family) takes less
-    than ``len(cands)`` steps of one of them alone (module doc); always True off the CPU."""
+    than ``len(cands)`` steps of one of them alone (module doc), timed on the first mini-batch
+    of ``train`` (a normalized part: ``x``, ``y``); always True off the CPU."""
     if device.type != "cpu" or len(cands) < 2:
         return True
     first = cands[0]
@@ -45,18 +46,18 @@ def population_pays(cands: Sequence[Candidate], data: PreparedData, device: torc
     if key not in _decided:
         try:
             with torch.random.fork_rng():  # the probe leaves the random streams as they were
-                one = _one_model_step_s(first, data, device)
-                faster = _population_is_faster(cands, data, device, within=len(cands) * one)
+                one = _one_model_step_s(first, train, device)
+                faster = _population_is_faster(cands, train, device, within=len(cands) * one)
         except Exception:  # the population's own training reports what fails, member by member
             return True
         _decided[key] = faster
     return _decided[key]
 
 
-def _batch(data: PreparedData, config, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    m = len(data.train)
+def _batch(train: Part, config, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    m = len(train.y)
     size = m if config.batch_size is None else min(config.batch_size, m)
-    return data.train.x[:size].to(device), data.train.y[:size].to(device)
+    return train.x[:size].to(device), train.y[:size].to(device)
 
 
 def _timed(step: Callable[[], object], within: float = float("inf")) -> float:
@@ -72,31 +73,31 @@ def _timed(step: Callable[[], object], within: float = float("inf")) -> float:
 
 
 def _population_is_faster(
-    cands: Sequence[Candidate], data: PreparedData, device: torch.device, *, within: float
+    cands: Sequence[Candidate], train: Part, device: torch.device, *, within: float
 ) -> bool:
     """Does one step of ``cands`` as one population take less than ``within`` seconds?"""
     from orthotune.population import Population
 
-    x, y = _batch(data, cands[0].config, device)
+    x, y = _batch(train, cands[0].config, device)
     population = Population(
         [c.spec for c in cands],
         [c.config for c in cands],
-        num_examples=len(data.train),
+        num_examples=len(train.y),
         seeds=[c.seed for c in cands],
         device=device,
     )
     return _timed(lambda: population.train_step(x, y), within) < within
 
 
-def _one_model_step_s(cand: Candidate, data: PreparedData, device: torch.device) -> float:
+def _one_model_step_s(cand: Candidate, train: Part, device: torch.device) -> float:
     """One member's optimizer step as the ``Trainer`` takes it (forward, loss, backward,
     optimizer step), without the bookkeeping both ways share."""
     from orthotune.train import make_optimizer, training_autocast
 
-    x, y = _batch(data, cand.config, device)
+    x, y = _batch(train, cand.config, device)
     torch.manual_seed(cand.seed)
     model = build_model(cand.spec).to(device).train()
-    optimizer = make_optimizer(model, cand.config, num_train=len(data.train))
+    optimizer = make_optimizer(model, cand.config, num_train=len(train.y))
 
     def step() -> None:
         with training_autocast(cand.config.precision, device):
