@@ -16,12 +16,14 @@ def main(argv: list[str] | None = None) -> None:
     import typer
 
     from orthotune._errors import InvalidInputError, StorageUnavailableError
+    from orthotune._interrupt import install
     from orthotune.cli._app import build_app
     from orthotune.cli._common import Interrupted
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     app = build_app()
+    install()  # a Ctrl-C that Python drops still stops the training (orthotune._interrupt)
     try:  # without standalone mode, click hands back typer.Exit's code (e.g. 130) instead
         code = app(args=args, prog_name="orthotune", standalone_mode=False)
     except typer.Exit as stop:

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from orthotune._errors import InvalidInputError
+from orthotune._interrupt import check as check_interrupt
 from orthotune.data import Augmenter, Dataset, class_balance_weights
 from orthotune.population._callbacks import EpochMetrics, PopulationCallback
 from orthotune.population._population import Population
@@ -250,6 +251,7 @@ def fit_population(
         norms = None
         out_of_time = False
         for s, (a, b) in enumerate(bounds):
+            check_interrupt()  # a Ctrl-C Python dropped (orthotune._interrupt)
             before = population.active_ids
             if not before:  # every member failed
                 break

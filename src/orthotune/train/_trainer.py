@@ -38,6 +38,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from orthotune._errors import InvalidInputError
+from orthotune._interrupt import check as check_interrupt
+from orthotune._interrupt import clear as clear_interrupt
 from orthotune.data import class_balance_weights, weighted_mean_loss
 from orthotune.train._callbacks import Callback, EarlyStopping, NonFiniteGuard, TrainState
 from orthotune.train._config import TrainConfig
@@ -278,6 +280,7 @@ class Trainer:
                 epoch_lr = cfg.lr * lr_factor(cfg, epoch, step=0, steps_per_epoch=steps)
                 out_of_time = False
                 for s, (a, b) in enumerate(bounds):
+                    check_interrupt()  # a Ctrl-C Python dropped (orthotune._interrupt)
                     lr = (
                         cfg.lr * lr_factor(cfg, epoch, step=s, steps_per_epoch=steps)
                         if per_step_lr
@@ -369,6 +372,7 @@ class Trainer:
                 if state.should_stop:
                     break
         except KeyboardInterrupt:
+            clear_interrupt()
             state.request_stop(
                 StopReason.INTERRUPTED,
                 f"interrupted by the user in epoch {state.epoch} "
