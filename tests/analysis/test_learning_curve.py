@@ -159,5 +159,5 @@ def test_a_fraction_that_fails_one_after_another_names_its_size(monkeypatch):
     spec, config = baseline(ds.input_shape, ds.num_classes)
     config = config.model_copy(update={"epochs": 2, "lr": 1e30, "optimizer": "sgd"})
     _forced(monkeypatch, pays=False)
-    with pytest.raises(InvalidInputError, match=r"the member on \d+ examples failed .*learning rate"):
+    with pytest.raises(InvalidInputError, match=r"member on \d+ examples failed .*learning rate"):
         learning_curve(data.train, data.dev, spec, config, seed=0)
