@@ -319,11 +319,11 @@ def _train_fractions(
 ) -> tuple[list[Any], bool]:
     """Train one model per fraction (member k on the rows ``subsets[k]``, with ``configs[k]``
     and seed ``seed + k``): as one population where that is faster on this machine
-    (``fit.population_pays``), else one after another. On a 2-core AMD EPYC with AVX-512, the
-    population of MNIST-1D's default CNN takes several times longer than its members one after
-    another (``fit/_probe.py``): the autopilot, which keeps 5 models' time for the curve (dev
-    data), saw it cut short. Returns each member's model — or the reason it failed — and
-    whether every member trained its epochs (no time budget cut)."""
+    (``fit.population_pays``), else one after another. On a 2-core AMD EPYC with AVX-512, a
+    population of MNIST-1D's default CNN takes longer than its members one after another
+    (``fit/_probe.py``: 2 members of 30 epochs, 39.0 s against 10.3 s for one), while the
+    autopilot keeps the curve the time of 5 models. Returns each member's model — or the
+    reason it failed — and whether every member trained its epochs (no time budget cut)."""
     from orthotune.fit import Candidate, population_pays
     from orthotune.population import MemberStatus, Population, fit_population
 
