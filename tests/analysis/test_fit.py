@@ -47,3 +47,27 @@ def test_default_spec_per_input_kind():
     assert label_issue_spec((1, 40), 10).kind == "cnn1d"
     assert label_issue_spec((1, 8, 8), 10).kind == "cnn2d"
     assert torch.is_tensor(torch.zeros(1))
+
+
+def test_where_a_population_does_not_pay_the_fold_models_train_one_after_another(monkeypatch):
+    import orthotune.fit
+    import orthotune.population
+
+    data, _, clean = blobs(n=180, flip=0.0, seed=1)
+    populations = []
+    real_fit = orthotune.population.fit_population
+
+    def counting_fit(pop, *a, **k):
+        populations.append(len(pop))
+        return real_fit(pop, *a, **k)
+
+    monkeypatch.setattr(orthotune.population, "fit_population", counting_fit)
+    recipe = FitRecipe(steps=80, batch_size=32)
+    answers = {}
+    for pays in (True, False):
+        monkeypatch.setattr(orthotune.fit, "population_pays", lambda *a, pays=pays: pays)
+        answers[pays] = out_of_fold(data.x, data.y, num_classes=3, folds=3, recipe=recipe)[0]
+    assert populations == [3]  # the second time, no population trained
+    # the three fold models learn from 120 rows each: the same recipe, seeds and mini-batches
+    assert np.allclose(answers[True], answers[False], atol=1e-5)
+    assert (answers[False].argmax(axis=1) == clean).mean() > 0.95

@@ -23,6 +23,11 @@ def data():
     return prepare(ds, make_split(ds, seed=0))
 
 
+def xy(data):
+    """The training examples the probe times its steps on."""
+    return data.train.x, data.train.y
+
+
 @pytest.fixture(autouse=True)
 def fresh_answers(monkeypatch):
     monkeypatch.setattr(probe, "_decided", {})
@@ -33,11 +38,11 @@ def _timings(monkeypatch, one_s: float, population_s: float) -> list[str]:
     and record which was measured."""
     measured = []
 
-    def one(cand, data, device):
+    def one(cand, x, y, device):
         measured.append("one")
         return one_s
 
-    def pop(cands, data, device, *, within):
+    def pop(cands, x, y, device, *, within):
         measured.append(f"population of {len(cands)} within {within:g}")
         return population_s < within
 
@@ -50,32 +55,32 @@ def test_the_answer_is_the_faster_way_and_is_measured_once(monkeypatch, data):
     cands = [Candidate(f"m{i}", SPEC, CONFIG, seed=i) for i in range(4)]
     cpu = torch.device("cpu")
     measured = _timings(monkeypatch, one_s=0.010, population_s=0.030)  # 30 ms < 4 × 10 ms
-    assert probe.population_pays(cands, data.train, cpu)
-    assert probe.population_pays(cands, data.train, cpu)  # kept: not measured again
+    assert probe.population_pays(cands, *xy(data), cpu)
+    assert probe.population_pays(cands, *xy(data), cpu)  # kept: not measured again
     assert measured == ["one", "population of 4 within 0.04"]
     probe._decided.clear()
     measured = _timings(monkeypatch, one_s=0.010, population_s=0.050)  # 50 ms > 4 × 10 ms
-    assert not probe.population_pays(cands, data.train, cpu)
-    assert not probe.population_pays(cands[:3] + cands[:1], data.train, cpu)  # same shape and count
-    assert probe.population_pays(cands[:2], data.train, cpu) is False  # two members: measured anew
+    assert not probe.population_pays(cands, *xy(data), cpu)
+    assert not probe.population_pays(cands[:3] + cands[:1], *xy(data), cpu)  # same shape and count
+    assert probe.population_pays(cands[:2], *xy(data), cpu) is False  # two members: measured anew
     assert measured == ["one", "population of 4 within 0.04", "one", "population of 2 within 0.02"]
 
 
 def test_a_probe_that_fails_leaves_the_group_to_the_population(monkeypatch, data):
-    def broken(cand, data, device):
+    def broken(cand, x, y, device):
         raise RuntimeError("out of memory")
 
     monkeypatch.setattr(probe, "_one_model_step_s", broken)
     cands = [Candidate(f"m{i}", SPEC, CONFIG, seed=i) for i in range(2)]
-    assert probe.population_pays(cands, data.train, torch.device("cpu"))
+    assert probe.population_pays(cands, *xy(data), torch.device("cpu"))
     assert probe._decided == {}  # not kept: a later group measures again
 
 
 def test_a_gpu_or_a_single_member_is_not_probed(monkeypatch, data):
     measured = _timings(monkeypatch, one_s=1.0, population_s=100.0)
     cands = [Candidate(f"m{i}", SPEC, CONFIG, seed=i) for i in range(4)]
-    assert probe.population_pays(cands, data.train, torch.device("cuda"))
-    assert probe.population_pays(cands[:1], data.train, torch.device("cpu"))
+    assert probe.population_pays(cands, *xy(data), torch.device("cuda"))
+    assert probe.population_pays(cands[:1], *xy(data), torch.device("cpu"))
     assert measured == []
 
 
@@ -95,9 +100,9 @@ def test_the_timing_gives_up_once_the_population_cannot_be_faster():
 
 def test_the_real_probe_measures_both_ways(data):
     cands = [Candidate(f"m{i}", SPEC, CONFIG, seed=i) for i in range(3)]
-    assert probe._one_model_step_s(cands[0], data.train, torch.device("cpu")) > 0
-    assert probe._population_is_faster(cands, data.train, torch.device("cpu"), within=1e9)
-    assert not probe._population_is_faster(cands, data.train, torch.device("cpu"), within=0.0)
+    assert probe._one_model_step_s(cands[0], *xy(data), torch.device("cpu")) > 0
+    assert probe._population_is_faster(cands, *xy(data), torch.device("cpu"), within=1e9)
+    assert not probe._population_is_faster(cands, *xy(data), torch.device("cpu"), within=0.0)
 
 
 def test_a_group_the_probe_turns_down_trains_one_model_after_another_with_the_same_results(

@@ -3,7 +3,8 @@
 Every method needs the same thing many times: train models on some examples and predict
 probabilities (and the learned representation) for others. ``fit_predict_many`` trains all of
 them — the K fold models of a cross-validation — at once with the population engine, each member
-on its own rows (``fit_population(subsets=…)``), with one recipe (``FitRecipe``: AdamW, one-cycle
+on its own rows (``fit_population(subsets=…)``; one after another where a population is slower on
+this machine), with one recipe (``FitRecipe``: AdamW, one-cycle
 learning rate, label smoothing, a circular shift for signals and images, a fixed number of
 steps) so that one set of defaults serves every data set.
 """
@@ -141,14 +142,17 @@ def fit_predict_many(
     weights: torch.Tensor | None = None,
     seed: int = 0,
 ) -> list[FitOutput]:
-    """Train one model per job (e.g. the K fold models) at once, as one ``Population`` whose
-    member k learns from job k's rows only, and return their predictions in order.
+    """Train one model per job (e.g. the K fold models) — at once, as one ``Population`` whose
+    member k learns from job k's rows only, where that is faster on this machine
+    (``fit.population_pays``), else one ``Trainer`` after another — and return their
+    predictions in order.
 
-    Members get seeds ``seed, seed+1, …`` and each draws its own mini-batches. Jobs whose
-    training sets differ in size by a few rows train on the smallest size per epoch (a larger
-    one skips different rows each epoch).
+    Models get seeds ``seed, seed+1, …`` and each draws its own mini-batches. In a population,
+    jobs whose training sets differ in size by a few rows train on the smallest size per epoch
+    (a larger one skips different rows each epoch); one after another, each model's recipe is
+    fitted to its own rows.
     """
-    from orthotune.population import Population, fit_population
+    from orthotune.fit import Candidate, population_pays
     from orthotune.train import resolve_device
 
     recipe = recipe or FitRecipe()
@@ -158,30 +162,57 @@ def fit_predict_many(
     m = min(len(job.train_index) for job in jobs)
     config = recipe_config(recipe, num_examples=m, input_dims=x.dim() - 1)
     device = resolve_device("auto")
-    log.debug("fitting %d models at once on %d+ examples each", len(jobs), m)
+    models = [Candidate(f"job {k}", spec, config, seed=seed + k) for k in range(len(jobs))]
     with _threads(recipe.threads):
-        pop = Population(
-            spec,
-            [config] * len(jobs),
-            num_examples=m,
-            seeds=[seed + k for k in range(len(jobs))],
-            device=device,
-        )
-        fit_population(
-            pop,
-            (xs, y, weights),
-            subsets=[job.train_index for job in jobs],
-            shared_batches=False,
-        )
+        if population_pays(models, xs, y, device):
+            log.debug("fitting %d models at once on %d+ examples each", len(jobs), m)
+            trained = _together(models, jobs, xs, y, weights, m=m, device=device)
+        else:  # where a population is slower on this machine (fit.population_pays)
+            log.debug("fitting %d models one after another on %d+ examples each", len(jobs), m)
+            trained = [
+                _alone(c, job, xs, y, weights, recipe=recipe, device=device)
+                for c, job in zip(models, jobs, strict=True)
+            ]
         outputs = []
-        for k, job in enumerate(jobs):
-            model = pop.export(k)
+        for model, job in zip(trained, jobs, strict=True):
             xp = xs[torch.as_tensor(job.predict_index, dtype=torch.long)].to(device)
             with torch.no_grad():
                 proba = torch.softmax(model(xp), dim=1).cpu().numpy().astype(np.float64)
                 embedding = _embed(model, xp).cpu().numpy()
             outputs.append(FitOutput(proba=proba, embedding=embedding))
     return outputs
+
+
+def _together(models, jobs, xs, y, weights, *, m: int, device) -> list[nn.Module]:
+    """The jobs' models as one ``Population``, member k on job k's rows (``m``: the smallest
+    job's rows, the examples of each epoch)."""
+    from orthotune.population import Population, fit_population
+
+    pop = Population(
+        models[0].spec,
+        [c.config for c in models],
+        num_examples=m,
+        seeds=[c.seed for c in models],
+        device=device,
+    )
+    fit_population(
+        pop, (xs, y, weights), subsets=[job.train_index for job in jobs], shared_batches=False
+    )
+    return [pop.export(k) for k in range(len(jobs))]
+
+
+def _alone(cand, job: FitJob, xs, y, weights, *, recipe: FitRecipe, device) -> nn.Module:
+    """One job's model with a ``Trainer``, the recipe fitted to its own rows."""
+    from orthotune.models import build_model
+    from orthotune.train import Trainer
+
+    rows = torch.as_tensor(job.train_index, dtype=torch.long)
+    config = recipe_config(recipe, num_examples=len(rows), input_dims=xs.dim() - 1)
+    torch.manual_seed(cand.seed)
+    model = build_model(cand.spec)
+    part = (xs[rows], y[rows], None if weights is None else weights[rows])
+    Trainer(config, device=device, seed=cand.seed).fit(model, part)
+    return model.eval()
 
 
 def fold_jobs(

@@ -328,7 +328,7 @@ def _train_fractions(
     from orthotune.population import MemberStatus, Population, fit_population
 
     members = [Candidate(f"fraction {k}", spec, c, seed=seed + k) for k, c in enumerate(configs)]
-    if not population_pays(members, train, device):
+    if not population_pays(members, train.x, train.y, device):
         return _one_after_another(members, subsets, train, dev, device=device, budget_s=budget_s)
     pop = Population(
         spec,

@@ -411,7 +411,9 @@ def _train_populations(
         elif (
             group.vectorized
             and len(members) > 1
-            and (exploit is not None or population_pays(members, data.train, device))
+            and (
+                exploit is not None or population_pays(members, data.train.x, data.train.y, device)
+            )
         ):
             trained = _train_group(
                 members, data, device=device, deadline=deadline, on_epoch=on_epoch, exploit=exploit

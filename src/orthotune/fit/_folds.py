@@ -103,7 +103,7 @@ def train_folds(
         elif (
             vectorize
             and group.vectorized
-            and population_pays([c for c in members for _ in rows], tr, device)
+            and population_pays([c for c in members for _ in rows], tr.x, tr.y, device)
         ):
             trained = _population(
                 members, data, rows, fold_of, device=device, deadline=deadline, on_epoch=on_epoch

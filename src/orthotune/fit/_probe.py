@@ -25,7 +25,6 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from orthotune.data import Part
 from orthotune.fit._trained import Candidate
 from orthotune.models import build_model
 
@@ -35,10 +34,12 @@ PROBE_STEPS = 3  # timed optimizer steps of each way, after one warm-up step
 _decided: dict[tuple, bool] = {}
 
 
-def population_pays(cands: Sequence[Candidate], train: Part, device: torch.device) -> bool:
+def population_pays(
+    cands: Sequence[Candidate], x: torch.Tensor, y: torch.Tensor, device: torch.device
+) -> bool:
     """True when one population step of ``cands`` (one shape and optimizer family) takes less
     than ``len(cands)`` steps of one of them alone (module doc), timed on the first mini-batch
-    of ``train`` (a normalized part: ``x``, ``y``); always True off the CPU."""
+    of the training examples ``x`` [m, …], ``y`` [m]; always True off the CPU."""
     if device.type != "cpu" or len(cands) < 2:
         return True
     first = cands[0]
@@ -46,18 +47,18 @@ def population_pays(cands: Sequence[Candidate], train: Part, device: torch.devic
     if key not in _decided:
         try:
             with torch.random.fork_rng():  # the probe leaves the random streams as they were
-                one = _one_model_step_s(first, train, device)
-                faster = _population_is_faster(cands, train, device, within=len(cands) * one)
+                one = _one_model_step_s(first, x, y, device)
+                faster = _population_is_faster(cands, x, y, device, within=len(cands) * one)
         except Exception:  # the population's own training reports what fails, member by member
             return True
         _decided[key] = faster
     return _decided[key]
 
 
-def _batch(train: Part, config, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    m = len(train.y)
+def _batch(x: torch.Tensor, y: torch.Tensor, config, device: torch.device) -> tuple:
+    m = len(y)
     size = m if config.batch_size is None else min(config.batch_size, m)
-    return train.x[:size].to(device), train.y[:size].to(device)
+    return x[:size].to(device), y[:size].to(device), m
 
 
 def _timed(step: Callable[[], object], within: float = float("inf")) -> float:
@@ -73,35 +74,42 @@ def _timed(step: Callable[[], object], within: float = float("inf")) -> float:
 
 
 def _population_is_faster(
-    cands: Sequence[Candidate], train: Part, device: torch.device, *, within: float
+    cands: Sequence[Candidate],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    device: torch.device,
+    *,
+    within: float,
 ) -> bool:
     """Does one step of ``cands`` as one population take less than ``within`` seconds?"""
     from orthotune.population import Population
 
-    x, y = _batch(train, cands[0].config, device)
+    xb, yb, m = _batch(x, y, cands[0].config, device)
     population = Population(
         [c.spec for c in cands],
         [c.config for c in cands],
-        num_examples=len(train.y),
+        num_examples=m,
         seeds=[c.seed for c in cands],
         device=device,
     )
-    return _timed(lambda: population.train_step(x, y), within) < within
+    return _timed(lambda: population.train_step(xb, yb), within) < within
 
 
-def _one_model_step_s(cand: Candidate, train: Part, device: torch.device) -> float:
+def _one_model_step_s(
+    cand: Candidate, x: torch.Tensor, y: torch.Tensor, device: torch.device
+) -> float:
     """One member's optimizer step as the ``Trainer`` takes it (forward, loss, backward,
     optimizer step), without the bookkeeping both ways share."""
     from orthotune.train import make_optimizer, training_autocast
 
-    x, y = _batch(train, cand.config, device)
+    xb, yb, m = _batch(x, y, cand.config, device)
     torch.manual_seed(cand.seed)
     model = build_model(cand.spec).to(device).train()
-    optimizer = make_optimizer(model, cand.config, num_train=len(train.y))
+    optimizer = make_optimizer(model, cand.config, num_train=m)
 
     def step() -> None:
         with training_autocast(cand.config.precision, device):
-            loss = F.cross_entropy(model(x), y)
+            loss = F.cross_entropy(model(xb), yb)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
