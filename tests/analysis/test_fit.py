@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from orthotune.analysis import FitRecipe, out_of_fold
@@ -71,3 +72,14 @@ def test_where_a_population_does_not_pay_the_fold_models_train_one_after_another
     # the three fold models learn from 120 rows each: the same recipe, seeds and mini-batches
     assert np.allclose(answers[True], answers[False], atol=1e-5)
     assert (answers[False].argmax(axis=1) == clean).mean() > 0.95
+
+
+def test_ctrl_c_stops_the_fold_models_one_after_another(monkeypatch):
+    import orthotune.fit
+    from orthotune import _interrupt
+
+    data, _, _ = blobs(n=90, flip=0.0, seed=1)
+    monkeypatch.setattr(orthotune.fit, "population_pays", lambda *a: False)
+    monkeypatch.setattr(_interrupt, "_pending", True)  # a Ctrl-C came (orthotune._interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        out_of_fold(data.x, data.y, num_classes=3, folds=3, recipe=FitRecipe(steps=20))

@@ -161,3 +161,15 @@ def test_a_fraction_that_fails_one_after_another_names_its_size(monkeypatch):
     _forced(monkeypatch, pays=False)
     with pytest.raises(InvalidInputError, match=r"member on \d+ examples failed .*learning rate"):
         learning_curve(data.train, data.dev, spec, config, seed=0)
+
+
+def test_ctrl_c_stops_the_fractions_one_after_another(monkeypatch):
+    from orthotune import _interrupt
+    from orthotune.fit import baseline
+
+    data, ds = _parts("builtin:synthetic?n=400&classes=3&features=5&seed=2")
+    spec, config = baseline(ds.input_shape, ds.num_classes)
+    _forced(monkeypatch, pays=False)
+    monkeypatch.setattr(_interrupt, "_pending", True)  # a Ctrl-C came (orthotune._interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        learning_curve(data.train, data.dev, spec, config.model_copy(update={"epochs": 2}))
