@@ -202,21 +202,17 @@ def _together(models, jobs, xs, y, weights, *, m: int, device) -> list[nn.Module
 
 
 def _alone(cand, job: FitJob, xs, y, weights, *, recipe: FitRecipe, device) -> nn.Module:
-    """One job's model with a ``Trainer``, the recipe fitted to its own rows (left in eval
-    mode by the ``Trainer``); Ctrl-C stops every job, as it stops a population."""
-    from orthotune.models import build_model
-    from orthotune.train import StopReason, Trainer
+    """One job's model with a ``Trainer`` (``fit.train_alone``: Ctrl-C stops every job, as it
+    stops a population), the recipe fitted to its own rows."""
+    import dataclasses
+
+    from orthotune.fit import train_alone
 
     rows = torch.as_tensor(job.train_index, dtype=torch.long)
     config = recipe_config(recipe, num_examples=len(rows), input_dims=xs.dim() - 1)
-    torch.manual_seed(cand.seed)
-    model = build_model(cand.spec)
     part = (xs[rows], y[rows], None if weights is None else weights[rows])
-    if Trainer(config, device=device, seed=cand.seed).fit(model, part).stop_reason == (
-        StopReason.INTERRUPTED
-    ):
-        raise KeyboardInterrupt
-    return model
+    own = dataclasses.replace(cand, config=config)
+    return train_alone(own, part, device=device)[0]
 
 
 def fold_jobs(

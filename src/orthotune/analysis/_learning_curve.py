@@ -358,12 +358,12 @@ def _one_after_another(
     device: torch.device,
     budget_s: float | None,
 ) -> tuple[list[Any], bool]:
-    """``_train_fractions`` with one ``Trainer`` per member, each given an equal share of the
-    time that is left."""
+    """``_train_fractions`` with one ``Trainer`` per member (``fit.train_alone``), each given an
+    equal share of the time that is left."""
     import time
 
-    from orthotune.models import build_model
-    from orthotune.train import StopReason, Trainer
+    from orthotune.fit import train_alone
+    from orthotune.train import StopReason
 
     deadline = None if budget_s is None else time.monotonic() + budget_s
     models: list[Any] = []
@@ -372,18 +372,15 @@ def _one_after_another(
         left = None
         if deadline is not None:
             left = max((deadline - time.monotonic()) / (len(members) - k), 1e-3)
-        torch.manual_seed(member.seed)
-        model = build_model(member.spec)
         idx = torch.as_tensor(rows)
         part = (train.x[idx], train.y[idx], None if train.weights is None else train.weights[idx])
-        trainer = Trainer(member.config, device=device, seed=member.seed, time_budget_s=left)
         try:
-            res = trainer.fit(model, part, (dev.x, dev.y, dev.weights))
-        except Exception as err:  # the member's failure: the caller says it in one line
+            model, res = train_alone(
+                member, part, (dev.x, dev.y, dev.weights), device=device, time_budget_s=left
+            )
+        except Exception as err:  # the member's failure (Ctrl-C is no Exception: it stops all)
             models.append(f"{type(err).__name__}: {err}")
             continue
-        if res.stop_reason == StopReason.INTERRUPTED:  # Ctrl-C stops the job
-            raise KeyboardInterrupt
         complete = complete and res.stop_reason != StopReason.TIME_BUDGET
         models.append(res.stop_message if res.stop_reason == StopReason.NON_FINITE else model)
     return models, complete

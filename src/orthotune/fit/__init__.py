@@ -10,11 +10,14 @@
 - ``population_pays``: whether N models of one shape train faster as one population than one
   after another on this machine (a few timed steps; the executors, k-fold and the learning curve
   ask it)
+- ``train_alone``: one candidate through the ``Trainer`` (seeded, built, warm-started; Ctrl-C
+  stops the job), as every one-model-after-another path trains it
 - ``train_ensemble``: K seeds of one configuration trained at once, kept as one ``Ensemble``
 - the documented default model per data shape: ``baseline`` (the autopilot's first model, a
   search's first trial) and ``label_issue_spec`` (the label-issue methods' model)
 """
 
+from orthotune.fit._alone import train_alone
 from orthotune.fit._default import baseline, label_issue_spec
 from orthotune.fit._ensemble import check_ensemble_size, train_ensemble
 from orthotune.fit._executor import (
@@ -41,6 +44,7 @@ __all__ = [
     "label_issue_spec",
     "population_pays",
     "score_parts",
+    "train_alone",
     "train_candidates",
     "train_ensemble",
     "train_folds",

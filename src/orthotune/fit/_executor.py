@@ -22,6 +22,7 @@ import torch
 
 from orthotune._errors import InvalidInputError, StorageUnavailableError
 from orthotune.data import PreparedData
+from orthotune.fit._alone import train_alone
 from orthotune.fit._folds import train_folds
 from orthotune.fit._probe import population_pays
 from orthotune.fit._trained import (
@@ -33,7 +34,6 @@ from orthotune.fit._trained import (
     out_of_time,
     score_parts,
 )
-from orthotune.models import build_model
 
 __all__ = [
     "EXECUTORS",
@@ -114,22 +114,22 @@ def _train_one(
     deadline: float | None,
     on_epoch: EpochHook | None = None,
 ) -> Trained:
-    from orthotune.train import StopReason, Trainer
+    from orthotune.train import StopReason
 
     started = time.perf_counter()
-    torch.manual_seed(cand.seed)
-    model = build_model(cand.spec)
-    if cand.init is not None:
-        cand.init.initialize(model)
     left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
     hook = _epoch_callback(cand, on_epoch)
-    trainer = Trainer(
-        cand.config, device=device, seed=cand.seed, time_budget_s=left, callbacks=[hook]
-    )
     tr, dv = data.train, data.dev
     w = tr.weights if cand.weights is None else cand.weights
     try:
-        result = trainer.fit(model, (tr.x, tr.y, w), (dv.x, dv.y, dv.weights))
+        model, result = train_alone(
+            cand,
+            (tr.x, tr.y, w),
+            (dv.x, dv.y, dv.weights),
+            device=device,
+            time_budget_s=left,
+            callbacks=[hook],
+        )
     except StorageUnavailableError:  # the study is gone: the job stops (exit 75)
         raise
     except Exception as err:  # one candidate's failure never stops the others
@@ -137,8 +137,6 @@ def _train_one(
         return Trained(
             cand, None, failed=f"{type(err).__name__}: {err}", seconds=time.perf_counter() - started
         )
-    if result.stop_reason == StopReason.INTERRUPTED:  # Ctrl-C stops the job, not one model
-        raise KeyboardInterrupt
     if result.stop_reason == StopReason.NON_FINITE:
         return Trained(
             cand,
@@ -155,7 +153,7 @@ def _train_one(
         history=result.history,
         stop_reason=result.stop_reason.value,
         stop_message=result.stop_message,
-        wrong=score_parts(model, data.parts(), device=trainer.device),
+        wrong=score_parts(model, data.parts(), device=device),
         seconds=time.perf_counter() - started,
         complete=result.stop_reason != StopReason.TIME_BUDGET,
         pruned=hook.pruned,

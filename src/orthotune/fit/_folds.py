@@ -22,6 +22,7 @@ refused.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 
@@ -31,6 +32,7 @@ from torch import nn
 
 from orthotune._errors import InvalidInputError, StorageUnavailableError
 from orthotune.data import PreparedData
+from orthotune.fit._alone import train_alone
 from orthotune.fit._probe import population_pays
 from orthotune.fit._trained import (
     Trained,
@@ -40,7 +42,6 @@ from orthotune.fit._trained import (
     out_of_time,
     score_parts,
 )
-from orthotune.models import build_model
 
 __all__ = ["fold_rows", "train_folds"]
 
@@ -184,7 +185,7 @@ def _population(cands, data, rows, fold_of, *, device, deadline, on_epoch=None) 
 
 
 def _sequential(cand, data, rows, fold_of, *, device, deadline):
-    from orthotune.train import StopReason, Trainer
+    from orthotune.train import StopReason
 
     started = time.perf_counter()
     tr = data.train
@@ -193,23 +194,16 @@ def _sequential(cand, data, rows, fold_of, *, device, deadline):
         left = None
         if deadline is not None:  # an equal share of what is left for each of the models
             left = max((deadline - time.monotonic()) / (len(rows) - j), 1e-3)
-        torch.manual_seed(cand.seed + j)
-        model = build_model(cand.spec)
-        if cand.init is not None:
-            cand.init.initialize(model)
         idx = torch.as_tensor(r)
         part = (tr.x[idx], tr.y[idx], None if tr.weights is None else tr.weights[idx])
+        fold_model = dataclasses.replace(cand, seed=cand.seed + j)
         try:
-            res = Trainer(cand.config, device=device, seed=cand.seed + j, time_budget_s=left).fit(
-                model, part
-            )
+            model, res = train_alone(fold_model, part, device=device, time_budget_s=left)
         except StorageUnavailableError:  # the study is gone: the job stops (exit 75)
             raise
         except Exception as err:  # one candidate's failure never stops the others
             why = f"{type(err).__name__}: {err}"
             return Trained(cand, None, failed=why, seconds=time.perf_counter() - started)
-        if res.stop_reason == StopReason.INTERRUPTED:  # Ctrl-C stops the job
-            raise KeyboardInterrupt
         if res.stop_reason == StopReason.NON_FINITE:
             return Trained(
                 cand, None, failed=res.stop_message, seconds=time.perf_counter() - started
