@@ -114,30 +114,20 @@ def test_more_data_advice_is_measured_when_the_budget_left_fits_it():
     import dataclasses
     import time
 
-    from orthotune.autopilot._loop import _curve_cost, _more_data, run_autopilot
-    from orthotune.models import Ensemble
+    from orthotune.autopilot._loop import _more_data, run_autopilot
 
     data = _data("builtin:synthetic?n=1200&classes=3&features=4&noise=0&seed=2")
     start = (_mlp(data, (32,)), TrainConfig(lr=1e-2, epochs=4, batch_size=64))
     settings = AutopilotSettings(start=start, budget_s=60, max_steps=0, polish=False)
     chosen = run_autopilot(data, settings).chosen
-    assert chosen.seconds > 0
+    assert 0 < chosen.seconds < 10
     curve = _more_data(data, chosen, settings, time.monotonic() + 120)
     assert curve is not None and curve.complete
     assert curve.points[-1].train_examples == len(data.train)
     assert curve.sentence.startswith(("doubling the training data", "it is flat"))
-    # after a refit on train + dev the model took longer than the curve's fractions will: the
-    # estimate made before the refit decides, so the reserved time is spent on the curve
-    refitted = dataclasses.replace(chosen, seconds=1e4)
-    assert _more_data(data, refitted, settings, time.monotonic() + 120) is None
-    estimate = _curve_cost(data, chosen, settings)
-    assert 0 < estimate < 120
-    again = _more_data(data, refitted, settings, time.monotonic() + 120, needed=estimate)
-    assert again is not None and again.complete
-    # an ensemble of 5 (the polish's) costs 5 models, but its curve trains one per fraction
-    five = Ensemble([chosen.model] * 5)
-    ensemble = dataclasses.replace(chosen, model=five, seconds=5 * chosen.seconds)
-    assert _curve_cost(data, ensemble, settings) == pytest.approx(estimate)
+    # one model per fraction, each estimated at the chosen model's time: 5 × 30 s do not fit
+    slow = dataclasses.replace(chosen, seconds=30.0)
+    assert _more_data(data, slow, settings, time.monotonic() + 120) is None
     # no time left for the fractions' training, or switched off, or too little data: nothing
     assert _more_data(data, chosen, settings, time.monotonic()) is None
     off = AutopilotSettings(start=start, learning_curve=False)

@@ -45,6 +45,10 @@
    cut short, it would be lost; a step none of whose variants fits is skipped, and the next
    knob is tried, unless not even a model as dear as the current one fits: the loop ends.
    A refit estimated at more than twice the time left is not started (the log says so).
+7. When no knob helps (or the budget is spent), the learning curve measures whether more data
+   would help the loop's choice, if it fits in the time left before the refit's share; the
+   polish (``autopilot._polish``) then spends what is left up to that share, and the refit
+   ends the run.
 
 Small data (fewer than ``small_data`` training examples, one source): a dev set of a few dozen
 examples cannot tell two models apart, so train and dev are pooled and every model is
@@ -755,12 +759,25 @@ def run_autopilot(
     from orthotune.train import resolve_device
 
     device = resolve_device(settings.device)
-    if settings.polish and stop[0] in (StopReason.NO_KNOB_HELPS, StopReason.MAX_STEPS):
-        # the refit's and the learning curve's shares are kept aside; the rest is polished away
-        refit_share = _refit_share(current, data, settings, folds)
-        polish_deadline = _polish_deadline(
-            deadline, time.monotonic(), refit_share, _curve_cost(held, current, settings)
-        )
+    refit_share = _refit_share(current, data, settings, folds)
+    # would more data help? Measured on the loop's choice before the polish, which then spends
+    # what the curve left, up to the refit's share. MNIST-1D seed 1 (dev data, 300 s) when the
+    # curve came last: its share, kept from an estimate, left the run 0.897 of its budget in
+    # training; measured first, it leaves no estimate between the polish and the deadline
+    curve = None
+    if stop[0] in (StopReason.NO_KNOB_HELPS, StopReason.BUDGET_SPENT):
+        t0 = time.monotonic()
+        try:
+            curve = _more_data(
+                held, current, settings, deadline - refit_share, trained=len(all_trained)
+            )
+        except KeyboardInterrupt:
+            log.stop_reason = StopReason.INTERRUPTED
+            log.stop_message = "interrupted by the user (Ctrl-C) in the learning curve"
+        log.curve_seconds = time.monotonic() - t0  # a curve the budget cut short counts too
+    curve_models = len(DEFAULT_FRACTIONS) if curve is not None else 0
+    if settings.polish and log.stop_reason in (StopReason.NO_KNOB_HELPS, StopReason.MAX_STEPS):
+        polish_deadline = deadline - refit_share  # the refit's share is kept aside
 
         def polish_train(cands: list[Candidate]) -> list[Trained]:
             out = train(cands, polish_deadline)
@@ -783,16 +800,17 @@ def run_autopilot(
             ),
             on_step=on_step,
             on_trained=on_trained,
-            models_left=None if settings.trials is None else settings.trials - len(all_trained),
+            models_left=(
+                None
+                if settings.trials is None
+                else settings.trials - len(all_trained) - curve_models
+            ),
             record_s=recorded[0] / max(recorded[1], 1),
             refit_s=refit_share,
         )
         if log.polish == INTERRUPTED:
             log.stop_reason = StopReason.INTERRUPTED
             log.stop_message = f"interrupted by the user (Ctrl-C) in step {len(log.steps)}"
-    # the curve trains the chosen configuration on train fractions: its cost is that of the model
-    # as chosen, not of its refit on train + dev (which learns from more examples, so takes longer)
-    curve_s = _curve_cost(held, current, settings)
     refit_s, left = refit_cost(current, data), max(deadline - time.monotonic(), 0.0)
     if log.stop_reason == StopReason.INTERRUPTED:
         pass  # no refit: the user asked to stop
@@ -834,14 +852,8 @@ def run_autopilot(
     )
     remaining = final.problem.value
     log.remaining_problem = None if remaining == "none" else remaining
-    curve = None
     if log.stop_reason in (StopReason.NO_KNOB_HELPS, StopReason.BUDGET_SPENT):
         log.beyond_tuning = list(BEYOND_TUNING)
-        t0 = time.monotonic()
-        curve = _more_data(
-            held, current, settings, deadline, trained=len(all_trained), needed=curve_s
-        )
-        log.curve_seconds = time.monotonic() - t0  # a curve the budget cut short counts too
         if curve is not None:
             log.beyond_tuning[0] = f"{BEYOND_TUNING[0]} (learning curve: {curve.sentence})"
     if final.is_high.get("dev_overfitting"):
@@ -969,30 +981,6 @@ def _refit_reserve(
     return share if share <= left else 0.0
 
 
-def _polish_deadline(deadline: float, now: float, refit_s: float, curve_s: float) -> float:
-    """When the polish stops: before the refit's share ``refit_s`` and the learning curve's
-    ``curve_s`` — the curve's only when it fits in what the refit leaves, since a curve that
-    does not fit now will not fit later either. MNIST-1D seed 2 (dev data, 300 s, before this
-    rule): the loop ended at 239.8 s, 42.9 s before the refit's 17.3 s share; the curve's
-    52.0 s (5 fractions × the 10.4 s model) took those from the polish ("the budget left
-    cannot fit one more model") and then did not run either — training share 0.84, while a
-    contender (Adam, dev 1.10 % against 1.80 %) was never re-measured."""
-    left = deadline - refit_s - now
-    return deadline - refit_s - (curve_s if curve_s <= left else 0.0)
-
-
-def _curve_cost(data: PreparedData, current: Trained, settings: AutopilotSettings) -> float:
-    """Seconds ``_more_data`` is estimated to need (0 when it will not run): one model per
-    fraction, a model costing what one of ``current``'s members cost (the curve trains its
-    configuration once per fraction, never the ensemble the polish may have chosen)."""
-    if not settings.learning_curve:
-        return 0.0
-    if len(data.train) < minimum_train_examples(data.dataset.num_classes):
-        return 0.0
-    members = len(getattr(current.model, "members", ())) or 1
-    return len(DEFAULT_FRACTIONS) * current.seconds / members
-
-
 def _more_data(
     data: PreparedData,
     current: Trained,
@@ -1000,20 +988,20 @@ def _more_data(
     deadline: float,
     *,
     trained: int = 0,
-    needed: float | None = None,
 ) -> LearningCurve | None:
-    """The chosen configuration's learning curve on the hold-out split (train fractions, dev),
-    when the data is big enough and the budget left fits it: the fractions train as one
-    population taking as many steps each as the chosen model took, so their cost is estimated
-    as that many times its training time (under a count budget: one model per fraction, out of
-    the ``trained`` models spent; ``needed``: that estimate made before ``current`` was refitted
-    on train + dev). None otherwise, or when the budget cut it short."""
+    """The learning curve of ``current``'s configuration on the hold-out split (train
+    fractions, dev), when it is asked for, the data is big enough and the time left before
+    ``deadline`` fits it: one model per fraction, each estimated at ``current``'s training time
+    (each takes as many steps as ``current`` took; under a count budget: one model per
+    fraction, out of the ``trained`` models spent). None otherwise, or when the budget cut it
+    short."""
+    if not settings.learning_curve:
+        return None
+    if len(data.train) < minimum_train_examples(data.dataset.num_classes):
+        return None
     if settings.trials is not None and settings.trials - trained < len(DEFAULT_FRACTIONS):
         return None
-    needed = _curve_cost(data, current, settings) if needed is None else needed
-    if needed == 0.0:
-        return None
-    left = deadline - time.monotonic()
+    needed, left = len(DEFAULT_FRACTIONS) * current.seconds, deadline - time.monotonic()
     if left < needed:
         logger.info("no learning curve: %.0f s left, about %.0f s needed", left, needed)
         return None
