@@ -8,14 +8,17 @@ autopilot trains in float32 unless asked), on the built-in sets of the benchmark
 group (``bench/datasets.yaml``). Every configuration is trained with 3 seeds on the same split
 (seed 0) and scored the way the autopilot scores it: on the dev set, or out of fold (5 folds
 over train + dev) when there are fewer than 2,000 training examples. **The test set is never
-scored.** Budgets are epochs, so the figures do not depend on the machine's load.
+scored.** Budgets are epochs, so the accuracies do not depend on the machine's load. Each model
+trains alone (the sequential executor), so its seconds are its own: the row's median seconds
+say what a configuration costs on this machine (bfloat16 against float32, say).
 
     python bench/defaults.py                 # 4 sets × 3-4 configurations × 3 seeds
     python bench/defaults.py --sets builtin:breast-cancer --seeds 1
 
-Prints one row per set and configuration (median dev accuracy over the seeds, and each seed),
-then ``defaults_hold=K/N``: on how many sets the default's median is within ``TIE`` of the
-best configuration's (a tie within the noise of a few hundred dev examples keeps the default).
+Prints one row per set and configuration (median dev accuracy over the seeds, and each seed;
+median seconds per model), then ``defaults_hold=K/N``: on how many sets the default's median is
+within ``TIE`` of the best configuration's (a tie within the noise of a few hundred dev
+examples keeps the default).
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ def alternatives(spec: ModelSpec, config: TrainConfig) -> dict[str, tuple[ModelS
     return out
 
 
-def measure(name: str, seeds: int) -> dict[str, list[float]]:
+def measure(name: str, seeds: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Dev accuracies and training seconds per configuration, one entry per seed."""
     ds = load_dataset(name)
     data = prepare(ds, make_split(ds, seed=0))
     folds = None
@@ -81,13 +85,17 @@ def measure(name: str, seeds: int) -> dict[str, list[float]]:
         for label, (sp, cf) in configs.items()
         for s in range(seeds)
     ]
-    results = train_candidates(cands, data, folds=folds, fold_seed=0)  # each its own precision
+    # each its own precision, each model alone (its seconds its own)
+    results = train_candidates(cands, data, executor="sequential", folds=folds, fold_seed=0)
     out: dict[str, list[float]] = {label: [] for label in configs}
+    seconds: dict[str, list[float]] = {label: [] for label in configs}
     for r in results:
         if r.failed or r.model is None:
             continue
-        out[r.candidate.name.split("/")[0]].append(1.0 - r.error("dev"))
-    return out
+        label = r.candidate.name.split("/")[0]
+        out[label].append(1.0 - r.error("dev"))
+        seconds[label].append(r.seconds)
+    return out, seconds
 
 
 def holds(scores: dict[str, list[float]]) -> bool:
@@ -105,11 +113,15 @@ def main() -> None:
     kept = 0
     sets = args.sets.split(",")
     for name in sets:
-        scores = measure(name, args.seeds)
+        scores, seconds = measure(name, args.seeds)
         for label, accs in scores.items():
             each = " / ".join(f"{100 * a:.2f}" for a in accs)
             med = 100 * statistics.median(accs) if accs else float("nan")
-            print(f"{name}  {label:<10} dev accuracy {med:.2f} % ({each})", flush=True)
+            secs = statistics.median(seconds[label]) if accs else float("nan")
+            print(
+                f"{name}  {label:<10} dev accuracy {med:.2f} % ({each}), {secs:.1f} s a model",
+                flush=True,
+            )
         kept += holds(scores)
     print(f"defaults_hold={kept}/{len(sets)}")
 

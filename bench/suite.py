@@ -11,12 +11,13 @@ method) and the same budget:
 - ``tpe``: ``orthotune tune --strategy tpe`` (population executor);
 - ``optuna``: the fair Optuna peer (``_common.run_optuna``: the same first trial enqueued, the
   same precision, sampler settings and L2 semantics, one plain torch model at a time).
-The networks train in float32 (``--precision``). Per set and method the table reports the test
-accuracy (MNIST-1D also on a freshly generated test set), the share of the budget used, the
-trials (models) trained, the chosen model's latency (one example, median of 20) and parameter
-count (tree nodes for the forests), and — for the two searches — the time until the incumbent
-reaches a target the shared start does not reach (its test accuracy + 0.5 points), censored at
-the budget when never reached.
+The networks train in float32 (``--precision`` for the searches; the autopilot in its own
+default, float32, unless ``--autopilot-precision`` says otherwise). Per set and method the
+table reports the test accuracy (MNIST-1D also on a freshly generated test set), the share of
+the budget used, the trials (models) trained, the chosen model's latency (one example, median
+of 20) and parameter count (tree nodes for the forests), and — for the two searches — the time
+until the incumbent reaches a target the shared start does not reach (its test accuracy + 0.5
+points), censored at the budget when never reached.
 
     python bench/suite.py                       # every set, 1 seed, 5-minute budgets (~4 h)
     python bench/suite.py --group development --seeds 3
@@ -399,7 +400,14 @@ def training_seconds(log) -> float:
     return sum(step.seconds for step in log.steps) + log.refit_seconds + log.curve_seconds
 
 
-def run_autopilot(m: Materialized, ds: DataSet, seed: int, budget_s: float, out: Path) -> Row:
+def run_autopilot(
+    m: Materialized,
+    ds: DataSet,
+    seed: int,
+    budget_s: float,
+    out: Path,
+    precision: str | None = None,
+) -> Row:
     from orthotune.autopilot import AutopilotSettings, tune_autopilot
 
     t0 = time.monotonic()
@@ -407,7 +415,12 @@ def run_autopilot(m: Materialized, ds: DataSet, seed: int, budget_s: float, out:
         m.spec,
         load_options=m.options,
         out=out,
-        settings=AutopilotSettings(budget_s=budget_s, seed=seed, device="cpu"),
+        settings=AutopilotSettings(
+            budget_s=budget_s,
+            seed=seed,
+            device="cpu",
+            **({} if precision is None else {"precision": precision}),  # None: its default
+        ),
     )
     used = time.monotonic() - t0
     chosen = Path(s.chosen_model_dir)
@@ -490,7 +503,9 @@ def run_search(
     return row, trace
 
 
-def run_set(ds: DataSet, *, seed, budget_s, methods, cache, precision, keep=None) -> list[Row]:
+def run_set(
+    ds: DataSet, *, seed, budget_s, methods, cache, precision, keep=None, autopilot_precision=None
+) -> list[Row]:
     """``keep``: a folder that keeps each method's run folder (its decision log) as
     ``SET-SEED-METHOD/run``; None: they are deleted."""
     m = materialize(ds, seed, cache)
@@ -506,7 +521,9 @@ def run_set(ds: DataSet, *, seed, budget_s, methods, cache, precision, keep=None
                 if method in ("hgb", "rf"):  # images and signals flattened
                     row = run_tree(method, m, ds, seed, budget_s)
                 elif method == "autopilot":
-                    row = run_autopilot(m, ds, seed, budget_s, Path(tmp) / "run")
+                    row = run_autopilot(
+                        m, ds, seed, budget_s, Path(tmp) / "run", autopilot_precision
+                    )
                 else:
                     row, traces[method] = run_search(
                         method, m, ds, seed, budget_s, Path(tmp) / "run", precision
@@ -716,6 +733,11 @@ def main() -> None:
     )
     parser.add_argument("--budget-s", type=float, default=300.0, help="per method, set and seed")
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    parser.add_argument(
+        "--autopilot-precision",
+        choices=("fp32", "bf16", "auto"),
+        help="the autopilot's (default: the autopilot's own, AutopilotSettings.precision)",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--keep-runs", type=Path, help="keep the run folders here (diagnosis)")
     parser.add_argument(
@@ -757,6 +779,7 @@ def main() -> None:
                 cache=args.cache,
                 precision=args.precision,
                 keep=args.keep_runs,
+                autopilot_precision=args.autopilot_precision,
             )
             # the table so far, after every set and seed: a run that dies keeps what it measured
             write_table(rows, args.out, summarize(rows, budget_s=args.budget_s), header)

@@ -185,10 +185,13 @@ class AutopilotSettings:
     goal: float | None = None  # dev accuracy at which to stop
     executor: str = "population"
     device: str = "auto"
-    # float32 unless asked (train/_precision.py): the autopilot keeps a variant only when it
-    # beats the kept model beyond a paired 95 % interval, differences of tenths of a point, and
-    # bfloat16 brings no accuracy to it: MNIST-1D's default CNN reached a median dev accuracy of
-    # 97.40 % in bfloat16 and 97.50 % in float32 over 3 seeds (bench/defaults.py, dev set only)
+    # float32 unless asked (train/_precision.py), on dev data (2-core EPYC with AVX512-BF16, 1
+    # thread, 2026-12-03). bfloat16 trains MNIST-1D's default CNN faster at the same median dev
+    # accuracy, 14.6 s a model against 19.8 s, 97.40 % both (``bench/defaults.py --sets
+    # builtin:mnist1d``, 3 seeds), but the autopilot in bfloat16 kept no variant in any of 3
+    # seeds: its models' dev error 2.5 / 2.0 / 1.8 % after 13–14 models, against 1.8 / 1.6 /
+    # 1.4 % in float32 after 7–11 (a 2× wider network, twice the epochs, twice the epochs;
+    # ``bench/suite.py --sets mnist1d --methods autopilot --seeds 3``, the decision logs)
     precision: str = "fp32"
     seed: int = 0
     max_steps: int = 50
