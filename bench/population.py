@@ -21,8 +21,10 @@ list of one member-step's matmuls (``mlp_matmuls``: every layer's forward and we
 the input gradient of every layer but the first — the data needs none; 8.20 MFLOP, where the
 usual 6 · params · batch credits 9.13), checked against torch's ``FlopCounterMode`` in a test.
 Beside it, the ceiling: the MFU the bare matmuls of one population step (the same shapes,
-nothing else) reach. A profile of
-one N = 32 step says where the remaining time goes. Memory: parameter + gradient + optimizer
+nothing else) reach, and the speed-up over the peer that MFU would give (``speedup_at``), as
+well as the speed-up at 100 % MFU — no population of these models can beat the peer by more
+on this machine, whatever its engine. A profile of one N = 32 step says where the remaining
+time goes. Memory: parameter + gradient + optimizer
 state bytes of the population vs N × one torch model's, and the peak RSS.
 
     python bench/population.py                 # the README figures (~5–10 min on 2 cores)
@@ -180,6 +182,12 @@ def rate(chunks: list[tuple[int, float]]) -> tuple[float, float]:
 
 
 # ---------------------------------------------------------------------------- ceilings
+def speedup_at(mfu: float, peer_s: float, flops: float, peak: float) -> float:
+    """The speed-up over a peer taking ``peer_s`` seconds per member-step of a population
+    whose member-steps of ``flops`` run at ``mfu`` of the ``peak`` (FLOP/s)."""
+    return peer_s / (flops / (mfu * peak))
+
+
 def best_time(fn: Callable[[], object], repeat: int) -> float:
     fn()
     best = math.inf
@@ -379,7 +387,9 @@ def main() -> None:
         print(
             f"  N={n:<4} {r * 1e3:8.2f} ms per step ({r / n * 1e6:6.1f} us per member-step), "
             f"{total:6.1f} s in all; speed-up {speedup:5.1f}x (totals: {speedup_total:.1f}x); "
-            f"MFU {mfu:5.1%} (bare-bmm ceiling {ceiling:5.1%})"
+            f"MFU {mfu:5.1%} (bare-bmm ceiling {ceiling:5.1%}: a speed-up of "
+            f"{speedup_at(ceiling, peer_step, executed, peak):.1f}x; at 100 % MFU "
+            f"{speedup_at(1.0, peer_step, executed, peak):.1f}x)"
         )
         figures[f"speedup_n{n}"] = speedup
         figures[f"mfu_n{n}"] = mfu

@@ -40,6 +40,13 @@ def test_the_bench_credits_what_the_issue_counted():
     assert (*bench.MLP.input_shape, *bench.MLP.hidden, bench.MLP.num_classes) == bench.MLP_DIMS
 
 
+def test_the_speedup_a_given_mfu_allows():
+    # a peer at 800 µs per member-step of 8.2 MFLOP, a 82 GFLOP/s peak: 100 µs at 100 % MFU
+    assert bench.speedup_at(1.0, 800e-6, 8.2e6, 82e9) == pytest.approx(8.0)
+    assert bench.speedup_at(0.5, 800e-6, 8.2e6, 82e9) == pytest.approx(4.0)
+    assert bench.speedup_at(1.0, 400e-6, 8.2e6, 41e9) == pytest.approx(2.0)
+
+
 @pytest.mark.slow
 def test_quick_run_prints_the_figures_last():
     assert re.fullmatch(
