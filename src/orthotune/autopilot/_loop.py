@@ -191,7 +191,8 @@ class AutopilotSettings:
     # builtin:mnist1d``, 3 seeds), but the autopilot in bfloat16 kept no variant in any of 3
     # seeds: its models' dev error 2.5 / 2.0 / 1.8 % after 13–14 models, against 1.8 / 1.6 /
     # 1.4 % in float32 after 7–11 (a 2× wider network, twice the epochs, twice the epochs;
-    # ``bench/suite.py --sets mnist1d --methods autopilot --seeds 3``, the decision logs)
+    # ``bench/suite.py --sets mnist1d --methods autopilot --seeds 3``, with
+    # ``--autopilot-precision auto`` for bfloat16; the decision logs)
     precision: str = "fp32"
     seed: int = 0
     max_steps: int = 50
