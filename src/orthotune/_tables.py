@@ -1,14 +1,76 @@
-"""Read the tables users give (CSV or Parquet, chosen by extension), with one error shape."""
+"""Read the tables users give (CSV or Parquet, chosen by extension), with one error shape.
+
+A ``.csv`` file need not be comma-separated: spreadsheets in many locales save ``;``-separated
+files with a decimal comma (``1,5``), and tab- or ``|``-separated exports are common.
+``csv_dialect`` reads the first lines and takes the delimiter among ``,``, ``;``, tab and ``|``
+that splits every one of them into the same number of cells, the most cells (a tie keeps the
+earlier: ``,`` first); in a ragged file, the one that splits the header into the most cells,
+so that the reader's error names the ragged line.
+With another delimiter than ``,``, numbers written only with a decimal comma in those lines
+make ``,`` the decimal mark. Every CSV reader of the package (data, new rows to predict, the
+cleaned copy ``clean`` writes back in the same dialect, tables of scores) goes through it.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
+import itertools
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from orthotune._errors import InvalidInputError
 
+__all__ = ["CsvDialect", "csv_dialect", "read_columns", "read_table"]
+
 _SUFFIXES = (".csv", ".parquet", ".pq")
+_DELIMITERS = (",", ";", "\t", "|")
+_SAMPLE_BYTES = 1 << 16  # the first 64 KiB: a header and enough rows to judge
+_SAMPLE_ROWS = 50
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+_DECIMAL_POINT = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV file is written: its cell delimiter and decimal mark (pandas' names)."""
+
+    sep: str = ","
+    decimal: str = "."
+
+
+def csv_dialect(path: str | Path) -> CsvDialect:
+    """The dialect of the CSV file at ``path`` (module docstring); unreadable bytes are left
+    for the reader to report."""
+    with Path(path).open("rb") as handle:
+        raw = handle.read(_SAMPLE_BYTES + 1)
+    text = raw[:_SAMPLE_BYTES].decode("utf-8-sig", errors="replace")
+    if len(raw) > _SAMPLE_BYTES:
+        text = text[: text.rfind("\n") + 1]  # the last line of a cut sample may be cut too
+    consistent, header = {}, {}
+    for sep in _DELIMITERS:
+        lines = csv.reader(io.StringIO(text), delimiter=sep)
+        try:
+            sample = [r for r in itertools.islice(lines, _SAMPLE_ROWS) if r]
+        except csv.Error:  # NUL bytes and the like: the reader will say so
+            continue
+        widths = {len(r) for r in sample}
+        header[sep] = len(sample[0]) if sample else 0
+        if widths == {header[sep]} and header[sep] >= 2:
+            consistent[sep] = sample
+    if not consistent:  # ragged: the header's delimiter, so that the reader names the bad line
+        best = max(header, key=header.get, default=",")  # equals: the first ("," first)
+        return CsvDialect(best if header.get(best, 0) >= 2 else ",")
+    best = max(consistent, key=lambda sep: header[sep])
+    rows = consistent[best]
+    if best == ",":
+        return CsvDialect()
+    cells = [c.strip() for r in rows[1:] for c in r]
+    comma = any(_DECIMAL_COMMA.fullmatch(c) for c in cells)
+    point = any(_DECIMAL_POINT.fullmatch(c) for c in cells)
+    return CsvDialect(best, "," if comma and not point else ".")
 
 
 def _check(p: Path, what: str) -> None:
@@ -31,8 +93,9 @@ def read_columns(path: str | Path, *, what: str) -> dict[str, list[Any]]:
     if p.suffix.lower() != ".csv":
         frame = read_table(p, what=what)
         return {str(c): frame[c].tolist() for c in frame.columns}
+    sep = csv_dialect(p).sep
     with p.open(newline="", encoding="utf-8-sig") as handle:
-        rows = [row for row in csv.reader(handle, skipinitialspace=True) if row]
+        rows = [row for row in csv.reader(handle, delimiter=sep, skipinitialspace=True) if row]
     if not rows:
         raise InvalidInputError(f"{what} {str(p)!r} is empty: give a header row and data rows")
     header, body = rows[0], rows[1:]
@@ -53,7 +116,8 @@ def read_table(path: str | Path, *, what: str) -> Any:
     _check(p, what)
     try:
         if p.suffix.lower() == ".csv":
-            return pd.read_csv(p, skipinitialspace=True)
+            d = csv_dialect(p)
+            return pd.read_csv(p, sep=d.sep, decimal=d.decimal, skipinitialspace=True)
         return pd.read_parquet(p)
     except (ValueError, OSError, pd.errors.ParserError) as err:
         message = " ".join(str(err).split())

@@ -102,3 +102,16 @@ def test_out_holding_an_earlier_clean_is_refused(tmp_path):
     (tmp_path / "o" / "audit.csv").write_text("id\n")
     with pytest.raises(InvalidInputError, match=r"already holds audit\.csv from an earlier clean"):
         check_out_dir("in/d.csv", tmp_path / "o", apply="remove")
+
+
+def test_the_cleaned_copy_of_a_semicolon_file_keeps_its_dialect(noisy_csv, tmp_path):
+    from orthotune._tables import CsvDialect, csv_dialect
+
+    path, data, issues, _ = noisy_csv
+    euro = tmp_path / "euro.csv"
+    pd.read_csv(path).to_csv(euro, index=False, sep=";", decimal=",")
+    outcome = apply_cleaning(data, issues, data=str(euro), apply="remove", out=tmp_path / "o")
+    assert csv_dialect(outcome.cleaned_path) == CsvDialect(";", ",")
+    cleaned = pd.read_csv(outcome.cleaned_path, sep=";", decimal=",")
+    kept = np.setdiff1d(np.arange(len(data)), [s.index for s in issues.suspects])
+    pd.testing.assert_frame_equal(cleaned, pd.read_csv(path).iloc[kept].reset_index(drop=True))

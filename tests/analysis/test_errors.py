@@ -91,3 +91,14 @@ def test_run_folder_without_predictions_is_refused(tmp_path):
 def test_unknown_split_is_refused(preds_file):
     with pytest.raises(InvalidInputError, match="split 'test' is not in the predictions"):
         analyze_errors(read_predictions(preds_file), split="test")
+
+
+def test_a_tab_separated_predictions_file_with_decimal_commas_reads_the_same(tmp_path, preds_file):
+    other = tmp_path / "predictions_tab.csv"
+    predictions_frame().to_csv(other, index=False, sep="\t", decimal=",")
+    plain, tab = (
+        analyze_errors(read_predictions(preds_file)),
+        analyze_errors(read_predictions(other)),
+    )
+    assert (tab.n, tab.errors) == (plain.n, plain.errors) == (100, 12)
+    assert tab.misclassified[0].confidence == pytest.approx(plain.misclassified[0].confidence)

@@ -37,9 +37,9 @@ def test_inspect_csv_renders_tables(run_cli, tmp_path):
     [
         (None, [], "file does not exist"),
         (
-            "a,label\n1,x\n?,y\n",
+            "a,label\n1,x\n-,y\n",
             [],
-            "column 'a' is numeric but row 1 (file line 3) holds the text '?'",
+            "column 'a' is numeric but row 1 (file line 3) holds the text '-'",
         ),
         (
             "a,label\n1,x\n2,y\n",

@@ -100,3 +100,39 @@ def test_lenient_load_reports_nonfinite(write_csv):
     assert loaded.dataset.encoding.feature_names == ["a", "a (missing)", "b"]
     assert torch.isnan(loaded.dataset.x[1, 0]) and loaded.dataset.x[1, 1] == 1.0
     assert torch.isinf(loaded.dataset.x[0, 2])
+
+
+def test_a_semicolon_file_with_decimal_commas_loads_as_its_comma_twin(tmp_path):
+    frame = pd.DataFrame(
+        {"a": [0.5, -1.25, 2.75, 3.0], "c": ["x", "y", "x", "y"], "label": ["p", "q", "p", "q"]}
+    )
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    frame.to_csv(tmp_path / "euro.csv", index=False, sep=";", decimal=",")
+    plain = load_dataset(str(tmp_path / "plain.csv"))
+    euro = load_dataset(str(tmp_path / "euro.csv"))
+    assert euro.feature_names == plain.feature_names == ("a", "c=x", "c=y")
+    assert torch.equal(euro.x, plain.x) and torch.equal(euro.y, plain.y)
+
+
+def test_a_question_mark_is_a_missing_value(write_csv):
+    from orthotune._errors import InvalidInputError
+
+    path = write_csv("a,c,label\n1,x,p\n?,?,q\n3,y,p\n")
+    ds = load_dataset(str(path))
+    assert ds.feature_names == ("a", "a (missing)", "c=x", "c=y", "c=(missing)")
+    assert ds.x[1, 1:].tolist() == [1.0, 0.0, 0.0, 1.0]  # missing in a, and in c
+    assert ds.x[1, 0].isnan()  # filled later, from train (the Normalizer)
+    with pytest.raises(InvalidInputError, match=r"missing \(NaN\) values in 2 column\(s\)"):
+        load_dataset(str(path), LoadOptions(impute="none"))
+
+
+def test_decimal_commas_in_a_comma_file_get_one_line_naming_the_mark(write_csv):
+    from orthotune._errors import InvalidInputError
+
+    path = write_csv('a,b,label\n"0,5",1.5,p\n"1,25",2.5,q\n"2,0",3.5,p\n')
+    with pytest.raises(
+        InvalidInputError,
+        match=r"column 'a' holds numbers written with a decimal comma, '0,5' at row 0 \(file "
+        r"line 2\).*one decimal mark.*--drop a",
+    ):
+        load_dataset(str(path))

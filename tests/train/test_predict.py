@@ -123,3 +123,14 @@ def test_probabilities_are_softmax_of_logits_over_the_checkpoints_temperature(ta
     summary = summarize(hot, str(path), frame, tmp_path / "p.csv")
     assert summary.calibrated and summary.temperature == 2.5
     assert not summarize(plain, str(path), frame, tmp_path / "p.csv").calibrated
+
+
+def test_new_rows_from_a_semicolon_spreadsheet_get_the_same_predictions(table_run, tmp_path):
+    _, path, run, _ = table_run
+    predictor = load_predictor(run.path)
+    euro = tmp_path / "euro.csv"
+    pd.read_csv(path).to_csv(euro, index=False, sep=";", decimal=",")
+    assert ";" in euro.read_text().splitlines()[0] and "," in euro.read_text().splitlines()[1]
+    plain, other = predict(predictor, str(path)), predict(predictor, str(euro))
+    np.testing.assert_allclose(other["p_yes"], plain["p_yes"], rtol=0, atol=1e-12)
+    assert other["id"].tolist() == plain["id"].tolist()

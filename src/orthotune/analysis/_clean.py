@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from orthotune._errors import InvalidInputError
 from orthotune._io import atomic_write_text
+from orthotune._tables import CsvDialect, csv_dialect
 from orthotune.analysis._label_issues import LabelIssues
 from orthotune.data import Dataset
 
@@ -107,7 +108,12 @@ def _write_table(
 
     source = Path(data).expanduser()
     kind = source.suffix.lower()
-    frame = pd.read_parquet(source) if kind == ".parquet" else pd.read_csv(source)
+    dialect = CsvDialect() if kind == ".parquet" else csv_dialect(source)
+    frame = (
+        pd.read_parquet(source)
+        if kind == ".parquet"
+        else pd.read_csv(source, sep=dialect.sep, decimal=dialect.decimal)
+    )
     rows = [s.index for s in issues.suspects]
     removed = relabeled = 0
     if apply == "remove":
@@ -128,7 +134,7 @@ def _write_table(
     if kind == ".parquet":
         frame.to_parquet(tmp, index=False)
     else:
-        frame.to_csv(tmp, index=False)
+        frame.to_csv(tmp, index=False, sep=dialect.sep, decimal=dialect.decimal)
     tmp.replace(path)
     return path, removed, relabeled
 
@@ -213,7 +219,7 @@ def _default_target(data: str) -> str:
     columns = (
         pd.read_parquet(path).columns
         if path.suffix.lower() == ".parquet"
-        else pd.read_csv(path, nrows=0).columns
+        else pd.read_csv(path, sep=csv_dialect(path).sep, nrows=0).columns
     )
     for name in DEFAULT_TARGETS:
         if name in columns:

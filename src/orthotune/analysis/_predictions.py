@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from orthotune._errors import InvalidInputError
+from orthotune._tables import csv_dialect
 
 HELD_OUT_COLUMN = "held_out"  # True on the rows ``write_held_out_predictions`` replaced
 RUN_PREDICTIONS: tuple[str, ...] = (
@@ -108,7 +109,11 @@ def read_predictions(target: str | Path) -> Predictions:
 
     path = predictions_path(target)
     try:
-        frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+        if path.suffix.lower() == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            d = csv_dialect(path)
+            frame = pd.read_csv(path, sep=d.sep, decimal=d.decimal)
     except Exception as err:  # a reader's error becomes one line naming the file
         raise InvalidInputError(
             f"{path} could not be read ({type(err).__name__}: {err}); fix: give a valid file"

@@ -37,6 +37,7 @@ from orthotune.data._validate import (
     check_categories_known,
     check_duplicate_columns,
     check_finite,
+    decimal_comma_column,
     mixed_column,
     too_many_categories,
 )
@@ -46,7 +47,9 @@ if TYPE_CHECKING:
 
 MAX_CATEGORIES = 100
 MISSING_CATEGORY = "(missing)"  # the category --impute auto gives missing categorical values
-_MISSING_WORDS = ("", "nan", "na", "n/a", "null", "none", "<na>")
+# cells that mean "missing" (lower-cased, stripped): pandas' words, and "?", the mark of many
+# UCI tables (heart disease's ca and thal, breast-cancer-wisconsin's bare nuclei)
+_MISSING_WORDS = ("", "nan", "na", "n/a", "#n/a", "null", "none", "<na>", "?")
 
 
 class ColumnEncoding(BaseModel):
@@ -169,6 +172,8 @@ def _is_number(scan: _Scan) -> np.ndarray:
 def _fit_column(
     name: str, series: pd.Series, origin: Origin, *, impute: str, n_rows: int
 ) -> ColumnEncoding:
+    import pandas as pd
+
     scan = _scan(series)
     present = ~scan.missing
     if not present.any():
@@ -196,6 +201,10 @@ def _fit_column(
             f"{scan.texts[row]!r}: write it as a category name, or --drop {name}"
         )
     values = scan.texts[present]
+    commas = pd.to_numeric(pd.Series(values).str.replace(",", ".", regex=False), errors="coerce")
+    if commas.notna().all():  # text only because of its decimal commas
+        row = int(np.flatnonzero(present)[0])
+        raise decimal_comma_column(name, row, scan.texts[row], origin)
     categories, counts = np.unique(values.astype(str), return_counts=True)
     if len(categories) > MAX_CATEGORIES or (len(categories) == n_rows and n_rows >= 20):
         raise too_many_categories(name, len(categories), n_rows, origin)

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from orthotune._errors import InvalidInputError
+from orthotune._tables import csv_dialect
 from orthotune.data._builtin import load_builtin
 from orthotune.data._dataset import SPLIT_PARTS, Dataset
 from orthotune.data._encoding import (
@@ -164,7 +165,14 @@ def _read_header(path: Path, kind: str, origin: Origin) -> list[str]:
 
     if kind == "csv":
         with _reading(origin, "CSV"):
-            first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
+            first = pd.read_csv(
+                path,
+                sep=csv_dialect(path).sep,
+                header=None,
+                nrows=1,
+                dtype=str,
+                keep_default_na=False,
+            )
         return [str(v) for v in first.iloc[0].tolist()]
     with _reading(origin, "Parquet"):
         import pyarrow.parquet as pq
@@ -179,7 +187,8 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
 
     if kind == "csv":
         with _reading(origin, "CSV"):
-            frame = pd.read_csv(path, dtype=dict.fromkeys(text, str))
+            d = csv_dialect(path)
+            frame = pd.read_csv(path, sep=d.sep, decimal=d.decimal, dtype=dict.fromkeys(text, str))
     else:
         with _reading(origin, "Parquet"):
             frame = pd.read_parquet(path)

@@ -152,6 +152,16 @@ def mixed_column(column: str, row: int, value: object, origin: Origin) -> Invali
     )
 
 
+def decimal_comma_column(column: str, row: int, value: object, origin: Origin) -> InvalidInputError:
+    """Numbers with a decimal comma in a file whose other numbers (or delimiter) say otherwise."""
+    return InvalidInputError(
+        f"{origin.file}: column {column!r} holds numbers written with a decimal comma, "
+        f"{_preview(value)} at {origin.row(row)}, where the file's decimal mark is a point: "
+        "write every number of the file with one decimal mark (a comma only in a file "
+        f"separated by ';', tabs or '|'), or --drop {column}"
+    )
+
+
 def too_many_categories(column: str, count: int, n: int, origin: Origin) -> InvalidInputError:
     return InvalidInputError(
         f"{origin.file}: text column {column!r} has {count} distinct values in {n} rows, too many "

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from orthotune._errors import InvalidInputError
 from orthotune._io import atomic_write_bytes, atomic_write_text
 from orthotune._rundir import RunDir, resolve_model_dir
+from orthotune._tables import csv_dialect
 from orthotune.train._checkpoint import Manifest, load_checkpoint
 
 __all__ = [
@@ -92,7 +93,14 @@ def _read_frame(path: Path, text: list[str]) -> Any:
         raise InvalidInputError(f"DATA {path} does not exist; give a CSV or Parquet file")
     try:
         if path.suffix.lower() == ".csv":
-            return pd.read_csv(path, skipinitialspace=True, dtype=dict.fromkeys(text, str))
+            d = csv_dialect(path)
+            return pd.read_csv(
+                path,
+                sep=d.sep,
+                decimal=d.decimal,
+                skipinitialspace=True,
+                dtype=dict.fromkeys(text, str),
+            )
         return pd.read_parquet(path)
     except (ValueError, OSError) as err:
         summary = " ".join(str(err).split())[:200]

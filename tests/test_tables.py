@@ -1,0 +1,74 @@
+"""The CSV dialect every reader of the package uses: delimiter and decimal mark, read from
+the first lines of real files."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from orthotune._errors import InvalidInputError
+from orthotune._tables import CsvDialect, csv_dialect, read_columns, read_table
+
+
+def _frame(n: int = 20) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "a": [0.5 + i / 7 for i in range(n)],
+            "b": [-1.25 * i for i in range(n)],
+            "kind": ["red, dark" if i % 3 else "blue; light" for i in range(n)],
+            "label": ["yes" if i % 2 else "no" for i in range(n)],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("sep", "decimal"),
+    [(",", "."), (";", ","), (";", "."), ("\t", "."), ("\t", ","), ("|", ".")],
+)
+def test_each_dialect_a_spreadsheet_writes_is_read_back(tmp_path, sep, decimal):
+    frame = _frame()
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False, sep=sep, decimal=decimal)
+    assert csv_dialect(path) == CsvDialect(sep, decimal)
+    back = read_table(path, what="table")
+    pd.testing.assert_frame_equal(back, frame)
+
+
+def test_a_comma_file_with_delimiters_inside_quoted_text_stays_comma(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text('a,kind,label\n1,"x;y|z",p\n2,"u;v|w",q\n')
+    assert csv_dialect(path) == CsvDialect()
+
+
+def test_integers_keep_the_decimal_point_and_a_ragged_file_keeps_its_headers_delimiter(tmp_path):
+    ints = tmp_path / "ints.csv"
+    ints.write_text("a;b;label\n1;2;p\n3;4;q\n")
+    assert csv_dialect(ints) == CsvDialect(";", ".")
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a;b;label\n1;2\n3;4;q;5\n")
+    assert csv_dialect(ragged) == CsvDialect(";")  # the reader then names the ragged line
+    one = tmp_path / "one.csv"
+    one.write_text("label\np\nq\n")
+    assert csv_dialect(one) == CsvDialect()
+
+
+def test_a_sample_cut_mid_line_and_binary_bytes_do_not_mislead(tmp_path):
+    big = tmp_path / "big.csv"
+    _frame(5000).to_csv(big, index=False, sep=";", decimal=",")
+    assert big.stat().st_size > 1 << 16  # the sample ends inside a line
+    assert csv_dialect(big) == CsvDialect(";", ",")
+    binary = tmp_path / "bin.csv"
+    binary.write_bytes(bytes(range(256)) * 10)
+    assert csv_dialect(binary) == CsvDialect()  # the reader, not the sniffer, will refuse it
+
+
+def test_a_small_table_of_scores_may_be_semicolon_separated(tmp_path):
+    path = tmp_path / "scores.csv"
+    path.write_text("set;error\ntrain;1%\ndev;5%\n")
+    assert read_columns(path, what="errors table") == {
+        "set": ["train", "dev"],
+        "error": ["1%", "5%"],
+    }
+    path.write_text("set;error\ntrain;1%\ndev\n")
+    with pytest.raises(InvalidInputError, match=r"line 3 has 1 cells but the header has 2"):
+        read_columns(path, what="errors table")
