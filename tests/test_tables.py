@@ -72,3 +72,15 @@ def test_a_small_table_of_scores_may_be_semicolon_separated(tmp_path):
     path.write_text("set;error\ntrain;1%\ndev\n")
     with pytest.raises(InvalidInputError, match=r"line 3 has 1 cells but the header has 2"):
         read_columns(path, what="errors table")
+
+
+def test_a_windows_1252_file_is_read_as_such_and_utf8_stays_utf8(tmp_path):
+    frame = pd.DataFrame({"city": ["café", "zürich", "naïve"], "x": [1.5, 2.5, 3.5]})
+    windows = tmp_path / "w.csv"
+    frame.to_csv(windows, index=False, sep=";", decimal=",", encoding="cp1252")
+    assert csv_dialect(windows) == CsvDialect(";", ",", "cp1252")
+    pd.testing.assert_frame_equal(read_table(windows, what="table"), frame)
+    utf8 = tmp_path / "u.csv"
+    frame.to_csv(utf8, index=False, encoding="utf-8-sig")  # with a byte-order mark
+    assert csv_dialect(utf8) == CsvDialect()
+    assert read_columns(utf8, what="table")["city"] == ["café", "zürich", "naïve"]

@@ -7,12 +7,16 @@ that splits every one of them into the same number of cells, the most cells (a t
 earlier: ``,`` first); in a ragged file, the one that splits the header into the most cells,
 so that the reader's error names the ragged line.
 With another delimiter than ``,``, numbers written only with a decimal comma in those lines
-make ``,`` the decimal mark. Every CSV reader of the package (data, new rows to predict, the
-cleaned copy ``clean`` writes back in the same dialect, tables of scores) goes through it.
+make ``,`` the decimal mark. A file that is not UTF-8 but reads as Windows-1252 (what
+spreadsheets on Windows save as "CSV": ``café`` with ``é`` as one byte) is read as such; a file
+with NUL bytes stays UTF-8, for the reader to refuse. Every CSV reader of the package (data, new
+rows to predict, the cleaned copy ``clean`` writes back in the same dialect, predictions, tables
+of scores) goes through it.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -39,6 +43,7 @@ class CsvDialect:
 
     sep: str = ","
     decimal: str = "."
+    encoding: str = "utf-8"
 
 
 def csv_dialect(path: str | Path) -> CsvDialect:
@@ -46,7 +51,10 @@ def csv_dialect(path: str | Path) -> CsvDialect:
     for the reader to report."""
     with Path(path).open("rb") as handle:
         raw = handle.read(_SAMPLE_BYTES + 1)
-    text = raw[:_SAMPLE_BYTES].decode("utf-8-sig", errors="replace")
+    encoding = _encoding(raw[:_SAMPLE_BYTES])
+    text = raw[:_SAMPLE_BYTES].decode(
+        "utf-8-sig" if encoding == "utf-8" else encoding, errors="replace"
+    )
     if len(raw) > _SAMPLE_BYTES:
         text = text[: text.rfind("\n") + 1]  # the last line of a cut sample may be cut too
     consistent, header = {}, {}
@@ -62,15 +70,31 @@ def csv_dialect(path: str | Path) -> CsvDialect:
             consistent[sep] = sample
     if not consistent:  # ragged: the header's delimiter, so that the reader names the bad line
         best = max(header, key=header.get, default=",")  # equals: the first ("," first)
-        return CsvDialect(best if header.get(best, 0) >= 2 else ",")
+        return CsvDialect(best if header.get(best, 0) >= 2 else ",", encoding=encoding)
     best = max(consistent, key=lambda sep: header[sep])
     rows = consistent[best]
     if best == ",":
-        return CsvDialect()
+        return CsvDialect(encoding=encoding)
     cells = [c.strip() for r in rows[1:] for c in r]
     comma = any(_DECIMAL_COMMA.fullmatch(c) for c in cells)
     point = any(_DECIMAL_POINT.fullmatch(c) for c in cells)
-    return CsvDialect(best, "," if comma and not point else ".")
+    return CsvDialect(best, "," if comma and not point else ".", encoding)
+
+
+def _encoding(sample: bytes) -> str:
+    """``utf-8``, or ``cp1252`` for a sample that is not UTF-8 but is Windows-1252 text."""
+    if b"\x00" in sample:
+        return "utf-8"
+    try:  # incremental: a character cut by the sample's end is no error
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        sample.decode("cp1252")
+    except UnicodeDecodeError:  # bytes that are no text in either
+        return "utf-8"
+    return "cp1252"
 
 
 def _check(p: Path, what: str) -> None:
@@ -93,9 +117,10 @@ def read_columns(path: str | Path, *, what: str) -> dict[str, list[Any]]:
     if p.suffix.lower() != ".csv":
         frame = read_table(p, what=what)
         return {str(c): frame[c].tolist() for c in frame.columns}
-    sep = csv_dialect(p).sep
-    with p.open(newline="", encoding="utf-8-sig") as handle:
-        rows = [row for row in csv.reader(handle, delimiter=sep, skipinitialspace=True) if row]
+    d = csv_dialect(p)
+    encoding = "utf-8-sig" if d.encoding == "utf-8" else d.encoding
+    with p.open(newline="", encoding=encoding) as handle:
+        rows = [row for row in csv.reader(handle, delimiter=d.sep, skipinitialspace=True) if row]
     if not rows:
         raise InvalidInputError(f"{what} {str(p)!r} is empty: give a header row and data rows")
     header, body = rows[0], rows[1:]
@@ -117,7 +142,9 @@ def read_table(path: str | Path, *, what: str) -> Any:
     try:
         if p.suffix.lower() == ".csv":
             d = csv_dialect(p)
-            return pd.read_csv(p, sep=d.sep, decimal=d.decimal, skipinitialspace=True)
+            return pd.read_csv(
+                p, sep=d.sep, decimal=d.decimal, encoding=d.encoding, skipinitialspace=True
+            )
         return pd.read_parquet(p)
     except (ValueError, OSError, pd.errors.ParserError) as err:
         message = " ".join(str(err).split())

@@ -112,7 +112,9 @@ def _write_table(
     frame = (
         pd.read_parquet(source)
         if kind == ".parquet"
-        else pd.read_csv(source, sep=dialect.sep, decimal=dialect.decimal)
+        else pd.read_csv(
+            source, sep=dialect.sep, decimal=dialect.decimal, encoding=dialect.encoding
+        )
     )
     rows = [s.index for s in issues.suspects]
     removed = relabeled = 0
@@ -134,7 +136,9 @@ def _write_table(
     if kind == ".parquet":
         frame.to_parquet(tmp, index=False)
     else:
-        frame.to_csv(tmp, index=False, sep=dialect.sep, decimal=dialect.decimal)
+        frame.to_csv(
+            tmp, index=False, sep=dialect.sep, decimal=dialect.decimal, encoding=dialect.encoding
+        )
     tmp.replace(path)
     return path, removed, relabeled
 
@@ -210,6 +214,13 @@ def apply_cleaning(
     return outcome
 
 
+def _csv_columns(path: Path) -> list[str]:
+    import pandas as pd
+
+    d = csv_dialect(path)
+    return list(pd.read_csv(path, sep=d.sep, encoding=d.encoding, nrows=0).columns)
+
+
 def _default_target(data: str) -> str:
     import pandas as pd
 
@@ -217,9 +228,7 @@ def _default_target(data: str) -> str:
 
     path = Path(data).expanduser()
     columns = (
-        pd.read_parquet(path).columns
-        if path.suffix.lower() == ".parquet"
-        else pd.read_csv(path, sep=csv_dialect(path).sep, nrows=0).columns
+        pd.read_parquet(path).columns if path.suffix.lower() == ".parquet" else _csv_columns(path)
     )
     for name in DEFAULT_TARGETS:
         if name in columns:

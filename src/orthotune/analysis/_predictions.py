@@ -113,7 +113,7 @@ def read_predictions(target: str | Path) -> Predictions:
             frame = pd.read_parquet(path)
         else:
             d = csv_dialect(path)
-            frame = pd.read_csv(path, sep=d.sep, decimal=d.decimal)
+            frame = pd.read_csv(path, sep=d.sep, decimal=d.decimal, encoding=d.encoding)
     except Exception as err:  # a reader's error becomes one line naming the file
         raise InvalidInputError(
             f"{path} could not be read ({type(err).__name__}: {err}); fix: give a valid file"

@@ -165,9 +165,11 @@ def _read_header(path: Path, kind: str, origin: Origin) -> list[str]:
 
     if kind == "csv":
         with _reading(origin, "CSV"):
+            d = csv_dialect(path)
             first = pd.read_csv(
                 path,
-                sep=csv_dialect(path).sep,
+                sep=d.sep,
+                encoding=d.encoding,
                 header=None,
                 nrows=1,
                 dtype=str,
@@ -188,7 +190,13 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
     if kind == "csv":
         with _reading(origin, "CSV"):
             d = csv_dialect(path)
-            frame = pd.read_csv(path, sep=d.sep, decimal=d.decimal, dtype=dict.fromkeys(text, str))
+            frame = pd.read_csv(
+                path,
+                sep=d.sep,
+                decimal=d.decimal,
+                encoding=d.encoding,
+                dtype=dict.fromkeys(text, str),
+            )
     else:
         with _reading(origin, "Parquet"):
             frame = pd.read_parquet(path)

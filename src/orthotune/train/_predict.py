@@ -98,6 +98,7 @@ def _read_frame(path: Path, text: list[str]) -> Any:
                 path,
                 sep=d.sep,
                 decimal=d.decimal,
+                encoding=d.encoding,
                 skipinitialspace=True,
                 dtype=dict.fromkeys(text, str),
             )
