@@ -53,7 +53,7 @@ def test_inspect_csv_reports_nan_sources_split_and_warnings(write_csv):
 
 
 def test_inspect_reports_a_split_it_cannot_make(write_csv):
-    path = write_csv("f,label\n1,a\n2,a\n3,a\n4,b\n5,a\n6,a\n")
+    path = write_csv("f,label\n1,a\n2,b\n3,c\n4,d\n5,e\n6,a\n")  # too rare even for train
     report = inspect_data(str(path))
     assert report.split is None
     assert "class 'b' has 1 example(s)" in report.split_error

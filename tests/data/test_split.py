@@ -201,12 +201,12 @@ def test_same_seed_same_split_other_seed_other_split():
 
 
 def test_refusals():
-    with pytest.raises(
+    with pytest.raises(  # rare classes go to train, unless train cannot hold them all
         InvalidInputError,
-        match=r"toy: class 'c1' has 2 example\(s\), too few "
-        r"for a stratified split into 3 parts \(train, dev, test\)",
+        match=r"toy: class 'c0' has 2 example\(s\), too few "
+        r"for a stratified split into 3 parts \(train, dev, test\) \(and 9 more small",
     ):
-        make_split(make_data([30, 2]), seed=0)
+        make_split(make_data([2] * 10 + [5]), seed=0)
     with pytest.raises(
         InvalidInputError,
         match=r"too few: under ratios 98/1/1 the dev, test "
@@ -223,6 +223,32 @@ def test_refusals():
     ):
         make_split(
             make_data([30, 30], sources=sources), seed=0, policy=SplitPolicy(dev_source="phone")
+        )
+
+
+def test_a_class_too_rare_for_every_part_goes_to_train_whole(caplog):
+    ds = make_data([30, 30, 2, 1])
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        split = make_split(ds, seed=0)
+    check_partition(split, len(ds))
+    expected = policy_sizes(len(ds))
+    assert (len(split.dev), len(split.test)) == (expected["dev"], expected["test"])
+    y = ds.y.numpy()
+    assert set(np.flatnonzero(y >= 2)) <= set(split.train.tolist())
+    for part in (split.dev, split.test):  # the others stay stratified, within one example
+        counts = np.bincount(y[part], minlength=4)
+        assert counts[2:].sum() == 0 and abs(int(counts[0]) - int(counts[1])) <= 1
+    note = (
+        "2 class(es) with fewer than 3 examples ('c2', 'c3'; 3 examples) are all in train: "
+        "too few to be measured on dev and test"
+    )
+    assert note in split.notes and note in caplog.text
+    sources = np.array(["web"] * 57 + ["phone"] * 6, dtype=object)
+    with pytest.raises(InvalidInputError, match=r"class 'c3' has 1 example\(s\), too few"):
+        make_split(  # dev and test from one source: its rules, unchanged
+            make_data([30, 30, 2, 1], sources=sources),
+            seed=0,
+            policy=SplitPolicy(dev_source="web"),
         )
 
 

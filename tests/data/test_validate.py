@@ -136,9 +136,12 @@ def test_file_problems(tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"PK not a zip")
     with pytest.raises(InvalidInputError, match=r"bad.npz: cannot be read as NPZ"):
         load_dataset(str(tmp_path / "bad.npz"))
+    # bytes that are text neither in UTF-8 nor in Windows-1252 (0x81 is undefined there)
+    (tmp_path / "odd.csv").write_bytes(b"a,label\n1,caf\x81\n2,x\n")
+    with pytest.raises(InvalidInputError, match=r"odd.csv: cannot be read as CSV.*UTF-8"):
+        load_dataset(str(tmp_path / "odd.csv"))
     (tmp_path / "latin.csv").write_bytes("a,label\n1,caf\xe9\n2,x\n".encode("latin-1"))
-    with pytest.raises(InvalidInputError, match=r"latin.csv: cannot be read as CSV.*UTF-8"):
-        load_dataset(str(tmp_path / "latin.csv"))
+    assert load_dataset(str(tmp_path / "latin.csv")).class_names == ("café", "x")
 
 
 def test_parquet_duplicate_columns(tmp_path):

@@ -134,3 +134,27 @@ def test_new_rows_from_a_semicolon_spreadsheet_get_the_same_predictions(table_ru
     plain, other = predict(predictor, str(path)), predict(predictor, str(euro))
     np.testing.assert_allclose(other["p_yes"], plain["p_yes"], rtol=0, atol=1e-12)
     assert other["id"].tolist() == plain["id"].tolist()
+
+
+def test_a_class_too_rare_for_test_does_not_count_in_the_headline_f1(tmp_path):
+    import json
+
+    from sklearn.metrics import f1_score
+
+    frame = _table(n=240, seed=3)
+    frame.loc[:1, "label"] = "rare"  # two examples: too few for train, dev and test
+    path = tmp_path / "rare.csv"
+    frame.to_csv(path, index=False)
+    run, _ = _train(tmp_path, str(path), LoadOptions(id="key"))
+    split = json.loads((run.path / "split.json").read_text())
+    assert {"k0", "k1"} <= set(split["ids"]["train"])
+    scores = json.loads(run.test_scores_json.read_text())
+    assert scores["labels"] == ["no", "rare", "yes"]  # every class kept there
+    predictor = load_predictor(run.path)
+    rows = predict(predictor, str(path))
+    test = rows[rows["split"] == "test"]
+    assert "rare" not in set(test["y_true"])
+    expected = f1_score(test["y_true"], test["y_pred"], average="macro")  # classes seen on test
+    headline = predictor.manifest.metrics["test_macro_f1"]  # what summaries carry
+    assert headline == pytest.approx(expected)
+    assert headline > scores["macro"]["fbeta"]  # which counts rare as an F1 of 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -55,7 +56,10 @@ def yardstick(data: PreparedData, *, folds: int | None, seed: int) -> Yardstick 
             how = "early stopping on the dev set"
         else:
             cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-            pred = cross_val_predict(HistGradientBoostingClassifier(random_state=seed), x, y, cv=cv)
+            with warnings.catch_warnings():  # a class rarer than the folds is expected here
+                warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+                model = HistGradientBoostingClassifier(random_state=seed)
+                pred = cross_val_predict(model, x, y, cv=cv)
             wrong = pred != y
             how = f"{folds}-fold, out of fold"
     except ValueError as err:  # e.g. a class with fewer examples than folds

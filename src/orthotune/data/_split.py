@@ -18,7 +18,11 @@ How examples are assigned (``make_split``):
   each part has at least as many examples as there are such sources;
 - with ``dev_source``, dev and test come from that source only (each at most a quarter of its
   examples, so that at least half of it stays for training), and train-dev from the rest;
-- a class with fewer examples than parts to fill is refused (name and count);
+- a class with fewer examples than parts to fill goes to train whole, and a note (a warning in
+  the terminal, ``data inspect``) says it cannot be measured on dev or test — a long tail of
+  rare classes is common in real labels, and refusing the file made the user merge or delete
+  them by hand; it is refused (name and count) only when train cannot hold those examples, or
+  under ``dev_source``;
 - the same seed gives the same split.
 """
 
@@ -383,6 +387,7 @@ def make_split(dataset: Dataset, *, seed: int, policy: SplitPolicy | None = None
     fixed = {name: np.flatnonzero(preset == name).astype(np.int64) for name in SPLIT_PARTS}
     free = np.flatnonzero(preset == "").astype(np.int64)
     notes: list[str] = []
+    warned: list[str] = []  # notes the terminal shows too
     if len(free) < n:
         notes.append(f"{n - len(free)} examples keep their preset part")
 
@@ -401,9 +406,24 @@ def make_split(dataset: Dataset, *, seed: int, policy: SplitPolicy | None = None
     counts = _class_counts(y[free], dataset.class_names)
     if policy.dev_source is None:
         to_fill = [p for p in SPLIT_PARTS if want[p] > 0]
-        if len(free):
+        rare = [k for k, c in enumerate(counts.values()) if 0 < c < len(to_fill)]
+        whole = free[np.isin(y[free], rare)]  # the rare classes' examples: all in train
+        if len(free) and (not rare or want["train"] < len(whole)):
             check_class_sizes(counts, to_fill, dataset.name)
+        if rare:
+            want["train"] -= len(whole)
+            free = np.setdiff1d(free, whole)
+            names = [dataset.class_names[k] for k in rare]
+            shown = ", ".join(repr(c) for c in names[:5]) + (" …" if len(names) > 5 else "")
+            note = (
+                f"{len(names)} class(es) with fewer than {len(to_fill)} examples ({shown}; "
+                f"{len(whole)} examples) are all in train: too few to be measured on "
+                f"{' and '.join(p for p in to_fill if p != 'train')}"
+            )
+            notes.append(note)
+            warned.append(note)
         parts = _partition(free, y, sources, {p: want[p] for p in SPLIT_PARTS}, rng)
+        parts["train"] = np.sort(np.concatenate([parts["train"], whole]))
     else:
         parts = _dev_source_split(
             dataset, free, want, fixed, policy.dev_source, train_dev, rng, notes
@@ -419,7 +439,7 @@ def make_split(dataset: Dataset, *, seed: int, policy: SplitPolicy | None = None
         notes=tuple(notes),
     )
     for note in notes:
-        log.info("%s: %s", dataset.name, note)
+        log.log(logging.WARNING if note in warned else logging.INFO, "%s: %s", dataset.name, note)
     return split
 
 
