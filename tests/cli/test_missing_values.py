@@ -46,12 +46,18 @@ def test_missing_values_train_with_no_flag_and_predict_copes_with_messy_rows(
     got = pd.read_csv(tmp_path / "p.csv")
     assert len(got) == 2 and got["y_pred"].isin(["yes", "no"]).all()
     assert np.allclose(got[[c for c in got.columns if c.startswith("p_")]].sum(axis=1), 1.0)
-    # an unseen category is one clear line, exit 2
-    bad = rows.assign(color=["green", "red"])
-    bad.to_csv(tmp_path / "bad.csv", index=False)
-    refused = run_cli("predict", out, tmp_path / "bad.csv", "--out", tmp_path / "q.csv", env=ENV)
-    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
-    assert "'green', a category not seen in training" in refused.stderr
+    # an unseen category is a missing value ('(missing)' here), and an extra column is
+    # ignored: each named in one warning line, the predictions those of the missing colour
+    odd = pd.DataFrame(
+        {"color": ["green", None], "b": [0.5] * 2, "a": [1.0] * 2, "site": ["x"] * 2}
+    )
+    odd.to_csv(tmp_path / "odd.csv", index=False)
+    done = run_cli("predict", out, tmp_path / "odd.csv", "--out", tmp_path / "q.csv", env=ENV)
+    assert done.returncode == 0, done.stderr
+    assert "column 'color': 1 row(s) hold a category not seen in training ('green'" in done.stderr
+    assert "column(s) ['site'] were not in the training data: ignored" in done.stderr
+    q = pd.read_csv(tmp_path / "q.csv")
+    assert q.loc[0, "p_yes"] == q.loc[1, "p_yes"]  # green reads as a missing colour
 
 
 def test_impute_none_refuses_missing_values_in_one_line(run_cli, tmp_path, messy_csv):

@@ -26,21 +26,38 @@ def test_saved_encoding_reproduces_training_features(table_csv):
     assert encode_frame(new, encoding).tolist() == [[60.0, 0.0, 1.0, 0.0], [1.5, 0.0, 0.0, 1.0]]
 
 
-def test_encode_frame_refuses_missing_extra_and_unknown(table_csv):
+def test_encode_frame_refuses_missing_columns_and_text_numbers(table_csv):
     ds = load_dataset(str(table_csv), LoadOptions(id="id", weight="weight", source="site"))
     enc = ds.encoding
     with pytest.raises(InvalidInputError, match=r"'color' used in training are missing"):
         encode_frame(pd.DataFrame({"age": [1]}), enc)
-    with pytest.raises(InvalidInputError, match=r"'height' were not in the training data"):
-        encode_frame(pd.DataFrame({"age": [1], "color": ["red"], "height": [2]}), enc)
-    with pytest.raises(InvalidInputError, match=r"'purple', a category not seen in training"):
-        encode_frame(pd.DataFrame({"age": [1, 2], "color": ["red", "purple"]}), enc, file="p.csv")
     with pytest.raises(InvalidInputError, match=r"column 'age' is numeric but row 1 holds.*'old'"):
         encode_frame(pd.DataFrame({"age": ["1", "old"], "color": ["red", "red"]}), enc)
     none = LoadOptions(id="id", weight="weight", source="site", impute="none")
     strict = load_dataset(str(table_csv), none)
     with pytest.raises(InvalidInputError, match=r"missing \(NaN\).*age \(1\).*--impute"):
         encode_frame(pd.DataFrame({"age": [None, 2.0], "color": ["red", "red"]}), strict.encoding)
+    with pytest.raises(InvalidInputError, match=r"'purple', a category not seen in training"):
+        frame = pd.DataFrame({"age": [1, 2], "color": ["red", "purple"]})
+        encode_frame(frame, strict.encoding, file="p.csv")  # --impute none: strict
+
+
+def test_new_rows_extra_columns_are_ignored_and_an_unseen_category_is_missing(
+    table_csv, write_csv, caplog
+):
+    ds = load_dataset(str(table_csv), LoadOptions(id="id", weight="weight", source="site"))
+    plain = encode_frame(pd.DataFrame({"age": [1, 2], "color": ["red", "blue"]}), ds.encoding)
+    new = pd.DataFrame({"height": [9, 9], "color": ["red", "purple"], "age": [1, 2]})
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        x = encode_frame(new, ds.encoding, file="p.csv")
+    assert x[0].tolist() == plain[0].tolist()  # extra column and order make no difference
+    assert x[1].tolist() == [2.0, 0.0, 0.0, 0.0]  # no (missing) category in training: zeros
+    assert "p.csv: column(s) ['height'] were not in the training data: ignored" in caplog.text
+    assert "column 'color': 1 row(s) hold a category not seen in training ('purple'" in caplog.text
+    # a column that had gaps in training has a (missing) category: the unseen value takes it
+    gaps = load_dataset(str(write_csv("a,c,label\n1,x,p\n2,,q\n3,y,p\n", name="g.csv")))
+    x = encode_frame(pd.DataFrame({"a": [2.0], "c": ["zzz"]}), gaps.encoding)
+    assert x.tolist() == [[2.0, 0.0, 0.0, 1.0]]  # a, c=x, c=y, c=(missing)
 
 
 def test_imputed_encoding_fills_new_data_with_training_values(write_csv):

@@ -73,8 +73,7 @@ def test_unlabelled_rows_get_predictions_without_y_true(table_run, tmp_path):
     ("change", "message"),
     [
         (lambda f: f.drop(columns=["colour"]), r"feature column\(s\) 'colour' used in training"),
-        (lambda f: f.assign(extra=1.0), r"column\(s\) 'extra' were not in the training data"),
-        (lambda f: f.assign(colour="purple"), r"purple"),
+        (lambda f: f.assign(a="old"), r"column 'a' is numeric but row 0 holds the text 'old'"),
     ],
 )
 def test_data_whose_features_differ_is_refused_by_name(table_run, tmp_path, change, message):
@@ -82,6 +81,22 @@ def test_data_whose_features_differ_is_refused_by_name(table_run, tmp_path, chan
     change(_table(n=20, seed=1)).to_csv(tmp_path / "bad.csv", index=False)
     with pytest.raises(InvalidInputError, match=message):
         predict(load_predictor(run.path), str(tmp_path / "bad.csv"))
+
+
+def test_new_rows_with_an_extra_column_and_an_unseen_colour_are_predicted(table_run, tmp_path):
+    _, _, run, _ = table_run
+    frame = _table(n=20, seed=1)
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    frame.assign(extra=1.0).to_csv(tmp_path / "extra.csv", index=False)
+    predictor = load_predictor(run.path)
+    plain, extra = (predict(predictor, str(tmp_path / f)) for f in ("plain.csv", "extra.csv"))
+    np.testing.assert_array_equal(extra["p_yes"], plain["p_yes"])
+    frame.loc[0, "colour"] = "purple"
+    frame.to_csv(tmp_path / "purple.csv", index=False)
+    purple = predict(predictor, str(tmp_path / "purple.csv"))
+    assert len(purple) == 20 and purple["y_pred"].isin(["yes", "no"]).all()
+    assert purple["p_yes"].iloc[0] != plain["p_yes"].iloc[0]  # read as no colour at all
+    np.testing.assert_array_equal(purple["p_yes"].iloc[1:], plain["p_yes"].iloc[1:])
 
 
 def test_a_table_model_refuses_arrays_and_an_array_model_refuses_other_shapes(table_run, tmp_path):

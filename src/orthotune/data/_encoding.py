@@ -23,6 +23,7 @@ only. NPZ arrays under auto are filled like median (per feature, all rows), with
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -44,6 +45,8 @@ from orthotune.data._validate import (
 
 if TYPE_CHECKING:
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 MAX_CATEGORIES = 100
 MISSING_CATEGORY = "(missing)"  # the category --impute auto gives missing categorical values
@@ -136,6 +139,8 @@ class NonFinite:
     nan: dict[str, int] = field(default_factory=dict)
     inf: dict[str, int] = field(default_factory=dict)
     first_inf: dict[str, int] = field(default_factory=dict)
+    # categories training never saw (new rows only): column → (rows, the first such value)
+    unseen: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -245,7 +250,9 @@ def fit_table_encoding(
     )
 
 
-def _check_frame_columns(frame: pd.DataFrame, encoding: TableEncoding, origin: Origin) -> None:
+def _check_frame_columns(frame: pd.DataFrame, encoding: TableEncoding, origin: Origin) -> list[str]:
+    """Every training feature column is there (else one line); returns the columns training
+    never saw, which prediction ignores."""
     names = [str(c) for c in frame.columns]
     check_duplicate_columns(names, origin)
     expected = [c.name for c in encoding.columns]
@@ -256,12 +263,7 @@ def _check_frame_columns(frame: pd.DataFrame, encoding: TableEncoding, origin: O
             "are missing: add them (the model needs every training feature)"
         )
     known = set(expected) | set(encoding.ignored)
-    extra = [c for c in names if c not in known]
-    if extra:
-        raise InvalidInputError(
-            f"{origin.file}: column(s) {', '.join(map(repr, extra))} were not in the training "
-            f"data (features: {', '.join(expected)}): remove them from the file"
-        )
+    return [c for c in names if c not in known]
 
 
 def encode_table(
@@ -306,25 +308,26 @@ def encode_table(
                 blocks.append(nan[:, None].astype(np.float64))
         else:
             texts = scan.texts if scan.texts is not None else frame[col.name].astype(str)
-            texts = np.asarray(texts, dtype=object)
+            texts = np.asarray(texts, dtype=object).copy()
             missing = scan.missing
             if missing.any():
                 report.nan[col.name] = int(missing.sum())
+            index = pd.Index(col.categories)
+            unknown = (index.get_indexer(texts.astype(str)) < 0) & ~missing
+            if unknown.any():  # only new rows can hold one: read as missing, unless strict
+                row = int(np.flatnonzero(unknown)[0])
+                if encoding.impute == "none":
+                    check_categories_known(col.name, {row: str(texts[row])}, col.categories, origin)
+                report.unseen[col.name] = (int(unknown.sum()), str(texts[row]))
+                missing = missing | unknown
+            if missing.any():
                 if col.fill is not None:
-                    texts = texts.copy()
                     texts[missing] = col.fill
                     missing = np.zeros(n, dtype=bool)
                 elif encoding.impute != "auto":  # auto: no category, all zeros
                     unfilled[col.name] = int(missing.sum())
-            codes = pd.Index(col.categories).get_indexer(texts.astype(str)).astype(np.int64)
+            codes = index.get_indexer(texts.astype(str)).astype(np.int64)
             codes[missing] = -1
-            unknown = np.flatnonzero((codes < 0) & ~missing)
-            check_categories_known(
-                col.name,
-                {int(unknown[0]): str(texts[unknown[0]])} if unknown.size else {},
-                col.categories,
-                origin,
-            )
             onehot = np.zeros((n, len(col.categories)), dtype=np.float64)
             rows = np.flatnonzero(codes >= 0)
             onehot[rows, codes[rows]] = 1.0
@@ -340,14 +343,28 @@ def encode_table(
 def encode_frame(frame: pd.DataFrame, encoding: TableEncoding, *, file: str = "data") -> np.ndarray:
     """Apply a saved encoding to new data (prediction time): ``float32 [n, d]`` features.
 
-    Refuses, by name, training feature columns that are missing, columns training never saw,
-    numeric columns holding text, unseen categories and NaN that no ``--impute`` fill covers.
-    Columns that were not features in training (target, id, weight, source, split, dropped) may
-    be present and are ignored.
+    Refuses, by name, training feature columns that are missing, numeric columns holding text
+    and NaN that no ``--impute`` fill covers. What real files bring beside the features is read
+    with a warning that names it: columns training never saw are ignored, and a category
+    training never saw is a missing value (filled as ``--impute`` fills one: the ``(missing)``
+    category, or none; refused under ``--impute none``), as scikit-learn's gradient boosting
+    reads one. Columns that were not features in training (target, id, weight, source, split,
+    dropped) may be present and are ignored silently.
     """
     origin = Origin(file)
-    _check_frame_columns(frame, encoding, origin)
-    x, _ = encode_table(frame, encoding, origin)
+    extra = _check_frame_columns(frame, encoding, origin)
+    x, report = encode_table(frame, encoding, origin)
+    if extra:
+        log.warning("%s: column(s) %s were not in the training data: ignored", file, extra)
+    for name, (rows, value) in report.unseen.items():
+        log.warning(
+            "%s: column %r: %d row(s) hold a category not seen in training (%r …): read as a "
+            "missing value",
+            file,
+            name,
+            rows,
+            value,
+        )
     return x
 
 
