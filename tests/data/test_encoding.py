@@ -164,3 +164,35 @@ def torch_tensor(x):
     import torch
 
     return torch.from_numpy(x)
+
+
+def test_an_iso_date_column_is_one_number_of_days_in_training_and_prediction(write_csv):
+    path = write_csv(
+        "d,t,c,label\n"
+        "1970-01-02,2024-03-01T12:00:00Z,x,p\n"
+        "1970-01-11,2024-03-01 18:00,x,q\n"
+        ",2024-03-02,y,p\n"
+        "1971-01-01,2024-03-03T00:00:00+02:00,y,q\n"
+    )
+    ds = load_dataset(str(path))
+    assert [c.kind for c in ds.encoding.columns] == ["date", "date", "categorical"]
+    assert ds.feature_names == ("d", "d (missing)", "t", "c=x", "c=y")
+    assert ds.x[:, 0].tolist()[:2] == [1.0, 10.0] and ds.x[3, 0].item() == 365.0
+    assert ds.x[2, 0].isnan() and ds.x[2, 1].item() == 1.0  # filled from train later
+    base = 19783.0  # 2024-03-01 in days since 1970
+    assert ds.x[:, 2].tolist() == pytest.approx([base + 0.5, base + 0.75, base + 1, base + 1.9167])
+    new = pd.DataFrame({"d": ["1970-01-03"], "t": ["2024-03-01"], "c": ["x"]})
+    assert encode_frame(new, ds.encoding)[0, [0, 2]].tolist() == [2.0, base]
+    with pytest.raises(
+        InvalidInputError, match=r"column 'd' is a date column \(ISO 8601, as in training\) but"
+    ):
+        encode_frame(new.assign(d=["03/01/1970"]), ds.encoding, file="p.csv")
+
+
+def test_dates_in_other_formats_stay_text_and_the_refusal_says_how_to_write_them(write_csv):
+    rows = "".join(f"{m:02d}/{d:02d}/2024,{'pq'[d % 2]}\n" for m in (1, 2) for d in range(1, 29))
+    path = write_csv("d,label\n" + rows)
+    with pytest.raises(
+        InvalidInputError, match=r"dates not in ISO 8601.*write dates as YYYY-MM-DD"
+    ):
+        load_dataset(str(path))

@@ -1,7 +1,10 @@
 """Turning raw columns into features, and doing it again the same way at prediction time.
 
 A column whose non-missing values are all numbers is a numeric feature; a column whose values are
-all non-numeric text is categorical and one-hot encoded (categories sorted); anything in between is
+all ISO 8601 dates or times (``2024-03-01``, ``2024-03-01 14:30``, ``2024-03-01T14:30:00Z``) is
+a date, one numeric feature (days since 1970-01-01, UTC) treated as a number from then on — other
+date formats (``03/01/2024``: March or January?) stay text; a column whose values are all
+non-numeric text is categorical and one-hot encoded (categories sorted); anything in between is
 an error that names the first stray value. ``--impute auto`` (the default) gives each numeric
 column that had missing values a 0/1 "was missing" feature beside it and leaves its NaN for the
 ``Normalizer``, which fills them from statistics of the **train** part (learned, like μ and σ²):
@@ -24,6 +27,7 @@ only. NPZ arrays under auto are filled like median (per feature, all rows), with
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -61,7 +65,7 @@ class ColumnEncoding(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    kind: Literal["numeric", "categorical"]
+    kind: Literal["numeric", "categorical", "date"]  # a date is a number: days since 1970
     categories: list[str] = Field(default_factory=list)
     fill: float | str | None = Field(default=None, description="what NaN becomes (--impute)")
     indicator: bool = Field(
@@ -70,7 +74,7 @@ class ColumnEncoding(BaseModel):
     missing: int = Field(default=0, description="missing values in the data it was fitted on")
 
     def feature_names(self) -> list[str]:
-        if self.kind == "numeric":
+        if self.kind != "categorical":
             return [self.name] + ([f"{self.name} (missing)"] if self.indicator else [])
         return [f"{self.name}={c}" for c in self.categories]
 
@@ -188,14 +192,11 @@ def _fit_column(
     is_number = _is_number(scan)
     is_text = present & ~is_number
     missing = int(scan.missing.sum())
-    if not is_text.any():  # numeric
-        if impute == "auto":  # the Normalizer fills NaN (fitted on train)
-            return ColumnEncoding(name=name, kind="numeric", indicator=missing > 0, missing=missing)
-        fill = None
-        if impute != "none":
-            finite = scan.numbers[np.isfinite(scan.numbers)]
-            fill = float(np.mean(finite) if impute == "mean" else np.median(finite))
-        return ColumnEncoding(name=name, kind="numeric", fill=fill, missing=missing)
+    if not is_text.any():
+        return _numeric(name, "numeric", scan.numbers, missing, impute)
+    days = _days(scan)
+    if not np.isnan(days[present]).any():  # every value an ISO 8601 date or time
+        return _numeric(name, "date", days, missing, impute)
     if is_number.any():  # mixed: name the first value of the minority kind
         if is_number.sum() >= is_text.sum():
             row = int(np.flatnonzero(is_text)[0])
@@ -224,6 +225,43 @@ def _fit_column(
     return ColumnEncoding(
         name=name, kind="categorical", categories=names, fill=fill, missing=missing
     )
+
+
+def _numeric(
+    name: str, kind: str, numbers: np.ndarray, missing: int, impute: str
+) -> ColumnEncoding:
+    """A column read as numbers (``numbers``: NaN where missing) under ``impute``."""
+    if impute == "auto":  # the Normalizer fills NaN (fitted on train)
+        return ColumnEncoding(name=name, kind=kind, indicator=missing > 0, missing=missing)
+    fill = None
+    if impute != "none":
+        finite = numbers[np.isfinite(numbers)]
+        fill = float(np.mean(finite) if impute == "mean" else np.median(finite))
+    return ColumnEncoding(name=name, kind=kind, fill=fill, missing=missing)
+
+
+def _days(scan: _Scan) -> np.ndarray:
+    """Days since 1970-01-01 (UTC) of each ISO 8601 date or time; NaN where missing or not
+    one (a numeric column: all NaN)."""
+    import pandas as pd
+
+    days = np.full(len(scan.missing), np.nan)
+    present = ~scan.missing
+    if scan.texts is None or not present.any() or not scan.texts[present][0][:4].isdigit():
+        return days  # numbers, or text that does not start as a date does (YYYY)
+    with warnings.catch_warnings():  # a mix of zones is parsed to UTC
+        warnings.simplefilter("ignore")
+        stamps = pd.to_datetime(
+            pd.Series(scan.texts[present], dtype=object),
+            format="ISO8601",
+            errors="coerce",
+            utc=True,
+        )
+    epoch = pd.Timestamp("1970-01-01", tz="UTC")
+    days[present] = ((stamps - epoch) / pd.Timedelta(days=1)).to_numpy(
+        dtype="float64", na_value=np.nan
+    )
+    return days
 
 
 def fit_table_encoding(
@@ -286,12 +324,13 @@ def encode_table(
     unfilled: dict[str, int] = {}
     for col in encoding.columns:
         scan = _scan(frame[col.name])
-        if col.kind == "numeric":
-            is_text = ~scan.missing & np.isnan(scan.numbers)
+        if col.kind != "categorical":
+            numbers = scan.numbers if col.kind == "numeric" else _days(scan)
+            is_text = ~scan.missing & np.isnan(numbers)
             if is_text.any():
                 row = int(np.flatnonzero(is_text)[0])
-                raise mixed_column(col.name, row, scan.texts[row], origin)
-            values = scan.numbers.copy()
+                raise mixed_column(col.name, row, scan.texts[row], origin, date=col.kind == "date")
+            values = numbers.copy()
             nan = np.isnan(values)
             inf = np.isinf(values)
             if inf.any():

@@ -143,10 +143,13 @@ def check_some_features(features: Sequence[str], origin: Origin) -> None:
         )
 
 
-def mixed_column(column: str, row: int, value: object, origin: Origin) -> InvalidInputError:
-    """A numeric column with a stray text value is an error, not a category."""
+def mixed_column(
+    column: str, row: int, value: object, origin: Origin, *, date: bool = False
+) -> InvalidInputError:
+    """A numeric (or date) column with a stray text value is an error, not a category."""
+    kind = "a date column (ISO 8601, as in training)" if date else "numeric"
     return InvalidInputError(
-        f"{origin.file}: column {column!r} is numeric but {origin.row(row)} holds the text "
+        f"{origin.file}: column {column!r} is {kind} but {origin.row(row)} holds the text "
         f"{_preview(value)}: fix that value (leave it empty for missing and use --impute), "
         f"or --drop {column}"
     )
@@ -165,8 +168,8 @@ def decimal_comma_column(column: str, row: int, value: object, origin: Origin) -
 def too_many_categories(column: str, count: int, n: int, origin: Origin) -> InvalidInputError:
     return InvalidInputError(
         f"{origin.file}: text column {column!r} has {count} distinct values in {n} rows, too many "
-        f"to one-hot encode (identifier or free text?): --drop {column}, --id {column}, "
-        "or encode it as numbers yourself"
+        f"to one-hot encode (identifier, free text, or dates not in ISO 8601?): --drop {column}, "
+        f"--id {column}, write dates as YYYY-MM-DD, or encode it as numbers yourself"
     )
 
 
