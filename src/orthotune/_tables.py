@@ -32,7 +32,7 @@ __all__ = ["CsvDialect", "csv_dialect", "read_columns", "read_table"]
 _SUFFIXES = (".csv", ".parquet", ".pq")
 _DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE_BYTES = 1 << 16  # the first 64 KiB: a header and enough rows to judge
-_SAMPLE_ROWS = 50
+_SAMPLE_ROWS = 2000  # as many rows of the sample as it holds, up to this
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
 _DECIMAL_POINT = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
 

@@ -16,8 +16,9 @@ column). ``--impute mean|median`` fills NaN in numeric
 columns (with the column's mean or median) and in categorical ones (with the most frequent
 category).
 The fitted ``TableEncoding`` is plain JSON (pydantic) and is saved with a model, so that
-``encode_frame`` turns a prediction file into the same features, refusing missing or unexpected
-columns by name. NPZ arrays get an ``ArrayEncoding`` (input shape and fill values).
+``encode_frame`` turns a prediction file into the same features, refusing missing columns by
+name (columns and categories training never saw are read with a warning). NPZ arrays get an
+``ArrayEncoding`` (input shape and fill values).
 
 Under mean|median the fill values come from all rows of the file, before the split; under auto
 the fill is fitted on the training part, and normalization, which is learned, uses train statistics
@@ -197,6 +198,11 @@ def _fit_column(
     days = _days(scan)
     if not np.isnan(days[present]).any():  # every value an ISO 8601 date or time
         return _numeric(name, "date", days, missing, impute)
+    values = scan.texts[present]
+    commas = pd.to_numeric(pd.Series(values).str.replace(",", ".", regex=False), errors="coerce")
+    if commas.notna().all():  # text only because of its decimal commas
+        row = int(np.flatnonzero(is_text)[0])
+        raise decimal_comma_column(name, row, scan.texts[row], origin)
     if is_number.any():  # mixed: name the first value of the minority kind
         if is_number.sum() >= is_text.sum():
             row = int(np.flatnonzero(is_text)[0])
@@ -206,11 +212,6 @@ def _fit_column(
             f"{origin.file}: column {name!r} is text but {origin.row(row)} holds the number "
             f"{scan.texts[row]!r}: write it as a category name, or --drop {name}"
         )
-    values = scan.texts[present]
-    commas = pd.to_numeric(pd.Series(values).str.replace(",", ".", regex=False), errors="coerce")
-    if commas.notna().all():  # text only because of its decimal commas
-        row = int(np.flatnonzero(present)[0])
-        raise decimal_comma_column(name, row, scan.texts[row], origin)
     categories, counts = np.unique(values.astype(str), return_counts=True)
     if len(categories) > MAX_CATEGORIES or (len(categories) == n_rows and n_rows >= 20):
         raise too_many_categories(name, len(categories), n_rows, origin)

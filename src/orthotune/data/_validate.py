@@ -156,12 +156,13 @@ def mixed_column(
 
 
 def decimal_comma_column(column: str, row: int, value: object, origin: Origin) -> InvalidInputError:
-    """Numbers with a decimal comma in a file whose other numbers (or delimiter) say otherwise."""
+    """Numbers with a comma (decimal, or thousands) where the file's decimal mark is a point."""
     return InvalidInputError(
-        f"{origin.file}: column {column!r} holds numbers written with a decimal comma, "
-        f"{_preview(value)} at {origin.row(row)}, where the file's decimal mark is a point: "
-        "write every number of the file with one decimal mark (a comma only in a file "
-        f"separated by ';', tabs or '|'), or --drop {column}"
+        f"{origin.file}: column {column!r} holds numbers written with a decimal comma (or a "
+        f"thousands separator), {_preview(value)} at {origin.row(row)}, where the file's "
+        "decimal mark is a point: write every number of the file with one decimal mark and no "
+        f"thousands separator (a decimal comma only in a file separated by ';', tabs or '|'), "
+        f"or --drop {column}"
     )
 
 
