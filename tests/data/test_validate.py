@@ -227,3 +227,18 @@ def test_parquet_stray_text_in_numeric_object_column(tmp_path):
         r"'n.a.'",
     ):
         load_dataset(str(tmp_path / "t.parquet"))
+
+
+def test_a_continuous_target_is_refused_as_such_and_many_whole_numbers_are_classes(write_csv):
+    rows = "".join(f"{i},{i * 0.37 - 3:.4f}\n" for i in range(40))
+    with pytest.raises(
+        InvalidInputError,
+        match=r"the --target column holds 40 distinct numbers, some with fractions "
+        r"\('-2.6300'\): a continuous target.*bin it into classes",
+    ):
+        load_dataset(str(write_csv("f,label\n" + rows)))
+    whole = "".join(f"{i},{i % 25}\n" for i in range(100))  # 25 classes named by numbers
+    assert len(load_dataset(str(write_csv("f,label\n" + whole, name="w.csv"))).class_names) == 25
+    few = "".join(f"{i},{(i % 3) / 2}\n" for i in range(30))  # 0.0, 0.5, 1.0: three classes
+    classes = load_dataset(str(write_csv("f,label\n" + few, name="h.csv"))).class_names
+    assert classes == ("0.0", "0.5", "1.0")

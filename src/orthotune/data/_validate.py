@@ -269,13 +269,33 @@ def check_split_values(values: np.ndarray, column: str, parts: Sequence[str], or
         )
 
 
+# at least this many distinct labels, all numbers and some with a fraction: a measurement
+CONTINUOUS_LABELS = 20
+
+
 def check_classes(class_names: Sequence[str], origin: Origin) -> None:
+    """At least 2 classes, and labels that are classes: many distinct numbers with fractions
+    (a price, a temperature) are a regression target, refused in one line rather than as
+    hundreds of one-example classes."""
     if len(class_names) < 2:
         found = _names(class_names) if class_names else "none"
         raise InvalidInputError(
             f"{origin.file}: needs at least 2 classes to classify, found {len(class_names)} "
             f"({found}): check the --target column"
         )
+    if len(class_names) >= CONTINUOUS_LABELS:
+        try:
+            numbers = [float(c) for c in class_names]
+        except ValueError:
+            return
+        fractions = [c for c, v in zip(class_names, numbers, strict=True) if v != round(v)]
+        if fractions:
+            raise InvalidInputError(
+                f"{origin.file}: the --target column holds {len(class_names)} distinct numbers, "
+                f"some with fractions ({_preview(fractions[0])}): a continuous target, which "
+                "orthotune does not regress: bin it into classes (e.g. by quantile), or give "
+                "a column of class labels"
+            )
 
 
 def check_dev_source(dev_source: str | None, sources: np.ndarray | None, origin: Origin) -> None:
