@@ -45,6 +45,17 @@ class CsvDialect:
     decimal: str = "."
     encoding: str = "utf-8"
 
+    def describe(self) -> str:
+        """Words for how the file was read ("" for plain comma-separated UTF-8)."""
+        words = []
+        if self.sep != ",":
+            words.append({";": "semicolon", "\t": "tab", "|": "pipe"}[self.sep] + "-separated")
+        if self.decimal == ",":
+            words.append("decimal comma")
+        if self.encoding != "utf-8":
+            words.append("Windows-1252 text")
+        return ", ".join(words)
+
 
 def csv_dialect(path: str | Path) -> CsvDialect:
     """The dialect of the CSV file at ``path`` (module docstring); unreadable bytes are left

@@ -57,3 +57,23 @@ def test_bad_input_is_one_line_exit_2(run_cli, tmp_path, content, args, message)
     assert out.stderr.strip().count("\n") == 0 and "Traceback" not in out.stderr
     assert message in out.stderr
     assert out.stdout == ""
+
+
+def test_inspect_says_how_a_spreadsheet_file_was_read_and_which_columns_are_dates(
+    run_cli, tmp_path
+):
+    import json
+
+    path = tmp_path / "d.csv"
+    rows = "".join(f"{i},5;2024-01-{i + 1:02d};café;{'pq'[i % 2]}\n" for i in range(12))
+    path.write_bytes(("f;when;c;label\n" + rows).encode("cp1252"))
+    out = run_cli("data", "inspect", path)
+    assert out.returncode == 0, out.stderr
+    assert "semicolon-separated, decimal comma, Windows-1252 text" in out.stdout
+    assert "when (days since 1970, UTC)" in out.stdout
+    report = json.loads(run_cli("data", "inspect", path, "--json").stdout)
+    assert report["read_as"] == "semicolon-separated, decimal comma, Windows-1252 text"
+    assert report["dates"] == ["when"]
+    plain = tmp_path / "p.csv"
+    plain.write_text("f,label\n1,p\n2,q\n3,p\n4,q\n5,p\n6,q\n")
+    assert json.loads(run_cli("data", "inspect", plain, "--json").stdout)["read_as"] == ""

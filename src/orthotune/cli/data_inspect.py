@@ -97,6 +97,10 @@ def render(report: Any) -> None:
     )
     for line in report.filled:
         overview.add_row("filled", line)
+    if report.read_as:
+        overview.add_row("read as", report.read_as)
+    if report.dates:
+        overview.add_row("dates", ", ".join(report.dates) + " (days since 1970, UTC)")
     d, c = report.duplicates, report.conflicts
     overview.add_row(
         "duplicates",

@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from orthotune._errors import InvalidInputError
+from orthotune._tables import csv_dialect
 from orthotune.data._dataset import SPLIT_PARTS, Dataset
 from orthotune.data._encoding import NonFinite, describe_filled
 from orthotune.data._load import load_with_report
@@ -98,6 +99,12 @@ class InspectReport(BaseModel):
     impute: str = "none"
     filled: list[str] = Field(
         default_factory=list, description="what --impute does to each column with missing values"
+    )
+    read_as: str = Field(
+        default="", description="a CSV's delimiter, decimal mark and encoding, when not , . UTF-8"
+    )
+    dates: list[str] = Field(
+        default_factory=list, description="columns read as dates (days since 1970, UTC)"
     )
     sources: list[Count] | None = None
     human_error: float | None = None
@@ -313,6 +320,8 @@ def inspect_data(
         nonfinite=nonfinite,
         impute=options.impute,
         filled=describe_filled(ds),
+        read_as=csv_dialect(spec).describe() if str(spec).lower().endswith(".csv") else "",
+        dates=[c.name for c in getattr(ds.encoding, "columns", []) if c.kind == "date"],
         sources=None if ds.source is None else _counts(ds.source),
         human_error=ds.reference.human_error,
         bayes_error=ds.reference.bayes_error,
