@@ -27,9 +27,18 @@ from typing import Any
 
 from orthotune._errors import InvalidInputError
 
-__all__ = ["CsvDialect", "csv_dialect", "read_columns", "read_table"]
+__all__ = [
+    "CSV_SUFFIXES",
+    "PARQUET_SUFFIXES",
+    "CsvDialect",
+    "csv_dialect",
+    "read_columns",
+    "read_table",
+]
 
-_SUFFIXES = (".csv", ".parquet", ".pq")
+CSV_SUFFIXES = (".csv", ".tsv")  # a .tsv is a CSV file whose dialect is read like any other
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES
 _DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE_BYTES = 1 << 16  # the first 64 KiB: a header and enough rows to judge
 _SAMPLE_ROWS = 2000  # as many rows of the sample as it holds, up to this
@@ -112,7 +121,7 @@ def _check(p: Path, what: str) -> None:
     if p.suffix.lower() not in _SUFFIXES:
         raise InvalidInputError(
             f"{what} {str(p)!r} has extension {p.suffix or '(none)'!r}: accepted are "
-            ".csv and .parquet; convert the file or rename it"
+            ".csv, .tsv and .parquet; convert the file or rename it"
         )
     if not p.is_file():
         raise InvalidInputError(
@@ -125,7 +134,7 @@ def read_columns(path: str | Path, *, what: str) -> dict[str, list[Any]]:
     standard library (no pandas import for a table of a few rows)."""
     p = Path(path)
     _check(p, what)
-    if p.suffix.lower() != ".csv":
+    if p.suffix.lower() not in CSV_SUFFIXES:
         frame = read_table(p, what=what)
         return {str(c): frame[c].tolist() for c in frame.columns}
     d = csv_dialect(p)
@@ -151,7 +160,7 @@ def read_table(path: str | Path, *, what: str) -> Any:
     p = Path(path)
     _check(p, what)
     try:
-        if p.suffix.lower() == ".csv":
+        if p.suffix.lower() in CSV_SUFFIXES:
             d = csv_dialect(p)
             return pd.read_csv(
                 p, sep=d.sep, decimal=d.decimal, encoding=d.encoding, skipinitialspace=True

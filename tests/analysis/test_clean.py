@@ -115,3 +115,20 @@ def test_the_cleaned_copy_of_a_semicolon_file_keeps_its_dialect(noisy_csv, tmp_p
     cleaned = pd.read_csv(outcome.cleaned_path, sep=";", decimal=",")
     kept = np.setdiff1d(np.arange(len(data)), [s.index for s in issues.suspects])
     pd.testing.assert_frame_equal(cleaned, pd.read_csv(path).iloc[kept].reset_index(drop=True))
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".pq"])
+def test_a_tsv_or_pq_file_is_cleaned_into_a_copy_of_its_own_kind(noisy_csv, tmp_path, suffix):
+    path, _, _, _ = noisy_csv
+    frame = pd.read_csv(path)
+    other = tmp_path / f"noisy{suffix}"
+    if suffix == ".pq":
+        frame.to_parquet(other, index=False)
+    else:
+        frame.to_csv(other, index=False, sep="\t")
+    data = load_dataset(str(other), LoadOptions())
+    issues = find_issues(data, method="confident", recipe=FAST)
+    outcome = apply_cleaning(data, issues, data=str(other), apply="remove", out=tmp_path / "o")
+    assert outcome.cleaned_path == str(tmp_path / "o" / f"cleaned{suffix}")
+    back = load_dataset(outcome.cleaned_path, LoadOptions())
+    assert len(back) == len(data) - len(issues.suspects)

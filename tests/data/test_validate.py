@@ -124,7 +124,7 @@ def test_file_problems(tmp_path):
     with pytest.raises(
         InvalidInputError,
         match=r"unsupported data file extension '.xlsx'; "
-        r"accepted: a .csv, .parquet or .npz",
+        r"accepted: a .csv \(or .tsv\), .parquet or .npz",
     ):
         load_dataset(str(tmp_path / "data.xlsx"))
     (tmp_path / "dir.csv").mkdir()

@@ -149,6 +149,9 @@ def test_new_rows_from_a_semicolon_spreadsheet_get_the_same_predictions(table_ru
     plain, other = predict(predictor, str(path)), predict(predictor, str(euro))
     np.testing.assert_allclose(other["p_yes"], plain["p_yes"], rtol=0, atol=1e-12)
     assert other["id"].tolist() == plain["id"].tolist()
+    tsv = tmp_path / "rows.tsv"
+    pd.read_csv(path).to_csv(tsv, index=False, sep="\t")
+    np.testing.assert_allclose(predict(predictor, str(tsv))["p_yes"], plain["p_yes"], atol=1e-12)
 
 
 def test_a_class_too_rare_for_test_does_not_count_in_the_headline_f1(tmp_path):

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from orthotune._errors import InvalidInputError
 from orthotune._io import atomic_write_text
-from orthotune._tables import CsvDialect, csv_dialect
+from orthotune._tables import CSV_SUFFIXES, PARQUET_SUFFIXES, CsvDialect, csv_dialect
 from orthotune.analysis._label_issues import LabelIssues
 from orthotune.data import Dataset
 
@@ -81,7 +81,8 @@ def check_out_dir(data: str, out: str | Path | None, *, apply: str) -> Path | No
 
 
 def _outputs(folder: Path) -> list[Path]:
-    names = ("label_issues.json", "audit.csv", "cleaned.csv", "cleaned.parquet", "cleaned.npz")
+    kinds = (*CSV_SUFFIXES, *PARQUET_SUFFIXES, ".npz")
+    names = ("label_issues.json", "audit.csv", *(f"cleaned{k}" for k in kinds))
     return [folder / name for name in names]
 
 
@@ -108,10 +109,11 @@ def _write_table(
 
     source = Path(data).expanduser()
     kind = source.suffix.lower()
-    dialect = CsvDialect() if kind == ".parquet" else csv_dialect(source)
+    parquet = kind in PARQUET_SUFFIXES
+    dialect = CsvDialect() if parquet else csv_dialect(source)
     frame = (
         pd.read_parquet(source)
-        if kind == ".parquet"
+        if parquet
         else pd.read_csv(
             source, sep=dialect.sep, decimal=dialect.decimal, encoding=dialect.encoding
         )
@@ -133,7 +135,7 @@ def _write_table(
         relabeled = len(rows)
     path = out / f"cleaned{kind}"
     tmp = out / f".cleaned{kind}.tmp"
-    if kind == ".parquet":
+    if parquet:
         frame.to_parquet(tmp, index=False)
     else:
         frame.to_csv(
@@ -203,7 +205,7 @@ def apply_cleaning(
     if apply == "none":
         return outcome
     suffix = Path(data).suffix.lower()
-    if not data.startswith("builtin:") and suffix in (".csv", ".parquet"):
+    if not data.startswith("builtin:") and suffix in CSV_SUFFIXES + PARQUET_SUFFIXES:
         column = target or _default_target(data)
         path, removed, relabeled = _write_table(data, issues, apply, column, out_path)
     else:
@@ -228,7 +230,9 @@ def _default_target(data: str) -> str:
 
     path = Path(data).expanduser()
     columns = (
-        pd.read_parquet(path).columns if path.suffix.lower() == ".parquet" else _csv_columns(path)
+        pd.read_parquet(path).columns
+        if path.suffix.lower() in PARQUET_SUFFIXES
+        else _csv_columns(path)
     )
     for name in DEFAULT_TARGETS:
         if name in columns:

@@ -16,9 +16,16 @@ import numpy as np
 
 from orthotune._errors import InvalidInputError
 
-SUFFIXES: dict[str, str] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".npz": "npz"}
+SUFFIXES: dict[str, str] = {
+    ".csv": "csv",
+    ".tsv": "csv",  # read as any CSV file: its delimiter is found (``orthotune._tables``)
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".npz": "npz",
+}
 ACCEPTED_DATA = (
-    "a .csv, .parquet or .npz file, or builtin:NAME (mnist1d, digits, breast-cancer, synthetic)"
+    "a .csv (or .tsv), .parquet or .npz file, or builtin:NAME (mnist1d, digits, breast-cancer, "
+    "synthetic)"
 )
 
 

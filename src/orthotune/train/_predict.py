@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from orthotune._errors import InvalidInputError
 from orthotune._io import atomic_write_bytes, atomic_write_text
 from orthotune._rundir import RunDir, resolve_model_dir
-from orthotune._tables import csv_dialect
+from orthotune._tables import CSV_SUFFIXES, PARQUET_SUFFIXES, csv_dialect
 from orthotune.train._checkpoint import Manifest, load_checkpoint
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-_TABLES = (".csv", ".parquet", ".pq")
+_TABLES = CSV_SUFFIXES + PARQUET_SUFFIXES
 
 
 class PredictSummary(BaseModel):
@@ -92,7 +92,7 @@ def _read_frame(path: Path, text: list[str]) -> Any:
     if not path.is_file():
         raise InvalidInputError(f"DATA {path} does not exist; give a CSV or Parquet file")
     try:
-        if path.suffix.lower() == ".csv":
+        if path.suffix.lower() in CSV_SUFFIXES:
             d = csv_dialect(path)
             return pd.read_csv(
                 path,
