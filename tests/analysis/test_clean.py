@@ -132,3 +132,17 @@ def test_a_tsv_or_pq_file_is_cleaned_into_a_copy_of_its_own_kind(noisy_csv, tmp_
     assert outcome.cleaned_path == str(tmp_path / "o" / f"cleaned{suffix}")
     back = load_dataset(outcome.cleaned_path, LoadOptions())
     assert len(back) == len(data) - len(issues.suspects)
+
+
+def test_a_capitalised_label_column_found_by_the_loader_is_the_one_relabeled(noisy_csv, tmp_path):
+    path, _, _, _ = noisy_csv
+    frame = pd.read_csv(path).rename(columns={"label": "Label"})
+    other = tmp_path / "caps.csv"
+    frame.to_csv(other, index=False)
+    data = load_dataset(str(other), LoadOptions())  # no --target: "Label" is found
+    issues = find_issues(data, method="confident", recipe=FAST)
+    outcome = apply_cleaning(data, issues, data=str(other), apply="relabel", out=tmp_path / "o")
+    cleaned = pd.read_csv(outcome.cleaned_path)
+    assert list(cleaned.columns) == list(frame.columns) and outcome.relabeled > 0
+    changed = np.flatnonzero(cleaned["Label"].to_numpy() != frame["Label"].to_numpy())
+    assert sorted(changed.tolist()) == sorted(s.index for s in issues.suspects)

@@ -242,3 +242,19 @@ def test_a_continuous_target_is_refused_as_such_and_many_whole_numbers_are_class
     few = "".join(f"{i},{(i % 3) / 2}\n" for i in range(30))  # 0.0, 0.5, 1.0: three classes
     classes = load_dataset(str(write_csv("f,label\n" + few, name="h.csv"))).class_names
     assert classes == ("0.0", "0.5", "1.0")
+
+
+def test_a_file_without_a_header_and_a_name_off_by_case_or_spaces_get_a_hint(write_csv):
+    no_header = write_csv("5.1,3.5,setosa\n4.9,3.0,setosa\n6.2,2.9,versicolor\n")
+    with pytest.raises(
+        InvalidInputError,
+        match=r"no --target given .* columns: 5.1, 3.5, setosa: give --target COL \(its first "
+        r"line looks like data, not column names: add a header line\)",
+    ):
+        load_dataset(str(no_header))
+    spaced = write_csv("a,b, Label\n1,2,p\n3,4,q\n5,6,p\n", name="s.csv")
+    with pytest.raises(
+        InvalidInputError, match=r"--target 'label' names a column .*: give --target ' Label'"
+    ):
+        load_dataset(str(spaced), LoadOptions(target="label"))
+    assert load_dataset(str(spaced)).class_names == ("p", "q")  # found as the default target

@@ -206,7 +206,7 @@ def apply_cleaning(
         return outcome
     suffix = Path(data).suffix.lower()
     if not data.startswith("builtin:") and suffix in CSV_SUFFIXES + PARQUET_SUFFIXES:
-        column = target or _default_target(data)
+        column = target or dataset.encoding.target  # the column the loader took
         path, removed, relabeled = _write_table(data, issues, apply, column, out_path)
     else:
         path, removed, relabeled = _write_npz(dataset, issues, apply, out_path)
@@ -214,29 +214,3 @@ def apply_cleaning(
     outcome.removed = removed
     outcome.relabeled = relabeled
     return outcome
-
-
-def _csv_columns(path: Path) -> list[str]:
-    import pandas as pd
-
-    d = csv_dialect(path)
-    return list(pd.read_csv(path, sep=d.sep, encoding=d.encoding, nrows=0).columns)
-
-
-def _default_target(data: str) -> str:
-    import pandas as pd
-
-    from orthotune.data import DEFAULT_TARGETS
-
-    path = Path(data).expanduser()
-    columns = (
-        pd.read_parquet(path).columns
-        if path.suffix.lower() in PARQUET_SUFFIXES
-        else _csv_columns(path)
-    )
-    for name in DEFAULT_TARGETS:
-        if name in columns:
-            return name
-    raise InvalidInputError(
-        f"{data}: no label column among {', '.join(DEFAULT_TARGETS)}; fix: pass --target COL"
-    )

@@ -229,7 +229,7 @@ def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite:
     check_duplicate_columns(columns, origin)
     target = options.target
     if target is None:
-        lower = {c.lower(): c for c in columns}
+        lower = {c.strip().lower(): c for c in columns}
         target = next((lower[t] for t in DEFAULT_TARGETS if t in lower), None)
         if target is None:
             missing_target(columns, DEFAULT_TARGETS, origin)

@@ -121,9 +121,11 @@ def check_columns_exist(
     named = [(flag, col) for flag, col in roles.items()] + [("--drop", col) for col in drop]
     for flag, col in named:
         if col not in present:
+            close = [c for c in columns if c.strip().lower() == col.strip().lower()]
+            fix = f"give {flag} {close[0]!r} (as the header writes it)" if close else ""
             raise InvalidInputError(
                 f"{origin.file}: {flag} {col!r} names a column that does not exist; "
-                f"columns: {_names(columns)}: give one of these"
+                f"columns: {_names(columns)}: {fix or 'give one of these'}{_no_header(columns)}"
             )
     used: dict[str, str] = {}
     for flag, col in named:
@@ -138,8 +140,23 @@ def check_columns_exist(
 def missing_target(columns: Sequence[str], candidates: Sequence[str], origin: Origin) -> None:
     raise InvalidInputError(
         f"{origin.file}: no --target given and no column named {'/'.join(candidates)}; "
-        f"columns: {_names(columns)}: give --target COL"
+        f"columns: {_names(columns)}: give --target COL{_no_header(columns)}"
     )
+
+
+def _no_header(columns: Sequence[str]) -> str:
+    """A hint when the first line holds numbers rather than names (a file without a header,
+    as many UCI ``.data`` files are): "" otherwise."""
+    numbers = 0
+    for c in columns:
+        try:
+            float(c)
+            numbers += 1
+        except ValueError:
+            pass
+    if numbers * 2 <= len(columns):
+        return ""
+    return " (its first line looks like data, not column names: add a header line)"
 
 
 def check_some_features(features: Sequence[str], origin: Origin) -> None:
