@@ -196,3 +196,17 @@ def test_dates_in_other_formats_stay_text_and_the_refusal_says_how_to_write_them
         InvalidInputError, match=r"dates not in ISO 8601.*write dates as YYYY-MM-DD"
     ):
         load_dataset(str(path))
+
+
+def test_a_column_of_row_numbers_is_named_in_a_warning(write_csv, caplog):
+    rows = "".join(f"{i + 1},{(i * 7) % 5},{'pq'[i % 2]}\n" for i in range(30))
+    path = write_csv("PassengerId,f,label\n" + rows)
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(path))
+    assert ds.feature_names == ("PassengerId", "f")  # still a feature: the user decides
+    assert "column 'PassengerId' holds 1…30, one number per row (a row id?)" in caplog.text
+    assert "--id PassengerId" in caplog.text and "'f'" not in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        load_dataset(str(path), LoadOptions(id="PassengerId"))
+    assert "row id" not in caplog.text

@@ -194,6 +194,17 @@ def _fit_column(
     is_text = present & ~is_number
     missing = int(scan.missing.sum())
     if not is_text.any():
+        if _row_numbers(scan.numbers):
+            log.warning(
+                "%s: column %r holds %d…%d, one number per row (a row id?): it is a feature; "
+                "--id %s if it names the rows, or --drop %s",
+                origin.file,
+                name,
+                int(np.nanmin(scan.numbers)),
+                int(np.nanmax(scan.numbers)),
+                name,
+                name,
+            )
         return _numeric(name, "numeric", scan.numbers, missing, impute)
     days = _days(scan)
     if not np.isnan(days[present]).any():  # every value an ISO 8601 date or time
@@ -239,6 +250,14 @@ def _numeric(
         finite = numbers[np.isfinite(numbers)]
         fill = float(np.mean(finite) if impute == "mean" else np.median(finite))
     return ColumnEncoding(name=name, kind=kind, fill=fill, missing=missing)
+
+
+def _row_numbers(numbers: np.ndarray) -> bool:
+    """0…n−1 or 1…n, each once (in any order): what a row number looks like. Such a column
+    carries no signal about the label, unless the rows were sorted by it (a leak)."""
+    if len(numbers) < 20 or not np.isfinite(numbers).all() or numbers.min() not in (0, 1):
+        return False
+    return bool(np.array_equal(np.sort(numbers), np.arange(len(numbers)) + numbers.min()))
 
 
 def _days(scan: _Scan) -> np.ndarray:
