@@ -144,3 +144,20 @@ def test_decimal_commas_beside_whole_numbers_still_name_the_mark(write_csv):
     path = write_csv('a,label\n1,p\n"0,5",q\n2,p\n')
     with pytest.raises(InvalidInputError, match=r"column 'a' holds numbers written with a decimal"):
         load_dataset(str(path))
+
+
+def test_nameless_columns_a_trailing_delimiter_and_a_saved_index_are_left_out(
+    tmp_path, write_csv, caplog
+):
+    trailing = write_csv(
+        "a,b,label,\n" + "".join(f"{i},{i % 3},{'pq'[i % 2]},\n" for i in range(8))
+    )
+    assert load_dataset(str(trailing)).feature_names == ("a", "b")
+    frame = pd.DataFrame({"a": np.arange(25) * 0.5, "label": ["p", "q"] * 12 + ["p"]})
+    frame.to_csv(tmp_path / "indexed.csv")  # pandas writes its index as a nameless column
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(tmp_path / "indexed.csv"))
+    assert ds.feature_names == ("a",)
+    assert "column 1 has no name and holds 0…24, one number per row" in caplog.text
+    data = write_csv("a,,label\n" + "".join(f"{i},{i * 7 % 5},{'pq'[i % 2]}\n" for i in range(8)))
+    assert load_dataset(str(data), LoadOptions(drop=[])).feature_names == ("a", "Unnamed: 1")

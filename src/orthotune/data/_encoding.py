@@ -194,7 +194,7 @@ def _fit_column(
     is_text = present & ~is_number
     missing = int(scan.missing.sum())
     if not is_text.any():
-        if _row_numbers(scan.numbers):
+        if row_numbers(scan.numbers):
             log.warning(
                 "%s: column %r holds %d…%d, one number per row (a row id?): it is a feature; "
                 "--id %s if it names the rows, or --drop %s",
@@ -252,7 +252,7 @@ def _numeric(
     return ColumnEncoding(name=name, kind=kind, fill=fill, missing=missing)
 
 
-def _row_numbers(numbers: np.ndarray) -> bool:
+def row_numbers(numbers: np.ndarray) -> bool:
     """0…n−1 or 1…n, each once (in any order): what a row number looks like. Such a column
     carries no signal about the label, unless the rows were sorted by it (a leak)."""
     if len(numbers) < 20 or not np.isfinite(numbers).all() or numbers.min() not in (0, 1):

@@ -12,6 +12,7 @@ NPZ: arrays ``x`` (``[n, …]``, shape kept), ``y``, and optionally ``weights``,
 
 from __future__ import annotations
 
+import logging
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from orthotune.data._encoding import (
     encode_table,
     fit_array_encoding,
     fit_table_encoding,
+    row_numbers,
 )
 from orthotune.data._options import DEFAULT_TARGETS, LoadOptions
 from orthotune.data._validate import (
@@ -53,6 +55,8 @@ from orthotune.data._validate import (
 
 if TYPE_CHECKING:
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 NPZ_KEYS: tuple[str, ...] = ("x", "y", "weights", "source", "ids", "split")
 
@@ -175,7 +179,8 @@ def _read_header(path: Path, kind: str, origin: Origin) -> list[str]:
                 dtype=str,
                 keep_default_na=False,
             )
-        return [str(v) for v in first.iloc[0].tolist()]
+        # an empty name gets pandas' "Unnamed: i" (0-based), the name the reader gives it
+        return [str(v) or f"Unnamed: {i}" for i, v in enumerate(first.iloc[0].tolist())]
     with _reading(origin, "Parquet"):
         import pyarrow.parquet as pq
 
@@ -221,6 +226,32 @@ def _text_column(frame: pd.DataFrame, column: str, flag: str, origin: Origin) ->
     return out
 
 
+def _artifacts(
+    frame: pd.DataFrame, columns: list[str], *, ignored: dict[str, str], origin: Origin
+) -> list[str]:
+    """Nameless columns that are no data: empty in every row (a delimiter at the end of each
+    line) or the row index a table was saved with (pandas' ``to_csv`` writes it unnamed, and
+    reading it back names it ``Unnamed: 0``): left out, the index with a warning."""
+    out = []
+    for i, name in enumerate(columns):
+        if name != f"Unnamed: {i}" or name in ignored.values():
+            continue
+        series = frame[name]
+        if series.isna().all():
+            out.append(name)
+        elif series.dtype.kind in "iuf" and row_numbers(series.to_numpy(dtype="float64")):
+            out.append(name)
+            log.warning(
+                "%s: column %d has no name and holds %d…%d, one number per row (the row index "
+                "the table was saved with): left out",
+                origin.file,
+                i + 1,
+                int(series.min()),
+                int(series.max()),
+            )
+    return out
+
+
 def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite: bool) -> Loaded:
     import pandas as pd
 
@@ -260,7 +291,11 @@ def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite:
         preset = np.array([v.lower() for v in preset], dtype=object)
         check_split_values(preset, options.split_col, SPLIT_PARTS, origin)
 
-    ignored = [*roles.values(), *options.drop]
+    ignored = [
+        *roles.values(),
+        *options.drop,
+        *_artifacts(frame, columns, ignored=roles, origin=origin),
+    ]
     features = [c for c in columns if c not in set(ignored)]
     check_some_features(features, origin)
     encoding = fit_table_encoding(
