@@ -124,9 +124,12 @@ def test_file_problems(tmp_path):
     with pytest.raises(
         InvalidInputError,
         match=r"unsupported data file extension '.xlsx'; "
-        r"accepted: a .csv \(or .tsv\), .parquet or .npz",
+        r"accepted: a .csv \(or .tsv\), .parquet or .npz.*: save it as CSV from the spreadsheet",
     ):
         load_dataset(str(tmp_path / "data.xlsx"))
+    (tmp_path / "data.json").write_text("x")
+    with pytest.raises(InvalidInputError, match=r"'.json'; .*: convert the file or rename it"):
+        load_dataset(str(tmp_path / "data.json"))
     (tmp_path / "dir.csv").mkdir()
     with pytest.raises(InvalidInputError, match=r"dir.csv: is not a regular file"):
         load_dataset(str(tmp_path / "dir.csv"))

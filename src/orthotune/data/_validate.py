@@ -23,6 +23,7 @@ SUFFIXES: dict[str, str] = {
     ".pq": "parquet",
     ".npz": "npz",
 }
+SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
 ACCEPTED_DATA = (
     "a .csv (or .tsv), .parquet or .npz file, or builtin:NAME (mnist1d, digits, breast-cancer, "
     "synthetic)"
@@ -63,9 +64,12 @@ def check_file(path: Path) -> str:
     name = str(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
+        fix = "convert the file or rename it with the right extension"
+        if suffix in SPREADSHEETS:
+            fix = "save it as CSV from the spreadsheet (Save as → CSV), then give that file"
         raise InvalidInputError(
             f"{name}: unsupported data file extension {suffix or '(none)'!r}; accepted: "
-            f"{ACCEPTED_DATA}: convert the file or rename it with the right extension"
+            f"{ACCEPTED_DATA}: {fix}"
         )
     if not path.exists():
         raise InvalidInputError(
