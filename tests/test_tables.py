@@ -84,3 +84,30 @@ def test_a_windows_1252_file_is_read_as_such_and_utf8_stays_utf8(tmp_path):
     frame.to_csv(utf8, index=False, encoding="utf-8-sig")  # with a byte-order mark
     assert csv_dialect(utf8) == CsvDialect()
     assert read_columns(utf8, what="table")["city"] == ["café", "zürich", "naïve"]
+
+
+@pytest.mark.parametrize("compression", [".gz", ".bz2", ".xz"])
+def test_a_compressed_csv_file_is_sniffed_and_read_through_its_compression(tmp_path, compression):
+    from orthotune._tables import table_suffix
+
+    frame = _frame()
+    path = tmp_path / f"d.csv{compression}"
+    frame.to_csv(path, index=False, sep=";", decimal=",")  # pandas compresses by the name
+    assert table_suffix(path) == ".csv" and table_suffix(tmp_path / "d.tar.gz") == ".gz"
+    assert csv_dialect(path) == CsvDialect(";", ",")
+    pd.testing.assert_frame_equal(read_table(path, what="table"), frame)
+    assert read_columns(path, what="table")["label"] == frame["label"].tolist()
+
+
+def test_a_damaged_compressed_file_is_one_line(tmp_path):
+    path = tmp_path / "d.csv.gz"
+    path.write_bytes(b"not gzip at all")
+    with pytest.raises(InvalidInputError, match=r"d.csv.gz' cannot be read"):
+        read_table(path, what="table")
+
+
+def test_a_damaged_small_table_is_one_line_too(tmp_path):
+    path = tmp_path / "scores.csv.gz"
+    path.write_bytes(b"\x1f\x8b broken")
+    with pytest.raises(InvalidInputError, match=r"errors table '.*scores.csv.gz' cannot be read"):
+        read_columns(path, what="errors table")

@@ -2,25 +2,29 @@
 
 A ``.csv`` file need not be comma-separated: spreadsheets in many locales save ``;``-separated
 files with a decimal comma (``1,5``), and tab- or ``|``-separated exports are common.
-``csv_dialect`` reads the first lines and takes the delimiter among ``,``, ``;``, tab and ``|``
-that splits every one of them into the same number of cells, the most cells (a tie keeps the
-earlier: ``,`` first); in a ragged file, the one that splits the header into the most cells,
-so that the reader's error names the ragged line.
-With another delimiter than ``,``, numbers written only with a decimal comma in those lines
-make ``,`` the decimal mark. A file that is not UTF-8 but reads as Windows-1252 (what
-spreadsheets on Windows save as "CSV": ``café`` with ``é`` as one byte) is read as such; a file
-with NUL bytes stays UTF-8, for the reader to refuse. Every CSV reader of the package (data, new
-rows to predict, the cleaned copy ``clean`` writes back in the same dialect, predictions, tables
-of scores) goes through it.
+``csv_dialect`` reads the first lines (through the compression of a ``.csv.gz``, ``.bz2`` or
+``.xz`` file) and takes the delimiter among ``,``, ``;``, tab and ``|`` that splits every one of
+them into the same number of cells, the most cells (a tie keeps the earlier: ``,`` first); in a
+ragged file, the one that splits the header into the most cells, so that the reader's error
+names the ragged line. With another delimiter than ``,``, numbers written only with a decimal
+comma in those lines make ``,`` the decimal mark. A file that is not UTF-8 but reads as
+Windows-1252 (what spreadsheets on Windows save as "CSV": ``café`` with ``é`` as one byte) is
+read as such; a file with NUL bytes stays UTF-8, for the reader to refuse. Every CSV reader of
+the package (data, new rows to predict, the cleaned copy ``clean`` writes back in the same
+dialect, predictions, tables of scores) goes through it.
 """
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import csv
+import gzip
 import io
 import itertools
+import lzma
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,15 +33,21 @@ from orthotune._errors import InvalidInputError
 
 __all__ = [
     "CSV_SUFFIXES",
+    "DAMAGED",
     "PARQUET_SUFFIXES",
     "CsvDialect",
     "csv_dialect",
     "read_columns",
     "read_table",
+    "table_suffix",
 ]
 
 CSV_SUFFIXES = (".csv", ".tsv")  # a .tsv is a CSV file whose dialect is read like any other
 PARQUET_SUFFIXES = (".parquet", ".pq")
+# a CSV file may come compressed (data.csv.gz): pandas reads it as it is, the sniffer through these
+_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+# what a damaged compressed file raises beside OSError (cut short; corrupt data): readers catch
+DAMAGED = (EOFError, zlib.error, lzma.LZMAError)
 _SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES
 _DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE_BYTES = 1 << 16  # the first 64 KiB: a header and enough rows to judge
@@ -66,10 +76,20 @@ class CsvDialect:
         return ", ".join(words)
 
 
+def table_suffix(path: str | Path) -> str:
+    """The suffix that names a file's format, lower-cased: ``.csv`` for ``data.csv`` and for a
+    compressed ``data.csv.gz`` (``.bz2``, ``.xz``), else the last suffix."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if len(suffixes) >= 2 and suffixes[-1] in _COMPRESSED and suffixes[-2] in CSV_SUFFIXES:
+        return suffixes[-2]
+    return suffixes[-1] if suffixes else ""
+
+
 def csv_dialect(path: str | Path) -> CsvDialect:
     """The dialect of the CSV file at ``path`` (module docstring); unreadable bytes are left
-    for the reader to report."""
-    with Path(path).open("rb") as handle:
+    for the reader to report (a damaged compressed file raises ``OSError``)."""
+    opener = _COMPRESSED.get(Path(path).suffix.lower(), open)
+    with opener(path, "rb") as handle:
         raw = handle.read(_SAMPLE_BYTES + 1)
     encoding = _encoding(raw[:_SAMPLE_BYTES])
     text = raw[:_SAMPLE_BYTES].decode(
@@ -118,7 +138,7 @@ def _encoding(sample: bytes) -> str:
 
 
 def _check(p: Path, what: str) -> None:
-    if p.suffix.lower() not in _SUFFIXES:
+    if table_suffix(p) not in _SUFFIXES:
         raise InvalidInputError(
             f"{what} {str(p)!r} has extension {p.suffix or '(none)'!r}: accepted are "
             ".csv, .tsv and .parquet; convert the file or rename it"
@@ -134,13 +154,21 @@ def read_columns(path: str | Path, *, what: str) -> dict[str, list[Any]]:
     standard library (no pandas import for a table of a few rows)."""
     p = Path(path)
     _check(p, what)
-    if p.suffix.lower() not in CSV_SUFFIXES:
+    if table_suffix(p) not in CSV_SUFFIXES:
         frame = read_table(p, what=what)
         return {str(c): frame[c].tolist() for c in frame.columns}
-    d = csv_dialect(p)
-    encoding = "utf-8-sig" if d.encoding == "utf-8" else d.encoding
-    with p.open(newline="", encoding=encoding) as handle:
-        rows = [row for row in csv.reader(handle, delimiter=d.sep, skipinitialspace=True) if row]
+    try:
+        d = csv_dialect(p)
+        encoding = "utf-8-sig" if d.encoding == "utf-8" else d.encoding
+        opener = _COMPRESSED.get(p.suffix.lower(), open)
+        with opener(p, "rt", newline="", encoding=encoding) as handle:
+            reader = csv.reader(handle, delimiter=d.sep, skipinitialspace=True)
+            rows = [row for row in reader if row]
+    except (OSError, UnicodeDecodeError, csv.Error, *DAMAGED) as err:
+        message = " ".join(str(err).split())
+        raise InvalidInputError(
+            f"{what} {str(p)!r} cannot be read ({message}): give a valid CSV or Parquet file"
+        ) from None
     if not rows:
         raise InvalidInputError(f"{what} {str(p)!r} is empty: give a header row and data rows")
     header, body = rows[0], rows[1:]
@@ -160,13 +188,13 @@ def read_table(path: str | Path, *, what: str) -> Any:
     p = Path(path)
     _check(p, what)
     try:
-        if p.suffix.lower() in CSV_SUFFIXES:
+        if table_suffix(p) in CSV_SUFFIXES:
             d = csv_dialect(p)
             return pd.read_csv(
                 p, sep=d.sep, decimal=d.decimal, encoding=d.encoding, skipinitialspace=True
             )
         return pd.read_parquet(p)
-    except (ValueError, OSError, pd.errors.ParserError) as err:
+    except (ValueError, OSError, pd.errors.ParserError, *DAMAGED) as err:
         message = " ".join(str(err).split())
         raise InvalidInputError(
             f"{what} {str(p)!r} cannot be read ({message}): give a valid CSV or Parquet file"

@@ -117,19 +117,23 @@ def test_the_cleaned_copy_of_a_semicolon_file_keeps_its_dialect(noisy_csv, tmp_p
     pd.testing.assert_frame_equal(cleaned, pd.read_csv(path).iloc[kept].reset_index(drop=True))
 
 
-@pytest.mark.parametrize("suffix", [".tsv", ".pq"])
-def test_a_tsv_or_pq_file_is_cleaned_into_a_copy_of_its_own_kind(noisy_csv, tmp_path, suffix):
+@pytest.mark.parametrize(
+    ("suffix", "written"), [(".tsv", ".tsv"), (".pq", ".pq"), (".csv.gz", ".csv")]
+)
+def test_a_tsv_pq_or_gz_file_is_cleaned_into_a_copy_of_its_kind(
+    noisy_csv, tmp_path, suffix, written
+):
     path, _, _, _ = noisy_csv
     frame = pd.read_csv(path)
     other = tmp_path / f"noisy{suffix}"
     if suffix == ".pq":
         frame.to_parquet(other, index=False)
     else:
-        frame.to_csv(other, index=False, sep="\t")
+        frame.to_csv(other, index=False, sep="\t" if suffix == ".tsv" else ",")
     data = load_dataset(str(other), LoadOptions())
     issues = find_issues(data, method="confident", recipe=FAST)
     outcome = apply_cleaning(data, issues, data=str(other), apply="remove", out=tmp_path / "o")
-    assert outcome.cleaned_path == str(tmp_path / "o" / f"cleaned{suffix}")
+    assert outcome.cleaned_path == str(tmp_path / "o" / f"cleaned{written}")  # uncompressed
     back = load_dataset(outcome.cleaned_path, LoadOptions())
     assert len(back) == len(data) - len(issues.suspects)
 

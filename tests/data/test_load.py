@@ -161,3 +161,16 @@ def test_nameless_columns_a_trailing_delimiter_and_a_saved_index_are_left_out(
     assert "column 1 has no name and holds 0…24, one number per row" in caplog.text
     data = write_csv("a,,label\n" + "".join(f"{i},{i * 7 % 5},{'pq'[i % 2]}\n" for i in range(8)))
     assert load_dataset(str(data), LoadOptions(drop=[])).feature_names == ("a", "Unnamed: 1")
+
+
+def test_a_gzipped_csv_loads_as_its_plain_twin_and_a_damaged_one_is_one_line(tmp_path):
+    from orthotune._errors import InvalidInputError
+
+    frame = pd.DataFrame({"a": [0.5, 1.5, 2.5, 3.5], "label": ["p", "q", "p", "q"]})
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    frame.to_csv(tmp_path / "packed.csv.gz", index=False)
+    plain, packed = (load_dataset(str(tmp_path / f)) for f in ("plain.csv", "packed.csv.gz"))
+    assert torch.equal(plain.x, packed.x) and packed.class_names == ("p", "q")
+    (tmp_path / "bad.csv.gz").write_bytes(b"\x1f\x8b broken")
+    with pytest.raises(InvalidInputError, match=r"bad.csv.gz: cannot be read as CSV"):
+        load_dataset(str(tmp_path / "bad.csv.gz"))

@@ -124,7 +124,8 @@ def test_file_problems(tmp_path):
     with pytest.raises(
         InvalidInputError,
         match=r"unsupported data file extension '.xlsx'; "
-        r"accepted: a .csv \(or .tsv\), .parquet or .npz.*: save it as CSV from the spreadsheet",
+        r"accepted: a .csv \(or .tsv; .*\), .parquet or .npz.*: save it as CSV from the "
+        r"spreadsheet",
     ):
         load_dataset(str(tmp_path / "data.xlsx"))
     (tmp_path / "data.json").write_text("x")

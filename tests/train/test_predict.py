@@ -152,6 +152,9 @@ def test_new_rows_from_a_semicolon_spreadsheet_get_the_same_predictions(table_ru
     tsv = tmp_path / "rows.tsv"
     pd.read_csv(path).to_csv(tsv, index=False, sep="\t")
     np.testing.assert_allclose(predict(predictor, str(tsv))["p_yes"], plain["p_yes"], atol=1e-12)
+    packed = tmp_path / "rows.csv.gz"
+    pd.read_csv(path).to_csv(packed, index=False)
+    np.testing.assert_allclose(predict(predictor, str(packed))["p_yes"], plain["p_yes"], atol=1e-12)
 
 
 def test_a_class_too_rare_for_test_does_not_count_in_the_headline_f1(tmp_path):

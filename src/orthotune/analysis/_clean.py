@@ -18,7 +18,13 @@ from pydantic import BaseModel
 
 from orthotune._errors import InvalidInputError
 from orthotune._io import atomic_write_text
-from orthotune._tables import CSV_SUFFIXES, PARQUET_SUFFIXES, CsvDialect, csv_dialect
+from orthotune._tables import (
+    CSV_SUFFIXES,
+    PARQUET_SUFFIXES,
+    CsvDialect,
+    csv_dialect,
+    table_suffix,
+)
 from orthotune.analysis._label_issues import LabelIssues
 from orthotune.data import Dataset
 
@@ -108,7 +114,7 @@ def _write_table(
     import pandas as pd
 
     source = Path(data).expanduser()
-    kind = source.suffix.lower()
+    kind = table_suffix(source)  # a compressed CSV file's copy is written uncompressed
     parquet = kind in PARQUET_SUFFIXES
     dialect = CsvDialect() if parquet else csv_dialect(source)
     frame = (
@@ -204,7 +210,7 @@ def apply_cleaning(
     outcome.audit_path = str(audit)
     if apply == "none":
         return outcome
-    suffix = Path(data).suffix.lower()
+    suffix = table_suffix(data)
     if not data.startswith("builtin:") and suffix in CSV_SUFFIXES + PARQUET_SUFFIXES:
         column = target or dataset.encoding.target  # the column the loader took
         path, removed, relabeled = _write_table(data, issues, apply, column, out_path)

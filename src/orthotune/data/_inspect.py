@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from orthotune._errors import InvalidInputError
-from orthotune._tables import csv_dialect
+from orthotune._tables import CSV_SUFFIXES, csv_dialect, table_suffix
 from orthotune.data._dataset import SPLIT_PARTS, Dataset
 from orthotune.data._encoding import NonFinite, describe_filled
 from orthotune.data._load import load_with_report
@@ -320,7 +320,7 @@ def inspect_data(
         nonfinite=nonfinite,
         impute=options.impute,
         filled=describe_filled(ds),
-        read_as=csv_dialect(spec).describe() if str(spec).lower().endswith(".csv") else "",
+        read_as=csv_dialect(spec).describe() if table_suffix(spec) in CSV_SUFFIXES else "",
         dates=[c.name for c in getattr(ds.encoding, "columns", []) if c.kind == "date"],
         sources=None if ds.source is None else _counts(ds.source),
         human_error=ds.reference.human_error,

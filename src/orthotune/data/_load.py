@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from orthotune._errors import InvalidInputError
-from orthotune._tables import csv_dialect
+from orthotune._tables import DAMAGED, csv_dialect
 from orthotune.data._builtin import load_builtin
 from orthotune.data._dataset import SPLIT_PARTS, Dataset
 from orthotune.data._encoding import (
@@ -152,7 +152,7 @@ def _reading(origin: Origin, kind: str) -> Iterator[None]:
         raise InvalidInputError(
             f"{origin.file}: holds no columns: give a CSV with a header line and data rows"
         ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as err:
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError, *DAMAGED) as err:
         fix = "save it as UTF-8 CSV with one header line"
         if kind != "CSV":
             fix = "check that it is a valid Parquet file"

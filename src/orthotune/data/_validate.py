@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from orthotune._errors import InvalidInputError
+from orthotune._tables import table_suffix
 
 SUFFIXES: dict[str, str] = {
     ".csv": "csv",
@@ -25,8 +26,8 @@ SUFFIXES: dict[str, str] = {
 }
 SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
 ACCEPTED_DATA = (
-    "a .csv (or .tsv), .parquet or .npz file, or builtin:NAME (mnist1d, digits, breast-cancer, "
-    "synthetic)"
+    "a .csv (or .tsv; either may be .gz, .bz2 or .xz), .parquet or .npz file, or builtin:NAME "
+    "(mnist1d, digits, breast-cancer, synthetic)"
 )
 
 
@@ -62,7 +63,7 @@ def check_file(path: Path) -> str:
     """The file exists, is a non-empty regular file with a supported extension; returns its
     format (``csv``, ``parquet`` or ``npz``)."""
     name = str(path)
-    suffix = path.suffix.lower()
+    suffix = table_suffix(path)
     if suffix not in SUFFIXES:
         fix = "convert the file or rename it with the right extension"
         if suffix in SPREADSHEETS:

@@ -27,7 +27,13 @@ from pydantic import BaseModel
 from orthotune._errors import InvalidInputError
 from orthotune._io import atomic_write_bytes, atomic_write_text
 from orthotune._rundir import RunDir, resolve_model_dir
-from orthotune._tables import CSV_SUFFIXES, PARQUET_SUFFIXES, csv_dialect
+from orthotune._tables import (
+    CSV_SUFFIXES,
+    DAMAGED,
+    PARQUET_SUFFIXES,
+    csv_dialect,
+    table_suffix,
+)
 from orthotune.train._checkpoint import Manifest, load_checkpoint
 
 __all__ = [
@@ -92,7 +98,7 @@ def _read_frame(path: Path, text: list[str]) -> Any:
     if not path.is_file():
         raise InvalidInputError(f"DATA {path} does not exist; give a CSV or Parquet file")
     try:
-        if path.suffix.lower() in CSV_SUFFIXES:
+        if table_suffix(path) in CSV_SUFFIXES:
             d = csv_dialect(path)
             return pd.read_csv(
                 path,
@@ -103,7 +109,7 @@ def _read_frame(path: Path, text: list[str]) -> Any:
                 dtype=dict.fromkeys(text, str),
             )
         return pd.read_parquet(path)
-    except (ValueError, OSError) as err:
+    except (ValueError, OSError, *DAMAGED) as err:
         summary = " ".join(str(err).split())[:200]
         raise InvalidInputError(
             f"DATA {path} cannot be read ({summary}); give a valid file"
@@ -236,7 +242,7 @@ def prepare_inputs(
     manifest = predictor.manifest
     opts = {**(manifest.data_options or {}), **(options or {})}
     path = Path(str(data))
-    is_table = not str(data).startswith("builtin:") and path.suffix.lower() in _TABLES
+    is_table = not str(data).startswith("builtin:") and table_suffix(path) in _TABLES
     table_model = (manifest.encoding or {}).get("kind") == "table"
     if table_model and not is_table:
         raise InvalidInputError(
