@@ -210,3 +210,26 @@ def test_a_column_of_row_numbers_is_named_in_a_warning(write_csv, caplog):
     with caplog.at_level("WARNING", logger="orthotune.data"):
         load_dataset(str(path), LoadOptions(id="PassengerId"))
     assert "row id" not in caplog.text
+
+
+def test_a_column_of_many_categories_keeps_the_frequent_ones_and_pools_the_rest(write_csv, caplog):
+    from orthotune.data._encoding import MAX_CATEGORIES, OTHER_CATEGORY
+
+    # 150 zip codes over 1,000 rows: codes 0–49 frequent (16 rows each), 50–149 twice each
+    zips = [f"z{i % 50:03d}" for i in range(800)] + [f"z{50 + i // 2:03d}" for i in range(200)]
+    rows = "".join(f"{i},{z},{'pq'[i % 2]}\n" for i, z in enumerate(zips))
+    path = write_csv("f,zip,label\n" + rows)
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(path))
+    zip_col = ds.encoding.columns[1]
+    assert zip_col.other and len(zip_col.categories) == MAX_CATEGORIES
+    assert zip_col.categories[-1] == OTHER_CATEGORY and "z000" in zip_col.categories
+    assert "z149" not in zip_col.categories  # rare: pooled (ties keep the first in order)
+    assert "'zip' has 150 categories: the 99 most frequent are kept, the other 51" in caplog.text
+    other = ds.feature_names.index(f"zip={OTHER_CATEGORY}")
+    assert ds.x[:, other].sum().item() == 102  # the 51 rarest codes, 2 rows each
+    new = encode_frame(pd.DataFrame({"f": [1, 2], "zip": ["z149", "never"]}), ds.encoding)
+    assert new[:, other].tolist() == [1.0, 1.0]  # rare and unseen alike
+    ids = "".join(f"{i},id{i % 600},{'pq'[i % 2]}\n" for i in range(1000))  # 600 of 1,000
+    with pytest.raises(InvalidInputError, match=r"text column 'who' has 600 distinct values"):
+        load_dataset(str(write_csv("f,who,label\n" + ids, name="ids.csv")))

@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 MAX_CATEGORIES = 100
 MISSING_CATEGORY = "(missing)"  # the category --impute auto gives missing categorical values
+OTHER_CATEGORY = "(other)"  # the categories of a column beyond its MAX_CATEGORIES − 1 most frequent
 # cells that mean "missing" (lower-cased, stripped): pandas' words, and "?", the mark of many
 # UCI tables (heart disease's ca and thal, breast-cancer-wisconsin's bare nuclei)
 _MISSING_WORDS = ("", "nan", "na", "n/a", "#n/a", "null", "none", "<na>", "?")
@@ -73,6 +74,10 @@ class ColumnEncoding(BaseModel):
         default=False, description="a 0/1 'was missing' feature follows (--impute auto)"
     )
     missing: int = Field(default=0, description="missing values in the data it was fitted on")
+    other: bool = Field(
+        default=False,
+        description=f"categories beyond the most frequent (and unseen ones) are {OTHER_CATEGORY!r}",
+    )
 
     def feature_names(self) -> list[str]:
         if self.kind != "categorical":
@@ -224,9 +229,26 @@ def _fit_column(
             f"{scan.texts[row]!r}: write it as a category name, or --drop {name}"
         )
     categories, counts = np.unique(values.astype(str), return_counts=True)
-    if len(categories) > MAX_CATEGORIES or (len(categories) == n_rows and n_rows >= 20):
+    other = len(categories) > MAX_CATEGORIES
+    unique = len(categories) == n_rows and n_rows >= 20
+    if unique or (other and len(categories) > n_rows // 2):  # an identifier, or free text
         raise too_many_categories(name, len(categories), n_rows, origin)
-    names = [str(c) for c in categories]
+    if other:  # the most frequent keep a feature each; the rest share "(other)"
+        order = np.lexsort((categories, -counts))[: MAX_CATEGORIES - 1]
+        rest = int(counts.sum() - counts[order].sum())
+        log.warning(
+            "%s: column %r has %d categories: the %d most frequent are kept, the other %d "
+            "(%d rows) become %r",
+            origin.file,
+            name,
+            len(categories),
+            MAX_CATEGORIES - 1,
+            len(categories) - len(order),
+            rest,
+            OTHER_CATEGORY,
+        )
+        categories, counts = categories[np.sort(order)], counts[np.sort(order)]
+    names = [str(c) for c in categories] + [OTHER_CATEGORY] * other
     fill = None
     if impute == "auto":
         if missing:
@@ -235,7 +257,7 @@ def _fit_column(
     elif impute != "none":
         fill = str(categories[int(np.argmax(counts))])  # most frequent; ties: first in order
     return ColumnEncoding(
-        name=name, kind="categorical", categories=names, fill=fill, missing=missing
+        name=name, kind="categorical", categories=names, fill=fill, missing=missing, other=other
     )
 
 
@@ -373,6 +395,9 @@ def encode_table(
                 report.nan[col.name] = int(missing.sum())
             index = pd.Index(col.categories)
             unknown = (index.get_indexer(texts.astype(str)) < 0) & ~missing
+            if col.other:  # a rare category, or one never seen: "(other)"
+                texts[unknown] = OTHER_CATEGORY
+                unknown[:] = False
             if unknown.any():  # only new rows can hold one: read as missing, unless strict
                 row = int(np.flatnonzero(unknown)[0])
                 if encoding.impute == "none":
