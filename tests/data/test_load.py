@@ -126,26 +126,6 @@ def test_a_question_mark_is_a_missing_value(write_csv):
         load_dataset(str(path), LoadOptions(impute="none"))
 
 
-def test_decimal_commas_in_a_comma_file_get_one_line_naming_the_mark(write_csv):
-    from orthotune._errors import InvalidInputError
-
-    path = write_csv('a,b,label\n"0,5",1.5,p\n"1,25",2.5,q\n"2,0",3.5,p\n')
-    with pytest.raises(
-        InvalidInputError,
-        match=r"column 'a' holds numbers written with a decimal comma \(or a thousands "
-        r"separator\), '0,5' at row 0 \(file line 2\).*one decimal mark.*--drop a",
-    ):
-        load_dataset(str(path))
-
-
-def test_decimal_commas_beside_whole_numbers_still_name_the_mark(write_csv):
-    from orthotune._errors import InvalidInputError
-
-    path = write_csv('a,label\n1,p\n"0,5",q\n2,p\n')
-    with pytest.raises(InvalidInputError, match=r"column 'a' holds numbers written with a decimal"):
-        load_dataset(str(path))
-
-
 def test_nameless_columns_a_trailing_delimiter_and_a_saved_index_are_left_out(
     tmp_path, write_csv, caplog
 ):
