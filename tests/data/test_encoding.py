@@ -233,3 +233,13 @@ def test_a_column_of_many_categories_keeps_the_frequent_ones_and_pools_the_rest(
     ids = "".join(f"{i},id{i % 600},{'pq'[i % 2]}\n" for i in range(1000))  # 600 of 1,000
     with pytest.raises(InvalidInputError, match=r"text column 'who' has 600 distinct values"):
         load_dataset(str(write_csv("f,who,label\n" + ids, name="ids.csv")))
+
+
+def test_percentages_read_as_the_numbers_written_in_training_and_prediction(write_csv):
+    path = write_csv("rate,label\n12.5%,p\n-3 %,q\n100%,p\n,q\n7,p\n")
+    ds = load_dataset(str(path))
+    assert ds.encoding.columns[0].kind == "numeric"
+    assert ds.x[[0, 1, 2, 4], 0].tolist() == [12.5, -3.0, 100.0, 7.0]
+    assert encode_frame(pd.DataFrame({"rate": ["45.5%"]}), ds.encoding)[0, 0] == 45.5
+    with pytest.raises(InvalidInputError, match=r"column 'rate' is numeric but row 0 holds"):
+        encode_frame(pd.DataFrame({"rate": ["high"]}), ds.encoding)

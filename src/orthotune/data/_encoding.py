@@ -59,6 +59,9 @@ OTHER_CATEGORY = "(other)"  # the categories of a column beyond its MAX_CATEGORI
 # cells that mean "missing" (lower-cased, stripped): pandas' words, and "?", the mark of many
 # UCI tables (heart disease's ca and thal, breast-cancer-wisconsin's bare nuclei)
 _MISSING_WORDS = ("", "nan", "na", "n/a", "#n/a", "null", "none", "<na>", "?")
+# a number with a percent sign ("12.5%", "-3 %") reads as the number written (12.5): rates and
+# shares exported from spreadsheets; they would otherwise be text, one category per value
+_PERCENT = r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*%$"
 
 
 class ColumnEncoding(BaseModel):
@@ -173,7 +176,8 @@ def _scan(series: pd.Series) -> _Scan:
         return _Scan(numbers, None, np.isnan(numbers))
     text = series.astype("string").str.strip()
     missing = (text.isna() | text.str.lower().isin(_MISSING_WORDS)).to_numpy(dtype=bool)
-    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    bare = text.str.replace(_PERCENT, r"\1", regex=True)  # "12.5%" is the number 12.5
+    numbers = pd.to_numeric(bare, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     numbers[missing] = np.nan
     texts = text.to_numpy(dtype=object, na_value=None)
     return _Scan(numbers, texts, missing)
