@@ -227,14 +227,14 @@ def _text_column(frame: pd.DataFrame, column: str, flag: str, origin: Origin) ->
 
 
 def _artifacts(
-    frame: pd.DataFrame, columns: list[str], *, ignored: dict[str, str], origin: Origin
+    frame: pd.DataFrame, columns: list[str], *, ignored: set[str], origin: Origin
 ) -> list[str]:
     """Nameless columns that are no data: empty in every row (a delimiter at the end of each
     line) or the row index a table was saved with (pandas' ``to_csv`` writes it unnamed, and
     reading it back names it ``Unnamed: 0``): left out, the index with a warning."""
     out = []
     for i, name in enumerate(columns):
-        if name != f"Unnamed: {i}" or name in ignored.values():
+        if name != f"Unnamed: {i}" or name in ignored:  # named, or given a role or --drop
             continue
         series = frame[name]
         if series.isna().all():
@@ -294,7 +294,7 @@ def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite:
     ignored = [
         *roles.values(),
         *options.drop,
-        *_artifacts(frame, columns, ignored=roles, origin=origin),
+        *_artifacts(frame, columns, ignored={*roles.values(), *options.drop}, origin=origin),
     ]
     features = [c for c in columns if c not in set(ignored)]
     check_some_features(features, origin)
