@@ -189,13 +189,19 @@ def test_an_iso_date_column_is_one_number_of_days_in_training_and_prediction(wri
         encode_frame(new.assign(d=["03/01/1970"]), ds.encoding, file="p.csv")
 
 
-def test_dates_in_other_formats_stay_text_and_the_refusal_says_how_to_write_them(write_csv):
-    rows = "".join(f"{m:02d}/{d:02d}/2024,{'pq'[d % 2]}\n" for m in (1, 2) for d in range(1, 29))
-    path = write_csv("d,label\n" + rows)
-    with pytest.raises(
-        InvalidInputError, match=r"dates not in ISO 8601.*write dates as YYYY-MM-DD"
-    ):
-        load_dataset(str(path))
+def test_dates_in_other_formats_stay_text_and_the_warning_says_how_to_write_them(write_csv, caplog):
+    rows = "".join(
+        f"{m:02d}/{d:02d}/2024,{d},{'pq'[d % 2]}\n" for m in (1, 2) for d in range(1, 29)
+    )
+    path = write_csv("d,n,label\n" + rows)
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(path))
+    assert ds.feature_names == ("n",) and "d" in ds.encoding.ignored
+    assert "dates not in ISO 8601?): left out" in caplog.text
+    assert "write dates as YYYY-MM-DD" in caplog.text
+    with pytest.raises(InvalidInputError, match=r"no feature column is left: 'd'.*YYYY-MM-DD"):
+        only = "".join(f"{line.split(',')[0]},{line.split(',')[2]}\n" for line in rows.split())
+        load_dataset(str(write_csv("d,label\n" + only, name="d.csv")))
 
 
 def test_a_column_of_row_numbers_is_named_in_a_warning(write_csv, caplog):
@@ -231,8 +237,12 @@ def test_a_column_of_many_categories_keeps_the_frequent_ones_and_pools_the_rest(
     new = encode_frame(pd.DataFrame({"f": [1, 2], "zip": ["z149", "never"]}), ds.encoding)
     assert new[:, other].tolist() == [1.0, 1.0]  # rare and unseen alike
     ids = "".join(f"{i},id{i % 600},{'pq'[i % 2]}\n" for i in range(1000))  # 600 of 1,000
-    with pytest.raises(InvalidInputError, match=r"text column 'who' has 600 distinct values"):
-        load_dataset(str(write_csv("f,who,label\n" + ids, name="ids.csv")))
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(write_csv("f,who,label\n" + ids, name="ids.csv")))
+    assert ds.feature_names == ("f",) and "who" in ds.encoding.ignored
+    assert "text column 'who' has 600 distinct values in 1000 rows" in caplog.text
+    assert "left out; --drop who to say so" in caplog.text
 
 
 def test_percentages_read_as_the_numbers_written_in_training_and_prediction(write_csv):

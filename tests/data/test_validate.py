@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from orthotune import InvalidInputError
-from orthotune.data import LoadOptions, load_dataset
+from orthotune.data import LoadOptions, encode_frame, load_dataset
 
 GOOD = "a,b,label\n1,2,x\n3,4,y\n5,6,x\n"
 
@@ -119,13 +119,30 @@ def test_csv_problems_are_one_line_errors(write_csv, text, options, match):
     assert message.startswith(str(path))  # names the file
 
 
-def test_too_many_categories(write_csv):
-    rows = "\n".join(f"{i},name{i},{'xy'[i % 2]}" for i in range(30))
-    path = write_csv("a,who,label\n" + rows + "\n")
+def test_a_text_column_of_identifiers_is_left_out_and_predict_reads_it_silently(write_csv, caplog):
+    # Kaggle's Titanic: a name in every row, a ticket number in most
+    rows = "\n".join(f"{i % 7},Name {i},T{i % 24},{'xy'[i % 2]}" for i in range(30))
+    path = write_csv("a,who,ticket,label\n" + rows + "\n")
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(path))
+    assert ds.feature_names[0] == "a" and not any("who" in f for f in ds.feature_names)
+    assert "who" in ds.encoding.ignored and ds.encoding.columns[1].name == "ticket"
+    assert "text column 'who' has 30 distinct values in 30 rows" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        x = encode_frame(
+            pd.DataFrame({"a": [1], "who": ["Someone new"], "ticket": ["T3"]}), ds.encoding
+        )
+    assert x.shape == (1, len(ds.feature_names)) and caplog.text == ""
+
+
+def test_a_table_of_identifiers_only_is_refused(write_csv):
+    rows = "\n".join(f"name{i},{'xy'[i % 2]}" for i in range(30))
+    path = write_csv("who,label\n" + rows + "\n")
     with pytest.raises(
         InvalidInputError,
-        match=r"text column 'who' has 30 distinct values in 30 "
-        r"rows.*--drop who, --id who",
+        match=r"no feature column is left: 'who' hold\(s\) a distinct text in \(almost\) "
+        r"every row.*add columns to learn from",
     ):
         load_dataset(str(path))
 

@@ -4,8 +4,10 @@ A column whose non-missing values are all numbers is a numeric feature; a column
 all ISO 8601 dates or times (``2024-03-01``, ``2024-03-01 14:30``, ``2024-03-01T14:30:00Z``) is
 a date, one numeric feature (days since 1970-01-01, UTC) treated as a number from then on — other
 date formats (``03/01/2024``: March or January?) stay text; a column whose values are all
-non-numeric text is categorical and one-hot encoded (categories sorted); anything in between is
-an error that names the first stray value. ``--impute auto`` (the default) gives each numeric
+non-numeric text is categorical and one-hot encoded (categories sorted), unless it holds a
+distinct value in (almost) every row — an identifier, a name, free text —, which is left out with
+a warning and listed in ``TableEncoding.ignored``; anything in between is an error that names
+the first stray value. ``--impute auto`` (the default) gives each numeric
 column that had missing values a 0/1 "was missing" feature beside it and leaves its NaN for the
 ``Normalizer``, which fills them from statistics of the **train** part (learned, like μ and σ²):
 each gap becomes its conditional mean given the row's other values, fitted on train (the train
@@ -45,6 +47,7 @@ from orthotune.data._validate import (
     check_finite,
     decimal_comma_column,
     mixed_column,
+    no_features_left,
     too_many_categories,
 )
 
@@ -112,7 +115,8 @@ class TableEncoding(BaseModel):
     columns: list[ColumnEncoding]
     ignored: list[str] = Field(
         default_factory=list,
-        description="columns that are no features: target, id, weight, source, split, dropped",
+        description="columns that are no features: target, id, weight, source, split, "
+        "dropped, and text left out as identifiers",
     )
     impute: Impute = "none"
 
@@ -190,7 +194,9 @@ def _is_number(scan: _Scan) -> np.ndarray:
 
 def _fit_column(
     name: str, series: pd.Series, origin: Origin, *, impute: str, n_rows: int
-) -> ColumnEncoding:
+) -> ColumnEncoding | None:
+    """The column's encoding, or None for a text column left out as an identifier or free
+    text (too many distinct values to learn from one-hot, logged as a warning)."""
     import pandas as pd
 
     scan = _scan(series)
@@ -236,7 +242,17 @@ def _fit_column(
     other = len(categories) > MAX_CATEGORIES
     unique = len(categories) == n_rows and n_rows >= 20
     if unique or (other and len(categories) > n_rows // 2):  # an identifier, or free text
-        raise too_many_categories(name, len(categories), n_rows, origin)
+        # left out, not refused: a name or ticket column (Kaggle's Titanic, R's row names) is
+        # what real tables bring, and one-hot codes of values seen once generalize to no row
+        log.warning(
+            "%s: %s: left out; --drop %s to say so, --id %s if it names the rows, or write "
+            "dates as YYYY-MM-DD",
+            origin.file,
+            too_many_categories(name, len(categories), n_rows),
+            name,
+            name,
+        )
+        return None
     if other:  # the most frequent keep a feature each; the rest share "(other)"
         order = np.lexsort((categories, -counts))[: MAX_CATEGORIES - 1]
         rest = int(counts.sum() - counts[order].sum())
@@ -321,15 +337,19 @@ def fit_table_encoding(
     origin: Origin,
 ) -> TableEncoding:
     """Decide, per feature column, numeric or categorical (and fill values under --impute)."""
-    columns = [
-        _fit_column(name, frame[name], origin, impute=impute, n_rows=len(frame))
+    fitted = {
+        name: _fit_column(name, frame[name], origin, impute=impute, n_rows=len(frame))
         for name in features
-    ]
+    }
+    columns = [col for col in fitted.values() if col is not None]
+    left_out = [name for name, col in fitted.items() if col is None]
+    if not columns:
+        raise no_features_left(left_out, origin)
     return TableEncoding(
         target=target,
         class_names=list(class_names),
         columns=columns,
-        ignored=list(ignored),
+        ignored=[*ignored, *left_out],
         impute=impute,
     )
 

@@ -195,11 +195,20 @@ def decimal_comma_column(column: str, row: int, value: object, origin: Origin) -
     )
 
 
-def too_many_categories(column: str, count: int, n: int, origin: Origin) -> InvalidInputError:
+def too_many_categories(column: str, count: int, n: int) -> str:
+    """Why a text column is left out (``data._encoding``), in words."""
+    return (
+        f"text column {column!r} has {count} distinct values in {n} rows, too many to learn "
+        "from (an identifier, free text, or dates not in ISO 8601?)"
+    )
+
+
+def no_features_left(left_out: Sequence[str], origin: Origin) -> InvalidInputError:
+    """Every feature column was left out as an identifier or free text."""
     return InvalidInputError(
-        f"{origin.file}: text column {column!r} has {count} distinct values in {n} rows, too many "
-        f"to one-hot encode (identifier, free text, or dates not in ISO 8601?): --drop {column}, "
-        f"--id {column}, write dates as YYYY-MM-DD, or encode it as numbers yourself"
+        f"{origin.file}: no feature column is left: {', '.join(map(repr, left_out))} "
+        "hold(s) a distinct text in (almost) every row, which no model learns from: add "
+        "columns to learn from, write dates as YYYY-MM-DD, or encode the text as numbers yourself"
     )
 
 
