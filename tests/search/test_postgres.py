@@ -170,7 +170,9 @@ def test_a_killed_worker_fails_through_its_heartbeat_and_its_command_continues(p
 
 def test_a_ten_second_outage_is_survived_and_a_longer_one_stops_with_exit_75(postgres, tmp_path):
     url = postgres.create_database("outage")
-    cmd = _tune(tmp_path, url, trials=24)
+    # 48 trials: with 24, under a loaded box (the suite on 2 cores) the study was once full
+    # before the server stopped, and the hasty worker ended with exit 0
+    cmd = _tune(tmp_path, url, trials=48)
     patient = [_start(cmd, ORTHOTUNE_DB_RETRY_S="60") for _ in range(2)]
     hasty = _start(cmd, ORTHOTUNE_DB_RETRY_S="3")
 
@@ -215,7 +217,7 @@ def test_a_ten_second_outage_is_survived_and_a_longer_one_stops_with_exit_75(pos
     _assert_whole(trials)
     survivors = {t.user_attrs["owner_pid"] for t in trials if t.number in after} - {hasty.pid}
     assert survivors == {p.pid for p in patient}
-    assert len([t for t in trials if not t.user_attrs.get("stale")]) >= 24
+    assert len([t for t in trials if not t.user_attrs.get("stale")]) >= 48
 
 
 @pytest.mark.parametrize(
