@@ -204,18 +204,39 @@ def test_dates_in_other_formats_stay_text_and_the_warning_says_how_to_write_them
         load_dataset(str(write_csv("d,label\n" + only, name="d.csv")))
 
 
-def test_a_column_of_row_numbers_is_named_in_a_warning(write_csv, caplog):
+def test_a_column_of_row_numbers_is_left_out_with_a_warning(write_csv, caplog):
     rows = "".join(f"{i + 1},{(i * 7) % 5},{'pq'[i % 2]}\n" for i in range(30))
     path = write_csv("PassengerId,f,label\n" + rows)
     with caplog.at_level("WARNING", logger="orthotune.data"):
         ds = load_dataset(str(path))
-    assert ds.feature_names == ("PassengerId", "f")  # still a feature: the user decides
-    assert "column 'PassengerId' holds 1…30, one number per row (a row id?)" in caplog.text
+    assert ds.feature_names == ("f",) and "PassengerId" in ds.encoding.ignored
+    assert "column 'PassengerId' holds 1…30, one number per row (a row id): left out" in (
+        caplog.text
+    )
     assert "--id PassengerId" in caplog.text and "'f'" not in caplog.text
     caplog.clear()
     with caplog.at_level("WARNING", logger="orthotune.data"):
+        x = encode_frame(pd.DataFrame({"PassengerId": [900], "f": [3]}), ds.encoding)
+        assert x.tolist() == [[3.0]]
         load_dataset(str(path), LoadOptions(id="PassengerId"))
-    assert "row id" not in caplog.text
+    assert caplog.text == ""  # predict reads it silently; --id names the rows by it
+    shuffled = "".join(f"{(i * 7) % 30},{i % 4},{'pq'[i % 2]}\n" for i in range(30))  # 0…29
+    with pytest.raises(InvalidInputError, match=r"no feature column is left: 'n' identif"):
+        load_dataset(
+            str(
+                write_csv(
+                    "n,label\n"
+                    + "".join(
+                        line.split(",")[0] + "," + line.split(",")[2] + "\n"
+                        for line in shuffled.split()
+                    ),
+                    name="n.csv",
+                )
+            )
+        )
+    assert load_dataset(str(write_csv("n,f,label\n" + shuffled, name="s.csv"))).feature_names == (
+        "f",
+    )
 
 
 def test_a_column_of_many_categories_keeps_the_frequent_ones_and_pools_the_rest(write_csv, caplog):
@@ -223,7 +244,7 @@ def test_a_column_of_many_categories_keeps_the_frequent_ones_and_pools_the_rest(
 
     # 150 zip codes over 1,000 rows: codes 0–49 frequent (16 rows each), 50–149 twice each
     zips = [f"z{i % 50:03d}" for i in range(800)] + [f"z{50 + i // 2:03d}" for i in range(200)]
-    rows = "".join(f"{i},{z},{'pq'[i % 2]}\n" for i, z in enumerate(zips))
+    rows = "".join(f"{i % 7},{z},{'pq'[i % 2]}\n" for i, z in enumerate(zips))
     path = write_csv("f,zip,label\n" + rows)
     with caplog.at_level("WARNING", logger="orthotune.data"):
         ds = load_dataset(str(path))
@@ -236,7 +257,7 @@ def test_a_column_of_many_categories_keeps_the_frequent_ones_and_pools_the_rest(
     assert ds.x[:, other].sum().item() == 102  # the 51 rarest codes, 2 rows each
     new = encode_frame(pd.DataFrame({"f": [1, 2], "zip": ["z149", "never"]}), ds.encoding)
     assert new[:, other].tolist() == [1.0, 1.0]  # rare and unseen alike
-    ids = "".join(f"{i},id{i % 600},{'pq'[i % 2]}\n" for i in range(1000))  # 600 of 1,000
+    ids = "".join(f"{i % 7},id{i % 600},{'pq'[i % 2]}\n" for i in range(1000))  # 600 of 1,000
     caplog.clear()
     with caplog.at_level("WARNING", logger="orthotune.data"):
         ds = load_dataset(str(write_csv("f,who,label\n" + ids, name="ids.csv")))

@@ -136,13 +136,32 @@ def test_a_text_column_of_identifiers_is_left_out_and_predict_reads_it_silently(
     assert x.shape == (1, len(ds.feature_names)) and caplog.text == ""
 
 
+def test_a_ticket_column_of_numbers_and_codes_is_left_out_but_a_slip_in_numbers_is_refused(
+    write_csv, caplog
+):
+    # Kaggle's Titanic tickets: mostly numbers, a quarter codes with letters, nearly all distinct
+    tickets = [f"PC {1000 + i}" if i % 4 == 0 else str(113000 + 7 * i) for i in range(200)]
+    rows = "".join(f"{i % 3},{t},{'xy'[i % 2]}\n" for i, t in enumerate(tickets))
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(write_csv("a,ticket,label\n" + rows, name="t.csv")))
+    assert ds.feature_names == ("a",) and "ticket" in ds.encoding.ignored
+    assert "text column 'ticket' has 200 distinct values in 200 rows" in caplog.text
+    # one slip among 200 distinct prices is a value to fix, not a reason to lose the column
+    prices = [str(10.5 + i) if i != 57 else "12.5o" for i in range(200)]
+    slip = "".join(f"{i % 3},{p},{'xy'[i % 2]}\n" for i, p in enumerate(prices))
+    with pytest.raises(
+        InvalidInputError, match=r"column 'price' is numeric but row 57 .* holds the text '12.5o'"
+    ):
+        load_dataset(str(write_csv("a,price,label\n" + slip, name="p.csv")))
+
+
 def test_a_table_of_identifiers_only_is_refused(write_csv):
     rows = "\n".join(f"name{i},{'xy'[i % 2]}" for i in range(30))
     path = write_csv("who,label\n" + rows + "\n")
     with pytest.raises(
         InvalidInputError,
-        match=r"no feature column is left: 'who' hold\(s\) a distinct text in \(almost\) "
-        r"every row.*add columns to learn from",
+        match=r"no feature column is left: 'who' identif\(ies\) the rows \(row numbers, or a "
+        r"distinct text in almost every row\).*add columns to learn from",
     ):
         load_dataset(str(path))
 
@@ -271,9 +290,9 @@ def test_parquet_stray_text_in_numeric_object_column(tmp_path):
 
 
 def test_many_whole_numbers_and_a_few_fractions_are_classes(write_csv):
-    whole = "".join(f"{i},{i % 25}\n" for i in range(100))  # 25 classes named by numbers
+    whole = "".join(f"{i * 3},{i % 25}\n" for i in range(100))  # 25 classes named by numbers
     assert len(load_dataset(str(write_csv("f,label\n" + whole, name="w.csv"))).class_names) == 25
-    few = "".join(f"{i},{(i % 3) / 2}\n" for i in range(30))  # 0.0, 0.5, 1.0: three classes
+    few = "".join(f"{i * 3},{(i % 3) / 2}\n" for i in range(30))  # 0.0, 0.5, 1.0: three classes
     classes = load_dataset(str(write_csv("f,label\n" + few, name="h.csv"))).class_names
     assert classes == ("0.0", "0.5", "1.0")
 

@@ -43,8 +43,9 @@ def predict(
     The probabilities are calibrated by the checkpoint's temperature (softmax(logits / T),
     fitted on dev when the model was trained; stderr and --json say which T).
 
-    DATA must have the model's training features: a file with other columns, another shape or
-    unseen categories is refused, naming what differs.
+    DATA must have the model's training features, in any order: a file that lacks one, or
+    another shape, is refused, naming what differs. Columns training never used are ignored and
+    categories it never saw read as missing, each with a warning (refused under --impute none).
     """
     from orthotune._errors import InvalidInputError
     from orthotune.cli._common import emit

@@ -272,6 +272,7 @@ def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite:
 
     labels = _text_column(frame, target, "--target", origin)
     y, class_names = _label_names(labels)
+    check_classes(class_names, origin)  # the target's problem before its features'
     ids = np.array([str(i) for i in range(len(frame))], dtype=object)
     if options.id is not None:
         ids = _text_column(frame, options.id, "--id", origin)
