@@ -223,6 +223,8 @@ class DecisionLog(BaseModel):
     chosen: str | None = None
     # a gradient-boosting model's dev error on the same data (vector data; ``_yardstick``)
     yardstick: dict | None = None
+    # always the most frequent training class: the dev error any model must beat (``_yardstick``)
+    floor: dict | None = None
     polish: str = ""  # why the polish phase (steps with problem "polish") ended, in words
     refit: str = ""  # what --refit did (``_refit``), when asked
     # wall seconds spent training outside the steps: the refit's models and the learning

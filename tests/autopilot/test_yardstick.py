@@ -36,3 +36,23 @@ def test_k_fold_yardstick_is_out_of_fold_and_signals_get_none():
     pred = cross_val_predict(HistGradientBoostingClassifier(random_state=1), x, y, cv=cv)
     assert got is not None and got.dev_error == float(np.mean(pred != y))
     assert yardstick(_data("builtin:digits"), folds=None, seed=0) is None
+
+
+def test_the_floor_is_the_most_frequent_training_class_on_dev_or_out_of_fold():
+    from sklearn.dummy import DummyClassifier
+
+    from orthotune.autopilot._yardstick import floor
+
+    data = _data("builtin:breast-cancer")  # 2 classes, 63 % benign
+    got = floor(data, folds=None, seed=0)
+    counts = np.bincount(data.train.y.numpy())
+    top = int(counts.argmax())
+    assert got.label == data.dataset.class_names[top]
+    assert got.dev_error == float(np.mean(data.dev.y.numpy() != top))
+    assert 0.3 < got.dev_error < 0.45  # the minority's share, not 0 or 1
+    folded = floor(data, folds=4, seed=2)
+    y = data.train.y.numpy()
+    cv = StratifiedKFold(4, shuffle=True, random_state=2)
+    pred = cross_val_predict(DummyClassifier(strategy="most_frequent"), y[:, None], y, cv=cv)
+    assert folded.dev_error == float(np.mean(pred != y))
+    assert floor(_data("builtin:digits"), folds=None, seed=0).dev_error > 0.85  # images too

@@ -1,6 +1,7 @@
 import json
 import re
 
+import numpy as np
 import pytest
 
 DATA = "builtin:synthetic?n=600&classes=3&features=6&noise=0.05&seed=7"
@@ -88,3 +89,23 @@ def test_tune_bad_input_is_one_line_exit_2(run_cli, tmp_path, args, message):
     assert message in res.stderr
     assert res.stderr.strip().count("\n") == 0
     assert not (tmp_path / "r").exists()
+
+
+def test_a_model_no_better_than_the_most_frequent_class_is_told_so(run_cli, tmp_path):
+    # labels that the inputs do not predict: 80 % one class, the rest the other
+    rng = np.random.default_rng(0)
+    rows = [
+        f"{a:.3f},{b:.3f},{'pq'[int(rng.random() < 0.2)]}" for a, b in rng.normal(size=(300, 2))
+    ]
+    path = tmp_path / "noise.csv"
+    path.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "run"
+    res = run_cli("tune", path, "--trials", "2", "--out", out, env={"OMP_NUM_THREADS": "1"})
+    assert res.returncode == 0, res.stderr
+    floor = json.loads((out / "decisions.json").read_text())["floor"]
+    labels = [r.rsplit(",", 1)[1] for r in rows]
+    assert floor["label"] == "p" and 0.1 < floor["dev_error"] < 0.3
+    text = " ".join(res.stdout.split())  # the terminal wraps lines
+    assert "floor: always predicting 'p' (the most frequent class) gives" in text
+    assert "is no lower than the floor's: the inputs may not predict the label" in text
+    assert labels.count("p") > 200

@@ -78,7 +78,7 @@ from orthotune.autopilot._compare import PairedChange, adjust, describe, paired_
 from orthotune.autopilot._polish import INTERRUPTED, Contender, polish
 from orthotune.autopilot._refit import refit, refit_cost
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, variants
-from orthotune.autopilot._yardstick import yardstick
+from orthotune.autopilot._yardstick import floor, yardstick
 from orthotune.data import PreparedData
 from orthotune.diagnose import Diagnosis, ErrorLevels, diagnose
 from orthotune.fit import (
@@ -471,6 +471,7 @@ def run_autopilot(
         all_trained.extend(out)
         return out
 
+    log.floor = floor(data, folds=folds, seed=settings.seed).model_dump(mode="json")
     stick = yardstick(data, folds=folds, seed=settings.seed) if settings.yardstick else None
     if stick is not None:
         log.yardstick = stick.model_dump(mode="json")

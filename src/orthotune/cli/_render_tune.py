@@ -115,6 +115,18 @@ def render_autopilot(summary: Any) -> None:
             f"{y['seconds']:.1f} s) reaches {_pct(y['dev_error'])} dev error; the chosen "
             f"model {_pct(summary.errors.get('dev'))}"
         )
+    if log.floor:
+        f, dev = log.floor, summary.errors.get("dev")
+        console.print(
+            f"floor: always predicting {f['label']!r} (the most frequent class) gives "
+            f"{_pct(f['dev_error'])} dev error"
+        )
+        if dev is not None and dev >= f["dev_error"]:
+            console.print(
+                f"[bold red]the chosen model's dev error ({_pct(dev)}) is no lower than the "
+                "floor's[/]: the inputs may not predict the label, or there are too few "
+                "examples: get more data or other features before tuning"
+            )
     render_diagnosis_table(summary.diagnosis, console)
     if summary.test_metrics:
         tm = summary.test_metrics

@@ -604,6 +604,13 @@ def _decisions(log: DecisionLog | None) -> DecisionsInfo | None:
             f"{100 * stick['dev_error']:.2f} % dev error"
         )
         final = f"{final}; {words}" if final else words
+    low = log.floor or {}
+    if _number(low.get("dev_error")) is not None:
+        words = (
+            f"always predicting {low.get('label')!r} (the most frequent class) gives "
+            f"{100 * low['dev_error']:.2f} % dev error"
+        )
+        final = f"{final}; {words}" if final else words
     if log.polish:
         final = f"{final}; polish: {log.polish}" if final else f"polish: {log.polish}"
     return DecisionsInfo(steps=steps, final=final, validation=log.validation or None)
