@@ -64,6 +64,18 @@ class CsvDialect:
     decimal: str = "."
     encoding: str = "utf-8"
 
+    def pandas(self) -> dict[str, object]:
+        """``pandas.read_csv``'s options for this file, the same for every reader of user
+        tables: a space after a delimiter (``a, b, label``) is no part of a name or a value, so
+        that training, ``predict`` and ``clean`` see the same column names (the loader read
+        ``' b'`` where ``predict`` read ``'b'``, and ``tune`` refused its own file)."""
+        return {
+            "sep": self.sep,
+            "decimal": self.decimal,
+            "encoding": self.encoding,
+            "skipinitialspace": True,
+        }
+
     def describe(self) -> str:
         """Words for how the file was read ("" for plain comma-separated UTF-8)."""
         words = []
@@ -189,10 +201,7 @@ def read_table(path: str | Path, *, what: str) -> Any:
     _check(p, what)
     try:
         if table_suffix(p) in CSV_SUFFIXES:
-            d = csv_dialect(p)
-            return pd.read_csv(
-                p, sep=d.sep, decimal=d.decimal, encoding=d.encoding, skipinitialspace=True
-            )
+            return pd.read_csv(p, **csv_dialect(p).pandas())
         return pd.read_parquet(p)
     except (ValueError, OSError, pd.errors.ParserError, *DAMAGED) as err:
         message = " ".join(str(err).split())

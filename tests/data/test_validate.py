@@ -99,7 +99,7 @@ CSV_CASES = [
         r"no --target given .* columns: 5.1, 3.5, setosa: give --target COL \(its first "
         r"line looks like data, not column names: add a header line\)",
     ),
-    ("a,b, Label\n1,2,p\n3,4,q\n", {"target": "label"}, r"give --target ' Label'"),
+    ("a,b,Label \n1,2,p\n3,4,q\n", {"target": "label"}, r"give --target 'Label '"),
     (
         "f,label\n" + "".join(f"{i},{i * 0.37 - 3:.4f}\n" for i in range(40)),
         {},

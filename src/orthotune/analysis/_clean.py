@@ -117,13 +117,7 @@ def _write_table(
     kind = table_suffix(source)  # a compressed CSV file's copy is written uncompressed
     parquet = kind in PARQUET_SUFFIXES
     dialect = CsvDialect() if parquet else csv_dialect(source)
-    frame = (
-        pd.read_parquet(source)
-        if parquet
-        else pd.read_csv(
-            source, sep=dialect.sep, decimal=dialect.decimal, encoding=dialect.encoding
-        )
-    )
+    frame = pd.read_parquet(source) if parquet else pd.read_csv(source, **dialect.pandas())
     rows = [s.index for s in issues.suspects]
     removed = relabeled = 0
     if apply == "remove":

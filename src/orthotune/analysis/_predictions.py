@@ -112,8 +112,7 @@ def read_predictions(target: str | Path) -> Predictions:
         if path.suffix.lower() == ".parquet":
             frame = pd.read_parquet(path)
         else:
-            d = csv_dialect(path)
-            frame = pd.read_csv(path, sep=d.sep, decimal=d.decimal, encoding=d.encoding)
+            frame = pd.read_csv(path, **csv_dialect(path).pandas())
     except Exception as err:  # a reader's error becomes one line naming the file
         raise InvalidInputError(
             f"{path} could not be read ({type(err).__name__}: {err}); fix: give a valid file"

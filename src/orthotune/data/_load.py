@@ -169,11 +169,9 @@ def _read_header(path: Path, kind: str, origin: Origin) -> list[str]:
 
     if kind == "csv":
         with _reading(origin, "CSV"):
-            d = csv_dialect(path)
             first = pd.read_csv(
                 path,
-                sep=d.sep,
-                encoding=d.encoding,
+                **csv_dialect(path).pandas(),
                 header=None,
                 nrows=1,
                 dtype=str,
@@ -194,14 +192,7 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
 
     if kind == "csv":
         with _reading(origin, "CSV"):
-            d = csv_dialect(path)
-            frame = pd.read_csv(
-                path,
-                sep=d.sep,
-                decimal=d.decimal,
-                encoding=d.encoding,
-                dtype=dict.fromkeys(text, str),
-            )
+            frame = pd.read_csv(path, **csv_dialect(path).pandas(), dtype=dict.fromkeys(text, str))
     else:
         with _reading(origin, "Parquet"):
             frame = pd.read_parquet(path)

@@ -99,15 +99,7 @@ def _read_frame(path: Path, text: list[str]) -> Any:
         raise InvalidInputError(f"DATA {path} does not exist; give a CSV or Parquet file")
     try:
         if table_suffix(path) in CSV_SUFFIXES:
-            d = csv_dialect(path)
-            return pd.read_csv(
-                path,
-                sep=d.sep,
-                decimal=d.decimal,
-                encoding=d.encoding,
-                skipinitialspace=True,
-                dtype=dict.fromkeys(text, str),
-            )
+            return pd.read_csv(path, **csv_dialect(path).pandas(), dtype=dict.fromkeys(text, str))
         return pd.read_parquet(path)
     except (ValueError, OSError, *DAMAGED) as err:
         summary = " ".join(str(err).split())[:200]
