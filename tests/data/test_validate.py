@@ -37,10 +37,10 @@ CSV_CASES = [
     ),
     ("a,b,label\n1,2,x\n3,4,x\n", {}, r"needs at least 2 classes to classify, found 1 \(x\)"),
     (
-        "a,b,label\n1,2,x\n3,4,\n",
+        "a,b,label\n1,2,\n3,4,\n",
         {},
-        r"--target column 'label' is empty in 1 row\(s\), first at "
-        r"row 1 \(file line 3\)",
+        r"--target column 'label' is empty in 2 row\(s\), first at "
+        r"row 0 \(file line 2\)",
     ),
     (
         GOOD,
@@ -300,3 +300,24 @@ def test_many_whole_numbers_and_a_few_fractions_are_classes(write_csv):
 def test_a_header_name_with_spaces_around_it_is_found_as_the_default_target(write_csv):
     spaced = write_csv("a,b, Label\n1,2,p\n3,4,q\n5,6,p\n", name="s.csv")
     assert load_dataset(str(spaced)).class_names == ("p", "q")
+
+
+def test_rows_without_a_label_are_left_out_and_every_message_names_the_files_lines(
+    write_csv, caplog
+):
+    # pandas' saved index, a passenger number and three rows to predict (no label)
+    rows = [f"{i},{i + 1},{i % 5},{'' if i in (0, 3, 50) else 'pq'[i % 2]}" for i in range(60)]
+    path = write_csv(",PassengerId,a,label\n" + "\n".join(rows) + "\n")
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(path))
+    assert "3 of 60 rows have no --target value (the first: row 0 (file line 2)): left out" in (
+        caplog.text
+    )
+    assert len(ds.y) == 57 and ds.feature_names == ("a",)  # index and row numbers found still
+    assert "column 'PassengerId' holds 2…60" in caplog.text
+    assert ds.ids[:3].tolist() == ["1", "2", "4"]  # the file's rows
+    rows[40] = "40,41,oops,q"  # a stray value after the left-out rows: named by its file line
+    with pytest.raises(InvalidInputError, match=r"row 40 \(file line 42\) holds the text 'oops'"):
+        load_dataset(
+            str(write_csv(",PassengerId,a,label\n" + "\n".join(rows) + "\n", name="s.csv"))
+        )

@@ -211,7 +211,7 @@ def _fit_column(
     is_text = present & ~is_number
     missing = int(scan.missing.sum())
     if not is_text.any():
-        if row_numbers(scan.numbers):
+        if row_numbers(scan.numbers, origin.rows):
             # left out: a new file's row numbers say nothing about its rows, and in a file sorted
             # by its label they leak it — R's `rownames` in COUNT's sorted titanic table gave a
             # network 1 % dev error (a 30-s run); "distinct numbers in every row" is no signal
@@ -304,12 +304,15 @@ def _numeric(
     return ColumnEncoding(name=name, kind=kind, fill=fill, missing=missing)
 
 
-def row_numbers(numbers: np.ndarray) -> bool:
-    """0…n−1 or 1…n, each once (in any order): what a row number looks like. Such a column
-    carries no signal about the label, unless the rows were sorted by it (a leak)."""
-    if len(numbers) < 20 or not np.isfinite(numbers).all() or numbers.min() not in (0, 1):
+def row_numbers(numbers: np.ndarray, rows: np.ndarray | None = None) -> bool:
+    """0…n−1 or 1…n, each once (in any order): what a row number looks like — of the file's
+    ``rows`` (0-based) where the table left some out (``Origin.rows``). Such a column carries no
+    signal about the label, unless the rows were sorted by it (a leak)."""
+    rows = np.arange(len(numbers)) if rows is None else np.asarray(rows)
+    if len(numbers) < 20 or not np.isfinite(numbers).all():
         return False
-    return bool(np.array_equal(np.sort(numbers), np.arange(len(numbers)) + numbers.min()))
+    offset = numbers.min() - rows[0]
+    return offset in (0, 1) and bool(np.array_equal(np.sort(numbers), rows + offset))
 
 
 def _days(scan: _Scan) -> np.ndarray:

@@ -16,7 +16,7 @@ import logging
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -217,6 +217,28 @@ def _text_column(frame: pd.DataFrame, column: str, flag: str, origin: Origin) ->
     return out
 
 
+def _labelled(frame: pd.DataFrame, target: str, origin: Origin) -> tuple[pd.DataFrame, Origin]:
+    """The rows that have a label. Rows whose ``--target`` cell is empty are left out, with a
+    warning: a table often holds the rows to predict beside the labelled ones (a competition's
+    train and test rows in one file, a survey's unanswered rows). A table with no label at all
+    is refused. The returned ``Origin`` still names each row by its line in the file."""
+    raw = frame[target].astype("string").str.strip()
+    empty = (raw.isna() | (raw == "")).to_numpy(dtype=bool)
+    if not empty.any() or empty.all():  # all empty: refused by the label check, in one line
+        return frame, origin
+    first = origin.row(int(np.flatnonzero(empty)[0]))
+    log.warning(
+        "%s: %d of %d rows have no --target value (the first: %s): left out; "
+        "`orthotune predict` labels such rows",
+        origin.file,
+        int(empty.sum()),
+        len(frame),
+        first,
+    )
+    kept = np.flatnonzero(~empty)
+    return frame.iloc[kept].reset_index(drop=True), replace(origin, rows=kept)
+
+
 def _artifacts(
     frame: pd.DataFrame, columns: list[str], *, ignored: set[str], origin: Origin
 ) -> list[str]:
@@ -230,7 +252,9 @@ def _artifacts(
         series = frame[name]
         if series.isna().all():
             out.append(name)
-        elif series.dtype.kind in "iuf" and row_numbers(series.to_numpy(dtype="float64")):
+        elif series.dtype.kind in "iuf" and row_numbers(
+            series.to_numpy(dtype="float64"), origin.rows
+        ):
             out.append(name)
             log.warning(
                 "%s: column %d has no name and holds %d…%d, one number per row (the row index "
@@ -260,11 +284,13 @@ def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite:
     text = [col for flag, col in roles.items() if flag != "--weight"]
     frame = _read_table(path, kind, origin, text=text)
     check_has_rows(len(frame), origin)
+    frame, origin = _labelled(frame, target, origin)
 
     labels = _text_column(frame, target, "--target", origin)
     y, class_names = _label_names(labels)
     check_classes(class_names, origin)  # the target's problem before its features'
-    ids = np.array([str(i) for i in range(len(frame))], dtype=object)
+    rows = range(len(frame)) if origin.rows is None else origin.rows
+    ids = np.array([str(i) for i in rows], dtype=object)  # the file's rows
     if options.id is not None:
         ids = _text_column(frame, options.id, "--id", origin)
         check_unique_ids(ids, options.id, origin)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +37,15 @@ class Origin:
 
     file: str
     header_lines: int | None = None  # CSV: lines before the first data row (1 = a header line)
+    # the file's rows that the table holds, in order, when some were left out (rows without a
+    # label); None: every row
+    rows: np.ndarray | None = field(default=None, compare=False)
 
     def row(self, i: int) -> str:
-        """``row 5 (file line 7)`` for CSV (0-based data rows = default ids), ``row 5`` else."""
+        """``row 5 (file line 7)`` for CSV (0-based data rows = default ids), ``row 5`` else;
+        ``i`` is a row of the table, named by its row in the file."""
+        if self.rows is not None:
+            i = int(self.rows[i])
         if self.header_lines is None:
             return f"row {i}"
         return f"row {i} (file line {i + self.header_lines + 1})"
