@@ -40,3 +40,22 @@ def test_unknown_predicted_labels_are_listed_exit_2(run_cli, tmp_path):
 def test_missing_file_is_exit_2(run_cli, tmp_path):
     out = run_cli("evaluate", tmp_path / "nope.csv")
     assert out.returncode == 2 and "does not exist" in out.stderr
+
+
+def test_rows_without_y_true_are_not_scored_by_evaluate_or_errors(run_cli, tmp_path):
+    # what `predict` writes for a file whose rows to predict have no label
+    frame = _predictions(splits=(("dev", 200, 0.9),))
+    frame["y_true"] = frame["y_true"].astype(object)
+    frame.loc[[0, 7], ["y_true", "split"]] = None
+    path = tmp_path / "pred.csv"
+    frame.to_csv(path, index=False)
+    out = run_cli("evaluate", path, "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert [s["n"] for s in data["splits"]] == [198]
+    assert "2 row(s) without y_true (rows to predict) are not scored" in data["notes"]
+    errors = run_cli("errors", path, "--json")
+    assert errors.returncode == 0, errors.stderr
+    assert "2 row(s) without y_true are left out" in errors.stderr
+    analysis = json.loads(errors.stdout)
+    assert analysis["errors"]["split"] == "dev" and analysis["errors"]["n"] == 198

@@ -12,6 +12,7 @@ the file itself, the dev rows predicted by models that had not seen them
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import numpy as np
 from orthotune._errors import InvalidInputError
 from orthotune._tables import csv_dialect
 
+logger = logging.getLogger(__name__)
 HELD_OUT_COLUMN = "held_out"  # True on the rows ``write_held_out_predictions`` replaced
 RUN_PREDICTIONS: tuple[str, ...] = (
     "predictions.parquet",
@@ -128,7 +130,13 @@ def read_predictions(target: str | Path) -> Predictions:
         raise InvalidInputError(
             f"{path} has neither y_pred nor p_<class> columns; add the predicted labels"
         )
+    rows = np.arange(len(frame))
     y_true_text = _text(frame["y_true"].to_numpy())
+    unlabelled = y_true_text == ""  # rows ``predict`` had no label for: not analyzed
+    if unlabelled.any() and not unlabelled.all():
+        logger.warning("%s: %d row(s) without y_true are left out", path, int(unlabelled.sum()))
+        rows = np.flatnonzero(~unlabelled)
+        frame, y_true_text = frame.iloc[rows].reset_index(drop=True), y_true_text[rows]
     proba = None
     if p_cols:
         class_names = tuple(c[2:] for c in p_cols)
@@ -159,7 +167,7 @@ def read_predictions(target: str | Path) -> Predictions:
     ids = (
         _text(frame["id"].to_numpy()).astype(str)
         if "id" in columns
-        else np.array([str(i) for i in range(len(frame))])
+        else np.array([str(i) for i in rows])  # the file's rows
     )
     return Predictions(
         ids=ids,

@@ -86,6 +86,17 @@ def _column(table: Any, name: str) -> np.ndarray:
     return np.asarray(table[name])
 
 
+def _labelled(table: Any, columns: list[str]) -> tuple[Any, int]:
+    """The rows that have a y_true, as ``{column: values}``, and how many had none (``predict``
+    leaves y_true empty on rows without a label); the table itself when every row has one."""
+    y_true = _column(table, "y_true")
+    text = np.char.strip(y_true.astype(str))
+    empty = (text == "") | (text == "nan") | (text == "None") | (text == "<NA>")
+    if not empty.any() or empty.all():  # none: nothing to evaluate, said by the label check
+        return table, 0
+    return {c: _column(table, c)[~empty] for c in columns}, int(empty.sum())
+
+
 def _splits(values: np.ndarray) -> np.ndarray:
     text = np.char.lower(np.char.strip(values.astype(str)))
     for alias, split in _SPLIT_ALIASES.items():
@@ -122,6 +133,7 @@ def evaluate_predictions(
             f"the predictions have neither y_pred nor p_<class> columns (columns: "
             f"{', '.join(columns)}): add the predicted labels or one probability column per class"
         )
+    table, unlabelled = _labelled(table, columns)
     ids = _column(table, "id") if "id" in columns else None
     proba = None
     classes = None
@@ -173,6 +185,8 @@ def evaluate_predictions(
 
     by_split = {s.split: s for s in splits}
     notes: list[str] = []
+    if unlabelled:
+        notes.append(f"{unlabelled} row(s) without y_true (rows to predict) are not scored")
     diagnosis = None
     if "train" in by_split and "dev" in by_split:
 
