@@ -77,3 +77,22 @@ def test_inspect_says_how_a_spreadsheet_file_was_read_and_which_columns_are_date
     plain = tmp_path / "p.csv"
     plain.write_text("f,label\n1,p\n2,q\n3,p\n4,q\n5,p\n6,q\n")
     assert json.loads(run_cli("data", "inspect", plain, "--json").stdout)["read_as"] == ""
+
+
+def test_inspect_lists_what_loading_left_out_among_its_warnings_once(run_cli, tmp_path):
+    import json
+
+    path = tmp_path / "k.csv"
+    rows = "".join(f"{i + 1},Name {i},{i % 3},{'' if i == 5 else 'pq'[i % 2]}\n" for i in range(40))
+    path.write_text("PassengerId,Name,a,Survived\n" + rows)
+    out = run_cli("data", "inspect", path, "--target", "Survived", "--json")
+    assert out.returncode == 0, out.stderr
+    warnings = json.loads(out.stdout)["warnings"]
+    assert warnings[0].startswith("1 of 40 rows have no --target value (the first: row 5 (file")
+    assert any(w.startswith("column 'PassengerId' holds 1…40") for w in warnings)
+    assert any(
+        w.startswith("text column 'Name' has 39 distinct values in 39 rows") for w in warnings
+    )
+    assert out.stderr == ""  # said once, in the report, not also as log lines
+    text = run_cli("data", "inspect", path, "--target", "Survived")
+    assert "left out" in text.stdout and "left out" not in text.stderr

@@ -9,7 +9,10 @@ training data"). NaN and inf are reported here rather than refused; training ref
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -244,6 +247,32 @@ def _nonfinite_columns(report: NonFinite) -> list[NonFiniteColumn]:
     ]
 
 
+class _Kept(logging.Handler):
+    """Keeps the data layer's warnings as lines (without the file's name in front)."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__(logging.WARNING)
+        self.file, self.lines = file, []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage().removeprefix(f"{self.file}: "))
+
+
+@contextmanager
+def _warnings_kept(file: str) -> Iterator[list[str]]:
+    """The data layer's warnings while the block runs, as a list (the report's warnings, and
+    --json's), instead of log lines on stderr."""
+    logger = logging.getLogger("orthotune.data")
+    kept, propagate = _Kept(file), logger.propagate
+    logger.addHandler(kept)
+    logger.propagate = False
+    try:
+        yield kept.lines
+    finally:
+        logger.removeHandler(kept)
+        logger.propagate = propagate
+
+
 def inspect_data(
     spec: str,
     options: LoadOptions | None = None,
@@ -255,24 +284,25 @@ def inspect_data(
     options = options or LoadOptions()
     if policy is None:
         policy = SplitPolicy(dev_source=options.dev_source)
-    loaded = load_with_report(spec, options, allow_nonfinite=True)
-    ds = loaded.dataset
-    n = len(ds)
+    split_summary, split_error = None, None
+    with _warnings_kept(
+        str(Path(spec).expanduser())
+    ) as warnings:  # what loading and splitting warned of, in the report
+        loaded = load_with_report(spec, options, allow_nonfinite=True)
+        ds = loaded.dataset
+        n = len(ds)
+        where = np.full(n, "", dtype=object)
+        try:
+            split = make_split(ds, seed=seed, policy=policy)
+            where = split.assignment(n)
+            split_summary = _split_summary(ds, split, policy, seed)
+        except InvalidInputError as err:
+            split_error = str(err)
+            warnings.append(f"no split: {err}")
     y = ds.y.numpy()
     class_counts = np.bincount(y, minlength=ds.num_classes)
     present = class_counts[class_counts > 0]
     imbalance = float(present.max() / present.min()) if present.size else 1.0
-    warnings: list[str] = []
-
-    split_summary, split_error = None, None
-    where = np.full(n, "", dtype=object)
-    try:
-        split = make_split(ds, seed=seed, policy=policy)
-        where = split.assignment(n)
-        split_summary = _split_summary(ds, split, policy, seed)
-    except InvalidInputError as err:
-        split_error = str(err)
-        warnings.append(f"no split: {err}")
 
     duplicates, conflicts = find_duplicates(ds, where)
     nonfinite = _nonfinite_columns(loaded.nonfinite)
