@@ -108,4 +108,6 @@ def test_a_model_no_better_than_the_most_frequent_class_is_told_so(run_cli, tmp_
     text = " ".join(res.stdout.split())  # the terminal wraps lines
     assert "floor: always predicting 'p' (the most frequent class) gives" in text
     assert "is no lower than the floor's: the inputs may not predict the label" in text
+    html = (out / "report.html").read_text()
+    assert re.search(r"always predicting \S{1,6}p\S{1,6} \(the most frequent class\) gives", html)
     assert labels.count("p") > 200

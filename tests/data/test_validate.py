@@ -321,3 +321,11 @@ def test_rows_without_a_label_are_left_out_and_every_message_names_the_files_lin
         load_dataset(
             str(write_csv(",PassengerId,a,label\n" + "\n".join(rows) + "\n", name="s.csv"))
         )
+
+
+def test_classes_that_differ_only_in_case_are_named_in_a_warning(write_csv, caplog):
+    rows = "".join(f"{i % 3},{['yes', 'YES', 'no', 'No'][i % 4]}\n" for i in range(20))
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(write_csv("a,label\n" + rows)))
+    assert ds.class_names == ("No", "YES", "no", "yes")  # the file decides
+    assert "classes that differ only in case: 'No' / 'no', 'YES' / 'yes'" in caplog.text

@@ -117,7 +117,7 @@ class TableEncoding(BaseModel):
     ignored: list[str] = Field(
         default_factory=list,
         description="columns that are no features: target, id, weight, source, split, "
-        "dropped, and text left out as identifiers",
+        "dropped, and those left out as identifying the rows (row numbers, names)",
     )
     impute: Impute = "none"
 

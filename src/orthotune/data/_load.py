@@ -217,6 +217,22 @@ def _text_column(frame: pd.DataFrame, column: str, flag: str, origin: Origin) ->
     return out
 
 
+def _warn_similar_classes(class_names: tuple[str, ...], origin: Origin) -> None:
+    """Classes whose names differ only in case (``yes``, ``YES``) are likely one class written
+    two ways: a warning names them (they stay apart: the file decides)."""
+    groups: dict[str, list[str]] = {}
+    for name in class_names:
+        groups.setdefault(name.casefold(), []).append(name)
+    alike = [" / ".join(map(repr, g)) for g in groups.values() if len(g) > 1]
+    if alike:
+        log.warning(
+            "%s: classes that differ only in case: %s; if each is one class, write its name one "
+            "way in the --target column",
+            origin.file,
+            ", ".join(alike),
+        )
+
+
 def _labelled(frame: pd.DataFrame, target: str, origin: Origin) -> tuple[pd.DataFrame, Origin]:
     """The rows that have a label. Rows whose ``--target`` cell is empty are left out, with a
     warning: a table often holds the rows to predict beside the labelled ones (a competition's
@@ -289,6 +305,7 @@ def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite:
     labels = _text_column(frame, target, "--target", origin)
     y, class_names = _label_names(labels)
     check_classes(class_names, origin)  # the target's problem before its features'
+    _warn_similar_classes(class_names, origin)
     rows = range(len(frame)) if origin.rows is None else origin.rows
     ids = np.array([str(i) for i in rows], dtype=object)  # the file's rows
     if options.id is not None:

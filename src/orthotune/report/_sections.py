@@ -596,23 +596,18 @@ def _decisions(log: DecisionLog | None) -> DecisionsInfo | None:
                 variants=_table("variants tried", [_variant_row(v) for v in variants]),
             )
         )
-    final = log.stop_message or (None if log.stop_reason is None else str(log.stop_reason))
-    stick = log.yardstick or {}
-    if _number(stick.get("dev_error")) is not None:
-        words = (
-            f"a gradient-boosting model ({stick.get('model')}, {stick.get('how')}) reaches "
-            f"{100 * stick['dev_error']:.2f} % dev error"
-        )
-        final = f"{final}; {words}" if final else words
-    low = log.floor or {}
-    if _number(low.get("dev_error")) is not None:
-        words = (
-            f"always predicting {low.get('label')!r} (the most frequent class) gives "
-            f"{100 * low['dev_error']:.2f} % dev error"
-        )
-        final = f"{final}; {words}" if final else words
-    if log.polish:
-        final = f"{final}; polish: {log.polish}" if final else f"polish: {log.polish}"
+    stick, low = log.yardstick or {}, log.floor or {}
+    parts = [
+        log.stop_message or (None if log.stop_reason is None else str(log.stop_reason)),
+        _number(stick.get("dev_error")) is not None
+        and f"a gradient-boosting model ({stick.get('model')}, {stick.get('how')}) reaches "
+        f"{100 * stick['dev_error']:.2f} % dev error",
+        _number(low.get("dev_error")) is not None
+        and f"always predicting {low.get('label')!r} (the most frequent class) gives "
+        f"{100 * low['dev_error']:.2f} % dev error",
+        bool(log.polish) and f"polish: {log.polish}",
+    ]
+    final = "; ".join(p for p in parts if p) or None
     return DecisionsInfo(steps=steps, final=final, validation=log.validation or None)
 
 
