@@ -471,7 +471,7 @@ def run_autopilot(
         all_trained.extend(out)
         return out
 
-    log.floor = floor(data, folds=folds, seed=settings.seed).model_dump(mode="json")
+    log.floor = floor(data, folds=folds).model_dump(mode="json")
     stick = yardstick(data, folds=folds, seed=settings.seed) if settings.yardstick else None
     if stick is not None:
         log.yardstick = stick.model_dump(mode="json")
