@@ -285,9 +285,8 @@ def inspect_data(
     if policy is None:
         policy = SplitPolicy(dev_source=options.dev_source)
     split_summary, split_error = None, None
-    with _warnings_kept(
-        str(Path(spec).expanduser())
-    ) as warnings:  # what loading and splitting warned of, in the report
+    file = str(Path(spec).expanduser())  # how the loader's warnings name the file
+    with _warnings_kept(file) as warnings:  # what loading and splitting warned of
         loaded = load_with_report(spec, options, allow_nonfinite=True)
         ds = loaded.dataset
         n = len(ds)
