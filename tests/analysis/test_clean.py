@@ -150,3 +150,27 @@ def test_a_capitalised_label_column_found_by_the_loader_is_the_one_relabeled(noi
     assert list(cleaned.columns) == list(frame.columns) and outcome.relabeled > 0
     changed = np.flatnonzero(cleaned["Label"].to_numpy() != frame["Label"].to_numpy())
     assert sorted(changed.tolist()) == sorted(s.index for s in issues.suspects)
+
+
+def test_rows_without_a_label_stay_untouched_and_the_suspects_rows_are_the_files(
+    noisy_csv, tmp_path
+):
+    path, _, _, _ = noisy_csv
+    frame = pd.read_csv(path)
+    # three rows to predict, among the first ones: every later row moves in the data set
+    blank = frame.iloc[:3].assign(label=None)
+    mixed = pd.concat([blank, frame], ignore_index=True)
+    other = tmp_path / "mixed.csv"
+    mixed.to_csv(other, index=False)
+    data = load_dataset(str(other), LoadOptions())
+    issues = find_issues(data, method="confident", recipe=FAST)
+    outcome = apply_cleaning(data, issues, data=str(other), apply="relabel", out=tmp_path / "o")
+    cleaned = pd.read_csv(outcome.cleaned_path)
+    assert len(cleaned) == len(mixed) and cleaned.label[:3].isna().all()
+    given, now = mixed.label.fillna("").to_numpy(), cleaned.label.fillna("").to_numpy()
+    changed = np.flatnonzero(given != now)
+    assert sorted(changed.tolist()) == sorted(s.index + 3 for s in issues.suspects)
+    assert outcome.relabeled == len(issues.suspects) > 0
+    removed = apply_cleaning(data, issues, data=str(other), apply="remove", out=tmp_path / "r")
+    kept = pd.read_csv(removed.cleaned_path)
+    assert len(kept) == len(mixed) - len(issues.suspects) and kept.label[:3].isna().all()

@@ -26,7 +26,7 @@ from orthotune._tables import (
     table_suffix,
 )
 from orthotune.analysis._label_issues import LabelIssues
-from orthotune.data import Dataset
+from orthotune.data import Dataset, unlabelled
 
 Apply = Literal["none", "remove", "relabel"]
 APPLY_MODES: tuple[str, ...] = ("none", "remove", "relabel")
@@ -118,7 +118,9 @@ def _write_table(
     parquet = kind in PARQUET_SUFFIXES
     dialect = CsvDialect() if parquet else csv_dialect(source)
     frame = pd.read_parquet(source) if parquet else pd.read_csv(source, **dialect.pandas())
-    rows = [s.index for s in issues.suspects]
+    # the data set's rows are the file's labelled rows (rows without a label were left out)
+    labelled = np.flatnonzero(~unlabelled(frame[target]))
+    rows = labelled[[s.index for s in issues.suspects]]
     removed = relabeled = 0
     if apply == "remove":
         frame = frame.drop(index=frame.index[rows]).reset_index(drop=True)

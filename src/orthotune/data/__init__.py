@@ -23,7 +23,12 @@ from orthotune.data._encoding import (
     encode_frame,
 )
 from orthotune.data._inspect import InspectReport, find_duplicates, inspect_data
-from orthotune.data._load import dataset_from_arrays, load_dataset, load_with_report
+from orthotune.data._load import (
+    dataset_from_arrays,
+    load_dataset,
+    load_with_report,
+    unlabelled,
+)
 from orthotune.data._normalize import Normalizer
 from orthotune.data._options import DEFAULT_TARGETS, IMPUTE_METHODS, LoadOptions, load_options
 from orthotune.data._prepare import Part, PreparedData, prepare
@@ -82,5 +87,6 @@ __all__ = [
     "prepare",
     "split_policy",
     "stratified_folds",
+    "unlabelled",
     "weighted_mean_loss",
 ]

@@ -233,13 +233,19 @@ def _warn_similar_classes(class_names: tuple[str, ...], origin: Origin) -> None:
         )
 
 
+def unlabelled(labels: pd.Series) -> np.ndarray:
+    """Rows whose label cell is empty (bool [n]): the rows a table's ``load_dataset`` leaves
+    out, and that ``clean`` skips when it maps suspects back onto the file."""
+    text = labels.astype("string").str.strip()
+    return (text.isna() | (text == "")).to_numpy(dtype=bool)
+
+
 def _labelled(frame: pd.DataFrame, target: str, origin: Origin) -> tuple[pd.DataFrame, Origin]:
     """The rows that have a label. Rows whose ``--target`` cell is empty are left out, with a
     warning: a table often holds the rows to predict beside the labelled ones (a competition's
     train and test rows in one file, a survey's unanswered rows). A table with no label at all
     is refused. The returned ``Origin`` still names each row by its line in the file."""
-    raw = frame[target].astype("string").str.strip()
-    empty = (raw.isna() | (raw == "")).to_numpy(dtype=bool)
+    empty = unlabelled(frame[target])
     if not empty.any() or empty.all():  # all empty: refused by the label check, in one line
         return frame, origin
     first = origin.row(int(np.flatnonzero(empty)[0]))
