@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from orthotune.data import Normalizer
 from orthotune.fit import fold_rows, label_issue_spec
 from orthotune.models import ModelSpec
 from orthotune.train import TrainConfig, batch_bounds
@@ -70,7 +71,12 @@ class FitOutput:
 
 def _standardize(x: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
     """Per-feature z-score with statistics of ``rows`` (flat features) or one scalar per
-    channel (signals and images). Features only: no label enters it."""
+    channel (signals and images). Features only: no label enters it. The gaps ``--impute
+    auto`` leaves in a table's numeric columns are filled first, as ``tune`` fills them
+    (``data.Normalizer``, fitted on ``rows``): unfilled, they made every fold model's loss NaN
+    at its first step, and ``clean`` failed on any table with a missing value."""
+    if x.dim() == 2 and bool(torch.isnan(x).any()):
+        x = Normalizer.fit(x[torch.as_tensor(rows)]).apply(x)
     ref = x[torch.as_tensor(rows)]
     dims = (0,) if x.dim() == 2 else (0, *range(2, x.dim()))
     mean = ref.mean(dim=dims, keepdim=True)
