@@ -55,3 +55,22 @@ def test_learning_curve_writes_a_run_folder_the_report_draws(run_cli, tmp_path):
     html = (out / "report.html").read_text()
     assert "Would more data help? (learning curve)" in html
     assert curve["sentence"][:40] in html
+
+
+def test_a_table_with_missing_values_needs_no_flag(run_cli, tmp_path):
+    # --impute auto is the default here too (it was none, refusing what tune accepts)
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3))
+    cells = [[f"{v:.3f}" for v in row] for row in x]
+    for i in range(0, 400, 13):
+        cells[i][1] = ""
+    rows = [",".join(c) + f",{'pq'[int(x[i, 0] > 0)]}" for i, c in enumerate(cells)]
+    path = tmp_path / "gaps.csv"
+    path.write_text("a,b,c,label\n" + "\n".join(rows) + "\n")
+    done = run_cli("learning-curve", path, "--epochs", "1", "--json", env={"OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["points"]) == 5
+    strict = run_cli("learning-curve", path, "--impute", "none")
+    assert strict.returncode == 2 and "missing (NaN) values in 1 column(s): b (31)" in strict.stderr

@@ -121,7 +121,7 @@ def learning_curve(
     drop: DropOpt = None,
     split_col: SplitColOpt = None,
     dev_source: DevSourceOpt = None,
-    impute: ImputeOpt = "none",
+    impute: ImputeOpt = "auto",
     split_ratios: SplitRatiosOpt = None,
     from_run: FromOpt = None,
     fractions: FractionsOpt = "1/8,1/4,1/2,3/4,1",
