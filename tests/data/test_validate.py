@@ -329,3 +329,14 @@ def test_classes_that_differ_only_in_case_are_named_in_a_warning(write_csv, capl
         ds = load_dataset(str(write_csv("a,label\n" + rows)))
     assert ds.class_names == ("No", "YES", "no", "yes")  # the file decides
     assert "classes that differ only in case: 'No' / 'no', 'YES' / 'yes'" in caplog.text
+
+
+def test_a_header_line_repeated_mid_file_is_named_as_such(write_csv):
+    # two exports concatenated: the second one's header sits among the rows
+    body = "".join(f"{i % 4},{i % 3},{'pq'[i % 2]}\n" for i in range(30))
+    with pytest.raises(
+        InvalidInputError,
+        match=r"row 30 \(file line 32\) repeats the header line \(column 'a' holds its own "
+        r"name there\), as when CSV files are concatenated: remove that line",
+    ):
+        load_dataset(str(write_csv("a,b,label\n" + body + "a,b,label\n" + body)))

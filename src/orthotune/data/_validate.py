@@ -181,8 +181,14 @@ def check_some_features(features: Sequence[str], origin: Origin) -> None:
 def mixed_column(
     column: str, row: int, value: object, origin: Origin, *, date: bool = False
 ) -> InvalidInputError:
-    """A numeric (or date) column with a stray text value is an error, not a category."""
+    """A numeric (or date) column with a stray text value is an error, not a category; a value
+    that is the column's own name is a header line repeated (files concatenated)."""
     kind = "a date column (ISO 8601, as in training)" if date else "numeric"
+    if str(value).strip() == column.strip():
+        return InvalidInputError(
+            f"{origin.file}: {origin.row(row)} repeats the header line (column {column!r} holds "
+            f"its own name there), as when CSV files are concatenated: remove that line"
+        )
     return InvalidInputError(
         f"{origin.file}: column {column!r} is {kind} but {origin.row(row)} holds the text "
         f"{_preview(value)}: fix that value (leave it empty for missing and use --impute), "
