@@ -210,7 +210,7 @@ def test_a_column_of_row_numbers_is_left_out_with_a_warning(write_csv, caplog):
     with caplog.at_level("WARNING", logger="orthotune.data"):
         ds = load_dataset(str(path))
     assert ds.feature_names == ("f",) and "PassengerId" in ds.encoding.ignored
-    assert "column 'PassengerId' holds 1…30, one number per row (a row id): left out" in (
+    assert "column 'PassengerId' holds 1…30, one number per row (a row id, or the index" in (
         caplog.text
     )
     assert "--id PassengerId" in caplog.text and "'f'" not in caplog.text

@@ -138,7 +138,9 @@ def test_nameless_columns_a_trailing_delimiter_and_a_saved_index_are_left_out(
     with caplog.at_level("WARNING", logger="orthotune.data"):
         ds = load_dataset(str(tmp_path / "indexed.csv"))
     assert ds.feature_names == ("a",)
-    assert "column 1 has no name and holds 0…24, one number per row" in caplog.text
+    assert "column 'Unnamed: 0' holds 0…24, one number per row (a row id, or the index" in (
+        caplog.text
+    )
     data = write_csv("a,,label\n" + "".join(f"{i},{i * 7 % 5},{'pq'[i % 2]}\n" for i in range(8)))
     assert load_dataset(str(data), LoadOptions(drop=[])).feature_names == ("a", "Unnamed: 1")
 

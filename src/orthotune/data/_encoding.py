@@ -216,9 +216,9 @@ def _fit_column(
             # by its label they leak it — R's `rownames` in COUNT's sorted titanic table gave a
             # network 1 % dev error (a 30-s run); "distinct numbers in every row" is no signal
             log.warning(
-                "%s: column %r holds %d…%d, one number per row (a row id): left out, as row "
-                "numbers say nothing about a row; --drop %s to say so, or --id %s to name the "
-                "rows by it",
+                "%s: column %r holds %d…%d, one number per row (a row id, or the index the "
+                "table was saved with): left out, as row numbers say nothing about a row; "
+                "--drop %s to say so, or --id %s to name the rows by it",
                 origin.file,
                 name,
                 int(np.nanmin(scan.numbers)),

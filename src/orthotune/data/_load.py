@@ -33,7 +33,6 @@ from orthotune.data._encoding import (
     encode_table,
     fit_array_encoding,
     fit_table_encoding,
-    row_numbers,
 )
 from orthotune.data._options import DEFAULT_TARGETS, LoadOptions
 from orthotune.data._validate import (
@@ -261,32 +260,15 @@ def _labelled(frame: pd.DataFrame, target: str, origin: Origin) -> tuple[pd.Data
     return frame.iloc[kept].reset_index(drop=True), replace(origin, rows=kept)
 
 
-def _artifacts(
-    frame: pd.DataFrame, columns: list[str], *, ignored: set[str], origin: Origin
-) -> list[str]:
-    """Nameless columns that are no data: empty in every row (a delimiter at the end of each
-    line) or the row index a table was saved with (pandas' ``to_csv`` writes it unnamed, and
-    reading it back names it ``Unnamed: 0``): left out, the index with a warning."""
-    out = []
-    for i, name in enumerate(columns):
-        if name != f"Unnamed: {i}" or name in ignored:  # named, or given a role or --drop
-            continue
-        series = frame[name]
-        if series.isna().all():
-            out.append(name)
-        elif series.dtype.kind in "iuf" and row_numbers(
-            series.to_numpy(dtype="float64"), origin.rows
-        ):
-            out.append(name)
-            log.warning(
-                "%s: column %d has no name and holds %d…%d, one number per row (the row index "
-                "the table was saved with): left out",
-                origin.file,
-                i + 1,
-                int(series.min()),
-                int(series.max()),
-            )
-    return out
+def _artifacts(frame: pd.DataFrame, columns: list[str], *, ignored: set[str]) -> list[str]:
+    """Nameless columns empty in every row (a delimiter at the end of each line): left out. A
+    nameless column of row numbers (the index pandas' ``to_csv`` writes, read back as
+    ``Unnamed: 0``) is left out with the named ones (``data._encoding.row_numbers``)."""
+    return [
+        name
+        for i, name in enumerate(columns)
+        if name == f"Unnamed: {i}" and name not in ignored and frame[name].isna().all()
+    ]
 
 
 def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite: bool) -> Loaded:
@@ -335,7 +317,7 @@ def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite:
     ignored = [
         *roles.values(),
         *options.drop,
-        *_artifacts(frame, columns, ignored={*roles.values(), *options.drop}, origin=origin),
+        *_artifacts(frame, columns, ignored={*roles.values(), *options.drop}),
     ]
     features = [c for c in columns if c not in set(ignored)]
     check_some_features(features, origin)
