@@ -195,3 +195,42 @@ def test_a_report_that_cannot_be_written_is_a_note_not_a_lost_run(tmp_path, stra
     assert Path(result.chosen_model_dir, "manifest.json").is_file()
     if strategy == "autopilot":  # the run folder's records are what they were before
         assert "notes" not in json.loads((out / "run.json").read_text())["summary"]
+
+
+def _customers(n: int = 300) -> pd.DataFrame:
+    """A DataFrame as an analyst holds one: a category with gaps, a number with gaps, and a
+    label that the first two decide."""
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {"age": rng.integers(18, 80, n).astype(float), "plan": rng.choice(["a", "b", None], n)}
+    )
+    frame["spend"] = rng.normal(50, 10, n)
+    frame.loc[::9, "spend"] = np.nan
+    frame["churn"] = np.where((frame.age > 45) & (frame.plan != "a"), "yes", "no")
+    return frame
+
+
+@pytest.mark.slow
+def test_tune_and_train_take_a_dataframe_and_its_run_keeps_it(tmp_path, capsys):
+    frame = _customers()
+    result = orthotune.tune(frame, target="churn", trials=2, seed=0, out=tmp_path / "t")
+    kept = tmp_path / "t" / "data.parquet"
+    assert result.data == str(kept) and kept.is_file()  # run.json names the copy
+    assert json.loads((tmp_path / "t" / "run.json").read_text())["data"] == str(kept)
+    assert any(f.startswith("spend: 34 missing") for f in result.filled)
+    new = frame.drop(columns="churn").head(4).assign(plan=["a", "zzz", None, "b"])
+    p = orthotune.load(tmp_path / "t").predict_proba(new)  # an unseen category: a gap
+    assert p.shape == (4, 2) and np.allclose(p.sum(1), 1.0)
+    # error analysis predicts the run's own rows again, from the copy
+    report = json.loads(cli_json(capsys, "errors", tmp_path / "t"))["errors"]
+    sizes = json.loads((tmp_path / "t" / "split.json").read_text())["sizes"]
+    assert report["split"] == "dev" and report["n"] == sizes["dev"] > 0
+    summary = orthotune.train(frame, target="churn", out=tmp_path / "m", training={"epochs": 2})
+    assert summary.data == str(tmp_path / "m" / "data.parquet")
+    assert orthotune.load(tmp_path / "m").predict(new).tolist()[0] in ("no", "yes")
+
+
+def test_a_search_refuses_a_dataframe_its_workers_cannot_read_again(tmp_path):
+    with pytest.raises(InvalidInputError, match=r"not a DataFrame in memory: save it \(e\.g\."):
+        orthotune.tune(_customers(), target="churn", strategy="tpe", out=tmp_path / "r")
+    assert not (tmp_path / "r").exists()

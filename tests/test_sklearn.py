@@ -87,3 +87,34 @@ def test_budget_must_be_a_count_or_a_duration():
             OrthoClassifier(budget=bad).fit(x, y)
     with pytest.raises(InvalidInputError, match="'5' does not parse"):
         OrthoClassifier(budget="5").fit(x, y)
+
+
+def test_a_dataframe_with_text_and_gaps_is_read_as_a_table():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 240
+    x = pd.DataFrame({"age": rng.integers(18, 80, n).astype(float)})
+    x["plan"] = rng.choice(["a", "b", None], n)
+    x["spend"] = np.where(rng.random(n) < 0.1, np.nan, rng.normal(50, 10, n))
+    y = np.where((x.age > 45) & (x.plan != "a"), "yes", "no")
+    clf = OrthoClassifier(budget=1, random_state=0).fit(x, y)
+    assert list(clf.classes_) == ["no", "yes"] and list(clf.feature_names_in_) == list(x.columns)
+    assert clf.score(x, y) > 0.8  # the rule is in the two columns a plain array would refuse
+    new = x.head(3).assign(plan=["zzz", None, "b"])  # an unseen category: a gap
+    assert clf.predict_proba(new).shape == (3, 2)
+    with pytest.raises(InvalidInputError, match=r"X is a ndarray, but the model was trained on"):
+        clf.predict(x.to_numpy())
+    restored = _NoTorch(io.BytesIO(pickle.dumps(clf))).load()
+    assert np.array_equal(restored.predict_proba(x), clf.predict_proba(x))
+
+
+def test_missing_values_in_arrays_are_filled_and_inf_refused():
+    x, y = load_iris(return_X_y=True)
+    x = x.copy()
+    x[::5, 0] = np.nan
+    clf = OrthoClassifier(budget=1, random_state=0).fit(x, y)
+    assert np.isfinite(clf.predict_proba(x)).all()
+    x[0, 1] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        OrthoClassifier(budget=1).fit(x, y)

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from orthotune._model import Model
     from orthotune.autopilot import Step, TuneSummary
     from orthotune.data import Dataset, LoadOptions, SplitPolicy
@@ -86,7 +88,7 @@ def _data_options(
 
 
 def tune(
-    data: str | Dataset = "builtin:mnist1d",
+    data: str | pd.DataFrame | Dataset = "builtin:mnist1d",
     *,
     strategy: str = "autopilot",
     budget: str | float | None = None,
@@ -127,10 +129,12 @@ def tune(
     """``orthotune tune``: the autopilot (default) or a search on Optuna, into the run folder
     ``out`` (default ``runs/tune-<time>``).
 
-    ``data`` is DATA (a file or ``builtin:NAME``) or, for the autopilot, a ``Dataset`` in
-    memory (``orthotune.data.dataset_from_arrays``). ``budget`` is wall-clock (``"90s"``,
-    ``"5m"``, or seconds); ``trials`` counts models (autopilot) or trials (search); with
-    ``trials`` alone there is no time limit, else the default budget is 5 minutes. Rates
+    ``data`` is DATA (a file or ``builtin:NAME``) or, for the autopilot, a pandas DataFrame
+    (read as a table file: ``target`` and the other column options apply; the run folder keeps
+    a copy, data.parquet) or a ``Dataset`` in memory (``orthotune.data.dataset_from_arrays``).
+    ``budget`` is wall-clock (``"90s"``, ``"5m"``, or seconds); ``trials`` counts models
+    (autopilot) or trials (search); with ``trials`` alone there is no time limit, else the
+    default budget is 5 minutes. Rates
     (``human_error``, ``goal``…) are fractions or percent strings (``"4.2%"``). ``on_step``
     (autopilot) and ``on_trial`` (search) see each finished step or trial, ``on_epoch`` each
     epoch of a model in flight. ``refit`` (autopilot; on unless False) trains the chosen
@@ -193,8 +197,9 @@ def tune(
 
         if not isinstance(data, str):
             raise InvalidInputError(
-                f"--strategy {strategy} reads DATA from a file or builtin:NAME, not a "
-                f"{type(data).__name__} in memory: save it (e.g. numpy.savez) or use the autopilot"
+                f"--strategy {strategy} reads DATA from a file or builtin:NAME (its workers "
+                f"read it again), not a {type(data).__name__} in memory: save it (e.g. "
+                "DataFrame.to_parquet('data.parquet')) or use the autopilot"
             )
         found = tune_search(
             data,
@@ -319,7 +324,7 @@ def _flag(key: str) -> str:
 
 
 def train(
-    data: str,
+    data: str | pd.DataFrame,
     *,
     out: str | Path,
     config: str | Path | None = None,
@@ -347,7 +352,8 @@ def train(
     on_member: Callable[[int, Any], None] | None = None,
     input_bins: int = 0,
 ) -> TrainSummary:
-    """``orthotune train``: one model on DATA, kept in the new run folder ``out``.
+    """``orthotune train``: one model on DATA (or a pandas DataFrame, read as a table file),
+    kept in the new run folder ``out``.
 
     Settings come from ``config`` (a YAML/JSON file with ``model:`` and ``train:`` sections),
     then ``model`` (``ModelSpec`` fields: ``kind`` (mlp, cnn1d, cnn2d), ``hidden``, ``conv``,
@@ -506,7 +512,7 @@ def train(
     model_dir = job.save_model(trained.model, manifest, train_history(trained))
     job.run.set_best(model_name)
     summary = train_summary(
-        trained, dataset, name=model_name, data=data, run_dir=job.run.path, model_dir=model_dir
+        trained, dataset, name=model_name, data=job.data, run_dir=job.run.path, model_dir=model_dir
     ).model_copy(
         update={
             "latency_ms": done.latency_ms,

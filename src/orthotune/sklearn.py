@@ -16,7 +16,12 @@ checkpoint, report.html). A pickled classifier holds its network as safetensors 
 its manifest as JSON (``orthotune._model.Model``), never as a torch pickle.
 
 X is numeric, ``[n, features]`` (or ``[n, channels, length]`` / ``[n, channels, h, w]`` for
-signals and images); NaN and inf are refused, as scikit-learn's own estimators refuse them.
+signals and images), or a pandas DataFrame. Missing values (NaN) are filled as ``tune``'s
+default ``--impute auto`` fills them, as ``HistGradientBoostingClassifier`` accepts them; inf
+is refused. A DataFrame with a column that is not numbers (text, categories, dates) is read as
+``orthotune.tune`` reads it, as a table (categories one-hot, gaps filled, names and row numbers
+left out, with a warning), and ``predict`` then takes a DataFrame with those columns: an unseen
+category is read as a missing value.
 """
 
 from __future__ import annotations
@@ -36,6 +41,18 @@ from orthotune._errors import InvalidInputError
 from orthotune._model import Model
 
 __all__ = ["OrthoClassifier"]
+
+
+def _table(X: Any) -> Any:
+    """X as a table to read like ``tune`` reads a DataFrame, or None: a pandas DataFrame with a
+    column that is not numbers or booleans."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns"):
+        return None
+    from pandas.api import types
+
+    numeric = all(types.is_bool_dtype(t) or types.is_numeric_dtype(t) for t in dtypes)
+    return None if numeric else X
 
 
 class OrthoClassifier(ClassifierMixin, BaseEstimator):
@@ -100,13 +117,22 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
             "≥ 1, e.g. 4) or a duration string such as '30s'"
         )
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # filled, as --impute auto fills a gap
+        return tags
+
     def fit(self, X: Any, y: Any) -> OrthoClassifier:
         """Run the autopilot on (X, y) and keep the chosen model."""
         from orthotune.data import dataset_from_arrays
         from orthotune.search import MEMORY_STORAGE
 
         budget = self._budget()
-        X, y = validate_data(self, X, y, allow_nd=True)
+        table = _table(X)
+        if table is not None:  # the DataFrame itself is the data; its columns are checked
+            _, y = validate_data(self, X, y, dtype=None, ensure_all_finite=False)
+        else:
+            X, y = validate_data(self, X, y, allow_nd=True, ensure_all_finite="allow-nan")
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -120,7 +146,15 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
             if isinstance(rs, int | np.integer)
             else int(check_random_state(rs).randint(np.iinfo(np.int32).max))
         )
-        data = dataset_from_arrays(X, y_index, name="OrthoClassifier.fit(X, y)")
+        if table is not None:  # the labels as a column the table does not have
+            names = set(map(str, table.columns))
+            target = next(
+                t for t in ("y", *(f"y_{i}" for i in range(len(names) + 1))) if t not in names
+            )
+            data = table.assign(**{target: y_index})
+        else:
+            target = None
+            data = dataset_from_arrays(X, y_index, name="OrthoClassifier.fit(X, y)", impute="auto")
         with tempfile.TemporaryDirectory(prefix="orthotune-fit-") as tmp:
             summary = tune(
                 data,
@@ -133,16 +167,21 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
                 device=self.device,
                 write_report=self.out is not None,
                 storage=None if self.out is not None else MEMORY_STORAGE,  # no study.db to make
+                target=target,
                 **budget,
             )
             self.model_ = Model.load(summary.chosen_model_dir)  # read before tmp goes
         self.summary_ = summary
+        self.table_ = table is not None
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities [n, classes] in ``classes_`` order (temperature-calibrated)."""
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, reset=False, allow_nd=True)
+        if getattr(self, "table_", False):  # a table: its columns are found by name
+            validate_data(self, X, reset=False, dtype=None, ensure_all_finite=False)
+        else:
+            X = validate_data(self, X, reset=False, allow_nd=True, ensure_all_finite="allow-nan")
         return self.model_.predict_proba(X)
 
     def predict(self, X: Any) -> np.ndarray:

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 import torch
 
+from orthotune import InvalidInputError
 from orthotune.data import LoadOptions, TableEncoding, load_dataset
 from orthotune.data._load import load_with_report
 
@@ -156,3 +157,67 @@ def test_a_gzipped_csv_loads_as_its_plain_twin_and_a_damaged_one_is_one_line(tmp
     (tmp_path / "bad.csv.gz").write_bytes(b"\x1f\x8b broken")
     with pytest.raises(InvalidInputError, match=r"bad.csv.gz: cannot be read as CSV"):
         load_dataset(str(tmp_path / "bad.csv.gz"))
+
+
+def _mixed_frame(n: int = 60) -> pd.DataFrame:
+    """A DataFrame as analysts hold them: categories with gaps, a float column with gaps,
+    booleans, times, plain text, an integer column name, a non-default index, and two rows
+    without a label."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n).astype(float),
+            "city": pd.Categorical(rng.choice(["a", "b", None], n)),
+            "income": rng.normal(50, 10, n),
+            3: rng.random(n) > 0.5,
+            "joined": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D"),
+            "plan": rng.choice(["basic", "pro"], n).astype(object),
+            "label": rng.choice(["no", "yes"], n).astype(object),
+        },
+        index=[f"c{i}" for i in range(n)],
+    )
+    frame.loc[frame.index[::7], "income"] = np.nan
+    frame.loc[frame.index[[5, 9]], "label"] = None
+    return frame
+
+
+def test_a_dataframe_loads_as_the_parquet_file_its_run_keeps(tmp_path):
+    from orthotune.data import frame_file
+
+    frame = _mixed_frame()
+    before = frame.copy()
+    ds = load_dataset(frame, LoadOptions(target="label"))
+    assert frame.equals(before)  # the user's frame is not changed
+    assert ds.name == "DataFrame" and len(ds) == 58  # the two rows without a label left out
+    assert ds.feature_names == (
+        "age",
+        "city=a",
+        "city=b",
+        "city=(missing)",
+        "income",
+        "income (missing)",
+        "3",
+        "joined",
+        "plan=basic",
+        "plan=pro",
+    )
+    assert ds.ids[:6].tolist() == ["0", "1", "2", "3", "4", "6"]  # rows by position, as a file
+    kept = load_dataset(
+        str(frame_file(frame, tmp_path / "data.parquet")), LoadOptions(target="label")
+    )
+    assert torch.equal(torch.nan_to_num(kept.x, nan=-1.0), torch.nan_to_num(ds.x, nan=-1.0))
+    assert torch.equal(kept.y, ds.y) and kept.ids.tolist() == ds.ids.tolist()
+    assert kept.class_names == ds.class_names and kept.feature_names == ds.feature_names
+
+
+def test_a_bad_dataframe_is_one_line_naming_it():
+    frame = _mixed_frame().assign(plan=["basic", 2.5] * 30)
+    with pytest.raises(
+        InvalidInputError,
+        match=r"^DataFrame: column 'plan' is text but row 1 holds the number '2.5'",
+    ):
+        load_dataset(frame, LoadOptions(target="label"))
+    with pytest.raises(InvalidInputError, match=r"^DataFrame: --target 'y' names a column that"):
+        load_dataset(_mixed_frame(), LoadOptions(target="y"))
+    with pytest.raises(InvalidInputError, match=r"DATA is a list; accepted: a file path"):
+        load_dataset([[1, 2], [3, 4]])

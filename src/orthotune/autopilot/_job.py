@@ -33,6 +33,8 @@ from orthotune.diagnose import Diagnosis
 from orthotune.fit import EpochHook
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from orthotune.data import Dataset
 
 __all__ = ["TuneSummary", "tune_autopilot"]
@@ -70,7 +72,7 @@ class TuneSummary(Result):
 
 
 def tune_autopilot(
-    data_spec: str | Dataset,
+    data_spec: str | pd.DataFrame | Dataset,
     *,
     load_options=None,
     split_policy=None,
@@ -84,8 +86,9 @@ def tune_autopilot(
     on_epoch: EpochHook | None = None,
     keep: int | None = None,
 ) -> TuneSummary:
-    """Run the autopilot on ``data_spec`` (DATA, or a ``Dataset`` in memory: its ``name``
-    stands for DATA) and leave everything in the run folder ``out``.
+    """Run the autopilot on ``data_spec`` (DATA; a pandas DataFrame, kept in the run folder;
+    or a ``Dataset`` in memory: its ``name`` stands for DATA) and leave everything in the run
+    folder ``out``.
 
     ``init_from`` (a run or model folder) gives the ``transfer_learning`` knob its checkpoint,
     ``freeze`` the layers it keeps (``orthotune.train.load_warm_start``). ``on_step`` and
@@ -95,7 +98,7 @@ def tune_autopilot(
     import optuna
 
     from orthotune._rundir import RunDir, check_keep
-    from orthotune.data import make_split, prepare
+    from orthotune.data import Dataset, make_split, prepare
     from orthotune.pipeline import Job, check_levels, load
     from orthotune.search import (
         join_study,
@@ -118,7 +121,7 @@ def tune_autopilot(
     parse_freeze(freeze)
     check_keep(keep)
     RunDir.refuse_existing(out)
-    in_memory = not isinstance(data_spec, str | Path)  # a Dataset: no file to predict again
+    in_memory = isinstance(data_spec, Dataset)  # no file to predict again (a DataFrame: its copy)
     ds, data_spec = load(data_spec, load_options)
     # the levels as the run uses them (a built-in's own included), before the run folder
     human, bayes = check_levels(ds, settings.human_error, settings.bayes_error)
@@ -248,7 +251,7 @@ def tune_autopilot(
         write_held_out_predictions(run.path, result.held_out_ids[dev], logits)
     summary = TuneSummary(
         run_dir=str(run.path),
-        data=data_spec,
+        data=job.data,
         chosen=name,
         chosen_model_dir=str(run.model_dir(name)),
         test_metrics=done.test_metrics,

@@ -1,6 +1,7 @@
 """Data layer: load, validate, split, normalize and weight classification data.
 
-``load_dataset(DATA, LoadOptions(...))`` → ``Dataset``;
+``load_dataset(DATA, LoadOptions(...))`` → ``Dataset`` (DATA may be a pandas DataFrame;
+``frame_file`` keeps one as a Parquet file that loads the same);
 ``dataset_from_arrays(x, y)`` → ``Dataset`` (arrays in memory, checked like an NPZ file);
 ``make_split(ds, seed=…)`` → ``Split``;
 ``Normalizer.fit(ds.x[split.train])``; ``prepare(ds, split)`` → ``PreparedData``
@@ -25,6 +26,7 @@ from orthotune.data._encoding import (
 from orthotune.data._inspect import InspectReport, find_duplicates, inspect_data
 from orthotune.data._load import (
     dataset_from_arrays,
+    frame_file,
     load_dataset,
     load_with_report,
     unlabelled,
@@ -74,6 +76,7 @@ __all__ = [
     "encode_array",
     "encode_frame",
     "find_duplicates",
+    "frame_file",
     "inspect_data",
     "load_dataset",
     "load_options",

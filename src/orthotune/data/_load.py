@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NPZ_KEYS: tuple[str, ...] = ("x", "y", "weights", "source", "ids", "split")
+FRAME_NAME = "DataFrame"  # a DataFrame given as DATA, in messages and ``Dataset.name``
 
 
 @dataclass
@@ -68,8 +69,9 @@ class Loaded:
     nonfinite: NonFinite
 
 
-def load_dataset(spec: str, options: LoadOptions | None = None) -> Dataset:
-    """Load and validate DATA: ``path.csv``, ``path.parquet``, ``path.npz`` or ``builtin:NAME``.
+def load_dataset(spec: str | pd.DataFrame, options: LoadOptions | None = None) -> Dataset:
+    """Load and validate DATA: ``path.csv``, ``path.parquet``, ``path.npz`` or ``builtin:NAME``
+    — or a pandas DataFrame in memory, read as a table file with its columns is read.
 
     Raises ``InvalidInputError`` (one line naming file, column, row and fix) for anything that
     would make training wrong or fail: see ``orthotune.data._validate``.
@@ -78,13 +80,23 @@ def load_dataset(spec: str, options: LoadOptions | None = None) -> Dataset:
 
 
 def load_with_report(
-    spec: str, options: LoadOptions | None = None, *, allow_nonfinite: bool = False
+    spec: str | pd.DataFrame, options: LoadOptions | None = None, *, allow_nonfinite: bool = False
 ) -> Loaded:
     """``load_dataset`` that also returns NaN/inf counts; with ``allow_nonfinite`` NaN and inf
     stay in the features instead of being errors (``data inspect`` reports them)."""
+    import pandas as pd
+
     options = options or LoadOptions()
-    spec = str(spec).strip()
-    if spec.startswith("builtin:"):
+    if isinstance(spec, pd.DataFrame):
+        loaded = _load_frame(spec, options, allow_nonfinite=allow_nonfinite)
+        origin = Origin(loaded.dataset.name)
+    elif not isinstance(spec, str | Path):
+        raise InvalidInputError(
+            f"DATA is a {type(spec).__name__}; accepted: a file path, builtin:NAME or a pandas "
+            "DataFrame: for arrays use orthotune.data.dataset_from_arrays(x, y)"
+        )
+    elif str(spec).strip().startswith("builtin:"):
+        spec = str(spec).strip()
         origin = Origin(spec)
         given = options.column_flags_given()
         if given:
@@ -94,6 +106,7 @@ def load_with_report(
             )
         loaded = Loaded(load_builtin(spec.removeprefix("builtin:")), NonFinite())
     else:
+        spec = str(spec).strip()
         path = Path(spec).expanduser()
         kind = check_file(path)
         if kind == "npz":
@@ -272,10 +285,47 @@ def _artifacts(frame: pd.DataFrame, columns: list[str], *, ignored: set[str]) ->
 
 
 def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite: bool) -> Loaded:
-    import pandas as pd
-
     origin = Origin(str(path), header_lines=1 if kind == "csv" else None)
     columns = _read_header(path, kind, origin)
+    roles = _roles(columns, options, origin)
+    text = [col for flag, col in roles.items() if flag != "--weight"]
+    frame = _read_table(path, kind, origin, text=text)
+    return _from_frame(frame, columns, roles, options, origin, allow_nonfinite=allow_nonfinite)
+
+
+def _load_frame(frame: pd.DataFrame, options: LoadOptions, *, allow_nonfinite: bool) -> Loaded:
+    """A pandas DataFrame in memory, read as the Parquet file ``frame_file`` writes of it is
+    read (its rows named by position, like a file's; ``id=`` names them by a column)."""
+    origin = Origin(FRAME_NAME)
+    frame = _as_table(frame)
+    columns = list(frame.columns)
+    roles = _roles(columns, options, origin)
+    return _from_frame(frame, columns, roles, options, origin, allow_nonfinite=allow_nonfinite)
+
+
+def _as_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as a table file holds it: column names as strings, rows by position, and
+    every column that is not numbers, booleans or times as text (``pandas.StringDtype``: how
+    the encoding reads such a column anyway), so that a Parquet file can store it."""
+    from pandas.api import types
+
+    frame = frame.set_axis([str(c) for c in frame.columns], axis=1).reset_index(drop=True)
+    kept = (types.is_bool_dtype, types.is_numeric_dtype, types.is_datetime64_any_dtype)
+    text = [c for c, t in frame.dtypes.items() if not any(k(t) for k in kept)]
+    return frame.astype(dict.fromkeys(text, "string")) if text else frame
+
+
+def frame_file(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a DataFrame given as DATA to ``path`` (Parquet), so that the run folder keeps the
+    data its run learned from: ``predict``, ``errors`` and the report read it again by that
+    path, and ``load_dataset(path)`` gives what ``load_dataset(frame)`` gave."""
+    _as_table(frame).to_parquet(path, index=False)
+    return path
+
+
+def _roles(columns: list[str], options: LoadOptions, origin: Origin) -> dict[str, str]:
+    """The role columns (``--target`` found by its default names when not given), checked
+    against the table's columns."""
     check_duplicate_columns(columns, origin)
     target = options.target
     if target is None:
@@ -285,8 +335,22 @@ def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite:
             missing_target(columns, DEFAULT_TARGETS, origin)
     roles = {**options.role_columns(), "--target": target}
     check_columns_exist(roles, options.drop, columns, origin)
-    text = [col for flag, col in roles.items() if flag != "--weight"]
-    frame = _read_table(path, kind, origin, text=text)
+    return roles
+
+
+def _from_frame(
+    frame: pd.DataFrame,
+    columns: list[str],
+    roles: dict[str, str],
+    options: LoadOptions,
+    origin: Origin,
+    *,
+    allow_nonfinite: bool,
+) -> Loaded:
+    """The table's frame → a checked ``Dataset`` (labels, roles, feature encoding)."""
+    import pandas as pd
+
+    target = roles["--target"]
     check_has_rows(len(frame), origin)
     frame, origin = _labelled(frame, target, origin)
 
@@ -340,7 +404,7 @@ def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite:
         weights=weights,
         source=source,
         preset_split=preset,
-        name=str(path),
+        name=origin.file,
         encoding=encoding,
     )
     return Loaded(dataset, nonfinite)

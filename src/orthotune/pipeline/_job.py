@@ -30,19 +30,25 @@ from pydantic import BaseModel
 from orthotune._records import History, JobSummary
 from orthotune._rundir import RunDir, RunRecord
 
-__all__ = ["FLAGS", "Finished", "Job", "check_levels", "load", "test_metrics"]
+__all__ = ["DATA_FILE", "FLAGS", "Finished", "Job", "check_levels", "load", "test_metrics"]
 
 FLAGS = ("--human-error", "--bayes-error")  # how a refusal names the two levels
+# a DataFrame given as DATA, kept in the run folder: predict, errors and the report read the
+# run's data again by the path run.json records (a Dataset in memory has no such copy)
+DATA_FILE = "data.parquet"
 
 
-def load(data: Any, options: Any = None) -> tuple[Any, str]:
-    """DATA (a file or ``builtin:NAME``; ``options``: ``LoadOptions``) or a ``Dataset`` in
-    memory → the dataset and the name a run records for it."""
+def load(data: Any, options: Any = None) -> tuple[Any, Any]:
+    """DATA (a file or ``builtin:NAME``; ``options``: ``LoadOptions``), a pandas DataFrame or a
+    ``Dataset`` in memory → the dataset and the DATA its run records: the path or name as
+    given, a ``Dataset``'s name, or the DataFrame itself, which ``Job.start`` saves into the
+    run folder (``DATA_FILE``) and records by that path."""
     from orthotune.data import Dataset, load_dataset
 
     if isinstance(data, Dataset):
         return data, data.name
-    return load_dataset(data, options), str(data)
+    dataset = load_dataset(data, options)
+    return dataset, str(data) if isinstance(data, str | Path) else data
 
 
 def check_levels(
@@ -123,17 +129,20 @@ class Job:
         *,
         command: str,
         dataset: Any,
-        data: str,
+        data: Any,
         load_options: Any,
         split: Any,
         seed: int,
         config: Mapping[str, Any],
         started: float | None = None,
     ) -> Job:
-        """Write run.json and split.json into the new run folder ``run``."""
-        from orthotune.data import describe_filled
+        """Write run.json and split.json into the new run folder ``run`` (and ``data``, when
+        it is a DataFrame, as ``DATA_FILE``: run.json then names that file)."""
+        from orthotune.data import describe_filled, frame_file
         from orthotune.train import library_versions
 
+        if not isinstance(data, str):
+            data = str(frame_file(data, run.path / DATA_FILE))
         record = RunRecord(
             command=command,
             data=data,
