@@ -218,3 +218,18 @@ def test_saliency_section_reads_the_typed_record_not_a_generic_table(run_info: R
     assert sal.mask == "object.npz" and 0 <= sal.mean_outside_share <= 1
     assert sal.deletion.winner in sal.deletion.area
     assert all(a.file_name != "analysis/saliency.json" for a in run_info.analyses)
+
+
+def test_other_models_without_a_dev_curve_are_not_drawn_beside_the_chosen(tmp_path: Path) -> None:
+    """k-fold's kept models learned from train + dev: their histories hold no dev series, and
+    the figure of the other models' dev curves would be empty (matplotlib warned of a legend
+    without artists on every such run)."""
+    epoch = {"epoch": 0, "steps": 1, "lr": 0.1, "train_loss": 1.0, "train_error": 0.5}
+    epoch |= {"smoothed_loss": 1.0, "seconds": 0.1}
+    folder = tmp_path / "history"
+    folder.mkdir()
+    for name in ("m1", "m2"):
+        (folder / f"{name}.json").write_text(json.dumps([epoch, {**epoch, "epoch": 1}]))
+    (folder / "m3.json").write_text(json.dumps([{**epoch, "dev_error": 0.4}]))
+    curves = read_run_folder(tmp_path).curves
+    assert [c.name for c in curves.others] == ["m3"]  # m1 is chosen (the first); m2 has no dev

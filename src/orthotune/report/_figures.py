@@ -18,6 +18,7 @@ from typing import Any
 from orthotune.analysis import DeletionTest, SaliencyReport
 from orthotune.metrics import ReliabilityBin, TemperatureScaling
 from orthotune.report._sections import (
+    DEV_SERIES,
     ConfusionInfo,
     Curve,
     CurvesInfo,
@@ -269,9 +270,7 @@ def trials_figure(curves: CurvesInfo, *, beta: float | None = None) -> str:
         fig, axes = _figure(3.9 * len(groups), 3.0, ncols=len(groups), squeeze=False)
         for ax, (title, group, fixed) in zip(axes[0], groups, strict=True):
             for n, curve in enumerate(group):
-                key = fixed or next(
-                    (k for k in ("dev_error", "dev_loss", "dev_accuracy") if curve.has(k)), None
-                )
+                key = fixed or next((k for k in DEV_SERIES if curve.has(k)), None)
                 if key is None:
                     continue
                 colour = PALETTE[n % len(PALETTE)]

@@ -495,6 +495,9 @@ def _curve(name: str, history: History) -> Curve | None:
     )
 
 
+DEV_SERIES = ("dev_error", "dev_loss", "dev_accuracy")  # what an other model's curve shows
+
+
 def _final_dev(curve: Curve) -> float:
     for key in ("dev_error", "dev_loss"):
         values = [v for v in curve.series.get(key, []) if v is not None]
@@ -517,8 +520,10 @@ def _histories(
     chosen_curve = next((c for c in curves if c.name == chosen), None)
     if chosen_curve is None and len(curves) == 1:
         chosen_curve = curves[0]
-    others = sorted((c for c in curves if c is not chosen_curve), key=_final_dev)[:BEST_FEW]
-    return chosen_curve, others
+    # the others are shown by their dev curves: a model without one (k-fold's, trained on
+    # train + dev) has nothing to draw there
+    dev = [c for c in curves if c is not chosen_curve and any(map(c.has, DEV_SERIES))]
+    return chosen_curve, sorted(dev, key=_final_dev)[:BEST_FEW]
 
 
 def _confusion(scores: ClassificationReport | None) -> ConfusionInfo | None:
