@@ -274,3 +274,30 @@ def test_percentages_read_as_the_numbers_written_in_training_and_prediction(writ
     assert encode_frame(pd.DataFrame({"rate": ["45.5%"]}), ds.encoding)[0, 0] == 45.5
     with pytest.raises(InvalidInputError, match=r"column 'rate' is numeric but row 0 holds"):
         encode_frame(pd.DataFrame({"rate": ["high"]}), ds.encoding)
+
+
+@pytest.mark.parametrize("name", ["ID", "patient_id", "sample.id", "customerID", "userId"])
+def test_whole_numbers_named_like_an_identifier_are_a_feature_with_a_warning(
+    write_csv, caplog, name
+):
+    codes = [1002945 + 137 * (i % 20) for i in range(30)]  # like biopsy's sample codes
+    rows = "".join(f"{c},{i % 3},{'pq'[i % 2]}\n" for i, c in enumerate(codes))
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(write_csv(f"{name},f,label\n" + rows)))
+    assert ds.feature_names == (name, "f")
+    message = f"column {name!r} is named like an identifier and holds 20 distinct whole numbers"
+    assert f"{message} in 30 rows: it is a feature" in caplog.text
+    assert f"--drop {name} if it only names the rows" in caplog.text and "'f'" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("name", "codes"),
+    [(n, 30) for n in ("VALID", "paid", "acid", "grid", "PAID")] + [("StoreID", 7)],
+)
+def test_names_that_only_end_in_id_and_shared_codes_are_no_identifier(
+    write_csv, caplog, name, codes
+):
+    rows = "".join(f"{1000 + 37 * (i % codes)},{'pq'[i % 2]}\n" for i in range(30))
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        load_dataset(str(write_csv(f"{name},label\n" + rows)))
+    assert "identifier" not in caplog.text

@@ -227,6 +227,26 @@ def _fit_column(
                 name,
             )
             return None
+        values = scan.numbers[present]
+        distinct = len(np.unique(values))
+        if (
+            _named_as_id(name)
+            and distinct > len(values) // 2
+            and np.array_equal(values, np.round(values))
+        ):
+            # kept (a code can carry signal: a clinic's numbering, a sample's batch), but said:
+            # MASS's biopsy sample codes and Stat2Data's ICU patient numbers were features. A
+            # code shared by many rows (ISLR's OJ: StoreID, 5 values) is a category, not an id
+            log.warning(
+                "%s: column %r is named like an identifier and holds %d distinct whole numbers "
+                "in %d rows: it is a feature; --drop %s if it only names the rows (or --id %s)",
+                origin.file,
+                name,
+                distinct,
+                len(values),
+                name,
+                name,
+            )
         return _numeric(name, "numeric", scan.numbers, missing, impute)
     days = _days(scan)
     if not np.isnan(days[present]).any():  # every value an ISO 8601 date or time
@@ -302,6 +322,18 @@ def _numeric(
         finite = numbers[np.isfinite(numbers)]
         fill = float(np.mean(finite) if impute == "mean" else np.median(finite))
     return ColumnEncoding(name=name, kind=kind, fill=fill, missing=missing)
+
+
+def _named_as_id(name: str) -> bool:
+    """``id``, ``ID``, ``patient_id``, ``sample.id``, ``PassengerId``, ``customerID``: a name
+    that says the column identifies rows."""
+    bare = name.strip()
+    lower = bare.lower()
+    return (
+        lower == "id"
+        or lower.endswith(("_id", " id", ".id", "-id"))
+        or (bare.endswith(("Id", "ID")) and len(bare) > 2 and not bare[-3].isupper())
+    )
 
 
 def row_numbers(numbers: np.ndarray, rows: np.ndarray | None = None) -> bool:
