@@ -234,3 +234,33 @@ def test_a_search_refuses_a_dataframe_its_workers_cannot_read_again(tmp_path):
     with pytest.raises(InvalidInputError, match=r"not a DataFrame in memory: save it \(e\.g\."):
         orthotune.tune(_customers(), target="churn", strategy="tpe", out=tmp_path / "r")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_errors_clean_and_learning_curve_return_what_the_cli_prints(tmp_path, capsys):
+    from tests.analysis.conftest import blobs, predictions_frame
+
+    predictions = tmp_path / "predictions.csv"
+    predictions_frame().to_csv(predictions, index=False)
+    report = orthotune.errors(predictions)
+    assert report.errors.split == "dev" and report.errors.errors > 0
+    assert report.to_json() == cli_json(capsys, "errors", predictions).rstrip("\n")
+
+    data, _, _ = blobs(n=120, flip=0.1, seed=4)
+    frame = pd.DataFrame(data.x.numpy(), columns=list(data.feature_names))
+    frame["label"] = [data.class_names[int(k)] for k in data.y]
+    noisy = tmp_path / "noisy.csv"
+    frame.to_csv(noisy, index=False)
+    found = orthotune.clean(noisy, method="cluster")
+    assert len(found.issues.suspects) > 0 and found.out is None  # nothing written without out
+    assert found.to_json() == cli_json(capsys, "clean", noisy, "--method", "cluster").rstrip("\n")
+
+    big = "builtin:synthetic?n=1000&classes=3&features=8&noise=0.05"
+    curve = orthotune.learning_curve(big, fractions=[0.25, 0.5, 1], epochs=2, out=tmp_path / "c")
+    assert [p.fraction for p in curve.points] == [0.25, 0.5, 1.0]
+    shown = json.loads(
+        cli_json(capsys, "learning-curve", big, "--fractions", "1/4,1/2,1", "--epochs", "2")
+    )
+    assert shown["points"] == json.loads(curve.to_json())["points"]  # the same seeded models
+    with pytest.raises(InvalidInputError, match=r"--fractions 'a,b' is not a list of fractions"):
+        orthotune.learning_curve(big, fractions="a,b")

@@ -10,6 +10,9 @@ The Python API (the CLI is a thin layer over it; ``orthotune._api`` documents ea
     orthotune.evaluate("predictions.csv", human_error="4.2%")
     orthotune.diagnose(human_error="0.7%", train_error="3.5%", dev_error="7.8%")
     orthotune.compare("classifiers.csv", constraints=["latency_ms<100"])
+    orthotune.errors(RUN_DIR)                    # ErrorReport: which classes, confusions, tags
+    orthotune.clean(DATA, out=DIR)               # CleaningOutcome: suspect labels, audit log
+    orthotune.learning_curve(DATA)               # LearningCurve: would more data help?
 
 and ``orthotune.sklearn.OrthoClassifier``, a scikit-learn estimator.
 
@@ -25,7 +28,17 @@ function and ``orthotune.diagnose.Diagnosis`` the class, in whatever order they 
 import sys
 import types
 
-from orthotune._api import compare, diagnose, evaluate, load, train, tune
+from orthotune._api import (
+    clean,
+    compare,
+    diagnose,
+    errors,
+    evaluate,
+    learning_curve,
+    load,
+    train,
+    tune,
+)
 from orthotune._errors import InvalidInputError
 from orthotune._rates import parse_rate
 
@@ -33,9 +46,12 @@ __version__ = "0.1.0"
 __all__ = [
     "InvalidInputError",
     "__version__",
+    "clean",
     "compare",
     "diagnose",
+    "errors",
     "evaluate",
+    "learning_curve",
     "load",
     "parse_rate",
     "train",

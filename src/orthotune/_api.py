@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from orthotune._model import Model
+    from orthotune.analysis import CleaningOutcome, ErrorReport, LearningCurve
     from orthotune.autopilot import Step, TuneSummary
     from orthotune.data import Dataset, LoadOptions, SplitPolicy
     from orthotune.diagnose import Diagnosis, Evaluation
@@ -37,10 +38,14 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_BUDGET",
     "STRATEGIES",
+    "clean",
     "compare",
     "diagnose",
+    "errors",
     "evaluate",
+    "learning_curve",
     "load",
+    "parse_fractions",
     "train",
     "tune",
 ]
@@ -640,6 +645,252 @@ def compare(
     else:  # a DataFrame
         columns = {str(c): table[c].tolist() for c in table.columns}
     return compare_table(columns, metric=metric, constraints=constraints, beta=beta)
+
+
+def errors(
+    target: str | Path,
+    *,
+    tags: str | Path | None = None,
+    split: str | None = None,
+    saliency: bool = False,
+    mask: str | Path | None = None,
+) -> ErrorReport:
+    """``orthotune errors``: error analysis of a run folder (its predictions file; without one,
+    its chosen model's predictions on the run's data) or of a predictions file: which classes
+    are wrong and what fixing each would gain, the top confusions, the misclassified examples,
+    the lecture's tag table (``tags``: a CSV of id and tags), errors by split and source, class
+    balance. A run folder keeps the parts under ``analysis/``. ``saliency`` (a run folder):
+    where the model looks on its mistakes (integrated gradients; ``mask``: an .npz whose
+    ``mask`` marks the object), saved as ``analysis/saliency.json`` and ``.svg`` and drawn in
+    the re-rendered report."""
+    from orthotune.analysis import error_report, read_predictions, read_tags, save_result
+
+    target = str(target)
+    attributions = None
+    if saliency or mask is not None:  # first: a bad mask is refused before anything is saved
+        attributions = _saliency(target, mask=mask, split=split or "dev")
+    preds = read_predictions(target)
+    tag_map = None if tags is None else read_tags(str(tags), known_ids=preds.ids)
+    report = error_report(preds, source=target, tags=tag_map, split=split)
+    if Path(target).is_dir():  # one file per part: the report renders each as its own table
+        folder = Path(target) / "analysis"
+        save_result(report.errors, folder, "errors")
+        save_result(report.imbalance, folder, "imbalance")
+        if report.mismatch is not None:
+            save_result(report.mismatch, folder, "mismatch")
+    if attributions is not None:
+        report = report.model_copy(update={"saliency": attributions})
+        _save_saliency(Path(target), attributions)
+    return report
+
+
+def _saliency(target: str, *, mask: str | Path | None, split: str) -> Any:
+    """The ``SaliencyReport`` of a run folder (one-line refusal for anything else)."""
+    from orthotune._errors import InvalidInputError
+    from orthotune.analysis import run_saliency
+
+    if not (Path(target) / "run.json").is_file():
+        raise InvalidInputError(
+            f"--saliency needs a run folder (RUN_DIR with run.json and its model), not "
+            f"{target}; give the --out folder of orthotune train or tune"
+        )
+    return run_saliency(target, mask_path=None if mask is None else Path(mask), split=split)
+
+
+def _save_saliency(run_dir: Path, attributions: Any) -> None:
+    """analysis/saliency.json, analysis/saliency.svg (the drawings) and the re-rendered report."""
+    import base64
+
+    from orthotune._io import atomic_write_bytes
+    from orthotune.analysis import save_result
+    from orthotune.report import render_report, saliency_figure
+
+    folder = run_dir / "analysis"
+    save_result(attributions, folder, "saliency")
+    if attributions.examples:
+        uri = saliency_figure(attributions)
+        atomic_write_bytes(folder / "saliency.svg", base64.b64decode(uri.split(",", 1)[1]))
+    render_report(run_dir)
+
+
+def clean(
+    data: str,
+    *,
+    method: str = "iterative",
+    apply: str = "none",
+    out: str | Path | None = None,
+    seed: int = 0,
+    target: str | None = None,
+    weight: str | None = None,
+    source: str | None = None,
+    id: str | None = None,
+    drop: Sequence[str] = (),
+    split_col: str | None = None,
+    dev_source: str | None = None,
+    impute: str = "auto",
+) -> CleaningOutcome:
+    """``orthotune clean``: examples of DATA (a file or ``builtin:NAME``) whose label looks
+    wrong, found by ``method`` (``iterative``, the default: the best on the development sets
+    with planted noise; ``confident``; ``cluster``). With ``out`` (a new folder) the findings
+    and an audit log are written there, and ``apply="remove"`` or ``"relabel"`` writes a
+    cleaned copy; the input file is never modified."""
+    from orthotune._errors import InvalidInputError
+    from orthotune.analysis import METHODS, apply_cleaning, check_out_dir, find_issues
+    from orthotune.data import load_dataset
+
+    if method.strip().lower() not in METHODS:
+        raise InvalidInputError(
+            f"--method {method!r} is not accepted; accepted: {', '.join(METHODS)}"
+        )
+    data = str(data)
+    check_out_dir(data, out, apply=apply)  # refuse before any training
+    options, _ = _data_options(
+        target=target,
+        weight=weight,
+        source=source,
+        id=id,
+        drop=drop,
+        split_col=split_col,
+        dev_source=dev_source,
+        impute=impute,
+        split_ratios=None,
+        train_dev=None,
+    )
+    dataset = load_dataset(data, options)
+    issues = find_issues(dataset, method=method, seed=seed)
+    return apply_cleaning(dataset, issues, data=data, apply=apply, out=out, target=target)
+
+
+def learning_curve(
+    data: str,
+    *,
+    from_run: str | Path | None = None,
+    fractions: str | Sequence[float] = "1/8,1/4,1/2,3/4,1",
+    epochs: int | None = None,
+    device: str = "auto",
+    out: str | Path | None = None,
+    seed: int = 0,
+    target: str | None = None,
+    weight: str | None = None,
+    source: str | None = None,
+    id: str | None = None,
+    drop: Sequence[str] = (),
+    split_col: str | None = None,
+    dev_source: str | None = None,
+    impute: str = "auto",
+    split_ratios: str | None = None,
+) -> LearningCurve:
+    """``orthotune learning-curve``: would more data help? The configuration (the data
+    shape's starting model, or the chosen model of ``from_run``, a run or model folder) trained
+    at once on nested ``fractions`` of DATA's training set (``"1/8,1/4,1/2,1"`` or numbers);
+    the dev error of each, a power law through them, and what doubling the data would give.
+    ``out``: a new run folder for the result (run.json, split.json,
+    analysis/learning_curve.json), which ``orthotune report`` draws."""
+    from orthotune._records import JobSummary, RunRecord
+    from orthotune._rundir import RunDir
+    from orthotune.analysis import learning_curve as measure
+    from orthotune.analysis import save_result
+    from orthotune.data import load_dataset, make_split, prepare
+
+    wanted = (
+        parse_fractions(fractions)
+        if isinstance(fractions, str)
+        else tuple(float(f) for f in fractions)
+    )
+    if out is not None:
+        RunDir.refuse_existing(out)  # before any training
+    options, policy = _data_options(
+        target=target,
+        weight=weight,
+        source=source,
+        id=id,
+        drop=drop,
+        split_col=split_col,
+        dev_source=dev_source,
+        impute=impute,
+        split_ratios=split_ratios,
+        train_dev=None,
+    )
+    data = str(data)
+    ds = load_dataset(data, options)
+    spec, config, where = _curve_configuration(from_run, ds, epochs)
+    split = make_split(ds, seed=seed, policy=policy)
+    prepared = prepare(ds, split)
+    curve = measure(
+        prepared.train, prepared.dev, spec, config, fractions=wanted, seed=seed, device=device
+    )
+    curve = curve.model_copy(update={"configuration": f"{where}: {curve.configuration}"})
+    if out is not None:
+        run = RunDir.create(out)
+        run.write_run(
+            RunRecord(
+                command="learning-curve",
+                data=data,
+                seed=seed,
+                config={
+                    "fractions": list(wanted),
+                    "from": None if from_run is None else str(from_run),
+                },
+                summary=JobSummary(sentence=curve.sentence),
+            )
+        )
+        run.write_split(split.to_json(ds))
+        save_result(curve, run.analysis_dir, "learning_curve")
+    return curve
+
+
+def parse_fractions(text: str) -> tuple[float, ...]:
+    """``1/8,1/4,0.5,1`` → (0.125, 0.25, 0.5, 1.0); one clear line for anything else."""
+    from fractions import Fraction
+
+    from orthotune._errors import InvalidInputError
+
+    try:
+        values = tuple(float(Fraction(p.strip())) for p in text.split(",") if p.strip())
+    except (ValueError, ZeroDivisionError):
+        raise InvalidInputError(
+            f"--fractions {text!r} is not a list of fractions; accepted: numbers or a/b in "
+            "(0, 1], e.g. --fractions 1/8,1/4,1/2,1"
+        ) from None
+    return values
+
+
+def _curve_configuration(
+    source: str | Path | None, ds: Any, epochs: int | None
+) -> tuple[Any, Any, str]:
+    """The learning curve's configuration: (spec, config, where it came from)."""
+    from orthotune._errors import InvalidInputError
+    from orthotune._rundir import resolve_model_dir
+    from orthotune.fit import baseline
+    from orthotune.train import read_manifest
+
+    if source is None:
+        spec, config = baseline(ds.input_shape, ds.num_classes)
+        where = "the data shape's starting model"
+    else:
+        manifest = read_manifest(resolve_model_dir(source))
+        if manifest.train_config is None:
+            raise InvalidInputError(
+                f"--from {source}: the checkpoint records no training configuration; give a "
+                "run folder or model folder written by orthotune train or tune"
+            )
+        spec, config = manifest.spec, manifest.train_config
+        if tuple(spec.input_shape) != tuple(ds.input_shape):
+            raise InvalidInputError(
+                f"--from {source}: its model takes inputs of shape {tuple(spec.input_shape)}, "
+                f"the data's examples are {tuple(ds.input_shape)}: give a model of this data"
+            )
+        if spec.num_classes != ds.num_classes:
+            raise InvalidInputError(
+                f"--from {source}: its model has {spec.num_classes} classes, the data "
+                f"{ds.num_classes}: give a model of this data"
+            )
+        where = f"the configuration of {source}"
+    if epochs is not None:
+        if epochs < 1:
+            raise InvalidInputError(f"--epochs {epochs} is not accepted: give an integer ≥ 1")
+        config = config.model_copy(update={"epochs": epochs})
+    return spec, config, where
 
 
 def load(path: str | Path) -> Model:

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel
 
 from orthotune._errors import InvalidInputError
 from orthotune._io import atomic_write_text
+from orthotune._result import Result
 from orthotune._tables import (
     CSV_SUFFIXES,
     PARQUET_SUFFIXES,
@@ -33,7 +33,7 @@ APPLY_MODES: tuple[str, ...] = ("none", "remove", "relabel")
 SCHEMA_VERSION = 1
 
 
-class CleaningOutcome(BaseModel):
+class CleaningOutcome(Result):
     """What ``clean`` did: where the files are and how many examples changed."""
 
     schema_version: int = SCHEMA_VERSION

@@ -32,6 +32,7 @@ import torch
 from pydantic import BaseModel, Field
 
 from orthotune._errors import InvalidInputError
+from orthotune._result import Result
 from orthotune.models import ModelSpec
 from orthotune.train import TrainConfig
 
@@ -80,7 +81,7 @@ class CurvePoint(BaseModel):
     dev_high: float
 
 
-class LearningCurve(BaseModel):
+class LearningCurve(Result):
     """The learning curve, its fit and what doubling the training data would do."""
 
     schema_version: int = SCHEMA_VERSION

@@ -8,8 +8,7 @@ no split column). Persisted by part: ``RUN_DIR/analysis/errors.json``,
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
+from orthotune._result import Result
 from orthotune.analysis._attribution import SaliencyReport
 from orthotune.analysis._errors import ErrorAnalysis, analyze_errors
 from orthotune.analysis._imbalance import ImbalanceReport, detect_imbalance
@@ -19,7 +18,7 @@ from orthotune.analysis._predictions import Predictions
 SCHEMA_VERSION = 1
 
 
-class ErrorReport(BaseModel):
+class ErrorReport(Result):
     """The result of ``orthotune errors``."""
 
     schema_version: int = SCHEMA_VERSION

@@ -26,7 +26,6 @@ from orthotune.cli._data_options import (
     SplitColOpt,
     TargetOpt,
     WeightOpt,
-    load_options,
 )
 
 MethodOpt = Annotated[
@@ -79,29 +78,23 @@ def clean(
     debug: DebugFlag = False,
 ) -> None:
     """Find mislabeled examples; write a cleaned copy and an audit log into --out."""
-    from orthotune.analysis import METHODS, apply_cleaning, check_out_dir, find_issues
-    from orthotune.data import load_dataset
+    from orthotune._api import clean as find
 
-    if method.strip().lower() not in METHODS:
-        from orthotune._errors import InvalidInputError
-
-        raise InvalidInputError(
-            f"--method {method!r} is not accepted; accepted: {', '.join(METHODS)}"
-        )
-    check_out_dir(data, out, apply=apply)  # refuse before any training
-    options = load_options(
+    outcome = find(
+        data,
+        method=method,
+        apply=apply,
+        out=out,
+        seed=seed,
         target=target,
         weight=weight,
         source=source,
         id=id,
-        drop=drop,
+        drop=drop or (),
         split_col=split_col,
         dev_source=dev_source,
         impute=impute,
     )
-    dataset = load_dataset(data, options)
-    issues = find_issues(dataset, method=method, seed=seed)
-    outcome = apply_cleaning(dataset, issues, data=data, apply=apply, out=out, target=target)
     emit(outcome, as_json=as_json, render=render)
 
 

@@ -72,53 +72,10 @@ def errors(
 ) -> None:
     """Error analysis: which classes are wrong, what fixing each would gain, tags, mismatch;
     with --saliency, where the model looks on its mistakes."""
-    from orthotune.analysis import error_report, read_predictions, read_tags, save_result
+    from orthotune._api import errors as analyse
 
-    attributions = None
-    if saliency or mask is not None:  # first: a bad --mask is refused before anything is saved
-        attributions = _saliency(target, mask=mask, split=split or "dev")
-    preds = read_predictions(target)
-    tag_map = None if tags is None else read_tags(tags, known_ids=preds.ids)
-    report = error_report(preds, source=str(target), tags=tag_map, split=split)
-    if Path(target).is_dir():  # one file per part: the report renders each as its own table
-        folder = Path(target) / "analysis"
-        save_result(report.errors, folder, "errors")
-        save_result(report.imbalance, folder, "imbalance")
-        if report.mismatch is not None:
-            save_result(report.mismatch, folder, "mismatch")
-    if attributions is not None:
-        report = report.model_copy(update={"saliency": attributions})
-        _save_saliency(Path(target), attributions)
+    report = analyse(target, tags=tags, split=split, saliency=saliency, mask=mask)
     emit(report, as_json=as_json, render=render)
-
-
-def _saliency(target: str, *, mask: Path | None, split: str) -> Any:
-    """The ``SaliencyReport`` of a run folder (one-line refusal for anything else)."""
-    from orthotune._errors import InvalidInputError
-    from orthotune.analysis import run_saliency
-
-    if not (Path(target) / "run.json").is_file():
-        raise InvalidInputError(
-            f"--saliency needs a run folder (RUN_DIR with run.json and its model), not "
-            f"{target}; give the --out folder of orthotune train or tune"
-        )
-    return run_saliency(target, mask_path=mask, split=split)
-
-
-def _save_saliency(run_dir: Path, attributions: Any) -> None:
-    """analysis/saliency.json, analysis/saliency.svg (the drawings) and the re-rendered report."""
-    import base64
-
-    from orthotune._io import atomic_write_bytes
-    from orthotune.analysis import save_result
-    from orthotune.report import render_report, saliency_figure
-
-    folder = run_dir / "analysis"
-    save_result(attributions, folder, "saliency")
-    if attributions.examples:
-        uri = saliency_figure(attributions)
-        atomic_write_bytes(folder / "saliency.svg", base64.b64decode(uri.split(",", 1)[1]))
-    render_report(run_dir)
 
 
 def _pct(x: float | None) -> str:
