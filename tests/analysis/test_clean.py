@@ -176,8 +176,9 @@ def test_rows_without_a_label_stay_untouched_and_the_suspects_rows_are_the_files
     assert len(kept) == len(mixed) - len(issues.suspects) and kept.label[:3].isna().all()
 
 
+@pytest.mark.parametrize("method", ["confident", "cluster"])
 def test_a_table_with_missing_values_is_cleaned_its_gaps_filled_as_tune_fills_them(
-    noisy_csv, tmp_path
+    noisy_csv, tmp_path, method
 ):
     path, _, _, flipped = noisy_csv
     frame = pd.read_csv(path)
@@ -187,6 +188,7 @@ def test_a_table_with_missing_values_is_cleaned_its_gaps_filled_as_tune_fills_th
     frame.to_csv(holey, index=False)
     data = load_dataset(str(holey), LoadOptions())
     assert bool(data.x.isnan().any())
-    issues = find_issues(data, method="confident", recipe=FAST)  # failed: NaN loss at step 0
+    # failed: confident with a NaN loss at step 0, cluster in k-means' refusal of NaN
+    issues = find_issues(data, method=method, **({"recipe": FAST} if method == "confident" else {}))
     rows = [s.index for s in issues.suspects]
     assert rows and flipped[rows].mean() >= 0.6  # still finds the planted flips

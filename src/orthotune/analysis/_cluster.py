@@ -14,10 +14,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import torch
 
 from orthotune.analysis._fit import FitRecipe, fold_jobs, out_of_fold
 from orthotune.analysis._label_issues import LabelIssueMethod, LabelIssues, make_issues
-from orthotune.data import Dataset
+from orthotune.data import Dataset, Normalizer
 
 
 def cluster_disagreement(
@@ -97,7 +98,13 @@ class ClusterDisagreement(LabelIssueMethod):
             "seed": seed,
         }
         if not self._learned(data):
-            x = _standardized(data.x.reshape(n, -1).numpy().astype(np.float64))
+            x = data.x.reshape(n, -1).float()
+            if bool(torch.isnan(x).any()):
+                # the gaps --impute auto leaves are filled first, as the fold models' inputs
+                # are (``data.Normalizer``): k-means refused a table with a missing value, in
+                # scikit-learn's raw ValueError
+                x = Normalizer.fit(x).apply(x)
+            x = _standardized(x.numpy().astype(np.float64))
             flagged, suggested, score = cluster_disagreement(x, y, **common)
             where = "the standardized input space"
         else:
