@@ -264,3 +264,22 @@ def test_errors_clean_and_learning_curve_return_what_the_cli_prints(tmp_path, ca
     assert shown["points"] == json.loads(curve.to_json())["points"]  # the same seeded models
     with pytest.raises(InvalidInputError, match=r"--fractions 'a,b' is not a list of fractions"):
         orthotune.learning_curve(big, fractions="a,b")
+
+
+@pytest.mark.slow
+def test_clean_and_learning_curve_take_a_dataframe(tmp_path):
+    frame = _customers(n=400)
+    frame.loc[:19, "churn"] = np.where(frame.loc[:19, "churn"] == "yes", "no", "yes")  # 20 flips
+    found = orthotune.clean(frame, target="churn", method="cluster", out=tmp_path / "c")
+    assert found.issues.num_examples == 400 and (tmp_path / "c" / "audit.csv").is_file()
+    assert {s.id for s in found.issues.suspects} <= {str(i) for i in range(400)}  # positions
+    with pytest.raises(InvalidInputError, match=r"apply='remove' writes a cleaned copy of DATA"):
+        orthotune.clean(frame, target="churn", apply="remove", out=tmp_path / "r")
+    assert not (tmp_path / "r").exists()
+    curve = orthotune.learning_curve(
+        frame, target="churn", fractions=[0.5, 0.75, 1], epochs=2, out=tmp_path / "lc"
+    )
+    assert [p.fraction for p in curve.points] == [0.5, 0.75, 1.0]
+    record = json.loads((tmp_path / "lc" / "run.json").read_text())
+    assert record["data"] == str(tmp_path / "lc" / "data.parquet")
+    assert len(pd.read_parquet(record["data"])) == 400

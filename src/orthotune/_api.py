@@ -714,7 +714,7 @@ def _save_saliency(run_dir: Path, attributions: Any) -> None:
 
 
 def clean(
-    data: str,
+    data: str | pd.DataFrame,
     *,
     method: str = "iterative",
     apply: str = "none",
@@ -729,11 +729,14 @@ def clean(
     dev_source: str | None = None,
     impute: str = "auto",
 ) -> CleaningOutcome:
-    """``orthotune clean``: examples of DATA (a file or ``builtin:NAME``) whose label looks
-    wrong, found by ``method`` (``iterative``, the default: the best on the development sets
-    with planted noise; ``confident``; ``cluster``). With ``out`` (a new folder) the findings
-    and an audit log are written there, and ``apply="remove"`` or ``"relabel"`` writes a
-    cleaned copy; the input file is never modified."""
+    """``orthotune clean``: examples of DATA (a file, ``builtin:NAME`` or a pandas DataFrame)
+    whose label looks wrong, found by ``method`` (``iterative``, the default: the best on the
+    development sets with planted noise; ``confident``; ``cluster``). With ``out`` (a new
+    folder) the findings and an audit log are written there, and ``apply="remove"`` or
+    ``"relabel"`` writes a cleaned copy of the file (not of a DataFrame: its suspects' ids are
+    its row positions); the input is never modified."""
+    import pandas as pd
+
     from orthotune._errors import InvalidInputError
     from orthotune.analysis import METHODS, apply_cleaning, check_out_dir, find_issues
     from orthotune.data import load_dataset
@@ -742,8 +745,16 @@ def clean(
         raise InvalidInputError(
             f"--method {method!r} is not accepted; accepted: {', '.join(METHODS)}"
         )
-    data = str(data)
-    check_out_dir(data, out, apply=apply)  # refuse before any training
+
+    in_memory = isinstance(data, pd.DataFrame)
+    data_file = None if in_memory else str(data)
+    check_out_dir(data_file, out, apply=apply)  # refuse before any training
+    if in_memory and apply != "none":
+        raise InvalidInputError(
+            f"apply={apply!r} writes a cleaned copy of DATA's file, and a DataFrame has none: "
+            "use apply='none' and drop or relabel the rows of result.issues.suspects (their "
+            "ids are the DataFrame's row positions)"
+        )
     options, _ = _data_options(
         target=target,
         weight=weight,
@@ -756,13 +767,13 @@ def clean(
         split_ratios=None,
         train_dev=None,
     )
-    dataset = load_dataset(data, options)
+    dataset = load_dataset(data if in_memory else data_file, options)
     issues = find_issues(dataset, method=method, seed=seed)
-    return apply_cleaning(dataset, issues, data=data, apply=apply, out=out, target=target)
+    return apply_cleaning(dataset, issues, data=data_file, apply=apply, out=out, target=target)
 
 
 def learning_curve(
-    data: str,
+    data: str | pd.DataFrame,
     *,
     from_run: str | Path | None = None,
     fractions: str | Sequence[float] = "1/8,1/4,1/2,3/4,1",
@@ -784,13 +795,15 @@ def learning_curve(
     shape's starting model, or the chosen model of ``from_run``, a run or model folder) trained
     at once on nested ``fractions`` of DATA's training set (``"1/8,1/4,1/2,1"`` or numbers);
     the dev error of each, a power law through them, and what doubling the data would give.
-    ``out``: a new run folder for the result (run.json, split.json,
-    analysis/learning_curve.json), which ``orthotune report`` draws."""
+    DATA may be a pandas DataFrame. ``out``: a new run folder for the result (run.json,
+    split.json, analysis/learning_curve.json, and a DataFrame as data.parquet), which
+    ``orthotune report`` draws."""
     from orthotune._records import JobSummary, RunRecord
     from orthotune._rundir import RunDir
     from orthotune.analysis import learning_curve as measure
     from orthotune.analysis import save_result
-    from orthotune.data import load_dataset, make_split, prepare
+    from orthotune.data import frame_file, load_dataset, make_split, prepare
+    from orthotune.pipeline import DATA_FILE
 
     wanted = (
         parse_fractions(fractions)
@@ -811,7 +824,8 @@ def learning_curve(
         split_ratios=split_ratios,
         train_dev=None,
     )
-    data = str(data)
+    if isinstance(data, str | Path):
+        data = str(data)
     ds = load_dataset(data, options)
     spec, config, where = _curve_configuration(from_run, ds, epochs)
     split = make_split(ds, seed=seed, policy=policy)
@@ -822,6 +836,8 @@ def learning_curve(
     curve = curve.model_copy(update={"configuration": f"{where}: {curve.configuration}"})
     if out is not None:
         run = RunDir.create(out)
+        if not isinstance(data, str):  # a DataFrame: kept, as a job keeps it (pipeline.load)
+            data = str(frame_file(data, run.path / DATA_FILE))
         run.write_run(
             RunRecord(
                 command="learning-curve",

@@ -46,9 +46,10 @@ class CleaningOutcome(Result):
     audit_path: str | None = None
 
 
-def check_out_dir(data: str, out: str | Path | None, *, apply: str) -> Path | None:
+def check_out_dir(data: str | None, out: str | Path | None, *, apply: str) -> Path | None:
     """Refuse an output that would touch the input: ``--out`` equal to the input file or to the
-    directory holding it; ``--apply remove|relabel`` needs ``--out``."""
+    directory holding it (``data`` None: a DataFrame in memory, no file); ``--apply
+    remove|relabel`` needs ``--out``."""
     if apply not in APPLY_MODES:
         raise InvalidInputError(
             f"--apply {apply!r} is not accepted; accepted: {', '.join(APPLY_MODES)}"
@@ -61,7 +62,7 @@ def check_out_dir(data: str, out: str | Path | None, *, apply: str) -> Path | No
             )
         return None
     out_path = Path(out).expanduser().resolve()
-    if not data.startswith("builtin:"):
+    if data is not None and not data.startswith("builtin:"):
         source = Path(data).expanduser().resolve()
         if out_path == source:
             raise InvalidInputError(
@@ -184,15 +185,16 @@ def apply_cleaning(
     dataset: Dataset,
     issues: LabelIssues,
     *,
-    data: str,
+    data: str | None,
     apply: str,
     out: str | Path | None,
     target: str | None = None,
 ) -> CleaningOutcome:
     """Write the findings (and, unless ``apply="none"``, a cleaned copy) into ``out``.
 
-    ``data`` is the DATA the set came from (its file is read again, never written); ``target``
-    the label column of a table (found by the loader's defaults when None).
+    ``data`` is the DATA the set came from (its file is read again, never written; None: a
+    DataFrame in memory, which only ``apply="none"`` takes); ``target`` the label column of a
+    table (found by the loader's defaults when None).
     """
     out_path = check_out_dir(data, out, apply=apply)
     outcome = CleaningOutcome(apply=apply, issues=issues)
@@ -206,6 +208,12 @@ def apply_cleaning(
     outcome.audit_path = str(audit)
     if apply == "none":
         return outcome
+    if data is None:
+        raise InvalidInputError(
+            f"--apply {apply} writes a cleaned copy of DATA's file, and a DataFrame has none: "
+            "use apply='none' and drop or relabel the rows of result.issues.suspects (their "
+            "ids are the DataFrame's row positions)"
+        )
     suffix = table_suffix(data)
     if not data.startswith("builtin:") and suffix in CSV_SUFFIXES + PARQUET_SUFFIXES:
         column = target or dataset.encoding.target  # the column the loader took

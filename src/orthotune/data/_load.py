@@ -1,5 +1,6 @@
-"""``load_dataset``: DATA (a ``.csv``, ``.parquet`` or ``.npz`` path, or ``builtin:NAME``) →
-a validated ``Dataset``.
+"""``load_dataset``: DATA (a ``.csv``, ``.parquet`` or ``.npz`` path, ``builtin:NAME``, or a
+pandas DataFrame, read as the Parquet file ``frame_file`` writes of it) → a validated
+``Dataset``.
 
 Tables (CSV via pandas, Parquet via pyarrow): the ``--target`` column holds the labels (strings
 or integers; ``class_names`` are sorted — numerically when every label is a number — and kept as
