@@ -110,6 +110,31 @@ def test_saliency_of_1d_signals(tmp_path):
     assert 'id="saliency"' in (run / "report.html").read_text()
 
 
+@pytest.mark.slow
+def test_saliency_of_a_table_with_gaps_draws_them_as_missing(tmp_path):
+    """A table's gaps stay NaN in the inputs as loaded: the drawing failed on them
+    ("Axis limits cannot be NaN or Inf") and the record now says None for each."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 4))
+    x[::3, 0] = np.nan  # a gap in every third row
+    label = np.where(np.nan_to_num(x[:, 1]) + rng.normal(0, 1, 300) > 0, "p", "q")
+    rows = "".join(
+        ",".join("" if np.isnan(v) else f"{v:.4f}" for v in r) + f",{c}\n"
+        for r, c in zip(x, label, strict=True)
+    )
+    table = tmp_path / "gaps.csv"
+    table.write_text("a,b,c,d,label\n" + rows)
+    run = tmp_path / "run"
+    done = _cli("train", table, "--epochs", "2", "--out", run)
+    assert done.returncode == 0, done.stderr
+    done = _cli("errors", run, "--saliency")
+    assert done.returncode == 0, done.stderr
+    examples = json.loads((run / "analysis" / "saliency.json").read_text())["examples"]
+    assert any(None in e["values"] for e in examples)  # the gap, as a missing value
+    assert (run / "analysis" / "saliency.svg").is_file()
+    assert 'id="saliency"' in (run / "report.html").read_text()
+
+
 def test_saliency_needs_a_run_folder(tmp_path, capsys):
     path = tmp_path / "p.csv"
     path.write_text("id,y_true,y_pred\n1,a,b\n")

@@ -87,7 +87,9 @@ class Saliency(BaseModel):
     true_label: str
     predicted_label: str
     confidence: float = Field(description="probability of the predicted class")
-    values: list[float] = Field(description="the input as loaded, flattened (C order)")
+    values: list[float | None] = Field(
+        description="the input as loaded, flattened (C order); None: a missing value"
+    )
     attribution: list[float] = Field(description="toward the predicted class, same order")
     outside_share: float | None = Field(
         default=None, description="share of |attribution| outside the object (with a mask)"
@@ -307,7 +309,7 @@ def saliency_report(
             true_label=names[int(y_true[i])],
             predicted_label=names[int(pred[i])],
             confidence=float(proba[i, pred[i]]),
-            values=raw[i].reshape(-1).double().tolist(),
+            values=[None if math.isnan(v) else v for v in raw[i].reshape(-1).double().tolist()],
             attribution=chosen[r].tolist(),
             outside_share=None if shares is None else float(shares[r]),
         )

@@ -539,7 +539,8 @@ def _signal_panel(ax: Any, values: Any, attribution: Any, scale: float) -> None:
 
     channels = values.reshape(-1, values.shape[-1])
     heat = attribution.reshape(-1, values.shape[-1]).sum(axis=0)
-    low, high = float(channels.min()), float(channels.max())
+    present = channels[np.isfinite(channels)]  # a table's gaps are missing values: not drawn
+    low, high = (float(present.min()), float(present.max())) if present.size else (0.0, 1.0)
     pad = 0.05 * (high - low or 1.0)
     ax.imshow(
         heat[None, :],
@@ -599,7 +600,7 @@ def saliency_figure(report: SaliencyReport) -> str:
             panel = axes[r][c * per : (c + 1) * per]
             for ax in panel:
                 ax.set_visible(True)
-            values = np.asarray(example.values).reshape(shape)
+            values = np.asarray(example.values, dtype=float).reshape(shape)  # None: NaN
             attribution = np.asarray(example.attribution).reshape(shape)
             scale = float(np.abs(attribution).max()) or 1.0
             if is_image:
