@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from orthotune._errors import InvalidInputError
-from orthotune.analysis import FitRecipe, apply_cleaning, check_out_dir, find_issues
+from orthotune.analysis import (
+    MANY_SUSPECTS,
+    FitRecipe,
+    apply_cleaning,
+    check_out_dir,
+    find_issues,
+)
 from orthotune.data import LoadOptions, load_dataset
 from tests.analysis.conftest import blobs
 
@@ -192,3 +198,15 @@ def test_a_table_with_missing_values_is_cleaned_its_gaps_filled_as_tune_fills_th
     issues = find_issues(data, method=method, **({"recipe": FAST} if method == "confident" else {}))
     rows = [s.index for s in issues.suspects]
     assert rows and flipped[rows].mean() >= 0.6  # still finds the planted flips
+
+
+@pytest.mark.parametrize(("flip", "warned"), [(0.05, False), (0.3, True)])
+def test_many_suspects_come_with_a_warning_to_look_before_applying(caplog, flip, warned):
+    data, _, _ = blobs(n=300, flip=flip, seed=2)
+    with caplog.at_level("WARNING", logger="orthotune.analysis"):
+        issues = find_issues(data, method="cluster")
+    assert (issues.suspect_rate > MANY_SUSPECTS) is warned
+    said = "look mislabeled, more than label noise usually is" in caplog.text
+    assert said is warned
+    if warned:
+        assert f"{len(issues.suspects)} of 300 examples" in caplog.text

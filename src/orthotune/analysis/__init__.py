@@ -59,7 +59,13 @@ from orthotune.analysis._learning_curve import (
     minimum_train_examples,
     nested_order,
 )
-from orthotune.analysis._methods import DEFAULT_METHOD, METHODS, find_issues, make_method
+from orthotune.analysis._methods import (
+    DEFAULT_METHOD,
+    MANY_SUSPECTS,
+    METHODS,
+    find_issues,
+    make_method,
+)
 from orthotune.analysis._mismatch import (
     DomainShift,
     FeatureShift,
@@ -86,6 +92,7 @@ __all__ = [
     "DEFAULT_ATTRIBUTION",
     "DEFAULT_FRACTIONS",
     "DEFAULT_METHOD",
+    "MANY_SUSPECTS",
     "METHODS",
     "ClassErrors",
     "CleaningOutcome",
