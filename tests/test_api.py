@@ -231,9 +231,13 @@ def test_tune_and_train_take_a_dataframe_and_its_run_keeps_it(tmp_path, capsys):
 
 
 def test_a_search_refuses_a_dataframe_its_workers_cannot_read_again(tmp_path):
-    with pytest.raises(InvalidInputError, match=r"not a DataFrame in memory: save it \(e\.g\."):
+    with pytest.raises(InvalidInputError, match=r"not a DataFrame in memory: save it \(e\.g\. df"):
         orthotune.tune(_customers(), target="churn", strategy="tpe", out=tmp_path / "r")
     assert not (tmp_path / "r").exists()
+    table = tmp_path / "customers.csv"
+    _customers().to_csv(table, index=False)
+    found = orthotune.tune(table, target="churn", strategy="random", trials=1, out=tmp_path / "s")
+    assert found.data == str(table)  # a Path is a file, for a search too
 
 
 @pytest.mark.slow

@@ -200,14 +200,15 @@ def tune(
     if strategy != "autopilot":
         from orthotune.search import is_server_url, tune_search
 
-        if not isinstance(data, str):
+        if not isinstance(data, str | Path):
+            save = "df.to_parquet('data.parquet')" if hasattr(data, "columns") else "numpy.savez"
             raise InvalidInputError(
                 f"--strategy {strategy} reads DATA from a file or builtin:NAME (its workers "
                 f"read it again), not a {type(data).__name__} in memory: save it (e.g. "
-                "DataFrame.to_parquet('data.parquet')) or use the autopilot"
+                f"{save}) or use the autopilot"
             )
         found = tune_search(
-            data,
+            str(data),
             load_options=options,
             split_policy=policy,
             out=out,
