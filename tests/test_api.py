@@ -225,6 +225,15 @@ def test_tune_and_train_take_a_dataframe_and_its_run_keeps_it(tmp_path, capsys):
     report = json.loads(cli_json(capsys, "errors", tmp_path / "t"))["errors"]
     sizes = json.loads((tmp_path / "t" / "split.json").read_text())["sizes"]
     assert report["split"] == "dev" and report["n"] == sizes["dev"] > 0
+    # k-fold: the chosen model learned from the dev rows, so predict names them train rows
+    from orthotune.train import load_predictor, predict
+
+    assert orthotune.load(tmp_path / "t").manifest.learned_from == ("train", "dev")
+    split = predict(load_predictor(tmp_path / "t"), str(kept))["split"]
+    assert split.value_counts().to_dict() == {
+        "train": sizes["train"] + sizes["dev"],
+        "test": sizes["test"],
+    }
     summary = orthotune.train(frame, target="churn", out=tmp_path / "m", training={"epochs": 2})
     assert summary.data == str(tmp_path / "m" / "data.parquet")
     assert orthotune.load(tmp_path / "m").predict(new).tolist()[0] in ("no", "yes")

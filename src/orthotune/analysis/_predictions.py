@@ -228,6 +228,8 @@ def _write_run_predictions(
         frame.loc[mine, "confidence"] = p.max(axis=1)
         for k, name in enumerate(classes):
             frame.loc[mine, f"p_{name}"] = p[:, k]
+        if "split" in frame.columns:  # held out again: dev rows (predict names them train)
+            frame.loc[mine, "split"] = "dev"
         frame[HELD_OUT_COLUMN] = mine
     target = run_dir / "analysis" / "predictions.csv"
     atomic_write_text(target, frame.to_csv(index=False))

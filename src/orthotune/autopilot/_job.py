@@ -177,6 +177,8 @@ def tune_autopilot(
             test=test_metrics or {},
             init_from=None if cand.init is None else cand.init.record,
             temperature=temperature,
+            # held-out dev logits: the weights learned from dev too (a refit, or k-fold)
+            learned_from=("train",) if trained.dev_logits is None else ("train", "dev"),
         )
         history = History(
             epochs=trained.history,

@@ -178,6 +178,7 @@ class Job:
         test: Mapping[str, float] = (),
         init_from: Any = None,
         temperature: float = 1.0,
+        learned_from: tuple[str, ...] = ("train",),
     ) -> Any:
         """A checkpoint's manifest: the model, its training, how to read new rows (data,
         options, normalization, encoding) and its metrics (``PART_error``, ``test_NAME``)."""
@@ -202,6 +203,7 @@ class Job:
                 **{f"test_{k}": v for k, v in dict(test).items()},
             },
             temperature=temperature,
+            learned_from=learned_from,
         )
 
     def save_model(

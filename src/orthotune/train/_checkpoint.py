@@ -160,6 +160,9 @@ class Manifest(BaseModel):
     encoding: dict[str, Any] | None = None  # how raw columns became features (data encoding)
     train_config: TrainConfig | None = None
     init_from: InitRecord | None = None  # transfer learning: the weights it started from
+    # the parts of its run's split the weights learned from: ("train", "dev") after the
+    # autopilot's refit on train + dev or under k-fold; () (older checkpoints): train only
+    learned_from: tuple[str, ...] = ()
     # one spelling: ``train_dev_error``, never ``train-dev_error`` (``_one_spelling``)
     metrics: dict[str, float | None] = Field(default_factory=dict)
     # probabilities are softmax(logits / temperature): temperature scaling fitted on dev

@@ -6,7 +6,9 @@ name), an NPZ file or a built-in by its array shape and feature names; then the 
 normalization (train μ, σ²) and the network's input shape. The table has DESIGN.md's columns:
 ``id``, ``y_pred``, ``confidence`` (the probability of ``y_pred``), one ``p_<class>`` per class
 (summing to 1), and ``y_true``, ``split``, ``source`` when known — ``split`` comes from the run
-folder's split.json when DATA is the data the run was trained on.
+folder's split.json when DATA is the data the run was trained on, except that rows of a part the
+model learned from besides train (``Manifest.learned_from``: the dev rows after the autopilot's
+refit on train + dev, or under k-fold) are ``train`` rows.
 
 The probabilities are calibrated: ``softmax(logits / T)`` with the checkpoint's temperature T
 (temperature scaling fitted on dev when the model was trained; T = 1 for checkpoints written
@@ -317,10 +319,19 @@ def predict(predictor: Predictor, data: str, *, options: dict[str, Any] | None =
     if inputs.y_true is not None:
         columns["y_true"] = inputs.y_true
     if inputs.split is not None:
-        columns["split"] = inputs.split
+        columns["split"] = _as_learned(inputs.split, manifest.learned_from)
     if inputs.source is not None:
         columns["source"] = inputs.source
     return pd.DataFrame(columns)
+
+
+def _as_learned(split: np.ndarray, learned_from: tuple[str, ...]) -> np.ndarray:
+    """The split column as the model saw it: rows of a part it learned from besides train (the
+    dev rows of a refit on train + dev, or of k-fold) are ``train`` rows. Named ``dev``, they
+    gave ``evaluate`` a dev error of a model's own training examples (0.00 % on a k-fold run)."""
+    out = split.copy()
+    out[np.isin(out, [p for p in learned_from if p != "train"])] = "train"
+    return out
 
 
 def write_predictions(frame: Any, out: str | Path) -> Path:
