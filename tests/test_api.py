@@ -286,7 +286,10 @@ def test_clean_and_learning_curve_take_a_dataframe(tmp_path):
     found = orthotune.clean(frame, target="churn", method="cluster", out=tmp_path / "c")
     assert found.issues.num_examples == 400 and (tmp_path / "c" / "audit.csv").is_file()
     assert {s.id for s in found.issues.suspects} <= {str(i) for i in range(400)}  # positions
-    with pytest.raises(InvalidInputError, match=r"apply='remove' writes a cleaned copy of DATA"):
+    with pytest.raises(
+        InvalidInputError,
+        match=r"--apply remove writes a cleaned copy of DATA's file, and a DataFrame",
+    ):
         orthotune.clean(frame, target="churn", apply="remove", out=tmp_path / "r")
     assert not (tmp_path / "r").exists()
     curve = orthotune.learning_curve(

@@ -750,12 +750,6 @@ def clean(
     in_memory = isinstance(data, pd.DataFrame)
     data_file = None if in_memory else str(data)
     check_out_dir(data_file, out, apply=apply)  # refuse before any training
-    if in_memory and apply != "none":
-        raise InvalidInputError(
-            f"apply={apply!r} writes a cleaned copy of DATA's file, and a DataFrame has none: "
-            "use apply='none' and drop or relabel the rows of result.issues.suspects (their "
-            "ids are the DataFrame's row positions)"
-        )
     options, _ = _data_options(
         target=target,
         weight=weight,

@@ -54,6 +54,12 @@ def check_out_dir(data: str | None, out: str | Path | None, *, apply: str) -> Pa
         raise InvalidInputError(
             f"--apply {apply!r} is not accepted; accepted: {', '.join(APPLY_MODES)}"
         )
+    if data is None and apply != "none":
+        raise InvalidInputError(
+            f"--apply {apply} writes a cleaned copy of DATA's file, and a DataFrame has none: "
+            "use apply='none' and drop or relabel the rows of result.issues.suspects (their "
+            "ids are the DataFrame's row positions)"
+        )
     if out is None:
         if apply != "none":
             raise InvalidInputError(
@@ -208,12 +214,6 @@ def apply_cleaning(
     outcome.audit_path = str(audit)
     if apply == "none":
         return outcome
-    if data is None:
-        raise InvalidInputError(
-            f"--apply {apply} writes a cleaned copy of DATA's file, and a DataFrame has none: "
-            "use apply='none' and drop or relabel the rows of result.issues.suspects (their "
-            "ids are the DataFrame's row positions)"
-        )
     suffix = table_suffix(data)
     if not data.startswith("builtin:") and suffix in CSV_SUFFIXES + PARQUET_SUFFIXES:
         column = target or dataset.encoding.target  # the column the loader took
