@@ -57,3 +57,20 @@ def test_inspect_reports_a_split_it_cannot_make(write_csv):
     report = inspect_data(str(path))
     assert report.split is None
     assert "class 'b' has 1 example(s)" in report.split_error
+
+
+def test_inspect_a_dataframe_names_it_and_keeps_the_loaders_warnings():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "rownames": np.arange(1, 201),  # R's saved row names: left out, with a warning
+            "age": np.where(rng.random(200) < 0.1, np.nan, rng.normal(40, 9, 200)),
+            "label": rng.choice(["p", "q"], 200),
+        }
+    )
+    report = inspect_data(frame, LoadOptions(target="label"))
+    assert report.data == "DataFrame" and report.n == 200 and report.read_as == ""
+    assert report.filled and report.filled[0].startswith("age: ")
+    assert any(w.startswith("column 'rownames' holds 1…200") for w in report.warnings)

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -21,9 +22,12 @@ from orthotune._errors import InvalidInputError
 from orthotune._tables import CSV_SUFFIXES, csv_dialect, table_suffix
 from orthotune.data._dataset import SPLIT_PARTS, Dataset
 from orthotune.data._encoding import NonFinite, describe_filled
-from orthotune.data._load import load_with_report
+from orthotune.data._load import FRAME_NAME, load_with_report
 from orthotune.data._options import LoadOptions
 from orthotune.data._split import Split, SplitPolicy, make_split
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INSPECT_SCHEMA_VERSION = 1
 MAX_GROUPS_SHOWN = 5
@@ -274,18 +278,21 @@ def _warnings_kept(file: str) -> Iterator[list[str]]:
 
 
 def inspect_data(
-    spec: str,
+    spec: str | pd.DataFrame,
     options: LoadOptions | None = None,
     *,
     seed: int = 0,
     policy: SplitPolicy | None = None,
 ) -> InspectReport:
-    """Load DATA leniently (NaN/inf reported, not refused) and describe it (see module doc)."""
+    """Load DATA (or a pandas DataFrame) leniently (NaN/inf reported, not refused) and
+    describe it (see module doc)."""
     options = options or LoadOptions()
     if policy is None:
         policy = SplitPolicy(dev_source=options.dev_source)
     split_summary, split_error = None, None
-    file = str(Path(spec).expanduser())  # how the loader's warnings name the file
+    in_memory = not isinstance(spec, str | Path)  # a DataFrame: no file, no dialect
+    # how the loader's warnings name the file
+    file = FRAME_NAME if in_memory else str(Path(spec).expanduser())
     with _warnings_kept(file) as warnings:  # what loading and splitting warned of
         loaded = load_with_report(spec, options, allow_nonfinite=True)
         ds = loaded.dataset
@@ -336,7 +343,7 @@ def inspect_data(
         )
 
     return InspectReport(
-        data=str(spec),
+        data=FRAME_NAME if in_memory else str(spec),
         n=n,
         input_shape=list(ds.input_shape),
         num_features=int(np.prod(ds.input_shape)) if ds.input_shape else 0,
@@ -349,7 +356,9 @@ def inspect_data(
         nonfinite=nonfinite,
         impute=options.impute,
         filled=describe_filled(ds),
-        read_as=csv_dialect(spec).describe() if table_suffix(spec) in CSV_SUFFIXES else "",
+        read_as=""
+        if in_memory or table_suffix(spec) not in CSV_SUFFIXES
+        else csv_dialect(spec).describe(),
         dates=[c.name for c in getattr(ds.encoding, "columns", []) if c.kind == "date"],
         sources=None if ds.source is None else _counts(ds.source),
         human_error=ds.reference.human_error,
