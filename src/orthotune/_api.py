@@ -736,8 +736,6 @@ def clean(
     folder) the findings and an audit log are written there, and ``apply="remove"`` or
     ``"relabel"`` writes a cleaned copy of the file (not of a DataFrame: its suspects' ids are
     its row positions); the input is never modified."""
-    import pandas as pd
-
     from orthotune._errors import InvalidInputError
     from orthotune.analysis import METHODS, apply_cleaning, check_out_dir, find_issues
     from orthotune.data import load_dataset
@@ -747,8 +745,7 @@ def clean(
             f"--method {method!r} is not accepted; accepted: {', '.join(METHODS)}"
         )
 
-    in_memory = isinstance(data, pd.DataFrame)
-    data_file = None if in_memory else str(data)
+    data_file = str(data) if isinstance(data, str | Path) else None  # None: a DataFrame
     check_out_dir(data_file, out, apply=apply)  # refuse before any training
     options, _ = _data_options(
         target=target,
@@ -762,7 +759,7 @@ def clean(
         split_ratios=None,
         train_dev=None,
     )
-    dataset = load_dataset(data if in_memory else data_file, options)
+    dataset = load_dataset(data, options)
     issues = find_issues(dataset, method=method, seed=seed)
     return apply_cleaning(dataset, issues, data=data_file, apply=apply, out=out, target=target)
 

@@ -172,13 +172,12 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
             )
             self.model_ = Model.load(summary.chosen_model_dir)  # read before tmp goes
         self.summary_ = summary
-        self.table_ = table is not None
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities [n, classes] in ``classes_`` order (temperature-calibrated)."""
         check_is_fitted(self, "model_")
-        if getattr(self, "table_", False):  # a table: its columns are found by name
+        if (self.model_.manifest.encoding or {}).get("kind") == "table":  # columns by name
             validate_data(self, X, reset=False, dtype=None, ensure_all_finite=False)
         else:
             X = validate_data(self, X, reset=False, allow_nd=True, ensure_all_finite="allow-nan")

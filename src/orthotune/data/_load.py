@@ -85,17 +85,17 @@ def load_with_report(
 ) -> Loaded:
     """``load_dataset`` that also returns NaN/inf counts; with ``allow_nonfinite`` NaN and inf
     stay in the features instead of being errors (``data inspect`` reports them)."""
-    import pandas as pd
-
     options = options or LoadOptions()
-    if isinstance(spec, pd.DataFrame):
+    if not isinstance(spec, str | Path):  # pandas is imported only for data in memory
+        import pandas as pd
+
+        if not isinstance(spec, pd.DataFrame):
+            raise InvalidInputError(
+                f"DATA is a {type(spec).__name__}; accepted: a file path, builtin:NAME or a "
+                "pandas DataFrame: for arrays use orthotune.data.dataset_from_arrays(x, y)"
+            )
         loaded = _load_frame(spec, options, allow_nonfinite=allow_nonfinite)
         origin = Origin(loaded.dataset.name)
-    elif not isinstance(spec, str | Path):
-        raise InvalidInputError(
-            f"DATA is a {type(spec).__name__}; accepted: a file path, builtin:NAME or a pandas "
-            "DataFrame: for arrays use orthotune.data.dataset_from_arrays(x, y)"
-        )
     elif str(spec).strip().startswith("builtin:"):
         spec = str(spec).strip()
         origin = Origin(spec)
