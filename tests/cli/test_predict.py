@@ -35,3 +35,34 @@ def test_a_space_after_each_delimiter_is_no_part_of_names_or_values(run_cli, tmp
     assert lines[0].startswith("id,y_pred,") and "y_true" in lines[0] and len(lines) == 41
     manifest = json.loads((run / "models" / "mlp" / "manifest.json").read_text())
     assert manifest["feature_names"] == ["a", "b"]
+
+
+def test_images_saved_channels_last_train_and_predict_in_their_own_layout(run_cli, tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % 2
+    x = rng.normal(size=(60, 6, 6, 3)).astype(np.float32)
+    x[y == 1, :3] += 2.0  # class 1 is brighter in the top rows
+    np.savez(tmp_path / "hwc.npz", x=x, y=y)
+    run = tmp_path / "run"
+    trained = run_cli("train", tmp_path / "hwc.npz", "--out", run, "--epochs", "2", env=ENV)
+    assert trained.returncode == 0, trained.stderr
+    assert trained.stderr.count("read as images saved channels last") == 1
+    manifest = json.loads((run / "models" / "mlp" / "manifest.json").read_text())
+    assert manifest["data_shape"] == [3, 6, 6] and manifest["encoding"]["channels_last"]
+    # new rows in the same layout, one value missing where training had none: filled with the
+    # training median (per feature), as training would have filled it
+    new = x[:5].copy()
+    new[0, 2, 2, 1] = np.nan
+    np.savez(tmp_path / "new.npz", x=new, y=y[:5])
+    out = tmp_path / "p.csv"
+    done = run_cli("predict", run, tmp_path / "new.npz", "--out", out, env=ENV)
+    assert done.returncode == 0, done.stderr
+    assert len(out.read_text().splitlines()) == 6
+    # the same rows channels first: a layout training did not see, refused in one line
+    np.savez(tmp_path / "chw.npz", x=np.moveaxis(x[:5], -1, 1), y=y[:5])
+    done = run_cli("predict", run, tmp_path / "chw.npz", "--out", tmp_path / "q.csv", env=ENV)
+    assert done.returncode == 2
+    assert "examples have shape (3, 6, 6) but (6, 6, 3) was expected" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

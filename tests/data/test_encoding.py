@@ -301,3 +301,41 @@ def test_names_that_only_end_in_id_and_shared_codes_are_no_identifier(
     with caplog.at_level("WARNING", logger="orthotune.data"):
         load_dataset(str(write_csv(f"{name},label\n" + rows)))
     assert "identifier" not in caplog.text
+
+
+def test_images_saved_channels_last_become_channels_first_with_a_warning(tmp_path, caplog):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 5, 7, 3)).astype(np.float32)  # [n, height, width, RGB]
+    path = tmp_path / "hwc.npz"
+    np.savez(path, x=x, y=np.array([0, 1] * 3))
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(path))
+    assert "read as images saved channels last" in caplog.text
+    assert tuple(ds.input_shape) == (3, 5, 7)
+    # example 4, channel 2, row 1, column 6 is the file's x[4, 1, 6, 2]
+    assert ds.x[4, 2, 1, 6].item() == x[4, 1, 6, 2]
+    enc = ArrayEncoding.model_validate_json(ds.encoding.model_dump_json())
+    assert enc.channels_last and enc.input_shape == [5, 7, 3]
+    out, _ = encode_array(x[:2], enc)  # prediction takes the training layout
+    assert out.shape == (2, 3, 5, 7) and np.array_equal(out, ds.x[:2].numpy())
+
+
+def test_channels_first_images_and_signals_are_read_as_given(tmp_path, caplog):
+    for shape in [(4, 3, 5, 7), (4, 1, 6, 6), (4, 4, 9, 3), (4, 2, 50)]:
+        path = tmp_path / "a.npz"
+        np.savez(path, x=np.zeros(shape), y=np.array([0, 1, 0, 1]))
+        with caplog.at_level("WARNING", logger="orthotune.data"):
+            ds = load_dataset(str(path))
+        assert tuple(ds.input_shape) == shape[1:]
+        assert not ds.encoding.channels_last
+    assert caplog.text == ""
+
+
+def test_a_square_signal_is_read_as_channels_with_a_word_on_images(tmp_path, caplog):
+    path = tmp_path / "gray.npz"
+    np.savez(path, x=np.zeros((4, 28, 28)), y=np.array([0, 1, 0, 1]))
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(path))
+    assert tuple(ds.input_shape) == (28, 28)
+    assert "read as 28 channels of length 28" in caplog.text
+    assert "save x shaped [n, 1, 28, 28]" in caplog.text

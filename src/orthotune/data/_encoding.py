@@ -21,7 +21,12 @@ columns (with the column's mean or median) and in categorical ones (with the mos
 category). The fitted ``TableEncoding`` is plain JSON (pydantic) and is saved with a model, so that
 ``encode_frame`` turns a prediction file into the same features, refusing missing columns by name
 (columns and categories training never saw are read with a warning). NPZ arrays get an
-``ArrayEncoding`` (input shape and fill values).
+``ArrayEncoding`` (input shape, fill values and layout). Images saved channels last, [n, height,
+width, channels] as PIL, Keras and TensorFlow give them (1, 3 or 4 channels last, more than 4
+rows first), are turned to the [n, channels, height, width] the networks take, with a warning;
+predictions take the same layout as training did. Any other shape is read as given: [n, a, b]
+is [n, channels, length] (signals), and a square [n, a, a] — grayscale images, most likely —
+gets a warning that says so and how to save them as images.
 
 Under mean|median the fill values come from all rows of the file, before the split; under auto
 the fill is fitted on the training part, and normalization, which is learned, uses train statistics
@@ -141,6 +146,8 @@ class ArrayEncoding(BaseModel):
     impute: Impute = "none"
     fill: list[float] | None = None
     missing: int = 0  # missing values in the data it was fitted on
+    # images given as [n, height, width, channels]: turned to [n, channels, height, width]
+    channels_last: bool = False
 
     def filled(self) -> list[str]:
         """What happened to the missing values, in words ([] when there were none)."""
@@ -521,8 +528,36 @@ def encode_frame(frame: pd.DataFrame, encoding: TableEncoding, *, file: str = "d
     return x
 
 
-def fit_array_encoding(x: np.ndarray, *, impute: Impute) -> ArrayEncoding:
-    """Fill values per (flattened) feature from the finite values of ``x`` under --impute."""
+# channel counts of images (gray, RGB, RGBA): a last axis of this size after more rows than this
+# is read as channels last (module docstring)
+IMAGE_CHANNELS = (1, 3, 4)
+
+
+def _channels_last(shape: Sequence[int]) -> bool:
+    """Whether examples of ``shape`` are images saved [height, width, channels]."""
+    return len(shape) == 3 and shape[-1] in IMAGE_CHANNELS and shape[0] not in IMAGE_CHANNELS
+
+
+def _warn_layout(shape: Sequence[int], name: str) -> None:
+    h = tuple(int(d) for d in shape)
+    if _channels_last(h):
+        log.warning(
+            "%s: examples shaped %s are read as images saved channels last (height, width, "
+            "channels): each becomes %s (channels, height, width)",
+            name, h, (h[2], h[0], h[1]),
+        )  # fmt: skip
+    elif len(h) == 2 and h[0] == h[1] >= 8:
+        log.warning(
+            "%s: examples shaped %s are read as %d channels of length %d (signals); if they are "
+            "one-channel images, save x shaped [n, 1, %d, %d]",
+            name, h, h[0], h[1], h[0], h[1],
+        )  # fmt: skip
+
+
+def fit_array_encoding(x: np.ndarray, *, impute: Impute, name: str = "x") -> ArrayEncoding:
+    """Fill values per (flattened) feature from the finite values of ``x`` under --impute, and
+    the layout of its examples (``_channels_last``; a warning for a layout read as a guess)."""
+    _warn_layout(x.shape[1:], name)
     fill = None
     missing = int(np.isnan(x).sum()) if np.issubdtype(x.dtype, np.floating) else 0
     if impute != "none":  # auto fills arrays like median (no indicators)
@@ -531,7 +566,13 @@ def fit_array_encoding(x: np.ndarray, *, impute: Impute) -> ArrayEncoding:
         with np.errstate(all="ignore"):
             stat = np.nanmean(flat, axis=0) if impute == "mean" else np.nanmedian(flat, axis=0)
         fill = np.nan_to_num(stat, nan=0.0).tolist()
-    return ArrayEncoding(input_shape=list(x.shape[1:]), impute=impute, fill=fill, missing=missing)
+    return ArrayEncoding(
+        input_shape=list(x.shape[1:]),
+        impute=impute,
+        fill=fill,
+        missing=missing,
+        channels_last=_channels_last(x.shape[1:]),
+    )
 
 
 def array_feature_name(j: int, shape: Sequence[int]) -> str:
@@ -546,7 +587,8 @@ def encode_array(
     *,
     allow_nonfinite: bool = False,
 ) -> tuple[np.ndarray, NonFinite]:
-    """``x`` as float32 with NaN filled per feature; errors for ±inf and unfilled NaN."""
+    """``x`` as float32 with NaN filled per feature, channels first; errors for ±inf and
+    unfilled NaN."""
     origin = origin or Origin("data")
     shape = tuple(x.shape[1:])
     if list(shape) != list(encoding.input_shape):
@@ -569,7 +611,10 @@ def encode_array(
     if not allow_nonfinite:
         unfilled = report.nan if encoding.fill is None else {}
         check_finite(unfilled, report.inf, report.first_inf, origin, impute="none")
-    return flat.reshape(x.shape).astype(np.float32), report
+    out = flat.reshape(x.shape).astype(np.float32)
+    if encoding.channels_last:
+        out = np.ascontiguousarray(np.moveaxis(out, -1, 1))
+    return out, report
 
 
 def describe_filled(dataset) -> list[str]:

@@ -29,6 +29,7 @@ from orthotune._tables import DAMAGED, csv_dialect
 from orthotune.data._builtin import load_builtin
 from orthotune.data._dataset import SPLIT_PARTS, Dataset
 from orthotune.data._encoding import (
+    ArrayEncoding,
     NonFinite,
     encode_array,
     encode_table,
@@ -70,18 +71,30 @@ class Loaded:
     nonfinite: NonFinite
 
 
-def load_dataset(spec: str | pd.DataFrame, options: LoadOptions | None = None) -> Dataset:
+def load_dataset(
+    spec: str | pd.DataFrame,
+    options: LoadOptions | None = None,
+    *,
+    array_encoding: ArrayEncoding | None = None,
+) -> Dataset:
     """Load and validate DATA: ``path.csv``, ``path.parquet``, ``path.npz`` or ``builtin:NAME``
     — or a pandas DataFrame in memory, read as a table file with its columns is read.
+
+    ``array_encoding``: a trained model's; an NPZ file's examples are then encoded as its
+    training examples were (their fill values and layout), not fitted anew (``predict``).
 
     Raises ``InvalidInputError`` (one line naming file, column, row and fix) for anything that
     would make training wrong or fail: see ``orthotune.data._validate``.
     """
-    return load_with_report(spec, options).dataset
+    return load_with_report(spec, options, array_encoding=array_encoding).dataset
 
 
 def load_with_report(
-    spec: str | pd.DataFrame, options: LoadOptions | None = None, *, allow_nonfinite: bool = False
+    spec: str | pd.DataFrame,
+    options: LoadOptions | None = None,
+    *,
+    allow_nonfinite: bool = False,
+    array_encoding: ArrayEncoding | None = None,
 ) -> Loaded:
     """``load_dataset`` that also returns NaN/inf counts; with ``allow_nonfinite`` NaN and inf
     stay in the features instead of being errors (``data inspect`` reports them)."""
@@ -111,7 +124,7 @@ def load_with_report(
         path = Path(spec).expanduser()
         kind = check_file(path)
         if kind == "npz":
-            loaded = _load_npz(path, options, allow_nonfinite=allow_nonfinite)
+            loaded = _load_npz(path, options, allow_nonfinite, array_encoding)
         else:
             loaded = _load_table(path, kind, options, allow_nonfinite=allow_nonfinite)
         origin = Origin(spec)
@@ -414,7 +427,9 @@ def _from_frame(
 # --- npz ---------------------------------------------------------------------------------------
 
 
-def _load_npz(path: Path, options: LoadOptions, *, allow_nonfinite: bool) -> Loaded:
+def _load_npz(
+    path: Path, options: LoadOptions, allow_nonfinite: bool, fitted: ArrayEncoding | None
+) -> Loaded:
     origin = Origin(str(path))
     given = options.column_flags_given()
     if given:
@@ -443,7 +458,9 @@ def _load_npz(path: Path, options: LoadOptions, *, allow_nonfinite: bool) -> Loa
                 f"{path}: has no array {key!r} (found: {', '.join(arrays) or 'none'}): save the "
                 f"{'features' if key == 'x' else 'labels'} as {key!r}"
             )
-    return _from_arrays(arrays, str(path), impute=options.impute, allow_nonfinite=allow_nonfinite)
+    return _from_arrays(
+        arrays, str(path), impute=options.impute, allow_nonfinite=allow_nonfinite, fitted=fitted
+    )
 
 
 def dataset_from_arrays(
@@ -469,9 +486,15 @@ def dataset_from_arrays(
 
 
 def _from_arrays(
-    arrays: dict[str, np.ndarray], name: str, *, impute: str, allow_nonfinite: bool
+    arrays: dict[str, np.ndarray],
+    name: str,
+    *,
+    impute: str,
+    allow_nonfinite: bool,
+    fitted: ArrayEncoding | None = None,
 ) -> Loaded:
-    """NPZ-style arrays (``NPZ_KEYS``, ``x`` and ``y`` present) → a checked ``Dataset``."""
+    """NPZ-style arrays (``NPZ_KEYS``, ``x`` and ``y`` present) → a checked ``Dataset``, its
+    examples encoded by ``fitted`` when given (else by an encoding fitted on them)."""
     origin = Origin(name)
     x = arrays["x"]
     if x.dtype.kind not in "biuf":
@@ -522,7 +545,7 @@ def _from_arrays(
     if "split" in per_example:
         preset = np.array([str(v).strip().lower() for v in per_example["split"]], dtype=object)
         check_split_values(preset, "split", SPLIT_PARTS, origin)
-    encoding = fit_array_encoding(x, impute=impute)
+    encoding = fitted or fit_array_encoding(x, impute=impute, name=name)
     features, nonfinite = encode_array(x, encoding, origin, allow_nonfinite=allow_nonfinite)
     names = tuple(f"x{j}" for j in range(x.shape[1])) if x.ndim == 2 else ()
     dataset = Dataset(

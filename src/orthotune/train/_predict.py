@@ -148,9 +148,12 @@ def _table_rows(path: Path, manifest: Manifest, options: dict[str, Any]) -> _Row
 
 
 def _array_rows(data: str, manifest: Manifest, options: dict[str, Any]) -> _Rows:
-    from orthotune.data import LoadOptions, load_dataset
+    """An NPZ file's (or a built-in's) examples, encoded as the training examples were."""
+    from orthotune.data import ArrayEncoding, LoadOptions, load_dataset
 
-    dataset = load_dataset(data, LoadOptions.model_validate(options))
+    encoding = manifest.encoding or {}
+    fitted = ArrayEncoding.model_validate(encoding) if encoding.get("kind") == "array" else None
+    dataset = load_dataset(data, LoadOptions.model_validate(options), array_encoding=fitted)
     want = tuple(manifest.data_shape or ())
     have = tuple(dataset.input_shape)
     if want and have != want:
@@ -280,7 +283,9 @@ def encode_inputs(manifest: Manifest, x: Any) -> torch.Tensor:
         raw = encode_frame(x, TableEncoding.model_validate(encoding), file="X")
         return _as_model_inputs(manifest, torch.from_numpy(raw))
     array = np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x)
-    want = tuple(manifest.data_shape or manifest.spec.input_shape)
+    want = tuple(  # an array encoding's shape is the examples' own (channels last, say)
+        encoding.get("input_shape") or manifest.data_shape or manifest.spec.input_shape
+    )
     if array.dtype.kind not in "biuf" or tuple(array.shape[1:]) != want or array.ndim < 2:
         raise InvalidInputError(
             f"X has shape {array.shape} and dtype {array.dtype}, but the model takes numbers "
