@@ -146,6 +146,7 @@ def tune(
     configuration again on train + dev at the end; ``keep`` bounds the checkpoints kept. Returns a
     ``TuneSummary`` (autopilot) or ``SearchSummary`` (search).
     """
+    _check_seed(seed)
     from orthotune._errors import InvalidInputError
     from orthotune._rates import parse_rate
 
@@ -289,6 +290,16 @@ def _with_report(summary: Any) -> Any:
     return summary
 
 
+def _check_seed(seed: Any) -> None:
+    """A seed numpy's generators take: an integer 0 … 2³² − 1; else one line saying so."""
+    from orthotune._errors import InvalidInputError
+
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise InvalidInputError(
+            f"seed {seed!r} is not accepted: give an integer from 0 to 4294967295; e.g. seed=0"
+        )
+
+
 def _check_input_bins(bins: Any, init_from: Any) -> None:
     """``--input-bins T``: 0 (none) or an integer ≥ 2, and not with ``--init-from`` (whose
     checkpoint fixes the inputs); else one line saying so."""
@@ -372,6 +383,7 @@ def train(
     ``input_bins`` T ≥ 2 gives feature vectors T quantile-bin components per numeric feature
     beside it (``data.Bins``, saved with the model; the autopilot's step 0 may choose 32).
     """
+    _check_seed(seed)
     from orthotune._errors import InvalidInputError
     from orthotune._rundir import RunDir
     from orthotune.data import make_split
@@ -736,6 +748,7 @@ def clean(
     folder) the findings and an audit log are written there, and ``apply="remove"`` or
     ``"relabel"`` writes a cleaned copy of the file (not of a DataFrame: its suspects' ids are
     its row positions); the input is never modified."""
+    _check_seed(seed)
     from orthotune._errors import InvalidInputError
     from orthotune.analysis import METHODS, apply_cleaning, check_out_dir, find_issues
     from orthotune.data import load_dataset
@@ -790,6 +803,7 @@ def learning_curve(
     DATA may be a pandas DataFrame. ``out``: a new run folder for the result (run.json,
     split.json, analysis/learning_curve.json, and a DataFrame as data.parquet), which
     ``orthotune report`` draws."""
+    _check_seed(seed)
     from orthotune._records import JobSummary, RunRecord
     from orthotune._rundir import RunDir
     from orthotune.analysis import learning_curve as measure

@@ -6,6 +6,9 @@ Windows); the folder is fsync'ed afterwards so that the rename itself survives a
 A process killed at any moment leaves at most a stray ``.NAME.*.tmp`` file beside the old one.
 
 A test kills a writer half-way with ``ORTHOTUNE_FAULT=atomic_write`` (``orthotune._faults``).
+
+``check_replaceable`` guards a file a user names (``predict --out``, ``report --out``): it is
+written over only when it is one orthotune wrote, never a user's own file.
 """
 
 from __future__ import annotations
@@ -14,12 +17,37 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from orthotune._faults import fault_point
 
 __all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text"]
+
+
+def check_replaceable(
+    path: str | os.PathLike, *, ours: Callable[[Path], bool], what: str, flag: str = "--out"
+) -> None:
+    """Refuse, in one line, to write ``path`` over a folder or over an existing file that
+    ``ours`` does not recognize as ``what`` written by orthotune: the user's file would be lost
+    (a file orthotune wrote before is replaced, as a rerun expects)."""
+    from orthotune._errors import InvalidInputError
+
+    target = Path(path)
+    if target.is_dir():
+        raise InvalidInputError(f"{flag} {target} is a folder: give a file name in it")
+    if not target.exists():
+        return
+    try:
+        recognized = ours(target)
+    except (OSError, ValueError):
+        recognized = False
+    if not recognized:
+        raise InvalidInputError(
+            f"{flag} {target} exists and is not {what} written by orthotune: it would be "
+            "overwritten; give a new file name (or move that file away first)"
+        )
 
 
 def _fsync_dir(folder: Path) -> None:

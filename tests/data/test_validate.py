@@ -32,8 +32,14 @@ CSV_CASES = [
     (
         "a,b,label\n1,inf,x\n3,-inf,y\n",
         {},
-        r"infinite values in 1 column\(s\): b \(2\); first "
-        r"in 'b' at row 0 \(file line 2\).*--drop b",
+        r"infinite values \(or beyond ±3.4e38, float32's range\) in 1 column\(s\): b \(2\); "
+        r"first in 'b' at row 0 \(file line 2\).*--drop b",
+    ),
+    (  # finite in the file, but training would read it as inf
+        "a,b,label\n1,2,x\n3,1e39,y\n5,-1e308,x\n",
+        {},
+        r"infinite values \(or beyond ±3.4e38, float32's range\) in 1 column\(s\): b \(2\); "
+        r"first in 'b' at row 1 \(file line 3\).*--drop b",
     ),
     ("a,b,label\n1,2,x\n3,4,x\n", {}, r"needs at least 2 classes to classify, found 1 \(x\)"),
     (

@@ -16,8 +16,12 @@ import typer
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print the result as JSON on stdout and nothing else.")
 ]
+# numpy's generators take seeds 0 … 2³² − 1 (a larger or negative one is an internal error)
 SeedOpt = Annotated[
-    int, typer.Option("--seed", help="Random seed: splits, initialization, batches.")
+    int,
+    typer.Option(
+        "--seed", min=0, max=2**32 - 1, help="Random seed: splits, initialization, batches."
+    ),
 ]
 DebugFlag = Annotated[
     bool, typer.Option("--debug", help="Show the traceback when an internal error occurs.")

@@ -12,7 +12,6 @@ from orthotune.cli._common import DebugFlag, JsonFlag, SeedOpt
 from orthotune.cli._data_options import (
     DataArg,
     IdOpt,
-    ImputeOpt,
     SourceOpt,
     TargetOpt,
 )
@@ -33,7 +32,15 @@ def predict(
     target: TargetOpt = None,
     source: SourceOpt = None,
     id: IdOpt = None,
-    impute: ImputeOpt = "none",
+    impute: Annotated[
+        str | None,
+        typer.Option(
+            "--impute",
+            metavar="none",
+            help="Left out: missing values and unseen categories are read as in training. "
+            "none: refuse any, in one line.",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
     seed: SeedOpt = 0,
     debug: DebugFlag = False,
@@ -45,21 +52,23 @@ def predict(
 
     DATA must have the model's training features, in any order: a file that lacks one, or
     another shape, is refused, naming what differs. Columns training never used are ignored and
-    categories it never saw read as missing, each with a warning (refused under --impute none).
+    categories it never saw read as missing, each with a warning (refused under --impute none,
+    as are missing values).
     """
-    from orthotune._errors import InvalidInputError
     from orthotune.cli._common import emit
-    from orthotune.train import load_predictor, predict, summarize, write_predictions
+    from orthotune.train import (
+        check_predictions_out,
+        load_predictor,
+        predict,
+        summarize,
+        write_predictions,
+    )
 
-    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
-        raise InvalidInputError(
-            f"--out {out} has extension {out.suffix or '(none)'!r}; accepted: .csv, .parquet; "
-            "e.g. --out predictions.csv"
-        )
+    check_predictions_out(out, data)
     predictor = load_predictor(model)
     given = {"target": target, "source": source, "id": id}
     options: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-    if impute != "none":
+    if impute is not None:
         options["impute"] = impute
     frame = predict(predictor, data, options=options)
     written = write_predictions(frame, out)

@@ -29,6 +29,7 @@ from orthotune.data._load import (
     frame_file,
     load_dataset,
     load_with_report,
+    read_table_file,
     unlabelled,
 )
 from orthotune.data._normalize import Normalizer
@@ -88,6 +89,7 @@ __all__ = [
     "policy_dev_size",
     "policy_sizes",
     "prepare",
+    "read_table_file",
     "split_policy",
     "stratified_folds",
     "unlabelled",

@@ -422,6 +422,13 @@ def _check_frame_columns(frame: pd.DataFrame, encoding: TableEncoding, origin: O
     return [c for c in names if c not in known]
 
 
+def _beyond_float32(values: np.ndarray) -> np.ndarray:
+    """±inf, and finite numbers beyond float32's range (±3.4e38), which training would read as
+    inf: both are refused as infinite."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(values) > np.finfo(np.float32).max
+
+
 def encode_table(
     frame: pd.DataFrame,
     encoding: TableEncoding,
@@ -450,7 +457,7 @@ def encode_table(
                 raise mixed_column(col.name, row, scan.texts[row], origin, date=col.kind == "date")
             values = numbers.copy()
             nan = np.isnan(values)
-            inf = np.isinf(values)
+            inf = _beyond_float32(values)
             if inf.any():
                 report.inf[col.name] = int(inf.sum())
                 report.first_inf[col.name] = int(np.flatnonzero(inf)[0])
@@ -497,7 +504,8 @@ def encode_table(
     if not allow_nonfinite:
         check_finite(unfilled, report.inf, report.first_inf, origin, impute="none")
     x = np.concatenate(blocks, axis=1) if blocks else np.zeros((n, 0))
-    return x.astype(np.float32), report
+    with np.errstate(over="ignore"):  # beyond float32 (data inspect only): inf, reported above
+        return x.astype(np.float32), report
 
 
 def encode_frame(frame: pd.DataFrame, encoding: TableEncoding, *, file: str = "data") -> np.ndarray:
@@ -599,7 +607,7 @@ def encode_array(
     flat = x.reshape(len(x), -1).astype(np.float64)
     report = NonFinite()
     nan = np.isnan(flat)
-    inf = np.isinf(flat)
+    inf = _beyond_float32(flat)
     for j in np.flatnonzero(nan.any(axis=0)):
         report.nan[array_feature_name(j, shape)] = int(nan[:, j].sum())
     for j in np.flatnonzero(inf.any(axis=0)):
@@ -611,7 +619,8 @@ def encode_array(
     if not allow_nonfinite:
         unfilled = report.nan if encoding.fill is None else {}
         check_finite(unfilled, report.inf, report.first_inf, origin, impute="none")
-    out = flat.reshape(x.shape).astype(np.float32)
+    with np.errstate(over="ignore"):
+        out = flat.reshape(x.shape).astype(np.float32)
     if encoding.channels_last:
         out = np.ascontiguousarray(np.moveaxis(out, -1, 1))
     return out, report

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -209,6 +209,18 @@ def _read_header(path: Path, kind: str, origin: Origin) -> list[str]:
         import pyarrow.parquet as pq
 
         return [str(n) for n in pq.read_schema(path).names]
+
+
+def read_table_file(path: Path, *, text: Sequence[str] = ()) -> pd.DataFrame:
+    """A CSV or Parquet file read as training reads one (its dialect; ``text`` columns as
+    strings), refused in one line when it is no such file or two columns share a name: the
+    reader of ``predict``'s files, which are encoded by a model's saved encoding."""
+    origin = Origin(str(path))
+    kind = check_file(path)
+    if kind == "npz":
+        raise InvalidInputError(f"{path}: is an NPZ file; give a CSV or Parquet file")
+    check_duplicate_columns(_read_header(path, kind, origin), origin)
+    return _read_table(path, kind, origin, text=list(text))
 
 
 def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd.DataFrame:
@@ -438,14 +450,22 @@ def _load_npz(
             f"its parts by array ({', '.join(NPZ_KEYS)}): leave them out"
         )
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
+        loaded = np.load(path, allow_pickle=False)
+        arrays = None
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded as npz:
+                arrays = {key: npz[key] for key in npz.files}
     except ValueError as err:
         raise unreadable(
             origin, "NPZ", err, "save plain numeric/string arrays (no Python objects)"
         ) from None
     except (OSError, zipfile.BadZipFile, EOFError) as err:
         raise unreadable(origin, "NPZ", err, "save it with numpy.savez") from None
+    if arrays is None:  # a lone .npy array, renamed
+        raise InvalidInputError(
+            f"{path}: holds one array (.npy), not an NPZ archive of named arrays: save the "
+            "features and labels with numpy.savez(path, x=x, y=y)"
+        )
     unknown = [k for k in arrays if k not in NPZ_KEYS]
     if unknown:
         raise InvalidInputError(

@@ -256,8 +256,9 @@ def check_finite(
         col = next(iter(inf))
         per = _names(f"{c} ({k})" for c, k in inf.items())
         raise InvalidInputError(
-            f"{origin.file}: infinite values in {len(inf)} column(s): {per}; first in {col!r} at "
-            f"{origin.row(first_inf[col])}: replace them with finite numbers or --drop {col}"
+            f"{origin.file}: infinite values (or beyond ±3.4e38, float32's range) in {len(inf)} "
+            f"column(s): {per}; first in {col!r} at {origin.row(first_inf[col])}: replace them "
+            f"with finite numbers or --drop {col}"
         )
     if nan and impute == "none":
         col = next(iter(nan))

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from orthotune._io import atomic_write_text
+from orthotune._io import atomic_write_text, check_replaceable
 from orthotune.report import _figures as figures
 from orthotune.report._sections import (
     ReportInfo,
@@ -104,9 +104,20 @@ def render_html(info: ReportInfo) -> str:
     )
 
 
+# the tag every report's <head> carries (templates/report.html): how a rerun knows its own file
+GENERATOR_TAG = '<meta name="generator" content="orthotune">'
+
+
+def _is_report(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return GENERATOR_TAG.encode() in handle.read(2048)
+
+
 def write_report(info: ReportInfo, out: str | Path) -> Path:
     """Render and write atomically (``_io.atomic_write_text``: the umask's mode, like every
-    other file of a run)."""
+    other file of a run). An existing file is replaced only when it is a report (its generator
+    tag), never a user's own file (``_io.check_replaceable``)."""
+    check_replaceable(out, ours=_is_report, what="an HTML report")
     path = atomic_write_text(out, render_html(info))
     logger.info("report written to %s", path)
     return path

@@ -27,6 +27,7 @@ from orthotune.train._precision import check_precision, resolve_precision, train
 from orthotune.train._predict import (
     ModelInputs,
     Predictor,
+    check_predictions_out,
     encode_inputs,
     load_predictor,
     predict,
@@ -92,6 +93,7 @@ __all__ = [
     "build_config",
     "build_spec",
     "check_precision",
+    "check_predictions_out",
     "decay_groups",
     "encode_inputs",
     "focal_factor",

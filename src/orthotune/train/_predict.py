@@ -27,13 +27,11 @@ import torch
 from pydantic import BaseModel
 
 from orthotune._errors import InvalidInputError
-from orthotune._io import atomic_write_bytes, atomic_write_text
+from orthotune._io import atomic_write_bytes, atomic_write_text, check_replaceable
 from orthotune._rundir import RunDir, resolve_model_dir
 from orthotune._tables import (
     CSV_SUFFIXES,
-    DAMAGED,
     PARQUET_SUFFIXES,
-    csv_dialect,
     table_suffix,
 )
 from orthotune.train._checkpoint import Manifest, load_checkpoint
@@ -42,6 +40,7 @@ __all__ = [
     "ModelInputs",
     "PredictSummary",
     "Predictor",
+    "check_predictions_out",
     "encode_inputs",
     "load_predictor",
     "predict",
@@ -93,23 +92,6 @@ def load_predictor(path: str | Path) -> Predictor:
     return Predictor(model=model, manifest=manifest, model_dir=Path(model_dir))
 
 
-def _read_frame(path: Path, text: list[str]) -> Any:
-    """The file as a DataFrame; ``text`` columns (labels, ids, sources) are read as strings."""
-    import pandas as pd
-
-    if not path.is_file():
-        raise InvalidInputError(f"DATA {path} does not exist; give a CSV or Parquet file")
-    try:
-        if table_suffix(path) in CSV_SUFFIXES:
-            return pd.read_csv(path, **csv_dialect(path).pandas(), dtype=dict.fromkeys(text, str))
-        return pd.read_parquet(path)
-    except (ValueError, OSError, *DAMAGED) as err:
-        summary = " ".join(str(err).split())[:200]
-        raise InvalidInputError(
-            f"DATA {path} cannot be read ({summary}); give a valid file"
-        ) from None
-
-
 @dataclass
 class _Rows:
     x: torch.Tensor
@@ -118,12 +100,23 @@ class _Rows:
     source: np.ndarray | None
 
 
-def _table_rows(path: Path, manifest: Manifest, options: dict[str, Any]) -> _Rows:
-    from orthotune.data import TableEncoding, encode_frame
+def _table_rows(
+    path: Path, manifest: Manifest, options: dict[str, Any], *, target: str | None
+) -> _Rows:
+    """A table's rows encoded as training's were; labels from ``target`` (given: it must be a
+    column of DATA), else from training's target column when DATA has it."""
+    from orthotune.data import TableEncoding, encode_frame, read_table_file
 
     encoding = TableEncoding.model_validate(manifest.encoding)
-    roles = [encoding.target, options.get("id"), options.get("source")]
-    frame = _read_frame(path, [c for c in roles if c])
+    roles = [target or encoding.target, options.get("id"), options.get("source")]
+    frame = read_table_file(path, text=[c for c in roles if c])
+    for flag, col in (("--target", target), ("--id", options.get("id"))):
+        if col and col not in frame.columns:
+            raise InvalidInputError(
+                f"{flag} {col!r}: {path} has no such column (columns: "
+                f"{', '.join(map(str, frame.columns[:8]))}…): name one of them, or leave "
+                f"{flag} out"
+            )
     x = encode_frame(frame, encoding, file=str(path))
     n = len(frame)
     id_col = options.get("id")
@@ -132,7 +125,7 @@ def _table_rows(path: Path, manifest: Manifest, options: dict[str, Any]) -> _Row
         if id_col and id_col in frame.columns
         else np.array([str(i) for i in range(n)], dtype=object)
     )
-    target = encoding.target
+    target = target or encoding.target
     y_true = (
         frame[target].astype(str).str.strip().to_numpy(dtype=object)
         if target in frame.columns
@@ -235,9 +228,15 @@ class ModelInputs:
 def prepare_inputs(
     predictor: Predictor, data: str, *, options: dict[str, Any] | None = None
 ) -> ModelInputs:
-    """DATA turned into ``predictor``'s inputs exactly as in training (see the module doc)."""
+    """DATA turned into ``predictor``'s inputs exactly as in training (see the module doc).
+
+    ``options``: the column flags of DATA (``target``, ``id``, ``source``), and ``impute``:
+    left out, gaps and unseen categories are read as training read them; ``"none"`` refuses
+    any (``_strict``)."""
     manifest = predictor.manifest
-    opts = {**(manifest.data_options or {}), **(options or {})}
+    given = dict(options or {})
+    manifest = _strict(manifest, given.pop("impute", None))
+    opts = {**(manifest.data_options or {}), **given}
     path = Path(str(data))
     is_table = not str(data).startswith("builtin:") and table_suffix(path) in _TABLES
     table_model = (manifest.encoding or {}).get("kind") == "table"
@@ -246,7 +245,10 @@ def prepare_inputs(
             f"DATA {data} is not a CSV/Parquet file but the model was trained on table columns "
             f"({', '.join(manifest.feature_names[:5])}…): give a CSV or Parquet file with them"
         )
-    rows = _table_rows(path, manifest, opts) if table_model else _array_rows(data, manifest, opts)
+    if table_model:
+        rows = _table_rows(path, manifest, opts, target=given.get("target"))
+    else:
+        rows = _array_rows(data, manifest, opts)
     split, _ = _split_of(predictor, data, rows.ids)
     return ModelInputs(
         x=_as_model_inputs(manifest, rows.x),
@@ -256,6 +258,38 @@ def prepare_inputs(
         split=split,
         source=rows.source,
     )
+
+
+def _strict(manifest: Manifest, impute: str | None) -> Manifest:
+    """The manifest whose encoding reads DATA under ``--impute``: None or the training's own
+    method, as trained; ``none``, strictly — a missing value or a category training never saw
+    is refused in one line (no fill); another method is refused (the model's inputs were made
+    by its own)."""
+    from orthotune.data import IMPUTE_METHODS
+
+    if impute is None:
+        return manifest
+    method = impute.strip().lower()
+    encoding = dict(manifest.encoding or {})
+    trained = encoding.get("impute") or (manifest.data_options or {}).get("impute") or "none"
+    if method not in IMPUTE_METHODS:
+        raise InvalidInputError(
+            f"--impute {impute!r} is not accepted; accepted: none (refuse missing values and "
+            "unseen categories), or leave it out: gaps are filled as in training"
+        )
+    if method == trained or not encoding:
+        return manifest
+    if method != "none":
+        raise InvalidInputError(
+            f"--impute {method}: this model was trained with --impute {trained}, and DATA is "
+            "filled the same way; accepted: none (refuse missing values), or leave it out"
+        )
+    encoding["impute"] = "none"
+    if encoding.get("kind") == "table":
+        encoding["columns"] = [{**c, "fill": None} for c in encoding["columns"]]
+    else:
+        encoding["fill"] = None
+    return manifest.model_copy(update={"encoding": encoding})
 
 
 def _as_model_inputs(manifest: Manifest, x: torch.Tensor) -> torch.Tensor:
@@ -339,20 +373,51 @@ def _as_learned(split: np.ndarray, learned_from: tuple[str, ...]) -> np.ndarray:
     return out
 
 
-def write_predictions(frame: Any, out: str | Path) -> Path:
-    """Write the table atomically as CSV or Parquet, chosen by the extension of ``out``."""
+# the first columns of every predictions file: how a rerun knows its own file
+PREDICTION_COLUMNS = ("id", "y_pred", "confidence")
+
+
+def _is_predictions(path: Path) -> bool:
+    if path.suffix.lower() == ".csv":
+        with path.open("rb") as handle:
+            return (
+                handle.readline()
+                .decode("utf-8", "replace")
+                .startswith(",".join(PREDICTION_COLUMNS) + ",")
+            )
+    import pyarrow.parquet as pq
+
+    return tuple(pq.read_schema(path).names[:3]) == PREDICTION_COLUMNS
+
+
+def check_predictions_out(out: str | Path, data: str | None = None) -> None:
+    """``--out`` may be written: a .csv or .parquet name that is not DATA itself, and no file of
+    the user's (an earlier predictions file is replaced)."""
     target = Path(out)
-    suffix = target.suffix.lower()
-    if suffix == ".csv":
+    if target.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise InvalidInputError(
+            f"--out {target} has extension {target.suffix or '(none)'!r}; accepted: .csv, "
+            ".parquet; e.g. --out predictions.csv"
+        )
+    data_file = None if data is None or str(data).startswith("builtin:") else Path(str(data))
+    if data_file and target.exists() and data_file.resolve() == target.resolve():
+        raise InvalidInputError(
+            f"--out {target} is DATA itself: the data would be overwritten; give another "
+            "file name, e.g. --out predictions.csv"
+        )
+    check_replaceable(target, ours=_is_predictions, what="a predictions file")
+
+
+def write_predictions(frame: Any, out: str | Path) -> Path:
+    """Write the table atomically as CSV or Parquet, chosen by the extension of ``out``
+    (checked by ``check_predictions_out``)."""
+    check_predictions_out(out)
+    target = Path(out)
+    if target.suffix.lower() == ".csv":
         return atomic_write_text(target, frame.to_csv(index=False))
-    if suffix in (".parquet", ".pq"):
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False)
-        return atomic_write_bytes(target, buffer.getvalue())
-    raise InvalidInputError(
-        f"--out {target} has extension {suffix or '(none)'!r}; accepted: .csv, .parquet; "
-        "e.g. --out predictions.csv"
-    )
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return atomic_write_bytes(target, buffer.getvalue())
 
 
 def summarize(predictor: Predictor, data: str, frame: Any, out: Path) -> PredictSummary:

@@ -1,0 +1,136 @@
+"""``predict`` and ``report`` never write over a user's file, and what a messy prediction file
+brings is read as training read it or refused in one line (exit 2): duplicate names, a
+``--target`` that is not there, ``--impute none``'s strictness, numbers beyond float32."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from orthotune import InvalidInputError
+from orthotune.train import load_predictor, prepare_inputs
+
+ENV = {"OMP_NUM_THREADS": "1"}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A model trained on a table with a gap in 'a' and a colour column."""
+    import orthotune
+
+    folder = tmp_path_factory.mktemp("guards")
+    rng = np.random.default_rng(0)
+    n = 120
+    a = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {
+            "a": a,
+            "b": rng.normal(size=n),
+            "color": rng.choice(["red", "blue"], size=n),
+            "label": np.where(a > 0, "yes", "no"),
+        }
+    )
+    frame.loc[3, "a"] = np.nan
+    data = folder / "train.csv"
+    frame.to_csv(data, index=False)
+    orthotune.train(str(data), out=str(folder / "run"), training={"epochs": 1})
+    return folder, frame
+
+
+def _one_line(done) -> str:
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def test_predict_writes_over_its_own_file_but_never_a_users(run_cli, trained):
+    folder, frame = trained
+    run, data = folder / "run", folder / "train.csv"
+    mine = folder / "mine.csv"
+    mine.write_text("name,phone\nada,123\n")
+    line = _one_line(run_cli("predict", run, data, "--out", mine, env=ENV))
+    assert "--out" in line and "exists and is not a predictions file written by orthotune" in line
+    assert mine.read_text() == "name,phone\nada,123\n"
+    line = _one_line(run_cli("predict", run, data, "--out", data, env=ENV))
+    assert "is DATA itself" in line
+    assert pd.read_csv(data).shape == frame.shape
+    out = folder / "p.csv"
+    for _ in range(2):  # a rerun replaces the predictions it wrote
+        done = run_cli("predict", run, data, "--out", out, env=ENV)
+        assert done.returncode == 0, done.stderr
+    assert pd.read_csv(out).columns[:3].tolist() == ["id", "y_pred", "confidence"]
+
+
+def test_report_writes_over_a_report_but_never_a_users_file(run_cli, trained):
+    folder, _ = trained
+    notes = folder / "notes.html"
+    notes.write_text("<p>my notes</p>")
+    line = _one_line(run_cli("report", folder / "run", "--out", notes, env=ENV))
+    assert "exists and is not an HTML report written by orthotune" in line
+    assert notes.read_text() == "<p>my notes</p>"
+    again = folder / "again.html"
+    for _ in range(2):
+        done = run_cli("report", folder / "run", "--out", again, env=ENV)
+        assert done.returncode == 0, done.stderr
+
+
+def _inputs(folder, frame, **options):
+    path = folder / "new.csv"
+    frame.to_csv(path, index=False)
+    return prepare_inputs(load_predictor(folder / "run"), str(path), options=options)
+
+
+def test_impute_none_refuses_gaps_and_unseen_categories_that_training_would_fill(trained):
+    folder, frame = trained
+    rows = frame.head(4).copy()
+    rows.loc[1, "b"] = np.nan  # 'b' had no gap in training
+    assert np.isfinite(_inputs(folder, rows).x.numpy()).all()  # filled as in training
+    with pytest.raises(InvalidInputError, match=r"missing \(NaN\) values in 2 column\(s\): a"):
+        _inputs(folder, rows, impute="none")
+    rows = frame.head(4).copy().dropna()
+    rows.loc[rows.index[0], "color"] = "green"
+    assert len(_inputs(folder, rows).x) == len(rows)  # read as a missing colour
+    with pytest.raises(InvalidInputError, match=r"'green', a category not seen in training"):
+        _inputs(folder, rows, impute="none")
+    with pytest.raises(InvalidInputError, match=r"--impute 'zero' is not accepted; accepted: none"):
+        _inputs(folder, rows, impute="zero")
+    with pytest.raises(InvalidInputError, match=r"--impute mean: this model was trained with"):
+        _inputs(folder, rows, impute="mean")
+    assert len(_inputs(folder, rows, impute="auto").x) == len(rows)  # the training's own
+
+
+def test_a_messy_prediction_file_is_refused_in_one_line(trained):
+    folder, frame = trained
+    rows = frame.head(4).copy()
+    twice = rows.copy()
+    twice.insert(0, "b_", 1.0)
+    twice.columns = ["b", *rows.columns]  # two columns named 'b': the first one a constant
+    with pytest.raises(InvalidInputError, match=r"duplicate column names b: rename"):
+        _inputs(folder, twice)
+    with pytest.raises(InvalidInputError, match=r"--target 'outcome': .* has no such column"):
+        _inputs(folder, rows, target="outcome")
+    renamed = rows.rename(columns={"label": "outcome"})
+    assert list(_inputs(folder, renamed, target="outcome").y_true) == list(rows["label"])
+    huge = rows.copy()
+    huge.loc[2, "b"] = 1e39  # finite in the file, inf in float32
+    with pytest.raises(InvalidInputError, match=r"beyond ±3.4e38.*first in 'b' at row 2"):
+        _inputs(folder, huge)
+
+
+def test_a_renamed_npy_file_and_a_seed_out_of_range_are_refused_in_one_line(run_cli, tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((10, 3)))
+    (tmp_path / "x.npy").rename(tmp_path / "x.npz")
+    line = _one_line(run_cli("data", "inspect", tmp_path / "x.npz", env=ENV))
+    assert "holds one array (.npy), not an NPZ archive" in line and "numpy.savez" in line
+    for seed, words in (("-1", "greater than or equal to 0"), ("4294967296", "less than")):
+        line = _one_line(run_cli("data", "inspect", "builtin:digits", "--seed", seed, env=ENV))
+        assert "Invalid value for '--seed'" in line and words in line
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, True])
+def test_the_api_refuses_a_seed_numpy_cannot_take(tmp_path, seed):
+    import orthotune
+
+    with pytest.raises(InvalidInputError, match=r"seed .* is not accepted: give an integer from 0"):
+        orthotune.train("builtin:digits", out=str(tmp_path / "r"), seed=seed)
+    assert not (tmp_path / "r").exists()
