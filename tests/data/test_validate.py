@@ -346,3 +346,45 @@ def test_a_header_line_repeated_mid_file_is_named_as_such(write_csv):
         r"name there\), as when CSV files are concatenated: remove that line",
     ):
         load_dataset(str(write_csv("a,b,label\n" + body + "a,b,label\n" + body)))
+
+
+@pytest.mark.parametrize(
+    ("labels", "warned"),
+    [
+        (list(range(1950, 1975)), True),  # years: a quantity
+        ([3 * i for i in range(25)], True),  # whole numbers with gaps (a rounded price)
+        (list(range(25)), False),  # class codes 0…K−1
+        (list(range(1, 26)), False),  # class codes 1…K
+        ([f"c{i}" for i in range(25)], False),  # names
+        (list(range(1950, 1960)), False),  # few values: classes, whatever they are
+    ],
+)
+def test_many_whole_numbers_that_are_no_class_codes_get_a_warning(
+    write_csv, caplog, labels, warned
+):
+    rows = "".join(f"{i % 7},{label}\n" for i in range(2) for label in labels)
+    path = write_csv("a,label\n" + rows)
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        load_dataset(str(path))
+    said = f"holds {len(labels)} distinct whole numbers ({labels[0]} … {labels[-1]})"
+    assert (said in caplog.text) is warned
+    assert caplog.text.count("distinct whole numbers") == int(warned)  # once, not per check
+
+
+def test_a_gap_marker_among_distinct_numbers_is_a_stray_value_not_an_identifier(write_csv):
+    # 'unknown' in every 5th row of 250 distinct numbers: once read as an identifier column
+    # and left out, while one '-' among them was refused by name
+    rows = "".join(f"{'unknown' if i % 5 == 0 else i * 1.37:},{'xy'[i % 2]}\n" for i in range(250))
+    path = write_csv("a,label\n" + rows)
+    with pytest.raises(InvalidInputError, match=r"column 'a' is numeric but row 0 .* 'unknown'"):
+        load_dataset(str(path))
+
+
+def test_amounts_with_a_currency_sign_are_refused_by_name(write_csv):
+    rows = "".join(f'"${1000 + 37 * i:,}",{"xy"[i % 2]}\n' for i in range(60))
+    path = write_csv("price,label\n" + rows)
+    with pytest.raises(
+        InvalidInputError,
+        match=r"column 'price' holds amounts written with a currency sign, '\$1,000' at row 0",
+    ):
+        load_dataset(str(path))

@@ -200,6 +200,21 @@ def _is_number(scan: _Scan) -> np.ndarray:
     return ~scan.missing & ~np.isnan(scan.numbers)
 
 
+# a currency sign in a value: with it and thousands separators gone, an amount is a number
+CURRENCY = r"[$€£¥]"
+# kinds of text among a column's numbers that mark gaps ("unknown", "n/a", "-"), not identifiers
+MARKERS = 3
+
+
+def _amounts(values: np.ndarray) -> pd.Series:
+    """``values`` as numbers once currency signs, thousands separators and spaces are gone
+    (NaN where that is no number)."""
+    import pandas as pd
+
+    bare = pd.Series(values).astype(str).str.replace(r"[$€£¥,\s]", "", regex=True)
+    return pd.to_numeric(bare, errors="coerce")
+
+
 def _fit_column(
     name: str, series: pd.Series, origin: Origin, *, impute: str, n_rows: int
 ) -> ColumnEncoding | None:
@@ -263,13 +278,24 @@ def _fit_column(
     if commas.notna().all():  # text only because of its decimal commas
         row = int(np.flatnonzero(is_text)[0])
         raise decimal_comma_column(name, row, scan.texts[row], origin)
+    signs = pd.Series(values).str.contains(CURRENCY, regex=True)
+    if signs.any() and _amounts(values).notna().all():  # "$1,200": text only for its signs
+        row = int(np.flatnonzero(is_text)[int(np.argmax(signs.to_numpy()))])
+        raise InvalidInputError(
+            f"{origin.file}: column {name!r} holds amounts written with a currency sign, "
+            f"{scan.texts[row]!r} at {origin.row(row)}: write plain numbers (1200.5, no sign "
+            f"or thousands separator), or --drop {name}"
+        )
     categories, counts = np.unique(values.astype(str), return_counts=True)
     other = len(categories) > MAX_CATEGORIES
     unique = len(categories) == n_rows and n_rows >= 20
     identifier = unique or (other and len(categories) > n_rows // 2)  # or free text
     # numbers among text are a slip to fix, unless the column identifies rows and its text is
-    # no rare slip (≥ 5 % of its values): Kaggle's Titanic tickets, "113803" and "PC 17599"
-    if is_number.any() and not (identifier and is_text.sum() >= 0.05 * present.sum()):
+    # no rare slip (≥ 5 % of its values, of more than MARKERS kinds): Kaggle's Titanic tickets,
+    # "113803" and "PC 17599"; a few kinds of text among numbers ("unknown") mark gaps
+    varied = len(np.unique(scan.texts[is_text].astype(str))) > MARKERS
+    tickets = identifier and varied and is_text.sum() >= 0.05 * present.sum()
+    if is_number.any() and not tickets:
         if is_number.sum() >= is_text.sum():  # mixed: name the first value of the minority kind
             row = int(np.flatnonzero(is_text)[0])
             raise mixed_column(name, row, scan.texts[row], origin)

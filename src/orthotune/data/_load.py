@@ -52,6 +52,7 @@ from orthotune.data._validate import (
     check_weights,
     missing_target,
     unreadable,
+    warn_quantity_target,
 )
 
 if TYPE_CHECKING:
@@ -129,6 +130,7 @@ def load_with_report(
             loaded = _load_table(path, kind, options, allow_nonfinite=allow_nonfinite)
         origin = Origin(spec)
     check_classes(loaded.dataset.class_names, origin)
+    warn_quantity_target(loaded.dataset.class_names, origin)
     check_dev_source(options.dev_source, loaded.dataset.source, origin)
     return loaded
 
@@ -502,6 +504,7 @@ def dataset_from_arrays(
     arrays.update({k: np.asarray(v) for k, v in given.items() if v is not None})
     dataset = _from_arrays(arrays, name, impute=impute, allow_nonfinite=False).dataset
     check_classes(dataset.class_names, Origin(name))
+    warn_quantity_target(dataset.class_names, Origin(name))
     return dataset
 
 

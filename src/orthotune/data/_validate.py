@@ -7,6 +7,7 @@ so every message has the same shape: ``FILE: what is wrong (where): fix``.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ import numpy as np
 
 from orthotune._errors import InvalidInputError
 from orthotune._tables import table_suffix
+
+log = logging.getLogger(__name__)
 
 SUFFIXES: dict[str, str] = {
     ".csv": "csv",
@@ -321,7 +324,8 @@ def check_split_values(values: np.ndarray, column: str, parts: Sequence[str], or
         )
 
 
-# at least this many distinct labels, all numbers and some with a fraction: a measurement
+# at least this many distinct labels, all numbers and some with a fraction: a measurement (and,
+# all whole numbers other than class codes 0…K−1 or 1…K, a quantity: a warning)
 CONTINUOUS_LABELS = 20
 
 
@@ -348,6 +352,28 @@ def check_classes(class_names: Sequence[str], origin: Origin) -> None:
                 "orthotune does not regress: bin it into classes (e.g. by quantile), or give "
                 "a column of class labels"
             )
+
+
+def warn_quantity_target(class_names: Sequence[str], origin: Origin) -> None:
+    """A warning for labels that are many whole numbers other than class codes 0…K−1 or 1…K (a
+    count, a year, a price): each is read as a class, which may not be what was meant."""
+    if len(class_names) < CONTINUOUS_LABELS:
+        return
+    try:
+        ordered = sorted(float(c) for c in class_names)
+    except ValueError:
+        return
+    codes = [float(i) for i in range(len(ordered))]
+    if ordered in (codes, [c + 1 for c in codes]):
+        return
+    log.warning(
+        "%s: the --target column holds %d distinct whole numbers (%g … %g), each read as a "
+        "class: if it is a quantity (a count, a year, a price), bin it into classes first",
+        origin.file,
+        len(ordered),
+        ordered[0],
+        ordered[-1],
+    )
 
 
 def check_dev_source(dev_source: str | None, sources: np.ndarray | None, origin: Origin) -> None:
