@@ -193,9 +193,22 @@ def test_file_problems(tmp_path):
     (tmp_path / "data.json").write_text("x")
     with pytest.raises(InvalidInputError, match=r"'.json'; .*: convert the file or rename it"):
         load_dataset(str(tmp_path / "data.json"))
-    (tmp_path / "dir.csv").mkdir()
-    with pytest.raises(InvalidInputError, match=r"dir.csv: is not a regular file"):
-        load_dataset(str(tmp_path / "dir.csv"))
+    for folder in ("dir.csv", "plain_folder"):
+        (tmp_path / folder).mkdir()
+        with pytest.raises(InvalidInputError, match=rf"{folder}: is a folder, not a data file"):
+            load_dataset(str(tmp_path / folder))
+    import gzip
+    import zipfile
+
+    (tmp_path / "packed.csv").write_bytes(gzip.compress(b"a,label\n1,x\n2,y\n"))
+    with pytest.raises(
+        InvalidInputError, match=r"packed.csv: is compressed \(gz\) .*rename it .*packed.csv.gz"
+    ):
+        load_dataset(str(tmp_path / "packed.csv"))
+    with zipfile.ZipFile(tmp_path / "zipped.csv", "w") as archive:
+        archive.writestr("inner.csv", "a,label\n1,x\n2,y\n")
+    with pytest.raises(InvalidInputError, match=r"zipped.csv: is a ZIP archive .*: unzip it"):
+        load_dataset(str(tmp_path / "zipped.csv"))
     (tmp_path / "bad.parquet").write_bytes(b"this is not parquet at all")
     with pytest.raises(InvalidInputError, match=r"bad.parquet: cannot be read as Parquet"):
         load_dataset(str(tmp_path / "bad.parquet"))

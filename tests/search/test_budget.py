@@ -20,6 +20,8 @@ def test_parse_duration(text, seconds):
     ("text", "match"),
     [
         ("5", "write 5m or 5s"),
+        ("0", "does not parse.*fix: write e.g. 90s"),  # not "write 0m or 0s": zero is refused
+        ("-5", "does not parse.*fix: write e.g. 90s"),
         ("abc", "does not parse"),
         ("5 minutes", "90s, 5m"),
         ("0m", "zero"),

@@ -73,6 +73,11 @@ def check_file(path: Path) -> str:
     format (``csv``, ``parquet`` or ``npz``)."""
     name = str(path)
     suffix = table_suffix(path)
+    if path.is_dir():
+        raise InvalidInputError(
+            f"{name}: is a folder, not a data file: give the path of a file in it (accepted: "
+            f"{ACCEPTED_DATA})"
+        )
     if suffix not in SUFFIXES:
         fix = "convert the file or rename it with the right extension"
         if suffix in SPREADSHEETS:
@@ -90,14 +95,35 @@ def check_file(path: Path) -> str:
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
-            handle.read(1)
+            head = handle.read(6)
     except OSError as err:
         raise InvalidInputError(
             f"{name}: file is unreadable ({err.strerror or err}): check its permissions"
         ) from None
     if size == 0:
         raise InvalidInputError(f"{name}: file is empty (0 bytes): give a file with data rows")
+    if path.suffix.lower() in (".csv", ".tsv"):  # named as plain text: is it?
+        _check_plain_text(head, name)
     return SUFFIXES[suffix]
+
+
+# the first bytes of compressed files and ZIP archives, which a file named .csv may be
+_PACKED = {b"\x1f\x8b": ".gz", b"BZh": ".bz2", b"\xfd7zXZ": ".xz"}
+
+
+def _check_plain_text(head: bytes, name: str) -> None:
+    """A file named ``.csv`` that is compressed or a ZIP archive gets one line saying so."""
+    for magic, ext in _PACKED.items():
+        if head.startswith(magic):
+            raise InvalidInputError(
+                f"{name}: is compressed ({ext[1:]}) but named as plain text: rename it "
+                f"{name}{ext}, which is read as it is"
+            )
+    if head.startswith(b"PK\x03\x04"):
+        raise InvalidInputError(
+            f"{name}: is a ZIP archive (a zipped file, or a spreadsheet), not CSV text: unzip "
+            "it, or save the spreadsheet as CSV"
+        )
 
 
 def unreadable(origin: Origin, kind: str, err: BaseException, fix: str) -> InvalidInputError:

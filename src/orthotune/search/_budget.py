@@ -25,7 +25,8 @@ def parse_duration(text: str | float, *, name: str = "--budget") -> float:
     """``"90s"``, ``"5m"``, ``"2h"``, ``"1h30m"``, ``"1.5h"`` → seconds (> 0)."""
     raw = str(text).strip()
     if not _DURATION.match(raw):
-        hint = f"write {raw}m or {raw}s" if _is_number(raw) else "write e.g. 90s, 5m, 2h or 1h30m"
+        positive = _is_number(raw) and float(raw) > 0
+        hint = f"write {raw}m or {raw}s" if positive else "write e.g. 90s, 5m, 2h or 1h30m"
         raise InvalidInputError(
             f"{name} {raw!r} does not parse: accepted are durations such as 90s, 5m, 2h or "
             f"1h30m; fix: {hint}"
