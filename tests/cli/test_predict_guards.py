@@ -134,3 +134,18 @@ def test_the_api_refuses_a_seed_numpy_cannot_take(tmp_path, seed):
     with pytest.raises(InvalidInputError, match=r"seed .* is not accepted: give an integer from 0"):
         orthotune.train("builtin:digits", out=str(tmp_path / "r"), seed=seed)
     assert not (tmp_path / "r").exists()
+
+
+def test_predict_says_how_many_rows_hold_a_label_the_model_never_learned(run_cli, trained):
+    folder, frame = trained
+    rows = frame.head(10).copy()
+    rows["label"] = rows["label"].astype(object)
+    rows.loc[rows.index[:3], "label"] = "maybe"
+    rows.loc[rows.index[3], "label"] = None  # no label: a row to predict, not a strange one
+    rows.to_csv(folder / "strange.csv", index=False)
+    out = folder / "strange_p.csv"
+    done = run_cli("predict", folder / "run", folder / "strange.csv", "--out", out, env=ENV)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    assert "error on the 6 labelled rows" in said
+    assert "3 row(s) hold a label the model never learned ('maybe' …)" in said

@@ -202,3 +202,11 @@ def test_precision_from_the_config_file_or_the_flag(run_cli, tmp_path):
         assert done.returncode == 0, done.stderr
         runs[name] = json.loads(done.stdout)["config"]["precision"]
     assert runs == {"file": "bf16", "flag": "fp32"}
+
+
+def test_the_summary_counts_the_best_dev_epoch_from_1_as_the_progress_lines_do(run_cli, tmp_path):
+    done = run_cli("train", "builtin:digits", "--epochs", "3", "--out", tmp_path / "r", env=ENV)
+    assert done.returncode == 0, done.stderr
+    last = [line for line in done.stderr.splitlines() if " epoch 3/3: " in line][-1]
+    best = re.search(r"best dev error [\d.]+ % \(epoch (\d)\)", last).group(1)
+    assert f"best dev epoch {best})" in " ".join(done.stdout.split())

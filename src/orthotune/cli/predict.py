@@ -99,5 +99,10 @@ def render(summary: Any) -> None:
     )
     if summary.error is not None:
         out.print(f"error on the {summary.labelled:,} labelled rows: {pct(summary.error)}")
+    if summary.unknown_labels:
+        out.print(
+            f"{summary.unknown_labels:,} row(s) hold a label the model never learned "
+            f"({summary.unknown_label!r} …): not counted in the error"
+        )
     if summary.split_from:
         out.print(f"split column from {summary.split_from}")

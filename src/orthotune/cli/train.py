@@ -355,7 +355,8 @@ def render(summary: Any) -> None:
             "" if loss is None else f"{loss:.4f}",
         )
     out.print(table)
-    best = "" if summary.best_epoch is None else f"; best dev epoch {summary.best_epoch}"
+    # best_epoch indexes the history (0-based); epochs are counted from 1 everywhere shown
+    best = "" if summary.best_epoch is None else f"; best dev epoch {summary.best_epoch + 1}"
     out.print(
         f"stopped: {summary.stop_reason.value} — {summary.stop_message} "
         f"({summary.epochs_run} epochs, {summary.seconds:.1f} s on {summary.device}{best})"

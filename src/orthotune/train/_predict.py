@@ -65,6 +65,9 @@ class PredictSummary(BaseModel):
     columns: list[str]
     labelled: int  # rows whose y_true is a class of the model
     error: float | None  # error rate on those rows
+    # rows whose y_true is no class of the model (left out of the error), and the first such
+    unknown_labels: int = 0
+    unknown_label: str | None = None
     split_from: str | None  # the split.json used for the split column
     temperature: float = 1.0  # the p_ columns are softmax(logits / temperature)
     calibrated: bool = False  # True when temperature ≠ 1 (temperature scaling fitted on dev)
@@ -422,13 +425,17 @@ def write_predictions(frame: Any, out: str | Path) -> Path:
 
 def summarize(predictor: Predictor, data: str, frame: Any, out: Path) -> PredictSummary:
     """Counts and the error rate on rows whose y_true is a known class."""
-    labelled = 0
+    labelled, unknown, first = 0, 0, None
     error = None
     if "y_true" in frame.columns:
         known = frame["y_true"].isin(list(predictor.manifest.class_names))
         labelled = int(known.sum())
         if labelled:
             error = float((frame.loc[known, "y_true"] != frame.loc[known, "y_pred"]).mean())
+        text = frame["y_true"].astype(str).str.strip().str.lower()
+        strange = frame["y_true"].notna() & ~text.isin(["", "nan", "none"]) & ~known
+        unknown = int(strange.sum())
+        first = str(frame.loc[strange, "y_true"].iloc[0]) if unknown else None
     split_from = None
     if "split" in frame.columns:
         split_from = str(predictor.run_dir / "split.json") if predictor.run_dir else None
@@ -440,6 +447,8 @@ def summarize(predictor: Predictor, data: str, frame: Any, out: Path) -> Predict
         columns=[str(c) for c in frame.columns],
         labelled=labelled,
         error=error,
+        unknown_labels=unknown,
+        unknown_label=first,
         split_from=split_from,
         temperature=predictor.manifest.temperature,
         calibrated=predictor.manifest.temperature != 1.0,
