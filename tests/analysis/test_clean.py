@@ -103,11 +103,17 @@ def test_unknown_apply_mode_is_refused():
         check_out_dir("d.csv", "o", apply="fix")
 
 
-def test_out_holding_an_earlier_clean_is_refused(tmp_path):
+def test_out_holding_an_earlier_clean_or_any_file_is_refused(tmp_path):
     (tmp_path / "o").mkdir()
     (tmp_path / "o" / "audit.csv").write_text("id\n")
-    with pytest.raises(InvalidInputError, match=r"already holds audit\.csv from an earlier clean"):
+    with pytest.raises(InvalidInputError, match=r"already holds audit\.csv; accepted: a new or"):
         check_out_dir("in/d.csv", tmp_path / "o", apply="remove")
+    (tmp_path / "mine").mkdir()  # the user's own files: this clean's would be mixed among them
+    (tmp_path / "mine" / "thesis.tex").write_text("x")
+    with pytest.raises(InvalidInputError, match=r"already holds thesis\.tex; accepted: a new or"):
+        check_out_dir("in/d.csv", tmp_path / "mine", apply="none")
+    (tmp_path / "empty").mkdir()
+    assert check_out_dir("in/d.csv", tmp_path / "empty", apply="none") == (tmp_path / "empty")
 
 
 def test_the_cleaned_copy_of_a_semicolon_file_keeps_its_dialect(noisy_csv, tmp_path):

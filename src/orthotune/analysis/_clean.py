@@ -84,19 +84,14 @@ def check_out_dir(data: str | None, out: str | Path | None, *, apply: str) -> Pa
         raise InvalidInputError(
             f"--out {out} is an existing file; accepted: a directory; fix: give a new directory"
         )
-    earlier = [p.name for p in _outputs(out_path) if p.exists()]
-    if earlier:
+    held = sorted(p.name for p in out_path.iterdir()) if out_path.is_dir() else []
+    if held:  # an earlier clean's results, or the user's own files: neither is mixed into
+        shown = ", ".join(held[:4]) + (" …" if len(held) > 4 else "")
         raise InvalidInputError(
-            f"--out {out} already holds {', '.join(earlier)} from an earlier clean; accepted: a "
-            "new or empty directory (results are never overwritten); fix: give a new directory"
+            f"--out {out} already holds {shown}; accepted: a new or empty directory (nothing "
+            "there is overwritten, or mixed with this clean's files); fix: give a new directory"
         )
     return out_path
-
-
-def _outputs(folder: Path) -> list[Path]:
-    kinds = (*CSV_SUFFIXES, *PARQUET_SUFFIXES, ".npz")
-    names = ("label_issues.json", "audit.csv", *(f"cleaned{k}" for k in kinds))
-    return [folder / name for name in names]
 
 
 def _audit_rows(issues: LabelIssues, apply: str) -> list[str]:
