@@ -149,3 +149,13 @@ def test_predict_says_how_many_rows_hold_a_label_the_model_never_learned(run_cli
     said = " ".join(done.stdout.split())
     assert "error on the 6 labelled rows" in said
     assert "3 row(s) hold a label the model never learned ('maybe' …)" in said
+
+
+def test_predict_on_a_header_only_file_says_it_holds_no_rows(run_cli, trained):
+    folder, frame = trained
+    frame.head(0).to_csv(folder / "header.csv", index=False)
+    out = folder / "header_p.csv"
+    done = run_cli("predict", folder / "run", folder / "header.csv", "--out", out, env=ENV)
+    assert done.returncode == 0, done.stderr
+    assert "holds no data rows" in " ".join(done.stdout.split())
+    assert out.read_text().startswith("id,y_pred,confidence,")

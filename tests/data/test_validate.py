@@ -12,6 +12,17 @@ GOOD = "a,b,label\n1,2,x\n3,4,y\n5,6,x\n"
 CSV_CASES = [
     # (file text, options, message pattern)
     (
+        "a,w,label\n1,2,x\n3,heavy,y\n",
+        {"weight": "w"},
+        r"--weight column 'w' holds text \('heavy' at row 1 \(file line 3\)\): give a column "
+        r"of numbers",
+    ),
+    (
+        "a,b,label\n1,2,x\n3,4,y,5,6\n",
+        {},
+        r"Expected 3 fields in line 3, saw 5\): quote the values that hold the delimiter",
+    ),
+    (
         "a,b,label\n1,2,x\n3,oops,y\n",
         {},
         r"column 'b' is numeric but row 1 \(file line 3\) "
@@ -73,7 +84,7 @@ CSV_CASES = [
         r"\(s\), first -1 at row 1 \(file line 3\): weights must be ≥ 0",
     ),
     ("a,w,label\n1,0,x\n3,0,y\n", {"weight": "w"}, r"weight column 'w' is zero for every row"),
-    ("a,w,label\n1,1,x\n3,heavy,y\n", {"weight": "w"}, r"weight column 'w' has 1 non-finite"),
+    ("a,w,label\n1,1,x\n3,inf,y\n", {"weight": "w"}, r"weight column 'w' has 1 non-finite"),
     ("a,a,label\n1,2,x\n3,4,y\n", {}, r"duplicate column names a: rename the columns"),
     ("k,a,label\n1,2,x\n1,4,y\n", {"id": "k"}, r"--id column 'k' repeats the id '1' \(2 times"),
     (

@@ -97,6 +97,8 @@ def render(summary: Any) -> None:
     out.print(
         f"wrote {summary.rows:,} predictions to {summary.out} ({', '.join(summary.columns[:4])}…)"
     )
+    if not summary.rows:
+        out.print(f"warning: {summary.data} holds no data rows: {summary.out} holds a header only")
     if summary.error is not None:
         out.print(f"error on the {summary.labelled:,} labelled rows: {pct(summary.error)}")
     if summary.unknown_labels:

@@ -182,6 +182,8 @@ def _reading(origin: Origin, kind: str) -> Iterator[None]:
         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError, *DAMAGED) as err:
         fix = "save it as UTF-8 CSV with one header line"
+        if "fields in line" in str(err):  # a row longer than the header
+            fix = "quote the values that hold the delimiter, or fix that line's fields"
         if kind != "CSV":
             fix = "check that it is a valid Parquet file"
         raise unreadable(origin, kind, err, fix) from None
@@ -395,6 +397,13 @@ def _from_frame(
     if options.weight is not None:
         raw = frame[options.weight]
         numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        text = np.flatnonzero(np.isnan(numbers) & raw.notna().to_numpy())
+        if text.size:  # a text column given as weights: say so, not "non-finite"
+            raise InvalidInputError(
+                f"{origin.file}: --weight column {options.weight!r} holds text "
+                f"({str(raw.iloc[int(text[0])])!r} at {origin.row(int(text[0]))}): give a column "
+                "of numbers ≥ 0"
+            )
         check_weights(numbers, options.weight, origin)
         weights = torch.from_numpy(numbers.astype(np.float32))
     source = None
