@@ -159,3 +159,14 @@ def test_predict_on_a_header_only_file_says_it_holds_no_rows(run_cli, trained):
     assert done.returncode == 0, done.stderr
     assert "holds no data rows" in " ".join(done.stdout.split())
     assert out.read_text().startswith("id,y_pred,confidence,")
+
+
+def test_feature_names_that_differ_in_case_only_are_named_as_such(trained):
+    folder, frame = trained
+    shouting = frame.head(3).rename(columns={"a": "A", "color": "Color "})
+    with pytest.raises(
+        InvalidInputError,
+        match=r"'a', 'color' used in training are missing.*DATA has 'A' for 'a', 'Color ' for "
+        r"'color', which differ in case or spaces only",
+    ):
+        _inputs(folder, shouting)

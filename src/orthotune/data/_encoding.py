@@ -440,9 +440,16 @@ def _check_frame_columns(frame: pd.DataFrame, encoding: TableEncoding, origin: O
     expected = [c.name for c in encoding.columns]
     missing = [c for c in expected if c not in names]
     if missing:
+        folded = {n.strip().casefold(): n for n in names}
+        keys = [(c, c.strip().casefold()) for c in missing]
+        near = [(c, folded[k]) for c, k in keys if k in folded]
+        hint = ""
+        if near:  # 'Age' for 'age': names are matched exactly
+            shown = ", ".join(f"{b!r} for {a!r}" for a, b in near[:3])
+            hint = f"; DATA has {shown}, which differ in case or spaces only: rename them"
         raise InvalidInputError(
             f"{origin.file}: feature column(s) {', '.join(map(repr, missing))} used in training "
-            "are missing: add them (the model needs every training feature)"
+            f"are missing: add them (the model needs every training feature){hint}"
         )
     known = set(expected) | set(encoding.ignored)
     return [c for c in names if c not in known]
