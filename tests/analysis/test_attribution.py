@@ -126,6 +126,17 @@ def test_read_mask_accepts_the_shape_with_or_without_singleton_axes(tmp_path):
     assert read_mask(tmp_path / "m.npz", (1, 8, 8)).shape == (1, 8, 8)
     np.savez(tmp_path / "b.npz", mask=np.ones((1, 40), dtype=bool))
     assert read_mask(tmp_path / "b.npz", (1, 40)).all()
+    # RGB images: one mask per pixel serves every channel, and a channels-last mask is turned
+    pixels = np.zeros((4, 5))
+    pixels[1, 2] = 1
+    np.savez(tmp_path / "hw.npz", mask=pixels)
+    got = read_mask(tmp_path / "hw.npz", (3, 4, 5))
+    assert got.shape == (3, 4, 5) and got[:, 1, 2].all() and got.sum() == 3
+    last = np.zeros((4, 5, 3))
+    last[1, 2, 0] = 1
+    np.savez(tmp_path / "hwc.npz", mask=last)
+    got = read_mask(tmp_path / "hwc.npz", (3, 4, 5))
+    assert got[0, 1, 2] and got.sum() == 1
 
 
 @pytest.mark.parametrize(
@@ -136,6 +147,7 @@ def test_read_mask_accepts_the_shape_with_or_without_singleton_axes(tmp_path):
         ({"mask": np.ones((8, 7))}, r"has shape \(8, 7\), not \(1, 8, 8\)"),
         ({"mask": np.full((8, 8), 0.5)}, r"holds values other than 0 and 1"),
         ("text", r"is not a readable .npz file"),
+        ("npy", r"holds one array \(.npy\); accepted: an .npz file"),
     ],
 )
 def test_bad_masks_are_refused_in_one_line(tmp_path, content, message):
@@ -144,6 +156,9 @@ def test_bad_masks_are_refused_in_one_line(tmp_path, content, message):
         np.savez(path, **content)
     elif content == "text":
         path.write_text("not an archive")
+    elif content == "npy":
+        np.save(tmp_path / "m.npy", np.ones((8, 8)))
+        (tmp_path / "m.npy").rename(path)
     with pytest.raises(InvalidInputError, match=message):
         read_mask(path, (1, 8, 8))
 

@@ -220,7 +220,9 @@ def deletion_test(
 # ----------------------------------------------------------------------------- the mask
 def read_mask(path: str | Path, input_shape: Sequence[int]) -> np.ndarray:
     """The object mask of ``path`` (an ``.npz`` with ``mask``), as a bool array of
-    ``input_shape``; singleton axes may be left out (an 8×8 mask for 1×8×8 images)."""
+    ``input_shape``; singleton axes may be left out (an 8×8 mask for 1×8×8 images), images'
+    channels too (one 8×8 mask for every channel of 3×8×8 images), and a mask of images saved
+    channels last (8×8×3) is turned as they are."""
     file = Path(path)
     shape = tuple(int(s) for s in input_shape)
     accepted = (
@@ -230,16 +232,25 @@ def read_mask(path: str | Path, input_shape: Sequence[int]) -> np.ndarray:
     if not file.is_file():
         raise InvalidInputError(f"--mask {file} does not exist; {accepted}")
     try:
-        with np.load(file, allow_pickle=False) as archive:
-            names = list(getattr(archive, "files", []))
+        archive = np.load(file, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array
+            raise InvalidInputError(f"--mask {file} holds one array (.npy); {accepted}")
+        with archive:
+            names = list(archive.files)
             mask = np.asarray(archive["mask"]) if "mask" in names else None
     except (OSError, ValueError) as err:
+        if isinstance(err, InvalidInputError):
+            raise
         raise InvalidInputError(
             f"--mask {file} is not a readable .npz file ({type(err).__name__}); {accepted}"
         ) from None
     if mask is None:
         found = ", ".join(names) or "no arrays"
         raise InvalidInputError(f"--mask {file} holds {found} but no 'mask'; {accepted}")
+    if len(shape) == 3 and mask.shape == shape[1:]:  # one mask for every channel
+        mask = np.broadcast_to(mask, shape)
+    elif len(shape) == 3 and mask.shape == (*shape[1:], shape[0]):  # channels last
+        mask = np.moveaxis(mask, -1, 0)
     if mask.shape != shape and mask.squeeze().shape != tuple(s for s in shape if s != 1):
         raise InvalidInputError(f"--mask {file} has shape {mask.shape}, not {shape}; {accepted}")
     if mask.dtype.kind not in "biuf" or not np.isin(mask, (0, 1)).all():
