@@ -86,6 +86,28 @@ def test_a_windows_1252_file_is_read_as_such_and_utf8_stays_utf8(tmp_path):
     assert read_columns(utf8, what="table")["city"] == ["café", "zürich", "naïve"]
 
 
+def test_excels_unicode_text_and_its_sep_line_are_read_as_excel_meant_them(tmp_path):
+    frame = pd.DataFrame({"city": ["café", "zürich", "naïve"], "x": [1.5, 2.5, 3.5]})
+    unicode_text = tmp_path / "u16.csv"  # Excel's "Unicode text": tab-separated UTF-16
+    frame.to_csv(unicode_text, index=False, sep="\t", encoding="utf-16")
+    assert csv_dialect(unicode_text) == CsvDialect("\t", ".", "utf-16")
+    assert csv_dialect(unicode_text).describe() == "tab-separated, UTF-16 text"
+    pd.testing.assert_frame_equal(read_table(unicode_text, what="table"), frame)
+    named = tmp_path / "sep.csv"  # Excel's first line naming the delimiter
+    named.write_text("sep=;\n" + frame.to_csv(index=False, sep=";", decimal=","))
+    assert csv_dialect(named) == CsvDialect(";", ",", "utf-8", skip=1)
+    pd.testing.assert_frame_equal(read_table(named, what="table"), frame)
+
+
+def test_a_title_line_above_the_header_is_named_in_the_message(tmp_path):
+    from orthotune.data import load_dataset
+
+    path = tmp_path / "titled.csv"
+    path.write_text("My survey results\n" + _frame().to_csv(index=False))
+    with pytest.raises(InvalidInputError, match=r"its first line holds one cell: if a title"):
+        load_dataset(str(path))
+
+
 @pytest.mark.parametrize("compression", [".gz", ".bz2", ".xz"])
 def test_a_compressed_csv_file_is_sniffed_and_read_through_its_compression(tmp_path, compression):
     from orthotune._tables import table_suffix

@@ -9,7 +9,10 @@ ragged file, the one that splits the header into the most cells, so that the rea
 names the ragged line. With another delimiter than ``,``, numbers written only with a decimal
 comma in those lines make ``,`` the decimal mark. A file that is not UTF-8 but reads as
 Windows-1252 (what spreadsheets on Windows save as "CSV": ``café`` with ``é`` as one byte) is
-read as such; a file with NUL bytes stays UTF-8, for the reader to refuse. Every CSV reader of
+read as such, and one that starts with a UTF-16 byte-order mark (Excel's "Unicode text") as
+UTF-16; a file with NUL bytes otherwise stays UTF-8, for the reader to refuse. A first line
+``sep=;`` (Excel writes it to name the delimiter) names the delimiter and is skipped. Every CSV
+reader of
 the package (data, new rows to predict, the cleaned copy ``clean`` writes back in the same
 dialect, predictions, tables of scores) goes through it.
 """
@@ -54,6 +57,7 @@ _SAMPLE_BYTES = 1 << 16  # the first 64 KiB: a header and enough rows to judge
 _SAMPLE_ROWS = 2000  # as many rows of the sample as it holds, up to this
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
 _DECIMAL_POINT = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
+_SEP_LINE = re.compile(r'"?sep=(.)"?[,;\t|]*')  # Excel's first line naming the delimiter
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class CsvDialect:
     sep: str = ","
     decimal: str = "."
     encoding: str = "utf-8"
+    skip: int = 0  # lines before the header: 1 for Excel's "sep=;" line
 
     def pandas(self) -> dict[str, object]:
         """``pandas.read_csv``'s options for this file, the same for every reader of user
@@ -74,6 +79,7 @@ class CsvDialect:
             "decimal": self.decimal,
             "encoding": self.encoding,
             "skipinitialspace": True,
+            "skiprows": self.skip,
         }
 
     def describe(self) -> str:
@@ -84,7 +90,9 @@ class CsvDialect:
         if self.decimal == ",":
             words.append("decimal comma")
         if self.encoding != "utf-8":
-            words.append("Windows-1252 text")
+            words.append({"utf-16": "UTF-16 text"}.get(self.encoding, "Windows-1252 text"))
+        if self.skip:
+            words.append("its 'sep=' line skipped")
         return ", ".join(words)
 
 
@@ -109,8 +117,13 @@ def csv_dialect(path: str | Path) -> CsvDialect:
     )
     if len(raw) > _SAMPLE_BYTES:
         text = text[: text.rfind("\n") + 1]  # the last line of a cut sample may be cut too
+    first, _, rest = text.partition("\n")
+    named = _SEP_LINE.fullmatch(first.strip())
+    skip, delimiters = (1, (named.group(1),)) if named else (0, _DELIMITERS)
+    if named:
+        text = rest
     consistent, header = {}, {}
-    for sep in _DELIMITERS:
+    for sep in delimiters:
         lines = csv.reader(io.StringIO(text), delimiter=sep)
         try:
             sample = [r for r in itertools.islice(lines, _SAMPLE_ROWS) if r]
@@ -122,19 +135,23 @@ def csv_dialect(path: str | Path) -> CsvDialect:
             consistent[sep] = sample
     if not consistent:  # ragged: the header's delimiter, so that the reader names the bad line
         best = max(header, key=header.get, default=",")  # equals: the first ("," first)
-        return CsvDialect(best if header.get(best, 0) >= 2 else ",", encoding=encoding)
+        sep = best if named or header.get(best, 0) >= 2 else ","
+        return CsvDialect(sep, encoding=encoding, skip=skip)
     best = max(consistent, key=lambda sep: header[sep])
     rows = consistent[best]
     if best == ",":
-        return CsvDialect(encoding=encoding)
+        return CsvDialect(encoding=encoding, skip=skip)
     cells = [c.strip() for r in rows[1:] for c in r]
     comma = any(_DECIMAL_COMMA.fullmatch(c) for c in cells)
     point = any(_DECIMAL_POINT.fullmatch(c) for c in cells)
-    return CsvDialect(best, "," if comma and not point else ".", encoding)
+    return CsvDialect(best, "," if comma and not point else ".", encoding, skip)
 
 
 def _encoding(sample: bytes) -> str:
-    """``utf-8``, or ``cp1252`` for a sample that is not UTF-8 but is Windows-1252 text."""
+    """``utf-8``, ``utf-16`` after its byte-order mark, or ``cp1252`` for a sample that is not
+    UTF-8 but is Windows-1252 text."""
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
     if b"\x00" in sample:
         return "utf-8"
     try:  # incremental: a character cut by the sample's end is no error

@@ -316,6 +316,9 @@ def _artifacts(frame: pd.DataFrame, columns: list[str], *, ignored: set[str]) ->
 
 def _load_table(path: Path, kind: str, options: LoadOptions, *, allow_nonfinite: bool) -> Loaded:
     origin = Origin(str(path), header_lines=1 if kind == "csv" else None)
+    if kind == "csv":  # lines before the header: Excel's "sep=;" line
+        with _reading(origin, "CSV"):
+            origin = replace(origin, header_lines=1 + csv_dialect(path).skip)
     columns = _read_header(path, kind, origin)
     roles = _roles(columns, options, origin)
     text = [col for flag, col in roles.items() if flag != "--weight"]

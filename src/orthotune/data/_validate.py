@@ -186,7 +186,13 @@ def missing_target(columns: Sequence[str], candidates: Sequence[str], origin: Or
 
 def _no_header(columns: Sequence[str]) -> str:
     """A hint when the first line holds numbers rather than names (a file without a header,
-    as many UCI ``.data`` files are): "" otherwise."""
+    as many UCI ``.data`` files are), or one cell only (a title or comment line above the
+    header): "" otherwise."""
+    if len(columns) == 1:
+        return (
+            " (its first line holds one cell: if a title or comment lines come before the "
+            "header line, remove them)"
+        )
     numbers = 0
     for c in columns:
         try:
