@@ -119,7 +119,10 @@ def test_train_then_load_predicts_arrays_as_it_predicts_data(tmp_path):
     x = load_dataset(DATA).x.numpy()  # raw features: the model normalizes them itself
     from_array = model.predict_proba(x)
     assert np.allclose(from_array, model.predict_proba(DATA), atol=1e-6)
-    assert list(model.classes_) == ["0", "1", "2"]
+    assert model.classes_.tolist() == [0, 1, 2]  # integer labels come back as integers
+    y = load_dataset(DATA).y.numpy()
+    accuracy = (from_array.argmax(1) == y).mean()
+    assert accuracy > 0 and (model.predict(x) == y).mean() == accuracy  # like with like
     assert model.predict(x[:5]).tolist() == model.classes_[from_array[:5].argmax(1)].tolist()
     with pytest.raises(InvalidInputError, match=r"X has shape \(5, 4\)"):
         model.predict_proba(x[:5, :4])
@@ -299,3 +302,42 @@ def test_clean_and_learning_curve_take_a_dataframe(tmp_path):
     record = json.loads((tmp_path / "lc" / "run.json").read_text())
     assert record["data"] == str(tmp_path / "lc" / "data.parquet")
     assert len(pd.read_parquet(record["data"])) == 400
+
+
+def test_one_name_where_a_list_is_taken_is_that_one_name_not_its_letters(tmp_path):
+    from orthotune.data import load_options
+
+    assert load_options(drop="ab").drop == ("ab",)
+    assert load_options(drop=["a", "b"], target=0).drop == ("a", "b")
+    assert load_options(target=0).target == "0"  # a DataFrame's numbered column
+    with pytest.raises(InvalidInputError, match=r"--target 1.5 is a float; accepted: a column"):
+        load_options(target=1.5)
+    with pytest.raises(InvalidInputError, match=r"--impute None is not accepted; accepted: auto"):
+        load_options(impute=None)
+    table = ROOT / "examples" / "lecture_classifiers.csv"
+    one = orthotune.compare(table, constraints="latency_ms<100")
+    assert one.ranking.choice == "B"
+
+
+def test_a_frame_with_label_and_target_columns_says_which_it_took(caplog):
+    frame = pd.DataFrame(
+        {"a": range(40), "target": [i % 2 for i in range(40)], "label": ["p", "q"] * 20}
+    )
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = orthotune.data.load_dataset(frame)
+    assert ds.class_names == ("p", "q")
+    assert "several columns have a target's name ('label', 'target'): took 'label'" in caplog.text
+
+
+def test_the_data_and_sklearn_subpackages_are_reachable_right_after_import_orthotune():
+    code = (
+        "import sys, orthotune\n"
+        "cheap = 'torch' not in sys.modules\n"
+        "print(cheap, orthotune.data.dataset_from_arrays.__name__, "
+        "orthotune.sklearn.OrthoClassifier.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "dataset_from_arrays", "OrthoClassifier"]
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        orthotune.nothing  # noqa: B018

@@ -82,3 +82,15 @@ for _name in _SHARED_NAMES:  # a subpackage imported already (none is, today) be
     if f"{__name__}.{_name}" in sys.modules:
         setattr(sys.modules[__name__], _name, sys.modules[f"{__name__}.{_name}"])
 del _name
+
+# subpackages a user reaches as attributes (orthotune.data.dataset_from_arrays,
+# orthotune.sklearn.OrthoClassifier), imported on first use so that the package stays cheap
+_ON_FIRST_USE = ("data", "sklearn")
+
+
+def __getattr__(name):
+    if name in _ON_FIRST_USE:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -85,7 +85,7 @@ def _data_options(
     ``columns``: target, weight, source, id, split_col, dev_source, impute."""
     from orthotune.data import load_options, split_policy
 
-    options = load_options(drop=list(drop), **columns)
+    options = load_options(drop=drop, **columns)
     policy = split_policy(
         ratios=split_ratios, train_dev=train_dev, dev_source=columns.get("dev_source")
     )
@@ -218,7 +218,7 @@ def tune(
             budget_s=seconds,
             trials=trials,
             metric=metric,
-            constraints=list(constraints),
+            constraints=[constraints] if isinstance(constraints, str) else list(constraints),
             goal=goal_value,
             human_error=human,
             bayes_error=bayes,
@@ -657,7 +657,8 @@ def compare(
         columns = {str(k): list(v) for k, v in table.items()}
     else:  # a DataFrame
         columns = {str(c): table[c].tolist() for c in table.columns}
-    return compare_table(columns, metric=metric, constraints=constraints, beta=beta)
+    wanted = [constraints] if isinstance(constraints, str) else list(constraints)
+    return compare_table(columns, metric=metric, constraints=wanted, beta=beta)
 
 
 def errors(

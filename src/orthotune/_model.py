@@ -15,6 +15,14 @@ import numpy as np
 __all__ = ["Model"]
 
 
+def _plain_integer(name: str) -> bool:
+    """``"12"`` or ``"-1"``, not ``"007"``, ``"+1"`` or ``"1.0"`` (codes kept as written)."""
+    try:
+        return str(int(name)) == name
+    except ValueError:
+        return False
+
+
 class Model:
     """A trained network and its manifest (classes, normalization, data encoding, temperature).
 
@@ -46,8 +54,13 @@ class Model:
 
     @property
     def classes_(self) -> np.ndarray:
-        """Class names in the order of ``predict_proba``'s columns."""
-        return np.asarray(self.manifest.class_names, dtype=object)
+        """Class labels in the order of ``predict_proba``'s columns: integers when every class
+        name is one written plainly (``"0"``, ``"12"``, ``"-1"``: labels 0/1 in a DataFrame or
+        a file), so that ``predict(X) == y`` compares like with like; else the names (text)."""
+        names = list(self.manifest.class_names)
+        if all(_plain_integer(n) for n in names):
+            return np.asarray([int(n) for n in names], dtype=np.int64)
+        return np.asarray(names, dtype=object)
 
     def _inputs(self, x: Any) -> Any:
         from orthotune.train import encode_inputs, prepare_inputs
@@ -63,7 +76,7 @@ class Model:
         return probabilities(self._predictor, self._inputs(x))
 
     def predict(self, x: Any) -> np.ndarray:
-        """The most probable class name of each example."""
+        """The most probable class of each example (a label of ``classes_``)."""
         p = self.predict_proba(x)
         return self.classes_[p.argmax(axis=1)] if len(p) else self.classes_[:0]
 

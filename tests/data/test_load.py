@@ -221,3 +221,21 @@ def test_a_bad_dataframe_is_one_line_naming_it():
         load_dataset(_mixed_frame(), LoadOptions(target="y"))
     with pytest.raises(InvalidInputError, match=r"DATA is a list; accepted: a file path"):
         load_dataset([[1, 2], [3, 4]])
+
+
+def test_labels_held_as_python_objects_are_labels():
+    from orthotune.data import dataset_from_arrays
+
+    x = np.random.default_rng(0).normal(size=(6, 2))
+    text = pd.Series(["cat", "dog"] * 3)
+    for y in (text.to_numpy(), text.astype("category").to_numpy(), text.astype("string")):
+        assert dataset_from_arrays(x, np.asarray(y)).class_names == ("cat", "dog")
+    codes = np.array([2, 10] * 3, dtype=object)  # integers sort as numbers: 2 before 10
+    assert dataset_from_arrays(x, codes).class_names == ("2", "10")
+    gap = np.array(["a", None, "b", "a", "b", "a"], dtype=object)
+    with pytest.raises(InvalidInputError, match=r"label column 'y' is empty in 1 row\(s\)"):
+        dataset_from_arrays(x, gap)
+    lists = np.empty(6, dtype=object)
+    lists[:] = [[1, 2]] * 6
+    with pytest.raises(InvalidInputError, match=r"array 'y' has dtype object: give integer"):
+        dataset_from_arrays(x, lists)

@@ -363,9 +363,16 @@ def _roles(columns: list[str], options: LoadOptions, origin: Origin) -> dict[str
     target = options.target
     if target is None:
         lower = {c.strip().lower(): c for c in columns}
-        target = next((lower[t] for t in DEFAULT_TARGETS if t in lower), None)
-        if target is None:
+        found = [lower[t] for t in DEFAULT_TARGETS if t in lower]
+        if not found:
             missing_target(columns, DEFAULT_TARGETS, origin)
+        target = found[0]
+        if len(found) > 1:  # the others stay features: say which was taken
+            log.warning(
+                "%s: no --target given and several columns have a target's name (%s): took %r, "
+                "the others are features; give --target to choose",
+                origin.file, ", ".join(map(repr, found)), target,
+            )  # fmt: skip
     roles = {**options.role_columns(), "--target": target}
     check_columns_exist(roles, options.drop, columns, origin)
     return roles
@@ -520,6 +527,20 @@ def dataset_from_arrays(
     return dataset
 
 
+def _object_labels(values: np.ndarray) -> np.ndarray:
+    """Labels held as Python objects (``df["label"].to_numpy()``, a pandas string column) as
+    text, integers staying integers; a missing one (None, NaN) as empty text, which the label
+    check then names. Anything else stays as it is, for that check to refuse."""
+    gaps = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in values])
+    given = values[~gaps]
+    if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in given):
+        if not gaps.any():
+            return given.astype(np.int64)
+    elif not all(isinstance(v, str | int | np.integer) for v in given):
+        return values
+    return np.where(gaps, "", values.astype(str))
+
+
 def _from_arrays(
     arrays: dict[str, np.ndarray],
     name: str,
@@ -554,6 +575,8 @@ def _from_arrays(
                 )
             per_example[key] = value
     raw_y = per_example["y"]
+    if raw_y.dtype.kind == "O":  # a pandas column's labels: Python strings or integers
+        raw_y = _object_labels(raw_y)
     if raw_y.dtype.kind not in "biufUS":
         raise InvalidInputError(
             f"{name}: array 'y' has dtype {raw_y.dtype}: give integer or string labels"

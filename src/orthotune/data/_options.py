@@ -7,6 +7,7 @@ apply to CSV and Parquet files; ``--dev-source`` and ``--impute`` apply to every
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -69,25 +70,35 @@ def load_options(
     weight: str | None = None,
     source: str | None = None,
     id: str | None = None,
-    drop: list[str] | None = None,
+    drop: Sequence[str] | str | None = None,
     split_col: str | None = None,
     dev_source: str | None = None,
     impute: str = "auto",
 ) -> LoadOptions:
-    """The ``LoadOptions`` of the flags; ``InvalidInputError`` (exit 2) for a bad ``--impute``."""
-    method = impute.strip().lower()
+    """The ``LoadOptions`` of the flags; ``InvalidInputError`` (exit 2) for a bad ``--impute``
+    or a column named by something other than its name. A whole number names a column too (a
+    DataFrame's column 0 is read as ``"0"``); ``drop`` may be one name or several."""
+    method = impute.strip().lower() if isinstance(impute, str) else None
     if method not in IMPUTE_METHODS:
         raise InvalidInputError(
             f"--impute {impute!r} is not accepted; accepted: {', '.join(IMPUTE_METHODS)}; fix: "
             "leave it out for auto"
         )
-    return LoadOptions(
-        target=target,
-        weight=weight,
-        source=source,
-        id=id,
-        drop=tuple(drop or ()),
-        split_col=split_col,
-        dev_source=dev_source,
-        impute=method,
+    named = {"target": target, "weight": weight, "source": source, "id": id}
+    named |= {"split_col": split_col, "dev_source": dev_source}
+    flags = {k: _column_name(v, k) for k, v in named.items()}
+    dropped = [drop] if isinstance(drop, str | int) else list(drop or ())
+    return LoadOptions(drop=tuple(_column_name(c, "drop") for c in dropped), impute=method, **flags)
+
+
+def _column_name(value: object, option: str) -> str | None:
+    """A column's name as given: text, or a whole number (pandas' default column names)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    flag = "--" + option.replace("_", "-")
+    raise InvalidInputError(
+        f"{flag} {value!r} is a {type(value).__name__}; accepted: a column name (text, or a "
+        f"whole number for a DataFrame's numbered columns); e.g. {option}='label'"
     )
