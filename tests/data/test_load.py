@@ -239,3 +239,21 @@ def test_labels_held_as_python_objects_are_labels():
     lists[:] = [[1, 2]] * 6
     with pytest.raises(InvalidInputError, match=r"array 'y' has dtype object: give integer"):
         dataset_from_arrays(x, lists)
+
+
+def test_a_frames_durations_are_seconds_and_cells_no_file_holds_are_refused():
+    frame = pd.DataFrame(
+        {
+            "wait": pd.to_timedelta([1, 90, 3600, 5], unit="s"),
+            "label": ["p", "q", "p", "q"],
+        }
+    )
+    ds = load_dataset(frame)
+    assert ds.feature_names == ("wait",)
+    assert ds.x[:, 0].tolist() == [1.0, 90.0, 3600.0, 5.0]  # one number, not 4 categories
+    complex_column = pd.DataFrame({"z": np.ones(4) * 1j, "label": list("pqpq")})
+    with pytest.raises(InvalidInputError, match=r"column 'z' holds complex numbers"):
+        load_dataset(complex_column)
+    lists = pd.DataFrame({"tags": [["a"], ["b"], ["a", "b"], []], "label": list("pqpq")})
+    with pytest.raises(InvalidInputError, match=r"column 'tags' holds a list at row 0: give one"):
+        load_dataset(lists)

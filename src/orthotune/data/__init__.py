@@ -25,6 +25,7 @@ from orthotune.data._encoding import (
 )
 from orthotune.data._inspect import InspectReport, find_duplicates, inspect_data
 from orthotune.data._load import (
+    as_table,
     dataset_from_arrays,
     frame_file,
     load_dataset,
@@ -69,6 +70,7 @@ __all__ = [
     "Split",
     "SplitPolicy",
     "TableEncoding",
+    "as_table",
     "cache_dir",
     "class_balance_weights",
     "controlled_round",

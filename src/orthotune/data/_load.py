@@ -330,19 +330,41 @@ def _load_frame(frame: pd.DataFrame, options: LoadOptions, *, allow_nonfinite: b
     """A pandas DataFrame in memory, read as the Parquet file ``frame_file`` writes of it is
     read (its rows named by position, like a file's; ``id=`` names them by a column)."""
     origin = Origin(FRAME_NAME)
-    frame = _as_table(frame)
+    frame = as_table(frame)
     columns = list(frame.columns)
     roles = _roles(columns, options, origin)
     return _from_frame(frame, columns, roles, options, origin, allow_nonfinite=allow_nonfinite)
 
 
-def _as_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` as a table file holds it: column names as strings, rows by position, and
-    every column that is not numbers, booleans or times as text (``pandas.StringDtype``: how
-    the encoding reads such a column anyway), so that a Parquet file can store it."""
+# what a cell of a file cannot hold: a DataFrame's cells of these kinds are refused
+_NESTED = (list, tuple, dict, set, np.ndarray)
+
+
+def as_table(frame: pd.DataFrame, name: str = "DataFrame") -> pd.DataFrame:
+    """``frame`` as a table file holds it: column names as strings, rows by position, a
+    duration as seconds, and every column that is not numbers, booleans or times as text
+    (``pandas.StringDtype``: how the encoding reads such a column anyway), so that a Parquet
+    file can store it. Complex numbers and cells holding lists, dicts or arrays are refused in
+    one line: no column of a file holds them."""
     from pandas.api import types
 
     frame = frame.set_axis([str(c) for c in frame.columns], axis=1).reset_index(drop=True)
+    for column, dtype in frame.dtypes.items():
+        if types.is_complex_dtype(dtype):
+            raise InvalidInputError(
+                f"{name}: column {column!r} holds complex numbers: give real numbers (its .real "
+                "and .imag as two columns, say)"
+            )
+        if types.is_object_dtype(dtype):
+            nested = frame[column].map(lambda v: isinstance(v, _NESTED))
+            if nested.any():
+                row = int(np.flatnonzero(nested.to_numpy())[0])
+                raise InvalidInputError(
+                    f"{name}: column {column!r} holds a {type(frame[column].iloc[row]).__name__} "
+                    f"at row {row}: give one value per cell (one column per element, or text)"
+                )
+    durations = [c for c, t in frame.dtypes.items() if types.is_timedelta64_dtype(t)]
+    frame = frame.assign(**{c: frame[c].dt.total_seconds() for c in durations})
     kept = (types.is_bool_dtype, types.is_numeric_dtype, types.is_datetime64_any_dtype)
     text = [c for c, t in frame.dtypes.items() if not any(k(t) for k in kept)]
     return frame.astype(dict.fromkeys(text, "string")) if text else frame
@@ -352,7 +374,7 @@ def frame_file(frame: pd.DataFrame, path: Path) -> Path:
     """Write a DataFrame given as DATA to ``path`` (Parquet), so that the run folder keeps the
     data its run learned from: ``predict``, ``errors`` and the report read it again by that
     path, and ``load_dataset(path)`` gives what ``load_dataset(frame)`` gave."""
-    _as_table(frame).to_parquet(path, index=False)
+    as_table(frame).to_parquet(path, index=False)
     return path
 
 

@@ -308,7 +308,7 @@ def encode_inputs(manifest: Manifest, x: Any) -> torch.Tensor:
     """Examples in memory → the network's inputs, as ``prepare_inputs`` turns DATA: a pandas
     DataFrame with the training columns (a model trained on a table), or an array [n, …]
     shaped like the training examples (missing values filled as in training)."""
-    from orthotune.data import ArrayEncoding, TableEncoding, encode_array, encode_frame
+    from orthotune.data import ArrayEncoding, TableEncoding, as_table, encode_array, encode_frame
 
     encoding = manifest.encoding or {}
     if encoding.get("kind") == "table":
@@ -317,7 +317,8 @@ def encode_inputs(manifest: Manifest, x: Any) -> torch.Tensor:
                 f"X is a {type(x).__name__}, but the model was trained on table columns "
                 f"({', '.join(manifest.feature_names[:5])}…): give a pandas DataFrame with them"
             )
-        raw = encode_frame(x, TableEncoding.model_validate(encoding), file="X")
+        table = as_table(x, "X")  # as tune read the training frame: durations, names …
+        raw = encode_frame(table, TableEncoding.model_validate(encoding), file="X")
         return _as_model_inputs(manifest, torch.from_numpy(raw))
     array = np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x)
     want = tuple(  # an array encoding's shape is the examples' own (channels last, say)
