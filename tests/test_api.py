@@ -341,3 +341,31 @@ def test_the_data_and_sklearn_subpackages_are_reachable_right_after_import_ortho
     assert done.stdout.split() == ["True", "dataset_from_arrays", "OrthoClassifier"]
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         orthotune.nothing  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("call", "given", "message"),
+    [
+        ("tune", {"device": "tpu"}, r"--device 'tpu' is not a device"),
+        ("tune", {"on_step": 123}, r"on_step=123 is not callable"),
+        ("tune", {"out": 123}, r"--out 123 is no path \(type int\)"),
+        ("train", {"name": "best"}, r"model name 'best' is not allowed"),
+        ("train", {"name": "../up"}, r"model name '../up' is not allowed"),
+        ("train", {"callbacks": [123]}, r"callbacks=\[123\]: accepted: a list of"),
+        ("train", {"out": None}, r"--out None is no path"),
+    ],
+)
+def test_options_are_checked_before_any_folder_is_made(tmp_path, call, given, message):
+    frame = pd.DataFrame({"a": np.arange(40.0), "label": ["p", "q"] * 20})
+    kwargs = {"out": tmp_path / "run", **given}
+    with pytest.raises(InvalidInputError, match=message):
+        getattr(orthotune, call)(frame, **kwargs)
+    assert not (tmp_path / "run").exists()  # a retry with a good value may use the same out
+
+
+def test_load_takes_a_runs_best_pointer_and_refuses_what_is_no_path(tmp_path):
+    out = tmp_path / "run"
+    orthotune.train(DATA, out=out, model={"hidden": [8]}, training={"epochs": 1})
+    assert orthotune.load(out / "models" / "best").classes_.tolist() == [0, 1, 2]
+    with pytest.raises(InvalidInputError, match=r"RUN_DIR\|MODEL_DIR None is no path"):
+        orthotune.load(None)

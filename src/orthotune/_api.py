@@ -149,7 +149,13 @@ def tune(
     _check_seed(seed)
     from orthotune._errors import InvalidInputError
     from orthotune._rates import parse_rate
+    from orthotune._rundir import as_folder
+    from orthotune.train import resolve_device
 
+    _check_hooks(on_step=on_step, on_trial=on_trial, on_epoch=on_epoch)
+    resolve_device(device)  # an unknown or absent device before any folder is made
+    if out is not None:
+        as_folder(out)
     if strategy not in STRATEGIES:
         raise InvalidInputError(
             f"--strategy {strategy!r} is unknown; accepted: {', '.join(STRATEGIES)}"
@@ -290,6 +296,28 @@ def _with_report(summary: Any) -> Any:
     return summary
 
 
+def _check_hooks(**hooks: Any) -> None:
+    """Callbacks given to a call: each a function (``on_step=print``), ``callbacks`` a list of
+    ``orthotune.train.Callback``; else one line, before any training."""
+    from orthotune._errors import InvalidInputError
+
+    for name, hook in hooks.items():
+        if name == "callbacks":
+            from orthotune.train import Callback
+
+            odd = [c for c in hook or () if not isinstance(c, Callback)]
+            if isinstance(hook, Callback | str) or odd:
+                raise InvalidInputError(
+                    f"callbacks={hook!r}: accepted: a list of orthotune.train.Callback "
+                    "objects (e.g. [EarlyStopping(patience=5)])"
+                )
+        elif hook is not None and not callable(hook):
+            raise InvalidInputError(
+                f"{name}={hook!r} is not callable; accepted: a function of one argument, e.g. "
+                f"{name}=print"
+            )
+
+
 def _check_seed(seed: Any) -> None:
     """A seed numpy's generators take: an integer 0 … 2³² − 1; else one line saying so."""
     from orthotune._errors import InvalidInputError
@@ -385,7 +413,7 @@ def train(
     """
     _check_seed(seed)
     from orthotune._errors import InvalidInputError
-    from orthotune._rundir import RunDir
+    from orthotune._rundir import RunDir, check_model_name
     from orthotune.data import make_split
     from orthotune.fit import check_ensemble_size, train_ensemble
     from orthotune.pipeline import Job, check_levels, load
@@ -405,6 +433,9 @@ def train(
     )
 
     RunDir.refuse_existing(out)
+    if name is not None:
+        check_model_name(name)  # before any training: the model is saved under it
+    _check_hooks(callbacks=callbacks, on_member=on_member)
     check_ensemble_size(ensemble)
     _check_input_bins(input_bins, init_from)
     sections = read_config_file(config) if config is not None else {"model": {}, "train": {}}

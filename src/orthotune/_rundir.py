@@ -54,7 +54,9 @@ __all__ = [
     "TEST_SCORES_FILE",
     "RunDir",
     "RunRecord",
+    "as_folder",
     "check_keep",
+    "check_model_name",
     "resolve_model_dir",
 ]
 
@@ -68,8 +70,10 @@ Record = TypeVar("Record", bound=BaseModel)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
-def _check_name(name: str) -> str:
-    if not _NAME.match(name) or name == "best":
+def check_model_name(name: str) -> str:
+    """A model's folder name: letters, digits, '.', '_' or '-', and not ``best`` (the pointer
+    file's name); else one line."""
+    if not isinstance(name, str) or not _NAME.match(name) or name == "best":
         raise InvalidInputError(
             f"model name {name!r} is not allowed; use letters, digits, '.', '_' or '-' "
             "(not 'best'), e.g. mlp-1"
@@ -87,7 +91,7 @@ class RunDir:
     @staticmethod
     def refuse_existing(path: str | os.PathLike) -> None:
         """Raise unless ``path`` is missing or an empty folder (checked before any work)."""
-        folder = Path(path)
+        folder = as_folder(path)
         if not folder.exists():
             return
         if not folder.is_dir():
@@ -166,10 +170,10 @@ class RunDir:
         return self.path / "models"
 
     def model_dir(self, name: str) -> Path:
-        return self.models_dir / _check_name(name)
+        return self.models_dir / check_model_name(name)
 
     def history_path(self, name: str) -> Path:
-        return self.path / "history" / f"{_check_name(name)}.json"
+        return self.path / "history" / f"{check_model_name(name)}.json"
 
     # ------------------------------------------------------------ writers
     def write_run(self, record: RunRecord) -> Path:
@@ -360,9 +364,22 @@ def _same(raw: Any, version: int) -> Any:
     return raw
 
 
+def as_folder(path: object, flag: str = "--out") -> Path:
+    """``path`` (text or a path) as a ``Path``; anything else is one line."""
+    if isinstance(path, str | os.PathLike) and not isinstance(path, type):
+        return Path(path)
+    raise InvalidInputError(
+        f"{flag} {path!r} is no path (type {type(path).__name__}); accepted: a folder path "
+        "(text or a pathlib.Path), e.g. 'runs/first'"
+    )
+
+
 def resolve_model_dir(path: str | os.PathLike) -> Path:
-    """A checkpoint folder from ``RUN_DIR`` (its chosen model) or ``MODEL_DIR`` itself."""
-    folder = Path(path)
+    """A checkpoint folder from ``RUN_DIR`` (its chosen model) or ``MODEL_DIR`` itself; a
+    run's ``models/best`` pointer file names the model it points to."""
+    folder = as_folder(path, "RUN_DIR|MODEL_DIR")
+    if folder.is_file() and folder.name == "best" and (folder.parent.parent / "run.json").is_file():
+        return RunDir(folder.parent.parent).best_model_dir()
     if (folder / "manifest.json").is_file():
         return folder
     if (folder / "run.json").is_file() or (folder / "models").is_dir():
