@@ -9,6 +9,7 @@ import pickle
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -71,10 +72,14 @@ def test_in_a_pipeline_with_cross_val_score_and_pickled_without_torch(tmp_path):
     assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
     assert set(clf.predict(x)) <= set(clf.classes_)
     assert clf.summary_.models_trained == 1
-    # out= keeps the run folder: its chosen model is the one in memory
-    config = json.loads((tmp_path / "run" / "run.json").read_text())["config"]
+    # out= keeps each fit's run folder in it: its chosen model is the one in memory
+    run = tmp_path / "run" / "fit-1"
+    assert clf.summary_.run_dir == str(run)
+    config = json.loads((run / "run.json").read_text())["config"]
     assert config["trials"] == 1 and config["budget_s"] is None  # a count, no time limit
-    assert (tmp_path / "run" / "report.html").is_file()
+    assert (run / "report.html").is_file()
+    again = clone(clf).fit(x, labels)  # a clone (a CV fold, say) meets no run already there
+    assert again.summary_.run_dir == str(tmp_path / "run" / "fit-2")
     restored = _NoTorch(io.BytesIO(pickle.dumps(clf))).load()
     assert np.array_equal(restored.predict_proba(x), clf.predict_proba(x))
     assert restored.get_params() == clf.get_params()

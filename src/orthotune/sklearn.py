@@ -11,8 +11,8 @@ one knob at a time — and keeps the chosen network in memory; ``predict`` /
 
 ``budget`` is a count of models (an ``int``: reproducible on any machine) or a wall-clock
 duration (``"30s"``, ``"5m"``). Without ``out`` the run folder is a temporary one, removed
-when ``fit`` returns; with ``out`` it stays (run.json, study.db, decisions.json, the chosen
-checkpoint, report.html). A pickled classifier holds its network as safetensors bytes and
+when ``fit`` returns; with ``out`` it stays, as ``out/fit-K`` (run.json, study.db,
+decisions.json, the chosen checkpoint, report.html). A pickled classifier holds its network as safetensors bytes and
 its manifest as JSON (``orthotune._model.Model``), never as a torch pickle.
 
 X is numeric, ``[n, features]`` (or ``[n, channels, length]`` / ``[n, channels, h, w]`` for
@@ -55,6 +55,17 @@ def _table(X: Any) -> Any:
     return None if numeric else X
 
 
+def _next_fit_folder(out: str | Path) -> Path:
+    """``out/fit-K`` for the first K ≥ 1 that is not there yet."""
+    from orthotune._rundir import as_folder
+
+    parent = as_folder(out)
+    k = 1
+    while (parent / f"fit-{k}").exists():
+        k += 1
+    return parent / f"fit-{k}"
+
+
 class OrthoClassifier(ClassifierMixin, BaseEstimator):
     """The orthotune autopilot behind scikit-learn's classifier interface.
 
@@ -72,7 +83,9 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
     executor : {"population", "sequential"}, default="population"
     device : {"auto", "cpu", "cuda"}, default="auto"
     out : str or path, default=None
-        Keep the run folder here (a new or empty folder); None: a temporary one, removed.
+        Keep each fit's run folder in this folder: ``out/fit-1``, ``out/fit-2``, … (the next
+        free one), so that a second fit, a clone or ``cross_val_score``'s folds never meet a
+        run already there; ``summary_.run_dir`` names it. None: a temporary one, removed.
     random_state : int, RandomState or None, default=None
         Seed of the split, initialization and batches (``np.random`` when None).
 
@@ -158,7 +171,7 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
         with tempfile.TemporaryDirectory(prefix="orthotune-fit-") as tmp:
             summary = tune(
                 data,
-                out=Path(tmp) / "run" if self.out is None else self.out,
+                out=Path(tmp) / "run" if self.out is None else _next_fit_folder(self.out),
                 seed=seed,
                 human_error=self.human_error,
                 bayes_error=self.bayes_error,
