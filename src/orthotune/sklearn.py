@@ -12,8 +12,9 @@ one knob at a time — and keeps the chosen network in memory; ``predict`` /
 ``budget`` is a count of models (an ``int``: reproducible on any machine) or a wall-clock
 duration (``"30s"``, ``"5m"``). Without ``out`` the run folder is a temporary one, removed
 when ``fit`` returns; with ``out`` it stays, as ``out/fit-K`` (run.json, study.db,
-decisions.json, the chosen checkpoint, report.html). A pickled classifier holds its network as safetensors bytes and
-its manifest as JSON (``orthotune._model.Model``), never as a torch pickle.
+decisions.json, the chosen checkpoint, report.html). A pickled classifier holds its network as
+safetensors bytes and its manifest as JSON (``orthotune._model.Model``), never as a torch
+pickle.
 
 X is numeric, ``[n, features]`` (or ``[n, channels, length]`` / ``[n, channels, h, w]`` for
 signals and images), or a pandas DataFrame. Missing values (NaN) are filled as ``tune``'s
