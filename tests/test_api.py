@@ -369,3 +369,43 @@ def test_load_takes_a_runs_best_pointer_and_refuses_what_is_no_path(tmp_path):
     assert orthotune.load(out / "models" / "best").classes_.tolist() == [0, 1, 2]
     with pytest.raises(InvalidInputError, match=r"RUN_DIR\|MODEL_DIR None is no path"):
         orthotune.load(None)
+
+
+def test_values_of_the_wrong_kind_are_one_line_each(tmp_path):
+    from orthotune.data import dataset_from_arrays
+
+    frame = pd.DataFrame({"a": np.arange(40.0) % 7, "label": ["p", "q"] * 20})
+    with pytest.raises(InvalidInputError, match=r"training='epochs=1' is a str; accepted: a dict"):
+        orthotune.train(frame, out=tmp_path / "r", training="epochs=1")
+    with pytest.raises(InvalidInputError, match=r"--epochs '2' is not accepted: give an integer"):
+        orthotune.learning_curve(frame, epochs="2")
+    with pytest.raises(InvalidInputError, match=r"the predictions are a NoneType; accepted"):
+        orthotune.evaluate(None)
+    with pytest.raises(InvalidInputError, match=r"the predictions hold no rows"):
+        orthotune.evaluate({"y_true": [], "y_pred": []})
+    table = {"y_true": ["a", "b"], "y_pred": ["a", "a"]}
+    with pytest.raises(InvalidInputError, match=r"--human-error"):
+        orthotune.evaluate(table, human_error="abc")  # checked with no split to diagnose too
+    x = np.zeros((6, 1, 2, 3, 4))
+    with pytest.raises(InvalidInputError, match=r"array 'x' has shape \(6, 1, 2, 3, 4\)"):
+        dataset_from_arrays(x, np.arange(6) % 2)
+    with pytest.raises(InvalidInputError, match=r"--impute 'zero' is not accepted"):
+        dataset_from_arrays(np.zeros((6, 2)), np.arange(6) % 2, impute="zero")
+    with pytest.raises(InvalidInputError, match=r"DATA is a Dataset \(dataset_from_arrays\)"):
+        orthotune.clean(dataset_from_arrays(np.zeros((6, 2)), np.arange(6) % 2))
+
+
+def test_a_single_fraction_is_a_list_of_one_and_an_empty_batch_predicts_nothing(tmp_path):
+    from orthotune._api import _as_list
+
+    assert _as_list(0.5) == [0.5] and _as_list((0.5, 1)) == [0.5, 1] and _as_list("1/2") == ["1/2"]
+    from orthotune.data import dataset_from_arrays
+
+    x = np.random.default_rng(0).normal(size=(60, 3))
+    orthotune.train(
+        dataset_from_arrays(x, (x[:, 0] > 0).astype(int)),
+        out=tmp_path / "r",
+        training={"epochs": 1},
+    )
+    model = orthotune.load(tmp_path / "r")
+    assert model.predict_proba(x[:0]).shape == (0, 2) and model.predict(x[:0]).shape == (0,)

@@ -63,9 +63,7 @@ def _seconds(budget: str | float | None, trials: int | None) -> float | None:
 
     if budget is None:
         return None if trials is not None else parse_duration(DEFAULT_BUDGET)
-    if isinstance(budget, int | float) and not isinstance(budget, bool):
-        budget = f"{budget}s"
-    return parse_duration(budget)
+    return parse_duration(budget)  # a number is seconds
 
 
 def _check_trials(trials: int | None) -> None:
@@ -439,6 +437,13 @@ def train(
     check_ensemble_size(ensemble)
     _check_input_bins(input_bins, init_from)
     sections = read_config_file(config) if config is not None else {"model": {}, "train": {}}
+    for what, given in (("model", model), ("training", training)):
+        if given is not None and not isinstance(given, Mapping):
+            example = "{'hidden': [64]}" if what == "model" else "{'epochs': 20}"
+            raise InvalidInputError(
+                f"{what}={given!r} is a {type(given).__name__}; accepted: a dict of settings, "
+                f"e.g. {what}={example}"
+            )
     given_model = {k: v for k, v in (model or {}).items() if v is not None}
     given_train = {k: v for k, v in (training or {}).items() if v is not None}
     model_settings = {**sections["model"], **given_model}
@@ -449,8 +454,6 @@ def train(
     if isinstance(size, str) and size.strip().lower() in ("m", "full", "batch"):
         train_settings["batch_size"] = None  # batch gradient descent: all m examples
     train_config = build_config(train_settings, from_flags=list(given_train))
-    if isinstance(time_budget, int | float):
-        time_budget = f"{time_budget}s"
     budget = None if time_budget is None else parse_duration(time_budget, name="--time-budget")
     torch_device = resolve_device(device)
 
@@ -843,10 +846,8 @@ def learning_curve(
     from orthotune.data import frame_file, load_dataset, make_split, prepare
     from orthotune.pipeline import DATA_FILE
 
-    wanted = (
-        parse_fractions(fractions)
-        if isinstance(fractions, str)
-        else tuple(float(f) for f in fractions)
+    wanted = parse_fractions(
+        fractions if isinstance(fractions, str) else ",".join(map(str, _as_list(fractions)))
     )
     if out is not None:
         RunDir.refuse_existing(out)  # before any training
@@ -891,6 +892,11 @@ def learning_curve(
         run.write_split(split.to_json(ds))
         save_result(curve, run.analysis_dir, "learning_curve")
     return curve
+
+
+def _as_list(value: Any) -> list:
+    """One value or several: a number (or any non-iterable) is a list of one."""
+    return list(value) if hasattr(value, "__iter__") and not isinstance(value, str) else [value]
 
 
 def parse_fractions(text: str) -> tuple[float, ...]:
@@ -941,8 +947,8 @@ def _curve_configuration(
             )
         where = f"the configuration of {source}"
     if epochs is not None:
-        if epochs < 1:
-            raise InvalidInputError(f"--epochs {epochs} is not accepted: give an integer ≥ 1")
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise InvalidInputError(f"--epochs {epochs!r} is not accepted: give an integer ≥ 1")
         config = config.model_copy(update={"epochs": epochs})
     return spec, config, where
 

@@ -16,6 +16,13 @@ def test_parse_duration(text, seconds):
     assert parse_duration(text) == seconds
 
 
+def test_a_number_is_seconds_and_must_be_positive():
+    assert parse_duration(90) == 90.0 and parse_duration(2.5) == 2.5
+    for bad in (-1, 0, float("nan"), float("inf")):
+        with pytest.raises(InvalidInputError, match=r"--budget .* is not a positive number of"):
+            parse_duration(bad)
+
+
 @pytest.mark.parametrize(
     ("text", "match"),
     [

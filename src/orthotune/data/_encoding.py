@@ -637,7 +637,7 @@ def encode_array(
             f"{origin.file}: examples have shape {shape} but {tuple(encoding.input_shape)} was "
             "expected: give data shaped like the training data"
         )
-    flat = x.reshape(len(x), -1).astype(np.float64)
+    flat = x.reshape(len(x), int(np.prod(shape))).astype(np.float64)  # 0 rows too
     report = NonFinite()
     nan = np.isnan(flat)
     inf = _beyond_float32(flat)

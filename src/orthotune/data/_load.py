@@ -36,7 +36,7 @@ from orthotune.data._encoding import (
     fit_array_encoding,
     fit_table_encoding,
 )
-from orthotune.data._options import DEFAULT_TARGETS, LoadOptions
+from orthotune.data._options import DEFAULT_TARGETS, LoadOptions, load_options
 from orthotune.data._validate import (
     Origin,
     check_classes,
@@ -103,6 +103,12 @@ def load_with_report(
     if not isinstance(spec, str | Path):  # pandas is imported only for data in memory
         import pandas as pd
 
+        if isinstance(spec, Dataset):  # tune and train take one; the other calls read DATA
+            raise InvalidInputError(
+                "DATA is a Dataset (dataset_from_arrays); this call reads a file path, "
+                "builtin:NAME or a pandas DataFrame: save the arrays (numpy.savez('data.npz', "
+                "x=x, y=y)) and give that file"
+            )
         if not isinstance(spec, pd.DataFrame):
             raise InvalidInputError(
                 f"DATA is a {type(spec).__name__}; accepted: a file path, builtin:NAME or a "
@@ -540,6 +546,7 @@ def dataset_from_arrays(
     """A ``Dataset`` from in-memory arrays, checked like an NPZ file with the same arrays
     (``x`` [n, …] numeric, ``y`` [n] labels; the optional ones per example); ``name`` stands
     for the file in error messages and becomes ``Dataset.name``."""
+    impute = load_options(impute=impute).impute  # one line for an unknown method
     given = {"weights": weights, "ids": ids, "source": source, "split": split}
     arrays = {"x": np.asarray(x), "y": np.asarray(y)}
     arrays.update({k: np.asarray(v) for k, v in given.items() if v is not None})
@@ -579,7 +586,7 @@ def _from_arrays(
         raise InvalidInputError(
             f"{name}: array 'x' has dtype {x.dtype}, not numeric: encode the features as numbers"
         )
-    if x.ndim < 2:
+    if not 2 <= x.ndim <= 4:  # the networks take vectors, signals and images
         raise InvalidInputError(
             f"{name}: array 'x' has shape {x.shape}; accepted: [n, features], [n, channels, "
             "length] or [n, channels, height, width]: reshape it (one row per example)"

@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from orthotune._errors import InvalidInputError
+from orthotune._rates import parse_rate
 from orthotune._result import Result
 from orthotune.diagnose._diagnosis import Diagnosis, diagnose
 from orthotune.diagnose._levels import ErrorLevels, Level
@@ -121,6 +122,14 @@ def evaluate_predictions(
     zero_division: float = 0.0,
 ) -> Evaluation:
     """Evaluate a predictions table given as columns (a pandas DataFrame or ``{name: values}``)."""
+    if not (isinstance(table, Mapping) or hasattr(table, "columns")):
+        raise InvalidInputError(
+            f"the predictions are a {type(table).__name__}; accepted: a CSV/Parquet path, a "
+            "pandas DataFrame or {column: values} with y_true and y_pred (or p_<class>) columns"
+        )
+    for flag, rate in (("--human-error", human_error), ("--bayes-error", bayes_error)):
+        if rate is not None:  # checked whether or not a diagnosis comes to use it
+            parse_rate(rate, name=flag)
     columns = [str(c) for c in table]
     if "y_true" not in columns:
         raise InvalidInputError(
@@ -133,6 +142,8 @@ def evaluate_predictions(
             f"the predictions have neither y_pred nor p_<class> columns (columns: "
             f"{', '.join(columns)}): add the predicted labels or one probability column per class"
         )
+    if not len(_column(table, "y_true")):
+        raise InvalidInputError("the predictions hold no rows: give a table with scored rows")
     table, unlabelled = _labelled(table, columns)
     ids = _column(table, "id") if "id" in columns else None
     proba = None

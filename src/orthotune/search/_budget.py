@@ -22,8 +22,16 @@ _DURATION = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[smh]\s*)+$", re.IGNORECASE)
 
 
 def parse_duration(text: str | float, *, name: str = "--budget") -> float:
-    """``"90s"``, ``"5m"``, ``"2h"``, ``"1h30m"``, ``"1.5h"`` → seconds (> 0)."""
+    """``"90s"``, ``"5m"``, ``"2h"``, ``"1h30m"``, ``"1.5h"`` → seconds (> 0); a number (the
+    Python API's ``budget=90``) is seconds already."""
     raw = str(text).strip()
+    if isinstance(text, int | float) and not isinstance(text, bool):  # seconds, as a number
+        if not text > 0 or math.isinf(text):
+            raise InvalidInputError(
+                f"{name} {text!r} is not a positive number of seconds; accepted: a positive "
+                "number of seconds or a duration such as 90s, 5m, 2h; fix: give e.g. 300"
+            )
+        return float(text)
     if not _DURATION.match(raw):
         positive = _is_number(raw) and float(raw) > 0
         hint = f"write {raw}m or {raw}s" if positive else "write e.g. 90s, 5m, 2h or 1h30m"
