@@ -409,3 +409,10 @@ def test_a_single_fraction_is_a_list_of_one_and_an_empty_batch_predicts_nothing(
     )
     model = orthotune.load(tmp_path / "r")
     assert model.predict_proba(x[:0]).shape == (0, 2) and model.predict(x[:0]).shape == (0,)
+
+
+def test_diagnose_without_a_train_or_dev_error_says_which_is_missing():
+    with pytest.raises(InvalidInputError, match=r"--dev-error is missing: the diagnosis needs"):
+        orthotune.diagnose(human_error="5%", train_error="5%", dev_error=None)
+    with pytest.raises(InvalidInputError, match=r"--train-error is missing"):
+        orthotune.diagnose(human_error="5%", train_error=None, dev_error="6%")

@@ -653,9 +653,16 @@ def diagnose(
 
         orthotune.diagnose(human_error="0.7%", train_error="3.5%", dev_error="7.8%")
     """
+    from orthotune._errors import InvalidInputError
     from orthotune.diagnose import ErrorLevels
     from orthotune.diagnose import diagnose as run_diagnosis
 
+    for flag, rate in (("--train-error", train_error), ("--dev-error", dev_error)):
+        if rate is None:  # the two levels every gap is measured from
+            raise InvalidInputError(
+                f"{flag} is missing: the diagnosis needs the train and dev errors; give both, "
+                "e.g. train_error='3.5%', dev_error='7.8%'"
+            )
     levels = ErrorLevels.from_rates(
         human_error=human_error,
         bayes_error=bayes_error,
