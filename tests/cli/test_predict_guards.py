@@ -170,3 +170,9 @@ def test_feature_names_that_differ_in_case_only_are_named_as_such(trained):
         r"'color', which differ in case or spaces only",
     ):
         _inputs(folder, shouting)
+
+
+def test_naming_trainings_own_target_for_rows_to_predict_is_no_error(trained):
+    folder, frame = trained
+    rows = frame.head(3).drop(columns=["label"])  # rows to predict: no label yet
+    assert _inputs(folder, rows, target="label").y_true is None

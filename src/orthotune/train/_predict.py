@@ -106,14 +106,19 @@ class _Rows:
 def _table_rows(
     path: Path, manifest: Manifest, options: dict[str, Any], *, target: str | None
 ) -> _Rows:
-    """A table's rows encoded as training's were; labels from ``target`` (given: it must be a
-    column of DATA), else from training's target column when DATA has it."""
+    """A table's rows encoded as training's were; labels from ``target`` (given, and not
+    training's own: it must be a column of DATA), else from training's target column when DATA
+    has it (rows to predict have none)."""
     from orthotune.data import TableEncoding, encode_frame, read_table_file
 
     encoding = TableEncoding.model_validate(manifest.encoding)
     roles = [target or encoding.target, options.get("id"), options.get("source")]
     frame = read_table_file(path, text=[c for c in roles if c])
-    for flag, col in (("--target", target), ("--id", options.get("id"))):
+    named = (
+        ("--target", target if target != encoding.target else None),
+        ("--id", options.get("id")),
+    )
+    for flag, col in named:
         if col and col not in frame.columns:
             raise InvalidInputError(
                 f"{flag} {col!r}: {path} has no such column (columns: "
