@@ -22,11 +22,11 @@ category). The fitted ``TableEncoding`` is plain JSON (pydantic) and is saved wi
 ``encode_frame`` turns a prediction file into the same features, refusing missing columns by name
 (columns and categories training never saw are read with a warning). NPZ arrays get an
 ``ArrayEncoding`` (input shape, fill values and layout). Images saved channels last, [n, height,
-width, channels] as PIL, Keras and TensorFlow give them (1, 3 or 4 channels last, more than 4
-rows first), are turned to the [n, channels, height, width] the networks take, with a warning;
-predictions take the same layout as training did. Any other shape is read as given: [n, a, b]
-is [n, channels, length] (signals), and a square [n, a, a] — grayscale images, most likely —
-gets a warning that says so and how to save them as images.
+width, channels] as PIL, Keras and TensorFlow give them (a last axis of 1, 3 or 4 after a first
+axis of another size), are turned to the [n, channels, height, width] the networks take, with a
+warning; predictions take the same layout as training did. Any other shape is read as given:
+[n, a, b] is [n, channels, length] (signals), and a square [n, a, a] — grayscale images, most
+likely — gets a warning that says so and how to save them as images.
 
 Under mean|median the fill values come from all rows of the file, before the split; under auto
 the fill is fitted on the training part, and normalization, which is learned, uses train statistics
@@ -200,8 +200,8 @@ def _is_number(scan: _Scan) -> np.ndarray:
     return ~scan.missing & ~np.isnan(scan.numbers)
 
 
-# a currency sign in a value: with it and thousands separators gone, an amount is a number
-CURRENCY = r"[$€£¥]"
+# currency signs: a value holding one is, with it and thousands separators gone, an amount
+CURRENCY = "$€£¥"
 # kinds of text among a column's numbers that mark gaps ("unknown", "n/a", "-"), not identifiers
 MARKERS = 3
 
@@ -211,7 +211,7 @@ def _amounts(values: np.ndarray) -> pd.Series:
     (NaN where that is no number)."""
     import pandas as pd
 
-    bare = pd.Series(values).astype(str).str.replace(r"[$€£¥,\s]", "", regex=True)
+    bare = pd.Series(values).astype(str).str.replace(rf"[{CURRENCY},\s]", "", regex=True)
     return pd.to_numeric(bare, errors="coerce")
 
 
@@ -278,7 +278,7 @@ def _fit_column(
     if commas.notna().all():  # text only because of its decimal commas
         row = int(np.flatnonzero(is_text)[0])
         raise decimal_comma_column(name, row, scan.texts[row], origin)
-    signs = pd.Series(values).str.contains(CURRENCY, regex=True)
+    signs = pd.Series(values).str.contains(f"[{CURRENCY}]", regex=True)
     if signs.any() and _amounts(values).notna().all():  # "$1,200": text only for its signs
         row = int(np.flatnonzero(is_text)[int(np.argmax(signs.to_numpy()))])
         raise InvalidInputError(
@@ -569,8 +569,8 @@ def encode_frame(frame: pd.DataFrame, encoding: TableEncoding, *, file: str = "d
     return x
 
 
-# channel counts of images (gray, RGB, RGBA): a last axis of this size after more rows than this
-# is read as channels last (module docstring)
+# channel counts of images (gray, RGB, RGBA): a last axis of one of these sizes after a first
+# axis of another size is read as channels last (module docstring)
 IMAGE_CHANNELS = (1, 3, 4)
 
 
