@@ -123,3 +123,10 @@ def test_missing_values_in_arrays_are_filled_and_inf_refused():
     x[0, 1] = np.inf
     with pytest.raises(ValueError, match="Input X contains infinity"):
         OrthoClassifier(budget=1).fit(x, y)
+
+
+def test_a_missing_label_among_text_labels_is_named():
+    x = np.random.default_rng(0).normal(size=(6, 2))
+    y = np.array(["a", "b", None, "a", "b", "a"], dtype=object)
+    with pytest.raises(ValueError, match=r"y holds 1 missing label\(s\), the first at row 2"):
+        OrthoClassifier(budget=1).fit(x, y)

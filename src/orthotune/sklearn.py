@@ -147,6 +147,12 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
             _, y = validate_data(self, X, y, dtype=None, ensure_all_finite=False)
         else:
             X, y = validate_data(self, X, y, allow_nd=True, ensure_all_finite="allow-nan")
+        gaps = [i for i, v in enumerate(y) if v is None or (isinstance(v, float) and v != v)]
+        if gaps:  # scikit-learn's own check cannot even sort them among text labels
+            raise ValueError(
+                f"y holds {len(gaps)} missing label(s), the first at row {gaps[0]}: give every "
+                "example its class (or leave those rows out)"
+            )
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
