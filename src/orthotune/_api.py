@@ -222,7 +222,7 @@ def tune(
             budget_s=seconds,
             trials=trials,
             metric=metric,
-            constraints=[constraints] if isinstance(constraints, str) else list(constraints),
+            constraints=_as_list(constraints),
             goal=goal_value,
             human_error=human,
             bayes_error=bayes,
@@ -698,8 +698,7 @@ def compare(
         columns = {str(k): list(v) for k, v in table.items()}
     else:  # a DataFrame
         columns = {str(c): table[c].tolist() for c in table.columns}
-    wanted = [constraints] if isinstance(constraints, str) else list(constraints)
-    return compare_table(columns, metric=metric, constraints=wanted, beta=beta)
+    return compare_table(columns, metric=metric, constraints=_as_list(constraints), beta=beta)
 
 
 def errors(
