@@ -27,9 +27,10 @@ class Model:
     """A trained network and its manifest (classes, normalization, data encoding, temperature).
 
     ``predict_proba(X)`` gives the calibrated probabilities ``softmax(logits / T)``, one column
-    per class in ``classes_`` order; ``predict(X)`` the most probable class (a label of ``classes_``). ``X`` is an
-    array shaped like the training examples, a pandas DataFrame (a model trained on a table:
-    its columns), or DATA — a file or ``builtin:NAME`` — read as ``orthotune predict`` reads it.
+    per class in ``classes_`` order; ``predict(X)`` the most probable class (a label of
+    ``classes_``). ``X`` is an array shaped like the training examples, a pandas DataFrame (a
+    model trained on a table: its columns), or DATA — a file or ``builtin:NAME`` — read as
+    ``orthotune predict`` reads it.
     """
 
     def __init__(self, predictor: Any) -> None:
