@@ -257,3 +257,15 @@ def test_a_frames_durations_are_seconds_and_cells_no_file_holds_are_refused():
     lists = pd.DataFrame({"tags": [["a"], ["b"], ["a", "b"], []], "label": list("pqpq")})
     with pytest.raises(InvalidInputError, match=r"column 'tags' holds a list at row 0: give one"):
         load_dataset(lists)
+
+
+def test_arrays_with_gaps_are_filled_by_default_as_an_npz_files_are(tmp_path):
+    from orthotune.data import dataset_from_arrays
+
+    x = np.array([[1.0, np.nan], [3.0, 4.0], [5.0, 8.0], [7.0, 6.0]])
+    y = np.array([0, 1, 0, 1])
+    np.savez(tmp_path / "gaps.npz", x=x, y=y)
+    assert torch.equal(dataset_from_arrays(x, y).x, load_dataset(str(tmp_path / "gaps.npz")).x)
+    assert dataset_from_arrays(x, y).x[0, 1].item() == 6.0  # the median of the feature
+    with pytest.raises(InvalidInputError, match=r"missing \(NaN\) values"):
+        dataset_from_arrays(x, y, impute="none")

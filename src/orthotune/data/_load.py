@@ -541,11 +541,12 @@ def dataset_from_arrays(
     source: np.ndarray | None = None,
     split: np.ndarray | None = None,
     name: str = "arrays",
-    impute: str = "none",
+    impute: str = "auto",
 ) -> Dataset:
     """A ``Dataset`` from in-memory arrays, checked like an NPZ file with the same arrays
     (``x`` [n, …] numeric, ``y`` [n] labels; the optional ones per example); ``name`` stands
-    for the file in error messages and becomes ``Dataset.name``."""
+    for the file in error messages and becomes ``Dataset.name``. Missing values are filled as
+    an NPZ file's are, by default (``impute="auto"``; ``"none"`` refuses them)."""
     impute = load_options(impute=impute).impute  # one line for an unknown method
     given = {"weights": weights, "ids": ids, "source": source, "split": split}
     arrays = {"x": np.asarray(x), "y": np.asarray(y)}
