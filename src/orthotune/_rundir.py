@@ -366,7 +366,7 @@ def _same(raw: Any, version: int) -> Any:
 
 def as_folder(path: object, flag: str = "--out") -> Path:
     """``path`` (text or a path) as a ``Path``; anything else is one line."""
-    if isinstance(path, str | os.PathLike) and not isinstance(path, type):
+    if isinstance(path, str | os.PathLike):  # the class pathlib.Path itself is neither
         return Path(path)
     raise InvalidInputError(
         f"{flag} {path!r} is no path (type {type(path).__name__}); accepted: a folder path "
