@@ -37,6 +37,7 @@ from _common import (
     start_target,
     time_ratio,
     time_to_target,
+    warm_up,
 )
 
 from orthotune.data import load_dataset, make_split
@@ -98,7 +99,7 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
     print(machine_header(), flush=True)
-    torch.optim.AdamW([torch.zeros(1, requires_grad=True)])  # one-time imports, off the clocks
+    warm_up()  # one-time imports, off the clocks
     ratios = {
         set_name(s): compare(s, seeds=seeds, budget_s=budget, precision=args.precision)
         for s in specs

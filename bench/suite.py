@@ -75,6 +75,7 @@ from _common import (
     start_target,
     time_ratio,
     time_to_target,
+    warm_up,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -767,7 +768,7 @@ def main() -> None:
     methods = [m for m in args.methods.split(",") if m]
     header = machine_header()
     print(header, flush=True)
-    torch.optim.AdamW([torch.zeros(1, requires_grad=True)])  # one-time imports, off the clocks
+    warm_up()  # one-time imports, off the clocks
     rows: list[Row] = []
     for ds in chosen:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
