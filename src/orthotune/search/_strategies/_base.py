@@ -88,9 +88,11 @@ class Strategy(abc.ABC):
     # A helper for the strategies whose choice lies entirely in the sampler. The starting point
     # of a new study is asked alone, a batch of its own, however many trials the executor would
     # train at once: a population shares each step among its members, so the start, trained
-    # beside 7 sampled trials, finished at 4.2 s on the synthetic development set where alone
-    # it takes 1.4 s (``bench/suite.py``'s search methods, seed 0, 1 torch thread) — and the
-    # start is the incumbent every later trial has to beat, the model a short budget hands back.
+    # beside 7 sampled trials, was the incumbent 4.2 s into the search on the synthetic
+    # development set (1.4 s of it imports, before the first batch); alone, and with the imports
+    # made before the clock, 2.0 s, where the Optuna peer had it at 1.4 s (``bench/suite.py``'s
+    # search methods, seed 0, 30 s, 1 torch thread). The start is the incumbent every later
+    # trial has to beat, and the model a short budget hands back.
     def _sampled(self, study: optuna.Study, space: SearchSpace, n: int) -> list[optuna.trial.Trial]:
         if self.warm_start and self.start and n >= 1 and not study.get_trials(deepcopy=False):
             first = ask_owned(study, params=space.internal_params(space.project(self.start)))
