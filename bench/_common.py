@@ -4,8 +4,10 @@ time-to-target logic, and the fair Optuna peer.
 A **trace** is a method's incumbents over time — (seconds since its start, dev accuracy, test
 accuracy), one point each time the best trial by dev accuracy changes. The methods never see
 test; the benchmark observes it to time them. ``time_to(target)`` is the first time the
-incumbent's test accuracy reaches ``target``; a method that never reaches it within its budget
-is **censored** at the budget, and a ratio with a censored side is a bound (``time_ratio``).
+incumbent's test accuracy reaches ``target`` (``part="dev"``: its dev accuracy, the figure a
+choice between variants of a method may use); a method that never reaches it within its budget
+is **censored** at the budget, and a ratio whose side has a censored median is a bound
+(``time_ratio``).
 
 The **fair Optuna peer** (``run_optuna``) is what a user who knows Optuna writes, given what
 orthotune's ``tune --strategy tpe`` gets: the same split and normalization, the same search
@@ -71,6 +73,9 @@ def warm_up() -> None:
     study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0) ** 2, n_trials=3)
 
 
+PARTS = {"dev": 1, "test": 2}  # where each accuracy lies in a ``Trace`` point
+
+
 @dataclass
 class Trace:
     """A method's incumbents over time: (seconds since its start, dev accuracy, test accuracy)."""
@@ -96,9 +101,11 @@ class Trace:
         """Test accuracy of the last incumbent: the model the method hands back."""
         return self.points[-1][2] if self.points else None
 
-    def time_to(self, target: float) -> float | None:
-        """First time the incumbent's test accuracy reached ``target`` (None: never)."""
-        return next((t for t, _, test in self.points if test >= target), None)
+    def time_to(self, target: float, part: str = "test") -> float | None:
+        """First time the incumbent's ``part`` accuracy (test, or dev: what a choice of a
+        default may look at) reached ``target`` (None: never)."""
+        k = PARTS[part]
+        return next((p[0] for p in self.points if p[k] >= target), None)
 
 
 @dataclass(frozen=True)
@@ -109,15 +116,17 @@ class Timed:
     censored: bool
 
 
-def time_to_target(trace: Trace, target: float, budget_s: float) -> Timed:
-    t = trace.time_to(target)
+def time_to_target(trace: Trace, target: float, budget_s: float, part: str = "test") -> Timed:
+    t = trace.time_to(target, part)
     return Timed(budget_s, True) if t is None else Timed(t, False)
 
 
-def start_target(traces: Sequence[Trace], margin: float = 0.005) -> float | None:
-    """A target the shared start does not reach: the best test accuracy among the methods'
+def start_target(
+    traces: Sequence[Trace], margin: float = 0.005, part: str = "test"
+) -> float | None:
+    """A target the shared start does not reach: the best ``part`` accuracy among the methods'
     first incumbents (each method's first trial is the same starting point) plus ``margin``."""
-    firsts = [tr.points[0][2] for tr in traces if tr.points]
+    firsts = [tr.points[0][PARTS[part]] for tr in traces if tr.points]
     return max(firsts) + margin if firsts else None
 
 
@@ -138,10 +147,12 @@ class Ratio:
 
 
 def time_ratio(ours: Sequence[Timed], peer: Sequence[Timed]) -> Ratio:
-    """Median over runs of each side, censored times counted as their budgets."""
+    """Median over runs of each side, censored times counted as their budgets. A side's median
+    is exact while fewer than half its runs are censored (a censored time, the budget, is the
+    longest of the side, so it lies above the median), and a bound otherwise."""
     o = statistics.median(t.seconds for t in ours)
     p = statistics.median(t.seconds for t in peer)
-    miss_o, miss_p = any(t.censored for t in ours), any(t.censored for t in peer)
+    miss_o, miss_p = (2 * sum(t.censored for t in side) >= len(side) for side in (ours, peer))
     bound = (
         "uninformative" if miss_o and miss_p else "upper" if miss_p else "lower" if miss_o else ""
     )

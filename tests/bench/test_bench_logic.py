@@ -39,6 +39,14 @@ def test_the_target_is_the_best_start_plus_half_a_point():
     b = common.Trace(points=[(4.0, 0.90, 0.972)])
     assert common.start_target([a, b]) == pytest.approx(0.977)
     assert common.start_target([common.Trace()]) is None
+    assert common.start_target([a, b], part="dev") == pytest.approx(0.905)
+
+
+def test_time_to_a_dev_target_reads_the_incumbents_dev_accuracy():
+    t = common.Trace(points=[(5.0, 0.90, 0.97), (30.0, 0.92, 0.95)])
+    assert common.time_to_target(t, 0.92, 60, part="dev") == common.Timed(30.0, False)
+    assert common.time_to_target(t, 0.96, 60, part="test") == common.Timed(5.0, False)
+    assert common.time_to_target(t, 0.93, 60, part="dev") == common.Timed(60, True)
 
 
 def test_time_ratio_takes_medians_and_says_which_bound_censoring_makes():
@@ -51,6 +59,18 @@ def test_time_ratio_takes_medians_and_says_which_bound_censoring_makes():
     assert lower.value == pytest.approx(2.0) and lower.bound == "lower"
     assert common.time_ratio([T(100, True)], [T(100, True)]).bound == "uninformative"
     assert "≤" in upper.describe() and "≥" in lower.describe()
+
+
+def test_a_median_stays_exact_while_fewer_than_half_the_runs_are_censored():
+    T = common.Timed
+    peer = [T(40, False), T(50, False), T(100, True)]  # censored at the budget: the longest
+    ours = [T(10, False), T(20, False), T(100, True)]
+    exact = common.time_ratio(ours, peer)
+    assert exact.value == pytest.approx(20 / 50) and exact.bound == ""
+    half = [T(10, False), T(100, True)]  # of 2 runs, the median is the mean of a censored one
+    assert common.time_ratio(half, peer).bound == "lower"
+    assert common.time_ratio(ours, half).bound == "upper"
+    assert common.time_ratio(half, half).bound == "uninformative"
 
 
 def test_the_machine_header_names_cpu_isa_and_threads():
