@@ -47,6 +47,7 @@ from orthotune._errors import InvalidInputError
 from orthotune._result import Result
 from orthotune.diagnose import Diagnosis
 from orthotune.search._best import METRICS_ATTR, Leaderboard, TrialRow
+from orthotune.search._pruning import KnownCompletePruner
 from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR, WORKERS_DIR
 
 if TYPE_CHECKING:
@@ -395,6 +396,8 @@ def tune_search(
         from orthotune.fit import error_levels
 
         state["told"] += 1
+        if isinstance(study.pruner, KnownCompletePruner):
+            study.pruner.refresh()  # this trial may join the COMPLETE ones
         if trained is not None and trained.failed is None and trained.model is None:
             # its turn came after the deadline: nothing was measured, nothing failed
             trial.set_user_attr("complete", False)
@@ -473,6 +476,8 @@ def tune_search(
                 stale += fail_stale_trials(study)  # whichever worker sees a stale trial first
                 left = budget.trials_left(finished_count())
                 n = batch if left is None else max(1, min(batch, left))
+                if isinstance(study.pruner, KnownCompletePruner):
+                    study.pruner.refresh()  # other workers' trials may have finished
                 asked = strat.ask(study, space, n)
                 if not asked:
                     stop = Stop(StopReason.EXHAUSTED, f"the {strategy} strategy has nothing left")

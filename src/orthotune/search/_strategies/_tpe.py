@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
+from orthotune.search._pruning import KnownCompletePruner
 from orthotune.search._space import SearchSpace
 from orthotune.search._strategies._base import Strategy
 
@@ -47,7 +48,8 @@ class TPE(Strategy):
     def pruner(self, space: SearchSpace) -> optuna.pruners.BasePruner:
         import optuna
 
-        return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=2)
+        median = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=2)
+        return KnownCompletePruner(median)  # same decisions, one storage read per told trial
 
     def ask(self, study: optuna.Study, space: SearchSpace, n: int) -> list[optuna.trial.Trial]:
         return self._sampled(study, space, n)
