@@ -41,6 +41,7 @@ import torch
 from _common import (
     PARTS,
     Timed,
+    Trace,
     machine_header,
     run_optuna,
     run_orthotune_search,
@@ -88,7 +89,7 @@ def compare(
     for seed in range(seeds):
         data = prepare(ds, make_split(ds, seed=seed))
         space = default_space(tuple(ds.x.shape[1:]), ds.num_classes)
-        traces: dict[str | None, object] = {}
+        traces: dict[str | None, Trace] = {}
         for kind in batches:
             with tempfile.TemporaryDirectory() as tmp, tpe_batches(kind):
                 traces[kind] = run_orthotune_search(

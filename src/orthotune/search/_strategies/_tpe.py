@@ -45,7 +45,7 @@ class TPE(Strategy):
                 constant_liar=True,
             )
 
-    def pruner(self, space: SearchSpace) -> optuna.pruners.BasePruner:
+    def pruner(self, space: SearchSpace) -> KnownCompletePruner:
         import optuna
 
         median = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=2)
