@@ -113,3 +113,21 @@ def test_a_space_may_search_the_focal_gamma_and_each_trial_trains_with_its_own(t
     assert seen == {0.0, 2.0}
     with pytest.raises(InvalidInputError, match="focal_gamma"):
         params_to_candidate({"focal_gamma": -1.0}, input_shape=(4,), num_classes=2)
+
+
+def test_training_cost_ranks_steps_and_flops():
+    from orthotune.models import ModelSpec
+    from orthotune.search._candidate import STEP_FLOPS, training_cost
+    from orthotune.train import TrainConfig
+
+    linear = ModelSpec(kind="mlp", input_shape=(20,), num_classes=4, hidden=())
+    wide = ModelSpec(kind="mlp", input_shape=(20,), num_classes=4, hidden=(512, 512))
+    cfg = TrainConfig(epochs=10, batch_size=100)
+    # a linear 20 → 4 model: 160 forward FLOPs an example; 10 epochs of 10 steps
+    assert training_cost(linear, cfg, 1000) == 100 * (STEP_FLOPS + 100 * 160)
+    assert training_cost(linear, cfg, 1000) < training_cost(wide, cfg, 1000)
+    small_batches = cfg.model_copy(update={"batch_size": 10})
+    assert training_cost(linear, small_batches, 1000) > training_cost(linear, cfg, 1000)
+    assert training_cost(linear, cfg.model_copy(update={"epochs": 5}), 1000) < training_cost(
+        linear, cfg, 1000
+    )

@@ -211,3 +211,19 @@ def test_pbt_asks_one_population_and_records_its_exploits(tmp_path):
 def test_pbt_refuses_the_sequential_executor(tmp_path):
     with pytest.raises(InvalidInputError, match="--strategy pbt with --executor sequential"):
         _search(tmp_path, strategy="pbt", executor="sequential")
+
+
+def test_a_batch_trains_and_is_told_cheapest_first(tmp_path):
+    space = SearchSpace.from_yaml(
+        """
+        width: {type: categorical, choices: [16]}
+        lr: {type: float, low: 0.003, high: 0.1, scale: log}
+        epochs: {type: int, low: 1, high: 8}
+        """
+    )
+    _search(tmp_path, executor="population", trials=8, space=space, study_name="order")
+    told = sorted(_study(tmp_path / "run", "order").trials, key=lambda t: t.datetime_complete)
+    epochs = [t.params["epochs"] for t in told]
+    assert len(told) == 8 and len(set(epochs)) > 1
+    assert epochs == sorted(epochs)  # asked in random order, told by cost
+    assert [t.number for t in told] != sorted(t.number for t in told)

@@ -594,6 +594,12 @@ def _run_batch(
         candidates.append(Candidate(name, spec, config, seed=seed + trial.number))
     if not candidates:
         return
+    # cheapest first: the executor trains a batch's models (or populations) one after another,
+    # and a search's batches seldom share a structure, so a cheap trial that beats the
+    # incumbent is told before the dearer ones finish, and the deadline cuts the dearest
+    from orthotune.search._candidate import training_cost
+
+    candidates.sort(key=lambda c: training_cost(c.spec, c.config, len(data.train.y)))
 
     def on_epoch(cand: Candidate, epoch: int, dev_error: float | None) -> bool:
         if on_progress is not None:
