@@ -596,7 +596,9 @@ def _run_batch(
         return
     # cheapest first: the executor trains a batch's models (or populations) one after another,
     # and a search's batches seldom share a structure, so a cheap trial that beats the
-    # incumbent is told before the dearer ones finish, and the deadline cuts the dearest
+    # incumbent is told before the dearer ones finish, and the deadline cuts the dearest (12
+    # seeds of the synthetic development set, 45 s each: the median time to the start's dev
+    # accuracy + 0.5 points fell from 2.5 to 1.65 s, sooner in 9 seeds of 12; README, Results)
     from orthotune.search._candidate import training_cost
 
     candidates.sort(key=lambda c: training_cost(c.spec, c.config, len(data.train.y)))
