@@ -21,6 +21,9 @@ batch shares one structure and trains as one population, or samples every trial 
 beside the one peer, and times each also to a target on **dev** (the best start's dev accuracy
 plus 0.5 points): a choice between the kinds looks at that ratio, never at the test one.
 
+Each seed's line has ``start_s``, when the method's start (its first trial) was told; its median
+per method is printed before the ratios: the floor under a time to the target.
+
 Last line: ``search_fair_time_ratio_<set>=…`` per data set (orthotune ÷ Optuna, medians over
 seeds; < 1 = orthotune faster; ``nan`` when both medians are censored); with ``--batches``,
 ``search_fair_time_ratio_<set>_<kind>=…`` and ``search_dev_time_ratio_<set>_<kind>=…`` per kind.
@@ -32,6 +35,7 @@ import argparse
 import contextlib
 import math
 import os
+import statistics
 import tempfile
 import warnings
 from pathlib import Path
@@ -86,6 +90,7 @@ def compare(
     to the target on test and on dev (nan: both sides censored)."""
     ds = load_dataset(spec)
     timed: dict[str | None, dict[str, list[Timed]]] = {}
+    starts: dict[str | None, list[float]] = {}  # when each seed's start was told: the floor
     for seed in range(seeds):
         data = prepare(ds, make_split(ds, seed=seed))
         space = default_space(tuple(ds.x.shape[1:]), ds.num_classes)
@@ -106,9 +111,12 @@ def compare(
             times = {part: time_to_target(trace, targets[part], budget_s, part) for part in PARTS}
             for part, t in times.items():
                 timed.setdefault(method, {}).setdefault(part, []).append(t)
+            if trace.points:
+                starts.setdefault(method, []).append(trace.points[0][0])
             print(
                 f"{spec} seed {seed} {_label(method):21s} {trace.precision} "
                 f"trials={trace.trials} "
+                f"start_s={trace.points[0][0] if trace.points else float('nan'):.2f} "
                 f"start_test={trace.points[0][2] if trace.points else float('nan'):.4f} "
                 f"final_test={trace.final_test or float('nan'):.4f} "
                 f"best_dev={trace.best_dev or float('nan'):.4f} "
@@ -119,6 +127,8 @@ def compare(
                 ),
                 flush=True,  # a seed's line as soon as it is known (the full run is long)
             )
+    for method, seconds in starts.items():
+        print(f"{spec}: {_label(method)} told its start after {statistics.median(seconds):.2f} s")
     out = {}
     for kind in batches:
         if kind not in timed:
