@@ -302,10 +302,12 @@ def test_npz_with_python_objects_is_refused(tmp_path):
 def test_column_options_do_not_apply_to_npz_or_builtins(tmp_path):
     path = tmp_path / "d.npz"
     np.savez(path, x=np.zeros((4, 1)), y=np.arange(4) % 2)
-    with pytest.raises(InvalidInputError, match=r"--target only apply to CSV and Parquet"):
+    with pytest.raises(InvalidInputError, match=r"--target applies only to CSV and Parquet"):
         load_dataset(str(path), LoadOptions(target="y"))
-    with pytest.raises(InvalidInputError, match=r"builtin:digits: --drop only apply to CSV"):
+    with pytest.raises(InvalidInputError, match=r"builtin:digits: --drop applies only to CSV"):
         load_dataset("builtin:digits", LoadOptions(drop=["a"]))
+    with pytest.raises(InvalidInputError, match=r"d.npz: --target, --drop apply only to CSV"):
+        load_dataset(str(path), LoadOptions(target="y", drop=["a"]))
 
 
 def test_parquet_stray_text_in_numeric_object_column(tmp_path):

@@ -122,7 +122,7 @@ def load_with_report(
         given = options.column_flags_given()
         if given:
             raise InvalidInputError(
-                f"{spec}: {', '.join(given)} only apply to CSV and Parquet files: "
+                f"{spec}: {_apply(given)} only to CSV and Parquet files: "
                 "leave them out for a built-in data set"
             )
         loaded = Loaded(load_builtin(spec.removeprefix("builtin:")), NonFinite())
@@ -488,6 +488,11 @@ def _from_frame(
 # --- npz ---------------------------------------------------------------------------------------
 
 
+def _apply(flags: list[str]) -> str:
+    """``--target applies`` / ``--target, --drop apply``: the column flags given, with the verb."""
+    return f"{', '.join(flags)} {'applies' if len(flags) == 1 else 'apply'}"
+
+
 def _load_npz(
     path: Path, options: LoadOptions, allow_nonfinite: bool, fitted: ArrayEncoding | None
 ) -> Loaded:
@@ -495,7 +500,7 @@ def _load_npz(
     given = options.column_flags_given()
     if given:
         raise InvalidInputError(
-            f"{path}: {', '.join(given)} only apply to CSV and Parquet files; an NPZ file names "
+            f"{path}: {_apply(given)} only to CSV and Parquet files; an NPZ file names "
             f"its parts by array ({', '.join(NPZ_KEYS)}): leave them out"
         )
     try:
