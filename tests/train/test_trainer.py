@@ -49,6 +49,26 @@ def test_fit_learns_separable_blobs_and_fills_the_history():
     assert TrainResultJson.roundtrip(result)
 
 
+def test_without_final_eval_the_final_errors_stay_unmeasured_and_the_weights_are_the_same():
+    x, y = _blobs()
+    cfg = TrainConfig(optimizer="adam", lr=0.01, batch_size=16, epochs=3)
+    runs = {}
+    for final in (True, False):
+        model = _mlp()
+        result = Trainer(cfg, device="cpu", final_eval=final).fit(
+            model, (x[:90], y[:90]), (x[90:], y[90:])
+        )
+        runs[final] = (model, result)
+    (full_model, full), (bare_model, bare) = runs[True], runs[False]
+    assert full.train_error is not None and full.dev_loss is not None
+    assert bare.train_error is bare.train_loss is bare.dev_error is bare.dev_loss is None
+    assert bare.epochs_run == 3
+    assert [r.dev_error for r in bare.history] == [r.dev_error for r in full.history]
+    for a, b in zip(full_model.parameters(), bare_model.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert not bare_model.training  # left in eval mode, as with the final evaluation
+
+
 class TrainResultJson:
     @staticmethod
     def roundtrip(result):

@@ -143,7 +143,10 @@ class Trainer:
     callbacks: added after the built-in ``NonFiniteGuard`` and ``EarlyStopping``;
     time_budget_s: stop (``TIME_BUDGET``) when the wall clock passes it, mid-epoch if need be;
     smoothing_beta: β of the exponentially weighted average of the per-step loss;
-    eval_batch_size: chunk size of the dev/final evaluation.
+    eval_batch_size: chunk size of the dev/final evaluation;
+    final_eval: evaluate the final model on the whole training set and dev set for the
+    ``TrainResult``'s ``train_loss`` … ``dev_error`` (False: they stay None, for a caller that
+    scores the model itself — ``fit.train_alone``'s callers score each example).
     """
 
     def __init__(
@@ -156,6 +159,7 @@ class Trainer:
         time_budget_s: float | None = None,
         smoothing_beta: float = 0.98,
         eval_batch_size: int = 8192,
+        final_eval: bool = True,
     ) -> None:
         self.config = config or TrainConfig()
         self.device = device if isinstance(device, torch.device) else resolve_device(device)
@@ -170,6 +174,7 @@ class Trainer:
             raise ValueError(f"smoothing_beta must be in [0, 1), got {smoothing_beta}")
         self.smoothing_beta = smoothing_beta
         self.eval_batch_size = eval_batch_size
+        self.final_eval = final_eval
 
     # ---------------------------------------------------------------- evaluation
     @torch.no_grad()
@@ -395,7 +400,7 @@ class Trainer:
             ]
             best_epoch = min(dev_errors)[1] if dev_errors else None
         final: dict[str, float | None] = {}
-        if history:
+        if history and self.final_eval:
             tl, te = self._evaluate(model, x, y, w)
             final["train_loss"], final["train_error"] = float(tl), float(te)
             if dx is not None:
