@@ -87,6 +87,7 @@ from orthotune.fit import (
     Trained,
     baseline,
     error_levels,
+    error_rate,
     score_parts,
     train_candidates,
 )
@@ -851,7 +852,7 @@ def run_autopilot(
     test_error = None
     if data.test is not None:
         test_wrong = score_parts(current.model, {"test": data.test}, device=device)["test"]
-        test_error = float(test_wrong.float().mean())
+        test_error = error_rate(test_wrong)
     final = diagnose(
         levels_of(current, data, settings, test_error=test_error), tolerance=settings.tolerance
     )

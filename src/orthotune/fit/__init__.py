@@ -6,7 +6,8 @@
   ``Trainer`` after another); ``folds=K`` cross-validates instead (``train_folds``)
 - ``fold_rows``: stratified K folds, the rows each fold model learns from and predicts (k-fold
   here and in the label-issue methods)
-- ``error_levels``: a trained candidate's error per part, each with its number of examples
+- ``error_levels``: a trained candidate's error per part, each with its number of examples;
+  ``error_rate``: a per-example mistakes vector's error, counted exactly
 - ``population_pays``: whether N models of one shape train faster as one population than one
   after another on this machine (a few timed steps; the executors, k-fold and the learning curve
   ask it)
@@ -29,7 +30,7 @@ from orthotune.fit._executor import (
 )
 from orthotune.fit._folds import fold_rows, train_folds
 from orthotune.fit._probe import population_pays
-from orthotune.fit._trained import Candidate, Trained, score_parts
+from orthotune.fit._trained import Candidate, Trained, error_rate, score_parts
 
 __all__ = [
     "EXECUTORS",
@@ -40,6 +41,7 @@ __all__ = [
     "baseline",
     "check_ensemble_size",
     "error_levels",
+    "error_rate",
     "fold_rows",
     "label_issue_spec",
     "population_pays",

@@ -29,6 +29,7 @@ from orthotune.fit._trained import (
     Candidate,
     Trained,
     candidate_groups,
+    error_rate,
     group_failed,
     not_started,
     out_of_time,
@@ -74,7 +75,7 @@ def error_levels(
 
     def level(name: str) -> Level | None:
         wrong = trained.wrong.get(name)
-        return None if wrong is None else Level(error=float(wrong.float().mean()), n=len(wrong))
+        return None if wrong is None else Level(error=error_rate(wrong), n=len(wrong))
 
     return ErrorLevels(
         human_error=human_error,
