@@ -49,6 +49,15 @@ def test_time_to_a_dev_target_reads_the_incumbents_dev_accuracy():
     assert common.time_to_target(t, 0.93, 60, part="dev") == common.Timed(60, True)
 
 
+def test_an_accuracy_equal_to_the_target_reaches_it_whichever_way_both_were_rounded():
+    target = common.start_target([common.Trace(points=[(1.0, 978 / 1000, 0.9)])], part="dev")
+    counted = 1.0 - float(np.float32(17 / 1000))  # 983 of 1000 right, via a float32 error rate
+    t = common.Trace(points=[(1.0, 978 / 1000, 0.9), (7.0, counted, 0.9)])
+    assert common.time_to_target(t, target, 60, part="dev") == common.Timed(7.0, False)
+    short = common.Trace(points=[(1.0, 978 / 1000, 0.9), (7.0, 982 / 1000, 0.9)])
+    assert common.time_to_target(short, target, 60, part="dev") == common.Timed(60, True)
+
+
 def test_time_ratio_takes_medians_and_says_which_bound_censoring_makes():
     T = common.Timed
     fine = common.time_ratio([T(10, False), T(20, False), T(90, False)], [T(40, False)] * 3)
