@@ -1,10 +1,13 @@
 """Both executors hand back the same kind of ``Trained`` records for the same candidates."""
 
+import math
+
 import pytest
+import torch
 
 from orthotune.data import load_dataset, make_split
 from orthotune.data._prepare import prepare
-from orthotune.fit import Candidate, train_candidates
+from orthotune.fit import Candidate, Trained, error_rate, train_candidates
 from orthotune.models import ModelSpec
 from orthotune.train import TrainConfig
 
@@ -118,3 +121,13 @@ def test_a_candidate_trains_with_its_own_example_weights(data, executor):
     assert never_learned > 0.9  # it never saw a class-0 example count
     assert out[0].wrong["dev"][on_0].float().mean() < 0.5
     assert out[2].wrong["dev"][on_0].float().mean() < 0.5  # its group-mate trains as usual
+
+
+def test_an_error_rate_is_counted_exactly_not_as_a_float32_mean():
+    wrong = torch.tensor([True] * 17 + [False] * 983)
+    assert float(wrong.float().mean()) != 0.017  # what a float32 mean gives: 0.0170000009…
+    assert error_rate(wrong) == 0.017 == 17 / 1000
+    cand = Candidate("a", ModelSpec(input_shape=(2,), num_classes=2), TrainConfig())
+    trained = Trained(cand, None, wrong={"dev": wrong})
+    assert trained.error("dev") == 0.017 and trained.errors == {"dev": 0.017}
+    assert math.isnan(error_rate(torch.zeros(0, dtype=torch.bool)))
