@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orthotune._io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from orthotune import InvalidInputError
+from orthotune._io import atomic_write_bytes, atomic_write_json, atomic_write_text, check_writable
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -62,3 +63,18 @@ def test_written_files_follow_the_umask_not_mkstemps_0600(tmp_path):
     finally:
         os.umask(before)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_an_output_under_a_file_or_in_a_folder_that_takes_no_file_is_refused(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("a,label\n1,x\n")
+    for folder in (True, False):
+        with pytest.raises(InvalidInputError, match=r"data\.csv is a file, so nothing can be"):
+            check_writable(data / "deeper" / "out", folder=folder)
+    if Path("/proc").is_dir():  # no new file in /proc, not even for root
+        with pytest.raises(InvalidInputError, match=r"the folder /proc takes no new file"):
+            check_writable("/proc/run", folder=True)
+    check_writable(tmp_path / "new" / "run", folder=True)  # made later, by the writer
+    check_writable(tmp_path / "p.csv", folder=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]  # nothing left behind
+    assert data.read_text() == "a,label\n1,x\n"

@@ -8,7 +8,9 @@ A process killed at any moment leaves at most a stray ``.NAME.*.tmp`` file besid
 A test kills a writer half-way with ``ORTHOTUNE_FAULT=atomic_write`` (``orthotune._faults``).
 
 ``check_replaceable`` guards a file a user names (``predict --out``, ``report --out``): it is
-written over only when it is one orthotune wrote, never a user's own file.
+written over only when it is one orthotune wrote, never a user's own file. ``check_writable``
+refuses, before any work, an output that cannot be made (under a file, in a folder that takes no
+new file): found at the end, it would cost the work and say less than one line.
 """
 
 from __future__ import annotations
@@ -26,6 +28,33 @@ from orthotune._faults import fault_point
 __all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text"]
 
 
+def check_writable(path: str | os.PathLike, *, folder: bool, flag: str = "--out") -> None:
+    """Refuse, in one line, an output ``path`` (a folder to make when ``folder``, else a file)
+    that cannot be written: its nearest existing folder is a file, or takes no new file
+    (permissions, a read-only file system). Tried with a nameless temporary file, which leaves
+    nothing behind; a missing folder on the way is made later, as every writer does."""
+    from orthotune._errors import InvalidInputError
+
+    target = Path(path).expanduser()
+    start = target if folder else target.parent
+    near = next((p for p in (start, *start.parents) if p.exists()), None)
+    if near is None:  # a relative path: its nearest existing folder is the working one
+        near = Path.cwd()
+    if not near.is_dir():
+        raise InvalidInputError(
+            f"{flag} {target}: {near} is a file, so nothing can be written under it; "
+            "fix: give a path in a folder"
+        )
+    try:
+        with tempfile.TemporaryFile(dir=near):
+            pass
+    except OSError as err:
+        raise InvalidInputError(
+            f"{flag} {target}: the folder {near} takes no new file ({err.strerror or err}); "
+            "fix: give a path in a folder you may write in"
+        ) from None
+
+
 def check_replaceable(
     path: str | os.PathLike, *, ours: Callable[[Path], bool], what: str, flag: str = "--out"
 ) -> None:
@@ -37,6 +66,7 @@ def check_replaceable(
     target = Path(path)
     if target.is_dir():
         raise InvalidInputError(f"{flag} {target} is a folder: give a file name in it")
+    check_writable(target, folder=False, flag=flag)
     if not target.exists():
         return
     try:

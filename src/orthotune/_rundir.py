@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from orthotune._errors import InvalidInputError
-from orthotune._io import atomic_write_json, atomic_write_text
+from orthotune._io import atomic_write_json, atomic_write_text, check_writable
 from orthotune._records import (
     HISTORY_SCHEMA_VERSION,
     RUN_SCHEMA_VERSION,
@@ -92,12 +92,13 @@ class RunDir:
     def refuse_existing(path: str | os.PathLike) -> None:
         """Raise unless ``path`` is missing or an empty folder (checked before any work)."""
         folder = as_folder(path)
-        if not folder.exists():
-            return
-        if not folder.is_dir():
+        if folder.exists() and not folder.is_dir():
             raise InvalidInputError(
                 f"--out {folder} is a file, not a folder; give a new folder path"
             )
+        check_writable(folder, folder=True)
+        if not folder.exists():
+            return
         if (folder / "run.json").exists():
             raise InvalidInputError(
                 f"--out {folder} already holds a run (run.json); orthotune never overwrites "

@@ -74,6 +74,24 @@ def test_report_writes_over_a_report_but_never_a_users_file(run_cli, trained):
         assert done.returncode == 0, done.stderr
 
 
+def test_an_output_under_a_file_is_refused_in_one_line_before_any_work(run_cli, trained):
+    folder, _ = trained
+    run, data = folder / "run", folder / "train.csv"
+    before = data.read_bytes()
+    under = data / "out"
+    for args in (
+        ("train", data, "--epochs", 1, "--out", under),
+        ("tune", data, "--trials", 1, "--out", under),
+        ("clean", data, "--out", under),
+        ("learning-curve", data, "--out", under),
+        ("predict", run, data, "--out", under / "p.csv"),
+        ("report", run, "--out", under / "r.html"),
+    ):
+        line = _one_line(run_cli(*args, env=ENV))
+        assert "train.csv is a file, so nothing can be written under it" in line, args
+    assert data.read_bytes() == before
+
+
 def _inputs(folder, frame, **options):
     path = folder / "new.csv"
     frame.to_csv(path, index=False)

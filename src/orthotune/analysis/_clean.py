@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from orthotune._errors import InvalidInputError
-from orthotune._io import atomic_write_text
+from orthotune._io import atomic_write_text, check_writable
 from orthotune._result import Result
 from orthotune._tables import (
     CSV_SUFFIXES,
@@ -84,6 +84,7 @@ def check_out_dir(data: str | None, out: str | Path | None, *, apply: str) -> Pa
         raise InvalidInputError(
             f"--out {out} is an existing file; accepted: a directory; fix: give a new directory"
         )
+    check_writable(out_path, folder=True)
     held = sorted(p.name for p in out_path.iterdir()) if out_path.is_dir() else []
     if held:  # an earlier clean's results, or the user's own files: neither is mixed into
         shown = ", ".join(held[:4]) + (" …" if len(held) > 4 else "")
