@@ -1,4 +1,5 @@
-"""Run a bench script with --quick as a user would (a new process, this checkout's sources)."""
+"""Run a bench script, small (--quick, or small arguments), as a user would: a new process,
+this checkout's sources."""
 
 import os
 import subprocess
@@ -10,8 +11,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_quick(script: str, *args: str) -> str:
     """The last line of ``bench/SCRIPT --quick [ARGS]``; fails the test on a non-zero exit."""
+    return run_bench(script, "--quick", *args)
+
+
+def run_bench(script: str, *args: str) -> str:
+    """The last line of ``bench/SCRIPT [ARGS]``; fails the test on a non-zero exit."""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / script), "--quick", *args],
+        [sys.executable, str(ROOT / "bench" / script), *args],
         capture_output=True,
         text=True,
         timeout=300,
