@@ -1,10 +1,16 @@
 """The gradient-boosting yardstick: the same figure scikit-learn gives on the same split."""
 
+import logging
+import math
+import re
+
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from orthotune.autopilot._yardstick import yardstick
+from orthotune.autopilot import AutopilotSettings
+from orthotune.autopilot._loop import _yardstick_s
+from orthotune.autopilot._yardstick import CHUNK, SHARE, yardstick
 from orthotune.data import load_dataset, make_split, prepare
 
 
@@ -26,6 +32,8 @@ def test_hold_out_yardstick_is_hgb_early_stopped_on_dev():
     expected = float(np.mean(ref.predict(data.dev.x.numpy()) != data.dev.y.numpy()))
     assert got is not None and got.dev_error == expected
     assert got.how == "early stopping on the dev set"
+    assert ref.n_iter_ > CHUNK  # so a time limit grows it in several chunks: the same trees
+    assert yardstick(data, folds=None, seed=0, seconds=3600.0).dev_error == expected
 
 
 def test_k_fold_yardstick_is_out_of_fold_and_signals_get_none():
@@ -35,7 +43,24 @@ def test_k_fold_yardstick_is_out_of_fold_and_signals_get_none():
     x, y = data.train.x.numpy(), data.train.y.numpy()
     pred = cross_val_predict(HistGradientBoostingClassifier(random_state=1), x, y, cv=cv)
     assert got is not None and got.dev_error == float(np.mean(pred != y))
+    assert yardstick(data, folds=3, seed=1, seconds=3600.0).dev_error == got.dev_error
     assert yardstick(_data("builtin:digits"), folds=None, seed=0) is None
+
+
+def test_a_yardstick_past_its_time_is_dropped_with_a_warning_not_cut_short(caplog):
+    data = _data("builtin:synthetic?n=300&classes=2&features=4&seed=5")
+    for folds in (None, 3):  # 100 trees per fold without early stopping: more than one chunk
+        with caplog.at_level(logging.WARNING, logger="orthotune.autopilot._yardstick"):
+            assert yardstick(data, folds=folds, seed=1, seconds=1e-9) is None
+        assert re.search(
+            r"no gradient-boosting yardstick: it did not finish within its 0 s", caplog.text
+        )
+        caplog.clear()
+
+
+def test_the_yardstick_gets_its_share_of_a_time_budget_and_no_limit_under_a_count():
+    assert _yardstick_s(AutopilotSettings(budget_s=300.0)) == SHARE * 300.0 == 15.0
+    assert _yardstick_s(AutopilotSettings(budget_s=math.inf, trials=4)) is None
 
 
 def test_the_floor_is_the_most_frequent_training_class_on_dev_or_on_the_pool():

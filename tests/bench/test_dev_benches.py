@@ -1,6 +1,6 @@
-"""The benches behind step 0's defaults, the imputation and the refit still run end to end, at
-their smallest settings (they have no --quick: their small runs are these), and print their last
-line. Their figures are dev data; here only that they are figures."""
+"""The benches behind step 0's defaults, the imputation, the refit and the yardstick's share
+still run end to end at their smallest settings (they have no --quick: their small runs are
+these) and print their last line. Their figures are dev data; here only that they are figures."""
 
 import re
 
@@ -29,3 +29,9 @@ def test_the_refit_bench_runs_with_two_models():
     assert re.fullmatch(
         rf"refit_mean_delta={RATE} refit_min_delta={RATE} refit_wins=[01]/1", last
     ), last
+
+
+@pytest.mark.slow
+def test_the_yardstick_time_bench_runs_on_one_small_set():
+    last = run_bench("yardstick_time.py", "--sets", "wine", "--seeds", "1")
+    assert re.fullmatch(r"yardstick_max_s=\d+\.\d\d yardstick_max_share=0\.\d{4}", last), last

@@ -61,6 +61,7 @@ tried then.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,6 +79,7 @@ from orthotune.autopilot._compare import PairedChange, adjust, describe, paired_
 from orthotune.autopilot._polish import INTERRUPTED, Contender, polish
 from orthotune.autopilot._refit import refit, refit_cost
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, variants
+from orthotune.autopilot._yardstick import SHARE as YARDSTICK_SHARE
 from orthotune.autopilot._yardstick import floor, yardstick
 from orthotune.data import PreparedData
 from orthotune.diagnose import Diagnosis, ErrorLevels, diagnose
@@ -473,7 +475,11 @@ def run_autopilot(
         return out
 
     log.floor = floor(data, folds=folds).model_dump(mode="json")
-    stick = yardstick(data, folds=folds, seed=settings.seed) if settings.yardstick else None
+    stick = (
+        yardstick(data, folds=folds, seed=settings.seed, seconds=_yardstick_s(settings))
+        if settings.yardstick
+        else None
+    )
     if stick is not None:
         log.yardstick = stick.model_dump(mode="json")
         logger.info("yardstick: %s dev error %.2f%%", stick.model, 100 * stick.dev_error)
@@ -960,6 +966,11 @@ def _step_changes(current: Trained, trained: list[Trained], part: str) -> list[P
     raw = [paired_change(current.wrong[part], r.wrong[part]) for r in trained]
     adjusted = iter(adjust([c for c, r in zip(raw, trained, strict=True) if r.complete]))
     return [next(adjusted) if r.complete else c for c, r in zip(raw, trained, strict=True)]
+
+
+def _yardstick_s(settings: AutopilotSettings) -> float | None:
+    """The yardstick's seconds at most: its share of a time budget (none under a count one)."""
+    return None if math.isinf(settings.budget_s) else YARDSTICK_SHARE * settings.budget_s
 
 
 def _refit_share(
