@@ -3,6 +3,7 @@
 import logging
 import math
 import re
+import time
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -78,3 +79,17 @@ def test_the_floor_is_the_most_frequent_training_class_on_dev_or_on_the_pool():
     pooled = floor(data, folds=5)  # under k-fold the pool is the train part
     assert pooled.dev_error == float(np.mean(ref.predict(x) != y))
     assert floor(_data("builtin:digits"), folds=None).dev_error > 0.85  # images too
+
+
+def test_a_chunk_that_ends_where_early_stopping_ends_grows_no_more_trees(monkeypatch):
+    import orthotune.autopilot._yardstick as ys
+
+    data = _data("builtin:synthetic?n=800&classes=3&features=5&seed=3")
+    x, y = data.train.x.numpy(), data.train.y.numpy()
+    val = (data.dev.x.numpy(), data.dev.y.numpy())
+    one = ys._grown(x, y, 0, None, val=val)  # one fit, no time limit
+    assert one.n_iter_ < one.max_iter  # it stopped early …
+    monkeypatch.setattr(ys, "CHUNK", one.n_iter_)  # … exactly where the first chunk ends
+    chunked = ys._grown(x, y, 0, time.perf_counter() + 3600, val=val)
+    assert chunked.n_iter_ == one.n_iter_
+    assert np.array_equal(chunked.predict_proba(val[0]), one.predict_proba(val[0]))

@@ -52,6 +52,14 @@ class _OutOfTime(Exception):
     pass
 
 
+def _stops(model) -> bool:
+    """Whether early stopping ends ``model`` at its last tree: a chunk that ended where one fit
+    would have stopped must not grow one more (scikit-learn's rule, from its public scores)."""
+    scores = getattr(model, "validation_score_", ())  # empty without early stopping
+    k = model.n_iter_no_change + 1
+    return len(scores) >= k and not any(s > scores[-k] + model.tol for s in scores[-k + 1 :])
+
+
 def _grown(x, y, seed: int, deadline: float | None, val=None):
     """``HistGradientBoostingClassifier()`` fitted on (x, y) — ``val``: (X_val, y_val) for
     its early stopping — ``CHUNK`` trees at a time; ``_OutOfTime`` past ``deadline``."""
@@ -66,7 +74,7 @@ def _grown(x, y, seed: int, deadline: float | None, val=None):
     model.set_params(warm_start=True, max_iter=min(CHUNK, last))
     while True:
         model.fit(x, y, **kwargs)
-        if model.n_iter_ < model.max_iter or model.max_iter >= last:  # stopped early, or done
+        if model.n_iter_ < model.max_iter or model.max_iter >= last or _stops(model):
             return model
         if time.perf_counter() > deadline:
             raise _OutOfTime
