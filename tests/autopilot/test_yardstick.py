@@ -6,6 +6,7 @@ import re
 import time
 
 import numpy as np
+import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -52,7 +53,8 @@ def test_a_yardstick_past_its_time_is_dropped_with_a_warning_not_cut_short(caplo
     data = _data("builtin:synthetic?n=300&classes=2&features=4&seed=5")
     for folds in (None, 3):  # 100 trees per fold without early stopping: more than one chunk
         with caplog.at_level(logging.WARNING, logger="orthotune.autopilot._yardstick"):
-            assert yardstick(data, folds=folds, seed=1, seconds=1e-9) is None
+            got = yardstick(data, folds=folds, seed=1, seconds=1e-9)
+        assert got.dev_error is None and got.skipped.startswith("it did not finish within")
         assert re.search(
             r"no gradient-boosting yardstick: it did not finish within its 0 s", caplog.text
         )
@@ -93,3 +95,28 @@ def test_a_chunk_that_ends_where_early_stopping_ends_grows_no_more_trees(monkeyp
     chunked = ys._grown(x, y, 0, time.perf_counter() + 3600, val=val)
     assert chunked.n_iter_ == one.n_iter_
     assert np.array_equal(chunked.predict_proba(val[0]), one.predict_proba(val[0]))
+
+
+@pytest.mark.slow
+def test_a_skipped_yardstick_is_said_in_the_log_the_terminal_and_the_report(
+    tmp_path, monkeypatch, capsys
+):
+    import json
+
+    import orthotune
+    from orthotune.autopilot import _loop
+    from orthotune.cli._render_tune import render_autopilot
+
+    monkeypatch.setattr(_loop, "_yardstick_s", lambda settings: 1e-9)  # no time for it
+    monkeypatch.setenv("COLUMNS", "200")
+    summary = orthotune.tune(
+        "builtin:synthetic?n=600&classes=3&features=5&seed=2", trials=1, out=tmp_path / "run"
+    )
+    said = "it did not finish within its 0 s (5 % of the budget), so the networks get the time"
+    logged = json.loads((tmp_path / "run" / "decisions.json").read_text())["yardstick"]
+    assert logged["dev_error"] is None and logged["skipped"] == said
+    render_autopilot(summary)
+    assert f"yardstick: none — {said}" in capsys.readouterr().out
+    assert (
+        f"no gradient-boosting yardstick: {said}" in (tmp_path / "run" / "report.html").read_text()
+    )

@@ -482,6 +482,7 @@ def run_autopilot(
     )
     if stick is not None:
         log.yardstick = stick.model_dump(mode="json")
+    if stick is not None and stick.dev_error is not None:
         logger.info("yardstick: %s dev error %.2f%%", stick.model, 100 * stick.dev_error)
     t0 = time.monotonic()
     # the baseline always gets its turn (a second at least), even when loading the data spent

@@ -82,14 +82,16 @@ def _grown(x, y, seed: int, deadline: float | None, val=None):
 
 
 class Yardstick(BaseModel):
-    """The reference model's dev error (out of fold under k-fold) and what it cost."""
+    """The reference model's dev error (out of fold under k-fold) and what it cost; or, when
+    it was not measured, why (``skipped``: the log, the terminal and the report say so)."""
 
     model_config = ConfigDict(frozen=True)
 
     model: str = NAME
-    dev_error: float
+    dev_error: float | None  # None: not measured (``skipped``)
     seconds: float
     how: str  # "early stopping on the dev set" or "k-fold, out of fold"
+    skipped: str | None = None
 
 
 class Floor(BaseModel):
@@ -115,9 +117,9 @@ def floor(data: PreparedData, *, folds: int | None) -> Floor:
 def yardstick(
     data: PreparedData, *, folds: int | None, seed: int, seconds: float | None = None
 ) -> Yardstick | None:
-    """The yardstick of the module docstring; None for non-vector inputs, when it fails (it
-    is a reference: its failure never stops the run) or when it does not finish within
-    ``seconds`` (None: no limit) — both said in a warning."""
+    """The yardstick of the module docstring; None for non-vector inputs. When it fails (it
+    is a reference: its failure never stops the run) or does not finish within ``seconds``
+    (None: no limit), a warning, and a record without a dev error that says why."""
     if len(data.dataset.input_shape) != 1:
         return None
     from sklearn.model_selection import StratifiedKFold
@@ -125,12 +127,12 @@ def yardstick(
     t0 = time.perf_counter()
     deadline = None if seconds is None else t0 + seconds
     x, y = data.train.x.numpy(), data.train.y.numpy()
+    how = "early stopping on the dev set" if folds is None else f"{folds}-fold, out of fold"
     try:
         if folds is None:
             dev_x, dev_y = data.dev.x.numpy(), data.dev.y.numpy()
             model = _grown(x, y, seed, deadline, val=(dev_x, dev_y))
             wrong = model.predict(dev_x) != dev_y
-            how = "early stopping on the dev set"
         else:
             cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
             pred = np.empty_like(y)
@@ -140,16 +142,14 @@ def yardstick(
                     model = _grown(x[fit_rows], y[fit_rows], seed, deadline)
                     pred[out_rows] = model.predict(x[out_rows])
             wrong = pred != y
-            how = f"{folds}-fold, out of fold"
     except ValueError as err:  # e.g. a class with fewer examples than folds
-        logger.warning("no gradient-boosting yardstick: %s", err)
-        return None
+        why = f"it failed: {err}"
     except _OutOfTime:
-        logger.warning(
-            "no gradient-boosting yardstick: it did not finish within its %.0f s (%.0f %% of "
-            "the budget), so the networks get the time",
-            seconds,
-            100 * SHARE,
+        why = (
+            f"it did not finish within its {seconds:.0f} s ({100 * SHARE:.0f} % of the budget), "
+            "so the networks get the time"
         )
-        return None
-    return Yardstick(dev_error=float(np.mean(wrong)), seconds=time.perf_counter() - t0, how=how)
+    else:
+        return Yardstick(dev_error=float(np.mean(wrong)), seconds=time.perf_counter() - t0, how=how)
+    logger.warning("no gradient-boosting yardstick: %s", why)
+    return Yardstick(dev_error=None, seconds=time.perf_counter() - t0, how=how, skipped=why)

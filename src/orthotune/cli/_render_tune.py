@@ -108,7 +108,9 @@ def render_autopilot(summary: Any) -> None:
         console.print(f"polish: {log.polish}")
     if log.refit:
         console.print(f"refit: {log.refit}")
-    if log.yardstick:
+    if log.yardstick and log.yardstick.get("dev_error") is None:
+        console.print(f"yardstick: none — {log.yardstick.get('skipped')}")
+    elif log.yardstick:
         y = log.yardstick
         console.print(
             f"yardstick: a gradient-boosting model ({y['model']}, {y['how']}, "

@@ -607,6 +607,7 @@ def _decisions(log: DecisionLog | None) -> DecisionsInfo | None:
         _number(stick.get("dev_error")) is not None
         and f"a gradient-boosting model ({stick.get('model')}, {stick.get('how')}) reaches "
         f"{100 * stick['dev_error']:.2f} % dev error",
+        bool(stick.get("skipped")) and f"no gradient-boosting yardstick: {stick.get('skipped')}",
         _number(low.get("dev_error")) is not None
         and f"always predicting {low.get('label')!r} (the most frequent class) gives "
         f"{100 * low['dev_error']:.2f} % dev error",
