@@ -51,9 +51,9 @@ def seconds(name: str, seed: int, cache: Path) -> float | None:
 
 
 def main() -> None:
-    tables = [d.name for d in read_datasets() if d.group == "development"]
+    sets = [d.name for d in read_datasets() if d.group == "development"]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", default=",".join(tables))
+    parser.add_argument("--sets", default=",".join(sets))
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "orthotune-suite"
