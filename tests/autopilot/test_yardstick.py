@@ -12,7 +12,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from orthotune.autopilot import AutopilotSettings
 from orthotune.autopilot._loop import _yardstick_s
-from orthotune.autopilot._yardstick import CHUNK, SHARE, yardstick
+from orthotune.autopilot._yardstick import PROBE, SHARE, yardstick
 from orthotune.data import load_dataset, make_split, prepare
 
 
@@ -34,7 +34,7 @@ def test_hold_out_yardstick_is_hgb_early_stopped_on_dev():
     expected = float(np.mean(ref.predict(data.dev.x.numpy()) != data.dev.y.numpy()))
     assert got is not None and got.dev_error == expected
     assert got.how == "early stopping on the dev set"
-    assert ref.n_iter_ > CHUNK  # so a time limit grows it in several chunks: the same trees
+    assert ref.n_iter_ > PROBE  # so a time limit grows it in two fits: the same trees
     assert yardstick(data, folds=None, seed=0, seconds=3600.0).dev_error == expected
 
 
@@ -51,7 +51,7 @@ def test_k_fold_yardstick_is_out_of_fold_and_signals_get_none():
 
 def test_a_yardstick_past_its_time_is_dropped_with_a_warning_not_cut_short(caplog):
     data = _data("builtin:synthetic?n=300&classes=2&features=4&seed=5")
-    for folds in (None, 3):  # 100 trees per fold without early stopping: more than one chunk
+    for folds in (None, 3):  # 100 trees per fold without early stopping: more than the probe
         with caplog.at_level(logging.WARNING, logger="orthotune.autopilot._yardstick"):
             got = yardstick(data, folds=folds, seed=1, seconds=1e-9)
         assert got.dev_error is None and got.skipped.startswith("it did not finish within")
@@ -83,7 +83,7 @@ def test_the_floor_is_the_most_frequent_training_class_on_dev_or_on_the_pool():
     assert floor(_data("builtin:digits"), folds=None).dev_error > 0.85  # images too
 
 
-def test_a_chunk_that_ends_where_early_stopping_ends_grows_no_more_trees(monkeypatch):
+def test_a_probe_that_ends_where_early_stopping_ends_grows_no_more_trees(monkeypatch):
     import orthotune.autopilot._yardstick as ys
 
     data = _data("builtin:synthetic?n=800&classes=3&features=5&seed=3")
@@ -91,10 +91,10 @@ def test_a_chunk_that_ends_where_early_stopping_ends_grows_no_more_trees(monkeyp
     val = (data.dev.x.numpy(), data.dev.y.numpy())
     one = ys._grown(x, y, 0, None, val=val)  # one fit, no time limit
     assert one.n_iter_ < one.max_iter  # it stopped early …
-    monkeypatch.setattr(ys, "CHUNK", one.n_iter_)  # … exactly where the first chunk ends
-    chunked = ys._grown(x, y, 0, time.perf_counter() + 3600, val=val)
-    assert chunked.n_iter_ == one.n_iter_
-    assert np.array_equal(chunked.predict_proba(val[0]), one.predict_proba(val[0]))
+    monkeypatch.setattr(ys, "PROBE", one.n_iter_)  # … exactly where the probe ends
+    probed = ys._grown(x, y, 0, time.perf_counter() + 3600, val=val)
+    assert probed.n_iter_ == one.n_iter_
+    assert np.array_equal(probed.predict_proba(val[0]), one.predict_proba(val[0]))
 
 
 @pytest.mark.slow
