@@ -44,6 +44,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from orthotune._errors import InvalidInputError
+from orthotune._interrupt import check as check_interrupt
+from orthotune._interrupt import clear as clear_interrupt
 from orthotune._result import Result
 from orthotune.diagnose import Diagnosis
 from orthotune.search._best import METRICS_ATTR, Leaderboard, TrialRow
@@ -461,6 +463,7 @@ def tune_search(
     with Heartbeat(store) as heartbeat:
         try:
             while True:
+                check_interrupt()  # a Ctrl-C deferred out of a database call (orthotune._interrupt)
                 best = current_best()
                 stop = budget.stop(
                     finished=finished_count(), best=None if best is None else float(best.value)
@@ -503,6 +506,7 @@ def tune_search(
                         on_progress=on_epoch,
                     )
                 except KeyboardInterrupt:
+                    clear_interrupt()  # acted on: the database calls below are not cut
                     for trial in asked:
                         try:
                             tell(trial, None, "interrupted by the user")
@@ -513,6 +517,7 @@ def tune_search(
                 finally:
                     heartbeat.untrack(asked)
         except KeyboardInterrupt:  # between batches: asking, the budget's checks
+            clear_interrupt()
             stop = Stop(StopReason.INTERRUPTED, "interrupted by the user (Ctrl-C)")
     # as it stops: no trial of its own left RUNNING, and one more sweep for dead workers' trials
     fail_own_orphans(study)
