@@ -40,13 +40,14 @@ SYNTHETIC_DEFAULTS: dict[str, float | int] = {
     "n": 2000,
     "classes": 3,
     "features": 20,
+    "informative": 0,
     "hidden": 32,
     "noise": 0.1,
     "shift": 0.0,
     "shifted": 0.25,
     "seed": 0,
 }
-_INT_OPTIONS = ("n", "classes", "features", "hidden", "seed")
+_INT_OPTIONS = ("n", "classes", "features", "informative", "hidden", "seed")
 
 
 def cache_dir() -> Path:
@@ -250,6 +251,7 @@ def make_synthetic(
     n: int = 2000,
     classes: int = 3,
     features: int = 20,
+    informative: int = 0,
     hidden: int = 32,
     noise: float = 0.1,
     shift: float = 0.0,
@@ -273,6 +275,9 @@ def make_synthetic(
     mismatch, which training on dev-like data (or synthesizing it) removes. Within each source
     the label is still a deterministic function of the observed input flipped at rate r, so the
     Bayes error stays r; the rest are source ``"base"``.
+
+    ``informative = k`` (0 < k < ``features``): the teacher reads the first k features only; the
+    others are noise the label does not depend on (a wide table of few useful columns). 0: all.
     """
     where = "builtin:synthetic"
     if n < 10:
@@ -281,6 +286,12 @@ def make_synthetic(
         raise InvalidInputError(f"{where} classes={classes}: give classes ≥ 2")
     if features < 1 or hidden < 1:
         raise InvalidInputError(f"{where} features and hidden must be ≥ 1")
+    if not 0 <= informative <= features:
+        raise InvalidInputError(
+            f"{where} informative={informative} must be in [0, features={features}] (0: every "
+            "feature): give fewer informative features or more features"
+        )
+    read = informative or features
     limit = (classes - 1) / classes
     if not 0.0 <= noise < limit:
         raise InvalidInputError(
@@ -292,19 +303,21 @@ def make_synthetic(
     if shift > 0 and not 0.0 < shifted < 1.0:
         raise InvalidInputError(f"{where} shifted={shifted} must be a fraction in (0, 1)")
     teacher = _Teacher(
-        np.random.default_rng([seed, 1]), features=features, hidden=hidden, classes=classes
+        np.random.default_rng([seed, 1]), features=read, hidden=hidden, classes=classes
     )
     rng = np.random.default_rng([seed, 2])
     x = rng.normal(size=(n, features))
-    y = teacher.label(x)  # labels of the scene itself …
+    y = teacher.label(x[:, :read])  # labels of the scene itself …
     source = None
     if shift > 0:  # … observed through a shifted sensor in the second source
         n_shifted = max(1, round(shifted * n))
-        x[n - n_shifted :] += shift * teacher.direction
+        x[n - n_shifted :, :read] += shift * teacher.direction
         source = np.array(["base"] * (n - n_shifted) + ["shifted"] * n_shifted, dtype=object)
     flip = rng.random(n) < noise
     y[flip] = (y[flip] + rng.integers(1, classes, size=int(flip.sum()))) % classes
     spec = f"builtin:synthetic?n={n}&classes={classes}&features={features}&noise={noise:g}"
+    if read < features:
+        spec += f"&informative={read}"
     if shift > 0:
         spec += f"&shift={shift:g}&shifted={shifted:g}"
     spec += f"&seed={seed}"

@@ -39,7 +39,12 @@ def population_pays(
 ) -> bool:
     """True when one population step of ``cands`` (one shape and optimizer family) takes less
     than ``len(cands)`` steps of one of them alone (module doc), timed on the first mini-batch
-    of the training examples ``x`` [m, …], ``y`` [m]; always True off the CPU."""
+    of the training examples ``x`` [m, …], ``y`` [m]; always True off the CPU; False for
+    candidates a population cannot train (``vectorization_problem``)."""
+    from orthotune.population import vectorization_problem
+
+    if any(vectorization_problem(c.spec, c.config) for c in cands):
+        return False
     if device.type != "cpu" or len(cands) < 2:
         return True
     first = cands[0]

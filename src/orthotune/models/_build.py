@@ -8,6 +8,9 @@ parameter names and shapes, and exports a member back into this module (``load_s
       pool:     global avg / max pooling over the signal/image axes, or flatten
       head:     Sequential of DenseUnit   (one per width in spec.hidden)
       out:      Linear → logits [B, num_classes]
+      inputs:   (``spec.select`` only) the indices of the features the model reads, a buffer
+                chosen by the Trainer on its training rows and saved with the weights; a
+                population does not train such a model (``vectorization_problem``)
 
 Layers followed by batch norm have no bias (batch norm's shift replaces it).
 """
@@ -19,6 +22,7 @@ import math
 import torch
 from torch import nn
 
+from orthotune.models._select import top_inputs
 from orthotune.models._spec import ConvBlock, ModelSpec
 
 
@@ -140,8 +144,11 @@ class Net(nn.Module):
             channels = block.channels
         self.features = nn.Sequential(*units)
         self.pool = GlobalPool(spec.global_pool if dims else "none")
+        if spec.select is not None:  # chosen by the Trainer on its training rows (choose_inputs)
+            self.register_buffer("inputs", torch.full((spec.select,), -1, dtype=torch.int64))
         with torch.no_grad():
-            fan_in = self.pool(self.features(torch.zeros(1, *spec.input_shape))).shape[1]
+            fan_in = self.pool(self.features(self._read(torch.zeros(1, *spec.input_shape))))
+            fan_in = fan_in.shape[1]
         dense: list[nn.Module] = []
         for j, width in enumerate(spec.hidden):
             layer = len(spec.conv) + j
@@ -159,8 +166,24 @@ class Net(nn.Module):
         self.out = nn.Linear(fan_in, spec.num_classes)
         initialize(self, spec.init)
 
+    def _read(self, x: torch.Tensor) -> torch.Tensor:
+        """The features the model reads: all, or the ``select`` chosen ones."""
+        if self.spec.select is None:
+            return x
+        return x[:, self.inputs.clamp(min=0)]  # unchosen (a FLOP count, a latency): column 0
+
+    @property
+    def inputs_chosen(self) -> bool:
+        return self.spec.select is None or bool((self.inputs >= 0).all())
+
+    def choose_inputs(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Choose the ``select`` features this model reads on its training rows (``x``, ``y``),
+        once: a model whose inputs are chosen (trained, loaded, warm-started) keeps them."""
+        if not self.inputs_chosen:
+            self.inputs.copy_(top_inputs(x, y, self.spec.select).to(self.inputs.device))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [B, *input_shape] → [B, classes]
-        return self.out(self.head(self.pool(self.features(x))))
+        return self.out(self.head(self.pool(self.features(self._read(x)))))
 
 
 def initialize(module: nn.Module, scheme: str) -> None:

@@ -6,7 +6,8 @@ Two specs with equal ``shape_key()`` can share one population (their weights hav
 shapes; dropout rates may differ per member).
 
 Layout of each kind (input shape is one example's shape, without the batch dimension):
-- ``mlp``:   flatten → [Linear → (BatchNorm) → act → (Dropout)] per width in ``hidden`` → Linear
+- ``mlp``:   flatten → (only the ``select`` features it reads) → [Linear → (BatchNorm) → act →
+             (Dropout)] per width in ``hidden`` → Linear
 - ``cnn1d``: input [C, L];    per ConvBlock: Conv1d → (BN) → act → (Dropout) → (pool);
              a residual block adds a second conv and a skip (1×1 conv when channels change);
              then global pooling (or flatten) → the ``hidden`` MLP head → Linear
@@ -65,6 +66,9 @@ class ModelSpec(BaseModel):
     dropout: float | tuple[float, ...] = 0.0
     global_pool: Literal["avg", "max", "none"] = "avg"
     init: Init = "he_normal"
+    #: read only this many of a vector's features: those with the highest ANOVA F on the rows
+    #: the model trains on (``models/_select.py``); None reads every feature
+    select: int | None = Field(default=None, gt=0)
 
     @field_validator("hidden")
     @classmethod
@@ -96,6 +100,14 @@ class ModelSpec(BaseModel):
             raise ValueError("conv blocks need kind cnn1d or cnn2d, not mlp")
         if self.kind != "mlp" and not self.conv:
             raise ValueError(f"kind {self.kind} needs at least one conv block")
+        if self.select is not None and (
+            self.kind != "mlp" or len(self.input_shape) != 1 or self.select >= self.input_shape[0]
+        ):
+            raise ValueError(
+                f"select={self.select} needs an mlp on vectors of more than {self.select} "
+                f"features, got kind {self.kind} on input_shape {self.input_shape}: give a "
+                "smaller select, or none"
+            )
         want = {"cnn1d": 2, "cnn2d": 3}.get(self.kind)
         if want is not None and len(self.input_shape) != want:
             raise ValueError(
@@ -128,6 +140,7 @@ class ModelSpec(BaseModel):
             self.batch_norm,
             self.global_pool,
             tuple(self.dropout_of(i) > 0 for i in range(self.num_layers)),
+            self.select,
         )
 
 

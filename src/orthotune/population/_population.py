@@ -102,9 +102,13 @@ def vectorization_problem(spec: ModelSpec, config: TrainConfig) -> str | None:
     Every ModelSpec kind and every TrainConfig knob vectorizes today (augmentation and class
     balancing included, see ``fit_population``); what remains is a device a member's tensors
     cannot live on together, which the caller decides (``group_trials(max_members=…)``).
-    This is the one place a future knob that cannot be stacked is declared."""
+    This is the one place a future knob that cannot be stacked is declared: a model that reads
+    chosen features (``ModelSpec.select``) chooses them on its own training rows, which differ
+    per member under cross-validation, so it trains alone."""
     if spec.kind not in ("mlp", "cnn1d", "cnn2d"):
         return f"model kind {spec.kind!r} has no stacked implementation"
+    if spec.select is not None:
+        return f"it reads the {spec.select} features its own training rows rank highest"
     return None
 
 

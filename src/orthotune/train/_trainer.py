@@ -41,6 +41,7 @@ from orthotune._errors import InvalidInputError
 from orthotune._interrupt import check as check_interrupt
 from orthotune._interrupt import clear as clear_interrupt
 from orthotune.data import class_balance_weights, weighted_mean_loss
+from orthotune.models import Net
 from orthotune.train._callbacks import Callback, EarlyStopping, NonFiniteGuard, TrainState
 from orthotune.train._config import TrainConfig
 from orthotune.train._loss import focal_factor
@@ -228,6 +229,8 @@ class Trainer:
         model.to(device)
         train_mode(model)
         x, y = tr.x.to(device), tr.y.to(device)
+        if isinstance(model, Net):  # a model that reads chosen features chooses them here, once
+            model.choose_inputs(x, y)
         w = tr.weights
         if cfg.class_balance:
             cb = class_balance_weights(tr.y, int(tr.y.max()) + 1)
