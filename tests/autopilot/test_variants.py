@@ -97,3 +97,27 @@ def test_hard_examples_turns_the_focal_gamma_only():
         assert v.spec == spec
         assert v.config.model_copy(update={"focal_gamma": 0.0}) == config
     assert "hard_examples" in KNOB_MENU["avoidable_bias"]
+
+
+def test_input_selection_is_offered_for_wide_vectors_and_more_inputs_undoes_it():
+    spec, config = baseline((300,), 2)
+    fewer = variants("input_selection", spec, config)
+    assert [(v.spec.select, v.label) for v in fewer] == [
+        (100, "the 100 features of highest F (of 300)"),
+        (30, "the 30 features of highest F (of 300)"),
+    ]
+    assert all(v.config == config and v.spec.hidden == spec.hidden for v in fewer)
+    assert variants("more_inputs", spec, config) == []  # it reads every feature already
+    # a model that selects is offered fewer still, and more: 3× and 10× as many, or all
+    thirty = fewer[1].spec
+    assert [v.spec.select for v in variants("input_selection", thirty, config)] == [10, 3]
+    more = variants("more_inputs", thirty, config)
+    assert [(v.spec.select, v.label) for v in more] == [
+        (90, "the 90 features of highest F (of 300)"),
+        (None, "all 300 features"),
+    ]
+    # narrow vectors, signals and images: nothing to select
+    for shape in [(49,), (1, 400), (1, 20, 20)]:
+        spec, config = baseline(shape, 2)
+        assert variants("input_selection", spec, config) == []
+    assert [v.spec.select for v in variants("input_selection", *baseline((50,), 2))] == [17, 5]

@@ -78,7 +78,7 @@ from orthotune.analysis import (
 from orthotune.autopilot._compare import PairedChange, adjust, describe, paired_change
 from orthotune.autopilot._polish import INTERRUPTED, Contender, polish
 from orthotune.autopilot._refit import refit, refit_cost
-from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, variants
+from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, offered, variants
 from orthotune.autopilot._yardstick import SHARE as YARDSTICK_SHARE
 from orthotune.autopilot._yardstick import floor, yardstick
 from orthotune.data import PreparedData
@@ -277,10 +277,13 @@ def levels_of(
     )
 
 
-def _menu(problem: str, settings: AutopilotSettings) -> tuple[str, ...]:
-    """The knobs of ``problem`` in order; transfer learning only with the user's checkpoint."""
+def _menu(problem: str, settings: AutopilotSettings, spec: ModelSpec) -> tuple[str, ...]:
+    """The knobs of ``problem`` in order; transfer learning only with the user's checkpoint,
+    the input knobs only where ``spec``'s inputs give them something to turn (``offered``)."""
     return tuple(
-        k for k in KNOB_MENU[problem] if k != "transfer_learning" or settings.warm_start is not None
+        k
+        for k in KNOB_MENU[problem]
+        if (k != "transfer_learning" or settings.warm_start is not None) and offered(k, spec)
     )
 
 
@@ -408,7 +411,7 @@ def first_choices(
     ):
         diag = diagnose(levels_of(trained, data, settings), tolerance=settings.tolerance)
         problem = _choose_problem(diag, set())
-        knob = _menu(problem, settings)[0] if problem else "none"
+        knob = _menu(problem, settings, spec)[0] if problem else "none"
         out.append(FirstChoice(trained.candidate.seed, problem or "none", knob, diag))
     return out
 
@@ -586,7 +589,7 @@ def run_autopilot(
                     "no tunable knob lowered any remaining error beyond the noise",
                 )
                 break
-            knob = tried.next(problem, _menu(problem, settings))
+            knob = tried.next(problem, _menu(problem, settings, current.candidate.spec))
             if knob is None:
                 exhausted.add(problem)
                 continue

@@ -15,6 +15,7 @@ ones are exhausted.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -26,6 +27,7 @@ from orthotune.train import TrainConfig, WarmStart
 KNOB_MENU: dict[str, tuple[str, ...]] = {
     "avoidable_bias": (
         "transfer_learning",  # only when the user gives a checkpoint (tune --init-from)
+        "more_inputs",  # only for a model that reads chosen features (input_selection)
         "bigger_network",
         "train_longer",
         "better_optimizer",
@@ -37,6 +39,7 @@ KNOB_MENU: dict[str, tuple[str, ...]] = {
     "variance": (
         "transfer_learning",
         "regularization",
+        "input_selection",  # vectors of many features only (INPUT_SELECTION_FROM)
         "data_augmentation",
         "bigger_network",  # past human level a wider model often lowers dev error too
         "early_stopping",
@@ -95,6 +98,15 @@ BEYOND_TUNING: tuple[str, ...] = (
 HARD_EXAMPLE_GAMMAS: tuple[float, ...] = (0.5, 1.0)
 
 
+#: ``input_selection``: the model reads only the features that rank highest by ANOVA F on its
+#: training rows (``models/_select.py``) — the lecture's "smaller network" and "weakening
+#: [attributes] which should have reduced influence", for tables whose many columns the label
+#: barely depends on. Offered from ``INPUT_SELECTION_FROM`` features (a model that already
+#: selects is offered fewer), each variant keeping a fraction of what the model reads now.
+INPUT_SELECTION_FROM = 50
+INPUT_FRACTIONS: tuple[float, ...] = (1 / 3, 1 / 10)
+
+
 @dataclass(frozen=True)
 class Variant:
     """One version of the current model, differing in ``knob`` only; ``weights``: example
@@ -132,6 +144,37 @@ def _deeper(spec: ModelSpec) -> ModelSpec:
         if isinstance(value, tuple):
             data[name] = [*value[:at], value[at - 1] if at else value[0], *value[at:]]
     return ModelSpec.model_validate(data)
+
+
+def _fewer_inputs(spec: ModelSpec) -> list[int]:
+    """How many features ``input_selection``'s variants read: none for images, signals and
+    vectors of fewer than ``INPUT_SELECTION_FROM`` features (unless the model already selects)."""
+    if spec.kind != "mlp" or len(spec.input_shape) != 1:
+        return []
+    have = spec.select or spec.input_shape[0]
+    if spec.select is None and have < INPUT_SELECTION_FROM:
+        return []
+    counts = {max(2, round(have * f)) for f in INPUT_FRACTIONS}
+    return sorted((k for k in counts if k < have), reverse=True)
+
+
+def offered(knob: str, spec: ModelSpec) -> bool:
+    """Whether ``knob`` has anything to turn for ``spec``: the input knobs depend on the
+    model's inputs (the menu leaves them out where they have none); every other knob, yes."""
+    if knob == "input_selection":
+        return bool(_fewer_inputs(spec))
+    if knob == "more_inputs":
+        return bool(_more_inputs(spec))
+    return True
+
+
+def _more_inputs(spec: ModelSpec) -> list[int | None]:
+    """``more_inputs``' variants for a model that reads ``select`` chosen features: 3 and 10
+    times as many (the inverse of ``input_selection``'s fractions), None for all of them."""
+    if spec.select is None:
+        return []
+    counts = sorted({round(spec.select / f) for f in INPUT_FRACTIONS})
+    return list(dict.fromkeys(k if k < spec.input_shape[0] else None for k in counts))
 
 
 def _with(config: TrainConfig, **update) -> TrainConfig:
@@ -251,6 +294,23 @@ def variants(
         lam = max(3.0 * config.l2, 3.0)
         out.append((f"L2 λ={lam:g}", spec, _with(config, l2=lam)))
         out.append(("dropout 0.2", _spec_with(spec, dropout=0.2), config))
+    elif knob == "input_selection":
+        have = spec.select or math.prod(spec.input_shape)
+        out += [
+            (f"the {k} features of highest F (of {have})", _spec_with(spec, select=k), config)
+            for k in _fewer_inputs(spec)
+        ]
+    elif knob == "more_inputs":
+        out += [
+            (
+                f"the {k} features of highest F (of {spec.input_shape[0]})"
+                if k
+                else f"all {spec.input_shape[0]} features",
+                _spec_with(spec, select=k),
+                config,
+            )
+            for k in _more_inputs(spec)
+        ]
     elif knob == "data_augmentation":
         out += [
             (f"augment {name}", spec, _with(config, augment=name)) for name in ("light", "standard")
