@@ -511,3 +511,17 @@ def test_the_polish_counts_its_costs_per_model_epoch():
     assert phase.fits(39, 20) and not phase.fits(40, 20)
     phase.models_left = 5  # a count budget caps it
     assert phase.affordable(1) == 5
+
+
+def test_the_local_search_moves_the_count_of_chosen_features_within_a_third_and_three_times():
+    from orthotune.autopilot._polish import _with_inputs
+    from orthotune.models import ModelSpec
+
+    spec = ModelSpec(input_shape=(300,), num_classes=2, select=30)
+    assert _with_inputs(spec, 1 / 3).select == 10
+    assert _with_inputs(spec, 1.0) is spec
+    assert _with_inputs(spec, 3.0).select == 90
+    assert _with_inputs(spec.model_copy(update={"select": 150}), 3.0).select is None  # all 300
+    assert _with_inputs(spec.model_copy(update={"select": 1}), 1 / 3).select == 1
+    every = ModelSpec(input_shape=(300,), num_classes=2)
+    assert _with_inputs(every, 2.0) is every

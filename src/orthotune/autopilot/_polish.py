@@ -11,7 +11,10 @@ noise and for having picked the best of several.
    kept.
 2. **Local search** around the model kept (Optuna TPE, ``multivariate``, the model itself
    entered as trial 0 with its measured value): learning rate ×¼…×4, L2 ×⅒…×10, epochs
-   ×½…×2, label smoothing 0…0.1; batches of up to ``BATCH`` trials trained at once, while the
+   ×½…×2, label smoothing 0…0.1, and for a model that reads chosen features
+   (``ModelSpec.select``) their count ×⅓…×3 — the loop's ``input_selection`` moves by a third
+   and a tenth, so a count between its steps, with the training settings that suit it, is
+   found here; batches of up to ``BATCH`` trials trained at once, while the
    budget left fits two more models besides the confirmation's and the ensemble's shares.
    **Confirmation**: the ``CONTENDERS`` trials with the lowest dev error below the model's are
    trained again with ``SEEDS`` fresh seeds, beside the model with the same seeds, and compared
@@ -338,6 +341,9 @@ def _search(
     if base.config.l2 > 0:
         dists["l2_factor"] = FloatDistribution(0.1, 10.0, log=True)
         start["l2_factor"] = 1.0
+    if base.spec.select is not None:
+        dists["inputs_factor"] = FloatDistribution(1 / 3, 3.0, log=True)
+        start["inputs_factor"] = 1.0
     start["label_smoothing"] = min(base.config.label_smoothing, 0.1)
     sampler = optuna.samplers.TPESampler(
         seed=seed, multivariate=True, constant_liar=True, n_startup_trials=BATCH
@@ -367,9 +373,8 @@ def _search(
                     "l2": base.config.l2 * p.get("l2_factor", 1.0),
                 }
             )
-            cands.append(
-                Candidate(phase.name("s"), base.spec, config, seed, base.weights, base.init)
-            )
+            spec = _with_inputs(base.spec, p.get("inputs_factor", 1.0))
+            cands.append(Candidate(phase.name("s"), spec, config, seed, base.weights, base.init))
         out = phase.run(cands)
         batch = []
         for t, r in zip(trials, out, strict=True):
@@ -394,6 +399,15 @@ def _search(
     )
     phase.log("local search", "dev error", scores, None, why, [], t0)
     return tried
+
+
+def _with_inputs(spec: ModelSpec, factor: float) -> ModelSpec:
+    """``spec`` reading ``factor`` times as many chosen features (all of them from the input's
+    width on); unchanged for a model that reads every feature."""
+    if spec.select is None or factor == 1.0:
+        return spec
+    count = max(1, round(spec.select * factor))
+    return spec.model_copy(update={"select": count if count < spec.input_shape[0] else None})
 
 
 def _top(current: Trained, tried: list[tuple[dict, Trained]]) -> list[Trained]:
