@@ -210,3 +210,38 @@ def test_the_summary_counts_the_best_dev_epoch_from_1_as_the_progress_lines_do(r
     last = [line for line in done.stderr.splitlines() if " epoch 3/3: " in line][-1]
     best = re.search(r"best dev error [\d.]+ % \(epoch (\d)\)", last).group(1)
     assert f"best dev epoch {best})" in " ".join(done.stdout.split())
+
+
+@pytest.mark.slow
+def test_a_model_that_reads_chosen_features_trains_and_predicts_on_full_width_rows(
+    run_cli, tmp_path
+):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 80))
+    frame = pd.DataFrame(x, columns=[f"c{j}" for j in range(80)])
+    frame["label"] = np.where(x[:, 3] - x[:, 50] > 0, "up", "down")
+    frame.to_csv(tmp_path / "wide.csv", index=False)
+    config = tmp_path / "cfg.yaml"
+    config.write_text(
+        "model:\n  hidden: [16]\n  select: 4\ntrain:\n  epochs: 40\n  optimizer: adam\n  lr: 0.01\n"
+    )
+    run = tmp_path / "run"
+    args = ("train", tmp_path / "wide.csv", "--target", "label", "--config", config)
+    done = run_cli(*args, "--out", run, "--json", env=ENV)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["spec"]["select"] == 4 and summary["errors"]["dev"] < 0.1
+    # new rows: columns in another order, no label; the model reads its 4 columns by name
+    frame.drop(columns="label").iloc[:, ::-1].to_csv(tmp_path / "new.csv", index=False)
+    pred = run_cli("predict", run, tmp_path / "new.csv", "--out", tmp_path / "p.csv", env=ENV)
+    assert pred.returncode == 0, pred.stderr
+    got = pd.read_csv(tmp_path / "p.csv")
+    assert (got["y_pred"] == frame["label"]).mean() > 0.9
+    # more features than the data has: one line, exit 2
+    config.write_text("model:\n  select: 80\n")
+    bad = run_cli(*args, "--out", tmp_path / "bad", env=ENV)
+    assert bad.returncode == 2
+    assert re.search(r"select=80 needs an mlp on vectors of more than 80 features", bad.stderr)
+    assert len(bad.stderr.strip().splitlines()) == 1
