@@ -31,6 +31,21 @@ def run_cli():
 
 
 @pytest.fixture
+def sigint_handler():
+    """The CLI's Ctrl-C handler (``orthotune._interrupt.install``), for one test only."""
+    import signal
+
+    from orthotune import _interrupt
+
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    _interrupt.install()
+    yield
+    signal.signal(signal.SIGINT, before)
+    _interrupt.clear()
+
+
+@pytest.fixture
 def interrupt_cli():
     """Start ``orthotune ARGS…``, send it SIGINT (Ctrl-C) once a stderr line matches
     ``pattern``; returns (exit code, stdout, the stderr lines).

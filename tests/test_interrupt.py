@@ -17,17 +17,6 @@ SPEC = ModelSpec(input_shape=(4,), num_classes=2, hidden=(8,))
 CONFIG = TrainConfig(optimizer="adam", lr=0.01, epochs=5, batch_size=16)
 
 
-@pytest.fixture
-def handler():
-    """The CLI's handler, for this test only."""
-    before = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    _interrupt.install()
-    yield
-    signal.signal(signal.SIGINT, before)
-    _interrupt.clear()
-
-
 def _data(n: int = 64):
     g = torch.Generator().manual_seed(0)
     x = torch.randn(n, 4, generator=g)
@@ -42,7 +31,7 @@ class _Dropped:
         signal.raise_signal(signal.SIGINT)
 
 
-def test_a_ctrl_c_python_drops_is_raised_again_by_the_next_check(handler):
+def test_a_ctrl_c_python_drops_is_raised_again_by_the_next_check(sigint_handler):
     obj = _Dropped()
     del obj  # the KeyboardInterrupt raised in __del__ is dropped: nothing propagates here
     with pytest.raises(KeyboardInterrupt):
@@ -66,7 +55,7 @@ class _DropAfterFirstEpoch(Callback):
             _Dropped()  # collected at once: the Ctrl-C is dropped
 
 
-def test_the_trainer_stops_one_step_after_a_dropped_ctrl_c(handler):
+def test_the_trainer_stops_one_step_after_a_dropped_ctrl_c(sigint_handler):
     model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
     res = Trainer(CONFIG, device="cpu", callbacks=[_DropAfterFirstEpoch()]).fit(model, _data())
     assert res.stop_reason == StopReason.INTERRUPTED
@@ -74,7 +63,7 @@ def test_the_trainer_stops_one_step_after_a_dropped_ctrl_c(handler):
     _interrupt.check()  # the Trainer acted on it: nothing pending
 
 
-def test_a_population_stops_one_step_after_a_dropped_ctrl_c(handler):
+def test_a_population_stops_one_step_after_a_dropped_ctrl_c(sigint_handler):
     from orthotune.population import Population, PopulationCallback, fit_population
 
     epochs = []

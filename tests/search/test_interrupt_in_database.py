@@ -11,17 +11,6 @@ from orthotune import _interrupt
 from orthotune.search._storage import open_storage, open_study
 
 
-@pytest.fixture
-def handler():
-    """The CLI's handler, for this test only."""
-    before = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    _interrupt.install()
-    yield
-    signal.signal(signal.SIGINT, before)
-    _interrupt.clear()
-
-
 def _study_with_ctrl_c_at_commit(tmp_path):
     """A run folder's study whose next commit receives a Ctrl-C just before SQLite commits."""
     storage = open_storage(run_dir=tmp_path, busy_timeout=2.0)
@@ -38,7 +27,7 @@ def _study_with_ctrl_c_at_commit(tmp_path):
 
 
 def test_a_ctrl_c_during_a_commit_lets_the_write_land_and_is_raised_by_the_next_check(
-    tmp_path, handler
+    tmp_path, sigint_handler
 ):
     study, armed = _study_with_ctrl_c_at_commit(tmp_path)
     trial = study.ask()
@@ -61,7 +50,7 @@ def test_a_ctrl_c_during_a_commit_lets_the_write_land_and_is_raised_by_the_next_
     ]
 
 
-def test_a_ctrl_c_outside_a_database_call_is_raised_at_once(handler):
+def test_a_ctrl_c_outside_a_database_call_is_raised_at_once(sigint_handler):
     with pytest.raises(KeyboardInterrupt):
         signal.raise_signal(signal.SIGINT)
     _interrupt.clear()
