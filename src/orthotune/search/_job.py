@@ -506,7 +506,7 @@ def tune_search(
                         on_progress=on_epoch,
                     )
                 except KeyboardInterrupt:
-                    clear_interrupt()  # acted on: the database calls below are not cut
+                    clear_interrupt()  # acted on: later checks pass
                     for trial in asked:
                         try:
                             tell(trial, None, "interrupted by the user")
