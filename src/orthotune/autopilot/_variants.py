@@ -15,7 +15,6 @@ ones are exhausted.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch
@@ -306,7 +305,7 @@ def variants(
         out.append((f"L2 λ={lam:g}", spec, _with(config, l2=lam)))
         out.append(("dropout 0.2", _spec_with(spec, dropout=0.2), config))
     elif knob == "input_selection":
-        have = spec.select or math.prod(spec.input_shape)
+        have = spec.select or spec.input_shape[0]  # offered for vectors only (_fewer_inputs)
         out += [
             (f"the {k} features of highest F (of {have})", _spec_with(spec, select=k), config)
             for k in _fewer_inputs(spec)
