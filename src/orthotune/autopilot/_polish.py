@@ -683,8 +683,9 @@ def _more_rounds(
     next one around the model kept), while the budget left fits two trials besides the
     confirmation. A round around the same model tells the sampler the trials before it around
     that model (``prior``). Returns the model kept and the rounds run. (synthetic_wide_large,
-    300 s, dev data: the ensemble, not kept, ended the phase at 241 s and 264 s of 300 —
-    training share 0.77 and 0.86.)"""
+    seeds 0 and 1, 300 s, dev data: the ensemble, not kept, ended the phase at 264 s and 241 s
+    of 300 — training share 0.86 and 0.77; with these rounds and no slack for its models, which
+    train alone, 0.96 and 0.96; test accuracy moved by at most 0.3 points.)"""
     rounds = 0
     slack = _slack(current)
     while not goal(current):
