@@ -70,6 +70,7 @@ from orthotune.autopilot._compare import (
 from orthotune.data import PreparedData
 from orthotune.fit import Candidate, Trained, score_parts
 from orthotune.models import Ensemble, ModelSpec
+from orthotune.population import vectorization_problem
 from orthotune.train import TrainConfig
 
 __all__ = ["BATCH", "INTERRUPTED", "MAX_MEMBERS", "SEEDS", "Contender", "combine", "polish"]
@@ -663,8 +664,6 @@ def _slack(current: Trained) -> float:
     """``SLACK`` for a model a population trains; 1 for one that trains alone
     (``vectorization_problem``), whose every model costs the same however many are asked
     together."""
-    from orthotune.population import vectorization_problem
-
     c = current.candidate
     return 1.0 if vectorization_problem(c.spec, c.config) else SLACK
 
@@ -691,7 +690,7 @@ def _more_rounds(
     while not goal(current):
         base = current
 
-        def reserve(t, base=base) -> float:
+        def reserve(t, base=base) -> float:  # bound now: ``current`` moves on
             return _confirming(base, t, phase, slack)
 
         new = _search(current, phase, seed, reserve, goal, prior, rounds + 1)
