@@ -246,7 +246,8 @@ def test_a_refit_that_cannot_finish_is_not_started():
 @pytest.mark.slow
 @pytest.mark.parametrize("estimate", ["measured", "none"])
 def test_a_step_that_cannot_finish_is_not_started_or_says_it_was_cut(estimate, monkeypatch):
-    """Step 0's hook leaves 0.3 s of the budget, less than a 200-epoch model needs. The next
+    """Step 0's hook leaves 0.3 s of the budget, less than a 2000-epoch model needs (a
+    200-epoch one trained in about 0.3 s on a fast box, and the premise failed). The next
     step is not started: its line gives the seconds its variants need and those left. With no
     estimate (one that says it fits), its variants are cut short, and its line says that none
     was compared (not that none beat the noise)."""
@@ -254,7 +255,7 @@ def test_a_step_that_cannot_finish_is_not_started_or_says_it_was_cut(estimate, m
 
     if estimate == "none":
         monkeypatch.setattr(loop, "_variant_costs", lambda options, current: [0.0] * len(options))
-    data, start = _synthetic(500, 16, 200)
+    data, start = _synthetic(500, 16, 2000)
     budget = 30.0
     t0 = time.monotonic()
     settings = AutopilotSettings(
@@ -414,6 +415,17 @@ def test_the_search_keeps_a_trial_that_beats_the_model_on_fresh_seeds_not_a_luck
     kept, runs = _confirm(current, [current], tried, phase, seed=0)
     assert kept is current and sorted(r.candidate.seed for r in runs) == [0, 1, 2]
     assert steps[0].kept is None and "none of the 1 best trials" in steps[0].why
+    # the search said its best trials would be re-measured: a budget that cannot fit their
+    # fresh seeds trains nothing and says so
+    steps.clear()
+    phase.deadline = time.monotonic()
+    kept, runs = _confirm(current, [current], [trial(real)], phase, seed=0)
+    assert kept is current and len(runs) == 1 and runs[0] is current
+    (step,) = steps
+    assert step.knob == "confirm search" and step.kept is None and not step.variants
+    assert (
+        step.why == "the budget left cannot fit fresh seeds for any of the 1 best trials: none kept"
+    )
 
 
 def test_the_ensemble_is_compared_with_each_of_its_members():
@@ -527,6 +539,25 @@ def test_the_local_search_moves_the_count_of_chosen_features_within_a_third_and_
     assert _with_inputs(every, 2.0) is every
 
 
+def _lucky_search(cost: float, trained: list, n: int = 400):
+    """A ``train`` that takes ``cost`` seconds a model and appends what it trains to
+    ``trained``: every local-search trial (named ``s…``) gets 20 of n dev rows wrong on the
+    seed it was picked on (0), every other model 80."""
+
+    def train(cands):
+        time.sleep(cost * len(cands))
+        out = []
+        for c in cands:
+            wrong = 20 if c.name.startswith("s") and c.seed == 0 else 80
+            (r,) = _fixed_runs({(c.config.lr, -1): wrong}, n)([c])
+            r.history = [None] * c.config.epochs
+            out.append(r)
+        trained.extend(out)
+        return out
+
+    return train
+
+
 def test_the_time_an_ensemble_leaves_goes_back_to_the_local_search():
     """After an ensemble that was not kept, the local search runs again while the budget left
     fits two trials besides a confirmation. Every trial is lucky on the seed it was picked on
@@ -536,17 +567,7 @@ def test_the_time_an_ensemble_leaves_goes_back_to_the_local_search():
 
     cost = 0.05  # seconds per model
     trained = []
-
-    def train(cands):
-        time.sleep(cost * len(cands))
-        out = []
-        for c in cands:
-            wrong = 20 if c.name.startswith("s") and c.seed == 0 else 80
-            (r,) = _fixed_runs({(c.config.lr, -1): wrong})([c])
-            r.history = [None] * c.config.epochs
-            out.append(r)
-        trained.extend(out)
-        return out
+    train = _lucky_search(cost, trained)
 
     steps = []
     budget = 3.0
@@ -566,3 +587,61 @@ def test_the_time_an_ensemble_leaves_goes_back_to_the_local_search():
     assert sorted(mine) == list(range(1, SEEDS + 1))
     # what is left could not fit two trials of twice the epochs and a confirmation (slack 1.5)
     assert phase.left() < 2 * 2 * cost + 1.5 * 3 * SEEDS * 2 * cost
+
+
+def test_the_polish_hands_an_ensemble_not_kept_back_to_the_local_search_and_says_so():
+    """``polish`` end to end: no contender to re-measure; every search trial is lucky on the
+    seed it was picked on and no better on fresh seeds; the members' seeds all get the same 80
+    of 400 dev rows wrong, so their ensemble does too and is not kept. The time it leaves goes
+    to more rounds of local search, which the phase's end names, until what is left cannot fit
+    two trials and a confirmation."""
+    import types
+
+    from orthotune.autopilot._polish import MAX_MEMBERS, SEEDS, polish
+    from orthotune.data import Part
+
+    cost, n = 0.05, 400  # seconds per model; dev rows
+    y = torch.zeros(n, dtype=torch.long)
+    x = torch.nn.functional.one_hot(y, 2).float()
+    x[:80] = torch.tensor([0.0, 1.0])  # an identity "network" gets the first 80 rows wrong
+    part = Part(x, y, None, np.arange(n), None)
+    data = types.SimpleNamespace(parts=lambda: {"train": part, "dev": part})
+    trained = []
+    train = _lucky_search(cost, trained, n)
+
+    (current,) = _fixed_runs({(CONFIG.lr, -1): 80}, n)([Candidate("m", SPEC, CONFIG, 0)])
+    current.history = [None] * CONFIG.epochs
+    current.seconds = cost
+    steps = []
+    deadline = time.monotonic() + 4.0
+    kept, why = polish(
+        current,
+        [],
+        train=train,
+        data=data,
+        deadline=deadline,
+        started=time.monotonic(),
+        device="cpu",
+        seed=0,
+        steps=steps,
+        goal=lambda r: False,
+    )
+    assert kept is current
+    knobs = [s.knob for s in steps]
+    assert knobs[:3] == ["local search", "confirm search", "ensemble"], knobs
+    assert knobs[3:5] == ["local search", "confirm search"], knobs  # a round after it
+    rounds = knobs[3:].count("local search")
+    word = "round" if rounds == 1 else "rounds"
+    (ensemble,) = steps[2].variants
+    k = int(ensemble.label.split()[2])  # "ensemble of K seeds …": MAX_MEMBERS unless cut short
+    assert 2 <= k <= MAX_MEMBERS
+    assert why == (
+        f"the ensemble is built ({k} members); not kept, so the time it left went "
+        f"to {rounds} more {word} of local search, until the budget left could not fit two "
+        "more trials"
+    )
+    assert all(s.kept is None for s in steps)
+    # what is left could not fit two trials of twice the epochs and a confirmation (slack 1.5)
+    assert deadline - time.monotonic() < 2 * 2 * cost + 1.5 * 3 * SEEDS * 2 * cost
+    members = [r for r in trained if r.candidate.config == CONFIG]
+    assert len({r.candidate.seed for r in members}) == k - 1  # the model is one of them

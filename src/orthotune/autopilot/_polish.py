@@ -444,12 +444,19 @@ def _confirm(
     fresh = _fresh(seed)
     mine = {r.candidate.seed: r for r in runs if _ok(r)}
     missing = [s for s in fresh if s not in mine]
+    below = len(top)
     while top and not phase.fits(
         len(missing) + SEEDS * len(top),
         max(r.candidate.config.epochs for r in [current, *top]),
     ):
         top.pop()
     if not top:
+        if below:  # the search's step said they would be re-measured: say why they were not
+            why = (
+                f"the budget left cannot fit fresh seeds for any of the {below} best trials: "
+                "none kept"
+            )
+            phase.log("confirm search", "dev error", [], None, why, [], t0)
         return current, runs
     cands = _seeded(current.candidate, missing, phase)
     for r in top:
