@@ -217,6 +217,17 @@ def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit):
         assert len(steps) > 1 and not result.log.refit, (steps, result.log.refit)
 
 
+def test_a_refit_is_started_only_when_the_time_left_covers_most_of_its_estimate():
+    from orthotune.autopilot._loop import REFIT_START, _refit_fits
+
+    assert REFIT_START == 0.85
+    # MNIST-1D seed 1 (2026-12-05): an ensemble's refit estimated at 30.7 s, 20 s left: it was
+    # started under the old rule (half the estimate) and cut; now it is not
+    assert not _refit_fits(30.7, 20.0)
+    assert _refit_fits(31.2, 39.0)  # the loop's usual share (1.25 × the estimate)
+    assert _refit_fits(40.0, 34.0) and not _refit_fits(40.0, 33.9)  # the bound: 0.85 × 40
+
+
 @pytest.mark.slow
 def test_a_refit_that_cannot_finish_is_not_started():
     """Step 0's hook leaves 0.3 s of the budget, less than half what the refit of a 1000-epoch
