@@ -269,3 +269,15 @@ def test_arrays_with_gaps_are_filled_by_default_as_an_npz_files_are(tmp_path):
     assert dataset_from_arrays(x, y).x[0, 1].item() == 6.0  # the median of the feature
     with pytest.raises(InvalidInputError, match=r"missing \(NaN\) values"):
         dataset_from_arrays(x, y, impute="none")
+
+
+def test_an_array_feature_empty_in_every_example_is_filled_with_zero_quietly(tmp_path):
+    import warnings
+
+    x = np.arange(12, dtype=np.float32).reshape(6, 2)
+    x[:, 1] = np.nan  # a sensor that never reported
+    np.savez(tmp_path / "a.npz", x=x, y=np.array([0, 1] * 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "All-NaN slice" reached the user's terminal
+        ds = load_dataset(str(tmp_path / "a.npz"))
+    assert ds.x[:, 1].tolist() == [0.0] * 6 and ds.x[:, 0].tolist() == x[:, 0].tolist()

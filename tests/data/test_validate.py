@@ -94,7 +94,11 @@ CSV_CASES = [
         r"at row 1 \(file line 3\); accepted: train, train-dev, dev, test or empty",
     ),
     ("a,label\n", {}, r"has no data rows"),
-    ("a,n,label\n1,,x\n2,,y\n", {}, r"column 'n' is empty in every row: --drop n"),
+    (
+        "a,n,label\n1,,x\n2,,y\n",
+        {"impute": "none"},
+        r"column 'n' is empty in every row: --drop n, fill it, or leave --impute at auto",
+    ),
     ("k,label\n1,x\n2,y\n", {"id": "k"}, r"no feature columns are left"),
     (GOOD, {"dev_source": "web"}, r"--dev-source 'web' needs a source per example: give --source"),
     (
@@ -151,6 +155,25 @@ def test_a_text_column_of_identifiers_is_left_out_and_predict_reads_it_silently(
             pd.DataFrame({"a": [1], "who": ["Someone new"], "ticket": ["T3"]}), ds.encoding
         )
     assert x.shape == (1, len(ds.feature_names)) and caplog.text == ""
+
+
+def test_a_column_empty_in_every_row_is_left_out_unless_impute_is_none(write_csv, caplog):
+    # a spreadsheet export's blank column: nothing to learn from, so no reason to stop the run
+    path = write_csv("a,blank,b,label\n1,,2,x\n2,,1,y\n3,,5,x\n4,,0,y\n")
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(path))
+    assert ds.feature_names == ("a", "b") and "blank" in ds.encoding.ignored
+    assert "column 'blank' is empty in every row: left out" in caplog.text
+    # at prediction the column may hold anything, or be absent: it is not read
+    for frame in (
+        pd.DataFrame({"a": [1.0], "blank": ["note"], "b": [2.0]}),
+        pd.DataFrame({"a": [1.0], "b": [2.0]}),
+    ):
+        assert encode_frame(frame, ds.encoding).tolist() == [[1.0, 2.0]]
+    with pytest.raises(InvalidInputError, match=r"no feature column is left: 'blank' .*no value"):
+        load_dataset(str(write_csv("blank,label\n,x\n,y\n", name="only.csv")))
+    with pytest.raises(InvalidInputError, match=r"column 'blank' is empty in every row: --drop"):
+        load_dataset(str(path), LoadOptions(impute="none"))
 
 
 def test_a_ticket_column_of_numbers_and_codes_is_left_out_but_a_slip_in_numbers_is_refused(

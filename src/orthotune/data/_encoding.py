@@ -7,7 +7,8 @@ date formats (``03/01/2024``: March or January?) stay text; a column whose value
 non-numeric text is categorical and one-hot encoded (categories sorted); anything in between is
 an error that names the first stray value. A column that identifies rows rather than describes
 them — row numbers 0…n−1 or 1…n, or text with a distinct value in (almost) every row: an
-identifier, a name, free text — is left out with a warning and listed in
+identifier, a name, free text — and a column empty in every row (refused under ``--impute
+none``) are left out with a warning and listed in
 ``TableEncoding.ignored``, which ``predict`` then reads silently.
 
 ``--impute auto`` (the default) gives each numeric column that had missing values a 0/1 "was
@@ -226,9 +227,21 @@ def _fit_column(
     scan = _scan(series)
     present = ~scan.missing
     if not present.any():
-        raise InvalidInputError(
-            f"{origin.file}: column {name!r} is empty in every row: --drop {name} or fill it"
+        if impute == "none":
+            raise InvalidInputError(
+                f"{origin.file}: column {name!r} is empty in every row: --drop {name}, fill "
+                "it, or leave --impute at auto (it is then left out)"
+            )
+        # left out: no value to learn from (spreadsheet exports often carry such a column);
+        # HistGradientBoostingClassifier reads it and learns nothing from it either
+        log.warning(
+            "%s: column %r is empty in every row: left out, as it says nothing about a row; "
+            "--drop %s to say so",
+            origin.file,
+            name,
+            name,
         )
+        return None
     is_number = _is_number(scan)
     is_text = present & ~is_number
     missing = int(scan.missing.sum())
@@ -604,7 +617,8 @@ def fit_array_encoding(x: np.ndarray, *, impute: Impute, name: str = "x") -> Arr
     if impute != "none":  # auto fills arrays like median (no indicators)
         flat = x.reshape(len(x), -1).astype(np.float64)
         flat = np.where(np.isfinite(flat), flat, np.nan)
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # a feature with no value at all is filled with 0
+            warnings.simplefilter("ignore", RuntimeWarning)
             stat = np.nanmean(flat, axis=0) if impute == "mean" else np.nanmedian(flat, axis=0)
         fill = np.nan_to_num(stat, nan=0.0).tolist()
     return ArrayEncoding(

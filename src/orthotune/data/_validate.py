@@ -251,12 +251,12 @@ def too_many_categories(column: str, count: int, n: int) -> str:
 
 
 def no_features_left(left_out: Sequence[str], origin: Origin) -> InvalidInputError:
-    """Every feature column was left out as identifying the rows (``data._encoding``)."""
+    """Every feature column was left out: identifying the rows, or empty (``data._encoding``)."""
     return InvalidInputError(
         f"{origin.file}: no feature column is left: {', '.join(map(repr, left_out))} "
-        "identif(ies) the rows (row numbers, or a distinct text in almost every row), which no "
-        "model learns from: add columns to learn from, write dates as YYYY-MM-DD, or encode "
-        "the text as numbers yourself"
+        "identif(ies) the rows (row numbers, or a distinct text in almost every row) or "
+        "hold(s) no value, which no model learns from: add columns to learn from, write dates "
+        "as YYYY-MM-DD, or encode the text as numbers yourself"
     )
 
 
