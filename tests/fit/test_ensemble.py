@@ -48,3 +48,20 @@ def test_the_seeds_train_as_one_population_and_the_errors_are_the_ensembles(monk
 def test_a_size_below_1_or_not_an_integer_is_refused(size):
     with pytest.raises(InvalidInputError, match=rf"--ensemble {size!r} is not accepted: give"):
         check_ensemble_size(size)
+
+
+def test_a_split_without_dev_trains_every_member_and_scores_train_and_test():
+    # a file's own split may name train and test only: `train --ensemble 3` trained no member
+    # there (the executor read the missing dev part) and blamed the learning rate
+    from dataclasses import replace
+
+    import numpy as np
+
+    ds = load_dataset(DATA)
+    split = make_split(ds, seed=0)
+    pooled = np.sort(np.concatenate([split.train, split.dev]))
+    split = replace(split, train=pooled, dev=split.dev[:0])
+    trained = train_ensemble(ds, split, SPEC, CONFIG, size=3, seed=4, device="cpu")
+    assert len(trained.model) == 3
+    assert trained.result.stop_message.startswith("3 of 3 members kept")
+    assert trained.errors["dev"] is None and 0 <= trained.errors["test"] < 1

@@ -52,19 +52,22 @@ class Part:
 
 @dataclass(frozen=True)
 class PreparedData:
-    """Normalized parts (``train_dev`` None when the split has none) and what produced them."""
+    """Normalized parts (``train_dev``, ``dev``, ``test`` None when the split has none: a
+    file's own split may hold train and test only) and what produced them."""
 
     train: Part
     train_dev: Part | None
-    dev: Part
+    dev: Part | None
     test: Part | None
     normalizer: Normalizer
     dataset: Dataset
     split: Split
 
     def parts(self) -> dict[str, Part]:
-        """The parts a search may score: train, train-dev (when present) and dev — never test."""
-        out = {"train": self.train, "dev": self.dev}
+        """The parts a search may score: train, train-dev and dev (those present) — never test."""
+        out = {"train": self.train}
+        if self.dev is not None:
+            out["dev"] = self.dev
         if self.train_dev is not None:
             out["train-dev"] = self.train_dev
         return out

@@ -107,6 +107,12 @@ def _epoch_callback(cand: Candidate, on_epoch: EpochHook | None):
     return _Epochs()
 
 
+def _watched(dev):
+    """The dev part as the trainers take it; None for data without one (``orthotune train`` on
+    a file whose split has only train and test: ``--ensemble K`` trained nothing there)."""
+    return None if dev is None else (dev.x, dev.y, dev.weights)
+
+
 def _train_one(
     cand: Candidate,
     data: PreparedData,
@@ -126,7 +132,7 @@ def _train_one(
         model, result = train_alone(
             cand,
             (tr.x, tr.y, w),
-            (dv.x, dv.y, dv.weights),
+            _watched(dv),
             device=device,
             time_budget_s=left,
             callbacks=[hook],
@@ -240,7 +246,7 @@ def _train_group(
         result = fit_population(
             pop,
             (tr.x, tr.y, w),
-            (dv.x, dv.y, dv.weights),
+            _watched(dv),
             shared_batches=len(set(seeds)) == 1,
             seed=seeds[0],
             callbacks=[_Epochs()],
