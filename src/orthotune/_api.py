@@ -849,7 +849,7 @@ def learning_curve(
     from orthotune._rundir import RunDir
     from orthotune.analysis import learning_curve as measure
     from orthotune.analysis import save_result
-    from orthotune.data import frame_file, load_dataset, make_split, prepare
+    from orthotune.data import check_dev_part, frame_file, load_dataset, make_split, prepare
     from orthotune.pipeline import DATA_FILE
 
     wanted = parse_fractions(
@@ -874,6 +874,7 @@ def learning_curve(
     ds = load_dataset(data, options)
     spec, config, where = _curve_configuration(from_run, ds, epochs)
     split = make_split(ds, seed=seed, policy=policy)
+    check_dev_part(split, ds.name, "a learning curve measures the dev error")
     prepared = prepare(ds, split)
     curve = measure(
         prepared.train, prepared.dev, spec, config, fractions=wanted, seed=seed, device=device

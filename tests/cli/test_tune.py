@@ -117,3 +117,31 @@ def test_a_model_no_better_than_the_most_frequent_class_is_told_so(run_cli, tmp_
     html = (out / "report.html").read_text()
     assert re.search(r"always predicting \S{1,6}p\S{1,6} \(the most frequent class\) gives", html)
     assert labels.count("p") > 200
+
+
+@pytest.mark.parametrize(
+    ("command", "needs"),
+    [
+        (["tune"], "tune chooses every model on dev"),
+        (["tune", "--strategy", "tpe"], "tune chooses every model on dev"),
+        (["learning-curve"], "a learning curve measures the dev error"),
+    ],
+)
+def test_a_split_column_without_dev_rows_is_one_line_for_what_needs_dev(
+    run_cli, tmp_path, command, needs
+):
+    # a Kaggle-style file: rows marked train or test, none dev (tune once stopped with
+    # "internal error: TypeError"; learning-curve with an AttributeError)
+    rows = "".join(
+        f"{i % 5},{(i * 7) % 3},{'pq'[i % 2]},{'test' if i % 5 == 0 else 'train'}\n"
+        for i in range(300)
+    )
+    data = tmp_path / "kaggle.csv"
+    data.write_text("a,b,label,part\n" + rows)
+    res = run_cli(*command, data, "--split-col", "part", "--out", tmp_path / "r")
+    assert res.returncode == 2, res.stderr
+    assert (
+        f"kaggle.csv: the split has no dev examples (only train, test), and {needs}: mark some "
+        "rows 'dev', or leave their split empty" in res.stderr
+    )
+    assert res.stderr.strip().count("\n") == 0 and not (tmp_path / "r").exists()

@@ -98,7 +98,7 @@ def tune_autopilot(
     import optuna
 
     from orthotune._rundir import RunDir, check_keep
-    from orthotune.data import Dataset, make_split, prepare
+    from orthotune.data import Dataset, check_dev_part, make_split, prepare
     from orthotune.pipeline import Job, check_levels, load
     from orthotune.search import (
         join_study,
@@ -126,13 +126,15 @@ def tune_autopilot(
     # the levels as the run uses them (a built-in's own included), before the run folder
     human, bayes = check_levels(ds, settings.human_error, settings.bayes_error)
     settings = dataclasses.replace(settings, human_error=human, bayes_error=bayes)
+    split = make_split(ds, seed=settings.seed, policy=split_policy)
+    # before the run folder: a refusal leaves none behind
+    check_dev_part(split, ds.name, "tune chooses every model on dev")
     run = RunDir.create(out)
     if init_from is not None:  # before run.json: a refused checkpoint leaves no run behind
         warm = load_warm_start(
             init_from, data_shape=tuple(ds.input_shape), class_names=ds.class_names, freeze=freeze
         )
         settings = dataclasses.replace(settings, warm_start=warm)
-    split = make_split(ds, seed=settings.seed, policy=split_policy)
     data = prepare(ds, split)
     job = Job.start(
         run,

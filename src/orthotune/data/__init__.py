@@ -39,6 +39,7 @@ from orthotune.data._prepare import Part, PreparedData, prepare
 from orthotune.data._split import (
     Split,
     SplitPolicy,
+    check_dev_part,
     controlled_round,
     make_split,
     parse_ratios,
@@ -72,6 +73,7 @@ __all__ = [
     "TableEncoding",
     "as_table",
     "cache_dir",
+    "check_dev_part",
     "class_balance_weights",
     "controlled_round",
     "dataset_from_arrays",

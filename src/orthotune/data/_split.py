@@ -443,6 +443,19 @@ def make_split(dataset: Dataset, *, seed: int, policy: SplitPolicy | None = None
     return split
 
 
+def check_dev_part(split: Split, name: str, needs: str) -> None:
+    """A command that ``needs`` dev (in words: "tune chooses every model on dev") refuses a
+    split with no dev example — a file's own split that names train and test only — in one
+    line; ``train`` takes one, as it chooses nothing."""
+    if len(split.dev) == 0:
+        held = [p for p, rows in split.parts().items() if len(rows)]
+        raise InvalidInputError(
+            f"{name}: the split has no dev examples (only {', '.join(held)}), and {needs}: "
+            "mark some rows 'dev', or leave their split empty so that the split policy takes "
+            "dev from them"
+        )
+
+
 def _class_counts(y: np.ndarray, class_names: Sequence[str]) -> dict[str, int]:
     counts = np.bincount(y, minlength=len(class_names))
     return {name: int(k) for name, k in zip(class_names, counts, strict=True)}
