@@ -35,3 +35,10 @@ def test_the_refit_bench_runs_with_two_models():
 def test_the_yardstick_time_bench_runs_on_one_small_set():
     last = run_bench("yardstick_time.py", "--sets", "wine", "--seeds", "1")
     assert re.fullmatch(r"yardstick_max_s=\d+\.\d\d yardstick_max_share=0\.\d{4}", last), last
+
+
+@pytest.mark.slow
+def test_the_mnist1d_ceiling_bench_runs_with_one_seed_of_one_epoch():
+    last = run_bench("mnist1d_ceiling.py", "--seeds", "1", "--epochs", "1")
+    keys = ("best_dev", "best_fresh", "default_dev", "default_canonical", "default_fresh")
+    assert re.fullmatch(" ".join(rf"{k}_error=0\.\d{{4}}" for k in keys), last), last
