@@ -134,3 +134,25 @@ def test_more_data_advice_is_measured_when_the_budget_left_fits_it():
     assert _more_data(data, chosen, off, time.monotonic() + 120) is None
     tiny = _data("builtin:synthetic?n=150&classes=3&features=4&noise=0&seed=2")
     assert _more_data(tiny, chosen, settings, time.monotonic() + 120) is None
+
+
+def test_a_baseline_whose_turn_comes_after_the_deadline_is_one_line(monkeypatch, tmp_path):
+    # 6 CNNs on 4,000-sample signals: the executor's probe took 72 s of a 30-s budget, the
+    # baseline was never started, and the loop stopped on a pydantic error about empty levels
+    import time
+
+    import orthotune
+    import orthotune.fit._folds as folds
+    from orthotune import InvalidInputError
+
+    def slow_probe(*args, **kwargs):
+        time.sleep(2.5)  # past the 2-s budget and the baseline's one guaranteed second
+        return False
+
+    monkeypatch.setattr(folds, "population_pays", slow_probe)
+    with pytest.raises(
+        InvalidInputError,
+        match=r"the baseline model was not trained: the time budget ran out before its turn "
+        r"\(setting up took it\): give a larger --budget, or --trials N",
+    ):
+        orthotune.tune("builtin:synthetic?n=300", budget="2s", out=tmp_path / "r")

@@ -128,3 +128,22 @@ def test_a_group_the_probe_turns_down_trains_one_model_after_another_with_the_sa
     together = train_candidates(cands, data, executor="population", device="cpu")
     assert trained_populations == [3]
     assert len({t.seconds for t in together}) == 1  # the members shared the population's time
+
+
+def test_a_warm_up_longer_than_its_limit_and_the_steps_allowance_ends_the_probe(monkeypatch):
+    # 6 CNNs on 4,000-sample signals: a 30-s warm-up and 21-s steps, 72 s of probing in all
+    monkeypatch.setattr(probe, "WARM_UP_LIMIT_S", 0.05)
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.08)
+
+    assert probe._timed(slow, within=0.02) == float("inf")
+    assert len(calls) == 1  # the warm-up alone: no timed step after it
+    calls.clear()
+    # a warm-up within the limit, or within the steps' allowance, is only a warm-up
+    assert probe._timed(slow, within=0.1) < 0.2 and len(calls) == 1 + probe.PROBE_STEPS
+    calls.clear()
+    monkeypatch.setattr(probe, "WARM_UP_LIMIT_S", 1.0)
+    assert probe._timed(slow, within=0.02) == float("inf") and len(calls) == 2

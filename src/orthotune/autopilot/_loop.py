@@ -505,10 +505,16 @@ def run_autopilot(
     if first is None:  # interrupted before any model was trained: nothing to keep
         raise KeyboardInterrupt
     current = first[0]
-    if current.failed:
+    if current.failed or current.model is None:
         from orthotune._errors import InvalidInputError
 
-        raise InvalidInputError(f"the baseline model could not be trained: {current.failed}")
+        if current.failed:
+            raise InvalidInputError(f"the baseline model could not be trained: {current.failed}")
+        # its turn came after the deadline (the setup took the budget): no model to go on from
+        raise InvalidInputError(
+            "the baseline model was not trained: the time budget ran out before its turn "
+            "(setting up took it): give a larger --budget, or --trials N"
+        )
     baselines = [current]
     interrupted = False  # Ctrl-C while the binned baseline trained
     binned = _binned(held, settings, len(all_trained))
