@@ -69,6 +69,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from orthotune._errors import InvalidInputError
 from orthotune._records import DecisionLog, Step, StopReason, VariantScore
 from orthotune.analysis import (
     DEFAULT_FRACTIONS,
@@ -505,12 +506,9 @@ def run_autopilot(
     if first is None:  # interrupted before any model was trained: nothing to keep
         raise KeyboardInterrupt
     current = first[0]
-    if current.failed or current.model is None:
-        from orthotune._errors import InvalidInputError
-
-        if current.failed:
-            raise InvalidInputError(f"the baseline model could not be trained: {current.failed}")
-        # its turn came after the deadline (the setup took the budget): no model to go on from
+    if current.failed:
+        raise InvalidInputError(f"the baseline model could not be trained: {current.failed}")
+    if current.model is None:  # its turn came after the deadline: no model to go on from
         raise InvalidInputError(
             "the baseline model was not trained: the time budget ran out before its turn "
             "(setting up took it): give a larger --budget, or --trials N"
@@ -1043,8 +1041,6 @@ def _more_data(
     if left < needed:
         logger.info("no learning curve: %.0f s left, about %.0f s needed", left, needed)
         return None
-    from orthotune._errors import InvalidInputError
-
     try:
         curve = learning_curve(
             data.train,
