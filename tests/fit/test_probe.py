@@ -1,6 +1,7 @@
 """``population_pays``: the executor trains a group as one population only where a few timed
 steps say that beats its members one after another (``fit/_probe.py``)."""
 
+import math
 import time
 
 import pytest
@@ -31,6 +32,7 @@ def xy(data):
 @pytest.fixture(autouse=True)
 def fresh_answers(monkeypatch):
     monkeypatch.setattr(probe, "_decided", {})
+    monkeypatch.setattr(probe, "_step_s", {})
 
 
 def _timings(monkeypatch, one_s: float, population_s: float) -> list[str]:
@@ -59,11 +61,12 @@ def test_the_answer_is_the_faster_way_and_is_measured_once(monkeypatch, data):
     assert probe.population_pays(cands, *xy(data), cpu)  # kept: not measured again
     assert measured == ["one", "population of 4 within 0.04"]
     probe._decided.clear()
+    probe._step_s.clear()
     measured = _timings(monkeypatch, one_s=0.010, population_s=0.050)  # 50 ms > 4 × 10 ms
     assert not probe.population_pays(cands, *xy(data), cpu)
     assert not probe.population_pays(cands[:3] + cands[:1], *xy(data), cpu)  # same shape and count
     assert probe.population_pays(cands[:2], *xy(data), cpu) is False  # two members: measured anew
-    assert measured == ["one", "population of 4 within 0.04", "one", "population of 2 within 0.02"]
+    assert measured == ["one", "population of 4 within 0.04", "population of 2 within 0.02"]
 
 
 def test_a_probe_that_fails_leaves_the_group_to_the_population(monkeypatch, data):
@@ -74,6 +77,31 @@ def test_a_probe_that_fails_leaves_the_group_to_the_population(monkeypatch, data
     cands = [Candidate(f"m{i}", SPEC, CONFIG, seed=i) for i in range(2)]
     assert probe.population_pays(cands, *xy(data), torch.device("cpu"))
     assert probe._decided == {}  # not kept: a later group measures again
+
+
+def test_a_network_whose_own_step_is_slow_is_not_probed_as_a_population(monkeypatch, data):
+    cands = [Candidate(f"m{i}", SPEC, CONFIG, seed=i) for i in range(6)]
+    slow = probe.ONE_STEP_LIMIT_S * 1.5
+    measured = _timings(monkeypatch, one_s=slow, population_s=0.0)  # would have won: not asked
+    assert not probe.population_pays(cands, *xy(data), torch.device("cpu"))
+    assert measured == ["one"]
+    probe._decided.clear()
+    probe._step_s.clear()
+    measured = _timings(monkeypatch, one_s=probe.ONE_STEP_LIMIT_S, population_s=0.0)
+    assert probe.population_pays(cands, *xy(data), torch.device("cpu"))
+    assert measured == ["one", f"population of 6 within {6 * probe.ONE_STEP_LIMIT_S:g}"]
+
+
+def test_an_epoch_is_one_model_step_times_the_steps_of_every_model_it_trains(monkeypatch, data):
+    measured = _timings(monkeypatch, one_s=0.01, population_s=0.0)
+    cand = Candidate("m", SPEC, CONFIG)  # batches of 32
+    x, y = xy(data)
+    m = len(y)
+    one = probe.epoch_seconds(cand, x, y, folds=None, device="cpu")
+    assert one == pytest.approx(0.01 * math.ceil(m / 32))
+    five = probe.epoch_seconds(cand, x, y, folds=5, device="cpu")  # the full model and 5 folds
+    assert five == pytest.approx(0.01 * (math.ceil(m / 32) + 5 * math.ceil(m * 4 / 5 / 32)))
+    assert measured == ["one"]  # one model's step, measured once for the shape
 
 
 def test_a_gpu_or_a_single_member_is_not_probed(monkeypatch, data):
@@ -123,8 +151,9 @@ def test_a_group_the_probe_turns_down_trains_one_model_after_another_with_the_sa
     sequential = train_candidates(cands, data, executor="sequential", device="cpu")
     for a, b in zip(turned_down, sequential, strict=True):
         assert a.complete and a.errors == b.errors
-    _timings(monkeypatch, one_s=1.0, population_s=0.001)
+    _timings(monkeypatch, one_s=0.05, population_s=0.001)
     probe._decided.clear()
+    probe._step_s.clear()
     together = train_candidates(cands, data, executor="population", device="cpu")
     assert trained_populations == [3]
     assert len({t.seconds for t in together}) == 1  # the members shared the population's time

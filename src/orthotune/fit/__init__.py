@@ -10,7 +10,8 @@
   ``error_rate``: a per-example mistakes vector's error, counted exactly
 - ``population_pays``: whether N models of one shape train faster as one population than one
   after another on this machine (a few timed steps; the executors, k-fold and the learning curve
-  ask it)
+  ask it); ``epoch_seconds``: what one epoch of a candidate should take here, from the same
+  timed steps (the autopilot fits its default baseline's epochs to the budget with it)
 - ``train_alone``: one candidate through the ``Trainer`` (seeded, built, warm-started; Ctrl-C
   stops the job), as every one-model-after-another path trains it
 - ``train_ensemble``: K seeds of one configuration trained at once, kept as one ``Ensemble``
@@ -29,7 +30,7 @@ from orthotune.fit._executor import (
     train_candidates,
 )
 from orthotune.fit._folds import fold_rows, train_folds
-from orthotune.fit._probe import population_pays
+from orthotune.fit._probe import epoch_seconds, population_pays
 from orthotune.fit._trained import Candidate, Trained, error_rate, score_parts
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "Trained",
     "baseline",
     "check_ensemble_size",
+    "epoch_seconds",
     "error_levels",
     "error_rate",
     "fold_rows",

@@ -13,7 +13,6 @@ The test part is never touched here: it is scored once, for the chosen model, by
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -28,6 +27,7 @@ from orthotune.fit._probe import population_pays
 from orthotune.fit._trained import (
     Candidate,
     Trained,
+    at_precision,
     candidate_groups,
     error_rate,
     group_failed,
@@ -305,13 +305,6 @@ def _knob_values(member) -> dict[str, float]:
     return values
 
 
-def _at_precision(cand: Candidate, choice: str, device: torch.device) -> Candidate:
-    from orthotune.train import resolve_precision
-
-    chosen = resolve_precision(choice, cand.spec, device)
-    return dataclasses.replace(cand, config=cand.config.model_copy(update={"precision": chosen}))
-
-
 def train_candidates(
     candidates: Sequence[Candidate],
     data: PreparedData,
@@ -355,7 +348,7 @@ def train_candidates(
         )
     dev = resolve_device(device)
     if precision is not None:
-        candidates = [_at_precision(c, precision, dev) for c in candidates]
+        candidates = [at_precision(c, precision, dev) for c in candidates]
     if folds is not None:
         return train_folds(
             candidates,

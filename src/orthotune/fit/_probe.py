@@ -13,12 +13,20 @@ population and of one of its members as a plain torch model, on the group's firs
 after one warm-up step each. The answer is kept for the process (``_decided``), per shape,
 optimizer family, batch size, precision, member count and device.
 
+A network whose own step takes longer than ``ONE_STEP_LIMIT_S`` is not probed as a population:
+its operations are large enough to keep the CPU busy alone, so batching its members saves no
+overhead, and building the population costs more than the probe could save — 6 CNNs on 4,000-
+sample signals (one model's step 1.28 s in fp32, 0.53 s in bf16) took 30 s for the population's
+warm-up, 21 s a step and 8–9 GB, where the 6 one after another needed 6 × 1.3 s; 64×64 RGB
+images are alike (1.18 / 0.48 s).
+
 Only the CPU is probed: on a GPU one model's steps are launch-bound and a population is the
 point (issue 18).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 
@@ -28,9 +36,14 @@ import torch.nn.functional as F
 from orthotune.fit._trained import Candidate
 from orthotune.models import build_model
 
-__all__ = ["PROBE_STEPS", "population_pays"]
+__all__ = ["PROBE_STEPS", "epoch_seconds", "population_pays"]
 
 PROBE_STEPS = 3  # timed optimizer steps of each way, after one warm-up step
+# one model's step longer than this: its members train one after another, unprobed (module doc);
+# on their first mini-batch (AVX-512 EPYC, 1 thread, fp32 / bf16) the development group's
+# networks take 0.0006-0.028 s a step (the synthetic set's MLP 0.0006 / 0.0008 s, MNIST-1D's CNN
+# 0.014 / 0.010 s, digits' CNN 0.028 / 0.018 s), the two large inputs above 0.48-1.28 s
+ONE_STEP_LIMIT_S = 0.1
 # a warm-up step longer than this, and than the timed steps' whole allowance, ends the probe: a
 # population of 6 CNNs on 4,000-sample signals took 30 s for its warm-up and 21 s a step (one
 # model 1.2 s), and the probe ran 72 s of a 30-s budget before the answer it then gave; the
@@ -38,6 +51,7 @@ PROBE_STEPS = 3  # timed optimizer steps of each way, after one warm-up step
 # 0.25 s, digits' CNN × 6 0.44 s, the synthetic set's MLP × 8 0.004 s), so their answers stand
 WARM_UP_LIMIT_S = 1.0
 _decided: dict[tuple, bool] = {}
+_step_s: dict[tuple, float] = {}  # one model's step, per shape, optimizer family and device
 
 
 def population_pays(
@@ -58,12 +72,51 @@ def population_pays(
     if key not in _decided:
         try:
             with torch.random.fork_rng():  # the probe leaves the random streams as they were
-                one = _one_model_step_s(first, x, y, device)
-                faster = _population_is_faster(cands, x, y, device, within=len(cands) * one)
+                one = _model_step_s(first, x, y, device)
+                faster = one <= ONE_STEP_LIMIT_S and _population_is_faster(
+                    cands, x, y, device, within=len(cands) * one
+                )
         except Exception:  # the population's own training reports what fails, member by member
             return True
         _decided[key] = faster
     return _decided[key]
+
+
+def epoch_seconds(
+    cand: Candidate,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    folds: int | None,
+    device: str = "auto",
+    precision: str | None = None,
+) -> float:
+    """Seconds one epoch of ``cand`` on the training examples ``x`` [m, …], ``y`` [m] is
+    expected to take on this machine, trained as the executor would (``precision`` as in
+    ``train_candidates``): one model's optimizer step, timed as the probe times it, times the
+    steps of an epoch — of the one model, or under ``folds`` of the full model and each fold
+    model (a population that pays takes less; this errs on the long side)."""
+    from orthotune.fit._trained import at_precision
+    from orthotune.train import resolve_device
+
+    dev = resolve_device(device)
+    if precision is not None:
+        cand = at_precision(cand, precision, dev)
+    m = len(y)
+    size = m if cand.config.batch_size is None else min(cand.config.batch_size, m)
+    steps = math.ceil(m / size)
+    if folds is not None:
+        steps += folds * math.ceil(m * (folds - 1) / folds / size)
+    with torch.random.fork_rng():  # the timing leaves the random streams as they were
+        return steps * _model_step_s(cand, x, y, dev)
+
+
+def _model_step_s(cand: Candidate, x: torch.Tensor, y: torch.Tensor, device: torch.device):
+    """``_one_model_step_s``, measured once per shape, optimizer family and device."""
+    key = (cand.spec.shape_key(), cand.config.group_key(), device.type)
+    if key not in _step_s:
+        _step_s[key] = _one_model_step_s(cand, x, y, device)
+    return _step_s[key]
 
 
 def _batch(x: torch.Tensor, y: torch.Tensor, config, device: torch.device) -> tuple:

@@ -2,8 +2,9 @@
 
 ``Candidate`` (a model to train), ``Trained`` (a trained one: model, history, per-example
 mistakes per part), ``score_parts``, the grouping of candidates into populations
-(``candidate_groups``) and the deadline helpers. It sits below ``_executor`` and ``_folds`` so
-that neither imports the other back (``_executor`` calls ``_folds`` for k-fold candidates).
+(``candidate_groups``), the deadline helpers and ``at_precision``. It sits below ``_executor``
+and ``_folds`` so that neither imports the other back (``_executor`` calls ``_folds`` for
+k-fold candidates).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "NOT_STARTED",
     "Candidate",
     "Trained",
+    "at_precision",
     "candidate_groups",
     "group_failed",
     "not_started",
@@ -152,3 +154,12 @@ def candidate_groups(candidates: Sequence[Candidate]) -> list:
             by_weights.setdefault(id(candidates[i].weights), []).append(i)
         groups += [dataclasses.replace(group, indices=ix) for ix in by_weights.values()]
     return groups
+
+
+def at_precision(cand: Candidate, choice: str, device: torch.device) -> Candidate:
+    """``cand`` set to train in the precision ``choice`` (``auto``, ``fp32``, ``bf16``) resolves
+    to for its network on ``device``."""
+    from orthotune.train import resolve_precision
+
+    chosen = resolve_precision(choice, cand.spec, device)
+    return dataclasses.replace(cand, config=cand.config.model_copy(update={"precision": chosen}))
