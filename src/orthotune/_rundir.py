@@ -86,6 +86,7 @@ class RunDir:
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
+        self._made: bool | None = None  # ``create``: whether it made the folder (else it was empty)
 
     # ------------------------------------------------------------ opening
     @staticmethod
@@ -115,8 +116,27 @@ class RunDir:
         """A new run folder at ``path``: missing or empty is fine; anything else is refused."""
         cls.refuse_existing(path)
         folder = Path(path)
+        made = not folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
-        return cls(folder)
+        run = cls(folder)
+        run._made = made
+        return run
+
+    def abandon(self) -> None:
+        """Remove what this command wrote, and the folder when ``create`` made it: a job
+        refused before it kept a model leaves no run behind, so the same ``--out`` works when
+        the user runs it again. ``create`` took only a missing or empty folder, so everything
+        in it is this command's; a run opened with ``open`` is never touched."""
+        if self._made is None:
+            return
+        if self._made:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        for entry in self.path.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> RunDir:

@@ -150,9 +150,12 @@ def test_a_baseline_whose_turn_comes_after_the_deadline_is_one_line(monkeypatch,
         return False
 
     monkeypatch.setattr(folds, "population_pays", slow_probe)
+    # the baseline's epochs fit the budget at this pace, so it stays cross-validated
+    monkeypatch.setattr(orthotune.autopilot._loop, "epoch_seconds", lambda *a, **k: 1e-6)
     with pytest.raises(
         InvalidInputError,
         match=r"the baseline model was not trained: the time budget ran out before its turn "
         r"\(setting up took it\): give a larger --budget, or --trials N",
     ):
         orthotune.tune("builtin:synthetic?n=300", budget="2s", out=tmp_path / "r")
+    assert not (tmp_path / "r").exists()  # refused before any model was kept: no run left

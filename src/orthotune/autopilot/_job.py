@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
+from orthotune._errors import InvalidInputError
 from orthotune._records import DecisionLog, History, JobSummary, Step
 from orthotune._result import Result
 from orthotune.autopilot._loop import AutopilotSettings, run_autopilot
@@ -112,8 +113,6 @@ def tune_autopilot(
     started = time.monotonic()
     check_precision(settings.precision)  # before the run folder exists
     if freeze is not None and init_from is None:
-        from orthotune._errors import InvalidInputError
-
         raise InvalidInputError(
             f"--freeze {freeze} keeps layers of initial weights, but no --init-from gives "
             "them; add --init-from RUN_DIR|MODEL_DIR or drop --freeze"
@@ -216,6 +215,7 @@ def tune_autopilot(
         shareable=False,
         why_not="the autopilot's orthogonal loop is sequential: each step decides from the last",
     )
+    refused = False
     try:
         result = run_autopilot(
             data,
@@ -230,9 +230,14 @@ def tune_autopilot(
         summary = JobSummary(stop_reason="interrupted", incumbents=incumbents)
         run.write_run(job.record.model_copy(update={"summary": summary}))
         raise
+    except InvalidInputError:  # refused before any model was kept: no run is left behind
+        refused = not incumbents
+        raise
     finally:
         if lease is not None:
             lease.release()
+        if refused:
+            run.abandon()
     chosen = result.chosen
     name = chosen.candidate.name
     out_of_fold = None if chosen.dev_logits is None else (chosen.dev_logits, chosen.dev_y)
