@@ -183,5 +183,7 @@ def _one_model_step_s(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if device.type == "cuda":  # the step's kernels, not only their launches (epoch_seconds)
+            torch.cuda.synchronize(device)
 
     return _timed(step)
