@@ -551,10 +551,32 @@ def tune_search(
         _finish_best(summary, job, best, data, space, human, bayes, device, precision, seed)
     else:
         summary.notes.append(board.note or "no trial is eligible as best")
+        cut = _cut_short(study)
+        if cut is not None:
+            summary.notes.append(cut)
     _prune(run, study, keep=keep, maximize=maximize)
     summary.seconds = job.seconds()
     job.close(summary, exclude={"leaderboard", "diagnosis"})
     return summary
+
+
+def _cut_short(study) -> str | None:
+    """What to do when the budget cut trials short and none completed (else None): the first
+    cut trial's epochs, and how to go on."""
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    cut = [t for t in trials if TRUNCATED_ATTR in t.user_attrs]
+    if not cut or any(t.state == TrialState.COMPLETE for t in trials):
+        return None
+    first = cut[0]
+    trained, planned = first.user_attrs.get("epochs_trained"), first.params.get("epochs")
+    of = f" (trial {first.number}: {trained} of its {planned} epochs)" if planned else ""
+    return (
+        f"the time budget cut {len(cut)} trial(s) short before any completed{of}: run the same "
+        f"command with --study {study.study_name} and a larger --budget to go on with this "
+        "study, or give --trials N (no time limit)"
+    )
 
 
 def _run_batch(
