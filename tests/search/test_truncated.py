@@ -108,3 +108,26 @@ def test_a_candidate_whose_turn_comes_after_the_deadline_is_not_started(data):
     )
     assert late.model is None and late.failed is None and not late.complete
     assert late.history == [] and "ran out before its turn" in late.stop_message
+
+
+def test_a_new_studys_start_trains_the_epochs_that_fit_the_budget(data, monkeypatch):
+    """``_fitted_start``: at most ``START_SHARE`` of the budget for the start, as a whole
+    schedule; the pace is set here, as ``fit.epoch_seconds`` would measure it."""
+    import orthotune.fit
+    from orthotune.search import default_space, starting_point
+    from orthotune.search._job import START_SHARE, _fitted_start
+
+    monkeypatch.setattr(orthotune.fit, "epoch_seconds", lambda *a, **k: 2.0)  # 2 s an epoch
+    space = default_space((20,), 3)
+    start = starting_point((20,), 3)
+    assert start["epochs"] == 30 and space["epochs"].low == 5
+
+    def fitted(seconds, on=space):
+        return _fitted_start(start, on, data, seconds, device="cpu", precision="fp32")
+
+    assert fitted(200.0) == (start, None)  # 60 s of 30 epochs fit in half of 200 s
+    shorter, note = fitted(60.0)
+    assert shorter == {**start, "epochs": int(START_SHARE * 60.0 / 2.0)} == {**start, "epochs": 15}
+    assert note == "the first trial trains 15 of its 30 epochs to fit the budget"
+    assert fitted(16.0) == (start, None)  # 4 epochs: fewer than the space's least (5)
+    assert fitted(60.0, SearchSpace.from_yaml(LONG)) == (start, None)  # categorical epochs
