@@ -1,4 +1,4 @@
-"""The default baseline's epochs fit the time budget (``autopilot._loop._fitted_baseline``):
+"""The default baseline's epochs fit the time budget (``autopilot._fitted``):
 a one-cycle schedule cut at the deadline leaves a model mid-warm-up (6 CNNs of 5-fold
 cross-validation on 1,000 64×64 images, cut after 3 of 30 epochs by a 120-s budget: 54 % test
 accuracy), so the baseline trains fewer epochs, on the hold-out split when the folds' six models
@@ -10,6 +10,7 @@ import pytest
 import orthotune
 from orthotune import InvalidInputError
 from orthotune.autopilot import AutopilotSettings
+from orthotune.autopilot import _fitted as fitted_module
 from orthotune.autopilot import _loop as loop
 from orthotune.data import load_dataset, make_split, prepare
 from orthotune.fit import Candidate, baseline
@@ -26,7 +27,7 @@ def _pace(monkeypatch, seconds_per_example: float) -> list:
         models = 1 if folds is None else 1 + (folds - 1)  # the full model + K × (K-1)/K
         return seconds_per_example * len(y) * models
 
-    monkeypatch.setattr(loop, "epoch_seconds", epoch_seconds)
+    monkeypatch.setattr(fitted_module, "epoch_seconds", epoch_seconds)
     return asked
 
 
@@ -39,19 +40,32 @@ def _start(spec: str = SMALL):
     return Candidate("baseline", model, config, label="mlp baseline"), data, folds, held, settings
 
 
+def _fit(cand, data, folds, held, settings, left):
+    return fitted_module.fitted_baseline(
+        cand,
+        data,
+        folds,
+        held,
+        left,
+        budget_s=settings.budget_s,
+        device="cpu",
+        precision=settings.precision,
+    )
+
+
 def test_a_baseline_that_fits_keeps_its_epochs(monkeypatch):
     cand, data, folds, held, settings = _start()
     assert folds == 5  # few examples: the decisions cross-validate
     _pace(monkeypatch, 1e-4)  # 240 pooled rows × 5 × 1e-4 = 0.12 s an epoch, 3.6 s in all
-    assert loop._fitted_baseline(cand, data, folds, held, settings, left=10.0) == (cand, None)
+    assert _fit(cand, data, folds, held, settings, left=10.0) == (cand, None)
 
 
 def test_a_baseline_too_long_for_the_budget_trains_fewer_epochs_on_the_hold_out_split(monkeypatch):
     cand, data, folds, held, settings = _start()
     asked = _pace(monkeypatch, 1e-3)  # folds: 1.2 s an epoch; hold-out (180 rows): 0.18 s
-    fitted, holding = loop._fitted_baseline(cand, data, folds, held, settings, left=10.0)
+    fitted, holding = _fit(cand, data, folds, held, settings, left=10.0)
     assert asked == [5, None]
-    assert fitted.config.epochs == int(loop.BASELINE_SHARE * 10.0 / 0.18) == 27
+    assert fitted.config.epochs == int(fitted_module.BASELINE_SHARE * 10.0 / 0.18) == 27
     assert fitted.label == "mlp baseline, 27 of its 30 epochs to fit the budget"
     assert (
         holding
@@ -64,7 +78,7 @@ def test_without_folds_the_epochs_shrink_and_the_split_stays(monkeypatch):
     cand, data, folds, held, settings = _start("builtin:synthetic?n=4000&classes=3&features=5")
     assert folds is None
     asked = _pace(monkeypatch, 1e-3)  # 2,400 train rows: 2.4 s an epoch
-    fitted, holding = loop._fitted_baseline(cand, data, folds, held, settings, left=30.0)
+    fitted, holding = _fit(cand, data, folds, held, settings, left=30.0)
     assert (fitted.config.epochs, holding, asked) == (6, None, [None])
 
 
@@ -77,7 +91,7 @@ def test_a_baseline_whose_one_epoch_exceeds_the_time_left_is_one_line(monkeypatc
         r"takes about 1200 s on this machine, more than the 100 s the budget leaves it: give "
         r"--budget \d+m for its 30 epochs, or --trials N \(no time limit\)$",
     ):
-        loop._fitted_baseline(cand, data, folds, held, settings, left=100.0)
+        _fit(cand, data, folds, held, settings, left=100.0)
 
 
 def test_a_refused_run_leaves_no_run_folder_behind(monkeypatch, tmp_path):

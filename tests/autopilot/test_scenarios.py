@@ -151,7 +151,7 @@ def test_a_baseline_whose_turn_comes_after_the_deadline_is_one_line(monkeypatch,
 
     monkeypatch.setattr(folds, "population_pays", slow_probe)
     # the baseline's epochs fit the budget at this pace, so it stays cross-validated
-    monkeypatch.setattr(orthotune.autopilot._loop, "epoch_seconds", lambda *a, **k: 1e-6)
+    monkeypatch.setattr(orthotune.autopilot._fitted, "epoch_seconds", lambda *a, **k: 1e-6)
     with pytest.raises(
         InvalidInputError,
         match=r"the baseline model was not trained: the time budget ran out before its turn "

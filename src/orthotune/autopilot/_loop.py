@@ -3,7 +3,8 @@
 1. Train the baseline (``fit.baseline``) and measure train, train-dev (when present)
    and dev error. On feature vectors the same model is also trained on binned inputs (each
    numeric feature beside ``input_bins`` quantile-bin components, ``data.Bins``), and step 0
-   keeps the input encoding with the lower dev error (``INPUT_BINS`` says why).
+   keeps the input encoding with the lower dev error (``INPUT_BINS`` says why). Under a time
+   budget the default baseline trains the epochs that fit (``_fitted``).
 2. Diagnose against human-level (and Bayes) error (``orthotune.diagnose``): the problem is the
    avoidable bias while it is high (above tolerance and outside the noise), then the largest
    remaining high gap (the lecture: "first focus on bias"). When no gap is high — well-trained,
@@ -79,6 +80,7 @@ from orthotune.analysis import (
     minimum_train_examples,
 )
 from orthotune.autopilot._compare import PairedChange, adjust, describe, paired_change
+from orthotune.autopilot._fitted import fitted_baseline
 from orthotune.autopilot._polish import INTERRUPTED, Contender, polish
 from orthotune.autopilot._refit import refit, refit_cost
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, offered, variants
@@ -91,7 +93,6 @@ from orthotune.fit import (
     EpochHook,
     Trained,
     baseline,
-    epoch_seconds,
     error_levels,
     error_rate,
     score_parts,
@@ -183,16 +184,6 @@ REFIT_MARGIN = 1.25
 # budget, and on MNIST-1D (seed 1, 300 s, 2026-12-05) the refit of a kept ensemble of 3 seeds,
 # estimated at 31 s, was started with 20 s left (the rule was then half the estimate) and cut
 REFIT_START = 0.85
-# the default baseline gets at most this share of the time left when its turn comes: fewer
-# epochs (a whole one-cycle schedule) where its own would not fit (``_fitted_baseline``). A
-# schedule cut at the deadline leaves a model mid-warm-up: 6 CNNs of 5-fold cross-validation on
-# 1,000 RGB images of 64×64, cut by a 120-s budget after 3 of 30 epochs, gave 54 % test
-# accuracy. The development group's baselines fit under it at 300 s and are left whole: their
-# estimates (split seed 0, float32, AVX-512 EPYC, 1 thread) are 0.1-7.4 s, digits' 52.5 s (its
-# 6 cross-validated CNNs counted one after another; as a population they took 31.1 s), against
-# about 137 s; at 60 s digits trains on the hold-out split instead, and 0.87 of the budget is
-# used against 0.54 (``bench/suite.py --sets digits --budget-s 60``, seed 0)
-BASELINE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -241,7 +232,7 @@ class AutopilotSettings:
     warm_start: WarmStart | None = None
     # feature vectors: step 0 also tries this many quantile bins per numeric feature (0: never)
     input_bins: int = INPUT_BINS
-    # under a time budget the default baseline trains the epochs that fit (``_fitted_baseline``);
+    # under a time budget the default baseline trains the epochs that fit (``_fitted``);
     # False: its own, cut at the deadline wherever the schedule stands (``bench/short_budget.py``)
     fit_baseline: bool = True
 
@@ -481,7 +472,16 @@ def run_autopilot(
     start = Candidate("baseline", spec, config, settings.seed, label=f"{spec.kind} baseline")
     if settings.fit_baseline and settings.start is None and math.isfinite(deadline):
         left = deadline - time.monotonic() - (_yardstick_s(settings) or 0.0)
-        start, holding = _fitted_baseline(start, data, folds, held, settings, left)
+        start, holding = fitted_baseline(
+            start,
+            data,
+            folds,
+            held,
+            left,
+            budget_s=settings.budget_s,
+            device=settings.device,
+            precision=settings.precision,
+        )
         if holding is not None:  # the folds' models would leave it fewer epochs
             settings = dataclasses.replace(settings, small_data=0)
             data, folds, _, log.validation = _validation(held, settings, start.config)
@@ -916,63 +916,6 @@ def run_autopilot(
         data=held,
         held_out_ids=None if current.dev_logits is None else data.dev.ids,
     )
-
-
-def _fitted_baseline(
-    start: Candidate,
-    data: PreparedData,
-    folds: int | None,
-    held: PreparedData,
-    settings: AutopilotSettings,
-    left: float,
-) -> tuple[Candidate, str | None]:
-    """The default baseline ``start`` with as many of its epochs as fit in ``BASELINE_SHARE``
-    of the ``left`` seconds, at the pace ``fit.epoch_seconds`` measures, and — when ``folds``
-    would cut its epochs and one model on the hold-out split ``held`` keeps more — why the
-    decisions should use that split instead (else None). Refused in one line when a single
-    epoch needs more than all of the time."""
-    epochs = start.config.epochs
-
-    def fitting(on: PreparedData, k: int | None) -> tuple[int, float]:
-        x, y = on.train.x, on.train.y
-        dev, precision = settings.device, settings.precision
-        per = epoch_seconds(start, x, y, folds=k, device=dev, precision=precision)
-        if per * epochs <= BASELINE_SHARE * left:
-            return epochs, per
-        if per > left:  # not one epoch
-            return 0, per
-        return max(1, int(BASELINE_SHARE * left / per)), per
-
-    fitted, per = fitting(data, folds)
-    holding = None
-    if folds is not None and fitted < epochs:
-        alone, alone_per = fitting(held, None)
-        if alone > fitted:
-            holding = (
-                f"{folds}-fold cross-validation would leave the baseline {fitted} of its "
-                f"{epochs} epochs within the budget"
-            )
-            fitted, per = alone, alone_per
-    models = "" if folds is None else f" (its {folds + 1} models of {folds}-fold cross-validation)"
-    if fitted == 0:
-        need = settings.budget_s - left + per * epochs / BASELINE_SHARE
-        raise InvalidInputError(
-            f"one epoch of the baseline model{models} takes about {per:.0f} s on this machine, "
-            f"more than the {max(left, 0.0):.0f} s the budget leaves it: give --budget "
-            f"{math.ceil(need / 60)}m for its {epochs} epochs, or --trials N (no time limit)"
-        )
-    if fitted == epochs:
-        return start, holding
-    logger.info(
-        "baseline: %d of its %d epochs, %.1f s each, fit in %.0f%% of the %.0f s left",
-        fitted, epochs, per, 100 * BASELINE_SHARE, left,
-    )  # fmt: skip
-    fit = dataclasses.replace(
-        start,
-        config=start.config.model_copy(update={"epochs": fitted}),
-        label=f"{start.label}, {fitted} of its {epochs} epochs to fit the budget",
-    )
-    return fit, holding
 
 
 def _binned(held: PreparedData, settings: AutopilotSettings, trained: int) -> PreparedData | None:
