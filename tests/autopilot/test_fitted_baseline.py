@@ -57,7 +57,7 @@ def test_a_baseline_that_fits_keeps_its_epochs(monkeypatch):
     cand, data, folds, held, settings = _start()
     assert folds == 5  # few examples: the decisions cross-validate
     _pace(monkeypatch, 1e-4)  # 240 pooled rows × 5 × 1e-4 = 0.12 s an epoch, 3.6 s in all
-    assert _fit(cand, data, folds, held, settings, left=10.0) == (cand, None)
+    assert _fit(cand, data, folds, held, settings, left=20.0) == (cand, None)
 
 
 def test_a_baseline_too_long_for_the_budget_trains_fewer_epochs_on_the_hold_out_split(monkeypatch):
@@ -65,11 +65,11 @@ def test_a_baseline_too_long_for_the_budget_trains_fewer_epochs_on_the_hold_out_
     asked = _pace(monkeypatch, 1e-3)  # folds: 1.2 s an epoch; hold-out (180 rows): 0.18 s
     fitted, holding = _fit(cand, data, folds, held, settings, left=10.0)
     assert asked == [5, None]
-    assert fitted.config.epochs == int(fitted_module.BASELINE_SHARE * 10.0 / 0.18) == 27
-    assert fitted.label == "mlp baseline, 27 of its 30 epochs to fit the budget"
+    assert fitted.config.epochs == int(fitted_module.BASELINE_SHARE * 10.0 / 0.18) == 18
+    assert fitted.label == "mlp baseline, 18 of its 30 epochs to fit the budget"
     assert (
         holding
-        == "5-fold cross-validation would leave the baseline 4 of its 30 epochs within the budget"
+        == "5-fold cross-validation would leave the baseline 2 of its 30 epochs within the budget"
     )
     assert fitted.config.model_copy(update={"epochs": 30}) == cand.config  # nothing else changes
 
@@ -79,7 +79,7 @@ def test_without_folds_the_epochs_shrink_and_the_split_stays(monkeypatch):
     assert folds is None
     asked = _pace(monkeypatch, 1e-3)  # 2,400 train rows: 2.4 s an epoch
     fitted, holding = _fit(cand, data, folds, held, settings, left=30.0)
-    assert (fitted.config.epochs, holding, asked) == (6, None, [None])
+    assert (fitted.config.epochs, holding, asked) == (4, None, [None])
 
 
 def test_a_baseline_whose_one_epoch_exceeds_the_time_left_is_one_line(monkeypatch):

@@ -72,7 +72,9 @@ PBT_ATTR = "pbt_exploits"  # [{"epoch", "from", "values"}] of a PBT member
 TRUNCATED_ATTR = "truncated"  # why the budget cut a trial short (it is then PRUNED)
 # a new study's start gets at most this share of a time budget: the epochs that fit, as a whole
 # schedule, where its own would not (``_fitted_start``), as the autopilot's default first model
-# (``autopilot._fitted.BASELINE_SHARE``). The development group's starts fit it at 300 s and at
+# (``autopilot._fitted.BASELINE_SHARE``, a third there, so that a variant of the same cost fits
+# after it; a search's later trials are sampled, most of them cheaper than the start). The
+# development group's starts fit it at 300 s and at
 # the suite's 60 s (estimated at split seed 0, AVX-512 EPYC, 1 thread: MNIST-1D's CNN 6.7 s,
 # digits' 5.5 s, synthetic_large's MLP 4.7 s, the other tables under 1 s), so
 # ``bench/suite.py``'s Optuna peer, given the unfitted start, still gets the same first trial
