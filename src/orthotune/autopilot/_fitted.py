@@ -36,8 +36,8 @@ logger = logging.getLogger(__name__)
 # baselines fit under it at 300 s and are left whole: their estimates (split seed 0, float32,
 # AVX-512 EPYC, 1 thread) are 0.1-7.4 s, digits' 52.5 s (its 6 cross-validated CNNs counted one
 # after another; as a population they took 31.1 s), against about 92 s; at 60 s digits trains
-# on the hold-out split instead, and 0.87 of the budget is used against 0.54 (``bench/suite.py
-# --sets digits --budget-s 60``, seed 0, with a half; a third moves it the same way)
+# on the hold-out split instead, its 30 epochs whole, and 0.89 of the budget is used against
+# 0.54 (``bench/suite.py --sets digits --budget-s 60``, seed 0)
 BASELINE_SHARE = 1 / 3
 
 
