@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 # seconds, and the estimate behind the share was up to 1.56 times short (a one-epoch baseline,
 # its first steps' warm-up; 0.59-1.07 on the development sets below, 1.19 on the images above),
 # so a share s leaves a second model room while 2 × 1.56 × s <= 1. With a half, the time left
-# after the baseline was less than one more model every time (the images: 52 s left, 62 s a
+# after the baseline was mostly less than one more model (the images: 52 s left, 62 s a
 # model; ``bench/short_budget.py``'s signals: 74 s of 120 used). The development group's
 # baselines fit under it at 300 s and are left whole: their estimates (split seed 0, float32,
 # AVX-512 EPYC, 1 thread) are 0.1-7.4 s, digits' 52.5 s (its 6 cross-validated CNNs counted one
