@@ -231,6 +231,7 @@ def run_optuna(data, space, *, seed: int, budget_s: float, precision: str = "fp3
     import optuna
 
     from orthotune.models import build_model
+    from orthotune.search import _job as job
     from orthotune.search import params_to_candidate, starting_point
     from orthotune.search._strategies import max_epochs
     from orthotune.train import lr_factor, make_optimizer
@@ -249,6 +250,9 @@ def run_optuna(data, space, *, seed: int, budget_s: float, precision: str = "fp3
     )
     archs = tuple(getattr(space["architecture"], "choices", ())) if "architecture" in space else ()
     first = starting_point(shape, classes, architectures=archs)
+    # the start's epochs fitted to the budget as ``tune --strategy tpe`` fits its own (timed
+    # inside the peer's clock, as ours is inside its budget)
+    first, _ = job._fitted_start(first, space, data, budget_s, device="cpu", precision=precision)
     study.enqueue_trial(space.internal_params(space.project(first)))
     bf16 = precision == "bf16"
     clock = {"observing": 0.0}

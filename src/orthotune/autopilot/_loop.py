@@ -471,6 +471,8 @@ def run_autopilot(
     data, folds, config, log.validation = _validation(data, settings, config)
     start = Candidate("baseline", spec, config, settings.seed, label=f"{spec.kind} baseline")
     if settings.fit_baseline and settings.start is None and math.isfinite(deadline):
+        # less the yardstick's share, which comes first (kept aside on every data shape: at
+        # most 5 % of the budget, where the yardstick fits vectors only)
         left = deadline - time.monotonic() - (_yardstick_s(settings) or 0.0)
         start, holding = fitted_baseline(
             start,

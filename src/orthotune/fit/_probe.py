@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from orthotune.fit._trained import Candidate
+from orthotune.fit._trained import Candidate, at_precision
 from orthotune.models import build_model
 
 __all__ = ["PROBE_STEPS", "epoch_seconds", "population_pays"]
@@ -96,7 +96,6 @@ def epoch_seconds(
     ``train_candidates``): one model's optimizer step, timed as the probe times it, times the
     steps of an epoch — of the one model, or under ``folds`` of the full model and each fold
     model (a population that pays takes less; this errs on the long side)."""
-    from orthotune.fit._trained import at_precision
     from orthotune.train import resolve_device
 
     dev = resolve_device(device)

@@ -76,8 +76,8 @@ TRUNCATED_ATTR = "truncated"  # why the budget cut a trial short (it is then PRU
 # after it; a search's later trials are sampled, most of them cheaper than the start). The
 # development group's starts fit it at 300 s and at
 # the suite's 60 s (estimated at split seed 0, AVX-512 EPYC, 1 thread: MNIST-1D's CNN 6.7 s,
-# digits' 5.5 s, synthetic_large's MLP 4.7 s, the other tables under 1 s), so
-# ``bench/suite.py``'s Optuna peer, given the unfitted start, still gets the same first trial
+# digits' 5.5 s, synthetic_large's MLP 4.7 s, the other tables under 1 s); ``bench/suite.py``'s
+# Optuna peer gets its start fitted the same way (``bench/_common.run_optuna``)
 START_SHARE = 0.5
 
 
