@@ -295,7 +295,14 @@ NPZ_CASES = [
         {"x": np.zeros((2, 1)), "y": np.arange(2), "weights": np.array([0.0, 0.0])},
         r"weight column 'weights' is zero for every row",
     ),
-    ({"x": np.zeros((2, 1)), "y": np.zeros(2)}, r"needs at least 2 classes"),
+    (
+        {"x": np.zeros((2, 1)), "y": np.zeros(2)},
+        r"d.npz: needs at least 2 classes to classify, found 1 \(0\): check its array 'y'$",
+    ),
+    (  # two 1s in a row: scores or several labels, not one class per row
+        {"x": np.zeros((2, 1)), "y": np.array([[1, 0], [1, 1]])},
+        r"array 'y' has shape \(2, 2\) but 'x' has 2 examples: give 'y' shape \(2,\)",
+    ),
     (
         {"x": np.zeros((3, 1)), "y": np.array([0.0, np.nan, 1.0])},
         r"label column 'y' is empty in 1 row\(s\), first at row 1",
@@ -309,6 +316,24 @@ def test_npz_problems(tmp_path, arrays, match):
     np.savez(path, **arrays)
     with pytest.raises(InvalidInputError, match=match):
         load_dataset(str(path), LoadOptions(impute="none"))
+
+
+def test_one_hot_and_column_labels_are_read_as_class_indices(tmp_path, caplog):
+    """Keras' ``to_categorical`` labels and a column of labels (shape [n, 1]) are the same
+    classes as the plain labels; the one-hot ones with a warning. An upper-case ``X`` is x."""
+    x = np.arange(8, dtype=np.float32).reshape(4, 2)
+    plain = np.array([2, 0, 1, 2])
+    np.savez(tmp_path / "plain.npz", x=x, y=plain)
+    np.savez(tmp_path / "hot.npz", x=x, y=np.eye(3)[plain])
+    np.savez(tmp_path / "col.npz", X=x, y=plain[:, None].astype(float))  # scikit-learn's X
+    want = load_dataset(str(tmp_path / "plain.npz"))
+    with caplog.at_level("WARNING"):
+        hot = load_dataset(str(tmp_path / "hot.npz"))
+    assert "hot.npz: array 'y' shaped (4, 3) holds one 1 per row (one-hot)" in caplog.text
+    col = load_dataset(str(tmp_path / "col.npz"))
+    for got in (hot, col):
+        assert got.class_names == want.class_names == ("0", "1", "2")
+        assert got.y.tolist() == want.y.tolist() == plain.tolist()
 
 
 def test_npz_with_python_objects_is_refused(tmp_path):

@@ -100,6 +100,7 @@ def load_with_report(
     """``load_dataset`` that also returns NaN/inf counts; with ``allow_nonfinite`` NaN and inf
     stay in the features instead of being errors (``data inspect`` reports them)."""
     options = options or LoadOptions()
+    labels = "the --target column"  # where the labels came from, for the messages below
     if not isinstance(spec, str | Path):  # pandas is imported only for data in memory
         import pandas as pd
 
@@ -131,12 +132,13 @@ def load_with_report(
         path = Path(spec).expanduser()
         kind = check_file(path)
         if kind == "npz":
+            labels = "its array 'y'"
             loaded = _load_npz(path, options, allow_nonfinite, array_encoding)
         else:
             loaded = _load_table(path, kind, options, allow_nonfinite=allow_nonfinite)
         origin = Origin(spec)
-    check_classes(loaded.dataset.class_names, origin)
-    warn_quantity_target(loaded.dataset.class_names, origin)
+    check_classes(loaded.dataset.class_names, origin, labels)
+    warn_quantity_target(loaded.dataset.class_names, origin, labels)
     check_dev_source(options.dev_source, loaded.dataset.source, origin)
     return loaded
 
@@ -520,6 +522,9 @@ def _load_npz(
             f"{path}: holds one array (.npy), not an NPZ archive of named arrays: save the "
             "features and labels with numpy.savez(path, x=x, y=y)"
         )
+    for key in list(arrays):  # numpy.savez(path, X=X, y=y), as scikit-learn names them
+        if key not in NPZ_KEYS and key.lower() in NPZ_KEYS and key.lower() not in arrays:
+            arrays[key.lower()] = arrays.pop(key)
     unknown = [k for k in arrays if k not in NPZ_KEYS]
     if unknown:
         raise InvalidInputError(
@@ -557,8 +562,8 @@ def dataset_from_arrays(
     arrays = {"x": np.asarray(x), "y": np.asarray(y)}
     arrays.update({k: np.asarray(v) for k, v in given.items() if v is not None})
     dataset = _from_arrays(arrays, name, impute=impute, allow_nonfinite=False).dataset
-    check_classes(dataset.class_names, Origin(name))
-    warn_quantity_target(dataset.class_names, Origin(name))
+    check_classes(dataset.class_names, Origin(name), "the labels (y)")
+    warn_quantity_target(dataset.class_names, Origin(name), "the labels (y)")
     return dataset
 
 
@@ -574,6 +579,19 @@ def _object_labels(values: np.ndarray) -> np.ndarray:
     elif not all(isinstance(v, str | int | np.integer) for v in given):
         return values
     return np.where(gaps, "", values.astype(str))
+
+
+def _one_hot(value: np.ndarray, n: int) -> bool:
+    """Whether ``value`` is ``n`` one-hot rows (Keras' ``to_categorical``): 0s and 1s, one 1
+    per row, at least 2 columns."""
+    if (
+        value.ndim != 2
+        or value.shape[0] != n
+        or value.shape[1] < 2
+        or value.dtype.kind not in "biuf"
+    ):
+        return False
+    return bool(np.isin(value, (0, 1)).all() and (value.sum(axis=1) == 1).all())
 
 
 def _from_arrays(
@@ -603,6 +621,15 @@ def _from_arrays(
     for key in ("y", "weights", "source", "ids", "split"):
         if key in arrays:
             value = arrays[key]
+            if value.shape == (n, 1):  # a column: y[:, None], a one-column frame's values
+                value = value[:, 0]
+            elif key == "y" and _one_hot(value, n):
+                log.warning(
+                    "%s: array 'y' shaped %s holds one 1 per row (one-hot): each row is read "
+                    "as the class of its column, 0 … %d",
+                    name, value.shape, value.shape[1] - 1,
+                )  # fmt: skip
+                value = value.argmax(axis=1)
             if value.shape != (n,):
                 raise InvalidInputError(
                     f"{name}: array {key!r} has shape {value.shape} but 'x' has {n} examples: "

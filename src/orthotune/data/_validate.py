@@ -361,15 +361,18 @@ def check_split_values(values: np.ndarray, column: str, parts: Sequence[str], or
 CONTINUOUS_LABELS = 20
 
 
-def check_classes(class_names: Sequence[str], origin: Origin) -> None:
+def check_classes(
+    class_names: Sequence[str], origin: Origin, labels: str = "the --target column"
+) -> None:
     """At least 2 classes, and labels that are classes: many distinct numbers with fractions
     (a price, a temperature) are a regression target, refused in one line rather than as
-    hundreds of one-example classes."""
+    hundreds of one-example classes. ``labels`` names where the labels came from (a table's
+    target column, an NPZ file's array 'y')."""
     if len(class_names) < 2:
         found = _names(class_names) if class_names else "none"
         raise InvalidInputError(
             f"{origin.file}: needs at least 2 classes to classify, found {len(class_names)} "
-            f"({found}): check the --target column"
+            f"({found}): check {labels}"
         )
     if len(class_names) >= CONTINUOUS_LABELS:
         try:
@@ -379,14 +382,16 @@ def check_classes(class_names: Sequence[str], origin: Origin) -> None:
         fractions = [c for c, v in zip(class_names, numbers, strict=True) if v != round(v)]
         if fractions:
             raise InvalidInputError(
-                f"{origin.file}: the --target column holds {len(class_names)} distinct numbers, "
+                f"{origin.file}: {labels} holds {len(class_names)} distinct numbers, "
                 f"some with fractions ({_preview(fractions[0])}): a continuous target, which "
                 "orthotune does not regress: bin it into classes (e.g. by quantile), or give "
                 "a column of class labels"
             )
 
 
-def warn_quantity_target(class_names: Sequence[str], origin: Origin) -> None:
+def warn_quantity_target(
+    class_names: Sequence[str], origin: Origin, labels: str = "the --target column"
+) -> None:
     """A warning for labels that are many whole numbers other than class codes 0…K−1 or 1…K (a
     count, a year, a price): each is read as a class, which may not be what was meant."""
     if len(class_names) < CONTINUOUS_LABELS:
@@ -399,9 +404,10 @@ def warn_quantity_target(class_names: Sequence[str], origin: Origin) -> None:
     if ordered in (codes, [c + 1 for c in codes]):
         return
     log.warning(
-        "%s: the --target column holds %d distinct whole numbers (%g … %g), each read as a "
-        "class: if it is a quantity (a count, a year, a price), bin it into classes first",
+        "%s: %s holds %d distinct whole numbers (%g … %g), each read as a class: if it is a "
+        "quantity (a count, a year, a price), bin it into classes first",
         origin.file,
+        labels,
         len(ordered),
         ordered[0],
         ordered[-1],
