@@ -69,6 +69,30 @@ def test_unlabelled_rows_get_predictions_without_y_true(table_run, tmp_path):
     assert summarize(predictor, "new.csv", frame, out).labelled == 0
 
 
+def test_an_npz_without_labels_gets_predictions_by_its_ids(tmp_path):
+    """New examples saved as x alone (and ids): predicted as the same examples with labels
+    are, a model trained on one-hot labels naming its classes 0 … K−1."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(int) + (x[:, 1] > 1)
+    np.savez(tmp_path / "train.npz", x=x, y=np.eye(3)[y])
+    run, _ = _train(tmp_path, str(tmp_path / "train.npz"))
+    predictor = load_predictor(run.path)
+    new = x[:6].copy()
+    new[2, 3] = np.nan  # a gap: filled with training's value, as with labels
+    np.savez(tmp_path / "new.npz", x=new, ids=np.array([f"n{i}" for i in range(6)]))
+    np.savez(tmp_path / "labelled.npz", x=new, y=np.eye(3)[y[:6]])
+    frame = predict(predictor, str(tmp_path / "new.npz"))
+    assert frame["id"].tolist() == [f"n{i}" for i in range(6)] and "y_true" not in frame
+    assert set(frame.columns) >= {"p_0", "p_1", "p_2"}
+    both = predict(predictor, str(tmp_path / "labelled.npz"))
+    assert both["y_true"].tolist() == [str(v) for v in y[:6]]
+    np.testing.assert_allclose(frame[["p_0", "p_1", "p_2"]], both[["p_0", "p_1", "p_2"]])
+    np.savez(tmp_path / "narrow.npz", x=new[:, :3])
+    with pytest.raises(InvalidInputError, match=r"narrow.npz: examples have shape \(3,\) but"):
+        predict(predictor, str(tmp_path / "narrow.npz"))
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -32,6 +32,7 @@ from orthotune.data._load import (
     load_with_report,
     read_table_file,
     unlabelled,
+    unlabelled_examples,
 )
 from orthotune.data._normalize import Normalizer
 from orthotune.data._options import DEFAULT_TARGETS, IMPUTE_METHODS, LoadOptions, load_options
@@ -97,5 +98,6 @@ __all__ = [
     "split_policy",
     "stratified_folds",
     "unlabelled",
+    "unlabelled_examples",
     "weighted_mean_loss",
 ]

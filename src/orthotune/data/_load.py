@@ -495,16 +495,9 @@ def _apply(flags: list[str]) -> str:
     return f"{', '.join(flags)} {'applies' if len(flags) == 1 else 'apply'}"
 
 
-def _load_npz(
-    path: Path, options: LoadOptions, allow_nonfinite: bool, fitted: ArrayEncoding | None
-) -> Loaded:
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """An NPZ file's arrays by name (``NPZ_KEYS``; ``X`` is ``x``), or one line why not."""
     origin = Origin(str(path))
-    given = options.column_flags_given()
-    if given:
-        raise InvalidInputError(
-            f"{path}: {_apply(given)} only to CSV and Parquet files; an NPZ file names "
-            f"its parts by array ({', '.join(NPZ_KEYS)}): leave them out"
-        )
     try:
         loaded = np.load(path, allow_pickle=False)
         arrays = None
@@ -531,6 +524,19 @@ def _load_npz(
             f"{path}: unknown array(s) {', '.join(map(repr, unknown))}; accepted: "
             f"{', '.join(NPZ_KEYS)}: rename or remove them"
         )
+    return arrays
+
+
+def _load_npz(
+    path: Path, options: LoadOptions, allow_nonfinite: bool, fitted: ArrayEncoding | None
+) -> Loaded:
+    given = options.column_flags_given()
+    if given:
+        raise InvalidInputError(
+            f"{path}: {_apply(given)} only to CSV and Parquet files; an NPZ file names "
+            f"its parts by array ({', '.join(NPZ_KEYS)}): leave them out"
+        )
+    arrays = _read_npz(path)
     for key in ("x", "y"):
         if key not in arrays:
             raise InvalidInputError(
@@ -540,6 +546,35 @@ def _load_npz(
     return _from_arrays(
         arrays, str(path), impute=options.impute, allow_nonfinite=allow_nonfinite, fitted=fitted
     )
+
+
+def unlabelled_examples(
+    spec: str, options: LoadOptions, array_encoding: ArrayEncoding | None
+) -> tuple[torch.Tensor, np.ndarray] | None:
+    """An NPZ file of examples to predict that holds no labels ('y'): its examples, encoded as
+    a trained model's were (``array_encoding``; fitted on them when None), and their ids (its
+    array 'ids', else row numbers). None for any other DATA: ``load_dataset`` reads it."""
+    path = Path(str(spec).strip()).expanduser()
+    if str(spec).strip().startswith("builtin:") or check_file(path) != "npz":
+        return None
+    arrays = _read_npz(path)
+    if "y" in arrays or "x" not in arrays:
+        return None
+    x, n = arrays["x"], len(arrays["x"])
+    ids = np.array([str(i) for i in range(n)], dtype=object)
+    if "ids" in arrays:
+        ids = np.array([str(v) for v in arrays["ids"].reshape(-1)], dtype=object)
+        if len(ids) != n:
+            raise InvalidInputError(
+                f"{path}: array 'ids' has {len(ids)} values but 'x' has {n} examples: give "
+                "one id per example"
+            )
+        check_unique_ids(ids, "ids", Origin(str(path)))
+    if x.dtype.kind not in "biuf" or x.ndim < 2:
+        return None  # ``load_dataset`` words what is wrong with it
+    encoding = array_encoding or fit_array_encoding(x, impute=options.impute, name=str(path))
+    features, _ = encode_array(x, encoding, Origin(str(path)))
+    return torch.from_numpy(features), ids
 
 
 def dataset_from_arrays(

@@ -149,13 +149,24 @@ def _table_rows(
 
 
 def _array_rows(data: str, manifest: Manifest, options: dict[str, Any]) -> _Rows:
-    """An NPZ file's (or a built-in's) examples, encoded as the training examples were."""
-    from orthotune.data import ArrayEncoding, LoadOptions, load_dataset
+    """An NPZ file's (or a built-in's) examples, encoded as the training examples were; an NPZ
+    file without labels is examples to predict (no error to report)."""
+    from orthotune.data import ArrayEncoding, LoadOptions, load_dataset, unlabelled_examples
 
     encoding = manifest.encoding or {}
     fitted = ArrayEncoding.model_validate(encoding) if encoding.get("kind") == "array" else None
-    dataset = load_dataset(data, LoadOptions.model_validate(options), array_encoding=fitted)
+    load = LoadOptions.model_validate(options)
     want = tuple(manifest.data_shape or ())
+    bare = unlabelled_examples(data, load, fitted)
+    if bare is not None:
+        x, ids = bare
+        if want and tuple(x.shape[1:]) != want:
+            raise InvalidInputError(
+                f"DATA {data} has examples of shape {tuple(x.shape[1:])} but the model was "
+                f"trained on shape {want}: give data with the training features"
+            )
+        return _Rows(x, ids, None, None)
+    dataset = load_dataset(data, load, array_encoding=fitted)
     have = tuple(dataset.input_shape)
     if want and have != want:
         raise InvalidInputError(
