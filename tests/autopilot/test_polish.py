@@ -601,6 +601,27 @@ def test_the_time_an_ensemble_leaves_goes_back_to_the_local_search():
     assert phase.left() < 2 * 2 * cost + 1.5 * 3 * SEEDS * 2 * cost
 
 
+def test_a_rounds_first_batch_leaves_room_to_confirm_what_it_finds():
+    """With time for 7 trials of the longest epochs, a round's first batch trains 4 (8 at
+    most): the time of 2 more seeds of its longest trial (slack 1.5) stays for the
+    confirmation, which re-measures the best trial it found rather than saying that the
+    budget cannot fit it."""
+    from orthotune.autopilot._polish import EPOCHS_FACTOR, SEEDS, SLACK, _more_rounds, _Phase
+
+    cost = 0.05  # seconds per model of CONFIG's epochs
+    longest = cost * EPOCHS_FACTOR[1]
+    trained, steps = [], []
+    budget = 7.5 * longest
+    phase = _Phase(_lucky_search(cost, trained), None, time.monotonic() + budget,
+                   time.monotonic(), "cpu", cost / CONFIG.epochs, steps, None, None)  # fmt: skip
+    (current,) = _fixed_runs({(CONFIG.lr, -1): 80})([Candidate("m", SPEC, CONFIG, 0)])
+    _more_rounds(current, [current], [], phase, seed=0, goal=lambda r: False)
+    first, confirm = steps[0], steps[1]
+    assert first.knob == "local search" and confirm.knob == "confirm search"
+    assert len(first.variants) == int((budget - SLACK * SEEDS * longest) / longest) == 4
+    assert confirm.variants and "cannot fit" not in confirm.why
+
+
 def test_the_polish_hands_an_ensemble_not_kept_back_to_the_local_search_and_says_so():
     """``polish`` end to end: no contender to re-measure; every search trial is lucky on the
     seed it was picked on and no better on fresh seeds; the members' seeds all get the same 80

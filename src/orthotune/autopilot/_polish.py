@@ -372,8 +372,14 @@ def _search(
     tried: list[tuple[dict, Trained]] = []
     scores: list[VariantScore] = []
     longest = round(base.config.epochs * EPOCHS_FACTOR[1])
+    slack = _slack(current)
     while not goal(current):
-        size = min(BATCH, phase.affordable(longest, reserve(tried)))
+        # before its first trial, a search keeps room to confirm one of its longest trials
+        # (``_confirm``): a first batch that spent the time left would train trials that no
+        # confirmation could re-measure, so none could be kept (after it, ``reserve`` counts
+        # the trials found)
+        ahead = 0.0 if tried else slack * phase.seconds(SEEDS, longest)
+        size = min(BATCH, phase.affordable(longest, reserve(tried) + ahead))
         if size < 2:
             break
         trials = [study.ask(dists) for _ in range(size)]
