@@ -229,7 +229,7 @@ def test_file_problems(tmp_path):
         load_dataset(str(tmp_path / "data.json"))
     for folder in ("dir.csv", "plain_folder"):
         (tmp_path / folder).mkdir()
-        with pytest.raises(InvalidInputError, match=rf"{folder}: is a folder, not a data file"):
+        with pytest.raises(InvalidInputError, match=rf"{folder}: a folder with no images"):
             load_dataset(str(tmp_path / folder))
     import gzip
     import zipfile

@@ -71,7 +71,8 @@ def test_unlabelled_rows_get_predictions_without_y_true(table_run, tmp_path):
 
 def test_an_npz_without_labels_gets_predictions_by_its_ids(tmp_path):
     """New examples saved as x alone (and ids): predicted as the same examples with labels
-    are, a model trained on one-hot labels naming its classes 0 … K−1."""
+    are, a model trained on one-hot labels naming its classes 0 … K−1; labelled examples of
+    one class are examples to predict too."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(120, 4)).astype(np.float32)
     y = (x[:, 0] > 0).astype(int) + (x[:, 1] > 1)
@@ -88,6 +89,8 @@ def test_an_npz_without_labels_gets_predictions_by_its_ids(tmp_path):
     both = predict(predictor, str(tmp_path / "labelled.npz"))
     assert both["y_true"].tolist() == [str(v) for v in y[:6]]
     np.testing.assert_allclose(frame[["p_0", "p_1", "p_2"]], both[["p_0", "p_1", "p_2"]])
+    np.savez(tmp_path / "one.npz", x=new, y=np.full(6, 2))  # one class: the model's classes
+    assert predict(predictor, str(tmp_path / "one.npz"))["y_true"].tolist() == ["2"] * 6
     np.savez(tmp_path / "narrow.npz", x=new[:, :3])
     with pytest.raises(InvalidInputError, match=r"narrow.npz: examples have shape \(3,\) but"):
         predict(predictor, str(tmp_path / "narrow.npz"))

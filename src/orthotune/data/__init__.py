@@ -1,7 +1,9 @@
 """Data layer: load, validate, split, normalize and weight classification data.
 
 ``load_dataset(DATA, LoadOptions(...))`` → ``Dataset`` (DATA may be a pandas DataFrame;
-``frame_file`` keeps one as a Parquet file that loads the same);
+``frame_file`` keeps one as a Parquet file that loads the same; or a folder of images with one
+folder per class, ``_images``); ``unlabelled_examples`` reads examples to predict that have no
+labels (an NPZ file without 'y', a folder of images without class folders);
 ``dataset_from_arrays(x, y)`` → ``Dataset`` (arrays in memory, checked like an NPZ file);
 ``make_split(ds, seed=…)`` → ``Split``;
 ``Normalizer.fit(ds.x[split.train])``; ``prepare(ds, split)`` → ``PreparedData``

@@ -36,6 +36,7 @@ from orthotune.data._encoding import (
     fit_array_encoding,
     fit_table_encoding,
 )
+from orthotune.data._images import LAYOUT, has_class_folders, image_folder_arrays
 from orthotune.data._options import DEFAULT_TARGETS, LoadOptions, load_options
 from orthotune.data._validate import (
     Origin,
@@ -130,15 +131,18 @@ def load_with_report(
     else:
         spec = str(spec).strip()
         path = Path(spec).expanduser()
-        kind = check_file(path)
-        if kind == "npz":
+        if path.is_dir():
+            labels = "its class folders"
+            loaded = _load_images(path, options, allow_nonfinite, array_encoding)
+        elif check_file(path) == "npz":
             labels = "its array 'y'"
             loaded = _load_npz(path, options, allow_nonfinite, array_encoding)
         else:
-            loaded = _load_table(path, kind, options, allow_nonfinite=allow_nonfinite)
+            loaded = _load_table(path, check_file(path), options, allow_nonfinite=allow_nonfinite)
         origin = Origin(spec)
-    check_classes(loaded.dataset.class_names, origin, labels)
-    warn_quantity_target(loaded.dataset.class_names, origin, labels)
+    if array_encoding is None:  # else a model's examples to predict: its classes are its own
+        check_classes(loaded.dataset.class_names, origin, labels)
+        warn_quantity_target(loaded.dataset.class_names, origin, labels)
     check_dev_source(options.dev_source, loaded.dataset.source, origin)
     return loaded
 
@@ -527,6 +531,40 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _load_images(
+    path: Path, options: LoadOptions, allow_nonfinite: bool, fitted: ArrayEncoding | None
+) -> Loaded:
+    """A folder of images (``data._images``), checked and encoded as an NPZ file's arrays."""
+    given = options.column_flags_given()
+    if given:
+        raise InvalidInputError(
+            f"{path}: {_apply(given)} only to CSV and Parquet files; a folder of images names "
+            "its classes by its folders: leave them out"
+        )
+    arrays = _image_arrays(path, fitted)
+    if "y" not in arrays:
+        raise InvalidInputError(
+            f"{path}: holds images but no class folders: {LAYOUT}; such a folder is read as "
+            "examples to predict (orthotune predict RUN FOLDER)"
+        )
+    return _from_arrays(
+        arrays, str(path), impute=options.impute, allow_nonfinite=allow_nonfinite, fitted=fitted
+    )
+
+
+def _image_arrays(path: Path, fitted: ArrayEncoding | None) -> dict[str, np.ndarray]:
+    """The folder's arrays, read at the shape of the model's inputs when ``fitted`` is one's."""
+    if fitted is None:
+        return image_folder_arrays(path)
+    shape = tuple(fitted.input_shape)
+    if len(shape) != 3:
+        raise InvalidInputError(
+            f"{path}: a folder of images, but the model was trained on examples of shape "
+            f"{shape}: give data shaped like its training data"
+        )
+    return image_folder_arrays(path, shape=shape, channels_last=fitted.channels_last)
+
+
 def _load_npz(
     path: Path, options: LoadOptions, allow_nonfinite: bool, fitted: ArrayEncoding | None
 ) -> Loaded:
@@ -551,13 +589,21 @@ def _load_npz(
 def unlabelled_examples(
     spec: str, options: LoadOptions, array_encoding: ArrayEncoding | None
 ) -> tuple[torch.Tensor, np.ndarray] | None:
-    """An NPZ file of examples to predict that holds no labels ('y'): its examples, encoded as
-    a trained model's were (``array_encoding``; fitted on them when None), and their ids (its
-    array 'ids', else row numbers). None for any other DATA: ``load_dataset`` reads it."""
+    """An NPZ file of examples to predict that holds no labels ('y'), or a folder of images
+    with no class folders: its examples, encoded as a trained model's were (``array_encoding``;
+    fitted on them when None), and their ids (the NPZ file's array 'ids', else row numbers; the
+    images' file names). None for any other DATA: ``load_dataset`` reads it."""
     path = Path(str(spec).strip()).expanduser()
-    if str(spec).strip().startswith("builtin:") or check_file(path) != "npz":
+    if str(spec).strip().startswith("builtin:"):
         return None
-    arrays = _read_npz(path)
+    if path.is_dir():
+        if has_class_folders(path):
+            return None
+        arrays = _image_arrays(path, array_encoding)
+    elif check_file(path) == "npz":
+        arrays = _read_npz(path)
+    else:
+        return None
     if "y" in arrays or "x" not in arrays:
         return None
     x, n = arrays["x"], len(arrays["x"])

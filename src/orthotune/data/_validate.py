@@ -29,8 +29,8 @@ SUFFIXES: dict[str, str] = {
 }
 SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
 ACCEPTED_DATA = (
-    "a .csv (or .tsv; either may be .gz, .bz2 or .xz), .parquet or .npz file, or builtin:NAME "
-    "(mnist1d, digits, breast-cancer, synthetic)"
+    "a .csv (or .tsv; either may be .gz, .bz2 or .xz), .parquet or .npz file, a folder of "
+    "images (FOLDER/CLASS/IMAGE.png), or builtin:NAME (mnist1d, digits, breast-cancer, synthetic)"
 )
 
 

@@ -1,0 +1,165 @@
+"""A folder of images as DATA: one folder per class, as torchvision's ``ImageFolder`` lays them
+out (``FOLDER/CLASS/…/IMAGE.png``), or one folder per part holding those (``FOLDER/train/CLASS``,
+``FOLDER/val/CLASS``, ``FOLDER/test/CLASS``: the preset split, ``val`` and ``valid`` read as dev).
+A folder of images without class folders is examples to predict.
+
+``image_folder_arrays`` turns one into NPZ-style arrays (``x`` [n, channels, height, width] as
+uint8, ``y`` the class folder's name, ``ids`` each file's path in the folder, ``split``), which
+the loader then checks and encodes as it does an NPZ file's. Every image is read in one mode —
+grayscale when all of them are, else RGB (an alpha channel is dropped) — and at one size: the
+most common one, or the trained model's when ``predict`` reads new images; images of another
+size are resized to it, with a warning. Hidden files are skipped quietly, other files that are
+not images with a warning; an image that cannot be read is one line naming it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from orthotune._errors import InvalidInputError
+
+__all__ = ["IMAGE_SUFFIXES", "has_class_folders", "image_folder_arrays"]
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+# a part's folder name → the part (``FOLDER/train/CLASS/…``)
+PART_FOLDERS = {
+    "train": "train",
+    "dev": "dev",
+    "val": "dev",
+    "valid": "dev",
+    "validation": "dev",
+    "test": "test",
+}
+# the decoded images at most (uint8 bytes), so that a folder of photos is one line, not an
+# exhausted memory: resize them first
+MAX_BYTES = 4 << 30
+_GRAY = {"1", "L", "LA", "I", "I;16", "F"}
+LAYOUT = "lay it out as FOLDER/CLASS/IMAGE.png (one folder per class)"
+
+
+def _visible(path: Path) -> list[Path]:
+    return sorted(p for p in path.iterdir() if not p.name.startswith("."))
+
+
+def has_class_folders(path: Path) -> bool:
+    """Whether the folder ``path`` holds folders (of classes, or of parts holding them)."""
+    return any(p.is_dir() for p in _visible(path))
+
+
+def _files(folder: Path, root: Path) -> tuple[list[Path], list[Path]]:
+    """The images under ``folder`` (any depth) and the other visible files."""
+    images, others = [], []
+    for p in sorted(folder.rglob("*")):
+        if any(part.startswith(".") for part in p.relative_to(root).parts) or not p.is_file():
+            continue
+        (images if p.suffix.lower() in IMAGE_SUFFIXES else others).append(p)
+    return images, others
+
+
+def _labelled(folder: Path, root: Path, part: str | None) -> tuple[list, list[Path]]:
+    """(file, class, part) of every image in ``folder``'s class folders, and the files left out
+    (not images, or not in a class folder)."""
+    rows, left = [], []
+    for entry in _visible(folder):
+        if entry.is_dir():
+            images, others = _files(entry, root)
+            rows += [(p, entry.name, part) for p in images]
+            left += others
+        else:
+            left.append(entry)
+    return rows, left
+
+
+def image_folder_arrays(
+    path: Path, *, shape: tuple[int, ...] | None = None, channels_last: bool = False
+) -> dict[str, np.ndarray]:
+    """The arrays of the image folder ``path`` (module docstring): ``y`` (and ``split``) only
+    when it has class folders. ``shape``: a trained model's input, [channels, height, width]
+    (or [height, width, channels] with ``channels_last``), which every image is read at."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    root = Path(path)
+    subfolders = [p for p in _visible(root) if p.is_dir()]
+    parts = {p.name.lower() for p in subfolders}
+    if subfolders and parts <= set(PART_FOLDERS):
+        rows, left = [], [p for p in _visible(root) if not p.is_dir()]
+        for sub in subfolders:
+            more, other = _labelled(sub, root, PART_FOLDERS[sub.name.lower()])
+            rows += more
+            left += other
+    elif subfolders:
+        rows, left = _labelled(root, root, None)
+    else:
+        images, left = _files(root, root)
+        rows = [(p, None, None) for p in images]
+    if not rows:
+        raise InvalidInputError(
+            f"{root}: a folder with no images ({', '.join(IMAGE_SUFFIXES)}) in it: {LAYOUT}, "
+            "or give the path of a data file"
+        )
+    if left:
+        log.warning(
+            "%s: %d file(s) that are not images in class folders were left out (first: %s)",
+            root, len(left), left[0].relative_to(root).as_posix(),
+        )  # fmt: skip
+    headers = []
+    for file, _, _ in rows:
+        try:
+            with Image.open(file) as img:
+                headers.append((img.mode, img.size))
+        except (UnidentifiedImageError, OSError, ValueError) as err:
+            raise InvalidInputError(
+                f"{file}: cannot be read as an image ({type(err).__name__}): remove or replace it"
+            ) from None
+    mode = "L" if all(m in _GRAY for m, _ in headers) else "RGB"
+    if shape is not None:  # a trained model's: [c, h, w] or [h, w, c]
+        c, h, w = (shape[2], shape[0], shape[1]) if channels_last else tuple(shape)
+        mode = "L" if c == 1 else "RGB"
+        size = (int(w), int(h))
+    else:
+        size = Counter(s for _, s in headers).most_common(1)[0][0]
+    channels = 1 if mode == "L" else 3
+    need = len(rows) * channels * size[0] * size[1]
+    if need > MAX_BYTES:
+        raise InvalidInputError(
+            f"{root}: {len(rows):,} images of {size[0]}×{size[1]} take {need / 2**30:.1f} GiB "
+            f"decoded, more than the {MAX_BYTES / 2**30:.0f} GiB accepted: resize them first "
+            "(e.g. to 128×128)"
+        )
+    resized = sum(1 for _, s in headers if s != size)
+    if resized:
+        log.warning(
+            "%s: %d of %d images are not %d×%d (%s): resized to it",
+            root, resized, len(rows), size[0], size[1],
+            "the model's input" if shape is not None else "their most common size",
+        )  # fmt: skip
+    x = np.empty((len(rows), channels, size[1], size[0]), dtype=np.uint8)
+    for i, (file, _, _) in enumerate(rows):
+        try:
+            with Image.open(file) as img:
+                img = ImageOps.exif_transpose(img).convert(mode)
+                if img.size != size:
+                    img = img.resize(size, Image.Resampling.BILINEAR)
+                pixels = np.asarray(img, dtype=np.uint8)
+        except (UnidentifiedImageError, OSError, ValueError) as err:
+            raise InvalidInputError(
+                f"{file}: cannot be read as an image ({type(err).__name__}): remove or replace it"
+            ) from None
+        x[i] = pixels[None] if channels == 1 else pixels.transpose(2, 0, 1)
+    if channels_last:
+        x = x.transpose(0, 2, 3, 1)
+    arrays = {
+        "x": x,
+        "ids": np.array([f.relative_to(root).as_posix() for f, _, _ in rows]),
+    }
+    if rows[0][1] is not None:
+        arrays["y"] = np.array([label for _, label, _ in rows])
+    if rows[0][2] is not None:
+        arrays["split"] = np.array([part for _, _, part in rows])
+    return arrays

@@ -1,0 +1,118 @@
+"""A folder of images as DATA: class folders (or part folders holding them) become labels (and
+the preset split); their pixels become [n, channels, height, width]; what does not fit is one
+warning or one line."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from orthotune import InvalidInputError
+from orthotune.data import LoadOptions, load_dataset
+
+
+def _save(path, pixels):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path)
+
+
+def _folder(root, classes=("cat", "dog"), per=6, size=8, rgb=True, rng=None):
+    """``per`` images per class, class k's pixels all 40·k (+ noise), saved as PNG."""
+    rng = rng or np.random.default_rng(0)
+    shape = (size, size, 3) if rgb else (size, size)
+    for k, name in enumerate(classes):
+        for i in range(per):
+            pixels = (40 * k + rng.integers(0, 5, shape)).astype(np.uint8)
+            _save(root / name / f"{i}.png", pixels)
+    return root
+
+
+def test_class_folders_are_labels_and_pixels_are_channels_first(tmp_path, caplog):
+    root = _folder(tmp_path / "pets")
+    _save(root / "dog" / "big.png", np.full((12, 10, 3), 40, np.uint8))  # resized to 8×8
+    (root / "cat" / "notes.txt").write_text("not an image")
+    (root / ".DS_Store").write_text("hidden: skipped quietly")
+    with caplog.at_level("WARNING"):
+        ds = load_dataset(str(root))
+    assert ds.class_names == ("cat", "dog") and ds.input_shape == (3, 8, 8)
+    assert len(ds) == 13 and ds.y.tolist().count(1) == 7
+    ids = list(ds.ids)
+    assert "dog/big.png" in ids and "cat/0.png" in ids
+    big = ds.x[ids.index("dog/big.png")]
+    assert big.shape == (3, 8, 8) and float(big.float().mean()) == pytest.approx(40.0)
+    cat = ds.x[ids.index("cat/0.png")]
+    assert float(cat.float().max()) < 5  # the pixels as saved (normalized later, on train)
+    assert "1 file(s) that are not images in class folders were left out (first: " in caplog.text
+    assert "cat/notes.txt" in caplog.text and ".DS_Store" not in caplog.text
+    assert "1 of 13 images are not 8×8 (their most common size): resized to it" in caplog.text
+
+
+def test_gray_images_are_one_channel_and_one_colour_image_makes_every_one_rgb(tmp_path):
+    gray = load_dataset(str(_folder(tmp_path / "g", rgb=False)))
+    assert gray.input_shape == (1, 8, 8)
+    mixed = _folder(tmp_path / "m", rgb=False)
+    _save(mixed / "cat" / "colour.png", np.zeros((8, 8, 3), np.uint8))
+    assert load_dataset(str(mixed)).input_shape == (3, 8, 8)
+
+
+def test_part_folders_are_the_preset_split(tmp_path):
+    rng = np.random.default_rng(1)
+    for part in ("train", "val", "test"):
+        _folder(tmp_path / "d" / part, rng=rng)
+    ds = load_dataset(str(tmp_path / "d"))
+    assert ds.class_names == ("cat", "dog")
+    split = dict(zip(ds.ids, ds.preset_split, strict=True))
+    assert split["train/cat/0.png"] == "train" and split["val/dog/3.png"] == "dev"
+    assert sorted(set(ds.preset_split)) == ["dev", "test", "train"]
+
+
+@pytest.mark.parametrize(
+    ("make", "options", "match"),
+    [
+        (lambda r: r.mkdir(), {}, r"d: a folder with no images \(.png, .jpg.*\) in it: lay it out"),
+        (
+            lambda r: _save(r / "0.png", np.zeros((8, 8), np.uint8)),
+            {},
+            r"d: holds images but no class folders: lay it out as FOLDER/CLASS/IMAGE.png",
+        ),
+        (
+            lambda r: _folder(r, classes=("cat",)),
+            {},
+            r"d: needs at least 2 classes to classify, found 1 \(cat\): check its class folders",
+        ),
+        (
+            lambda r: (_folder(r), (r / "dog" / "2.png").write_bytes(b"\x89PNG broken")),
+            {},
+            r"dog/2.png: cannot be read as an image \(.*\): remove or replace it$",
+        ),
+        (
+            _folder,
+            {"target": "label"},
+            r"d: --target applies only to CSV and Parquet files; a folder of images names its",
+        ),
+    ],
+)
+def test_image_folder_problems_are_one_line(tmp_path, make, options, match):
+    make(tmp_path / "d")
+    with pytest.raises(InvalidInputError, match=match):
+        load_dataset(str(tmp_path / "d"), LoadOptions(**options))
+
+
+def test_predict_reads_a_folder_of_new_images_at_the_models_size(tmp_path, caplog):
+    """Images without class folders are examples to predict, named by their files; one of
+    another size is resized to the model's input; class folders give y_true."""
+    import orthotune
+    from orthotune.train import load_predictor
+    from orthotune.train._predict import predict
+
+    root = _folder(tmp_path / "pets", per=12)
+    summary = orthotune.train(str(root), out=tmp_path / "run", training={"epochs": 1}, seed=0)
+    predictor = load_predictor(summary.run_dir)
+    new = tmp_path / "new"
+    _save(new / "a.png", np.zeros((8, 8, 3), np.uint8))
+    _save(new / "b.jpg", np.full((16, 16, 3), 40, np.uint8))
+    with caplog.at_level("WARNING"):
+        frame = predict(predictor, str(new))
+    assert frame["id"].tolist() == ["a.png", "b.jpg"] and "y_true" not in frame
+    assert "1 of 2 images are not 8×8 (the model's input): resized to it" in caplog.text
+    labelled = predict(predictor, str(root))
+    assert set(labelled["y_true"]) == {"cat", "dog"} and len(labelled) == 24
