@@ -105,7 +105,12 @@ def test_predict_reads_a_folder_of_new_images_at_the_models_size(tmp_path, caplo
     from orthotune.train._predict import predict
 
     root = _folder(tmp_path / "pets", per=12)
-    summary = orthotune.train(str(root), out=tmp_path / "run", training={"epochs": 1}, seed=0)
+    _save(root / "cat" / "wide.png", np.zeros((8, 16, 3), np.uint8))
+    with caplog.at_level("WARNING"):
+        summary = orthotune.train(str(root), out=tmp_path / "run", training={"epochs": 1}, seed=0)
+    # said once, when the run read its data (not again as it writes the run's predictions)
+    assert caplog.text.count("1 of 25 images are not 8×8") == 1
+    caplog.clear()
     predictor = load_predictor(summary.run_dir)
     new = tmp_path / "new"
     _save(new / "a.png", np.zeros((8, 8, 3), np.uint8))
@@ -115,4 +120,4 @@ def test_predict_reads_a_folder_of_new_images_at_the_models_size(tmp_path, caplo
     assert frame["id"].tolist() == ["a.png", "b.jpg"] and "y_true" not in frame
     assert "1 of 2 images are not 8×8 (the model's input): resized to it" in caplog.text
     labelled = predict(predictor, str(root))
-    assert set(labelled["y_true"]) == {"cat", "dog"} and len(labelled) == 24
+    assert set(labelled["y_true"]) == {"cat", "dog"} and len(labelled) == 25

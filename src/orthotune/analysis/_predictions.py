@@ -214,7 +214,15 @@ def _write_run_predictions(
             f"orthotune predict {run_dir} DATA --out {run_dir / 'predictions.csv'}"
         )
     predictor = load_predictor(run_dir)
-    frame = predict(predictor, str(data))
+    # the run's own data: what loading it warns about (a resized image, a file left out) was
+    # said when the run read it
+    quiet = logging.getLogger("orthotune.data")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        frame = predict(predictor, str(data))
+    finally:
+        quiet.setLevel(level)
     if held_out is not None:
         ids, logits = held_out
         at = {i: k for k, i in enumerate(ids)}
