@@ -2,12 +2,14 @@
 the preset split); their pixels become [n, channels, height, width]; what does not fit is one
 warning or one line."""
 
+import shutil
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from orthotune import InvalidInputError
-from orthotune.data import LoadOptions, load_dataset
+from orthotune.data import LoadOptions, load_dataset, make_split
 
 
 def _save(path, pixels):
@@ -63,6 +65,15 @@ def test_part_folders_are_the_preset_split(tmp_path):
     split = dict(zip(ds.ids, ds.preset_split, strict=True))
     assert split["train/cat/0.png"] == "train" and split["val/dog/3.png"] == "dev"
     assert sorted(set(ds.preset_split)) == ["dev", "test", "train"]
+    # train/ and test/ alone: the split policy takes dev from train's images
+    shutil.rmtree(tmp_path / "d" / "val")
+    ds = load_dataset(str(tmp_path / "d"))
+    split = dict(zip(ds.ids, ds.preset_split, strict=True))
+    assert split["train/cat/0.png"] == "" and split["test/dog/3.png"] == "test"
+    parts = make_split(ds, seed=0)
+    assert len(parts.dev) > 0 and {ds.ids[i] for i in parts.dev} <= {
+        i for i in ds.ids if i.startswith("train/")
+    }
 
 
 @pytest.mark.parametrize(

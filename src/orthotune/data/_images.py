@@ -1,6 +1,7 @@
 """A folder of images as DATA: one folder per class, as torchvision's ``ImageFolder`` lays them
 out (``FOLDER/CLASS/…/IMAGE.png``), or one folder per part holding those (``FOLDER/train/CLASS``,
-``FOLDER/val/CLASS``, ``FOLDER/test/CLASS``: the preset split, ``val`` and ``valid`` read as dev).
+``FOLDER/val/CLASS``, ``FOLDER/test/CLASS``: the preset split, ``val`` and ``valid`` read as dev;
+without one, the split policy takes dev from train's images).
 A folder of images without class folders is examples to predict.
 
 ``image_folder_arrays`` turns one into NPZ-style arrays (``x`` [n, channels, height, width] as
@@ -161,5 +162,8 @@ def image_folder_arrays(
     if rows[0][1] is not None:
         arrays["y"] = np.array([label for _, label, _ in rows])
     if rows[0][2] is not None:
-        arrays["split"] = np.array([part for _, _, part in rows])
+        split = np.array([part for _, _, part in rows], dtype=object)
+        if "dev" not in set(split):  # train/ and test/ alone: dev comes from train's images
+            split[split == "train"] = ""
+        arrays["split"] = split.astype(str)
     return arrays
