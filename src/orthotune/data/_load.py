@@ -531,16 +531,20 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _no_column_flags(path: Path, options: LoadOptions, how: str) -> None:
+    """One line when a column flag (``--target`` …) is given for DATA that has no columns."""
+    given = options.column_flags_given()
+    if given:
+        raise InvalidInputError(
+            f"{path}: {_apply(given)} only to CSV and Parquet files; {how}: leave them out"
+        )
+
+
 def _load_images(
     path: Path, options: LoadOptions, allow_nonfinite: bool, fitted: ArrayEncoding | None
 ) -> Loaded:
     """A folder of images (``data._images``), checked and encoded as an NPZ file's arrays."""
-    given = options.column_flags_given()
-    if given:
-        raise InvalidInputError(
-            f"{path}: {_apply(given)} only to CSV and Parquet files; a folder of images names "
-            "its classes by its folders: leave them out"
-        )
+    _no_column_flags(path, options, "a folder of images names its classes by its folders")
     arrays = _image_arrays(path, fitted)
     if "y" not in arrays:
         raise InvalidInputError(
@@ -568,12 +572,7 @@ def _image_arrays(path: Path, fitted: ArrayEncoding | None) -> dict[str, np.ndar
 def _load_npz(
     path: Path, options: LoadOptions, allow_nonfinite: bool, fitted: ArrayEncoding | None
 ) -> Loaded:
-    given = options.column_flags_given()
-    if given:
-        raise InvalidInputError(
-            f"{path}: {_apply(given)} only to CSV and Parquet files; an NPZ file names "
-            f"its parts by array ({', '.join(NPZ_KEYS)}): leave them out"
-        )
+    _no_column_flags(path, options, f"an NPZ file names its parts by array ({', '.join(NPZ_KEYS)})")
     arrays = _read_npz(path)
     for key in ("x", "y"):
         if key not in arrays:
