@@ -131,14 +131,15 @@ def load_with_report(
     else:
         spec = str(spec).strip()
         path = Path(spec).expanduser()
-        if path.is_dir():
+        kind = "images" if path.is_dir() else check_file(path)
+        if kind == "images":
             labels = "its class folders"
             loaded = _load_images(path, options, allow_nonfinite, array_encoding)
-        elif check_file(path) == "npz":
+        elif kind == "npz":
             labels = "its array 'y'"
             loaded = _load_npz(path, options, allow_nonfinite, array_encoding)
         else:
-            loaded = _load_table(path, check_file(path), options, allow_nonfinite=allow_nonfinite)
+            loaded = _load_table(path, kind, options, allow_nonfinite=allow_nonfinite)
         origin = Origin(spec)
     if array_encoding is None:  # else a model's examples to predict: its classes are its own
         check_classes(loaded.dataset.class_names, origin, labels)
