@@ -149,8 +149,9 @@ def _table_rows(
 
 
 def _array_rows(data: str, manifest: Manifest, options: dict[str, Any]) -> _Rows:
-    """An NPZ file's (or a built-in's) examples, encoded as the training examples were; an NPZ
-    file without labels is examples to predict (no error to report)."""
+    """An NPZ file's, an image folder's (or a built-in's) examples, encoded as the training
+    examples were; without labels (an NPZ file without 'y', images without class folders) they
+    are examples to predict (no error to report)."""
     from orthotune.data import ArrayEncoding, LoadOptions, load_dataset, unlabelled_examples
 
     encoding = manifest.encoding or {}
