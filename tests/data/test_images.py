@@ -56,6 +56,21 @@ def test_gray_images_are_one_channel_and_one_colour_image_makes_every_one_rgb(tm
     assert load_dataset(str(mixed)).input_shape == (3, 8, 8)
 
 
+def test_16_bit_gray_images_keep_their_levels_on_the_8_bit_scale(tmp_path):
+    """A 16-bit PNG is not clipped at 255 (mode "L" would turn almost every pixel white): its
+    levels are kept, scaled to the 8-bit range, and an 8-bit image beside it reads the same."""
+    deep = np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000  # 0 … 63,000
+    for name in ("a", "b"):
+        _save(tmp_path / "d" / name / "deep.png", deep)
+        _save(tmp_path / "d" / name / "flat.png", np.full((8, 8), 51, np.uint8))
+    ds = load_dataset(str(tmp_path / "d"))
+    ids = list(ds.ids)
+    got = ds.x[ids.index("a/deep.png")][0].numpy()
+    np.testing.assert_allclose(got, deep.astype(np.float64) * 255 / 65535, rtol=1e-5)
+    assert len(np.unique(got)) == 64
+    assert ds.x[ids.index("b/flat.png")].float().mean() == pytest.approx(51.0)
+
+
 def test_part_folders_are_the_preset_split(tmp_path):
     rng = np.random.default_rng(1)
     for part in ("train", "val", "test"):

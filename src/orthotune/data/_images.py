@@ -9,8 +9,10 @@ uint8, ``y`` the class folder's name, ``ids`` each file's path in the folder, ``
 the loader then checks and encodes as it does an NPZ file's. Every image is read in one mode —
 grayscale when all of them are, else RGB (an alpha channel is dropped) — and at one size: the
 most common one, or the trained model's when ``predict`` reads new images; images of another
-size are resized to it, with a warning. Hidden files are skipped quietly, other files that are
-not images with a warning; an image that cannot be read is one line naming it.
+size are resized to it, with a warning. Grayscale beyond 8 bits (16-bit PNG or TIFF) is read as
+float32 on the 8-bit scale, not clipped at 255 as mode "L" would. Hidden files are skipped
+quietly, other files that are not images with a warning; an image that cannot be read is one
+line naming it.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ PART_FOLDERS = {
 # the decoded images at most (uint8 bytes), so that a folder of photos is one line, not an
 # exhausted memory: resize them first
 MAX_BYTES = 4 << 30
-_GRAY = {"1", "L", "LA", "I", "I;16", "F"}
+_GRAY = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
+_DEEP = {"I", "I;16", "I;16B", "I;16L", "F"}  # grayscale beyond 8 bits
 LAYOUT = "lay it out as FOLDER/CLASS/IMAGE.png (one folder per class)"
 
 
@@ -75,6 +78,17 @@ def _labelled(folder: Path, root: Path, part: str | None) -> tuple[list, list[Pa
         else:
             left.append(entry)
     return rows, left
+
+
+def _gray(img) -> np.ndarray:
+    """A grayscale image as float32 on the 8-bit scale, so that 8- and 16-bit images of one
+    folder (and a model's training and new images) compare: 16-bit values × 255 / 65535; 32-bit
+    integers and floats as stored."""
+    if img.mode.startswith("I;16"):
+        return np.asarray(img, dtype=np.float32) * np.float32(255 / 65535)
+    if img.mode in ("I", "F"):
+        return np.asarray(img, dtype=np.float32)
+    return np.asarray(img.convert("L"), dtype=np.float32)
 
 
 def image_folder_arrays(
@@ -126,7 +140,9 @@ def image_folder_arrays(
     else:
         size = Counter(s for _, s in headers).most_common(1)[0][0]
     channels = 1 if mode == "L" else 3
-    need = len(rows) * channels * size[0] * size[1]
+    # 16- and 32-bit grayscale (scientific, medical images): mode "L" would clip them at 255
+    deep = mode == "L" and any(m in _DEEP for m, _ in headers)
+    need = len(rows) * channels * size[0] * size[1] * (4 if deep else 1)
     if need > MAX_BYTES:
         raise InvalidInputError(
             f"{root}: {len(rows):,} images of {size[0]}×{size[1]} take {need / 2**30:.1f} GiB "
@@ -140,14 +156,15 @@ def image_folder_arrays(
             root, resized, len(rows), size[0], size[1],
             "the model's input" if shape is not None else "their most common size",
         )  # fmt: skip
-    x = np.empty((len(rows), channels, size[1], size[0]), dtype=np.uint8)
+    x = np.empty((len(rows), channels, size[1], size[0]), dtype=np.float32 if deep else np.uint8)
     for i, (file, _, _) in enumerate(rows):
         try:
             with Image.open(file) as img:
-                img = ImageOps.exif_transpose(img).convert(mode)
+                img = ImageOps.exif_transpose(img)
+                img = Image.fromarray(_gray(img)) if deep else img.convert(mode)
                 if img.size != size:
                     img = img.resize(size, Image.Resampling.BILINEAR)
-                pixels = np.asarray(img, dtype=np.uint8)
+                pixels = np.asarray(img, dtype=x.dtype)
         except (UnidentifiedImageError, OSError, ValueError) as err:
             raise InvalidInputError(
                 f"{file}: cannot be read as an image ({type(err).__name__}): remove or replace it"
