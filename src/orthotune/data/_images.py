@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,11 +42,11 @@ PART_FOLDERS = {
     "validation": "dev",
     "test": "test",
 }
-# the decoded images at most (uint8 bytes), so that a folder of photos is one line, not an
-# exhausted memory: resize them first
+# the decoded images at most (bytes: one per value, four for grayscale beyond 8 bits), so that
+# a folder of photos is one line, not an exhausted memory: resize them first
 MAX_BYTES = 4 << 30
-_GRAY = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 _DEEP = {"I", "I;16", "I;16B", "I;16L", "F"}  # grayscale beyond 8 bits
+_GRAY = {"1", "L", "LA"} | _DEEP
 LAYOUT = "lay it out as FOLDER/CLASS/IMAGE.png (one folder per class)"
 
 
@@ -91,13 +94,27 @@ def _gray(img) -> np.ndarray:
     return np.asarray(img.convert("L"), dtype=np.float32)
 
 
+@contextmanager
+def _opened(file: Path) -> Iterator[Any]:
+    """The image ``file``, open; one line naming it when it cannot be read as one."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(file) as img:
+            yield img
+    except (UnidentifiedImageError, OSError, ValueError) as err:
+        raise InvalidInputError(
+            f"{file}: cannot be read as an image ({type(err).__name__}): remove or replace it"
+        ) from None
+
+
 def image_folder_arrays(
     path: Path, *, shape: tuple[int, ...] | None = None, channels_last: bool = False
 ) -> dict[str, np.ndarray]:
     """The arrays of the image folder ``path`` (module docstring): ``y`` (and ``split``) only
     when it has class folders. ``shape``: a trained model's input, [channels, height, width]
     (or [height, width, channels] with ``channels_last``), which every image is read at."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
     root = Path(path)
     subfolders = [p for p in _visible(root) if p.is_dir()]
@@ -125,13 +142,8 @@ def image_folder_arrays(
         )  # fmt: skip
     headers = []
     for file, _, _ in rows:
-        try:
-            with Image.open(file) as img:
-                headers.append((img.mode, img.size))
-        except (UnidentifiedImageError, OSError, ValueError) as err:
-            raise InvalidInputError(
-                f"{file}: cannot be read as an image ({type(err).__name__}): remove or replace it"
-            ) from None
+        with _opened(file) as img:
+            headers.append((img.mode, img.size))
     mode = "L" if all(m in _GRAY for m, _ in headers) else "RGB"
     if shape is not None:  # a trained model's: [c, h, w] or [h, w, c]
         c, h, w = (shape[2], shape[0], shape[1]) if channels_last else tuple(shape)
@@ -158,17 +170,12 @@ def image_folder_arrays(
         )  # fmt: skip
     x = np.empty((len(rows), channels, size[1], size[0]), dtype=np.float32 if deep else np.uint8)
     for i, (file, _, _) in enumerate(rows):
-        try:
-            with Image.open(file) as img:
-                img = ImageOps.exif_transpose(img)
-                img = Image.fromarray(_gray(img)) if deep else img.convert(mode)
-                if img.size != size:
-                    img = img.resize(size, Image.Resampling.BILINEAR)
-                pixels = np.asarray(img, dtype=x.dtype)
-        except (UnidentifiedImageError, OSError, ValueError) as err:
-            raise InvalidInputError(
-                f"{file}: cannot be read as an image ({type(err).__name__}): remove or replace it"
-            ) from None
+        with _opened(file) as img:
+            img = ImageOps.exif_transpose(img)
+            img = Image.fromarray(_gray(img)) if deep else img.convert(mode)
+            if img.size != size:
+                img = img.resize(size, Image.Resampling.BILINEAR)
+            pixels = np.asarray(img, dtype=x.dtype)
         x[i] = pixels[None] if channels == 1 else pixels.transpose(2, 0, 1)
     if channels_last:
         x = x.transpose(0, 2, 3, 1)
