@@ -114,6 +114,12 @@ CSV_CASES = [
         r"separator\), '0,5' at row 0 \(file line 2\).*one decimal mark.*--drop a",
     ),
     ('a,label\n1,p\n"0,5",q\n2,p\n', {}, r"column 'a' holds numbers written with a decimal"),
+    (  # amounts distinct in every row, a few with separators: not an identifier left out
+        "a,label\n" + "".join(f'"{i * 173.25:,.2f}",{"pq"[i % 2]}\n' for i in range(30)),
+        {},
+        r"column 'a' holds numbers written with a decimal comma \(or a thousands "
+        r"separator\), '1,039.50' at row 6 \(file line 8\).*--drop a",
+    ),
     (
         "5.1,3.5,setosa\n4.9,3.0,setosa\n6.2,2.9,versicolor\n",
         {},

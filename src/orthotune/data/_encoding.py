@@ -203,6 +203,8 @@ def _is_number(scan: _Scan) -> np.ndarray:
 
 # currency signs: a value holding one is, with it and thousands separators gone, an amount
 CURRENCY = "$€£¥"
+# a number with thousands separators and a decimal point ("-1,234,567.89")
+_GROUPED = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
 # kinds of text among a column's numbers that mark gaps ("unknown", "n/a", "-"), not identifiers
 MARKERS = 3
 
@@ -290,6 +292,12 @@ def _fit_column(
     commas = pd.to_numeric(pd.Series(values).str.replace(",", ".", regex=False), errors="coerce")
     if commas.notna().all():  # text only because of its decimal commas
         row = int(np.flatnonzero(is_text)[0])
+        raise decimal_comma_column(name, row, scan.texts[row], origin)
+    # "1,234.56" beside "125.73": text only for its thousands separators. Left to the tests
+    # below, a column of amounts distinct in every row read as an identifier and was left out
+    grouped = pd.Series(values).astype(str).str.fullmatch(_GROUPED).to_numpy(dtype=bool)
+    if grouped.any() and (grouped | is_number[present]).all():
+        row = int(np.flatnonzero(present)[int(np.argmax(grouped))])
         raise decimal_comma_column(name, row, scan.texts[row], origin)
     signs = pd.Series(values).str.contains(f"[{CURRENCY}]", regex=True)
     if signs.any() and _amounts(values).notna().all():  # "$1,200": text only for its signs
