@@ -1,6 +1,7 @@
 """The polish phase: the noise-aware comparisons against reference computations, the
 combination of knobs, and a run with a generous budget that keeps training."""
 
+import dataclasses
 import time
 
 import numpy as np
@@ -468,9 +469,10 @@ def test_the_ensemble_is_compared_with_each_of_its_members():
     assert f"{MAX_MEMBERS} seeds" in score.why
 
 
-def _ensemble_of_tiny_models(**phase_kw):
+def _ensemble_of_tiny_models(alone_s=None, **phase_kw):
     """The ensemble move on tiny models, sized at first by an estimate of 40 s per model with
-    100 s left; returns the batches it trained, its phase and why it ended."""
+    100 s left (``alone_s``: the single model's seconds); returns the batches it trained, its
+    phase and why it ended."""
     from orthotune.autopilot._polish import _ensemble, _Phase
     from orthotune.fit import train_candidates
 
@@ -482,6 +484,8 @@ def _ensemble_of_tiny_models(**phase_kw):
         return train_candidates(cands, data, device="cpu")
 
     (current,) = train([Candidate("m", spec, config, 0)])
+    if alone_s is not None:  # what the single model cost, as if it had trained alone
+        current = dataclasses.replace(current, seconds=alone_s)
     batches.clear()
     phase = _Phase(train, data, time.monotonic() + 100.0, time.monotonic(), "cpu",
                    40.0 / config.epochs, [], None, None, **phase_kw)  # fmt: skip
@@ -518,6 +522,22 @@ def test_every_member_of_the_ensemble_brings_its_refit_share():
     not fit in the 40 s left beside two) — 8 members without the refit."""
     batches, _, why = _ensemble_of_tiny_models(refit_s=30.0)
     assert batches == [1, 1] and why == "the ensemble is built (3 members)"
+
+
+def test_the_members_refit_share_follows_what_a_model_costs_in_a_population():
+    """The members refit at once, as they trained: each one's share is the single model's,
+    scaled by a population's cost per model over the single model's (at most 1). The single
+    model cost 80 s, the first estimate 40 s (shares of 15 s), then 20 s (7.5 s), then 10 s
+    (3.75 s): 1 member fits (40 + 15 s of 100), then 3 (20 + 7.5 s in the 92.5 s left beside
+    one member's refit), then the last 3 — against 3 members with 30 s each (the test above)."""
+    batches, phase, why = _ensemble_of_tiny_models(refit_s=30.0, alone_s=80.0)
+    assert batches == [1, 3, 3] and why == "the ensemble is built (8 members)"
+    _, (spec, config) = _small_start()
+    single = Trained(Candidate("m", spec, config, 0), None, history=[{}, {}], seconds=40.0)
+    phase.per_epoch_s = 10.0  # its 2 epochs: 20 s a model now, of 40
+    assert phase.member_refit_s(single) == pytest.approx(15.0)
+    phase.per_epoch_s = 40.0  # dearer than the single model: its share, no more
+    assert phase.member_refit_s(single) == pytest.approx(30.0)
 
 
 def test_the_polish_counts_its_costs_per_model_epoch():
