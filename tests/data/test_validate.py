@@ -120,6 +120,13 @@ CSV_CASES = [
         r"column 'a' holds numbers written with a decimal comma \(or a thousands "
         r"separator\), '1,039.50' at row 6 \(file line 8\).*--drop a",
     ),
+    (  # an accountant's negatives among numbers: not text left out
+        "a,label\n"
+        + "".join(f"{f'({i}.5)' if i % 3 else f'{i}.25'},{'pq'[i % 2]}\n" for i in range(30)),
+        {},
+        r"column 'a' holds negative numbers written in parentheses, '\(1.5\)' at row 1 "
+        r"\(file line 3\): write them with a minus sign \(-1.5\), or --drop a",
+    ),
     (
         "5.1,3.5,setosa\n4.9,3.0,setosa\n6.2,2.9,versicolor\n",
         {},

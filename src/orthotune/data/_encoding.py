@@ -205,6 +205,8 @@ def _is_number(scan: _Scan) -> np.ndarray:
 CURRENCY = "$€£¥"
 # a number with thousands separators and a decimal point ("-1,234,567.89")
 _GROUPED = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
+# a negative number as accounts write it: "(1.23)", "(1,234.56)"
+_PARENS = r"\((?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d*)?\)"
 # kinds of text among a column's numbers that mark gaps ("unknown", "n/a", "-"), not identifiers
 MARKERS = 3
 
@@ -299,6 +301,15 @@ def _fit_column(
     if grouped.any() and (grouped | is_number[present]).all():
         row = int(np.flatnonzero(present)[int(np.argmax(grouped))])
         raise decimal_comma_column(name, row, scan.texts[row], origin)
+    # "(1.23)", an accountant's -1.23, beside numbers: left out as text the same way
+    parens = pd.Series(values).astype(str).str.fullmatch(_PARENS).to_numpy(dtype=bool)
+    if parens.any() and (parens | grouped | is_number[present]).all():
+        row = int(np.flatnonzero(present)[int(np.argmax(parens))])
+        raise InvalidInputError(
+            f"{origin.file}: column {name!r} holds negative numbers written in parentheses, "
+            f"{scan.texts[row]!r} at {origin.row(row)}: write them with a minus sign "
+            f"(-{scan.texts[row][1:-1]}), or --drop {name}"
+        )
     signs = pd.Series(values).str.contains(f"[{CURRENCY}]", regex=True)
     if signs.any() and _amounts(values).notna().all():  # "$1,200": text only for its signs
         row = int(np.flatnonzero(is_text)[int(np.argmax(signs.to_numpy()))])
