@@ -170,12 +170,10 @@ class _Phase:
         """The final refit's share for one more ensemble member of ``current``: ``refit_s``
         (sized by what ``current`` cost to train) times what a model of its epochs costs now in
         a population (``per_epoch_s``, the latest measured) over what ``current`` cost, at most
-        1 — the members refit at once, as one population, as they trained. Sized for one model
-        each, a kept ensemble of 6 refitted in 46 s of the 84 s kept for it (diamonds_cut,
-        held-out group, 300 s: its 5 new members had trained in 6.2 s each against the single
-        model's 8.4 s), and the run ended 33 s early. The rule has no parameter; the 9
-        development tables at 300 s (seed 0) never reach it: their ensembles fill their 8
-        members whatever their refit shares, with the same test accuracies (README)."""
+        1 — the members refit at once, as one population, as they trained, so a share sized
+        for a model trained alone overstates theirs wherever a population pays. The rule has no
+        parameter to choose; on the 9 development tables at 300 s (seed 0) every ensemble
+        reached ``MAX_MEMBERS``, which no refit share bounded (README)."""
         now = self.per_epoch_s * max(len(current.history), 1)
         return self.refit_s * min(1.0, now / max(current.seconds, 1e-3))
 

@@ -297,12 +297,13 @@ def _fit_column(
         raise decimal_comma_column(name, row, scan.texts[row], origin)
     # "1,234.56" beside "125.73": text only for its thousands separators. Left to the tests
     # below, a column of amounts distinct in every row read as an identifier and was left out
-    grouped = pd.Series(values).astype(str).str.fullmatch(_GROUPED).to_numpy(dtype=bool)
+    text = pd.Series(values).astype(str)
+    grouped = text.str.fullmatch(_GROUPED).to_numpy(dtype=bool)
     if grouped.any() and (grouped | is_number[present]).all():
         row = int(np.flatnonzero(present)[int(np.argmax(grouped))])
         raise decimal_comma_column(name, row, scan.texts[row], origin)
     # "(1.23)", an accountant's -1.23, beside numbers: left out as text the same way
-    parens = pd.Series(values).astype(str).str.fullmatch(_PARENS).to_numpy(dtype=bool)
+    parens = text.str.fullmatch(_PARENS).to_numpy(dtype=bool)
     if parens.any() and (parens | grouped | is_number[present]).all():
         row = int(np.flatnonzero(present)[int(np.argmax(parens))])
         raise InvalidInputError(
@@ -310,7 +311,7 @@ def _fit_column(
             f"{scan.texts[row]!r} at {origin.row(row)}: write them with a minus sign "
             f"(-{scan.texts[row][1:-1]}), or --drop {name}"
         )
-    signs = pd.Series(values).str.contains(f"[{CURRENCY}]", regex=True)
+    signs = text.str.contains(f"[{CURRENCY}]", regex=True)
     if signs.any() and _amounts(values).notna().all():  # "$1,200": text only for its signs
         row = int(np.flatnonzero(is_text)[int(np.argmax(signs.to_numpy()))])
         raise InvalidInputError(
