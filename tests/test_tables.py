@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import torch
 
 from orthotune._errors import InvalidInputError
 from orthotune._tables import CsvDialect, csv_dialect, read_columns, read_table
@@ -133,3 +134,36 @@ def test_a_damaged_small_table_is_one_line_too(tmp_path):
     path.write_bytes(b"\x1f\x8b broken")
     with pytest.raises(InvalidInputError, match=r"errors table '.*scores.csv.gz' cannot be read"):
         read_columns(path, what="errors table")
+
+
+def test_a_space_separated_file_is_read_with_its_quotes_aligned_columns_and_rs_row_names(tmp_path):
+    frame = _frame().drop(columns="kind").assign(city=["New York", "Rio de Janeiro"] * 10)
+    spaced = tmp_path / "spaced.csv"
+    frame.to_csv(spaced, index=False, sep=" ")  # "New York" quoted
+    assert csv_dialect(spaced) == CsvDialect(" ")
+    pd.testing.assert_frame_equal(read_table(spaced, what="table"), frame)
+    aligned = tmp_path / "aligned.csv"
+    aligned.write_text("     a      b  label\n   1,5  -2,5      p\n  10,0   3,0      q\n")
+    assert csv_dialect(aligned) == CsvDialect(" ", ",")
+    assert read_table(aligned, what="table")["b"].tolist() == [-2.5, 3.0]
+    r_table = tmp_path / "r.csv"  # R's write.table: row names under no header cell
+    r_table.write_text('"a" "label"\n"1" 0.5 "p"\n"2" 1.5 "q"\n')
+    assert read_columns(r_table, what="scores") == {"a": ["0.5", "1.5"], "label": ["p", "q"]}
+    assert read_table(r_table, what="table")["label"].tolist() == ["p", "q"]
+    words = tmp_path / "words.csv"  # one column of words, or a ragged comma file: not spaces
+    words.write_text("label\nvery good\nbad\n")
+    assert csv_dialect(words) == CsvDialect()
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a b,label\n1 2,p\n3 4\n")
+    assert csv_dialect(ragged) == CsvDialect()
+
+
+def test_a_space_separated_file_trains_like_its_comma_copy(tmp_path):
+    from orthotune.data import load_dataset
+
+    frame = _frame(60).drop(columns="kind")
+    frame.to_csv(tmp_path / "comma.csv", index=False)
+    frame.to_csv(tmp_path / "space.csv", index=False, sep=" ")
+    comma, space = (load_dataset(str(tmp_path / f"{n}.csv")) for n in ("comma", "space"))
+    assert torch.equal(comma.x, space.x) and torch.equal(comma.y, space.y)
+    assert space.feature_names == comma.feature_names == ("a", "b")

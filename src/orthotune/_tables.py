@@ -1,20 +1,22 @@
 """Read the tables users give (CSV or Parquet, chosen by extension), with one error shape.
 
-A ``.csv`` file need not be comma-separated: spreadsheets in many locales save ``;``-separated
-files with a decimal comma (``1,5``), and tab- or ``|``-separated exports are common.
-``csv_dialect`` reads the first lines (through the compression of a ``.csv.gz``, ``.bz2`` or
-``.xz`` file) and takes the delimiter among ``,``, ``;``, tab and ``|`` that splits every one of
-them into the same number of cells, the most cells (a tie keeps the earlier: ``,`` first); in a
-ragged file, the one that splits the header into the most cells, so that the reader's error
-names the ragged line. With another delimiter than ``,``, numbers written only with a decimal
-comma in those lines make ``,`` the decimal mark. A file that is not UTF-8 but reads as
-Windows-1252 (what spreadsheets on Windows save as "CSV": ``café`` with ``é`` as one byte) is
-read as such, and one that starts with a UTF-16 byte-order mark (Excel's "Unicode text") as
-UTF-16; a file with NUL bytes otherwise stays UTF-8, for the reader to refuse. A first line
-``sep=;`` (Excel writes it to name the delimiter) names the delimiter and is skipped. Every CSV
-reader of
-the package (data, new rows to predict, the cleaned copy ``clean`` writes back in the same
-dialect, predictions, tables of scores) goes through it.
+A ``.csv`` file need not be comma-separated: spreadsheets in many locales save ``;``-separated files
+with a decimal comma (``1,5``), and tab- or ``|``-separated exports are common. ``csv_dialect``
+reads the first lines (through the compression of a ``.csv.gz``, ``.bz2`` or ``.xz`` file) and takes
+the delimiter among ``,``, ``;``, tab and ``|`` that splits every one of them into the same number
+of cells, the most cells (a tie keeps the earlier: ``,`` first); in a ragged file, the one that
+splits the header into the most cells, so that the reader's error names the ragged line. Where none
+of them splits every line into the same two or more cells but runs of spaces do (R's
+``write.table``, many ``.txt`` and ``.data`` files renamed, columns aligned with spaces), the file
+is space-separated (``sep`` ``" "``: any run of spaces or tabs between cells, and before the first).
+With another delimiter than ``,``, numbers written only with a decimal comma in those lines make
+``,`` the decimal mark. A file that is not UTF-8 but reads as Windows-1252 (what spreadsheets on
+Windows save as "CSV": ``café`` with ``é`` as one byte) is read as such, and one that starts with a
+UTF-16 byte-order mark (Excel's "Unicode text") as UTF-16; a file with NUL bytes otherwise stays
+UTF-8, for the reader to refuse. A first line ``sep=;`` (Excel writes it to name the delimiter)
+names the delimiter and is skipped. Every CSV reader of the package (data, new rows to predict, the
+cleaned copy ``clean`` writes back in the same dialect, predictions, tables of scores) goes through
+it.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ _COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 DAMAGED = (EOFError, zlib.error, lzma.LZMAError)
 _SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES
 _DELIMITERS = (",", ";", "\t", "|")
+_SPACES = " "  # CsvDialect.sep of a space-separated file: cells split by any run of whitespace
 _SAMPLE_BYTES = 1 << 16  # the first 64 KiB: a header and enough rows to judge
 _SAMPLE_ROWS = 2000  # as many rows of the sample as it holds, up to this
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
@@ -75,7 +78,7 @@ class CsvDialect:
         that training, ``predict`` and ``clean`` see the same column names (the loader read
         ``' b'`` where ``predict`` read ``'b'``, and ``tune`` refused its own file)."""
         return {
-            "sep": self.sep,
+            "sep": r"\s+" if self.sep == _SPACES else self.sep,
             "decimal": self.decimal,
             "encoding": self.encoding,
             "skipinitialspace": True,
@@ -86,7 +89,8 @@ class CsvDialect:
         """Words for how the file was read ("" for plain comma-separated UTF-8)."""
         words = []
         if self.sep != ",":
-            words.append({";": "semicolon", "\t": "tab", "|": "pipe"}[self.sep] + "-separated")
+            names = {";": "semicolon", "\t": "tab", "|": "pipe", _SPACES: "space"}
+            words.append(names[self.sep] + "-separated")
         if self.decimal == ",":
             words.append("decimal comma")
         if self.encoding != "utf-8":
@@ -133,6 +137,10 @@ def csv_dialect(path: str | Path) -> CsvDialect:
         header[sep] = len(sample[0]) if sample else 0
         if widths == {header[sep]} and header[sep] >= 2:
             consistent[sep] = sample
+    if not consistent and not named:
+        spaced = _spaced(text)
+        if spaced:
+            consistent[_SPACES], header[_SPACES] = spaced, len(spaced[0])
     if not consistent:  # ragged: the header's delimiter, so that the reader names the bad line
         best = max(header, key=header.get, default=",")  # equals: the first ("," first)
         sep = best if named or header.get(best, 0) >= 2 else ","
@@ -145,6 +153,24 @@ def csv_dialect(path: str | Path) -> CsvDialect:
     comma = any(_DECIMAL_COMMA.fullmatch(c) for c in cells)
     point = any(_DECIMAL_POINT.fullmatch(c) for c in cells)
     return CsvDialect(best, "," if comma and not point else ".", encoding, skip)
+
+
+def _spaced(text: str) -> list[list[str]]:
+    """The sample's lines split at runs of whitespace (quotes kept together), when every one
+    splits into the same two or more cells, or every line after the header into one more (R's
+    ``write.table`` writes row names without naming them: the reader takes them as its index),
+    and no column name holds another delimiter (a ragged comma file whose cells hold one space
+    each is no space-separated file); [] otherwise."""
+    lines = (" ".join(line.split()) for line in io.StringIO(text))
+    reader = csv.reader(itertools.islice(lines, _SAMPLE_ROWS), delimiter=_SPACES)
+    try:
+        rows = [r for r in reader if r]
+    except csv.Error:
+        return []
+    if not rows or any(d in name for name in rows[0] for d in _DELIMITERS):
+        return []
+    named, widths = len(rows[0]), {len(r) for r in rows[1:]}
+    return rows if named >= 2 and len(widths) == 1 and widths <= {named, named + 1} else []
 
 
 def _encoding(sample: bytes) -> str:
@@ -191,7 +217,8 @@ def read_columns(path: str | Path, *, what: str) -> dict[str, list[Any]]:
         encoding = "utf-8-sig" if d.encoding == "utf-8" else d.encoding
         opener = _COMPRESSED.get(p.suffix.lower(), open)
         with opener(p, "rt", newline="", encoding=encoding) as handle:
-            reader = csv.reader(handle, delimiter=d.sep, skipinitialspace=True)
+            lines = (" ".join(x.split()) for x in handle) if d.sep == _SPACES else handle
+            reader = csv.reader(lines, delimiter=d.sep, skipinitialspace=True)
             rows = [row for row in reader if row]
     except (OSError, UnicodeDecodeError, csv.Error, *DAMAGED) as err:
         message = " ".join(str(err).split())
@@ -201,6 +228,8 @@ def read_columns(path: str | Path, *, what: str) -> dict[str, list[Any]]:
     if not rows:
         raise InvalidInputError(f"{what} {str(p)!r} is empty: give a header row and data rows")
     header, body = rows[0], rows[1:]
+    if d.sep == _SPACES and body and all(len(r) == len(header) + 1 for r in body):
+        body = [r[1:] for r in body]  # R's unnamed row names (``_spaced``)
     ragged = next((i for i, row in enumerate(body, 2) if len(row) != len(header)), None)
     if ragged is not None:
         raise InvalidInputError(

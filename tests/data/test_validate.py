@@ -240,6 +240,9 @@ def test_file_problems(tmp_path):
     (tmp_path / "data.json").write_text("x")
     with pytest.raises(InvalidInputError, match=r"'.json'; .*: convert the file or rename it"):
         load_dataset(str(tmp_path / "data.json"))
+    (tmp_path / "wine.data").write_text("1 2 3\n")
+    with pytest.raises(InvalidInputError, match=r"'.data'; .*: if it is a table of text lines, "):
+        load_dataset(str(tmp_path / "wine.data"))
     for folder in ("dir.csv", "plain_folder"):
         (tmp_path / folder).mkdir()
         with pytest.raises(InvalidInputError, match=rf"{folder}: a folder with no images"):
