@@ -417,6 +417,11 @@ def test_rows_without_a_label_are_left_out_and_every_message_names_the_files_lin
         load_dataset(
             str(write_csv(",PassengerId,a,label\n" + "\n".join(rows) + "\n", name="s.csv"))
         )
+    # a row to predict is encoded as the end of the run will (its predictions file): a sum row
+    # under a numeric column is refused at load, not after the budget is spent
+    rows[40] = "40,41,2,q"
+    with pytest.raises(InvalidInputError, match=r"row 60 \(file line 62\) holds the text 'Total'"):
+        load_dataset(str(write_csv(",PassengerId,a,label\n" + "\n".join([*rows, ",,Total,"]))))
 
 
 def test_classes_that_differ_only_in_case_are_named_in_a_warning(write_csv, caplog):

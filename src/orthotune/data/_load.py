@@ -427,6 +427,7 @@ def _from_frame(
 
     target = roles["--target"]
     check_has_rows(len(frame), origin)
+    whole, whole_origin = frame, origin
     frame, origin = _labelled(frame, target, origin)
 
     labels = _text_column(frame, target, "--target", origin)
@@ -477,6 +478,17 @@ def _from_frame(
         origin=origin,
     )
     x, nonfinite = encode_table(frame, encoding, origin, allow_nonfinite=allow_nonfinite)
+    if len(whole) > len(frame):
+        # the rows left out for want of a label are predicted at the run's end (its
+        # predictions file): what would refuse them there ("Total" under a numeric column, a
+        # spreadsheet's sum row) is refused now, before the budget is spent, not after it
+        rest = np.flatnonzero(unlabelled(whole[target]))
+        encode_table(
+            whole.iloc[rest].reset_index(drop=True),
+            encoding,
+            replace(whole_origin, rows=rest),
+            allow_nonfinite=allow_nonfinite,
+        )
     dataset = Dataset(
         x=torch.from_numpy(x),
         y=torch.from_numpy(y),
