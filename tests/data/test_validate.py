@@ -127,6 +127,22 @@ CSV_CASES = [
         r"column 'a' holds negative numbers written in parentheses, '\(1.5\)' at row 1 "
         r"\(file line 3\): write them with a minus sign \(-1.5\), or --drop a",
     ),
+    *(  # numbers as exports and locales decorate them, distinct in every row: not left out
+        (
+            "a,label\n" + "".join(f'"{fmt(i)}",{"pq"[i % 2]}\n' for i in range(30)),
+            {},
+            rf"column 'a' holds numbers written with other characters, {shown} at row {row} "
+            rf"\(file line {row + 2}\): write plain numbers .*no unit, no digit grouping\), "
+            r"or --drop a",
+        )
+        for fmt, shown, row in [
+            (lambda i: f"{i * 173.25:.2f} kg", "'0.00 kg'", 0),
+            (lambda i: f"{i * 173.25:,.2f}".replace(",", "'"), '"1\'039.50"', 6),
+            (lambda i: f"{i * 173.25:,.2f}".replace(",", "\u00a0"), "'1\\\\xa0039.50'", 6),
+            (lambda i: f"{i * 3.5}-" if i % 7 == 0 and i else f"{i * 3.5}", "'24.5-'", 7),
+            (lambda i: f"\u2212{i * 3.5}" if i % 7 == 0 and i else f"{i * 3.5}", "'\u221224.5'", 7),
+        ]
+    ),
     (
         "5.1,3.5,setosa\n4.9,3.0,setosa\n6.2,2.9,versicolor\n",
         {},

@@ -207,6 +207,12 @@ CURRENCY = "$€£¥"
 _GROUPED = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
 # a negative number as accounts write it: "(1.23)", "(1,234.56)"
 _PARENS = r"\((?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d*)?\)"
+# a number as exports and locales decorate it: a Unicode minus ("−1.5"), digits grouped by
+# spaces or apostrophes ("1 234,56", "1'234.56"), a trailing minus ("1.23-"), a unit ("12.5 kg")
+_DECORATED = (
+    r"[-+\u2212]?(?:\d{1,3}(?:[\s'\u2019.,]\d{3})+|\d+)(?:[.,]\d+)?-?\s?"
+    r"(?P<unit>[\u00b0\u00b5]?[^\W\d_]{0,4})"
+)
 # kinds of text among a column's numbers that mark gaps ("unknown", "n/a", "-"), not identifiers
 MARKERS = 3
 
@@ -328,6 +334,21 @@ def _fit_column(
     # "113803" and "PC 17599"; a few kinds of text among numbers ("unknown") mark gaps
     varied = len(np.unique(scan.texts[is_text].astype(str))) > MARKERS
     tickets = identifier and varied and is_text.sum() >= 0.05 * present.sum()
+    # decorated numbers, in one unit at most, where no slip among numbers is named below: a
+    # column of them was read as an identifier (distinct in every row) and left out, its
+    # numbers lost ("12.5o" among prices stays a slip to fix)
+    slip = is_number.any() and not tickets and is_number.sum() >= is_text.sum()
+    unit = text.str.extract(f"^{_DECORATED}$")["unit"]
+    plain = is_number[present]
+    if not slip and (unit.notna().to_numpy() | plain).all() and unit[unit != ""].nunique() <= 1:
+        commas = pd.to_numeric(text.str.replace(",", "."), errors="coerce").notna().to_numpy()
+        odd = ~plain & ~commas  # name a decorated one, not one with a mere decimal comma
+        row = int(np.flatnonzero(present)[int(np.argmax(odd if odd.any() else ~plain))])
+        raise InvalidInputError(
+            f"{origin.file}: column {name!r} holds numbers written with other characters, "
+            f"{scan.texts[row]!r} at {origin.row(row)}: write plain numbers (digits, one "
+            f"decimal mark, a leading '-'; no unit, no digit grouping), or --drop {name}"
+        )
     if is_number.any() and not tickets:
         if is_number.sum() >= is_text.sum():  # mixed: name the first value of the minority kind
             row = int(np.flatnonzero(is_text)[0])
