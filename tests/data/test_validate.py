@@ -499,3 +499,24 @@ def test_amounts_with_a_currency_sign_are_refused_by_name(write_csv):
         match=r"column 'price' holds amounts written with a currency sign, '\$1,000' at row 0",
     ):
         load_dataset(str(path))
+
+
+def test_a_parquet_files_saved_index_is_a_column_and_a_duration_is_seconds(tmp_path, caplog):
+    import pandas as pd
+
+    n = 40
+    frame = pd.DataFrame(
+        {
+            "f": [(i * 7) % 11 for i in range(n)],
+            "wait": pd.to_timedelta([i % 9 for i in range(n)], unit="min"),
+            "label": ["pq"[i % 2] for i in range(n)],
+        },
+        index=pd.Index([f"r{i}" for i in range(n)], name="rowname"),  # R's row names
+    )
+    frame.to_parquet(tmp_path / "named.parquet")  # the index is stored as column 'rowname'
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(tmp_path / "named.parquet"))
+    assert "text column 'rowname' has 40 distinct values in 40 rows" in caplog.text
+    assert ds.feature_names == ("f", "wait")  # the row names left out; one duration column
+    assert ds.encoding.columns[1].kind == "numeric"
+    assert sorted(set(ds.x[:, 1].tolist())) == [60.0 * k for k in range(9)]

@@ -184,6 +184,9 @@ def _scan(series: pd.Series) -> _Scan:
         missing = series.isna().to_numpy()
         numbers = series.astype("float64").to_numpy(dtype="float64", na_value=np.nan)
         return _Scan(numbers, None, missing)
+    if types.is_timedelta64_dtype(series.dtype):  # a duration (Parquet): seconds
+        numbers = series.dt.total_seconds().to_numpy(dtype="float64", na_value=np.nan)
+        return _Scan(numbers, None, np.isnan(numbers))
     if types.is_numeric_dtype(series.dtype):
         numbers = series.to_numpy(dtype="float64", na_value=np.nan)
         return _Scan(numbers, None, np.isnan(numbers))

@@ -250,7 +250,16 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
             frame = pd.read_csv(path, **csv_dialect(path).pandas(), dtype=dict.fromkeys(text, str))
     else:
         with _reading(origin, "Parquet"):
+            import pyarrow.parquet as pq
+
             frame = pd.read_parquet(path)
+            # a saved index (named "rowname", or pandas' "__index_level_0__") is a column of
+            # the file, as ``_read_header`` lists it, not the frame's index
+            meta = pq.read_schema(path).pandas_metadata or {}
+            saved = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+            if saved:
+                frame = frame.reset_index()
+                frame.columns = [*saved, *frame.columns[len(saved) :]]
     frame.columns = [str(c) for c in frame.columns]
     return frame
 
