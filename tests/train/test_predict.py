@@ -100,7 +100,10 @@ def test_an_npz_without_labels_gets_predictions_by_its_ids(tmp_path):
     ("change", "message"),
     [
         (lambda f: f.drop(columns=["colour"]), r"feature column\(s\) 'colour' used in training"),
-        (lambda f: f.assign(a="old"), r"column 'a' is numeric but row 0 holds the text 'old'"),
+        (  # named by its line in the file, as training names one
+            lambda f: f.assign(a="old"),
+            r"column 'a' is numeric but row 0 \(file line 2\) holds the text 'old'",
+        ),
     ],
 )
 def test_data_whose_features_differ_is_refused_by_name(table_run, tmp_path, change, message):

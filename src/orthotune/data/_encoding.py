@@ -598,7 +598,13 @@ def encode_table(
         return x.astype(np.float32), report
 
 
-def encode_frame(frame: pd.DataFrame, encoding: TableEncoding, *, file: str = "data") -> np.ndarray:
+def encode_frame(
+    frame: pd.DataFrame,
+    encoding: TableEncoding,
+    *,
+    file: str = "data",
+    header_lines: int | None = None,
+) -> np.ndarray:
     """Apply a saved encoding to new data (prediction time): ``float32 [n, d]`` features.
 
     Refuses, by name, training feature columns that are missing, numeric columns holding text
@@ -607,9 +613,10 @@ def encode_frame(frame: pd.DataFrame, encoding: TableEncoding, *, file: str = "d
     training never saw is a missing value (filled as ``--impute`` fills one: the ``(missing)``
     category, or none; refused under ``--impute none``), as scikit-learn's gradient boosting
     reads one. Columns that were not features in training (target, id, weight, source, split,
-    dropped) may be present and are ignored silently.
+    dropped) may be present and are ignored silently. ``header_lines``: a CSV file's lines
+    above its first row (a row is then also named by its line in the file).
     """
-    origin = Origin(file)
+    origin = Origin(file, header_lines=header_lines)
     extra = _check_frame_columns(frame, encoding, origin)
     x, report = encode_table(frame, encoding, origin)
     if extra:

@@ -32,6 +32,7 @@ from orthotune._rundir import RunDir, resolve_model_dir
 from orthotune._tables import (
     CSV_SUFFIXES,
     PARQUET_SUFFIXES,
+    csv_dialect,
     table_suffix,
 )
 from orthotune.train._checkpoint import Manifest, load_checkpoint
@@ -125,7 +126,8 @@ def _table_rows(
                 f"{', '.join(map(str, frame.columns[:8]))}…): name one of them, or leave "
                 f"{flag} out"
             )
-    x = encode_frame(frame, encoding, file=str(path))
+    lines = 1 + csv_dialect(path).skip if table_suffix(path) in CSV_SUFFIXES else None
+    x = encode_frame(frame, encoding, file=str(path), header_lines=lines)
     n = len(frame)
     id_col = options.get("id")
     ids = (
