@@ -8,12 +8,13 @@ import time
 import numpy as np
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import cross_val_predict
 
 from orthotune.autopilot import AutopilotSettings
 from orthotune.autopilot._loop import _yardstick_s
 from orthotune.autopilot._yardstick import PROBE, SHARE, yardstick
-from orthotune.data import load_dataset, make_split, prepare
+from orthotune.data import dataset_from_arrays, load_dataset, make_split, prepare
+from orthotune.fit import fold_rows
 
 
 def _data(spec):
@@ -41,12 +42,21 @@ def test_hold_out_yardstick_is_hgb_early_stopped_on_dev():
 def test_k_fold_yardstick_is_out_of_fold_and_signals_get_none():
     data = _data("builtin:synthetic?n=300&classes=2&features=4&seed=5")
     got = yardstick(data, folds=3, seed=1)
-    cv = StratifiedKFold(3, shuffle=True, random_state=1)
     x, y = data.train.x.numpy(), data.train.y.numpy()
+    cv = fold_rows(y, folds=3, seed=1)[1]  # the networks' own folds
     pred = cross_val_predict(HistGradientBoostingClassifier(random_state=1), x, y, cv=cv)
     assert got is not None and got.dev_error == float(np.mean(pred != y))
     assert yardstick(data, folds=3, seed=1, seconds=3600.0).dev_error == got.dev_error
     assert yardstick(_data("builtin:digits"), folds=None, seed=0) is None
+
+
+def test_classes_rarer_than_the_folds_get_a_yardstick_on_the_networks_folds():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(100), 4)  # 100 classes of 4: StratifiedKFold(5) refused them
+    ds = dataset_from_arrays(rng.normal(size=(400, 3)) + y[:, None] * 0.1, y)
+    data = prepare(ds, make_split(ds, seed=0))
+    got = yardstick(data, folds=5, seed=0)
+    assert got is not None and got.skipped is None and 0.0 <= got.dev_error <= 1.0
 
 
 def test_a_yardstick_past_its_time_is_dropped_with_a_warning_not_cut_short(caplog):

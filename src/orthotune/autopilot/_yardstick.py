@@ -11,8 +11,10 @@ The **yardstick** is scikit-learn's ``HistGradientBoostingClassifier`` with its 
 
 On a hold-out split it learns from the training part, the dev part serving as its early
 stopping set (``fit(X_val=…, y_val=…)``, so its dev error is slightly flattered: dev chose its
-number of trees); under k-fold it is cross-validated on the same pool (stratified folds of the
-same count; out-of-fold error). It is a reference the network should beat, shown beside the
+number of trees); under k-fold it is cross-validated on the networks' own folds (``fit.fold_rows``
+with the run's seed; out-of-fold error) — scikit-learn's ``StratifiedKFold`` refused a table
+whose classes had fewer examples than folds (100 classes of 4), which the networks' folds deal
+round-robin. It is a reference the network should beat, shown beside the
 network's dev error in the log, the terminal and the report — never a model orthotune returns.
 Images and signals get none (a tree ensemble on raw pixels is no fair reference).
 
@@ -40,6 +42,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from orthotune.data import PreparedData
+from orthotune.fit import fold_rows
 
 __all__ = ["Floor", "Yardstick", "floor", "yardstick"]
 
@@ -132,8 +135,6 @@ def yardstick(
     (None: no limit), a warning, and a record without a dev error that says why."""
     if len(data.dataset.input_shape) != 1:
         return None
-    from sklearn.model_selection import StratifiedKFold
-
     t0 = time.perf_counter()
     deadline = None if seconds is None else t0 + seconds
     x, y = data.train.x.numpy(), data.train.y.numpy()
@@ -144,11 +145,10 @@ def yardstick(
             model = _grown(x, y, seed, deadline, val=(dev_x, dev_y))
             wrong = model.predict(dev_x) != dev_y
         else:
-            cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
             pred = np.empty_like(y)
-            with warnings.catch_warnings():  # a class rarer than the folds is expected here
-                warnings.filterwarnings("ignore", "The least populated class", UserWarning)
-                for fit_rows, out_rows in cv.split(x, y):
+            with warnings.catch_warnings():  # many classes of few examples are expected here
+                warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
+                for fit_rows, out_rows in fold_rows(y, folds=folds, seed=seed)[1]:
                     model = _grown(x[fit_rows], y[fit_rows], seed, deadline)
                     pred[out_rows] = model.predict(x[out_rows])
             wrong = pred != y
