@@ -441,11 +441,15 @@ def test_rows_without_a_label_are_left_out_and_every_message_names_the_files_lin
 
 
 def test_classes_that_differ_only_in_case_are_named_in_a_warning(write_csv, caplog):
-    rows = "".join(f"{i % 3},{['yes', 'YES', 'no', 'No'][i % 4]}\n" for i in range(20))
+    names = ["yes", "YES", "no", "No", "<=50K", "<=50K.", "not  sure", "Not sure"]
+    rows = "".join(f"{i % 3},{names[i % 8]}\n" for i in range(40))
     with caplog.at_level("WARNING", logger="orthotune.data"):
         ds = load_dataset(str(write_csv("a,label\n" + rows)))
-    assert ds.class_names == ("No", "YES", "no", "yes")  # the file decides
-    assert "classes that differ only in case: 'No' / 'no', 'YES' / 'yes'" in caplog.text
+    assert len(ds.class_names) == 8  # the file decides
+    assert (
+        "classes that differ only in case, a final '.' or spaces: '<=50K' / '<=50K.', "
+        "'No' / 'no', 'Not sure' / 'not  sure', 'YES' / 'yes'"
+    ) in caplog.text
 
 
 def test_a_header_line_repeated_mid_file_is_named_as_such(write_csv):

@@ -282,16 +282,18 @@ def _text_column(frame: pd.DataFrame, column: str, flag: str, origin: Origin) ->
 
 
 def _warn_similar_classes(class_names: tuple[str, ...], origin: Origin) -> None:
-    """Classes whose names differ only in case (``yes``, ``YES``) are likely one class written
-    two ways: a warning names them (they stay apart: the file decides)."""
+    """Classes whose names differ only in case, in a trailing full stop or in the spaces
+    between words (``yes`` and ``YES``; UCI adult's ``<=50K`` and, in its test file,
+    ``<=50K.``) are likely one class written two ways: a warning names them (they stay apart:
+    the file decides)."""
     groups: dict[str, list[str]] = {}
     for name in class_names:
-        groups.setdefault(name.casefold(), []).append(name)
+        groups.setdefault(" ".join(name.casefold().rstrip(".").split()), []).append(name)
     alike = [" / ".join(map(repr, g)) for g in groups.values() if len(g) > 1]
     if alike:
         log.warning(
-            "%s: classes that differ only in case: %s; if each is one class, write its name one "
-            "way in the --target column",
+            "%s: classes that differ only in case, a final '.' or spaces: %s; if each is one "
+            "class, write its name one way in the --target column",
             origin.file,
             ", ".join(alike),
         )
