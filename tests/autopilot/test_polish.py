@@ -459,10 +459,9 @@ def test_the_ensemble_is_compared_with_each_of_its_members():
     )  # fmt: skip
     (current,) = train([Candidate("m", spec, config, 0)])
     _, why = _ensemble(current, [current], phase, seed=0)
-    assert why == f"the ensemble is built ({MAX_MEMBERS} members)"
     (score,) = steps[0].variants
-    members = [current, *more]
-    assert len(members) == MAX_MEMBERS
+    members = [current, *more[: MAX_MEMBERS - 1]]  # the ensemble decided on; then it may grow
+    assert why == f"the ensemble is built ({len(more) + 1} members)"
     mean = sum(m.error("dev") for m in members) / len(members)
     assert score.target_change == pytest.approx(score.errors["dev"] - mean)
     assert mean != pytest.approx(current.error("dev"))  # so the test tells the two apart
@@ -504,13 +503,17 @@ def test_the_ensemble_grows_batch_after_batch_while_members_fit(models_left):
     # 40 s per model with 100 s left: 2 members fit by the first estimate
     batches, phase, why = _ensemble_of_tiny_models(models_left=models_left)
     if models_left is None:  # then 20 s per model: 4 more; then 10 s: the last one
-        assert batches == [2, 4, 1]
-        assert why == f"the ensemble is built ({MAX_MEMBERS} members)"
+        assert batches[:3] == [2, 4, 1]
     else:  # the count budget's 5 models: 2, then 3
         assert batches == [2, 3] and phase.models_left == 0
         assert why == "the ensemble is built (6 members)"
     (score,) = phase.steps[0].variants
-    assert f"ensemble of {1 + sum(batches)} seeds" in score.label
+    assert f"ensemble of {1 + sum(batches[:3])} seeds" in score.label
+    assert score.accepted == (phase.steps[0].kept == "ensemble")
+    if models_left is None and score.accepted:  # then it grows: the next test
+        assert len(phase.steps) == 2 and batches[3:]
+    elif models_left is None:
+        assert batches == [2, 4, 1] and why == f"the ensemble is built ({MAX_MEMBERS} members)"
 
 
 def test_every_member_of_the_ensemble_brings_its_refit_share():
@@ -530,14 +533,37 @@ def test_the_members_refit_share_follows_what_a_model_costs_in_a_population():
     model cost 80 s, the first estimate 40 s (shares of 15 s), then 20 s (7.5 s), then 10 s
     (3.75 s): 1 member fits (40 + 15 s of 100), then 3 (20 + 7.5 s in the 92.5 s left beside
     one member's refit), then the last 3 — against 3 members with 30 s each (the test above)."""
-    batches, phase, why = _ensemble_of_tiny_models(refit_s=30.0, alone_s=80.0)
-    assert batches == [1, 3, 3] and why == "the ensemble is built (8 members)"
+    batches, phase, _ = _ensemble_of_tiny_models(refit_s=30.0, alone_s=80.0)
+    assert batches[:3] == [1, 3, 3] and "ensemble of 8 seeds" in phase.steps[0].variants[0].label
     _, (spec, config) = _small_start()
     single = Trained(Candidate("m", spec, config, 0), None, history=[{}, {}], seconds=40.0)
     phase.per_epoch_s = 10.0  # its 2 epochs: 20 s a model now, of 40
     assert phase.member_refit_s(single) == pytest.approx(15.0)
     phase.per_epoch_s = 40.0  # dearer than the single model: its share, no more
     assert phase.member_refit_s(single) == pytest.approx(30.0)
+
+
+def test_a_kept_ensemble_at_its_size_grows_with_the_time_its_sizing_left():
+    """Kept at ``MAX_MEMBERS`` with time left (the estimates fell from 40 to 5 s per model),
+    the ensemble grows while one more member and its refit share fit, up to ``GROWN``, in a
+    step of its own; the phase then ends as the budget left cannot fit one more model."""
+    from orthotune.autopilot._polish import GROWN, MAX_MEMBERS
+
+    batches, phase, why = _ensemble_of_tiny_models(refit_s=30.0, alone_s=80.0)
+    first, grown = phase.steps
+    assert (
+        first.kept == "ensemble" and f"ensemble of {MAX_MEMBERS} seeds" in first.variants[0].label
+    )
+    assert (
+        batches == [1, 3, 3, GROWN - MAX_MEMBERS]
+        and why == f"the ensemble is built ({GROWN} members)"
+    )
+    assert grown.kept == "ensemble" and grown.variants[0].accepted
+    assert grown.why == (
+        f"the time left after {MAX_MEMBERS} members grew the kept ensemble to {GROWN} (at most "
+        f"{GROWN}): more seeds of the configuration kept"
+    )
+    assert f"ensemble of {GROWN} seeds" in grown.variants[0].label
 
 
 def test_the_polish_counts_its_costs_per_model_epoch():

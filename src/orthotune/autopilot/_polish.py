@@ -35,7 +35,9 @@ noise and for having picked the best of several.
    (``models.Ensemble``). Kept only when it beats the single model on dev beyond the noise:
    its change is ``seeded_change`` against each of its members (the per-example mistakes of
    the ensemble against those of the members, plus the spread over members), since the single
-   model is any one of its seeds.
+   model is any one of its seeds. A kept ensemble of ``MAX_MEMBERS`` then grows, batch after
+   batch, while one more member and its refit share fit, up to ``GROWN`` (its own step in the
+   log): the time its sizing kept aside and did not use.
 
 An ensemble not kept hands back the time kept aside for it (its members' refit, the slack):
 the local search runs again, round after round, each confirmed as above, while two trials and
@@ -43,7 +45,8 @@ a confirmation fit. ``SLACK`` applies to a model a population trains; one that t
 costs the same per model however many are asked.
 
 The phase stops at the goal, when the budget left cannot fit one more model, or when the
-ensemble is built (kept, or not kept and the rounds after it done) — and the log says which.
+ensemble is built (kept, and grown while members fit up to ``GROWN``; or not kept and the
+rounds after it done) — and the log says which.
 Never past the deadline: the executor starts nothing after it and cuts what runs at it (a cut
 model is not comparable and is dropped).
 """
@@ -81,7 +84,11 @@ SEEDS = 2  # more seeds per re-measured configuration (3 with the first one)
 CONTENDERS = 3  # closest contenders re-measured
 BATCH = 8  # local-search trials trained at once
 EPOCHS_FACTOR = (0.5, 2.0)  # a local-search trial's epochs, relative to the model's
-MAX_MEMBERS = 8  # an ensemble's members at most (its latency is that of all of them)
+MAX_MEMBERS = 8  # an ensemble's members, as the budget fits them (its latency: all of them)
+# a kept ensemble of MAX_MEMBERS grows to this many at most with the time its sizing left
+# (``SLACK``, estimates above the cost), so that the phase stops at the goal or when the budget
+# left cannot fit one more model, as it does on every other path; its latency doubles at most
+GROWN = 2 * MAX_MEMBERS
 # the moves after the search get this many times the models they need: their populations are
 # smaller than the search's batches, so a model costs more there (hpc_data, 300 s: with no
 # slack the ensemble's members were cut at the deadline and it stayed at the 3 seeds it had)
@@ -567,44 +574,70 @@ def _ensemble(
     members = [r for r in runs if _ok(r)]
     epochs = current.candidate.config.epochs
 
-    def affordable() -> int:  # every member beyond the first is refitted too, at the end
+    def affordable(cap: int) -> int:  # every member beyond the first is refitted too, at the end
         each = phase.member_refit_s(current)
         kept_aside = max(len(members) - 1, 0) * each
-        return min(MAX_MEMBERS - len(members), phase.affordable(epochs, kept_aside, each))
+        return min(cap - len(members), phase.affordable(epochs, kept_aside, each))
 
-    more = affordable()
-    if len(members) + more < 2:
-        return current, "the budget left cannot fit one more model"
     used = {r.candidate.seed for r in members}
-    seeds = iter([s for s in range(seed, seed + 4 * MAX_MEMBERS) if s not in used])
+    seeds = iter([s for s in range(seed, seed + 4 * GROWN) if s not in used])
     results: list[Trained] = []
-    # batch after batch while one more member fits: a batch trained as one population costs
-    # less per member than the estimate that sized it, so the time it leaves may fit more
-    while more > 0:
-        batch = phase.run(_seeded(current.candidate, list(islice(seeds, more)), phase))
-        results += batch
-        members += [r for r in batch if _ok(r)]
-        if not all(_ok(r) for r in batch):  # cut at the deadline, or failed: no more
-            break
-        more = affordable()
+
+    def grow(cap: int) -> None:
+        # batch after batch while one more member fits: a batch trained as one population
+        # costs less per member than the estimate that sized it, so the time it leaves may
+        # fit more
+        more = affordable(cap)
+        while more > 0:
+            batch = phase.run(_seeded(current.candidate, list(islice(seeds, more)), phase))
+            results.extend(batch)
+            members.extend(r for r in batch if _ok(r))
+            if not all(_ok(r) for r in batch):  # cut at the deadline, or failed: no more
+                return
+            more = affordable(cap)
+
+    if len(members) + affordable(MAX_MEMBERS) < 2:
+        return current, "the budget left cannot fit one more model"
+    grow(MAX_MEMBERS)
     if len(members) < 2:
         return current, "the budget cut the ensemble's members short"
-    ens = _ensemble_of(members, phase.data, phase.device)
-    # against each of its members, not one of them: the single model a user gets is one seed,
-    # and the one kept so far may be the best of a step's variants on its seed's luck
-    change = seeded_change([m.wrong["dev"] for m in members], [ens.wrong["dev"]] * len(members))
-    ok = change.better_beyond_noise
-    label = f"ensemble of {len(members)} seeds (probabilities averaged)"
-    why = f"dev error {describe(change)} {'beats' if ok else 'does not beat'} the noise"
-    score = _score("ensemble", label, [ens], change, why, accepted=ok)
+    ens, score = _ensemble_scored(members, phase)
+    ok = score.accepted
     kept = "ensemble" if ok else None
     words = (
-        f"kept the {label}: it beat the single model on dev beyond the noise"
+        f"kept the {score.label}: it beat the single model on dev beyond the noise"
         if ok
         else "the ensemble did not beat the single model beyond the noise: the single model stays"
     )
     phase.log("ensemble", "dev error", [score], kept, words, results, t0)
-    return (ens if ok else current), f"the ensemble is built ({len(members)} members)"
+    if not ok:
+        return current, f"the ensemble is built ({len(members)} members)"
+    first, recorded = len(members), len(results)
+    if first == MAX_MEMBERS:  # the time its sizing left: more seeds, up to GROWN
+        t1 = time.monotonic()
+        grow(GROWN)
+        if len(members) > first:
+            ens, score = _ensemble_scored(members, phase)
+            score = score.model_copy(update={"accepted": True})  # the size, not a new choice
+            why = (
+                f"the time left after {first} members grew the kept ensemble to "
+                f"{len(members)} (at most {GROWN}): more seeds of the configuration kept"
+            )
+            phase.log("ensemble", "dev error", [score], kept, why, results[recorded:], t1)
+    return ens, f"the ensemble is built ({len(members)} members)"
+
+
+def _ensemble_scored(members: list[Trained], phase: _Phase) -> tuple[Trained, VariantScore]:
+    """The members as one ensemble, and its score: accepted when it beats the single model on
+    dev beyond the noise — its change is ``seeded_change`` against each of its members, not
+    one of them: the single model a user gets is one seed, and the one kept so far may be the
+    best of a step's variants on its seed's luck."""
+    ens = _ensemble_of(members, phase.data, phase.device)
+    change = seeded_change([m.wrong["dev"] for m in members], [ens.wrong["dev"]] * len(members))
+    ok = change.better_beyond_noise
+    label = f"ensemble of {len(members)} seeds (probabilities averaged)"
+    why = f"dev error {describe(change)} {'beats' if ok else 'does not beat'} the noise"
+    return ens, _score("ensemble", label, [ens], change, why, accepted=ok)
 
 
 def polish(
