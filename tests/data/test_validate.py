@@ -287,6 +287,15 @@ def test_file_problems(tmp_path):
         load_dataset(str(tmp_path / "odd.csv"))
     (tmp_path / "latin.csv").write_bytes("a,label\n1,caf\xe9\n2,x\n".encode("latin-1"))
     assert load_dataset(str(tmp_path / "latin.csv")).class_names == ("café", "x")
+    # what a clone or a download leaves where the data should be
+    pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 2048\n"
+    for name in ("lfs.csv", "lfs.parquet"):
+        (tmp_path / name).write_text(pointer)
+        with pytest.raises(InvalidInputError, match=rf"{name}: is a Git LFS pointer .*lfs pull"):
+            load_dataset(str(tmp_path / name))
+    (tmp_path / "page.csv").write_text("\n  <!DOCTYPE html>\n<html><body>Sign in</body></html>\n")
+    with pytest.raises(InvalidInputError, match=r"page.csv: is a web page .*download the file"):
+        load_dataset(str(tmp_path / "page.csv"))
 
 
 def test_parquet_duplicate_columns(tmp_path):

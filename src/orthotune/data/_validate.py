@@ -101,13 +101,18 @@ def check_file(path: Path) -> str:
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
-            head = handle.read(6)
+            head = handle.read(64)
     except OSError as err:
         raise InvalidInputError(
             f"{name}: file is unreadable ({err.strerror or err}): check its permissions"
         ) from None
     if size == 0:
         raise InvalidInputError(f"{name}: file is empty (0 bytes): give a file with data rows")
+    if head.startswith(b"version https://git-lfs.github.com/spec/"):
+        raise InvalidInputError(
+            f"{name}: is a Git LFS pointer ({size} bytes), not the data it points to: fetch "
+            "the file itself (git lfs pull), then give it"
+        )
     if path.suffix.lower() in (".csv", ".tsv"):  # named as plain text: is it?
         _check_plain_text(head, name)
     return SUFFIXES[suffix]
@@ -118,7 +123,8 @@ _PACKED = {b"\x1f\x8b": ".gz", b"BZh": ".bz2", b"\xfd7zXZ": ".xz"}
 
 
 def _check_plain_text(head: bytes, name: str) -> None:
-    """A file named ``.csv`` that is compressed or a ZIP archive gets one line saying so."""
+    """A file named ``.csv`` that is compressed, a ZIP archive or a web page gets one line
+    saying so."""
     for magic, ext in _PACKED.items():
         if head.startswith(magic):
             raise InvalidInputError(
@@ -129,6 +135,12 @@ def _check_plain_text(head: bytes, name: str) -> None:
         raise InvalidInputError(
             f"{name}: is a ZIP archive (a zipped file, or a spreadsheet), not CSV text: unzip "
             "it, or save the spreadsheet as CSV"
+        )
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head")):
+        raise InvalidInputError(
+            f"{name}: is a web page (HTML or XML), not CSV text, as when a download saves the "
+            "page that links to a file instead of the file: download the file itself"
         )
 
 
