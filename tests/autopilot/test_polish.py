@@ -461,7 +461,7 @@ def test_the_ensemble_is_compared_with_each_of_its_members():
     _, why = _ensemble(current, [current], phase, seed=0)
     (score,) = steps[0].variants
     members = [current, *more[: MAX_MEMBERS - 1]]  # the ensemble decided on; then it may grow
-    assert why == f"the ensemble is built ({len(more) + 1} members)"
+    assert len(members) == MAX_MEMBERS and why == f"the ensemble is built ({len(more) + 1} members)"
     mean = sum(m.error("dev") for m in members) / len(members)
     assert score.target_change == pytest.approx(score.errors["dev"] - mean)
     assert mean != pytest.approx(current.error("dev"))  # so the test tells the two apart
