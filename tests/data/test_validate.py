@@ -143,6 +143,15 @@ CSV_CASES = [
             (lambda i: f"\u2212{i * 3.5}" if i % 7 == 0 and i else f"{i * 3.5}", "'\u221224.5'", 7),
         ]
     ),
+    (  # under ';' with decimal commas: named by its grouping, not by a mere '0,00'
+        "a;label\n"
+        + "".join(
+            f"{i * 173.25:,.2f}".replace(",", "\u00a0").replace(".", ",") + f";{'pq'[i % 2]}\n"
+            for i in range(30)
+        ),
+        {},
+        r"column 'a' holds numbers written with other characters, '1\\xa0039,50' at row 6 ",
+    ),
     (
         "5.1,3.5,setosa\n4.9,3.0,setosa\n6.2,2.9,versicolor\n",
         {},

@@ -344,8 +344,7 @@ def _fit_column(
     unit = text.str.extract(f"^{_DECORATED}$")["unit"]
     plain = is_number[present]
     if not slip and (unit.notna().to_numpy() | plain).all() and unit[unit != ""].nunique() <= 1:
-        commas = pd.to_numeric(text.str.replace(",", "."), errors="coerce").notna().to_numpy()
-        odd = ~plain & ~commas  # name a decorated one, not one with a mere decimal comma
+        odd = ~plain & commas.isna().to_numpy()  # a decorated one, not a mere decimal comma
         row = int(np.flatnonzero(present)[int(np.argmax(odd if odd.any() else ~plain))])
         raise InvalidInputError(
             f"{origin.file}: column {name!r} holds numbers written with other characters, "
