@@ -259,6 +259,15 @@ def test_a_frames_durations_are_seconds_and_cells_no_file_holds_are_refused():
         load_dataset(lists)
 
 
+def test_a_frames_sparse_column_is_its_dense_values_in_the_runs_parquet_file(tmp_path):
+    from orthotune.data import frame_file
+
+    values = [0.0, 0.0, 2.5, 0.0, 0.0, 1.0]
+    frame = pd.DataFrame({"s": pd.arrays.SparseArray(values), "label": list("pqpqpq")})
+    kept = load_dataset(str(frame_file(frame, tmp_path / "data.parquet")))  # pyarrow refused it
+    assert kept.x[:, 0].tolist() == values == load_dataset(frame).x[:, 0].tolist()
+
+
 def test_arrays_with_gaps_are_filled_by_default_as_an_npz_files_are(tmp_path):
     from orthotune.data import dataset_from_arrays
 

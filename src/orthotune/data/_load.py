@@ -366,10 +366,11 @@ _NESTED = (list, tuple, dict, set, np.ndarray)
 
 def as_table(frame: pd.DataFrame, name: str = "DataFrame") -> pd.DataFrame:
     """``frame`` as a table file holds it: column names as strings, rows by position, a
-    duration as seconds, and every column that is not numbers, booleans or times as text
-    (``pandas.StringDtype``: how the encoding reads such a column anyway), so that a Parquet
-    file can store it. Complex numbers and cells holding lists, dicts or arrays are refused in
-    one line: no column of a file holds them."""
+    sparse column dense (Parquet stores none), a duration as seconds, and every column that is
+    not numbers, booleans or times as text (``pandas.StringDtype``: how the encoding reads
+    such a column anyway), so that a Parquet file can store it. Complex numbers and cells
+    holding lists, dicts or arrays are refused in one line: no column of a file holds them."""
+    import pandas as pd
     from pandas.api import types
 
     frame = frame.set_axis([str(c) for c in frame.columns], axis=1).reset_index(drop=True)
@@ -387,6 +388,8 @@ def as_table(frame: pd.DataFrame, name: str = "DataFrame") -> pd.DataFrame:
                     f"{name}: column {column!r} holds a {type(frame[column].iloc[row]).__name__} "
                     f"at row {row}: give one value per cell (one column per element, or text)"
                 )
+    sparse = [c for c, t in frame.dtypes.items() if isinstance(t, pd.SparseDtype)]
+    frame = frame.assign(**{c: frame[c].sparse.to_dense() for c in sparse})
     durations = [c for c, t in frame.dtypes.items() if types.is_timedelta64_dtype(t)]
     frame = frame.assign(**{c: frame[c].dt.total_seconds() for c in durations})
     kept = (types.is_bool_dtype, types.is_numeric_dtype, types.is_datetime64_any_dtype)
