@@ -130,3 +130,9 @@ def test_a_missing_label_among_text_labels_is_named():
     y = np.array(["a", "b", None, "a", "b", "a"], dtype=object)
     with pytest.raises(ValueError, match=r"y holds 1 missing label\(s\), the first at row 2"):
         OrthoClassifier(budget=1).fit(x, y)
+
+
+def test_one_class_is_named_as_its_value_not_a_numpy_repr():
+    x = np.random.default_rng(0).normal(size=(6, 2))
+    with pytest.raises(InvalidInputError, match=r"got 1 class \(0\.0\): give examples"):
+        OrthoClassifier(budget=1).fit(x, np.zeros(6))

@@ -158,7 +158,7 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise InvalidInputError(
                 f"OrthoClassifier needs at least 2 classes in y, got 1 class "
-                f"({self.classes_[0]!r}): give examples of every class"
+                f"({self.classes_[0].item()!r}): give examples of every class"
             )
         rs = self.random_state
         seed = (

@@ -66,7 +66,7 @@ def test_a_yardstick_past_its_time_is_dropped_with_a_warning_not_cut_short(caplo
             got = yardstick(data, folds=folds, seed=1, seconds=1e-9)
         assert got.dev_error is None and got.skipped.startswith("it did not finish within")
         assert re.search(
-            r"no gradient-boosting yardstick: it did not finish within its 0 s", caplog.text
+            r"no gradient-boosting yardstick: it did not finish within its 0.0 s", caplog.text
         )
         caplog.clear()
 
@@ -122,7 +122,7 @@ def test_a_skipped_yardstick_is_said_in_the_log_the_terminal_and_the_report(
     summary = orthotune.tune(
         "builtin:synthetic?n=600&classes=3&features=5&seed=2", trials=1, out=tmp_path / "run"
     )
-    said = "it did not finish within its 0 s (5 % of the budget), so the networks get the time"
+    said = "it did not finish within its 0.0 s (5 % of the budget), so the networks get the time"
     logged = json.loads((tmp_path / "run" / "decisions.json").read_text())["yardstick"]
     assert logged["dev_error"] is None and logged["skipped"] == said
     render_autopilot(summary)

@@ -156,7 +156,7 @@ def yardstick(
         why = f"it failed: {err}"
     except _OutOfTime:
         why = (
-            f"it did not finish within its {seconds:.0f} s ({100 * SHARE:.0f} % of the budget), "
+            f"it did not finish within its {seconds:.1f} s ({100 * SHARE:.0f} % of the budget), "
             "so the networks get the time"
         )
     else:
