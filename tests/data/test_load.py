@@ -42,6 +42,10 @@ def test_split_col_becomes_preset_split(write_csv):
     path = write_csv("f,label,part\n1,a,train\n2,b,TEST\n3,a,\n4,b,dev\n5,a,train-dev\n")
     ds = load_dataset(str(path), LoadOptions(split_col="part"))
     assert ds.preset_split.tolist() == ["train", "test", "", "dev", "train-dev"]
+    # the names Hugging Face and Kaggle files give the parts, in any case (were refused)
+    path = write_csv("f,label,part\n1,a,Training\n2,b,Validation\n3,a,val\n4,b,testing\n")
+    ds = load_dataset(str(path), LoadOptions(split_col="part"))
+    assert ds.preset_split.tolist() == ["train", "dev", "dev", "test"]
     assert ds.feature_names == ("f",)
 
 

@@ -172,6 +172,16 @@ def test_preset_test_is_kept_and_dev_comes_from_the_rest():
     assert split.dev.max() < 4000
 
 
+def test_a_part_the_free_examples_cannot_fill_is_noted_with_the_policys_size():
+    ds = make_data([100, 100])  # the policy: dev = test = 40
+    few_free = np.array(["train"] * 185 + ["test"] * 5 + [""] * 10, dtype=object)
+    notes = make_split(dataclasses.replace(ds, preset_split=few_free), seed=0).notes
+    assert "test gets 15 examples, not 40" in notes  # it said "not 35", the 40 less its 5
+    every = np.array(["train"] * 120 + ["dev"] * 41 + ["test"] * 39, dtype=object)
+    notes = make_split(dataclasses.replace(ds, preset_split=every), seed=0).notes
+    assert notes == ("200 examples keep their preset part",)  # no policy size to fall short of
+
+
 def test_dev_source_builds_dev_and_test_from_that_source():
     n = 1200
     sources = np.array(["web"] * 1000 + ["phone"] * 200, dtype=object)

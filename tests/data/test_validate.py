@@ -88,9 +88,9 @@ CSV_CASES = [
     ("a,a,label\n1,2,x\n3,4,y\n", {}, r"duplicate column names a: rename the columns"),
     ("k,a,label\n1,2,x\n1,4,y\n", {"id": "k"}, r"--id column 'k' repeats the id '1' \(2 times"),
     (
-        "a,p,label\n1,train,x\n3,valid,y\n",
+        "a,p,label\n1,train,x\n3,holdout,y\n",
         {"split_col": "p"},
-        r"--split-col 'p' holds 'valid' "
+        r"--split-col 'p' holds 'holdout' "
         r"at row 1 \(file line 3\); accepted: train, train-dev, dev, test or empty",
     ),
     ("a,label\n", {}, r"has no data rows"),

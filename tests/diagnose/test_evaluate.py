@@ -48,6 +48,13 @@ def test_per_split_reports_equal_sklearn_and_diagnosis_runs():
     assert set(d.levels.dev_sources) == {"web", "phone"}
 
 
+def test_a_split_written_as_training_or_validation_is_its_part():
+    table = _predictions(splits=(("Training", 300, 0.97), ("validation", 100, 0.90)))
+    result = evaluate_predictions(table, human_error="1%")
+    assert [(s.split, s.n) for s in result.splits] == [("train", 300), ("dev", 100)]
+    assert result.diagnosis.levels.dev.n == 100
+
+
 def test_without_split_there_is_one_table_and_no_diagnosis():
     table = pd.DataFrame({"y_true": [0, 1, 1, 2], "y_pred": [0, 1, 2, 2]})
     result = evaluate_predictions(table)

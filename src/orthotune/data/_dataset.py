@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 
-SPLIT_PARTS = ("train", "train-dev", "dev", "test")
+from orthotune._splits import SPLITS
+
+SPLIT_PARTS = SPLITS  # the parts a preset_split names (orthotune._splits reads their aliases)
 
 
 @dataclass(frozen=True)

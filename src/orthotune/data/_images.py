@@ -27,20 +27,18 @@ from typing import Any
 import numpy as np
 
 from orthotune._errors import InvalidInputError
+from orthotune._splits import ALIASES, SPLITS
 
 __all__ = ["IMAGE_SUFFIXES", "has_class_folders", "image_folder_arrays"]
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-# a part's folder name → the part (``FOLDER/train/CLASS/…``)
+# a part's folder name → the part (``FOLDER/train/CLASS/…``, ``FOLDER/validation/CLASS/…``)
 PART_FOLDERS = {
-    "train": "train",
-    "dev": "dev",
-    "val": "dev",
-    "valid": "dev",
-    "validation": "dev",
-    "test": "test",
+    name: part
+    for name, part in (*zip(SPLITS, SPLITS, strict=True), *ALIASES.items())
+    if part != "train-dev"
 }
 # the decoded images at most (bytes: one per value, four for grayscale beyond 8 bits), so that
 # a folder of photos is one line, not an exhausted memory: resize them first

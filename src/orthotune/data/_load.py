@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from orthotune._errors import InvalidInputError
+from orthotune._splits import split_names
 from orthotune._tables import DAMAGED, csv_dialect
 from orthotune.data._builtin import load_builtin
 from orthotune.data._dataset import SPLIT_PARTS, Dataset
@@ -472,7 +473,7 @@ def _from_frame(
     preset = None
     if options.split_col is not None:
         preset = _text_column(frame, options.split_col, "--split-col", origin)
-        preset = np.array([v.lower() for v in preset], dtype=object)
+        preset = split_names(preset)
         check_split_values(preset, options.split_col, SPLIT_PARTS, origin)
 
     ignored = [
@@ -770,7 +771,7 @@ def _from_arrays(
         source = np.array([str(v) for v in per_example["source"]], dtype=object)
     preset = None
     if "split" in per_example:
-        preset = np.array([str(v).strip().lower() for v in per_example["split"]], dtype=object)
+        preset = split_names(per_example["split"])
         check_split_values(preset, "split", SPLIT_PARTS, origin)
     encoding = fitted or fit_array_encoding(x, impute=impute, name=name)
     features, nonfinite = encode_array(x, encoding, origin, allow_nonfinite=allow_nonfinite)

@@ -397,8 +397,9 @@ def make_split(dataset: Dataset, *, seed: int, policy: SplitPolicy | None = None
     for name in ("test", "dev", "train-dev"):
         target = max(0, targets[name] - len(fixed[name]))
         want[name] = min(target, left)
-        if want[name] < target:
-            notes.append(f"{name} gets {len(fixed[name]) + want[name]} examples, not {target}")
+        if want[name] < target and len(free):  # every example preset: no policy size to miss
+            got = len(fixed[name]) + want[name]
+            notes.append(f"{name} gets {got} examples, not {targets[name]}")
         left -= want[name]
     want["train"] = left
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from orthotune._errors import InvalidInputError
 from orthotune._rates import parse_rate
 from orthotune._result import Result
+from orthotune._splits import SPLITS, split_names
 from orthotune.diagnose._diagnosis import Diagnosis, diagnose
 from orthotune.diagnose._levels import ErrorLevels, Level
 from orthotune.diagnose._verdict import DEFAULT_TOLERANCE
@@ -35,15 +36,6 @@ from orthotune.metrics import (
 __all__ = ["SPLITS", "Evaluation", "SplitEvaluation", "evaluate_predictions"]
 
 SCHEMA_VERSION = 1
-#: Accepted values of the ``split`` column, in the lecture's order.
-SPLITS = ("train", "train-dev", "dev", "test")
-_SPLIT_ALIASES = {
-    "train_dev": "train-dev",
-    "traindev": "train-dev",
-    "validation": "dev",
-    "val": "dev",
-    "valid": "dev",
-}
 
 
 class SplitEvaluation(BaseModel):
@@ -99,9 +91,7 @@ def _labelled(table: Any, columns: list[str]) -> tuple[Any, int]:
 
 
 def _splits(values: np.ndarray) -> np.ndarray:
-    text = np.char.lower(np.char.strip(values.astype(str)))
-    for alias, split in _SPLIT_ALIASES.items():
-        text[text == alias] = split
+    text = split_names(values)
     unknown = sorted(set(np.unique(text).tolist()) - set(SPLITS))
     if unknown:
         raise InvalidInputError(
