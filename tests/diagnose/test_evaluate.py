@@ -76,6 +76,10 @@ def test_y_pred_wins_over_probabilities_for_labels_and_positive_class_is_reporte
         ({"y_pred": [0, 1]}, "no y_true column \\(columns: y_pred\\)"),
         ({"y_true": [0, 1]}, "neither y_pred nor p_<class> columns"),
         ({"y_true": ["a", "b"], "y_pred": ["a", "z"]}, "never seen in the true labels: 'z'"),
+        (  # was "y_pred holds labels never seen in the true labels: 'nan'"
+            {"y_true": [0, 1, None, 1], "y_pred": [0, 1, None, None]},
+            r"y_pred is empty in 1 labelled row\(s\), the first at row 3: give every row",
+        ),
         (
             {"id": [5, 6], "y_true": [0, 1], "p_0": [0.5, 0.3], "p_1": [0.5, 0.3]},
             "row 1 \\(id 6\\) sum to 0.6",

@@ -79,12 +79,25 @@ def _column(table: Any, name: str) -> np.ndarray:
     return np.asarray(table[name])
 
 
+def _empty(values: np.ndarray) -> np.ndarray:
+    """Cells with no label: empty, or a missing value as a table writes it."""
+    text = np.char.strip(values.astype(str))
+    return (text == "") | (text == "nan") | (text == "None") | (text == "<NA>")
+
+
 def _labelled(table: Any, columns: list[str]) -> tuple[Any, int]:
     """The rows that have a y_true, as ``{column: values}``, and how many had none (``predict``
-    leaves y_true empty on rows without a label); the table itself when every row has one."""
-    y_true = _column(table, "y_true")
-    text = np.char.strip(y_true.astype(str))
-    empty = (text == "") | (text == "nan") | (text == "None") | (text == "<NA>")
+    leaves y_true empty on rows without a label); the table itself when every row has one.
+    A labelled row without a y_pred is refused in one line (it read as a class named 'nan')."""
+    empty = _empty(_column(table, "y_true"))
+    if "y_pred" in columns:
+        unpredicted = np.flatnonzero(_empty(_column(table, "y_pred")) & ~empty)
+        if unpredicted.size:
+            raise InvalidInputError(
+                f"y_pred is empty in {unpredicted.size} labelled row(s), the first at row "
+                f"{unpredicted[0]}: give every row its predicted label (or drop y_pred and "
+                "give p_<class> columns)"
+            )
     if not empty.any() or empty.all():  # none: nothing to evaluate, said by the label check
         return table, 0
     return {c: _column(table, c)[~empty] for c in columns}, int(empty.sum())
