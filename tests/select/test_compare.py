@@ -50,6 +50,14 @@ def test_precision_recall_table_gets_f1_and_chooses_c():
     assert compare_table(table, beta=2).ranking.metric == "f2"
 
 
+def test_a_unit_in_brackets_is_the_name_a_constraint_uses_and_not_a_rate():
+    table = {"Model": ["A", "B"], "Accuracy": ["0.9", "0.95"], "Latency (ms)": ["10", "20"]}
+    table["Size [MB]"] = ["3", "40"]  # were read as rates: "10 is above 1"
+    result = compare_table(table, constraints=["latency_ms<15", "size_mb<5"])
+    assert result.metric_columns == ["accuracy", "latency_ms", "size_mb"]
+    assert result.ranking.choice == "A" and result.ranking.pareto_front == ["A", "B"]
+
+
 def test_bare_percent_numbers_in_rate_columns_are_refused_with_a_hint():
     with pytest.raises(InvalidInputError, match="write 95% if you meant percent"):
         compare_table({"name": ["A"], "accuracy": ["95"]})

@@ -14,6 +14,8 @@ from orthotune.select import Direction, direction_of, is_rate, metric_value, res
         ("latency_ms", Direction.MINIMIZE),
         ("params", Direction.MINIMIZE),
         ("Classification Time", Direction.MINIMIZE),
+        ("Latency (s)", Direction.MINIMIZE),
+        ("Size [MB]", Direction.MINIMIZE),
         ("accuracy", Direction.MAXIMIZE),
         ("f1_score", Direction.MAXIMIZE),
         ("Class A", Direction.MAXIMIZE),

@@ -1,9 +1,10 @@
 """A single-number metric, chosen by name, and which way is better.
 
-Names say direction (STYLE.md): ``*_error``, ``*_loss``, ``*_ms``, ``*_seconds``, ``*_time``,
-``*_latency``, ``params``, ``*_bytes``, ``flops`` are lower-better; scores (``accuracy``,
-precision, recall, F, averages, ``*_score``) are higher-better. Rates (scores and errors) are
-fractions; quantities such as ``latency_ms`` or ``params`` are plain numbers.
+Names say direction (STYLE.md): ``*_error``, ``*_loss``, ``*_ms``, ``*_s``, ``*_seconds``,
+``*_time``, ``*_latency``, ``params``, ``*_bytes``, ``*_mb``, ``flops`` are lower-better;
+scores (``accuracy``, precision, recall, F, averages, ``*_score``) are higher-better. Rates
+(scores and errors) are fractions; quantities such as ``latency_ms`` or ``params`` are plain
+numbers.
 
 The metrics of a :class:`~orthotune.metrics.ClassificationReport` by name:
 ``accuracy``, ``error``, ``balanced_accuracy`` (= macro recall) and
@@ -37,12 +38,9 @@ class Direction(StrEnum):
     MINIMIZE = "minimize"
 
 
-_LOWER_BETTER = re.compile(
-    r"(^|_)(error|loss|ms|us|seconds|time|latency|params|parameters|bytes|flops)$"
-)
-_NOT_RATE = re.compile(
-    r"(^|_)(loss|ms|us|seconds|time|latency|params|parameters|bytes|flops|count)$"
-)
+_UNITS = "ms|us|s|sec|seconds|minutes|hours|time|latency|params|parameters|bytes|kb|mb|gb|flops"
+_LOWER_BETTER = re.compile(rf"(^|_)(error|loss|{_UNITS})$")
+_NOT_RATE = re.compile(rf"(^|_)(loss|{_UNITS}|count)$")
 
 _AVERAGES = ("macro", "micro", "weighted", "harmonic")
 _SCORES = ("precision", "recall", "fbeta", "f1")
@@ -57,8 +55,9 @@ REPORT_METRICS: tuple[str, ...] = (
 
 
 def canonical_name(name: str) -> str:
-    """Column and metric names compare as lower case with ``_`` for spaces and dashes."""
-    return re.sub(r"[\s\-]+", "_", name.strip()).lower()
+    """Column and metric names compare as lower case with ``_`` for spaces, dashes and the
+    brackets around a unit: a spreadsheet's ``Latency (ms)`` is ``latency_ms``."""
+    return re.sub(r"[\s\-()\[\]]+", "_", name.strip()).strip("_").lower()
 
 
 def direction_of(name: str) -> Direction:
