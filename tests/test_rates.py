@@ -16,6 +16,13 @@ def test_bare_rate_above_one_is_refused_with_percent_hint():
         parse_rate("4.2", name="human_error")
 
 
+def test_an_error_written_1_is_refused_as_ambiguous_but_a_score_of_1_is_one():
+    with pytest.raises(InvalidInputError, match=r"human_error 1 reads as an error of 100 %.*1%"):
+        parse_rate("1", name="human_error")
+    assert parse_rate("1.0", name="human_error") == 1.0  # the fraction, written as one
+    assert parse_rate("1", name="--goal") == 1.0  # an accuracy of 1
+
+
 @pytest.mark.parametrize("text", ["abc", "nan", "-1%", "150%", ""])
 def test_parse_rate_rejects_non_rates(text):
     with pytest.raises(InvalidInputError, match="rate"):

@@ -2,7 +2,8 @@
 
 Rates are held as fractions everywhere inside orthotune (never percents). A bare number is a
 fraction in [0, 1]; a bare number above 1 is refused with a hint to add ``%`` — ``4.2`` almost
-certainly meant ``4.2%``, and silently reading it as 420 % or 4.2 % would both be guesses.
+certainly meant ``4.2%``, and silently reading it as 420 % or 4.2 % would both be guesses; so
+is an error written ``1`` (100 %, every example wrong), while ``1.0`` says the fraction.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ def parse_rate(text: str | float, *, name: str = "rate") -> float:
         )
     if percent:
         value /= 100.0
+    elif raw == "1" and "error" in name:  # every example wrong: no one means that
+        raise InvalidInputError(
+            f"{name} 1 reads as an error of 100 % (a bare rate is a fraction): write 1% if you "
+            "meant percent (or 1.0 if every example is wrong)"
+        )
     elif value > 1.0:
         raise InvalidInputError(
             f"{name} {raw} is above 1: a bare rate is a fraction in [0, 1]; "
