@@ -2,7 +2,8 @@
 
 A ``.csv`` file need not be comma-separated: spreadsheets in many locales save ``;``-separated files
 with a decimal comma (``1,5``), and tab- or ``|``-separated exports are common. ``csv_dialect``
-reads the first lines (through the compression of a ``.csv.gz``, ``.bz2`` or ``.xz`` file) and takes
+reads the first lines (through the compression of a ``.csv.gz``, ``.bz2`` or ``.xz`` file, or
+of a ``.csv.zip`` that holds that one file, as Kaggle's downloads do) and takes
 the delimiter among ``,``, ``;``, tab and ``|`` that splits every one of them into the same number
 of cells, the most cells (a tie keeps the earlier: ``,`` first); in a ragged file, the one that
 splits the header into the most cells, so that the reader's error names the ragged line. Where none
@@ -29,6 +30,7 @@ import io
 import itertools
 import lzma
 import re
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,10 +51,28 @@ __all__ = [
 
 CSV_SUFFIXES = (".csv", ".tsv")  # a .tsv is a CSV file whose dialect is read like any other
 PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def _zip_open(path: str | Path, mode: str = "rb", **text: Any) -> Any:
+    """The one file a ``.csv.zip`` holds, opened as ``gzip.open`` opens a ``.csv.gz`` (pandas
+    reads such an archive as it is, and refuses one of several files: so is it here)."""
+    archive = zipfile.ZipFile(path)
+    names = archive.namelist()
+    if len(names) != 1:
+        archive.close()
+        shown = ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
+        raise InvalidInputError(
+            f"{Path(path).name}: is a ZIP archive of {len(names)} files ({shown}), not one "
+            "CSV file: unzip it and give the file to read"
+        )
+    member = archive.open(names[0])
+    return io.TextIOWrapper(member, **text) if "t" in mode else member
+
+
 # a CSV file may come compressed (data.csv.gz): pandas reads it as it is, the sniffer through these
-_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".zip": _zip_open}
 # what a damaged compressed file raises beside OSError (cut short; corrupt data): readers catch
-DAMAGED = (EOFError, zlib.error, lzma.LZMAError)
+DAMAGED = (EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
 _SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES
 _DELIMITERS = (",", ";", "\t", "|")
 _SPACES = " "  # CsvDialect.sep of a space-separated file: cells split by any run of whitespace
@@ -102,7 +122,7 @@ class CsvDialect:
 
 def table_suffix(path: str | Path) -> str:
     """The suffix that names a file's format, lower-cased: ``.csv`` for ``data.csv`` and for a
-    compressed ``data.csv.gz`` (``.bz2``, ``.xz``), else the last suffix."""
+    compressed ``data.csv.gz`` (``.bz2``, ``.xz``, ``.zip``), else the last suffix."""
     suffixes = [s.lower() for s in Path(path).suffixes]
     if len(suffixes) >= 2 and suffixes[-1] in _COMPRESSED and suffixes[-2] in CSV_SUFFIXES:
         return suffixes[-2]

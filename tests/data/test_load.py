@@ -163,6 +163,28 @@ def test_a_gzipped_csv_loads_as_its_plain_twin_and_a_damaged_one_is_one_line(tmp
         load_dataset(str(tmp_path / "bad.csv.gz"))
 
 
+def test_a_zipped_csv_of_one_file_loads_as_its_plain_twin_and_others_are_one_line(tmp_path):
+    import zipfile
+
+    frame = pd.DataFrame({"a": [0.5, 1.5, 2.5, 3.5], "label": ["p", "q", "p", "q"]})
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    with zipfile.ZipFile(tmp_path / "train.csv.zip", "w") as archive:  # a Kaggle download
+        archive.write(tmp_path / "plain.csv", "train.csv")
+    packed = load_dataset(str(tmp_path / "train.csv.zip"))
+    assert torch.equal(load_dataset(str(tmp_path / "plain.csv")).x, packed.x)
+    with zipfile.ZipFile(tmp_path / "two.csv.zip", "w") as archive:
+        archive.writestr("train.csv", "a,label\n1,p\n")
+        archive.writestr("test.csv", "a,label\n1,p\n")
+    with pytest.raises(InvalidInputError, match=r"two.csv.zip: is a ZIP archive of 2 files \("):
+        load_dataset(str(tmp_path / "two.csv.zip"))
+    (tmp_path / "bad.csv.zip").write_bytes(b"PK\x03\x04 broken")
+    with pytest.raises(InvalidInputError, match=r"bad.csv.zip: cannot be read as CSV"):
+        load_dataset(str(tmp_path / "bad.csv.zip"))
+    (tmp_path / "data.zip").write_bytes((tmp_path / "train.csv.zip").read_bytes())
+    with pytest.raises(InvalidInputError, match=r"'.zip'; accepted: .*: unzip it and give"):
+        load_dataset(str(tmp_path / "data.zip"))
+
+
 def _mixed_frame(n: int = 60) -> pd.DataFrame:
     """A DataFrame as analysts hold them: categories with gaps, a float column with gaps,
     booleans, times, plain text, an integer column name, a non-default index, and two rows

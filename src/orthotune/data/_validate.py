@@ -30,7 +30,7 @@ SUFFIXES: dict[str, str] = {
 SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
 TEXT_TABLES = (".txt", ".dat", ".data", ".tab")  # text tables a .csv name makes readable
 ACCEPTED_DATA = (
-    "a .csv (or .tsv; either may be .gz, .bz2 or .xz), .parquet or .npz file, a folder of "
+    "a .csv (or .tsv; either may be .gz, .bz2, .xz or .zip), .parquet or .npz file, a folder of "
     "images (FOLDER/CLASS/IMAGE.png), or builtin:NAME (mnist1d, digits, breast-cancer, synthetic)"
 )
 
@@ -83,6 +83,8 @@ def check_file(path: Path) -> str:
         fix = "convert the file or rename it with the right extension"
         if suffix in SPREADSHEETS:
             fix = "save it as CSV from the spreadsheet (Save as → CSV), then give that file"
+        if suffix == ".zip":
+            fix = "unzip it and give the data file inside (a NAME.csv.zip holding one CSV is read)"
         if suffix in TEXT_TABLES:
             fix = (
                 "if it is a table of text lines, rename it .csv (its delimiter — comma, "
