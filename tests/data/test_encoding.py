@@ -204,6 +204,28 @@ def test_dates_in_other_formats_stay_text_and_the_warning_says_how_to_write_them
         load_dataset(str(write_csv("d,label\n" + only, name="d.csv")))
 
 
+def test_a_saved_index_with_gaps_or_shuffled_is_left_out_as_row_numbers_are(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"f": rng.normal(size=60), "label": list("pq") * 30})
+    kept = frame.drop(index=range(3, 60, 7))  # rows left out: the index has gaps
+    for name, table in (("filtered", kept), ("shuffled", kept.sample(frac=1, random_state=0))):
+        table.to_csv(tmp_path / f"{name}.csv")  # its index as a nameless first column
+        table.to_parquet(tmp_path / f"{name}.parquet")  # as __index_level_0__
+        r_style = table.rename_axis("rownames").reset_index()  # Rdatasets' files
+        r_style.to_csv(tmp_path / f"{name}-r.csv", index=False)
+        for file in (f"{name}.csv", f"{name}.parquet", f"{name}-r.csv"):
+            assert load_dataset(str(tmp_path / file)).feature_names == ("f",), file  # was 2
+    # "X" or "index" first, increasing: an index too; not increasing, a feature named so
+    x_first = kept.rename_axis("X").reset_index()
+    x_first.to_csv(tmp_path / "x.csv", index=False)
+    assert load_dataset(str(tmp_path / "x.csv")).feature_names == ("f",)
+    x_first.sample(frac=1, random_state=0).to_csv(tmp_path / "x-shuffled.csv", index=False)
+    assert load_dataset(str(tmp_path / "x-shuffled.csv")).feature_names == ("X", "f")
+    later = kept.reset_index()[["f", "index", "label"]]  # not the first column: a feature
+    later.to_csv(tmp_path / "later.csv", index=False)
+    assert load_dataset(str(tmp_path / "later.csv")).feature_names == ("f", "index")
+
+
 def test_a_column_of_row_numbers_is_left_out_with_a_warning(write_csv, caplog):
     rows = "".join(f"{i + 1},{(i * 7) % 5},{'pq'[i % 2]}\n" for i in range(30))
     path = write_csv("PassengerId,f,label\n" + rows)

@@ -230,10 +230,11 @@ def _amounts(values: np.ndarray) -> pd.Series:
 
 
 def _fit_column(
-    name: str, series: pd.Series, origin: Origin, *, impute: str, n_rows: int
+    name: str, series: pd.Series, origin: Origin, *, impute: str, n_rows: int, first: bool
 ) -> ColumnEncoding | None:
     """The column's encoding, or None for a column left out, with a warning: row numbers
-    (``row_numbers``), or text with a distinct value in (almost) every row (an identifier, a
+    (``row_numbers``) or a saved index (``saved_index``; ``first``: the table's first column),
+    or text with a distinct value in (almost) every row (an identifier, a
     name, free text)."""
     import pandas as pd
 
@@ -259,7 +260,7 @@ def _fit_column(
     is_text = present & ~is_number
     missing = int(scan.missing.sum())
     if not is_text.any():
-        if row_numbers(scan.numbers, origin.rows):
+        if row_numbers(scan.numbers, origin.rows) or (first and saved_index(name, scan.numbers)):
             # left out: a new file's row numbers say nothing about its rows, and in a file sorted
             # by its label they leak it — R's `rownames` in COUNT's sorted titanic table gave a
             # network 1 % dev error (a 30-s run); "distinct numbers in every row" is no signal
@@ -425,6 +426,28 @@ def _named_as_id(name: str) -> bool:
     )
 
 
+# what a table's first column is named when it holds the index the table was saved with:
+# pandas' ``to_csv`` ("Unnamed: 0" read back) and ``to_parquet`` ("__index_level_0__", which
+# the loader puts first), R's ``write.csv`` ("rownames" in Rdatasets' files; "X" from
+# ``read.csv``, "...1" from readr), ``reset_index`` ("index")
+_UNMISTAKABLE = ("unnamed: 0", "", "__index_level_0__", "rownames")  # no feature is named so
+_INDEX_NAMES = (*_UNMISTAKABLE, "x", "...1", "index")
+
+
+def saved_index(name: str, numbers: np.ndarray) -> bool:
+    """A first column named as an index is (``_INDEX_NAMES``), of distinct whole numbers: the
+    index of a table saved after rows were left out (``dropna``, a filter: the numbers have
+    gaps, which ``row_numbers`` does not take) or shuffled (a split saved with its index) —
+    in increasing order, unless the name can only be an index's. carData's Chile vote table
+    with its 168 unlabelled rows left out kept its ``rownames`` 1…2700 as a feature."""
+    lower = name.strip().lower()
+    if lower not in _INDEX_NAMES or len(numbers) < 20 or not np.isfinite(numbers).all():
+        return False
+    if not np.array_equal(numbers, np.round(numbers)) or len(np.unique(numbers)) < len(numbers):
+        return False
+    return lower in _UNMISTAKABLE or bool(np.all(np.diff(numbers) > 0))
+
+
 def row_numbers(numbers: np.ndarray, rows: np.ndarray | None = None) -> bool:
     """0…n−1 or 1…n, each once (in any order): what a row number looks like — of the file's
     ``rows`` (0-based) where the table left some out (``Origin.rows``). Such a column carries no
@@ -472,7 +495,14 @@ def fit_table_encoding(
 ) -> TableEncoding:
     """Decide, per feature column, numeric or categorical (and fill values under --impute)."""
     fitted = {
-        name: _fit_column(name, frame[name], origin, impute=impute, n_rows=len(frame))
+        name: _fit_column(
+            name,
+            frame[name],
+            origin,
+            impute=impute,
+            n_rows=len(frame),
+            first=name == frame.columns[0],
+        )
         for name in features
     }
     columns = [col for col in fitted.values() if col is not None]
