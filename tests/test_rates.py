@@ -21,6 +21,9 @@ def test_an_error_written_1_is_refused_as_ambiguous_but_a_score_of_1_is_one():
         parse_rate("1", name="human_error")
     assert parse_rate("1.0", name="human_error") == 1.0  # the fraction, written as one
     assert parse_rate("1", name="--goal") == 1.0  # an accuracy of 1
+    assert parse_rate("1", name="accuracy of low-error net") == 1.0  # compare: a row's name
+    with pytest.raises(InvalidInputError, match=r"dev_error of A 1 reads as an error of 100 %"):
+        parse_rate("1", name="dev_error of A")
 
 
 @pytest.mark.parametrize("text", ["abc", "nan", "-1%", "150%", ""])

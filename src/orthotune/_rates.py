@@ -31,7 +31,7 @@ def parse_rate(text: str | float, *, name: str = "rate") -> float:
         )
     if percent:
         value /= 100.0
-    elif raw == "1" and "error" in name:  # every example wrong: no one means that
+    elif raw == "1" and "error" in name.split(" of ")[0]:  # every example wrong: not meant
         raise InvalidInputError(
             f"{name} 1 reads as an error of 100 % (a bare rate is a fraction): write 1% if you "
             "meant percent (or 1.0 if every example is wrong)"
