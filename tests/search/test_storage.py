@@ -55,6 +55,9 @@ def test_bad_storage_urls(tmp_path):
         open_storage(f"sqlite:///{tmp_path}/missing/study.db")
     with pytest.raises(InvalidInputError, match="--storage URL or --out"):
         open_storage(None)
+    for memory in ("sqlite:///", "sqlite://", "sqlite:///:memory:"):  # was an internal error
+        with pytest.raises(InvalidInputError, match=r"names no database file .*sqlite:///FILE"):
+            open_storage(memory)
 
 
 def test_only_stale_trials_are_failed(tmp_path):

@@ -168,8 +168,14 @@ def open_storage(
         url = default_storage_url(run_dir)
     sqlite = url.startswith("sqlite:")
     if sqlite:
-        path = url.split(":///", 1)[-1]
-        if path and path != ":memory:" and not Path(path).parent.is_dir():
+        path = url.split(":///", 1)[-1] if ":///" in url else ""
+        if path in ("", ":memory:"):  # SQLAlchemy's in-memory database: an internal error
+            raise InvalidInputError(
+                f"--storage {url!r} names no database file (an in-memory SQLite database is "
+                "lost with the process, and workers cannot share it): accepted is "
+                "sqlite:///FILE; fix: e.g. --storage sqlite:///study.db"
+            )
+        if not Path(path).parent.is_dir():
             raise InvalidInputError(
                 f"--storage {url!r}: the folder {str(Path(path).parent)!r} does not exist; fix: "
                 "create it or point at an existing folder"
