@@ -50,6 +50,29 @@ def test_errors_tags_with_unknown_ids_exit_2(run_cli, tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_errors_tags_on_no_mistake_say_so(run_cli, tmp_path):
+    path = tmp_path / "p.csv"
+    predictions_frame().to_csv(path, index=False)
+    tags = tmp_path / "tags.csv"  # e0 and e1: dev rows the model got right
+    pd.DataFrame({"id": ["e0", "e1"], "tags": ["blurry"] * 2}).to_csv(tags, index=False)
+    done = run_cli("errors", path, "--tags", tags)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())  # was silent: no table, no word
+    assert "the --tags file tags none of the 12 misclassified dev example(s): tag those" in said
+
+
+def test_errors_reads_a_split_named_validation_as_dev(run_cli, tmp_path):
+    path = tmp_path / "p.csv"
+    frame = predictions_frame()
+    frame["split"] = frame["split"].replace({"dev": "Validation", "train": "training"})
+    frame.to_csv(path, index=False)
+    for asked in ([], ["--split", "validation"]):  # were: no dev rows; "not in the predictions"
+        done = run_cli("errors", path, *asked, "--json")
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)["errors"]
+        assert (result["split"], result["errors"], result["n"]) == ("dev", 12, 100)
+
+
 def _noisy_csv(folder):
     data, _, _ = blobs(n=120, flip=0.1, seed=4)
     frame = pd.DataFrame(data.x.numpy(), columns=list(data.feature_names))

@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from orthotune._errors import InvalidInputError
+from orthotune._splits import split_names
 from orthotune.analysis._predictions import Predictions
 from orthotune.metrics import confusion_matrix, top2_margin
 
@@ -150,6 +151,8 @@ def _rows(preds: Predictions, split: str | None) -> tuple[Predictions, str]:
             )
         return preds, "all"
     present = sorted(set(preds.split.tolist()))
+    if split not in (None, "all"):
+        split = str(split_names([split])[0])  # "validation", "Dev": dev
     if split is None:
         split = "dev" if "dev" in present else "all"
     if split == "all":

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from orthotune._errors import InvalidInputError
+from orthotune._splits import split_names
 from orthotune._tables import csv_dialect
 
 logger = logging.getLogger(__name__)
@@ -175,7 +176,9 @@ def read_predictions(target: str | Path) -> Predictions:
         y_pred=np.array([index[v] for v in y_pred_text], dtype=np.int64),
         class_names=class_names,
         proba=proba,
-        split=_text(frame["split"].to_numpy()).astype(str) if "split" in columns else None,
+        split=split_names(_text(frame["split"].to_numpy())).astype(str)
+        if "split" in columns
+        else None,
         source=_text(frame["source"].to_numpy()).astype(str) if "source" in columns else None,
     )
 

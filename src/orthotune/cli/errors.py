@@ -128,6 +128,11 @@ def render(report: Any) -> None:
         console.print(table)
         if ea.untagged_errors:
             console.print(f"{ea.untagged_errors} error(s) carry no tag")
+    elif ea.untagged_errors:  # tags were read, but none is on a mistake: no table to show
+        console.print(
+            f"the --tags file tags none of the {ea.errors} misclassified {ea.split} example(s): "
+            "tag those (their ids are listed below; --json lists them all)"
+        )
     if ea.misclassified:
         wrong = Table(
             title=f"misclassified (first {min(len(ea.misclassified), 10)} of {ea.errors})"
