@@ -61,6 +61,17 @@ def test_errors_tags_on_no_mistake_say_so(run_cli, tmp_path):
     assert "the --tags file tags none of the 12 misclassified dev example(s): tag those" in said
 
 
+def test_errors_reads_a_spreadsheets_tags_file(run_cli, tmp_path):
+    path = tmp_path / "p.csv"
+    predictions_frame().to_csv(path, index=False)
+    tags = tmp_path / "tags.csv"  # Excel in a decimal-comma locale: ";" and its own header case
+    tags.write_text("ID;Blurry;Dark\ne30;1;0\ne31;1;1\ne32;0;1\n")
+    done = run_cli("errors", path, "--tags", tags, "--json")  # was "has no id column"
+    assert done.returncode == 0, done.stderr
+    counts = {t["tag"]: t["count"] for t in json.loads(done.stdout)["errors"]["tags"]}
+    assert counts == {"Blurry": 2, "Dark": 2}
+
+
 def test_errors_reads_a_split_named_validation_as_dev(run_cli, tmp_path):
     path = tmp_path / "p.csv"
     frame = predictions_frame()

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from orthotune._errors import InvalidInputError
 from orthotune._splits import split_names
+from orthotune._tables import csv_dialect
 from orthotune.analysis._predictions import Predictions
 from orthotune.metrics import confusion_matrix, top2_margin
 
@@ -101,15 +102,19 @@ def read_tags(path: str | Path, *, known_ids: np.ndarray | None = None) -> dict[
     p = Path(path).expanduser()
     if not p.is_file():
         raise InvalidInputError(f"--tags {path} does not exist; accepted: a CSV file of id, tags")
-    try:
-        frame = pd.read_csv(p, dtype=str, keep_default_na=False)
+    try:  # in the file's dialect (a spreadsheet's ";"-separated CSV), as every table is read
+        frame = pd.read_csv(p, **csv_dialect(p).pandas(), dtype=str, keep_default_na=False)
     except Exception as err:
         raise InvalidInputError(
             f"--tags {path} could not be read as CSV ({type(err).__name__}); accepted: a CSV "
             "with an id column and a tags column"
         ) from None
     columns = [str(c) for c in frame.columns]
-    if "id" not in columns:
+    named = {c.strip().lower(): c for c in columns}
+    if "id" in named:  # "ID", "Id": the id column
+        frame = frame.rename(columns={named["id"]: "id"})
+        columns = [str(c) for c in frame.columns]
+    else:
         raise InvalidInputError(
             f"--tags {path} has no id column (columns: {', '.join(columns[:8])}); accepted: "
             "id plus a tags column or one column per tag; fix: name the id column 'id'"
