@@ -55,7 +55,10 @@ SplitColOpt = Annotated[
     typer.Option(
         "--split-col",
         metavar="COL",
-        help="Your own split: train, train-dev, dev, test, or empty to let the policy decide.",
+        help=(
+            "Your own split: train, train-dev, dev, test (any case; validation, val, training, "
+            "testing too), or empty to let the policy decide."
+        ),
     ),
 ]
 DevSourceOpt = Annotated[
