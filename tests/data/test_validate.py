@@ -282,7 +282,8 @@ def test_file_problems(tmp_path):
         load_dataset(str(tmp_path / "packed.csv"))
     with zipfile.ZipFile(tmp_path / "zipped.csv", "w") as archive:
         archive.writestr("inner.csv", "a,label\n1,x\n2,y\n")
-    with pytest.raises(InvalidInputError, match=r"zipped.csv: is a ZIP archive .*: unzip it"):
+    zipped = r"zipped.csv: is a ZIP archive .*: unzip it \(or rename it .*zipped.csv.zip"
+    with pytest.raises(InvalidInputError, match=zipped):
         load_dataset(str(tmp_path / "zipped.csv"))
     (tmp_path / "bad.parquet").write_bytes(b"this is not parquet at all")
     with pytest.raises(InvalidInputError, match=r"bad.parquet: cannot be read as Parquet"):

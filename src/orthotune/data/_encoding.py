@@ -438,8 +438,9 @@ def saved_index(name: str, numbers: np.ndarray) -> bool:
     """Whether a table's first column, named as an index is (``_INDEX_NAMES``), holds one:
     distinct whole numbers — the index of a table saved after rows were left out (``dropna``,
     a filter: the numbers have gaps, which ``row_numbers`` does not take) or shuffled (a split
-    saved with its index) — in increasing order, unless the name can only be an index's. carData's Chile vote table
-    with its 168 unlabelled rows left out kept its ``rownames`` 1…2700 as a feature."""
+    saved with its index) — in increasing order, unless the name can only be an index's.
+    carData's Chile vote table with its 168 unlabelled rows left out kept its ``rownames``
+    1…2700 as a feature."""
     lower = name.strip().lower()
     if lower not in _INDEX_NAMES or len(numbers) < 20 or not np.isfinite(numbers).all():
         return False

@@ -136,7 +136,8 @@ def _check_plain_text(head: bytes, name: str) -> None:
     if head.startswith(b"PK\x03\x04"):
         raise InvalidInputError(
             f"{name}: is a ZIP archive (a zipped file, or a spreadsheet), not CSV text: unzip "
-            "it, or save the spreadsheet as CSV"
+            f"it (or rename it {name}.zip: a zip of one CSV file is read as it is), or save the "
+            "spreadsheet as CSV"
         )
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if start.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head")):
