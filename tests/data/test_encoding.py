@@ -226,6 +226,22 @@ def test_a_saved_index_with_gaps_or_shuffled_is_left_out_as_row_numbers_are(tmp_
     assert load_dataset(str(tmp_path / "later.csv")).feature_names == ("f", "index")
 
 
+def test_numbers_and_text_among_few_repeated_values_are_codes_read_as_categories(write_csv):
+    grades = ["K", *map(str, range(1, 13))]  # was: "is numeric but row 0 holds the text 'K'"
+    rows = "".join(f"{grades[i % 13]},{i % 7},{'pq'[i % 2]}\n" for i in range(52))
+    ds = load_dataset(str(write_csv("grade,f,label\n" + rows)))
+    assert ds.feature_names[:13] == tuple(f"grade={g}" for g in sorted(grades))
+    assert ds.x[0, ds.feature_names.index("grade=K")].item() == 1.0
+    # new rows whose grades are all numbers, read as floats beside a gap: the same categories
+    new = pd.DataFrame({"grade": [3.0, None, 12.0], "f": [1, 2, 3]})
+    x = encode_frame(new, ds.encoding).tolist()
+    assert [r[ds.feature_names.index("grade=3")] for r in x] == [1.0, 0.0, 0.0]
+    assert [r[ds.feature_names.index("grade=12")] for r in x] == [0.0, 0.0, 1.0]
+    slip = rows.replace("K,", "7,").replace("7,", "7o,", 1)  # one "7o" among numbers: a slip
+    with pytest.raises(InvalidInputError, match=r"column 'grade' is numeric but .* '7o': fix"):
+        load_dataset(str(write_csv("grade,f,label\n" + slip, name="slip.csv")))
+
+
 def test_a_column_of_row_numbers_is_left_out_with_a_warning(write_csv, caplog):
     rows = "".join(f"{i + 1},{(i * 7) % 5},{'pq'[i % 2]}\n" for i in range(30))
     path = write_csv("PassengerId,f,label\n" + rows)

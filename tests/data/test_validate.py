@@ -410,12 +410,12 @@ def test_column_options_do_not_apply_to_npz_or_builtins(tmp_path):
 
 
 def test_parquet_stray_text_in_numeric_object_column(tmp_path):
-    frame = pd.DataFrame({"a": ["1", "2", "n.a.", "4"], "label": ["x", "y", "x", "y"]})
+    frame = pd.DataFrame({"a": ["1", "2", "two", "4"], "label": ["x", "y", "x", "y"]})
     frame.to_parquet(tmp_path / "t.parquet")
     with pytest.raises(
         InvalidInputError,
         match=r"column 'a' is numeric but row 2 holds the text "
-        r"'n.a.'",
+        r"'two'",
     ):
         load_dataset(str(tmp_path / "t.parquet"))
 
@@ -505,13 +505,15 @@ def test_many_whole_numbers_that_are_no_class_codes_get_a_warning(
     assert caplog.text.count("distinct whole numbers") == int(warned)  # once, not per check
 
 
-def test_a_gap_marker_among_distinct_numbers_is_a_stray_value_not_an_identifier(write_csv):
+def test_a_gap_word_among_distinct_numbers_is_missing_and_a_stray_dash_a_value_to_fix(write_csv):
     # 'unknown' in every 5th row of 250 distinct numbers: once read as an identifier column
-    # and left out, while one '-' among them was refused by name
+    # and left out, then refused as a value to fix; it is a missing value, as '?' and 'n/a' are
     rows = "".join(f"{'unknown' if i % 5 == 0 else i * 1.37:},{'xy'[i % 2]}\n" for i in range(250))
-    path = write_csv("a,label\n" + rows)
-    with pytest.raises(InvalidInputError, match=r"column 'a' is numeric but row 0 .* 'unknown'"):
-        load_dataset(str(path))
+    ds = load_dataset(str(write_csv("a,label\n" + rows)))
+    assert ds.feature_names == ("a", "a (missing)") and ds.x[:, 1].sum().item() == 50
+    dash = rows.replace("unknown", "-", 1).replace("unknown", "")  # one '-' among numbers
+    with pytest.raises(InvalidInputError, match=r"column 'a' is numeric but row 0 .* '-': fix"):
+        load_dataset(str(write_csv("a,label\n" + dash, name="dash.csv")))
 
 
 def test_amounts_with_a_currency_sign_are_refused_by_name(write_csv):

@@ -66,9 +66,14 @@ log = logging.getLogger(__name__)
 MAX_CATEGORIES = 100
 MISSING_CATEGORY = "(missing)"  # the category --impute auto gives missing categorical values
 OTHER_CATEGORY = "(other)"  # the categories of a column beyond its MAX_CATEGORIES − 1 most frequent
-# cells that mean "missing" (lower-cased, stripped): pandas' words, and "?", the mark of many
-# UCI tables (heart disease's ca and thal, breast-cancer-wisconsin's bare nuclei)
-_MISSING_WORDS = ("", "nan", "na", "n/a", "#n/a", "null", "none", "<na>", "?")
+# cells that mean "missing" (lower-cased, stripped): pandas' words, "?", the mark of many UCI
+# tables (heart disease's ca and thal, breast-cancer-wisconsin's bare nuclei), and the words
+# exports write ("unknown" among ages was refused as a value to fix; among categories it is
+# the "(missing)" category, one feature as before)
+_MISSING_WORDS = (
+    *("", "nan", "na", "n/a", "#n/a", "null", "none", "<na>", "?"),
+    *("unknown", "missing", "n.a."),
+)
 # a number with a percent sign ("12.5%", "-3 %") reads as the number written (12.5): rates and
 # shares exported from spreadsheets; they would otherwise be text, one category per value
 _PERCENT = r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*%$"
@@ -218,6 +223,18 @@ _DECORATED = (
 )
 # kinds of text among a column's numbers that mark gaps ("unknown", "n/a", "-"), not identifiers
 MARKERS = 3
+# a column of numbers and text with at most this many distinct values, each in two rows or
+# more, holds codes (school grades "K", "1" … "12"; a survey's "1" … "5" and "DK"; sizes "S",
+# "M", "10", "12"): categories, where a value seen once among many numbers is a slip to fix
+CODES = 20
+
+
+def _codes(values: np.ndarray) -> bool:
+    """Whether a column's present ``values``, some numbers and some text, are codes
+    (``CODES``): a slip ("12.5o" among prices, a one-off "4o" among ratings or "2.5" among plan
+    names) stays one."""
+    kinds, counts = np.unique(values.astype(str), return_counts=True)
+    return len(kinds) <= CODES and bool((counts >= 2).all())
 
 
 def _amounts(values: np.ndarray) -> pd.Series:
@@ -352,7 +369,7 @@ def _fit_column(
             f"{scan.texts[row]!r} at {origin.row(row)}: write plain numbers (digits, one "
             f"decimal mark, a leading '-'; no unit, no digit grouping), or --drop {name}"
         )
-    if is_number.any() and not tickets:
+    if is_number.any() and not tickets and not _codes(values):
         if is_number.sum() >= is_text.sum():  # mixed: name the first value of the minority kind
             row = int(np.flatnonzero(is_text)[0])
             raise mixed_column(name, row, scan.texts[row], origin)
@@ -458,6 +475,26 @@ def row_numbers(numbers: np.ndarray, rows: np.ndarray | None = None) -> bool:
         return False
     offset = numbers.min() - rows[0]
     return offset in (0, 1) and bool(np.array_equal(np.sort(numbers), rows + offset))
+
+
+def _written(series: pd.Series, categories: Sequence[str]) -> np.ndarray:
+    """A column read as numbers, as the text of the categories training read: ``3.0`` is
+    ``"3"`` where that is a category and ``"3.0"`` is not — new rows whose codes are all
+    numbers (floats where a cell is empty) name the categories of a column that training read
+    as text ("K", "1" … "12")."""
+    from pandas.api import types
+
+    text = series.astype(str).to_numpy(dtype=object)
+    if not types.is_float_dtype(series.dtype):
+        return text
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    whole = np.isfinite(values) & (values == np.round(values))
+    known = set(categories)
+    for i in np.flatnonzero(whole):
+        short = str(int(values[i]))
+        if text[i] not in known and short in known:
+            text[i] = short
+    return text
 
 
 def _days(scan: _Scan) -> np.ndarray:
@@ -591,7 +628,9 @@ def encode_table(
             if col.indicator:
                 blocks.append(nan[:, None].astype(np.float64))
         else:
-            texts = scan.texts if scan.texts is not None else frame[col.name].astype(str)
+            texts = (
+                scan.texts if scan.texts is not None else _written(frame[col.name], col.categories)
+            )
             texts = np.asarray(texts, dtype=object).copy()
             missing = scan.missing
             if missing.any():
