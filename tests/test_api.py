@@ -416,3 +416,20 @@ def test_diagnose_without_a_train_or_dev_error_says_which_is_missing():
         orthotune.diagnose(human_error="5%", train_error="5%", dev_error=None)
     with pytest.raises(InvalidInputError, match=r"--train-error is missing"):
         orthotune.diagnose(human_error="5%", train_error=None, dev_error="6%")
+
+
+def test_paths_under_home_written_with_a_tilde_are_read_and_written_there(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # Python expands no "~"; a shell would
+    monkeypatch.chdir(tmp_path)  # where a literal "~" folder would have been made
+    _customers().to_csv(tmp_path / "d.csv", index=False)
+    orthotune.tune("~/d.csv", target="churn", trials=1, out="~/run", write_report=False)
+    run = tmp_path / "run"  # was an internal FileNotFoundError after the training
+    assert json.loads((run / "run.json").read_text())["data"] == str(tmp_path / "d.csv")
+    assert (run / "analysis" / "predictions.csv").is_file() and not (tmp_path / "~").exists()
+    model = orthotune.load("~/run")
+    assert len(model.predict("~/d.csv")) == 300
+    assert orthotune.errors("~/run").errors.n > 0
+    options = orthotune.data.LoadOptions(target="churn")
+    assert orthotune.data.inspect_data("~/d.csv", options).n == 300
+    (tmp_path / "scores.csv").write_text("name,accuracy,Latency (ms)\nA,0.9,10\nB,0.8,20\n")
+    assert orthotune.compare("~/scores.csv").ranking.choice == "A"

@@ -85,7 +85,7 @@ class RunDir:
     """Paths and atomic writers of one run folder."""
 
     def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
+        self.path = Path(path).expanduser()
         self._made: bool | None = None  # ``create``: whether it made the folder (else it was empty)
 
     # ------------------------------------------------------------ opening
@@ -115,7 +115,7 @@ class RunDir:
     def create(cls, path: str | os.PathLike) -> RunDir:
         """A new run folder at ``path``: missing or empty is fine; anything else is refused."""
         cls.refuse_existing(path)
-        folder = Path(path)
+        folder = Path(path).expanduser()
         made = not folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
         run = cls(folder)
@@ -141,7 +141,7 @@ class RunDir:
     @classmethod
     def open(cls, path: str | os.PathLike) -> RunDir:
         """An existing run folder (it must hold run.json)."""
-        folder = Path(path)
+        folder = Path(path).expanduser()
         if not (folder / "run.json").is_file():
             raise InvalidInputError(
                 f"{folder} is not an orthotune run folder (no run.json); give the --out folder "
@@ -386,9 +386,10 @@ def _same(raw: Any, version: int) -> Any:
 
 
 def as_folder(path: object, flag: str = "--out") -> Path:
-    """``path`` (text or a path) as a ``Path``; anything else is one line."""
+    """``path`` (text or a path) as a ``Path``, ``~`` expanded (the API takes "~/runs/a" as a
+    shell would); anything else is one line."""
     if isinstance(path, str | os.PathLike):  # the class pathlib.Path itself is neither
-        return Path(path)
+        return Path(path).expanduser()
     raise InvalidInputError(
         f"{flag} {path!r} is no path (type {type(path).__name__}); accepted: a folder path "
         "(text or a pathlib.Path), e.g. 'runs/first'"

@@ -227,7 +227,7 @@ def _check(p: Path, what: str) -> None:
 def read_columns(path: str | Path, *, what: str) -> dict[str, list[Any]]:
     """A small table as ``{column: cells}``; CSV cells stay text (``"96%"``), read by the
     standard library (no pandas import for a table of a few rows)."""
-    p = Path(path)
+    p = Path(path).expanduser()
     _check(p, what)
     if table_suffix(p) not in CSV_SUFFIXES:
         frame = read_table(p, what=what)
@@ -263,7 +263,7 @@ def read_table(path: str | Path, *, what: str) -> Any:
     """A pandas DataFrame from a CSV or Parquet file."""
     import pandas as pd
 
-    p = Path(path)
+    p = Path(path).expanduser()
     _check(p, what)
     try:
         if table_suffix(p) in CSV_SUFFIXES:

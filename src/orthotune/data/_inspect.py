@@ -358,7 +358,7 @@ def inspect_data(
         filled=describe_filled(ds),
         read_as=""
         if in_memory or table_suffix(spec) not in CSV_SUFFIXES
-        else csv_dialect(spec).describe(),
+        else csv_dialect(Path(spec).expanduser()).describe(),
         dates=[c.name for c in getattr(ds.encoding, "columns", []) if c.kind == "date"],
         sources=None if ds.source is None else _counts(ds.source),
         human_error=ds.reference.human_error,

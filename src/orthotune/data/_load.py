@@ -234,6 +234,7 @@ def read_table_file(path: Path, *, text: Sequence[str] = ()) -> pd.DataFrame:
     strings), refused in one line when it is no such file or two columns share a name: the
     reader of ``predict``'s files, which are encoded by a model's saved encoding."""
     origin = Origin(str(path))
+    path = Path(path).expanduser()  # "~/rows.csv" as the API or a quoted argument gives it
     kind = check_file(path)
     if kind == "npz":
         raise InvalidInputError(f"{path}: is an NPZ file; give a CSV or Parquet file")

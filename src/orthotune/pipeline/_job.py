@@ -48,7 +48,10 @@ def load(data: Any, options: Any = None) -> tuple[Any, Any]:
     if isinstance(data, Dataset):
         return data, data.name
     dataset = load_dataset(data, options)
-    return dataset, str(data) if isinstance(data, str | Path) else data
+    if isinstance(data, str | Path):  # "~/data.csv" (the API, a quoted argument) as its path
+        given = str(data).strip()
+        return dataset, str(Path(given).expanduser()) if given.startswith("~") else str(data)
+    return dataset, data
 
 
 def check_levels(

@@ -883,7 +883,7 @@ def _front(points: Iterable[tuple[int, float, float]], *, maximize_y: bool) -> s
 # ----------------------------------------------------------------------------- the run folder
 def read_run_folder(run_dir: str | Path) -> ReportInfo:
     """Read every section the run folder has data for (see the module docstring)."""
-    root = Path(run_dir)
+    root = Path(run_dir).expanduser()
     if not root.exists():
         raise InvalidInputError(
             f"RUN_DIR {str(run_dir)!r} does not exist: give a run folder written by "

@@ -365,7 +365,7 @@ class SearchSpace:
         if isinstance(source, Path) or (
             isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml"))
         ):
-            path = Path(source)
+            path = Path(source).expanduser()
             if not path.is_file():
                 raise InvalidInputError(
                     f"search space file {str(path)!r} does not exist: accepted is a YAML file; "

@@ -259,7 +259,7 @@ def prepare_inputs(
     given = dict(options or {})
     manifest = _strict(manifest, given.pop("impute", None))
     opts = {**(manifest.data_options or {}), **given}
-    path = Path(str(data))
+    path = Path(str(data).strip()).expanduser()  # "~/rows.csv" as the API gives it
     is_table = not str(data).startswith("builtin:") and table_suffix(path) in _TABLES
     table_model = (manifest.encoding or {}).get("kind") == "table"
     if table_model and not is_table:
@@ -416,7 +416,7 @@ def _is_predictions(path: Path) -> bool:
 def check_predictions_out(out: str | Path, data: str | None = None) -> None:
     """``--out`` may be written: a .csv or .parquet name that is not DATA itself, and no file of
     the user's (an earlier predictions file is replaced)."""
-    target = Path(out)
+    target = Path(out).expanduser()
     if target.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InvalidInputError(
             f"--out {target} has extension {target.suffix or '(none)'!r}; accepted: .csv, "
@@ -435,7 +435,7 @@ def write_predictions(frame: Any, out: str | Path) -> Path:
     """Write the table atomically as CSV or Parquet, chosen by the extension of ``out``
     (checked by ``check_predictions_out``)."""
     check_predictions_out(out)
-    target = Path(out)
+    target = Path(out).expanduser()
     if target.suffix.lower() == ".csv":
         return atomic_write_text(target, frame.to_csv(index=False))
     buffer = io.BytesIO()

@@ -436,7 +436,7 @@ def read_config_file(path: str | Path) -> dict[str, dict[str, Any]]:
 
     import yaml
 
-    file = Path(path)
+    file = Path(path).expanduser()
     if not file.is_file():
         raise InvalidInputError(f"--config {file} does not exist; give a YAML or JSON file")
     text = file.read_text(encoding="utf-8")
