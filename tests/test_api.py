@@ -433,3 +433,7 @@ def test_paths_under_home_written_with_a_tilde_are_read_and_written_there(tmp_pa
     assert orthotune.data.inspect_data("~/d.csv", options).n == 300
     (tmp_path / "scores.csv").write_text("name,accuracy,Latency (ms)\nA,0.9,10\nB,0.8,20\n")
     assert orthotune.compare("~/scores.csv").ranking.choice == "A"
+    from orthotune.train import check_predictions_out
+
+    with pytest.raises(InvalidInputError, match=r"--out .*d.csv is DATA itself"):
+        check_predictions_out("~/d.csv", "~/d.csv")  # the user's data, not to be overwritten

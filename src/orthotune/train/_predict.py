@@ -422,7 +422,9 @@ def check_predictions_out(out: str | Path, data: str | None = None) -> None:
             f"--out {target} has extension {target.suffix or '(none)'!r}; accepted: .csv, "
             ".parquet; e.g. --out predictions.csv"
         )
-    data_file = None if data is None or str(data).startswith("builtin:") else Path(str(data))
+    data_file = (
+        None if data is None or str(data).startswith("builtin:") else Path(str(data)).expanduser()
+    )
     if data_file and target.exists() and data_file.resolve() == target.resolve():
         raise InvalidInputError(
             f"--out {target} is DATA itself: the data would be overwritten; give another "
