@@ -221,7 +221,8 @@ _DECORATED = (
     r"[-+\u2212]?(?:\d{1,3}(?:[\s'\u2019.,]\d{3})+|\d+)(?:[.,]\d+)?-?\s?"
     r"(?P<unit>[\u00b0\u00b5]?[^\W\d_]{0,4})"
 )
-# kinds of text among a column's numbers that mark gaps ("unknown", "n/a", "-"), not identifiers
+# kinds of text among a column's numbers that mark gaps ("-", "n.d.", "refused": the words of
+# ``_MISSING_WORDS`` are gaps already), not identifiers
 MARKERS = 3
 # a column of numbers and text with at most this many distinct values, each in two rows or
 # more, holds codes (school grades "K", "1" … "12"; a survey's "1" … "5" and "DK"; sizes "S",
@@ -352,7 +353,7 @@ def _fit_column(
     identifier = unique or (other and len(categories) > n_rows // 2)  # or free text
     # numbers among text are a slip to fix, unless the column identifies rows and its text is
     # no rare slip (≥ 5 % of its values, of more than MARKERS kinds): Kaggle's Titanic tickets,
-    # "113803" and "PC 17599"; a few kinds of text among numbers ("unknown") mark gaps
+    # "113803" and "PC 17599"; a few kinds of text among numbers ("-", "n.d.") mark gaps
     varied = len(np.unique(scan.texts[is_text].astype(str))) > MARKERS
     tickets = identifier and varied and is_text.sum() >= 0.05 * present.sum()
     # decorated numbers, in one unit at most, where no slip among numbers is named below: a
