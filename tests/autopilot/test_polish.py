@@ -516,6 +516,34 @@ def test_the_ensemble_grows_batch_after_batch_while_members_fit(models_left):
         assert batches == [2, 4, 1] and why == f"the ensemble is built ({MAX_MEMBERS} members)"
 
 
+def test_an_ensemble_whose_members_the_budget_cut_still_records_each_as_a_trial():
+    """Members cut at the deadline build no ensemble, but they trained (or were never
+    started): each is handed to ``on_trained`` in a logged step, so the study holds every
+    model the run counts (a 25 s run on a loaded box: 16 trials for 23 models)."""
+    from orthotune.autopilot._polish import _ensemble, _Phase
+    from orthotune.fit import train_candidates
+
+    data, (spec, config) = _small_start()
+    (current,) = train_candidates([Candidate("m", spec, config, 0)], data, device="cpu")
+    trained, recorded = [], []
+
+    def train(cands):  # the deadline has passed: every member is cut
+        out = train_candidates(cands, data, device="cpu", deadline=time.monotonic())
+        trained.extend(out)
+        return out
+
+    phase = _Phase(
+        train, data, time.monotonic() + 100.0, time.monotonic(), "cpu", 1e-3, [], None,
+        lambda r, step, problem: recorded.append((r, step)),
+    )  # fmt: skip
+    model, why = _ensemble(current, [current], phase, seed=0)
+    assert model is current and why == "the budget cut the ensemble's members short"
+    assert trained and not any(r.complete for r in trained)
+    (step,) = phase.steps
+    assert step.kept is None and step.why == f"{why}: no ensemble built"
+    assert [r for r, _ in recorded] == trained and all(s is step for _, s in recorded)
+
+
 def test_every_member_of_the_ensemble_brings_its_refit_share():
     """The loop keeps the final refit's share for one model; an ensemble of k seeds is refitted
     as k models, so each member beyond the first needs its share too (MNIST-1D seed 1, dev

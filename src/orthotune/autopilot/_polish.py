@@ -599,8 +599,10 @@ def _ensemble(
     if len(members) + affordable(MAX_MEMBERS) < 2:
         return current, "the budget left cannot fit one more model"
     grow(MAX_MEMBERS)
-    if len(members) < 2:
-        return current, "the budget cut the ensemble's members short"
+    if len(members) < 2:  # its members trained (or were cut): logged, so each is a trial
+        why = "the budget cut the ensemble's members short"
+        phase.log("ensemble", "dev error", [], None, f"{why}: no ensemble built", results, t0)
+        return current, why
     ens, score = _ensemble_scored(members, phase)
     ok = score.accepted
     kept = "ensemble" if ok else None
@@ -624,6 +626,9 @@ def _ensemble(
                 f"{len(members)} (at most {GROWN}): more seeds of the configuration kept"
             )
             phase.log("ensemble", "dev error", [score], kept, why, results[recorded:], t1)
+        elif len(results) > recorded:  # the budget cut the extra members short: still trials
+            why = f"the budget cut the extra members short: the ensemble of {first} stays"
+            phase.log("ensemble", "dev error", [], None, why, results[recorded:], t1)
     return ens, f"the ensemble is built ({len(members)} members)"
 
 
