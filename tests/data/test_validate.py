@@ -433,6 +433,14 @@ def test_a_header_name_with_spaces_around_it_is_found_as_the_default_target(writ
     assert load_dataset(str(spaced)).class_names == ("p", "q")
 
 
+def test_a_question_mark_label_is_no_class_but_a_row_without_a_label(write_csv, caplog):
+    rows = [f"{i % 4},{'?' if i == 7 else ' ? ' if i == 9 else 'pq'[i % 2]}" for i in range(40)]
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(write_csv("a,label\n" + "\n".join(rows) + "\n")))
+    assert ds.class_names == ("p", "q") and len(ds.y) == 38
+    assert "2 of 40 rows have no --target value (the first: row 7 (file line 9))" in caplog.text
+
+
 def test_rows_without_a_label_are_left_out_and_every_message_names_the_files_lines(
     write_csv, caplog
 ):

@@ -302,10 +302,13 @@ def _warn_similar_classes(class_names: tuple[str, ...], origin: Origin) -> None:
 
 
 def unlabelled(labels: pd.Series) -> np.ndarray:
-    """Rows whose label cell is empty (bool [n]): the rows a table's ``load_dataset`` leaves
-    out, and that ``clean`` skips when it maps suspects back onto the file."""
+    """Rows whose label cell is empty or ``?`` (bool [n]): the rows a table's ``load_dataset``
+    leaves out, and that ``clean`` skips when it maps suspects back onto the file. ``?`` is
+    how UCI tables mark an unknown value; as a label it made a class of its own (one row in
+    train, "too few to be measured"). Words such as ``unknown`` may name a real class and
+    stay one."""
     text = labels.astype("string").str.strip()
-    return (text.isna() | (text == "")).to_numpy(dtype=bool)
+    return (text.isna() | text.isin(("", "?"))).to_numpy(dtype=bool)
 
 
 def _labelled(frame: pd.DataFrame, target: str, origin: Origin) -> tuple[pd.DataFrame, Origin]:
