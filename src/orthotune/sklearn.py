@@ -2,7 +2,8 @@
 
 ``fit(X, y)`` runs ``orthotune.tune`` (the autopilot) on the arrays — baseline, diagnosis,
 one knob at a time — and keeps the chosen network in memory; ``predict`` /
-``predict_proba`` use it. It works inside ``Pipeline``, ``cross_val_score`` and
+``predict_proba`` use it; ``fit(X, y, sample_weight=w)`` weighs each example's loss (``tune
+--weight``). It works inside ``Pipeline``, ``cross_val_score`` and
 ``GridSearchCV``::
 
     from orthotune.sklearn import OrthoClassifier
@@ -136,8 +137,11 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = True  # filled, as --impute auto fills a gap
         return tags
 
-    def fit(self, X: Any, y: Any) -> OrthoClassifier:
-        """Run the autopilot on (X, y) and keep the chosen model."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> OrthoClassifier:
+        """Run the autopilot on (X, y) and keep the chosen model. ``sample_weight`` (≥ 0, some
+        positive) weighs each example's loss, as ``tune --weight COL`` does."""
+        from sklearn.utils.validation import _check_sample_weight
+
         from orthotune.data import dataset_from_arrays
         from orthotune.search import MEMORY_STORAGE
 
@@ -154,6 +158,10 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
                 "example its class (or leave those rows out)"
             )
         check_classification_targets(y)
+        if sample_weight is not None:  # its length, finite, ≥ 0, not all 0: scikit-learn's words
+            sample_weight = _check_sample_weight(
+                sample_weight, np.empty((len(y), 0)), dtype=np.float64, ensure_non_negative=True
+            )
         self.classes_, y_index = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise InvalidInputError(
@@ -166,15 +174,24 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
             if isinstance(rs, int | np.integer)
             else int(check_random_state(rs).randint(np.iinfo(np.int32).max))
         )
-        if table is not None:  # the labels as a column the table does not have
+        weight = None
+        if table is not None:  # the labels (and weights) as columns the table does not have
             names = set(map(str, table.columns))
-            target = next(
-                t for t in ("y", *(f"y_{i}" for i in range(len(names) + 1))) if t not in names
-            )
+            free = (t for t in ("y", *(f"y_{i}" for i in range(len(names) + 2))) if t not in names)
+            target = next(free)
             data = table.assign(**{target: y_index})
+            if sample_weight is not None:
+                weight = next(free)
+                data[weight] = sample_weight
         else:
             target = None
-            data = dataset_from_arrays(X, y_index, name="OrthoClassifier.fit(X, y)", impute="auto")
+            data = dataset_from_arrays(
+                X,
+                y_index,
+                weights=sample_weight,
+                name="OrthoClassifier.fit(X, y)",
+                impute="auto",
+            )
         with tempfile.TemporaryDirectory(prefix="orthotune-fit-") as tmp:
             summary = tune(
                 data,
@@ -188,6 +205,7 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
                 write_report=self.out is not None,
                 storage=None if self.out is not None else MEMORY_STORAGE,  # no study.db to make
                 target=target,
+                weight=weight,
                 **budget,
             )
             self.model_ = Model.load(summary.chosen_model_dir)  # read before tmp goes
