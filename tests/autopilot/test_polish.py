@@ -2,6 +2,7 @@
 combination of knobs, and a run with a generous budget that keeps training."""
 
 import dataclasses
+import functools
 import time
 
 import numpy as np
@@ -179,6 +180,41 @@ def test_refit_trains_the_chosen_configuration_on_train_and_dev():
     assert not [s for s in result.log.steps if s.problem == "polish"] and not result.log.polish
     _, kfold = _tiny_run(small_data=10_000, refit=True)
     assert kfold.log.refit.startswith("nothing to refit") and kfold.log.refit_seconds == 0.0
+
+
+def test_the_time_a_refitted_ensemble_left_trains_more_members_on_train_and_dev():
+    """Each member costs what one did in the refit (10 s for 2 members: 5 s): 12 s left fit 2
+    more (fresh seeds, on train + dev), up to the cap; a single model, too little time or a
+    deadline that cuts them add none."""
+    from orthotune.autopilot._refit import grow_refitted
+    from orthotune.fit import train_candidates
+    from orthotune.models import Ensemble
+
+    data, (spec, config) = _small_start()
+    pooled = len(data.train) + len(data.dev)
+    seen = []
+
+    def train(cands, on, deadline=None):
+        seen.append((sorted(c.seed for c in cands), len(on.train)))
+        return train_candidates(cands, on, device="cpu", deadline=deadline)
+
+    one, two = train_candidates(
+        [Candidate("refit0", spec, config, 3), Candidate("refit1", spec, config, 4)],
+        data,
+        device="cpu",
+    )
+    refitted = dataclasses.replace(one, model=Ensemble([one.model, two.model]))
+    grown, added = grow_refitted(refitted, data, train, left_s=12.0, refit_s=10.0, cap=8)
+    assert added == 2 and len(grown.model.members) == 4 and seen == [([5, 6], pooled)]
+    assert all(a is b for a, b in zip(grown.model.members[:2], refitted.model.members, strict=True))
+    _, added = grow_refitted(refitted, data, train, left_s=40.0, refit_s=10.0, cap=3)
+    assert added == 1  # the cap
+    assert grow_refitted(refitted, data, train, left_s=4.0, refit_s=10.0, cap=8)[1] == 0
+    assert grow_refitted(one, data, train, left_s=99.0, refit_s=1.0, cap=8) == (one, 0)
+    seen.clear()
+    cut = functools.partial(train, deadline=time.monotonic())
+    assert grow_refitted(refitted, data, cut, left_s=12.0, refit_s=10.0, cap=8) == (refitted, 0)
+    assert seen == [([5, 6], pooled)]  # tried, cut, left out
 
 
 @pytest.mark.slow

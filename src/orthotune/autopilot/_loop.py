@@ -81,8 +81,8 @@ from orthotune.analysis import (
 )
 from orthotune.autopilot._compare import PairedChange, adjust, describe, paired_change
 from orthotune.autopilot._fitted import fitted_baseline
-from orthotune.autopilot._polish import INTERRUPTED, Contender, polish
-from orthotune.autopilot._refit import refit, refit_cost
+from orthotune.autopilot._polish import GROWN, INTERRUPTED, Contender, polish
+from orthotune.autopilot._refit import grow_refitted, refit, refit_cost
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, offered, variants
 from orthotune.autopilot._yardstick import SHARE as YARDSTICK_SHARE
 from orthotune.autopilot._yardstick import floor, yardstick
@@ -872,21 +872,31 @@ def run_autopilot(
         )
     elif settings.refit:
         t0 = time.monotonic()
-        refitted, log.refit = refit(
-            current,
-            data,
-            lambda cands, pooled: train_candidates(
+
+        def refit_train(cands: list[Candidate], pooled: PreparedData) -> list[Trained]:
+            return train_candidates(
                 cands,
                 pooled,
                 executor=settings.executor,
                 device=settings.device,
                 precision=settings.precision,
                 deadline=deadline,
-            ),
-        )
-        log.refit_seconds = time.monotonic() - t0
+            )
+
+        refitted, log.refit = refit(current, data, refit_train)
+        took = time.monotonic() - t0
         if refitted is not None:
-            current = refitted
+            left = deadline - time.monotonic()
+            current, added = grow_refitted(
+                refitted, data, refit_train, left_s=left, refit_s=took, cap=GROWN
+            )
+            if added:
+                log.refit += (
+                    f"; the {left:.0f} s it left trained {added} more member"
+                    f"{'s' * (added > 1)} on them (the ensemble's size, no new choice: "
+                    f"{len(current.model.members)} members, at most {GROWN})"
+                )
+        log.refit_seconds = time.monotonic() - t0
     log.chosen = current.candidate.name
     test_wrong = None
     test_error = None

@@ -76,7 +76,16 @@ from orthotune.models import Ensemble, ModelSpec
 from orthotune.population import vectorization_problem
 from orthotune.train import TrainConfig
 
-__all__ = ["BATCH", "INTERRUPTED", "MAX_MEMBERS", "SEEDS", "Contender", "combine", "polish"]
+__all__ = [
+    "BATCH",
+    "GROWN",
+    "INTERRUPTED",
+    "MAX_MEMBERS",
+    "SEEDS",
+    "Contender",
+    "combine",
+    "polish",
+]
 
 logger = logging.getLogger(__name__)
 
