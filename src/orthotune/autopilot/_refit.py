@@ -7,7 +7,8 @@ many epochs as the chosen model did (its best epoch, when early stopping chose o
 is left to watch) and replaces the chosen model; its dev error can no longer be measured, so
 the run's train / dev figures and diagnosis stay those of the configuration as chosen, and
 the test set — scored once, after the refit — judges the refit model. Under k-fold the chosen
-model already learned from every train + dev example: there is nothing to refit.
+model already learned from every train + dev example: there is nothing to refit. A refitted
+ensemble grows by the members that fit in the time the refit left (``grow_refitted``).
 """
 
 from __future__ import annotations
