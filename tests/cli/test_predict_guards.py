@@ -160,13 +160,15 @@ def test_predict_says_how_many_rows_hold_a_label_the_model_never_learned(run_cli
     rows["label"] = rows["label"].astype(object)
     rows.loc[rows.index[:3], "label"] = "maybe"
     rows.loc[rows.index[3], "label"] = None  # no label: a row to predict, not a strange one
+    rows.loc[rows.index[4], "label"] = " ? "  # "?": no label either, as training reads it
     rows.to_csv(folder / "strange.csv", index=False)
     out = folder / "strange_p.csv"
     done = run_cli("predict", folder / "run", folder / "strange.csv", "--out", out, env=ENV)
     assert done.returncode == 0, done.stderr
     said = " ".join(done.stdout.split())
-    assert "error on the 6 labelled rows" in said
+    assert "error on the 5 labelled rows" in said
     assert "3 row(s) hold a label the model never learned ('maybe' …)" in said
+    assert pd.read_csv(out, keep_default_na=False)["y_true"].iloc[3:5].tolist() == ["", ""]
 
 
 def test_predict_on_a_header_only_file_says_it_holds_no_rows(run_cli, trained):

@@ -110,7 +110,7 @@ def _table_rows(
     """A table's rows encoded as training's were; labels from ``target`` (given, and not
     training's own: it must be a column of DATA), else from training's target column when DATA
     has it (rows to predict have none)."""
-    from orthotune.data import TableEncoding, encode_frame, read_table_file
+    from orthotune.data import TableEncoding, encode_frame, read_table_file, unlabelled
 
     encoding = TableEncoding.model_validate(manifest.encoding)
     roles = [target or encoding.target, options.get("id"), options.get("source")]
@@ -136,11 +136,10 @@ def _table_rows(
         else np.array([str(i) for i in range(n)], dtype=object)
     )
     target = target or encoding.target
-    y_true = (
-        frame[target].astype(str).str.strip().to_numpy(dtype=object)
-        if target in frame.columns
-        else None
-    )
+    y_true = None
+    if target in frame.columns:  # a row without a label (empty, "?", as training read it): ""
+        y_true = frame[target].astype(str).str.strip().to_numpy(dtype=object)
+        y_true[unlabelled(frame[target])] = ""
     src_col = options.get("source")
     source = (
         frame[src_col].astype(str).to_numpy(dtype=object)
