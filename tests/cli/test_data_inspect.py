@@ -12,6 +12,20 @@ def test_inspect_mnist1d_json(run_cli):
     sizes = {p["name"]: p["size"] for p in report["split"]["parts"]}
     assert sizes == {"train": 3000, "train-dev": 0, "dev": 1000, "test": 1000}
     assert report["split"]["seed"] == 1 and report["split"]["preset"] == 1000
+    assert report["split"]["rule"].startswith("dev = test = min(")  # 4,000 left to the policy
+
+
+def test_a_split_column_that_places_every_row_is_the_rule(run_cli, tmp_path):
+    rows = "\n".join(
+        f"{i % 9},{'pq'[i % 3 == 0]},{('train', 'dev', 'test')[i % 3]}" for i in range(30)
+    )
+    path = tmp_path / "d.csv"
+    path.write_text("size,label,part\n" + rows + "\n")
+    out = run_cli("data", "inspect", path, "--split-col", "part", "--json")
+    assert out.returncode == 0, out.stderr
+    split = json.loads(out.stdout)["split"]
+    assert split["rule"] == "every example's part is given by the split column"
+    assert split["preset"] == 30 and split["notes"] == ["30 examples keep their preset part"]
 
 
 def test_inspect_csv_renders_tables(run_cli, tmp_path):

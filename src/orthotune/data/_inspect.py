@@ -228,11 +228,13 @@ def _split_summary(ds: Dataset, split: Split, policy: SplitPolicy, seed: int) ->
                 sources=sources,
             )
         )
-    if policy.ratios is not None:
+    preset = 0 if ds.preset_split is None else int((ds.preset_split != "").sum())
+    if preset == len(ds):  # no example was left to the policy
+        rule = "every example's part is given by the split column"
+    elif policy.ratios is not None:
         rule = "ratios " + "/".join(f"{100 * r:g}" for r in policy.ratios)
     else:
         rule = "dev = test = min(20 % of n, max(10,000, 1 % of n))"
-    preset = 0 if ds.preset_split is None else int((ds.preset_split != "").sum())
     return SplitSummary(
         seed=seed,
         rule=rule,
