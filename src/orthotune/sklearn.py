@@ -158,7 +158,8 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
                 "example its class (or leave those rows out)"
             )
         check_classification_targets(y)
-        if sample_weight is not None:  # its length, finite, ≥ 0, not all 0: scikit-learn's words
+        if sample_weight is not None:  # its length, finite, ≥ 0, not all 0: scikit-learn's own
+            # check and words (private, what its estimators call; this signature since 1.6)
             sample_weight = _check_sample_weight(
                 sample_weight, np.empty((len(y), 0)), dtype=np.float64, ensure_non_negative=True
             )

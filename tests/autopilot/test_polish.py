@@ -217,6 +217,21 @@ def test_the_time_a_refitted_ensemble_left_trains_more_members_on_train_and_dev(
     assert seen == [([5, 6], pooled)]  # tried, cut, left out
 
 
+def test_ctrl_c_while_a_refitted_ensemble_grows_keeps_the_refitted_model(monkeypatch):
+    """The refit has finished: Ctrl-C while more members train ends the run with it."""
+    import orthotune.autopilot._loop as loop
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "grow_refitted", interrupted)
+    data, result = _tiny_run(small_data=10, refit=True)
+    assert result.log.refit.startswith("refit on the") and result.log.refit_seconds > 0
+    assert result.log.stop_reason == StopReason.INTERRUPTED
+    assert result.log.stop_message.endswith("while the ensemble grew")
+    assert result.test_wrong is not None  # scored: the run ends as one that stopped there
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("refit", [True, False])
 def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit):

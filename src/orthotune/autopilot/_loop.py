@@ -886,10 +886,14 @@ def run_autopilot(
         refitted, log.refit = refit(current, data, refit_train)
         took = time.monotonic() - t0
         if refitted is not None:
-            left = deadline - time.monotonic()
-            current, added = grow_refitted(
-                refitted, data, refit_train, left_s=left, refit_s=took, cap=GROWN
-            )
+            current, added, left = refitted, 0, deadline - time.monotonic()
+            try:
+                current, added = grow_refitted(
+                    refitted, data, refit_train, left_s=left, refit_s=took, cap=GROWN
+                )
+            except KeyboardInterrupt:  # Ctrl-C: the refitted model stays, without more members
+                log.stop_reason = StopReason.INTERRUPTED
+                log.stop_message = "interrupted by the user (Ctrl-C) while the ensemble grew"
             if added:
                 log.refit += (
                     f"; the {left:.0f} s it left trained {added} more member"
