@@ -225,7 +225,7 @@ def test_ctrl_c_while_a_refitted_ensemble_grows_keeps_the_refitted_model(monkeyp
         raise KeyboardInterrupt
 
     monkeypatch.setattr(loop, "grow_refitted", interrupted)
-    data, result = _tiny_run(small_data=10, refit=True)
+    _, result = _tiny_run(small_data=10, refit=True)
     assert result.log.refit.startswith("refit on the") and result.log.refit_seconds > 0
     assert result.log.stop_reason == StopReason.INTERRUPTED
     assert result.log.stop_message.endswith("while the ensemble grew")
