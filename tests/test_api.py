@@ -242,6 +242,37 @@ def test_tune_and_train_take_a_dataframe_and_its_run_keeps_it(tmp_path, capsys):
     assert orthotune.load(tmp_path / "m").predict(new).tolist()[0] in ("no", "yes")
 
 
+def test_tune_takes_x_and_y_as_scikit_learn_does(tmp_path):
+    frame = _customers()
+    labels = frame.pop("churn")
+    # a DataFrame of features and its labels: read as the table with a label column
+    result = orthotune.tune(frame, labels, trials=1, refit=False, out=tmp_path / "t")
+    assert result.chosen is not None
+    assert orthotune.load(tmp_path / "t").predict(frame.head(3)).tolist()[0] in ("no", "yes")
+    # arrays of numbers, the labels as text: a Dataset of them, labels kept
+    x = np.nan_to_num(frame[["age", "spend"]].to_numpy())
+    result = orthotune.tune(x, labels.to_numpy(), trials=1, refit=False, out=tmp_path / "a")
+    assert set(orthotune.load(tmp_path / "a").predict(x[:5])) <= {"no", "yes"}
+
+
+@pytest.mark.parametrize(
+    ("data", "kwargs", "message"),
+    [
+        (DATA, {}, r"y is given, but DATA is the file 'builtin:.*which holds its own labels"),
+        ("frame", {"target": "churn"}, r"target='churn' names a label column, and y gives"),
+        ("frame", {"y": ["no"] * 5}, r"y has 5 labels for the 300 examples of X: give one label"),
+        ("x", {"y": np.zeros((300, 2))}, r"y has shape \(300, 2\) for the 300 examples of X"),
+    ],
+)
+def test_tune_refuses_a_y_that_cannot_go_with_x(tmp_path, data, kwargs, message):
+    frame = _customers()
+    given = {"frame": frame, "x": frame[["age"]].to_numpy()}.get(data, data)
+    kwargs = {"y": frame["churn"], **kwargs}
+    with pytest.raises(InvalidInputError, match=message):
+        orthotune.tune(given, out=tmp_path / "r", trials=1, **kwargs)
+    assert not (tmp_path / "r").exists()
+
+
 def test_a_search_refuses_a_dataframe_its_workers_cannot_read_again(tmp_path):
     with pytest.raises(InvalidInputError, match=r"not a DataFrame in memory: save it \(e\.g\. df"):
         orthotune.tune(_customers(), target="churn", strategy="tpe", out=tmp_path / "r")

@@ -91,7 +91,8 @@ def _data_options(
 
 
 def tune(
-    data: str | pd.DataFrame | Dataset = "builtin:mnist1d",
+    data: str | pd.DataFrame | Dataset | Any = "builtin:mnist1d",
+    y: Any = None,
     *,
     strategy: str = "autopilot",
     budget: str | float | None = None,
@@ -135,6 +136,8 @@ def tune(
     ``data`` is DATA (a file or ``builtin:NAME``) or, for the autopilot, a pandas DataFrame
     (read as a table file: ``target`` and the other column options apply; the run folder keeps
     a copy, data.parquet) or a ``Dataset`` in memory (``orthotune.data.dataset_from_arrays``).
+    ``tune(X, y)``, as scikit-learn takes them: ``X`` an array ``[n, …]`` or a DataFrame of
+    features, ``y`` the ``n`` labels (``_labelled``).
     ``budget`` is wall-clock (``"90s"``, ``"5m"``, or seconds); ``trials`` counts models
     (autopilot) or trials (search); with ``trials`` alone there is no time limit, else the
     default budget is 5 minutes. Rates
@@ -166,6 +169,8 @@ def tune(
     asked = {} if precision is None else {"precision": precision}  # else the mode's default
     _check_trials(trials)
     seconds = _seconds(budget, trials)
+    if y is not None:
+        data, target = _labelled(data, y, target=target, impute=impute)
     options, policy = _data_options(
         target=target,
         weight=weight,
@@ -276,6 +281,47 @@ def tune(
         freeze=freeze,
     )
     return _with_report(summary) if write_report else summary
+
+
+def free_column(table: Any) -> str:
+    """A column name ``table`` does not have, for labels (or weights) given beside it: ``y``,
+    else ``y_0``, ``y_1``…"""
+    names = set(map(str, table.columns))
+    return next(t for t in ("y", *(f"y_{i}" for i in range(len(names) + 1))) if t not in names)
+
+
+def _labelled(x: Any, y: Any, *, target: str | None, impute: str) -> tuple[Any, str | None]:
+    """``tune(X, y)``'s data and target: a DataFrame ``X`` with the labels as a column of a free
+    name (its other columns read as a table file's), an array ``X`` with ``y`` as a ``Dataset``
+    (``dataset_from_arrays``); one line when ``y`` cannot go with ``X``."""
+    import numpy as np
+
+    from orthotune._errors import InvalidInputError
+    from orthotune.data import Dataset, dataset_from_arrays
+
+    if isinstance(x, str | Path | Dataset):
+        what = "a Dataset" if isinstance(x, Dataset) else f"the file {str(x)!r}"
+        raise InvalidInputError(
+            f"y is given, but DATA is {what}, which holds its own labels: y goes with features "
+            "in memory (tune(X, y), X an array or a DataFrame); or leave y out (target= names "
+            "a table's label column)"
+        )
+    if target is not None:
+        raise InvalidInputError(
+            f"target={target!r} names a label column, and y gives the labels too: give one of them"
+        )
+    labels = np.asarray(y)
+    n = len(x) if hasattr(x, "__len__") else None
+    if labels.ndim != 1 or n != len(labels):
+        held = f"{len(labels)} labels" if labels.ndim == 1 else f"shape {labels.shape}"
+        raise InvalidInputError(
+            f"y has {held} for the {n} examples of X: give one label per example (a 1-D "
+            "array as long as X)"
+        )
+    if hasattr(x, "columns"):
+        name = free_column(x)
+        return x.assign(**{name: labels}), name
+    return dataset_from_arrays(np.asarray(x), labels, name="tune(X, y)", impute=impute), None
 
 
 def _with_report(summary: Any) -> Any:

@@ -38,7 +38,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from orthotune._api import tune
+from orthotune._api import free_column, tune
 from orthotune._errors import InvalidInputError
 from orthotune._model import Model
 
@@ -177,12 +177,10 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
         )
         weight = None
         if table is not None:  # the labels (and weights) as columns the table does not have
-            names = set(map(str, table.columns))
-            free = (t for t in ("y", *(f"y_{i}" for i in range(len(names) + 2))) if t not in names)
-            target = next(free)
+            target = free_column(table)
             data = table.assign(**{target: y_index})
             if sample_weight is not None:
-                weight = next(free)
+                weight = free_column(data)
                 data[weight] = sample_weight
         else:
             target = None
