@@ -124,6 +124,11 @@ def test_train_then_load_predicts_arrays_as_it_predicts_data(tmp_path):
     accuracy = (from_array.argmax(1) == y).mean()
     assert accuracy > 0 and (model.predict(x) == y).mean() == accuracy  # like with like
     assert model.predict(x[:5]).tolist() == model.classes_[from_array[:5].argmax(1)].tolist()
+    assert model.score(x, y) == pytest.approx(accuracy)
+    assert model.score(x, y.astype(str)) == pytest.approx(accuracy)  # "1" is the class 1
+    assert model.score(x[:4], [9, 9, 9, 9]) == 0.0  # no label is a class
+    with pytest.raises(InvalidInputError, match=r"y has 3 labels for the 5 examples of X"):
+        model.score(x[:5], y[:3])
     with pytest.raises(InvalidInputError, match=r"X has shape \(5, 4\)"):
         model.predict_proba(x[:5, :4])
 

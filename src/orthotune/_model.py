@@ -30,7 +30,7 @@ class Model:
     per class in ``classes_`` order; ``predict(X)`` the most probable class (a label of
     ``classes_``). ``X`` is an array shaped like the training examples, a pandas DataFrame (a
     model trained on a table: its columns), or DATA — a file or ``builtin:NAME`` — read as
-    ``orthotune predict`` reads it.
+    ``orthotune predict`` reads it. ``score(X, y)`` is the accuracy on labels ``y``.
     """
 
     def __init__(self, predictor: Any) -> None:
@@ -80,6 +80,19 @@ class Model:
         """The most probable class of each example (a label of ``classes_``)."""
         p = self.predict_proba(x)
         return self.classes_[p.argmax(axis=1)] if len(p) else self.classes_[:0]
+
+    def score(self, x: Any, y: Any) -> float:
+        """The accuracy of ``predict(x)`` on the labels ``y`` (scikit-learn's ``score``); a label
+        matches its class whether written as text or as a number (``"1"`` and ``1``)."""
+        from orthotune._errors import InvalidInputError
+
+        pred, truth = self.predict(x), np.asarray(y)
+        if truth.ndim != 1 or len(truth) != len(pred):
+            held = f"{len(truth)} labels" if truth.ndim == 1 else f"shape {truth.shape}"
+            raise InvalidInputError(
+                f"y has {held} for the {len(pred)} examples of X: give one label per example"
+            )
+        return float(np.mean(pred.astype(str) == truth.astype(str))) if len(pred) else 0.0
 
     def __repr__(self) -> str:
         m = self.manifest
