@@ -102,3 +102,10 @@ def test_a_tab_separated_predictions_file_with_decimal_commas_reads_the_same(tmp
     )
     assert (tab.n, tab.errors) == (plain.n, plain.errors) == (100, 12)
     assert tab.misclassified[0].confidence == pytest.approx(plain.misclassified[0].confidence)
+
+
+def test_a_probability_cell_that_is_no_number_is_one_line(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("y_true,p_a,p_b\na,0.9,0.1\nb,20 %,0.8\n")
+    with pytest.raises(InvalidInputError, match=r"p_a of row 1 holds .20 %., not a probability"):
+        read_predictions(path)

@@ -84,6 +84,10 @@ def test_y_pred_wins_over_probabilities_for_labels_and_positive_class_is_reporte
             {"id": [5, 6], "y_true": [0, 1], "p_0": [0.5, 0.3], "p_1": [0.5, 0.3]},
             "row 1 \\(id 6\\) sum to 0.6",
         ),
+        (  # was an internal error: could not convert string to float: '38.4%'
+            {"id": [5, 6], "y_true": [0, 1], "p_0": [0.5, "38.4%"], "p_1": [0.5, 0.616]},
+            r"p_0 of row 1 \(id 6\) holds '38.4%', not a probability; accepted: a number in",
+        ),
         (
             {"y_true": [0, 1], "y_pred": [0, 1], "split": ["train", "holdout"]},
             "split column holds \\['holdout'\\]: accepted values are train, train-dev, dev, test",

@@ -21,6 +21,7 @@ import numpy as np
 from orthotune._errors import InvalidInputError
 from orthotune._splits import split_names
 from orthotune._tables import csv_dialect
+from orthotune.metrics import probability_columns
 
 logger = logging.getLogger(__name__)
 HELD_OUT_COLUMN = "held_out"  # True on the rows ``write_held_out_predictions`` replaced
@@ -141,7 +142,7 @@ def read_predictions(target: str | Path) -> Predictions:
     proba = None
     if p_cols:
         class_names = tuple(c[2:] for c in p_cols)
-        proba = frame[p_cols].to_numpy(dtype=np.float64)
+        proba = probability_columns({c: frame[c].to_numpy() for c in p_cols})
         if not np.all(np.isfinite(proba)) or np.any(proba < 0):
             raise InvalidInputError(
                 f"{path}: p_ columns hold negative or non-finite values; accepted: "

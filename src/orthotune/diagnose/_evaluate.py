@@ -30,6 +30,7 @@ from orthotune.metrics import (
     confidence_summary,
     confusion_matrix,
     encode_labels,
+    probability_columns,
     report_from_confusion,
 )
 
@@ -153,7 +154,10 @@ def evaluate_predictions(
     classes = None
     if p_cols:
         proba = check_probabilities(
-            np.column_stack([_column(table, c).astype(np.float64) for c in p_cols]),
+            probability_columns(
+                {c: _column(table, c) for c in p_cols},
+                row_names=None if ids is None else _IdNames(ids),
+            ),
             row_names=None if ids is None else _IdNames(ids),
         )
         classes = [c[2:] for c in p_cols]

@@ -25,6 +25,7 @@ from orthotune.metrics._confidence import (
     confidence,
     confidence_summary,
     expected_calibration_error,
+    probability_columns,
     reliability_bins,
     top2_margin,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "fit_temperature",
     "harmonic_mean",
     "measure_latency",
+    "probability_columns",
     "reliability_bins",
     "report_from_confusion",
     "softmax",

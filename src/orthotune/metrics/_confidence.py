@@ -14,7 +14,7 @@ is refused by :func:`check_probabilities`, naming it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ __all__ = [
     "confidence",
     "confidence_summary",
     "expected_calibration_error",
+    "probability_columns",
     "reliability_bins",
     "top2_margin",
 ]
@@ -88,6 +89,32 @@ def check_probabilities(
             f"to 1 within {atol:g}; normalize the p_ columns (or apply softmax to logits)"
         )
     return p
+
+
+def probability_columns(
+    columns: Mapping[str, Any], *, row_names: Sequence[Any] | None = None
+) -> np.ndarray:
+    """A predictions table's ``p_<class>`` columns (name → cells) as one ``[n, k]`` float array,
+    an empty cell NaN (which ``check_probabilities`` names); a cell that is no number
+    (``38.4%``, ``n/a``) is refused in one line naming its column and row."""
+    out = []
+    for col, values in columns.items():
+        cells = np.asarray(values)
+        try:
+            out.append(cells.astype(np.float64))
+            continue
+        except (TypeError, ValueError):
+            pass
+        for i, v in enumerate(cells.tolist()):
+            try:
+                float("nan" if v is None else v)
+            except (TypeError, ValueError):
+                row = f"row {i}" if row_names is None else f"row {i} ({row_names[i]})"
+                raise InvalidInputError(
+                    f"{col} of {row} holds {str(v)!r}, not a probability; accepted: a number in "
+                    "[0, 1] (0.384, not 38.4%): write each p_<class> cell as a fraction"
+                ) from None
+    return np.column_stack(out) if out else np.empty((0, 0))
 
 
 def confidence(proba: Any) -> np.ndarray:
