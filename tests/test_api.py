@@ -288,6 +288,18 @@ def test_a_search_refuses_a_dataframe_its_workers_cannot_read_again(tmp_path):
     assert found.data == str(table)  # a Path is a file, for a search too
 
 
+def test_a_storage_that_cannot_be_opened_leaves_no_run_folder_to_block_the_retry(tmp_path):
+    table = tmp_path / "customers.csv"
+    _customers().to_csv(table, index=False)
+    out = tmp_path / "s"
+    for url in ("not-a-url", "nosuchdb://x"):  # it used to leave run.json and split.json
+        with pytest.raises(InvalidInputError, match=rf"--storage '{url}' could not be opened"):
+            orthotune.tune(table, target="churn", strategy="random", storage=url, out=out)
+        assert not out.exists()
+    found = orthotune.tune(table, target="churn", strategy="random", trials=1, out=out)
+    assert found.trials_this_run == 1 and found.chosen is not None
+
+
 @pytest.mark.slow
 def test_errors_clean_and_learning_curve_return_what_the_cli_prints(tmp_path, capsys):
     from tests.analysis.conftest import blobs, predictions_frame

@@ -323,6 +323,11 @@ def tune_search(
         if strat.seed is not None:  # (workers with one --seed must not sample the same points)
             strat.seed = zlib.crc32(f"{strat.seed}/{Owner.me().folder}".encode())
 
+    # a server or other URL is opened before the run folder is made: one it cannot open (a bad
+    # URL, a missing driver) leaves no folder behind to block the retry. A SQLite file may lie
+    # in the run folder itself (sqlite:///OUT/study.db): it is opened once the folder is made
+    early = storage is not None and not storage.startswith("sqlite:")
+    store = open_storage(storage) if early else None
     run, resumed = _open_run(out, study_name=study_name, data_spec=data_spec)
     if resumed:
         job = Job.resume(
@@ -354,7 +359,7 @@ def tune_search(
                 "space": space.to_dict(),
             },
         )
-    store = open_storage(storage, run_dir=run.path)
+    store = store or open_storage(storage, run_dir=run.path)
     study = open_study(
         store,
         study_name=name,
