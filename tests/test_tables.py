@@ -167,3 +167,12 @@ def test_a_space_separated_file_trains_like_its_comma_copy(tmp_path):
     comma, space = (load_dataset(str(tmp_path / f"{n}.csv")) for n in ("comma", "space"))
     assert torch.equal(comma.x, space.x) and torch.equal(comma.y, space.y)
     assert space.feature_names == comma.feature_names == ("a", "b")
+
+
+def test_a_small_table_with_decimal_commas_reads_its_numbers_with_points(tmp_path):
+    path = tmp_path / "classifiers.csv"  # was "accuracy of A '0,9' is not a rate"
+    path.write_text("name;accuracy;latency_ms\nA;0,9;50\nB;91,5%;80,5\nC,x;0,95;1,5e3\n")
+    cells = read_columns(path, what="table")
+    assert cells["accuracy"] == ["0.9", "91.5%", "0.95"]
+    assert cells["latency_ms"] == ["50", "80.5", "1.5e3"]
+    assert cells["name"] == ["A", "B", "C,x"]  # text keeps its commas

@@ -224,6 +224,9 @@ def _check(p: Path, what: str) -> None:
         )
 
 
+_DECIMAL_COMMA = re.compile(r"^([-+]?\d*),(\d+(?:[eE][-+]?\d+)?\s*%?)$")
+
+
 def read_columns(path: str | Path, *, what: str) -> dict[str, list[Any]]:
     """A small table as ``{column: cells}``; CSV cells stay text (``"96%"``), read by the
     standard library (no pandas import for a table of a few rows)."""
@@ -256,7 +259,10 @@ def read_columns(path: str | Path, *, what: str) -> dict[str, list[Any]]:
             f"{what} {str(p)!r} line {ragged} has {len(body[ragged - 2])} cells but the header "
             f"has {len(header)}: give one cell per column"
         )
-    return {name.strip(): [row[i].strip() for row in body] for i, name in enumerate(header)}
+    cells = {name.strip(): [row[i].strip() for row in body] for i, name in enumerate(header)}
+    if d.decimal == ",":  # "0,95" and "12,5%" as the other readers take them
+        cells = {k: [_DECIMAL_COMMA.sub(r"\1.\2", c) for c in v] for k, v in cells.items()}
+    return cells
 
 
 def read_table(path: str | Path, *, what: str) -> Any:

@@ -71,3 +71,25 @@ def test_non_numbers_are_named():
 def test_unknown_metric_lists_columns():
     with pytest.raises(InvalidInputError, match="accepted are latency_ms, average, harmonic_mean"):
         compare_table(CLASS_TABLE, metric="speed")
+
+
+def test_costs_and_speeds_are_quantities_not_rates():
+    table = {"name": ["A", "B"], "accuracy": ["0.9", "0.95"], "cost_usd": ["12", "30"]}
+    table |= {"Energy (kWh)": ["3", "5"], "price": ["2", "9"], "throughput": ["100", "50"]}
+    result = compare_table(table, constraints=["cost_usd<20"])  # "12 is above 1: write 12%"
+    assert result.class_columns == [] and result.ranking.choice == "A"
+    assert set(result.metric_columns) == {"accuracy", "cost_usd", "energy_kwh", "price"} | {
+        "throughput"
+    }
+    assert result.ranking.pareto_front == ["A", "B"]  # A costs less, B is more accurate
+
+
+def test_a_constraint_on_a_column_the_table_lacks_names_the_columns():
+    table = {"name": ["A", "B"], "accuracy": ["0.9", "0.95"], "latency_ms": ["50", "80"]}
+    with pytest.raises(InvalidInputError, match=r"unknown metric 'memory': accepted are accuracy"):
+        compare_table(table, constraints=["memory<10"])  # was "memory< 10 is above 1"
+
+
+def test_a_quantity_read_as_a_class_score_says_how_to_name_it():
+    with pytest.raises(InvalidInputError, match=r"12 is above 1.*if it holds a quantity, name its"):
+        compare_table({"name": ["A"], "accuracy": ["0.9"], "speed": ["12"]})

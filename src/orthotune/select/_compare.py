@@ -82,6 +82,7 @@ def _is_metric(key: str) -> bool:
         key in _KNOWN
         or bool(_METRIC_SUFFIX.search(key))
         or (direction_of(key) == Direction.MINIMIZE)
+        or not is_rate(key)  # a quantity named by its unit (throughput, cost_usd)
     )
 
 
@@ -150,9 +151,18 @@ def compare_table(
         if class_cols
     ]
     values: list[dict[str, float]] = [{} for _ in range(n_rows)]
-    for key in [*metric_cols, *class_cols]:
+    for key in metric_cols:
         for i, v in enumerate(columns[keys[key]]):
             values[i][key] = _number(key, names[i], v)
+    for key in class_cols:
+        for i, v in enumerate(columns[keys[key]]):
+            try:
+                values[i][key] = _number(key, names[i], v)
+            except InvalidInputError as err:  # a quantity read as a per-class score?
+                raise InvalidInputError(
+                    f"{err} (column {keys[key]!r} reads as a per-class score; if it holds a "
+                    "quantity, name its unit: cost_usd, latency_ms, memory_mb, throughput)"
+                ) from None
 
     derived: list[str] = []
     if class_cols:
@@ -191,7 +201,7 @@ def compare_table(
             available[0],
         )
     metric = resolve_metric(metric, available)
-    parsed = [parse_constraint(c) if isinstance(c, str) else c for c in constraints]
+    parsed = [parse_constraint(c, available) if isinstance(c, str) else c for c in constraints]
     costs = [c for c in metric_cols if direction_of(c) == Direction.MINIMIZE and not is_rate(c)]
     pareto = [metric, *(resolve_metric(c.metric, available) for c in parsed), *costs]
     ranking = rank(

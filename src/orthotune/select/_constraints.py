@@ -16,13 +16,14 @@ from __future__ import annotations
 import math
 import operator
 import re
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from orthotune._errors import InvalidInputError
 from orthotune._rates import parse_rate
-from orthotune.select._metric import canonical_name, is_rate
+from orthotune.select._metric import canonical_name, is_rate, resolve_metric
 
 __all__ = ["GRAMMAR", "Constraint", "parse_constraint"]
 
@@ -54,14 +55,17 @@ class Constraint(BaseModel):
         return self.text
 
 
-def parse_constraint(text: str) -> Constraint:
-    """Parse one constraint expression (see the module grammar)."""
+def parse_constraint(text: str, accepted: Iterable[str] | None = None) -> Constraint:
+    """Parse one constraint expression (see the module grammar); with ``accepted``, a metric
+    not among those names is refused first (its value would be read by a metric's rules)."""
     match = _PATTERN.match(str(text))
     if match is None:
         raise InvalidInputError(f"constraint {text!r} does not parse: {GRAMMAR}")
     name, op, raw = match.groups()
     op = {"≤": "<=", "≥": ">="}.get(op, op)
     metric = canonical_name(name)
+    if accepted is not None:
+        resolve_metric(name, accepted)
     try:
         threshold = float(raw.removesuffix("%"))
     except ValueError:

@@ -38,9 +38,15 @@ class Direction(StrEnum):
     MINIMIZE = "minimize"
 
 
-_UNITS = "ms|us|s|sec|seconds|minutes|hours|time|latency|params|parameters|bytes|kb|mb|gb|flops"
+_UNITS = (
+    "ms|us|s|sec|seconds|minutes|hours|time|latency|params|parameters|bytes|kb|mb|gb|flops"
+    # what a model costs to run: money, energy, memory
+    "|cost|price|usd|eur|gbp|dollars|euros|energy|joules|wh|kwh|co2|memory|ram"
+)
 _LOWER_BETTER = re.compile(rf"(^|_)(error|loss|{_UNITS})$")
-_NOT_RATE = re.compile(rf"(^|_)(loss|{_UNITS}|count)$")
+# quantities that are no rates, higher better: throughput
+_SPEEDS = "throughput|qps|fps|rps|per_second|per_s"
+_NOT_RATE = re.compile(rf"(^|_)(loss|{_UNITS}|{_SPEEDS}|count)$")
 
 _AVERAGES = ("macro", "micro", "weighted", "harmonic")
 _SCORES = ("precision", "recall", "fbeta", "f1")
