@@ -100,9 +100,15 @@ def test_an_npz_without_labels_gets_predictions_by_its_ids(tmp_path):
     ("change", "message"),
     [
         (lambda f: f.drop(columns=["colour"]), r"feature column\(s\) 'colour' used in training"),
-        (  # named by its line in the file, as training names one
+        (  # named by its line in the file, as training names one; no --drop, --impute:
+            # predict takes neither (it said "use --impute …, or --drop a")
             lambda f: f.assign(a="old"),
-            r"column 'a' is numeric but row 0 \(file line 2\) holds the text 'old'",
+            r"column 'a' is numeric but row 0 \(file line 2\) holds the text 'old': fix that "
+            r"value \(leave it empty: a missing value, filled as in training\)$",
+        ),
+        (
+            lambda f: f.assign(a=[float("inf")] * len(f)),
+            r"first in 'a' at row 0 \(file line 2\): replace them with finite numbers$",
         ),
     ],
 )

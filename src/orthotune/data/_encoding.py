@@ -686,7 +686,7 @@ def encode_frame(
     dropped) may be present and are ignored silently. ``header_lines``: a CSV file's lines
     above its first row (a row is then also named by its line in the file).
     """
-    origin = Origin(file, header_lines=header_lines)
+    origin = Origin(file, header_lines=header_lines, predicting=True)
     extra = _check_frame_columns(frame, encoding, origin)
     x, report = encode_table(frame, encoding, origin)
     if extra:
@@ -762,10 +762,11 @@ def encode_array(
     origin: Origin | None = None,
     *,
     allow_nonfinite: bool = False,
+    predicting: bool = False,
 ) -> tuple[np.ndarray, NonFinite]:
     """``x`` as float32 with NaN filled per feature, channels first; errors for ±inf and
-    unfilled NaN."""
-    origin = origin or Origin("data")
+    unfilled NaN (``predicting``: a trained model's rows, ``Origin.predicting``)."""
+    origin = origin or Origin("X", predicting=predicting)
     shape = tuple(x.shape[1:])
     if list(shape) != list(encoding.input_shape):
         raise InvalidInputError(

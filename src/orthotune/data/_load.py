@@ -650,7 +650,9 @@ def unlabelled_examples(
     if x.dtype.kind not in "biuf" or x.ndim < 2:
         return None  # ``load_dataset`` words what is wrong with it
     encoding = array_encoding or fit_array_encoding(x, impute=options.impute, name=str(path))
-    features, _ = encode_array(x, encoding, Origin(str(path)))
+    features, _ = encode_array(
+        x, encoding, Origin(str(path), predicting=array_encoding is not None)
+    )
     return torch.from_numpy(features), ids
 
 

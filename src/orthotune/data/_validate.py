@@ -44,6 +44,13 @@ class Origin:
     # the file's rows that the table holds, in order, when some were left out (rows without a
     # label); None: every row
     rows: np.ndarray | None = field(default=None, compare=False)
+    # the rows meet a trained model's saved encoding (predict): it reads every column it was
+    # trained on, so --drop and --impute, training's options, are no way out
+    predicting: bool = False
+
+    def drop(self, column: str) -> str:
+        """``, or --drop COLUMN`` while training; nothing when predicting."""
+        return "" if self.predicting else f", or --drop {column}"
 
     def row(self, i: int) -> str:
         """``row 5 (file line 7)`` for CSV (0-based data rows = default ids), ``row 5`` else;
@@ -245,10 +252,14 @@ def mixed_column(
             f"{origin.file}: {origin.row(row)} repeats the header line (column {column!r} holds "
             f"its own name there), as when CSV files are concatenated: remove that line"
         )
+    empty = (
+        "leave it empty: a missing value, filled as in training"
+        if origin.predicting
+        else "leave it empty for missing and use --impute"
+    )
     return InvalidInputError(
         f"{origin.file}: column {column!r} is {kind} but {origin.row(row)} holds the text "
-        f"{_preview(value)}: fix that value (leave it empty for missing and use --impute), "
-        f"or --drop {column}"
+        f"{_preview(value)}: fix that value ({empty}){origin.drop(column)}"
     )
 
 
@@ -258,8 +269,8 @@ def decimal_comma_column(column: str, row: int, value: object, origin: Origin) -
         f"{origin.file}: column {column!r} holds numbers written with a decimal comma (or a "
         f"thousands separator), {_preview(value)} at {origin.row(row)}, where the file's "
         "decimal mark is a point: write every number of the file with one decimal mark and no "
-        f"thousands separator (a decimal comma only in a file separated by ';', tabs or '|'), "
-        f"or --drop {column}"
+        "thousands separator (a decimal comma only in a file separated by ';', tabs or '|')"
+        f"{origin.drop(column)}"
     )
 
 
@@ -314,15 +325,20 @@ def check_finite(
         raise InvalidInputError(
             f"{origin.file}: infinite values (or beyond ±3.4e38, float32's range) in {len(inf)} "
             f"column(s): {per}; first in {col!r} at {origin.row(first_inf[col])}: replace them "
-            f"with finite numbers or --drop {col}"
+            f"with finite numbers{origin.drop(col)}"
         )
     if nan and impute == "none":
         col = next(iter(nan))
         per = _names(f"{c} ({k})" for c, k in nan.items())
+        fix = (
+            "fill them in the file: the model was trained with --impute none, so it has no "
+            "fill for them"
+            if origin.predicting
+            else "use --impute auto (the default), mean or median, fill them in the file"
+            f"{origin.drop(col)}"
+        )
         raise InvalidInputError(
-            f"{origin.file}: missing (NaN) values in {len(nan)} column(s): {per}: "
-            f"use --impute auto (the default), mean or median, fill them in the file, or --drop "
-            f"{col}"
+            f"{origin.file}: missing (NaN) values in {len(nan)} column(s): {per}: {fix}"
         )
 
 

@@ -348,7 +348,7 @@ def encode_inputs(manifest: Manifest, x: Any) -> torch.Tensor:
             f"shaped (n, {', '.join(map(str, want))}): give examples shaped like the training data"
         )
     if encoding.get("kind") == "array":
-        raw, _ = encode_array(array, ArrayEncoding.model_validate(encoding))
+        raw, _ = encode_array(array, ArrayEncoding.model_validate(encoding), predicting=True)
     else:
         raw = array.astype(np.float32)
     return _as_model_inputs(manifest, torch.from_numpy(raw))
