@@ -59,6 +59,11 @@ def test_predict_writes_over_its_own_file_but_never_a_users(run_cli, trained):
         done = run_cli("predict", run, data, "--out", out, env=ENV)
         assert done.returncode == 0, done.stderr
     assert pd.read_csv(out).columns[:3].tolist() == ["id", "y_pred", "confidence"]
+    # predictions a user annotated are theirs: a column of notes was lost to a rerun
+    pd.read_csv(out).assign(reviewer_note="checked").to_csv(out, index=False)
+    line = _one_line(run_cli("predict", run, data, "--out", out, env=ENV))
+    assert "exists and is not a predictions file written by orthotune" in line
+    assert pd.read_csv(out)["reviewer_note"].eq("checked").all()
 
 
 def test_report_writes_over_a_report_but_never_a_users_file(run_cli, trained):

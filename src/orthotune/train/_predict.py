@@ -399,17 +399,27 @@ def _as_learned(split: np.ndarray, learned_from: tuple[str, ...]) -> np.ndarray:
 PREDICTION_COLUMNS = ("id", "y_pred", "confidence")
 
 
-def _is_predictions(path: Path) -> bool:
-    if path.suffix.lower() == ".csv":
-        with path.open("rb") as handle:
-            return (
-                handle.readline()
-                .decode("utf-8", "replace")
-                .startswith(",".join(PREDICTION_COLUMNS) + ",")
-            )
-    import pyarrow.parquet as pq
+# what else ``predict`` writes: a file with any other column was edited by its user
+_WRITTEN = ("y_true", "split", "source")
 
-    return tuple(pq.read_schema(path).names[:3]) == PREDICTION_COLUMNS
+
+def _is_predictions(path: Path) -> bool:
+    """Whether ``path`` is a predictions file as ``predict`` wrote it: its columns, in order,
+    and no other (a column a user added — notes on the rows — makes it the user's)."""
+    if path.suffix.lower() == ".csv":
+        import csv
+
+        with path.open("rb") as handle:
+            line = handle.readline().decode("utf-8", "replace")
+        names = next(csv.reader([line]), [])
+    else:
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(path).names
+    rest = names[len(PREDICTION_COLUMNS) :]
+    return tuple(names[: len(PREDICTION_COLUMNS)]) == PREDICTION_COLUMNS and all(
+        n.startswith("p_") or n in _WRITTEN for n in rest
+    )
 
 
 def check_predictions_out(out: str | Path, data: str | None = None) -> None:
