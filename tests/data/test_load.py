@@ -285,6 +285,14 @@ def test_a_frames_durations_are_seconds_and_cells_no_file_holds_are_refused():
         load_dataset(lists)
 
 
+def test_a_parquet_files_list_column_is_refused_as_the_frames_is(tmp_path):
+    rows = pd.DataFrame({"f": np.arange(8.0), "label": list("pq") * 4})
+    rows["emb"] = [np.array([v, -v]) for v in range(8)]  # an embedding per row
+    rows.to_parquet(tmp_path / "e.parquet")  # it was read as text and left out (exit 0)
+    with pytest.raises(InvalidInputError, match=r"e.parquet: column 'emb' holds a ndarray at row"):
+        load_dataset(str(tmp_path / "e.parquet"))
+
+
 def test_a_frames_sparse_column_is_its_dense_values_in_the_runs_parquet_file(tmp_path):
     from orthotune.data import frame_file
 

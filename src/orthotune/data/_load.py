@@ -263,6 +263,8 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
                 frame = frame.reset_index()
                 frame.columns = [*saved, *frame.columns[len(saved) :]]
     frame.columns = [str(c) for c in frame.columns]
+    if kind != "csv":  # a CSV cell is text; a Parquet one may hold a list (it was left out)
+        _check_cells(frame, origin.file)
     return frame
 
 
@@ -369,16 +371,12 @@ def _load_frame(frame: pd.DataFrame, options: LoadOptions, *, allow_nonfinite: b
 _NESTED = (list, tuple, dict, set, np.ndarray)
 
 
-def as_table(frame: pd.DataFrame, name: str = "DataFrame") -> pd.DataFrame:
-    """``frame`` as a table file holds it: column names as strings, rows by position, a
-    sparse column dense (Parquet stores none), a duration as seconds, and every column that is
-    not numbers, booleans or times as text (``pandas.StringDtype``: how the encoding reads
-    such a column anyway), so that a Parquet file can store it. Complex numbers and cells
-    holding lists, dicts or arrays are refused in one line: no column of a file holds them."""
-    import pandas as pd
+def _check_cells(frame: pd.DataFrame, name: str) -> None:
+    """Complex numbers and cells holding lists, dicts or arrays (a Parquet file's list or
+    struct column, an embedding per row) are refused in one line: a feature is one number, or
+    one category, per cell."""
     from pandas.api import types
 
-    frame = frame.set_axis([str(c) for c in frame.columns], axis=1).reset_index(drop=True)
     for column, dtype in frame.dtypes.items():
         if types.is_complex_dtype(dtype):
             raise InvalidInputError(
@@ -393,6 +391,19 @@ def as_table(frame: pd.DataFrame, name: str = "DataFrame") -> pd.DataFrame:
                     f"{name}: column {column!r} holds a {type(frame[column].iloc[row]).__name__} "
                     f"at row {row}: give one value per cell (one column per element, or text)"
                 )
+
+
+def as_table(frame: pd.DataFrame, name: str = "DataFrame") -> pd.DataFrame:
+    """``frame`` as a table file holds it: column names as strings, rows by position, a
+    sparse column dense (Parquet stores none), a duration as seconds, and every column that is
+    not numbers, booleans or times as text (``pandas.StringDtype``: how the encoding reads
+    such a column anyway), so that a Parquet file can store it. Complex numbers and cells
+    holding lists, dicts or arrays are refused in one line: no column of a file holds them."""
+    import pandas as pd
+    from pandas.api import types
+
+    frame = frame.set_axis([str(c) for c in frame.columns], axis=1).reset_index(drop=True)
+    _check_cells(frame, name)
     sparse = [c for c, t in frame.dtypes.items() if isinstance(t, pd.SparseDtype)]
     frame = frame.assign(**{c: frame[c].sparse.to_dense() for c in sparse})
     durations = [c for c, t in frame.dtypes.items() if types.is_timedelta64_dtype(t)]
