@@ -75,7 +75,10 @@ def test_y_pred_wins_over_probabilities_for_labels_and_positive_class_is_reporte
     [
         ({"y_pred": [0, 1]}, "no y_true column \\(columns: y_pred\\)"),
         ({"y_true": [0, 1]}, "neither y_pred nor p_<class> columns"),
-        ({"y_true": ["a", "b"], "y_pred": ["a", "z"]}, "never seen in the true labels: 'z'"),
+        (  # a true label written as another number: a type slip, not a class
+            {"y_true": [1, 0, 1], "y_pred": [1.0, 0.0, 2.5]},
+            r"never seen in the true labels: 2.5 .*check their spelling and type",
+        ),
         (  # was "y_pred holds labels never seen in the true labels: 'nan'"
             {"y_true": [0, 1, None, 1], "y_pred": [0, 1, None, None]},
             r"y_pred is empty in 1 labelled row\(s\), the first at row 3: give every row",
@@ -97,3 +100,12 @@ def test_y_pred_wins_over_probabilities_for_labels_and_positive_class_is_reporte
 def test_bad_predictions_are_one_line_errors(table, match):
     with pytest.raises(InvalidInputError, match=match):
         evaluate_predictions(pd.DataFrame(table))
+
+
+def test_a_predicted_class_no_true_label_has_is_scored_with_a_warning(caplog):
+    # a 3-class model on a test set without its third class: it was refused ("never seen")
+    table = pd.DataFrame({"y_true": ["a", "b", "a", "b"], "y_pred": ["a", "c", "a", "b"]})
+    with caplog.at_level("WARNING"):
+        report = evaluate_predictions(table).splits[0].report
+    assert report.accuracy == 0.75
+    assert "y_pred holds 1 label(s) that no true label has ('c')" in caplog.text

@@ -10,6 +10,7 @@ confidence summary; with a train and a dev split the error levels are diagnosed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +34,8 @@ from orthotune.metrics import (
     probability_columns,
     report_from_confusion,
 )
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["SPLITS", "Evaluation", "SplitEvaluation", "evaluate_predictions"]
 
@@ -78,6 +81,34 @@ class _IdNames:
 
 def _column(table: Any, name: str) -> np.ndarray:
     return np.asarray(table[name])
+
+
+def _as_number(label: str) -> float | None:
+    try:
+        return float(label)
+    except ValueError:
+        return None
+
+
+def _predicted_classes(y_true: np.ndarray, y_pred: np.ndarray) -> list | None:
+    """The classes when no p_<class> column names them: None (those of y_true) when y_pred
+    predicts only those; else y_true's and the ones a model predicted that no true label
+    has (a 3-class model scored on a test set without its third class), with a warning — a
+    label that is a true one written as another number (``1.0`` for ``1``) stays refused."""
+    true = {str(v) for v in y_true.tolist()}
+    extra = sorted({str(v) for v in y_pred.tolist()} - true)
+    if not extra:
+        return None
+    numbers = {_as_number(t) for t in true} - {None}
+    if any(_as_number(e) in numbers for e in extra):
+        return None  # encode_labels names the labels, their spelling and type
+    logger.warning(
+        "y_pred holds %d label(s) that no true label has (%s): scored as classes without a "
+        "true example; if a label is misspelled, fix it",
+        len(extra),
+        ", ".join(map(repr, extra[:5])),
+    )
+    return sorted(true | set(extra))
 
 
 def _empty(values: np.ndarray) -> np.ndarray:
@@ -166,6 +197,8 @@ def evaluate_predictions(
         y_pred = _column(table, "y_pred")
     else:
         y_pred = np.asarray(classes)[proba.argmax(axis=1)]
+    if classes is None:
+        classes = _predicted_classes(y_true, y_pred)
     enc = encode_labels(y_true, y_pred, classes=classes)
     k = len(enc.classes)
 
