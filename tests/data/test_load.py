@@ -146,6 +146,7 @@ def test_nameless_columns_a_trailing_delimiter_and_a_saved_index_are_left_out(
     assert "column 'Unnamed: 0' holds 0…24, one number per row (a row id, or the index" in (
         caplog.text
     )
+    assert "--drop 'Unnamed: 0' to say so" in caplog.text  # quoted: a shell splits it unquoted
     data = write_csv("a,,label\n" + "".join(f"{i},{i * 7 % 5},{'pq'[i % 2]}\n" for i in range(8)))
     assert load_dataset(str(data), LoadOptions(drop=[])).feature_names == ("a", "Unnamed: 1")
 

@@ -49,6 +49,7 @@ from orthotune._errors import InvalidInputError
 from orthotune.data._options import Impute
 from orthotune.data._validate import (
     Origin,
+    arg,
     check_categories_known,
     check_duplicate_columns,
     check_finite,
@@ -261,7 +262,7 @@ def _fit_column(
     if not present.any():
         if impute == "none":
             raise InvalidInputError(
-                f"{origin.file}: column {name!r} is empty in every row: --drop {name}, fill "
+                f"{origin.file}: column {name!r} is empty in every row: --drop {arg(name)}, fill "
                 "it, or leave --impute at auto (it is then left out)"
             )
         # left out: no value to learn from (spreadsheet exports often carry such a column);
@@ -271,7 +272,7 @@ def _fit_column(
             "--drop %s to say so",
             origin.file,
             name,
-            name,
+            arg(name),
         )
         return None
     is_number = _is_number(scan)
@@ -290,8 +291,8 @@ def _fit_column(
                 name,
                 int(np.nanmin(scan.numbers)),
                 int(np.nanmax(scan.numbers)),
-                name,
-                name,
+                arg(name),
+                arg(name),
             )
             return None
         values = scan.numbers[present]
@@ -311,8 +312,8 @@ def _fit_column(
                 name,
                 distinct,
                 len(values),
-                name,
-                name,
+                arg(name),
+                arg(name),
             )
         return _numeric(name, "numeric", scan.numbers, missing, impute)
     days = _days(scan)
@@ -337,7 +338,7 @@ def _fit_column(
         raise InvalidInputError(
             f"{origin.file}: column {name!r} holds negative numbers written in parentheses, "
             f"{scan.texts[row]!r} at {origin.row(row)}: write them with a minus sign "
-            f"(-{scan.texts[row][1:-1]}), or --drop {name}"
+            f"(-{scan.texts[row][1:-1]}), or --drop {arg(name)}"
         )
     signs = text.str.contains(f"[{CURRENCY}]", regex=True)
     if signs.any() and _amounts(values).notna().all():  # "$1,200": text only for its signs
@@ -345,7 +346,7 @@ def _fit_column(
         raise InvalidInputError(
             f"{origin.file}: column {name!r} holds amounts written with a currency sign, "
             f"{scan.texts[row]!r} at {origin.row(row)}: write plain numbers (1200.5, no sign "
-            f"or thousands separator), or --drop {name}"
+            f"or thousands separator), or --drop {arg(name)}"
         )
     categories, counts = np.unique(values.astype(str), return_counts=True)
     other = len(categories) > MAX_CATEGORIES
@@ -368,7 +369,7 @@ def _fit_column(
         raise InvalidInputError(
             f"{origin.file}: column {name!r} holds numbers written with other characters, "
             f"{scan.texts[row]!r} at {origin.row(row)}: write plain numbers (digits, one "
-            f"decimal mark, a leading '-'; no unit, no digit grouping), or --drop {name}"
+            f"decimal mark, a leading '-'; no unit, no digit grouping), or --drop {arg(name)}"
         )
     if is_number.any() and not tickets and not _codes(values):
         if is_number.sum() >= is_text.sum():  # mixed: name the first value of the minority kind
@@ -377,7 +378,7 @@ def _fit_column(
         row = int(np.flatnonzero(is_number)[0])
         raise InvalidInputError(
             f"{origin.file}: column {name!r} is text but {origin.row(row)} holds the number "
-            f"{scan.texts[row]!r}: write it as a category name, or --drop {name}"
+            f"{scan.texts[row]!r}: write it as a category name, or --drop {arg(name)}"
         )
     if identifier:
         # left out, not refused: a name or ticket column (Kaggle's Titanic, R's row names) is
@@ -387,8 +388,8 @@ def _fit_column(
             "dates as YYYY-MM-DD",
             origin.file,
             too_many_categories(name, len(categories), n_rows),
-            name,
-            name,
+            arg(name),
+            arg(name),
         )
         return None
     if other:  # the most frequent keep a feature each; the rest share "(other)"

@@ -50,7 +50,7 @@ class Origin:
 
     def drop(self, column: str) -> str:
         """``, or --drop COLUMN`` while training; nothing when predicting."""
-        return "" if self.predicting else f", or --drop {column}"
+        return "" if self.predicting else f", or --drop {arg(column)}"
 
     def row(self, i: int) -> str:
         """``row 5 (file line 7)`` for CSV (0-based data rows = default ids), ``row 5`` else;
@@ -60,6 +60,14 @@ class Origin:
         if self.header_lines is None:
             return f"row {i}"
         return f"row {i} (file line {i + self.header_lines + 1})"
+
+
+def arg(name: str) -> str:
+    """A column name as a shell takes it after a flag: quoted when it holds spaces or shell
+    characters (``--drop 'Unnamed: 0'``: unquoted, the shell split it in two)."""
+    import shlex
+
+    return shlex.quote(name)
 
 
 def _names(values: Iterable[str], limit: int = 12) -> str:
