@@ -109,3 +109,16 @@ def test_a_probability_cell_that_is_no_number_is_one_line(tmp_path):
     path.write_text("y_true,p_a,p_b\na,0.9,0.1\nb,20 %,0.8\n")
     with pytest.raises(InvalidInputError, match=r"p_a of row 1 holds .20 %., not a probability"):
         read_predictions(path)
+
+
+def test_a_tag_cell_that_is_neither_yes_nor_no_is_refused_and_comments_are_no_tag(
+    tmp_path, preds_file
+):
+    path = tmp_path / "tags.csv"
+    known = read_predictions(preds_file).ids
+    frame = pd.DataFrame({"id": ["e0", "e1"], "Blurry": ["x", ""], "Comments": ["dark", "ok"]})
+    frame.to_csv(path, index=False)
+    assert read_tags(path, known_ids=known) == {"e0": ["Blurry"]}  # the lecture's table
+    frame.assign(Blurry=["x", "maybe"]).to_csv(path, index=False)  # was read as "not tagged"
+    with pytest.raises(InvalidInputError, match=r"column 'Blurry' holds 'maybe' at id e1; accep"):
+        read_tags(path, known_ids=known)

@@ -27,6 +27,8 @@ from orthotune.metrics import confusion_matrix, top2_margin
 
 SCHEMA_VERSION = 1
 _TRUE = {"1", "1.0", "true", "yes", "y", "x"}
+_FALSE = {"0", "0.0", "false", "no", "n", "", "nan", "-"}
+_FREE_TEXT = {"comments", "comment", "notes", "note", "remarks"}
 
 
 class ClassErrors(BaseModel):
@@ -135,14 +137,24 @@ def read_tags(path: str | Path, *, known_ids: np.ndarray | None = None) -> dict[
             found = [t.strip() for t in re.split(r"[;|,]", cell) if t.strip()]
             tags.setdefault(i, []).extend(found)
     else:
-        tag_cols = [c for c in columns if c != "id"]
+        # the lecture's table ends with free-text Comments: no tag
+        tag_cols = [c for c in columns if c != "id" and c.strip().lower() not in _FREE_TEXT]
         if not tag_cols:
             raise InvalidInputError(
                 f"--tags {path} has only an id column; accepted: a tags column or one column "
                 "per tag"
             )
         for c in tag_cols:
-            marked = frame[c].astype(str).str.strip().str.lower().isin(_TRUE).to_numpy()
+            cells = frame[c].astype(str).str.strip().str.lower()
+            other = ~cells.isin(_TRUE | _FALSE)
+            if other.any():  # "maybe" read as "not tagged" without a word
+                row = int(np.flatnonzero(other.to_numpy())[0])
+                raise InvalidInputError(
+                    f"--tags {path}: column {c!r} holds {frame[c].iloc[row]!r} at id "
+                    f"{ids[row]}; accepted in a tag column: 1/true/yes/y/x (tagged) or "
+                    "0/false/no/n/empty (not): write one of them"
+                )
+            marked = cells.isin(_TRUE).to_numpy()
             for i in ids[marked]:
                 tags.setdefault(i, []).append(c)
     return {i: list(dict.fromkeys(t)) for i, t in tags.items()}
