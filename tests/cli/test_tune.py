@@ -145,3 +145,17 @@ def test_a_split_column_without_dev_rows_is_one_line_for_what_needs_dev(
         "rows 'dev', or leave their split empty" in res.stderr
     )
     assert res.stderr.strip().count("\n") == 0 and not (tmp_path / "r").exists()
+
+
+def test_a_split_column_without_test_rows_runs_and_says_no_test_error_will_judge(
+    run_cli, tmp_path
+):
+    rows = "".join(
+        f"{i % 5},{(i * 7) % 3},{'pq'[i % 2]},{'dev' if i % 5 == 0 else 'train'}\n"
+        for i in range(300)
+    )
+    data = tmp_path / "no_test.csv"
+    data.write_text("a,b,label,part\n" + rows)
+    res = run_cli("tune", data, "--split-col", "part", "--trials", "1", "--out", tmp_path / "r")
+    assert res.returncode == 0, res.stderr
+    assert "the split has no test examples: the chosen model's test error will not" in res.stderr

@@ -99,7 +99,7 @@ def tune_autopilot(
     import optuna
 
     from orthotune._rundir import RunDir, check_keep
-    from orthotune.data import Dataset, check_dev_part, make_split, prepare
+    from orthotune.data import Dataset, check_dev_part, make_split, prepare, warn_without_test
     from orthotune.pipeline import Job, check_levels, load
     from orthotune.search import (
         join_study,
@@ -128,6 +128,7 @@ def tune_autopilot(
     split = make_split(ds, seed=settings.seed, policy=split_policy)
     # before the run folder: a refusal leaves none behind
     check_dev_part(split, ds.name, "tune chooses every model on dev")
+    warn_without_test(split, ds.name)
     run = RunDir.create(out)
     if init_from is not None:  # before run.json: a refused checkpoint leaves no run behind
         warm = load_warm_start(

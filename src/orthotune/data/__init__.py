@@ -50,6 +50,7 @@ from orthotune.data._split import (
     policy_sizes,
     split_policy,
     stratified_folds,
+    warn_without_test,
 )
 from orthotune.data._weights import class_balance_weights, weighted_mean_loss
 
@@ -101,5 +102,6 @@ __all__ = [
     "stratified_folds",
     "unlabelled",
     "unlabelled_examples",
+    "warn_without_test",
     "weighted_mean_loss",
 ]

@@ -457,6 +457,18 @@ def check_dev_part(split: Split, name: str, needs: str) -> None:
         )
 
 
+def warn_without_test(split: Split, name: str) -> None:
+    """A split with no test example (a file's own split of train and dev only) is run, with a
+    warning: no test error will judge the chosen model."""
+    if len(split.test) == 0:
+        log.warning(
+            "%s: the split has no test examples: the chosen model's test error will not be "
+            "measured (the test set judges it once, at the end); mark some rows 'test', or "
+            "leave their split empty so that the split policy takes test from them",
+            name,
+        )
+
+
 def _class_counts(y: np.ndarray, class_names: Sequence[str]) -> dict[str, int]:
     counts = np.bincount(y, minlength=len(class_names))
     return {name: int(k) for name, k in zip(class_names, counts, strict=True)}

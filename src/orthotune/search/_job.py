@@ -252,7 +252,7 @@ def tune_search(
     import optuna
 
     from orthotune._rundir import check_keep
-    from orthotune.data import check_dev_part, make_split, prepare
+    from orthotune.data import check_dev_part, make_split, prepare, warn_without_test
     from orthotune.fit import EXECUTORS
     from orthotune.pipeline import Job, check_levels, load
     from orthotune.search._best import best_trial, leaderboard
@@ -301,6 +301,7 @@ def tune_search(
     human, bayes = check_levels(ds, human_error, bayes_error)  # a built-in's own too
     split = make_split(ds, seed=seed, policy=split_policy)
     check_dev_part(split, ds.name, "tune chooses every model on dev")
+    warn_without_test(split, ds.name)
     data = prepare(ds, split)
     has_td = data.train_dev is not None
     metric = _resolve_metric(metric, has_td)
