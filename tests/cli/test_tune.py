@@ -147,9 +147,7 @@ def test_a_split_column_without_dev_rows_is_one_line_for_what_needs_dev(
     assert res.stderr.strip().count("\n") == 0 and not (tmp_path / "r").exists()
 
 
-def test_a_split_column_without_test_rows_runs_and_says_no_test_error_will_judge(
-    run_cli, tmp_path
-):
+def test_a_split_column_without_test_rows_runs_and_says_no_test_error_will_judge(run_cli, tmp_path):
     rows = "".join(
         f"{i % 5},{(i * 7) % 3},{'pq'[i % 2]},{'dev' if i % 5 == 0 else 'train'}\n"
         for i in range(300)
