@@ -27,6 +27,8 @@ def test_a_number_is_seconds_and_must_be_positive():
     ("text", "match"),
     [
         ("5", "write 5m or 5s"),
+        ("1e3", "write 1000m or 1000s"),  # it said "write 1e3s", which does not parse either
+        ("inf", "does not parse.*fix: write e.g. 90s"),
         ("0", "does not parse.*fix: write e.g. 90s"),  # not "write 0m or 0s": zero is refused
         ("-5", "does not parse.*fix: write e.g. 90s"),
         ("abc", "does not parse"),

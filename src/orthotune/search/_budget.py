@@ -33,8 +33,9 @@ def parse_duration(text: str | float, *, name: str = "--budget") -> float:
             )
         return float(text)
     if not _DURATION.match(raw):
-        positive = _is_number(raw) and float(raw) > 0
-        hint = f"write {raw}m or {raw}s" if positive else "write e.g. 90s, 5m, 2h or 1h30m"
+        positive = _is_number(raw) and math.isfinite(float(raw)) and float(raw) > 0
+        plain = format(float(raw), "f").rstrip("0").rstrip(".") if positive else raw  # 1e3: 1000
+        hint = f"write {plain}m or {plain}s" if positive else "write e.g. 90s, 5m, 2h or 1h30m"
         raise InvalidInputError(
             f"{name} {raw!r} does not parse: accepted are durations such as 90s, 5m, 2h or "
             f"1h30m; fix: {hint}"
