@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -127,6 +128,16 @@ def test_the_cleaned_copy_of_a_semicolon_file_keeps_its_dialect(noisy_csv, tmp_p
     cleaned = pd.read_csv(outcome.cleaned_path, sep=";", decimal=",")
     kept = np.setdiff1d(np.arange(len(data)), [s.index for s in issues.suspects])
     pd.testing.assert_frame_equal(cleaned, pd.read_csv(path).iloc[kept].reset_index(drop=True))
+
+
+def test_the_cleaned_copy_of_an_excel_utf8_file_keeps_its_byte_order_mark(noisy_csv, tmp_path):
+    path, data, issues, _ = noisy_csv
+    excel = tmp_path / "excel.csv"  # Excel's "CSV UTF-8": without its BOM, Excel shows ZÃ¼rich
+    pd.read_csv(path).to_csv(excel, index=False, encoding="utf-8-sig")
+    outcome = apply_cleaning(data, issues, data=str(excel), apply="remove", out=tmp_path / "o")
+    assert Path(outcome.cleaned_path).read_bytes().startswith(b"\xef\xbb\xbf")
+    plain = apply_cleaning(data, issues, data=str(path), apply="remove", out=tmp_path / "p")
+    assert not Path(plain.cleaned_path).read_bytes().startswith(b"\xef\xbb\xbf")
 
 
 @pytest.mark.parametrize(

@@ -143,9 +143,12 @@ def _write_table(
     if parquet:
         frame.to_parquet(tmp, index=False)
     else:
-        frame.to_csv(
-            tmp, index=False, sep=dialect.sep, decimal=dialect.decimal, encoding=dialect.encoding
-        )
+        encoding = dialect.encoding
+        if encoding == "utf-8" and Path(source).suffix.lower() in (".csv", ".tsv"):
+            with open(source, "rb") as handle:  # Excel's "CSV UTF-8" starts with a BOM: kept
+                if handle.read(3) == b"\xef\xbb\xbf":
+                    encoding = "utf-8-sig"
+        frame.to_csv(tmp, index=False, sep=dialect.sep, decimal=dialect.decimal, encoding=encoding)
     tmp.replace(path)
     return path, removed, relabeled
 
