@@ -224,7 +224,7 @@ def _check(p: Path, what: str) -> None:
         )
 
 
-_DECIMAL_COMMA = re.compile(r"^([-+]?\d*),(\d+(?:[eE][-+]?\d+)?\s*%?)$")
+_COMMA_NUMBER = re.compile(r"^([-+]?\d*),(\d+(?:[eE][-+]?\d+)?\s*%?)$")  # 0,95 12,5%
 
 
 def read_columns(path: str | Path, *, what: str) -> dict[str, list[Any]]:
@@ -261,7 +261,7 @@ def read_columns(path: str | Path, *, what: str) -> dict[str, list[Any]]:
         )
     cells = {name.strip(): [row[i].strip() for row in body] for i, name in enumerate(header)}
     if d.decimal == ",":  # "0,95" and "12,5%" as the other readers take them
-        cells = {k: [_DECIMAL_COMMA.sub(r"\1.\2", c) for c in v] for k, v in cells.items()}
+        cells = {k: [_COMMA_NUMBER.sub(r"\1.\2", c) for c in v] for k, v in cells.items()}
     return cells
 
 
