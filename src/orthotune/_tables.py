@@ -32,6 +32,7 @@ import lzma
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ __all__ = [
     "csv_dialect",
     "read_columns",
     "read_table",
+    "short_row",
     "table_suffix",
 ]
 
@@ -227,6 +229,33 @@ def _check(p: Path, what: str) -> None:
 _COMMA_NUMBER = re.compile(r"^([-+]?\d*),(\d+(?:[eE][-+]?\d+)?\s*%?)$")  # 0,95 12,5%
 
 
+def _csv_rows(path: Path, d: CsvDialect) -> Iterator[list[str]]:
+    """The CSV file's rows as lists of cells (the standard library's reader; blank lines
+    skipped, as pandas skips them)."""
+    encoding = "utf-8-sig" if d.encoding == "utf-8" else d.encoding
+    opener = _COMPRESSED.get(path.suffix.lower(), open)
+    with opener(path, "rt", newline="", encoding=encoding) as handle:
+        lines = (" ".join(x.split()) for x in handle) if d.sep == _SPACES else handle
+        yield from (row for row in csv.reader(lines, delimiter=d.sep, skipinitialspace=True) if row)
+
+
+def short_row(path: str | Path, rows: Sequence[int], width: int) -> tuple[int, int] | None:
+    """The first of the data ``rows`` (0-based, below the header) of the CSV file at ``path``
+    that holds fewer than ``width`` cells, and its cells: pandas reads such a line as if its
+    last cells were empty (``0.5,yes`` under ``f1,f2,label``: the label missing, ``yes`` in
+    f2). None when none of them is short; the file is read up to the last of them."""
+    wanted = set(rows)
+    if not wanted:
+        return None
+    p = Path(path).expanduser()
+    d = csv_dialect(p)
+    numbered = itertools.islice(_csv_rows(p, d), d.skip + 1, None)  # below the header
+    for i, cells in enumerate(itertools.islice(numbered, max(wanted) + 1)):
+        if i in wanted and len(cells) < width:
+            return i, len(cells)
+    return None
+
+
 def read_columns(path: str | Path, *, what: str) -> dict[str, list[Any]]:
     """A small table as ``{column: cells}``; CSV cells stay text (``"96%"``), read by the
     standard library (no pandas import for a table of a few rows)."""
@@ -237,12 +266,7 @@ def read_columns(path: str | Path, *, what: str) -> dict[str, list[Any]]:
         return {str(c): frame[c].tolist() for c in frame.columns}
     try:
         d = csv_dialect(p)
-        encoding = "utf-8-sig" if d.encoding == "utf-8" else d.encoding
-        opener = _COMPRESSED.get(p.suffix.lower(), open)
-        with opener(p, "rt", newline="", encoding=encoding) as handle:
-            lines = (" ".join(x.split()) for x in handle) if d.sep == _SPACES else handle
-            reader = csv.reader(lines, delimiter=d.sep, skipinitialspace=True)
-            rows = [row for row in reader if row]
+        rows = list(_csv_rows(p, d))
     except (OSError, UnicodeDecodeError, csv.Error, *DAMAGED) as err:
         message = " ".join(str(err).split())
         raise InvalidInputError(

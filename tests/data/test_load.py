@@ -325,3 +325,20 @@ def test_an_array_feature_empty_in_every_example_is_filled_with_zero_quietly(tmp
         warnings.simplefilter("error")  # numpy's "All-NaN slice" reached the user's terminal
         ds = load_dataset(str(tmp_path / "a.npz"))
     assert ds.x[:, 1].tolist() == [0.0] * 6 and ds.x[:, 0].tolist() == x[:, 0].tolist()
+
+
+def test_a_line_with_too_few_cells_is_named_before_what_it_causes(tmp_path, caplog):
+    rows = [f"{i * 0.1:.1f},{i % 3},{'pq'[i % 2]}" for i in range(30)]
+    rows[9] = "0.5,yes"  # a value left out: pandas pads the line, the label goes missing
+    path = tmp_path / "ragged.csv"
+    path.write_text("f1,f2,label\n" + "\n".join(rows) + "\n")
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        with pytest.raises(InvalidInputError, match=r"column 'f2' is numeric but row 9"):
+            load_dataset(str(path))
+    assert "row 9 (file line 11) holds 2 cell(s) where the header names 3" in caplog.text
+    caplog.clear()
+    rows[9] = "0.5,1,"  # an empty last cell, with its delimiter: no warning
+    path.write_text("f1,f2,label\n" + "\n".join(rows) + "\n")
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        load_dataset(str(path))
+    assert "cell(s) where the header names" not in caplog.text

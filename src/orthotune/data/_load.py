@@ -26,7 +26,7 @@ import torch
 
 from orthotune._errors import InvalidInputError
 from orthotune._splits import split_names
-from orthotune._tables import DAMAGED, csv_dialect
+from orthotune._tables import DAMAGED, csv_dialect, short_row
 from orthotune.data._builtin import load_builtin
 from orthotune.data._dataset import SPLIT_PARTS, Dataset
 from orthotune.data._encoding import (
@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 
 NPZ_KEYS: tuple[str, ...] = ("x", "y", "weights", "source", "ids", "split")
 FRAME_NAME = "DataFrame"  # a DataFrame given as DATA, in messages and ``Dataset.name``
+SHORT_SCAN = 200_000  # rows of a CSV file read again to find a line with too few cells
 
 
 @dataclass
@@ -265,7 +266,30 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
     frame.columns = [str(c) for c in frame.columns]
     if kind != "csv":  # a CSV cell is text; a Parquet one may hold a list (it was left out)
         _check_cells(frame, origin.file)
+    elif frame.shape[1] > 1:
+        _warn_short_row(path, frame, origin)
     return frame
+
+
+def _warn_short_row(path: Path, frame: pd.DataFrame, origin: Origin) -> None:
+    """A line with fewer cells than the header (a value, or its delimiter, left out) is read
+    by pandas as if its last cells were empty: the warning names the first one, before what
+    it causes is refused or warned about (``0.5,yes`` under ``f1,f2,label``: "row 9 has no
+    label", "f2 holds the text 'yes'"). Lines whose last cell is empty are the candidates;
+    the first few within the first ``SHORT_SCAN`` rows are looked at."""
+    empty = np.flatnonzero(frame.iloc[:, -1].isna().to_numpy())
+    rows = empty[empty < SHORT_SCAN][:5].tolist()
+    with _reading(origin, "CSV"):
+        found = short_row(path, rows, frame.shape[1])
+    if found is not None:
+        log.warning(
+            "%s: %s holds %d cell(s) where the header names %d: its last cells were read as "
+            "empty; if a value or a delimiter was left out there, fix that line",
+            origin.file,
+            origin.row(found[0]),
+            found[1],
+            frame.shape[1],
+        )
 
 
 def _text_column(frame: pd.DataFrame, column: str, flag: str, origin: Origin) -> np.ndarray:
