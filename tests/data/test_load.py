@@ -332,9 +332,11 @@ def test_a_line_with_too_few_cells_is_named_before_what_it_causes(tmp_path, capl
     rows[9] = "0.5,yes"  # a value left out: pandas pads the line, the label goes missing
     path = tmp_path / "ragged.csv"
     path.write_text("f1,f2,label\n" + "\n".join(rows) + "\n")
-    with caplog.at_level("WARNING", logger="orthotune.data"):
-        with pytest.raises(InvalidInputError, match=r"column 'f2' is numeric but row 9"):
-            load_dataset(str(path))
+    with (
+        caplog.at_level("WARNING", logger="orthotune.data"),
+        pytest.raises(InvalidInputError, match=r"column 'f2' is numeric but row 9"),
+    ):
+        load_dataset(str(path))
     assert "row 9 (file line 11) holds 2 cell(s) where the header names 3" in caplog.text
     caplog.clear()
     rows[9] = "0.5,1,"  # an empty last cell, with its delimiter: no warning
