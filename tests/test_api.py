@@ -258,6 +258,10 @@ def test_tune_takes_x_and_y_as_scikit_learn_does(tmp_path):
     x = np.nan_to_num(frame[["age", "spend"]].to_numpy())
     result = orthotune.tune(x, labels.to_numpy(), trials=1, refit=False, out=tmp_path / "a")
     assert set(orthotune.load(tmp_path / "a").predict(x[:5])) <= {"no", "yes"}
+    from scipy import sparse  # a sparse matrix is read densely (len() of one is a TypeError)
+
+    result = orthotune.tune(sparse.csr_matrix(x), labels, trials=1, refit=False, out=tmp_path / "s")
+    assert result.chosen is not None
 
 
 @pytest.mark.parametrize(

@@ -310,6 +310,8 @@ def _labelled(x: Any, y: Any, *, target: str | None, impute: str) -> tuple[Any, 
         raise InvalidInputError(
             f"target={target!r} names a label column, and y gives the labels too: give one of them"
         )
+    if hasattr(x, "toarray") and not hasattr(x, "columns"):  # a SciPy sparse matrix: dense
+        x = x.toarray()
     labels = np.asarray(y)
     n = len(x) if hasattr(x, "__len__") else None
     if labels.ndim != 1 or n != len(labels):
