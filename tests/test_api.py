@@ -126,6 +126,7 @@ def test_train_then_load_predicts_arrays_as_it_predicts_data(tmp_path):
     assert model.predict(x[:5]).tolist() == model.classes_[from_array[:5].argmax(1)].tolist()
     assert model.score(x, y) == pytest.approx(accuracy)
     assert model.score(x, y.astype(str)) == pytest.approx(accuracy)  # "1" is the class 1
+    assert model.score(x, y.astype(float)) == pytest.approx(accuracy)  # so is 1.0 (it gave 0)
     assert model.score(x[:4], [9, 9, 9, 9]) == 0.0  # no label is a class
     with pytest.raises(InvalidInputError, match=r"y has 3 labels for the 5 examples of X"):
         model.score(x[:5], y[:3])
@@ -262,6 +263,25 @@ def test_tune_takes_x_and_y_as_scikit_learn_does(tmp_path):
 
     result = orthotune.tune(sparse.csr_matrix(x), labels, trials=1, refit=False, out=tmp_path / "s")
     assert result.chosen is not None
+    model = orthotune.load(tmp_path / "s")
+    assert model.predict(sparse.csr_matrix(x[:4])).tolist() == model.predict(x[:4]).tolist()
+    # boolean labels come back as booleans: predict(X) == y compares like with like
+    flags = labels.to_numpy() == "yes"
+    orthotune.tune(x, flags, trials=1, refit=False, out=tmp_path / "b")
+    model = orthotune.load(tmp_path / "b")
+    assert model.classes_.dtype == bool
+    assert (model.predict(x) == flags).mean() == pytest.approx(model.score(x, flags))
+
+
+def test_tune_x_y_names_a_label_column_left_among_the_features(tmp_path, caplog):
+    frame = _customers()
+    with caplog.at_level("WARNING", logger="orthotune"):
+        orthotune.tune(frame, frame["churn"], trials=1, refit=False, out=tmp_path / "t")
+    assert "X has a column named like a label" not in caplog.text  # 'churn' is no label name
+    frame["label"] = frame.pop("churn")
+    with caplog.at_level("WARNING", logger="orthotune"):
+        orthotune.tune(frame, frame["label"], trials=1, refit=False, out=tmp_path / "u")
+    assert "X has a column named like a label ('label') and y gives the labels" in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -271,11 +291,13 @@ def test_tune_takes_x_and_y_as_scikit_learn_does(tmp_path):
         ("frame", {"target": "churn"}, r"target='churn' names a label column, and y gives"),
         ("frame", {"y": ["no"] * 5}, r"y has 5 labels for the 300 examples of X: give one label"),
         ("x", {"y": np.zeros((300, 2))}, r"y has shape \(300, 2\) for the 300 examples of X"),
+        ("ragged", {}, r"X holds rows of different lengths: give one row of the same length"),
     ],
 )
 def test_tune_refuses_a_y_that_cannot_go_with_x(tmp_path, data, kwargs, message):
     frame = _customers()
-    given = {"frame": frame, "x": frame[["age"]].to_numpy()}.get(data, data)
+    ragged = [[1.0, 2.0], [3.0], *[[0.0, 1.0]] * 298]  # numpy's "inhomogeneous shape"
+    given = {"frame": frame, "x": frame[["age"]].to_numpy(), "ragged": ragged}.get(data, data)
     kwargs = {"y": frame["churn"], **kwargs}
     with pytest.raises(InvalidInputError, match=message):
         orthotune.tune(given, out=tmp_path / "r", trials=1, **kwargs)

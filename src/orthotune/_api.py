@@ -297,7 +297,7 @@ def _labelled(x: Any, y: Any, *, target: str | None, impute: str) -> tuple[Any, 
     import numpy as np
 
     from orthotune._errors import InvalidInputError
-    from orthotune.data import Dataset, dataset_from_arrays
+    from orthotune.data import DEFAULT_TARGETS, Dataset, dataset_from_arrays
 
     if isinstance(x, str | Path | Dataset):
         what = "a Dataset" if isinstance(x, Dataset) else f"the file {str(x)!r}"
@@ -312,8 +312,16 @@ def _labelled(x: Any, y: Any, *, target: str | None, impute: str) -> tuple[Any, 
         )
     if hasattr(x, "toarray") and not hasattr(x, "columns"):  # a SciPy sparse matrix: dense
         x = x.toarray()
+    if not hasattr(x, "columns"):
+        try:
+            x = np.asarray(x)
+        except ValueError:  # numpy's "inhomogeneous shape"
+            raise InvalidInputError(
+                "X holds rows of different lengths: give one row of the same length per "
+                "example (an array [n, d], or a DataFrame)"
+            ) from None
     labels = np.asarray(y)
-    n = len(x) if hasattr(x, "__len__") else None
+    n = len(x) if x.ndim else None
     if labels.ndim != 1 or n != len(labels):
         held = f"{len(labels)} labels" if labels.ndim == 1 else f"shape {labels.shape}"
         raise InvalidInputError(
@@ -321,9 +329,16 @@ def _labelled(x: Any, y: Any, *, target: str | None, impute: str) -> tuple[Any, 
             "array as long as X)"
         )
     if hasattr(x, "columns"):
+        named = [c for c in map(str, x.columns) if c.strip().lower() in DEFAULT_TARGETS]
+        if named:  # the labels kept among the features would be learned from
+            logger.warning(
+                "X has a column named like a label (%s) and y gives the labels: it is read as "
+                "a feature; if it holds the labels, drop it from X",
+                ", ".join(map(repr, named)),
+            )
         name = free_column(x)
         return x.assign(**{name: labels}), name
-    return dataset_from_arrays(np.asarray(x), labels, name="tune(X, y)", impute=impute), None
+    return dataset_from_arrays(x, labels, name="tune(X, y)", impute=impute), None
 
 
 def _with_report(summary: Any) -> Any:

@@ -23,6 +23,24 @@ def _plain_integer(name: str) -> bool:
         return False
 
 
+def _label_keys(values: Any) -> list[str]:
+    """Labels as comparable text: a number by its value (``1``, ``1.0`` and ``"1"`` alike),
+    a boolean as ``True``/``False``, anything else as its stripped text."""
+    out = []
+    for v in np.asarray(values, dtype=object).tolist():
+        if isinstance(v, bool | np.bool_):
+            out.append(str(bool(v)))
+            continue
+        text = str(v).strip()
+        try:
+            number = float(text)
+        except ValueError:
+            out.append(text)
+            continue
+        out.append(str(int(number)) if number.is_integer() else repr(number))
+    return out
+
+
 class Model:
     """A trained network and its manifest (classes, normalization, data encoding, temperature).
 
@@ -57,10 +75,13 @@ class Model:
     def classes_(self) -> np.ndarray:
         """Class labels in the order of ``predict_proba``'s columns: integers when every class
         name is one written plainly (``"0"``, ``"12"``, ``"-1"``: labels 0/1 in a DataFrame or
-        a file), so that ``predict(X) == y`` compares like with like; else the names (text)."""
+        a file), booleans when they are ``True`` and ``False``, so that ``predict(X) == y``
+        compares like with like; else the names (text)."""
         names = list(self.manifest.class_names)
         if all(_plain_integer(n) for n in names):
             return np.asarray([int(n) for n in names], dtype=np.int64)
+        if set(names) <= {"False", "True"}:  # boolean labels come back as booleans
+            return np.asarray([n == "True" for n in names], dtype=bool)
         return np.asarray(names, dtype=object)
 
     def _inputs(self, x: Any) -> Any:
@@ -68,6 +89,8 @@ class Model:
 
         if isinstance(x, str | Path):
             return prepare_inputs(self._predictor, str(x)).x
+        if hasattr(x, "toarray") and not hasattr(x, "columns"):  # SciPy sparse: dense
+            x = x.toarray()
         return encode_inputs(self.manifest, x)
 
     def predict_proba(self, x: Any) -> np.ndarray:
@@ -83,7 +106,7 @@ class Model:
 
     def score(self, x: Any, y: Any) -> float:
         """The accuracy of ``predict(x)`` on the labels ``y`` (scikit-learn's ``score``); a label
-        matches its class whether written as text or as a number (``"1"`` and ``1``)."""
+        matches its class whether written as text or as a number (``"1"``, ``1`` and ``1.0``)."""
         from orthotune._errors import InvalidInputError
 
         pred, truth = self.predict(x), np.asarray(y)
@@ -92,7 +115,8 @@ class Model:
             raise InvalidInputError(
                 f"y has {held} for the {len(pred)} examples of X: give one label per example"
             )
-        return float(np.mean(pred.astype(str) == truth.astype(str))) if len(pred) else 0.0
+        hits = [a == b for a, b in zip(_label_keys(pred), _label_keys(truth), strict=True)]
+        return float(np.mean(hits)) if hits else 0.0
 
     def __repr__(self) -> str:
         m = self.manifest
