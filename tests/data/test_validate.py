@@ -387,6 +387,13 @@ def test_one_hot_and_column_labels_are_read_as_class_indices(tmp_path, caplog):
         assert got.y.tolist() == want.y.tolist() == plain.tolist()
 
 
+def test_a_file_named_npz_that_is_no_archive_says_so(tmp_path):
+    path = tmp_path / "notes.npz"
+    path.write_text("hello\n")  # numpy blamed "pickled (object) data" in it
+    with pytest.raises(InvalidInputError, match=r"notes.npz: is not an NPZ archive .*b'hello"):
+        load_dataset(str(path))
+
+
 def test_npz_with_python_objects_is_refused(tmp_path):
     path = tmp_path / "obj.npz"
     np.savez(path, x=np.array([{"a": 1}, {"b": 2}], dtype=object), y=np.arange(2))

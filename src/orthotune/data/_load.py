@@ -569,6 +569,13 @@ def _apply(flags: list[str]) -> str:
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
     """An NPZ file's arrays by name (``NPZ_KEYS``; ``X`` is ``x``), or one line why not."""
     origin = Origin(str(path))
+    with path.open("rb") as handle:  # readable: ``check_file`` opened it
+        head = handle.read(6)
+    if not head.startswith((b"PK", b"\x93NUMPY")):  # numpy then blames pickled objects
+        raise InvalidInputError(
+            f"{path}: is not an NPZ archive (a zip of .npy arrays; its first bytes are "
+            f"{head!r}): save the features and labels with numpy.savez(path, x=x, y=y)"
+        )
     try:
         loaded = np.load(path, allow_pickle=False)
         arrays = None
