@@ -56,3 +56,15 @@ def test_spec_rejects_inconsistent_layers():
         ModelSpec(input_shape=(4,), num_classes=2, hidden=(8, 8), activation=("relu",))
     with pytest.raises(ValidationError, match="dropout rate must be in"):
         ModelSpec(input_shape=(4,), num_classes=2, dropout=1.0)
+
+
+def test_too_many_pools_for_the_input_are_refused_and_the_last_that_fits_builds():
+    pool = ConvBlock(channels=8, kernel=3, pool="max")
+    fits = ModelSpec(kind="cnn2d", input_shape=(3, 12, 12), num_classes=2, conv=(pool,) * 3)
+    assert build_model(fits)(torch.zeros(2, 3, 12, 12)).shape == (2, 2)  # 12 → 6 → 3 → 1
+    # was "internal error: RuntimeError: … Output size is too small" at training
+    with pytest.raises(ValidationError, match=r"conv block 4 of 4 gets 1×1 positions, too few"):
+        ModelSpec(kind="cnn2d", input_shape=(3, 12, 12), num_classes=2, conv=(pool,) * 4)
+    wide = ConvBlock(channels=8, kernel=9, padding=0)
+    with pytest.raises(ValidationError, match=r"conv block 1 of 1 gets 5 positions"):
+        ModelSpec(kind="cnn1d", input_shape=(1, 5), num_classes=2, conv=(wide,))

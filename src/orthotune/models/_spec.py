@@ -114,6 +114,8 @@ class ModelSpec(BaseModel):
                 f"kind {self.kind} needs input_shape of {want} dims (channels first), "
                 f"got {self.input_shape}"
             )
+        if want is not None:
+            _check_conv_sizes(self.conv, self.input_shape[1:])
         return self
 
     @property
@@ -142,6 +144,26 @@ class ModelSpec(BaseModel):
             tuple(self.dropout_of(i) > 0 for i in range(self.num_layers)),
             self.select,
         )
+
+
+def _check_conv_sizes(blocks: tuple[ConvBlock, ...], size: tuple[int, ...]) -> None:
+    """Every block's output keeps at least one position per axis: too many strides or pools
+    for the input (five 2× pools on 12×12 images) are refused here, not deep in PyTorch
+    ("Output size is too small")."""
+    for i, b in enumerate(blocks, 1):
+        pad = b.kernel // 2 if b.padding == "same" else int(b.padding)  # as the builder pads
+        out = tuple((s + 2 * pad - b.kernel) // b.stride + 1 for s in size)
+        if b.pool != "none":
+            out = tuple(s // b.pool_size for s in out)
+        if min(out, default=1) < 1:
+            shown = "×".join(map(str, size))
+            raise ValueError(
+                f"conv block {i} of {len(blocks)} gets {shown} positions, too few for its "
+                f"kernel {b.kernel}, stride {b.stride} and pool '{b.pool}' "
+                f"(size {b.pool_size}): use fewer pooling or strided blocks, or smaller "
+                "kernels, for inputs this small"
+            )
+        size = out
 
 
 POOL_ABOVE = 64  # positions (L, or h·w) above which the default conv blocks pool twice
