@@ -68,3 +68,14 @@ def test_too_many_pools_for_the_input_are_refused_and_the_last_that_fits_builds(
     wide = ConvBlock(channels=8, kernel=9, padding=0)
     with pytest.raises(ValidationError, match=r"conv block 1 of 1 gets 5 positions"):
         ModelSpec(kind="cnn1d", input_shape=(1, 5), num_classes=2, conv=(wide,))
+
+
+def test_a_spec_of_more_weights_than_a_machine_trains_is_refused_before_any_allocation():
+    ok = ModelSpec(input_shape=(100,), num_classes=3, hidden=(4096, 4096))
+    assert count_parameters(build_model(ok)) < 5e8
+    # `--hidden 1000000000` was OOM-killed after 24 GB, leaving a half-made run folder
+    with pytest.raises(ValidationError, match=r"about 103,000,000,000 weights .*at most 500,00"):
+        ModelSpec(input_shape=(100,), num_classes=3, hidden=(1_000_000_000,))
+    wide = ConvBlock(channels=100_000, kernel=3)  # 3·1e5·9 + 1e5·1e5·9 + the head 1e5·2
+    with pytest.raises(ValidationError, match=r"about 90,002,900,000 weights"):
+        ModelSpec(kind="cnn2d", input_shape=(3, 8, 8), num_classes=2, conv=(wide, wide), hidden=())

@@ -114,8 +114,8 @@ class ModelSpec(BaseModel):
                 f"kind {self.kind} needs input_shape of {want} dims (channels first), "
                 f"got {self.input_shape}"
             )
-        if want is not None:
-            _check_conv_sizes(self.conv, self.input_shape[1:])
+        size = _check_conv_sizes(self.conv, self.input_shape[1:]) if want is not None else ()
+        _check_parameters(self, size)
         return self
 
     @property
@@ -146,10 +146,39 @@ class ModelSpec(BaseModel):
         )
 
 
-def _check_conv_sizes(blocks: tuple[ConvBlock, ...], size: tuple[int, ...]) -> None:
+#: the most weights a spec may have: 500 million float32 weights are 2 GB, 8 GB with their
+#: gradients and Adam's two moments — what a typo (``--hidden 1000000000``) asks for before
+#: the operating system kills the process
+MAX_PARAMETERS = 500_000_000
+
+
+def _check_parameters(spec: ModelSpec, size: tuple[int, ...]) -> None:
+    """Refuse a spec of more than ``MAX_PARAMETERS`` weights (counted from its layer sizes,
+    biases left out: nothing is allocated) in one line."""
+    count, channels = 0, spec.input_shape[0]
+    for b in spec.conv:
+        count += channels * b.channels * b.kernel ** (len(spec.input_shape) - 1)
+        count += b.channels * b.channels * b.kernel ** (len(spec.input_shape) - 1) * b.residual
+        channels = b.channels
+    if spec.kind == "mlp":
+        width = spec.select or math.prod(spec.input_shape)
+    else:
+        width = channels * (math.prod(size) if spec.global_pool == "none" else 1)
+    for w in (*spec.hidden, spec.num_classes):
+        count += width * w
+        width = w
+    if count > MAX_PARAMETERS:
+        raise ValueError(
+            f"the model would have about {count:,} weights ({4 * count / 2**30:,.0f} GiB in "
+            f"float32, four times that to train): accepted are at most {MAX_PARAMETERS:,}; "
+            "give smaller hidden widths or channel counts"
+        )
+
+
+def _check_conv_sizes(blocks: tuple[ConvBlock, ...], size: tuple[int, ...]) -> tuple[int, ...]:
     """Every block's output keeps at least one position per axis: too many strides or pools
     for the input (five 2× pools on 12×12 images) are refused here, not deep in PyTorch
-    ("Output size is too small")."""
+    ("Output size is too small"). Returns the positions per axis after the last block."""
     for i, b in enumerate(blocks, 1):
         pad = b.kernel // 2 if b.padding == "same" else int(b.padding)  # as the builder pads
         out = tuple((s + 2 * pad - b.kernel) // b.stride + 1 for s in size)
@@ -164,6 +193,7 @@ def _check_conv_sizes(blocks: tuple[ConvBlock, ...], size: tuple[int, ...]) -> N
                 "kernels, for inputs this small"
             )
         size = out
+    return size
 
 
 POOL_ABOVE = 64  # positions (L, or h·w) above which the default conv blocks pool twice
