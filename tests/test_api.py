@@ -273,6 +273,17 @@ def test_tune_takes_x_and_y_as_scikit_learn_does(tmp_path):
     assert (model.predict(x) == flags).mean() == pytest.approx(model.score(x, flags))
 
 
+def test_train_takes_x_and_y_as_tune_does(tmp_path):
+    frame = _customers()
+    labels = frame.pop("churn")
+    x = np.nan_to_num(frame[["age", "spend"]].to_numpy())
+    summary = orthotune.train(x, labels, out=tmp_path / "a", training={"epochs": 2})
+    assert summary.epochs_run == 2
+    assert set(orthotune.load(tmp_path / "a").predict(x[:5])) <= {"no", "yes"}
+    orthotune.train(frame, labels, out=tmp_path / "f", training={"epochs": 2})
+    assert orthotune.load(tmp_path / "f").predict(frame.head(2)).shape == (2,)
+
+
 def test_tune_x_y_names_a_label_column_left_among_the_features(tmp_path, caplog):
     frame = _customers()
     with caplog.at_level("WARNING", logger="orthotune"):

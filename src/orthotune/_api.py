@@ -291,9 +291,10 @@ def free_column(table: Any) -> str:
 
 
 def _labelled(x: Any, y: Any, *, target: str | None, impute: str) -> tuple[Any, str | None]:
-    """``tune(X, y)``'s data and target: a DataFrame ``X`` with the labels as a column of a free
-    name (its other columns read as a table file's), an array ``X`` with ``y`` as a ``Dataset``
-    (``dataset_from_arrays``); one line when ``y`` cannot go with ``X``."""
+    """``tune(X, y)``'s (and ``train``'s) data and target: a DataFrame ``X`` with the labels
+    as a column of a free name (its other columns read as a table file's), an array ``X`` with
+    ``y`` as a ``Dataset`` (``dataset_from_arrays``); one line when ``y`` cannot go with
+    ``X``."""
     import numpy as np
 
     from orthotune._errors import InvalidInputError
@@ -430,7 +431,8 @@ def _flag(key: str) -> str:
 
 
 def train(
-    data: str | pd.DataFrame,
+    data: str | pd.DataFrame | Any,
+    y: Any = None,
     *,
     out: str | Path,
     config: str | Path | None = None,
@@ -471,6 +473,7 @@ def train(
     each finishes; ``callbacks`` then see nothing: members train as one population).
     ``input_bins`` T ≥ 2 gives feature vectors T quantile-bin components per numeric feature
     beside it (``data.Bins``, saved with the model; the autopilot's step 0 may choose 32).
+    ``train(X, y, out=…)`` takes features and labels as ``tune(X, y)`` does.
     """
     _check_seed(seed)
     from orthotune._errors import InvalidInputError
@@ -519,7 +522,8 @@ def train(
     train_config = build_config(train_settings, from_flags=list(given_train))
     budget = None if time_budget is None else parse_duration(time_budget, name="--time-budget")
     torch_device = resolve_device(device)
-
+    if y is not None:
+        data, target = _labelled(data, y, target=target, impute=impute)
     options, policy = _data_options(
         target=target,
         weight=weight,
