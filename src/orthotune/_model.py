@@ -32,6 +32,9 @@ def _label_keys(values: Any) -> list[str]:
             out.append(str(bool(v)))
             continue
         text = str(v).strip()
+        if _plain_integer(text.lstrip("+")):  # exactly, beyond float's 2**53 too
+            out.append(str(int(text)))
+            continue
         try:
             number = float(text)
         except ValueError:
