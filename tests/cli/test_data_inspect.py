@@ -110,3 +110,15 @@ def test_inspect_lists_what_loading_left_out_among_its_warnings_once(run_cli, tm
     assert out.stderr == ""  # said once, in the report, not also as log lines
     text = run_cli("data", "inspect", path, "--target", "Survived")
     assert "left out" in text.stdout and "left out" not in text.stderr
+
+
+def test_inspect_says_what_it_warned_of_before_a_refusal(run_cli, tmp_path):
+    rows = [f"{i * 0.1:.1f},{i % 3},{'pq'[i % 2]}" for i in range(30)]
+    rows[9] = "0.5,yes"  # a value left out: the warning names the line the error comes from
+    path = tmp_path / "ragged.csv"
+    path.write_text("f1,f2,label\n" + "\n".join(rows) + "\n")
+    res = run_cli("data", "inspect", path)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert "row 9 (file line 11) holds 2 cell(s) where the header names 3" in lines[0]
+    assert lines[-1].startswith("orthotune: error:") and "holds the text 'yes'" in lines[-1]

@@ -267,16 +267,24 @@ class _Kept(logging.Handler):
 @contextmanager
 def _warnings_kept(file: str) -> Iterator[list[str]]:
     """The data layer's warnings while the block runs, as a list (the report's warnings, and
-    --json's), instead of log lines on stderr."""
+    --json's), instead of log lines on stderr; when the block refuses the data, they go to
+    stderr after all, before the refusal (a short line's warning says what the error that
+    follows comes from)."""
     logger = logging.getLogger("orthotune.data")
     kept, propagate = _Kept(file), logger.propagate
     logger.addHandler(kept)
     logger.propagate = False
+    refused = False
     try:
         yield kept.lines
+    except InvalidInputError:
+        refused = True
+        raise
     finally:
         logger.removeHandler(kept)
         logger.propagate = propagate
+        for line in kept.lines if refused else ():
+            logger.warning("%s: %s", file, line)
 
 
 def inspect_data(
