@@ -526,3 +526,14 @@ def test_paths_under_home_written_with_a_tilde_are_read_and_written_there(tmp_pa
 
     with pytest.raises(InvalidInputError, match=r"--out .*d.csv is DATA itself"):
         check_predictions_out("~/d.csv", "~/d.csv")  # the user's data, not to be overwritten
+
+
+def test_a_training_that_diverged_is_warned_about(tmp_path, caplog):
+    with caplog.at_level("WARNING", logger="orthotune"):
+        orthotune.train(DATA, out=tmp_path / "ok", training={"epochs": 2})
+    assert "training diverged" not in caplog.text
+    with caplog.at_level("WARNING", logger="orthotune"):  # it ended with exit 0, said nothing
+        orthotune.train(DATA, out=tmp_path / "big", training={"epochs": 2, "lr": 1e6})
+    assert "where a uniform guess over the 3 classes scores 1.10: training diverged" in (
+        caplog.text
+    )

@@ -640,10 +640,28 @@ def train(
         }
     )
     job.close(summary)
+    _warn_diverged(summary.losses.get("train"), dataset.num_classes, train_config.lr)
     diagnosis = _train_diagnosis(summary)
     if diagnosis is not None:
         job.run.write_diagnosis(diagnosis)
     return _with_report(summary)
+
+
+def _warn_diverged(loss: float | None, classes: int, lr: float) -> None:
+    """A warning when the final training loss is not finite (None) or far above a uniform
+    guess's ln K: the steps were too large and the weights blew up (``--lr 1e6`` ended with a
+    loss of 1e21, exit 0, with nothing said)."""
+    guess = math.log(classes)
+    if loss is None or loss > 10 * guess:
+        shown = "not finite" if loss is None else f"{loss:.3g}"
+        logger.warning(
+            "the training loss ended %s, where a uniform guess over the %d classes scores "
+            "%.2f: training diverged; lower the learning rate (it was %g)",
+            shown,
+            classes,
+            guess,
+            lr,
+        )
 
 
 def _train_diagnosis(summary: Any) -> Any:
