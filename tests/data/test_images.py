@@ -46,6 +46,11 @@ def test_class_folders_are_labels_and_pixels_are_channels_first(tmp_path, caplog
     assert "1 file(s) that are not images in class folders were left out (first: " in caplog.text
     assert "cat/notes.txt" in caplog.text and ".DS_Store" not in caplog.text
     assert "1 of 13 images are not 8×8 (their most common size): resized to it" in caplog.text
+    (root / "bird").mkdir()  # a class folder left empty: left out, and said (it was silent)
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        assert load_dataset(str(root)).class_names == ("cat", "dog")
+    assert "class folder 'bird' holds no image: that class is left out" in caplog.text
 
 
 def test_gray_images_are_one_channel_and_one_colour_image_makes_every_one_rgb(tmp_path):

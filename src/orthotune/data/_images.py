@@ -76,6 +76,12 @@ def _labelled(folder: Path, root: Path, part: str | None) -> tuple[list, list[Pa
             images, others = _files(entry, root)
             rows += [(p, entry.name, part) for p in images]
             left += others
+            if not images:  # a class with no example cannot be learned: said, not hidden
+                log.warning(
+                    "%s: class folder %r holds no image: that class is left out",
+                    root,
+                    entry.relative_to(root).as_posix(),
+                )
         else:
             left.append(entry)
     return rows, left
