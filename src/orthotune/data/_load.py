@@ -265,7 +265,15 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
                 frame.columns = [*saved, *frame.columns[len(saved) :]]
     frame.columns = [str(c) for c in frame.columns]
     if kind != "csv":  # a CSV cell is text; a Parquet one may hold a list (it was left out)
-        _check_cells(frame, origin.file)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        nested = [  # only those columns' cells are looked at: text columns are long
+            f.name
+            for f in pq.read_schema(path)
+            if pa.types.is_nested(f.type) and str(f.name) in frame.columns
+        ]
+        _check_cells(frame[[str(n) for n in nested]], origin.file)
     elif frame.shape[1] > 1:
         _warn_short_row(path, frame, origin)
     return frame
