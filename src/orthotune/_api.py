@@ -298,6 +298,7 @@ def _labelled(x: Any, y: Any, *, target: str | None, impute: str) -> tuple[Any, 
     import numpy as np
 
     from orthotune._errors import InvalidInputError
+    from orthotune._model import dense, labels_for
     from orthotune.data import DEFAULT_TARGETS, Dataset, dataset_from_arrays
 
     if isinstance(x, str | Path | Dataset):
@@ -311,8 +312,7 @@ def _labelled(x: Any, y: Any, *, target: str | None, impute: str) -> tuple[Any, 
         raise InvalidInputError(
             f"target={target!r} names a label column, and y gives the labels too: give one of them"
         )
-    if hasattr(x, "toarray") and not hasattr(x, "columns"):  # a SciPy sparse matrix: dense
-        x = x.toarray()
+    x = dense(x)
     if not hasattr(x, "columns"):
         try:
             x = np.asarray(x)
@@ -321,14 +321,7 @@ def _labelled(x: Any, y: Any, *, target: str | None, impute: str) -> tuple[Any, 
                 "X holds rows of different lengths: give one row of the same length per "
                 "example (an array [n, d], or a DataFrame)"
             ) from None
-    labels = np.asarray(y)
-    n = len(x) if x.ndim else None
-    if labels.ndim != 1 or n != len(labels):
-        held = f"{len(labels)} labels" if labels.ndim == 1 else f"shape {labels.shape}"
-        raise InvalidInputError(
-            f"y has {held} for the {n} examples of X: give one label per example (a 1-D "
-            "array as long as X)"
-        )
+    labels = labels_for(y, len(x) if x.ndim else None)
     if hasattr(x, "columns"):
         named = [c for c in map(str, x.columns) if c.strip().lower() in DEFAULT_TARGETS]
         if named:  # the labels kept among the features would be learned from

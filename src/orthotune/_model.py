@@ -44,6 +44,26 @@ def _label_keys(values: Any) -> list[str]:
     return out
 
 
+def dense(x: Any) -> Any:
+    """``x`` as a network reads it: a SciPy sparse matrix densified (a DataFrame, whose sparse
+    columns the table reader densifies, and anything else as given)."""
+    return x.toarray() if hasattr(x, "toarray") and not hasattr(x, "columns") else x
+
+
+def labels_for(y: Any, n: int | None) -> np.ndarray:
+    """``y`` as one label for each of the ``n`` examples of X; one line when it is not."""
+    from orthotune._errors import InvalidInputError
+
+    labels = np.asarray(y)
+    if labels.ndim != 1 or len(labels) != n:
+        held = f"{len(labels)} labels" if labels.ndim == 1 else f"shape {labels.shape}"
+        raise InvalidInputError(
+            f"y has {held} for the {n} examples of X: give one label per example (a 1-D array "
+            "as long as X)"
+        )
+    return labels
+
+
 class Model:
     """A trained network and its manifest (classes, normalization, data encoding, temperature).
 
@@ -92,9 +112,7 @@ class Model:
 
         if isinstance(x, str | Path):
             return prepare_inputs(self._predictor, str(x)).x
-        if hasattr(x, "toarray") and not hasattr(x, "columns"):  # SciPy sparse: dense
-            x = x.toarray()
-        return encode_inputs(self.manifest, x)
+        return encode_inputs(self.manifest, dense(x))
 
     def predict_proba(self, x: Any) -> np.ndarray:
         """Probabilities [n, classes] (rows sum to 1), calibrated by the checkpoint's T."""
@@ -110,14 +128,8 @@ class Model:
     def score(self, x: Any, y: Any) -> float:
         """The accuracy of ``predict(x)`` on the labels ``y`` (scikit-learn's ``score``); a label
         matches its class whether written as text or as a number (``"1"``, ``1`` and ``1.0``)."""
-        from orthotune._errors import InvalidInputError
-
-        pred, truth = self.predict(x), np.asarray(y)
-        if truth.ndim != 1 or len(truth) != len(pred):
-            held = f"{len(truth)} labels" if truth.ndim == 1 else f"shape {truth.shape}"
-            raise InvalidInputError(
-                f"y has {held} for the {len(pred)} examples of X: give one label per example"
-            )
+        pred = self.predict(x)
+        truth = labels_for(y, len(pred))
         hits = [a == b for a, b in zip(_label_keys(pred), _label_keys(truth), strict=True)]
         return float(np.mean(hits)) if hits else 0.0
 
