@@ -70,6 +70,17 @@ def test_too_many_pools_for_the_input_are_refused_and_the_last_that_fits_builds(
         ModelSpec(kind="cnn1d", input_shape=(1, 5), num_classes=2, conv=(wide,))
 
 
+def test_batch_norm_on_one_by_one_images_builds_and_keeps_no_statistics_of_its_probe():
+    block = ConvBlock(channels=4, kernel=3, pool="none")
+    spec = ModelSpec(
+        kind="cnn2d", input_shape=(1, 1, 1), num_classes=2, conv=(block,), batch_norm=True
+    )
+    model = build_model(spec)  # was PyTorch's "Expected more than 1 value per channel"
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and all(int(m.num_batches_tracked) == 0 for m in norms)
+    assert model.training and model(torch.zeros(3, 1, 1, 1)).shape == (3, 2)
+
+
 def test_a_spec_of_more_weights_than_a_machine_trains_is_refused_before_any_allocation():
     ok = ModelSpec(input_shape=(100,), num_classes=3, hidden=(4096, 4096))
     assert count_parameters(build_model(ok)) < 5e8

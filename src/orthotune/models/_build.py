@@ -146,9 +146,11 @@ class Net(nn.Module):
         self.pool = GlobalPool(spec.global_pool if dims else "none")
         if spec.select is not None:  # chosen by the Trainer on its training rows (choose_inputs)
             self.register_buffer("inputs", torch.full((spec.select,), -1, dtype=torch.int64))
-        with torch.no_grad():
+        with torch.no_grad():  # a probe in eval mode: batch norm neither needs nor keeps the
+            self.features.eval()  # statistics of one example (of 1×1 images, it has none)
             fan_in = self.pool(self.features(self._read(torch.zeros(1, *spec.input_shape))))
             fan_in = fan_in.shape[1]
+            self.features.train()
         dense: list[nn.Module] = []
         for j, width in enumerate(spec.hidden):
             layer = len(spec.conv) + j
