@@ -115,6 +115,11 @@ def test_part_folders_are_the_preset_split(tmp_path):
             {},
             r"dog/2.png: cannot be read as an image \(.*\): remove or replace it$",
         ),
+        (  # a dangling link was skipped without a word: an example lost silently
+            lambda r: (_folder(r), (r / "dog" / "9.png").symlink_to(r / "gone.png")),
+            {},
+            r"dog/9.png: a link to .*gone.png, which does not exist: restore the image or remove",
+        ),
         (
             _folder,
             {"target": "label"},

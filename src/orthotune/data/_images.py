@@ -11,8 +11,8 @@ grayscale when all of them are, else RGB (an alpha channel is dropped) — and a
 most common one, or the trained model's when ``predict`` reads new images; images of another
 size are resized to it, with a warning. Grayscale beyond 8 bits (16-bit PNG or TIFF) is read as
 float32 on the 8-bit scale, not clipped at 255 as mode "L" would. Hidden files are skipped
-quietly, other files that are not images with a warning; an image that cannot be read is one
-line naming it.
+quietly, other files that are not images with a warning; an image that cannot be read (or a
+link to one that does not exist) is one line naming it.
 """
 
 from __future__ import annotations
@@ -61,9 +61,16 @@ def _files(folder: Path, root: Path) -> tuple[list[Path], list[Path]]:
     """The images under ``folder`` (any depth) and the other visible files."""
     images, others = [], []
     for p in sorted(folder.rglob("*")):
-        if any(part.startswith(".") for part in p.relative_to(root).parts) or not p.is_file():
+        if any(part.startswith(".") for part in p.relative_to(root).parts):
             continue
-        (images if p.suffix.lower() in IMAGE_SUFFIXES else others).append(p)
+        image = p.suffix.lower() in IMAGE_SUFFIXES
+        if image and p.is_symlink() and not p.exists():  # an example lost, not skipped unsaid
+            raise InvalidInputError(
+                f"{p}: a link to {p.readlink()}, which does not exist: restore the image "
+                "or remove the link"
+            )
+        if p.is_file():
+            (images if image else others).append(p)
     return images, others
 
 
