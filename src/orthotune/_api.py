@@ -478,6 +478,7 @@ def train(
     from orthotune.train import (
         build_config,
         build_spec,
+        check_batch_norm,
         check_precision,
         load_warm_start,
         parse_freeze,
@@ -561,6 +562,7 @@ def train(
             num_classes=dataset.num_classes,
             from_flags=list(given_model),
         )
+    check_batch_norm(spec.batch_norm, train_config.batch_size)
     chosen = resolve_precision(choice, spec, torch_device)
     train_config = train_config.model_copy(update={"precision": chosen})
     model_name = name or spec.kind

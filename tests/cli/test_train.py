@@ -109,6 +109,10 @@ def test_train_then_predict_builtin_mnist1d_end_to_end(run_cli, tmp_path):
         (["--precision", "half"], "--precision 'half' is not a precision; accepted: auto, fp32"),
         (["--ensemble", "0"], "--ensemble 0 is not accepted: give the number of models to average"),
         (["--input-bins", "1"], "--input-bins 1 is not accepted: give 0 (no bins) or the number"),
+        (  # was "internal error: ValueError: Expected more than 1 value per channel"
+            ["--batch-size", "1", "--batch-norm"],
+            "batch size 1 with batch normalization: a batch of one example has no batch",
+        ),
         (
             ["--input-bins", "8", "--init-from", "elsewhere"],
             "--input-bins 8 with --init-from elsewhere: the checkpoint fixes the model's inputs",

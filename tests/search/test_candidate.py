@@ -89,6 +89,8 @@ def test_invalid_combination_is_one_line():
         params_to_candidate({"architecture": "cnn2d"}, input_shape=(4,), num_classes=2)
     with pytest.raises(InvalidInputError, match="dropout"):
         params_to_candidate({"dropout": 1.5}, input_shape=(4,), num_classes=2)
+    with pytest.raises(InvalidInputError, match="batch size 1 with batch normalization"):
+        params_to_candidate({"batch_norm": True, "batch_size": 1}, input_shape=(4,), num_classes=2)
 
 
 def test_load_space_checks_vocabulary(tmp_path):

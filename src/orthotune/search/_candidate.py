@@ -31,7 +31,7 @@ from orthotune.search._space import (
     Param,
     SearchSpace,
 )
-from orthotune.train import TrainConfig
+from orthotune.train import TrainConfig, check_batch_norm
 
 MODEL_PARAMETERS: tuple[str, ...] = (
     "architecture",
@@ -199,6 +199,7 @@ def params_to_candidate(
         config = TrainConfig(**train)
     except ValidationError as exc:
         raise InvalidInputError(_first_error("training", exc)) from None
+    check_batch_norm(spec.batch_norm, config.batch_size)
     return spec, config
 
 

@@ -52,7 +52,14 @@ from orthotune.train._run import (
     train_summary,
 )
 from orthotune.train._schedule import lr_factor
-from orthotune.train._trainer import DEVICES, Examples, Trainer, batch_bounds, resolve_device
+from orthotune.train._trainer import (
+    DEVICES,
+    Examples,
+    Trainer,
+    batch_bounds,
+    check_batch_norm,
+    resolve_device,
+)
 from orthotune.train._transfer import (
     FREEZE_FEATURES,
     WarmStart,
@@ -92,6 +99,7 @@ __all__ = [
     "batch_bounds",
     "build_config",
     "build_spec",
+    "check_batch_norm",
     "check_precision",
     "check_predictions_out",
     "decay_groups",

@@ -50,7 +50,15 @@ from orthotune.train._precision import training_autocast
 from orthotune.train._result import EpochRecord, GradientNorms, StopReason, TrainResult
 from orthotune.train._schedule import lr_factor
 
-__all__ = ["DEVICES", "Examples", "Trainer", "batch_bounds", "resolve_device", "train_mode"]
+__all__ = [
+    "DEVICES",
+    "Examples",
+    "Trainer",
+    "batch_bounds",
+    "check_batch_norm",
+    "resolve_device",
+    "train_mode",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +101,17 @@ def batch_bounds(m: int, batch_size: int | None) -> list[tuple[int, int]]:
         last = bounds.pop()
         bounds[-1] = (bounds[-1][0], last[1])
     return bounds
+
+
+def check_batch_norm(batch_norm: bool, batch_size: int | None) -> None:
+    """One line for batch normalization on batches of one example, which have no batch
+    statistics to normalize with (PyTorch's "Expected more than 1 value per channel")."""
+    if batch_norm and batch_size == 1:
+        raise InvalidInputError(
+            "batch size 1 with batch normalization: a batch of one example has no batch "
+            "statistics; accepted: a batch size of 2 or more with batch normalization; fix: "
+            "--batch-size 2 or more, or --no-batch-norm for stochastic gradient descent"
+        )
 
 
 def train_mode(model: nn.Module) -> nn.Module:
