@@ -307,6 +307,10 @@ def test_tune_x_y_names_a_label_column_left_among_the_features(tmp_path, caplog)
         ("frame", {"y": ["no"] * 5}, r"y has 5 labels for the 300 examples of X: give one label"),
         ("x", {"y": np.zeros((300, 2))}, r"y has shape \(300, 2\) for the 300 examples of X"),
         ("ragged", {}, r"X holds rows of different lengths: give one row of the same length"),
+        # column options beside an array X went unapplied without a word (a weight, a drop)
+        ("x", {"weight": "age"}, r"tune\(X, y\): --weight \(weight=\) names a column, and"),
+        ("x", {"drop": ["x0"]}, r"--drop \(drop=\) names a column, and arrays have none: give X"),
+        ("x", {"split_col": "s"}, r"--split-col \(split_col=\) names a column"),
     ],
 )
 def test_tune_refuses_a_y_that_cannot_go_with_x(tmp_path, data, kwargs, message):

@@ -170,7 +170,7 @@ def tune(
     _check_trials(trials)
     seconds = _seconds(budget, trials)
     if y is not None:
-        data, target = _labelled(data, y, target=target, impute=impute)
+        data, target = _labelled(data, y, target=target, impute=impute, call="tune")
     options, policy = _data_options(
         target=target,
         weight=weight,
@@ -290,7 +290,9 @@ def free_column(table: Any) -> str:
     return next(t for t in ("y", *(f"y_{i}" for i in range(len(names) + 1))) if t not in names)
 
 
-def _labelled(x: Any, y: Any, *, target: str | None, impute: str) -> tuple[Any, str | None]:
+def _labelled(
+    x: Any, y: Any, *, target: str | None, impute: str, call: str
+) -> tuple[Any, str | None]:
     """``tune(X, y)``'s (and ``train``'s) data and target: a DataFrame ``X`` with the labels
     as a column of a free name (its other columns read as a table file's), an array ``X`` with
     ``y`` as a ``Dataset`` (``dataset_from_arrays``); one line when ``y`` cannot go with
@@ -332,7 +334,7 @@ def _labelled(x: Any, y: Any, *, target: str | None, impute: str) -> tuple[Any, 
             )
         name = free_column(x)
         return x.assign(**{name: labels}), name
-    return dataset_from_arrays(x, labels, name="tune(X, y)", impute=impute), None
+    return dataset_from_arrays(x, labels, name=f"{call}(X, y)", impute=impute), None
 
 
 def _with_report(summary: Any) -> Any:
@@ -517,7 +519,7 @@ def train(
     budget = None if time_budget is None else parse_duration(time_budget, name="--time-budget")
     torch_device = resolve_device(device)
     if y is not None:
-        data, target = _labelled(data, y, target=target, impute=impute)
+        data, target = _labelled(data, y, target=target, impute=impute, call="train")
     options, policy = _data_options(
         target=target,
         weight=weight,

@@ -27,6 +27,7 @@ from typing import Any
 import torch
 from pydantic import BaseModel
 
+from orthotune._errors import InvalidInputError
 from orthotune._records import History, JobSummary
 from orthotune._rundir import RunDir, RunRecord
 
@@ -45,7 +46,15 @@ def load(data: Any, options: Any = None) -> tuple[Any, Any]:
     run folder (``DATA_FILE``) and records by that path."""
     from orthotune.data import Dataset, load_dataset
 
-    if isinstance(data, Dataset):
+    if isinstance(data, Dataset):  # tune(X, y) of an array X, or dataset_from_arrays's
+        given = [] if options is None else options.column_flags_given()
+        if given:  # they name columns, which arrays have none of: they would go unapplied
+            named = ", ".join(f"{f} ({f[2:].replace('-', '_')}=)" for f in given)
+            raise InvalidInputError(
+                f"{data.name}: {named} names a column, and arrays have none: give "
+                "X as a pandas DataFrame with that column, or the per-example arrays to "
+                "orthotune.data.dataset_from_arrays(x, y, weights=, ids=, source=, split=)"
+            )
         return data, data.name
     dataset = load_dataset(data, options)
     if isinstance(data, str | Path):  # "~/data.csv" (the API, a quoted argument) as its path
