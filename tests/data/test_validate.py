@@ -486,6 +486,27 @@ def test_classes_that_differ_only_in_case_are_named_in_a_warning(write_csv, capl
     ) in caplog.text
 
 
+def test_labels_written_apart_that_become_one_class_are_named_in_a_warning(write_csv, caplog):
+    from orthotune.data import dataset_from_arrays
+
+    x = np.arange(60.0).reshape(30, 2)
+    y = np.array(["cat", "cat ", "dog", "007", "7", "dog"] * 5)  # merged without a word before
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = dataset_from_arrays(x, y, name="tune(X, y)")
+    assert ds.class_names == ("007", "7", "cat", "dog")  # among text, "007" stays itself
+    assert "'cat' / 'cat ' → 'cat'" in caplog.text and "read as one class" in caplog.text
+    caplog.clear()
+    numbers = np.array(["007", "7", "8", "1e1", "10", "8"] * 5)
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        assert dataset_from_arrays(x, numbers).class_names == ("7", "8", "10")
+    assert "'007' / '7' → '7'; '10' / '1e1' → '10'" in caplog.text
+    caplog.clear()
+    rows = "".join(f"{i % 5},{'ab'[i % 2]}\n" for i in range(40))  # one way each: no warning
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        load_dataset(str(write_csv("a,label\n" + rows)))
+    assert "read as one class" not in caplog.text
+
+
 def test_a_header_line_repeated_mid_file_is_named_as_such(write_csv):
     # two exports concatenated: the second one's header sits among the rows
     body = "".join(f"{i % 4},{i % 3},{'pq'[i % 2]}\n" for i in range(30))

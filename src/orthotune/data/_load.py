@@ -335,6 +335,30 @@ def _warn_similar_classes(class_names: tuple[str, ...], origin: Origin) -> None:
         )
 
 
+def _warn_merged_labels(
+    values: np.ndarray | pd.Series, y: np.ndarray, class_names: tuple[str, ...], origin: Origin
+) -> None:
+    """Labels written apart that became one class (``"cat"`` and ``"cat "``: spaces around a
+    label are dropped; ``"007"`` and ``"7"``, ``"1e1"`` and ``"10"``: numbers are read by
+    value) are named in a warning, so that a merge is never silent."""
+    raw = np.array([str(v) for v in np.asarray(values, dtype=object)], dtype=str)
+    pairs = np.unique(np.stack([y.astype(str), raw]), axis=1)  # (class, written) once each
+    written: dict[int, list[str]] = {}
+    for k, text in zip(pairs[0].astype(int), pairs[1], strict=True):
+        written.setdefault(int(k), []).append(str(text))
+    merged = [
+        f"{' / '.join(map(repr, w))} → {class_names[k]!r}" for k, w in written.items() if len(w) > 1
+    ]
+    if merged:
+        log.warning(
+            "%s: labels written apart are read as one class (spaces around a label are "
+            "dropped, numbers read by value): %s; if they are different classes, give them "
+            "names that differ otherwise",
+            origin.file,
+            "; ".join(merged[:5]),
+        )
+
+
 def unlabelled(labels: pd.Series) -> np.ndarray:
     """Rows whose label cell is empty or ``?`` (bool [n]): the rows a table's ``load_dataset``
     leaves out, and that ``clean`` skips when it maps suspects back onto the file. ``?`` is
@@ -494,6 +518,7 @@ def _from_frame(
 
     labels = _text_column(frame, target, "--target", origin)
     y, class_names = _label_names(labels)
+    _warn_merged_labels(labels, y, class_names, origin)
     check_classes(class_names, origin)  # the target's problem before its features'
     _warn_similar_classes(class_names, origin)
     rows = range(len(frame)) if origin.rows is None else origin.rows
@@ -811,6 +836,7 @@ def _from_arrays(
     empty = (np.char.strip(text_y) == "") | (np.char.lower(text_y) == "nan")
     check_column_complete("y", "label", np.flatnonzero(empty), origin)
     y, class_names = _label_names(raw_y.astype(object))
+    _warn_merged_labels(raw_y, y, class_names, origin)
     weights = None
     if "weights" in per_example:
         w = per_example["weights"]
