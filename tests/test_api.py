@@ -541,3 +541,13 @@ def test_a_training_that_diverged_is_warned_about(tmp_path, caplog):
     assert "where a uniform guess over the 3 classes scores 1.10: training diverged" in (
         caplog.text
     )
+
+
+def test_the_default_run_folder_is_a_new_one_each_call(tmp_path, monkeypatch):
+    from orthotune._api import _new_folder
+
+    monkeypatch.chdir(tmp_path)  # two tune calls within one second got the same folder
+    assert _new_folder("runs/tune-1") == "runs/tune-1"
+    (tmp_path / "runs" / "tune-1").mkdir(parents=True)
+    (tmp_path / "runs" / "tune-1-2").mkdir()
+    assert _new_folder("runs/tune-1") == "runs/tune-1-3"

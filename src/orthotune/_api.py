@@ -66,6 +66,16 @@ def _seconds(budget: str | float | None, trials: int | None) -> float | None:
     return parse_duration(budget)  # a number is seconds
 
 
+def _new_folder(stamp: str) -> str:
+    """The default run folder: ``stamp``, else ``stamp-2``, ``stamp-3``… — a new one each
+    call, as two runs within one second (a loop of ``tune`` calls) would share a stamp."""
+    out, k = stamp, 1
+    while Path(out).exists():
+        k += 1
+        out = f"{stamp}-{k}"
+    return out
+
+
 def _check_trials(trials: int | None) -> None:
     from orthotune._errors import InvalidInputError
 
@@ -186,7 +196,7 @@ def tune(
     if out is None:
         import time
 
-        out = f"runs/tune-{time.strftime('%Y%m%d-%H%M%S')}"
+        out = _new_folder(f"runs/tune-{time.strftime('%Y%m%d-%H%M%S')}")
     human = None if human_error is None else parse_rate(human_error, name="--human-error")
     bayes = None if bayes_error is None else parse_rate(bayes_error, name="--bayes-error")
     goal_value = None if goal is None else parse_rate(goal, name="--goal")
