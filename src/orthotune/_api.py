@@ -76,14 +76,26 @@ def _new_folder(stamp: str) -> str:
     return out
 
 
-def _check_trials(trials: int | None) -> None:
+def _integer(value: Any) -> int | None:
+    """``value`` as a Python int when it is an integer of any kind (``numpy.int64`` too; not a
+    bool), else None."""
+    import numbers
+
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    return None
+
+
+def _check_trials(trials: Any) -> int | None:
+    """``trials`` as an int ≥ 1 (or None); else one line saying so."""
     from orthotune._errors import InvalidInputError
 
-    counted = isinstance(trials, int) and not isinstance(trials, bool)
-    if trials is not None and (not counted or trials < 1):
+    counted = _integer(trials)
+    if trials is not None and (counted is None or counted < 1):
         raise InvalidInputError(
             f"--trials {trials!r}: accepted is an integer ≥ 1; fix: give e.g. --trials 20"
         )
+    return counted
 
 
 def _data_options(
@@ -157,7 +169,7 @@ def tune(
     configuration again on train + dev at the end; ``keep`` bounds the checkpoints kept. Returns a
     ``TuneSummary`` (autopilot) or ``SearchSummary`` (search).
     """
-    _check_seed(seed)
+    seed = _check_seed(seed)
     from orthotune._errors import InvalidInputError
     from orthotune._rates import parse_rate
     from orthotune._rundir import as_folder
@@ -177,7 +189,7 @@ def tune(
         )
     # precision, and Bayes ≤ human (with a built-in's own levels), are checked by the job
     asked = {} if precision is None else {"precision": precision}  # else the mode's default
-    _check_trials(trials)
+    trials = _check_trials(trials)
     seconds = _seconds(budget, trials)
     if y is not None:
         data, target = _labelled(data, y, target=target, impute=impute, call="tune")
@@ -385,14 +397,17 @@ def _check_hooks(**hooks: Any) -> None:
             )
 
 
-def _check_seed(seed: Any) -> None:
-    """A seed numpy's generators take: an integer 0 … 2³² − 1; else one line saying so."""
+def _check_seed(seed: Any) -> int:
+    """A seed numpy's generators take, as an int: an integer 0 … 2³² − 1 (``numpy.int64``
+    too); else one line saying so."""
     from orthotune._errors import InvalidInputError
 
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+    value = _integer(seed)
+    if value is None or not 0 <= value < 2**32:
         raise InvalidInputError(
             f"seed {seed!r} is not accepted: give an integer from 0 to 4294967295; e.g. seed=0"
         )
+    return value
 
 
 def _check_input_bins(bins: Any, init_from: Any) -> None:
@@ -480,7 +495,7 @@ def train(
     beside it (``data.Bins``, saved with the model; the autopilot's step 0 may choose 32).
     ``train(X, y, out=…)`` takes features and labels as ``tune(X, y)`` does.
     """
-    _check_seed(seed)
+    seed = _check_seed(seed)
     from orthotune._errors import InvalidInputError
     from orthotune._rundir import RunDir, check_model_name
     from orthotune.data import make_split
@@ -881,7 +896,7 @@ def clean(
     folder) the findings and an audit log are written there, and ``apply="remove"`` or
     ``"relabel"`` writes a cleaned copy of the file (not of a DataFrame: its suspects' ids are
     its row positions); the input is never modified."""
-    _check_seed(seed)
+    seed = _check_seed(seed)
     from orthotune._errors import InvalidInputError
     from orthotune.analysis import METHODS, apply_cleaning, check_out_dir, find_issues
     from orthotune.data import load_dataset
@@ -936,7 +951,7 @@ def learning_curve(
     DATA may be a pandas DataFrame. ``out``: a new run folder for the result (run.json,
     split.json, analysis/learning_curve.json, and a DataFrame as data.parquet), which
     ``orthotune report`` draws."""
-    _check_seed(seed)
+    seed = _check_seed(seed)
     from orthotune._records import JobSummary, RunRecord
     from orthotune._rundir import RunDir
     from orthotune.analysis import learning_curve as measure

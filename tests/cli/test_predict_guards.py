@@ -159,6 +159,26 @@ def test_the_api_refuses_a_seed_numpy_cannot_take(tmp_path, seed):
     assert not (tmp_path / "r").exists()
 
 
+def test_the_api_takes_numpy_integers_for_seed_and_trials(tmp_path):
+    import json
+
+    import orthotune
+
+    # np.int64(1) was refused as "not an integer from 0 to 4294967295"
+    summary = orthotune.tune(
+        "builtin:synthetic?n=120",
+        seed=np.int64(1),
+        trials=np.int32(1),
+        refit=False,
+        out=tmp_path / "r",
+        write_report=False,
+    )
+    record = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert record["seed"] == 1 and summary.run_dir
+    with pytest.raises(InvalidInputError, match=r"seed np.True_ is not accepted"):
+        orthotune.tune("builtin:synthetic?n=120", seed=np.bool_(True), trials=1)
+
+
 def test_predict_says_how_many_rows_hold_a_label_the_model_never_learned(run_cli, trained):
     folder, frame = trained
     rows = frame.head(10).copy()
