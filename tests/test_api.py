@@ -288,6 +288,19 @@ def test_train_takes_x_and_y_as_tune_does(tmp_path):
     assert orthotune.load(tmp_path / "f").predict(frame.head(2)).shape == (2,)
 
 
+def test_an_object_array_of_numbers_is_read_as_numbers(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=120), "b": rng.normal(size=120), "c": "x"})
+    x = frame.to_numpy()[:, :2]  # dtype object, numbers only: was "not numeric"
+    y = (frame["a"] > 0).astype(int).to_numpy()
+    orthotune.train(x, y, out=tmp_path / "r", training={"epochs": 2})
+    model = orthotune.load(tmp_path / "r")
+    assert (model.predict(x) == model.predict(x.astype(float))).all()
+    x[0, 0] = "abc"  # a cell that is no number stays refused
+    with pytest.raises(InvalidInputError, match=r"X has shape \(120, 2\) and dtype object"):
+        model.predict(x)
+
+
 def test_tune_x_y_names_a_label_column_left_among_the_features(tmp_path, caplog):
     frame = _customers()
     with caplog.at_level("WARNING", logger="orthotune"):

@@ -783,6 +783,18 @@ def _one_hot(value: np.ndarray, n: int) -> bool:
     return bool(np.isin(value, (0, 1)).all() and (value.sum(axis=1) == 1).all())
 
 
+def numeric_objects(x: np.ndarray) -> np.ndarray:
+    """An object array whose cells are all numbers (a mixed DataFrame's ``.to_numpy()`` sliced
+    to its numeric columns) as float64, a None as NaN — as scikit-learn reads it; any other
+    array as given (a cell that is no number keeps it object, which the caller refuses)."""
+    if x.dtype != object:
+        return x
+    try:
+        return np.where(np.equal(x, None), np.nan, x).astype(np.float64)
+    except (TypeError, ValueError):
+        return x
+
+
 def _from_arrays(
     arrays: dict[str, np.ndarray],
     name: str,
@@ -794,7 +806,7 @@ def _from_arrays(
     """NPZ-style arrays (``NPZ_KEYS``, ``x`` and ``y`` present) → a checked ``Dataset``, its
     examples encoded by ``fitted`` when given (else by an encoding fitted on them)."""
     origin = Origin(name)
-    x = arrays["x"]
+    x = numeric_objects(arrays["x"])
     if x.dtype.kind not in "biuf":
         raise InvalidInputError(
             f"{name}: array 'x' has dtype {x.dtype}, not numeric: encode the features as numbers"

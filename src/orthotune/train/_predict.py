@@ -326,7 +326,14 @@ def encode_inputs(manifest: Manifest, x: Any) -> torch.Tensor:
     """Examples in memory → the network's inputs, as ``prepare_inputs`` turns DATA: a pandas
     DataFrame with the training columns (a model trained on a table), or an array [n, …]
     shaped like the training examples (missing values filled as in training)."""
-    from orthotune.data import ArrayEncoding, TableEncoding, as_table, encode_array, encode_frame
+    from orthotune.data import (
+        ArrayEncoding,
+        TableEncoding,
+        as_table,
+        encode_array,
+        encode_frame,
+        numeric_objects,
+    )
 
     encoding = manifest.encoding or {}
     if encoding.get("kind") == "table":
@@ -338,7 +345,7 @@ def encode_inputs(manifest: Manifest, x: Any) -> torch.Tensor:
         table = as_table(x, "X")  # as tune read the training frame: durations, names …
         raw = encode_frame(table, TableEncoding.model_validate(encoding), file="X")
         return _as_model_inputs(manifest, torch.from_numpy(raw))
-    array = np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x)
+    array = numeric_objects(np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x))
     want = tuple(  # an array encoding's shape is the examples' own (channels last, say)
         encoding.get("input_shape") or manifest.data_shape or manifest.spec.input_shape
     )
