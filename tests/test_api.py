@@ -301,6 +301,17 @@ def test_an_object_array_of_numbers_is_read_as_numbers(tmp_path):
         model.predict(x)
 
 
+def test_a_frame_with_multiindex_columns_is_read_with_its_levels_joined(tmp_path):
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({("g", "a"): rng.normal(size=120), ("g", "b"): rng.normal(size=120)})
+    y = (x[("g", "a")] > 0).astype(int)
+    # was "--target 'y' names a column that does not exist; columns: …, ('y', '')"
+    orthotune.train(x, y, out=tmp_path / "r", training={"epochs": 2})
+    model = orthotune.load(tmp_path / "r")
+    assert model.manifest.feature_names == ("g_a", "g_b")
+    assert model.predict(x).shape == (120,)
+
+
 def test_tune_x_y_names_a_label_column_left_among_the_features(tmp_path, caplog):
     frame = _customers()
     with caplog.at_level("WARNING", logger="orthotune"):

@@ -323,7 +323,7 @@ def _labelled(
 
     from orthotune._errors import InvalidInputError
     from orthotune._model import dense, labels_for
-    from orthotune.data import DEFAULT_TARGETS, Dataset, dataset_from_arrays
+    from orthotune.data import DEFAULT_TARGETS, Dataset, as_table, dataset_from_arrays
 
     if isinstance(x, str | Path | Dataset):
         what = "a Dataset" if isinstance(x, Dataset) else f"the file {str(x)!r}"
@@ -347,6 +347,7 @@ def _labelled(
             ) from None
     labels = labels_for(y, len(x) if x.ndim else None)
     if hasattr(x, "columns"):
+        x = as_table(x, "X")  # its columns named as a file's (a MultiIndex's levels joined)
         named = [c for c in map(str, x.columns) if c.strip().lower() in DEFAULT_TARGETS]
         if named:  # the labels kept among the features would be learned from
             logger.warning(

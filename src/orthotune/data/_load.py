@@ -449,8 +449,17 @@ def _check_cells(frame: pd.DataFrame, name: str) -> None:
                 )
 
 
+def _column_name(column: object) -> str:
+    """A column's name as text; a MultiIndex column's levels joined by ``_`` (``("g", "a")``
+    → ``g_a``, an empty level left out), as a file's one header line would name it."""
+    if isinstance(column, tuple):
+        return "_".join(str(level) for level in column if str(level) != "")
+    return str(column)
+
+
 def as_table(frame: pd.DataFrame, name: str = "DataFrame") -> pd.DataFrame:
-    """``frame`` as a table file holds it: column names as strings, rows by position, a
+    """``frame`` as a table file holds it: column names as strings (``_column_name``), rows by
+    position, a
     sparse column dense (Parquet stores none), a duration as seconds, and every column that is
     not numbers, booleans or times as text (``pandas.StringDtype``: how the encoding reads
     such a column anyway), so that a Parquet file can store it. Complex numbers and cells
@@ -458,7 +467,8 @@ def as_table(frame: pd.DataFrame, name: str = "DataFrame") -> pd.DataFrame:
     import pandas as pd
     from pandas.api import types
 
-    frame = frame.set_axis([str(c) for c in frame.columns], axis=1).reset_index(drop=True)
+    frame = frame.set_axis([_column_name(c) for c in frame.columns], axis=1)
+    frame = frame.reset_index(drop=True)
     _check_cells(frame, name)
     sparse = [c for c, t in frame.dtypes.items() if isinstance(t, pd.SparseDtype)]
     frame = frame.assign(**{c: frame[c].sparse.to_dense() for c in sparse})
