@@ -312,6 +312,18 @@ def test_a_frame_with_multiindex_columns_is_read_with_its_levels_joined(tmp_path
     assert model.predict(x).shape == (120,)
 
 
+def test_a_y_whose_index_holds_xs_in_another_order_is_warned_about(tmp_path, caplog):
+    frame = _customers()
+    shuffled = frame.drop(columns="churn").sample(frac=1, random_state=0)  # y in frame's order
+    with caplog.at_level("WARNING", logger="orthotune"):
+        orthotune.tune(shuffled, frame["churn"], trials=1, refit=False, out=tmp_path / "t")
+    assert "y is a Series whose index holds X's in another order" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="orthotune"):
+        orthotune.tune(shuffled, frame["churn"].loc[shuffled.index], trials=1, out=tmp_path / "u")
+    assert "another order" not in caplog.text
+
+
 def test_tune_x_y_names_a_label_column_left_among_the_features(tmp_path, caplog):
     frame = _customers()
     with caplog.at_level("WARNING", logger="orthotune"):

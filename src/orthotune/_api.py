@@ -347,6 +347,12 @@ def _labelled(
             ) from None
     labels = labels_for(y, len(x) if x.ndim else None)
     if hasattr(x, "columns"):
+        if _reordered(getattr(y, "index", None), x.index):  # X shuffled after y was taken
+            logger.warning(
+                "y is a Series whose index holds X's in another order: labels are paired "
+                "with X's rows by position, as scikit-learn does; to pair them by index, give "
+                "y.loc[X.index]"
+            )
         x = as_table(x, "X")  # its columns named as a file's (a MultiIndex's levels joined)
         named = [c for c in map(str, x.columns) if c.strip().lower() in DEFAULT_TARGETS]
         if named:  # the labels kept among the features would be learned from
@@ -358,6 +364,16 @@ def _labelled(
         name = free_column(x)
         return x.assign(**{name: labels}), name
     return dataset_from_arrays(x, labels, name=f"{call}(X, y)", impute=impute), None
+
+
+def _reordered(index: Any, other: Any) -> bool:
+    """Whether the pandas index ``index`` holds ``other``'s labels in another order."""
+    if index is None or index.equals(other):
+        return False
+    try:
+        return bool(index.sort_values().equals(other.sort_values()))
+    except TypeError:  # labels that do not sort (numbers and text): no order to compare
+        return False
 
 
 def _with_report(summary: Any) -> Any:
