@@ -163,3 +163,21 @@ def test_one_class_is_named_as_its_value_not_a_numpy_repr():
     x = np.random.default_rng(0).normal(size=(6, 2))
     with pytest.raises(InvalidInputError, match=r"got 1 class \(0\.0\): give examples"):
         OrthoClassifier(budget=1).fit(x, np.zeros(6))
+
+
+def test_the_runs_messages_name_the_classes_by_their_labels(caplog):
+    from orthotune.sklearn import _inner_labels
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 3))
+    y = np.where(x[:, 0] > 0, "yes", "no").astype(object)
+    y[5] = "maybe"
+    with caplog.at_level("WARNING", logger="orthotune"):
+        clf = OrthoClassifier(budget=1, random_state=0).fit(x, y)
+    # was "1 class(es) with fewer than 3 examples ('0'; 1 examples)": the class's index
+    assert "('maybe'; 1 examples)" in caplog.text
+    assert clf.predict(x[:3]).tolist()[0] in ("maybe", "no", "yes")
+    classes, index = np.unique(np.array(["007", "7", "8", "7"]), return_inverse=True)
+    assert _inner_labels(classes, index).tolist() == [0, 1, 2, 1]  # "007", "7": indices
+    classes, index = np.unique(np.array([10, 9, 10]), return_inverse=True)
+    assert _inner_labels(classes, index).tolist() == ["10", "9", "10"]

@@ -57,6 +57,17 @@ def _table(X: Any) -> Any:
     return None if numeric else X
 
 
+def _inner_labels(classes: np.ndarray, y_index: np.ndarray) -> np.ndarray:
+    """The labels ``tune`` learns from: the classes' own names when ``tune`` reads them as
+    these classes in this order (so that its warnings, summary and report name them), else
+    their indices in ``classes_`` (``"007"`` and ``"7"``, which it would read as one number)."""
+    from orthotune.data import label_names
+
+    names = np.array([str(c) for c in classes], dtype=object)
+    inner, _ = label_names(names)
+    return names[y_index] if np.array_equal(inner, np.arange(len(names))) else y_index
+
+
 def _next_fit_folder(out: str | Path) -> Path:
     """``out/fit-K`` for the first K ≥ 1 that is not there yet."""
     from orthotune._rundir import as_folder
@@ -175,10 +186,11 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
             if isinstance(rs, int | np.integer)
             else int(check_random_state(rs).randint(np.iinfo(np.int32).max))
         )
+        labels = _inner_labels(self.classes_, y_index)
         weight = None
         if table is not None:  # the labels (and weights) as columns the table does not have
             target = free_column(table)
-            data = table.assign(**{target: y_index})
+            data = table.assign(**{target: labels})
             if sample_weight is not None:
                 weight = free_column(data)
                 data[weight] = sample_weight
@@ -186,7 +198,7 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
             target = None
             data = dataset_from_arrays(
                 X,
-                y_index,
+                labels,
                 weights=sample_weight,
                 name="OrthoClassifier.fit(X, y)",
                 impute="auto",

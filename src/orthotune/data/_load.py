@@ -153,7 +153,7 @@ def load_with_report(
 # --- labels ------------------------------------------------------------------------------------
 
 
-def _label_names(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+def label_names(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     """Class indices and sorted class names from raw labels (strings or numbers).
 
     Numbers sort numerically and integral ones are written without a decimal point (``2``, not
@@ -527,7 +527,7 @@ def _from_frame(
     frame, origin = _labelled(frame, target, origin)
 
     labels = _text_column(frame, target, "--target", origin)
-    y, class_names = _label_names(labels)
+    y, class_names = label_names(labels)
     _warn_merged_labels(labels, y, class_names, origin)
     check_classes(class_names, origin)  # the target's problem before its features'
     _warn_similar_classes(class_names, origin)
@@ -857,7 +857,7 @@ def _from_arrays(
     text_y = raw_y.astype(str)
     empty = (np.char.strip(text_y) == "") | (np.char.lower(text_y) == "nan")
     check_column_complete("y", "label", np.flatnonzero(empty), origin)
-    y, class_names = _label_names(raw_y.astype(object))
+    y, class_names = label_names(raw_y.astype(object))
     _warn_merged_labels(raw_y, y, class_names, origin)
     weights = None
     if "weights" in per_example:
