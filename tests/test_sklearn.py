@@ -181,3 +181,15 @@ def test_the_runs_messages_name_the_classes_by_their_labels(caplog):
     assert _inner_labels(classes, index).tolist() == [0, 1, 2, 1]  # "007", "7": indices
     classes, index = np.unique(np.array([10, 9, 10]), return_inverse=True)
     assert _inner_labels(classes, index).tolist() == ["10", "9", "10"]
+
+
+def test_a_frame_of_numbers_and_dates_fits_and_predicts():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    days = pd.to_timedelta(rng.integers(0, 1000, 120), unit="D")
+    x = pd.DataFrame({"a": rng.normal(size=120), "when": pd.Timestamp("2020-01-01") + days})
+    x["took"] = days  # was numpy's DTypePromotionError inside scikit-learn's check_array
+    y = (x["a"] > 0).astype(int)
+    clf = OrthoClassifier(budget=1, random_state=0).fit(x, y)
+    assert clf.predict(x).shape == (120,) and clf.n_features_in_ == 3

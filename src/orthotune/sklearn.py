@@ -57,6 +57,20 @@ def _table(X: Any) -> Any:
     return None if numeric else X
 
 
+def _checked_as_objects(table: Any) -> Any:
+    """``table`` for scikit-learn's shape and column-name checks (``validate_data`` with
+    ``dtype=None``): its date and duration columns as objects, since numpy finds no common
+    type for them and numbers (``DTypePromotionError``); ``tune`` reads the table itself."""
+    from pandas.api import types
+
+    dated = [
+        c
+        for c, t in table.dtypes.items()
+        if types.is_datetime64_any_dtype(t) or types.is_timedelta64_dtype(t)
+    ]
+    return table.astype(dict.fromkeys(dated, object)) if dated else table
+
+
 def _inner_labels(classes: np.ndarray, y_index: np.ndarray) -> np.ndarray:
     """The labels ``tune`` learns from: the classes' own names when ``tune`` reads them as
     these classes in this order (so that its warnings, summary and report name them), else
@@ -159,7 +173,9 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
         budget = self._budget()
         table = _table(X)
         if table is not None:  # the DataFrame itself is the data; its columns are checked
-            _, y = validate_data(self, X, y, dtype=None, ensure_all_finite=False)
+            _, y = validate_data(
+                self, _checked_as_objects(X), y, dtype=None, ensure_all_finite=False
+            )
         else:
             X, y = validate_data(self, X, y, allow_nd=True, ensure_all_finite="allow-nan")
         gaps = [i for i, v in enumerate(y) if v is None or (isinstance(v, float) and v != v)]
@@ -227,7 +243,9 @@ class OrthoClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities [n, classes] in ``classes_`` order (temperature-calibrated)."""
         check_is_fitted(self, "model_")
         if (self.model_.manifest.encoding or {}).get("kind") == "table":  # columns by name
-            validate_data(self, X, reset=False, dtype=None, ensure_all_finite=False)
+            validate_data(
+                self, _checked_as_objects(X), reset=False, dtype=None, ensure_all_finite=False
+            )
         else:
             X = validate_data(self, X, reset=False, allow_nd=True, ensure_all_finite="allow-nan")
         return self.model_.predict_proba(X)
