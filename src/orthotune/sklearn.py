@@ -63,6 +63,8 @@ def _checked_as_objects(table: Any) -> Any:
     type for them and numbers (``DTypePromotionError``); ``tune`` reads the table itself."""
     from pandas.api import types
 
+    if not hasattr(table, "columns"):  # an array, for the check to refuse
+        return table
     dated = [
         c
         for c, t in table.dtypes.items()
