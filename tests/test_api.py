@@ -286,6 +286,15 @@ def test_train_takes_x_and_y_as_tune_does(tmp_path):
     assert set(orthotune.load(tmp_path / "a").predict(x[:5])) <= {"no", "yes"}
     orthotune.train(frame, labels, out=tmp_path / "f", training={"epochs": 2})
     assert orthotune.load(tmp_path / "f").predict(frame.head(2)).shape == (2,)
+    # labels given as text stay text: predict(X) == y compares like with like (were integers)
+    digits = np.where(labels == "yes", "1", "0")
+    for given, folder in ((x, "d"), (frame, "e")):
+        orthotune.train(given, digits, out=tmp_path / folder, training={"epochs": 2})
+        model = orthotune.load(tmp_path / folder)
+        assert model.classes_.tolist() == ["0", "1"]
+        assert (model.predict(given) == digits).mean() == pytest.approx(model.score(given, digits))
+    orthotune.train(x, digits.astype(int), out=tmp_path / "i", training={"epochs": 2})
+    assert orthotune.load(tmp_path / "i").classes_.tolist() == [0, 1]  # numbers stay numbers
 
 
 def test_an_object_array_of_numbers_is_read_as_numbers(tmp_path):

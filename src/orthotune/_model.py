@@ -96,11 +96,14 @@ class Model:
 
     @property
     def classes_(self) -> np.ndarray:
-        """Class labels in the order of ``predict_proba``'s columns: integers when every class
-        name is one written plainly (``"0"``, ``"12"``, ``"-1"``: labels 0/1 in a DataFrame or
-        a file), booleans when they are ``True`` and ``False``, so that ``predict(X) == y``
-        compares like with like; else the names (text)."""
+        """Class labels in the order of ``predict_proba``'s columns: the names (text) when the
+        labels were given as text (``y`` of strings ``"0"``/``"1"``, a text column, folder
+        names); else integers when every class name is one written plainly (``"0"``, ``"12"``,
+        ``"-1"``: labels 0/1 in a DataFrame or a file), booleans when they are ``True`` and
+        ``False``, so that ``predict(X) == y`` compares like with like; else the names."""
         names = list(self.manifest.class_names)
+        if self.manifest.text_labels:
+            return np.asarray(names, dtype=object)
         if all(_plain_integer(n) for n in names):
             return np.asarray([int(n) for n in names], dtype=np.int64)
         if set(names) <= {"False", "True"}:  # boolean labels come back as booleans

@@ -41,6 +41,8 @@ class Dataset:
                                     test set; or None
     encoding:     how the raw columns were turned into features (one-hot categories, dropped
                   columns); saved with a model so prediction encodes files the same way
+    text_labels:  the labels were given as text (strings ``"0"``/``"1"``, not numbers): a
+                  model's ``classes_`` gives them back as text
     """
 
     x: torch.Tensor
@@ -54,6 +56,7 @@ class Dataset:
     name: str = "data"
     reference: ReferenceLevels = field(default_factory=ReferenceLevels)
     encoding: Any = None
+    text_labels: bool = False
 
     def __len__(self) -> int:
         return int(self.y.shape[0])

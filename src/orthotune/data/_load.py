@@ -335,6 +335,13 @@ def _warn_similar_classes(class_names: tuple[str, ...], origin: Origin) -> None:
         )
 
 
+def _numeric_labels(labels: pd.Series) -> bool:
+    """Whether a table's label column holds numbers or booleans (a file's 0/1), not text."""
+    from pandas.api import types
+
+    return bool(types.is_numeric_dtype(labels.dtype) or types.is_bool_dtype(labels.dtype))
+
+
 def _warn_merged_labels(
     values: np.ndarray | pd.Series, y: np.ndarray, class_names: tuple[str, ...], origin: Origin
 ) -> None:
@@ -597,6 +604,7 @@ def _from_frame(
         preset_split=preset,
         name=origin.file,
         encoding=encoding,
+        text_labels=not _numeric_labels(frame[target]),
     )
     return Loaded(dataset, nonfinite)
 
@@ -891,5 +899,6 @@ def _from_arrays(
         preset_split=preset,
         name=name,
         encoding=encoding,
+        text_labels=raw_y.dtype.kind in "US",
     )
     return Loaded(dataset, nonfinite)

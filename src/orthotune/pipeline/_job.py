@@ -202,6 +202,7 @@ class Job:
             name=name,
             spec=spec,
             class_names=tuple(ds.class_names),
+            text_labels=ds.text_labels,
             feature_names=tuple(ds.feature_names),
             data=self.data,  # predict and errors --saliency find the run's split by it
             data_shape=tuple(ds.input_shape),

@@ -152,6 +152,7 @@ class Manifest(BaseModel):
     # an ensemble's members in order (filled in by save_checkpoint); empty: one model
     members: tuple[MemberFile, ...] = ()
     class_names: tuple[str, ...] = ()
+    text_labels: bool = False  # the labels were text ("0"/"1" strings): classes_ keeps them so
     feature_names: tuple[str, ...] = ()
     data: str = ""  # the DATA the model was trained on (path or builtin:NAME)
     data_shape: tuple[int, ...] | None = None  # one example's shape as loaded (before reshape)
