@@ -106,12 +106,14 @@ def test_a_satisficing_constraint_nobody_meets_leaves_no_best(tmp_path):
 
 
 def test_diverging_and_raising_trials_fail_with_a_reason_and_the_search_goes_on(tmp_path):
-    # lr 1e6 with plain SGD diverges; width 0 is not a model (params_to_candidate raises)
+    # lr 1e6 with plain SGD diverges; batch norm on batches of one is no training
+    # (params_to_candidate raises: each value alone is valid, so the space is accepted)
     space = SearchSpace.from_yaml(
         """
         optimizer: {type: categorical, choices: [sgd]}
         lr: {type: categorical, choices: [1000000.0, 0.05]}
-        width: {type: categorical, choices: [0, 16]}
+        batch_size: {type: categorical, choices: [1, 32]}
+        batch_norm: {type: categorical, choices: [true]}
         epochs: {type: int, low: 1, high: 2}
         """
     )
@@ -127,7 +129,10 @@ def test_diverging_and_raising_trials_fail_with_a_reason_and_the_search_goes_on(
 
 
 def test_identical_failures_in_a_row_stop_the_search_and_say_why(tmp_path):
-    space = SearchSpace.from_yaml("width: {type: categorical, choices: [0]}")
+    space = SearchSpace.from_yaml(
+        "{batch_size: {type: categorical, choices: [1]}, "
+        "batch_norm: {type: categorical, choices: [true]}}"
+    )
     s = _search(tmp_path, space=space, trials=40)
     assert s.stop_reason == "failures" and s.trials_this_run == MAX_SAME_FAILURES
     assert "in a row failed the same way: invalid parameters" in s.stop_message
@@ -143,6 +148,14 @@ def test_bad_input_is_refused_before_any_work(tmp_path):
         _search(tmp_path, strategy="magic")
     with pytest.raises(InvalidInputError, match="--executor 'gpu' is unknown"):
         _search(tmp_path, executor="gpu")
+    # a range's end the model refuses: every trial of it failed, and the run exited 0
+    for text, message in (
+        ("dropout: {type: float, low: 0.5, high: 1.5}", r"--space: dropout = 1.5: model param"),
+        ("epochs: {type: int, low: -5, high: 3}", r"--space: epochs = -5: training parameter"),
+        ("width: {type: categorical, choices: [0, 16]}", r"--space: width = 0: model parameter"),
+    ):
+        with pytest.raises(InvalidInputError, match=message):
+            _search(tmp_path, space=SearchSpace.from_yaml(text))
     assert not (tmp_path / "run").exists()
 
 

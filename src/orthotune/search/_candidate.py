@@ -68,6 +68,25 @@ def load_space(source: str) -> SearchSpace:
     return check_vocabulary(SearchSpace.from_yaml(source))
 
 
+CONV_PARAMETERS = ("conv_blocks", "conv_channels", "kernel", "pool", "residual", "global_pool")
+
+
+def check_values(space: SearchSpace, *, input_shape: tuple[int, ...], num_classes: int) -> None:
+    """Each parameter's ends — a range's low and high, each choice — as a candidate alone: a
+    value the model or its training refuses (dropout 1.5, epochs −5, an unknown optimizer) is
+    one line before any trial, not a run whose trials fail one by one."""
+    for name, param in space.items():
+        ends = param.choices if isinstance(param, CategoricalParam) else (param.low, param.high)
+        for value in ends:
+            params = {name: value}
+            if name in CONV_PARAMETERS and _cnn_kind(tuple(input_shape)):
+                params["architecture"] = "cnn"
+            try:
+                params_to_candidate(params, input_shape=input_shape, num_classes=num_classes)
+            except InvalidInputError as err:
+                raise InvalidInputError(f"--space: {name} = {value!r}: {err}") from None
+
+
 def _cnn_kind(input_shape: tuple[int, ...]) -> str | None:
     return {2: "cnn1d", 3: "cnn2d"}.get(len(input_shape))
 

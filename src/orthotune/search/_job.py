@@ -257,7 +257,12 @@ def tune_search(
     from orthotune.pipeline import Job, check_levels, load
     from orthotune.search._best import best_trial, leaderboard
     from orthotune.search._budget import Budget, Stop, StopReason
-    from orthotune.search._candidate import check_vocabulary, default_space, load_space
+    from orthotune.search._candidate import (
+        check_values,
+        check_vocabulary,
+        default_space,
+        load_space,
+    )
     from orthotune.search._space import SearchSpace
     from orthotune.search._start import starting_point
     from orthotune.search._storage import (
@@ -310,6 +315,8 @@ def tune_search(
     satisficing = _parse_constraints(list(constraints or ()), has_td)
     if space is None:
         space = default_space(tuple(ds.x.shape[1:]), ds.num_classes)
+    else:
+        check_values(space, input_shape=tuple(ds.x.shape[1:]), num_classes=ds.num_classes)
     strat.start = starting_point(
         tuple(ds.x.shape[1:]),
         ds.num_classes,
