@@ -386,8 +386,16 @@ def test_a_storage_that_cannot_be_opened_leaves_no_run_folder_to_block_the_retry
         with pytest.raises(InvalidInputError, match=rf"--storage '{url}' could not be opened"):
             orthotune.tune(table, target="churn", strategy="random", storage=url, out=out)
         assert not out.exists()
+    nowhere = f"sqlite:///{tmp_path / 'nope' / 'x.db'}"  # a SQLite file outside the run folder
+    with pytest.raises(InvalidInputError, match=r"the folder .*nope' does not exist"):
+        orthotune.tune(table, target="churn", strategy="random", storage=nowhere, out=out)
+    assert not out.exists()
     found = orthotune.tune(table, target="churn", strategy="random", trials=1, out=out)
     assert found.trials_this_run == 1 and found.chosen is not None
+    inside = tmp_path / "t"  # a SQLite file in the run folder itself: opened once it is made
+    storage = f"sqlite:///{inside / 'study.db'}"
+    orthotune.tune(table, target="churn", strategy="random", trials=1, storage=storage, out=inside)
+    assert (inside / "study.db").is_file()
 
 
 @pytest.mark.slow

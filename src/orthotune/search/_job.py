@@ -195,6 +195,17 @@ def _failure_kind(reason: str) -> str:
 
 
 # ------------------------------------------------------------------------------ run folder
+def _opens_early(storage: str | None, out: str | Path) -> bool:
+    """Whether ``storage`` can be opened before the run folder ``out`` is made: any URL but a
+    SQLite file inside that folder."""
+    if storage is None:
+        return False
+    if not storage.startswith("sqlite:") or ":///" not in storage:
+        return True
+    file = Path(storage.split(":///", 1)[1]).expanduser().resolve()
+    return not file.is_relative_to(Path(out).expanduser().resolve())
+
+
 def _open_run(out: str | Path, *, study_name: str | None, data_spec: str) -> tuple[Any, bool]:
     """Create the run folder, or reopen it to resume the same ``--study`` (else refuse);
     whether it resumes."""
@@ -331,11 +342,11 @@ def tune_search(
         if strat.seed is not None:  # (workers with one --seed must not sample the same points)
             strat.seed = zlib.crc32(f"{strat.seed}/{Owner.me().folder}".encode())
 
-    # a server or other URL is opened before the run folder is made: one it cannot open (a bad
-    # URL, a missing driver) leaves no folder behind to block the retry. A SQLite file may lie
-    # in the run folder itself (sqlite:///OUT/study.db): it is opened once the folder is made
-    early = storage is not None and not storage.startswith("sqlite:")
-    store = open_storage(storage) if early else None
+    # a storage is opened before the run folder is made: one it cannot open (a bad URL, a
+    # missing driver, a SQLite file in a folder that does not exist) leaves no folder behind to
+    # block the retry — but a SQLite file in the run folder itself (sqlite:///OUT/study.db),
+    # which is opened once the folder is made
+    store = open_storage(storage) if _opens_early(storage, out) else None
     run, resumed = _open_run(out, study_name=study_name, data_spec=data_spec)
     if resumed:
         job = Job.resume(
