@@ -148,6 +148,13 @@ def test_bad_input_is_refused_before_any_work(tmp_path):
         _search(tmp_path, strategy="magic")
     with pytest.raises(InvalidInputError, match="--executor 'gpu' is unknown"):
         _search(tmp_path, executor="gpu")
+    # a bound no model meets: every trial was infeasible, and the run exited 0 with no model
+    for text in ("latency_ms<0", "params<=0", "dev_error<0", "dev_accuracy>1"):
+        with pytest.raises(InvalidInputError, match=rf"--constraint '{text}' can never hold"):
+            _search(tmp_path, constraints=[text])
+    # the examples shown are constraints tune accepts (recall>=0.9 and error<=3.5% are not)
+    with pytest.raises(InvalidInputError, match=r"dev_accuracy>=0.9 or dev_error<=3.5%$"):
+        _search(tmp_path, constraints=["latency_ms<"])
     # a range's end the model refuses: every trial of it failed, and the run exited 0
     for text, message in (
         ("dropout: {type: float, low: 0.5, high: 1.5}", r"--space: dropout = 1.5: model param"),

@@ -164,12 +164,27 @@ def _parse_constraints(texts: list[str], has_train_dev: bool) -> list[_Satisfici
 
     out = []
     names = constraint_metrics(has_train_dev)
+    examples = "latency_ms<100, params<1e6, dev_accuracy>=0.9 or dev_error<=3.5%"
     for text in texts:
-        c = parse_constraint(text)
+        c = parse_constraint(text, examples=examples)
         if c.metric not in names:
             raise InvalidInputError(
                 f"--constraint {text!r} tests {c.metric!r}: accepted are {', '.join(names)}; "
                 "fix: constrain one of them, e.g. latency_ms<100"
+            )
+        rate = c.metric.endswith(("_error", "_accuracy"))  # in [0, 1]; the others above 0
+        t = c.threshold
+        never = {
+            "<": t <= 0,
+            "<=": t < 0 if rate else t <= 0,
+            ">": rate and t >= 1,
+            ">=": rate and t > 1,
+        }[c.op]
+        if never:
+            raise InvalidInputError(
+                f"--constraint {text!r} can never hold: {c.metric} is "
+                f"{'a rate in [0, 1]' if rate else 'above 0 for every model'}; fix: give a "
+                "bound a model can meet, e.g. latency_ms<100"
             )
         out.append(_Satisficing(c))
     return out

@@ -27,9 +27,9 @@ from orthotune.select._metric import canonical_name, is_rate, resolve_metric
 
 __all__ = ["GRAMMAR", "Constraint", "parse_constraint"]
 
+EXAMPLES = "latency_ms<100, params<1e6, recall>=0.9 or error<=3.5%"
 GRAMMAR = (
-    "write NAME OP VALUE with OP one of <, <=, >, >= and VALUE a number or a rate, "
-    "e.g. latency_ms<100, params<1e6, recall>=0.9 or error<=3.5%"
+    f"write NAME OP VALUE with OP one of <, <=, >, >= and VALUE a number or a rate, e.g. {EXAMPLES}"
 )
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
@@ -55,12 +55,16 @@ class Constraint(BaseModel):
         return self.text
 
 
-def parse_constraint(text: str, accepted: Iterable[str] | None = None) -> Constraint:
+def parse_constraint(
+    text: str, accepted: Iterable[str] | None = None, *, examples: str = EXAMPLES
+) -> Constraint:
     """Parse one constraint expression (see the module grammar); with ``accepted``, a metric
-    not among those names is refused first (its value would be read by a metric's rules)."""
+    not among those names is refused first (its value would be read by a metric's rules).
+    ``examples``: the ones a refusal shows, constraints the caller accepts."""
+    grammar = GRAMMAR.replace(EXAMPLES, examples)
     match = _PATTERN.match(str(text))
     if match is None:
-        raise InvalidInputError(f"constraint {text!r} does not parse: {GRAMMAR}")
+        raise InvalidInputError(f"constraint {text!r} does not parse: {grammar}")
     name, op, raw = match.groups()
     op = {"≤": "<=", "≥": ">="}.get(op, op)
     metric = canonical_name(name)
@@ -69,12 +73,12 @@ def parse_constraint(text: str, accepted: Iterable[str] | None = None) -> Constr
     try:
         threshold = float(raw.removesuffix("%"))
     except ValueError:
-        raise InvalidInputError(f"constraint {text!r} does not parse: {GRAMMAR}") from None
+        raise InvalidInputError(f"constraint {text!r} does not parse: {grammar}") from None
     if raw.endswith("%") or is_rate(metric):
         threshold = parse_rate(raw, name=f"constraint {metric}{op}")
     else:
         if not math.isfinite(threshold):
             raise InvalidInputError(
-                f"constraint {text!r} has a non-finite value: give a number; {GRAMMAR}"
+                f"constraint {text!r} has a non-finite value: give a number; {grammar}"
             )
     return Constraint(metric=metric, op=op, threshold=threshold, text=f"{metric}{op}{raw}")
