@@ -227,3 +227,15 @@ def test_many_suspects_come_with_a_warning_to_look_before_applying(caplog, flip,
     assert said is warned
     if warned:
         assert f"{len(issues.suspects)} of 300 examples" in caplog.text
+
+
+def test_a_class_of_one_example_is_refused_not_relabeled():
+    from orthotune.data import dataset_from_arrays
+
+    x = np.random.default_rng(0).normal(size=(30, 3))
+    unique = dataset_from_arrays(x, np.array([f"u{i}" for i in range(30)]), name="unique.csv")
+    # every row its own class: each was "mislabeled" and relabeled to another row's (exit 0)
+    with pytest.raises(InvalidInputError, match=r"unique.csv: class 'u0' has 1 example outside"):
+        find_issues(unique, method="confident")
+    with pytest.raises(InvalidInputError, match=r"\(and 29 more such classes\)"):
+        find_issues(unique)
