@@ -24,11 +24,15 @@ def test_from_rates_accepts_percent_and_fraction():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"train_error": "3.5"}, "train_error 3.5 is above 1.*write 3.5%"),
-        ({"bayes_error": "1%"}, "bayes_error 1.0000% is above human_error 0.7000%"),
-        ({"dev_size": 0}, "dev_size 0 is not a positive whole number"),
-        ({"test_size": 100}, "test_size 100 is given without its error rate"),
-        ({"train_dev_size": 10}, "train_dev_size 10 is given without its error rate"),
+        # named as the command line names them (was train_error, train_dev_size …)
+        ({"train_error": "3.5"}, "--train-error 3.5 is above 1.*write 3.5%"),
+        ({"bayes_error": "1%"}, "--bayes-error 1.0000% is above --human-error 0.7000%"),
+        ({"dev_size": 0}, "--dev-size 0 is not a positive whole number"),
+        ({"test_size": 100}, "--test-size 100 is given without its error rate"),
+        (
+            {"train_dev_size": 10},
+            "--train-dev-size 10 is given without its error rate: give --train-dev-error too",
+        ),
     ],
 )
 def test_bad_levels_are_one_line_errors(kwargs, match):

@@ -87,26 +87,30 @@ class ErrorLevels(BaseModel):
     ) -> ErrorLevels:
         """Build from rates as users write them (``"3.5%"`` or ``0.035``), checked here."""
 
+        def flag(name: str) -> str:  # as the command line and the other messages name it
+            return "--" + name.replace("_", "-") if name.isidentifier() else name
+
         def rate(value: Any, name: str) -> float | None:
-            return None if value is None else parse_rate(value, name=name)
+            return None if value is None else parse_rate(value, name=flag(name))
 
         def size(value: int | None, name: str, level: Any) -> int | None:
             if value is None:
                 return None
             if level is None:
                 raise InvalidInputError(
-                    f"{name} {value} is given without its error rate: give the "
-                    f"{name.replace('_size', '_error')} too, or drop {name}"
+                    f"{flag(name)} {value} is given without its error rate: give "
+                    f"{flag(name.replace('_size', '_error'))} too, or drop {flag(name)}"
                 )
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InvalidInputError(
-                    f"{name} {value!r} is not a positive whole number of examples: give e.g. 5000"
+                    f"{flag(name)} {value!r} is not a positive whole number of examples: give "
+                    "e.g. 5000"
                 )
             return value
 
         human = rate(human_error, "human_error")
         bayes = rate(bayes_error, "bayes_error")
-        check_bayes_error(human, bayes)
+        check_bayes_error(human, bayes, names=(flag("human_error"), flag("bayes_error")))
         train = rate(train_error, "train_error")
         train_dev = rate(train_dev_error, "train_dev_error")
         dev = rate(dev_error, "dev_error")
