@@ -173,6 +173,21 @@ def test_old_spellings_migrate_and_damaged_records_become_notes(tmp_path: Path) 
     assert "notes" in info.section_ids()
 
 
+def test_a_damaged_study_is_a_note_whose_fix_can_be_followed(run_folder: Path, tmp_path) -> None:
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_folder, copy)
+    data = (copy / "study.db").read_bytes()
+    (copy / "study.db").write_bytes(data[: len(data) // 3])  # cut short
+    info = read_run_folder(copy)
+    # was open_storage's "give an Optuna storage URL such as …", which then needs --study
+    assert "study.db could not be read as an Optuna study: the trials' curves are left out " in (
+        " ".join(info.notes)
+    )
+    assert info.curves is None or info.curves.trials == []
+
+
 def test_missing_run_dir_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match=r"RUN_DIR .*does not exist"):
         read_run_folder(tmp_path / "nope")

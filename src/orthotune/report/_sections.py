@@ -918,8 +918,12 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         try:
             study = read_study(f"sqlite:///{run.study_db.resolve()}")
             trial_curves, metric = study.trial_curves, study.metric_names[0]
-        except InvalidInputError as err:
-            notes.append(f"study.db: {err}")
+        except InvalidInputError as err:  # its message's fix (another --storage) is no fix here
+            logger.warning("report: skipping study.db: %s", err)
+            notes.append(
+                "study.db could not be read as an Optuna study: the trials' curves are left "
+                "out (restore study.db from a copy to see them)."
+            )
     curves = None
     if chosen_curve is not None or others or trial_curves:
         curves = CurvesInfo(
