@@ -188,6 +188,21 @@ def test_a_damaged_study_is_a_note_whose_fix_can_be_followed(run_folder: Path, t
     assert info.curves is None or info.curves.trials == []
 
 
+def test_an_analysis_table_cut_short_is_a_note(run_folder: Path, tmp_path) -> None:
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_folder, copy)
+    (copy / "analysis").mkdir(exist_ok=True)
+    rows = "".join(f"{i},{i % 3},{i % 2},0.9\n" for i in range(40))
+    (copy / "analysis" / "predictions.csv").write_text("id,y_true,y_pred,confidence\n" + rows[:-9])
+    info = read_run_folder(copy)  # was shown as 40 rows with nothing said
+    assert (
+        "analysis/predictions.csv: line 41 holds fewer cells than its header line, as in a file "
+        "cut short" in " ".join(info.notes)
+    )
+
+
 def test_missing_run_dir_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match=r"RUN_DIR .*does not exist"):
         read_run_folder(tmp_path / "nope")

@@ -737,6 +737,13 @@ def _analysis_csv(root: Path, relative: Path, notes: list[str]) -> AnalysisInfo 
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         notes.append(f"{relative.as_posix()} could not be read ({err}).")
         return None
+    short = [i for i, row in enumerate(rows, start=2) if None in row.values()]
+    if short:  # csv fills a row's missing cells with None: a file cut short, say
+        notes.append(
+            f"{relative.as_posix()}: line {short[0]} holds fewer cells than its header line"
+            f"{f' (and {len(short) - 1} more lines)' if len(short) > 1 else ''}, as in a file "
+            "cut short: shown as read, those cells empty."
+        )
     title = relative.stem.replace("_", " ").replace("-", " ")
     table = _table(title, rows)
     if table is None:
