@@ -604,3 +604,14 @@ def test_the_default_run_folder_is_a_new_one_each_call(tmp_path, monkeypatch):
     (tmp_path / "runs" / "tune-1").mkdir(parents=True)
     (tmp_path / "runs" / "tune-1-2").mkdir()
     assert _new_folder("runs/tune-1") == "runs/tune-1-3"
+
+
+def test_ctrl_c_before_any_model_was_kept_leaves_no_run_to_block_the_retry(tmp_path):
+    def ctrl_c(*args, **kwargs):  # Ctrl-C while the baseline trains: nothing kept yet
+        raise KeyboardInterrupt
+
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        orthotune.tune("builtin:synthetic?n=300", out=out, budget="20s", on_epoch=ctrl_c)
+    assert not out.exists()  # it held run.json, split.json and study.db, and refused --out again
+    assert orthotune.tune("builtin:synthetic?n=300", out=out, trials=1, refit=False).chosen

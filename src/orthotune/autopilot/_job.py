@@ -11,7 +11,8 @@ returns; its caller (``orthotune.tune``, the CLI) renders report.html from the r
 
 Ctrl-C while models train stops the loop (``StopReason.INTERRUPTED``) and the job finishes as
 usual with the model kept so far: test score, calibration (the caller renders the report). The
-autopilot does not resume: the same ``--out`` is refused.
+autopilot does not resume: the same ``--out`` is refused — but after a Ctrl-C before any model
+was kept, which leaves no run folder behind (as a refusal does), so the same command works.
 """
 
 from __future__ import annotations
@@ -228,8 +229,10 @@ def tune_autopilot(
             started=started,  # loading, preparing and opening the study count in the budget
         )
     except KeyboardInterrupt:  # before the baseline was trained, or between two steps
-        summary = JobSummary(stop_reason="interrupted", incumbents=incumbents)
-        run.write_run(job.record.model_copy(update={"summary": summary}))
+        refused = not incumbents  # no model kept: nothing to keep, and the same --out works
+        if not refused:
+            summary = JobSummary(stop_reason="interrupted", incumbents=incumbents)
+            run.write_run(job.record.model_copy(update={"summary": summary}))
         raise
     except InvalidInputError:  # refused before any model was kept: no run is left behind
         refused = not incumbents
