@@ -606,12 +606,16 @@ def test_the_default_run_folder_is_a_new_one_each_call(tmp_path, monkeypatch):
     assert _new_folder("runs/tune-1") == "runs/tune-1-3"
 
 
-def test_ctrl_c_before_any_model_was_kept_leaves_no_run_to_block_the_retry(tmp_path):
-    def ctrl_c(*args, **kwargs):  # Ctrl-C while the baseline trains: nothing kept yet
-        raise KeyboardInterrupt
+def test_ctrl_c_before_any_model_was_kept_leaves_no_run_to_block_the_retry(tmp_path, monkeypatch):
+    from orthotune.autopilot import _job
+
+    def ctrl_c(*args, **kwargs):  # Ctrl-C as the loop starts (the yardstick): nothing kept
+        raise KeyboardInterrupt  # (one during a model's training stops it: that model is kept)
 
     out = tmp_path / "run"
-    with pytest.raises(KeyboardInterrupt):
-        orthotune.tune("builtin:synthetic?n=300", out=out, budget="20s", on_epoch=ctrl_c)
+    with monkeypatch.context() as patch:
+        patch.setattr(_job, "run_autopilot", ctrl_c)
+        with pytest.raises(KeyboardInterrupt):
+            orthotune.tune("builtin:synthetic?n=300", out=out, budget="20s")
     assert not out.exists()  # it held run.json, split.json and study.db, and refused --out again
     assert orthotune.tune("builtin:synthetic?n=300", out=out, trials=1, refit=False).chosen
