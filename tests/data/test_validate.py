@@ -486,6 +486,14 @@ def test_classes_that_differ_only_in_case_are_named_in_a_warning(write_csv, capl
     ) in caplog.text
 
 
+def test_a_label_written_na_none_or_null_is_a_class_not_a_missing_value(write_csv):
+    # "NA" is North America: pandas read it as missing, and 1 row in 3 was left out unlabelled
+    names = ["NA", "EU", "None", "null", "N/A"]
+    rows = "".join(f"{i % 7},{names[i % 5]}\n" for i in range(50)) + "3,\n4,?\n"
+    ds = load_dataset(str(write_csv("a,region\n" + rows)), LoadOptions(target="region"))
+    assert ds.class_names == ("EU", "N/A", "NA", "None", "null") and len(ds) == 50
+
+
 def test_labels_written_apart_that_become_one_class_are_named_in_a_warning(write_csv, caplog):
     from orthotune.data import dataset_from_arrays
 

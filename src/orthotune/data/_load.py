@@ -249,8 +249,17 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
     import pandas as pd
 
     if kind == "csv":
+        dialect = csv_dialect(path).pandas()
         with _reading(origin, "CSV"):
-            frame = pd.read_csv(path, **csv_dialect(path).pandas(), dtype=dict.fromkeys(text, str))
+            frame = pd.read_csv(path, **dialect, dtype=dict.fromkeys(text, str))
+            roles = [c for c in dict.fromkeys(text) if c in frame.columns]
+            if roles:  # as written: "NA" (North America), "None", "null" are labels or ids,
+                # which pandas reads as missing; only an empty cell is (and "?", ``unlabelled``)
+                written = pd.read_csv(
+                    path, **dialect, usecols=roles, dtype=str, keep_default_na=False,
+                    na_values=[""],
+                )  # fmt: skip
+                frame[roles] = written[roles]
     else:
         with _reading(origin, "Parquet"):
             import pyarrow.parquet as pq
