@@ -509,6 +509,11 @@ def test_labels_written_apart_that_become_one_class_are_named_in_a_warning(write
         assert dataset_from_arrays(x, numbers).class_names == ("7", "8", "10")
     assert "'007' / '7' → '7'; '10' / '1e1' → '10'" in caplog.text
     caplog.clear()
+    spaced = "".join(f"{i % 5},{['yes ', 'no', 'yes'][i % 3]}\n" for i in range(30))
+    with caplog.at_level("WARNING", logger="orthotune.data"):  # a table's, as written
+        load_dataset(str(write_csv("a,label\n" + spaced)))
+    assert "'yes' / 'yes ' → 'yes'" in caplog.text
+    caplog.clear()
     rows = "".join(f"{i % 5},{'ab'[i % 2]}\n" for i in range(40))  # one way each: no warning
     with caplog.at_level("WARNING", logger="orthotune.data"):
         load_dataset(str(write_csv("a,label\n" + rows)))

@@ -544,7 +544,7 @@ def _from_frame(
 
     labels = _text_column(frame, target, "--target", origin)
     y, class_names = label_names(labels)
-    _warn_merged_labels(labels, y, class_names, origin)
+    _warn_merged_labels(frame[target].to_numpy(dtype=object), y, class_names, origin)  # as written
     check_classes(class_names, origin)  # the target's problem before its features'
     _warn_similar_classes(class_names, origin)
     rows = range(len(frame)) if origin.rows is None else origin.rows
