@@ -237,6 +237,22 @@ def test_a_dataframe_loads_as_the_parquet_file_its_run_keeps(tmp_path):
     assert kept.class_names == ds.class_names and kept.feature_names == ds.feature_names
 
 
+def test_a_frames_category_of_numbers_is_categories_in_the_frame_and_its_runs_file(tmp_path):
+    from orthotune.data import frame_file
+
+    rng = np.random.default_rng(0)
+    codes = rng.choice([94105, 10001, 60601, 2139], 80)
+    frame = pd.DataFrame({"a": rng.normal(size=80), "zip": pd.Categorical(codes)})
+    frame["label"] = np.where(np.isin(codes, [94105, 2139]), "yes", "no")
+    # declared categories: zip codes were one number, 2139 < 94105 learned as a magnitude
+    ds = load_dataset(frame, LoadOptions(target="label"))
+    assert ds.feature_names == ("a", "zip=10001", "zip=2139", "zip=60601", "zip=94105")
+    kept = load_dataset(str(frame_file(frame, tmp_path / "d.parquet")), LoadOptions(target="label"))
+    assert kept.feature_names == ds.feature_names and torch.equal(kept.x, ds.x)
+    plain = load_dataset(frame.astype({"zip": "int64"}), LoadOptions(target="label"))
+    assert plain.feature_names == ("a", "zip")  # numbers not declared categories stay numbers
+
+
 def test_a_bad_dataframe_is_one_line_naming_it():
     frame = _mixed_frame().assign(plan=["basic", "pro"] * 29 + ["basic", 2.5])  # a one-off
     with pytest.raises(

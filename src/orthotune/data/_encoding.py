@@ -4,7 +4,8 @@ A column whose non-missing values are all numbers is a numeric feature; a column
 all ISO 8601 dates or times (``2024-03-01``, ``2024-03-01 14:30``, ``2024-03-01T14:30:00Z``) is
 a date, one numeric feature (days since 1970-01-01, UTC) treated as a number from then on — other
 date formats (``03/01/2024``: March or January?) stay text; a column whose values are all
-non-numeric text is categorical and one-hot encoded (categories sorted); anything in between is
+non-numeric text — or a pandas category, even of numbers (zip codes declared categories) — is
+categorical and one-hot encoded (categories sorted); anything in between is
 an error that names the first stray value. A column that identifies rows rather than describes
 them — row numbers 0…n−1 or 1…n, or text with a distinct value in (almost) every row: an
 identifier, a name, free text — and a column empty in every row (refused under ``--impute
@@ -275,7 +276,10 @@ def _fit_column(
             arg(name),
         )
         return None
-    is_number = _is_number(scan)
+    # a pandas category (a DataFrame's, a Parquet file's) of numbers — zip codes, codes — is
+    # declared categorical: its values are names, one-hot encoded, not magnitudes
+    declared = isinstance(series.dtype, pd.CategoricalDtype)
+    is_number = _is_number(scan) & (not declared)
     is_text = present & ~is_number
     missing = int(scan.missing.sum())
     if not is_text.any():
@@ -317,37 +321,40 @@ def _fit_column(
             )
         return _numeric(name, "numeric", scan.numbers, missing, impute)
     days = _days(scan)
-    if not np.isnan(days[present]).any():  # every value an ISO 8601 date or time
+    if not np.isnan(days[present]).any() and not declared:  # each an ISO 8601 date or time
         return _numeric(name, "date", days, missing, impute)
     values = scan.texts[present]
-    commas = pd.to_numeric(pd.Series(values).str.replace(",", ".", regex=False), errors="coerce")
-    if commas.notna().all():  # text only because of its decimal commas
-        row = int(np.flatnonzero(is_text)[0])
-        raise decimal_comma_column(name, row, scan.texts[row], origin)
-    # "1,234.56" beside "125.73": text only for its thousands separators. Left to the tests
-    # below, a column of amounts distinct in every row read as an identifier and was left out
-    text = pd.Series(values).astype(str)
-    grouped = text.str.fullmatch(_GROUPED).to_numpy(dtype=bool)
-    if grouped.any() and (grouped | is_number[present]).all():
-        row = int(np.flatnonzero(present)[int(np.argmax(grouped))])
-        raise decimal_comma_column(name, row, scan.texts[row], origin)
-    # "(1.23)", an accountant's -1.23, beside numbers: left out as text the same way
-    parens = text.str.fullmatch(_PARENS).to_numpy(dtype=bool)
-    if parens.any() and (parens | grouped | is_number[present]).all():
-        row = int(np.flatnonzero(present)[int(np.argmax(parens))])
-        raise InvalidInputError(
-            f"{origin.file}: column {name!r} holds negative numbers written in parentheses, "
-            f"{scan.texts[row]!r} at {origin.row(row)}: write them with a minus sign "
-            f"(-{scan.texts[row][1:-1]}), or --drop {arg(name)}"
+    if not declared:  # a declared category's names are no numbers written oddly
+        commas = pd.to_numeric(
+            pd.Series(values).str.replace(",", ".", regex=False), errors="coerce"
         )
-    signs = text.str.contains(f"[{CURRENCY}]", regex=True)
-    if signs.any() and _amounts(values).notna().all():  # "$1,200": text only for its signs
-        row = int(np.flatnonzero(is_text)[int(np.argmax(signs.to_numpy()))])
-        raise InvalidInputError(
-            f"{origin.file}: column {name!r} holds amounts written with a currency sign, "
-            f"{scan.texts[row]!r} at {origin.row(row)}: write plain numbers (1200.5, no sign "
-            f"or thousands separator), or --drop {arg(name)}"
-        )
+        if commas.notna().all():  # text only because of its decimal commas
+            row = int(np.flatnonzero(is_text)[0])
+            raise decimal_comma_column(name, row, scan.texts[row], origin)
+        # "1,234.56" beside "125.73": text only for its thousands separators. Left to the tests
+        # below, a column of amounts distinct in every row read as an identifier and was left out
+        text = pd.Series(values).astype(str)
+        grouped = text.str.fullmatch(_GROUPED).to_numpy(dtype=bool)
+        if grouped.any() and (grouped | is_number[present]).all():
+            row = int(np.flatnonzero(present)[int(np.argmax(grouped))])
+            raise decimal_comma_column(name, row, scan.texts[row], origin)
+        # "(1.23)", an accountant's -1.23, beside numbers: left out as text the same way
+        parens = text.str.fullmatch(_PARENS).to_numpy(dtype=bool)
+        if parens.any() and (parens | grouped | is_number[present]).all():
+            row = int(np.flatnonzero(present)[int(np.argmax(parens))])
+            raise InvalidInputError(
+                f"{origin.file}: column {name!r} holds negative numbers written in parentheses, "
+                f"{scan.texts[row]!r} at {origin.row(row)}: write them with a minus sign "
+                f"(-{scan.texts[row][1:-1]}), or --drop {arg(name)}"
+            )
+        signs = text.str.contains(f"[{CURRENCY}]", regex=True)
+        if signs.any() and _amounts(values).notna().all():  # "$1,200": text only for its signs
+            row = int(np.flatnonzero(is_text)[int(np.argmax(signs.to_numpy()))])
+            raise InvalidInputError(
+                f"{origin.file}: column {name!r} holds amounts written with a currency sign, "
+                f"{scan.texts[row]!r} at {origin.row(row)}: write plain numbers (1200.5, no sign "
+                f"or thousands separator), or --drop {arg(name)}"
+            )
     categories, counts = np.unique(values.astype(str), return_counts=True)
     other = len(categories) > MAX_CATEGORIES
     unique = len(categories) == n_rows and n_rows >= 20
@@ -361,9 +368,14 @@ def _fit_column(
     # column of them was read as an identifier (distinct in every row) and left out, its
     # numbers lost ("12.5o" among prices stays a slip to fix)
     slip = is_number.any() and not tickets and is_number.sum() >= is_text.sum()
-    unit = text.str.extract(f"^{_DECORATED}$")["unit"]
+    unit = None if declared else text.str.extract(f"^{_DECORATED}$")["unit"]
     plain = is_number[present]
-    if not slip and (unit.notna().to_numpy() | plain).all() and unit[unit != ""].nunique() <= 1:
+    if (
+        unit is not None
+        and not slip
+        and (unit.notna().to_numpy() | plain).all()
+        and unit[unit != ""].nunique() <= 1
+    ):
         odd = ~plain & commas.isna().to_numpy()  # a decorated one, not a mere decimal comma
         row = int(np.flatnonzero(present)[int(np.argmax(odd if odd.any() else ~plain))])
         raise InvalidInputError(

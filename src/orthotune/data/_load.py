@@ -491,7 +491,16 @@ def as_table(frame: pd.DataFrame, name: str = "DataFrame") -> pd.DataFrame:
     durations = [c for c, t in frame.dtypes.items() if types.is_timedelta64_dtype(t)]
     frame = frame.assign(**{c: frame[c].dt.total_seconds() for c in durations})
     kept = (types.is_bool_dtype, types.is_numeric_dtype, types.is_datetime64_any_dtype)
-    text = [c for c, t in frame.dtypes.items() if not any(k(t) for k in kept)]
+    declared = [
+        c
+        for c, t in frame.dtypes.items()
+        if isinstance(t, pd.CategoricalDtype)
+        and len(set(map(str, t.categories))) == len(t.categories)
+    ]
+    # a pandas category stays one, its names as text: zip codes declared categories are
+    # one-hot encoded, not read as magnitudes (the encoding reads the declaration)
+    frame = frame.assign(**{c: frame[c].cat.rename_categories(str) for c in declared})
+    text = [c for c, t in frame.dtypes.items() if c not in declared and not any(k(t) for k in kept)]
     return frame.astype(dict.fromkeys(text, "string")) if text else frame
 
 
