@@ -159,6 +159,14 @@ CSV_CASES = [
         r"line looks like data, not column names: add a header line\)",
     ),
     ("a,b,Label \n1,2,p\n3,4,q\n", {"target": "label"}, r"give --target 'Label '"),
+    (  # ISO months with a '-' among them: read as text, 39 months became 39 categories
+        "month,label\n"
+        + "".join(f"20{10 + i // 12}-{i % 12 + 1:02d}-01,{'pq'[i % 2]}\n" for i in range(39))
+        + "-,p\n",
+        {},
+        r"column 'month' is a date column \(ISO 8601\) but row 39 \(file line 41\) holds the "
+        r"text '-': fix that value \(leave it empty for missing",
+    ),
     (
         "f,label\n" + "".join(f"{i},{i * 0.37 - 3:.4f}\n" for i in range(40)),
         {},

@@ -2,10 +2,12 @@
 
 A column whose non-missing values are all numbers is a numeric feature; a column whose values are
 all ISO 8601 dates or times (``2024-03-01``, ``2024-03-01 14:30``, ``2024-03-01T14:30:00Z``) is
-a date, one numeric feature (days since 1970-01-01, UTC) treated as a number from then on — other
-date formats (``03/01/2024``: March or January?) stay text; a column whose values are all
-non-numeric text — or a pandas category, even of numbers (zip codes declared categories) — is
-categorical and one-hot encoded (categories sorted); anything in between is
+a date, one numeric feature (days since 1970-01-01, UTC) treated as a number from then on (one
+with a few other values among its dates, ``-``, is refused naming the first, as a numeric
+column's stray text is) — other date formats (``03/01/2024``: March or January?) stay text; a
+column whose values are all non-numeric text — or a pandas category, even of numbers (zip codes
+declared categories) — is categorical and one-hot encoded (categories sorted); anything in
+between is
 an error that names the first stray value. A column that identifies rows rather than describes
 them — row numbers 0…n−1 or 1…n, or text with a distinct value in (almost) every row: an
 identifier, a name, free text — and a column empty in every row (refused under ``--impute
@@ -323,6 +325,11 @@ def _fit_column(
     days = _days(scan)
     if not np.isnan(days[present]).any() and not declared:  # each an ISO 8601 date or time
         return _numeric(name, "date", days, missing, impute)
+    undated = present & np.isnan(days)
+    if not declared and undated.sum() <= 0.1 * present.sum():  # dates, and a few slips ("-"):
+        # as a numeric column's stray text, named — read as text, the dates became categories
+        row = int(np.flatnonzero(undated)[0])
+        raise mixed_column(name, row, scan.texts[row], origin, date=True)
     values = scan.texts[present]
     if not declared:  # a declared category's names are no numbers written oddly
         commas = pd.to_numeric(

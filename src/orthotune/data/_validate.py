@@ -254,7 +254,8 @@ def mixed_column(
 ) -> InvalidInputError:
     """A numeric (or date) column with a stray text value is an error, not a category; a value
     that is the column's own name is a header line repeated (files concatenated)."""
-    kind = "a date column (ISO 8601, as in training)" if date else "numeric"
+    trained = ", as in training" if origin.predicting else ""
+    kind = f"a date column (ISO 8601{trained})" if date else "numeric"
     if str(value).strip() == column.strip():
         return InvalidInputError(
             f"{origin.file}: {origin.row(row)} repeats the header line (column {column!r} holds "
