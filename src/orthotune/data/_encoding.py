@@ -7,12 +7,11 @@ with a few other values among its dates, ``-``, is refused naming the first, as 
 column's stray text is) — other date formats (``03/01/2024``: March or January?) stay text; a
 column whose values are all non-numeric text — or a pandas category, even of numbers (zip codes
 declared categories) — is categorical and one-hot encoded (categories sorted); anything in
-between is
-an error that names the first stray value. A column that identifies rows rather than describes
-them — row numbers 0…n−1 or 1…n, or text with a distinct value in (almost) every row: an
-identifier, a name, free text — and a column empty in every row (refused under ``--impute
-none``) are left out with a warning and listed in
-``TableEncoding.ignored``, which ``predict`` then reads silently.
+between is an error that names the first stray value. A column that identifies rows rather than
+describes them — row numbers 0…n−1 or 1…n, or text with a distinct value in (almost) every row:
+an identifier, a name, free text — and a column empty in every row (refused under ``--impute
+none``) are left out with a warning and listed in ``TableEncoding.ignored``, which ``predict``
+then reads silently.
 
 ``--impute auto`` (the default) gives each numeric column that had missing values a 0/1 "was
 missing" feature beside it and leaves its NaN for the ``Normalizer``, which fills them from
