@@ -189,6 +189,18 @@ def test_an_iso_date_column_is_one_number_of_days_in_training_and_prediction(wri
         encode_frame(new.assign(d=["03/01/1970"]), ds.encoding, file="p.csv")
 
 
+def test_times_of_day_are_the_days_share_in_training_and_prediction(write_csv):
+    times = ["02:30", "19:30:36", "9:00", "23:59:59.5"]  # were one category each
+    path = write_csv("at,label\n" + "".join(f"{t},{'pq'[i % 2]}\n" for i, t in enumerate(times)))
+    ds = load_dataset(str(path))
+    assert [c.kind for c in ds.encoding.columns] == ["date"] and ds.feature_names == ("at",)
+    assert ds.x[:, 0].tolist() == pytest.approx([2.5 / 24, 19.51 / 24, 9 / 24, 1 - 0.5 / 86400])
+    new = pd.DataFrame({"at": ["12:00"]})
+    assert encode_frame(new, ds.encoding)[0, 0] == pytest.approx(0.5)
+    with pytest.raises(InvalidInputError, match=r"column 'at' is a date column .* text '25:00'"):
+        encode_frame(new.assign(at=["25:00"]), ds.encoding, file="p.csv")
+
+
 def test_dates_in_other_formats_stay_text_and_the_warning_says_how_to_write_them(write_csv, caplog):
     rows = "".join(
         f"{m:02d}/{d:02d}/2024,{d},{'pq'[d % 2]}\n" for m in (1, 2) for d in range(1, 29)

@@ -2,7 +2,8 @@
 
 A column whose non-missing values are all numbers is a numeric feature; a column whose values are
 all ISO 8601 dates or times (``2024-03-01``, ``2024-03-01 14:30``, ``2024-03-01T14:30:00Z``) is
-a date, one numeric feature (days since 1970-01-01, UTC) treated as a number from then on (one
+a date, one numeric feature (days since 1970-01-01, UTC; a time of day alone, ``14:30``, the
+day's share, 0.604) treated as a number from then on (one
 with a few other values among its dates, ``-``, is refused naming the first, as a numeric
 column's stray text is) — other date formats (``03/01/2024``: March or January?) stay text; a
 column whose values are all non-numeric text — or a pandas category, even of numbers (zip codes
@@ -517,15 +518,28 @@ def _written(series: pd.Series, categories: Sequence[str]) -> np.ndarray:
     return text
 
 
+# a time of day: 9:05, 14:30, 14:30:05, 14:30:05.250 (a CSV's text, a Parquet time's)
+_CLOCK = r"^(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}(?:\.\d+)?))?$"
+
+
 def _days(scan: _Scan) -> np.ndarray:
-    """Days since 1970-01-01 (UTC) of each ISO 8601 date or time; NaN where missing or not
-    one (a numeric column: all NaN)."""
+    """Days since 1970-01-01 (UTC) of each ISO 8601 date or time, or a time of day's share of
+    a day (14:30 → 0.604, when the column's first value is one); NaN where missing or not one
+    (a numeric column: all NaN)."""
     import pandas as pd
 
     days = np.full(len(scan.missing), np.nan)
     present = ~scan.missing
-    if scan.texts is None or not present.any() or not scan.texts[present][0][:4].isdigit():
-        return days  # numbers, or text that does not start as a date does (YYYY)
+    if scan.texts is None or not present.any():
+        return days  # numbers
+    clock = pd.Series(scan.texts[present], dtype=object).str.extract(_CLOCK).astype(float)
+    if clock["h"].notna().iloc[0]:  # times of day, 14:30 or 14:30:05.5: the day's share
+        h, m, sec = clock["h"], clock["m"], clock["s"].fillna(0.0)
+        share = (h * 3600 + m * 60 + sec) / 86400
+        days[present] = share.where((h < 24) & (m < 60) & (sec < 60)).to_numpy(dtype="float64")
+        return days
+    if not scan.texts[present][0][:4].isdigit():
+        return days  # text that does not start as a date does (YYYY)
     with warnings.catch_warnings():  # a mix of zones is parsed to UTC
         warnings.simplefilter("ignore")
         stamps = pd.to_datetime(
