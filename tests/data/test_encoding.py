@@ -289,6 +289,20 @@ def test_a_column_of_row_numbers_is_left_out_with_a_warning(write_csv, caplog):
     )
 
 
+def test_numbered_rows_from_another_start_are_a_feature_with_a_warning(write_csv, caplog):
+    # an invoice number 5000…5299 in a file sorted by its label separated it, without a word
+    rows = "".join(f"{5000 + i},{i % 7},{'pq'[i >= 20]}\n" for i in range(40))
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(write_csv("record_no,f,label\n" + rows)))
+    assert ds.feature_names == ("record_no", "f")
+    assert "column 'record_no' holds 5000…5039, each once, as numbered rows do" in caplog.text
+    caplog.clear()
+    spaced = "".join(f"{5000 + 2 * i},{i % 7},{'pq'[i >= 20]}\n" for i in range(40))
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        load_dataset(str(write_csv("amount,f,label\n" + spaced, name="a.csv")))
+    assert "numbered rows" not in caplog.text
+
+
 def test_a_column_of_many_categories_keeps_the_frequent_ones_and_pools_the_rest(write_csv, caplog):
     from orthotune.data._encoding import MAX_CATEGORIES, OTHER_CATEGORY
 

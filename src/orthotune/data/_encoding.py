@@ -304,6 +304,21 @@ def _fit_column(
         values = scan.numbers[present]
         distinct = len(np.unique(values))
         if (
+            len(values) >= 20
+            and not _named_as_id(name)  # (warned about below)
+            and np.array_equal(np.sort(values), values.min() + np.arange(len(values)))
+        ):  # 5000…5299, each once: numbered rows (an invoice number), kept but said
+            log.warning(
+                "%s: column %r holds %d…%d, each once, as numbered rows do: it is a feature; "
+                "--drop %s if it only numbers the rows (in a file sorted by its label it leaks "
+                "the label)",
+                origin.file,
+                name,
+                int(values.min()),
+                int(values.max()),
+                arg(name),
+            )
+        if (
             _named_as_id(name)
             and distinct > len(values) // 2
             and np.array_equal(values, np.round(values))
