@@ -45,7 +45,7 @@ def test_spec_takes_shape_and_classes_from_the_data():
         ({"dropout": 1.5}, r"--dropout 1.5 is not accepted: dropout rate must be in \[0, 1\)"),
         ({"activation": "swish"}, r"--activation 'swish' is not accepted: Input should be 'relu'"),
         ({"num_classes": 7}, r"model.num_classes 7 does not match the data \(3\)"),
-        ({"widths": 3}, r"model.widths 3 is not accepted: Extra inputs are not permitted"),
+        ({"widths": 3}, r"model.widths 3 is not accepted: model: has no .widths.; accepted keys"),
     ],
 )
 def test_bad_model_settings_name_the_flag_value_and_what_is_accepted(settings, message):
@@ -69,6 +69,11 @@ def test_bad_model_settings_name_the_flag_value_and_what_is_accepted(settings, m
         ),
         ({"schedule": "linear"}, r"--schedule 'linear' .* 'constant', 'inverse_time'"),
         ({"augment": "wild"}, r"--augment 'wild' .* accepted presets: none, light"),
+        # inf trained to NaN and saved a model no command could load; yes was 1 epoch
+        ({"lr": float("inf")}, r"--lr inf is not accepted: Input should be a finite number"),
+        ({"l2": float("inf")}, r"--l2 inf is not accepted: Input should be a finite number"),
+        ({"epochs": True}, r"--epochs True is not accepted: True is a yes/no value, not a count"),
+        ({"lr2": 0.1}, r"train: has no 'lr2'; accepted keys: optimizer, lr, beta"),
     ],
 )
 def test_bad_train_settings_name_the_flag_value_and_range(settings, message):
@@ -90,6 +95,14 @@ def test_config_file_sections(tmp_path):
         read_config_file(tmp_path / "bad.yaml")
     with pytest.raises(InvalidInputError, match="does not exist"):
         read_config_file(tmp_path / "none.yaml")
+    with pytest.raises(InvalidInputError, match="is a folder; give a YAML or JSON file"):
+        read_config_file(tmp_path)  # was "does not exist"
+    (tmp_path / "u16.yaml").write_text("train:\n  epochs: 2\n", encoding="utf-16")
+    with pytest.raises(InvalidInputError, match="is not UTF-8 text; save it as UTF-8"):
+        read_config_file(tmp_path / "u16.yaml")  # was internal error: UnicodeDecodeError
+    (tmp_path / "zero.yaml").write_text("model: 0\n")
+    with pytest.raises(InvalidInputError, match="section model: must be a mapping"):
+        read_config_file(tmp_path / "zero.yaml")  # was read as an empty section
 
 
 def test_train_on_split_normalizes_on_train_and_measures_every_part(tmp_path):

@@ -43,7 +43,8 @@ SCHEDULES: tuple[str, ...] = (
 class TrainConfig(BaseModel):
     """Optimizer, learning rate and its decay, regularization, batches, epochs, early stopping."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf is no learning rate (it trained to NaN and saved a model no command could load)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     optimizer: Optimizer = "adam"
     lr: float = Field(default=1e-3, gt=0)
@@ -82,6 +83,14 @@ class TrainConfig(BaseModel):
         description="γ of the focal loss (1 − p_t)^γ·ℓ: well-classified examples weigh less, "
         "hard ones relatively more (0 = cross-entropy; see train/_loss.py)",
     )
+
+    @field_validator("epochs", "step_epochs", "batch_size", "patience", mode="before")
+    @classmethod
+    def _no_bool(cls, v: object) -> object:
+        """``epochs: yes`` in a YAML file is True, which pydantic reads as 1: refused."""
+        if isinstance(v, bool):
+            raise ValueError(f"{v} is a yes/no value, not a count; give a whole number, e.g. 20")
+        return v
 
     @field_validator("augment")
     @classmethod

@@ -99,6 +99,10 @@ def one_line_validation_error(
     span = _range_of(model, field)
     if span and "should be" in accepted:
         accepted += f" (accepted range {span})"
+    if first.get("type") == "extra_forbidden":  # a misspelt key: the keys it may be
+        accepted = f"{section}: has no {field!r}; accepted keys: {', '.join(model.model_fields)}"
+    elif first.get("type") == "tuple_type":  # hidden: 16 where a list goes
+        accepted += f" (a list, e.g. [{value!r}])"
     return InvalidInputError(
         f"{where}{shown} is not accepted: {accepted}; fix the flag or the config file"
     )
@@ -437,9 +441,16 @@ def read_config_file(path: str | Path) -> dict[str, dict[str, Any]]:
     import yaml
 
     file = Path(path).expanduser()
+    if file.is_dir():
+        raise InvalidInputError(f"--config {file} is a folder; give a YAML or JSON file")
     if not file.is_file():
         raise InvalidInputError(f"--config {file} does not exist; give a YAML or JSON file")
-    text = file.read_text(encoding="utf-8")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:  # UTF-16 from a Windows editor, Latin-1, or no text at all
+        raise InvalidInputError(
+            f"--config {file} is not UTF-8 text; save it as UTF-8 (a YAML or JSON file)"
+        ) from None
     try:
         raw = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as err:
@@ -462,7 +473,8 @@ def read_config_file(path: str | Path) -> dict[str, dict[str, Any]]:
         )
     out: dict[str, dict[str, Any]] = {}
     for key in ("model", "train"):
-        section = raw.get(key) or {}
+        section = raw.get(key)
+        section = {} if section is None else section  # "model:" with nothing under it
         if not isinstance(section, dict):
             raise InvalidInputError(
                 f"--config {file}: section {key}: must be a mapping of settings, got "
