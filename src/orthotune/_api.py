@@ -607,6 +607,7 @@ def train(
             from_flags=list(given_model),
         )
     check_batch_norm(spec.batch_norm, train_config.batch_size)
+    check_ensemble_size(ensemble, spec)
     chosen = resolve_precision(choice, spec, torch_device)
     train_config = train_config.model_copy(update={"precision": chosen})
     model_name = name or spec.kind

@@ -108,6 +108,10 @@ def test_train_then_predict_builtin_mnist1d_end_to_end(run_cli, tmp_path):
         ),
         (["--precision", "half"], "--precision 'half' is not a precision; accepted: auto, fp32"),
         (["--ensemble", "0"], "--ensemble 0 is not accepted: give the number of models to average"),
+        (  # was killed for memory after 20 GB, its run folder left behind
+            ["--ensemble", "100000"],
+            "--ensemble 100000: 100,000 models of 12,300 weights each are more than the",
+        ),
         (["--input-bins", "1"], "--input-bins 1 is not accepted: give 0 (no bins) or the number"),
         (  # was "internal error: ValueError: Expected more than 1 value per channel"
             ["--batch-size", "1", "--batch-norm"],

@@ -70,6 +70,37 @@ def test_too_many_pools_for_the_input_are_refused_and_the_last_that_fits_builds(
         ModelSpec(kind="cnn1d", input_shape=(1, 5), num_classes=2, conv=(wide,))
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ModelSpec(input_shape=(40,), num_classes=10, hidden=(100, 100)),
+        ModelSpec(
+            kind="cnn2d",
+            input_shape=(3, 12, 12),
+            num_classes=4,
+            conv=(ConvBlock(channels=8, kernel=3, pool="max", residual=True),) * 2,
+            hidden=(16,),
+        ),
+        ModelSpec(
+            kind="cnn1d",
+            input_shape=(2, 40),
+            num_classes=3,
+            conv=(ConvBlock(channels=6, kernel=5),),
+            global_pool="none",
+        ),
+    ],
+)
+def test_the_weight_count_is_the_built_networks_weights_without_biases(spec):
+    model = build_model(spec)
+    weights = sum(p.numel() for n, p in model.named_parameters() if n.endswith("weight"))
+    norms = sum(
+        m.weight.numel()
+        for m in model.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._NormBase)
+    )
+    assert spec.weight_count() == weights - norms
+
+
 def test_batch_norm_on_one_by_one_images_builds_and_keeps_no_statistics_of_its_probe():
     block = ConvBlock(channels=4, kernel=3, pool="none")
     spec = ModelSpec(

@@ -21,7 +21,7 @@ from typing import Any
 from orthotune._errors import InvalidInputError
 from orthotune.fit._executor import train_candidates
 from orthotune.fit._trained import Candidate, Trained
-from orthotune.models import Ensemble, ModelSpec
+from orthotune.models import MAX_PARAMETERS, Ensemble, ModelSpec
 from orthotune.train import (
     StopReason,
     TrainConfig,
@@ -39,12 +39,21 @@ __all__ = ["check_ensemble_size", "train_ensemble"]
 logger = logging.getLogger(__name__)
 
 
-def check_ensemble_size(size: Any) -> int:
-    """``--ensemble K``: an integer ≥ 1, else one line saying so."""
+def check_ensemble_size(size: Any, spec: ModelSpec | None = None) -> int:
+    """``--ensemble K``: an integer ≥ 1 — and, with the members' ``spec``, K models of no more
+    weights together than one model may have (``MAX_PARAMETERS``: ``--ensemble 100000`` was
+    killed for memory after 20 GB, its run folder left behind) — else one line saying so."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise InvalidInputError(
             f"--ensemble {size!r} is not accepted: give the number of models to average, an "
             "integer >= 1 (1 = one model); e.g. --ensemble 5"
+        )
+    if spec is not None and size * spec.weight_count() > MAX_PARAMETERS:
+        most = max(1, MAX_PARAMETERS // max(1, spec.weight_count()))
+        raise InvalidInputError(
+            f"--ensemble {size}: {size:,} models of {spec.weight_count():,} weights each are "
+            f"more than the {MAX_PARAMETERS:,} weights accepted in all; give --ensemble {most} "
+            "or fewer (5 to 10 members give most of an ensemble's gain)"
         )
     return size
 

@@ -13,6 +13,7 @@ from orthotune.models._ensemble import Ensemble
 from orthotune.models._spec import (
     ACTIVATIONS,
     INITS,
+    MAX_PARAMETERS,
     ConvBlock,
     ModelSpec,
     default_conv,
@@ -21,6 +22,7 @@ from orthotune.models._spec import (
 __all__ = [
     "ACTIVATIONS",
     "INITS",
+    "MAX_PARAMETERS",
     "ConvBlock",
     "Ensemble",
     "ModelSpec",

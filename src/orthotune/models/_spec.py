@@ -114,9 +114,35 @@ class ModelSpec(BaseModel):
                 f"kind {self.kind} needs input_shape of {want} dims (channels first), "
                 f"got {self.input_shape}"
             )
-        size = _check_conv_sizes(self.conv, self.input_shape[1:]) if want is not None else ()
-        _check_parameters(self, size)
+        count = self.weight_count()  # (the conv blocks' sizes checked first)
+        if count > MAX_PARAMETERS:
+            raise ValueError(
+                f"the model would have about {count:,} weights ({4 * count / 2**30:,.0f} GiB in "
+                f"float32, four times that to train): accepted are at most {MAX_PARAMETERS:,}; "
+                "give smaller hidden widths or channel counts"
+            )
         return self
+
+    def weight_count(self) -> int:
+        """The weights of the network this spec builds, counted from its layer sizes (biases
+        and batch-norm scales left out; nothing allocated): what ``MAX_PARAMETERS`` bounds."""
+        spatial = len(self.input_shape) - 1 if self.kind != "mlp" else 0
+        size = _check_conv_sizes(self.conv, self.input_shape[1:]) if spatial else ()
+        count, channels = 0, self.input_shape[0]
+        for b in self.conv:
+            count += channels * b.channels * b.kernel**spatial
+            count += b.channels * b.channels * b.kernel**spatial * b.residual
+            projection = b.residual and (channels != b.channels or b.stride != 1)
+            count += channels * b.channels * projection  # the skip's 1×1 conv
+            channels = b.channels
+        if self.kind == "mlp":
+            width = self.select or math.prod(self.input_shape)
+        else:
+            width = channels * (math.prod(size) if self.global_pool == "none" else 1)
+        for w in (*self.hidden, self.num_classes):
+            count += width * w
+            width = w
+        return count
 
     @property
     def num_layers(self) -> int:
@@ -150,29 +176,6 @@ class ModelSpec(BaseModel):
 #: gradients and Adam's two moments — what a typo (``--hidden 1000000000``) asks for before
 #: the operating system kills the process
 MAX_PARAMETERS = 500_000_000
-
-
-def _check_parameters(spec: ModelSpec, size: tuple[int, ...]) -> None:
-    """Refuse a spec of more than ``MAX_PARAMETERS`` weights (counted from its layer sizes,
-    biases left out: nothing is allocated) in one line."""
-    count, channels = 0, spec.input_shape[0]
-    for b in spec.conv:
-        count += channels * b.channels * b.kernel ** (len(spec.input_shape) - 1)
-        count += b.channels * b.channels * b.kernel ** (len(spec.input_shape) - 1) * b.residual
-        channels = b.channels
-    if spec.kind == "mlp":
-        width = spec.select or math.prod(spec.input_shape)
-    else:
-        width = channels * (math.prod(size) if spec.global_pool == "none" else 1)
-    for w in (*spec.hidden, spec.num_classes):
-        count += width * w
-        width = w
-    if count > MAX_PARAMETERS:
-        raise ValueError(
-            f"the model would have about {count:,} weights ({4 * count / 2**30:,.0f} GiB in "
-            f"float32, four times that to train): accepted are at most {MAX_PARAMETERS:,}; "
-            "give smaller hidden widths or channel counts"
-        )
 
 
 def _check_conv_sizes(blocks: tuple[ConvBlock, ...], size: tuple[int, ...]) -> tuple[int, ...]:
