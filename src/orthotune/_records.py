@@ -40,6 +40,7 @@ __all__ = [
     "Step",
     "StopReason",
     "VariantScore",
+    "data_sha256",
 ]
 
 RUN_SCHEMA_VERSION = 1
@@ -66,6 +67,23 @@ class JobSummary(BaseModel):
     test_metrics: dict[str, float] | None = None  # the chosen model's, once (None: not here)
 
 
+def data_sha256(data: str) -> str:
+    """The sha256 of DATA when it is one file (``""`` for ``builtin:NAME`` and folders): what
+    ``predict`` compares before it reads the run's split by row (an edited file's rows are
+    other rows)."""
+    import hashlib
+    from pathlib import Path
+
+    path = Path(str(data).strip()).expanduser()
+    if str(data).startswith("builtin:") or not path.is_file():
+        return ""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 class RunRecord(BaseModel):
     """run.json: what was asked (command, data, config, seed, versions) and the summary."""
 
@@ -73,6 +91,7 @@ class RunRecord(BaseModel):
     command: str
     argv: list[str] = Field(default_factory=lambda: list(sys.argv[1:]))
     data: str = ""
+    data_sha256: str = ""  # DATA's content when it is a file (``data_sha256``); "" before
     seed: int | None = None
     config: dict[str, Any] = Field(default_factory=dict)
     filled: list[str] = Field(

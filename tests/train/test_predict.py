@@ -57,6 +57,21 @@ def test_predictions_on_the_training_file_carry_ids_labels_and_split(table_run):
         assert error == pytest.approx(summary.errors[part]), part
 
 
+def test_the_training_file_edited_after_the_run_gets_no_split_column(tmp_path, caplog):
+    path = tmp_path / "d.csv"
+    _table(n=120).drop(columns="key").to_csv(path, index=False)
+    run, _ = _train(tmp_path, str(path))
+    assert "split" in predict(load_predictor(run.path), str(path)).columns
+    _table(n=120).drop(columns="key").iloc[10:].to_csv(path, index=False)  # rows 0…9 removed
+    with caplog.at_level("WARNING", logger="orthotune"):
+        frame = predict(load_predictor(run.path), str(path))
+    # rows were matched by number: 44 of 60 "test" rows had been trained on, nothing said
+    assert "split" not in frame.columns and len(frame) == 110
+    assert "d.csv has changed since the run was trained (its sha256 is not run.json's)" in (
+        caplog.text
+    )
+
+
 def test_unlabelled_rows_get_predictions_without_y_true(table_run, tmp_path):
     _, _, run, _ = table_run
     new = _table(n=10, seed=5).drop(columns=["label"])

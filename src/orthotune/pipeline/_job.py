@@ -28,7 +28,7 @@ import torch
 from pydantic import BaseModel
 
 from orthotune._errors import InvalidInputError
-from orthotune._records import History, JobSummary
+from orthotune._records import History, JobSummary, data_sha256
 from orthotune._rundir import RunDir, RunRecord
 
 __all__ = ["DATA_FILE", "FLAGS", "Finished", "Job", "check_levels", "load", "test_metrics"]
@@ -158,6 +158,7 @@ class Job:
         record = RunRecord(
             command=command,
             data=data,
+            data_sha256=data_sha256(data),
             seed=seed,
             filled=describe_filled(dataset),
             config=dict(config),

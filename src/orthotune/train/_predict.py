@@ -18,6 +18,7 @@ before, or when scaling did not lower the dev ECE). ``PredictSummary.temperature
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from pydantic import BaseModel
 
 from orthotune._errors import InvalidInputError
 from orthotune._io import atomic_write_bytes, atomic_write_text, check_replaceable
+from orthotune._records import data_sha256
 from orthotune._rundir import RunDir, resolve_model_dir
 from orthotune._tables import (
     CSV_SUFFIXES,
@@ -50,6 +52,8 @@ __all__ = [
     "probabilities",
     "write_predictions",
 ]
+
+logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 _TABLES = CSV_SUFFIXES + PARQUET_SUFFIXES
@@ -208,11 +212,19 @@ def _split_of(
     if run is None or not (run / "split.json").is_file():
         return None, None
     try:
-        recorded = RunDir(run).read_run().data
+        record = RunDir(run).read_run()
         split = RunDir(run).read_split()
     except InvalidInputError:  # a damaged run.json or split.json: no split column
         return None, None
-    if not (_same_data(recorded, data) and _same_data(predictor.manifest.data, data)):
+    if not (_same_data(record.data, data) and _same_data(predictor.manifest.data, data)):
+        return None, None
+    if record.data_sha256 and data_sha256(data) != record.data_sha256:
+        logger.warning(
+            "%s has changed since the run was trained (its sha256 is not run.json's): its "
+            "rows are not matched to the run's train, dev and test parts by number, and the "
+            "split column is left out",
+            data,
+        )
         return None, None
     ids_of = {} if split is None else split.ids
     part_of = {str(i): part for part, members in ids_of.items() for i in members}
