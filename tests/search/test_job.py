@@ -139,6 +139,15 @@ def test_identical_failures_in_a_row_stop_the_search_and_say_why(tmp_path):
     assert s.chosen is None
 
 
+def test_an_autopilot_run_is_not_resumed_by_a_search(tmp_path):
+    import orthotune
+
+    orthotune.tune(DATA, trials=1, refit=False, study="ap", out=tmp_path / "ap")
+    # was "holds another run (study None), not --study 'ap'": a fix no one could follow
+    with pytest.raises(InvalidInputError, match=r"--out .*ap holds an autopilot run, which no"):
+        _search(tmp_path, name="ap", study_name="ap", trials=1)
+
+
 def test_bad_input_is_refused_before_any_work(tmp_path):
     with pytest.raises(InvalidInputError, match="--metric 'test_accuracy' is unknown"):
         _search(tmp_path, metric="test_accuracy")
@@ -172,6 +181,13 @@ def test_an_existing_run_is_resumed_only_with_its_own_study(tmp_path):
         _search(tmp_path, trials=1, study_name="other")
     with pytest.raises(InvalidInputError, match="already holds a run"):
         _search(tmp_path, trials=1)  # no --study: never writes into an existing run
+    weights = next((tmp_path / "run" / "models").glob("*/weights.safetensors")).read_bytes()
+    (tmp_path / "run" / "study.db").unlink()  # a new study wrote over trial-0's model, rc 0
+    with pytest.raises(InvalidInputError, match=r"holds a search whose study.db is gone"):
+        _search(tmp_path, trials=1, study_name="mine")
+    assert next((tmp_path / "run" / "models").glob("*/weights.safetensors")).read_bytes() == (
+        weights
+    )
 
 
 @pytest.mark.slow

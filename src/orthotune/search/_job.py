@@ -221,7 +221,9 @@ def _opens_early(storage: str | None, out: str | Path) -> bool:
     return not file.is_relative_to(Path(out).expanduser().resolve())
 
 
-def _open_run(out: str | Path, *, study_name: str | None, data_spec: str) -> tuple[Any, bool]:
+def _open_run(
+    out: str | Path, *, study_name: str | None, data_spec: str, storage: str | None
+) -> tuple[Any, bool]:
     """Create the run folder, or reopen it to resume the same ``--study`` (else refuse);
     whether it resumes."""
     from orthotune._rundir import RunDir
@@ -231,6 +233,11 @@ def _open_run(out: str | Path, *, study_name: str | None, data_spec: str) -> tup
         run = RunDir.open(folder)
         record = run.read_run()
         earlier = record.config.get("study")
+        if record.command == "tune" and record.config.get("strategy") == "autopilot":
+            raise InvalidInputError(  # (its study is named for the autopilot's trials)
+                f"--out {folder} holds an autopilot run, which no search resumes: accepted is "
+                "a search's own run folder; fix: give a new --out folder"
+            )
         if record.command != "tune" or earlier != study_name:
             raise InvalidInputError(
                 f"--out {folder} holds another run (study {earlier!r}), not --study "
@@ -241,6 +248,12 @@ def _open_run(out: str | Path, *, study_name: str | None, data_spec: str) -> tup
             raise InvalidInputError(
                 f"--out {folder} searched {record.data!r}, not {data_spec!r}: accepted is the "
                 "same data to resume; fix: give the same DATA or a new --out folder"
+            )
+        if storage is None and not run.study_db.is_file():  # the trials a resume goes on from
+            raise InvalidInputError(  # are gone: a new study would write over their models
+                f"--out {folder} holds a search whose study.db is gone: it cannot resume "
+                "(its trials are lost, and new ones would write over their models); fix: "
+                "restore study.db, or give a new --out folder"
             )
         return run, True
     return RunDir.create(folder), False
@@ -362,7 +375,7 @@ def tune_search(
     # block the retry — but a SQLite file in the run folder itself (sqlite:///OUT/study.db),
     # which is opened once the folder is made
     store = open_storage(storage) if _opens_early(storage, out) else None
-    run, resumed = _open_run(out, study_name=study_name, data_spec=data_spec)
+    run, resumed = _open_run(out, study_name=study_name, data_spec=data_spec, storage=storage)
     if resumed:
         job = Job.resume(
             run, dataset=ds, data=data_spec, load_options=load_options, started=started
