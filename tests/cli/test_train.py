@@ -108,6 +108,11 @@ def test_train_then_predict_builtin_mnist1d_end_to_end(run_cli, tmp_path):
         ),
         (["--precision", "half"], "--precision 'half' is not a precision; accepted: auto, fp32"),
         (["--ensemble", "0"], "--ensemble 0 is not accepted: give the number of models to average"),
+        # settings that changed nothing, silently (a constant rate under --decay 0.5)
+        (["--decay", "0.5"], "--decay 0.5 has no effect with schedule 'constant': accepted "),
+        (["--schedule", "cosine", "--decay", "0.3"], "--decay 0.3 has no effect with schedule"),
+        (["--optimizer", "sgd", "--beta1", "0.5"], "--beta1 0.5 has no effect with optimizer"),
+        (["--hidden", "", "--batch-norm"], "--batch-norm has no effect: --hidden '' gives a"),
         (  # was killed for memory after 20 GB, its run folder left behind
             ["--ensemble", "100000"],
             "--ensemble 100000: 100,000 models of 12,300 weights each are more than the",

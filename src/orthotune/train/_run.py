@@ -190,11 +190,22 @@ def build_spec(
         values.setdefault("hidden", ())
         values.setdefault("global_pool", "avg")
     try:
-        return ModelSpec.model_validate(values)
+        spec = ModelSpec.model_validate(values)
     except ValidationError as err:
         raise one_line_validation_error(
             err, ModelSpec, section="model", flags=_flags(_MODEL_FLAGS, from_flags)
         ) from None
+    if spec.num_layers == 0:  # a linear model: per-layer settings change nothing
+        names = _flags(_MODEL_FLAGS, from_flags)
+        for key in ("activation", "batch_norm", "dropout"):
+            if key in settings and getattr(spec, key) != ModelSpec.model_fields[key].default:
+                name = names.get(key, f"model.{key}")
+                raise InvalidInputError(
+                    f"{name} has no effect: --hidden '' gives a network with no hidden layer "
+                    f"(a linear model); fix: give hidden layers (e.g. --hidden 64), or leave "
+                    f"{name} out"
+                )
+    return spec
 
 
 def build_config(
@@ -203,11 +214,35 @@ def build_config(
     """A ``TrainConfig`` from the ``train:`` section merged with flags (one-line errors;
     ``from_flags`` as in ``build_spec``)."""
     try:
-        return TrainConfig.model_validate(dict(settings))
+        config = TrainConfig.model_validate(dict(settings))
     except ValidationError as err:
         raise one_line_validation_error(
             err, TrainConfig, section="train", flags=_flags(_TRAIN_FLAGS, from_flags)
         ) from None
+    names = _flags(_TRAIN_FLAGS, from_flags)
+    for key, (owner, users) in _USED_WITH.items():
+        if key in settings and getattr(config, owner) not in users:  # it would change nothing
+            name = names.get(key, f"train.{key}")
+            raise InvalidInputError(
+                f"{name} {settings[key]!r} has no effect with {owner} "
+                f"{getattr(config, owner)!r}: accepted with {owner} {' or '.join(users)}; fix: "
+                f"give --{owner} {users[0]}, or leave {name} out"
+            )
+    return config
+
+
+# a setting that only one schedule or optimizer reads: given with another, it changed nothing
+# (--decay 0.5 kept a constant learning rate, and the run said nothing)
+_USED_WITH: dict[str, tuple[str, tuple[str, ...]]] = {
+    "decay": ("schedule", ("exponential", "inverse_time")),
+    "k": ("schedule", ("inverse_sqrt",)),
+    "step_epochs": ("schedule", ("staircase",)),
+    "step_factor": ("schedule", ("staircase",)),
+    "beta": ("optimizer", ("momentum", "nesterov", "rmsprop")),
+    "beta1": ("optimizer", ("adam", "adamw")),
+    "beta2": ("optimizer", ("adam", "adamw")),
+    "eps": ("optimizer", ("adam", "adamw", "rmsprop")),
+}
 
 
 # --------------------------------------------------------------------------- training
