@@ -93,6 +93,20 @@ def test_edited_weights_are_refused_by_the_hash(tmp_path):
         load_checkpoint(tmp_path)
 
 
+def test_an_edited_manifest_is_refused_by_its_own_hash(tmp_path):
+    save_checkpoint(tmp_path, _trained(), _manifest())
+    path = tmp_path / "manifest.json"
+    raw = json.loads(path.read_text())
+    assert raw["manifest_sha256"] == read_manifest(tmp_path).content_sha256()
+    raw["spec"]["activation"] = "tanh"  # loaded into another network: predictions changed
+    path.write_text(json.dumps(raw))
+    with pytest.raises(InvalidInputError, match=r"does not give its manifest_sha256 \(the man"):
+        load_checkpoint(tmp_path)
+    del raw["manifest_sha256"]  # a manifest written before the hash: read as it is
+    path.write_text(json.dumps(raw))
+    assert read_manifest(tmp_path).spec.activation == "tanh"
+
+
 def test_a_pickle_file_is_refused_and_never_unpickled(tmp_path):
     marker = tmp_path / "unpickled"
     bad = tmp_path / "model.pkl"
@@ -176,7 +190,7 @@ def test_the_temperature_round_trips_and_an_older_manifest_without_one_reads_as_
     # a checkpoint written before temperature scaling existed: no such key in its manifest
     path = tmp_path / "m" / "manifest.json"
     raw = json.loads(path.read_text())
-    del raw["temperature"]
+    del raw["temperature"], raw["manifest_sha256"]  # (nor a manifest hash: not checked)
     path.write_text(json.dumps(raw))
     assert load_checkpoint(tmp_path / "m")[1].temperature == 1.0
     raw["temperature"] = 0

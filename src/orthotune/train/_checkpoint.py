@@ -171,6 +171,19 @@ class Manifest(BaseModel):
     temperature: float = Field(default=1.0, gt=0)
     versions: dict[str, str] = Field(default_factory=dict)  # filled in by save_checkpoint
     created: str = ""  # ISO time, filled in by save_checkpoint
+    # the sha256 of this manifest's other fields (``content_sha256``), filled in by
+    # save_checkpoint: an edited spec (relu → tanh) loaded the weights into another network
+    # and changed every prediction without a word; "" (older manifests): not checked
+    manifest_sha256: str = ""
+
+    def content_sha256(self) -> str:
+        """The sha256 of every field but ``manifest_sha256``, as canonical JSON."""
+        fields = self.model_dump(mode="json", exclude={"manifest_sha256"})
+        return _sha256(json.dumps(fields, sort_keys=True).encode("utf-8"))
+
+    def sealed(self) -> Manifest:
+        """This manifest with its ``manifest_sha256`` filled in."""
+        return self.model_copy(update={"manifest_sha256": self.content_sha256()})
 
     @field_validator("metrics", mode="before")
     @classmethod
@@ -286,6 +299,7 @@ def save_checkpoint(directory: str | os.PathLike, model: nn.Module, manifest: Ma
             "members": (),
         }
     )
+    written = written.sealed()
     _keep_previous(folder)
     atomic_write_bytes(folder / WEIGHTS_FILE, data, fault="checkpoint_write")
     fault_point("checkpoint_commit")
@@ -314,7 +328,7 @@ def _save_ensemble(folder: Path, ensemble: Ensemble, manifest: Manifest) -> Mani
             "weights_sha256": _members_sha256(tuple(members)),
             "members": tuple(members),
         }
-    )
+    ).sealed()
     fault_point("checkpoint_commit")
     atomic_write_json(folder / MANIFEST_FILE, written, fault="manifest_write")
     _remove_stale(folder, keep={m.file for m in members})
@@ -379,7 +393,7 @@ def read_manifest(directory: str | os.PathLike) -> Manifest:
             f"reads ({SCHEMA_VERSION}); upgrade orthotune"
         )
     try:
-        return Manifest.model_validate(raw)
+        manifest = Manifest.model_validate(raw)
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -387,6 +401,12 @@ def read_manifest(directory: str | os.PathLike) -> Manifest:
             f"{path}: field {where} is invalid ({first['msg']}); the manifest is damaged, "
             "re-save the checkpoint"
         ) from None
+    if manifest.manifest_sha256 and manifest.content_sha256() != manifest.manifest_sha256:
+        raise InvalidInputError(
+            f"{path}: its content does not give its manifest_sha256 (the manifest was edited "
+            "or damaged); restore the file, or train the model again"
+        )
+    return manifest
 
 
 def load_checkpoint(directory: str | os.PathLike) -> tuple[Net | Ensemble, Manifest]:
