@@ -29,8 +29,8 @@ def test_a_number_is_seconds_and_must_be_positive():
         ("5", "write 5m or 5s"),
         ("1e3", "write 1000m or 1000s"),  # it said "write 1e3s", which does not parse either
         ("inf", "does not parse.*fix: write e.g. 90s"),
-        ("0", "does not parse.*fix: write e.g. 90s"),  # not "write 0m or 0s": zero is refused
-        ("-5", "does not parse.*fix: write e.g. 90s"),
+        ("0", "'0' is not positive: accepted is a positive duration.*fix: give e.g. 5m"),
+        ("-5", "'-5' is not positive"),  # they parse: "does not parse" was wrong
         ("abc", "does not parse"),
         ("5 minutes", "90s, 5m"),
         ("0m", "zero"),

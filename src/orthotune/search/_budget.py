@@ -32,6 +32,11 @@ def parse_duration(text: str | float, *, name: str = "--budget") -> float:
                 "number of seconds or a duration such as 90s, 5m, 2h; fix: give e.g. 300"
             )
         return float(text)
+    if _is_number(raw) and float(raw) <= 0:  # "0", "-5": a number, and no duration
+        raise InvalidInputError(
+            f"{name} {raw!r} is not positive: accepted is a positive duration such as 90s, 5m "
+            "or 2h; fix: give e.g. 5m"
+        )
     if not _DURATION.match(raw):
         positive = _is_number(raw) and math.isfinite(float(raw)) and float(raw) > 0
         plain = format(float(raw), "f").rstrip("0").rstrip(".") if positive else raw  # 1e3: 1000
