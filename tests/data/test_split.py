@@ -182,6 +182,16 @@ def test_a_part_the_free_examples_cannot_fill_is_noted_with_the_policys_size():
     assert notes == ("200 examples keep their preset part",)  # no policy size to fall short of
 
 
+def test_a_class_with_no_train_example_in_a_preset_split_is_warned_about(caplog):
+    ds = make_data([60, 60, 60])
+    preset = np.where(ds.y.numpy() == 2, "test", "train").astype(object)  # test/c beside train/a, b
+    preset[np.flatnonzero(ds.y.numpy() < 2)[:30]] = "dev"
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        split = make_split(dataclasses.replace(ds, preset_split=preset), seed=0)
+    said = "1 class(es) have no train example ('c2'): the model never learns them"
+    assert any(note.startswith(said) for note in split.notes) and said in caplog.text
+
+
 def test_dev_source_builds_dev_and_test_from_that_source():
     n = 1200
     sources = np.array(["web"] * 1000 + ["phone"] * 200, dtype=object)

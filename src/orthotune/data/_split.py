@@ -431,6 +431,17 @@ def make_split(dataset: Dataset, *, seed: int, policy: SplitPolicy | None = None
         )
 
     final = {name: np.sort(np.concatenate([fixed[name], parts[name]])) for name in SPLIT_PARTS}
+    learned = set(y[final["train"]].tolist())
+    unseen = sorted({int(k) for p in SPLIT_PARTS for k in y[final[p]]} - learned)
+    if unseen and len(final["train"]):  # a preset split (test/d/ beside train/a, b, c)
+        names = [dataset.class_names[k] for k in unseen]
+        note = (
+            f"{len(names)} class(es) have no train example ({', '.join(map(repr, names[:5]))}"
+            f"{' …' if len(names) > 5 else ''}): the model never learns them, and their "
+            "examples in the other parts always count as errors"
+        )
+        notes.append(note)
+        warned.append(note)
     split = Split(
         train=final["train"],
         train_dev=final["train-dev"],
