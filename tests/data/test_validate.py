@@ -342,8 +342,8 @@ NPZ_CASES = [
     ),
     (
         {"x": np.zeros((3, 2)), "y": np.arange(4)},
-        r"array 'y' has shape \(4,\) but 'x' has 3 "
-        r"examples",
+        r"array 'y' has shape \(4,\), 4 values for the 3 examples of 'x': give one value per "
+        r"example, 'y' of shape \(3,\)",
     ),
     (
         {"x": np.array([[1.0], [np.nan], [np.nan]]), "y": np.arange(3)},
@@ -360,7 +360,9 @@ NPZ_CASES = [
     ),
     (  # two 1s in a row: scores or several labels, not one class per row
         {"x": np.zeros((2, 1)), "y": np.array([[1, 0], [1, 1]])},
-        r"array 'y' has shape \(2, 2\) but 'x' has 2 examples: give 'y' shape \(2,\)",
+        # it read "has shape (2, 2) but 'x' has 2 examples": a contradiction, as written
+        r"array 'y' has shape \(2, 2\), 2 values per example: give one value per "
+        r"example, 'y' of shape \(2,\)",
     ),
     (
         {"x": np.zeros((3, 1)), "y": np.array([0.0, np.nan, 1.0])},

@@ -868,9 +868,14 @@ def _from_arrays(
                 )  # fmt: skip
                 value = value.argmax(axis=1)
             if value.shape != (n,):
+                held = (  # (60, 2) for 60 examples: one row each, but more than one value
+                    f"{int(np.prod(value.shape[1:]))} values per example"
+                    if value.ndim > 1 and len(value) == n
+                    else f"{len(value) if value.ndim else 0} values for the {n} examples of 'x'"
+                )
                 raise InvalidInputError(
-                    f"{name}: array {key!r} has shape {value.shape} but 'x' has {n} examples: "
-                    f"give {key!r} shape ({n},)"
+                    f"{name}: array {key!r} has shape {value.shape}, {held}: give one value "
+                    f"per example, {key!r} of shape ({n},)"
                 )
             per_example[key] = value
     raw_y = per_example["y"]
