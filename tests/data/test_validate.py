@@ -496,6 +496,16 @@ def test_classes_that_differ_only_in_case_are_named_in_a_warning(write_csv, capl
     ) in caplog.text
 
 
+def test_a_feature_that_gives_the_label_in_every_row_is_named(write_csv, caplog):
+    # "outcome" beside "label": learned from to 0 % error, without a word
+    rows = "".join(f"{i % 7},{'yn'[i % 3 == 0]},{'pq'[i % 3 == 0]}\n" for i in range(60))
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(write_csv("a,outcome,label\n" + rows)))
+    assert ds.feature_names == ("a", "outcome=n", "outcome=y")  # kept: said, not dropped
+    assert "column(s) 'outcome' give the label in every row" in caplog.text
+    assert "'a'" not in caplog.text.split("give the label")[0].split("column(s)")[-1]
+
+
 def test_a_label_written_na_none_or_null_is_a_class_not_a_missing_value(write_csv):
     # "NA" is North America: pandas read it as missing, and 1 row in 3 was left out unlabelled
     names = ["NA", "EU", "None", "null", "N/A"]

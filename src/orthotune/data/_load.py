@@ -344,6 +344,36 @@ def _warn_similar_classes(class_names: tuple[str, ...], origin: Origin) -> None:
         )
 
 
+def _warn_label_copies(
+    frame: pd.DataFrame, features: Sequence[str], y: np.ndarray, origin: Origin
+) -> None:
+    """A feature of a few values each of which goes with one class in every row — the label
+    written again (``outcome`` beside ``label``), or something known only with it — is named
+    in a warning: it would be learned from (0 % error) and be missing where the label is."""
+    import pandas as pd
+
+    if len(y) < 20:
+        return
+    classes = len(np.unique(y))
+    copies = []
+    for name in features:
+        values = frame[name]
+        if values.isna().any() or not 2 <= values.nunique() <= 2 * classes:
+            continue  # (a category per class or two, not an id or a measurement)
+        codes = pd.factorize(values)[0]
+        pairs = np.unique(np.stack([codes, y]), axis=1)
+        if pairs.shape[1] == codes.max() + 1:  # each value with one class only
+            copies.append(name)
+    if copies:
+        log.warning(
+            "%s: column(s) %s give the label in every row (each value goes with one class): a "
+            "copy of the label, or known only with it? They are features, learned from; --drop "
+            "them if new rows will not have them",
+            origin.file,
+            ", ".join(map(repr, copies[:5])),
+        )
+
+
 def _numeric_labels(labels: pd.Series) -> bool:
     """Whether a table's label column holds numbers or booleans (a file's 0/1), not text."""
     from pandas.api import types
@@ -590,6 +620,7 @@ def _from_frame(
     ]
     features = [c for c in columns if c not in set(ignored)]
     check_some_features(features, origin)
+    _warn_label_copies(frame, features, y, origin)
     encoding = fit_table_encoding(
         frame,
         features,
