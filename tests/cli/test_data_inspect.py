@@ -17,7 +17,7 @@ def test_inspect_mnist1d_json(run_cli):
 
 def test_a_split_column_that_places_every_row_is_the_rule(run_cli, tmp_path):
     rows = "\n".join(
-        f"{i % 9},{'pq'[i % 3 == 0]},{('train', 'dev', 'test')[i % 3]}" for i in range(30)
+        f"{i % 9},{'pq'[i % 2 == 0]},{('train', 'dev', 'test')[i % 3]}" for i in range(30)
     )
     path = tmp_path / "d.csv"
     path.write_text("size,label,part\n" + rows + "\n")
