@@ -74,6 +74,22 @@ def test_16_bit_gray_images_keep_their_levels_on_the_8_bit_scale(tmp_path):
     np.testing.assert_allclose(got, deep.astype(np.float64) * 255 / 65535, rtol=1e-5)
     assert len(np.unique(got)) == 64
     assert ds.x[ids.index("b/flat.png")].float().mean() == pytest.approx(51.0)
+    _save(tmp_path / "d" / "a" / "colour.png", np.full((8, 8, 3), 9, np.uint8))
+    ds = load_dataset(str(tmp_path / "d"))  # one colour image: every image read as RGB
+    got = ds.x[list(ds.ids).index("a/deep.png")].numpy()  # was clipped: almost all 255
+    np.testing.assert_allclose(got[1], deep.astype(np.float64) * 255 / 65535, atol=1.0)
+
+
+def test_a_photo_turned_by_its_exif_tag_has_its_upright_size(tmp_path):
+    for name in ("a", "b"):
+        for i in range(3):
+            img = Image.fromarray(np.full((12, 16, 3), 40 * i, np.uint8))  # stored 16 wide
+            exif = img.getexif()
+            exif[0x0112] = 6  # a quarter turn: upright it is 16 high, 12 wide
+            (tmp_path / "e" / name).mkdir(parents=True, exist_ok=True)
+            img.save(tmp_path / "e" / name / f"{i}.jpg", exif=exif)
+    # was (3, 12, 16): the size before the turn, every photo squashed, nothing said
+    assert load_dataset(str(tmp_path / "e")).input_shape == (3, 16, 12)
 
 
 def test_part_folders_are_the_preset_split(tmp_path):
@@ -96,6 +112,22 @@ def test_part_folders_are_the_preset_split(tmp_path):
     }
 
 
+def test_a_folder_beside_the_part_folders_is_left_out_with_a_warning(tmp_path, caplog):
+    rng = np.random.default_rng(2)
+    for part in ("train", "val"):
+        _folder(tmp_path / "d" / part, rng=rng)
+    _save(tmp_path / "d" / "unlabeled" / "x.png", np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "d" / "__MACOSX" / "train").mkdir(parents=True)  # a Mac zip's: quietly
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(tmp_path / "d"))
+    # were classes train, unlabeled and val: the part an image came from, learned
+    assert ds.class_names == ("cat", "dog") and len(ds) == 24
+    assert "holds part folders (train, val) and 1 other folder(s) (first: unlabeled)" in (
+        caplog.text
+    )
+    assert "__MACOSX" not in caplog.text
+
+
 @pytest.mark.parametrize(
     ("make", "options", "match"),
     [
@@ -109,6 +141,11 @@ def test_part_folders_are_the_preset_split(tmp_path):
             lambda r: _folder(r, classes=("cat",)),
             {},
             r"d: needs at least 2 classes to classify, found 1 \(cat\): check its class folders",
+        ),
+        (  # PIL's DecompressionBombError was "internal error" (exit 1)
+            lambda r: (_folder(r), Image.new("1", (14000, 14000)).save(r / "dog" / "big.png")),
+            {},
+            r"dog/big.png: too large to read as an image \(.*\): resize it",
         ),
         (
             lambda r: (_folder(r), (r / "dog" / "2.png").write_bytes(b"\x89PNG broken")),

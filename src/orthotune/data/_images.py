@@ -9,8 +9,11 @@ uint8, ``y`` the class folder's name, ``ids`` each file's path in the folder, ``
 the loader then checks and encodes as it does an NPZ file's. Every image is read in one mode —
 grayscale when all of them are, else RGB (an alpha channel is dropped) — and at one size: the
 most common one, or the trained model's when ``predict`` reads new images; images of another
-size are resized to it, with a warning. Grayscale beyond 8 bits (16-bit PNG or TIFF) is read as
-float32 on the 8-bit scale, not clipped at 255 as mode "L" would. Hidden files are skipped
+size are resized to it, with a warning (sizes as shown: after a photo's EXIF rotation). Beside
+part folders, another folder (``unlabeled/``) is left out with a warning, and a Mac zip's
+``__MACOSX`` quietly. Grayscale beyond 8 bits (16-bit PNG or TIFF) is read on the 8-bit scale —
+as float32 in a grayscale folder, not clipped at 255 as mode "L" would; as 8 bits per channel
+in a folder read as RGB, not clipped by ``convert("RGB")``. Hidden files are skipped
 quietly, other files that are not images with a warning; an image that cannot be read (or a
 link to one that does not exist) is one line naming it.
 """
@@ -44,12 +47,17 @@ PART_FOLDERS = {
 # a folder of photos is one line, not an exhausted memory: resize them first
 MAX_BYTES = 4 << 30
 _DEEP = {"I", "I;16", "I;16B", "I;16L", "F"}  # grayscale beyond 8 bits
+_ORIENTATION = 0x0112  # the EXIF tag a camera turns a photo by (5 … 8: a quarter turn)
 _GRAY = {"1", "L", "LA"} | _DEEP
 LAYOUT = "lay it out as FOLDER/CLASS/IMAGE.png (one folder per class)"
 
 
 def _visible(path: Path) -> list[Path]:
-    return sorted(p for p in path.iterdir() if not p.name.startswith("."))
+    """The entries a person sees: not hidden, not a Mac zip's ``__MACOSX`` copy of the tree."""
+    return sorted(p for p in path.iterdir() if not p.name.startswith(".") and p.name != _MAC)
+
+
+_MAC = "__MACOSX"  # what a zip made on a Mac holds beside the tree: resource forks, no images
 
 
 def has_class_folders(path: Path) -> bool:
@@ -61,7 +69,7 @@ def _files(folder: Path, root: Path) -> tuple[list[Path], list[Path]]:
     """The images under ``folder`` (any depth) and the other visible files."""
     images, others = [], []
     for p in sorted(folder.rglob("*")):
-        if any(part.startswith(".") for part in p.relative_to(root).parts):
+        if any(part.startswith(".") or part == _MAC for part in p.relative_to(root).parts):
             continue
         image = p.suffix.lower() in IMAGE_SUFFIXES
         if image and p.is_symlink() and not p.exists():  # an example lost, not skipped unsaid
@@ -113,6 +121,11 @@ def _opened(file: Path) -> Iterator[Any]:
     try:
         with Image.open(file) as img:
             yield img
+    except Image.DecompressionBombError as err:  # PIL's guard against 178M+ pixel images
+        raise InvalidInputError(
+            f"{file}: too large to read as an image ({err}): resize it (e.g. to 128×128) or "
+            "remove it"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError) as err:
         raise InvalidInputError(
             f"{file}: cannot be read as an image ({type(err).__name__}): remove or replace it"
@@ -129,10 +142,20 @@ def image_folder_arrays(
 
     root = Path(path)
     subfolders = [p for p in _visible(root) if p.is_dir()]
-    parts = {p.name.lower() for p in subfolders}
-    if subfolders and parts <= set(PART_FOLDERS):
+    parts = [p for p in subfolders if p.name.lower() in PART_FOLDERS]
+    if parts:  # FOLDER/train/CLASS/…: a folder beside the parts is none of their classes
+        others = [p for p in subfolders if p not in parts]
+        if others:  # (read as classes, the parts became the classes: train, val, unlabeled)
+            log.warning(
+                "%s: holds part folders (%s) and %d other folder(s) (first: %s): those are "
+                "left out; move them away, or into a part as a class folder",
+                root,
+                ", ".join(p.name for p in parts),
+                len(others),
+                others[0].name,
+            )
         rows, left = [], [p for p in _visible(root) if not p.is_dir()]
-        for sub in subfolders:
+        for sub in parts:
             more, other = _labelled(sub, root, PART_FOLDERS[sub.name.lower()])
             rows += more
             left += other
@@ -154,7 +177,8 @@ def image_folder_arrays(
     headers = []
     for file, _, _ in rows:
         with _opened(file) as img:
-            headers.append((img.mode, img.size))
+            turned = img.getexif().get(_ORIENTATION) in (5, 6, 7, 8)  # a portrait photo
+            headers.append((img.mode, img.size[::-1] if turned else img.size))
     mode = "L" if all(m in _GRAY for m, _ in headers) else "RGB"
     if shape is not None:  # a trained model's: [c, h, w] or [h, w, c]
         c, h, w = (shape[2], shape[0], shape[1]) if channels_last else tuple(shape)
@@ -183,7 +207,12 @@ def image_folder_arrays(
     for i, (file, _, _) in enumerate(rows):
         with _opened(file) as img:
             img = ImageOps.exif_transpose(img)
-            img = Image.fromarray(_gray(img)) if deep else img.convert(mode)
+            if deep:
+                img = Image.fromarray(_gray(img))
+            elif img.mode in _DEEP:  # 16-bit grayscale among RGB images: to 8 bits, then RGB
+                img = Image.fromarray(np.clip(_gray(img), 0, 255).astype(np.uint8)).convert(mode)
+            else:
+                img = img.convert(mode)
             if img.size != size:
                 img = img.resize(size, Image.Resampling.BILINEAR)
             pixels = np.asarray(img, dtype=x.dtype)
