@@ -514,6 +514,16 @@ def test_a_label_written_na_none_or_null_is_a_class_not_a_missing_value(write_cs
     assert ds.class_names == ("EU", "N/A", "NA", "None", "null") and len(ds) == 50
 
 
+def test_whole_number_labels_beyond_float_precision_stay_exact():
+    from orthotune.data import dataset_from_arrays
+
+    x = np.arange(40.0).reshape(20, 2)
+    big = np.array([2**53, 2**53 + 1] * 10, dtype=np.int64)  # one class through float64
+    assert dataset_from_arrays(x, big).class_names == ("9007199254740992", "9007199254740993")
+    huge = np.array([2**62 + 5, 7] * 10, dtype=np.int64)  # was named 4611686018427387904
+    assert dataset_from_arrays(x, huge).class_names == ("7", "4611686018427387909")
+
+
 def test_labels_written_apart_that_become_one_class_are_named_in_a_warning(write_csv, caplog):
     from orthotune.data import dataset_from_arrays
 

@@ -14,6 +14,7 @@ NPZ: arrays ``x`` (``[n, …]``, shape kept), ``y``, and optionally ``weights``,
 from __future__ import annotations
 
 import logging
+import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -153,6 +154,9 @@ def load_with_report(
 # --- labels ------------------------------------------------------------------------------------
 
 
+_WHOLE = re.compile(r"[+-]?\d+")  # a whole number as written: read exactly, as Python's int
+
+
 def label_names(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     """Class indices and sorted class names from raw labels (strings or numbers).
 
@@ -163,6 +167,15 @@ def label_names(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
 
     text = np.array([str(v).strip() for v in np.asarray(values, dtype=object)], dtype=str)
     uniques, inverse = np.unique(text, return_inverse=True)
+    if len(uniques) and all(_WHOLE.fullmatch(u) for u in uniques):  # exact beyond 2**53
+        number_of = {}
+        for u in uniques:
+            number_of.setdefault(str(int(u)), int(u))
+        names = np.array([str(int(u)) for u in uniques], dtype=object)
+        class_names = tuple(sorted(number_of, key=number_of.__getitem__))
+        index = {name: i for i, name in enumerate(class_names)}
+        y = np.array([index[name] for name in names], dtype=np.int64)[inverse.ravel()]
+        return y, class_names
     numbers = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy(
         dtype="float64", na_value=np.nan
     )
