@@ -539,6 +539,15 @@ def test_values_of_the_wrong_kind_are_one_line_each(tmp_path):
         dataset_from_arrays(np.zeros((6, 2)), np.arange(6) % 2, impute="zero")
     with pytest.raises(InvalidInputError, match=r"DATA is a Dataset \(dataset_from_arrays\)"):
         orthotune.clean(dataset_from_arrays(np.zeros((6, 2)), np.arange(6) % 2))
+    # were AttributeError ('NoneType' object has no attribute 'columns'), and a frame's text
+    # read as a path ("'a 0 1' does not exist")
+    with pytest.raises(InvalidInputError, match=r"table is a NoneType; accepted: a CSV"):
+        orthotune.compare(None)
+    scores = {"name": ["A", "B"], "accuracy": [0.9, 0.8]}
+    with pytest.raises(InvalidInputError, match=r"constraints=5: accepted: constraint texts"):
+        orthotune.compare(scores, constraints=5)
+    with pytest.raises(InvalidInputError, match=r"target is a DataFrame, not a path; accepted"):
+        orthotune.errors(frame)
 
 
 def test_a_single_fraction_is_a_list_of_one_and_an_empty_batch_predicts_nothing(tmp_path):

@@ -814,16 +814,29 @@ def compare(
     CSV/Parquet path, ``{column: values}`` or a pandas DataFrame; one row per classifier):
     the best on ``metric`` among the rows meeting every satisficing constraint
     (``"latency_ms<100"``), and the Pareto front."""
+    from orthotune._errors import InvalidInputError
     from orthotune._tables import read_columns
-    from orthotune.select import compare_table
+    from orthotune.select import Constraint, compare_table
 
     if isinstance(table, str | Path):
         columns = read_columns(table, what="table")
     elif isinstance(table, Mapping):
         columns = {str(k): list(v) for k, v in table.items()}
-    else:  # a DataFrame
+    elif hasattr(table, "columns"):  # a DataFrame
         columns = {str(c): table[c].tolist() for c in table.columns}
-    return compare_table(columns, metric=metric, constraints=_as_list(constraints), beta=beta)
+    else:
+        raise InvalidInputError(
+            f"table is a {type(table).__name__}; accepted: a CSV or Parquet path, "
+            "{column: values} or a pandas DataFrame, one row per classifier"
+        )
+    given = _as_list(constraints)
+    odd = [c for c in given if not isinstance(c, str | Constraint)]
+    if odd:
+        raise InvalidInputError(
+            f"constraints={constraints!r}: accepted: constraint texts such as "
+            "['latency_ms<100', 'recall>=0.9'] (or one such text)"
+        )
+    return compare_table(columns, metric=metric, constraints=given, beta=beta)
 
 
 def errors(
@@ -842,8 +855,15 @@ def errors(
     where the model looks on its mistakes (integrated gradients; ``mask``: an .npz whose
     ``mask`` marks the object), saved as ``analysis/saliency.json`` and ``.svg`` and drawn in
     the re-rendered report."""
+    from orthotune._errors import InvalidInputError
     from orthotune.analysis import error_report, read_predictions, read_tags, save_result
 
+    paths = (("target", target, "a run folder or a predictions file"), ("tags", tags, "a CSV"))
+    for name, value, what in paths:
+        if value is not None and not isinstance(value, str | Path):  # (a frame's text as a path)
+            raise InvalidInputError(
+                f"{name} is a {type(value).__name__}, not a path; accepted: the path of {what}"
+            )
     target = str(target)
     attributions = None
     if saliency or mask is not None:  # first: a bad mask is refused before anything is saved
