@@ -295,6 +295,10 @@ def test_train_takes_x_and_y_as_tune_does(tmp_path):
         assert (model.predict(given) == digits).mean() == pytest.approx(model.score(given, digits))
     orthotune.train(x, digits.astype(int), out=tmp_path / "i", training={"epochs": 2})
     assert orthotune.load(tmp_path / "i").classes_.tolist() == [0, 1]  # numbers stay numbers
+    table = frame.assign(label=digits.astype(int))  # a CSV's cells are text; its 0/1 numbers
+    table.to_csv(tmp_path / "t.csv", index=False)
+    orthotune.train(tmp_path / "t.csv", out=tmp_path / "c", training={"epochs": 2})
+    assert orthotune.load(tmp_path / "c").classes_.tolist() == [0, 1]
 
 
 def test_an_object_array_of_numbers_is_read_as_numbers(tmp_path):

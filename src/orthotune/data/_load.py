@@ -161,7 +161,8 @@ def label_names(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     """Class indices and sorted class names from raw labels (strings or numbers).
 
     Numbers sort numerically and integral ones are written without a decimal point (``2``, not
-    ``2.0``), so ``"2"`` < ``"10"``; text sorts as text.
+    ``2.0``), so ``"2"`` < ``"10"``; whole numbers as written are read exactly (Python's int,
+    beyond float64's 2**53); text sorts as text.
     """
     import pandas as pd
 
@@ -666,7 +667,9 @@ def _from_frame(
         preset_split=preset,
         name=origin.file,
         encoding=encoding,
-        text_labels=not _numeric_labels(frame[target]),
+        # a CSV's cells are all text (its labels "0"/"1" are numbers, as pandas would read
+        # them); a DataFrame's or a Parquet file's column says which it holds
+        text_labels=origin.header_lines is None and not _numeric_labels(frame[target]),
     )
     return Loaded(dataset, nonfinite)
 
