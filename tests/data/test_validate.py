@@ -167,6 +167,12 @@ CSV_CASES = [
         r"column 'month' is a date column \(ISO 8601\) but row 39 \(file line 41\) holds the "
         r"text '-': fix that value \(leave it empty for missing",
     ),
+    (  # the same '-' first: the first value alone decided that the column held no dates
+        "month,label\n-,p\n"
+        + "".join(f"20{10 + i // 12}-{i % 12 + 1:02d}-01,{'pq'[i % 2]}\n" for i in range(39)),
+        {},
+        r"column 'month' is a date column \(ISO 8601\) but row 0 \(file line 2\) holds the text",
+    ),
     (
         "f,label\n" + "".join(f"{i},{i * 0.37 - 3:.4f}\n" for i in range(40)),
         {},

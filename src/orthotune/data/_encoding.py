@@ -539,26 +539,28 @@ _CLOCK = r"^(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}(?:\.\d+)?))?$"
 
 def _days(scan: _Scan) -> np.ndarray:
     """Days since 1970-01-01 (UTC) of each ISO 8601 date or time, or a time of day's share of
-    a day (14:30 → 0.604, when the column's first value is one); NaN where missing or not one
-    (a numeric column: all NaN)."""
+    a day (14:30 → 0.604, when the column's first values hold one); NaN where missing or not
+    one (a numeric column: all NaN)."""
     import pandas as pd
 
     days = np.full(len(scan.missing), np.nan)
     present = ~scan.missing
     if scan.texts is None or not present.any():
         return days  # numbers
-    clock = pd.Series(scan.texts[present], dtype=object).str.extract(_CLOCK).astype(float)
-    if clock["h"].notna().iloc[0]:  # times of day, 14:30 or 14:30:05.5: the day's share
+    texts = pd.Series(scan.texts[present], dtype=object)
+    head = texts.head(100)  # (not the first value alone: a "-" there hid a column of dates)
+    if head.str.fullmatch(_CLOCK).any():  # times of day, 14:30 or 14:30:05.5: the day's share
+        clock = texts.str.extract(_CLOCK).astype(float)
         h, m, sec = clock["h"], clock["m"], clock["s"].fillna(0.0)
         share = (h * 3600 + m * 60 + sec) / 86400
         days[present] = share.where((h < 24) & (m < 60) & (sec < 60)).to_numpy(dtype="float64")
         return days
-    if not scan.texts[present][0][:4].isdigit():
+    if not head.str[:4].str.isdigit().any():
         return days  # text that does not start as a date does (YYYY)
     with warnings.catch_warnings():  # a mix of zones is parsed to UTC
         warnings.simplefilter("ignore")
         stamps = pd.to_datetime(
-            pd.Series(scan.texts[present], dtype=object),
+            texts,
             format="ISO8601",
             errors="coerce",
             utc=True,
