@@ -105,6 +105,11 @@ def test_an_edited_manifest_is_refused_by_its_own_hash(tmp_path):
     del raw["manifest_sha256"]  # a manifest written before the hash: read as it is
     path.write_text(json.dumps(raw))
     assert read_manifest(tmp_path).spec.activation == "tanh"
+    # a NaN metric is written null: the hash is of what the file holds (a diverged model's
+    # NaN dev loss was refused as "edited" by a hash of the NaN)
+    nan = _manifest().model_copy(update={"metrics": {"dev_loss": float("nan")}})
+    save_checkpoint(tmp_path / "n", _trained(), nan)
+    assert load_checkpoint(tmp_path / "n")[1].metrics == {"dev_loss": None}
 
 
 def test_a_pickle_file_is_refused_and_never_unpickled(tmp_path):

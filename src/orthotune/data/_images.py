@@ -52,12 +52,12 @@ _GRAY = {"1", "L", "LA"} | _DEEP
 LAYOUT = "lay it out as FOLDER/CLASS/IMAGE.png (one folder per class)"
 
 
+_MAC = "__MACOSX"  # what a zip made on a Mac holds beside the tree: resource forks, no images
+
+
 def _visible(path: Path) -> list[Path]:
     """The entries a person sees: not hidden, not a Mac zip's ``__MACOSX`` copy of the tree."""
     return sorted(p for p in path.iterdir() if not p.name.startswith(".") and p.name != _MAC)
-
-
-_MAC = "__MACOSX"  # what a zip made on a Mac holds beside the tree: resource forks, no images
 
 
 def has_class_folders(path: Path) -> bool:

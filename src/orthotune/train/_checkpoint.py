@@ -177,8 +177,9 @@ class Manifest(BaseModel):
     manifest_sha256: str = ""
 
     def content_sha256(self) -> str:
-        """The sha256 of every field but ``manifest_sha256``, as canonical JSON."""
-        fields = self.model_dump(mode="json", exclude={"manifest_sha256"})
+        """The sha256 of every field but ``manifest_sha256`` as the file holds them (its JSON,
+        a NaN metric as null), keys sorted: the same before the write and after the read."""
+        fields = json.loads(self.model_dump_json(exclude={"manifest_sha256"}))
         return _sha256(json.dumps(fields, sort_keys=True).encode("utf-8"))
 
     def sealed(self) -> Manifest:
