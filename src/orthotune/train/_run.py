@@ -221,7 +221,8 @@ def build_config(
         ) from None
     names = _flags(_TRAIN_FLAGS, from_flags)
     for key, (owner, users) in _USED_WITH.items():
-        if key in settings and getattr(config, owner) not in users:  # it would change nothing
+        changed = key in settings and getattr(config, key) != TrainConfig.model_fields[key].default
+        if changed and getattr(config, owner) not in users:  # it would change nothing
             name = names.get(key, f"train.{key}")
             raise InvalidInputError(
                 f"{name} {settings[key]!r} has no effect with {owner} "
