@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from orthotune._errors import InvalidInputError
 from orthotune.analysis import (
@@ -239,3 +241,17 @@ def test_a_class_of_one_example_is_refused_not_relabeled():
         find_issues(unique, method="confident")
     with pytest.raises(InvalidInputError, match=r"\(and 29 more such classes\)"):
         find_issues(unique)
+
+
+def test_a_long_tails_single_examples_are_left_unjudged_with_a_warning(caplog):
+    data, _, _ = blobs(120, classes=3, flip=0.0)
+    y = data.y.clone()
+    y[:2] = torch.tensor([3, 4])  # two classes of one example each, beside three of 40
+    tail = dataclasses.replace(data, y=y, class_names=(*data.class_names, "rare1", "rare2"))
+    with caplog.at_level("WARNING", logger="orthotune"):
+        issues = find_issues(tail, method="confident", recipe=FitRecipe(steps=200))
+    assert "class 'rare1' has 1 example outside the test set (and 1 more such classes)" in (
+        caplog.text
+    )
+    assert "those examples are not judged" in caplog.text
+    assert {s.index for s in issues.suspects}.isdisjoint({0, 1})
