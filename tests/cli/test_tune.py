@@ -157,3 +157,25 @@ def test_a_split_column_without_test_rows_runs_and_says_no_test_error_will_judge
     res = run_cli("tune", data, "--split-col", "part", "--trials", "1", "--out", tmp_path / "r")
     assert res.returncode == 0, res.stderr
     assert "the split has no test examples: the chosen model's test error will not" in res.stderr
+
+
+def test_a_search_that_keeps_no_model_exits_2_and_a_looser_constraint_resumes_it(run_cli, tmp_path):
+    small = "builtin:synthetic?n=200&classes=2&features=4&seed=3"
+    space = tmp_path / "space.yaml"
+    space.write_text("epochs: {type: int, low: 1, high: 2}\nwidth: {type: int, low: 4, high: 8}\n")
+    out = tmp_path / "run"
+    args = ("tune", small, "--strategy", "random", "--space", space, "--out", out, "--quiet")
+    res = run_cli(*args, "--trials", "2", "--constraint", "params<5")
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.strip().splitlines()[-1] == (
+        "orthotune: error: no model chosen: no completed trial meets --constraint params<5 (the "
+        "trials table shows what each reached); fix: loosen the constraint and resume the trials "
+        f"with --study random --out {out}"
+    )
+    assert "Traceback" not in res.stderr and (out / "study.db").is_file()  # the trials stay
+    res = run_cli(
+        *args, "--trials", "1", "--constraint", "params<100000", "--study", "random", "--json"
+    )
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout)
+    assert summary["no_model"] == "" and summary["best_trial"] in (0, 1)  # an earlier trial

@@ -1,6 +1,7 @@
 """tune_search: a real search on tiny data — run folder, satisficing best, failures, resume."""
 
 import json
+import re
 
 import optuna
 import pytest
@@ -99,6 +100,11 @@ def test_a_satisficing_constraint_nobody_meets_leaves_no_best(tmp_path):
     s = _search(tmp_path, trials=2, constraints=["params<5"])
     assert s.chosen is None and s.best_trial is None
     assert "constraint" in s.notes[-1]
+    assert s.no_model == (
+        "no model chosen: no completed trial meets --constraint params<5 (the trials table "
+        f"shows what each reached); fix: loosen the constraint and resume the trials with "
+        f"--study {s.study_name} --out {s.run_dir}"
+    )
     assert all(not r.feasible for r in s.leaderboard.rows)
     assert not (tmp_path / "run" / "models").exists() or not any(
         (tmp_path / "run" / "models").iterdir()
@@ -125,7 +131,7 @@ def test_diverging_and_raising_trials_fail_with_a_reason_and_the_search_goes_on(
     assert all(r.fail_reason for r in failed)
     first_fail = failed[0].number
     assert any(r.state == "complete" for r in rows if r.number > first_fail)  # it went on
-    assert s.chosen is not None and s.stop_reason == "trials"
+    assert s.chosen is not None and s.stop_reason == "trials" and s.no_model == ""
 
 
 def test_identical_failures_in_a_row_stop_the_search_and_say_why(tmp_path):
@@ -263,3 +269,21 @@ def test_a_batch_trains_and_is_told_cheapest_first(tmp_path):
     assert len(told) == 8 and len(set(epochs)) > 1
     assert epochs == sorted(epochs)  # asked in random order, told by cost
     assert [t.number for t in told] != sorted(t.number for t in told)
+
+
+def test_a_search_whose_every_trial_fails_names_the_first_reason(tmp_path):
+    space = SearchSpace.from_yaml(
+        """
+        optimizer: {type: categorical, choices: [sgd]}
+        lr: {type: categorical, choices: [1000000.0]}
+        epochs: {type: int, low: 1, high: 2}
+        """
+    )
+    s = _search(tmp_path, space=space, trials=2, study_name="diverge")
+    assert s.chosen is None and all(r.state == "fail" for r in s.leaderboard.rows)
+    assert re.fullmatch(
+        r"no model chosen: no trial finished with a finite value \(trial 0: .*(nan|infinite).*\); "
+        r"fix: change the settings that failed \(the flags, --space\) and run again with a new "
+        r"--out",
+        s.no_model,
+    ), s.no_model

@@ -1,6 +1,7 @@
 """Entry point: run the typer app and map outcomes to exit codes.
 
-0 done · 2 bad input or usage (one line on stderr: value, what is accepted, the fix) ·
+0 done · 2 bad input or usage (one line on stderr: value, what is accepted, the fix; also a
+search that kept no model, its line saying how to go on) ·
 1 internal error (one line; the traceback only with ``--debug``) · 130 Ctrl-C (one line: what
 was saved, where a job saved anything) · 75 the study database
 stayed unreachable longer than the retry limit (``ORTHOTUNE_DB_RETRY_S``; one line, finished

@@ -228,8 +228,7 @@ def render_search(summary: Any) -> None:
         console.print(f"[dim]note: {note}[/]")
     for line in summary.filled:
         console.print(f"[dim]filled: {line}[/]")
-    if summary.chosen is None:
-        console.print("[red]no model chosen[/]: " + (board.note or "no eligible trial"))
+    if summary.chosen is None:  # the CLI's error line says why, and the fix
         return
     if summary.diagnosis is not None:
         render_diagnosis_table(summary.diagnosis, console)

@@ -202,3 +202,7 @@ def tune(
             f"{saved}; resume with the same command and --study {summary.study_name} "
             f"--out {summary.run_dir}"
         )
+    if not autopilot and summary.no_model:  # a script's next step (predict RUN) finds none
+        from orthotune._errors import InvalidInputError
+
+        raise InvalidInputError(summary.no_model)

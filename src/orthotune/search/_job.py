@@ -115,6 +115,8 @@ class SearchSummary(Result):
     report: str | None = None
     filled: list[str] = Field(default_factory=list)  # what --impute filled, per column
     notes: list[str] = Field(default_factory=list)
+    # why no model was chosen, and the fix (empty when one was): the CLI's error line, exit 2
+    no_model: str = ""
 
 
 # ------------------------------------------------------------------------------ metrics
@@ -619,9 +621,7 @@ def tune_search(
         _finish_best(summary, job, best, data, space, human, bayes, device, precision, seed)
     else:
         summary.notes.append(board.note or "no trial is eligible as best")
-        cut = _cut_short(study)
-        if cut is not None:
-            summary.notes.append(cut)
+        summary.no_model = _cut_short(study) or _why_no_model(board, name, run.path)
     _prune(run, study, keep=keep, maximize=maximize)
     summary.seconds = job.seconds()
     job.close(summary, exclude={"leaderboard", "diagnosis"})
@@ -657,6 +657,24 @@ def _fitted_start(
         return start, None
     note = f"the first trial trains {fitted} of its {config.epochs} epochs to fit the budget"
     return {**start, "epochs": fitted}, note
+
+
+def _why_no_model(board: Leaderboard, study_name: str, run_dir: Path | str) -> str:
+    """Why no trial is the best, and the fix, when the budget did not cut them: its trials stay
+    in the study, so a looser ``--constraint`` resumes them; failed ones name their first
+    reason."""
+    if board.constraints and any(r.state == "complete" for r in board.rows):
+        return (
+            f"no model chosen: no completed trial meets --constraint "
+            f"{', '.join(board.constraints)} (the trials table shows what each reached); fix: "
+            f"loosen the constraint and resume the trials with --study {study_name} --out {run_dir}"
+        )
+    first = next((r for r in board.rows if r.fail_reason), None)
+    why = "" if first is None else f" (trial {first.number}: {first.fail_reason})"
+    return (
+        f"no model chosen: no trial finished with a finite value{why}; fix: change the "
+        "settings that failed (the flags, --space) and run again with a new --out"
+    )
 
 
 def _cut_short(study) -> str | None:
