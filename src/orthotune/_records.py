@@ -84,6 +84,15 @@ def data_sha256(data: str) -> str:
     return digest.hexdigest()
 
 
+class Resumed(BaseModel):
+    """One run that resumed a search: what it was asked (its options may differ from the
+    first run's: --trials, --budget, --constraint …) and when."""
+
+    argv: list[str] = Field(default_factory=lambda: list(sys.argv[1:]))
+    started: str = Field(default_factory=_now)
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
 class RunRecord(BaseModel):
     """run.json: what was asked (command, data, config, seed, versions) and the summary."""
 
@@ -101,6 +110,9 @@ class RunRecord(BaseModel):
     started: str = Field(default_factory=_now)
     finished: str | None = None
     summary: JobSummary | None = None
+    # each later run that resumed this folder's study (``Resumed``): ``argv`` and ``config``
+    # above stay the first run's, the one that made the split; ``summary`` is the latest run's
+    resumes: list[Resumed] = Field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- history

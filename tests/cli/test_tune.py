@@ -179,3 +179,8 @@ def test_a_search_that_keeps_no_model_exits_2_and_a_looser_constraint_resumes_it
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
     assert summary["no_model"] == "" and summary["best_trial"] in (0, 1)  # an earlier trial
+    record = json.loads((out / "run.json").read_text())
+    assert "params<5" in record["argv"] and record["config"]["constraints"] == ["params<5"]
+    [resumed] = record["resumes"]  # the second run, with what it was asked
+    assert "params<100000" in resumed["argv"] and resumed["config"]["trials"] == 1
+    assert resumed["config"]["constraints"] == ["params<100000"]

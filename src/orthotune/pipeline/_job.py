@@ -173,11 +173,23 @@ class Job:
 
     @classmethod
     def resume(
-        cls, run: RunDir, *, dataset: Any, data: str, load_options: Any, started: float
+        cls,
+        run: RunDir,
+        *,
+        dataset: Any,
+        data: str,
+        load_options: Any,
+        started: float,
+        config: Mapping[str, Any],
     ) -> Job:
         """The job of a run folder that already holds run.json and split.json (a search
-        resumed with the same ``--study``)."""
-        return cls(run, run.read_run(), dataset, data, load_options, started)
+        resumed with the same ``--study``); run.json's ``resumes`` gains this run's argv and
+        ``config`` (its options may differ from the first run's)."""
+        from orthotune._records import Resumed
+
+        record = run.read_run()
+        record.resumes.append(Resumed(config=dict(config)))
+        return cls(run, record, dataset, data, load_options, started)
 
     # ------------------------------------------------------------------------- models
     def manifest(

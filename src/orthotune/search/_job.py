@@ -378,9 +378,29 @@ def tune_search(
     # which is opened once the folder is made
     store = open_storage(storage) if _opens_early(storage, out) else None
     run, resumed = _open_run(out, study_name=study_name, data_spec=data_spec, storage=storage)
+    config = {
+        "strategy": strategy,
+        "executor": executor,
+        "budget_s": budget_s,
+        "trials": trials,
+        "metric": metric,
+        "constraints": [str(c) for c in satisficing],
+        "goal": goal,
+        "human_error": human,
+        "bayes_error": bayes,
+        "study": name,
+        "storage": storage and redact(storage),
+        "precision": precision,
+        "space": space.to_dict(),
+    }
     if resumed:
         job = Job.resume(
-            run, dataset=ds, data=data_spec, load_options=load_options, started=started
+            run,
+            dataset=ds,
+            data=data_spec,
+            load_options=load_options,
+            started=started,
+            config=config,
         )
     else:
         job = Job.start(
@@ -392,21 +412,7 @@ def tune_search(
             split=split,
             seed=seed,
             started=started,
-            config={
-                "strategy": strategy,
-                "executor": executor,
-                "budget_s": budget_s,
-                "trials": trials,
-                "metric": metric,
-                "constraints": [str(c) for c in satisficing],
-                "goal": goal,
-                "human_error": human,
-                "bayes_error": bayes,
-                "study": name,
-                "storage": storage and redact(storage),
-                "precision": precision,
-                "space": space.to_dict(),
-            },
+            config=config,
         )
     store = store or open_storage(storage, run_dir=run.path)
     study = open_study(
