@@ -403,3 +403,22 @@ def test_a_square_signal_is_read_as_channels_with_a_word_on_images(tmp_path, cap
     assert tuple(ds.input_shape) == (28, 28)
     assert "read as 28 channels of length 28" in caplog.text
     assert "save x shaped [n, 1, 28, 28]" in caplog.text
+
+
+def test_categories_written_alike_but_for_case_are_kept_apart_and_named(write_csv, caplog):
+    rows = "".join(
+        f"{s},{c},{'pq'[i % 2]}\n"
+        for i, (s, c) in enumerate(
+            [("Male", "x"), ("male", "y"), ("MALE", "x"), ("Female", "y"), ("female", "x")] * 4
+        )
+    )
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(write_csv("sex,c,label\n" + rows)))
+    [sex] = [e for e in ds.encoding.columns if e.name == "sex"]
+    assert sex.categories == ["Female", "MALE", "Male", "female", "male"]  # not merged
+    assert (
+        "column 'sex' holds categories written alike but for case: 'Female' / 'female'; "
+        "'MALE' / 'Male' / 'male'; they are kept apart — if they are one category, write them "
+        "alike" in caplog.text
+    )
+    assert "column 'c'" not in caplog.text  # 'x' and 'y' differ otherwise

@@ -441,6 +441,7 @@ def _fit_column(
             OTHER_CATEGORY,
         )
         categories, counts = categories[np.sort(order)], counts[np.sort(order)]
+    _warn_case_variants(name, categories, origin)
     names = [str(c) for c in categories] + [OTHER_CATEGORY] * other
     fill = None
     if impute == "auto":
@@ -452,6 +453,24 @@ def _fit_column(
     return ColumnEncoding(
         name=name, kind="categorical", categories=names, fill=fill, missing=missing, other=other
     )
+
+
+def _warn_case_variants(name: str, categories: np.ndarray, origin: Origin) -> None:
+    """Categories written alike but for case (``Male`` / ``male`` / ``MALE``) stay apart — a
+    code may tell ``a`` from ``A`` — but are named in a warning: in a hand-typed column they
+    are one category split in several, each learned from fewer rows."""
+    groups: dict[str, list[str]] = {}
+    for c in categories:
+        groups.setdefault(str(c).casefold(), []).append(str(c))
+    alike = [" / ".join(map(repr, g)) for g in groups.values() if len(g) > 1]
+    if alike:
+        log.warning(
+            "%s: column %r holds categories written alike but for case: %s; they are kept "
+            "apart — if they are one category, write them alike",
+            origin.file,
+            name,
+            "; ".join(alike[:3]) + (f"; … {len(alike) - 3} more" if len(alike) > 3 else ""),
+        )
 
 
 def _numeric(
