@@ -108,7 +108,7 @@ def test_diagnose_evaluate_compare_return_what_the_cli_prints(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_train_then_load_predicts_arrays_as_it_predicts_data(tmp_path):
+def test_train_then_load_predicts_arrays_as_it_predicts_data(tmp_path, caplog):
     out = tmp_path / "run"
     summary = orthotune.train(DATA, out=out, model={"hidden": [16]}, training={"epochs": 3}, seed=1)
     assert summary.epochs_run == 3 and summary.spec.hidden == (16,)
@@ -136,6 +136,19 @@ def test_train_then_load_predicts_arrays_as_it_predicts_data(tmp_path):
         model.score(x[:5], y[:3])
     with pytest.raises(InvalidInputError, match=r"X has shape \(5, 4\)"):
         model.predict_proba(x[:5, :4])
+    import logging
+
+    import pandas as pd
+
+    with caplog.at_level(logging.WARNING):
+        assert np.allclose(model.predict_proba(pd.DataFrame(x)), from_array, atol=1e-6)
+        assert "column names" not in caplog.text  # 0, 1, 2 …: an array's positions
+        named = pd.DataFrame(x, columns=[f"f{k}" for k in range(x.shape[1])])
+        assert np.allclose(model.predict_proba(named), from_array, atol=1e-6)
+    assert (
+        "X has column names (f0, f1, f2, f3, f4), but the model was trained on an array "
+        "without them: its columns are read by position" in caplog.text
+    )
 
 
 def test_train_and_diagnose_are_both_functions_and_subpackages():

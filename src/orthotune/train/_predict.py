@@ -357,6 +357,13 @@ def encode_inputs(manifest: Manifest, x: Any) -> torch.Tensor:
         table = as_table(x, "X")  # as tune read the training frame: durations, names …
         raw = encode_frame(table, TableEncoding.model_validate(encoding), file="X")
         return _as_model_inputs(manifest, torch.from_numpy(raw))
+    names = [str(c) for c in getattr(x, "columns", ())]
+    if names and names != [str(k) for k in range(len(names))]:
+        logger.warning(  # as scikit-learn says: a frame's names are no check for an array model
+            "X has column names (%s), but the model was trained on an array without them: its "
+            "columns are read by position",
+            ", ".join(names[:5]) + ("…" if len(names) > 5 else ""),
+        )
     array = numeric_objects(np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x))
     want = tuple(  # an array encoding's shape is the examples' own (channels last, say)
         encoding.get("input_shape") or manifest.data_shape or manifest.spec.input_shape
