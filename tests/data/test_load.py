@@ -360,3 +360,25 @@ def test_a_line_with_too_few_cells_is_named_before_what_it_causes(tmp_path, capl
     with caplog.at_level("WARNING", logger="orthotune.data"):
         load_dataset(str(path))
     assert "cell(s) where the header names" not in caplog.text
+
+
+def test_a_dot_between_thousands_beside_whole_numbers_in_a_semicolon_file_is_warned_about(
+    write_csv, caplog
+):
+    values = ["6.411", "763", "8.476", "12", "1.250", "999"] * 4
+    body = "".join(f"{v};{i % 3};{'pq'[i % 2]}\n" for i, v in enumerate(values))
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(write_csv("price;n;label\n" + body, name="eu.csv")))
+    price = ds.x[0, list(ds.feature_names).index("price")].item()
+    assert price == pytest.approx(6.411)  # read as pandas reads it, but said:
+    assert (
+        "eu.csv: column 'price' holds '6.411' at row 0 (file line 2) beside '763': read as "
+        "6.411; if the dot separates thousands there, write plain numbers (6411), or --drop "
+        "price" in caplog.text
+    )
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="orthotune.data"):  # a comma file's dot is a point,
+        load_dataset(str(write_csv("price,n,label\n" + body.replace(";", ","), name="c.csv")))
+        decimals = body.replace("6.411", "0.411")  # and "0.411" is no grouped number
+        load_dataset(str(write_csv("price;n;label\n" + decimals, name="d.csv")))
+    assert "separates thousands" not in caplog.text

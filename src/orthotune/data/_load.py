@@ -297,9 +297,54 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
             if pa.types.is_nested(f.type) and str(f.name) in frame.columns
         ]
         _check_cells(frame[[str(n) for n in nested]], origin.file)
-    elif frame.shape[1] > 1:
-        _warn_short_row(path, frame, origin)
+    else:
+        if frame.shape[1] > 1:
+            _warn_short_row(path, frame, origin)
+        _check_thousands_dots(path, frame, origin, roles=text)
     return frame
+
+
+# "6.411" beside "763": a dot between thousands, never a leading 0, digits in threes
+_DOTTED = r"[-+]?[1-9]\d{0,2}(?:\.\d{3})+"
+_BELOW_1000 = r"[-+]?\d{1,3}"
+
+
+def _check_thousands_dots(path: Path, frame: pd.DataFrame, origin: Origin, *, roles) -> None:
+    """A ``;``-, tab- or ``|``-separated export (a spreadsheet's, where a decimal comma makes
+    the dot group thousands) whose number column holds whole numbers below 1000 beside ones
+    written ``6.411`` gets a warning: pandas read 6411 as 6.411, below 763, and nothing said
+    so. A warning, not a refusal: a dot may be a decimal point there too (lab values written
+    to three decimals). Only such a mix is judged (``1.250`` beside ``2.500`` alone may be
+    litres); the column is read again as text, the cells as written."""
+    import pandas as pd
+    from pandas.api import types
+
+    dialect = csv_dialect(path)
+    if dialect.sep == ",":  # no decimal comma there: a dot is a decimal point
+        return
+    floats = [c for c in frame.columns if c not in roles and types.is_float_dtype(frame[c].dtype)]
+    if not floats:
+        return
+    with _reading(origin, "CSV"):
+        written = pd.read_csv(path, **dialect.pandas(), usecols=floats, dtype=str)
+    for column in floats:
+        cells = written[column].dropna().str.strip()
+        dotted = cells.str.fullmatch(_DOTTED).to_numpy(dtype=bool)
+        plain = cells.str.fullmatch(_BELOW_1000).to_numpy(dtype=bool)
+        if dotted.any() and plain.any() and (dotted | plain).all():
+            first, beside = cells.iloc[int(dotted.argmax())], cells.iloc[int(plain.argmax())]
+            log.warning(
+                "%s: column %r holds %r at %s beside %r: read as %g; if the dot separates "
+                "thousands there, write plain numbers (%s)%s",
+                origin.file,
+                column,
+                first,
+                origin.row(int(cells.index[int(dotted.argmax())])),
+                beside,
+                float(first),
+                first.replace(".", ""),
+                origin.drop(column),
+            )
 
 
 def _warn_short_row(path: Path, frame: pd.DataFrame, origin: Origin) -> None:
