@@ -405,7 +405,7 @@ def test_a_square_signal_is_read_as_channels_with_a_word_on_images(tmp_path, cap
     assert "save x shaped [n, 1, 28, 28]" in caplog.text
 
 
-def test_categories_written_alike_but_for_case_are_kept_apart_and_named(write_csv, caplog):
+def test_categories_that_differ_only_in_case_are_kept_apart_and_named(write_csv, caplog):
     rows = "".join(
         f"{s},{c},{'pq'[i % 2]}\n"
         for i, (s, c) in enumerate(
@@ -417,7 +417,8 @@ def test_categories_written_alike_but_for_case_are_kept_apart_and_named(write_cs
     [sex] = [e for e in ds.encoding.columns if e.name == "sex"]
     assert sex.categories == ["Female", "MALE", "Male", "female", "male"]  # not merged
     assert (
-        "column 'sex' holds categories written alike but for case: 'Female' / 'female'; "
+        "column 'sex' holds categories that differ only in case, a final '.' or spaces: "
+        "'Female' / 'female'; "
         "'MALE' / 'Male' / 'male'; they are kept apart — if they are one category, write them "
         "alike" in caplog.text
     )

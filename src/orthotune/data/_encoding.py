@@ -60,6 +60,7 @@ from orthotune.data._validate import (
     mixed_column,
     no_features_left,
     too_many_categories,
+    written_alike,
 )
 
 if TYPE_CHECKING:
@@ -456,17 +457,15 @@ def _fit_column(
 
 
 def _warn_case_variants(name: str, categories: np.ndarray, origin: Origin) -> None:
-    """Categories written alike but for case (``Male`` / ``male`` / ``MALE``) stay apart — a
-    code may tell ``a`` from ``A`` — but are named in a warning: in a hand-typed column they
-    are one category split in several, each learned from fewer rows."""
-    groups: dict[str, list[str]] = {}
-    for c in categories:
-        groups.setdefault(str(c).casefold(), []).append(str(c))
-    alike = [" / ".join(map(repr, g)) for g in groups.values() if len(g) > 1]
+    """Categories written alike but for case, a final '.' or spaces (``Male`` / ``male`` /
+    ``MALE``; ``written_alike``) stay apart — a code may tell ``a`` from ``A`` — but are named
+    in a warning: in a hand-typed column they are one category split in several, each learned
+    from fewer rows."""
+    alike = written_alike(categories)
     if alike:
         log.warning(
-            "%s: column %r holds categories written alike but for case: %s; they are kept "
-            "apart — if they are one category, write them alike",
+            "%s: column %r holds categories that differ only in case, a final '.' or spaces: "
+            "%s; they are kept apart — if they are one category, write them alike",
             origin.file,
             name,
             "; ".join(alike[:3]) + (f"; … {len(alike) - 3} more" if len(alike) > 3 else ""),

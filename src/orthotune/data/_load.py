@@ -56,6 +56,7 @@ from orthotune.data._validate import (
     missing_target,
     unreadable,
     warn_quantity_target,
+    written_alike,
 )
 
 if TYPE_CHECKING:
@@ -390,10 +391,7 @@ def _warn_similar_classes(class_names: tuple[str, ...], origin: Origin) -> None:
     between words (``yes`` and ``YES``; UCI adult's ``<=50K`` and, in its test file,
     ``<=50K.``) are likely one class written two ways: a warning names them (they stay apart:
     the file decides)."""
-    groups: dict[str, list[str]] = {}
-    for name in class_names:
-        groups.setdefault(" ".join(name.casefold().rstrip(".").split()), []).append(name)
-    alike = [" / ".join(map(repr, g)) for g in groups.values() if len(g) > 1]
+    alike = written_alike(class_names)
     if alike:
         log.warning(
             "%s: classes that differ only in case, a final '.' or spaces: %s; if each is one "
