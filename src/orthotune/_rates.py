@@ -29,8 +29,8 @@ def parse_rate(text: str | float, *, name: str = "rate") -> float:
         raise InvalidInputError(
             f"{name} {raw!r} is not finite: give a fraction in [0, 1] or a percent"
         )
-    if percent:
-        value /= 100.0
+    if percent:  # 0.7% is 0.007, not 0.7 / 100 = 0.006999…: 15 digits, as typed
+        value = float(f"{value / 100.0:.15g}")
     elif raw == "1" and "error" in name.split(" of ")[0]:  # every example wrong: not meant
         raise InvalidInputError(
             f"{name} 1 reads as an error of 100 % (a bare rate is a fraction): write 1% if you "

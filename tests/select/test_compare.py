@@ -93,3 +93,32 @@ def test_a_constraint_on_a_column_the_table_lacks_names_the_columns():
 def test_a_quantity_read_as_a_class_score_says_how_to_name_it():
     with pytest.raises(InvalidInputError, match=r"12 is above 1.*if it holds a quantity, name its"):
         compare_table({"name": ["A"], "accuracy": ["0.9"], "speed": ["12"]})
+
+
+@pytest.mark.parametrize("error", ["Error rate", "Error (%)", "misclassification_rate"])
+def test_an_error_column_however_headed_is_minimized(error):
+    result = compare_table({"classifier": ["A", "B"], error: ["12%", "3%"]})
+    assert result.ranking.direction == "minimize" and result.ranking.choice == "B"
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"model": ["A", "B"], "latency_ms": ["20", "50"], "f1": ["0.60", "0.95"]},
+        {"model": ["A", "B"], "f1": ["0.60", "0.95"], "latency_ms": ["20", "50"]},
+        {"model": ["A", "B"], "params": ["1000", "5000"], "balanced_accuracy": ["0.55", "0.95"]},
+    ],
+)
+def test_the_default_metric_is_a_score_never_a_cost_whatever_the_column_order(table):
+    result = compare_table(table)  # the first column, latency_ms or params, was optimized
+    assert result.ranking.metric in ("f1", "balanced_accuracy") and result.ranking.choice == "B"
+
+
+def test_a_table_of_costs_alone_asks_for_the_metric():
+    with pytest.raises(
+        InvalidInputError,
+        match=r"no score or error rate to optimize, only params, latency_ms: give --metric NAME",
+    ):
+        compare_table({"model": ["A", "B"], "params": ["1", "2"], "latency_ms": ["5", "2"]})
+    costs = {"model": ["A", "B"], "params": ["1", "2"], "latency_ms": ["5", "2"]}
+    assert compare_table(costs, metric="latency_ms").ranking.choice == "B"

@@ -19,6 +19,12 @@ from orthotune.select import Direction, direction_of, is_rate, metric_value, res
         ("accuracy", Direction.MAXIMIZE),
         ("f1_score", Direction.MAXIMIZE),
         ("Class A", Direction.MAXIMIZE),
+        ("Error rate", Direction.MINIMIZE),  # were maximized: the classifier erring most won
+        ("Error (%)", Direction.MINIMIZE),
+        ("misclassification_rate", Direction.MINIMIZE),
+        ("false positive rate", Direction.MINIMIZE),
+        ("Accuracy (%)", Direction.MAXIMIZE),
+        ("hit_rate", Direction.MAXIMIZE),
     ],
 )
 def test_names_say_direction(name, direction):

@@ -10,9 +10,10 @@ Columns are sorted by name (case and spaces ignored):
 Derived columns: ``average`` and ``harmonic_mean`` across the per-class scores (the lecture's
 "compute the average error or harmonic mean for all classes and classifiers"; a given Average /
 Harmonic Mean column is recomputed), and ``f1`` (``f2``, ``f0.5`` … for other beta) when
-``precision`` and ``recall`` columns exist. The optimizing metric defaults to that F-score, else
-``accuracy``, else ``harmonic_mean``; the Pareto front runs over the metric, the constrained
-metrics and the cost columns (lower-better quantities such as ``latency_ms``).
+``precision`` and ``recall`` columns exist. The optimizing metric defaults to that F-score (else
+a given one), else ``accuracy``, else ``harmonic_mean``, else a score or error rate — never a
+cost; the Pareto front runs over the metric, the constrained metrics and the cost columns
+(lower-better quantities such as ``latency_ms``).
 """
 
 from __future__ import annotations
@@ -192,14 +193,7 @@ def compare_table(
             "the table has no score columns: give per-class scores or metrics such as accuracy"
         )
     if metric is None:
-        metric = next(
-            (
-                m
-                for m in (f_name if f_name in derived else None, "accuracy", "harmonic_mean")
-                if m in available
-            ),
-            available[0],
-        )
+        metric = _default_metric(available, f_name if f_name in derived else None)
     metric = resolve_metric(metric, available)
     parsed = [parse_constraint(c, available) if isinstance(c, str) else c for c in constraints]
     costs = [c for c in metric_cols if direction_of(c) == Direction.MINIMIZE and not is_rate(c)]
@@ -217,6 +211,25 @@ def compare_table(
         beta=beta,
         ranking=ranking,
         notes=notes,
+    )
+
+
+def _default_metric(available: Sequence[str], derived_f: str | None) -> str:
+    """The F-score (derived from precision and recall, else a given one), else accuracy, else
+    the per-class harmonic mean, else another score or error rate in name order — never a cost
+    (``latency_ms`` is satisficed, not optimized, and the choice must not hang on column order);
+    with none, one line asks for ``--metric``."""
+    given_f = sorted(m for m in available if re.fullmatch(r"(\w+_)?(f\d+(\.\d+)?|fbeta)", m))
+    for m in (derived_f, *given_f, "accuracy", "harmonic_mean"):
+        if m in available:
+            return m
+    rates = sorted(m for m in available if is_rate(m))
+    scores = [m for m in rates if direction_of(m) == Direction.MAXIMIZE]
+    if scores or rates:
+        return (scores or rates)[0]
+    raise InvalidInputError(
+        f"the table has no score or error rate to optimize, only {', '.join(available)}: give "
+        f"--metric NAME (e.g. --metric {available[0]})"
     )
 
 

@@ -47,9 +47,14 @@ class Constraint(BaseModel):
     text: str
 
     def satisfied_by(self, value: float | None) -> bool:
+        """Compared as the numbers mean it: a value within float rounding of the threshold is
+        the threshold (0.007 meets ``error<=0.7%``, which parses to 0.006999…)."""
         if value is None or not math.isfinite(value):
             return False
-        return bool(_OPS[self.op](value, self.threshold))
+        difference = value - self.threshold
+        if abs(difference) <= 1e-12 * max(1.0, abs(self.threshold)):
+            difference = 0.0
+        return bool(_OPS[self.op](difference, 0.0))
 
     def __str__(self) -> str:
         return self.text

@@ -1,6 +1,7 @@
 """A single-number metric, chosen by name, and which way is better.
 
-Names say direction (STYLE.md): ``*_error``, ``*_loss``, ``*_ms``, ``*_s``, ``*_seconds``,
+Names say direction (STYLE.md): ``*_error`` (``error_rate``, ``Error (%)``,
+``misclassification_rate``, ``false_positive_rate``), ``*_loss``, ``*_ms``, ``*_s``, ``*_seconds``,
 ``*_time``, ``*_latency``, ``params``, ``*_bytes``, ``*_mb``, ``flops`` are lower-better;
 scores (``accuracy``, precision, recall, F, averages, ``*_score``) are higher-better. Rates
 (scores and errors) are fractions; quantities such as ``latency_ms`` or ``params`` are plain
@@ -43,7 +44,11 @@ _UNITS = (
     # what a model costs to run: money, energy, memory
     "|cost|price|usd|eur|gbp|dollars|euros|energy|joules|wh|kwh|co2|memory|ram"
 )
-_LOWER_BETTER = re.compile(rf"(^|_)(error|loss|{_UNITS})$")
+# an error however a spreadsheet heads it: "Error rate", "misclassification_rate"
+_ERRORS = (
+    r"(error|errors|misclassification|miss)(_rate|_pct|_percent)?|false_(positive|negative)_rate"
+)
+_LOWER_BETTER = re.compile(rf"(^|_)({_ERRORS}|loss|{_UNITS})$")
 # quantities that are no rates, higher better: throughput
 _SPEEDS = "throughput|qps|fps|rps|per_second|per_s"
 _NOT_RATE = re.compile(rf"(^|_)(loss|{_UNITS}|{_SPEEDS}|count)$")
@@ -62,8 +67,10 @@ REPORT_METRICS: tuple[str, ...] = (
 
 def canonical_name(name: str) -> str:
     """Column and metric names compare as lower case with ``_`` for spaces, dashes and the
-    brackets around a unit: a spreadsheet's ``Latency (ms)`` is ``latency_ms``."""
-    return re.sub(r"[\s\-()\[\]]+", "_", name.strip()).strip("_").lower()
+    brackets around a unit: a spreadsheet's ``Latency (ms)`` is ``latency_ms``; a rate's ``%``
+    goes (``Accuracy (%)`` is ``accuracy``)."""
+    spaced = name.strip().replace("%", " ")  # a rate's unit: "Error (%)" is error
+    return re.sub(r"[\s\-()\[\]]+", "_", spaced).strip("_").lower()
 
 
 def direction_of(name: str) -> Direction:
