@@ -133,3 +133,48 @@ def test_without_human_error_the_avoidable_bias_is_unknown_but_variance_is_judge
     assert d.problem == Problem.VARIANCE and "avoidable_bias" not in d.is_high
     assert d.verdict.findings == ["High variance"]
     assert any("no human-level error given" in n for n in d.verdict.notes)
+
+
+@pytest.mark.parametrize(("human", "train"), [("1%", "2%"), ("0.7%", "1.7%"), ("4%", "5%")])
+def test_a_gap_equal_to_the_tolerance_is_not_high_however_its_floats_round(human, train):
+    d = _diagnose(human_error=human, train_error=train, dev_error=train)  # 0.7 % → 0.00699…
+    assert not d.is_high["avoidable_bias"]  # "high = above 1.00 %": was HIGH for 3 of the 3
+    counted = _diagnose(  # 1 − 0.98 is 0.020000000000000018: the same gap from counts
+        human_error="1%", train_error=1 - 0.98, train_size=1000, dev_error=0.025, dev_size=1000
+    )
+    j = next(j for j in counted.verdict.judgements if j.gap == "avoidable_bias")
+    assert not j.above_tolerance and j.needed_n is None
+    assert any("equals the 1.00% tolerance" in n for n in counted.verdict.notes)
+
+
+def test_an_unresolved_gap_is_said_unresolved_never_low():
+    d = _diagnose(human_error="1%", train_error="2.5%", train_size=80, dev_error="8%", dev_size=50)
+    assert d.problem == Problem.NONE
+    assert d.verdict.findings == ["Bias unresolved", "Variance unresolved"]
+    assert d.verdict.headline == (
+        "Bias unresolved, Variance unresolved — no gap is surely high, but avoidable bias and "
+        "variance stay unresolved: the sets are too small to tell (see the notes)"
+    )
+    d = _diagnose(human_error="1%", train_error="3%", train_size=80, dev_error="20%", dev_size=500)
+    assert d.problem == Problem.VARIANCE  # the largest gap surely high, as the autopilot acts
+    assert d.verdict.headline == (
+        "Bias unresolved, High variance — focus on variance (avoidable bias looks high but is "
+        "unresolved: see the notes)"
+    )
+
+
+def test_the_size_that_resolves_a_gap_is_never_fewer_examples_than_the_set_has():
+    d = _diagnose(
+        human_error="1%", train_error="1.95%", train_size=20_000, dev_error="2.5%", dev_size=100_000
+    )
+    j = next(j for j in d.verdict.judgements if j.gap == "avoidable_bias")
+    assert j.resolved is False and j.needed_n > 20_000  # was "about 2,938 would do"
+    assert j.half_width == pytest.approx(0.8 * 0.0005)  # 0.95 % lies 0.05 points below 1 %
+    resolved = _diagnose(
+        human_error="1%",
+        train_error="1.95%",
+        train_size=j.needed_n,
+        dev_error="2.5%",
+        dev_size=100_000,
+    )
+    assert next(j for j in resolved.verdict.judgements if j.gap == "avoidable_bias").resolved

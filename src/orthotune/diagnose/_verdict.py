@@ -8,8 +8,9 @@ counts the noise is unknown and the tolerance alone decides (the verdict says so
 A gap is **unresolved** when the interval leaves the decision open: it looks high but its
 interval reaches 0, or it looks low but its interval reaches above the tolerance. The verdict
 then says which set is too small and about how many examples would resolve it: the size at which
-the gap's 95 % interval is ±tolerance/2 (normal approximation, the other set held fixed — or both
-sets that size when the other one alone is already too noisy).
+the gap's 95 % interval is ±tolerance/2, or narrower where the gap lies closer than that to 0 or
+to the tolerance (normal approximation, the other set held fixed — or both sets that size when
+the other one alone is already too noisy; never fewer than the set has).
 
 The problem to work on (``Problem``): avoidable bias while it is high ("we should not try to
 decrease variance if the avoidable bias is still high"), else the largest remaining high gap
@@ -60,6 +61,9 @@ class GapJudgement(BaseModel):
     also_grow: str | None = Field(
         default=None, description="the other set, when it needs that many examples too"
     )
+    half_width: float | None = Field(
+        default=None, description="the 95 % half-width needed_n gives, enough to resolve it"
+    )
 
 
 class Verdict(BaseModel):
@@ -87,10 +91,10 @@ def _clipped_variance(p: float, tol: float) -> float:
 
 
 def _needed(
-    p_upper: float, n_lower: int | None, p_lower: float | None, tol: float
+    p_upper: float, n_lower: int | None, p_lower: float | None, half: float, tol: float
 ) -> tuple[int, bool]:
-    """Examples for a ±tol/2 interval on the gap; True when the other set must grow too."""
-    target = (tol / 2 / Z95) ** 2  # the variance a ±tol/2 interval allows
+    """Examples for a ±half interval on the gap; True when the other set must grow too."""
+    target = (half / Z95) ** 2  # the variance a ±half interval allows
     var_upper = _clipped_variance(p_upper, tol)
     if n_lower is None or p_lower is None:  # a reference level: no noise on the other side
         return math.ceil(var_upper / target), False
@@ -100,10 +104,17 @@ def _needed(
     return math.ceil((var_upper + var_lower) / target), True
 
 
+def _above(value: float, tol: float) -> bool:
+    """``value > tol`` as the rates mean it, not as their floats round: 2 % − 1 % is 0.01 and
+    2.5 % − 1.5 % is 0.010000000000000002; a gap equal to the tolerance is not above it,
+    however it was computed or typed (``diagnose`` and ``evaluate`` judged one gap apart)."""
+    return value - tol > 1e-12
+
+
 def _judge_gap(
     gap: Gap, decomposition: Decomposition, levels: ErrorLevels, tol: float
 ) -> GapJudgement:
-    above = gap.value > tol
+    above = _above(gap.value, tol)
     if gap.low is None or gap.high is None:
         return GapJudgement(
             gap=gap.name,
@@ -116,16 +127,25 @@ def _judge_gap(
             resolved=None,
         )
     outside = gap.low > 0
-    resolved = (above and outside) or (not above and gap.high <= tol)
+    resolved = (above and outside) or (not above and not _above(gap.high, tol))
     set_to_grow = needed = also = None
+    half = None
     if not resolved:
         upper = decomposition.level(gap.upper)
         lower = decomposition.level(gap.lower)  # None for the human / Bayes references
         set_to_grow = gap.upper
-        n_other = None if lower is None else lower.n
-        p_other = None if lower is None else lower.error
-        needed, other_too = _needed(upper.error, n_other, p_other, tol)
-        also = gap.lower if other_too else None
+        # the interval must clear 0 (a gap that looks high) or the tolerance (one that looks
+        # low) — with a margin, as the intervals are not symmetric — and be at least the
+        # lecture's ±tol/2; a gap equal to the tolerance, never
+        half = min(tol / 2, 0.8 * (gap.value if above else tol - gap.value))
+        if half > 1e-9:
+            n_other = None if lower is None else lower.n
+            p_other = None if lower is None else lower.error
+            needed, other_too = _needed(upper.error, n_other, p_other, half, tol)
+            if upper.n:  # never fewer than now: the interval narrows as 1/√n
+                width = (gap.high - gap.low) / 2
+                needed = max(needed, math.ceil(upper.n * (width / half) ** 2), upper.n + 1)
+            also = gap.lower if other_too else None
     return GapJudgement(
         gap=gap.name,
         value=gap.value,
@@ -138,19 +158,33 @@ def _judge_gap(
         set_to_grow=set_to_grow,
         needed_n=needed,
         also_grow=also,
+        half_width=half if needed is not None else None,
     )
+
+
+def _finding(word: str, j: GapJudgement | None) -> str:
+    """``High bias``, ``Low bias`` or, when its interval leaves it open, ``Bias unresolved``."""
+    if j is not None and j.resolved is False:
+        return f"{word} unresolved"
+    return f"High {word.lower()}" if j is not None and j.is_high else f"Low {word.lower()}"
 
 
 def _noise_note(j: GapJudgement, decomposition: Decomposition, tol: float) -> str:
     level = decomposition.level(j.set_to_grow) if j.set_to_grow else None
     n_now = f"{level.n:,} examples" if level is not None and level.n else "its examples"
     looks = "looks high" if j.above_tolerance else "looks low"
+    interval = f"95% interval {_pct(j.low)} to {_pct(j.high)}"
+    if j.needed_n is None or j.half_width is None:
+        return (
+            f"{_WORDS[j.gap]} {_pct(j.value)} equals the {_pct(tol)} tolerance ({interval}): "
+            "no set size settles it either way; it counts as not high"
+        )
     return (
         f"the {j.set_to_grow} set ({n_now}) is too small to resolve {_WORDS[j.gap]}: "
-        f"{_pct(j.value)} {looks} but its 95% interval is {_pct(j.low)} to {_pct(j.high)} "
-        f"against the {_pct(tol)} tolerance; about {j.needed_n:,} {j.set_to_grow} examples "
+        f"{_pct(j.value)} {looks} but its {interval} against the {_pct(tol)} tolerance; "
+        f"about {j.needed_n:,} {j.set_to_grow} examples "
         + (f"(and as many {j.also_grow} examples) " if j.also_grow else "")
-        + f"would give ±{_pct(tol / 2)} (the lecture: big enough to give high confidence)"
+        + f"would give ±{_pct(j.half_width)} (the lecture: big enough to give high confidence)"
     )
 
 
@@ -179,12 +213,14 @@ def judge(decomposition: Decomposition, levels: ErrorLevels, *, tolerance: float
                 else ""
             )
         )
+    bias = None
     if (levels.human_error is None or surpassed) and GapName.BIAS in by_name:
-        bias_high = by_name[GapName.BIAS].is_high
+        bias = by_name[GapName.BIAS]
     elif levels.human_error is not None and not surpassed:
-        bias_high = by_name[GapName.AVOIDABLE_BIAS].is_high
+        bias = by_name[GapName.AVOIDABLE_BIAS]
     else:
-        bias_high, bias_known = False, False
+        bias_known = False
+    bias_high = bias is not None and bias.is_high
     variance_high = by_name[GapName.VARIANCE].is_high
 
     if any(j.outside_noise is None for j in judgements):
@@ -203,7 +239,7 @@ def judge(decomposition: Decomposition, levels: ErrorLevels, *, tolerance: float
         sure = True
         if lo.n is not None and hi.n is not None:
             sure = newcombe_interval(hi.error, hi.n, lo.error, lo.n)[0] > 0
-        if spread > tolerance and sure:
+        if _above(spread, tolerance) and sure:
             notes.append(
                 f"dev error differs across sources: {hi.name} {_pct(hi.error)} vs {lo.name} "
                 f"{_pct(lo.error)} — a sign of data mismatch (the lecture's dev1 / dev2): the "
@@ -222,12 +258,14 @@ def judge(decomposition: Decomposition, levels: ErrorLevels, *, tolerance: float
         high = [j for j in rest if j.is_high]
         problem = Problem(max(high, key=lambda j: j.value).gap.value) if high else Problem.NONE
 
+    # a gap the intervals leave open is "unresolved", never "Low": the problem stays the largest
+    # gap that is surely high (the autopilot's rule), and the focus says what is left open
     findings = []
     if surpassed and not bias_high:
         findings.append("Surpassing human-level performance")
     elif bias_known:
-        findings.append("High bias" if bias_high else "Low bias")
-    findings.append("High variance" if variance_high else "Low variance")
+        findings.append(_finding("Bias", bias))
+    findings.append(_finding("Variance", by_name[GapName.VARIANCE]))
     for name, words in (
         (GapName.DATA_MISMATCH, "Data mismatch"),
         (GapName.DEV_OVERFITTING, "Overfitting the dev set"),
@@ -243,6 +281,12 @@ def judge(decomposition: Decomposition, levels: ErrorLevels, *, tolerance: float
     }[problem]
     if problem == Problem.NONE and not bias_known:
         focus = "no high gap found (the avoidable bias is unknown)"
+    open_gaps = [_WORDS[j.gap] for j in judgements if j.resolved is False]
+    if open_gaps and problem == Problem.NONE:
+        focus = f"no gap is surely high, but {' and '.join(open_gaps)} stay unresolved: the sets "
+        focus += "are too small to tell (see the notes)"
+    elif bias is not None and bias.resolved is False and bias.above_tolerance:
+        focus += f" ({_WORDS[bias.gap]} looks high but is unresolved: see the notes)"
     return Verdict(
         problem=problem,
         headline=f"{', '.join(findings)} — {focus}",

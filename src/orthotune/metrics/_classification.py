@@ -251,7 +251,7 @@ def report_from_confusion(
         n=float(total),
         sample_weighted=weighted_flag,
         accuracy=accuracy,
-        error=1.0 - accuracy,
+        error=float((total - correct) / total) if total else 1.0 - accuracy,  # wrong / n
         per_class=per_class,
         macro=macro,
         micro=micro,
