@@ -32,7 +32,7 @@ import lzma
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,11 +44,13 @@ __all__ = [
     "DAMAGED",
     "PARQUET_SUFFIXES",
     "CsvDialect",
+    "alike_key",
     "csv_dialect",
     "read_columns",
     "read_table",
     "short_row",
     "table_suffix",
+    "written_alike",
 ]
 
 CSV_SUFFIXES = (".csv", ".tsv")  # a .tsv is a CSV file whose dialect is read like any other
@@ -304,3 +306,19 @@ def read_table(path: str | Path, *, what: str) -> Any:
         raise InvalidInputError(
             f"{what} {str(p)!r} cannot be read ({message}): give a valid CSV or Parquet file"
         ) from None
+
+
+def alike_key(name: object) -> str:
+    """A name as ``written_alike`` compares it: case, a trailing full stop and the spaces
+    between words ignored."""
+    return " ".join(str(name).casefold().rstrip(".").split())
+
+
+def written_alike(names: Iterable[object]) -> list[str]:
+    """Groups of names that differ only in case, a trailing full stop or the spaces between
+    words (``yes`` / ``YES``, ``<=50K`` / ``<=50K.``, ``Male`` / ``male``), each as
+    ``'a' / 'b'``: likely one value written two ways, which the callers' warnings name."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(alike_key(name), []).append(str(name))
+    return [" / ".join(map(repr, g)) for g in groups.values() if len(g) > 1]

@@ -109,3 +109,58 @@ def test_a_predicted_class_no_true_label_has_is_scored_with_a_warning(caplog):
         report = evaluate_predictions(table).splits[0].report
     assert report.accuracy == 0.75
     assert "y_pred holds 1 label(s) that no true label has ('c')" in caplog.text
+
+
+def test_known_columns_are_found_whatever_their_case_and_options_are_checked_anyway():
+    table = {"Split": ["train", "train", "dev", "dev"], "Y_True": list("abab")}
+    table["y_pred"] = list("aabb")
+    ev = evaluate_predictions(table, human_error="5%")  # "Split" was taken for no split
+    assert [s.split for s in ev.splits] == ["train", "dev"] and ev.diagnosis is not None
+    no_split = {"y_true": list("ab"), "y_pred": list("ab")}
+    with pytest.raises(InvalidInputError, match=r"tolerance 'abc' is not a rate"):
+        evaluate_predictions(no_split, tolerance="abc")  # was passed unchecked: no diagnosis
+
+
+def test_a_refused_probability_row_is_named_by_its_row_in_the_file():
+    rows = 20
+    table = {
+        "split": ["train"] * 14 + ["dev"] * 6,
+        "y_true": ["", "", "", *("ab"[i % 2] for i in range(3, rows))],  # 3 rows to predict
+        "y_pred": ["ab"[i % 2] for i in range(rows)],
+        "p_a": [0.8 if i % 2 == 0 else 0.2 for i in range(rows)],
+    }
+    table["p_b"] = [1 - p for p in table["p_a"]]
+    table["p_a"][10], table["p_b"][10] = 0.5, 0.7
+    with pytest.raises(InvalidInputError, match=r"probabilities of row 10 sum to 1.2"):
+        evaluate_predictions(table)  # was "row 7": counted among the labelled rows
+
+
+def test_list_cells_and_labels_written_otherwise_are_one_line_each():
+    lists = pd.DataFrame({"y_true": [["a"], ["b"]], "y_pred": [["a"], ["b"]]})
+    with pytest.raises(InvalidInputError, match=r"y_true holds a list at row 0: give one value"):
+        evaluate_predictions(lists)  # numpy's "setting an array element": an internal error
+    adult = {"split": ["train", "dev"] * 4, "y_true": ["<=50K.", ">50K."] * 4}
+    adult["y_pred"] = ["<=50K", ">50K"] * 4
+    with pytest.raises(
+        InvalidInputError,
+        match=r"y_pred holds label\(s\) that y_true writes otherwise \(case, a final '.', "
+        r"spaces\): '<=50K' \(y_true: '<=50K.'\), '>50K' \(y_true: '>50K.'\): write each",
+    ):
+        evaluate_predictions(adult)  # every prediction was scored wrong, at exit 0
+
+
+def test_dev_from_a_source_train_has_none_of_says_the_gap_mixes_variance_and_mismatch():
+    n = 400
+    table = {
+        "split": ["train"] * n + ["dev"] * n,
+        "source": ["web"] * n + ["phone"] * n,
+        "y_true": ["ab"[i % 2] for i in range(2 * n)],
+    }
+    table["y_pred"] = [y if i % 10 else "b" for i, y in enumerate(table["y_true"])]
+    ev = evaluate_predictions(table, human_error="1%")
+    assert any(
+        note.startswith("dev holds source(s) train has none of (phone): dev − train then mixes")
+        for note in ev.notes
+    )
+    table["split"] = ["train"] * (n // 2) + ["train-dev"] * (n // 2) + ["dev"] * n
+    assert not any("dev holds source" in note for note in evaluate_predictions(table).notes)

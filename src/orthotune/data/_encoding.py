@@ -49,6 +49,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from orthotune._errors import InvalidInputError
+from orthotune._tables import written_alike
 from orthotune.data._options import Impute
 from orthotune.data._validate import (
     Origin,
@@ -60,7 +61,6 @@ from orthotune.data._validate import (
     mixed_column,
     no_features_left,
     too_many_categories,
-    written_alike,
 )
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ import torch
 
 from orthotune._errors import InvalidInputError
 from orthotune._splits import split_names
-from orthotune._tables import DAMAGED, csv_dialect, short_row
+from orthotune._tables import DAMAGED, csv_dialect, short_row, written_alike
 from orthotune.data._builtin import load_builtin
 from orthotune.data._dataset import SPLIT_PARTS, Dataset
 from orthotune.data._encoding import (
@@ -56,7 +56,6 @@ from orthotune.data._validate import (
     missing_target,
     unreadable,
     warn_quantity_target,
-    written_alike,
 )
 
 if TYPE_CHECKING:

@@ -283,16 +283,6 @@ def decimal_comma_column(column: str, row: int, value: object, origin: Origin) -
     )
 
 
-def written_alike(names: Sequence[str]) -> list[str]:
-    """Groups of names that differ only in case, a trailing full stop or the spaces between
-    words (``yes`` / ``YES``, ``<=50K`` / ``<=50K.``, ``Male`` / ``male``), each as
-    ``'a' / 'b'``: likely one value written two ways, which the callers' warnings name."""
-    groups: dict[str, list[str]] = {}
-    for name in names:
-        groups.setdefault(" ".join(str(name).casefold().rstrip(".").split()), []).append(str(name))
-    return [" / ".join(map(repr, g)) for g in groups.values() if len(g) > 1]
-
-
 def too_many_categories(column: str, count: int, n: int) -> str:
     """Why a text column is left out (``data._encoding``), in words."""
     return (

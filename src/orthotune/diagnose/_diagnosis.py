@@ -37,17 +37,23 @@ class Diagnosis(Result):
     knobs: list[Knob]
 
 
+def parse_tolerance(tolerance: float | str) -> float:
+    """The tolerance as a positive rate, or one line (checked before any work uses it)."""
+    tol = parse_rate(tolerance, name="tolerance")
+    if tol <= 0:
+        raise InvalidInputError(
+            f"tolerance {tolerance!r} is not positive: give a rate such as 1% or 0.005"
+        )
+    return tol
+
+
 def diagnose(levels: ErrorLevels, *, tolerance: float | str = DEFAULT_TOLERANCE) -> Diagnosis:
     """Decompose ``levels``, judge each gap against ``tolerance`` and the noise, pick the knobs.
 
     ``tolerance`` is a rate (``0.01`` or ``"1%"``): a gap is high only above it *and* outside
     its 95 % interval's noise.
     """
-    tol = parse_rate(tolerance, name="tolerance")
-    if tol <= 0:
-        raise InvalidInputError(
-            f"tolerance {tolerance!r} is not positive: give a rate such as 1% or 0.005"
-        )
+    tol = parse_tolerance(tolerance)
     decomposition = decompose(levels)
     verdict = judge(decomposition, levels, tolerance=tol)
     return Diagnosis(

@@ -21,7 +21,8 @@ from orthotune._errors import InvalidInputError
 from orthotune._rates import parse_rate
 from orthotune._result import Result
 from orthotune._splits import SPLITS, split_names
-from orthotune.diagnose._diagnosis import Diagnosis, diagnose
+from orthotune._tables import alike_key
+from orthotune.diagnose._diagnosis import Diagnosis, diagnose, parse_tolerance
 from orthotune.diagnose._levels import ErrorLevels, Level
 from orthotune.diagnose._verdict import DEFAULT_TOLERANCE
 from orthotune.metrics import (
@@ -102,6 +103,13 @@ def _predicted_classes(y_true: np.ndarray, y_pred: np.ndarray) -> list | None:
     numbers = {_as_number(t) for t in true} - {None}
     if any(_as_number(e) in numbers for e in extra):
         return None  # encode_labels names the labels, their spelling and type
+    keys = {alike_key(t): t for t in true}
+    alike = [f"{e!r} (y_true: {keys[alike_key(e)]!r})" for e in extra if alike_key(e) in keys]
+    if alike:  # UCI adult's test file: "<=50K." where the model says "<=50K" — all "wrong"
+        raise InvalidInputError(
+            f"y_pred holds label(s) that y_true writes otherwise (case, a final '.', spaces): "
+            f"{', '.join(alike[:5])}: write each label one way in both columns"
+        )
     logger.warning(
         "y_pred holds %d label(s) that no true label has (%s): scored as classes without a "
         "true example; if a label is misspelled, fix it",
@@ -111,15 +119,48 @@ def _predicted_classes(y_true: np.ndarray, y_pred: np.ndarray) -> list | None:
     return sorted(true | set(extra))
 
 
+_KNOWN = ("y_true", "y_pred", "split", "source", "id")
+
+
+def _known_names(table: Any) -> Any:
+    """The table with its known columns found whatever their case and spaces (a spreadsheet's
+    ``Split`` or ``Y_True``: a ``Split`` column was taken for no split, and nothing said so);
+    a name written exactly wins over one that only matches so."""
+    names = [str(c) for c in table]
+    found = {}
+    for c in names:
+        key = c.strip().lower().replace(" ", "_").replace("-", "_")
+        if key in _KNOWN and key not in names and key not in found:
+            found[key] = c
+    if not found:
+        return table
+    renamed = {v: k for k, v in found.items()}
+    return {renamed.get(str(c), str(c)): table[c] for c in table}
+
+
+def _check_cells(values: np.ndarray, name: str) -> None:
+    """One label (or split, or source) per cell: a Parquet list or array cell is refused in
+    one line (numpy's "setting an array element with a sequence" was an internal error)."""
+    if values.dtype.kind != "O":
+        return
+    nested = (list, tuple, dict, np.ndarray)
+    bad = next((i for i, v in enumerate(values.tolist()) if isinstance(v, nested)), None)
+    if bad is not None:
+        raise InvalidInputError(
+            f"{name} holds a {type(values[bad]).__name__} at row {bad}: give one value per cell"
+        )
+
+
 def _empty(values: np.ndarray) -> np.ndarray:
     """Cells with no label: empty, or a missing value as a table writes it."""
     text = np.char.strip(values.astype(str))
     return (text == "") | (text == "nan") | (text == "None") | (text == "<NA>")
 
 
-def _labelled(table: Any, columns: list[str]) -> tuple[Any, int]:
-    """The rows that have a y_true, as ``{column: values}``, and how many had none (``predict``
-    leaves y_true empty on rows without a label); the table itself when every row has one.
+def _labelled(table: Any, columns: list[str]) -> tuple[Any, np.ndarray | None]:
+    """The rows that have a y_true, as ``{column: values}``, and which rows those are (``predict``
+    leaves y_true empty on rows without a label); the table itself (None) when every row has
+    one.
     A labelled row without a y_pred is refused in one line (it read as a class named 'nan')."""
     empty = _empty(_column(table, "y_true"))
     if "y_pred" in columns:
@@ -131,8 +172,8 @@ def _labelled(table: Any, columns: list[str]) -> tuple[Any, int]:
                 "give p_<class> columns)"
             )
     if not empty.any() or empty.all():  # none: nothing to evaluate, said by the label check
-        return table, 0
-    return {c: _column(table, c)[~empty] for c in columns}, int(empty.sum())
+        return table, None
+    return {c: _column(table, c)[~empty] for c in columns}, ~empty
 
 
 def _splits(values: np.ndarray) -> np.ndarray:
@@ -165,6 +206,8 @@ def evaluate_predictions(
     for flag, rate in (("--human-error", human_error), ("--bayes-error", bayes_error)):
         if rate is not None:  # checked whether or not a diagnosis comes to use it
             parse_rate(rate, name=flag)
+    parse_tolerance(tolerance)
+    table = _known_names(table)
     columns = [str(c) for c in table]
     if "y_true" not in columns:
         raise InvalidInputError(
@@ -179,11 +222,13 @@ def evaluate_predictions(
         )
     if not len(_column(table, "y_true")):
         raise InvalidInputError("the predictions hold no rows: give a table with scored rows")
-    table, unlabelled = _labelled(table, columns)
-    ids = _column(table, "id") if "id" in columns else None
+    for name in ("y_true", "y_pred", "split", "source"):
+        if name in columns:
+            _check_cells(_column(table, name), name)
     proba = None
     classes = None
-    if p_cols:
+    if p_cols:  # checked on every row, so that a refusal names the row of the file
+        ids = _column(table, "id") if "id" in columns else None
         proba = check_probabilities(
             probability_columns(
                 {c: _column(table, c) for c in p_cols},
@@ -192,6 +237,10 @@ def evaluate_predictions(
             row_names=None if ids is None else _IdNames(ids),
         )
         classes = [c[2:] for c in p_cols]
+    table, kept = _labelled(table, columns)
+    unlabelled = 0 if kept is None else int(len(kept) - kept.sum())
+    if proba is not None and kept is not None:
+        proba = proba[kept]
     y_true = _column(table, "y_true")
     if "y_pred" in columns:
         y_pred = _column(table, "y_pred")
@@ -264,6 +313,13 @@ def evaluate_predictions(
             else None,
         )
         diagnosis = diagnose(levels, tolerance=tolerance)
+        unseen = sorted(set(dev_sources) - set(by_split["train"].sources))
+        if unseen and "train-dev" not in by_split:  # the lecture's case for a train-dev set
+            notes.append(
+                f"dev holds source(s) train has none of ({', '.join(unseen)}): dev − train then "
+                "mixes variance with data mismatch, and the 'variance' above is both; give "
+                "train-dev rows (train's distribution, not trained on) to tell them apart"
+            )
     else:
         notes.append(
             "no diagnosis: it needs a split column with train and dev rows "
