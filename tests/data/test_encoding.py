@@ -423,3 +423,22 @@ def test_categories_that_differ_only_in_case_are_kept_apart_and_named(write_csv,
         "alike" in caplog.text
     )
     assert "column 'c'" not in caplog.text  # 'x' and 'y' differ otherwise
+
+
+def test_whole_numbers_float32_cannot_tell_apart_are_named(write_csv, caplog):
+    rows = "".join(
+        f"2024{m:02d}{d:02d},{d % 3},{'pq'[d % 2]}\n" for m in (1, 2) for d in range(1, 29)
+    )
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        load_dataset(str(write_csv("day,n,label\n" + rows)))
+    assert (
+        "column 'day' holds numbers that float32, the precision the network reads, cannot tell "
+        "apart (26 of its 56 distinct values merge with another, e.g. 20240103 and 20240104): "
+        "write dates as YYYY-MM-DD" in caplog.text
+    )
+    caplog.clear()
+    rng = np.random.default_rng(0)  # a million measurements: some closer than 1e-7, no matter
+    table = pd.DataFrame({"x": rng.random(200_000), "label": rng.integers(0, 2, 200_000)})
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        load_dataset(table)
+    assert "float32" not in caplog.text

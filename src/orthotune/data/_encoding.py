@@ -337,6 +337,7 @@ def _fit_column(
                 arg(name),
                 arg(name),
             )
+        _warn_float32_merges(name, values, origin)
         return _numeric(name, "numeric", scan.numbers, missing, impute)
     days = _days(scan)
     if not np.isnan(days[present]).any() and not declared:  # each an ISO 8601 date or time
@@ -454,6 +455,36 @@ def _fit_column(
     return ColumnEncoding(
         name=name, kind="categorical", categories=names, fill=fill, missing=missing, other=other
     )
+
+
+def _warn_float32_merges(name: str, values: np.ndarray, origin: Origin) -> None:
+    """Distinct whole numbers that become one in float32, the precision the networks read
+    (exact to 2**24: dates written 20240101 and 20240102 are one value, and every pair of days
+    looked like a duplicate input with a conflicting label) are named in a warning with the
+    fix."""
+    distinct = np.unique(values)
+    if not np.array_equal(distinct, np.round(distinct)):  # whole numbers only: measurements
+        return  # closer than 1e-7 relative are noise, and a million of them always have some
+    with np.errstate(over="ignore"):  # beyond float32's range: refused by ``check_finite``
+        merged = len(distinct) - len(np.unique(distinct.astype(np.float32)))
+    if merged:
+        log.warning(
+            "%s: column %r holds numbers that float32, the precision the network reads, cannot "
+            "tell apart (%d of its %d distinct values merge with another, e.g. %s): write dates "
+            "as YYYY-MM-DD, or subtract a common offset so that fewer digits remain",
+            origin.file,
+            name,
+            merged,
+            len(distinct),
+            " and ".join(f"{v:.15g}" for v in distinct[_first_merge(distinct) :][:2]),
+        )
+
+
+def _first_merge(distinct: np.ndarray) -> int:
+    """The first of sorted distinct values that float32 reads as its successor."""
+    with np.errstate(over="ignore"):
+        as32 = distinct.astype(np.float32)
+    return int(np.flatnonzero(as32[1:] == as32[:-1])[0])
 
 
 def _warn_case_variants(name: str, categories: np.ndarray, origin: Origin) -> None:
