@@ -176,3 +176,6 @@ def test_a_small_table_with_decimal_commas_reads_its_numbers_with_points(tmp_pat
     assert cells["accuracy"] == ["0.9", "91.5%", "0.95"]
     assert cells["latency_ms"] == ["50", "80.5", "1.5e3"]
     assert cells["name"] == ["A", "B", "C,x"]  # text keeps its commas
+    only_percent = tmp_path / "percent.csv"  # no other cell says the decimal mark is a comma
+    only_percent.write_text("\ufeffclassifier;accuracy;latency_ms\r\nA;94,5%;70\r\nB;95,0%;95\r\n")
+    assert read_columns(only_percent, what="table")["accuracy"] == ["94.5%", "95.0%"]

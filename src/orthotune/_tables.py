@@ -82,8 +82,9 @@ _DELIMITERS = (",", ";", "\t", "|")
 _SPACES = " "  # CsvDialect.sep of a space-separated file: cells split by any run of whitespace
 _SAMPLE_BYTES = 1 << 16  # the first 64 KiB: a header and enough rows to judge
 _SAMPLE_ROWS = 2000  # as many rows of the sample as it holds, up to this
-_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
-_DECIMAL_POINT = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
+# a number with a decimal comma or point, a percent too ("86,4%": a spreadsheet's percentages)
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?%?")
+_DECIMAL_POINT = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?%?")
 _SEP_LINE = re.compile(r'"?sep=(.)"?[,;\t|]*')  # Excel's first line naming the delimiter
 
 

@@ -117,6 +117,21 @@ def test_a_semicolon_file_with_decimal_commas_loads_as_its_comma_twin(tmp_path):
     euro = load_dataset(str(tmp_path / "euro.csv"))
     assert euro.feature_names == plain.feature_names == ("a", "c=x", "c=y")
     assert torch.equal(euro.x, plain.x) and torch.equal(euro.y, plain.y)
+    # percentages written with a decimal comma ("86,4%") are the numbers "86.4%" is: they were
+    # text, distinct in almost every row, left out as an identifier
+    rates = ["86.4%", "12.5%", "100%", "7.25%"]
+    frame.assign(r=rates).to_csv(tmp_path / "plain_r.csv", index=False)
+    euro_rates = "".join(
+        f"{a};{c};{r.replace('.', ',')};{y}\n"
+        for a, c, r, y in zip(
+            ["0,5", "-1,25", "2,75", "3"], frame["c"], rates, frame["label"], strict=True
+        )
+    )
+    (tmp_path / "euro_r.csv").write_text("a;c;r;label\n" + euro_rates)
+    plain = load_dataset(str(tmp_path / "plain_r.csv"))
+    euro = load_dataset(str(tmp_path / "euro_r.csv"))
+    assert euro.feature_names == plain.feature_names == ("a", "c=x", "c=y", "r")
+    assert torch.equal(euro.x, plain.x)
 
 
 def test_a_question_mark_is_a_missing_value(write_csv):

@@ -274,6 +274,8 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
                     na_values=[""],
                 )  # fmt: skip
                 frame[roles] = written[roles]
+        if dialect["decimal"] == ",":  # "86,4%": pandas reads the comma of numbers, not of these
+            _percent_commas(frame, exclude=text)
     else:
         with _reading(origin, "Parquet"):
             import pyarrow.parquet as pq
@@ -345,6 +347,24 @@ def _check_thousands_dots(path: Path, frame: pd.DataFrame, origin: Origin, *, ro
                 first.replace(".", ""),
                 origin.drop(column),
             )
+
+
+_COMMA_PERCENT = r"[-+]?\d*(?:,\d+)?\s?%"
+
+
+def _percent_commas(frame: pd.DataFrame, *, exclude: Sequence[str]) -> None:
+    """In a file whose decimal mark is a comma, a column of percentages written so (``86,4%``,
+    as a French or German spreadsheet saves them) gets decimal points, so that it is read as
+    ``86.4%`` is in any other file: it was text, distinct in almost every row, and left out as
+    an identifier. Only columns whose every cell is such a percentage are touched."""
+    from pandas.api import types
+
+    for column in frame.columns:
+        if column in exclude or not types.is_string_dtype(frame[column].dtype):
+            continue
+        cells = frame[column].dropna().astype(str).str.strip()
+        if len(cells) and cells.str.fullmatch(_COMMA_PERCENT).all():
+            frame[column] = frame[column].str.replace(",", ".", regex=False)
 
 
 def _warn_short_row(path: Path, frame: pd.DataFrame, origin: Origin) -> None:
