@@ -288,3 +288,26 @@ def test_split_json_round_trip_by_ids():
         Split.from_ids(ds, {"train": ["id1"], "dev": ["id1"]})
     with pytest.raises(InvalidInputError, match=r"split part 'val' is unknown"):
         Split.from_ids(ds, {"val": ["id1"]})
+
+
+def test_options_that_place_rows_are_refused_when_every_row_is_preset():
+    preset = np.array(["train"] * 60 + ["dev"] * 20 + ["test"] * 20, dtype=object)
+    sources = np.array(["web", "phone"] * 50, dtype=object)
+    ds = make_data([50, 50], sources=sources, preset=preset)
+    assert len(make_split(ds, seed=0).dev) == 20  # as preset
+    assert len(make_split(ds, seed=0, policy=SplitPolicy(train_dev=False)).train) == 60
+    for policy, flag in (
+        (SplitPolicy(ratios=(0.7, 0.15, 0.15)), "--split-ratios"),
+        (SplitPolicy(train_dev=True), "--train-dev"),
+        (SplitPolicy(dev_source="phone"), "--dev-source"),
+    ):
+        with pytest.raises(
+            InvalidInputError,
+            match=rf"^{flag}: every example's part is given by the split column, so there is "
+            "nothing for them to place",
+        ):
+            make_split(ds, seed=0, policy=policy)  # ignored before: no train-dev, web in dev
+    some_free = preset.copy()
+    some_free[:10] = ""  # rows the policy places: the options act on them
+    ds = make_data([50, 50], sources=sources, preset=some_free)
+    assert len(make_split(ds, seed=0, policy=SplitPolicy(train_dev=True)).train_dev) > 0

@@ -122,3 +122,14 @@ def test_a_table_of_costs_alone_asks_for_the_metric():
         compare_table({"model": ["A", "B"], "params": ["1", "2"], "latency_ms": ["5", "2"]})
     costs = {"model": ["A", "B"], "params": ["1", "2"], "latency_ms": ["5", "2"]}
     assert compare_table(costs, metric="latency_ms").ranking.choice == "B"
+
+
+def test_a_beta_with_no_precision_and_recall_to_use_it_is_refused():
+    table = {"model": ["A", "B"], "f1": ["0.8", "0.9"], "latency_ms": ["10", "20"]}
+    with pytest.raises(
+        InvalidInputError,
+        match=r"--beta 2: the table has no precision and recall columns to compute f2 from "
+        r"\(columns: f1, latency_ms\); drop --beta",
+    ):
+        compare_table(table, beta=2)  # the table's f1 was ranked, and nothing said
+    assert compare_table(table).ranking.choice == "B"

@@ -364,6 +364,27 @@ def _partition(
     return out
 
 
+def _check_nothing_to_place(policy: SplitPolicy) -> None:
+    """Every example's part is preset: the options that size or fill parts have nothing to act
+    on, and are refused in one line rather than ignored (``--train-dev`` asked for a train-dev
+    set that stayed empty; ``--dev-source phone`` left web rows in dev)."""
+    given = [
+        flag
+        for flag, on in (
+            ("--split-ratios", policy.ratios is not None),
+            ("--train-dev", policy.train_dev is True),
+            ("--dev-source", policy.dev_source is not None),
+        )
+        if on
+    ]
+    if given:
+        raise InvalidInputError(
+            f"{', '.join(given)}: every example's part is given by the split column, so there "
+            "is nothing for them to place; drop them, or leave the split cell empty on the rows "
+            "they should place (write train-dev cells for a train-dev set)"
+        )
+
+
 def make_split(dataset: Dataset, *, seed: int, policy: SplitPolicy | None = None) -> Split:
     """The split the policy makes of ``dataset`` (see the module docstring)."""
     policy = policy or SplitPolicy()
@@ -386,6 +407,8 @@ def make_split(dataset: Dataset, *, seed: int, policy: SplitPolicy | None = None
         preset = np.full(n, "", dtype=object)
     fixed = {name: np.flatnonzero(preset == name).astype(np.int64) for name in SPLIT_PARTS}
     free = np.flatnonzero(preset == "").astype(np.int64)
+    if n and not len(free):
+        _check_nothing_to_place(policy)
     notes: list[str] = []
     warned: list[str] = []  # notes the terminal shows too
     if len(free) < n:

@@ -174,6 +174,12 @@ def compare_table(
             row["average"] = math.nan if missing else class_average(scores)
             row["harmonic_mean"] = math.nan if missing else harmonic_mean(scores)
     f_name = fbeta_name(beta)
+    if beta != 1.0 and not ("precision" in metric_cols and "recall" in metric_cols):
+        raise InvalidInputError(
+            f"--beta {beta:g}: the table has no precision and recall columns to compute "
+            f"{f_name} from (columns: {', '.join(keys[k] for k in data_keys)}); drop --beta, "
+            "or add both columns"
+        )
     if "precision" in metric_cols and "recall" in metric_cols:
         if f_name in metric_cols:
             notes.append(f"column {f_name!r} is recomputed from precision and recall")
