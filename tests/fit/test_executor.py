@@ -96,6 +96,20 @@ def test_pbt_exploit_copies_a_winner_into_a_loser_and_perturbs_it(data):
         assert sum(e["epoch"] == epoch for e in events) == 1
 
 
+def test_pbt_exploits_networks_without_hidden_layers(data):
+    from orthotune.search._space import FloatParam, SearchSpace
+    from orthotune.search._strategies import PBT
+
+    space = SearchSpace({"lr": FloatParam(low=1e-7, high=1.0, scale="log")})
+    linear = ModelSpec(input_shape=data.dataset.input_shape, num_classes=3, hidden=())
+    cands = [Candidate(f"m{k}", linear, _sgd(lr), seed=k) for k, lr in enumerate((0.1, 1e-6))]
+    pbt = PBT(seed=0, exploit_every=1, fraction=0.5)
+    out = train_candidates(
+        cands, data, executor="population", device="cpu", exploit=pbt.exploit_hook(space)
+    )  # every member failed: "max() arg is an empty sequence"
+    assert all(t.failed is None for t in out) and out[1].lineage
+
+
 def test_pbt_needs_the_population_executor(data):
     from orthotune import InvalidInputError
     from orthotune.search._space import FloatParam, SearchSpace

@@ -301,7 +301,8 @@ def _knob_values(member) -> dict[str, float]:
     values = {
         k: float(getattr(cfg, k)) for k in PERTURBABLE if k not in ("dropout", "grad_clip", "eps")
     }
-    values["dropout"] = max(spec.dropout_of(i) for i in range(spec.num_layers))
+    # a network without hidden layers has no dropout (it failed every PBT trial, ValueError)
+    values["dropout"] = max((spec.dropout_of(i) for i in range(spec.num_layers)), default=0.0)
     return values
 
 
