@@ -18,6 +18,7 @@ the spellings written before (``_rundir._migrate_history``). Rates are fractions
 from __future__ import annotations
 
 import math
+import re
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -84,11 +85,33 @@ def data_sha256(data: str) -> str:
     return digest.hexdigest()
 
 
+def redact_url(text: str) -> str:
+    """``text`` with a URL's password replaced by ``***`` (``postgresql://u:***@host/db``),
+    cut at the last ``@`` before the host; other text as it is."""
+    match = re.match(r"^([A-Za-z][\w+.-]*://)([^/]*)(.*)$", text, re.DOTALL)
+    if match is None or "@" not in match.group(2):
+        return text
+    userinfo, host = match.group(2).rsplit("@", 1)
+    if ":" not in userinfo:
+        return text
+    return f"{match.group(1)}{userinfo.split(':', 1)[0]}:***@{host}{match.group(3)}"
+
+
+def _argv() -> list[str]:
+    """The command line, a storage URL's password hidden (run.json sits on shared disks)."""
+    return [
+        f"{a.split('=', 1)[0]}={redact_url(a.split('=', 1)[1])}"
+        if a.startswith("--") and "=" in a
+        else redact_url(a)
+        for a in sys.argv[1:]
+    ]
+
+
 class Resumed(BaseModel):
     """One run that resumed a search: what it was asked (its options may differ from the
     first run's: --trials, --budget, --constraint …) and when."""
 
-    argv: list[str] = Field(default_factory=lambda: list(sys.argv[1:]))
+    argv: list[str] = Field(default_factory=_argv)
     started: str = Field(default_factory=_now)
     config: dict[str, Any] = Field(default_factory=dict)
 
@@ -98,7 +121,7 @@ class RunRecord(BaseModel):
 
     schema_version: int = RUN_SCHEMA_VERSION
     command: str
-    argv: list[str] = Field(default_factory=lambda: list(sys.argv[1:]))
+    argv: list[str] = Field(default_factory=_argv)
     data: str = ""
     data_sha256: str = ""  # DATA's content when it is a file (``data_sha256``); "" before
     seed: int | None = None

@@ -232,6 +232,8 @@ def test_a_ten_second_outage_is_survived_and_a_longer_one_stops_with_exit_75(pos
         ("password", "refused user 'orthotune' (wrong or missing password)"),
         ("database", "has no database 'nowhere'"),
         ("host", "no PostgreSQL server answers at 127.0.0.1:"),
+        ("no database", "names no database: accepted is postgresql://"),  # was "database None"
+        ("at sign", "its password holds an '@'"),  # half of it was shown as the host
     ],
 )
 def test_bad_server_urls_are_one_line_exit_2(postgres, tmp_path, run_cli, which, message):
@@ -239,11 +241,14 @@ def test_bad_server_urls_are_one_line_exit_2(postgres, tmp_path, run_cli, which,
         "password": postgres.url("postgres", password="wrong"),
         "database": postgres.url("nowhere"),
         "host": postgres.url("postgres", port=free_port()),  # a closed port on 127.0.0.1
+        "no database": postgres.url("postgres").rsplit("/", 1)[0],
+        "at sign": postgres.url("postgres", password="wr@ng"),
     }[which]
     res = run_cli(*_tune(tmp_path, url, trials=1)[3:], env=_env())
     assert res.returncode == 2, res.stderr
     assert message in res.stderr and res.stderr.strip().count("\n") == 0
     assert "wrong" not in res.stderr.replace("wrong or missing", "")  # the password is hidden
+    assert "wr@ng" not in res.stderr and "ng@" not in res.stderr
 
 
 def test_a_worker_with_other_data_or_an_unshared_strategy_is_refused(postgres, tmp_path, run_cli):

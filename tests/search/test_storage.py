@@ -60,6 +60,39 @@ def test_bad_storage_urls(tmp_path):
             open_storage(memory)
 
 
+def test_a_sqlite_file_of_another_program_is_refused_untouched(tmp_path):
+    import sqlite3
+
+    app = tmp_path / "app.db"
+    with sqlite3.connect(app) as db:
+        db.execute("create table studies(id integer primary key, patient text)")
+    before = app.read_bytes()
+    with pytest.raises(
+        InvalidInputError,
+        match=r"holds another program's tables \(studies\), not an Optuna study database",
+    ):
+        open_storage(f"sqlite:///{app}")  # Optuna added 12 tables to it and switched its journal
+    assert app.read_bytes() == before and not (tmp_path / "app.db-wal").exists()
+    text = tmp_path / "notes.db"
+    text.write_text("not a database at all, but long enough to be read as one " * 4)
+    with pytest.raises(InvalidInputError, match=r"is not a SQLite database file"):
+        open_storage(f"sqlite:///{text}")
+
+
+def test_run_json_hides_a_storage_password_in_argv(monkeypatch):
+    from orthotune._records import RunRecord, redact_url
+
+    url = "postgresql://u:s3cr@t@db.example:5432/studies"
+    monkeypatch.setattr(sys, "argv", ["orthotune", "tune", "--storage", url, f"--storage={url}"])
+    assert RunRecord(command="tune").argv == [
+        "tune",
+        "--storage",
+        "postgresql://u:***@db.example:5432/studies",
+        "--storage=postgresql://u:***@db.example:5432/studies",
+    ]  # argv kept the password in clear; "s3cr" alone was hidden before the '@'
+    assert redact_url("sqlite:////tmp/a@b/x.db") == "sqlite:////tmp/a@b/x.db"
+
+
 def test_only_stale_trials_are_failed(tmp_path):
     storage = open_storage(None, run_dir=tmp_path)
     study = open_study(storage, study_name="s")

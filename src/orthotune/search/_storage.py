@@ -109,7 +109,9 @@ def is_server_url(url: str | None) -> bool:
 
 def redact(url: str) -> str:
     """``url`` with its password replaced by ``***`` (for messages and records)."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    from orthotune._records import redact_url
+
+    return redact_url(url)
 
 
 def _driver_url(url: str) -> str:
@@ -180,6 +182,7 @@ def open_storage(
                 f"--storage {url!r}: the folder {str(Path(path).parent)!r} does not exist; fix: "
                 "create it or point at an existing folder"
             )
+        _check_sqlite_file(url, Path(path))
     if is_server_url(url):
         return _open_server(url)
     kwargs: dict[str, Any] = {"connect_args": {"timeout": busy_timeout}} if sqlite else {}
@@ -200,6 +203,40 @@ def open_storage(
         _immediate_transactions(storage.engine)
     install_storage_fault(storage)
     return storage
+
+
+def _check_sqlite_file(url: str, path: Path) -> None:
+    """An existing SQLite file a search cannot use is refused untouched: one that another
+    program's tables fill (Optuna added its 12 tables to it and switched its journal), and one
+    that cannot be written (the search failed at its first trial, an internal error)."""
+    import sqlite3
+
+    if not path.is_file():
+        if not os.access(path.parent, os.W_OK):
+            raise InvalidInputError(
+                f"--storage {url!r}: the folder {str(path.parent)!r} is read-only: a search "
+                "writes its trials there; fix: point at a writable folder"
+            )
+        return
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            tables = {row[0] for row in db.execute("select name from sqlite_master")}
+    except sqlite3.DatabaseError:
+        raise InvalidInputError(
+            f"--storage {url!r} is not a SQLite database file: accepted is an Optuna study "
+            "database or a new file name; fix: give a new file name"
+        ) from None
+    if tables and "version_info" not in tables:
+        raise InvalidInputError(
+            f"--storage {url!r} holds another program's tables ({', '.join(sorted(tables)[:4])}"
+            "), not an Optuna study database: accepted is an Optuna study database or a new "
+            "file; fix: give a new file name (the file is left as it was)"
+        )
+    if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        raise InvalidInputError(
+            f"--storage {url!r} is read-only (or its folder is): a search writes its trials "
+            "there; fix: make it writable, or copy it and give the copy"
+        )
 
 
 _UNREACHABLE = re.compile(
@@ -233,6 +270,16 @@ def _open_server(url: str) -> RetryingStorage:
             "postgresql://USER[:PASSWORD]@HOST[:PORT]/DB; fix: check the URL"
         ) from None
     where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    if url.split("://", 1)[-1].split("/", 1)[0].count("@") > 1:
+        raise InvalidInputError(
+            f"--storage {shown!r}: its password holds an '@', which ends the user part of a "
+            "URL: accepted is a percent-encoded password; fix: write each '@' in it as %40"
+        )
+    if not parsed.database:
+        raise InvalidInputError(
+            f"--storage {shown!r} names no database: accepted is "
+            "postgresql://USER[:PASSWORD]@HOST[:PORT]/DB; fix: add /DB (an existing database)"
+        )
     # pool_pre_ping: a pooled connection that died with a server restart is replaced, not used
     kwargs = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
     try:
