@@ -287,3 +287,52 @@ def test_a_search_whose_every_trial_fails_names_the_first_reason(tmp_path):
         r"--out",
         s.no_model,
     ), s.no_model
+
+
+def test_a_resume_or_join_that_would_mix_studies_is_refused_before_any_folder(tmp_path):
+    shared = f"sqlite:///{tmp_path / 'shared.db'}"
+    _search(tmp_path, name="a", trials=1, study_name="x", storage=shared)
+    # another seed (another split): refused, and no run folder left to block the retry
+    with pytest.raises(InvalidInputError, match=r"--study 'x' was started on another split"):
+        _search(tmp_path, name="b", trials=2, study_name="x", storage=shared, seed=5)
+    assert not (tmp_path / "b").exists()  # the retry "resumed" it and mislabelled test rows
+    # another metric of the same direction: the study's values would mix two metrics
+    with pytest.raises(
+        InvalidInputError,
+        match=r"--study 'x' optimizes dev_accuracy, not --metric train_accuracy: accepted is "
+        r"the study's own metric; fix: --metric dev_accuracy",
+    ):
+        _search(
+            tmp_path, name="c", trials=2, study_name="x", storage=shared, metric="train_accuracy"
+        )
+    assert not (tmp_path / "c").exists()
+    # the run folder's own search resumed in another storage: a new study over its models
+    _search(tmp_path, name="own", trials=1, study_name="s")
+    with pytest.raises(
+        InvalidInputError,
+        match=r"searched in its own study.db, not sqlite:///.*other.db: accepted is the same "
+        r"--storage to resume; fix: leave --storage out",
+    ):
+        _search(tmp_path, name="own", study_name="s", storage=f"sqlite:///{tmp_path / 'other.db'}")
+    own_db = f"sqlite:///{tmp_path / 'own' / 'study.db'}"  # its own file, named: the same
+    assert _search(tmp_path, name="own", trials=2, study_name="s", storage=own_db).resumed
+
+
+def test_a_study_orthotune_did_not_write_is_not_joined(tmp_path):
+    shared = f"sqlite:///{tmp_path / 'foreign.db'}"
+    foreign = optuna.create_study(study_name="random", storage=shared, direction="maximize")
+    foreign.optimize(lambda t: 0.999 + 0 * t.suggest_float("x", 0, 1), n_trials=2)
+    with pytest.raises(
+        InvalidInputError,
+        match=r"--study 'random' in this storage holds 2 trial\(s\) that orthotune did not "
+        r"write \(it carries no data fingerprint\)",
+    ):
+        _search(tmp_path, storage=shared)  # its 0.999 was "best", re-trained from defaults
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("study", ["", "   ", "x" * 513])
+def test_a_study_name_optuna_cannot_keep_everywhere_is_refused(tmp_path, study):
+    with pytest.raises(InvalidInputError, match=r"accepted is a name of 1 to 512 characters"):
+        _search(tmp_path, study_name=study)
+    assert not (tmp_path / "run").exists()

@@ -52,6 +52,8 @@ from orthotune.search._best import METRICS_ATTR, Leaderboard, TrialRow
 from orthotune.search._pruning import KnownCompletePruner
 from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR, WORKERS_DIR
 
+INTERRUPTED_REASON = "interrupted by the user"  # a Ctrl-C's trials: failed, not counted
+
 if TYPE_CHECKING:
     import optuna
 
@@ -223,42 +225,71 @@ def _opens_early(storage: str | None, out: str | Path) -> bool:
     return not file.is_relative_to(Path(out).expanduser().resolve())
 
 
-def _open_run(
+def _resumable(
     out: str | Path, *, study_name: str | None, data_spec: str, storage: str | None
-) -> tuple[Any, bool]:
-    """Create the run folder, or reopen it to resume the same ``--study`` (else refuse);
-    whether it resumes."""
+) -> Any:
+    """The run folder to resume (``--study`` given and ``out`` holds that search), None for a
+    new one; a folder that holds something else, or this search with other data or another
+    storage, is refused before anything is written."""
     from orthotune._rundir import RunDir
+    from orthotune.search._storage import redact
 
     folder = Path(out)
-    if (folder / "run.json").is_file() and study_name is not None:
-        run = RunDir.open(folder)
-        record = run.read_run()
-        earlier = record.config.get("study")
-        if record.command == "tune" and record.config.get("strategy") == "autopilot":
-            raise InvalidInputError(  # (its study is named for the autopilot's trials)
-                f"--out {folder} holds an autopilot run, which no search resumes: accepted is "
-                "a search's own run folder; fix: give a new --out folder"
-            )
-        if record.command != "tune" or earlier != study_name:
-            raise InvalidInputError(
-                f"--out {folder} holds another run (study {earlier!r}), not --study "
-                f"{study_name!r}: accepted is the same --study to resume it; fix: give that "
-                "--study or a new --out folder"
-            )
-        if record.data != data_spec:
-            raise InvalidInputError(
-                f"--out {folder} searched {record.data!r}, not {data_spec!r}: accepted is the "
-                "same data to resume; fix: give the same DATA or a new --out folder"
-            )
-        if storage is None and not run.study_db.is_file():  # the trials a resume goes on from
-            raise InvalidInputError(  # are gone: a new study would write over their models
-                f"--out {folder} holds a search whose study.db is gone: it cannot resume "
-                "(its trials are lost, and new ones would write over their models); fix: "
-                "restore study.db, or give a new --out folder"
-            )
-        return run, True
-    return RunDir.create(folder), False
+    if not ((folder / "run.json").is_file() and study_name is not None):
+        return None
+    run = RunDir.open(folder)
+    record = run.read_run()
+    earlier = record.config.get("study")
+    if record.command == "tune" and record.config.get("strategy") == "autopilot":
+        raise InvalidInputError(  # (its study is named for the autopilot's trials)
+            f"--out {folder} holds an autopilot run, which no search resumes: accepted is "
+            "a search's own run folder; fix: give a new --out folder"
+        )
+    if record.command != "tune" or earlier != study_name:
+        raise InvalidInputError(
+            f"--out {folder} holds another run (study {earlier!r}), not --study "
+            f"{study_name!r}: accepted is the same --study to resume it; fix: give that "
+            "--study or a new --out folder"
+        )
+    if record.data != data_spec:
+        raise InvalidInputError(
+            f"--out {folder} searched {record.data!r}, not {data_spec!r}: accepted is the "
+            "same data to resume; fix: give the same DATA or a new --out folder"
+        )
+    recorded = record.config.get("storage")
+    given = None if storage is None or _in_folder(storage, run.study_db) else redact(storage)
+    if given != recorded:  # another database: a new study whose trials would overwrite models
+        raise InvalidInputError(
+            f"--out {folder} searched in {recorded or 'its own study.db'}, not "
+            f"{given or 'its own study.db'}: accepted is the same --storage to resume; fix: "
+            f"{'give --storage ' + recorded if recorded else 'leave --storage out'}, or give a "
+            "new --out folder"
+        )
+    if storage is None and not run.study_db.is_file():  # the trials a resume goes on from
+        raise InvalidInputError(  # are gone: a new study would write over their models
+            f"--out {folder} holds a search whose study.db is gone: it cannot resume "
+            "(its trials are lost, and new ones would write over their models); fix: "
+            "restore study.db, or give a new --out folder"
+        )
+    return run
+
+
+def _in_folder(storage: str, study_db: Path) -> bool:
+    """Whether ``storage`` is the SQLite URL of the run folder's own ``study.db``."""
+    if not storage.startswith("sqlite:") or ":///" not in storage:
+        return False
+    return Path(storage.split(":///", 1)[1]).expanduser().resolve() == study_db.resolve()
+
+
+def _check_metric(study: Any, metric: str) -> None:
+    """A study holds one metric's values: joining it with another (of the same direction, or
+    its direction check would refuse) would rank dev accuracies beside train accuracies."""
+    names = study.metric_names
+    if names and names[0] != metric:
+        raise InvalidInputError(
+            f"--study {study.study_name!r} optimizes {names[0]}, not --metric {metric}: "
+            f"accepted is the study's own metric; fix: --metric {names[0]}, or a new --study"
+        )
 
 
 # ------------------------------------------------------------------------------ the job
@@ -292,7 +323,7 @@ def tune_search(
     ``progress`` sees each finished trial's row, ``on_epoch`` every epoch (live progress)."""
     import optuna
 
-    from orthotune._rundir import check_keep
+    from orthotune._rundir import RunDir, check_keep
     from orthotune.data import check_dev_part, make_split, prepare, warn_without_test
     from orthotune.fit import EXECUTORS
     from orthotune.pipeline import Job, check_levels, load
@@ -330,6 +361,12 @@ def tune_search(
             "pick one of them"
         )
     strat = make_strategy(strategy, seed=seed)  # refuses an unknown name before any work
+    if study_name is not None and not 0 < len(study_name.strip()) <= len(study_name) <= 512:
+        raise InvalidInputError(  # "" became the strategy's name, then blocked its own resume;
+            f"--study {study_name[:40]!r}{'…' if len(study_name) > 40 else ''} "  # 513+: PG
+            f"({len(study_name)} characters): accepted is a name of 1 to 512 characters, not "
+            "only spaces (Optuna's limit on every storage); fix: give a shorter name"
+        )
     check_precision(precision)
     if strategy == "pbt" and executor != "population":
         raise InvalidInputError(
@@ -376,8 +413,14 @@ def tune_search(
     # missing driver, a SQLite file in a folder that does not exist) leaves no folder behind to
     # block the retry — but a SQLite file in the run folder itself (sqlite:///OUT/study.db),
     # which is opened once the folder is made
+    # the storage and the study are opened and checked before the run folder is made, so that
+    # a refusal (a bad URL, another study's fingerprint, metric or storage, a foreign study)
+    # leaves no folder behind to block the retry — but a SQLite file in the run folder itself
+    # (sqlite:///OUT/study.db, the default), which only exists once the folder is made
     store = open_storage(storage) if _opens_early(storage, out) else None
-    run, resumed = _open_run(out, study_name=study_name, data_spec=data_spec, storage=storage)
+    resuming = _resumable(out, study_name=study_name, data_spec=data_spec, storage=storage)
+    if store is None and resuming is not None:
+        store = open_storage(storage, run_dir=resuming.path)
     config = {
         "strategy": strategy,
         "executor": executor,
@@ -393,6 +436,51 @@ def tune_search(
         "precision": precision,
         "space": space.to_dict(),
     }
+    fingerprint = study_fingerprint(
+        data=(ds.x.numpy().tobytes(), ds.y.numpy().tobytes()),
+        split=split.to_json(ds),
+        space=space.to_dict(),
+    )
+
+    def joined(store: Any) -> tuple[optuna.Study, Any]:
+        study = open_study(
+            store,
+            study_name=name,
+            sampler=strat.sampler(),
+            pruner=strat.pruner(space),
+            maximize=maximize,
+        )
+        _check_metric(study, metric)
+        lease = join_study(
+            study,
+            fingerprint=fingerprint,
+            strategy=strategy,
+            shareable=strat.shareable,
+            why_not=strat.unshared_reason,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names([metric])
+        return study, lease
+
+    study = lease = None
+    if store is not None:
+        if resuming is None:
+            RunDir.refuse_existing(out)  # before the study is joined: nothing written yet
+        study, lease = joined(store)
+    try:
+        run = resuming or RunDir.create(out)
+        resumed = resuming is not None
+        if study is None:  # the run folder's own study.db
+            try:
+                study, lease = joined(open_storage(storage, run_dir=run.path))
+            except InvalidInputError:
+                run.abandon()
+                raise
+    except BaseException:
+        if lease is not None:
+            lease.release()
+        raise
     if resumed:
         job = Job.resume(
             run,
@@ -414,28 +502,6 @@ def tune_search(
             started=started,
             config=config,
         )
-    store = store or open_storage(storage, run_dir=run.path)
-    study = open_study(
-        store,
-        study_name=name,
-        sampler=strat.sampler(),
-        pruner=strat.pruner(space),
-        maximize=maximize,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        study.set_metric_names([metric])
-    lease = join_study(
-        study,
-        fingerprint=study_fingerprint(
-            data=(ds.x.numpy().tobytes(), ds.y.numpy().tobytes()),
-            split=split.to_json(ds),
-            space=space.to_dict(),
-        ),
-        strategy=strategy,
-        shareable=strat.shareable,
-        why_not=strat.unshared_reason,
-    )
     stale = fail_stale_trials(study)
     budget.start()
     start_note = None
@@ -448,10 +514,11 @@ def tune_search(
         from optuna.trial import TrialState
 
         done = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-        return sum(
+        return sum(  # a dead worker's and a Ctrl-C's trials trained nothing: not counted
             1
             for t in study.get_trials(deepcopy=False, states=done)
             if not t.user_attrs.get(STALE_ATTR)
+            and t.user_attrs.get(FAIL_REASON_ATTR) != INTERRUPTED_REASON
         )
 
     def current_best() -> optuna.trial.FrozenTrial | None:
@@ -584,7 +651,7 @@ def tune_search(
                     clear_interrupt()  # acted on: later checks pass
                     for trial in asked:
                         try:
-                            tell(trial, None, "interrupted by the user")
+                            tell(trial, None, INTERRUPTED_REASON)
                         except Exception:  # already told
                             continue
                     stop = Stop(StopReason.INTERRUPTED, "interrupted by the user (Ctrl-C)")

@@ -841,6 +841,13 @@ def join_study(
     for _ in range(2):  # set it when new, then read it back: of two racing writers one wins
         recorded = study.user_attrs.get(FINGERPRINT_ATTR)
         if recorded is None:
+            held = study.get_trials(deepcopy=False)
+            if held:  # another program's study: its values are not this search's measurements
+                raise InvalidInputError(
+                    f"--study {name!r} in this storage holds {len(held)} trial(s) that "
+                    "orthotune did not write (it carries no data fingerprint): accepted is a "
+                    "new study or one of orthotune's; fix: give another --study"
+                )
             study.set_user_attr(FINGERPRINT_ATTR, dict(fingerprint))
             continue
         differs = [k for k in fingerprint if recorded.get(k) != fingerprint[k]]
