@@ -96,3 +96,29 @@ def test_prune_models_keeps_the_chosen_one_and_the_newest_incumbents(tmp_path):
     for bad in (0, -1, True):
         with pytest.raises(InvalidInputError, match=rf"--keep {bad!r}: accepted is an integer"):
             run.prune_models(names, keep=bad)
+
+
+def test_a_shared_studys_folder_points_at_its_workers_runs(tmp_path):
+    from orthotune.analysis import read_predictions
+    from orthotune.cli.tune import _given_out
+    from orthotune.report import read_run_folder
+
+    worker = tmp_path / "s" / "workers" / "vm-12"
+    RunDir.create(worker).write_run(RunRecord(command="tune"))
+    hint = (
+        f"; {tmp_path / 's'} is the folder of a study shared by workers: each worker's run is "
+        f"in {tmp_path / 's' / 'workers'}/ (e.g. {worker}): give one of them, or report the "
+        "whole study with `orthotune report --study NAME --storage URL`"
+    )
+    with pytest.raises(InvalidInputError) as err:  # "has no manifest.json"
+        resolve_model_dir(tmp_path / "s")
+    assert str(err.value) == f"{tmp_path / 's'} holds no model of its own{hint}"
+    with pytest.raises(InvalidInputError) as err:  # "fix: orthotune predict …" that failed
+        read_predictions(tmp_path / "s")
+    assert str(err.value).endswith(hint)
+    with pytest.raises(InvalidInputError) as err:
+        read_run_folder(tmp_path / "s")
+    assert str(err.value).endswith(hint)
+    # a worker's Ctrl-C names the --out it was given: resuming in its own folder nested another
+    assert _given_out(str(worker)) == str(tmp_path / "s")
+    assert _given_out(str(tmp_path / "run")) == str(tmp_path / "run")

@@ -49,15 +49,19 @@ from orthotune._records import (
 )
 from orthotune.diagnose import Diagnosis
 
+WORKERS_DIR = "workers"  # OUT/workers/<host>-<pid>/: one run folder per worker of a study
+
 __all__ = [
     "CALIBRATION_FILE",
     "TEST_SCORES_FILE",
+    "WORKERS_DIR",
     "RunDir",
     "RunRecord",
     "as_folder",
     "check_keep",
     "check_model_name",
     "resolve_model_dir",
+    "shared_study_hint",
 ]
 
 SCHEMA_VERSION = RUN_SCHEMA_VERSION
@@ -396,10 +400,28 @@ def as_folder(path: object, flag: str = "--out") -> Path:
     )
 
 
+def shared_study_hint(folder: str | os.PathLike) -> str:
+    """``""``, or, when ``folder`` is the ``--out`` of a study shared by workers, where their
+    runs lie (``OUT/workers/<host>-<pid>/``) and which to give: the commands that read a run
+    refused that folder with fixes that did not work."""
+    root = Path(folder).expanduser()
+    runs = sorted(p for p in (root / WORKERS_DIR).glob("*") if (p / "run.json").is_file())
+    if not runs:
+        return ""
+    return (
+        f"; {root} is the folder of a study shared by workers: each worker's run is in "
+        f"{root / WORKERS_DIR}/ (e.g. {runs[0]}): give one of them, or report the whole study "
+        "with `orthotune report --study NAME --storage URL`"
+    )
+
+
 def resolve_model_dir(path: str | os.PathLike) -> Path:
     """A checkpoint folder from ``RUN_DIR`` (its chosen model) or ``MODEL_DIR`` itself; a
     run's ``models/best`` pointer file names the model it points to."""
     folder = as_folder(path, "RUN_DIR|MODEL_DIR")
+    hint = shared_study_hint(folder)
+    if hint and not (folder / "run.json").is_file():
+        raise InvalidInputError(f"{folder} holds no model of its own{hint}")
     if folder.is_file() and folder.name == "best" and (folder.parent.parent / "run.json").is_file():
         return RunDir(folder.parent.parent).best_model_dir()
     if (folder / "manifest.json").is_file():

@@ -31,7 +31,7 @@ def _search(tmp_path, name="run", **kw):
         device="cpu",
     )
     args.update(kw)
-    return tune_search(DATA, **args)
+    return tune_search(args.pop("data_spec", DATA), **args)
 
 
 def _study(out, name):
@@ -336,3 +336,19 @@ def test_a_study_name_optuna_cannot_keep_everywhere_is_refused(tmp_path, study):
     with pytest.raises(InvalidInputError, match=r"accepted is a name of 1 to 512 characters"):
         _search(tmp_path, study_name=study)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_resume_takes_the_same_file_written_another_way(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(200, 3)), columns=list("abc"))
+    frame["label"] = (frame["a"] > 0).astype(int)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    first = _search(tmp_path, data_spec=str(tmp_path / "d.csv"), trials=1, study_name="s")
+    again = _search(tmp_path, data_spec=f"{tmp_path}/./d.csv", trials=2, study_name="s")
+    assert not first.resumed and again.resumed  # was "searched '…/d.csv', not '…/./d.csv'"
+    frame.assign(c=0.0).to_csv(tmp_path / "other.csv", index=False)
+    with pytest.raises(InvalidInputError, match=r"accepted is the same data to resume"):
+        _search(tmp_path, data_spec=str(tmp_path / "other.csv"), study_name="s")

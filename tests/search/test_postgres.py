@@ -259,6 +259,9 @@ def test_a_worker_with_other_data_or_an_unshared_strategy_is_refused(postgres, t
     assert res.returncode == 2, res.stderr
     assert "was started on another split" in res.stderr
     assert res.stderr.strip().count("\n") == 0
+    assert not list((tmp_path / "run" / "workers").glob("*/split.json"))[1:]  # none left behind
+    res = run_cli(*_tune(tmp_path, url, trials=2, extra=("--keep", "1"))[3:], env=_env())
+    assert res.returncode == 2 and "--keep 1 with a shared --storage" in res.stderr  # ignored
     # a PBT worker on another machine holds the study: any second worker is refused
     study = open_study(open_storage(url), study_name="shared")
     held = {**Owner("far-away", 4242).attrs(), "strategy": "pbt", "why": "its exploit step"}

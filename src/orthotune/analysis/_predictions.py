@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from orthotune._errors import InvalidInputError
+from orthotune._rundir import shared_study_hint
 from orthotune._splits import split_names
 from orthotune._tables import csv_dialect
 from orthotune.metrics import probability_columns
@@ -76,6 +77,9 @@ def predictions_path(target: str | Path) -> Path:
                 return path / name
         if (path / "run.json").is_file() and (path / "models").is_dir():
             return run_predictions(path)
+        hint = shared_study_hint(path)
+        if hint:
+            raise InvalidInputError(f"{target} holds no predictions of its own{hint}")
         raise InvalidInputError(
             f"{target} is a folder without predictions.parquet or predictions.csv; accepted: a "
             "predictions file or a run folder holding one; fix: orthotune predict "

@@ -200,9 +200,20 @@ def tune(
         )
         exit_interrupted(
             f"{saved}; resume with the same command and --study {summary.study_name} "
-            f"--out {summary.run_dir}"
+            f"--out {_given_out(summary.run_dir)}"
         )
     if not autopilot and summary.no_model:  # a script's next step (predict RUN) finds none
         from orthotune._errors import InvalidInputError
 
         raise InvalidInputError(summary.no_model)
+
+
+def _given_out(run_dir: str) -> str:
+    """The ``--out`` a worker of a shared study was given (its run lies in
+    ``OUT/workers/<host>-<pid>``: resuming there nested a new worker inside it)."""
+    from pathlib import Path
+
+    from orthotune._rundir import WORKERS_DIR
+
+    path = Path(run_dir)
+    return str(path.parent.parent) if path.parent.name == WORKERS_DIR else run_dir

@@ -38,7 +38,7 @@ from orthotune._records import (
     SplitRecord,
     VariantScore,
 )
-from orthotune._rundir import CALIBRATION_FILE, TEST_SCORES_FILE, RunDir
+from orthotune._rundir import CALIBRATION_FILE, TEST_SCORES_FILE, RunDir, shared_study_hint
 from orthotune.analysis import (
     ErrorAnalysis,
     ImbalanceReport,
@@ -904,8 +904,11 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
     if not any((root / marker).exists() for marker in RUN_MARKERS):
         raise InvalidInputError(
             f"RUN_DIR {str(run_dir)!r} is not a run folder: it holds none of "
-            f"{', '.join(RUN_MARKERS)}; give the folder that `orthotune train --out` or "
-            "`orthotune tune --out` wrote"
+            f"{', '.join(RUN_MARKERS)}"
+            + (
+                shared_study_hint(root)
+                or "; give the folder that `orthotune train --out` or `orthotune tune --out` wrote"
+            )
         )
     run, notes = RunDir(root), []
     record = _read(notes, "run.json", run.read_run) if run.run_json.is_file() else None

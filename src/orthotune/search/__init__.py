@@ -15,6 +15,7 @@
   report
 """
 
+from orthotune._rundir import WORKERS_DIR
 from orthotune.search._best import (
     Constraint,
     Leaderboard,
@@ -52,7 +53,6 @@ from orthotune.search._space import (
 from orthotune.search._start import starting_point
 from orthotune.search._storage import (
     MEMORY_STORAGE,
-    WORKERS_DIR,
     Heartbeat,
     Lease,
     Owner,

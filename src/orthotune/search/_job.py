@@ -47,10 +47,11 @@ from orthotune._errors import InvalidInputError
 from orthotune._interrupt import check as check_interrupt
 from orthotune._interrupt import clear as clear_interrupt
 from orthotune._result import Result
+from orthotune._rundir import WORKERS_DIR
 from orthotune.diagnose import Diagnosis
 from orthotune.search._best import METRICS_ATTR, Leaderboard, TrialRow
 from orthotune.search._pruning import KnownCompletePruner
-from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR, WORKERS_DIR
+from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR
 
 INTERRUPTED_REASON = "interrupted by the user"  # a Ctrl-C's trials: failed, not counted
 
@@ -251,7 +252,7 @@ def _resumable(
             f"{study_name!r}: accepted is the same --study to resume it; fix: give that "
             "--study or a new --out folder"
         )
-    if record.data != data_spec:
+    if record.data != data_spec and not _same_file(record.data_sha256, data_spec):
         raise InvalidInputError(
             f"--out {folder} searched {record.data!r}, not {data_spec!r}: accepted is the "
             "same data to resume; fix: give the same DATA or a new --out folder"
@@ -272,6 +273,14 @@ def _resumable(
             "restore study.db, or give a new --out folder"
         )
     return run
+
+
+def _same_file(recorded_sha256: str, data_spec: str) -> bool:
+    """Whether DATA, written another way (``./d.csv``, its absolute path, from another
+    folder), holds the bytes the run recorded."""
+    from orthotune._records import data_sha256
+
+    return bool(recorded_sha256) and data_sha256(data_spec) == recorded_sha256
 
 
 def _in_folder(storage: str, study_db: Path) -> bool:
@@ -404,6 +413,11 @@ def tune_search(
     )
     name = study_name or strategy
     shared = is_server_url(storage)
+    if shared and keep is not None:
+        raise InvalidInputError(  # it was ignored without a word
+            f"--keep {keep} with a shared --storage: each worker keeps every incumbent it saved "
+            "(the study's best, which any worker may load, is one of them); fix: drop --keep"
+        )
     if shared:  # many workers, one --out: each its own folder and its own stream of samples
         out = (Path(out) / WORKERS_DIR / Owner.me().folder).resolve()  # recorded in the study
         if strat.seed is not None:  # (workers with one --seed must not sample the same points)

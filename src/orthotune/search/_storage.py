@@ -51,7 +51,6 @@ OWNER_PID_ATTR = "owner_pid"
 HEARTBEAT_ATTR = "heartbeat"
 FAIL_REASON_ATTR = "fail_reason"
 STALE_ATTR = "stale"  # True on trials failed because their worker died (not counted as tried)
-WORKERS_DIR = "workers"  # RUN_DIR/workers/<host>-<pid>/: one folder per worker of a shared study
 FINGERPRINT_ATTR = "orthotune_fingerprint"  # study user attr: {"data", "split", "space"}
 SOLE_WORKER_ATTR = "orthotune_sole_worker"  # study user attr: the lease of an unshared strategy
 DEFAULT_BUSY_TIMEOUT_S = 60.0

@@ -17,12 +17,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from orthotune._rundir import WORKERS_DIR
 from orthotune.search._job import CHECKPOINT_ATTR, FEASIBLE_ATTR
 from orthotune.search._storage import (
     OWNER_HOST_ATTR,
     OWNER_PID_ATTR,
     STALE_ATTR,
-    WORKERS_DIR,
     Owner,
 )
 
