@@ -327,3 +327,13 @@ def test_a_result_written_as_the_connection_died_is_not_told_twice(tmp_path, fin
     assert len(calls) == (3 if finished_by == "this tell, read back lost" else 2)
     if finished_by == "this tell, read back lost":
         assert lost == [trial._trial_id]
+
+
+def test_a_percent_encoded_sqlite_path_is_checked_where_it_is_opened(tmp_path):
+    (tmp_path / "my runs").mkdir()
+    open_storage(f"sqlite:///{tmp_path}/my%20runs/s.db")  # was "folder …/my%20runs does not exist"
+    assert (tmp_path / "my runs" / "s.db").is_file()
+    from orthotune.search import sqlite_file
+
+    assert sqlite_file("sqlite:///a/p%41q.db") == Path("a/pAq.db")  # what SQLAlchemy opens
+    assert sqlite_file("postgresql://u@h/db") is None

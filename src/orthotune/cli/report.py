@@ -54,6 +54,7 @@ def report(
         is_server_url,
         open_storage,
         redact,
+        sqlite_file,
         study_record,
         write_study_record,
     )
@@ -77,7 +78,8 @@ def report(
     else:
         assert study is not None
         url = storage or "sqlite:///study.db"
-        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        file = sqlite_file(url)
+        if file is not None and not file.is_file():
             raise InvalidInputError(
                 f"--storage {url!r} names no existing SQLite file: give the study's storage URL, "
                 "e.g. --storage sqlite:///RUN_DIR/study.db"

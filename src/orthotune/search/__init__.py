@@ -68,6 +68,7 @@ from orthotune.search._storage import (
     open_storage,
     open_study,
     redact,
+    sqlite_file,
     stale_reason,
     study_fingerprint,
 )
@@ -141,6 +142,7 @@ __all__ = [
     "params_to_candidate",
     "parse_duration",
     "redact",
+    "sqlite_file",
     "stale_reason",
     "starting_point",
     "study_fingerprint",

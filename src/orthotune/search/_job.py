@@ -51,7 +51,7 @@ from orthotune._rundir import WORKERS_DIR
 from orthotune.diagnose import Diagnosis
 from orthotune.search._best import METRICS_ATTR, Leaderboard, TrialRow
 from orthotune.search._pruning import KnownCompletePruner
-from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR
+from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR, sqlite_file
 
 INTERRUPTED_REASON = "interrupted by the user"  # a Ctrl-C's trials: failed, not counted
 
@@ -220,10 +220,8 @@ def _opens_early(storage: str | None, out: str | Path) -> bool:
     SQLite file inside that folder."""
     if storage is None:
         return False
-    if not storage.startswith("sqlite:") or ":///" not in storage:
-        return True
-    file = Path(storage.split(":///", 1)[1]).expanduser().resolve()
-    return not file.is_relative_to(Path(out).expanduser().resolve())
+    file = sqlite_file(storage)
+    return file is None or not file.resolve().is_relative_to(Path(out).expanduser().resolve())
 
 
 def _resumable(
@@ -285,9 +283,8 @@ def _same_file(recorded_sha256: str, data_spec: str) -> bool:
 
 def _in_folder(storage: str, study_db: Path) -> bool:
     """Whether ``storage`` is the SQLite URL of the run folder's own ``study.db``."""
-    if not storage.startswith("sqlite:") or ":///" not in storage:
-        return False
-    return Path(storage.split(":///", 1)[1]).expanduser().resolve() == study_db.resolve()
+    file = sqlite_file(storage)
+    return file is not None and file.resolve() == study_db.resolve()
 
 
 def _check_metric(study: Any, metric: str) -> None:

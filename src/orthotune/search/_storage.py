@@ -119,6 +119,16 @@ def _driver_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a ``sqlite:///PATH`` URL names, decoded as SQLAlchemy opens it (``my%20runs``
+    is the folder ``my runs``); None for any other URL."""
+    from urllib.parse import unquote
+
+    if not url.startswith("sqlite:") or ":///" not in url:
+        return None
+    return Path(unquote(url.split(":///", 1)[1].split("?", 1)[0])).expanduser()
+
+
 def default_storage_url(run_dir: str | Path) -> str:
     """``sqlite:///RUN_DIR/study.db`` (absolute path)."""
     return f"sqlite:///{Path(run_dir).resolve() / STUDY_FILE}"
@@ -169,8 +179,9 @@ def open_storage(
         url = default_storage_url(run_dir)
     sqlite = url.startswith("sqlite:")
     if sqlite:
-        path = url.split(":///", 1)[-1] if ":///" in url else ""
-        if path in ("", ":memory:"):  # SQLAlchemy's in-memory database: an internal error
+        file = sqlite_file(url)
+        path = "" if file is None else str(file)
+        if path in ("", ".", ":memory:"):  # SQLAlchemy's in-memory database: an internal error
             raise InvalidInputError(
                 f"--storage {url!r} names no database file (an in-memory SQLite database is "
                 "lost with the process, and workers cannot share it): accepted is "
