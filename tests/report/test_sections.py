@@ -203,6 +203,26 @@ def test_an_analysis_table_cut_short_is_a_note(run_folder: Path, tmp_path) -> No
     )
 
 
+def test_a_study_kept_in_another_storage_is_named_where_the_report_leaves_it_out(
+    run_folder: Path, tmp_path
+) -> None:
+    import json
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_folder, copy)
+    (copy / "study.db").unlink()
+    record = json.loads((copy / "run.json").read_text())
+    record["config"] |= {"storage": "sqlite:////data/ext.db", "study": "x"}
+    (copy / "run.json").write_text(json.dumps(record))
+    info = read_run_folder(copy)  # the search sections were missing and nothing said why
+    assert (
+        "the search's study lives in sqlite:////data/ext.db, not in this folder: its progress "
+        "and importance are left out here; `orthotune report --study x --storage "
+        "sqlite:////data/ext.db` draws them" in info.notes
+    )
+
+
 def test_missing_run_dir_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match=r"RUN_DIR .*does not exist"):
         read_run_folder(tmp_path / "nope")

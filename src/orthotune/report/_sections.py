@@ -924,6 +924,14 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
     chosen_curve, others = _histories(run, chosen, notes)
 
     study, trial_curves, metric = None, [], "objective"
+    elsewhere = record.config.get("storage") if record is not None else None
+    if elsewhere and not run.study_db.is_file():  # --storage: the study is not in the folder
+        study_name = record.config.get("study", "NAME")
+        notes.append(
+            f"the search's study lives in {elsewhere}, not in this folder: its progress and "
+            f"importance are left out here; `orthotune report --study {study_name} --storage "
+            f"{elsewhere}` draws them"
+        )
     if run.study_db.is_file():
         try:
             study = read_study(f"sqlite:///{run.study_db.resolve()}")
