@@ -21,7 +21,9 @@ def compare(
     metric: Annotated[
         str | None,
         typer.Option(
-            "--metric", help="The optimizing metric (default: F-score, accuracy or harmonic_mean)."
+            "--metric",
+            help="The optimizing metric (default: F-score, accuracy, harmonic_mean, else "
+            "another score or error rate; never a cost such as latency_ms).",
         ),
     ] = None,
     constraint: Annotated[
