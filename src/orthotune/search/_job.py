@@ -367,9 +367,10 @@ def tune_search(
             "pick one of them"
         )
     strat = make_strategy(strategy, seed=seed)  # refuses an unknown name before any work
-    if study_name is not None and not 0 < len(study_name.strip()) <= len(study_name) <= 512:
-        raise InvalidInputError(  # "" became the strategy's name, then blocked its own resume;
-            f"--study {study_name[:40]!r}{'…' if len(study_name) > 40 else ''} "  # 513+: PG
+    if study_name is not None and (not study_name.strip() or len(study_name) > 512):
+        # "" became the strategy's name, then blocked its own resume; 513+ failed on PostgreSQL
+        raise InvalidInputError(
+            f"--study {study_name[:40]!r}{'…' if len(study_name) > 40 else ''} "
             f"({len(study_name)} characters): accepted is a name of 1 to 512 characters, not "
             "only spaces (Optuna's limit on every storage); fix: give a shorter name"
         )
@@ -420,13 +421,9 @@ def tune_search(
         if strat.seed is not None:  # (workers with one --seed must not sample the same points)
             strat.seed = zlib.crc32(f"{strat.seed}/{Owner.me().folder}".encode())
 
-    # a storage is opened before the run folder is made: one it cannot open (a bad URL, a
-    # missing driver, a SQLite file in a folder that does not exist) leaves no folder behind to
-    # block the retry — but a SQLite file in the run folder itself (sqlite:///OUT/study.db),
-    # which is opened once the folder is made
     # the storage and the study are opened and checked before the run folder is made, so that
-    # a refusal (a bad URL, another study's fingerprint, metric or storage, a foreign study)
-    # leaves no folder behind to block the retry — but a SQLite file in the run folder itself
+    # a refusal (a bad URL or driver, another study's fingerprint, metric or storage, a foreign
+    # study) leaves no folder behind to block the retry — but a SQLite file in the run folder itself
     # (sqlite:///OUT/study.db, the default), which only exists once the folder is made
     store = open_storage(storage) if _opens_early(storage, out) else None
     resuming = _resumable(out, study_name=study_name, data_spec=data_spec, storage=storage)
