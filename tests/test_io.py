@@ -78,3 +78,25 @@ def test_an_output_under_a_file_or_in_a_folder_that_takes_no_file_is_refused(tmp
     check_writable(tmp_path / "p.csv", folder=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]  # nothing left behind
     assert data.read_text() == "a,label\n1,x\n"
+
+
+def test_a_path_through_a_missing_folder_and_up_is_checked_as_the_file_it_names(tmp_path):
+    from orthotune._io import check_replaceable
+
+    mine = tmp_path / "notes.csv"
+    mine.write_text("my notes\n")
+    around = tmp_path / "nosuchdir" / ".." / "notes.csv"  # was written over: it "did not exist"
+    with pytest.raises(InvalidInputError, match=r"notes.csv exists and is not a table written"):
+        check_replaceable(around, ours=lambda p: False, what="a table")
+    assert mine.read_text() == "my notes\n" and not (tmp_path / "nosuchdir").exists()
+
+
+def test_a_run_folders_own_records_are_no_place_for_an_output(tmp_path):
+    from orthotune._io import check_replaceable
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "run.json").write_text("{}")
+    for inside in ("analysis/predictions.csv", "models/mlp/x.csv"):
+        with pytest.raises(InvalidInputError, match=r"where the run keeps its own records"):
+            check_replaceable(tmp_path / "run" / inside, ours=lambda p: True, what="a table")
+    check_replaceable(tmp_path / "run" / "predictions.csv", ours=lambda p: True, what="a table")

@@ -55,6 +55,22 @@ def check_writable(path: str | os.PathLike, *, folder: bool, flag: str = "--out"
         ) from None
 
 
+def _check_not_in_run(target: Path, real: Path, flag: str) -> None:
+    """A run folder's own files (``analysis/``, ``models/``) are orthotune's records of that run:
+    a predictions file written there replaced the analysis ``errors`` and the report read."""
+    from orthotune._errors import InvalidInputError
+
+    for run in real.parents:
+        if (run / "run.json").is_file():
+            inner = real.relative_to(run).parts
+            if len(inner) > 1 and inner[0] in ("analysis", "models"):
+                raise InvalidInputError(
+                    f"{flag} {target} is inside {run / inner[0]}, where the run keeps its own "
+                    "records (errors and the report read them): give a file name outside it"
+                )
+            return
+
+
 def check_replaceable(
     path: str | os.PathLike, *, ours: Callable[[Path], bool], what: str, flag: str = "--out"
 ) -> None:
@@ -64,13 +80,15 @@ def check_replaceable(
     from orthotune._errors import InvalidInputError
 
     target = Path(path)
-    if target.is_dir():
+    real = Path(os.path.abspath(target.expanduser()))  # "new/../data.csv" is data.csv, made or not
+    if real.is_dir():
         raise InvalidInputError(f"{flag} {target} is a folder: give a file name in it")
     check_writable(target, folder=False, flag=flag)
-    if not target.exists():
+    _check_not_in_run(target, real, flag)
+    if not real.exists():
         return
     try:
-        recognized = ours(target)
+        recognized = ours(real)
     except (OSError, ValueError):
         recognized = False
     if not recognized:

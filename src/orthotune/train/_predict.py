@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -460,7 +461,8 @@ def check_predictions_out(out: str | Path, data: str | None = None) -> None:
     data_file = (
         None if data is None or str(data).startswith("builtin:") else Path(str(data)).expanduser()
     )
-    if data_file and target.exists() and data_file.resolve() == target.resolve():
+    real = Path(os.path.abspath(target))  # "new/../data.csv" is DATA, though new/ is not made
+    if data_file and real.exists() and data_file.resolve() == real.resolve():
         raise InvalidInputError(
             f"--out {target} is DATA itself: the data would be overwritten; give another "
             "file name, e.g. --out predictions.csv"
