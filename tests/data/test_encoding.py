@@ -442,3 +442,25 @@ def test_whole_numbers_float32_cannot_tell_apart_are_named(write_csv, caplog):
     with caplog.at_level("WARNING", logger="orthotune.data"):
         load_dataset(table)
     assert "float32" not in caplog.text
+
+
+def test_new_rows_keep_a_date_column_as_dates_and_a_time_column_as_times(write_csv):
+    days = "".join(f"2024-03-{d:02d},{d % 3},{'pq'[d % 2]}\n" for d in range(1, 29))
+    dates = load_dataset(str(write_csv("when,n,label\n" + days, name="dates.csv"))).encoding
+    clocks = "".join(f"{h:02d}:30,{h % 3},{'pq'[h % 2]}\n" for h in range(24))
+    times = load_dataset(str(write_csv("when,n,label\n" + clocks, name="times.csv"))).encoding
+    [when] = [c for c in times.columns if c.name == "when"]
+    assert when.kind == "date" and when.clock
+    with pytest.raises(  # an internal error: TypeError, the column's texts were None
+        InvalidInputError,
+        match=r"column 'when' is a date column \(ISO 8601, as in training\) but row 0 holds the "
+        r"number 19783: write it as a date, YYYY-MM-DD",
+    ):
+        encode_frame(pd.DataFrame({"when": [19783], "n": [1]}), dates)
+    with pytest.raises(  # was read as 1970-01-01 14:30
+        InvalidInputError, match=r"column 'when' held dates in training but row 0 holds a time"
+    ):
+        encode_frame(pd.DataFrame({"when": ["14:30"], "n": [1]}), dates)
+    with pytest.raises(InvalidInputError, match=r"held times of day in training but row 0 holds"):
+        encode_frame(pd.DataFrame({"when": ["2024-01-01 14:30"], "n": [1]}), times)
+    assert encode_frame(pd.DataFrame({"when": ["06:00"], "n": [1]}), times)[0, 0] == 0.25

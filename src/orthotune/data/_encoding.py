@@ -101,6 +101,9 @@ class ColumnEncoding(BaseModel):
         default=False,
         description=f"categories beyond the most frequent (and unseen ones) are {OTHER_CATEGORY!r}",
     )
+    clock: bool = Field(
+        default=False, description="a date column of times of day (the day's share), not dates"
+    )
 
     def feature_names(self) -> list[str]:
         if self.kind != "categorical":
@@ -341,7 +344,8 @@ def _fit_column(
         return _numeric(name, "numeric", scan.numbers, missing, impute)
     days = _days(scan)
     if not np.isnan(days[present]).any() and not declared:  # each an ISO 8601 date or time
-        return _numeric(name, "date", days, missing, impute)
+        encoded = _numeric(name, "date", days, missing, impute)
+        return encoded.model_copy(update={"clock": _is_clock(scan)})
     undated = present & np.isnan(days)
     if not declared and undated.sum() <= 0.1 * present.sum():  # dates, and a few slips ("-"):
         # as a numeric column's stray text, named — read as text, the dates became categories
@@ -586,6 +590,17 @@ def _written(series: pd.Series, categories: Sequence[str]) -> np.ndarray:
 _CLOCK = r"^(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}(?:\.\d+)?))?$"
 
 
+def _is_clock(scan: _Scan) -> bool:
+    """Whether a text column holds times of day (``14:30``): its first 100 values decide (not
+    the first alone: a "-" there hid a column of dates)."""
+    import pandas as pd
+
+    if scan.texts is None or not (~scan.missing).any():
+        return False
+    head = pd.Series(scan.texts[~scan.missing][:100], dtype=object)
+    return bool(head.str.fullmatch(_CLOCK).any())
+
+
 def _days(scan: _Scan) -> np.ndarray:
     """Days since 1970-01-01 (UTC) of each ISO 8601 date or time, or a time of day's share of
     a day (14:30 → 0.604, when the column's first values hold one); NaN where missing or not
@@ -597,14 +612,13 @@ def _days(scan: _Scan) -> np.ndarray:
     if scan.texts is None or not present.any():
         return days  # numbers
     texts = pd.Series(scan.texts[present], dtype=object)
-    head = texts.head(100)  # (not the first value alone: a "-" there hid a column of dates)
-    if head.str.fullmatch(_CLOCK).any():  # times of day, 14:30 or 14:30:05.5: the day's share
+    if _is_clock(scan):  # times of day, 14:30 or 14:30:05.5: the day's share
         clock = texts.str.extract(_CLOCK).astype(float)
         h, m, sec = clock["h"], clock["m"], clock["s"].fillna(0.0)
         share = (h * 3600 + m * 60 + sec) / 86400
         days[present] = share.where((h < 24) & (m < 60) & (sec < 60)).to_numpy(dtype="float64")
         return days
-    if not head.str[:4].str.isdigit().any():
+    if not texts.head(100).str[:4].str.isdigit().any():
         return days  # text that does not start as a date does (YYYY)
     with warnings.catch_warnings():  # a mix of zones is parsed to UTC
         warnings.simplefilter("ignore")
@@ -711,7 +725,17 @@ def encode_table(
             is_text = ~scan.missing & np.isnan(numbers)
             if is_text.any():
                 row = int(np.flatnonzero(is_text)[0])
-                raise mixed_column(col.name, row, scan.texts[row], origin, date=col.kind == "date")
+                # a date column given numbers (day counts, 20240301 read as a number) has no texts
+                value = scan.numbers[row] if scan.texts is None else scan.texts[row]
+                raise mixed_column(col.name, row, value, origin, date=col.kind == "date")
+            if col.kind == "date" and (~scan.missing).any() and _is_clock(scan) != col.clock:
+                row = int(np.flatnonzero(~scan.missing)[0])
+                trained, given = ("times of day", "a date") if col.clock else ("dates", "a time")
+                raise InvalidInputError(  # 14:30 in a column of 2024 dates: 1970-01-01 14:30
+                    f"{origin.file}: column {col.name!r} held {trained} in training but "
+                    f"{origin.row(row)} holds {given}, {scan.texts[row]!r}: write the column as "
+                    "in training"
+                )
             values = numbers.copy()
             nan = np.isnan(values)
             inf = _beyond_float32(values)

@@ -266,6 +266,11 @@ def mixed_column(
         if origin.predicting
         else "leave it empty for missing and use --impute"
     )
+    if isinstance(value, int | float | np.number):  # a date column given a number
+        return InvalidInputError(
+            f"{origin.file}: column {column!r} is {kind} but {origin.row(row)} holds the number "
+            f"{float(value):g}: write it as a date, YYYY-MM-DD ({empty}){origin.drop(column)}"
+        )
     return InvalidInputError(
         f"{origin.file}: column {column!r} is {kind} but {origin.row(row)} holds the text "
         f"{_preview(value)}: fix that value ({empty}){origin.drop(column)}"
