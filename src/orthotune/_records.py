@@ -124,6 +124,9 @@ class RunRecord(BaseModel):
     argv: list[str] = Field(default_factory=_argv)
     data: str = ""
     data_sha256: str = ""  # DATA's content when it is a file (``data_sha256``); "" before
+    # DATA's absolute path when it is a file: ``data`` is as given, relative to the folder the
+    # run was started in, where ``errors RUN`` from elsewhere did not find it
+    data_file: str = ""
     seed: int | None = None
     config: dict[str, Any] = Field(default_factory=dict)
     filled: list[str] = Field(

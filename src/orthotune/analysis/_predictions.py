@@ -206,6 +206,27 @@ def write_held_out_predictions(run_dir: Path, ids: np.ndarray, logits: np.ndarra
     return _write_run_predictions(run_dir, (np.asarray(ids).astype(str), np.asarray(logits)))
 
 
+def _run_data(run_dir: Path, record: dict) -> str:
+    """The file the run trained on: DATA as given (relative to the folder the run was started
+    in), its recorded absolute path, or the run's own copy of a DataFrame — the first that
+    holds the recorded bytes. The run's analysis is never made from another file (one with
+    the same name in the working folder was analysed and kept as the run's own)."""
+    from orthotune._records import data_sha256
+
+    data, digest = str(record["data"]), record.get("data_sha256") or ""
+    if not digest:  # a built-in, a folder of images, or a run recorded before the digest
+        return data
+    candidates = [data, record.get("data_file") or "", str(run_dir / Path(data).name)]
+    for candidate in filter(None, candidates):
+        if data_sha256(candidate) == digest:
+            return candidate
+    raise InvalidInputError(
+        f"{run_dir}: the file it trained on, {data}, is not found with the content it had "
+        "(its sha256 is run.json's data_sha256): the run's error analysis is made on the rows "
+        f"it learned from; fix: restore that file, or run from the folder the run started in"
+    )
+
+
 def _write_run_predictions(
     run_dir: Path, held_out: tuple[np.ndarray, np.ndarray] | None = None
 ) -> Path:
@@ -221,6 +242,7 @@ def _write_run_predictions(
             f"{run_dir}/run.json names no data set, so its predictions cannot be made; fix: "
             f"orthotune predict {run_dir} DATA --out {run_dir / 'predictions.csv'}"
         )
+    data = _run_data(run_dir, record)
     predictor = load_predictor(run_dir)
     # the run's own data: what loading it warns about (a resized image, a file left out) was
     # said when the run read it

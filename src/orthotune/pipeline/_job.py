@@ -155,10 +155,12 @@ class Job:
 
         if not isinstance(data, str):
             data = str(frame_file(data, run.path / DATA_FILE))
+        digest = data_sha256(data)
         record = RunRecord(
             command=command,
             data=data,
-            data_sha256=data_sha256(data),
+            data_sha256=digest,
+            data_file=str(Path(data).expanduser().resolve()) if digest else "",
             seed=seed,
             filled=describe_filled(dataset),
             config=dict(config),

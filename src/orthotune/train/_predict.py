@@ -217,19 +217,23 @@ def _split_of(
         split = RunDir(run).read_split()
     except InvalidInputError:  # a damaged run.json or split.json: no split column
         return None, None
-    if not (_same_data(record.data, data) and _same_data(predictor.manifest.data, data)):
-        return None, None
-    if record.data_sha256 and data_sha256(data) != record.data_sha256:
-        logger.warning(
-            "%s has changed since the run was trained (its sha256 is not run.json's): its "
-            "rows are not matched to the run's train, dev and test parts by number, and the "
-            "split column is left out",
-            data,
-        )
+    if record.data_sha256:  # the bytes decide: the same file from another folder is the same
+        if data_sha256(data) != record.data_sha256:
+            if _same_data(record.data, data):
+                logger.warning(
+                    "%s has changed since the run was trained (its sha256 is not run.json's): "
+                    "its rows are not matched to the run's train, dev and test parts by "
+                    "number, and the split column is left out",
+                    data,
+                )
+            return None, None
+    elif not (_same_data(record.data, data) and _same_data(predictor.manifest.data, data)):
         return None, None
     ids_of = {} if split is None else split.ids
     part_of = {str(i): part for part, members in ids_of.items() for i in members}
     parts = np.array([part_of.get(str(i), "") for i in ids], dtype=object)
+    if len(parts) and not parts.any():  # other ids (--id another column): none is the run's
+        return None, None
     return parts, str(run / "split.json")
 
 

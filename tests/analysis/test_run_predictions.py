@@ -1,0 +1,47 @@
+"""A run's own predictions (what ``errors RUN`` and the report analyse) come from the file the
+run trained on, whichever folder the command runs in — never from another file of that name."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import orthotune
+from orthotune import InvalidInputError
+from orthotune.analysis import read_predictions
+
+
+def _table(rows: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.normal(size=(rows, 3)), columns=list("abc"))
+    frame["label"] = np.where(frame["a"] + frame["b"] > 0, "yes", "no")
+    return frame
+
+
+def test_errors_finds_the_runs_own_file_from_any_folder_and_refuses_an_impostor(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "proj")
+    _table(200, 0).to_csv("data.csv", index=False)
+    orthotune.train("data.csv", out="run", training={"epochs": 1})
+    monkeypatch.chdir(tmp_path / "elsewhere")  # "data.csv: file does not exist" before
+    _table(50, 1).to_csv("data.csv", index=False)  # another file of that name: it was analysed
+    own = read_predictions(tmp_path / "proj" / "run")
+    assert len(own) == 200 and set(own.split) == {"train", "dev", "test"}
+    (tmp_path / "proj" / "run" / "analysis" / "predictions.csv").unlink()
+    (tmp_path / "proj" / "data.csv").unlink()
+    with pytest.raises(InvalidInputError, match=r"the file it trained on, data.csv, is not found"):
+        read_predictions(tmp_path / "proj" / "run")  # the impostor was kept as the run's own
+    assert not (tmp_path / "proj" / "run" / "analysis" / "predictions.csv").exists()
+
+
+def test_predict_with_other_ids_writes_no_empty_split_column(tmp_path, monkeypatch, run_cli):
+    monkeypatch.chdir(tmp_path)
+    frame = _table(200, 0)
+    frame.assign(code=[f"c{i}" for i in range(len(frame))]).to_csv("data.csv", index=False)
+    orthotune.train("data.csv", out="run", drop=["code"], training={"epochs": 1})
+    res = run_cli("predict", "run", "data.csv", "--id", "code", "--out", "p.csv", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "split" not in pd.read_csv(tmp_path / "p.csv").columns  # was all empty, and "from"
+    assert "split column from" not in res.stdout + res.stderr  # split.json said it came from
