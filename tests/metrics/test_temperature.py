@@ -64,6 +64,17 @@ def test_too_few_dev_examples_leave_t_at_1():
     assert "30 dev examples, fewer than the 50 needed" in scaled.message
 
 
+def test_a_dev_set_without_a_mistake_fits_no_temperature():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 200)
+    z = rng.normal(size=(200, 3))
+    z[np.arange(200), y] = z.max(axis=1) + 0.5  # every dev example right, none sure
+    assert fit_temperature(z, y) == pytest.approx(0.05)  # the bound: logits × 20
+    scaled = calibrate_temperature(z, y)
+    assert not scaled.applied and scaled.temperature == 1.0  # was T = 0.05, "ECE … → 0.02 %"
+    assert "the model gets all 200 dev examples right, so no temperature" in scaled.message
+
+
 def test_reliability_bins_match_the_ece():
     u, y = _calibrated(n=3000)
     p = softmax(u * 3)

@@ -146,6 +146,15 @@ def calibrate_temperature(
             f"needed to fit a temperature on {folds} folds of {MIN_PER_FOLD}; T = 1",
             **before,
         )
+    if (z.argmax(1) == y).all():  # the NLL falls as T → 0: T hit its bound, logits × 20
+        return TemperatureScaling(
+            temperature=1.0,
+            applied=False,
+            message=f"not calibrated: the model gets all {n} dev examples right, so no "
+            "temperature can be fitted (any would only sharpen it; its mistakes on new rows "
+            "came out at confidence 1.000); T = 1",
+            **before,
+        )
     fold_of = np.random.default_rng(seed).permutation(n) % folds
     p_after = np.empty_like(p_before)
     nll_after = 0.0
