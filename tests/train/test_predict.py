@@ -230,3 +230,18 @@ def test_a_class_too_rare_for_test_does_not_count_in_the_headline_f1(tmp_path):
     headline = predictor.manifest.metrics["test_macro_f1"]  # what summaries carry
     assert headline == pytest.approx(expected)
     assert headline > scores["macro"]["fbeta"]  # which counts rare as an F1 of 0
+
+
+def test_new_rows_without_the_runs_id_column_are_named_by_row(table_run, tmp_path, caplog):
+    _, path, run, _ = table_run  # trained with --id key
+    new = tmp_path / "new.csv"
+    pd.read_csv(path).drop(columns=["key", "label"]).head(5).to_csv(new, index=False)
+    predictor = load_predictor(run.path)
+    with caplog.at_level("WARNING"):
+        frame = predict(predictor, str(new))  # "--id 'key': no such column … leave --id out"
+    assert frame["id"].tolist() == ["0", "1", "2", "3", "4"]
+    assert "new.csv has no column 'key' (the run's --id): its rows are named by their row" in (
+        caplog.text
+    )
+    with pytest.raises(InvalidInputError, match=r"--id 'nope': .* has no such column"):
+        predict(predictor, str(new), options={"id": "nope"})  # one the user gave: refused

@@ -110,7 +110,12 @@ class _Rows:
 
 
 def _table_rows(
-    path: Path, manifest: Manifest, options: dict[str, Any], *, target: str | None
+    path: Path,
+    manifest: Manifest,
+    options: dict[str, Any],
+    *,
+    target: str | None,
+    id_given: bool = True,
 ) -> _Rows:
     """A table's rows encoded as training's were; labels from ``target`` (given, and not
     training's own: it must be a column of DATA), else from training's target column when DATA
@@ -120,6 +125,14 @@ def _table_rows(
     encoding = TableEncoding.model_validate(manifest.encoding)
     roles = [target or encoding.target, options.get("id"), options.get("source")]
     frame = read_table_file(path, text=[c for c in roles if c])
+    if not id_given and options.get("id") and options["id"] not in frame.columns:
+        # training's --id, which new rows to score often lack (no id yet): not a feature
+        logger.warning(
+            "%s has no column %r (the run's --id): its rows are named by their row numbers",
+            path,
+            options["id"],
+        )
+        options = {**options, "id": None}
     named = (
         ("--target", target if target != encoding.target else None),
         ("--id", options.get("id")),
@@ -284,7 +297,7 @@ def prepare_inputs(
             f"({', '.join(manifest.feature_names[:5])}…): give a CSV or Parquet file with them"
         )
     if table_model:
-        rows = _table_rows(path, manifest, opts, target=given.get("target"))
+        rows = _table_rows(path, manifest, opts, target=given.get("target"), id_given="id" in given)
     else:
         rows = _array_rows(data, manifest, opts)
     split, _ = _split_of(predictor, data, rows.ids)
