@@ -464,3 +464,18 @@ def test_new_rows_keep_a_date_column_as_dates_and_a_time_column_as_times(write_c
     with pytest.raises(InvalidInputError, match=r"held times of day in training but row 0 holds"):
         encode_frame(pd.DataFrame({"when": ["2024-01-01 14:30"], "n": [1]}), times)
     assert encode_frame(pd.DataFrame({"when": ["06:00"], "n": [1]}), times)[0, 0] == 0.25
+
+
+def test_a_new_category_in_a_pooled_column_reads_as_other_with_a_warning(caplog):
+    cities = [f"c{i % 150:03d}" for i in range(600)]
+    frame = pd.DataFrame({"city": cities, "label": ["p", "q"] * 300})
+    ds = load_dataset(frame)
+    [city] = [c for c in ds.encoding.columns if c.name == "city"]
+    assert city.other
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        x = encode_frame(pd.DataFrame({"city": ["never_seen"]}), ds.encoding, file="new.csv")
+    assert x[0, city.categories.index("(other)")] == 1.0
+    assert (  # nothing was said
+        "new.csv: column 'city': 1 row(s) hold a category outside the 99 training kept "
+        "('never_seen' …): read as '(other)'" in caplog.text
+    )

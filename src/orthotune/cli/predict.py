@@ -53,7 +53,8 @@ def predict(
     DATA must have the model's training features, in any order: a file that lacks one, or
     another shape, is refused, naming what differs. Columns training never used are ignored and
     categories it never saw read as missing, each with a warning (refused under --impute none,
-    as are missing values).
+    as are missing values) — in a column whose rare categories training pooled as '(other)',
+    as '(other)', with a warning.
     """
     from orthotune.cli._common import emit
     from orthotune.train import (

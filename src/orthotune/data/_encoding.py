@@ -762,6 +762,17 @@ def encode_table(
             index = pd.Index(col.categories)
             unknown = (index.get_indexer(texts.astype(str)) < 0) & ~missing
             if col.other:  # a rare category, or one never seen: "(other)"
+                if unknown.any() and origin.predicting:  # new rows: said, as unseen ones are
+                    log.warning(
+                        "%s: column %r: %d row(s) hold a category outside the %d training kept "
+                        "(%r …): read as %r, as training read its rare ones",
+                        origin.file,
+                        col.name,
+                        int(unknown.sum()),
+                        len(col.categories) - 1,
+                        str(texts[int(np.flatnonzero(unknown)[0])]),
+                        OTHER_CATEGORY,
+                    )
                 texts[unknown] = OTHER_CATEGORY
                 unknown[:] = False
             if unknown.any():  # only new rows can hold one: read as missing, unless strict
