@@ -127,11 +127,13 @@ def test_train_then_load_predicts_arrays_as_it_predicts_data(tmp_path, caplog):
     assert model.score(x, y) == pytest.approx(accuracy)
     assert model.score(x, y.astype(str)) == pytest.approx(accuracy)  # "1" is the class 1
     assert model.score(x, y.astype(float)) == pytest.approx(accuracy)  # so is 1.0 (it gave 0)
-    from orthotune._model import _label_keys
+    from orthotune.metrics import label_keys
 
     big = ["12345678901234567", "12345678901234568"]  # one float: as text, two codes
-    assert _label_keys([*big, 1.0, True, " a "]) == [*big, "1", "True", "a"]
+    assert label_keys([*big, 1.0, True, " a "]) == [*big, "1", "True", "a"]
     assert model.score(x[:4], [9, 9, 9, 9]) == 0.0  # no label is a class
+    with pytest.raises(InvalidInputError, match=r"y holds 2 missing label\(s\), the first at row"):
+        model.score(x[:4], [y[0], np.nan, None, y[3]])  # counted as mistakes before
     with pytest.raises(InvalidInputError, match=r"y has 3 labels for the 5 examples of X"):
         model.score(x[:5], y[:3])
     with pytest.raises(InvalidInputError, match=r"X has shape \(5, 4\)"):

@@ -12,36 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from orthotune.metrics import label_keys, plain_integer
+
 __all__ = ["Model"]
-
-
-def _plain_integer(name: str) -> bool:
-    """``"12"`` or ``"-1"``, not ``"007"``, ``"+1"`` or ``"1.0"`` (codes kept as written)."""
-    try:
-        return str(int(name)) == name
-    except ValueError:
-        return False
-
-
-def _label_keys(values: Any) -> list[str]:
-    """Labels as comparable text: a number by its value (``1``, ``1.0`` and ``"1"`` alike),
-    a boolean as ``True``/``False``, anything else as its stripped text."""
-    out = []
-    for v in np.asarray(values, dtype=object).tolist():
-        if isinstance(v, bool | np.bool_):
-            out.append(str(bool(v)))
-            continue
-        text = str(v).strip()
-        if _plain_integer(text.lstrip("+")):  # exactly, beyond float's 2**53 too
-            out.append(str(int(text)))
-            continue
-        try:
-            number = float(text)
-        except ValueError:
-            out.append(text)
-            continue
-        out.append(str(int(number)) if number.is_integer() else repr(number))
-    return out
 
 
 def dense(x: Any) -> Any:
@@ -104,7 +77,7 @@ class Model:
         names = list(self.manifest.class_names)
         if self.manifest.text_labels:
             return np.asarray(names, dtype=object)
-        if all(_plain_integer(n) for n in names):
+        if all(plain_integer(n) for n in names):
             return np.asarray([int(n) for n in names], dtype=np.int64)
         if set(names) <= {"False", "True"}:  # boolean labels come back as booleans
             return np.asarray([n == "True" for n in names], dtype=bool)
@@ -131,9 +104,20 @@ class Model:
     def score(self, x: Any, y: Any) -> float:
         """The accuracy of ``predict(x)`` on the labels ``y`` (scikit-learn's ``score``); a label
         matches its class whether written as text or as a number (``"1"``, ``1`` and ``1.0``)."""
+        import pandas as pd
+
+        from orthotune._errors import InvalidInputError
+
         pred = self.predict(x)
         truth = labels_for(y, len(pred))
-        hits = [a == b for a, b in zip(_label_keys(pred), _label_keys(truth), strict=True)]
+        text = pd.Series(truth, dtype=object).astype(str).str.strip()
+        gaps = np.flatnonzero(pd.isna(pd.Series(truth, dtype=object)).to_numpy() | (text == ""))
+        if len(gaps):  # they counted as mistakes: 0.73 where the labelled rows scored 0.81
+            raise InvalidInputError(
+                f"y holds {len(gaps)} missing label(s), the first at row {gaps[0]}: score needs "
+                "a label for every example (as scikit-learn's does); drop those rows"
+            )
+        hits = [a == b for a, b in zip(label_keys(pred), label_keys(truth), strict=True)]
         return float(np.mean(hits)) if hits else 0.0
 
     def __repr__(self) -> str:

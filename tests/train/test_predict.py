@@ -245,3 +245,19 @@ def test_new_rows_without_the_runs_id_column_are_named_by_row(table_run, tmp_pat
     )
     with pytest.raises(InvalidInputError, match=r"--id 'nope': .* has no such column"):
         predict(predictor, str(new), options={"id": "nope"})  # one the user gave: refused
+
+
+def test_labels_written_as_floats_match_their_classes(tmp_path):
+    frame = _table(200, seed=3)
+    frame["label"] = (frame["label"] == "yes").astype(int)  # classes 0 and 1
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    run, _ = _train(tmp_path, str(tmp_path / "train.csv"))
+    new = frame.assign(label=frame["label"].astype(float))
+    new.loc[:4, "label"] = np.nan  # pandas writes 1.0, 0.0 and '' for rows to label later
+    new.to_csv(tmp_path / "new.csv", index=False)
+    predictor = load_predictor(run.path)
+    predictions = predict(predictor, str(tmp_path / "new.csv"))
+    summary = summarize(predictor, str(tmp_path / "new.csv"), predictions, tmp_path / "p.csv")
+    assert summary.labelled == 195 and summary.unknown_labels == 0  # "never learned '1.0'"
+    wrong = new["label"].iloc[5:].astype(int).astype(str) != predictions["y_pred"].iloc[5:]
+    assert summary.error == pytest.approx(wrong.mean())

@@ -30,7 +30,7 @@ from orthotune.metrics._confidence import (
     top2_margin,
 )
 from orthotune.metrics._confusion import MAX_CLASSES, confusion_matrix
-from orthotune.metrics._labels import EncodedLabels, encode_labels
+from orthotune.metrics._labels import EncodedLabels, encode_labels, label_keys, plain_integer
 from orthotune.metrics._latency import Latency, measure_latency
 from orthotune.metrics._temperature import (
     TemperatureScaling,
@@ -61,7 +61,9 @@ __all__ = [
     "fbeta_from_precision_recall",
     "fit_temperature",
     "harmonic_mean",
+    "label_keys",
     "measure_latency",
+    "plain_integer",
     "probability_columns",
     "reliability_bins",
     "report_from_confusion",

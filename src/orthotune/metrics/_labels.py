@@ -14,7 +14,7 @@ import numpy as np
 
 from orthotune._errors import InvalidInputError
 
-__all__ = ["EncodedLabels", "encode_labels"]
+__all__ = ["EncodedLabels", "encode_labels", "label_keys", "plain_integer"]
 
 _SHOWN = 10  # unknown labels listed in an error message
 
@@ -113,3 +113,32 @@ def encode_labels(
             )
     names = [str(c.item() if hasattr(c, "item") else c) for c in cls]
     return EncodedLabels(codes_true.astype(np.intp, copy=False), codes_pred, names)
+
+
+def plain_integer(name: str) -> bool:
+    """``"12"`` or ``"-1"``, not ``"007"``, ``"+1"`` or ``"1.0"`` (codes kept as written)."""
+    try:
+        return str(int(name)) == name
+    except ValueError:
+        return False
+
+
+def label_keys(values: Any) -> list[str]:
+    """Labels as comparable text: a number by its value (``1``, ``1.0`` and ``"1"`` alike),
+    a boolean as ``True``/``False``, anything else as its stripped text."""
+    out = []
+    for v in np.asarray(values, dtype=object).tolist():
+        if isinstance(v, bool | np.bool_):
+            out.append(str(bool(v)))
+            continue
+        text = str(v).strip()
+        if plain_integer(text.lstrip("+")):  # exactly, beyond float's 2**53 too
+            out.append(str(int(text)))
+            continue
+        try:
+            number = float(text)
+        except ValueError:
+            out.append(text)
+            continue
+        out.append(str(int(number)) if number.is_integer() else repr(number))
+    return out

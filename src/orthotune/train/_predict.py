@@ -501,13 +501,22 @@ def write_predictions(frame: Any, out: str | Path) -> Path:
 
 def summarize(predictor: Predictor, data: str, frame: Any, out: Path) -> PredictSummary:
     """Counts and the error rate on rows whose y_true is a known class."""
+    import pandas as pd
+
+    from orthotune.metrics import label_keys
+
     labelled, unknown, first = 0, 0, None
     error = None
     if "y_true" in frame.columns:
-        known = frame["y_true"].isin(list(predictor.manifest.class_names))
+        # a label matches its class as text or number ("1.0", as pandas writes an integer
+        # column with a gap, is the class 1: it was "a label the model never learned")
+        names = predictor.manifest.class_names
+        keys = dict(zip(label_keys(names), names, strict=True))
+        truth = pd.Series(label_keys(frame["y_true"].to_numpy()), index=frame.index).map(keys)
+        known = truth.notna()
         labelled = int(known.sum())
         if labelled:
-            error = float((frame.loc[known, "y_true"] != frame.loc[known, "y_pred"]).mean())
+            error = float((truth[known] != frame.loc[known, "y_pred"].astype(str)).mean())
         text = frame["y_true"].astype(str).str.strip().str.lower()
         strange = frame["y_true"].notna() & ~text.isin(["", "nan", "none"]) & ~known
         unknown = int(strange.sum())
