@@ -194,3 +194,17 @@ def test_predict_reads_a_folder_of_new_images_at_the_models_size(tmp_path, caplo
     assert "1 of 2 images are not 8×8 (the model's input): resized to it" in caplog.text
     labelled = predict(predictor, str(root))
     assert set(labelled["y_true"]) == {"cat", "dog"} and len(labelled) == 25
+
+
+def test_a_flat_folder_to_predict_refuses_column_flags_as_a_class_folder_does(tmp_path):
+    from PIL import Image
+
+    from orthotune import InvalidInputError
+    from orthotune.data import LoadOptions, unlabelled_examples
+
+    (tmp_path / "flat").mkdir()
+    for i in range(2):
+        Image.new("RGB", (8, 8), (i * 90, 0, 0)).save(tmp_path / "flat" / f"{i}.png")
+    assert unlabelled_examples(str(tmp_path / "flat"), LoadOptions(), None) is not None
+    with pytest.raises(InvalidInputError, match=r"flat: --target, --id apply only to CSV"):
+        unlabelled_examples(str(tmp_path / "flat"), LoadOptions(target="foo", id="bar"), None)

@@ -261,3 +261,17 @@ def test_labels_written_as_floats_match_their_classes(tmp_path):
     assert summary.labelled == 195 and summary.unknown_labels == 0  # "never learned '1.0'"
     wrong = new["label"].iloc[5:].astype(int).astype(str) != predictions["y_pred"].iloc[5:]
     assert summary.error == pytest.approx(wrong.mean())
+
+
+def test_examples_to_predict_name_what_is_wrong_with_them(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 6)).astype("float32")
+    np.savez(tmp_path / "train.npz", x=x, y=(x[:, 0] > 0).astype(int))
+    run, _ = _train(tmp_path, str(tmp_path / "train.npz"))
+    predictor = load_predictor(run.path)
+    np.savez(tmp_path / "one.npz", x=x[0])  # one example saved flat
+    with pytest.raises(InvalidInputError, match=r"array 'x' has shape \(6,\) and dtype float32"):
+        predict(predictor, str(tmp_path / "one.npz"))  # "has no array 'y': save the labels"
+    np.savez(tmp_path / "text.npz", x=x.astype(str))
+    with pytest.raises(InvalidInputError, match=r"array 'x' has shape \(120, 6\) and dtype <U"):
+        predict(predictor, str(tmp_path / "text.npz"))

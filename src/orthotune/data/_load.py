@@ -850,6 +850,7 @@ def unlabelled_examples(
     if path.is_dir():
         if has_class_folders(path):
             return None
+        _no_column_flags(path, options, "a folder of images to predict names them by file")
         arrays = _image_arrays(path, array_encoding)
     elif check_file(path) == "npz":
         arrays = _read_npz(path)
@@ -867,8 +868,12 @@ def unlabelled_examples(
                 "one id per example"
             )
         check_unique_ids(ids, "ids", Origin(str(path)))
-    if x.dtype.kind not in "biuf" or x.ndim < 2:
-        return None  # ``load_dataset`` words what is wrong with it
+    if x.dtype.kind not in "biuf" or x.ndim < 2:  # named here: load_dataset asked for a 'y'
+        raise InvalidInputError(
+            f"{path}: array 'x' has shape {x.shape} and dtype {x.dtype}; accepted: numbers shaped "
+            "[n, features], [n, channels, length] or [n, channels, height, width]: save the "
+            "examples as numbers, one row per example"
+        )
     encoding = array_encoding or fit_array_encoding(x, impute=options.impute, name=str(path))
     features, _ = encode_array(
         x, encoding, Origin(str(path), predicting=array_encoding is not None)
