@@ -43,7 +43,7 @@ def test_class_folders_are_labels_and_pixels_are_channels_first(tmp_path, caplog
     assert big.shape == (3, 8, 8) and float(big.float().mean()) == pytest.approx(40.0)
     cat = ds.x[ids.index("cat/0.png")]
     assert float(cat.float().max()) < 5  # the pixels as saved (normalized later, on train)
-    assert "1 file(s) that are not images in class folders were left out (first: " in caplog.text
+    assert "1 file(s) that are not images were left out (first: " in caplog.text
     assert "cat/notes.txt" in caplog.text and ".DS_Store" not in caplog.text
     assert "1 of 13 images are not 8×8 (their most common size): resized to it" in caplog.text
     (root / "bird").mkdir()  # a class folder left empty: left out, and said (it was silent)
@@ -208,3 +208,15 @@ def test_a_flat_folder_to_predict_refuses_column_flags_as_a_class_folder_does(tm
     assert unlabelled_examples(str(tmp_path / "flat"), LoadOptions(), None) is not None
     with pytest.raises(InvalidInputError, match=r"flat: --target, --id apply only to CSV"):
         unlabelled_examples(str(tmp_path / "flat"), LoadOptions(target="foo", id="bar"), None)
+
+
+def test_images_beside_the_class_folders_are_called_images_left_out(tmp_path, caplog):
+    root = _folder(tmp_path / "pets")
+    _save(root / "loose.png", np.full((8, 8, 3), 9, np.uint8))  # was "not an image"
+    with caplog.at_level("WARNING"):
+        load_dataset(str(root))
+    assert (
+        "1 image(s) lie outside the class folders and were left out (first: loose.png): move "
+        "each into its class folder" in caplog.text
+    )
+    assert "not images" not in caplog.text

@@ -169,10 +169,18 @@ def image_folder_arrays(
             f"{root}: a folder with no images ({', '.join(IMAGE_SUFFIXES)}) in it: {LAYOUT}, "
             "or give the path of a data file"
         )
-    if left:
+    loose = [p for p in left if p.suffix.lower() in IMAGE_SUFFIXES]  # beside the class folders
+    others = [p for p in left if p not in loose]
+    if loose:  # valid images were called "not images"
         log.warning(
-            "%s: %d file(s) that are not images in class folders were left out (first: %s)",
-            root, len(left), left[0].relative_to(root).as_posix(),
+            "%s: %d image(s) lie outside the class folders and were left out (first: %s): move "
+            "each into its class folder — or, to predict them, into a folder of their own",
+            root, len(loose), loose[0].relative_to(root).as_posix(),
+        )  # fmt: skip
+    if others:
+        log.warning(
+            "%s: %d file(s) that are not images were left out (first: %s)",
+            root, len(others), others[0].relative_to(root).as_posix(),
         )  # fmt: skip
     headers = []
     for file, _, _ in rows:
