@@ -283,3 +283,22 @@ def test_other_models_without_a_dev_curve_are_not_drawn_beside_the_chosen(tmp_pa
     (folder / "m3.json").write_text(json.dumps([{**epoch, "dev_error": 0.4}]))
     curves = read_run_folder(tmp_path).curves
     assert [c.name for c in curves.others] == ["m3"]  # m1 is chosen (the first); m2 has no dev
+
+
+def test_an_unresolved_gap_is_flagged_unresolved_not_not_high() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from orthotune.cli._render_tune import render_diagnosis_table
+    from orthotune.diagnose import ErrorLevels, diagnose
+    from orthotune.report._sections import _ladder
+
+    levels = dict(train_error="1%", train_size=5000, dev_error="2.5%", dev_size=80)
+    diagnosis = diagnose(ErrorLevels.from_rates(human_error="0.7%", **levels))
+    [variance] = [g for g in _ladder(diagnosis).gaps if g.key == "variance"]
+    assert variance.estimate.unresolved and variance.estimate.is_high is False
+    out = StringIO()
+    render_diagnosis_table(diagnosis, Console(file=out, width=120))
+    row = next(line for line in out.getvalue().splitlines() if "variance" in line)
+    assert "unresolved" in row and "not high" not in row  # the terminal said "not high"

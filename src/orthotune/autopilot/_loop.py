@@ -702,7 +702,7 @@ def run_autopilot(
                 break
             scores: list[VariantScore] = []
             best: tuple[float, Trained, Diagnosis] | None = None
-            guard_refused = False  # a variant beat the noise but grew the guarded gap
+            guard_refused = 0  # variants that beat the noise but grew the guarded gap
             trained = [r for r in results if not (r.failed or r.model is None)]
             changes = iter(_step_changes(current, trained, target_part))
             dev_changes = iter(
@@ -727,7 +727,7 @@ def run_autopilot(
                 ok, why = _judge(
                     problem, r, change, diag, new_diag, target_part, settings.tolerance, dev_change
                 )
-                guard_refused |= not ok and r.complete and change.better_beyond_noise
+                guard_refused += not ok and r.complete and change.better_beyond_noise
                 if (
                     r.complete and change.change < 0
                 ):  # helped in its point estimate: polish material
@@ -771,6 +771,11 @@ def run_autopilot(
             else:
                 words = knob.replace("_", " ")
                 why = f"no variant of {words} lowered the {target_words} beyond the noise"
+                if guard_refused:  # some did: the guard refused them (their rows say which gap)
+                    why = (
+                        f"{guard_refused} variant(s) of {words} lowered the {target_words} beyond "
+                        "the noise but grew another gap beyond the tolerance: none kept"
+                    )
                 if all(r.failed or not r.complete for r in results) and not all(
                     r.failed for r in results
                 ):

@@ -38,9 +38,11 @@ def render_diagnosis_table(diagnosis: Any, console: Any) -> None:
             table.add_row(name, _pct(lvl.error), f"{_pct(lvl.low)} – {_pct(lvl.high)}", "")
     if diagnosis.levels.human_error is not None:
         table.add_row("human-level", _pct(diagnosis.levels.human_error), "", "")
+    open_gaps = {j.gap.value for j in diagnosis.verdict.judgements if j.resolved is False}
     for gap in d.gaps():
         high = diagnosis.is_high.get(gap.name.value)
-        flag = "[red]high[/]" if high else "not high"
+        flag = "unresolved" if gap.name.value in open_gaps else "not high"
+        flag = "[red]high[/]" if high else flag
         interval = "" if gap.low is None else f"{_pct(gap.low)} – {_pct(gap.high)}"
         table.add_row(gap.name.value.replace("_", " "), _pct(gap.value), interval, flag)
     console.print(table)

@@ -115,6 +115,7 @@ class Estimate:
     low: float | None = None
     high: float | None = None
     is_high: bool | None = None  # for gaps: above tolerance and outside the noise
+    unresolved: bool = False  # for gaps: its interval leaves high or not open
 
 
 @dataclass(frozen=True)
@@ -468,7 +469,9 @@ def _ladder(diagnosis: Diagnosis | None) -> LadderInfo | None:
         gap = getattr(diagnosis.decomposition, key)
         if gap is None:
             continue
-        estimate = Estimate(gap.value, gap.low, gap.high, diagnosis.is_high.get(key))
+        judged = next((j for j in diagnosis.verdict.judgements if j.gap.value == key), None)
+        unresolved = judged is not None and judged.resolved is False
+        estimate = Estimate(gap.value, gap.low, gap.high, diagnosis.is_high.get(key), unresolved)
         gaps.append(GapInfo(key, label, _level_key(gap.lower), _level_key(gap.upper), estimate))
     return LadderInfo(
         levels=levels,
