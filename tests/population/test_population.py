@@ -99,7 +99,7 @@ def test_steps_read_nothing_back_between_checks_and_a_failure_keeps_its_first_st
     assert failed.status is MemberStatus.FAILED and failed.reason is StopReason.NON_FINITE
     first = failed.steps  # the steps before its first non-finite loss
     assert 0 < first < CHECK_EVERY - 1
-    assert f"at epoch 0 step {first} ({first} steps taken; adam lr 1e+200)" in failed.message
+    assert f"at epoch 1 step {first} ({first} steps taken; adam lr 1e+200)" in failed.message
     assert population.member(0).steps == CHECK_EVERY
 
 

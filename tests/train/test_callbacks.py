@@ -83,7 +83,7 @@ def test_early_stopping_counts_patience_from_the_best_epoch():
         es.on_epoch_end(state, _record(epoch, err))
     assert state.stop_reason is StopReason.PATIENCE_EXHAUSTED
     assert state.stop_message == (
-        "dev error did not improve by 0.01 in the last 2 epochs; best 0.4 at epoch 1"
+        "dev error did not improve by 0.01 in the last 2 epochs; best 0.4 at epoch 2"
     )
 
 
@@ -95,7 +95,7 @@ def test_non_finite_guard_ignores_finite_and_catches_inf():
     assert state.stop_reason is None
     guard.on_epoch_end(state, _record(1, 0.5, train_loss=math.inf))
     assert state.stop_reason is StopReason.NON_FINITE
-    assert state.stop_message.startswith("train loss became inf in epoch 1 (lr 0.1)")
+    assert state.stop_message.startswith("train loss became inf in epoch 2 (lr 0.1)")
 
 
 def test_checkpoint_callback_keeps_the_best_dev_epoch(tmp_path):

@@ -162,8 +162,8 @@ def test_early_stopping_restores_the_best_epoch_and_says_why():
     assert best_dev == min(r.dev_error for r in result.history)
     assert result.epochs_run == best + 1 + 3
     assert (
-        f"dev error did not improve by 0 in the last 3 epochs; best {best_dev:.4g} at epoch {best}"
-        == result.stop_message
+        "dev error did not improve by 0 in the last 3 epochs; "
+        f"best {best_dev:.4g} at epoch {best + 1}" == result.stop_message  # counted from 1
     )
     # the returned weights are the best epoch's: measuring again gives its dev error
     assert result.dev_error == pytest.approx(best_dev)
@@ -200,8 +200,8 @@ def test_a_nan_loss_stops_with_non_finite_and_no_exception_escapes():
     result = Trainer(cfg, device="cpu").fit(model, (x, y), (x, y))
     assert result.stop_reason is StopReason.NON_FINITE
     assert result.epochs_run == 2
-    assert "train loss became nan in epoch 1" in result.stop_message
-    assert "weights of epoch 0 are kept" in result.stop_message
+    assert "train loss became nan in epoch 2" in result.stop_message
+    assert "weights of epoch 1 are kept" in result.stop_message  # counted from 1, as shown
     assert all(torch.isfinite(p).all() for p in model.parameters())
 
 

@@ -343,7 +343,7 @@ def fit_population(
             late = [i for i in ids if i not in finished and i not in early and i not in pruned]
             for i in late:
                 messages[i] = (
-                    f"time budget of {time_budget_s:g} s used up in epoch {epoch} after "
+                    f"time budget of {time_budget_s:g} s used up in epoch {epoch + 1} after "
                     f"{len(step_log)} of {steps_per_epoch} steps"
                 )
         leaving = finished + early + pruned + late

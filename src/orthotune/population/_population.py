@@ -523,7 +523,7 @@ class Population:
             m.batches_tracked -= len(marks) - bad_at[r]
             epoch, step = marks[bad_at[r]]
             messages[m.member_id] = (
-                f"loss became {loss[r]} at epoch {epoch} step {step} ({m.steps} steps taken; "
+                f"loss became {loss[r]} at epoch {epoch + 1} step {step} ({m.steps} steps taken; "
                 f"{m.config.optimizer} lr {m.config.lr:g}): lower the learning rate or add "
                 "gradient clipping"
             )

@@ -137,7 +137,7 @@ class EarlyStopping(Callback):
             state.request_stop(
                 StopReason.PATIENCE_EXHAUSTED,
                 f"{name} did not improve by {_fmt(self.min_delta)} in the last "
-                f"{self.patience} epochs; best {_fmt(self.best)} at epoch {self.best_epoch}",
+                f"{self.patience} epochs; best {_fmt(self.best)} at epoch {self.best_epoch + 1}",
             )
 
     def on_fit_end(self, state: TrainState) -> None:
@@ -178,7 +178,7 @@ class NonFiniteGuard(Callback):
             return
         name, value = bad[0]
         where = (
-            f"the weights of epoch {self._last_good_epoch} are kept"
+            f"the weights of epoch {self._last_good_epoch + 1} are kept"
             if self._last_good_epoch is not None
             else "the initial weights are kept"
         )
@@ -186,7 +186,7 @@ class NonFiniteGuard(Callback):
             where = "the weights are left as they are"
         state.request_stop(
             StopReason.NON_FINITE,
-            f"{name} became {value} in epoch {record.epoch} (lr {_fmt(record.lr)}); {where}; "
+            f"{name} became {value} in epoch {record.epoch + 1} (lr {_fmt(record.lr)}); {where}; "
             "lower the learning rate or clip gradients (grad_clip)",
         )
         if self.restore and self._last_good is not None:

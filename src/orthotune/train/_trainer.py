@@ -393,7 +393,7 @@ class Trainer:
                 if out_of_time:
                     state.request_stop(
                         StopReason.TIME_BUDGET,
-                        f"time budget of {self.time_budget_s:g} s used up in epoch {epoch} "
+                        f"time budget of {self.time_budget_s:g} s used up in epoch {epoch + 1} "
                         f"after {n_steps} of {steps} steps",
                     )
                 if state.should_stop:
@@ -402,7 +402,7 @@ class Trainer:
             clear_interrupt()
             state.request_stop(
                 StopReason.INTERRUPTED,
-                f"interrupted by the user in epoch {state.epoch} "
+                f"interrupted by the user in epoch {state.epoch + 1} "
                 f"after {len(state.history)} complete epochs",
             )
         if state.stop_reason is None:
