@@ -255,3 +255,5 @@ def test_a_long_tails_single_examples_are_left_unjudged_with_a_warning(caplog):
     )
     assert "those examples are not judged" in caplog.text
     assert {s.index for s in issues.suspects}.isdisjoint({0, 1})
+    assert issues.num_examples == 120 and issues.judged == 118  # the rate's denominator
+    assert issues.suspect_rate == len(issues.suspects) / 118

@@ -43,6 +43,8 @@ class LabelIssues(BaseModel):
     schema_version: int = SCHEMA_VERSION
     method: str
     num_examples: int
+    # the examples judged: test rows and a class's only example are not (0: all, as before)
+    judged: int = 0
     class_names: list[str]
     suspects: list[Suspect]
     rounds: list[CleaningRound] = Field(default_factory=list)
@@ -50,8 +52,9 @@ class LabelIssues(BaseModel):
 
     @property
     def suspect_rate(self) -> float:
-        """Share of examples flagged (a fraction)."""
-        return len(self.suspects) / self.num_examples if self.num_examples else 0.0
+        """Share of the judged examples flagged (a fraction)."""
+        judged = self.judged or self.num_examples
+        return len(self.suspects) / judged if judged else 0.0
 
     def mask(self) -> np.ndarray:
         """Boolean [num_examples]: True where the example is a suspect."""

@@ -92,6 +92,7 @@ def find_issues(
     for s in issues.suspects:
         s.index = int(rows[s.index])
     issues.num_examples = len(data)
+    issues.judged = len(rows)
     if len(issues.suspects) > MANY_SUSPECTS * len(rows):
         log.warning(
             "%s: %d of %d examples (%.1f %%) look mislabeled, more than label noise usually is: "

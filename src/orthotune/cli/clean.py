@@ -107,7 +107,8 @@ def render(outcome: Any) -> None:
     issues = outcome.issues
     console.print(
         f"[bold]{issues.method}[/bold]: {len(issues.suspects)} suspect label(s) in "
-        f"{issues.num_examples} examples ({100 * issues.suspect_rate:.1f} %)"
+        f"{issues.judged or issues.num_examples} examples judged "
+        f"({100 * issues.suspect_rate:.1f} %; {issues.num_examples} in all)"
     )
     table = Table(title="most suspect (first 15)")
     for col in ("id", "given", "suggested", "score"):
