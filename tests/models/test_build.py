@@ -16,6 +16,9 @@ def test_mlp_parameters_and_flops_match_hand_count():
     model = build_model(spec)
     # 40·100+100 + 100·100+100 + 100·10+10
     assert count_parameters(model) == 4100 + 10100 + 1010
+    for p in list(model.parameters())[:-2]:  # frozen features: still the model's weights
+        p.requires_grad_(False)
+    assert count_parameters(model) == 4100 + 10100 + 1010
     assert flops_per_example(model, (40,)) == 2 * (40 * 100 + 100 * 100 + 100 * 10)
 
 
