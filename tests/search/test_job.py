@@ -89,6 +89,10 @@ def test_every_incumbent_keeps_its_checkpoint_unless_keep_bounds_them(tmp_path):
     values = [t.value for t in incumbents]
     assert values == sorted(values) and len(set(values)) == len(values)  # each beat the last
     assert f"trial-{s.best_trial}" == s.chosen == f"trial-{incumbents[-1].number}"
+    record = json.loads((out / "run.json").read_text())["summary"]  # were null for a search
+    best_row = next(r for r in s.leaderboard.rows if r.number == s.best_trial)
+    assert record["parameters"] == s.parameters == best_row.metrics["params"]
+    assert record["latency_ms"] == s.latency_ms and s.latency_ms > 0
     models = sorted(p.name for p in (out / "models").iterdir())
     assert models == sorted(["best", *(f"trial-{t.number}" for t in incumbents)])
     with pytest.raises(InvalidInputError, match="--keep 0: accepted is an integer ≥ 1"):

@@ -118,6 +118,8 @@ class SearchSummary(Result):
     report: str | None = None
     filled: list[str] = Field(default_factory=list)  # what --impute filled, per column
     notes: list[str] = Field(default_factory=list)
+    parameters: int | None = None  # the chosen model's, as the autopilot and train report them
+    latency_ms: float | None = None  # per example, batch of 1, median
     # why no model was chosen, and the fix (empty when one was): the CLI's error line, exit 2
     no_model: str = ""
 
@@ -990,5 +992,6 @@ def _finish_best(
     summary.errors = chosen.errors
     summary.test_metrics = done.test_metrics
     summary.diagnosis = diagnosis
+    summary.parameters, summary.latency_ms = done.parameters, done.latency_ms
     for key, value in done.calibration_fields().items():
         setattr(summary, key, value)
