@@ -871,6 +871,8 @@ def errors(
     preds = read_predictions(target)
     tag_map = None if tags is None else read_tags(str(tags), known_ids=preds.ids)
     report = error_report(preds, source=target, tags=tag_map, split=split)
+    if Path(target).is_dir():
+        report = report.model_copy(update={"notes": _analysis_notes(Path(target))})
     if Path(target).is_dir():  # one file per part: the report renders each as its own table
         folder = Path(target) / "analysis"
         save_result(report.errors, folder, "errors")
@@ -881,6 +883,33 @@ def errors(
         report = report.model_copy(update={"saliency": attributions})
         _save_saliency(Path(target), attributions)
     return report
+
+
+def _analysis_notes(run_dir: Path) -> list[str]:
+    """Why a run's analysis rows may not reproduce the figures tune printed: its chosen model
+    refitted on train + dev (its train and train-dev rows are the refitted model's; tune's
+    diagnosis measured the configuration before the refit), or its dev error measured out of
+    fold over train + dev (the rows here: the dev part's alone)."""
+    from orthotune._errors import InvalidInputError
+    from orthotune._rundir import RunDir
+
+    try:
+        log = RunDir(run_dir).read_decisions()
+    except InvalidInputError:
+        return []
+    notes = []
+    if log is not None and log.refit.startswith("refit on the"):  # (``autopilot._refit``)
+        notes.append(
+            "the chosen model was refitted on train + dev: the train and train-dev rows here "
+            "are its predictions, while tune's diagnosis measured the configuration before its "
+            "refit (the dev rows here are that configuration's, as the diagnosis's)"
+        )
+    if log is not None and "fold" in (log.validation or ""):
+        notes.append(
+            f"tune's dev error is out of fold over train + dev ({log.validation}); the dev "
+            "rows here are the dev part's alone, so their error differs from it"
+        )
+    return notes
 
 
 def _saliency(target: str, *, mask: str | Path | None, split: str) -> Any:

@@ -8,6 +8,8 @@ no split column). Persisted by part: ``RUN_DIR/analysis/errors.json``,
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from orthotune._result import Result
 from orthotune.analysis._attribution import SaliencyReport
 from orthotune.analysis._errors import ErrorAnalysis, analyze_errors
@@ -27,6 +29,7 @@ class ErrorReport(Result):
     mismatch: MismatchReport | None = None
     imbalance: ImbalanceReport
     saliency: SaliencyReport | None = None  # with --saliency: where the model looks
+    notes: list[str] = Field(default_factory=list)  # how these rows relate to the run's figures
 
 
 def error_report(
