@@ -45,3 +45,26 @@ def test_predict_with_other_ids_writes_no_empty_split_column(tmp_path, monkeypat
     assert res.returncode == 0, res.stderr
     assert "split" not in pd.read_csv(tmp_path / "p.csv").columns  # was all empty, and "from"
     assert "split column from" not in res.stdout + res.stderr  # split.json said it came from
+
+
+def test_rows_whose_label_the_model_never_learned_are_left_out_as_predict_leaves_them(
+    tmp_path, caplog
+):
+    frame = pd.DataFrame(
+        {
+            "id": list("abcd"),
+            "y_pred": ["no", "yes", "no", "yes"],
+            "confidence": [0.9, 0.8, 0.7, 0.6],
+            "p_no": [0.9, 0.2, 0.7, 0.4],
+            "p_yes": [0.1, 0.8, 0.3, 0.6],
+            "y_true": ["no", "maybe", "yes", "yes"],
+        }
+    )
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    with caplog.at_level("WARNING"):
+        preds = read_predictions(tmp_path / "p.csv")  # refused: "name every class with p_"
+    assert list(preds.ids) == ["a", "c", "d"] and preds.proba.shape == (3, 2)
+    assert "1 row(s) hold a label the model never learned ('maybe' …): left out" in caplog.text
+    frame.assign(y_true="maybe").to_csv(tmp_path / "all.csv", index=False)
+    with pytest.raises(InvalidInputError, match=r"y_true holds \['maybe'\] which are not among"):
+        read_predictions(tmp_path / "all.csv")

@@ -156,6 +156,18 @@ def read_predictions(target: str | Path) -> Predictions:
         seen = set(y_true_text.tolist()) | set(_text(frame["y_pred"].to_numpy()).tolist())
         numeric = all(s.lstrip("-").isdigit() for s in seen)
         class_names = tuple(sorted(seen, key=(lambda s: (int(s), s)) if numeric else None))
+    strange = ~np.isin(y_true_text, np.asarray(class_names, dtype=object))
+    if p_cols and strange.any() and not strange.all():  # as predict: not counted, said
+        logger.warning(
+            "%s: %d row(s) hold a label the model never learned (%r …): left out, as predict "
+            "leaves them out of its error",
+            path,
+            int(strange.sum()),
+            str(y_true_text[strange][0]),
+        )
+        keep = np.flatnonzero(~strange)
+        rows, y_true_text = rows[keep], y_true_text[keep]
+        frame, proba = frame.iloc[keep].reset_index(drop=True), proba[keep]
     index = {name: i for i, name in enumerate(class_names)}
     y_pred_text = (
         _text(frame["y_pred"].to_numpy())
