@@ -220,6 +220,7 @@ def _check_sqlite_file(url: str, path: Path) -> None:
     program's tables fill (Optuna added its 12 tables to it and switched its journal), and one
     that cannot be written (the search failed at its first trial, an internal error)."""
     import sqlite3
+    from contextlib import closing
 
     if not path.is_file():
         if not os.access(path.parent, os.W_OK):
@@ -228,14 +229,18 @@ def _check_sqlite_file(url: str, path: Path) -> None:
                 "writes its trials there; fix: point at a writable folder"
             )
         return
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            tables = {row[0] for row in db.execute("select name from sqlite_master")}
-    except sqlite3.DatabaseError:
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    if head and head != b"SQLite format 3\x00":  # (an empty file is a new database)
         raise InvalidInputError(
             f"--storage {url!r} is not a SQLite database file: accepted is an Optuna study "
             "database or a new file name; fix: give a new file name"
-        ) from None
+        )
+    try:  # no wait: a study another worker is writing is Optuna's, and its lock no refusal
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0)) as db:
+            tables = {row[0] for row in db.execute("select name from sqlite_master")}
+    except sqlite3.OperationalError:  # locked by a writer: in use by a study
+        tables = set()
     if tables and "version_info" not in tables:
         raise InvalidInputError(
             f"--storage {url!r} holds another program's tables ({', '.join(sorted(tables)[:4])}"
