@@ -302,3 +302,14 @@ def test_an_unresolved_gap_is_flagged_unresolved_not_not_high() -> None:
     render_diagnosis_table(diagnosis, Console(file=out, width=120))
     row = next(line for line in out.getvalue().splitlines() if "variance" in line)
     assert "unresolved" in row and "not high" not in row  # the terminal said "not high"
+
+
+def test_a_trials_seconds_are_its_recorded_training_time() -> None:
+    from orthotune.report._sections import TrialPoint
+
+    def point(attrs, start=3.0, end=3.0):
+        return TrialPoint(1, "COMPLETE", [0.9], {}, start, end, attrs, True)
+
+    assert point({"seconds": 0.184}).seconds == 0.184  # an autopilot model: 0 s before
+    assert point({}, start=1.0, end=4.5).seconds == 3.5  # a search trial: end − start
+    assert point({}, start=None).seconds is None

@@ -224,6 +224,17 @@ class TrialPoint:
     user_attrs: dict[str, Any]
     feasible: bool  # satisficing constraints met (a writer's ``feasible`` attribute; default yes)
 
+    @property
+    def seconds(self) -> float | None:
+        """Its training time: the ``seconds`` the writer recorded (the autopilot adds its models
+        to the study once trained, so their start and end coincide: 0 s each), else end − start."""
+        recorded = self.user_attrs.get("seconds")
+        if isinstance(recorded, int | float) and not isinstance(recorded, bool):
+            return float(recorded)
+        if self.end_s is None or self.start_s is None:
+            return None
+        return self.end_s - self.start_s
+
 
 @dataclass(frozen=True)
 class StudyInfo:
