@@ -898,7 +898,7 @@ def _analysis_notes(run_dir: Path) -> list[str]:
     except InvalidInputError:
         return []
     notes = []
-    if log is not None and log.refit.startswith("refit on the"):  # (``autopilot._refit``)
+    if log is not None and log.refitted:
         notes.append(
             "the chosen model was refitted on train + dev: the train and train-dev rows here "
             "are its predictions, while tune's diagnosis measured the configuration before its "

@@ -268,6 +268,9 @@ class Step(BaseModel):
     elapsed: float = 0.0  # since the autopilot started
 
 
+REFITTED = "refit on the"  # how ``DecisionLog.refit`` starts when the chosen model was refitted
+
+
 class DecisionLog(BaseModel):
     """Everything the autopilot decided, in order."""
 
@@ -283,9 +286,14 @@ class DecisionLog(BaseModel):
     # always the most frequent training class: the dev error any model must beat (``_yardstick``)
     floor: dict | None = None
     polish: str = ""  # why the polish phase (steps with problem "polish") ended, in words
-    refit: str = ""  # what --refit did (``_refit``), when asked
+    refit: str = ""  # what --refit did (``_refit``), when asked; REFITTED starts a done one
     # wall seconds spent training outside the steps: the refit's models and the learning
     # curve's (the steps keep their own ``seconds``)
     refit_seconds: float = 0.0
     curve_seconds: float = 0.0
     validation: str = ""  # how the errors were estimated: a hold-out dev set or k-fold
+
+    @property
+    def refitted(self) -> bool:
+        """Whether the chosen model was refitted on train + dev (``autopilot._refit``)."""
+        return self.refit.startswith(REFITTED)

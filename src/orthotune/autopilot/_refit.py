@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import torch
 
+from orthotune._records import REFITTED
 from orthotune.data import PreparedData
 from orthotune.fit import Candidate, Trained
 from orthotune.models import Ensemble
@@ -137,4 +138,4 @@ def refit(
         dev_y=dev_y,
     )
     n = len(pool)
-    return refitted, f"refit on the {n} train + dev examples for {config.epochs} epochs"
+    return refitted, f"{REFITTED} {n} train + dev examples for {config.epochs} epochs"

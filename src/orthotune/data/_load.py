@@ -263,7 +263,7 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
     import pandas as pd
 
     if kind == "csv":
-        dialect = csv_dialect(path).pandas()
+        dialect = csv_dialect(path).pandas()  # read once: the checks below use it too
         with _reading(origin, "CSV"):
             frame = pd.read_csv(path, **dialect, dtype=dict.fromkeys(text, str))
             roles = [c for c in dict.fromkeys(text) if c in frame.columns]
@@ -302,7 +302,7 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
     else:
         if frame.shape[1] > 1:
             _warn_short_row(path, frame, origin)
-        _check_thousands_dots(path, frame, origin, roles=text)
+        _check_thousands_dots(path, frame, origin, roles=text, dialect=dialect)
     return frame
 
 
@@ -311,7 +311,9 @@ _DOTTED = r"[-+]?[1-9]\d{0,2}(?:\.\d{3})+"
 _BELOW_1000 = r"[-+]?\d{1,3}"
 
 
-def _check_thousands_dots(path: Path, frame: pd.DataFrame, origin: Origin, *, roles) -> None:
+def _check_thousands_dots(
+    path: Path, frame: pd.DataFrame, origin: Origin, *, roles, dialect: dict
+) -> None:
     """A ``;``-, tab- or ``|``-separated export (a spreadsheet's, where a decimal comma makes
     the dot group thousands) whose number column holds whole numbers below 1000 beside ones
     written ``6.411`` gets a warning: pandas read 6411 as 6.411, below 763, and nothing said
@@ -321,14 +323,13 @@ def _check_thousands_dots(path: Path, frame: pd.DataFrame, origin: Origin, *, ro
     import pandas as pd
     from pandas.api import types
 
-    dialect = csv_dialect(path)
-    if dialect.sep == ",":  # no decimal comma there: a dot is a decimal point
+    if dialect["sep"] == ",":  # no decimal comma there: a dot is a decimal point
         return
     floats = [c for c in frame.columns if c not in roles and types.is_float_dtype(frame[c].dtype)]
     if not floats:
         return
     with _reading(origin, "CSV"):
-        written = pd.read_csv(path, **dialect.pandas(), usecols=floats, dtype=str)
+        written = pd.read_csv(path, **dialect, usecols=floats, dtype=str)
     for column in floats:
         cells = written[column].dropna().str.strip()
         dotted = cells.str.fullmatch(_DOTTED).to_numpy(dtype=bool)

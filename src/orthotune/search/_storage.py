@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orthotune._errors import InvalidInputError, StorageUnavailableError
+from orthotune._records import redact_url as redact  # a URL, its password as ***
 
 if TYPE_CHECKING:
     import optuna
@@ -104,13 +105,6 @@ MEMORY_STORAGE = "memory:"
 def is_server_url(url: str | None) -> bool:
     """Whether ``url`` names a database server (shared by machines), not a SQLite file."""
     return url is not None and re.match(r"postgres(ql)?(\+\w+)?://", url) is not None
-
-
-def redact(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (for messages and records)."""
-    from orthotune._records import redact_url
-
-    return redact_url(url)
 
 
 def _driver_url(url: str) -> str:
