@@ -160,6 +160,11 @@ def test_two_workers_on_one_sqlite_study_share_it_without_duplicates_or_losses(t
         cmd = _command(tmp_path)
         cmd[cmd.index("--out") + 1] = str(tmp_path / name)
         cmd[cmd.index("--trials") + 1] = "12"
+        # trials of 300–400 epochs (~0.5 s each): both workers overlap however a loaded box
+        # schedules their start (of 1–3 epochs, one worker ran all 12 before the other joined)
+        space = tmp_path / "slower.yaml"
+        space.write_text(SPACE.replace("low: 1, high: 3", "low: 300, high: 400"))
+        cmd[cmd.index("--space") + 1] = str(space)
         procs.append(
             subprocess.Popen(
                 [*cmd, "--storage", storage],
