@@ -356,3 +356,55 @@ def test_a_resume_takes_the_same_file_written_another_way(tmp_path):
     frame.assign(c=0.0).to_csv(tmp_path / "other.csv", index=False)
     with pytest.raises(InvalidInputError, match=r"accepted is the same data to resume"):
         _search(tmp_path, data_spec=str(tmp_path / "other.csv"), study_name="s")
+
+
+def test_trials_another_worker_failed_before_or_during_training_are_dropped(tmp_path, monkeypatch):
+    """Another worker failed trial 0 as stale while this one was still asking for it (retrying
+    a lost database), and trial 1 while this one trained it. Neither is trained on or told; the
+    search goes on (trial 0 crashed the worker with an internal UpdateFinishedTrialError in a
+    PostgreSQL outage test before)."""
+    from optuna.trial import TrialState
+
+    from orthotune.search._strategies._random import RandomSearch
+
+    space = SearchSpace.from_yaml(
+        """
+        width: {type: categorical, choices: [8]}
+        lr: {type: float, low: 0.003, high: 0.1, scale: log}
+        epochs: {type: categorical, choices: [4]}
+        """
+    )
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+
+    def another_worker_fails(number: int) -> None:
+        other = optuna.load_study(study_name="stale", storage=url)
+        trial = next(t for t in other.get_trials() if t.number == number)
+        other._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+
+    asked = RandomSearch.ask
+
+    def ask_then_lose_trial_0(self, study, space, n):
+        trials = asked(self, study, space, n)
+        if any(t.number == 0 for t in trials):
+            another_worker_fails(0)
+        return trials
+
+    monkeypatch.setattr(RandomSearch, "ask", ask_then_lose_trial_0)
+    epochs_of: dict[str, list[int]] = {}
+
+    def lose_trial_1_at_epoch_1(cand, epoch, dev_error):
+        epochs_of.setdefault(cand.name, []).append(epoch)
+        if cand.name == "trial-1" and epoch == 1:
+            another_worker_fails(1)
+
+    s = _search(
+        tmp_path, trials=4, space=space, study_name="stale", storage=url,
+        on_epoch=lose_trial_1_at_epoch_1,
+    )  # fmt: skip
+    assert "trial-0" not in epochs_of  # never trained
+    assert epochs_of["trial-1"] == [0, 1]  # stopped at the epoch that found it finished
+    assert all(epochs_of[f"trial-{n}"] == [0, 1, 2, 3] for n in (2, 3))
+    trials = optuna.load_study(study_name="stale", storage=url).trials
+    assert [t.state for t in trials[:2]] == [TrialState.FAIL] * 2
+    assert all("fail_reason" not in t.user_attrs for t in trials[:2])  # nothing told over them
+    assert s.best_trial in (2, 3) and s.chosen == f"trial-{s.best_trial}"

@@ -242,7 +242,7 @@ def test_a_worker_fails_its_own_orphans_as_it_stops_and_a_dead_pid_counts_even_a
     other = ask_owned(study, owner=Owner(me.host, 2**22 + 12345))  # a pid that does not exist
     alive = ask_owned(study, owner=Owner("elsewhere", 1))  # fresh heartbeat: left alone
     # right after an outage, only a pid gone on this host counts, not an old heartbeat
-    storage.trouble_age = lambda: 0.0
+    study._storage.trouble_age = lambda: 0.0
     assert fail_stale_trials(study, grace=3600) == [other.number]
     assert fail_own_orphans(study, me) == [mine.number]
     states = {t.number: t for t in study.get_trials()}
@@ -250,6 +250,25 @@ def test_a_worker_fails_its_own_orphans_as_it_stops_and_a_dead_pid_counts_even_a
     assert states[mine.number].user_attrs["fail_reason"] == ORPHAN_REASON
     assert states[other.number].user_attrs["fail_reason"].startswith("stale: its worker (pid")
     assert states[alive.number].state == TrialState.RUNNING
+
+
+def test_after_an_outage_an_old_heartbeat_counts_only_once_every_worker_could_beat_again(
+    tmp_path,
+):
+    """A worker still in its retry backoff when the database came back writes its trial's
+    first heartbeat up to one retry delay after the others: an old heartbeat counts only a
+    grace period plus that delay after this worker's own trouble."""
+    from orthotune.search import Owner, ask_owned, fail_stale_trials
+    from orthotune.search._storage import MAX_RETRY_DELAY_S
+
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}")
+    study = optuna.create_study(study_name="o", storage=storage)
+    quiet = ask_owned(study, owner=Owner("elsewhere", 1))
+    later = time.time() + 60  # its heartbeat is a minute old by then
+    study._storage.trouble_age = lambda: 3 + MAX_RETRY_DELAY_S - 0.5
+    assert fail_stale_trials(study, grace=3, now=later) == []
+    study._storage.trouble_age = lambda: 3 + MAX_RETRY_DELAY_S + 0.5
+    assert fail_stale_trials(study, grace=3, now=later) == [quiet.number]
 
 
 def test_optuna_warnings_about_a_lost_connection_are_dropped_and_others_kept(tmp_path, caplog):

@@ -797,6 +797,8 @@ def _run_batch(
     on_progress: EpochHook | None = None,
 ) -> None:
     """Turn asked trials into candidates, train them, report per-epoch values, tell results."""
+    import optuna
+
     from orthotune.fit import Candidate, train_candidates
     from orthotune.search._space import PARAMS_ATTR
 
@@ -816,7 +818,13 @@ def _run_batch(
             tell(trial, None, f"invalid parameters: {err}")
             on_told(trial.number)
             continue
-        trial.set_user_attr(SEED_ATTR, seed + trial.number)
+        try:
+            trial.set_user_attr(SEED_ATTR, seed + trial.number)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            # another worker failed it as stale while this one was still asking (retrying a
+            # lost database, say): nobody trains it
+            logger.warning("trial %d was finished by another worker; not trained", trial.number)
+            continue
         name = f"trial-{trial.number}"
         by_name[name] = trial
         candidates.append(Candidate(name, spec, config, seed=seed + trial.number))
@@ -841,8 +849,6 @@ def _run_batch(
         return trial.should_prune()
 
     def on_trained(trained: Trained) -> None:
-        import optuna
-
         trial = by_name[trained.candidate.name]
         try:
             tell(trial, trained, None)

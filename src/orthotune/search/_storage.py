@@ -57,6 +57,10 @@ SOLE_WORKER_ATTR = "orthotune_sole_worker"  # study user attr: the lease of an u
 DEFAULT_BUSY_TIMEOUT_S = 60.0
 DEFAULT_HEARTBEAT_S = 10.0
 DEFAULT_GRACE_S = 120.0
+# the longest wait between two retries of a lost database call: a worker whose call was in its
+# backoff when the database came back writes again (its trial's first heartbeat included) up to
+# this long after the others
+MAX_RETRY_DELAY_S = 5.0
 DEFAULT_DB_RETRY_S = 300.0
 HEARTBEAT_ENV = "ORTHOTUNE_HEARTBEAT_S"
 GRACE_ENV = "ORTHOTUNE_GRACE_S"
@@ -409,7 +413,7 @@ class RetryingStorage:
                     ) from None
                 logger.info("study database unreachable (%s); retrying in %.1fs", method, delay)
                 time.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, MAX_RETRY_DELAY_S)
                 continue
             if first is not None:
                 self.note_trouble()
@@ -664,15 +668,20 @@ def fail_stale_trials(
     """Fail the RUNNING trials whose worker is gone (with the reason); return their numbers.
 
     ``grace`` defaults to ``grace_period()``. Right after this worker saw the database fail, it
-    fails nothing for one grace period: the other workers' beats were lost too and resume."""
+    fails only trials whose pid is gone on this host, for one grace period plus the longest
+    retry delay: the other workers' beats were lost too and resume."""
     import optuna
     from optuna.trial import TrialState
 
     grace = grace_period() if grace is None else grace
     storage = study._storage
     # right after an outage only a certain death counts (a pid gone on this host): heartbeats
-    # were lost with the database, so an old one proves nothing for one grace period
-    certain_only = getattr(storage, "trouble_age", lambda: float("inf"))() < grace
+    # were lost with the database, so an old one proves nothing for one grace period after
+    # the other workers can write again — up to one retry delay after this one could. (With a
+    # 3 s grace a worker still retrying the creation of its trial, not yet beating for it,
+    # had it failed as stale under it, and crashed reporting its first epoch.)
+    trouble = getattr(storage, "trouble_age", lambda: float("inf"))()
+    certain_only = trouble < grace + MAX_RETRY_DELAY_S
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         reason = stale_reason(trial, grace=grace, now=now)
