@@ -356,3 +356,30 @@ def test_a_percent_encoded_sqlite_path_is_checked_where_it_is_opened(tmp_path):
 
     assert sqlite_file("sqlite:///a/p%41q.db") == Path("a/pAq.db")  # what SQLAlchemy opens
     assert sqlite_file("postgresql://u@h/db") is None
+
+
+def test_workers_in_containers_that_share_a_host_name_are_told_apart(monkeypatch):
+    """A container's pid namespace joins its host name; the kernel's first namespace (a plain
+    machine) keeps the host name alone, and ORTHOTUNE_HOST still names the machine."""
+    import socket
+
+    from orthotune.search import Owner, _storage, stale_reason
+
+    monkeypatch.delenv("ORTHOTUNE_HOST", raising=False)
+    name = socket.gethostname()
+    monkeypatch.setattr(_storage, "_pid_namespace", lambda: _storage.INIT_PID_NAMESPACE)
+    assert Owner.me().host == name
+    monkeypatch.setattr(_storage, "_pid_namespace", lambda: None)  # no /proc
+    assert Owner.me().host == name
+    monkeypatch.setattr(_storage, "_pid_namespace", lambda: 4026532201)
+    here = Owner.me()
+    assert here.host == f"{name}~pidns4026532201"
+    # a worker of the other container, whose pid does not exist in this one: not "gone" here,
+    # judged by its heartbeat
+    trial = optuna.trial.create_trial(
+        state=TrialState.RUNNING,
+        user_attrs=Owner(f"{name}~pidns4026532202", 2**22 + 7).attrs(now=time.time()),
+    )
+    assert stale_reason(trial, grace=60, host=here.host) is None
+    monkeypatch.setenv("ORTHOTUNE_HOST", "rack-3")
+    assert Owner.me().host == "rack-3"

@@ -533,6 +533,26 @@ def open_study(
     return study
 
 
+INIT_PID_NAMESPACE = 0xEFFFFFFC  # the inode of the kernel's first pid namespace
+
+
+def _pid_namespace() -> int | None:
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:  # no /proc (macOS, Windows): one namespace
+        return None
+
+
+def _machine() -> str:
+    """The host name, and the pid namespace when it is not the kernel's first: two containers
+    sharing a host name (``docker run --network host``, say) number their processes apart, so
+    a pid tells whether a worker lives only in its own namespace: read in the other, a live
+    worker's pid is gone (its trials failed as stale) or another process's."""
+    name = socket.gethostname()
+    ns = _pid_namespace()
+    return name if ns in (None, INIT_PID_NAMESPACE) else f"{name}~pidns{ns}"
+
+
 @dataclass(frozen=True)
 class Owner:
     """The worker process that runs a trial."""
@@ -542,7 +562,7 @@ class Owner:
 
     @classmethod
     def me(cls) -> Owner:
-        return cls(host=os.environ.get(HOST_ENV) or socket.gethostname(), pid=os.getpid())
+        return cls(host=os.environ.get(HOST_ENV) or _machine(), pid=os.getpid())
 
     @property
     def folder(self) -> str:
