@@ -258,3 +258,29 @@ def test_a_model_that_reads_chosen_features_trains_and_predicts_on_full_width_ro
     assert bad.returncode == 2
     assert re.search(r"select=80 needs an mlp on vectors of more than 80 features", bad.stderr)
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_with_weights_the_table_says_its_loss_is_weighted_and_its_errors_are_not(run_cli, tmp_path):
+    """The loss column was the weighted log loss beside unweighted errors, unlabelled."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 3))
+    label = np.where(x[:, 0] + rng.normal(scale=0.8, size=300) > 0, "hi", "lo")
+    w = rng.choice([0.5, 1.0, 3.0], size=300)
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "w": w, "label": label}).to_csv(
+        data, index=False
+    )
+    done = run_cli("train", data, "--weight", "w", "--epochs", "3", "--out", tmp_path / "r",
+                   "--json", env=ENV)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["loss_weighted"] is True
+    plain = run_cli("train", data, "--epochs", "1", "--out", tmp_path / "p", env=ENV)
+    assert "weighted loss" not in plain.stdout and " loss " in " ".join(plain.stdout.split())
+    shown = run_cli("train", data, "--weight", "w", "--epochs", "1", "--out", tmp_path / "s",
+                    env=ENV)  # fmt: skip
+    text = " ".join(shown.stdout.split())
+    assert "weighted loss" in text
+    assert "the loss weighs each example by --weight; error and accuracy count each once" in text

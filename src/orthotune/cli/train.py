@@ -336,7 +336,8 @@ def render(summary: Any) -> None:
 
     out = console()
     table = Table(title=f"{summary.model} on {summary.data}", title_justify="left")
-    for col in ("part", "examples", "error", "accuracy", "loss"):
+    loss = "weighted loss" if summary.loss_weighted else "loss"
+    for col in ("part", "examples", "error", "accuracy", loss):
         table.add_column(col, justify="left" if col == "part" else "right")
     if summary.bayes_error is not None:
         table.add_row("Bayes error", "", pct(summary.bayes_error), "", "")
@@ -355,6 +356,8 @@ def render(summary: Any) -> None:
             "" if loss is None else f"{loss:.4f}",
         )
     out.print(table)
+    if summary.loss_weighted:
+        out.print("the loss weighs each example by --weight; error and accuracy count each once")
     # best_epoch indexes the history (0-based); epochs are counted from 1 everywhere shown
     best = "" if summary.best_epoch is None else f"; best dev epoch {summary.best_epoch + 1}"
     out.print(

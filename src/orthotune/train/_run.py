@@ -263,6 +263,9 @@ class TrainSummary(Result):
     sizes: dict[str, int]
     errors: dict[str, float | None]  # per part (eval mode, after training); None when empty
     losses: dict[str, float | None]
+    # --weight: the loss averages the weighted examples (what training lowered); the errors
+    # count each example once (what the diagnosis and the autopilot read)
+    loss_weighted: bool = False
     human_error: float | None = None
     bayes_error: float | None = None
     ensemble: int = 1  # members whose probabilities are averaged (1: one model)
@@ -457,6 +460,7 @@ def train_summary(
         sizes=trained.sizes,
         errors=trained.errors,
         losses=trained.losses,
+        loss_weighted=trained.prepared is not None and trained.prepared.train.weights is not None,
         human_error=ref.human_error,
         bayes_error=ref.bayes_error,
         stop_reason=result.stop_reason,
