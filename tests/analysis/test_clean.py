@@ -257,3 +257,111 @@ def test_a_long_tails_single_examples_are_left_unjudged_with_a_warning(caplog):
     assert {s.index for s in issues.suspects}.isdisjoint({0, 1})
     assert issues.num_examples == 120 and issues.judged == 118  # the rate's denominator
     assert issues.suspect_rate == len(issues.suspects) / 118
+
+
+def _issues(data, picks: dict[int, str]):
+    """Suspects at the data set's rows ``picks`` (row → suggested class), as a method finds."""
+    from orthotune.analysis import LabelIssues, Suspect
+
+    names = list(data.class_names)
+    suspects = [
+        Suspect(id=str(data.ids[i]), index=i, given_label=names[int(data.y[i])],
+                suggested_label=new, score=0.9)
+        for i, new in picks.items()
+    ]  # fmt: skip
+    return LabelIssues(method="test", num_examples=len(data), class_names=names, suspects=suspects)
+
+
+def test_a_csv_copy_keeps_every_other_cell_as_the_file_writes_it(tmp_path):
+    """Leading zeros, 'NA' / 'None' text, an integer column with a blank, a leading space and a
+    class spelled 'red ' came back as 37, empty cells, 1.0, 'padded' and a new class 'red'."""
+    rng = np.random.default_rng(0)
+    lines = ["zip,country,visits,note,x,label"]
+    for i in range(40):
+        label = "" if i == 5 else ("red " if i % 2 else "white")  # row 5: no label (left out)
+        visits = "" if i % 7 == 0 else str(i % 9)
+        lines.append(f"{i * 37:05d},{['NA', 'None', 'US'][i % 3]},{visits},"
+                     f"{' padded' if i % 4 else 'plain'},{rng.normal():.2f},{label}")  # fmt: skip
+    src = tmp_path / "in" / "d.csv"
+    src.parent.mkdir()
+    src.write_text("\n".join(lines) + "\n")
+    data = load_dataset(str(src), LoadOptions(target="label"))
+    assert list(data.class_names) == ["red", "white"]
+    # data-set row 9 is file row 10 (row 5 has no label): relabelled; row 2 removed
+    issues = _issues(data, {9: "red", 2: "red"})
+    outcome = apply_cleaning(data, issues, data=str(src), apply="relabel", out=tmp_path / "r")
+    want = list(lines)
+    for row in (2, 10):  # file rows (data rows + the header line)
+        want[row + 1] = want[row + 1][: -len("white")] + "red "
+    assert Path(outcome.cleaned_path).read_text().splitlines() == want
+    outcome = apply_cleaning(data, issues, data=str(src), apply="remove", out=tmp_path / "d")
+    assert outcome.removed == 2
+    kept = [line for k, line in enumerate(lines) if k - 1 not in (2, 10)]
+    assert Path(outcome.cleaned_path).read_text().splitlines() == kept
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_true_false_labels_are_relabelled_in_kind(tmp_path, kind):
+    """A True/False label column: pd.to_numeric('False') was an internal error, after an audit
+    saying 'relabeled' had been written."""
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"a": rng.normal(size=30), "label": np.arange(30) % 3 == 0})
+    src = tmp_path / "in" / f"d.{kind}"
+    src.parent.mkdir()
+    frame.to_csv(src, index=False) if kind == "csv" else frame.to_parquet(src, index=False)
+    data = load_dataset(str(src), LoadOptions(target="label"))
+    given = data.class_names[int(data.y[4])]
+    flipped = next(c for c in data.class_names if c != given)
+    outcome = apply_cleaning(data, _issues(data, {4: flipped}), data=str(src), apply="relabel",
+                             out=tmp_path / "o")  # fmt: skip
+    back = (
+        pd.read_csv(outcome.cleaned_path)
+        if kind == "csv"
+        else pd.read_parquet(outcome.cleaned_path)
+    )
+    assert back.label.dtype == bool
+    assert np.flatnonzero(back.label != frame.label).tolist() == [4]
+
+
+def test_a_parquet_copy_keeps_its_saved_index_and_its_label_type(tmp_path):
+    """A named index (sample ids) was dropped from the copy; a category label came back str."""
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"a": rng.normal(size=30), "label": pd.Categorical(["x", "y", "z"] * 10)})
+    frame.index = pd.Index([f"S{i:03d}" for i in range(30)], name="sample_id")
+    src = tmp_path / "in" / "d.parquet"
+    src.parent.mkdir()
+    frame.to_parquet(src)
+    data = load_dataset(str(src), LoadOptions(target="label", drop=["sample_id"]))
+    issues = _issues(data, {0: "y"})
+    back = pd.read_parquet(apply_cleaning(data, issues, data=str(src), apply="relabel",
+                                          out=tmp_path / "r").cleaned_path)  # fmt: skip
+    assert back.index.name == "sample_id" and back.index.tolist() == frame.index.tolist()
+    assert back.label.dtype == "category" and back.label.iloc[0] == "y"
+    back = pd.read_parquet(apply_cleaning(data, issues, data=str(src), apply="remove",
+                                          out=tmp_path / "d").cleaned_path)  # fmt: skip
+    assert back.index.tolist() == frame.index[1:].tolist()
+
+
+def test_an_npz_copy_keeps_its_own_arrays(tmp_path):
+    """The copy was the prepared data: NaN filled in, float64 → float32, int labels → text,
+    'X' → 'x'. Now the file's arrays, with 'ids' added so the audit's ids name the rows."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 3)) + 1e-9
+    x[::7, 1] = np.nan
+    y = np.arange(40) % 2
+    src = tmp_path / "in" / "d.npz"
+    src.parent.mkdir()
+    np.savez(src, X=x, y=y)
+    data = load_dataset(str(src))
+    issues = _issues(data, {3: "0", 8: "1"})
+    with np.load(apply_cleaning(data, issues, data=str(src), apply="relabel",
+                                out=tmp_path / "r").cleaned_path) as back:  # fmt: skip
+        assert sorted(back.files) == ["X", "ids", "y"]
+        assert back["X"].dtype == np.float64 and np.array_equal(back["X"], x, equal_nan=True)
+        assert back["y"].dtype == y.dtype
+        assert np.flatnonzero(back["y"] != y).tolist() == [3, 8]
+    with np.load(apply_cleaning(data, issues, data=str(src), apply="remove",
+                                out=tmp_path / "d").cleaned_path) as back:  # fmt: skip
+        kept = np.setdiff1d(np.arange(40), [3, 8])
+        assert np.array_equal(back["X"], x[kept], equal_nan=True)
+        assert back["ids"].tolist() == [str(i) for i in kept]

@@ -4,8 +4,11 @@
 writes only the findings. Into ``out`` go ``label_issues.json`` (the ``LabelIssues``),
 ``audit.csv`` (id, old_label, new_label, action, method, score — one row per suspect) and, when
 something was applied, ``cleaned.<ext>``: for a CSV or Parquet input the same table with the
-suspects' rows dropped or their label column rewritten; for an NPZ or built-in data set an NPZ
-(``x``, ``y``, ``ids`` and the optional per-example arrays) that ``orthotune`` loads back as is.
+suspects' rows dropped or their label cells rewritten (spelled as the file spells the class),
+every other cell as the file holds it; for an NPZ input its own arrays, likewise (with
+``ids`` added when it had none); for a
+built-in data set or a folder of images an NPZ (``x``, ``y``, ``ids`` and the optional
+per-example arrays) that ``orthotune`` loads back as is.
 """
 
 from __future__ import annotations
@@ -111,79 +114,124 @@ def _audit_rows(issues: LabelIssues, apply: str) -> list[str]:
     return [buf.getvalue()]
 
 
+def _spellings(dataset: Dataset, written: np.ndarray) -> dict[str, object]:
+    """Each class as the file writes it: the commonest cell of its rows (``written``: the label
+    cells of the data set's rows, in order). The loader reads ``red `` as ``red`` and ``1.0``
+    as ``1``; a relabelled row written ``red`` made a class of its own in the copy."""
+    from collections import Counter
+
+    names = np.asarray(dataset.class_names, dtype=object)[dataset.y.numpy()]
+    counts: dict[str, Counter] = {}
+    for name, cell in zip(names, written.tolist(), strict=True):
+        counts.setdefault(str(name), Counter())[cell] += 1
+    return {name: count.most_common(1)[0][0] for name, count in counts.items()}
+
+
+def _changed(
+    dataset: Dataset, issues: LabelIssues, apply: str, written: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[object]]:
+    """The data set's rows to drop, those to relabel and their new label cells, as the file
+    writes them (``written``: the label cells of the data set's rows, in order)."""
+    suspects = np.array([s.index for s in issues.suspects], dtype=np.int64)
+    none = np.array([], dtype=np.int64)
+    if apply == "remove":
+        return suspects, none, []
+    spelled = _spellings(dataset, written)
+    return none, suspects, [spelled[s.suggested_label] for s in issues.suspects]
+
+
 def _write_table(
-    data: str, issues: LabelIssues, apply: str, target: str, out: Path
+    data: str, dataset: Dataset, issues: LabelIssues, apply: str, target: str, out: Path
 ) -> tuple[Path, int, int]:
+    """The file's table with the suspects' rows dropped or their label cells rewritten, every
+    other cell as the file holds it: a CSV is read as text (``00037`` keeps its zeros, ``NA``
+    stays ``NA``, ``1`` does not become ``1.0``, a leading space stays), a Parquet file with
+    its types and its saved index."""
     import pandas as pd
 
     source = Path(data).expanduser()
     kind = table_suffix(source)  # a compressed CSV file's copy is written uncompressed
     parquet = kind in PARQUET_SUFFIXES
     dialect = CsvDialect() if parquet else csv_dialect(source)
-    frame = pd.read_parquet(source) if parquet else pd.read_csv(source, **dialect.pandas())
-    # the data set's rows are the file's labelled rows (rows without a label were left out)
-    labelled = np.flatnonzero(~unlabelled(frame[target]))
-    rows = labelled[[s.index for s in issues.suspects]]
-    removed = relabeled = 0
-    if apply == "remove":
-        frame = frame.drop(index=frame.index[rows]).reset_index(drop=True)
-        removed = len(rows)
+    if parquet:
+        frame = pd.read_parquet(source)
+        at = list(frame.columns).index(target)
     else:
-        column = frame[target]
-        new = pd.Series([s.suggested_label for s in issues.suspects], dtype=object)
-        if pd.api.types.is_numeric_dtype(column.dtype):
-            new = pd.to_numeric(new).astype(column.dtype)
-        frame[target] = (
-            column.astype(object) if not pd.api.types.is_numeric_dtype(column) else column
-        )
-        frame.loc[frame.index[rows], target] = new.to_numpy()
-        relabeled = len(rows)
+        options = {**dialect.pandas(), "skipinitialspace": False}
+        names = pd.read_csv(source, **dialect.pandas(), nrows=0).columns  # as the loader names
+        at = [str(c) for c in names].index(target)
+        frame = pd.read_csv(source, **options, dtype=str, keep_default_na=False)
+    # the data set's rows are the file's labelled rows (rows without a label were left out)
+    labelled = np.flatnonzero(~unlabelled(frame.iloc[:, at]))
+    written = frame.iloc[labelled, at].to_numpy(dtype=object)
+    drop, relabel, cells = _changed(dataset, issues, apply, written)
+    if len(relabel):
+        column = frame.iloc[:, at].copy()
+        column.iloc[labelled[relabel]] = pd.Series(cells, dtype=object).astype(column.dtype)
+        frame.isetitem(at, column)
+    keep = np.ones(len(frame), dtype=bool)
+    keep[labelled[drop]] = False
+    frame = frame.iloc[keep]
+    if isinstance(frame.index, pd.RangeIndex) or (
+        frame.index.name is None and pd.api.types.is_integer_dtype(frame.index)
+    ):
+        frame = frame.reset_index(drop=True)  # the default index: stored as a range, no column
     path = out / f"cleaned{kind}"
     tmp = out / f".cleaned{kind}.tmp"
     if parquet:
-        frame.to_parquet(tmp, index=False)
+        frame.to_parquet(tmp, index=None)  # a saved index (sample ids) stays one
     else:
         encoding = dialect.encoding
         if encoding == "utf-8" and Path(source).suffix.lower() in (".csv", ".tsv"):
             with open(source, "rb") as handle:  # Excel's "CSV UTF-8" starts with a BOM: kept
                 if handle.read(3) == b"\xef\xbb\xbf":
                     encoding = "utf-8-sig"
-        frame.to_csv(tmp, index=False, sep=dialect.sep, decimal=dialect.decimal, encoding=encoding)
+        frame.to_csv(tmp, index=False, sep=dialect.sep, encoding=encoding)
     tmp.replace(path)
-    return path, removed, relabeled
+    return path, len(drop), len(relabel)
 
 
 def _write_npz(
-    dataset: Dataset, issues: LabelIssues, apply: str, out: Path
+    data: str | None, dataset: Dataset, issues: LabelIssues, apply: str, out: Path
 ) -> tuple[Path, int, int]:
-    names = np.array(dataset.class_names, dtype=object)
-    y = dataset.y.numpy().copy()
-    keep = np.ones(len(dataset), dtype=bool)
-    index = {name: i for i, name in enumerate(dataset.class_names)}
-    rows = np.array([s.index for s in issues.suspects], dtype=np.int64)
-    removed = relabeled = 0
-    if apply == "remove":
-        keep[rows] = False
-        removed = len(rows)
+    """An NPZ file's own arrays (its names, dtypes and missing values) with the suspects' rows
+    dropped or their labels rewritten, and ``ids`` (each row's number in the input) when it had
+    none, so the audit's ids still name the rows; for a built-in data set or a folder of images, the
+    data set's arrays (``x``, ``y``, ``ids`` and the optional per-example ones)."""
+    own = data is not None and not data.startswith("builtin:") and table_suffix(data) == ".npz"
+    if own:
+        with np.load(Path(data).expanduser(), allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+        label = next(k for k in arrays if k.lower() == "y")
+        if "ids" not in arrays:  # the audit names rows by their number in the input
+            arrays["ids"] = np.arange(len(arrays[label])).astype(str)
     else:
-        y[rows] = [index[s.suggested_label] for s in issues.suspects]
-        relabeled = len(rows)
-    arrays: dict[str, np.ndarray] = {
-        "x": dataset.x.numpy()[keep],
-        "y": names[y][keep].astype(str),
-        "ids": dataset.ids[keep].astype(str),
-    }
-    if dataset.weights is not None:
-        arrays["weights"] = dataset.weights.numpy()[keep]
-    if dataset.source is not None:
-        arrays["source"] = dataset.source[keep].astype(str)
-    if dataset.preset_split is not None:
-        arrays["split"] = dataset.preset_split[keep].astype(str)
+        arrays = {
+            "x": dataset.x.numpy(),
+            "y": np.asarray(dataset.class_names, dtype=object)[dataset.y.numpy()].astype(str),
+            "ids": dataset.ids.astype(str),
+        }
+        if dataset.weights is not None:
+            arrays["weights"] = dataset.weights.numpy()
+        if dataset.source is not None:
+            arrays["source"] = dataset.source.astype(str)
+        if dataset.preset_split is not None:
+            arrays["split"] = dataset.preset_split.astype(str)
+        label = "y"
+    n = len(arrays[label])
+    drop, relabel, cells = _changed(dataset, issues, apply, arrays[label].astype(object))
+    if len(relabel):
+        y = arrays[label].copy()
+        y[relabel] = np.asarray(cells).astype(y.dtype)
+        arrays[label] = y
+    keep = np.ones(n, dtype=bool)
+    keep[drop] = False
+    arrays = {k: a[keep] if a.ndim and len(a) == n else a for k, a in arrays.items()}
     path = out / "cleaned.npz"
     tmp = out / ".cleaned.tmp.npz"
     np.savez(tmp, **arrays)
     tmp.replace(path)
-    return path, removed, relabeled
+    return path, len(drop), len(relabel)
 
 
 def apply_cleaning(
@@ -206,20 +254,19 @@ def apply_cleaning(
     if out_path is None:
         return outcome
     out_path.mkdir(parents=True, exist_ok=True)
+    if apply != "none":  # first: the audit never says "relabeled" of a copy not written
+        suffix = table_suffix(data)
+        if not data.startswith("builtin:") and suffix in CSV_SUFFIXES + PARQUET_SUFFIXES:
+            column = target or dataset.encoding.target  # the column the loader took
+            path, removed, relabeled = _write_table(data, dataset, issues, apply, column, out_path)
+        else:
+            path, removed, relabeled = _write_npz(data, dataset, issues, apply, out_path)
+        outcome.cleaned_path = str(path)
+        outcome.removed = removed
+        outcome.relabeled = relabeled
     atomic_write_text(out_path / "label_issues.json", issues.model_dump_json(indent=2))
     audit = out_path / "audit.csv"
     atomic_write_text(audit, "".join(_audit_rows(issues, apply)))
     outcome.out = str(out_path)
     outcome.audit_path = str(audit)
-    if apply == "none":
-        return outcome
-    suffix = table_suffix(data)
-    if not data.startswith("builtin:") and suffix in CSV_SUFFIXES + PARQUET_SUFFIXES:
-        column = target or dataset.encoding.target  # the column the loader took
-        path, removed, relabeled = _write_table(data, issues, apply, column, out_path)
-    else:
-        path, removed, relabeled = _write_npz(dataset, issues, apply, out_path)
-    outcome.cleaned_path = str(path)
-    outcome.removed = removed
-    outcome.relabeled = relabeled
     return outcome
