@@ -160,9 +160,10 @@ _WHOLE = re.compile(r"[+-]?\d+")  # a whole number as written: read exactly, as 
 def label_names(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     """Class indices and sorted class names from raw labels (strings or numbers).
 
-    Numbers sort numerically and integral ones are written without a decimal point (``2``, not
-    ``2.0``), so ``"2"`` < ``"10"``; whole numbers as written are read exactly (Python's int,
-    beyond float64's 2**53); text sorts as text.
+    Numbers are read by value and sort numerically; integral ones are written without a
+    decimal point (``2``, not ``2.0``), others as Python writes the float (``2.50`` → ``2.5``),
+    so ``"2"`` < ``"10"``; whole numbers as written are read exactly (Python's int, beyond
+    float64's 2**53); text sorts as text.
     """
     import pandas as pd
 
@@ -182,8 +183,11 @@ def label_names(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     )
     names = uniques.astype(object)
     if len(uniques) and np.isfinite(numbers).all():
-        if np.all(numbers == np.round(numbers)):
-            names = np.array([str(int(v)) for v in numbers], dtype=object)
+        # each number by its value, whatever the others are: ``1`` and ``1.0`` were one class
+        # beside ``2``, and two beside ``2.5``
+        names = np.array(
+            [str(int(v)) if v == round(v) else repr(float(v)) for v in numbers], dtype=object
+        )
         number_of = dict(zip(names.tolist(), numbers.tolist(), strict=True))
         class_names = tuple(sorted(number_of, key=lambda k: (number_of[k], k)))
     else:
@@ -268,12 +272,17 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
             frame = pd.read_csv(path, **dialect, dtype=dict.fromkeys(text, str))
             roles = [c for c in dict.fromkeys(text) if c in frame.columns]
             if roles:  # as written: "NA" (North America), "None", "null" are labels or ids,
-                # which pandas reads as missing; only an empty cell is (and "?", ``unlabelled``)
+                # which pandas reads as missing; only an empty cell is (and "?", ``unlabelled``);
+                # a leading space kept, so that ' yes' beside 'yes' is named as a merge (the
+                # role columns are stripped where they are read); by position: a header
+                # written 'a, label' names ' label' without skipinitialspace
+                at = [list(frame.columns).index(c) for c in roles]
                 written = pd.read_csv(
-                    path, **dialect, usecols=roles, dtype=str, keep_default_na=False,
-                    na_values=[""],
+                    path, **{**dialect, "skipinitialspace": False}, usecols=at, dtype=str,
+                    keep_default_na=False, na_values=[""],
                 )  # fmt: skip
-                frame[roles] = written[roles]
+                for name, k in zip(roles, at, strict=True):  # read in the file's order
+                    frame[name] = written.iloc[:, sorted(at).index(k)].to_numpy(dtype=object)
         if dialect["decimal"] == ",":  # "86,4%": pandas reads the comma of numbers, not of these
             _percent_commas(frame, exclude=text)
     else:
