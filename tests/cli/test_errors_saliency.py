@@ -16,13 +16,14 @@ from tests.conftest import SRC
 ENV = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
 
 
-def _cli(*args):
+def _cli(*args, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "orthotune", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=600,
         env=ENV,
+        cwd=cwd,
     )
 
 
@@ -113,7 +114,8 @@ def test_saliency_of_1d_signals(tmp_path):
 @pytest.mark.slow
 def test_saliency_of_a_table_with_gaps_draws_them_as_missing(tmp_path):
     """A table's gaps stay NaN in the inputs as loaded: the drawing failed on them
-    ("Axis limits cannot be NaN or Inf") and the record now says None for each."""
+    ("Axis limits cannot be NaN or Inf") and the record now says None for each. Run from
+    another folder than the training's, whose DATA was relative ("file does not exist")."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 4))
     x[::3, 0] = np.nan  # a gap in every third row
@@ -125,9 +127,10 @@ def test_saliency_of_a_table_with_gaps_draws_them_as_missing(tmp_path):
     table = tmp_path / "gaps.csv"
     table.write_text("a,b,c,d,label\n" + rows)
     run = tmp_path / "run"
-    done = _cli("train", table, "--epochs", "2", "--out", run)
+    done = _cli("train", "gaps.csv", "--epochs", "2", "--out", run, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    done = _cli("errors", run, "--saliency")
+    (tmp_path / "elsewhere").mkdir()  # DATA was relative to tmp_path: found as errors finds it
+    done = _cli("errors", run, "--saliency", cwd=tmp_path / "elsewhere")
     assert done.returncode == 0, done.stderr
     examples = json.loads((run / "analysis" / "saliency.json").read_text())["examples"]
     assert any(None in e["values"] for e in examples)  # the gap, as a missing value

@@ -362,17 +362,20 @@ def run_saliency(
 ) -> SaliencyReport:
     """``saliency_report`` of a run folder's chosen model on its own data's ``split``."""
     from orthotune._rundir import RunDir
+    from orthotune.analysis._predictions import run_data
     from orthotune.data import Normalizer
     from orthotune.train import load_predictor, prepare_inputs
 
     _check_method(method)
     run = RunDir.open(run_dir)
-    data = run.read_run().data
-    if not data:
+    record = run.read_run()
+    if not record.data:
         raise InvalidInputError(
             f"{run_dir}/run.json names no data set, so its examples cannot be attributed; "
             "give a run folder written by orthotune train or tune"
         )
+    # as errors and predict find it: from any folder, after the run folder moved
+    data = run_data(run.path, record.model_dump())
     predictor = load_predictor(run.path)
     norm = predictor.manifest.normalization
     inputs = prepare_inputs(predictor, data)

@@ -218,7 +218,7 @@ def write_held_out_predictions(run_dir: Path, ids: np.ndarray, logits: np.ndarra
     return _write_run_predictions(run_dir, (np.asarray(ids).astype(str), np.asarray(logits)))
 
 
-def _run_data(run_dir: Path, record: dict) -> str:
+def run_data(run_dir: Path, record: dict) -> str:
     """The file the run trained on: DATA as given (relative to the folder the run was started
     in), its recorded absolute path, or the run's own copy of a DataFrame — the first that
     holds the recorded bytes. The run's analysis is never made from another file (one with
@@ -254,7 +254,7 @@ def _write_run_predictions(
             f"{run_dir}/run.json names no data set, so its predictions cannot be made; fix: "
             f"orthotune predict {run_dir} DATA --out {run_dir / 'predictions.csv'}"
         )
-    data = _run_data(run_dir, record)
+    data = run_data(run_dir, record)
     predictor = load_predictor(run_dir)
     # the run's own data: what loading it warns about (a resized image, a file left out) was
     # said when the run read it
