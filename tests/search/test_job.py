@@ -113,6 +113,12 @@ def test_a_satisficing_constraint_nobody_meets_leaves_no_best(tmp_path):
     assert not (tmp_path / "run" / "models").exists() or not any(
         (tmp_path / "run" / "models").iterdir()
     )
+    # resumed with the constraint loosened, as the line says: the chosen trial had no
+    # checkpoint, so it is re-trained and saved; a later resume keeps it (it was removed)
+    first = _search(tmp_path, trials=2, constraints=["params<100000"], study_name=s.study_name)
+    assert first.chosen is not None and first.best_trial < 2
+    later = _search(tmp_path, trials=6, constraints=["params<100000"], study_name=s.study_name)
+    assert (tmp_path / "run" / "models" / first.chosen / "manifest.json").is_file(), later.chosen
 
 
 def test_diverging_and_raising_trials_fail_with_a_reason_and_the_search_goes_on(tmp_path):

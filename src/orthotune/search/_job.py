@@ -912,16 +912,20 @@ def _save_incumbent(job: Any, number: int, trained: Trained, data: PreparedData)
 
 def _prune(run: Any, study: optuna.Study, *, keep: int | None, maximize: bool) -> None:
     """Bound the checkpoints (``RunDir.prune_models``): the chosen model and the incumbents,
-    oldest first — each beat the one before, so the worst first. A worker of a shared study
+    oldest first — each beat the one before, so the worst first. A trial's checkpoint that an
+    earlier run of the study saved as its chosen model (re-trained at its end: no incumbent
+    when it ran) counts as one; a resume removed it unsaid. A worker of a shared study
     (``workers/<host>-<pid>``) keeps them all."""
     from optuna.trial import TrialState
 
     if run.path.parent.name == WORKERS_DIR:
         return
+    on_disk = set(run.model_names())
     saved = [
         t
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if t.user_attrs.get(CHECKPOINT_ATTR) and t.value is not None
+        if (t.user_attrs.get(CHECKPOINT_ATTR) or f"trial-{t.number}" in on_disk)
+        and t.value is not None
     ]
     saved.sort(key=lambda t: (float(t.value) if maximize else -float(t.value), -t.number))
     run.prune_models([f"trial-{t.number}" for t in saved], keep=keep)
