@@ -145,3 +145,41 @@ def test_an_error_rate_is_counted_exactly_not_as_a_float32_mean():
     trained = Trained(cand, None, wrong={"dev": wrong})
     assert trained.error("dev") == 0.017 and trained.errors == {"dev": 0.017}
     assert math.isnan(error_rate(torch.zeros(0, dtype=torch.bool)))
+
+
+def test_the_one_time_imports_of_a_first_optimizer_are_paid_before_any_clock_starts():
+    """torch's first optimizer imports torch._dynamo (seconds): charged to a search's first
+    trial, ``--constraint seconds<0.5`` refused a 27-parameter model. In a fresh process:
+    the warm-up loads what an optimizer needs, and train_candidates warms up first."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.conftest import SRC
+
+    code = textwrap.dedent(
+        """
+        import sys, torch
+        from orthotune.fit import _executor
+        assert "torch._dynamo" not in sys.modules
+        _executor._warm_up()
+        before = set(sys.modules)
+        torch.optim.AdamW([torch.zeros(2, requires_grad=True)], lr=0.1)
+        torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=0.1)
+        print(sorted(set(sys.modules) - before))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+        env={"PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_train_candidates_warms_up_before_training(data):
+    from orthotune.fit import _executor
+
+    _executor._warm_up.cache_clear()
+    train_candidates(_candidates(data)[:1], data, executor="sequential", device="cpu")
+    assert _executor._warm_up.cache_info().currsize == 1
