@@ -380,6 +380,7 @@ def _with_report(summary: Any) -> Any:
     """``summary`` (any job's) with its run folder's report.html rendered (``summary.report``)
     when the job kept a model. The report never loses a finished job: a rendering failure is
     logged and becomes a note."""
+    from orthotune._rundir import RunDir
     from orthotune.report import render_report
 
     if getattr(summary, "chosen", "") is None:
@@ -389,6 +390,12 @@ def _with_report(summary: Any) -> Any:
     except Exception:
         logger.warning("report rendering failed", exc_info=True)
         summary.notes.append("report.html could not be rendered (see the log)")
+        return summary
+    run = RunDir.open(summary.run_dir)  # run.json's summary, written before, names it too
+    record = run.read_run()
+    if record.summary is not None:
+        named = record.summary.model_copy(update={"report": summary.report})
+        run.write_run(record.model_copy(update={"summary": named}))
     return summary
 
 

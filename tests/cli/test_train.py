@@ -277,6 +277,8 @@ def test_with_weights_the_table_says_its_loss_is_weighted_and_its_errors_are_not
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["loss_weighted"] is True
+    recorded = json.loads((tmp_path / "r" / "run.json").read_text())["summary"]
+    assert recorded["report"] == summary["report"] and summary["report"]  # was null in run.json
     plain = run_cli("train", data, "--epochs", "1", "--out", tmp_path / "p", env=ENV)
     assert "weighted loss" not in plain.stdout and " loss " in " ".join(plain.stdout.split())
     shown = run_cli("train", data, "--weight", "w", "--epochs", "1", "--out", tmp_path / "s",
