@@ -66,3 +66,23 @@ def test_images_saved_channels_last_train_and_predict_in_their_own_layout(run_cl
     assert done.returncode == 2
     assert "examples have shape (3, 6, 6) but (6, 6, 3) was expected" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_predict_gives_the_runs_own_reason_for_an_uncalibrated_model(run_cli, tmp_path):
+    """Too few dev examples to calibrate: predict said temperature scaling 'did not lower the
+    dev ECE, or the checkpoint predates it'. Now the run's reason; a model that is not the
+    run's chosen one gets the general line."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    rows = "".join(f"{a:.3f},{'p' if a > 0 else 'q'}\n" for a in rng.normal(size=150))
+    data = tmp_path / "small.csv"
+    data.write_text("a,label\n" + rows)
+    run = tmp_path / "run"
+    assert run_cli("train", data, "--epochs", "2", "--out", run, env=ENV).returncode == 0
+    done = run_cli("predict", run, data, "--out", tmp_path / "p.csv", env=ENV)
+    assert done.returncode == 0, done.stderr
+    assert "plain softmax (not calibrated: 30 dev examples, fewer than the 50" in done.stderr
+    (run / "models" / "best").write_text("other\n")  # the file names another chosen model
+    done = run_cli("predict", run / "models" / "mlp", data, "--out", tmp_path / "q.csv", env=ENV)
+    assert "plain softmax (T = 1: temperature scaling was not applied" in done.stderr

@@ -85,9 +85,11 @@ def _calibration_line(summary: Any) -> str:
             f"orthotune: probabilities calibrated by temperature scaling: softmax(logits / T), "
             f"T = {summary.temperature:.4g} (fitted on dev when the model was trained)"
         )
+    if summary.uncalibrated_why:  # the run's own reason (too few dev examples, say)
+        return f"orthotune: probabilities are the plain softmax ({summary.uncalibrated_why})"
     return (
-        "orthotune: probabilities are the plain softmax (T = 1: temperature scaling did not "
-        "lower the dev ECE when the model was trained, or the checkpoint predates it)"
+        "orthotune: probabilities are the plain softmax (T = 1: temperature scaling was not "
+        "applied when the model was trained, or the checkpoint predates it)"
     )
 
 

@@ -77,6 +77,8 @@ class PredictSummary(BaseModel):
     split_from: str | None  # the split.json used for the split column
     temperature: float = 1.0  # the p_ columns are softmax(logits / temperature)
     calibrated: bool = False  # True when temperature ≠ 1 (temperature scaling fitted on dev)
+    # why a run's chosen model kept T = 1, as its calibration.json says (None: not known here)
+    uncalibrated_why: str | None = None
 
 
 @dataclass
@@ -537,4 +539,22 @@ def summarize(predictor: Predictor, data: str, frame: Any, out: Path) -> Predict
         split_from=split_from,
         temperature=predictor.manifest.temperature,
         calibrated=predictor.manifest.temperature != 1.0,
+        uncalibrated_why=None if predictor.manifest.temperature != 1.0 else _why_t1(predictor),
     )
+
+
+def _why_t1(predictor: Predictor) -> str | None:
+    """The run's calibration message when this model is its chosen one (calibration.json is
+    the chosen model's); None for another model or a folder outside a run."""
+    import json
+
+    if predictor.run_dir is None:
+        return None
+    try:
+        run = RunDir.open(predictor.run_dir)
+        if run.best_name() != predictor.model_dir.name:
+            return None
+        message = json.loads(run.calibration_json.read_text(encoding="utf-8")).get("message")
+    except (InvalidInputError, OSError, ValueError, AttributeError):
+        return None
+    return str(message) if message else None
