@@ -238,6 +238,7 @@ class VariantScore(BaseModel):
     label: str
     trial: int | None = None  # its trial number in the run's Optuna study
     errors: dict[str, float] = Field(default_factory=dict)  # part -> error rate
+    seeds: int = 1  # training seeds the errors are the mean of (the polish's re-measures)
     target_change: float | None = None  # change of the targeted error (negative = better)
     target_low: float | None = None  # its paired 95 % interval
     target_high: float | None = None
@@ -248,6 +249,12 @@ class VariantScore(BaseModel):
     why: str = ""
     failed: str | None = None
     seconds: float = 0.0
+
+    @property
+    def described(self) -> str:
+        """Its label, and the seeds its errors are the mean of when more than one (a
+        re-measure's figure is not the one model kept)."""
+        return self.label + (f" (mean of {self.seeds} seeds)" if self.seeds > 1 else "")
 
 
 class Step(BaseModel):

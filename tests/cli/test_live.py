@@ -84,3 +84,17 @@ def test_a_step_not_tried_is_one_line_with_its_reason(capsys):
         live.step(Step(index=6, problem="dev_error", knob="bigger_network", why=why))
     (line,) = capsys.readouterr().err.splitlines()
     assert line.split("] ", 1)[1] == f"step 6 dev error → bigger network: {why}"
+
+
+def test_a_re_measured_figure_is_said_to_be_a_mean_of_seeds(capsys):
+    """The polish's re-measure scores a configuration by its seeds' mean: the progress said
+    'kept model's dev error 10.04 %' beside the chosen model's 10.25 % (one seed)."""
+    live = Live("autopilot", unit="step", budget_s=300)
+    with live:
+        kept = VariantScore(name="v3", label="learning rate ×3", errors={"dev": 0.1004}, seeds=3)
+        other = VariantScore(name="v4", label="2× wider", errors={"dev": 0.1121}, seeds=3)
+        live.step(Step(index=8, problem="polish", knob="re-measure", kept="v3",
+                       variants=[kept, other]))  # fmt: skip
+    line = capsys.readouterr().err.strip()
+    assert "learning rate ×3: dev 10.04 % (mean of 3 seeds), 2× wider: dev 11.21 % (mean" in line
+    assert line.endswith("kept model's dev error 10.04 % (learning rate ×3 (mean of 3 seeds))")

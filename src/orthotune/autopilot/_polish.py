@@ -252,6 +252,7 @@ def _score(name, label, runs: list[Trained], change: PairedChange | None, why, a
         name=name,
         label=label,
         errors=errors,
+        seeds=len(runs),
         target_change=None if change is None else change.change,
         target_low=None if change is None else change.low,
         target_high=None if change is None else change.high,

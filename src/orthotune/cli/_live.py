@@ -97,12 +97,15 @@ class Live:
         """An autopilot step finished: one line, and the kept model's dev error."""
         kept = next((v for v in step.variants if v.name == step.kept), None)
         if kept is not None and kept.errors.get("dev") is not None:
-            self.best = (kept.errors["dev"], kept.label)
+            self.best = (kept.errors["dev"], kept.described)
         from orthotune.cli._render_tune import shown_variants
 
         shown, more = shown_variants(step)
         tried = ", ".join(
-            f"{v.label}: dev {_pct(v.errors.get('dev'))}" for v in shown if not v.failed
+            f"{v.label}: dev {_pct(v.errors.get('dev'))}"
+            + (f" (mean of {v.seeds} seeds)" if v.seeds > 1 else "")
+            for v in shown
+            if not v.failed
         )
         if more:
             tried += f" (+{more} more)"

@@ -91,7 +91,7 @@ def render_autopilot(summary: Any) -> None:
             table.add_row(
                 str(step.index) if i == 0 else "",
                 knob if i == 0 else "",
-                v.label,
+                v.described,
                 _pct(v.errors.get("train")),
                 _pct(v.errors.get("dev")),
                 change,

@@ -644,7 +644,7 @@ def _polish_rows(variants: list[VariantScore]) -> list[VariantScore]:
 def _variant_row(variant: VariantScore) -> dict[str, Any]:
     """A variant of an autopilot step as the columns a reader compares: label, errors per
     part, paired change of the targeted error."""
-    row: dict[str, Any] = {"variant": variant.label}
+    row: dict[str, Any] = {"variant": variant.described}
     for part, error in variant.errors.items():
         row[f"{part} error"] = error
     change, low, high = variant.target_change, variant.target_low, variant.target_high
