@@ -105,3 +105,11 @@ def test_a_refused_run_leaves_no_run_folder_behind(monkeypatch, tmp_path):
     # with a count budget there is no time to fit: the same pace trains the whole baseline
     summary = orthotune.tune(SMALL, trials=1, out=tmp_path / "count")
     assert summary.decisions.steps[0].variants[0].label == "mlp baseline"  # its 30 epochs
+
+
+def test_seconds_in_a_reason_show_a_shortfall_below_ten():
+    from orthotune.autopilot._fitted import about
+
+    assert [about(s) for s in (0.04, 0.36, 2.34, 9.94, 9.96, 125.4, -3.0)] == [
+        "0.0", "0.4", "2.3", "9.9", "10", "125", "0.0",
+    ]  # fmt: skip

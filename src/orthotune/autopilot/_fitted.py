@@ -41,6 +41,14 @@ logger = logging.getLogger(__name__)
 BASELINE_SHARE = 1 / 3
 
 
+def about(seconds: float) -> str:
+    """Seconds as the autopilot's reasons compare them: a tenth below 10 s, so that "needs
+    about 0.4 s, and 0.2 s are left" shows the shortfall ("about 0 s, and 0 s are left" did
+    not); a negative time left is 0."""
+    seconds = max(seconds, 0.0)
+    return f"{seconds:.1f}" if seconds < 9.95 else f"{seconds:.0f}"
+
+
 def fitted_baseline(
     start: Candidate,
     data: PreparedData,
@@ -83,8 +91,8 @@ def fitted_baseline(
     if fitted == 0:
         need = budget_s - left + per * epochs / BASELINE_SHARE
         raise InvalidInputError(
-            f"one epoch of the baseline model{models} takes about {per:.0f} s on this machine, "
-            f"more than the {max(left, 0.0):.0f} s the budget leaves it: give --budget "
+            f"one epoch of the baseline model{models} takes about {about(per)} s on this "
+            f"machine, more than the {about(left)} s the budget leaves it: give --budget "
             f"{math.ceil(need / 60)}m for its {epochs} epochs, or --trials N (no time limit)"
         )
     if fitted == epochs:

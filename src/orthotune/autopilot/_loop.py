@@ -80,7 +80,7 @@ from orthotune.analysis import (
     minimum_train_examples,
 )
 from orthotune.autopilot._compare import PairedChange, adjust, describe, paired_change
-from orthotune.autopilot._fitted import fitted_baseline
+from orthotune.autopilot._fitted import about, fitted_baseline
 from orthotune.autopilot._polish import GROWN, INTERRUPTED, Contender, polish
 from orthotune.autopilot._refit import grow_refitted, refit, refit_cost
 from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, offered, variants
@@ -662,8 +662,8 @@ def run_autopilot(
                     knob=knob,
                     target=target_words,
                     before=diag.model_dump(mode="json"),
-                    why=f"{words} not tried: its cheapest variant needs about {min(costs):.0f} s, "
-                    f"and {max(left, 0.0):.0f} s are left",
+                    why=f"{words} not tried: its cheapest variant needs about "
+                    f"{about(min(costs))} s, and {about(left)} s are left",
                     elapsed=time.monotonic() - started,
                 )
                 log.steps.append(step)
@@ -673,7 +673,7 @@ def run_autopilot(
                     share = (
                         f" (the refit keeps {deadline - until:.0f} s)" if until < deadline else ""
                     )
-                    words = f"the {max(left, 0.0):.0f} s left cannot fit one more model{share}"
+                    words = f"the {about(left)} s left cannot fit one more model{share}"
                     stop = (StopReason.BUDGET_SPENT, words)
                     break
                 continue
@@ -872,8 +872,8 @@ def run_autopilot(
         log.refit = "nothing to refit: under k-fold the chosen model learned from train + dev"
     elif settings.refit and not _refit_fits(refit_s, left):
         log.refit = (
-            f"the refit was not started: it needs about {refit_s:.0f} s, and {left:.0f} s are "
-            "left: the chosen model stays"
+            f"the refit was not started: it needs about {about(refit_s)} s, and {about(left)} s "
+            "are left: the chosen model stays"
         )
     elif settings.refit:
         t0 = time.monotonic()
