@@ -183,7 +183,8 @@ def test_train_and_diagnose_are_both_functions_and_subpackages():
         ({"budget": "5"}, r"--budget '5' does not parse.*write 5m or 5s"),
         ({"strategy": "magic"}, r"--strategy 'magic' is unknown; accepted: autopilot"),
         ({"human_error": 4.2}, r"write 4.2%"),
-        ({"metric": "dev_error"}, r"belong to the search strategies"),
+        ({"metric": "dev_error"}, r"--metric 'dev_error': .* belong to the search strategies"),
+        ({"metric": "nope"}, r"--metric 'nope' is unknown: accepted are train_accuracy"),
         ({"precision": "fp16"}, r"--precision 'fp16' is not a precision; accepted: auto, fp32"),
         ({"strategy": "tpe", "tolerance": "2%"}, r"--tolerance 2% sets how large a gap the auto"),
         # DATA is a built-in with a known Bayes error (its 5 % flip rate): human-level below it

@@ -265,10 +265,18 @@ def tune(
         )
         # a worker of a shared study gets no report of its own (``report --study`` builds it)
         return _with_report(found) if write_report and not is_server_url(storage) else found
-    if constraints or metric != "dev_accuracy" or space is not None:
+    from orthotune.search import resolve_metric
+
+    given = [
+        *(f"--constraint {c!r}" for c in constraints or ()),
+        *([f"--metric {metric!r}"] if resolve_metric(metric) != "dev_accuracy" else []),
+        *([f"--space {space!r}"] if space is not None else []),
+    ]  # its own metric, however written (accuracy, dev-accuracy), is no refusal
+    if given:
         raise InvalidInputError(
-            "--metric, --constraint and --space belong to the search strategies; the "
-            "autopilot lowers the dev error: drop them or pick e.g. --strategy tpe"
+            f"{', '.join(given)}: --metric, --constraint and --space belong to the search "
+            "strategies; the autopilot lowers the dev error (its metric is dev_accuracy): "
+            "drop them or pick e.g. --strategy tpe"
         )
     from orthotune.autopilot import AutopilotSettings, tune_autopilot
     from orthotune.diagnose import DEFAULT_TOLERANCE

@@ -41,7 +41,7 @@ from orthotune.search._candidate import (
     load_space,
     params_to_candidate,
 )
-from orthotune.search._job import SearchSummary, accepted_metrics, tune_search
+from orthotune.search._job import SearchSummary, accepted_metrics, resolve_metric, tune_search
 from orthotune.search._space import (
     CategoricalParam,
     FloatParam,
@@ -142,6 +142,7 @@ __all__ = [
     "params_to_candidate",
     "parse_duration",
     "redact",
+    "resolve_metric",
     "sqlite_file",
     "stale_reason",
     "starting_point",

@@ -139,7 +139,9 @@ def constraint_metrics(has_train_dev: bool) -> list[str]:
     return [*accepted_metrics(has_train_dev), "latency_ms", "params", "seconds"]
 
 
-def _resolve_metric(metric: str, has_train_dev: bool) -> str:
+def resolve_metric(metric: str, has_train_dev: bool = True) -> str:
+    """``--metric`` as the search names it (``accuracy``, ``dev-accuracy`` → ``dev_accuracy``),
+    or one line naming what is accepted."""
     from orthotune.select import canonical_name
 
     name = canonical_name(metric).replace("-", "_")
@@ -396,7 +398,7 @@ def tune_search(
     warn_without_test(split, ds.name)
     data = prepare(ds, split)
     has_td = data.train_dev is not None
-    metric = _resolve_metric(metric, has_td)
+    metric = resolve_metric(metric, has_td)
     maximize = direction_of(metric) == Direction.MAXIMIZE
     budget.maximize = maximize
     satisficing = _parse_constraints(list(constraints or ()), has_td)
