@@ -202,3 +202,12 @@ def test_the_temperature_round_trips_and_an_older_manifest_without_one_reads_as_
     path.write_text(json.dumps(raw))
     with pytest.raises(InvalidInputError, match="field temperature is invalid"):
         load_checkpoint(tmp_path / "m")
+
+
+def test_the_same_weights_are_the_same_bytes():
+    """safetensors writes several metadata keys in any order: one model gave two different
+    files (an ensemble member's name and sha256 changed from run to run)."""
+    from orthotune.train import weights_to_bytes
+
+    model = _trained()
+    assert len({weights_to_bytes(model) for _ in range(30)}) == 1

@@ -236,11 +236,15 @@ def _keep_previous(folder: Path) -> None:
 
 
 def weights_to_bytes(model: nn.Module) -> bytes:
-    """``model``'s weights as the bytes of a safetensors file (what ``save_checkpoint`` writes)."""
+    """``model``'s weights as the bytes of a safetensors file (what ``save_checkpoint`` writes):
+    the same weights, the same bytes. The metadata is one key: safetensors writes a map of
+    several in any order (``{"format", "orthotune"}`` gave two different files of one model,
+    so an ensemble member's name and sha256 changed from run to run); the manifest says whose
+    it is."""
     from safetensors.torch import save as st_save
 
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    return st_save(state, metadata={"format": "pt", "orthotune": FORMAT})
+    return st_save(state, metadata={"format": "pt"})
 
 
 def model_from_bytes(data: bytes, spec: ModelSpec, *, where: str = "weights") -> Net | Ensemble:
