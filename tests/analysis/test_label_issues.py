@@ -130,3 +130,21 @@ def test_iterative_shortens_training_when_the_out_of_fold_loss_says_so():
     assert f"{method.steps} steps per model" in issues.note
     mask = issues.mask()
     assert (mask & flipped).sum() / flipped.sum() >= 0.8
+
+
+def test_cleanlabs_warning_about_a_tiny_class_is_one_line_naming_it(caplog, capfd):
+    """cleanlab warned from its worker processes with a raw UserWarning naming 'class: 0'
+    by index; a class of one example is now named in one log line, one of none is not."""
+    import numpy as np
+
+    from orthotune.analysis import cleanlab_issues
+
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.ones(4), size=91)
+    names = ["amber", "red", "white", "rose"]
+    with caplog.at_level("WARNING"):
+        cleanlab_issues(np.array([1, 2, 3] * 30 + [0]), proba, names)
+        cleanlab_issues(np.array([1, 2, 3] * 30 + [1]), proba, names)  # amber: none
+    said = [r.getMessage() for r in caplog.records]
+    assert said == ["confident: class 'amber' has one example, which cleanlab does not judge"]
+    assert "UserWarning" not in capfd.readouterr().err
