@@ -642,3 +642,23 @@ def test_a_parquet_files_saved_index_is_a_column_and_a_duration_is_seconds(tmp_p
     assert ds.feature_names == ("f", "wait")  # the row names left out; one duration column
     assert ds.encoding.columns[1].kind == "numeric"
     assert sorted(set(ds.x[:, 1].tolist())) == [60.0 * k for k in range(9)]
+
+
+def test_a_feature_that_holds_the_parts_of_a_split_is_named_with_the_flag(write_csv, caplog):
+    """A column 'split' of train/dev/test read as a feature with no word (an 'id' one is
+    warned of): the model learned each row's part, and another split was drawn."""
+    rows = "".join(
+        f"{i},{['train', 'Validation', 'test'][i % 3]},{'ab'[i % 2]}\n" for i in range(60)
+    )
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        load_dataset(str(write_csv("a,part,label\n" + rows)))
+    assert (
+        "column 'part' holds the parts train/dev/test: it is read as a feature, and a split of "
+        "orthotune's own is drawn; give --split-col part to keep the file's split (or --drop "
+        "part)" in caplog.text
+    )
+    caplog.clear()
+    colours = "".join(f"{i},{['train', 'red'][i % 2]},{'ab'[i % 2]}\n" for i in range(60))
+    with caplog.at_level("WARNING", logger="orthotune.data"):  # 'red' is no part: no word
+        load_dataset(str(write_csv("a,kind,label\n" + colours)))
+    assert "holds the parts" not in caplog.text

@@ -42,6 +42,7 @@ from orthotune.data._images import LAYOUT, has_class_folders, image_folder_array
 from orthotune.data._options import DEFAULT_TARGETS, LoadOptions, load_options
 from orthotune.data._validate import (
     Origin,
+    arg,
     check_classes,
     check_column_complete,
     check_columns_exist,
@@ -460,6 +461,31 @@ def _warn_label_copies(
         )
 
 
+def _warn_split_features(frame: pd.DataFrame, features: Sequence[str], origin: Origin) -> None:
+    """A feature whose every cell names a part (``train``/``dev``/``test``, ``validation`` …),
+    with ``train`` and another among them, is a split written in the file: read as a feature
+    it told the model each row's part, and a split of orthotune's own was drawn. Said, with
+    the flag that keeps it (``id`` columns are said likewise)."""
+    import pandas as pd
+
+    for name in features:
+        values = frame[name].dropna()
+        if values.empty or pd.api.types.is_numeric_dtype(values.dtype):
+            continue
+        parts = set(split_names(values.to_numpy(dtype=object)).tolist())
+        if parts <= set(SPLIT_PARTS) and "train" in parts and len(parts) > 1:
+            log.warning(
+                "%s: column %r holds the parts %s: it is read as a feature, and a split of "
+                "orthotune's own is drawn; give --split-col %s to keep the file's split (or "
+                "--drop %s)",
+                origin.file,
+                name,
+                "/".join(p for p in SPLIT_PARTS if p in parts),
+                arg(name),
+                arg(name),
+            )
+
+
 def _numeric_labels(labels: pd.Series) -> bool:
     """Whether a table's label column holds numbers or booleans (a file's 0/1), not text."""
     from pandas.api import types
@@ -707,6 +733,7 @@ def _from_frame(
     features = [c for c in columns if c not in set(ignored)]
     check_some_features(features, origin)
     _warn_label_copies(frame, features, y, origin)
+    _warn_split_features(frame, features, origin)
     encoding = fit_table_encoding(
         frame,
         features,
