@@ -969,7 +969,6 @@ def clean(
     id: str | None = None,
     drop: Sequence[str] = (),
     split_col: str | None = None,
-    dev_source: str | None = None,
     impute: str = "auto",
 ) -> CleaningOutcome:
     """``orthotune clean``: examples of DATA (a file, ``builtin:NAME`` or a pandas DataFrame)
@@ -977,7 +976,8 @@ def clean(
     development sets with planted noise; ``confident``; ``cluster``). With ``out`` (a new
     folder) the findings and an audit log are written there, and ``apply="remove"`` or
     ``"relabel"`` writes a cleaned copy of the file (not of a DataFrame: its suspects' ids are
-    its row positions); the input is never modified."""
+    its row positions); the input is never modified. It draws no split: the rows a
+    ``split_col`` marks test are left out of judging, every other labelled row is judged."""
     seed = _check_seed(seed)
     from orthotune._errors import InvalidInputError
     from orthotune.analysis import METHODS, apply_cleaning, check_out_dir, find_issues
@@ -997,7 +997,7 @@ def clean(
         id=id,
         drop=drop,
         split_col=split_col,
-        dev_source=dev_source,
+        dev_source=None,  # clean draws no dev or test set: it judged nothing differently
         impute=impute,
         split_ratios=None,
         train_dev=None,

@@ -101,6 +101,8 @@ def _noisy_csv(folder):
         (["--apply", "relabel", "--out", "{dir}"], "is the directory of the input"),
         (["--apply", "remove", "--out", "{file}"], "is the input file itself"),
         (["--method", "magic"], "--method 'magic' is not accepted"),
+        # clean draws no dev set: the flag was checked, then changed nothing
+        (["--dev-source", "web"], "No such option: --dev-source"),
     ],
 )
 def test_clean_bad_input_exit_2(run_cli, tmp_path, extra, message):

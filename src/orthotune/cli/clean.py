@@ -18,7 +18,6 @@ import typer
 from orthotune.cli._common import DebugFlag, JsonFlag, SeedOpt, emit
 from orthotune.cli._data_options import (
     DataArg,
-    DevSourceOpt,
     DropOpt,
     IdOpt,
     ImputeOpt,
@@ -68,7 +67,6 @@ def clean(
     id: IdOpt = None,
     drop: DropOpt = None,
     split_col: SplitColOpt = None,
-    dev_source: DevSourceOpt = None,
     impute: ImputeOpt = "auto",
     method: MethodOpt = "iterative",
     apply: ApplyOpt = "none",
@@ -92,7 +90,6 @@ def clean(
         id=id,
         drop=drop or (),
         split_col=split_col,
-        dev_source=dev_source,
         impute=impute,
     )
     emit(outcome, as_json=as_json, render=render)
