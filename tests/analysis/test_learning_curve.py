@@ -173,3 +173,22 @@ def test_ctrl_c_stops_the_fractions_one_after_another(monkeypatch):
     monkeypatch.setattr(_interrupt, "_pending", True)  # a Ctrl-C came (orthotune._interrupt)
     with pytest.raises(KeyboardInterrupt):
         learning_curve(data.train, data.dev, spec, config.model_copy(update={"epochs": 2}))
+
+
+@pytest.mark.parametrize(
+    ("high", "caveat"),
+    [(0.09996, True), (0.1, True), (0.0876, True), (0.0874, False), (0.07, False)],
+)
+def test_an_upper_end_within_one_dev_example_of_now_reaches_no_gain(high, caveat):
+    """'would lower the dev error from 10.0% to about 8.2% [7.0%, 10.0%]' came without the
+    caveat when the upper end was 0.00004 below now (80 dev examples: one is 1.25 points)."""
+    from orthotune.analysis import CurvePoint
+    from orthotune.analysis._learning_curve import _sentence
+
+    point = CurvePoint(fraction=1.0, train_examples=240, train_error=0.05, dev_error=0.1,
+                       dev_low=0.05, dev_high=0.18)  # fmt: skip
+    curve = LearningCurve(points=[point], dev_examples=80, error_now=0.1, error_doubled=0.082,
+                          doubled_low=0.07, doubled_high=high, flat=False)  # fmt: skip
+    said = _sentence(curve)
+    assert said.startswith("doubling the training data (240 → 480 examples) would lower")
+    assert said.endswith("so the gain is not certain") is caveat

@@ -17,7 +17,8 @@ errors recomputed and the curve refitted, 200 times; the percentiles of the refi
 the interval. It covers the dev set's sampling noise, not the training's randomness (one seed
 per fraction). When the expected drop is less than one dev example's worth (and less than 0.1
 point), the curve is *flat*: more data of this kind will not help; when only the interval
-reaches no gain, the sentence says that the gain is not certain.
+reaches no gain (its upper end less than that below the error now), the sentence says that
+the gain is not certain.
 """
 
 from __future__ import annotations
@@ -223,7 +224,10 @@ def _sentence(curve: LearningCurve) -> str:
         f"{curve.error_now:.1%} to about {curve.error_doubled:.1%} "
         f"[{curve.doubled_low:.1%}, {curve.doubled_high:.1%}]"
     )
-    if curve.doubled_high is not None and curve.doubled_high >= curve.error_now:
+    # a drop of less than one dev example's worth is none, as for ``flat`` (an upper end
+    # 0.0005 below now printed "[7.0%, 10.0%]" from 10.0% without the caveat)
+    none = max(1.0 / curve.dev_examples, 0.001)
+    if curve.doubled_high is not None and curve.doubled_high > curve.error_now - none:
         sentence += " — the interval reaches no gain, so the gain is not certain"
     return sentence
 
