@@ -1034,12 +1034,12 @@ def learning_curve(
     split.json, analysis/learning_curve.json, and a DataFrame as data.parquet), which
     ``orthotune report`` draws."""
     seed = _check_seed(seed)
-    from orthotune._records import JobSummary, RunRecord
+    from orthotune._records import JobSummary
     from orthotune._rundir import RunDir
     from orthotune.analysis import learning_curve as measure
     from orthotune.analysis import save_result
-    from orthotune.data import check_dev_part, frame_file, load_dataset, make_split, prepare
-    from orthotune.pipeline import DATA_FILE
+    from orthotune.data import check_dev_part, load_dataset, make_split, prepare
+    from orthotune.pipeline import Job
 
     wanted = parse_fractions(
         fractions if isinstance(fractions, str) else ",".join(map(str, _as_list(fractions)))
@@ -1069,24 +1069,19 @@ def learning_curve(
         prepared.train, prepared.dev, spec, config, fractions=wanted, seed=seed, device=device
     )
     curve = curve.model_copy(update={"configuration": f"{where}: {curve.configuration}"})
-    if out is not None:
-        run = RunDir.create(out)
-        if not isinstance(data, str):  # a DataFrame: kept, as a job keeps it (pipeline.load)
-            data = str(frame_file(data, run.path / DATA_FILE))
-        run.write_run(
-            RunRecord(
-                command="learning-curve",
-                data=data,
-                seed=seed,
-                config={
-                    "fractions": list(wanted),
-                    "from": None if from_run is None else str(from_run),
-                },
-                summary=JobSummary(sentence=curve.sentence),
-            )
+    if out is not None:  # a run record like the other jobs' (data's sha256 and file, versions)
+        job = Job.start(
+            RunDir.create(out),
+            command="learning-curve",
+            dataset=ds,
+            data=data,
+            load_options=options,
+            split=split,
+            seed=seed,
+            config={"fractions": list(wanted), "from": None if from_run is None else str(from_run)},
         )
-        run.write_split(split.to_json(ds))
-        save_result(curve, run.analysis_dir, "learning_curve")
+        save_result(curve, job.run.analysis_dir, "learning_curve")
+        job.close(JobSummary(sentence=curve.sentence))
     return curve
 
 

@@ -47,7 +47,10 @@ def test_learning_curve_writes_a_run_folder_the_report_draws(run_cli, tmp_path):
     assert "starting model" in curve["configuration"]
     stored = json.loads((out / "analysis" / "learning_curve.json").read_text())
     assert stored == curve
-    assert json.loads((out / "run.json").read_text())["command"] == "learning-curve"
+    record = json.loads((out / "run.json").read_text())
+    assert record["command"] == "learning-curve"
+    assert record["finished"] and record["versions"]["torch"]  # were null and {}, as unfinished
+    assert record["summary"]["sentence"] == curve["sentence"]
     again = run_cli("learning-curve", "builtin:synthetic", "--out", out)
     assert again.returncode == 2 and "already holds a run" in again.stderr
     report = run_cli("report", out)
