@@ -107,12 +107,13 @@ def render(outcome: Any) -> None:
         f"{issues.judged or issues.num_examples} examples judged "
         f"({100 * issues.suspect_rate:.1f} %; {issues.num_examples} in all)"
     )
-    table = Table(title="most suspect (first 15)")
-    for col in ("id", "given", "suggested", "score"):
-        table.add_column(col)
-    for s in issues.suspects[:15]:
-        table.add_row(s.id, s.given_label, s.suggested_label, f"{s.score:.3f}")
-    console.print(table)
+    if issues.suspects:  # no empty table when nothing was flagged
+        table = Table(title="most suspect (first 15)")
+        for col in ("id", "given", "suggested", "score"):
+            table.add_column(col)
+        for s in issues.suspects[:15]:
+            table.add_row(s.id, s.given_label, s.suggested_label, f"{s.score:.3f}")
+        console.print(table)
     if outcome.out:
         did = {"none": "nothing applied", "remove": f"{outcome.removed} removed"}.get(
             outcome.apply, f"{outcome.relabeled} relabeled"
