@@ -5,10 +5,9 @@ writes only the findings. Into ``out`` go ``label_issues.json`` (the ``LabelIssu
 ``audit.csv`` (id, old_label, new_label, action, method, score — one row per suspect) and, when
 something was applied, ``cleaned.<ext>``: for a CSV or Parquet input the same table with the
 suspects' rows dropped or their label cells rewritten (spelled as the file spells the class),
-every other cell as the file holds it; for an NPZ input its own arrays, likewise (with
-``ids`` added when it had none); for a
-built-in data set or a folder of images an NPZ (``x``, ``y``, ``ids`` and the optional
-per-example arrays) that ``orthotune`` loads back as is.
+every other cell as the file holds it; for an NPZ input its own arrays, likewise (with ``ids``
+added when it had none); for a built-in data set or a folder of images an NPZ (``x``, ``y``,
+``ids`` and the optional per-example arrays) that ``orthotune`` loads back as is.
 """
 
 from __future__ import annotations
@@ -195,9 +194,9 @@ def _write_npz(
     data: str | None, dataset: Dataset, issues: LabelIssues, apply: str, out: Path
 ) -> tuple[Path, int, int]:
     """An NPZ file's own arrays (its names, dtypes and missing values) with the suspects' rows
-    dropped or their labels rewritten, and ``ids`` (each row's number in the input) when it had
-    none, so the audit's ids still name the rows; for a built-in data set or a folder of images, the
-    data set's arrays (``x``, ``y``, ``ids`` and the optional per-example ones)."""
+    dropped or their labels rewritten, and ``ids`` (each row's number in the input) when it
+    had none, so the audit's ids still name the rows; for a built-in data set or a folder of
+    images, the data set's arrays (``x``, ``y``, ``ids`` and the optional per-example ones)."""
     own = data is not None and not data.startswith("builtin:") and table_suffix(data) == ".npz"
     if own:
         with np.load(Path(data).expanduser(), allow_pickle=False) as npz:
