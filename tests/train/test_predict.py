@@ -261,6 +261,12 @@ def test_labels_written_as_floats_match_their_classes(tmp_path):
     assert summary.labelled == 195 and summary.unknown_labels == 0  # "never learned '1.0'"
     wrong = new["label"].iloc[5:].astype(int).astype(str) != predictions["y_pred"].iloc[5:]
     assert summary.error == pytest.approx(wrong.mean())
+    # y_true as its class is named: compared as text with y_pred, the error is the same
+    # (written 1.0 beside y_pred 1, every row differed)
+    assert set(predictions["y_true"].iloc[5:]) <= {"0", "1"}
+    assert predictions["y_true"].iloc[:5].tolist() == [""] * 5
+    differ = predictions["y_true"].iloc[5:] != predictions["y_pred"].iloc[5:]
+    assert differ.mean() == pytest.approx(summary.error)
 
 
 def test_examples_to_predict_name_what_is_wrong_with_them(tmp_path):

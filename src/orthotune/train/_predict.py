@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -423,13 +424,28 @@ def predict(predictor: Predictor, data: str, *, options: dict[str, Any] | None =
     columns["confidence"] = p[np.arange(len(p)), pred] if len(p) else np.zeros(0)
     for k, name in enumerate(classes):
         columns[f"p_{name}"] = p[:, k]
-    if inputs.y_true is not None:
-        columns["y_true"] = inputs.y_true
+    if inputs.y_true is not None:  # a label as its class is named (1.0 → 1, as y_pred)
+        columns["y_true"] = _as_classes(inputs.y_true, manifest.class_names)
     if inputs.split is not None:
         columns["split"] = _as_learned(inputs.split, manifest.learned_from)
     if inputs.source is not None:
         columns["source"] = inputs.source
     return pd.DataFrame(columns)
+
+
+def _as_classes(labels: np.ndarray, class_names: Sequence[str]) -> np.ndarray:
+    """Each label written as the class it is (``metrics.label_keys``: ``1.0`` and ``1`` alike,
+    as the error counts them), so that ``y_true`` and ``y_pred`` compare as text; a label of
+    no class stays as written. A file of ``0.0``/``1.0`` got ``y_true`` 0.0 beside ``y_pred``
+    0: every row differed as text."""
+    from orthotune.metrics import label_keys
+
+    named = dict(zip(label_keys(class_names), class_names, strict=True))
+    keys = label_keys(labels)
+    return np.array(
+        [named.get(k, v) if v != "" else v for k, v in zip(keys, labels, strict=True)],
+        dtype=object,
+    )
 
 
 def _as_learned(split: np.ndarray, learned_from: tuple[str, ...]) -> np.ndarray:
