@@ -130,3 +130,26 @@ def test_a_skipped_yardstick_is_said_in_the_log_the_terminal_and_the_report(
     assert (
         f"no gradient-boosting yardstick: {said}" in (tmp_path / "run" / "report.html").read_text()
     )
+
+
+def test_a_table_whose_probe_cannot_fit_its_share_is_not_probed(monkeypatch):
+    """The probe has no deadline of its own: a 1,000-class table of 100,000 rows took 65 s of
+    a 60-s budget in it. A pilot round on a sample, scaled to the table, is a floor of the
+    probe's time; past the share, the probe is not started."""
+    import orthotune.autopilot._yardstick as ys
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(900, 4)).astype(np.float32)
+    y = rng.integers(0, 60, 900)  # more classes than PILOT_CLASSES: piloted
+    ds = dataset_from_arrays(x, y)
+    data = prepare(ds, make_split(ds, seed=0))
+    probed = []
+    floor = ys._probe_floor_s(data.train.x.numpy(), data.train.y.numpy(), 0)
+    assert floor > 0
+    small = _data("builtin:synthetic?n=300&classes=2&features=4&seed=5")  # too small to pilot
+    assert ys._probe_floor_s(small.train.x.numpy(), small.train.y.numpy(), 0) == 0.0
+    monkeypatch.setattr(ys, "_probe_floor_s", lambda *a: probed.append(a) or 3600.0)
+    got = yardstick(data, folds=None, seed=0, seconds=60.0)
+    assert got.dev_error is None and got.skipped.startswith("it did not finish within its 60.0 s")
+    assert got.seconds < 5  # not probed (the real probe's 100 trees × 60 classes take longer)
+    assert len(probed) == 1
