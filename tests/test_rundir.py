@@ -122,3 +122,26 @@ def test_a_shared_studys_folder_points_at_its_workers_runs(tmp_path):
     # a worker's Ctrl-C names the --out it was given: resuming in its own folder nested another
     assert _given_out(str(worker)) == str(tmp_path / "s")
     assert _given_out(str(tmp_path / "run")) == str(tmp_path / "run")
+
+
+def test_a_folder_another_live_job_claimed_is_refused_and_a_dead_ones_claim_is_freed(tmp_path):
+    """Two jobs given one --out at once both found it empty and wrote one folder of two runs
+    (run.json of one, split.json of the other). The first claims it until its run.json."""
+    import os
+
+    from orthotune._rundir import CLAIM_FILE
+
+    first = RunDir.create(tmp_path / "run")
+    claim = tmp_path / "run" / CLAIM_FILE
+    assert claim.read_text().strip() == str(os.getpid())
+    with pytest.raises(
+        InvalidInputError, match=r"is being written by another orthotune process \(pid"
+    ):
+        RunDir.create(tmp_path / "run")  # this process still runs: the claim holds
+    first.write_run(RunRecord(command="train", data="d.csv", seed=0))
+    assert not claim.exists()  # run.json says whose it is now
+    with pytest.raises(InvalidInputError, match="already holds a run"):
+        RunDir.create(tmp_path / "run")
+    (tmp_path / "gone").mkdir()
+    (tmp_path / "gone" / CLAIM_FILE).write_text("4194303\n")  # no such pid: killed, say
+    RunDir.create(tmp_path / "gone")  # free again

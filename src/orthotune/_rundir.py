@@ -70,6 +70,9 @@ DECISIONS_FILE = "decisions.json"
 CALIBRATION_FILE = "calibration.json"
 TEST_SCORES_FILE = "test_scores.json"  # the chosen model's ClassificationReport on test
 SPLIT_FILE = "split.json"  # which example went to which part (SplitRecord)
+# a new run folder's claim (its writer's pid) until its run.json is written: two jobs given
+# one --out at once both found it empty and wrote one folder of two runs (``RunDir.create``)
+CLAIM_FILE = ".orthotune-claim"
 Record = TypeVar("Record", bound=BaseModel)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -83,6 +86,31 @@ def check_model_name(name: str) -> str:
             "(not 'best'), e.g. mlp-1"
         )
     return name
+
+
+def _claim_alive(folder: Path) -> bool:
+    """Whether the process that claimed ``folder`` still runs on this machine (a claim whose
+    pid is gone — killed, or refused before its run.json — frees the folder again)."""
+    try:
+        pid = int((folder / CLAIM_FILE).read_text().strip())
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, ValueError):  # unreadable, or another user's process: taken as alive
+        return True
+    return True
+
+
+def _claimed(folder: Path) -> str:
+    """The refusal of a folder another job claimed and has not yet written run.json into."""
+    try:
+        pid = (folder / CLAIM_FILE).read_text().strip()
+    except OSError:
+        pid = "?"
+    return (
+        f"--out {folder} is being written by another orthotune process (pid {pid}): give a "
+        "new --out folder, or wait until that one has finished"
+    )
 
 
 class RunDir:
@@ -104,6 +132,10 @@ class RunDir:
         check_writable(folder, folder=True)
         if not folder.exists():
             return
+        if (folder / CLAIM_FILE).exists() and not (folder / "run.json").exists():
+            if _claim_alive(folder):
+                raise InvalidInputError(_claimed(folder))
+            (folder / CLAIM_FILE).unlink(missing_ok=True)  # its writer is gone: free again
         if (folder / "run.json").exists():
             raise InvalidInputError(
                 f"--out {folder} already holds a run (run.json); orthotune never overwrites "
@@ -122,6 +154,12 @@ class RunDir:
         folder = Path(path).expanduser()
         made = not folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
+        try:  # the claim is one file made only if missing: of two jobs at once, one gets it
+            fd = os.open(folder / CLAIM_FILE, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            raise InvalidInputError(_claimed(folder)) from None
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"{os.getpid()}\n")
         run = cls(folder)
         run._made = made
         return run
@@ -202,7 +240,9 @@ class RunDir:
 
     # ------------------------------------------------------------ writers
     def write_run(self, record: RunRecord) -> Path:
-        return atomic_write_json(self.run_json, record)
+        path = atomic_write_json(self.run_json, record)
+        (self.path / CLAIM_FILE).unlink(missing_ok=True)  # run.json says whose it is now
+        return path
 
     def read_run(self) -> RunRecord:
         """run.json as a ``RunRecord``, migrated from an older schema (see the module doc)."""

@@ -130,12 +130,12 @@ def tune_autopilot(
     # before the run folder: a refusal leaves none behind
     check_dev_part(split, ds.name, "tune chooses every model on dev")
     warn_without_test(split, ds.name)
-    run = RunDir.create(out)
-    if init_from is not None:  # before run.json: a refused checkpoint leaves no run behind
+    if init_from is not None:  # before the run folder: a refused checkpoint leaves no run
         warm = load_warm_start(
             init_from, data_shape=tuple(ds.input_shape), class_names=ds.class_names, freeze=freeze
         )
         settings = dataclasses.replace(settings, warm_start=warm)
+    run = RunDir.create(out)
     data = prepare(ds, split)
     job = Job.start(
         run,
