@@ -145,3 +145,12 @@ def test_a_folder_another_live_job_claimed_is_refused_and_a_dead_ones_claim_is_f
     (tmp_path / "gone").mkdir()
     (tmp_path / "gone" / CLAIM_FILE).write_text("4194303\n")  # no such pid: killed, say
     RunDir.create(tmp_path / "gone")  # free again
+
+
+def test_an_out_that_links_to_a_folder_not_made_yet_makes_it(tmp_path):
+    """--out a dangling symlink was an internal FileExistsError."""
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "out").symlink_to(tmp_path / "runs" / "a")
+    run = RunDir.create(tmp_path / "out")
+    run.write_run(RunRecord(command="train", data="d.csv", seed=0))
+    assert (tmp_path / "runs" / "a" / "run.json").is_file()

@@ -153,7 +153,9 @@ class RunDir:
         cls.refuse_existing(path)
         folder = Path(path).expanduser()
         made = not folder.exists()
-        folder.mkdir(parents=True, exist_ok=True)
+        # a link to a folder not made yet: its target is made (mkdir of the link failed)
+        real = Path(os.path.realpath(folder)) if folder.is_symlink() else folder
+        real.mkdir(parents=True, exist_ok=True)
         try:  # the claim is one file made only if missing: of two jobs at once, one gets it
             fd = os.open(folder / CLAIM_FILE, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:

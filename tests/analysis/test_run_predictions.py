@@ -68,3 +68,15 @@ def test_rows_whose_label_the_model_never_learned_are_left_out_as_predict_leaves
     frame.assign(y_true="maybe").to_csv(tmp_path / "all.csv", index=False)
     with pytest.raises(InvalidInputError, match=r"y_true holds \['maybe'\] which are not among"):
         read_predictions(tmp_path / "all.csv")
+
+
+def test_a_run_folder_without_a_model_says_its_job_did_not_finish(tmp_path):
+    """A killed train left run.json and split.json: errors' fix was `orthotune predict RUN
+    DATA`, which refused the same folder for having no model."""
+    from orthotune._rundir import RunDir, RunRecord
+    from orthotune.analysis._predictions import predictions_path
+
+    run = RunDir.create(tmp_path / "t")
+    run.write_run(RunRecord(command="train", data="d.csv", seed=0))
+    with pytest.raises(InvalidInputError, match=r"t is a run folder that holds no model: its job"):
+        predictions_path(run.path)

@@ -146,6 +146,7 @@ def write_run_folder(
             seed=0,
             versions={"orthotune": "0.1.0", "torch": "2.13.0", "optuna": "4.x"},
             summary={"test_metrics": {"accuracy": 0.9125, "macro_f1": 0.9071, "error": 0.0875}},
+            finished="2026-12-06T07:00:00+00:00",  # a finished run: no note says otherwise
         )
     )
     sizes = {"train": 240, "train-dev": 40, "dev": 60, "test": 60}

@@ -313,3 +313,20 @@ def test_a_trials_seconds_are_its_recorded_training_time() -> None:
     assert point({"seconds": 0.184}).seconds == 0.184  # an autopilot model: 0 s before
     assert point({}, start=1.0, end=4.5).seconds == 3.5  # a search trial: end − start
     assert point({}, start=None).seconds is None
+
+
+def test_a_run_whose_job_did_not_finish_says_so(tmp_path) -> None:
+    """A killed job's run folder (run.json without a finish time) was drawn as a finished
+    one, its missing test scores and calibration unsaid."""
+    from orthotune._rundir import RunRecord
+
+    run = RunDir.create(tmp_path / "killed")
+    run.write_run(RunRecord(command="train", data="d.csv", seed=0))
+    (notes,) = [n for n in read_run_folder(run.path).notes if "did not finish" in n]
+    assert notes.startswith("the job that wrote this run did not finish (killed, or still run")
+    stopped = RunRecord(
+        command="tune", data="d.csv", seed=0, summary={"stop_reason": "interrupted"}
+    )
+    run.write_run(stopped)
+    assert any("did not finish (interrupted by the user)" in n
+               for n in read_run_folder(run.path).notes)  # fmt: skip

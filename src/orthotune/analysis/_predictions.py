@@ -80,6 +80,11 @@ def predictions_path(target: str | Path) -> Path:
         hint = shared_study_hint(path)
         if hint:
             raise InvalidInputError(f"{target} holds no predictions of its own{hint}")
+        if (path / "run.json").is_file():  # a run whose job stopped before it kept a model
+            raise InvalidInputError(
+                f"{target} is a run folder that holds no model: its job did not finish (killed, "
+                "or stopped before it kept one); fix: run the job again with a new --out"
+            )
         raise InvalidInputError(
             f"{target} is a folder without predictions.parquet or predictions.csv; accepted: a "
             "predictions file or a run folder holding one; fix: orthotune predict "

@@ -933,6 +933,13 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         where = f"models/{chosen}/manifest.json"
         manifest = _read(notes, where, lambda: read_manifest(run.model_dir(chosen)))
 
+    if record is not None and not record.finished:  # read as finished before, unsaid
+        stop = (record.summary.model_extra or {}).get("stop_reason") if record.summary else None
+        why = "interrupted by the user" if stop == "interrupted" else "killed, or still running"
+        notes.append(
+            f"the job that wrote this run did not finish ({why}): this report shows what it had "
+            "saved; its test scores, calibration or analysis may be missing"
+        )
     ladder = _ladder(_read(notes, "diagnosis.json", run.read_diagnosis))
     summary = _summary(record, split, chosen, manifest, ladder)
     chosen_curve, others = _histories(run, chosen, notes)
