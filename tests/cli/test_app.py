@@ -2,6 +2,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import SRC
 
 
@@ -40,3 +42,28 @@ def test_version_json_is_only_json(run_cli):
     out = run_cli("version", "--json")
     assert out.returncode == 0
     assert json.loads(out.stdout)["orthotune"]
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        (28, "orthotune: error: no space left on device (/x/p.csv): free some space, or give"),
+        (30, "orthotune: error: read-only file system (/x/p.csv): give --out on a writable"),
+    ],
+)
+def test_the_machines_refusal_is_one_line_exit_74(monkeypatch, capsys, code, said):
+    """A full disk under --out was 'internal error: OSError: [Errno 28] …', exit 1."""
+    import os
+
+    from orthotune.cli import _main, version
+
+    def refuse(*_args, **_kwargs):
+        raise OSError(code, os.strerror(code), "/x/p.csv")
+
+    monkeypatch.setattr(version.platform, "python_version", refuse)
+    with pytest.raises(SystemExit) as stop:
+        _main.main(["version"])
+    assert stop.value.code == 74
+    err = capsys.readouterr().err
+    assert err.startswith(said) and err.count("\n") == 1
+    assert _main._machine_trouble(OSError(5, "Input/output error")) is None  # orthotune's own

@@ -177,16 +177,20 @@ def _write_table(
         frame = frame.reset_index(drop=True)  # the default index: stored as a range, no column
     path = out / f"cleaned{kind}"
     tmp = out / f".cleaned{kind}.tmp"
-    if parquet:
-        frame.to_parquet(tmp, index=None)  # a saved index (sample ids) stays one
-    else:
-        encoding = dialect.encoding
-        if encoding == "utf-8" and Path(source).suffix.lower() in (".csv", ".tsv"):
-            with open(source, "rb") as handle:  # Excel's "CSV UTF-8" starts with a BOM: kept
-                if handle.read(3) == b"\xef\xbb\xbf":
-                    encoding = "utf-8-sig"
-        frame.to_csv(tmp, index=False, sep=dialect.sep, encoding=encoding)
-    tmp.replace(path)
+    try:  # a failed write (a full disk) leaves no stray file that refuses the same --out
+        if parquet:
+            frame.to_parquet(tmp, index=None)  # a saved index (sample ids) stays one
+        else:
+            encoding = dialect.encoding
+            if encoding == "utf-8" and Path(source).suffix.lower() in (".csv", ".tsv"):
+                with open(source, "rb") as handle:  # Excel's "CSV UTF-8" starts with a BOM
+                    if handle.read(3) == b"\xef\xbb\xbf":
+                        encoding = "utf-8-sig"
+            frame.to_csv(tmp, index=False, sep=dialect.sep, encoding=encoding)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path, len(drop), len(relabel)
 
 
@@ -228,8 +232,12 @@ def _write_npz(
     arrays = {k: a[keep] if a.ndim and len(a) == n else a for k, a in arrays.items()}
     path = out / "cleaned.npz"
     tmp = out / ".cleaned.tmp.npz"
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
+    try:
+        np.savez(tmp, **arrays)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path, len(drop), len(relabel)
 
 

@@ -5,7 +5,9 @@ search that kept no model, its line saying how to go on) ·
 1 internal error (one line; the traceback only with ``--debug``) · 130 Ctrl-C (one line: what
 was saved, where a job saved anything) · 75 the study database
 stayed unreachable longer than the retry limit (``ORTHOTUNE_DB_RETRY_S``; one line, finished
-work kept: run the same command again once the database is back).
+work kept: run the same command again once the database is back) · 74 the machine refused a
+write or a read: a full disk, a read-only file system, a permission (one line with the fix;
+every file is written whole or not at all, ``orthotune._io``).
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as err:  # the last line of defence: never a bare traceback
         if debug:
             raise
+        machine = _machine_trouble(err)
+        if machine is not None:
+            print(f"orthotune: error: {machine}", file=sys.stderr)
+            sys.exit(74)
         print(
             f"orthotune: internal error: {type(err).__name__}: {err} "
             "(rerun with --debug for the traceback)",
@@ -65,3 +71,24 @@ def main(argv: list[str] | None = None) -> None:
     if code == 130:  # typer turns a Ctrl-C that no job caught into a silent exit code 130
         print("orthotune: interrupted (Ctrl-C)", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _machine_trouble(err: BaseException) -> str | None:
+    """One line for an ``OSError`` that is the machine's, not orthotune's (a full disk was an
+    "internal error"), or None."""
+    import errno
+
+    if not isinstance(err, OSError):
+        return None
+    fixes = {
+        errno.ENOSPC: "free some space, or give --out on another disk",
+        errno.EDQUOT: "free some space under your quota, or give --out on another disk",
+        errno.EROFS: "give --out on a writable file system",
+        errno.EACCES: "check the permissions of the path, or give another --out",
+        errno.EPERM: "check the permissions of the path, or give another --out",
+    }
+    fix = fixes.get(err.errno or -1)
+    if fix is None:
+        return None
+    where = f" ({err.filename})" if err.filename else ""
+    return f"{(err.strerror or str(err)).lower()}{where}: {fix}"
