@@ -228,7 +228,12 @@ def _sentence(curve: LearningCurve) -> str:
     # 0.0005 below now printed "[7.0%, 10.0%]" from 10.0% without the caveat)
     none = max(1.0 / curve.dev_examples, 0.001)
     if curve.doubled_high is not None and curve.doubled_high > curve.error_now - none:
-        sentence += " — the interval reaches no gain, so the gain is not certain"
+        # its margin said: "[1.2%, 1.3%] — the interval reaches no gain" from 1.4 % read as a
+        # contradiction
+        sentence += (
+            f" — the interval reaches within {none:.1%} of the error now, so the gain is not "
+            "certain"
+        )
     return sentence
 
 
