@@ -88,7 +88,8 @@ def test_a_baseline_whose_one_epoch_exceeds_the_time_left_is_one_line(monkeypatc
     with pytest.raises(
         InvalidInputError,
         match=r"^one epoch of the baseline model \(its 6 models of 5-fold cross-validation\) "
-        r"takes about 1200 s on this machine, more than the 100 s the budget leaves it: give "
+        r"takes about 1200 s on this machine, more than the 100 s the budget leaves it "
+        r"\(reading the data and what came before the baseline took 200 s of it\): give "
         r"--budget \d+m for its 30 epochs, or --trials N \(no time limit\)$",
     ):
         _fit(cand, data, folds, held, settings, left=100.0)

@@ -82,3 +82,13 @@ def test_format_duration():
     assert format_duration(12.34) == "12.3s"
     assert format_duration(270) == "4m30s"
     assert format_duration(3900) == "1h05m"
+
+
+def test_the_clock_can_start_when_the_job_began():
+    """A search's clock started after reading the data (40 s of 1,000,000 rows outside a
+    60-s budget); the autopilot's counts it. ``at``: the job's start on the same clock."""
+    now = [100.0]
+    budget = Budget(seconds=60, clock=lambda: now[0]).start(at=60.0)  # read from 60 s to 100 s
+    assert budget.elapsed() == 40.0 and budget.remaining() == 20.0
+    budget.start()  # later calls keep the first start
+    assert budget.elapsed() == 40.0

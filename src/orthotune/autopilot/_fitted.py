@@ -41,6 +41,14 @@ logger = logging.getLogger(__name__)
 BASELINE_SHARE = 1 / 3
 
 
+def _read(budget_s: float, left: float) -> str:
+    """What took the rest of the budget before the baseline: reading and preparing a large
+    table (1,000,000 rows: 40 s of 60) was unsaid."""
+    spent = budget_s - max(left, 0.0)
+    words = f" (reading the data and what came before the baseline took {about(spent)} s of it)"
+    return words if spent > 1 else ""
+
+
 def about(seconds: float) -> str:
     """Seconds as the autopilot's reasons compare them: a tenth below 10 s, so that "needs
     about 0.4 s, and 0.2 s are left" shows the shortfall ("about 0 s, and 0 s are left" did
@@ -92,7 +100,8 @@ def fitted_baseline(
         need = budget_s - left + per * epochs / BASELINE_SHARE
         raise InvalidInputError(
             f"one epoch of the baseline model{models} takes about {about(per)} s on this "
-            f"machine, more than the {about(left)} s the budget leaves it: give --budget "
+            f"machine, more than the {about(left)} s the budget leaves it{_read(budget_s, left)}"
+            ": give --budget "
             f"{math.ceil(need / 60)}m for its {epochs} epochs, or --trials N (no time limit)"
         )
     if fitted == epochs:

@@ -122,10 +122,11 @@ class Budget:
                 "at least one, e.g. --budget 5m"
             )
 
-    def start(self) -> Budget:
-        """Start the clock (once; later calls keep the first start)."""
+    def start(self, at: float | None = None) -> Budget:
+        """Start the clock (once; later calls keep the first start), ``at`` a time of the
+        clock's when the job began (its reading of the data counts, as in the autopilot)."""
         if self._t0 is None:
-            self._t0 = self.clock()
+            self._t0 = self.clock() if at is None else at
         return self
 
     def elapsed(self) -> float:
