@@ -377,6 +377,12 @@ class RunDir:
         """The chosen model's checkpoint folder (models/best, or the only model there is)."""
         name = self.best_name()
         names = self.model_names()
+        if name is not None and name not in names:
+            raise InvalidInputError(  # it named models/ghost, not the pointer or the models
+                f"{self.models_dir / 'best'} names the model {name!r}, which is not in "
+                f"{self.models_dir} (it holds {', '.join(names) or 'none'}); fix: write one of "
+                "those names into models/best, or restore that model"
+            )
         if name is None and len(names) == 1:
             name = names[0]
         if name is None:

@@ -80,3 +80,34 @@ def test_a_run_folder_without_a_model_says_its_job_did_not_finish(tmp_path):
     run.write_run(RunRecord(command="train", data="d.csv", seed=0))
     with pytest.raises(InvalidInputError, match=r"t is a run folder that holds no model: its job"):
         predictions_path(run.path)
+
+
+def test_a_run_folder_edited_by_hand_is_refused_naming_the_file_and_the_fix(tmp_path):
+    """A broken run.json was an internal JSONDecodeError; without split.json every row was
+    analysed as one part, the training rows among them, unsaid; models/best naming a missing
+    model named models/ghost only; a truncated manifest 'is not an orthotune checkpoint'."""
+    import shutil
+
+    from orthotune.train import load_predictor
+
+    _table(200, 0).to_csv(tmp_path / "data.csv", index=False)
+    base = tmp_path / "base"
+    orthotune.train(str(tmp_path / "data.csv"), out=base, training={"epochs": 1})
+    (base / "analysis" / "predictions.csv").unlink(missing_ok=True)
+    runs = {}
+    for name in ("badjson", "nosplit", "ghost", "cut"):
+        runs[name] = tmp_path / name
+        shutil.copytree(base, runs[name])
+    (runs["badjson"] / "run.json").write_text('{"schema_version": 1, "command": "tr')
+    (runs["nosplit"] / "split.json").unlink()
+    (runs["ghost"] / "models" / "best").write_text("ghost\n")
+    manifest = runs["cut"] / "models" / "mlp" / "manifest.json"
+    manifest.write_text(manifest.read_text()[:300])
+    with pytest.raises(InvalidInputError, match=r"badjson/run.json is unreadable \(JSONDecodeE"):
+        read_predictions(runs["badjson"])
+    with pytest.raises(InvalidInputError, match=r"nosplit/split.json is missing: the run's err"):
+        read_predictions(runs["nosplit"])
+    with pytest.raises(InvalidInputError, match=r"best names the model 'ghost', which is not in"):
+        load_predictor(runs["ghost"])
+    with pytest.raises(InvalidInputError, match=r"manifest.json is damaged \(JSONDecodeError.*fix"):
+        load_predictor(runs["cut"])

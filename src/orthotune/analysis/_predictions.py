@@ -247,12 +247,17 @@ def run_data(run_dir: Path, record: dict) -> str:
 def _write_run_predictions(
     run_dir: Path, held_out: tuple[np.ndarray, np.ndarray] | None = None
 ) -> Path:
-    import json
-
     from orthotune._io import atomic_write_text
+    from orthotune._rundir import RunDir
     from orthotune.train import load_predictor, predict
 
-    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    run = RunDir(run_dir)
+    record = run.read_run().model_dump()  # a damaged run.json: one line naming it
+    if not run.split_json.is_file():  # the rows were read as one part ("all"), unsaid
+        raise InvalidInputError(
+            f"{run.split_json} is missing: the run's error analysis is made on the rows of "
+            "each part, which it names; fix: restore it from a copy, or run the job again"
+        )
     data = record.get("data")
     if not data:
         raise InvalidInputError(

@@ -388,7 +388,13 @@ def read_manifest(directory: str | os.PathLike) -> Manifest:
         raise InvalidInputError(f"{folder} has no {MANIFEST_FILE}{hint}; {_ACCEPTED}")
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        if _looks_pickled(path.read_bytes()[:8]) is None and path.read_bytes()[:1] == b"{":
+            # a manifest cut short or edited ("not an orthotune checkpoint" gave no fix)
+            raise InvalidInputError(
+                f"{path} is damaged ({type(err).__name__}: {err}); fix: restore it from a copy, "
+                "or train the model again"
+            ) from None
         raise _refuse_file(path) from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise InvalidInputError(f"{path} is not an orthotune manifest; {_ACCEPTED}")
