@@ -31,9 +31,12 @@ def test_best_model_pointer_and_resolution(tmp_path):
     run = RunDir.create(tmp_path / "run")
     run.write_run(RunRecord(command="train"))
     assert RunDir.open(run.path).read_run().command == "train"
+    # a killed job's folder: "give a model folder such as run/models/<name>" named none there is
+    with pytest.raises(InvalidInputError, match="holds no model: its job did not finish"):
+        resolve_model_dir(run.path)
     for name in ("a", "b"):
         save_checkpoint(run.model_dir(name), build_model(SPEC), Manifest(spec=SPEC, name=name))
-    with pytest.raises(InvalidInputError, match="names no chosen model"):
+    with pytest.raises(InvalidInputError, match=r"names no chosen model .* among a, b; fix: give"):
         resolve_model_dir(run.path)
     run.set_best("b")
     assert (run.models_dir / "best").read_text() == "b\n"
@@ -145,6 +148,12 @@ def test_a_folder_another_live_job_claimed_is_refused_and_a_dead_ones_claim_is_f
     (tmp_path / "gone").mkdir()
     (tmp_path / "gone" / CLAIM_FILE).write_text("4194303\n")  # no such pid: killed, say
     RunDir.create(tmp_path / "gone")  # free again
+    (tmp_path / "blank").mkdir()  # a claim whose pid was never written (a full disk, a kill)
+    (tmp_path / "blank" / CLAIM_FILE).write_text("")
+    with pytest.raises(InvalidInputError, match="being written by another"):
+        RunDir.create(tmp_path / "blank")  # just made: its pid may come this instant
+    os.utime(tmp_path / "blank" / CLAIM_FILE, (0, 0))  # long ago: it never came
+    RunDir.create(tmp_path / "blank")  # it refused the folder for good
 
 
 def test_an_out_that_links_to_a_folder_not_made_yet_makes_it(tmp_path):

@@ -31,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -73,6 +74,7 @@ SPLIT_FILE = "split.json"  # which example went to which part (SplitRecord)
 # a new run folder's claim (its writer's pid) until its run.json is written: two jobs given
 # one --out at once both found it empty and wrote one folder of two runs (``RunDir.create``)
 CLAIM_FILE = ".orthotune-claim"
+CLAIM_WRITE_S = 10.0  # a claim without its pid older than this was never finished: free
 Record = TypeVar("Record", bound=BaseModel)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -91,12 +93,18 @@ def check_model_name(name: str) -> str:
 def _claim_alive(folder: Path) -> bool:
     """Whether the process that claimed ``folder`` still runs on this machine (a claim whose
     pid is gone — killed, or refused before its run.json — frees the folder again)."""
+    claim = folder / CLAIM_FILE
     try:
-        pid = int((folder / CLAIM_FILE).read_text().strip())
+        pid = int(claim.read_text().strip())
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (OSError, ValueError):  # unreadable, or another user's process: taken as alive
+    except ValueError:  # no pid: being written this instant, or never (a full disk, a kill)
+        try:
+            return time.time() - claim.stat().st_mtime < CLAIM_WRITE_S
+        except OSError:
+            return False
+    except OSError:  # unreadable, or another user's process: taken as alive
         return True
     return True
 
@@ -385,10 +393,16 @@ class RunDir:
             )
         if name is None and len(names) == 1:
             name = names[0]
+        if name is None and not names:  # "give a model folder such as …" named none there is
+            raise InvalidInputError(
+                f"run folder {self.path} holds no model: its job did not finish (killed, or "
+                "stopped before it kept one); fix: run the job again with a new --out (a search "
+                "resumes with the same command)"
+            )
         if name is None:
             raise InvalidInputError(
                 f"run folder {self.path} names no chosen model (models/best) among "
-                f"{names or 'no models'}; give a model folder such as {self.models_dir}/<name>"
+                f"{', '.join(names)}; fix: give one of them, as {self.models_dir}/<name>"
             )
         return self.model_dir(name)
 

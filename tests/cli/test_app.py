@@ -67,3 +67,13 @@ def test_the_machines_refusal_is_one_line_exit_74(monkeypatch, capsys, code, sai
     err = capsys.readouterr().err
     assert err.startswith(said) and err.count("\n") == 1
     assert _main._machine_trouble(OSError(5, "Input/output error")) is None  # orthotune's own
+    try:  # under a library's own error (SQLite's through Optuna's): a full disk all the same
+        try:
+            raise OSError(28, "No space left on device")
+        except OSError as cause:
+            raise RuntimeError("StorageInternalError") from cause
+    except RuntimeError as wrapped:
+        assert _main._machine_trouble(wrapped).startswith("no space left on device: free")
+    assert _main._machine_trouble(RuntimeError("database or disk is full")).startswith(
+        "the disk is full"
+    )

@@ -73,11 +73,17 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _machine_trouble(err: BaseException) -> str | None:
+def _machine_trouble(err: BaseException | None) -> str | None:
     """One line for an ``OSError`` that is the machine's, not orthotune's (a full disk was an
-    "internal error"), or None."""
+    "internal error"), itself or under another library's error; or None."""
     import errno
 
+    seen = 0
+    while err is not None and not isinstance(err, OSError) and seen < 8:
+        if "disk is full" in str(err):  # SQLite's, through SQLAlchemy and Optuna
+            return "the disk is full (the study database could not be written): free some space"
+        err = err.__cause__ or err.__context__  # an OSError under a library's own error
+        seen += 1
     if not isinstance(err, OSError):
         return None
     fixes = {
