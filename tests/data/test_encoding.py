@@ -479,3 +479,17 @@ def test_a_new_category_in_a_pooled_column_reads_as_other_with_a_warning(caplog)
         "new.csv: column 'city': 1 row(s) hold a category outside the 99 training kept "
         "('never_seen' …): read as '(other)'" in caplog.text
     )
+
+
+def test_an_identifier_whose_values_repeat_is_said_when_it_has_many(write_csv, caplog):
+    """A user_id of 49,000 values in 200,000 rows (about 4 rows a user) was a numeric feature,
+    unsaid: the warning wanted more than half the rows distinct. ``--id`` is offered only for
+    unique values (it refuses repeats)."""
+    rows = "".join(f"{7000 + i // 4},{i % 3},{'pq'[i % 2]}\n" for i in range(800))  # 200 users
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        load_dataset(str(write_csv("user_id,f,label\n" + rows)))
+    assert (
+        "column 'user_id' is named like an identifier and holds 200 distinct whole numbers in "
+        "800 rows: it is a feature; --drop user_id if it only names the rows" in caplog.text
+    )
+    assert "--id user_id" not in caplog.text

@@ -322,23 +322,22 @@ def _fit_column(
                 int(values.max()),
                 arg(name),
             )
-        if (
-            _named_as_id(name)
-            and distinct > len(values) // 2
-            and np.array_equal(values, np.round(values))
-        ):
+        many = distinct > len(values) // 2 or distinct >= max(ID_MANY, len(values) // 20)
+        if _named_as_id(name) and many and np.array_equal(values, np.round(values)):
             # kept (a code can carry signal: a clinic's numbering, a sample's batch), but said:
             # MASS's biopsy sample codes and Stat2Data's ICU patient numbers were features. A
-            # code shared by many rows (ISLR's OJ: StoreID, 5 values) is a category, not an id
+            # code shared by many rows (ISLR's OJ: StoreID, 5 values) is a category, not an id;
+            # a user_id of 49,000 values in 200,000 rows (4 rows a user) went unsaid
+            unique = distinct == len(values)
             log.warning(
                 "%s: column %r is named like an identifier and holds %d distinct whole numbers "
-                "in %d rows: it is a feature; --drop %s if it only names the rows (or --id %s)",
+                "in %d rows: it is a feature; --drop %s if it only names the rows%s",
                 origin.file,
                 name,
                 distinct,
                 len(values),
                 arg(name),
-                arg(name),
+                f" (or --id {arg(name)})" if unique else "",
             )
         _warn_float32_merges(name, values, origin)
         return _numeric(name, "numeric", scan.numbers, missing, impute)
@@ -518,6 +517,11 @@ def _numeric(
         finite = numbers[np.isfinite(numbers)]
         fill = float(np.mean(finite) if impute == "mean" else np.median(finite))
     return ColumnEncoding(name=name, kind=kind, fill=fill, missing=missing)
+
+
+# an id-named column of at least this many values (and a twentieth of the rows) is said even
+# when its values repeat
+ID_MANY = 100
 
 
 def _named_as_id(name: str) -> bool:
