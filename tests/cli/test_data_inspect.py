@@ -122,3 +122,22 @@ def test_inspect_says_what_it_warned_of_before_a_refusal(run_cli, tmp_path):
     lines = res.stderr.strip().splitlines()
     assert "row 9 (file line 11) holds 2 cell(s) where the header names 3" in lines[0]
     assert lines[-1].startswith("orthotune: error:") and "holds the text 'yes'" in lines[-1]
+
+
+def test_a_table_of_many_classes_shows_thirty_and_says_where_the_rest_are(run_cli, tmp_path):
+    """1,000 classes printed 1,000 rows; --json still lists every class."""
+    import json
+
+    rows = "".join(f"{i % 7},{i % 3},c{i % 60:02d}\n" for i in range(600))
+    data = tmp_path / "k60.csv"
+    data.write_text("a,b,label\n" + rows)
+    shown = run_cli("data", "inspect", data)
+    assert shown.returncode == 0, shown.stderr
+    assert "… 30 more (--json lists every class)" in shown.stdout
+    import re
+
+    assert re.search(r"^│ c29 +│", shown.stdout, re.M) and not re.search(
+        r"^│ c30 +│", shown.stdout, re.M
+    )
+    listed = json.loads(run_cli("data", "inspect", data, "--json").stdout)
+    assert len(listed["classes"]) == 60

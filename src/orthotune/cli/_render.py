@@ -17,6 +17,17 @@ def console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 140, highlight=False, markup=False)
 
 
+# a table of one row per class shows this many (a 1,000-class table printed 1,000 rows); the
+# rest are in the command's file and its --json
+CLASS_ROWS = 30
+
+
+def more_rows(table: Any, shown: int, total: int, where: str) -> None:
+    """The last row of a table cut at ``shown`` of ``total`` rows: how many more, and where."""
+    if total > shown:
+        table.add_row(f"… {total - shown:,} more ({where})")
+
+
 def pct(x: float | None, digits: int = 2) -> str:
     return "" if x is None else f"{x * 100:.{digits}f}%"
 

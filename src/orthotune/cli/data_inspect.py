@@ -66,6 +66,8 @@ def render(report: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from orthotune.cli._render import CLASS_ROWS, more_rows
+
     console = Console()
     overview = Table(title=f"data: {report.data}", show_header=False, title_justify="left")
     overview.add_column(style="bold")
@@ -115,9 +117,10 @@ def render(report: Any) -> None:
     classes.add_column("class")
     for col in ("count", "share", *(p.name for p in parts)):
         classes.add_column(col, justify="right")
-    for k in report.classes:
+    for k in report.classes[:CLASS_ROWS]:
         row = [k.name, f"{k.count:,}", _pct(k.fraction)]
         classes.add_row(*row, *(f"{p.classes.get(k.name, 0):,}" for p in parts))
+    more_rows(classes, CLASS_ROWS, len(report.classes), "--json lists every class")
     console.print(classes)
 
     if report.nonfinite:

@@ -88,6 +88,8 @@ def render(report: Any) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from orthotune.cli._render import CLASS_ROWS, more_rows
+
     console = Console()
     ea = report.errors
     console.print(
@@ -97,7 +99,7 @@ def render(report: Any) -> None:
     classes = Table(title="errors by true class (ceiling: error if this class's errors are fixed)")
     for col in ("class", "examples", "errors", "error rate", "% of errors", "ceiling"):
         classes.add_column(col, justify="left" if col == "class" else "right")
-    for c in ea.classes:
+    for c in ea.classes[:CLASS_ROWS]:  # most errors first
         classes.add_row(
             c.label,
             str(c.n),
@@ -106,6 +108,7 @@ def render(report: Any) -> None:
             _pct(c.share_of_errors),
             f"{_pct(ea.error_rate)} → {_pct(c.ceiling_error)}",
         )
+    more_rows(classes, CLASS_ROWS, len(ea.classes), "classes with fewer errors: errors.json")
     console.print(classes)
     if ea.confusions:
         pairs = Table(title="top confusions")
