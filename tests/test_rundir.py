@@ -142,7 +142,8 @@ def test_a_folder_another_live_job_claimed_is_refused_and_a_dead_ones_claim_is_f
     ):
         RunDir.create(tmp_path / "run")  # this process still runs: the claim holds
     first.write_run(RunRecord(command="train", data="d.csv", seed=0))
-    assert not claim.exists()  # run.json says whose it is now
+    first.release()  # as Job.start does once run.json says whose it is
+    assert not claim.exists()
     with pytest.raises(InvalidInputError, match="already holds a run"):
         RunDir.create(tmp_path / "run")
     (tmp_path / "gone").mkdir()

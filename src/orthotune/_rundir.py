@@ -71,8 +71,9 @@ DECISIONS_FILE = "decisions.json"
 CALIBRATION_FILE = "calibration.json"
 TEST_SCORES_FILE = "test_scores.json"  # the chosen model's ClassificationReport on test
 SPLIT_FILE = "split.json"  # which example went to which part (SplitRecord)
-# a new run folder's claim (its writer's pid) until its run.json is written: two jobs given
-# one --out at once both found it empty and wrote one folder of two runs (``RunDir.create``)
+# a run folder's claim (its writer's pid): a new run's until its run.json is written, a
+# resumed search's until it ends — two jobs given one --out at once both found it empty and
+# wrote one folder of two runs, and two resumes of one search both ran in it (``RunDir.claim``)
 CLAIM_FILE = ".orthotune-claim"
 CLAIM_WRITE_S = 10.0  # a claim without its pid older than this was never finished: free
 Record = TypeVar("Record", bound=BaseModel)
@@ -164,15 +165,33 @@ class RunDir:
         # a link to a folder not made yet: its target is made (mkdir of the link failed)
         real = Path(os.path.realpath(folder)) if folder.is_symlink() else folder
         real.mkdir(parents=True, exist_ok=True)
-        try:  # the claim is one file made only if missing: of two jobs at once, one gets it
-            fd = os.open(folder / CLAIM_FILE, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            raise InvalidInputError(_claimed(folder)) from None
-        with os.fdopen(fd, "w") as handle:
-            handle.write(f"{os.getpid()}\n")
         run = cls(folder)
+        run.claim()  # of two jobs at once, one gets it; the other is refused, nothing written
         run._made = made
         return run
+
+    def claim(self) -> None:
+        """Hold this folder for this process until ``release``: a file made only if missing,
+        holding the pid (``CLAIM_FILE``) — a new run's until its run.json is written, a
+        resumed search's until it ends. A claim whose process is gone is taken over; a live
+        one refuses, in one line."""
+        path = self.path / CLAIM_FILE
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if _claim_alive(self.path):
+                    raise InvalidInputError(_claimed(self.path)) from None
+                path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as handle:
+                handle.write(f"{os.getpid()}\n")
+            return
+        raise InvalidInputError(_claimed(self.path))
+
+    def release(self) -> None:
+        """Let go of this process's claim (``claim``)."""
+        (self.path / CLAIM_FILE).unlink(missing_ok=True)
 
     def abandon(self) -> None:
         """Remove what this command wrote, and the folder when ``create`` made it: a job
@@ -250,9 +269,7 @@ class RunDir:
 
     # ------------------------------------------------------------ writers
     def write_run(self, record: RunRecord) -> Path:
-        path = atomic_write_json(self.run_json, record)
-        (self.path / CLAIM_FILE).unlink(missing_ok=True)  # run.json says whose it is now
-        return path
+        return atomic_write_json(self.run_json, record)
 
     def read_run(self) -> RunRecord:
         """run.json as a ``RunRecord``, migrated from an older schema (see the module doc)."""

@@ -149,6 +149,7 @@ def write_run_folder(
             finished="2026-12-06T07:00:00+00:00",  # a finished run: no note says otherwise
         )
     )
+    run.release()  # as Job.start does once run.json is written
     sizes = {"train": 240, "train-dev": 40, "dev": 60, "test": 60}
     run.write_split({"schema_version": 1, "seed": 0, "sizes": sizes, "ids": {}})
     _study(run.study_db, n_trials=n_trials, seed=seed)

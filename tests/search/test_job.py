@@ -414,3 +414,23 @@ def test_trials_another_worker_failed_before_or_during_training_are_dropped(tmp_
     assert [t.state for t in trials[:2]] == [TrialState.FAIL] * 2
     assert all("fail_reason" not in t.user_attrs for t in trials[:2])  # nothing told over them
     assert s.best_trial in (2, 3) and s.chosen == f"trial-{s.best_trial}"
+
+
+def test_a_search_resumed_while_another_process_resumes_it_is_refused(tmp_path):
+    """Two resumes at once both ran in one folder, and run.json kept one of their resumes:
+    a resume holds the folder until it ends; a claim whose process is gone is taken over."""
+    import os
+
+    from orthotune._rundir import CLAIM_FILE
+
+    _search(tmp_path, trials=1, study_name="s")
+    claim = tmp_path / "run" / CLAIM_FILE
+    assert not claim.exists()  # a finished run holds none
+    claim.write_text(f"{os.getppid()}\n")  # a live process resuming it
+    with pytest.raises(InvalidInputError, match=r"is being written by another orthotune proc"):
+        _search(tmp_path, trials=2, study_name="s")
+    claim.write_text("4194303\n")  # no such process: killed while it resumed
+    s = _search(tmp_path, trials=2, study_name="s")
+    assert s.resumed and not claim.exists()
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert len(record["resumes"]) == 1

@@ -168,6 +168,7 @@ class Job:
         )
         run.write_run(record)
         run.write_split(split.to_json(dataset))
+        run.release()  # run.json says whose folder it is now (``RunDir.create`` claimed it)
         job = cls(run, record, dataset, data, load_options)
         if started is not None:
             job.started = started

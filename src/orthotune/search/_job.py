@@ -431,6 +431,10 @@ def tune_search(
     # (sqlite:///OUT/study.db, the default), which only exists once the folder is made
     store = open_storage(storage) if _opens_early(storage, out) else None
     resuming = _resumable(out, study_name=study_name, data_spec=data_spec, storage=storage)
+    if resuming is not None and resuming.path.parent.name != WORKERS_DIR:
+        # held until it ends: two resumes at once both ran in one folder, and run.json kept
+        # one of their resumes (workers of a shared study have folders of their own)
+        resuming.claim()
     if store is None and resuming is not None:
         store = open_storage(storage, run_dir=resuming.path)
     config = {
@@ -712,6 +716,8 @@ def tune_search(
     _prune(run, study, keep=keep, maximize=maximize)
     summary.seconds = job.seconds()
     job.close(summary, exclude={"leaderboard", "diagnosis"})
+    if resumed:
+        run.release()
     return summary
 
 
