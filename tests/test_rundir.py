@@ -164,3 +164,22 @@ def test_an_out_that_links_to_a_folder_not_made_yet_makes_it(tmp_path):
     run = RunDir.create(tmp_path / "out")
     run.write_run(RunRecord(command="train", data="d.csv", seed=0))
     assert (tmp_path / "runs" / "a" / "run.json").is_file()
+
+
+def test_a_claim_whose_pid_cannot_be_written_is_not_left_behind(tmp_path, monkeypatch):
+    """A full disk as the claim was made left it empty, and the same --out was refused after
+    the space was freed."""
+    import errno
+    import os
+
+    from orthotune import _rundir
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_rundir.os, "fdopen", full)
+    with pytest.raises(OSError, match="No space left"):
+        RunDir.create(tmp_path / "run")
+    assert not (tmp_path / "run" / _rundir.CLAIM_FILE).exists()
+    monkeypatch.setattr(_rundir.os, "fdopen", os.fdopen)
+    RunDir.create(tmp_path / "run")  # the same --out, the space freed

@@ -115,10 +115,11 @@ def _claimed(folder: Path) -> str:
     try:
         pid = (folder / CLAIM_FILE).read_text().strip()
     except OSError:
-        pid = "?"
+        pid = ""
+    who = f"another orthotune process (pid {pid})" if pid else "another orthotune process"
     return (
-        f"--out {folder} is being written by another orthotune process (pid {pid}): give a "
-        "new --out folder, or wait until that one has finished"
+        f"--out {folder} is being written by {who}: give a new --out folder, or wait until "
+        "that one has finished"
     )
 
 
@@ -184,8 +185,12 @@ class RunDir:
                     raise InvalidInputError(_claimed(self.path)) from None
                 path.unlink(missing_ok=True)
                 continue
-            with os.fdopen(fd, "w") as handle:
-                handle.write(f"{os.getpid()}\n")
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(f"{os.getpid()}\n")
+            except BaseException:  # a full disk: no claim left without its pid
+                path.unlink(missing_ok=True)
+                raise
             return
         raise InvalidInputError(_claimed(self.path))
 
