@@ -174,12 +174,24 @@ def test_a_claim_whose_pid_cannot_be_written_is_not_left_behind(tmp_path, monkey
 
     from orthotune import _rundir
 
-    def full(*_args, **_kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    real = os.fdopen
 
-    monkeypatch.setattr(_rundir.os, "fdopen", full)
+    class Full:  # the claim's file opens, and its pid does not fit on the disk
+        def __init__(self, fd, *args, **kwargs):
+            self.handle = real(fd, *args, **kwargs)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_rundir.os, "fdopen", Full)
     with pytest.raises(OSError, match="No space left"):
         RunDir.create(tmp_path / "run")
     assert not (tmp_path / "run" / _rundir.CLAIM_FILE).exists()
-    monkeypatch.setattr(_rundir.os, "fdopen", os.fdopen)
+    monkeypatch.undo()
     RunDir.create(tmp_path / "run")  # the same --out, the space freed
