@@ -137,10 +137,14 @@ def test_a_folder_another_live_job_claimed_is_refused_and_a_dead_ones_claim_is_f
     first = RunDir.create(tmp_path / "run")
     claim = tmp_path / "run" / CLAIM_FILE
     assert claim.read_text().strip() == str(os.getpid())
+    claim.write_text(f"{os.getppid()}\n")  # another process, still running: the claim holds
     with pytest.raises(
         InvalidInputError, match=r"is being written by another orthotune process \(pid"
     ):
-        RunDir.create(tmp_path / "run")  # this process still runs: the claim holds
+        RunDir.create(tmp_path / "run")
+    (tmp_path / "mine").mkdir()  # this process's own claim, left by a job it refused (a
+    (tmp_path / "mine" / CLAIM_FILE).write_text(f"{os.getpid()}\n")  # notebook's): taken over
+    RunDir.create(tmp_path / "mine")
     first.write_run(RunRecord(command="train", data="d.csv", seed=0))
     first.release()  # as Job.start does once run.json says whose it is
     assert not claim.exists()

@@ -97,6 +97,8 @@ def _claim_alive(folder: Path) -> bool:
     claim = folder / CLAIM_FILE
     try:
         pid = int(claim.read_text().strip())
+        if pid == os.getpid():  # this process's own, left by a job it refused (a notebook's)
+            return False
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
