@@ -389,7 +389,8 @@ def read_manifest(directory: str | os.PathLike) -> Manifest:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        if _looks_pickled(path.read_bytes()[:8]) is None and path.read_bytes()[:1] == b"{":
+        head = path.read_bytes()[:8]
+        if head[:1] == b"{" and _looks_pickled(head) is None:
             # a manifest cut short or edited ("not an orthotune checkpoint" gave no fix)
             raise InvalidInputError(
                 f"{path} is damaged ({type(err).__name__}: {err}); fix: restore it from a copy, "
