@@ -96,5 +96,5 @@ def test_a_re_measured_figure_is_said_to_be_a_mean_of_seeds(capsys):
         live.step(Step(index=8, problem="polish", knob="re-measure", kept="v3",
                        variants=[kept, other]))  # fmt: skip
     line = capsys.readouterr().err.strip()
-    assert "learning rate ×3: dev 10.04 % (mean of 3 seeds), 2× wider: dev 11.21 % (mean" in line
+    assert "learning rate ×3 (mean of 3 seeds): dev 10.04 %, 2× wider (mean of 3 seeds)" in line
     assert line.endswith("kept model's dev error 10.04 % (learning rate ×3 (mean of 3 seeds))")

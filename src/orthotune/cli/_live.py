@@ -102,10 +102,7 @@ class Live:
 
         shown, more = shown_variants(step)
         tried = ", ".join(
-            f"{v.label}: dev {_pct(v.errors.get('dev'))}"
-            + (f" (mean of {v.seeds} seeds)" if v.seeds > 1 else "")
-            for v in shown
-            if not v.failed
+            f"{v.described}: dev {_pct(v.errors.get('dev'))}" for v in shown if not v.failed
         )
         if more:
             tried += f" (+{more} more)"

@@ -699,7 +699,7 @@ def fail_stale_trials(
     # were lost with the database, so an old one proves nothing for one grace period after
     # the other workers can write again — up to one retry delay after this one could. (With a
     # 3 s grace a worker still retrying the creation of its trial, not yet beating for it,
-    # had it failed as stale under it, and crashed reporting its first epoch.)
+    # had it failed as stale under it, and crashed as it set the trial's seed.)
     trouble = getattr(storage, "trouble_age", lambda: float("inf"))()
     certain_only = trouble < grace + MAX_RETRY_DELAY_S
     failed = []
