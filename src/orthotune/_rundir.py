@@ -91,25 +91,32 @@ def check_model_name(name: str) -> str:
     return name
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
 def _claim_alive(folder: Path) -> bool:
     """Whether the process that claimed ``folder`` still runs on this machine (a claim whose
     pid is gone — killed, or refused before its run.json — frees the folder again)."""
     claim = folder / CLAIM_FILE
     try:
         pid = int(claim.read_text().strip())
-        if pid == os.getpid():  # this process's own, left by a job it refused (a notebook's)
-            return False
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
     except ValueError:  # no pid: being written this instant, or never (a full disk, a kill)
         try:
             return time.time() - claim.stat().st_mtime < CLAIM_WRITE_S
         except OSError:
             return False
-    except OSError:  # unreadable, or another user's process: taken as alive
+    except OSError:  # unreadable: taken as held
         return True
-    return True
+    # this process's own claim was left by a job it refused (a notebook's): taken over
+    return pid != os.getpid() and pid_alive(pid)
 
 
 def _claimed(folder: Path) -> str:

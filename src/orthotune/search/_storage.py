@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from orthotune._errors import InvalidInputError, StorageUnavailableError
 from orthotune._records import redact_url as redact  # a URL, its password as ***
+from orthotune._rundir import pid_alive
 
 if TYPE_CHECKING:
     import optuna
@@ -611,17 +612,6 @@ def claim(trial: optuna.trial.Trial, owner: Owner | None = None) -> None:
     """Record the trial's owner and a first heartbeat (right after ``study.ask``)."""
     for key, value in (owner or Owner.me()).attrs().items():
         trial.set_user_attr(key, value)
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
 
 
 def stale_reason(
