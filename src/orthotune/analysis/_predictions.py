@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from orthotune._errors import InvalidInputError
-from orthotune._rundir import shared_study_hint
+from orthotune._rundir import RunDir, shared_study_hint
 from orthotune._splits import split_names
 from orthotune._tables import csv_dialect
 from orthotune.metrics import probability_columns
@@ -80,11 +80,8 @@ def predictions_path(target: str | Path) -> Path:
         hint = shared_study_hint(path)
         if hint:
             raise InvalidInputError(f"{target} holds no predictions of its own{hint}")
-        if (path / "run.json").is_file():  # a run whose job stopped before it kept a model
-            raise InvalidInputError(
-                f"{target} is a run folder that holds no model: its job did not finish (killed, "
-                "or stopped before it kept one); fix: run the job again with a new --out"
-            )
+        if (path / "run.json").is_file():  # a run whose job stopped before it kept a model:
+            RunDir(path).best_model_dir()  # refused there, as predict refuses it
         raise InvalidInputError(
             f"{target} is a folder without predictions.parquet or predictions.csv; accepted: a "
             "predictions file or a run folder holding one; fix: orthotune predict "
@@ -248,7 +245,6 @@ def _write_run_predictions(
     run_dir: Path, held_out: tuple[np.ndarray, np.ndarray] | None = None
 ) -> Path:
     from orthotune._io import atomic_write_text
-    from orthotune._rundir import RunDir
     from orthotune.train import load_predictor, predict
 
     run = RunDir(run_dir)
