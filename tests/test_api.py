@@ -626,13 +626,31 @@ def test_a_training_that_diverged_is_warned_about(tmp_path, caplog):
 
 
 def test_the_default_run_folder_is_a_new_one_each_call(tmp_path, monkeypatch):
-    from orthotune._api import _new_folder
+    from orthotune._rundir import RunDir
 
     monkeypatch.chdir(tmp_path)  # two tune calls within one second got the same folder
-    assert _new_folder("runs/tune-1") == "runs/tune-1"
-    (tmp_path / "runs" / "tune-1").mkdir(parents=True)
-    (tmp_path / "runs" / "tune-1-2").mkdir()
-    assert _new_folder("runs/tune-1") == "runs/tune-1-3"
+    assert RunDir.reserve("runs/tune-1") == "runs/tune-1"
+    (tmp_path / "runs" / "tune-1-2").mkdir()  # another process's, made meanwhile
+    assert RunDir.reserve("runs/tune-1") == "runs/tune-1-3"
+    # made at once, not only looked for: two processes that both found the name free
+    # shared it, and the second was refused by a line about an --out it never gave
+    assert (tmp_path / "runs" / "tune-1-3").is_dir()
+    run = RunDir.create("runs/tune-1-3")  # counted as this job's: a refused job removes it
+    run.abandon()
+    assert not (tmp_path / "runs" / "tune-1-3").exists()
+    assert (tmp_path / "runs" / "tune-1-2").is_dir()
+
+
+def test_two_tunes_without_out_at_once_get_a_folder_each(tmp_path):
+    data = tmp_path / "cls.csv"
+    rows = ["a,b,label", *(f"{i % 7},{i % 5},{i % 2}" for i in range(120))]
+    data.write_text("\n".join(rows) + "\n")
+    command = [sys.executable, "-m", "orthotune", "tune", str(data), "--trials", "1", "-q"]
+    jobs = [subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE) for _ in range(2)]
+    assert [job.wait(timeout=300) for job in jobs] == [0, 0], [j.stderr.read() for j in jobs]
+    runs = sorted((tmp_path / "runs").iterdir())
+    assert len(runs) == 2, runs
+    assert all((run / "run.json").is_file() for run in runs)
 
 
 def test_ctrl_c_before_any_model_was_kept_leaves_no_run_to_block_the_retry(tmp_path, monkeypatch):

@@ -66,14 +66,14 @@ def _seconds(budget: str | float | None, trials: int | None) -> float | None:
     return parse_duration(budget)  # a number is seconds
 
 
-def _new_folder(stamp: str) -> str:
-    """The default run folder: ``stamp``, else ``stamp-2``, ``stamp-3``… — a new one each
-    call, as two runs within one second (a loop of ``tune`` calls) would share a stamp."""
-    out, k = stamp, 1
-    while Path(out).exists():
-        k += 1
-        out = f"{stamp}-{k}"
-    return out
+def _new_folder() -> str:
+    """The default run folder, ``runs/tune-<time>``, made now (``RunDir.reserve``): two runs
+    started within one second (a loop of ``tune`` calls, two shells) get one each."""
+    import time
+
+    from orthotune._rundir import RunDir
+
+    return RunDir.reserve(f"runs/tune-{time.strftime('%Y%m%d-%H%M%S')}")
 
 
 def _integer(value: Any) -> int | None:
@@ -205,10 +205,6 @@ def tune(
         split_ratios=split_ratios,
         train_dev=train_dev,
     )
-    if out is None:
-        import time
-
-        out = _new_folder(f"runs/tune-{time.strftime('%Y%m%d-%H%M%S')}")
     human = None if human_error is None else parse_rate(human_error, name="--human-error")
     bayes = None if bayes_error is None else parse_rate(bayes_error, name="--bayes-error")
     goal_value = None if goal is None else parse_rate(goal, name="--goal")
@@ -243,7 +239,7 @@ def tune(
             str(data),
             load_options=options,
             split_policy=policy,
-            out=out,
+            out=_new_folder() if out is None else out,
             strategy=strategy,
             executor=executor,
             budget_s=seconds,
@@ -300,7 +296,7 @@ def tune(
         data,
         load_options=options,
         split_policy=policy,
-        out=out,
+        out=_new_folder() if out is None else out,
         settings=settings,
         study_name=study,
         storage=storage,

@@ -102,6 +102,9 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+_RESERVED: set[Path] = set()  # default run folders this process made (``RunDir.reserve``)
+
+
 def _claim_alive(folder: Path) -> bool:
     """Whether the process that claimed ``folder`` still runs on this machine (a claim whose
     pid is gone — killed, or refused before its run.json — frees the folder again)."""
@@ -171,7 +174,8 @@ class RunDir:
         """A new run folder at ``path``: missing or empty is fine; anything else is refused."""
         cls.refuse_existing(path)
         folder = Path(path).expanduser()
-        made = not folder.exists()
+        made = not folder.exists() or folder.absolute() in _RESERVED
+        _RESERVED.discard(folder.absolute())
         # a link to a folder not made yet: its target is made (mkdir of the link failed)
         real = Path(os.path.realpath(folder)) if folder.is_symlink() else folder
         real.mkdir(parents=True, exist_ok=True)
@@ -179,6 +183,23 @@ class RunDir:
         run.claim()  # of two jobs at once, one gets it; the other is refused, nothing written
         run._made = made
         return run
+
+    @staticmethod
+    def reserve(stamp: str) -> str:
+        """A default run folder (no ``--out`` given), made now: ``stamp``, else ``stamp-2``,
+        ``stamp-3``… — the first one mkdir makes, so two jobs started in the same second (a
+        loop, two shells) never meet in one. ``create`` counts it as made by this job, so a
+        job refused before its first model removes it (``abandon``)."""
+        out, k = stamp, 1
+        while True:
+            try:
+                Path(out).mkdir(parents=True)
+            except FileExistsError:
+                k += 1
+                out = f"{stamp}-{k}"
+                continue
+            _RESERVED.add(Path(out).absolute())
+            return out
 
     def claim(self) -> None:
         """Hold this folder for this process until ``release``: a file made only if missing,
