@@ -100,6 +100,24 @@ def test_every_incumbent_keeps_its_checkpoint_unless_keep_bounds_them(tmp_path):
     assert not (tmp_path / "other").exists()  # refused before any work
 
 
+def test_models_best_names_the_incumbent_while_the_search_runs(tmp_path):
+    from orthotune._rundir import RunDir
+
+    seen = []  # a killed search left trial checkpoints but no models/best: predict RUN refused
+
+    def after_each_trial(row):
+        seen.append((row.number, RunDir(tmp_path / "run").best_name()))
+
+    s = _search(tmp_path, trials=4, seed=1, progress=after_each_trial)
+    incumbents = [
+        t.number for t in _study(tmp_path / "run", "random").trials if "checkpoint" in t.user_attrs
+    ]
+    assert len(incumbents) >= 2
+    for number, best in seen:  # the incumbent so far, as each trial is told
+        assert best == f"trial-{max(n for n in incumbents if n <= number)}", seen
+    assert s.chosen == f"trial-{incumbents[-1]}"
+
+
 def test_a_satisficing_constraint_nobody_meets_leaves_no_best(tmp_path):
     s = _search(tmp_path, trials=2, constraints=["params<5"])
     assert s.chosen is None and s.best_trial is None

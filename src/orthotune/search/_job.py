@@ -600,6 +600,8 @@ def tune_search(
                 if shared or best is None or sign * value > sign * float(best.value):
                     path = _save_incumbent(job, trial.number, trained, data)
                     trial.set_user_attr(CHECKPOINT_ATTR, str(path))
+                    if not shared:  # a killed search's predict RUN uses it, as the autopilot's
+                        run.set_best(path.name)
                     study.tell(trial, value)
                     _prune(run, study, keep=keep, maximize=maximize)
                     return
