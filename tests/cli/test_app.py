@@ -77,3 +77,11 @@ def test_the_machines_refusal_is_one_line_exit_74(monkeypatch, capsys, code, sai
     assert _main._machine_trouble(RuntimeError("database or disk is full")).startswith(
         "the disk is full"
     )
+    # errors writes into RUN_DIR/analysis and has no --out: its fix was "give --out"
+    read_only = OSError(30, "Read-only file system", "ro/t/analysis")
+    assert _main._machine_trouble(read_only, command="train").endswith(
+        "give --out on a writable file system"
+    )
+    said = _main._machine_trouble(read_only, command="errors")
+    assert said.startswith("read-only file system (ro/t/analysis): errors writes into the run")
+    assert "--out" not in said and "orthotune errors COPY" in said

@@ -188,6 +188,35 @@ def test_a_damaged_study_is_a_note_whose_fix_can_be_followed(run_folder: Path, t
     assert info.curves is None or info.curves.trials == []
 
 
+def test_a_study_on_a_read_only_file_system_is_read_from_a_copy(
+    run_folder: Path, tmp_path, monkeypatch
+) -> None:
+    import os
+    import shutil
+
+    from orthotune.report import _sections
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_folder, copy)
+    opened = []
+    read = _sections.read_study
+
+    def sqlite_on_a_read_only_mount(storage):  # SQLite refuses a file it may not write
+        opened.append(storage)
+        if str(copy) in storage:
+            raise InvalidInputError(f"--storage {storage!r} could not be opened")
+        return read(storage)
+
+    monkeypatch.setattr(_sections, "read_study", sqlite_on_a_read_only_mount)
+    monkeypatch.setattr(os, "access", lambda path, mode: not str(path).startswith(str(copy)))
+    info = read_run_folder(copy)  # was "study.db could not be read … restore it from a copy"
+    assert not any("study.db" in note for note in info.notes), info.notes
+    assert info.curves.trials and len(opened) == 2 and str(copy) not in opened[1]
+    monkeypatch.setattr(os, "access", lambda path, mode: True)  # writable: the file's fault
+    info = read_run_folder(copy)
+    assert any(n.startswith("study.db could not be read as an Optuna") for n in info.notes)
+
+
 def test_an_analysis_table_cut_short_is_a_note(run_folder: Path, tmp_path) -> None:
     import shutil
 

@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as err:  # the last line of defence: never a bare traceback
         if debug:
             raise
-        machine = _machine_trouble(err)
+        command = next((a for a in args if not a.startswith("-")), None)
+        machine = _machine_trouble(err, command=command)
         if machine is not None:
             print(f"orthotune: error: {machine}", file=sys.stderr)
             sys.exit(74)
@@ -73,9 +74,14 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _machine_trouble(err: BaseException | None) -> str | None:
+#: commands that write into the folder they are given and take no ``--out``
+_WRITE_IN_PLACE = {"errors"}
+
+
+def _machine_trouble(err: BaseException | None, *, command: str | None = None) -> str | None:
     """One line for an ``OSError`` that is the machine's, not orthotune's (a full disk was an
-    "internal error"), itself or under another library's error; or None."""
+    "internal error"), itself or under another library's error; or None. The fix names
+    ``--out`` only for a ``command`` that has one (``errors`` writes into RUN_DIR/analysis)."""
     import errno
 
     seen = 0
@@ -93,6 +99,13 @@ def _machine_trouble(err: BaseException | None) -> str | None:
         errno.EACCES: "check the permissions of the path, or give another --out",
         errno.EPERM: "check the permissions of the path, or give another --out",
     }
+    if command in _WRITE_IN_PLACE:
+        fixes[errno.ENOSPC] = fixes[errno.EDQUOT] = "free some space"
+        for code in (errno.EROFS, errno.EACCES, errno.EPERM):
+            fixes[code] = (
+                f"{command} writes into the run folder: copy it where you may write "
+                f"(cp -r RUN_DIR COPY) and run orthotune {command} COPY"
+            )
     fix = fixes.get(err.errno or -1)
     if fix is None:
         return None

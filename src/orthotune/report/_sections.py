@@ -798,6 +798,25 @@ def read_study(storage: Any, study_name: str | None = None) -> StudyInfo:
     return _study_info(optuna.load_study(study_name=study_name, storage=storage))
 
 
+def _read_run_study(db: Path) -> StudyInfo:
+    """A run folder's study.db. SQLite cannot open one it may not write (a read-only file
+    system, a copy owned by another user: "could not be opened", and the report blamed the
+    file): that one is read from a copy in a temporary folder."""
+    import os
+    import shutil
+    import tempfile
+
+    try:
+        return read_study(f"sqlite:///{db.resolve()}")
+    except InvalidInputError:
+        if os.access(db.parent, os.W_OK) and os.access(db, os.W_OK):
+            raise  # writable: the file itself is the trouble
+        with tempfile.TemporaryDirectory() as folder:
+            copy = Path(folder) / db.name
+            shutil.copyfile(db, copy)
+            return read_study(f"sqlite:///{copy}")
+
+
 def _study_info(study: Any) -> StudyInfo:
     import optuna
 
@@ -955,7 +974,7 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         )
     if run.study_db.is_file():
         try:
-            study = read_study(f"sqlite:///{run.study_db.resolve()}")
+            study = _read_run_study(run.study_db)
             trial_curves, metric = study.trial_curves, study.metric_names[0]
         except InvalidInputError as err:  # its message's fix (another --storage) is no fix here
             logger.warning("report: skipping study.db: %s", err)
