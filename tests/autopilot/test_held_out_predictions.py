@@ -68,3 +68,20 @@ def test_a_dataset_in_memory_leaves_no_file_to_predict_again(tmp_path):
     result = orthotune.tune(ds, trials=1, seed=0, out=tmp_path / "run")
     assert result.decisions.refit.startswith("refit on")  # the model learned from dev
     assert not (tmp_path / "run" / "analysis" / "predictions.csv").exists()
+
+
+def test_data_deleted_while_the_job_runs_leaves_a_finished_run_and_says_so(tmp_path):
+    from orthotune._rundir import RunDir
+
+    data = tmp_path / "noisy.csv"
+    _noisy_table(data, n=300)  # k-fold: the dev rows' out-of-fold predictions are written
+
+    def delete_data(step):  # the user cleans up the working folder while the run goes on
+        data.unlink(missing_ok=True)
+
+    result = orthotune.tune(str(data), trials=2, seed=0, out=tmp_path / "run", on_step=delete_data)
+    # was: exit 2 after the whole budget, the run left unfinished (run.json finished null)
+    assert RunDir(tmp_path / "run").read_run().finished
+    assert result.test_metrics and (tmp_path / "run" / "models" / "best").is_file()
+    said = " ".join(result.notes)
+    assert "analysis/predictions.csv was not written" in said and "noisy.csv" in said

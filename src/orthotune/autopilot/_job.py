@@ -242,7 +242,7 @@ def tune_autopilot(
             lease.release()
         if refused:
             run.abandon()
-    chosen = result.chosen
+    chosen, notes = result.chosen, []
     name = chosen.candidate.name
     out_of_fold = None if chosen.dev_logits is None else (chosen.dev_logits, chosen.dev_y)
     done = job.finish(chosen.model, data, seed=settings.seed, out_of_fold=out_of_fold)
@@ -261,7 +261,12 @@ def tune_autopilot(
 
         dev = np.isin(result.held_out_ids, data.dev.ids)
         logits = out_of_fold[0].numpy()[dev]
-        write_held_out_predictions(run.path, result.held_out_ids[dev], logits)
+        try:
+            write_held_out_predictions(run.path, result.held_out_ids[dev], logits)
+        except InvalidInputError as err:  # DATA deleted or changed while the job ran: the
+            # model and its scores stand (the run ended in exit 2, unfinished, after its budget)
+            logger.warning("the error analysis's predictions were not written: %s", err)
+            notes.append(f"analysis/predictions.csv was not written: {err}")
     summary = TuneSummary(
         run_dir=str(run.path),
         data=job.data,
@@ -278,6 +283,7 @@ def tune_autopilot(
         parameters=done.parameters,
         latency_ms=done.latency_ms,
         members=len(getattr(chosen.model, "members", [chosen.model])),
+        notes=notes,
     )
     job.close(summary, exclude={"decisions", "diagnosis", "notes"})
     return summary
