@@ -199,3 +199,30 @@ def test_a_claim_whose_pid_cannot_be_written_is_not_left_behind(tmp_path, monkey
     assert not (tmp_path / "run" / _rundir.CLAIM_FILE).exists()
     monkeypatch.undo()
     RunDir.create(tmp_path / "run")  # the same --out, the space freed
+
+
+def test_a_run_folder_moved_while_its_job_runs_is_not_made_again_at_the_old_path(tmp_path):
+    import orthotune
+
+    out, moved = tmp_path / "runs" / "a", tmp_path / "runs" / "b"
+
+    def move_it(step):  # the user tidies runs/ while the job goes on
+        if out.exists():
+            out.rename(moved)
+
+    # was: the next write made runs/a again (mkdir of its parents), the run split in two
+    # folders, and the job ended in an internal FileNotFoundError on runs/a/run.json
+    with pytest.raises(InvalidInputError, match=r"runs/a was moved or deleted while the job ran"):
+        orthotune.tune("builtin:synthetic?n=300&features=5", trials=3, out=out, on_step=move_it)
+    assert not out.exists() and (moved / "run.json").is_file()
+
+
+def test_abandon_never_removes_another_folder_at_the_old_path(tmp_path):
+    run = RunDir.create(tmp_path / "a")
+    (tmp_path / "a").rename(tmp_path / "b")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "mine.txt").write_text("the user's")
+    with pytest.raises(InvalidInputError, match="was moved or deleted while the job ran"):
+        run.check_in_place()
+    run.abandon()  # the job refused: it removes what it made, not what stands there now
+    assert (tmp_path / "a" / "mine.txt").read_text() == "the user's"

@@ -141,6 +141,7 @@ class RunDir:
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path).expanduser()
         self._made: bool | None = None  # ``create``: whether it made the folder (else it was empty)
+        self._identity: tuple[int, int] | None = None  # the folder a job writes (``hold``)
 
     # ------------------------------------------------------------ opening
     @staticmethod
@@ -182,7 +183,31 @@ class RunDir:
         run = cls(folder)
         run.claim()  # of two jobs at once, one gets it; the other is refused, nothing written
         run._made = made
+        run.hold()
         return run
+
+    def hold(self) -> None:
+        """Remember which folder this job writes, so that ``check_in_place`` notices it moved."""
+        found = os.stat(self.path)
+        self._identity = (found.st_dev, found.st_ino)
+
+    def check_in_place(self) -> None:
+        """Refuse to write on when the folder this job opened was moved or deleted meanwhile:
+        the writes made a new folder at the old path (mkdir of its parents) and the job ended
+        in an internal FileNotFoundError, its run split in two. No-op for a folder not held."""
+        if self._identity is None:
+            return
+        try:
+            found = os.stat(self.path)
+            same = (found.st_dev, found.st_ino) == self._identity
+        except OSError:
+            same = False
+        if not same:
+            raise InvalidInputError(
+                f"{self.path} was moved or deleted while the job ran: the models it kept so far "
+                "are where the folder went; run the job again with a new --out (a search "
+                "resumes from the moved folder: the same command with --out there)"
+            )
 
     @staticmethod
     def reserve(stamp: str) -> str:
@@ -234,6 +259,10 @@ class RunDir:
         the user runs it again. ``create`` took only a missing or empty folder, so everything
         in it is this command's; a run opened with ``open`` is never touched."""
         if self._made is None:
+            return
+        try:
+            self.check_in_place()  # never remove what another folder at its old path holds
+        except InvalidInputError:
             return
         if self._made:
             shutil.rmtree(self.path, ignore_errors=True)
@@ -303,8 +332,13 @@ class RunDir:
         return self.path / "history" / f"{check_model_name(name)}.json"
 
     # ------------------------------------------------------------ writers
+    def _write(self, where: Path, record: Any) -> Path:
+        """Every writer's: ``record`` as JSON at ``where``, atomically, into the folder held."""
+        self.check_in_place()
+        return atomic_write_json(where, record)
+
     def write_run(self, record: RunRecord) -> Path:
-        return atomic_write_json(self.run_json, record)
+        return self._write(self.run_json, record)
 
     def read_run(self) -> RunRecord:
         """run.json as a ``RunRecord``, migrated from an older schema (see the module doc)."""
@@ -339,10 +373,10 @@ class RunDir:
 
     def write_split(self, split: Any) -> Path:
         """split.json: ``Split.to_json``'s object, validated as a ``SplitRecord``."""
-        return atomic_write_json(self.split_json, SplitRecord.model_validate(split))
+        return self._write(self.split_json, SplitRecord.model_validate(split))
 
     def write_history(self, name: str, history: History) -> Path:
-        return atomic_write_json(self.history_path(name), History.model_validate(history))
+        return self._write(self.history_path(name), History.model_validate(history))
 
     def read_history(self, name: str) -> History:
         """history/NAME.json as a ``History``; the shapes written before version 2 (train's
@@ -359,7 +393,7 @@ class RunDir:
         return sorted(p.stem for p in folder.glob("*.json") if _NAME.match(p.stem))
 
     def write_diagnosis(self, diagnosis: Diagnosis) -> Path:
-        return atomic_write_json(self.diagnosis_json, Diagnosis.model_validate(diagnosis))
+        return self._write(self.diagnosis_json, Diagnosis.model_validate(diagnosis))
 
     def read_diagnosis(self) -> Diagnosis | None:
         """diagnosis.json as a ``Diagnosis`` (None when the run has none)."""
@@ -377,14 +411,14 @@ class RunDir:
         return self._read(where, record, newest, _same, record.__name__)
 
     def write_calibration(self, calibration: Any) -> Path:
-        return atomic_write_json(self.calibration_json, calibration)
+        return self._write(self.calibration_json, calibration)
 
     def write_test_scores(self, scores: BaseModel) -> Path:
         """The chosen model's ``ClassificationReport`` on test (measured once, at the end)."""
-        return atomic_write_json(self.test_scores_json, scores)
+        return self._write(self.test_scores_json, scores)
 
     def write_decisions(self, decisions: DecisionLog) -> Path:
-        return atomic_write_json(self.decisions_json, DecisionLog.model_validate(decisions))
+        return self._write(self.decisions_json, DecisionLog.model_validate(decisions))
 
     def read_decisions(self) -> DecisionLog | None:
         """decisions.json as a ``DecisionLog`` (None when no autopilot ran)."""
@@ -398,6 +432,7 @@ class RunDir:
         """Name the chosen model (models/best, a one-line text file)."""
         if not (self.model_dir(name) / "manifest.json").is_file():
             raise ValueError(f"no checkpoint at {self.model_dir(name)} to name as best")
+        self.check_in_place()
         return atomic_write_text(self.models_dir / "best", name + "\n")
 
     def prune_models(self, incumbents: Sequence[str], *, keep: int | None) -> list[str]:

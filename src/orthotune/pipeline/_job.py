@@ -244,6 +244,7 @@ class Job:
 
         name = manifest.name
         folder = self.run.model_dir(name)
+        self.run.check_in_place()
         save_checkpoint(folder, model, manifest)
         if isinstance(history, History):
             self.run.write_history(name, history)

@@ -274,6 +274,7 @@ def _resumable(
             "(its trials are lost, and new ones would write over their models); fix: "
             "restore study.db, or give a new --out folder"
         )
+    run.hold()  # a resume writes into this folder until it ends: moved meanwhile, it stops
     return run
 
 
