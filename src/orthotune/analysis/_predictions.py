@@ -244,8 +244,7 @@ def run_data(run_dir: Path, record: dict) -> str:
 def _write_run_predictions(
     run_dir: Path, held_out: tuple[np.ndarray, np.ndarray] | None = None
 ) -> Path:
-    from orthotune._io import atomic_write_text
-    from orthotune.train import load_predictor, predict
+    from orthotune.train import load_predictor, predict, write_predictions_csv
 
     run = RunDir(run_dir)
     record = run.read_run().model_dump()  # a damaged run.json: one line naming it
@@ -287,6 +286,4 @@ def _write_run_predictions(
         if "split" in frame.columns:  # held out again: dev rows (predict names them train)
             frame.loc[mine, "split"] = "dev"
         frame[HELD_OUT_COLUMN] = mine
-    target = run_dir / "analysis" / "predictions.csv"
-    atomic_write_text(target, frame.to_csv(index=False))
-    return target
+    return write_predictions_csv(frame, run_dir / "analysis" / "predictions.csv")

@@ -36,6 +36,7 @@ from orthotune.train._predict import (
     probabilities,
     summarize,
     write_predictions,
+    write_predictions_csv,
 )
 from orthotune.train._result import EpochRecord, GradientNorms, StopReason, TrainResult
 from orthotune.train._run import (
@@ -134,4 +135,5 @@ __all__ = [
     "training_autocast",
     "weights_to_bytes",
     "write_predictions",
+    "write_predictions_csv",
 ]

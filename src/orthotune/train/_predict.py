@@ -30,7 +30,7 @@ import torch
 from pydantic import BaseModel
 
 from orthotune._errors import InvalidInputError
-from orthotune._io import atomic_write_bytes, atomic_write_text, check_replaceable
+from orthotune._io import atomic_write_bytes, check_replaceable
 from orthotune._records import data_sha256
 from orthotune._rundir import RunDir, resolve_model_dir
 from orthotune._tables import (
@@ -511,10 +511,21 @@ def write_predictions(frame: Any, out: str | Path) -> Path:
     check_predictions_out(out)
     target = Path(out).expanduser()
     if target.suffix.lower() == ".csv":
-        return atomic_write_text(target, frame.to_csv(index=False))
+        return write_predictions_csv(frame, target)
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
     return atomic_write_bytes(target, buffer.getvalue())
+
+
+def write_predictions_csv(frame: Any, target: Path) -> Path:
+    """The predictions table as CSV, atomically and streamed, its probabilities (``confidence``,
+    ``p_<class>``) written as float32 — the precision the network computes them in — where
+    float64's repr took 22 characters a cell: a 1,000-class run's predictions of 100,000 rows
+    were 2.2 GB of text."""
+    from orthotune._io import atomic_write_csv
+
+    probabilities = [c for c in frame.columns if c == "confidence" or str(c).startswith("p_")]
+    return atomic_write_csv(target, frame.astype(dict.fromkeys(probabilities, np.float32)))
 
 
 def summarize(predictor: Predictor, data: str, frame: Any, out: Path) -> PredictSummary:
