@@ -133,6 +133,9 @@ class RunRecord(BaseModel):
         default_factory=list, description="what --impute did to each column with missing values"
     )
     versions: dict[str, str] = Field(default_factory=dict)
+    # where it ran (``train.machine_facts``: host, CPU, cores, torch threads, GPU): a latency or
+    # a duration means little without it; {} in runs written before it
+    machine: dict[str, Any] = Field(default_factory=dict)
     started: str = Field(default_factory=_now)
     finished: str | None = None
     summary: JobSummary | None = None

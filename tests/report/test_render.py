@@ -46,7 +46,7 @@ def test_report_renders_every_section(run_info) -> None:
     harmonic_f1 = f"{100 * run_info.confusion.scores.harmonic[2]:.2f} %"
     assert "harmonic mean" in html and harmonic_f1 in html  # the stored harmonic F1
     assert "patience_exhausted" in html  # the chosen model's stop reason
-    assert "Step 2 · data_mismatch → augmentation toward dev" in html
+    assert "Step 2 · data mismatch → augmentation toward dev" in html  # as the terminal says
     # Self-contained: no script at all, nothing fetched from anywhere.
     assert "script" not in _Page(html).tags
     assert _external_references(html) == []

@@ -359,3 +359,104 @@ def test_a_run_whose_job_did_not_finish_says_so(tmp_path) -> None:
     run.write_run(stopped)
     assert any("did not finish (interrupted by the user)" in n
                for n in read_run_folder(run.path).notes)  # fmt: skip
+
+
+def test_a_search_report_names_its_constraint_time_and_each_trials_measured_seconds(
+    tmp_path: Path,
+) -> None:
+    import optuna
+
+    import orthotune
+
+    out = tmp_path / "run"
+    orthotune.tune(
+        "builtin:synthetic?n=300&features=5",
+        strategy="random",
+        trials=3,
+        constraints=["latency_ms<1000"],
+        out=out,
+        write_report=False,
+    )
+    info = read_run_folder(out)
+    facts = dict(info.summary.facts)
+    # the terminal heads its table "dev_accuracy subject to …": the report never said it
+    assert facts["Objective"] == "dev_accuracy subject to latency_ms<1000"
+    assert facts["Stopped"].startswith("3 trials finished")
+    assert facts["Time"].endswith("s · 3 trials this run")
+    assert set(dict(info.summary.facts)["Machine"].split(", ")[0:1]) <= {
+        f"host={__import__('platform').node()}"
+    }
+    study = optuna.load_study(study_name="random", storage=f"sqlite:///{out / 'study.db'}")
+    measured = {t.number: t.user_attrs["metrics"]["seconds"] for t in study.trials}
+    # a trial's seconds were its start → end in the study (several times its training)
+    assert {t.number: t.seconds for t in info.study.trials} == measured
+    assert info.study.pareto_axes == ("latency_ms", "dev_accuracy")  # no Pareto section before
+
+
+def test_a_bias_gap_with_a_bayes_error_is_shown_and_an_unresolved_gap_is_not_green() -> None:
+    import base64
+
+    from orthotune.diagnose import ErrorLevels, diagnose
+    from orthotune.report._figures import ladder_figure
+    from orthotune.report._sections import _ladder
+
+    levels = dict(train_error="1%", train_size=5000, dev_error="2.5%", dev_size=80)
+    rates = ErrorLevels.from_rates(human_error=None, bayes_error="0.7%", **levels)
+    ladder = _ladder(diagnose(rates))
+    # the terminal's "bias" row (train − Bayes), behind its verdict, was left out
+    assert [g.key for g in ladder.gaps] == ["bias", "variance"]
+    alone = _ladder(diagnose(ErrorLevels.from_rates(human_error=None, **levels)))
+    assert [(g.key, g.estimate.unresolved) for g in alone.gaps] == [("variance", True)]
+    svg = base64.b64decode(ladder_figure(alone).split(",", 1)[1]).decode()
+    assert "#2e7d32" not in svg  # green is "not high"; unresolved was drawn green
+
+
+def test_a_run_stopped_by_ctrl_c_says_so_though_it_finished(tmp_path: Path) -> None:
+    from orthotune._records import DecisionLog, RunRecord
+
+    run = RunDir.create(tmp_path / "run")
+    run.write_run(RunRecord(command="tune", data="d.csv", seed=0, finished="2026-12-06"))
+    run.write_decisions(
+        DecisionLog(stop_reason="interrupted", stop_message="interrupted by the user in step 3")
+    )
+    info = read_run_folder(run.path)
+    assert dict(info.summary.facts)["Stopped"] == "interrupted by the user in step 3"
+    assert any(n.startswith("the job was stopped before its budget ran out") for n in info.notes)
+
+
+def test_an_ensembles_members_are_the_chosen_model_not_other_models(tmp_path: Path) -> None:
+    epoch = {"epoch": 0, "steps": 1, "lr": 0.1, "train_loss": 1.0, "train_error": 0.5}
+    epoch |= {"smoothed_loss": 1.0, "seconds": 0.1, "dev_error": 0.4}
+    (tmp_path / "history").mkdir()
+    for name in ("mlp.member-1", "mlp.member-2", "other"):
+        (tmp_path / "history" / f"{name}.json").write_text(json.dumps([epoch]))
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "best").write_text("mlp\n")
+    curves = read_run_folder(tmp_path).curves
+    assert curves.chosen.name == "mlp.member-1"  # "Other kept models (mlp.member-1, …)"
+    assert [c.name for c in curves.others] == ["other"]
+
+
+def test_class_names_alike_in_their_first_characters_get_ticks_told_apart() -> None:
+    from orthotune.report._figures import _tick_names
+
+    names = ["customer churned within 30 days", "customer churned within 90 days", "stayed"]
+    assert _tick_names(names) == ["customer…n 30 days", "customer…n 90 days", "stayed"]
+    alike = [f"Category {i} — a long description" for i in range(3)]
+    ticks = _tick_names(alike)
+    assert len(set(ticks)) == 3 and all(len(t) <= 21 for t in ticks)
+
+
+def test_the_calibration_caption_speaks_of_an_after_only_when_there_is_one(
+    run_info: ReportInfo,
+) -> None:
+    from dataclasses import replace
+
+    from orthotune.report import render_html
+
+    assert "The ECE after is measured" in render_html(run_info)
+    plain = replace(
+        run_info, calibration=run_info.calibration.model_copy(update={"ece_after": None})
+    )
+    html = render_html(plain)  # "… each scaled by a T fitted on the others ." with no row
+    assert "The ECE after" not in html and "fitted on the others" not in html

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -167,6 +168,9 @@ def tune_autopilot(
         study_name=study_name or "autopilot",
         maximize=True,
     )
+    with warnings.catch_warnings():  # its values are 1 − dev error (the report said "objective")
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names(["dev_accuracy"])
 
     def save(trained, *, test_metrics: dict[str, float] | None = None, temperature=1.0):
         """The checkpoint and history of ``trained``, named as models/best."""

@@ -151,7 +151,7 @@ class Job:
         """Write run.json and split.json into the new run folder ``run`` (and ``data``, when
         it is a DataFrame, as ``DATA_FILE``: run.json then names that file)."""
         from orthotune.data import describe_filled, frame_file
-        from orthotune.train import library_versions
+        from orthotune.train import library_versions, machine_facts
 
         if not isinstance(data, str):
             data = str(frame_file(data, run.path / DATA_FILE))
@@ -165,6 +165,7 @@ class Job:
             filled=describe_filled(dataset),
             config=dict(config),
             versions=library_versions(),
+            machine=machine_facts(),
         )
         run.write_run(record)
         run.write_split(split.to_json(dataset))

@@ -177,6 +177,8 @@ def ladder_figure(ladder: LadderInfo) -> str:
             x = (i + j) / 2
             y0, y1 = by_key[gap.lower].value, by_key[gap.upper].value
             high = gap.estimate.is_high
+            if gap.estimate.unresolved:  # the interval leaves it open: not "not high"
+                high = None
             colour = "#c62828" if high else ("#2e7d32" if high is False else "#444")
             ax.annotate(
                 "",
@@ -269,10 +271,12 @@ def trials_figure(curves: CurvesInfo, *, beta: float | None = None) -> str:
     with _style():
         fig, axes = _figure(3.9 * len(groups), 3.0, ncols=len(groups), squeeze=False)
         for ax, (title, group, fixed) in zip(axes[0], groups, strict=True):
+            shown = curves.trial_metric if fixed else None
             for n, curve in enumerate(group):
                 key = fixed or next((k for k in DEV_SERIES if curve.has(k)), None)
                 if key is None:
                     continue
+                shown = shown or key
                 colour = PALETTE[n % len(PALETTE)]
                 xs, ys = _points(curve.epochs, curve.series[key])
                 ax.plot(xs, ys, color=colour, lw=0.9, alpha=0.35)
@@ -282,6 +286,10 @@ def trials_figure(curves: CurvesInfo, *, beta: float | None = None) -> str:
                 ax.plot(sx, sy, color=colour, lw=1.8, label=label)
             ax.set_title(title)
             ax.set_xlabel("epoch")
+            if shown:  # an error or accuracy in %, as everywhere else in the report
+                ax.set_ylabel(shown.replace("_", " "))
+                if "error" in shown or "accuracy" in shown:
+                    ax.yaxis.set_major_formatter(_percent_formatter())
             ax.legend(fontsize=7.5)
         fig.tight_layout()
         return _uri(fig)
@@ -365,7 +373,7 @@ def confusion_figure(confusion: ConfusionInfo) -> str:
     k = matrix.shape[0]
     totals = matrix.sum(axis=1, keepdims=True)
     share = np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
-    names = [_short(n) for n in confusion.class_names]
+    names = _tick_names(confusion.class_names)
     size = min(9.0, max(3.6, 0.42 * k + 1.8))
     with _style():
         fig, ax = _figure(size + 0.9, size)
@@ -386,7 +394,8 @@ def confusion_figure(confusion: ConfusionInfo) -> str:
                         color="white" if share[i, j] > 0.55 else "#222",
                     )
         ticks = list(range(k))
-        ax.set_xticks(ticks, names, rotation=45 if k > 4 else 0, ha="right" if k > 4 else "center")
+        slant = k > 4 or sum(map(len, names)) > 30  # three long names ran into each other
+        ax.set_xticks(ticks, names, rotation=45 if slant else 0, ha="right" if slant else "center")
         ax.set_yticks(ticks, names)
         ax.set_xlabel("predicted class")
         ax.set_ylabel("true class")
@@ -396,6 +405,19 @@ def confusion_figure(confusion: ConfusionInfo) -> str:
 
 def _short(name: str, width: int = 18) -> str:
     return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _tick_names(names: Sequence[str], width: int = 18) -> list[str]:
+    """Class names short enough for a tick, and told apart: names that share their first
+    ``width`` characters ("customer churned within 30 days" / "… 90 days") keep their start
+    and their end; names alike even so are numbered."""
+    short = [_short(n, width) for n in names]
+    if len(set(short)) < len(short):
+        head, tail = width // 2 - 1, width // 2
+        short = [n if len(n) <= width else f"{n[:head]}…{n[-tail:]}" for n in names]
+    if len(set(short)) < len(short):
+        short = [f"{i}: {n}" for i, n in enumerate(short)]
+    return short
 
 
 # ----------------------------------------------------------------------------- search

@@ -24,7 +24,7 @@ import csv
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -99,6 +99,7 @@ LEVELS = (
 # The gaps shown: (``Decomposition`` field, label); each spans the levels its ``Gap`` names
 # (the variance gap spans train → dev when there is no train-dev set).
 GAPS = (
+    ("bias", "bias"),  # train − Bayes error, with a Bayes error (the verdict's "bias")
     ("avoidable_bias", "avoidable bias"),
     ("variance", "variance"),
     ("data_mismatch", "data mismatch"),
@@ -248,6 +249,7 @@ class StudyInfo:
     pareto_points: list[tuple[int, float, float, bool]]  # (trial, x, y, on_front)
     pareto_directions: tuple[str, str] | None
     trial_curves: list[Curve] = field(default_factory=list)  # the best few trials' epochs
+    ranking_note: str | None = None  # how the job chose among these trials, when not by rank
 
     @property
     def complete(self) -> list[TrialPoint]:
@@ -392,17 +394,32 @@ def _read(notes: list[str], where: str, read: Callable[[], Read]) -> Read | None
 
 
 # ----------------------------------------------------------------------------- sections
+def _stopped(run: RunRecord | None, log: DecisionLog | None) -> str | None:
+    """Why the job stopped, as the terminal said it: the autopilot's decision log, else the
+    job's own summary (a search's, ``train``'s)."""
+    if log is not None and log.stop_message:
+        return log.stop_message
+    extra = (run.summary.model_extra or {}) if run is not None and run.summary else {}
+    message = extra.get("stop_message")
+    return str(message) if message else None
+
+
 def _summary(
     run: RunRecord | None,
     split: SplitRecord | None,
     chosen: str | None,
     manifest: Manifest | None,
     ladder: LadderInfo | None,
+    stopped: str | None = None,
 ) -> SummaryInfo | None:
+    import shlex
+
     facts: list[tuple[str, str]] = []
     result = run.summary if run is not None and run.summary is not None else JobSummary()
-    if run is not None:
-        facts.append(("Command", run.command))
+    extra = result.model_extra or {}
+    if run is not None:  # the command as typed, not only its name (the API's is the name:
+        typed = run.argv[:1] == [run.command]  # its process's argv is a script's or notebook's)
+        facts.append(("Command", "orthotune " + shlex.join(run.argv) if typed else run.command))
         if run.data:
             facts.append(("Data", run.data))
     if manifest is not None and manifest.data_shape:
@@ -419,6 +436,16 @@ def _summary(
         facts.append(("Budget", f"{format_value(config['budget_s'])} s"))
     if config.get("strategy") is not None:
         facts.append(("Strategy", format_value(config["strategy"])))
+    if config.get("constraints"):  # a search's satisficing metrics, as its terminal heads them
+        objective = config.get("metric") or "dev_accuracy"
+        facts.append(("Objective", f"{objective} subject to {', '.join(config['constraints'])}"))
+    if stopped:
+        facts.append(("Stopped", stopped))
+    used = _number(extra.get("seconds"))
+    if used is not None:
+        count = extra.get("models_trained") or extra.get("trials_this_run")
+        what = "models trained" if extra.get("models_trained") else "trials this run"
+        facts.append(("Time", f"{used:,.1f} s" + (f" · {count:,} {what}" if count else "")))
     if run is not None and run.seed is not None:
         facts.append(("Seed", format_value(run.seed)))
     if chosen:
@@ -436,6 +463,8 @@ def _summary(
         facts.append(("Started", run.started))
         if run.finished:
             facts.append(("Finished", run.finished))
+        if run.machine:
+            facts.append(("Machine", format_value(run.machine)))
         if run.versions:
             facts.append(("Versions", format_value(run.versions)))
 
@@ -532,11 +561,20 @@ def _histories(
     if not curves:
         return None, []
     chosen_curve = next((c for c in curves if c.name == chosen), None)
+    # an ensemble's members (history/NAME.member-K.json) are the chosen model, not rivals:
+    # its first member's curves stand for it
+    members = [c for c in curves if chosen and c.name.startswith(f"{chosen}.member-")]
+    if chosen_curve is None and members:
+        chosen_curve = members[0]
     if chosen_curve is None and len(curves) == 1:
         chosen_curve = curves[0]
     # the others are shown by their dev curves: a model without one (k-fold's, trained on
     # train + dev) has nothing to draw there
-    dev = [c for c in curves if c is not chosen_curve and any(map(c.has, DEV_SERIES))]
+    dev = [
+        c
+        for c in curves
+        if c is not chosen_curve and c not in members and any(map(c.has, DEV_SERIES))
+    ]
     return chosen_curve, sorted(dev, key=_final_dev)[:BEST_FEW]
 
 
@@ -604,8 +642,8 @@ def _decisions(log: DecisionLog | None) -> DecisionsInfo | None:
         steps.append(
             DecisionStep(
                 index=step.index,
-                problem=step.problem,
-                knob=step.knob,
+                problem=step.problem and step.problem.replace("_", " "),  # as the terminal
+                knob=step.knob and step.knob.replace("_", " "),  # says it
                 choice=None if kept is None else kept.label,
                 kept=step.kept is not None,
                 reason=step.why or None,
@@ -831,6 +869,11 @@ def _study_info(study: Any) -> StudyInfo:
 
     trials = []
     for t in frozen:
+        # a search keeps what it measured (seconds, latency_ms, params …) under ``metrics``
+        # (its METRICS_ATTR): read at the top level, the seconds were start→end and no
+        # constraint's axis was found
+        measured = t.user_attrs.get("metrics")
+        attrs = {**(measured if isinstance(measured, dict) else {}), **t.user_attrs}
         feasible = t.user_attrs.get("feasible", t.user_attrs.get("satisficing", True))
         trials.append(
             TrialPoint(
@@ -840,7 +883,7 @@ def _study_info(study: Any) -> StudyInfo:
                 params=dict(t.params),
                 start_s=offset(t.datetime_start),
                 end_s=offset(t.datetime_complete),
-                user_attrs=dict(t.user_attrs),
+                user_attrs=attrs,
                 feasible=bool(feasible) if isinstance(feasible, bool) else True,
             )
         )
@@ -888,6 +931,11 @@ def _importances(study: Any, optuna: Any) -> tuple[dict[str, float], str | None]
 
 
 # Satisficing quantities a trial may record, plotted against the objective (lower is better).
+AUTOPILOT_RANKING = (
+    "Each value is one model's dev accuracy on one seed. The autopilot keeps a model only when "
+    "it beats the one before beyond the noise (its polish re-trains the closest contenders "
+    "with fresh seeds), so a trial ranked above the chosen model here may have lost that test."
+)
 SATISFICING_ATTRS = ("latency_ms", "params", "flops", "model_bytes")
 
 
@@ -960,7 +1008,14 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
             "saved; its test scores, calibration or analysis may be missing"
         )
     ladder = _ladder(_read(notes, "diagnosis.json", run.read_diagnosis))
-    summary = _summary(record, split, chosen, manifest, ladder)
+    log = _read(notes, "decisions.json", run.read_decisions)
+    stopped = _stopped(record, log)
+    if stopped and record is not None and record.finished and "interrupted" in stopped:
+        notes.append(  # a Ctrl-C'd job finishes its best model so far: read as complete before
+            f"the job was stopped before its budget ran out ({stopped}): the model is the best "
+            "one it had kept by then"
+        )
+    summary = _summary(record, split, chosen, manifest, ladder, stopped)
     chosen_curve, others = _histories(run, chosen, notes)
 
     study, trial_curves, metric = None, [], "objective"
@@ -976,6 +1031,8 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         try:
             study = _read_run_study(run.study_db)
             trial_curves, metric = study.trial_curves, study.metric_names[0]
+            if record is not None and record.config.get("strategy") == "autopilot":
+                study = replace(study, ranking_note=AUTOPILOT_RANKING)
         except InvalidInputError as err:  # its message's fix (another --storage) is no fix here
             logger.warning("report: skipping study.db: %s", err)
             notes.append(
@@ -1003,7 +1060,7 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         curves=curves,
         schedule=schedule,
         confusion=_confusion(typed(TEST_SCORES_FILE, ClassificationReport)),
-        decisions=_decisions(_read(notes, "decisions.json", run.read_decisions)),
+        decisions=_decisions(log),
         study=study,
         analyses=_analysis(run, notes),
         more_data=typed(LEARNING_CURVE_FILE, LearningCurve),

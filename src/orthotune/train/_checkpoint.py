@@ -104,6 +104,28 @@ def library_versions() -> dict[str, str]:
     return found
 
 
+def machine_facts() -> dict[str, Any]:
+    """The machine a run trains on: host name, CPU model, cores, torch threads, the GPU (or
+    none) — what run.json and the report name beside its durations and latency."""
+    import os
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            named = (ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name"))
+            cpu = next(named, cpu)
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return {
+        "host": platform.node(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "gpu": gpu,
+    }
+
+
 def _jsonable(value: Any) -> Any:
     """Tensors and arrays to lists, recursively, so normalization stats fit in JSON."""
     if isinstance(value, torch.Tensor):
