@@ -73,10 +73,14 @@ def test_killed_at_every_fault_point_then_resumed_keeps_every_finished_trial(
         check_kept()
     # Ctrl-C once a trial finished (stderr is no terminal: one plain line per trial): the best
     # so far is saved, exit 130, one line saying how to resume
+    before = len(_finished(tmp_path)[2])
     code, out, err = interrupt_cli(*cmd[3:], pattern=r"^\[\d+:\d\d / 5:00\] trial \d+ ", env=_env())
     assert code == 130, err[-5:]
     interrupted = json.loads(out)
     assert interrupted["stop_reason"] == "interrupted" and interrupted["resumed"]
+    # the trials it added to the study: a batch's trials told before the Ctrl-C were counted
+    # again when it failed the rest (24 said, 17 in the study)
+    assert interrupted["trials_this_run"] == len(_finished(tmp_path)[2]) - before
     assert err[-1] == (
         "orthotune: interrupted (Ctrl-C): the best model so far is saved in "
         f"{interrupted['chosen_model_dir']}; resume with the same command and --study crash "

@@ -452,3 +452,19 @@ def test_a_search_resumed_while_another_process_resumes_it_is_refused(tmp_path):
     assert s.resumed and not claim.exists()
     record = json.loads((tmp_path / "run" / "run.json").read_text())
     assert len(record["resumes"]) == 1
+
+
+def test_a_ctrl_c_mid_batch_counts_each_trial_of_this_run_once(tmp_path):
+    told = []
+
+    def ctrl_c_after_the_first(row):  # a Ctrl-C as the batch's first trial is told
+        told.append(row.number)
+        if len(told) == 1:
+            raise KeyboardInterrupt
+
+    s = _search(tmp_path, executor="population", trials=6, progress=ctrl_c_after_the_first)
+    assert s.stop_reason == "interrupted"
+    trials = _study(tmp_path / "run", "random").trials
+    assert len(trials) > 1  # a batch: the others were failed as interrupted
+    # the trials told before the Ctrl-C were told (and counted) again: 24 said, 17 there
+    assert s.trials_this_run == len(trials)

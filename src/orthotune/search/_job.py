@@ -548,6 +548,7 @@ def tune_search(
     on_row = progress if callable(progress) else None
     batch = BATCH[executor]
     state = {"same": 0, "kind": "", "told": 0}
+    told: set[int] = set()  # the trials this run told: a Ctrl-C fails only the others
     stop: Stop | None = None
     sign = 1.0 if maximize else -1.0
 
@@ -559,6 +560,7 @@ def tune_search(
         from orthotune.fit import error_levels
 
         state["told"] += 1
+        told.add(trial.number)
         if isinstance(study.pruner, KnownCompletePruner):
             study.pruner.refresh()  # this trial may join the COMPLETE ones
         if trained is not None and trained.failed is None and trained.model is None:
@@ -671,6 +673,8 @@ def tune_search(
                 except KeyboardInterrupt:
                     clear_interrupt()  # acted on: later checks pass
                     for trial in asked:
+                        if trial.number in told:  # counted twice before (24 trials said,
+                            continue  # 17 in the study)
                         try:
                             tell(trial, None, INTERRUPTED_REASON)
                         except Exception:  # already told
