@@ -95,6 +95,17 @@ def test_a_gap_inside_the_noise_is_not_high_and_the_dev_size_needed_is_given():
     assert bigger.is_high["variance"]
 
 
+def test_the_set_too_small_is_the_one_whose_noise_widens_the_interval():
+    d = _diagnose(human_error="0.5%", train_error="10%", dev_error="17.5%", test_error="20%",
+                  train_size=5_000, dev_size=40, test_size=5_000)  # fmt: skip
+    j = next(j for j in d.verdict.judgements if j.gap == "dev_overfitting")
+    # test − dev: its interval is wide because of the 40 dev rows, not the 5,000 test rows;
+    # "the test set (5,000 examples) is too small … about 2,718,674 test examples"
+    assert j.resolved is False and j.set_to_grow == "dev"
+    assert 40 < j.needed_n < 100_000
+    assert any(n.startswith("the dev set (40 examples) is too small") for n in d.verdict.notes)
+
+
 def test_low_gap_with_wide_interval_is_unresolved():
     d = _diagnose(
         human_error="0.7%", train_error="0.8%", dev_error="1.0%", train_size=50_000, dev_size=1_000

@@ -25,7 +25,14 @@ import math
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orthotune.diagnose._decompose import Z95, Decomposition, Gap, GapName, newcombe_interval
+from orthotune.diagnose._decompose import (
+    Z95,
+    Decomposition,
+    Gap,
+    GapName,
+    LevelEstimate,
+    newcombe_interval,
+)
 from orthotune.diagnose._knobs import Problem
 from orthotune.diagnose._levels import ErrorLevels
 
@@ -90,18 +97,24 @@ def _clipped_variance(p: float, tol: float) -> float:
     return q * (1 - q)
 
 
+def _noise(level: LevelEstimate, tol: float) -> float:
+    """The variance a level's error brings to a gap: p(1 − p) / n."""
+    return _clipped_variance(level.error, tol) / level.n
+
+
 def _needed(
-    p_upper: float, n_lower: int | None, p_lower: float | None, half: float, tol: float
+    p_grow: float, n_other: int | None, p_other: float | None, half: float, tol: float
 ) -> tuple[int, bool]:
-    """Examples for a ±half interval on the gap; True when the other set must grow too."""
+    """Examples of the set to grow for a ±half interval on the gap; True when the other set
+    must grow too."""
     target = (half / Z95) ** 2  # the variance a ±half interval allows
-    var_upper = _clipped_variance(p_upper, tol)
-    if n_lower is None or p_lower is None:  # a reference level: no noise on the other side
-        return math.ceil(var_upper / target), False
-    var_lower = _clipped_variance(p_lower, tol)
-    if var_lower / n_lower < target / 2:
-        return math.ceil(var_upper / (target - var_lower / n_lower)), False
-    return math.ceil((var_upper + var_lower) / target), True
+    var_grow = _clipped_variance(p_grow, tol)
+    if n_other is None or p_other is None:  # a reference level: no noise on the other side
+        return math.ceil(var_grow / target), False
+    var_other = _clipped_variance(p_other, tol)
+    if var_other / n_other < target / 2:
+        return math.ceil(var_grow / (target - var_other / n_other)), False
+    return math.ceil((var_grow + var_other) / target), True
 
 
 def _above(value: float, tol: float) -> bool:
@@ -131,21 +144,25 @@ def _judge_gap(
     set_to_grow = needed = also = None
     half = None
     if not resolved:
-        upper = decomposition.level(gap.upper)
-        lower = decomposition.level(gap.lower)  # None for the human / Bayes references
-        set_to_grow = gap.upper
+        grow = decomposition.level(gap.upper)
+        other = decomposition.level(gap.lower)  # None for the human / Bayes references
+        if other is not None and other.n and grow.n and _noise(other, tol) > _noise(grow, tol):
+            # the lower set's noise dominates the interval: a 40-row dev set under a
+            # 5,000-row test set was "the test set is too small … 2,718,674 test examples"
+            grow, other = other, grow
+        set_to_grow = grow.name
         # the interval must clear 0 (a gap that looks high) or the tolerance (one that looks
         # low) — with a margin, as the intervals are not symmetric — and be at least the
         # lecture's ±tol/2; a gap equal to the tolerance, never
         half = min(tol / 2, 0.8 * (gap.value if above else tol - gap.value))
         if half > 1e-9:
-            n_other = None if lower is None else lower.n
-            p_other = None if lower is None else lower.error
-            needed, other_too = _needed(upper.error, n_other, p_other, half, tol)
-            if upper.n:  # never fewer than now: the interval narrows as 1/√n
+            n_other = None if other is None else other.n
+            p_other = None if other is None else other.error
+            needed, other_too = _needed(grow.error, n_other, p_other, half, tol)
+            if grow.n:  # never fewer than now: the interval narrows as 1/√n
                 width = (gap.high - gap.low) / 2
-                needed = max(needed, math.ceil(upper.n * (width / half) ** 2), upper.n + 1)
-            also = gap.lower if other_too else None
+                needed = max(needed, math.ceil(grow.n * (width / half) ** 2), grow.n + 1)
+            also = other.name if other_too and other is not None else None
     return GapJudgement(
         gap=gap.name,
         value=gap.value,
