@@ -17,7 +17,7 @@ def test_a_step_whose_variants_the_guard_refused_says_they_beat_the_noise(tmp_pa
     frame["cls"] = np.array(list("ABCD"))[y]
     frame.to_csv(tmp_path / "d.csv", index=False)
     summary = orthotune.tune(
-        str(tmp_path / "d.csv"), target="cls", split_col="split", trials=4, human_error="5%",
+        str(tmp_path / "d.csv"), target="cls", split_col="split", trials=7, human_error="5%",
         out=tmp_path / "run", seed=0,
     )  # fmt: skip
     judged = 0

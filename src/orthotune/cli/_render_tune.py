@@ -23,10 +23,12 @@ def shown_variants(step: Any) -> tuple[list, int]:
     return shown, len(step.variants) - len(shown)
 
 
-def render_diagnosis_table(diagnosis: Any, console: Any) -> None:
+def render_diagnosis_table(diagnosis: Any, console: Any, *, refitted: bool = False) -> None:
     from rich.table import Table
 
-    table = Table(title="Diagnosis of the chosen model")
+    # a refitted model learned from dev: its ladder is its configuration's before the refit
+    whose = "the chosen configuration, before its refit" if refitted else "the chosen model"
+    table = Table(title=f"Diagnosis of {whose}")
     table.add_column("level / gap")
     table.add_column("error", justify="right")
     table.add_column("95 % interval", justify="right")
@@ -131,7 +133,10 @@ def render_autopilot(summary: Any) -> None:
                 "floor's[/]: the inputs may not predict the label, or there are too few "
                 "examples: get more data or other features before tuning"
             )
-    render_diagnosis_table(summary.diagnosis, console)
+    from orthotune._records import REFITTED
+
+    refitted = bool(log.refit and log.refit.startswith(REFITTED))
+    render_diagnosis_table(summary.diagnosis, console, refitted=refitted)
     if summary.test_metrics:
         tm = summary.test_metrics
         console.print(
