@@ -424,6 +424,22 @@ def test_a_run_stopped_by_ctrl_c_says_so_though_it_finished(tmp_path: Path) -> N
     assert any(n.startswith("the job was stopped before its budget ran out") for n in info.notes)
 
 
+def test_a_refitted_runs_ladder_says_whose_levels_it_shows(tmp_path: Path) -> None:
+    from orthotune._records import REFITTED, DecisionLog
+    from orthotune.diagnose import ErrorLevels, diagnose
+
+    run = RunDir.create(tmp_path / "run")
+    levels = dict(train_error="1%", train_size=5000, dev_error="2.5%", dev_size=800)
+    run.write_diagnosis(diagnose(ErrorLevels.from_rates(human_error=None, **levels)))
+    run.write_decisions(DecisionLog(refit=f"{REFITTED} 5800 train + dev examples"))
+    # its test bar and its test-score tiles are two models' since a refit learned from dev
+    assert (
+        read_run_folder(run.path)
+        .ladder.notes[0]
+        .startswith("These levels are the chosen configuration's before its refit")
+    )
+
+
 def test_an_ensembles_members_are_the_chosen_model_not_other_models(tmp_path: Path) -> None:
     epoch = {"epoch": 0, "steps": 1, "lr": 0.1, "train_loss": 1.0, "train_error": 0.5}
     epoch |= {"smoothed_loss": 1.0, "seconds": 0.1, "dev_error": 0.4}

@@ -133,10 +133,7 @@ def render_autopilot(summary: Any) -> None:
                 "floor's[/]: the inputs may not predict the label, or there are too few "
                 "examples: get more data or other features before tuning"
             )
-    from orthotune._records import REFITTED
-
-    refitted = bool(log.refit and log.refit.startswith(REFITTED))
-    render_diagnosis_table(summary.diagnosis, console, refitted=refitted)
+    render_diagnosis_table(summary.diagnosis, console, refitted=log.refitted)
     if summary.test_metrics:
         tm = summary.test_metrics
         console.print(

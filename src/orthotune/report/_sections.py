@@ -931,6 +931,11 @@ def _importances(study: Any, optuna: Any) -> tuple[dict[str, float], str | None]
 
 
 # Satisficing quantities a trial may record, plotted against the objective (lower is better).
+REFIT_LADDER = (
+    "These levels are the chosen configuration's before its refit on train + dev (the "
+    "refitted model learned from dev, so its dev error says nothing): test − dev is one "
+    "model's. The test scores above are the refitted model's."
+)
 AUTOPILOT_RANKING = (
     "Each value is one model's dev accuracy on one seed. The autopilot keeps a model only when "
     "it beats the one before beyond the noise (its polish re-trains the closest contenders "
@@ -1009,6 +1014,8 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         )
     ladder = _ladder(_read(notes, "diagnosis.json", run.read_diagnosis))
     log = _read(notes, "decisions.json", run.read_decisions)
+    if ladder is not None and log is not None and log.refitted:
+        ladder.notes.insert(0, REFIT_LADDER)
     stopped = _stopped(record, log)
     if stopped and record is not None and record.finished and "interrupted" in stopped:
         notes.append(  # a Ctrl-C'd job finishes its best model so far: read as complete before
