@@ -565,6 +565,7 @@ def train(
     train_settings = {**sections["train"], **given_train}
     # the one check of the precision (a flag or the config file's), before the data loads
     choice = check_precision(precision or train_settings.get("precision") or "auto")
+    train_settings.pop("precision", None)  # set once resolved: the file's "auto" was refused
     size = train_settings.get("batch_size")
     if isinstance(size, str) and size.strip().lower() in ("m", "full", "batch"):
         train_settings["batch_size"] = None  # batch gradient descent: all m examples

@@ -215,6 +215,16 @@ def test_precision_from_the_config_file_or_the_flag(run_cli, tmp_path):
         assert done.returncode == 0, done.stderr
         runs[name] = json.loads(done.stdout)["config"]["precision"]
     assert runs == {"file": "bf16", "flag": "fp32"}
+    # the documented default, written in the file, was refused ("Input should be 'fp32' or
+    # 'bf16'"), with and without a flag
+    config.write_text("train:\n  epochs: 1\n  precision: auto\n")
+    for name, extra in (("auto", []), ("auto-flag", ["--precision", "fp32"])):
+        done = run_cli(
+            "train", "builtin:synthetic?n=200", "--config", config, *extra,
+            "--out", tmp_path / name, "--json", env=ENV,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["config"]["precision"] == "fp32"  # an MLP: float32
 
 
 def test_the_summary_counts_the_best_dev_epoch_from_1_as_the_progress_lines_do(run_cli, tmp_path):

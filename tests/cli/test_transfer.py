@@ -35,6 +35,13 @@ def _edited(folder):
     return folder
 
 
+def _binned(folder):  # a model that reads the features beside their quantile bins
+    import orthotune
+
+    orthotune.train(DATA, input_bins=8, training={"epochs": 1}, out=folder)
+    return folder
+
+
 def _pickle(folder):
     folder.mkdir()
     torch.save({"w": torch.zeros(2)}, folder / "model.pt")
@@ -49,8 +56,10 @@ def _pickle(folder):
         (_edited, [], "does not match the sha256 in"),
         (lambda p: _checkpoint(p, features=8), [], "trained on examples of shape (8,), this"),
         (_checkpoint, ["--arch", "mlp"], "takes the checkpoint's architecture, but --arch"),
+        # was "trained on examples of shape (20,), this data's are (20,)"
+        (_binned, [], "its network reads each example's 20 features beside their quantile bins"),
     ],
-    ids=["missing", "pickle", "edited", "input-shape", "arch-flag"],
+    ids=["missing", "pickle", "edited", "input-shape", "arch-flag", "binned"],
 )
 def test_bad_init_from_exits_2_with_one_line(run_cli, tmp_path, make, extra, message):
     source = make(tmp_path / "ckpt")

@@ -134,13 +134,25 @@ def load_warm_start(
     spec = manifest.spec
     shape = tuple(int(d) for d in data_shape)
     trained_on = tuple(manifest.data_shape or spec.input_shape)
-    if (manifest.data_shape is not None and trained_on != shape) or math.prod(shape) != math.prod(
-        spec.input_shape
+    if (
+        trained_on != shape
+        if manifest.data_shape is not None
+        else math.prod(shape) != math.prod(spec.input_shape)
     ):
         raise InvalidInputError(
             f"--init-from {given}: the checkpoint was trained on examples of shape "
             f"{trained_on}, this data's are {shape}; transfer needs the same input shape: "
             "resample or crop the data to it, or train from scratch"
+        )
+    if math.prod(shape) != math.prod(spec.input_shape):  # it read its features beside bins:
+        # refused as "trained on (30,), this data's are (30,)" while --input-bins was refused
+        # as "the checkpoint's own encoding is used"
+        raise InvalidInputError(
+            f"--init-from {given}: its network reads each example's {math.prod(shape)} "
+            f"features beside their quantile bins ({math.prod(spec.input_shape)} inputs; the "
+            "autopilot's step 0 may choose that encoding), which transfer does not carry over: "
+            "give a checkpoint trained without bins (train's default, --input-bins 0), or "
+            "train from scratch"
         )
     freeze = parse_freeze(freeze)
     layers = spec.num_layers
