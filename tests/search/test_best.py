@@ -69,6 +69,20 @@ def test_stored_optuna_constraints_count():
     assert best_trial(study.trials).number == 1
 
 
+def test_a_tie_goes_to_the_trial_whose_model_was_kept():
+    """Of two tied trials that finished out of order, the earlier number was never saved (an
+    incumbent is saved only when it beats the one before) and was re-trained at the end: a PBT
+    member without its exploits, not the model the study measured."""
+    study = optuna.create_study(direction="maximize")
+    for value, saved in ((0.9, True), (0.97, False), (0.97, True), (0.97, False)):
+        t = study.ask()
+        if saved:
+            t.set_user_attr("checkpoint", f"run/models/trial-{t.number}")
+        study.tell(t, value)
+    assert best_trial(study.trials).number == 2
+    assert best_trial(study.trials[:2]).number == 1  # no saved one tied: the first, as before
+
+
 def test_nan_never_best():
     study = optuna.create_study(direction="minimize")
     t = study.ask()

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 Constraint = Callable[[Mapping[str, float]], bool]
 
 METRICS_ATTR = "metrics"  # trial user attribute: {name: number} measured for the trial
+CHECKPOINT_ATTR = "checkpoint"  # trial user attribute: where its model was saved (incumbents)
 
 
 def trial_metrics(trial: optuna.trial.FrozenTrial, *, metric: str = "value") -> dict[str, float]:
@@ -85,7 +86,17 @@ def best_trial(
             continue
         if best is None or sign * float(t.value) > sign * float(best.value):
             best = t
+        elif float(t.value) == float(best.value) and _saved(t) and not _saved(best):
+            # a tie goes to the trial whose model was kept: an incumbent is saved only when it
+            # beats the one before, so of two tied trials that finished out of order the
+            # earlier number was never saved, and was re-trained at the end (a PBT member
+            # without the exploits it underwent: another model than the one measured)
+            best = t
     return best
+
+
+def _saved(trial: optuna.trial.FrozenTrial) -> bool:
+    return CHECKPOINT_ATTR in trial.user_attrs
 
 
 class TrialRow(BaseModel):

@@ -49,7 +49,7 @@ from orthotune._interrupt import clear as clear_interrupt
 from orthotune._result import Result
 from orthotune._rundir import WORKERS_DIR
 from orthotune.diagnose import Diagnosis
-from orthotune.search._best import METRICS_ATTR, Leaderboard, TrialRow
+from orthotune.search._best import CHECKPOINT_ATTR, METRICS_ATTR, Leaderboard, TrialRow
 from orthotune.search._pruning import KnownCompletePruner
 from orthotune.search._storage import FAIL_REASON_ATTR, STALE_ATTR, sqlite_file
 
@@ -68,7 +68,6 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 MAX_SAME_FAILURES = 5  # identical failures in a row that stop the search
 BATCH = {"population": 8, "sequential": 1}
-CHECKPOINT_ATTR = "checkpoint"
 FEASIBLE_ATTR = "feasible"  # read by the report's progress figure
 SEED_ATTR = "seed"
 PBT_ATTR = "pbt_exploits"  # [{"epoch", "from", "values"}] of a PBT member
