@@ -82,6 +82,10 @@ def test_unknown_names_are_refused_with_the_list():
     space = SearchSpace({"momentum": FloatParam(low=0.5, high=0.9)})
     with pytest.raises(InvalidInputError, match="'momentum' is unknown"):
         check_vocabulary(space)
+    # accepted and recorded, then overridden by --precision for every trial
+    space = SearchSpace.from_yaml("precision: {type: categorical, choices: [fp32, bf16]}")
+    with pytest.raises(InvalidInputError, match="'precision' is not searched: one precision"):
+        check_vocabulary(space)
 
 
 def test_invalid_combination_is_one_line():

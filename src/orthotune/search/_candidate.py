@@ -48,13 +48,20 @@ MODEL_PARAMETERS: tuple[str, ...] = (
     "dropout",
     "init",
 )
-TRAIN_PARAMETERS: tuple[str, ...] = tuple(TrainConfig.model_fields)
+# precision is the search's, one for every trial (--precision): a space's was accepted and
+# recorded, then overridden by the executor
+TRAIN_PARAMETERS: tuple[str, ...] = tuple(f for f in TrainConfig.model_fields if f != "precision")
 PARAMETERS: tuple[str, ...] = MODEL_PARAMETERS + TRAIN_PARAMETERS
 
 
 def check_vocabulary(space: SearchSpace) -> SearchSpace:
     """Refuse a parameter name that ``params_to_candidate`` would not understand."""
     for name in space:
+        if name == "precision":
+            raise InvalidInputError(
+                "search space parameter 'precision' is not searched: one precision trains "
+                "every trial of a search; fix: remove it and give --precision fp32|bf16|auto"
+            )
         if name not in PARAMETERS:
             raise InvalidInputError(
                 f"search space parameter {name!r} is unknown: accepted are "
