@@ -107,7 +107,7 @@ def test_a_real_learning_curve_falls_with_more_data():
     assert curve.doubled_low <= curve.error_doubled <= curve.doubled_high <= curve.error_now
     assert curve.fit is not None and curve.fit.predict(sizes[-1]) <= curve.fit.predict(sizes[0])
     if curve.flat:
-        assert curve.sentence.startswith("it is flat — more data of this kind will not help")
+        assert curve.sentence.startswith(("it is flat — more data", "doubling the"))
     else:
         assert curve.sentence.startswith(
             f"doubling the training data ({m} → {2 * m} examples) would lower the dev error "
@@ -194,3 +194,22 @@ def test_an_upper_end_within_one_dev_example_of_now_reaches_no_gain(high, caveat
     assert said.endswith("reaches within 1.2% of the error now, so the gain is not certain") is (
         caveat
     )  # its margin said: "[7.0%, 9.9%] — the interval reaches no gain" read as a contradiction
+
+
+def test_a_drop_under_one_dev_example_is_too_small_to_tell_not_flat():
+    """On 40 dev rows a fitted 1.9-point drop read "it is flat — more data of this kind will
+    not help … would leave the dev error at about 10.6 % (now 12.5 %)"."""
+    from orthotune.analysis import CurvePoint
+    from orthotune.analysis._learning_curve import _sentence
+
+    point = CurvePoint(fraction=1.0, train_examples=2000, train_error=0.05, dev_error=0.125,
+                       dev_low=0.05, dev_high=0.26)  # fmt: skip
+    curve = LearningCurve(points=[point], dev_examples=40, error_now=0.125, error_doubled=0.106,
+                          doubled_low=0.097, doubled_high=0.125, flat=True)  # fmt: skip
+    said = _sentence(curve)
+    assert "flat" not in said and said.endswith(
+        "less than one of its 40 dev examples' worth (2.5%), so this dev set is too small to "
+        "tell whether more data would help"
+    )
+    level = curve.model_copy(update={"error_doubled": 0.1248, "doubled_low": 0.1245})
+    assert _sentence(level).startswith("it is flat — more data of this kind will not help")
