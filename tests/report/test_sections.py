@@ -224,12 +224,25 @@ def test_an_analysis_table_cut_short_is_a_note(run_folder: Path, tmp_path) -> No
     shutil.copytree(run_folder, copy)
     (copy / "analysis").mkdir(exist_ok=True)
     rows = "".join(f"{i},{i % 3},{i % 2},0.9\n" for i in range(40))
-    (copy / "analysis" / "predictions.csv").write_text("id,y_true,y_pred,confidence\n" + rows[:-9])
+    (copy / "analysis" / "audit.csv").write_text("id,y_true,y_pred,confidence\n" + rows[:-9])
     info = read_run_folder(copy)  # was shown as 40 rows with nothing said
     assert (
-        "analysis/predictions.csv: line 41 holds fewer cells than its header line, as in a file "
+        "analysis/audit.csv: line 41 holds fewer cells than its header line, as in a file "
         "cut short" in " ".join(info.notes)
     )
+
+
+def test_the_runs_predictions_are_counted_not_dumped_as_an_error_analysis(tmp_path) -> None:
+    (tmp_path / "analysis").mkdir()
+    rows = "".join(f"{i},b,0.9999974951283027,2.5e-06,0.9999975,{'train dev'.split()[i % 2]}\n"
+                   for i in range(30))  # fmt: skip
+    (tmp_path / "analysis" / "predictions.csv").write_text(
+        "id,y_pred,confidence,p_a,p_b,split\n" + rows
+    )
+    [info] = read_run_folder(tmp_path).analyses
+    # its first 25 rows were the section's table: raw probabilities of train and test rows
+    assert info.tables == [] and dict(info.facts)["rows"] == "train 15 · dev 15"
+    assert "each of 2 classes" in dict(info.facts)["columns"]
 
 
 def test_a_study_kept_in_another_storage_is_named_where_the_report_leaves_it_out(
@@ -476,3 +489,26 @@ def test_the_calibration_caption_speaks_of_an_after_only_when_there_is_one(
     )
     html = render_html(plain)  # "… each scaled by a T fitted on the others ." with no row
     assert "The ECE after" not in html and "fitted on the others" not in html
+
+
+def test_the_end_of_the_terminals_result_is_in_the_report_too(tmp_path: Path) -> None:
+    from orthotune._records import DecisionLog, RunRecord, Step
+
+    run = RunDir.create(tmp_path / "run")
+    filled = ["age: 67 missing → filled with the train median (38), beside age_missing"]
+    run.write_run(RunRecord(command="tune", data="d.csv", seed=0, finished="x", filled=filled))
+    run.write_decisions(
+        DecisionLog(
+            steps=[Step(index=0, problem="baseline", knob="baseline")],
+            stop_message="the budget is spent",
+            refit="nothing to refit: under k-fold the chosen model learned from train + dev",
+            remaining_problem="variance",
+            beyond_tuning=["get more training data of the dev distribution"],
+        )
+    )
+    info = read_run_folder(run.path)
+    assert dict(info.summary.facts)["Filled"] == filled[0]
+    final = info.decisions.final
+    for said in ("refit: nothing to refit", "remaining problem: variance",
+                 "what tuning cannot do: get more training data"):  # fmt: skip
+        assert said in final, final

@@ -441,6 +441,8 @@ def _summary(
         facts.append(("Objective", f"{objective} subject to {', '.join(config['constraints'])}"))
     if stopped:
         facts.append(("Stopped", stopped))
+    if run is not None and run.filled:  # what --impute filled, as the terminal says it
+        facts.append(("Filled", "; ".join(run.filled)))
     used = _number(extra.get("seconds"))
     if used is not None:
         count = extra.get("models_trained") or extra.get("trials_this_run")
@@ -664,6 +666,11 @@ def _decisions(log: DecisionLog | None) -> DecisionsInfo | None:
         and f"always predicting {low.get('label')!r} (the most frequent class) gives "
         f"{100 * low['dev_error']:.2f} % dev error",
         bool(log.polish) and f"polish: {log.polish}",
+        # the rest of what the terminal prints at the end (the report left them out)
+        bool(log.refit) and f"refit: {log.refit}",
+        bool(log.remaining_problem)
+        and f"remaining problem: {str(log.remaining_problem).replace('_', ' ')}",
+        bool(log.beyond_tuning) and f"what tuning cannot do: {'; '.join(log.beyond_tuning)}",
     ]
     final = "; ".join(p for p in parts if p) or None
     return DecisionsInfo(steps=steps, final=final, validation=log.validation or None)
@@ -783,6 +790,8 @@ def _analysis_record(name: str, record: Any, kind: str) -> AnalysisInfo | None:
 
 
 def _analysis_csv(root: Path, relative: Path, notes: list[str]) -> AnalysisInfo | None:
+    if relative.as_posix() == PREDICTIONS_FILE:
+        return _predictions_file(root / relative, notes)
     try:
         with (root / relative).open(newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
@@ -803,6 +812,34 @@ def _analysis_csv(root: Path, relative: Path, notes: list[str]) -> AnalysisInfo 
     facts = [("rows", f"{len(rows):,}")]
     kind = "label_issues" if relative.name == "audit.csv" else "other"  # clean's audit log
     return AnalysisInfo(relative.as_posix(), title, kind, facts, [table])
+
+
+PREDICTIONS_FILE = "analysis/predictions.csv"
+
+
+def _predictions_file(path: Path, notes: list[str]) -> AnalysisInfo | None:
+    """The run's predictions (what ``errors`` analyses) as facts, not a table: its first rows,
+    shown as an "Error analysis", were raw probabilities (0.9999974951283027, True/False) of
+    train and test rows, and a 1,000-class file of 100,000 rows is 2 GB to read."""
+    counts: dict[str, int] = {}
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            at = header.index("split") if "split" in header else None
+            for row in reader:
+                part = row[at] if at is not None and at < len(row) else "all"
+                counts[part] = counts.get(part, 0) + 1
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        notes.append(f"{PREDICTIONS_FILE} could not be read ({err}).")
+        return None
+    classes = sum(str(c).startswith("p_") for c in header)
+    facts = [
+        ("rows", " · ".join(f"{part} {n:,}" for part, n in counts.items()) or "0"),
+        ("columns", f"id, y_pred, confidence and a probability for each of {classes} classes"),
+        ("read by", "orthotune errors RUN_DIR (which classes are wrong, and why)"),
+    ]
+    return AnalysisInfo(PREDICTIONS_FILE, "predictions", "other", facts, [])
 
 
 # ----------------------------------------------------------------------------- study
