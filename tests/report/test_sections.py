@@ -234,7 +234,7 @@ def test_an_analysis_table_cut_short_is_a_note(run_folder: Path, tmp_path) -> No
 
 def test_the_runs_predictions_are_counted_not_dumped_as_an_error_analysis(tmp_path) -> None:
     (tmp_path / "analysis").mkdir()
-    rows = "".join(f"{i},b,0.9999974951283027,2.5e-06,0.9999975,{'train dev'.split()[i % 2]}\n"
+    rows = "".join(f"{i},b,0.9999974951283027,2.5e-06,0.9999975,{['train', 'dev'][i % 2]}\n"
                    for i in range(30))  # fmt: skip
     (tmp_path / "analysis" / "predictions.csv").write_text(
         "id,y_pred,confidence,p_a,p_b,split\n" + rows
