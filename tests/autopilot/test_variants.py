@@ -121,3 +121,15 @@ def test_input_selection_is_offered_for_wide_vectors_and_more_inputs_undoes_it()
         spec, config = baseline(shape, 2)
         assert variants("input_selection", spec, config) == []
     assert [v.spec.select for v in variants("input_selection", *baseline((50,), 2))] == [17, 5]
+
+
+def test_what_tuning_cannot_do_follows_the_problem_that_remains():
+    from orthotune.autopilot._variants import MORE_DATA, beyond_tuning
+
+    # with the avoidable bias left it led with "get more training data", a variance remedy,
+    # and listed "weight hard examples higher", the loop's own hard_examples knob
+    bias = beyond_tuning("avoidable_bias")
+    assert MORE_DATA not in bias and bias[0] == "add discriminating attributes"
+    assert beyond_tuning("variance")[0] == MORE_DATA
+    assert beyond_tuning("data_mismatch")[0].startswith("get more training data like the dev set")
+    assert not any("hard examples" in said for p in ("variance", None) for said in beyond_tuning(p))

@@ -83,7 +83,13 @@ from orthotune.autopilot._compare import PairedChange, adjust, describe, paired_
 from orthotune.autopilot._fitted import about, fitted_baseline
 from orthotune.autopilot._polish import GROWN, INTERRUPTED, Contender, polish
 from orthotune.autopilot._refit import grow_refitted, refit, refit_cost
-from orthotune.autopilot._variants import BEYOND_TUNING, KNOB_MENU, offered, variants
+from orthotune.autopilot._variants import (
+    KNOB_MENU,
+    MORE_DATA,
+    beyond_tuning,
+    offered,
+    variants,
+)
 from orthotune.autopilot._yardstick import SHARE as YARDSTICK_SHARE
 from orthotune.autopilot._yardstick import floor, yardstick
 from orthotune.data import PreparedData
@@ -955,9 +961,10 @@ def run_autopilot(
     remaining = final.problem.value
     log.remaining_problem = None if remaining == "none" else remaining
     if log.stop_reason in (StopReason.NO_KNOB_HELPS, StopReason.BUDGET_SPENT):
-        log.beyond_tuning = list(BEYOND_TUNING)
-        if curve is not None:
-            log.beyond_tuning[0] = f"{BEYOND_TUNING[0]} (learning curve: {curve.sentence})"
+        log.beyond_tuning = beyond_tuning(log.remaining_problem)
+        if curve is not None and MORE_DATA in log.beyond_tuning:
+            at = log.beyond_tuning.index(MORE_DATA)
+            log.beyond_tuning[at] = f"{MORE_DATA} (learning curve: {curve.sentence})"
     if final.is_high.get("dev_overfitting"):
         log.beyond_tuning.insert(
             0,

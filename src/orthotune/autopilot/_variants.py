@@ -63,15 +63,38 @@ KNOB_MENU: dict[str, tuple[str, ...]] = {
     ),
 }
 
-#: What tuning cannot do, in the lecture's words (said when the tunable knobs are exhausted).
+#: What tuning cannot do, in the lecture's words (said when the tunable knobs are exhausted);
+#: ``beyond_tuning`` orders it for the problem that remains. (Weighting hard examples higher is
+#: the ``hard_examples`` knob, which the loop turns itself.)
+MORE_DATA = "get more training data of the dev distribution"
 BEYOND_TUNING: tuple[str, ...] = (
-    "get more training data of the dev distribution",
+    MORE_DATA,
     "clean mislabeled data (orthotune clean)",
     "add discriminating attributes",
     "transfer learning from a related task",
-    "weight hard examples higher",
     "check whether the model looks at the object or at its surroundings",
 )
+
+
+def beyond_tuning(problem: str | None) -> list[str]:
+    """``BEYOND_TUNING`` for the problem that remains: more data lowers variance, not
+    avoidable bias (it led the list when the bias remained), and against a data mismatch it
+    must be data like the dev set."""
+    if problem == "avoidable_bias":
+        return [
+            "add discriminating attributes",
+            "transfer learning from a related task",
+            "clean mislabeled data (orthotune clean)",
+            "check whether the model looks at the object or at its surroundings",
+        ]
+    if problem == "data_mismatch":
+        return [
+            "get more training data like the dev set (collect it, or synthesize it)",
+            "find what differs between the training and the dev examples (orthotune errors "
+            "RUN_DIR on the dev set)",
+            *BEYOND_TUNING[1:],
+        ]
+    return list(BEYOND_TUNING)
 
 
 #: γ of the ``hard_examples`` knob's focal-loss variants, (1 − p_t)^γ·cross-entropy
