@@ -512,3 +512,11 @@ def test_the_end_of_the_terminals_result_is_in_the_report_too(tmp_path: Path) ->
     for said in ("refit: nothing to refit", "remaining problem: variance",
                  "what tuning cannot do: get more training data"):  # fmt: skip
         assert said in final, final
+
+
+def test_test_metric_tiles_are_named_in_words() -> None:
+    from orthotune.report._sections import _metric_label
+
+    assert _metric_label("macro_f1", 0.9) == "macro F1"  # was its key, "macro_f1"
+    assert _metric_label("harmonic_f1", 0.0) == "harmonic F1 (0: some class has F1 0)"
+    assert _metric_label("accuracy", 0.5) == "accuracy"

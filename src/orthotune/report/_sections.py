@@ -471,7 +471,7 @@ def _summary(
             facts.append(("Versions", format_value(run.versions)))
 
     test_metrics = [
-        (str(name), format_value(value, rate=_is_rate(name)))
+        (_metric_label(str(name), value), format_value(value, rate=_is_rate(name)))
         for name, value in (result.test_metrics or {}).items()
         if _number(value) is not None
     ]
@@ -483,6 +483,15 @@ def _summary(
     if not facts and not test_metrics and not headline:
         return None
     return SummaryInfo(facts=facts, headline=headline, test_metrics=test_metrics)
+
+
+def _metric_label(name: str, value: Any) -> str:
+    """A test metric's tile label in words ("macro_f1" was shown as its key); a harmonic F1 of
+    0 says why (a 32-class run's "harmonic_f1 0.00 %" beside 38 % accuracy looked broken)."""
+    label = name.replace("_", " ").replace("f1", "F1")
+    if name == "harmonic_f1" and _number(value) == 0:
+        label += " (0: some class has F1 0)"
+    return label
 
 
 def _is_rate(name: str) -> bool:
