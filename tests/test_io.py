@@ -43,13 +43,18 @@ def test_sigkill_mid_write_keeps_the_old_file(tmp_path):
         "import sys; from orthotune._io import atomic_write_text; "
         "atomic_write_text(sys.argv[1], 'new' * 1000)"
     )
+    _killed_half_way(code, target)
+    assert target.read_text() == "old"
+
+
+def _killed_half_way(code: str, target: Path) -> None:
+    """Run ``code`` (a writer of ``target``, argv[1]) in a process killed at its fault point."""
     env = {**os.environ, "PYTHONPATH": str(SRC), "ORTHOTUNE_FAULT": "atomic_write"}
     proc = subprocess.run(
         [sys.executable, "-c", code, str(target)], capture_output=True, text=True, env=env
     )
     assert proc.returncode == -signal.SIGKILL
     assert "orthotune-fault: atomic_write" in proc.stderr  # killed half-way, not before
-    assert target.read_text() == "old"
 
 
 @pytest.mark.slow
@@ -68,12 +73,7 @@ def test_sigkill_mid_csv_write_keeps_the_old_file_and_a_whole_write_reads_back(t
         "import sys, pandas as pd; from orthotune._io import atomic_write_csv; "
         "atomic_write_csv(sys.argv[1], pd.DataFrame({'id': list('xyzw')}))"
     )
-    env = {**os.environ, "PYTHONPATH": str(SRC), "ORTHOTUNE_FAULT": "atomic_write"}
-    proc = subprocess.run(
-        [sys.executable, "-c", code, str(target)], capture_output=True, text=True, env=env
-    )
-    assert proc.returncode == -signal.SIGKILL
-    assert "orthotune-fault: atomic_write" in proc.stderr
+    _killed_half_way(code, target)
     assert pd.read_csv(target, float_precision="round_trip").to_dict("list") == frame.to_dict(
         "list"
     )

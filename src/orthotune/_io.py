@@ -116,26 +116,13 @@ def atomic_write_bytes(
     ``fault`` names the fault point passed half-way through the write (see the module doc).
     Creates the parent folder if needed. Returns the path written.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            half = len(data) // 2
-            handle.write(data[:half])
-            handle.flush()
-            fault_point(fault)
-            handle.write(data[half:])
-            handle.flush()
-            os.fsync(handle.fileno())
-        _publish(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(target.parent)
-    return target
+    half = len(data) // 2
+    return _atomic_write(
+        path,
+        (lambda out: out.write(data[:half]), lambda out: out.write(data[half:])),
+        text=False,
+        fault=fault,
+    )
 
 
 def atomic_write_csv(path: str | os.PathLike, frame: Any, *, fault: str = "atomic_write") -> Path:
@@ -143,34 +130,50 @@ def atomic_write_csv(path: str | os.PathLike, frame: Any, *, fault: str = "atomi
     chunk by chunk into the temporary file, where ``frame.to_csv()`` built the whole text in
     memory first (a 100,000-row table of 1,000 probability columns: 2.2 GB of text, 8 GB of
     RAM)."""
+    half = len(frame) // 2
+    return _atomic_write(
+        path,
+        (
+            lambda out: frame.iloc[:half].to_csv(out, index=False),
+            lambda out: frame.iloc[half:].to_csv(out, index=False, header=False),
+        ),
+        text=True,
+        fault=fault,
+    )
+
+
+def _atomic_write(
+    path: str | os.PathLike,
+    halves: tuple[Callable[[Any], object], Callable[[Any], object]],
+    *,
+    text: bool,
+    fault: str,
+) -> Path:
+    """The one atomic writer: ``halves`` write into the temporary file (UTF-8 text or bytes),
+    the fault point between them; then fsync, the usual permissions, os.replace."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            half = len(frame) // 2
-            frame.iloc[:half].to_csv(handle, index=False)
+        opened = os.fdopen(fd, "w", encoding="utf-8", newline="") if text else os.fdopen(fd, "wb")
+        with opened as handle:
+            halves[0](handle)
             handle.flush()
             fault_point(fault)
-            frame.iloc[half:].to_csv(handle, index=False, header=False)
+            halves[1](handle)
             handle.flush()
             os.fsync(handle.fileno())
-        _publish(tmp, target)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide results from other users
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
     _fsync_dir(target.parent)
     return target
-
-
-def _publish(tmp: Path, target: Path) -> None:
-    """Give the finished temporary file the usual permissions and move it over ``target``."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide results from other users
-    os.replace(tmp, target)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, *, fault: str = "atomic_write") -> Path:
