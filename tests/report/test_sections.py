@@ -276,6 +276,16 @@ def test_file_instead_of_run_dir_is_refused(tmp_path: Path) -> None:
         read_run_folder(tmp_path / "report.csv")
 
 
+def test_a_model_folder_given_as_run_dir_points_to_its_run(run_folder: Path) -> None:
+    """`report RUN/models/mlp` was "not a run folder" and `report RUN/models/best` "is a
+    file", neither naming the run folder two levels up."""
+    name = (run_folder / "models" / "best").read_text().strip()
+    for given in (run_folder / "models" / name, run_folder / "models" / "best"):
+        said = f"it is a model of the run folder {run_folder}: give that"
+        with pytest.raises(InvalidInputError, match=said):
+            read_run_folder(given)
+
+
 def test_folder_without_run_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
     with pytest.raises(InvalidInputError, match=r"not a run folder: it holds none of run\.json"):

@@ -1028,17 +1028,28 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
             f"RUN_DIR {str(run_dir)!r} does not exist: give a run folder written by "
             "`orthotune train` or `orthotune tune` (it holds run.json), or use --study NAME"
         )
+    run_above = root.parent.parent  # RUN/models/NAME or RUN/models/best: its run folder
+    above = (
+        f"; it is a model of the run folder {run_above}: give that, `orthotune report {run_above}`"
+        if root.parent.name == "models" and (run_above / "run.json").is_file()
+        else ""
+    )
     if not root.is_dir():
         raise InvalidInputError(
-            f"RUN_DIR {str(run_dir)!r} is a file, not a run folder: give the folder that "
-            "`orthotune train --out` or `orthotune tune --out` wrote (it holds run.json)"
+            f"RUN_DIR {str(run_dir)!r} is a file, not a run folder"
+            + (
+                above
+                or ": give the folder that `orthotune train --out` or `orthotune tune --out` "
+                "wrote (it holds run.json)"
+            )
         )
     if not any((root / marker).exists() for marker in RUN_MARKERS):
         raise InvalidInputError(
             f"RUN_DIR {str(run_dir)!r} is not a run folder: it holds none of "
             f"{', '.join(RUN_MARKERS)}"
             + (
-                shared_study_hint(root)
+                above
+                or shared_study_hint(root)
                 or "; give the folder that `orthotune train --out` or `orthotune tune --out` wrote"
             )
         )
