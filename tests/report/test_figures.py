@@ -78,3 +78,15 @@ def test_confusion_figure_takes_any_class_name() -> None:
     matrix = [[5.0 if i == j else 1.0 for j in range(4)] for i in range(4)]
     svg = _svg(confusion_figure(ConfusionInfo("dev", names, matrix, None)))
     assert "<script>" not in svg  # text becomes glyph paths; comments are XML-escaped
+
+
+def test_a_confusion_figure_of_many_classes_names_none_on_its_axes() -> None:
+    from orthotune.report._figures import TICKED_CLASSES
+
+    k = TICKED_CLASSES + 1  # 1,000 names on a 9-inch axis were one black smear
+    names = [f"class number {i}" for i in range(k)]
+    matrix = [[float(i == j) for j in range(k)] for i in range(k)]
+    svg = _svg(confusion_figure(ConfusionInfo("test", names, matrix, None)))
+    assert "class number 7" not in svg and f"predicted class ({k} classes" in svg
+    few = _svg(confusion_figure(ConfusionInfo("test", names[:3], [[1.0] * 3] * 3, None)))
+    assert "class number 2" in few

@@ -365,6 +365,9 @@ def more_data_figure(curve: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- confusion
+TICKED_CLASSES = 60  # above this many classes the confusion figure names none on its axes
+
+
 def confusion_figure(confusion: ConfusionInfo) -> str:
     """Heatmap of counts (rows: true class, columns: predicted), colour by row share."""
     import numpy as np
@@ -394,11 +397,19 @@ def confusion_figure(confusion: ConfusionInfo) -> str:
                         color="white" if share[i, j] > 0.55 else "#222",
                     )
         ticks = list(range(k))
-        slant = k > 4 or sum(map(len, names)) > 30  # three long names ran into each other
-        ax.set_xticks(ticks, names, rotation=45 if slant else 0, ha="right" if slant else "center")
-        ax.set_yticks(ticks, names)
-        ax.set_xlabel("predicted class")
-        ax.set_ylabel("true class")
+        if k > TICKED_CLASSES:  # 1,000 names on a 9-inch axis were one black smear
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel(f"predicted class ({k} classes, in the table's order)")
+            ax.set_ylabel(f"true class ({k} classes)")
+        else:
+            slant = k > 4 or sum(map(len, names)) > 30  # three long names ran into each other
+            ax.set_xticks(
+                ticks, names, rotation=45 if slant else 0, ha="right" if slant else "center"
+            )
+            ax.set_yticks(ticks, names)
+            ax.set_xlabel("predicted class")
+            ax.set_ylabel("true class")
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
         return _uri(fig)
 
