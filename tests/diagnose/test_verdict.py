@@ -189,3 +189,16 @@ def test_the_size_that_resolves_a_gap_is_never_fewer_examples_than_the_set_has()
         dev_size=100_000,
     )
     assert next(j for j in resolved.verdict.judgements if j.gap == "avoidable_bias").resolved
+
+
+def test_surpassing_human_level_says_when_it_is_within_the_noise_or_the_training_set_only():
+    d = _diagnose(human_error="20%", train_error="18.35%", dev_error="22%",
+                  train_size=2_000, dev_size=500)  # fmt: skip
+    note = next(n for n in d.verdict.notes if n.startswith("surpassing human-level"))
+    # the lecture's test (train < human) stands; said bare, it read as "better than people"
+    assert "(within the noise: train − human's 95% interval reaches 0." in note
+    assert note.endswith("on the training set only: the dev error 22.00% is above human level")
+    clear = _diagnose(human_error="20%", train_error="10%", dev_error="12%",
+                      train_size=5_000, dev_size=5_000)  # fmt: skip
+    note = next(n for n in clear.verdict.notes if n.startswith("surpassing human-level"))
+    assert "within the noise" not in note and "training set only" not in note

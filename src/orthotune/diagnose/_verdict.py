@@ -220,6 +220,9 @@ def judge(decomposition: Decomposition, levels: ErrorLevels, *, tolerance: float
             "(give the human-level error, e.g. --human-error 1%)"
         )
     if surpassed:
+        avoidable = by_name.get(GapName.AVOIDABLE_BIAS)
+        noisy = avoidable is not None and avoidable.high is not None and avoidable.high >= 0
+        above = levels.dev.error > levels.human_error
         notes.append(
             f"surpassing human-level performance: the training error {_pct(train)} is below the "
             f"human-level error {_pct(levels.human_error)}, so the avoidable bias is unknown — "
@@ -227,6 +230,20 @@ def judge(decomposition: Decomposition, levels: ErrorLevels, *, tolerance: float
             + (
                 "; the bias against the Bayes error stands in for it"
                 if GapName.BIAS in by_name
+                else ""
+            )
+            # the lecture's test is the training error; said as if the model were better than
+            # people where its train − human interval reached above 0, or where its dev error
+            # was 4 points above human level (a network that had learned flipped labels)
+            + (
+                f" (within the noise: train − human's 95% interval reaches {_pct(avoidable.high)})"
+                if noisy
+                else ""
+            )
+            + (
+                f"; on the training set only: the dev error {_pct(levels.dev.error)} is above "
+                "human level"
+                if above
                 else ""
             )
         )
