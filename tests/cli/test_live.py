@@ -78,6 +78,17 @@ def test_quiet_writes_nothing_and_trials_track_the_best_feasible_dev_error(capsy
     assert all(re.match(r"\[0:0\d\] ", line) for line in lines)  # no budget: the clock alone
 
 
+def test_a_resumed_search_starts_from_the_studys_best(capsys):
+    with Live("tpe", unit="trial", budget_s=None) as live:
+        live.trial(TrialRow(number=2, state="complete", feasible=True, earlier=True,
+                            metrics={"dev_error": 0.175}))  # fmt: skip
+        live.trial(TrialRow(number=3, state="complete", feasible=True, metrics={"dev_error": 0.2}))
+    lines = [line.split("] ", 1)[1] for line in capsys.readouterr().err.splitlines()]
+    assert lines[0].startswith("resumed: the study's best so far is trial 2, dev error 17.50 %")
+    # was "best dev error 20.00 % (trial 3)" beside the study's 17.50 %
+    assert lines[1].endswith("· best dev error 17.50 % (trial 2)")
+
+
 def test_a_step_not_tried_is_one_line_with_its_reason(capsys):
     why = "bigger network not tried: its cheapest variant needs about 125 s, and 14 s are left"
     with Live("autopilot", unit="step", budget_s=300) as live:

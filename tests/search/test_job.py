@@ -75,8 +75,12 @@ def test_search_fills_the_run_folder_and_keeps_only_the_best(tmp_path):
         assert 1 <= t.user_attrs["params"]["epochs"] <= 3
     assert study.trials[s.best_trial].user_attrs["checkpoint"].endswith(s.chosen)
     # resume: the same --study on the same folder continues; nothing is re-run
-    again = _search(tmp_path, study_name="s", trials=5)
+    rows = []
+    again = _search(tmp_path, study_name="s", trials=5, progress=rows.append)
     assert again.resumed and again.trials_this_run == 1
+    # the progress's best is the study's: it started from this run's own trials
+    assert rows[0].earlier and rows[0].number == s.best_trial
+    assert [r.earlier for r in rows[1:]] == [False]
     numbers = [t.number for t in _study(out, "s").trials]
     assert numbers == list(range(5))
 

@@ -120,6 +120,12 @@ class Live:
     def trial(self, row: Any) -> None:
         """A search trial finished (its leaderboard row): one line, and the best dev error."""
         dev = row.metrics.get("dev_error")
+        if row.earlier:  # a resumed study's best so far, trained by an earlier run
+            if dev is not None:
+                self.best = (dev, f"trial {row.number}")
+            self._finish(f"resumed: the study's best so far is trial {row.number}, dev error "
+                         f"{_pct(dev)} (an earlier run)")  # fmt: skip
+            return
         if row.state == "complete":
             if row.feasible and dev is not None and (self.best is None or dev < self.best[0]):
                 self.best = (dev, f"trial {row.number}")

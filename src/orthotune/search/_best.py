@@ -110,6 +110,8 @@ class TrialRow(BaseModel):
     metrics: dict[str, float] = Field(default_factory=dict)
     fail_reason: str | None = None
     duration_s: float | None = None
+    # told by an earlier run of the study (a resume hands its best to the progress first)
+    earlier: bool = False
 
 
 class Leaderboard(BaseModel):
