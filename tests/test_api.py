@@ -666,3 +666,11 @@ def test_ctrl_c_before_any_model_was_kept_leaves_no_run_to_block_the_retry(tmp_p
             orthotune.tune("builtin:synthetic?n=300", out=out, budget="20s")
     assert not out.exists()  # it held run.json, split.json and study.db, and refused --out again
     assert orthotune.tune("builtin:synthetic?n=300", out=out, trials=1, refit=False).chosen
+
+
+def test_run_json_names_the_columns_the_table_left_out(tmp_path):
+    rows = "".join(f"{i + 1},{(i * 7) % 5},{'pq'[i % 2]}\n" for i in range(60))
+    (tmp_path / "d.csv").write_text("PassengerId,f,label\n" + rows)
+    orthotune.train(str(tmp_path / "d.csv"), out=tmp_path / "run", training={"epochs": 1})
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert record["left_out"] == ["PassengerId"]  # a warning on stderr was all that said so

@@ -132,6 +132,8 @@ class RunRecord(BaseModel):
     filled: list[str] = Field(
         default_factory=list, description="what --impute did to each column with missing values"
     )
+    # feature columns the table's reading left out (row numbers, names …), as warned on stderr
+    left_out: list[str] = Field(default_factory=list)
     versions: dict[str, str] = Field(default_factory=dict)
     # where it ran (``train.machine_facts``: host, CPU, cores, torch threads, GPU): a latency or
     # a duration means little without it; {} in runs written before it

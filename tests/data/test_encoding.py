@@ -9,6 +9,7 @@ from orthotune.data import (
     ArrayEncoding,
     LoadOptions,
     TableEncoding,
+    describe_left_out,
     encode_array,
     encode_frame,
     load_dataset,
@@ -263,6 +264,10 @@ def test_a_column_of_row_numbers_is_left_out_with_a_warning(write_csv, caplog):
     assert "column 'PassengerId' holds 1…30, one number per row (a row id, or the index" in (
         caplog.text
     )
+    # said on stderr only before: now the encoding (so run.json and the report) names it too
+    assert describe_left_out(ds) == ["PassengerId"] and ds.encoding.left_out == ["PassengerId"]
+    named = load_dataset(str(path), LoadOptions(id="PassengerId"))
+    assert describe_left_out(named) == []  # named by an option: no column left out
     assert "--id PassengerId" in caplog.text and "'f'" not in caplog.text
     caplog.clear()
     with caplog.at_level("WARNING", logger="orthotune.data"):

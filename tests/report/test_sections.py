@@ -530,3 +530,12 @@ def test_test_metric_tiles_are_named_in_words() -> None:
     assert _metric_label("macro_f1", 0.9) == "macro F1"  # was its key, "macro_f1"
     assert _metric_label("harmonic_f1", 0.0) == "harmonic F1 (0: some class has F1 0)"
     assert _metric_label("accuracy", 0.5) == "accuracy"
+
+
+def test_columns_the_table_left_out_are_named_in_the_summary(tmp_path: Path) -> None:
+    from orthotune._records import RunRecord
+
+    run = RunDir.create(tmp_path / "run")
+    run.write_run(RunRecord(command="tune", data="d.csv", left_out=["PassengerId", "Name"]))
+    facts = dict(read_run_folder(run.path).summary.facts)
+    assert facts["Columns left out"] == "PassengerId, Name"  # said on stderr only before

@@ -22,6 +22,7 @@ from orthotune.data._encoding import (
     ColumnEncoding,
     TableEncoding,
     describe_filled,
+    describe_left_out,
     encode_array,
     encode_frame,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "controlled_round",
     "dataset_from_arrays",
     "describe_filled",
+    "describe_left_out",
     "encode_array",
     "encode_frame",
     "find_duplicates",

@@ -139,6 +139,9 @@ class TableEncoding(BaseModel):
         "dropped, and those left out as identifying the rows (row numbers, names)",
     )
     impute: Impute = "none"
+    # of ``ignored``, the feature columns the encoding itself left out (row numbers, names, one
+    # value): said on stderr only before, now in run.json and the report too
+    left_out: list[str] = Field(default_factory=list)
 
     @property
     def feature_names(self) -> list[str]:
@@ -671,6 +674,7 @@ def fit_table_encoding(
         columns=columns,
         ignored=[*ignored, *left_out],
         impute=impute,
+        left_out=left_out,
     )
 
 
@@ -931,6 +935,13 @@ def encode_array(
     if encoding.channels_last:
         out = np.ascontiguousarray(np.moveaxis(out, -1, 1))
     return out, report
+
+
+def describe_left_out(dataset) -> list[str]:
+    """The columns of ``dataset``'s table that were no features though no option named them
+    (identifying the rows, one value …: each said in a warning as it was read); [] else."""
+    encoding = getattr(dataset, "encoding", None)
+    return list(getattr(encoding, "left_out", []))
 
 
 def describe_filled(dataset) -> list[str]:

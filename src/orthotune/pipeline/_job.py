@@ -150,7 +150,7 @@ class Job:
     ) -> Job:
         """Write run.json and split.json into the new run folder ``run`` (and ``data``, when
         it is a DataFrame, as ``DATA_FILE``: run.json then names that file)."""
-        from orthotune.data import describe_filled, frame_file
+        from orthotune.data import describe_filled, describe_left_out, frame_file
         from orthotune.train import library_versions, machine_facts
 
         if not isinstance(data, str):
@@ -163,6 +163,7 @@ class Job:
             data_file=str(Path(data).expanduser().resolve()) if digest else "",
             seed=seed,
             filled=describe_filled(dataset),
+            left_out=describe_left_out(dataset),
             config=dict(config),
             versions=library_versions(),
             machine=machine_facts(),

@@ -443,6 +443,8 @@ def _summary(
         facts.append(("Stopped", stopped))
     if run is not None and run.filled:  # what --impute filled, as the terminal says it
         facts.append(("Filled", "; ".join(run.filled)))
+    if run is not None and run.left_out:  # warned on stderr as the table was read
+        facts.append(("Columns left out", ", ".join(run.left_out)))
     used = _number(extra.get("seconds"))
     if used is not None:
         count = extra.get("models_trained") or extra.get("trials_this_run")
