@@ -641,6 +641,20 @@ def test_the_default_run_folder_is_a_new_one_each_call(tmp_path, monkeypatch):
     assert (tmp_path / "runs" / "tune-1-2").is_dir()
 
 
+@pytest.mark.parametrize("strategy", ["autopilot", "tpe"])
+def test_a_tune_refused_without_out_leaves_no_folder_behind(tmp_path, monkeypatch, strategy):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.csv").write_text("a,b\n1,2\n3,4\n")
+    # made as it was named, the default folder stayed, empty, after a refusal (and runs/ too)
+    with pytest.raises(InvalidInputError, match="--target 'zz' names a column that does not"):
+        orthotune.tune("d.csv", target="zz", trials=1, strategy=strategy)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]
+    (tmp_path / "runs").mkdir()  # a runs/ of the user's own stays
+    with pytest.raises(InvalidInputError):
+        orthotune.tune("d.csv", target="zz", trials=1, strategy=strategy)
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
 def test_two_tunes_without_out_at_once_get_a_folder_each(tmp_path):
     data = tmp_path / "cls.csv"
     rows = ["a,b,label", *(f"{i % 7},{i % 5},{i % 2}" for i in range(120))]

@@ -17,9 +17,10 @@ work on any machine::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,14 +67,23 @@ def _seconds(budget: str | float | None, trials: int | None) -> float | None:
     return parse_duration(budget)  # a number is seconds
 
 
-def _new_folder() -> str:
-    """The default run folder, ``runs/tune-<time>``, made now (``RunDir.reserve``): two runs
-    started within one second (a loop of ``tune`` calls, two shells) get one each."""
+@contextlib.contextmanager
+def _run_folder(out: Any) -> Iterator[Any]:
+    """``out``, or the default run folder ``runs/tune-<time>`` made now (``RunDir.reserve``:
+    two runs started within one second — a loop of ``tune`` calls, two shells — get one each),
+    removed again when the job leaves it empty (refused before it wrote anything)."""
+    if out is not None:
+        yield out
+        return
     import time
 
     from orthotune._rundir import RunDir
 
-    return RunDir.reserve(f"runs/tune-{time.strftime('%Y%m%d-%H%M%S')}")
+    reserved = RunDir.reserve(f"runs/tune-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        yield reserved
+    finally:
+        RunDir.unreserve(reserved)
 
 
 def _integer(value: Any) -> int | None:
@@ -235,30 +245,32 @@ def tune(
                 f"read it again), not a {type(data).__name__} in memory: save it (e.g. "
                 f"{save}) or use the autopilot"
             )
-        found = tune_search(
-            str(data),
-            load_options=options,
-            split_policy=policy,
-            out=_new_folder() if out is None else out,
-            strategy=strategy,
-            executor=executor,
-            budget_s=seconds,
-            trials=trials,
-            metric=metric,
-            constraints=_as_list(constraints),
-            goal=goal_value,
-            human_error=human,
-            bayes_error=bayes,
-            study_name=study,
-            storage=storage,
-            seed=seed,
-            device=device,
-            progress=on_trial,
-            on_epoch=on_epoch,
-            keep=keep,
-            space=space,
-            **asked,
-        )
+        with _run_folder(out) as folder:
+            found = tune_search(
+                str(data),
+                load_options=options,
+                split_policy=policy,
+                out=folder,
+                strategy=strategy,
+                executor=executor,
+                budget_s=seconds,
+                trials=trials,
+                metric=metric,
+                constraints=_as_list(constraints),
+                goal=goal_value,
+                human_error=human,
+                bayes_error=bayes,
+                study_name=study,
+                storage=storage,
+                seed=seed,
+                device=device,
+                progress=on_trial,
+                on_epoch=on_epoch,
+                keep=keep,
+                space=space,
+                **asked,
+            )
+
         # a worker of a shared study gets no report of its own (``report --study`` builds it)
         return _with_report(found) if write_report and not is_server_url(storage) else found
     from orthotune.search import resolve_metric
@@ -292,20 +304,22 @@ def tune(
         refit=refit is not False,
         **asked,
     )
-    summary = tune_autopilot(
-        data,
-        load_options=options,
-        split_policy=policy,
-        out=_new_folder() if out is None else out,
-        settings=settings,
-        study_name=study,
-        storage=storage,
-        on_step=on_step,
-        on_epoch=on_epoch,
-        keep=keep,
-        init_from=init_from,
-        freeze=freeze,
-    )
+    with _run_folder(out) as folder:
+        summary = tune_autopilot(
+            data,
+            load_options=options,
+            split_policy=policy,
+            out=folder,
+            settings=settings,
+            study_name=study,
+            storage=storage,
+            on_step=on_step,
+            on_epoch=on_epoch,
+            keep=keep,
+            init_from=init_from,
+            freeze=freeze,
+        )
+
     return _with_report(summary) if write_report else summary
 
 

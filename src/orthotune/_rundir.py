@@ -27,6 +27,7 @@ The checkpoint's manifest.json has its own writer and reader, which verify its h
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -102,7 +103,8 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-_RESERVED: set[Path] = set()  # default run folders this process made (``RunDir.reserve``)
+# default run folders this process made (``RunDir.reserve``): whether it made their parent too
+_RESERVED: dict[Path, bool] = {}
 
 
 def _claim_alive(folder: Path) -> bool:
@@ -176,7 +178,6 @@ class RunDir:
         cls.refuse_existing(path)
         folder = Path(path).expanduser()
         made = not folder.exists() or folder.absolute() in _RESERVED
-        _RESERVED.discard(folder.absolute())
         # a link to a folder not made yet: its target is made (mkdir of the link failed)
         real = Path(os.path.realpath(folder)) if folder.is_symlink() else folder
         real.mkdir(parents=True, exist_ok=True)
@@ -216,6 +217,8 @@ class RunDir:
         loop, two shells) never meet in one. ``create`` counts it as made by this job, so a
         job refused before its first model removes it (``abandon``)."""
         out, k = stamp, 1
+        parent = Path(stamp).parent
+        made_parent = not parent.exists()
         while True:
             try:
                 Path(out).mkdir(parents=True)
@@ -223,8 +226,21 @@ class RunDir:
                 k += 1
                 out = f"{stamp}-{k}"
                 continue
-            _RESERVED.add(Path(out).absolute())
+            _RESERVED[Path(out).absolute()] = made_parent
             return out
+
+    @staticmethod
+    def unreserve(out: str) -> None:
+        """Remove a folder ``reserve`` made, when the job left it empty (refused before it
+        wrote: a missing DATA left an empty ``runs/tune-<time>`` behind), and ``runs/`` too
+        when ``reserve`` made that and it is empty now."""
+        folder = Path(out).absolute()
+        made_parent = _RESERVED.pop(folder, False)
+        with contextlib.suppress(OSError):  # not empty: the job's run stays
+            folder.rmdir()  # (gone already: the job's refusal removed it)
+        if made_parent and not folder.exists():
+            with contextlib.suppress(OSError):
+                folder.parent.rmdir()
 
     def claim(self) -> None:
         """Hold this folder for this process until ``release``: a file made only if missing,
