@@ -22,6 +22,17 @@ from orthotune.models import ModelSpec
 from orthotune.train import TrainConfig
 
 
+def _said(members: int, kept: bool) -> str:
+    """The polish's words for its ensemble, kept or not ("the ensemble is built" was said of
+    one not kept too, beside a single network)."""
+    if kept:
+        return f"the ensemble is built ({members} members)"
+    return (
+        f"an ensemble of {members} members did not beat the single model beyond the noise: the "
+        "single model stays"
+    )
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_holm_matches_statsmodels(seed):
     p = np.random.default_rng(seed).uniform(0, 0.2, size=7)
@@ -518,7 +529,7 @@ def test_the_ensemble_is_compared_with_each_of_its_members():
     _, why = _ensemble(current, [current], phase, seed=0)
     (score,) = steps[0].variants
     members = [current, *more[: MAX_MEMBERS - 1]]  # the ensemble decided on; then it may grow
-    assert len(members) == MAX_MEMBERS and why == f"the ensemble is built ({len(more) + 1} members)"
+    assert len(members) == MAX_MEMBERS and why == _said(len(more) + 1, score.accepted)
     mean = sum(m.error("dev") for m in members) / len(members)
     assert score.target_change == pytest.approx(score.errors["dev"] - mean)
     assert mean != pytest.approx(current.error("dev"))  # so the test tells the two apart
@@ -563,14 +574,15 @@ def test_the_ensemble_grows_batch_after_batch_while_members_fit(models_left):
         assert batches[:3] == [2, 4, 1]
     else:  # the count budget's 5 models: 2, then 3
         assert batches == [2, 3] and phase.models_left == 0
-        assert why == "the ensemble is built (6 members)"
     (score,) = phase.steps[0].variants
+    if models_left is not None:
+        assert why == _said(6, score.accepted)
     assert f"ensemble of {1 + sum(batches[:3])} seeds" in score.label
     assert score.accepted == (phase.steps[0].kept == "ensemble")
     if models_left is None and score.accepted:  # then it grows: the next test
         assert len(phase.steps) == 2 and batches[3:]
     elif models_left is None:
-        assert batches == [2, 4, 1] and why == f"the ensemble is built ({MAX_MEMBERS} members)"
+        assert batches == [2, 4, 1] and why == _said(MAX_MEMBERS, False)
 
 
 def test_an_ensemble_whose_members_the_budget_cut_still_records_each_as_a_trial():
@@ -608,8 +620,8 @@ def test_every_member_of_the_ensemble_brings_its_refit_share():
     Same start as above, each refit 30 s: 1 member fits (40 + 30 s of 100), then, the estimate
     halved, 1 more (20 + 30 s of the 70 s beside one member's refit), then none (10 + 30 s do
     not fit in the 40 s left beside two) — 8 members without the refit."""
-    batches, _, why = _ensemble_of_tiny_models(refit_s=30.0)
-    assert batches == [1, 1] and why == "the ensemble is built (3 members)"
+    batches, phase, why = _ensemble_of_tiny_models(refit_s=30.0)
+    assert batches == [1, 1] and why == _said(3, phase.steps[0].variants[0].accepted)
 
 
 def test_the_members_refit_share_follows_what_a_model_costs_in_a_population():
@@ -802,9 +814,8 @@ def test_the_polish_hands_an_ensemble_not_kept_back_to_the_local_search_and_says
     k = int(ensemble.label.split()[2])  # "ensemble of K seeds …": MAX_MEMBERS unless cut short
     assert 2 <= k <= MAX_MEMBERS
     assert why == (
-        f"the ensemble is built ({k} members); not kept, so the time it left went "
-        f"to {rounds} more {word} of local search, until the budget left could not fit two "
-        "more trials"
+        f"{_said(k, False)}; the time it left went to {rounds} more {word} of local search, "
+        "until the budget left could not fit two more trials"
     )
     assert all(s.kept is None for s in steps)
     # what is left could not fit two trials of twice the epochs and a confirmation (slack 1.5)

@@ -444,7 +444,8 @@ def test_a_run_stopped_by_ctrl_c_says_so_though_it_finished(tmp_path: Path) -> N
     )
     info = read_run_folder(run.path)
     assert dict(info.summary.facts)["Stopped"] == "interrupted by the user in step 3"
-    assert any(n.startswith("the job was stopped before its budget ran out") for n in info.notes)
+    assert any(n.startswith("the job was stopped before its end") and n.endswith("best so far)")
+               for n in info.notes)  # fmt: skip
 
 
 def test_a_refitted_runs_ladder_says_whose_levels_it_shows(tmp_path: Path) -> None:
@@ -472,7 +473,9 @@ def test_an_ensembles_members_are_the_chosen_model_not_other_models(tmp_path: Pa
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "best").write_text("mlp\n")
     curves = read_run_folder(tmp_path).curves
-    assert curves.chosen.name == "mlp.member-1"  # "Other kept models (mlp.member-1, …)"
+    # "Other kept models (mlp.member-1, …)", then "Chosen model: mlp.member-1" as if the
+    # member's dev curve were the ensemble's
+    assert curves.chosen.name == "mlp, member 1 of 2 (the ensemble: the ladder)"
     assert [c.name for c in curves.others] == ["other"]
 
 
@@ -484,6 +487,9 @@ def test_class_names_alike_in_their_first_characters_get_ticks_told_apart() -> N
     alike = [f"Category {i} — a long description" for i in range(3)]
     ticks = _tick_names(alike)
     assert len(set(ticks)) == 3 and all(len(t) <= 21 for t in ticks)
+    # alike at both ends: the word that differs (was "0: Support … tier two", numbered only)
+    tickets = [f"Support ticket category {w} — escalated to tier two" for w in ("billing", "login")]
+    assert _tick_names(tickets) == ["…billing…", "…login…"]
 
 
 def test_the_calibration_caption_speaks_of_an_after_only_when_there_is_one(
@@ -518,6 +524,10 @@ def test_the_end_of_the_terminals_result_is_in_the_report_too(tmp_path: Path) ->
     )
     info = read_run_folder(run.path)
     assert dict(info.summary.facts)["Filled"] == filled[0]
+    many = [f"c{i}: 1 missing → 0.5" for i in range(30)]  # was one 3,178-character fact
+    run.write_run(RunRecord(command="tune", data="d.csv", finished="x", filled=many))
+    said = dict(read_run_folder(run.path).summary.facts)["Filled"]
+    assert said.endswith("c2: 1 missing → 0.5; … and 27 more (run.json: filled)")
     final = info.decisions.final
     for said in ("refit: nothing to refit", "remaining problem: variance",
                  "what tuning cannot do: get more training data"):  # fmt: skip

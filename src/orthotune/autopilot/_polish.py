@@ -622,8 +622,11 @@ def _ensemble(
         else "the ensemble did not beat the single model beyond the noise: the single model stays"
     )
     phase.log("ensemble", "dev error", [score], kept, words, results, t0)
-    if not ok:
-        return current, f"the ensemble is built ({len(members)} members)"
+    if not ok:  # "the ensemble is built (3 members)" read as kept, beside a single network
+        return current, (
+            f"an ensemble of {len(members)} members did not beat the single model beyond the "
+            "noise: the single model stays"
+        )
     first, recorded = len(members), len(results)
     if first == MAX_MEMBERS:  # the time its sizing left: more seeds, up to GROWN
         t1 = time.monotonic()
@@ -730,7 +733,7 @@ def polish(
             return current, "the goal is reached"
         if rounds:
             why += (
-                f"; not kept, so the time it left went to {rounds} more round"
+                f"; the time it left went to {rounds} more round"
                 f"{'s' * (rounds > 1)} of local search, until the budget left could not fit "
                 "two more trials"
             )

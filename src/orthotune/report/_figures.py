@@ -418,6 +418,20 @@ def _short(name: str, width: int = 18) -> str:
     return name if len(name) <= width else name[: width - 1] + "…"
 
 
+def _shared(names: Sequence[str]) -> int:
+    """How many leading characters every name shares."""
+    first = min(names, key=len, default="")
+    return next((i for i, c in enumerate(first) if any(n[i] != c for n in names)), len(first))
+
+
+def _middle(name: str, start: int, end: int, width: int) -> str:
+    """``name`` without the ``start`` and ``end`` characters every name shares, marked "…"."""
+    middle = name[start : len(name) - end] or name
+    cut = len(middle) > width
+    kept = middle[: width - 1] if cut else middle
+    return ("…" if start else "") + kept + ("…" if cut or end else "")
+
+
 def _tick_names(names: Sequence[str], width: int = 18) -> list[str]:
     """Class names short enough for a tick, and told apart: names that share their first
     ``width`` characters ("customer churned within 30 days" / "… 90 days") keep their start
@@ -426,6 +440,9 @@ def _tick_names(names: Sequence[str], width: int = 18) -> list[str]:
     if len(set(short)) < len(short):
         head, tail = width // 2 - 1, width // 2
         short = [n if len(n) <= width else f"{n[:head]}…{n[-tail:]}" for n in names]
+    if len(set(short)) < len(short):  # alike at both ends: the part that differs
+        start, end = _shared(names), _shared([n[::-1] for n in names])
+        short = [_middle(n, start, end, width) for n in names]
     if len(set(short)) < len(short):
         short = [f"{i}: {n}" for i, n in enumerate(short)]
     return short

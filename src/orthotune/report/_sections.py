@@ -394,6 +394,9 @@ def _read(notes: list[str], where: str, read: Callable[[], Read]) -> Read | None
 
 
 # ----------------------------------------------------------------------------- sections
+FILLED_SHOWN = 3  # columns whose filling the summary names; run.json holds them all
+
+
 def _stopped(run: RunRecord | None, log: DecisionLog | None) -> str | None:
     """Why the job stopped, as the terminal said it: the autopilot's decision log, else the
     job's own summary (a search's, ``train``'s)."""
@@ -441,8 +444,12 @@ def _summary(
         facts.append(("Objective", f"{objective} subject to {', '.join(config['constraints'])}"))
     if stopped:
         facts.append(("Stopped", stopped))
-    if run is not None and run.filled:  # what --impute filled, as the terminal says it
-        facts.append(("Filled", "; ".join(run.filled)))
+    if run is not None and run.filled:  # what --impute filled, as the terminal says it (30
+        # gappy columns were one 3,178-character fact that pushed the rest off the screen)
+        shown = "; ".join(run.filled[:FILLED_SHOWN])
+        more = len(run.filled) - FILLED_SHOWN
+        rest = f"; … and {more} more (run.json: filled)" if more > 0 else ""
+        facts.append(("Filled", shown + rest))
     if run is not None and run.left_out:  # warned on stderr as the table was read
         facts.append(("Columns left out", ", ".join(run.left_out)))
     used = _number(extra.get("seconds"))
@@ -577,8 +584,11 @@ def _histories(
     # an ensemble's members (history/NAME.member-K.json) are the chosen model, not rivals:
     # its first member's curves stand for it
     members = [c for c in curves if chosen and c.name.startswith(f"{chosen}.member-")]
-    if chosen_curve is None and members:
-        chosen_curve = members[0]
+    if chosen_curve is None and members:  # named as what it is: "Chosen model: mlp.member-1"
+        # read as the chosen model's curve, beside the ensemble's lower dev error
+        chosen_curve = replace(
+            members[0], name=f"{chosen}, member 1 of {len(members)} (the ensemble: the ladder)"
+        )
     if chosen_curve is None and len(curves) == 1:
         chosen_curve = curves[0]
     # the others are shown by their dev curves: a model without one (k-fold's, trained on
@@ -1077,9 +1087,9 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
         ladder.notes.insert(0, REFIT_LADDER)
     stopped = _stopped(record, log)
     if stopped and record is not None and record.finished and "interrupted" in stopped:
-        notes.append(  # a Ctrl-C'd job finishes its best model so far: read as complete before
-            f"the job was stopped before its budget ran out ({stopped}): the model is the best "
-            "one it had kept by then"
+        notes.append(  # a Ctrl-C'd job finishes what it had: read as complete before
+            f"the job was stopped before its end ({stopped}): the model is the one it had kept "
+            "by then" + ("" if record.command == "train" else " (its best so far)")
         )
     summary = _summary(record, split, chosen, manifest, ladder, stopped)
     chosen_curve, others = _histories(run, chosen, notes)
