@@ -38,6 +38,7 @@ def test_full_run_folder_has_every_section(run_info: ReportInfo) -> None:
     assert facts["Data"] == "builtin:synthetic"
     assert facts["Chosen model"] == "trial-3"
     assert facts["Split"] == "train 240 · train-dev 40 · dev 60 · test 60"
+    assert facts["Network"].startswith("mlp, hidden ")  # what `train` printed, the report not
     assert dict(info.summary.test_metrics)["accuracy"] == "91.25 %"
     assert info.summary.headline.startswith("Data mismatch")
 
@@ -549,3 +550,13 @@ def test_columns_the_table_left_out_are_named_in_the_summary(tmp_path: Path) -> 
     run.write_run(RunRecord(command="tune", data="d.csv", left_out=["PassengerId", "Name"]))
     facts = dict(read_run_folder(run.path).summary.facts)
     assert facts["Columns left out"] == "PassengerId, Name"  # said on stderr only before
+
+
+def test_a_trained_models_network_and_training_are_in_the_summary(tmp_path: Path) -> None:
+    import orthotune
+
+    orthotune.train("builtin:synthetic?n=200&features=4", out=tmp_path / "r",
+                    training={"epochs": 2, "lr": 0.01}, model={"hidden": [8, 4]})  # fmt: skip
+    facts = dict(read_run_folder(tmp_path / "r").summary.facts)
+    assert facts["Network"] == "mlp, hidden 8-4, relu"
+    assert facts["Training"] == "adam lr 0.01, constant schedule, 2 epochs, batch 64, L2 0, fp32"

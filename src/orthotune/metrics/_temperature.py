@@ -151,8 +151,8 @@ def calibrate_temperature(
             temperature=1.0,
             applied=False,
             message=f"not calibrated: the model gets all {n} dev examples right, so no "
-            "temperature can be fitted (any would only sharpen it; its mistakes on new rows "
-            "came out at confidence 1.000); T = 1",
+            "temperature can be fitted (the fit would sharpen it without end, until any "
+            "mistake it makes on new rows came out at confidence 1.000); T = 1",
             **before,
         )
     fold_of = np.random.default_rng(seed).permutation(n) % folds

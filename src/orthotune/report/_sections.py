@@ -397,6 +397,36 @@ def _read(notes: list[str], where: str, read: Callable[[], Read]) -> Read | None
 FILLED_SHOWN = 3  # columns whose filling the summary names; run.json holds them all
 
 
+def _trained_as(manifest: Manifest) -> list[tuple[str, str]]:
+    """The chosen model's network and training, in a line each (the manifest's spec and
+    training config; each field in the checkpoint)."""
+    spec, config = manifest.spec, manifest.train_config
+    net = [spec.kind]
+    if spec.conv:
+        net.append(f"{len(spec.conv)} conv blocks")
+    if spec.hidden:
+        net.append("hidden " + "-".join(map(str, spec.hidden)))
+    net.append(spec.activation)
+    net += ["batch norm"] * bool(spec.batch_norm) + [f"dropout {spec.dropout:g}"] * bool(
+        spec.dropout
+    )
+    if spec.select:
+        net.append(f"reads {spec.select} chosen features")
+    facts = [("Network", ", ".join(map(str, net)))]
+    if config is not None:
+        batch = "the whole set" if config.batch_size is None else config.batch_size
+        train = [
+            f"{config.optimizer} lr {config.lr:g}",
+            f"{config.schedule} schedule",
+            f"{config.epochs} epochs",
+            f"batch {batch}",
+            f"L2 {config.l2:g}",
+            config.precision,
+        ]
+        facts.append(("Training", ", ".join(map(str, train))))
+    return facts
+
+
 def _stopped(run: RunRecord | None, log: DecisionLog | None) -> str | None:
     """Why the job stopped, as the terminal said it: the autopilot's decision log, else the
     job's own summary (a search's, ``train``'s)."""
@@ -464,6 +494,8 @@ def _summary(
         if members > 1:
             chosen = f"{chosen} (an ensemble of {members}, probabilities averaged)"
         facts.append(("Chosen model", chosen))
+    if manifest is not None:  # what was trained: the terminal's `train` said, the report not
+        facts.extend(_trained_as(manifest))
     for value, label in (
         (result.parameters, "Parameters"),
         (result.latency_ms, "Latency (ms per example)"),
