@@ -415,6 +415,8 @@ def test_a_search_report_names_its_constraint_time_and_each_trials_measured_seco
     # a trial's seconds were its start → end in the study (several times its training)
     assert {t.number: t.seconds for t in info.study.trials} == measured
     assert info.study.pareto_axes == ("latency_ms", "dev_accuracy")  # no Pareto section before
+    chosen = (out / "models" / "best").read_text().strip()
+    assert f"trial-{info.study.chosen_trial}" == chosen  # marked "← chosen" in the ranking
 
 
 def test_a_bias_gap_with_a_bayes_error_is_shown_and_an_unresolved_gap_is_not_green() -> None:

@@ -250,6 +250,7 @@ class StudyInfo:
     pareto_directions: tuple[str, str] | None
     trial_curves: list[Curve] = field(default_factory=list)  # the best few trials' epochs
     ranking_note: str | None = None  # how the job chose among these trials, when not by rank
+    chosen_trial: int | None = None  # the trial of the model the run returned, when one is
 
     @property
     def complete(self) -> list[TrialPoint]:
@@ -926,6 +927,18 @@ def read_study(storage: Any, study_name: str | None = None) -> StudyInfo:
     return _study_info(optuna.load_study(study_name=study_name, storage=storage))
 
 
+def _chosen_trial(study: StudyInfo, chosen: str) -> int | None:
+    """The trial of the chosen model: a search's ``trial-N``, or the autopilot's trial that
+    recorded the model of that name (the last, for a refitted one)."""
+    import re
+
+    found = re.fullmatch(r"trial-(\d+)", chosen)
+    if found:
+        return int(found.group(1))
+    named = [t.number for t in study.trials if t.user_attrs.get("model_name") == chosen]
+    return named[-1] if named else None
+
+
 def _read_run_study(db: Path) -> StudyInfo:
     """A run folder's study.db. SQLite cannot open one it may not write (a read-only file
     system, a copy owned by another user: "could not be opened", and the report blamed the
@@ -1141,6 +1154,8 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
             trial_curves, metric = study.trial_curves, study.metric_names[0]
             if record is not None and record.config.get("strategy") == "autopilot":
                 study = replace(study, ranking_note=AUTOPILOT_RANKING)
+            if chosen:
+                study = replace(study, chosen_trial=_chosen_trial(study, chosen))
         except InvalidInputError as err:  # its message's fix (another --storage) is no fix here
             logger.warning("report: skipping study.db: %s", err)
             notes.append(
