@@ -114,7 +114,13 @@ def test_a_model_no_better_than_the_most_frequent_class_is_told_so(run_cli, tmp_
     assert floor["label"] == "p" and floor["dev_error"] == pooled.count("q") / len(pooled)
     text = " ".join(res.stdout.split())  # the terminal wraps lines
     assert "floor: always predicting 'p' (the most frequent class) gives" in text
-    assert "is no lower than the floor's: the inputs may not predict the label" in text
+    assert "the chosen model is no better than the floor" in text
+    # said under --json too, and on stderr: it was the terminal summary's line only
+    said = "is no lower than the floor's, always predicting 'p'"
+    assert said in " ".join(res.stderr.split())
+    res = run_cli("tune", path, "--trials", "2", "--out", tmp_path / "j", "--json",
+                  env={"OMP_NUM_THREADS": "1"})  # fmt: skip
+    assert any(said in note for note in json.loads(res.stdout)["notes"])
     html = (out / "report.html").read_text()
     assert re.search(r"always predicting \S{1,6}p\S{1,6} \(the most frequent class\) gives", html)
     assert labels.count("p") > 200

@@ -271,6 +271,18 @@ def tune_autopilot(
             # model and its scores stand (the run ended in exit 2, unfinished, after its budget)
             logger.warning("the error analysis's predictions were not written: %s", err)
             notes.append(f"analysis/predictions.csv was not written: {err}")
+    floor, dev_error = result.log.floor or {}, chosen.errors.get("dev")
+    if None not in (floor.get("dev_error"), dev_error) and dev_error >= floor["dev_error"]:
+        # said in the terminal's summary only: not under --json, nor on stderr (4 of 17 real
+        # tables a user tried)
+        said = (
+            f"the chosen model's dev error ({dev_error:.2%}) is no lower than the floor's, "
+            f"always predicting {floor['label']!r} ({floor['dev_error']:.2%}): the inputs may "
+            "not predict the label, or there are too few examples: get more data or other "
+            "features before tuning"
+        )
+        logger.warning(said)
+        notes.append(said)
     summary = TuneSummary(
         run_dir=str(run.path),
         data=job.data,

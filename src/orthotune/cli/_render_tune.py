@@ -127,12 +127,8 @@ def render_autopilot(summary: Any) -> None:
             f"floor: always predicting {f['label']!r} (the most frequent class) gives "
             f"{_pct(f['dev_error'])} dev error"
         )
-        if dev is not None and dev >= f["dev_error"]:
-            console.print(
-                f"[bold red]the chosen model's dev error ({_pct(dev)}) is no lower than the "
-                "floor's[/]: the inputs may not predict the label, or there are too few "
-                "examples: get more data or other features before tuning"
-            )
+        if dev is not None and dev >= f["dev_error"]:  # the job's warning says why, on stderr
+            console.print(f"[bold red]the chosen model is no better than the floor[/] {_pct(dev)}")
     render_diagnosis_table(summary.diagnosis, console, refitted=log.refitted)
     if summary.test_metrics:
         tm = summary.test_metrics
