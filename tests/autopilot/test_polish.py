@@ -656,9 +656,11 @@ def test_a_kept_ensemble_at_its_size_grows_with_the_time_its_sizing_left():
         and why == f"the ensemble is built ({GROWN} members)"
     )
     assert grown.kept == "ensemble" and grown.variants[0].accepted
-    assert grown.why == (
+    sized, now = first.variants[0].errors["dev"], grown.variants[0].errors["dev"]
+    assert grown.why == (  # a dev error that rose read as a choice ("kept")
         f"the time left after {MAX_MEMBERS} members grew the kept ensemble to {GROWN} (at most "
-        f"{GROWN}): more seeds of the configuration kept"
+        f"{GROWN}): more seeds of the configuration kept; its dev error {sized:.2%} → "
+        f"{now:.2%}, no choice made on it"
     )
     assert f"ensemble of {GROWN} seeds" in grown.variants[0].label
 
