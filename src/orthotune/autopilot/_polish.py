@@ -290,6 +290,12 @@ def _remeasure(
             continue
         seen.add((cand.spec, cand.config))
         picked.append((c.label, cand, [c.trained]))
+    labels = [label for label, _, _ in picked]  # two "dropout 0.2" of different models
+    on = {c.trained.candidate.name: c.base.name for c in contenders}
+    picked = [
+        (f"{label} (on {on[cand.name]})" if labels.count(label) > 1 else label, cand, runs)
+        for label, cand, runs in picked
+    ]
     combo = combine(base, contenders)
     if combo is not None and (combo.spec, combo.config) not in seen:
         picked.append(("combination of the knobs that helped", combo, []))
