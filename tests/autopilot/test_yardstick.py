@@ -153,3 +153,22 @@ def test_a_table_whose_probe_cannot_fit_its_share_is_not_probed(monkeypatch):
     assert got.dev_error is None and got.skipped.startswith("it did not finish within its 60.0 s")
     assert got.seconds < 5  # not probed (the real probe's 100 trees × 60 classes take longer)
     assert len(probed) == 1
+
+
+def test_a_yardstick_ahead_of_the_chosen_network_is_said_in_the_notes(caplog, tmp_path):
+    """On ames the network lost to the gradient-boosting default by 1.5 test points with the
+    yardstick ahead on dev: only the terminal's summary line showed both, --json said nothing."""
+    import pandas as pd
+
+    import orthotune
+
+    g = np.random.default_rng(0)
+    x = g.normal(size=(800, 30))
+    y = ((x[:, 0] > 0.3) ^ (x[:, 1] > -0.2)).astype(int)  # two thresholds: trees find them
+    frame = pd.DataFrame(x.round(3), columns=[f"f{i}" for i in range(30)]).assign(label=y)
+    with caplog.at_level("WARNING", logger="orthotune"):
+        result = orthotune.tune(frame, trials=1, seed=0, write_report=False, out=tmp_path / "r")
+    stick = result.decisions.yardstick["dev_error"]
+    assert stick < result.errors["dev"]
+    said = f"reaches {stick:.2%} dev error, below the chosen network's {result.errors['dev']:.2%}"
+    assert any(said in note for note in result.notes) and said in caplog.text
