@@ -284,9 +284,10 @@ def tune_autopilot(
         logger.warning(said)
         notes.append(said)
     stick = result.log.yardstick or {}
-    if None not in (stick.get("dev_error"), dev_error) and stick["dev_error"] < dev_error:
+    margin = 2 / max(len(data.dev), 1)  # two dev examples' worth: one is noise
+    if None not in (stick.get("dev_error"), dev_error) and stick["dev_error"] < dev_error - margin:
         # shown in the terminal's summary only: on ames the network lost by 1.5 test points,
-        # with the yardstick ahead on dev, and --json said nothing
+        # with the yardstick ahead on dev (1.71 against 2.18 %), and --json said nothing
         said = (
             f"a gradient-boosting model ({stick.get('model')}, {stick.get('how')}) reaches "
             f"{stick['dev_error']:.2%} dev error, below the chosen network's {dev_error:.2%}: "
