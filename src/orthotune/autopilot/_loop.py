@@ -314,11 +314,13 @@ def _menu(problem: str, settings: AutopilotSettings, spec: ModelSpec) -> tuple[s
     )
 
 
+def _find_gap(diag: Diagnosis, name: str):
+    return next((g for g in diag.decomposition.gaps() if g.name.value == name), None)
+
+
 def _gap(diag: Diagnosis, name: str) -> float | None:
-    for g in diag.decomposition.gaps():
-        if g.name.value == name:
-            return g.value
-    return None
+    found = _find_gap(diag, name)
+    return None if found is None else found.value
 
 
 def _choose_problem(diag: Diagnosis, exhausted: set[str]) -> str | None:
@@ -378,7 +380,7 @@ def _judge(
                 # variance = train-dev − train: a bias fix grows it by what it takes off the
                 # train error; refused only when the train-dev (or dev) error rose too (a
                 # variant that halved the train error, train-dev unchanged, was refused)
-                level = _variance_level(new_diag)
+                level = _find_gap(new_diag, guard).upper
                 return True, (
                     f"{target_part} error {describe(change)}; {grew} only as the train error "
                     f"fell: the {level} error did not rise ({upper[0]:.2%} → {upper[1]:.2%})"
@@ -390,14 +392,9 @@ def _judge(
 def _upper_error(diag: Diagnosis, name: str) -> float | None:
     """The error of the level gap ``name`` is measured down from (variance: train-dev, or dev
     without a train-dev set)."""
-    gap = next((g for g in diag.decomposition.gaps() if g.name.value == name), None)
+    gap = _find_gap(diag, name)
     level = None if gap is None else diag.decomposition.level(gap.upper)
     return None if level is None else level.error
-
-
-def _variance_level(diag: Diagnosis) -> str:
-    gap = next((g for g in diag.decomposition.gaps() if g.name.value == "variance"), None)
-    return "dev" if gap is None else gap.upper
 
 
 def _key(v, init) -> tuple:
