@@ -166,6 +166,11 @@ def test_an_unresolved_gap_is_said_unresolved_never_low():
         "Bias unresolved, Variance unresolved — no gap is surely high, but avoidable bias and "
         "variance stay unresolved: the sets are too small to tell (see the notes)"
     )
+    one = _diagnose(
+        human_error="1%", train_error="1%", train_size=5000, dev_error="3%", dev_size=40
+    )
+    assert one.verdict.headline.endswith("but variance stays unresolved: the sets are too small "
+                                         "to tell (see the notes)")  # fmt: skip
     d = _diagnose(human_error="1%", train_error="3%", train_size=80, dev_error="20%", dev_size=500)
     assert d.problem == Problem.VARIANCE  # the largest gap surely high, as the autopilot acts
     assert d.verdict.headline == (

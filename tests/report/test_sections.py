@@ -562,3 +562,37 @@ def test_a_trained_models_network_and_training_are_in_the_summary(tmp_path: Path
     facts = dict(read_run_folder(tmp_path / "r").summary.facts)
     assert facts["Network"] == "mlp, hidden 8-4, relu"
     assert facts["Training"] == "adam lr 0.01, constant schedule, 2 epochs, batch 64, L2 0, fp32"
+
+
+def test_step_zero_is_named_once_a_single_trial_singular_and_epochs_counted_from_one(
+    tmp_path: Path,
+) -> None:
+    """The report read "Step 0 · baseline → baseline", "1 models trained", "train-dev 0", and
+    drew epoch 0…N−1 where the terminal says epoch 1…N (a browser check)."""
+    import orthotune
+    from orthotune._records import DecisionLog, Step
+    from orthotune.report._sections import _decisions
+
+    log = DecisionLog(
+        steps=[
+            Step(index=0, problem="baseline", knob="baseline", target=""),
+            Step(index=1, problem="variance", knob="regularization", target="dev"),
+        ]
+    )
+    steps = _decisions(log).steps
+    assert [(s.problem, s.knob) for s in steps] == [
+        ("baseline", None),
+        ("variance", "regularization"),
+    ]
+    out = tmp_path / "run"
+    orthotune.tune(
+        "builtin:synthetic?n=300&features=5", strategy="random", trials=1, out=out,
+        write_report=False,
+    )  # fmt: skip
+    info = read_run_folder(out)
+    facts = dict(info.summary.facts)
+    assert facts["Time"].endswith("s · 1 trial this run")
+    sizes = json.loads((out / "split.json").read_text())["sizes"]
+    assert sizes["train-dev"] == 0 and "train-dev" not in facts["Split"]  # no part not made
+    # epochs counted as the terminal counts them ("epoch 1/N"), on every curve
+    assert info.curves.chosen.epochs[0] == 1.0 and info.curves.trials[0].epochs[0] == 1.0

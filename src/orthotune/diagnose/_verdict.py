@@ -317,7 +317,8 @@ def judge(decomposition: Decomposition, levels: ErrorLevels, *, tolerance: float
         focus = "no high gap found (the avoidable bias is unknown)"
     open_gaps = [_WORDS[j.gap] for j in judgements if j.resolved is False]
     if open_gaps and problem == Problem.NONE:
-        focus = f"no gap is surely high, but {' and '.join(open_gaps)} stay unresolved: the sets "
+        verb = "stays" if len(open_gaps) == 1 else "stay"
+        focus = f"no gap is surely high, but {' and '.join(open_gaps)} {verb} unresolved: the sets "
         focus += "are too small to tell (see the notes)"
     elif bias is not None and bias.resolved is False and bias.above_tolerance:
         focus += f" ({_WORDS[bias.gap]} looks high but is unresolved: see the notes)"

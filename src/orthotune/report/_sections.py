@@ -153,7 +153,7 @@ class Curve:
     """Per-epoch series of one model (``train_loss``, ``dev_error``, ``lr`` …)."""
 
     name: str
-    epochs: list[float]
+    epochs: list[float]  # counted from 1, as the terminal says "epoch 1/20" (records: from 0)
     series: dict[str, list[float | None]]
     stop_reason: str | None = None
 
@@ -464,7 +464,8 @@ def _summary(
         facts.append(("Classes", f"{len(names)} ({shown})"))
     sizes = split.sizes if split is not None else None
     if sizes:
-        facts.append(("Split", " · ".join(f"{part} {n:,}" for part, n in sizes.items())))
+        shown = {part: n for part, n in sizes.items() if n}  # "train-dev 0" named a part not made
+        facts.append(("Split", " · ".join(f"{part} {n:,}" for part, n in shown.items())))
     config = run.config if run is not None else {}
     if config.get("budget_s") is not None:
         facts.append(("Budget", f"{format_value(config['budget_s'])} s"))
@@ -486,7 +487,8 @@ def _summary(
     used = _number(extra.get("seconds"))
     if used is not None:
         count = extra.get("models_trained") or extra.get("trials_this_run")
-        what = "models trained" if extra.get("models_trained") else "trials this run"
+        what = "model{} trained" if extra.get("models_trained") else "trial{} this run"
+        what = what.format("" if count == 1 else "s")  # "1 models trained" read as a typo
         facts.append(("Time", f"{used:,.1f} s" + (f" · {count:,} {what}" if count else "")))
     if run is not None and run.seed is not None:
         facts.append(("Seed", format_value(run.seed)))
@@ -585,7 +587,7 @@ def _curve(name: str, history: History) -> Curve | None:
     stop = " — ".join(p for p in (history.stop_reason, history.stop_message) if p) or None
     return Curve(
         name=name,
-        epochs=[float(e.epoch) for e in history.epochs],
+        epochs=[float(e.epoch + 1) for e in history.epochs],
         series=series,
         stop_reason=stop,
     )
@@ -699,7 +701,8 @@ def _decisions(log: DecisionLog | None) -> DecisionsInfo | None:
             DecisionStep(
                 index=step.index,
                 problem=step.problem and step.problem.replace("_", " "),  # as the terminal
-                knob=step.knob and step.knob.replace("_", " "),  # says it
+                # says it; step 0's knob is its problem ("baseline → baseline" read twice)
+                knob=None if step.knob in (None, step.problem) else step.knob.replace("_", " "),
                 choice=None if kept is None else kept.label,
                 kept=step.kept is not None,
                 reason=step.why or None,
@@ -1207,7 +1210,7 @@ def _best_curves(frozen: list[Any], directions: list[str]) -> list[Curve]:
         curves.append(
             Curve(
                 name=f"trial {t.number}",
-                epochs=[float(s) for s in steps],
+                epochs=[float(s + 1) for s in steps],  # a trial reports its epoch index
                 series={"value": [_number(t.intermediate_values[s]) for s in steps]},
             )
         )
