@@ -244,6 +244,16 @@ def test_copy_member_copies_weights_and_optimizer_state_then_perturb_changes_its
     train(twin, x, y, batches)
     for name, value in twin.state_dict(1).items():
         torch.testing.assert_close(population.state_dict(2)[name], value, rtol=1e-12, atol=1e-14)
+    # PBT's copy takes the winner's explored knobs; the rest of the loser's own configuration
+    # stays (it took the winner's epochs, and a 31-epoch trial trained 9 and was told complete)
+    mixed = [
+        TrainConfig(optimizer="adam", lr=0.01, l2=1e-4, epochs=9, batch_size=BATCH),
+        TrainConfig(optimizer="adam", lr=0.0002, l2=0.0, epochs=31, batch_size=BATCH),
+    ]
+    pbt = Population(SPEC, mixed, num_examples=M, seeds=[1, 2], dtype=torch.float64)
+    pbt.copy_member(0, 1, hyperparameters=True)
+    assert pbt.member(1).config == mixed[1].model_copy(update={"lr": 0.01, "l2": 1e-4})
+    assert pbt.hp.lr[1].item() == pytest.approx(0.01)
     with pytest.raises(InvalidInputError, match="cannot perturb momentum"):
         population.perturb(0, {"momentum": 1.1})
     with pytest.raises(InvalidInputError, match="not a positive finite number"):

@@ -33,7 +33,12 @@ import torch.nn.functional as F
 from orthotune._errors import InvalidInputError
 from orthotune.models import ModelSpec, Net, build_model
 from orthotune.population._dense_step import DenseStep
-from orthotune.population._hparams import HyperParameters, optimizer_family, perturbed_config
+from orthotune.population._hparams import (
+    PERTURBABLE,
+    HyperParameters,
+    optimizer_family,
+    perturbed_config,
+)
 from orthotune.population._layout import ParamLayout
 from orthotune.population._network import StackedNet
 from orthotune.population._optim import StackedOptimizer
@@ -617,7 +622,12 @@ class Population:
     @torch.no_grad()
     def copy_member(self, src: int, dst: int, *, hyperparameters: bool = False) -> None:
         """Exploit: member ``dst`` takes ``src``'s weights, batch-norm statistics and optimizer
-        state (and its hyperparameters when ``hyperparameters``). Both must be training."""
+        state (and, when ``hyperparameters``, its values of the knobs PBT explores:
+        ``PERTURBABLE``). Both must be training.
+
+        ``dst`` keeps the rest of its own configuration (epochs, schedule, batch size …): it
+        took the winner's whole one, so a PBT trial sampled for 31 epochs trained the winner's 9
+        and was told to Optuna as a complete 31-epoch trial (a new-user sweep)."""
         self._settle()
         rs, rd = self._row(src), self._row(dst)
         self.theta[rd].copy_(self.theta[rs])
@@ -627,7 +637,9 @@ class Population:
         ms, md = self._members[src], self._members[dst]
         md.batches_tracked = ms.batches_tracked
         if hyperparameters:
-            md.config = ms.config
+            md.config = md.config.model_copy(
+                update={k: getattr(ms.config, k) for k in PERTURBABLE if k != "dropout"}
+            )
             md.spec = md.spec.model_copy(update={"dropout": ms.spec.dropout})
             self._rebuild_hyperparameters()
 
