@@ -18,7 +18,6 @@ was kept, which leaves no run folder behind (as a refusal does), so the same com
 from __future__ import annotations
 
 import logging
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
+from orthotune._clock import job_started
 from orthotune._errors import InvalidInputError
 from orthotune._records import DecisionLog, History, JobSummary, Step
 from orthotune._result import Result
@@ -112,7 +112,7 @@ def tune_autopilot(
     from orthotune.train import check_precision, load_warm_start, parse_freeze
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the CLI renders what matters
-    started = time.monotonic()
+    started = job_started()  # the command's start under the CLI (orthotune._clock)
     check_precision(settings.precision)  # before the run folder exists
     if freeze is not None and init_from is None:
         raise InvalidInputError(

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from orthotune._clock import job_started
 from orthotune._errors import InvalidInputError
 from orthotune._interrupt import check as check_interrupt
 from orthotune._interrupt import clear as clear_interrupt
@@ -365,7 +366,7 @@ def tune_search(
     from orthotune.train import check_precision
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    started = time.monotonic()
+    started = job_started()  # the command's start under the CLI (orthotune._clock)
     if executor not in EXECUTORS:
         raise InvalidInputError(
             f"--executor {executor!r} is unknown: accepted are {', '.join(EXECUTORS)}; fix: "
