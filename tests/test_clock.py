@@ -37,6 +37,11 @@ def test_a_command_budget_counts_the_seconds_before_its_job(
               "--trials", "1", "--out", str(out), "--json"])  # fmt: skip
     assert done.value.code == 0
     assert json.loads(capsys.readouterr().out)["seconds"] >= 100.0
+    from datetime import datetime
+
+    run = json.loads((out / "run.json").read_text())
+    span = datetime.fromisoformat(run["finished"]) - datetime.fromisoformat(run["started"])
+    assert span.total_seconds() >= 99.0  # Started → Finished spans the same time
     assert _clock._marked is None  # nothing left for the next call in this process
     monkeypatch.undo()
     main_free = time.monotonic()

@@ -156,7 +156,13 @@ class Job:
         if not isinstance(data, str):
             data = str(frame_file(data, run.path / DATA_FILE))
         digest = data_sha256(data)
+        since = {}  # "started" when the budget's clock started (the command's start, imports
+        # included: orthotune._clock), so that Started → Finished spans the report's "Time"
+        if started is not None:
+            at = time.time() - (time.monotonic() - started)
+            since["started"] = datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
         record = RunRecord(
+            **since,
             command=command,
             data=data,
             data_sha256=digest,
