@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from orthotune.models import ModelSpec, build_model
-from orthotune.train import TrainConfig, lr_factor, make_optimizer
+from orthotune.train import TrainConfig, batch_norm_momentum, lr_factor, make_optimizer
 
 
 def seeded_model(spec: ModelSpec, seed: int, dtype: torch.dtype) -> nn.Module:
@@ -33,6 +33,9 @@ def train_reference(
     """Train ``model`` on ``batches`` [(x, y, w | None), …]; returns each step's loss."""
     opt = make_optimizer(model, config, num_train=num_examples)
     model.train()
+    for module in model.modules():  # as the Trainer sets it: a memory of about one epoch
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.momentum = batch_norm_momentum(num_examples, config.batch_size)
     losses = []
     for k, (x, y, w) in enumerate(batches):
         epoch, step = divmod(k, steps_per_epoch)

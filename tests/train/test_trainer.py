@@ -14,6 +14,7 @@ from orthotune.train import (
     TrainConfig,
     Trainer,
     batch_bounds,
+    batch_norm_momentum,
     lr_factor,
     resolve_device,
 )
@@ -318,3 +319,25 @@ def test_batch_norm_net_trains_with_stochastic_and_odd_batches():
     model = _mlp(batch_norm=True)
     result = Trainer(TrainConfig(batch_size=4, epochs=2), device="cpu").fit(model, (x, y))
     assert result.steps_per_epoch == 2 and result.stop_reason is StopReason.COMPLETED
+
+
+def test_batch_norm_statistics_remember_about_one_epoch_and_are_fresh_after_few_steps():
+    """At torch's momentum 0.1 a training set taken in one step an epoch kept statistics of
+    the last ten epochs' weights: ArrowHead's starting CNN scored 52.8 % train error in
+    inference mode (2.8 % with statistics of its final weights)."""
+    assert batch_norm_momentum(36, 128) == 1.0  # one step an epoch
+    assert batch_norm_momentum(256, 64) == 0.25
+    assert batch_norm_momentum(4000, 128) == 0.1  # 32 steps: torch's default stays
+    x, y = _blobs(n=40)
+    model = _mlp(batch_norm=True)
+    cfg = TrainConfig(optimizer="adamw", lr=6e-3, schedule="one_cycle", batch_size=128, epochs=30)
+    Trainer(cfg, device="cpu").fit(model, (x, y))
+    norm = next(m for m in model.modules() if isinstance(m, nn.BatchNorm1d))
+    seen = []
+    hook = norm.register_forward_hook(lambda _m, inputs, _out: seen.append(inputs[0]))
+    with torch.no_grad():
+        model.eval()(x)
+    hook.remove()
+    # the statistics are the training rows' under the (last) weights: at 0.1 they were 0.28 off
+    torch.testing.assert_close(norm.running_mean, seen[0].mean(0), rtol=0, atol=1e-4)
+    torch.testing.assert_close(norm.running_var, seen[0].var(0), rtol=1e-4, atol=1e-5)

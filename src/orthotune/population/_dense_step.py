@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from orthotune.models import ModelSpec
-from orthotune.population._network import BN_EPS, BN_MOMENTUM
+from orthotune.population._network import BN_EPS
 from orthotune.train import FOCAL_FLOOR
 
 _FORWARD = {
@@ -60,8 +60,9 @@ def _act_backward(name: str, grad: torch.Tensor, z: torch.Tensor, a: torch.Tenso
 class DenseStep:
     """Loss and gradients of every member of a stacked MLP; no autograd graph."""
 
-    def __init__(self, spec: ModelSpec):
+    def __init__(self, spec: ModelSpec, *, bn_momentum: float):
         self.spec = spec
+        self.bn_momentum = bn_momentum  # the sequential Trainer's (train.batch_norm_momentum)
         self.depth = len(spec.hidden)
         self.acts = [spec.activation_of(j) for j in range(self.depth)]
         self._workspace: dict[tuple, dict[str, torch.Tensor]] = {}
@@ -132,7 +133,7 @@ class DenseStep:
                     buffers[p + "norm.running_mean"].view(-1),
                     buffers[p + "norm.running_var"].view(-1),
                     True,
-                    BN_MOMENTUM,
+                    self.bn_momentum,
                     BN_EPS,
                 )
                 bn_saved.append((flat, save_mean, save_invstd))

@@ -33,8 +33,7 @@ import torch.nn.functional as F
 
 from orthotune.models import ModelSpec, conv_padding
 
-BN_MOMENTUM = 0.1  # torch's BatchNorm defaults, which build_model uses
-BN_EPS = 1e-5
+BN_EPS = 1e-5  # torch's BatchNorm default, which build_model uses
 
 _ACTIVATIONS = {
     "relu": F.relu,
@@ -51,8 +50,9 @@ Params = Mapping[str, torch.Tensor]
 class StackedNet:
     """Forward of N stacked members; holds only the architecture (no tensors)."""
 
-    def __init__(self, spec: ModelSpec):
+    def __init__(self, spec: ModelSpec, *, bn_momentum: float):
         self.spec = spec
+        self.bn_momentum = bn_momentum  # the sequential Trainer's (train.batch_norm_momentum)
         self.dims = {"cnn1d": 1, "cnn2d": 2}.get(spec.kind, 0)
         self.num_layers = spec.num_layers
 
@@ -89,7 +89,7 @@ class StackedNet:
             h = self._dense(h, params, p + "linear", shared=shared)  # [N, width, B]
             shared = False
             if spec.batch_norm:
-                h = _batch_norm(h, params, buffers, p + "norm", train)
+                h = _batch_norm(h, params, buffers, p + "norm", train, self.bn_momentum)
             h = _ACTIVATIONS[spec.activation_of(layer)](h)
             h = _dropout(h, drop_rates[layer], train, generator)
         return self._dense(h, params, "out", shared=shared)  # [N, classes, B]
@@ -138,13 +138,13 @@ class StackedNet:
             inp = h
             h = self._conv(h, params, p + "conv", block.stride, pad)
             if spec.batch_norm:
-                h = _batch_norm(h, params, buffers, p + "norm", train)
+                h = _batch_norm(h, params, buffers, p + "norm", train, self.bn_momentum)
             act = _ACTIVATIONS[spec.activation_of(i)]
             h = act(h)
             if block.residual:
                 h = self._conv(h, params, p + "conv2", 1, pad)
                 if spec.batch_norm:
-                    h = _batch_norm(h, params, buffers, p + "norm2", train)
+                    h = _batch_norm(h, params, buffers, p + "norm2", train, self.bn_momentum)
                 if p + "skip.weight" in params:
                     skip = self._conv(inp, params, p + "skip", block.stride, 0)
                 else:  # identity ([C, *S, B] of a shared input broadcasts over the members)
@@ -270,6 +270,7 @@ def _batch_norm(
     buffers: Mapping[str, torch.Tensor],
     name: str,
     train: bool,
+    momentum: float,
 ) -> torch.Tensor:
     """torch's batch norm with every member's channel (or feature) as one channel.
 
@@ -284,7 +285,7 @@ def _batch_norm(
         params[name + ".weight"].flatten(),
         params[name + ".bias"].flatten(),
         train,
-        BN_MOMENTUM,
+        momentum,
         BN_EPS,
     )
     return out.view(shape)

@@ -48,6 +48,7 @@ from orthotune.train import (
     StopReason,
     TrainConfig,
     WarmStart,
+    batch_norm_momentum,
     focal_factor,
     training_autocast,
 )
@@ -167,7 +168,9 @@ class Population:
         self.family = optimizer_family(configs[0])
         self.batch_size = configs[0].batch_size
         self.spec = spec_list[0]
-        self.net = StackedNet(self.spec)
+        # running statistics with the sequential Trainer's memory (train.batch_norm_momentum)
+        self.bn_momentum = batch_norm_momentum(num_examples, self.batch_size)
+        self.net = StackedNet(self.spec, bn_momentum=self.bn_momentum)
         if backward not in ("auto", "manual", "autograd"):
             raise InvalidInputError(
                 f"backward={backward!r} is not a backward engine: accepted are auto, manual "
@@ -184,7 +187,9 @@ class Population:
                 f"{self.precision}: use auto or autograd, or precision fp32"
             )
         use_manual = self.spec.kind == "mlp" and backward != "autograd" and self.precision == "fp32"
-        self._dense_step = DenseStep(self.spec) if use_manual else None
+        self._dense_step = (
+            DenseStep(self.spec, bn_momentum=self.bn_momentum) if use_manual else None
+        )
         self._members = [
             _Member(i, s, sp, c)
             for i, (s, sp, c) in enumerate(zip(seed_list, spec_list, configs, strict=True))

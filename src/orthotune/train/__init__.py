@@ -59,6 +59,7 @@ from orthotune.train._trainer import (
     Examples,
     Trainer,
     batch_bounds,
+    batch_norm_momentum,
     check_batch_norm,
     resolve_device,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "Trainer",
     "WarmStart",
     "batch_bounds",
+    "batch_norm_momentum",
     "build_config",
     "build_spec",
     "check_batch_norm",

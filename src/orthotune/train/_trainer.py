@@ -55,6 +55,7 @@ __all__ = [
     "Examples",
     "Trainer",
     "batch_bounds",
+    "batch_norm_momentum",
     "check_batch_norm",
     "resolve_device",
     "train_mode",
@@ -101,6 +102,24 @@ def batch_bounds(m: int, batch_size: int | None) -> list[tuple[int, int]]:
         last = bounds.pop()
         bounds[-1] = (bounds[-1][0], last[1])
     return bounds
+
+
+# torch's batch-norm momentum (a running statistic's memory of about 10 steps), kept as the
+# least: a model trained for few steps an epoch gets a memory of about one epoch instead
+BN_MOMENTUM = 0.1
+
+
+def batch_norm_momentum(num_examples: int, batch_size: int | None) -> float:
+    """The running statistics' momentum for ``num_examples`` training examples in batches of
+    ``batch_size``: 1 / (steps an epoch), never below torch's 0.1.
+
+    At 0.1 a small training set taken in one step an epoch kept statistics averaged over the
+    last ten epochs' weights, while the weights moved under them: on ArrowHead (UCR, 36
+    training series, a new-user sweep) the starting CNN's train error in inference mode was
+    52.8 % and its test accuracy 30.9 %; with a memory of one epoch 2.8 % and 63.4 % (the same
+    as its statistics measured again on the training rows). Where an epoch takes 10 steps or
+    more (MNIST-1D's 32 at batch 128) nothing changes."""
+    return max(BN_MOMENTUM, 1.0 / len(batch_bounds(num_examples, batch_size)))
 
 
 def check_batch_norm(batch_norm: bool, batch_size: int | None) -> None:
@@ -261,6 +280,9 @@ class Trainer:
             dw = None if dv.weights is None else dv.weights.to(device)
 
         m = int(y.shape[0])
+        for module in model.modules():  # a memory of about one epoch (batch_norm_momentum)
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.momentum = batch_norm_momentum(m, cfg.batch_size)
         bounds = batch_bounds(m, cfg.batch_size)
         steps = len(bounds)
         batch_size = m if cfg.batch_size is None else min(cfg.batch_size, m)
