@@ -335,19 +335,50 @@ def test_a_frames_sparse_column_is_its_dense_values_in_the_runs_parquet_file(tmp
 
 
 def test_arrays_with_gaps_are_filled_by_default_as_an_npz_files_are(tmp_path):
-    from orthotune.data import dataset_from_arrays
+    from orthotune.data import Normalizer, dataset_from_arrays
 
     x = np.array([[1.0, np.nan], [3.0, 4.0], [5.0, 8.0], [7.0, 6.0]])
     y = np.array([0, 1, 0, 1])
     np.savez(tmp_path / "gaps.npz", x=x, y=y)
-    assert torch.equal(dataset_from_arrays(x, y).x, load_dataset(str(tmp_path / "gaps.npz")).x)
-    assert dataset_from_arrays(x, y).x[0, 1].item() == 6.0  # the median of the feature
+    loaded = dataset_from_arrays(x, y).x
+    torch.testing.assert_close(loaded, load_dataset(str(tmp_path / "gaps.npz")).x, equal_nan=True)
+    assert np.isnan(loaded[0, 1].item())  # left to the Normalizer, fitted on train only
+    norm = Normalizer.fit(loaded[1:])  # "train": rows 1–3, whose median of feature 1 is 6
+    z = norm.apply(loaded[:1])
+    assert z[0, 1].item() == pytest.approx((6.0 - 6.0) / np.std([4.0, 8.0, 6.0]), abs=1e-12)
     with pytest.raises(InvalidInputError, match=r"missing \(NaN\) values"):
         dataset_from_arrays(x, y, impute="none")
 
 
+def test_signal_gaps_are_filled_from_the_training_examples_only(tmp_path):
+    """A NaN-padded series' fill was each position's median over every row of the file, test
+    rows included: the same training rows beside other test rows trained another model."""
+    from orthotune.data import Normalizer, make_split, prepare
+
+    g = np.random.default_rng(0)
+    x = g.normal(size=(100, 1, 16))
+    x[:40, 0, 12:] = np.nan  # the training and dev series are 12 long, NaN-padded
+    x[:5, 0, 10:12] = np.nan
+    split = np.array(["train"] * 32 + ["dev"] * 8 + ["test"] * 60)
+    fills = []
+    for tail in (0.0, 50.0):  # the test series differ, and only they
+        x[40:, 0, 12:] = tail
+        np.savez(tmp_path / "s.npz", x=x, y=np.array(["a", "b"] * 50), split=split)
+        ds = load_dataset(str(tmp_path / "s.npz"))
+        data = prepare(ds, make_split(ds, seed=0))
+        fills.append(data.normalizer.fill)
+        assert not torch.isnan(data.train.x).any() and not torch.isnan(data.test.x).any()
+    assert np.array_equal(fills[0], fills[1])
+    expected = np.nanmedian(x[:32, 0, 10], axis=0)  # position 10 over the 32 training rows
+    assert fills[0][10] == pytest.approx(expected) and fills[0][12] == 0.0  # none in training
+    again = Normalizer.from_state_dict(data.normalizer.state_dict())
+    torch.testing.assert_close(again.apply(ds.x[:5]), data.normalizer.apply(ds.x[:5]))
+
+
 def test_an_array_feature_empty_in_every_example_is_filled_with_zero_quietly(tmp_path):
     import warnings
+
+    from orthotune.data import Normalizer
 
     x = np.arange(12, dtype=np.float32).reshape(6, 2)
     x[:, 1] = np.nan  # a sensor that never reported
@@ -355,7 +386,8 @@ def test_an_array_feature_empty_in_every_example_is_filled_with_zero_quietly(tmp
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy's "All-NaN slice" reached the user's terminal
         ds = load_dataset(str(tmp_path / "a.npz"))
-    assert ds.x[:, 1].tolist() == [0.0] * 6 and ds.x[:, 0].tolist() == x[:, 0].tolist()
+        z = Normalizer.fit(ds.x).apply(ds.x)
+    assert z[:, 1].tolist() == [0.0] * 6 and ds.x[:, 0].tolist() == x[:, 0].tolist()
 
 
 def test_a_line_with_too_few_cells_is_named_before_what_it_causes(tmp_path, caplog):

@@ -168,8 +168,13 @@ class ArrayEncoding(BaseModel):
 
     def filled(self) -> list[str]:
         """What happened to the missing values, in words ([] when there were none)."""
-        if not self.missing or self.fill is None:
+        if not self.missing or self.impute == "none":
             return []
+        if self.fill is None:  # auto: the Normalizer fills, from the training examples
+            return [
+                f"x: {self.missing} missing → the median of their feature over the training "
+                "examples"
+            ]
         how = "the mean" if self.impute == "mean" else "the median"
         return [f"x: {self.missing} missing → {how} of their feature (over all examples)"]
 
@@ -877,7 +882,9 @@ def fit_array_encoding(x: np.ndarray, *, impute: Impute, name: str = "x") -> Arr
     _warn_layout(x.shape[1:], name)
     fill = None
     missing = int(np.isnan(x).sum()) if np.issubdtype(x.dtype, np.floating) else 0
-    if impute != "none":  # auto fills arrays like median (no indicators)
+    # auto: the Normalizer fills each position with its median over the **training** examples
+    # (fitted after the split; a fill over every row took the test rows' values into training)
+    if impute not in ("none", "auto"):
         flat = x.reshape(len(x), -1).astype(np.float64)
         flat = np.where(np.isfinite(flat), flat, np.nan)
         with warnings.catch_warnings():  # a feature with no value at all is filled with 0
@@ -927,8 +934,8 @@ def encode_array(
         report.first_inf[name] = int(np.flatnonzero(inf[:, j])[0])
     if encoding.fill is not None and nan.any():
         flat = np.where(nan, np.asarray(encoding.fill)[None, :], flat)
-    if not allow_nonfinite:
-        unfilled = report.nan if encoding.fill is None else {}
+    if not allow_nonfinite:  # auto leaves NaN to the Normalizer (its training medians)
+        unfilled = report.nan if encoding.fill is None and encoding.impute != "auto" else {}
         check_finite(unfilled, report.inf, report.first_inf, origin, impute="none")
     with np.errstate(over="ignore"):
         out = flat.reshape(x.shape).astype(np.float32)

@@ -27,6 +27,10 @@ and applied the same way wherever NaN appears later (dev, test, prediction):
   each other; the largest, the most stable for few rows, is kept.
 - Otherwise (no missing value in train, or a wider table) each feature's training median; a
   feature with no value at all in train is filled with 0.
+- Signals and images (NaN-padded series of unequal length, from an NPZ file under ``--impute
+  auto``): each position's training median (saved as ``fill``, one per position; 0 where no
+  training example has a value); a gap where training had none becomes its channel's mean.
+  Before, the NPZ reader filled them with medians over every row, test rows included.
 
 Vectors may also be binned (``fit(x, bins=T)``): after standardizing, each numeric feature gets
 T quantile-bin components beside itself (``Bins``), so the output is wider than the input. The
@@ -35,6 +39,7 @@ bins are fitted on the training examples too and saved in the same state.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -90,14 +95,24 @@ class Normalizer:
                 z = norm.apply(torch.as_tensor(x.numpy())).numpy()
                 norm.bins = Bins.fit(z, bins)
             return norm
+        fill = None
+        missing = torch.isnan(x)
+        if missing.any():  # NaN left by --impute auto (NaN-padded series): each position's
+            # training median, then μ and σ² of the filled examples
+            with warnings.catch_warnings():  # a position no training example has: 0
+                warnings.simplefilter("ignore", RuntimeWarning)
+                fill = np.nanmedian(x.reshape(len(x), -1).numpy(), axis=0)
+            fill = np.nan_to_num(fill, nan=0.0)
+            x = torch.where(missing, torch.as_tensor(fill).reshape(x.shape[1:]), x)
         dims = (0, *range(2, x.ndim))
         mean = x.mean(dim=dims)
         var = ((x - _expand(mean, x.ndim)) ** 2).mean(dim=dims)  # 1/m, the lecture's σ²
-        return cls(mean.numpy(), var.numpy(), tuple(x.shape[1:]))
+        return cls(mean.numpy(), var.numpy(), tuple(x.shape[1:]), fill)
 
     @classmethod
     def _fit_vectors(cls, x: np.ndarray) -> Normalizer:
-        with np.errstate(all="ignore"):  # numpy's median averages the two middle values
+        with warnings.catch_warnings():  # a feature no training example has: 0, quietly
+            warnings.simplefilter("ignore", RuntimeWarning)
             fill = np.nan_to_num(np.nanmedian(x, axis=0), nan=0.0)
         missing = np.isnan(x)
         filled = np.where(missing, fill, x)
@@ -135,7 +150,14 @@ class Normalizer:
             )
         mean = torch.as_tensor(self.mean, dtype=x.dtype, device=x.device)
         scale = torch.as_tensor(self._scale, dtype=x.dtype, device=x.device)
-        missing = x.ndim == 2 and x.is_floating_point() and bool(torch.isnan(x).any())
+        missing = x.is_floating_point() and bool(torch.isnan(x).any())
+        if missing and self.per_channel:  # each position's training median; where training
+            # had no gap, the channel's mean (0 once standardized)
+            if self.fill is not None:
+                fill = torch.as_tensor(self.fill, dtype=x.dtype, device=x.device).reshape(shape)
+                x = torch.where(torch.isnan(x), fill, x)
+            z = (x - _expand(mean, x.ndim)) / _expand(scale, x.ndim)
+            return torch.nan_to_num(z, nan=0.0)
         if missing and self.precision is not None:
             z = (x.detach().cpu().to(torch.float64).numpy() - self.mean) / self._scale
             filled = _conditional_fill(z, self.precision)
@@ -183,11 +205,12 @@ class Normalizer:
                 f"normalizer state does not fit input shape {shape}: expected {width} means and "
                 "non-negative variances; use the state saved with the model"
             )
-        if (fill is not None and fill.shape != (width,)) or (
+        positions = int(np.prod(shape))  # a signal's or image's fill: one per position
+        if (fill is not None and fill.shape != (positions,)) or (
             precision is not None and precision.shape != (width, width)
         ):
             raise InvalidInputError(
-                f"normalizer state does not fit input shape {shape}: expected {width} fill "
+                f"normalizer state does not fit input shape {shape}: expected {positions} fill "
                 f"values (and a {width} × {width} precision); use the state saved with the model"
             )
         bins = state.get("bins")
