@@ -868,6 +868,15 @@ def _warn_layout(shape: Sequence[int], name: str) -> None:
             "channels): each becomes %s (channels, height, width)",
             name, h, (h[2], h[0], h[1]),
         )  # fmt: skip
+    elif len(h) == 2 and h[0] > h[1]:  # more channels than samples: saved [n, length, channels]
+        # as Keras and tslearn save series? BasicMotions [80, 100, 6] trained as 100 channels of
+        # 6 samples, with no word
+        log.warning(
+            "%s: examples shaped %s are read as %d channels of %d samples each; if they are "
+            "series of %d samples with %d channel(s) (saved [n, length, channels]), save "
+            "x.transpose(0, 2, 1) instead",
+            name, h, h[0], h[1], h[0], h[1],
+        )  # fmt: skip
     elif len(h) == 2 and h[0] == h[1] >= 8:
         log.warning(
             "%s: examples shaped %s are read as %d channels of length %d (signals); if they are "
