@@ -662,3 +662,18 @@ def test_a_feature_that_holds_the_parts_of_a_split_is_named_with_the_flag(write_
     with caplog.at_level("WARNING", logger="orthotune.data"):  # 'red' is no part: no word
         load_dataset(str(write_csv("a,kind,label\n" + colours)))
     assert "holds the parts" not in caplog.text
+
+
+def test_an_infinite_array_value_names_no_drop_option(tmp_path):
+    """An NPZ file's inf said "or --drop 'x[0,3]'", an option NPZ files and predict refuse."""
+    from orthotune.data import dataset_from_arrays
+
+    x = np.zeros((6, 2, 5))
+    x[5, 0, 3] = np.inf
+    y = np.array([0, 1] * 3)
+    np.savez(tmp_path / "sig.npz", x=x, y=y)
+    loads = (lambda: load_dataset(str(tmp_path / "sig.npz")), lambda: dataset_from_arrays(x, y))
+    for load in loads:
+        with pytest.raises(InvalidInputError, match=r"x\[0,3\].*with finite numbers$") as err:
+            load()
+        assert "--drop" not in str(err.value)

@@ -39,6 +39,7 @@ only. NPZ arrays under auto are filled like median (per feature, all rows), with
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from collections.abc import Sequence
@@ -924,7 +925,7 @@ def encode_array(
 ) -> tuple[np.ndarray, NonFinite]:
     """``x`` as float32 with NaN filled per feature, channels first; errors for ±inf and
     unfilled NaN (``predicting``: a trained model's rows, ``Origin.predicting``)."""
-    origin = origin or Origin("X", predicting=predicting)
+    origin = dataclasses.replace(origin or Origin("X", predicting=predicting), columns=False)
     shape = tuple(x.shape[1:])
     if list(shape) != list(encoding.input_shape):
         raise InvalidInputError(

@@ -47,10 +47,13 @@ class Origin:
     # the rows meet a trained model's saved encoding (predict): it reads every column it was
     # trained on, so --drop and --impute, training's options, are no way out
     predicting: bool = False
+    # a table's columns, which --drop leaves out; an array's positions (x[1,9]) it cannot
+    columns: bool = True
 
     def drop(self, column: str) -> str:
-        """``, or --drop COLUMN`` while training; nothing when predicting."""
-        return "" if self.predicting else f", or --drop {arg(column)}"
+        """``, or --drop COLUMN`` while training a table; nothing when predicting or for an
+        array (its fix named an option that an NPZ file, and ``predict``, refuse)."""
+        return "" if self.predicting or not self.columns else f", or --drop {arg(column)}"
 
     def row(self, i: int) -> str:
         """``row 5 (file line 7)`` for CSV (0-based data rows = default ids), ``row 5`` else;
