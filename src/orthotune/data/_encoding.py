@@ -30,11 +30,13 @@ width, channels] as PIL, Keras and TensorFlow give them (a last axis of 1, 3 or 
 axis of another size), are turned to the [n, channels, height, width] the networks take, with a
 warning; predictions take the same layout as training did. Any other shape is read as given:
 [n, a, b] is [n, channels, length] (signals), and a square [n, a, a] — grayscale images, most
-likely — gets a warning that says so and how to save them as images.
+likely — gets a warning that says so and how to save them as images; so does [n, a, b] with more
+channels than samples (a > b: series saved [n, length, channels], read as given).
 
 Under mean|median the fill values come from all rows of the file, before the split; under auto
 the fill is fitted on the training part, and normalization, which is learned, uses train statistics
-only. NPZ arrays under auto are filled like median (per feature, all rows), without indicators.
+only. NPZ arrays under auto keep their NaN to the Normalizer, which fills each position with its
+training median (no indicators).
 """
 
 from __future__ import annotations
