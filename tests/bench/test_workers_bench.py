@@ -52,7 +52,7 @@ def test_the_figures_on_known_trials():
 
 @pytest.mark.slow
 def test_quick_run_prints_the_figures_last_and_loses_no_trial():
-    # nothing about speed: on a busy machine a 12-second run may finish no trial (nan)
+    # nothing about speed: on a busy machine a 20-second run may finish no trial (nan)
     last = run_quick("workers.py")
     figure = r"([\d.]+|nan)"
     assert re.fullmatch(
