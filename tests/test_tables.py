@@ -3,6 +3,7 @@ the first lines of real files."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -156,6 +157,27 @@ def test_a_space_separated_file_is_read_with_its_quotes_aligned_columns_and_rs_r
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("a b,label\n1 2,p\n3 4\n")
     assert csv_dialect(ragged) == CsvDialect()
+
+
+def test_r_write_table_row_names_do_not_shift_the_label(tmp_path):
+    """R's write.table writes a row name before each line's fields: the label, re-read as
+    written by position, was its left neighbour's cells (classes blue/green/red, not no/yes)."""
+    from orthotune.data import load_dataset
+
+    g = np.random.default_rng(0)
+    a = g.normal(size=60).round(3)
+    colour = g.choice(["red", "green", "blue"], 60)
+    label = np.where(a > 0, "yes", "no")
+    lines = ['"a" "grp" "label"'] + [
+        f'"{i + 1}" {a[i]} "{colour[i]}" "{label[i]}"' for i in range(60)
+    ]
+    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
+    ds = load_dataset(str(tmp_path / "r.csv"))
+    assert list(ds.class_names) == ["no", "yes"]
+    assert [ds.class_names[k] for k in ds.y.tolist()] == label.tolist()
+    (tmp_path / "empty.csv").write_text('"a" "grp" "label"\n')  # a header alone: no crash
+    with pytest.raises(InvalidInputError):
+        load_dataset(str(tmp_path / "empty.csv"))
 
 
 def test_a_space_separated_file_trains_like_its_comma_copy(tmp_path):

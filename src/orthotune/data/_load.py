@@ -278,9 +278,22 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
                 # role columns are stripped where they are read); by position: a header
                 # written 'a, label' names ' label' without skipinitialspace
                 at = [list(frame.columns).index(c) for c in roles]
+                # a line's fields before the header's first (R's write.table row names, which
+                # pandas makes the index) count in positions: 'label' read its left
+                # neighbour's cells. Such a file is read by position below its header line
+                skip = int(dialect.get("skiprows") or 0) + 1
+                try:
+                    first = pd.read_csv(
+                        path, **{**dialect, "skiprows": skip}, header=None, nrows=1, dtype=str
+                    )
+                    names = max(first.shape[1] - len(frame.columns), 0)
+                except pd.errors.EmptyDataError:  # a header and no row
+                    names = 0
+                at = [k + names for k in at]
+                below = {"skiprows": skip, "header": None} if names else {}
                 written = pd.read_csv(
-                    path, **{**dialect, "skipinitialspace": False}, usecols=at, dtype=str,
-                    keep_default_na=False, na_values=[""],
+                    path, **{**dialect, "skipinitialspace": False, **below}, usecols=at,
+                    dtype=str, keep_default_na=False, na_values=[""],
                 )  # fmt: skip
                 for name, k in zip(roles, at, strict=True):  # read in the file's order
                     frame[name] = written.iloc[:, sorted(at).index(k)].to_numpy(dtype=object)
