@@ -621,6 +621,12 @@ def test_amounts_with_a_currency_sign_are_refused_by_name(write_csv):
         match=r"column 'price' holds amounts written with a currency sign, '\$1,000' at row 0",
     ):
         load_dataset(str(path))
+    # one "$1,200" among plain numbers: an IndexError (internal error, exit 1), or the wrong row
+    lines = [f"{10.5 + 3.7 * i:.2f},{'xy'[i % 2]}\n" for i in range(40)]
+    lines[17] = '"$1,200",y\n'
+    one = "".join(lines)
+    with pytest.raises(InvalidInputError, match=r"'\$1,200' at row 17 \(file line 19\)"):
+        load_dataset(str(write_csv("price,label\n" + one, name="one.csv")))
 
 
 def test_a_parquet_files_saved_index_is_a_column_and_a_duration_is_seconds(tmp_path, caplog):

@@ -387,7 +387,9 @@ def _fit_column(
             )
         signs = text.str.contains(f"[{CURRENCY}]", regex=True)
         if signs.any() and _amounts(values).notna().all():  # "$1,200": text only for its signs
-            row = int(np.flatnonzero(is_text)[int(np.argmax(signs.to_numpy()))])
+            # signs counts the present cells, as grouped and parens do (is_text counts the text
+            # ones: one "$1,200" among numbers was an IndexError)
+            row = int(np.flatnonzero(present)[int(np.argmax(signs.to_numpy()))])
             raise InvalidInputError(
                 f"{origin.file}: column {name!r} holds amounts written with a currency sign, "
                 f"{scan.texts[row]!r} at {origin.row(row)}: write plain numbers (1200.5, no sign "
