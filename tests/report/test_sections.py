@@ -562,6 +562,13 @@ def test_a_trained_models_network_and_training_are_in_the_summary(tmp_path: Path
     facts = dict(read_run_folder(tmp_path / "r").summary.facts)
     assert facts["Network"] == "mlp, hidden 8-4, relu"
     assert facts["Training"] == "adam lr 0.01, constant schedule, 2 epochs, batch 64, L2 0, fp32"
+    # per-layer dropout (a PBT winner's, a config's list) failed the whole report
+    per_layer = {"hidden": [8, 4], "dropout": [0.1, 0.2]}
+    orthotune.train("builtin:synthetic?n=200&features=4", out=tmp_path / "d",
+                    training={"epochs": 1}, model=per_layer)  # fmt: skip
+    assert (tmp_path / "d" / "report.html").is_file()
+    facts = dict(read_run_folder(tmp_path / "d").summary.facts)
+    assert facts["Network"] == "mlp, hidden 8-4, relu, dropout 0.1-0.2"
 
 
 def test_step_zero_is_named_once_a_single_trial_singular_and_epochs_counted_from_one(

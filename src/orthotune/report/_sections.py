@@ -408,9 +408,12 @@ def _trained_as(manifest: Manifest) -> list[tuple[str, str]]:
     if spec.hidden:
         net.append("hidden " + "-".join(map(str, spec.hidden)))
     net.append(spec.activation)
-    net += ["batch norm"] * bool(spec.batch_norm) + [f"dropout {spec.dropout:g}"] * bool(
-        spec.dropout
-    )
+    rates = spec.dropout if isinstance(spec.dropout, tuple) else (spec.dropout,)
+    if len(set(rates)) == 1:  # one rate for every layer (a PBT winner's per-layer tuple too)
+        rates = rates[:1]
+    net += ["batch norm"] * bool(spec.batch_norm)
+    if any(rates):  # per-layer rates were "unsupported format string passed to tuple"
+        net.append("dropout " + "-".join(f"{r:g}" for r in rates))
     if spec.select:
         net.append(f"reads {spec.select} chosen features")
     facts = [("Network", ", ".join(map(str, net)))]
