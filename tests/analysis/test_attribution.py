@@ -119,6 +119,11 @@ def test_a_model_without_mistakes_has_nothing_to_attribute():
         model, x, x, np.array([0, 1]), np.array(["a", "b"]), ["p", "q"], source="test"
     )
     assert report.misclassified == 0 and report.examples == [] and report.deletion is None
+    masked = saliency_report(  # with --mask: "cannot reshape array of size 0", exit 1
+        model, x, x, np.array([0, 1]), np.array(["a", "b"]), ["p", "q"], source="test",
+        mask=np.array([True, False]),
+    )  # fmt: skip
+    assert masked.misclassified == 0 and masked.mean_outside_share is None
 
 
 def test_read_mask_accepts_the_shape_with_or_without_singleton_axes(tmp_path):

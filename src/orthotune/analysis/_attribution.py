@@ -260,7 +260,7 @@ def read_mask(path: str | Path, input_shape: Sequence[int]) -> np.ndarray:
 
 def _outside_share(attribution: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Per example: Σ|a| outside the mask / Σ|a| (0 when the attribution is all zero)."""
-    a = np.abs(attribution.reshape(len(attribution), -1))
+    a = np.abs(attribution.reshape(len(attribution), mask.size))  # no mistake: 0 rows
     total = a.sum(axis=1)
     outside = (a * ~mask.reshape(1, -1)).sum(axis=1)
     return np.divide(outside, total, out=np.zeros_like(total), where=total > 0)
