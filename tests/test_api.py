@@ -688,3 +688,16 @@ def test_run_json_names_the_columns_the_table_left_out(tmp_path):
     orthotune.train(str(tmp_path / "d.csv"), out=tmp_path / "run", training={"epochs": 1})
     record = json.loads((tmp_path / "run" / "run.json").read_text())
     assert record["left_out"] == ["PassengerId"]  # a warning on stderr was all that said so
+
+
+def test_a_learning_curve_from_a_binned_model_trains_its_configuration_on_binned_inputs(tmp_path):
+    """--from a model that reads quantile bins (the autopilot's step 0 keeps one where they win)
+    was refused: "its model takes inputs of shape (198,), the data's examples are (6,)"."""
+    data = "builtin:synthetic?n=600&classes=3&features=6&noise=0.05&seed=7"
+    orthotune.train(data, input_bins=32, training={"epochs": 2}, out=tmp_path / "b")
+    curve = orthotune.learning_curve(data, from_run=tmp_path / "b", fractions=[0.5, 0.75, 1])
+    assert [p.fraction for p in curve.points] == [0.5, 0.75, 1.0]
+    assert curve.configuration.startswith(f"the configuration of {tmp_path / 'b'}")
+    other = "builtin:synthetic?n=600&classes=3&features=4&noise=0.05&seed=7"
+    with pytest.raises(InvalidInputError, match=r"its model takes 198 inputs, this data's"):
+        orthotune.learning_curve(other, from_run=tmp_path / "b", fractions=[0.5, 0.75, 1])

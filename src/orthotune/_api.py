@@ -1045,6 +1045,7 @@ def learning_curve(
     split.json, analysis/learning_curve.json, and a DataFrame as data.parquet), which
     ``orthotune report`` draws."""
     seed = _check_seed(seed)
+    from orthotune._errors import InvalidInputError
     from orthotune._records import JobSummary
     from orthotune._rundir import RunDir
     from orthotune.analysis import learning_curve as measure
@@ -1072,10 +1073,16 @@ def learning_curve(
     if isinstance(data, str | Path):
         data = str(data)
     ds = load_dataset(data, options)
-    spec, config, where = _curve_configuration(from_run, ds, epochs)
+    spec, config, where, bins = _curve_configuration(from_run, ds, epochs)
     split = make_split(ds, seed=seed, policy=policy)
     check_dev_part(split, ds.name, "a learning curve measures the dev error")
-    prepared = prepare(ds, split)
+    prepared = prepare(ds, split, bins=bins)  # a binned model's inputs: its bins, fitted on train
+    if bins and tuple(prepared.train.x.shape[1:]) != tuple(spec.input_shape):
+        raise InvalidInputError(
+            f"--from {from_run}: its model takes {spec.input_shape[0]} inputs, this data's "
+            f"features beside {bins} quantile bins each are {prepared.train.x.shape[1]}: give "
+            "a model of this data"
+        )
     curve = measure(
         prepared.train, prepared.dev, spec, config, fractions=wanted, seed=seed, device=device
     )
@@ -1119,8 +1126,9 @@ def parse_fractions(text: str) -> tuple[float, ...]:
 
 def _curve_configuration(
     source: str | Path | None, ds: Any, epochs: int | None
-) -> tuple[Any, Any, str]:
-    """The learning curve's configuration: (spec, config, where it came from)."""
+) -> tuple[Any, Any, str, int]:
+    """The learning curve's configuration: (spec, config, where it came from, the quantile bins
+    per feature its model reads: 0, or the count its saved bins were fitted with)."""
     from orthotune._errors import InvalidInputError
     from orthotune._rundir import resolve_model_dir
     from orthotune.fit import baseline
@@ -1137,7 +1145,11 @@ def _curve_configuration(
                 "run folder or model folder written by orthotune train or tune"
             )
         spec, config = manifest.spec, manifest.train_config
-        if tuple(spec.input_shape) != tuple(ds.input_shape):
+        # a model that reads quantile bins beside its features (the autopilot's step 0 keeps
+        # one where they win) was refused as "a model of other data"
+        edges = (manifest.normalization or {}).get("bins", {}).get("edges", [])
+        bins = max((len(e) - 1 for e in edges), default=0)
+        if not bins and tuple(spec.input_shape) != tuple(ds.input_shape):
             raise InvalidInputError(
                 f"--from {source}: its model takes inputs of shape {tuple(spec.input_shape)}, "
                 f"the data's examples are {tuple(ds.input_shape)}: give a model of this data"
@@ -1152,7 +1164,7 @@ def _curve_configuration(
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise InvalidInputError(f"--epochs {epochs!r} is not accepted: give an integer ≥ 1")
         config = config.model_copy(update={"epochs": epochs})
-    return spec, config, where
+    return spec, config, where, 0 if source is None else bins
 
 
 def load(path: str | Path) -> Model:
