@@ -30,6 +30,9 @@ import torch
 from orthotune.analysis import ATTRIBUTION_METHODS, attribute, deletion_test
 from orthotune.train import load_predictor, predict_logits, prepare_inputs
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_header
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -37,6 +40,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    print(machine_header(), flush=True)  # the README: every bench prints it first
     epochs = 1 if args.quick else args.epochs
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:

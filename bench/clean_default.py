@@ -49,6 +49,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_header
 from label_noise import flip_labels, precision_recall
 
 from orthotune.analysis import (
@@ -151,6 +152,7 @@ def main() -> None:
         "--rates", default=None, help="comma-separated flip rates (default: 0.1,0.2)"
     )
     args = parser.parse_args()
+    print(machine_header(), flush=True)  # the README: every bench prints it first
     started = time.perf_counter()
     recipe, folds, rates, rounds = FitRecipe(), 5, RATES, 3
     if args.quick:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
+from pathlib import Path
 
 import torch
 
@@ -26,6 +28,9 @@ from orthotune.data import load_dataset, make_split
 from orthotune.data._prepare import prepare
 from orthotune.fit import baseline
 from orthotune.population import Population, fit_population
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_header
 
 GAMMAS = (0.0, 0.5, 1.0, 2.0, 5.0)
 
@@ -44,6 +49,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
+    print(machine_header(), flush=True)  # the README: every bench prints it first
     sets = ["breast-cancer"] if args.quick else args.sets.split(",")
     seeds = [0] if args.quick else list(range(args.seeds))
     figures: dict[str, float] = {}

@@ -26,7 +26,9 @@ cleanlab_recall=…`` (best method; gap = clean-data accuracy − cleaned-data a
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -41,6 +43,9 @@ from orthotune.analysis import (
 )
 from orthotune.analysis._fit import FitJob
 from orthotune.data import load_dataset
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_header
 
 
 def flip_labels(y: np.ndarray, *, rate: float, classes: int, seed: int) -> np.ndarray:
@@ -67,6 +72,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small version (seconds)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    print(machine_header(), flush=True)  # the README: every bench prints it first
     started = time.perf_counter()
 
     full = load_dataset("builtin:mnist1d")

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import classification_report as sk_report
@@ -25,6 +27,9 @@ from sklearn.metrics import confusion_matrix as sk_confusion
 from sklearn.metrics import precision_recall_fscore_support
 
 from orthotune.metrics import classification_report
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_header
 
 
 def timed(fn, repeats):
@@ -44,6 +49,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7, help="orthotune timing repeats")
     parser.add_argument("--peer-repeats", type=int, default=1, help="scikit-learn repeats")
     args = parser.parse_args()
+    print(machine_header(), flush=True)  # the README: every bench prints it first
     n = 200_000 if args.quick else args.n
     k = args.classes
 

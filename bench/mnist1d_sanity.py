@@ -23,12 +23,17 @@ Last line: ``mlp_test_acc=… cnn_test_acc=… cnn_bn_test_acc=… human_test_ac
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
 
 from orthotune.models import ConvBlock, ModelSpec, build_model
 from orthotune.train import TrainConfig, Trainer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_header
 
 PAPER = {"mlp": 0.68, "cnn": 0.94}
 HUMAN = 0.958
@@ -97,6 +102,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    print(machine_header(), flush=True)  # the README: every bench prints it first
     x, y, xt, yt = load(args.quick)
     print(f"MNIST-1D train {len(y)} test {len(yt)}, torch {torch.__version__}")
     accuracy = {}

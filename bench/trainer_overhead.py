@@ -25,13 +25,18 @@ from __future__ import annotations
 import argparse
 import copy
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from orthotune.models import ConvBlock, ModelSpec, build_model
 from orthotune.train import Callback, TrainConfig, Trainer, batch_bounds, make_optimizer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_header
 
 
 def mnist1d(quick: bool):
@@ -165,6 +170,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    print(machine_header(), flush=True)  # the README: every bench prints it first
     epochs, warmup = (3, 1) if args.quick else (args.epochs, 3)
     data = mnist1d(args.quick)
     from orthotune.train import resolve_device

@@ -33,6 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_header
+
 SOURCE = {"seed": 1}
 TARGET = {"seed": 7, "shear_scale": 1.2, "corr_noise_scale": 0.4, "scale_coeff": 0.6}
 
@@ -76,6 +79,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 seed, small, short")
     parser.add_argument("--train", type=int, default=300, help="target training examples")
     args = parser.parse_args()
+    print(machine_header(), flush=True)  # the README: every bench prints it first
     seeds = [0] if args.quick else [0, 1, 2]
     source_n = 1500 if args.quick else 5000
     pre_epochs, epochs = (5, 15) if args.quick else (15, 40)

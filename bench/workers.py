@@ -39,6 +39,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_header
+
 ROOT = Path(__file__).resolve().parents[1]
 
 DATA = "builtin:mnist1d"
@@ -178,6 +181,7 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=None, help="per worker count")
     parser.add_argument("--target", type=float, default=None, help="dev accuracy to reach")
     args = parser.parse_args()
+    print(machine_header(), flush=True)  # the README: every bench prints it first
     # --quick: 20 s, as a command's budget counts its imports too (orthotune._clock): four
     # workers importing torch on 2 busy cores spent 12 s before a trial, exited 2, were lost
     budget = args.budget_s or (20.0 if args.quick else 150.0)

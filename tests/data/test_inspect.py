@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from orthotune.data import Dataset, InspectReport, LoadOptions, find_duplicates, inspect_data
@@ -74,3 +75,15 @@ def test_inspect_a_dataframe_names_it_and_keeps_the_loaders_warnings():
     assert report.data == "DataFrame" and report.n == 200 and report.read_as == ""
     assert report.filled and report.filled[0].startswith("age: ")
     assert any(w.startswith("column 'rownames' holds 1…200") for w in report.warnings)
+    # the column keywords the other jobs take (a TypeError before), target=0 for column 0
+    named = inspect_data(frame.assign(size=rng.normal(size=200)), target="label", drop="age")
+    assert named.n == 200 and not named.filled
+    numbered = inspect_data(pd.DataFrame(np.c_[rng.integers(0, 2, 50), rng.normal(size=(50, 2))]),
+                            target=0)  # fmt: skip
+    assert numbered.n == 50 and len(numbered.classes) == 2
+    from orthotune import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match=r"inspect_data: .*accepted: target, weight"):
+        inspect_data(frame, label="label")
+    with pytest.raises(InvalidInputError, match=r"give the column keywords or a LoadOptions"):
+        inspect_data(frame, LoadOptions(target="label"), id="age")

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from orthotune.data import LoadOptions, SplitPolicy
 
 DATA_HELP = (
-    "A .csv, .parquet or .npz file, or builtin:NAME (mnist1d, digits, breast-cancer, "
+    "A .csv, .parquet or .npz file, a folder of images (one folder per class), or builtin:NAME "
+    "(mnist1d, digits, breast-cancer, "
     "synthetic; e.g. builtin:synthetic?n=2000&classes=3&noise=0.1&shift=0.5)."
 )
 

@@ -54,7 +54,11 @@ EpochsOpt = Annotated[
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")]
 OutOpt = Annotated[
     Path | None,
-    typer.Option("--out", metavar="RUN_DIR", help="New run folder for the result and report."),
+    typer.Option(
+        "--out",
+        metavar="RUN_DIR",
+        help="New run folder for the result (orthotune report RUN_DIR draws it).",
+    ),
 ]
 
 

@@ -38,7 +38,11 @@ from orthotune.cli._data_options import (
 def tune(
     data: Annotated[
         str,
-        typer.Argument(metavar="[DATA]", help="A .csv/.parquet/.npz file or builtin:NAME."),
+        typer.Argument(
+            metavar="[DATA]",
+            help="A .csv/.parquet/.npz file, a folder of images (one folder per class) or "
+            "builtin:NAME.",
+        ),
     ] = "builtin:mnist1d",
     strategy: Annotated[str, typer.Option(help=f"One of: {', '.join(STRATEGIES)}.")] = "autopilot",
     executor: Annotated[

@@ -23,7 +23,7 @@ from orthotune._tables import CSV_SUFFIXES, csv_dialect, table_suffix
 from orthotune.data._dataset import SPLIT_PARTS, Dataset
 from orthotune.data._encoding import NonFinite, describe_filled
 from orthotune.data._load import FRAME_NAME, load_with_report
-from orthotune.data._options import LoadOptions
+from orthotune.data._options import LoadOptions, load_options
 from orthotune.data._split import Split, SplitPolicy, make_split
 
 if TYPE_CHECKING:
@@ -293,9 +293,25 @@ def inspect_data(
     *,
     seed: int = 0,
     policy: SplitPolicy | None = None,
+    **columns: object,
 ) -> InspectReport:
     """Load DATA (or a pandas DataFrame) leniently (NaN/inf reported, not refused) and
-    describe it (see module doc)."""
+    describe it (see module doc). ``columns``: the flags by name where no ``options`` is given
+    (``target="churn"``, ``id=``, ``drop=`` …, as ``load_options`` takes them; ``target=0``
+    names a DataFrame's column 0), as the other jobs take them."""
+    if columns:
+        if options is not None:
+            raise InvalidInputError(
+                f"inspect_data got options= and {', '.join(columns)}=: give the column "
+                "keywords or a LoadOptions, not both"
+            )
+        try:
+            options = load_options(**columns)  # type: ignore[arg-type]
+        except TypeError as err:  # an unknown keyword
+            raise InvalidInputError(
+                f"inspect_data: {err}; accepted: target, weight, source, id, drop, split_col, "
+                "dev_source, impute"
+            ) from None
     options = options or LoadOptions()
     if policy is None:
         policy = SplitPolicy(dev_source=options.dev_source)
