@@ -701,3 +701,16 @@ def test_a_learning_curve_from_a_binned_model_trains_its_configuration_on_binned
     other = "builtin:synthetic?n=600&classes=3&features=4&noise=0.05&seed=7"
     with pytest.raises(InvalidInputError, match=r"its model takes 198 inputs, this data's"):
         orthotune.learning_curve(other, from_run=tmp_path / "b", fractions=[0.5, 0.75, 1])
+
+
+def test_errors_says_a_killed_jobs_run_is_unfinished(tmp_path):
+    """The README: a killed job's run "is said to be unfinished by report and errors"; errors
+    said nothing (its notes were [])."""
+    run = tmp_path / "run"
+    orthotune.train("builtin:synthetic?n=300&features=4", training={"epochs": 1}, out=run)
+    assert not any("did not finish" in n for n in orthotune.errors(run).notes)
+    record = json.loads((run / "run.json").read_text())
+    record["finished"] = None  # as a kill -9 leaves it
+    (run / "run.json").write_text(json.dumps(record))
+    notes = orthotune.errors(run).notes
+    assert notes[0].startswith("the job that wrote this run did not finish (killed")

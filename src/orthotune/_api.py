@@ -912,18 +912,28 @@ def errors(
 
 
 def _analysis_notes(run_dir: Path) -> list[str]:
-    """Why a run's analysis rows may not reproduce the figures tune printed: its chosen model
+    """Why a run's analysis rows may not reproduce the figures tune printed: its job did not
+    finish (run.json without a finish time), its chosen model
     refitted on train + dev (its train and train-dev rows are the refitted model's; tune's
     diagnosis measured the configuration before the refit), or its dev error measured out of
     fold over train + dev (the rows here: the dev part's alone)."""
     from orthotune._errors import InvalidInputError
     from orthotune._rundir import RunDir
 
+    notes = []
+    try:  # as the report says it: a killed job's run was analysed as if it had finished
+        record = RunDir(run_dir).read_run() if (run_dir / "run.json").is_file() else None
+    except InvalidInputError:
+        record = None
+    if record is not None and not record.finished:
+        notes.append(
+            "the job that wrote this run did not finish (killed, or still running): these rows "
+            "are its saved model's, which may not be the model it would have chosen"
+        )
     try:
         log = RunDir(run_dir).read_decisions()
     except InvalidInputError:
-        return []
-    notes = []
+        return notes
     if log is not None and log.refitted:
         notes.append(
             "the chosen model was refitted on train + dev: the train and train-dev rows here "
