@@ -683,3 +683,13 @@ def test_an_infinite_array_value_names_no_drop_option(tmp_path):
         with pytest.raises(InvalidInputError, match=r"x\[0,3\].*with finite numbers$") as err:
             load()
         assert "--drop" not in str(err.value)
+
+
+def test_series_of_unequal_length_saved_as_objects_are_told_to_pad_with_nan(tmp_path):
+    """aeon gives unequal-length series as a list of arrays; saved, NumPy makes an object
+    array, and the line said only "no Python objects"."""
+    ragged = np.empty(3, dtype=object)
+    ragged[:] = [np.zeros((1, 5)), np.zeros((1, 7)), np.zeros((1, 6))]
+    np.savez(tmp_path / "ragged.npz", x=ragged, y=np.array([0, 1, 0]))
+    with pytest.raises(InvalidInputError, match=r"pad the shorter ones with NaN to one length"):
+        load_dataset(str(tmp_path / "ragged.npz"))

@@ -814,8 +814,12 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
             with loaded as npz:
                 arrays = {key: npz[key] for key in npz.files}
     except ValueError as err:
-        raise unreadable(
-            origin, "NPZ", err, "save plain numeric/string arrays (no Python objects)"
+        raise unreadable(  # an object array is most often a list of series of unequal length
+            origin,
+            "NPZ",
+            err,
+            "save plain numeric/string arrays (no Python objects); series of unequal length: "
+            "pad the shorter ones with NaN to one length (--impute auto fills the gaps)",
         ) from None
     except (OSError, zipfile.BadZipFile, EOFError) as err:
         raise unreadable(origin, "NPZ", err, "save it with numpy.savez") from None
