@@ -400,26 +400,24 @@ def test_channels_first_images_and_signals_are_read_as_given(tmp_path, caplog):
     assert caplog.text == ""
 
 
-def test_a_square_signal_is_read_as_channels_with_a_word_on_images(tmp_path, caplog):
-    path = tmp_path / "gray.npz"
-    np.savez(path, x=np.zeros((4, 28, 28)), y=np.array([0, 1, 0, 1]))
+@pytest.mark.parametrize(
+    ("shape", "said"),
+    [
+        ((4, 28, 28), ["read as 28 channels of length 28", "save x shaped [n, 1, 28, 28]"]),
+        # BasicMotions saved [n, length, channels] ([80, 100, 6], as Keras and tslearn save
+        # series) trained as 100 channels of 6 samples, with no word
+        ((4, 100, 6), ["read as 100 channels of 6 samples each", "x.transpose(0, 2, 1) instead"]),
+    ],
+)
+def test_a_signal_layout_that_looks_like_another_is_read_as_given_with_a_word(
+    tmp_path, caplog, shape, said
+):
+    path = tmp_path / "a.npz"
+    np.savez(path, x=np.zeros(shape), y=np.array([0, 1, 0, 1]))
     with caplog.at_level("WARNING", logger="orthotune.data"):
         ds = load_dataset(str(path))
-    assert tuple(ds.input_shape) == (28, 28)
-    assert "read as 28 channels of length 28" in caplog.text
-    assert "save x shaped [n, 1, 28, 28]" in caplog.text
-
-
-def test_signals_saved_length_first_are_read_as_given_with_a_word(tmp_path, caplog):
-    """BasicMotions saved [n, length, channels] ([80, 100, 6], as Keras and tslearn save
-    series) trained as 100 channels of 6 samples, with no word."""
-    path = tmp_path / "motions.npz"
-    np.savez(path, x=np.zeros((4, 100, 6)), y=np.array([0, 1, 0, 1]))
-    with caplog.at_level("WARNING", logger="orthotune.data"):
-        ds = load_dataset(str(path))
-    assert tuple(ds.input_shape) == (100, 6)
-    assert "read as 100 channels of 6 samples each" in caplog.text
-    assert "save x.transpose(0, 2, 1) instead" in caplog.text
+    assert tuple(ds.input_shape) == shape[1:]
+    assert all(words in caplog.text for words in said), caplog.text
 
 
 def test_categories_that_differ_only_in_case_are_kept_apart_and_named(write_csv, caplog):
