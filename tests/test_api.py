@@ -714,3 +714,15 @@ def test_errors_says_a_killed_jobs_run_is_unfinished(tmp_path):
     (run / "run.json").write_text(json.dumps(record))
     notes = orthotune.errors(run).notes
     assert notes[0].startswith("the job that wrote this run did not finish (killed")
+
+
+def test_errors_says_its_rows_are_each_parts_where_tune_measured_over_train_and_dev(tmp_path):
+    """Under k-fold tune's train and dev errors are over train + dev; errors' train rows are
+    the train part's alone, and only the dev error's difference was explained (sweep21 F8)."""
+    run = tmp_path / "run"
+    orthotune.tune("builtin:synthetic?n=300&features=4", trials=1, out=run, write_report=False)
+    assert "fold" in json.loads((run / "decisions.json").read_text())["validation"]
+    notes = orthotune.errors(run).notes
+    assert any(
+        n.startswith("tune's errors are over train + dev") and "its train error" in n for n in notes
+    ), notes

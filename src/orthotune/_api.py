@@ -942,8 +942,9 @@ def _analysis_notes(run_dir: Path) -> list[str]:
         )
     if log is not None and "fold" in (log.validation or ""):
         notes.append(
-            f"tune's dev error is out of fold over train + dev ({log.validation}); the dev "
-            "rows here are the dev part's alone, so their error differs from it"
+            f"tune's errors are over train + dev ({log.validation}): its dev error out of "
+            "fold, its train error the kept model's on all of them; the train and dev rows "
+            "here are each part's alone, so their errors differ from those"
         )
     return notes
 
