@@ -180,6 +180,31 @@ def test_r_write_table_row_names_do_not_shift_the_label(tmp_path):
         load_dataset(str(tmp_path / "empty.csv"))
 
 
+def test_a_delimiter_ending_every_data_line_does_not_shift_the_columns(tmp_path):
+    """Rows written 'a,grp,label,' under a header 'a,grp,label': pandas made 'a' the index and
+    every column read its right neighbour's cells — 'label' the empty last field, refused as
+    empty in every row."""
+    from orthotune.data import load_dataset
+
+    g = np.random.default_rng(0)
+    a = g.normal(size=60).round(3)
+    colour = g.choice(["red", "green", "blue"], 60)
+    label = np.where(a > 0, "yes", "no")
+    frame = pd.DataFrame({"a": a, "grp": colour, "label": label})
+    frame.to_csv(tmp_path / "clean.csv", index=False)
+    for sep in (",", ";"):
+        rows = [f"{a[i]}{sep}{colour[i]}{sep}{label[i]}{sep}" for i in range(60)]
+        (tmp_path / "trail.csv").write_text(sep.join(frame.columns) + "\n" + "\n".join(rows))
+        clean, trail = (load_dataset(str(tmp_path / f"{n}.csv")) for n in ("clean", "trail"))
+        assert torch.equal(clean.x, trail.x) and torch.equal(clean.y, trail.y), sep
+        assert trail.feature_names == clean.feature_names
+    # a row name before each line (R) is not a trailing delimiter: its last field is a label
+    r_rows = [f"r{i},{a[i]},{colour[i]},{label[i]}" for i in range(60)]
+    (tmp_path / "r.csv").write_text("a,grp,label\n" + "\n".join(r_rows) + "\n")
+    r = load_dataset(str(tmp_path / "r.csv"))
+    assert [r.class_names[k] for k in r.y.tolist()] == label.tolist()
+
+
 def test_a_space_separated_file_trains_like_its_comma_copy(tmp_path):
     from orthotune.data import load_dataset
 
