@@ -66,6 +66,23 @@ def test_parquet_keeps_types(tmp_path):
     assert ds.x[0].tolist() == [0.5, 1.0, 1.0, 0.0]
 
 
+def test_a_parquet_categorical_of_numbers_stays_categorical(tmp_path):
+    """pandas 3 writes a categorical of integers as plain int64 (its metadata still says
+    categorical): read back it was one number column where the frame had categories."""
+    frame = pd.DataFrame(
+        {
+            "x1": [0.5, 1.5, 2.5, 3.5, 4.5, 5.5],
+            "zone": pd.Categorical([3, 7, 3, 9, 7, 9]),
+            "label": ["a", "b", "a", "b", "a", "b"],
+        }
+    )
+    path = tmp_path / "d.parquet"
+    frame.to_parquet(path)
+    ds = load_dataset(str(path))
+    assert ds.feature_names == ("x1", "zone=3", "zone=7", "zone=9")
+    assert ds.x[1].tolist() == [1.5, 0.0, 1.0, 0.0]
+
+
 def test_npz_with_optional_arrays(tmp_path):
     x = np.arange(24, dtype=np.float64).reshape(4, 2, 3)
     path = tmp_path / "d.npz"

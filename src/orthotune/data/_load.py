@@ -315,6 +315,16 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
             if saved:
                 frame = frame.reset_index()
                 frame.columns = [*saved, *frame.columns[len(saved) :]]
+            # a categorical of numbers that pandas 3 wrote as plain integers (the file's own
+            # pandas metadata still says categorical): read back, it was a number column
+            for column in meta.get("columns", []):
+                name = column.get("name")
+                if (
+                    column.get("pandas_type") == "categorical"
+                    and name in frame.columns
+                    and not isinstance(frame[name].dtype, pd.CategoricalDtype)
+                ):
+                    frame[name] = frame[name].astype("category")
     frame.columns = [str(c) for c in frame.columns]
     if kind != "csv":  # a CSV cell is text; a Parquet one may hold a list (it was left out)
         import pyarrow as pa
