@@ -198,6 +198,16 @@ def test_defaults_bench_compares_the_default_with_what_it_was_chosen_over():
     # the default holds within 0.3 points of the best median, and not beyond
     assert defaults.holds({"default": [0.90, 0.95, 0.96], "other": [0.952, 0.953, 0.2]})
     assert not defaults.holds({"default": [0.90, 0.94, 0.96], "other": [0.95, 0.95, 0.95]})
+    # the mean over sets of each alternative's median minus the default's; a set where the
+    # default did not train counts for none
+    gains = defaults.mean_gains(
+        [
+            {"default": [0.90, 0.92, 0.91], "adam": [0.95, 0.93, 0.94], "wide": [0.91]},
+            {"default": [0.80, 0.80, 0.80], "adam": [0.78, 0.79, 0.77], "wide": []},
+            {"default": [], "adam": [0.5]},
+        ]
+    )
+    assert gains == pytest.approx({"adam": (0.03 - 0.02) / 2, "wide": 0.0})
 
 
 def test_impute_bench_plants_the_rate_and_fills_the_median_arm_from_train_rows_only():
