@@ -237,7 +237,7 @@ def test_a_class_of_one_example_is_refused_not_relabeled():
     x = np.random.default_rng(0).normal(size=(30, 3))
     unique = dataset_from_arrays(x, np.array([f"u{i}" for i in range(30)]), name="unique.csv")
     # every row its own class: each was "mislabeled" and relabeled to another row's (exit 0)
-    with pytest.raises(InvalidInputError, match=r"unique.csv: class 'u0' has 1 example outside"):
+    with pytest.raises(InvalidInputError, match=r"unique.csv: class 'u0' has 1 example \(and"):
         find_issues(unique, method="confident")
     with pytest.raises(InvalidInputError, match=r"\(and 29 more such classes\)"):
         find_issues(unique)
@@ -250,13 +250,36 @@ def test_a_long_tails_single_examples_are_left_unjudged_with_a_warning(caplog):
     tail = dataclasses.replace(data, y=y, class_names=(*data.class_names, "rare1", "rare2"))
     with caplog.at_level("WARNING", logger="orthotune"):
         issues = find_issues(tail, method="confident", recipe=FitRecipe(steps=200))
-    assert "class 'rare1' has 1 example outside the test set (and 1 more such classes)" in (
-        caplog.text
-    )
+    # no test rows here (clean judges every row): the warning names none
+    assert "class 'rare1' has 1 example (and 1 more such classes)" in caplog.text
     assert "those examples are not judged" in caplog.text
     assert {s.index for s in issues.suspects}.isdisjoint({0, 1})
     assert issues.num_examples == 120 and issues.judged == 118  # the rate's denominator
     assert issues.suspect_rate == len(issues.suspects) / 118
+
+
+def test_a_class_losing_a_quarter_of_its_examples_is_named_in_a_warning(caplog):
+    """A sweep's imbalanced table (9.4 % spam, no flipped label): 128 of 275 spam rows flagged,
+    4.7 % of all rows, and no warning — ``--apply remove`` would take half the rare class."""
+    from orthotune.analysis._methods import _warn_class_share
+
+    data, _, _ = blobs(200, classes=2, flip=0.0)
+    y = data.y.numpy()
+    counts = np.bincount(y, minlength=2)
+    rare = [int(i) for i in np.flatnonzero(y == 1)]
+    common = [int(i) for i in np.flatnonzero(y == 0)]
+    with caplog.at_level("WARNING", logger="orthotune"):
+        _warn_class_share(data, _issues(data, dict.fromkeys(rare[:30], "c0")), counts)
+    share = 100 * 30 / counts[1]
+    assert f"30 of the {counts[1]} examples labelled 'c1' ({share:.0f} %) look mislabeled" in (
+        caplog.text
+    )
+    caplog.clear()
+    few = dict.fromkeys(rare[:9], "c0")  # 9 of a class: below the count that makes a warning
+    many = dict.fromkeys(common[: int(0.2 * counts[0])], "c1")  # a fifth: below the share
+    with caplog.at_level("WARNING", logger="orthotune"):
+        _warn_class_share(data, _issues(data, {**few, **many}), counts)
+    assert "look mislabeled" not in caplog.text
 
 
 def _issues(data, picks: dict[int, str]):
