@@ -44,6 +44,21 @@ def test_planted_noise_flips_exactly_the_rate_to_another_class(bench):
     assert np.array_equal(same, flipped) and torch.equal(again.y, noisy.y)
 
 
+def test_minority_noise_moves_the_rate_of_the_smallest_class_to_the_largest(bench):
+    y = np.array([0] * 30 + [1] * 120 + [2] * 50)
+    data = Dataset(
+        x=torch.zeros(200, 3),
+        y=torch.as_tensor(y),
+        class_names=("a", "b", "c"),
+        ids=np.array([str(i) for i in range(200)]),
+    )
+    noisy, flipped = bench.with_noise(data, rate=0.3, seed=0, kind="minority")
+    assert flipped.sum() == 9  # 30 % of the 30 rows of class 0
+    assert set(np.flatnonzero(flipped)) <= set(range(30))
+    assert (noisy.y.numpy()[flipped] == 1).all()
+    assert np.array_equal(noisy.y.numpy()[~flipped], y[~flipped])
+
+
 def test_only_rows_outside_the_test_split_are_judged(bench):
     part = bench.judged_part(_data(split=True))
     assert len(part) == 150 and part.preset_split is None
