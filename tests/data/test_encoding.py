@@ -311,20 +311,21 @@ def test_numbered_rows_from_another_start_are_a_feature_with_a_warning(write_csv
 def test_a_column_of_many_categories_keeps_the_frequent_ones_and_pools_the_rest(write_csv, caplog):
     from orthotune.data._encoding import MAX_CATEGORIES, OTHER_CATEGORY
 
-    # 150 zip codes over 1,000 rows: codes 0–49 frequent (16 rows each), 50–149 twice each
-    zips = [f"z{i % 50:03d}" for i in range(800)] + [f"z{50 + i // 2:03d}" for i in range(200)]
+    # 300 zip codes over 1,200 rows: codes 0–199 frequent (5 rows each), 200–299 twice each
+    zips = [f"z{i % 200:03d}" for i in range(1000)] + [f"z{200 + i // 2:03d}" for i in range(200)]
     rows = "".join(f"{i % 7},{z},{'pq'[i % 2]}\n" for i, z in enumerate(zips))
     path = write_csv("f,zip,label\n" + rows)
     with caplog.at_level("WARNING", logger="orthotune.data"):
         ds = load_dataset(str(path))
     zip_col = ds.encoding.columns[1]
-    assert zip_col.other and len(zip_col.categories) == MAX_CATEGORIES
+    assert zip_col.other and len(zip_col.categories) == MAX_CATEGORIES == 256
     assert zip_col.categories[-1] == OTHER_CATEGORY and "z000" in zip_col.categories
-    assert "z149" not in zip_col.categories  # rare: pooled (ties keep the first in order)
-    assert "'zip' has 150 categories: the 99 most frequent are kept, the other 51" in caplog.text
+    assert "z254" in zip_col.categories and "z299" not in zip_col.categories  # ties: name order
+    assert "'zip' has 300 categories: the 255 most frequent are kept, the other 45" in caplog.text
+    assert "2 rows each at the cut: those kept are the first in name order" in caplog.text
     other = ds.feature_names.index(f"zip={OTHER_CATEGORY}")
-    assert ds.x[:, other].sum().item() == 102  # the 51 rarest codes, 2 rows each
-    new = encode_frame(pd.DataFrame({"f": [1, 2], "zip": ["z149", "never"]}), ds.encoding)
+    assert ds.x[:, other].sum().item() == 90  # the 45 rarest codes, 2 rows each
+    new = encode_frame(pd.DataFrame({"f": [1, 2], "zip": ["z299", "never"]}), ds.encoding)
     assert new[:, other].tolist() == [1.0, 1.0]  # rare and unseen alike
     ids = "".join(f"{i % 7},id{i % 600},{'pq'[i % 2]}\n" for i in range(1000))  # 600 of 1,000
     caplog.clear()
@@ -333,6 +334,18 @@ def test_a_column_of_many_categories_keeps_the_frequent_ones_and_pools_the_rest(
     assert ds.feature_names == ("f",) and "who" in ds.encoding.ignored
     assert "text column 'who' has 600 distinct values in 1000 rows" in caplog.text
     assert "left out; --drop who to say so" in caplog.text
+    # 185 countries of 57 rows each (dslabs' gapminder): every one keeps its feature, no warning
+    countries = "".join(f"{i % 7},c{i % 185:03d},{'pq'[i % 2]}\n" for i in range(185 * 57))
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(write_csv("f,country,label\n" + countries, name="gap.csv")))
+    assert len(ds.encoding.columns[1].categories) == 185 and not ds.encoding.columns[1].other
+    assert "categories" not in caplog.text
+    # 150 names in 200 rows: more than half the rows, an identifier as before the cap moved
+    names = "".join(f"{i % 7},n{i % 150},{'pq'[i % 2]}\n" for i in range(200))
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(write_csv("f,name,label\n" + names, name="names.csv")))
+    assert ds.feature_names == ("f",) and "name" in ds.encoding.ignored
 
 
 def test_percentages_read_as_the_numbers_written_in_training_and_prediction(write_csv):
@@ -482,8 +495,8 @@ def test_new_rows_keep_a_date_column_as_dates_and_a_time_column_as_times(write_c
 
 
 def test_a_new_category_in_a_pooled_column_reads_as_other_with_a_warning(caplog):
-    cities = [f"c{i % 150:03d}" for i in range(600)]
-    frame = pd.DataFrame({"city": cities, "label": ["p", "q"] * 300})
+    cities = [f"c{i % 300:03d}" for i in range(1200)]
+    frame = pd.DataFrame({"city": cities, "label": ["p", "q"] * 600})
     ds = load_dataset(frame)
     [city] = [c for c in ds.encoding.columns if c.name == "city"]
     assert city.other
@@ -491,7 +504,7 @@ def test_a_new_category_in_a_pooled_column_reads_as_other_with_a_warning(caplog)
         x = encode_frame(pd.DataFrame({"city": ["never_seen"]}), ds.encoding, file="new.csv")
     assert x[0, city.categories.index("(other)")] == 1.0
     assert (  # nothing was said
-        "new.csv: column 'city': 1 row(s) hold a category outside the 99 training kept "
+        "new.csv: column 'city': 1 row(s) hold a category outside the 255 training kept "
         "('never_seen' …): read as '(other)'" in caplog.text
     )
 
