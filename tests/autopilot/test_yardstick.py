@@ -64,9 +64,11 @@ def test_a_yardstick_past_its_time_is_dropped_with_a_warning_not_cut_short(caplo
     for folds in (None, 3):  # 100 trees per fold without early stopping: more than the probe
         with caplog.at_level(logging.WARNING, logger="orthotune.autopilot._yardstick"):
             got = yardstick(data, folds=folds, seed=1, seconds=1e-9)
-        assert got.dev_error is None and got.skipped.startswith("it did not finish within")
+        assert got.dev_error is None and got.skipped.startswith("given up after 0.0 s of its")
         assert re.search(
-            r"no gradient-boosting yardstick: it did not finish within its 0.0 s", caplog.text
+            r"no gradient-boosting yardstick: given up after 0\.0 s of its 0\.0 s \(5 % of the "
+            r"budget\): no time was left for its first trees; the networks get the time",
+            caplog.text,
         )
         caplog.clear()
 
@@ -91,6 +93,23 @@ def test_the_floor_is_the_most_frequent_training_class_on_dev_or_on_the_pool():
     pooled = floor(data, folds=5)  # under k-fold the pool is the train part
     assert pooled.dev_error == float(np.mean(ref.predict(x) != y))
     assert floor(_data("builtin:digits"), folds=None).dev_error > 0.85  # images too
+
+
+def test_a_probe_whose_pace_overruns_says_what_it_measured(monkeypatch):
+    """A sweep saw "it did not finish within its 4.5 s" where the record said 1.3 s: the
+    yardstick was given up on its first trees' pace, and the line now says so."""
+    import orthotune.autopilot._yardstick as ys
+
+    data = _data("builtin:synthetic?n=800&classes=3&features=5&seed=3")
+    monkeypatch.setattr(ys, "_probe_floor_s", lambda *a: 0.0)  # the probe is started
+    got = yardstick(data, folds=3, seed=0, seconds=0.05)  # 3 folds × 100 trees: not in 0.05 s
+    assert got.dev_error is None, got
+    assert re.fullmatch(
+        r"given up after \d+\.\d s of its 0\.1 s \(5 % of the budget\): its first 10 trees "
+        r"took \d+\.\d s, a pace at which its 100 would end past it \(early stopping may have "
+        r"ended them sooner\); the networks get the time",
+        got.skipped,
+    )
 
 
 def test_a_probe_that_ends_where_early_stopping_ends_grows_no_more_trees(monkeypatch):
@@ -122,7 +141,10 @@ def test_a_skipped_yardstick_is_said_in_the_log_the_terminal_and_the_report(
     summary = orthotune.tune(
         "builtin:synthetic?n=600&classes=3&features=5&seed=2", trials=1, out=tmp_path / "run"
     )
-    said = "it did not finish within its 0.0 s (5 % of the budget), so the networks get the time"
+    said = (
+        "given up after 0.0 s of its 0.0 s (5 % of the budget): no time was left for its first "
+        "trees; the networks get the time"
+    )
     logged = json.loads((tmp_path / "run" / "decisions.json").read_text())["yardstick"]
     assert logged["dev_error"] is None and logged["skipped"] == said
     render_autopilot(summary)
@@ -150,7 +172,10 @@ def test_a_table_whose_probe_cannot_fit_its_share_is_not_probed(monkeypatch):
     assert ys._probe_floor_s(small.train.x.numpy(), small.train.y.numpy(), 0) == 0.0
     monkeypatch.setattr(ys, "_probe_floor_s", lambda *a: probed.append(a) or 3600.0)
     got = yardstick(data, folds=None, seed=0, seconds=60.0)
-    assert got.dev_error is None and got.skipped.startswith("it did not finish within its 60.0 s")
+    assert got.dev_error is None and got.skipped.startswith("given up after 0.0 s of its 60.0 s")
+    assert "its first 10 trees alone would end past it (a round of trees on a sample" in (
+        got.skipped
+    )
     assert got.seconds < 5  # not probed (the real probe's 100 trees × 60 classes take longer)
     assert len(probed) == 1
 

@@ -91,8 +91,14 @@ def _grown(x, y, seed: int, deadline: float | None, val=None):
     if deadline is None:
         return model.fit(x, y, **kwargs)
     last = model.max_iter
-    if time.perf_counter() + _probe_floor_s(x, y, seed) > deadline:
-        raise _OutOfTime  # even the probe would end past it: not started
+    pilot = _probe_floor_s(x, y, seed)
+    if time.perf_counter() + pilot > deadline:  # even the probe would end past it: not started
+        raise _OutOfTime(
+            f"its first {PROBE} trees alone would end past it (a round of trees on a sample of "
+            "its rows, scaled to the table)"
+            if pilot
+            else "no time was left for its first trees"
+        )
     model.set_params(warm_start=True, max_iter=min(PROBE, last))
     t0 = time.perf_counter()
     model.fit(x, y, **kwargs)
@@ -100,7 +106,10 @@ def _grown(x, y, seed: int, deadline: float | None, val=None):
         return model  # stopped early, or done
     now = time.perf_counter()
     if now + (now - t0) * (last - model.max_iter) / model.max_iter > deadline:
-        raise _OutOfTime
+        raise _OutOfTime(
+            f"its first {model.max_iter} trees took {now - t0:.1f} s, a pace at which its "
+            f"{last} would end past it (early stopping may have ended them sooner)"
+        )
     return model.set_params(max_iter=last).fit(x, y, **kwargs)
 
 
@@ -188,10 +197,10 @@ def yardstick(
             wrong = pred != y
     except ValueError as err:  # e.g. a class with fewer examples than folds
         why = f"it failed: {err}"
-    except _OutOfTime:
+    except _OutOfTime as err:
         why = (
-            f"it did not finish within its {seconds:.1f} s ({100 * SHARE:.0f} % of the budget), "
-            "so the networks get the time"
+            f"given up after {time.perf_counter() - t0:.1f} s of its {seconds:.1f} s "
+            f"({100 * SHARE:.0f} % of the budget): {err}; the networks get the time"
         )
     else:
         return Yardstick(dev_error=float(np.mean(wrong)), seconds=time.perf_counter() - t0, how=how)
