@@ -91,7 +91,8 @@ CSV_CASES = [
         "a,p,label\n1,train,x\n3,holdout,y\n",
         {"split_col": "p"},
         r"--split-col 'p' holds 'holdout' "
-        r"at row 1 \(file line 3\); accepted: train, train-dev, dev, test or empty",
+        r"at row 1 \(file line 3\); accepted: train, train-dev, dev, test \(or testing, "
+        r"train_dev, traindev, training, val, valid, validation, in any case\) or empty",
     ),
     ("a,label\n", {}, r"has no data rows"),
     (

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from orthotune._errors import InvalidInputError
+from orthotune._splits import ALIASES
 from orthotune._tables import table_suffix
 
 log = logging.getLogger(__name__)
@@ -404,9 +405,11 @@ def check_split_values(values: np.ndarray, column: str, parts: Sequence[str], or
     """--split-col holds train, train-dev, dev, test or nothing (let the policy decide)."""
     bad = np.flatnonzero(~np.isin(values, [*parts, ""]))
     if bad.size:
+        also = ", ".join(sorted(a for a, p in ALIASES.items() if p in parts))
         raise InvalidInputError(
             f"{origin.file}: --split-col {column!r} holds {values[bad[0]]!r} at "
-            f"{origin.row(int(bad[0]))}; accepted: {', '.join(parts)} or empty: fix those values"
+            f"{origin.row(int(bad[0]))}; accepted: {', '.join(parts)} (or {also}, in any case) "
+            "or empty: fix those values"
         )
 
 
