@@ -93,8 +93,9 @@ def flip_minority(y: np.ndarray, *, rate: float, seed: int) -> np.ndarray:
     """Noisy labels: ``rate`` of the smallest class's rows moved to the largest class (the
     noise of an imbalanced table whose rare outcome was under-recorded)."""
     counts = np.bincount(y)
-    small, large = int(np.argmin(np.where(counts > 0, counts, counts.max() + 1))), int(
-        np.argmax(counts)
+    small, large = (
+        int(np.argmin(np.where(counts > 0, counts, counts.max() + 1))),
+        int(np.argmax(counts)),
     )
     members = np.flatnonzero(y == small)
     rows = np.random.default_rng(seed).choice(members, round(rate * len(members)), replace=False)

@@ -118,6 +118,20 @@ def test_flags_adapt_to_a_calibrated_model_that_never_goes_below_the_noise_rate(
     assert not flagged[20:].any()
 
 
+def test_a_rare_class_the_model_finds_hard_does_not_take_the_flipped_examples_count():
+    """One ranking of all examples spent the count on a rare class whose given labels all get
+    low probabilities (a sweep's 9.4 % spam: half of it flagged, no label flipped); per given
+    class, the confident joint counts none there and the count goes to the flips."""
+    from orthotune.analysis import flag_label_issues
+
+    labels = np.array([0] * 90 + [1] * 10)
+    proba = np.tile([0.9, 0.1], (100, 1))
+    proba[:5] = [0.3, 0.7]  # 5 flipped to class 0: the model says 1
+    proba[90:] = [0.8, 0.2]  # the rare class: hard for the model, yet labelled right
+    flagged = flag_label_issues(proba, labels)
+    assert flagged.tolist() == [True] * 5 + [False] * 95
+
+
 def test_iterative_shortens_training_when_the_out_of_fold_loss_says_so():
     """30 % flipped blobs and a long recipe: the fold models memorize the flips, so a shorter
     training has the lower out-of-fold log loss on the given labels and round 1 keeps it."""

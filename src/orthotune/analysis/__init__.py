@@ -60,6 +60,7 @@ from orthotune.analysis._learning_curve import (
     nested_order,
 )
 from orthotune.analysis._methods import (
+    CLASS_SUSPECTS,
     DEFAULT_METHOD,
     MANY_SUSPECTS,
     METHODS,
@@ -89,6 +90,7 @@ from orthotune.analysis._store import save_result
 __all__ = [
     "APPLY_MODES",
     "ATTRIBUTION_METHODS",
+    "CLASS_SUSPECTS",
     "DEFAULT_ATTRIBUTION",
     "DEFAULT_FRACTIONS",
     "DEFAULT_METHOD",
