@@ -106,9 +106,10 @@ def _grown(x, y, seed: int, deadline: float | None, val=None):
         return model  # stopped early, or done
     now = time.perf_counter()
     if now + (now - t0) * (last - model.max_iter) / model.max_iter > deadline:
+        sooner = " (early stopping may have ended them sooner)" if val is not None else ""
         raise _OutOfTime(
             f"its first {model.max_iter} trees took {now - t0:.1f} s, a pace at which its "
-            f"{last} would end past it (early stopping may have ended them sooner)"
+            f"{last} would end past it{sooner}"
         )
     return model.set_params(max_iter=last).fit(x, y, **kwargs)
 

@@ -346,7 +346,8 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
 def _trailing_delimiter(path: Path, dialect: dict, *, lines: int = 200) -> bool:
     """Whether the first data lines each hold one field more than the header and that last
     field is empty: a delimiter at the end of every row (a hand-made export), not row names
-    before the header's first column (R's ``write.table``), which pandas' index handles."""
+    before the header's first column (R's ``write.table``), which pandas' index handles. A
+    compressed file is not looked at (read as pandas reads it)."""
     import csv
     import itertools
 
@@ -356,11 +357,9 @@ def _trailing_delimiter(path: Path, dialect: dict, *, lines: int = 200) -> bool:
     try:
         with open(path, encoding=dialect.get("encoding") or "utf-8", newline="") as f:
             reader = csv.reader(f, delimiter=sep, quotechar=dialect.get("quotechar") or '"')
-            rows = [
-                r
-                for r in itertools.islice(reader, int(dialect.get("skiprows") or 0), None)
-                if any(c.strip() for c in r)  # blank lines, as pandas skips them
-            ][: lines + 1]
+            lines_read = itertools.islice(reader, int(dialect.get("skiprows") or 0), None)
+            filled = (r for r in lines_read if any(c.strip() for c in r))  # as pandas skips
+            rows = list(itertools.islice(filled, lines + 1))  # the header and ``lines`` more
     except (OSError, UnicodeDecodeError, csv.Error):
         return False  # the reader proper says what is wrong with such a file
     if len(rows) < 2:
