@@ -208,6 +208,11 @@ def test_defaults_bench_compares_the_default_with_what_it_was_chosen_over():
         ]
     )
     assert gains == pytest.approx({"adam": (0.03 - 0.02) / 2, "wide": 0.0})
+    # a held-out set never chooses a default; an unknown name is said with the names
+    with pytest.raises(SystemExit, match="a held-out set chooses nothing"):
+        defaults.load("penguins", ROOT)
+    with pytest.raises(SystemExit, match="no such set; named sets: mnist1d, digits"):
+        defaults.load("nope", ROOT)
 
 
 def test_impute_bench_plants_the_rate_and_fills_the_median_arm_from_train_rows_only():
