@@ -64,9 +64,9 @@ def test_a_yardstick_past_its_time_is_dropped_with_a_warning_not_cut_short(caplo
     for folds in (None, 3):  # 100 trees per fold without early stopping: more than the probe
         with caplog.at_level(logging.WARNING, logger="orthotune.autopilot._yardstick"):
             got = yardstick(data, folds=folds, seed=1, seconds=1e-9)
-        assert got.dev_error is None and got.skipped.startswith("given up after 0.0 s of its")
+        assert got.dev_error is None and got.skipped.startswith("given up after ")
         assert re.search(
-            r"no gradient-boosting yardstick: given up after 0\.0 s of its 0\.0 s \(5 % of the "
+            r"no gradient-boosting yardstick: given up after \d+\.\d s of its 0\.0 s \(5 % of the "
             r"budget\): no time was left for its first trees; the networks get the time",
             caplog.text,
         )
@@ -140,12 +140,13 @@ def test_a_skipped_yardstick_is_said_in_the_log_the_terminal_and_the_report(
     summary = orthotune.tune(
         "builtin:synthetic?n=600&classes=3&features=5&seed=2", trials=1, out=tmp_path / "run"
     )
-    said = (
-        "given up after 0.0 s of its 0.0 s (5 % of the budget): no time was left for its first "
-        "trees; the networks get the time"
-    )
     logged = json.loads((tmp_path / "run" / "decisions.json").read_text())["yardstick"]
-    assert logged["dev_error"] is None and logged["skipped"] == said
+    said = logged["skipped"]  # its seconds are the machine's: the words are checked
+    assert logged["dev_error"] is None and re.fullmatch(
+        r"given up after \d+\.\d s of its 0\.0 s \(5 % of the budget\): no time was left for "
+        r"its first trees; the networks get the time",
+        said,
+    )
     render_autopilot(summary)
     assert f"yardstick: none — {said}" in capsys.readouterr().out
     assert (
@@ -171,7 +172,9 @@ def test_a_table_whose_probe_cannot_fit_its_share_is_not_probed(monkeypatch):
     assert ys._probe_floor_s(small.train.x.numpy(), small.train.y.numpy(), 0) == 0.0
     monkeypatch.setattr(ys, "_probe_floor_s", lambda *a: probed.append(a) or 3600.0)
     got = yardstick(data, folds=None, seed=0, seconds=60.0)
-    assert got.dev_error is None and got.skipped.startswith("given up after 0.0 s of its 60.0 s")
+    assert got.dev_error is None and re.match(
+        r"given up after \d+\.\d s of its 60\.0 s", got.skipped
+    )
     assert "its first 10 trees alone would end past it (a round of trees on a sample" in (
         got.skipped
     )
