@@ -3,6 +3,8 @@ the first lines of real files."""
 
 from __future__ import annotations
 
+import gzip
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -194,10 +196,16 @@ def test_a_delimiter_ending_every_data_line_does_not_shift_the_columns(tmp_path)
     frame.to_csv(tmp_path / "clean.csv", index=False)
     for sep in (",", ";"):
         rows = [f"{a[i]}{sep}{colour[i]}{sep}{label[i]}{sep}" for i in range(60)]
-        (tmp_path / "trail.csv").write_text(sep.join(frame.columns) + "\n" + "\n".join(rows))
-        clean, trail = (load_dataset(str(tmp_path / f"{n}.csv")) for n in ("clean", "trail"))
-        assert torch.equal(clean.x, trail.x) and torch.equal(clean.y, trail.y), sep
-        assert trail.feature_names == clean.feature_names
+        written = sep.join(frame.columns) + "\n" + "\n".join(rows)
+        (tmp_path / "trail.csv").write_text(written)
+        assert csv_dialect(tmp_path / "trail.csv") == CsvDialect(sep, trailing=True)
+        with gzip.open(tmp_path / "trail.csv.gz", "wt") as handle:  # compressed: the same
+            handle.write(written)
+        clean = load_dataset(str(tmp_path / "clean.csv"))
+        for name in ("trail.csv", "trail.csv.gz"):
+            trail = load_dataset(str(tmp_path / name))
+            assert torch.equal(clean.x, trail.x) and torch.equal(clean.y, trail.y), (sep, name)
+            assert trail.feature_names == clean.feature_names
     # a row name before each line (R) is not a trailing delimiter: its last field is a label
     r_rows = [f"r{i},{a[i]},{colour[i]},{label[i]}" for i in range(60)]
     (tmp_path / "r.csv").write_text("a,grp,label\n" + "\n".join(r_rows) + "\n")

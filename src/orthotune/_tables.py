@@ -96,6 +96,10 @@ class CsvDialect:
     decimal: str = "."
     encoding: str = "utf-8"
     skip: int = 0  # lines before the header: 1 for Excel's "sep=;" line
+    # every data line ends with a delimiter the header lacks ("1,2,p," under "a,b,label"): one
+    # more, empty field, which pandas would take as a shift (the first column its index, each
+    # column its right neighbour's cells, the label the empty field)
+    trailing: bool = False
 
     def pandas(self) -> dict[str, object]:
         """``pandas.read_csv``'s options for this file, the same for every reader of user
@@ -108,6 +112,7 @@ class CsvDialect:
             "encoding": self.encoding,
             "skipinitialspace": True,
             "skiprows": self.skip,
+            **({"index_col": False} if self.trailing else {}),
         }
 
     def describe(self) -> str:
@@ -151,7 +156,7 @@ def csv_dialect(path: str | Path) -> CsvDialect:
     skip, delimiters = (1, (named.group(1),)) if named else (0, _DELIMITERS)
     if named:
         text = rest
-    consistent, header = {}, {}
+    consistent, header, trailing = {}, {}, set()
     for sep in delimiters:
         lines = csv.reader(io.StringIO(text), delimiter=sep)
         try:
@@ -162,6 +167,9 @@ def csv_dialect(path: str | Path) -> CsvDialect:
         header[sep] = len(sample[0]) if sample else 0
         if widths == {header[sep]} and header[sep] >= 2:
             consistent[sep] = sample
+        elif header[sep] >= 2 and _ends_empty(sample):
+            consistent[sep] = [sample[0], *(r[:-1] for r in sample[1:])]
+            trailing.add(sep)
     if not consistent and not named:
         spaced = _spaced(text)
         if spaced:
@@ -173,11 +181,19 @@ def csv_dialect(path: str | Path) -> CsvDialect:
     best = max(consistent, key=lambda sep: header[sep])
     rows = consistent[best]
     if best == ",":
-        return CsvDialect(encoding=encoding, skip=skip)
+        return CsvDialect(encoding=encoding, skip=skip, trailing=best in trailing)
     cells = [c.strip() for r in rows[1:] for c in r]
     comma = any(_DECIMAL_COMMA.fullmatch(c) for c in cells)
     point = any(_DECIMAL_POINT.fullmatch(c) for c in cells)
-    return CsvDialect(best, "," if comma and not point else ".", encoding, skip)
+    return CsvDialect(best, "," if comma and not point else ".", encoding, skip, best in trailing)
+
+
+def _ends_empty(sample: list[list[str]]) -> bool:
+    """Whether every line after the header holds one field more than it, and that one empty: a
+    delimiter ending each data line (not R's row names, which come first and are not empty)."""
+    width = len(sample[0])
+    rows = sample[1:]
+    return bool(rows) and all(len(r) == width + 1 and not r[-1].strip() for r in rows)
 
 
 def _spaced(text: str) -> list[list[str]]:

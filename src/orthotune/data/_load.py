@@ -268,13 +268,10 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
     import pandas as pd
 
     if kind == "csv":
-        dialect = csv_dialect(path).pandas()  # read once: the checks below use it too
+        found = csv_dialect(path)  # read once: the checks below use it too
+        dialect = found.pandas()  # a delimiter ending every data line: ``CsvDialect.trailing``
         with _reading(origin, "CSV"):
-            # data lines that end in one more delimiter than the header (a trailing ',' on
-            # each row, not on the header) would shift every column one place: pandas makes
-            # the first the index, and the label would read the empty last field
-            trailing = {"index_col": False} if _trailing_delimiter(path, dialect) else {}
-            frame = pd.read_csv(path, **dialect, **trailing, dtype=dict.fromkeys(text, str))
+            frame = pd.read_csv(path, **dialect, dtype=dict.fromkeys(text, str))
             roles = [c for c in dict.fromkeys(text) if c in frame.columns]
             if roles:  # as written: "NA" (North America), "None", "null" are labels or ids,
                 # which pandas reads as missing; only an empty cell is (and "?", ``unlabelled``);
@@ -290,13 +287,13 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
                     first = pd.read_csv(
                         path, **{**dialect, "skiprows": skip}, header=None, nrows=1, dtype=str
                     )
-                    names = 0 if trailing else max(first.shape[1] - len(frame.columns), 0)
+                    names = 0 if found.trailing else max(first.shape[1] - len(frame.columns), 0)
                 except pd.errors.EmptyDataError:  # a header and no row
                     names = 0
                 at = [k + names for k in at]
                 below = {"skiprows": skip, "header": None} if names else {}
                 written = pd.read_csv(
-                    path, **{**dialect, "skipinitialspace": False, **below}, **trailing, usecols=at,
+                    path, **{**dialect, "skipinitialspace": False, **below}, usecols=at,
                     dtype=str, keep_default_na=False, na_values=[""],
                 )  # fmt: skip
                 for name, k in zip(roles, at, strict=True):  # read in the file's order
@@ -341,31 +338,6 @@ def _read_table(path: Path, kind: str, origin: Origin, *, text: list[str]) -> pd
             _warn_short_row(path, frame, origin)
         _check_thousands_dots(path, frame, origin, roles=text, dialect=dialect)
     return frame
-
-
-def _trailing_delimiter(path: Path, dialect: dict, *, lines: int = 200) -> bool:
-    """Whether the first data lines each hold one field more than the header and that last
-    field is empty: a delimiter at the end of every row (a hand-made export), not row names
-    before the header's first column (R's ``write.table``), which pandas' index handles. A
-    compressed file is not looked at (read as pandas reads it)."""
-    import csv
-    import itertools
-
-    sep = dialect.get("sep") or ","
-    if len(sep) != 1:  # runs of spaces (a pattern): no empty field at a line's end
-        return False
-    try:
-        with open(path, encoding=dialect.get("encoding") or "utf-8", newline="") as f:
-            reader = csv.reader(f, delimiter=sep, quotechar=dialect.get("quotechar") or '"')
-            lines_read = itertools.islice(reader, int(dialect.get("skiprows") or 0), None)
-            filled = (r for r in lines_read if any(c.strip() for c in r))  # as pandas skips
-            rows = list(itertools.islice(filled, lines + 1))  # the header and ``lines`` more
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return False  # the reader proper says what is wrong with such a file
-    if len(rows) < 2:
-        return False
-    width = len(rows[0])
-    return all(len(r) == width + 1 and not r[-1].strip() for r in rows[1:])
 
 
 # "6.411" beside "763": a dot between thousands, never a leading 0, digits in threes
