@@ -200,31 +200,32 @@ def main() -> None:
 
     cells: dict[str, list[Cell]] = {name: [] for name in METHOD_NAMES}
     rows = []
-    cache = Path(tempfile.mkdtemp(prefix="clean-default-"))
-    for spec in args.sets.split(","):
-        data = judged_part(load(spec, cache))
-        if args.quick:
-            data = data.subset(np.arange(min(len(data), 200)))
-        reference = ConfidentLearning(folds=folds, recipe=recipe)  # the ceiling's clean model
-        reference.find(data, seed=args.seed)
-        for rate in rates:
-            noisy, flipped = with_noise(data, rate=rate, seed=args.seed, kind=args.kind)
-            result = run_methods(
-                noisy, flipped, recipe=recipe, folds=folds, rounds=rounds, seed=args.seed
-            )
-            for name, cell in result.items():
-                cells[name].append(cell)
-            ceiling = math.nan  # the posterior below is that of uniform flips
-            if args.kind == "uniform":
-                posterior = flip_posterior(reference.proba, noisy.y.numpy(), rate=rate)
-                ceiling = precision_at_recall(posterior, flipped, recall=CEILING_RECALL)
-            rows.append((spec, rate, result, ceiling))
-            print(
-                f"  {spec} {rate:.0%} ({len(noisy)} examples, {flipped.sum()} flipped): "
-                + ", ".join(f"{k} {p:.3f}/{r:.3f}" for k, (p, r) in result.items())
-                + f", ceiling {ceiling:.3f} ({time.perf_counter() - started:.0f} s)",
-                flush=True,
-            )
+    with tempfile.TemporaryDirectory(prefix="clean-default-") as tmp:  # its copies go with it
+        cache = Path(tmp)
+        for spec in args.sets.split(","):
+            data = judged_part(load(spec, cache))
+            if args.quick:
+                data = data.subset(np.arange(min(len(data), 200)))
+            reference = ConfidentLearning(folds=folds, recipe=recipe)  # the ceiling's clean model
+            reference.find(data, seed=args.seed)
+            for rate in rates:
+                noisy, flipped = with_noise(data, rate=rate, seed=args.seed, kind=args.kind)
+                result = run_methods(
+                    noisy, flipped, recipe=recipe, folds=folds, rounds=rounds, seed=args.seed
+                )
+                for name, cell in result.items():
+                    cells[name].append(cell)
+                ceiling = math.nan  # the posterior below is that of uniform flips
+                if args.kind == "uniform":
+                    posterior = flip_posterior(reference.proba, noisy.y.numpy(), rate=rate)
+                    ceiling = precision_at_recall(posterior, flipped, recall=CEILING_RECALL)
+                rows.append((spec, rate, result, ceiling))
+                print(
+                    f"  {spec} {rate:.0%} ({len(noisy)} examples, {flipped.sum()} flipped): "
+                    + ", ".join(f"{k} {p:.3f}/{r:.3f}" for k, (p, r) in result.items())
+                    + f", ceiling {ceiling:.3f} ({time.perf_counter() - started:.0f} s)",
+                    flush=True,
+                )
 
     header = f"{'data set':<28}{'noise':>6}" + "".join(f"{m:>20}" for m in METHOD_NAMES)
     print(
