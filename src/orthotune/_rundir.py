@@ -334,10 +334,6 @@ class RunDir:
         return self.path / "analysis"
 
     @property
-    def report_html(self) -> Path:
-        return self.path / "report.html"
-
-    @property
     def models_dir(self) -> Path:
         return self.path / "models"
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
 
 import torch
 from torch import nn
@@ -52,13 +51,6 @@ class ParamLayout:
     def size(self) -> int:
         """P: parameters per member."""
         return sum(s.size for s in self.slots)
-
-    def slot(self, name: str) -> ParamSlot:
-        return self._by_name[name]
-
-    @cached_property
-    def _by_name(self) -> dict[str, ParamSlot]:
-        return {s.name: s for s in self.slots}
 
     @classmethod
     def of(cls, model: nn.Module) -> ParamLayout:

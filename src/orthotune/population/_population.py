@@ -90,10 +90,6 @@ class MemberScores:
     error: torch.Tensor
     loss: torch.Tensor
 
-    def as_dict(self, name: str = "error") -> dict[int, float]:
-        values = getattr(self, name).tolist()
-        return dict(zip(self.member_ids, values, strict=True))
-
 
 @dataclass(frozen=True)
 class _StepOutcome:

@@ -202,14 +202,6 @@ class SearchSpace:
             parent in values and values[parent] in allowed for parent, allowed in p.when.items()
         )
 
-    def active_names(self, values: Mapping[str, Any]) -> list[str]:
-        """The parameters that apply to a full assignment ``values``, in declaration order."""
-        active: dict[str, Any] = {}
-        for name in self._params:
-            if self.is_active(name, active) and name in values:
-                active[name] = values[name]
-        return list(active)
-
     def contains(self, values: Mapping[str, Any]) -> bool:
         """True when ``values`` assigns exactly the active parameters, each inside its range."""
         seen: dict[str, Any] = {}
@@ -250,23 +242,6 @@ class SearchSpace:
         return out
 
     # -- Optuna rendering -------------------------------------------------------------------
-    def distribution(self, name: str) -> optuna.distributions.BaseDistribution:
-        """The Optuna distribution of ``name`` under its Optuna name (see ``optuna_name``)."""
-        from optuna.distributions import (
-            CategoricalDistribution,
-            FloatDistribution,
-            IntDistribution,
-        )
-
-        p = self._params[name]
-        if isinstance(p, CategoricalParam):
-            return CategoricalDistribution(list(p.choices))
-        if isinstance(p, IntParam):
-            return IntDistribution(p.low, p.high, log=p.log)
-        if p.scale == "reverse_log":
-            return FloatDistribution(1.0 - p.high, 1.0 - p.low, log=True)
-        return FloatDistribution(p.low, p.high, log=p.scale == "log")
-
     def to_internal(self, name: str, value: Any) -> Any:
         """A user-facing value → the value Optuna stores (1 − β for reverse-log)."""
         p = self._params[name]
