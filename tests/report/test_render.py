@@ -102,3 +102,31 @@ def test_empty_run_folder_says_so(tmp_path: Path) -> None:
     (tmp_path / "models").mkdir()
     html = render_report(tmp_path).read_text(encoding="utf-8")
     assert "Nothing to show yet" in html
+
+
+def test_learning_curve_under_k_fold_says_its_error_now_is_not_the_ladders(
+    tmp_path: Path,
+) -> None:
+    # under k-fold the ladder's dev error is out of fold, while the curve scores a hold-out
+    # of its own: "now 3.5 %" beside a ladder's 2.85 % read as a contradiction (sweep 16)
+    from orthotune._rundir import RunDir
+    from orthotune.analysis import CurvePoint, LearningCurve
+
+    run = write_run_folder(tmp_path / "run", n_trials=4)
+    rundir = RunDir(run)
+    points = [
+        CurvePoint(
+            fraction=f, train_examples=int(400 * f), train_error=0.0, dev_error=e,
+            dev_low=e - 0.02, dev_high=e + 0.02,
+        )
+        for f, e in ((0.25, 0.08), (0.5, 0.05), (1.0, 0.035))
+    ]  # fmt: skip
+    curve = LearningCurve(points=points, dev_examples=113, error_now=0.035, sentence="flat")
+    (rundir.analysis_dir / "learning_curve.json").write_text(curve.model_dump_json())
+    said = "its error now is not the ladder's, which is out of fold"
+    assert said not in render_report(run).read_text(encoding="utf-8")  # hold-out: one dev set
+    log = rundir.read_decisions()
+    words = "5-fold cross-validation over the 456 train + dev examples"
+    rundir.write_decisions(log.model_copy(update={"validation": words}))
+    html = render_report(run).read_text(encoding="utf-8")
+    assert 'id="more-data"' in html and said in html
