@@ -54,8 +54,10 @@ def test_prepare_bins_every_part_with_training_edges_and_the_state_round_trips()
     "edit, message",
     [
         (lambda b: b.update(edges=b["edges"][:1]), "does not fit 2 features"),
-        (lambda b: b["edges"][0].reverse(), "one increasing edge list per feature"),
-        (lambda b: b.update(scale=[0.0] * len(b["scale"])), "one mean and scale per bin"),
+        (lambda b: b["edges"][0].reverse(), "one increasing edge list and one increasing"),
+        (lambda b: b.update(scale=[0.0] * len(b["scale"])), "one mean and scale per component"),
+        (lambda b: b.update(points=[[]]), "does not fit 2 features"),
+        (lambda b: b.update(points=[[2.0, 1.0], []]), "one increasing list of marked values"),
         (lambda b: b.pop("mean"), "input bins state is incomplete"),
     ],
 )
@@ -91,3 +93,48 @@ def test_blocks_of_rows_give_what_one_block_gives(monkeypatch):
     whole = norm.apply(x)
     monkeypatch.setattr(_bins, "_ROWS", 7)  # 143 blocks, the last one short
     assert torch.equal(norm.apply(x), whole)
+
+
+def _codes(n=600, seed=0):
+    """Column 0 holds 40 codes written as irregular numbers (a salary converted from 40
+    currencies, say), each shared by about 15 rows, beside a few unique values; column 1 a
+    plain number."""
+    g = np.random.default_rng(seed)
+    codes = np.sort(g.uniform(0, 1000, 40))
+    x0 = codes[g.integers(0, 40, n)]
+    x0[:5] = g.uniform(0, 1000, 5)  # values no other row shares
+    return torch.as_tensor(np.stack([x0, g.normal(size=n)], axis=1)), codes
+
+
+def test_points_mark_each_value_many_training_examples_share():
+    x, codes = _codes()
+    norm = Normalizer.fit(x, bins=8, points=True)
+    z = (codes - norm.mean[0]) / np.sqrt(norm.var[0])
+    counts = np.array([(x[:, 0].numpy() == c).sum() for c in codes])
+    assert counts.min() >= 5  # each code is shared: each is a point, the unique values none
+    assert np.allclose(norm.bins.points[0], z) and len(norm.bins.points[1]) == 0
+    out = norm.apply(x).numpy()
+    assert out.shape == (600, 2 + 8 + 8 + 40)  # features, each one's 8 bins, column 0's points
+    raw = out[:, -40:] * norm.bins.scale[-40:] + norm.bins.mean[-40:]
+    which = np.searchsorted(codes, x[:, 0].numpy())
+    assert np.allclose(raw[5:], np.eye(40)[which[5:]])  # one indicator, that row's code
+    assert np.allclose(raw[:5], 0.0)
+    # the points travel with the state, and attributions fold back onto their feature
+    again = Normalizer.from_state_dict(json.loads(json.dumps(norm.state_dict())))
+    assert torch.allclose(again.apply(x), norm.apply(x))
+    folded = norm.fold(np.ones((1, out.shape[1])))
+    assert np.allclose(folded, [[1 + 8 + 40, 1 + 8]])
+    # a value read back in float32 is the same point
+    assert np.allclose(norm.apply(x.float().double()).numpy(), out, atol=1e-5)
+    # without ``points``, and where a feature has no more values than bins, none
+    assert all(len(p) == 0 for p in Normalizer.fit(x, bins=8).bins.points)
+    assert all(len(p) == 0 for p in Normalizer.fit(x, bins=64, points=True).bins.points)
+
+
+def test_a_state_saved_before_points_existed_still_loads():
+    x, _ = _codes()
+    norm = Normalizer.fit(x, bins=8)
+    state = json.loads(json.dumps(norm.state_dict()))
+    del state["bins"]["points"]
+    again = Normalizer.from_state_dict(state)
+    assert torch.equal(again.apply(x), norm.apply(x))

@@ -80,9 +80,12 @@ class Normalizer:
         return len(self.input_shape) >= 2
 
     @classmethod
-    def fit(cls, x_train: torch.Tensor | np.ndarray, *, bins: int = 0) -> Normalizer:
+    def fit(
+        cls, x_train: torch.Tensor | np.ndarray, *, bins: int = 0, points: bool = False
+    ) -> Normalizer:
         """μ and σ² of the training examples ``x_train`` (``[m, …]``), and for vectors what fills
-        their missing values and, with ``bins`` ≥ 2, their quantile bins (module docstring)."""
+        their missing values and, with ``bins`` ≥ 2, their quantile bins (and with ``points``
+        their shared values: ``Bins``; module docstring)."""
         x = torch.as_tensor(x_train).detach().to(torch.float64)
         if x.ndim < 2 or x.shape[0] == 0:
             raise InvalidInputError(
@@ -93,7 +96,7 @@ class Normalizer:
             norm = cls._fit_vectors(x.numpy())
             if bins:
                 z = norm.apply(torch.as_tensor(x.numpy())).numpy()
-                norm.bins = Bins.fit(z, bins)
+                norm.bins = Bins.fit(z, bins, points=points)
             return norm
         fill = None
         missing = torch.isnan(x)

@@ -73,10 +73,11 @@ class PreparedData:
         return out
 
 
-def prepare(dataset: Dataset, split: Split, *, bins: int = 0) -> PreparedData:
+def prepare(dataset: Dataset, split: Split, *, bins: int = 0, points: bool = False) -> PreparedData:
     """Normalize every part of ``split`` with statistics of its training part (feature vectors
-    with ``bins`` quantile bins per numeric feature beside it, when ``bins`` ≥ 2)."""
-    normalizer = Normalizer.fit(dataset.x[torch.as_tensor(split.train)], bins=bins)
+    with ``bins`` quantile bins per numeric feature beside it, when ``bins`` ≥ 2, and with
+    ``points`` an indicator per value many training examples share: ``Bins``)."""
+    normalizer = Normalizer.fit(dataset.x[torch.as_tensor(split.train)], bins=bins, points=points)
 
     def part(index: np.ndarray) -> Part | None:
         if len(index) == 0:
