@@ -69,27 +69,39 @@ def hgb_accuracy(ds, split, seed: int) -> float:
     return float((pred == y).mean())
 
 
-def measure(name: str, seeds: int, bins: list[int], cache: Path) -> dict[str, list[float]]:
+def measure(
+    name: str, seeds: int, bins: list[int], cache: Path, points: int = 0
+) -> dict[str, list[float]]:
+    """Out-of-fold accuracies per encoding: ``standard``, ``bins<T>`` per T of ``bins`` and,
+    with ``points`` = T, ``points<T>`` (T bins and the shared values' indicators; the bins'
+    figures where the table has no shared values to mark: the same inputs)."""
     entry = {d.name: d for d in read_datasets()}[name]
     m = materialize(entry, seed=0, cache=cache)
     ds = load_dataset(m.spec, m.options)
     split = make_split(ds, seed=0)  # the split column's
     out = {"hgb": [hgb_accuracy(ds, split, 0)]}
-    for count in [0, *bins]:
-        data = _pooled(prepare(ds, split, bins=count))
+    encodings = [(f"bins{c}" if c else "standard", c, False) for c in [0, *bins]]
+    for tag, count, marked in encodings + ([(f"points{points}", points, True)] if points else []):
+        prepared = prepare(ds, split, bins=count, points=marked)
+        if marked and not any(len(p) for p in prepared.normalizer.bins.points):
+            out[tag] = out[f"bins{count}"]
+            continue
+        data = _pooled(prepared)
         spec, config = baseline(tuple(data.train.x.shape[1:]), ds.num_classes)
-        tag = "standard" if count == 0 else f"bins{count}"
         cands = [Candidate(f"{tag}/{s}", spec, config, seed=s) for s in range(seeds)]
         results = train_candidates(cands, data, folds=FOLDS, fold_seed=0)
         out[tag] = [1.0 - r.error("dev") for r in results if not r.failed]
     return out
 
 
-def summarize(medians: dict[str, dict[str, float]], default: str) -> dict[str, float]:
+def summarize(
+    medians: dict[str, dict[str, float]], default: str, points: str | None = None
+) -> dict[str, float]:
     """The last line's figures from each set's median accuracy per encoding (``standard``,
-    ``default``) and ``hgb``."""
+    ``default``, and ``points`` when measured) and ``hgb``: the chosen encoding is the better
+    of the two (of the three with ``points``), as step 0 keeps the one with the lower dev error."""
     deltas = [m[default] - m["standard"] for m in medians.values()]
-    return {
+    out = {
         "sets": float(len(medians)),
         "binned_better": float(sum(d > 0 for d in deltas)),
         "mean_binned_minus_standard": statistics.mean(deltas),
@@ -97,6 +109,17 @@ def summarize(medians: dict[str, dict[str, float]], default: str) -> dict[str, f
             max(m[default], m["standard"]) - m["hgb"] for m in medians.values()
         ),
     }
+    if points is not None:
+        two = [max(m[default], m["standard"]) for m in medians.values()]
+        three = [max(m[default], m["standard"], m[points]) for m in medians.values()]
+        out["points_better"] = float(sum(c > t for c, t in zip(three, two, strict=True)))
+        out["mean_points_minus_binned"] = statistics.mean(
+            m[points] - m[default] for m in medians.values()
+        )
+        out["mean_chosen3_minus_hgb"] = statistics.mean(
+            c - m["hgb"] for c, m in zip(three, medians.values(), strict=True)
+        )
+    return out
 
 
 def main() -> None:
@@ -105,25 +128,27 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--bins", default="8,16,32,64")
     ap.add_argument("--quick", action="store_true", help="wine, 1 seed, the default bins")
+    ap.add_argument(
+        "--points", action="store_true", help="also the default bins with shared values marked"
+    )
     args = ap.parse_args()
     if args.quick:
         args.sets, args.seeds, args.bins = "wine", 1, str(INPUT_BINS)
     bins = [int(b) for b in args.bins.split(",")]
+    if args.points and INPUT_BINS not in bins:  # the points' encoding adds to those bins
+        bins.append(INPUT_BINS)
     default = f"bins{INPUT_BINS}" if INPUT_BINS in bins else f"bins{bins[0]}"
     print(machine_header())
     medians = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.sets.split(","):
-            scores = measure(name, args.seeds, bins, Path(tmp))
+            scores = measure(name, args.seeds, bins, Path(tmp), INPUT_BINS * args.points)
             medians[name] = {k: statistics.median(v) for k, v in scores.items()}
             cells = "  ".join(f"{k} {100 * v:.2f} %" for k, v in medians[name].items())
             print(f"{name:<18} out-of-fold accuracy  {cells}", flush=True)
-    s = summarize(medians, default)
-    print(
-        f"sets={s['sets']:.0f} binned_better={s['binned_better']:.0f} "
-        f"mean_binned_minus_standard={s['mean_binned_minus_standard']:.4f} "
-        f"mean_chosen_minus_hgb={s['mean_chosen_minus_hgb']:.4f}"
-    )
+    s = summarize(medians, default, f"points{INPUT_BINS}" if args.points else None)
+    counts = ("sets", "binned_better", "points_better")
+    print(" ".join(f"{k}={v:.0f}" if k in counts else f"{k}={v:.4f}" for k, v in s.items()))
 
 
 if __name__ == "__main__":

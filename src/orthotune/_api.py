@@ -1084,15 +1084,17 @@ def learning_curve(
     if isinstance(data, str | Path):
         data = str(data)
     ds = load_dataset(data, options)
-    spec, config, where, bins = _curve_configuration(from_run, ds, epochs)
+    spec, config, where, bins, points = _curve_configuration(from_run, ds, epochs)
     split = make_split(ds, seed=seed, policy=policy)
     check_dev_part(split, ds.name, "a learning curve measures the dev error")
-    prepared = prepare(ds, split, bins=bins)  # a binned model's inputs: its bins, fitted on train
+    # a binned model's inputs: its bins (and marked values), fitted on train
+    prepared = prepare(ds, split, bins=bins, points=points)
     if bins and tuple(prepared.train.x.shape[1:]) != tuple(spec.input_shape):
+        marked = " and their shared values marked" if points else ""
         raise InvalidInputError(
             f"--from {from_run}: its model takes {spec.input_shape[0]} inputs, this data's "
-            f"features beside {bins} quantile bins each are {prepared.train.x.shape[1]}: give "
-            "a model of this data"
+            f"features beside {bins} quantile bins each{marked} are "
+            f"{prepared.train.x.shape[1]}: give a model of this data"
         )
     curve = measure(
         prepared.train, prepared.dev, spec, config, fractions=wanted, seed=seed, device=device
@@ -1137,9 +1139,10 @@ def parse_fractions(text: str) -> tuple[float, ...]:
 
 def _curve_configuration(
     source: str | Path | None, ds: Any, epochs: int | None
-) -> tuple[Any, Any, str, int]:
+) -> tuple[Any, Any, str, int, bool]:
     """The learning curve's configuration: (spec, config, where it came from, the quantile bins
-    per feature its model reads: 0, or the count its saved bins were fitted with)."""
+    per feature its model reads: 0, or the count its saved bins were fitted with; whether they
+    mark shared values, ``data.Bins``)."""
     from orthotune._errors import InvalidInputError
     from orthotune._rundir import resolve_model_dir
     from orthotune.fit import baseline
@@ -1158,8 +1161,9 @@ def _curve_configuration(
         spec, config = manifest.spec, manifest.train_config
         # a model that reads quantile bins beside its features (the autopilot's step 0 keeps
         # one where they win) was refused as "a model of other data"
-        edges = (manifest.normalization or {}).get("bins", {}).get("edges", [])
-        bins = max((len(e) - 1 for e in edges), default=0)
+        saved = (manifest.normalization or {}).get("bins", {})
+        bins = max((len(e) - 1 for e in saved.get("edges", [])), default=0)
+        points = any(len(p) for p in saved.get("points", []))
         if not bins and tuple(spec.input_shape) != tuple(ds.input_shape):
             raise InvalidInputError(
                 f"--from {source}: its model takes inputs of shape {tuple(spec.input_shape)}, "
@@ -1175,7 +1179,9 @@ def _curve_configuration(
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise InvalidInputError(f"--epochs {epochs!r} is not accepted: give an integer ≥ 1")
         config = config.model_copy(update={"epochs": epochs})
-    return spec, config, where, 0 if source is None else bins
+    if source is None:
+        return spec, config, where, 0, False
+    return spec, config, where, bins, points
 
 
 def load(path: str | Path) -> Model:

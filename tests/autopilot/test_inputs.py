@@ -26,6 +26,18 @@ def _stripes(seed=0, n=1200, flipped=0.0):
     return x, np.where(g.random(n) < flipped, 1 - y, y)
 
 
+def _coded(seed=0, n=1500, flipped=0.0):
+    """Class = a random label per code of x₀: 60 codes written as irregular numbers (a salary
+    converted from 60 currencies, say), each shared by about 25 rows; ramps between quantiles
+    cannot single one out, an indicator per shared value can."""
+    g = np.random.default_rng(seed)
+    codes, labels = g.uniform(0, 1000, 60) / 3.1, g.integers(0, 2, 60)
+    which = g.integers(0, 60, n)
+    x = np.stack([codes[which], g.normal(size=n), g.normal(size=n)], axis=1)
+    y = labels[which]
+    return x.astype(np.float32), np.where(g.random(n) < flipped, 1 - y, y)
+
+
 def _settings(trials=2, **kw):
     return AutopilotSettings(
         trials=trials,
@@ -52,6 +64,23 @@ def test_step_0_keeps_binned_inputs_where_thresholds_rule():
     width = 3 + result.data.normalizer.bins.width
     assert result.chosen.candidate.spec.input_shape == (width,)
     assert result.data.test.x.shape[1] == width and len(result.trained) == 2
+
+
+def test_step_0_marks_shared_values_where_a_code_is_the_class():
+    ds = dataset_from_arrays(*_coded())
+    data = prepare(ds, make_split(ds, seed=0))
+    result = run_autopilot(data, _settings(trials=3))
+    step = result.log.steps[0]
+    errors = {v.name: v.errors["dev"] for v in step.variants}
+    assert list(errors) == ["baseline", "baseline-bins", "baseline-points"]
+    assert step.kept == "baseline-points"
+    assert errors["baseline-points"] < min(errors["baseline"], errors["baseline-bins"]) - 0.1
+    assert "with the best other encoding" in step.variants[2].why
+    assert sum(len(p) for p in result.data.normalizer.bins.points) == 60
+    # no shared value to mark (uniform x₀): the third encoding is not tried
+    plain = dataset_from_arrays(*_stripes())
+    data = prepare(plain, make_split(plain, seed=0))
+    assert _binned(data, _settings(), 1, points=True) is None
 
 
 def test_no_second_encoding_when_turned_off_or_for_signals():
@@ -89,13 +118,15 @@ def test_no_binned_copy_larger_than_the_cap(monkeypatch):
     assert _binned(data, _settings(), 1) is None
 
 
-def test_a_binned_model_is_saved_with_its_bins_and_predicts_as_the_run_scored(tmp_path):
-    x, y = _stripes(seed=1, flipped=0.05)
+@pytest.mark.parametrize("kind", ["bins", "points"])
+def test_a_binned_model_is_saved_with_its_bins_and_predicts_as_the_run_scored(tmp_path, kind):
+    # the shared values too: read back from the CSV, a row's value is the point it was fitted as
+    x, y = _stripes(seed=1, flipped=0.05) if kind == "bins" else _coded(seed=1, flipped=0.05)
     frame = pd.DataFrame(x, columns=["a", "b", "c"]).assign(label=np.array(["even", "odd"])[y])
     frame.to_csv(tmp_path / "stripes.csv", index=False)
     data = str(tmp_path / "stripes.csv")
-    result = orthotune.tune(data, trials=2, seed=0, out=tmp_path / "run")
-    assert result.chosen == "baseline-bins"
+    result = orthotune.tune(data, trials=3, seed=0, out=tmp_path / "run")
+    assert result.chosen == f"baseline-{kind}"
     model = orthotune.load(result.run_dir)
     ds = load_dataset(data)
     split = json.loads((tmp_path / "run" / "split.json").read_text())["ids"]
@@ -107,3 +138,6 @@ def test_a_binned_model_is_saved_with_its_bins_and_predicts_as_the_run_scored(tm
     assert report.examples and all(len(e.attribution) == 3 for e in report.examples)
     # k-fold: the chosen model learned from dev, so the out-of-fold predictions pick the mistakes
     assert "misclassified by models that had not learned from them" in report.message
+    # its configuration's learning curve reads the inputs it read (bins, and marked values)
+    curve = orthotune.learning_curve(data, from_run=result.run_dir, fractions=[0.5, 0.75, 1])
+    assert [p.fraction for p in curve.points] == [0.5, 0.75, 1.0]

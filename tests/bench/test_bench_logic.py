@@ -241,6 +241,13 @@ def test_encoding_bench_summary_of_known_medians():
     assert s["sets"] == 2 and s["binned_better"] == 1
     assert s["mean_binned_minus_standard"] == pytest.approx((0.08 - 0.02) / 2)
     assert s["mean_chosen_minus_hgb"] == pytest.approx((-0.02 + 0.06) / 2)
+    assert "points_better" not in s  # not measured
+    medians["a"]["points8"] = 0.91  # marked values win on a by 3 points over the bins
+    medians["b"]["points8"] = 0.75  # and lose to the standardized inputs on b
+    s = encoding.summarize(medians, "bins8", "points8")
+    assert s["points_better"] == 1
+    assert s["mean_points_minus_binned"] == pytest.approx((0.03 + 0.01) / 2)
+    assert s["mean_chosen3_minus_hgb"] == pytest.approx((0.01 + 0.06) / 2)
 
 
 def test_encoding_bench_quick_run_prints_its_figures_last():
