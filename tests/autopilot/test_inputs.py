@@ -6,11 +6,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 import orthotune
 from orthotune.analysis import run_saliency
 from orthotune.autopilot import AutopilotSettings, run_autopilot
-from orthotune.autopilot._loop import INPUT_BINS, _binned
+from orthotune.autopilot._loop import INPUT_BINS, _binnable, _binned
 from orthotune.data import dataset_from_arrays, load_dataset, make_split, prepare
 
 pytestmark = pytest.mark.slow
@@ -105,6 +106,14 @@ def test_no_second_encoding_when_turned_off_or_for_signals():
     wide = dataset_from_arrays(g.normal(size=(300, 257)).astype(np.float32), g.integers(0, 2, 300))
     data = prepare(wide, make_split(wide, seed=0))
     assert _binned(data, _settings(), 1) is None  # wider than INPUT_BINS_MAX_FEATURES
+    # a table's one-hot columns get no bins, so they do not count against that cap
+    hot = np.eye(300, dtype=np.float32)[g.integers(0, 300, 600)]
+    table = np.concatenate([hot, g.normal(size=(600, 2)).astype(np.float32)], axis=1)
+    table = dataset_from_arrays(table, g.integers(0, 2, 600))
+    data = prepare(table, make_split(table, seed=0))
+    assert _binned(data, _settings(), 1).train.x.shape[1] == data.train.x.shape[1] + 2 * 32
+    nan = float("nan")  # a missing value is no third value
+    assert _binnable(torch.tensor([[0.0, 1.0, 1.0], [1.0, nan, 2.0], [0.0, 2.0, 3.0]])) == 1
 
 
 def test_no_binned_copy_larger_than_the_cap(monkeypatch):
