@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from orthotune._errors import InvalidInputError
 from orthotune.analysis import domain_classifier, mismatch_from_predictions, read_predictions
@@ -60,3 +61,41 @@ def test_dev_likeness_weights_lift_the_training_examples_that_look_like_dev():
     assert w.max() / w.min() <= 100 + 1e-9  # clipped to [1/10, 10] before normalizing
     with pytest.raises(InvalidInputError, match="reweighting needs the same features"):
         dev_likeness_weights(np.zeros((20, 3)), np.zeros((20, 4)))
+
+
+def test_the_domain_classifiers_give_up_at_their_deadline():
+    # a 60-s tune spent 70 s in them before any variant trained (a new-user sweep)
+    import time
+
+    from orthotune.analysis import dev_likeness_weights, synthesize_toward
+
+    rng = np.random.default_rng(3)
+    train, dev = rng.normal(0, 1, (300, 4)), rng.normal(1, 1, (300, 4))
+    assert dev_likeness_weights(train, dev, deadline=time.monotonic()) is None
+    assert dev_likeness_weights(train, dev, deadline=time.monotonic() + 600) is not None
+    choice = synthesize_toward(
+        torch.as_tensor(train, dtype=torch.float32),
+        torch.as_tensor(dev, dtype=torch.float32),
+        deadline=time.monotonic(),
+    )
+    assert choice.candidates == [] and choice.best_policy is None  # none tried past it
+
+
+def test_reweighting_is_not_tried_where_train_and_dev_are_told_apart():
+    # every weight clipped alike: the variants would retrain the current model bit for bit
+    import math
+    from types import SimpleNamespace
+
+    from orthotune.autopilot._loop import _dev_weights
+
+    rng = np.random.default_rng(4)
+    train = torch.as_tensor(rng.normal(0, 1, (300, 4)), dtype=torch.float32)
+    part = SimpleNamespace
+    apart = part(train=part(x=train, weights=None), dev=part(x=train[:100] + 50))
+    weights, why = _dev_weights(apart, 0, math.inf)
+    assert weights is None and why.startswith("a domain classifier tells (almost) every")
+    near = part(train=part(x=train, weights=None), dev=part(x=train[:100] + 0.5))
+    weights, why = _dev_weights(near, 0, math.inf)
+    assert why is None and weights.shape == (300,) and float(weights.std()) > 0
+    weights, why = _dev_weights(near, 0, 0.0)  # its deadline long past
+    assert weights is None and "does not fit in the time left" in why

@@ -435,24 +435,44 @@ def _init_of(v, current: Trained):
     return init if init is not None and init.spec.shape_key() == v.spec.shape_key() else None
 
 
-def _dev_weights(data: PreparedData, seed: int):
-    """Each training example's dev-likeness weight (``dev_likeness_weights``), as a tensor."""
+# reweighting is not tried where this share of the training examples sits at the weights' floor
+# (``_dev_weights``): no number from a development set, the no-op it guards is exact — carData's
+# Arrests trained on one group and judged on another (a new-user sweep) had every example at
+# the floor, and a Gaussian judged against itself shifted by 50 has 299 of 300 there
+ALIKE_FLOOR = 0.99
+
+
+def _dev_weights(data: PreparedData, seed: int, deadline: float):
+    """Each training example's dev-likeness weight (``dev_likeness_weights``), as a tensor, and
+    None; or None and why there is none: its domain classifier would end past ``deadline``, or
+    it tells (almost) every training example from dev (``ALIKE_FLOOR`` of them clipped to the
+    floor alike: the variants would train the current model again, bit for bit, or on a few
+    examples weighed 100 times — Arrests, "did not beat the noise" twice)."""
     import torch
 
     from orthotune.analysis import dev_likeness_weights
 
-    w = dev_likeness_weights(data.train.x, data.dev.x, seed=seed)
+    w = dev_likeness_weights(data.train.x, data.dev.x, seed=seed, deadline=deadline)
+    if w is None:
+        return None, "its domain classifier (5 folds) does not fit in the time left"
+    if np.mean(w <= w.min() * (1 + 1e-9)) >= ALIKE_FLOOR:
+        return None, (
+            "a domain classifier tells (almost) every training example from the dev examples, "
+            "so no weight can make the training data count like dev: collect training data "
+            "like dev"
+        )
     if data.train.weights is not None:  # on top of the data's own weights
         w = w * data.train.weights.numpy()
-    return torch.as_tensor(w, dtype=torch.float32)
+    return torch.as_tensor(w, dtype=torch.float32), None
 
 
-def _synthesis(data: PreparedData, seed: int) -> str | None:
+def _synthesis(data: PreparedData, seed: int, deadline: float) -> str | None:
     """The augmentation that makes training inputs hardest to tell from dev inputs (a domain
-    classifier's AUC closest to 0.5), when one gets closer than the raw training data."""
+    classifier's AUC closest to 0.5), when one gets closer than the raw training data — of the
+    policies whose classifier ends before ``deadline``."""
     from orthotune.analysis import synthesize_toward
 
-    choice = synthesize_toward(data.train.x, data.dev.x, seed=seed)
+    choice = synthesize_toward(data.train.x, data.dev.x, seed=seed, deadline=deadline)
     logger.info("data synthesis toward dev: %s", choice)
     return choice.best_policy
 
@@ -696,8 +716,30 @@ def run_autopilot(
             tried.add(problem, knob)
             # a variant trained before (same model, same training, same seed) would only repeat
             # its result: try the new ones
-            synthesis = _synthesis(data, settings.seed) if knob == "data_synthesis" else None
-            dev_weights = _dev_weights(data, settings.seed) if knob == "reweighting" else None
+            # the mismatch knobs' domain classifiers leave the time of one model for a variant
+            # (a 60-s run spent 70 s on them, then trained nothing and skipped its refit)
+            synthesis = dev_weights = unfit_why = None
+            ahead = until - current.seconds
+            if knob in ("data_synthesis", "reweighting") and time.monotonic() >= ahead:
+                unfit_why = "its domain classifier and one model do not fit in the time left"
+            elif knob == "data_synthesis":
+                synthesis = _synthesis(data, settings.seed, ahead)
+            elif knob == "reweighting":
+                dev_weights, unfit_why = _dev_weights(data, settings.seed, ahead)
+            if unfit_why is not None:
+                step = Step(
+                    index=len(log.steps),
+                    problem=problem,
+                    knob=knob,
+                    target=_TARGET[problem][1],
+                    before=diag.model_dump(mode="json"),
+                    why=f"{knob.replace('_', ' ')} not tried: {unfit_why}",
+                    elapsed=time.monotonic() - started,
+                )
+                log.steps.append(step)
+                if on_step:
+                    on_step(step)
+                continue
             options = [
                 v
                 for v in variants(
