@@ -34,3 +34,24 @@ def test_the_final_diagnosis_is_the_configuration_before_its_refit():
     assert levels["test"] == pytest.approx(float(test.double().mean()))
     assert levels["dev"] == configured.error("dev")
     assert (test != refitted).any()  # two models: which one the ladder read matters
+
+
+def test_no_temperature_carried_across_a_refit_that_learned_the_dev_distribution(tmp_path):
+    # dev and test come from a shifted source: the configuration before its refit is confidently
+    # wrong there (a new-user sweep: T = 7.0), while the refitted model learned that source
+    import json
+
+    import orthotune
+
+    data = "builtin:synthetic?n=6000&classes=3&features=2&noise=0&shift=2&shifted=0.15&seed=3"
+    result = orthotune.tune(data, trials=2, dev_source="shifted", seed=0, out=tmp_path / "run")
+    record = json.loads((tmp_path / "run" / "decisions.json").read_text())
+    assert record["refit"].startswith("refit on")
+    assert result.diagnosis.is_high["data_mismatch"]
+    assert not (tmp_path / "run" / "calibration.json").exists()
+    said = "no temperature scaling: the chosen model learned"
+    assert any(n.startswith(said) for n in result.notes)
+    # the same data judged on its own source: the temperature is fitted as before
+    plain = orthotune.tune(data, trials=2, seed=0, out=tmp_path / "plain")
+    assert not plain.diagnosis.is_high["data_mismatch"]
+    assert (tmp_path / "plain" / "calibration.json").exists()

@@ -268,11 +268,12 @@ class Job:
         *,
         seed: int,
         out_of_fold: tuple[torch.Tensor, torch.Tensor] | None = None,
+        calibrate: bool = True,
     ) -> Finished:
         """Measure the chosen model once: its test scores (written), temperature scaling on dev
         (written; cross-fitted, so the ECE after is on examples the temperature was not fitted
         on — on ``out_of_fold`` logits and labels when the model learned from dev: k-fold, or a
-        refit on train + dev), its latency and parameters."""
+        refit on train + dev; none when not ``calibrate``), its latency and parameters."""
         from orthotune.metrics import calibrate_temperature, measure_latency
         from orthotune.models import count_parameters
         from orthotune.train import predict_logits, test_scores
@@ -282,7 +283,9 @@ class Job:
             scores = test_scores(model, prepared)
             self.run.write_test_scores(scores)
             done.test_metrics = test_metrics(scores)
-        if out_of_fold is not None:
+        if not calibrate:
+            pass
+        elif out_of_fold is not None:
             logits, y = out_of_fold
             fitted = calibrate_temperature(logits.numpy(), y.numpy(), seed=seed)
             where = (
