@@ -39,6 +39,21 @@ def test_hold_out_yardstick_is_hgb_early_stopped_on_dev():
     assert yardstick(data, folds=None, seed=0, seconds=3600.0).dev_error == expected
 
 
+def test_a_class_only_dev_has_counts_as_the_yardsticks_error_not_its_failure():
+    # scikit-learn refused it in early stopping: "it failed: y contains previously unseen labels"
+    from dataclasses import replace
+
+    data = _data("builtin:synthetic?n=800&classes=3&features=5&seed=3")
+    keep = data.train.y != 2  # class 2: dev only
+    part = data.train
+    train = replace(part, x=part.x[keep], y=part.y[keep], ids=part.ids[keep.numpy()])
+    data = replace(data, train=train)
+    got = yardstick(data, folds=None, seed=0)
+    assert got.skipped is None and got.dev_error is not None
+    dev_y = data.dev.y.numpy()
+    assert got.dev_error >= float(np.mean(dev_y == 2))  # those it can never get right
+
+
 def test_k_fold_yardstick_is_out_of_fold_and_signals_get_none():
     data = _data("builtin:synthetic?n=300&classes=2&features=4&seed=5")
     got = yardstick(data, folds=3, seed=1)

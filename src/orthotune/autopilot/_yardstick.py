@@ -186,7 +186,11 @@ def yardstick(
     try:
         if folds is None:
             dev_x, dev_y = data.dev.x.numpy(), data.dev.y.numpy()
-            model = _grown(x, y, seed, deadline, val=(dev_x, dev_y))
+            # a class no training example has stays out of early stopping (scikit-learn refused
+            # it: "y contains previously unseen labels"); its dev examples count as errors, as
+            # they do for the networks
+            seen = np.isin(dev_y, y)
+            model = _grown(x, y, seed, deadline, val=(dev_x[seen], dev_y[seen]))
             wrong = model.predict(dev_x) != dev_y
         else:
             pred = np.empty_like(y)
