@@ -355,6 +355,10 @@ def test_an_unresolved_gap_is_flagged_unresolved_not_not_high() -> None:
     render_diagnosis_table(diagnosis, Console(file=out, width=120))
     row = next(line for line in out.getvalue().splitlines() if "variance" in line)
     assert "unresolved" in row and "not high" not in row  # the terminal said "not high"
+    # the headline says "see the notes": the terminal prints them (it printed none; sweep 26)
+    assert diagnosis.verdict.notes
+    text = " ".join(out.getvalue().split())
+    assert all(f"Note: {' '.join(n.split())}" in text for n in diagnosis.verdict.notes)
 
 
 def test_a_trials_seconds_are_its_recorded_training_time() -> None:

@@ -49,6 +49,8 @@ def render_diagnosis_table(diagnosis: Any, console: Any, *, refitted: bool = Fal
         table.add_row(gap.name.value.replace("_", " "), _pct(gap.value), interval, flag)
     console.print(table)
     console.print(f"[bold]{diagnosis.verdict.headline}[/]")
+    for note in diagnosis.verdict.notes:  # "(see the notes)" named them, and none was printed
+        console.print(f"[dim]Note: {note}[/]")
 
 
 def render_autopilot(summary: Any) -> None:
