@@ -207,3 +207,16 @@ def test_surpassing_human_level_says_when_it_is_within_the_noise_or_the_training
                       train_size=5_000, dev_size=5_000)  # fmt: skip
     note = next(n for n in clear.verdict.notes if n.startswith("surpassing human-level"))
     assert "within the noise" not in note and "training set only" not in note
+
+
+def test_a_test_error_surely_below_dev_says_dev_and_test_may_differ():
+    # a new-user sweep's dev and test from two distributions: "dev overfitting −12.00 % … not
+    # high", and nothing said the lecture's rule was broken
+    sizes = dict(train_size=5000, dev_size=1500, test_size=1500)
+    apart = dict(dev_error="67.8%", test_error="55.8%")
+    d = _diagnose(human_error="1%", train_error="2%", **apart, **sizes)
+    said = [n for n in d.verdict.notes if n.startswith("the test error is below the dev error")]
+    assert len(said) == 1 and "may not come from the same distribution" in said[0]
+    # within the noise: nothing said
+    d = _diagnose(human_error="1%", train_error="2%", dev_error="10%", test_error="9.5%", **sizes)
+    assert not any(n.startswith("the test error is below") for n in d.verdict.notes)

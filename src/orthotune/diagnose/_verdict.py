@@ -266,6 +266,17 @@ def judge(decomposition: Decomposition, levels: ErrorLevels, *, tolerance: float
         if j.resolved is False:
             notes.append(_noise_note(j, decomposition, tolerance))
 
+    overfit = by_name.get(GapName.DEV_OVERFITTING)
+    if overfit is not None and overfit.high is not None and overfit.high < 0:
+        # a test error surely below dev is no overfitting to dev: a new-user sweep's dev and
+        # test from two distributions read "dev overfitting −12.00 % … not high", and nothing
+        # said that the lecture's rule — dev and test from the same distribution — was broken
+        notes.append(
+            f"the test error is below the dev error beyond the noise (test − dev "
+            f"{_pct(overfit.value)}, 95% up to {_pct(overfit.high)}): dev and test may not come "
+            "from the same distribution — choose them so that they do (the test set judges "
+            "what dev chose)"
+        )
     if len(decomposition.sources) >= 2:
         ranked = sorted(decomposition.sources, key=lambda s: s.error)
         lo, hi = ranked[0], ranked[-1]
