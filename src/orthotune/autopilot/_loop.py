@@ -622,7 +622,12 @@ def run_autopilot(
     interrupted = False  # Ctrl-C while the binned baseline trained
     chosen = None  # the other input encoding kept: its hold-out parts
     for name, words, points in _ENCODINGS:
-        binned = None if interrupted else _binned(held, settings, len(all_trained), points)
+        # another encoding only while it and one more model fit before the refit's share: on
+        # 52,000 rows at 90 s, three encodings took 57 s and left the refit no time (a sweep)
+        ahead = deadline - _refit_share(current, data, settings, folds) - time.monotonic()
+        if interrupted or ahead < 2 * current.seconds:
+            break
+        binned = _binned(held, settings, len(all_trained), points)
         if binned is None:
             continue
         b_data = _validation(binned, settings, config)[0]
