@@ -84,14 +84,17 @@ def test_step_0_marks_shared_values_where_a_code_is_the_class():
     assert _binned(data, _settings(), 1, points=True) is None
 
 
-def test_no_other_encoding_where_it_and_one_more_model_do_not_fit_the_budget():
+def test_no_other_encoding_where_it_and_one_more_model_do_not_fit_the_budget(monkeypatch):
     # on 52,000 rows at 90 s three encodings took 57 s and left the refit no time (a sweep);
-    # here the budget is spent before the baseline ends (which always gets its turn)
+    # here the refit's share is made to take more than an hour's budget
+    from orthotune.autopilot import _loop
+
     ds = dataset_from_arrays(*_coded())
     data = prepare(ds, make_split(ds, seed=0))
     settings = AutopilotSettings(
-        budget_s=0.01, polish=False, refit=False, learning_curve=False, yardstick=False
+        budget_s=3600, polish=False, learning_curve=False, yardstick=False, max_steps=0
     )
+    monkeypatch.setattr(_loop, "_refit_share", lambda *a: 1e9)
     result = run_autopilot(data, settings)
     assert [v.name for v in result.log.steps[0].variants] == ["baseline"]
 
