@@ -140,6 +140,15 @@ def test_no_binned_copy_larger_than_the_cap(monkeypatch):
     cells = 400 * 3 * (INPUT_BINS + 1)
     monkeypatch.setattr(_loop, "INPUT_BINS_MAX_CELLS", cells - 1)  # one number short
     assert _binned(data, _settings(), 1) is None
+    # the marked values count too, before any fit: 60 codes on x₀
+    ds = dataset_from_arrays(*_coded())
+    data = prepare(ds, make_split(ds, seed=0))
+    cells = 1500 * (3 + 3 * INPUT_BINS + 60)
+    monkeypatch.setattr(_loop, "INPUT_BINS_MAX_CELLS", cells)
+    assert _binned(data, _settings(), 1, points=True).train.x.shape[1] == 3 + 3 * INPUT_BINS + 60
+    monkeypatch.setattr(_loop, "INPUT_BINS_MAX_CELLS", cells - 1)
+    assert _binned(data, _settings(), 1, points=True) is None
+    assert _binned(data, _settings(), 1) is not None  # the bins alone still fit
 
 
 @pytest.mark.parametrize("kind", ["bins", "points"])

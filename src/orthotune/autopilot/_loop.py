@@ -1079,17 +1079,18 @@ def _binned(
         or (settings.trials is not None and settings.trials - trained < 1)
     ):
         return None
-    binnable = _binnable(ds.x[held.split.train])
-    cells = len(ds) * (ds.input_shape[0] + binnable * settings.input_bins)
+    from orthotune.data import Bins, prepare
+
+    x = ds.x[held.split.train]
+    binnable = _binnable(x)
+    marked = 0
+    if points:  # counted before any fit: the bins' statistics are taken over every component
+        marked = sum(len(Bins.shared_values(c, settings.input_bins)) for c in x.numpy().T)
+        if not marked:
+            return None
+    cells = len(ds) * (ds.input_shape[0] + binnable * settings.input_bins + marked)
     if binnable > INPUT_BINS_MAX_FEATURES or cells > INPUT_BINS_MAX_CELLS:
         return None
-    from orthotune.data import Normalizer, prepare
-
-    if points:  # the bins alone fit the cap above; the marked values are known once fitted
-        bins = Normalizer.fit(ds.x[held.split.train], bins=settings.input_bins, points=True).bins
-        marked = sum(len(p) for p in bins.points)
-        if not marked or len(ds) * (ds.input_shape[0] + bins.width) > INPUT_BINS_MAX_CELLS:
-            return None
     binned = prepare(ds, held.split, bins=settings.input_bins, points=points)
     return binned if binned.normalizer.bins.width else None
 

@@ -81,18 +81,25 @@ class Bins:
         edges, marked = [], []
         for col in z.T:
             edge = np.unique(np.quantile(col, np.linspace(0.0, 1.0, count + 1)))
-            values, counts = np.unique(col, return_counts=True)
-            few = len(values) <= 2 or len(edge) < 3
+            few = len(np.unique(col)) <= 2 or len(edge) < 3
             edges.append(np.empty(0) if few else edge)
-            # more distinct values than bins: the values many examples share get an indicator
-            # each, which a ramp between two quantiles cannot single out
-            many = points and len(values) > count + 1
-            frequent = np.flatnonzero(counts >= POINT_COUNT if many else 0)
-            frequent = frequent[np.argsort(-counts[frequent], kind="stable")][:MAX_POINTS]
-            marked.append(np.sort(values[frequent]))
+            marked.append(cls.shared_values(col, count) if points else np.empty(0))
         raw = cls(edges, np.zeros(0), np.ones(0), marked)._components(z)
         std = raw.std(axis=0)
         return cls(edges, raw.mean(axis=0), np.where(std > 0, std, 1.0), marked)
+
+    @staticmethod
+    def shared_values(col: np.ndarray, count: int) -> np.ndarray:
+        """The values of one feature's training column ``col`` that ``points`` marks, in
+        increasing order: with more distinct values than ``count`` bins (a ramp between two
+        quantiles cannot single one out), the ``MAX_POINTS`` most shared of those at least
+        ``POINT_COUNT`` examples share. The same values whether ``col`` is standardized or not
+        (the autopilot counts them before it fits: ``autopilot._loop._binned``)."""
+        values, counts = np.unique(col, return_counts=True)
+        many = len(values) > count + 1
+        frequent = np.flatnonzero(counts >= POINT_COUNT if many else 0)
+        frequent = frequent[np.argsort(-counts[frequent], kind="stable")][:MAX_POINTS]
+        return np.sort(values[frequent])
 
     def _components(self, z: np.ndarray) -> np.ndarray:
         parts = [
