@@ -283,9 +283,7 @@ class Job:
             scores = test_scores(model, prepared)
             self.run.write_test_scores(scores)
             done.test_metrics = test_metrics(scores)
-        if not calibrate:
-            pass
-        elif out_of_fold is not None:
+        if calibrate and out_of_fold is not None:
             logits, y = out_of_fold
             fitted = calibrate_temperature(logits.numpy(), y.numpy(), seed=seed)
             where = (
@@ -295,7 +293,7 @@ class Job:
             done.calibration = fitted.model_copy(
                 update={"message": f"{fitted.message}; fitted on {where}"}
             )
-        elif prepared.dev is not None and len(prepared.dev.y):
+        elif calibrate and prepared.dev is not None and len(prepared.dev.y):
             logits = predict_logits(model, prepared.dev.x)
             done.calibration = calibrate_temperature(
                 logits.numpy(), prepared.dev.y.numpy(), seed=seed
