@@ -37,8 +37,11 @@ import torch
 from orthotune._errors import InvalidInputError
 
 _ROWS = 1 << 14  # rows per block in ``apply``
-POINT_COUNT = 5  # training examples sharing one value that make it a point
-MAX_POINTS = 255  # points per feature, the most frequent
+# training examples sharing one value that make it a point, and points per feature (the most
+# shared): set before any measurement, chosen on no figure — 255 is the categories a text
+# column keeps (``data._encoding.MAX_CATEGORIES`` − 1), the number HGB takes natively
+POINT_COUNT = 5
+MAX_POINTS = 255
 POINT_TOLERANCE = 1e-6  # relative: a value read back in float32 is the same point
 
 
