@@ -719,8 +719,7 @@ def run_autopilot(
                 exhausted.add(problem)
                 continue
             tried.add(problem, knob)
-            # a variant trained before (same model, same training, same seed) would only repeat
-            # its result: try the new ones
+            untried = dict(log=log, on_step=on_step, problem=problem, knob=knob, diag=diag)
             # the mismatch knobs' domain classifiers leave the time of one model for a variant
             # (a 60-s run spent 70 s on them, then trained nothing and skipped its refit)
             synthesis = dev_weights = unfit_why = None
@@ -732,19 +731,10 @@ def run_autopilot(
             elif knob == "reweighting":
                 dev_weights, unfit_why = _dev_weights(data, settings.seed, ahead)
             if unfit_why is not None:
-                step = Step(
-                    index=len(log.steps),
-                    problem=problem,
-                    knob=knob,
-                    target=_TARGET[problem][1],
-                    before=diag.model_dump(mode="json"),
-                    why=f"{knob.replace('_', ' ')} not tried: {unfit_why}",
-                    elapsed=time.monotonic() - started,
-                )
-                log.steps.append(step)
-                if on_step:
-                    on_step(step)
+                _not_tried(**untried, target=_TARGET[problem][1], why=unfit_why, started=started)
                 continue
+            # a variant trained before (same model, same training, same seed) would only repeat
+            # its result: try the new ones
             options = [
                 v
                 for v in variants(
@@ -769,20 +759,9 @@ def run_autopilot(
             costs, left = _variant_costs(options, current), until - time.monotonic()
             fit = _fitting(costs, left)
             if not fit:  # the next knob may fit
-                words = knob.replace("_", " ")
-                step = Step(
-                    index=len(log.steps),
-                    problem=problem,
-                    knob=knob,
-                    target=target_words,
-                    before=diag.model_dump(mode="json"),
-                    why=f"{words} not tried: its cheapest variant needs about "
-                    f"{about(min(costs))} s, and {about(left)} s are left",
-                    elapsed=time.monotonic() - started,
-                )
-                log.steps.append(step)
-                if on_step:
-                    on_step(step)
+                cheapest = f"its cheapest variant needs about {about(min(costs))} s, and "
+                why = f"{cheapest}{about(left)} s are left"
+                _not_tried(**untried, target=target_words, why=why, started=started)
                 if left < current.seconds:  # not even the current model fits: the loop ends
                     share = (
                         f" (the refit keeps {deadline - until:.0f} s)" if until < deadline else ""
@@ -1059,6 +1038,22 @@ def run_autopilot(
         data=held,
         held_out_ids=None if current.dev_logits is None else data.dev.ids,
     )
+
+
+def _not_tried(*, log, on_step, problem, knob, diag, target, why, started) -> None:
+    """Log (and tell ``on_step`` of) a step whose knob was not turned, and why."""
+    step = Step(
+        index=len(log.steps),
+        problem=problem,
+        knob=knob,
+        target=target,
+        before=diag.model_dump(mode="json"),
+        why=f"{knob.replace('_', ' ')} not tried: {why}",
+        elapsed=time.monotonic() - started,
+    )
+    log.steps.append(step)
+    if on_step:
+        on_step(step)
 
 
 def _binned(

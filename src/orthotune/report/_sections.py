@@ -213,6 +213,11 @@ class DecisionsInfo:
     final: str | None
     validation: str | None = None  # how the errors were estimated (hold-out dev or k-fold)
 
+    @property
+    def k_fold(self) -> bool:
+        """Whether the errors are out of fold (``autopilot._loop._validation``'s words)."""
+        return "cross-validation" in (self.validation or "")
+
 
 @dataclass(frozen=True)
 class TrialPoint:
