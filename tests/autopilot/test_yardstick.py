@@ -13,7 +13,7 @@ from sklearn.model_selection import cross_val_predict
 from orthotune.autopilot import AutopilotSettings
 from orthotune.autopilot._loop import _yardstick_s
 from orthotune.autopilot._yardstick import PROBE, SHARE, yardstick
-from orthotune.data import dataset_from_arrays, load_dataset, make_split, prepare
+from orthotune.data import LoadOptions, dataset_from_arrays, load_dataset, make_split, prepare
 from orthotune.fit import fold_rows
 
 
@@ -132,10 +132,10 @@ def test_a_probe_that_ends_where_early_stopping_ends_grows_no_more_trees(monkeyp
     data = _data("builtin:synthetic?n=800&classes=3&features=5&seed=3")
     x, y = data.train.x.numpy(), data.train.y.numpy()
     val = (data.dev.x.numpy(), data.dev.y.numpy())
-    one = ys._grown(x, y, 0, None, val=val)  # one fit, no time limit
+    one = ys._grown(x, y, 0, None, "from_dtype", val=val)  # one fit, no time limit
     assert one.n_iter_ < one.max_iter  # it stopped early …
     monkeypatch.setattr(ys, "PROBE", one.n_iter_)  # … exactly where the probe ends
-    probed = ys._grown(x, y, 0, time.perf_counter() + 3600, val=val)
+    probed = ys._grown(x, y, 0, time.perf_counter() + 3600, "from_dtype", val=val)
     assert probed.n_iter_ == one.n_iter_
     assert np.array_equal(probed.predict_proba(val[0]), one.predict_proba(val[0]))
 
@@ -181,10 +181,10 @@ def test_a_table_whose_probe_cannot_fit_its_share_is_not_probed(monkeypatch):
     ds = dataset_from_arrays(x, y)
     data = prepare(ds, make_split(ds, seed=0))
     probed = []
-    floor = ys._probe_floor_s(data.train.x.numpy(), data.train.y.numpy(), 0)
+    floor = ys._probe_floor_s(data.train.x.numpy(), data.train.y.numpy(), 0, "from_dtype")
     assert floor > 0
     small = _data("builtin:synthetic?n=300&classes=2&features=4&seed=5")  # too small to pilot
-    assert ys._probe_floor_s(small.train.x.numpy(), small.train.y.numpy(), 0) == 0.0
+    assert ys._probe_floor_s(small.train.x.numpy(), small.train.y.numpy(), 0, "from_dtype") == 0.0
     monkeypatch.setattr(ys, "_probe_floor_s", lambda *a: probed.append(a) or 3600.0)
     got = yardstick(data, folds=None, seed=0, seconds=60.0)
     assert got.dev_error is None and re.match(
@@ -214,3 +214,32 @@ def test_a_yardstick_ahead_of_the_chosen_network_is_said_in_the_notes(caplog, tm
     assert stick < result.errors["dev"]
     said = f"reaches {stick:.2%} dev error, below the chosen network's {result.errors['dev']:.2%}"
     assert any(said in note for note in result.notes) and said in caplog.text
+
+
+def test_a_tables_yardstick_sees_each_categorical_column_as_one_column_of_codes():
+    # HGB given the table as it takes it (native categories), not the network's one-hot inputs
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 1200
+    city = rng.choice([f"c{i:03d}" for i in range(40)], n)
+    size = rng.normal(size=n)
+    odd = np.isin(city, [f"c{i:03d}" for i in range(0, 40, 3)])
+    label = np.where(odd ^ (size > 0.5), "a", "b")
+    frame = pd.DataFrame({"city": city, "size": size, "label": label})
+    ds = load_dataset(frame, LoadOptions(target="label"))
+    data = prepare(ds, make_split(ds, seed=0))
+    got = yardstick(data, folds=None, seed=0)
+
+    cities = next(c for c in ds.encoding.columns if c.name == "city").categories
+    assert len(ds.feature_names) == len(cities) + 1  # the networks' inputs: one-hot
+    code = {c: i for i, c in enumerate(cities)}
+    table = np.stack([np.array([code[c] for c in city], dtype=float), size], axis=1)
+    train, dev = table[data.split.train], table[data.split.dev]
+    ref = HistGradientBoostingClassifier(
+        early_stopping=True, random_state=0, categorical_features=[True, False]
+    )
+    ref.fit(train, data.train.y.numpy(), X_val=dev, y_val=data.dev.y.numpy())
+    expected = float(np.mean(ref.predict(dev) != data.dev.y.numpy()))
+    assert got.dev_error == pytest.approx(expected, abs=1e-12)
+    assert got.dev_error < 0.15  # on the 40 one-hot columns: 0.30
