@@ -248,6 +248,55 @@ def test_a_ticket_column_of_numbers_and_codes_is_left_out_but_a_slip_in_numbers_
         load_dataset(str(write_csv("a,price,label\n" + slip, name="p.csv")))
 
 
+def test_numbers_among_many_names_are_names_and_among_few_kinds_a_slip(write_csv, caplog):
+    # openintro's seattlepets: 3 pets of 52,036 named "2", "99" and "1" among 13,926 names
+    names = [f"pet{i % 40}" for i in range(200)]
+    names[17], names[90] = "2", "99"
+    rows = "".join(f"{i % 3},{n},{'xy'[i % 2]}\n" for i, n in enumerate(names))
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = load_dataset(str(write_csv("a,name,label\n" + rows, name="pets.csv")))
+    assert "name=2" in ds.feature_names and "name=99" in ds.feature_names
+    assert (
+        "column 'name' holds 2 number(s) among 40 kinds of text ('2', '99'): read as category "
+        "names like the rest" in caplog.text
+    )
+    few = [f"plan{i % 5}" for i in range(200)]  # among 5 kinds of text a number stays a slip
+    few[59] = "2.5"
+    rows = "".join(f"{i % 3},{n},{'xy'[i % 2]}\n" for i, n in enumerate(few))
+    with pytest.raises(
+        InvalidInputError, match=r"column 'plan' is text but row 59 .*holds the number '2.5'"
+    ):
+        load_dataset(str(write_csv("a,plan,label\n" + rows, name="plans.csv")))
+
+
+def test_a_refusal_counts_a_columns_stray_texts_and_names_every_column_refused(write_csv):
+    # seattlepets again: 71 ZIP+4 codes among 52,122 zip codes, refused one value per run
+    zips = [str(98100 + i % 50) for i in range(200)]
+    zips[5], zips[60], zips[61], zips[150] = "98115-4820", "98112-4729", "98115-4820", "98146-1"
+    plans = [f"plan{i % 5}" for i in range(200)]
+    plans[7] = "3"
+    rows = "".join(
+        f"{z},{p},{i % 7},{'xy'[i % 2]}\n" for i, (z, p) in enumerate(zip(zips, plans, strict=True))
+    )
+    path = write_csv("zip,plan,a,label\n" + rows, name="z.csv")
+    with pytest.raises(InvalidInputError) as err:
+        load_dataset(str(path))
+    message = str(err.value)
+    assert message.startswith(f"{path}: column 'zip' is numeric but 4 of its values are text "
+                              "('98115-4820', '98112-4729', '98146-1'; the first at row 5 (file "
+                              "line 7)): fix those values")  # fmt: skip
+    assert (
+        "--drop zip; and column 'plan' is text but row 7 (file line 9) holds the number '3'"
+        in message
+    )
+    assert message.count(str(path)) == 1 and "\n" not in message
+    # a repeated header line is the line's fault: said once, not once per column
+    repeated = write_csv("a,b,label\n1,2,x\na,b,label\n3,4,y\n", name="twice.csv")
+    with pytest.raises(InvalidInputError, match=r"repeats the header line") as err:
+        load_dataset(str(repeated))
+    assert "; and" not in str(err.value)
+
+
 def test_a_table_of_identifiers_only_is_refused(write_csv):
     rows = "\n".join(f"name{i},{'xy'[i % 2]}" for i in range(30))
     path = write_csv("who,label\n" + rows + "\n")

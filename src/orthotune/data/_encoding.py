@@ -55,6 +55,7 @@ from orthotune._errors import InvalidInputError
 from orthotune._tables import written_alike
 from orthotune.data._options import Impute
 from orthotune.data._validate import (
+    HEADER_REPEATED,
     Origin,
     arg,
     check_categories_known,
@@ -257,6 +258,11 @@ MARKERS = 3
 # more, holds codes (school grades "K", "1" … "12"; a survey's "1" … "5" and "DK"; sizes "S",
 # "M", "10", "12"): categories, where a value seen once among many numbers is a slip to fix
 CODES = 20
+# numbers among more kinds of text than this are names too (a pet named "2" among 13,926 pet
+# names, openintro's seattlepets, was refused as a slip); among fewer they stay a slip to fix
+# ("2.5" among plan names). No figure chose it: it is ``CODES``, the codes' bound, again
+NAMES = CODES
+SHOWN_REFUSED = 3  # columns a refusal names in its one line
 
 
 def _codes(values: np.ndarray) -> bool:
@@ -435,13 +441,26 @@ def _fit_column(
             f"decimal mark, a leading '-'; no unit, no digit grouping), or --drop {arg(name)}"
         )
     if is_number.any() and not tickets and not _codes(values):
-        if is_number.sum() >= is_text.sum():  # mixed: name the first value of the minority kind
+        if is_number.sum() >= is_text.sum():  # mixed: name the values of the minority kind
             row = int(np.flatnonzero(is_text)[0])
-            raise mixed_column(name, row, scan.texts[row], origin)
-        row = int(np.flatnonzero(is_number)[0])
-        raise InvalidInputError(
-            f"{origin.file}: column {name!r} is text but {origin.row(row)} holds the number "
-            f"{scan.texts[row]!r}: write it as a category name, or --drop {arg(name)}"
+            raise mixed_column(name, row, scan.texts[row], origin, texts=scan.texts[is_text])
+        kinds = len(np.unique(scan.texts[is_text].astype(str)))
+        if kinds <= NAMES:
+            row = int(np.flatnonzero(is_number)[0])
+            raise InvalidInputError(
+                f"{origin.file}: column {name!r} is text but {origin.row(row)} holds the number "
+                f"{scan.texts[row]!r}: write it as a category name, or --drop {arg(name)}"
+            )
+        numbers = list(dict.fromkeys(scan.texts[is_number].astype(str).tolist()))
+        log.warning(  # names, some of them numbers: categories like the rest
+            "%s: column %r holds %d number(s) among %d kinds of text (%s%s): read as category "
+            "names like the rest",
+            origin.file,
+            name,
+            int(is_number.sum()),
+            kinds,
+            ", ".join(map(repr, numbers[:3])),
+            ", …" if len(numbers) > 3 else "",
         )
     if identifier:
         # left out, not refused: a name or ticket column (Kaggle's Titanic, R's row names) is
@@ -686,18 +705,30 @@ def fit_table_encoding(
     impute: Impute,
     origin: Origin,
 ) -> TableEncoding:
-    """Decide, per feature column, numeric or categorical (and fill values under --impute)."""
-    fitted = {
-        name: _fit_column(
-            name,
-            frame[name],
-            origin,
-            impute=impute,
-            n_rows=len(frame),
-            first=name == frame.columns[0],
-        )
-        for name in features
-    }
+    """Decide, per feature column, numeric or categorical (and fill values under --impute).
+    Every column is looked at before a refusal: one line names each column refused (up to
+    ``SHOWN_REFUSED``), as a table refused for one column at a time took a run per column
+    to learn what to fix (seattlepets: its pet names, then its zip codes)."""
+    fitted, refused = {}, []
+    for name in features:
+        try:
+            fitted[name] = _fit_column(
+                name,
+                frame[name],
+                origin,
+                impute=impute,
+                n_rows=len(frame),
+                first=name == frame.columns[0],
+            )
+        except InvalidInputError as err:
+            if HEADER_REPEATED in str(err):  # the line's fault: every column would say it
+                raise
+            refused.append(str(err).removeprefix(f"{origin.file}: "))
+    if refused:
+        more = len(refused) - SHOWN_REFUSED
+        also = "".join(f"; and {line}" for line in refused[1:SHOWN_REFUSED])
+        rest = f"; and {more} more column(s) like these" if more > 0 else ""
+        raise InvalidInputError(f"{origin.file}: {refused[0]}{also}{rest}")
     columns = [col for col in fitted.values() if col is not None]
     left_out = [name for name, col in fitted.items() if col is None]
     if not columns:
