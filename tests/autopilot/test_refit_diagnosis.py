@@ -55,3 +55,44 @@ def test_no_temperature_carried_across_a_refit_that_learned_the_dev_distribution
     plain = orthotune.tune(data, trials=2, seed=0, out=tmp_path / "plain")
     assert not plain.diagnosis.is_high["data_mismatch"]
     assert (tmp_path / "plain" / "calibration.json").exists()
+
+
+def test_the_final_diagnosis_gives_each_dev_sources_error(tmp_path, capsys):
+    # the lecture's dev1 / dev2: the dev examples of two sources, one shifted; `tune` left them
+    # out where `evaluate` and `errors` gave them (a new-user sweep, --source)
+    import json
+
+    import pandas as pd
+
+    from orthotune.cli._main import main
+
+    g = np.random.default_rng(1)
+    n = 6000  # 2,000 training rows or more: a hold-out dev set, not k-fold
+    source = np.where(g.random(n) < 0.8, "base", "shifted")
+    x = g.normal(size=(n, 2))
+    y = (x[:, 0] > 0).astype(int)
+    x[source == "shifted", 0] += 1.5  # a sensor offset: the base source's rule misreads it
+    split = np.where(source == "base", "train", np.where(g.random(n) < 0.5, "dev", "test"))
+    split[(source == "base") & (g.random(n) < 0.2)] = "dev"
+    path = tmp_path / "d.csv"
+    frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "src": source, "split": split, "y": y})
+    frame.to_csv(path, index=False)
+    out = tmp_path / "run"
+    args = ["tune", str(path), "--target", "y", "--split-col", "split", "--source", "src"]
+    with pytest.raises(SystemExit) as stop:
+        main([*args, "--trials", "1", "--no-refit", "--out", str(out)])
+    assert stop.value.code == 0
+    diag = json.loads((out / "diagnosis.json").read_text())
+    levels = diag["levels"]["dev_sources"]
+    dev = frame[frame.split == "dev"]
+    assert sorted(levels) == ["base", "shifted"]
+    assert levels["base"]["n"] == int((dev.src == "base").sum())
+    assert levels["shifted"]["n"] == int((dev.src == "shifted").sum())
+    mean = (
+        levels["base"]["error"] * levels["base"]["n"]
+        + levels["shifted"]["error"] * levels["shifted"]["n"]
+    ) / len(dev)
+    assert mean == pytest.approx(diag["levels"]["dev"]["error"])
+    assert levels["shifted"]["error"] > levels["base"]["error"] + 0.1
+    shown = capsys.readouterr().out
+    assert "dev[base]" in shown and "dev[shifted]" in shown

@@ -24,6 +24,7 @@ def shown_variants(step: Any) -> tuple[list, int]:
 
 
 def render_diagnosis_table(diagnosis: Any, console: Any, *, refitted: bool = False) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     # a refitted model learned from dev: its ladder is its configuration's before the refit
@@ -38,6 +39,9 @@ def render_diagnosis_table(diagnosis: Any, console: Any, *, refitted: bool = Fal
         lvl = d.level(name)
         if lvl is not None:
             table.add_row(name, _pct(lvl.error), f"{_pct(lvl.low)} – {_pct(lvl.high)}", "")
+        for src in d.sources if name == "dev" else ():  # the lecture's dev1 / dev2 (--source)
+            interval = f"{_pct(src.low)} – {_pct(src.high)}"
+            table.add_row(f"  {escape(src.name)}", _pct(src.error), interval, "")
     if diagnosis.levels.human_error is not None:
         table.add_row("human-level", _pct(diagnosis.levels.human_error), "", "")
     open_gaps = {j.gap.value for j in diagnosis.verdict.judgements if j.resolved is False}

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 
 from orthotune._errors import InvalidInputError, StorageUnavailableError
@@ -71,12 +72,23 @@ def error_levels(
     test_error: float | None = None,
 ):
     """The ``ErrorLevels`` of a trained candidate, each with the number of examples behind it
-    (test only when the caller scored it, once, at the end)."""
+    (test only when the caller scored it, once, at the end), and the dev error of each source
+    when the dev examples come from two or more (``--source``: the lecture's dev1 / dev2, which
+    ``tune`` left out where ``evaluate`` and ``errors`` gave them)."""
     from orthotune.diagnose import ErrorLevels, Level
 
     def level(name: str) -> Level | None:
         wrong = trained.wrong.get(name)
         return None if wrong is None else Level(error=error_rate(wrong), n=len(wrong))
+
+    sources = {}
+    dev, wrong = data.dev, trained.wrong.get("dev")
+    if dev is not None and dev.source is not None and wrong is not None:
+        kinds = np.asarray(dev.source).astype(str)
+        if len(np.unique(kinds)) > 1:
+            for kind in np.unique(kinds):
+                own = wrong[torch.as_tensor(kinds == kind)]
+                sources[str(kind)] = Level(error=error_rate(own), n=len(own))
 
     return ErrorLevels(
         human_error=human_error,
@@ -85,6 +97,7 @@ def error_levels(
         train_dev=level("train-dev"),
         dev=level("dev"),
         test=None if test_error is None else Level(error=test_error, n=len(data.test)),
+        dev_sources=sources,
     )
 
 
