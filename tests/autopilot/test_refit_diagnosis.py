@@ -2,6 +2,8 @@
 trained on train (its train, train-dev and dev errors were already that model's; its test error
 was the refitted model's, so test − dev mixed two models)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -57,7 +59,7 @@ def test_no_temperature_carried_across_a_refit_that_learned_the_dev_distribution
     assert (tmp_path / "plain" / "calibration.json").exists()
 
 
-def test_the_final_diagnosis_gives_each_dev_sources_error(tmp_path, capsys):
+def test_the_final_diagnosis_gives_each_dev_sources_error(tmp_path, capsys, caplog):
     # the lecture's dev1 / dev2: the dev examples of two sources, one shifted; `tune` left them
     # out where `evaluate` and `errors` gave them (a new-user sweep, --source)
     import json
@@ -79,7 +81,7 @@ def test_the_final_diagnosis_gives_each_dev_sources_error(tmp_path, capsys):
     frame.to_csv(path, index=False)
     out = tmp_path / "run"
     args = ["tune", str(path), "--target", "y", "--split-col", "split", "--source", "src"]
-    with pytest.raises(SystemExit) as stop:
+    with pytest.raises(SystemExit) as stop, caplog.at_level("WARNING", logger="orthotune"):
         main([*args, "--trials", "1", "--no-refit", "--out", str(out)])
     assert stop.value.code == 0
     diag = json.loads((out / "diagnosis.json").read_text())
@@ -94,5 +96,12 @@ def test_the_final_diagnosis_gives_each_dev_sources_error(tmp_path, capsys):
     ) / len(dev)
     assert mean == pytest.approx(diag["levels"]["dev"]["error"])
     assert levels["shifted"]["error"] > levels["base"]["error"] + 0.1
-    shown = capsys.readouterr().out
-    assert "dev[base]" in shown and "dev[shifted]" in shown
+    shown = capsys.readouterr()
+    assert "dev[base]" in shown.out and "dev[shifted]" in shown.out
+    # no train-dev rows in the split column: the variance gap also holds the mismatch, said
+    assert diag["decomposition"]["data_mismatch"] is None and diag["is_high"]["variance"]
+    assert re.search(
+        r"the split column has no 'train-dev' rows, so the variance gap \(dev − train, "
+        r"[\d.]+%\) also holds any data mismatch",
+        caplog.text,  # a warning on stderr
+    )

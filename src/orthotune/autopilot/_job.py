@@ -296,6 +296,10 @@ def tune_autopilot(
         )
         logger.warning(said)
         notes.append(said)
+    said = _confounded(data, result.diagnosis)
+    if said is not None:
+        logger.warning(said)
+        notes.append(said)
     stick = result.log.yardstick or {}
     margin = 2 / max(len(data.dev), 1)  # two dev examples' worth: one is noise
     if None not in (stick.get("dev_error"), dev_error) and stick["dev_error"] < dev_error - margin:
@@ -337,3 +341,24 @@ def _refitted_across_mismatch(result) -> bool:
     logits of the configuration before its refit say nothing of how confident the refitted
     model is on that distribution."""
     return result.log.refitted and bool(result.diagnosis.is_high.get("data_mismatch"))
+
+
+def _confounded(data, diagnosis: Diagnosis) -> str | None:
+    """Where the user's split column has no train-dev rows and the variance is high: that the
+    gap (dev − train) also holds any data mismatch, and how to tell the two apart (a new-user
+    sweep, dev from another distribution than train: "High variance", and no word that a
+    domain classifier told train from dev with AUC 1.0)."""
+    variance = next((g for g in diagnosis.decomposition.gaps() if g.name.value == "variance"), None)
+    if (
+        data.train_dev is not None
+        or data.dataset.preset_split is None
+        or variance is None
+        or not diagnosis.is_high.get("variance")
+    ):
+        return None
+    return (
+        f"the split column has no 'train-dev' rows, so the variance gap (dev − train, "
+        f"{variance.value:.2%}) also holds any data mismatch between the training and the dev "
+        "distributions: if dev comes from another one, mark some training rows 'train-dev' "
+        "(the lecture's train-dev set: as train, never trained on) to tell the two apart"
+    )
