@@ -53,9 +53,18 @@ def test_no_temperature_carried_across_a_refit_that_learned_the_dev_distribution
     assert not (tmp_path / "run" / "calibration.json").exists()
     said = "no temperature scaling: the chosen model learned"
     assert any(n.startswith(said) for n in result.notes)
+    # the refit was the run's mismatch fix: said, with the test error before and after it
+    before, after = result.diagnosis.levels.test.error, result.test_metrics["error"]
+    fix = (
+        "the refit on train + dev gave the model examples of the dev distribution — the "
+        f"lecture's fix for data mismatch, training data like dev: test error {before:.2%} "
+        f"before it, {after:.2%} after"
+    )
+    assert any(n.startswith(fix) for n in result.notes) and after < before
     # the same data judged on its own source: the temperature is fitted as before
     plain = orthotune.tune(data, trials=2, seed=0, out=tmp_path / "plain")
     assert not plain.diagnosis.is_high["data_mismatch"]
+    assert not any("the refit on train + dev gave" in n for n in plain.notes)
     assert (tmp_path / "plain" / "calibration.json").exists()
 
 
