@@ -566,6 +566,14 @@ def test_a_trained_models_network_and_training_are_in_the_summary(tmp_path: Path
     facts = dict(read_run_folder(tmp_path / "r").summary.facts)
     assert facts["Network"] == "mlp, hidden 8-4, relu"
     assert facts["Training"] == "adam lr 0.01, constant schedule, 2 epochs, batch 64, L2 0, fp32"
+    # the knobs beyond the optimizer's are said too (a report left out a kept augmentation)
+    knobs = {"epochs": 2, "augment": "noise=0.4", "patience": 3, "label_smoothing": 0.1}
+    orthotune.train("builtin:synthetic?n=200&features=4", out=tmp_path / "k",
+                    training=knobs, model={"hidden": [8]})  # fmt: skip
+    facts = dict(read_run_folder(tmp_path / "k").summary.facts)
+    assert facts["Training"].endswith(
+        "fp32, augmentation noise=0.4, early stopping (patience 3), label smoothing 0.1"
+    )
     # per-layer dropout (a PBT winner's, a config's list) failed the whole report
     per_layer = {"hidden": [8, 4], "dropout": [0.1, 0.2]}
     orthotune.train("builtin:synthetic?n=200&features=4", out=tmp_path / "d",
@@ -607,3 +615,33 @@ def test_step_zero_is_named_once_a_single_trial_singular_and_epochs_counted_from
     assert sizes["train-dev"] == 0 and "train-dev" not in facts["Split"]  # no part not made
     # epochs counted as the terminal counts them ("epoch 1/N"), on every curve
     assert info.curves.chosen.epochs[0] == 1.0 and info.curves.trials[0].epochs[0] == 1.0
+
+
+def test_the_autopilots_trials_are_named_by_their_variant_in_the_report(tmp_path: Path) -> None:
+    # a sweep's four trials read alike ("architecture=mlp, width=128 …") in the best-trials table
+    import orthotune
+
+    orthotune.tune("builtin:synthetic?n=300&features=4", trials=2, out=tmp_path / "r", seed=0)
+    study = read_run_folder(tmp_path / "r").study
+    assert study.labelled(10) and all(t.label for t in study.ranked(10))
+    html = (tmp_path / "r" / "report.html").read_text()
+    table = html[html.index("<h3>Best trials</h3>") :]
+    assert "<th>variant</th>" in table and "mlp baseline" in table
+
+
+def test_a_models_binned_inputs_are_in_the_summary() -> None:
+    from types import SimpleNamespace
+
+    from orthotune.models import ModelSpec
+    from orthotune.report._sections import _trained_as
+
+    spec = ModelSpec(input_shape=(2,), num_classes=2, hidden=(8,))
+    bins = {"edges": [[0.0, 1.0], [2.0]], "points": [[0.5, 1.5], []], "mean": [], "scale": []}
+    binned = "each numeric feature with its quantile bins beside it"
+    for normalization, said in (
+        ({"bins": bins}, f"{binned}, 2 shared values marked"),
+        ({"bins": {**bins, "points": [[], []]}}, binned),
+        ({}, None),
+    ):
+        manifest = SimpleNamespace(spec=spec, train_config=None, normalization=normalization)
+        assert dict(_trained_as(manifest)).get("Inputs") == said

@@ -241,6 +241,14 @@ class TrialPoint:
             return None
         return self.end_s - self.start_s
 
+    @property
+    def label(self) -> str | None:
+        """The variant it was, in words (the autopilot's trials: "32 bins", "synthesize toward
+        dev: noise=0.4"), which its parameters alone do not tell: four trials of a sweep's run
+        read alike in the table."""
+        label = self.user_attrs.get("label")
+        return label if isinstance(label, str) and label else None
+
 
 @dataclass(frozen=True)
 class StudyInfo:
@@ -266,6 +274,10 @@ class StudyInfo:
         sign = -1.0 if self.directions and self.directions[0] == "maximize" else 1.0
         ordered = sorted(self.complete, key=lambda t: (not t.feasible, sign * t.values[0]))
         return ordered[:limit]
+
+    def labelled(self, limit: int = 10) -> bool:
+        """Whether any of the ``ranked`` trials has a variant label (the table's column)."""
+        return any(t.label for t in self.ranked(limit))
 
     def state_counts(self) -> list[tuple[str, int]]:
         counts: dict[str, int] = {}
@@ -432,7 +444,19 @@ def _trained_as(manifest: Manifest) -> list[tuple[str, str]]:
             f"L2 {config.l2:g}",
             config.precision,
         ]
+        # the knobs beyond the optimizer's (a sweep's report left out the augmentation its
+        # mismatch knob had kept: four models in it read alike)
+        train += [f"augmentation {config.augment}"] * bool(config.augment)
+        train += [f"early stopping (patience {config.patience})"] * bool(config.patience)
+        train += ["classes balanced"] * config.class_balance
+        train += [f"label smoothing {config.label_smoothing:g}"] * bool(config.label_smoothing)
+        train += [f"focal loss γ {config.focal_gamma:g}"] * bool(config.focal_gamma)
         facts.append(("Training", ", ".join(map(str, train))))
+    bins = (manifest.normalization or {}).get("bins")
+    if bins:  # step 0's input encoding, when it chose bins
+        marked = sum(len(p) for p in bins.get("points", ()))
+        inputs = "each numeric feature with its quantile bins beside it"
+        facts.append(("Inputs", inputs + (f", {marked} shared values marked" if marked else "")))
     return facts
 
 
