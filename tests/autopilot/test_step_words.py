@@ -38,3 +38,12 @@ def test_a_step_whose_variants_the_guard_refused_says_they_beat_the_noise(tmp_pa
     assert summary.decisions.refitted
     notes = orthotune.errors(tmp_path / "run").notes
     assert any(n.startswith("the chosen model was refitted on train + dev") for n in notes)
+    # its errors by split are the diagnosis's, one model's (they mixed the refitted model's
+    # train and train-dev rows with the configuration's dev rows)
+    mismatch, levels = orthotune.errors(tmp_path / "run").mismatch, summary.diagnosis.levels
+    assert (mismatch.train_error, mismatch.train_dev_error, mismatch.dev_error) == (
+        levels.train.error,
+        levels.train_dev.error,
+        levels.dev.error,
+    )
+    assert mismatch.data_mismatch == levels.dev.error - levels.train_dev.error
