@@ -126,6 +126,34 @@ def test_a_probe_whose_pace_overruns_says_what_it_measured(monkeypatch):
     )  # under k-fold no early stopping: the hold-out's line says it may end them sooner
 
 
+def test_a_fold_given_up_says_what_the_folds_before_it_took(monkeypatch):
+    """A sweep read "its first 10 trees took 0.0 s, a pace at which its 100 would end past it"
+    on a 25-s budget: the folds before had taken its 1.2 s, and the line did not say so."""
+    import orthotune.autopilot._yardstick as ys
+
+    data = _data("builtin:synthetic?n=300&classes=2&features=4&seed=5")
+    grown = []
+
+    def fold(x, y, seed, deadline, categorical, val=None):
+        grown.append(len(y))
+        if len(grown) == 1:  # the first fold takes the time
+            time.sleep(0.3)
+            return HistGradientBoostingClassifier(max_iter=2).fit(x, y)
+        raise ys._OutOfTime(
+            "its first 10 trees took 0.0 s, a pace at which its 100 would end past it"
+        )
+
+    monkeypatch.setattr(ys, "_grown", fold)
+    got = yardstick(data, folds=3, seed=0, seconds=0.3)
+    assert len(grown) == 2 and got.dev_error is None
+    assert re.fullmatch(
+        r"given up after 0\.\d s of its 0\.3 s \(5 % of the budget\): fold 2 of 3, after "
+        r"0\.[3-9] s on the folds before: its first 10 trees took 0\.0 s, a pace at which its "
+        r"100 would end past it; the networks get the time",
+        got.skipped,
+    )
+
+
 def test_a_probe_that_ends_where_early_stopping_ends_grows_no_more_trees(monkeypatch):
     import orthotune.autopilot._yardstick as ys
 

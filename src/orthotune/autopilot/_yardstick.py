@@ -252,8 +252,19 @@ def yardstick(
             pred = np.empty_like(y)
             with warnings.catch_warnings():  # many classes of few examples are expected here
                 warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
-                for fit_rows, out_rows in fold_rows(y, folds=folds, seed=seed)[1]:
-                    model = _grown(x[fit_rows], y[fit_rows], seed, deadline, categorical)
+                for i, (fit_rows, out_rows) in enumerate(fold_rows(y, folds=folds, seed=seed)[1]):
+                    try:
+                        model = _grown(x[fit_rows], y[fit_rows], seed, deadline, categorical)
+                    except _OutOfTime as err:
+                        if not i:
+                            raise
+                        # the folds before took the share: said ("its first 10 trees took
+                        # 0.0 s, a pace at which its 100 would end past it" read as a
+                        # contradiction on a 25-s budget's 1.2 s)
+                        raise _OutOfTime(
+                            f"fold {i + 1} of {folds}, after {time.perf_counter() - t0:.1f} s on "
+                            f"the folds before: {err}"
+                        ) from None
                     pred[out_rows] = model.predict(x[out_rows])
             wrong = pred != y
     except ValueError as err:  # e.g. a class with fewer examples than folds
