@@ -114,7 +114,15 @@ def test_a_model_no_better_than_the_most_frequent_class_is_told_so(run_cli, tmp_
     assert floor["label"] == "p" and floor["dev_error"] == pooled.count("q") / len(pooled)
     text = " ".join(res.stdout.split())  # the terminal wraps lines
     assert "floor: always predicting 'p' (the most frequent class) gives" in text
-    assert "the chosen model is no better than the floor" in text
+    assert re.search(  # each figure named: "no better than the floor 17.42 %" read as the floor's
+        r"the chosen model's dev error, [\d.]+ %, is no lower than the floor's "
+        rf"{100 * floor['dev_error']:.2f} %",
+        text,
+    )
+    # the chosen model named by its folder and the label the step lines used ("v9" alone)
+    log = json.loads((out / "decisions.json").read_text())
+    label = [v["label"] for s in log["steps"] for v in s["variants"] if v["name"] == log["chosen"]]
+    assert label[-1] != log["chosen"] and f"chosen model {log['chosen']} ({label[-1]}):" in text
     # said under --json too, and on stderr: it was the terminal summary's line only
     said = "is no lower than the floor's, always predicting 'p'"
     assert said in " ".join(res.stderr.split())

@@ -59,6 +59,7 @@ def render_diagnosis_table(diagnosis: Any, console: Any, *, refitted: bool = Fal
 
 def render_autopilot(summary: Any) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -134,12 +135,18 @@ def render_autopilot(summary: Any) -> None:
             f"{_pct(f['dev_error'])} dev error"
         )
         if dev is not None and dev >= f["dev_error"]:  # the job's warning says why, on stderr
-            console.print(f"[bold red]the chosen model is no better than the floor[/] {_pct(dev)}")
+            console.print(  # "no better than the floor 17.42 %" read as the floor's figure
+                f"[bold red]the chosen model's dev error, {_pct(dev)}, is no lower than the "
+                f"floor's {_pct(f['dev_error'])}[/]"
+            )
     render_diagnosis_table(summary.diagnosis, console, refitted=log.refitted)
     if summary.test_metrics:
         tm = summary.test_metrics
+        # its folder's name ("v9") and, when they differ, the label the step lines used
+        labels = [v.label for s in log.steps for v in s.variants if v.name == summary.chosen]
+        named = f" ({escape(labels[-1])})" if labels and labels[-1] != summary.chosen else ""
         console.print(
-            f"[bold]chosen model {summary.chosen}[/]: test accuracy {_pct(tm['accuracy'])}, "
+            f"[bold]chosen model {summary.chosen}[/]{named}: test accuracy {_pct(tm['accuracy'])}, "
             f"test error {_pct(tm['error'])}, macro F1 {_pct(tm['macro_f1'])} "
             "(test set scored once)"
         )
