@@ -227,12 +227,13 @@ def _sentence(curve: LearningCurve) -> str:
         return (
             f"it is flat — more data of this kind will not help: doubling the {m} training "
             f"examples would leave the dev error at about {curve.error_doubled:.1%} "
-            f"[{curve.doubled_low:.1%}, {curve.doubled_high:.1%}] (now {curve.error_now:.1%})"
-        )
+            f"[{curve.doubled_low:.1%}, {curve.doubled_high:.1%}] (now {curve.error_now:.1%} on "
+            f"its {curve.dev_examples} dev examples)"
+        )  # which dev examples: under k-fold a sweep read "now 1.7%" beside a 0.69 % dev error
     sentence = (
-        f"doubling the training data ({m} → {2 * m} examples) would lower the dev error from "
-        f"{curve.error_now:.1%} to about {curve.error_doubled:.1%} "
-        f"[{curve.doubled_low:.1%}, {curve.doubled_high:.1%}]"
+        f"doubling the training data ({m} → {2 * m} examples) would lower the dev error on its "
+        f"{curve.dev_examples} dev examples from {curve.error_now:.1%} to about "
+        f"{curve.error_doubled:.1%} [{curve.doubled_low:.1%}, {curve.doubled_high:.1%}]"
     )
     # a drop of less than one dev example's worth is none, as for ``flat`` (an upper end
     # 0.0005 below now printed "[7.0%, 10.0%]" from 10.0% without the caveat)
