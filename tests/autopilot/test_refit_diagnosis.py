@@ -114,3 +114,14 @@ def test_the_final_diagnosis_gives_each_dev_sources_error(tmp_path, capsys, capl
         r"[\d.]+%\) also holds any data mismatch",
         caplog.text,  # a warning on stderr
     )
+
+
+def test_no_word_of_a_train_dev_set_where_the_user_gave_no_dev_set(caplog):
+    # MNIST-1D's canonical test set is a preset split, but dev is the policy's: from train
+    import orthotune
+
+    with caplog.at_level("WARNING", logger="orthotune"):
+        result = orthotune.tune("builtin:mnist1d", trials=1, seed=0)
+    assert result.diagnosis.is_high["variance"]  # so the note's other conditions hold
+    assert "no 'train-dev' rows" not in caplog.text
+    assert not any("no 'train-dev' rows" in n for n in result.notes)
