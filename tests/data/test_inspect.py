@@ -22,6 +22,18 @@ def test_duplicates_within_and_across_parts_and_conflicts():
     assert dup.held_out_copies_of_train == {"dev": 1, "test": 1}
     assert conflicts.groups == 1 and conflicts.examples == 2
     assert conflicts.shown[0].ids == ["e", "f"] and conflicts.shown[0].labels == ["a", "b"]
+    from orthotune.data._inspect import _across_parts
+
+    assert _across_parts(dup) == (
+        "2 duplicate group(s) span parts; held-out examples that copy a training example: 1 in "
+        "dev, 1 in test — trained on and evaluated (leakage); remove the copies"
+    )
+    # copies in dev and test only: evaluated twice, never trained on (a sweep read "leakage")
+    dup, _ = find_duplicates(ds, np.array(["train", "train", "dev", "test"] * 2, dtype=object))
+    assert dup.across_parts >= 1 and not dup.held_out_copies_of_train
+    assert _across_parts(dup).startswith(
+        f"{dup.across_parts} duplicate group(s) span held-out parts only (none is in train)"
+    )
 
 
 def test_inspect_csv_reports_nan_sources_split_and_warnings(write_csv):

@@ -85,6 +85,26 @@ class DuplicateReport(BaseModel):
     examples: list[ExampleGroup] = Field(default_factory=list)
 
 
+def _across_parts(duplicates: DuplicateReport) -> str:
+    """The warning for duplicate groups that span parts: leakage where a held-out part copies
+    training examples; otherwise held-out parts that share examples, none trained on (a sweep:
+    "3 duplicate group(s) span parts: the same example is trained on and evaluated" where two
+    of the three groups lay in dev and test only)."""
+    copies = duplicates.held_out_copies_of_train
+    if copies:
+        named = ", ".join(f"{n} in {part}" for part, n in copies.items())
+        return (
+            f"{duplicates.across_parts} duplicate group(s) span parts; held-out examples that "
+            f"copy a training example: {named} — trained on and evaluated (leakage); remove "
+            "the copies"
+        )
+    return (
+        f"{duplicates.across_parts} duplicate group(s) span held-out parts only (none is in "
+        "train): the same example is evaluated twice, in two parts meant to be independent; "
+        "remove the copies"
+    )
+
+
 class ConflictReport(BaseModel):
     """Groups of identical inputs that carry different labels (contradictory data)."""
 
@@ -358,10 +378,7 @@ def inspect_data(
             "per-class metric (F1) rather than accuracy"
         )
     if duplicates.across_parts:
-        warnings.append(
-            f"{duplicates.across_parts} duplicate group(s) span parts: the same example is "
-            "trained on and evaluated (leakage); remove the copies"
-        )
+        warnings.append(_across_parts(duplicates))
     if conflicts.groups:
         warnings.append(
             f"{conflicts.groups} input(s) carry conflicting labels ({conflicts.examples} "
