@@ -125,3 +125,29 @@ def test_no_word_of_a_train_dev_set_where_the_user_gave_no_dev_set(caplog):
     assert result.diagnosis.is_high["variance"]  # so the note's other conditions hold
     assert "no 'train-dev' rows" not in caplog.text
     assert not any("no 'train-dev' rows" in n for n in result.notes)
+
+
+def test_the_dev_error_of_classes_no_training_example_has_is_said(caplog):
+    # a sweep: 63 of 600 dev rows of a class only dev had were 10.5 points of a "data mismatch"
+    import pandas as pd
+
+    import orthotune
+
+    g = np.random.default_rng(2)
+    n = 3000
+    x = g.normal(size=(n, 2))
+    y = np.where(x[:, 0] > 0, "a", "b").astype(object)
+    y[:150] = "held"  # a class only dev and test have
+    split = np.where(g.random(n) < 0.7, "train", np.where(g.random(n) < 0.5, "dev", "test"))
+    split[:150] = np.where(np.arange(150) % 2, "dev", "test")
+    frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": y, "split": split})
+    with caplog.at_level("WARNING", logger="orthotune"):
+        result = orthotune.tune(frame, target="y", split_col="split", trials=1, seed=0)
+    dev = frame[frame.split == "dev"]
+    held = int((dev.y == "held").sum())
+    said = (
+        f"{held} of the {len(dev)} dev examples are of class(es) no training example has ('held')"
+    )
+    assert any(n.startswith(said) for n in result.notes) and said in caplog.text
+    share = f"always wrong, they are {held / len(dev):.2%} of the"
+    assert share in next(n for n in result.notes if n.startswith(said))
