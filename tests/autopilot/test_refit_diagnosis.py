@@ -107,6 +107,8 @@ def test_the_final_diagnosis_gives_each_dev_sources_error(tmp_path, capsys, capl
     assert levels["shifted"]["error"] > levels["base"]["error"] + 0.1
     shown = capsys.readouterr()
     assert "dev[base]" in shown.out and "dev[shifted]" in shown.out
+    # the note names them too (rich read "[shifted]" as markup: "dev 45.66% vs dev 0.52%")
+    assert "dev error differs across sources: dev[shifted]" in " ".join(shown.out.split())
     # no train-dev rows in the split column: the variance gap also holds the mismatch, said
     assert diag["decomposition"]["data_mismatch"] is None and diag["is_high"]["variance"]
     assert re.search(

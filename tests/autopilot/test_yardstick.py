@@ -271,3 +271,20 @@ def test_a_tables_yardstick_sees_each_categorical_column_as_one_column_of_codes(
     expected = float(np.mean(ref.predict(dev) != data.dev.y.numpy()))
     assert got.dev_error == pytest.approx(expected, abs=1e-12)
     assert got.dev_error < 0.15  # on the 40 one-hot columns: 0.30
+
+
+def test_a_yardstick_no_better_than_the_floor_is_not_offered_instead():
+    # "it may serve better" was said of an HGB at the floor's 23.67 % (a sweep, a class only
+    # dev had); the floor's own note says what a model at the floor means
+    from orthotune._records import DecisionLog
+    from orthotune.autopilot._job import _yardstick_ahead
+
+    stick = {"model": "HistGradientBoostingClassifier()", "how": "k", "dev_error": 0.2367}
+    log = DecisionLog(yardstick=stick, floor={"label": "Yes", "dev_error": 0.2367})
+    assert _yardstick_ahead(log, 0.305, 600) is None
+    below = log.model_copy(update={"floor": {"label": "Yes", "dev_error": 0.30}})
+    assert _yardstick_ahead(below, 0.305, 600).startswith(
+        "a gradient-boosting model (HistGradientBoostingClassifier(), k) reaches 23.67% dev "
+        "error, below the chosen network's 30.50%"
+    )
+    assert _yardstick_ahead(below, 0.2380, 600) is None  # within two dev examples' worth

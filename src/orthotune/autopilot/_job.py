@@ -305,17 +305,8 @@ def tune_autopilot(
             continue
         logger.warning(said)
         notes.append(said)
-    stick = result.log.yardstick or {}
-    margin = 2 / max(len(data.dev), 1)  # two dev examples' worth: one is noise
-    if None not in (stick.get("dev_error"), dev_error) and stick["dev_error"] < dev_error - margin:
-        # shown in the terminal's summary only: on ames the network lost by 1.5 test points,
-        # with the yardstick ahead on dev (1.71 against 2.18 %), and --json said nothing
-        said = (
-            f"a gradient-boosting model ({stick.get('model')}, {stick.get('how')}) reaches "
-            f"{stick['dev_error']:.2%} dev error, below the chosen network's {dev_error:.2%}: "
-            "on this table it may serve better (orthotune returns networks; the yardstick is a "
-            "reference); a larger budget may close the gap"
-        )
+    said = _yardstick_ahead(result.log, dev_error, len(data.dev))
+    if said is not None:  # on stderr and in the notes (--json): the summary line alone before
         logger.warning(said)
         notes.append(said)
     summary = TuneSummary(
@@ -405,4 +396,25 @@ def _unlearnable(data, dev_error: float | None) -> str | None:
         f"example has ({shown}): always wrong, they are {never.mean():.2%} of the "
         f"{dev_error:.2%} dev error — no knob can lower that part, which counts in whatever gap "
         "dev shows; add training examples of them"
+    )
+
+
+def _yardstick_ahead(log: DecisionLog, dev_error: float | None, dev_examples: int) -> str | None:
+    """That the gradient-boosting yardstick is ahead of the chosen network on dev by more than
+    two dev examples' worth (one is noise) — on ames the network lost by 1.5 test points with
+    the yardstick ahead on dev (1.71 against 2.18 %), and only the terminal's summary line
+    showed both. Not for a yardstick no better than the floor: no model to serve instead (a
+    sweep: "it may serve better" of an HGB at the floor's 23.67 %; the floor's note says what
+    that means)."""
+    stick, floor = log.yardstick or {}, log.floor or {}
+    ahead = stick.get("dev_error")
+    if ahead is None or dev_error is None or ahead >= dev_error - 2 / max(dev_examples, 1):
+        return None
+    if floor.get("dev_error") is not None and ahead >= floor["dev_error"]:
+        return None
+    return (
+        f"a gradient-boosting model ({stick.get('model')}, {stick.get('how')}) reaches "
+        f"{ahead:.2%} dev error, below the chosen network's {dev_error:.2%}: on this table it "
+        "may serve better (orthotune returns networks; the yardstick is a reference); a larger "
+        "budget may close the gap"
     )

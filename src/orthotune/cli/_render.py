@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -81,7 +82,7 @@ def render_diagnosis(diagnosis: Any, out: Console | None = None) -> None:
         for i, knob in enumerate(diagnosis.knobs, 1):
             out.print(f"  {i}. {knob.id}: {knob.words}")
     for note in diagnosis.verdict.notes:
-        out.print(f"Note: {note}")
+        out.print(f"Note: {escape(note)}")
 
 
 def render_report(title: str, report: Any, conf: Any, out: Console) -> None:
@@ -130,7 +131,7 @@ def render_evaluation(evaluation: Any, out: Console | None = None) -> None:
     if evaluation.diagnosis is not None:
         render_diagnosis(evaluation.diagnosis, out)
     for note in evaluation.notes:
-        out.print(f"Note: {note}")
+        out.print(f"Note: {escape(note)}")
 
 
 def render_comparison(comparison: Any, out: Console | None = None) -> None:
@@ -173,4 +174,4 @@ def render_comparison(comparison: Any, out: Console | None = None) -> None:
         f"Pareto front over {', '.join(ranking.pareto_metrics)}: {', '.join(ranking.pareto_front)}"
     )
     for note in comparison.notes:
-        out.print(f"Note: {note}")
+        out.print(f"Note: {escape(note)}")

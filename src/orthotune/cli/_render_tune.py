@@ -54,7 +54,7 @@ def render_diagnosis_table(diagnosis: Any, console: Any, *, refitted: bool = Fal
     console.print(table)
     console.print(f"[bold]{diagnosis.verdict.headline}[/]")
     for note in diagnosis.verdict.notes:  # "(see the notes)" named them, and none was printed
-        console.print(f"[dim]Note: {note}[/]")
+        console.print(f"[dim]Note: {escape(note)}[/]")
 
 
 def render_autopilot(summary: Any) -> None:
@@ -173,6 +173,7 @@ def _fmt_value(x: float | None, metric: str) -> str:
 def render_search(summary: Any) -> None:
     """The leaderboard (feasible first, best marked), why the search stopped, the chosen model."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -238,7 +239,7 @@ def render_search(summary: Any) -> None:
         f"{summary.seconds:.0f} s)"
     )
     for note in summary.notes:
-        console.print(f"[dim]note: {note}[/]")
+        console.print(f"[dim]note: {escape(note)}[/]")
     for line in summary.filled:
         console.print(f"[dim]filled: {line}[/]")
     if summary.chosen is None:  # the CLI's error line says why, and the fix

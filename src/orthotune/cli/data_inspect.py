@@ -64,6 +64,7 @@ def _pct(x: float) -> str:
 def render(report: Any) -> None:
     """Rich tables of an ``InspectReport``."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from orthotune.cli._render import CLASS_ROWS, more_rows
@@ -148,7 +149,7 @@ def render(report: Any) -> None:
         if s.dev_source:
             console.print(f"  dev and test come from source {s.dev_source!r} only")
         for note in s.notes:
-            console.print(f"  note: {note}")
+            console.print(f"  note: {escape(note)}")
 
     groups = report.duplicates.examples + report.conflicts.shown
     if groups:

@@ -160,7 +160,7 @@ def render(report: Any) -> None:
         for s in mm.dev_sources:
             console.print(f"  dev source {s.source}: {_pct(s.error_rate)} of {s.n}")
     for note in report.notes:
-        console.print(f"[dim]note: {note}[/]")
+        console.print(f"[dim]note: {escape(note)}[/]")
     sal = report.saliency
     if sal is not None:
         console.print(
