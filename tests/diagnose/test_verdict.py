@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from orthotune.diagnose import ErrorLevels, Problem, diagnose
@@ -84,6 +86,9 @@ def test_a_gap_inside_the_noise_is_not_high_and_the_dev_size_needed_is_given():
     assert j.set_to_grow == "dev" and j.needed_n > 80
     note = next(n for n in d.verdict.notes if n.startswith("the dev set (80 examples)"))
     assert f"about {j.needed_n:,} dev examples would give ±0.50%" in note
+    # a sentence with a verb ("looks high but its 95% interval … against the tolerance")
+    assert re.search(r"1\.50% looks high but its 95% interval -?[\d.]+% to [\d.]+% spans the "
+                     r"1\.00% tolerance; about", note)  # fmt: skip
     # At the advised size the same rates resolve the gap.
     bigger = _diagnose(
         human_error="0.7%",

@@ -198,7 +198,7 @@ def _noise_note(j: GapJudgement, decomposition: Decomposition, tol: float) -> st
         )
     return (
         f"the {j.set_to_grow} set ({n_now}) is too small to resolve {_WORDS[j.gap]}: "
-        f"{_pct(j.value)} {looks} but its {interval} against the {_pct(tol)} tolerance; "
+        f"{_pct(j.value)} {looks} but its {interval} spans the {_pct(tol)} tolerance; "
         f"about {j.needed_n:,} {j.set_to_grow} examples "
         + (f"(and as many {j.also_grow} examples) " if j.also_grow else "")
         + f"would give ±{_pct(j.half_width)} (the lecture: big enough to give high confidence)"
