@@ -288,3 +288,29 @@ def test_a_yardstick_no_better_than_the_floor_is_not_offered_instead():
         "error, below the chosen network's 30.50%"
     )
     assert _yardstick_ahead(below, 0.2380, 600) is None  # within two dev examples' worth
+
+
+def test_loading_scikit_learn_is_not_counted_in_the_yardsticks_share():
+    # in a fresh process: the import took 1.0 s of a 25-s budget's 1.2-s share (a sweep); its
+    # clock (the first perf_counter call) starts once scikit-learn's ensembles are loaded
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time\n"
+        "from orthotune.data import load_dataset, make_split, prepare\n"
+        "import orthotune.autopilot._yardstick as ys\n"
+        "ds = load_dataset('builtin:synthetic?n=300&classes=2&features=4&seed=5')\n"
+        "data = prepare(ds, make_split(ds, seed=0))\n"
+        "assert 'sklearn.ensemble' not in sys.modules\n"
+        "loaded = []\n"
+        "clock = time.perf_counter\n"
+        "def counter():\n"
+        "    loaded.append('sklearn.ensemble' in sys.modules)\n"
+        "    return clock()\n"
+        "ys.time.perf_counter = counter\n"
+        "got = ys.yardstick(data, folds=None, seed=0, seconds=3600.0)\n"
+        "print(loaded[0], got.skipped)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "None"], out.stdout
