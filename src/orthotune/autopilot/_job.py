@@ -344,13 +344,12 @@ def _confounded(data, diagnosis: Diagnosis) -> str | None:
     gap (dev − train) also holds any data mismatch, and how to tell the two apart (a new-user
     sweep, dev from another distribution than train: "High variance", and no word that a
     domain classifier told train from dev with AUC 1.0)."""
-    variance = next((g for g in diagnosis.decomposition.gaps() if g.name.value == "variance"), None)
+    variance = diagnosis.decomposition.variance
     preset = data.dataset.preset_split
     if (
         data.train_dev is not None
         or preset is None
         or not (preset == "dev").any()  # the user's own dev set (a built-in's test set: no)
-        or variance is None
         or not diagnosis.is_high.get("variance")
     ):
         return None

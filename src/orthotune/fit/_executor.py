@@ -85,10 +85,10 @@ def error_levels(
     dev, wrong = data.dev, trained.wrong.get("dev")
     if dev is not None and dev.source is not None and wrong is not None:
         kinds = np.asarray(dev.source).astype(str)
-        if len(np.unique(kinds)) > 1:
-            for kind in np.unique(kinds):
-                own = wrong[torch.as_tensor(kinds == kind)]
-                sources[str(kind)] = Level(error=error_rate(own), n=len(own))
+        names = np.unique(kinds)
+        for kind in names if len(names) > 1 else ():
+            own = wrong[torch.as_tensor(kinds == kind)]
+            sources[str(kind)] = Level(error=error_rate(own), n=len(own))
 
     return ErrorLevels(
         human_error=human_error,
