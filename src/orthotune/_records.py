@@ -309,3 +309,9 @@ class DecisionLog(BaseModel):
     def refitted(self) -> bool:
         """Whether the chosen model was refitted on train + dev (``autopilot._refit``)."""
         return self.refit.startswith(REFITTED)
+
+    def label(self, name: str) -> str | None:
+        """The step's words for the model ``name`` (its latest variant's label, ``deeper
+        network``), or ``None`` where they are only its folder name."""
+        labels = [v.label for s in self.steps for v in s.variants if v.name == name]
+        return labels[-1] if labels and labels[-1] != name else None

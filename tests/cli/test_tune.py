@@ -131,6 +131,12 @@ def test_a_model_no_better_than_the_most_frequent_class_is_told_so(run_cli, tmp_
     assert any(said in note for note in json.loads(res.stdout)["notes"])
     html = (out / "report.html").read_text()
     assert re.search(r"always predicting \S{1,6}p\S{1,6} \(the most frequent class\) gives", html)
+    # the note in run.json and the report too (stderr and --json only: the report, which a
+    # user reads later, never said the model was no better than the floor)
+    kept = json.loads((out / "run.json").read_text())["summary"]["notes"]
+    assert any(said in note for note in kept)
+    assert "is no lower than the floor&#39;s, always predicting" in html
+    assert f"<dd>{log['chosen']} ({label[-1]})</dd>" in html  # the step's words, not "v1"
     assert labels.count("p") > 200
 
 

@@ -327,7 +327,7 @@ def tune_autopilot(
         members=len(getattr(chosen.model, "members", [chosen.model])),
         notes=notes,
     )
-    job.close(summary, exclude={"decisions", "diagnosis", "notes"})
+    job.close(summary, exclude={"decisions", "diagnosis"})  # the notes too: the report shows them
     return summary
 
 

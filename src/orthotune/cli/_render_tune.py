@@ -143,8 +143,8 @@ def render_autopilot(summary: Any) -> None:
     if summary.test_metrics:
         tm = summary.test_metrics
         # its folder's name ("v9") and, when they differ, the label the step lines used
-        labels = [v.label for s in log.steps for v in s.variants if v.name == summary.chosen]
-        named = f" ({escape(labels[-1])})" if labels and labels[-1] != summary.chosen else ""
+        label = log.label(summary.chosen)
+        named = f" ({escape(label)})" if label else ""
         console.print(
             f"[bold]chosen model {summary.chosen}[/]{named}: test accuracy {_pct(tm['accuracy'])}, "
             f"test error {_pct(tm['error'])}, macro F1 {_pct(tm['macro_f1'])} "

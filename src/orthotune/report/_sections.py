@@ -477,6 +477,7 @@ def _summary(
     manifest: Manifest | None,
     ladder: LadderInfo | None,
     stopped: str | None = None,
+    label: str | None = None,
 ) -> SummaryInfo | None:
     import shlex
 
@@ -526,8 +527,10 @@ def _summary(
         facts.append(("Seed", format_value(run.seed)))
     if chosen:
         members = len(manifest.members) if manifest is not None else 0
+        if label:  # the step's words, as the terminal names it ("v1" alone said nothing)
+            chosen = f"{chosen} ({label})"
         if members > 1:
-            chosen = f"{chosen} (an ensemble of {members}, probabilities averaged)"
+            chosen = f"{chosen}, an ensemble of {members}, probabilities averaged"
         facts.append(("Chosen model", chosen))
     if manifest is not None:  # what was trained: the terminal's `train` said, the report not
         facts.extend(_trained_as(manifest))
@@ -559,6 +562,15 @@ def _summary(
     if not facts and not test_metrics and not headline:
         return None
     return SummaryInfo(facts=facts, headline=headline, test_metrics=test_metrics)
+
+
+def _job_notes(record: RunRecord | None) -> list[str]:
+    """The notes the job's summary kept in run.json (the autopilot's: a chosen model no better
+    than the floor, the yardstick ahead, a class only dev has …), which the terminal prints."""
+    if record is None or record.summary is None:
+        return []
+    said = (record.summary.model_extra or {}).get("notes")
+    return [str(n) for n in said] if isinstance(said, list) else []
 
 
 def _metric_label(name: str, value: Any) -> str:
@@ -1165,13 +1177,23 @@ def read_run_folder(run_dir: str | Path) -> ReportInfo:
     log = _read(notes, "decisions.json", run.read_decisions)
     if ladder is not None and log is not None and log.refitted:
         ladder.notes.insert(0, REFIT_LADDER)
+    said = _job_notes(record)  # what the job said on stderr and under --json (a floor no lower
+    (ladder.notes if ladder is not None else notes).extend(said)  # than the chosen model's …)
     stopped = _stopped(record, log)
     if stopped and record is not None and record.finished and "interrupted" in stopped:
         notes.append(  # a Ctrl-C'd job finishes what it had: read as complete before
             f"the job was stopped before its end ({stopped}): the model is the one it had kept "
             "by then" + ("" if record.command == "train" else " (its best so far)")
         )
-    summary = _summary(record, split, chosen, manifest, ladder, stopped)
+    summary = _summary(
+        record,
+        split,
+        chosen,
+        manifest,
+        ladder,
+        stopped,
+        log.label(chosen) if log is not None and chosen else None,
+    )
     chosen_curve, others = _histories(run, chosen, notes)
 
     study, trial_curves, metric = None, [], "objective"
