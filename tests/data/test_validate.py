@@ -157,7 +157,23 @@ CSV_CASES = [
         "5.1,3.5,setosa\n4.9,3.0,setosa\n6.2,2.9,versicolor\n",
         {},
         r"no --target given .* columns: 5.1, 3.5, setosa: give --target COL \(its first "
-        r"line looks like data, not column names: add a header line\)",
+        r"line holds numbers, 5.1, 3.5, where column names belong: if the file has no header "
+        r"line — many UCI .data files have none — add one\)",
+    ),
+    (  # UCI's adult.data: 6 numbers among 15 cells (the hint asked for more than half)
+        "39, State-gov, 77516, Bachelors, 13, Never-married, Adm-clerical, Not-in-family, White,"
+        " Male, 2174, 0, 40, United-States, <=50K\n"
+        "50, Self-emp, 83311, Bachelors, 13, Married, Exec, Husband, White, Male, 0, 0, 13,"
+        " United-States, <=50K\n",
+        {},
+        r"give --target COL \(its first line holds numbers, 39, 77516, 13 …, where column "
+        r"names belong",
+    ),
+    (  # a DataFrame's numbered columns saved as names are a header
+        "0,1,2\n1.5,2.5,p\n3.5,4.5,q\n",
+        {"target": "label"},
+        r"--target 'label' names a column that does not exist; columns: 0, 1, 2: give one of "
+        r"these$",
     ),
     ("a,b,Label \n1,2,p\n3,4,q\n", {"target": "label"}, r"give --target 'Label '"),
     (  # ISO months with a '-' among them: read as text, 39 months became 39 categories

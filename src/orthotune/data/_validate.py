@@ -233,16 +233,22 @@ def _no_header(columns: Sequence[str]) -> str:
             " (its first line holds one cell: if a title or comment lines come before the "
             "header line, remove them)"
         )
-    numbers = 0
-    for c in columns:
+    numbers = []
+    for i, c in enumerate(columns):
         try:
-            float(c)
-            numbers += 1
+            value = float(c)
         except ValueError:
-            pass
-    if numbers * 2 <= len(columns):
+            continue
+        if value != i:  # 0, 1, 2 … in order: a DataFrame's numbered columns, saved as names
+            numbers.append(c)
+    # more than half, or two (UCI's adult.data: '39', '77516' … among 15 cells, 6 numbers)
+    if len(numbers) < 2 and len(numbers) * 2 <= len(columns):
         return ""
-    return " (its first line looks like data, not column names: add a header line)"
+    shown = ", ".join(numbers[:3]) + (" …" if len(numbers) > 3 else "")
+    return (
+        f" (its first line holds numbers, {shown}, where column names belong: if the file has "
+        "no header line — many UCI .data files have none — add one)"
+    )
 
 
 def check_some_features(features: Sequence[str], origin: Origin) -> None:
