@@ -645,3 +645,18 @@ def test_a_models_binned_inputs_are_in_the_summary() -> None:
     ):
         manifest = SimpleNamespace(spec=spec, train_config=None, normalization=normalization)
         assert dict(_trained_as(manifest)).get("Inputs") == said
+
+
+def test_the_input_shape_says_how_many_inputs_the_network_reads_after_encoding() -> None:
+    # "Input shape 30" beside 144,642 parameters of a 128-128 MLP read as a typo: its bins
+    from types import SimpleNamespace
+
+    from orthotune.models import ModelSpec
+    from orthotune.report._sections import _summary
+
+    for reads, said in ((996, "30 (the network reads 996 inputs after encoding)"), (30, "30")):
+        spec = ModelSpec(input_shape=(reads,), num_classes=2, hidden=(8,))
+        manifest = SimpleNamespace(
+            spec=spec, data_shape=(30,), class_names=(), train_config=None, normalization={}
+        )
+        assert dict(_summary(None, None, None, manifest, None).facts)["Input shape"] == said

@@ -490,7 +490,12 @@ def _summary(
         if run.data:
             facts.append(("Data", run.data))
     if manifest is not None and manifest.data_shape:
-        facts.append(("Input shape", format_value(list(manifest.data_shape))))
+        shape = format_value(list(manifest.data_shape))
+        reads = manifest.spec.input_shape
+        if len(reads) == 1 and tuple(reads) != tuple(manifest.data_shape):  # bins, marked
+            # values: "30" beside a network of 144,642 parameters read as a typo
+            shape += f" (the network reads {reads[0]:,} inputs after encoding)"
+        facts.append(("Input shape", shape))
     if manifest is not None and manifest.class_names:
         names = manifest.class_names
         shown = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
