@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +22,7 @@ from torch import nn
 from orthotune.data import Normalizer
 from orthotune.fit import fold_rows, label_issue_spec
 from orthotune.models import ModelSpec
-from orthotune.train import TrainConfig, batch_bounds
+from orthotune.train import TrainConfig, batch_bounds, torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -127,16 +125,6 @@ def fit_predict(
     )[0]
 
 
-@contextmanager
-def _threads(n: int) -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def fit_predict_many(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -169,7 +157,7 @@ def fit_predict_many(
     config = recipe_config(recipe, num_examples=m, input_dims=x.dim() - 1)
     device = resolve_device("auto")
     models = [Candidate(f"job {k}", spec, config, seed=seed + k) for k in range(len(jobs))]
-    with _threads(recipe.threads):
+    with torch_threads(recipe.threads):
         if population_pays(models, xs, y, device):
             log.debug("fitting %d models at once on %d+ examples each", len(jobs), m)
             trained = _together(models, jobs, xs, y, weights, m=m, device=device)

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 
 from orthotune.fit._trained import Candidate, at_precision
 from orthotune.models import build_model
+from orthotune.train import training_threads
 
 __all__ = ["PROBE_STEPS", "epoch_seconds", "population_pays"]
 
@@ -70,8 +71,8 @@ def population_pays(
     first = cands[0]
     key = (first.spec.shape_key(), first.config.group_key(), len(cands), device.type)
     if key not in _decided:
-        try:
-            with torch.random.fork_rng():  # the probe leaves the random streams as they were
+        try:  # with the threads the training will have (``train.training_threads``)
+            with torch.random.fork_rng(), training_threads(x, device):
                 one = _model_step_s(first, x, y, device)
                 faster = one <= ONE_STEP_LIMIT_S and _population_is_faster(
                     cands, x, y, device, within=len(cands) * one
@@ -114,7 +115,8 @@ def _model_step_s(cand: Candidate, x: torch.Tensor, y: torch.Tensor, device: tor
     """``_one_model_step_s``, measured once per shape, optimizer family and device."""
     key = (cand.spec.shape_key(), cand.config.group_key(), device.type)
     if key not in _step_s:
-        _step_s[key] = _one_model_step_s(cand, x, y, device)
+        with training_threads(x, device):  # as the model will train
+            _step_s[key] = _one_model_step_s(cand, x, y, device)
     return _step_s[key]
 
 

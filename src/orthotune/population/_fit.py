@@ -24,7 +24,14 @@ from orthotune.data import Augmenter, Dataset, class_balance_weights
 from orthotune.population._callbacks import EpochMetrics, PopulationCallback
 from orthotune.population._population import Population
 from orthotune.population._status import MemberStatus, PopulationResult
-from orthotune.train import EpochRecord, Examples, GradientNorms, StopReason, batch_bounds
+from orthotune.train import (
+    EpochRecord,
+    Examples,
+    GradientNorms,
+    StopReason,
+    batch_bounds,
+    training_threads,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -199,9 +206,25 @@ def fit_population(
     subsets: one array of training-row indices per member (member order) — member i
     learns from those rows only, with its own batches (K-fold: each fold model on the
     other folds, all trained at once). Each epoch a member shuffles its rows and uses the
-    first ``num_examples`` of them, which must be the smallest subset's size."""
-    started = time.perf_counter()
+    first ``num_examples`` of them, which must be the smallest subset's size.
+
+    Feature vectors train with one CPU thread (``train.training_threads``)."""
     tr = _examples(train, what="training data")
+    with training_threads(tr.x, population.device):
+        return _fit(population, tr, dev, shared_batches, seed, callbacks, time_budget_s, subsets)
+
+
+def _fit(
+    population: Population,
+    tr: Examples,
+    dev: Any,
+    shared_batches: bool,
+    seed: int,
+    callbacks: Sequence[PopulationCallback],
+    time_budget_s: float | None,
+    subsets: Sequence[Any] | None,
+) -> PopulationResult:
+    started = time.perf_counter()
     dv = None if dev is None else _examples(dev, what="dev data")
     rows = None if subsets is None else _subsets(subsets, population, int(tr.y.shape[0]))
     m = int(tr.y.shape[0]) if rows is None else min(len(v) for v in rows.values())

@@ -54,6 +54,7 @@ from orthotune.train._run import (
     train_summary,
 )
 from orthotune.train._schedule import lr_factor
+from orthotune.train._threads import torch_threads, training_threads
 from orthotune.train._trainer import (
     DEVICES,
     Examples,
@@ -133,10 +134,12 @@ __all__ = [
     "save_checkpoint",
     "summarize",
     "test_scores",
+    "torch_threads",
     "train_history",
     "train_on_split",
     "train_summary",
     "training_autocast",
+    "training_threads",
     "weights_to_bytes",
     "write_predictions",
     "write_predictions_csv",

@@ -49,6 +49,7 @@ from orthotune.train._optim import decay_groups, make_optimizer
 from orthotune.train._precision import training_autocast
 from orthotune.train._result import EpochRecord, GradientNorms, StopReason, TrainResult
 from orthotune.train._schedule import lr_factor
+from orthotune.train._threads import training_threads
 
 __all__ = [
     "DEVICES",
@@ -255,13 +256,18 @@ class Trainer:
         """Train ``model`` in place on ``train`` (Examples, a Dataset or (x, y[, w])); ``dev``
         is evaluated each epoch (early stopping needs it). The returned weights are the best
         epoch's under early stopping, else the last finite epoch's; the model is left in eval
-        mode on the trainer's device."""
+        mode on the trainer's device. Feature vectors train with one CPU thread
+        (``training_threads``)."""
+        tr = _as_examples(train, what="training data")
+        with training_threads(tr.x, self.device):
+            return self._fit(model, tr, dev)
+
+    def _fit(self, model: nn.Module, tr: Examples, dev: Any) -> TrainResult:
         cfg = self.config
         device = self.device
         started = time.perf_counter()
         deadline = None if self.time_budget_s is None else started + self.time_budget_s
 
-        tr = _as_examples(train, what="training data")
         dv = None if dev is None else _as_examples(dev, what="dev data")
         if cfg.patience is not None and dv is None:
             raise InvalidInputError(
