@@ -222,8 +222,9 @@ def test_a_report_that_cannot_be_written_is_a_note_not_a_lost_run(tmp_path, stra
     assert result.report is None
     assert result.notes == ["report.html could not be rendered (see the log)"]
     assert Path(result.chosen_model_dir, "manifest.json").is_file()
-    if strategy == "autopilot":  # the run folder's records are what they were before
-        assert "notes" not in json.loads((out / "run.json").read_text())["summary"]
+    if strategy == "autopilot":  # the run folder's records are what they were before: the
+        # job's own notes (none here), not the report's
+        assert json.loads((out / "run.json").read_text())["summary"]["notes"] == []
 
 
 def _customers(n: int = 300) -> pd.DataFrame:
