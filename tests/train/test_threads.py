@@ -107,3 +107,12 @@ def test_the_threads_benchs_ratios_are_many_over_one() -> None:
         "tune_quiet_ratio": 1.5,
         "tune_quiet_own_ratio": 1.05,
     }
+
+
+def test_run_json_names_the_threads_training_gets(two_threads) -> None:
+    # run.json said torch_threads=2 where the MLPs trained on one
+    from orthotune.train import machine_facts
+
+    assert machine_facts(1)["torch_threads"] == 1  # feature vectors
+    assert machine_facts(2)["torch_threads"] == 2  # signals
+    assert machine_facts()["torch_threads"] == 2

@@ -172,7 +172,7 @@ class Job:
             left_out=describe_left_out(dataset),
             config=dict(config),
             versions=library_versions(),
-            machine=machine_facts(),
+            machine=machine_facts(len(dataset.input_shape)),
         )
         run.write_run(record)
         run.write_split(split.to_json(dataset))

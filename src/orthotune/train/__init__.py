@@ -54,7 +54,7 @@ from orthotune.train._run import (
     train_summary,
 )
 from orthotune.train._schedule import lr_factor
-from orthotune.train._threads import torch_threads, training_threads
+from orthotune.train._threads import chosen_threads, torch_threads, training_threads
 from orthotune.train._trainer import (
     DEVICES,
     Examples,
@@ -107,6 +107,7 @@ __all__ = [
     "check_batch_norm",
     "check_precision",
     "check_predictions_out",
+    "chosen_threads",
     "decay_groups",
     "encode_inputs",
     "focal_factor",

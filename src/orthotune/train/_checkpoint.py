@@ -64,6 +64,7 @@ from orthotune._faults import fault_point
 from orthotune._io import atomic_write_bytes, atomic_write_json
 from orthotune.models import Ensemble, ModelSpec, Net, build_model
 from orthotune.train._config import TrainConfig
+from orthotune.train._threads import chosen_threads
 
 __all__ = [
     "MANIFEST_FILE",
@@ -104,9 +105,10 @@ def library_versions() -> dict[str, str]:
     return found
 
 
-def machine_facts() -> dict[str, Any]:
-    """The machine a run trains on: host name, CPU model, cores, torch threads, the GPU (or
-    none) — what run.json and the report name beside its durations and latency."""
+def machine_facts(input_dims: int | None = None) -> dict[str, Any]:
+    """The machine a run trains on: host name, CPU model, cores, torch threads (those the
+    training of examples of ``input_dims`` dimensions gets on the CPU: ``chosen_threads``), the
+    GPU (or none) — what run.json and the report name beside its durations and latency."""
     import os
 
     cpu = platform.processor() or platform.machine()
@@ -117,11 +119,14 @@ def machine_facts() -> dict[str, Any]:
     except OSError:
         pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    threads = torch.get_num_threads()
+    if input_dims is not None and gpu == "none":
+        threads = chosen_threads(input_dims) or threads
     return {
         "host": platform.node(),
         "cpu": cpu,
         "cores": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": threads,
         "gpu": gpu,
     }
 

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 
 import torch
 
-__all__ = ["torch_threads", "training_threads"]
+__all__ = ["chosen_threads", "torch_threads", "training_threads"]
 
 
 @contextmanager
@@ -45,10 +45,17 @@ def torch_threads(n: int | None) -> Iterator[None]:
             torch.set_num_threads(before)
 
 
-def training_threads(x: torch.Tensor, device: torch.device | str | None = None):
-    """The threads to train on the examples ``x`` with (module doc): one for feature vectors
-    ``[n, d]`` on the CPU where ``OMP_NUM_THREADS`` is not set, else unchanged — a context
-    manager (``torch_threads``)."""
+def chosen_threads(input_dims: int, device: torch.device | str | None = None) -> int | None:
+    """The threads training on examples of ``input_dims`` dimensions (1: feature vectors)
+    gets (module doc): 1 for feature vectors on the CPU where ``OMP_NUM_THREADS`` is not set,
+    else ``None`` (torch's as they are)."""
     on_cpu = device is None or torch.device(device).type == "cpu"
-    chosen = "OMP_NUM_THREADS" in os.environ or x.dim() != 2 or not on_cpu
-    return torch_threads(None if chosen else 1)
+    if "OMP_NUM_THREADS" in os.environ or input_dims != 1 or not on_cpu:
+        return None
+    return 1
+
+
+def training_threads(x: torch.Tensor, device: torch.device | str | None = None):
+    """``torch_threads`` set for training on the examples ``x`` ``[n, …]`` (``chosen_threads``):
+    a context manager."""
+    return torch_threads(chosen_threads(x.dim() - 1, device))
