@@ -854,3 +854,21 @@ def test_two_contenders_of_one_label_are_told_apart_by_the_model_they_varied():
     _remeasure(current, contenders, phase, seed=0)
     labels = [v.label.split(" (mean")[0] for v in steps[0].variants]
     assert {"dropout 0.2 (on baseline)", "dropout 0.2 (on v0)"} <= set(labels), labels
+
+
+def test_a_seed_the_deadline_cut_is_not_averaged_in_as_no_error():
+    # womenlf (a new-user sweep): "mean of 2 seeds: dev 18.33 %" where the one measured seed
+    # said 36.67 % and the other was cut (its error counted as 0 %)
+    from orthotune.autopilot._polish import _score
+    from orthotune.fit import train_candidates
+
+    data, (spec, config) = _small_start()
+    (done,) = train_candidates([Candidate("a", spec, config, 0)], data, device="cpu")
+    (cut,) = train_candidates(
+        [Candidate("b", spec, config, 1)], data, device="cpu", deadline=time.monotonic()
+    )
+    assert done.errors and not cut.wrong
+    for runs in ([done, cut], [cut, done]):
+        score = _score("p1", "s1", runs, None, "cut short by the time budget")
+        assert score.errors == pytest.approx(done.errors) and score.seeds == 1
+    assert _score("p1", "s1", [cut], None, "cut").errors == {}
