@@ -108,3 +108,29 @@ def test_a_variant_the_budget_cut_short_is_no_hypothesis_of_the_step_family():
     assert three[0] > expected[0]
     ok, why = _judge("dev_error", variants[1], changes[1], NARROW, NARROW, "dev", 0.01)
     assert not ok and why == "cut short by the time budget: not comparable"
+
+
+def test_an_interval_below_zero_that_holm_refuses_says_so() -> None:
+    # a sweep's ad_data step 2: "dev error -8.96% (95% -16.95% … -0.96%, Holm p 0.0281) does not
+    # beat the noise" read as a contradiction: the interval shown is the variant's alone
+    import torch
+
+    from orthotune.autopilot._compare import adjust, paired_change
+
+    before = torch.zeros(67, dtype=torch.bool)
+    before[:10] = True  # 10 of 67 wrong
+    a, b = before.clone(), before.clone()
+    a[:3], a[10:13] = False, True  # fixes 3, breaks 3
+    b[:7], b[10] = False, True  # fixes 7, breaks 1
+    _, change = adjust([paired_change(before, a), paired_change(before, b)])
+    assert change.high < 0 and change.p < 0.025 < change.p_adjusted
+    ok, why = _judge("variance", DONE, change, NARROW, NARROW, "dev", 0.01)
+    assert not ok and why.endswith(
+        "does not beat the noise once Holm's adjustment counts the step's other variants "
+        f"(adjusted p {change.p_adjusted:.3g} ≥ 0.025)"
+    )
+    holds_zero = PairedChange(
+        change=-0.01, low=-0.04, high=0.02, fixed=3, broken=2, n=67, p=0.3, p_adjusted=0.4
+    )
+    ok, why = _judge("variance", DONE, holds_zero, NARROW, NARROW, "dev", 0.01)
+    assert not ok and why.endswith("does not beat the noise")  # its interval holds zero: no more

@@ -89,7 +89,7 @@ from orthotune.analysis import (
     learning_curve,
     minimum_train_examples,
 )
-from orthotune.autopilot._compare import PairedChange, adjust, describe, paired_change
+from orthotune.autopilot._compare import ALPHA, PairedChange, adjust, describe, paired_change
 from orthotune.autopilot._fitted import about, fitted_baseline
 from orthotune.autopilot._polish import GROWN, INTERRUPTED, Contender, polish
 from orthotune.autopilot._refit import grow_refitted, refit, refit_cost
@@ -380,7 +380,15 @@ def _judge(
     if not cand.complete:
         return False, "cut short by the time budget: not comparable"
     if not change.better_beyond_noise:
-        return False, f"{target_part} error {describe(change)} does not beat the noise"
+        said = f"{target_part} error {describe(change)} does not beat the noise"
+        if change.high < 0 and change.p_adjusted is not None:  # its interval, shown alone, lies
+            # below zero (a sweep read the two as a contradiction): the step picked the best of
+            # several
+            said += (
+                f" once Holm's adjustment counts the step's other variants (adjusted p "
+                f"{change.p_adjusted:.3g} ≥ {ALPHA:g})"
+            )
+        return False, said
     guard = _GUARD.get(problem)
     if guard is not None:
         before, after = _gap(cur_diag, guard), _gap(new_diag, guard)
