@@ -1,5 +1,6 @@
 """The gradient-boosting yardstick: the same figure scikit-learn gives on the same split."""
 
+import json
 import logging
 import math
 import re
@@ -242,6 +243,11 @@ def test_a_yardstick_ahead_of_the_chosen_network_is_said_in_the_notes(caplog, tm
     assert stick < result.errors["dev"]
     said = f"reaches {stick:.2%} dev error, below the chosen network's {result.errors['dev']:.2%}"
     assert any(said in note for note in result.notes) and said in caplog.text
+    # under k-fold both errors count every pooled row out of fold, not the dev part's alone
+    assert result.decisions.validation.startswith("5-fold")
+    split = json.loads((tmp_path / "r" / "split.json").read_text())["sizes"]
+    pooled = split["train"] + split["dev"]
+    assert any(f"more than two of the {pooled:,} examples they count" in n for n in result.notes)
 
 
 def test_a_tables_yardstick_sees_each_categorical_column_as_one_column_of_codes():
