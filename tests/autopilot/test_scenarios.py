@@ -97,7 +97,10 @@ def test_small_data_is_cross_validated_on_train_and_dev_pooled():
     start = (_mlp(data, (32,)), TrainConfig(lr=1e-2, epochs=10, batch_size=32, patience=3))
     settings = AutopilotSettings(start=start, budget_s=60, max_steps=1, polish=False)
     result = run_autopilot(data, settings)
-    assert result.log.validation.startswith(f"5-fold cross-validation over the {pool} train + dev")
+    assert result.log.validation.startswith(
+        f"5-fold cross-validation over the {pool} train + dev examples ({len(data.train)} "
+        "training examples, fewer than 2000)"  # was "(fewer than 2000 training examples)"
+    )  # beside a pool of 2,400 (a sweep)
     levels = result.log.steps[0].before["levels"]
     assert levels["dev"]["n"] == pool and levels["train"]["n"] == pool  # not the small dev set
     assert result.chosen.candidate.config.patience is None  # no dev set to watch

@@ -285,8 +285,8 @@ def _validation(data: PreparedData, settings: AutopilotSettings, config: TrainCo
     pool = data.train.join(data.dev)
     words = (
         f"{settings.folds}-fold cross-validation over the {len(pool)} train + dev "
-        f"examples (fewer than {settings.small_data} training examples): the dev error is out "
-        "of fold, the model kept is trained on all of them"
+        f"examples ({len(data.train)} training examples, fewer than {settings.small_data}): "
+        "the dev error is out of fold, the model kept is trained on all of them"
     )
     if config.patience is not None:  # no dev set to watch
         config = config.model_copy(update={"patience": None})
