@@ -92,13 +92,35 @@ def _command(work: str, steps: int, out: Path) -> list[str]:
     return [sys.executable, "-c", _SNIPPETS[work].replace("STEPS", str(steps))]
 
 
-def run_once(work: str, threads: int | None, steps: int) -> float:
-    """Seconds of one ``work`` in a fresh process (``threads``: ``OMP_NUM_THREADS``; None
-    leaves it unset). The snippets print their own seconds; ``tune`` is timed from outside."""
+# what keeps a core busy beside the timed work: a Python loop, or another training process —
+# an MLP's steps on torch's own threads, as a second run or a notebook beside it would be
+BUSY = {
+    "python": "while True: pass",
+    "torch": """
+import torch
+from torch import nn
+m = nn.Sequential(nn.Linear(166, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Linear(128, 2))
+opt = torch.optim.AdamW(m.parameters(), 1e-3)
+x, y = torch.randn(128, 166), torch.randint(0, 2, (128,))
+while True:
+    loss = nn.functional.cross_entropy(m(x), y)
+    opt.zero_grad(); loss.backward(); opt.step()
+""",
+}
+
+
+def _env(threads: int | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     env["PYTHONPATH"] = str(ROOT / "src")
     if threads is not None:
         env["OMP_NUM_THREADS"] = str(threads)
+    return env
+
+
+def run_once(work: str, threads: int | None, steps: int) -> float:
+    """Seconds of one ``work`` in a fresh process (``threads``: ``OMP_NUM_THREADS``; None
+    leaves it unset). The snippets print their own seconds; ``tune`` is timed from outside."""
+    env = _env(threads)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         out = subprocess.run(
@@ -133,6 +155,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--steps", type=int, default=64)
     ap.add_argument("--threads", type=int, default=None, help="the many side (default: cores)")
+    ap.add_argument("--busy", choices=sorted(BUSY), default="torch", help="the busy process")
     args = ap.parse_args()
     cores = os.cpu_count() or 1
     print(machine_header())
@@ -144,7 +167,7 @@ def main() -> None:
     for condition in ("quiet", "busy"):
         busy = None
         if condition == "busy":
-            busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            busy = subprocess.Popen([sys.executable, "-c", BUSY[args.busy]], env=_env(None))
             time.sleep(1.0)
         try:
             for work in works:

@@ -69,13 +69,12 @@ NAME = "HistGradientBoostingClassifier()"
 # table's categories as codes (``_native``), on the 15 development sets (seed 0) at most 4.45 s,
 # 1.5 % (synthetic_wide_large; ames 3.65 s, 13.57 s before): ``--seeds 1``, 2026-12-06
 SHARE = 0.05
-# THREADS: its trees grow on one OpenMP thread. With scikit-learn's one per core, on the 2-core
-# AMD EPYC, fits on 1,934 rows × 4 columns took 52 and 121 s beside one busy process (0.2 s on
-# one thread): its threads wait for each other at every tree, and one of them is off the CPU
-# when another process runs. Quiet, one thread costs little: 1,500 rows × 20, 0.50 s against
-# 0.30 s on one; 50,000 × 20, 0.67 and 0.74 s against 0.99 and 0.65 s (throw-away scripts,
-# /tmp/reg/hgbtime.py and work.py, each figure one fit). ``SHARE``'s figures were measured on
-# one thread.
+# THREADS: its trees grow on one OpenMP thread. With scikit-learn's one per core they wait for
+# each other at every tree, and one of them is off the CPU when another process runs:
+# ``python bench/threads.py`` (2-core AMD EPYC, AVX2; a fit on 1,500 rows × 20, medians of 3):
+# quiet 0.39 s with two threads, 0.33 s with one; beside a busy torch process 21.62 s (66.66 s
+# once) with two, 0.66 s with one — a sweep's yardstick was given up after 77 s of its 15-s
+# share. ``SHARE``'s figures were measured on one thread.
 PROBE = 10  # trees timed before the rest are grown (scikit-learn's default is 100 in all)
 # a table above these is piloted before the probe (``_probe_floor_s``)
 PILOT_ROWS = 5_000

@@ -3,21 +3,24 @@
 torch starts with one intra-op thread per core, and its OpenMP threads wait for each other at
 the end of every parallel operation. A network on feature vectors (an MLP: batches of 128 rows,
 layers of 128 units) runs thousands of small operations an epoch, and when another process
-keeps one core busy, one of the two threads is off the CPU at each of those waits. Measured on
-the 2-core AMD EPYC (AVX-512), a throw-away script (`/tmp/reg/work.py`: 64 AdamW steps of a
-166-128-128-2 MLP with batch norm, batches of 128), each figure one run:
+keeps a core busy, one of the two threads is off the CPU at each of those waits. Measured by
+``python bench/threads.py`` (2-core AMD EPYC, AVX2; 2026-12-06; the busy process beside it
+trains an MLP on torch's threads, as a second run or a notebook would; medians of 3, each in a
+fresh process):
 
-- **quiet**: 0.12 s with torch's two threads, 0.13 s with one;
-- **one other process busy** (another `orthotune tune`): 18.63 s with two threads, 0.12 s with
-  one. `orthotune tune DATA.csv --trials 4 --no-refit` on a 1,934-row table took 402 s with
-  two threads and 25 s with `OMP_NUM_THREADS=1` beside such a process.
+- 64 steps of a 166-128-128-2 MLP with batch norm, batches of 128: quiet 0.16 s with two
+  threads, 0.14 s with one; busy **10.65 s** with two, 0.25 s with one;
+- ``orthotune tune builtin:breast-cancer --trials 3 --no-refit`` (one run each): quiet 17.3 s
+  with two threads, 17.2 s with one; busy **102.2 s** with two, 29.7 s with one — and 29.7 s
+  with ``OMP_NUM_THREADS`` unset, this module's choice.
 
 So vectors train with one thread (``training_threads``): as fast on a quiet machine, and never
-that slow beside other work; every figure of the benchmark suite was measured that way
+that slow beside other work; the benchmark suite's figures were all measured that way
 (``bench/suite.py`` sets one thread). Signals and images (CNNs) keep torch's threads: their
-larger operations gain from them on a quiet machine (a 2-layer conv net on 40-sample signals:
-0.31 s with two threads, 0.40 s with one; 0.75 and 0.35 s beside a busy process). A user who
-sets ``OMP_NUM_THREADS`` chooses for every model; off the CPU nothing changes.
+larger operations gain from them on a quiet machine (64 steps of a 2-layer conv net on
+40-sample signals: 1.01 s with two threads, 1.81 s with one), and lose beside a busy one
+(17.47 s against 2.45 s) — ``OMP_NUM_THREADS=1`` where the machine is shared. A user who sets
+``OMP_NUM_THREADS`` chooses for every model; off the CPU nothing changes.
 """
 
 from __future__ import annotations
