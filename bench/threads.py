@@ -42,33 +42,32 @@ from _common import machine_header
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ("mlp", "tune", "cnn", "hgb")
 
+# a network's STEPS AdamW steps on batches of 128 (its model ``m`` and data ``x``, ``y`` above)
+_STEPS = """
+opt = torch.optim.AdamW(m.parameters(), 1e-3)
+t = time.perf_counter()
+for i in range(0, len(y), 128):
+    loss = nn.functional.cross_entropy(m(x[i:i + 128]), y[i:i + 128])
+    opt.zero_grad(); loss.backward(); opt.step()
+print(time.perf_counter() - t)
+"""
 _SNIPPETS = {  # each times itself (its imports off the clock) and prints its seconds
     "mlp": """
 import time, torch
 from torch import nn
 m = nn.Sequential(nn.Linear(166, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Linear(128, 128),
                   nn.BatchNorm1d(128), nn.ReLU(), nn.Linear(128, 2))
-opt = torch.optim.AdamW(m.parameters(), 1e-3)
 x, y = torch.randn(128 * STEPS, 166), torch.randint(0, 2, (128 * STEPS,))
-t = time.perf_counter()
-for i in range(0, len(y), 128):
-    loss = nn.functional.cross_entropy(m(x[i:i + 128]), y[i:i + 128])
-    opt.zero_grad(); loss.backward(); opt.step()
-print(time.perf_counter() - t)
-""",
+"""
+    + _STEPS,
     "cnn": """
 import time, torch
 from torch import nn
 m = nn.Sequential(nn.Conv1d(1, 64, 5, padding=2), nn.ReLU(), nn.Conv1d(64, 64, 5, padding=2),
                   nn.ReLU(), nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(64, 10))
-opt = torch.optim.AdamW(m.parameters(), 1e-3)
 x, y = torch.randn(128 * STEPS, 1, 40), torch.randint(0, 10, (128 * STEPS,))
-t = time.perf_counter()
-for i in range(0, len(y), 128):
-    loss = nn.functional.cross_entropy(m(x[i:i + 128]), y[i:i + 128])
-    opt.zero_grad(); loss.backward(); opt.step()
-print(time.perf_counter() - t)
-""",
+"""
+    + _STEPS,
     "hgb": """
 import time
 import numpy as np
