@@ -175,6 +175,11 @@ CSV_CASES = [
         r"--target 'label' names a column that does not exist; columns: 0, 1, 2: give one of "
         r"these$",
     ),
+    (  # pixels numbered after their label: a header too
+        "y,0,1,2\np,1.5,2.5,3.5\nq,3.5,4.5,5.5\n",
+        {"target": "label"},
+        r"columns: y, 0, 1, 2: give one of these$",
+    ),
     ("a,b,Label \n1,2,p\n3,4,q\n", {"target": "label"}, r"give --target 'Label '"),
     (  # ISO months with a '-' among them: read as text, 39 months became 39 categories
         "month,label\n"

@@ -11,6 +11,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -233,16 +234,17 @@ def _no_header(columns: Sequence[str]) -> str:
             " (its first line holds one cell: if a title or comment lines come before the "
             "header line, remove them)"
         )
-    numbers = []
-    for i, c in enumerate(columns):
+    numbers, values = [], []
+    for c in columns:
         try:
-            value = float(c)
+            values.append(float(c))
         except ValueError:
             continue
-        if value != i:  # 0, 1, 2 … in order: a DataFrame's numbered columns, saved as names
-            numbers.append(c)
+        numbers.append(c)
+    # 0, 1, 2 … (or 1, 2, 3 … after a label): a DataFrame's numbered columns, saved as names
+    counted = all(b - a == 1 for a, b in pairwise(values)) and all(v.is_integer() for v in values)
     # more than half, or two (UCI's adult.data: '39', '77516' … among 15 cells, 6 numbers)
-    if len(numbers) < 2 and len(numbers) * 2 <= len(columns):
+    if counted or (len(numbers) < 2 and len(numbers) * 2 <= len(columns)):
         return ""
     shown = ", ".join(numbers[:3]) + (" …" if len(numbers) > 3 else "")
     return (
