@@ -31,11 +31,12 @@ lint: venv
 # The report's browser test needs Debian's chromium, the shared-study fault tests Debian's
 # PostgreSQL server: installed here when missing (CI runs as root).
 # Two pytest workers with one torch thread each use both cores without oversubscribing them
-# (two workers × two torch threads each run the small models several times slower).
+# (two workers × two torch threads each run the small models several times slower). worksteal:
+# a worker that runs out of tests takes queued ones from the other (the slowest take 30-80 s).
 test: lint
 	./scripts/ensure-chromium.sh
 	./scripts/ensure-postgres.sh
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --durations=15
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist worksteal --durations=15
 
 format: venv
 	$(BIN)/ruff format .
