@@ -3,16 +3,17 @@
 torch and scikit-learn start one OpenMP thread per core, and those threads wait for each other
 at the end of each parallel operation; when another process keeps a core busy, one of them is
 often off the CPU at that moment. This bench times the work orthotune does, each in a fresh
-process, with the libraries' own thread count (``OMP_NUM_THREADS`` unset, or ``--threads``) and
-with one thread, first on a quiet machine and then beside a busy process that this script starts
-(a Python loop that never sleeps):
+process, with one thread per core (``OMP_NUM_THREADS`` set to the core count, or to
+``--threads``) and with one thread, first on a quiet machine and then beside a busy process that
+this script starts (``--busy torch``, the default: an MLP training on torch's own threads, as a
+second run or a notebook would; ``--busy python``: a Python loop that never sleeps):
 
 - ``mlp``: ``--steps`` AdamW steps of the starting MLP on a 166-feature table (128-128 units,
   batch norm, batches of 128), as ``orthotune.train.Trainer`` trains it;
 - ``tune``: ``orthotune tune builtin:breast-cancer --trials 3 --no-refit`` (k-fold MLPs, the
-  yardstick; a count budget, so both do the same work), with ``OMP_NUM_THREADS`` set to the core
-  count (what a user got before orthotune chose one thread for vectors) and left unset (its
-  own choice, ``orthotune.train.training_threads``);
+  yardstick; a count budget, so every side does the same work), also with ``OMP_NUM_THREADS``
+  unset (the ``own`` side: orthotune's choice, ``orthotune.train.training_threads``; the core
+  count is what a user got before it chose one thread for vectors);
 - ``cnn``: the same steps of a 2-layer 1-D CNN on 40-sample signals (64 channels), batches of 128;
 - ``hgb``: ``HistGradientBoostingClassifier()`` fitted on 1,500 rows × 20 (the autopilot's
   yardstick on a small table).
@@ -22,7 +23,8 @@ with one thread, first on a quiet machine and then beside a busy process that th
 
 Each row: the median wall seconds of the repeats, with the libraries' threads and with one.
 Last line ``cores=N`` and, per workload and condition, ``<work>_<quiet|busy>_ratio=R``: the
-many-thread time over the one-thread time (above 1: one thread is faster).
+many-thread time over the one-thread time (above 1: one thread is faster); for ``tune`` also
+``tune_<quiet|busy>_own_ratio``, orthotune's own choice over one thread.
 """
 
 from __future__ import annotations
