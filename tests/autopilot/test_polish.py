@@ -103,6 +103,28 @@ def test_combination_takes_every_change_that_helped():
     assert combine(Candidate("base", SPEC, CONFIG), [wider, other]) is None
 
 
+class _Clock:
+    """``time.monotonic`` with a hand to move it: ``skip(s)`` lets s seconds pass for every
+    deadline at once, as ``time.sleep(s)`` would without the wait (three tests here slept 28 s
+    each, the suite's two workers idle)."""
+
+    def __init__(self, real):
+        self.real, self.ahead = real, 0.0
+
+    def __call__(self) -> float:
+        return self.real() + self.ahead
+
+    def skip(self, seconds: float) -> None:
+        self.ahead += max(0.0, seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    moved = _Clock(time.monotonic)
+    monkeypatch.setattr(time, "monotonic", moved)
+    return moved
+
+
 def _synthetic(n: int, width: int, epochs: int):
     """A small synthetic set, prepared, and a tiny MLP to start from."""
     ds = load_dataset(f"builtin:synthetic?n={n}&classes=3&features=6&seed=4")
@@ -246,11 +268,11 @@ def test_ctrl_c_while_a_refitted_ensemble_grows_keeps_the_refitted_model(monkeyp
 
 @pytest.mark.slow
 @pytest.mark.parametrize("refit", [True, False])
-def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit):
+def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit, clock):
     """Where models are dear the loop would spend the whole budget and the refit never ran.
-    Here step 0's hook waits until the time left is the refit's share (``REFIT_MARGIN`` × the
-    kept baseline's seconds × (train + dev) / train): the loop stops there and the refit runs. With
-    the refit off the same wait leaves the loop a step to train."""
+    Here step 0's hook moves the clock on until the time left is the refit's share
+    (``REFIT_MARGIN`` × the kept baseline's seconds × (train + dev) / train): the loop stops there
+    and the refit runs. With the refit off the same time left leaves the loop a step to train."""
     data, start = _synthetic(500, 16, 15)  # a refit of seconds: fixed overheads stay small
     budget = 16.0  # the share must fit in what is left after step 0
     t0 = time.monotonic()
@@ -265,10 +287,10 @@ def test_the_loop_leaves_the_refit_its_share_of_the_budget(refit):
             (kept,) = [v for v in step.variants if v.accepted]
             cost = kept.seconds * (len(data.train) + len(data.dev)) / len(data.train)
             share.append(REFIT_MARGIN * cost)
-            time.sleep(max(0.0, t0 + budget - share[0] - time.monotonic()) + 0.01)
+            clock.skip(t0 + budget - share[0] - time.monotonic() + 0.01)
 
     result = run_autopilot(data, settings, on_step=on_step, started=t0)
-    assert share[0] < budget / 2  # the wait happened within the budget
+    assert share[0] < budget / 2  # the skip happened within the budget
     steps = [s.problem for s in result.log.steps]
     if refit:
         assert result.log.stop_reason == StopReason.BUDGET_SPENT
@@ -293,7 +315,7 @@ def test_a_refit_is_started_only_when_the_time_left_covers_most_of_its_estimate(
 
 
 @pytest.mark.slow
-def test_a_refit_that_cannot_finish_is_not_started():
+def test_a_refit_that_cannot_finish_is_not_started(clock):
     """Step 0's hook leaves 0.3 s of the budget, far less than ``REFIT_START`` of what the refit
     of a 1000-epoch model needs (200 epochs were estimated at under 0.6 s on a 2-core Intel Xeon,
     so that refit was started under the rule of the day, half the estimate): the refit is not
@@ -308,7 +330,7 @@ def test_a_refit_that_cannot_finish_is_not_started():
 
     def on_step(step):
         if step.index == 0:
-            time.sleep(max(0.0, t0 + budget - 0.3 - time.monotonic()))
+            clock.skip(t0 + budget - 0.3 - time.monotonic())
 
     result = run_autopilot(data, settings, on_step=on_step, started=t0)
     spent = time.monotonic() - t0
@@ -325,7 +347,7 @@ def test_a_refit_that_cannot_finish_is_not_started():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("estimate", ["measured", "none"])
-def test_a_step_that_cannot_finish_is_not_started_or_says_it_was_cut(estimate, monkeypatch):
+def test_a_step_that_cannot_finish_is_not_started_or_says_it_was_cut(estimate, monkeypatch, clock):
     """Step 0's hook leaves 0.3 s of the budget, less than a 2000-epoch model needs (a
     200-epoch one trained in about 0.3 s on a fast box, and the premise failed). The next
     step is not started: its line gives the seconds its variants need and those left. With no
@@ -345,7 +367,7 @@ def test_a_step_that_cannot_finish_is_not_started_or_says_it_was_cut(estimate, m
 
     def on_step(step):
         if step.index == 0:
-            time.sleep(max(0.0, t0 + budget - 0.3 - time.monotonic()))
+            clock.skip(t0 + budget - 0.3 - time.monotonic())
 
     result = run_autopilot(data, settings, on_step=on_step, started=t0)
     _, step = result.log.steps
