@@ -1,8 +1,12 @@
-"""Shared fixtures: run the real CLI in a subprocess, against this checkout's sources."""
+"""Shared fixtures: run the real CLI in a new process, against this checkout's sources."""
 
 from __future__ import annotations
 
+import json
+import locale
 import os
+import select
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +16,84 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
+# the variables a native library reads when it loads: a process whose environment changes one
+# of them is started afresh, not forked from the warm one (tests/_zygote.py)
+_LOAD_TIME = ("OMP_", "MKL_", "KMP_", "OPENBLAS_", "PYTHON", "TORCH", "CUDA", "LD_")
+
+
+class _Zygote:
+    """The client of ``tests/_zygote.py`` for one pytest process: started on first use."""
+
+    def __init__(self) -> None:
+        self.env = {**os.environ, "PYTHONPATH": str(SRC)}
+        self.proc: subprocess.Popen | None = None
+
+    def serves(self, env: dict) -> bool:
+        def loading(e: dict) -> dict:
+            return {k: v for k, v in e.items() if k.startswith(_LOAD_TIME)}
+
+        return loading(env) == loading(self.env)
+
+    def _start(self) -> subprocess.Popen:
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-P", str(Path(__file__).with_name("_zygote.py"))],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env=self.env,
+            )
+            hello = json.loads(self.proc.stdout.readline())
+            assert hello["ready"] and not hello["said"], f"loading orthotune said: {hello['said']}"
+        return self.proc
+
+    def run(self, args: list[str], *, cwd, timeout: float, env: dict, tmp: Path):
+        proc = self._start()
+        out, err = tmp / "stdout", tmp / "stderr"
+        request = {"args": args, "env": env, "cwd": str(cwd or os.getcwd())}
+        proc.stdin.write(json.dumps({**request, "stdout": str(out), "stderr": str(err)}) + "\n")
+        proc.stdin.flush()
+        pid = json.loads(proc.stdout.readline())["pid"]
+        ready, _, _ = select.select([proc.stdout], [], [], timeout)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+        code = json.loads(proc.stdout.readline())["code"]
+        # text mode as subprocess.run's: the locale's encoding, universal newlines
+        encoding = locale.getpreferredencoding(False)
+        stdout, stderr = (p.read_text(encoding=encoding) for p in (out, err))
+        cmd = [sys.executable, "-m", "orthotune", *args]
+        if not ready:
+            raise subprocess.TimeoutExpired(cmd, timeout, output=stdout, stderr=stderr)
+        return subprocess.CompletedProcess(cmd, code, stdout, stderr)
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def _zygote():
+    zygote = _Zygote()
+    yield zygote
+    zygote.close()
+
+
 @pytest.fixture
-def run_cli():
-    """Run ``orthotune ARGS…`` as a user would (a new process); returns CompletedProcess."""
+def run_cli(_zygote, tmp_path_factory):
+    """Run ``orthotune ARGS…`` as a user would (a new process); returns CompletedProcess.
+
+    The process is forked from a warm interpreter that has imported orthotune and torch
+    (``tests/_zygote.py`` says why and what that leaves out); where ``env`` changes a variable
+    that a native library reads as it loads, it is started afresh."""
 
     def run(*args: str, cwd: Path | None = None, timeout: float = 600, env: dict | None = None):
         full_env = {**os.environ, "PYTHONPATH": str(SRC), **(env or {})}
+        if _zygote.serves(full_env):
+            streams = tmp_path_factory.mktemp("cli")
+            return _zygote.run(
+                list(map(str, args)), cwd=cwd, timeout=timeout, env=full_env, tmp=streams
+            )
         return subprocess.run(
             [sys.executable, "-m", "orthotune", *map(str, args)],
             capture_output=True,
