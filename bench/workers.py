@@ -7,6 +7,14 @@ same command started at once, each with one torch thread (``OMP_NUM_THREADS=1``)
     orthotune tune DATA --strategy random --executor sequential --budget B --space SPACE \\
         --out RUN/kK --study bench --storage postgresql://… --seed 0 --device cpu
 
+At once: each worker process first imports what the command will (``WORKER``), says so, and
+waits; the command starts in every worker at one signal, its budget counting from there. A
+command's budget counts its imports (``orthotune._clock``): one worker spent 4.6 s of CPU
+before its first trial (torch, then torch's compiler at the first optimizer, the storage's
+SQLAlchemy and Alembic), four of them beside a busy process on 2 cores more than 15 s, and in
+the test suite's run of ``--quick`` on 2026-12-07 all four exited 2 before a trial
+(``lost_trials_4=4``).
+
 What is measured, from the trials' own start and end times in the database:
 
 - **trials per minute**: trials trained to the end (COMPLETE, not cut by the budget) that
@@ -60,6 +68,13 @@ lr: {type: float, low: 0.003, high: 0.1, scale: log}
 epochs: {type: int, low: 1, high: 3}
 """
 WORKER_COUNTS = (1, 2, 4)
+# a worker: load, say "loaded" on stdout, run the command (argv) once stdin gives the signal.
+# Loaded are orthotune and what a search loads before its first trial: torch's compiler (the
+# first optimizer imports it, 2-3 s), SQLAlchemy and Alembic (the storage, 1.5 s)
+WORKER = (
+    "import sys; import orthotune._api, orthotune.cli, torch._dynamo, sqlalchemy.orm, alembic; "
+    "print('loaded', flush=True); sys.stdin.readline(); orthotune.cli.main(sys.argv[1:])"
+)
 
 
 @dataclass(frozen=True)
@@ -156,16 +171,19 @@ def run(server, k: int, *, data: str, space: Path, budget_s: float, out: Path) -
     """Start k workers on a new database at once; wait; return (trials, failed workers)."""
     url = server.create_database(f"bench_{k}")
     cmd = [
-        sys.executable, "-m", "orthotune", "tune", data, "--strategy", "random",
+        sys.executable, "-c", WORKER, "tune", data, "--strategy", "random",
         "--executor", "sequential", "--budget", f"{budget_s:g}s", "--space", str(space),
         "--out", str(out / f"k{k}"), "--study", "bench", "--storage", url, "--seed", "0",
         "--device", "cpu", "--json",
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT / "src")}
-    procs = [
-        subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-        for _ in range(k)
-    ]
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    procs = [subprocess.Popen(cmd, text=True, env=env, **pipes) for _ in range(k)]
+    for p in procs:  # every worker loaded: then all start at once
+        assert p.stdout.readline() == "loaded\n", p.stderr.read()[-300:]
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
     failed = 0
     for p in procs:
         _, err = p.communicate(timeout=budget_s + 600)
@@ -182,8 +200,9 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=None, help="dev accuracy to reach")
     args = parser.parse_args()
     print(machine_header(), flush=True)  # the README: every bench prints it first
-    # --quick: 20 s, as a command's budget counts its imports too (orthotune._clock): four
-    # workers importing torch on 2 busy cores spent 12 s before a trial, exited 2, were lost
+    # --quick: 20 s from the start signal (the imports before it): trials of 1-3 epochs on 300
+    # rows, under a second each; four workers on 2 cores beside a busy process took 8.7 s to
+    # their first trial (the data read, the study opened)
     budget = args.budget_s or (20.0 if args.quick else 150.0)
     data, space_text = (QUICK_DATA, QUICK_SPACE) if args.quick else (DATA, SPACE)
     # MNIST-1D: the paper's MLP ends near 66 % test accuracy (bench/mnist1d_sanity.py); 55 % dev
