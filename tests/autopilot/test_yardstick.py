@@ -68,8 +68,8 @@ def test_k_fold_yardstick_is_out_of_fold_and_signals_get_none():
 
 def test_classes_rarer_than_the_folds_get_a_yardstick_on_the_networks_folds():
     rng = np.random.default_rng(0)
-    y = np.repeat(np.arange(100), 4)  # 100 classes of 4: StratifiedKFold(5) refused them
-    ds = dataset_from_arrays(rng.normal(size=(400, 3)) + y[:, None] * 0.1, y)
+    y = np.repeat(np.arange(25), 4)  # 25 classes of 4: StratifiedKFold(5) refused them
+    ds = dataset_from_arrays(rng.normal(size=(100, 3)) + y[:, None] * 0.4, y)
     data = prepare(ds, make_split(ds, seed=0))
     got = yardstick(data, folds=5, seed=0)
     assert got is not None and got.skipped is None and 0.0 <= got.dev_error <= 1.0
