@@ -50,6 +50,7 @@ LAZY = (
     "PIL.Image",
     "jinja2",
     "pygments",
+    "captum.attr",
 )
 
 

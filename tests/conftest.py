@@ -79,13 +79,9 @@ def _zygote():
     zygote.close()
 
 
-@pytest.fixture
-def run_cli(_zygote, tmp_path_factory):
-    """Run ``orthotune ARGS…`` as a user would (a new process); returns CompletedProcess.
-
-    The process is forked from a warm interpreter that has imported orthotune and torch
-    (``tests/_zygote.py`` says why and what that leaves out); where ``env`` changes a variable
-    that a native library reads as it loads, it is started afresh."""
+@pytest.fixture(scope="session")
+def cli(_zygote, tmp_path_factory):
+    """``run_cli`` for fixtures wider than one test."""
 
     def run(*args: str, cwd: Path | None = None, timeout: float = 600, env: dict | None = None):
         full_env = {**os.environ, "PYTHONPATH": str(SRC), **(env or {})}
@@ -104,6 +100,16 @@ def run_cli(_zygote, tmp_path_factory):
         )
 
     return run
+
+
+@pytest.fixture
+def run_cli(cli):
+    """Run ``orthotune ARGS…`` as a user would (a new process); returns CompletedProcess.
+
+    The process is forked from a warm interpreter that has imported orthotune and torch
+    (``tests/_zygote.py`` says why and what that leaves out); where ``env`` changes a variable
+    that a native library reads as it loads, it is started afresh."""
+    return cli
 
 
 @pytest.fixture

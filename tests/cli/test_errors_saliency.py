@@ -3,44 +3,30 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from tests.conftest import SRC
-
-ENV = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
-
-
-def _cli(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "orthotune", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=ENV,
-        cwd=cwd,
-    )
+ENV = {"OMP_NUM_THREADS": "1"}
 
 
 @pytest.fixture(scope="module")
-def digits_run(tmp_path_factory):
+def digits_run(tmp_path_factory, cli):
     run = tmp_path_factory.mktemp("saliency") / "digits"
-    done = _cli("train", "builtin:digits", "--arch", "cnn2d", "--epochs", "2", "--out", run)
+    done = cli("train", "builtin:digits", "--arch", "cnn2d", "--epochs", "2", "--out", run, env=ENV)
     assert done.returncode == 0, done.stderr
     return run
 
 
 @pytest.mark.slow
-def test_saliency_with_a_mask_on_images_end_to_end(digits_run, tmp_path):
+def test_saliency_with_a_mask_on_images_end_to_end(digits_run, tmp_path, run_cli):
     mask = np.zeros((8, 8))
     mask[1:7, 2:6] = 1  # the object: the middle of the 8×8 digit (1×8×8 given as 8×8)
     np.savez(tmp_path / "mask.npz", mask=mask)
-    done = _cli("errors", digits_run, "--saliency", "--mask", tmp_path / "mask.npz", "--json")
+    done = run_cli(
+        "errors", digits_run, "--saliency", "--mask", tmp_path / "mask.npz", "--json", env=ENV
+    )
     assert done.returncode == 0, done.stderr
     sal = json.loads(done.stdout)["saliency"]
     assert sal["method"] == "integrated_gradients" and sal["input_shape"] == [1, 8, 8]
@@ -96,13 +82,14 @@ def test_a_bad_mask_is_one_line_exit_2_and_saves_nothing(
 
 
 @pytest.mark.slow
-def test_saliency_of_1d_signals(tmp_path):
+def test_saliency_of_1d_signals(tmp_path, run_cli):
     run = tmp_path / "mnist1d"
-    done = _cli(
-        "train", "builtin:mnist1d", "--arch", "cnn1d", "--batch-norm", "--epochs", "1", "--out", run
-    )
+    done = run_cli(
+        "train", "builtin:mnist1d", "--arch", "cnn1d", "--batch-norm", "--epochs", "1",
+        "--out", run, env=ENV,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    done = _cli("errors", run, "--saliency")
+    done = run_cli("errors", run, "--saliency", env=ENV)
     assert done.returncode == 0, done.stderr
     assert "where the model looks (integrated_gradients)" in done.stdout
     sal = json.loads((run / "analysis" / "saliency.json").read_text())
@@ -112,7 +99,7 @@ def test_saliency_of_1d_signals(tmp_path):
 
 
 @pytest.mark.slow
-def test_saliency_of_a_table_with_gaps_draws_them_as_missing(tmp_path):
+def test_saliency_of_a_table_with_gaps_draws_them_as_missing(tmp_path, run_cli):
     """A table's gaps stay NaN in the inputs as loaded: the drawing failed on them
     ("Axis limits cannot be NaN or Inf") and the record now says None for each. Run from
     another folder than the training's, whose DATA was relative ("file does not exist")."""
@@ -127,10 +114,10 @@ def test_saliency_of_a_table_with_gaps_draws_them_as_missing(tmp_path):
     table = tmp_path / "gaps.csv"
     table.write_text("a,b,c,d,label\n" + rows)
     run = tmp_path / "run"
-    done = _cli("train", "gaps.csv", "--epochs", "2", "--out", run, cwd=tmp_path)
+    done = run_cli("train", "gaps.csv", "--epochs", "2", "--out", run, cwd=tmp_path, env=ENV)
     assert done.returncode == 0, done.stderr
     (tmp_path / "elsewhere").mkdir()  # DATA was relative to tmp_path: found as errors finds it
-    done = _cli("errors", run, "--saliency", cwd=tmp_path / "elsewhere")
+    done = run_cli("errors", run, "--saliency", cwd=tmp_path / "elsewhere", env=ENV)
     assert done.returncode == 0, done.stderr
     examples = json.loads((run / "analysis" / "saliency.json").read_text())["examples"]
     assert any(None in e["values"] for e in examples)  # the gap, as a missing value
