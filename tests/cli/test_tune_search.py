@@ -52,7 +52,7 @@ def _finished(tmp_path):
 
 @pytest.mark.slow
 def test_killed_at_every_fault_point_then_resumed_keeps_every_finished_trial(
-    tmp_path, interrupt_cli
+    tmp_path, interrupt_cli, run_cli
 ):
     cmd = _command(tmp_path)
     seen: dict[int, float] = {}
@@ -67,7 +67,7 @@ def test_killed_at_every_fault_point_then_resumed_keeps_every_finished_trial(
     # 1. between two epochs of a trial, 2. inside a study-database transaction, 3. half-way
     # through writing a checkpoint
     for fault in ("during_trial:4", "storage_write:30", "checkpoint_write"):
-        res = subprocess.run(cmd, capture_output=True, text=True, env=_env(ORTHOTUNE_FAULT=fault))
+        res = run_cli(*cmd[3:], env=_env(ORTHOTUNE_FAULT=fault))
         assert res.returncode == -signal.SIGKILL, (fault, res.stderr[-2000:])
         assert f"orthotune-fault: {fault.partition(':')[0]}" in res.stderr
         check_kept()
@@ -89,12 +89,12 @@ def test_killed_at_every_fault_point_then_resumed_keeps_every_finished_trial(
     assert (tmp_path / "run" / "models" / "best").read_text().strip() == interrupted["chosen"]
     check_kept()
     # 4. a seeded random moment (any fault point may fire; the process may also finish)
-    res = subprocess.run(cmd, capture_output=True, text=True, env=_env(ORTHOTUNE_FAULT="random:3"))
+    res = run_cli(*cmd[3:], env=_env(ORTHOTUNE_FAULT="random:3"))
     assert res.returncode in (0, -signal.SIGKILL), res.stderr[-2000:]
     assert "random kill points, seed 3" in res.stderr or res.returncode == 0
     check_kept()
     # 5. the same command once more, undisturbed, finishes the study (--quiet: no progress)
-    res = subprocess.run([*cmd, "--quiet"], capture_output=True, text=True, env=_env())
+    res = run_cli(*cmd[3:], "--quiet", env=_env())
     assert res.returncode == 0 and res.stderr == "", res.stderr[-3000:]
     summary = json.loads(res.stdout)
     check_kept()
