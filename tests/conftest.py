@@ -16,9 +16,13 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
-# the variables a native library reads when it loads: a process whose environment changes one
-# of them is started afresh, not forked from the warm one (tests/_zygote.py)
-_LOAD_TIME = ("OMP_", "MKL_", "KMP_", "OPENBLAS_", "PYTHON", "TORCH", "CUDA", "LD_")
+# the variables read once as a process starts or a library loads (thread pools, the locale,
+# the time zone, matplotlib's folders under HOME): a process whose environment changes one of
+# them is started afresh, not forked from the warm one (tests/_zygote.py)
+_LOAD_TIME = (
+    "OMP_", "MKL_", "KMP_", "OPENBLAS_", "PYTHON", "TORCH", "CUDA", "LD_", "LANG", "LC_", "TZ",
+    "HOME", "XDG_", "MPL",
+)  # fmt: skip
 
 
 class _Zygote:

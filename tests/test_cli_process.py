@@ -58,3 +58,14 @@ def test_a_timeout_kills_the_process(run_cli, tmp_path):
         run_cli("tune", "builtin:mnist1d", "--budget", "10m", "--out", tmp_path / "r", timeout=3)
     # the next command gets a process of its own at once
     assert run_cli("version").returncode == 0
+
+
+def test_a_variable_read_as_a_process_starts_gets_a_fresh_process():
+    from tests.conftest import _Zygote
+
+    zygote = _Zygote()  # not started: serves() only compares environments
+    same = dict(zygote.env)
+    assert zygote.serves({**same, "ORTHOTUNE_FAULT": "checkpoint_write", "COLUMNS": "160"})
+    for changed in ({"OMP_NUM_THREADS": "7"}, {"LC_ALL": "C"}, {"HOME": "/elsewhere"}):
+        assert not zygote.serves({**same, **changed}), changed
+    assert not zygote.serves({k: v for k, v in same.items() if k != "PYTHONPATH"})
