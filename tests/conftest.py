@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import locale
 import os
-import select
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -58,15 +59,24 @@ class _Zygote:
         proc.stdin.write(json.dumps({**request, "stdout": str(out), "stderr": str(err)}) + "\n")
         proc.stdin.flush()
         pid = json.loads(proc.stdout.readline())["pid"]
-        ready, _, _ = select.select([proc.stdout], [], [], timeout)
-        if not ready:
-            os.kill(pid, signal.SIGKILL)
-        code = json.loads(proc.stdout.readline())["code"]
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            code = json.loads(proc.stdout.readline())["code"]
+        finally:
+            timer.cancel()
         # text mode as subprocess.run's: the locale's encoding, universal newlines
         encoding = locale.getpreferredencoding(False)
         stdout, stderr = (p.read_text(encoding=encoding) for p in (out, err))
         cmd = [sys.executable, "-m", "orthotune", *args]
-        if not ready:
+        if killed.is_set():
             raise subprocess.TimeoutExpired(cmd, timeout, output=stdout, stderr=stderr)
         return subprocess.CompletedProcess(cmd, code, stdout, stderr)
 
