@@ -124,7 +124,9 @@ def test_input_selection_is_offered_for_wide_vectors_and_more_inputs_undoes_it()
 
 
 def test_what_tuning_cannot_do_follows_the_problem_that_remains():
-    from orthotune.autopilot._variants import MORE_DATA, beyond_tuning
+    from types import SimpleNamespace
+
+    from orthotune.autopilot._variants import LOOKS, MORE_DATA, beyond_tuning
 
     # with the avoidable bias left it led with "get more training data", a variance remedy,
     # and listed "weight hard examples higher", the loop's own hard_examples knob
@@ -133,3 +135,17 @@ def test_what_tuning_cannot_do_follows_the_problem_that_remains():
     assert beyond_tuning("variance")[0] == MORE_DATA
     assert beyond_tuning("data_mismatch")[0].startswith("get more training data like the dev set")
     assert not any("hard examples" in said for p in ("variance", None) for said in beyond_tuning(p))
+    # where the model looks: said of signals and images, not of a table's columns (a sweep's
+    # seven tables all ended with it)
+    problems = ("avoidable_bias", "variance", "data_mismatch", None)
+    assert all(LOOKS in beyond_tuning(p) for p in problems)
+    assert not any(LOOKS in beyond_tuning(p, spatial=False) for p in problems)
+    # the learning curve's words beside "more data": first where more data helps, last where
+    # the curve is flat ("more data of this kind will not help" led the list)
+    helps = SimpleNamespace(flat=False, sentence="doubling … would lower the dev error")
+    flat = SimpleNamespace(flat=True, sentence="the curve is flat")
+    first = beyond_tuning("variance", curve=helps)[0]
+    assert first == f"{MORE_DATA} (learning curve: {helps.sentence})"
+    said = beyond_tuning("variance", spatial=False, curve=flat)
+    assert said[-1] == f"{MORE_DATA} (learning curve: the curve is flat)" and len(said) == 4
+    assert MORE_DATA not in " ".join(beyond_tuning("avoidable_bias", curve=flat))

@@ -95,7 +95,6 @@ from orthotune.autopilot._polish import GROWN, INTERRUPTED, Contender, polish
 from orthotune.autopilot._refit import grow_refitted, refit, refit_cost
 from orthotune.autopilot._variants import (
     KNOB_MENU,
-    MORE_DATA,
     beyond_tuning,
     offered,
     variants,
@@ -1026,10 +1025,8 @@ def run_autopilot(
     remaining = final.problem.value
     log.remaining_problem = None if remaining == "none" else remaining
     if log.stop_reason in (StopReason.NO_KNOB_HELPS, StopReason.BUDGET_SPENT):
-        log.beyond_tuning = beyond_tuning(log.remaining_problem)
-        if curve is not None and MORE_DATA in log.beyond_tuning:
-            at = log.beyond_tuning.index(MORE_DATA)
-            log.beyond_tuning[at] = f"{MORE_DATA} (learning curve: {curve.sentence})"
+        spatial = len(data.dataset.input_shape) > 1
+        log.beyond_tuning = beyond_tuning(log.remaining_problem, spatial=spatial, curve=curve)
     if final.is_high.get("dev_overfitting"):
         log.beyond_tuning.insert(
             0,

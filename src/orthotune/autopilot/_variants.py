@@ -16,6 +16,7 @@ ones are exhausted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -67,34 +68,47 @@ KNOB_MENU: dict[str, tuple[str, ...]] = {
 #: ``beyond_tuning`` orders it for the problem that remains. (Weighting hard examples higher is
 #: the ``hard_examples`` knob, which the loop turns itself.)
 MORE_DATA = "get more training data of the dev distribution"
+# where the model looks (``errors --saliency``): advice for signals and images, whose inputs
+# hold an object and its surroundings — said of tables too, it named nothing a table has (a
+# new-user sweep's seven tables, 2026-12-07)
+LOOKS = "check whether the model looks at the object or at its surroundings"
 BEYOND_TUNING: tuple[str, ...] = (
     MORE_DATA,
     "clean mislabeled data (orthotune clean)",
     "add discriminating attributes",
     "transfer learning from a related task",
-    "check whether the model looks at the object or at its surroundings",
+    LOOKS,
 )
 
 
-def beyond_tuning(problem: str | None) -> list[str]:
+def beyond_tuning(problem: str | None, *, spatial: bool = True, curve: Any = None) -> list[str]:
     """``BEYOND_TUNING`` for the problem that remains: more data lowers variance, not
     avoidable bias (it led the list when the bias remained), and against a data mismatch it
-    must be data like the dev set."""
+    must be data like the dev set. ``LOOKS`` only for ``spatial`` inputs (signals, images).
+    With the run's learning ``curve`` (``analysis.LearningCurve``) "more data" says what the
+    curve measured, and comes last where the curve is flat (more data of this kind will not
+    help: it led the list beside those words)."""
     if problem == "avoidable_bias":
-        return [
+        said = [
             "add discriminating attributes",
             "transfer learning from a related task",
             "clean mislabeled data (orthotune clean)",
-            "check whether the model looks at the object or at its surroundings",
+            LOOKS,
         ]
-    if problem == "data_mismatch":
-        return [
+    elif problem == "data_mismatch":
+        said = [
             "get more training data like the dev set (collect it, or synthesize it)",
             "find what differs between the training and the dev examples (orthotune errors "
             "RUN_DIR on the dev set)",
             *BEYOND_TUNING[1:],
         ]
-    return list(BEYOND_TUNING)
+    else:
+        said = list(BEYOND_TUNING)
+    if curve is not None and MORE_DATA in said:
+        said.remove(MORE_DATA)
+        measured = f"{MORE_DATA} (learning curve: {curve.sentence})"
+        said.insert(len(said) if curve.flat else 0, measured)
+    return said if spatial else [s for s in said if s != LOOKS]
 
 
 #: γ of the ``hard_examples`` knob's focal-loss variants, (1 − p_t)^γ·cross-entropy
