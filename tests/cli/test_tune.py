@@ -32,6 +32,9 @@ def test_tune_autopilot_leaves_a_complete_run_folder(run_cli, tmp_path):
     ids = json.loads((out / "split.json").read_text())["ids"]
     pooled = len(ids["train"]) + len(ids["dev"])
     assert json.loads((out / "calibration.json").read_text())["n"] == pooled
+    # …which are the pooled train + dev rows, not a dev set of that size
+    assert f" {pooled} dev examples" not in summary["calibration"]
+    assert re.search(rf"(fitted on|all) {pooled} train \+ dev examples", summary["calibration"])
     chosen = summary["chosen"]
     assert (out / "models" / "best").read_text().strip() == chosen
     manifest = json.loads((out / "models" / chosen / "manifest.json").read_text())

@@ -48,7 +48,8 @@ def predict(
     """Write id, y_pred, confidence, p_<class>… (and y_true, split, source when known).
 
     The probabilities are calibrated by the checkpoint's temperature (softmax(logits / T),
-    fitted on dev when the model was trained; stderr and --json say which T).
+    fitted when the model was trained, on examples it did not learn from; stderr and --json say
+    which T).
 
     DATA must have the model's training features, in any order: a file that lacks one, or
     another shape, is refused, naming what differs. Columns training never used are ignored and
@@ -83,7 +84,8 @@ def _calibration_line(summary: Any) -> str:
     if summary.calibrated:
         return (
             f"orthotune: probabilities calibrated by temperature scaling: softmax(logits / T), "
-            f"T = {summary.temperature:.4g} (fitted on dev when the model was trained)"
+            f"T = {summary.temperature:.4g} (fitted when the model was trained, on examples it "
+            "did not learn from)"
         )
     if summary.uncalibrated_why:  # the run's own reason (too few dev examples, say)
         return f"orthotune: probabilities are the plain softmax ({summary.uncalibrated_why})"

@@ -122,9 +122,17 @@ def fit_temperature(logits: Any, y_true: Any) -> float:
 
 
 def calibrate_temperature(
-    logits: Any, y_true: Any, *, folds: int = 5, seed: int = 0, n_bins: int = 15
+    logits: Any,
+    y_true: Any,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    n_bins: int = 15,
+    examples: str = "dev examples",
 ) -> TemperatureScaling:
-    """Fit T on dev logits, cross-fitted over ``folds`` folds (see the module doc)."""
+    """Fit T on dev logits, cross-fitted over ``folds`` folds (see the module doc).
+    ``examples`` names the rows in the message: under k-fold they are the pooled train + dev
+    rows' out-of-fold logits ("fitted on 1220 dev examples" named a dev set of 305)."""
     z, y = _logits(logits, y_true)
     n = len(y)
     if folds < 2:
@@ -142,7 +150,7 @@ def calibrate_temperature(
         return TemperatureScaling(
             temperature=1.0,
             applied=False,
-            message=f"not calibrated: {n} dev examples, fewer than the {folds * MIN_PER_FOLD} "
+            message=f"not calibrated: {n} {examples}, fewer than the {folds * MIN_PER_FOLD} "
             f"needed to fit a temperature on {folds} folds of {MIN_PER_FOLD}; T = 1",
             **before,
         )
@@ -150,7 +158,7 @@ def calibrate_temperature(
         return TemperatureScaling(
             temperature=1.0,
             applied=False,
-            message=f"not calibrated: the model gets all {n} dev examples right, so no "
+            message=f"not calibrated: the model gets all {n} {examples} right, so no "
             "temperature can be fitted (the fit would sharpen it without end, until any "
             "mistake it makes on new rows came out at confidence 1.000); T = 1",
             **before,
@@ -170,7 +178,7 @@ def calibrate_temperature(
     applied = ece_after < before["ece_before"]
     ece_words = f"ECE {100 * before['ece_before']:.2f} % → {100 * ece_after:.2f} %"
     message = (
-        f"temperature T = {fitted:.3g} fitted on {n} dev examples; out of fold ({folds} folds) "
+        f"temperature T = {fitted:.3g} fitted on {n} {examples}; out of fold ({folds} folds) "
         + (
             f"{ece_words}"
             if applied

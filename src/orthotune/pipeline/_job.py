@@ -285,7 +285,9 @@ class Job:
             done.test_metrics = test_metrics(scores)
         if calibrate and out_of_fold is not None:
             logits, y = out_of_fold
-            fitted = calibrate_temperature(logits.numpy(), y.numpy(), seed=seed)
+            pooled = prepared.dev is None or len(y) != len(prepared.dev.y)  # k-fold: train + dev
+            examples = "train + dev examples" if pooled else "dev examples"
+            fitted = calibrate_temperature(logits.numpy(), y.numpy(), seed=seed, examples=examples)
             where = (
                 "logits of models that did not learn from those examples (the fold models' "
                 "out-of-fold logits, or the configuration's before its refit on train + dev)"
