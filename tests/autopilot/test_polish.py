@@ -156,6 +156,12 @@ def test_a_generous_budget_keeps_training_and_logs_the_polish():
     # the learning curve measured the loop's choice before the polish began, so the polish
     # spent what the curve left instead of an estimate of it
     assert result.learning_curve is not None and log.curve_seconds > 0
+    # 600 rows: k-fold, whose errors are out of fold; the curve's are the dev split's, and say so
+    pooled = len(data.train) + len(data.dev)
+    said = f"the run's errors are out of fold over {pooled} train + dev examples"
+    assert result.learning_curve.sentence.endswith(said), result.learning_curve.sentence
+    more = [line for line in log.beyond_tuning if line.startswith("get more training data of")]
+    assert all(said in line for line in more), log.beyond_tuning  # none where bias remains
     loop_end = max(s.elapsed for s in log.steps if s.problem != "polish")
     first = polished[0]
     assert first.elapsed - first.seconds >= loop_end + log.curve_seconds - 0.05, (
