@@ -180,7 +180,8 @@ def run(server, k: int, *, data: str, space: Path, budget_s: float, out: Path) -
     pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
     procs = [subprocess.Popen(cmd, text=True, env=env, **pipes) for _ in range(k)]
     for p in procs:  # every worker loaded: then all start at once
-        assert p.stdout.readline() == "loaded\n", p.stderr.read()[-300:]
+        if p.stdout.readline() != "loaded\n":
+            raise SystemExit(f"a worker failed to load: {p.stderr.read().strip()[-300:]}")
     for p in procs:
         p.stdin.write("go\n")
         p.stdin.flush()

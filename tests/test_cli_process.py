@@ -5,6 +5,7 @@ and folder, and a timeout that kills the process."""
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -54,8 +55,11 @@ def test_the_environment_and_folder_are_the_tests(run_cli, tmp_path):
 
 
 def test_a_timeout_kills_the_process(run_cli, tmp_path):
+    started = time.monotonic()
     with pytest.raises(subprocess.TimeoutExpired):
         run_cli("tune", "builtin:mnist1d", "--budget", "10m", "--out", tmp_path / "r", timeout=3)
+    # killed, not waited for: a process left running would have returned after its 10 minutes
+    assert time.monotonic() - started < 120
     # the next command gets a process of its own at once
     assert run_cli("version").returncode == 0
 
