@@ -4,6 +4,7 @@ Each scenario trains its start model with 5 seeds (one population) and passes wh
 the 5 seeds agree on the expected problem and knob.
 """
 
+import re
 from collections import Counter
 
 import pytest
@@ -118,25 +119,45 @@ def test_more_data_advice_is_measured_when_the_budget_left_fits_it():
     import time
 
     from orthotune.autopilot._loop import _more_data, run_autopilot
+    from orthotune.autopilot._variants import MORE_DATA, beyond_tuning
 
     data = _data("builtin:synthetic?n=1200&classes=3&features=4&noise=0&seed=2")
     start = (_mlp(data, (32,)), TrainConfig(lr=1e-2, epochs=4, batch_size=64))
     settings = AutopilotSettings(start=start, budget_s=60, max_steps=0, polish=False)
     chosen = run_autopilot(data, settings).chosen
     assert 0 < chosen.seconds < 10
-    curve = _more_data(data, chosen, settings, time.monotonic() + 120)
-    assert curve is not None and curve.complete
+    curve, why_not = _more_data(data, chosen, settings, time.monotonic() + 120)
+    assert curve is not None and curve.complete and why_not is None
     assert curve.points[-1].train_examples == len(data.train)
     assert curve.sentence.startswith(("doubling the training data", "it is flat"))
-    # one model per fraction, each estimated at the chosen model's time: 5 × 30 s do not fit
+    # one model per fraction, each estimated at the chosen model's time: 5 × 30 s do not fit,
+    # and the advice says so (it was logged at INFO alone, the advice unchanged)
     slow = dataclasses.replace(chosen, seconds=30.0)
-    assert _more_data(data, slow, settings, time.monotonic() + 120) is None
-    # no time left for the fractions' training, or switched off, or too little data: nothing
-    assert _more_data(data, chosen, settings, time.monotonic()) is None
+    curve, why_not = _more_data(data, slow, settings, time.monotonic() + 120)
+    assert curve is None
+    assert re.fullmatch(
+        r"it needs about 150 s, 1[12]\d s were left; orthotune learning-curve DATA --from "
+        r"RUN_DIR measures it after the run",
+        why_not,
+    ), why_not
+    said = beyond_tuning("variance", no_curve=why_not)[0]
+    assert said == f"{MORE_DATA} (learning curve not measured: {why_not})"
+    # no time left for the fractions' training, or too few models of a count budget, or too
+    # little data: each says why; switched off: nothing to say
+    assert _more_data(data, chosen, settings, time.monotonic())[1].startswith("it needs about")
+    counted = dataclasses.replace(settings, trials=7)
+    assert _more_data(data, chosen, counted, 0.0, trained=4) == (
+        None,
+        "it trains 5 models, 3 of the budget's were left; orthotune learning-curve DATA "
+        "--from RUN_DIR measures it after the run",
+    )
     off = AutopilotSettings(start=start, learning_curve=False)
-    assert _more_data(data, chosen, off, time.monotonic() + 120) is None
+    assert _more_data(data, chosen, off, time.monotonic() + 120) == (None, None)
     tiny = _data("builtin:synthetic?n=150&classes=3&features=4&noise=0&seed=2")
-    assert _more_data(tiny, chosen, settings, time.monotonic() + 120) is None
+    assert _more_data(tiny, chosen, settings, time.monotonic() + 120) == (
+        None,
+        f"{len(tiny.train)} training examples, it needs at least 240",
+    )
 
 
 def test_a_baseline_whose_turn_comes_after_the_deadline_is_one_line(monkeypatch, tmp_path):
@@ -149,7 +170,7 @@ def test_a_baseline_whose_turn_comes_after_the_deadline_is_one_line(monkeypatch,
     from orthotune import InvalidInputError
 
     def slow_probe(*args, **kwargs):
-        time.sleep(2.5)  # past the 2-s budget and the baseline's one guaranteed second
+        time.sleep(5.5)  # past the 5-s budget and the baseline's one guaranteed second
         return False
 
     monkeypatch.setattr(folds, "population_pays", slow_probe)
@@ -160,5 +181,7 @@ def test_a_baseline_whose_turn_comes_after_the_deadline_is_one_line(monkeypatch,
         match=r"the baseline model was not trained: the time budget ran out before its turn "
         r"\(setting up took it\): give a larger --budget, or --trials N",
     ):
-        orthotune.tune("builtin:synthetic?n=300", budget="2s", out=tmp_path / "r")
+        # (a 2-s budget was spent reading the data on a loaded machine, before the probe:
+        # another refusal, also one line)
+        orthotune.tune("builtin:synthetic?n=300", budget="5s", out=tmp_path / "r")
     assert not (tmp_path / "r").exists()  # refused before any model was kept: no run left

@@ -918,11 +918,11 @@ def run_autopilot(
     # what the curve left, up to the refit's share. MNIST-1D seed 1 (dev data, 300 s) when the
     # curve came last: its share, kept from an estimate, left the run 0.897 of its budget in
     # training; measured first, it leaves no estimate between the polish and the deadline
-    curve = None
+    curve = no_curve = None
     if stop[0] in (StopReason.NO_KNOB_HELPS, StopReason.BUDGET_SPENT):
         t0 = time.monotonic()
         try:
-            curve = _more_data(
+            curve, no_curve = _more_data(
                 held, current, settings, deadline - refit_share, trained=len(all_trained)
             )
         except KeyboardInterrupt:
@@ -1033,7 +1033,9 @@ def run_autopilot(
     log.remaining_problem = None if remaining == "none" else remaining
     if log.stop_reason in (StopReason.NO_KNOB_HELPS, StopReason.BUDGET_SPENT):
         spatial = len(data.dataset.input_shape) > 1
-        log.beyond_tuning = beyond_tuning(log.remaining_problem, spatial=spatial, curve=curve)
+        log.beyond_tuning = beyond_tuning(
+            log.remaining_problem, spatial=spatial, curve=curve, no_curve=no_curve
+        )
     if final.is_high.get("dev_overfitting"):
         log.beyond_tuning.insert(
             0,
@@ -1221,23 +1223,29 @@ def _more_data(
     deadline: float,
     *,
     trained: int = 0,
-) -> LearningCurve | None:
+) -> tuple[LearningCurve | None, str | None]:
     """The learning curve of ``current``'s configuration on the hold-out split (train
     fractions, dev), when it is asked for, the data is big enough and the time left before
     ``deadline`` fits it: one model per fraction, each estimated at ``current``'s training time
     (each takes as many steps as ``current`` took; under a count budget: one model per
-    fraction, out of the ``trained`` models spent). None otherwise, or when the budget cut it
-    short."""
+    fraction, out of the ``trained`` models spent). Without it, why (said beside "more data"
+    in what tuning cannot do: a curve skipped for lack of time was logged at INFO alone, and
+    the advice read the same as where it was never asked for); neither when not asked for."""
+    later = "; orthotune learning-curve DATA --from RUN_DIR measures it after the run"
     if not settings.learning_curve:
-        return None
-    if len(data.train) < minimum_train_examples(data.dataset.num_classes):
-        return None
-    if settings.trials is not None and settings.trials - trained < len(DEFAULT_FRACTIONS):
-        return None
-    needed, left = len(DEFAULT_FRACTIONS) * current.seconds, deadline - time.monotonic()
+        return None, None
+    fractions = len(DEFAULT_FRACTIONS)
+    need = minimum_train_examples(data.dataset.num_classes)
+    if len(data.train) < need:
+        return None, f"{len(data.train)} training examples, it needs at least {need}"  # as does
+        # ``orthotune learning-curve`` with its default fractions
+    if settings.trials is not None and settings.trials - trained < fractions:
+        left_models = max(settings.trials - trained, 0)
+        return None, f"it trains {fractions} models, {left_models} of the budget's were left{later}"
+    needed, left = fractions * current.seconds, deadline - time.monotonic()
     if left < needed:
         logger.info("no learning curve: %.0f s left, about %.0f s needed", left, needed)
-        return None
+        return None, f"it needs about {needed:.0f} s, {max(left, 0):.0f} s were left{later}"
     try:
         curve = learning_curve(
             data.train,
@@ -1250,5 +1258,7 @@ def _more_data(
         )
     except InvalidInputError as err:  # a fraction failed to train: say nothing measured
         logger.warning("no learning curve: %s", err)
-        return None
-    return curve if curve.complete else None
+        return None, str(err)
+    if not curve.complete:
+        return None, f"the budget ran out before its last fraction{later}"
+    return curve, None

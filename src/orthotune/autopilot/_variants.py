@@ -81,13 +81,16 @@ BEYOND_TUNING: tuple[str, ...] = (
 )
 
 
-def beyond_tuning(problem: str | None, *, spatial: bool = True, curve: Any = None) -> list[str]:
+def beyond_tuning(
+    problem: str | None, *, spatial: bool = True, curve: Any = None, no_curve: str | None = None
+) -> list[str]:
     """``BEYOND_TUNING`` for the problem that remains: more data lowers variance, not
     avoidable bias (it led the list when the bias remained), and against a data mismatch it
     must be data like the dev set. ``LOOKS`` only for ``spatial`` inputs (signals, images).
     With the run's learning ``curve`` (``analysis.LearningCurve``) "more data" says what the
     curve measured, and comes last where the curve is flat (more data of this kind will not
-    help: it led the list beside those words)."""
+    help: it led the list beside those words); without one, ``no_curve`` says why it was not
+    measured."""
     if problem == "avoidable_bias":
         said = [
             "add discriminating attributes",
@@ -108,6 +111,9 @@ def beyond_tuning(problem: str | None, *, spatial: bool = True, curve: Any = Non
         said.remove(MORE_DATA)
         measured = f"{MORE_DATA} (learning curve: {curve.sentence})"
         said.insert(len(said) if curve.flat else 0, measured)
+    elif no_curve and MORE_DATA in said:
+        at = said.index(MORE_DATA)
+        said[at] = f"{MORE_DATA} (learning curve not measured: {no_curve})"
     return said if spatial else [s for s in said if s != LOOKS]
 
 
