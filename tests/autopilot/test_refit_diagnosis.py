@@ -26,8 +26,16 @@ def test_the_final_diagnosis_is_the_configuration_before_its_refit():
     settings = AutopilotSettings(
         trials=2, budget_s=float("inf"), polish=False, learning_curve=False, yardstick=False
     )
-    result = run_autopilot(data, settings, on_trained=remember)
+    labels = []
+
+    def progress(candidate, epoch, dev_error):
+        labels.append(candidate.label)
+
+    result = run_autopilot(data, settings, on_trained=remember, on_epoch=progress)
     assert result.log.refitted
+    # live progress hears the refit's epochs, named as such (a 128-s refit was unsaid)
+    refit = [lb for lb in labels if lb.startswith("refit on train + dev: ")]
+    assert len(refit) == result.chosen.candidate.config.epochs
     configured = seen[result.log.chosen]
     assert configured.model is not result.chosen.model
     levels = {lv.name: lv.error for lv in result.diagnosis.decomposition.levels}

@@ -109,3 +109,26 @@ def test_a_re_measured_figure_is_said_to_be_a_mean_of_seeds(capsys):
     line = capsys.readouterr().err.strip()
     assert "learning rate ×3 (mean of 3 seeds): dev 10.04 %, 2× wider (mean of 3 seeds)" in line
     assert line.endswith("kept model's dev error 10.04 % (learning rate ×3 (mean of 3 seeds))")
+
+
+def test_models_training_long_without_a_line_get_one_saying_what_is_in_flight(capsys, monkeypatch):
+    # a new user's 327,346-row table: its baseline trained 118 s, its refit 128 s, unsaid
+    import orthotune.cli._live as live_module
+
+    now = [1000.0]
+    monkeypatch.setattr(live_module.time, "monotonic", lambda: now[0])
+    refit = Candidate("b", SPEC, TrainConfig(epochs=24), label="refit on train + dev: mlp")
+    with Live("autopilot", unit="step", budget_s=300) as live:
+        for at, epoch in ((10, 0), (31, 1), (40, 2), (62, 3)):
+            now[0] = 1000.0 + at
+            live.epoch(refit, epoch, None)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        f"[{at} / 5:00] still training: refit on train + dev: mlp · epoch {e}/24"
+        for at, e in (("0:31", 2), ("1:02", 4))
+    ]
+    now[0] = 2000.0  # nothing in plain lines under --quiet, however long
+    with Live("autopilot", unit="step", budget_s=300, quiet=True) as live:
+        now[0] = 2100.0
+        live.epoch(refit, 0, None)
+    assert capsys.readouterr().err == ""

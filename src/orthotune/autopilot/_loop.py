@@ -986,6 +986,12 @@ def run_autopilot(
     elif settings.refit:
         t0 = time.monotonic()
 
+        def refit_epoch(candidate: Candidate, epoch: int, dev_error: float | None) -> bool:
+            # live progress only, never a pruning (a new user's 128-s refit was unsaid)
+            said = f"refit on train + dev: {candidate.label or candidate.name}"
+            on_epoch(dataclasses.replace(candidate, label=said), epoch, dev_error)
+            return False
+
         def refit_train(cands: list[Candidate], pooled: PreparedData) -> list[Trained]:
             return train_candidates(
                 cands,
@@ -994,6 +1000,7 @@ def run_autopilot(
                 device=settings.device,
                 precision=settings.precision,
                 deadline=deadline,
+                on_epoch=None if on_epoch is None else refit_epoch,
             )
 
         refitted, log.refit = refit(current, data, refit_train)

@@ -3,7 +3,8 @@
 On a terminal (stderr): a rich display below the lines of finished work — the budget clock as
 a bar, the step or trials in flight and their epoch, the best dev error so far. Anywhere else
 (a pipe, a file, CI): one plain line per finished step, trial or epoch, each starting with the
-clock. ``--quiet``: nothing (errors still reach stderr). stdout stays the result's.
+clock, and a line of what is in flight when models have trained ``HEARTBEAT_S`` without one.
+``--quiet``: nothing (errors still reach stderr). stdout stays the result's.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from rich.text import Text
 
 from orthotune.train import Callback
 
-__all__ = ["Live", "TrainProgress", "progress_mode"]
+__all__ = ["HEARTBEAT_S", "Live", "TrainProgress", "progress_mode"]
+
+# plain output: seconds of training without a line before one says what is in flight (a new
+# user's 327,346-row table: its baseline trained 118 s and its refit 128 s, each unsaid)
+HEARTBEAT_S = 30.0
 
 
 def progress_mode(quiet: bool) -> str:
@@ -60,10 +65,11 @@ class Live:
         self._status = ""  # train on a terminal: the last epoch's figures
         self._display: Any = None
         self._task: Any = None
+        self._said = time.monotonic()  # when the last line was printed
 
     # ------------------------------------------------------------ lifetime
     def __enter__(self) -> Live:
-        self._t0 = time.monotonic()
+        self._t0 = self._said = time.monotonic()
         if self.mode == "rich":
             self._display = Progress(
                 SpinnerColumn(),
@@ -92,6 +98,8 @@ class Live:
         self._flight[candidate.name] = candidate.label or candidate.name
         self._epoch = (epoch + 1, candidate.config.epochs)
         self._refresh()
+        if self.mode == "plain" and time.monotonic() - self._said >= HEARTBEAT_S:
+            self._print(f"still training: {self._info()}")
 
     def step(self, step: Any) -> None:
         """An autopilot step finished: one line, and the kept model's dev error."""
@@ -166,7 +174,9 @@ class Live:
         if self._flight:
             labels = list(self._flight.values())
             shown = ", ".join(labels[:3]) + (f" +{len(labels) - 3}" if len(labels) > 3 else "")
-            parts.append(f"step {self.finished}: {shown}" if self.unit == "step" else shown)
+            # a step's models; the refit after the last step is none (its label says so)
+            step = self.unit == "step" and not all(x.startswith("refit") for x in labels)
+            parts.append(f"step {self.finished}: {shown}" if step else shown)
         if self._epoch is not None:
             parts.append(f"epoch {self._epoch[0]}/{self._epoch[1]}")
         if self._status and self._display is not None:
@@ -191,9 +201,14 @@ class Live:
             self._epoch = None
         if self.mode == "off":
             return
-        budget = "" if self.budget_s is None else f" / {_clock(self.budget_s)}"
         best = self._best_text()
-        text = f"[{_clock(self.elapsed)}{budget}] {line}" + (f" · {best}" if best else "")
+        self._print(line + (f" · {best}" if best else ""))
+
+    def _print(self, line: str) -> None:
+        """``line`` after the clock, above the display on a terminal."""
+        self._said = time.monotonic()
+        budget = "" if self.budget_s is None else f" / {_clock(self.budget_s)}"
+        text = f"[{_clock(self.elapsed)}{budget}] {line}"
         if self._display is not None:
             self._display.console.print(text, markup=False, highlight=False)
             self._refresh()
