@@ -105,7 +105,18 @@ def render(summary: Any) -> None:
     if not summary.rows:
         out.print(f"warning: {summary.data} holds no data rows: {summary.out} holds a header only")
     if summary.error is not None:
-        out.print(f"error on the {summary.labelled:,} labelled rows: {pct(summary.error)}")
+        line = f"error on the {summary.labelled:,} labelled rows: {pct(summary.error)}"
+        if summary.split_errors:  # the rows the model learned from are its split's train
+            order = {name: k for k, name in enumerate(("train", "train-dev", "dev", "test"))}
+            parts = sorted(summary.split_errors.items(), key=lambda kv: order.get(kv[0], 9))
+            said = [
+                f"{name} {pct(err)} on the {rows:,} rows it learned from"
+                if name == "train"
+                else f"{name} {pct(err)} on {rows:,}"
+                for name, (rows, err) in parts
+            ]
+            line += f" ({'; '.join(said)})"
+        out.print(line)
     if summary.unknown_labels:
         out.print(
             f"{summary.unknown_labels:,} row(s) hold a label the model never learned "
