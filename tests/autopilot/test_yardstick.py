@@ -296,6 +296,30 @@ def test_a_yardstick_no_better_than_the_floor_is_not_offered_instead():
     assert _yardstick_ahead(below, 0.2380, 600) is None  # within two dev examples' worth
 
 
+def test_a_model_at_the_floor_beside_a_yardstick_above_it_blames_the_network_not_the_inputs():
+    # "the inputs may not predict the label" beside a gradient-boosting model at 20.69 % dev
+    # error against the floor's 23.72 % (a new user's flights, 327,346 rows)
+    from orthotune._records import DecisionLog
+    from orthotune.autopilot._job import _at_the_floor
+
+    stick = {"model": "HistGradientBoostingClassifier()", "how": "k", "dev_error": 0.2069}
+    log = DecisionLog(yardstick=stick, floor={"label": "no", "dev_error": 0.2372})
+    assert _at_the_floor(log, 0.2400, 65469) == (
+        "the chosen model's dev error (24.00%) is no lower than the floor's, always predicting "
+        "'no' (23.72%): a gradient-boosting model reaches 20.69% on the same inputs, so they "
+        "do predict the label: the network did not learn it within the budget (a larger "
+        "--budget may)"
+    )
+    assert _at_the_floor(log, 0.2371, 65469) is None  # below the floor: nothing to say
+    # a yardstick within two dev examples of the floor, or none: the inputs may not predict it
+    for near in ({**stick, "dev_error": 0.2372 - 1 / 1000}, None):
+        said = _at_the_floor(log.model_copy(update={"yardstick": near}), 0.2400, 1000)
+        assert said.endswith(
+            "(23.72%): the inputs may not predict the label, or there are too few examples: "
+            "get more data or other features before tuning"
+        )
+
+
 def test_loading_scikit_learn_is_not_counted_in_the_yardsticks_share():
     # in a fresh process: the import took 1.0 s of a 25-s budget's 1.2-s share (a sweep); its
     # clock (the first perf_counter call) starts once scikit-learn's ensembles are loaded
