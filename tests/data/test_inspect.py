@@ -36,6 +36,33 @@ def test_duplicates_within_and_across_parts_and_conflicts():
     )
 
 
+def test_inputs_of_few_values_repeat_by_nature_and_bound_the_error(write_csv):
+    # a table of a few few-valued columns: identical rows are people alike, not copies (a new
+    # user's fertility and military tables were told to remove 94 % and 99.9 % of their rows)
+    import pandas as pd
+
+    g = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": g.integers(0, 3, 400), "b": g.integers(0, 2, 400)})
+    frame["label"] = np.where(g.random(400) < 0.3 + 0.2 * frame["a"], "yes", "no")
+    report = inspect_data(str(write_csv(frame.to_csv(index=False))), LoadOptions(), seed=0)
+    assert (report.duplicates.distinct_inputs, report.duplicates.rows) == (6, 400)
+    # the reference: each (a, b)'s minority labels, over all rows
+    counts = frame.groupby(["a", "b"])["label"].value_counts().unstack(fill_value=0)
+    least = 1 - counts.max(axis=1).sum() / 400
+    assert report.conflicts.least_error == pytest.approx(least, abs=1e-12)
+    copies, conflicting = report.warnings[-2:]
+    assert copies.startswith(
+        "the inputs take few values (6 distinct among 400 examples), so identical examples are "
+        "expected, not copies: held-out examples equal to a training example ("
+    ) and copies.endswith("are what new data would bring; keep them")
+    assert conflicting == (
+        "6 input(s) carry several labels (400 examples): where inputs take so few values that "
+        "is the label's own uncertainty given them: no model that reads only these inputs errs "
+        f"less than {least:.2%} on these examples (more discriminating attributes would lower it)"
+    )
+    assert not any("remove the copies" in w or "contradictory" in w for w in report.warnings)
+
+
 def test_inspect_csv_reports_nan_sources_split_and_warnings(write_csv):
     rows = ["f,g,site,label"]
     for i in range(60):

@@ -110,7 +110,9 @@ def render(report: Any) -> None:
         f"{d.groups:,} groups ({d.redundant_examples:,} extra copies): {d.within_one_part:,} "
         f"within one part, {d.across_parts:,} across parts",
     )
-    overview.add_row("conflicting labels", f"{c.groups:,} inputs ({c.examples:,} examples)")
+    overview.add_row("distinct inputs", f"{d.distinct_inputs:,} among {d.rows:,} examples")
+    least = f"; each input's most frequent label errs on {c.least_error:.2%}" if c.groups else ""
+    overview.add_row("conflicting labels", f"{c.groups:,} inputs ({c.examples:,} examples){least}")
     console.print(overview)
 
     parts = [p for p in report.split.parts if p.size] if report.split is not None else []

@@ -82,7 +82,23 @@ class DuplicateReport(BaseModel):
         default_factory=dict,
         description="per held-out part, its examples that duplicate a train example",
     )
+    rows: int = Field(default=0, description="examples compared")
+    distinct_inputs: int = Field(default=0, description="distinct inputs among them")
     examples: list[ExampleGroup] = Field(default_factory=list)
+
+
+# distinct inputs per example at or below which identical examples are the data's nature, not
+# copies: each input then repeats four times on average (a file copied into itself twice
+# repeats each row twice). A new user's fertility table (7 columns of 2 to 53 values; 254,654
+# rows, about 14,000 distinct inputs) and military (5 columns; 1.4 M rows, about 1,900) were
+# told to "remove the copies" — 94 % and 99.9 % of the rows — and that nearly every row was
+# "contradictory training data"
+FEW_INPUTS = 0.25
+
+
+def few_values(duplicates: DuplicateReport) -> bool:
+    """Whether the inputs take so few values that identical examples are expected."""
+    return duplicates.rows > 0 and duplicates.distinct_inputs <= FEW_INPUTS * duplicates.rows
 
 
 def _across_parts(duplicates: DuplicateReport) -> str:
@@ -91,8 +107,15 @@ def _across_parts(duplicates: DuplicateReport) -> str:
     "3 duplicate group(s) span parts: the same example is trained on and evaluated" where two
     of the three groups lay in dev and test only)."""
     copies = duplicates.held_out_copies_of_train
+    named = ", ".join(f"{n:,} in {part}" for part, n in copies.items())
+    if copies and few_values(duplicates):
+        return (
+            f"the inputs take few values ({duplicates.distinct_inputs:,} distinct among "
+            f"{duplicates.rows:,} examples), so identical examples are expected, not "
+            f"copies: held-out examples equal to a training example ({named}) are what new "
+            "data would bring; keep them"
+        )
     if copies:
-        named = ", ".join(f"{n} in {part}" for part, n in copies.items())
         return (
             f"{duplicates.across_parts} duplicate group(s) span parts; held-out examples that "
             f"copy a training example: {named} — trained on and evaluated (leakage); remove "
@@ -111,6 +134,11 @@ class ConflictReport(BaseModel):
     groups: int
     examples: int = Field(description="examples in such groups")
     shown: list[ExampleGroup] = Field(default_factory=list)
+    least_error: float = Field(
+        default=0.0,
+        description="the error of the best rule of these inputs on these examples: each "
+        "input's most frequent label (no model that reads only these inputs errs less here)",
+    )
 
 
 class InspectReport(BaseModel):
@@ -216,17 +244,25 @@ def find_duplicates(ds: Dataset, where: np.ndarray) -> tuple[DuplicateReport, Co
         across_parts=across,
         held_out_copies_of_train={p: held_out[p] for p in SPLIT_PARTS if p in held_out},
         examples=(shown_across + shown_within)[:MAX_GROUPS_SHOWN],
+        rows=len(y),
+        distinct_inputs=int(inputs.max()) + 1,
     )
 
     # conflicts: one input, several labels
-    labels_per_input = np.bincount(np.unique(inputs * k + y) // k)
+    pairs, pair_counts = np.unique(inputs * k + y, return_counts=True)
+    labels_per_input = np.bincount(pairs // k)
+    most = np.zeros(len(labels_per_input), dtype=np.int64)
+    np.maximum.at(most, pairs // k, pair_counts)  # each input's most frequent label's count
     conflict_inputs = np.flatnonzero(labels_per_input >= 2)
     in_conflict = np.isin(inputs, conflict_inputs)
     shown = [
         _group(ds, np.flatnonzero(inputs == g), where) for g in conflict_inputs[:MAX_GROUPS_SHOWN]
     ]
     conflicts = ConflictReport(
-        groups=len(conflict_inputs), examples=int(in_conflict.sum()), shown=shown
+        groups=len(conflict_inputs),
+        examples=int(in_conflict.sum()),
+        shown=shown,
+        least_error=float(1.0 - most.sum() / len(y)),
     )
     return duplicates, conflicts
 
@@ -379,10 +415,19 @@ def inspect_data(
         )
     if duplicates.across_parts:
         warnings.append(_across_parts(duplicates))
-    if conflicts.groups:
+    if conflicts.groups and few_values(duplicates):
+        warnings.append(
+            f"{conflicts.groups:,} input(s) carry several labels ({conflicts.examples:,} "
+            "examples): where inputs take so few values that is the label's own uncertainty "
+            f"given them: no model that reads only these inputs errs less than "
+            f"{conflicts.least_error:.2%} on these examples (more discriminating attributes "
+            "would lower it)"
+        )
+    elif conflicts.groups:
         warnings.append(
             f"{conflicts.groups} input(s) carry conflicting labels ({conflicts.examples} "
-            "examples): contradictory training data; check their labels"
+            "examples): contradictory training data; check their labels (each input's most "
+            f"frequent label errs on {conflicts.least_error:.2%} of the examples)"
         )
 
     return InspectReport(
