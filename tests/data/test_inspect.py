@@ -61,6 +61,33 @@ def test_inputs_of_few_values_repeat_by_nature_and_bound_the_error(write_csv):
         f"less than {least:.2%} on these examples (more discriminating attributes would lower it)"
     )
     assert not any("remove the copies" in w or "contradictory" in w for w in report.warnings)
+    # the largest groups are the ones shown
+    for shown in (report.duplicates.examples, report.conflicts.shown):
+        sizes = [group.size for group in shown]
+        assert len(sizes) == 5 and sizes == sorted(sizes, reverse=True)
+    assert report.conflicts.shown[0].size == frame.groupby(["a", "b"]).size().max()
+
+
+def test_input_ids_group_exactly_identical_inputs_even_when_hashes_collide(monkeypatch):
+    import pandas as pd
+
+    from orthotune.data._inspect import _input_ids
+
+    g = np.random.default_rng(0)
+    x = g.integers(0, 3, size=(500, 4)).astype(np.float32)
+    x[::7, 1] = np.nan  # every NaN the same input
+    x[::11, 2] = -0.0 * (x[::11, 2] == 0) + x[::11, 2] * (x[::11, 2] != 0)  # −0 is 0
+    reference = pd.DataFrame(np.nan_to_num(x, nan=-99.0) + 0.0).groupby([0, 1, 2, 3]).ngroup()
+    # the same partition of the rows (ids are a relabelling)
+    for ids in (_input_ids(x), _input_ids(x.reshape(500, 2, 2))):
+        pairs = pd.crosstab(ids, reference.to_numpy())
+        assert ((pairs > 0).sum(axis=1) == 1).all() and ((pairs > 0).sum(axis=0) == 1).all()
+    # every row one hash: the rows' bytes decide
+    flat = lambda frame, index: pd.Series(np.zeros(len(frame), dtype=np.uint64))  # noqa: E731
+    monkeypatch.setattr(pd.util, "hash_pandas_object", flat)
+    pairs = pd.crosstab(_input_ids(x), reference.to_numpy())
+    assert ((pairs > 0).sum(axis=1) == 1).all() and ((pairs > 0).sum(axis=0) == 1).all()
+    assert len(set(_input_ids(np.zeros((5, 0), dtype=np.float32)))) == 1
 
 
 def test_inspect_csv_reports_nan_sources_split_and_warnings(write_csv):

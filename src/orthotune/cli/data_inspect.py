@@ -153,9 +153,15 @@ def render(report: Any) -> None:
         for note in s.notes:
             console.print(f"  note: {escape(note)}")
 
-    groups = report.duplicates.examples + report.conflicts.shown
-    if groups:
-        table = Table(title="identical inputs (first groups)", title_justify="left")
+    # two tables: one row id in a duplicate group (its input and label) and in a conflict
+    # group (its input, every label) read as one row listed twice in one table
+    for title, groups in (
+        ("duplicates: same input and label (largest groups)", report.duplicates.examples),
+        ("conflicting labels: same input (largest groups)", report.conflicts.shown),
+    ):
+        if not groups:
+            continue
+        table = Table(title=title, title_justify="left")
         for col in ("ids", "size", "labels", "parts"):
             table.add_column(col)
         for g in groups:
