@@ -138,6 +138,20 @@ def test_clean_remove_end_to_end(run_cli, tmp_path):
     assert shown.returncode == 0, shown.stderr
     said = " ".join(shown.stdout.split())
     assert "judge the cleaning on rows whose labels you trust (--split-col test rows" in said
+    # the rows not judged are said (a new user's 65,470 test rows were left out unsaid)
+    frame = pd.read_csv(path)
+    frame["split"] = ["train", "train", "dev", "test"] * 30
+    frame.to_csv(tmp_path / "split.csv", index=False)
+    args = ("--method", "cluster", "--split-col", "split", "--out", out / "s")
+    shown = run_cli("clean", tmp_path / "split.csv", *args, "--json")
+    assert shown.returncode == 0, shown.stderr
+    flagged = len(json.loads(shown.stdout)["issues"]["suspects"])
+    shown = run_cli("clean", tmp_path / "split.csv", *args[:-1], out / "u")
+    assert (
+        f"{flagged} suspect label(s) in 90 examples judged ({100 * flagged / 90:.1f} %; 120 in "
+        "all: the 30 not judged are test rows (kept as given: the test set judges the model "
+        "once) or a class's only example)"
+    ) in " ".join(shown.stdout.split())
 
 
 @pytest.mark.slow

@@ -102,10 +102,19 @@ def render(outcome: Any) -> None:
 
     console = Console()
     issues = outcome.issues
+    judged = issues.judged or issues.num_examples
+    # the rows not judged were unsaid (a new user's 65,470 test rows of 327,346)
+    left = issues.num_examples - judged
+    why = (
+        f": the {left:,} not judged are test rows (kept as given: the test set judges the "
+        "model once) or a class's only example"
+        if left
+        else ""
+    )
     console.print(
-        f"[bold]{issues.method}[/bold]: {len(issues.suspects)} suspect label(s) in "
-        f"{issues.judged or issues.num_examples} examples judged "
-        f"({100 * issues.suspect_rate:.1f} %; {issues.num_examples} in all)"
+        f"[bold]{issues.method}[/bold]: {len(issues.suspects):,} suspect label(s) in "
+        f"{judged:,} examples judged ({100 * issues.suspect_rate:.1f} %; "
+        f"{issues.num_examples:,} in all{why})"
     )
     if issues.suspects:  # no empty table when nothing was flagged
         table = Table(title="most suspect (first 15)")
