@@ -35,6 +35,10 @@ def test_errors_renders_tables(run_cli, tmp_path):
     done = run_cli("errors", path)
     assert done.returncode == 0, done.stderr
     assert "ceiling" in done.stdout and "top confusions" in done.stdout
+    # the imbalance remedies as a user types them, not the kinds' names
+    said = " ".join(done.stdout.split())
+    assert "remedies: weigh the classes equally (orthotune train --class-balance);" in said
+    assert "class_weights" not in said and "augment_minority" not in said
 
 
 def test_errors_tags_with_unknown_ids_exit_2(run_cli, tmp_path):

@@ -511,7 +511,7 @@ def test_a_new_category_in_a_pooled_column_reads_as_other_with_a_warning(caplog)
         x = encode_frame(pd.DataFrame({"city": ["never_seen"]}), ds.encoding, file="new.csv")
     assert x[0, city.categories.index("(other)")] == 1.0
     assert (  # nothing was said
-        "new.csv: column 'city': 1 row(s) hold a category outside the 255 training kept "
+        "new.csv: column 'city': 1 row(s) hold a category not among the 255 that training kept "
         "('never_seen' …): read as '(other)'" in caplog.text
     )
 

@@ -60,6 +60,15 @@ SplitOpt = Annotated[
 ]
 
 
+# what a user types for each imbalance remedy (the kinds alone, "class_weights, oversample,
+# augment_minority", named no flag: a new user's sweep)
+REMEDY_WORDS = {
+    "class_weights": "weigh the classes equally (orthotune train --class-balance)",
+    "oversample": "repeat the minorities' examples (Python: orthotune.analysis.oversample_index)",
+    "augment_minority": "augmented copies of the minorities (orthotune train --augment standard)",
+}
+
+
 def errors(
     target: TargetArg,
     tags: TagsOpt = None,
@@ -188,5 +197,5 @@ def render(report: Any) -> None:
         console.print(
             f"class imbalance {imb.imbalance_ratio:.1f}:1, minorities "
             f"{', '.join(imb.minority_classes)}; remedies: "
-            + ", ".join(r.kind for r in imb.remedies)
+            + "; ".join(REMEDY_WORDS.get(r.kind, r.kind) for r in imb.remedies)
         )

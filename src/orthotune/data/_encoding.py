@@ -856,8 +856,8 @@ def encode_table(
             if col.other:  # a rare category, or one never seen: "(other)"
                 if unknown.any() and origin.predicting:  # new rows: said, as unseen ones are
                     log.warning(
-                        "%s: column %r: %d row(s) hold a category outside the %d training kept "
-                        "(%r …): read as %r, as training read its rare ones",
+                        "%s: column %r: %d row(s) hold a category not among the %d that training "
+                        "kept (%r …): read as %r, as training read its rare ones",
                         origin.file,
                         col.name,
                         int(unknown.sum()),
