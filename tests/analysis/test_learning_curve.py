@@ -217,3 +217,40 @@ def test_a_drop_under_one_dev_example_is_too_small_to_tell_not_flat():
     # the error now is named with the examples it is measured on (under k-fold a sweep read
     # "now 1.7%" beside the diagnosis's 0.69 %, out of fold)
     assert _sentence(level).endswith("(now 12.5% on its 40 dev examples)")
+
+
+def test_models_no_better_than_the_most_frequent_class_say_nothing_of_more_data():
+    """'it is flat — more data of this kind will not help … [23.7%, 23.7%]' was said of models
+    that all erred as always predicting 'no' did (a new user's flights); a curve that starts at
+    that floor and falls below it is a curve."""
+    from orthotune.analysis import CurvePoint
+    from orthotune.analysis._learning_curve import _sentence
+
+    points = [
+        CurvePoint(
+            fraction=f,
+            train_examples=int(1000 * f),
+            train_error=0.24,
+            dev_error=e,
+            dev_low=e - 0.01,
+            dev_high=e + 0.01,
+        )
+        for f, e in ((0.25, 0.2372), (0.5, 0.2375), (1.0, 0.2371))
+    ]
+    level = dict(error_now=0.2371, error_doubled=0.2371, doubled_low=0.2371, doubled_high=0.2371)
+    curve = LearningCurve(
+        points=points,
+        dev_examples=2000,
+        flat=True,
+        floor=0.2372,
+        configuration="mlp, 2 epochs, batch 128",
+        **level,
+    )
+    assert _sentence(curve) == (
+        "every fraction's model errs as much as always predicting the most frequent class "
+        "(23.7% on the 2000 dev examples): it learns nothing from these inputs as configured "
+        "(mlp, 2 epochs, batch 128), so the curve cannot tell whether more data would help"
+    )
+    learning = [*points[:2], points[2].model_copy(update={"dev_error": 0.23})]
+    assert _sentence(curve.model_copy(update={"points": learning})).startswith("it is flat")
+    assert _sentence(curve.model_copy(update={"floor": None})).startswith("it is flat")

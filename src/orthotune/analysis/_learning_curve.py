@@ -104,6 +104,10 @@ class LearningCurve(Result):
         "fraction; training randomness not included)"
     )
     configuration: str = ""
+    floor: float | None = Field(
+        default=None,
+        description="dev error of always predicting the training fractions' most frequent class",
+    )
     sentence: str = ""
 
 
@@ -211,6 +215,16 @@ def _doubling(
 
 def _sentence(curve: LearningCurve) -> str:
     m = curve.points[-1].train_examples
+    none = max(1.0 / curve.dev_examples, 0.001)  # a drop of less than one dev example's worth
+    if curve.floor is not None and all(p.dev_error >= curve.floor - none for p in curve.points):
+        # "it is flat — more data of this kind will not help … [23.7%, 23.7%]" of models that
+        # all erred as the most frequent class does (a new user's flights, 327,346 rows)
+        return (
+            f"every fraction's model errs as much as always predicting the most frequent class "
+            f"({curve.floor:.1%} on the {curve.dev_examples} dev examples): it learns nothing "
+            f"from these inputs as configured ({curve.configuration}), so the curve cannot tell "
+            "whether more data would help"
+        )
     if curve.error_doubled is None:
         return f"the learning curve could not be fitted; dev error {curve.error_now:.1%} at {m}"
     if curve.flat and curve.error_doubled < curve.error_now - 0.001:
@@ -237,7 +251,6 @@ def _sentence(curve: LearningCurve) -> str:
     )
     # a drop of less than one dev example's worth is none, as for ``flat`` (an upper end
     # 0.0005 below now printed "[7.0%, 10.0%]" from 10.0% without the caveat)
-    none = max(1.0 / curve.dev_examples, 0.001)
     if curve.doubled_high is not None and curve.doubled_high > curve.error_now - none:
         # its margin said: "[1.2%, 1.3%] — the interval reaches no gain" from 1.4 % read as a
         # contradiction
@@ -323,6 +336,7 @@ def learning_curve(
         flat=flat,
         complete=complete,
         configuration=f"{spec.kind}, {config.epochs} epochs, batch {config.batch_size}",
+        floor=float((dev.y.numpy() != np.bincount(y, minlength=num_classes).argmax()).mean()),
     )
     return curve.model_copy(update={"sentence": _sentence(curve)})
 
