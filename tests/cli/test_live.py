@@ -132,3 +132,25 @@ def test_models_training_long_without_a_line_get_one_saying_what_is_in_flight(ca
         now[0] = 2100.0
         live.epoch(refit, 0, None)
     assert capsys.readouterr().err == ""
+
+
+def test_a_large_file_is_said_before_it_is_read(capsys, tmp_path, monkeypatch):
+    # a 57.7 MB table: 55 s of silence in data inspect, 79 s before tune's first line
+    import orthotune.cli._common as common
+
+    path = tmp_path / "big.csv"
+    path.write_text("a,label\n" + "1,x\n" * 300)
+    monkeypatch.setattr(common, "LARGE_FILE_BYTES", 1000)
+    common.reading_note(str(path))
+    size = path.stat().st_size / 2**20
+    assert capsys.readouterr().err == f"orthotune: reading big.csv ({size:.1f} MB) …\n"
+    for quiet_or_small in (
+        lambda: common.reading_note(path, quiet=True),
+        lambda: common.reading_note(tmp_path),  # a folder
+        lambda: common.reading_note("builtin:digits"),
+        lambda: common.reading_note(tmp_path / "missing.csv"),
+    ):
+        quiet_or_small()
+    monkeypatch.setattr(common, "LARGE_FILE_BYTES", 10**9)
+    common.reading_note(path)
+    assert capsys.readouterr().err == ""

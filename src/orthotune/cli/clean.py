@@ -77,7 +77,9 @@ def clean(
 ) -> None:
     """Find mislabeled examples; write a cleaned copy and an audit log into --out."""
     from orthotune._api import clean as find
+    from orthotune.cli._common import reading_note
 
+    reading_note(data)
     outcome = find(
         data,
         method=method,

@@ -40,8 +40,10 @@ def inspect(
     debug: DebugFlag = False,
 ) -> None:
     """Describe DATA and the train/train-dev/dev/test split the policy would make."""
+    from orthotune.cli._common import reading_note
     from orthotune.data import inspect_data
 
+    reading_note(data)
     options = load_options(
         target=target,
         weight=weight,

@@ -85,7 +85,9 @@ def learning_curve(
     """Would more data help? Dev error on nested fractions of the training set, a power law
     through them, and what doubling the data would give."""
     from orthotune._api import learning_curve as measure
+    from orthotune.cli._common import reading_note
 
+    reading_note(data)
     curve = measure(
         data,
         from_run=from_run,

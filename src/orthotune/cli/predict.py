@@ -57,7 +57,7 @@ def predict(
     as are missing values) — in a column whose rare categories training pooled as '(other)',
     as '(other)', with a warning.
     """
-    from orthotune.cli._common import emit
+    from orthotune.cli._common import emit, reading_note
     from orthotune.train import (
         check_predictions_out,
         load_predictor,
@@ -68,6 +68,7 @@ def predict(
 
     check_predictions_out(out, data)
     predictor = load_predictor(model)
+    reading_note(data)
     given = {"target": target, "source": source, "id": id}
     options: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     if impute is not None:

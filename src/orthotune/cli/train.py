@@ -244,7 +244,7 @@ def train(
     once, at the end.
     """
     from orthotune._api import train as run_train
-    from orthotune.cli._common import emit, exit_interrupted
+    from orthotune.cli._common import emit, exit_interrupted, reading_note
     from orthotune.cli._live import Live, TrainProgress
     from orthotune.train import StopReason
 
@@ -277,6 +277,7 @@ def train(
     from orthotune.search import parse_duration
 
     budget = None if time_budget is None else parse_duration(time_budget, name="--time-budget")
+    reading_note(data, quiet=quiet)
     with Live(name or arch or "model", unit="epoch", budget_s=budget, quiet=quiet) as live:
         summary = run_train(
             data,

@@ -20,6 +20,7 @@ from orthotune.cli._common import (
     SeedOpt,
     emit,
     exit_interrupted,
+    reading_note,
 )
 from orthotune.cli._data_options import (
     DevSourceOpt,
@@ -152,6 +153,7 @@ def tune(
         seconds = 300.0
     autopilot = strategy == "autopilot"
     unit = "step" if autopilot else "trial"
+    reading_note(data, quiet=quiet)
     with Live(strategy, unit=unit, budget_s=seconds, quiet=quiet) as live:
         summary = run_tune(
             data,
