@@ -89,9 +89,9 @@ class DuplicateReport(BaseModel):
 
 # distinct inputs per example at or below which identical examples are the data's nature, not
 # copies: each input then repeats four times on average (a file copied into itself twice
-# repeats each row twice). A new user's fertility table (7 columns of 2 to 53 values; 254,654
-# rows, about 14,000 distinct inputs) and military (5 columns; 1.4 M rows, about 1,900) were
-# told to "remove the copies" — 94 % and 99.9 % of the rows — and that nearly every row was
+# repeats each row twice). A new user's fertility table (7 columns of 2 to 53 values; 9,276
+# distinct inputs among 254,654 rows) and military (5 columns, 1.4 M rows) were told to
+# "remove the copies" — 94 % and 99.9 % of the rows — and that nearly every row was
 # "contradictory training data"
 FEW_INPUTS = 0.25
 
