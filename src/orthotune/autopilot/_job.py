@@ -393,6 +393,12 @@ def _unlearnable(data, dev_error: float | None) -> str | None:
     )
 
 
+def _below(error: float, other: float, examples: int) -> bool:
+    """Whether dev ``error`` is below ``other`` by more than two of the ``examples`` they count
+    (one is noise): the yardstick's bar against the network and against the floor."""
+    return error < other - 2 / max(examples, 1)
+
+
 def _at_the_floor(log: DecisionLog, dev_error: float | None, dev_examples: int) -> str | None:
     """That the chosen model's dev error is no lower than the floor's (always the most
     frequent class), and what it means: where the gradient-boosting yardstick beat the floor
@@ -405,7 +411,7 @@ def _at_the_floor(log: DecisionLog, dev_error: float | None, dev_examples: int) 
     if None in (floor.get("dev_error"), dev_error) or dev_error < floor["dev_error"]:
         return None
     stick = (log.yardstick or {}).get("dev_error")
-    if stick is not None and stick < floor["dev_error"] - 2 / max(dev_examples, 1):
+    if stick is not None and _below(stick, floor["dev_error"], dev_examples):
         why = (
             f"a gradient-boosting model reaches {stick:.2%} on the same inputs, so they do "
             "predict the label: the network did not learn it within the budget (a larger "
@@ -432,7 +438,7 @@ def _yardstick_ahead(log: DecisionLog, dev_error: float | None, dev_examples: in
     23.67 %; the floor's note says what that means)."""
     stick, floor = log.yardstick or {}, log.floor or {}
     ahead = stick.get("dev_error")
-    if ahead is None or dev_error is None or ahead >= dev_error - 2 / max(dev_examples, 1):
+    if ahead is None or dev_error is None or not _below(ahead, dev_error, dev_examples):
         return None
     if floor.get("dev_error") is not None and ahead >= floor["dev_error"]:
         return None
