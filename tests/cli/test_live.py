@@ -154,3 +154,45 @@ def test_a_large_file_is_said_before_it_is_read(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(common, "LARGE_FILE_BYTES", 10**9)
     common.reading_note(path)
     assert capsys.readouterr().err == ""
+
+
+def test_work_without_hooks_gets_a_line_while_it_lasts_and_none_after(capsys, monkeypatch):
+    # a new user's 1,414,593-row table: clean said nothing for 214 s, learning-curve for 138 s
+    import threading
+
+    import orthotune.cli._live as live_module
+    from orthotune.cli._live import Working
+
+    monkeypatch.setattr(live_module, "HEARTBEAT_S", 0.02)
+    beats = threading.Event()
+    with Working("clean: models judging each label of big.csv") as working:
+        assert working.mode == "plain"
+        beats.wait(0.3)  # the work: longer than several heartbeats
+    after = capsys.readouterr().err.splitlines()
+    assert len(after) >= 3
+    assert all(line == "[0:00] still working: clean: models judging each label of big.csv"
+               for line in after)  # fmt: skip
+    beats.wait(0.1)  # the thread stopped with the work: nothing more
+    assert capsys.readouterr().err == ""
+    with Working("predict: scoring x.csv", quiet=True):
+        beats.wait(0.1)
+    monkeypatch.setattr(live_module, "HEARTBEAT_S", 60.0)
+    with Working("predict: scoring x.csv"):  # ended before its first heartbeat: no line
+        pass
+    assert capsys.readouterr().err == ""
+
+
+def test_learning_curve_says_it_is_still_working(capsys, monkeypatch, tmp_path):
+    import orthotune.cli._live as live_module
+    from orthotune.cli.learning_curve import learning_curve
+
+    monkeypatch.setattr(live_module, "HEARTBEAT_S", 0.01)
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 5},{'pq'[i % 2]}\n" for i in range(600)))
+    learning_curve(str(path), epochs=1, as_json=True)
+    out = capsys.readouterr()
+    assert "points" in out.out  # the JSON result, alone on stdout
+    assert (
+        "still working: learning-curve: models on nested fractions of t.csv's training set"
+        in out.err
+    )

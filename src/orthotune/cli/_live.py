@@ -10,18 +10,25 @@ clock, and a line of what is in flight when models have trained ``HEARTBEAT_S`` 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import Any
 
 from rich.console import Console
-from rich.progress import Progress, ProgressColumn, SpinnerColumn, TextColumn
+from rich.progress import (
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
 from orthotune.train import Callback
 
-__all__ = ["HEARTBEAT_S", "Live", "TrainProgress", "progress_mode"]
+__all__ = ["HEARTBEAT_S", "Live", "TrainProgress", "Working", "progress_mode"]
 
 # plain output: seconds of training without a line before one says what is in flight (a new
 # user's 327,346-row table: its baseline trained 118 s and its refit 128 s, each unsaid)
@@ -214,6 +221,53 @@ class Live:
             self._refresh()
         else:
             print(text, file=sys.stderr, flush=True)
+
+
+class Working:
+    """A command that computes for minutes without hooks to call (predict, evaluate, clean,
+    learning-curve, data inspect on a large table), as a context manager: on a terminal a
+    spinner with ``what`` and the clock; anywhere else a line every ``HEARTBEAT_S`` seconds,
+    ``[1:30] still working: what``, from a thread beside the work (nothing if the work ends
+    sooner); with --quiet nothing. A new user's 1,414,593-row table: clean said nothing for
+    214 s, learning-curve for 138 s, predict for 43 s."""
+
+    def __init__(self, what: str, *, quiet: bool = False) -> None:
+        self.what = what
+        self.mode = progress_mode(quiet)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._display: Any = None
+        self._t0 = time.monotonic()
+
+    def __enter__(self) -> Working:
+        self._t0 = time.monotonic()
+        if self.mode == "rich":
+            self._display = Progress(
+                SpinnerColumn(),
+                TextColumn(self.what),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._display.start()
+            self._display.add_task(self.what, total=None)
+        elif self.mode == "plain":
+            self._thread = threading.Thread(target=self._beat, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._display is not None:
+            self._display.stop()
+
+    def _beat(self) -> None:
+        # the module's HEARTBEAT_S read at each wait: a test shortens it
+        while not self._stop.wait(HEARTBEAT_S):
+            clock = _clock(time.monotonic() - self._t0)
+            print(f"[{clock}] still working: {self.what}", file=sys.stderr, flush=True)
 
 
 class _ClockColumn(ProgressColumn):

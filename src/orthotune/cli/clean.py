@@ -11,11 +11,12 @@ old label, new label or removed, method, score) and, with ``--apply remove|relab
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from orthotune.cli._common import DebugFlag, JsonFlag, SeedOpt, emit
+from orthotune.cli._common import DebugFlag, JsonFlag, QuietFlag, SeedOpt, emit
 from orthotune.cli._data_options import (
     DataArg,
     DropOpt,
@@ -73,27 +74,30 @@ def clean(
     out: OutOpt = None,
     as_json: JsonFlag = False,
     seed: SeedOpt = 0,
+    quiet: QuietFlag = False,
     debug: DebugFlag = False,
 ) -> None:
     """Find mislabeled examples; write a cleaned copy and an audit log into --out."""
     from orthotune._api import clean as find
     from orthotune.cli._common import reading_note
+    from orthotune.cli._live import Working
 
-    reading_note(data)
-    outcome = find(
-        data,
-        method=method,
-        apply=apply,
-        out=out,
-        seed=seed,
-        target=target,
-        weight=weight,
-        source=source,
-        id=id,
-        drop=drop or (),
-        split_col=split_col,
-        impute=impute,
-    )
+    reading_note(data, quiet=quiet)
+    with Working(f"clean: models judging each label of {Path(data).name}", quiet=quiet):
+        outcome = find(
+            data,
+            method=method,
+            apply=apply,
+            out=out,
+            seed=seed,
+            target=target,
+            weight=weight,
+            source=source,
+            id=id,
+            drop=drop or (),
+            split_col=split_col,
+            impute=impute,
+        )
     emit(outcome, as_json=as_json, render=render)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orthotune.cli._common import DebugFlag, JsonFlag, SeedOpt, emit
+from orthotune.cli._common import DebugFlag, JsonFlag, QuietFlag, SeedOpt, emit
 from orthotune.cli._data_options import (
     DataArg,
     DevSourceOpt,
@@ -37,13 +37,17 @@ def inspect(
     train_dev: TrainDevOpt = None,
     as_json: JsonFlag = False,
     seed: SeedOpt = 0,
+    quiet: QuietFlag = False,
     debug: DebugFlag = False,
 ) -> None:
     """Describe DATA and the train/train-dev/dev/test split the policy would make."""
+    from pathlib import Path
+
     from orthotune.cli._common import reading_note
+    from orthotune.cli._live import Working
     from orthotune.data import inspect_data
 
-    reading_note(data)
+    reading_note(data, quiet=quiet)
     options = load_options(
         target=target,
         weight=weight,
@@ -55,7 +59,8 @@ def inspect(
         impute=impute,
     )
     policy = split_policy(ratios=split_ratios, train_dev=train_dev, dev_source=dev_source)
-    report = inspect_data(data, options, seed=seed, policy=policy)
+    with Working(f"data inspect: reading and comparing the rows of {Path(data).name}", quiet=quiet):
+        report = inspect_data(data, options, seed=seed, policy=policy)
     emit(report, as_json=as_json, render=render)
 
 

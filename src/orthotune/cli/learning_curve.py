@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from orthotune.cli._common import DebugFlag, JsonFlag, SeedOpt, emit
+from orthotune.cli._common import DebugFlag, JsonFlag, QuietFlag, SeedOpt, emit
 from orthotune.cli._data_options import (
     DataArg,
     DevSourceOpt,
@@ -80,32 +80,36 @@ def learning_curve(
     out: OutOpt = None,
     as_json: JsonFlag = False,
     seed: SeedOpt = 0,
+    quiet: QuietFlag = False,
     debug: DebugFlag = False,
 ) -> None:
     """Would more data help? Dev error on nested fractions of the training set, a power law
     through them, and what doubling the data would give."""
     from orthotune._api import learning_curve as measure
     from orthotune.cli._common import reading_note
+    from orthotune.cli._live import Working
 
-    reading_note(data)
-    curve = measure(
-        data,
-        from_run=from_run,
-        fractions=fractions,
-        epochs=epochs,
-        device=device,
-        out=out,
-        seed=seed,
-        target=target,
-        weight=weight,
-        source=source,
-        id=id,
-        drop=drop or (),
-        split_col=split_col,
-        dev_source=dev_source,
-        impute=impute,
-        split_ratios=split_ratios,
-    )
+    reading_note(data, quiet=quiet)
+    what = f"learning-curve: models on nested fractions of {Path(data).name}'s training set"
+    with Working(what, quiet=quiet):
+        curve = measure(
+            data,
+            from_run=from_run,
+            fractions=fractions,
+            epochs=epochs,
+            device=device,
+            out=out,
+            seed=seed,
+            target=target,
+            weight=weight,
+            source=source,
+            id=id,
+            drop=drop or (),
+            split_col=split_col,
+            dev_source=dev_source,
+            impute=impute,
+            split_ratios=split_ratios,
+        )
     emit(curve, as_json=as_json, render=render)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from orthotune.cli._common import DebugFlag, JsonFlag, SeedOpt
+from orthotune.cli._common import DebugFlag, JsonFlag, QuietFlag, SeedOpt
 from orthotune.cli._data_options import (
     DataArg,
     IdOpt,
@@ -43,6 +43,7 @@ def predict(
     ] = None,
     as_json: JsonFlag = False,
     seed: SeedOpt = 0,
+    quiet: QuietFlag = False,
     debug: DebugFlag = False,
 ) -> None:
     """Write id, y_pred, confidence, p_<class>… (and y_true, split, source when known).
@@ -58,6 +59,7 @@ def predict(
     as '(other)', with a warning.
     """
     from orthotune.cli._common import emit, reading_note
+    from orthotune.cli._live import Working
     from orthotune.train import (
         check_predictions_out,
         load_predictor,
@@ -68,14 +70,15 @@ def predict(
 
     check_predictions_out(out, data)
     predictor = load_predictor(model)
-    reading_note(data)
+    reading_note(data, quiet=quiet)
     given = {"target": target, "source": source, "id": id}
     options: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     if impute is not None:
         options["impute"] = impute
-    frame = predict(predictor, data, options=options)
-    written = write_predictions(frame, out)
-    summary = summarize(predictor, data, frame, written)
+    with Working(f"predict: scoring {Path(data).name} and writing {out.name}", quiet=quiet):
+        frame = predict(predictor, data, options=options)
+        written = write_predictions(frame, out)
+        summary = summarize(predictor, data, frame, written)
     print(_calibration_line(summary), file=sys.stderr)
     emit(summary, as_json=as_json, render=render)
 
