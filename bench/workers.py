@@ -30,7 +30,7 @@ What is measured, from the trials' own start and end times in the database:
 process on the cores slows the workers unevenly.
 
     python bench/workers.py             # MNIST-1D MLPs, 150 s per worker count (~9 min in all)
-    python bench/workers.py --quick     # tiny synthetic data, 20 s per worker count (plumbing)
+    python bench/workers.py --quick     # tiny synthetic data, 12 s per worker count (plumbing)
 
 Last line: ``trials_per_min_1=… trials_per_min_2=… trials_per_min_4=… scaling_2=…
 lost_trials_4=…``.
@@ -196,15 +196,16 @@ def run(server, k: int, *, data: str, space: Path, budget_s: float, out: Path) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny data, 20 s per worker count")
+    parser.add_argument("--quick", action="store_true", help="tiny data, 12 s per worker count")
     parser.add_argument("--budget-s", type=float, default=None, help="per worker count")
     parser.add_argument("--target", type=float, default=None, help="dev accuracy to reach")
     args = parser.parse_args()
     print(machine_header(), flush=True)  # the README: every bench prints it first
-    # --quick: 20 s from the start signal (the imports before it): trials of 1-3 epochs on 300
-    # rows, under a second each; four workers on 2 cores beside a busy process took 8.7 s to
-    # their first trial (the data read, the study opened)
-    budget = args.budget_s or (20.0 if args.quick else 150.0)
+    # --quick: 12 s from the start signal (the imports before it): trials of 1-3 epochs on 300
+    # rows, about 0.1 s each; four workers on 2 cores beside a busy process took 8.7 s to
+    # their first trial (the data read, the study opened). Alone (2026-12-07, 2-core AMD EPYC,
+    # --budget-s 10): 82, 148 and 93 trials for 1, 2 and 4 workers, 58 s in all (20 s: ~90 s)
+    budget = args.budget_s or (12.0 if args.quick else 150.0)
     data, space_text = (QUICK_DATA, QUICK_SPACE) if args.quick else (DATA, SPACE)
     # MNIST-1D: the paper's MLP ends near 66 % test accuracy (bench/mnist1d_sanity.py); 55 % dev
     # is a level these short MLP trials should pass early (not measured in this setting yet)

@@ -39,7 +39,7 @@ def test_the_last_line_holds_each_sets_accuracy_per_method_and_the_largest_overr
 
 @pytest.mark.slow
 def test_the_short_budget_bench_runs_small():
-    last = run_bench("short_budget.py", "--scale", "0.05", "--budget-s", "8")
+    last = run_bench("short_budget.py", "--scale", "0.05", "--budget-s", "5")
     keys = [f"{s}_{m}_test" for s in ("images", "signals") for m in ("fitted", "cut")]
     pattern = " ".join(rf"{k}=[01]\.\d{{4}}" for k in keys) + r" max_over_budget_s=-?\d+\.\d{4}"
     assert re.fullmatch(pattern, last), last
