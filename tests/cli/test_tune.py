@@ -115,6 +115,10 @@ def test_a_model_no_better_than_the_most_frequent_class_is_told_so(run_cli, tmp_
     ids = json.loads((out / "split.json").read_text())["ids"]
     pooled = [labels[int(i)] for i in ids["train"] + ids["dev"]]  # k-fold: train + dev pooled
     assert floor["label"] == "p" and floor["dev_error"] == pooled.count("q") / len(pooled)
+    # off a terminal, tables are laid out for 140 columns: at rich's 80, a new user's `tune …
+    # > out.txt` had its decision table's intervals cut mid-number ("(-2.94…-0.7… │")
+    assert "Decision log" in res.stdout and not re.search(r"…\s*│", res.stdout), res.stdout
+    assert 80 < max(map(len, res.stdout.splitlines())) <= 140  # its sentences too
     text = " ".join(res.stdout.split())  # the terminal wraps lines
     assert "floor: always predicting 'p' (the most frequent class) gives" in text
     assert re.search(  # each figure named: "no better than the floor 17.42 %" read as the floor's

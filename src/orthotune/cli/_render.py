@@ -12,10 +12,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+# off a terminal (a file, a pipe) rich lays out for 80 columns: a new user's `tune … > out.txt`
+# had 35-66 cells of its decision table cut mid-number ("(-2.94…-0.7…")
+FILE_WIDTH = 140
 
-def console() -> Console:
-    """stdout console (no markup: labels may hold brackets); fixed width off a terminal."""
-    return Console(width=None if sys.stdout.isatty() else 140, highlight=False, markup=False)
+
+def console(*, markup: bool = False, highlight: bool = False) -> Console:
+    """The stdout console of every renderer: the terminal's width, ``FILE_WIDTH`` off one.
+    No markup by default (labels may hold brackets): a renderer that writes its own styles
+    asks for it and escapes what it prints."""
+    width = None if sys.stdout.isatty() else FILE_WIDTH
+    return Console(width=width, highlight=highlight, markup=markup)
 
 
 # a table of one row per class shows this many (a 1,000-class table printed 1,000 rows); the

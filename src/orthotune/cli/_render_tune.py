@@ -58,11 +58,12 @@ def render_diagnosis_table(diagnosis: Any, console: Any, *, refitted: bool = Fal
 
 
 def render_autopilot(summary: Any) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console()
+    from orthotune.cli._render import console as _console
+
+    console = _console(markup=True, highlight=True)
     for line in summary.filled:
         console.print(f"[dim]filled: {line}[/]")
     log = summary.decisions
@@ -172,11 +173,12 @@ def _fmt_value(x: float | None, metric: str) -> str:
 
 def render_search(summary: Any) -> None:
     """The leaderboard (feasible first, best marked), why the search stopped, the chosen model."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console()
+    from orthotune.cli._render import console as _console
+
+    console = _console(markup=True, highlight=True)
     board = summary.leaderboard
     rule = f" subject to {', '.join(summary.constraints)}" if summary.constraints else ""
     table = Table(

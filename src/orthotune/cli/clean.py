@@ -103,10 +103,11 @@ def clean(
 
 def render(outcome: Any) -> None:
     """A summary line and the most suspect examples."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from orthotune.cli._render import console as _console
+
+    console = _console(markup=True, highlight=True)
     issues = outcome.issues
     judged = issues.judged or issues.num_examples
     # the rows not judged were unsaid (a new user's 65,470 test rows of 327,346)

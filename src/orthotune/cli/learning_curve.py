@@ -115,10 +115,11 @@ def learning_curve(
 
 def render(curve: Any) -> None:
     """The points, the fit and the sentence."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from orthotune.cli._render import console as _console
+
+    console = _console(markup=True, highlight=True)
     table = Table(title=f"learning curve ({curve.configuration})")
     for col in ("fraction", "train examples", "train error", "dev error", "95 %"):
         table.add_column(col, justify="right")

@@ -102,10 +102,11 @@ def report(
 
 
 def _render(result: object) -> None:
-    from rich.console import Console
     from rich.markup import escape
 
-    console = Console()
+    from orthotune.cli._render import console as _console
+
+    console = _console(markup=True, highlight=True)
     path, sections = escape(result.path), ", ".join(result.sections) or "none"  # type: ignore[attr-defined]
     console.print(f"Report written to [bold]{path}[/bold]", highlight=False)
     console.print(f"Sections: {sections}", highlight=False, markup=False)
