@@ -110,6 +110,9 @@ def test_impute_none_refuses_gaps_and_unseen_categories_that_training_would_fill
     assert np.isfinite(_inputs(folder, rows).x.numpy()).all()  # filled as in training
     with pytest.raises(InvalidInputError, match=r"missing \(NaN\) values in 2 column\(s\): a"):
         _inputs(folder, rows, impute="none")
+    # predict's own flag refused them, not the training (it filled them: --impute auto)
+    with pytest.raises(InvalidInputError, match=r"one trained to fill them does so when predict"):
+        _inputs(folder, rows, impute="none")
     rows = frame.head(4).copy().dropna()
     rows.loc[rows.index[0], "color"] = "green"
     assert len(_inputs(folder, rows).x) == len(rows)  # read as a missing colour

@@ -378,8 +378,11 @@ def check_finite(
         col = next(iter(nan))
         per = _names(f"{c} ({k})" for c, k in nan.items())
         fix = (
-            "fill them in the file: the model was trained with --impute none, so it has no "
-            "fill for them"
+            # predict's own --impute none also lands here, on a model trained to fill them: the
+            # line blamed training for a flag the user gave predict (a new user's loans table)
+            "fill them in the file (under --impute none they are refused: a model trained with "
+            "--impute none has no fill for them, and one trained to fill them does so when "
+            "predict is given no --impute)"
             if origin.predicting
             else "use --impute auto (the default), mean or median, fill them in the file"
             f"{origin.drop(col)}"
