@@ -137,6 +137,20 @@ def test_impute_auto_adds_indicators_and_a_missing_category_and_fills_on_train(
     assert out[1, 1] == 1.0 and out[1, 5] == 1.0
 
 
+def test_the_filled_line_names_the_words_a_column_wrote_for_missing(write_csv):
+    # a new user's ResumeNames: 'none' among 'some', '1', '2' … was 2,746 missing values of a
+    # file without an empty cell, and the line did not say why
+    rows = [("none", "1.5"), ("some", "?"), ("", "2"), ("1", "unknown"), ("none", "3"), ("2", "4")]
+    text = "kind,amount,label\n" + "".join(f"{k},{a},{'pq'[i % 2]}\n" for i, (k, a) in
+                                           enumerate(rows * 4))  # fmt: skip
+    enc = load_dataset(str(write_csv(text)), LoadOptions()).encoding
+    assert enc.filled() == [
+        "kind: 12 missing (cells written 'none' among them) → the category '(missing)'",
+        "amount: 8 missing (cells written '?', 'unknown' among them) → filled from the row's other "
+        "values, plus a 0/1 'was missing' column",
+    ]
+
+
 def test_impute_none_still_refuses_missing_values_in_one_line(write_csv):
     path = write_csv("a,label\n1,p\n,q\n3,p\n")
     with pytest.raises(
@@ -145,7 +159,7 @@ def test_impute_none_still_refuses_missing_values_in_one_line(write_csv):
         load_dataset(str(path), LoadOptions(impute="none"))
 
 
-def test_a_nan_in_a_column_complete_in_training_gets_the_train_median(write_csv):
+def test_a_nan_in_a_column_complete_in_training_gets_the_train_median(write_csv, caplog):
     from orthotune.data import make_split
     from orthotune.data._prepare import prepare
 
@@ -154,8 +168,13 @@ def test_a_nan_in_a_column_complete_in_training_gets_the_train_median(write_csv)
     assert ds.encoding.filled() == [] and ds.encoding.feature_names == ["a", "c=x", "c=y"]
     data = prepare(ds, make_split(ds, seed=0))
     train_a = ds.x[data.split.train, 0].numpy()
-    out = encode_frame(pd.DataFrame({"a": [None], "c": [None]}), ds.encoding)
+    out = encode_frame(pd.DataFrame({"a": [None], "c": [None]}), ds.encoding, file="new.csv")
     assert out[0, 1:].tolist() == [0.0, 0.0]  # no category: all zeros
+    # filled, and said (a new user's blank annual_income went into a prediction unsaid)
+    assert caplog.messages == [
+        "new.csv: missing values in column(s) that had none in training: a (1), c (1): filled "
+        "as the model fills any (--impute auto)"
+    ]
     filled = data.normalizer(torch_tensor(out))[0, 0].item()
     expected = (np.median(train_a) - data.normalizer.mean[0]) / data.normalizer._scale[0]
     assert filled == pytest.approx(expected, abs=1e-5)

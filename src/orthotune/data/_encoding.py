@@ -89,6 +89,7 @@ OTHER_CATEGORY = "(other)"  # the categories beyond a column's MAX_CATEGORIES �
 # tables (heart disease's ca and thal, breast-cancer-wisconsin's bare nuclei), and the words
 # exports write ("unknown" among ages was refused as a value to fix; among categories it is
 # the "(missing)" category, one feature as before)
+SHOWN_WORDS = 3  # missing words a column's "filled" line names
 _MISSING_WORDS = (
     *("", "nan", "na", "n/a", "#n/a", "null", "none", "<na>", "?"),
     *("unknown", "missing", "n.a."),
@@ -111,6 +112,10 @@ class ColumnEncoding(BaseModel):
         default=False, description="a 0/1 'was missing' feature follows (--impute auto)"
     )
     missing: int = Field(default=0, description="missing values in the data it was fitted on")
+    written: list[str] = Field(
+        default_factory=list,
+        description="words among them that the file wrote (``_MISSING_WORDS``: 'none', '?' …)",
+    )
     other: bool = Field(
         default=False,
         description=f"categories beyond the most frequent (and unseen ones) are {OTHER_CATEGORY!r}",
@@ -134,7 +139,12 @@ class ColumnEncoding(BaseModel):
             how = f"the category {MISSING_CATEGORY!r}"
         else:
             how = repr(self.fill)
-        return f"{self.name}: {self.missing} missing → {how}"
+        # 'none' is a missing word: among a new user's categories ('none', 'some', '1' …) it
+        # was counted as 2,746 missing values of a file without an empty cell, unsaid
+        words = ", ".join(repr(w) for w in self.written[:SHOWN_WORDS])
+        more = f" +{len(self.written) - SHOWN_WORDS}" if len(self.written) > SHOWN_WORDS else ""
+        said = f" (cells written {words}{more} among them)" if words else ""
+        return f"{self.name}: {self.missing} missing{said} → {how}"
 
 
 class TableEncoding(BaseModel):
@@ -293,13 +303,32 @@ def _amounts(values: np.ndarray) -> pd.Series:
 def _fit_column(
     name: str, series: pd.Series, origin: Origin, *, impute: str, n_rows: int, first: bool
 ) -> ColumnEncoding | None:
+    """The column's encoding (``_encode_column``) and the words it wrote for missing values."""
+    scan = _scan(series)
+    encoded = _encode_column(name, series, scan, origin, impute=impute, n_rows=n_rows, first=first)
+    if encoded is None or not encoded.missing or scan.texts is None:
+        return encoded
+    texts = scan.texts[scan.missing]
+    words = sorted({str(t) for t in texts if t is not None and str(t)})
+    return encoded.model_copy(update={"written": words}) if words else encoded
+
+
+def _encode_column(
+    name: str,
+    series: pd.Series,
+    scan: _Scan,
+    origin: Origin,
+    *,
+    impute: str,
+    n_rows: int,
+    first: bool,
+) -> ColumnEncoding | None:
     """The column's encoding, or None for a column left out, with a warning: row numbers
     (``row_numbers``) or a saved index (``saved_index``; ``first``: the table's first column),
     or text with a distinct value in (almost) every row (an identifier, a
     name, free text)."""
     import pandas as pd
 
-    scan = _scan(series)
     present = ~scan.missing
     if not present.any():
         if impute == "none":
@@ -926,6 +955,18 @@ def encode_frame(
             name,
             rows,
             value,
+        )
+    # gaps where training had none are filled (refused under --impute none, above), but said:
+    # a new user's blank annual_income went into a prediction unsaid
+    new = [f"{c.name} ({report.nan[c.name]})" for c in encoding.columns
+           if not c.missing and report.nan.get(c.name)]  # fmt: skip
+    if new:
+        log.warning(
+            "%s: missing values in column(s) that had none in training: %s: filled as the model "
+            "fills any (--impute %s)",
+            file,
+            ", ".join(new),
+            encoding.impute,
         )
     return x
 
