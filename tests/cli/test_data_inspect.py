@@ -110,6 +110,7 @@ def test_inspect_lists_what_loading_left_out_among_its_warnings_once(run_cli, tm
     assert out.stderr == ""  # said once, in the report, not also as log lines
     text = run_cli("data", "inspect", path, "--target", "Survived")
     assert "left out" in text.stdout and "left out" not in text.stderr
+    assert "2, imbalance ratio 1.05 (all rows)" in text.stdout  # errors counts training rows
 
 
 def test_inspect_says_what_it_warned_of_before_a_refusal(run_cli, tmp_path):

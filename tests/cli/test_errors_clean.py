@@ -21,6 +21,7 @@ def test_errors_json_on_a_run_folder_saves_analysis(run_cli, tmp_path):
     assert result["errors"]["classes"][0]["label"] == "b"
     assert result["mismatch"]["worst_source"] == "s2"
     assert result["imbalance"]["minority_classes"] == ["c"]
+    assert result["imbalance"]["counted"] == "train"  # data inspect counts every row: said
     saved = json.loads((run / "analysis" / "errors.json").read_text())
     assert saved["errors"] == 12
     assert saved["classes"][0]["ceiling_error"] == pytest.approx(0.04)
@@ -38,6 +39,7 @@ def test_errors_renders_tables(run_cli, tmp_path):
     # the imbalance remedies as a user types them, not the kinds' names
     said = " ".join(done.stdout.split())
     assert "remedies: weigh the classes equally (orthotune train --class-balance);" in said
+    assert ":1 among the training rows, minorities c;" in said
     assert "class_weights" not in said and "augment_minority" not in said
 
 

@@ -44,6 +44,9 @@ class ImbalanceReport(BaseModel):
     counts: dict[str, int]
     shares: dict[str, float]
     imbalance_ratio: float = Field(description="largest class count / smallest class count")
+    counted: str = Field(
+        default="train", description="the rows counted: train, or all (predictions without split)"
+    )
     imbalanced: bool
     minority_classes: list[str]
     remedies: list[Remedy] = Field(default_factory=list)

@@ -41,11 +41,13 @@ def error_report(
 ) -> ErrorReport:
     """Error analysis, mismatch levels and class balance of ``preds``."""
     train = preds.select(preds.split == "train") if preds.split is not None else preds
-    if len(train) == 0:
-        train = preds
+    counted = "train"
+    if len(train) == 0 or preds.split is None:
+        train, counted = preds, "all"
+    imbalance = detect_imbalance(train.y_true, preds.class_names)
     return ErrorReport(
         source=source,
         errors=analyze_errors(preds, tags=tags, split=split),
         mismatch=mismatch_from_predictions(preds),
-        imbalance=detect_imbalance(train.y_true, preds.class_names),
+        imbalance=imbalance.model_copy(update={"counted": counted}),
     )

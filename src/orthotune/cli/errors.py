@@ -93,13 +93,13 @@ def _pct(x: float | None) -> str:
 
 def render(report: Any) -> None:
     """Rich tables of an ``ErrorReport``."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     from orthotune.cli._render import CLASS_ROWS, more_rows
+    from orthotune.cli._render import console as _console
 
-    console = Console()
+    console = _console(markup=True, highlight=True)
     ea = report.errors
     console.print(
         f"[bold]{escape(report.source)}[/bold] — {ea.split}: {ea.errors} errors in {ea.n} examples "
@@ -195,7 +195,8 @@ def render(report: Any) -> None:
     imb = report.imbalance
     if imb.imbalanced:
         console.print(
-            f"class imbalance {imb.imbalance_ratio:.1f}:1, minorities "
+            f"class imbalance {imb.imbalance_ratio:.1f}:1 among "
+            f"{'the training rows' if imb.counted == 'train' else 'all rows'}, minorities "
             f"{', '.join(imb.minority_classes)}; remedies: "
             + "; ".join(REMEDY_WORDS.get(r.kind, r.kind) for r in imb.remedies)
         )
