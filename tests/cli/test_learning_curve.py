@@ -77,3 +77,32 @@ def test_a_table_with_missing_values_needs_no_flag(run_cli, tmp_path):
     assert len(json.loads(done.stdout)["points"]) == 5
     strict = run_cli("learning-curve", path, "--impute", "none")
     assert strict.returncode == 2 and "missing (NaN) values in 1 column(s): b (31)" in strict.stderr
+
+
+def test_the_fit_line_says_how_the_sentence_uses_it(capsys, tmp_path):
+    # "fit: dev error ≈ 885·n^(−2) + 0.306" beside "about 28.7 %" read as a contradiction: the
+    # sentence adds the fit's change from n to 2n to the measured error, and the line says so
+    import re
+
+    import numpy as np
+
+    from orthotune.cli.learning_curve import learning_curve
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(800, 2))
+    y = np.where(x[:, 0] + 0.7 * rng.normal(size=800) > 0, "p", "q")
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "a,b,label\n" + "".join(f"{a:.3f},{b:.3f},{c}\n" for (a, b), c in zip(x, y, strict=True))
+    )
+    learning_curve(str(path), epochs=2, quiet=True)
+    text = " ".join(capsys.readouterr().out.split())
+    found = re.search(
+        r"\(([\d.]+)% at (\d+), ([\d.]+)% at (\d+): its change, ([+-][\d.]+)%, is added to the "
+        r"measured ([\d.]+)%\)",
+        text,
+    )
+    assert found, text
+    at, m, twice, m2, change, now = (float(v) for v in found.groups())
+    assert m2 == 2 * m and abs(twice - at - change) <= 0.11  # each printed to 0.1 point
+    assert f"now {now:.1f}% on its" in text or f"from {now:.1f}%" in text  # the sentence's own

@@ -133,8 +133,15 @@ def render(curve: Any) -> None:
         )
     console.print(table)
     if curve.fit is not None:
+        # the sentence adds the fit's change to the measured error: a new user read "≈ 885·n^(−2)
+        # + 0.306" beside "about 28.7 %" as a contradiction (a noisy curve's fit passes above
+        # its last point)
+        m = curve.points[-1].train_examples
+        at, twice = float(curve.fit.predict(m)), float(curve.fit.predict(2 * m))
         console.print(
             f"fit: dev error ≈ {curve.fit.a:.3g}·n^(−{curve.fit.b:.3g}) + {curve.fit.c:.3g} "
-            f"on {curve.dev_examples} dev examples; interval: {curve.interval}"
+            f"on {curve.dev_examples} dev examples ({at:.1%} at {m}, {twice:.1%} at {2 * m}: "
+            f"its change, {twice - at:+.1%}, is added to the measured {curve.error_now:.1%}); "
+            f"interval: {curve.interval}"
         )
     console.print(f"[bold]{curve.sentence}[/bold]")
