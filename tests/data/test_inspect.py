@@ -24,14 +24,16 @@ def test_duplicates_within_and_across_parts_and_conflicts():
     assert conflicts.shown[0].ids == ["e", "f"] and conflicts.shown[0].labels == ["a", "b"]
     from orthotune.data._inspect import _across_parts
 
-    assert _across_parts(dup) == (
+    assert _across_parts(dup, conflicts) == (  # 1 of 4 repeated inputs with several labels
         "2 duplicate group(s) span parts; held-out examples that copy a training example: 1 in "
         "dev, 1 in test — trained on and evaluated (leakage); remove the copies"
     )
     # copies in dev and test only: evaluated twice, never trained on (a sweep read "leakage")
-    dup, _ = find_duplicates(ds, np.array(["train", "train", "dev", "test"] * 2, dtype=object))
+    dup, conflicts = find_duplicates(
+        ds, np.array(["train", "train", "dev", "test"] * 2, dtype=object)
+    )
     assert dup.across_parts >= 1 and not dup.held_out_copies_of_train
-    assert _across_parts(dup).startswith(
+    assert _across_parts(dup, conflicts).startswith(
         f"{dup.across_parts} duplicate group(s) span held-out parts only (none is in train)"
     )
 
@@ -56,9 +58,10 @@ def test_inputs_of_few_values_repeat_by_nature_and_bound_the_error(write_csv):
         "expected, not copies: held-out examples equal to a training example ("
     ) and copies.endswith("are what new data would bring; keep them")
     assert conflicting == (
-        "6 input(s) carry several labels (400 examples): where inputs take so few values that "
-        "is the label's own uncertainty given them: no model that reads only these inputs errs "
-        f"less than {least:.2%} on these examples (more discriminating attributes would lower it)"
+        "6 input(s) carry several labels (400 examples): where identical inputs are the data's "
+        "nature that is the label's own uncertainty given them: no model that reads only these "
+        f"inputs errs less than {least:.2%} on these examples (more discriminating attributes "
+        "would lower it)"
     )
     assert not any("remove the copies" in w or "contradictory" in w for w in report.warnings)
     # the largest groups are the ones shown
@@ -66,6 +69,27 @@ def test_inputs_of_few_values_repeat_by_nature_and_bound_the_error(write_csv):
         sizes = [group.size for group in shown]
         assert len(sizes) == 5 and sizes == sorted(sizes, reverse=True)
     assert report.conflicts.shown[0].size == frame.groupby(["a", "b"]).size().max()
+
+
+def test_repeated_inputs_that_mostly_carry_several_labels_are_alike_by_chance(write_csv):
+    # a new user's GSSvocab survey: 16,854 distinct inputs among 28,786 rows (above FEW_INPUTS),
+    # 5,136 of its repeated inputs with several labels, was told to remove 2,508 held-out rows
+    import pandas as pd
+
+    g = np.random.default_rng(1)
+    frame = pd.DataFrame({"a": g.integers(0, 150, 400)})
+    frame["label"] = np.where(g.random(400) < 0.5, "yes", "no")  # the input says nothing
+    report = inspect_data(str(write_csv(frame.to_csv(index=False))), LoadOptions(), seed=0)
+    counts = frame.groupby("a")["label"].agg(["size", "nunique"])
+    repeated, several = int((counts["size"] >= 2).sum()), int((counts["nunique"] >= 2).sum())
+    assert report.duplicates.repeated_inputs == repeated and report.conflicts.groups == several
+    assert report.duplicates.distinct_inputs > 100 and 2 * several >= repeated  # the case
+    copies = next(w for w in report.warnings if "copies" in w)
+    assert copies.startswith(
+        f"most inputs seen more than once carry several labels ({several:,} of {repeated:,}), "
+        "as examples alike by chance do and copies do not, so identical examples are expected"
+    ) and copies.endswith("keep them")
+    assert not any("remove the copies" in w or "contradictory" in w for w in report.warnings)
 
 
 def test_input_ids_group_exactly_identical_inputs_even_when_hashes_collide(monkeypatch):

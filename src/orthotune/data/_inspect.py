@@ -84,6 +84,7 @@ class DuplicateReport(BaseModel):
     )
     rows: int = Field(default=0, description="examples compared")
     distinct_inputs: int = Field(default=0, description="distinct inputs among them")
+    repeated_inputs: int = Field(default=0, description="distinct inputs of two examples or more")
     examples: list[ExampleGroup] = Field(default_factory=list)
 
 
@@ -96,24 +97,38 @@ class DuplicateReport(BaseModel):
 FEW_INPUTS = 0.25
 
 
-def few_values(duplicates: DuplicateReport) -> bool:
-    """Whether the inputs take so few values that identical examples are expected."""
-    return duplicates.rows > 0 and duplicates.distinct_inputs <= FEW_INPUTS * duplicates.rows
+def repeats_by_nature(duplicates: DuplicateReport, conflicts: ConflictReport) -> str | None:
+    """Why identical examples are the data's nature, not copies (None: they may be copies):
+    the inputs take few values (``FEW_INPUTS``), or most inputs seen more than once carry
+    several labels — a copied record keeps its label, while people alike by a few coarse
+    attributes do not share one (a new user's GSSvocab survey: 16,854 distinct inputs among
+    28,786 rows, 5,136 of its repeated inputs with several labels, was told to remove 2,508
+    held-out rows as leakage)."""
+    if duplicates.rows and duplicates.distinct_inputs <= FEW_INPUTS * duplicates.rows:
+        return (
+            f"the inputs take few values ({duplicates.distinct_inputs:,} distinct among "
+            f"{duplicates.rows:,} examples)"
+        )
+    if duplicates.repeated_inputs and 2 * conflicts.groups >= duplicates.repeated_inputs:
+        return (
+            f"most inputs seen more than once carry several labels ({conflicts.groups:,} of "
+            f"{duplicates.repeated_inputs:,}), as examples alike by chance do and copies do not"
+        )
+    return None
 
 
-def _across_parts(duplicates: DuplicateReport) -> str:
+def _across_parts(duplicates: DuplicateReport, conflicts: ConflictReport) -> str:
     """The warning for duplicate groups that span parts: leakage where a held-out part copies
     training examples; otherwise held-out parts that share examples, none trained on (a sweep:
     "3 duplicate group(s) span parts: the same example is trained on and evaluated" where two
     of the three groups lay in dev and test only)."""
     copies = duplicates.held_out_copies_of_train
     named = ", ".join(f"{n:,} in {part}" for part, n in copies.items())
-    if copies and few_values(duplicates):
+    nature = repeats_by_nature(duplicates, conflicts)
+    if copies and nature:
         return (
-            f"the inputs take few values ({duplicates.distinct_inputs:,} distinct among "
-            f"{duplicates.rows:,} examples), so identical examples are expected, not "
-            f"copies: held-out examples equal to a training example ({named}) are what new "
-            "data would bring; keep them"
+            f"{nature}, so identical examples are expected, not copies: held-out examples "
+            f"equal to a training example ({named}) are what new data would bring; keep them"
         )
     if copies:
         return (
@@ -266,6 +281,7 @@ def find_duplicates(ds: Dataset, where: np.ndarray) -> tuple[DuplicateReport, Co
         examples=(shown_across + shown_within)[:MAX_GROUPS_SHOWN],
         rows=len(y),
         distinct_inputs=int(inputs.max()) + 1,
+        repeated_inputs=int((np.bincount(inputs) >= 2).sum()),
     )
 
     # conflicts: one input, several labels
@@ -436,12 +452,12 @@ def inspect_data(
             "per-class metric (F1) rather than accuracy"
         )
     if duplicates.across_parts:
-        warnings.append(_across_parts(duplicates))
-    if conflicts.groups and few_values(duplicates):
+        warnings.append(_across_parts(duplicates, conflicts))
+    if conflicts.groups and repeats_by_nature(duplicates, conflicts):
         warnings.append(
             f"{conflicts.groups:,} input(s) carry several labels ({conflicts.examples:,} "
-            "examples): where inputs take so few values that is the label's own uncertainty "
-            f"given them: no model that reads only these inputs errs less than "
+            "examples): where identical inputs are the data's nature that is the label's own "
+            f"uncertainty given them: no model that reads only these inputs errs less than "
             f"{conflicts.least_error:.2%} on these examples (more discriminating attributes "
             "would lower it)"
         )
