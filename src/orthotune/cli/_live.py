@@ -224,7 +224,7 @@ class Live:
 
 
 class Working:
-    """A command that computes for minutes without hooks to call (predict, evaluate, clean,
+    """A command that computes for minutes without hooks to call (predict, clean,
     learning-curve, data inspect on a large table), as a context manager: on a terminal a
     spinner with ``what`` and the clock; anywhere else a line every ``HEARTBEAT_S`` seconds,
     ``[1:30] still working: what``, from a thread beside the work (nothing if the work ends
