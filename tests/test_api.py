@@ -727,3 +727,19 @@ def test_errors_says_its_rows_are_each_parts_where_tune_measured_over_train_and_
     assert any(
         n.startswith("tune's errors are over train + dev") and "its train error" in n for n in notes
     ), notes
+
+
+def test_a_train_refused_before_its_model_leaves_no_run_to_block_the_retry(tmp_path):
+    # a new user's split column held no train rows: exit 2, and run.json and split.json left
+    # behind refused the same --out once the file was fixed
+    rows = "".join(f"{i % 7},{'pq'[i % 2]},{('dev', 'test')[i % 2]}\n" for i in range(60))
+    (tmp_path / "d.csv").write_text("a,label,part\n" + rows)
+    out = tmp_path / "run"
+    with pytest.raises(InvalidInputError, match="the split has no training examples"):
+        orthotune.train(str(tmp_path / "d.csv"), out=out, split_col="part")
+    assert not out.exists()
+    fixed = rows.replace("dev", "train")
+    (tmp_path / "d.csv").write_text("a,label,part\n" + fixed)
+    assert orthotune.train(
+        str(tmp_path / "d.csv"), out=out, split_col="part", training={"epochs": 1}
+    )

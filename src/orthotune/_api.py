@@ -656,33 +656,38 @@ def train(
             "input_bins": input_bins,
         },
     )
-    if ensemble > 1:
-        trained = train_ensemble(
-            dataset,
-            split,
-            spec,
-            train_config,
-            size=ensemble,
-            seed=seed,
-            device=device,
-            time_budget_s=budget,
-            init=warm,
-            on_member=on_member,
-            bins=input_bins,
-        )
-    else:
-        trained = train_on_split(
-            dataset,
-            split,
-            spec,
-            train_config,
-            seed=seed,
-            device=device,
-            callbacks=list(callbacks),
-            time_budget_s=budget,
-            init=warm,
-            bins=input_bins,
-        )
+    try:
+        if ensemble > 1:
+            trained = train_ensemble(
+                dataset,
+                split,
+                spec,
+                train_config,
+                size=ensemble,
+                seed=seed,
+                device=device,
+                time_budget_s=budget,
+                init=warm,
+                on_member=on_member,
+                bins=input_bins,
+            )
+        else:
+            trained = train_on_split(
+                dataset,
+                split,
+                spec,
+                train_config,
+                seed=seed,
+                device=device,
+                callbacks=list(callbacks),
+                time_budget_s=budget,
+                init=warm,
+                bins=input_bins,
+            )
+    except InvalidInputError:  # refused before a model was kept (a split with no training
+        # examples): no half-made run is left to refuse the same --out again (a new user's)
+        job.run.abandon()
+        raise
     done = job.finish(trained.model, trained.prepared, seed=seed)
     manifest = job.manifest(
         model_name,
