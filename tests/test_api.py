@@ -407,6 +407,9 @@ def test_a_storage_that_cannot_be_opened_leaves_no_run_folder_to_block_the_retry
         with pytest.raises(InvalidInputError, match=rf"--storage '{url}' could not be opened"):
             orthotune.tune(table, target="churn", strategy="random", storage=url, out=out)
         assert not out.exists()
+        with pytest.raises(InvalidInputError, match=rf"--storage '{url}' could not be opened"):
+            orthotune.tune(table, target="churn", storage=url, out=out)  # the autopilot's too
+        assert not out.exists()
     nowhere = f"sqlite:///{tmp_path / 'nope' / 'x.db'}"  # a SQLite file outside the run folder
     with pytest.raises(InvalidInputError, match=r"the folder .*nope' does not exist"):
         orthotune.tune(table, target="churn", strategy="random", storage=nowhere, out=out)
@@ -727,6 +730,28 @@ def test_errors_says_its_rows_are_each_parts_where_tune_measured_over_train_and_
     assert any(
         n.startswith("tune's errors are over train + dev") and "its train error" in n for n in notes
     ), notes
+
+
+def test_a_split_without_training_examples_is_one_line_and_leaves_no_run(tmp_path):
+    # a new user's split column of dev and test only: tune and learning-curve said "cannot fit
+    # a normalizer on data of shape (0, 5)", train left a run behind, data inspect said nothing
+    rows = "".join(f"{i % 7},{i % 5},{'pq'[i % 2]},{('dev', 'test')[i % 2]}\n" for i in range(80))
+    (tmp_path / "d.csv").write_text("a,b,label,part\n" + rows)
+    data, out = str(tmp_path / "d.csv"), tmp_path / "run"
+    said = r"d.csv: the split has no training examples \(only dev, test\): mark some rows 'train'"
+    for job in (
+        lambda: orthotune.tune(data, split_col="part", trials=1, out=out),
+        lambda: orthotune.tune(data, split_col="part", trials=1, strategy="random", out=out),
+        lambda: orthotune.train(data, split_col="part", out=out),
+        lambda: orthotune.learning_curve(data, split_col="part", out=out),
+    ):
+        with pytest.raises(InvalidInputError, match=said):
+            job()
+        assert not out.exists()
+    from orthotune.data import LoadOptions, inspect_data
+
+    report = inspect_data(data, LoadOptions(split_col="part"))
+    assert any(w.startswith("training refuses this split: ") for w in report.warnings)
 
 
 def test_a_train_refused_before_its_model_leaves_no_run_to_block_the_retry(tmp_path):

@@ -540,7 +540,7 @@ def train(
     seed = _check_seed(seed)
     from orthotune._errors import InvalidInputError
     from orthotune._rundir import RunDir, check_model_name
-    from orthotune.data import make_split
+    from orthotune.data import check_train_part, make_split
     from orthotune.fit import check_ensemble_size, train_ensemble
     from orthotune.pipeline import Job, check_levels, load
     from orthotune.search import parse_duration
@@ -616,6 +616,7 @@ def train(
     dataset, data = load(data, options)
     check_levels(dataset, None, None)  # the data's own (a built-in's): train takes no flags
     split = make_split(dataset, seed=seed, policy=policy)
+    check_train_part(split, dataset.name)  # before the run folder
     warm = None
     if init_from is not None:
         warm = load_warm_start(

@@ -164,11 +164,15 @@ def tune_autopilot(
         },
         started=started,
     )
-    study = open_study(
-        open_storage(storage, run_dir=run.path),
-        study_name=study_name or "autopilot",
-        maximize=True,
-    )
+    try:  # a --storage refused (bogus://x) leaves no run to refuse the same --out again
+        study = open_study(
+            open_storage(storage, run_dir=run.path),
+            study_name=study_name or "autopilot",
+            maximize=True,
+        )
+    except InvalidInputError:
+        run.abandon()
+        raise
     with warnings.catch_warnings():  # its values are 1 − dev error (the report said "objective")
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names(["dev_accuracy"])
@@ -211,17 +215,22 @@ def tune_autopilot(
         nonlocal data
         data = chosen
 
-    lease = join_study(  # the orthogonal loop cannot be shared: one worker holds the study
-        study,
-        fingerprint=study_fingerprint(
-            data=(ds.x.numpy().tobytes(), ds.y.numpy().tobytes()),
-            split=split.to_json(ds),
-            space={"strategy": "autopilot"},
-        ),
-        strategy="autopilot",
-        shareable=False,
-        why_not="the autopilot's orthogonal loop is sequential: each step decides from the last",
-    )
+    try:  # refused (another worker holds the study, other data): no run is left behind
+        lease = join_study(  # the orthogonal loop cannot be shared: one worker holds the study
+            study,
+            fingerprint=study_fingerprint(
+                data=(ds.x.numpy().tobytes(), ds.y.numpy().tobytes()),
+                split=split.to_json(ds),
+                space={"strategy": "autopilot"},
+            ),
+            strategy="autopilot",
+            shareable=False,
+            why_not="the autopilot's orthogonal loop is sequential: each step decides from the "
+            "last",
+        )
+    except InvalidInputError:
+        run.abandon()
+        raise
     refused = False
     try:
         result = run_autopilot(

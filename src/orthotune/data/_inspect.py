@@ -24,7 +24,7 @@ from orthotune.data._dataset import SPLIT_PARTS, Dataset
 from orthotune.data._encoding import NonFinite, describe_filled
 from orthotune.data._load import FRAME_NAME, load_with_report
 from orthotune.data._options import LoadOptions, load_options
-from orthotune.data._split import Split, SplitPolicy, make_split
+from orthotune.data._split import Split, SplitPolicy, check_train_part, make_split
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -425,6 +425,11 @@ def inspect_data(
         except InvalidInputError as err:
             split_error = str(err)
             warnings.append(f"no split: {err}")
+        else:
+            try:  # described, and said: every command that trains refuses it
+                check_train_part(split, ds.name)
+            except InvalidInputError as err:
+                warnings.append(f"training refuses this split: {err}")
     y = ds.y.numpy()
     class_counts = np.bincount(y, minlength=ds.num_classes)
     present = class_counts[class_counts > 0]

@@ -478,10 +478,24 @@ def make_split(dataset: Dataset, *, seed: int, policy: SplitPolicy | None = None
     return split
 
 
+def check_train_part(split: Split, name: str) -> None:
+    """Every command that trains refuses a split with no training example — a file's own
+    split that names dev and test only — in one line, before its run folder (a new user's got
+    "cannot fit a normalizer on data of shape (0, 5)" from tune, and train left a run behind)."""
+    if len(split.train) == 0:
+        held = [p for p, rows in split.parts().items() if len(rows)]
+        only = f" (only {', '.join(held)})" if held else ""
+        raise InvalidInputError(
+            f"{name}: the split has no training examples{only}: mark some rows 'train', or "
+            "leave their split empty so that the split policy takes train from them"
+        )
+
+
 def check_dev_part(split: Split, name: str, needs: str) -> None:
     """A command that ``needs`` dev (in words: "tune chooses every model on dev") refuses a
     split with no dev example — a file's own split that names train and test only — in one
-    line; ``train`` takes one, as it chooses nothing."""
+    line; ``train`` takes one, as it chooses nothing. Training examples are checked first."""
+    check_train_part(split, name)
     if len(split.dev) == 0:
         held = [p for p, rows in split.parts().items() if len(rows)]
         raise InvalidInputError(
