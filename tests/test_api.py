@@ -768,3 +768,15 @@ def test_a_train_refused_before_its_model_leaves_no_run_to_block_the_retry(tmp_p
     assert orthotune.train(
         str(tmp_path / "d.csv"), out=out, split_col="part", training={"epochs": 1}
     )
+
+
+def test_a_learning_curve_run_asked_for_a_model_says_it_keeps_none(tmp_path):
+    # "holds no model: its job did not finish (killed, …)" of a learning curve that had finished
+    rows = "".join(f"{i % 7},{i % 5},{'pq'[i % 3 == 0]}\n" for i in range(400))
+    (tmp_path / "d.csv").write_text("a,b,label\n" + rows)
+    lc = tmp_path / "lc"
+    orthotune.learning_curve(str(tmp_path / "d.csv"), epochs=1, out=lc)
+    with pytest.raises(
+        InvalidInputError, match=r"lc is a learning-curve run, which keeps no model"
+    ):
+        orthotune.load(lc)

@@ -75,6 +75,8 @@ SPLIT_FILE = "split.json"  # which example went to which part (SplitRecord)
 # a run folder's claim (its writer's pid): a new run's until its run.json is written, a
 # resumed search's until it ends — two jobs given one --out at once both found it empty and
 # wrote one folder of two runs, and two resumes of one search both ran in it (``RunDir.claim``)
+# commands whose run folder holds a result and no model (a model is asked of it in vain)
+KEEPS_NO_MODEL = ("learning-curve",)
 CLAIM_FILE = ".orthotune-claim"
 CLAIM_WRITE_S = 10.0  # a claim without its pid older than this was never finished: free
 Record = TypeVar("Record", bound=BaseModel)
@@ -469,6 +471,13 @@ class RunDir:
         return removed
 
     # ------------------------------------------------------------ readers
+    def _command(self) -> str | None:
+        """The command that wrote run.json, or None where it cannot be read."""
+        try:
+            return self.read_run().command
+        except InvalidInputError:
+            return None
+
     def model_names(self) -> list[str]:
         if not self.models_dir.is_dir():
             return []
@@ -493,6 +502,12 @@ class RunDir:
         if name is None and len(names) == 1:
             name = names[0]
         if name is None and not names:  # "give a model folder such as …" named none there is
+            command = self._command()
+            if command in KEEPS_NO_MODEL:  # finished, but kept none: not "killed" (a new user)
+                raise InvalidInputError(
+                    f"run folder {self.path} is a {command} run, which keeps no model; give "
+                    "the run folder of tune or train (or one of their model folders)"
+                )
             raise InvalidInputError(
                 f"run folder {self.path} holds no model: its job did not finish (killed, or "
                 "stopped before it kept one); fix: run the job again with a new --out (a search "
