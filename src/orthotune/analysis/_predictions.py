@@ -122,7 +122,10 @@ def read_predictions(target: str | Path) -> Predictions:
         if path.suffix.lower() == ".parquet":
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path, **csv_dialect(path).pandas())
+            # names, as written: ids "00163" read as numbers were "163", and a --tags file
+            # naming "00163" was refused (a new user's)
+            names = dict.fromkeys(("id", "y_true", "y_pred", "split", "source"), str)
+            frame = pd.read_csv(path, **csv_dialect(path).pandas(), dtype=names)
     except Exception as err:  # a reader's error becomes one line naming the file
         raise InvalidInputError(
             f"{path} could not be read ({type(err).__name__}: {err}); fix: give a valid file"
