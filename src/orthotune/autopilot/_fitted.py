@@ -52,8 +52,11 @@ def _read(budget_s: float, left: float) -> str:
 def about(seconds: float) -> str:
     """Seconds as the autopilot's reasons compare them: a tenth below 10 s, so that "needs
     about 0.4 s, and 0.2 s are left" shows the shortfall ("about 0 s, and 0 s are left" did
-    not); a negative time left is 0."""
+    not), two significant digits below 0.1 s ("takes about 0.0 s … more than the 0.0 s" was a
+    new user's); a negative time left is 0."""
     seconds = max(seconds, 0.0)
+    if seconds < 0.095:
+        return f"{seconds:.2g}"
     return f"{seconds:.1f}" if seconds < 9.95 else f"{seconds:.0f}"
 
 
@@ -100,8 +103,8 @@ def fitted_baseline(
         need = budget_s - left + per * epochs / BASELINE_SHARE
         raise InvalidInputError(
             f"one epoch of the baseline model{models} takes about {about(per)} s on this "
-            f"machine, more than the {about(left)} s the budget leaves it{_read(budget_s, left)}"
-            ": give --budget "
+            f"machine, more than its third ({about(BASELINE_SHARE * left)} s) of the "
+            f"{about(left)} s the budget leaves it{_read(budget_s, left)}: give --budget "
             f"{math.ceil(need / 60)}m for its {epochs} epochs, or --trials N (no time limit)"
         )
     if fitted == epochs:
