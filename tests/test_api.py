@@ -497,6 +497,12 @@ def test_a_frame_with_label_and_target_columns_says_which_it_took(caplog):
         ds = orthotune.data.load_dataset(frame)
     assert ds.class_names == ("p", "q")
     assert "several columns have a target's name ('label', 'target'): took 'label'" in caplog.text
+    caplog.clear()  # names that differ in case only: the first taken, and said (it took the
+    frame = frame.assign(Label=["A", "B", "B", "A"] * 10)  # last, 'Label', unsaid)
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        ds = orthotune.data.load_dataset(frame)
+    assert ds.class_names == ("p", "q")
+    assert "target's name ('label', 'Label', 'target'): took 'label'" in caplog.text
 
 
 def test_the_data_and_sklearn_subpackages_are_reachable_right_after_import_orthotune():

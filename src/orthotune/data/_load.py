@@ -687,8 +687,9 @@ def _roles(columns: list[str], options: LoadOptions, origin: Origin) -> dict[str
     check_duplicate_columns(columns, origin)
     target = options.target
     if target is None:
-        lower = {c.strip().lower(): c for c in columns}
-        found = [lower[t] for t in DEFAULT_TARGETS if t in lower]
+        # every column of each name, in the file's order: 'label' beside 'Label' took the
+        # last of the two, unsaid (a dict of lower-cased names kept one)
+        found = [c for t in DEFAULT_TARGETS for c in columns if c.strip().lower() == t]
         if not found:
             missing_target(columns, DEFAULT_TARGETS, origin)
         target = found[0]
