@@ -786,3 +786,20 @@ def test_a_learning_curve_run_asked_for_a_model_says_it_keeps_none(tmp_path):
         InvalidInputError, match=r"lc is a learning-curve run, which keeps no model"
     ):
         orthotune.load(lc)
+
+
+def test_weights_zero_on_most_rows_train_instead_of_reading_as_a_diverged_model(tmp_path):
+    # 18 weighted rows of 300: a batch (or the dev set) of zero weights gave 0/0, a NaN loss
+    # that stopped training as "lower the learning rate" and failed tune's baseline
+    g = np.random.default_rng(0)
+    x = g.normal(size=(300, 2))
+    w = np.zeros(300)
+    w[g.choice(300, 18, replace=False)] = 1.0
+    frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "w": w})
+    frame["label"] = np.where(x[:, 0] > 0, "p", "q")
+    frame.to_csv(tmp_path / "w.csv", index=False)
+    data = str(tmp_path / "w.csv")
+    for k, ensemble in enumerate((1, 2)):  # one Trainer, then a population's dense step
+        done = orthotune.train(data, weight="w", out=tmp_path / f"r{k}", ensemble=ensemble,
+                               training={"epochs": 3, "batch_size": 16})  # fmt: skip
+        assert done.stop_reason.value == "completed", done.stop_message

@@ -182,7 +182,9 @@ class DenseStep:
         else:
             s = weights.to(logits.dtype)
             s = s.view(1, batch) if s.dim() == 1 else s  # [1 or N, B]
-            scale = (s / s.sum(1, keepdim=True)).unsqueeze(1)  # [1 or N, 1, B]
+            # a batch whose weights are all zero: a zero loss and gradient, not 0/0 (NaN)
+            total = s.sum(1, keepdim=True).clamp(min=torch.finfo(s.dtype).tiny)
+            scale = (s / total).unsqueeze(1)  # [1 or N, 1, B]
             loss = (nll * scale.squeeze(1)).sum(1)
         # ---- backward: dℓ/dlogits = softmax − target, times s/Σs; the target is the one-hot,
         # or (1 − ε)·one-hot + ε/C when smoothing. Focal: dL/dz = f·(p − target) + g·(p − onehot)

@@ -506,8 +506,13 @@ class Population:
                 per_example = per_example * focal_factor(logits, targets, self._focal)
             if weights is None:
                 return per_example.mean(1), logits
-            w = weights.expand(n, b) if weights.dim() == 1 else weights  # [N, B]
-            return (per_example * w).sum(1) / w.sum(1), logits
+            w = (weights.expand(n, b) if weights.dim() == 1 else weights).to(per_example.dtype)
+            # a batch whose weights are all zero contributes 0, not 0/0 (as
+            # ``data.weighted_mean_loss``): 18 weighted rows of 300 failed the baseline with
+            # "loss became nan … lower the learning rate" (a new user's)
+            total, weighted = w.sum(1), (per_example * w).sum(1)
+            tiny = torch.finfo(w.dtype).tiny
+            return torch.where(total > 0, weighted / total.clamp(min=tiny), 0 * weighted), logits
 
     def _settle(self) -> torch.Tensor | None:
         """The check: one host read of the marks; members whose loss turned non-finite since the
@@ -580,6 +585,8 @@ class Population:
         loss_sum = torch.zeros(n, dtype=torch.float64, device=self.device)
         y = y.to(self.device)
         w = None if weights is None else weights.to(device=self.device, dtype=torch.float64)
+        if w is not None and not bool((w > 0).any()):  # no weight anywhere: the plain mean
+            w = None  # (0/0 read as a diverged model: a new user's mostly-zero weights)
         for k, logits in enumerate(self._eval_chunks(x, batch_size)):  # [N, C, b]
             yb = y[k * batch_size : (k + 1) * batch_size].expand(n, -1)  # [N, b]
             wrong += (logits.argmax(1) != yb).sum(1).double()

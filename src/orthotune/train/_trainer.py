@@ -235,6 +235,8 @@ class Trainer:
         self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         was_training = model.training
+        if w is not None and not bool((w > 0).any()):  # no weight anywhere: the plain mean
+            w = None  # (0/0 stopped a new user's training as "dev loss became nan")
         model.eval()
         loss_sum = torch.zeros((), device=x.device)
         wrong = torch.zeros((), device=x.device, dtype=torch.long)
