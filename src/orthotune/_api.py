@@ -685,8 +685,9 @@ def train(
                 init=warm,
                 bins=input_bins,
             )
-    except InvalidInputError:  # refused before a model was kept (a split with no training
-        # examples): no half-made run is left to refuse the same --out again (a new user's)
+    except InvalidInputError:  # refused while training, before a model was kept: no half-made
+        # run is left to refuse the same --out again (a new user's split without train rows
+        # did so before ``check_train_part``)
         job.run.abandon()
         raise
     done = job.finish(trained.model, trained.prepared, seed=seed)

@@ -72,11 +72,11 @@ DECISIONS_FILE = "decisions.json"
 CALIBRATION_FILE = "calibration.json"
 TEST_SCORES_FILE = "test_scores.json"  # the chosen model's ClassificationReport on test
 SPLIT_FILE = "split.json"  # which example went to which part (SplitRecord)
+# commands whose run folder holds a result and no model (a model is asked of it in vain)
+KEEPS_NO_MODEL = ("learning-curve",)
 # a run folder's claim (its writer's pid): a new run's until its run.json is written, a
 # resumed search's until it ends — two jobs given one --out at once both found it empty and
 # wrote one folder of two runs, and two resumes of one search both ran in it (``RunDir.claim``)
-# commands whose run folder holds a result and no model (a model is asked of it in vain)
-KEEPS_NO_MODEL = ("learning-curve",)
 CLAIM_FILE = ".orthotune-claim"
 CLAIM_WRITE_S = 10.0  # a claim without its pid older than this was never finished: free
 Record = TypeVar("Record", bound=BaseModel)

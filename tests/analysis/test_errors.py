@@ -127,9 +127,9 @@ def test_a_tag_cell_that_is_neither_yes_nor_no_is_refused_and_comments_are_no_ta
 def test_ids_and_labels_of_a_predictions_file_are_read_as_written(tmp_path):
     # ids "00163" read as numbers were "163", and a --tags file naming "00163" was refused
     path = tmp_path / "p.csv"
-    path.write_text("id,y_true,y_pred,split\n00163,007,007,dev\n00001,010,007,dev\n")
-    preds = read_predictions(path)
-    assert preds.ids.tolist() == ["00163", "00001"] and preds.class_names == ("007", "010")
+    path.write_text("id,y_true,y_pred,split\n00163,1.0,1,dev\n00001,0,1,dev\n")
+    preds = read_predictions(path)  # labels as before: 1.0 is the class 1
+    assert preds.ids.tolist() == ["00163", "00001"] and preds.class_names == ("0", "1")
     (tmp_path / "tags.csv").write_text("id,tags\n00001,blurry\n")
     result = analyze_errors(preds, tags=read_tags(tmp_path / "tags.csv"), split="dev")
     assert [m.id for m in result.misclassified] == ["00001"]

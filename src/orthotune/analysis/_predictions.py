@@ -123,8 +123,9 @@ def read_predictions(target: str | Path) -> Predictions:
             frame = pd.read_parquet(path)
         else:
             # names, as written: ids "00163" read as numbers were "163", and a --tags file
-            # naming "00163" was refused (a new user's)
-            names = dict.fromkeys(("id", "y_true", "y_pred", "split", "source"), str)
+            # naming "00163" was refused (a new user's). Labels stay as read: another
+            # framework's 1.0 is the class 1 of its p_1 column (``_text``)
+            names = dict.fromkeys(("id", "split", "source"), str)
             frame = pd.read_csv(path, **csv_dialect(path).pandas(), dtype=names)
     except Exception as err:  # a reader's error becomes one line naming the file
         raise InvalidInputError(

@@ -84,12 +84,12 @@ MAX_CATEGORIES = 256
 # out (the rule of the 100-category cap before, kept as it was)
 IDENTIFIER_VALUES = 100
 MISSING_CATEGORY = "(missing)"  # the category --impute auto gives missing categorical values
+SHOWN_WORDS = 3  # missing words a column's "filled" line names
 OTHER_CATEGORY = "(other)"  # the categories beyond a column's MAX_CATEGORIES − 1 most frequent
 # cells that mean "missing" (lower-cased, stripped): pandas' words, "?", the mark of many UCI
 # tables (heart disease's ca and thal, breast-cancer-wisconsin's bare nuclei), and the words
 # exports write ("unknown" among ages was refused as a value to fix; among categories it is
 # the "(missing)" category, one feature as before)
-SHOWN_WORDS = 3  # missing words a column's "filled" line names
 _MISSING_WORDS = (
     *("", "nan", "na", "n/a", "#n/a", "null", "none", "<na>", "?"),
     *("unknown", "missing", "n.a."),
