@@ -99,7 +99,7 @@ def test_excels_unicode_text_and_its_sep_line_are_read_as_excel_meant_them(tmp_p
     pd.testing.assert_frame_equal(read_table(unicode_text, what="table"), frame)
     named = tmp_path / "sep.csv"  # Excel's first line naming the delimiter
     named.write_text("sep=;\n" + frame.to_csv(index=False, sep=";", decimal=","))
-    assert csv_dialect(named) == CsvDialect(";", ",", "utf-8", skip=1)
+    assert csv_dialect(named) == CsvDialect(";", ",", "utf-8", skip=1, preamble="sep=;\n")
     pd.testing.assert_frame_equal(read_table(named, what="table"), frame)
 
 

@@ -100,6 +100,8 @@ class CsvDialect:
     # more, empty field, which pandas would take as a shift (the first column its index, each
     # column its right neighbour's cells, the label the empty field)
     trailing: bool = False
+    newline: str = "\n"  # "\r\n" where the file's first line ends so (a Windows file)
+    preamble: str = ""  # the lines before the header as written (the "sep=;" line), ends kept
 
     def pandas(self) -> dict[str, object]:
         """``pandas.read_csv``'s options for this file, the same for every reader of user
@@ -154,8 +156,9 @@ def csv_dialect(path: str | Path) -> CsvDialect:
     first, _, rest = text.partition("\n")
     named = _SEP_LINE.fullmatch(first.strip())
     skip, delimiters = (1, (named.group(1),)) if named else (0, _DELIMITERS)
+    layout = {"newline": "\r\n" if first.endswith("\r") else "\n"}
     if named:
-        text = rest
+        text, layout["preamble"] = rest, first + "\n"
     consistent, header, trailing = {}, {}, set()
     for sep in delimiters:
         lines = csv.reader(io.StringIO(text), delimiter=sep)
@@ -177,15 +180,16 @@ def csv_dialect(path: str | Path) -> CsvDialect:
     if not consistent:  # ragged: the header's delimiter, so that the reader names the bad line
         best = max(header, key=header.get, default=",")  # equals: the first ("," first)
         sep = best if named or header.get(best, 0) >= 2 else ","
-        return CsvDialect(sep, encoding=encoding, skip=skip)
+        return CsvDialect(sep, encoding=encoding, skip=skip, **layout)
     best = max(consistent, key=lambda sep: header[sep])
     rows = consistent[best]
     if best == ",":
-        return CsvDialect(encoding=encoding, skip=skip, trailing=best in trailing)
+        return CsvDialect(encoding=encoding, skip=skip, trailing=best in trailing, **layout)
     cells = [c.strip() for r in rows[1:] for c in r]
     comma = any(_DECIMAL_COMMA.fullmatch(c) for c in cells)
     point = any(_DECIMAL_POINT.fullmatch(c) for c in cells)
-    return CsvDialect(best, "," if comma and not point else ".", encoding, skip, best in trailing)
+    decimal = "," if comma and not point else "."
+    return CsvDialect(best, decimal, encoding, skip, best in trailing, **layout)
 
 
 def _ends_empty(sample: list[list[str]]) -> bool:

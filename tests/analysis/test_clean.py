@@ -142,6 +142,25 @@ def test_the_cleaned_copy_of_an_excel_utf8_file_keeps_its_byte_order_mark(noisy_
     assert not Path(plain.cleaned_path).read_bytes().startswith(b"\xef\xbb\xbf")
 
 
+def test_the_cleaned_copy_keeps_the_files_header_line_ends_and_sep_line(noisy_csv, tmp_path):
+    # a sweep's copy of a file whose lines end with a delimiter gained a header cell
+    # "Unnamed: 4", lost its "sep=;" line and turned CRLF into LF
+    path, data, issues, _ = noisy_csv
+    lines = path.read_text().splitlines()
+    windows = tmp_path / "windows.csv"
+    windows.write_bytes(
+        ("sep=;\r\n" + "".join(line.replace(",", ";") + ";\r\n" for line in lines)).encode()
+    )
+    outcome = apply_cleaning(data, issues, data=str(windows), apply="remove", out=tmp_path / "o")
+    removed = {s.index + 1 for s in issues.suspects}  # line 0 is the header
+    kept = [line.replace(",", ";") + ";" for i, line in enumerate(lines) if i not in removed]
+    assert (
+        removed
+        and Path(outcome.cleaned_path).read_bytes()
+        == ("sep=;\r\n" + "".join(line + "\r\n" for line in kept)).encode()
+    )
+
+
 @pytest.mark.parametrize(
     ("suffix", "written"), [(".tsv", ".tsv"), (".pq", ".pq"), (".csv.gz", ".csv")]
 )

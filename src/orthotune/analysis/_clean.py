@@ -144,14 +144,16 @@ def _write_table(
 ) -> tuple[Path, int, int]:
     """The file's table with the suspects' rows dropped or their label cells rewritten, every
     other cell as the file holds it: a CSV is read as text (``00037`` keeps its zeros, ``NA``
-    stays ``NA``, ``1`` does not become ``1.0``, a leading space stays), a Parquet file with
-    its types and its saved index."""
+    stays ``NA``, ``1`` does not become ``1.0``, a leading space stays) and written with its
+    header cells, line ends and ``sep=`` line as the file has them, a Parquet file with its
+    types and its saved index."""
     import pandas as pd
 
     source = Path(data).expanduser()
     kind = table_suffix(source)  # a compressed CSV file's copy is written uncompressed
     parquet = kind in PARQUET_SUFFIXES
     dialect = CsvDialect() if parquet else csv_dialect(source)
+    header: list[str] | bool = True
     if parquet:
         frame = pd.read_parquet(source)
         at = list(frame.columns).index(target)
@@ -160,6 +162,12 @@ def _write_table(
         names = pd.read_csv(source, **dialect.pandas(), nrows=0).columns  # as the loader names
         at = [str(c) for c in names].index(target)
         frame = pd.read_csv(source, **options, dtype=str, keep_default_na=False)
+        # the header as written: pandas names an empty cell "Unnamed: 4" and a repeated "a.1"
+        written_header = pd.read_csv(
+            source, **options, header=None, nrows=1, dtype=str, keep_default_na=False
+        ).iloc[0]
+        if len(written_header) == frame.shape[1]:
+            header = [str(c) for c in written_header]
     # the data set's rows are the file's labelled rows (rows without a label were left out)
     labelled = np.flatnonzero(~unlabelled(frame.iloc[:, at]))
     written = frame.iloc[labelled, at].to_numpy(dtype=object)
@@ -186,7 +194,15 @@ def _write_table(
                 with open(source, "rb") as handle:  # Excel's "CSV UTF-8" starts with a BOM
                     if handle.read(3) == b"\xef\xbb\xbf":
                         encoding = "utf-8-sig"
-            frame.to_csv(tmp, index=False, sep=dialect.sep, encoding=encoding)
+            with open(tmp, "w", encoding=encoding, newline="") as handle:
+                handle.write(dialect.preamble)  # Excel's "sep=;" line, kept
+                frame.to_csv(
+                    handle,
+                    index=False,
+                    header=header,
+                    sep=dialect.sep,
+                    lineterminator=dialect.newline,
+                )
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
