@@ -1,5 +1,7 @@
 """The learning curve: the power-law fit against known curves, nested subsets, a real run."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -83,8 +85,17 @@ def test_too_small_training_set_is_refused_with_the_minimum():
     spec, config = baseline(ds.input_shape, ds.num_classes)
     with pytest.raises(InvalidInputError, match="needs at least 240"):
         learning_curve(data.train, data.dev, spec, config)
-    with pytest.raises(InvalidInputError, match="at least 3 different fractions"):
+    with pytest.raises(InvalidInputError, match=r"\(fewer than 3\): give at least 3 different"):
         learning_curve(data.train, data.dev, spec, config, fractions=(0.5, 1.0))
+    # the reason named: a sweep's 1/4,1/4,1/2,1 holds 3 different fractions, the largest 1
+    for fractions, why in [
+        ((0.25, 0.25, 0.5, 1.0), "0.25 given more than once"),
+        ((0.0, 0.5, 1.0), "not all in (0, 1]"),
+        ((0.25, 0.5, 2.0), "not all in (0, 1]"),
+        ((0.125, 0.25, 0.5), "the largest is not 1"),
+    ]:
+        with pytest.raises(InvalidInputError, match=rf"are not accepted \({re.escape(why)}\)"):
+            learning_curve(data.train, data.dev, spec, config, fractions=fractions)
 
 
 @pytest.mark.slow

@@ -172,10 +172,22 @@ def minimum_train_examples(num_classes: int, fractions: Sequence[float] = DEFAUL
 
 def _check(fractions: Sequence[float], m: int, num_classes: int, dev: int) -> tuple[float, ...]:
     fr = tuple(sorted(float(f) for f in fractions))
-    if len(fr) < 3 or len(set(fr)) != len(fr) or fr[0] <= 0 or fr[-1] != 1.0:
+    repeated = sorted({f for f in fr if fr.count(f) > 1})
+    why = (
+        f"{', '.join(f'{f:g}' for f in repeated)} given more than once"
+        if repeated
+        else "fewer than 3"
+        if len(fr) < 3
+        else "not all in (0, 1]"
+        if fr[0] <= 0 or fr[-1] > 1.0
+        else "the largest is not 1"
+        if fr[-1] != 1.0
+        else ""
+    )
+    if why:
         raise InvalidInputError(
-            f"fractions {list(fractions)} are not accepted: give at least 3 different fractions "
-            "in (0, 1], the largest 1 (e.g. 1/8, 1/4, 1/2, 1)"
+            f"fractions {list(fractions)} are not accepted ({why}): give at least 3 different "
+            "fractions in (0, 1], the largest 1 (e.g. 1/8, 1/4, 1/2, 1)"
         )
     need = minimum_train_examples(num_classes, fr)
     if m < need:
