@@ -68,6 +68,23 @@ def test_y_pred_wins_over_probabilities_for_labels_and_positive_class_is_reporte
     result = evaluate_predictions(table, positive_class="1")
     assert result.splits[0].report.accuracy == 0.5
     assert result.splits[0].report.binary.precision == 0.5
+    # said: accuracy from y_pred beside confidence and ECE from p_ columns that disagree
+    assert any(
+        n.startswith(
+            "y_pred is not the class of the largest p_<class> in 1 of 2 scored row(s) (the "
+            "first at row 0: y_pred '1', largest p_0)"
+        )
+        for n in result.notes
+    )
+    labelled = pd.DataFrame({"y_true": [None, 0, 1], "y_pred": [0, 0, 0], "p_0": [1, 0.9, 0.3]})
+    labelled["p_1"] = 1 - labelled["p_0"]
+    said = evaluate_predictions(labelled).notes
+    assert any("in 1 of 2 scored row(s) (the first at row 2: y_pred '0'" in n for n in said)
+    agreeing = _predictions()
+    agreeing["y_pred"] = np.array(CLASSES)[
+        agreeing[[f"p_{c}" for c in CLASSES]].to_numpy().argmax(1)
+    ]
+    assert not any("largest p_" in n for n in evaluate_predictions(agreeing).notes)
 
 
 @pytest.mark.parametrize(
