@@ -133,3 +133,10 @@ def test_a_beta_with_no_precision_and_recall_to_use_it_is_refused():
     ):
         compare_table(table, beta=2)  # the table's f1 was ranked, and nothing said
     assert compare_table(table).ranking.choice == "B"
+
+
+def test_rows_without_names_are_named_by_their_row_numbers_from_0():
+    # as ids and every other message number a table's rows (a sweep found "row 1" for the first)
+    result = compare_table({"accuracy": ["0.91", "0.95"], "latency_ms": ["10", "30"]})
+    assert sorted(r.name for r in result.ranking.rows) == ["row 0", "row 1"]
+    assert result.ranking.choice == "row 1"

@@ -135,7 +135,7 @@ def compare_table(
     names = (
         [str(v) for v in columns[keys[name_key]]]
         if name_key is not None
-        else [f"row {i + 1}" for i in range(n_rows)]
+        else [f"row {i}" for i in range(n_rows)]
     )
     if len(set(names)) != len(names):
         raise InvalidInputError(f"classifier names {names} repeat: give each row its own name")
