@@ -66,3 +66,18 @@ def test_folds_are_stratified_and_early_stopping_is_refused(data):
     patient = Candidate("p", cand.spec, cand.config.model_copy(update={"patience": 2}))
     with pytest.raises(InvalidInputError, match="with cross-validation there is none"):
         train_candidates([patient], data, folds=5)
+
+
+def test_each_candidate_is_said_for_its_own_epochs_only(data):
+    # a sweep's progress line said "epoch 17/15": the group's longest member set the count
+    spec = ModelSpec(input_shape=data.dataset.input_shape, num_classes=3, hidden=(16,))
+    cfg = TrainConfig(optimizer="adam", lr=0.01, epochs=6, batch_size=32)
+    short = Candidate("short", spec, cfg, seed=1)
+    long = Candidate("long", spec, cfg.model_copy(update={"epochs": 9}), seed=2)
+    said: dict[str, list[int]] = {"short": [], "long": []}
+
+    def on_epoch(candidate, epoch, dev_error):
+        said[candidate.name].append(epoch)
+
+    train_candidates([short, long], data, executor="population", folds=3, on_epoch=on_epoch)
+    assert said == {"short": list(range(6)), "long": list(range(9))}

@@ -130,8 +130,11 @@ def _population(cands, data, rows, fold_of, *, device, deadline, on_epoch=None) 
     class _Faults(PopulationCallback):
         def on_epoch_end(self, population, epoch, metrics):
             fault_point("during_trial")
-            for cand in cands if on_epoch is not None else ():
-                on_epoch(cand, epoch, None)
+            # the candidates with a member that trained this epoch: one whose epochs are fewer
+            # than its group's longest was said at "epoch 17/15"
+            training = sorted({m // per for m in metrics.member_ids})
+            for ci in training if on_epoch is not None else ():
+                on_epoch(cands[ci], epoch, None)
 
     started = time.perf_counter()
     per = len(rows)  # members per candidate: the full model, then one per fold
