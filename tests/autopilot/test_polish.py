@@ -394,6 +394,29 @@ def test_a_step_that_cannot_finish_is_not_started_or_says_it_was_cut(estimate, m
         assert re.fullmatch(r"the 0\.\d s left cannot fit one more model", result.log.stop_message)
 
 
+def test_a_stop_after_knobs_that_did_not_fit_names_them(monkeypatch):
+    """A sweep's run ended "no tunable knob lowered any remaining error beyond the noise"
+    where "train longer" had not been tried (it needed 20 s, 18 were left): the stop names
+    the knobs that did not fit. Here no variant fits, yet the time left fits the current
+    model, so the loop goes knob by knob and ends for want of a knob."""
+    import orthotune.autopilot._loop as loop
+
+    monkeypatch.setattr(loop, "_variant_costs", lambda options, current: [1e6] * len(options))
+    data, start = _synthetic(300, 8, 3)
+    settings = AutopilotSettings(
+        budget_s=600, start=start, learning_curve=False, polish=False, refit=False, yardstick=False
+    )
+    result = run_autopilot(data, settings)
+    log = result.log
+    skipped = [s.knob.replace("_", " ") for s in log.steps[1:]]
+    assert skipped and all(s.why.endswith("s are left") for s in log.steps[1:])
+    assert log.stop_reason == StopReason.NO_KNOB_HELPS
+    assert log.stop_message == (
+        "no tunable knob that fitted in the time left lowered any remaining error beyond the "
+        f"noise (not tried in full for want of time: {', '.join(dict.fromkeys(skipped))})"
+    )
+
+
 def test_a_step_starts_the_variants_that_fit_in_the_menus_order():
     from orthotune.autopilot._loop import _fitting
 

@@ -676,6 +676,10 @@ def run_autopilot(
     )
     log.steps.append(base_step)
     exhausted: set[str] = set()
+    # knobs whose models (some or all) did not fit in the time left, since the last kept model:
+    # the stop names them (a new user's run said "no tunable knob lowered any remaining error"
+    # where "train longer" had not been tried for want of 2 s)
+    short: dict[str, None] = {}
     contenders: list[Contender] = []
     tried = _Tried()
     seen = {(spec, config, None, None)}
@@ -716,10 +720,14 @@ def run_autopilot(
                 break
             problem = _choose_problem(diag, exhausted)
             if problem is None:
-                stop = (
-                    StopReason.NO_KNOB_HELPS,
-                    "no tunable knob lowered any remaining error beyond the noise",
-                )
+                words = "no tunable knob lowered any remaining error beyond the noise"
+                if short:
+                    words = (
+                        "no tunable knob that fitted in the time left lowered any remaining "
+                        f"error beyond the noise (not tried in full for want of time: "
+                        f"{', '.join(short)})"
+                    )
+                stop = (StopReason.NO_KNOB_HELPS, words)
                 break
             knob = tried.next(problem, _menu(problem, settings, current.candidate.spec))
             if knob is None:
@@ -738,6 +746,8 @@ def run_autopilot(
             elif knob == "reweighting":
                 dev_weights, unfit_why = _dev_weights(data, settings.seed, ahead)
             if unfit_why is not None:
+                if "time left" in unfit_why:
+                    short[knob.replace("_", " ")] = None
                 _not_tried(**untried, target=_TARGET[problem][1], why=unfit_why, started=started)
                 continue
             # a variant trained before (same model, same training, same seed) would only repeat
@@ -766,6 +776,7 @@ def run_autopilot(
             costs, left = _variant_costs(options, current), until - time.monotonic()
             fit = _fitting(costs, left)
             if not fit:  # the next knob may fit
+                short[knob.replace("_", " ")] = None
                 cheapest = f"its cheapest variant needs about {about(min(costs))} s, and "
                 why = f"{cheapest}{about(left)} s are left"
                 _not_tried(**untried, target=target_words, why=why, started=started)
@@ -778,6 +789,8 @@ def run_autopilot(
                     break
                 continue
             unfit = len(options) - len(fit)
+            if unfit:
+                short[knob.replace("_", " ")] = None
             options = [options[i] for i in fit]
             seen.update(_key(v, _init_of(v, current)) for v in options)
             t0 = time.monotonic()
@@ -866,6 +879,7 @@ def run_autopilot(
                 after = diag.model_dump(mode="json")
                 tried.kept(problem)
                 exhausted.clear()
+                short.clear()
                 kept_at = time.monotonic()
                 why = f"kept {kept}: it lowered the {target_words} beyond the noise"
             else:
@@ -880,6 +894,7 @@ def run_autopilot(
                     r.failed for r in results
                 ):
                     why = f"the time budget cut every variant of {words} short: none compared"
+                    short[words] = None
                 if guard_refused:
                     tried.add(problem, knob, refused_by=_GUARD.get(problem))
             if unfit:
