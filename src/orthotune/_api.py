@@ -1144,7 +1144,13 @@ def learning_curve(
     curve = measure(
         prepared.train, prepared.dev, spec, config, fractions=wanted, seed=seed, device=device
     )
-    curve = curve.model_copy(update={"configuration": f"{where}: {curve.configuration}"})
+    said = {"configuration": f"{where}: {curve.configuration}"}
+    if from_run is None and curve.sentence.endswith("(a bigger network or longer training does)"):
+        said["sentence"] = (
+            f"{curve.sentence}: tune a model of this data (orthotune tune) and measure the "
+            "curve of its run (--from RUN)"
+        )
+    curve = curve.model_copy(update=said)
     if out is not None:  # a run record like the other jobs' (data's sha256 and file, versions)
         job = Job.start(
             RunDir.create(out),

@@ -228,6 +228,16 @@ def test_a_drop_under_one_dev_example_is_too_small_to_tell_not_flat():
     # the error now is named with the examples it is measured on (under k-fold a sweep read
     # "now 1.7%" beside the diagnosis's 0.69 %, out of fold)
     assert _sentence(level).endswith("(now 12.5% on its 40 dev examples)")
+    # a model whose training error exceeds its gap to dev: the curve is the configuration's (a
+    # sweep's 5-epoch MLP, train 51.2 %, dev 60.3 %, read as the data's verdict; tuned: 13 %)
+    under = point.model_copy(update={"train_error": 0.07})
+    said = _sentence(level.model_copy(update={"points": [under]}))
+    assert said.endswith(
+        "(now 12.5% on its 40 dev examples) — for this configuration: its training error (7.0%) "
+        "is larger than its gap to the dev error (5.5%); where a better model or a person errs "
+        "less on these examples, that is avoidable bias, which more data does not lower (a "
+        "bigger network or longer training does)"
+    )
 
 
 def test_models_no_better_than_the_most_frequent_class_say_nothing_of_more_data():
