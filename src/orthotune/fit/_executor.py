@@ -36,6 +36,7 @@ from orthotune.fit._trained import (
     not_started,
     out_of_time,
     score_parts,
+    shared_seconds,
 )
 
 __all__ = [
@@ -270,9 +271,10 @@ def _train_group(
         raise
     except Exception as err:  # the whole group failed to build or train: say so per member
         return group_failed(cands, err, started)
-    seconds = (time.perf_counter() - started) / len(cands)  # the members shared the time
+    # the members shared the time, each epoch among those that trained in it
+    spent = shared_seconds([m.history for m in result.members], time.perf_counter() - started)
     out = []
-    for cand, member in zip(cands, result.members, strict=True):
+    for cand, member, seconds in zip(cands, result.members, spent, strict=True):
         reason = member.reason.value if member.reason is not None else member.status.value
         if member.failed:
             out.append(

@@ -41,6 +41,7 @@ from orthotune.fit._trained import (
     not_started,
     out_of_time,
     score_parts,
+    shared_seconds,
 )
 
 __all__ = ["fold_rows", "train_folds"]
@@ -161,10 +162,11 @@ def _population(cands, data, rows, fold_of, *, device, deadline, on_epoch=None) 
         raise
     except Exception as err:  # the whole group failed to build or train: say so per candidate
         return group_failed(cands, err, started)
-    seconds = (time.perf_counter() - started) / len(cands)
+    spent = shared_seconds([m.history for m in result.members], time.perf_counter() - started)
     out = []
     for ci, cand in enumerate(cands):
         members = result.members[ci * per : (ci + 1) * per]
+        seconds = sum(spent[ci * per : (ci + 1) * per])
         full = members[0]
         failed = next((mm.message for mm in members if mm.failed), None)
         if failed is not None:
