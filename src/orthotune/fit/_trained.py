@@ -131,9 +131,9 @@ def shared_seconds(histories: Sequence[Sequence], total: float) -> list[float]:
     """Each population member's share of the population's ``total`` seconds: epoch by epoch,
     the epoch's wall time split among the members that trained in it, then scaled to the total
     (building and scoring included); equal shares where no epoch was recorded. An equal split
-    gave a kept model of 270 epochs, trained beside one of 180 in 20.2 s, 10.1 s — its last 90
-    epochs alone were most of that — and its refit, estimated from them at 13 s, was cut at the
-    deadline after 17.7 s."""
+    charged a kept model of 270 epochs, trained beside one of 180 (20.2 s for the two, its last
+    90 epochs alone), 10.1 s, and its refit, estimated from that, was cut at the deadline after
+    17.7 s."""
     from collections import Counter
 
     members = Counter(r.epoch for h in histories for r in h)  # members that trained epoch t
