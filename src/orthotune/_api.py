@@ -1144,13 +1144,7 @@ def learning_curve(
     curve = measure(
         prepared.train, prepared.dev, spec, config, fractions=wanted, seed=seed, device=device
     )
-    said = {"configuration": f"{where}: {curve.configuration}"}
-    if from_run is None and curve.sentence.endswith("(a bigger network or longer training does)"):
-        said["sentence"] = (
-            f"{curve.sentence}: tune a model of this data (orthotune tune) and measure the "
-            "curve of its run (--from RUN)"
-        )
-    curve = curve.model_copy(update=said)
+    curve = _curve_said(curve, where, from_start=from_run is None)
     if out is not None:  # a run record like the other jobs' (data's sha256 and file, versions)
         job = Job.start(
             RunDir.create(out),
@@ -1186,6 +1180,19 @@ def parse_fractions(text: str) -> tuple[float, ...]:
             "(0, 1], e.g. --fractions 1/8,1/4,1/2,1"
         ) from None
     return values
+
+
+def _curve_said(curve: Any, where: str, *, from_start: bool) -> Any:
+    """The curve with the configuration's origin named and, for the starting model's flat
+    curve of an underfitting model (``analysis``' sentence ends with its bias clause), where
+    to measure a curve that speaks of the data."""
+    said = {"configuration": f"{where}: {curve.configuration}"}
+    if from_start and curve.sentence.endswith("(a bigger network or longer training does)"):
+        said["sentence"] = (
+            f"{curve.sentence}: tune a model of this data (orthotune tune) and measure the "
+            "curve of its run (--from RUN)"
+        )
+    return curve.model_copy(update=said)
 
 
 def _curve_configuration(

@@ -238,6 +238,18 @@ def test_a_drop_under_one_dev_example_is_too_small_to_tell_not_flat():
         "less on these examples, that is avoidable bias, which more data does not lower (a "
         "bigger network or longer training does)"
     )
+    # learning-curve from the starting model says where to measure a curve of the data
+    from orthotune._api import _curve_said
+
+    underfit = level.model_copy(update={"points": [under], "sentence": said})
+    told = _curve_said(underfit, "the data shape's starting model", from_start=True).sentence
+    assert told == (
+        f"{said}: tune a model of this data (orthotune tune) and measure the curve of its "
+        "run (--from RUN)"
+    )
+    assert _curve_said(underfit, "the configuration of r", from_start=False).sentence == said
+    plain = level.model_copy(update={"sentence": _sentence(level)})
+    assert _curve_said(plain, "x", from_start=True).sentence == plain.sentence
 
 
 def test_models_no_better_than_the_most_frequent_class_say_nothing_of_more_data():
