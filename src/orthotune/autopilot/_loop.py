@@ -73,6 +73,7 @@ tried then.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import time
@@ -92,7 +93,7 @@ from orthotune.analysis import (
 from orthotune.autopilot._compare import ALPHA, PairedChange, adjust, describe, paired_change
 from orthotune.autopilot._fitted import about, fitted_baseline
 from orthotune.autopilot._polish import GROWN, INTERRUPTED, Contender, polish
-from orthotune.autopilot._refit import grow_refitted, refit, refit_cost
+from orthotune.autopilot._refit import RefitCost, grow_refitted, refit
 from orthotune.autopilot._variants import (
     KNOB_MENU,
     beyond_tuning,
@@ -601,6 +602,22 @@ def run_autopilot(
         all_trained.extend(out)
         return out
 
+    def refit_train(
+        cands: list[Candidate], pooled: PreparedData, hook: EpochHook | None = None
+    ) -> list[Trained]:
+        """Trained as the refit trains them (its timing too: ``RefitCost``), none a model
+        of the loop's."""
+        return train_candidates(
+            cands,
+            pooled,
+            executor=settings.executor,
+            device=settings.device,
+            precision=settings.precision,
+            deadline=deadline,
+            on_epoch=hook,
+        )
+
+    refit_cost = RefitCost(data, refit_train)
     log.floor = floor(data, folds=folds).model_dump(mode="json")
     stick = (
         yardstick(data, folds=folds, seed=settings.seed, seconds=_yardstick_s(settings))
@@ -631,7 +648,7 @@ def run_autopilot(
     for name, words, points in _ENCODINGS:
         # another encoding only while it and one more model fit before the refit's share: on
         # 52,000 rows at 90 s, three encodings took 57 s and left the refit no time (a sweep)
-        ahead = deadline - _refit_share(current, data, settings, folds) - time.monotonic()
+        ahead = deadline - _refit_share(current, refit_cost, settings, folds) - time.monotonic()
         if interrupted or ahead < 2 * current.seconds:
             break
         binned = _binned(held, settings, len(all_trained), points)
@@ -705,7 +722,9 @@ def run_autopilot(
                     f"dev accuracy {dev_acc:.2%} reached the goal {settings.goal:.2%}",
                 )
                 break
-            until = deadline - _refit_reserve(current, data, settings, folds, deadline - kept_at)
+            until = deadline - _refit_reserve(
+                current, refit_cost, settings, folds, deadline - kept_at
+            )
             if time.monotonic() >= until:
                 spent = f"the {settings.budget_s:.0f} s budget is spent"
                 if until < deadline:
@@ -928,7 +947,7 @@ def run_autopilot(
     from orthotune.train import resolve_device
 
     device = resolve_device(settings.device)
-    refit_share = _refit_share(current, data, settings, folds)
+    refit_share = _refit_share(current, refit_cost, settings, folds)
     # would more data help? Measured on the loop's choice before the polish, which then spends
     # what the curve left, up to the refit's share. MNIST-1D seed 1 (dev data, 300 s) when the
     # curve came last: its share, kept from an estimate, left the run 0.897 of its budget in
@@ -987,9 +1006,11 @@ def run_autopilot(
         if log.polish == INTERRUPTED:
             log.stop_reason = StopReason.INTERRUPTED
             log.stop_message = f"interrupted by the user (Ctrl-C) in step {len(log.steps)}"
-    refit_s, left = refit_cost(current, data), max(deadline - time.monotonic(), 0.0)
+    asked_to_stop = log.stop_reason == StopReason.INTERRUPTED
+    refit_s = 0.0 if asked_to_stop else _refit_share(current, refit_cost, settings, folds)
+    refit_s, left = refit_s / REFIT_MARGIN, max(deadline - time.monotonic(), 0.0)
     configured = None  # the chosen configuration as trained on train, when it was refitted
-    if log.stop_reason == StopReason.INTERRUPTED:
+    if asked_to_stop:
         pass  # no refit: the user asked to stop
     elif settings.refit and folds is not None:
         log.refit = "nothing to refit: under k-fold the chosen model learned from train + dev"
@@ -1007,25 +1028,15 @@ def run_autopilot(
             on_epoch(dataclasses.replace(candidate, label=said), epoch, dev_error)
             return False
 
-        def refit_train(cands: list[Candidate], pooled: PreparedData) -> list[Trained]:
-            return train_candidates(
-                cands,
-                pooled,
-                executor=settings.executor,
-                device=settings.device,
-                precision=settings.precision,
-                deadline=deadline,
-                on_epoch=None if on_epoch is None else refit_epoch,
-            )
-
-        refitted, log.refit = refit(current, data, refit_train)
+        said = functools.partial(refit_train, hook=None if on_epoch is None else refit_epoch)
+        refitted, log.refit = refit(current, data, said)
         took = time.monotonic() - t0
         if refitted is not None:
             configured = current
             current, added, left = refitted, 0, deadline - time.monotonic()
             try:
                 current, added = grow_refitted(
-                    refitted, data, refit_train, left_s=left, refit_s=took, cap=GROWN
+                    refitted, data, said, left_s=left, refit_s=took, cap=GROWN
                 )
             except KeyboardInterrupt:  # Ctrl-C: the refitted model stays, without more members
                 log.stop_reason = StopReason.INTERRUPTED
@@ -1208,13 +1219,16 @@ def _yardstick_s(settings: AutopilotSettings) -> float | None:
 
 
 def _refit_share(
-    current: Trained, data: PreparedData, settings: AutopilotSettings, folds: int | None
+    current: Trained,
+    cost: Callable[[Trained], float],
+    settings: AutopilotSettings,
+    folds: int | None,
 ) -> float:
     """Seconds kept for the refit of ``current`` (0 when the refit is off, or under k-fold:
-    nothing to refit): ``REFIT_MARGIN`` × its estimated cost (``refit_cost``)."""
+    nothing to refit): ``REFIT_MARGIN`` × its estimated cost (``cost``, a ``RefitCost``)."""
     if not settings.refit or folds is not None:
         return 0.0
-    return REFIT_MARGIN * refit_cost(current, data)
+    return REFIT_MARGIN * cost(current)
 
 
 def _refit_fits(cost: float, left: float) -> bool:
@@ -1225,7 +1239,7 @@ def _refit_fits(cost: float, left: float) -> bool:
 
 def _refit_reserve(
     current: Trained,
-    data: PreparedData,
+    cost: Callable[[Trained], float],
     settings: AutopilotSettings,
     folds: int | None,
     left: float,
@@ -1234,7 +1248,7 @@ def _refit_reserve(
     (``_refit_share``) when that fits in the ``left`` seconds the budget had when ``current``
     was kept; 0 otherwise (the loop spends what is left; a refit that cannot finish then is
     not started, and the model stays as it is)."""
-    share = _refit_share(current, data, settings, folds)
+    share = _refit_share(current, cost, settings, folds)
     return share if share <= left else 0.0
 
 

@@ -24,7 +24,7 @@ from orthotune.data import PreparedData
 from orthotune.fit import Candidate, Trained
 from orthotune.models import Ensemble
 
-__all__ = ["grow_refitted", "refit", "refit_cost"]
+__all__ = ["RefitCost", "grow_refitted", "refit", "refit_cost"]
 
 
 def _members(chosen: Trained, first: int = 0, k: int | None = None) -> list[Candidate]:
@@ -38,10 +38,74 @@ def _members(chosen: Trained, first: int = 0, k: int | None = None) -> list[Cand
 
 
 def refit_cost(chosen: Trained, data: PreparedData) -> float:
-    """Seconds the refit is estimated to take: the chosen model's training time, scaled by the
-    examples it will learn from (the members train at once, as they did)."""
+    """Seconds the refit is estimated to take from the chosen model's training time, scaled by
+    the examples it will learn from (the members train at once, as they did)."""
     n = len(data.train)
     return chosen.seconds * (n + len(data.dev)) / max(n, 1)
+
+
+# a single network whose refit epoch, so estimated, costs less than this is timed alone
+# (``RefitCost``), over this many epochs
+TIMED_BELOW_S = 0.5
+TIMED_EPOCHS = 3
+
+
+class RefitCost:
+    """The refit's estimated seconds for a chosen model: ``refit_cost``, or — for a single
+    network of cheap epochs — the larger of it and its own refit timed for ``TIMED_EPOCHS``
+    epochs on train + dev (once per chosen model), scaled to its epochs.
+
+    A population member is charged its share of the population's epochs
+    (``fit.shared_seconds``), but a single network refits alone, through the ``Trainer``, and a
+    tiny network's epoch costs about as much alone as beside others: Ecdat's Star (a new-user
+    sweep; 4,598 train + dev rows, an MLP of 128 × 128, 270 epochs) kept 23 s for a refit
+    that took 26–29 s, and the refit was cut at the deadline (test 88.96 % where the runs
+    whose refit finished reached 91.13 %). Its epochs on train cost 0.046–0.050 s as a share
+    of a pair's, 0.057–0.064 s alone in the pair's population, 0.074–0.088 s alone through the
+    ``Trainer`` (``/tmp/s72/p1.py``, 2 cores, under load). Two estimates that needed no
+    timing were tried and dropped (stop 71): the probe's pace of one optimizer step
+    (``fit.epoch_seconds``) kept 36 s for synthetic_large's 22-s refit, the member's epochs
+    alone in its population 17 s for Star's 29. Timing costs ``TIMED_EPOCHS`` of the epochs
+    ``TIMED_BELOW_S`` bounds (under 1.5 s); a network of dearer epochs keeps computing, and
+    there a population's share is what a member costs (synthetic_large: a refit of 22.4 s
+    estimated within the margin). An ensemble refits its members as a population, as they
+    trained: its estimate stays ``refit_cost``.
+
+    ``train(candidates, data)`` trains them as the refit would (the autopilot's executor,
+    precision and deadline; no progress)."""
+
+    def __init__(
+        self,
+        data: PreparedData,
+        train: Callable[[list[Candidate], PreparedData], list[Trained]],
+    ) -> None:
+        self._data, self._train = data, train
+        self._timed: dict[int, float | None] = {}  # id(chosen) → timed estimate
+
+    def __call__(self, chosen: Trained) -> float:
+        share = refit_cost(chosen, self._data)
+        if isinstance(chosen.model, Ensemble) or share / max(_epochs(chosen), 1) >= TIMED_BELOW_S:
+            return share
+        if id(chosen) not in self._timed:
+            self._timed[id(chosen)] = self._time(chosen)
+        timed = self._timed[id(chosen)]
+        return share if timed is None else max(share, timed)
+
+    def _time(self, chosen: Trained) -> float | None:
+        """The refit's seconds from ``TIMED_EPOCHS`` of its epochs: their wall time, and the
+        rest of its epochs at the pace of the timed ones after the first (which builds the
+        model); None when fewer than two were trained (the deadline)."""
+        epochs = _epochs(chosen)
+        timed = min(TIMED_EPOCHS, epochs)
+        if timed < 2:
+            return None
+        with torch.random.fork_rng():  # the timing leaves the random streams as they were
+            cands = _refit_candidates(chosen, self._data, timed)
+            (one,) = self._train(cands, _pooled_data(self._data))
+        later = [r.seconds for r in one.history[1:]]
+        if one.failed or len(later) < timed - 1:
+            return None
+        return one.seconds + (epochs - timed) * sorted(later)[len(later) // 2]
 
 
 def _pooled(weights: torch.Tensor | None, data: PreparedData) -> torch.Tensor | None:
@@ -79,7 +143,7 @@ def grow_refitted(
     ]
     done = [
         r
-        for r in train(cands, dataclasses.replace(data, train=data.train.join(data.dev)))
+        for r in train(cands, _pooled_data(data))
         if r.complete and r.model is not None and not r.failed
     ]
     if not done:
@@ -90,6 +154,21 @@ def grow_refitted(
         seconds=refitted.seconds + sum(r.seconds for r in done),
     )
     return grown, len(done)
+
+
+def _pooled_data(data: PreparedData) -> PreparedData:
+    """``data`` whose training part is train + dev (the dev part stays, scored as before)."""
+    return dataclasses.replace(data, train=data.train.join(data.dev))
+
+
+def _refit_candidates(chosen: Trained, data: PreparedData, epochs: int) -> list[Candidate]:
+    """The refit's candidate of each network of the chosen model: its configuration trained
+    for ``epochs``, no early stopping, its example weights on train + dev."""
+    config = chosen.candidate.config.model_copy(update={"patience": None, "epochs": epochs})
+    return [
+        dataclasses.replace(c, config=config, weights=_pooled(c.weights, data))
+        for c in _members(chosen)
+    ]
 
 
 def _epochs(chosen: Trained) -> int:
@@ -108,14 +187,9 @@ def refit(
 ) -> tuple[Trained | None, str]:
     """The chosen configuration trained on train + dev (module docstring), or None and why
     not. ``train(candidates, data)`` trains them (the autopilot's executor and deadline)."""
-    pool = data.train.join(data.dev)
-    refit_data = dataclasses.replace(data, train=pool)
-    config = chosen.candidate.config.model_copy(
-        update={"patience": None, "epochs": _epochs(chosen)}
-    )
-    cands = []
-    for c in _members(chosen):
-        cands.append(dataclasses.replace(c, config=config, weights=_pooled(c.weights, data)))
+    refit_data = _pooled_data(data)
+    cands = _refit_candidates(chosen, data, _epochs(chosen))
+    config = cands[0].config
     results = train(cands, refit_data)
     if not all(r.complete and r.model is not None and not r.failed for r in results):
         return None, "the refit did not finish within the budget: the chosen model stays"
@@ -137,5 +211,5 @@ def refit(
         dev_logits=dev_logits,
         dev_y=dev_y,
     )
-    n = len(pool)
+    n = len(refit_data.train)
     return refitted, f"{REFITTED} {n} train + dev examples for {config.epochs} epochs"
