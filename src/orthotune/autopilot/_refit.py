@@ -80,15 +80,16 @@ class RefitCost:
         train: Callable[[list[Candidate], PreparedData], list[Trained]],
     ) -> None:
         self._data, self._train = data, train
-        self._timed: dict[int, float | None] = {}  # id(chosen) → timed estimate
+        self._timed: dict[tuple, float | None] = {}  # per chosen model (name, seed and seconds)
 
     def __call__(self, chosen: Trained) -> float:
         share = refit_cost(chosen, self._data)
         if isinstance(chosen.model, Ensemble) or share / max(_epochs(chosen), 1) >= TIMED_BELOW_S:
             return share
-        if id(chosen) not in self._timed:
-            self._timed[id(chosen)] = self._time(chosen)
-        timed = self._timed[id(chosen)]
+        key = (chosen.candidate.name, chosen.candidate.seed, chosen.seconds)
+        if key not in self._timed:
+            self._timed[key] = self._time(chosen)
+        timed = self._timed[key]
         return share if timed is None else max(share, timed)
 
     def _time(self, chosen: Trained) -> float | None:
