@@ -120,3 +120,15 @@ def test_seconds_in_a_reason_show_a_shortfall_below_ten():
         "125",
         "0",
     ]  # fmt: skip (below 0.1 s two digits: "takes about 0.0 s, more than the 0.0 s" said nothing)
+
+
+def test_a_larger_cost_never_reads_like_the_time_left():
+    from orthotune.autopilot._fitted import apart
+
+    # a new-user sweep: "its cheapest variant needs about 25 s, and 25 s are left"
+    assert apart(25.4, 24.8) == ("25.4", "24.8")
+    assert apart(2.344, 2.336) == ("2.344", "2.336")  # as many digits as it takes, up to 3
+    assert apart(2.344, 2.331) == ("2.34", "2.33")
+    assert apart(125.4, 40.0) == ("125", "40")  # apart already: as ``about`` says them
+    assert apart(24.8, 25.4) == ("25", "25")  # it fits: no shortfall to show
+    assert apart(30.0, -1.0) == ("30", "0")

@@ -60,6 +60,18 @@ def about(seconds: float) -> str:
     return f"{seconds:.1f}" if seconds < 9.95 else f"{seconds:.0f}"
 
 
+def apart(need: float, left: float) -> tuple[str, str]:
+    """``about`` of a cost and of the time left, with as many more digits (up to three
+    decimals) as it takes for a larger cost not to read like the time left: a new-user sweep's
+    "its cheapest variant needs about 25 s, and 25 s are left" read as if it fitted."""
+    a, b = about(need), about(left)
+    for digits in (1, 2, 3):
+        if a != b or need <= left:
+            break
+        a, b = f"{max(need, 0.0):.{digits}f}", f"{max(left, 0.0):.{digits}f}"
+    return a, b
+
+
 def fitted_baseline(
     start: Candidate,
     data: PreparedData,

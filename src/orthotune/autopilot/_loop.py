@@ -91,7 +91,7 @@ from orthotune.analysis import (
     minimum_train_examples,
 )
 from orthotune.autopilot._compare import ALPHA, PairedChange, adjust, describe, paired_change
-from orthotune.autopilot._fitted import about, fitted_baseline
+from orthotune.autopilot._fitted import about, apart, fitted_baseline
 from orthotune.autopilot._polish import GROWN, INTERRUPTED, Contender, polish
 from orthotune.autopilot._refit import RefitCost, grow_refitted, refit
 from orthotune.autopilot._variants import (
@@ -800,8 +800,8 @@ def run_autopilot(
             fit = _fitting(costs, left)
             if not fit:  # the next knob may fit
                 short[knob.replace("_", " ")] = None
-                cheapest = f"its cheapest variant needs about {about(min(costs))} s, and "
-                why = f"{cheapest}{about(left)} s are left"
+                need, have = apart(min(costs), left)
+                why = f"its cheapest variant needs about {need} s, and {have} s are left"
                 _not_tried(**untried, target=target_words, why=why, started=started)
                 if left < current.seconds:  # not even the current model fits: the loop ends
                     share = (
@@ -1019,8 +1019,9 @@ def run_autopilot(
     elif settings.refit and folds is not None:
         log.refit = "nothing to refit: under k-fold the chosen model learned from train + dev"
     elif settings.refit and not _refit_fits(refit_s, left):
+        need, have = apart(refit_s, left)
         log.refit = (
-            f"the refit was not started: it needs about {about(refit_s)} s, and {about(left)} s "
+            f"the refit was not started: it needs about {need} s, and {have} s "
             "are left: the chosen model stays"
         )
     elif settings.refit:
