@@ -621,7 +621,7 @@ def run_autopilot(
             on_epoch=hook,
         )
 
-    refit_cost = RefitCost(data, refit_train)
+    refit_cost = RefitCost(refit_train)
     log.floor = floor(data, folds=folds).model_dump(mode="json")
     stick = (
         yardstick(data, folds=folds, seed=settings.seed, seconds=_yardstick_s(settings))
@@ -652,7 +652,8 @@ def run_autopilot(
     for name, words, points in _ENCODINGS:
         # another encoding only while it and one more model fit before the refit's share: on
         # 52,000 rows at 90 s, three encodings took 57 s and left the refit no time (a sweep)
-        ahead = deadline - _refit_share(current, refit_cost, settings, folds) - time.monotonic()
+        aside = _refit_share(current, data, refit_cost, settings, folds)
+        ahead = deadline - aside - time.monotonic()
         if interrupted or ahead < 2 * current.seconds:
             break
         binned = _binned(held, settings, len(all_trained), points)
@@ -727,7 +728,7 @@ def run_autopilot(
                 )
                 break
             until = deadline - _refit_reserve(
-                current, refit_cost, settings, folds, deadline - kept_at
+                current, data, refit_cost, settings, folds, deadline - kept_at
             )
             if time.monotonic() >= until:
                 spent = f"the {settings.budget_s:.0f} s budget is spent"
@@ -951,7 +952,7 @@ def run_autopilot(
     from orthotune.train import resolve_device
 
     device = resolve_device(settings.device)
-    refit_share = _refit_share(current, refit_cost, settings, folds)
+    refit_share = _refit_share(current, data, refit_cost, settings, folds)
     # would more data help? Measured on the loop's choice before the polish, which then spends
     # what the curve left, up to the refit's share. MNIST-1D seed 1 (dev data, 300 s) when the
     # curve came last: its share, kept from an estimate, left the run 0.897 of its budget in
@@ -1011,7 +1012,7 @@ def run_autopilot(
             log.stop_reason = StopReason.INTERRUPTED
             log.stop_message = f"interrupted by the user (Ctrl-C) in step {len(log.steps)}"
     asked_to_stop = log.stop_reason == StopReason.INTERRUPTED
-    refit_s = 0.0 if asked_to_stop else _refit_share(current, refit_cost, settings, folds)
+    refit_s = 0.0 if asked_to_stop else _refit_share(current, data, refit_cost, settings, folds)
     refit_s, left = refit_s / REFIT_MARGIN, max(deadline - time.monotonic(), 0.0)
     configured = None  # the chosen configuration as trained on train, when it was refitted
     if asked_to_stop:
@@ -1225,7 +1226,8 @@ def _yardstick_s(settings: AutopilotSettings) -> float | None:
 
 def _refit_share(
     current: Trained,
-    cost: Callable[[Trained], float],
+    data: PreparedData,
+    cost: RefitCost,
     settings: AutopilotSettings,
     folds: int | None,
 ) -> float:
@@ -1233,7 +1235,7 @@ def _refit_share(
     nothing to refit): ``REFIT_MARGIN`` × its estimated cost (``cost``, a ``RefitCost``)."""
     if not settings.refit or folds is not None:
         return 0.0
-    return REFIT_MARGIN * cost(current)
+    return REFIT_MARGIN * cost(current, data)
 
 
 def _refit_fits(cost: float, left: float) -> bool:
@@ -1244,7 +1246,8 @@ def _refit_fits(cost: float, left: float) -> bool:
 
 def _refit_reserve(
     current: Trained,
-    cost: Callable[[Trained], float],
+    data: PreparedData,
+    cost: RefitCost,
     settings: AutopilotSettings,
     folds: int | None,
     left: float,
@@ -1253,7 +1256,7 @@ def _refit_reserve(
     (``_refit_share``) when that fits in the ``left`` seconds the budget had when ``current``
     was kept; 0 otherwise (the loop spends what is left; a refit that cannot finish then is
     not started, and the model stays as it is)."""
-    share = _refit_share(current, cost, settings, folds)
+    share = _refit_share(current, data, cost, settings, folds)
     return share if share <= left else 0.0
 
 

@@ -72,27 +72,25 @@ class RefitCost:
     trained: its estimate stays ``refit_cost``.
 
     ``train(candidates, data)`` trains them as the refit would (the autopilot's executor,
-    precision and deadline; no progress)."""
+    precision and deadline; no progress). Each call names the data the chosen model learned
+    from: the loop's inputs change when step 0 keeps another encoding (a timing on the
+    inputs the cost was built with failed on Star: 121 columns given, 11 read)."""
 
-    def __init__(
-        self,
-        data: PreparedData,
-        train: Callable[[list[Candidate], PreparedData], list[Trained]],
-    ) -> None:
-        self._data, self._train = data, train
+    def __init__(self, train: Callable[[list[Candidate], PreparedData], list[Trained]]) -> None:
+        self._train = train
         self._timed: dict[tuple, float | None] = {}  # per chosen model (name, seed and seconds)
 
-    def __call__(self, chosen: Trained) -> float:
-        share = refit_cost(chosen, self._data)
+    def __call__(self, chosen: Trained, data: PreparedData) -> float:
+        share = refit_cost(chosen, data)
         if isinstance(chosen.model, Ensemble) or share / max(_epochs(chosen), 1) >= TIMED_BELOW_S:
             return share
         key = (chosen.candidate.name, chosen.candidate.seed, chosen.seconds)
         if key not in self._timed:
-            self._timed[key] = self._time(chosen)
+            self._timed[key] = self._time(chosen, data)
         timed = self._timed[key]
         return share if timed is None else max(share, timed)
 
-    def _time(self, chosen: Trained) -> float | None:
+    def _time(self, chosen: Trained, data: PreparedData) -> float | None:
         """The refit's seconds from ``TIMED_EPOCHS`` of its epochs: their wall time, and the
         rest of its epochs at the pace of the timed ones after the first (which builds the
         model); None when fewer than two were trained (the deadline)."""
@@ -101,8 +99,8 @@ class RefitCost:
         if timed < 2:
             return None
         with torch.random.fork_rng():  # the timing leaves the random streams as they were
-            cands = _refit_candidates(chosen, self._data, timed)
-            (one,) = self._train(cands, _pooled_data(self._data))
+            cands = _refit_candidates(chosen, data, timed)
+            (one,) = self._train(cands, _pooled_data(data))
         later = [r.seconds for r in one.history[1:]]
         if one.failed or len(later) < timed - 1:
             return None
