@@ -222,8 +222,9 @@ def test_times_of_day_are_the_days_share_in_training_and_prediction(write_csv):
 
 
 def test_dates_in_other_formats_stay_text_and_the_warning_says_how_to_write_them(write_csv, caplog):
+    # every day and month 12 or less: March or January? (an order the values tell is read below)
     rows = "".join(
-        f"{m:02d}/{d:02d}/2024,{d},{'pq'[d % 2]}\n" for m in (1, 2) for d in range(1, 29)
+        f"{m:02d}/{d:02d}/2024,{d},{'pq'[d % 2]}\n" for m in range(1, 13) for d in range(1, 13)
     )
     path = write_csv("d,n,label\n" + rows)
     with caplog.at_level("WARNING", logger="orthotune.data"):
@@ -234,6 +235,43 @@ def test_dates_in_other_formats_stay_text_and_the_warning_says_how_to_write_them
     with pytest.raises(InvalidInputError, match=r"no feature column is left: 'd'.*YYYY-MM-DD"):
         only = "".join(f"{line.split(',')[0]},{line.split(',')[2]}\n" for line in rows.split())
         load_dataset(str(write_csv("d,label\n" + only, name="d.csv")))
+
+
+def test_dates_whose_values_tell_day_from_month_are_dates_in_training_and_prediction(write_csv):
+    """A sweep's openintro birds wrote ``9/30/1990 0:00:00``: 3,104 categories, pooled to 255,
+    the date lost in 80 % of the rows. A day beyond 12 in one place, none in the other, tells
+    the order; new rows are read in it, even where their own values would not tell."""
+    us = ["9/30/1990 0:00:00", "1/2/1991 12:00:00 AM", "12/31/1999 1:30 PM", "", "2/29/2000"]
+    eu = ["30.09.1990", "01.02.1991 14:05", "31.12.1999", "05.06.2001", "29.02.2000"]
+    rows = "".join(f"{a},{b},{'pq'[i % 2]}\n" for i, (a, b) in enumerate(zip(us, eu, strict=True)))
+    ds = load_dataset(str(write_csv("us,eu,label\n" + rows)))
+    us_col, eu_col = ds.encoding.columns[:2]
+    assert (us_col.kind, us_col.day_first, eu_col.kind, eu_col.day_first) == (
+        "date",
+        False,
+        "date",
+        True,
+    )
+    at = 7577.0  # 1990-09-30 in days since 1970
+    assert ds.x[[0, 1, 2, 4], 0].tolist() == pytest.approx([at, at + 94, 10956 + 13.5 / 24, 11016])
+    assert ds.x[3, 0].isnan()  # missing: filled from train later, said by its indicator
+    assert ds.x[:, 2].tolist() == pytest.approx(
+        [at, at + 124 + 14 / 24 + 5 / 1440, 10956, 11478, 11016]
+    )
+    saved = type(ds.encoding).model_validate_json(ds.encoding.model_dump_json())  # the manifest
+    new = pd.DataFrame({"us": ["1/2/1991 0:00:00"], "eu": ["01.02.1991"]})  # 1 and 2: either
+    assert encode_frame(new, saved)[0, [0, 2]].tolist() == [at + 94, at + 124]
+    with pytest.raises(
+        InvalidInputError,
+        match=r"column 'us' is a date column \(MM/DD/YYYY, as in training\) but row 0 holds the "
+        r"text '1991-01-02'",
+    ):
+        encode_frame(new.assign(us=["1991-01-02"]), saved, file="p.csv")
+    # no order told, or both, or not dates: text as before
+    for values in (["03/01/2024", "04/02/2024"], ["13/01/2024", "01/13/2024"], ["1/2/3", "x"]):
+        cells = "".join(f"{v},{i},{'pq'[i % 2]}\n" for i, v in enumerate(values * 3))
+        table = load_dataset(str(write_csv("d,n,label\n" + cells, name="t.csv")))
+        assert table.encoding.columns[0].kind == "categorical", values
 
 
 def test_a_saved_index_with_gaps_or_shuffled_is_left_out_as_row_numbers_are(tmp_path):
@@ -533,6 +571,16 @@ def test_a_new_category_in_a_pooled_column_reads_as_other_with_a_warning(caplog)
         "new.csv: column 'city': 1 row(s) hold a category not among the 255 that training kept "
         "('never_seen' …): read as '(other)'" in caplog.text
     )
+    # a column that also had missing cells keeps the same 255 (a sweep's birds: "256", where
+    # tune had said "the 255 most frequent are kept")
+    frame.loc[7, "city"] = None
+    gappy = load_dataset(frame).encoding
+    [city] = [c for c in gappy.columns if c.name == "city"]
+    assert "(missing)" in city.categories
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="orthotune.data"):
+        encode_frame(pd.DataFrame({"city": ["never_seen"]}), gappy, file="new.csv")
+    assert "not among the 255 that training kept" in caplog.text, caplog.text
 
 
 def test_an_identifier_whose_values_repeat_is_said_when_it_has_many(write_csv, caplog):

@@ -5,7 +5,11 @@ all ISO 8601 dates or times (``2024-03-01``, ``2024-03-01 14:30``, ``2024-03-01T
 a date, one numeric feature (days since 1970-01-01, UTC; a time of day alone, ``14:30``, the
 day's share, 0.604) treated as a number from then on (one
 with a few other values among its dates, ``-``, is refused naming the first, as a numeric
-column's stray text is) — other date formats (``03/01/2024``: March or January?) stay text; a
+column's stray text is). A column of dates written with day and month as numbers
+(``9/30/1990``, ``30.09.1990 14:05``, ``9/30/1990 12:00:00 AM``) is a date too where its values
+tell the order — some day beyond 12 in one place, none in the other (a sweep's openintro birds,
+``9/30/1990 0:00:00``, was 3,104 categories pooled to 255, its date lost in 80 % of the rows);
+where every day and month is 12 or less (``03/01/2024``: March or January?) it stays text; a
 column whose values are all non-numeric text — or a pandas category, even of numbers (zip codes
 declared categories) — is categorical and one-hot encoded (categories sorted); anything in
 between is an error that names the first stray value. A column that identifies rows rather than
@@ -122,6 +126,10 @@ class ColumnEncoding(BaseModel):
     )
     clock: bool = Field(
         default=False, description="a date column of times of day (the day's share), not dates"
+    )
+    day_first: bool | None = Field(
+        default=None,
+        description="a date column written D/M/Y (True) or M/D/Y (False); None: ISO 8601",
     )
 
     def feature_names(self) -> list[str]:
@@ -406,9 +414,12 @@ def _encode_column(
         _warn_float32_merges(name, values, origin)
         return _numeric(name, "numeric", scan.numbers, missing, impute)
     days = _days(scan)
-    if not np.isnan(days[present]).any() and not declared:  # each an ISO 8601 date or time
+    day_first = None if declared or not np.isnan(days[present]).all() else _day_first(scan)
+    if day_first is not None:  # every value a date with day and month as numbers, in one order
+        days = _days(scan, day_first)
+    if not np.isnan(days[present]).any() and not declared:  # each a date or a time
         encoded = _numeric(name, "date", days, missing, impute)
-        return encoded.model_copy(update={"clock": _is_clock(scan)})
+        return encoded.model_copy(update={"clock": _is_clock(scan), "day_first": day_first})
     undated = present & np.isnan(days)
     if not declared and undated.sum() <= 0.1 * present.sum():  # dates, and a few slips ("-"):
         # as a numeric column's stray text, named — read as text, the dates became categories
@@ -527,7 +538,8 @@ def _encode_column(
         rest = int(counts.sum() - counts[order].sum())
         last, first_out = counts[ranked[MAX_CATEGORIES - 2]], counts[ranked[MAX_CATEGORIES - 1]]
         tie = (
-            f"; {last} rows each at the cut: those kept are the first in name order"
+            f"; {last} row{'' if last == 1 else 's'} each at the cut: those kept are the first in "
+            "name order"
             if last == first_out
             else ""
         )
@@ -708,10 +720,64 @@ def _is_clock(scan: _Scan) -> bool:
     return bool(head.str.fullmatch(_CLOCK).any())
 
 
-def _days(scan: _Scan) -> np.ndarray:
-    """Days since 1970-01-01 (UTC) of each ISO 8601 date or time, or a time of day's share of
-    a day (14:30 → 0.604, when the column's first values hold one); NaN where missing or not
-    one (a numeric column: all NaN)."""
+# a date with day and month as numbers, in either order, and an optional time: 9/30/1990,
+# 30.09.1990, 30-09-1990 14:05, 9/30/1990 0:00:00, 9/30/1990 12:00:00 AM
+_NUMERIC_DATE = (
+    r"^(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})"
+    r"(?:[ T]+(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}(?:\.\d+)?))?\s*(?P<ampm>[AaPp][Mm])?)?$"
+)
+
+
+DAY_FIRST_FORMS = {True: "DD/MM/YYYY", False: "MM/DD/YYYY"}  # as a refusal names them
+
+
+def _day_first(scan: _Scan) -> bool | None:
+    """Whether a text column of dates with day and month as numbers (``_NUMERIC_DATE``, every
+    present value) writes the day first (a first number beyond 12, no second one) or the month
+    (the other way round); None where the values do not tell (all 12 or less: ``03/01/2024``)
+    or are not such dates."""
+    import pandas as pd
+
+    present = ~scan.missing
+    if scan.texts is None or not present.any():
+        return None
+    parts = pd.Series(scan.texts[present], dtype=object).str.extract(_NUMERIC_DATE)
+    if parts["a"].isna().any():
+        return None
+    a, b = parts["a"].astype(int), parts["b"].astype(int)
+    if (a > 12).any() != (b > 12).any():
+        return bool((a > 12).any())
+    return None
+
+
+def _numeric_dates(texts: pd.Series, day_first: bool) -> np.ndarray:
+    """Days since 1970-01-01 of dates written as ``_NUMERIC_DATE`` in the order ``day_first``
+    says (NaN where a text is not one, or no such day: 31/02/1990)."""
+    import pandas as pd
+
+    parts = texts.str.extract(_NUMERIC_DATE)
+    day, month = (parts["a"], parts["b"]) if day_first else (parts["b"], parts["a"])
+    when = pd.to_datetime(
+        pd.DataFrame({"year": parts["y"], "month": month, "day": day}).astype(float),
+        errors="coerce",
+    )
+    hour = parts["h"].astype(float).fillna(0.0)
+    noon = parts["ampm"].str.lower()
+    twelve = noon.notna()  # 12:00:00 AM is midnight, 12:30 PM half past noon
+    bad = twelve & ((hour < 1) | (hour > 12))
+    hour = hour.where(~twelve, hour % 12 + 12 * (noon == "pm"))
+    m, sec = parts["m"].astype(float).fillna(0.0), parts["s"].astype(float).fillna(0.0)
+    bad |= (hour >= 24) | (m >= 60) | (sec >= 60)
+    days = (when - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+    days = days + (hour * 3600 + m * 60 + sec) / 86400
+    return days.where(~bad).to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _days(scan: _Scan, day_first: bool | None = None) -> np.ndarray:
+    """Days since 1970-01-01 (UTC) of each ISO 8601 date or time — or, with ``day_first``, of
+    each date with day and month as numbers in that order (``_NUMERIC_DATE``) —, or a time of
+    day's share of a day (14:30 → 0.604, when the column's first values hold one); NaN where
+    missing or not one (a numeric column: all NaN)."""
     import pandas as pd
 
     days = np.full(len(scan.missing), np.nan)
@@ -719,6 +785,9 @@ def _days(scan: _Scan) -> np.ndarray:
     if scan.texts is None or not present.any():
         return days  # numbers
     texts = pd.Series(scan.texts[present], dtype=object)
+    if day_first is not None:
+        days[present] = _numeric_dates(texts, day_first)
+        return days
     if _is_clock(scan):  # times of day, 14:30 or 14:30:05.5: the day's share
         clock = texts.str.extract(_CLOCK).astype(float)
         h, m, sec = clock["h"], clock["m"], clock["s"].fillna(0.0)
@@ -841,13 +910,16 @@ def encode_table(
     for col in encoding.columns:
         scan = _scan(frame[col.name])
         if col.kind != "categorical":
-            numbers = scan.numbers if col.kind == "numeric" else _days(scan)
+            numbers = scan.numbers if col.kind == "numeric" else _days(scan, col.day_first)
             is_text = ~scan.missing & np.isnan(numbers)
             if is_text.any():
                 row = int(np.flatnonzero(is_text)[0])
                 # a date column given numbers (day counts, 20240301 read as a number) has no texts
                 value = scan.numbers[row] if scan.texts is None else scan.texts[row]
-                raise mixed_column(col.name, row, value, origin, date=col.kind == "date")
+                date = col.kind == "date" and (
+                    True if col.day_first is None else DAY_FIRST_FORMS[col.day_first]
+                )
+                raise mixed_column(col.name, row, value, origin, date=date)
             if col.kind == "date" and (~scan.missing).any() and _is_clock(scan) != col.clock:
                 row = int(np.flatnonzero(~scan.missing)[0])
                 trained, given = ("times of day", "a date") if col.clock else ("dates", "a time")
@@ -890,7 +962,7 @@ def encode_table(
                         origin.file,
                         col.name,
                         int(unknown.sum()),
-                        len(col.categories) - 1,
+                        sum(c not in (OTHER_CATEGORY, MISSING_CATEGORY) for c in col.categories),
                         str(texts[int(np.flatnonzero(unknown)[0])]),
                         OTHER_CATEGORY,
                     )

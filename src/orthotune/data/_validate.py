@@ -271,16 +271,18 @@ def mixed_column(
     value: object,
     origin: Origin,
     *,
-    date: bool = False,
+    date: bool | str = False,
     texts: Sequence[object] = (),
 ) -> InvalidInputError:
     """A numeric (or date) column with a stray text value is an error, not a category; a value
     that is the column's own name is a header line repeated (files concatenated). ``texts``:
     every present value of the column that is text, when there may be more than ``value`` —
     the line counts them and shows a few, so that one run names them all (a zip-code column
-    with 75 ZIP+4 codes among 52,122 was refused once per value a user fixed)."""
+    with 75 ZIP+4 codes among 52,122 was refused once per value a user fixed). ``date``: a
+    date column's form, as written (True: ISO 8601, YYYY-MM-DD; or e.g. "MM/DD/YYYY")."""
     trained = ", as in training" if origin.predicting else ""
-    kind = f"a date column (ISO 8601{trained})" if date else "numeric"
+    form = "YYYY-MM-DD" if date is True else str(date)
+    kind = f"a date column ({'ISO 8601' if date is True else form}{trained})" if date else "numeric"
     if str(value).strip() == column.strip():
         return InvalidInputError(
             f"{origin.file}: {origin.row(row)} {HEADER_REPEATED} (column {column!r} holds "
@@ -294,7 +296,7 @@ def mixed_column(
     if isinstance(value, int | float | np.number):  # a date column given a number
         return InvalidInputError(
             f"{origin.file}: column {column!r} is {kind} but {origin.row(row)} holds the number "
-            f"{float(value):g}: write it as a date, YYYY-MM-DD ({empty}){origin.drop(column)}"
+            f"{float(value):g}: write it as a date, {form} ({empty}){origin.drop(column)}"
         )
     if len(texts) > 1:
         kinds = list(dict.fromkeys(str(t) for t in texts))
