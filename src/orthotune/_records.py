@@ -234,6 +234,10 @@ class StopReason(StrEnum):
     INTERRUPTED = "interrupted"  # Ctrl-C: the model kept so far is chosen
 
 
+# how a variant's ``why`` starts when the budget cut its training short: not comparable
+CUT_SHORT = "cut short by the time budget"
+
+
 class VariantScore(BaseModel):
     """One variant tried in a step."""
 
@@ -260,6 +264,11 @@ class VariantScore(BaseModel):
         """Its label, and the seeds its errors are the mean of when more than one (a
         re-measure's figure is not the one model kept)."""
         return self.label + (f" (mean of {self.seeds} seeds)" if self.seeds > 1 else "")
+
+    @property
+    def cut_short(self) -> bool:
+        """Whether the budget cut its training short (its errors are not comparable)."""
+        return not self.accepted and self.why.startswith(CUT_SHORT)
 
 
 class Step(BaseModel):
@@ -303,6 +312,7 @@ class DecisionLog(BaseModel):
     # curve's (the steps keep their own ``seconds``)
     refit_seconds: float = 0.0
     curve_seconds: float = 0.0
+    grown: int = 0  # ensemble members the refit's leftover time added (``grow_refitted``)
     validation: str = ""  # how the errors were estimated: a hold-out dev set or k-fold
 
     @property
@@ -312,6 +322,11 @@ class DecisionLog(BaseModel):
 
     def label(self, name: str) -> str | None:
         """The step's words for the model ``name`` (its latest variant's label, ``deeper
-        network``), or ``None`` where they are only its folder name."""
+        network``), or ``None`` where they are only its folder name. The chosen model's says
+        what its refit grew (a sweep read "ensemble of 4 seeds" above "an ensemble of 16
+        networks")."""
         labels = [v.label for s in self.steps for v in s.variants if v.name == name]
-        return labels[-1] if labels and labels[-1] != name else None
+        label = labels[-1] if labels and labels[-1] != name else None
+        if label is None or name != self.chosen or not self.grown:
+            return label
+        return f"{label}; {self.grown} more trained on train + dev"

@@ -159,7 +159,10 @@ def test_a_generous_budget_keeps_training_and_logs_the_polish():
     # 600 rows: k-fold, whose errors are out of fold; the curve's are the dev split's, and say so
     pooled = len(data.train) + len(data.dev)
     said = f"the run's errors are out of fold over {pooled} train + dev examples"
-    assert result.learning_curve.sentence.endswith(said), result.learning_curve.sentence
+    sentence = result.learning_curve.sentence
+    assert said in sentence, sentence
+    if "before the polish chose" in sentence:  # another model than the curve's was chosen
+        assert sentence.endswith(f"before the polish chose {log.chosen}"), sentence
     more = [line for line in log.beyond_tuning if line.startswith("get more training data of")]
     assert all(said in line for line in more), log.beyond_tuning  # none where bias remains
     loop_end = max(s.elapsed for s in log.steps if s.problem != "polish")
@@ -923,3 +926,19 @@ def test_a_seed_the_deadline_cut_is_not_averaged_in_as_no_error():
         score = _score("p1", "s1", runs, None, "cut short by the time budget")
         assert score.errors == pytest.approx(done.errors) and score.seeds == 1
     assert _score("p1", "s1", [cut], None, "cut").errors == {}
+
+
+def test_the_chosen_ensembles_label_says_what_its_refit_grew():
+    """A sweep's birds: "chosen model ensemble (ensemble of 4 seeds (probabilities averaged))"
+    above "an ensemble of 16 networks": the refit's leftover time had added 12."""
+    from orthotune._records import DecisionLog, Step, VariantScore
+
+    said = "ensemble of 4 seeds (probabilities averaged)"
+    step = Step(index=5, problem="polish", knob="ensemble",
+                variants=[VariantScore(name="ensemble", label=said, accepted=True)])  # fmt: skip
+    log = DecisionLog(steps=[step], chosen="ensemble")
+    assert log.label("ensemble") == said
+    grown = log.model_copy(update={"grown": 12})
+    assert grown.label("ensemble") == f"{said}; 12 more trained on train + dev"
+    other = grown.model_copy(update={"chosen": "v3"})
+    assert other.label("ensemble") == said  # only the chosen model was grown

@@ -47,3 +47,52 @@ def test_a_step_whose_variants_the_guard_refused_says_they_beat_the_noise(tmp_pa
         levels.dev.error,
     )
     assert mismatch.data_mismatch == levels.dev.error - levels.train_dev.error
+
+
+def test_a_variant_cut_short_is_marked_in_the_terminal_as_in_the_report(
+    tmp_path, monkeypatch, capsys
+):
+    """A new-user sweep's MplsStops: "the 74 features of highest F (of 736) │ 17.57 % │
+    20.18 % │ +1.56 (+1.00…+2.12)" read as a comparison in the terminal, where decisions.json
+    and the report said "cut short by the time budget: not comparable"."""
+    from orthotune._records import CUT_SHORT
+    from orthotune.cli._render_tune import render_autopilot
+
+    monkeypatch.setenv("COLUMNS", "220")
+    summary = orthotune.tune("builtin:synthetic?n=600&classes=3&features=5&seed=2", trials=3,
+                             out=tmp_path / "run", seed=0)  # fmt: skip
+    steps = summary.decisions.steps
+    step = next(s for s in steps[1:] if s.variants)
+    v = step.variants[0]
+    why = f"{CUT_SHORT}: not comparable"
+    interval = {"target_change": 0.0156, "target_low": 0.01, "target_high": 0.02}
+    cut = v.model_copy(update={"accepted": False, "why": why, **interval})
+    assert cut.cut_short and not v.model_copy(update={"why": "beat"}).cut_short
+    changed = step.model_copy(update={"variants": [cut, *step.variants[1:]], "kept": None})
+    log = summary.decisions.model_copy(
+        update={"steps": [s if s is not step else changed for s in steps]}
+    )
+    render_autopilot(summary.model_copy(update={"decisions": log}))
+    row = next(ln for ln in capsys.readouterr().out.splitlines() if v.described[:20] in ln)
+    assert "cut short" in row and "+1.56" not in row, row
+
+
+def test_a_learning_curve_of_a_model_the_polish_replaced_names_the_model_it_measured():
+    """A sweep's CollegeDistance: "would lower the dev error on its 948 dev examples from 26.2%
+    to about 24.7%" where the chosen model (the polish's) had 24.37 %: the curve had measured
+    the loop's choice."""
+    from orthotune._records import DecisionLog, Step, VariantScore
+    from orthotune.analysis import LearningCurve
+    from orthotune.autopilot._loop import _curve_of
+
+    said = "doubling the training data would lower the dev error from 26.2% to about 24.7%"
+    curve = LearningCurve(points=[], dev_examples=948, error_now=0.262, sentence=said)
+    step = Step(index=2, problem="variance", knob="regularization",
+                variants=[VariantScore(name="v2", label="dropout 0.2", accepted=True)])  # fmt: skip
+    log = DecisionLog(steps=[step], chosen="ensemble")
+    assert _curve_of(curve, "v2", log).sentence == (
+        f"{said} — measured on the loop's choice, v2 (dropout 0.2), before the polish chose "
+        "ensemble"
+    )
+    same = log.model_copy(update={"chosen": "v2"})
+    assert _curve_of(curve, "v2", same) is curve and _curve_of(None, "v2", log) is None

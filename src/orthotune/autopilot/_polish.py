@@ -62,7 +62,7 @@ from itertools import islice
 
 import torch
 
-from orthotune._records import Step, VariantScore
+from orthotune._records import CUT_SHORT, Step, VariantScore
 from orthotune.autopilot._compare import (
     PairedChange,
     adjust,
@@ -332,7 +332,7 @@ def _remeasure(
         theirs = runs + list(new)
         pairs = [(a, b) for a, b in zip(mine, theirs, strict=True) if _ok(a) and _ok(b)]
         if len(pairs) < 2:
-            scores.append(_score(cand.name, label, theirs, None, "cut short by the time budget"))
+            scores.append(_score(cand.name, label, theirs, None, CUT_SHORT))
             continue
         change = seeded_change(
             [a.wrong["dev"] for a, _ in pairs], [b.wrong["dev"] for _, b in pairs]
@@ -524,9 +524,7 @@ def _confirm(
         )
         pairs = [(mine[s], b) for s, b in zip(fresh, new, strict=True) if _ok(mine[s]) and _ok(b)]
         if len(pairs) < 2:
-            scores.append(
-                _score(new[0].candidate.name, label, new, None, "cut short by the time budget")
-            )
+            scores.append(_score(new[0].candidate.name, label, new, None, CUT_SHORT))
             continue
         change = seeded_change(
             [a.wrong["dev"] for a, _ in pairs], [b.wrong["dev"] for _, b in pairs]

@@ -91,13 +91,14 @@ def render_autopilot(summary: Any) -> None:
         for i, v in enumerate(shown):
             change = (
                 ""
-                if v.target_change is None
+                if v.target_change is None or v.cut_short  # not comparable (the report's words)
                 else (
                     f"{v.target_change * 100:+.2f} "
                     f"({v.target_low * 100:+.2f}…{v.target_high * 100:+.2f})"
                 )
             )
             mark = "[green]kept[/]" if v.accepted else ("[red]failed[/]" if v.failed else "")
+            mark = "[yellow]cut short[/]" if v.cut_short and not v.failed else mark
             table.add_row(
                 str(step.index) if i == 0 else "",
                 knob if i == 0 else "",
