@@ -1035,15 +1035,15 @@ def run_autopilot(
             on_epoch(dataclasses.replace(candidate, label=said), epoch, dev_error)
             return False
 
-        said = functools.partial(refit_train, hook=None if on_epoch is None else refit_epoch)
-        refitted, log.refit = refit(current, data, said)
+        heard = functools.partial(refit_train, hook=None if on_epoch is None else refit_epoch)
+        refitted, log.refit = refit(current, data, heard)
         took = time.monotonic() - t0
         if refitted is not None:
             configured = current
             current, added, left = refitted, 0, deadline - time.monotonic()
             try:
                 current, added = grow_refitted(
-                    refitted, data, said, left_s=left, refit_s=took, cap=GROWN
+                    refitted, data, heard, left_s=left, refit_s=took, cap=GROWN
                 )
             except KeyboardInterrupt:  # Ctrl-C: the refitted model stays, without more members
                 log.stop_reason = StopReason.INTERRUPTED
