@@ -72,7 +72,7 @@ def test_the_share_stays_where_it_is_larger_or_the_timing_did_not_finish():
     assert RefitCost(cut)(chosen, data) == pytest.approx(refit_cost(chosen, data))
 
 
-def test_ensembles_and_dear_epochs_are_not_timed():
+def test_ensembles_dear_epochs_and_count_budgets_are_not_timed():
     data = _data()
 
     def train(cands, pooled):
@@ -83,6 +83,8 @@ def test_ensembles_and_dear_epochs_are_not_timed():
     assert cost(dear, data) == pytest.approx(refit_cost(dear, data))
     ensemble = _chosen(seconds=1.0, model=Ensemble([build_model(SPEC), build_model(SPEC)]))
     assert cost(ensemble, data) == pytest.approx(refit_cost(ensemble, data))
+    cheap = _chosen(seconds=3.0)  # timed under a time budget (above); not under a count one
+    assert RefitCost(train, timed=False)(cheap, data) == pytest.approx(refit_cost(cheap, data))
 
 
 def test_a_real_timing_trains_the_chosen_configuration_alone_on_train_and_dev():

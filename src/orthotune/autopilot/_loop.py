@@ -621,7 +621,7 @@ def run_autopilot(
             on_epoch=hook,
         )
 
-    refit_cost = RefitCost(refit_train)
+    refit_cost = RefitCost(refit_train, timed=math.isfinite(deadline))
     log.floor = floor(data, folds=folds).model_dump(mode="json")
     stick = (
         yardstick(data, folds=folds, seed=settings.seed, seconds=_yardstick_s(settings))

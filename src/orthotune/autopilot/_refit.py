@@ -77,15 +77,23 @@ class RefitCost:
     ``train(candidates, data)`` trains them as the refit would (the autopilot's executor,
     precision and deadline; no progress). Each call names the data the chosen model learned
     from: the loop's inputs change when step 0 keeps another encoding (a timing on the
-    inputs the cost was built with failed on Star: 121 columns given, 11 read)."""
+    inputs the cost was built with failed on Star: 121 columns given, 11 read). ``timed``:
+    False under a count budget, whose decisions no estimate of time sizes (the timing's epochs
+    would be trained for nothing: the test suite's runs use count budgets)."""
 
-    def __init__(self, train: Callable[[list[Candidate], PreparedData], list[Trained]]) -> None:
-        self._train = train
+    def __init__(
+        self,
+        train: Callable[[list[Candidate], PreparedData], list[Trained]],
+        *,
+        timed: bool = True,
+    ) -> None:
+        self._train, self._timing = train, timed
         self._timed: dict[tuple, float | None] = {}  # per chosen model (name, seed and seconds)
 
     def __call__(self, chosen: Trained, data: PreparedData) -> float:
         share = refit_cost(chosen, data)
-        if isinstance(chosen.model, Ensemble) or share / max(_epochs(chosen), 1) >= TIMED_BELOW_S:
+        cheap = share / max(_epochs(chosen), 1) < TIMED_BELOW_S
+        if not self._timing or isinstance(chosen.model, Ensemble) or not cheap:
             return share
         key = (chosen.candidate.name, chosen.candidate.seed, chosen.seconds)
         if key not in self._timed:
