@@ -741,7 +741,10 @@ def _day_first(scan: _Scan) -> bool | None:
     present = ~scan.missing
     if scan.texts is None or not present.any():
         return None
-    parts = pd.Series(scan.texts[present], dtype=object).str.extract(_NUMERIC_DATE)
+    texts = pd.Series(scan.texts[present], dtype=object)
+    if not texts.head(100).str.fullmatch(_NUMERIC_DATE).all():
+        return None  # the first values decide for text that is not such dates, cheaply
+    parts = texts.str.extract(_NUMERIC_DATE)
     if parts["a"].isna().any():
         return None
     a, b = parts["a"].astype(int), parts["b"].astype(int)
