@@ -267,6 +267,14 @@ def test_dates_whose_values_tell_day_from_month_are_dates_in_training_and_predic
         r"text '1991-01-02'",
     ):
         encode_frame(new.assign(us=["1991-01-02"]), saved, file="p.csv")
+    # a day that does not exist among them is named as a slip among ISO dates is, in its form
+    slips = "".join(f"{d}/{m}/1990,{m},{'pq'[m % 2]}\n" for m in range(1, 13) for d in (13, 20))
+    with pytest.raises(
+        InvalidInputError,
+        match=r"column 'd' is a date column \(DD/MM/YYYY\) but row 24 \(file line 26\) holds "
+        r"the text '31/02/1990': fix that value",
+    ):
+        load_dataset(str(write_csv("d,n,label\n" + slips + "31/02/1990,2,p\n", name="s.csv")))
     # no order told, or both, or not dates: text as before
     for values in (["03/01/2024", "04/02/2024"], ["13/01/2024", "01/13/2024"], ["1/2/3", "x"]):
         cells = "".join(f"{v},{i},{'pq'[i % 2]}\n" for i, v in enumerate(values * 3))

@@ -424,7 +424,8 @@ def _encode_column(
     if not declared and undated.sum() <= 0.1 * present.sum():  # dates, and a few slips ("-"):
         # as a numeric column's stray text, named — read as text, the dates became categories
         row = int(np.flatnonzero(undated)[0])
-        raise mixed_column(name, row, scan.texts[row], origin, date=True)
+        form = True if day_first is None else DAY_FIRST_FORMS[day_first]  # as written
+        raise mixed_column(name, row, scan.texts[row], origin, date=form)
     values = scan.texts[present]
     # the tests below read each distinct value once (``back`` maps the rows to them): per row,
     # a 327,346-row table's text columns took 4 s of a 24-s ``data inspect``
